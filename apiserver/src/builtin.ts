@@ -1,0 +1,89 @@
+/** The built-in kinds the embedded control plane serves besides custom resources. */
+import type { PrinterColumn, ResourceType } from './types.js';
+import { storageKeyOf } from './types.js';
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+const NAME: PrinterColumn = { name: 'Name', type: 'string', format: 'name', jsonPath: '.metadata.name', description: 'Name must be unique within a namespace.' };
+const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'CreationTimestamp is when the object was created.' };
+
+interface BuiltinSpec {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  hasStatus?: boolean;
+  columns?: PrinterColumn[];
+}
+
+const specs: BuiltinSpec[] = [
+  {
+    group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], hasStatus: true,
+    columns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }],
+  },
+  {
+    group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true,
+    columns: [{ name: 'Type', type: 'string', jsonPath: '.type' }],
+  },
+  { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
+  { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] },
+  {
+    group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    columns: [
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Reason', type: 'string', jsonPath: '.reason' },
+      { name: 'Object', type: 'string', jsonPath: '.involvedObject.name' },
+      { name: 'Message', type: 'string', jsonPath: '.message' },
+    ],
+  },
+  {
+    group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    columns: [
+      { name: 'Type', type: 'string', jsonPath: '.type' },
+      { name: 'Reason', type: 'string', jsonPath: '.reason' },
+      { name: 'Object', type: 'string', jsonPath: '.regarding.name' },
+      { name: 'Note', type: 'string', jsonPath: '.note' },
+    ],
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true,
+    columns: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
+  },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  {
+    group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',
+    namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
+    columns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+  },
+];
+
+export const CRD_STORAGE_KEY = storageKeyOf('apiextensions.k8s.io', 'customresourcedefinitions');
+export const NAMESPACE_STORAGE_KEY = storageKeyOf('', 'namespaces');
+
+export function builtinTypes(): ResourceType[] {
+  return specs.map((s) => ({
+    group: s.group,
+    version: s.version,
+    resource: s.resource,
+    kind: s.kind,
+    singular: s.kind.toLowerCase(),
+    listKind: `${s.kind}List`,
+    namespaced: s.namespaced,
+    shortNames: s.shortNames ?? [],
+    categories: s.categories ?? [],
+    verbs: ALL_VERBS,
+    hasStatus: s.hasStatus ?? false,
+    storageKey: storageKeyOf(s.group, s.resource),
+    // The CRD table shows Name and Created At, not Age, as kube-apiserver does.
+    printerColumns: s.kind === 'CustomResourceDefinition' ? [NAME, ...(s.columns ?? [])] : [NAME, ...(s.columns ?? []), AGE],
+    storage: true,
+  }));
+}
+
+export const DEFAULT_COLUMNS = { NAME, AGE };

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/** `stratus-apiserver`: runs the embedded control plane until SIGINT/SIGTERM. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { writeKubeconfig } from './kubeconfig.js';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string', default: '.stratus' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '6443' },
+    kubeconfig: { type: 'string' },
+  },
+});
+
+const dataDir = resolve(values['data-dir']!);
+mkdirSync(dataDir, { recursive: true });
+// The admin token is generated once and kept, so kubeconfigs stay valid across restarts.
+const tokenFile = join(dataDir, 'admin-token');
+if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+const token = readFileSync(tokenFile, 'utf8').trim();
+
+const log = createLogger('apiserver');
+const server = await startServer({ host: values.host, port: Number(values.port), dataDir, token, logger: log });
+const kubeconfig = resolve(values.kubeconfig ?? join(dataDir, 'kubeconfig'));
+writeKubeconfig(kubeconfig, server.url, token, server.caCert);
+log.info('kubeconfig written', { kubeconfig });
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    await server.close();
+    process.exit(0);
+  });

@@ -1,0 +1,100 @@
+/**
+ * Watch streams: newline-delimited JSON events over a chunked response. Resumes from a resourceVersion
+ * through the store's history (410 Expired once it has been trimmed or predates a restart), sends
+ * BOOKMARKs when asked, and turns selector transitions into ADDED/DELETED as kube-apiserver does.
+ */
+import type { ServerResponse } from 'node:http';
+import { gone } from './errors.js';
+import { asVersion } from './resources.js';
+import type { Matcher } from './selectors.js';
+import type { ChangeEvent, Store, Stored } from './store.js';
+import { tableRow, columnDefinitions, type IncludeObject } from './table.js';
+import { apiVersionOf, type KObject, type ResourceType, type WatchEventType } from './types.js';
+
+export interface WatchOptions {
+  type: ResourceType;
+  namespace?: string;
+  matches: Matcher;
+  resourceVersion?: string | null;
+  allowBookmarks: boolean;
+  sendInitialEvents: boolean;
+  timeoutSeconds: number;
+  bookmarkIntervalMs: number;
+  /** Render objects as Table rows (kubectl get -w). */
+  table?: { include: IncludeObject };
+}
+
+export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions): void {
+  const { type } = opts;
+  const inScope = (o: KObject) => (opts.namespace === undefined || o.metadata.namespace === opts.namespace) && opts.matches(o);
+  let headersSent = false;
+
+  const send = (eventType: WatchEventType, obj: KObject | Record<string, unknown>, json?: string) => {
+    let objectJson: string;
+    if (opts.table && (eventType === 'ADDED' || eventType === 'MODIFIED' || eventType === 'DELETED')) {
+      const t = {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: (obj as KObject).metadata.resourceVersion },
+        columnDefinitions: headersSent ? [] : columnDefinitions(type),
+        rows: [tableRow(type, obj as KObject, opts.table.include)],
+      };
+      headersSent = true;
+      objectJson = JSON.stringify(t);
+    } else objectJson = json ?? JSON.stringify(obj);
+    res.write(`{"type":"${eventType}","object":${objectJson}}\n`);
+  };
+  const sendStored = (eventType: WatchEventType, stored: Stored) => {
+    const apiVersion = apiVersionOf(type);
+    if (stored.obj.apiVersion === apiVersion) send(eventType, stored.obj, stored.json);
+    else send(eventType, asVersion(type, stored.obj));
+  };
+  const bookmark = (revision: number, annotations?: Record<string, string>) =>
+    send('BOOKMARK', { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(revision), ...(annotations ? { annotations } : {}) } });
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+
+  const rv = opts.resourceVersion;
+  const fromScratch = !rv || rv === '0' || opts.sendInitialEvents;
+  let lastRevision = store.currentRevision();
+  const onEvent = (e: ChangeEvent) => {
+    lastRevision = e.revision;
+    const now = inScope(e.stored.obj);
+    const before = e.previous ? inScope(e.previous.obj) : false;
+    if (e.type === 'DELETED') {
+      if (before) sendStored('DELETED', e.stored);
+    } else if (now && !before && e.type === 'MODIFIED') sendStored('ADDED', e.stored);
+    else if (now) sendStored(e.type, e.stored);
+    else if (before) sendStored('DELETED', e.stored);
+  };
+
+  let backlog: ChangeEvent[] = [];
+  if (!fromScratch) {
+    const since = Number(rv);
+    const changes = Number.isFinite(since) ? store.changesSince(type.storageKey, since) : undefined;
+    if (!changes) {
+      const err = gone(`too old resource version: ${rv} (${store.oldestResumableRevision()})`);
+      send('ERROR', err.toStatus());
+      res.end();
+      return;
+    }
+    backlog = changes;
+  }
+  const unsubscribe = store.subscribe(type.storageKey, onEvent);
+  if (fromScratch) {
+    for (const s of store.list(type.storageKey, opts.namespace)) if (opts.matches(s.obj)) sendStored('ADDED', s);
+    if (opts.sendInitialEvents && opts.allowBookmarks) bookmark(lastRevision, { 'k8s.io/initial-events-end': 'true' });
+  } else for (const e of backlog) onEvent(e);
+
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.allowBookmarks) timers.push(setInterval(() => bookmark(store.currentRevision()), opts.bookmarkIntervalMs));
+  const close = () => {
+    unsubscribe();
+    timers.forEach(clearInterval);
+    clearTimeout(timeout);
+    if (!res.writableEnded) res.end();
+  };
+  const timeout = setTimeout(close, opts.timeoutSeconds * 1000);
+  res.on('close', close);
+}
