@@ -59,7 +59,7 @@ const specs: BuiltinSpec[] = [
   {
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',
     namespaced: false, shortNames: ['crd', 'crds'], hasStatus: true,
-    columns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+    columns: [{ name: 'Created At', type: 'string', format: 'date-time', jsonPath: '.metadata.creationTimestamp' }],
   },
 ];
 
