@@ -1,0 +1,120 @@
+/**
+ * A small REST client over the kubeconfig's connection (TLS, token) for what the generated client-node
+ * APIs cannot do generically: any kind's /status subresource, merge patches and server-side apply.
+ */
+import * as https from 'node:https';
+import * as http from 'node:http';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+
+export interface ResourceRef {
+  group: string;
+  version: string;
+  /** Plural resource name, e.g. `widgets`. */
+  plural: string;
+  namespaced: boolean;
+}
+
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+export function resourcePath(r: ResourceRef, namespace?: string, name?: string, subresource?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}${subresource ? `/${subresource}` : ''}`;
+}
+
+export class KubeClient {
+  private readonly agent: https.Agent | http.Agent;
+
+  constructor(readonly kc: KubeConfig) {
+    const server = kc.getCurrentCluster()?.server ?? '';
+    this.agent = server.startsWith('https') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const url = new URL(path, cluster.server);
+    const opts: https.RequestOptions = { method, headers: { Accept: 'application/json' }, agent: this.agent };
+    await this.kc.applyToHTTPSOptions(opts);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) Object.assign(opts.headers!, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) });
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = lib.request(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const parsed = text ? safeJson(text) : undefined;
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) return resolve(parsed as T);
+          const status = (parsed ?? {}) as Record<string, any>;
+          reject(new KubeApiError(code, status.reason ?? 'Unknown', `${method} ${path}: ${status.message ?? text ?? code}`, status));
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubernetesObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', resourcePath(r, namespace, name));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  list<T extends KubernetesObject>(r: ResourceRef, namespace?: string, labelSelector?: string): Promise<{ items: T[]; metadata: { resourceVersion?: string } }> {
+    const q = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
+    return this.request('GET', resourcePath(r, namespace) + q);
+  }
+
+  create<T extends KubernetesObject>(r: ResourceRef, obj: T, fieldManager: string): Promise<T> {
+    return this.request('POST', `${resourcePath(r, obj.metadata?.namespace)}?fieldManager=${encodeURIComponent(fieldManager)}`, obj);
+  }
+
+  replace<T extends KubernetesObject>(r: ResourceRef, obj: T, fieldManager: string, subresource?: string): Promise<T> {
+    return this.request('PUT', `${resourcePath(r, obj.metadata?.namespace, obj.metadata!.name, subresource)}?fieldManager=${encodeURIComponent(fieldManager)}`, obj);
+  }
+
+  patch<T extends KubernetesObject>(r: ResourceRef, namespace: string | undefined, name: string, patch: unknown, fieldManager: string, contentType = MERGE_PATCH, subresource?: string): Promise<T> {
+    return this.request('PATCH', `${resourcePath(r, namespace, name, subresource)}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, contentType);
+  }
+
+  async delete(r: ResourceRef, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<void> {
+    try {
+      await this.request('DELETE', resourcePath(r, namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}

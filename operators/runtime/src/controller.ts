@@ -1,0 +1,145 @@
+/**
+ * One controller per kind: an informer keeps a local cache and feeds keys to a work queue; workers call the
+ * reconciler with one key at a time. The reconciler returns a requeue delay or throws; it never loops itself.
+ */
+import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { KubeClient, resourcePath, type ResourceRef } from './client.js';
+import type { EventRecorder } from './events.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface Request {
+  namespace?: string;
+  name: string;
+}
+
+export interface Result {
+  /** Reconcile this key again after this long even without a change (polling external state). */
+  requeueAfterMs?: number;
+}
+
+export interface ReconcileContext<T extends KubernetesObject> {
+  client: KubeClient;
+  events: EventRecorder;
+  /** A logger whose lines carry this object's namespace and name. */
+  log: Logger;
+  /** The object from the informer cache: cheap, possibly a moment behind the server. */
+  cached(): T | undefined;
+}
+
+export type Reconciler<T extends KubernetesObject> = (req: Request, ctx: ReconcileContext<T>) => Promise<Result | void>;
+
+export interface ControllerSpec<T extends KubernetesObject> {
+  name: string;
+  resource: ResourceRef;
+  reconcile: Reconciler<T>;
+  workers?: number;
+  /** Watch only this namespace (default: all). */
+  namespace?: string;
+  /** Kinds whose changes re-queue the owner named in their controller ownerReference. */
+  owns?: Array<ResourceRef & { ownerKind: string }>;
+}
+
+export const keyOf = (req: Request) => (req.namespace ? `${req.namespace}/${req.name}` : req.name);
+
+export function requestOf(key: string): Request {
+  const i = key.indexOf('/');
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export class Controller<T extends KubernetesObject> {
+  readonly queue = new WorkQueue();
+  private informers: Array<CachedInformer<KubernetesObject>> = [];
+  private primary?: CachedInformer<T>;
+  private workers: Promise<void>[] = [];
+  private stopped = false;
+  private restartTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly spec: ControllerSpec<T>,
+    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
+    private readonly events: EventRecorder,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Starts the informers and workers; resolves once the first list is in the cache. */
+  async start(): Promise<void> {
+    const { spec } = this;
+    const enqueue = (o: KubernetesObject) => this.queue.add(keyOf({ namespace: o.metadata?.namespace, name: o.metadata!.name! }));
+    this.primary = this.watch<T>(spec.resource, enqueue);
+    for (const owned of spec.owns ?? [])
+      this.watch(owned, (o) => {
+        const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === owned.ownerKind);
+        if (owner) this.queue.add(keyOf({ namespace: spec.resource.namespaced ? o.metadata?.namespace : undefined, name: owner.name }));
+      });
+    await Promise.all(this.informers.map((i) => i.start()));
+    for (let i = 0; i < (spec.workers ?? 2); i++) this.workers.push(this.work());
+  }
+
+  /** Stops taking new work and waits for reconciles in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    await Promise.all(this.informers.map((i) => i.stop()));
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+  }
+
+  private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void): CachedInformer<O> {
+    const path = resourcePath(r, this.spec.namespace);
+    const informer = makeInformer<O>(this.kc, path, () => this.client.request('GET', path));
+    informer.on('add', onChange);
+    informer.on('update', onChange);
+    informer.on('delete', onChange);
+    let delay = 500;
+    informer.on('connect', () => (delay = 500));
+    // client-node stops an informer on any error but 410 Gone: start it again, backing off.
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.log.warn('watch failed; restarting', { controller: this.spec.name, path, error: String(err), retryMs: delay });
+      const t = setTimeout(() => {
+        this.restartTimers.delete(t);
+        if (!this.stopped) informer.start().catch(() => {});
+      }, delay);
+      this.restartTimers.add(t);
+      delay = Math.min(delay * 2, 30_000);
+    });
+    this.informers.push(informer as unknown as CachedInformer<KubernetesObject>);
+    return informer;
+  }
+
+  private async work(): Promise<void> {
+    const { name } = this.spec;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.metrics.queueDepth.set({ controller: name }, this.queue.length);
+      const req = requestOf(key);
+      const log = this.log.child({ controller: name, namespace: req.namespace, name: req.name });
+      const end = this.metrics.reconcileSeconds.startTimer({ controller: name });
+      try {
+        const result = await this.spec.reconcile(req, {
+          client: this.client,
+          events: this.events,
+          log,
+          cached: () => this.primary?.get(req.name, req.namespace),
+        });
+        this.queue.forget(key);
+        this.metrics.reconcileTotal.inc({ controller: name, result: result?.requeueAfterMs ? 'requeue' : 'success' });
+        if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        const retryMs = this.queue.addRateLimited(key);
+        this.metrics.reconcileTotal.inc({ controller: name, result: 'error' });
+        log.error('reconcile failed', { error: err instanceof Error ? err.message : String(err), retryMs });
+      } finally {
+        end();
+        this.queue.done(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** Kubernetes Events about an object (what `kubectl describe` and `kubectl get events` show). */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeClient, isNotFound, MERGE_PATCH, type ResourceRef } from './client.js';
+import { now } from './conditions.js';
+import type { Logger } from './logger.js';
+
+const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Records events; a repeat of the same reason and message on the same object bumps its count, as kubelet does. */
+export class EventRecorder {
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly component: string,
+    private readonly log?: Logger,
+  ) {}
+
+  async record(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+    const meta = obj.metadata ?? {};
+    const namespace = meta.namespace ?? 'default';
+    const key = `${meta.uid}|${type}|${reason}|${message}`;
+    const at = now();
+    try {
+      const prior = this.seen.get(key);
+      if (prior) {
+        prior.count++;
+        await this.client.patch(EVENTS, prior.namespace, prior.name, { count: prior.count, lastTimestamp: at }, this.component, MERGE_PATCH);
+        return;
+      }
+      const name = `${meta.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
+      await this.client.create(
+        EVENTS,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion },
+          type,
+          reason,
+          message,
+          source: { component: this.component },
+          reportingComponent: this.component,
+          firstTimestamp: at,
+          lastTimestamp: at,
+          count: 1,
+        } as KubernetesObject,
+        this.component,
+      );
+      this.seen.set(key, { name, namespace, count: 1 });
+    } catch (e) {
+      // An event is a courtesy: failing to write one must never fail a reconcile.
+      if (isNotFound(e)) this.seen.delete(key);
+      this.log?.warn('event not recorded', { namespace, name: meta.name, reason, error: String(e) });
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/** The runtime against a real API server (the embedded control plane), as envtest does for controller-runtime. */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { kubeconfigYaml, startServer, type RunningServer } from '@stratus/apiserver';
+import {
+  KubeClient,
+  Manager,
+  addFinalizerPatch,
+  createLogger,
+  isDeleting,
+  markReady,
+  removeFinalizerPatch,
+  type Condition,
+  type ResourceRef,
+} from '../src/index.js';
+
+const WIDGETS: ResourceRef = { group: 'test.stratus.io', version: 'v1alpha1', plural: 'widgets', namespaced: true };
+const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
+const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+const FINALIZER = 'test.stratus.io/cleanup';
+const crdYaml = readFileSync(new URL('../../../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8');
+
+interface Widget {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; generation?: number; finalizers?: string[]; resourceVersion?: string; uid?: string };
+  spec: { size: number };
+  status?: { observedGeneration?: number; phase?: string; conditions?: Condition[] };
+}
+
+const until = async (what: string, check: () => Promise<boolean>, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+};
+
+const quiet = () => createLogger('test', 'error');
+
+/** The story of a Widget: ensure finalizer, act, write status; on deletion clean up and release. */
+function widgetManager(kc: KubeConfig, cleanedUp: string[], opts: { slowMs?: number; identity?: string } = {}) {
+  const m = new Manager({ name: 'widget-operator', kubeConfig: kc, logger: quiet(), metricsPort: 0, leaderElection: opts.identity ? { namespace: 'default', identity: opts.identity, leaseDurationSeconds: 2, retryPeriodMs: 200 } : undefined });
+  m.add<Widget>({
+    name: 'widget',
+    resource: WIDGETS,
+    reconcile: async (req, ctx) => {
+      const w = await ctx.client.get<Widget>(WIDGETS, req.namespace, req.name);
+      if (!w) return;
+      if (isDeleting(w)) {
+        cleanedUp.push(w.metadata.name);
+        const patch = removeFinalizerPatch(w, FINALIZER);
+        if (patch) await ctx.client.patch(WIDGETS, req.namespace, req.name, patch, 'widget-operator');
+        return;
+      }
+      const add = addFinalizerPatch(w, FINALIZER);
+      if (add) return void (await ctx.client.patch(WIDGETS, req.namespace, req.name, add, 'widget-operator'));
+      if (w.status?.observedGeneration === w.metadata.generation) return;
+      if (opts.slowMs) await new Promise((r) => setTimeout(r, opts.slowMs));
+      const status = { phase: 'Built', observedGeneration: w.metadata.generation, conditions: markReady(w.status?.conditions, w.metadata.generation, 'Built', `size ${w.spec.size}`) };
+      await ctx.client.patch(WIDGETS, req.namespace, req.name, { status }, 'widget-operator', undefined, 'status');
+      await ctx.events.record(w, 'Normal', 'Built', `Built a widget of size ${w.spec.size}`);
+    },
+  });
+  return m;
+}
+
+describe('operator runtime against the embedded control plane', function () {
+  this.timeout(60_000);
+  let server: RunningServer;
+  let kc: KubeConfig;
+  let client: KubeClient;
+  const dataDir = mkdtempSync(join(tmpdir(), 'stratus-runtime-'));
+  const token = 'runtime-test-token';
+
+  const connect = () => {
+    kc = new KubeConfig();
+    kc.loadFromString(kubeconfigYaml(server.url, token, server.caCert));
+    client = new KubeClient(kc);
+  };
+
+  before(async () => {
+    server = await startServer({ dataDir, token });
+    connect();
+    await client.create(CRDS, parse(crdYaml), 'test');
+    await until('CRD established', async () => !!server.registry.find('test.stratus.io', 'v1alpha1', 'widgets'));
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reconciles: finalizer, Ready status with observedGeneration, an Event; cleans up on delete', async () => {
+    const cleaned: string[] = [];
+    const m = widgetManager(kc, cleaned);
+    await m.start();
+    try {
+      await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'alpha', namespace: 'default' }, spec: { size: 2 } }, 'test');
+      await until('Ready', async () => (await client.get<Widget>(WIDGETS, 'default', 'alpha'))?.status?.observedGeneration === 1);
+      const w = (await client.get<Widget>(WIDGETS, 'default', 'alpha'))!;
+      assert.deepEqual(w.metadata.finalizers, [FINALIZER]);
+      assert.equal(w.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
+      const events = await client.request('GET', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${w.metadata.uid}`)}`);
+      assert.equal(events.items[0].reason, 'Built');
+
+      await client.patch(WIDGETS, 'default', 'alpha', { spec: { size: 5 } }, 'test');
+      await until('new generation observed', async () => (await client.get<Widget>(WIDGETS, 'default', 'alpha'))?.status?.observedGeneration === 2);
+
+      await client.delete(WIDGETS, 'default', 'alpha');
+      await until('deleted after cleanup', async () => !(await client.get(WIDGETS, 'default', 'alpha')));
+      assert.deepEqual(cleaned, ['alpha']);
+
+      const metrics = await (await fetch(`http://127.0.0.1:${m.metricsPort}/metrics`)).text();
+      assert.match(metrics, /stratus_reconcile_total\{controller="widget",result="success"\} [1-9]/);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('keeps reconciling across a restart of the API server (re-watch, 410 and relist)', async () => {
+    const m = widgetManager(kc, []);
+    await m.start();
+    try {
+      await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'beta', namespace: 'default' }, spec: { size: 1 } }, 'test');
+      await until('Ready before restart', async () => (await client.get<Widget>(WIDGETS, 'default', 'beta'))?.status?.observedGeneration === 1);
+      const port = server.port;
+      await server.close();
+      server = await startServer({ dataDir, token, port });
+      await client.patch(WIDGETS, 'default', 'beta', { spec: { size: 9 } }, 'test').catch(async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        await client.patch(WIDGETS, 'default', 'beta', { spec: { size: 9 } }, 'test');
+      });
+      await until('change after restart reconciled', async () => (await client.get<Widget>(WIDGETS, 'default', 'beta'))?.status?.observedGeneration === 2, 20_000);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('elects one leader on a Lease and hands over when it stops', async () => {
+    const a = widgetManager(kc, [], { identity: 'a' });
+    const b = widgetManager(kc, [], { identity: 'b' });
+    await a.start();
+    const bStarted = b.start();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(a.isLeader, true);
+    assert.equal(b.isLeader, false, 'b waits while a renews');
+    const lease = await client.request('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/widget-operator-leader');
+    assert.equal(lease.spec.holderIdentity, 'a');
+    await a.stop();
+    await bStarted;
+    assert.equal(b.isLeader, true);
+    const after = await client.request('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/widget-operator-leader');
+    assert.equal(after.spec.holderIdentity, 'b');
+    assert.equal(after.spec.leaseTransitions, 0, 'a handed the lease back empty, so b acquired a released lease');
+    await b.stop();
+  });
+
+  it('finishes a reconcile in flight before stopping', async () => {
+    const m = widgetManager(kc, [], { slowMs: 800 });
+    await m.start();
+    await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'gamma', namespace: 'default' }, spec: { size: 3 } }, 'test');
+    await until('finalizer added', async () => !!(await client.get<Widget>(WIDGETS, 'default', 'gamma'))?.metadata.finalizers);
+    await new Promise((r) => setTimeout(r, 200));
+    await m.stop();
+    const w = await client.get<Widget>(WIDGETS, 'default', 'gamma');
+    assert.equal(w?.status?.observedGeneration, 1, 'the slow reconcile completed its status write');
+  });
+});
