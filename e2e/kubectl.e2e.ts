@@ -25,6 +25,25 @@ describe('kubectl against the embedded control plane', function () {
       assert.match(resources, line);
   });
 
+  it('creates built-in kinds imperatively (kubectl sends them as protobuf)', async () => {
+    await c.ok(['create', 'namespace', 'imperative']);
+    await c.ok(['create', 'configmap', 'cfg', '-n', 'imperative', '--from-literal=a=1', '--from-literal=empty=']);
+    await c.ok(['create', 'secret', 'generic', 'pw', '-n', 'imperative', '--from-literal=password=s3cr3t!']);
+    await c.ok(['create', 'serviceaccount', 'bot', '-n', 'imperative']);
+    await c.ok(['create', 'role', 'reader', '-n', 'imperative', '--verb=get,list', '--resource=configmaps']);
+    await c.ok(['create', 'rolebinding', 'rb', '-n', 'imperative', '--role=reader', '--serviceaccount=imperative:bot']);
+    assert.equal((await c.ok(['get', 'ns', 'imperative', '-o', 'jsonpath={.status.phase}'])), 'Active');
+    assert.deepEqual(JSON.parse(await c.ok(['get', 'cm', 'cfg', '-n', 'imperative', '-o', 'jsonpath={.data}'])), { a: '1', empty: '' });
+    const secret = JSON.parse(await c.ok(['get', 'secret', 'pw', '-n', 'imperative', '-o', 'json']));
+    assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 's3cr3t!');
+    assert.equal(secret.type, 'Opaque', 'defaulted as kube-apiserver does');
+    const role = JSON.parse(await c.ok(['get', 'role', 'reader', '-n', 'imperative', '-o', 'json']));
+    assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }]);
+    const rb = JSON.parse(await c.ok(['get', 'rolebinding', 'rb', '-n', 'imperative', '-o', 'json']));
+    assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name: 'bot', namespace: 'imperative' }]);
+    assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' });
+  });
+
   it('applies a custom resource, defaults it and prints its columns', async () => {
     assert.match(await c.ok(['apply', '-f', fixture('widget.yaml')]), /widget.test.stratus.io\/w1 created/);
     const table = await c.ok(['get', 'widgets']);

@@ -65,6 +65,7 @@ const specs: BuiltinSpec[] = [
 
 export const CRD_STORAGE_KEY = storageKeyOf('apiextensions.k8s.io', 'customresourcedefinitions');
 export const NAMESPACE_STORAGE_KEY = storageKeyOf('', 'namespaces');
+export const SECRET_STORAGE_KEY = storageKeyOf('', 'secrets');
 
 export function builtinTypes(): ResourceType[] {
   return specs.map((s) => ({

@@ -29,6 +29,17 @@ const server = await startServer({ host: values.host, port: Number(values.port),
 const kubeconfig = resolve(values.kubeconfig ?? join(dataDir, 'kubeconfig'));
 writeKubeconfig(kubeconfig, server.url, token, server.caCert);
 log.info('kubeconfig written', { kubeconfig });
+process.stdout.write(
+  [
+    '',
+    `Stratus control plane is up at ${server.url}`,
+    `  export KUBECONFIG=${kubeconfig}`,
+    '  kubectl get namespaces',
+    '  kubectl get stratus          # every Stratus resource',
+    `State is kept in ${dataDir}; Ctrl-C stops, \`make up\` resumes where it stopped.`,
+    '',
+  ].join('\n') + '\n',
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

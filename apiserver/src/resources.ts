@@ -20,7 +20,7 @@ import type { Registry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store, Stored } from './store.js';
 import { apiVersionOf, type KObject, type ResourceType } from './types.js';
-import { CRD_STORAGE_KEY, NAMESPACE_STORAGE_KEY } from './builtin.js';
+import { CRD_STORAGE_KEY, NAMESPACE_STORAGE_KEY, SECRET_STORAGE_KEY } from './builtin.js';
 import { validateCrd } from './registry.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -136,6 +136,8 @@ export class Resources {
     delete obj.metadata.deletionTimestamp;
     delete obj.metadata.deletionGracePeriodSeconds;
     if (t.hasStatus && t.schema) delete obj.status;
+    // kube-apiserver's defaulting for the built-in kinds that have any.
+    if (t.storageKey === SECRET_STORAGE_KEY && !obj.type) obj.type = 'Opaque';
     if (t.storageKey === NAMESPACE_STORAGE_KEY) {
       obj.spec = { finalizers: [NAMESPACE_FINALIZER] };
       obj.status = { phase: 'Active' };

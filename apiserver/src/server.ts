@@ -18,6 +18,7 @@ import { Store } from './store.js';
 import { table, wantsTable, type IncludeObject } from './table.js';
 import { apiVersionOf, type KObject, type ResourceType } from './types.js';
 import { serveWatch } from './watch.js';
+import { decodeProtobuf } from './protobuf.js';
 import { NAMESPACE_STORAGE_KEY } from './builtin.js';
 
 /** Kubernetes rejects request bodies over 3 MiB. */
@@ -353,8 +354,10 @@ async function readBody(req: IncomingMessage, purpose: 'create' | 'update' | 'pa
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
   const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (contentType === 'application/vnd.kubernetes.protobuf' && purpose !== 'patch') return { value: raw.length ? decodeProtobuf(raw) : undefined };
+  const text = raw.toString('utf8');
   if (purpose === 'delete' && text.trim() === '') return { value: undefined };
   if (text.trim() === '') throw badRequest('the request body is empty');
   let patchType: PatchType | undefined;
