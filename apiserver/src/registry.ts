@@ -119,9 +119,16 @@ export class Registry {
   private readonly custom = new Map<string, ResourceType[]>();
   /** Bumped on every change, so discovery and OpenAPI caches know when to rebuild. */
   generation = 0;
+  private cached: ResourceType[] = this.builtins;
 
+  /** Every served type; rebuilt only when a CRD changes, since every request looks types up here. */
   all(): ResourceType[] {
-    return [...this.builtins, ...[...this.custom.values()].flat()];
+    return this.cached;
+  }
+
+  private changed(): void {
+    this.generation++;
+    this.cached = [...this.builtins, ...[...this.custom.values()].flat()];
   }
 
   find(group: string, version: string, resource: string): ResourceType | undefined {
@@ -152,10 +159,10 @@ export class Registry {
 
   setCrd(crd: KObject): void {
     this.custom.set(crd.metadata.name!, crdTypes(crd));
-    this.generation++;
+    this.changed();
   }
 
   removeCrd(name: string): void {
-    if (this.custom.delete(name)) this.generation++;
+    if (this.custom.delete(name)) this.changed();
   }
 }

@@ -244,9 +244,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     case 'PUT': {
       if (!name) throw methodNotAllowed(`PUT needs a ${type.kind} name`);
       const body = await readBody(req, 'update');
-      const sub = subresource === 'finalize' ? 'status' : subresource;
-      if (subresource === 'finalize') return reply(200, finalizeNamespace(ctx, type, name, body.value, writeOpts()));
-      return reply(200, resources.update(type, namespace, name, body.value, writeOpts(), sub));
+      if (subresource === 'finalize') return reply(200, finalizeNamespace(ctx, type, name, body.value));
+      return reply(200, resources.update(type, namespace, name, body.value, writeOpts(), subresource));
     }
     case 'PATCH': {
       if (!name) throw methodNotAllowed(`PATCH needs a ${type.kind} name`);
@@ -269,7 +268,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
 }
 
 /** PUT namespaces/{name}/finalize: replaces spec.finalizers, which the namespace controller waits on. */
-function finalizeNamespace(ctx: HandlerContext, type: ResourceType, name: string, body: unknown, _opts: WriteOptions): KObject {
+function finalizeNamespace(ctx: HandlerContext, type: ResourceType, name: string, body: unknown): KObject {
   const current = ctx.resources.get(type, undefined, name);
   const finalizers = ((body as KObject)?.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
   return ctx.resources.writeInternal(type, { ...current, spec: { ...(current.spec as object), finalizers } });

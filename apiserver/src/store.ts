@@ -74,10 +74,6 @@ export class Store {
     return out.sort((a, b) => compareKeys(a.obj, b.obj));
   }
 
-  count(storageKey: string, namespace?: string): number {
-    return namespace === undefined ? (this.buckets.get(storageKey)?.size ?? 0) : this.list(storageKey, namespace).length;
-  }
-
   storageKeys(): string[] {
     return [...this.buckets.keys()];
   }
