@@ -3,9 +3,9 @@ SHELL := /bin/bash
 STATE ?= .stratus
 PORT ?= 6443
 
-.PHONY: deps build up test bench clean
+.PHONY: deps build generate up test bench clean
 
-node_modules/.installed: package.json apiserver/package.json operators/runtime/package.json e2e/package.json bench/package.json
+node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
 	@touch $@
 
@@ -17,7 +17,12 @@ build: deps
 up: build
 	node apiserver/dist/src/main.js --data-dir $(STATE) --port $(PORT)
 
+generate: build
+	node hack/dist/generate.js
+
+# The generated CRDs must match their definitions before anything is tested.
 test: build
+	node hack/dist/generate.js --check
 	npx mocha
 
 bench: build

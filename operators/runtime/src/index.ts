@@ -9,3 +9,4 @@ export * from './logger.js';
 export * from './manager.js';
 export * from './metrics.js';
 export * from './workqueue.js';
+export * from './crd.js';

@@ -1,0 +1,2 @@
+/** Keystone: the identity operator. */
+export * from './kinds.js';

@@ -1,0 +1,157 @@
+/** The identity.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
+import type { KindDefinition } from '@stratus/runtime';
+
+const GROUP = 'identity.stratus.io';
+const VERSION = 'v1alpha1';
+const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
+const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
+
+export const Tenant: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Tenant',
+  plural: 'tenants',
+  scope: 'Cluster',
+  shortNames: ['project', 'tn'],
+  description: 'A Tenant (an OpenStack project) owns a Namespace of the same name, where its instances, volumes, keypairs and private images live.',
+  spec: {
+    properties: {
+      description,
+      enabled,
+      domain: { type: 'string', default: 'default', description: 'The Keystone domain; only "default" exists.' },
+      quota: {
+        type: 'object',
+        description: 'Limits on what the tenant may use; absent means unlimited.',
+        properties: Object.fromEntries(
+          ['instances', 'cores', 'ramMiB', 'volumes', 'gigabytes', 'images', 'keypairs'].map((k) => [k, { type: 'integer', minimum: 0 }]),
+        ),
+      },
+    },
+  },
+  status: {
+    namespace: { type: 'string', description: 'The Namespace this tenant owns.' },
+    projectId: { type: 'string', description: 'The OpenStack project ID.' },
+  },
+  phases: ['Active', 'Disabled', 'Terminating'],
+  columns: [
+    { name: 'Namespace', type: 'string', jsonPath: '.status.namespace' },
+    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
+  ],
+};
+
+export const User: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'User',
+  plural: 'users',
+  scope: 'Cluster',
+  shortNames: ['usr'],
+  description: 'A User signs in with a password kept in a referenced Secret; the operator stores only its memory-hard hash.',
+  spec: {
+    required: ['passwordSecretRef'],
+    properties: {
+      description,
+      enabled,
+      email: { type: 'string', format: 'email' },
+      defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
+      passwordSecretRef: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string' },
+          namespace: { type: 'string', default: 'stratus-system' },
+          key: { type: 'string', default: 'password' },
+        },
+      },
+    },
+  },
+  status: {
+    userId: { type: 'string' },
+    credentialSecret: { type: 'string', description: 'stratus-system Secret holding the password hash.' },
+    passwordUpdatedAt: { type: 'string', format: 'date-time' },
+  },
+  phases: ['Active', 'Disabled', 'Error'],
+  columns: [
+    { name: 'Default Tenant', type: 'string', jsonPath: '.spec.defaultTenant' },
+    { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
+  ],
+};
+
+export const Role: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Role',
+  plural: 'roles',
+  scope: 'Cluster',
+  description: 'A Role (admin, member, reader, …) that RoleAssignments grant on a tenant.',
+  spec: { properties: { description } },
+  phases: ['Active'],
+};
+
+export const RoleAssignment: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'RoleAssignment',
+  plural: 'roleassignments',
+  scope: 'Namespaced',
+  shortNames: ['ra'],
+  description: "Grants a Role to a user or group on the Tenant whose namespace holds it; also grants the matching Kubernetes RBAC in that namespace.",
+  spec: {
+    required: ['role'],
+    oneOf: [{ required: ['user'] }, { required: ['group'] }],
+    properties: {
+      user: { type: 'string' },
+      group: { type: 'string' },
+      role: { type: 'string' },
+    },
+  },
+  status: { roleBinding: { type: 'string', description: 'The RBAC RoleBinding this assignment produced.' } },
+  phases: ['Active', 'Error'],
+  columns: [
+    { name: 'User', type: 'string', jsonPath: '.spec.user' },
+    { name: 'Group', type: 'string', jsonPath: '.spec.group' },
+    { name: 'Role', type: 'string', jsonPath: '.spec.role' },
+  ],
+};
+
+export const Service: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Service',
+  plural: 'services',
+  scope: 'Cluster',
+  description: 'A service in the OpenStack catalog (identity, compute, image, volumev3, …).',
+  spec: {
+    required: ['type'],
+    properties: { type: { type: 'string', description: 'The catalog type, e.g. compute.' }, description, enabled },
+  },
+  phases: ['Active'],
+  columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }],
+};
+
+export const Endpoint: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Endpoint',
+  plural: 'endpoints',
+  scope: 'Cluster',
+  description: 'Where a catalog Service is reached, for one interface in one region.',
+  spec: {
+    required: ['service', 'interface', 'url'],
+    properties: {
+      service: { type: 'string', description: 'The name of the Service resource.' },
+      interface: { type: 'string', enum: ['public', 'internal', 'admin'] },
+      region: { type: 'string', default: 'RegionOne' },
+      url: { type: 'string', pattern: '^https?://', description: 'The base URL, http or https.' },
+      enabled,
+    },
+  },
+  phases: ['Active', 'Error'],
+  columns: [
+    { name: 'Service', type: 'string', jsonPath: '.spec.service' },
+    { name: 'Interface', type: 'string', jsonPath: '.spec.interface' },
+    { name: 'URL', type: 'string', jsonPath: '.spec.url' },
+  ],
+};
+
+export const KINDS = [Tenant, User, Role, RoleAssignment, Service, Endpoint];
