@@ -3,3 +3,4 @@ export { startServer, MAX_BODY_BYTES, type ServerOptions, type RunningServer } f
 export { writeKubeconfig, kubeconfigYaml } from './kubeconfig.js';
 export { createLogger } from './logger.js';
 export type { KObject, ObjectMeta, ResourceType } from './types.js';
+export { startTestControlPlane, eventually, type TestControlPlane } from './testing.js';

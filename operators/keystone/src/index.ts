@@ -1,2 +1,5 @@
 /** Keystone: the identity operator. */
 export * from './kinds.js';
+export * from './resources.js';
+export * from './operator.js';
+export { reconcileTenant } from './tenant.js';

@@ -6,7 +6,7 @@ const VERSION = 'v1alpha1';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
 const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
 
-export const Tenant: KindDefinition = {
+export const TenantKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'Tenant',
@@ -39,7 +39,7 @@ export const Tenant: KindDefinition = {
   ],
 };
 
-export const User: KindDefinition = {
+export const UserKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'User',
@@ -77,7 +77,7 @@ export const User: KindDefinition = {
   ],
 };
 
-export const Role: KindDefinition = {
+export const RoleKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'Role',
@@ -88,7 +88,7 @@ export const Role: KindDefinition = {
   phases: ['Active'],
 };
 
-export const RoleAssignment: KindDefinition = {
+export const RoleAssignmentKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'RoleAssignment',
@@ -114,7 +114,7 @@ export const RoleAssignment: KindDefinition = {
   ],
 };
 
-export const Service: KindDefinition = {
+export const ServiceKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'Service',
@@ -129,7 +129,7 @@ export const Service: KindDefinition = {
   columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }],
 };
 
-export const Endpoint: KindDefinition = {
+export const EndpointKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: 'Endpoint',
@@ -154,4 +154,4 @@ export const Endpoint: KindDefinition = {
   ],
 };
 
-export const KINDS = [Tenant, User, Role, RoleAssignment, Service, Endpoint];
+export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind];

@@ -1,11 +1,9 @@
 /** The runtime against a real API server (the embedded control plane), as envtest does for controller-runtime. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { kubeconfigYaml, startServer, type RunningServer } from '@stratus/apiserver';
+import { eventually as until, startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
 import {
   KubeClient,
   Manager,
@@ -31,15 +29,6 @@ interface Widget {
   spec: { size: number };
   status?: { observedGeneration?: number; phase?: string; conditions?: Condition[] };
 }
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
 
 const quiet = () => createLogger('test', 'error');
 
@@ -72,28 +61,19 @@ function widgetManager(kc: KubeConfig, cleanedUp: string[], opts: { slowMs?: num
 
 describe('operator runtime against the embedded control plane', function () {
   this.timeout(60_000);
-  let server: RunningServer;
+  let plane: TestControlPlane;
   let kc: KubeConfig;
   let client: KubeClient;
-  const dataDir = mkdtempSync(join(tmpdir(), 'stratus-runtime-'));
-  const token = 'runtime-test-token';
-
-  const connect = () => {
-    kc = new KubeConfig();
-    kc.loadFromString(kubeconfigYaml(server.url, token, server.caCert));
-    client = new KubeClient(kc);
-  };
 
   before(async () => {
-    server = await startServer({ dataDir, token });
-    connect();
+    plane = await startTestControlPlane();
+    kc = new KubeConfig();
+    kc.loadFromString(plane.kubeconfig());
+    client = new KubeClient(kc);
     await client.create(CRDS, parse(crdYaml), 'test');
-    await until('CRD established', async () => !!server.registry.find('test.stratus.io', 'v1alpha1', 'widgets'));
+    await until('CRD established', async () => !!plane.server.registry.find('test.stratus.io', 'v1alpha1', 'widgets'));
   });
-  after(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => plane.stop());
 
   it('reconciles: finalizer, Ready status with observedGeneration, an Event; cleans up on delete', async () => {
     const cleaned: string[] = [];
@@ -128,9 +108,7 @@ describe('operator runtime against the embedded control plane', function () {
     try {
       await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'beta', namespace: 'default' }, spec: { size: 1 } }, 'test');
       await until('Ready before restart', async () => (await client.get<Widget>(WIDGETS, 'default', 'beta'))?.status?.observedGeneration === 1);
-      const port = server.port;
-      await server.close();
-      server = await startServer({ dataDir, token, port });
+      await plane.restart();
       await client.patch(WIDGETS, 'default', 'beta', { spec: { size: 9 } }, 'test').catch(async () => {
         await new Promise((r) => setTimeout(r, 200));
         await client.patch(WIDGETS, 'default', 'beta', { spec: { size: 9 } }, 'test');

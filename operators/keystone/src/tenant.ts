@@ -1,0 +1,102 @@
+/**
+ * The Tenant reconciler. A Tenant owns a Namespace of its name: created and labelled for it, never adopted.
+ * Deleting a Tenant waits until its namespace holds no Stratus resources, then removes the namespace.
+ */
+import {
+  addFinalizerPatch,
+  hasFinalizer,
+  isDeleting,
+  markReady,
+  markReconciling,
+  markStalled,
+  removeFinalizerPatch,
+  type ReconcileContext,
+  type Request,
+  type Result,
+} from '@stratus/runtime';
+import { FIELD_MANAGER, NAMESPACES, TENANTS, TENANT_FINALIZER, TENANT_LABEL, openstackId, type Namespace, type Tenant } from './resources.js';
+import { stratusResourcesIn } from './stratusResources.js';
+
+const WAIT_FOR_CONTENTS_MS = 2000;
+const WAIT_FOR_NAMESPACE_MS = 300;
+
+export async function reconcileTenant(req: Request, ctx: ReconcileContext<Tenant>): Promise<Result | void> {
+  const { client } = ctx;
+  const tenant = await client.get<Tenant>(TENANTS, undefined, req.name);
+  if (!tenant) return;
+  if (isDeleting(tenant)) return finalizeTenant(tenant, ctx);
+
+  const withFinalizer = addFinalizerPatch(tenant, TENANT_FINALIZER);
+  if (withFinalizer) {
+    await client.patch(TENANTS, undefined, req.name, withFinalizer, FIELD_MANAGER);
+    return; // the write triggers the next reconcile, which carries on from here
+  }
+
+  const name = tenant.metadata.name;
+  const gen = tenant.metadata.generation;
+  const ns = await client.get<Namespace>(NAMESPACES, undefined, name);
+  if (ns && ns.metadata.labels?.[TENANT_LABEL] !== name) {
+    const message = `namespace ${name} already exists and does not belong to this tenant; delete it or choose another tenant name`;
+    await writeStatus(ctx, tenant, { phase: 'Active', conditions: markStalled(tenant.status?.conditions, gen, 'NamespaceConflict', message) });
+    return;
+  }
+  if (ns && isDeleting(ns)) {
+    // Someone deleted the namespace by hand: wait for it to go, then make it anew.
+    await writeStatus(ctx, tenant, { conditions: markReconciling(tenant.status?.conditions, gen, 'NamespaceTerminating', `namespace ${name} is being deleted; it will be re-created`) });
+    return { requeueAfterMs: WAIT_FOR_NAMESPACE_MS };
+  }
+  if (!ns) {
+    await client.create<Namespace>(
+      NAMESPACES,
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name,
+          labels: { [TENANT_LABEL]: name },
+          ownerReferences: [{ apiVersion: tenant.apiVersion, kind: 'Tenant', name, uid: tenant.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        },
+      },
+      FIELD_MANAGER,
+    );
+    await ctx.events.record(tenant, 'Normal', 'NamespaceCreated', `Created namespace ${name}`);
+  }
+
+  const enabled = tenant.spec.enabled !== false;
+  await writeStatus(ctx, tenant, {
+    phase: enabled ? 'Active' : 'Disabled',
+    namespace: name,
+    projectId: openstackId(tenant.metadata.uid),
+    conditions: markReady(tenant.status?.conditions, gen, enabled ? 'NamespaceReady' : 'Disabled', enabled ? `namespace ${name} is ready` : 'the tenant is disabled'),
+  });
+}
+
+async function finalizeTenant(tenant: Tenant, ctx: ReconcileContext<Tenant>): Promise<Result | void> {
+  if (!hasFinalizer(tenant, TENANT_FINALIZER)) return;
+  const { client } = ctx;
+  const name = tenant.metadata.name;
+  const gen = tenant.metadata.generation;
+  const remaining = await stratusResourcesIn(client, name);
+  if (remaining.length) {
+    const shown = remaining.slice(0, 5).join(', ') + (remaining.length > 5 ? `, and ${remaining.length - 5} more` : '');
+    const message = `namespace ${name} still holds ${remaining.length} Stratus resource${remaining.length === 1 ? '' : 's'}: ${shown}; delete them first`;
+    if (tenant.status?.phase !== 'Terminating') await ctx.events.record(tenant, 'Warning', 'DeletionBlocked', message);
+    await writeStatus(ctx, tenant, { phase: 'Terminating', conditions: markReconciling(tenant.status?.conditions, gen, 'WaitingForResources', message) });
+    return { requeueAfterMs: WAIT_FOR_CONTENTS_MS };
+  }
+  const ns = await client.get<Namespace>(NAMESPACES, undefined, name);
+  if (ns && ns.metadata.labels?.[TENANT_LABEL] === name) {
+    if (!isDeleting(ns)) await client.delete(NAMESPACES, undefined, name);
+    return { requeueAfterMs: WAIT_FOR_NAMESPACE_MS };
+  }
+  const release = removeFinalizerPatch(tenant, TENANT_FINALIZER);
+  if (release) await client.patch(TENANTS, undefined, name, release, FIELD_MANAGER);
+  ctx.log.info('tenant deleted with its namespace');
+}
+
+/** Writes status through the status subresource, only when it changed (a write would re-trigger us). */
+async function writeStatus(ctx: ReconcileContext<Tenant>, tenant: Tenant, change: NonNullable<Tenant['status']>): Promise<void> {
+  const next = { ...tenant.status, ...change, observedGeneration: tenant.metadata.generation };
+  if (JSON.stringify(next) === JSON.stringify(tenant.status)) return;
+  await ctx.client.patch(TENANTS, undefined, tenant.metadata.name, { status: next }, FIELD_MANAGER, undefined, 'status');
+}
