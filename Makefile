@@ -15,7 +15,7 @@ build: deps
 	npx tsc -b
 
 up: build
-	node apiserver/dist/src/main.js --data-dir $(STATE) --port $(PORT)
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT)
 
 generate: build
 	node hack/dist/generate.js
