@@ -1,9 +1,15 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { TenantKind } from './kinds.js';
+import { TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
+export const USERS = resourceOf(UserKind);
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+/** Where Keystone keeps what is its own: password hashes, token keys. */
+export const SYSTEM_NAMESPACE = 'stratus-system';
+/** On a credential Secret: which version of the user's password Secret it was hashed from. */
+export const PASSWORD_SOURCE_ANNOTATION = 'identity.stratus.io/password-source';
 
 export const FIELD_MANAGER = 'stratus-keystone';
 /** Marks a Namespace as a tenant's, so Keystone never adopts one it did not create. */
@@ -44,3 +50,22 @@ export interface Namespace {
 
 /** OpenStack IDs are 32 hex digits: the Kubernetes UID without its dashes. */
 export const openstackId = (uid: string | undefined) => (uid ?? '').replace(/-/g, '');
+
+export interface User {
+  apiVersion: string;
+  kind: 'User';
+  metadata: Meta;
+  spec: { description?: string; enabled?: boolean; email?: string; defaultTenant?: string; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
+}
+
+export interface Secret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: Meta & { annotations?: Record<string, string> };
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** The stratus-system Secret that holds a user's password hash. */
+export const credentialSecretName = (user: string) => `user-${user}-credentials`;

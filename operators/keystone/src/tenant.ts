@@ -4,6 +4,7 @@
  */
 import {
   addFinalizerPatch,
+  patchStatus,
   hasFinalizer,
   isDeleting,
   markReady,
@@ -37,12 +38,12 @@ export async function reconcileTenant(req: Request, ctx: ReconcileContext<Tenant
   const ns = await client.get<Namespace>(NAMESPACES, undefined, name);
   if (ns && ns.metadata.labels?.[TENANT_LABEL] !== name) {
     const message = `namespace ${name} already exists and does not belong to this tenant; delete it or choose another tenant name`;
-    await writeStatus(ctx, tenant, { phase: 'Active', conditions: markStalled(tenant.status?.conditions, gen, 'NamespaceConflict', message) });
+    await patchStatus(client, TENANTS, tenant, { phase: 'Active', conditions: markStalled(tenant.status?.conditions, gen, 'NamespaceConflict', message) }, FIELD_MANAGER);
     return;
   }
   if (ns && isDeleting(ns)) {
     // Someone deleted the namespace by hand: wait for it to go, then make it anew.
-    await writeStatus(ctx, tenant, { conditions: markReconciling(tenant.status?.conditions, gen, 'NamespaceTerminating', `namespace ${name} is being deleted; it will be re-created`) });
+    await patchStatus(client, TENANTS, tenant, { conditions: markReconciling(tenant.status?.conditions, gen, 'NamespaceTerminating', `namespace ${name} is being deleted; it will be re-created`) }, FIELD_MANAGER);
     return { requeueAfterMs: WAIT_FOR_NAMESPACE_MS };
   }
   if (!ns) {
@@ -63,12 +64,12 @@ export async function reconcileTenant(req: Request, ctx: ReconcileContext<Tenant
   }
 
   const enabled = tenant.spec.enabled !== false;
-  await writeStatus(ctx, tenant, {
+  await patchStatus(client, TENANTS, tenant, {
     phase: enabled ? 'Active' : 'Disabled',
     namespace: name,
     projectId: openstackId(tenant.metadata.uid),
     conditions: markReady(tenant.status?.conditions, gen, enabled ? 'NamespaceReady' : 'Disabled', enabled ? `namespace ${name} is ready` : 'the tenant is disabled'),
-  });
+  }, FIELD_MANAGER);
 }
 
 async function finalizeTenant(tenant: Tenant, ctx: ReconcileContext<Tenant>): Promise<Result | void> {
@@ -81,7 +82,7 @@ async function finalizeTenant(tenant: Tenant, ctx: ReconcileContext<Tenant>): Pr
     const shown = remaining.slice(0, 5).join(', ') + (remaining.length > 5 ? `, and ${remaining.length - 5} more` : '');
     const message = `namespace ${name} still holds ${remaining.length} Stratus resource${remaining.length === 1 ? '' : 's'}: ${shown}; delete them first`;
     if (tenant.status?.phase !== 'Terminating') await ctx.events.record(tenant, 'Warning', 'DeletionBlocked', message);
-    await writeStatus(ctx, tenant, { phase: 'Terminating', conditions: markReconciling(tenant.status?.conditions, gen, 'WaitingForResources', message) });
+    await patchStatus(client, TENANTS, tenant, { phase: 'Terminating', conditions: markReconciling(tenant.status?.conditions, gen, 'WaitingForResources', message) }, FIELD_MANAGER);
     return { requeueAfterMs: WAIT_FOR_CONTENTS_MS };
   }
   const ns = await client.get<Namespace>(NAMESPACES, undefined, name);
@@ -94,9 +95,3 @@ async function finalizeTenant(tenant: Tenant, ctx: ReconcileContext<Tenant>): Pr
   ctx.log.info('tenant deleted with its namespace');
 }
 
-/** Writes status through the status subresource, only when it changed (a write would re-trigger us). */
-async function writeStatus(ctx: ReconcileContext<Tenant>, tenant: Tenant, change: NonNullable<Tenant['status']>): Promise<void> {
-  const next = { ...tenant.status, ...change, observedGeneration: tenant.metadata.generation };
-  if (JSON.stringify(next) === JSON.stringify(tenant.status)) return;
-  await ctx.client.patch(TENANTS, undefined, tenant.metadata.name, { status: next }, FIELD_MANAGER, undefined, 'status');
-}

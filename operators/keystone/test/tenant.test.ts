@@ -1,41 +1,24 @@
 /** The Tenant reconciler against the embedded control plane, with the CRDs generated into crds/. */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
-import { eventually, startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
-import { KubeClient, createLogger, type Manager, type ResourceRef } from '@stratus/runtime';
-import { NAMESPACES, TENANTS, TENANT_LABEL, keystoneManager, type Namespace, type Tenant } from '../src/index.js';
+import { eventually } from '@stratus/apiserver';
+import type { KubeClient, ResourceRef } from '@stratus/runtime';
+import { NAMESPACES, TENANTS, TENANT_LABEL, type Namespace, type Tenant } from '../src/index.js';
+import { startKeystoneEnv, type KeystoneEnv } from './support.js';
 
-const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
 const WIDGETS: ResourceRef = { group: 'test.stratus.io', version: 'v1alpha1', plural: 'widgets', namespaced: true };
-const crdDir = new URL('../../../../crds/', import.meta.url);
-const widgetCrd = new URL('../../../../e2e/fixtures/widget-crd.yaml', import.meta.url);
 
 describe('Keystone Tenant reconciler', function () {
   this.timeout(30_000);
-  let plane: TestControlPlane;
+  let env: KeystoneEnv;
   let client: KubeClient;
-  let manager: Manager;
   const tenant = (name: string) => client.get<Tenant>(TENANTS, undefined, name);
   const ready = (t: Tenant | undefined) => t?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
   before(async () => {
-    plane = await startTestControlPlane();
-    const kc = new KubeConfig();
-    kc.loadFromString(plane.kubeconfig());
-    client = new KubeClient(kc);
-    for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await client.create(CRDS, parse(readFileSync(new URL(f, crdDir), 'utf8')), 'test');
-    // A namespaced kind in the `stratus` category, standing for the instances and volumes later issues add.
-    await client.create(CRDS, parse(readFileSync(widgetCrd, 'utf8')), 'test');
-    await plane.server.controllers.idle();
-    manager = keystoneManager({ kubeConfig: kc, logger: createLogger('keystone-test', 'error') });
-    await manager.start();
+    env = await startKeystoneEnv();
+    client = env.client;
   });
-  after(async () => {
-    await manager.stop();
-    await plane.stop();
-  });
+  after(() => env.stop());
 
   it('creates the tenant its own labelled namespace and reports Ready/Active with a project ID', async () => {
     await client.create(TENANTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: 'acme' }, spec: { description: 'ACME' } }, 'test');

@@ -10,3 +10,4 @@ export * from './manager.js';
 export * from './metrics.js';
 export * from './workqueue.js';
 export * from './crd.js';
+export * from './status.js';

@@ -1,0 +1,79 @@
+/**
+ * The User reconciler. The password stays in the user's own Secret; Keystone keeps only its scrypt hash in
+ * an owned Secret in stratus-system (garbage-collected with the User), re-hashing only when the source changes.
+ */
+import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { hashPassword } from './passwords.js';
+import {
+  FIELD_MANAGER,
+  PASSWORD_SOURCE_ANNOTATION,
+  SECRETS,
+  SYSTEM_NAMESPACE,
+  USERS,
+  credentialSecretName,
+  openstackId,
+  type Secret,
+  type User,
+} from './resources.js';
+
+/** A missing password Secret may appear later; look again at this pace. */
+const RECHECK_MISSING_SECRET_MS = 3000;
+
+export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<Result | void> {
+  const { client } = ctx;
+  const user = await client.get<User>(USERS, undefined, req.name);
+  if (!user) return;
+  const gen = user.metadata.generation;
+  const ref = user.spec.passwordSecretRef;
+  const refNamespace = ref.namespace ?? SYSTEM_NAMESPACE;
+  const refKey = ref.key ?? 'password';
+
+  const source = await client.get<Secret>(SECRETS, refNamespace, ref.name);
+  const encoded = source?.data?.[refKey];
+  if (!source || !encoded) {
+    const message = source ? `secret ${refNamespace}/${ref.name} has no key "${refKey}"` : `secret ${refNamespace}/${ref.name} does not exist`;
+    await patchStatus(client, USERS, user, { phase: 'Error', conditions: markStalled(user.status?.conditions, gen, 'PasswordSecretNotFound', message) }, FIELD_MANAGER);
+    return { requeueAfterMs: RECHECK_MISSING_SECRET_MS };
+  }
+  const password = Buffer.from(encoded, 'base64').toString('utf8');
+  if (password.length === 0) {
+    await patchStatus(client, USERS, user, { phase: 'Error', conditions: markStalled(user.status?.conditions, gen, 'PasswordEmpty', `secret ${refNamespace}/${ref.name} key "${refKey}" is empty`) }, FIELD_MANAGER);
+    return;
+  }
+
+  const credentialName = credentialSecretName(user.metadata.name);
+  const fingerprint = `${source.metadata.uid}/${source.metadata.resourceVersion}`;
+  const credential = await client.get<Secret>(SECRETS, SYSTEM_NAMESPACE, credentialName);
+  let passwordUpdatedAt = user.status?.passwordUpdatedAt;
+  if (credential?.metadata.annotations?.[PASSWORD_SOURCE_ANNOTATION] !== fingerprint) {
+    const body: Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: credentialName,
+        namespace: SYSTEM_NAMESPACE,
+        resourceVersion: credential?.metadata.resourceVersion,
+        annotations: { [PASSWORD_SOURCE_ANNOTATION]: fingerprint },
+        ownerReferences: [{ apiVersion: user.apiVersion, kind: 'User', name: user.metadata.name, uid: user.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      type: 'Opaque',
+      data: { hash: Buffer.from(await hashPassword(password)).toString('base64') },
+    };
+    if (credential) await client.replace(SECRETS, body, FIELD_MANAGER);
+    else await client.create(SECRETS, body, FIELD_MANAGER);
+    passwordUpdatedAt = now();
+    await ctx.events.record(user, 'Normal', 'PasswordSet', `Stored the password hash from secret ${refNamespace}/${ref.name}`);
+  }
+
+  const enabled = user.spec.enabled !== false;
+  await patchStatus(client, USERS, user, {
+    phase: enabled ? 'Active' : 'Disabled',
+    userId: openstackId(user.metadata.uid),
+    credentialSecret: `${SYSTEM_NAMESPACE}/${credentialName}`,
+    passwordUpdatedAt,
+    conditions: markReady(user.status?.conditions, gen, enabled ? 'PasswordSet' : 'Disabled', enabled ? 'the user can sign in' : 'the user is disabled'),
+  }, FIELD_MANAGER);
+  // The source Secret is not ours to watch; a changed password is picked up at this pace.
+  return { requeueAfterMs: 30_000 };
+}
+
