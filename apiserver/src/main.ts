@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /** `stratus-apiserver`: runs the embedded control plane until SIGINT/SIGTERM. */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
-import { writeKubeconfig } from './kubeconfig.js';
+import { adminToken, writeKubeconfig } from './kubeconfig.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,10 +18,7 @@ const { values } = parseArgs({
 
 const dataDir = resolve(values['data-dir']!);
 mkdirSync(dataDir, { recursive: true });
-// The admin token is generated once and kept, so kubeconfigs stay valid across restarts.
-const tokenFile = join(dataDir, 'admin-token');
-if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const token = readFileSync(tokenFile, 'utf8').trim();
+const token = adminToken(dataDir);
 
 const log = createLogger('apiserver');
 const server = await startServer({ host: values.host, port: Number(values.port), dataDir, token, logger: log });

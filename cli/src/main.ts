@@ -5,13 +5,12 @@
  * on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
+import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { OPERATORS } from './operators.js';
 
@@ -27,10 +26,7 @@ const { values } = parseArgs({
 const log = createLogger('stratus-up');
 const dataDir = resolve(values['data-dir']!);
 mkdirSync(dataDir, { recursive: true });
-// The admin token is generated once and kept, so kubeconfigs stay valid across restarts.
-const tokenFile = join(dataDir, 'admin-token');
-if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const token = readFileSync(tokenFile, 'utf8').trim();
+const token = adminToken(dataDir);
 
 const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log });
 const kubeconfig = join(dataDir, 'kubeconfig');
