@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, makeInformer, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { kubeconfigYaml, startServer, type RunningServer } from '@stratus/apiserver';
+import { startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
 import { fixture } from './lib/cluster.js';
 
 const GROUP = 'test.stratus.io';
@@ -11,18 +11,18 @@ const VERSION = 'v1alpha1';
 
 describe('@kubernetes/client-node against the embedded control plane', function () {
   this.timeout(30_000);
-  let server: RunningServer;
+  let plane: TestControlPlane;
   let kc: KubeConfig;
 
   before(async () => {
     // A short bookmark interval so the test sees one without waiting for the default.
-    server = await startServer({ token: 't', bookmarkIntervalMs: 200 });
+    plane = await startTestControlPlane({ bookmarkIntervalMs: 200 });
     kc = new KubeConfig();
-    kc.loadFromString(kubeconfigYaml(server.url, 't', server.caCert));
+    kc.loadFromString(plane.kubeconfig());
     await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parse(readFileSync(fixture('widget-crd.yaml'), 'utf8')) });
-    await server.controllers.idle();
+    await plane.server.controllers.idle();
   });
-  after(() => server.close());
+  after(() => plane.stop());
 
   it('creates, reads, lists, replaces and patches a ConfigMap through CoreV1Api', async () => {
     const core = kc.makeApiClient(CoreV1Api);
@@ -84,6 +84,6 @@ describe('@kubernetes/client-node against the embedded control plane', function 
     while (bookmarks.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     req.abort();
     assert.ok(bookmarks.length > 0, 'a bookmark arrived');
-    assert.equal(bookmarks[0], String(server.store.currentRevision()));
+    assert.equal(bookmarks[0], String(plane.server.store.currentRevision()));
   });
 });

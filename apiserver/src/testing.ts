@@ -9,6 +9,8 @@ import { startServer, type RunningServer, type ServerOptions } from './server.js
 export interface TestControlPlane {
   server: RunningServer;
   dataDir: string;
+  /** The admin bearer token. */
+  token: string;
   /** A kubeconfig for the admin token, to load with KubeConfig.loadFromString. */
   kubeconfig(): string;
   /** Stops and starts the server on the same port and data, as after a crash. */
@@ -22,6 +24,7 @@ export async function startTestControlPlane(opts: Omit<ServerOptions, 'dataDir' 
   const plane: TestControlPlane = {
     server: await startServer({ ...opts, dataDir, token }),
     dataDir,
+    token,
     kubeconfig: () => kubeconfigYaml(plane.server.url, token, plane.server.caCert),
     async restart() {
       const port = plane.server.port;

@@ -1,24 +1,18 @@
 /** The REST contract at the HTTP level: bad input gets a Kubernetes Status, and nothing is lost. */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { startServer, MAX_BODY_BYTES, type RunningServer } from '../src/index.js';
+import { startTestControlPlane, MAX_BODY_BYTES, type TestControlPlane } from '../src/index.js';
 
 const crd = parse(readFileSync(new URL('../../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8'));
 const WIDGETS = '/apis/test.stratus.io/v1alpha1/namespaces/default/widgets';
-const TOKEN = 'api-test';
 
 describe('API server REST contract', function () {
   this.timeout(30_000);
-  let server: RunningServer;
-  const dataDir = mkdtempSync(join(tmpdir(), 'stratus-api-'));
-  // Plain http here so fetch needs no CA; kubectl's e2e covers TLS.
-  const start = async (port = 0) => (server = await startServer({ dataDir, token: TOKEN, tls: false, port, historyLimit: 50 }));
+  let plane: TestControlPlane;
   // A keep-alive socket to a server that was restarted fails once at the connection level: retry only that.
   const call = async (method: string, path: string, body?: string, contentType = 'application/json'): Promise<Response> => {
-    const send = () => fetch(server.url + path, { method, body, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType } });
+    const send = () => fetch(plane.server.url + path, { method, body, headers: { Authorization: `Bearer ${plane.token}`, 'Content-Type': contentType } });
     try {
       return await send();
     } catch (e) {
@@ -30,17 +24,15 @@ describe('API server REST contract', function () {
   const widget = (name: string, size: unknown = 1) => JSON.stringify({ apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name }, spec: { size } });
 
   before(async () => {
-    await start();
+    // Plain http here so fetch needs no CA; kubectl's e2e covers TLS.
+    plane = await startTestControlPlane({ tls: false, historyLimit: 50 });
     assert.equal((await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', JSON.stringify(crd))).status, 201);
     assert.equal((await call('POST', WIDGETS, widget('keep', 4))).status, 201);
   });
-  after(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => plane.stop());
 
   it('requires the bearer token', async () => {
-    const r = await fetch(server.url + WIDGETS);
+    const r = await fetch(plane.server.url + WIDGETS);
     const body = (await r.json()) as { reason: string };
     assert.equal(r.status, 401);
     assert.equal(body.reason, 'Unauthorized');
@@ -119,9 +111,7 @@ describe('API server REST contract', function () {
   it('sends 410 Expired on a watch from a resourceVersion older than its history, e.g. after a restart', async () => {
     // A revision from before the restart with changes after it: the history that would replay them is gone.
     const rv = Number((await json(await call('GET', WIDGETS))).body.metadata.resourceVersion) - 1;
-    const port = server.port;
-    await server.close();
-    await start(port);
+    await plane.restart();
     const r = await call('GET', `${WIDGETS}?watch=true&resourceVersion=${rv}&timeoutSeconds=2`);
     const line = JSON.parse((await r.text()).split('\n')[0]);
     assert.equal(line.type, 'ERROR');

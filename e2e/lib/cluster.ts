@@ -1,10 +1,8 @@
-/** A throwaway control plane on a temporary folder, with a kubeconfig and a way to run the real kubectl. */
+/** A throwaway control plane on a temporary folder, with a kubeconfig file and a way to run the real kubectl. */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, writeKubeconfig, type RunningServer } from '@stratus/apiserver';
+import { startTestControlPlane, type RunningServer, type TestControlPlane } from '@stratus/apiserver';
 
 export interface KubectlResult {
   code: number;
@@ -12,42 +10,48 @@ export interface KubectlResult {
   stderr: string;
 }
 
+/** Runs /usr/bin/kubectl with a kubeconfig and its own HOME (so no discovery cache leaks between runs); never throws on a non-zero exit. */
+export function runKubectl(kubeconfig: string, home: string, args: string[], stdin?: string): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: home }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (stdin !== undefined) child.stdin!.end(stdin);
+  });
+}
+
 export class TestCluster {
-  server!: RunningServer;
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'stratus-e2e-'));
-  readonly kubeconfig = join(this.dataDir, 'kubeconfig');
-  readonly token = randomBytes(16).toString('hex');
-  private port = 0;
+  private plane!: TestControlPlane;
+
+  get server(): RunningServer {
+    return this.plane.server;
+  }
+
+  get dataDir(): string {
+    return this.plane.dataDir;
+  }
+
+  get kubeconfig(): string {
+    return join(this.plane.dataDir, 'kubeconfig');
+  }
 
   async start(): Promise<this> {
-    this.server = await startServer({ dataDir: this.dataDir, token: this.token, port: this.port });
-    this.port = this.server.port;
-    writeKubeconfig(this.kubeconfig, this.server.url, this.token, this.server.caCert);
+    this.plane = await startTestControlPlane();
+    writeFileSync(this.kubeconfig, this.plane.kubeconfig(), { mode: 0o600 });
     return this;
   }
 
   /** Stops the server and starts it again on the same port and data, as after a crash or upgrade. */
-  async restart(): Promise<void> {
-    await this.server.close();
-    await this.start();
+  restart(): Promise<void> {
+    return this.plane.restart();
   }
 
-  async stop(): Promise<void> {
-    await this.server?.close();
-    rmSync(this.dataDir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.plane.stop();
   }
 
-  /** Runs /usr/bin/kubectl against this cluster; never throws on a non-zero exit. */
   kubectl(args: string[], stdin?: string): Promise<KubectlResult> {
-    return new Promise((resolve) => {
-      const child = execFile(
-        'kubectl',
-        args,
-        { env: { ...process.env, KUBECONFIG: this.kubeconfig, HOME: this.dataDir }, maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      if (stdin !== undefined) child.stdin!.end(stdin);
-    });
+    return runKubectl(this.kubeconfig, this.dataDir, args, stdin);
   }
 
   /** kubectl that must succeed; returns stdout. */
