@@ -57,9 +57,7 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
 
   const rv = opts.resourceVersion;
   const fromScratch = !rv || rv === '0' || opts.sendInitialEvents;
-  let lastRevision = store.currentRevision();
   const onEvent = (e: ChangeEvent) => {
-    lastRevision = e.revision;
     const now = inScope(e.stored.obj);
     const before = e.previous ? inScope(e.previous.obj) : false;
     if (e.type === 'DELETED') {
@@ -84,7 +82,7 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
   const unsubscribe = store.subscribe(type.storageKey, onEvent);
   if (fromScratch) {
     for (const s of store.list(type.storageKey, opts.namespace)) if (opts.matches(s.obj)) sendStored('ADDED', s);
-    if (opts.sendInitialEvents && opts.allowBookmarks) bookmark(lastRevision, { 'k8s.io/initial-events-end': 'true' });
+    if (opts.sendInitialEvents && opts.allowBookmarks) bookmark(store.currentRevision(), { 'k8s.io/initial-events-end': 'true' });
   } else for (const e of backlog) onEvent(e);
 
   const timers: NodeJS.Timeout[] = [];
