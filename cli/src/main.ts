@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE } from '@stratus/keystone';
 import { OPERATORS } from './operators.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -43,7 +44,7 @@ for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
 }
 await server.controllers.idle();
 try {
-  await client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stratus-system' } }, 'stratus-up');
+  await client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }, 'stratus-up');
 } catch (e) {
   if (!isConflict(e)) throw e;
 }

@@ -1,6 +1,9 @@
 /** The identity.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
 import type { KindDefinition } from '@stratus/runtime';
 
+/** Where Stratus keeps what is its own: operators' leases, password hashes, token keys. */
+export const SYSTEM_NAMESPACE = 'stratus-system';
+
 const GROUP = 'identity.stratus.io';
 const VERSION = 'v1alpha1';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
@@ -59,7 +62,7 @@ export const UserKind: KindDefinition = {
         required: ['name'],
         properties: {
           name: { type: 'string' },
-          namespace: { type: 'string', default: 'stratus-system' },
+          namespace: { type: 'string', default: SYSTEM_NAMESPACE },
           key: { type: 'string', default: 'password' },
         },
       },

@@ -1,13 +1,12 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { TenantKind, UserKind } from './kinds.js';
+import { SYSTEM_NAMESPACE, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
-/** Where Keystone keeps what is its own: password hashes, token keys. */
-export const SYSTEM_NAMESPACE = 'stratus-system';
+export { SYSTEM_NAMESPACE };
 /** On a credential Secret: which version of the user's password Secret it was hashed from. */
 export const PASSWORD_SOURCE_ANNOTATION = 'identity.stratus.io/password-source';
 
