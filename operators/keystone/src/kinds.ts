@@ -57,6 +57,7 @@ export const UserKind: KindDefinition = {
       enabled,
       email: { type: 'string', format: 'email' },
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
+      domainRoles: { type: 'array', items: { type: 'string' }, description: 'Roles held on the Default domain (say, admin for a cloud administrator).' },
       passwordSecretRef: {
         type: 'object',
         required: ['name'],
@@ -87,8 +88,23 @@ export const RoleKind: KindDefinition = {
   plural: 'roles',
   scope: 'Cluster',
   description: 'A Role (admin, member, reader, …) that RoleAssignments grant on a tenant.',
-  spec: { properties: { description } },
+  spec: {
+    properties: {
+      description,
+      kubernetesAccess: {
+        type: 'string',
+        enum: ['admin', 'edit', 'view'],
+        description: 'What the role allows through kubectl in a tenant namespace. Unset: admin for "admin", edit for "member", view otherwise.',
+      },
+    },
+  },
+  status: {
+    roleId: { type: 'string', description: 'The OpenStack role ID.' },
+    clusterRole: { type: 'string', description: 'The RBAC ClusterRole that RoleBindings for this role refer to.' },
+    access: { type: 'string', description: 'The kubectl access the role grants: admin, edit or view.' },
+  },
   phases: ['Active'],
+  columns: [{ name: 'Access', type: 'string', jsonPath: '.status.access' }],
 };
 
 export const RoleAssignmentKind: KindDefinition = {
@@ -128,7 +144,8 @@ export const ServiceKind: KindDefinition = {
     required: ['type'],
     properties: { type: { type: 'string', description: 'The catalog type, e.g. compute.' }, description, enabled },
   },
-  phases: ['Active'],
+  status: { serviceId: { type: 'string', description: 'The OpenStack service ID.' } },
+  phases: ['Active', 'Disabled'],
   columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }],
 };
 
@@ -149,7 +166,8 @@ export const EndpointKind: KindDefinition = {
       enabled,
     },
   },
-  phases: ['Active', 'Error'],
+  status: { endpointId: { type: 'string', description: 'The OpenStack endpoint ID.' } },
+  phases: ['Active', 'Disabled', 'Error'],
   columns: [
     { name: 'Service', type: 'string', jsonPath: '.spec.service' },
     { name: 'Interface', type: 'string', jsonPath: '.spec.interface' },

@@ -1,11 +1,30 @@
 #!/usr/bin/env node
-/** The Keystone operator process: reconciles identity kinds until SIGTERM, one leader at a time. */
+/**
+ * The Keystone process: the Identity API v3 (every replica serves it) and the identity reconcilers (one
+ * leader at a time), until SIGTERM.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '@stratus/runtime';
+import { startIdentityApi } from './api/server.js';
 import { SYSTEM_NAMESPACE } from './kinds.js';
 import { keystoneManager } from './operator.js';
 
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const logger = createLogger('keystone');
 const manager = keystoneManager({
+  kubeConfig,
+  logger,
   metricsPort: Number(process.env.METRICS_PORT ?? 0),
   leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE },
 });
+const api = await startIdentityApi({
+  kubeConfig,
+  logger,
+  host: process.env.KEYSTONE_API_HOST ?? '127.0.0.1',
+  port: Number(process.env.KEYSTONE_API_PORT ?? 5000),
+  tokenExpirationSeconds: process.env.TOKEN_EXPIRATION_SECONDS ? Number(process.env.TOKEN_EXPIRATION_SECONDS) : undefined,
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
 await manager.start();

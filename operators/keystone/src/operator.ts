@@ -1,13 +1,44 @@
 /** The Keystone operator: its controllers on one Manager. */
 import { Manager, type ManagerOptions } from '@stratus/runtime';
-import { FIELD_MANAGER, NAMESPACES, TENANTS, USERS, type Tenant, type User } from './resources.js';
+import { reconcileEndpoint, reconcileService } from './catalog.js';
+import {
+  CLUSTER_ROLES,
+  ENDPOINTS,
+  FIELD_MANAGER,
+  NAMESPACES,
+  ROLES,
+  ROLE_ASSIGNMENTS,
+  ROLE_BINDINGS,
+  SECRETS,
+  SERVICES,
+  TENANTS,
+  USERS,
+  type CatalogEndpoint,
+  type CatalogService,
+  type Role,
+  type RoleAssignment,
+  type Tenant,
+  type User,
+} from './resources.js';
+import { reconcileRole } from './role.js';
+import { reconcileRoleAssignment } from './roleAssignment.js';
 import { reconcileTenant } from './tenant.js';
-import { reconcileUser } from './user.js';
+import { reconcileUser, usesSecret } from './user.js';
 
 export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
-  // A change to a tenant's namespace (say, someone deleting it) re-queues the tenant.
+  // A change to an owned object (say, someone deleting a tenant's namespace) re-queues its owner.
   m.add<Tenant>({ name: 'tenant', resource: TENANTS, reconcile: reconcileTenant, owns: [{ ...NAMESPACES, ownerKind: 'Tenant' }] });
-  m.add<User>({ name: 'user', resource: USERS, reconcile: reconcileUser });
+  m.add<User>({
+    name: 'user',
+    resource: USERS,
+    reconcile: reconcileUser,
+    // A changed password Secret re-queues the users that sign in with it.
+    watches: [{ resource: SECRETS, map: (secret, users) => users.filter((u) => usesSecret(u, secret)).map((u) => ({ name: u.metadata.name })) }],
+  });
+  m.add<Role>({ name: 'role', resource: ROLES, reconcile: reconcileRole, owns: [{ ...CLUSTER_ROLES, ownerKind: 'Role' }] });
+  m.add<RoleAssignment>({ name: 'roleassignment', resource: ROLE_ASSIGNMENTS, reconcile: reconcileRoleAssignment, owns: [{ ...ROLE_BINDINGS, ownerKind: 'RoleAssignment' }] });
+  m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
+  m.add<CatalogEndpoint>({ name: 'endpoint', resource: ENDPOINTS, reconcile: reconcileEndpoint });
   return m;
 }

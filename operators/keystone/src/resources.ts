@@ -1,14 +1,23 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE, TenantKind, UserKind } from './kinds.js';
+import { EndpointKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
+export const ROLES = resourceOf(RoleKind);
+export const ROLE_ASSIGNMENTS = resourceOf(RoleAssignmentKind);
+export const SERVICES = resourceOf(ServiceKind);
+export const ENDPOINTS = resourceOf(EndpointKind);
+export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
+export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
+export const ROLE_BINDINGS: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 export { SYSTEM_NAMESPACE };
 /** On a credential Secret: which version of the user's password Secret it was hashed from. */
 export const PASSWORD_SOURCE_ANNOTATION = 'identity.stratus.io/password-source';
+/** On a credential Secret: the user whose password hash it holds. */
+export const CREDENTIAL_LABEL = 'identity.stratus.io/credential-for';
 
 export const FIELD_MANAGER = 'stratus-keystone';
 /** Marks a Namespace as a tenant's, so Keystone never adopts one it did not create. */
@@ -19,6 +28,9 @@ export interface Meta {
   name: string;
   namespace?: string;
   uid?: string;
+  /** A string on the wire; typed as client-node types it. */
+  deletionTimestamp?: Date;
+  generateName?: string;
   generation?: number;
   resourceVersion?: string;
   labels?: Record<string, string>;
@@ -54,7 +66,7 @@ export interface User {
   apiVersion: string;
   kind: 'User';
   metadata: Meta;
-  spec: { description?: string; enabled?: boolean; email?: string; defaultTenant?: string; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  spec: { description?: string; enabled?: boolean; email?: string; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
   status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
 }
 
@@ -68,3 +80,41 @@ export interface Secret {
 
 /** The stratus-system Secret that holds a user's password hash. */
 export const credentialSecretName = (user: string) => `user-${user}-credentials`;
+
+export interface Role {
+  apiVersion: string;
+  kind: 'Role';
+  metadata: Meta;
+  spec: { description?: string; kubernetesAccess?: 'admin' | 'edit' | 'view' };
+  status?: CommonStatus & { roleId?: string; clusterRole?: string; access?: string };
+}
+
+export interface RoleAssignment {
+  apiVersion: string;
+  kind: 'RoleAssignment';
+  metadata: Meta;
+  spec: { user?: string; group?: string; role: string };
+  status?: CommonStatus & { roleBinding?: string };
+}
+
+/** A catalog Service (named so as not to be confused with a Kubernetes Service). */
+export interface CatalogService {
+  apiVersion: string;
+  kind: 'Service';
+  metadata: Meta;
+  spec: { type: string; description?: string; enabled?: boolean };
+  status?: CommonStatus & { serviceId?: string };
+}
+
+export interface CatalogEndpoint {
+  apiVersion: string;
+  kind: 'Endpoint';
+  metadata: Meta;
+  spec: { service: string; interface: 'public' | 'internal' | 'admin'; region?: string; url: string; enabled?: boolean };
+  status?: CommonStatus & { endpointId?: string };
+}
+
+/** The controller ownerReference that makes `owner` garbage-collect what it made. */
+export function controllerRef(owner: { apiVersion: string; kind: string; metadata: Meta }) {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}

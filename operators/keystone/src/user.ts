@@ -2,9 +2,10 @@
  * The User reconciler. The password stays in the user's own Secret; Keystone keeps only its scrypt hash in
  * an owned Secret in stratus-system (garbage-collected with the User), re-hashing only when the source changes.
  */
-import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
 import { hashPassword } from './passwords.js';
 import {
+  CREDENTIAL_LABEL,
   FIELD_MANAGER,
   PASSWORD_SOURCE_ANNOTATION,
   SECRETS,
@@ -16,10 +17,7 @@ import {
   type User,
 } from './resources.js';
 
-/** A missing password Secret may appear later; look again at this pace. */
-const RECHECK_MISSING_SECRET_MS = 3000;
-
-export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<Result | void> {
+export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<void> {
   const { client } = ctx;
   const user = await client.get<User>(USERS, undefined, req.name);
   if (!user) return;
@@ -33,7 +31,7 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
   if (!source || !encoded) {
     const message = source ? `secret ${refNamespace}/${ref.name} has no key "${refKey}"` : `secret ${refNamespace}/${ref.name} does not exist`;
     await patchStatus(client, USERS, user, { phase: 'Error', conditions: markStalled(user.status?.conditions, gen, 'PasswordSecretNotFound', message) }, FIELD_MANAGER);
-    return { requeueAfterMs: RECHECK_MISSING_SECRET_MS };
+    return; // the operator watches Secrets: its creation brings the user back here
   }
   const password = Buffer.from(encoded, 'base64').toString('utf8');
   if (password.length === 0) {
@@ -53,6 +51,7 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
         name: credentialName,
         namespace: SYSTEM_NAMESPACE,
         resourceVersion: credential?.metadata.resourceVersion,
+        labels: { [CREDENTIAL_LABEL]: user.metadata.name },
         annotations: { [PASSWORD_SOURCE_ANNOTATION]: fingerprint },
         ownerReferences: [{ apiVersion: user.apiVersion, kind: 'User', name: user.metadata.name, uid: user.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },
@@ -73,7 +72,11 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
     passwordUpdatedAt,
     conditions: markReady(user.status?.conditions, gen, enabled ? 'PasswordSet' : 'Disabled', enabled ? 'the user can sign in' : 'the user is disabled'),
   }, FIELD_MANAGER);
-  // The source Secret is not ours to watch; a changed password is picked up at this pace.
-  return { requeueAfterMs: 30_000 };
+}
+
+/** Whether this Secret is the one the user's password is read from. */
+export function usesSecret(user: User, secret: { metadata?: { name?: string; namespace?: string } }): boolean {
+  const ref = user.spec.passwordSecretRef;
+  return secret.metadata?.name === ref.name && secret.metadata?.namespace === (ref.namespace ?? SYSTEM_NAMESPACE);
 }
 

@@ -102,6 +102,12 @@ export class KubeClient {
     return this.request('PATCH', `${resourcePath(r, namespace, name, subresource)}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, contentType);
   }
 
+  /** Server-side apply, taking ownership of the fields it sets (as `kubectl apply --server-side --force-conflicts`). */
+  apply<T extends KubernetesObject>(r: ResourceRef, obj: T, fieldManager: string): Promise<T> {
+    const path = resourcePath(r, obj.metadata?.namespace, obj.metadata!.name);
+    return this.request('PATCH', `${path}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`, obj, APPLY_PATCH);
+  }
+
   async delete(r: ResourceRef, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<void> {
     try {
       await this.request('DELETE', resourcePath(r, namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });

@@ -2,8 +2,9 @@
  * One controller per kind: an informer keeps a local cache and feeds keys to a work queue; workers call the
  * reconciler with one key at a time. The reconciler returns a requeue delay or throws; it never loops itself.
  */
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import { KubeClient, resourcePath, type ResourceRef } from './client.js';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient, ResourceRef } from './client.js';
+import { selfHealingInformer, type CachedInformer, type SelfHealingInformer } from './informer.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -39,6 +40,11 @@ export interface ControllerSpec<T extends KubernetesObject> {
   namespace?: string;
   /** Kinds whose changes re-queue the owner named in their controller ownerReference. */
   owns?: Array<ResourceRef & { ownerKind: string }>;
+  /**
+   * Other kinds whose changes matter to some primaries, found by `map` (say, the Users whose password a
+   * Secret holds). `map` gets the changed object and the primaries in the cache.
+   */
+  watches?: Array<{ resource: ResourceRef; namespace?: string; map: (changed: KubernetesObject, primaries: readonly T[]) => Request[] }>;
 }
 
 export const keyOf = (req: Request) => (req.namespace ? `${req.namespace}/${req.name}` : req.name);
@@ -48,15 +54,11 @@ export function requestOf(key: string): Request {
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
-
 export class Controller<T extends KubernetesObject> {
   readonly queue = new WorkQueue();
-  private informers: Array<CachedInformer<KubernetesObject>> = [];
+  private informers: Array<SelfHealingInformer<KubernetesObject>> = [];
   private primary?: CachedInformer<T>;
   private workers: Promise<void>[] = [];
-  private stopped = false;
-  private restartTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly spec: ControllerSpec<T>,
@@ -77,40 +79,25 @@ export class Controller<T extends KubernetesObject> {
         const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === owned.ownerKind);
         if (owner) this.queue.add(keyOf({ namespace: spec.resource.namespaced ? o.metadata?.namespace : undefined, name: owner.name }));
       });
+    for (const w of spec.watches ?? [])
+      this.watch(w.resource, (o) => {
+        for (const req of w.map(o, this.primary?.list() ?? [])) this.queue.add(keyOf(req));
+      }, w.namespace);
     await Promise.all(this.informers.map((i) => i.start()));
     for (let i = 0; i < (spec.workers ?? 2); i++) this.workers.push(this.work());
   }
 
   /** Stops taking new work and waits for reconciles in flight to finish. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.restartTimers) clearTimeout(t);
     await Promise.all(this.informers.map((i) => i.stop()));
     this.queue.shutDown();
     await Promise.all(this.workers);
   }
 
-  private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void): CachedInformer<O> {
-    const path = resourcePath(r, this.spec.namespace);
-    const informer = makeInformer<O>(this.kc, path, () => this.client.request('GET', path));
-    informer.on('add', onChange);
-    informer.on('update', onChange);
-    informer.on('delete', onChange);
-    let delay = 500;
-    informer.on('connect', () => (delay = 500));
-    // client-node stops an informer on any error but 410 Gone: start it again, backing off.
-    informer.on('error', (err: unknown) => {
-      if (this.stopped) return;
-      this.log.warn('watch failed; restarting', { controller: this.spec.name, path, error: String(err), retryMs: delay });
-      const t = setTimeout(() => {
-        this.restartTimers.delete(t);
-        if (!this.stopped) informer.start().catch(() => {});
-      }, delay);
-      this.restartTimers.add(t);
-      delay = Math.min(delay * 2, 30_000);
-    });
-    this.informers.push(informer as unknown as CachedInformer<KubernetesObject>);
-    return informer;
+  private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void, namespace = this.spec.namespace): CachedInformer<O> {
+    const watched = selfHealingInformer<O>(this.kc, this.client, r, { namespace, log: this.log.child({ controller: this.spec.name }), onChange });
+    this.informers.push(watched as unknown as SelfHealingInformer<KubernetesObject>);
+    return watched.informer;
   }
 
   private async work(): Promise<void> {

@@ -11,3 +11,4 @@ export * from './metrics.js';
 export * from './workqueue.js';
 export * from './crd.js';
 export * from './status.js';
+export * from './informer.js';

@@ -1,0 +1,205 @@
+/**
+ * Authentication: turning a POST /v3/auth/tokens body into a token, and a token back into who is asking.
+ * Password checks go through scrypt once per password version; after that a keyed digest held in memory
+ * answers, so repeated sign-ins cost microseconds without keeping any password.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isConflict, type KubeClient } from '@stratus/runtime';
+import { verifyPassword } from '../passwords.js';
+import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
+import { FERNET_KEYS_SECRET, initialKeyRing, type KeyRing } from '../tokens/keyRing.js';
+import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, notFound, unauthorized } from './errors.js';
+import { DEFAULT_DOMAIN } from './views.js';
+
+export const REVOCATIONS_CONFIGMAP = 'keystone-revocations';
+
+/** Who a valid token says is asking, with what they hold in its scope right now. */
+export interface AuthContext {
+  tokenId: string;
+  token: Token;
+  user: User;
+  project?: Tenant;
+  domain?: typeof DEFAULT_DOMAIN;
+  roles: Role[];
+}
+
+export const isAdmin = (ctx: AuthContext) => ctx.roles.some((r) => r.metadata.name === 'admin');
+
+type Ref = { id?: string; name?: string; domain?: { id?: string; name?: string } };
+
+export class Authenticator {
+  private readonly memoKey = randomBytes(32);
+  private readonly verified = new Map<string, Buffer>();
+
+  constructor(
+    private readonly dir: IdentityDirectory,
+    private readonly client: KubeClient,
+    private readonly expirationSeconds: number,
+  ) {}
+
+  /** Creates the Fernet key ring on first start; a ring another replica made first is kept. */
+  async ensureKeyRing(): Promise<void> {
+    if (await this.client.get(SECRETS, SYSTEM_NAMESPACE, FERNET_KEYS_SECRET)) return;
+    const data = Object.fromEntries(Object.entries(initialKeyRing()).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+    try {
+      await this.client.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name: FERNET_KEYS_SECRET, namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data }, FIELD_MANAGER);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    await this.dir.until(() => !!this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE));
+  }
+
+  keyRing(): KeyRing {
+    const secret = this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE);
+    if (!secret?.data) throw new Error(`secret ${SYSTEM_NAMESPACE}/${FERNET_KEYS_SECRET} with the Fernet keys is missing`);
+    return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  }
+
+  /** POST /v3/auth/tokens: checks the identity, resolves the scope, and seals a token. */
+  async issue(body: any): Promise<AuthContext> {
+    const auth = body?.auth;
+    const methods: unknown = auth?.identity?.methods;
+    if (!Array.isArray(methods) || methods.length === 0) throw badRequest("auth.identity.methods must list 'password' or 'token'");
+    let user: User;
+    let expiresAtSeconds = Math.floor(Date.now() / 1000) + this.expirationSeconds;
+    let auditIds = [newAuditId()];
+    let inheritedScope: Scope = {};
+    if (methods.includes('password')) {
+      user = await this.checkPassword(auth.identity.password?.user);
+    } else if (methods.includes('token')) {
+      // Re-scoping: the new token keeps the old one's expiry and audit chain.
+      const from = this.validate(String(auth.identity.token?.id ?? ''), 'token');
+      user = from.user;
+      expiresAtSeconds = from.token.expiresAtSeconds;
+      auditIds = [auditIds[0], from.token.auditIds.at(-1)!];
+      inheritedScope = from.token.scope;
+    } else {
+      throw unauthorized(`Unsupported authentication method: ${methods.join(', ')}`);
+    }
+    const scope = this.resolveScope(user, auth.scope, auth.scope === undefined && !methods.includes('token') ? undefined : inheritedScope);
+    const token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : ['token'], scope, expiresAtSeconds, auditIds };
+    const tokenId = sealToken(this.keyRing(), token);
+    return this.contextFor(tokenId, { ...token, issuedAtSeconds: Math.floor(Date.now() / 1000) });
+  }
+
+  private async checkPassword(ref: (Ref & { password?: string }) | undefined): Promise<User> {
+    if (!ref || typeof ref.password !== 'string') throw badRequest('auth.identity.password.user needs a password and an id or a name');
+    const user = this.findUser(ref);
+    if (!user || user.spec.enabled === false || !(await this.passwordMatches(user, ref.password))) throw unauthorized('The request you have made requires authentication.');
+    return user;
+  }
+
+  /** Whether `password` is the user's current one. */
+  async passwordMatches(user: User, password: string): Promise<boolean> {
+    const credential = this.dir.secrets.named(credentialSecretName(user.metadata.name), SYSTEM_NAMESPACE);
+    const hash = credential?.data?.hash && Buffer.from(credential.data.hash, 'base64').toString('utf8');
+    if (!hash) return false;
+    const memo = createHmac('sha256', this.memoKey).update(`${credential.metadata.uid}/${credential.metadata.resourceVersion}\0${password}`).digest();
+    const known = this.verified.get(user.metadata.uid!);
+    if (known && timingSafeEqual(known, memo)) return true;
+    if (!(await verifyPassword(password, hash))) return false;
+    if (this.verified.size > 10_000) this.verified.clear();
+    this.verified.set(user.metadata.uid!, memo);
+    return true;
+  }
+
+  private findUser(ref: Ref): User | undefined {
+    if (ref.id) return this.dir.users.byOpenstackId(ref.id);
+    if (!ref.name) throw badRequest('a user needs an id or a name');
+    if (!this.isDefaultDomain(ref.domain)) return undefined;
+    return this.dir.users.named(ref.name);
+  }
+
+  private isDefaultDomain(d: Ref['domain']): boolean {
+    if (!d) throw badRequest('a name needs its domain (id or name)');
+    return d.id === DEFAULT_DOMAIN.id || d.name === DEFAULT_DOMAIN.name;
+  }
+
+  /** Explicit scope, else the inherited one, else the user's default tenant, else unscoped. */
+  private resolveScope(user: User, asked: any, inherited: Scope | undefined): Scope {
+    const name = user.metadata.name;
+    if (asked?.project) {
+      const p: Ref = asked.project;
+      const tenant = p.id ? this.dir.tenants.byOpenstackId(p.id) : p.name && this.isDefaultDomain(p.domain) ? this.dir.tenants.named(p.name) : undefined;
+      if (!tenant || tenant.metadata.deletionTimestamp) throw unauthorized(`Could not find project: ${p.id ?? p.name}.`);
+      if (tenant.spec.enabled === false) throw unauthorized(`Project ${tenant.metadata.name} is disabled.`);
+      if (this.dir.rolesOn(user, tenant.metadata.name).length === 0) throw unauthorized(`User ${name} has no access to project ${tenant.metadata.name}.`);
+      return { project: openstackId(tenant.metadata.uid) };
+    }
+    if (asked?.domain) {
+      const d: Ref = asked.domain;
+      if (d.id !== DEFAULT_DOMAIN.id && d.name !== DEFAULT_DOMAIN.name) throw unauthorized(`Could not find domain: ${d.id ?? d.name}.`);
+      if (this.dir.domainRolesOf(user).length === 0) throw unauthorized(`User ${name} has no access to domain ${DEFAULT_DOMAIN.name}.`);
+      return { domain: DEFAULT_DOMAIN.id };
+    }
+    if (asked?.system) throw unauthorized('System-scoped tokens are not supported; scope to a project or the Default domain.');
+    if (asked?.['OS-TRUST:trust']) throw unauthorized('Trusts are not supported.');
+    if (inherited) return inherited;
+    const home = user.spec.defaultTenant ? this.dir.tenants.named(user.spec.defaultTenant) : undefined;
+    if (home && home.spec.enabled !== false && this.dir.rolesOn(user, home.metadata.name).length) return { project: openstackId(home.metadata.uid) };
+    return {};
+  }
+
+  /**
+   * Who a token speaks for, checked against the present: keys, expiry, revocations, and that its user,
+   * project and roles still stand. `as` says which header it came in, for the right error.
+   */
+  validate(tokenId: string, as: 'subject' | 'auth' | 'token', allowExpired = false): AuthContext {
+    const invalid = () => (as === 'subject' ? notFound('token', tokenId.slice(0, 12) + '…') : unauthorized('The request you have made requires authentication.'));
+    const token = openToken(this.keyRing(), tokenId);
+    if (!token) throw invalid();
+    if (!allowExpired && token.expiresAtSeconds * 1000 <= Date.now()) throw invalid();
+    const revoked = this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data;
+    if (revoked && token.auditIds.some((a) => a in revoked)) throw invalid();
+    const user = this.dir.users.byOpenstackId(token.userId);
+    if (!user || user.spec.enabled === false) throw invalid();
+    // A password change revokes the tokens issued before it, as in Keystone.
+    const changed = user.status?.passwordUpdatedAt ? Date.parse(user.status.passwordUpdatedAt) / 1000 : 0;
+    if (token.issuedAtSeconds < changed) throw invalid();
+    try {
+      return this.contextFor(tokenId, token);
+    } catch {
+      throw invalid();
+    }
+  }
+
+  private contextFor(tokenId: string, token: Token): AuthContext {
+    const user = this.dir.users.byOpenstackId(token.userId)!;
+    if ('project' in token.scope) {
+      const project = this.dir.tenants.byOpenstackId(token.scope.project);
+      if (!project || project.spec.enabled === false) throw unauthorized('the project is gone or disabled');
+      const roles = this.dir.rolesOn(user, project.metadata.name);
+      if (!roles.length) throw unauthorized('the user no longer holds a role on the project');
+      return { tokenId, token, user, project, roles };
+    }
+    if ('domain' in token.scope) {
+      const roles = this.dir.domainRolesOf(user);
+      if (!roles.length) throw unauthorized('the user no longer holds a role on the domain');
+      return { tokenId, token, user, domain: DEFAULT_DOMAIN, roles };
+    }
+    return { tokenId, token, user, roles: [] };
+  }
+
+  /** DELETE /v3/auth/tokens: the token's audit ID is revoked until the token would have expired anyway. */
+  async revoke(ctx: AuthContext): Promise<void> {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const current = this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE);
+    const expired = Object.entries(current?.data ?? {}).filter(([, until]) => Number(until) < nowSeconds).map(([a]) => a);
+    const auditId = ctx.token.auditIds[0];
+    const data: Record<string, string | null> = { ...Object.fromEntries(expired.map((a) => [a, null])), [auditId]: String(ctx.token.expiresAtSeconds) };
+    if (!current) {
+      try {
+        await this.client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REVOCATIONS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data: { [auditId]: String(ctx.token.expiresAtSeconds) } }, FIELD_MANAGER);
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        await this.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, REVOCATIONS_CONFIGMAP, { data }, FIELD_MANAGER);
+      }
+    } else {
+      // A merge patch adds keys without a read-modify-write race between replicas.
+      await this.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, REVOCATIONS_CONFIGMAP, { data }, FIELD_MANAGER);
+    }
+    await this.dir.until(() => auditId in (this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data ?? {}));
+  }
+}

@@ -1,0 +1,70 @@
+/** /v3/auth: sign in, validate, revoke, and what a token may reach. */
+import { openstackId } from '../resources.js';
+import { isAdmin, type AuthContext, type Authenticator } from './auth.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, forbidden } from './errors.js';
+import type { Router } from './router.js';
+import { DEFAULT_DOMAIN, catalogView, domainView, keystoneTime, projectView, roleRef } from './views.js';
+
+/** The `token` body Keystone returns from issue and validate. */
+export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog: boolean) {
+  const { token, user, project } = ctx;
+  const scoped = !!(project || ctx.domain);
+  return {
+    token: {
+      methods: token.methods,
+      user: { id: openstackId(user.metadata.uid), name: user.metadata.name, domain: DEFAULT_DOMAIN, password_expires_at: null },
+      audit_ids: token.auditIds,
+      issued_at: keystoneTime(token.issuedAtSeconds),
+      expires_at: keystoneTime(token.expiresAtSeconds),
+      ...(project ? { project: { id: openstackId(project.metadata.uid), name: project.metadata.name, domain: DEFAULT_DOMAIN }, is_domain: false } : {}),
+      ...(ctx.domain ? { domain: DEFAULT_DOMAIN } : {}),
+      ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
+      ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),
+    },
+  };
+}
+
+export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authenticator) {
+  router.public('POST', '/auth/tokens', async (req) => {
+    if (!req.body?.auth?.identity) throw badRequest('Expecting to find auth.identity in request body.');
+    const ctx = await auth.issue(req.body);
+    return { status: 201, headers: { 'X-Subject-Token': ctx.tokenId }, body: tokenBody(ctx, dir, !req.query.has('nocatalog')) };
+  });
+
+  const subject = (req: { headers: Record<string, unknown>; query: URLSearchParams }, caller: AuthContext) => {
+    const id = req.headers['x-subject-token'];
+    if (typeof id !== 'string' || !id) throw badRequest('X-Subject-Token header is required.');
+    const ctx = auth.validate(id, 'subject', req.query.get('allow_expired') === '1' || req.query.get('allow_expired') === 'true');
+    // Anyone may check their own token; checking others' is for admins (and services).
+    if (ctx.user.metadata.uid !== caller.user.metadata.uid && !isAdmin(caller)) throw forbidden();
+    return ctx;
+  };
+
+  router.on('GET', '/auth/tokens', (req) => {
+    const ctx = subject(req, req.auth);
+    return { status: 200, headers: { 'X-Subject-Token': ctx.tokenId }, body: tokenBody(ctx, dir, !req.query.has('nocatalog')) };
+  });
+  router.on('HEAD', '/auth/tokens', (req) => {
+    const ctx = subject(req, req.auth);
+    return { status: 200, headers: { 'X-Subject-Token': ctx.tokenId } };
+  });
+  router.on('DELETE', '/auth/tokens', async (req) => {
+    await auth.revoke(subject(req, req.auth));
+    return { status: 204 };
+  });
+
+  router.on('GET', '/auth/projects', (req) => ({
+    status: 200,
+    body: { projects: dir.tenantsOf(req.auth.user).map((t) => projectView(t, req.base)), links: { self: `${req.base}/auth/projects`, next: null, previous: null } },
+  }));
+  router.on('GET', '/auth/domains', (req) => ({
+    status: 200,
+    body: { domains: dir.domainRolesOf(req.auth.user).length ? [domainView(req.base)] : [], links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
+  }));
+  router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: [], links: { self: `${req.base}/auth/system` } } }));
+  router.on('GET', '/auth/catalog', (req) => {
+    if (!req.auth.project && !req.auth.domain) throw forbidden('An unscoped token has no catalog; scope it to a project.');
+    return { status: 200, body: { catalog: catalogView(dir), links: { self: `${req.base}/auth/catalog` } } };
+  });
+}

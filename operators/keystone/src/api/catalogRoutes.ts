@@ -1,0 +1,138 @@
+/** /v3/services, /v3/endpoints and /v3/regions: the catalog, kept as Service and Endpoint resources. */
+import type { KubeClient } from '@stratus/runtime';
+import { ENDPOINTS, SERVICES, type CatalogEndpoint, type CatalogService } from '../resources.js';
+import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, notFound } from './errors.js';
+import type { Router } from './router.js';
+import { endpointView, serviceView } from './views.js';
+
+const INTERFACES = ['public', 'internal', 'admin'];
+
+export function catalogRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
+  const findService = (id: string): CatalogService => {
+    const s = dir.services.byOpenstackId(id);
+    if (!s) throw notFound('service', id);
+    return s;
+  };
+  const findEndpoint = (id: string): CatalogEndpoint => {
+    const e = dir.endpoints.byOpenstackId(id);
+    if (!e) throw notFound('endpoint', id);
+    return e;
+  };
+  const list = (base: string, key: string, items: unknown[]) => ({ status: 200, body: { [key]: items, links: { self: `${base}/${key}`, next: null, previous: null } } });
+
+  router.on('GET', '/services', (req) =>
+    list(req.base, 'services', dir.services.all().map((s) => serviceView(s, req.base)).filter((s) => matches(req.query, { type: s.type, name: s.name }))),
+  );
+  router.on('GET', '/services/:id', (req) => ({ status: 200, body: { service: serviceView(findService(req.params.id), req.base) } }));
+  router.on('POST', '/services', async (req) => {
+    requireAdmin(req.auth);
+    const s = entity(req.body, 'service');
+    const type = optionalString(s, 'type', 'service');
+    if (!type) throw badRequest("Invalid input for field 'service.type': a type is required.");
+    const name = kubernetesName(s.name ?? type, 'service');
+    const created = await client
+      .create<CatalogService>(SERVICES, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Service', metadata: { name }, spec: { type, description: optionalString(s, 'description', 'service'), enabled: optionalBoolean(s, 'enabled', 'service') ?? true } }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `service ${name}`));
+    await seen(dir.services, created);
+    return { status: 201, body: { service: serviceView(created, req.base) } };
+  });
+  router.on('PATCH', '/services/:id', async (req) => {
+    requireAdmin(req.auth);
+    const svc = findService(req.params.id);
+    const s = entity(req.body, 'service');
+    if (s.name !== undefined && s.name !== svc.metadata.name) throw badRequest('Renaming a service is not supported: its name is its resource name.');
+    const spec: Partial<CatalogService['spec']> = {};
+    if (s.type !== undefined) spec.type = optionalString(s, 'type', 'service');
+    if (s.description !== undefined) spec.description = optionalString(s, 'description', 'service') ?? '';
+    if (s.enabled !== undefined) spec.enabled = optionalBoolean(s, 'enabled', 'service');
+    const updated = await client.patch<CatalogService>(SERVICES, undefined, svc.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `service ${svc.metadata.name}`));
+    await seen(dir.services, updated);
+    return { status: 200, body: { service: serviceView(updated, req.base) } };
+  });
+  router.on('DELETE', '/services/:id', async (req) => {
+    requireAdmin(req.auth);
+    const svc = findService(req.params.id);
+    // Keystone deletes a service's endpoints with it.
+    for (const e of dir.endpoints.all().filter((e) => e.spec.service === svc.metadata.name)) await client.delete(ENDPOINTS, undefined, e.metadata.name);
+    await client.delete(SERVICES, undefined, svc.metadata.name);
+    await gone(dir.services, svc.metadata.name);
+    return { status: 204 };
+  });
+
+  router.on('GET', '/endpoints', (req) =>
+    list(
+      req.base,
+      'endpoints',
+      dir.endpoints
+        .all()
+        .map((e) => endpointView(e, dir, req.base))
+        .filter((e) => matches(req.query, { service_id: e.service_id, interface: e.interface, region_id: e.region_id, enabled: e.enabled })),
+    ),
+  );
+  router.on('GET', '/endpoints/:id', (req) => ({ status: 200, body: { endpoint: endpointView(findEndpoint(req.params.id), dir, req.base) } }));
+  router.on('POST', '/endpoints', async (req) => {
+    requireAdmin(req.auth);
+    const e = entity(req.body, 'endpoint');
+    const svc = findServiceForWrite(e.service_id);
+    const iface = optionalString(e, 'interface', 'endpoint');
+    if (!iface || !INTERFACES.includes(iface)) throw badRequest(`Invalid input for field 'endpoint.interface': expected one of ${INTERFACES.join(', ')}.`);
+    const url = optionalString(e, 'url', 'endpoint');
+    if (!url || !/^https?:\/\//.test(url)) throw badRequest("Invalid input for field 'endpoint.url': an http or https URL is required.");
+    const region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint') ?? 'RegionOne';
+    const created = await client
+      .create<CatalogEndpoint>(
+        ENDPOINTS,
+        {
+          apiVersion: 'identity.stratus.io/v1alpha1',
+          kind: 'Endpoint',
+          metadata: { name: '', generateName: `${svc.metadata.name}-${iface}-` },
+          spec: { service: svc.metadata.name, interface: iface as CatalogEndpoint['spec']['interface'], region, url, enabled: optionalBoolean(e, 'enabled', 'endpoint') ?? true },
+        },
+        API_FIELD_MANAGER,
+      )
+      .catch((err) => fromKubernetes(err, 'endpoint'));
+    await seen(dir.endpoints, created);
+    return { status: 201, body: { endpoint: endpointView(created, dir, req.base) } };
+  });
+  function findServiceForWrite(id: unknown): CatalogService {
+    if (typeof id !== 'string' || !id) throw badRequest("Invalid input for field 'endpoint.service_id': a service ID is required.");
+    const s = dir.services.byOpenstackId(id);
+    if (!s) throw badRequest(`Invalid input for field 'endpoint.service_id': service ${id} does not exist.`);
+    return s;
+  }
+  router.on('PATCH', '/endpoints/:id', async (req) => {
+    requireAdmin(req.auth);
+    const ep = findEndpoint(req.params.id);
+    const e = entity(req.body, 'endpoint');
+    const spec: Partial<CatalogEndpoint['spec']> = {};
+    if (e.service_id !== undefined) spec.service = findServiceForWrite(e.service_id).metadata.name;
+    if (e.interface !== undefined) {
+      if (!INTERFACES.includes(e.interface)) throw badRequest(`Invalid input for field 'endpoint.interface': expected one of ${INTERFACES.join(', ')}.`);
+      spec.interface = e.interface;
+    }
+    if (e.url !== undefined) spec.url = optionalString(e, 'url', 'endpoint');
+    if (e.region_id !== undefined || e.region !== undefined) spec.region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint');
+    if (e.enabled !== undefined) spec.enabled = optionalBoolean(e, 'enabled', 'endpoint');
+    const updated = await client.patch<CatalogEndpoint>(ENDPOINTS, undefined, ep.metadata.name, { spec }, API_FIELD_MANAGER).catch((err) => fromKubernetes(err, 'endpoint'));
+    await seen(dir.endpoints, updated);
+    return { status: 200, body: { endpoint: endpointView(updated, dir, req.base) } };
+  });
+  router.on('DELETE', '/endpoints/:id', async (req) => {
+    requireAdmin(req.auth);
+    const ep = findEndpoint(req.params.id);
+    await client.delete(ENDPOINTS, undefined, ep.metadata.name);
+    await gone(dir.endpoints, ep.metadata.name);
+    return { status: 204 };
+  });
+
+  // Regions are the names endpoints use; there is nothing else to a region here.
+  const regions = () => [...new Set(dir.endpoints.all().map((e) => e.spec.region ?? 'RegionOne'))];
+  const regionView = (id: string, base: string) => ({ id, description: '', parent_region_id: null, links: { self: `${base}/regions/${id}` } });
+  router.on('GET', '/regions', (req) => list(req.base, 'regions', regions().map((r) => regionView(r, req.base))));
+  router.on('GET', '/regions/:id', (req) => {
+    if (!regions().includes(req.params.id)) throw notFound('region', req.params.id);
+    return { status: 200, body: { region: regionView(req.params.id, req.base) } };
+  });
+}

@@ -1,0 +1,77 @@
+/** What the Identity API's write routes share: policy, body and name checks, and read-your-writes. */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeApiError } from '@stratus/runtime';
+import { isAdmin, type AuthContext } from './auth.js';
+import { waitUntil, type Indexed } from './directory.js';
+import { IdentityError, badRequest, conflict, forbidden } from './errors.js';
+
+export const API_FIELD_MANAGER = 'stratus-keystone-api';
+
+export function requireAdmin(ctx: AuthContext): void {
+  if (!isAdmin(ctx)) throw forbidden('You are not authorized to perform the requested action: this needs the admin role.');
+}
+
+/** The `{"project": {...}}` object of a request body, or a Keystone-style 400. */
+export function entity(body: any, key: string): Record<string, any> {
+  const e = body?.[key];
+  if (!e || typeof e !== 'object' || Array.isArray(e)) throw badRequest(`Expecting to find ${key} in request body.`);
+  return e;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Names become Kubernetes object names (a project's also its namespace), so they follow DNS-1123 label
+ * rules: say so plainly rather than invent a mangled name the user did not choose.
+ */
+export function kubernetesName(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !value) throw badRequest(`Invalid input for field '${what}.name': a name is required.`);
+  if (value.length > 63 || !DNS_LABEL.test(value))
+    throw badRequest(`Invalid input for field '${what}.name': '${value}' must be lower case letters, digits and '-', start and end with a letter or digit, at most 63 characters (it names a Kubernetes object).`);
+  return value;
+}
+
+export function optionalString(e: Record<string, any>, field: string, what: string): string | undefined {
+  const v = e[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw badRequest(`Invalid input for field '${what}.${field}': expected a string.`);
+  return v;
+}
+
+export function optionalBoolean(e: Record<string, any>, field: string, what: string): boolean | undefined {
+  const v = e[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw badRequest(`Invalid input for field '${what}.${field}': expected a boolean.`);
+  return v;
+}
+
+/** Kubernetes errors on the way out, as Keystone would say them. */
+export function fromKubernetes(e: unknown, what: string): never {
+  if (e instanceof KubeApiError) {
+    if (e.code === 409 && e.reason === 'AlreadyExists') throw conflict(`Conflict occurred attempting to store ${what} - Duplicate entry.`);
+    if (e.code === 409) throw conflict(`Conflict occurred attempting to update ${what}; try again.`);
+    if (e.code === 422 || e.code === 400) throw badRequest(`Invalid ${what}: ${e.message}`);
+  }
+  if (e instanceof IdentityError) throw e;
+  throw e;
+}
+
+const newer = (cached: KubernetesObject | undefined, written: KubernetesObject) => {
+  const a = cached?.metadata?.resourceVersion;
+  const b = written.metadata?.resourceVersion;
+  return !!a && !!b && (a === b || (/^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) > BigInt(b)));
+};
+
+/** Waits until this process's cache holds the write, so the client's next call sees what it just did. */
+export const seen = <T extends KubernetesObject>(index: Indexed<T>, written: T) =>
+  waitUntil(() => newer(index.named(written.metadata!.name!, written.metadata!.namespace), written));
+
+export const gone = <T extends KubernetesObject>(index: Indexed<T>, name: string, namespace?: string) =>
+  waitUntil(() => {
+    const o = index.named(name, namespace);
+    return !o || !!o.metadata?.deletionTimestamp;
+  });
+
+/** `?name=` and friends on list calls. */
+export const matches = (query: URLSearchParams, fields: Record<string, unknown>) =>
+  Object.entries(fields).every(([k, v]) => !query.has(k) || String(v) === query.get(k));

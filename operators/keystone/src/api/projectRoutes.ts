@@ -1,0 +1,94 @@
+/** /v3/projects and /v3/domains: projects are Tenants; the one domain is "Default". */
+import type { KubeClient } from '@stratus/runtime';
+import { TENANTS, openstackId, type Tenant } from '../resources.js';
+import { isAdmin, type AuthContext } from './auth.js';
+import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import type { Router } from './router.js';
+import { DEFAULT_DOMAIN, domainView, projectView } from './views.js';
+
+export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
+  const find = (id: string): Tenant => {
+    const t = dir.tenants.byOpenstackId(id);
+    if (!t || t.metadata.deletionTimestamp) throw notFound('project', id);
+    return t;
+  };
+  /** Admins see every project; others only those they hold a role on. */
+  const visible = (ctx: AuthContext) => (isAdmin(ctx) ? dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp) : dir.tenantsOf(ctx.user));
+
+  router.on('GET', '/projects', (req) => {
+    const q = req.query;
+    if (q.has('domain_id') && q.get('domain_id') !== DEFAULT_DOMAIN.id) return { status: 200, body: { projects: [], links: { self: `${req.base}/projects`, next: null, previous: null } } };
+    const projects = visible(req.auth)
+      .map((t) => projectView(t, req.base))
+      .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id }));
+    return { status: 200, body: { projects, links: { self: `${req.base}/projects`, next: null, previous: null } } };
+  });
+
+  router.on('GET', '/projects/:id', (req) => {
+    const t = find(req.params.id);
+    if (!isAdmin(req.auth) && !dir.rolesOn(req.auth.user, t.metadata.name).length) throw forbidden();
+    return { status: 200, body: { project: projectView(t, req.base) } };
+  });
+
+  router.on('POST', '/projects', async (req) => {
+    requireAdmin(req.auth);
+    const p = entity(req.body, 'project');
+    const name = kubernetesName(p.name, 'project');
+    if (p.domain_id && p.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
+    if (p.is_domain) throw badRequest('Projects acting as domains are not supported.');
+    const spec: Tenant['spec'] = { description: optionalString(p, 'description', 'project'), enabled: optionalBoolean(p, 'enabled', 'project') ?? true };
+    const created = await client
+      .create<Tenant>(TENANTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name }, spec }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `project ${name}`));
+    await seen(dir.tenants, created);
+    return { status: 201, body: { project: projectView(created, req.base) } };
+  });
+
+  router.on('PATCH', '/projects/:id', async (req) => {
+    requireAdmin(req.auth);
+    const t = find(req.params.id);
+    const p = entity(req.body, 'project');
+    if (p.name !== undefined && p.name !== t.metadata.name) throw badRequest('Renaming a project is not supported: its name is its namespace.');
+    const patch: Tenant['spec'] = {};
+    if (p.description !== undefined) patch.description = optionalString(p, 'description', 'project') ?? '';
+    if (p.enabled !== undefined) patch.enabled = optionalBoolean(p, 'enabled', 'project');
+    const updated = await client
+      .patch<Tenant>(TENANTS, undefined, t.metadata.name, { metadata: { resourceVersion: t.metadata.resourceVersion }, spec: patch }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `project ${t.metadata.name}`));
+    await seen(dir.tenants, updated);
+    return { status: 200, body: { project: projectView(updated, req.base) } };
+  });
+
+  router.on('DELETE', '/projects/:id', async (req) => {
+    requireAdmin(req.auth);
+    const t = find(req.params.id);
+    // The Tenant's finalizer keeps its namespace until the Stratus resources in it are gone.
+    await client.delete(TENANTS, undefined, t.metadata.name);
+    await gone(dir.tenants, t.metadata.name);
+    return { status: 204 };
+  });
+
+  router.on('GET', '/users/:id/projects', (req) => {
+    const user = dir.users.byOpenstackId(req.params.id);
+    if (!user) throw notFound('user', req.params.id);
+    if (user.metadata.uid !== req.auth.user.metadata.uid && !isAdmin(req.auth)) throw forbidden();
+    return { status: 200, body: { projects: dir.tenantsOf(user).map((t) => projectView(t, req.base)), links: { self: `${req.base}/users/${req.params.id}/projects`, next: null, previous: null } } };
+  });
+
+  router.on('GET', '/domains', (req) => {
+    const d = domainView(req.base);
+    return { status: 200, body: { domains: matches(req.query, { name: d.name, id: d.id, enabled: true }) ? [d] : [], links: { self: `${req.base}/domains`, next: null, previous: null } } };
+  });
+  router.on('GET', '/domains/:id', (req) => {
+    if (req.params.id !== DEFAULT_DOMAIN.id) throw notFound('domain', req.params.id);
+    return { status: 200, body: { domain: domainView(req.base) } };
+  });
+  for (const method of ['POST', 'PATCH', 'DELETE'])
+    router.on(method, method === 'POST' ? '/domains' : '/domains/:id', () => {
+      throw forbidden(`Stratus has one domain, ${DEFAULT_DOMAIN.name}; it cannot be created, changed or deleted.`);
+    });
+}
+
+export const projectIdOf = (t: Tenant) => openstackId(t.metadata.uid);

@@ -1,0 +1,193 @@
+/**
+ * /v3/roles and role assignments. A grant on a project is a RoleAssignment `<user>.<role>` in the tenant's
+ * namespace (names are DNS labels, so the dot keeps it unique); a grant on the Default domain is a name in
+ * the User's spec.domainRoles.
+ */
+import type { KubeClient } from '@stratus/runtime';
+import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
+import { isAdmin } from './auth.js';
+import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalString, requireAdmin, seen } from './common.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import type { Router } from './router.js';
+import { DEFAULT_DOMAIN, roleView } from './views.js';
+
+export const assignmentName = (user: string, role: string) => `${user}.${role}`;
+
+export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
+  const findRole = (id: string): Role => {
+    const r = dir.roles.byOpenstackId(id);
+    if (!r) throw notFound('role', id);
+    return r;
+  };
+  const findUser = (id: string): User => {
+    const u = dir.users.byOpenstackId(id);
+    if (!u) throw notFound('user', id);
+    return u;
+  };
+  const findProject = (id: string): Tenant => {
+    const t = dir.tenants.byOpenstackId(id);
+    if (!t || t.metadata.deletionTimestamp) throw notFound('project', id);
+    return t;
+  };
+  const grantOn = (project: Tenant, user: User, role: Role) =>
+    dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.user === user.metadata.name && a.spec.role === role.metadata.name);
+
+  router.on('GET', '/roles', (req) => {
+    const roles = dir.roles
+      .all()
+      .map((r) => roleView(r, req.base))
+      .filter((r) => matches(req.query, { name: r.name }));
+    return { status: 200, body: { roles, links: { self: `${req.base}/roles`, next: null, previous: null } } };
+  });
+  router.on('GET', '/roles/:id', (req) => ({ status: 200, body: { role: roleView(findRole(req.params.id), req.base) } }));
+
+  router.on('POST', '/roles', async (req) => {
+    requireAdmin(req.auth);
+    const r = entity(req.body, 'role');
+    const name = kubernetesName(r.name, 'role');
+    if (r.domain_id) throw badRequest('Domain-specific roles are not supported.');
+    const created = await client
+      .create<Role>(ROLES, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { description: optionalString(r, 'description', 'role') } }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `role ${name}`));
+    await seen(dir.roles, created);
+    return { status: 201, body: { role: roleView(created, req.base) } };
+  });
+
+  router.on('PATCH', '/roles/:id', async (req) => {
+    requireAdmin(req.auth);
+    const role = findRole(req.params.id);
+    const r = entity(req.body, 'role');
+    if (r.name !== undefined && r.name !== role.metadata.name) throw badRequest('Renaming a role is not supported: its name is its resource name.');
+    const updated = await client
+      .patch<Role>(ROLES, undefined, role.metadata.name, { spec: { description: optionalString(r, 'description', 'role') ?? '' } }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `role ${role.metadata.name}`));
+    await seen(dir.roles, updated);
+    return { status: 200, body: { role: roleView(updated, req.base) } };
+  });
+
+  router.on('DELETE', '/roles/:id', async (req) => {
+    requireAdmin(req.auth);
+    const role = findRole(req.params.id);
+    const name = role.metadata.name;
+    for (const ra of dir.assignments.all().filter((a) => a.spec.role === name)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await client.delete(ROLES, undefined, name);
+    await gone(dir.roles, name);
+    return { status: 204 };
+  });
+
+  // Grants on a project.
+  router.on('GET', '/projects/:project/users/:user/roles', (req) => {
+    const project = findProject(req.params.project);
+    const user = findUser(req.params.user);
+    if (!isAdmin(req.auth) && user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+    return { status: 200, body: { roles: dir.rolesOn(user, project.metadata.name).map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/users/${req.params.user}/roles`, next: null, previous: null } } };
+  });
+  router.on('HEAD', '/projects/:project/users/:user/roles/:role', (req) => {
+    requireAdmin(req.auth);
+    if (!grantOn(findProject(req.params.project), findUser(req.params.user), findRole(req.params.role))) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+    return { status: 204 };
+  });
+  router.on('PUT', '/projects/:project/users/:user/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    const project = findProject(req.params.project);
+    const user = findUser(req.params.user);
+    const role = findRole(req.params.role);
+    if (grantOn(project, user, role)) return { status: 204 };
+    const body: RoleAssignment = {
+      apiVersion: 'identity.stratus.io/v1alpha1',
+      kind: 'RoleAssignment',
+      metadata: { name: assignmentName(user.metadata.name, role.metadata.name), namespace: project.metadata.name },
+      spec: { user: user.metadata.name, role: role.metadata.name },
+    };
+    const created = await client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'role assignment'));
+    await seen(dir.assignments, created);
+    return { status: 204 };
+  });
+  router.on('DELETE', '/projects/:project/users/:user/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    const project = findProject(req.params.project);
+    const ra = grantOn(project, findUser(req.params.user), findRole(req.params.role));
+    if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+    await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
+    return { status: 204 };
+  });
+
+  // Grants on the Default domain.
+  const domainOnly = (id: string) => {
+    if (id !== DEFAULT_DOMAIN.id) throw notFound('domain', id);
+  };
+  const setDomainRoles = async (user: User, roles: string[]) => {
+    const updated = await client.patch<User>(USERS, undefined, user.metadata.name, { spec: { domainRoles: roles } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `user ${user.metadata.name}`));
+    await seen(dir.users, updated);
+  };
+  router.on('GET', '/domains/:domain/users/:user/roles', (req) => {
+    domainOnly(req.params.domain);
+    const user = findUser(req.params.user);
+    if (!isAdmin(req.auth) && user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+    return { status: 200, body: { roles: dir.domainRolesOf(user).map((r) => roleView(r, req.base)), links: { self: `${req.base}/domains/default/users/${req.params.user}/roles`, next: null, previous: null } } };
+  });
+  router.on('PUT', '/domains/:domain/users/:user/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    domainOnly(req.params.domain);
+    const user = findUser(req.params.user);
+    const role = findRole(req.params.role);
+    const held = user.spec.domainRoles ?? [];
+    if (!held.includes(role.metadata.name)) await setDomainRoles(user, [...held, role.metadata.name]);
+    return { status: 204 };
+  });
+  router.on('DELETE', '/domains/:domain/users/:user/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    domainOnly(req.params.domain);
+    const user = findUser(req.params.user);
+    const role = findRole(req.params.role);
+    const held = user.spec.domainRoles ?? [];
+    if (!held.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain default`);
+    await setDomainRoles(user, held.filter((r) => r !== role.metadata.name));
+    return { status: 204 };
+  });
+
+  router.on('GET', '/role_assignments', (req) => {
+    const q = req.query;
+    if (!isAdmin(req.auth) && q.get('user.id') !== openstackId(req.auth.user.metadata.uid)) throw forbidden('Listing role assignments needs the admin role, or user.id set to your own ID.');
+    const names = q.has('include_names');
+    const named = <T>(base: T, name: string, withDomain = false) => (names ? { ...base, name, ...(withDomain ? { domain: DEFAULT_DOMAIN } : {}) } : base);
+    const listed: Array<Record<string, any>> = [];
+    for (const ra of dir.assignments.all()) {
+      const role = dir.roles.named(ra.spec.role);
+      const tenant = dir.tenants.named(ra.metadata.namespace!);
+      const user = ra.spec.user ? dir.users.named(ra.spec.user) : undefined;
+      if (!role || !tenant || (ra.spec.user && !user)) continue; // a grant that does not stand yet
+      const roleId = openstackId(role.metadata.uid);
+      const projectId = openstackId(tenant.metadata.uid);
+      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, user.metadata.name, true) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, true) };
+      listed.push({
+        role: named({ id: roleId }, role.metadata.name),
+        ...actor,
+        scope: { project: named({ id: projectId }, tenant.metadata.name, true) },
+        links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${user ? openstackId(user.metadata.uid) : ra.spec.group}/roles/${roleId}` },
+      });
+    }
+    for (const user of dir.users.all())
+      for (const role of dir.domainRolesOf(user)) {
+        const userId = openstackId(user.metadata.uid);
+        const roleId = openstackId(role.metadata.uid);
+        listed.push({
+          role: named({ id: roleId }, role.metadata.name),
+          user: named({ id: userId }, user.metadata.name, true),
+          scope: { domain: named({ id: DEFAULT_DOMAIN.id }, DEFAULT_DOMAIN.name) },
+          links: { assignment: `${req.base}/domains/default/users/${userId}/roles/${roleId}` },
+        });
+      }
+    const filtered = listed.filter(
+      (a) =>
+        (!q.has('user.id') || a.user?.id === q.get('user.id')) &&
+        (!q.has('group.id') || a.group?.id === q.get('group.id')) &&
+        (!q.has('role.id') || a.role.id === q.get('role.id')) &&
+        (!q.has('scope.project.id') || a.scope.project?.id === q.get('scope.project.id')) &&
+        (!q.has('scope.domain.id') || a.scope.domain?.id === q.get('scope.domain.id')),
+    );
+    return { status: 200, body: { role_assignments: filtered, links: { self: `${req.base}/role_assignments`, next: null, previous: null } } };
+  });
+}

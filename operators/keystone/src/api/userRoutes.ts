@@ -1,0 +1,154 @@
+/**
+ * /v3/users: Users with their password in a Secret. A user made here gets a Secret
+ * `stratus-system/user-<name>-password` owned by the User; the call returns once the operator has hashed
+ * it, so the new user can sign in straight away.
+ */
+import { randomBytes } from 'node:crypto';
+import { isConflict, type KubeClient } from '@stratus/runtime';
+import {
+  PASSWORD_SOURCE_ANNOTATION,
+  ROLE_ASSIGNMENTS,
+  SECRETS,
+  SYSTEM_NAMESPACE,
+  USERS,
+  controllerRef,
+  credentialSecretName,
+  type Secret,
+  type User,
+} from '../resources.js';
+import type { Authenticator } from './auth.js';
+import { isAdmin } from './auth.js';
+import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import type { IdentityDirectory } from './directory.js';
+import { badRequest, conflict, forbidden, notFound, unauthorized } from './errors.js';
+import type { Router } from './router.js';
+import { DEFAULT_DOMAIN, userView } from './views.js';
+
+const HASHED_WITHIN_MS = 15_000;
+export const passwordSecretName = (user: string) => `user-${user}-password`;
+
+export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeClient, auth: Authenticator) {
+  const find = (id: string): User => {
+    const u = dir.users.byOpenstackId(id);
+    if (!u) throw notFound('user', id);
+    return u;
+  };
+  const defaultTenantOf = (u: Record<string, any>) => {
+    const id = optionalString(u, 'default_project_id', 'user');
+    if (id === undefined) return undefined;
+    const t = dir.tenants.byOpenstackId(id);
+    if (!t) throw notFound('project', id);
+    return t.metadata.name;
+  };
+
+  /**
+   * Waits until the operator has hashed this version of the password Secret and stamped the user's
+   * passwordUpdatedAt (which revokes older tokens), both as this process's caches show them.
+   */
+  const hashed = (user: string, source: Secret) => {
+    const since = Math.floor(Date.now() / 1000) * 1000;
+    return dir.until(() => {
+      const stamped = dir.users.named(user)?.status?.passwordUpdatedAt;
+      return dir.secrets.named(credentialSecretName(user), SYSTEM_NAMESPACE)?.metadata.annotations?.[PASSWORD_SOURCE_ANNOTATION] === `${source.metadata.uid}/${source.metadata.resourceVersion}` && !!stamped && Date.parse(stamped) >= since;
+    }, HASHED_WITHIN_MS);
+  };
+
+  const setPassword = async (user: User, password: string) => {
+    const ref = user.spec.passwordSecretRef;
+    const updated = await client.patch<Secret>(SECRETS, ref.namespace ?? SYSTEM_NAMESPACE, ref.name, { data: { [ref.key ?? 'password']: Buffer.from(password).toString('base64') } }, API_FIELD_MANAGER);
+    await hashed(user.metadata.name, updated);
+  };
+
+  router.on('GET', '/users', (req) => {
+    requireAdmin(req.auth);
+    const q = req.query;
+    const users = dir.users
+      .all()
+      .map((u) => userView(u, dir, req.base))
+      .filter((u) => matches(q, { name: u.name, enabled: u.enabled, domain_id: u.domain_id }));
+    return { status: 200, body: { users, links: { self: `${req.base}/users`, next: null, previous: null } } };
+  });
+
+  router.on('GET', '/users/:id', (req) => {
+    const u = find(req.params.id);
+    if (u.metadata.uid !== req.auth.user.metadata.uid && !isAdmin(req.auth)) throw forbidden();
+    return { status: 200, body: { user: userView(u, dir, req.base) } };
+  });
+
+  router.on('POST', '/users', async (req) => {
+    requireAdmin(req.auth);
+    const u = entity(req.body, 'user');
+    const name = kubernetesName(u.name, 'user');
+    if (u.domain_id && u.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
+    if (dir.users.named(name)) throw conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${name}.`);
+    // Without a password the user exists but cannot sign in: nobody knows this one.
+    const password = optionalString(u, 'password', 'user') ?? randomBytes(24).toString('base64url');
+    const spec: User['spec'] = {
+      description: optionalString(u, 'description', 'user'),
+      email: optionalString(u, 'email', 'user'),
+      enabled: optionalBoolean(u, 'enabled', 'user') ?? true,
+      defaultTenant: defaultTenantOf(u),
+      passwordSecretRef: { name: passwordSecretName(name), namespace: SYSTEM_NAMESPACE, key: 'password' },
+    };
+    // The Secret first, so the operator finds it at once; it is bound to the User as soon as the User exists.
+    const secretBody: Secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: passwordSecretName(name), namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data: { password: Buffer.from(password).toString('base64') } };
+    await client.create(SECRETS, secretBody, API_FIELD_MANAGER).catch(async (e) => {
+      if (!isConflict(e)) throw e;
+      await client.replace(SECRETS, secretBody, API_FIELD_MANAGER); // left by a user deleted while the API was down
+    });
+    let created: User;
+    try {
+      created = await client.create<User>(USERS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: { name }, spec }, API_FIELD_MANAGER);
+    } catch (e) {
+      await client.delete(SECRETS, SYSTEM_NAMESPACE, passwordSecretName(name));
+      fromKubernetes(e, `user ${name}`);
+    }
+    const secret = await client.patch<Secret>(SECRETS, SYSTEM_NAMESPACE, passwordSecretName(name), { metadata: { ownerReferences: [{ ...controllerRef(created), controller: false }] } }, API_FIELD_MANAGER);
+    await seen(dir.users, created);
+    await hashed(name, secret);
+    return { status: 201, body: { user: userView(dir.users.named(name) ?? created, dir, req.base) } };
+  });
+
+  router.on('PATCH', '/users/:id', async (req) => {
+    requireAdmin(req.auth);
+    const user = find(req.params.id);
+    const u = entity(req.body, 'user');
+    if (u.name !== undefined && u.name !== user.metadata.name) throw badRequest('Renaming a user is not supported: its name is its resource name.');
+    const patch: Partial<User['spec']> = {};
+    if (u.description !== undefined) patch.description = optionalString(u, 'description', 'user') ?? '';
+    if (u.email !== undefined) patch.email = optionalString(u, 'email', 'user');
+    if (u.enabled !== undefined) patch.enabled = optionalBoolean(u, 'enabled', 'user');
+    if (u.default_project_id !== undefined) patch.defaultTenant = defaultTenantOf(u);
+    let current = user;
+    if (Object.keys(patch).length) {
+      current = await client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `user ${user.metadata.name}`));
+      await seen(dir.users, current);
+    }
+    const password = optionalString(u, 'password', 'user');
+    if (password !== undefined) await setPassword(current, password);
+    return { status: 200, body: { user: userView(dir.users.named(user.metadata.name) ?? current, dir, req.base) } };
+  });
+
+  router.on('POST', '/users/:id/password', async (req) => {
+    const user = find(req.params.id);
+    if (user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden('Only the user may change their own password this way.');
+    const u = entity(req.body, 'user');
+    const original = optionalString(u, 'original_password', 'user');
+    const password = optionalString(u, 'password', 'user');
+    if (!original || !password) throw badRequest("Both 'user.original_password' and 'user.password' are required.");
+    if (!(await auth.passwordMatches(user, original))) throw unauthorized('The original password is not correct.');
+    await setPassword(user, password);
+    return { status: 204 };
+  });
+
+  router.on('DELETE', '/users/:id', async (req) => {
+    requireAdmin(req.auth);
+    const user = find(req.params.id);
+    const name = user.metadata.name;
+    // As Keystone does, a user's role assignments go with the user.
+    for (const ra of dir.assignments.all().filter((a) => a.spec.user === name)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await client.delete(USERS, undefined, name);
+    await gone(dir.users, name);
+    return { status: 204 };
+  });
+}

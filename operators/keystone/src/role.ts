@@ -1,0 +1,66 @@
+/**
+ * The Role reconciler. Each Role gets a ClusterRole that RoleAssignments bind in tenant namespaces, so what a
+ * role lets a user do through kubectl matches what it lets them do through the OpenStack APIs.
+ */
+import { markReady, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
+import { CLUSTER_ROLES, FIELD_MANAGER, ROLES, controllerRef, openstackId, type Meta, type Role } from './resources.js';
+
+export type Access = 'admin' | 'edit' | 'view';
+
+/** The API groups whose resources live in tenant namespaces. */
+const TENANT_GROUPS = ['compute.stratus.io', 'image.stratus.io', 'blockstorage.stratus.io'];
+const READ = ['get', 'list', 'watch'];
+const WRITE = [...READ, 'create', 'update', 'patch', 'delete', 'deletecollection'];
+
+export const clusterRoleName = (role: string) => `stratus-role-${role}`;
+
+/** The kubectl access a role grants: stated on the role, or read from its well-known name. */
+export function accessOf(role: Role): Access {
+  if (role.spec.kubernetesAccess) return role.spec.kubernetesAccess;
+  if (role.metadata.name === 'admin') return 'admin';
+  if (role.metadata.name === 'member') return 'edit';
+  return 'view';
+}
+
+export function rulesFor(access: Access) {
+  const verbs = access === 'view' ? READ : WRITE;
+  const rules = [
+    { apiGroups: TENANT_GROUPS, resources: ['*'], verbs },
+    { apiGroups: ['identity.stratus.io'], resources: ['roleassignments'], verbs: access === 'admin' ? WRITE : READ },
+    { apiGroups: [''], resources: ['events'], verbs: READ },
+  ];
+  if (access === 'admin') rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: READ });
+  return rules;
+}
+
+interface ClusterRole {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'ClusterRole';
+  metadata: Meta;
+  rules: ReturnType<typeof rulesFor>;
+}
+
+export async function reconcileRole(req: Request, ctx: ReconcileContext<Role>): Promise<void> {
+  const { client } = ctx;
+  const role = await client.get<Role>(ROLES, undefined, req.name);
+  if (!role) return; // its ClusterRole is owned by it and goes with it
+  const access = accessOf(role);
+  const name = clusterRoleName(role.metadata.name);
+  const desired: ClusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name, labels: { 'identity.stratus.io/role': role.metadata.name }, ownerReferences: [controllerRef(role)] },
+    rules: rulesFor(access),
+  };
+  const current = await client.get<ClusterRole>(CLUSTER_ROLES, undefined, name);
+  if (!current) await client.create(CLUSTER_ROLES, desired, FIELD_MANAGER);
+  else if (JSON.stringify(current.rules) !== JSON.stringify(desired.rules))
+    await client.replace(CLUSTER_ROLES, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, FIELD_MANAGER);
+  await patchStatus(client, ROLES, role, {
+    phase: 'Active',
+    roleId: openstackId(role.metadata.uid),
+    clusterRole: name,
+    access,
+    conditions: markReady(role.status?.conditions, role.metadata.generation, 'ClusterRoleReady', `ClusterRole ${name} grants ${access} access`),
+  }, FIELD_MANAGER);
+}

@@ -1,0 +1,83 @@
+/**
+ * The RoleAssignment reconciler: a grant of a Role on the tenant whose namespace holds the assignment. It
+ * produces the RBAC RoleBinding to the role's ClusterRole there, owned by the assignment so that deleting
+ * the grant takes the binding away too.
+ */
+import { markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { clusterRoleName } from './role.js';
+import {
+  FIELD_MANAGER,
+  NAMESPACES,
+  ROLES,
+  ROLE_ASSIGNMENTS,
+  ROLE_BINDINGS,
+  TENANT_LABEL,
+  USERS,
+  controllerRef,
+  type Meta,
+  type Namespace,
+  type Role,
+  type RoleAssignment,
+  type User,
+} from './resources.js';
+
+/** What is missing (a role, a user, a tenant) may be created in a moment; look again at this pace. */
+const RECHECK_MISSING_MS = 3000;
+
+export const roleBindingName = (assignment: string) => `stratus-${assignment}`;
+
+interface RoleBinding {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'RoleBinding';
+  metadata: Meta;
+  roleRef: { apiGroup: string; kind: string; name: string };
+  subjects: Array<{ apiGroup: string; kind: string; name: string }>;
+}
+
+export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContext<RoleAssignment>): Promise<Result | void> {
+  const { client } = ctx;
+  const ra = await client.get<RoleAssignment>(ROLE_ASSIGNMENTS, req.namespace, req.name);
+  if (!ra) return;
+  const ns = ra.metadata.namespace!;
+  const gen = ra.metadata.generation;
+  const stall = async (reason: string, message: string) => {
+    await patchStatus(client, ROLE_ASSIGNMENTS, ra, { phase: 'Error', conditions: markStalled(ra.status?.conditions, gen, reason, message) }, FIELD_MANAGER);
+    return { requeueAfterMs: RECHECK_MISSING_MS };
+  };
+
+  const namespace = await client.get<Namespace>(NAMESPACES, undefined, ns);
+  if (!namespace?.metadata.labels?.[TENANT_LABEL]) return stall('NotATenant', `namespace ${ns} does not belong to a Tenant; assign roles in a tenant's namespace`);
+  const role = await client.get<Role>(ROLES, undefined, ra.spec.role);
+  if (!role) return stall('RoleNotFound', `role ${ra.spec.role} does not exist`);
+  if (ra.spec.user && !(await client.get<User>(USERS, undefined, ra.spec.user))) return stall('UserNotFound', `user ${ra.spec.user} does not exist`);
+
+  const name = roleBindingName(ra.metadata.name);
+  const desired: RoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: ns, labels: { 'identity.stratus.io/role': role.metadata.name }, ownerReferences: [controllerRef(ra)] },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName(role.metadata.name) },
+    subjects: [
+      ra.spec.user
+        ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ra.spec.user }
+        : { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: ra.spec.group! },
+    ],
+  };
+  const current = await client.get<RoleBinding>(ROLE_BINDINGS, ns, name);
+  if (current && JSON.stringify(current.roleRef) !== JSON.stringify(desired.roleRef)) {
+    // roleRef cannot change on a RoleBinding: replace the binding.
+    await client.delete(ROLE_BINDINGS, ns, name);
+    await client.create(ROLE_BINDINGS, desired, FIELD_MANAGER);
+  } else if (!current) {
+    await client.create(ROLE_BINDINGS, desired, FIELD_MANAGER);
+    await ctx.events.record(ra, 'Normal', 'RoleBindingCreated', `Bound ${desired.subjects[0].kind} ${desired.subjects[0].name} to ClusterRole ${desired.roleRef.name}`);
+  } else if (JSON.stringify(current.subjects) !== JSON.stringify(desired.subjects)) {
+    await client.replace(ROLE_BINDINGS, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, FIELD_MANAGER);
+  }
+  const who = ra.spec.user ? `user ${ra.spec.user}` : `group ${ra.spec.group}`;
+  await patchStatus(client, ROLE_ASSIGNMENTS, ra, {
+    phase: 'Active',
+    roleBinding: name,
+    conditions: markReady(ra.status?.conditions, gen, 'RoleBindingReady', `${who} holds role ${ra.spec.role} on tenant ${ns}`),
+  }, FIELD_MANAGER);
+}

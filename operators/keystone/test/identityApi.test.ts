@@ -1,0 +1,189 @@
+/** The Identity API v3 over HTTP: tokens, the catalog, CRUD on the identity resources, policy and errors. */
+import { strict as assert } from 'node:assert';
+import { eventually } from '@stratus/apiserver';
+import { ROLE_BINDINGS, ROLE_ASSIGNMENTS, TENANTS, USERS, type RoleAssignment, type Tenant, type User } from '../src/index.js';
+import { call, passwordAuth, startIdentityEnv, type IdentityEnv } from './support.js';
+
+describe('Identity API v3', function () {
+  this.timeout(60_000);
+  let env: IdentityEnv;
+  let admin: string;
+  const api = (method: string, path: string, opts: { token?: string; subject?: string; body?: unknown } = {}) => call(env.v3, method, path, { token: admin, ...opts });
+
+  before(async () => {
+    env = await startIdentityEnv();
+    // Bootstrap returns once the resources are Ready; the API's caches follow within moments.
+    await eventually('admin can sign in', async () => (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).status === 201);
+    admin = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).headers.get('x-subject-token')!;
+  });
+  after(() => env.stop());
+
+  it('answers version discovery at the root and at /v3', async () => {
+    const root = await call(env.api.url, 'GET', '/');
+    assert.equal(root.status, 300);
+    assert.equal(root.body.versions.values[0].id, 'v3.14');
+    const v3 = await call(env.v3, 'GET', '');
+    assert.equal(v3.status, 200);
+    assert.equal(v3.body.version.links[0].href, `${env.v3}/`);
+  });
+
+  it('issues a project-scoped token with roles and the catalog, and validates it', async () => {
+    const r = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') });
+    assert.equal(r.status, 201);
+    const t = r.body.token;
+    assert.deepEqual(t.methods, ['password']);
+    assert.equal(t.user.name, 'admin');
+    assert.deepEqual(t.user.domain, { id: 'default', name: 'Default' });
+    assert.equal(t.project.name, 'admin');
+    assert.deepEqual(t.roles.map((x: any) => x.name), ['admin']);
+    const identity = t.catalog.find((s: any) => s.type === 'identity');
+    assert.deepEqual(identity.endpoints.map((e: any) => e.interface).sort(), ['admin', 'internal', 'public']);
+    assert.equal(identity.endpoints[0].url, env.v3);
+    assert.ok(Date.parse(t.expires_at) - Date.now() > 3500_000, 'an hour to live');
+    const token = r.headers.get('x-subject-token')!;
+    assert.ok(token.length < 400, 'short enough for a header');
+
+    const v = await api('GET', '/auth/tokens', { subject: token });
+    assert.equal(v.status, 200);
+    assert.equal(v.body.token.project.id, t.project.id);
+    assert.deepEqual(v.body.token.audit_ids, t.audit_ids);
+    assert.equal((await api('HEAD', '/auth/tokens', { subject: token })).status, 200);
+  });
+
+  it('falls back to the default project, and gives an unscoped token without roles or catalog when there is none', async () => {
+    const r = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
+    assert.equal(r.body.token.project.name, 'admin', 'the admin user has default tenant admin');
+    const d = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: passwordAuth('admin', env.adminPassword).auth.identity, scope: { domain: { name: 'Default' } } } } });
+    assert.equal(d.status, 201);
+    assert.deepEqual(d.body.token.domain, { id: 'default', name: 'Default' });
+    assert.ok(d.body.token.catalog.length > 0);
+  });
+
+  it('refuses a wrong password, an unknown user and a missing token with Keystone 401 bodies', async () => {
+    const wrong = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', 'not-it', 'admin') });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(Object.keys(wrong.body.error).sort(), ['code', 'message', 'title']);
+    assert.equal(wrong.body.error.code, 401);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('nobody', 'x') })).status, 401);
+    assert.equal((await call(env.v3, 'GET', '/projects')).status, 401);
+    assert.equal((await call(env.v3, 'GET', '/projects', { token: 'gAAAAAB' + 'x'.repeat(100) })).status, 401);
+    const bad = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: {} } });
+    assert.equal(bad.status, 400);
+  });
+
+  it('creates a project as a Tenant, and lists, shows and deletes it', async () => {
+    const c = await api('POST', '/projects', { body: { project: { name: 'demo', description: 'a demo', domain_id: 'default' } } });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    assert.match(c.body.project.id, /^[0-9a-f]{32}$/);
+    const tenant = await env.client.get<Tenant>(TENANTS, undefined, 'demo');
+    assert.equal(tenant!.spec.description, 'a demo');
+    assert.equal((await api('GET', '/projects')).body.projects.filter((p: any) => p.name === 'demo').length, 1);
+    assert.equal((await api('GET', `/projects/${c.body.project.id}`)).body.project.name, 'demo');
+    assert.equal((await api('GET', '/projects?name=demo')).body.projects[0].id, c.body.project.id);
+    const dup = await api('POST', '/projects', { body: { project: { name: 'demo' } } });
+    assert.equal(dup.status, 409);
+    const badName = await api('POST', '/projects', { body: { project: { name: 'Not_A_Name' } } });
+    assert.equal(badName.status, 400);
+    assert.match(badName.body.error.message, /project\.name/);
+    const patched = await api('PATCH', `/projects/${c.body.project.id}`, { body: { project: { enabled: false } } });
+    assert.equal(patched.body.project.enabled, false);
+    assert.equal((await api('DELETE', `/projects/${c.body.project.id}`)).status, 204);
+    assert.equal((await api('GET', `/projects/${c.body.project.id}`)).status, 404);
+    await eventually('tenant gone', async () => !(await env.client.get(TENANTS, undefined, 'demo')), 20_000);
+  });
+
+  it('creates a user who can sign in at once, grants a role that becomes an RBAC RoleBinding, and scopes what they see', async () => {
+    const p = (await api('POST', '/projects', { body: { project: { name: 'team' } } })).body.project;
+    await api('POST', '/projects', { body: { project: { name: 'other' } } });
+    const u = await api('POST', '/users', { body: { user: { name: 'bob', password: 'bob-pw', default_project_id: p.id, email: 'bob@example.com' } } });
+    assert.equal(u.status, 201, JSON.stringify(u.body));
+    assert.equal(u.body.user.default_project_id, p.id);
+    // No role yet: a project-scoped sign-in is refused, an unscoped one works.
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw', 'team') })).status, 401);
+    const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw') });
+    assert.equal(unscoped.status, 201);
+    assert.equal(unscoped.body.token.catalog, undefined);
+
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${p.id}/users/${u.body.user.id}/roles/${member.id}`)).status, 204);
+    const ra = await env.client.get<RoleAssignment>(ROLE_ASSIGNMENTS, 'team', 'bob.member');
+    assert.deepEqual(ra!.spec, { user: 'bob', role: 'member' });
+    await eventually('RoleBinding', async () => !!(await env.client.get(ROLE_BINDINGS, 'team', 'stratus-bob.member')));
+    const rb: any = await env.client.get(ROLE_BINDINGS, 'team', 'stratus-bob.member');
+    assert.deepEqual(rb.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }]);
+    assert.equal(rb.roleRef.name, 'stratus-role-member');
+
+    const bob = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw', 'team') });
+    assert.equal(bob.status, 201);
+    assert.deepEqual(bob.body.token.roles.map((r: any) => r.name), ['member']);
+    const bobToken = bob.headers.get('x-subject-token')!;
+    // A member sees only their own projects and cannot do admin things.
+    assert.deepEqual((await call(env.v3, 'GET', '/auth/projects', { token: bobToken })).body.projects.map((x: any) => x.name), ['team']);
+    assert.deepEqual((await call(env.v3, 'GET', '/projects', { token: bobToken })).body.projects.map((x: any) => x.name), ['team']);
+    const denied = await call(env.v3, 'POST', '/projects', { token: bobToken, body: { project: { name: 'mine' } } });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.title, 'Forbidden');
+    assert.equal((await call(env.v3, 'GET', '/users', { token: bobToken })).status, 403);
+
+    const listed = (await api('GET', `/role_assignments?user.id=${u.body.user.id}&include_names`)).body.role_assignments;
+    assert.deepEqual(listed.map((a: any) => [a.user.name, a.role.name, a.scope.project.name]), [['bob', 'member', 'team']]);
+  });
+
+  it('revokes a token on DELETE, and re-scoped tokens made from it with it', async () => {
+    const first = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw') })).headers.get('x-subject-token')!;
+    const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: first } }, scope: { project: { name: 'team', domain: { id: 'default' } } } } } });
+    assert.equal(rescoped.status, 201);
+    assert.equal(rescoped.body.token.audit_ids.length, 2);
+    const second = rescoped.headers.get('x-subject-token')!;
+    assert.equal((await call(env.v3, 'DELETE', '/auth/tokens', { token: first, subject: first })).status, 204);
+    assert.equal((await api('GET', '/auth/tokens', { subject: first })).status, 404);
+    assert.equal((await api('GET', '/auth/tokens', { subject: second })).status, 404, 'the chain is revoked too');
+    assert.equal((await call(env.v3, 'GET', '/auth/projects', { token: second })).status, 401);
+  });
+
+  it('revokes a user’s tokens when the password changes, and when the role is taken away', async () => {
+    const bobId = (await api('GET', '/users?name=bob')).body.users[0].id;
+    const old = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw', 'team') })).headers.get('x-subject-token')!;
+    await new Promise((r) => setTimeout(r, 1100)); // token times have one-second resolution
+    const changed = await api('PATCH', `/users/${bobId}`, { body: { user: { password: 'bob-pw-2' } } });
+    assert.equal(changed.status, 200);
+    assert.equal((await api('GET', '/auth/tokens', { subject: old })).status, 404);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw', 'team') })).status, 401);
+    const fresh = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw-2', 'team') })).headers.get('x-subject-token')!;
+    assert.equal((await api('GET', '/auth/tokens', { subject: fresh })).status, 200);
+    const team = (await api('GET', '/projects?name=team')).body.projects[0].id;
+    const member = (await api('GET', '/roles?name=member')).body.roles[0].id;
+    assert.equal((await api('DELETE', `/projects/${team}/users/${bobId}/roles/${member}`)).status, 204);
+    assert.equal((await api('GET', '/auth/tokens', { subject: fresh })).status, 404);
+    await eventually('RoleBinding gone', async () => !(await env.client.get(ROLE_BINDINGS, 'team', 'stratus-bob.member')));
+  });
+
+  it('shows objects made with kubectl-style writes, and the other way round', async () => {
+    await env.client.create(TENANTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: 'applied' }, spec: { description: 'from kubectl' } }, 'kubectl');
+    await eventually('listed', async () => (await api('GET', '/projects?name=applied')).body.projects.length === 1);
+    const svc = await api('POST', '/services', { body: { service: { name: 'nova', type: 'compute', description: 'Compute' } } });
+    assert.equal(svc.status, 201);
+    const ep = await api('POST', '/endpoints', { body: { endpoint: { service_id: svc.body.service.id, interface: 'public', url: 'http://127.0.0.1:8000/compute/v2.1', region_id: 'RegionOne' } } });
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    assert.equal((await api('GET', `/endpoints?service_id=${svc.body.service.id}`)).body.endpoints.length, 1);
+    const catalog = (await api('GET', '/auth/catalog')).body.catalog;
+    assert.equal(catalog.find((s: any) => s.type === 'compute').endpoints[0].url, 'http://127.0.0.1:8000/compute/v2.1');
+    const badEp = await api('POST', '/endpoints', { body: { endpoint: { service_id: svc.body.service.id, interface: 'sideways', url: 'http://x' } } });
+    assert.equal(badEp.status, 400);
+    assert.match(badEp.body.error.message, /endpoint\.interface/);
+    assert.equal((await api('DELETE', `/services/${svc.body.service.id}`)).status, 204);
+    assert.equal((await api('GET', `/endpoints/${ep.body.endpoint.id}`)).status, 404, 'a service takes its endpoints with it');
+    const users = (await api('GET', '/users')).body.users.map((u: any) => u.name);
+    assert.ok(users.includes('admin') && users.includes('bob'));
+    const stored = await env.client.get<User>(USERS, undefined, 'bob');
+    assert.equal(stored!.spec.email, 'bob@example.com');
+  });
+
+  it('answers unknown paths and methods as Keystone does', async () => {
+    const nf = await api('GET', '/nothing-here');
+    assert.equal(nf.status, 404);
+    assert.equal(nf.body.error.title, 'Not Found');
+    assert.equal((await api('GET', '/projects/0123456789abcdef0123456789abcdef')).status, 404);
+    assert.equal((await api('PUT', '/projects')).status, 405);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * A client-node informer that keeps itself running: client-node stops an informer on any error but 410 Gone,
+ * so this one starts again, backing off, until it is stopped. Its cache is the informer's own ObjectCache.
+ */
+import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { resourcePath, type KubeClient, type ResourceRef } from './client.js';
+import type { Logger } from './logger.js';
+
+export type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export interface SelfHealingInformer<T extends KubernetesObject> {
+  informer: CachedInformer<T>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function selfHealingInformer<T extends KubernetesObject>(
+  kc: KubeConfig,
+  client: KubeClient,
+  ref: ResourceRef,
+  opts: { namespace?: string; labelSelector?: string; log: Logger; onChange?: (o: T) => void },
+): SelfHealingInformer<T> {
+  const path = resourcePath(ref, opts.namespace);
+  const query = opts.labelSelector ? `?labelSelector=${encodeURIComponent(opts.labelSelector)}` : '';
+  const informer = makeInformer<T>(kc, path, () => client.request('GET', path + query), opts.labelSelector) as CachedInformer<T>;
+  if (opts.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, opts.onChange);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let delay = 500;
+  informer.on('connect', () => (delay = 500));
+  informer.on('error', (err: unknown) => {
+    if (stopped) return;
+    opts.log.warn('watch failed; restarting', { path, error: String(err), retryMs: delay });
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!stopped) informer.start().catch(() => {});
+    }, delay);
+    delay = Math.min(delay * 2, 30_000);
+  });
+  return {
+    informer,
+    start: () => informer.start(),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await informer.stop();
+    },
+  };
+}
