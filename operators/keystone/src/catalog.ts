@@ -2,10 +2,8 @@
  * The Service and Endpoint reconcilers: the catalog has no outside state, so reconciling it means checking
  * that each Endpoint names an existing Service and saying so in status.
  */
-import { markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { markReady, markStalled, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
 import { ENDPOINTS, FIELD_MANAGER, SERVICES, openstackId, type CatalogEndpoint, type CatalogService } from './resources.js';
-
-const RECHECK_MISSING_MS = 3000;
 
 export async function reconcileService(req: Request, ctx: ReconcileContext<CatalogService>): Promise<void> {
   const svc = await ctx.client.get<CatalogService>(SERVICES, undefined, req.name);
@@ -18,7 +16,7 @@ export async function reconcileService(req: Request, ctx: ReconcileContext<Catal
   }, FIELD_MANAGER);
 }
 
-export async function reconcileEndpoint(req: Request, ctx: ReconcileContext<CatalogEndpoint>): Promise<Result | void> {
+export async function reconcileEndpoint(req: Request, ctx: ReconcileContext<CatalogEndpoint>): Promise<void> {
   const ep = await ctx.client.get<CatalogEndpoint>(ENDPOINTS, undefined, req.name);
   if (!ep) return;
   const gen = ep.metadata.generation;
@@ -29,7 +27,7 @@ export async function reconcileEndpoint(req: Request, ctx: ReconcileContext<Cata
       endpointId: openstackId(ep.metadata.uid),
       conditions: markStalled(ep.status?.conditions, gen, 'ServiceNotFound', `service ${ep.spec.service} does not exist`),
     }, FIELD_MANAGER);
-    return { requeueAfterMs: RECHECK_MISSING_MS };
+    return; // the operator watches what is missing: its creation brings this object back
   }
   const enabled = ep.spec.enabled !== false;
   await patchStatus(ctx.client, ENDPOINTS, ep, {

@@ -37,8 +37,26 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
     watches: [{ resource: SECRETS, map: (secret, users) => users.filter((u) => usesSecret(u, secret)).map((u) => ({ name: u.metadata.name })) }],
   });
   m.add<Role>({ name: 'role', resource: ROLES, reconcile: reconcileRole, owns: [{ ...CLUSTER_ROLES, ownerKind: 'Role' }] });
-  m.add<RoleAssignment>({ name: 'roleassignment', resource: ROLE_ASSIGNMENTS, reconcile: reconcileRoleAssignment, owns: [{ ...ROLE_BINDINGS, ownerKind: 'RoleAssignment' }] });
+  m.add<RoleAssignment>({
+    name: 'roleassignment',
+    resource: ROLE_ASSIGNMENTS,
+    reconcile: reconcileRoleAssignment,
+    owns: [{ ...ROLE_BINDINGS, ownerKind: 'RoleAssignment' }],
+    // An assignment waiting for its user, role or tenant namespace goes on as soon as that appears.
+    watches: [
+      { resource: USERS, map: (user, ras) => requests(ras.filter((ra) => ra.spec.user === user.metadata?.name)) },
+      { resource: ROLES, map: (role, ras) => requests(ras.filter((ra) => ra.spec.role === role.metadata?.name)) },
+      { resource: NAMESPACES, map: (ns, ras) => requests(ras.filter((ra) => ra.metadata.namespace === ns.metadata?.name)) },
+    ],
+  });
   m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
-  m.add<CatalogEndpoint>({ name: 'endpoint', resource: ENDPOINTS, reconcile: reconcileEndpoint });
+  m.add<CatalogEndpoint>({
+    name: 'endpoint',
+    resource: ENDPOINTS,
+    reconcile: reconcileEndpoint,
+    watches: [{ resource: SERVICES, map: (svc, eps) => requests(eps.filter((ep) => ep.spec.service === svc.metadata?.name)) }],
+  });
   return m;
 }
+
+const requests = (objs: Array<{ metadata: { name: string; namespace?: string } }>) => objs.map((o) => ({ name: o.metadata.name, namespace: o.metadata.namespace }));

@@ -3,7 +3,7 @@
  * produces the RBAC RoleBinding to the role's ClusterRole there, owned by the assignment so that deleting
  * the grant takes the binding away too.
  */
-import { markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { markReady, markStalled, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
 import { clusterRoleName } from './role.js';
 import {
   FIELD_MANAGER,
@@ -21,9 +21,6 @@ import {
   type User,
 } from './resources.js';
 
-/** What is missing (a role, a user, a tenant) may be created in a moment; look again at this pace. */
-const RECHECK_MISSING_MS = 3000;
-
 export const roleBindingName = (assignment: string) => `stratus-${assignment}`;
 
 interface RoleBinding {
@@ -34,7 +31,7 @@ interface RoleBinding {
   subjects: Array<{ apiGroup: string; kind: string; name: string }>;
 }
 
-export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContext<RoleAssignment>): Promise<Result | void> {
+export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContext<RoleAssignment>): Promise<void> {
   const { client } = ctx;
   const ra = await client.get<RoleAssignment>(ROLE_ASSIGNMENTS, req.namespace, req.name);
   if (!ra) return;
@@ -42,7 +39,7 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
   const gen = ra.metadata.generation;
   const stall = async (reason: string, message: string) => {
     await patchStatus(client, ROLE_ASSIGNMENTS, ra, { phase: 'Error', conditions: markStalled(ra.status?.conditions, gen, reason, message) }, FIELD_MANAGER);
-    return { requeueAfterMs: RECHECK_MISSING_MS };
+    return; // the operator watches what is missing: its creation brings this object back
   };
 
   const namespace = await client.get<Namespace>(NAMESPACES, undefined, ns);
