@@ -1,29 +1,28 @@
 /** `stratus up` (behind `make up`) as a user runs it: the cloud starts, operators act, Ctrl-C stops it cleanly. */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
 import { runKubectl as kubectl } from './lib/cluster.js';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
+import { startCloud, type RunningCloud } from './lib/up.js';
 
 describe('stratus up', function () {
   this.timeout(90_000);
-  const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  let cloud: RunningCloud;
+  after(() => cloud?.remove());
 
   it('starts the cloud, reconciles a Tenant through the Keystone operator, and stops on SIGTERM', async () => {
-    const up = spawn(process.execPath, [join(ROOT, 'cli/dist/src/main.js'), '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    up.stdout.on('data', (d) => (out += d));
-    up.stderr.on('data', () => {});
-    const deadline = Date.now() + 30_000;
-    while (!out.includes('Stratus is up') && Date.now() < deadline && up.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    cloud = await startCloud();
+    const out = cloud.output();
     assert.match(out, /Stratus is up\. Control plane: https:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /operators: keystone/);
-    const kubeconfig = join(dir, 'kubeconfig');
-    assert.ok(out.includes(`export KUBECONFIG=${kubeconfig}`));
+    assert.ok(out.includes(`export KUBECONFIG=${cloud.kubeconfig}`));
+    const { kubeconfig, dir } = cloud;
+
+    // The admin's credentials are written for the openstack client, readable by the owner only.
+    const clouds = parse(readFileSync(cloud.cloudsYaml, 'utf8')).clouds.stratus;
+    assert.match(clouds.auth.auth_url, /^http:\/\/127\.0\.0\.1:\d+\/identity\/v3$/);
+    assert.equal(statSync(cloud.cloudsYaml).mode & 0o077, 0);
+    assert.equal((await fetch(`${clouds.auth.auth_url}/`)).status, 200, 'the gateway reaches the Identity API');
 
     const apply = await kubectl(kubeconfig, dir, ['apply', '-f', '-'], 'apiVersion: identity.stratus.io/v1alpha1\nkind: Tenant\nmetadata: {name: demo}\nspec: {description: Demo}\n');
     assert.equal(apply.code, 0, apply.stderr);
@@ -32,8 +31,6 @@ describe('stratus up', function () {
     const ns = await kubectl(kubeconfig, dir, ['get', 'namespace', 'demo', '-o', 'jsonpath={.metadata.labels}']);
     assert.match(ns.stdout, /"identity.stratus.io\/tenant":"demo"/);
 
-    const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
-    up.kill('SIGTERM');
-    assert.equal(await exited, 0, 'a clean shutdown');
+    assert.equal(await cloud.stop(), 0, 'a clean shutdown');
   });
 });

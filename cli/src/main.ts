@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `stratus up`: the whole cloud on one machine. Starts the embedded control plane, applies the CRDs under
- * crds/, starts every operator as a child process with its own kubeconfig, prints where everything is, and
- * on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
+ * crds/, starts every operator as a child process with its own kubeconfig, puts their OpenStack APIs behind
+ * one gateway port, bootstraps the admin user and the catalog, writes clouds.yaml and openrc, prints where
+ * everything is, and on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE } from '@stratus/keystone';
+import { SYSTEM_NAMESPACE, bootstrapIdentity } from '@stratus/keystone';
+import { adminPassword, writeOpenStackCredentials } from './credentials.js';
+import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -21,6 +24,9 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: '.stratus' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '6443' },
+    'api-port': { type: 'string', default: '8000' },
+    /** `free` gives each operator's own API a free port instead of its fixed one (tests run several clouds at once). */
+    'service-ports': { type: 'string', default: 'fixed' },
   },
 });
 
@@ -50,22 +56,39 @@ try {
 }
 
 const children = new Map<string, ChildProcess>();
+const routes: GatewayRoute[] = [];
 let stopping = false;
 for (const op of OPERATORS) {
-  const child = spawn(process.execPath, [join(ROOT, op.main)], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
+  if (op.api) {
+    const port = values['service-ports'] === 'free' ? await freePort(values.host!) : op.api.defaultPort;
+    env[op.api.portEnv] = String(port);
+    routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${port}` });
+  }
+  const child = spawn(process.execPath, [join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(op.name, child);
   child.on('exit', (code, signal) => {
     if (!stopping) log.error('operator exited', { operator: op.name, code, signal });
   });
 }
 
+const gateway = await startGateway({ host: values.host!, port: Number(values['api-port']), routes });
+const identityUrl = `${gateway.url}/identity/v3`;
+const password = adminPassword(dataDir);
+await bootstrapIdentity(client, { adminPassword: password, identityUrl });
+await untilAnswering(`${identityUrl}/`);
+const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
+
 process.stdout.write(
   [
     '',
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
+    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl})`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
+    `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,
+    '  openstack token issue               # the admin password is in the files above',
     `State is kept in ${dataDir}; Ctrl-C stops, \`make up\` resumes where it stopped.`,
     '',
   ].join('\n') + '\n',
@@ -77,6 +100,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     stopping = true;
     log.info('shutting down', { signal });
     await Promise.all([...children.values()].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once('exit', r), c.kill('SIGTERM'))))));
+    await gateway.close();
     await server.close();
     process.exit(0);
   });
+
+/** The APIs start in their own processes; wait until the gateway reaches this one. */
+async function untilAnswering(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

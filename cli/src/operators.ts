@@ -3,6 +3,10 @@ export interface OperatorProcess {
   name: string;
   /** The entry point, relative to the repository root. */
   main: string;
+  /** The OpenStack API it serves, behind the gateway at `prefix`, on the port given in `portEnv`. */
+  api?: { prefix: string; portEnv: string; defaultPort: number };
 }
 
-export const OPERATORS: OperatorProcess[] = [{ name: 'keystone', main: 'operators/keystone/dist/src/main.js' }];
+export const OPERATORS: OperatorProcess[] = [
+  { name: 'keystone', main: 'operators/keystone/dist/src/main.js', api: { prefix: '/identity', portEnv: 'KEYSTONE_API_PORT', defaultPort: 5000 } },
+];

@@ -1,0 +1,129 @@
+/**
+ * The real `openstack` client (Debian's python3-openstackclient) against `stratus up`: the Identity API as
+ * users drive it, and the agreement between what it does and what kubectl sees.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { runKubectl } from './lib/cluster.js';
+import { openstack as run, startCloud, type CliResult, type RunningCloud } from './lib/up.js';
+
+describe('openstack CLI against the Identity API', function () {
+  this.timeout(120_000);
+  let cloud: RunningCloud;
+  let authUrl: string;
+  const os = async (...args: string[]) => {
+    const r = await run(cloud, args);
+    assert.equal(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const json = async (...args: string[]) => JSON.parse(await os(...args, '-f', 'json'));
+  /** The openstack client as another user, with only environment settings (no clouds.yaml). */
+  const as = (user: string, password: string, project: string, ...args: string[]): Promise<CliResult> =>
+    run(cloud, args, {
+      OS_CLOUD: '',
+      OS_CLIENT_CONFIG_FILE: '/dev/null',
+      OS_AUTH_URL: authUrl,
+      OS_USERNAME: user,
+      OS_PASSWORD: password,
+      OS_PROJECT_NAME: project,
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_IDENTITY_API_VERSION: '3',
+    });
+  const kubectl = (...args: string[]) => runKubectl(cloud.kubeconfig, cloud.dir, args);
+
+  before(async () => {
+    cloud = await startCloud();
+    authUrl = parse(readFileSync(cloud.cloudsYaml, 'utf8')).clouds.stratus.auth.auth_url;
+  });
+  after(async () => {
+    await cloud?.stop();
+    cloud?.remove();
+  });
+
+  it('issues a token for the bootstrap admin', async () => {
+    const token = await json('token', 'issue');
+    assert.match(token.id, /^gAAAAA/, 'a Fernet token');
+    assert.match(token.project_id, /^[0-9a-f]{32}$/);
+    assert.ok(Date.parse(token.expires) > Date.now() + 3000_000);
+  });
+
+  it('creates, lists and shows projects, which are Tenants with namespaces', async () => {
+    const p = await json('project', 'create', 'acme', '--description', 'ACME Inc');
+    assert.equal(p.name, 'acme');
+    assert.equal(p.description, 'ACME Inc');
+    const names = (await json('project', 'list')).map((x: any) => x.Name);
+    assert.deepEqual(names.sort(), ['acme', 'admin']);
+    const wait = await kubectl('wait', '--for=condition=Ready', 'tenant/acme', '--timeout=30s');
+    assert.equal(wait.code, 0, wait.stderr);
+    assert.equal((await kubectl('get', 'tenant', 'acme', '-o', 'jsonpath={.status.projectId}')).stdout, p.id);
+    assert.equal((await kubectl('get', 'namespace', 'acme', '-o', 'name')).stdout.trim(), 'namespace/acme');
+  });
+
+  it('creates users, grants roles, and lists the assignments; the grant is also RBAC', async () => {
+    const u = await json('user', 'create', '--password', 'wile-e-pw', '--project', 'acme', '--email', 'wile@acme.test', 'wile');
+    assert.equal(u.name, 'wile');
+    assert.equal(u.email, 'wile@acme.test');
+    const users = (await json('user', 'list')).map((x: any) => x.Name);
+    assert.deepEqual(users.sort(), ['admin', 'wile']);
+    await os('role', 'add', '--project', 'acme', '--user', 'wile', 'member');
+    const assignments = await json('role', 'assignment', 'list', '--names', '--project', 'acme');
+    assert.deepEqual(assignments.map((a: any) => [a.Role, a.User, a.Project]), [['member', 'wile@Default', 'acme@Default']]);
+    const rb = await kubectl('get', 'rolebinding', '-n', 'acme', 'stratus-wile.member', '-o', 'jsonpath={.roleRef.name} {.subjects[0].name}');
+    assert.equal(rb.stdout, 'stratus-role-member wile');
+  });
+
+  it('lets the new user sign in to their project, and nothing more', async () => {
+    const token = await as('wile', 'wile-e-pw', 'acme', 'token', 'issue', '-f', 'json');
+    assert.equal(token.code, 0, token.stderr);
+    assert.equal(JSON.parse(token.stdout).user_id, (await json('user', 'show', 'wile')).id);
+    const projects = await as('wile', 'wile-e-pw', 'acme', 'project', 'list', '-f', 'value', '-c', 'Name');
+    assert.equal(projects.stdout.trim(), 'acme', 'a member sees only their own projects');
+    const denied = await as('wile', 'wile-e-pw', 'acme', 'project', 'create', 'roadrunner');
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /HTTP 403/);
+    const wrong = await as('wile', 'not-the-password', 'acme', 'token', 'issue');
+    assert.match(wrong.stderr, /HTTP 401/);
+    const elsewhere = await as('wile', 'wile-e-pw', 'admin', 'token', 'issue');
+    assert.match(elsewhere.stderr, /has no access to project admin.*HTTP 401/);
+  });
+
+  it('lists the catalog and endpoints, including ones applied with kubectl', async () => {
+    const applied = await runKubectl(cloud.kubeconfig, cloud.dir, ['apply', '-f', '-'], [
+      'apiVersion: identity.stratus.io/v1alpha1',
+      'kind: Service',
+      'metadata: {name: glance}',
+      'spec: {type: image, description: Image service}',
+      '---',
+      'apiVersion: identity.stratus.io/v1alpha1',
+      'kind: Endpoint',
+      'metadata: {name: glance-public}',
+      'spec: {service: glance, interface: public, url: "http://127.0.0.1:9292/image"}',
+    ].join('\n'));
+    assert.equal(applied.code, 0, applied.stderr);
+    const endpoints = await json('endpoint', 'list');
+    const rows = endpoints.map((e: any) => `${e['Service Type']} ${e.Interface} ${e.URL}`).sort();
+    assert.deepEqual(rows, [
+      'identity admin ' + authUrl,
+      'identity internal ' + authUrl,
+      'identity public ' + authUrl,
+      'image public http://127.0.0.1:9292/image',
+    ]);
+    const catalog = await json('catalog', 'list');
+    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['identity', 'image']);
+  });
+
+  it('refuses bad input with the reason, and deletes a project with its namespace', async () => {
+    const bad = await run(cloud, ['project', 'create', 'Not_Valid']);
+    assert.match(bad.stderr, /project\.name.*HTTP 400/);
+    const dup = await run(cloud, ['project', 'create', 'acme']);
+    assert.match(dup.stderr, /HTTP 409/);
+    await os('user', 'delete', 'wile');
+    assert.equal((await kubectl('get', 'roleassignments', '-n', 'acme', '-o', 'name')).stdout.trim(), '', "a user's grants go with the user");
+    await os('project', 'delete', 'acme');
+    assert.deepEqual((await json('project', 'list')).map((x: any) => x.Name), ['admin']);
+    const gone = await kubectl('wait', '--for=delete', 'namespace/acme', '--timeout=30s');
+    assert.equal(gone.code, 0, gone.stderr);
+  });
+});
