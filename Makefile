@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 STATE ?= .stratus
 PORT ?= 6443
+API_PORT ?= 8000
 
-.PHONY: deps build generate up test bench clean
+.PHONY: deps system-packages build generate up test bench bench-keystone rotate-keys clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -11,22 +12,35 @@ node_modules/.installed: package.json $(wildcard */package.json operators/*/pack
 
 deps: node_modules/.installed
 
+# Debian packages the tests drive (the openstack CLI); installs only what is missing.
+system-packages:
+	hack/install-system-packages.sh
+
 build: deps
 	npx tsc -b
 
 up: build
-	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT)
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT)
+
+# Rotates the Fernet keys of the cloud `make up` runs (keystone-manage fernet_rotate).
+rotate-keys: build
+	KUBECONFIG=$(STATE)/kubeconfig node operators/keystone/dist/src/manage.js fernet-rotate
 
 generate: build
 	node hack/dist/generate.js
 
 # The generated CRDs must match their definitions before anything is tested.
-test: build
+test: build system-packages
 	node hack/dist/generate.js --check
 	npx mocha
 
 bench: build
 	node bench/dist/apiserver.bench.js
+	node bench/dist/keystone.bench.js
+
+# Token issue/validate load against any Keystone: make bench-keystone KEYSTONE_URL=http://host:5000/v3 OS_PASSWORD=...
+bench-keystone: build
+	node bench/dist/keystone.bench.js
 
 clean:
 	rm -rf node_modules */dist operators/*/dist *.tsbuildinfo */*.tsbuildinfo operators/*/*.tsbuildinfo

@@ -15,17 +15,12 @@ import { KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/cli
 import { parse } from 'yaml';
 import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient } from '@stratus/runtime';
+import { load, ms, pct } from './lib/load.js';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '32' } } });
 const OBJECTS = Number(values.objects);
 const CONCURRENCY = Number(values.concurrency);
 const TOKEN = 'bench-token';
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const ms = (n: number) => Math.round(n * 100) / 100;
 
 /** POSTs JSON over one keep-alive agent; resolves with the status code and body. */
 function post(agent: Agent, url: string, body: string, ca: string): Promise<{ code: number; body: string }> {
@@ -38,23 +33,6 @@ function post(agent: Agent, url: string, body: string, ca: string): Promise<{ co
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** Runs `n` requests with `concurrency` in flight; returns per-request latencies (ms) and the wall time (s). */
-async function load(n: number, concurrency: number, one: (i: number) => Promise<void>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        await one(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
 const widget = (name: string) =>

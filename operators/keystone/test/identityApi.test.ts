@@ -1,7 +1,12 @@
 /** The Identity API v3 over HTTP: tokens, the catalog, CRUD on the identity resources, policy and errors. */
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually } from '@stratus/apiserver';
-import { ROLE_BINDINGS, ROLE_ASSIGNMENTS, TENANTS, USERS, type RoleAssignment, type Tenant, type User } from '../src/index.js';
+import { FERNET_KEYS_SECRET, ROLE_BINDINGS, ROLE_ASSIGNMENTS, SECRETS, SYSTEM_NAMESPACE, TENANTS, USERS, type RoleAssignment, type Secret, type Tenant, type User } from '../src/index.js';
+import { fernetDecrypt } from '../src/tokens/fernet.js';
 import { call, passwordAuth, startIdentityEnv, type IdentityEnv } from './support.js';
 
 describe('Identity API v3', function () {
@@ -179,11 +184,53 @@ describe('Identity API v3', function () {
     assert.equal(stored!.spec.email, 'bob@example.com');
   });
 
+  it('keeps validating tokens across a key rotation by keystone-manage, and signs new ones with the new key', async () => {
+    const before = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).headers.get('x-subject-token')!;
+    const dir = mkdtempSync(join(tmpdir(), 'rotate-'));
+    writeFileSync(join(dir, 'kubeconfig'), env.plane.kubeconfig());
+    const manage = new URL('../src/manage.js', import.meta.url).pathname;
+    const rotated = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, [manage, 'fernet-rotate'], { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') } }, (e, out) => resolve({ code: e ? 1 : 0, out }));
+    });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(rotated.code, 0);
+    assert.match(rotated.out, /primary key is now 2; keys 0, 1, 2/);
+    const ring = await env.client.get<Secret>(SECRETS, SYSTEM_NAMESPACE, FERNET_KEYS_SECRET);
+    const primary = Buffer.from(ring!.data!['2'], 'base64').toString();
+    await eventually('the API sees the new ring', async () => {
+      const t = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).headers.get('x-subject-token')!;
+      return !!fernetDecrypt(primary, t);
+    });
+    assert.equal((await api('GET', '/auth/tokens', { subject: before })).status, 200, 'a token from before the rotation is still good');
+  });
+
   it('answers unknown paths and methods as Keystone does', async () => {
     const nf = await api('GET', '/nothing-here');
     assert.equal(nf.status, 404);
     assert.equal(nf.body.error.title, 'Not Found');
     assert.equal((await api('GET', '/projects/0123456789abcdef0123456789abcdef')).status, 404);
     assert.equal((await api('PUT', '/projects')).status, 405);
+  });
+});
+
+describe('Identity API v3 token expiry', function () {
+  this.timeout(60_000);
+  let env: IdentityEnv;
+  before(async () => {
+    env = await startIdentityEnv({ tokenExpirationSeconds: 2 });
+  });
+  after(() => env.stop());
+
+  it('stops accepting a token when it expires, unless allow_expired is asked for', async () => {
+    await eventually('admin can sign in', async () => (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).status === 201);
+    const issued = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') });
+    const token = issued.headers.get('x-subject-token')!;
+    assert.ok(Date.parse(issued.body.token.expires_at) - Date.now() <= 2000);
+    assert.equal((await call(env.v3, 'GET', '/auth/projects', { token })).status, 200);
+    await new Promise((r) => setTimeout(r, 2100));
+    const fresh = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).headers.get('x-subject-token')!;
+    assert.equal((await call(env.v3, 'GET', '/auth/projects', { token })).status, 401);
+    assert.equal((await call(env.v3, 'GET', '/auth/tokens', { token: fresh, subject: token })).status, 404);
+    assert.equal((await call(env.v3, 'GET', '/auth/tokens?allow_expired=1', { token: fresh, subject: token })).status, 200);
   });
 });

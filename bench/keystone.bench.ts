@@ -1,0 +1,157 @@
+/**
+ * Keystone token benchmark: token issue (password, project-scoped) and token validation (GET /v3/auth/tokens)
+ * requests/s and latency at fixed concurrency over loopback, beside a baseline measured in the same run: a
+ * bare HTTP server in its own process answering a token-sized body to the same client.
+ *
+ * By default it runs `stratus up` (control plane, Keystone in its own process, the gateway) in a temporary
+ * directory and measures through the gateway, as clients reach it. Point it at any Keystone instead:
+ *
+ *   node bench/dist/keystone.bench.js --url http://keystone:5000/v3 --user admin --password ... --project admin
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { load, ms, pct } from './lib/load.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: process.env.KEYSTONE_URL },
+    user: { type: 'string', default: process.env.OS_USERNAME ?? 'admin' },
+    password: { type: 'string', default: process.env.OS_PASSWORD },
+    project: { type: 'string', default: process.env.OS_PROJECT_NAME ?? 'admin' },
+    issues: { type: 'string', default: '3000' },
+    validations: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
+const ISSUES = Number(values.issues);
+const VALIDATIONS = Number(values.validations);
+const CONCURRENCY = Number(values.concurrency);
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+interface Reply {
+  code: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function call(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: { ...headers, ...(body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `stratus up` on free ports; resolves with the identity URL and the admin password. */
+async function startCloud(dir: string): Promise<{ child: ChildProcess; url: string; password: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'cli/dist/src/main.js'), '--data-dir', dir, '--port', '0', '--api-port', '0', '--service-ports', 'free'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  await waitFor('stratus up', () => out.includes('Stratus is up') || child.exitCode !== null);
+  if (child.exitCode !== null) throw new Error(`stratus up exited ${child.exitCode}:\n${out}`);
+  const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
+  return { child, url: auth.auth_url, password: auth.password };
+}
+
+/** The baseline: an HTTP server in its own process that answers every request with the same token-sized body. */
+async function startBaseline(bodyBytes: number): Promise<{ child: ChildProcess; url: string }> {
+  const script = `
+    const body = JSON.stringify({ token: { pad: 'x'.repeat(${bodyBytes}) } });
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json', 'X-Subject-Token': 'gAAAA', 'Content-Length': Buffer.byteLength(body) }).end(body));
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())));
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+function report(name: string, r: { latencies: number[]; seconds: number }, baselinePerSecond: number, goal?: number) {
+  const perSecond = r.latencies.length / r.seconds;
+  const verdict = goal === undefined ? '' : `  goal ≥ ${goal}/s: ${perSecond >= goal ? 'met' : 'NOT met'}`;
+  console.log(
+    `${name.padEnd(22)} ${Math.round(perSecond).toString().padStart(6)}/s  p50 ${ms(pct(r.latencies, 50))} ms  p99 ${ms(pct(r.latencies, 99))} ms  ratio to baseline ${(perSecond / baselinePerSecond).toFixed(2)}${verdict}`,
+  );
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-keystone-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    let url = values.url;
+    let password = values.password;
+    if (!url) {
+      const cloud = await startCloud(dir);
+      children.push(cloud.child);
+      url = cloud.url;
+      password = cloud.password;
+    }
+    if (!password) throw new Error('--password (or OS_PASSWORD) is needed with --url');
+    url = url.replace(/\/+$/, '');
+    const signIn = JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: values.user, domain: { id: 'default' }, password } } },
+        scope: { project: { name: values.project, domain: { id: 'default' } } },
+      },
+    });
+    const issue = async () => {
+      const r = await call(`${url}/auth/tokens`, 'POST', {}, signIn);
+      if (r.code !== 201) throw new Error(`token issue: HTTP ${r.code} ${r.body.slice(0, 300)}`);
+      return { token: String(r.headers['x-subject-token']), body: r.body };
+    };
+    const first = await issue();
+    const tokens = [first.token];
+    for (let i = 0; i < 99; i++) tokens.push((await issue()).token);
+    const validate = async (i: number) => {
+      const r = await call(`${url}/auth/tokens`, 'GET', { 'X-Auth-Token': first.token, 'X-Subject-Token': tokens[i % tokens.length] });
+      if (r.code !== 200) throw new Error(`token validation: HTTP ${r.code} ${r.body.slice(0, 300)}`);
+    };
+
+    const baseline = await startBaseline(first.body.length);
+    children.push(baseline.child);
+    const echo = () => call(baseline.url, 'POST', {}, signIn).then(() => undefined);
+
+    // Warm up every path (JIT, keep-alive sockets), then measure.
+    await load(500, CONCURRENCY, echo);
+    await load(300, CONCURRENCY, () => issue().then(() => undefined));
+    await load(1000, CONCURRENCY, validate);
+    const base = await load(VALIDATIONS, CONCURRENCY, echo);
+    const basePerSecond = base.latencies.length / base.seconds;
+    const issued = await load(ISSUES, CONCURRENCY, () => issue().then(() => undefined));
+    const validated = await load(VALIDATIONS, CONCURRENCY, validate);
+
+    console.log(`Keystone token benchmark: ${url}, concurrency ${CONCURRENCY}, ${ISSUES} issues, ${VALIDATIONS} validations, token ${first.token.length} chars, body ${first.body.length} bytes`);
+    report('baseline (bare HTTP)', base, basePerSecond);
+    report('token issue', issued, basePerSecond, 500);
+    report('token validation', validated, basePerSecond, 2000);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+    agent.destroy();
+  }
+}
+
+await main();

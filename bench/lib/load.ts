@@ -1,0 +1,25 @@
+/** What every benchmark shares: a fixed-concurrency load loop and percentiles. */
+
+export const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+export const ms = (n: number) => Math.round(n * 100) / 100;
+
+/** Runs `n` requests with `concurrency` in flight; returns per-request latencies (ms) and the wall time (s). */
+export async function load(n: number, concurrency: number, one: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        await one(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Debian packages Stratus uses that npm cannot provide. Installs only what is missing, so it is cheap
+# to run before every test run; needs root (or sudo) the first time on a fresh machine.
+set -euo pipefail
+# package:command that shows it is installed
+wanted=(
+  "python3-openstackclient:openstack"   # e2e: the real OpenStack CLI
+)
+missing=()
+for entry in "${wanted[@]}"; do
+  command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
