@@ -18,7 +18,6 @@ import {
 
 const WIDGETS: ResourceRef = { group: 'test.stratus.io', version: 'v1alpha1', plural: 'widgets', namespaced: true };
 const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 const FINALIZER = 'test.stratus.io/cleanup';
 const crdYaml = readFileSync(new URL('../../../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8');
 

@@ -10,16 +10,8 @@ import { endpointView, serviceView } from './views.js';
 const INTERFACES = ['public', 'internal', 'admin'];
 
 export function catalogRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
-  const findService = (id: string): CatalogService => {
-    const s = dir.services.byOpenstackId(id);
-    if (!s) throw notFound('service', id);
-    return s;
-  };
-  const findEndpoint = (id: string): CatalogEndpoint => {
-    const e = dir.endpoints.byOpenstackId(id);
-    if (!e) throw notFound('endpoint', id);
-    return e;
-  };
+  const findService = (id: string) => dir.services.require(id, 'service');
+  const findEndpoint = (id: string) => dir.endpoints.require(id, 'endpoint');
   const list = (base: string, key: string, items: unknown[]) => ({ status: 200, body: { [key]: items, links: { self: `${base}/${key}`, next: null, previous: null } } });
 
   router.on('GET', '/services', (req) =>

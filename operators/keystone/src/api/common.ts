@@ -1,8 +1,9 @@
 /** What the Identity API's write routes share: policy, body and name checks, and read-your-writes. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError } from '@stratus/runtime';
+import { KubeApiError, type KubeClient } from '@stratus/runtime';
+import { ROLE_ASSIGNMENTS, type RoleAssignment } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
-import { waitUntil, type Indexed } from './directory.js';
+import { waitUntil, type IdentityDirectory, type Indexed } from './directory.js';
 import { IdentityError, badRequest, conflict, forbidden } from './errors.js';
 
 export const API_FIELD_MANAGER = 'stratus-keystone-api';
@@ -71,6 +72,11 @@ export const gone = <T extends KubernetesObject>(index: Indexed<T>, name: string
     const o = index.named(name, namespace);
     return !o || !!o.metadata?.deletionTimestamp;
   });
+
+/** Deletes the role assignments `which` picks (those of a user or a role being deleted). */
+export async function deleteAssignments(client: KubeClient, dir: IdentityDirectory, which: (ra: RoleAssignment) => boolean): Promise<void> {
+  for (const ra of dir.assignments.all().filter(which)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+}
 
 /** `?name=` and friends on list calls. */
 export const matches = (query: URLSearchParams, fields: Record<string, unknown>) =>

@@ -24,6 +24,7 @@ import {
   type Tenant,
   type User,
 } from '../resources.js';
+import { notFound } from './errors.js';
 
 export interface ConfigMap {
   apiVersion: 'v1';
@@ -71,6 +72,13 @@ export class Indexed<T extends KubernetesObject> {
   byOpenstackId(id: string): T | undefined {
     this.index();
     return this.byId.get(id);
+  }
+
+  /** The object with this OpenStack ID, or Keystone's 404 naming `what`; one being deleted counts as gone. */
+  require(id: string, what: string): T {
+    const o = this.byOpenstackId(id);
+    if (!o || o.metadata?.deletionTimestamp) throw notFound(what, id);
+    return o;
   }
 
   named(name: string, namespace?: string): T | undefined {

@@ -1,6 +1,6 @@
 /** /v3/projects and /v3/domains: projects are Tenants; the one domain is "Default". */
 import type { KubeClient } from '@stratus/runtime';
-import { TENANTS, openstackId, type Tenant } from '../resources.js';
+import { TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
 import type { IdentityDirectory } from './directory.js';
@@ -9,11 +9,7 @@ import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, domainView, projectView } from './views.js';
 
 export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
-  const find = (id: string): Tenant => {
-    const t = dir.tenants.byOpenstackId(id);
-    if (!t || t.metadata.deletionTimestamp) throw notFound('project', id);
-    return t;
-  };
+  const find = (id: string) => dir.tenants.require(id, 'project');
   /** Admins see every project; others only those they hold a role on. */
   const visible = (ctx: AuthContext) => (isAdmin(ctx) ? dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp) : dir.tenantsOf(ctx.user));
 
@@ -71,8 +67,7 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   });
 
   router.on('GET', '/users/:id/projects', (req) => {
-    const user = dir.users.byOpenstackId(req.params.id);
-    if (!user) throw notFound('user', req.params.id);
+    const user = dir.users.require(req.params.id, 'user');
     if (user.metadata.uid !== req.auth.user.metadata.uid && !isAdmin(req.auth)) throw forbidden();
     return { status: 200, body: { projects: dir.tenantsOf(user).map((t) => projectView(t, req.base)), links: { self: `${req.base}/users/${req.params.id}/projects`, next: null, previous: null } } };
   });
@@ -90,5 +85,3 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
       throw forbidden(`Stratus has one domain, ${DEFAULT_DOMAIN.name}; it cannot be created, changed or deleted.`);
     });
 }
-
-export const projectIdOf = (t: Tenant) => openstackId(t.metadata.uid);

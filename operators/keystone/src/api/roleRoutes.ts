@@ -6,7 +6,7 @@
 import type { KubeClient } from '@stratus/runtime';
 import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalString, requireAdmin, seen } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -15,21 +15,9 @@ import { DEFAULT_DOMAIN, roleView } from './views.js';
 export const assignmentName = (user: string, role: string) => `${user}.${role}`;
 
 export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
-  const findRole = (id: string): Role => {
-    const r = dir.roles.byOpenstackId(id);
-    if (!r) throw notFound('role', id);
-    return r;
-  };
-  const findUser = (id: string): User => {
-    const u = dir.users.byOpenstackId(id);
-    if (!u) throw notFound('user', id);
-    return u;
-  };
-  const findProject = (id: string): Tenant => {
-    const t = dir.tenants.byOpenstackId(id);
-    if (!t || t.metadata.deletionTimestamp) throw notFound('project', id);
-    return t;
-  };
+  const findRole = (id: string) => dir.roles.require(id, 'role');
+  const findUser = (id: string) => dir.users.require(id, 'user');
+  const findProject = (id: string) => dir.tenants.require(id, 'project');
   const grantOn = (project: Tenant, user: User, role: Role) =>
     dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.user === user.metadata.name && a.spec.role === role.metadata.name);
 
@@ -70,7 +58,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     requireAdmin(req.auth);
     const role = findRole(req.params.id);
     const name = role.metadata.name;
-    for (const ra of dir.assignments.all().filter((a) => a.spec.role === name)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await deleteAssignments(client, dir, (a) => a.spec.role === name);
     await client.delete(ROLES, undefined, name);
     await gone(dir.roles, name);
     return { status: 204 };

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { isConflict, type KubeClient } from '@stratus/runtime';
 import {
   PASSWORD_SOURCE_ANNOTATION,
-  ROLE_ASSIGNMENTS,
   SECRETS,
   SYSTEM_NAMESPACE,
   USERS,
@@ -18,9 +17,9 @@ import {
 } from '../resources.js';
 import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
 import type { IdentityDirectory } from './directory.js';
-import { badRequest, conflict, forbidden, notFound, unauthorized } from './errors.js';
+import { badRequest, conflict, forbidden, unauthorized } from './errors.js';
 import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, userView } from './views.js';
 
@@ -28,17 +27,11 @@ const HASHED_WITHIN_MS = 15_000;
 export const passwordSecretName = (user: string) => `user-${user}-password`;
 
 export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeClient, auth: Authenticator) {
-  const find = (id: string): User => {
-    const u = dir.users.byOpenstackId(id);
-    if (!u) throw notFound('user', id);
-    return u;
-  };
+  const find = (id: string) => dir.users.require(id, 'user');
   const defaultTenantOf = (u: Record<string, any>) => {
     const id = optionalString(u, 'default_project_id', 'user');
     if (id === undefined) return undefined;
-    const t = dir.tenants.byOpenstackId(id);
-    if (!t) throw notFound('project', id);
-    return t.metadata.name;
+    return dir.tenants.require(id, 'project').metadata.name;
   };
 
   /**
@@ -146,7 +139,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const user = find(req.params.id);
     const name = user.metadata.name;
     // As Keystone does, a user's role assignments go with the user.
-    for (const ra of dir.assignments.all().filter((a) => a.spec.user === name)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await deleteAssignments(client, dir, (a) => a.spec.user === name);
     await client.delete(USERS, undefined, name);
     await gone(dir.users, name);
     return { status: 204 };
