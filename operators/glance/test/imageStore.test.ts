@@ -1,0 +1,98 @@
+/** The S3 image store against a real S3-compatible server (s3rver): streaming, checksums, nothing left behind. */
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ImageStore, UploadError, startEmbeddedS3, type EmbeddedS3 } from '../src/index.js';
+
+const MiB = 1024 * 1024;
+
+/** `n` MiB of varied bytes, made as they are read (never whole in memory), failing after `failAfter` MiB if given. */
+function image(n: number, failAfter?: number): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      if (failAfter !== undefined && i === failAfter) return this.destroy(new Error('client went away'));
+      if (i === n) return this.push(null);
+      const chunk = Buffer.alloc(MiB, i % 251);
+      chunk.writeUInt32BE(i++, 0);
+      this.push(chunk);
+    },
+  });
+}
+
+async function digest(s: Readable, algo: 'md5' | 'sha512') {
+  const h = createHash(algo);
+  for await (const c of s) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+/** Every file under a folder (s3rver keeps objects and multipart parts as files). */
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('Glance image store on S3', function () {
+  this.timeout(60_000);
+  let s3: EmbeddedS3;
+  let store: ImageStore;
+  let dir: string;
+  const keys = async () => ((await store.s3.send(new ListObjectsV2Command({ Bucket: 'images' }))).Contents ?? []).map((o) => o.Key);
+  const dataBytes = () => files(dir).filter((f) => !f.includes('.S3rver_')).reduce((n, f) => n + statSync(f).size, 0);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'glance-s3-'));
+    s3 = await startEmbeddedS3({ directory: dir });
+    store = new ImageStore({ endpoint: s3.endpoint, bucket: 'images', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, partSize: 5 * MiB });
+    await store.ensureBucket();
+    await store.ensureBucket(); // idempotent
+  });
+  after(async () => {
+    store.destroy();
+    await s3.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('streams an image in as a multipart upload and out again, with its md5, sha512 and size', async () => {
+    const stored = await store.put('img-1', image(23));
+    assert.equal(stored.size, 23 * MiB);
+    assert.equal(stored.checksum, await digest(image(23), 'md5'));
+    assert.equal(stored.hashValue, await digest(image(23), 'sha512'));
+    assert.equal(stored.location, 's3://images/img-1');
+    assert.equal(await store.size('img-1'), 23 * MiB);
+    const out = await store.get('img-1');
+    assert.equal(out.size, 23 * MiB);
+    assert.equal(await digest(out.body, 'md5'), stored.checksum);
+    const part = await store.get('img-1', { start: MiB, end: 2 * MiB - 1 });
+    assert.equal(part.size, MiB, 'ranged reads for resumable downloads');
+    part.body.destroy();
+  });
+
+  it('accepts the declared checksum and size, and removes the data when either is wrong', async () => {
+    const checksum = await digest(image(6), 'md5');
+    assert.equal((await store.put('img-2', image(6), { checksum, size: 6 * MiB })).checksum, checksum);
+    const before = await keys();
+    await assert.rejects(store.put('img-3', image(6), { checksum: 'ffffffffffffffffffffffffffffffff' }), (e: UploadError) => e.reason === 'ChecksumMismatch' && e.message.includes(checksum));
+    await assert.rejects(store.put('img-4', image(6), { size: 7 * MiB }), (e: UploadError) => e.reason === 'SizeMismatch');
+    assert.deepEqual(await keys(), before, 'no object for a refused upload');
+  });
+
+  it('leaves no object and no parts when the upload is cut short or too large', async () => {
+    const objects = await keys();
+    const bytes = dataBytes();
+    await assert.rejects(store.put('img-5', image(30, 12)), (e: UploadError) => e.reason === 'Interrupted');
+    await assert.rejects(store.put('img-6', image(30), { maxSize: 10 * MiB }), (e: UploadError) => e.reason === 'TooLarge');
+    assert.deepEqual(await keys(), objects);
+    assert.equal(dataBytes(), bytes, 'no multipart parts left on the S3 server');
+  });
+
+  it('deletes idempotently', async () => {
+    await store.delete('img-1');
+    await store.delete('img-1');
+    assert.equal(await store.size('img-1'), undefined);
+    assert.ok(!(await keys()).includes('img-1'));
+  });
+});
