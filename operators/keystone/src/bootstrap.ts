@@ -5,6 +5,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isTrue, type Condition, type KubeClient, type ResourceRef } from '@stratus/runtime';
+import { DEFAULT_REGION } from './kinds.js';
 import { ENDPOINTS, ROLES, ROLE_ASSIGNMENTS, SECRETS, SERVICES, SYSTEM_NAMESPACE, TENANTS, USERS } from './resources.js';
 
 export interface BootstrapOptions {
@@ -29,7 +30,7 @@ export async function bootstrapIdentity(client: KubeClient, o: BootstrapOptions)
   await client.apply(USERS, { apiVersion: API, kind: 'User', metadata: { name: user }, spec: { defaultTenant: tenant, domainRoles: ['admin'], passwordSecretRef: { name: ADMIN_PASSWORD_SECRET, namespace: SYSTEM_NAMESPACE } } }, MANAGER);
   await client.apply(SERVICES, { apiVersion: API, kind: 'Service', metadata: { name: 'keystone' }, spec: { type: 'identity', description: 'Keystone Identity Service' } }, MANAGER);
   for (const iface of ['public', 'internal', 'admin'])
-    await client.apply(ENDPOINTS, { apiVersion: API, kind: 'Endpoint', metadata: { name: `keystone-${iface}` }, spec: { service: 'keystone', interface: iface, region: o.region ?? 'RegionOne', url: o.identityUrl } }, MANAGER);
+    await client.apply(ENDPOINTS, { apiVersion: API, kind: 'Endpoint', metadata: { name: `keystone-${iface}` }, spec: { service: 'keystone', interface: iface, region: o.region ?? DEFAULT_REGION, url: o.identityUrl } }, MANAGER);
   // The admin grant lives in the tenant's namespace, which the operator creates.
   await untilReady(client, TENANTS, undefined, tenant);
   await client.apply(ROLE_ASSIGNMENTS, { apiVersion: API, kind: 'RoleAssignment', metadata: { name: `${user}.admin`, namespace: tenant }, spec: { user, role: 'admin' } }, MANAGER);

@@ -6,6 +6,8 @@ export const SYSTEM_NAMESPACE = 'stratus-system';
 
 const GROUP = 'identity.stratus.io';
 const VERSION = 'v1alpha1';
+/** The region an Endpoint is in when none is named (the schema default; Keystone's too). */
+export const DEFAULT_REGION = 'RegionOne';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
 const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
 
@@ -161,7 +163,7 @@ export const EndpointKind: KindDefinition = {
     properties: {
       service: { type: 'string', description: 'The name of the Service resource.' },
       interface: { type: 'string', enum: ['public', 'internal', 'admin'] },
-      region: { type: 'string', default: 'RegionOne' },
+      region: { type: 'string', default: DEFAULT_REGION },
       url: { type: 'string', pattern: '^https?://', description: 'The base URL, http or https.' },
       enabled,
     },

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, isConflict } from '@stratus/runtime';
 import { SECRETS, SYSTEM_NAMESPACE, type Secret } from './resources.js';
-import { DEFAULT_MAX_ACTIVE_KEYS, FERNET_KEYS_SECRET, rotateKeyRing } from './tokens/keyRing.js';
+import { DEFAULT_MAX_ACTIVE_KEYS, FERNET_KEYS_SECRET, keyRingFromSecretData, keyRingToSecretData, rotateKeyRing } from './tokens/keyRing.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'max-active-keys': { type: 'string', default: String(DEFAULT_MAX_ACTIVE_KEYS) } } });
 const command = positionals[0];
@@ -26,11 +26,10 @@ for (let attempt = 0; ; attempt++) {
     process.stderr.write(`secret ${SYSTEM_NAMESPACE}/${FERNET_KEYS_SECRET} does not exist: start the Identity API once to create the key ring\n`);
     process.exit(1);
   }
-  const ring = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-  const rotated = rotateKeyRing(ring, Number(values['max-active-keys']));
+  const rotated = rotateKeyRing(keyRingFromSecretData(secret.data), Number(values['max-active-keys']));
   try {
     // The resourceVersion makes this a compare-and-swap: two rotations at once cannot lose a key.
-    await client.replace(SECRETS, { ...secret, data: Object.fromEntries(Object.entries(rotated).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) }, 'keystone-manage');
+    await client.replace(SECRETS, { ...secret, data: keyRingToSecretData(rotated) }, 'keystone-manage');
     const indices = Object.keys(rotated).map(Number).sort((a, b) => a - b);
     process.stdout.write(`rotated: primary key is now ${indices.at(-1)}; keys ${indices.join(', ')}\n`);
     break;

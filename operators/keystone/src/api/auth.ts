@@ -7,9 +7,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isConflict, type KubeClient } from '@stratus/runtime';
 import { verifyPassword } from '../passwords.js';
 import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
-import { FERNET_KEYS_SECRET, initialKeyRing, type KeyRing } from '../tokens/keyRing.js';
+import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSecretData, type KeyRing } from '../tokens/keyRing.js';
 import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
-import type { IdentityDirectory } from './directory.js';
+import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, notFound, unauthorized } from './errors.js';
 import { DEFAULT_DOMAIN } from './views.js';
 
@@ -42,19 +42,19 @@ export class Authenticator {
   /** Creates the Fernet key ring on first start; a ring another replica made first is kept. */
   async ensureKeyRing(): Promise<void> {
     if (await this.client.get(SECRETS, SYSTEM_NAMESPACE, FERNET_KEYS_SECRET)) return;
-    const data = Object.fromEntries(Object.entries(initialKeyRing()).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
     try {
+      const data = keyRingToSecretData(initialKeyRing());
       await this.client.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name: FERNET_KEYS_SECRET, namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data }, FIELD_MANAGER);
     } catch (e) {
       if (!isConflict(e)) throw e;
     }
-    await this.dir.until(() => !!this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE));
+    await waitUntil(() => !!this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE));
   }
 
   keyRing(): KeyRing {
     const secret = this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE);
     if (!secret?.data) throw new Error(`secret ${SYSTEM_NAMESPACE}/${FERNET_KEYS_SECRET} with the Fernet keys is missing`);
-    return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    return keyRingFromSecretData(secret.data);
   }
 
   /** POST /v3/auth/tokens: checks the identity, resolves the scope, and seals a token. */
@@ -79,9 +79,8 @@ export class Authenticator {
       throw unauthorized(`Unsupported authentication method: ${methods.join(', ')}`);
     }
     const scope = this.resolveScope(user, auth.scope, auth.scope === undefined && !methods.includes('token') ? undefined : inheritedScope);
-    const token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : ['token'], scope, expiresAtSeconds, auditIds };
-    const tokenId = sealToken(this.keyRing(), token);
-    return this.contextFor(tokenId, { ...token, issuedAtSeconds: Math.floor(Date.now() / 1000) });
+    const token: Token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : ['token'], scope, expiresAtSeconds, auditIds, issuedAtSeconds: Math.floor(Date.now() / 1000) };
+    return this.contextFor(sealToken(this.keyRing(), token, token.issuedAtSeconds), token, user);
   }
 
   private async checkPassword(ref: (Ref & { password?: string }) | undefined): Promise<User> {
@@ -159,14 +158,13 @@ export class Authenticator {
     const changed = user.status?.passwordUpdatedAt ? Date.parse(user.status.passwordUpdatedAt) / 1000 : 0;
     if (token.issuedAtSeconds < changed) throw invalid();
     try {
-      return this.contextFor(tokenId, token);
+      return this.contextFor(tokenId, token, user);
     } catch {
       throw invalid();
     }
   }
 
-  private contextFor(tokenId: string, token: Token): AuthContext {
-    const user = this.dir.users.byOpenstackId(token.userId)!;
+  private contextFor(tokenId: string, token: Token, user: User): AuthContext {
     if ('project' in token.scope) {
       const project = this.dir.tenants.byOpenstackId(token.scope.project);
       if (!project || project.spec.enabled === false) throw unauthorized('the project is gone or disabled');
@@ -188,18 +186,18 @@ export class Authenticator {
     const current = this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE);
     const expired = Object.entries(current?.data ?? {}).filter(([, until]) => Number(until) < nowSeconds).map(([a]) => a);
     const auditId = ctx.token.auditIds[0];
-    const data: Record<string, string | null> = { ...Object.fromEntries(expired.map((a) => [a, null])), [auditId]: String(ctx.token.expiresAtSeconds) };
+    const revoked = { [auditId]: String(ctx.token.expiresAtSeconds) };
+    let created = false;
     if (!current) {
       try {
-        await this.client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REVOCATIONS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data: { [auditId]: String(ctx.token.expiresAtSeconds) } }, FIELD_MANAGER);
+        await this.client.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REVOCATIONS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data: revoked }, FIELD_MANAGER);
+        created = true;
       } catch (e) {
-        if (!isConflict(e)) throw e;
-        await this.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, REVOCATIONS_CONFIGMAP, { data }, FIELD_MANAGER);
+        if (!isConflict(e)) throw e; // another replica made it first: add to theirs
       }
-    } else {
-      // A merge patch adds keys without a read-modify-write race between replicas.
-      await this.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, REVOCATIONS_CONFIGMAP, { data }, FIELD_MANAGER);
     }
-    await this.dir.until(() => auditId in (this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data ?? {}));
+    // A merge patch adds keys (and drops expired ones) without a read-modify-write race between replicas.
+    if (!created) await this.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, REVOCATIONS_CONFIGMAP, { data: { ...Object.fromEntries(expired.map((a) => [a, null])), ...revoked } }, FIELD_MANAGER);
+    await waitUntil(() => auditId in (this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data ?? {}));
   }
 }

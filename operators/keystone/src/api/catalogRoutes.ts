@@ -1,11 +1,12 @@
 /** /v3/services, /v3/endpoints and /v3/regions: the catalog, kept as Service and Endpoint resources. */
 import type { KubeClient } from '@stratus/runtime';
+import { DEFAULT_REGION } from '../kinds.js';
 import { ENDPOINTS, SERVICES, type CatalogEndpoint, type CatalogService } from '../resources.js';
-import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, entity, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { endpointView, serviceView } from './views.js';
+import { endpointView, regionOf, serviceView } from './views.js';
 
 const INTERFACES = ['public', 'internal', 'admin'];
 
@@ -24,10 +25,13 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const type = optionalString(s, 'type', 'service');
     if (!type) throw badRequest("Invalid input for field 'service.type': a type is required.");
     const name = kubernetesName(s.name ?? type, 'service');
-    const created = await client
-      .create<CatalogService>(SERVICES, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Service', metadata: { name }, spec: { type, description: optionalString(s, 'description', 'service'), enabled: optionalBoolean(s, 'enabled', 'service') ?? true } }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `service ${name}`));
-    await seen(dir.services, created);
+    const body: CatalogService = {
+      apiVersion: 'identity.stratus.io/v1alpha1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { type, description: optionalString(s, 'description', 'service'), enabled: optionalBoolean(s, 'enabled', 'service') ?? true },
+    };
+    const created = await committed(dir.services, client.create(SERVICES, body, API_FIELD_MANAGER), `service ${name}`);
     return { status: 201, body: { service: serviceView(created, req.base) } };
   });
   router.on('PATCH', '/services/:id', async (req) => {
@@ -39,8 +43,7 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     if (s.type !== undefined) spec.type = optionalString(s, 'type', 'service');
     if (s.description !== undefined) spec.description = optionalString(s, 'description', 'service') ?? '';
     if (s.enabled !== undefined) spec.enabled = optionalBoolean(s, 'enabled', 'service');
-    const updated = await client.patch<CatalogService>(SERVICES, undefined, svc.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `service ${svc.metadata.name}`));
-    await seen(dir.services, updated);
+    const updated = await committed(dir.services, client.patch<CatalogService>(SERVICES, undefined, svc.metadata.name, { spec }, API_FIELD_MANAGER), `service ${svc.metadata.name}`);
     return { status: 200, body: { service: serviceView(updated, req.base) } };
   });
   router.on('DELETE', '/services/:id', async (req) => {
@@ -72,20 +75,14 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     if (!iface || !INTERFACES.includes(iface)) throw badRequest(`Invalid input for field 'endpoint.interface': expected one of ${INTERFACES.join(', ')}.`);
     const url = optionalString(e, 'url', 'endpoint');
     if (!url || !/^https?:\/\//.test(url)) throw badRequest("Invalid input for field 'endpoint.url': an http or https URL is required.");
-    const region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint') ?? 'RegionOne';
-    const created = await client
-      .create<CatalogEndpoint>(
-        ENDPOINTS,
-        {
-          apiVersion: 'identity.stratus.io/v1alpha1',
-          kind: 'Endpoint',
-          metadata: { name: '', generateName: `${svc.metadata.name}-${iface}-` },
-          spec: { service: svc.metadata.name, interface: iface as CatalogEndpoint['spec']['interface'], region, url, enabled: optionalBoolean(e, 'enabled', 'endpoint') ?? true },
-        },
-        API_FIELD_MANAGER,
-      )
-      .catch((err) => fromKubernetes(err, 'endpoint'));
-    await seen(dir.endpoints, created);
+    const region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint') ?? DEFAULT_REGION;
+    const body: CatalogEndpoint = {
+      apiVersion: 'identity.stratus.io/v1alpha1',
+      kind: 'Endpoint',
+      metadata: { name: '', generateName: `${svc.metadata.name}-${iface}-` },
+      spec: { service: svc.metadata.name, interface: iface as CatalogEndpoint['spec']['interface'], region, url, enabled: optionalBoolean(e, 'enabled', 'endpoint') ?? true },
+    };
+    const created = await committed(dir.endpoints, client.create(ENDPOINTS, body, API_FIELD_MANAGER), 'endpoint');
     return { status: 201, body: { endpoint: endpointView(created, dir, req.base) } };
   });
   function findServiceForWrite(id: unknown): CatalogService {
@@ -107,8 +104,7 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     if (e.url !== undefined) spec.url = optionalString(e, 'url', 'endpoint');
     if (e.region_id !== undefined || e.region !== undefined) spec.region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint');
     if (e.enabled !== undefined) spec.enabled = optionalBoolean(e, 'enabled', 'endpoint');
-    const updated = await client.patch<CatalogEndpoint>(ENDPOINTS, undefined, ep.metadata.name, { spec }, API_FIELD_MANAGER).catch((err) => fromKubernetes(err, 'endpoint'));
-    await seen(dir.endpoints, updated);
+    const updated = await committed(dir.endpoints, client.patch<CatalogEndpoint>(ENDPOINTS, undefined, ep.metadata.name, { spec }, API_FIELD_MANAGER), 'endpoint');
     return { status: 200, body: { endpoint: endpointView(updated, dir, req.base) } };
   });
   router.on('DELETE', '/endpoints/:id', async (req) => {
@@ -120,7 +116,7 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
   });
 
   // Regions are the names endpoints use; there is nothing else to a region here.
-  const regions = () => [...new Set(dir.endpoints.all().map((e) => e.spec.region ?? 'RegionOne'))];
+  const regions = () => [...new Set(dir.endpoints.all().map(regionOf))];
   const regionView = (id: string, base: string) => ({ id, description: '', parent_region_id: null, links: { self: `${base}/regions/${id}` } });
   router.on('GET', '/regions', (req) => list(req.base, 'regions', regions().map((r) => regionView(r, req.base))));
   router.on('GET', '/regions/:id', (req) => {

@@ -4,7 +4,7 @@ import { KubeApiError, type KubeClient } from '@stratus/runtime';
 import { ROLE_ASSIGNMENTS, type RoleAssignment } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { waitUntil, type IdentityDirectory, type Indexed } from './directory.js';
-import { IdentityError, badRequest, conflict, forbidden } from './errors.js';
+import { badRequest, conflict, forbidden } from './errors.js';
 
 export const API_FIELD_MANAGER = 'stratus-keystone-api';
 
@@ -53,7 +53,6 @@ export function fromKubernetes(e: unknown, what: string): never {
     if (e.code === 409) throw conflict(`Conflict occurred attempting to update ${what}; try again.`);
     if (e.code === 422 || e.code === 400) throw badRequest(`Invalid ${what}: ${e.message}`);
   }
-  if (e instanceof IdentityError) throw e;
   throw e;
 }
 
@@ -66,6 +65,13 @@ const newer = (cached: KubernetesObject | undefined, written: KubernetesObject) 
 /** Waits until this process's cache holds the write, so the client's next call sees what it just did. */
 export const seen = <T extends KubernetesObject>(index: Indexed<T>, written: T) =>
   waitUntil(() => newer(index.named(written.metadata!.name!, written.metadata!.namespace), written));
+
+/** Awaits a write, says a failure as Keystone would, and waits until this process's cache shows the result. */
+export async function committed<T extends KubernetesObject>(index: Indexed<T>, write: Promise<T>, what: string): Promise<T> {
+  const written = await write.catch((e) => fromKubernetes(e, what));
+  await seen(index, written);
+  return written;
+}
 
 export const gone = <T extends KubernetesObject>(index: Indexed<T>, name: string, namespace?: string) =>
   waitUntil(() => {

@@ -118,12 +118,7 @@ export class IdentityDirectory {
     await Promise.all(this.all.map((i) => i.source.stop()));
   }
 
-  /** Waits until the caches show a write this process made (so the next request sees it), or times out. */
-  until(seen: () => boolean, timeoutMs = 5000): Promise<boolean> {
-    return waitUntil(seen, timeoutMs);
-  }
-
-  /** The user's role assignments on a tenant (only those whose role exists). */
+  /** The roles the user is assigned on a tenant (only roles that exist). */
   rolesOn(user: User, tenant: string): Role[] {
     const names = new Set(this.assignments.all().filter((a) => a.metadata.namespace === tenant && a.spec.user === user.metadata.name).map((a) => a.spec.role));
     return [...names].map((n) => this.roles.named(n)).filter((r): r is Role => !!r);
@@ -133,7 +128,7 @@ export class IdentityDirectory {
     return [...new Set(user.spec.domainRoles ?? [])].map((n) => this.roles.named(n)).filter((r): r is Role => !!r);
   }
 
-  /** The enabled tenants the user holds some role on. */
+  /** The tenants, not being deleted, that the user holds some existing role on. */
   tenantsOf(user: User): Tenant[] {
     const names = new Set(this.assignments.all().filter((a) => a.spec.user === user.metadata.name && this.roles.named(a.spec.role)).map((a) => a.metadata.namespace!));
     return [...names].map((n) => this.tenants.named(n)).filter((t): t is Tenant => !!t && !t.metadata.deletionTimestamp);

@@ -2,7 +2,7 @@
 import type { KubeClient } from '@stratus/runtime';
 import { TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
-import { API_FIELD_MANAGER, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, entity, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -35,10 +35,8 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     if (p.domain_id && p.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
     if (p.is_domain) throw badRequest('Projects acting as domains are not supported.');
     const spec: Tenant['spec'] = { description: optionalString(p, 'description', 'project'), enabled: optionalBoolean(p, 'enabled', 'project') ?? true };
-    const created = await client
-      .create<Tenant>(TENANTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name }, spec }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `project ${name}`));
-    await seen(dir.tenants, created);
+    const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name }, spec };
+    const created = await committed(dir.tenants, client.create(TENANTS, body, API_FIELD_MANAGER), `project ${name}`);
     return { status: 201, body: { project: projectView(created, req.base) } };
   });
 
@@ -50,10 +48,8 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const patch: Tenant['spec'] = {};
     if (p.description !== undefined) patch.description = optionalString(p, 'description', 'project') ?? '';
     if (p.enabled !== undefined) patch.enabled = optionalBoolean(p, 'enabled', 'project');
-    const updated = await client
-      .patch<Tenant>(TENANTS, undefined, t.metadata.name, { metadata: { resourceVersion: t.metadata.resourceVersion }, spec: patch }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `project ${t.metadata.name}`));
-    await seen(dir.tenants, updated);
+    const change = { metadata: { resourceVersion: t.metadata.resourceVersion }, spec: patch };
+    const updated = await committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${t.metadata.name}`);
     return { status: 200, body: { project: projectView(updated, req.base) } };
   });
 

@@ -6,7 +6,7 @@
 import type { KubeClient } from '@stratus/runtime';
 import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, gone, kubernetesName, matches, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -35,10 +35,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const r = entity(req.body, 'role');
     const name = kubernetesName(r.name, 'role');
     if (r.domain_id) throw badRequest('Domain-specific roles are not supported.');
-    const created = await client
-      .create<Role>(ROLES, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { description: optionalString(r, 'description', 'role') } }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `role ${name}`));
-    await seen(dir.roles, created);
+    const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { description: optionalString(r, 'description', 'role') } };
+    const created = await committed(dir.roles, client.create(ROLES, body, API_FIELD_MANAGER), `role ${name}`);
     return { status: 201, body: { role: roleView(created, req.base) } };
   });
 
@@ -47,10 +45,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const role = findRole(req.params.id);
     const r = entity(req.body, 'role');
     if (r.name !== undefined && r.name !== role.metadata.name) throw badRequest('Renaming a role is not supported: its name is its resource name.');
-    const updated = await client
-      .patch<Role>(ROLES, undefined, role.metadata.name, { spec: { description: optionalString(r, 'description', 'role') ?? '' } }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `role ${role.metadata.name}`));
-    await seen(dir.roles, updated);
+    const change = { spec: { description: optionalString(r, 'description', 'role') ?? '' } };
+    const updated = await committed(dir.roles, client.patch<Role>(ROLES, undefined, role.metadata.name, change, API_FIELD_MANAGER), `role ${role.metadata.name}`);
     return { status: 200, body: { role: roleView(updated, req.base) } };
   });
 
@@ -88,8 +84,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       metadata: { name: assignmentName(user.metadata.name, role.metadata.name), namespace: project.metadata.name },
       spec: { user: user.metadata.name, role: role.metadata.name },
     };
-    const created = await client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'role assignment'));
-    await seen(dir.assignments, created);
+    await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
     return { status: 204 };
   });
   router.on('DELETE', '/projects/:project/users/:user/roles/:role', async (req) => {
@@ -107,8 +102,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     if (id !== DEFAULT_DOMAIN.id) throw notFound('domain', id);
   };
   const setDomainRoles = async (user: User, roles: string[]) => {
-    const updated = await client.patch<User>(USERS, undefined, user.metadata.name, { spec: { domainRoles: roles } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `user ${user.metadata.name}`));
-    await seen(dir.users, updated);
+    await committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: { domainRoles: roles } }, API_FIELD_MANAGER), `user ${user.metadata.name}`);
   };
   router.on('GET', '/domains/:domain/users/:user/roles', (req) => {
     domainOnly(req.params.domain);

@@ -56,7 +56,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
 
   const server = http.createServer((req, res) => {
     const requestId = `req-${randomUUID()}`;
-    handle(req, requestId)
+    handle(req)
       .catch((err): ApiResponse => {
         if (err instanceof IdentityError) return { status: err.code, body: err.body() };
         log.error('identity request failed', { method: req.method, path: req.url, requestId, error: err instanceof Error ? err.message : String(err) });
@@ -75,7 +75,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
       });
   });
 
-  async function handle(req: http.IncomingMessage, requestId: string): Promise<ApiResponse> {
+  async function handle(req: http.IncomingMessage): Promise<ApiResponse> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = `http://${req.headers.host ?? 'localhost'}`;
     const path = url.pathname.replace(/\/+$/, '');
@@ -99,7 +99,6 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
       if (typeof token !== 'string' || !token) throw unauthorized();
       apiReq.auth = auth.validate(token, 'auth');
     }
-    void requestId;
     return route.handler(apiReq as never);
   }
 

@@ -17,8 +17,8 @@ import {
 } from '../resources.js';
 import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
-import type { IdentityDirectory } from './directory.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, conflict, forbidden, unauthorized } from './errors.js';
 import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, userView } from './views.js';
@@ -40,7 +40,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
    */
   const hashed = (user: string, source: Secret) => {
     const since = Math.floor(Date.now() / 1000) * 1000;
-    return dir.until(() => {
+    return waitUntil(() => {
       const stamped = dir.users.named(user)?.status?.passwordUpdatedAt;
       return dir.secrets.named(credentialSecretName(user), SYSTEM_NAMESPACE)?.metadata.annotations?.[PASSWORD_SOURCE_ANNOTATION] === `${source.metadata.uid}/${source.metadata.resourceVersion}` && !!stamped && Date.parse(stamped) >= since;
     }, HASHED_WITHIN_MS);
@@ -114,8 +114,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     if (u.default_project_id !== undefined) patch.defaultTenant = defaultTenantOf(u);
     let current = user;
     if (Object.keys(patch).length) {
-      current = await client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `user ${user.metadata.name}`));
-      await seen(dir.users, current);
+      current = await committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${user.metadata.name}`);
     }
     const password = optionalString(u, 'password', 'user');
     if (password !== undefined) await setPassword(current, password);

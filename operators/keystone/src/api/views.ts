@@ -1,4 +1,5 @@
 /** Identity resources as the Identity API v3 shows them. */
+import { DEFAULT_REGION } from '../kinds.js';
 import { openstackId, type CatalogEndpoint, type CatalogService, type Role, type Tenant, type User } from '../resources.js';
 import type { IdentityDirectory } from './directory.js';
 
@@ -59,10 +60,13 @@ export function serviceView(s: CatalogService, base: string) {
   return { id, type: s.spec.type, name: s.metadata.name, description: s.spec.description ?? '', enabled: s.spec.enabled !== false, links: { self: `${base}/services/${id}` } };
 }
 
+/** An endpoint's region; the schema defaults it, so only an object stored before the default lacks one. */
+export const regionOf = (e: CatalogEndpoint) => e.spec.region ?? DEFAULT_REGION;
+
 export function endpointView(e: CatalogEndpoint, dir: IdentityDirectory, base: string) {
   const id = openstackId(e.metadata.uid);
   const svc = dir.services.named(e.spec.service);
-  const region = e.spec.region ?? 'RegionOne';
+  const region = regionOf(e);
   return {
     id,
     interface: e.spec.interface,
@@ -87,7 +91,7 @@ export function catalogView(dir: IdentityDirectory) {
       name: s.metadata.name,
       endpoints: endpoints
         .filter((e) => e.spec.service === s.metadata.name)
-        .map((e) => ({ id: openstackId(e.metadata.uid), interface: e.spec.interface, region: e.spec.region ?? 'RegionOne', region_id: e.spec.region ?? 'RegionOne', url: e.spec.url })),
+        .map((e) => ({ id: openstackId(e.metadata.uid), interface: e.spec.interface, region: regionOf(e), region_id: regionOf(e), url: e.spec.url })),
     }));
 }
 

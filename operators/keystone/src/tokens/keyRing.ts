@@ -13,6 +13,13 @@ export const DEFAULT_MAX_ACTIVE_KEYS = 3;
 
 const indices = (ring: KeyRing) => Object.keys(ring).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
 
+/** The ring from its Secret's `data` (each key base64-encoded once more, as Secret data is). */
+export const keyRingFromSecretData = (data: Record<string, string>): KeyRing =>
+  Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+export const keyRingToSecretData = (ring: KeyRing): Record<string, string> =>
+  Object.fromEntries(Object.entries(ring).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+
 /** A new ring as `keystone-manage fernet_setup` makes it: a staged key 0 and a primary key 1. */
 export const initialKeyRing = (): KeyRing => ({ '0': newFernetKey(), '1': newFernetKey() });
 
