@@ -9,12 +9,9 @@
  *   node bench/dist/keystone.bench.js --url http://keystone:5000/v3 --user admin --password ... --project admin
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
+import { startCloud, type RunningCloud } from '@stratus/cli';
 import { load, ms, pct } from './lib/load.js';
 
 const { values } = parseArgs({
@@ -31,7 +28,6 @@ const { values } = parseArgs({
 const ISSUES = Number(values.issues);
 const VALIDATIONS = Number(values.validations);
 const CONCURRENCY = Number(values.concurrency);
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 interface Reply {
   code: number;
@@ -50,28 +46,6 @@ function call(url: string, method: string, headers: Record<string, string>, body
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** `stratus up` on free ports; resolves with the identity URL and the admin password. */
-async function startCloud(dir: string): Promise<{ child: ChildProcess; url: string; password: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'cli/dist/src/main.js'), '--data-dir', dir, '--port', '0', '--api-port', '0', '--service-ports', 'free'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  await waitFor('stratus up', () => out.includes('Stratus is up') || child.exitCode !== null);
-  if (child.exitCode !== null) throw new Error(`stratus up exited ${child.exitCode}:\n${out}`);
-  const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
-  return { child, url: auth.auth_url, password: auth.password };
 }
 
 /** The baseline: an HTTP server in its own process that answers every request with the same token-sized body. */
@@ -97,16 +71,14 @@ function report(name: string, r: { latencies: number[]; seconds: number }, basel
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'stratus-keystone-bench-'));
-  const children: ChildProcess[] = [];
+  let cloud: RunningCloud | undefined;
+  let baselineServer: ChildProcess | undefined;
   try {
     let url = values.url;
     let password = values.password;
     if (!url) {
-      const cloud = await startCloud(dir);
-      children.push(cloud.child);
-      url = cloud.url;
-      password = cloud.password;
+      cloud = await startCloud();
+      ({ authUrl: url, password } = cloud.admin());
     }
     if (!password) throw new Error('--password (or OS_PASSWORD) is needed with --url');
     url = url.replace(/\/+$/, '');
@@ -130,7 +102,7 @@ async function main() {
     };
 
     const baseline = await startBaseline(first.body.length);
-    children.push(baseline.child);
+    baselineServer = baseline.child;
     const echo = () => call(baseline.url, 'POST', {}, signIn).then(() => undefined);
 
     // Warm up every path (JIT, keep-alive sockets), then measure.
@@ -147,9 +119,9 @@ async function main() {
     report('token issue', issued, basePerSecond, 500);
     report('token validation', validated, basePerSecond, 2000);
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(dir, { recursive: true, force: true });
+    baselineServer?.kill('SIGTERM');
+    await cloud?.stop();
+    cloud?.remove();
     agent.destroy();
   }
 }

@@ -3,10 +3,9 @@
  * users drive it, and the agreement between what it does and what kubectl sees.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { runKubectl } from './lib/cluster.js';
-import { openstack as run, startCloud, type CliResult, type RunningCloud } from './lib/up.js';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { openstack as run, type CliResult } from './lib/up.js';
 
 describe('openstack CLI against the Identity API', function () {
   this.timeout(120_000);
@@ -35,7 +34,7 @@ describe('openstack CLI against the Identity API', function () {
 
   before(async () => {
     cloud = await startCloud();
-    authUrl = parse(readFileSync(cloud.cloudsYaml, 'utf8')).clouds.stratus.auth.auth_url;
+    authUrl = cloud.admin().authUrl;
   });
   after(async () => {
     await cloud?.stop();

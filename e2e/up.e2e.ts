@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import { runKubectl as kubectl } from './lib/cluster.js';
-import { startCloud, type RunningCloud } from './lib/up.js';
+import { startCloud, type RunningCloud } from '@stratus/cli';
 
 describe('stratus up', function () {
   this.timeout(90_000);

@@ -1,55 +1,6 @@
-/** `stratus up` as a child process on free ports and a temporary data directory, as a user would run it. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
-
-export interface RunningCloud {
-  dir: string;
-  /** Everything `stratus up` printed so far. */
-  output(): string;
-  kubeconfig: string;
-  cloudsYaml: string;
-  process: ChildProcess;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-  /** Removes the data directory (after stop). */
-  remove(): void;
-}
-
-export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
-  const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
-  const up = spawn(process.execPath, [join(ROOT, 'cli/dist/src/main.js'), '--data-dir', dir, '--port', '0', '--api-port', '0', '--service-ports', 'free'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  let err = '';
-  up.stdout!.on('data', (d) => (out += d));
-  up.stderr!.on('data', (d) => (err += d));
-  const deadline = Date.now() + timeoutMs;
-  while (!out.includes('Stratus is up') && Date.now() < deadline && up.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-  if (!out.includes('Stratus is up')) {
-    up.kill('SIGKILL');
-    throw new Error(`stratus up did not come up (exit ${up.exitCode}):\n${out}\n${err.slice(-4000)}`);
-  }
-  return {
-    dir,
-    output: () => out,
-    kubeconfig: join(dir, 'kubeconfig'),
-    cloudsYaml: join(dir, 'clouds.yaml'),
-    process: up,
-    stop: () =>
-      new Promise((resolve) => {
-        if (up.exitCode !== null) return resolve(up.exitCode);
-        up.once('exit', (code) => resolve(code));
-        up.kill('SIGTERM');
-      }),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+/** The real `openstack` client against a cloud `startCloud` (from @stratus/cli) started. */
+import { execFile } from 'node:child_process';
+import type { RunningCloud } from '@stratus/cli';
 
 export interface CliResult {
   code: number;

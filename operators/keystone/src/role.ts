@@ -53,9 +53,7 @@ export async function reconcileRole(req: Request, ctx: ReconcileContext<Role>): 
     rules: rulesFor(access),
   };
   const current = await client.get<ClusterRole>(CLUSTER_ROLES, undefined, name);
-  if (!current) await client.create(CLUSTER_ROLES, desired, FIELD_MANAGER);
-  else if (JSON.stringify(current.rules) !== JSON.stringify(desired.rules))
-    await client.replace(CLUSTER_ROLES, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, FIELD_MANAGER);
+  if (!current || JSON.stringify(current.rules) !== JSON.stringify(desired.rules)) await client.createOrReplace(CLUSTER_ROLES, current, desired, FIELD_MANAGER);
   await patchStatus(client, ROLES, role, {
     phase: 'Active',
     roleId: openstackId(role.metadata.uid),

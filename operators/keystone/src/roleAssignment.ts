@@ -69,7 +69,7 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
     await client.create(ROLE_BINDINGS, desired, FIELD_MANAGER);
     await ctx.events.record(ra, 'Normal', 'RoleBindingCreated', `Bound ${desired.subjects[0].kind} ${desired.subjects[0].name} to ClusterRole ${desired.roleRef.name}`);
   } else if (JSON.stringify(current.subjects) !== JSON.stringify(desired.subjects)) {
-    await client.replace(ROLE_BINDINGS, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, FIELD_MANAGER);
+    await client.createOrReplace(ROLE_BINDINGS, current, desired, FIELD_MANAGER);
   }
   const who = ra.spec.user ? `user ${ra.spec.user}` : `group ${ra.spec.group}`;
   await patchStatus(client, ROLE_ASSIGNMENTS, ra, {

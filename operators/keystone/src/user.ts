@@ -50,7 +50,6 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
       metadata: {
         name: credentialName,
         namespace: SYSTEM_NAMESPACE,
-        resourceVersion: credential?.metadata.resourceVersion,
         labels: { [CREDENTIAL_LABEL]: user.metadata.name },
         annotations: { [PASSWORD_SOURCE_ANNOTATION]: fingerprint },
         ownerReferences: [{ apiVersion: user.apiVersion, kind: 'User', name: user.metadata.name, uid: user.metadata.uid!, controller: true, blockOwnerDeletion: true }],
@@ -58,8 +57,7 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
       type: 'Opaque',
       data: { hash: Buffer.from(await hashPassword(password)).toString('base64') },
     };
-    if (credential) await client.replace(SECRETS, body, FIELD_MANAGER);
-    else await client.create(SECRETS, body, FIELD_MANAGER);
+    await client.createOrReplace(SECRETS, credential, body, FIELD_MANAGER);
     passwordUpdatedAt = now();
     await ctx.events.record(user, 'Normal', 'PasswordSet', `Stored the password hash from secret ${refNamespace}/${ref.name}`);
   }

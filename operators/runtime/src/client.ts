@@ -102,6 +102,12 @@ export class KubeClient {
     return this.request('PATCH', `${resourcePath(r, namespace, name, subresource)}?fieldManager=${encodeURIComponent(fieldManager)}`, patch, contentType);
   }
 
+  /** Creates `desired`, or replaces `current` with it, carrying current's resourceVersion so a concurrent change makes this a 409. */
+  createOrReplace<T extends KubernetesObject>(r: ResourceRef, current: KubernetesObject | undefined, desired: T, fieldManager: string): Promise<T> {
+    if (!current) return this.create(r, desired, fieldManager);
+    return this.replace(r, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion } }, fieldManager);
+  }
+
   /** Server-side apply, taking ownership of the fields it sets (as `kubectl apply --server-side --force-conflicts`). */
   apply<T extends KubernetesObject>(r: ResourceRef, obj: T, fieldManager: string): Promise<T> {
     const path = resourcePath(r, obj.metadata?.namespace, obj.metadata!.name);

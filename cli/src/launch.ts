@@ -1,0 +1,62 @@
+/**
+ * `stratus up` as a child process on free ports and a temporary data directory, as a user would run it:
+ * what the e2e tests and the benchmarks start a cloud with.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+const MAIN = new URL('./main.js', import.meta.url).pathname;
+
+export interface RunningCloud {
+  dir: string;
+  /** Everything `stratus up` printed so far. */
+  output(): string;
+  kubeconfig: string;
+  cloudsYaml: string;
+  /** The admin's Identity URL and password, as clouds.yaml has them. */
+  admin(): { authUrl: string; password: string };
+  process: ChildProcess;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+  /** Removes the data directory (after stop). */
+  remove(): void;
+}
+
+export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
+  const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--service-ports', 'free'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  let err = '';
+  up.stdout!.on('data', (d) => (out += d));
+  up.stderr!.on('data', (d) => (err += d));
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('Stratus is up') && Date.now() < deadline && up.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  if (!out.includes('Stratus is up')) {
+    up.kill('SIGKILL');
+    throw new Error(`stratus up did not come up (exit ${up.exitCode}):\n${out}\n${err.slice(-4000)}`);
+  }
+  return {
+    dir,
+    output: () => out,
+    kubeconfig: join(dir, 'kubeconfig'),
+    cloudsYaml: join(dir, 'clouds.yaml'),
+    admin() {
+      const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
+      return { authUrl: auth.auth_url, password: auth.password };
+    },
+    process: up,
+    stop: () =>
+      new Promise((resolve) => {
+        if (up.exitCode !== null) return resolve(up.exitCode);
+        up.once('exit', (code) => resolve(code));
+        up.kill('SIGTERM');
+      }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
