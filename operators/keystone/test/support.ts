@@ -12,6 +12,8 @@ const widgetCrd = new URL('../../../../e2e/fixtures/widget-crd.yaml', import.met
 
 export interface KeystoneEnv {
   plane: TestControlPlane;
+  /** The kubeconfig the operator and the API use. */
+  kubeConfig: KubeConfig;
   client: KubeClient;
   manager: Manager;
   stop(): Promise<void>;
@@ -27,9 +29,7 @@ export interface IdentityEnv extends KeystoneEnv {
 /** The operator plus the Identity API, bootstrapped with an admin user and tenant. */
 export async function startIdentityEnv(opts: { tokenExpirationSeconds?: number } = {}): Promise<IdentityEnv> {
   const env = await startKeystoneEnv();
-  const kc = new KubeConfig();
-  kc.loadFromString(env.plane.kubeconfig());
-  const api = await startIdentityApi({ kubeConfig: kc, logger: createLogger('identity-test', 'error'), port: 0, ...opts });
+  const api = await startIdentityApi({ kubeConfig: env.kubeConfig, logger: createLogger('identity-test', 'error'), port: 0, ...opts });
   const v3 = `${api.url}/v3`;
   const adminPassword = 'admin-secret-pw';
   await bootstrapIdentity(env.client, { adminPassword, identityUrl: v3 });
@@ -84,6 +84,7 @@ export async function startKeystoneEnv(): Promise<KeystoneEnv> {
   await manager.start();
   return {
     plane,
+    kubeConfig: kc,
     client,
     manager,
     async stop() {
