@@ -3,6 +3,7 @@ SHELL := /bin/bash
 STATE ?= .stratus
 PORT ?= 6443
 API_PORT ?= 8000
+S3_PORT ?= 9000
 
 .PHONY: deps system-packages build generate up test bench bench-keystone rotate-keys clean
 
@@ -20,7 +21,7 @@ build: deps
 	npx tsc -b
 
 up: build
-	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT)
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT)
 
 # Rotates the Fernet keys of the cloud `make up` runs (keystone-manage fernet_rotate).
 rotate-keys: build

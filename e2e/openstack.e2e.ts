@@ -92,25 +92,29 @@ describe('openstack CLI against the Identity API', function () {
     const applied = await runKubectl(cloud.kubeconfig, cloud.dir, ['apply', '-f', '-'], [
       'apiVersion: identity.stratus.io/v1alpha1',
       'kind: Service',
-      'metadata: {name: glance}',
-      'spec: {type: image, description: Image service}',
+      'metadata: {name: placement}',
+      'spec: {type: placement, description: Placement service}',
       '---',
       'apiVersion: identity.stratus.io/v1alpha1',
       'kind: Endpoint',
-      'metadata: {name: glance-public}',
-      'spec: {service: glance, interface: public, url: "http://127.0.0.1:9292/image"}',
+      'metadata: {name: placement-public}',
+      'spec: {service: placement, interface: public, url: "http://127.0.0.1:8778/placement"}',
     ].join('\n'));
     assert.equal(applied.code, 0, applied.stderr);
+    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance itself
     const endpoints = await json('endpoint', 'list');
     const rows = endpoints.map((e: any) => `${e['Service Type']} ${e.Interface} ${e.URL}`).sort();
     assert.deepEqual(rows, [
       'identity admin ' + authUrl,
       'identity internal ' + authUrl,
       'identity public ' + authUrl,
-      'image public http://127.0.0.1:9292/image',
+      `image admin ${imageUrl}`,
+      `image internal ${imageUrl}`,
+      `image public ${imageUrl}`,
+      'placement public http://127.0.0.1:8778/placement',
     ]);
     const catalog = await json('catalog', 'list');
-    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['identity', 'image']);
+    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['identity', 'image', 'placement']);
   });
 
   it('refuses bad input with the reason, and deletes a project with its namespace', async () => {

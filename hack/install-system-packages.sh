@@ -5,6 +5,7 @@ set -euo pipefail
 # package:command that shows it is installed
 wanted=(
   "python3-openstackclient:openstack"   # e2e: the real OpenStack CLI
+  "qemu-utils:qemu-img"                 # Glance: disk format and virtual size of image data
 )
 missing=()
 for entry in "${wanted[@]}"; do

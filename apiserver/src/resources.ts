@@ -101,7 +101,8 @@ export class Resources {
   list(t: ResourceType, namespace: string | undefined, opts: ListOptions): { items: Stored[]; revision: number; continueToken?: string; remaining?: number } {
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(opts.fieldSelector);
-    let all = this.store.list(t.storageKey, scopedNamespace(t, namespace)).filter((s) => labels(s.obj) && fields(s.obj));
+    // No namespace on a namespaced kind means every namespace (GET /apis/g/v/plural, kubectl -A), not "default".
+    let all = this.store.list(t.storageKey, t.namespaced ? namespace : undefined).filter((s) => labels(s.obj) && fields(s.obj));
     let revision = this.store.currentRevision();
     if (opts.continueToken) {
       const token = decodeContinue(opts.continueToken);

@@ -53,6 +53,18 @@ describe('API server REST contract', function () {
     assert.equal(r.status, 201);
   });
 
+  it('lists a namespaced kind across every namespace, with and without paging', async () => {
+    assert.equal((await call('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } }))).status, 201);
+    assert.equal((await call('POST', '/apis/test.stratus.io/v1alpha1/namespaces/elsewhere/widgets', widget('far'))).status, 201);
+    const where = (items: any[]) => items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
+    const all = await json(await call('GET', '/apis/test.stratus.io/v1alpha1/widgets'));
+    assert.ok(where(all.body.items).includes('default/keep') && where(all.body.items).includes('elsewhere/far'), JSON.stringify(where(all.body.items)));
+    const first = await json(await call('GET', '/apis/test.stratus.io/v1alpha1/widgets?limit=1'));
+    assert.equal(first.body.items.length, 1);
+    const rest = await json(await call('GET', `/apis/test.stratus.io/v1alpha1/widgets?limit=500&continue=${encodeURIComponent(first.body.metadata.continue)}`));
+    assert.deepEqual([...where(first.body.items), ...where(rest.body.items)], where(all.body.items));
+  });
+
   it('answers unknown kinds and objects with 404 NotFound', async () => {
     const kind = await json(await call('GET', '/apis/test.stratus.io/v1alpha1/namespaces/default/gadgets'));
     assert.equal(kind.code, 404);

@@ -27,7 +27,7 @@ export interface RunningCloud {
 
 export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
-  const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--service-ports', 'free'], {
+  const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `stratus up`: the whole cloud on one machine. Starts the embedded control plane, applies the CRDs under
- * crds/, starts every operator as a child process with its own kubeconfig, puts their OpenStack APIs behind
+ * `stratus up`: the whole cloud on one machine. Starts the embedded control plane and the embedded S3 server,
+ * applies the CRDs under crds/, starts every operator as a child process with its own kubeconfig, puts their OpenStack APIs behind
  * one gateway port, bootstraps the admin user and the catalog, writes clouds.yaml and openrc, prints where
  * everything is, and on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
  */
@@ -13,7 +13,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE, bootstrapIdentity } from '@stratus/keystone';
+import { SYSTEM_NAMESPACE, bootstrapIdentity, registerCatalogService } from '@stratus/keystone';
+import { startEmbeddedS3, storeConfigToEnv } from '@stratus/glance';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '6443' },
     'api-port': { type: 'string', default: '8000' },
+    /** The embedded S3 server's port (image data); 0 picks a free one. */
+    's3-port': { type: 'string', default: '9000' },
     /** `free` gives each operator's own API a free port instead of its fixed one (tests run several clouds at once). */
     'service-ports': { type: 'string', default: 'fixed' },
   },
@@ -55,13 +58,26 @@ try {
   if (!isConflict(e)) throw e;
 }
 
+// Image data lives in S3; on one machine that is s3rver on loopback, with objects as files in the state folder.
+const s3 = await startEmbeddedS3({ directory: join(dataDir, 's3'), host: values.host, port: Number(values['s3-port']) });
+
 const children = new Map<string, ChildProcess>();
 const routes: GatewayRoute[] = [];
+const ports = new Map<string, number>();
+for (const op of OPERATORS)
+  if (op.api) ports.set(op.name, values['service-ports'] === 'free' ? await freePort(values.host!) : op.api.defaultPort);
+// What every operator may need: the control plane, Keystone (to validate tokens) and the image store.
+const sharedEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  KUBECONFIG: kubeconfig,
+  KEYSTONE_URL: `http://${values.host}:${ports.get('keystone')}/v3`,
+  ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: 'stratus-images', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+};
 let stopping = false;
 for (const op of OPERATORS) {
-  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
+  const env: NodeJS.ProcessEnv = { ...sharedEnv };
   if (op.api) {
-    const port = values['service-ports'] === 'free' ? await freePort(values.host!) : op.api.defaultPort;
+    const port = ports.get(op.name)!;
     env[op.api.portEnv] = String(port);
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${port}` });
   }
@@ -76,7 +92,9 @@ const gateway = await startGateway({ host: values.host!, port: Number(values['ap
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapIdentity(client, { adminPassword: password, identityUrl });
+for (const op of OPERATORS) if (op.api && op.catalog) await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url: `${gateway.url}${op.api.prefix}` });
 await untilAnswering(`${identityUrl}/`);
+for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, 30_000, [300]);
 const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
 
 process.stdout.write(
@@ -84,7 +102,8 @@ process.stdout.write(
     '',
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
-    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl})`,
+    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image)`,
+    `  S3 (image data): ${s3.endpoint}, bucket stratus-images`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
     `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,
@@ -101,16 +120,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     log.info('shutting down', { signal });
     await Promise.all([...children.values()].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once('exit', r), c.kill('SIGTERM'))))));
     await gateway.close();
+    await s3.close();
     await server.close();
     process.exit(0);
   });
 
 /** The APIs start in their own processes; wait until the gateway reaches this one. */
-async function untilAnswering(url: string, timeoutMs = 30_000): Promise<void> {
+async function untilAnswering(url: string, timeoutMs = 30_000, alsoFine: number[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url, { redirect: 'manual' });
+      if (res.ok || alsoFine.includes(res.status)) return;
     } catch {
       // not listening yet
     }

@@ -1,3 +1,9 @@
 /** Glance: the image service. */
 export * from './store/imageStore.js';
 export * from './store/embeddedS3.js';
+export * from './kinds.js';
+export * from './resources.js';
+export * from './visibility.js';
+export * from './operator.js';
+export { storeConfigFromEnv, storeConfigToEnv } from './config.js';
+export { startImageApi, type ImageApi, type ImageApiOptions } from './api/server.js';

@@ -28,14 +28,19 @@ export async function bootstrapIdentity(client: KubeClient, o: BootstrapOptions)
   await client.apply(TENANTS, { apiVersion: API, kind: 'Tenant', metadata: { name: tenant }, spec: { description: 'Bootstrap project for initializing the cloud.' } }, MANAGER);
   await client.apply(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name: ADMIN_PASSWORD_SECRET, namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data: { password: Buffer.from(o.adminPassword).toString('base64') } } as never, MANAGER);
   await client.apply(USERS, { apiVersion: API, kind: 'User', metadata: { name: user }, spec: { defaultTenant: tenant, domainRoles: ['admin'], passwordSecretRef: { name: ADMIN_PASSWORD_SECRET, namespace: SYSTEM_NAMESPACE } } }, MANAGER);
-  await client.apply(SERVICES, { apiVersion: API, kind: 'Service', metadata: { name: 'keystone' }, spec: { type: 'identity', description: 'Keystone Identity Service' } }, MANAGER);
-  for (const iface of ['public', 'internal', 'admin'])
-    await client.apply(ENDPOINTS, { apiVersion: API, kind: 'Endpoint', metadata: { name: `keystone-${iface}` }, spec: { service: 'keystone', interface: iface, region: o.region ?? DEFAULT_REGION, url: o.identityUrl } }, MANAGER);
+  await registerCatalogService(client, { name: 'keystone', type: 'identity', description: 'Keystone Identity Service', url: o.identityUrl, region: o.region });
   // The admin grant lives in the tenant's namespace, which the operator creates.
   await untilReady(client, TENANTS, undefined, tenant);
   await client.apply(ROLE_ASSIGNMENTS, { apiVersion: API, kind: 'RoleAssignment', metadata: { name: `${user}.admin`, namespace: tenant }, spec: { user, role: 'admin' } }, MANAGER);
   await untilReady(client, USERS, undefined, user);
   await untilReady(client, ROLE_ASSIGNMENTS, tenant, `${user}.admin`);
+}
+
+/** A service in the catalog with its public, internal and admin endpoints at one URL; applying it again converges. */
+export async function registerCatalogService(client: KubeClient, s: { name: string; type: string; description: string; url: string; region?: string }): Promise<void> {
+  await client.apply(SERVICES, { apiVersion: API, kind: 'Service', metadata: { name: s.name }, spec: { type: s.type, description: s.description } }, MANAGER);
+  for (const iface of ['public', 'internal', 'admin'])
+    await client.apply(ENDPOINTS, { apiVersion: API, kind: 'Endpoint', metadata: { name: `${s.name}-${iface}` }, spec: { service: s.name, interface: iface, region: s.region ?? DEFAULT_REGION, url: s.url } }, MANAGER);
 }
 
 async function untilReady(client: KubeClient, ref: ResourceRef, namespace: string | undefined, name: string, timeoutMs = 30_000) {

@@ -6,5 +6,5 @@ export { reconcileTenant } from './tenant.js';
 export { reconcileUser } from './user.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { startIdentityApi, type IdentityApi, type IdentityApiOptions } from './api/server.js';
-export { bootstrapIdentity, ADMIN_PASSWORD_SECRET, type BootstrapOptions } from './bootstrap.js';
+export { bootstrapIdentity, registerCatalogService, ADMIN_PASSWORD_SECRET, type BootstrapOptions } from './bootstrap.js';
 export { rotateKeyRing, initialKeyRing, FERNET_KEYS_SECRET, type KeyRing } from './tokens/keyRing.js';

@@ -12,3 +12,5 @@ export * from './workqueue.js';
 export * from './crd.js';
 export * from './status.js';
 export * from './informer.js';
+export * from './router.js';
+export * from './waiting.js';

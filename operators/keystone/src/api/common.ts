@@ -1,6 +1,6 @@
 /** What the Identity API's write routes share: policy, body and name checks, and read-your-writes. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, type KubeClient } from '@stratus/runtime';
+import { KubeApiError, isAtLeast, type KubeClient } from '@stratus/runtime';
 import { ROLE_ASSIGNMENTS, type RoleAssignment } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { waitUntil, type IdentityDirectory, type Indexed } from './directory.js';
@@ -56,11 +56,7 @@ export function fromKubernetes(e: unknown, what: string): never {
   throw e;
 }
 
-const newer = (cached: KubernetesObject | undefined, written: KubernetesObject) => {
-  const a = cached?.metadata?.resourceVersion;
-  const b = written.metadata?.resourceVersion;
-  return !!a && !!b && (a === b || (/^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) > BigInt(b)));
-};
+const newer = (cached: KubernetesObject | undefined, written: KubernetesObject) => isAtLeast(cached?.metadata?.resourceVersion, written.metadata?.resourceVersion);
 
 /** Waits until this process's cache holds the write, so the client's next call sees what it just did. */
 export const seen = <T extends KubernetesObject>(index: Indexed<T>, written: T) =>

@@ -33,15 +33,7 @@ export interface ConfigMap {
   data?: Record<string, string>;
 }
 
-/** Resolves true once `seen()` holds (checked every few ms), false when the time runs out. */
-export async function waitUntil(seen: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!seen()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
+export { waitUntil } from '@stratus/runtime';
 
 /** One kind's cache with lookups by OpenStack ID and by name, rebuilt lazily after a change. */
 export class Indexed<T extends KubernetesObject> {

@@ -4,9 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, type Logger } from '@stratus/runtime';
+import { KubeClient, listen, readJsonBody, type Logger } from '@stratus/runtime';
 import { Authenticator } from './auth.js';
 import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
@@ -93,7 +92,8 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
       if (allowed.length) return { status: 405, headers: { Allow: [...new Set(allowed)].join(', ') }, body: { error: { code: 405, title: 'Method Not Allowed', message: `The method ${method} is not supported for this resource.` } } };
       throw new IdentityError(404, 'Not Found', 'The resource could not be found.');
     }
-    const apiReq: ApiRequest = { method, path: rest, params, query: url.searchParams, headers: req.headers, body: await readJson(req), base };
+    const body = await readJsonBody(req, MAX_BODY, { tooLarge: () => new IdentityError(413, 'Request Entity Too Large', 'Request is too large.'), malformed: () => badRequest('The request body is not valid JSON.') });
+    const apiReq: ApiRequest = { method, path: rest, params, query: url.searchParams, headers: req.headers, body, base, incoming: req };
     if (!route.public) {
       const token = req.headers['x-auth-token'];
       if (typeof token !== 'string' || !token) throw unauthorized();
@@ -102,34 +102,15 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
     return route.handler(apiReq as never);
   }
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 5000, opts.host ?? '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-  log.info('identity API listening', { url });
+  const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 5000);
+  log.info('identity API listening', { url: listening.url });
   return {
-    url,
-    port,
+    url: listening.url,
+    port: listening.port,
     directory: dir,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await listening.close();
       await dir.stop();
     },
   };
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new IdentityError(413, 'Request Entity Too Large', 'Request is too large.');
-    chunks.push(c as Buffer);
-  }
-  if (!size) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('The request body is not valid JSON.');
-  }
 }

@@ -1,0 +1,102 @@
+/**
+ * /v2/images/{id}/file: the data itself. Uploads stream from the client through the hashing pass into S3;
+ * downloads stream from S3 to the client (with Range support and Content-MD5). Neither holds an image in memory.
+ */
+import { MERGE_PATCH, markReconciling, now } from '@stratus/runtime';
+import { DATA_FINALIZER, IMAGES, isUploadSource, keyFromLocation } from '../resources.js';
+import { failureOf, killedStatus, recordStoredData, storeImageData } from '../imageData.js';
+import { API_FIELD_MANAGER, modifiable, patchImage, type GlanceApi, type GlanceRouter } from './context.js';
+import { GlanceError, badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from './errors.js';
+
+/** What a refused upload tells the client, by the reason the store gave. */
+const UPLOAD_ERRORS: Record<string, (m: string) => GlanceError> = {
+  ChecksumMismatch: (m) => badRequest(`Checksum verification failed: ${m}. The data was not kept.`),
+  SizeMismatch: (m) => badRequest(`The data is not the announced size: ${m}. The data was not kept.`),
+  TooLarge: (m) => tooLarge(`Image exceeds the storage quota: ${m}.`),
+  Interrupted: (m) => badRequest(`The upload was cut short: ${m}. The data was not kept.`),
+  DiskFormatMismatch: (m) => badRequest(`Image data does not match its disk_format: ${m}. The data was not kept.`),
+};
+
+/** Content-MD5 as RFC 1864 says (base64) or as Glance clients send it (hex): the md5 in hex. */
+export function md5FromHeader(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (/^[0-9a-fA-F]{32}$/.test(value)) return value.toLowerCase();
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.length !== 16) throw badRequest(`Content-MD5 must be an md5 digest (32 hex digits or 24 base64 characters), not '${value}'.`);
+  return bytes.toString('hex');
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` of a `size`-byte object; undefined for a whole-object request. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (!m[1] && !m[2])) throw rangeError(size);
+  const range = m[1] ? { start: Number(m[1]), end: m[2] ? Math.min(Number(m[2]), size - 1) : size - 1 } : { start: Math.max(size - Number(m[2]), 0), end: size - 1 };
+  if (range.start > range.end || range.start >= size) throw rangeError(size);
+  return range;
+}
+
+const rangeError = (size: number) => Object.assign(new GlanceError(416, 'Requested Range Not Satisfiable', `The range is not within the image's ${size} bytes.`), { headers: { 'Content-Range': `bytes */${size}` } });
+
+export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
+  router.on(
+    'PUT',
+    '/images/:id/file',
+    async (req) => {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+      if (type !== 'application/octet-stream') throw unsupportedMediaType('Unsupported Content-Type: image data must be sent as application/octet-stream.');
+      let img = modifiable(api, req.params.id, req.auth);
+      const phase = img.status?.phase ?? 'queued';
+      if (phase !== 'queued') throw conflict(`Image status transition from ${phase} to saving is not allowed.`);
+      if (!isUploadSource(img.spec)) throw conflict('This image imports its data from a URL or another image; it takes no upload.');
+      if (!img.spec.diskFormat || !img.spec.containerFormat) throw badRequest('Properties disk_format, container_format must be set prior to saving data.');
+      const checksum = md5FromHeader(req.headers['content-md5'] as string | undefined);
+      const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+      if (length !== undefined && length > api.sizeCap) throw tooLarge(`Image exceeds the storage quota: ${length} bytes is more than the ${api.sizeCap}-byte limit.`);
+
+      // Claim the image: the finalizer guards the data before any byte is written; the resourceVersion in
+      // the status patch makes a second, concurrent upload a 409.
+      if (!img.metadata.finalizers?.includes(DATA_FINALIZER))
+        img = await patchImage(api, img, { metadata: { finalizers: [...(img.metadata.finalizers ?? []), DATA_FINALIZER] } }, `Image ${req.params.id}`);
+      img = await patchImage(
+        api,
+        img,
+        { status: { phase: 'saving', uploadStartedAt: now(), conditions: markReconciling(img.status?.conditions, img.metadata.generation, 'Saving', 'receiving the data through the Image API') } },
+        `Image ${req.params.id}`,
+        'status',
+      );
+      try {
+        const data = await storeImageData(api.store, img, req.incoming, { size: length, checksum, maxSize: api.sizeCap });
+        if (!(await recordStoredData(api.client, api.store, img, data))) throw conflict(`Image ${req.params.id} was deleted during the upload; the data was not kept.`);
+        api.log.info('image uploaded', { namespace: img.metadata.namespace, name: img.metadata.name, size: data.stored.size, checksum: data.stored.checksum });
+        await api.dir.until(img, (c) => c?.status?.phase === 'active' || c?.status?.phase === 'deactivated');
+        return { status: 204 };
+      } catch (e) {
+        if (e instanceof GlanceError) throw e;
+        const failure = failureOf(e);
+        api.log.warn('image upload refused', { namespace: img.metadata.namespace, name: img.metadata.name, reason: failure.reason, error: failure.message });
+        await api.client
+          .patch(IMAGES, img.metadata.namespace, img.metadata.name, { status: killedStatus(img, failure) }, API_FIELD_MANAGER, MERGE_PATCH, 'status')
+          .catch((err: Error) => api.log.warn('could not mark the image killed', { namespace: img.metadata.namespace, name: img.metadata.name, error: err.message }));
+        throw (UPLOAD_ERRORS[failure.reason] ?? ((m: string) => new GlanceError(503, 'Service Unavailable', `The image store failed: ${m}`)))(failure.message);
+      }
+    },
+    { raw: true },
+  );
+
+  router.on('GET', '/images/:id/file', async (req) => {
+    const img = api.dir.visible(req.params.id, req.auth);
+    if (img.status?.phase === 'deactivated' && !req.auth.admin) throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
+    const key = keyFromLocation(img.status?.location);
+    if (!key || img.status?.phase !== 'active' && img.status?.phase !== 'deactivated') return { status: 204 };
+    const size = img.status.size ?? 0;
+    const range = parseRange(req.headers.range as string | undefined, size);
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+    if (img.status.checksum && !range) headers['Content-MD5'] = img.status.checksum;
+    if (req.method === 'HEAD') return { status: 200, headers: { ...headers, 'Content-Length': String(size) } };
+    const { body } = await api.store.get(key, range);
+    if (range) Object.assign(headers, { 'Content-Range': `bytes ${range.start}-${range.end}/${size}`, 'Content-Length': String(range.end - range.start + 1) });
+    else headers['Content-Length'] = String(size);
+    return { status: range ? 206 : 200, headers, body };
+  });
+}

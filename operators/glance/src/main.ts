@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The Glance process: the Image API v2 (every replica serves it) and the Image reconciler (one leader at a
+ * time), until SIGTERM. The S3 store and Keystone are named in the environment.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '@stratus/runtime';
+import { startImageApi } from './api/server.js';
+import { glanceManager } from './operator.js';
+import { storeConfigFromEnv } from './config.js';
+import { ImageStore } from './store/imageStore.js';
+
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const logger = createLogger('glance');
+const store = new ImageStore(storeConfigFromEnv(process.env));
+await store.ensureBucket();
+const sizeCap = process.env.GLANCE_IMAGE_SIZE_CAP ? Number(process.env.GLANCE_IMAGE_SIZE_CAP) : undefined;
+const manager = glanceManager(
+  { store, sizeCap },
+  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? 'stratus-system' } },
+);
+const api = await startImageApi({
+  kubeConfig,
+  logger,
+  store,
+  sizeCap,
+  identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
+  host: process.env.GLANCE_API_HOST ?? '127.0.0.1',
+  port: Number(process.env.GLANCE_API_PORT ?? 9292),
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
+manager.stopOnSignals();
+await manager.start();

@@ -1,0 +1,92 @@
+/** The Image type, its API reference, and the facts about an image that every part of Glance reads the same way. */
+import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
+import { ImageKind, type ImagePhase, type Visibility } from './kinds.js';
+
+export const IMAGES = resourceOf(ImageKind);
+export const TENANTS: ResourceRef = { group: 'identity.stratus.io', version: 'v1alpha1', plural: 'tenants', namespaced: false };
+export const FIELD_MANAGER = 'stratus-glance';
+/** Guards the image's data in S3: removed only once the object is gone. */
+export const DATA_FINALIZER = 'image.stratus.io/stored-data';
+
+export interface ImageSpec {
+  displayName?: string;
+  diskFormat?: string;
+  containerFormat?: string;
+  visibility?: Visibility;
+  members?: string[];
+  minDisk?: number;
+  minRam?: number;
+  protected?: boolean;
+  hidden?: boolean;
+  deactivated?: boolean;
+  tags?: string[];
+  properties?: Record<string, string>;
+  source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string };
+}
+
+export interface ImageStatus {
+  observedGeneration?: number;
+  phase?: ImagePhase;
+  conditions?: Condition[];
+  imageId?: string;
+  owner?: string;
+  size?: number;
+  virtualSize?: number;
+  checksum?: string;
+  osHashAlgo?: string;
+  osHashValue?: string;
+  location?: string;
+  uploadStartedAt?: string;
+}
+
+export interface Image {
+  apiVersion: string;
+  kind: 'Image';
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    /** Strings on the wire; typed as client-node types them. */
+    creationTimestamp?: Date;
+    deletionTimestamp?: Date;
+    managedFields?: Array<{ time?: Date }>;
+    finalizers?: string[];
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: ImageSpec;
+  status?: ImageStatus;
+}
+
+export interface Tenant {
+  apiVersion: string;
+  kind: 'Tenant';
+  metadata: { name: string; uid?: string; deletionTimestamp?: Date };
+  status?: { projectId?: string; namespace?: string };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The OpenStack image ID: the object's name when that is a UUID (images made through the Image API are
+ * named by their ID), otherwise its Kubernetes UID (images named by people with kubectl).
+ */
+export const imageIdOf = (img: Pick<Image, 'metadata'>) => (UUID.test(img.metadata.name) ? img.metadata.name : (img.metadata.uid ?? ''));
+export const isUuid = (s: string) => UUID.test(s);
+
+/** The OpenStack name: spec.displayName, else the object's name. */
+export const displayNameOf = (img: Image) => img.spec.displayName ?? img.metadata.name;
+
+/** The S3 key of an image's data: by UID, so an image re-made under the same name never meets old data. */
+export const storeKeyOf = (img: Pick<Image, 'metadata'>) => `images/${img.metadata.namespace}/${img.metadata.uid}`;
+
+/** The data's key as recorded in status.location (s3://bucket/key), or where it would go. */
+export function keyFromLocation(location: string | undefined): string | undefined {
+  const m = location && /^s3:\/\/[^/]+\/(.+)$/.exec(location);
+  return m ? m[1] : undefined;
+}
+
+/** Whether the data arrives by upload through the Image API (no URL, no copy). */
+export const isUploadSource = (spec: ImageSpec) => !spec.source?.url && !spec.source?.copyFrom;
