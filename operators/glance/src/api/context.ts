@@ -1,11 +1,11 @@
 /** What every Image API route works with, and the steps several of them share. */
 import { randomUUID } from 'node:crypto';
-import { KubeApiError, MERGE_PATCH, type KubeClient, type Logger, type Router } from '@stratus/runtime';
-import { FIELD_MANAGER, IMAGES, type Image } from '../resources.js';
+import { KubeApiError, MERGE_PATCH, isConflict, type KubeClient, type Logger, type Router } from '@stratus/runtime';
+import { FIELD_MANAGER, IMAGES, imageIdOf, type Image } from '../resources.js';
 import type { ImageStore } from '../store/imageStore.js';
 import { canModify } from '../visibility.js';
 import type { ImageDirectory } from './directory.js';
-import { GlanceError, badRequest, conflict, forbidden } from './errors.js';
+import { GlanceError, badRequest, conflict, forbidden, noImage } from './errors.js';
 import type { ImageAuth } from './tokens.js';
 
 export const API_FIELD_MANAGER = `${FIELD_MANAGER}-api`;
@@ -40,10 +40,27 @@ export function fromKubernetes(e: unknown, what: string): never {
   throw e;
 }
 
-/** A merge patch of the image carrying its resourceVersion, so a concurrent change is a 409, not lost; waits for the cache. */
-export async function patchImage(api: GlanceApi, img: Image, patch: Record<string, unknown>, what: string, subresource?: string): Promise<Image> {
-  const body = { ...patch, metadata: { ...((patch.metadata as object) ?? {}), resourceVersion: img.metadata.resourceVersion } };
-  const written = await api.client.patch<Image>(IMAGES, img.metadata.namespace, img.metadata.name, body, API_FIELD_MANAGER, MERGE_PATCH, subresource).catch((e) => fromKubernetes(e, what));
-  await api.dir.seen(written);
-  return written;
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Changes an image with a merge patch that `change` makes from its current state. The patch carries that
+ * state's resourceVersion, so nothing written meanwhile (say, the reconciler's status) is lost: on a conflict
+ * the image is read again and `change` decides anew (and may refuse, by throwing). Waits for the cache.
+ */
+export async function updateImage(api: GlanceApi, img: Image, change: (current: Image) => Record<string, unknown>, what: string, subresource?: string): Promise<Image> {
+  let current = img;
+  for (let attempt = 1; ; attempt++) {
+    const patch = change(current);
+    const body = { ...patch, metadata: { ...((patch.metadata as object) ?? {}), resourceVersion: current.metadata.resourceVersion } };
+    try {
+      const written = await api.client.patch<Image>(IMAGES, current.metadata.namespace, current.metadata.name, body, API_FIELD_MANAGER, MERGE_PATCH, subresource);
+      await api.dir.seen(written);
+      return written;
+    } catch (e) {
+      if (!isConflict(e) || attempt === CONFLICT_RETRIES) fromKubernetes(e, what);
+      const fresh = await api.client.get<Image>(IMAGES, current.metadata.namespace, current.metadata.name);
+      if (!fresh || fresh.metadata.deletionTimestamp || fresh.metadata.uid !== img.metadata.uid) throw noImage(imageIdOf(img));
+      current = fresh;
+    }
+  }
 }

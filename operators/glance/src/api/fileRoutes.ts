@@ -3,9 +3,9 @@
  * downloads stream from S3 to the client (with Range support and Content-MD5). Neither holds an image in memory.
  */
 import { MERGE_PATCH, markReconciling, now } from '@stratus/runtime';
-import { DATA_FINALIZER, IMAGES, isUploadSource, keyFromLocation } from '../resources.js';
+import { DATA_FINALIZER, IMAGES, isUploadSource, keyFromLocation, type Image } from '../resources.js';
 import { failureOf, killedStatus, recordStoredData, storeImageData } from '../imageData.js';
-import { API_FIELD_MANAGER, modifiable, patchImage, type GlanceApi, type GlanceRouter } from './context.js';
+import { API_FIELD_MANAGER, modifiable, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
 import { GlanceError, badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from './errors.js';
 
 /** What a refused upload tells the client, by the reason the store gave. */
@@ -45,11 +45,14 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
     async (req) => {
       const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
       if (type !== 'application/octet-stream') throw unsupportedMediaType('Unsupported Content-Type: image data must be sent as application/octet-stream.');
-      let img = modifiable(api, req.params.id, req.auth);
-      const phase = img.status?.phase ?? 'queued';
-      if (phase !== 'queued') throw conflict(`Image status transition from ${phase} to saving is not allowed.`);
-      if (!isUploadSource(img.spec)) throw conflict('This image imports its data from a URL or another image; it takes no upload.');
-      if (!img.spec.diskFormat || !img.spec.containerFormat) throw badRequest('Properties disk_format, container_format must be set prior to saving data.');
+      const ready = (img: Image) => {
+        const phase = img.status?.phase ?? 'queued';
+        if (phase !== 'queued') throw conflict(`Image status transition from ${phase} to saving is not allowed.`);
+        if (!isUploadSource(img.spec)) throw conflict('This image imports its data from a URL or another image; it takes no upload.');
+        if (!img.spec.diskFormat || !img.spec.containerFormat) throw badRequest('Properties disk_format, container_format must be set prior to saving data.');
+        return img;
+      };
+      let img = ready(modifiable(api, req.params.id, req.auth));
       const checksum = md5FromHeader(req.headers['content-md5'] as string | undefined);
       const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
       if (length !== undefined && length > api.sizeCap) throw tooLarge(`Image exceeds the storage quota: ${length} bytes is more than the ${api.sizeCap}-byte limit.`);
@@ -57,11 +60,11 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
       // Claim the image: the finalizer guards the data before any byte is written; the resourceVersion in
       // the status patch makes a second, concurrent upload a 409.
       if (!img.metadata.finalizers?.includes(DATA_FINALIZER))
-        img = await patchImage(api, img, { metadata: { finalizers: [...(img.metadata.finalizers ?? []), DATA_FINALIZER] } }, `Image ${req.params.id}`);
-      img = await patchImage(
+        img = await updateImage(api, img, (cur) => ({ metadata: { finalizers: [...new Set([...(cur.metadata.finalizers ?? []), DATA_FINALIZER])] } }), `Image ${req.params.id}`);
+      img = await updateImage(
         api,
         img,
-        { status: { phase: 'saving', uploadStartedAt: now(), conditions: markReconciling(img.status?.conditions, img.metadata.generation, 'Saving', 'receiving the data through the Image API') } },
+        (cur) => ({ status: { phase: 'saving', uploadStartedAt: now(), conditions: markReconciling(ready(cur).status?.conditions, cur.metadata.generation, 'Saving', 'receiving the data through the Image API') } }),
         `Image ${req.params.id}`,
         'status',
       );

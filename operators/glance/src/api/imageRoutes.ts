@@ -1,7 +1,7 @@
 /** /v2/images: create, list, show, update (JSON patch), delete, tags, deactivate/reactivate, web-download import. */
-import { DATA_FINALIZER, IMAGES, isUuid, type Image } from '../resources.js';
+import { DATA_FINALIZER, IMAGES, isUploadSource, isUuid, type Image } from '../resources.js';
 import { canSee, listedByDefault, mayPublicize } from '../visibility.js';
-import { API_FIELD_MANAGER, fromKubernetes, modifiable, newImageId, patchImage, type GlanceApi, type GlanceRouter } from './context.js';
+import { API_FIELD_MANAGER, fromKubernetes, modifiable, newImageId, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
 import { applyPatch, docOfSpec, imageView, specOfDoc, validateDoc, type ImageDoc } from './documents.js';
 import { badRequest, conflict, forbidden, notFound, unsupportedMediaType } from './errors.js';
 import { matchesFilters, page, parseListQuery } from './listing.js';
@@ -54,13 +54,19 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
   router.on('PATCH', '/images/:id', async (req) => {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
     if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(`Unsupported Content-Type; use ${PATCH_TYPES[0]}.`);
-    const img = modifiable(api, req.params.id, req.auth);
-    const doc = applyPatch(docOfSpec(img.spec), req.body, { hasData: hasData(img) });
-    if (doc.visibility === 'public' && img.spec.visibility !== 'public' && !mayPublicize(req.auth)) throw forbidden('You are not authorized to publicize this image; only admins may.');
-    const spec = specOfDoc(doc, img.spec);
-    // A merge patch cannot drop a key it does not name: removed properties are named with null.
-    const removed = Object.fromEntries(Object.keys(img.spec.properties ?? {}).filter((k) => !(k in (spec.properties ?? {}))).map((k) => [k, null]));
-    const written = await patchImage(api, img, { spec: { ...spec, properties: { ...(spec.properties ?? {}), ...removed } } }, `Image ${req.params.id}`);
+    const written = await updateImage(
+      api,
+      modifiable(api, req.params.id, req.auth),
+      (img) => {
+        const doc = applyPatch(docOfSpec(img.spec), req.body, { hasData: hasData(img) });
+        if (doc.visibility === 'public' && img.spec.visibility !== 'public' && !mayPublicize(req.auth)) throw forbidden('You are not authorized to publicize this image; only admins may.');
+        const spec = specOfDoc(doc, img.spec);
+        // A merge patch cannot drop a key it does not name: removed properties are named with null.
+        const removed = Object.fromEntries(Object.keys(img.spec.properties ?? {}).filter((k) => !(k in (spec.properties ?? {}))).map((k) => [k, null]));
+        return { spec: { ...spec, properties: { ...(spec.properties ?? {}), ...removed } } };
+      },
+      `Image ${req.params.id}`,
+    );
     return { status: 200, body: view(written) };
   });
 
@@ -76,14 +82,14 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
   router.on('PUT', '/images/:id/tags/:tag', async (req) => {
     const img = modifiable(api, req.params.id, req.auth);
     if (req.params.tag.length > 255) throw badRequest('A tag is at most 255 characters.');
-    if (!(img.spec.tags ?? []).includes(req.params.tag)) await patchImage(api, img, { spec: { tags: [...(img.spec.tags ?? []), req.params.tag] } }, `Image ${req.params.id}`);
+    if (!(img.spec.tags ?? []).includes(req.params.tag)) await updateImage(api, img, (cur) => ({ spec: { tags: [...new Set([...(cur.spec.tags ?? []), req.params.tag])] } }), `Image ${req.params.id}`);
     return { status: 204 };
   });
 
   router.on('DELETE', '/images/:id/tags/:tag', async (req) => {
     const img = modifiable(api, req.params.id, req.auth);
     if (!(img.spec.tags ?? []).includes(req.params.tag)) throw noTag(req.params.tag);
-    await patchImage(api, img, { spec: { tags: img.spec.tags!.filter((t) => t !== req.params.tag) } }, `Image ${req.params.id}`);
+    await updateImage(api, img, (cur) => ({ spec: { tags: (cur.spec.tags ?? []).filter((t) => t !== req.params.tag) } }), `Image ${req.params.id}`);
     return { status: 204 };
   });
 
@@ -95,21 +101,27 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
       if (phase !== 'active' && phase !== 'deactivated') throw forbidden(`Not allowed to ${action} image in status '${phase}'.`);
       const want = action === 'deactivate' ? 'deactivated' : 'active';
       if (phase !== want) {
-        await patchImage(api, img, { spec: { deactivated: action === 'deactivate' } }, `Image ${req.params.id}`);
+        await updateImage(api, img, () => ({ spec: { deactivated: action === 'deactivate' } }), `Image ${req.params.id}`);
         await api.dir.until(img, (c) => c?.status?.phase === want); // the reconciler moves the phase
       }
       return { status: 204 };
     });
 
   router.on('POST', '/images/:id/import', async (req) => {
-    const img = modifiable(api, req.params.id, req.auth);
     const method = req.body?.method;
     if (!method || typeof method.name !== 'string') throw badRequest('The request body needs "method": {"name": …}.');
     if (!IMPORT_METHODS.includes(method.name)) throw badRequest(`Import method ${method.name} is not supported here; available: ${IMPORT_METHODS.join(', ')}.`);
     if (typeof method.uri !== 'string' || !/^https?:\/\//.test(method.uri)) throw badRequest('web-download needs "uri", an http or https URL.');
-    if ((img.status?.phase ?? 'queued') !== 'queued' || hasData(img)) throw conflict(`Image status transition from ${img.status?.phase} to importing is not allowed.`);
-    if (!img.spec.diskFormat || !img.spec.containerFormat) throw conflict('Properties disk_format, container_format must be set prior to importing data.');
-    await patchImage(api, img, { spec: { source: { url: method.uri } } }, `Image ${req.params.id}`);
+    await updateImage(
+      api,
+      modifiable(api, req.params.id, req.auth),
+      (img) => {
+        if ((img.status?.phase ?? 'queued') !== 'queued' || hasData(img) || !isUploadSource(img.spec)) throw conflict(`Image status transition from ${img.status?.phase} to importing is not allowed.`);
+        if (!img.spec.diskFormat || !img.spec.containerFormat) throw conflict('Properties disk_format, container_format must be set prior to importing data.');
+        return { spec: { source: { url: method.uri } } };
+      },
+      `Image ${req.params.id}`,
+    );
     return { status: 202 };
   });
 

@@ -40,6 +40,7 @@ export interface ImageApi {
 }
 
 const MAX_JSON = 1 << 20;
+const DRAIN_LIMIT = 16 << 20;
 const PREFIXES = ['/image/v2', '/v2'];
 /** The newest Image API version whose calls this serves. */
 const VERSION = 'v2.16';
@@ -72,9 +73,12 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
         return { status: 500, body: { message: 'An unexpected error prevented the server from fulfilling your request.', code: '500 Internal Server Error', title: 'Internal Server Error' } };
       })
       .then(async (out) => {
-        // An upload refused early leaves its body unread; drain it so the client reads this answer, not a reset.
-        if (!req.complete && !req.destroyed) req.resume();
-        const headers = { 'x-openstack-request-id': requestId, ...out.headers };
+        // An upload refused early leaves its body unread: a small rest is drained so the connection can be
+        // reused; for a large one the connection closes after this answer rather than take the bytes.
+        const unread = !req.complete && !req.destroyed;
+        const drain = unread && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT;
+        if (drain) req.resume();
+        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
         if (out.body instanceof Readable) {
           res.writeHead(out.status, headers);
           if (req.method === 'HEAD') return void (out.body.destroy(), res.end());
