@@ -16,6 +16,8 @@ export interface RunningCloud {
   output(): string;
   kubeconfig: string;
   cloudsYaml: string;
+  /** Where the embedded S3 server holds image data, as `stratus up` printed it. */
+  s3Endpoint(): string;
   /** The admin's Identity URL and password, as clouds.yaml has them. */
   admin(): { authUrl: string; password: string };
   process: ChildProcess;
@@ -46,6 +48,11 @@ export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
     output: () => out,
     kubeconfig: join(dir, 'kubeconfig'),
     cloudsYaml: join(dir, 'clouds.yaml'),
+    s3Endpoint() {
+      const m = /S3 \(image data\): (http:\/\/\S+),/.exec(out);
+      if (!m) throw new Error(`stratus up printed no S3 endpoint:\n${out}`);
+      return m[1];
+    },
     admin() {
       const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
       return { authUrl: auth.auth_url, password: auth.password };

@@ -1,0 +1,118 @@
+/**
+ * Images as users handle them against `stratus up`: the real `openstack` CLI uploads, lists, shows, saves
+ * and deletes; a manifest applied with kubectl imports an image from a URL; and the S3 bucket holds exactly
+ * the data of the images that exist.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { runKubectl } from './lib/cluster.js';
+import { openstack as run } from './lib/up.js';
+
+const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
+
+describe('openstack CLI and kubectl against the Image service', function () {
+  this.timeout(120_000);
+  let cloud: RunningCloud;
+  let work: string;
+  let files: http.Server;
+  let s3: S3Client;
+  const os = async (...args: string[]) => {
+    const r = await run(cloud, args);
+    assert.equal(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const json = async (...args: string[]) => JSON.parse(await os(...args, '-f', 'json'));
+  const kubectl = (args: string[], stdin?: string) => runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
+  const bucket = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 'stratus-images' }))).Contents ?? []).map((o) => o.Key!).sort();
+  /** The S3 keys the Image resources say hold their data. */
+  const locations = async () =>
+    (await kubectl(['get', 'images', '-A', '-o', 'jsonpath={range .items[*]}{.status.location}{"\\n"}{end}'])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace('s3://stratus-images/', ''))
+      .sort();
+
+  before(async () => {
+    cloud = await startCloud();
+    s3 = new S3Client({ endpoint: cloud.s3Endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    work = mkdtempSync(join(tmpdir(), 'glance-e2e-'));
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(work, 'disk.qcow2'), '256M']);
+    writeFileSync(join(work, 'data.raw'), randomBytes(3 * 1024 * 1024));
+    files = http.createServer((req, res) => (req.url === '/disk.qcow2' ? res.end(readFileSync(join(work, 'disk.qcow2'))) : res.writeHead(404).end()));
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    files?.close();
+    s3?.destroy();
+    await cloud?.stop();
+    cloud?.remove();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('uploads an image with `image create --file`, lists, shows and saves it with matching checksums', async () => {
+    const file = join(work, 'disk.qcow2');
+    await os('image', 'create', '--file', file, '--disk-format', 'qcow2', '--container-format', 'bare', '--property', 'os_distro=cirros', 'cirros');
+    const list = await json('image', 'list');
+    assert.deepEqual(list.map((i: any) => [i.Name, i.Status]), [['cirros', 'active']]);
+    const shown = await json('image', 'show', 'cirros');
+    assert.equal(shown.checksum, md5(file));
+    assert.equal(shown.size, readFileSync(file).length);
+    assert.equal(shown.virtual_size, 256 * 1024 * 1024);
+    assert.equal(shown.properties.os_distro, 'cirros');
+    await os('image', 'save', '--file', join(work, 'saved.qcow2'), 'cirros');
+    assert.equal(md5(join(work, 'saved.qcow2')), md5(file));
+    const resource = await kubectl(['get', 'images', '-n', 'admin', shown.id, '-o', 'jsonpath={.spec.displayName} {.status.phase} {.status.conditions[?(@.type=="Ready")].status}']);
+    assert.equal(resource.stdout, 'cirros active True', 'the image is a resource in the admin tenant namespace');
+    assert.deepEqual(await bucket(), await locations());
+  });
+
+  it('imports a kubectl-applied Image from a URL, which the CLI then sees', async () => {
+    const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/disk.qcow2`;
+    const manifest = ['apiVersion: image.stratus.io/v1alpha1', 'kind: Image', 'metadata: {name: debian, namespace: admin}', 'spec:', '  diskFormat: qcow2', '  visibility: public', '  source:', `    url: ${url}`, `    checksum: ${md5(join(work, 'disk.qcow2'))}`].join('\n');
+    const applied = await kubectl(['apply', '-f', '-'], manifest);
+    assert.equal(applied.code, 0, applied.stderr);
+    const ready = await kubectl(['wait', '--for=condition=Ready', 'image/debian', '-n', 'admin', '--timeout=60s']);
+    assert.equal(ready.code, 0, ready.stderr);
+    const shown = await json('image', 'show', 'debian');
+    assert.equal(shown.status, 'active');
+    assert.equal(shown.visibility, 'public');
+    assert.equal(shown.checksum, md5(join(work, 'disk.qcow2')));
+    const table = await kubectl(['get', 'images', '-A']);
+    assert.match(table.stdout, /debian\s+qcow2\s+public\s+\d+\s+active\s+True/);
+    assert.deepEqual(await bucket(), await locations());
+  });
+
+  it('refuses data that is not its disk format, with the reason, and keeps nothing', async () => {
+    const before = await bucket();
+    const bad = await run(cloud, ['image', 'create', '--file', join(work, 'data.raw'), '--disk-format', 'qcow2', '--container-format', 'bare', 'not-a-qcow2']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /does not match its disk_format: the data is raw/);
+    assert.deepEqual(await bucket(), before, 'no object for the refused upload');
+    const unreachable = await kubectl(['apply', '-f', '-'], 'apiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: nowhere, namespace: admin}\nspec: {diskFormat: raw, source: {url: "http://127.0.0.1:9/none.img"}}\n');
+    assert.equal(unreachable.code, 0, unreachable.stderr);
+    const killed = await kubectl(['wait', '--for=jsonpath={.status.phase}=killed', 'image/nowhere', '-n', 'admin', '--timeout=60s']);
+    assert.equal(killed.code, 0, killed.stderr);
+    const reason = await kubectl(['get', 'image/nowhere', '-n', 'admin', '-o', 'jsonpath={.status.conditions[?(@.type=="Stalled")].message}']);
+    assert.match(reason.stdout, /cannot reach http:\/\/127\.0\.0\.1:9\/none\.img/);
+    assert.deepEqual(await bucket(), before);
+  });
+
+  it('deletes images from the CLI and from kubectl, and their data with them', async () => {
+    await os('image', 'delete', 'cirros');
+    const deleted = await kubectl(['delete', 'image', 'debian', 'nowhere', '-n', 'admin', '--wait=true', '--timeout=60s']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    // The SDK deletes an image whose upload was refused, so nothing is left.
+    assert.deepEqual(await json('image', 'list'), []);
+    const deadline = Date.now() + 30_000;
+    while ((await bucket()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await bucket(), [], 'the bucket is empty');
+  });
+});
