@@ -5,7 +5,7 @@ PORT ?= 6443
 API_PORT ?= 8000
 S3_PORT ?= 9000
 
-.PHONY: deps system-packages build generate up test bench bench-keystone rotate-keys clean
+.PHONY: deps system-packages build generate up test bench bench-keystone bench-glance rotate-keys clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -23,6 +23,10 @@ build: deps
 up: build
 	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT)
 
+# Image upload/download through the Image API beside direct S3, and Glance's peak RSS: make bench-glance BENCH_ARGS="--sizes 1024 --cpu"
+bench-glance: build
+	node bench/dist/glance.bench.js $(BENCH_ARGS)
+
 # Rotates the Fernet keys of the cloud `make up` runs (keystone-manage fernet_rotate).
 rotate-keys: build
 	KUBECONFIG=$(STATE)/kubeconfig node operators/keystone/dist/src/manage.js fernet-rotate
@@ -38,6 +42,7 @@ test: build system-packages
 bench: build
 	node bench/dist/apiserver.bench.js
 	node bench/dist/keystone.bench.js
+	node bench/dist/glance.bench.js
 
 # Token issue/validate load against any Keystone: make bench-keystone KEYSTONE_URL=http://host:5000/v3 OS_PASSWORD=...
 bench-keystone: build

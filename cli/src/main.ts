@@ -14,7 +14,8 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, bootstrapIdentity, registerCatalogService } from '@stratus/keystone';
-import { startEmbeddedS3, storeConfigToEnv } from '@stratus/glance';
+import { storeConfigToEnv } from '@stratus/glance';
+import { S3_SERVER_MAIN, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
@@ -58,8 +59,9 @@ try {
   if (!isConflict(e)) throw e;
 }
 
-// Image data lives in S3; on one machine that is s3rver on loopback, with objects as files in the state folder.
-const s3 = await startEmbeddedS3({ directory: join(dataDir, 's3'), host: values.host, port: Number(values['s3-port']) });
+// Image data lives in S3; on one machine that is s3rver on loopback in its own process, with objects as
+// files in the state folder.
+const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']) });
 
 const children = new Map<string, ChildProcess>();
 const routes: GatewayRoute[] = [];
@@ -120,7 +122,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     log.info('shutting down', { signal });
     await Promise.all([...children.values()].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once('exit', r), c.kill('SIGTERM'))))));
     await gateway.close();
-    await s3.close();
+    await s3.stop();
     await server.close();
     process.exit(0);
   });

@@ -10,6 +10,8 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv): StoreConfig {
     region: env.S3_REGION,
     accessKeyId: env.S3_ACCESS_KEY_ID!,
     secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
+    ...(env.S3_PART_SIZE_MIB ? { partSize: Number(env.S3_PART_SIZE_MIB) * 1024 * 1024 } : {}),
+    ...(env.S3_PARTS_IN_FLIGHT ? { queueSize: Number(env.S3_PARTS_IN_FLIGHT) } : {}),
   };
 }
 

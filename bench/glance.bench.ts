@@ -1,0 +1,196 @@
+/**
+ * Glance data-path benchmark: upload and download of an image through the Image API (through the `stratus up`
+ * gateway, as clients reach it), beside a direct S3 put and get of the same file to the same S3 server in the
+ * same run, with the same multipart settings Glance uses. The ratio API/direct is the figure (aim ≥ 0.8).
+ * Two API paths are measured: the Image API itself (the Glance process's own port) and through the
+ * `stratus up` gateway, which adds one more process hop on the same 2 cores (in the chart, an Ingress).
+ * It also reads the Glance process's peak RSS (VmHWM) after each transfer: flat whatever the image size, and
+ * under 200 MiB, means no image is ever held in memory.
+ *
+ *   node bench/dist/glance.bench.js [--sizes 256,1024] [--rounds 2] [--cpu]
+ */
+import { createHash, randomFillSync } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false } } });
+/** Also print the CPU seconds each process spent on each transfer. */
+const CPU = values.cpu;
+const SIZES_MIB = values.sizes!.split(',').map(Number);
+const ROUNDS = Number(values.rounds);
+const MiB = 1024 * 1024;
+const BUCKET = 'stratus-images';
+
+/** A file of `mib` MiB of random bytes, written 16 MiB at a time. */
+async function makeFile(path: string, mib: number): Promise<string> {
+  const out = createWriteStream(path);
+  const md5 = createHash('md5');
+  const chunk = Buffer.alloc(16 * MiB);
+  for (let done = 0; done < mib; done += 16) {
+    const piece = chunk.subarray(0, Math.min(16, mib - done) * MiB);
+    randomFillSync(piece);
+    md5.update(piece);
+    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  return md5.digest('hex');
+}
+
+/** Reads a stream to its end, returning its md5. */
+async function drain(body: Readable): Promise<string> {
+  const md5 = createHash('md5');
+  for await (const c of body) md5.update(c as Buffer);
+  return md5.digest('hex');
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const start = process.hrtime.bigint();
+  const value = await f();
+  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+interface HttpReply {
+  status: number;
+  body: Readable;
+}
+
+function http(url: string, method: string, headers: Record<string, string | number>, body?: Readable | string): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => resolve({ status: res.statusCode ?? 0, body: res }));
+    req.on('error', reject);
+    if (body === undefined || typeof body === 'string') req.end(body);
+    else body.pipe(req);
+  });
+}
+
+const text = async (r: HttpReply) => {
+  const chunks: Buffer[] = [];
+  for await (const c of r.body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** The Glance operator process `stratus up` started (found in /proc as its child). */
+function glancePid(cloud: RunningCloud): string {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('operators/glance/dist/src/main.js')) continue;
+      if (Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) === cloud.process.pid) return pid;
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  throw new Error('the Glance process of this cloud was not found in /proc');
+}
+
+/** Its peak (VmHWM) and current RSS in MiB. */
+function memoryOf(pid: string): { peakMiB: number; rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+/** CPU seconds (user + system) each process has used so far: this one, stratus up (gateway), Glance, the S3 server. */
+function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
+  const used = (pid: string | number) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  const s3 = readdirSync('/proc').find((p) => /^\d+$/.test(p) && (() => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('s3main.js') && Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]) === cloud.process.pid; } catch { return false; } })());
+  return { client: used(process.pid), gateway: used(cloud.process.pid!), glance: used(glance), s3: s3 ? used(s3) : 0 };
+}
+
+const cpuSince = (before: Record<string, number>, after: Record<string, number>) =>
+  Object.entries(after).map(([k, v]) => `${k} ${(v - before[k]).toFixed(1)}`).join(', ');
+
+/** The Image API's own port, from the process environment `stratus up` gave it. */
+const glancePort = (pid: string) => /(?:^|\0)GLANCE_API_PORT=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))![1];
+
+async function main() {
+  const cloud = await startCloud();
+  const work = mkdtempSync(join(tmpdir(), 'glance-bench-'));
+  const s3 = new S3Client({ endpoint: cloud.s3Endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  try {
+    const { authUrl, password } = cloud.admin();
+    const signIn = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
+    const token = (await fetch(`${authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signIn })).headers.get('x-subject-token')!;
+    const pid = glancePid(cloud);
+    const paths = {
+      'Image API': `http://127.0.0.1:${glancePort(pid)}/v2/images`,
+      'via gateway': authUrl.replace(/\/identity\/v3$/, '/image/v2/images'),
+    };
+    console.log(`Glance data-path benchmark: S3 ${cloud.s3Endpoint()}, Image API ${paths['Image API']}, gateway ${paths['via gateway']}`);
+    console.log(`Glance RSS at rest ${memoryOf(pid).rssMiB.toFixed(0)} MiB; MB/s, and the ratio to the direct S3 put/get of the same file in the same round`);
+    console.log('size      path           upload   ratio   download   ratio   Glance peak RSS');
+    const ratios: Record<string, { up: number[]; down: number[] }> = { 'Image API': { up: [], down: [] }, 'via gateway': { up: [], down: [] } };
+
+    for (const mib of SIZES_MIB) {
+      const file = join(work, `image-${mib}`);
+      const sum = await makeFile(file, mib);
+      const rate = (seconds: number) => (mib * MiB) / 1e6 / seconds;
+      for (let round = 0; round < ROUNDS; round++) {
+        // Direct: lib-storage, as a client would put a large file, with Glance's part size and parts in flight.
+        const key = `bench/direct-${mib}-${round}`;
+        let cpu = cpuSeconds(cloud, pid);
+        const put = await timed(() => new Upload({ client: s3, params: { Bucket: BUCKET, Key: key, Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 4 }).done());
+        const putCpu = cpuSince(cpu, (cpu = cpuSeconds(cloud, pid)));
+        const get = await timed(async () => drain((await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body as Readable));
+        const getCpu = cpuSince(cpu, cpuSeconds(cloud, pid));
+        if (get.value !== sum) throw new Error('direct get returned other bytes');
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+        console.log(`${`${mib} MiB`.padEnd(9)} ${'direct S3'.padEnd(12)} ${rate(put.seconds).toFixed(0).padStart(5)} MB/s          ${rate(get.seconds).toFixed(0).padStart(5)} MB/s`);
+        if (CPU) console.log(`            cpu s: put ${putCpu}; get ${getCpu}`);
+
+        for (const [name, images] of Object.entries(paths)) {
+          const created = await http(images, 'POST', { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, JSON.stringify({ name: `bench-${mib}`, disk_format: 'raw', container_format: 'bare' }));
+          if (created.status !== 201) throw new Error(`image create: HTTP ${created.status} ${await text(created)}`);
+          const id = JSON.parse(await text(created)).id;
+          cpu = cpuSeconds(cloud, pid);
+          const upload = await timed(async () => {
+            const r = await http(`${images}/${id}/file`, 'PUT', { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream', 'Content-Length': mib * MiB, 'Content-MD5': sum }, createReadStream(file));
+            if (r.status !== 204) throw new Error(`upload: HTTP ${r.status} ${await text(r)}`);
+            r.body.resume();
+          });
+          const upCpu = cpuSince(cpu, (cpu = cpuSeconds(cloud, pid)));
+          const download = await timed(async () => {
+            const r = await http(`${images}/${id}/file`, 'GET', { 'X-Auth-Token': token });
+            if (r.status !== 200) throw new Error(`download: HTTP ${r.status}`);
+            return drain(r.body);
+          });
+          const downCpu = cpuSince(cpu, cpuSeconds(cloud, pid));
+          if (download.value !== sum) throw new Error('the API returned other bytes');
+          (await http(`${images}/${id}`, 'DELETE', { 'X-Auth-Token': token })).body.resume();
+          const up = rate(upload.seconds) / rate(put.seconds);
+          const down = rate(download.seconds) / rate(get.seconds);
+          ratios[name].up.push(up);
+          ratios[name].down.push(down);
+          console.log(
+            `${''.padEnd(9)} ${name.padEnd(12)} ${rate(upload.seconds).toFixed(0).padStart(5)} MB/s  ${up.toFixed(2)}  ${rate(download.seconds).toFixed(0).padStart(5)} MB/s  ${down.toFixed(2)}   ${memoryOf(pid).peakMiB.toFixed(0)} MiB`,
+          );
+          if (CPU) console.log(`            cpu s: upload ${upCpu}; download ${downCpu}`);
+        }
+      }
+      rmSync(file);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const [name, r] of Object.entries(ratios)) {
+      const [up, down] = [median(r.up), median(r.down)];
+      console.log(`${name}: median ratio upload ${up.toFixed(2)}, download ${down.toFixed(2)} (aim ≥ 0.8): ${up >= 0.8 && down >= 0.8 ? 'met' : 'NOT met'}`);
+    }
+    const { peakMiB } = memoryOf(pid);
+    console.log(`Glance peak RSS over the run: ${peakMiB.toFixed(0)} MiB (aim < 200 MiB, flat whatever the image size): ${peakMiB < 200 ? 'met' : 'NOT met'}`);
+  } finally {
+    s3.destroy();
+    rmSync(work, { recursive: true, force: true });
+    await cloud.stop();
+    cloud.remove();
+  }
+}
+
+await main();

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * The embedded S3 server as its own process (what `stratus up` runs, as a cloud runs its object store apart
+ * from the services using it): prints one JSON line with its endpoint and credentials, stops on SIGTERM.
+ *
+ *   node s3main.js --directory DIR [--host 127.0.0.1] [--port 9000] [--bucket NAME …]
+ */
+import { parseArgs } from 'node:util';
+import { startEmbeddedS3 } from './embeddedS3.js';
+
+const { values } = parseArgs({
+  options: {
+    directory: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '0' },
+    bucket: { type: 'string', multiple: true, default: [] },
+  },
+});
+if (!values.directory) throw new Error('--directory is required');
+const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket });
+process.stdout.write(JSON.stringify({ endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }) + '\n');
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s3.close().then(() => process.exit(0)));
