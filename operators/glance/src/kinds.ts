@@ -77,6 +77,7 @@ export const ImageKind: KindDefinition = {
     osHashValue: { type: 'string' },
     location: { type: 'string', description: 'Where the data is stored: s3://bucket/key.' },
     uploadStartedAt: { type: 'string', format: 'date-time' },
+    uploadHeartbeat: { type: 'string', format: 'date-time', description: 'Renewed while an upload is under way; a stale one means the uploader died.' },
   },
   phases: [...IMAGE_PHASES],
   columns: [

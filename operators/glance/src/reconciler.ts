@@ -19,7 +19,7 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP, ImportError, failureOf, identityStatus, killedStatus, recordStoredData, storeImageData } from './imageData.js';
-import { DATA_FINALIZER, FIELD_MANAGER, IMAGES, TENANTS, imageIdOf, isUploadSource, keyFromLocation, storeKeyOf, type Image, type Tenant } from './resources.js';
+import { DATA_FINALIZER, FIELD_MANAGER, IMAGES, TENANTS, UPLOAD_STALE_MS, imageIdOf, isUploadSource, keyFromLocation, storeKeyOf, type Image, type Tenant } from './resources.js';
 import { openImageCopy, openUrl } from './sources.js';
 import type { ImageStore } from './store/imageStore.js';
 
@@ -57,8 +57,17 @@ export function imageReconciler(opts: ImageReconcilerOptions): Reconciler<Image>
         await write({ phase, conditions: markReady(conditions, gen, phase === 'active' ? 'Active' : 'Deactivated', phase === 'active' ? `${img.status.size} bytes stored at ${img.status.location}` : 'the image is deactivated: only admins may download or boot it') });
         return;
       }
-      case 'saving':
-        return; // an upload through the Image API is under way; it records the result itself
+      case 'saving': {
+        // An upload through the Image API is under way and records its own result, unless its process died.
+        const lastSign = Date.parse(img.status.uploadHeartbeat ?? img.status.uploadStartedAt ?? '') || 0;
+        const quietFor = Date.now() - lastSign;
+        if (quietFor < UPLOAD_STALE_MS) return { requeueAfterMs: UPLOAD_STALE_MS - quietFor + 1000 };
+        await opts.store.discard(storeKeyOf(img));
+        const failure = { reason: 'UploadAbandoned', message: `the upload stopped without a word for ${Math.round(quietFor / 1000)} s (its API process died?); what it wrote was removed` };
+        await ctx.events.record(img, 'Warning', failure.reason, failure.message);
+        await write(killedStatus(img, failure));
+        return;
+      }
       case 'killed':
         if (img.status.observedGeneration === gen) return; // refused data stays refused until the spec changes
     }

@@ -37,7 +37,12 @@ export interface ImageStatus {
   osHashValue?: string;
   location?: string;
   uploadStartedAt?: string;
+  uploadHeartbeat?: string;
 }
+
+/** How often an uploading API process renews status.uploadHeartbeat, and after how long without it the upload counts as abandoned. */
+export const UPLOAD_HEARTBEAT_MS = 20_000;
+export const UPLOAD_STALE_MS = 90_000;
 
 export interface Image {
   apiVersion: string;

@@ -10,7 +10,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTrue } from '@stratus/runtime';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { MERGE_PATCH, isTrue } from '@stratus/runtime';
 import { IMAGES, TENANTS, type Image } from '../src/index.js';
 import { call, passwordAuth, startGlanceEnv, type GlanceEnv } from './support.js';
 
@@ -194,6 +195,19 @@ describe('Glance Image API and reconciler', function () {
     const again = await upload(active.id, disk);
     assert.equal(again.status, 409);
     assert.match(again.body.message, /active to saving is not allowed/);
+  });
+
+  it('kills an upload whose API process died, removing what it wrote', async () => {
+    const orphan = await create({ name: 'orphaned-upload', disk_format: 'raw' });
+    const cr = await imageCr('admin', orphan.id);
+    const key = `images/admin/${cr.metadata.uid}`;
+    // What a Glance process that died mid-upload leaves: status saving, an old start, no heartbeat, some data.
+    await env.store.s3.send(new PutObjectCommand({ Bucket: 'test-images', Key: key, Body: raw.subarray(0, MiB) }));
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await env.identity.client.patch(IMAGES, 'admin', orphan.id, { status: { phase: 'saving', uploadStartedAt: longAgo } }, 'test', MERGE_PATCH, 'status');
+    const killed = await eventually('admin', orphan.id, (i) => i.status?.phase === 'killed', 'killed');
+    assert.equal(stalledReason(killed), 'UploadAbandoned');
+    assert.ok(!(await env.objects()).includes(key), 'the partial data is gone');
   });
 
   it('imports a kubectl-style Image from a URL and copies another, checking the declared checksum', async () => {

@@ -3,7 +3,7 @@
  * downloads stream from S3 to the client (with Range support and Content-MD5). Neither holds an image in memory.
  */
 import { MERGE_PATCH, markReconciling, now } from '@stratus/runtime';
-import { DATA_FINALIZER, IMAGES, isUploadSource, keyFromLocation, type Image } from '../resources.js';
+import { DATA_FINALIZER, IMAGES, UPLOAD_HEARTBEAT_MS, isUploadSource, keyFromLocation, type Image } from '../resources.js';
 import { failureOf, killedStatus, recordStoredData, storeImageData } from '../imageData.js';
 import { API_FIELD_MANAGER, modifiable, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
 import { GlanceError, badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from './errors.js';
@@ -68,6 +68,13 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
         `Image ${req.params.id}`,
         'status',
       );
+      // While the bytes flow, renew the heartbeat so the reconciler knows this upload is alive.
+      const claimed = img;
+      const heartbeat = setInterval(() => {
+        api.client
+          .patch(IMAGES, claimed.metadata.namespace, claimed.metadata.name, { status: { uploadHeartbeat: now() } }, API_FIELD_MANAGER, MERGE_PATCH, 'status')
+          .catch((e: Error) => api.log.warn('upload heartbeat not written', { namespace: claimed.metadata.namespace, name: claimed.metadata.name, error: e.message }));
+      }, UPLOAD_HEARTBEAT_MS);
       try {
         const data = await storeImageData(api.store, img, req.incoming, { size: length, checksum, maxSize: api.sizeCap });
         if (!(await recordStoredData(api.client, api.store, img, data))) throw conflict(`Image ${req.params.id} was deleted during the upload; the data was not kept.`);
@@ -82,6 +89,8 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
           .patch(IMAGES, img.metadata.namespace, img.metadata.name, { status: killedStatus(img, failure) }, API_FIELD_MANAGER, MERGE_PATCH, 'status')
           .catch((err: Error) => api.log.warn('could not mark the image killed', { namespace: img.metadata.namespace, name: img.metadata.name, error: err.message }));
         throw (UPLOAD_ERRORS[failure.reason] ?? ((m: string) => new GlanceError(503, 'Service Unavailable', `The image store failed: ${m}`)))(failure.message);
+      } finally {
+        clearInterval(heartbeat);
       }
     },
     { raw: true },

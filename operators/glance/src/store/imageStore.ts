@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { uploadStream } from './multipartUpload.js';
 
 export interface StoreConfig {
@@ -151,6 +151,19 @@ export class ImageStore {
       if (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404) return undefined;
       throw e;
     }
+  }
+
+  /** Removes the object and any unfinished multipart upload of it (left by a process that died mid-upload). */
+  async discard(key: string): Promise<void> {
+    try {
+      const { Uploads = [] } = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.config.bucket, Prefix: key }));
+      for (const u of Uploads.filter((u) => u.Key === key))
+        await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: u.UploadId })).catch(() => {});
+    } catch (e) {
+      // Not every S3-compatible server lists multipart uploads (s3rver does not); a bucket lifecycle rule cleans those.
+      if (!(e instanceof S3ServiceException)) throw e;
+    }
+    await this.delete(key);
   }
 
   /** Removes the object; removing one that is not there is not an error (deletion must be idempotent). */
