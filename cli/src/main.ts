@@ -83,7 +83,7 @@ for (const op of OPERATORS) {
     env[op.api.portEnv] = String(port);
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${port}` });
   }
-  const child = spawn(process.execPath, [join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...(op.nodeArgs ?? []), join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(op.name, child);
   child.on('exit', (code, signal) => {
     if (!stopping) log.error('operator exited', { operator: op.name, code, signal });
