@@ -5,7 +5,7 @@ PORT ?= 6443
 API_PORT ?= 8000
 S3_PORT ?= 9000
 
-.PHONY: deps system-packages build generate up test bench bench-keystone bench-glance rotate-keys clean
+.PHONY: deps system-packages build generate up test bench bench-keystone bench-glance rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -22,6 +22,10 @@ build: deps
 
 up: build
 	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT)
+
+# The small bootable test disk (kernel + busybox initramfs + syslinux) Nova's tests boot: .cache/test-image/
+test-image:
+	hack/build-test-image.sh
 
 # Image upload/download through the Image API beside direct S3, and Glance's peak RSS: make bench-glance BENCH_ARGS="--sizes 1024 --cpu"
 bench-glance: build

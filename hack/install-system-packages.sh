@@ -6,6 +6,9 @@ set -euo pipefail
 wanted=(
   "python3-openstackclient:openstack"   # e2e: the real OpenStack CLI
   "qemu-utils:qemu-img"                 # Glance: disk format and virtual size of image data
+  "qemu-system-x86:qemu-system-x86_64"  # booting the test disk image (hack/build-test-image.sh)
+  "mtools:mcopy"                        # the test image and config drives: FAT images without mounting
+  "dosfstools:mkfs.vfat"
 )
 missing=()
 for entry in "${wanted[@]}"; do
