@@ -1,0 +1,196 @@
+/** The compute.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
+import type { KindDefinition } from '@stratus/runtime';
+
+const GROUP = 'compute.stratus.io';
+const VERSION = 'v1alpha1';
+/** Nova's default availability zone. */
+export const DEFAULT_AVAILABILITY_ZONE = 'nova';
+/** The Nova server status words an Instance's phase takes. */
+export const INSTANCE_PHASES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'REBOOT', 'HARD_REBOOT', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'ERROR', 'DELETED'] as const;
+export const POWER_STATES = ['Running', 'Stopped', 'Paused', 'Suspended'] as const;
+export const SERVER_GROUP_POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
+const quantity = (description: string, minimum = 0) => ({ type: 'integer', minimum, description });
+const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
+const resources = (description: string) => ({
+  type: 'object',
+  description,
+  properties: { vcpus: quantity('Virtual CPUs.'), ramMiB: quantity('MiB of memory.'), diskGiB: quantity('GiB of local disk.') },
+});
+
+export const FlavorKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Flavor',
+  plural: 'flavors',
+  scope: 'Cluster',
+  shortNames: ['flv'],
+  description: 'A flavor: the virtual hardware an instance gets (vCPUs, RAM, root disk) and extra specs for the scheduler and driver.',
+  spec: {
+    required: ['vcpus', 'ramMiB'],
+    properties: {
+      vcpus: quantity('Virtual CPUs.', 1),
+      ramMiB: quantity('MiB of memory.', 1),
+      diskGiB: { ...quantity('GiB of root disk; 0 means the size of the image.'), default: 0 },
+      ephemeralGiB: { ...quantity('GiB of ephemeral disk.'), default: 0 },
+      swapMiB: { ...quantity('MiB of swap disk.'), default: 0 },
+      isPublic: { type: 'boolean', default: true, description: 'Every tenant may use a public flavor.' },
+      description: { type: 'string', maxLength: 65535 },
+      extraSpecs: stringMap('Extra specs (hw:cpu_policy, aggregate_instance_extra_specs:…, …).'),
+    },
+  },
+  status: { flavorId: { type: 'string', description: 'The OpenStack flavor ID.' } },
+  phases: ['Active'],
+  columns: [
+    { name: 'vCPUs', type: 'integer', jsonPath: '.spec.vcpus' },
+    { name: 'RAM MiB', type: 'integer', jsonPath: '.spec.ramMiB' },
+    { name: 'Disk GiB', type: 'integer', jsonPath: '.spec.diskGiB' },
+  ],
+};
+
+export const KeypairKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Keypair',
+  plural: 'keypairs',
+  scope: 'Namespaced',
+  shortNames: ['kp'],
+  description: "An SSH public key (or x509 certificate) that instances of the keypair's tenant get through their config drive.",
+  spec: {
+    required: ['publicKey'],
+    properties: {
+      publicKey: { type: 'string', minLength: 1, description: 'The public key, in OpenSSH format for type ssh.' },
+      type: { type: 'string', enum: ['ssh', 'x509'], default: 'ssh' },
+    },
+  },
+  status: { fingerprint: { type: 'string', description: 'The key fingerprint, as Nova shows it.' } },
+  phases: ['Active', 'Error'],
+  columns: [
+    { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+    { name: 'Fingerprint', type: 'string', jsonPath: '.status.fingerprint' },
+  ],
+};
+
+export const ServerGroupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'ServerGroup',
+  plural: 'servergroups',
+  scope: 'Namespaced',
+  shortNames: ['sg'],
+  description: 'A group of instances placed together (affinity) or apart (anti-affinity), strictly or as a preference (soft-).',
+  spec: {
+    required: ['policy'],
+    properties: {
+      policy: { type: 'string', enum: [...SERVER_GROUP_POLICIES] },
+      rules: { type: 'object', properties: { maxServerPerHost: quantity('For anti-affinity: members allowed on one host.', 1) } },
+    },
+  },
+  status: {
+    groupId: { type: 'string', description: 'The OpenStack server group ID.' },
+    members: { type: 'array', items: { type: 'string' }, description: 'The instances in the group.' },
+  },
+  phases: ['Active'],
+  columns: [{ name: 'Policy', type: 'string', jsonPath: '.spec.policy' }],
+};
+
+export const HypervisorKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Hypervisor',
+  plural: 'hypervisors',
+  scope: 'Cluster',
+  shortNames: ['hv'],
+  description: 'A compute node, registered and kept alive by its node agent: capacity, allocation ratios, what is placed on it, and whether it is up.',
+  spec: {
+    required: ['capacity'],
+    properties: {
+      hostname: { type: 'string' },
+      availabilityZone: { type: 'string', default: DEFAULT_AVAILABILITY_ZONE },
+      driver: { type: 'string', enum: ['libvirt', 'kubevirt', 'fake'], default: 'libvirt', description: 'fake: a recording driver for scheduler benchmarks; it boots nothing.' },
+      capacity: resources('What the node has.'),
+      reserved: resources('What the node keeps for itself.'),
+      cpuAllocationRatio: { type: 'number', minimum: 0, default: 4, description: "vCPUs per physical CPU (Nova's initial_cpu_allocation_ratio)." },
+      ramAllocationRatio: { type: 'number', minimum: 0, default: 1 },
+      diskAllocationRatio: { type: 'number', minimum: 0, default: 1 },
+      disabled: { type: 'boolean', default: false, description: 'A disabled node takes no new instances.' },
+      disabledReason: { type: 'string' },
+      properties: stringMap('What images may ask for: hypervisor_type (qemu, kvm), architecture (x86_64), …'),
+    },
+  },
+  status: {
+    state: { type: 'string', enum: ['up', 'down'], description: 'up while the agent heartbeats.' },
+    lastHeartbeat: { type: 'string', format: 'date-time' },
+    allocated: resources('What the instances bound here use.'),
+    runningVMs: { type: 'integer' },
+    hypervisorType: { type: 'string' },
+    hypervisorVersion: { type: 'string' },
+  },
+  phases: ['Enabled', 'Disabled'],
+  columns: [
+    { name: 'State', type: 'string', jsonPath: '.status.state' },
+    { name: 'Zone', type: 'string', jsonPath: '.spec.availabilityZone' },
+    { name: 'vCPUs Used', type: 'integer', jsonPath: '.status.allocated.vcpus' },
+    { name: 'RAM Used', type: 'integer', jsonPath: '.status.allocated.ramMiB' },
+    { name: 'VMs', type: 'integer', jsonPath: '.status.runningVMs' },
+  ],
+};
+
+export const InstanceKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Instance',
+  plural: 'instances',
+  scope: 'Namespaced',
+  shortNames: ['server', 'inst'],
+  description: "A virtual machine (an OpenStack server) in its tenant's namespace: scheduled onto a Hypervisor and booted by that node's agent.",
+  spec: {
+    required: ['flavor', 'image'],
+    properties: {
+      flavor: { type: 'string', description: 'The Flavor.' },
+      image: {
+        type: 'object',
+        required: ['name'],
+        description: "The Image to boot: in this namespace, or another tenant's public or shared one.",
+        properties: { name: { type: 'string' }, namespace: { type: 'string' } },
+      },
+      keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
+      userData: { type: 'string', maxLength: 65535, description: 'cloud-init user data, base64 as Nova takes it.' },
+      metadata: stringMap('Key/value metadata the guest sees in its config drive.'),
+      availabilityZone: { type: 'string' },
+      serverGroup: { type: 'string', description: "A ServerGroup in the instance's namespace." },
+      hostname: { type: 'string', description: 'The guest hostname; metadata.name when unset.' },
+      powerState: { type: 'string', enum: [...POWER_STATES], default: 'Running', description: 'What the VM should be doing.' },
+      reboot: {
+        type: 'object',
+        description: 'A reboot request: raising `count` asks for one more (a one-off action, so a counter, not a state).',
+        properties: { count: { type: 'integer', minimum: 0 }, type: { type: 'string', enum: ['SOFT', 'HARD'], default: 'SOFT' } },
+      },
+      host: { type: 'string', description: 'Set by the scheduler when it binds the instance; set it yourself to pin one.' },
+    },
+  },
+  status: {
+    serverId: { type: 'string', description: 'The OpenStack server ID.' },
+    host: { type: 'string', description: 'The Hypervisor the instance is bound to.' },
+    taskState: { type: 'string', description: "Nova's OS-EXT-STS:task_state (scheduling, spawning, powering-off, …)." },
+    powerState: { type: 'string', description: 'What the hypervisor reports: Running, Stopped, Paused, Suspended, NoState.' },
+    consoleUrl: { type: 'string' },
+    launchedAt: { type: 'string', format: 'date-time' },
+    rebootsDone: { type: 'integer', description: 'The reboot count last carried out.' },
+    fault: {
+      type: 'object',
+      description: 'Why the instance is in ERROR, as Nova reports a fault.',
+      properties: { code: { type: 'integer' }, message: { type: 'string' }, details: { type: 'string' }, created: { type: 'string', format: 'date-time' } },
+    },
+    allocation: resources('What the instance holds on its host.'),
+  },
+  phases: [...INSTANCE_PHASES],
+  columns: [
+    { name: 'Flavor', type: 'string', jsonPath: '.spec.flavor' },
+    { name: 'Image', type: 'string', jsonPath: '.spec.image.name' },
+    { name: 'Host', type: 'string', jsonPath: '.status.host' },
+    { name: 'Power', type: 'string', jsonPath: '.status.powerState' },
+    { name: 'Task', type: 'string', jsonPath: '.status.taskState', priority: 1 },
+  ],
+};
+
+export const KINDS = [FlavorKind, KeypairKind, ServerGroupKind, HypervisorKind, InstanceKind];
