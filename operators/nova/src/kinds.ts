@@ -120,7 +120,8 @@ export const HypervisorKind: KindDefinition = {
   status: {
     state: { type: 'string', enum: ['up', 'down'], description: 'up while the agent heartbeats.' },
     lastHeartbeat: { type: 'string', format: 'date-time' },
-    allocated: resources('What the instances bound here use.'),
+    allocations: { type: 'object', additionalProperties: resources('One instance.'), description: 'The booking ledger: what each instance bound here (namespace/name) holds.' },
+    allocated: resources('What the instances bound here use, in all.'),
     runningVMs: { type: 'integer' },
     hypervisorType: { type: 'string' },
     hypervisorVersion: { type: 'string' },

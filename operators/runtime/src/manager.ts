@@ -29,6 +29,8 @@ export class Manager {
   readonly metrics = new Metrics();
   readonly events: EventRecorder;
   private readonly controllers: Array<Controller<any>> = [];
+  private readonly startHooks: Array<() => Promise<void>> = [];
+  private readonly stopHooks: Array<() => Promise<void>> = [];
   private elector?: LeaderElector;
   private metricsServer?: Server;
   metricsPort?: number;
@@ -45,6 +47,16 @@ export class Manager {
     const c = new Controller<T>(spec, this.kc, this.client, this.events, this.log, this.metrics);
     this.controllers.push(c);
     return c;
+  }
+
+  /** Runs before the controllers start (once leader): say, an informer the reconcilers read from. */
+  onStart(hook: () => Promise<void>): void {
+    this.startHooks.push(hook);
+  }
+
+  /** Runs after the controllers have stopped. */
+  onStop(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook);
   }
 
   get isLeader(): boolean {
@@ -69,6 +81,7 @@ export class Manager {
       if (!this.elector.isLeader) return;
       this.metrics.isLeader.set({ lease: leaseName }, 1);
     }
+    await Promise.all(this.startHooks.map((h) => h()));
     await Promise.all(this.controllers.map((c) => c.start()));
     this.running = true;
     this.log.info('manager started', { controllers: this.controllers.map((c) => c.spec.name) });
@@ -78,6 +91,7 @@ export class Manager {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.controllers.map((c) => c.stop()));
+    await Promise.all(this.stopHooks.map((h) => h()));
     await this.elector?.stop();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
     this.log.info('manager stopped');

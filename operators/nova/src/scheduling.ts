@@ -1,0 +1,172 @@
+/**
+ * Scheduling: the Instance reconciler's first chapter. An unbound instance gets its flavor and image checked,
+ * a host chosen by the filters and weighers, a claim written into that Hypervisor's allocation ledger (a
+ * compare-and-swap on its resourceVersion, so two schedulers never book the same room twice), and then its
+ * binding. Nothing fits: ERROR with Nova's NoValidHost fault. Deleting an instance gives its claim back.
+ */
+import {
+  MERGE_PATCH,
+  addFinalizerPatch,
+  hasFinalizer,
+  isConflict,
+  isDeleting,
+  markReconciling,
+  markStalled,
+  now,
+  patchStatus,
+  removeFinalizerPatch,
+  type KubeClient,
+  type ReconcileContext,
+  type Request,
+  type Result,
+} from '@stratus/runtime';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, keyOf, type Flavor, type Hypervisor, type ImageRef, type Instance, type ServerGroup } from './resources.js';
+import type { HypervisorBook } from './scheduler/book.js';
+import { hostStateOf, sumAllocations } from './scheduler/hostStates.js';
+import { selectHost } from './scheduler/select.js';
+import type { RequestSpec, Resources } from './scheduler/types.js';
+
+export const ALLOCATION_FINALIZER = 'compute.stratus.io/allocation';
+const GiB = 1024 ** 3;
+
+/** A request Nova refuses for good: the instance goes to ERROR with this fault. */
+class Refused extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly code = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface SchedulingDeps {
+  book: HypervisorBook;
+}
+
+export function schedulingReconciler(deps: SchedulingDeps) {
+  return async function reconcileInstance(req: Request, ctx: ReconcileContext<Instance>): Promise<Result | void> {
+    const { client } = ctx;
+    const inst = await client.get<Instance>(INSTANCES, req.namespace, req.name);
+    if (!inst) return;
+    if (isDeleting(inst)) return releaseClaim(inst, ctx, deps);
+    const withFinalizer = addFinalizerPatch(inst, ALLOCATION_FINALIZER);
+    if (withFinalizer) {
+      await client.patch(INSTANCES, req.namespace, req.name, withFinalizer, FIELD_MANAGER);
+      return;
+    }
+    if (inst.status?.host || inst.status?.phase === 'ERROR') return; // bound already, or refused for good
+
+    let spec: RequestSpec;
+    try {
+      spec = await requestSpecOf(client, inst);
+    } catch (e) {
+      if (!(e instanceof Refused)) throw e;
+      return fail(inst, ctx, e.reason, e.message, e.code);
+    }
+    // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice.
+    const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
+    if (claimed) return bind(inst, claimed.metadata.name, spec.resources, ctx);
+
+    const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
+    if ('noValidHost' in decision) return fail(inst, ctx, 'NoValidHost', decision.noValidHost.message, 500);
+    const host = deps.book.get(decision.placement.host)!;
+    try {
+      await writeLedger(client, deps.book, host, spec.instance, spec.resources);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      throw new Error(`hypervisor ${host.metadata.name} changed while claiming; scheduling again`);
+    }
+    return bind(inst, host.metadata.name, spec.resources, ctx);
+  };
+}
+
+/** What the instance needs and where it may go, from its flavor, image and server group. */
+async function requestSpecOf(client: KubeClient, inst: Instance): Promise<RequestSpec> {
+  const ns = inst.metadata.namespace!;
+  const flavor = await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor);
+  if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${inst.spec.flavor} could not be found.`);
+  const imageNs = inst.spec.image.namespace ?? ns;
+  const image = await client.get<ImageRef>(IMAGES, imageNs, inst.spec.image.name);
+  if (!image || image.metadata.deletionTimestamp) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
+  if (image.status?.phase !== 'active') throw new Refused('ImageNotActive', `Image ${imageNs}/${inst.spec.image.name} is not active (${image.status?.phase ?? 'queued'}).`);
+  if (imageNs !== ns && !['public', 'community'].includes(image.spec.visibility ?? 'shared') && !(image.spec.members ?? []).includes(ns))
+    throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
+  const imageGiB = Math.ceil(Math.max(image.status?.virtualSize ?? 0, image.status?.size ?? 0) / GiB);
+  const rootGiB = flavor.spec.diskGiB || imageGiB;
+  if (flavor.spec.diskGiB && imageGiB > flavor.spec.diskGiB)
+    throw new Refused('FlavorDiskSmallerThanImage', `Flavor's disk is too small for requested image. Flavor disk is ${flavor.spec.diskGiB} GiB, image is ${imageGiB} GiB.`);
+  if ((image.spec.minDisk ?? 0) > rootGiB) throw new Refused('FlavorDiskSmallerThanMinDisk', `Flavor's disk is smaller than the image's min_disk of ${image.spec.minDisk} GiB.`);
+  if ((image.spec.minRam ?? 0) > flavor.spec.ramMiB) throw new Refused('FlavorMemoryTooSmall', `Flavor's memory is too small for requested image (min_ram ${image.spec.minRam} MiB).`);
+  const resources: Resources = { vcpus: flavor.spec.vcpus, ramMiB: flavor.spec.ramMiB, diskGiB: rootGiB + (flavor.spec.ephemeralGiB ?? 0) + Math.ceil((flavor.spec.swapMiB ?? 0) / 1024) };
+
+  let serverGroup: RequestSpec['serverGroup'];
+  if (inst.spec.serverGroup) {
+    const group = await client.get<ServerGroup>(SERVER_GROUPS, ns, inst.spec.serverGroup);
+    if (!group) throw new Refused('ServerGroupNotFound', `Server group ${inst.spec.serverGroup} could not be found.`);
+    const members = (await client.list<Instance>(INSTANCES, ns)).items.filter((i) => i.spec.serverGroup === group.metadata.name && i.metadata.name !== inst.metadata.name && i.status?.host);
+    serverGroup = { policy: group.spec.policy, maxServerPerHost: group.spec.rules?.maxServerPerHost, memberHosts: members.map((m) => m.status!.host!) };
+  }
+  const key = keyOf(inst as { metadata: { name: string; namespace?: string } });
+  return { instance: key, resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
+}
+
+/**
+ * Writes (or, with null, removes) one instance's entry in the host's ledger with the totals that follow; the
+ * resourceVersion makes it a compare-and-swap, refused with 409 if the host changed since we looked.
+ */
+async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hypervisor, key: string, resources: Resources | null): Promise<void> {
+  const allocations = { ...(host.status?.allocations ?? {}) };
+  if (resources) allocations[key] = resources;
+  else delete allocations[key];
+  try {
+    const written = await client.patch<Hypervisor>(
+      HYPERVISORS,
+      undefined,
+      host.metadata.name,
+      { metadata: { resourceVersion: host.metadata.resourceVersion }, status: { allocations: { [key]: resources }, allocated: sumAllocations(allocations), runningVMs: Object.keys(allocations).length } },
+      FIELD_MANAGER,
+      MERGE_PATCH,
+      'status',
+    );
+    book.wrote(written);
+  } catch (e) {
+    if (isConflict(e)) book.forget(host.metadata.name);
+    throw e;
+  }
+}
+
+async function bind(inst: Instance, host: string, allocation: Resources, ctx: ReconcileContext<Instance>): Promise<void> {
+  await patchStatus(ctx.client, INSTANCES, inst, {
+    phase: 'BUILD',
+    host,
+    allocation,
+    taskState: 'spawning',
+    serverId: inst.metadata.uid,
+    conditions: markReconciling(inst.status?.conditions, inst.metadata.generation, 'Scheduled', `bound to hypervisor ${host}`),
+  }, FIELD_MANAGER);
+  ctx.log.info('instance scheduled', { host });
+  await ctx.events.record(inst, 'Normal', 'Scheduled', `Bound to hypervisor ${host}`);
+}
+
+async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: string, message: string, code: number): Promise<void> {
+  await patchStatus(ctx.client, INSTANCES, inst, {
+    phase: 'ERROR',
+    taskState: null,
+    serverId: inst.metadata.uid,
+    fault: { code, message, created: now() },
+    conditions: markStalled(inst.status?.conditions, inst.metadata.generation, reason, message),
+  }, FIELD_MANAGER);
+  ctx.log.warn('instance refused', { reason, message });
+  await ctx.events.record(inst, 'Warning', reason, message);
+}
+
+/** Gives the instance's claim back to its host's ledger, then lets the instance go. */
+async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
+  if (!hasFinalizer(inst, ALLOCATION_FINALIZER)) return;
+  const key = keyOf(inst as { metadata: { name: string; namespace?: string } });
+  const host = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  if (host) await writeLedger(ctx.client, deps.book, host, key, null);
+  const release = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
+  if (release) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, release, FIELD_MANAGER);
+}

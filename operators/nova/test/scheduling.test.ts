@@ -1,0 +1,141 @@
+/**
+ * The scheduling controller against the embedded control plane: instances bound through a resourceVersion-
+ * checked claim in the hypervisor's ledger, refused with Nova's faults, never double-booked under concurrency.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
+import { KubeClient, MERGE_PATCH, createLogger, now, type Manager, type ResourceRef } from '@stratus/runtime';
+import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, novaManager, type Hypervisor, type Instance } from '../src/index.js';
+
+const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+const crdDir = new URL('../../../../crds/', import.meta.url);
+const MiB = 1024 * 1024;
+
+describe('Nova scheduling controller', function () {
+  this.timeout(60_000);
+  let plane: TestControlPlane;
+  let client: KubeClient;
+  let manager: Manager;
+  const api = 'compute.stratus.io/v1alpha1';
+
+  async function hypervisor(name: string, ramMiB: number, opts: Partial<Hypervisor['spec']> = {}) {
+    await client.create(HYPERVISORS, { apiVersion: api, kind: 'Hypervisor', metadata: { name }, spec: { capacity: { vcpus: 8, ramMiB, diskGiB: 100 }, ramAllocationRatio: 1, driver: 'fake', ...opts } }, 'test');
+    await client.patch(HYPERVISORS, undefined, name, { status: { state: 'up', lastHeartbeat: now() } }, 'test', MERGE_PATCH, 'status');
+  }
+  const instance = (name: string, spec: Partial<Instance['spec']> = {}) =>
+    client.create(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name, namespace: 'demo' }, spec: { flavor: 'm1.small', image: { name: 'cirros' }, ...spec } }, 'test');
+  async function settled(name: string): Promise<Instance> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const i = await client.get<Instance>(INSTANCES, 'demo', name);
+      if (i?.status?.host || i?.status?.phase === 'ERROR') return i;
+      if (Date.now() > deadline) throw new Error(`instance ${name} was neither bound nor refused: ${JSON.stringify(i?.status)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const ledgers = async () => (await client.list<Hypervisor>(HYPERVISORS)).items;
+
+  before(async () => {
+    plane = await startTestControlPlane();
+    const kc = new KubeConfig();
+    kc.loadFromString(plane.kubeconfig());
+    client = new KubeClient(kc);
+    for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await client.create(CRDS, parse(readFileSync(new URL(f, crdDir), 'utf8')), 'test');
+    await plane.server.controllers.idle();
+    await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.small' }, spec: { vcpus: 1, ramMiB: 512, diskGiB: 1 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.huge' }, spec: { vcpus: 2, ramMiB: 65536, diskGiB: 10 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.tiny-disk' }, spec: { vcpus: 1, ramMiB: 256, diskGiB: 1 } }, 'test');
+    for (const [name, virtualSize] of [['cirros', 64 * MiB], ['big-disk', 3 * 1024 * MiB]] as const) {
+      await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'demo' }, spec: { diskFormat: 'qcow2' } }, 'test');
+      await client.patch(IMAGES, 'demo', name, { status: { phase: 'active', size: virtualSize / 4, virtualSize } }, 'test', MERGE_PATCH, 'status');
+    }
+    manager = novaManager({ kubeConfig: kc, logger: createLogger('nova-test', 'error'), workers: 4 });
+    await manager.start();
+  });
+  after(async () => {
+    await manager?.stop();
+    await plane?.stop();
+  });
+
+  it('binds an instance to a host that fits, recording the claim in its ledger', async () => {
+    await hypervisor('small-node', 256);
+    await hypervisor('node-a', 4096);
+    await instance('web-1');
+    const bound = await settled('web-1');
+    assert.equal(bound.status?.phase, 'BUILD');
+    assert.equal(bound.status?.host, 'node-a', 'small-node has too little RAM');
+    assert.deepEqual(bound.status?.allocation, { vcpus: 1, ramMiB: 512, diskGiB: 1 });
+    const hv = (await client.get<Hypervisor>(HYPERVISORS, undefined, 'node-a'))!;
+    assert.deepEqual(hv.status?.allocations?.['demo/web-1'], { vcpus: 1, ramMiB: 512, diskGiB: 1 });
+    assert.deepEqual(hv.status?.allocated, { vcpus: 1, ramMiB: 512, diskGiB: 1 });
+  });
+
+  it("refuses unknown flavors and images, a disk smaller than the image, and what fits nowhere, with Nova's faults", async () => {
+    await instance('no-flavor', { flavor: 'm9.missing' });
+    await instance('no-image', { image: { name: 'missing' } });
+    await instance('small-disk', { flavor: 'm1.tiny-disk', image: { name: 'big-disk' } });
+    await instance('too-big', { flavor: 'm1.huge' });
+    const faults = await Promise.all(['no-flavor', 'no-image', 'small-disk', 'too-big'].map(settled));
+    assert.deepEqual(faults.map((i) => i.status?.phase), ['ERROR', 'ERROR', 'ERROR', 'ERROR']);
+    assert.equal(faults[0].status?.fault?.message, 'Flavor m9.missing could not be found.');
+    assert.equal(faults[1].status?.fault?.message, 'Image demo/missing could not be found.');
+    assert.match(faults[2].status!.fault!.message, /Flavor's disk is too small for requested image\. Flavor disk is 1 GiB, image is 3 GiB/);
+    assert.match(faults[3].status!.fault!.message, /^No valid host was found\. RamFilter rejected 2 \(/);
+    assert.equal(faults[3].status?.fault?.code, 500);
+    assert.equal(faults[3].status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'NoValidHost');
+    const booked = (await ledgers()).flatMap((h) => Object.keys(h.status?.allocations ?? {}));
+    assert.deepEqual(booked, ['demo/web-1'], 'refused instances hold nothing');
+  });
+
+  it('never books a host past its capacity when many instances arrive at once', async () => {
+    await client.patch(HYPERVISORS, undefined, 'node-a', { spec: { disabled: true } }, 'test');
+    for (const n of ['node-b', 'node-c', 'node-d']) await hypervisor(n, 4096);
+    // 3 hosts × 8 rooms of 512 MiB; 26 instances race for 24 rooms with 4 scheduling workers.
+    const names = Array.from({ length: 26 }, (_, i) => `burst-${i}`);
+    await Promise.all(names.map((n) => instance(n)));
+    const results = await Promise.all(names.map(settled));
+    const bound = results.filter((i) => i.status?.host);
+    assert.equal(bound.length, 24);
+    assert.equal(results.filter((i) => i.status?.fault?.message.startsWith('No valid host')).length, 2);
+    for (const hv of (await ledgers()).filter((h) => ['node-b', 'node-c', 'node-d'].includes(h.metadata.name))) {
+      assert.ok(free(hostStateOf(hv)).ramMiB >= 0, `${hv.metadata.name} over capacity`);
+      assert.equal(Object.keys(hv.status!.allocations!).length, 8);
+      assert.deepEqual(Object.keys(hv.status!.allocations!).sort(), bound.filter((i) => i.status?.host === hv.metadata.name).map((i) => `demo/${i.metadata.name}`).sort(), 'the ledger and the bindings agree');
+    }
+  });
+
+  it('gives a deleted instance’s room back, which the next instance takes', async () => {
+    const victim = (await settled('burst-0')).status!.host!;
+    await client.delete(INSTANCES, 'demo', 'burst-0');
+    const deadline = Date.now() + 20_000;
+    while (await client.get(INSTANCES, 'demo', 'burst-0')) {
+      assert.ok(Date.now() < deadline, 'the instance was not released');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const hv = (await client.get<Hypervisor>(HYPERVISORS, undefined, victim))!;
+    assert.equal(hv.status?.allocations?.['demo/burst-0'], undefined);
+    await instance('late');
+    assert.equal((await settled('late')).status?.host, victim);
+  });
+
+  it('keeps anti-affinity group members on different hosts, and says so when it cannot', async () => {
+    for (const n of ['node-b', 'node-c', 'node-d']) await client.patch(HYPERVISORS, undefined, n, { spec: { disabled: true } }, 'test');
+    for (const n of ['aa-1', 'aa-2', 'aa-3']) await hypervisor(n, 4096);
+    await client.create(SERVER_GROUPS, { apiVersion: api, kind: 'ServerGroup', metadata: { name: 'spread', namespace: 'demo' }, spec: { policy: 'anti-affinity' } }, 'test');
+    const hosts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await instance(`member-${i}`, { serverGroup: 'spread' });
+      hosts.push((await settled(`member-${i}`)).status!.host!);
+    }
+    assert.deepEqual([...hosts].sort(), ['aa-1', 'aa-2', 'aa-3']);
+    await instance('member-3', { serverGroup: 'spread' });
+    const refused = await settled('member-3');
+    assert.equal(refused.status?.phase, 'ERROR');
+    assert.match(refused.status!.fault!.message, /ServerGroupAntiAffinityFilter rejected 3/);
+  });
+});
