@@ -47,6 +47,7 @@ bench: build
 	node bench/dist/apiserver.bench.js
 	node bench/dist/keystone.bench.js
 	node bench/dist/glance.bench.js
+	node bench/dist/nova.bench.js
 
 # Token issue/validate load against any Keystone: make bench-keystone KEYSTONE_URL=http://host:5000/v3 OS_PASSWORD=...
 bench-keystone: build

@@ -1,21 +1,25 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
-import { FIELD_MANAGER, HYPERVISORS, INSTANCES, type Hypervisor, type Instance } from './resources.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, type Flavor, type Hypervisor, type ImageRef, type Instance } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 
 export function novaManager(opts: Partial<ManagerOptions> & { workers?: number } = {}): Manager {
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
   const hypervisors = selfHealingInformer<Hypervisor>(m.kc, m.client, HYPERVISORS, { log: m.log });
+  const flavors = selfHealingInformer<Flavor>(m.kc, m.client, FLAVORS, { log: m.log });
+  const images = selfHealingInformer<ImageRef & KubernetesObject>(m.kc, m.client, IMAGES, { log: m.log });
   const book = new HypervisorBook(() => hypervisors.informer.list());
   m.add<Instance>({
     name: 'scheduler',
     resource: INSTANCES,
-    reconcile: schedulingReconciler({ book }),
+    reconcile: schedulingReconciler({ book, flavor: (name) => flavors.informer.get(name), image: (ns, name) => images.informer.get(name, ns) }),
     // No watches on hypervisors: NoValidHost is final (ERROR, as in Nova), so no instance waits for room.
     workers: opts.workers ?? 2,
   });
-  m.onStart(() => hypervisors.start());
-  m.onStop(() => hypervisors.stop());
+  const caches = [hypervisors, flavors, images];
+  m.onStart(async () => void (await Promise.all(caches.map((c) => c.start()))));
+  m.onStop(async () => void (await Promise.all(caches.map((c) => c.stop()))));
   return m;
 }

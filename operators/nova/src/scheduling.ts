@@ -42,12 +42,35 @@ class Refused extends Error {
 
 export interface SchedulingDeps {
   book: HypervisorBook;
+  /** Flavors and images as the informers hold them (a miss falls back to the API server). */
+  flavor(name: string): Flavor | undefined;
+  image(namespace: string, name: string): ImageRef | undefined;
 }
 
+/**
+ * Decisions are made one at a time in a process, as kube-scheduler makes them: with the book's assumed
+ * claims, the next decision sees the last one, so workers do not all pick the same best host and collide.
+ * Reads and bindings still run in parallel.
+ */
+class DecisionLock {
+  private tail = Promise.resolve();
+  run<T>(f: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(f);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+const CONFLICT_RETRY_MS = 5;
+
 export function schedulingReconciler(deps: SchedulingDeps) {
+  const lock = new DecisionLock();
   return async function reconcileInstance(req: Request, ctx: ReconcileContext<Instance>): Promise<Result | void> {
     const { client } = ctx;
-    const inst = await client.get<Instance>(INSTANCES, req.namespace, req.name);
+    const inst = ctx.cached() ?? (await client.get<Instance>(INSTANCES, req.namespace, req.name));
     if (!inst) return;
     if (isDeleting(inst)) return releaseClaim(inst, ctx, deps);
     const withFinalizer = addFinalizerPatch(inst, ALLOCATION_FINALIZER);
@@ -59,35 +82,43 @@ export function schedulingReconciler(deps: SchedulingDeps) {
 
     let spec: RequestSpec;
     try {
-      spec = await requestSpecOf(client, inst);
+      spec = await requestSpecOf(client, inst, deps);
     } catch (e) {
       if (!(e instanceof Refused)) throw e;
       return fail(inst, ctx, e.reason, e.message, e.code);
     }
-    // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice.
-    const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
-    if (claimed) return bind(inst, claimed.metadata.name, spec.resources, ctx);
-
-    const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
-    if ('noValidHost' in decision) return fail(inst, ctx, 'NoValidHost', decision.noValidHost.message, 500);
-    const host = deps.book.get(decision.placement.host)!;
-    try {
-      await writeLedger(client, deps.book, host, spec.instance, spec.resources);
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-      throw new Error(`hypervisor ${host.metadata.name} changed while claiming; scheduling again`);
+    const outcome = await lock.run<{ host: string } | { noValidHost: string } | { conflict: string }>(async () => {
+      // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice.
+      const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
+      if (claimed) return { host: claimed.metadata.name };
+      const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
+      if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };
+      const host = deps.book.get(decision.placement.host)!;
+      try {
+        await writeLedger(client, deps.book, host, spec.instance, spec.resources);
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        return { conflict: host.metadata.name };
+      }
+      return { host: host.metadata.name };
+    });
+    if ('noValidHost' in outcome) return fail(inst, ctx, 'NoValidHost', outcome.noValidHost, 500);
+    if ('conflict' in outcome) {
+      // Someone else wrote that hypervisor (its agent's heartbeat, another replica): decide again on fresh state.
+      ctx.log.debug('hypervisor changed while claiming; scheduling again', { host: outcome.conflict });
+      return { requeueAfterMs: CONFLICT_RETRY_MS };
     }
-    return bind(inst, host.metadata.name, spec.resources, ctx);
+    return bind(inst, outcome.host, spec.resources, ctx);
   };
 }
 
 /** What the instance needs and where it may go, from its flavor, image and server group. */
-async function requestSpecOf(client: KubeClient, inst: Instance): Promise<RequestSpec> {
+async function requestSpecOf(client: KubeClient, inst: Instance, deps: SchedulingDeps): Promise<RequestSpec> {
   const ns = inst.metadata.namespace!;
-  const flavor = await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor);
+  const flavor = deps.flavor(inst.spec.flavor) ?? (await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor));
   if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${inst.spec.flavor} could not be found.`);
   const imageNs = inst.spec.image.namespace ?? ns;
-  const image = await client.get<ImageRef>(IMAGES, imageNs, inst.spec.image.name);
+  const image = deps.image(imageNs, inst.spec.image.name) ?? (await client.get<ImageRef>(IMAGES, imageNs, inst.spec.image.name));
   if (!image || image.metadata.deletionTimestamp) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
   if (image.status?.phase !== 'active') throw new Refused('ImageNotActive', `Image ${imageNs}/${inst.spec.image.name} is not active (${image.status?.phase ?? 'queued'}).`);
   if (imageNs !== ns && !['public', 'community'].includes(image.spec.visibility ?? 'shared') && !(image.spec.members ?? []).includes(ns))
