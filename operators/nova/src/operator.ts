@@ -1,7 +1,8 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, type Flavor, type Hypervisor, type ImageRef, type Instance } from './resources.js';
+import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup, type Keypair } from './catalog.js';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type ImageRef, type Instance, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 
@@ -18,6 +19,16 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
     // No watches on hypervisors: NoValidHost is final (ERROR, as in Nova), so no instance waits for room.
     workers: opts.workers ?? 2,
   });
+  m.add<Flavor>({ name: 'flavor', resource: FLAVORS, reconcile: reconcileFlavor });
+  m.add<Keypair>({ name: 'keypair', resource: KEYPAIRS, reconcile: reconcileKeypair });
+  m.add<ServerGroup>({
+    name: 'servergroup',
+    resource: SERVER_GROUPS,
+    reconcile: reconcileServerGroup,
+    // Members join and leave as instances naming the group come and go.
+    watches: [{ resource: INSTANCES, map: (i, groups) => groups.filter((g) => g.metadata.namespace === i.metadata?.namespace && g.metadata.name === (i as Instance).spec?.serverGroup).map((g) => ({ namespace: g.metadata.namespace, name: g.metadata.name })) }],
+  });
+  m.add<Hypervisor>({ name: 'hypervisor', resource: HYPERVISORS, reconcile: reconcileHypervisor });
   const caches = [hypervisors, flavors, images];
   m.onStart(async () => void (await Promise.all(caches.map((c) => c.start()))));
   m.onStop(async () => void (await Promise.all(caches.map((c) => c.stop()))));

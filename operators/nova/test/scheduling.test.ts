@@ -3,23 +3,15 @@
  * checked claim in the hypervisor's ledger, refused with Nova's faults, never double-booked under concurrency.
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
-import { startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
-import { KubeClient, MERGE_PATCH, createLogger, now, type Manager, type ResourceRef } from '@stratus/runtime';
-import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, novaManager, type Hypervisor, type Instance } from '../src/index.js';
-
-const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
-const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
-const crdDir = new URL('../../../../crds/', import.meta.url);
+import { MERGE_PATCH, now, type KubeClient } from '@stratus/runtime';
+import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, type Hypervisor, type Instance } from '../src/index.js';
+import { startComputeEnv, type ComputeEnv } from './support.js';
 const MiB = 1024 * 1024;
 
 describe('Nova scheduling controller', function () {
   this.timeout(60_000);
-  let plane: TestControlPlane;
+  let env: ComputeEnv;
   let client: KubeClient;
-  let manager: Manager;
   const api = 'compute.stratus.io/v1alpha1';
 
   async function hypervisor(name: string, ramMiB: number, opts: Partial<Hypervisor['spec']> = {}) {
@@ -40,13 +32,8 @@ describe('Nova scheduling controller', function () {
   const ledgers = async () => (await client.list<Hypervisor>(HYPERVISORS)).items;
 
   before(async () => {
-    plane = await startTestControlPlane();
-    const kc = new KubeConfig();
-    kc.loadFromString(plane.kubeconfig());
-    client = new KubeClient(kc);
-    for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await client.create(CRDS, parse(readFileSync(new URL(f, crdDir), 'utf8')), 'test');
-    await plane.server.controllers.idle();
-    await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, 'test');
+    env = await startComputeEnv();
+    client = env.client;
     await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.small' }, spec: { vcpus: 1, ramMiB: 512, diskGiB: 1 } }, 'test');
     await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.huge' }, spec: { vcpus: 2, ramMiB: 65536, diskGiB: 10 } }, 'test');
     await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.tiny-disk' }, spec: { vcpus: 1, ramMiB: 256, diskGiB: 1 } }, 'test');
@@ -54,13 +41,9 @@ describe('Nova scheduling controller', function () {
       await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'demo' }, spec: { diskFormat: 'qcow2' } }, 'test');
       await client.patch(IMAGES, 'demo', name, { status: { phase: 'active', size: virtualSize / 4, virtualSize } }, 'test', MERGE_PATCH, 'status');
     }
-    manager = novaManager({ kubeConfig: kc, logger: createLogger('nova-test', 'error'), workers: 4 });
-    await manager.start();
+    await env.startNova({ workers: 4 });
   });
-  after(async () => {
-    await manager?.stop();
-    await plane?.stop();
-  });
+  after(() => env?.stop());
 
   it('binds an instance to a host that fits, recording the claim in its ledger', async () => {
     await hypervisor('small-node', 256);
