@@ -41,6 +41,7 @@ generate: build
 # The generated CRDs must match their definitions before anything is tested.
 test: build system-packages
 	node hack/dist/generate.js --check
+	hack/start-libvirt.sh
 	npx mocha
 
 bench: build

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +73,51 @@ describe('the test disk image', function () {
     } finally {
       if (qemu.exitCode === null) qemu.kill('SIGKILL');
     }
+  });
+
+  it('boots through libvirt (qemu:///system) on a qcow2 overlay and shuts down gracefully', async () => {
+    const virsh = (...args: string[]) => run('virsh', ['-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
+    const dir = mkdtempSync(join(tmpdir(), 'libvirt-e2e-'));
+    chmodSync(dir, 0o755); // QEMU runs as its own user under qemu:///system
+    const name = `stratus-e2e-${process.pid}`;
+    const base = join(dir, 'base.img');
+    const overlay = join(dir, 'overlay.qcow2');
+    const consoleLog = join(dir, 'console.log');
+    copyFileSync(image, base);
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', base, overlay]);
+    const domain = [
+      `<domain type='qemu'><name>${name}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>`,
+      `<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os><features><acpi/></features><devices>`,
+      `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${overlay}'/><target dev='vda' bus='virtio'/></disk>`,
+      `<serial type='file'><source path='${consoleLog}'/><target port='0'/></serial>`,
+      `<graphics type='vnc' listen='127.0.0.1' autoport='yes'/></devices></domain>`,
+    ].join('');
+    writeFileSync(join(dir, 'domain.xml'), domain);
+    try {
+      await virsh('define', join(dir, 'domain.xml'));
+      const started = Date.now();
+      await virsh('start', name);
+      const text = () => (existsSync(consoleLog) ? readFileSync(consoleLog, 'latin1') : '');
+      while (!text().includes('STRATUS-TEST-IMAGE-READY')) {
+        assert.ok(Date.now() - started < 120_000, `no READY marker within 120 s:\n${text().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      console.log(`      (libvirt: READY ${((Date.now() - started) / 1000).toFixed(1)} s after virsh start)`);
+      assert.equal(await virsh('domstate', name), 'running');
+      assert.match(await virsh('vncdisplay', name), /^127\.0\.0\.1:\d+$/);
+      await virsh('shutdown', name);
+      const deadline = Date.now() + 30_000;
+      while ((await virsh('domstate', name)) !== 'shut off') {
+        assert.ok(Date.now() < deadline, 'the guest did not shut down within 30 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(text(), /STRATUS-TEST-IMAGE-POWEROFF/);
+    } finally {
+      await virsh('destroy', name).catch(() => '');
+      await virsh('undefine', name).catch(() => '');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const left = await virsh('list', '--all', '--name');
+    assert.ok(!left.split('\n').includes(name), 'no domain left behind');
   });
 });

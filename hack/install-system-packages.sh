@@ -9,6 +9,8 @@ wanted=(
   "qemu-system-x86:qemu-system-x86_64"  # booting the test disk image (hack/build-test-image.sh)
   "mtools:mcopy"                        # the test image and config drives: FAT images without mounting
   "dosfstools:mkfs.vfat"
+  "libvirt-daemon-system:libvirtd"      # Nova's libvirt driver (hack/start-libvirt.sh starts the daemons)
+  "libvirt-clients:virsh"
 )
 missing=()
 for entry in "${wanted[@]}"; do
