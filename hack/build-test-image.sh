@@ -85,8 +85,14 @@ if [ -n "$dev" ] && mount -o ro "$dev" /mnt 2>/dev/null; then
 else
   echo "STRATUS-CONFIG-DRIVE none"
 fi
-# The ACPI power button (virsh shutdown) powers the machine off.
+# The ACPI power button (virsh shutdown) powers the machine off. READY is said only once acpid holds the
+# input device, so a power button pressed right after READY is not lost.
 acpid -d -c /etc/acpi >/dev/null 2>&1 &
+acpid_pid=$!
+for i in $(seq 1 50); do
+  ls -l /proc/$acpid_pid/fd 2>/dev/null | grep -q /dev/input/event && break
+  sleep 0.1
+done
 echo "STRATUS-TEST-IMAGE-READY"
 while true; do sleep 3600; done
 INIT
