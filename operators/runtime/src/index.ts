@@ -14,3 +14,4 @@ export * from './status.js';
 export * from './informer.js';
 export * from './router.js';
 export * from './waiting.js';
+export * from './apiServer.js';

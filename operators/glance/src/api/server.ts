@@ -3,12 +3,8 @@
  * but version discovery needs a Keystone token. It reads from informer caches and writes through the
  * Kubernetes API; image data streams between the client and S3.
  */
-import { randomUUID } from 'node:crypto';
-import * as http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, listen, readJsonBody, type ApiRequest, type ApiResponse, type Logger } from '@stratus/runtime';
+import { KubeClient, Router, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
 import type { ImageStore } from '../store/imageStore.js';
 import type { GlanceApi } from './context.js';
@@ -40,7 +36,6 @@ export interface ImageApi {
 }
 
 const MAX_JSON = 1 << 20;
-const DRAIN_LIMIT = 16 << 20;
 const PREFIXES = ['/image/v2', '/v2'];
 /** The newest Image API version whose calls this serves. */
 const VERSION = 'v2.16';
@@ -64,61 +59,29 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
     body: { name: 'images', properties: { images: { type: 'array', items: imageSchema() }, schema: { type: 'string' }, first: { type: 'string' }, next: { type: 'string' } }, links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }] },
   }));
 
-  const server = http.createServer((req, res) => {
-    const requestId = `req-${randomUUID()}`;
-    handle(req)
-      .catch((err): ApiResponse => {
-        if (err instanceof GlanceError) return { status: err.status, body: err.body(), headers: (err as { headers?: Record<string, string> }).headers };
-        log.error('image request failed', { method: req.method, path: req.url, requestId, error: err instanceof Error ? err.message : String(err) });
-        return { status: 500, body: { message: 'An unexpected error prevented the server from fulfilling your request.', code: '500 Internal Server Error', title: 'Internal Server Error' } };
-      })
-      .then(async (out) => {
-        // An upload refused early leaves its body unread: a small rest is drained so the connection can be
-        // reused; for a large one the connection closes after this answer rather than take the bytes.
-        const unread = !req.complete && !req.destroyed;
-        const drain = unread && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT;
-        if (drain) req.resume();
-        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
-        if (out.body instanceof Readable) {
-          res.writeHead(out.status, headers);
-          if (req.method === 'HEAD') return void (out.body.destroy(), res.end());
-          await pipeline(out.body, res).catch((e: Error) => log.warn('image download cut short', { path: req.url, requestId, error: e.message }));
-          return;
-        }
-        const payload = out.body === undefined || req.method === 'HEAD' || out.status === 204 ? undefined : JSON.stringify(out.body);
-        res.writeHead(out.status, {
-          ...(payload !== undefined ? { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(payload) } : out.headers?.['Content-Length'] ? {} : { 'Content-Length': 0 }),
-          ...headers,
-        });
-        res.end(payload);
-        log.debug('image request', { method: req.method, path: req.url, status: out.status, requestId });
-      });
+  const server = apiServer<ImageAuth>({
+    name: 'image',
+    log,
+    router,
+    prefixes: PREFIXES,
+    jsonType: 'application/json; charset=UTF-8',
+    discovery(path, origin, prefix) {
+      if (prefix) return { status: 200, body: versions(`${origin}${prefix}/`) };
+      if (['', '/image', '/versions', '/image/versions'].includes(path)) return { status: 300, body: versions(`${origin}${path.startsWith('/image') ? '/image' : ''}/v2/`) };
+      return undefined;
+    },
+    // Authenticate before reading a body: an upload without a valid token is refused before any byte is taken.
+    async prepare(route, req) {
+      const auth = route.public ? undefined : await tokens.validate(req.headers['x-auth-token']);
+      const body = route.raw ? undefined : await readJsonBody(req, MAX_JSON, { tooLarge: () => tooLarge('The request body is too large.'), malformed: () => badRequest('The request body is not valid JSON.') });
+      return { auth, body };
+    },
+    answerFor: (err) => (err instanceof GlanceError ? { status: err.status, body: err.body(), headers: (err as { headers?: Record<string, string> }).headers } : undefined),
+    notFound: () => notFound('The resource could not be found.'),
+    methodNotAllowed: (method) => new GlanceError(405, 'Method Not Allowed', `The method ${method} is not allowed for this resource.`).body(),
+    internalError: () => ({ message: 'An unexpected error prevented the server from fulfilling your request.', code: '500 Internal Server Error', title: 'Internal Server Error' }),
   });
   server.requestTimeout = 0; // an image upload may take longer than Node's default five minutes
-
-  async function handle(req: http.IncomingMessage): Promise<ApiResponse> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '');
-    const origin = `http://${req.headers.host ?? 'localhost'}`;
-    const root = path.startsWith('/image') ? '/image' : '';
-    if (path === '' || path === '/image' || path === '/versions' || path === '/image/versions') return { status: 300, body: versions(`${origin}${root}/v2/`) };
-    const prefix = PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
-    if (!prefix) throw notFound('The resource could not be found.');
-    const rest = path.slice(prefix.length);
-    if (rest === '') return { status: 200, body: versions(`${origin}${prefix}/`) };
-
-    const method = req.method ?? 'GET';
-    const { route, params, allowed } = router.match(method, rest);
-    if (!route) {
-      if (allowed.length) return { status: 405, headers: { Allow: [...new Set(allowed)].join(', ') }, body: new GlanceError(405, 'Method Not Allowed', `The method ${method} is not allowed for this resource.`).body() };
-      throw notFound('The resource could not be found.');
-    }
-    // Authenticate before reading a body: an upload without a valid token is refused before any byte is taken.
-    const auth = route.public ? undefined : await tokens.validate(req.headers['x-auth-token']);
-    const body = route.raw ? undefined : await readJsonBody(req, MAX_JSON, { tooLarge: () => tooLarge('The request body is too large.'), malformed: () => badRequest('The request body is not valid JSON.') });
-    const apiReq: ApiRequest<ImageAuth> = { method, path: rest, params, query: url.searchParams, headers: req.headers, body, base: `${origin}${prefix}`, auth, incoming: req };
-    return route.handler(apiReq as never);
-  }
 
   const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 9292);
   log.info('image API listening', { url: listening.url });

@@ -1,0 +1,96 @@
+/**
+ * The HTTP side every OpenStack API here shares: a request ID on every answer, version discovery, path
+ * prefixes, routing with 404/405, the service's own error bodies, JSON or streamed answers, and a refused
+ * request body drained (small) or the connection closed (large). Each service brings its router, its
+ * discovery documents, its errors, and how it authenticates and reads a body (`prepare`).
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from './logger.js';
+import type { ApiRequest, ApiResponse, Route, Router } from './router.js';
+
+export interface ApiServerOptions<A> {
+  /** What the API is called in log lines: identity, image, … */
+  name: string;
+  log: Logger;
+  router: Router<A>;
+  /** The path prefixes routes live under, e.g. `/image/v2` and `/v2`. */
+  prefixes: string[];
+  /** Version discovery: the answer for `path` (no trailing slash), given the prefix it is (if any), or undefined. */
+  discovery(path: string, origin: string, prefix: string | undefined): ApiResponse | undefined;
+  /** Who is asking and the parsed body, in the order the service needs them (undefined auth on public routes). */
+  prepare(route: Route<A>, req: http.IncomingMessage): Promise<{ auth?: A; body?: unknown }>;
+  /** An error the service threw on purpose, as its answer; undefined for an unexpected one (then 500). */
+  answerFor(err: unknown): ApiResponse | undefined;
+  notFound(): Error;
+  methodNotAllowed(method: string): unknown;
+  internalError(): unknown;
+  /** Content-Type of JSON answers. */
+  jsonType?: string;
+  /** Headers on every answer. */
+  headers?: Record<string, string>;
+}
+
+/** A request body left unread past this is not drained: the connection closes after the answer instead. */
+const DRAIN_LIMIT = 16 << 20;
+
+export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
+  const { log } = o;
+
+  async function handle(req: http.IncomingMessage): Promise<ApiResponse> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '');
+    const origin = `http://${req.headers.host ?? 'localhost'}`;
+    const prefix = o.prefixes.find((p) => path === p || path.startsWith(`${p}/`));
+    const rest = prefix === undefined ? undefined : path.slice(prefix.length);
+    if (rest === undefined || rest === '') {
+      const doc = o.discovery(path, origin, rest === '' ? prefix : undefined);
+      if (doc) return doc;
+      throw o.notFound();
+    }
+    const method = req.method ?? 'GET';
+    const { route, params, allowed } = o.router.match(method, rest);
+    if (!route) {
+      if (allowed.length) return { status: 405, headers: { Allow: [...new Set(allowed)].join(', ') }, body: o.methodNotAllowed(method) };
+      throw o.notFound();
+    }
+    const { auth, body } = await o.prepare(route, req);
+    const apiReq: ApiRequest<A> = { method, path: rest, params, query: url.searchParams, headers: req.headers, body, base: `${origin}${prefix}`, auth, incoming: req };
+    return route.handler(apiReq as never);
+  }
+
+  const server = http.createServer((req, res) => {
+    const requestId = `req-${randomUUID()}`;
+    handle(req)
+      .catch((err): ApiResponse => {
+        const answer = o.answerFor(err);
+        if (answer) return answer;
+        log.error(`${o.name} request failed`, { method: req.method, path: req.url, requestId, error: err instanceof Error ? err.message : String(err) });
+        return { status: 500, body: o.internalError() };
+      })
+      .then(async (out) => {
+        // A request refused before its body was read: a small rest is drained so the connection can be
+        // reused; for a large one (an upload) the connection closes after this answer rather than take the bytes.
+        const unread = !req.complete && !req.destroyed;
+        const drain = unread && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT;
+        if (drain) req.resume();
+        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...o.headers, ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
+        if (out.body instanceof Readable) {
+          res.writeHead(out.status, headers);
+          if (req.method === 'HEAD') return void (out.body.destroy(), res.end());
+          await pipeline(out.body, res).catch((e: Error) => log.warn(`${o.name} answer cut short`, { path: req.url, requestId, error: e.message }));
+          return;
+        }
+        const payload = out.body === undefined || req.method === 'HEAD' || out.status === 204 ? undefined : JSON.stringify(out.body);
+        res.writeHead(out.status, {
+          ...(payload !== undefined ? { 'Content-Type': o.jsonType ?? 'application/json', 'Content-Length': Buffer.byteLength(payload) } : out.headers?.['Content-Length'] ? {} : { 'Content-Length': 0 }),
+          ...headers,
+        });
+        res.end(payload);
+        log.debug(`${o.name} request`, { method: req.method, path: req.url, status: out.status, requestId });
+      });
+  });
+  return server;
+}
