@@ -5,15 +5,7 @@
 import { createHash } from 'node:crypto';
 import { MERGE_PATCH, markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
 import { isUp } from './scheduler/hostStates.js';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, SERVICE_DOWN_SECONDS, type Flavor, type Hypervisor, type Instance, type ServerGroup } from './resources.js';
-
-export interface Keypair {
-  apiVersion: string;
-  kind: 'Keypair';
-  metadata: { name: string; namespace?: string; uid?: string; generation?: number };
-  spec: { publicKey: string; type?: 'ssh' | 'x509' };
-  status?: { phase?: string; fingerprint?: string; conditions?: never[] };
-}
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, SERVICE_DOWN_SECONDS, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from './resources.js';
 
 export async function reconcileFlavor(req: Request, ctx: ReconcileContext<Flavor>): Promise<void> {
   const flavor = await ctx.client.get<Flavor>(FLAVORS, undefined, req.name);
@@ -44,15 +36,15 @@ export async function reconcileKeypair(req: Request, ctx: ReconcileContext<Keypa
   if ((kp.spec.type ?? 'ssh') === 'ssh') {
     const fingerprint = sshFingerprint(kp.spec.publicKey);
     if (!fingerprint) {
-      await patchStatus(ctx.client, KEYPAIRS, kp as never, { phase: 'Error', conditions: markStalled(kp.status?.conditions, gen, 'InvalidPublicKey', 'spec.publicKey is not an OpenSSH public key ("ssh-ed25519 AAAA… comment")') }, FIELD_MANAGER);
+      await patchStatus(ctx.client, KEYPAIRS, kp, { phase: 'Error', conditions: markStalled(kp.status?.conditions, gen, 'InvalidPublicKey', 'spec.publicKey is not an OpenSSH public key ("ssh-ed25519 AAAA… comment")') }, FIELD_MANAGER);
       return;
     }
-    await patchStatus(ctx.client, KEYPAIRS, kp as never, { phase: 'Active', fingerprint, conditions: markReady(kp.status?.conditions, gen, 'Valid', `fingerprint ${fingerprint}`) }, FIELD_MANAGER);
+    await patchStatus(ctx.client, KEYPAIRS, kp, { phase: 'Active', fingerprint, conditions: markReady(kp.status?.conditions, gen, 'Valid', `fingerprint ${fingerprint}`) }, FIELD_MANAGER);
     return;
   }
   const der = Buffer.from(kp.spec.publicKey.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64');
   const fingerprint = createHash('sha1').update(der).digest('hex').match(/../g)!.join(':');
-  await patchStatus(ctx.client, KEYPAIRS, kp as never, { phase: 'Active', fingerprint, conditions: markReady(kp.status?.conditions, gen, 'Valid', `fingerprint ${fingerprint}`) }, FIELD_MANAGER);
+  await patchStatus(ctx.client, KEYPAIRS, kp, { phase: 'Active', fingerprint, conditions: markReady(kp.status?.conditions, gen, 'Valid', `fingerprint ${fingerprint}`) }, FIELD_MANAGER);
 }
 
 export async function reconcileServerGroup(req: Request, ctx: ReconcileContext<ServerGroup>): Promise<void> {

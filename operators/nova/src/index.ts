@@ -9,4 +9,4 @@ export * from './scheduler/hostStates.js';
 export * from './scheduler/book.js';
 export { schedulingReconciler, ALLOCATION_FINALIZER } from './scheduling.js';
 export { novaManager } from './operator.js';
-export { sshFingerprint, reconcileFlavor, reconcileKeypair, reconcileServerGroup, reconcileHypervisor, type Keypair } from './catalog.js';
+export { sshFingerprint, reconcileFlavor, reconcileKeypair, reconcileServerGroup, reconcileHypervisor } from './catalog.js';

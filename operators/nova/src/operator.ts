@@ -1,8 +1,8 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup, type Keypair } from './catalog.js';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type ImageRef, type Instance, type ServerGroup } from './resources.js';
+import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type ImageRef, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 

@@ -97,6 +97,14 @@ export interface Instance {
   };
 }
 
+export interface Keypair {
+  apiVersion: string;
+  kind: 'Keypair';
+  metadata: Meta;
+  spec: { publicKey: string; type?: 'ssh' | 'x509' };
+  status?: CommonStatus & { fingerprint?: string };
+}
+
 export interface ServerGroup {
   apiVersion: string;
   kind: 'ServerGroup';
