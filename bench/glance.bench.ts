@@ -26,7 +26,6 @@ const CPU = values.cpu;
 const SIZES_MIB = values.sizes!.split(',').map(Number);
 const ROUNDS = Number(values.rounds);
 const MiB = 1024 * 1024;
-const BUCKET = 'stratus-images';
 
 /** A file of `mib` MiB of random bytes, written 16 MiB at a time. */
 async function makeFile(path: string, mib: number): Promise<string> {
@@ -115,7 +114,9 @@ const glancePort = (pid: string) => /(?:^|\0)GLANCE_API_PORT=(\d+)/.exec(readFil
 async function main() {
   const cloud = await startCloud();
   const work = mkdtempSync(join(tmpdir(), 'glance-bench-'));
-  const s3 = new S3Client({ endpoint: cloud.s3Endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const store = cloud.s3();
+  const BUCKET = store.bucket;
+  const s3 = new S3Client({ endpoint: store.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
   try {
     const { authUrl, password } = cloud.admin();
     const signIn = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
@@ -125,7 +126,7 @@ async function main() {
       'Image API': `http://127.0.0.1:${glancePort(pid)}/v2/images`,
       'via gateway': authUrl.replace(/\/identity\/v3$/, '/image/v2/images'),
     };
-    console.log(`Glance data-path benchmark: S3 ${cloud.s3Endpoint()}, Image API ${paths['Image API']}, gateway ${paths['via gateway']}`);
+    console.log(`Glance data-path benchmark: S3 ${store.endpoint}, Image API ${paths['Image API']}, gateway ${paths['via gateway']}`);
     console.log(`Glance RSS at rest ${memoryOf(pid).rssMiB.toFixed(0)} MiB; MB/s, and the ratio to the direct S3 put/get of the same file in the same round`);
     console.log('size      path           upload   ratio   download   ratio   Glance peak RSS');
     const ratios: Record<string, { up: number[]; down: number[] }> = { 'Image API': { up: [], down: [] }, 'via gateway': { up: [], down: [] } };

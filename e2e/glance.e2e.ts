@@ -31,18 +31,19 @@ describe('openstack CLI and kubectl against the Image service', function () {
   };
   const json = async (...args: string[]) => JSON.parse(await os(...args, '-f', 'json'));
   const kubectl = (args: string[], stdin?: string) => runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
-  const bucket = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 'stratus-images' }))).Contents ?? []).map((o) => o.Key!).sort();
+  const bucket = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: cloud.s3().bucket }))).Contents ?? []).map((o) => o.Key!).sort();
   /** The S3 keys the Image resources say hold their data. */
   const locations = async () =>
     (await kubectl(['get', 'images', '-A', '-o', 'jsonpath={range .items[*]}{.status.location}{"\\n"}{end}'])).stdout
       .split('\n')
       .filter(Boolean)
-      .map((l) => l.replace('s3://stratus-images/', ''))
+      .map((l) => l.replace(`s3://${cloud.s3().bucket}/`, ''))
       .sort();
 
   before(async () => {
     cloud = await startCloud();
-    s3 = new S3Client({ endpoint: cloud.s3Endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const { endpoint, accessKeyId, secretAccessKey } = cloud.s3();
+    s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
     work = mkdtempSync(join(tmpdir(), 'glance-e2e-'));
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(work, 'disk.qcow2'), '256M']);
     writeFileSync(join(work, 'data.raw'), randomBytes(3 * 1024 * 1024));

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_CREDENTIALS, type StoreConfig } from '@stratus/glance';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
 
@@ -16,8 +17,8 @@ export interface RunningCloud {
   output(): string;
   kubeconfig: string;
   cloudsYaml: string;
-  /** Where the embedded S3 server holds image data, as `stratus up` printed it. */
-  s3Endpoint(): string;
+  /** The embedded S3 server holding image data: its endpoint (as `stratus up` printed it), bucket and credentials. */
+  s3(): StoreConfig;
   /** The admin's Identity URL and password, as clouds.yaml has them. */
   admin(): { authUrl: string; password: string };
   process: ChildProcess;
@@ -48,10 +49,10 @@ export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
     output: () => out,
     kubeconfig: join(dir, 'kubeconfig'),
     cloudsYaml: join(dir, 'clouds.yaml'),
-    s3Endpoint() {
+    s3() {
       const m = /S3 \(image data\): (http:\/\/\S+),/.exec(out);
       if (!m) throw new Error(`stratus up printed no S3 endpoint:\n${out}`);
-      return m[1];
+      return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, ...EMBEDDED_S3_CREDENTIALS };
     },
     admin() {
       const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;

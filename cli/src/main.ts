@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, bootstrapIdentity, registerCatalogService } from '@stratus/keystone';
-import { storeConfigToEnv } from '@stratus/glance';
+import { DEFAULT_IMAGE_BUCKET, storeConfigToEnv } from '@stratus/glance';
 import { S3_SERVER_MAIN, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
@@ -73,7 +73,7 @@ const sharedEnv: NodeJS.ProcessEnv = {
   ...process.env,
   KUBECONFIG: kubeconfig,
   KEYSTONE_URL: `http://${values.host}:${ports.get('keystone')}/v3`,
-  ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: 'stratus-images', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+  ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: DEFAULT_IMAGE_BUCKET, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
 };
 let stopping = false;
 for (const op of OPERATORS) {
@@ -105,7 +105,7 @@ process.stdout.write(
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image)`,
-    `  S3 (image data): ${s3.endpoint}, bucket stratus-images`,
+    `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
     `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,

@@ -5,5 +5,5 @@ export * from './kinds.js';
 export * from './resources.js';
 export * from './visibility.js';
 export * from './operator.js';
-export { storeConfigFromEnv, storeConfigToEnv } from './config.js';
+export { DEFAULT_IMAGE_BUCKET, storeConfigFromEnv, storeConfigToEnv } from './config.js';
 export { startImageApi, type ImageApi, type ImageApiOptions } from './api/server.js';

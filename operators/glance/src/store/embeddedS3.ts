@@ -14,13 +14,16 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
+/** s3rver accepts only these fixed credentials. */
+export const EMBEDDED_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
 export async function startEmbeddedS3(opts: { directory: string; host?: string; port?: number; buckets?: string[] }): Promise<EmbeddedS3> {
   mkdirSync(opts.directory, { recursive: true });
   const host = opts.host ?? '127.0.0.1';
   const server = new S3rver({ address: host, port: opts.port ?? 0, silent: true, directory: opts.directory, configureBuckets: (opts.buckets ?? []).map((name) => ({ name })) });
   server.middleware.unshift(abortMultipartUpload(server));
   const { port } = await server.run();
-  return { endpoint: `http://${host}:${port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', close: () => server.close() };
+  return { endpoint: `http://${host}:${port}`, ...EMBEDDED_S3_CREDENTIALS, close: () => server.close() };
 }
 
 /**
