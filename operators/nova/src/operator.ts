@@ -1,8 +1,7 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type ImageRef, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 
@@ -10,7 +9,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
   const hypervisors = selfHealingInformer<Hypervisor>(m.kc, m.client, HYPERVISORS, { log: m.log });
   const flavors = selfHealingInformer<Flavor>(m.kc, m.client, FLAVORS, { log: m.log });
-  const images = selfHealingInformer<ImageRef & KubernetesObject>(m.kc, m.client, IMAGES, { log: m.log });
+  const images = selfHealingInformer<Image>(m.kc, m.client, IMAGES, { log: m.log });
   const book = new HypervisorBook(() => hypervisors.informer.list());
   m.add<Instance>({
     name: 'scheduler',

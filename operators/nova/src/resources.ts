@@ -1,5 +1,5 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
-import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
+import { resourceOf, type Condition } from '@stratus/runtime';
 import { FlavorKind, HypervisorKind, InstanceKind, KeypairKind, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
 
@@ -8,7 +8,8 @@ export const INSTANCES = resourceOf(InstanceKind);
 export const KEYPAIRS = resourceOf(KeypairKind);
 export const SERVER_GROUPS = resourceOf(ServerGroupKind);
 export const HYPERVISORS = resourceOf(HypervisorKind);
-export const IMAGES: ResourceRef = { group: 'image.stratus.io', version: 'v1alpha1', plural: 'images', namespaced: true };
+/** Images are Glance's: its resource reference and type. */
+export { IMAGES, type Image } from '@stratus/glance';
 export const FIELD_MANAGER = 'stratus-nova';
 /** How long a hypervisor may go without a heartbeat before it counts as down (Nova's service_down_time). */
 export const SERVICE_DOWN_SECONDS = 60;
@@ -111,12 +112,6 @@ export interface ServerGroup {
   metadata: Meta;
   spec: { policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; rules?: { maxServerPerHost?: number } };
   status?: CommonStatus & { groupId?: string; members?: string[] };
-}
-
-export interface ImageRef {
-  metadata: Meta;
-  spec: { visibility?: string; members?: string[]; minDisk?: number; minRam?: number; properties?: Record<string, string>; diskFormat?: string };
-  status?: { phase?: string; size?: number; virtualSize?: number };
 }
 
 export const keyOf = (o: { metadata: Meta }) => `${o.metadata.namespace}/${o.metadata.name}`;

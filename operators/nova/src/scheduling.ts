@@ -20,7 +20,8 @@ import {
   type Request,
   type Result,
 } from '@stratus/runtime';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, keyOf, type Flavor, type Hypervisor, type ImageRef, type Instance, type ServerGroup } from './resources.js';
+import { canSee } from '@stratus/glance';
+import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
 import { hostStateOf, sumAllocations } from './scheduler/hostStates.js';
 import { selectHost } from './scheduler/select.js';
@@ -44,7 +45,7 @@ export interface SchedulingDeps {
   book: HypervisorBook;
   /** Flavors and images as the informers hold them (a miss falls back to the API server). */
   flavor(name: string): Flavor | undefined;
-  image(namespace: string, name: string): ImageRef | undefined;
+  image(namespace: string, name: string): Image | undefined;
 }
 
 /**
@@ -118,11 +119,10 @@ async function requestSpecOf(client: KubeClient, inst: Instance, deps: Schedulin
   const flavor = deps.flavor(inst.spec.flavor) ?? (await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor));
   if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${inst.spec.flavor} could not be found.`);
   const imageNs = inst.spec.image.namespace ?? ns;
-  const image = deps.image(imageNs, inst.spec.image.name) ?? (await client.get<ImageRef>(IMAGES, imageNs, inst.spec.image.name));
+  const image = deps.image(imageNs, inst.spec.image.name) ?? (await client.get<Image>(IMAGES, imageNs, inst.spec.image.name));
   if (!image || image.metadata.deletionTimestamp) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
   if (image.status?.phase !== 'active') throw new Refused('ImageNotActive', `Image ${imageNs}/${inst.spec.image.name} is not active (${image.status?.phase ?? 'queued'}).`);
-  if (imageNs !== ns && !['public', 'community'].includes(image.spec.visibility ?? 'shared') && !(image.spec.members ?? []).includes(ns))
-    throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
+  if (!canSee(image, { tenant: ns, admin: false })) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
   const imageGiB = Math.ceil(Math.max(image.status?.virtualSize ?? 0, image.status?.size ?? 0) / GiB);
   const rootGiB = flavor.spec.diskGiB || imageGiB;
   if (flavor.spec.diskGiB && imageGiB > flavor.spec.diskGiB)
