@@ -3,7 +3,7 @@
  * what the e2e tests and the benchmarks start a cloud with.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -30,6 +30,8 @@ export interface RunningCloud {
 
 export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
+  chmodSync(dir, 0o755); // QEMU runs guests as its own user: it must reach their disks under the state folder
+
   const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },

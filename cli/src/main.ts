@@ -66,8 +66,10 @@ const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(da
 const children = new Map<string, ChildProcess>();
 const routes: GatewayRoute[] = [];
 const ports = new Map<string, number>();
+/** A service's fixed port, or a free one when several clouds run at once (tests). */
+const port = async (fixed: number) => (values['service-ports'] === 'free' ? freePort(values.host!) : fixed);
 for (const op of OPERATORS)
-  if (op.api) ports.set(op.name, values['service-ports'] === 'free' ? await freePort(values.host!) : op.api.defaultPort);
+  if (op.api) ports.set(op.name, await port(op.api.defaultPort));
 // What every operator may need: the control plane, Keystone (to validate tokens) and the image store.
 const sharedEnv: NodeJS.ProcessEnv = {
   ...process.env,
@@ -77,11 +79,11 @@ const sharedEnv: NodeJS.ProcessEnv = {
 };
 let stopping = false;
 for (const op of OPERATORS) {
-  const env: NodeJS.ProcessEnv = { ...sharedEnv };
+  const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port })) };
   if (op.api) {
-    const port = ports.get(op.name)!;
-    env[op.api.portEnv] = String(port);
-    routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${port}` });
+    const apiPort = ports.get(op.name)!;
+    env[op.api.portEnv] = String(apiPort);
+    routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${apiPort}` });
   }
   const child = spawn(process.execPath, [...(op.nodeArgs ?? []), join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(op.name, child);

@@ -1,4 +1,6 @@
-/** The operators `stratus up` runs, each as its own process, as the chart runs each as a Deployment. */
+/** The operators `stratus up` runs, each as its own process, as the chart runs each as a Deployment (or a DaemonSet). */
+import { join } from 'node:path';
+
 export interface OperatorProcess {
   name: string;
   /** The entry point, relative to the repository root. */
@@ -9,6 +11,8 @@ export interface OperatorProcess {
   nodeArgs?: string[];
   /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap). */
   catalog?: { service: string; type: string; description: string };
+  /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
+  env?(o: { dataDir: string; port(fixed: number): Promise<number> }): Promise<Record<string, string>>;
 }
 
 export const OPERATORS: OperatorProcess[] = [
@@ -21,5 +25,12 @@ export const OPERATORS: OperatorProcess[] = [
     // is 16) keeps Glance's resident memory ~20 MiB lower with no measured loss of throughput.
     nodeArgs: ['--max-semi-space-size=4'],
     catalog: { service: 'glance', type: 'image', description: 'Glance Image Service' },
+  },
+  { name: 'nova', main: 'operators/nova/dist/src/main.js' },
+  {
+    // This machine's compute node: its guests run under the system libvirt (qemu:///system), their disks in the state folder.
+    name: 'nova-compute',
+    main: 'operators/nova/dist/src/agent/main.js',
+    env: async ({ dataDir, port }) => ({ NOVA_STATE_DIR: join(dataDir, 'nova'), NOVA_AGENT_PORT: String(await port(8790)) }),
   },
 ];

@@ -4,7 +4,7 @@
  * time), until SIGTERM. The S3 store and Keystone are named in the environment.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, createLogger } from '@stratus/runtime';
 import { startImageApi } from './api/server.js';
 import { glanceManager } from './operator.js';
 import { storeConfigFromEnv } from './config.js';
@@ -18,7 +18,7 @@ await store.ensureBucket();
 const sizeCap = process.env.GLANCE_IMAGE_SIZE_CAP ? Number(process.env.GLANCE_IMAGE_SIZE_CAP) : undefined;
 const manager = glanceManager(
   { store, sizeCap },
-  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? 'stratus-system' } },
+  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
 );
 const api = await startImageApi({
   kubeConfig,

@@ -1,8 +1,7 @@
 /** The identity.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
-import type { KindDefinition } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, type KindDefinition } from '@stratus/runtime';
 
-/** Where Stratus keeps what is its own: operators' leases, password hashes, token keys. */
-export const SYSTEM_NAMESPACE = 'stratus-system';
+export { SYSTEM_NAMESPACE };
 
 const GROUP = 'identity.stratus.io';
 const VERSION = 'v1alpha1';

@@ -6,8 +6,10 @@ const VERSION = 'v1alpha1';
 /** Nova's default availability zone. */
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 /** The Nova server status words an Instance's phase takes. */
-export const INSTANCE_PHASES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'REBOOT', 'HARD_REBOOT', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'ERROR', 'DELETED'] as const;
+export const INSTANCE_PHASES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'REBOOT', 'HARD_REBOOT', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'REVERT_RESIZE', 'ERROR', 'DELETED'] as const;
 export const POWER_STATES = ['Running', 'Stopped', 'Paused', 'Suspended'] as const;
+/** Power states as the hypervisor reports them (Nova's power_state names). */
+export const OBSERVED_POWER_STATES = ['NoState', 'Running', 'Paused', 'Shutdown', 'Crashed', 'Suspended'] as const;
 export const SERVER_GROUP_POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
 const quantity = (description: string, minimum = 0) => ({ type: 'integer', minimum, description });
 const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
@@ -15,6 +17,20 @@ const resources = (description: string) => ({
   type: 'object',
   description,
   properties: { vcpus: quantity('Virtual CPUs.'), ramMiB: quantity('MiB of memory.'), diskGiB: quantity('GiB of local disk.') },
+});
+
+const flavorSnapshot = (description: string) => ({
+  type: 'object',
+  description,
+  properties: {
+    name: { type: 'string' },
+    vcpus: { type: 'integer' },
+    ramMiB: { type: 'integer' },
+    diskGiB: { type: 'integer' },
+    ephemeralGiB: { type: 'integer' },
+    swapMiB: { type: 'integer' },
+    extraSpecs: stringMap('The extra specs.'),
+  },
 });
 
 export const FlavorKind: KindDefinition = {
@@ -28,6 +44,7 @@ export const FlavorKind: KindDefinition = {
   spec: {
     required: ['vcpus', 'ramMiB'],
     properties: {
+      displayName: { type: 'string', maxLength: 255, description: "The flavor's OpenStack name; metadata.name (the flavor ID) when unset." },
       vcpus: quantity('Virtual CPUs.', 1),
       ramMiB: quantity('MiB of memory.', 1),
       diskGiB: { ...quantity('GiB of root disk; 0 means the size of the image.'), default: 0 },
@@ -81,6 +98,7 @@ export const ServerGroupKind: KindDefinition = {
   spec: {
     required: ['policy'],
     properties: {
+      displayName: { type: 'string', maxLength: 255, description: "The group's OpenStack name; metadata.name when unset." },
       policy: { type: 'string', enum: [...SERVER_GROUP_POLICIES] },
       rules: { type: 'object', properties: { maxServerPerHost: quantity('For anti-affinity: members allowed on one host.', 1) } },
     },
@@ -122,9 +140,11 @@ export const HypervisorKind: KindDefinition = {
     lastHeartbeat: { type: 'string', format: 'date-time' },
     allocations: { type: 'object', additionalProperties: resources('One instance.'), description: 'The booking ledger: what each instance bound here (namespace/name) holds.' },
     allocated: resources('What the instances bound here use, in all.'),
-    runningVMs: { type: 'integer' },
-    hypervisorType: { type: 'string' },
+    instances: { type: 'integer', description: 'How many instances the ledger holds.' },
+    runningVMs: { type: 'integer', description: 'Guests running, as the node agent last saw them.' },
+    hypervisorType: { type: 'string', description: 'QEMU (emulation) or KVM.' },
     hypervisorVersion: { type: 'string' },
+    agentUrl: { type: 'string', description: "The node agent's own API (console logs), for the Compute API to call." },
   },
   phases: ['Enabled', 'Disabled'],
   columns: [
@@ -132,7 +152,9 @@ export const HypervisorKind: KindDefinition = {
     { name: 'Zone', type: 'string', jsonPath: '.spec.availabilityZone' },
     { name: 'vCPUs Used', type: 'integer', jsonPath: '.status.allocated.vcpus' },
     { name: 'RAM Used', type: 'integer', jsonPath: '.status.allocated.ramMiB' },
-    { name: 'VMs', type: 'integer', jsonPath: '.status.runningVMs' },
+    { name: 'Instances', type: 'integer', jsonPath: '.status.instances' },
+    { name: 'Running', type: 'integer', jsonPath: '.status.runningVMs' },
+    { name: 'Type', type: 'string', jsonPath: '.status.hypervisorType', priority: 1 },
   ],
 };
 
@@ -147,11 +169,13 @@ export const InstanceKind: KindDefinition = {
   spec: {
     required: ['flavor', 'image'],
     properties: {
-      flavor: { type: 'string', description: 'The Flavor.' },
+      displayName: { type: 'string', maxLength: 255, description: "The server's OpenStack name; metadata.name when unset." },
+      description: { type: 'string', maxLength: 255 },
+      flavor: { type: 'string', description: 'The Flavor. Changing it resizes the instance on its host.' },
       image: {
         type: 'object',
         required: ['name'],
-        description: "The Image to boot: in this namespace, or another tenant's public or shared one.",
+        description: "The Image to boot: in this namespace, or another tenant's public or shared one. Changing it rebuilds the instance.",
         properties: { name: { type: 'string' }, namespace: { type: 'string' } },
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
@@ -166,17 +190,41 @@ export const InstanceKind: KindDefinition = {
         description: 'A reboot request: raising `count` asks for one more (a one-off action, so a counter, not a state).',
         properties: { count: { type: 'integer', minimum: 0 }, type: { type: 'string', enum: ['SOFT', 'HARD'], default: 'SOFT' } },
       },
+      rebuild: {
+        type: 'object',
+        description: 'A rebuild request: raising `count` re-creates the root disk from spec.image (changing spec.image rebuilds too).',
+        properties: { count: { type: 'integer', minimum: 0 } },
+      },
+      confirmResize: {
+        type: 'boolean',
+        default: true,
+        description: "true: a flavor change is final once done. false: it waits in VERIFY_RESIZE with the old disk kept, as Nova's resize does, until this is set true (confirm) or spec.flavor is set back (revert).",
+      },
       host: { type: 'string', description: 'Set by the scheduler when it binds the instance; set it yourself to pin one.' },
     },
   },
   status: {
     serverId: { type: 'string', description: 'The OpenStack server ID.' },
     host: { type: 'string', description: 'The Hypervisor the instance is bound to.' },
+    instanceName: { type: 'string', description: 'The guest (libvirt domain) name on its host.' },
     taskState: { type: 'string', description: "Nova's OS-EXT-STS:task_state (scheduling, spawning, powering-off, …)." },
-    powerState: { type: 'string', description: 'What the hypervisor reports: Running, Stopped, Paused, Suspended, NoState.' },
-    consoleUrl: { type: 'string' },
+    taskStartedAt: { type: 'string', format: 'date-time', description: 'When the task in taskState began (a graceful stop waits so long before forcing).' },
+    powerState: { type: 'string', enum: [...OBSERVED_POWER_STATES], description: 'What the hypervisor reports.' },
+    consoleUrl: { type: 'string', description: "The guest's VNC display on its host." },
     launchedAt: { type: 'string', format: 'date-time' },
     rebootsDone: { type: 'integer', description: 'The reboot count last carried out.' },
+    rebuildsDone: { type: 'integer', description: 'The rebuild count last carried out.' },
+    flavor: flavorSnapshot('The flavor the guest runs with now.'),
+    image: {
+      type: 'object',
+      description: 'The image the root disk was made from.',
+      properties: { name: { type: 'string' }, namespace: { type: 'string' }, id: { type: 'string' }, uid: { type: 'string' } },
+    },
+    resize: {
+      type: 'object',
+      description: 'A resize awaiting confirmation (VERIFY_RESIZE): the flavor to go back to on a revert.',
+      properties: { fromFlavor: flavorSnapshot('The flavor before the resize.') },
+    },
     fault: {
       type: 'object',
       description: 'Why the instance is in ERROR, as Nova reports a fault.',
@@ -191,7 +239,10 @@ export const InstanceKind: KindDefinition = {
     { name: 'Host', type: 'string', jsonPath: '.status.host' },
     { name: 'Power', type: 'string', jsonPath: '.status.powerState' },
     { name: 'Task', type: 'string', jsonPath: '.status.taskState', priority: 1 },
+    { name: 'ID', type: 'string', jsonPath: '.status.serverId', priority: 1 },
   ],
+  // The node agent watches only the instances bound to its host.
+  selectableFields: ['.status.host'],
 };
 
 export const KINDS = [FlavorKind, KeypairKind, ServerGroupKind, HypervisorKind, InstanceKind];

@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { FlavorKind, HypervisorKind, InstanceKind, KeypairKind, ServerGroupKind } from './kinds.js';
+import { FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
 
 export const FLAVORS = resourceOf(FlavorKind);
@@ -35,7 +35,7 @@ export interface Flavor {
   apiVersion: string;
   kind: 'Flavor';
   metadata: Meta;
-  spec: { vcpus: number; ramMiB: number; diskGiB?: number; ephemeralGiB?: number; swapMiB?: number; isPublic?: boolean; description?: string; extraSpecs?: Record<string, string> };
+  spec: { displayName?: string; vcpus: number; ramMiB: number; diskGiB?: number; ephemeralGiB?: number; swapMiB?: number; isPublic?: boolean; description?: string; extraSpecs?: Record<string, string> };
   status?: CommonStatus & { flavorId?: string };
 }
 
@@ -62,9 +62,12 @@ export interface Hypervisor {
     /** The booking ledger: what each bound instance (by namespace/name) holds here. */
     allocations?: Record<string, Resources>;
     allocated?: Resources;
+    /** How many instances the ledger holds. */
+    instances?: number;
     runningVMs?: number;
     hypervisorType?: string;
     hypervisorVersion?: string;
+    agentUrl?: string;
   };
 }
 
@@ -73,6 +76,8 @@ export interface Instance {
   kind: 'Instance';
   metadata: Meta & { labels?: Record<string, string> };
   spec: {
+    displayName?: string;
+    description?: string;
     flavor: string;
     image: { name: string; namespace?: string };
     keypair?: string;
@@ -83,19 +88,53 @@ export interface Instance {
     hostname?: string;
     powerState?: 'Running' | 'Stopped' | 'Paused' | 'Suspended';
     reboot?: { count?: number; type?: 'SOFT' | 'HARD' };
+    rebuild?: { count?: number };
+    confirmResize?: boolean;
     host?: string;
   };
-  status?: CommonStatus & {
-    serverId?: string;
-    host?: string;
-    taskState?: string | null;
-    powerState?: string;
-    consoleUrl?: string;
-    launchedAt?: string;
-    rebootsDone?: number;
-    fault?: { code: number; message: string; details?: string; created: string };
-    allocation?: Resources;
-  };
+  status?: InstanceStatus;
+}
+
+/** Nova's power_state, as the hypervisor reports it. */
+export type ObservedPowerState = (typeof OBSERVED_POWER_STATES)[number];
+export type InstancePhase = (typeof INSTANCE_PHASES)[number];
+
+/** A flavor as an instance runs it: copied in, so the instance keeps it if the Flavor changes or goes. */
+export interface FlavorSnapshot {
+  name: string;
+  vcpus: number;
+  ramMiB: number;
+  diskGiB: number;
+  ephemeralGiB?: number;
+  swapMiB?: number;
+  extraSpecs?: Record<string, string>;
+}
+
+export interface Fault {
+  code: number;
+  message: string;
+  details?: string;
+  created: string;
+}
+
+export interface InstanceStatus extends CommonStatus {
+  phase?: InstancePhase;
+  serverId?: string;
+  host?: string;
+  instanceName?: string;
+  taskState?: string | null;
+  taskStartedAt?: string | null;
+  powerState?: ObservedPowerState;
+  consoleUrl?: string;
+  launchedAt?: string;
+  rebootsDone?: number;
+  rebuildsDone?: number;
+  flavor?: FlavorSnapshot;
+  /** The image the root disk was made from; `uid` names its copy in the host's image cache. */
+  image?: { name: string; namespace: string; id?: string; uid?: string };
+  resize?: { fromFlavor: FlavorSnapshot } | null;
+  fault?: Fault | null;
+  allocation?: Resources;
 }
 
 export interface Keypair {
@@ -110,8 +149,14 @@ export interface ServerGroup {
   apiVersion: string;
   kind: 'ServerGroup';
   metadata: Meta;
-  spec: { policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; rules?: { maxServerPerHost?: number } };
+  spec: { displayName?: string; policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; rules?: { maxServerPerHost?: number } };
   status?: CommonStatus & { groupId?: string; members?: string[] };
 }
 
 export const keyOf = (o: { metadata: Meta }) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/** What a flavor asks of a host: its root disk is the flavor's, or the image's size when the flavor says 0. */
+export function flavorSnapshot(flavor: Flavor): FlavorSnapshot {
+  const { vcpus, ramMiB, diskGiB = 0, ephemeralGiB = 0, swapMiB = 0, extraSpecs } = flavor.spec;
+  return { name: flavor.metadata.name, vcpus, ramMiB, diskGiB, ephemeralGiB, swapMiB, ...(extraSpecs && Object.keys(extraSpecs).length ? { extraSpecs } : {}) };
+}

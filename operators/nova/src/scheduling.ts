@@ -5,7 +5,6 @@
  * binding. Nothing fits: ERROR with Nova's NoValidHost fault. Deleting an instance gives its claim back.
  */
 import {
-  MERGE_PATCH,
   addFinalizerPatch,
   hasFinalizer,
   isConflict,
@@ -13,33 +12,22 @@ import {
   markReconciling,
   markStalled,
   now,
-  patchStatus,
+  patchStatusChanges,
   removeFinalizerPatch,
   type KubeClient,
   type ReconcileContext,
   type Request,
   type Result,
 } from '@stratus/runtime';
-import { canSee } from '@stratus/glance';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type ServerGroup } from './resources.js';
+import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from './bootChecks.js';
+import { FIELD_MANAGER, FLAVORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
-import { hostStateOf, sumAllocations } from './scheduler/hostStates.js';
+import { hostStateOf } from './scheduler/hostStates.js';
+import { writeLedgerEntry } from './scheduler/ledger.js';
 import { selectHost } from './scheduler/select.js';
 import type { RequestSpec, Resources } from './scheduler/types.js';
 
 export const ALLOCATION_FINALIZER = 'compute.stratus.io/allocation';
-const GiB = 1024 ** 3;
-
-/** A request Nova refuses for good: the instance goes to ERROR with this fault. */
-class Refused extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-    readonly code = 400,
-  ) {
-    super(message);
-  }
-}
 
 export interface SchedulingDeps {
   book: HypervisorBook;
@@ -113,23 +101,16 @@ export function schedulingReconciler(deps: SchedulingDeps) {
   };
 }
 
-/** What the instance needs and where it may go, from its flavor, image and server group. */
+/** What the instance needs and where it may go, from its flavor, image, keypair and server group. */
 async function requestSpecOf(client: KubeClient, inst: Instance, deps: SchedulingDeps): Promise<RequestSpec> {
   const ns = inst.metadata.namespace!;
   const flavor = deps.flavor(inst.spec.flavor) ?? (await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor));
   if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${inst.spec.flavor} could not be found.`);
-  const imageNs = inst.spec.image.namespace ?? ns;
-  const image = deps.image(imageNs, inst.spec.image.name) ?? (await client.get<Image>(IMAGES, imageNs, inst.spec.image.name));
-  if (!image || image.metadata.deletionTimestamp) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
-  if (image.status?.phase !== 'active') throw new Refused('ImageNotActive', `Image ${imageNs}/${inst.spec.image.name} is not active (${image.status?.phase ?? 'queued'}).`);
-  if (!canSee(image, { tenant: ns, admin: false })) throw new Refused('ImageNotFound', `Image ${imageNs}/${inst.spec.image.name} could not be found.`);
-  const imageGiB = Math.ceil(Math.max(image.status?.virtualSize ?? 0, image.status?.size ?? 0) / GiB);
-  const rootGiB = flavor.spec.diskGiB || imageGiB;
-  if (flavor.spec.diskGiB && imageGiB > flavor.spec.diskGiB)
-    throw new Refused('FlavorDiskSmallerThanImage', `Flavor's disk is too small for requested image. Flavor disk is ${flavor.spec.diskGiB} GiB, image is ${imageGiB} GiB.`);
-  if ((image.spec.minDisk ?? 0) > rootGiB) throw new Refused('FlavorDiskSmallerThanMinDisk', `Flavor's disk is smaller than the image's min_disk of ${image.spec.minDisk} GiB.`);
-  if ((image.spec.minRam ?? 0) > flavor.spec.ramMiB) throw new Refused('FlavorMemoryTooSmall', `Flavor's memory is too small for requested image (min_ram ${image.spec.minRam} MiB).`);
-  const resources: Resources = { vcpus: flavor.spec.vcpus, ramMiB: flavor.spec.ramMiB, diskGiB: rootGiB + (flavor.spec.ephemeralGiB ?? 0) + Math.ceil((flavor.spec.swapMiB ?? 0) / 1024) };
+  const imageRef = { namespace: inst.spec.image.namespace ?? ns, name: inst.spec.image.name };
+  const image = bootableImage(deps.image(imageRef.namespace, imageRef.name) ?? (await client.get<Image>(IMAGES, imageRef.namespace, imageRef.name)), imageRef, ns);
+  const resources = resourcesOf(flavor.spec, rootDiskGiB(flavorSnapshot(flavor), image));
+  if (inst.spec.keypair && !(await client.get<Keypair>(KEYPAIRS, ns, inst.spec.keypair))) throw new Refused('KeypairNotFound', `Invalid key_name provided: keypair ${inst.spec.keypair} could not be found.`);
+  if (inst.spec.userData !== undefined && !decodeUserData(inst.spec.userData)) throw new Refused('InvalidUserData', 'User data needs to be valid base 64.');
 
   let serverGroup: RequestSpec['serverGroup'];
   if (inst.spec.serverGroup) {
@@ -138,29 +119,13 @@ async function requestSpecOf(client: KubeClient, inst: Instance, deps: Schedulin
     const members = (await client.list<Instance>(INSTANCES, ns)).items.filter((i) => i.spec.serverGroup === group.metadata.name && i.metadata.name !== inst.metadata.name && i.status?.host);
     serverGroup = { policy: group.spec.policy, maxServerPerHost: group.spec.rules?.maxServerPerHost, memberHosts: members.map((m) => m.status!.host!) };
   }
-  const key = keyOf(inst as { metadata: { name: string; namespace?: string } });
-  return { instance: key, resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
+  return { instance: keyOf(inst), resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
 }
 
-/**
- * Writes (or, with null, removes) one instance's entry in the host's ledger with the totals that follow; the
- * resourceVersion makes it a compare-and-swap, refused with 409 if the host changed since we looked.
- */
+/** Writes the host's ledger entry for the instance, keeping the book's assumed copy in step. */
 async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hypervisor, key: string, resources: Resources | null): Promise<void> {
-  const allocations = { ...(host.status?.allocations ?? {}) };
-  if (resources) allocations[key] = resources;
-  else delete allocations[key];
   try {
-    const written = await client.patch<Hypervisor>(
-      HYPERVISORS,
-      undefined,
-      host.metadata.name,
-      { metadata: { resourceVersion: host.metadata.resourceVersion }, status: { allocations: { [key]: resources }, allocated: sumAllocations(allocations), runningVMs: Object.keys(allocations).length } },
-      FIELD_MANAGER,
-      MERGE_PATCH,
-      'status',
-    );
-    book.wrote(written);
+    book.wrote(await writeLedgerEntry(client, host, key, resources, FIELD_MANAGER));
   } catch (e) {
     if (isConflict(e)) book.forget(host.metadata.name);
     throw e;
@@ -168,7 +133,7 @@ async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hyper
 }
 
 async function bind(inst: Instance, host: string, allocation: Resources, ctx: ReconcileContext<Instance>): Promise<void> {
-  await patchStatus(ctx.client, INSTANCES, inst, {
+  await patchStatusChanges(ctx.client, INSTANCES, inst, {
     phase: 'BUILD',
     host,
     allocation,
@@ -181,7 +146,7 @@ async function bind(inst: Instance, host: string, allocation: Resources, ctx: Re
 }
 
 async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: string, message: string, code: number): Promise<void> {
-  await patchStatus(ctx.client, INSTANCES, inst, {
+  await patchStatusChanges(ctx.client, INSTANCES, inst, {
     phase: 'ERROR',
     taskState: null,
     serverId: inst.metadata.uid,
@@ -195,7 +160,7 @@ async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: str
 /** Gives the instance's claim back to its host's ledger, then lets the instance go. */
 async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
   if (!hasFinalizer(inst, ALLOCATION_FINALIZER)) return;
-  const key = keyOf(inst as { metadata: { name: string; namespace?: string } });
+  const key = keyOf(inst);
   const host = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
   if (host) await writeLedger(ctx.client, deps.book, host, key, null);
   const release = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);

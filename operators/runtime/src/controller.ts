@@ -38,6 +38,8 @@ export interface ControllerSpec<T extends KubernetesObject> {
   workers?: number;
   /** Watch only this namespace (default: all). */
   namespace?: string;
+  /** Watch only primaries matching this field selector (say, `status.host=node-1` for a node agent). */
+  fieldSelector?: string;
   /** Kinds whose changes re-queue the owner named in their controller ownerReference. */
   owns?: Array<ResourceRef & { ownerKind: string }>;
   /**
@@ -73,7 +75,7 @@ export class Controller<T extends KubernetesObject> {
   async start(): Promise<void> {
     const { spec } = this;
     const enqueue = (o: KubernetesObject) => this.queue.add(keyOf({ namespace: o.metadata?.namespace, name: o.metadata!.name! }));
-    this.primary = this.watch<T>(spec.resource, enqueue);
+    this.primary = this.watch<T>(spec.resource, enqueue, spec.namespace, spec.fieldSelector);
     for (const owned of spec.owns ?? [])
       this.watch(owned, (o) => {
         const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === owned.ownerKind);
@@ -87,6 +89,16 @@ export class Controller<T extends KubernetesObject> {
     for (let i = 0; i < (spec.workers ?? 2); i++) this.workers.push(this.work());
   }
 
+  /** Every primary object in the informer cache. */
+  cachedObjects(): readonly T[] {
+    return this.primary?.list() ?? [];
+  }
+
+  /** Asks for a reconcile of this object. */
+  enqueue(req: Request): void {
+    this.queue.add(keyOf(req));
+  }
+
   /** Stops taking new work and waits for reconciles in flight to finish. */
   async stop(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.stop()));
@@ -94,8 +106,8 @@ export class Controller<T extends KubernetesObject> {
     await Promise.all(this.workers);
   }
 
-  private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void, namespace = this.spec.namespace): CachedInformer<O> {
-    const watched = selfHealingInformer<O>(this.kc, this.client, r, { namespace, log: this.log.child({ controller: this.spec.name }), onChange });
+  private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void, namespace = this.spec.namespace, fieldSelector?: string): CachedInformer<O> {
+    const watched = selfHealingInformer<O>(this.kc, this.client, r, { namespace, fieldSelector, log: this.log.child({ controller: this.spec.name }), onChange });
     this.informers.push(watched as unknown as SelfHealingInformer<KubernetesObject>);
     return watched.informer;
   }

@@ -7,6 +7,9 @@
 
 export type Schema = Record<string, unknown>;
 
+/** The namespace Stratus's own objects live in: operator Secrets, leases, the Fernet keys. */
+export const SYSTEM_NAMESPACE = 'stratus-system';
+
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
@@ -30,6 +33,8 @@ export interface KindDefinition {
   phases?: string[];
   /** Columns between NAME and the shared PHASE/READY/AGE. */
   columns?: PrinterColumn[];
+  /** Fields clients may select on (`--field-selector`), as JSON paths such as `.status.host`. */
+  selectableFields?: string[];
 }
 
 const conditionSchema: Schema = {
@@ -82,6 +87,7 @@ export function crdFor(def: KindDefinition): Record<string, unknown> {
           served: true,
           storage: true,
           subresources: { status: {} },
+          ...(def.selectableFields?.length ? { selectableFields: def.selectableFields.map((jsonPath) => ({ jsonPath })) } : {}),
           additionalPrinterColumns: [
             ...(def.columns ?? []),
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },

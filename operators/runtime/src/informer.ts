@@ -2,7 +2,7 @@
  * A client-node informer that keeps itself running: client-node stops an informer on any error but 410 Gone,
  * so this one starts again, backing off, until it is stopped. Its cache is the informer's own ObjectCache.
  */
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import { resourcePath, type KubeClient, type ResourceRef } from './client.js';
 import type { Logger } from './logger.js';
 
@@ -18,11 +18,15 @@ export function selfHealingInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   client: KubeClient,
   ref: ResourceRef,
-  opts: { namespace?: string; labelSelector?: string; log: Logger; onChange?: (o: T) => void },
+  opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; log: Logger; onChange?: (o: T) => void },
 ): SelfHealingInformer<T> {
   const path = resourcePath(ref, opts.namespace);
-  const query = opts.labelSelector ? `?labelSelector=${encodeURIComponent(opts.labelSelector)}` : '';
-  const informer = makeInformer<T>(kc, path, () => client.request('GET', path + query), opts.labelSelector) as CachedInformer<T>;
+  const params = new URLSearchParams();
+  if (opts.labelSelector) params.set('labelSelector', opts.labelSelector);
+  if (opts.fieldSelector) params.set('fieldSelector', opts.fieldSelector);
+  const query = params.size ? `?${params}` : '';
+  // ListWatch rather than makeInformer, which cannot pass a field selector to the watch.
+  const informer = new ListWatch<T>(path, new Watch(kc), () => client.request('GET', path + query), false, opts.labelSelector, opts.fieldSelector) as CachedInformer<T>;
   if (opts.onChange) for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, opts.onChange);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

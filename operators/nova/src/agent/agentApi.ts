@@ -1,0 +1,72 @@
+/**
+ * The node agent's own small API, for the Compute API to call (as kube-apiserver calls kubelet for logs):
+ * an instance's console log. Callers show a bearer token kept in a Secret that both read.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import * as http from 'node:http';
+import { KubeApiError, SYSTEM_NAMESPACE, listen, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
+import type { InstanceFiles } from './instanceFiles.js';
+
+const SECRETS = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+/** The Secret (in stratus-system) holding the token callers of node agents present. */
+export const AGENT_TOKEN_SECRET = 'nova-agent-token';
+
+/** The agent token, made the first time any agent or API asks. */
+export async function agentToken(client: KubeClient, fieldManager: string): Promise<string> {
+  const read = async () => {
+    const s = await client.get<{ apiVersion: string; kind: string; metadata: { name: string }; data?: Record<string, string> }>(SECRETS, SYSTEM_NAMESPACE, AGENT_TOKEN_SECRET);
+    return s?.data?.token ? Buffer.from(s.data.token, 'base64').toString('utf8') : undefined;
+  };
+  const found = await read();
+  if (found) return found;
+  const token = randomBytes(32).toString('base64url');
+  try {
+    await client.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name: AGENT_TOKEN_SECRET, namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data: { token: Buffer.from(token).toString('base64') } } as never, fieldManager);
+    return token;
+  } catch (e) {
+    // Another agent made it first: theirs it is.
+    if (e instanceof KubeApiError && e.code === 409) return (await read())!;
+    throw e;
+  }
+}
+
+/** The last `lines` lines of a text file (all of it when lines is undefined), reading at most `maxBytes` from its end. */
+export async function tailLines(path: string, lines: number | undefined, maxBytes = 1 << 20): Promise<string> {
+  const { size } = await stat(path);
+  const start = Math.max(0, size - maxBytes);
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(size - start);
+    await fh.read(buf, 0, buf.length, start);
+    let text = buf.toString('utf8');
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1); // drop the partial first line
+    if (lines === undefined) return text;
+    const all = text.split('\n');
+    if (all[all.length - 1] === '') all.pop();
+    return all.slice(-lines).join('\n') + (all.length && lines > 0 ? '\n' : '');
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function startAgentApi(opts: { host: string; port: number; token: string; files: InstanceFiles; log: Logger }): Promise<Listening> {
+  const expected = Buffer.from(`Bearer ${opts.token}`);
+  const server = http.createServer((req, res) => {
+    const answer = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (url.pathname === '/healthz') return answer(200, '{"status":"ok"}');
+    const given = Buffer.from(req.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return answer(401, '{"message":"a valid agent token is required"}');
+    const m = /^\/v1\/instances\/([0-9a-f-]{36})\/console$/.exec(url.pathname);
+    if (!m || req.method !== 'GET') return answer(404, '{"message":"not found"}');
+    const length = url.searchParams.get('length');
+    tailLines(opts.files.paths(m[1]).consoleLog, length === null ? undefined : Math.max(0, Number(length) || 0))
+      .then((text) => answer(200, text, 'text/plain; charset=utf-8'))
+      .catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? answer(404, '{"message":"this instance has no console log on this host"}') : (opts.log.warn('console log unreadable', { error: e.message }), answer(500, '{"message":"the console log could not be read"}'))));
+  });
+  return listen(server, opts.host, opts.port);
+}

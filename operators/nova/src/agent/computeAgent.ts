@@ -1,0 +1,151 @@
+/**
+ * nova-compute, the node agent: one per compute node. It registers the node's Hypervisor and heartbeats,
+ * runs the instances bound to it (a controller watching only those, woken by libvirt's lifecycle events
+ * too), serves their console logs, and after a restart finds its guests where it left them: a guest is
+ * named by its instance's UID, so none is lost or made twice, and guests whose instance is gone are removed.
+ */
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Manager, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
+import type { ImageStore } from '@stratus/glance';
+import { LibvirtDriver } from '../driver/libvirt/driver.js';
+import { INSTANCES, type Instance } from '../resources.js';
+import { agentToken, startAgentApi } from './agentApi.js';
+import type { AgentConfig } from './config.js';
+import { ImageCache } from './imageCache.js';
+import { InstanceFiles } from './instanceFiles.js';
+import { AGENT_FIELD_MANAGER, instanceAgentReconciler, type AgentDriver } from './instanceAgent.js';
+import { HypervisorRegistration } from './registration.js';
+
+export interface ComputeAgentOptions {
+  config: AgentConfig;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  store: ImageStore;
+  /** Defaults to libvirt at config.libvirtUri. */
+  driver?: AgentDriver;
+  /** How long a cached image no instance uses is kept (Nova's remove_unused_original_minimum_age_seconds). */
+  imageCacheMaxAgeSeconds?: number;
+  housekeepingSeconds?: number;
+}
+
+export interface ComputeAgent {
+  manager: Manager;
+  driver: AgentDriver;
+  files: InstanceFiles;
+  images: ImageCache;
+  registration: HypervisorRegistration;
+  api: Listening;
+  /** Removes guests and files whose instance is gone; returns what it removed. */
+  reapOrphans(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * QEMU runs guests as its own user, which must reach their disks: the state folder is made searchable, and
+ * every folder above it must be already (a 0700 folder above is a clear error here, not a failed boot later).
+ */
+export async function prepareStateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const { mode } = await stat(d);
+    if (!(mode & 0o001))
+      throw new Error(`${d} (mode ${(mode & 0o777).toString(8)}) does not let other users through: QEMU, which runs guests as its own user, could not reach their disks under ${dir}. Run chmod o+x ${d}, or set NOVA_STATE_DIR elsewhere.`);
+    if (d === dirname(d)) break;
+  }
+}
+
+export async function startComputeAgent(o: ComputeAgentOptions): Promise<ComputeAgent> {
+  const { config, logger: log } = o;
+  await prepareStateDir(config.stateDir);
+  const driver = o.driver ?? new LibvirtDriver({ uri: config.libvirtUri, virtType: config.virtType, fallbackFile: join(config.stateDir, 'kvm-abandoned') });
+  const images = new ImageCache(join(config.stateDir, '_base'), o.store);
+  const files = new InstanceFiles(join(config.stateDir, 'instances'));
+  const manager = new Manager({ name: AGENT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });
+  const guests = manager.add<Instance>({
+    name: 'guests',
+    resource: INSTANCES,
+    // Only the instances bound to this host: selected by the API server, not filtered here.
+    fieldSelector: `status.host=${config.host}`,
+    reconcile: instanceAgentReconciler({ config, driver, images, files }),
+    workers: 4,
+  });
+
+  const token = await agentToken(manager.client, AGENT_FIELD_MANAGER);
+  const api = await startAgentApi({ host: config.listenHost, port: config.listenPort, token, files, log });
+  const registration = new HypervisorRegistration(manager.client, config, driver, log, config.advertiseUrl ?? api.url);
+  await registration.start();
+
+  // libvirt says when a guest changes (it booted, stopped, was paused): its instance is looked at at once.
+  let events: { stop(): void } | undefined;
+  manager.onStart(async () => {
+    events = driver.watch((uuid) => {
+      const inst = guests.cachedObjects().find((i) => i.metadata.uid === uuid);
+      if (inst) guests.enqueue({ namespace: inst.metadata.namespace, name: inst.metadata.name });
+    });
+  });
+  manager.onStop(async () => events?.stop());
+  await manager.start();
+
+  const reap = () => reapOrphans({ driver, files, client: manager.client, log, home: config.stateDir }, () => guests.cachedObjects());
+  await reap();
+  const housekeeping = setInterval(() => {
+    void (async () => {
+      await reap();
+      const inUse = new Set(guests.cachedObjects().map(imageUidOf).filter((u): u is string => !!u));
+      const removed = await images.prune(inUse, Date.now() - (o.imageCacheMaxAgeSeconds ?? 86_400) * 1000);
+      if (removed.length) log.info('unused cached images removed', { removed });
+    })().catch((e) => log.warn('housekeeping failed', { error: String(e) }));
+  }, (o.housekeepingSeconds ?? 600) * 1000);
+
+  log.info('compute agent started', { host: config.host, stateDir: config.stateDir, virtType: await driver.virtType(), api: api.url });
+  return {
+    manager,
+    driver,
+    files,
+    images,
+    registration,
+    api,
+    reapOrphans: reap,
+    async stop() {
+      clearInterval(housekeeping);
+      registration.stop();
+      await manager.stop();
+      await api.close();
+    },
+  };
+}
+
+/** The cached image an instance's disk rests on: its image's UID, as the cache names it. */
+const imageUidOf = (i: Instance) => i.status?.image?.uid;
+
+/**
+ * Guests and instance folders of this agent (`home`: its state folder; other agents sharing the libvirt keep
+ * theirs) whose instance no longer exists (deleted while the agent was down and its finalizer removed by
+ * hand, or a crash between making and recording them) are removed.
+ */
+export async function reapOrphans(d: { driver: AgentDriver; files: InstanceFiles; client: KubeClient; log: Logger; home: string }, known: () => readonly Instance[]): Promise<string[]> {
+  // What exists is listed before the instances are looked at: anything made after that belongs to one of them.
+  const guests = (await d.driver.guests()).filter((g) => g.metadata.agentHome === d.home);
+  const folders = await d.files.list();
+  const mine = new Set(known().map((i) => i.metadata.uid));
+  const reaped: string[] = [];
+  const stillWanted = async (uid: string, { namespace, name }: Record<string, string>) => !!namespace && !!name && (await d.client.get<Instance>(INSTANCES, namespace, name))?.metadata.uid === uid;
+  for (const g of guests) {
+    if (mine.has(g.uuid) || (await stillWanted(g.uuid, g.metadata))) continue;
+    await d.driver.destroy(g.uuid);
+    await d.driver.undefine(g.uuid);
+    await d.files.remove(g.uuid);
+    reaped.push(g.name);
+    d.log.warn('orphaned guest removed', { guest: g.name, instance: `${g.metadata.namespace}/${g.metadata.name}` });
+  }
+  for (const uid of folders) {
+    if (mine.has(uid) || guests.some((g) => g.uuid === uid)) continue;
+    await d.files.remove(uid);
+    reaped.push(uid);
+    d.log.warn('orphaned instance files removed', { uid });
+  }
+  return reaped;
+}

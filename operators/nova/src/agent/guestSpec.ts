@@ -1,0 +1,46 @@
+/** An instance as the hypervisor runs it: its GuestSpec, from its flavor, image and files. Pure. */
+import type { Image } from '@stratus/glance';
+import { domainNameOf } from '../driver/libvirt/driver.js';
+import type { GuestDisk, GuestSpec } from '../driver/types.js';
+import type { FlavorSnapshot, Instance } from '../resources.js';
+import type { CachedImage } from './imageCache.js';
+import type { InstancePaths } from './instanceFiles.js';
+
+/** Hands out disk names on a bus in order: vda, vdb, … or sda, sdb, … */
+function targets(prefix: string) {
+  let next = 0;
+  return () => `${prefix}${String.fromCharCode(97 + next++)}`;
+}
+
+/** `agentHome`: the state folder of the agent making it, so agents sharing a libvirt tell their guests apart. */
+export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image, cached: CachedImage, paths: InstancePaths, agentHome: string): GuestSpec {
+  const props = image.spec.properties ?? {};
+  const machineType = props.hw_machine_type;
+  const bus: GuestDisk['bus'] = props.hw_disk_bus === 'sata' ? 'sata' : 'virtio';
+  const disk = targets(bus === 'virtio' ? 'vd' : 'sd');
+  const disks: GuestDisk[] = [];
+  // An ISO boots from a CD-ROM (IDE on the default i440fx machine, SATA on q35), with a blank root disk beside it.
+  if (cached.cdrom) {
+    const cdromBus = machineType?.includes('q35') ? 'sata' : 'ide';
+    disks.push({ path: cached.path, format: 'raw', device: 'cdrom', bus: cdromBus, target: cdromBus === 'ide' ? 'hdc' : 'sdz', readOnly: true, bootOrder: 1 });
+  }
+  disks.push({ path: paths.root, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: cached.cdrom ? 2 : 1 });
+  if (flavor.ephemeralGiB) disks.push({ path: paths.ephemeral, format: 'qcow2', device: 'disk', bus, target: disk() });
+  if (flavor.swapMiB) disks.push({ path: paths.swap, format: 'qcow2', device: 'disk', bus, target: disk() });
+  disks.push({ path: paths.configDrive, format: 'raw', device: 'disk', bus, target: disk(), readOnly: true });
+  const uid = inst.metadata.uid!;
+  return {
+    uuid: uid,
+    name: domainNameOf(uid),
+    title: `${inst.metadata.namespace}/${inst.metadata.name}`,
+    vcpus: flavor.vcpus,
+    memoryMiB: flavor.ramMiB,
+    disks,
+    consoleLog: paths.consoleLog,
+    ...(machineType ? { machineType } : {}),
+    metadata: { namespace: inst.metadata.namespace!, name: inst.metadata.name, flavor: flavor.name, image: `${image.metadata.namespace}/${image.metadata.name}`, agentHome },
+  };
+}
+
+/** The same guest with another flavor's vCPUs and memory (a resize). */
+export const withFlavor = (spec: GuestSpec, flavor: FlavorSnapshot): GuestSpec => ({ ...spec, vcpus: flavor.vcpus, memoryMiB: flavor.ramMiB, metadata: { ...spec.metadata, flavor: flavor.name } });

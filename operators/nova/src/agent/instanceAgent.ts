@@ -1,0 +1,497 @@
+/**
+ * The node agent's Instance reconciler: the story of an instance on this host. It gets a finalizer guarding
+ * its guest; with no guest yet, the image is fetched into the host's cache, a root disk made on it, a config
+ * drive written and the guest defined and booted (BUILD → ACTIVE once it runs); after that the guest is kept
+ * as spec asks: powered, paused, suspended, rebooted, rebuilt, resized. Every pass takes one step the
+ * planner chose from fresh facts, reports what the hypervisor then says, and a lifecycle event or the resync
+ * brings the next. Deleting the instance destroys the guest and removes its files.
+ */
+import type { Image } from '@stratus/glance';
+import {
+  MERGE_PATCH,
+  addFinalizerPatch,
+  isDeleting,
+  markReady,
+  markReconciling,
+  markStalled,
+  now,
+  patchStatusChanges,
+  removeFinalizerPatch,
+  type ReconcileContext,
+  type Reconciler,
+  type Result,
+} from '@stratus/runtime';
+import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
+import { domainNameOf } from '../driver/libvirt/driver.js';
+import { KvmFailure, type ComputeDriver, type GuestSpec, type GuestState } from '../driver/types.js';
+import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { hostStateOf } from '../scheduler/hostStates.js';
+import { writeLedgerEntry } from '../scheduler/ledger.js';
+import { free, type Resources } from '../scheduler/types.js';
+import type { AgentConfig } from './config.js';
+import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
+import { guestSpecOf, withFlavor } from './guestSpec.js';
+import type { ImageCache } from './imageCache.js';
+import type { InstanceFiles } from './instanceFiles.js';
+import { observedPower, planStep, powerReached, restingPhase, type PowerAction } from './plan.js';
+
+/** Guards the guest and its files on the host: removed once both are gone. */
+export const GUEST_FINALIZER = 'compute.stratus.io/guest';
+export const AGENT_FIELD_MANAGER = 'stratus-nova-compute';
+/** Converged instances are looked at again this often, to notice what no event told us. */
+const RESYNC_MS = 60_000;
+const STALLED_RETRY_MS = 30_000;
+
+/** What the agent needs of a driver beyond ComputeDriver: the virt type, and giving up on a failing KVM. */
+export interface AgentDriver extends ComputeDriver {
+  virtType(): Promise<'kvm' | 'qemu'>;
+  abandonKvm(why: string): Promise<void>;
+}
+
+export interface InstanceAgentDeps {
+  config: AgentConfig;
+  driver: AgentDriver;
+  images: ImageCache;
+  files: InstanceFiles;
+}
+
+export function instanceAgentReconciler(deps: InstanceAgentDeps): Reconciler<Instance> {
+  return async (req, ctx) => {
+    const inst = await ctx.client.get<Instance>(INSTANCES, req.namespace, req.name);
+    if (!inst || inst.status?.host !== deps.config.host) return; // not (or no longer) this host's
+    return new InstanceRun(inst, ctx, deps).reconcile();
+  };
+}
+
+/** A Nova fault, keeping the first time it was seen while its message stays the same (no needless writes). */
+function faultOf(prev: Fault | null | undefined, code: number, message: string): Fault {
+  return prev?.message === message && prev.code === code ? prev : { code, message, created: now() };
+}
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One reconcile of one instance: the object as last read or written, and the steps. */
+class InstanceRun {
+  private readonly uid: string;
+
+  constructor(
+    private inst: Instance,
+    private readonly ctx: ReconcileContext<Instance>,
+    private readonly deps: InstanceAgentDeps,
+  ) {
+    this.uid = inst.metadata.uid!;
+  }
+
+  private get status(): InstanceStatus {
+    return this.inst.status ?? {};
+  }
+
+  async reconcile(): Promise<Result | void> {
+    const { client } = this.ctx;
+    if (isDeleting(this.inst)) return this.teardown();
+    const withFinalizer = addFinalizerPatch(this.inst, GUEST_FINALIZER);
+    if (withFinalizer) {
+      await client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, withFinalizer, AGENT_FIELD_MANAGER);
+      return; // the write brings the instance back here
+    }
+    const guest = await this.deps.driver.state(this.uid);
+    const step = planStep({ namespace: this.inst.metadata.namespace!, spec: this.inst.spec, status: this.status, guest, now: Date.now(), shutdownTimeoutMs: this.deps.config.shutdownTimeoutSeconds * 1000 });
+    if (step.kind !== 'none') this.ctx.log.debug('step', { step, guest });
+    switch (step.kind) {
+      case 'spawn':
+        return this.spawn();
+      case 'rebuild':
+        return this.rebuild(guest!);
+      case 'resize':
+        return this.resize(guest!);
+      case 'confirmResize':
+        return this.confirmResize();
+      case 'revertResize':
+        return this.revertResize(guest!);
+      case 'reboot':
+        return this.reboot(guest!, step.hard);
+      case 'power':
+        return this.power(step.action);
+      case 'awaitShutdown':
+      case 'awaitHypervisor':
+        return { requeueAfterMs: step.recheckMs };
+      case 'guestPoweredOff':
+        return this.guestPoweredOff(guest!);
+      case 'hypervisorPaused':
+        return this.hypervisorPaused(step.reason);
+      case 'stalled':
+        await this.report({ conditions: markStalled(this.status.conditions, this.inst.metadata.generation, step.reason, step.message) });
+        return { requeueAfterMs: STALLED_RETRY_MS };
+      case 'failed':
+        return;
+      case 'none':
+        return this.settle();
+    }
+  }
+
+  // ── writing status ──────────────────────────────────────────────────────────────────────────────
+
+  private async report(change: Parameters<typeof patchStatusChanges<Instance>>[3]): Promise<void> {
+    this.inst = await patchStatusChanges(this.ctx.client, INSTANCES, this.inst, change, AGENT_FIELD_MANAGER);
+  }
+
+  /** Says a task began: the phase and task state Nova shows while it runs. */
+  private begin(phase: InstanceStatus['phase'], taskState: string, message: string): Promise<void> {
+    return this.report({ phase, taskState, taskStartedAt: now(), conditions: markReconciling(this.status.conditions, this.inst.metadata.generation, 'TaskStarted', message) });
+  }
+
+  /** Reports the guest as the hypervisor has it now, the task done; Ready once it is as spec asks. */
+  private async settle(extra: Partial<InstanceStatus> = {}): Promise<Result> {
+    const { driver } = this.deps;
+    const guest = await driver.state(this.uid);
+    const resize = 'resize' in extra ? extra.resize : this.status.resize;
+    const phase = restingPhase(guest, !!resize);
+    const reached = powerReached(this.inst.spec, guest);
+    const running = guest?.power === 'running' || guest?.power === 'paused';
+    const vnc = running ? await driver.vncAddress(this.uid) : undefined;
+    const gen = this.inst.metadata.generation;
+    const message = `${phase}: the guest is ${observedPower(guest).toLowerCase()} on ${this.deps.config.host}`;
+    await this.report({
+      phase,
+      powerState: observedPower(guest),
+      taskState: null,
+      taskStartedAt: null,
+      instanceName: domainNameOf(this.uid),
+      consoleUrl: vnc ? `vnc://${vnc}` : null,
+      ...(running && !this.status.launchedAt ? { launchedAt: now() } : {}),
+      fault: null,
+      conditions: reached ? markReady(this.status.conditions, gen, phase === 'VERIFY_RESIZE' ? 'AwaitingResizeConfirmation' : 'GuestAsAsked', message) : markReconciling(this.status.conditions, gen, 'PowerChanging', message),
+      ...extra,
+    });
+    return { requeueAfterMs: reached ? RESYNC_MS : 1000 };
+  }
+
+  /** Nova's ERROR, with the fault that says why. */
+  private async fail(reason: string, code: number, message: string): Promise<void> {
+    this.ctx.log.warn('instance failed', { reason, error: message });
+    await this.report({ phase: 'ERROR', taskState: null, taskStartedAt: null, fault: faultOf(this.status.fault, code, message), conditions: markStalled(this.status.conditions, this.inst.metadata.generation, reason, message) });
+    await this.ctx.events.record(this.inst, 'Warning', reason, message);
+  }
+
+  /** A request the instance cannot carry out as it stands (it keeps running as it was): Stalled, with the fault. */
+  private async refuse(e: Refused): Promise<Result> {
+    await this.report({ fault: faultOf(this.status.fault, e.code, e.message), conditions: markStalled(this.status.conditions, this.inst.metadata.generation, e.reason, e.message) });
+    await this.ctx.events.record(this.inst, 'Warning', e.reason, e.message);
+    return { requeueAfterMs: STALLED_RETRY_MS };
+  }
+
+  // ── what the guest is made from ─────────────────────────────────────────────────────────────────
+
+  private async flavorNamed(name: string): Promise<FlavorSnapshot> {
+    const flavor = await this.ctx.client.get<Flavor>(FLAVORS, undefined, name);
+    if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${name} could not be found.`);
+    return flavorSnapshot(flavor);
+  }
+
+  private async specImage(): Promise<Image> {
+    const ns = this.inst.metadata.namespace!;
+    const ref = { namespace: this.inst.spec.image.namespace ?? ns, name: this.inst.spec.image.name };
+    return bootableImage(await this.ctx.client.get<Image>(IMAGES, ref.namespace, ref.name), ref, ns);
+  }
+
+  /** Makes the disks and config drive for `image` and `flavor`, and (re)defines the guest with them. */
+  private async build(image: Image, flavor: FlavorSnapshot): Promise<void> {
+    const { files, images, driver } = this.deps;
+    const rootGiB = rootDiskGiB(flavor, image);
+    const cached = await images.ensure(image);
+    const paths = await files.prepare(this.uid);
+    await files.ensureRootDisk(this.uid, cached, rootGiB);
+    if (flavor.ephemeralGiB) await files.ensureBlankDisk(paths.ephemeral, flavor.ephemeralGiB * 1024 ** 3);
+    if (flavor.swapMiB) await files.ensureBlankDisk(paths.swap, flavor.swapMiB * 1024 ** 2);
+    await writeConfigDrive(paths.configDrive, configDriveFiles(await this.configDriveInput()));
+    const spec = guestSpecOf(this.inst, flavor, image, cached, paths, this.deps.config.stateDir);
+    await files.saveGuestSpec(this.uid, spec);
+    await driver.define(spec);
+  }
+
+  private async configDriveInput() {
+    const { spec, metadata } = this.inst;
+    const keypair = spec.keypair ? await this.ctx.client.get<Keypair>(KEYPAIRS, metadata.namespace, spec.keypair) : undefined;
+    if (spec.keypair && !keypair) throw new Refused('KeypairNotFound', `Keypair ${spec.keypair} could not be found.`);
+    return {
+      instanceId: this.uid,
+      hostname: spec.hostname ?? hostnameOf(spec.displayName ?? metadata.name),
+      publicKeys: keypair && (keypair.spec.type ?? 'ssh') === 'ssh' ? [keypair.spec.publicKey.trim()] : [],
+      metadata: spec.metadata ?? {},
+      availabilityZone: spec.availabilityZone,
+      userData: spec.userData ? decodeUserData(spec.userData) : undefined,
+    };
+  }
+
+  /** Boots the guest if spec wants it running (or paused). */
+  private async bootAsAsked(): Promise<void> {
+    const want = this.inst.spec.powerState ?? 'Running';
+    if (want === 'Running' || want === 'Paused') await this.startGuest({ paused: want === 'Paused' });
+  }
+
+  /**
+   * Starts the guest. If KVM itself refuses it (QEMU dies setting up KVM: a host whose nested virtualization
+   * is incomplete), the host gives KVM up for good, and the guest is defined again and started emulated.
+   */
+  private async startGuest(opts: { paused?: boolean } = {}): Promise<void> {
+    const { driver } = this.deps;
+    try {
+      await driver.start(this.uid, opts);
+    } catch (e) {
+      if (!(e instanceof KvmFailure)) throw e;
+      await this.giveUpKvm(`guest ${domainNameOf(this.uid)}: ${e.message}`);
+      await this.redefine();
+      await driver.start(this.uid, opts);
+    }
+  }
+
+  private async giveUpKvm(why: string): Promise<void> {
+    this.ctx.log.warn('KVM cannot run guests on this host; running them emulated from now on', { why });
+    await this.deps.driver.abandonKvm(why);
+    await this.ctx.events.record(this.inst, 'Warning', 'KVMUnusable', `${why}. This host runs guests emulated (TCG) from now on`);
+  }
+
+  private imageRecord(image: Image) {
+    return { name: image.metadata.name, namespace: image.metadata.namespace, id: image.status?.imageId ?? image.metadata.uid, uid: image.metadata.uid };
+  }
+
+  // ── the steps ───────────────────────────────────────────────────────────────────────────────────
+
+  private async spawn(): Promise<Result | void> {
+    const { driver, files } = this.deps;
+    await this.begin('BUILD', 'spawning', `building the guest on ${this.deps.config.host}`);
+    try {
+      const image = await this.specImage();
+      const flavor = await this.flavorNamed(this.inst.spec.flavor);
+      // A disk made from another image (the spec changed while the guest was gone) is not reused.
+      if (this.status.image && this.status.image.name !== image.metadata.name) await files.dropRootDisk(this.uid);
+      await this.build(image, flavor);
+      await this.bootAsAsked();
+      await this.ctx.events.record(this.inst, 'Normal', 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host}${(this.inst.spec.powerState ?? 'Running') === 'Running' ? ' and started' : ''}`);
+      this.ctx.log.info('guest spawned', { host: this.deps.config.host, flavor: flavor.name, image: image.metadata.name });
+      // A fresh guest is what any reboot or rebuild asked so far would give: they are done.
+      return this.settle({ flavor, image: this.imageRecord(image), rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0 });
+    } catch (e) {
+      // Nothing half-made stays: no guest, no files.
+      await driver.destroy(this.uid).catch(() => {});
+      await driver.undefine(this.uid).catch(() => {});
+      await files.remove(this.uid).catch(() => {});
+      if (e instanceof Refused) return void (await this.fail(e.reason, e.code, e.message));
+      await this.fail('SpawnFailed', 500, `Build of instance ${this.uid} failed: ${describe(e)}`);
+    }
+  }
+
+  private async rebuild(guest: GuestState): Promise<Result | void> {
+    const { driver, files } = this.deps;
+    let image: Image;
+    try {
+      image = await this.specImage();
+      rootDiskGiB(this.status.flavor!, image);
+    } catch (e) {
+      if (e instanceof Refused) return this.refuse(e); // the guest keeps running on its old disk
+      throw e;
+    }
+    await this.begin('REBUILD', 'rebuilding', `rebuilding from image ${image.metadata.namespace}/${image.metadata.name}`);
+    try {
+      if (guest.power !== 'shutoff') await driver.destroy(this.uid);
+      await driver.discardSave(this.uid);
+      await files.dropRootDisk(this.uid);
+      await this.build(image, this.status.flavor!);
+      await this.bootAsAsked();
+    } catch (e) {
+      await this.fail('RebuildFailed', 500, `Rebuild of instance ${this.uid} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'Rebuilt', `Rebuilt from image ${image.metadata.namespace}/${image.metadata.name}`);
+    return this.settle({ image: this.imageRecord(image), rebuildsDone: this.inst.spec.rebuild?.count ?? this.status.rebuildsDone ?? 0 });
+  }
+
+  /**
+   * The claim a resize needs on this host, made here as Nova's compute node makes its resize claim: the new
+   * flavor's room must be free beside what the instance already holds, written into the ledger compare-and-swap.
+   */
+  private async claim(want: Resources): Promise<void> {
+    const { client } = this.ctx;
+    const hv = await client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
+    if (!hv) throw new Refused('HypervisorNotFound', `Hypervisor ${this.deps.config.host} is not registered.`);
+    const key = keyOf(this.inst);
+    const others = { ...(hv.status?.allocations ?? {}) };
+    delete others[key];
+    const left = free(hostStateOf({ ...hv, status: { ...hv.status, allocations: others } }));
+    const short = (['vcpus', 'ramMiB', 'diskGiB'] as const).filter((k) => want[k] > left[k]);
+    if (short.length) throw new Refused('ResizeNoValidHost', `No valid host was found. ${this.deps.config.host} has ${short.map((k) => `${left[k]} ${k} free, ${want[k]} asked`).join(', ')}.`, 500);
+    await writeLedgerEntry(client, hv, key, want, AGENT_FIELD_MANAGER);
+  }
+
+  /** Powers the guest off, gracefully while the shutdown timeout allows, then by force. */
+  private async stopGuest(guest: GuestState): Promise<void> {
+    const { driver } = this.deps;
+    if (guest.power === 'running') {
+      await driver.shutdown(this.uid);
+      const deadline = Date.now() + this.deps.config.shutdownTimeoutSeconds * 1000;
+      while (Date.now() < deadline && (await driver.state(this.uid))?.power === 'running') await sleep(200);
+    }
+    await driver.destroy(this.uid);
+  }
+
+  private async resize(guest: GuestState): Promise<Result | void> {
+    const { driver, files } = this.deps;
+    const from = this.status.flavor!;
+    let to: FlavorSnapshot;
+    try {
+      to = await this.flavorNamed(this.inst.spec.flavor);
+      if (to.diskGiB < from.diskGiB) throw new Refused('CannotResizeDisk', `Resize to a smaller disk is not allowed: flavor ${to.name} has ${to.diskGiB} GiB, the instance has ${from.diskGiB} GiB.`);
+      const rootGiB = to.diskGiB || (this.status.allocation?.diskGiB ?? 0) - (from.ephemeralGiB ?? 0) - Math.ceil((from.swapMiB ?? 0) / 1024);
+      await this.claim(resourcesOf(to, rootGiB));
+    } catch (e) {
+      if (e instanceof Refused) return this.refuse(e);
+      throw e;
+    }
+    // Asking again with the same flavor after a failure: the claim above wrote the allocation afresh.
+    await this.begin('RESIZE', 'resize_migrating', `resizing from flavor ${from.name} to ${to.name}`);
+    const wasRunning = guest.power === 'running' || guest.power === 'paused';
+    const verify = this.inst.spec.confirmResize === false;
+    try {
+      await this.stopGuest(guest);
+      if (verify) await files.backupForResize(this.uid);
+      if (to.diskGiB) await files.growRootDisk(this.uid, to.diskGiB);
+      await this.redefine((spec) => withFlavor(spec, to));
+      if (wasRunning) await this.startGuest();
+    } catch (e) {
+      await this.fail('ResizeFailed', 500, `Resize of instance ${this.uid} to flavor ${to.name} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'Resized', `Resized from flavor ${from.name} to ${to.name}${verify ? '; awaiting confirmation' : ''}`);
+    const hv = await this.ctx.client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
+    return this.settle({ flavor: to, resize: verify ? { fromFlavor: from } : null, allocation: hv?.status?.allocations?.[keyOf(this.inst)] });
+  }
+
+  private async confirmResize(): Promise<Result> {
+    await this.deps.files.dropResizeBackup(this.uid);
+    await this.ctx.events.record(this.inst, 'Normal', 'ResizeConfirmed', `Resize to flavor ${this.status.flavor?.name} confirmed`);
+    return this.settle({ resize: null });
+  }
+
+  private async revertResize(guest: GuestState): Promise<Result | void> {
+    const from = this.status.resize!.fromFlavor;
+    try {
+      await this.claim(resourcesOf(from, from.diskGiB || (this.status.allocation?.diskGiB ?? 0)));
+    } catch (e) {
+      if (e instanceof Refused) return this.refuse(e);
+      throw e;
+    }
+    await this.begin('REVERT_RESIZE', 'resize_reverting', `reverting the resize to flavor ${from.name}`);
+    const wasRunning = guest.power === 'running' || guest.power === 'paused';
+    try {
+      await this.stopGuest(guest);
+      await this.deps.files.restoreResizeBackup(this.uid);
+      await this.redefine((spec) => withFlavor(spec, from));
+      if (wasRunning) await this.startGuest();
+    } catch (e) {
+      await this.fail('ResizeRevertFailed', 500, `Reverting the resize of instance ${this.uid} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'ResizeReverted', `Back to flavor ${from.name}`);
+    const hv = await this.ctx.client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
+    return this.settle({ flavor: from, resize: null, allocation: hv?.status?.allocations?.[keyOf(this.inst)] });
+  }
+
+  /** Defines the guest again from its saved definition, changed by `change`. */
+  private async redefine(change: (spec: GuestSpec) => GuestSpec = (s) => s): Promise<void> {
+    const saved = await this.deps.files.loadGuestSpec(this.uid);
+    if (!saved) throw new Error(`the guest definition of ${this.uid} is missing from ${this.deps.files.paths(this.uid).guestSpec}`);
+    const next = change(saved);
+    await this.deps.files.saveGuestSpec(this.uid, next);
+    await this.deps.driver.define(next);
+  }
+
+  private async reboot(guest: GuestState, hard: boolean): Promise<Result | void> {
+    const { driver } = this.deps;
+    const done = { rebootsDone: this.inst.spec.reboot?.count ?? 0 };
+    if (!hard && guest.power !== 'running') {
+      await this.ctx.events.record(this.inst, 'Normal', 'RebootSkipped', 'A soft reboot needs a running guest');
+      return this.settle(done);
+    }
+    await this.begin(hard ? 'HARD_REBOOT' : 'REBOOT', hard ? 'reboot_started_hard' : 'rebooting', `${hard ? 'hard' : 'soft'} reboot`);
+    try {
+      if (hard) {
+        await driver.destroy(this.uid);
+        await driver.discardSave(this.uid);
+        // A hard reboot defines the guest afresh, as Nova's does: it also heals a definition changed by hand.
+        await this.redefine();
+        await this.bootAsAsked();
+      } else {
+        await driver.reboot(this.uid);
+      }
+    } catch (e) {
+      await this.fail('RebootFailed', 500, `${hard ? 'Hard' : 'Soft'} reboot of instance ${this.uid} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'Rebooted', `${hard ? 'Hard' : 'Soft'} reboot`);
+    return this.settle(done);
+  }
+
+  private async power(action: PowerAction): Promise<Result> {
+    const { driver } = this.deps;
+    const uid = this.uid;
+    const act: Record<PowerAction, { task: string; run: () => Promise<void>; event?: [string, string] }> = {
+      start: { task: 'powering-on', run: () => this.startGuest(), event: ['Started', 'The guest was started'] },
+      startPaused: { task: 'pausing', run: () => this.startGuest({ paused: true }), event: ['Paused', 'The guest was started paused'] },
+      shutdown: { task: 'powering-off', run: () => driver.shutdown(uid) },
+      forceOff: { task: 'powering-off', run: () => driver.destroy(uid), event: ['Stopped', 'The guest was powered off'] },
+      pause: { task: 'pausing', run: () => driver.pause(uid), event: ['Paused', 'The guest was paused'] },
+      unpause: { task: 'unpausing', run: () => driver.unpause(uid), event: ['Unpaused', 'The guest was unpaused'] },
+      suspend: { task: 'suspending', run: () => driver.save(uid), event: ['Suspended', "The guest's memory was saved to disk"] },
+      discardSuspend: { task: 'powering-off', run: () => driver.discardSave(uid), event: ['Stopped', 'The saved guest memory was discarded'] },
+    };
+    const a = act[action];
+    if (action === 'shutdown') {
+      // Graceful: the guest is asked and given the shutdown timeout; each pass looks again (see planStep).
+      await this.report({ taskState: a.task, taskStartedAt: now(), conditions: markReconciling(this.status.conditions, this.inst.metadata.generation, 'PoweringOff', 'asked the guest to power off') });
+      await a.run();
+      return { requeueAfterMs: 500 };
+    }
+    await this.report({ taskState: this.status.powerState === 'Suspended' && action === 'start' ? 'resuming' : a.task });
+    await a.run();
+    if (a.event) await this.ctx.events.record(this.inst, 'Normal', a.event[0], a.event[1]);
+    return this.settle();
+  }
+
+  /** The guest stopped by itself while meant to run. As Nova's power state sync does, the instance is now stopped. */
+  private async guestPoweredOff(guest: GuestState): Promise<Result> {
+    const { metadata } = this.inst;
+    const why = guest.power === 'crashed' || guest.reason === 'crashed' ? 'crashed' : 'powered itself off';
+    this.inst = await this.ctx.client.patch<Instance>(INSTANCES, metadata.namespace, metadata.name, { metadata: { resourceVersion: metadata.resourceVersion }, spec: { powerState: 'Stopped' } }, AGENT_FIELD_MANAGER, MERGE_PATCH);
+    await this.ctx.events.record(this.inst, 'Warning', 'GuestPoweredOff', `The guest ${why}; spec.powerState is now Stopped (set it to Running to start it again)`);
+    return this.settle();
+  }
+
+  /**
+   * The hypervisor paused the guest unasked. Under KVM on a host whose KVM cannot run guests (an incomplete
+   * nested virtualization: "emulation failure") that is KVM's doing: the host gives KVM up for good and the
+   * guest starts again emulated. Otherwise the instance is in ERROR with the reason.
+   */
+  private async hypervisorPaused(reason: string): Promise<Result | void> {
+    const { driver } = this.deps;
+    if ((await driver.virtType()) === 'kvm' && reason === 'unknown') {
+      await this.giveUpKvm(`KVM paused guest ${domainNameOf(this.uid)} (${reason}); it starts again`);
+      await driver.destroy(this.uid);
+      await this.redefine();
+      await this.bootAsAsked();
+      return this.settle();
+    }
+    await this.fail('GuestPaused', 500, `The hypervisor paused the guest (${reason}).`);
+  }
+
+  private async teardown(): Promise<void> {
+    const { driver, files } = this.deps;
+    const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
+    if (!release) return;
+    await driver.destroy(this.uid);
+    await driver.undefine(this.uid);
+    await files.remove(this.uid);
+    await this.ctx.client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
+    this.ctx.log.info('guest and files removed', { host: this.deps.config.host });
+  }
+}

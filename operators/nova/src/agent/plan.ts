@@ -1,0 +1,127 @@
+/**
+ * The node agent's decisions, pure: from what the instance asks (spec), what was last reported (status) and
+ * what the hypervisor says of the guest now, the one next step. The reconciler carries it out and asks again,
+ * so every step is taken from fresh facts and a crash between steps loses nothing.
+ */
+import type { GuestState } from '../driver/types.js';
+import type { Instance, InstancePhase, InstanceStatus, ObservedPowerState } from '../resources.js';
+
+export type PowerAction = 'start' | 'startPaused' | 'shutdown' | 'forceOff' | 'pause' | 'unpause' | 'suspend' | 'discardSuspend';
+
+export type Step =
+  | { kind: 'spawn' }
+  | { kind: 'rebuild' }
+  | { kind: 'resize' }
+  | { kind: 'confirmResize' }
+  | { kind: 'revertResize' }
+  | { kind: 'reboot'; hard: boolean }
+  | { kind: 'power'; action: PowerAction }
+  /** A graceful power-off is under way: look again after this long. */
+  | { kind: 'awaitShutdown'; recheckMs: number }
+  /** libvirt is in the middle of something (a reboot's reset, a save): look again shortly. */
+  | { kind: 'awaitHypervisor'; recheckMs: number }
+  /** The guest powered itself off (or crashed) while meant to run: record it as stopped, as Nova's power sync does. */
+  | { kind: 'guestPoweredOff' }
+  /** The hypervisor paused the guest without being asked (a KVM failure, a full disk). */
+  | { kind: 'hypervisorPaused'; reason: string }
+  | { kind: 'stalled'; reason: string; message: string }
+  /** In ERROR: it stays so (and nothing is reported) until a hard reboot is asked for. */
+  | { kind: 'failed' }
+  | { kind: 'none' };
+
+export interface PlanInput {
+  namespace: string;
+  spec: Instance['spec'];
+  status: InstanceStatus;
+  /** undefined: the hypervisor has no such guest. */
+  guest?: GuestState;
+  now: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Pause reasons no one asked for: the guest cannot go on by itself. */
+const UNEXPECTED_PAUSE = new Set(['unknown', 'ioerror', 'watchdog', 'crashed', 'post-copy failed']);
+/** Pauses libvirt makes on its way somewhere (a reboot's reset, saving memory, starting): wait, do not undo them. */
+const PASSING_PAUSE = new Set(['shutting down', 'starting up', 'save', 'dump', 'snapshot', 'migration', 'from snapshot']);
+
+const pending = (asked: number | undefined, done: number | undefined) => (asked ?? 0) > (done ?? 0);
+
+export function planStep(p: PlanInput): Step {
+  const { spec, status, guest } = p;
+  const hardReboot = pending(spec.reboot?.count, status.rebootsDone) && spec.reboot?.type === 'HARD';
+  // A failed instance stays failed until someone asks for a hard reboot (as Nova allows from ERROR).
+  if (!guest) return status.phase === 'ERROR' && !hardReboot ? { kind: 'failed' } : { kind: 'spawn' };
+  if (status.phase === 'ERROR') return hardReboot ? { kind: 'reboot', hard: true } : { kind: 'failed' };
+
+  const imageNamespace = spec.image.namespace ?? p.namespace;
+  if (status.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) return { kind: 'rebuild' };
+  if (pending(spec.rebuild?.count, status.rebuildsDone)) return { kind: 'rebuild' };
+
+  if (status.flavor && spec.flavor !== status.flavor.name) return status.resize?.fromFlavor.name === spec.flavor ? { kind: 'revertResize' } : { kind: 'resize' };
+  if (status.resize && spec.confirmResize !== false) return { kind: 'confirmResize' };
+
+  if (guest.power === 'paused' && UNEXPECTED_PAUSE.has(guest.reason)) return { kind: 'hypervisorPaused', reason: guest.reason };
+  if (guest.power === 'paused' && PASSING_PAUSE.has(guest.reason)) return { kind: 'awaitHypervisor', recheckMs: 250 };
+  if (pending(spec.reboot?.count, status.rebootsDone)) return { kind: 'reboot', hard: spec.reboot?.type === 'HARD' };
+  return powerStep(p, guest);
+}
+
+function powerStep(p: PlanInput, guest: GuestState): Step {
+  const { status } = p;
+  const power = (action: PowerAction): Step => ({ kind: 'power', action });
+  const off = guest.power === 'shutoff' || guest.power === 'crashed' || guest.power === 'nostate';
+  switch (p.spec.powerState ?? 'Running') {
+    case 'Running':
+      if (guest.power === 'running') return { kind: 'none' };
+      if (guest.power === 'paused') return power('unpause');
+      if (guest.saved) return power('start');
+      // It was running and nobody here asked it to stop: the guest did (poweroff inside it, or a crash).
+      if (status.powerState === 'Running' && !status.taskState && (guest.power === 'crashed' || guest.reason === 'shutdown' || guest.reason === 'crashed')) return { kind: 'guestPoweredOff' };
+      return power('start');
+    case 'Stopped':
+      if (off) return guest.saved ? power('discardSuspend') : { kind: 'none' };
+      // A paused guest cannot hear the power button.
+      if (guest.power === 'paused') return power('forceOff');
+      if (status.taskState === 'powering-off' && status.taskStartedAt) {
+        const waited = p.now - Date.parse(status.taskStartedAt);
+        return waited >= p.shutdownTimeoutMs ? power('forceOff') : { kind: 'awaitShutdown', recheckMs: Math.min(1000, p.shutdownTimeoutMs - waited) };
+      }
+      return power('shutdown');
+    case 'Paused':
+      if (guest.power === 'paused') return { kind: 'none' };
+      return off ? power('startPaused') : power('pause');
+    case 'Suspended':
+      if (guest.saved) return { kind: 'none' };
+      if (off) return { kind: 'stalled', reason: 'CannotSuspend', message: 'a stopped instance has no memory to save: start it before suspending it' };
+      return power('suspend');
+  }
+}
+
+/** Nova's power_state for what the hypervisor says. */
+export function observedPower(guest: GuestState | undefined): ObservedPowerState {
+  if (!guest) return 'NoState';
+  if (guest.saved) return 'Suspended';
+  return ({ running: 'Running', paused: 'Paused', shutoff: 'Shutdown', crashed: 'Crashed', nostate: 'NoState' } as const)[guest.power];
+}
+
+/** The server status word for a guest at rest: what `openstack server show` says. */
+export function restingPhase(guest: GuestState | undefined, awaitingResizeConfirmation: boolean): InstancePhase {
+  if (awaitingResizeConfirmation) return 'VERIFY_RESIZE';
+  switch (observedPower(guest)) {
+    case 'Running':
+      return 'ACTIVE';
+    case 'Paused':
+      return 'PAUSED';
+    case 'Suspended':
+      return 'SUSPENDED';
+    default:
+      return 'SHUTOFF';
+  }
+}
+
+/** Whether the guest is as spec.powerState asks. */
+export function powerReached(spec: Instance['spec'], guest: GuestState | undefined): boolean {
+  const want = spec.powerState ?? 'Running';
+  const have = observedPower(guest);
+  return (want === 'Running' && have === 'Running') || (want === 'Stopped' && (have === 'Shutdown' || have === 'Crashed')) || (want === 'Paused' && have === 'Paused') || (want === 'Suspended' && have === 'Suspended');
+}

@@ -1,0 +1,89 @@
+/**
+ * A guest as libvirt domain XML, built from typed structures by an XML builder (never by string
+ * concatenation, so no name or value can break the document). Pure: tested without libvirt.
+ */
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { GuestDisk, GuestSpec } from '../types.js';
+
+/** The XML namespace of the facts Stratus keeps in a domain's <metadata>. */
+export const METADATA_NAMESPACE = 'https://stratus.io/xmlns/libvirt/instance/1';
+
+export type VirtType = 'kvm' | 'qemu';
+
+type Attrs = Record<`@_${string}`, string | number>;
+type Node = Attrs & { [child: string]: unknown };
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true });
+
+function diskNode(d: GuestDisk): Node {
+  return {
+    '@_type': 'file',
+    '@_device': d.device,
+    driver: { '@_name': 'qemu', '@_type': d.format, '@_cache': 'none', '@_discard': 'unmap' },
+    source: { '@_file': d.path },
+    target: { '@_dev': d.target, '@_bus': d.bus },
+    ...(d.readOnly ? { readonly: '' } : {}),
+    ...(d.bootOrder ? { boot: { '@_order': d.bootOrder } } : {}),
+  };
+}
+
+/** The domain document for `spec` under the given virtualization type (kvm, or qemu for emulation). */
+export function domainXml(spec: GuestSpec, virtType: VirtType): string {
+  const smbios = (name: string, value: string) => ({ '@_name': name, '#text': value });
+  const domain: Node = {
+    '@_type': virtType,
+    name: spec.name,
+    uuid: spec.uuid,
+    title: spec.title,
+    metadata: {
+      'stratus:instance': {
+        '@_xmlns:stratus': METADATA_NAMESPACE,
+        ...Object.fromEntries(Object.entries(spec.metadata).map(([k, v]) => [`stratus:${k}`, v])),
+      },
+    },
+    memory: { '@_unit': 'MiB', '#text': spec.memoryMiB },
+    vcpu: spec.vcpus,
+    // What the guest sees in its DMI tables, as Nova sets it: cloud-init and dmidecode identify the cloud by it.
+    sysinfo: {
+      '@_type': 'smbios',
+      system: { entry: [smbios('manufacturer', 'Stratus'), smbios('product', 'OpenStack Nova'), smbios('serial', spec.uuid), smbios('uuid', spec.uuid), smbios('family', 'Virtual Machine')] },
+    },
+    os: {
+      type: { '@_arch': 'x86_64', ...(spec.machineType ? { '@_machine': spec.machineType } : {}), '#text': 'hvm' },
+      smbios: { '@_mode': 'sysinfo' },
+    },
+    features: { acpi: '', apic: '' },
+    // KVM guests get the host's CPU model; emulated ones QEMU's default, which TCG runs fastest.
+    ...(virtType === 'kvm' ? { cpu: { '@_mode': 'host-model' } } : {}),
+    clock: { '@_offset': 'utc' },
+    on_poweroff: 'destroy',
+    on_reboot: 'restart',
+    on_crash: 'destroy',
+    devices: {
+      disk: spec.disks.map(diskNode),
+      // A pty for `virsh console`, logged to a file (by virtlogd, which caps its size) for the console log.
+      serial: { '@_type': 'pty', log: { '@_file': spec.consoleLog, '@_append': 'on' }, target: { '@_port': 0 } },
+      console: { '@_type': 'pty', target: { '@_type': 'serial', '@_port': 0 } },
+      input: { '@_type': 'tablet', '@_bus': 'usb' },
+      graphics: { '@_type': 'vnc', '@_autoport': 'yes', '@_listen': '127.0.0.1', listen: { '@_type': 'address', '@_address': '127.0.0.1' } },
+      video: { model: { '@_type': 'virtio' } },
+      memballoon: { '@_model': 'virtio', stats: { '@_period': 10 } },
+      rng: { '@_model': 'virtio', backend: { '@_model': 'random', '#text': '/dev/urandom' } },
+    },
+  };
+  return builder.build({ domain });
+}
+
+/** A guest with nothing to boot, only to see whether KVM will run a vCPU with the host's CPU model. */
+export function probeXml(name: string): string {
+  return builder.build({ domain: { '@_type': 'kvm', name, memory: { '@_unit': 'MiB', '#text': 32 }, vcpu: 1, os: { type: { '@_arch': 'x86_64', '#text': 'hvm' } }, cpu: { '@_mode': 'host-model' }, devices: { graphics: { '@_type': 'vnc', '@_listen': '127.0.0.1', '@_autoport': 'yes' } } } });
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true });
+
+/** The Stratus facts kept in a domain's <metadata>, read back from `virsh dumpxml`; {} when there are none. */
+export function metadataOf(xml: string): Record<string, string> {
+  const doc = parser.parse(xml) as { domain?: { metadata?: { instance?: Record<string, unknown> } } };
+  const facts = doc.domain?.metadata?.instance ?? {};
+  return Object.fromEntries(Object.entries(facts).filter(([k]) => !k.startsWith('@_')).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,198 @@
+/**
+ * The libvirt compute driver: guests are libvirt domains on this host, named instance-<uuid>, reached by UUID.
+ * It runs them under KVM where the host can, and under QEMU's emulation (TCG) otherwise.
+ */
+import { constants } from 'node:fs';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { KvmFailure, type ComputeDriver, type GuestListing, type GuestPower, type GuestSpec, type GuestState, type HostFacts } from '../types.js';
+import { METADATA_NAMESPACE, domainXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
+import { LibvirtError, Virsh } from './virsh.js';
+
+/** Domains this driver made, and only those, are named so. */
+export const DOMAIN_PREFIX = 'instance-';
+export const domainNameOf = (uuid: string) => `${DOMAIN_PREFIX}${uuid}`;
+export const uuidOfDomain = (name: string) => (name.startsWith(DOMAIN_PREFIX) ? name.slice(DOMAIN_PREFIX.length) : undefined);
+
+export interface LibvirtOptions {
+  uri: string;
+  /** kvm, qemu (emulation), or auto: kvm when /dev/kvm is usable and libvirt offers it (Nova's virt_type). */
+  virtType: VirtType | 'auto';
+  /** Where the choice to stop using a failing KVM is remembered across restarts. */
+  fallbackFile: string;
+}
+
+const POWER: Record<string, GuestPower> = { running: 'running', blocked: 'running', paused: 'paused', 'shut off': 'shutoff', shutdown: 'running', crashed: 'crashed', pmsuspended: 'paused' };
+
+/** `virsh domstate --reason` output, e.g. "shut off (saved)", as a GuestState. */
+export function parseDomState(text: string, saved: boolean): GuestState {
+  const m = /^([a-z ]+?)(?: \(([^)]*)\))?$/.exec(text.trim());
+  const word = m?.[1] ?? 'no state';
+  return { power: POWER[word] ?? 'nostate', reason: m?.[2] ?? 'unknown', saved };
+}
+
+export class LibvirtDriver implements ComputeDriver {
+  readonly virsh: Virsh;
+  private chosen?: VirtType;
+
+  constructor(private readonly opts: LibvirtOptions) {
+    this.virsh = new Virsh(opts.uri);
+  }
+
+  /** The virtualization type guests are defined with, decided once. */
+  async virtType(): Promise<VirtType> {
+    if (this.chosen) return this.chosen;
+    if (this.opts.virtType !== 'auto') return (this.chosen = this.opts.virtType);
+    const fellBack = await readFile(this.opts.fallbackFile, 'utf8').catch(() => undefined);
+    if (fellBack) return (this.chosen = 'qemu');
+    const kvm = await probeKvm(this.virsh);
+    // A KVM that is there but fails is remembered; a host without KVM just emulates (and uses KVM once it has it).
+    if (kvm.broken) await this.abandonKvm(kvm.broken);
+    return (this.chosen = kvm.usable ? 'kvm' : 'qemu');
+  }
+
+  /**
+   * KVM failed a guest here (the hypervisor paused it for no reason a person gave: the emulation failure of
+   * a host whose nested virtualization is incomplete). From now on guests run emulated; the file says why.
+   */
+  async abandonKvm(why: string): Promise<void> {
+    this.chosen = 'qemu';
+    await writeFile(this.opts.fallbackFile, `${new Date().toISOString()} ${why}\n`);
+  }
+
+  async hostFacts(): Promise<HostFacts> {
+    const info = Object.fromEntries(
+      (await this.virsh.run('nodeinfo'))
+        .split('\n')
+        .map((l) => l.split(/:\s+/))
+        .filter((p) => p.length === 2),
+    );
+    const version = /Running hypervisor: QEMU ([\d.]+)/.exec(await this.virsh.run('version'))?.[1] ?? 'unknown';
+    return {
+      cpus: Number(info['CPU(s)']),
+      // The kernel's total, not libvirt's NUMA-cell sum, which some hosts (sandboxes, cgroups) report short.
+      memoryMiB: Math.floor(totalmem() / 1024 ** 2),
+      hypervisorType: (await this.virtType()) === 'kvm' ? 'KVM' : 'QEMU',
+      hypervisorVersion: version,
+      architecture: info['CPU model'] ?? 'x86_64',
+    };
+  }
+
+  async guests(): Promise<GuestListing[]> {
+    const names = (await this.virsh.run('list', '--all', '--name')).split('\n').map((l) => l.trim()).filter((n) => uuidOfDomain(n));
+    const out: GuestListing[] = [];
+    for (const name of names) {
+      const uuid = uuidOfDomain(name)!;
+      const state = await this.state(uuid);
+      if (!state) continue; // undefined meanwhile
+      const metadata = metadataOf(`<domain><metadata>${(await this.virsh.tolerant([], 'metadata', uuid, METADATA_NAMESPACE)) ?? ''}</metadata></domain>`);
+      out.push({ uuid, name, metadata, state });
+    }
+    return out;
+  }
+
+  async runningCount(): Promise<number> {
+    return (await this.virsh.run('list', '--name')).split('\n').filter((n) => uuidOfDomain(n.trim())).length;
+  }
+
+  async state(uuid: string): Promise<GuestState | undefined> {
+    const text = await this.virsh.tolerant([], 'domstate', '--reason', uuid);
+    if (text === undefined) return undefined;
+    // A saved guest is "shut off (saved)"; after a libvirtd restart the reason may be lost, dominfo is not.
+    const saved = /\(saved\)/.test(text) || (/^shut off/.test(text.trim()) && /Managed save:\s+yes/.test((await this.virsh.tolerant([], 'dominfo', uuid)) ?? ''));
+    return parseDomState(text, saved);
+  }
+
+  async define(spec: GuestSpec): Promise<void> {
+    const xml = domainXml(spec, await this.virtType());
+    // virsh reads a definition from a file only, so a private temporary one it is.
+    const dir = await mkdtemp(join(tmpdir(), 'stratus-domain-'));
+    try {
+      await writeFile(join(dir, 'domain.xml'), xml, { mode: 0o600 });
+      await this.virsh.run('define', join(dir, 'domain.xml'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async start(uuid: string, opts: { paused?: boolean } = {}): Promise<void> {
+    try {
+      await this.virsh.run('start', uuid, ...(opts.paused ? ['--paused'] : []));
+    } catch (e) {
+      if (e instanceof LibvirtError && /\bkvm/i.test(e.detail) && this.chosen === 'kvm') throw new KvmFailure(`QEMU could not start the guest under KVM: ${e.detail}`);
+      throw e;
+    }
+  }
+
+  async shutdown(uuid: string): Promise<void> {
+    await this.virsh.tolerant(['InvalidState'], 'shutdown', uuid, '--mode', 'acpi');
+  }
+
+  async destroy(uuid: string): Promise<void> {
+    await this.virsh.tolerant(['InvalidState'], 'destroy', uuid);
+  }
+
+  async pause(uuid: string): Promise<void> {
+    await this.virsh.run('suspend', uuid);
+  }
+
+  async unpause(uuid: string): Promise<void> {
+    await this.virsh.run('resume', uuid);
+  }
+
+  async save(uuid: string): Promise<void> {
+    await this.virsh.run('managedsave', uuid);
+  }
+
+  async discardSave(uuid: string): Promise<void> {
+    await this.virsh.tolerant(['InvalidState'], 'managedsave-remove', uuid);
+  }
+
+  async reboot(uuid: string): Promise<void> {
+    await this.virsh.run('reboot', uuid, '--mode', 'acpi');
+  }
+
+  async undefine(uuid: string): Promise<void> {
+    await this.virsh.tolerant([], 'undefine', uuid, '--managed-save', '--nvram');
+  }
+
+  async vncAddress(uuid: string): Promise<string | undefined> {
+    const display = (await this.virsh.tolerant(['InvalidState', 'Failed'], 'vncdisplay', uuid))?.trim();
+    const m = display && /^(.*):(\d+)$/.exec(display);
+    return m ? `${m[1] || '127.0.0.1'}:${5900 + Number(m[2])}` : undefined;
+  }
+
+  watch(changed: (uuid: string) => void, onError: (err: Error) => void = () => {}): { stop(): void } {
+    return this.virsh.lifecycleEvents((domain) => {
+      const uuid = uuidOfDomain(domain);
+      if (uuid) changed(uuid);
+    }, onError);
+  }
+}
+
+/**
+ * Whether guests can run under KVM here: /dev/kvm must be there for us and libvirt must offer kvm domains
+ * (else KVM is simply absent), and a throwaway KVM guest with the host's CPU model must start (else KVM is
+ * broken, as where nested virtualization is incomplete and QEMU dies setting up the vCPU).
+ */
+async function probeKvm(virsh: Virsh): Promise<{ usable: boolean; broken?: string }> {
+  try {
+    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+    await virsh.run('domcapabilities', '--virttype', 'kvm');
+  } catch {
+    return { usable: false };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-kvm-probe-'));
+  const name = `stratus-kvm-probe-${process.pid}`;
+  try {
+    await writeFile(join(dir, 'probe.xml'), probeXml(name));
+    await virsh.run('create', join(dir, 'probe.xml'));
+    return { usable: true };
+  } catch (e) {
+    return { usable: false, broken: `a KVM guest would not start: ${e instanceof LibvirtError ? e.detail : (e as Error).message}` };
+  } finally {
+    await virsh.tolerant(['InvalidState'], 'destroy', name).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * What a compute back end does for the node agent: run guests described by a GuestSpec and say how they are.
+ * The agent decides; the driver does, on its own host only (KubeVirt's virt-handler split).
+ */
+
+/** KVM itself failed the guest (QEMU could not set it up under KVM): the host's KVM is not usable. */
+export class KvmFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KvmFailure';
+  }
+}
+
+/** A guest's power as the hypervisor reports it; `saved` is a suspended guest (its memory saved to disk). */
+export type GuestPower = 'running' | 'paused' | 'shutoff' | 'crashed' | 'nostate';
+
+export interface GuestState {
+  power: GuestPower;
+  /** The hypervisor's reason for the state: booted, user, shutdown, destroyed, saved, crashed, unknown, … */
+  reason: string;
+  /** Its memory is saved to disk (Nova's suspend): starting it resumes where it was. */
+  saved: boolean;
+}
+
+export interface GuestDisk {
+  path: string;
+  format: 'raw' | 'qcow2';
+  device: 'disk' | 'cdrom';
+  bus: 'virtio' | 'sata' | 'ide';
+  /** vda, vdb, sda, … */
+  target: string;
+  readOnly?: boolean;
+  /** 1 boots first. */
+  bootOrder?: number;
+}
+
+/** Everything the hypervisor needs to run one guest. */
+export interface GuestSpec {
+  uuid: string;
+  /** Unique on the host: instance-<uuid>. */
+  name: string;
+  /** Who the guest is, for people reading the hypervisor's own listing: namespace/name. */
+  title: string;
+  vcpus: number;
+  memoryMiB: number;
+  disks: GuestDisk[];
+  /** The serial console is logged here (appended across boots). */
+  consoleLog: string;
+  /** A machine type the image asks for (hw_machine_type), e.g. q35. */
+  machineType?: string;
+  /** Facts about the instance kept with the guest definition (namespace, name, flavor, image, the agent's home). */
+  metadata: Record<string, string>;
+}
+
+export interface HostFacts {
+  /** Physical CPUs and memory the host has. */
+  cpus: number;
+  memoryMiB: number;
+  /** QEMU (emulation) or KVM. */
+  hypervisorType: 'QEMU' | 'KVM';
+  hypervisorVersion: string;
+  architecture: string;
+}
+
+/** A guest the hypervisor knows, found by listing (the agent's restart and orphan checks). */
+export interface GuestListing {
+  uuid: string;
+  name: string;
+  /** The facts its spec's metadata recorded (namespace, name, the agent that made it, …). */
+  metadata: Record<string, string>;
+  state: GuestState;
+}
+
+export interface ComputeDriver {
+  hostFacts(): Promise<HostFacts>;
+  /** Every guest this driver made on the host (others are left alone). */
+  guests(): Promise<GuestListing[]>;
+  /** How many of them are running now. */
+  runningCount(): Promise<number>;
+  /** The guest's state, or undefined when no such guest is defined. */
+  state(uuid: string): Promise<GuestState | undefined>;
+  /** Creates the guest's definition, or replaces it (a stopped guest only). */
+  define(spec: GuestSpec): Promise<void>;
+  /** Boots it (or resumes a saved guest); `paused` leaves its CPUs stopped. Throws KvmFailure when KVM is to blame. */
+  start(uuid: string, opts?: { paused?: boolean }): Promise<void>;
+  /** Asks the guest to power off (ACPI); it may take a while or ignore it. */
+  shutdown(uuid: string): Promise<void>;
+  /** Powers it off at once. Not running is not an error. */
+  destroy(uuid: string): Promise<void>;
+  pause(uuid: string): Promise<void>;
+  unpause(uuid: string): Promise<void>;
+  /** Saves its memory to disk and stops it (Nova's suspend). */
+  save(uuid: string): Promise<void>;
+  /** Throws away a saved memory image: the next start boots afresh. */
+  discardSave(uuid: string): Promise<void>;
+  /** Asks the guest to reboot (ACPI). */
+  reboot(uuid: string): Promise<void>;
+  /** Removes the definition and any saved memory. Not defined is not an error. */
+  undefine(uuid: string): Promise<void>;
+  /** Where its VNC display listens (host:port), while it runs. */
+  vncAddress(uuid: string): Promise<string | undefined>;
+  /** Calls `changed` with a guest's UUID whenever its state changes, until stopped. */
+  watch(changed: (uuid: string) => void): { stop(): void };
+}
