@@ -11,6 +11,7 @@ wanted=(
   "dosfstools:mkfs.vfat"
   "libvirt-daemon-system:libvirtd"      # Nova's libvirt driver (hack/start-libvirt.sh starts the daemons)
   "libvirt-clients:virsh"
+  "libxml2-utils:xmllint"               # virt-xml-validate: domain XML checked against libvirt's own schema
 )
 missing=()
 for entry in "${wanted[@]}"; do

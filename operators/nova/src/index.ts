@@ -17,4 +17,4 @@ export { domainXml } from './driver/libvirt/domainXml.js';
 export { startComputeAgent, reapOrphans, type ComputeAgent } from './agent/computeAgent.js';
 export { agentConfigFromEnv, type AgentConfig } from './agent/config.js';
 export { GUEST_FINALIZER, AGENT_FIELD_MANAGER } from './agent/instanceAgent.js';
-export { planStep, type Step } from './agent/plan.js';
+export { planStep, restingPhase, powerReached, observedPower, type Step } from './agent/plan.js';

@@ -1,9 +1,9 @@
-/** A control plane with every generated CRD, a `demo` namespace, and the Nova operator, for one test suite. */
+/** A control plane with every generated CRD, the `demo` and system namespaces, and the Nova operator, for one test suite. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
-import { KubeClient, createLogger, type Manager, type ResourceRef } from '@stratus/runtime';
+import { KubeClient, SYSTEM_NAMESPACE, createLogger, type Manager, type ResourceRef } from '@stratus/runtime';
 import { novaManager } from '../src/index.js';
 
 const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
@@ -26,7 +26,7 @@ export async function startComputeEnv(): Promise<ComputeEnv> {
   const client = new KubeClient(kubeConfig);
   for (const f of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) await client.create(CRDS, parse(readFileSync(new URL(f, crdDir), 'utf8')), 'test');
   await plane.server.controllers.idle();
-  await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, 'test');
+  for (const name of ['demo', SYSTEM_NAMESPACE]) await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'test');
   let manager: Manager | undefined;
   return {
     plane,

@@ -3,7 +3,7 @@
  * reconciler with one key at a time. The reconciler returns a requeue delay or throws; it never loops itself.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { KubeClient, ResourceRef } from './client.js';
+import { isConflict, type KubeClient, type ResourceRef } from './client.js';
 import { selfHealingInformer, type CachedInformer, type SelfHealingInformer } from './informer.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './logger.js';
@@ -133,8 +133,10 @@ export class Controller<T extends KubernetesObject> {
         if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         const retryMs = this.queue.addRateLimited(key);
-        this.metrics.reconcileTotal.inc({ controller: name, result: 'error' });
-        log.error('reconcile failed', { error: err instanceof Error ? err.message : String(err), retryMs });
+        this.metrics.reconcileTotal.inc({ controller: name, result: isConflict(err) ? 'conflict' : 'error' });
+        // A conflict is another writer getting there first: expected, and the retry reads afresh.
+        if (isConflict(err)) log.debug('conflict; reconciling again on fresh state', { error: (err as Error).message, retryMs });
+        else log.error('reconcile failed', { error: err instanceof Error ? err.message : String(err), retryMs });
       } finally {
         end();
         this.queue.done(key);

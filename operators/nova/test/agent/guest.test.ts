@@ -1,0 +1,94 @@
+/**
+ * What the agent gives the hypervisor: domain XML (checked against libvirt's own schema), the guest spec from
+ * an instance, the config drive's files, and how virsh's answers are read. No libvirt daemon needed.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { Image } from '@stratus/glance';
+import { decodeUserData, domainXml, type Instance } from '../../src/index.js';
+import { configDriveFiles, hostnameOf } from '../../src/agent/configDrive.js';
+import { guestSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
+import { InstanceFiles } from '../../src/agent/instanceFiles.js';
+import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
+import { parseDomState } from '../../src/driver/libvirt/driver.js';
+
+const uid = '4825a5de-b021-494f-8fa4-13cc4816342f';
+const inst = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: 'web-1', namespace: 'demo', uid }, spec: { flavor: 'm1.small', image: { name: 'cirros' } } } as Instance;
+const image = (properties: Record<string, string> = {}) => ({ metadata: { name: 'cirros', namespace: 'demo', uid: 'img-1' }, spec: { diskFormat: 'qcow2', properties } }) as unknown as Image;
+const flavor = { name: 'm1.small', vcpus: 2, ramMiB: 512, diskGiB: 1, ephemeralGiB: 1, swapMiB: 0 };
+const files = new InstanceFiles('/var/lib/stratus/nova/instances');
+const cached = { path: '/var/lib/stratus/nova/_base/img-1.qcow2', format: 'qcow2' as const, cdrom: false, virtualSize: 1 << 30 };
+
+describe('guest definitions', () => {
+  let work: string;
+  before(() => (work = mkdtempSync(join(tmpdir(), 'guest-test-'))));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  /** libvirt's own schema check: its verdict, and it must pass. */
+  const validate = (xml: string) => {
+    writeFileSync(join(work, 'domain.xml'), xml);
+    const r = spawnSync('virt-xml-validate', [join(work, 'domain.xml'), 'domain'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `libvirt's schema refuses the domain: ${r.stderr}\n${xml}`);
+    return r.stdout + r.stderr;
+  };
+
+  it("builds domain XML that libvirt's schema accepts, with the instance's disks, console log and metadata", () => {
+    const spec = guestSpecOf(inst, flavor, image(), cached, files.paths(uid), '/var/lib/stratus/nova');
+    const xml = domainXml(spec, 'qemu');
+    assert.match(validate(xml), /validates/);
+    assert.match(xml, /<domain type="qemu">/);
+    assert.match(xml, /<name>instance-4825a5de-b021-494f-8fa4-13cc4816342f<\/name>/);
+    assert.match(xml, /<memory unit="MiB">512<\/memory>\s*<vcpu>2<\/vcpu>/);
+    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}${d.readOnly ? ':ro' : ''}`), ['vda:disk:1', 'vdb:disk.eph0:-', 'vdc:disk.config:-:ro']);
+    assert.match(xml, /<log file="\/var\/lib\/stratus\/nova\/instances\/4825a5de-b021-494f-8fa4-13cc4816342f\/console.log" append="on"\/>/);
+    assert.match(xml, /<graphics type="vnc" autoport="yes" listen="127.0.0.1">/);
+    assert.doesNotMatch(xml, /<cpu /, 'emulated guests keep QEMU’s CPU model');
+    assert.deepEqual(metadataOf(xml), { namespace: 'demo', name: 'web-1', flavor: 'm1.small', image: 'demo/cirros', agentHome: '/var/lib/stratus/nova' });
+    assert.match(validate(domainXml(spec, 'kvm')), /validates/);
+    assert.match(domainXml(spec, 'kvm'), /<cpu mode="host-model"\/>/);
+  });
+
+  it('escapes what people name things, so no name can change the document', () => {
+    const hostile = { ...inst, metadata: { ...inst.metadata, name: 'x</name><devices>' } } as Instance;
+    const xml = domainXml(guestSpecOf(hostile, flavor, image(), cached, files.paths(uid), '/h'), 'qemu');
+    assert.match(validate(xml), /validates/);
+    assert.equal(metadataOf(xml).name, 'x</name><devices>');
+  });
+
+  it('boots an ISO from a CD-ROM beside a blank root disk, and follows the image’s machine type and disk bus', () => {
+    const spec = guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image({ hw_machine_type: 'q35', hw_disk_bus: 'sata' }), { ...cached, cdrom: true, format: 'raw' }, files.paths(uid), '/h');
+    assert.deepEqual(spec.disks.map((d) => `${d.device}:${d.bus}:${d.target}:${d.bootOrder ?? '-'}`), ['cdrom:sata:sdz:1', 'disk:sata:sda:2', 'disk:sata:sdb:-']);
+    const xml = domainXml(spec, 'qemu');
+    assert.match(xml, /machine="q35"/);
+    assert.match(validate(xml), /validates/);
+    assert.equal(withFlavor(spec, { ...flavor, name: 'm1.large', vcpus: 4, ramMiB: 2048 }).memoryMiB, 2048);
+  });
+
+  it('reads virsh domstate answers', () => {
+    assert.deepEqual(parseDomState('running (booted)\n', false), { power: 'running', reason: 'booted', saved: false });
+    assert.deepEqual(parseDomState('shut off (saved)', true), { power: 'shutoff', reason: 'saved', saved: true });
+    assert.deepEqual(parseDomState('paused (shutting down)', false), { power: 'paused', reason: 'shutting down', saved: false });
+    assert.deepEqual(parseDomState('in shutdown (user)', false), { power: 'nostate', reason: 'user', saved: false });
+  });
+});
+
+describe('the config drive', () => {
+  it("holds NoCloud meta-data and the user's data", () => {
+    const files = configDriveFiles({ instanceId: uid, hostname: 'web-1', publicKeys: ['ssh-ed25519 AAAA me@x'], metadata: { role: 'web' }, availabilityZone: 'nova', userData: Buffer.from('#cloud-config\n') });
+    assert.deepEqual(parse(files['meta-data'].toString()), { 'instance-id': uid, 'local-hostname': 'web-1', 'public-keys': ['ssh-ed25519 AAAA me@x'], 'availability-zone': 'nova', meta: { role: 'web' } });
+    assert.equal(files['user-data'].toString(), '#cloud-config\n');
+    assert.equal(configDriveFiles({ instanceId: uid, hostname: 'h', publicKeys: [], metadata: {} })['user-data'].length, 0, 'NoCloud wants the file even when empty');
+  });
+
+  it('makes hostnames from display names as Nova does, and takes only real base64 as user data', () => {
+    assert.equal(hostnameOf('My Web Server #1'), 'my-web-server-1');
+    assert.equal(hostnameOf('___'), 'server');
+    assert.equal(hostnameOf('a'.repeat(80)).length, 63);
+    assert.equal(decodeUserData(Buffer.from('echo hi').toString('base64'))?.toString(), 'echo hi');
+    assert.equal(decodeUserData('not base64!'), undefined);
+    assert.equal(decodeUserData('abc'), undefined, 'a length that is not a multiple of 4');
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * The node agent against real parts: the embedded control plane, an S3 server holding the test disk image,
+ * and the system libvirt running QEMU. Instances really boot (their console logs say so), change power
+ * state, reboot, resize, rebuild and go away leaving nothing; the agent survives its own restart.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { MERGE_PATCH, type KubeClient } from '@stratus/runtime';
+import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, domainNameOf, type Hypervisor, type Instance } from '../src/index.js';
+import { agentToken } from '../src/agent/agentApi.js';
+import { startAgentEnv, type AgentEnv } from './agentSupport.js';
+
+const run = promisify(execFile);
+const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
+const api = 'compute.stratus.io/v1alpha1';
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHzK4sQ1cG3fOrTmvWl3ipIhg6MRLa7zfF3vd0qHbZvI test@stratus';
+
+describe('Nova node agent on libvirt', function () {
+  this.timeout(240_000);
+  let env: AgentEnv;
+  let client: KubeClient;
+  let token: string;
+
+  const get = (name: string) => client.get<Instance>(INSTANCES, 'demo', name);
+  async function until(name: string, what: string, ok: (i: Instance) => boolean, timeoutMs = 90_000): Promise<Instance> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = await get(name);
+      if (i && ok(i)) return i;
+      if (Date.now() > deadline) throw new Error(`instance ${name} never became ${what}: ${JSON.stringify(i?.status)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const phase = (name: string, p: string) => until(name, p, (i) => i.status?.phase === p && !i.status.taskState);
+  const patchSpec = (name: string, spec: object) => client.patch(INSTANCES, 'demo', name, { spec }, 'test', MERGE_PATCH);
+  /** The instance's console log, through the agent's own API as the Compute API reads it. */
+  async function consoleLog(uid: string, length?: number): Promise<string> {
+    const res = await fetch(`${env.agent.api.url}/v1/instances/${uid}/console${length === undefined ? '' : `?length=${length}`}`, { headers: { Authorization: `Bearer ${token}` } });
+    return res.status === 200 ? res.text() : '';
+  }
+  async function untilConsole(uid: string, marker: RegExp | string, count = 1, timeoutMs = 90_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await consoleLog(uid);
+      if ((text.match(new RegExp(marker, 'g')) ?? []).length >= count) return text;
+      if (Date.now() > deadline) throw new Error(`no ${count}× ${marker} in the console log:\n${text.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const guests = async () => (await virsh('list', '--all', '--name')).split('\n').filter(Boolean);
+  const instanceDir = (uid: string) => env.agent.files.paths(uid).dir;
+
+  before(async () => {
+    env = await startAgentEnv();
+    client = env.client;
+    token = await agentToken(client, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.tiny' }, spec: { vcpus: 1, ramMiB: 256, diskGiB: 1 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.small' }, spec: { vcpus: 2, ramMiB: 320, diskGiB: 2 } }, 'test');
+    await client.create(KEYPAIRS, { apiVersion: api, kind: 'Keypair', metadata: { name: 'me', namespace: 'demo' }, spec: { publicKey: SSH_KEY } }, 'test');
+    await env.addImage('stratus-test');
+    await env.addImage('stratus-test-2');
+  });
+  after(() => env?.stop());
+
+  it('registers its hypervisor with what the host has, and heartbeats', async () => {
+    const hv = (await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!;
+    assert.equal(hv.spec.driver, 'libvirt');
+    assert.ok(hv.spec.capacity.vcpus! >= 1 && hv.spec.capacity.ramMiB! > 1024, JSON.stringify(hv.spec.capacity));
+    assert.match(hv.status?.hypervisorType ?? '', /^(QEMU|KVM)$/);
+    assert.equal(hv.spec.properties?.hypervisor_type, hv.status!.hypervisorType!.toLowerCase());
+    assert.equal(hv.status?.agentUrl, env.agent.api.url);
+    const first = hv.status!.lastHeartbeat!;
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.notEqual((await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!.status!.lastHeartbeat, first);
+  });
+
+  it('boots an instance: BUILD, then ACTIVE once the guest runs, with its config drive read by the guest', async () => {
+    const userData = Buffer.from('#cloud-config\nhello from user data\n').toString('base64');
+    await client.create(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name: 'web-1', namespace: 'demo' }, spec: { flavor: 'm1.tiny', image: { name: 'stratus-test' }, keypair: 'me', userData, metadata: { role: 'web' } } }, 'test');
+    const built = await until('web-1', 'BUILD', (i) => i.status?.phase === 'BUILD' || i.status?.phase === 'ACTIVE');
+    assert.equal(built.status?.host, env.config.host);
+    const active = await phase('web-1', 'ACTIVE');
+    const uid = active.metadata.uid!;
+    assert.equal(active.status?.powerState, 'Running');
+    assert.equal(active.status?.instanceName, domainNameOf(uid));
+    assert.match(active.status?.consoleUrl ?? '', /^vnc:\/\/127\.0\.0\.1:59\d\d$/);
+    assert.ok(active.status?.launchedAt);
+    assert.deepEqual(active.status?.flavor, { name: 'm1.tiny', vcpus: 1, ramMiB: 256, diskGiB: 1, ephemeralGiB: 0, swapMiB: 0 });
+    assert.equal(active.status?.image?.name, 'stratus-test');
+    assert.equal(active.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.ok(active.metadata.finalizers?.includes('compute.stratus.io/guest'));
+    assert.equal(await virsh('domstate', uid), 'running');
+
+    const log = await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY');
+    assert.match(log, new RegExp(`STRATUS-CONFIG-DRIVE instance-id=${uid} hostname=web-1`));
+    assert.match(log, /STRATUS-USER-DATA hello from user data/);
+    assert.match(log, /STRATUS-SSH-KEY present/);
+    assert.equal((await consoleLog(uid, 2)).trim().split('\n').length, 2, 'length= gives the last lines');
+    const anonymous = await fetch(`${env.agent.api.url}/v1/instances/${uid}/console`);
+    assert.equal(anonymous.status, 401, 'the console log needs the agent token');
+  });
+
+  it('stops gracefully, starts, pauses, suspends and resumes as spec.powerState says', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    await patchSpec('web-1', { powerState: 'Stopped' });
+    assert.equal((await phase('web-1', 'SHUTOFF')).status?.powerState, 'Shutdown');
+    assert.match(await consoleLog(uid), /STRATUS-TEST-IMAGE-POWEROFF/, 'asked to power off, the guest did (ACPI)');
+    await patchSpec('web-1', { powerState: 'Running' });
+    await phase('web-1', 'ACTIVE');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', 2);
+    await patchSpec('web-1', { powerState: 'Paused' });
+    assert.equal((await phase('web-1', 'PAUSED')).status?.powerState, 'Paused');
+    assert.equal(await virsh('domstate', '--reason', uid), 'paused (user)');
+    await patchSpec('web-1', { powerState: 'Suspended' });
+    assert.equal((await phase('web-1', 'SUSPENDED')).status?.powerState, 'Suspended');
+    assert.equal(await virsh('domstate', '--reason', uid), 'shut off (saved)');
+    await patchSpec('web-1', { powerState: 'Running' });
+    await phase('web-1', 'ACTIVE');
+    assert.equal(await virsh('domstate', uid), 'running');
+    assert.equal((await consoleLog(uid)).match(/STRATUS-TEST-IMAGE-READY/g)?.length, 2, 'resumed where it was, not booted again');
+  });
+
+  it('reboots softly (the guest reboots itself) and hard (the guest is defined and started afresh)', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', 2);
+    await patchSpec('web-1', { reboot: { count: 1, type: 'SOFT' } });
+    await until('web-1', 'rebooted once', (i) => i.status?.rebootsDone === 1 && i.status.phase === 'ACTIVE');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', 3);
+    await patchSpec('web-1', { reboot: { count: 2, type: 'HARD' } });
+    await until('web-1', 'rebooted twice', (i) => i.status?.rebootsDone === 2 && i.status.phase === 'ACTIVE');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', 4);
+  });
+
+  it('records a guest that powered itself off as stopped, as Nova does', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    await virsh('shutdown', uid); // the ACPI button from outside the agent: to the agent, the guest's own doing
+    const off = await phase('web-1', 'SHUTOFF');
+    assert.equal(off.spec.powerState, 'Stopped');
+    const boots = ((await consoleLog(uid)).match(/STRATUS-TEST-IMAGE-READY/g) ?? []).length;
+    await patchSpec('web-1', { powerState: 'Running' });
+    await phase('web-1', 'ACTIVE');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', boots + 1);
+  });
+
+  it("resizes: VERIFY_RESIZE with the old disk kept, a revert, then a confirmed resize; the ledger follows", async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    const ledger = async () => (await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!.status!.allocations!['demo/web-1'];
+    // A resize powers the guest off first: once it is up it hears the power button (while booting it would
+    // not, and the stop would wait out the whole shutdown timeout, as Nova's does).
+    let boots = ((await consoleLog(uid)).match(/STRATUS-TEST-IMAGE-READY/g) ?? []).length;
+    const upAgain = async () => void (await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', ++boots));
+    await patchSpec('web-1', { flavor: 'm1.small', confirmResize: false });
+    const verifying = await phase('web-1', 'VERIFY_RESIZE');
+    assert.equal(verifying.status?.flavor?.name, 'm1.small');
+    assert.equal(verifying.status?.resize?.fromFlavor.name, 'm1.tiny');
+    assert.deepEqual(await ledger(), { vcpus: 2, ramMiB: 320, diskGiB: 2 });
+    assert.match(await virsh('dominfo', uid), /CPU\(s\):\s+2/);
+    assert.ok(existsSync(env.agent.files.paths(uid).resizeBackup));
+    await upAgain();
+    const { stdout } = await run('qemu-img', ['info', '-U', '--output=json', env.agent.files.paths(uid).root]);
+    assert.equal(JSON.parse(stdout)['virtual-size'], 2 * 1024 ** 3, 'the root disk grew to the new flavor');
+
+    await patchSpec('web-1', { flavor: 'm1.tiny' }); // the old flavor back: a revert
+    const reverted = await phase('web-1', 'ACTIVE');
+    assert.equal(reverted.status?.flavor?.name, 'm1.tiny');
+    assert.equal(reverted.status?.resize, undefined);
+    assert.deepEqual(await ledger(), { vcpus: 1, ramMiB: 256, diskGiB: 1 });
+    assert.match(await virsh('dominfo', uid), /CPU\(s\):\s+1/);
+    assert.ok(!existsSync(env.agent.files.paths(uid).resizeBackup));
+    await upAgain();
+
+    await patchSpec('web-1', { flavor: 'm1.small', confirmResize: true });
+    const resized = await until('web-1', 'resized', (i) => i.status?.flavor?.name === 'm1.small' && i.status.phase === 'ACTIVE' && !i.status.taskState);
+    assert.equal(resized.status?.resize, undefined, 'confirmed at once');
+    assert.ok(!existsSync(env.agent.files.paths(uid).resizeBackup));
+    await upAgain();
+  });
+
+  it('rebuilds from another image, keeping the instance and its flavor', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    const boots = ((await consoleLog(uid)).match(/STRATUS-TEST-IMAGE-READY/g) ?? []).length;
+    await patchSpec('web-1', { image: { name: 'stratus-test-2' } });
+    const rebuilt = await until('web-1', 'rebuilt', (i) => i.status?.image?.name === 'stratus-test-2' && i.status.phase === 'ACTIVE' && !i.status.taskState);
+    assert.equal(rebuilt.metadata.uid, uid);
+    assert.equal(rebuilt.status?.flavor?.name, 'm1.small');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', boots + 1);
+  });
+
+  it('survives its own restart: the running guest is found, neither lost nor made twice', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    const domainId = await virsh('domid', uid);
+    await env.restartAgent();
+    await patchSpec('web-1', { metadata: { after: 'restart' } }); // something for the new agent to reconcile
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await virsh('domid', uid), domainId, 'the same QEMU process: not restarted');
+    assert.equal((await guests()).filter((g) => g === domainNameOf(uid)).length, 1);
+    assert.equal((await get('web-1'))!.status?.phase, 'ACTIVE');
+  });
+
+  it("removes guests and folders whose instance is gone, and leaves other agents' guests alone", async () => {
+    const ghost = '00000000-0000-4000-8000-00000000beef';
+    const foreign = '00000000-0000-4000-8000-00000000f00d';
+    const base = { vcpus: 1, memoryMiB: 64, disks: [], consoleLog: '/dev/null' };
+    await env.agent.driver.define({ ...base, uuid: ghost, name: domainNameOf(ghost), title: 'demo/ghost', metadata: { namespace: 'demo', name: 'ghost', agentHome: env.config.stateDir } });
+    await env.agent.driver.define({ ...base, uuid: foreign, name: domainNameOf(foreign), title: 'demo/other', metadata: { namespace: 'demo', name: 'other', agentHome: '/some/other/cloud' } });
+    await env.agent.files.prepare('00000000-0000-4000-8000-0000000000aa');
+    try {
+      const reaped = await env.agent.reapOrphans();
+      assert.deepEqual(reaped.sort(), ['00000000-0000-4000-8000-0000000000aa', domainNameOf(ghost)]);
+      assert.ok(!(await guests()).includes(domainNameOf(ghost)));
+      assert.ok((await guests()).includes(domainNameOf(foreign)), "another cloud's guest on the same libvirt stays");
+      assert.ok((await guests()).includes(domainNameOf((await get('web-1'))!.metadata.uid!)));
+    } finally {
+      await env.agent.driver.undefine(foreign);
+    }
+  });
+
+  it('puts an instance whose guest cannot start in ERROR with the fault, leaving no guest and no files', async () => {
+    await env.addImage('odd-machine', 'demo', { properties: { hw_machine_type: 'no-such-machine' } });
+    await client.create(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name: 'broken', namespace: 'demo' }, spec: { flavor: 'm1.tiny', image: { name: 'odd-machine' } } }, 'test');
+    const failed = await until('broken', 'ERROR', (i) => i.status?.phase === 'ERROR');
+    assert.equal(failed.status?.fault?.code, 500);
+    assert.match(failed.status!.fault!.message, new RegExp(`^Build of instance ${failed.metadata.uid} failed: virsh define .*: Failed to define domain`));
+    assert.equal(failed.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'SpawnFailed');
+    assert.ok(!(await guests()).includes(domainNameOf(failed.metadata.uid!)));
+    assert.ok(!existsSync(instanceDir(failed.metadata.uid!)));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await get('broken'))!.status?.phase, 'ERROR', 'stays failed: no retry loop');
+  });
+
+  it('deletes instances: the guest, its files and its claim go', async () => {
+    const uids = await Promise.all(['web-1', 'broken'].map(async (n) => (await get(n))!.metadata.uid!));
+    for (const n of ['web-1', 'broken']) await client.delete(INSTANCES, 'demo', n);
+    const deadline = Date.now() + 60_000;
+    while ((await get('web-1')) || (await get('broken'))) {
+      assert.ok(Date.now() < deadline, 'the instances were not released');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const uid of uids) {
+      assert.ok(!(await guests()).includes(domainNameOf(uid)), 'no guest left');
+      assert.ok(!existsSync(instanceDir(uid)), 'no files left');
+    }
+    const hv = (await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!;
+    assert.deepEqual(hv.status?.allocations ?? {}, {});
+  });
+});
