@@ -96,7 +96,8 @@ const gateway = await startGateway({ host: values.host!, port: Number(values['ap
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapIdentity(client, { adminPassword: password, identityUrl });
-for (const op of OPERATORS) if (op.api && op.catalog) await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url: `${gateway.url}${op.api.prefix}` });
+for (const op of OPERATORS)
+  if (op.api && op.catalog) await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url: `${gateway.url}${op.api.prefix}${op.catalog.path ?? ''}` });
 await untilAnswering(`${identityUrl}/`);
 for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, 30_000, [300]);
 const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
@@ -106,7 +107,7 @@ process.stdout.write(
     '',
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
-    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image)`,
+    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',

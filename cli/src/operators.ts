@@ -9,8 +9,8 @@ export interface OperatorProcess {
   api?: { prefix: string; portEnv: string; defaultPort: number };
   /** Node options for the process. */
   nodeArgs?: string[];
-  /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap). */
-  catalog?: { service: string; type: string; description: string };
+  /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap); `path` follows the prefix. */
+  catalog?: { service: string; type: string; description: string; path?: string };
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
   env?(o: { dataDir: string; port(fixed: number): Promise<number> }): Promise<Record<string, string>>;
 }
@@ -26,7 +26,13 @@ export const OPERATORS: OperatorProcess[] = [
     nodeArgs: ['--max-semi-space-size=4'],
     catalog: { service: 'glance', type: 'image', description: 'Glance Image Service' },
   },
-  { name: 'nova', main: 'operators/nova/dist/src/main.js' },
+  {
+    name: 'nova',
+    main: 'operators/nova/dist/src/main.js',
+    api: { prefix: '/compute', portEnv: 'NOVA_API_PORT', defaultPort: 8774 },
+    // Nova's endpoint is versioned, as clients expect of the compute service.
+    catalog: { service: 'nova', type: 'compute', description: 'Nova Compute Service', path: '/v2.1' },
+  },
   {
     // This machine's compute node: its guests run under the system libvirt (qemu:///system), their disks in the state folder.
     name: 'nova-compute',

@@ -7,3 +7,4 @@ export * from './visibility.js';
 export * from './operator.js';
 export { DEFAULT_IMAGE_BUCKET, storeConfigFromEnv, storeConfigToEnv } from './config.js';
 export { startImageApi, type ImageApi, type ImageApiOptions } from './api/server.js';
+export { storeImageData, recordStoredData, killedStatus, failureOf, DEFAULT_SIZE_CAP, type Failure } from './imageData.js';

@@ -63,6 +63,12 @@ export const ImageKind: KindDefinition = {
             properties: { namespace: { type: 'string', description: "The source image's namespace; this image's when unset." }, name: { type: 'string' } },
           },
           checksum: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', description: 'The md5 the imported data must have; a mismatch kills the image.' },
+          instance: {
+            type: 'object',
+            required: ['name'],
+            description: "A snapshot of an Instance in this namespace: the node agent running it writes the data (Nova's createImage).",
+            properties: { name: { type: 'string' } },
+          },
         },
       },
     },

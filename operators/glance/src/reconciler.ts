@@ -1,8 +1,9 @@
 /**
  * The Image reconciler. The story of an image: it gets a finalizer guarding its data; an uploaded image waits
- * (queued) for its data through the Image API; an imported one has its URL or source image streamed into S3
- * (importing) and checked with qemu-img; then it is active, or deactivated as spec says, or killed with the
- * reason its data was refused. Deleting it removes the object in S3 first, unless it is protected.
+ * (queued) for its data through the Image API, and an instance snapshot for the node agent taking it; an
+ * imported one has its URL or source image streamed into S3 (importing) and checked with qemu-img; then it is
+ * active, or deactivated as spec says, or killed with the reason its data was refused. Deleting it removes
+ * the object in S3 first, unless it is protected.
  */
 import {
   addFinalizerPatch,
@@ -74,6 +75,11 @@ export function imageReconciler(opts: ImageReconcilerOptions): Reconciler<Image>
 
     if (!img.spec.diskFormat) {
       await write({ phase: 'queued', conditions: markStalled(conditions, gen, 'DiskFormatRequired', 'set spec.diskFormat before the image can take data') });
+      return;
+    }
+    if (img.spec.source?.instance) {
+      // The compute node running the instance takes the snapshot and records the data (saving, then active).
+      await write({ phase: 'queued', conditions: markReconciling(conditions, gen, 'AwaitingSnapshot', `the node agent running instance ${img.spec.source.instance.name} is taking the snapshot`) });
       return;
     }
     if (isUploadSource(img.spec)) {

@@ -1,9 +1,10 @@
 /** The Image type, its API reference, and the facts about an image that every part of Glance reads the same way. */
-import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
+import { resourceOf, type Condition } from '@stratus/runtime';
 import { ImageKind, type ImagePhase, type Visibility } from './kinds.js';
 
 export const IMAGES = resourceOf(ImageKind);
-export const TENANTS: ResourceRef = { group: 'identity.stratus.io', version: 'v1alpha1', plural: 'tenants', namespaced: false };
+/** Tenants are Keystone's: its resource reference and type. */
+export { TENANTS, type Tenant } from '@stratus/keystone';
 export const FIELD_MANAGER = 'stratus-glance';
 /** Guards the image's data in S3: removed only once the object is gone. */
 export const DATA_FINALIZER = 'image.stratus.io/stored-data';
@@ -21,7 +22,7 @@ export interface ImageSpec {
   deactivated?: boolean;
   tags?: string[];
   properties?: Record<string, string>;
-  source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string };
+  source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string; instance?: { name: string } };
 }
 
 export interface ImageStatus {
@@ -65,12 +66,6 @@ export interface Image {
   status?: ImageStatus;
 }
 
-export interface Tenant {
-  apiVersion: string;
-  kind: 'Tenant';
-  metadata: { name: string; uid?: string; deletionTimestamp?: Date };
-  status?: { projectId?: string; namespace?: string };
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -93,5 +88,5 @@ export function keyFromLocation(location: string | undefined): string | undefine
   return m ? m[1] : undefined;
 }
 
-/** Whether the data arrives by upload through the Image API (no URL, no copy). */
-export const isUploadSource = (spec: ImageSpec) => !spec.source?.url && !spec.source?.copyFrom;
+/** Whether the data arrives by upload through the Image API (no URL, no copy, no snapshot). */
+export const isUploadSource = (spec: ImageSpec) => !spec.source?.url && !spec.source?.copyFrom && !spec.source?.instance;

@@ -18,3 +18,6 @@ export { startComputeAgent, reapOrphans, type ComputeAgent } from './agent/compu
 export { agentConfigFromEnv, type AgentConfig } from './agent/config.js';
 export { GUEST_FINALIZER, AGENT_FIELD_MANAGER } from './agent/instanceAgent.js';
 export { planStep, restingPhase, powerReached, observedPower, type Step } from './agent/plan.js';
+export { startComputeApi, type ComputeApi, type ComputeApiOptions } from './api/server.js';
+export { agentToken } from './agent/agentApi.js';
+export * from './quota.js';

@@ -1,12 +1,24 @@
 #!/usr/bin/env node
-/** The Nova process: the scheduling and catalog controllers (one leader at a time), until SIGTERM. */
+/**
+ * The Nova process: the Compute API v2.1 (every replica serves it) and the scheduling and catalog controllers
+ * (one leader at a time), until SIGTERM.
+ */
 import { KubeConfig } from '@kubernetes/client-node';
 import { SYSTEM_NAMESPACE, createLogger } from '@stratus/runtime';
+import { startComputeApi } from './api/server.js';
 import { novaManager } from './operator.js';
 
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const logger = createLogger('nova');
 const manager = novaManager({ kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } });
+const api = await startComputeApi({
+  kubeConfig,
+  logger,
+  identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
+  host: process.env.NOVA_API_HOST ?? '127.0.0.1',
+  port: Number(process.env.NOVA_API_PORT ?? 8774),
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
 await manager.start();

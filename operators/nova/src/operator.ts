@@ -1,4 +1,5 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
+import { TENANTS, type Tenant } from '@stratus/keystone';
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
 import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
 import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
@@ -10,11 +11,17 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
   const hypervisors = selfHealingInformer<Hypervisor>(m.kc, m.client, HYPERVISORS, { log: m.log });
   const flavors = selfHealingInformer<Flavor>(m.kc, m.client, FLAVORS, { log: m.log });
   const images = selfHealingInformer<Image>(m.kc, m.client, IMAGES, { log: m.log });
+  const tenants = selfHealingInformer<Tenant>(m.kc, m.client, TENANTS, { log: m.log });
   const book = new HypervisorBook(() => hypervisors.informer.list());
   m.add<Instance>({
     name: 'scheduler',
     resource: INSTANCES,
-    reconcile: schedulingReconciler({ book, flavor: (name) => flavors.informer.get(name), image: (ns, name) => images.informer.get(name, ns) }),
+    reconcile: schedulingReconciler({
+      book,
+      flavor: (name) => flavors.informer.get(name),
+      image: (ns, name) => images.informer.get(name, ns),
+      quota: (ns) => tenants.informer.get(ns)?.spec?.quota,
+    }),
     // No watches on hypervisors: NoValidHost is final (ERROR, as in Nova), so no instance waits for room.
     workers: opts.workers ?? 2,
   });
@@ -28,7 +35,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
     watches: [{ resource: INSTANCES, map: (i, groups) => groups.filter((g) => g.metadata.namespace === i.metadata?.namespace && g.metadata.name === (i as Instance).spec?.serverGroup).map((g) => ({ namespace: g.metadata.namespace, name: g.metadata.name })) }],
   });
   m.add<Hypervisor>({ name: 'hypervisor', resource: HYPERVISORS, reconcile: reconcileHypervisor });
-  const caches = [hypervisors, flavors, images];
+  const caches = [hypervisors, flavors, images, tenants];
   m.onStart(async () => void (await Promise.all(caches.map((c) => c.start()))));
   m.onStop(async () => void (await Promise.all(caches.map((c) => c.stop()))));
   return m;

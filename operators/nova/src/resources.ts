@@ -74,7 +74,7 @@ export interface Hypervisor {
 export interface Instance {
   apiVersion: string;
   kind: 'Instance';
-  metadata: Meta & { labels?: Record<string, string> };
+  metadata: Meta & { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     displayName?: string;
     description?: string;

@@ -20,6 +20,7 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from './bootChecks.js';
+import { ledgerUsage, quotaRefusal, usageOfResources } from './quota.js';
 import { FIELD_MANAGER, FLAVORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
 import { hostStateOf } from './scheduler/hostStates.js';
@@ -34,6 +35,8 @@ export interface SchedulingDeps {
   /** Flavors and images as the informers hold them (a miss falls back to the API server). */
   flavor(name: string): Flavor | undefined;
   image(namespace: string, name: string): Image | undefined;
+  /** The tenant's quota (Tenant spec.quota), undefined when unlimited. */
+  quota?(namespace: string): Record<string, number> | undefined;
 }
 
 /**
@@ -76,10 +79,13 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       if (!(e instanceof Refused)) throw e;
       return fail(inst, ctx, e.reason, e.message, e.code);
     }
-    const outcome = await lock.run<{ host: string } | { noValidHost: string } | { conflict: string }>(async () => {
+    const outcome = await lock.run<{ host: string } | { noValidHost: string } | { conflict: string } | { overQuota: string }>(async () => {
       // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice.
       const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
       if (claimed) return { host: claimed.metadata.name };
+      // Quota is counted here, one decision at a time, from the ledgers as this scheduler last wrote them.
+      const refusal = quotaRefusal(deps.quota?.(req.namespace!), ledgerUsage(deps.book.all(), req.namespace!), usageOfResources(spec.resources));
+      if (refusal) return { overQuota: refusal };
       const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
       if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };
       const host = deps.book.get(decision.placement.host)!;
@@ -92,6 +98,7 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       return { host: host.metadata.name };
     });
     if ('noValidHost' in outcome) return fail(inst, ctx, 'NoValidHost', outcome.noValidHost, 500);
+    if ('overQuota' in outcome) return fail(inst, ctx, 'QuotaExceeded', outcome.overQuota, 403);
     if ('conflict' in outcome) {
       // Someone else wrote that hypervisor (its agent's heartbeat, another replica): decide again on fresh state.
       ctx.log.debug('hypervisor changed while claiming; scheduling again', { host: outcome.conflict });

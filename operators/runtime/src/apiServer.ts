@@ -31,6 +31,8 @@ export interface ApiServerOptions<A> {
   jsonType?: string;
   /** Headers on every answer. */
   headers?: Record<string, string>;
+  /** Headers on every answer to this request, errors included (say, the microversion it was served at). */
+  headersFor?(req: http.IncomingMessage): Record<string, string>;
 }
 
 /** A request body left unread past this is not drained: the connection closes after the answer instead. */
@@ -76,7 +78,7 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
         const unread = !req.complete && !req.destroyed;
         const drain = unread && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT;
         if (drain) req.resume();
-        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...o.headers, ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
+        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...o.headers, ...o.headersFor?.(req), ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
         if (out.body instanceof Readable) {
           res.writeHead(out.status, headers);
           if (req.method === 'HEAD') return void (out.body.destroy(), res.end());

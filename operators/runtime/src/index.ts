@@ -15,3 +15,4 @@ export * from './informer.js';
 export * from './router.js';
 export * from './waiting.js';
 export * from './apiServer.js';
+export * from './keystoneTokens.js';

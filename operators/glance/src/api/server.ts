@@ -4,16 +4,16 @@
  * Kubernetes API; image data streams between the client and S3.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
 import type { ImageStore } from '../store/imageStore.js';
 import type { GlanceApi } from './context.js';
 import { ImageDirectory } from './directory.js';
 import { imageSchema } from './documents.js';
-import { GlanceError, badRequest, notFound, tooLarge } from './errors.js';
+import { GlanceError, badRequest, notFound, tooLarge, unauthorized } from './errors.js';
 import { fileRoutes } from './fileRoutes.js';
 import { imageRoutes } from './imageRoutes.js';
-import { TokenValidator, type ImageAuth } from './tokens.js';
+import type { ImageAuth } from './tokens.js';
 
 export interface ImageApiOptions {
   kubeConfig: KubeConfig;
@@ -47,7 +47,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized() });
   const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log };
 
   const router = new Router<ImageAuth>();

@@ -1,14 +1,14 @@
 /**
  * nova-compute, the node agent: one per compute node. It registers the node's Hypervisor and heartbeats,
  * runs the instances bound to it (a controller watching only those, woken by libvirt's lifecycle events
- * too), serves their console logs, and after a restart finds its guests where it left them: a guest is
+ * too), takes their snapshots, serves their console logs, and after a restart finds its guests where it left them: a guest is
  * named by its instance's UID, so none is lost or made twice, and guests whose instance is gone are removed.
  */
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Manager, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
-import type { ImageStore } from '@stratus/glance';
+import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
 import { LibvirtDriver } from '../driver/libvirt/driver.js';
 import { INSTANCES, type Instance } from '../resources.js';
 import { agentToken, startAgentApi } from './agentApi.js';
@@ -17,6 +17,7 @@ import { ImageCache } from './imageCache.js';
 import { InstanceFiles } from './instanceFiles.js';
 import { AGENT_FIELD_MANAGER, instanceAgentReconciler, type AgentDriver } from './instanceAgent.js';
 import { HypervisorRegistration } from './registration.js';
+import { snapshotReconciler } from './snapshotAgent.js';
 
 export interface ComputeAgentOptions {
   config: AgentConfig;
@@ -72,6 +73,9 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
     reconcile: instanceAgentReconciler({ config, driver, images, files }),
     workers: 4,
   });
+
+  // Snapshots of this host's instances (Images whose source is one of them).
+  manager.add<Image>({ name: 'snapshots', resource: IMAGES, reconcile: snapshotReconciler({ config, driver, files, store: o.store }), workers: 2 });
 
   const token = await agentToken(manager.client, AGENT_FIELD_MANAGER);
   const api = await startAgentApi({ host: config.listenHost, port: config.listenPort, token, files, log });

@@ -97,6 +97,11 @@ export interface ComputeDriver {
   reboot(uuid: string): Promise<void>;
   /** Removes the definition and any saved memory. Not defined is not an error. */
   undefine(uuid: string): Promise<void>;
+  /**
+   * Copies the guest disk `diskTarget` (vda, …) as it is now into a standalone qcow2 at `to`: consistent even
+   * while the guest runs (the hypervisor copies a point in time).
+   */
+  snapshotDisk(spec: GuestSpec, diskTarget: string, to: string): Promise<void>;
   /** Where its VNC display listens (host:port), while it runs. */
   vncAddress(uuid: string): Promise<string | undefined>;
   /** Calls `changed` with a guest's UUID whenever its state changes, until stopped. */

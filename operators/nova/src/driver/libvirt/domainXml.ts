@@ -74,6 +74,12 @@ export function domainXml(spec: GuestSpec, virtType: VirtType): string {
   return builder.build({ domain });
 }
 
+/** A push-mode backup of one disk into a qcow2 file, the guest's other disks left out (libvirt's domainbackup). */
+export function backupXml(spec: GuestSpec, diskTarget: string, to: string): string {
+  const disk = spec.disks.map((d) => (d.target === diskTarget ? { '@_name': d.target, '@_type': 'file', target: { '@_file': to }, driver: { '@_type': 'qcow2' } } : { '@_name': d.target, '@_backup': 'no' }));
+  return builder.build({ domainbackup: { '@_mode': 'push', disks: { disk } } });
+}
+
 /** A guest with nothing to boot, only to see whether KVM will run a vCPU with the host's CPU model. */
 export function probeXml(name: string): string {
   return builder.build({ domain: { '@_type': 'kvm', name, memory: { '@_unit': 'MiB', '#text': 32 }, vcpu: 1, os: { type: { '@_arch': 'x86_64', '#text': 'hvm' } }, cpu: { '@_mode': 'host-model' }, devices: { graphics: { '@_type': 'vnc', '@_listen': '127.0.0.1', '@_autoport': 'yes' } } } });

@@ -2,13 +2,17 @@
  * The libvirt compute driver: guests are libvirt domains on this host, named instance-<uuid>, reached by UUID.
  * It runs them under KVM where the host can, and under QEMU's emulation (TCG) otherwise.
  */
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
+import { promisify } from 'node:util';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KvmFailure, type ComputeDriver, type GuestListing, type GuestPower, type GuestSpec, type GuestState, type HostFacts } from '../types.js';
-import { METADATA_NAMESPACE, domainXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
+import { METADATA_NAMESPACE, backupXml, domainXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
 import { LibvirtError, Virsh } from './virsh.js';
+
+const run = promisify(execFile);
 
 /** Domains this driver made, and only those, are named so. */
 export const DOMAIN_PREFIX = 'instance-';
@@ -155,6 +159,28 @@ export class LibvirtDriver implements ComputeDriver {
 
   async undefine(uuid: string): Promise<void> {
     await this.virsh.tolerant([], 'undefine', uuid, '--managed-save', '--nvram');
+  }
+
+  async snapshotDisk(spec: GuestSpec, diskTarget: string, to: string): Promise<void> {
+    const disk = spec.disks.find((d) => d.target === diskTarget);
+    if (!disk) throw new Error(`guest ${spec.name} has no disk ${diskTarget}`);
+    const state = await this.state(spec.uuid);
+    if (state?.power !== 'running' && state?.power !== 'paused') {
+      // QEMU is not running: the file is at rest, and its whole backing chain is copied into one.
+      await run('qemu-img', ['convert', '-q', '-O', 'qcow2', '-f', disk.format, disk.path, to]);
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'stratus-backup-'));
+    try {
+      await writeFile(join(dir, 'backup.xml'), backupXml(spec, diskTarget, to));
+      await this.virsh.run('backup-begin', spec.uuid, join(dir, 'backup.xml'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The backup is a job of the guest's QEMU: wait for it to end, then ask how it ended.
+    while (/Job type:\s+(Backup|Unbounded|Bounded)/i.test((await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid)) ?? '')) await new Promise((r) => setTimeout(r, 100));
+    const done = (await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid, '--completed')) ?? '';
+    if (!/Job type:\s+Completed/.test(done)) throw new Error(`the backup of ${spec.name}'s disk ${diskTarget} did not complete: ${done.replace(/\s+/g, ' ').trim() || 'no job record'}`);
   }
 
   async vncAddress(uuid: string): Promise<string | undefined> {

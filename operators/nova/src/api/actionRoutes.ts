@@ -1,0 +1,180 @@
+/**
+ * POST /servers/{id}/action and the remote consoles. Each action checks the server's state as Nova does
+ * (409 otherwise) and then states what is wanted in the Instance's spec (a power state, a reboot or rebuild
+ * counter, a flavor), which the node agent carries out; console output is read from the node agent.
+ */
+import { randomUUID } from 'node:crypto';
+import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
+import { Refused, rootDiskGiB } from '../bootChecks.js';
+import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
+import { checkQuota, imageForTenant, refId, validMetadata } from './serverRoutes.js';
+import { API_FIELD_MANAGER, fromKubernetes, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, badRequest, conflict, invalidState } from './errors.js';
+import { presentState, serverIdOf, serverView, vmStateOf } from './views.js';
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+type Action = (req: ComputeRequest, inst: Instance, args: any) => Promise<Answer>;
+
+/** Nova's check_instance_state: the vm_states an action is allowed in, and no task under way. */
+function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
+  const vm = vmStateOf(inst);
+  if (!vmStates.includes(vm)) throw invalidState(action, serverIdOf(inst), vm);
+  const task = presentState(inst).taskState;
+  if (task) throw conflict(`Cannot '${action}' instance ${serverIdOf(inst)} while it is in task_state ${task}`);
+}
+
+export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+  const change = (inst: Instance, spec: (current: Instance) => Record<string, unknown>) => updateObject(api, dir.instances, INSTANCES, inst, (cur) => ({ spec: spec(cur) }), `Instance ${serverIdOf(inst)}`);
+  const power = (action: string, from: string[], powerState: Instance['spec']['powerState']): Action => async (_req, inst) => {
+    allowedIn(inst, action, from);
+    await change(inst, () => ({ powerState }));
+    return { status: 202 };
+  };
+
+  const actions: Record<string, Action> = {
+    'os-start': power('start', ['stopped'], 'Running'),
+    'os-stop': power('stop', ['active', 'error'], 'Stopped'),
+    pause: power('pause', ['active'], 'Paused'),
+    unpause: power('unpause', ['paused'], 'Running'),
+    suspend: power('suspend', ['active'], 'Suspended'),
+    resume: power('resume', ['suspended'], 'Running'),
+
+    async reboot(_req, inst, args) {
+      const type = String(args?.type ?? '').toUpperCase();
+      if (type !== 'SOFT' && type !== 'HARD') throw badRequest("Invalid input for field/attribute type. Value: " + JSON.stringify(args?.type ?? null) + ". 'type' must be SOFT or HARD");
+      allowedIn(inst, 'reboot', type === 'SOFT' ? ['active'] : ['active', 'stopped', 'paused', 'suspended', 'error']);
+      // A hard reboot starts a stopped, paused or suspended server, as Nova's does.
+      await change(inst, (cur) => ({ reboot: { count: Math.max(cur.spec.reboot?.count ?? 0, cur.status?.rebootsDone ?? 0) + 1, type }, ...(type === 'HARD' ? { powerState: 'Running' } : {}) }));
+      return { status: 202 };
+    },
+
+    async rebuild(req, inst, args) {
+      allowedIn(inst, 'rebuild', ['active', 'stopped', 'error']);
+      const image = imageForTenant(api, args?.imageRef, inst.metadata.namespace!, req.auth.admin);
+      const flavor = inst.status?.flavor ?? (dir.flavors.get(inst.spec.flavor) && flavorSnapshot(dir.flavors.get(inst.spec.flavor)!));
+      try {
+        if (flavor) rootDiskGiB(flavor, image);
+      } catch (e) {
+        if (e instanceof Refused) throw badRequest(e.message);
+        throw e;
+      }
+      const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata);
+      const written = await change(inst, (cur) => ({
+        image: { name: image.metadata.name, namespace: image.metadata.namespace },
+        rebuild: { count: Math.max(cur.spec.rebuild?.count ?? 0, cur.status?.rebuildsDone ?? 0) + 1 },
+        ...(typeof args?.name === 'string' ? { displayName: args.name } : {}),
+        ...(metadata ? { metadata } : {}),
+        ...(args?.description !== undefined && req.auth.version.atLeast('2.19') ? { description: args.description } : {}),
+      }));
+      return { status: 202, body: { server: serverView(written, serverExtras(api, written), viewContext(api, req)) } };
+    },
+
+    async resize(_req, inst, args) {
+      allowedIn(inst, 'resize', ['active', 'stopped']);
+      const flavorId = refId(args?.flavorRef);
+      const to = dir.flavors.byId(flavorId);
+      if (!to) throw badRequest(`Flavor ${flavorId || 'None'} could not be found.`);
+      const from = inst.status?.flavor ?? flavorSnapshot(dir.flavors.get(inst.spec.flavor) ?? to);
+      if (to.metadata.name === from.name) throw badRequest('When resizing, instances must change flavor!');
+      if ((to.spec.diskGiB ?? 0) < from.diskGiB) throw badRequest('Resize to a smaller disk flavor is not allowed.');
+      checkQuota(api, inst.metadata.namespace!, { instances: 0, cores: Math.max(0, to.spec.vcpus - from.vcpus), ramMiB: Math.max(0, to.spec.ramMiB - from.ramMiB) });
+      // As Nova's resize: done, then waiting in VERIFY_RESIZE to be confirmed or reverted.
+      await change(inst, () => ({ flavor: to.metadata.name, confirmResize: false }));
+      return { status: 202 };
+    },
+
+    async confirmResize(_req, inst) {
+      if (presentState(inst).status !== 'VERIFY_RESIZE' || !inst.status?.resize) throw badRequest('Instance has not been resized.');
+      await change(inst, () => ({ confirmResize: true }));
+      return { status: 204 };
+    },
+
+    async revertResize(_req, inst) {
+      if (presentState(inst).status !== 'VERIFY_RESIZE' || !inst.status?.resize) throw badRequest('Instance has not been resized.');
+      const back = inst.status.resize.fromFlavor.name;
+      await change(inst, () => ({ flavor: back, confirmResize: true }));
+      return { status: 202 };
+    },
+
+    async createImage(req, inst, args) {
+      allowedIn(inst, 'createImage', ['active', 'stopped', 'paused', 'suspended']);
+      if (typeof args?.name !== 'string' || !args.name.trim() || args.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+      const properties = validMetadata(args.metadata);
+      const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
+      const id = randomUUID();
+      const image: Image = {
+        apiVersion: 'image.stratus.io/v1alpha1',
+        kind: 'Image',
+        metadata: { name: id, namespace: inst.metadata.namespace! },
+        spec: {
+          displayName: args.name,
+          diskFormat: 'qcow2',
+          containerFormat: 'bare',
+          visibility: 'private',
+          minDisk: inst.status?.flavor?.diskGiB ?? 0,
+          minRam: source?.spec.minRam ?? 0,
+          properties: { ...(source?.spec.properties ?? {}), ...properties, image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}) },
+          source: { instance: { name: inst.metadata.name } },
+        },
+      };
+      const created = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Image ${id}`));
+      await dir.images.seen(created);
+      api.log.info('snapshot asked for', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: id });
+      const location = `${req.base.replace(/\/compute\/v2\.1$|\/v2\.1$/, '')}/image/v2/images/${id}`;
+      return { status: 202, headers: { Location: location }, ...(req.auth.version.atLeast('2.45') ? { body: { image_id: id } } : {}) };
+    },
+
+    async 'os-getConsoleOutput'(_req, inst, args) {
+      const length = args?.length === undefined || args.length === null || Number(args.length) === -1 ? undefined : Number(args.length);
+      if (length !== undefined && (!Number.isInteger(length) || length < 0)) throw badRequest("Invalid input for field/attribute length. 'length' must be a whole number.");
+      return { status: 200, body: { output: await consoleOutput(api, inst, length) } };
+    },
+
+    async 'os-getVNCConsole'(_req, inst, args) {
+      const type = String(args?.type ?? '');
+      if (type !== 'novnc' && type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");
+      return { status: 200, body: { console: { type, url: vncUrl(inst) } } };
+    },
+  };
+
+  router.on('POST', '/servers/:id/action', async (req) => {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body: one action is expected.');
+    const [name] = Object.keys(body);
+    const action = actions[name];
+    if (!action) throw badRequest(`There is no such action: ${name}`);
+    return action(req, serverFor(api, req.params.id, req.auth), body[name]);
+  });
+
+  // The remote consoles API (2.6 on) that replaced os-getVNCConsole.
+  router.on('POST', '/servers/:id/remote-consoles', (req) => {
+    if (!req.auth.version.atLeast('2.6')) throw new NovaError(404, 'The resource could not be found.');
+    const rc = req.body?.remote_console ?? {};
+    if (rc.protocol !== 'vnc') throw badRequest(`Unsupported console protocol ${String(rc.protocol)}: this cloud offers vnc.`);
+    if (rc.type !== 'novnc' && rc.type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");
+    return { status: 200, body: { remote_console: { protocol: 'vnc', type: rc.type, url: vncUrl(serverFor(api, req.params.id, req.auth)) } } };
+  });
+}
+
+/** The guest's VNC display, while it runs. */
+function vncUrl(inst: Instance): string {
+  if (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED') throw conflict(`Instance ${serverIdOf(inst)} is not ready: its console is available while it runs.`);
+  if (!inst.status.consoleUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console yet.`);
+  return inst.status.consoleUrl;
+}
+
+/** The guest's console log, from the node agent that runs it (as Nova asks its compute node). */
+async function consoleOutput(api: ComputeApiContext, inst: Instance, length: number | undefined): Promise<string> {
+  const hv = inst.status?.host ? api.dir.hypervisors.get(inst.status.host) : undefined;
+  if (!hv?.status?.agentUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console log: it runs on no host that serves one.`);
+  const res = await fetch(`${hv.status.agentUrl}/v1/instances/${serverIdOf(inst)}/console${length === undefined ? '' : `?length=${length}`}`, {
+    headers: { Authorization: `Bearer ${await api.agentToken()}` },
+    signal: AbortSignal.timeout(10_000),
+  }).catch((e: Error) => {
+    throw conflict(`The compute node ${inst.status!.host} is not answering: ${e.message}`);
+  });
+  if (res.status === 404) return '';
+  if (!res.ok) throw conflict(`The compute node ${inst.status!.host} could not read the console log (${res.status}).`);
+  return res.text();
+}

@@ -1,0 +1,236 @@
+/** /flavors (with extra specs), /os-keypairs and /os-server-groups: the Flavor, Keypair and ServerGroup resources. */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
+import { SERVER_GROUP_POLICIES } from '../kinds.js';
+import { hostnameOf } from '../agent/configDrive.js';
+import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
+
+const API = 'compute.stratus.io/v1alpha1';
+/** Kubernetes object names: what a keypair's or flavor's name must be here, since it names the resource. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+  const visible = (req: ComputeRequest) => {
+    const isPublic = req.query.get('is_public');
+    // Nova: non-admins see public flavors; admins see all with is_public=None, else what they ask.
+    return dir.flavors.list().filter((f) => {
+      const pub = f.spec.isPublic ?? true;
+      if (!req.auth.admin) return pub;
+      if (isPublic === null || isPublic === '') return pub;
+      if (isPublic.toLowerCase() === 'none') return true;
+      return pub === ['true', '1', 'yes'].includes(isPublic.toLowerCase());
+    });
+  };
+  const flavorFor = (req: ComputeRequest, id: string): Flavor => {
+    const f = dir.flavors.byId(id);
+    if (!f || (!(f.spec.isPublic ?? true) && !req.auth.admin)) throw notFound(`Flavor ${id} could not be found.`);
+    return f;
+  };
+  const list = (req: ComputeRequest, detail: boolean) => {
+    const minRam = Number(req.query.get('minRam') ?? 0);
+    const minDisk = Number(req.query.get('minDisk') ?? 0);
+    let flavors = visible(req)
+      .filter((f) => f.spec.ramMiB >= minRam && (f.spec.diskGiB ?? 0) >= minDisk)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const marker = req.query.get('marker');
+    if (marker) flavors = flavors.slice(flavors.findIndex((f) => f.metadata.name === marker) + 1);
+    const limit = req.query.get('limit');
+    if (limit !== null) flavors = flavors.slice(0, Number(limit));
+    const ctx = viewContext(api, req);
+    return { status: 200, body: { flavors: flavors.map((f) => (detail ? flavorView(f, ctx) : flavorSummary(f, ctx))) } };
+  };
+  router.on('GET', '/flavors', (req) => list(req, false));
+  router.on('GET', '/flavors/detail', (req) => list(req, true));
+  router.on('GET', '/flavors/:id', (req) => ({ status: 200, body: { flavor: flavorView(flavorFor(req, req.params.id), viewContext(api, req)) } }));
+
+  router.on('POST', '/flavors', async (req) => {
+    requireAdmin(req.auth, 'creating flavors');
+    const f = req.body?.flavor;
+    if (!f || typeof f !== 'object') throw badRequest("Invalid input for field/attribute flavor. 'flavor' is a required property");
+    const int = (v: unknown, field: string, min: number) => {
+      const n = v === undefined || v === '' ? min : Number(v);
+      if (!Number.isInteger(n) || n < min) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. It must be a whole number of at least ${min}.`);
+      return n;
+    };
+    if (typeof f.name !== 'string' || !f.name.trim() || f.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+    // The flavor ID names the resource: the one asked for, or the name where it is a valid object name, else a UUID.
+    const asked = f.id === undefined || f.id === null || f.id === 'auto' ? undefined : String(f.id);
+    if (asked !== undefined && !K8S_NAME.test(asked)) throw badRequest(`Invalid flavor ID ${asked}: use lower-case letters, digits, '-' and '.'.`);
+    const id = asked ?? (K8S_NAME.test(f.name) && !dir.flavors.get(f.name) ? f.name : randomUUID());
+    if (dir.flavors.get(id)) throw conflict(`Flavor with ID ${id} already exists.`);
+    if (dir.flavors.list().some((x) => (x.spec.displayName ?? x.metadata.name) === f.name)) throw conflict(`Flavor with name ${f.name} already exists.`);
+    const spec = {
+      ...(f.name !== id ? { displayName: f.name } : {}),
+      vcpus: int(f.vcpus, 'vcpus', 1),
+      ramMiB: int(f.ram, 'ram', 1),
+      diskGiB: int(f.disk, 'disk', 0),
+      ephemeralGiB: int(f['OS-FLV-EXT-DATA:ephemeral'], 'OS-FLV-EXT-DATA:ephemeral', 0),
+      swapMiB: int(f.swap, 'swap', 0),
+      isPublic: f['os-flavor-access:is_public'] ?? true,
+      ...(typeof f.description === 'string' && req.auth.version.atLeast('2.55') ? { description: f.description } : {}),
+    };
+    const created = await api.client.create<Flavor>(FLAVORS, { apiVersion: API, kind: 'Flavor', metadata: { name: id }, spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Flavor ${id}`));
+    await dir.flavors.seen(created);
+    return { status: 200, body: { flavor: flavorView(created, viewContext(api, req)) } };
+  });
+
+  router.on('DELETE', '/flavors/:id', async (req) => {
+    requireAdmin(req.auth, 'deleting flavors');
+    const f = flavorFor(req, req.params.id);
+    await api.client.delete(FLAVORS, undefined, f.metadata.name);
+    await dir.flavors.until(f, (c) => !c);
+    return { status: 202 };
+  });
+
+  // Extra specs: the Flavor's spec.extraSpecs.
+  router.on('GET', '/flavors/:id/os-extra_specs', (req) => ({ status: 200, body: { extra_specs: flavorFor(req, req.params.id).spec.extraSpecs ?? {} } }));
+  router.on('GET', '/flavors/:id/os-extra_specs/:key', (req) => {
+    const value = flavorFor(req, req.params.id).spec.extraSpecs?.[req.params.key];
+    if (value === undefined) throw notFound(`Flavor ${req.params.id} has no extra specs with key ${req.params.key}.`);
+    return { status: 200, body: { [req.params.key]: value } };
+  });
+  const setSpecs = async (req: ComputeRequest, specs: Record<string, string | null>) => {
+    requireAdmin(req.auth, 'changing extra specs');
+    const f = flavorFor(req, req.params.id);
+    for (const [k, v] of Object.entries(specs)) if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw badRequest(`Invalid extra spec ${k}: values are strings.`);
+    const normalized = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v === null ? null : String(v)]));
+    return updateObject(api, dir.flavors, FLAVORS, f, () => ({ spec: { extraSpecs: normalized } }), `Flavor ${f.metadata.name}`);
+  };
+  router.on('POST', '/flavors/:id/os-extra_specs', async (req) => {
+    const specs = req.body?.extra_specs;
+    if (!specs || typeof specs !== 'object') throw badRequest("Invalid input for field/attribute extra_specs. 'extra_specs' is a required property");
+    const written = await setSpecs(req, specs);
+    return { status: 200, body: { extra_specs: Object.fromEntries(Object.keys(specs).map((k) => [k, written.spec.extraSpecs?.[k]])) } };
+  });
+  router.on('PUT', '/flavors/:id/os-extra_specs/:key', async (req) => {
+    const body = req.body ?? {};
+    if (Object.keys(body).length !== 1 || !(req.params.key in body)) throw badRequest('Request body and URI mismatch');
+    await setSpecs(req, body);
+    return { status: 200, body: { [req.params.key]: String(body[req.params.key]) } };
+  });
+  router.on('DELETE', '/flavors/:id/os-extra_specs/:key', async (req) => {
+    if (flavorFor(req, req.params.id).spec.extraSpecs?.[req.params.key] === undefined) throw notFound(`Flavor ${req.params.id} has no extra specs with key ${req.params.key}.`);
+    await setSpecs(req, { [req.params.key]: null });
+    return { status: 202 };
+  });
+}
+
+/** An OpenSSH public key line (RSA) and its private key in PEM, for a keypair Nova generates. */
+function generateSshKeypair(comment: string): { publicKey: string; privateKey: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  // The ssh-rsa blob: length-prefixed "ssh-rsa", e and n (as SSH mpints: a leading zero byte when the top bit is set).
+  const mpint = (b64url: string) => {
+    const raw = Buffer.from(b64url, 'base64url');
+    return raw[0] & 0x80 ? Buffer.concat([Buffer.from([0]), raw]) : raw;
+  };
+  const field = (b: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(b.length);
+    return Buffer.concat([length, b]);
+  };
+  const blob = Buffer.concat([field(Buffer.from('ssh-rsa')), field(mpint(jwk.e)), field(mpint(jwk.n))]);
+  return { publicKey: `ssh-rsa ${blob.toString('base64')} ${comment}`, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+}
+
+export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+  const keypairFor = (req: ComputeRequest, name: string): Keypair => {
+    const k = dir.keypairs.get(name, tenantOf(req.auth));
+    if (!k || k.metadata.deletionTimestamp) throw notFound(`Keypair ${name} not found for user ${req.auth.userId}`);
+    return k;
+  };
+  router.on('GET', '/os-keypairs', (req) => {
+    const ctx = viewContext(api, req);
+    const list = dir.keypairs.list(tenantOf(req.auth)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return { status: 200, body: { keypairs: list.map((k) => ({ keypair: keypairView(k, ctx, false, req.auth.userId) })) } };
+  });
+  router.on('GET', '/os-keypairs/:name', (req) => ({ status: 200, body: { keypair: keypairView(keypairFor(req, req.params.name), viewContext(api, req), true, req.auth.userId) } }));
+
+  router.on('POST', '/os-keypairs', async (req) => {
+    const kp = req.body?.keypair;
+    if (!kp || typeof kp !== 'object') throw badRequest("Invalid input for field/attribute keypair. 'keypair' is a required property");
+    const ns = tenantOf(req.auth);
+    const name = kp.name;
+    if (typeof name !== 'string' || !K8S_NAME.test(name)) throw badRequest(`Keypair data is invalid: the name must be lower-case letters, digits, '-' and '.', as it names the Keypair resource.`);
+    const type = kp.type ?? 'ssh';
+    if (kp.type !== undefined && !req.auth.version.atLeast('2.2')) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
+    if (type !== 'ssh' && type !== 'x509') throw badRequest(`Keypair data is invalid: type must be ssh or x509.`);
+    if (dir.keypairs.get(name, ns)) throw conflict(`Key pair '${name}' already exists.`);
+    const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : undefined) : undefined;
+    if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: a public_key is required for x509 keypairs.');
+    const created = await api.client
+      .create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name, namespace: ns }, spec: { publicKey: generated?.publicKey ?? kp.public_key, type } }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `Key pair '${name}'`));
+    // The fingerprint is the reconciler's to write: the answer waits for it (a bad key is refused then).
+    await dir.keypairs.until(created, (c) => !!c?.status?.phase);
+    const settled = dir.keypairs.get(name, ns) ?? created;
+    if (settled.status?.phase === 'Error') {
+      await api.client.delete(KEYPAIRS, ns, name);
+      throw badRequest(`Keypair data is invalid: ${settled.status.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'failed to import the public key'}`);
+    }
+    const doc = { ...keypairView(settled, viewContext(api, req), false, req.auth.userId), user_id: req.auth.userId, ...(generated ? { private_key: generated.privateKey } : {}) };
+    return { status: req.auth.version.atLeast('2.2') ? 201 : 200, body: { keypair: doc } };
+  });
+
+  router.on('DELETE', '/os-keypairs/:name', async (req) => {
+    const k = keypairFor(req, req.params.name);
+    await api.client.delete(KEYPAIRS, k.metadata.namespace, k.metadata.name);
+    await dir.keypairs.until(k, (c) => !c);
+    return { status: req.auth.version.atLeast('2.2') ? 204 : 202 };
+  });
+}
+
+export function serverGroupRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+  const membersOf = (g: ServerGroup) => dir.instances.list(g.metadata.namespace).filter((i) => i.spec.serverGroup === g.metadata.name).map((i) => i.metadata.uid!);
+  const view = (req: ComputeRequest, g: ServerGroup) => serverGroupView(g, membersOf(g), viewContext(api, req), req.auth.userId);
+  const groupFor = (req: ComputeRequest, id: string): ServerGroup => {
+    const g = dir.groups.byId(id);
+    if (!g || (!req.auth.admin && g.metadata.namespace !== req.auth.tenant)) throw notFound(`Server group ${id} could not be found.`);
+    return g;
+  };
+  router.on('GET', '/os-server-groups', (req) => {
+    const all = ['1', 'true', 'True'].includes(req.query.get('all_projects') ?? '');
+    if (all) requireAdmin(req.auth, 'listing every project’s server groups');
+    const groups = all ? dir.groups.list() : dir.groups.list(tenantOf(req.auth));
+    return { status: 200, body: { server_groups: groups.map((g) => view(req, g)) } };
+  });
+  router.on('GET', '/os-server-groups/:id', (req) => ({ status: 200, body: { server_group: view(req, groupFor(req, req.params.id)) } }));
+
+  router.on('POST', '/os-server-groups', async (req) => {
+    const sg = req.body?.server_group;
+    if (!sg || typeof sg !== 'object') throw badRequest("Invalid input for field/attribute server_group. 'server_group' is a required property");
+    const ns = tenantOf(req.auth);
+    const v = req.auth.version;
+    if (typeof sg.name !== 'string' || !sg.name.trim() || sg.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+    const policy: string | undefined = v.atLeast('2.64') ? sg.policy : Array.isArray(sg.policies) && sg.policies.length === 1 ? sg.policies[0] : undefined;
+    const allowed = v.atLeast('2.15') ? SERVER_GROUP_POLICIES : SERVER_GROUP_POLICIES.filter((p) => !p.startsWith('soft-'));
+    if (!policy || !(allowed as readonly string[]).includes(policy)) throw badRequest(`Invalid input for field/attribute ${v.atLeast('2.64') ? 'policy' : 'policies'}. Value: ${JSON.stringify(v.atLeast('2.64') ? sg.policy : sg.policies)}. It must be one of ${allowed.join(', ')}`);
+    const maxPerHost = sg.rules?.max_server_per_host;
+    if (maxPerHost !== undefined && (policy !== 'anti-affinity' || !Number.isInteger(Number(maxPerHost)) || Number(maxPerHost) < 1)) throw badRequest('Invalid input for field/attribute rules: max_server_per_host is a positive whole number, for the anti-affinity policy only.');
+    const quota = dir.tenants.get(ns)?.spec?.quota;
+    if (quota?.serverGroups !== undefined && dir.groups.list(ns).length >= quota.serverGroups) throw forbidden(`Quota exceeded, too many server groups.`);
+    const base = hostnameOf(sg.name);
+    const named = base === sg.name && !dir.groups.get(base, ns);
+    const created = await api.client
+      .create<ServerGroup>(
+        SERVER_GROUPS,
+        { apiVersion: API, kind: 'ServerGroup', metadata: { ...(named ? { name: base } : { generateName: `${base.slice(0, 56)}-` }), namespace: ns } as ServerGroup['metadata'], spec: { displayName: sg.name, policy: policy as ServerGroup['spec']['policy'], ...(maxPerHost ? { rules: { maxServerPerHost: Number(maxPerHost) } } : {}) } },
+        API_FIELD_MANAGER,
+      )
+      .catch((e) => fromKubernetes(e, `Server group ${sg.name}`));
+    await dir.groups.seen(created);
+    return { status: 200, body: { server_group: view(req, created) } };
+  });
+
+  router.on('DELETE', '/os-server-groups/:id', async (req) => {
+    const g = groupFor(req, req.params.id);
+    await api.client.delete(SERVER_GROUPS, g.metadata.namespace, g.metadata.name);
+    await dir.groups.until(g, (c) => !c);
+    return { status: 204 };
+  });
+}

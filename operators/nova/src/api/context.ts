@@ -1,0 +1,112 @@
+/** What every Compute API route works with, and the steps several of them share. */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
+import type { Hypervisor, Instance } from '../resources.js';
+import { isUp } from '../scheduler/hostStates.js';
+import type { ComputeDirectory, IndexedCache } from './directory.js';
+import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
+import type { Microversion } from './microversion.js';
+import type { ServerExtras, ViewContext } from './views.js';
+
+export const API_FIELD_MANAGER = 'stratus-nova-api';
+
+/** Who is asking, and at which microversion. */
+export type ComputeAuth = TokenAuth & { version: Microversion };
+export type ComputeRouter = Router<ComputeAuth>;
+export type ComputeRequest = ApiRequest<ComputeAuth> & { auth: ComputeAuth };
+
+export interface ComputeApiContext {
+  dir: ComputeDirectory;
+  client: KubeClient;
+  log: Logger;
+  /** The token node agents accept (for console logs). */
+  agentToken(): Promise<string>;
+}
+
+/** The caller's tenant: its namespace. Compute calls need a project-scoped token. */
+export function tenantOf(auth: ComputeAuth): string {
+  if (!auth.tenant) throw forbidden('A project-scoped token is required.');
+  return auth.tenant;
+}
+
+export const requireAdmin = (auth: ComputeAuth, what = 'this action') => {
+  if (!auth.admin) throw forbidden(`Policy doesn't allow ${what} to be performed.`);
+};
+
+export function viewContext(api: ComputeApiContext, req: ComputeRequest): ViewContext {
+  return { base: req.base, version: req.auth.version, admin: req.auth.admin, projectIdOf: (ns) => api.dir.projectIdOf(ns) };
+}
+
+/** Whether the caller may see this server: admins all, others their tenant's. */
+export const canSeeServer = (inst: Instance, auth: ComputeAuth) => auth.admin || inst.metadata.namespace === auth.tenant;
+
+/** The server with this ID if the caller may see it, else Nova's 404. */
+export function serverFor(api: ComputeApiContext, id: string, auth: ComputeAuth): Instance {
+  const inst = api.dir.instances.byId(id);
+  if (!inst || !canSeeServer(inst, auth)) throw noServer(id);
+  return inst;
+}
+
+/** What a server document needs beyond the Instance: its flavor, image, groups and host. */
+export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtras {
+  const { dir } = api;
+  const flavorRes = dir.flavors.get(inst.spec.flavor);
+  const flavor = inst.status?.flavor ?? (flavorRes && { name: flavorRes.metadata.name, vcpus: flavorRes.spec.vcpus, ramMiB: flavorRes.spec.ramMiB, diskGiB: flavorRes.spec.diskGiB ?? 0, ephemeralGiB: flavorRes.spec.ephemeralGiB ?? 0, swapMiB: flavorRes.spec.swapMiB ?? 0, extraSpecs: flavorRes.spec.extraSpecs });
+  const imageNs = inst.spec.image.namespace ?? inst.metadata.namespace!;
+  const image = dir.images.get(inst.spec.image.name, imageNs);
+  const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : (image?.status?.imageId ?? image?.metadata.uid);
+  const group = inst.spec.serverGroup ? dir.groups.get(inst.spec.serverGroup, inst.metadata.namespace) : undefined;
+  const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
+  return { flavor: flavor || undefined, imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host) };
+}
+
+/** Nova's host_status: UP, DOWN, MAINTENANCE (disabled), UNKNOWN; '' for a server on no host. */
+export function hostStatusOf(hv: Hypervisor | undefined, bound: boolean): ServerExtras['hostStatus'] {
+  if (!bound) return '';
+  if (!hv) return 'UNKNOWN';
+  if (hv.spec.disabled) return 'MAINTENANCE';
+  return isUp(hv) ? 'UP' : 'DOWN';
+}
+
+/** Kubernetes errors on the way out, as Nova would say them. */
+export function fromKubernetes(e: unknown, what: string): never {
+  if (e instanceof KubeApiError) {
+    if (e.code === 409 && e.reason === 'AlreadyExists') throw conflict(`${what} already exists.`);
+    if (e.code === 409) throw conflict(`${what} was changed by someone else at the same time; try again.`);
+    if (e.code === 422 || e.code === 400) throw badRequest(`Invalid ${what}: ${e.message}`);
+    if (e.code === 404) throw notFound(`${what} could not be found.`);
+  }
+  throw e;
+}
+
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Changes an object with a merge patch that `change` makes from its current state, carrying that state's
+ * resourceVersion so nothing written meanwhile (an agent's status) is lost: on a conflict it is read again
+ * and `change` decides anew (it may refuse by throwing). Returns once the cache holds the write.
+ */
+export async function updateObject<T extends KubernetesObject>(api: ComputeApiContext, cache: IndexedCache<T>, ref: ResourceRef, obj: T, change: (current: T) => Record<string, unknown>, what: string): Promise<T> {
+  let current = obj;
+  for (let attempt = 1; ; attempt++) {
+    const patch = change(current);
+    const body = { ...patch, metadata: { ...((patch.metadata as object) ?? {}), resourceVersion: current.metadata!.resourceVersion } };
+    try {
+      const written = await api.client.patch<T>(ref, current.metadata!.namespace, current.metadata!.name!, body, API_FIELD_MANAGER, MERGE_PATCH);
+      await cache.seen(written);
+      return written;
+    } catch (e) {
+      if (!isConflict(e) || attempt === CONFLICT_RETRIES) fromKubernetes(e, what);
+      const fresh = await api.client.get<T>(ref, current.metadata!.namespace, current.metadata!.name!);
+      if (!fresh || fresh.metadata?.deletionTimestamp || fresh.metadata?.uid !== obj.metadata?.uid) throw new NovaError(404, `${what} could not be found.`);
+      current = fresh;
+    }
+  }
+}
+
+/** The request body's `key` object, or Nova's 400 naming what is missing. */
+export function bodyObject(req: ComputeRequest, key: string): Record<string, any> {
+  const v = req.body?.[key];
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(req.body ?? null)}. '${key}' is a required property`);
+  return v;
+}

@@ -1,0 +1,113 @@
+/**
+ * The Compute API v2.1 over HTTP, under `/v2.1` and `/compute/v2.1` (the path `stratus up`'s gateway uses).
+ * Every call but version discovery needs a Keystone token; each is served at the microversion it asks for.
+ * It reads from informer caches and writes through the Kubernetes API.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, Router, TokenValidator, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
+import { agentToken } from '../agent/agentApi.js';
+import { actionRoutes } from './actionRoutes.js';
+import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
+import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeAuth } from './context.js';
+import { ComputeDirectory } from './directory.js';
+import { NovaError, Unauthenticated, badRequest, notFound } from './errors.js';
+import { infoRoutes } from './infoRoutes.js';
+import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
+import { serverRoutes } from './serverRoutes.js';
+
+export interface ComputeApiOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Keystone's v3 URL, where tokens are validated. */
+  identityUrl: string;
+  host?: string;
+  port?: number;
+  tokenCacheSeconds?: number;
+}
+
+export interface ComputeApi {
+  url: string;
+  port: number;
+  directory: ComputeDirectory;
+  close(): Promise<void>;
+}
+
+const MAX_JSON = 1 << 20;
+const PREFIXES = ['/compute/v2.1', '/v2.1'];
+const UPDATED = '2013-07-23T11:33:21Z';
+
+const versionDoc = (href: string) => ({
+  id: 'v2.1',
+  status: 'CURRENT',
+  version: MAX_VERSION,
+  min_version: MIN_VERSION,
+  updated: UPDATED,
+  links: [{ rel: 'self', href }],
+});
+
+export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeApi> {
+  const log = opts.logger;
+  const client = new KubeClient(opts.kubeConfig);
+  const dir = new ComputeDirectory(opts.kubeConfig, client, log);
+  await dir.start();
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => new Unauthenticated() });
+  let token: Promise<string> | undefined;
+  const api: ComputeApiContext = {
+    dir,
+    client,
+    log,
+    // Read once; on failure asked again next time.
+    agentToken: () => (token ??= agentToken(client, API_FIELD_MANAGER).catch((e) => ((token = undefined), Promise.reject(e)))),
+  };
+
+  const router = new Router<ComputeAuth>();
+  serverRoutes(router, api);
+  actionRoutes(router, api);
+  flavorRoutes(router, api);
+  keypairRoutes(router, api);
+  serverGroupRoutes(router, api);
+  infoRoutes(router, api);
+
+  const server = apiServer<ComputeAuth>({
+    name: 'compute',
+    log,
+    router,
+    prefixes: PREFIXES,
+    discovery(path, origin, prefix) {
+      if (prefix) return { status: 200, body: { version: { ...versionDoc(`${origin}${prefix}/`), 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] } } };
+      if (path === '' || path === '/compute') {
+        const root = `${origin}${path}`;
+        return { status: 200, body: { versions: [{ id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2/` }] }, versionDoc(`${root}/v2.1/`)] } };
+      }
+      return undefined;
+    },
+    async prepare(route, req) {
+      const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'])), version: requestedVersion(req.headers) };
+      const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
+      return { auth, body };
+    },
+    headersFor(req) {
+      try {
+        return versionHeaders(requestedVersion(req.headers));
+      } catch {
+        return {};
+      }
+    },
+    answerFor: (err) => (err instanceof NovaError ? { status: err.status, body: err.body() } : err instanceof Unauthenticated ? { status: 401, body: err.body(), headers: { 'WWW-Authenticate': `Keystone uri="${opts.identityUrl}"` } } : undefined),
+    notFound: () => notFound('The resource could not be found.'),
+    methodNotAllowed: () => new NovaError(405, 'The method specified is not allowed for this resource.').body(),
+    internalError: () => new NovaError(500, 'Unexpected API Error. Please report this at the Stratus issue tracker and attach the Nova API log if possible.').body(),
+  });
+
+  const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 8774);
+  log.info('compute API listening', { url: listening.url });
+  return {
+    url: listening.url,
+    port: listening.port,
+    directory: dir,
+    async close() {
+      await listening.close();
+      await dir.stop();
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * /servers: create, list (summary and detail) with Nova's filters and paging, show, update, delete, and
+ * server metadata. A server is an Instance in the caller's tenant namespace; its ID is the Instance's UID.
+ */
+import { canSee, type Image } from '@stratus/glance';
+import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
+import { hostnameOf } from '../agent/configDrive.js';
+import { ledgerUsage, quotaRefusal, usageOfResources, type ComputeUsage } from '../quota.js';
+import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
+import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
+import { badRequest, forbidden } from './errors.js';
+import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverView, vmStateOf } from './views.js';
+
+const MAX_METADATA_ITEMS = 128;
+
+/** The last segment of an ID or a link to one (Nova takes both for imageRef and flavorRef). */
+export const refId = (ref: unknown) => (typeof ref === 'string' ? decodeURIComponent(ref.replace(/\/+$/, '').split('/').pop() ?? '') : '');
+
+/** Server metadata as Nova validates it: string keys of 1-255 and values of at most 255. */
+export function validMetadata(m: unknown, field = 'metadata'): Record<string, string> {
+  if (m === undefined || m === null) return {};
+  if (typeof m !== 'object' || Array.isArray(m)) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(m)}. ${JSON.stringify(m)} is not of type 'object'`);
+  const entries = Object.entries(m as Record<string, unknown>);
+  if (entries.length > MAX_METADATA_ITEMS) throw forbidden(`Quota exceeded for metadata_items: at most ${MAX_METADATA_ITEMS} metadata items.`);
+  for (const [k, v] of entries) {
+    if (!k || k.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Metadata keys must be 1 to 255 characters.`);
+    if (typeof v !== 'string' || v.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Value of ${k} must be a string of at most 255 characters.`);
+  }
+  return m as Record<string, string>;
+}
+
+/** What the tenant's instances hold, and what those still being scheduled will. */
+function tenantUsage(api: ComputeApiContext, namespace: string): ComputeUsage {
+  const used = ledgerUsage(api.dir.hypervisors.list(), namespace);
+  for (const i of api.dir.instances.list(namespace)) {
+    if (i.status?.allocation || i.status?.phase === 'ERROR' || i.metadata.deletionTimestamp) continue;
+    const f = api.dir.flavors.get(i.spec.flavor);
+    used.instances++;
+    used.cores += f?.spec.vcpus ?? 0;
+    used.ramMiB += f?.spec.ramMiB ?? 0;
+  }
+  return used;
+}
+
+/** Nova's quota check for `asked`, as a 403. */
+export function checkQuota(api: ComputeApiContext, namespace: string, asked: ComputeUsage): void {
+  const refusal = quotaRefusal(api.dir.tenants.get(namespace)?.spec?.quota, tenantUsage(api, namespace), asked);
+  if (refusal) throw forbidden(refusal);
+}
+
+/** The object name for a new server: its display name where that is a free Kubernetes name, else one made from it. */
+function objectName(api: ComputeApiContext, namespace: string, display: string): { name?: string; generateName?: string } {
+  const base = hostnameOf(display);
+  return base === display && !api.dir.instances.get(base, namespace) ? { name: base } : { generateName: `${base.slice(0, 56)}-` };
+}
+
+export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+
+  router.on('POST', '/servers', async (req) => {
+    const s = bodyObject(req, 'server');
+    const ns = tenantOf(req.auth);
+    const v = req.auth.version;
+    if (typeof s.name !== 'string' || !s.name.trim() || s.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+    if (s.block_device_mapping_v2 || s.block_device_mapping) throw badRequest('Booting from volumes is not supported yet: boot from an image (imageRef).');
+    if (v.atLeast('2.37') && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
+    if (Array.isArray(s.networks) && s.networks.length) throw badRequest("This cloud has no networking service: ask for networks 'none' or 'auto'.");
+    if (s.description !== undefined && !v.atLeast('2.19')) throw badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
+
+    const flavorId = refId(s.flavorRef);
+    const flavor = dir.flavors.byId(flavorId);
+    if (!flavor || (flavor.spec.isPublic === false && !req.auth.admin)) throw badRequest(`Flavor ${flavorId || String(s.flavorRef)} could not be found.`);
+    const image = imageForTenant(api, s.imageRef, ns, req.auth.admin);
+    let resources;
+    try {
+      resources = resourcesOf(flavor.spec, rootDiskGiB(flavorSnapshot(flavor), image));
+    } catch (e) {
+      if (e instanceof Refused) throw badRequest(e.message);
+      throw e;
+    }
+    if (s.key_name !== undefined && s.key_name !== null && !dir.keypairs.get(String(s.key_name), ns)) throw badRequest('Invalid key_name provided.');
+    if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
+    const metadata = validMetadata(s.metadata);
+    const hints = (req.body['os:scheduler_hints'] ?? req.body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
+    let serverGroup: string | undefined;
+    if (hints.group !== undefined) {
+      const group = dir.groups.byId(String(hints.group));
+      if (!group || group.metadata.namespace !== ns) throw badRequest(`Invalid server group ${String(hints.group)}: it could not be found.`);
+      serverGroup = group.metadata.name;
+    }
+    // "zone", or "zone:host" to pin a host (admins only, as in Nova).
+    const [zone, host] = typeof s.availability_zone === 'string' ? s.availability_zone.split(':') : [];
+    if (host) requireAdmin(req.auth, 'choosing a host');
+    const minCount = Number(s.min_count ?? 1);
+    const maxCount = Number(s.max_count ?? minCount);
+    if (!Number.isInteger(minCount) || !Number.isInteger(maxCount) || minCount < 1 || maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
+    // As many as the quota allows, at least min_count.
+    let count = maxCount;
+    while (count > minCount && quotaRefusal(dir.tenants.get(ns)?.spec?.quota, tenantUsage(api, ns), usageOfResources(resources, count))) count--;
+    checkQuota(api, ns, usageOfResources(resources, count));
+
+    const created: Instance[] = [];
+    for (let n = 1; n <= count; n++) {
+      const display = count > 1 ? `${s.name}-${n}` : s.name;
+      const inst = await api.client
+        .create<Instance>(
+          INSTANCES,
+          {
+            apiVersion: 'compute.stratus.io/v1alpha1',
+            kind: 'Instance',
+            metadata: { ...objectName(api, ns, display), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } } as Instance['metadata'],
+            spec: {
+              displayName: display,
+              ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
+              flavor: flavor.metadata.name,
+              image: { name: image.metadata.name, namespace: image.metadata.namespace },
+              ...(s.key_name ? { keypair: String(s.key_name) } : {}),
+              ...(s.user_data ? { userData: s.user_data } : {}),
+              ...(Object.keys(metadata).length ? { metadata } : {}),
+              ...(zone ? { availabilityZone: zone } : {}),
+              ...(host ? { host } : {}),
+              ...(serverGroup ? { serverGroup } : {}),
+            },
+          },
+          API_FIELD_MANAGER,
+        )
+        .catch((e) => fromKubernetes(e, `Server ${display}`));
+      await dir.instances.seen(created[created.push(inst) - 1]);
+      api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
+    }
+    const first = created[0];
+    const id = serverIdOf(first);
+    return {
+      status: 202,
+      headers: { Location: `${req.base}/servers/${id}` },
+      body: { server: { id, links: serverSummary(first, viewContext(api, req)).links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }] } },
+    };
+  });
+
+  const list = (req: ComputeRequest, detail: boolean) => {
+    const servers = filterServers(api, req);
+    const q = req.query;
+    const limit = q.get('limit') === null ? undefined : Number(q.get('limit'));
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest('limit param must be a non-negative integer');
+    let start = 0;
+    const marker = q.get('marker');
+    if (marker) {
+      start = servers.findIndex((i) => serverIdOf(i) === marker) + 1;
+      if (start === 0) throw badRequest(`marker [${marker}] not found`);
+    }
+    const pageItems = servers.slice(start, limit === undefined ? undefined : start + limit);
+    const ctx = viewContext(api, req);
+    const docs = pageItems.map((i) => (detail ? serverView(i, serverExtras(api, i), ctx) : serverSummary(i, ctx)));
+    const more = limit !== undefined && start + limit < servers.length && pageItems.length > 0;
+    const next = new URLSearchParams(q);
+    if (more) next.set('marker', serverIdOf(pageItems[pageItems.length - 1]));
+    return { status: 200, body: { servers: docs, ...(more ? { servers_links: [{ rel: 'next', href: `${req.base}/servers${detail ? '/detail' : ''}?${next}` }] } : {}) } };
+  };
+  router.on('GET', '/servers', (req) => list(req, false));
+  router.on('GET', '/servers/detail', (req) => list(req, true));
+
+  router.on('GET', '/servers/:id', (req) => {
+    const inst = serverFor(api, req.params.id, req.auth);
+    return { status: 200, body: { server: serverView(inst, serverExtras(api, inst), viewContext(api, req)) } };
+  });
+
+  router.on('PUT', '/servers/:id', async (req) => {
+    const s = bodyObject(req, 'server');
+    const inst = serverFor(api, req.params.id, req.auth);
+    const spec: Record<string, unknown> = {};
+    if (s.name !== undefined) {
+      if (typeof s.name !== 'string' || !s.name.trim() || s.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+      spec.displayName = s.name;
+    }
+    if (s.description !== undefined) {
+      if (!req.auth.version.atLeast('2.19')) throw badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
+      spec.description = s.description;
+    }
+    const written = await updateObject(api, dir.instances, INSTANCES, inst, () => ({ spec }), `Instance ${req.params.id}`);
+    return { status: 200, body: { server: serverView(written, serverExtras(api, written), viewContext(api, req)) } };
+  });
+
+  router.on('DELETE', '/servers/:id', async (req) => {
+    const inst = serverFor(api, req.params.id, req.auth);
+    // The server stays listed (task deleting) until its node agent has destroyed the guest, as in Nova.
+    await api.client.delete(INSTANCES, inst.metadata.namespace, inst.metadata.name);
+    await dir.instances.until(inst, (c) => !c || !!c.metadata.deletionTimestamp);
+    api.log.info('server deleted', { namespace: inst.metadata.namespace, name: inst.metadata.name });
+    return { status: 204 };
+  });
+
+  // Server metadata: the Instance's spec.metadata.
+  const setMetadata = async (req: ComputeRequest, make: (current: Record<string, string>) => Record<string, string>) => {
+    const inst = serverFor(api, req.params.id, req.auth);
+    let next: Record<string, string> = {};
+    await updateObject(
+      api,
+      dir.instances,
+      INSTANCES,
+      inst,
+      (cur) => {
+        next = validMetadata(make({ ...(cur.spec.metadata ?? {}) }));
+        // A merge patch adds and changes keys; removed ones are sent as null.
+        const removed = Object.keys(cur.spec.metadata ?? {}).filter((k) => !(k in next));
+        return { spec: { metadata: { ...next, ...Object.fromEntries(removed.map((k) => [k, null])) } } };
+      },
+      `Instance ${req.params.id}`,
+    );
+    return next;
+  };
+  router.on('GET', '/servers/:id/metadata', (req) => ({ status: 200, body: { metadata: serverFor(api, req.params.id, req.auth).spec.metadata ?? {} } }));
+  router.on('POST', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, (cur) => ({ ...cur, ...validMetadata(req.body?.metadata) })) } }));
+  router.on('PUT', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, () => validMetadata(req.body?.metadata)) } }));
+  router.on('GET', '/servers/:id/metadata/:key', (req) => {
+    const value = serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key];
+    if (value === undefined) throw badRequest(`Metadata item was not found`);
+    return { status: 200, body: { meta: { [req.params.key]: value } } };
+  });
+  router.on('PUT', '/servers/:id/metadata/:key', async (req) => {
+    const meta = validMetadata(req.body?.meta, 'meta');
+    if (Object.keys(meta).length !== 1 || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
+    await setMetadata(req, (cur) => ({ ...cur, ...meta }));
+    return { status: 200, body: { meta } };
+  });
+  router.on('DELETE', '/servers/:id/metadata/:key', async (req) => {
+    if (serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key] === undefined) throw badRequest('Metadata item was not found');
+    await setMetadata(req, (cur) => Object.fromEntries(Object.entries(cur).filter(([k]) => k !== req.params.key)));
+    return { status: 204 };
+  });
+}
+
+/** The servers a list call asks for, in Nova's default order (newest first), after its filters. */
+function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] {
+  const q = req.query;
+  const auth: ComputeAuth = req.auth;
+  const allTenants = ['1', 'true', 'True'].includes(q.get('all_tenants') ?? q.get('all_projects') ?? '');
+  if (allTenants) requireAdmin(auth, 'listing every tenant’s servers');
+  const project = q.get('project_id') ?? q.get('tenant_id');
+  let servers = allTenants ? api.dir.instances.list() : api.dir.instances.list(tenantOf(auth));
+  servers = servers.filter((i) => canSeeServer(i, auth));
+  if (project && allTenants) servers = servers.filter((i) => api.dir.projectIdOf(i.metadata.namespace!) === project);
+  const name = q.get('name');
+  if (name) {
+    let re: RegExp;
+    try {
+      re = new RegExp(name);
+    } catch {
+      throw badRequest(`Invalid regular expression for name: ${name}`);
+    }
+    servers = servers.filter((i) => re.test(serverNameOf(i)));
+  }
+  const status = q.get('status');
+  if (status) servers = servers.filter((i) => presentState(i).status === status.toUpperCase());
+  const vmState = q.get('vm_state');
+  if (vmState) servers = servers.filter((i) => vmStateOf(i) === vmState);
+  const flavor = q.get('flavor');
+  if (flavor) servers = servers.filter((i) => (i.status?.flavor?.name ?? i.spec.flavor) === refId(flavor));
+  const image = q.get('image');
+  if (image) servers = servers.filter((i) => serverExtras(api, i).imageId === refId(image));
+  const host = q.get('host') ?? q.get('node');
+  if (host) {
+    requireAdmin(auth, 'filtering by host');
+    servers = servers.filter((i) => i.status?.host === host);
+  }
+  const zone = q.get('availability_zone');
+  if (zone) servers = servers.filter((i) => serverExtras(api, i).zone === zone || i.spec.availabilityZone === zone);
+  const since = q.get('changes-since');
+  if (since) {
+    const t = Date.parse(since);
+    if (Number.isNaN(t)) throw badRequest(`Invalid filter field: changes-since. ${since} is not a date-time`);
+    servers = servers.filter((i) => Date.parse(String(i.metadata.creationTimestamp)) >= t || (i.status?.launchedAt && Date.parse(i.status.launchedAt) >= t));
+  }
+  const sortDir = q.get('sort_dir') === 'asc' ? 1 : -1;
+  const sortKey = q.get('sort_key') ?? 'created_at';
+  const keyOf = (i: Instance): string =>
+    sortKey === 'display_name' ? serverNameOf(i) : sortKey === 'vm_state' ? vmStateOf(i) : sortKey === 'uuid' ? serverIdOf(i) : new Date(String(i.metadata.creationTimestamp)).toISOString();
+  return servers.sort((a, b) => sortDir * (keyOf(a).localeCompare(keyOf(b)) || serverIdOf(a).localeCompare(serverIdOf(b))));
+}
+
+/** The image an instance could boot, as the API checks it on create and rebuild. */
+export function imageForTenant(api: ComputeApiContext, ref: unknown, namespace: string, admin: boolean): Image {
+  const imageId = refId(ref);
+  if (!imageId) throw badRequest("Invalid input for field/attribute. 'imageRef' is a required property");
+  const image = api.dir.images.byId(imageId);
+  if (!image || !canSee(image, { tenant: namespace, admin })) throw badRequest(`Image ${imageId} could not be found.`);
+  if (image.status?.phase !== 'active') throw badRequest(`Image ${imageId} is not active.`);
+  return image;
+}
+
