@@ -190,7 +190,7 @@ async function main() {
     s3.destroy();
     rmSync(work, { recursive: true, force: true });
     await cloud.stop();
-    cloud.remove();
+    await cloud.remove();
   }
 }
 

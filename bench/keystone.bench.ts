@@ -121,7 +121,7 @@ async function main() {
   } finally {
     baselineServer?.kill('SIGTERM');
     await cloud?.stop();
-    cloud?.remove();
+    await cloud?.remove();
     agent.destroy();
   }
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack as run } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
 
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 
@@ -24,12 +24,8 @@ describe('openstack CLI and kubectl against the Image service', function () {
   let work: string;
   let files: http.Server;
   let s3: S3Client;
-  const os = async (...args: string[]) => {
-    const r = await run(cloud, args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const json = async (...args: string[]) => JSON.parse(await os(...args, '-f', 'json'));
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
   const kubectl = (args: string[], stdin?: string) => runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
   const bucket = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: cloud.s3().bucket }))).Contents ?? []).map((o) => o.Key!).sort();
   /** The S3 keys the Image resources say hold their data. */
@@ -54,7 +50,7 @@ describe('openstack CLI and kubectl against the Image service', function () {
     files?.close();
     s3?.destroy();
     await cloud?.stop();
-    cloud?.remove();
+    await cloud?.remove();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -5,18 +5,14 @@
 import { strict as assert } from 'node:assert';
 import { runKubectl } from './lib/cluster.js';
 import { startCloud, type RunningCloud } from '@stratus/cli';
-import { openstack as run, type CliResult } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, type CliResult } from './lib/up.js';
 
 describe('openstack CLI against the Identity API', function () {
   this.timeout(120_000);
   let cloud: RunningCloud;
   let authUrl: string;
-  const os = async (...args: string[]) => {
-    const r = await run(cloud, args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const json = async (...args: string[]) => JSON.parse(await os(...args, '-f', 'json'));
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
   /** The openstack client as another user, with only environment settings (no clouds.yaml). */
   const as = (user: string, password: string, project: string, ...args: string[]): Promise<CliResult> =>
     run(cloud, args, {
@@ -38,7 +34,7 @@ describe('openstack CLI against the Identity API', function () {
   });
   after(async () => {
     await cloud?.stop();
-    cloud?.remove();
+    await cloud?.remove();
   });
 
   it('issues a token for the bootstrap admin', async () => {
@@ -101,10 +97,14 @@ describe('openstack CLI against the Identity API', function () {
       'spec: {service: placement, interface: public, url: "http://127.0.0.1:8778/placement"}',
     ].join('\n'));
     assert.equal(applied.code, 0, applied.stderr);
-    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance itself
+    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance and Nova itself
+    const computeUrl = authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
     const endpoints = await json('endpoint', 'list');
     const rows = endpoints.map((e: any) => `${e['Service Type']} ${e.Interface} ${e.URL}`).sort();
     assert.deepEqual(rows, [
+      `compute admin ${computeUrl}`,
+      `compute internal ${computeUrl}`,
+      `compute public ${computeUrl}`,
       'identity admin ' + authUrl,
       'identity internal ' + authUrl,
       'identity public ' + authUrl,
@@ -114,7 +114,7 @@ describe('openstack CLI against the Identity API', function () {
       'placement public http://127.0.0.1:8778/placement',
     ]);
     const catalog = await json('catalog', 'list');
-    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['identity', 'image', 'placement']);
+    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['compute', 'identity', 'image', 'placement']);
   });
 
   it('refuses bad input with the reason, and deletes a project with its namespace', async () => {

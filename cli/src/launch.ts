@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_CREDENTIALS, type StoreConfig } from '@stratus/glance';
+import { removeGuestsUnder } from '@stratus/nova';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
 
@@ -24,8 +25,8 @@ export interface RunningCloud {
   process: ChildProcess;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
-  /** Removes the data directory (after stop). */
-  remove(): void;
+  /** Removes the guests its compute node made (they outlive their agent) and the data directory (after stop). */
+  remove(): Promise<void>;
 }
 
 export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
@@ -67,6 +68,9 @@ export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
         up.once('exit', (code) => resolve(code));
         up.kill('SIGTERM');
       }),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    async remove() {
+      await removeGuestsUnder(dir).catch(() => []);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

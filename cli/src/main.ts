@@ -15,6 +15,7 @@ import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, bootstrapIdentity, registerCatalogService } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, storeConfigToEnv } from '@stratus/glance';
+import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
@@ -100,6 +101,8 @@ for (const op of OPERATORS)
   if (op.api && op.catalog) await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url: `${gateway.url}${op.api.prefix}${op.catalog.path ?? ''}` });
 await untilAnswering(`${identityUrl}/`);
 for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, 30_000, [300]);
+// Up means instances can be placed: the compute node has registered and heartbeats.
+await untilComputeNodeUp(client);
 const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
 
 process.stdout.write(
@@ -129,6 +132,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     await server.close();
     process.exit(0);
   });
+
+/** Waits until a Hypervisor is registered and up (its agent probes KVM first, which takes a moment). */
+async function untilComputeNodeUp(c: KubeClient, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await c.list<Hypervisor>(HYPERVISORS)).items.some((hv) => isUp(hv))) {
+    if (Date.now() > deadline) throw new Error(`no compute node registered within ${timeoutMs / 1000} s (is libvirtd running? hack/start-libvirt.sh starts it)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** The APIs start in their own processes; wait until the gateway reaches this one. */
 async function untilAnswering(url: string, timeoutMs = 30_000, alsoFine: number[] = []): Promise<void> {

@@ -1,4 +1,5 @@
 /** The real `openstack` client against a cloud `startCloud` (from @stratus/cli) started. */
+import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import type { RunningCloud } from '@stratus/cli';
 
@@ -16,3 +17,13 @@ export function openstack(cloud: RunningCloud, args: string[], env: Record<strin
     );
   });
 }
+
+/** The openstack client, which must succeed: its output. */
+export async function openstackOk(cloud: RunningCloud, args: string[]): Promise<string> {
+  const r = await openstack(cloud, args);
+  assert.equal(r.code, 0, `openstack ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The openstack client's JSON answer (`-f json`), which must succeed. */
+export const openstackJson = async (cloud: RunningCloud, args: string[]) => JSON.parse(await openstackOk(cloud, [...args, '-f', 'json']));

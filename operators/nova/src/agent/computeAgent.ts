@@ -153,3 +153,17 @@ export async function reapOrphans(d: { driver: AgentDriver; files: InstanceFiles
   }
   return reaped;
 }
+
+/**
+ * Removes every guest an agent with its state under `home` made (guests outlive their agent by design): for
+ * a cloud being thrown away, such as a test's. Returns the guests removed.
+ */
+export async function removeGuestsUnder(home: string, libvirtUri = 'qemu:///system'): Promise<string[]> {
+  const driver = new LibvirtDriver({ uri: libvirtUri, virtType: 'qemu', fallbackFile: '' });
+  const mine = (await driver.guests()).filter((g) => g.metadata.agentHome?.startsWith(home));
+  for (const g of mine) {
+    await driver.destroy(g.uuid);
+    await driver.undefine(g.uuid);
+  }
+  return mine.map((g) => g.name);
+}

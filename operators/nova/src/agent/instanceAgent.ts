@@ -6,7 +6,7 @@
  * planner chose from fresh facts, reports what the hypervisor then says, and a lifecycle event or the resync
  * brings the next. Deleting the instance destroys the guest and removes its files.
  */
-import type { Image } from '@stratus/glance';
+import { imageIdOf, type Image } from '@stratus/glance';
 import {
   MERGE_PATCH,
   addFinalizerPatch,
@@ -253,7 +253,7 @@ class InstanceRun {
   }
 
   private imageRecord(image: Image) {
-    return { name: image.metadata.name, namespace: image.metadata.namespace, id: image.status?.imageId ?? image.metadata.uid, uid: image.metadata.uid };
+    return { name: image.metadata.name, namespace: image.metadata.namespace, id: imageIdOf(image), uid: image.metadata.uid };
   }
 
   // ── the steps ───────────────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 /** What every Compute API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { imageIdOf } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import type { Hypervisor, Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
@@ -54,7 +55,7 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
   const flavor = inst.status?.flavor ?? (flavorRes && { name: flavorRes.metadata.name, vcpus: flavorRes.spec.vcpus, ramMiB: flavorRes.spec.ramMiB, diskGiB: flavorRes.spec.diskGiB ?? 0, ephemeralGiB: flavorRes.spec.ephemeralGiB ?? 0, swapMiB: flavorRes.spec.swapMiB ?? 0, extraSpecs: flavorRes.spec.extraSpecs });
   const imageNs = inst.spec.image.namespace ?? inst.metadata.namespace!;
   const image = dir.images.get(inst.spec.image.name, imageNs);
-  const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : (image?.status?.imageId ?? image?.metadata.uid);
+  const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : image && imageIdOf(image);
   const group = inst.spec.serverGroup ? dir.groups.get(inst.spec.serverGroup, inst.metadata.namespace) : undefined;
   const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
   return { flavor: flavor || undefined, imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host) };

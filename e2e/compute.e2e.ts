@@ -1,0 +1,158 @@
+/**
+ * Compute as users drive it against `stratus up`: manifests applied with kubectl boot the test disk image
+ * under QEMU through libvirt, and the real `openstack` CLI creates, lists, shows, stops, starts, reboots,
+ * reads the console log of and deletes servers. After every deletion no libvirt domain and no file is left.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { runKubectl } from './lib/cluster.js';
+import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const sh = promisify(execFile);
+const virsh = (...args: string[]) => sh('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
+
+describe('compute with kubectl and the openstack CLI', function () {
+  this.timeout(240_000);
+  let cloud: RunningCloud;
+  let image: string;
+  let files: http.Server;
+  let imageUrl: string;
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
+  const kubectl = (args: string[], stdin?: string) => runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
+  const kubectlOk = async (args: string[], stdin?: string) => {
+    const r = await kubectl(args, stdin);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** The guests this cloud's node agent made (other clouds may share the libvirt). */
+  const instanceDirs = () => (existsSync(join(cloud.dir, 'nova/instances')) ? readdirSync(join(cloud.dir, 'nova/instances')) : []);
+  const domains = async () => (await virsh('list', '--all', '--name')).split('\n').filter((n) => n.startsWith('instance-'));
+  async function consoleUntil(server: string, marker: string, count = 1): Promise<string> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const out = await os('console', 'log', 'show', server);
+      if (out.split(marker).length - 1 >= count) return out;
+      assert.ok(Date.now() < deadline, `no ${count}× ${marker} in the console log of ${server}:\n${out.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  before(async () => {
+    image = (await sh('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;
+    files = http.createServer((req, res) => (req.url === '/stratus-test.img' ? res.end(readFileSync(image)) : res.writeHead(404).end()));
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    imageUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/stratus-test.img`;
+    cloud = await startCloud();
+  });
+  after(async () => {
+    files?.close();
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('boots an Instance applied with kubectl: the guest prints its marker, and it is Ready and ACTIVE', async () => {
+    const md5 = createHash('md5').update(readFileSync(image)).digest('hex');
+    // The Tenant first: it makes the namespace the rest lives in.
+    await kubectlOk(['apply', '-f', '-'], 'apiVersion: identity.stratus.io/v1alpha1\nkind: Tenant\nmetadata: {name: demo}\nspec: {description: Demo}');
+    await kubectlOk(['wait', '--for=condition=Ready', 'tenant/demo', '--timeout=60s']);
+    const manifest = [
+      'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: m1.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}',
+      `apiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: demo}\nspec: {diskFormat: raw, visibility: public, source: {url: "${imageUrl}", checksum: "${md5}"}}`,
+    ].join('\n---\n');
+    await kubectlOk(['apply', '-f', '-'], manifest);
+    await kubectlOk(['wait', '--for=condition=Ready', 'image/stratus-test', '-n', 'demo', '--timeout=60s']);
+    await kubectlOk(['apply', '-f', '-'], 'apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: web-1, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}}');
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/web-1', '-n', 'demo', '--timeout=120s']);
+    const row = await kubectlOk(['get', 'instances', '-n', 'demo']);
+    assert.match(row, /web-1\s+m1\.tiny\s+stratus-test\s+\S+\s+Running\s+ACTIVE\s+True/);
+    const id = (await kubectlOk(['get', 'instance/web-1', '-n', 'demo', '-o', 'jsonpath={.status.serverId}'])).trim();
+    const log = await consoleUntil(id, 'STRATUS-TEST-IMAGE-READY');
+    assert.match(log, new RegExp(`STRATUS-CONFIG-DRIVE instance-id=${id} hostname=web-1`));
+    assert.ok((await domains()).includes(`instance-${id}`));
+    assert.match(await kubectlOk(['get', 'hypervisors']), /\s+up\s+nova\s+1\s+256\s+1\s+/);
+  });
+
+  it('deletes it with kubectl, leaving no domain and no file', async () => {
+    const id = (await kubectlOk(['get', 'instance/web-1', '-n', 'demo', '-o', 'jsonpath={.status.serverId}'])).trim();
+    await kubectlOk(['delete', 'instance/web-1', '-n', 'demo', '--timeout=60s']);
+    assert.ok(!(await domains()).includes(`instance-${id}`), 'the domain is gone');
+    assert.deepEqual(instanceDirs(), [], 'no instance files');
+  });
+
+  it('drives a server through its life with the openstack CLI', async () => {
+    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.small');
+    const created = await json('server', 'create', '--flavor', 'm1.small', '--image', 'stratus-test', '--wait', 'web-2');
+    assert.equal(created.status, 'ACTIVE');
+    assert.equal(created.flavor, 'm1.small (m1.small)');
+    const list = await json('server', 'list');
+    assert.deepEqual(list.map((s: any) => [s.Name, s.Status, s.Image, s.Flavor]), [['web-2', 'ACTIVE', 'stratus-test', 'm1.small']]);
+    const shown = await json('server', 'show', 'web-2');
+    assert.equal(shown['OS-EXT-STS:power_state'], 1, "Nova's RUNNING");
+    assert.equal(shown['OS-EXT-SRV-ATTR:instance_name'], `instance-${created.id}`);
+    await consoleUntil('web-2', 'STRATUS-TEST-IMAGE-READY');
+
+    await os('server', 'stop', 'web-2');
+    await os('server', 'show', 'web-2'); // the stop is asked; wait for it as a user would
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'SHUTOFF', 'SHUTOFF');
+    assert.match(await os('console', 'log', 'show', 'web-2'), /STRATUS-TEST-IMAGE-POWEROFF/, 'the guest was powered off gracefully');
+    await os('server', 'start', 'web-2');
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'ACTIVE', 'ACTIVE');
+    await consoleUntil('web-2', 'STRATUS-TEST-IMAGE-READY', 2);
+    await os('server', 'reboot', '--wait', 'web-2');
+    await consoleUntil('web-2', 'STRATUS-TEST-IMAGE-READY', 3);
+    const last = await os('console', 'log', 'show', '--lines', '1', 'web-2');
+    assert.equal(last.trim().split('\n').length, 1);
+
+    await os('server', 'delete', '--wait', 'web-2');
+    assert.deepEqual(await json('server', 'list'), []);
+    assert.ok(!(await domains()).includes(`instance-${created.id}`));
+    assert.deepEqual(instanceDirs(), []);
+  });
+
+  it('refuses what cannot boot with the reason, and leaves nothing behind', async () => {
+    const fails = async (args: string[], message: RegExp) => {
+      const r = await run(cloud, ['server', 'create', ...args]);
+      assert.notEqual(r.code, 0, `server create ${args.join(' ')} should fail`);
+      assert.match(r.stderr, message);
+    };
+    await fails(['--flavor', 'm9.none', '--image', 'stratus-test', 'x'], /No flavor with a name or ID of 'm9\.none' exists/);
+    await fails(['--flavor', 'm1.small', '--image', 'no-such-image', 'x'], /No Image found for no-such-image/);
+    await os('image', 'create', '--file', image, '--disk-format', 'raw', '--min-disk', '2', 'needs-2g');
+    await fails(['--flavor', 'm1.small', '--image', 'needs-2g', 'x'], /smaller than the image's min_disk of 2 GiB.*HTTP 400/);
+    // Quota: the admin tenant may run one instance.
+    await kubectlOk(['patch', 'tenant/admin', '--type=merge', '-p', '{"spec":{"quota":{"instances":1}}}']);
+    await os('server', 'create', '--flavor', 'm1.small', '--image', 'stratus-test', '--wait', 'only-one');
+    await fails(['--flavor', 'm1.small', '--image', 'stratus-test', 'one-too-many'], /Quota exceeded for instances: Requested 1, but already used 1 of 1 instances.*HTTP 403/);
+    await os('server', 'delete', '--wait', 'only-one');
+    await kubectlOk(['patch', 'tenant/admin', '--type=json', '-p', '[{"op":"remove","path":"/spec/quota"}]']);
+    // A guest the hypervisor cannot start: ERROR with Nova's fault, and no domain or file left.
+    await os('image', 'create', '--file', image, '--disk-format', 'raw', '--property', 'hw_machine_type=no-such-machine', 'odd-machine');
+    const broken = await run(cloud, ['server', 'create', '--flavor', 'm1.small', '--image', 'odd-machine', '--wait', 'broken']);
+    // OSC 6 reports it, though with exit status 0 (it raises a bare SystemExit).
+    assert.match(broken.stdout + broken.stderr, /Error creating server/);
+    const shown = await json('server', 'show', 'broken');
+    assert.equal(shown.status, 'ERROR');
+    assert.match(shown.fault.message, /^Build of instance .* failed: /);
+    assert.ok(!(await domains()).includes(`instance-${shown.id}`));
+    assert.deepEqual(instanceDirs(), []);
+    await os('server', 'delete', '--wait', 'broken');
+    assert.deepEqual(await json('server', 'list'), []);
+  });
+
+  async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      assert.ok(Date.now() < deadline, `never reached: ${what}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+});

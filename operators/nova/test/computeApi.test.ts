@@ -1,0 +1,374 @@
+/**
+ * The Compute API v2.1 against real Keystone and the control plane (with the scheduler; guests are the e2e
+ * tests' business): version discovery and microversions, Nova's documents and fault bodies, policy between
+ * tenants, quotas, the checks on create and on each action, keypairs, flavors and server groups.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MERGE_PATCH, createLogger, now, type KubeClient, type Manager } from '@stratus/runtime';
+import { IMAGES } from '@stratus/glance';
+import { TENANTS } from '@stratus/keystone';
+import { call as identityCall, passwordAuth, startIdentityEnv, type IdentityEnv } from '@stratus/keystone/testing';
+import { FLAVORS, HYPERVISORS, INSTANCES, novaManager, startComputeApi, type ComputeApi, type Instance } from '../src/index.js';
+
+const api = 'compute.stratus.io/v1alpha1';
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+describe('Compute API v2.1', function () {
+  this.timeout(60_000);
+  let identity: IdentityEnv;
+  let client: KubeClient;
+  let nova: Manager;
+  let compute: ComputeApi;
+  let base: string;
+  let admin: string;
+  let member: string;
+  let heartbeat: NodeJS.Timeout;
+  let work: string;
+
+  /** One Compute API call, at a microversion when given. */
+  async function call(method: string, path: string, opts: { token?: string; body?: unknown; version?: string } = {}): Promise<Reply> {
+    const headers: Record<string, string> = {};
+    if (opts.token !== '') headers['X-Auth-Token'] = opts.token ?? admin;
+    if (opts.version) headers['OpenStack-API-Version'] = `compute ${opts.version}`;
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+  const ok = async (method: string, path: string, opts: Parameters<typeof call>[2] = {}, expect = [200, 201, 202, 204]) => {
+    const r = await call(method, path, opts);
+    assert.ok(expect.includes(r.status), `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r;
+  };
+  const signIn = async (user: string, password: string, project: string) => (await identityCall(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth(user, password, project) })).headers.get('x-subject-token')!;
+  const boot = (name: string, extra: Record<string, unknown> = {}, token?: string, version?: string) => call('POST', '/servers', { token, version, body: { server: { name, imageRef: imageId, flavorRef: 'm1.small', ...extra } } });
+  let imageId: string;
+  let bigImageId: string;
+  /** What the node agent would report once the guest runs. */
+  const runAs = (inst: Instance, phase: string, powerState: string) =>
+    client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase, powerState, taskState: null, flavor: { name: inst.spec.flavor, vcpus: 1, ramMiB: 512, diskGiB: 1 }, image: { name: inst.spec.image.name, namespace: inst.spec.image.namespace ?? inst.metadata.namespace } } }, 'test', MERGE_PATCH, 'status');
+  const instanceOf = async (id: string): Promise<Instance> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = (await client.list<Instance>(INSTANCES)).items.find((i) => i.metadata.uid === id);
+      if (found?.status?.host || found?.status?.phase === 'ERROR') return found;
+      if (Date.now() > deadline) throw new Error(`server ${id} was never scheduled: ${JSON.stringify(found?.status)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  /** Waits until the API shows the server so (the API reads from a cache a moment behind). */
+  const shows = async (id: string, ok: (s: any) => boolean, token?: string, version?: string) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const s = (await call('GET', `/servers/${id}`, { token, version })).body.server;
+      if (ok(s)) return s;
+      if (Date.now() > deadline) throw new Error(`server ${id} never showed as expected: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'compute-api-'));
+    identity = await startIdentityEnv();
+    client = identity.client;
+    admin = await signIn('admin', identity.adminPassword, 'admin');
+    // A second tenant with a member user, made through the Identity API as a user would.
+    const project = (await identityCall(identity.v3, 'POST', '/projects', { token: admin, body: { project: { name: 'acme' } } })).body.project;
+    const user = (await identityCall(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'wile', password: 'wile-pw', default_project_id: project.id } } })).body.user;
+    const role = (await identityCall(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
+    await identityCall(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: admin });
+    for (let i = 0; !(member = await signIn('wile', 'wile-pw', 'acme').catch(() => '')) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(member, 'the member can sign in');
+
+    const logger = createLogger('nova-test', 'error');
+    nova = novaManager({ kubeConfig: identity.kubeConfig, logger });
+    await nova.start();
+    compute = await startComputeApi({ kubeConfig: identity.kubeConfig, logger, identityUrl: identity.v3, port: 0 });
+    base = `${compute.url}/v2.1`;
+    await client.create(HYPERVISORS, { apiVersion: api, kind: 'Hypervisor', metadata: { name: 'node-1' }, spec: { driver: 'fake', capacity: { vcpus: 8, ramMiB: 8192, diskGiB: 100 } } }, 'test');
+    const beat = () => client.patch(HYPERVISORS, undefined, 'node-1', { status: { lastHeartbeat: now(), hypervisorType: 'QEMU', hypervisorVersion: '7.2.22' } }, 'test', MERGE_PATCH, 'status').catch(() => {});
+    await beat();
+    heartbeat = setInterval(beat, 5000);
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.small' }, spec: { vcpus: 1, ramMiB: 512, diskGiB: 1 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.medium' }, spec: { vcpus: 2, ramMiB: 1024, diskGiB: 2 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.tiny-disk' }, spec: { vcpus: 1, ramMiB: 256, diskGiB: 1 } }, 'test');
+    // Images as Glance leaves them once active; one named by a person has its UID as its ID.
+    const image = async (name: string, virtualSize: number) => {
+      const made = await client.create<{ metadata: { uid: string } } & any>(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'admin' }, spec: { diskFormat: 'qcow2', visibility: 'public' } }, 'test');
+      await client.patch(IMAGES, 'admin', name, { status: { phase: 'active', imageId: made.metadata.uid, size: 1 << 20, virtualSize } }, 'test', MERGE_PATCH, 'status');
+      return made.metadata.uid as string;
+    };
+    imageId = await image('cirros', 1 << 30);
+    bigImageId = await image('big', 5 * 1024 ** 3);
+    // The API's caches fill from watches: wait for the flavors and images to be there.
+    for (let i = 0; (await call('GET', '/flavors')).body.flavors.length < 3 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; !compute.directory.images.byId(bigImageId) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+  });
+  after(async () => {
+    clearInterval(heartbeat);
+    await compute?.close();
+    await nova?.stop();
+    await identity?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('answers version discovery, serves the asked microversion, and refuses ones out of range', async () => {
+    const root = await call('GET', '', { token: '' });
+    assert.equal(root.status, 200);
+    assert.deepEqual(root.body.version, { id: 'v2.1', status: 'CURRENT', version: '2.73', min_version: '2.1', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${base}/` }], 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] });
+    const plain = await call('GET', '/flavors');
+    assert.equal(plain.headers.get('openstack-api-version'), 'compute 2.1');
+    const latest = await call('GET', '/flavors', { version: 'latest' });
+    assert.equal(latest.headers.get('openstack-api-version'), 'compute 2.73');
+    assert.equal(latest.headers.get('x-openstack-nova-api-version'), '2.73');
+    const tooNew = await call('GET', '/flavors', { version: '2.999' });
+    assert.equal(tooNew.status, 406);
+    assert.deepEqual(tooNew.body, { computeFault: { code: 406, message: 'Version 2.999 is not supported by the API. Minimum is 2.1 and maximum is 2.73.' } });
+    const garbled = await call('GET', '/flavors', { version: 'two' });
+    assert.equal(garbled.status, 400);
+    assert.match(garbled.body.badRequest.message, /is of invalid format/);
+    const anonymous = await call('GET', '/servers', { token: '' });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.error.code, 401);
+    const missing = await call('GET', '/servers/00000000-0000-4000-8000-000000000000');
+    assert.deepEqual(missing.body, { itemNotFound: { code: 404, message: 'Instance 00000000-0000-4000-8000-000000000000 could not be found.' } });
+  });
+
+  it('lets admins make flavors (the name is the ID where it can be) and extra specs; shows them per microversion', async () => {
+    const made = await ok('POST', '/flavors', { body: { flavor: { name: 'm2.large', vcpus: 4, ram: 4096, disk: 20, id: 'auto' } } });
+    assert.equal(made.body.flavor.id, 'm2.large');
+    const spaced = await ok('POST', '/flavors', { body: { flavor: { name: 'My Flavor', vcpus: 1, ram: 128, disk: 0 } } });
+    assert.match(spaced.body.flavor.id, /^[0-9a-f-]{36}$/, 'a name that cannot be an object name gets a UUID');
+    assert.equal(spaced.body.flavor.name, 'My Flavor');
+    const denied = await call('POST', '/flavors', { token: member, body: { flavor: { name: 'x', vcpus: 1, ram: 1, disk: 0 } } });
+    assert.equal(denied.status, 403);
+    assert.ok(denied.body.forbidden);
+    await ok('POST', '/flavors/m2.large/os-extra_specs', { body: { extra_specs: { 'hw:cpu_policy': 'shared' } } });
+    const old = (await call('GET', '/flavors/m2.large')).body.flavor;
+    assert.deepEqual(
+      { ram: old.ram, vcpus: old.vcpus, disk: old.disk, swap: old.swap, eph: old['OS-FLV-EXT-DATA:ephemeral'], pub: old['os-flavor-access:is_public'], extra: old.extra_specs },
+      { ram: 4096, vcpus: 4, disk: 20, swap: '', eph: 0, pub: true, extra: undefined },
+    );
+    const newer = (await call('GET', '/flavors/m2.large', { version: '2.61' })).body.flavor;
+    assert.deepEqual(newer.extra_specs, { 'hw:cpu_policy': 'shared' });
+    assert.equal(newer.description, null);
+    assert.equal((await call('DELETE', `/flavors/${spaced.body.flavor.id}`)).status, 202);
+    assert.equal((await call('GET', `/flavors/${spaced.body.flavor.id}`)).status, 404);
+  });
+
+  it('imports keypairs (with Nova’s fingerprint) and generates them (a private key that matches)', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'id')]);
+    const pub = execFileSync('cat', [join(work, 'id.pub')], { encoding: 'utf8' }).trim();
+    const imported = await ok('POST', '/os-keypairs', { token: member, version: '2.2', body: { keypair: { name: 'mine', public_key: pub } } });
+    assert.equal(imported.status, 201);
+    const md5 = execFileSync('ssh-keygen', ['-l', '-E', 'md5', '-f', join(work, 'id.pub')], { encoding: 'utf8' }).split(' ')[1].replace(/^MD5:/, '');
+    assert.equal(imported.body.keypair.fingerprint, md5);
+    assert.equal(imported.body.keypair.type, 'ssh');
+    const generated = await ok('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'made' } } });
+    writeFileSync(join(work, 'made'), generated.body.keypair.private_key, { mode: 0o600 });
+    const derived = execFileSync('ssh-keygen', ['-y', '-f', join(work, 'made')], { encoding: 'utf8' }).trim();
+    assert.equal(derived.split(' ').slice(0, 2).join(' '), generated.body.keypair.public_key.split(' ').slice(0, 2).join(' '), 'the private key belongs to the public key');
+    assert.equal((await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'mine', public_key: pub } } })).status, 409);
+    const bad = await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'bad', public_key: 'ssh-rsa not-a-key' } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.badRequest.message, /Keypair data is invalid/);
+    assert.deepEqual((await call('GET', '/os-keypairs', { token: member })).body.keypairs.map((k: any) => k.keypair.name), ['made', 'mine']);
+    assert.deepEqual((await call('GET', '/os-keypairs')).body.keypairs, [], "the admin's tenant has none: keypairs are the tenant's own");
+    assert.equal((await call('DELETE', '/os-keypairs/made', { token: member })).status, 202);
+  });
+
+  it('creates servers with Nova’s checks, and shows them as the microversion asks', async () => {
+    const created = await boot('web-1', { key_name: 'mine', metadata: { role: 'web' }, user_data: Buffer.from('#!/bin/sh\n').toString('base64') }, member);
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    const id = created.body.server.id;
+    assert.equal(created.headers.get('location'), `${base}/servers/${id}`);
+    assert.equal(created.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    const inst = await instanceOf(id);
+    assert.equal(inst.metadata.namespace, 'acme');
+    assert.equal(inst.metadata.name, 'web-1', 'a name that is a valid object name names the Instance');
+    assert.equal(inst.status?.host, 'node-1');
+    await runAs(inst, 'ACTIVE', 'Running');
+    const old = await shows(id, (s) => s.status === 'ACTIVE', member);
+    assert.deepEqual(old.flavor, { id: 'm1.small', links: [{ rel: 'bookmark', href: `${compute.url}/flavors/m1.small` }] });
+    assert.deepEqual(old.image, { id: imageId, links: [{ rel: 'bookmark', href: `${compute.url}/images/${imageId}` }] });
+    assert.equal(old['OS-EXT-STS:vm_state'], 'active');
+    assert.equal(old['OS-EXT-STS:power_state'], 1);
+    assert.equal(old.key_name, 'mine');
+    assert.deepEqual(old.metadata, { role: 'web' });
+    assert.equal(old['OS-EXT-SRV-ATTR:host'], undefined, 'members do not see hosts');
+    assert.match(old.hostId, /^[0-9a-f]{56}$/);
+    assert.equal(old.tenant_id, (await client.get<{ status: { projectId: string } } & any>(TENANTS, undefined, 'acme'))!.status.projectId);
+    const v247 = (await call('GET', `/servers/${id}`, { token: member, version: '2.73' })).body.server;
+    assert.deepEqual(v247.flavor, { vcpus: 1, ram: 512, disk: 1, ephemeral: 0, swap: 0, original_name: 'm1.small', extra_specs: {} });
+    assert.deepEqual([v247.locked, v247.description, v247.tags, v247.locked_reason], [false, null, [], null]);
+    const asAdmin = (await call('GET', `/servers/${id}`, { version: '2.16' })).body.server;
+    assert.equal(asAdmin['OS-EXT-SRV-ATTR:host'], 'node-1');
+    assert.equal(asAdmin.host_status, 'UP');
+    assert.equal((await call('GET', `/servers/${id}`)).status, 200, 'admins see every tenant’s servers');
+  });
+
+  it('refuses bad servers with the reason and makes nothing', async () => {
+    const before = (await client.list(INSTANCES)).items.length;
+    const cases: Array<[Record<string, unknown>, number, RegExp, string?]> = [
+      [{ flavorRef: 'm9.none' }, 400, /Flavor m9\.none could not be found\./],
+      [{ imageRef: '00000000-0000-4000-8000-000000000000' }, 400, /Image 00000000-0000-4000-8000-000000000000 could not be found\./],
+      [{ imageRef: bigImageId, flavorRef: 'm1.tiny-disk' }, 400, /Flavor's disk is too small for requested image\. Flavor disk is 1 GiB, image is 5 GiB\./],
+      [{ user_data: 'not base 64!' }, 400, /User data needs to be valid base 64/],
+      [{ key_name: 'nope' }, 400, /Invalid key_name provided/],
+      [{}, 400, /'networks' is a required property/, '2.37'],
+      [{ name: '' }, 400, /'name' must be a string/],
+    ];
+    for (const [extra, status, message, version] of cases) {
+      const r = await boot('bad', extra, member, version);
+      assert.equal(r.status, status, JSON.stringify(extra));
+      assert.match(r.body.badRequest.message, message);
+    }
+    assert.equal((await client.list(INSTANCES)).items.length, before);
+  });
+
+  it('keeps tenants apart and enforces the tenant quota, as Nova does (403)', async () => {
+    const theirs = (await boot('admins-own', {})).body.server.id;
+    assert.equal((await call('GET', `/servers/${theirs}`, { token: member })).status, 404, "another tenant's server does not exist for you");
+    const list = (await call('GET', '/servers', { token: member })).body.servers.map((s: any) => s.name);
+    assert.deepEqual(list, ['web-1']);
+    assert.equal((await call('GET', '/servers?all_tenants=1', { token: member })).status, 403);
+    await client.patch(TENANTS, undefined, 'acme', { spec: { quota: { instances: 2, cores: 10 } } }, 'test', MERGE_PATCH);
+    for (let i = 0; compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 2 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    const multi = await boot('many', { min_count: 1, max_count: 5 }, member);
+    assert.equal(multi.status, 202, 'as many as the quota allows');
+    const names = (await call('GET', '/servers', { token: member })).body.servers.map((s: any) => s.name).sort();
+    assert.deepEqual(names, ['many', 'web-1']);
+    const over = await boot('one-more', {}, member);
+    assert.equal(over.status, 403);
+    assert.equal(over.body.forbidden.message, 'Quota exceeded for instances: Requested 1, but already used 2 of 2 instances');
+    const limits = (await call('GET', '/limits', { token: member })).body.limits.absolute;
+    assert.deepEqual([limits.maxTotalInstances, limits.maxTotalCores, limits.maxTotalRAMSize, limits.totalInstancesUsed, limits.totalCoresUsed, limits.totalRAMUsed], [2, 10, -1, 2, 2, 1024]);
+    assert.equal((await call('DELETE', `/servers/${multi.body.server.id}`, { token: member })).status, 204);
+  });
+
+  it('lists with filters and pages with a next link', async () => {
+    for (const n of ['page-a', 'page-b', 'page-c']) await ok('POST', '/servers', { body: { server: { name: n, imageRef: imageId, flavorRef: 'm1.small' } } });
+    const first = (await call('GET', '/servers?name=^page-&limit=2')).body;
+    assert.equal(first.servers.length, 2);
+    const next = new URL(first.servers_links[0].href);
+    assert.equal(next.searchParams.get('marker'), first.servers[1].id);
+    const second = (await call('GET', `/servers?${next.searchParams}`)).body;
+    assert.equal(second.servers.length, 1);
+    assert.equal(second.servers_links, undefined, 'the last page has no next link');
+    // Newest first (Nova's order); servers made in the same second keep a stable order, so pages never overlap.
+    assert.deepEqual([...first.servers, ...second.servers].map((s: any) => s.name).sort(), ['page-a', 'page-b', 'page-c']);
+    const byStatus = (await call('GET', '/servers/detail?status=active&all_tenants=1')).body.servers.map((s: any) => s.name);
+    assert.deepEqual(byStatus, ['web-1']);
+  });
+
+  it('checks each action against the server’s state, and shows the task at once', async () => {
+    const id = (await call('GET', '/servers?name=^web-1$', { token: member })).body.servers[0].id;
+    const start = await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-start': null } });
+    assert.equal(start.status, 409);
+    assert.equal(start.body.conflictingRequest.message, `Cannot 'start' instance ${id} while it is in vm_state active`);
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-stop': null } })).status, 202);
+    const stopping = (await call('GET', `/servers/${id}`, { token: member })).body.server;
+    assert.deepEqual([stopping.status, stopping['OS-EXT-STS:task_state']], ['ACTIVE', 'powering-off'], "the stop is under way the moment it is asked (the agent has not seen it yet)");
+    const again = await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-stop': null } });
+    assert.equal(again.status, 409);
+    assert.match(again.body.conflictingRequest.message, /while it is in task_state powering-off/);
+    const inst = await instanceOf(id);
+    assert.equal(inst.spec.powerState, 'Stopped');
+    await runAs(inst, 'SHUTOFF', 'Shutdown');
+    await shows(id, (s) => s.status === 'SHUTOFF' && !s['OS-EXT-STS:task_state'], member);
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { reboot: { type: 'SOFT' } } })).status, 409, 'a soft reboot needs a running server');
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { reboot: { type: 'HARD' } } })).status, 202);
+    const rebooting = (await call('GET', `/servers/${id}`, { token: member })).body.server;
+    assert.deepEqual([rebooting.status, rebooting['OS-EXT-STS:task_state']], ['HARD_REBOOT', 'reboot_pending_hard']);
+    const spec = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.uid === id)!.spec;
+    assert.deepEqual([spec.reboot, spec.powerState], [{ count: 1, type: 'HARD' }, 'Running'], 'a hard reboot starts a stopped server');
+    await client.patch(INSTANCES, 'acme', inst.metadata.name, { status: { rebootsDone: 1 } }, 'test', MERGE_PATCH, 'status');
+    await runAs(inst, 'ACTIVE', 'Running');
+    await shows(id, (s) => s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state'], member);
+    const nonsense = await call('POST', `/servers/${id}/action`, { token: member, body: { fly: {} } });
+    assert.deepEqual(nonsense.body, { badRequest: { code: 400, message: 'There is no such action: fly' } });
+    const same = await call('POST', `/servers/${id}/action`, { token: member, body: { resize: { flavorRef: 'm1.small' } } });
+    assert.equal(same.body.badRequest.message, 'When resizing, instances must change flavor!');
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { confirmResize: null } })).status, 400);
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { resize: { flavorRef: 'm1.medium' } } })).status, 202);
+    const resizing = (await call('GET', `/servers/${id}`, { token: member })).body.server;
+    assert.deepEqual([resizing.status, resizing['OS-EXT-STS:task_state']], ['RESIZE', 'resize_prep']);
+    const resizedSpec = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.uid === id)!.spec;
+    assert.deepEqual([resizedSpec.flavor, resizedSpec.confirmResize], ['m1.medium', false], "Nova's resize waits for a confirmation");
+  });
+
+  it('asks for snapshots as Images the node agent fills, and gives consoles only of running servers', async () => {
+    const id = (await ok('POST', '/servers', { body: { server: { name: 'snapme', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
+    const inst = await instanceOf(id);
+    await runAs(inst, 'ACTIVE', 'Running');
+    await shows(id, (s) => s.status === 'ACTIVE');
+    const snap = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-1', metadata: { purpose: 'test' } } } });
+    assert.equal(snap.status, 202);
+    const imageId2 = snap.body.image_id;
+    assert.match(snap.headers.get('location')!, new RegExp(`/image/v2/images/${imageId2}$`));
+    const image = (await client.get<any>(IMAGES, 'admin', imageId2))!;
+    assert.deepEqual(image.spec.source, { instance: { name: 'snapme' } });
+    assert.deepEqual([image.spec.displayName, image.spec.diskFormat, image.spec.visibility, image.spec.properties.image_type, image.spec.properties.instance_uuid, image.spec.properties.purpose], ['snap-1', 'qcow2', 'private', 'snapshot', id, 'test']);
+    const vnc = await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } });
+    assert.equal(vnc.status, 409, 'no console until the agent reports one');
+    await client.patch(INSTANCES, 'admin', inst.metadata.name, { status: { consoleUrl: 'vnc://127.0.0.1:5901' } }, 'test', MERGE_PATCH, 'status');
+    await shows(id, () => !!compute.directory.instances.byId(id)?.status?.consoleUrl);
+    assert.deepEqual((await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } })).body, { console: { type: 'novnc', url: 'vnc://127.0.0.1:5901' } });
+    const remote = await call('POST', `/servers/${id}/remote-consoles`, { version: '2.6', body: { remote_console: { protocol: 'vnc', type: 'novnc' } } });
+    assert.deepEqual(remote.body, { remote_console: { protocol: 'vnc', type: 'novnc', url: 'vnc://127.0.0.1:5901' } });
+    const log = await call('POST', `/servers/${id}/action`, { body: { 'os-getConsoleOutput': { length: 10 } } });
+    assert.equal(log.status, 409, 'the fake hypervisor has no agent to read the log from');
+    assert.match(log.body.conflictingRequest.message, /has no console log/);
+  });
+
+  it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {
+    const old = await ok('POST', '/os-server-groups', { token: member, body: { server_group: { name: 'spread', policies: ['anti-affinity'] } } });
+    assert.deepEqual([old.body.server_group.policies, old.body.server_group.members], [['anti-affinity'], []]);
+    const soft = await call('POST', '/os-server-groups', { token: member, version: '2.14', body: { server_group: { name: 'x', policies: ['soft-affinity'] } } });
+    assert.equal(soft.status, 400, 'soft policies come with 2.15');
+    const newer = await ok('POST', '/os-server-groups', { token: member, version: '2.64', body: { server_group: { name: 'Pair Group', policy: 'anti-affinity', rules: { max_server_per_host: 2 } } } });
+    assert.deepEqual([newer.body.server_group.policy, newer.body.server_group.rules, newer.body.server_group.name], ['anti-affinity', { max_server_per_host: 2 }, 'Pair Group']);
+    await client.patch(TENANTS, undefined, 'acme', { spec: { quota: { instances: 10 } } }, 'test', MERGE_PATCH);
+    for (let i = 0; compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 10 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    const id = (await ok('POST', '/servers', { token: member, body: { server: { name: 'grouped', imageRef: imageId, flavorRef: 'm1.small' }, 'os:scheduler_hints': { group: old.body.server_group.id } } })).body.server.id;
+    const members = (await call('GET', `/os-server-groups/${old.body.server_group.id}`, { token: member })).body.server_group.members;
+    assert.deepEqual(members, [id]);
+    const shown = (await call('GET', `/servers/${id}`, { token: member, version: '2.71' })).body.server;
+    assert.deepEqual(shown.server_groups, [old.body.server_group.id]);
+    assert.equal((await call('GET', `/os-server-groups/${old.body.server_group.id}`)).status, 200, 'admins see it');
+    assert.equal((await call('DELETE', `/os-server-groups/${newer.body.server_group.id}`, { token: member })).status, 204);
+  });
+
+  it('shows hypervisors and availability zones to admins', async () => {
+    const list = (await ok('GET', '/os-hypervisors/detail', { version: '2.53' })).body.hypervisors;
+    assert.equal(list.length, 1);
+    const hv = list[0];
+    assert.deepEqual([hv.hypervisor_hostname, hv.state, hv.status, hv.hypervisor_type, hv.hypervisor_version, hv.vcpus, hv.memory_mb], ['node-1', 'up', 'enabled', 'QEMU', 7002022, 8, 8192]);
+    assert.ok(hv.memory_mb_used > 0 && hv.vcpus_used > 0, 'the ledger shows in the usage');
+    assert.equal((await call('GET', '/os-hypervisors', { token: member })).status, 403);
+    const zones = (await ok('GET', '/os-availability-zone', { token: member })).body.availabilityZoneInfo;
+    assert.deepEqual(zones, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
+    const detail = (await ok('GET', '/os-availability-zone/detail')).body.availabilityZoneInfo[0].hosts['node-1']['nova-compute'];
+    assert.deepEqual([detail.available, detail.active], [true, true]);
+  });
+
+  it('deletes servers: gone from the API once their Instance is', async () => {
+    const ids = (await call('GET', '/servers?all_tenants=1')).body.servers.map((s: any) => s.id);
+    for (const id of ids) assert.equal((await call('DELETE', `/servers/${id}`)).status, 204);
+    const deadline = Date.now() + 20_000;
+    while ((await call('GET', '/servers?all_tenants=1')).body.servers.length) {
+      assert.ok(Date.now() < deadline, 'servers stayed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await client.list(INSTANCES)).items.length, 0);
+  });
+});
