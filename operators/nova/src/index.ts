@@ -21,3 +21,4 @@ export { planStep, restingPhase, powerReached, observedPower, type Step } from '
 export { startComputeApi, type ComputeApi, type ComputeApiOptions } from './api/server.js';
 export { agentToken } from './agent/agentApi.js';
 export * from './quota.js';
+export { configDriveFiles, writeConfigDrive, hostnameOf } from './agent/configDrive.js';

@@ -84,7 +84,8 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
       if (claimed) return { host: claimed.metadata.name };
       // Quota is counted here, one decision at a time, from the ledgers as this scheduler last wrote them.
-      const refusal = quotaRefusal(deps.quota?.(req.namespace!), ledgerUsage(deps.book.all(), req.namespace!), usageOfResources(spec.resources));
+      const quota = deps.quota?.(req.namespace!);
+      const refusal = quota && quotaRefusal(quota, ledgerUsage(deps.book.all(), req.namespace!), usageOfResources(spec.resources));
       if (refusal) return { overQuota: refusal };
       const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
       if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };

@@ -1,0 +1,143 @@
+/**
+ * Boot benchmark: seconds from `kubectl apply` of an Instance to ACTIVE (and to the guest's READY marker on
+ * its console) on `stratus up`, beside a bare `virsh start` of the same test disk image, in the same run.
+ * The bare guest is given what the agent gives its guests (a qcow2 overlay on the image, the same kind of
+ * domain XML, a config drive), all made before its clock starts: only `virsh start` is timed. Rounds of the
+ * two alternate; a first, untimed round fills the node's image cache. The difference of the medians is the
+ * control plane's overhead (aim: under 1 s).
+ *
+ *   node bench/dist/boot.bench.js [--rounds 5]
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startCloud } from '@stratus/cli';
+import { KubeClient, MERGE_PATCH } from '@stratus/runtime';
+import { IMAGES, ImageStore } from '@stratus/glance';
+import { INSTANCES, configDriveFiles, domainXml, writeConfigDrive, type GuestSpec, type Instance } from '@stratus/nova';
+import { ms, pct } from './lib/load.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+const ROUNDS = Number(values.rounds);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MARKER = 'STRATUS-TEST-IMAGE-READY';
+const run = promisify(execFile);
+const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
+const median = (xs: number[]) => pct(xs, 50);
+const markerIn = (file: string) => existsSync(file) && readFileSync(file, 'latin1').includes(MARKER);
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 120_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function main() {
+  const image = (await run('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;
+  const cloud = await startCloud();
+  const work = mkdtempSync(join(tmpdir(), 'boot-bench-'));
+  chmodSync(work, 0o755);
+  const kc = new KubeConfig();
+  kc.loadFromFile(cloud.kubeconfig);
+  const client = new KubeClient(kc);
+  const kubectl = (args: string[], stdin?: string) =>
+    new Promise<void>((resolve, reject) => {
+      const child = execFile('kubectl', args, { env: { ...process.env, KUBECONFIG: cloud.kubeconfig, HOME: cloud.dir } }, (e, _out, err) => (e ? reject(new Error(`kubectl ${args.join(' ')}: ${err}`)) : resolve()));
+      if (stdin !== undefined) child.stdin!.end(stdin);
+    });
+  try {
+    // The test image, stored as Glance stores it, in the admin tenant; one small flavor.
+    const store = new ImageStore(cloud.s3());
+    const stored = await store.put('images/boot-bench', createReadStream(image));
+    store.destroy();
+    await kubectl(['apply', '-f', '-'], 'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: bench.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}\n---\napiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: admin}\nspec: {diskFormat: raw}\n');
+    const virtualSize = JSON.parse((await run('qemu-img', ['info', '--output=json', image])).stdout)['virtual-size'];
+    await client.patch(IMAGES, 'admin', 'stratus-test', { status: { phase: 'active', size: stored.size, virtualSize, checksum: stored.checksum, location: stored.location } }, 'bench', MERGE_PATCH, 'status');
+
+    /** One Instance applied with kubectl: seconds to ACTIVE and to the marker; then deleted (untimed). */
+    const applyRound = async (name: string) => {
+      const t0 = performance.now();
+      await kubectl(['apply', '-f', '-'], `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: ${name}, namespace: admin}\nspec: {flavor: bench.tiny, image: {name: stratus-test}}\n`);
+      const active = await until(async () => {
+        const i = await client.get<Instance>(INSTANCES, 'admin', name);
+        if (i?.status?.phase === 'ERROR') throw new Error(`${name} failed: ${i.status.fault?.message}`);
+        return i?.status?.phase === 'ACTIVE' ? i : undefined;
+      }, `${name} ACTIVE`);
+      const toActive = performance.now() - t0;
+      const log = join(cloud.dir, 'nova/instances', active.metadata.uid!, 'console.log');
+      await until(() => markerIn(log), `${name}'s marker`);
+      const toMarker = performance.now() - t0;
+      await kubectl(['delete', 'instance', name, '-n', 'admin', '--wait=true']);
+      return { toActive, toMarker };
+    };
+
+    /** The same image booted by a bare `virsh start` of a guest prepared beforehand. */
+    const virshRound = async (n: number) => {
+      const dir = join(work, `bare-${n}`);
+      const uuid = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      rmSync(dir, { recursive: true, force: true });
+      await run('mkdir', ['-m', '755', dir]);
+      copyFileSync(image, join(dir, 'base.img'));
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', join(dir, 'base.img'), join(dir, 'disk'), '1G']);
+      await writeConfigDrive(join(dir, 'disk.config'), configDriveFiles({ instanceId: uuid, hostname: 'bare', publicKeys: [], metadata: {} }));
+      const spec: GuestSpec = {
+        uuid,
+        name: `boot-bench-${process.pid}-${n}`,
+        title: 'boot benchmark',
+        vcpus: 1,
+        memoryMiB: 256,
+        disks: [
+          { path: join(dir, 'disk'), format: 'qcow2', device: 'disk', bus: 'virtio', target: 'vda', bootOrder: 1 },
+          { path: join(dir, 'disk.config'), format: 'raw', device: 'disk', bus: 'virtio', target: 'vdb', readOnly: true },
+        ],
+        consoleLog: join(dir, 'console.log'),
+        metadata: {},
+      };
+      const xml = join(dir, 'domain.xml');
+      writeFileSync(xml, domainXml(spec, 'qemu'));
+      await virsh('define', xml);
+      try {
+        const t0 = performance.now();
+        await virsh('start', uuid);
+        const toRunning = performance.now() - t0;
+        await until(() => markerIn(spec.consoleLog), 'the bare guest’s marker');
+        return { toRunning, toMarker: performance.now() - t0 };
+      } finally {
+        await virsh('destroy', uuid).catch(() => '');
+        await virsh('undefine', uuid).catch(() => '');
+      }
+    };
+
+    const cold = await applyRound('warmup');
+    const apply: Array<{ toActive: number; toMarker: number }> = [];
+    const bare: Array<{ toRunning: number; toMarker: number }> = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      apply.push(await applyRound(`boot-${i}`));
+      bare.push(await virshRound(i));
+    }
+    const s = (x: number) => (x / 1000).toFixed(2);
+    const line = (label: string, xs: number[]) => `${label.padEnd(40)} median ${s(median(xs))} s  (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))})`;
+    console.log(`Boot benchmark: the test disk image, ${ROUNDS} rounds each, QEMU emulation unless KVM works here, on ${cloud.dir}`);
+    console.log(`first instance (fills the image cache): apply → ACTIVE ${s(cold.toActive)} s, → marker ${s(cold.toMarker)} s`);
+    console.log(line('kubectl apply → ACTIVE', apply.map((r) => r.toActive)));
+    console.log(line('kubectl apply → marker on the console', apply.map((r) => r.toMarker)));
+    console.log(line('bare virsh start → running', bare.map((r) => r.toRunning)));
+    console.log(line('bare virsh start → marker on the console', bare.map((r) => r.toMarker)));
+    const overhead = median(apply.map((r) => r.toMarker)) - median(bare.map((r) => r.toMarker));
+    console.log(`overhead of the control plane (apply → marker minus virsh start → marker, medians): ${s(overhead)} s (aim < 1 s)`);
+    console.log(`ratio apply → marker / virsh start → marker: ${(median(apply.map((r) => r.toMarker)) / median(bare.map((r) => r.toMarker))).toFixed(2)}; apply → ACTIVE p50 ${ms(median(apply.map((r) => r.toActive)))} ms`);
+  } finally {
+    await cloud.stop();
+    await cloud.remove();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
