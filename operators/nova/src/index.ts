@@ -16,7 +16,7 @@ export { LibvirtDriver, domainNameOf } from './driver/libvirt/driver.js';
 export { domainXml } from './driver/libvirt/domainXml.js';
 export { startComputeAgent, reapOrphans, removeGuestsUnder, type ComputeAgent } from './agent/computeAgent.js';
 export { agentConfigFromEnv, type AgentConfig } from './agent/config.js';
-export { GUEST_FINALIZER, AGENT_FIELD_MANAGER } from './agent/instanceAgent.js';
+export { AGENT_FIELD_MANAGER } from './agent/instanceAgent.js';
 export { planStep, restingPhase, powerReached, observedPower, type Step } from './agent/plan.js';
 export { startComputeApi, type ComputeApi, type ComputeApiOptions } from './api/server.js';
 export { agentToken } from './agent/agentApi.js';

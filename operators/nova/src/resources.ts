@@ -11,6 +11,8 @@ export const HYPERVISORS = resourceOf(HypervisorKind);
 /** Images are Glance's: its resource reference and type. */
 export { IMAGES, type Image } from '@stratus/glance';
 export const FIELD_MANAGER = 'stratus-nova';
+/** Guards an instance's guest and files on its host: the node agent removes it once both are gone. */
+export const GUEST_FINALIZER = 'compute.stratus.io/guest';
 /** How long a hypervisor may go without a heartbeat before it counts as down (Nova's service_down_time). */
 export const SERVICE_DOWN_SECONDS = 60;
 

@@ -21,7 +21,7 @@ import {
 } from '@stratus/runtime';
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from './bootChecks.js';
 import { ledgerUsage, quotaRefusal, usageOfResources } from './quota.js';
-import { FIELD_MANAGER, FLAVORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { FIELD_MANAGER, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
 import { hostStateOf } from './scheduler/hostStates.js';
 import { writeLedgerEntry } from './scheduler/ledger.js';
@@ -165,12 +165,22 @@ async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: str
   await ctx.events.record(inst, 'Warning', reason, message);
 }
 
-/** Gives the instance's claim back to its host's ledger, then lets the instance go. */
+/**
+ * Gives the instance's claim back to its host's ledger, then lets the instance go. An instance on a host that
+ * no longer exists (its Hypervisor deleted: the node is gone for good) has no agent to release its guest, so
+ * its guest finalizer is removed here, as Kubernetes collects the pods of a deleted node.
+ */
 async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
+  const host = inst.status?.host;
+  if (host && hasFinalizer(inst, GUEST_FINALIZER) && !deps.book.get(host) && !(await ctx.client.get<Hypervisor>(HYPERVISORS, undefined, host))) {
+    const orphaned = removeFinalizerPatch(inst, GUEST_FINALIZER);
+    inst = await ctx.client.patch<Instance>(INSTANCES, inst.metadata.namespace, inst.metadata.name, orphaned, FIELD_MANAGER);
+    ctx.log.warn('released the guest of an instance whose host is gone', { host });
+  }
   if (!hasFinalizer(inst, ALLOCATION_FINALIZER)) return;
   const key = keyOf(inst);
-  const host = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
-  if (host) await writeLedger(ctx.client, deps.book, host, key, null);
+  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  if (claimed) await writeLedger(ctx.client, deps.book, claimed, key, null);
   const release = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
   if (release) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, release, FIELD_MANAGER);
 }

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { MERGE_PATCH, now, type KubeClient } from '@stratus/runtime';
-import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, type Hypervisor, type Instance } from '../src/index.js';
+import { FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, type Hypervisor, type Instance } from '../src/index.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
 const MiB = 1024 * 1024;
 
@@ -120,5 +120,22 @@ describe('Nova scheduling controller', function () {
     const refused = await settled('member-3');
     assert.equal(refused.status?.phase, 'ERROR');
     assert.match(refused.status!.fault!.message, /ServerGroupAntiAffinityFilter rejected 3/);
+  });
+
+  it("lets an instance on a removed node be deleted: no agent is left to release its guest", async () => {
+    for (const n of ['aa-1', 'aa-2', 'aa-3']) await client.patch(HYPERVISORS, undefined, n, { spec: { disabled: true } }, 'test');
+    await hypervisor('doomed', 4096);
+    await instance('stranded');
+    const bound = await settled('stranded');
+    assert.equal(bound.status?.host, 'doomed');
+    // What the node agent would have done on its first look at the instance.
+    await client.patch(INSTANCES, 'demo', 'stranded', { metadata: { finalizers: [...bound.metadata.finalizers!, GUEST_FINALIZER] } }, 'test');
+    await client.delete(HYPERVISORS, undefined, 'doomed');
+    await client.delete(INSTANCES, 'demo', 'stranded');
+    const deadline = Date.now() + 20_000;
+    while (await client.get(INSTANCES, 'demo', 'stranded')) {
+      assert.ok(Date.now() < deadline, 'the instance stayed, waiting for an agent that is gone');
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });

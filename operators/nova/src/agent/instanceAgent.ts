@@ -24,7 +24,7 @@ import {
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { domainNameOf } from '../driver/libvirt/driver.js';
 import { KvmFailure, type ComputeDriver, type GuestSpec, type GuestState } from '../driver/types.js';
-import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
 import { free, type Resources } from '../scheduler/types.js';
@@ -35,8 +35,6 @@ import type { ImageCache } from './imageCache.js';
 import type { InstanceFiles } from './instanceFiles.js';
 import { observedPower, planStep, powerReached, restingPhase, type PowerAction } from './plan.js';
 
-/** Guards the guest and its files on the host: removed once both are gone. */
-export const GUEST_FINALIZER = 'compute.stratus.io/guest';
 export const AGENT_FIELD_MANAGER = 'stratus-nova-compute';
 /** Converged instances are looked at again this often, to notice what no event told us. */
 const RESYNC_MS = 60_000;
@@ -148,11 +146,12 @@ class InstanceRun {
     const resize = 'resize' in extra ? extra.resize : this.status.resize;
     const phase = restingPhase(guest, !!resize);
     const reached = powerReached(this.inst.spec, guest);
-    const running = guest?.power === 'running' || guest?.power === 'paused';
+    const running = guest?.power === 'running' || guest?.power === 'stopping' || guest?.power === 'paused';
     const vnc = running ? await driver.vncAddress(this.uid) : undefined;
     const gen = this.inst.metadata.generation;
     const message = `${phase}: the guest is ${observedPower(guest).toLowerCase()} on ${this.deps.config.host}`;
     await this.report({
+      ...(guest ? await this.unrecordedBuild(extra) : {}),
       phase,
       powerState: observedPower(guest),
       taskState: null,
@@ -165,6 +164,20 @@ class InstanceRun {
       ...extra,
     });
     return { requeueAfterMs: reached ? RESYNC_MS : 1000 };
+  }
+
+  /**
+   * The flavor and image a guest was built from, when its status does not say yet: a spawn whose last status
+   * write lost a race (a spec change meanwhile) is reported by the next pass, and the guest was built from spec.
+   */
+  private async unrecordedBuild(extra: Partial<InstanceStatus>): Promise<Partial<InstanceStatus>> {
+    const out: Partial<InstanceStatus> = {};
+    if (!this.status.flavor && !extra.flavor) out.flavor = await this.flavorNamed(this.inst.spec.flavor).catch(() => undefined);
+    if (!this.status.image && !extra.image) {
+      const image = await this.specImage().catch(() => undefined);
+      if (image) out.image = this.imageRecord(image);
+    }
+    return out;
   }
 
   /** Nova's ERROR, with the fault that says why. */
@@ -327,16 +340,17 @@ class InstanceRun {
   /** Powers the guest off, gracefully while the shutdown timeout allows, then by force. */
   private async stopGuest(guest: GuestState): Promise<void> {
     const { driver } = this.deps;
-    if (guest.power === 'running') {
+    const up = (g: GuestState | undefined) => g?.power === 'running' || g?.power === 'stopping';
+    if (up(guest)) {
       await driver.shutdown(this.uid);
       const deadline = Date.now() + this.deps.config.shutdownTimeoutSeconds * 1000;
-      while (Date.now() < deadline && (await driver.state(this.uid))?.power === 'running') await sleep(200);
+      while (Date.now() < deadline && up(await driver.state(this.uid))) await sleep(200);
     }
     await driver.destroy(this.uid);
   }
 
   private async resize(guest: GuestState): Promise<Result | void> {
-    const { driver, files } = this.deps;
+    const { files } = this.deps;
     const from = this.status.flavor!;
     let to: FlavorSnapshot;
     try {
@@ -350,7 +364,7 @@ class InstanceRun {
     }
     // Asking again with the same flavor after a failure: the claim above wrote the allocation afresh.
     await this.begin('RESIZE', 'resize_migrating', `resizing from flavor ${from.name} to ${to.name}`);
-    const wasRunning = guest.power === 'running' || guest.power === 'paused';
+    const wasRunning = guest.power !== 'shutoff' && guest.power !== 'crashed';
     const verify = this.inst.spec.confirmResize === false;
     try {
       await this.stopGuest(guest);
@@ -382,7 +396,7 @@ class InstanceRun {
       throw e;
     }
     await this.begin('REVERT_RESIZE', 'resize_reverting', `reverting the resize to flavor ${from.name}`);
-    const wasRunning = guest.power === 'running' || guest.power === 'paused';
+    const wasRunning = guest.power !== 'shutoff' && guest.power !== 'crashed';
     try {
       await this.stopGuest(guest);
       await this.deps.files.restoreResizeBackup(this.uid);

@@ -39,10 +39,13 @@ export interface PlanInput {
   shutdownTimeoutMs: number;
 }
 
-/** Pause reasons no one asked for: the guest cannot go on by itself. */
-const UNEXPECTED_PAUSE = new Set(['unknown', 'ioerror', 'watchdog', 'crashed', 'post-copy failed']);
-/** Pauses libvirt makes on its way somewhere (a reboot's reset, saving memory, starting): wait, do not undo them. */
-const PASSING_PAUSE = new Set(['shutting down', 'starting up', 'save', 'dump', 'snapshot', 'migration', 'from snapshot']);
+/** Pause reasons (virsh's words) no one asked for: the guest cannot go on by itself. */
+const UNEXPECTED_PAUSE = new Set(['unknown', 'I/O error', 'watchdog', 'crashed', 'post-copy failed', 'api error']);
+/**
+ * Pauses libvirt ends by itself (a soft reboot's reset is "shutting down", a save "saving"): wait for them to
+ * end, never undo them. Others ("user"; "migrating", left by restoring a guest saved while paused) are at rest.
+ */
+const PASSING_PAUSE = new Set(['saving', 'dumping', 'shutting down', 'creating snapshot', 'starting up', 'post-copy']);
 
 const pending = (asked: number | undefined, done: number | undefined) => (asked ?? 0) > (done ?? 0);
 
@@ -62,6 +65,9 @@ export function planStep(p: PlanInput): Step {
 
   if (guest.power === 'paused' && UNEXPECTED_PAUSE.has(guest.reason)) return { kind: 'hypervisorPaused', reason: guest.reason };
   if (guest.power === 'paused' && PASSING_PAUSE.has(guest.reason)) return { kind: 'awaitHypervisor', recheckMs: 250 };
+  // Nothing is decided from a state the hypervisor cannot name; a guest on its way down is let finish first.
+  if (guest.power === 'nostate') return { kind: 'awaitHypervisor', recheckMs: 5000 };
+  if (guest.power === 'stopping' && (p.spec.powerState ?? 'Running') !== 'Stopped') return { kind: 'awaitHypervisor', recheckMs: 250 };
   if (pending(spec.reboot?.count, status.rebootsDone)) return { kind: 'reboot', hard: spec.reboot?.type === 'HARD' };
   return powerStep(p, guest);
 }
@@ -69,11 +75,12 @@ export function planStep(p: PlanInput): Step {
 function powerStep(p: PlanInput, guest: GuestState): Step {
   const { status } = p;
   const power = (action: PowerAction): Step => ({ kind: 'power', action });
-  const off = guest.power === 'shutoff' || guest.power === 'crashed' || guest.power === 'nostate';
+  const off = guest.power === 'shutoff' || guest.power === 'crashed';
   switch (p.spec.powerState ?? 'Running') {
     case 'Running':
       if (guest.power === 'running') return { kind: 'none' };
       if (guest.power === 'paused') return power('unpause');
+      if (guest.power === 'stopping') return { kind: 'awaitHypervisor', recheckMs: 250 };
       if (guest.saved) return power('start');
       // It was running and nobody here asked it to stop: the guest did (poweroff inside it, or a crash).
       if (status.powerState === 'Running' && !status.taskState && (guest.power === 'crashed' || guest.reason === 'shutdown' || guest.reason === 'crashed')) return { kind: 'guestPoweredOff' };
@@ -101,7 +108,7 @@ function powerStep(p: PlanInput, guest: GuestState): Step {
 export function observedPower(guest: GuestState | undefined): ObservedPowerState {
   if (!guest) return 'NoState';
   if (guest.saved) return 'Suspended';
-  return ({ running: 'Running', paused: 'Paused', shutoff: 'Shutdown', crashed: 'Crashed', nostate: 'NoState' } as const)[guest.power];
+  return ({ running: 'Running', stopping: 'Running', paused: 'Paused', shutoff: 'Shutdown', crashed: 'Crashed', nostate: 'NoState' } as const)[guest.power];
 }
 
 /** The server status word for a guest at rest: what `openstack server show` says. */

@@ -11,8 +11,11 @@ export class KvmFailure extends Error {
   }
 }
 
-/** A guest's power as the hypervisor reports it; `saved` is a suspended guest (its memory saved to disk). */
-export type GuestPower = 'running' | 'paused' | 'shutoff' | 'crashed' | 'nostate';
+/**
+ * A guest's power as the hypervisor reports it: `stopping` is on its way down (libvirt's "in shutdown"),
+ * `nostate` anything it cannot say. A suspended guest (its memory saved to disk) is `shutoff` and `saved`.
+ */
+export type GuestPower = 'running' | 'stopping' | 'paused' | 'shutoff' | 'crashed' | 'nostate';
 
 export interface GuestState {
   power: GuestPower;

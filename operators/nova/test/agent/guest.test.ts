@@ -71,7 +71,11 @@ describe('guest definitions', () => {
     assert.deepEqual(parseDomState('running (booted)\n', false), { power: 'running', reason: 'booted', saved: false });
     assert.deepEqual(parseDomState('shut off (saved)', true), { power: 'shutoff', reason: 'saved', saved: true });
     assert.deepEqual(parseDomState('paused (shutting down)', false), { power: 'paused', reason: 'shutting down', saved: false });
-    assert.deepEqual(parseDomState('in shutdown (user)', false), { power: 'nostate', reason: 'user', saved: false });
+    assert.deepEqual(parseDomState('in shutdown (user)', false), { power: 'stopping', reason: 'user', saved: false });
+    assert.deepEqual(parseDomState('paused (migrating)', false), { power: 'paused', reason: 'migrating', saved: false }, 'restoring saved memory');
+    assert.deepEqual(parseDomState('paused (I/O error)', false), { power: 'paused', reason: 'I/O error', saved: false });
+    assert.deepEqual(parseDomState('idle (unknown)', false), { power: 'running', reason: 'unknown', saved: false });
+    assert.deepEqual(parseDomState('pmsuspended (unknown)', false), { power: 'nostate', reason: 'unknown', saved: false });
   });
 });
 

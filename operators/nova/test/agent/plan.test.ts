@@ -60,9 +60,18 @@ describe('the node agent planner', () => {
 
   it('tells pauses nobody asked for from the ones libvirt passes through', () => {
     assert.deepEqual(plan({}, active, guest('paused', 'unknown')), { kind: 'hypervisorPaused', reason: 'unknown' });
-    assert.deepEqual(plan({}, active, guest('paused', 'ioerror')), { kind: 'hypervisorPaused', reason: 'ioerror' });
+    assert.deepEqual(plan({}, active, guest('paused', 'I/O error')), { kind: 'hypervisorPaused', reason: 'I/O error' });
     assert.equal(kind(plan({}, active, guest('paused', 'shutting down'))), 'awaitHypervisor', "a soft reboot's reset");
+    assert.equal(kind(plan({}, active, guest('paused', 'saving'))), 'awaitHypervisor', 'memory being saved');
+    assert.equal(kind(plan({}, active, guest('paused', 'migrating'))), 'power:unpause', 'restored from a save made while paused: at rest');
     assert.equal(kind(plan({}, active, guest('paused', 'user'))), 'power:unpause');
+  });
+
+  it('lets a guest on its way down finish, and decides nothing from a state it cannot name', () => {
+    // virsh's "in shutdown": started again now, a guest that is powering itself off would come back up.
+    assert.equal(kind(plan({}, active, guest('stopping', 'user'))), 'awaitHypervisor');
+    assert.equal(kind(plan({ powerState: 'Stopped' }, active, guest('stopping', 'user'))), 'power:shutdown', 'our own stop goes on as a stop');
+    assert.equal(kind(plan({}, active, guest('nostate', 'unknown'))), 'awaitHypervisor');
   });
 
   it('carries out reboot and rebuild counters once each', () => {

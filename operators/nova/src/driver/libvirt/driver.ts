@@ -27,7 +27,8 @@ export interface LibvirtOptions {
   fallbackFile: string;
 }
 
-const POWER: Record<string, GuestPower> = { running: 'running', blocked: 'running', paused: 'paused', 'shut off': 'shutoff', shutdown: 'running', crashed: 'crashed', pmsuspended: 'paused' };
+/** virsh's state words (virshDomainState), as GuestPower; a guest asleep in ACPI S3 (pmsuspended) is nothing we drive. */
+const POWER: Record<string, GuestPower> = { 'no state': 'nostate', running: 'running', idle: 'running', paused: 'paused', 'in shutdown': 'stopping', 'shut off': 'shutoff', crashed: 'crashed', pmsuspended: 'nostate' };
 
 /** `virsh domstate --reason` output, e.g. "shut off (saved)", as a GuestState. */
 export function parseDomState(text: string, saved: boolean): GuestState {
@@ -146,7 +147,8 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async save(uuid: string): Promise<void> {
-    await this.virsh.run('managedsave', uuid);
+    // Restored running whatever it was when saved: resuming a suspended server runs it, as in Nova.
+    await this.virsh.run('managedsave', uuid, '--running');
   }
 
   async discardSave(uuid: string): Promise<void> {
@@ -165,7 +167,7 @@ export class LibvirtDriver implements ComputeDriver {
     const disk = spec.disks.find((d) => d.target === diskTarget);
     if (!disk) throw new Error(`guest ${spec.name} has no disk ${diskTarget}`);
     const state = await this.state(spec.uuid);
-    if (state?.power !== 'running' && state?.power !== 'paused') {
+    if (state?.power === 'shutoff' || state?.power === 'crashed' || !state) {
       // QEMU is not running: the file is at rest, and its whole backing chain is copied into one.
       await run('qemu-img', ['convert', '-q', '-O', 'qcow2', '-f', disk.format, disk.path, to]);
       return;
