@@ -141,6 +141,8 @@ async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hyper
 }
 
 async function bind(inst: Instance, host: string, allocation: Resources, ctx: ReconcileContext<Instance>): Promise<void> {
+  // Until it is bound no one else writes an instance's status (its agent starts after): no precondition,
+  // so a cached copy a write behind (the finalizer just added) binds at once instead of conflicting.
   await patchStatusChanges(ctx.client, INSTANCES, inst, {
     phase: 'BUILD',
     host,
@@ -148,7 +150,7 @@ async function bind(inst: Instance, host: string, allocation: Resources, ctx: Re
     taskState: 'spawning',
     serverId: inst.metadata.uid,
     conditions: markReconciling(inst.status?.conditions, inst.metadata.generation, 'Scheduled', `bound to hypervisor ${host}`),
-  }, FIELD_MANAGER);
+  }, FIELD_MANAGER, { precondition: false });
   ctx.log.info('instance scheduled', { host });
   await ctx.events.record(inst, 'Normal', 'Scheduled', `Bound to hypervisor ${host}`);
 }

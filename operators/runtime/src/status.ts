@@ -28,7 +28,8 @@ export async function patchStatus<S extends object>(client: KubeClient, ref: Res
  * For a status several writers share (an Instance's: the scheduler binds it, its node agent runs it): writes
  * only the fields in `change` that differ from `obj`'s, with obj's resourceVersion, so another writer's fields
  * are never overwritten with a stale copy, and a concurrent change makes this a 409 (the reconcile retries on
- * fresh state). `null` removes a field. Stamps observedGeneration unless told not to. Returns the object as
+ * fresh state; `precondition: false` drops that check, for a writer that alone writes these fields at the
+ * time). `null` removes a field. Stamps observedGeneration unless told not to. Returns the object as
  * written (`obj` itself when nothing needed writing, or it was deleted meanwhile), for the next write to build on.
  */
 export async function patchStatusChanges<T extends WithStatus<object>>(
@@ -37,14 +38,15 @@ export async function patchStatusChanges<T extends WithStatus<object>>(
   obj: T,
   change: { [K in keyof NonNullable<T['status']>]?: NonNullable<T['status']>[K] | null },
   fieldManager: string,
-  opts: { observedGeneration?: boolean } = {},
+  opts: { observedGeneration?: boolean; precondition?: boolean } = {},
 ): Promise<T> {
   const current = (obj.status ?? {}) as Record<string, unknown>;
   const stamped: Record<string, unknown> = { ...change, ...(opts.observedGeneration === false ? {} : { observedGeneration: obj.metadata?.generation }) };
   const diff = Object.fromEntries(Object.entries(stamped).filter(([k, v]) => JSON.stringify(v ?? undefined) !== JSON.stringify(current[k])));
   if (!Object.keys(diff).length) return obj;
   try {
-    return await client.patch<T & KubernetesObject>(ref, obj.metadata?.namespace, obj.metadata!.name!, { metadata: { resourceVersion: obj.metadata?.resourceVersion }, status: diff }, fieldManager, MERGE_PATCH, 'status');
+    const precondition = opts.precondition === false ? {} : { metadata: { resourceVersion: obj.metadata?.resourceVersion } };
+    return await client.patch<T & KubernetesObject>(ref, obj.metadata?.namespace, obj.metadata!.name!, { ...precondition, status: diff }, fieldManager, MERGE_PATCH, 'status');
   } catch (e) {
     if (isNotFound(e)) return obj;
     throw e;
