@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MERGE_PATCH, createLogger, type Logger } from '@stratus/runtime';
 import { IMAGES, ImageStore, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
-import { agentConfigFromEnv, startComputeAgent, type AgentConfig, type ComputeAgent } from '../src/index.js';
+import { agentConfigFromEnv, removeGuestsUnder, startComputeAgent, type AgentConfig, type ComputeAgent } from '../src/index.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
@@ -72,6 +72,8 @@ export async function startAgentEnv(overrides: Partial<AgentConfig> = {}): Promi
     },
     async stop() {
       await agent.stop();
+      // Guests outlive their agent: whatever a failed test left running goes with the suite.
+      await removeGuestsUnder(work).catch(() => []);
       await env.stop();
       store.destroy();
       await s3.close();
