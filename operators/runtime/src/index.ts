@@ -16,3 +16,4 @@ export * from './router.js';
 export * from './waiting.js';
 export * from './apiServer.js';
 export * from './keystoneTokens.js';
+export * from './indexedCache.js';

@@ -118,3 +118,22 @@ export async function listen(server: Server, host: string, port: number): Promis
     },
   };
 }
+
+/** An OpenStack API being served: where, its read side, and a close that stops both. */
+export interface RunningApi<D> extends Listening {
+  directory: D;
+}
+
+/** Listens with an API's server and says so; closing stops taking calls, then the API's caches. */
+export async function serveApi<D extends { stop(): Promise<unknown> }>(server: Server, o: { name: string; host: string; port: number; directory: D; log: { info(message: string, meta: object): unknown } }): Promise<RunningApi<D>> {
+  const listening = await listen(server, o.host, o.port);
+  o.log.info(`${o.name} API listening`, { url: listening.url });
+  return {
+    ...listening,
+    directory: o.directory,
+    async close() {
+      await listening.close();
+      await o.directory.stop();
+    },
+  };
+}

@@ -4,7 +4,7 @@
  * Kubernetes API; image data streams between the client and S3.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
 import type { ImageStore } from '../store/imageStore.js';
 import type { GlanceApi } from './context.js';
@@ -28,12 +28,7 @@ export interface ImageApiOptions {
   tokenCacheSeconds?: number;
 }
 
-export interface ImageApi {
-  url: string;
-  port: number;
-  directory: ImageDirectory;
-  close(): Promise<void>;
-}
+export type ImageApi = RunningApi<ImageDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/image/v2', '/v2'];
@@ -83,15 +78,5 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   });
   server.requestTimeout = 0; // an image upload may take longer than Node's default five minutes
 
-  const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 9292);
-  log.info('image API listening', { url: listening.url });
-  return {
-    url: listening.url,
-    port: listening.port,
-    directory: dir,
-    async close() {
-      await listening.close();
-      await dir.stop();
-    },
-  };
+  return serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, log });
 }

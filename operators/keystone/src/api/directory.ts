@@ -4,7 +4,7 @@
  * are answered from memory; the resources stay the truth and writes go to the Kubernetes API.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { selfHealingInformer, type KubeClient, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
+import { IndexedCache, type KubeClient, type Logger, type ResourceRef } from '@stratus/runtime';
 import {
   CONFIGMAPS,
   ENDPOINTS,
@@ -35,47 +35,29 @@ export interface ConfigMap {
 
 export { waitUntil } from '@stratus/runtime';
 
-/** One kind's cache with lookups by OpenStack ID and by name, rebuilt lazily after a change. */
-export class Indexed<T extends KubernetesObject> {
-  private dirty = true;
-  private byId = new Map<string, T>();
-  private byName = new Map<string, T>();
-  readonly source: SelfHealingInformer<T>;
-
+/** One kind's cache with lookups by OpenStack ID and by name (the runtime's), and Keystone's 404. */
+export class Indexed<T extends KubernetesObject> extends IndexedCache<T> {
   constructor(kc: KubeConfig, client: KubeClient, ref: ResourceRef, log: Logger, namespace?: string) {
-    this.source = selfHealingInformer<T>(kc, client, ref, { namespace, log, onChange: () => (this.dirty = true) });
+    super(kc, client, ref, log, { idOf: (o) => openstackId(o.metadata!.uid), namespace, showDeleting: true });
   }
 
   all(): readonly T[] {
-    return this.source.informer.list();
-  }
-
-  private index() {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.byId = new Map();
-    this.byName = new Map();
-    for (const o of this.all()) {
-      this.byId.set(openstackId(o.metadata!.uid), o);
-      this.byName.set(o.metadata!.namespace ? `${o.metadata!.namespace}/${o.metadata!.name}` : o.metadata!.name!, o);
-    }
+    return this.list();
   }
 
   byOpenstackId(id: string): T | undefined {
-    this.index();
-    return this.byId.get(id);
+    return this.byId(id);
   }
 
   /** The object with this OpenStack ID, or Keystone's 404 naming `what`; one being deleted counts as gone. */
   require(id: string, what: string): T {
-    const o = this.byOpenstackId(id);
+    const o = this.byId(id);
     if (!o || o.metadata?.deletionTimestamp) throw notFound(what, id);
     return o;
   }
 
   named(name: string, namespace?: string): T | undefined {
-    this.index();
-    return this.byName.get(namespace ? `${namespace}/${name}` : name);
+    return this.get(name, namespace);
   }
 }
 
@@ -103,11 +85,11 @@ export class IdentityDirectory {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.all.map((i) => i.source.start()));
+    await Promise.all(this.all.map((i) => i.start()));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.all.map((i) => i.source.stop()));
+    await Promise.all(this.all.map((i) => i.stop()));
   }
 
   /** The roles the user is assigned on a tenant (only roles that exist). */

@@ -3,7 +3,7 @@
  * gateway uses), reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
+import { KubeClient, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
 import { Authenticator, type AuthContext } from './auth.js';
 import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
@@ -23,12 +23,7 @@ export interface IdentityApiOptions {
   tokenExpirationSeconds?: number;
 }
 
-export interface IdentityApi {
-  url: string;
-  port: number;
-  directory: IdentityDirectory;
-  close(): Promise<void>;
-}
+export type IdentityApi = RunningApi<IdentityDirectory>;
 
 const MAX_BODY = 1 << 20;
 const PREFIXES = ['/identity/v3', '/v3'];
@@ -76,15 +71,5 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
     internalError: () => ({ error: { code: 500, title: 'Internal Server Error', message: 'An unexpected error prevented the server from fulfilling your request.' } }),
   });
 
-  const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 5000);
-  log.info('identity API listening', { url: listening.url });
-  return {
-    url: listening.url,
-    port: listening.port,
-    directory: dir,
-    async close() {
-      await listening.close();
-      await dir.stop();
-    },
-  };
+  return serveApi(server, { name: 'identity', host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000, directory: dir, log });
 }

@@ -1,10 +1,10 @@
 /** What every Compute API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
-import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
+import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import type { Hypervisor, Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
-import type { ComputeDirectory, IndexedCache } from './directory.js';
+import type { ComputeDirectory } from './directory.js';
 import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
 import type { Microversion } from './microversion.js';
 import type { ServerExtras, ViewContext } from './views.js';

@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, listen, readJsonBody, type Logger } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { actionRoutes } from './actionRoutes.js';
 import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
@@ -25,12 +25,7 @@ export interface ComputeApiOptions {
   tokenCacheSeconds?: number;
 }
 
-export interface ComputeApi {
-  url: string;
-  port: number;
-  directory: ComputeDirectory;
-  close(): Promise<void>;
-}
+export type ComputeApi = RunningApi<ComputeDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/compute/v2.1', '/v2.1'];
@@ -99,15 +94,5 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     internalError: () => new NovaError(500, 'Unexpected API Error. Please report this at the Stratus issue tracker and attach the Nova API log if possible.').body(),
   });
 
-  const listening = await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 8774);
-  log.info('compute API listening', { url: listening.url });
-  return {
-    url: listening.url,
-    port: listening.port,
-    directory: dir,
-    async close() {
-      await listening.close();
-      await dir.stop();
-    },
-  };
+  return serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, log });
 }

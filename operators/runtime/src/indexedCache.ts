@@ -1,0 +1,59 @@
+/**
+ * One kind's informer cache for an API's read side, with an index by the ID the API shows (rebuilt lazily
+ * after a change), and ways for a writer to wait until the cache holds its write.
+ */
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient, ResourceRef } from './client.js';
+import { selfHealingInformer, type SelfHealingInformer } from './informer.js';
+import type { Logger } from './logger.js';
+import { isAtLeast, waitUntil } from './waiting.js';
+
+export interface IndexedCacheOptions<T> {
+  /** The API's ID of an object (a UUID, its name, …). */
+  idOf: (o: T) => string;
+  /** Watch only this namespace. */
+  namespace?: string;
+  /** Objects being deleted still count (say, a server shown as deleting until its guest is gone). */
+  showDeleting?: boolean;
+}
+
+export class IndexedCache<T extends KubernetesObject> {
+  private readonly watched: SelfHealingInformer<T>;
+  private index = new Map<string, T>();
+  private dirty = true;
+
+  constructor(kc: KubeConfig, client: KubeClient, ref: ResourceRef, log: Logger, private readonly opts: IndexedCacheOptions<T>) {
+    this.watched = selfHealingInformer<T>(kc, client, ref, { namespace: opts.namespace, log, onChange: () => (this.dirty = true) });
+  }
+
+  start = () => this.watched.start();
+  stop = () => this.watched.stop();
+
+  /** Every object (but those being deleted, unless they are shown). */
+  list(namespace?: string): T[] {
+    return this.watched.informer.list(namespace).filter((o) => this.opts.showDeleting || !o.metadata?.deletionTimestamp);
+  }
+
+  byId(id: string): T | undefined {
+    if (this.dirty) {
+      this.dirty = false;
+      this.index = new Map(this.watched.informer.list().map((o) => [this.opts.idOf(o), o]));
+    }
+    const o = this.index.get(id);
+    return o && (this.opts.showDeleting || !o.metadata?.deletionTimestamp) ? o : undefined;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.watched.informer.get(name, namespace);
+  }
+
+  /** Waits until the cache holds this write or a later one. */
+  seen(written: T): Promise<boolean> {
+    return waitUntil(() => isAtLeast(this.get(written.metadata!.name!, written.metadata?.namespace)?.metadata?.resourceVersion, written.metadata?.resourceVersion));
+  }
+
+  /** Waits until `check` holds for the cached object (undefined when it is gone). */
+  until(o: T, check: (cached: T | undefined) => boolean, timeoutMs = 10_000): Promise<boolean> {
+    return waitUntil(() => check(this.get(o.metadata!.name!, o.metadata?.namespace)), timeoutMs);
+  }
+}
