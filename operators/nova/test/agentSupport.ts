@@ -1,7 +1,7 @@
 /**
  * A compute node for a test suite: the control plane (startComputeEnv), a real S3 server holding the test
- * disk image, Image resources pointing at it as Glance would leave them, the Nova operator, and a node agent
- * on the system libvirt (QEMU, emulated) with its own state folder.
+ * disk image, Image resources pointing at it as Glance would leave them, the Nova and Glance operators, and a
+ * node agent on the system libvirt (QEMU, emulated) with its own state folder.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, createReadStream, mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MERGE_PATCH, createLogger, type Logger } from '@stratus/runtime';
-import { IMAGES, ImageStore, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
+import { IMAGES, ImageStore, glanceManager, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
 import { agentConfigFromEnv, removeGuestsUnder, startComputeAgent, type AgentConfig, type ComputeAgent } from '../src/index.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
 
@@ -49,6 +49,9 @@ export async function startAgentEnv(overrides: Partial<AgentConfig> = {}): Promi
   };
   const logger: Logger = createLogger('nova-compute-test', process.env.STRATUS_LOG_LEVEL ?? 'error');
   await env.startNova({ workers: 2 });
+  // Glance's operator too: it guards image data with its finalizer, and snapshots go through its data path.
+  const glance = glanceManager({ store }, { kubeConfig: env.kubeConfig, logger: createLogger('glance-test', 'error') });
+  await glance.start();
   const start = () => startComputeAgent({ config, kubeConfig: env.kubeConfig, logger, store });
   let agent = await start();
   const stored = await store.put('images/test-disk', createReadStream(testImage));
@@ -72,6 +75,7 @@ export async function startAgentEnv(overrides: Partial<AgentConfig> = {}): Promi
     },
     async stop() {
       await agent.stop();
+      await glance.stop();
       // Guests outlive their agent: whatever a failed test left running goes with the suite.
       await removeGuestsUnder(work).catch(() => []);
       await env.stop();

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { MERGE_PATCH, type KubeClient } from '@stratus/runtime';
+import { IMAGES, type Image } from '@stratus/glance';
 import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, domainNameOf, type Hypervisor, type Instance } from '../src/index.js';
 import { agentToken } from '../src/agent/agentApi.js';
 import { startAgentEnv, type AgentEnv } from './agentSupport.js';
@@ -186,6 +187,33 @@ describe('Nova node agent on libvirt', function () {
     assert.equal(rebuilt.metadata.uid, uid);
     assert.equal(rebuilt.status?.flavor?.name, 'm1.small');
     await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', boots + 1);
+  });
+
+  it('snapshots a running instance into a new qcow2 image in S3, which then boots', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'web-snap', namespace: 'demo' }, spec: { diskFormat: 'qcow2', source: { instance: { name: 'web-1' } } } } as Image, 'test');
+    const deadline = Date.now() + 60_000;
+    let snap: Image | undefined;
+    while ((snap = await client.get<Image>(IMAGES, 'demo', 'web-snap'))?.status?.phase !== 'active') {
+      assert.notEqual(snap?.status?.phase, 'killed', JSON.stringify(snap?.status));
+      assert.ok(Date.now() < deadline, `the snapshot never became active: ${JSON.stringify(snap?.status)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal((await virsh('domstate', uid)), 'running', 'taken live: the guest kept running');
+    const key = snap!.status!.location!.replace(/^s3:\/\/[^/]+\//, '');
+    const { body, size } = await env.store.get(key);
+    const head = await new Promise<Buffer>((resolve, reject) => body.once('data', resolve).once('error', reject));
+    body.destroy();
+    assert.equal(head.subarray(0, 4).toString('latin1'), 'QFI\xfb', 'the data is a qcow2 image');
+    assert.equal(size, snap!.status!.size);
+    assert.equal(snap!.status!.virtualSize, 2 * 1024 ** 3, "the instance's whole root disk");
+    assert.ok(!existsSync(`${env.agent.files.paths(uid).dir}/snapshot-${snap!.metadata.uid}.qcow2`), 'no copy left on the host');
+
+    await client.create(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name: 'from-snap', namespace: 'demo' }, spec: { flavor: 'm1.small', image: { name: 'web-snap' } } }, 'test');
+    const booted = await phase('from-snap', 'ACTIVE');
+    const log = await untilConsole(booted.metadata.uid!, 'STRATUS-TEST-IMAGE-READY');
+    assert.match(log, /STRATUS-CONFIG-DRIVE instance-id=\S+ hostname=from-snap/);
+    await client.delete(INSTANCES, 'demo', 'from-snap');
   });
 
   it('survives its own restart: the running guest is found, neither lost nor made twice', async () => {
