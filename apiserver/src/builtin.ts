@@ -52,6 +52,23 @@ const specs: BuiltinSpec[] = [
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true,
     columns: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
   },
+  // Workloads, stored as a chart installs them but never run: this control plane has no kubelet.
+  {
+    group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], hasStatus: true,
+    columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' }],
+  },
+  {
+    group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], hasStatus: true,
+    columns: [{ name: 'Ready', type: 'string', jsonPath: '.status.readyReplicas' }, { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' }],
+  },
+  {
+    group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'DaemonSet', namespaced: true, shortNames: ['ds'], categories: ['all'], hasStatus: true,
+    columns: [{ name: 'Ready', type: 'integer', jsonPath: '.status.numberReady' }, { name: 'Node Selector', type: 'string', jsonPath: '.spec.template.spec.nodeSelector' }],
+  },
+  {
+    group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true, categories: ['all'], hasStatus: true,
+    columns: [{ name: 'Completions', type: 'integer', jsonPath: '.status.succeeded' }],
+  },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },

@@ -13,13 +13,14 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE, bootstrapIdentity, registerCatalogService } from '@stratus/keystone';
+import { SYSTEM_NAMESPACE } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, storeConfigToEnv } from '@stratus/glance';
 import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
+import { bootstrapCloud } from './bootstrap.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -96,9 +97,10 @@ for (const op of OPERATORS) {
 const gateway = await startGateway({ host: values.host!, port: Number(values['api-port']), routes });
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
-await bootstrapIdentity(client, { adminPassword: password, identityUrl });
-for (const op of OPERATORS)
-  if (op.api && op.catalog) await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url: `${gateway.url}${op.api.prefix}${op.catalog.path ?? ''}` });
+await bootstrapCloud(client, {
+  adminPassword: password,
+  urls: { identity: identityUrl, ...Object.fromEntries(OPERATORS.filter((op) => op.api && op.catalog).map((op) => [op.catalog!.type, `${gateway.url}${op.api!.prefix}${op.catalog!.path ?? ''}`])) },
+});
 await untilAnswering(`${identityUrl}/`);
 for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, 30_000, [300]);
 // Up means instances can be placed: the compute node has registered and heartbeats.

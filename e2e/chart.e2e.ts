@@ -1,0 +1,137 @@
+/**
+ * The Helm chart as an operator uses it, with the real helm (hack/helm.sh) and kubectl: it lints, its values
+ * schema refuses bad values with the reason, what it renders is what the processes read (the node agent's
+ * DaemonSet checked through the agent's own configuration parser), and it installs, upgrades and uninstalls
+ * against the embedded control plane (which stores the workloads but runs no pods: it has no kubelet).
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { agentConfigFromEnv } from '@stratus/nova';
+import { storeConfigFromEnv } from '@stratus/glance';
+import { TestCluster } from './lib/cluster.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CHART = join(ROOT, 'charts/stratus');
+const VALUES = ['--set', 's3.endpoint=http://s3.example:9000,s3.accessKeyId=key,s3.secretAccessKey=secret'];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('the Helm chart', function () {
+  this.timeout(120_000);
+  let cluster: TestCluster;
+  const helm = (args: string[], kubeconfig?: string): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(join(ROOT, 'hack/helm.sh'), args, { env: { ...process.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig, HOME: cluster.dataDir } : {}) }, maxBuffer: 16 << 20 }, (e, stdout, stderr) =>
+        resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const render = async (...extra: string[]) => {
+    const r = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean) as any[];
+  };
+
+  before(async () => (cluster = await new TestCluster().start()));
+  after(() => cluster?.stop());
+
+  it('lints, and its values schema refuses bad values with the reason', async () => {
+    const lint = await helm(['lint', CHART, '-n', 'stratus-system', ...VALUES]);
+    assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+    assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    const noStore = await helm(['template', 'stratus', CHART, '-n', 'stratus-system']);
+    assert.notEqual(noStore.code, 0);
+    assert.match(noStore.stderr, /s3\.endpoint is required|s3.*endpoint/);
+    const badVirt = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'compute.virtType=xen']);
+    assert.notEqual(badVirt.code, 0);
+    assert.match(badVirt.stderr, /compute\.virtType.*(must be one of|value must be one of)/s);
+    const elsewhere = await helm(['template', 'stratus', CHART, '-n', 'default', ...VALUES]);
+    assert.match(elsewhere.stderr, /install Stratus into the stratus-system namespace/);
+  });
+
+  it('renders a node agent DaemonSet that gives the agent what it needs, read back by the agent’s own parser', async () => {
+    const docs = await render();
+    const ds = docs.find((d) => d.kind === 'DaemonSet');
+    assert.ok(ds, 'a DaemonSet for nova-compute');
+    const pod = ds.spec.template.spec;
+    assert.deepEqual(pod.nodeSelector, { 'stratus.io/compute': 'true' });
+    assert.equal(pod.hostNetwork, true, 'the agent API on the node address');
+    const c = pod.containers[0];
+    assert.ok(existsSync(join(ROOT, c.command[1])), `${c.command[1]} is the agent's entry point`);
+    // The environment as the kubelet would give it on node "compute-7" at 10.0.0.7 (fieldRefs, then $(VAR)s).
+    const node = { 'spec.nodeName': 'compute-7', 'status.hostIP': '10.0.0.7' } as Record<string, string>;
+    const env: Record<string, string> = {};
+    for (const e of c.env) env[e.name] = e.valueFrom?.fieldRef ? node[e.valueFrom.fieldRef.fieldPath] : e.valueFrom?.secretKeyRef ? `<${e.valueFrom.secretKeyRef.key}>` : String(e.value).replace(/\$\((\w+)\)/g, (_: string, v: string) => env[v]);
+    const config = agentConfigFromEnv(env);
+    assert.deepEqual(
+      { host: config.host, stateDir: config.stateDir, virtType: config.virtType, listenHost: config.listenHost, listenPort: config.listenPort, advertiseUrl: config.advertiseUrl, libvirtUri: config.libvirtUri },
+      { host: 'compute-7', stateDir: '/var/lib/stratus/nova', virtType: 'auto', listenHost: '0.0.0.0', listenPort: 8790, advertiseUrl: 'http://10.0.0.7:8790', libvirtUri: 'qemu:///system' },
+    );
+    assert.equal(storeConfigFromEnv(env).endpoint, 'http://s3.example:9000', 'the image store it fetches images from');
+    // libvirtd on the host opens disks by path: the state folder is mounted at the same path it has on the host.
+    const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.name, m.mountPath]));
+    const hostPaths = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v.hostPath.path]));
+    assert.equal(mounts.state, config.stateDir);
+    assert.equal(hostPaths.state, config.stateDir);
+    assert.equal(hostPaths.libvirt, '/var/run/libvirt', "the host's libvirtd socket");
+    assert.equal(mounts.libvirt, '/var/run/libvirt');
+    const disabled = await render('--set', 'compute.enabled=false');
+    assert.equal(disabled.filter((d) => d.kind === 'DaemonSet' || d.metadata?.name === 'stratus-nova-compute').length, 0);
+  });
+
+  it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {
+    const docs = await render();
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-glance', 'stratus-keystone', 'stratus-nova']);
+    for (const d of deployments) {
+      const c = d.spec.template.spec.containers[0];
+      assert.ok(existsSync(join(ROOT, c.command[1])), `${d.metadata.name}: ${c.command[1]} exists`);
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+      assert.ok(Object.entries(env).some(([k, v]) => k.endsWith('_API_HOST') && v === '0.0.0.0'), `${d.metadata.name} listens beyond loopback`);
+      if (d.metadata.name !== 'stratus-keystone') assert.equal(env.KEYSTONE_URL, 'http://stratus-keystone.stratus-system.svc:5000/v3');
+      assert.equal(d.spec.template.spec.serviceAccountName, d.metadata.name);
+    }
+    const job = docs.find((d) => d.kind === 'Job');
+    const urls = Object.fromEntries(job.spec.template.spec.containers[0].env.filter((e: any) => e.name.endsWith('_URL')).map((e: any) => [e.name, e.value]));
+    assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1' });
+    const behindIngress = (await render('--set', 'publicUrl=https://cloud.example.com')).find((d) => d.kind === 'Job');
+    assert.equal(behindIngress.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATUS_COMPUTE_URL').value, 'https://cloud.example.com/compute/v2.1');
+  });
+
+  it('installs, upgrades (keeping the admin password) and uninstalls with helm against the control plane', async () => {
+    const kc = cluster.kubeconfig;
+    const install = await helm(['install', 'stratus', CHART, '-n', 'stratus-system', '--create-namespace', ...VALUES], kc);
+    assert.equal(install.code, 0, install.stderr);
+    assert.match(install.stdout, /STATUS: deployed/);
+    const crds = (await cluster.ok(['get', 'crds', '-o', 'name'])).split('\n').filter((n) => n.includes('.stratus.io'));
+    assert.equal(crds.length, 12, 'the CRDs from the chart');
+    const workloads = await cluster.ok(['get', 'daemonsets,deployments,services,jobs', '-n', 'stratus-system', '-o', 'name']);
+    assert.deepEqual(workloads.trim().split('\n').sort(), [
+      'daemonset.apps/stratus-nova-compute',
+      'deployment.apps/stratus-glance',
+      'deployment.apps/stratus-keystone',
+      'deployment.apps/stratus-nova',
+      'job.batch/stratus-bootstrap-1',
+      'service/stratus-glance',
+      'service/stratus-keystone',
+      'service/stratus-nova',
+    ]);
+    const password = await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']);
+    assert.ok(Buffer.from(password, 'base64').toString().length >= 16, 'a generated admin password');
+    const upgrade = await helm(['upgrade', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'nova.replicas=3'], kc);
+    assert.equal(upgrade.code, 0, upgrade.stderr);
+    assert.equal(await cluster.ok(['get', 'deployment', 'stratus-nova', '-n', 'stratus-system', '-o', 'jsonpath={.spec.replicas}']), '3');
+    assert.equal(await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']), password, 'the password survives an upgrade');
+    assert.match(await cluster.ok(['get', 'jobs', '-n', 'stratus-system', '-o', 'name']), /^job\.batch\/stratus-bootstrap-2\s*$/, 'a bootstrap per revision');
+    const uninstall = await helm(['uninstall', 'stratus', '-n', 'stratus-system'], kc);
+    assert.equal(uninstall.code, 0, uninstall.stderr);
+    assert.equal((await cluster.ok(['get', 'all,secrets,serviceaccounts', '-n', 'stratus-system', '-o', 'name'])).trim(), '');
+    assert.equal((await helm(['list', '-A', '-q'], kc)).stdout.trim(), '', 'no release left');
+  });
+});
