@@ -95,9 +95,12 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const maxCount = Number(s.max_count ?? minCount);
     if (!Number.isInteger(minCount) || !Number.isInteger(maxCount) || minCount < 1 || maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
     // As many as the quota allows, at least min_count.
+    const quota = dir.tenants.get(ns)?.spec?.quota;
+    const used = tenantUsage(api, ns);
     let count = maxCount;
-    while (count > minCount && quotaRefusal(dir.tenants.get(ns)?.spec?.quota, tenantUsage(api, ns), usageOfResources(resources, count))) count--;
-    checkQuota(api, ns, usageOfResources(resources, count));
+    while (count > minCount && quotaRefusal(quota, used, usageOfResources(resources, count))) count--;
+    const refusal = quotaRefusal(quota, used, usageOfResources(resources, count));
+    if (refusal) throw forbidden(refusal);
 
     const created: Instance[] = [];
     for (let n = 1; n <= count; n++) {
@@ -125,7 +128,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           API_FIELD_MANAGER,
         )
         .catch((e) => fromKubernetes(e, `Server ${display}`));
-      await dir.instances.seen(created[created.push(inst) - 1]);
+      created.push(inst);
+      await dir.instances.seen(inst);
       api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
     }
     const first = created[0];
