@@ -222,8 +222,8 @@ export const InstanceKind: KindDefinition = {
     },
     resize: {
       type: 'object',
-      description: 'A resize awaiting confirmation (VERIFY_RESIZE): the flavor to go back to on a revert.',
-      properties: { fromFlavor: flavorSnapshot('The flavor before the resize.') },
+      description: 'A resize awaiting confirmation (VERIFY_RESIZE): the flavor, and what the instance held on its host, to go back to on a revert.',
+      properties: { fromFlavor: flavorSnapshot('The flavor before the resize.'), fromAllocation: resources('What the instance held on its host before the resize.') },
     },
     fault: {
       type: 'object',

@@ -134,7 +134,7 @@ export interface InstanceStatus extends CommonStatus {
   flavor?: FlavorSnapshot;
   /** The image the root disk was made from; `uid` names its copy in the host's image cache. */
   image?: { name: string; namespace: string; id?: string; uid?: string };
-  resize?: { fromFlavor: FlavorSnapshot } | null;
+  resize?: { fromFlavor: FlavorSnapshot; fromAllocation: Resources } | null;
   fault?: Fault | null;
   allocation?: Resources;
 }

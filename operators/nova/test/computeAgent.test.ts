@@ -156,6 +156,7 @@ describe('Nova node agent on libvirt', function () {
     const verifying = await phase('web-1', 'VERIFY_RESIZE');
     assert.equal(verifying.status?.flavor?.name, 'm1.small');
     assert.equal(verifying.status?.resize?.fromFlavor.name, 'm1.tiny');
+    assert.deepEqual(verifying.status?.resize?.fromAllocation, { vcpus: 1, ramMiB: 256, diskGiB: 1 }, 'what a revert gives back');
     assert.deepEqual(await ledger(), { vcpus: 2, ramMiB: 320, diskGiB: 2 });
     assert.match(await virsh('dominfo', uid), /CPU\(s\):\s+2/);
     assert.ok(existsSync(env.agent.files.paths(uid).resizeBackup));

@@ -27,7 +27,8 @@ import { KvmFailure, type ComputeDriver, type GuestSpec, type GuestState } from 
 import { FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
-import { free, type Resources } from '../scheduler/types.js';
+import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
+import type { Resources } from '../scheduler/types.js';
 import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
 import { guestSpecOf, withFlavor } from './guestSpec.js';
@@ -322,19 +323,22 @@ class InstanceRun {
 
   /**
    * The claim a resize needs on this host, made here as Nova's compute node makes its resize claim: the new
-   * flavor's room must be free beside what the instance already holds, written into the ledger compare-and-swap.
+   * flavor's room must pass the scheduler's own capacity filters beside what the instance already holds, and
+   * is written into the ledger compare-and-swap. Returns what the instance now holds.
    */
-  private async claim(want: Resources): Promise<void> {
+  private async claim(want: Resources): Promise<Resources> {
     const { client } = this.ctx;
     const hv = await client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
     if (!hv) throw new Refused('HypervisorNotFound', `Hypervisor ${this.deps.config.host} is not registered.`);
     const key = keyOf(this.inst);
     const others = { ...(hv.status?.allocations ?? {}) };
     delete others[key];
-    const left = free(hostStateOf({ ...hv, status: { ...hv.status, allocations: others } }));
-    const short = (['vcpus', 'ramMiB', 'diskGiB'] as const).filter((k) => want[k] > left[k]);
-    if (short.length) throw new Refused('ResizeNoValidHost', `No valid host was found. ${this.deps.config.host} has ${short.map((k) => `${left[k]} ${k} free, ${want[k]} asked`).join(', ')}.`, 500);
+    const host = hostStateOf({ ...hv, status: { ...hv.status, allocations: others } });
+    const request = { instance: key, resources: want, imageProperties: {} };
+    const short = [CoreFilter, RamFilter, DiskFilter].map((f) => f.reject(host, request)).filter((why): why is string => !!why);
+    if (short.length) throw new Refused('ResizeNoValidHost', `No valid host was found. ${this.deps.config.host} has ${short.join(', ')}.`, 500);
     await writeLedgerEntry(client, hv, key, want, AGENT_FIELD_MANAGER);
+    return want;
   }
 
   /** Powers the guest off, gracefully while the shutdown timeout allows, then by force. */
@@ -352,12 +356,15 @@ class InstanceRun {
   private async resize(guest: GuestState): Promise<Result | void> {
     const { files } = this.deps;
     const from = this.status.flavor!;
+    const held = this.status.allocation!;
     let to: FlavorSnapshot;
+    let allocation: Resources;
     try {
       to = await this.flavorNamed(this.inst.spec.flavor);
       if (to.diskGiB < from.diskGiB) throw new Refused('CannotResizeDisk', `Resize to a smaller disk is not allowed: flavor ${to.name} has ${to.diskGiB} GiB, the instance has ${from.diskGiB} GiB.`);
-      const rootGiB = to.diskGiB || (this.status.allocation?.diskGiB ?? 0) - (from.ephemeralGiB ?? 0) - Math.ceil((from.swapMiB ?? 0) / 1024);
-      await this.claim(resourcesOf(to, rootGiB));
+      // A flavor saying disk 0 keeps the root disk as it is: what the instance holds beyond ephemeral and swap.
+      const rootGiB = to.diskGiB || held.diskGiB - (from.ephemeralGiB ?? 0) - Math.ceil((from.swapMiB ?? 0) / 1024);
+      allocation = await this.claim(resourcesOf(to, rootGiB));
     } catch (e) {
       if (e instanceof Refused) return this.refuse(e);
       throw e;
@@ -377,8 +384,7 @@ class InstanceRun {
       return;
     }
     await this.ctx.events.record(this.inst, 'Normal', 'Resized', `Resized from flavor ${from.name} to ${to.name}${verify ? '; awaiting confirmation' : ''}`);
-    const hv = await this.ctx.client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
-    return this.settle({ flavor: to, resize: verify ? { fromFlavor: from } : null, allocation: hv?.status?.allocations?.[keyOf(this.inst)] });
+    return this.settle({ flavor: to, resize: verify ? { fromFlavor: from, fromAllocation: held } : null, allocation });
   }
 
   private async confirmResize(): Promise<Result> {
@@ -388,9 +394,11 @@ class InstanceRun {
   }
 
   private async revertResize(guest: GuestState): Promise<Result | void> {
-    const from = this.status.resize!.fromFlavor;
+    const { fromFlavor: from, fromAllocation } = this.status.resize!;
+    let allocation: Resources;
     try {
-      await this.claim(resourcesOf(from, from.diskGiB || (this.status.allocation?.diskGiB ?? 0)));
+      // Back to exactly what the instance held before the resize.
+      allocation = await this.claim(fromAllocation);
     } catch (e) {
       if (e instanceof Refused) return this.refuse(e);
       throw e;
@@ -407,8 +415,7 @@ class InstanceRun {
       return;
     }
     await this.ctx.events.record(this.inst, 'Normal', 'ResizeReverted', `Back to flavor ${from.name}`);
-    const hv = await this.ctx.client.get<Hypervisor>(HYPERVISORS, undefined, this.deps.config.host);
-    return this.settle({ flavor: from, resize: null, allocation: hv?.status?.allocations?.[keyOf(this.inst)] });
+    return this.settle({ flavor: from, resize: null, allocation });
   }
 
   /** Defines the guest again from its saved definition, changed by `change`. */

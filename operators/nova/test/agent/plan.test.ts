@@ -86,7 +86,7 @@ describe('the node agent planner', () => {
 
   it("resizes on a flavor change, and confirms or reverts as Nova's VERIFY_RESIZE does", () => {
     assert.equal(kind(plan({ flavor: 'm1.large' })), 'resize');
-    const verifying: InstanceStatus = { ...active, phase: 'VERIFY_RESIZE', flavor: { ...flavor, name: 'm1.large' }, resize: { fromFlavor: flavor } };
+    const verifying: InstanceStatus = { ...active, phase: 'VERIFY_RESIZE', flavor: { ...flavor, name: 'm1.large' }, resize: { fromFlavor: flavor, fromAllocation: { vcpus: 1, ramMiB: 512, diskGiB: 1 } } };
     assert.equal(kind(plan({ flavor: 'm1.large', confirmResize: false }, verifying)), 'none', 'waits for a decision');
     assert.equal(kind(plan({ flavor: 'm1.large', confirmResize: true }, verifying)), 'confirmResize');
     assert.equal(kind(plan({ flavor: 'm1.small', confirmResize: false }, verifying)), 'revertResize', 'the old flavor back is a revert');
