@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { Refused, rootDiskGiB } from '../bootChecks.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
-import { checkQuota, imageForTenant, refId, validMetadata } from './serverRoutes.js';
-import { API_FIELD_MANAGER, fromKubernetes, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
+import { API_FIELD_MANAGER, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, invalidState } from './errors.js';
 import { presentState, serverIdOf, serverView, vmStateOf } from './views.js';
 
@@ -52,7 +52,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     async rebuild(req, inst, args) {
       allowedIn(inst, 'rebuild', ['active', 'stopped', 'error']);
       const image = imageForTenant(api, args?.imageRef, inst.metadata.namespace!, req.auth.admin);
-      const flavor = inst.status?.flavor ?? (dir.flavors.get(inst.spec.flavor) && flavorSnapshot(dir.flavors.get(inst.spec.flavor)!));
+      const flavor = runningFlavor(api, inst);
       try {
         if (flavor) rootDiskGiB(flavor, image);
       } catch (e) {
@@ -75,7 +75,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       const flavorId = refId(args?.flavorRef);
       const to = dir.flavors.byId(flavorId);
       if (!to) throw badRequest(`Flavor ${flavorId || 'None'} could not be found.`);
-      const from = inst.status?.flavor ?? flavorSnapshot(dir.flavors.get(inst.spec.flavor) ?? to);
+      const from = runningFlavor(api, inst) ?? flavorSnapshot(to);
       if (to.metadata.name === from.name) throw badRequest('When resizing, instances must change flavor!');
       if ((to.spec.diskGiB ?? 0) < from.diskGiB) throw badRequest('Resize to a smaller disk flavor is not allowed.');
       checkQuota(api, inst.metadata.namespace!, { instances: 0, cores: Math.max(0, to.spec.vcpus - from.vcpus), ramMiB: Math.max(0, to.spec.ramMiB - from.ramMiB) });

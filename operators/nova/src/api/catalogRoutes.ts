@@ -2,8 +2,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
 import { SERVER_GROUP_POLICIES } from '../kinds.js';
-import { hostnameOf } from '../agent/configDrive.js';
-import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, fromKubernetes, objectNameFor, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
@@ -214,12 +213,10 @@ export function serverGroupRoutes(router: ComputeRouter, api: ComputeApiContext)
     if (maxPerHost !== undefined && (policy !== 'anti-affinity' || !Number.isInteger(Number(maxPerHost)) || Number(maxPerHost) < 1)) throw badRequest('Invalid input for field/attribute rules: max_server_per_host is a positive whole number, for the anti-affinity policy only.');
     const quota = dir.tenants.get(ns)?.spec?.quota;
     if (quota?.serverGroups !== undefined && dir.groups.list(ns).length >= quota.serverGroups) throw forbidden(`Quota exceeded, too many server groups.`);
-    const base = hostnameOf(sg.name);
-    const named = base === sg.name && !dir.groups.get(base, ns);
     const created = await api.client
       .create<ServerGroup>(
         SERVER_GROUPS,
-        { apiVersion: API, kind: 'ServerGroup', metadata: { ...(named ? { name: base } : { generateName: `${base.slice(0, 56)}-` }), namespace: ns } as ServerGroup['metadata'], spec: { displayName: sg.name, policy: policy as ServerGroup['spec']['policy'], ...(maxPerHost ? { rules: { maxServerPerHost: Number(maxPerHost) } } : {}) } },
+        { apiVersion: API, kind: 'ServerGroup', metadata: { ...objectNameFor(sg.name, (n) => !!dir.groups.get(n, ns)), namespace: ns } as ServerGroup['metadata'], spec: { displayName: sg.name, policy: policy as ServerGroup['spec']['policy'], ...(maxPerHost ? { rules: { maxServerPerHost: Number(maxPerHost) } } : {}) } },
         API_FIELD_MANAGER,
       )
       .catch((e) => fromKubernetes(e, `Server group ${sg.name}`));

@@ -2,7 +2,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
-import type { Hypervisor, Instance } from '../resources.js';
+import { hostnameOf } from '../agent/configDrive.js';
+import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
+import { flavorSnapshot, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { ComputeDirectory } from './directory.js';
 import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
@@ -51,14 +53,47 @@ export function serverFor(api: ComputeApiContext, id: string, auth: ComputeAuth)
 /** What a server document needs beyond the Instance: its flavor, image, groups and host. */
 export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtras {
   const { dir } = api;
-  const flavorRes = dir.flavors.get(inst.spec.flavor);
-  const flavor = inst.status?.flavor ?? (flavorRes && { name: flavorRes.metadata.name, vcpus: flavorRes.spec.vcpus, ramMiB: flavorRes.spec.ramMiB, diskGiB: flavorRes.spec.diskGiB ?? 0, ephemeralGiB: flavorRes.spec.ephemeralGiB ?? 0, swapMiB: flavorRes.spec.swapMiB ?? 0, extraSpecs: flavorRes.spec.extraSpecs });
   const imageNs = inst.spec.image.namespace ?? inst.metadata.namespace!;
   const image = dir.images.get(inst.spec.image.name, imageNs);
   const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : image && imageIdOf(image);
   const group = inst.spec.serverGroup ? dir.groups.get(inst.spec.serverGroup, inst.metadata.namespace) : undefined;
   const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
-  return { flavor: flavor || undefined, imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host) };
+  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host) };
+}
+
+/** The flavor the server runs with (as its agent reported), or will (its spec's, before it is built). */
+export function runningFlavor(api: ComputeApiContext, inst: Instance): FlavorSnapshot | undefined {
+  if (inst.status?.flavor) return inst.status.flavor;
+  const flavor = api.dir.flavors.get(inst.spec.flavor);
+  return flavor && flavorSnapshot(flavor);
+}
+
+/** What a tenant's instances hold (the ledgers), and what those still being scheduled will: what quotas count. */
+export function tenantUsage(api: ComputeApiContext, namespace: string): ComputeUsage {
+  const used = ledgerUsage(api.dir.hypervisors.list(), namespace);
+  for (const i of api.dir.instances.list(namespace)) {
+    if (i.status?.allocation || i.status?.phase === 'ERROR' || i.metadata.deletionTimestamp) continue;
+    const f = api.dir.flavors.get(i.spec.flavor);
+    used.instances++;
+    used.cores += f?.spec.vcpus ?? 0;
+    used.ramMiB += f?.spec.ramMiB ?? 0;
+  }
+  return used;
+}
+
+/** Nova's quota check for `asked`, as a 403. */
+export function checkQuota(api: ComputeApiContext, namespace: string, asked: ComputeUsage): void {
+  const refusal = quotaRefusal(api.dir.tenants.get(namespace)?.spec?.quota, tenantUsage(api, namespace), asked);
+  if (refusal) throw forbidden(refusal);
+}
+
+/**
+ * The object name for something people name freely (a server, a server group): the display name where that
+ * is a Kubernetes name not `taken`, else one made from it with a suffix the API server adds.
+ */
+export function objectNameFor(display: string, taken: (name: string) => boolean): { name?: string; generateName?: string } {
+  const base = hostnameOf(display);
+  return base === display && !taken(base) ? { name: base } : { generateName: `${base.slice(0, 56)}-` };
 }
 
 /** Nova's host_status: UP, DOWN, MAINTENANCE (disabled), UNKNOWN; '' for a server on no host. */

@@ -3,7 +3,7 @@ import { DEFAULT_AVAILABILITY_ZONE } from '../kinds.js';
 import { limitsOf } from '../quota.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { Hypervisor } from '../resources.js';
-import { requireAdmin, tenantOf, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { requireAdmin, tenantOf, tenantUsage, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { hypervisorSummary, hypervisorView, serverIdOf } from './views.js';
 
@@ -17,8 +17,8 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (!ns) throw badRequest(`Project ${ask} could not be found.`);
     const quota = dir.tenants.get(ns)?.spec?.quota;
     const limits = limitsOf(quota);
-    const servers = dir.instances.list(ns);
-    const held = servers.map((i) => i.status?.allocation ?? (i.status?.phase === 'ERROR' ? undefined : dir.flavors.get(i.spec.flavor)?.spec)).filter((r): r is { vcpus: number; ramMiB: number } => !!r);
+    // The usage the quota checks count, so what is shown as used is what a new server is refused by.
+    const used = tenantUsage(api, ns);
     const v = req.auth.version;
     // -1 is Nova's "unlimited".
     const absolute: Record<string, number> = {
@@ -30,9 +30,9 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
       maxTotalKeypairs: quota?.keypairs ?? -1,
       maxServerGroups: quota?.serverGroups ?? -1,
       maxServerGroupMembers: quota?.serverGroupMembers ?? -1,
-      totalInstancesUsed: servers.length,
-      totalCoresUsed: held.reduce((n, r) => n + r.vcpus, 0),
-      totalRAMUsed: held.reduce((n, r) => n + r.ramMiB, 0),
+      totalInstancesUsed: used.instances,
+      totalCoresUsed: used.cores,
+      totalRAMUsed: used.ramMiB,
       totalServerGroupsUsed: dir.groups.list(ns).length,
       ...(v.atLeast('2.57') ? {} : { maxPersonality: 5, maxPersonalitySize: 10240 }),
       ...(v.atLeast('2.36') ? {} : { maxSecurityGroups: -1, maxSecurityGroupRules: -1, maxTotalFloatingIps: -1, totalFloatingIpsUsed: 0, totalSecurityGroupsUsed: 0 }),

@@ -4,10 +4,9 @@
  */
 import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
-import { hostnameOf } from '../agent/configDrive.js';
-import { ledgerUsage, quotaRefusal, usageOfResources, type ComputeUsage } from '../quota.js';
+import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
-import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, objectNameFor, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden } from './errors.js';
 import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverView, vmStateOf } from './views.js';
 
@@ -27,31 +26,6 @@ export function validMetadata(m: unknown, field = 'metadata'): Record<string, st
     if (typeof v !== 'string' || v.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Value of ${k} must be a string of at most 255 characters.`);
   }
   return m as Record<string, string>;
-}
-
-/** What the tenant's instances hold, and what those still being scheduled will. */
-function tenantUsage(api: ComputeApiContext, namespace: string): ComputeUsage {
-  const used = ledgerUsage(api.dir.hypervisors.list(), namespace);
-  for (const i of api.dir.instances.list(namespace)) {
-    if (i.status?.allocation || i.status?.phase === 'ERROR' || i.metadata.deletionTimestamp) continue;
-    const f = api.dir.flavors.get(i.spec.flavor);
-    used.instances++;
-    used.cores += f?.spec.vcpus ?? 0;
-    used.ramMiB += f?.spec.ramMiB ?? 0;
-  }
-  return used;
-}
-
-/** Nova's quota check for `asked`, as a 403. */
-export function checkQuota(api: ComputeApiContext, namespace: string, asked: ComputeUsage): void {
-  const refusal = quotaRefusal(api.dir.tenants.get(namespace)?.spec?.quota, tenantUsage(api, namespace), asked);
-  if (refusal) throw forbidden(refusal);
-}
-
-/** The object name for a new server: its display name where that is a free Kubernetes name, else one made from it. */
-function objectName(api: ComputeApiContext, namespace: string, display: string): { name?: string; generateName?: string } {
-  const base = hostnameOf(display);
-  return base === display && !api.dir.instances.get(base, namespace) ? { name: base } : { generateName: `${base.slice(0, 56)}-` };
 }
 
 export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
@@ -111,7 +85,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           {
             apiVersion: 'compute.stratus.io/v1alpha1',
             kind: 'Instance',
-            metadata: { ...objectName(api, ns, display), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } } as Instance['metadata'],
+            metadata: { ...objectNameFor(display, (n) => !!dir.instances.get(n, ns)), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } } as Instance['metadata'],
             spec: {
               displayName: display,
               ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
