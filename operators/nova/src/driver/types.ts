@@ -71,7 +71,6 @@ export interface GuestListing {
   name: string;
   /** The facts its spec's metadata recorded (namespace, name, the agent that made it, …). */
   metadata: Record<string, string>;
-  state: GuestState;
 }
 
 export interface ComputeDriver {

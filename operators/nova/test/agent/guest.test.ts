@@ -15,6 +15,7 @@ import { guestSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
 import { InstanceFiles } from '../../src/agent/instanceFiles.js';
 import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
+import { kindOf } from '../../src/driver/libvirt/virsh.js';
 
 const uid = '4825a5de-b021-494f-8fa4-13cc4816342f';
 const inst = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: 'web-1', namespace: 'demo', uid }, spec: { flavor: 'm1.small', image: { name: 'cirros' } } } as Instance;
@@ -65,6 +66,13 @@ describe('guest definitions', () => {
     assert.match(xml, /machine="q35"/);
     assert.match(validate(xml), /validates/);
     assert.equal(withFlavor(spec, { ...flavor, name: 'm1.large', vcpus: 4, ramMiB: 2048 }).memoryMiB, 2048);
+  });
+
+  it("tells a missing guest (or one without Stratus's metadata) from other libvirt failures", () => {
+    assert.equal(kindOf("failed to get domain 'instance-x'"), 'NotFound');
+    assert.equal(kindOf('metadata not found: Requested metadata element is not present'), 'NotFound', 'a guest Stratus did not make');
+    assert.equal(kindOf('Requested operation is not valid: domain is not running'), 'InvalidState');
+    assert.equal(kindOf('internal error: qemu unexpectedly closed the monitor'), 'Failed');
   });
 
   it('reads virsh domstate answers', () => {

@@ -89,10 +89,9 @@ export class LibvirtDriver implements ComputeDriver {
     const out: GuestListing[] = [];
     for (const name of names) {
       const uuid = uuidOfDomain(name)!;
-      const state = await this.state(uuid);
-      if (!state) continue; // undefined meanwhile
-      const metadata = metadataOf(`<domain><metadata>${(await this.virsh.tolerant([], 'metadata', uuid, METADATA_NAMESPACE)) ?? ''}</metadata></domain>`);
-      out.push({ uuid, name, metadata, state });
+      const metadata = await this.virsh.tolerant([], 'metadata', uuid, METADATA_NAMESPACE);
+      if (metadata === undefined) continue; // undefined meanwhile
+      out.push({ uuid, name, metadata: metadataOf(`<domain><metadata>${metadata}</metadata></domain>`) });
     }
     return out;
   }

@@ -17,8 +17,9 @@ export class LibvirtError extends Error {
   }
 }
 
-const kindOf = (detail: string): LibvirtError['kind'] =>
-  /failed to get domain|Domain not found|no domain with matching/i.test(detail) ? 'NotFound' : /Requested operation is not valid|domain is not running|is already active|not paused/i.test(detail) ? 'InvalidState' : 'Failed';
+/** What a failure means: the domain (or the metadata asked of it: a guest Stratus did not make) is not there, … */
+export const kindOf = (detail: string): LibvirtError['kind'] =>
+  /failed to get domain|Domain not found|no domain with matching|metadata not found/i.test(detail) ? 'NotFound' : /Requested operation is not valid|domain is not running|is already active|not paused/i.test(detail) ? 'InvalidState' : 'Failed';
 
 export class Virsh {
   constructor(readonly uri: string) {}
