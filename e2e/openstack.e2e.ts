@@ -117,8 +117,46 @@ describe('openstack CLI against the Identity API', function () {
     assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['compute', 'identity', 'image', 'placement']);
   });
 
+  it('takes names as people write them (spaces, dots, Unicode), renames a project in place, and kubectl shows both names side by side', async () => {
+    const p = await json('project', 'create', 'Marketing Team', '--description', 'Équipe marketing');
+    assert.equal(p.name, 'Marketing Team');
+    const intl = await json('project', 'create', 'Équipe 東京');
+    assert.equal(intl.name, 'Équipe 東京');
+    const u = await json('user', 'create', '--password', 'alice-pw', '--project', 'Marketing Team', 'Alice.Smith');
+    assert.equal(u.name, 'Alice.Smith');
+    await os('role', 'add', '--project', 'Marketing Team', '--user', 'Alice.Smith', 'member');
+    const signedIn = await as('Alice.Smith', 'alice-pw', 'Marketing Team', 'token', 'issue', '-f', 'json');
+    assert.equal(signedIn.code, 0, signedIn.stderr);
+    assert.equal(JSON.parse(signedIn.stdout).project_id, p.id);
+
+    // kubectl: a derived object (and namespace) name, the OpenStack name in its own column.
+    const tenant = (await kubectl('get', 'tenants', '-o', `jsonpath={.items[?(@.status.projectId=="${p.id}")].metadata.name}`)).stdout.trim();
+    assert.match(tenant, /^marketing-team-[a-z0-9]{5}$/);
+    const table = (await kubectl('get', 'tenant', tenant)).stdout;
+    assert.match(table.split('\n')[0], /NAME\s+DISPLAY NAME\s+NAMESPACE/);
+    assert.match(table.split('\n')[1], new RegExp(`^${tenant}\\s+Marketing Team\\s+${tenant}\\s`));
+    const wait = await kubectl('wait', '--for=condition=Ready', `tenant/${tenant}`, '--timeout=30s');
+    assert.equal(wait.code, 0, wait.stderr);
+
+    // A rename: same project, same namespace, found by its new name; the old name is free again.
+    await os('project', 'set', '--name', 'Growth Team', 'Marketing Team');
+    assert.equal((await json('project', 'show', p.id)).name, 'Growth Team');
+    assert.equal((await kubectl('get', 'tenant', tenant, '-o', 'jsonpath={.spec.displayName} {.status.namespace}')).stdout, `Growth Team ${tenant}`);
+    const after = await as('Alice.Smith', 'alice-pw', 'Growth Team', 'token', 'issue', '-f', 'json');
+    assert.equal(after.code, 0, after.stderr);
+    const dup = await run(cloud, ['project', 'set', '--name', 'Équipe 東京', 'Growth Team']);
+    assert.match(dup.stderr, /HTTP 409/, 'a rename onto a taken name is refused');
+    const reused = await json('project', 'create', 'Marketing Team');
+    assert.notEqual(reused.id, p.id);
+
+    await os('user', 'delete', 'Alice.Smith');
+    for (const name of ['Growth Team', 'Marketing Team', 'Équipe 東京']) await os('project', 'delete', name);
+    const gone = await kubectl('wait', '--for=delete', `namespace/${tenant}`, '--timeout=30s');
+    assert.equal(gone.code, 0, gone.stderr);
+  });
+
   it('refuses bad input with the reason, and deletes a project with its namespace', async () => {
-    const bad = await run(cloud, ['project', 'create', 'Not_Valid']);
+    const bad = await run(cloud, ['project', 'create', 'x'.repeat(65)]);
     assert.match(bad.stderr, /project\.name.*HTTP 400/);
     const dup = await run(cloud, ['project', 'create', 'acme']);
     assert.match(dup.stderr, /HTTP 409/);

@@ -1,5 +1,5 @@
 /** The identity.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
-import { SYSTEM_NAMESPACE, type KindDefinition } from '@stratus/runtime';
+import { DISPLAY_NAME_COLUMN, SYSTEM_NAMESPACE, displayNameField, type KindDefinition } from '@stratus/runtime';
 
 export { SYSTEM_NAMESPACE };
 
@@ -7,6 +7,8 @@ const GROUP = 'identity.stratus.io';
 const VERSION = 'v1alpha1';
 /** The region an Endpoint is in when none is named (the schema default; Keystone's too). */
 export const DEFAULT_REGION = 'RegionOne';
+/** The one Keystone domain's ID. */
+export const DEFAULT_DOMAIN_ID = 'default';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
 const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
 
@@ -17,12 +19,13 @@ export const TenantKind: KindDefinition = {
   plural: 'tenants',
   scope: 'Cluster',
   shortNames: ['project', 'tn'],
-  description: 'A Tenant (an OpenStack project) owns a Namespace of the same name, where its instances, volumes, keypairs and private images live.',
+  description: 'A Tenant (an OpenStack project) owns a Namespace of the same name, where its instances, volumes, keypairs and private images live. Its OpenStack name is spec.displayName, which may change; the object and namespace names never do.',
   spec: {
     properties: {
+      displayName: displayNameField(64, 'project'),
       description,
       enabled,
-      domain: { type: 'string', default: 'default', description: 'The Keystone domain; only "default" exists.' },
+      domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Keystone domain; only "default" exists.' },
       quota: {
         type: 'object',
         description: 'Limits on what the tenant may use; absent means unlimited.',
@@ -38,6 +41,7 @@ export const TenantKind: KindDefinition = {
   },
   phases: ['Active', 'Disabled', 'Terminating'],
   columns: [
+    DISPLAY_NAME_COLUMN,
     { name: 'Namespace', type: 'string', jsonPath: '.status.namespace' },
     { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
   ],
@@ -54,6 +58,7 @@ export const UserKind: KindDefinition = {
   spec: {
     required: ['passwordSecretRef'],
     properties: {
+      displayName: displayNameField(255, 'user'),
       description,
       enabled,
       email: { type: 'string', format: 'email' },
@@ -77,6 +82,7 @@ export const UserKind: KindDefinition = {
   },
   phases: ['Active', 'Disabled', 'Error'],
   columns: [
+    DISPLAY_NAME_COLUMN,
     { name: 'Default Tenant', type: 'string', jsonPath: '.spec.defaultTenant' },
     { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' },
   ],
@@ -91,6 +97,7 @@ export const RoleKind: KindDefinition = {
   description: 'A Role (admin, member, reader, …) that RoleAssignments grant on a tenant.',
   spec: {
     properties: {
+      displayName: displayNameField(255, 'role'),
       description,
       kubernetesAccess: {
         type: 'string',
@@ -105,7 +112,7 @@ export const RoleKind: KindDefinition = {
     access: { type: 'string', description: 'The kubectl access the role grants: admin, edit or view.' },
   },
   phases: ['Active'],
-  columns: [{ name: 'Access', type: 'string', jsonPath: '.status.access' }],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Access', type: 'string', jsonPath: '.status.access' }],
 };
 
 export const RoleAssignmentKind: KindDefinition = {

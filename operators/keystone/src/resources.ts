@@ -34,6 +34,7 @@ export interface Meta {
   generation?: number;
   resourceVersion?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
 }
@@ -48,7 +49,7 @@ export interface Tenant {
   apiVersion: string;
   kind: 'Tenant';
   metadata: Meta;
-  spec: { description?: string; enabled?: boolean; domain?: string; quota?: Record<string, number> };
+  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; quota?: Record<string, number> };
   status?: CommonStatus & { namespace?: string; projectId?: string };
 }
 
@@ -66,7 +67,7 @@ export interface User {
   apiVersion: string;
   kind: 'User';
   metadata: Meta;
-  spec: { description?: string; enabled?: boolean; email?: string; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  spec: { displayName?: string; description?: string; enabled?: boolean; email?: string; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
   status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
 }
 
@@ -85,7 +86,7 @@ export interface Role {
   apiVersion: string;
   kind: 'Role';
   metadata: Meta;
-  spec: { description?: string; kubernetesAccess?: 'admin' | 'edit' | 'view' };
+  spec: { displayName?: string; description?: string; kubernetesAccess?: 'admin' | 'edit' | 'view' };
   status?: CommonStatus & { roleId?: string; clusterRole?: string; access?: string };
 }
 

@@ -2,7 +2,8 @@
  * The Role reconciler. Each Role gets a ClusterRole that RoleAssignments bind in tenant namespaces, so what a
  * role lets a user do through kubectl matches what it lets them do through the OpenStack APIs.
  */
-import { markReady, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
+import { markReady, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { holdName } from './names.js';
 import { CLUSTER_ROLES, FIELD_MANAGER, ROLES, controllerRef, openstackId, type Meta, type Role } from './resources.js';
 
 export type Access = 'admin' | 'edit' | 'view';
@@ -40,10 +41,12 @@ interface ClusterRole {
   rules: ReturnType<typeof rulesFor>;
 }
 
-export async function reconcileRole(req: Request, ctx: ReconcileContext<Role>): Promise<void> {
+export async function reconcileRole(req: Request, ctx: ReconcileContext<Role>): Promise<Result | void> {
   const { client } = ctx;
   const role = await client.get<Role>(ROLES, undefined, req.name);
   if (!role) return; // its ClusterRole is owned by it and goes with it
+  const nameTaken = await holdName(role, ctx);
+  if (nameTaken) return nameTaken;
   const access = accessOf(role);
   const name = clusterRoleName(role.metadata.name);
   const desired: ClusterRole = {

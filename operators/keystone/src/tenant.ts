@@ -17,6 +17,7 @@ import {
 } from '@stratus/runtime';
 import { FIELD_MANAGER, NAMESPACES, TENANTS, TENANT_FINALIZER, TENANT_LABEL, openstackId, type Namespace, type Tenant } from './resources.js';
 import { stratusResourcesIn } from './stratusResources.js';
+import { holdName } from './names.js';
 
 const WAIT_FOR_CONTENTS_MS = 2000;
 const WAIT_FOR_NAMESPACE_MS = 300;
@@ -32,6 +33,9 @@ export async function reconcileTenant(req: Request, ctx: ReconcileContext<Tenant
     await client.patch(TENANTS, undefined, req.name, withFinalizer, FIELD_MANAGER);
     return; // the write triggers the next reconcile, which carries on from here
   }
+  // A project's name is unique in its domain: a second Tenant with the same display name gets no namespace.
+  const nameTaken = await holdName(tenant, ctx);
+  if (nameTaken) return nameTaken;
 
   const name = tenant.metadata.name;
   const gen = tenant.metadata.generation;

@@ -2,7 +2,8 @@
  * The User reconciler. The password stays in the user's own Secret; Keystone keeps only its scrypt hash in
  * an owned Secret in stratus-system (garbage-collected with the User), re-hashing only when the source changes.
  */
-import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
+import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { holdName } from './names.js';
 import { hashPassword } from './passwords.js';
 import {
   CREDENTIAL_LABEL,
@@ -17,10 +18,12 @@ import {
   type User,
 } from './resources.js';
 
-export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<void> {
+export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<Result | void> {
   const { client } = ctx;
   const user = await client.get<User>(USERS, undefined, req.name);
   if (!user) return;
+  const nameTaken = await holdName(user, ctx);
+  if (nameTaken) return nameTaken;
   const gen = user.metadata.generation;
   const ref = user.spec.passwordSecretRef;
   const refNamespace = ref.namespace ?? SYSTEM_NAMESPACE;

@@ -87,14 +87,62 @@ describe('Identity API v3', function () {
     assert.equal((await api('GET', '/projects?name=demo')).body.projects[0].id, c.body.project.id);
     const dup = await api('POST', '/projects', { body: { project: { name: 'demo' } } });
     assert.equal(dup.status, 409);
-    const badName = await api('POST', '/projects', { body: { project: { name: 'Not_A_Name' } } });
-    assert.equal(badName.status, 400);
-    assert.match(badName.body.error.message, /project\.name/);
+    for (const name of ['', '   ', 'x'.repeat(65), 42]) {
+      const badName = await api('POST', '/projects', { body: { project: { name } } });
+      assert.equal(badName.status, 400, `name ${JSON.stringify(name)}`);
+      assert.match(badName.body.error.message, /project\.name/);
+    }
     const patched = await api('PATCH', `/projects/${c.body.project.id}`, { body: { project: { enabled: false } } });
     assert.equal(patched.body.project.enabled, false);
     assert.equal((await api('DELETE', `/projects/${c.body.project.id}`)).status, 204);
     assert.equal((await api('GET', `/projects/${c.body.project.id}`)).status, 404);
     await eventually('tenant gone', async () => !(await env.client.get(TENANTS, undefined, 'demo')), 20_000);
+  });
+
+  it('takes free-text names: spaces, capitals and Unicode, each unique in its domain even under a race, and renames without moving the namespace', async () => {
+    const made = await api('POST', '/projects', { body: { project: { name: 'Marketing Team' } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.project.name, 'Marketing Team');
+    const tenant = (await env.client.list<Tenant>(TENANTS)).items.find((t) => t.spec.displayName === 'Marketing Team')!;
+    assert.match(tenant.metadata.name, /^marketing-team-[a-z0-9]{5}$/, 'a readable object name derived from the name');
+    assert.equal((await api('GET', `/projects?name=${encodeURIComponent('Marketing Team')}`)).body.projects[0].id, made.body.project.id);
+
+    // Twelve creates of one name at once: exactly one project is made.
+    const racing = await Promise.all(Array.from({ length: 12 }, () => api('POST', '/projects', { body: { project: { name: 'Équipe 東京' } } })));
+    assert.deepEqual(racing.map((r) => r.status).sort(), [201, ...Array(11).fill(409)]);
+    assert.match(racing.find((r) => r.status === 409)!.body.error.message, /Duplicate entry found with name Équipe 東京/);
+    assert.equal((await env.client.list<Tenant>(TENANTS)).items.filter((t) => t.spec.displayName === 'Équipe 東京').length, 1);
+
+    // A user with a dotted, capitalised name signs in to the project by name.
+    const alice = await api('POST', '/users', { body: { user: { name: 'Alice.Smith', password: 'alice-pw' } } });
+    assert.equal(alice.status, 201, JSON.stringify(alice.body));
+    assert.equal(alice.body.user.name, 'Alice.Smith');
+    assert.equal((await api('POST', '/users', { body: { user: { name: 'Alice.Smith', password: 'x' } } })).status, 409);
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${made.body.project.id}/users/${alice.body.user.id}/roles/${member.id}`)).status, 204);
+    const signIn = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Alice.Smith', 'alice-pw', 'Marketing Team') });
+    assert.equal(signIn.status, 201, JSON.stringify(signIn.body));
+    assert.equal(signIn.body.token.project.name, 'Marketing Team');
+    assert.equal(signIn.body.token.user.name, 'Alice.Smith');
+
+    // A rename: the namespace stays, the old name is free again, the new one is taken.
+    const renamed = await api('PATCH', `/projects/${made.body.project.id}`, { body: { project: { name: 'Sales' } } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.project.name, 'Sales');
+    const after = (await env.client.get<Tenant>(TENANTS, undefined, tenant.metadata.name))!;
+    assert.equal(after.metadata.uid, tenant.metadata.uid);
+    assert.equal(after.spec.displayName, 'Sales');
+    await eventually('the namespace is still there', async () => (await env.client.get<Tenant>(TENANTS, undefined, tenant.metadata.name))?.status?.namespace === tenant.metadata.name);
+    assert.equal((await api('POST', '/projects', { body: { project: { name: 'Sales' } } })).status, 409);
+    assert.equal((await api('PATCH', `/projects/${racing.find((r) => r.status === 201)!.body.project.id}`, { body: { project: { name: 'Sales' } } })).status, 409, 'a rename onto a taken name');
+    const again = await api('POST', '/projects', { body: { project: { name: 'Marketing Team' } } });
+    assert.equal(again.status, 201, 'the old name is free');
+    const signedIn = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Alice.Smith', 'alice-pw', 'Sales') });
+    assert.equal(signedIn.status, 201, 'the renamed project is found by its new name');
+    const renamedUser = await api('PATCH', `/users/${alice.body.user.id}`, { body: { user: { name: 'Alice Jones' } } });
+    assert.equal(renamedUser.body.user.name, 'Alice Jones');
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Alice Jones', 'alice-pw', 'Sales') })).status, 201);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Alice.Smith', 'alice-pw', 'Sales') })).status, 401);
   });
 
   it('creates a user who can sign in at once, grants a role that becomes an RBAC RoleBinding, and scopes what they see', async () => {

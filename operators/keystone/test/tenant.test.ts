@@ -57,6 +57,20 @@ describe('Keystone Tenant reconciler', function () {
     assert.equal((await client.get<Namespace>(NAMESPACES, undefined, 'taken'))!.metadata.labels?.[TENANT_LABEL], undefined);
   });
 
+  it('gives a second Tenant applied with the same project name (displayName) no namespace, Stalled NameConflict naming the holder', async () => {
+    const body = (name: string) => ({ apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name }, spec: { displayName: 'Research & Development' } });
+    await client.create(TENANTS, body('rnd'), 'test');
+    await eventually('the first is Ready', async () => ready(await tenant('rnd')) === 'True');
+    await client.create(TENANTS, body('rnd-copy'), 'test');
+    await eventually('the second is Stalled', async () => (await tenant('rnd-copy'))?.status?.conditions?.some((c) => c.type === 'Stalled' && c.reason === 'NameConflict') ?? false);
+    const stalled = (await tenant('rnd-copy'))!.status!.conditions!.find((c) => c.type === 'Stalled')!;
+    assert.match(stalled.message!, /"Research & Development" is already used by Tenant rnd/);
+    assert.equal(await client.get(NAMESPACES, undefined, 'rnd-copy'), undefined, 'no namespace for the duplicate');
+    await client.delete(TENANTS, undefined, 'rnd-copy');
+    await client.delete(TENANTS, undefined, 'rnd');
+    await eventually('both gone', async () => !(await tenant('rnd')) && !(await tenant('rnd-copy')), 20_000);
+  });
+
   it('blocks deletion while Stratus resources remain, then removes the namespace and itself', async () => {
     await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'server-1', namespace: 'acme' }, spec: { size: 1 } }, 'test');
     await client.delete(TENANTS, undefined, 'acme');

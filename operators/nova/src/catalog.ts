@@ -5,11 +5,14 @@
 import { createHash } from 'node:crypto';
 import { MERGE_PATCH, markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
 import { isUp } from './scheduler/hostStates.js';
+import { holdFlavorName, holdKeypairName } from './names.js';
 import { FIELD_MANAGER, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, SERVICE_DOWN_SECONDS, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from './resources.js';
 
-export async function reconcileFlavor(req: Request, ctx: ReconcileContext<Flavor>): Promise<void> {
+export async function reconcileFlavor(req: Request, ctx: ReconcileContext<Flavor>): Promise<Result | void> {
   const flavor = await ctx.client.get<Flavor>(FLAVORS, undefined, req.name);
   if (!flavor) return;
+  const nameTaken = await holdFlavorName(flavor, ctx);
+  if (nameTaken) return nameTaken;
   const { vcpus, ramMiB, diskGiB = 0 } = flavor.spec;
   await patchStatus(ctx.client, FLAVORS, flavor, {
     phase: 'Active',
@@ -29,9 +32,11 @@ export function sshFingerprint(publicKey: string): string | undefined {
   return createHash('md5').update(bytes).digest('hex').match(/../g)!.join(':');
 }
 
-export async function reconcileKeypair(req: Request, ctx: ReconcileContext<Keypair>): Promise<void> {
+export async function reconcileKeypair(req: Request, ctx: ReconcileContext<Keypair>): Promise<Result | void> {
   const kp = await ctx.client.get<Keypair>(KEYPAIRS, req.namespace, req.name);
   if (!kp) return;
+  const nameTaken = await holdKeypairName(kp, ctx);
+  if (nameTaken) return nameTaken;
   const gen = kp.metadata.generation;
   if ((kp.spec.type ?? 'ssh') === 'ssh') {
     const fingerprint = sshFingerprint(kp.spec.publicKey);

@@ -1,5 +1,5 @@
 /** The compute.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
-import type { KindDefinition } from '@stratus/runtime';
+import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@stratus/runtime';
 
 const GROUP = 'compute.stratus.io';
 const VERSION = 'v1alpha1';
@@ -44,7 +44,7 @@ export const FlavorKind: KindDefinition = {
   spec: {
     required: ['vcpus', 'ramMiB'],
     properties: {
-      displayName: { type: 'string', maxLength: 255, description: "The flavor's OpenStack name; metadata.name (the flavor ID) when unset." },
+      displayName: displayNameField(255, 'flavor'),
       vcpus: quantity('Virtual CPUs.', 1),
       ramMiB: quantity('MiB of memory.', 1),
       diskGiB: { ...quantity('GiB of root disk; 0 means the size of the image.'), default: 0 },
@@ -58,6 +58,7 @@ export const FlavorKind: KindDefinition = {
   status: { flavorId: { type: 'string', description: 'The OpenStack flavor ID.' } },
   phases: ['Active'],
   columns: [
+    DISPLAY_NAME_COLUMN,
     { name: 'vCPUs', type: 'integer', jsonPath: '.spec.vcpus' },
     { name: 'RAM MiB', type: 'integer', jsonPath: '.spec.ramMiB' },
     { name: 'Disk GiB', type: 'integer', jsonPath: '.spec.diskGiB' },
@@ -75,6 +76,8 @@ export const KeypairKind: KindDefinition = {
   spec: {
     required: ['publicKey'],
     properties: {
+      displayName: displayNameField(255, 'keypair'),
+      user: { type: 'string', description: "The OpenStack ID of the user whose keypair this is (Nova's keypairs are per user); unset: every member of the tenant may use it." },
       publicKey: { type: 'string', minLength: 1, description: 'The public key, in OpenSSH format for type ssh.' },
       type: { type: 'string', enum: ['ssh', 'x509'], default: 'ssh' },
     },
@@ -82,6 +85,8 @@ export const KeypairKind: KindDefinition = {
   status: { fingerprint: { type: 'string', description: 'The key fingerprint, as Nova shows it.' } },
   phases: ['Active', 'Error'],
   columns: [
+    DISPLAY_NAME_COLUMN,
+    { name: 'User', type: 'string', jsonPath: '.spec.user', priority: 1 },
     { name: 'Type', type: 'string', jsonPath: '.spec.type' },
     { name: 'Fingerprint', type: 'string', jsonPath: '.status.fingerprint' },
   ],
@@ -98,7 +103,7 @@ export const ServerGroupKind: KindDefinition = {
   spec: {
     required: ['policy'],
     properties: {
-      displayName: { type: 'string', maxLength: 255, description: "The group's OpenStack name; metadata.name when unset." },
+      displayName: displayNameField(255, 'server group'),
       policy: { type: 'string', enum: [...SERVER_GROUP_POLICIES] },
       rules: { type: 'object', properties: { maxServerPerHost: quantity('For anti-affinity: members allowed on one host.', 1) } },
     },
@@ -108,7 +113,7 @@ export const ServerGroupKind: KindDefinition = {
     members: { type: 'array', items: { type: 'string' }, description: 'The instances in the group.' },
   },
   phases: ['Active'],
-  columns: [{ name: 'Policy', type: 'string', jsonPath: '.spec.policy' }],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Policy', type: 'string', jsonPath: '.spec.policy' }],
 };
 
 export const HypervisorKind: KindDefinition = {
@@ -169,7 +174,7 @@ export const InstanceKind: KindDefinition = {
   spec: {
     required: ['flavor', 'image'],
     properties: {
-      displayName: { type: 'string', maxLength: 255, description: "The server's OpenStack name; metadata.name when unset." },
+      displayName: displayNameField(255, 'server'),
       description: { type: 'string', maxLength: 255 },
       flavor: { type: 'string', description: 'The Flavor. Changing it resizes the instance on its host.' },
       image: {
@@ -234,6 +239,7 @@ export const InstanceKind: KindDefinition = {
   },
   phases: [...INSTANCE_PHASES],
   columns: [
+    DISPLAY_NAME_COLUMN,
     { name: 'Flavor', type: 'string', jsonPath: '.spec.flavor' },
     { name: 'Image', type: 'string', jsonPath: '.spec.image.name' },
     { name: 'Host', type: 'string', jsonPath: '.status.host' },

@@ -25,6 +25,7 @@ interface Meta {
   creationTimestamp?: Date;
   deletionTimestamp?: Date;
   finalizers?: string[];
+  annotations?: Record<string, string>;
 }
 
 interface CommonStatus {
@@ -143,7 +144,7 @@ export interface Keypair {
   apiVersion: string;
   kind: 'Keypair';
   metadata: Meta;
-  spec: { publicKey: string; type?: 'ssh' | 'x509' };
+  spec: { displayName?: string; user?: string; publicKey: string; type?: 'ssh' | 'x509' };
   status?: CommonStatus & { fingerprint?: string };
 }
 

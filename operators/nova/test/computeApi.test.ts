@@ -12,7 +12,7 @@ import { MERGE_PATCH, createLogger, now, type KubeClient, type Manager } from '@
 import { IMAGES } from '@stratus/glance';
 import { TENANTS } from '@stratus/keystone';
 import { call as identityCall, passwordAuth, startIdentityEnv, type IdentityEnv } from '@stratus/keystone/testing';
-import { FLAVORS, HYPERVISORS, INSTANCES, novaManager, startComputeApi, type ComputeApi, type Instance } from '../src/index.js';
+import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, novaManager, startComputeApi, type ComputeApi, type Instance, type Keypair } from '../src/index.js';
 
 const api = 'compute.stratus.io/v1alpha1';
 
@@ -184,6 +184,58 @@ describe('Compute API v2.1', function () {
     assert.deepEqual((await call('GET', '/os-keypairs', { token: member })).body.keypairs.map((k: any) => k.keypair.name), ['made', 'mine']);
     assert.deepEqual((await call('GET', '/os-keypairs')).body.keypairs, [], "the admin's tenant has none: keypairs are the tenant's own");
     assert.equal((await call('DELETE', '/os-keypairs/made', { token: member })).status, 202);
+  });
+
+  it('keeps keypairs per user: two users of one project each have their own "laptop key", and a server shows the one its user booted with', async () => {
+    const project = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0];
+    const roadRunner = (await identityCall(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'Road Runner', password: 'beep-beep' } } })).body.user;
+    const role = (await identityCall(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
+    await identityCall(identity.v3, 'PUT', `/projects/${project.id}/users/${roadRunner.id}/roles/${role.id}`, { token: admin });
+    let other = '';
+    for (let i = 0; !(other = await signIn('Road Runner', 'beep-beep', 'acme').catch(() => '')) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    const mine = await ok('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'laptop key' } } });
+    const theirs = await ok('POST', '/os-keypairs', { token: other, body: { keypair: { name: 'laptop key' } } });
+    assert.equal(mine.body.keypair.name, 'laptop key');
+    assert.notEqual(mine.body.keypair.public_key, theirs.body.keypair.public_key);
+    assert.equal((await call('POST', '/os-keypairs', { token: other, body: { keypair: { name: 'laptop key' } } })).status, 409, 'unique per user');
+    const bad = await call('POST', '/os-keypairs', { token: other, body: { keypair: { name: 'laptop/key' } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.badRequest.message, /unsafe characters/);
+    const shown = await ok('GET', `/os-keypairs/${encodeURIComponent('laptop key')}`, { token: other });
+    assert.equal(shown.body.keypair.public_key, theirs.body.keypair.public_key, 'each user sees their own');
+    assert.equal(shown.body.keypair.user_id, roadRunner.id);
+    const listed = (await call('GET', '/os-keypairs', { token: other })).body.keypairs.map((k: any) => k.keypair.name);
+    assert.deepEqual(listed, ['laptop key'], "another user's keypairs are not listed");
+    // Both are Keypair objects in the tenant's namespace, with derived names and the OpenStack name beside them.
+    const objects = (await client.list<Keypair>(KEYPAIRS, 'acme')).items.filter((k) => k.spec.displayName === 'laptop key');
+    assert.equal(objects.length, 2);
+    for (const k of objects) assert.match(k.metadata.name, /^laptop-key-[a-z0-9]{5}$/);
+    const booted = await boot('keyed', { key_name: 'laptop key' }, other);
+    assert.equal(booted.status, 202, JSON.stringify(booted.body));
+    const created = booted.body.server;
+    const inst = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.uid === created.id)!;
+    assert.equal(inst.spec.keypair, objects.find((k) => k.spec.user === roadRunner.id)!.metadata.name, "the booting user's own keypair");
+    assert.equal((await shows(created.id, (s) => !!s, other)).key_name, 'laptop key');
+    assert.equal((await call('DELETE', `/servers/${created.id}`, { token: other })).status, 204);
+    for (const t of [member, other]) assert.equal((await call('DELETE', `/os-keypairs/${encodeURIComponent('laptop key')}`, { token: t })).status, 202);
+  });
+
+  it('holds flavor names unique under a race: one of many creates wins, and the name is free again after a delete', async () => {
+    const make = () => call('POST', '/flavors', { body: { flavor: { name: 'Large Memory', vcpus: 1, ram: 64, disk: 1 } } });
+    const results = await Promise.all(Array.from({ length: 8 }, make));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, ...Array(7).fill(409)]);
+    const made = results.find((r) => r.status === 200)!.body.flavor;
+    assert.equal(made.name, 'Large Memory');
+    assert.match(results.find((r) => r.status === 409)!.body.conflictingRequest.message, /Flavor with name Large Memory already exists/);
+    assert.equal((await client.list<any>(FLAVORS)).items.filter((f) => f.spec.displayName === 'Large Memory').length, 1);
+    assert.equal((await call('DELETE', `/flavors/${made.id}`)).status, 202);
+    let again = await make();
+    for (let i = 0; again.status === 409 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100)); // the claim goes with the deleted flavor (garbage collection)
+      again = await make();
+    }
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal((await call('DELETE', `/flavors/${again.body.flavor.id}`)).status, 202);
   });
 
   it('creates servers with Nova’s checks, and shows them as the microversion asks', async () => {

@@ -17,3 +17,4 @@ export * from './waiting.js';
 export * from './apiServer.js';
 export * from './keystoneTokens.js';
 export * from './indexedCache.js';
+export * from './naming.js';

@@ -6,6 +6,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient, ResourceRef } from './client.js';
 import { selfHealingInformer, type SelfHealingInformer } from './informer.js';
 import type { Logger } from './logger.js';
+import { displayNameOf } from './naming.js';
 import { isAtLeast, waitUntil } from './waiting.js';
 
 export interface IndexedCacheOptions<T> {
@@ -21,9 +22,11 @@ export class IndexedCache<T extends KubernetesObject> {
   private readonly watched: SelfHealingInformer<T>;
   private index = new Map<string, T>();
   private dirty = true;
+  private names = new Map<string, T[]>();
+  private namesDirty = true;
 
   constructor(kc: KubeConfig, client: KubeClient, ref: ResourceRef, log: Logger, private readonly opts: IndexedCacheOptions<T>) {
-    this.watched = selfHealingInformer<T>(kc, client, ref, { namespace: opts.namespace, log, onChange: () => (this.dirty = true) });
+    this.watched = selfHealingInformer<T>(kc, client, ref, { namespace: opts.namespace, log, onChange: () => (this.dirty = this.namesDirty = true) });
   }
 
   start = () => this.watched.start();
@@ -41,6 +44,19 @@ export class IndexedCache<T extends KubernetesObject> {
     }
     const o = this.index.get(id);
     return o && (this.opts.showDeleting || !o.metadata?.deletionTimestamp) ? o : undefined;
+  }
+
+  /** The objects whose OpenStack name (spec.displayName, else the object name) is `display`, in `namespace` if given. */
+  byDisplayName(display: string, namespace?: string): T[] {
+    if (this.namesDirty) {
+      this.namesDirty = false;
+      this.names = new Map();
+      for (const o of this.watched.informer.list()) {
+        const n = displayNameOf(o as { metadata?: { name?: string }; spec?: unknown });
+        this.names.set(n, [...(this.names.get(n) ?? []), o]);
+      }
+    }
+    return (this.names.get(display) ?? []).filter((o) => (namespace === undefined || o.metadata?.namespace === namespace) && (this.opts.showDeleting || !o.metadata?.deletionTimestamp));
   }
 
   get(name: string, namespace?: string): T | undefined {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 export interface TokenAuth {
   userId: string;
   userName?: string;
-  /** The project the token is scoped to: its name (the tenant's namespace) and ID. */
+  /** The project the token is scoped to: its tenant's namespace, and its ID. */
   tenant?: string;
   projectId?: string;
   roles: string[];
@@ -24,6 +24,8 @@ export interface TokenValidatorOptions {
   cacheSeconds?: number;
   /** The service's own 401 error. */
   unauthorized: () => Error;
+  /** The namespace of the Tenant with this project ID (project names are free text and may change). */
+  namespaceOfProject: (projectId: string) => string | undefined;
 }
 
 const MAX_CACHED = 10_000;
@@ -49,7 +51,7 @@ export class TokenValidator {
     if (!res.ok) throw new Error(`Keystone token validation answered ${res.status}`);
     const t = ((await res.json()) as { token: any }).token;
     const roles: string[] = (t.roles ?? []).map((r: { name: string }) => r.name);
-    const auth: TokenAuth = { userId: t.user.id, userName: t.user.name, tenant: t.project?.name, projectId: t.project?.id, roles, admin: roles.includes('admin'), expiresAt: Date.parse(t.expires_at) };
+    const auth: TokenAuth = { userId: t.user.id, userName: t.user.name, tenant: t.project ? this.opts.namespaceOfProject(t.project.id) : undefined, projectId: t.project?.id, roles, admin: roles.includes('admin'), expiresAt: Date.parse(t.expires_at) };
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(key, { auth, until: Math.min(now + this.cacheMs, auth.expiresAt) });
     return auth;

@@ -48,7 +48,8 @@ export class ImageDirectory {
   }
 
   tenantByProjectId(id: string): Tenant | undefined {
-    return this.tenants.informer.list().find((t) => t.status?.projectId === id);
+    // The project ID is the UID without dashes, known before the Tenant's status says it.
+    return this.tenants.informer.list().find((t) => t.metadata.uid?.replace(/-/g, '') === id);
   }
 
   projectIdOf(namespace: string): string | undefined {

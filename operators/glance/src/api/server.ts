@@ -42,7 +42,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized() });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log };
 
   const router = new Router<ImageAuth>();

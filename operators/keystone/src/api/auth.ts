@@ -4,7 +4,7 @@
  * answers, so repeated sign-ins cost microseconds without keeping any password.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isConflict, type KubeClient } from '@stratus/runtime';
+import { displayNameOf, isConflict, type KubeClient } from '@stratus/runtime';
 import { verifyPassword } from '../passwords.js';
 import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
 import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSecretData, type KeyRing } from '../tokens/keyRing.js';
@@ -108,7 +108,7 @@ export class Authenticator {
     if (ref.id) return this.dir.users.byOpenstackId(ref.id);
     if (!ref.name) throw badRequest('a user needs an id or a name');
     if (!this.isDefaultDomain(ref.domain)) return undefined;
-    return this.dir.users.named(ref.name);
+    return this.dir.users.byDisplayName(ref.name).find((u) => !u.metadata.deletionTimestamp);
   }
 
   private isDefaultDomain(d: Ref['domain']): boolean {
@@ -118,13 +118,13 @@ export class Authenticator {
 
   /** Explicit scope, else the inherited one, else the user's default tenant, else unscoped. */
   private resolveScope(user: User, asked: any, inherited: Scope | undefined): Scope {
-    const name = user.metadata.name;
+    const name = displayNameOf(user);
     if (asked?.project) {
       const p: Ref = asked.project;
-      const tenant = p.id ? this.dir.tenants.byOpenstackId(p.id) : p.name && this.isDefaultDomain(p.domain) ? this.dir.tenants.named(p.name) : undefined;
+      const tenant = p.id ? this.dir.tenants.byOpenstackId(p.id) : p.name && this.isDefaultDomain(p.domain) ? this.dir.tenants.byDisplayName(p.name).find((t) => !t.metadata.deletionTimestamp) : undefined;
       if (!tenant || tenant.metadata.deletionTimestamp) throw unauthorized(`Could not find project: ${p.id ?? p.name}.`);
-      if (tenant.spec.enabled === false) throw unauthorized(`Project ${tenant.metadata.name} is disabled.`);
-      if (this.dir.rolesOn(user, tenant.metadata.name).length === 0) throw unauthorized(`User ${name} has no access to project ${tenant.metadata.name}.`);
+      if (tenant.spec.enabled === false) throw unauthorized(`Project ${displayNameOf(tenant)} is disabled.`);
+      if (this.dir.rolesOn(user, tenant.metadata.name).length === 0) throw unauthorized(`User ${name} has no access to project ${displayNameOf(tenant)}.`);
       return { project: openstackId(tenant.metadata.uid) };
     }
     if (asked?.domain) {

@@ -1,4 +1,5 @@
 /** /v3/auth: sign in, validate, revoke, and what a token may reach. */
+import { displayNameOf } from '@stratus/runtime';
 import { openstackId } from '../resources.js';
 import { isAdmin, type AuthContext, type Authenticator } from './auth.js';
 import type { IdentityDirectory } from './directory.js';
@@ -13,11 +14,11 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
   return {
     token: {
       methods: token.methods,
-      user: { id: openstackId(user.metadata.uid), name: user.metadata.name, domain: DEFAULT_DOMAIN, password_expires_at: null },
+      user: { id: openstackId(user.metadata.uid), name: displayNameOf(user), domain: DEFAULT_DOMAIN, password_expires_at: null },
       audit_ids: token.auditIds,
       issued_at: keystoneTime(token.issuedAtSeconds),
       expires_at: keystoneTime(token.expiresAtSeconds),
-      ...(project ? { project: { id: openstackId(project.metadata.uid), name: project.metadata.name, domain: DEFAULT_DOMAIN }, is_domain: false } : {}),
+      ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: DEFAULT_DOMAIN }, is_domain: false } : {}),
       ...(ctx.domain ? { domain: DEFAULT_DOMAIN } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),

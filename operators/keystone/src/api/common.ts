@@ -1,6 +1,6 @@
 /** What the Identity API's write routes share: policy, body and name checks, and read-your-writes. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, isAtLeast, type KubeClient } from '@stratus/runtime';
+import { KubeApiError, NameTaken, isAtLeast, type KubeClient } from '@stratus/runtime';
 import { ROLE_ASSIGNMENTS, type RoleAssignment } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { waitUntil, type IdentityDirectory, type Indexed } from './directory.js';
@@ -22,7 +22,18 @@ export function entity(body: any, key: string): Record<string, any> {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Names become Kubernetes object names (a project's also its namespace), so they follow DNS-1123 label
+ * A name as Keystone's schema takes it: a string of 1 to `max` characters, not only white space. It is
+ * free text; the object's Kubernetes name is derived from it (the runtime's naming model).
+ */
+export function freeName(value: unknown, what: string, max: number): string {
+  if (typeof value !== 'string') throw badRequest(`Invalid input for field '${what}.name': ${value === undefined ? "'name' is a required property" : `${JSON.stringify(value)} is not of type 'string'`}.`);
+  if (value.length < 1 || value.length > max) throw badRequest(`Invalid input for field '${what}.name': '${value}' must be 1 to ${max} characters long.`);
+  if (!/\S/.test(value)) throw badRequest(`Invalid input for field '${what}.name': '${value}' does not match '[\\S]+'.`);
+  return value;
+}
+
+/**
+ * Names that still become object names as they are (catalog services), so they follow DNS-1123 label
  * rules: say so plainly rather than invent a mangled name the user did not choose.
  */
 export function kubernetesName(value: unknown, what: string): string {
@@ -46,8 +57,9 @@ export function optionalBoolean(e: Record<string, any>, field: string, what: str
   return v;
 }
 
-/** Kubernetes errors on the way out, as Keystone would say them. */
+/** Kubernetes errors (and taken names) on the way out, as Keystone would say them. */
 export function fromKubernetes(e: unknown, what: string): never {
+  if (e instanceof NameTaken) throw conflict(`Conflict occurred attempting to store ${e.key.kind} - Duplicate entry found with name ${e.key.name}${e.key.scope ? ` at domain ID ${e.key.scope}` : ''}.`);
   if (e instanceof KubeApiError) {
     if (e.code === 409 && e.reason === 'AlreadyExists') throw conflict(`Conflict occurred attempting to store ${what} - Duplicate entry.`);
     if (e.code === 409) throw conflict(`Conflict occurred attempting to update ${what}; try again.`);

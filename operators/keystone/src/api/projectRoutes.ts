@@ -1,8 +1,9 @@
 /** /v3/projects and /v3/domains: projects are Tenants; the one domain is "Default". */
-import type { KubeClient } from '@stratus/runtime';
-import { TENANTS, type Tenant } from '../resources.js';
+import { DNS_LABEL, displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { nameClaims, ownerOf, projectNameKey } from '../names.js';
+import { NAMESPACES, TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
-import { API_FIELD_MANAGER, committed, entity, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -10,6 +11,14 @@ import { DEFAULT_DOMAIN, domainView, projectView } from './views.js';
 
 export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
   const find = (id: string) => dir.tenants.require(id, 'project');
+  const claims = nameClaims(client, API_FIELD_MANAGER);
+  /** Keystone's project names: free text of at most 64 characters. */
+  const projectName = (value: unknown) => freeName(value, 'project', 64);
+  /** The Tenant's object name, which is also its namespace's: never one some namespace already has. */
+  const objectNameOf = async (display: string) => {
+    const namespaceTaken = DNS_LABEL.test(display) && display.length <= 63 && !!(await client.get(NAMESPACES, undefined, display));
+    return objectNameFor(display, (n) => !!dir.tenants.named(n) || (n === display && namespaceTaken), 'project');
+  };
   /** Admins see every project; others only those they hold a role on. */
   const visible = (ctx: AuthContext) => (isAdmin(ctx) ? dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp) : dir.tenantsOf(ctx.user));
 
@@ -31,12 +40,14 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('POST', '/projects', async (req) => {
     requireAdmin(req.auth);
     const p = entity(req.body, 'project');
-    const name = kubernetesName(p.name, 'project');
+    const display = projectName(p.name);
     if (p.domain_id && p.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
     if (p.is_domain) throw badRequest('Projects acting as domains are not supported.');
-    const spec: Tenant['spec'] = { description: optionalString(p, 'description', 'project'), enabled: optionalBoolean(p, 'enabled', 'project') ?? true };
-    const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name }, spec };
-    const created = await committed(dir.tenants, client.create(TENANTS, body, API_FIELD_MANAGER), `project ${name}`);
+    const spec: Tenant['spec'] = { displayName: display, description: optionalString(p, 'description', 'project'), enabled: optionalBoolean(p, 'enabled', 'project') ?? true };
+    const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: await objectNameOf(display) }, spec };
+    const created = await claims
+      .create(projectNameKey(display), { resource: TENANTS, apiVersion: body.apiVersion, kind: 'Tenant', metadata: {} }, (annotations) => committed(dir.tenants, client.create(TENANTS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `project ${display}`))
+      .catch((e) => fromKubernetes(e, 'project'));
     return { status: 201, body: { project: projectView(created, req.base) } };
   });
 
@@ -44,12 +55,14 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     requireAdmin(req.auth);
     const t = find(req.params.id);
     const p = entity(req.body, 'project');
-    if (p.name !== undefined && p.name !== t.metadata.name) throw badRequest('Renaming a project is not supported: its name is its namespace.');
-    const patch: Tenant['spec'] = {};
+    // A rename changes the OpenStack name only: the Tenant's object and namespace keep theirs.
+    const rename = p.name !== undefined && p.name !== displayNameOf(t) ? projectName(p.name) : undefined;
+    const patch: Tenant['spec'] = rename === undefined ? {} : { displayName: rename };
     if (p.description !== undefined) patch.description = optionalString(p, 'description', 'project') ?? '';
     if (p.enabled !== undefined) patch.enabled = optionalBoolean(p, 'enabled', 'project');
     const change = { metadata: { resourceVersion: t.metadata.resourceVersion }, spec: patch };
-    const updated = await committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${t.metadata.name}`);
+    const write = () => committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${displayNameOf(t)}`);
+    const updated = rename === undefined ? await write() : await claims.rename(projectNameKey(rename, t.spec.domain), ownerOf(t), write).catch((e) => fromKubernetes(e, 'project'));
     return { status: 200, body: { project: projectView(updated, req.base) } };
   });
 

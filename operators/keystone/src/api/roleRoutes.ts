@@ -3,10 +3,11 @@
  * namespace (names are DNS labels, so the dot keeps it unique); a grant on the Default domain is a name in
  * the User's spec.domainRoles.
  */
-import type { KubeClient } from '@stratus/runtime';
+import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { nameClaims, ownerOf, roleNameKey } from '../names.js';
 import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, gone, kubernetesName, matches, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -18,6 +19,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   const findRole = (id: string) => dir.roles.require(id, 'role');
   const findUser = (id: string) => dir.users.require(id, 'user');
   const findProject = (id: string) => dir.tenants.require(id, 'project');
+  const claims = nameClaims(client, API_FIELD_MANAGER);
+  const roleName = (value: unknown) => freeName(value, 'role', 255);
   const grantOn = (project: Tenant, user: User, role: Role) =>
     dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.user === user.metadata.name && a.spec.role === role.metadata.name);
 
@@ -33,10 +36,13 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   router.on('POST', '/roles', async (req) => {
     requireAdmin(req.auth);
     const r = entity(req.body, 'role');
-    const name = kubernetesName(r.name, 'role');
+    const display = roleName(r.name);
     if (r.domain_id) throw badRequest('Domain-specific roles are not supported.');
-    const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { description: optionalString(r, 'description', 'role') } };
-    const created = await committed(dir.roles, client.create(ROLES, body, API_FIELD_MANAGER), `role ${name}`);
+    const name = objectNameFor(display, (n) => !!dir.roles.named(n), 'role');
+    const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { displayName: display, description: optionalString(r, 'description', 'role') } };
+    const created = await claims
+      .create(roleNameKey(display), { resource: ROLES, apiVersion: body.apiVersion, kind: 'Role', metadata: {} }, (annotations) => committed(dir.roles, client.create(ROLES, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `role ${display}`))
+      .catch((e) => fromKubernetes(e, 'role'));
     return { status: 201, body: { role: roleView(created, req.base) } };
   });
 
@@ -44,9 +50,10 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     requireAdmin(req.auth);
     const role = findRole(req.params.id);
     const r = entity(req.body, 'role');
-    if (r.name !== undefined && r.name !== role.metadata.name) throw badRequest('Renaming a role is not supported: its name is its resource name.');
-    const change = { spec: { description: optionalString(r, 'description', 'role') ?? '' } };
-    const updated = await committed(dir.roles, client.patch<Role>(ROLES, undefined, role.metadata.name, change, API_FIELD_MANAGER), `role ${role.metadata.name}`);
+    const rename = r.name !== undefined && r.name !== displayNameOf(role) ? roleName(r.name) : undefined;
+    const change = { spec: { ...(rename !== undefined ? { displayName: rename } : {}), ...(r.description !== undefined ? { description: optionalString(r, 'description', 'role') ?? '' } : {}) } };
+    const write = () => committed(dir.roles, client.patch<Role>(ROLES, undefined, role.metadata.name, change, API_FIELD_MANAGER), `role ${displayNameOf(role)}`);
+    const updated = rename === undefined ? await write() : await claims.rename(roleNameKey(rename), ownerOf(role), write).catch((e) => fromKubernetes(e, 'role'));
     return { status: 200, body: { role: roleView(updated, req.base) } };
   });
 
@@ -143,11 +150,11 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       if (!role || !tenant || (ra.spec.user && !user)) continue; // a grant that does not stand yet
       const roleId = openstackId(role.metadata.uid);
       const projectId = openstackId(tenant.metadata.uid);
-      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, user.metadata.name, true) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, true) };
+      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, displayNameOf(user), true) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, true) };
       listed.push({
-        role: named({ id: roleId }, role.metadata.name),
+        role: named({ id: roleId }, displayNameOf(role)),
         ...actor,
-        scope: { project: named({ id: projectId }, tenant.metadata.name, true) },
+        scope: { project: named({ id: projectId }, displayNameOf(tenant), true) },
         links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${user ? openstackId(user.metadata.uid) : ra.spec.group}/roles/${roleId}` },
       });
     }
@@ -156,8 +163,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         const userId = openstackId(user.metadata.uid);
         const roleId = openstackId(role.metadata.uid);
         listed.push({
-          role: named({ id: roleId }, role.metadata.name),
-          user: named({ id: userId }, user.metadata.name, true),
+          role: named({ id: roleId }, displayNameOf(role)),
+          user: named({ id: userId }, displayNameOf(user), true),
           scope: { domain: named({ id: DEFAULT_DOMAIN.id }, DEFAULT_DOMAIN.name) },
           links: { assignment: `${req.base}/domains/default/users/${userId}/roles/${roleId}` },
         });

@@ -4,7 +4,8 @@
  * it, so the new user can sign in straight away.
  */
 import { randomBytes } from 'node:crypto';
-import { isConflict, type KubeClient } from '@stratus/runtime';
+import { displayNameOf, isConflict, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { nameClaims, ownerOf, userNameKey } from '../names.js';
 import {
   PASSWORD_SOURCE_ANNOTATION,
   SECRETS,
@@ -17,9 +18,9 @@ import {
 } from '../resources.js';
 import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, fromKubernetes, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
-import { badRequest, conflict, forbidden, unauthorized } from './errors.js';
+import { badRequest, forbidden, unauthorized } from './errors.js';
 import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, userView } from './views.js';
 
@@ -28,6 +29,9 @@ export const passwordSecretName = (user: string) => `user-${user}-password`;
 
 export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeClient, auth: Authenticator) {
   const find = (id: string) => dir.users.require(id, 'user');
+  const claims = nameClaims(client, API_FIELD_MANAGER);
+  /** Keystone's user names: free text of at most 255 characters. */
+  const userName = (value: unknown) => freeName(value, 'user', 255);
   const defaultTenantOf = (u: Record<string, any>) => {
     const id = optionalString(u, 'default_project_id', 'user');
     if (id === undefined) return undefined;
@@ -71,19 +75,32 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   router.on('POST', '/users', async (req) => {
     requireAdmin(req.auth);
     const u = entity(req.body, 'user');
-    const name = kubernetesName(u.name, 'user');
+    const display = userName(u.name);
     if (u.domain_id && u.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
-    if (dir.users.named(name)) throw conflict(`Conflict occurred attempting to store user - Duplicate entry found with name ${name}.`);
+    const name = objectNameFor(display, (n) => !!dir.users.named(n), 'user');
     // Without a password the user exists but cannot sign in: nobody knows this one.
     const password = optionalString(u, 'password', 'user') ?? randomBytes(24).toString('base64url');
     const spec: User['spec'] = {
+      displayName: display,
       description: optionalString(u, 'description', 'user'),
       email: optionalString(u, 'email', 'user'),
       enabled: optionalBoolean(u, 'enabled', 'user') ?? true,
       defaultTenant: defaultTenantOf(u),
       passwordSecretRef: { name: passwordSecretName(name), namespace: SYSTEM_NAMESPACE, key: 'password' },
     };
-    // The Secret first, so the operator finds it at once; it is bound to the User as soon as the User exists.
+    let secret: Secret | undefined;
+    const made = async (annotations: Record<string, string>) => {
+      const user = await createUser(name, annotations, spec, password);
+      secret = user.secret;
+      return user.created;
+    };
+    const created = await claims.create(userNameKey(display), { resource: USERS, apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: {} }, made).catch((e) => fromKubernetes(e, 'user'));
+    await hashed(name, secret!);
+    return { status: 201, body: { user: userView(dir.users.named(name) ?? created, dir, req.base) } };
+  });
+
+  /** The password Secret first, so the operator finds it at once, then the User, which then owns the Secret. */
+  const createUser = async (name: string, annotations: Record<string, string>, spec: User['spec'], password: string): Promise<{ created: User; secret: Secret }> => {
     const secretBody: Secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: passwordSecretName(name), namespace: SYSTEM_NAMESPACE }, type: 'Opaque', data: { password: Buffer.from(password).toString('base64') } };
     await client.create(SECRETS, secretBody, API_FIELD_MANAGER).catch(async (e) => {
       if (!isConflict(e)) throw e;
@@ -91,30 +108,30 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     });
     let created: User;
     try {
-      created = await client.create<User>(USERS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: { name }, spec }, API_FIELD_MANAGER);
+      created = await client.create<User>(USERS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: { name, annotations }, spec }, API_FIELD_MANAGER);
     } catch (e) {
       await client.delete(SECRETS, SYSTEM_NAMESPACE, passwordSecretName(name));
       fromKubernetes(e, `user ${name}`);
     }
     const secret = await client.patch<Secret>(SECRETS, SYSTEM_NAMESPACE, passwordSecretName(name), { metadata: { ownerReferences: [{ ...controllerRef(created), controller: false }] } }, API_FIELD_MANAGER);
     await seen(dir.users, created);
-    await hashed(name, secret);
-    return { status: 201, body: { user: userView(dir.users.named(name) ?? created, dir, req.base) } };
-  });
+    return { created, secret };
+  };
 
   router.on('PATCH', '/users/:id', async (req) => {
     requireAdmin(req.auth);
     const user = find(req.params.id);
     const u = entity(req.body, 'user');
-    if (u.name !== undefined && u.name !== user.metadata.name) throw badRequest('Renaming a user is not supported: its name is its resource name.');
-    const patch: Partial<User['spec']> = {};
+    const rename = u.name !== undefined && u.name !== displayNameOf(user) ? userName(u.name) : undefined;
+    const patch: Partial<User['spec']> = rename === undefined ? {} : { displayName: rename };
     if (u.description !== undefined) patch.description = optionalString(u, 'description', 'user') ?? '';
     if (u.email !== undefined) patch.email = optionalString(u, 'email', 'user');
     if (u.enabled !== undefined) patch.enabled = optionalBoolean(u, 'enabled', 'user');
     if (u.default_project_id !== undefined) patch.defaultTenant = defaultTenantOf(u);
     let current = user;
     if (Object.keys(patch).length) {
-      current = await committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${user.metadata.name}`);
+      const write = () => committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${displayNameOf(user)}`);
+      current = rename === undefined ? await write() : await claims.rename(userNameKey(rename), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
     }
     const password = optionalString(u, 'password', 'user');
     if (password !== undefined) await setPassword(current, password);

@@ -1,9 +1,10 @@
 /** Identity resources as the Identity API v3 shows them. */
-import { DEFAULT_REGION } from '../kinds.js';
+import { displayNameOf } from '@stratus/runtime';
+import { DEFAULT_DOMAIN_ID, DEFAULT_REGION } from '../kinds.js';
 import { openstackId, type CatalogEndpoint, type CatalogService, type Role, type Tenant, type User } from '../resources.js';
 import type { IdentityDirectory } from './directory.js';
 
-export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' };
+export const DEFAULT_DOMAIN = { id: DEFAULT_DOMAIN_ID, name: 'Default' };
 
 export const domainView = (base: string) => ({
   id: DEFAULT_DOMAIN.id,
@@ -19,7 +20,7 @@ export function projectView(t: Tenant, base: string) {
   const id = openstackId(t.metadata.uid);
   return {
     id,
-    name: t.metadata.name,
+    name: displayNameOf(t),
     domain_id: DEFAULT_DOMAIN.id,
     description: t.spec.description ?? '',
     enabled: t.spec.enabled !== false,
@@ -36,7 +37,7 @@ export function userView(u: User, dir: IdentityDirectory, base: string) {
   const defaultProject = u.spec.defaultTenant ? dir.tenants.named(u.spec.defaultTenant) : undefined;
   return {
     id,
-    name: u.metadata.name,
+    name: displayNameOf(u),
     domain_id: DEFAULT_DOMAIN.id,
     enabled: u.spec.enabled !== false,
     ...(u.spec.email ? { email: u.spec.email } : {}),
@@ -50,10 +51,10 @@ export function userView(u: User, dir: IdentityDirectory, base: string) {
 
 export function roleView(r: Role, base: string) {
   const id = openstackId(r.metadata.uid);
-  return { id, name: r.metadata.name, domain_id: null, description: r.spec.description ?? null, options: {}, links: { self: `${base}/roles/${id}` } };
+  return { id, name: displayNameOf(r), domain_id: null, description: r.spec.description ?? null, options: {}, links: { self: `${base}/roles/${id}` } };
 }
 
-export const roleRef = (r: Role) => ({ id: openstackId(r.metadata.uid), name: r.metadata.name });
+export const roleRef = (r: Role) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r) });
 
 export function serviceView(s: CatalogService, base: string) {
   const id = openstackId(s.metadata.uid);

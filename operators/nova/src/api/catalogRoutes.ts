@@ -1,17 +1,20 @@
 /** /flavors (with extra specs), /os-keypairs and /os-server-groups: the Flavor, Keypair and ServerGroup resources. */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { displayNameOf, objectNameFor } from '@stratus/runtime';
+import { flavorNameKey, keypairNameKey, nameClaims } from '../names.js';
 import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
 import { SERVER_GROUP_POLICIES } from '../kinds.js';
-import { API_FIELD_MANAGER, fromKubernetes, objectNameFor, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
-/** Kubernetes object names: what a keypair's or flavor's name must be here, since it names the resource. */
+/** Kubernetes object names: what a flavor ID must be, since it names the resource. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
+  const claims = nameClaims(api.client, API_FIELD_MANAGER);
   const visible = (req: ComputeRequest) => {
     const isPublic = req.query.get('is_public');
     // Nova: non-admins see public flavors; admins see all with is_public=None, else what they ask.
@@ -60,9 +63,8 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (asked !== undefined && !K8S_NAME.test(asked)) throw badRequest(`Invalid flavor ID ${asked}: use lower-case letters, digits, '-' and '.'.`);
     const id = asked ?? (K8S_NAME.test(f.name) && !dir.flavors.get(f.name) ? f.name : randomUUID());
     if (dir.flavors.get(id)) throw conflict(`Flavor with ID ${id} already exists.`);
-    if (dir.flavors.list().some((x) => (x.spec.displayName ?? x.metadata.name) === f.name)) throw conflict(`Flavor with name ${f.name} already exists.`);
     const spec = {
-      ...(f.name !== id ? { displayName: f.name } : {}),
+      displayName: f.name,
       vcpus: int(f.vcpus, 'vcpus', 1),
       ramMiB: int(f.ram, 'ram', 1),
       diskGiB: int(f.disk, 'disk', 0),
@@ -71,7 +73,9 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
       isPublic: f['os-flavor-access:is_public'] ?? true,
       ...(typeof f.description === 'string' && req.auth.version.atLeast('2.55') ? { description: f.description } : {}),
     };
-    const created = await api.client.create<Flavor>(FLAVORS, { apiVersion: API, kind: 'Flavor', metadata: { name: id }, spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Flavor ${id}`));
+    // Flavor names are unique (a claim holds each); the ID is unique as the object's name.
+    const create = (annotations: Record<string, string>) => api.client.create<Flavor>(FLAVORS, { apiVersion: API, kind: 'Flavor', metadata: { name: id, annotations }, spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Flavor with ID ${id}`));
+    const created = await claims.create(flavorNameKey(f.name), { resource: FLAVORS, apiVersion: API, kind: 'Flavor', metadata: {} }, create).catch((e) => fromKubernetes(e, `Flavor with name ${f.name}`));
     await dir.flavors.seen(created);
     return { status: 200, body: { flavor: flavorView(created, viewContext(api, req)) } };
   });
@@ -135,16 +139,33 @@ function generateSshKeypair(comment: string): { publicKey: string; privateKey: s
   return { publicKey: `ssh-rsa ${blob.toString('base64')} ${comment}`, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
 }
 
+/** The caller's keypairs: their own, and those of their tenant that belong to no user (made with kubectl). */
+const keypairsOf = (api: ComputeApiContext, req: ComputeRequest) => api.dir.keypairs.list(tenantOf(req.auth)).filter((k) => !k.spec.user || k.spec.user === req.auth.userId);
+
+/** The caller's keypair with this name (their own before a shared one), if any. */
+export const keypairOf = (api: ComputeApiContext, req: ComputeRequest, name: string): Keypair | undefined =>
+  keypairsOf(api, req)
+    .filter((k) => displayNameOf(k) === name)
+    .sort((a, b) => Number(!a.spec.user) - Number(!b.spec.user))[0];
+
+/** Nova's keypair names (before microversion 2.92): 1 to 255 letters, digits, spaces, '_' and '-'. */
+function keypairName(name: unknown): string {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 255) throw badRequest('Keypair data is invalid: Keypair name must be string and between 1 and 255 characters long');
+  if (!/^[a-zA-Z0-9 _-]+$/.test(name)) throw badRequest('Keypair data is invalid: Keypair name contains unsafe characters');
+  return name;
+}
+
 export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
+  const claims = nameClaims(api.client, API_FIELD_MANAGER);
   const keypairFor = (req: ComputeRequest, name: string): Keypair => {
-    const k = dir.keypairs.get(name, tenantOf(req.auth));
+    const k = keypairOf(api, req, name);
     if (!k || k.metadata.deletionTimestamp) throw notFound(`Keypair ${name} not found for user ${req.auth.userId}`);
     return k;
   };
   router.on('GET', '/os-keypairs', (req) => {
     const ctx = viewContext(api, req);
-    const list = dir.keypairs.list(tenantOf(req.auth)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const list = keypairsOf(api, req).sort((a, b) => displayNameOf(a).localeCompare(displayNameOf(b)));
     return { status: 200, body: { keypairs: list.map((k) => ({ keypair: keypairView(k, ctx, false, req.auth.userId) })) } };
   });
   router.on('GET', '/os-keypairs/:name', (req) => ({ status: 200, body: { keypair: keypairView(keypairFor(req, req.params.name), viewContext(api, req), true, req.auth.userId) } }));
@@ -153,22 +174,22 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const kp = req.body?.keypair;
     if (!kp || typeof kp !== 'object') throw badRequest("Invalid input for field/attribute keypair. 'keypair' is a required property");
     const ns = tenantOf(req.auth);
-    const name = kp.name;
-    if (typeof name !== 'string' || !K8S_NAME.test(name)) throw badRequest(`Keypair data is invalid: the name must be lower-case letters, digits, '-' and '.', as it names the Keypair resource.`);
+    const name = keypairName(kp.name);
     const type = kp.type ?? 'ssh';
     if (kp.type !== undefined && !req.auth.version.atLeast('2.2')) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
     if (type !== 'ssh' && type !== 'x509') throw badRequest(`Keypair data is invalid: type must be ssh or x509.`);
-    if (dir.keypairs.get(name, ns)) throw conflict(`Key pair '${name}' already exists.`);
     const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : undefined) : undefined;
     if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: a public_key is required for x509 keypairs.');
-    const created = await api.client
-      .create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name, namespace: ns }, spec: { publicKey: generated?.publicKey ?? kp.public_key, type } }, API_FIELD_MANAGER)
-      .catch((e) => fromKubernetes(e, `Key pair '${name}'`));
+    // Unique per user: a claim holds the name; the object name is derived from it.
+    const objectName = objectNameFor(name, (n) => !!dir.keypairs.get(n, ns), 'keypair');
+    const spec: Keypair['spec'] = { displayName: name, user: req.auth.userId, publicKey: generated?.publicKey ?? kp.public_key, type };
+    const create = (annotations: Record<string, string>) => api.client.create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name: objectName, namespace: ns, annotations }, spec }, API_FIELD_MANAGER);
+    const created = await claims.create(keypairNameKey(name, req.auth.userId), { resource: KEYPAIRS, apiVersion: API, kind: 'Keypair', metadata: { namespace: ns } }, create).catch((e) => fromKubernetes(e, `Key pair '${name}'`));
     // The fingerprint is the reconciler's to write: the answer waits for it (a bad key is refused then).
     await dir.keypairs.until(created, (c) => !!c?.status?.phase);
-    const settled = dir.keypairs.get(name, ns) ?? created;
+    const settled = dir.keypairs.get(objectName, ns) ?? created;
     if (settled.status?.phase === 'Error') {
-      await api.client.delete(KEYPAIRS, ns, name);
+      await api.client.delete(KEYPAIRS, ns, objectName);
       throw badRequest(`Keypair data is invalid: ${settled.status.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'failed to import the public key'}`);
     }
     const doc = { ...keypairView(settled, viewContext(api, req), false, req.auth.userId), user_id: req.auth.userId, ...(generated ? { private_key: generated.privateKey } : {}) };
@@ -216,7 +237,7 @@ export function serverGroupRoutes(router: ComputeRouter, api: ComputeApiContext)
     const created = await api.client
       .create<ServerGroup>(
         SERVER_GROUPS,
-        { apiVersion: API, kind: 'ServerGroup', metadata: { ...objectNameFor(sg.name, (n) => !!dir.groups.get(n, ns)), namespace: ns } as ServerGroup['metadata'], spec: { displayName: sg.name, policy: policy as ServerGroup['spec']['policy'], ...(maxPerHost ? { rules: { maxServerPerHost: Number(maxPerHost) } } : {}) } },
+        { apiVersion: API, kind: 'ServerGroup', metadata: { name: objectNameFor(sg.name, (n) => !!dir.groups.get(n, ns), 'group'), namespace: ns }, spec: { displayName: sg.name, policy: policy as ServerGroup['spec']['policy'], ...(maxPerHost ? { rules: { maxServerPerHost: Number(maxPerHost) } } : {}) } },
         API_FIELD_MANAGER,
       )
       .catch((e) => fromKubernetes(e, `Server group ${sg.name}`));

@@ -1,8 +1,7 @@
 /** What every Compute API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
-import { KubeApiError, MERGE_PATCH, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
-import { hostnameOf } from '../agent/configDrive.js';
+import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
 import { flavorSnapshot, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
@@ -58,7 +57,9 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
   const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : image && imageIdOf(image);
   const group = inst.spec.serverGroup ? dir.groups.get(inst.spec.serverGroup, inst.metadata.namespace) : undefined;
   const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
-  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host) };
+  const keypair = inst.spec.keypair ? dir.keypairs.get(inst.spec.keypair, inst.metadata.namespace) : undefined;
+  const keyName = keypair ? displayNameOf(keypair) : inst.spec.keypair;
+  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName };
 }
 
 /** The flavor the server runs with (as its agent reported), or will (its spec's, before it is built). */
@@ -87,15 +88,6 @@ export function checkQuota(api: ComputeApiContext, namespace: string, asked: Com
   if (refusal) throw forbidden(refusal);
 }
 
-/**
- * The object name for something people name freely (a server, a server group): the display name where that
- * is a Kubernetes name not `taken`, else one made from it with a suffix the API server adds.
- */
-export function objectNameFor(display: string, taken: (name: string) => boolean): { name?: string; generateName?: string } {
-  const base = hostnameOf(display);
-  return base === display && !taken(base) ? { name: base } : { generateName: `${base.slice(0, 56)}-` };
-}
-
 /** Nova's host_status: UP, DOWN, MAINTENANCE (disabled), UNKNOWN; '' for a server on no host. */
 export function hostStatusOf(hv: Hypervisor | undefined, bound: boolean): ServerExtras['hostStatus'] {
   if (!bound) return '';
@@ -106,6 +98,7 @@ export function hostStatusOf(hv: Hypervisor | undefined, bound: boolean): Server
 
 /** Kubernetes errors on the way out, as Nova would say them. */
 export function fromKubernetes(e: unknown, what: string): never {
+  if (e instanceof NameTaken) throw conflict(`${what} already exists.`);
   if (e instanceof KubeApiError) {
     if (e.code === 409 && e.reason === 'AlreadyExists') throw conflict(`${what} already exists.`);
     if (e.code === 409) throw conflict(`${what} was changed by someone else at the same time; try again.`);

@@ -30,7 +30,7 @@ export class ComputeDirectory {
     this.groups = new IndexedCache<ServerGroup>(kc, client, SERVER_GROUPS, log, { idOf: byUid });
     this.hypervisors = new IndexedCache<Hypervisor>(kc, client, HYPERVISORS, log, { idOf: byUid });
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: (i) => imageIdOf(i) });
-    this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.status?.projectId ?? '' });
+    this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.metadata.uid!.replace(/-/g, '') }); // the project ID, known before the status says it
     this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants];
   }
 

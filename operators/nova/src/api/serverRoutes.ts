@@ -6,7 +6,9 @@ import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
-import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, objectNameFor, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
+import { objectNameFor } from '@stratus/runtime';
+import { keypairOf } from './catalogRoutes.js';
+import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden } from './errors.js';
 import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverView, vmStateOf } from './views.js';
 
@@ -52,7 +54,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (e instanceof Refused) throw badRequest(e.message);
       throw e;
     }
-    if (s.key_name !== undefined && s.key_name !== null && !dir.keypairs.get(String(s.key_name), ns)) throw badRequest('Invalid key_name provided.');
+    const keypair = s.key_name !== undefined && s.key_name !== null ? keypairOf(api, req, String(s.key_name)) : undefined;
+    if (s.key_name !== undefined && s.key_name !== null && !keypair) throw badRequest('Invalid key_name provided.');
     if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
     const metadata = validMetadata(s.metadata);
     const hints = (req.body['os:scheduler_hints'] ?? req.body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
@@ -85,13 +88,13 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           {
             apiVersion: 'compute.stratus.io/v1alpha1',
             kind: 'Instance',
-            metadata: { ...objectNameFor(display, (n) => !!dir.instances.get(n, ns)), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } } as Instance['metadata'],
+            metadata: { name: objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server'), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } },
             spec: {
               displayName: display,
               ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
               flavor: flavor.metadata.name,
               image: { name: image.metadata.name, namespace: image.metadata.namespace },
-              ...(s.key_name ? { keypair: String(s.key_name) } : {}),
+              ...(keypair ? { keypair: keypair.metadata.name } : {}),
               ...(s.user_data ? { userData: s.user_data } : {}),
               ...(Object.keys(metadata).length ? { metadata } : {}),
               ...(zone ? { availabilityZone: zone } : {}),

@@ -3,6 +3,7 @@
  * Pure: each takes the resource and what the caller may see, and nothing else.
  */
 import { createHash } from 'node:crypto';
+import { displayNameOf } from '@stratus/runtime';
 import { DEFAULT_AVAILABILITY_ZONE } from '../kinds.js';
 import { flavorSnapshot, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type Keypair, type ObservedPowerState, type ServerGroup } from '../resources.js';
 import type { Microversion } from './microversion.js';
@@ -73,7 +74,7 @@ export function presentState(inst: Instance): { status: string; taskState: strin
 const POWER_STATES: Record<ObservedPowerState, number> = { NoState: 0, Running: 1, Paused: 3, Shutdown: 4, Crashed: 6, Suspended: 7 };
 
 export const serverIdOf = (inst: Instance) => inst.metadata.uid!;
-export const serverNameOf = (inst: Instance) => inst.spec.displayName ?? inst.metadata.name;
+export const serverNameOf = (inst: Instance) => displayNameOf(inst);
 /** The user who created it through the API, when known. */
 export const CREATOR_ANNOTATION = 'compute.stratus.io/user-id';
 
@@ -93,6 +94,8 @@ export interface ServerExtras {
   /** Its hypervisor's availability zone and whether it is up (admin: host_status). */
   zone?: string;
   hostStatus?: 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN' | '';
+  /** The OpenStack name of its keypair. */
+  keyName?: string;
 }
 
 export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
@@ -125,7 +128,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': x.zone ?? inst.spec.availabilityZone ?? (s.host ? DEFAULT_AVAILABILITY_ZONE : ''),
     config_drive: 'True',
-    key_name: inst.spec.keypair ?? null,
+    key_name: x.keyName ?? null,
     'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
     security_groups: [{ name: 'default' }],
@@ -169,7 +172,7 @@ function lastChange(inst: Instance): string | Date | undefined {
 export const flavorIdOf = (f: Flavor) => f.metadata.name;
 
 export function flavorSummary(f: Flavor, ctx: ViewContext) {
-  return { id: flavorIdOf(f), name: f.spec.displayName ?? f.metadata.name, links: link(ctx, 'flavors', flavorIdOf(f)), ...(ctx.version.atLeast('2.55') ? { description: f.spec.description ?? null } : {}) };
+  return { id: flavorIdOf(f), name: displayNameOf(f), links: link(ctx, 'flavors', flavorIdOf(f)), ...(ctx.version.atLeast('2.55') ? { description: f.spec.description ?? null } : {}) };
 }
 
 export function flavorView(f: Flavor, ctx: ViewContext) {
@@ -191,18 +194,18 @@ export function flavorView(f: Flavor, ctx: ViewContext) {
 
 export function keypairView(k: Keypair, ctx: ViewContext, detail: boolean, userId: string) {
   return {
-    name: k.metadata.name,
+    name: displayNameOf(k),
     public_key: k.spec.publicKey,
     fingerprint: k.status?.fingerprint ?? '',
     ...(ctx.version.atLeast('2.2') ? { type: k.spec.type ?? 'ssh' } : {}),
-    ...(detail ? { user_id: userId, created_at: iso(k.metadata.creationTimestamp), deleted: false, deleted_at: null, updated_at: null, id: numericId(k.metadata.uid ?? k.metadata.name) } : {}),
+    ...(detail ? { user_id: k.spec.user ?? userId, created_at: iso(k.metadata.creationTimestamp), deleted: false, deleted_at: null, updated_at: null, id: numericId(k.metadata.uid ?? k.metadata.name) } : {}),
   };
 }
 
 /** A stable small integer from a UID, where Nova shows a database ID. */
 const numericId = (s: string) => parseInt(createHash('sha1').update(s).digest('hex').slice(0, 7), 16);
 
-export const groupNameOf = (g: ServerGroup) => g.spec.displayName ?? g.metadata.name;
+export const groupNameOf = (g: ServerGroup) => displayNameOf(g);
 
 export function serverGroupView(g: ServerGroup, memberIds: string[], ctx: ViewContext, userId: string) {
   const v = ctx.version;

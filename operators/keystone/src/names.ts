@@ -1,0 +1,27 @@
+/** Keystone's unique names (projects and users per domain, roles globally) as claims of the runtime's naming model. */
+import { displayNameOf, holdUniqueName, NameClaims, type KubeClient, type NameKey, type NameOwner, type ReconcileContext, type ResourceRef, type Result } from '@stratus/runtime';
+import { DEFAULT_DOMAIN_ID } from './kinds.js';
+import { FIELD_MANAGER, ROLES, TENANTS, USERS, type Role, type Tenant, type User } from './resources.js';
+
+export const projectNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'project', scope: domain, name });
+export const userNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'user', scope: domain, name });
+export const roleNameKey = (name: string): NameKey => ({ kind: 'role', scope: '', name });
+
+type Named = Tenant | User | Role;
+const REFS: Record<Named['kind'], ResourceRef> = { Tenant: TENANTS, User: USERS, Role: ROLES };
+
+/** The claim key of an identity object's current name. */
+export function nameKeyOf(o: Named): NameKey {
+  const name = displayNameOf(o);
+  if (o.kind === 'Tenant') return projectNameKey(name, o.spec.domain);
+  if (o.kind === 'User') return userNameKey(name);
+  return roleNameKey(name);
+}
+
+export const ownerOf = (o: Named): NameOwner => ({ resource: REFS[o.kind], apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata });
+
+export const nameClaims = (client: KubeClient, fieldManager = FIELD_MANAGER) => new NameClaims(client, fieldManager);
+
+/** A reconciler's pass holds the object's name first; a duplicate made with kubectl is Stalled and gets nothing. */
+export const holdName = <T extends Named>(o: T, ctx: ReconcileContext<T>): Promise<Result | undefined> =>
+  holdUniqueName(ctx, o, nameKeyOf(o), ownerOf(o), FIELD_MANAGER, o.kind === 'User' ? 'Error' : undefined);
