@@ -29,8 +29,9 @@ export interface RunningCloud {
   remove(): Promise<void>;
 }
 
-export async function startCloud(timeoutMs = 60_000): Promise<RunningCloud> {
-  const dir = mkdtempSync(join(tmpdir(), 'stratus-up-'));
+/** Starts `stratus up` in a new temporary data directory, or in `existingDir` (a state folder to resume). */
+export async function startCloud(timeoutMs = 60_000, existingDir?: string): Promise<RunningCloud> {
+  const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'stratus-up-'));
   chmodSync(dir, 0o755); // QEMU runs guests as its own user: it must reach their disks under the state folder
 
   const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free'], {

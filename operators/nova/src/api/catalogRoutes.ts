@@ -180,7 +180,9 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (type !== 'ssh' && type !== 'x509') throw badRequest(`Keypair data is invalid: type must be ssh or x509.`);
     const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : undefined) : undefined;
     if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: a public_key is required for x509 keypairs.');
-    // Unique per user: a claim holds the name; the object name is derived from it.
+    // Unique per user: a claim holds the name; the object name is derived from it. A keypair the tenant
+    // shares (made with kubectl, or before keypairs were per user) also takes the name for its members.
+    if (keypairOf(api, req, name)) throw conflict(`Key pair '${name}' already exists.`);
     const objectName = objectNameFor(name, (n) => !!dir.keypairs.get(n, ns), 'keypair');
     const spec: Keypair['spec'] = { displayName: name, user: req.auth.userId, publicKey: generated?.publicKey ?? kp.public_key, type };
     const create = (annotations: Record<string, string>) => api.client.create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name: objectName, namespace: ns, annotations }, spec }, API_FIELD_MANAGER);
