@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages Stratus uses that npm cannot provide. Installs only what is missing, so it is cheap
-# to run before every test run; needs root (or sudo) the first time on a fresh machine.
+# to run before every test run; needs root (or sudo) the first time on a fresh machine. --conformance adds
+# what `make conformance` needs.
 set -euo pipefail
 # package:command that shows it is installed
 wanted=(
@@ -13,6 +14,8 @@ wanted=(
   "libvirt-clients:virsh"
   "libxml2-utils:xmllint"               # virt-xml-validate: domain XML checked against libvirt's own schema
 )
+# make conformance: OpenStack's own test suite
+[ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")
 missing=()
 for entry in "${wanted[@]}"; do
   command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")

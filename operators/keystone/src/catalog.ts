@@ -1,9 +1,10 @@
 /**
- * The Service and Endpoint reconcilers: the catalog has no outside state, so reconciling it means checking
- * that each Endpoint names an existing Service and saying so in status.
+ * The Service, Region and Endpoint reconcilers: the catalog has no outside state, so reconciling it means
+ * checking that each Endpoint names an existing Service, that region IDs are unique, and saying so in status.
  */
-import { markReady, markStalled, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
-import { ENDPOINTS, FIELD_MANAGER, SERVICES, openstackId, type CatalogEndpoint, type CatalogService } from './resources.js';
+import { holdUniqueName, markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
+import { regionIdKey } from './names.js';
+import { ENDPOINTS, FIELD_MANAGER, REGIONS, SERVICES, openstackId, type CatalogEndpoint, type CatalogService, type Region } from './resources.js';
 
 export async function reconcileService(req: Request, ctx: ReconcileContext<CatalogService>): Promise<void> {
   const svc = await ctx.client.get<CatalogService>(SERVICES, undefined, req.name);
@@ -14,6 +15,17 @@ export async function reconcileService(req: Request, ctx: ReconcileContext<Catal
     serviceId: openstackId(svc.metadata.uid),
     conditions: markReady(svc.status?.conditions, svc.metadata.generation, enabled ? 'InCatalog' : 'Disabled', enabled ? `${svc.spec.type} is in the catalog` : 'the service is disabled'),
   }, FIELD_MANAGER);
+}
+
+/** A region holds its ID (unique, as Keystone's primary key) and is Ready. */
+export async function reconcileRegion(req: Request, ctx: ReconcileContext<Region>): Promise<Result | void> {
+  const region = await ctx.client.get<Region>(REGIONS, undefined, req.name);
+  if (!region) return;
+  const owner = { resource: REGIONS, apiVersion: region.apiVersion, kind: 'Region', metadata: region.metadata };
+  const taken = await holdUniqueName(ctx, region, regionIdKey(region.spec.regionId), owner, FIELD_MANAGER);
+  if (taken) return taken;
+  const parent = region.spec.parentRegionId ? ` in ${region.spec.parentRegionId}` : '';
+  await patchStatus(ctx.client, REGIONS, region, { phase: 'Active', conditions: markReady(region.status?.conditions, region.metadata.generation, 'Defined', `region ${region.spec.regionId}${parent}`) }, FIELD_MANAGER);
 }
 
 export async function reconcileEndpoint(req: Request, ctx: ReconcileContext<CatalogEndpoint>): Promise<void> {

@@ -11,6 +11,8 @@ export const DEFAULT_REGION = 'RegionOne';
 export const DEFAULT_DOMAIN_ID = 'default';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
 const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
+/** Keystone keeps attributes it does not know on projects and users, and returns them as they were given. */
+const extra = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Further attributes given through the Identity API, kept and shown as given.' };
 
 export const TenantKind: KindDefinition = {
   group: GROUP,
@@ -24,6 +26,8 @@ export const TenantKind: KindDefinition = {
     properties: {
       displayName: displayNameField(64, 'project'),
       description,
+      tags: { type: 'array', maxItems: 80, items: { type: 'string', minLength: 1, maxLength: 255 }, description: "The project's tags (Keystone's project tags)." },
+      extra,
       enabled,
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Keystone domain; only "default" exists.' },
       quota: {
@@ -60,6 +64,7 @@ export const UserKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'user'),
       description,
+      extra,
       enabled,
       email: { type: 'string', format: 'email' },
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
@@ -150,11 +155,11 @@ export const ServiceKind: KindDefinition = {
   description: 'A service in the OpenStack catalog (identity, compute, image, volumev3, …).',
   spec: {
     required: ['type'],
-    properties: { type: { type: 'string', description: 'The catalog type, e.g. compute.' }, description, enabled },
+    properties: { displayName: displayNameField(255, 'service'), type: { type: 'string', description: 'The catalog type, e.g. compute.' }, description, enabled },
   },
   status: { serviceId: { type: 'string', description: 'The OpenStack service ID.' } },
   phases: ['Active', 'Disabled'],
-  columns: [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Type', type: 'string', jsonPath: '.spec.type' }],
 };
 
 export const EndpointKind: KindDefinition = {
@@ -183,4 +188,27 @@ export const EndpointKind: KindDefinition = {
   ],
 };
 
-export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind];
+export const RegionKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Region',
+  plural: 'regions',
+  scope: 'Cluster',
+  shortNames: ['rgn'],
+  description: "A Keystone region, in a tree of regions; Endpoints name the region they are in. Keystone's region ID is chosen by its maker (free text, unique), so it lives in spec.regionId.",
+  spec: {
+    required: ['regionId'],
+    properties: {
+      regionId: { type: 'string', minLength: 1, maxLength: 255, description: 'The OpenStack region ID, e.g. RegionOne.' },
+      description,
+      parentRegionId: { type: 'string', description: 'The region ID of the parent region.' },
+    },
+  },
+  phases: ['Active'],
+  columns: [
+    { name: 'Region ID', type: 'string', jsonPath: '.spec.regionId' },
+    { name: 'Parent', type: 'string', jsonPath: '.spec.parentRegionId' },
+  ],
+};
+
+export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind];

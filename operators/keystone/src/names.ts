@@ -6,6 +6,8 @@ import { FIELD_MANAGER, ROLES, TENANTS, USERS, type Role, type Tenant, type User
 export const projectNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'project', scope: domain, name });
 export const userNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'user', scope: domain, name });
 export const roleNameKey = (name: string): NameKey => ({ kind: 'role', scope: '', name });
+/** A region's ID is chosen by its maker, so it is held like a unique name. */
+export const regionIdKey = (id: string): NameKey => ({ kind: 'region', scope: '', name: id });
 
 type Named = Tenant | User | Role;
 const REFS: Record<Named['kind'], ResourceRef> = { Tenant: TENANTS, User: USERS, Role: ROLES };

@@ -1,10 +1,11 @@
 /** The Keystone operator: its controllers on one Manager. */
 import { Manager, type ManagerOptions } from '@stratus/runtime';
-import { reconcileEndpoint, reconcileService } from './catalog.js';
+import { reconcileEndpoint, reconcileRegion, reconcileService } from './catalog.js';
 import {
   CLUSTER_ROLES,
   ENDPOINTS,
   FIELD_MANAGER,
+  REGIONS,
   NAMESPACES,
   ROLES,
   ROLE_ASSIGNMENTS,
@@ -15,6 +16,7 @@ import {
   USERS,
   type CatalogEndpoint,
   type CatalogService,
+  type Region,
   type Role,
   type RoleAssignment,
   type Tenant,
@@ -50,6 +52,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
     ],
   });
   m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
+  m.add<Region>({ name: 'region', resource: REGIONS, reconcile: reconcileRegion });
   m.add<CatalogEndpoint>({
     name: 'endpoint',
     resource: ENDPOINTS,

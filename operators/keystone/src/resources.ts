@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { EndpointKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
+import { EndpointKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
@@ -8,6 +8,7 @@ export const ROLES = resourceOf(RoleKind);
 export const ROLE_ASSIGNMENTS = resourceOf(RoleAssignmentKind);
 export const SERVICES = resourceOf(ServiceKind);
 export const ENDPOINTS = resourceOf(EndpointKind);
+export const REGIONS = resourceOf(RegionKind);
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
 export const ROLE_BINDINGS: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true };
@@ -49,7 +50,7 @@ export interface Tenant {
   apiVersion: string;
   kind: 'Tenant';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; quota?: Record<string, number> };
+  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; tags?: string[]; extra?: Record<string, unknown>; quota?: Record<string, number> };
   status?: CommonStatus & { namespace?: string; projectId?: string };
 }
 
@@ -67,7 +68,7 @@ export interface User {
   apiVersion: string;
   kind: 'User';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean; email?: string; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  spec: { displayName?: string; description?: string; enabled?: boolean; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
   status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
 }
 
@@ -103,7 +104,7 @@ export interface CatalogService {
   apiVersion: string;
   kind: 'Service';
   metadata: Meta;
-  spec: { type: string; description?: string; enabled?: boolean };
+  spec: { displayName?: string; type: string; description?: string; enabled?: boolean };
   status?: CommonStatus & { serviceId?: string };
 }
 
@@ -113,6 +114,14 @@ export interface CatalogEndpoint {
   metadata: Meta;
   spec: { service: string; interface: 'public' | 'internal' | 'admin'; region?: string; url: string; enabled?: boolean };
   status?: CommonStatus & { endpointId?: string };
+}
+
+export interface Region {
+  apiVersion: string;
+  kind: 'Region';
+  metadata: Meta;
+  spec: { regionId: string; description?: string; parentRegionId?: string };
+  status?: CommonStatus;
 }
 
 /** The controller ownerReference that makes `owner` garbage-collect what it made. */

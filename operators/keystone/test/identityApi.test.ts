@@ -145,6 +145,54 @@ describe('Identity API v3', function () {
     assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Alice.Smith', 'alice-pw', 'Sales') })).status, 401);
   });
 
+  it('keeps project tags (filterable) and the extra attributes Keystone keeps, and regions with IDs their makers choose', async () => {
+    const made = await api('POST', '/projects', { body: { project: { name: 'Tagged', tags: ['a', 'c', 'b'], cost_center: 'R&D' } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(made.body.project.tags, ['a', 'c', 'b']);
+    assert.equal(made.body.project.cost_center, 'R&D', 'an attribute Keystone does not know is kept and shown');
+    const id = made.body.project.id;
+    assert.equal((await api('PUT', `/projects/${id}/tags/d`)).status, 201);
+    assert.deepEqual((await api('GET', `/projects/${id}/tags`)).body.tags, ['a', 'c', 'b', 'd']);
+    assert.equal((await api('GET', `/projects/${id}/tags/zzz`)).status, 404);
+    assert.equal((await api('DELETE', `/projects/${id}/tags/a`)).status, 204);
+    const names = async (q: string) => (await api('GET', `/projects?${q}`)).body.projects.map((p: any) => p.name);
+    assert.deepEqual(await names('tags=b,d'), ['Tagged']);
+    assert.deepEqual(await names('tags=a,b'), []);
+    assert.ok((await names('not-tags-any=d')).every((n: string) => n !== 'Tagged'));
+    assert.equal((await api('PUT', `/projects/${id}/tags`, { body: { tags: ['x', 'x'] } })).status, 400, 'tags are unique');
+    assert.equal((await api('PUT', `/projects/${id}/tags`, { body: { tags: ['a/b'] } })).status, 400);
+    const disabled = await api('PATCH', `/projects/${id}`, { body: { project: { enabled: false, cost_center: 'Ops' } } });
+    assert.equal(disabled.body.project.cost_center, 'Ops');
+    assert.ok((await names('enabled=False')).includes('Tagged'), 'a boolean filter takes Python spelling');
+    assert.equal((await api('DELETE', `/projects/${id}`)).status, 204);
+
+    const region = await api('PUT', '/regions/Europe-West', { body: { region: { description: 'EU' } } });
+    assert.equal(region.status, 201, JSON.stringify(region.body));
+    const child = await api('POST', '/regions', { body: { region: { id: 'Paris 1', parent_region_id: 'Europe-West' } } });
+    assert.equal(child.body.region.parent_region_id, 'Europe-West');
+    assert.equal((await api('PUT', '/regions/Europe-West', { body: { region: {} } })).status, 409, 'a region ID is unique');
+    assert.equal((await api('POST', '/regions', { body: { region: { parent_region_id: 'Nowhere' } } })).status, 404);
+    assert.deepEqual((await api('GET', '/regions?parent_region_id=Europe-West')).body.regions.map((r: any) => r.id), ['Paris 1']);
+    assert.ok((await api('GET', '/regions')).body.regions.some((r: any) => r.id === 'RegionOne'), 'the region the endpoints name');
+    assert.equal((await api('PATCH', `/regions/${encodeURIComponent('Paris 1')}`, { body: { region: { description: 'Paris' } } })).body.region.description, 'Paris');
+    assert.equal((await api('DELETE', '/regions/Europe-West')).status, 204, 'a region goes with its children');
+    assert.equal((await api('GET', `/regions/${encodeURIComponent('Paris 1')}`)).status, 404);
+  });
+
+  it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
+    const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
+    const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });
+    assert.equal(rescoped.status, 201, JSON.stringify(rescoped.body));
+    assert.deepEqual(rescoped.body.token.methods.sort(), ['password', 'token']);
+    const u = (await api('POST', '/users', { body: { user: { name: 'Carol', password: 'first-pw' } } })).body.user;
+    const wrong = await call(env.v3, 'POST', `/users/${u.id}/password`, { body: { user: { original_password: 'nope', password: 'second-pw' } } });
+    assert.equal(wrong.status, 401);
+    const changed = await call(env.v3, 'POST', `/users/${u.id}/password`, { body: { user: { original_password: 'first-pw', password: 'second-pw' } } });
+    assert.equal(changed.status, 204, 'no token needed: the original password is the proof');
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Carol', 'second-pw') })).status, 201);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('Carol', 'first-pw') })).status, 401);
+  });
+
   it('creates a user who can sign in at once, grants a role that becomes an RBAC RoleBinding, and scopes what they see', async () => {
     const p = (await api('POST', '/projects', { body: { project: { name: 'team' } } })).body.project;
     await api('POST', '/projects', { body: { project: { name: 'other' } } });
@@ -172,7 +220,8 @@ describe('Identity API v3', function () {
     const bobToken = bob.headers.get('x-subject-token')!;
     // A member sees only their own projects and cannot do admin things.
     assert.deepEqual((await call(env.v3, 'GET', '/auth/projects', { token: bobToken })).body.projects.map((x: any) => x.name), ['team']);
-    assert.deepEqual((await call(env.v3, 'GET', '/projects', { token: bobToken })).body.projects.map((x: any) => x.name), ['team']);
+    assert.deepEqual((await call(env.v3, 'GET', `/users/${u.body.user.id}/projects`, { token: bobToken })).body.projects.map((x: any) => x.name), ['team']);
+    assert.equal((await call(env.v3, 'GET', '/projects', { token: bobToken })).status, 403, "listing every project is an administrator's call, as in Keystone");
     const denied = await call(env.v3, 'POST', '/projects', { token: bobToken, body: { project: { name: 'mine' } } });
     assert.equal(denied.status, 403);
     assert.equal(denied.body.error.title, 'Forbidden');

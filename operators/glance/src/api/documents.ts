@@ -95,10 +95,11 @@ export interface PatchOp {
  * rules: read-only attributes are 403, replacing or removing an absent property is 409, formats change
  * only while the image has no data.
  */
-export function applyPatch(doc: ImageDoc, ops: unknown, opts: { hasData: boolean }): ImageDoc {
+export function applyPatch(doc: ImageDoc, ops: unknown, opts: { hasData: boolean; dialect?: '2.0' | '2.1' }): ImageDoc {
   if (!Array.isArray(ops)) throw badRequest('The request body must be a JSON array of patch operations.');
   const out: ImageDoc = { ...doc };
-  for (const raw of ops as PatchOp[]) {
+  for (const given of ops as PatchOp[]) {
+    const raw = opts.dialect === '2.0' ? fromV20(given) : given;
     if (!raw || typeof raw !== 'object' || typeof raw.path !== 'string') throw badRequest('Each patch operation needs "op" and "path".');
     const attr = raw.path.replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
     if (!attr || (attr.includes('/') && !attr.startsWith('tags'))) throw badRequest(`Invalid JSON pointer for this resource: '${raw.path}'`);
@@ -123,6 +124,20 @@ export function applyPatch(doc: ImageDoc, ops: unknown, opts: { hasData: boolean
   }
   validateDoc(out);
   return out;
+}
+
+const PATCH_OPS = ['add', 'replace', 'remove'] as const;
+
+/**
+ * An operation of openstack-images-v2.0-json-patch, where the operation names its path (`{"replace":
+ * "/name", "value": …}`), in the 2.1 form (`{"op": "replace", "path": "/name", …}`).
+ */
+function fromV20(op: unknown): PatchOp {
+  if (!op || typeof op !== 'object') return op as PatchOp;
+  const o = op as Record<string, unknown>;
+  const named = PATCH_OPS.filter((k) => typeof o[k] === 'string');
+  if (named.length !== 1) throw badRequest('Each patch operation needs exactly one of "add", "replace" or "remove", naming its path.');
+  return { op: named[0], path: o[named[0]] as string, ...('value' in o ? { value: o.value } : {}) } as PatchOp;
 }
 
 const iso = (t: Date | string | undefined) => (t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);

@@ -14,6 +14,12 @@ const hasData = (img: Image) => !!img.status?.location || ['saving', 'importing'
 export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
   const view = (img: Image) => imageView(img, api.dir.projectIdOf(img.metadata.namespace));
 
+  // `/v2/images/` names an image with an empty ID: Glance answers 404 to it, not the list (nor 405).
+  for (const method of ['GET', 'PATCH', 'PUT', 'DELETE'])
+    router.on(method, '/images/', () => {
+      throw notFound('The resource could not be found.');
+    });
+
   router.on('POST', '/images', async (req) => {
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object describing the image.');
@@ -58,7 +64,7 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
       api,
       modifiable(api, req.params.id, req.auth),
       (img) => {
-        const doc = applyPatch(docOfSpec(img.spec), req.body, { hasData: hasData(img) });
+        const doc = applyPatch(docOfSpec(img.spec), req.body, { hasData: hasData(img), dialect: type === PATCH_TYPES[1] ? '2.0' : '2.1' });
         if (doc.visibility === 'public' && img.spec.visibility !== 'public' && !mayPublicize(req.auth)) throw forbidden('You are not authorized to publicize this image; only admins may.');
         const spec = specOfDoc(doc, img.spec);
         // A merge patch cannot drop a key it does not name: removed properties are named with null.

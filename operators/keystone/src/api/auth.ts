@@ -66,6 +66,7 @@ export class Authenticator {
     let expiresAtSeconds = Math.floor(Date.now() / 1000) + this.expirationSeconds;
     let auditIds = [newAuditId()];
     let inheritedScope: Scope = {};
+    let inheritedMethods: string[] = [];
     if (methods.includes('password')) {
       user = await this.checkPassword(auth.identity.password?.user);
     } else if (methods.includes('token')) {
@@ -75,11 +76,12 @@ export class Authenticator {
       expiresAtSeconds = from.token.expiresAtSeconds;
       auditIds = [auditIds[0], from.token.auditIds.at(-1)!];
       inheritedScope = from.token.scope;
+      inheritedMethods = from.token.methods;
     } else {
       throw unauthorized(`Unsupported authentication method: ${methods.join(', ')}`);
     }
     const scope = this.resolveScope(user, auth.scope, auth.scope === undefined && !methods.includes('token') ? undefined : inheritedScope);
-    const token: Token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : ['token'], scope, expiresAtSeconds, auditIds, issuedAtSeconds: Math.floor(Date.now() / 1000) };
+    const token: Token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : [...new Set([...inheritedMethods, 'token'])], scope, expiresAtSeconds, auditIds, issuedAtSeconds: Math.floor(Date.now() / 1000) };
     return this.contextFor(sealToken(this.keyRing(), token, token.issuedAtSeconds), token, user);
   }
 

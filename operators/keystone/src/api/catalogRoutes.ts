@@ -1,12 +1,13 @@
 /** /v3/services, /v3/endpoints and /v3/regions: the catalog, kept as Service and Endpoint resources. */
-import type { KubeClient } from '@stratus/runtime';
+import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { DEFAULT_REGION } from '../kinds.js';
 import { ENDPOINTS, SERVICES, type CatalogEndpoint, type CatalogService } from '../resources.js';
-import { API_FIELD_MANAGER, committed, entity, gone, kubernetesName, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, entity, freeName, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { endpointView, regionOf, serviceView } from './views.js';
+import { regionRoutes } from './regionRoutes.js';
+import { endpointView, serviceView } from './views.js';
 
 const INTERFACES = ['public', 'internal', 'admin'];
 
@@ -24,12 +25,14 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const s = entity(req.body, 'service');
     const type = optionalString(s, 'type', 'service');
     if (!type) throw badRequest("Invalid input for field 'service.type': a type is required.");
-    const name = kubernetesName(s.name ?? type, 'service');
+    // Service names are free text and need not be unique; Endpoints refer to the derived object name.
+    const display = freeName(s.name ?? type, 'service', 255);
+    const name = objectNameFor(display, (n) => !!dir.services.named(n), 'service');
     const body: CatalogService = {
       apiVersion: 'identity.stratus.io/v1alpha1',
       kind: 'Service',
       metadata: { name },
-      spec: { type, description: optionalString(s, 'description', 'service'), enabled: optionalBoolean(s, 'enabled', 'service') ?? true },
+      spec: { displayName: display, type, description: optionalString(s, 'description', 'service'), enabled: optionalBoolean(s, 'enabled', 'service') ?? true },
     };
     const created = await committed(dir.services, client.create(SERVICES, body, API_FIELD_MANAGER), `service ${name}`);
     return { status: 201, body: { service: serviceView(created, req.base) } };
@@ -38,8 +41,8 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     requireAdmin(req.auth);
     const svc = findService(req.params.id);
     const s = entity(req.body, 'service');
-    if (s.name !== undefined && s.name !== svc.metadata.name) throw badRequest('Renaming a service is not supported: its name is its resource name.');
     const spec: Partial<CatalogService['spec']> = {};
+    if (s.name !== undefined && s.name !== displayNameOf(svc)) spec.displayName = freeName(s.name, 'service', 255);
     if (s.type !== undefined) spec.type = optionalString(s, 'type', 'service');
     if (s.description !== undefined) spec.description = optionalString(s, 'description', 'service') ?? '';
     if (s.enabled !== undefined) spec.enabled = optionalBoolean(s, 'enabled', 'service');
@@ -115,12 +118,5 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     return { status: 204 };
   });
 
-  // Regions are the names endpoints use; there is nothing else to a region here.
-  const regions = () => [...new Set(dir.endpoints.all().map(regionOf))];
-  const regionView = (id: string, base: string) => ({ id, description: '', parent_region_id: null, links: { self: `${base}/regions/${id}` } });
-  router.on('GET', '/regions', (req) => list(req.base, 'regions', regions().map((r) => regionView(r, req.base))));
-  router.on('GET', '/regions/:id', (req) => {
-    if (!regions().includes(req.params.id)) throw notFound('region', req.params.id);
-    return { status: 200, body: { region: regionView(req.params.id, req.base) } };
-  });
+  regionRoutes(router, dir, client, list);
 }

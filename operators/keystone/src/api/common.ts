@@ -92,6 +92,14 @@ export async function deleteAssignments(client: KubeClient, dir: IdentityDirecto
   for (const ra of dir.assignments.all().filter(which)) await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
 }
 
-/** `?name=` and friends on list calls. */
+/** `?name=` and friends on list calls; a boolean filter takes true/false in any case, and 1/0, as Keystone's. */
 export const matches = (query: URLSearchParams, fields: Record<string, unknown>) =>
-  Object.entries(fields).every(([k, v]) => !query.has(k) || String(v) === query.get(k));
+  Object.entries(fields).every(([k, v]) => !query.has(k) || (typeof v === 'boolean' ? v === truthy(query.get(k)!) : String(v) === query.get(k)));
+
+const truthy = (s: string) => !['false', '0', 'no', 'off', ''].includes(s.toLowerCase());
+
+/** The attributes of a body Keystone does not know, which it keeps and shows as given ("extra"). */
+export function extraAttributes(e: Record<string, unknown>, known: string[]): Record<string, unknown> | undefined {
+  const extra = Object.fromEntries(Object.entries(e).filter(([k]) => !known.includes(k)));
+  return Object.keys(extra).length ? extra : undefined;
+}

@@ -8,6 +8,7 @@ import { IndexedCache, type KubeClient, type Logger, type ResourceRef } from '@s
 import {
   CONFIGMAPS,
   ENDPOINTS,
+  REGIONS,
   ROLES,
   ROLE_ASSIGNMENTS,
   SECRETS,
@@ -18,6 +19,7 @@ import {
   openstackId,
   type CatalogEndpoint,
   type CatalogService,
+  type Region,
   type Role,
   type RoleAssignment,
   type Secret,
@@ -68,6 +70,7 @@ export class IdentityDirectory {
   readonly assignments: Indexed<RoleAssignment>;
   readonly services: Indexed<CatalogService>;
   readonly endpoints: Indexed<CatalogEndpoint>;
+  readonly regions: Indexed<Region>;
   readonly secrets: Indexed<Secret>;
   readonly configMaps: Indexed<ConfigMap>;
   private readonly all: Array<Indexed<any>>;
@@ -79,9 +82,10 @@ export class IdentityDirectory {
     this.assignments = new Indexed(kc, client, ROLE_ASSIGNMENTS, log);
     this.services = new Indexed(kc, client, SERVICES, log);
     this.endpoints = new Indexed(kc, client, ENDPOINTS, log);
+    this.regions = new Indexed(kc, client, REGIONS, log);
     this.secrets = new Indexed(kc, client, SECRETS, log, SYSTEM_NAMESPACE);
     this.configMaps = new Indexed(kc, client, CONFIGMAPS, log, SYSTEM_NAMESPACE);
-    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.secrets, this.configMaps];
+    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.secrets, this.configMaps];
   }
 
   async start(): Promise<void> {

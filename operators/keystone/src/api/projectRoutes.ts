@@ -3,7 +3,7 @@ import { DNS_LABEL, displayNameOf, objectNameFor, type KubeClient } from '@strat
 import { nameClaims, ownerOf, projectNameKey } from '../names.js';
 import { NAMESPACES, TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
-import { API_FIELD_MANAGER, committed, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -19,15 +19,18 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const namespaceTaken = DNS_LABEL.test(display) && display.length <= 63 && !!(await client.get(NAMESPACES, undefined, display));
     return objectNameFor(display, (n) => !!dir.tenants.named(n) || (n === display && namespaceTaken), 'project');
   };
-  /** Admins see every project; others only those they hold a role on. */
-  const visible = (ctx: AuthContext) => (isAdmin(ctx) ? dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp) : dir.tenantsOf(ctx.user));
+  const live = () => dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp);
 
+  // Listing every project is an administrator's call, as Keystone's policy has it; members list their own
+  // with /users/{id}/projects or /auth/projects (openstack project list --my-projects).
   router.on('GET', '/projects', (req) => {
+    requireAdmin(req.auth);
     const q = req.query;
     if (q.has('domain_id') && q.get('domain_id') !== DEFAULT_DOMAIN.id) return { status: 200, body: { projects: [], links: { self: `${req.base}/projects`, next: null, previous: null } } };
-    const projects = visible(req.auth)
+    const projects = live()
+      .filter((t) => tagsMatch(q, t.spec.tags ?? []))
       .map((t) => projectView(t, req.base))
-      .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id }));
+      .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id, parent_id: p.parent_id, is_domain: p.is_domain }));
     return { status: 200, body: { projects, links: { self: `${req.base}/projects`, next: null, previous: null } } };
   });
 
@@ -43,7 +46,13 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const display = projectName(p.name);
     if (p.domain_id && p.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
     if (p.is_domain) throw badRequest('Projects acting as domains are not supported.');
-    const spec: Tenant['spec'] = { displayName: display, description: optionalString(p, 'description', 'project'), enabled: optionalBoolean(p, 'enabled', 'project') ?? true };
+    const spec: Tenant['spec'] = {
+      displayName: display,
+      description: optionalString(p, 'description', 'project'),
+      enabled: optionalBoolean(p, 'enabled', 'project') ?? true,
+      ...(p.tags !== undefined ? { tags: validTags(p.tags) } : {}),
+      extra: extraAttributes(p, PROJECT_ATTRIBUTES),
+    };
     const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: await objectNameOf(display) }, spec };
     const created = await claims
       .create(projectNameKey(display), { resource: TENANTS, apiVersion: body.apiVersion, kind: 'Tenant', metadata: {} }, (annotations) => committed(dir.tenants, client.create(TENANTS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `project ${display}`))
@@ -60,10 +69,53 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const patch: Tenant['spec'] = rename === undefined ? {} : { displayName: rename };
     if (p.description !== undefined) patch.description = optionalString(p, 'description', 'project') ?? '';
     if (p.enabled !== undefined) patch.enabled = optionalBoolean(p, 'enabled', 'project');
-    const change = { metadata: { resourceVersion: t.metadata.resourceVersion }, spec: patch };
+    if (p.tags !== undefined) patch.tags = validTags(p.tags);
+    const extra = extraAttributes(p, PROJECT_ATTRIBUTES);
+    if (extra) patch.extra = extra;
+    // A merge of the named spec fields: no resourceVersion precondition, which the cache (a moment behind the
+    // operator's own writes) would turn into needless 409s; a rename is guarded by its name claim.
+    const change = { spec: patch };
     const write = () => committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${displayNameOf(t)}`);
     const updated = rename === undefined ? await write() : await claims.rename(projectNameKey(rename, t.spec.domain), ownerOf(t), write).catch((e) => fromKubernetes(e, 'project'));
     return { status: 200, body: { project: projectView(updated, req.base) } };
+  });
+
+  // Project tags: /projects/{id}/tags and /projects/{id}/tags/{tag}.
+  const setTags = async (t: Tenant, tags: string[]) =>
+    committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, { spec: { tags } }, API_FIELD_MANAGER), `project ${displayNameOf(t)}`);
+  const readable = (req: { params: Record<string, string>; auth: AuthContext }) => {
+    const t = find(req.params.id);
+    if (!isAdmin(req.auth) && !dir.rolesOn(req.auth.user, t.metadata.name).length) throw forbidden();
+    return t;
+  };
+  router.on('GET', '/projects/:id/tags', (req) => ({ status: 200, body: { tags: readable(req).spec.tags ?? [] } }));
+  router.on('PUT', '/projects/:id/tags', async (req) => {
+    requireAdmin(req.auth);
+    const updated = await setTags(find(req.params.id), validTags(req.body?.tags));
+    return { status: 200, body: { tags: updated.spec.tags ?? [] } };
+  });
+  router.on('DELETE', '/projects/:id/tags', async (req) => {
+    requireAdmin(req.auth);
+    await setTags(find(req.params.id), []);
+    return { status: 204 };
+  });
+  router.on('GET', '/projects/:id/tags/:tag', (req) => {
+    if (!(readable(req).spec.tags ?? []).includes(req.params.tag)) throw notFound('tag', req.params.tag);
+    return { status: 204 };
+  });
+  router.on('PUT', '/projects/:id/tags/:tag', async (req) => {
+    requireAdmin(req.auth);
+    const t = find(req.params.id);
+    const tags = t.spec.tags ?? [];
+    if (!tags.includes(req.params.tag)) await setTags(t, validTags([...tags, req.params.tag]));
+    return { status: 201, headers: { Location: `${req.base}/projects/${req.params.id}/tags/${encodeURIComponent(req.params.tag)}` } };
+  });
+  router.on('DELETE', '/projects/:id/tags/:tag', async (req) => {
+    requireAdmin(req.auth);
+    const t = find(req.params.id);
+    if (!(t.spec.tags ?? []).includes(req.params.tag)) throw notFound('tag', req.params.tag);
+    await setTags(t, (t.spec.tags ?? []).filter((x) => x !== req.params.tag));
+    return { status: 204 };
   });
 
   router.on('DELETE', '/projects/:id', async (req) => {
@@ -93,4 +145,29 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     router.on(method, method === 'POST' ? '/domains' : '/domains/:id', () => {
       throw forbidden(`Stratus has one domain, ${DEFAULT_DOMAIN.name}; it cannot be created, changed or deleted.`);
     });
+}
+
+/** What a project body may say that Keystone knows; anything else is kept as an extra attribute. */
+const PROJECT_ATTRIBUTES = ['id', 'name', 'description', 'enabled', 'domain_id', 'parent_id', 'is_domain', 'tags', 'options', 'links'];
+const MAX_TAGS = 80;
+
+/** Keystone's project tags: at most 80 distinct strings of 1 to 255 characters, without '/' or ','. */
+export function validTags(tags: unknown): string[] {
+  if (!Array.isArray(tags)) throw badRequest("Invalid input for field 'tags': expected a list of strings.");
+  if (tags.length > MAX_TAGS) throw badRequest(`Invalid input for field 'tags': at most ${MAX_TAGS} tags.`);
+  for (const t of tags)
+    if (typeof t !== 'string' || t.length < 1 || t.length > 255 || /[/,]/.test(t)) throw badRequest(`Invalid input for field 'tags': ${JSON.stringify(t)} must be 1 to 255 characters without '/' or ','.`);
+  if (new Set(tags).size !== tags.length) throw badRequest("Invalid input for field 'tags': tags must be unique.");
+  return tags as string[];
+}
+
+/** Keystone's tag filters on project lists: tags (all of), tags-any, not-tags (not all of), not-tags-any. */
+export function tagsMatch(q: URLSearchParams, tags: string[]): boolean {
+  const listOf = (k: string) => (q.get(k) ?? '').split(',').filter(Boolean);
+  const has = (t: string) => tags.includes(t);
+  if (q.has('tags') && !listOf('tags').every(has)) return false;
+  if (q.has('tags-any') && !listOf('tags-any').some(has)) return false;
+  if (q.has('not-tags') && listOf('not-tags').every(has)) return false;
+  if (q.has('not-tags-any') && listOf('not-tags-any').some(has)) return false;
+  return true;
 }

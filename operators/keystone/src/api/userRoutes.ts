@@ -18,7 +18,7 @@ import {
 } from '../resources.js';
 import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, unauthorized } from './errors.js';
 import type { Router } from './router.js';
@@ -82,6 +82,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const password = optionalString(u, 'password', 'user') ?? randomBytes(24).toString('base64url');
     const spec: User['spec'] = {
       displayName: display,
+      extra: extraAttributes(u, USER_ATTRIBUTES),
       description: optionalString(u, 'description', 'user'),
       email: optionalString(u, 'email', 'user'),
       enabled: optionalBoolean(u, 'enabled', 'user') ?? true,
@@ -128,6 +129,8 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     if (u.email !== undefined) patch.email = optionalString(u, 'email', 'user');
     if (u.enabled !== undefined) patch.enabled = optionalBoolean(u, 'enabled', 'user');
     if (u.default_project_id !== undefined) patch.defaultTenant = defaultTenantOf(u);
+    const extra = extraAttributes(u, USER_ATTRIBUTES);
+    if (extra) patch.extra = extra;
     let current = user;
     if (Object.keys(patch).length) {
       const write = () => committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${displayNameOf(user)}`);
@@ -138,9 +141,10 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     return { status: 200, body: { user: userView(dir.users.named(user.metadata.name) ?? current, dir, req.base) } };
   });
 
-  router.on('POST', '/users/:id/password', async (req) => {
+  // As Keystone's, this call needs no token: the original password is the proof (a user whose password has
+  // expired can still change it), and anyone who knows it may.
+  router.public('POST', '/users/:id/password', async (req) => {
     const user = find(req.params.id);
-    if (user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden('Only the user may change their own password this way.');
     const u = entity(req.body, 'user');
     const original = optionalString(u, 'original_password', 'user');
     const password = optionalString(u, 'password', 'user');
@@ -161,3 +165,6 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     return { status: 204 };
   });
 }
+
+/** What a user body may say that Keystone knows; anything else is kept as an extra attribute. */
+const USER_ATTRIBUTES = ['id', 'name', 'password', 'enabled', 'description', 'email', 'default_project_id', 'domain_id', 'options', 'federated', 'links', 'password_expires_at'];

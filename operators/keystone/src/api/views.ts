@@ -19,6 +19,7 @@ export const domainView = (base: string) => ({
 export function projectView(t: Tenant, base: string) {
   const id = openstackId(t.metadata.uid);
   return {
+    ...(t.spec.extra ?? {}),
     id,
     name: displayNameOf(t),
     domain_id: DEFAULT_DOMAIN.id,
@@ -26,7 +27,7 @@ export function projectView(t: Tenant, base: string) {
     enabled: t.spec.enabled !== false,
     parent_id: DEFAULT_DOMAIN.id,
     is_domain: false,
-    tags: [],
+    tags: t.spec.tags ?? [],
     options: {},
     links: { self: `${base}/projects/${id}` },
   };
@@ -36,6 +37,7 @@ export function userView(u: User, dir: IdentityDirectory, base: string) {
   const id = openstackId(u.metadata.uid);
   const defaultProject = u.spec.defaultTenant ? dir.tenants.named(u.spec.defaultTenant) : undefined;
   return {
+    ...(u.spec.extra ?? {}),
     id,
     name: displayNameOf(u),
     domain_id: DEFAULT_DOMAIN.id,
@@ -58,7 +60,7 @@ export const roleRef = (r: Role) => ({ id: openstackId(r.metadata.uid), name: di
 
 export function serviceView(s: CatalogService, base: string) {
   const id = openstackId(s.metadata.uid);
-  return { id, type: s.spec.type, name: s.metadata.name, description: s.spec.description ?? '', enabled: s.spec.enabled !== false, links: { self: `${base}/services/${id}` } };
+  return { id, type: s.spec.type, name: displayNameOf(s), description: s.spec.description ?? '', enabled: s.spec.enabled !== false, links: { self: `${base}/services/${id}` } };
 }
 
 /** An endpoint's region; the schema defaults it, so only an object stored before the default lacks one. */
@@ -89,7 +91,7 @@ export function catalogView(dir: IdentityDirectory) {
     .map((s) => ({
       id: openstackId(s.metadata.uid),
       type: s.spec.type,
-      name: s.metadata.name,
+      name: displayNameOf(s),
       endpoints: endpoints
         .filter((e) => e.spec.service === s.metadata.name)
         .map((e) => ({ id: openstackId(e.metadata.uid), interface: e.spec.interface, region: regionOf(e), region_id: regionOf(e), url: e.spec.url })),

@@ -1,0 +1,297 @@
+/**
+ * `make conformance`: OpenStack's own test suite (Debian's tempest) against a fresh `stratus up`, with
+ * Tempest's dynamic credentials, as an OpenStack user would check a cloud. It runs (1) the identity, image and
+ * compute tests of the OpenStack Powered Compute interop guideline 2020.06 (vendored beside this file) and
+ * (2) the broader API suites of each area, then prints passed/failed/skipped per area, the reason of every
+ * skip, and every failure, and writes the same to .cache/conformance/summary.md (results.json beside it).
+ *
+ * Options: --areas identity,image,compute  --suites interop,broad  --concurrency 2  --keep (the state folder)
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+
+const run = promisify(execFile);
+const ROOT = new URL('../..', import.meta.url).pathname;
+const INTEROP_LIST = join(ROOT, 'hack/conformance/interop-2020.06-compute.tsv');
+const TEST_IMAGE = join(ROOT, '.cache/test-image/stratus-test.img');
+const OUT = join(ROOT, '.cache/conformance');
+
+type Area = 'identity' | 'image' | 'compute';
+type Suite = 'interop' | 'broad';
+type Status = 'passed' | 'failed' | 'skipped';
+
+/** The interop guideline's service names for our areas, and each area's broad Tempest suites. */
+const INTEROP_SERVICE: Record<Area, string> = { identity: 'identity', image: 'images', compute: 'compute' };
+const BROAD: Record<Area, RegExp> = {
+  identity: /^tempest\.api\.identity\.(v3|admin\.v3)\./,
+  image: /^tempest\.api\.image\.v2\./,
+  compute: /^tempest\.api\.compute\./,
+};
+
+/**
+ * What this cloud does not offer, switched off in tempest.conf: each switch makes Tempest skip the tests
+ * that need it, with Tempest's own reason, which the summary prints. Nothing else is excluded.
+ */
+const SWITCHED_OFF = `
+[identity-feature-enabled]
+api_v2 = False
+api_v3 = True
+trust = False
+application_credentials = False
+access_rules = False
+project_tags = True
+security_compliance = False
+domain_specific_drivers = False
+external_idp = False
+
+[image-feature-enabled]
+api_v2 = True
+api_v1 = False
+import_image = False
+os_glance_reserved = False
+
+[compute-feature-enabled]
+change_password = False
+console_output = True
+resize = True
+pause = True
+suspend = True
+shelve = False
+shelve_migrate = False
+rescue = False
+snapshot = True
+vnc_console = False
+spice_console = False
+serial_console = False
+rdp_console = False
+interface_attach = False
+live_migration = False
+cold_migration = False
+block_migration_for_live_migration = False
+config_drive = True
+metadata_service = False
+personality = False
+swap_volume = False
+attach_encrypted_volume = False
+volume_multiattach = False
+hostname_fqdn_sanitization = False
+cinder = False
+
+[validation]
+run_validation = False
+
+[service_available]
+keystone = True
+glance = True
+nova = True
+neutron = False
+cinder = False
+swift = False
+`;
+
+interface Options {
+  areas: Area[];
+  suites: Suite[];
+  concurrency: number;
+  keep: boolean;
+}
+
+function options(argv: string[]): Options {
+  const value = (flag: string, fallback: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+  };
+  const areas = value('--areas', 'identity,image,compute').split(',').filter(Boolean) as Area[];
+  for (const a of areas) if (!(a in BROAD)) throw new Error(`unknown area ${a}: identity, image or compute`);
+  const suites = value('--suites', 'interop,broad').split(',').filter(Boolean) as Suite[];
+  for (const s of suites) if (s !== 'interop' && s !== 'broad') throw new Error(`unknown suite ${s}: interop or broad`);
+  return { areas, suites, concurrency: Number(value('--concurrency', '2')), keep: argv.includes('--keep') };
+}
+
+/** The interop guideline's tests of an area: name -> whether the guideline flags (excuses) it. */
+function interopTests(area: Area): Map<string, boolean> {
+  const tests = new Map<string, boolean>();
+  for (const line of readFileSync(INTEROP_LIST, 'utf8').split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const [service, , , flagged, test] = line.split('\t');
+    if (service === INTEROP_SERVICE[area]) tests.set(test, flagged === 'flagged');
+  }
+  return tests;
+}
+
+const openstack = (cloud: RunningCloud, ...args: string[]) =>
+  run('openstack', args, { env: { PATH: process.env.PATH, HOME: cloud.dir, OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml, OS_CLOUD: 'stratus' }, maxBuffer: 1 << 24 }).then((r) => r.stdout.trim());
+
+/** What the compute tests boot: the test disk image, and two flavors it fits. */
+async function prepareCompute(cloud: RunningCloud) {
+  if (!existsSync(TEST_IMAGE)) throw new Error(`${TEST_IMAGE} is missing: make test-image builds it`);
+  const image = await openstack(cloud, 'image', 'create', '--file', TEST_IMAGE, '--disk-format', 'raw', '--container-format', 'bare', '--public', 'stratus-test', '-f', 'value', '-c', 'id');
+  await openstack(cloud, 'flavor', 'create', '--id', 'm1.tiny', '--vcpus', '1', '--ram', '192', '--disk', '1', 'm1.tiny');
+  await openstack(cloud, 'flavor', 'create', '--id', 'm1.small', '--vcpus', '1', '--ram', '256', '--disk', '2', 'm1.small');
+  return { image, flavor: 'm1.tiny', flavorAlt: 'm1.small' };
+}
+
+function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; flavor: string; flavorAlt: string }): string {
+  const { authUrl, password } = cloud.admin();
+  return `[DEFAULT]
+log_dir = ${logDir}
+log_file = tempest.log
+
+[auth]
+use_dynamic_credentials = True
+admin_username = admin
+admin_password = ${password}
+admin_project_name = admin
+admin_domain_name = Default
+default_credentials_domain_name = Default
+create_isolated_networks = False
+
+[identity]
+uri_v3 = ${authUrl}
+auth_version = v3
+region = RegionOne
+v3_endpoint_type = public
+
+[compute]
+min_microversion = 2.1
+max_microversion = 2.73
+build_timeout = 300
+${compute ? `image_ref = ${compute.image}\nimage_ref_alt = ${compute.image}\nflavor_ref = ${compute.flavor}\nflavor_ref_alt = ${compute.flavorAlt}\n` : ''}
+[image]
+build_timeout = 300
+# Glance's format check (as Glance's require_image_format_match) refuses data that is not what its
+# disk_format says; Tempest 33 uploads random bytes, which are raw data: the formats it may pick are
+# those whose data raw bytes are (the default list, less vhd, vmdk, qcow2, vdi and vhdx).
+disk_formats = ami,ari,aki,raw,iso
+${SWITCHED_OFF}`;
+}
+
+/** Tempest's test IDs carry their attributes ("[id-…,smoke]"); the name is what lists and results share. */
+const bare = (id: string) => id.replace(/\[.*\]$/, '');
+
+interface Outcome {
+  status: Status;
+  reason?: string;
+}
+
+/**
+ * Runs the selected tests and reads subunit-trace's lines: one per test, and one per class whose set-up
+ * failed or was skipped, which then stands for every test of that class that has no line of its own.
+ */
+async function runTempest(workspace: string, selected: string[], concurrency: number, logFile: string): Promise<Map<string, Outcome>> {
+  const list = join(workspace, 'selected.txt');
+  writeFileSync(list, selected.map((t) => `^${t.replace(/\./g, '\\.')}(\\[|$)`).join('\n') + '\n');
+  const output = await new Promise<string>((resolve) => {
+    const child = spawn('tempest', ['run', '--include-list', list, '--concurrency', String(concurrency)], { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.on('close', () => resolve(text));
+  });
+  writeFileSync(logFile, output);
+  const outcomes = new Map<string, Outcome>();
+  const classOutcomes = new Map<string, Outcome>();
+  const line = /^(?:\{\d+\} )?(?:(setUpClass|tearDownClass) \((\S+)\)|(\S+?)(?: \[[\d.]+s\])?) \.\.\. (ok|FAILED|SKIPPED)(?:: (.*))?$/;
+  for (const l of output.split('\n')) {
+    const m = line.exec(l.trim());
+    if (!m) continue;
+    const status: Status = m[4] === 'ok' ? 'passed' : m[4] === 'FAILED' ? 'failed' : 'skipped';
+    const outcome = { status, ...(m[5] ? { reason: m[5] } : {}) };
+    if (m[2]) {
+      if (m[1] === 'setUpClass' || status === 'failed') classOutcomes.set(m[2], m[1] === 'tearDownClass' ? { status: 'failed', reason: 'tearDownClass failed' } : outcome);
+    } else outcomes.set(bare(m[3]), outcome);
+  }
+  for (const test of selected) {
+    if (outcomes.has(test)) continue;
+    const cls = test.slice(0, test.lastIndexOf('.'));
+    const c = classOutcomes.get(cls);
+    outcomes.set(test, c ? { ...c, reason: c.reason ?? (c.status === 'failed' ? 'setUpClass failed' : undefined) } : { status: 'failed', reason: 'no result (the run ended before it, or Tempest does not have it)' });
+  }
+  // A class whose tear-down failed fails its tests that passed, as Tempest counts it.
+  for (const [cls, c] of classOutcomes) if (c.reason === 'tearDownClass failed') for (const [t, o] of outcomes) if (t.startsWith(`${cls}.`) && o.status === 'passed') outcomes.set(t, c);
+  return outcomes;
+}
+
+interface Row {
+  area: Area;
+  suite: Suite;
+  passed: number;
+  failed: number;
+  skipped: number;
+  flaggedFailed: number;
+}
+
+function summarize(rows: Row[], results: Record<string, Record<string, Outcome & { flagged?: boolean }>>): string {
+  const out: string[] = ['| area | suite | passed | failed | skipped | pass rate (of run) |', '|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const ran = r.passed + r.failed;
+    const flagged = r.flaggedFailed ? ` (${r.flaggedFailed} of them flagged by the guideline)` : '';
+    out.push(`| ${r.area} | ${r.suite} | ${r.passed} | ${r.failed}${flagged} | ${r.skipped} | ${ran ? ((100 * r.passed) / ran).toFixed(1) : '-'}% |`);
+  }
+  const skips = new Map<string, number>();
+  const failures: string[] = [];
+  for (const [key, tests] of Object.entries(results))
+    for (const [test, o] of Object.entries(tests)) {
+      if (o.status === 'skipped') skips.set(o.reason ?? '(no reason given)', (skips.get(o.reason ?? '(no reason given)') ?? 0) + 1);
+      if (o.status === 'failed') failures.push(`- ${key}: ${test}${o.flagged ? ' (flagged)' : ''}${o.reason ? ` — ${o.reason}` : ''}`);
+    }
+  out.push('', 'Skips, by the reason Tempest gave (each a feature switched off in tempest.conf):', '');
+  for (const [reason, n] of [...skips].sort((a, b) => b[1] - a[1])) out.push(`- ${n} × ${reason}`);
+  out.push('', `Failures (${failures.length}):`, '', ...[...new Set(failures)].sort());
+  return out.join('\n');
+}
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  mkdirSync(OUT, { recursive: true });
+  const cloud = await startCloud(120_000);
+  const work = mkdtempSync(join(tmpdir(), 'stratus-tempest-'));
+  try {
+    // A workspace registry of its own: Tempest's default (~/.tempest) is shared by every run on the machine.
+    await run('tempest', ['init', '--workspace-path', join(work, 'workspaces.yaml'), '--name', 'stratus', join(work, 'ws')]);
+    const workspace = join(work, 'ws');
+    const compute = opts.areas.includes('compute') ? await prepareCompute(cloud) : undefined;
+    writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute));
+    const listed = (await run('tempest', ['run', '--list-tests'], { cwd: workspace, maxBuffer: 1 << 26 })).stdout.split('\n').filter((l) => l.startsWith('tempest.')).map(bare);
+    const known = new Set(listed);
+    const rows: Row[] = [];
+    const results: Record<string, Record<string, Outcome & { flagged?: boolean }>> = {};
+    for (const area of opts.areas)
+      for (const suite of opts.suites) {
+        const flags = suite === 'interop' ? interopTests(area) : new Map(listed.filter((t) => BROAD[area].test(t)).map((t) => [t, false]));
+        const selected = [...flags.keys()];
+        console.log(`${area} ${suite}: ${selected.length} tests${suite === 'interop' ? ` (${selected.filter((t) => !known.has(t)).length} not in this Tempest)` : ''}`);
+        const outcomes = await runTempest(workspace, selected, opts.concurrency, join(OUT, `${area}-${suite}.log`));
+        const tests: Record<string, Outcome & { flagged?: boolean }> = {};
+        const row: Row = { area, suite, passed: 0, failed: 0, skipped: 0, flaggedFailed: 0 };
+        for (const t of selected) {
+          const o = outcomes.get(t)!;
+          tests[t] = { ...o, ...(flags.get(t) ? { flagged: true } : {}) };
+          row[o.status]++;
+          if (o.status === 'failed' && flags.get(t)) row.flaggedFailed++;
+        }
+        results[`${area} ${suite}`] = tests;
+        rows.push(row);
+        console.log(`  passed ${row.passed}, failed ${row.failed}, skipped ${row.skipped}`);
+      }
+    const summary = summarize(rows, results);
+    writeFileSync(join(OUT, 'summary.md'), summary + '\n');
+    writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 1));
+    console.log(`\n${summary}\n\n(written to ${join(OUT, 'summary.md')}; Tempest's output per run beside it)`);
+  } finally {
+    await cloud.stop();
+    if (!opts.keep) {
+      await cloud.remove();
+      rmSync(work, { recursive: true, force: true });
+    } else console.log(`kept: ${cloud.dir} and ${work}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
