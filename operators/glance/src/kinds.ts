@@ -42,7 +42,19 @@ export const ImageKind: KindDefinition = {
         default: 'shared',
         description: 'public: every tenant sees it; community: every tenant may use it but lists show it only when asked; shared: the owner and spec.members; private: the owner only.',
       },
-      members: { type: 'array', items: { type: 'string' }, description: 'Tenants a shared image is shared with.' },
+      members: { type: 'array', items: { type: 'string' }, description: 'Tenants a shared image is shared with (the owner says who).' },
+      memberStatus: {
+        type: 'object',
+        description: "Each member's answer, which only that member gives through the Image API: pending (unset), accepted (its lists show the image) or rejected.",
+        additionalProperties: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['pending', 'accepted', 'rejected'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
       minDisk: { type: 'integer', minimum: 0, default: 0, description: 'GiB of disk an instance needs to boot it.' },
       minRam: { type: 'integer', minimum: 0, default: 0, description: 'MiB of RAM an instance needs to boot it.' },
       protected: { type: 'boolean', default: false, description: 'A protected image cannot be deleted until this is false.' },

@@ -15,6 +15,7 @@ export interface ImageSpec {
   containerFormat?: string;
   visibility?: Visibility;
   members?: string[];
+  memberStatus?: Record<string, MemberAnswer>;
   minDisk?: number;
   minRam?: number;
   protected?: boolean;
@@ -23,6 +24,13 @@ export interface ImageSpec {
   tags?: string[];
   properties?: Record<string, string>;
   source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string; instance?: { name: string } };
+}
+
+export type MemberStatus = 'pending' | 'accepted' | 'rejected';
+export interface MemberAnswer {
+  status: MemberStatus;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface ImageStatus {

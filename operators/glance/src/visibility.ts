@@ -1,5 +1,5 @@
 /** Who may see, use and change an image: Glance's visibility rules, pure and tested alone. */
-import type { Image } from './resources.js';
+import type { Image, MemberStatus } from './resources.js';
 
 /** Who is asking: their tenant (a namespace) and whether they are an admin. */
 export interface Viewer {
@@ -23,10 +23,18 @@ export function canSee(img: Image, v: Viewer): boolean {
   }
 }
 
-/** Whether a list with no visibility filter shows it: community and hidden images only when asked for. */
-export function listedByDefault(img: Image, v: Viewer): boolean {
+/** A member's answer to a share; a member who has not answered is pending. */
+export const memberStatusOf = (img: Image, tenant: string): MemberStatus => img.spec.memberStatus?.[tenant]?.status ?? 'pending';
+
+/**
+ * Whether a list shows it: community images only when asked for; a shared image to its members only once
+ * they accepted it, unless the list asks for another member status (pending, rejected, all).
+ */
+export function listedByDefault(img: Image, v: Viewer, memberStatus: MemberStatus | 'all' = 'accepted'): boolean {
   if (!canSee(img, v)) return false;
-  if (img.spec.visibility === 'community' && !ownedBy(img, v)) return false;
+  if (ownedBy(img, v)) return true;
+  if (img.spec.visibility === 'community') return false;
+  if (img.spec.visibility === 'shared' && v.tenant && (img.spec.members ?? []).includes(v.tenant)) return memberStatus === 'all' || memberStatusOf(img, v.tenant) === memberStatus;
   return true;
 }
 

@@ -22,6 +22,17 @@ describe('Glance visibility', () => {
     assert.ok(canModify(shared, acme) && !canModify(shared, other) && canModify(shared, admin));
   });
 
+  it("lists a shared image to a member by the member's answer: accepted by default, others when asked", () => {
+    const pending = image('acme', { visibility: 'shared', members: ['other'] });
+    const accepted = image('acme', { visibility: 'shared', members: ['other'], memberStatus: { other: { status: 'accepted' } } });
+    const rejected = image('acme', { visibility: 'shared', members: ['other'], memberStatus: { other: { status: 'rejected' } } });
+    assert.ok(!listedByDefault(pending, other) && listedByDefault(pending, other, 'pending'));
+    assert.ok(listedByDefault(accepted, other) && !listedByDefault(accepted, other, 'pending'));
+    assert.ok(!listedByDefault(rejected, other) && listedByDefault(rejected, other, 'rejected') && listedByDefault(rejected, other, 'all'));
+    assert.ok(canSee(rejected, other), 'a member may still use it by ID');
+    assert.ok(listedByDefault(pending, acme) && listedByDefault(pending, admin), 'owners and admins see it whatever the answers');
+  });
+
   it('lists community images only to their owner unless asked, while anyone may use them', () => {
     const community = image('acme', { visibility: 'community' });
     assert.ok(canSee(community, other));

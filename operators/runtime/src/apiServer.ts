@@ -53,7 +53,8 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
       throw o.notFound();
     }
     const method = req.method ?? 'GET';
-    const { route, params, allowed } = o.router.match(method, rest);
+    // Routes see a trailing slash (one), so an API may tell `/images/` (an empty ID) from `/images`.
+    const { route, params, allowed } = o.router.match(method, url.pathname.endsWith('/') ? `${rest}/` : rest);
     if (!route) {
       if (allowed.length) return { status: 405, headers: { Allow: [...new Set(allowed)].join(', ') }, body: o.methodNotAllowed(method) };
       throw o.notFound();

@@ -1,6 +1,6 @@
 /** /v2/images: create, list, show, update (JSON patch), delete, tags, deactivate/reactivate, web-download import. */
 import { DATA_FINALIZER, IMAGES, isUploadSource, isUuid, type Image } from '../resources.js';
-import { canSee, listedByDefault, mayPublicize } from '../visibility.js';
+import { canModify, canSee, listedByDefault, mayPublicize } from '../visibility.js';
 import { API_FIELD_MANAGER, fromKubernetes, modifiable, newImageId, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
 import { applyPatch, docOfSpec, imageView, specOfDoc, validateDoc, type ImageDoc } from './documents.js';
 import { badRequest, conflict, forbidden, notFound, unsupportedMediaType } from './errors.js';
@@ -43,7 +43,12 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
     const views = api.dir
       .all()
       .filter((img) => !img.metadata.deletionTimestamp)
-      .filter((img) => (q.visibility === undefined ? listedByDefault(img, req.auth) : canSee(img, req.auth) && (q.visibility === 'all' || (img.spec.visibility ?? 'shared') === q.visibility)))
+      .filter((img) => {
+        const visibility = img.spec.visibility ?? 'shared';
+        // The default list and visibility=shared show a member's shares by their answer (member_status).
+        if (q.visibility === undefined || q.visibility === 'shared') return listedByDefault(img, req.auth, q.memberStatus) && (q.visibility === undefined || visibility === 'shared');
+        return canSee(img, req.auth) && (q.visibility === 'all' || visibility === q.visibility);
+      })
       .map(view)
       .filter((v) => matchesFilters(v, q));
     const { items, next } = page(views, q);
@@ -102,7 +107,8 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
   for (const action of ['deactivate', 'reactivate'] as const)
     router.on('POST', `/images/:id/actions/${action}`, async (req) => {
       const img = api.dir.visible(req.params.id, req.auth);
-      if (!req.auth.admin) throw forbidden(`You are not authorized to ${action} images; it needs the admin role.`);
+      // Glance's policy since Xena: admins, or the owning project's members.
+      if (!canModify(img, req.auth)) throw forbidden(`You are not authorized to ${action} image ${req.params.id}: it belongs to another project.`);
       const phase = img.status?.phase ?? 'queued';
       if (phase !== 'active' && phase !== 'deactivated') throw forbidden(`Not allowed to ${action} image in status '${phase}'.`);
       const want = action === 'deactivate' ? 'deactivated' : 'active';

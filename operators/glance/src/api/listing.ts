@@ -15,6 +15,8 @@ export interface ListQuery {
   sizeMax?: number;
   /** undefined: the default list (no community or hidden images of others). */
   visibility?: string;
+  /** Which shared images a member's list shows: those they accepted (the default), or as asked. */
+  memberStatus: 'pending' | 'accepted' | 'rejected' | 'all';
   hidden: boolean;
   sort: Array<{ key: string; dir: 'asc' | 'desc' }>;
   limit: number;
@@ -33,6 +35,8 @@ export function parseListQuery(q: URLSearchParams): ListQuery {
   for (const [k, v] of q) if (!CONTROL.has(k)) equals[k] = v.startsWith('in:') ? v : v;
   const visibility = q.get('visibility') ?? undefined;
   if (visibility && !['public', 'private', 'shared', 'community', 'all'].includes(visibility)) throw badRequest(`Invalid visibility value: ${visibility}`);
+  const memberStatus = (q.get('member_status') ?? 'accepted') as ListQuery['memberStatus'];
+  if (!['pending', 'accepted', 'rejected', 'all'].includes(memberStatus)) throw badRequest(`Invalid status value: ${memberStatus}`);
   const sort: ListQuery['sort'] = [];
   if (q.has('sort')) {
     if (q.has('sort_key') || q.has('sort_dir')) throw badRequest('The "sort" parameter cannot be combined with "sort_key" or "sort_dir".');
@@ -58,6 +62,7 @@ export function parseListQuery(q: URLSearchParams): ListQuery {
     sizeMin: whole(q, 'size_min'),
     sizeMax: whole(q, 'size_max'),
     visibility,
+    memberStatus,
     hidden: q.get('os_hidden') === 'true',
     sort,
     limit: Math.min(limit, MAX_LIMIT),

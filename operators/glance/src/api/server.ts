@@ -11,6 +11,8 @@ import type { GlanceApi } from './context.js';
 import { ImageDirectory } from './directory.js';
 import { imageSchema } from './documents.js';
 import { GlanceError, badRequest, notFound, tooLarge, unauthorized } from './errors.js';
+import { memberRoutes, memberSchemas } from './memberRoutes.js';
+import { metadefRoutes } from './metadefRoutes.js';
 import { fileRoutes } from './fileRoutes.js';
 import { imageRoutes } from './imageRoutes.js';
 import type { ImageAuth } from './tokens.js';
@@ -48,6 +50,10 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const router = new Router<ImageAuth>();
   imageRoutes(router, api);
   fileRoutes(router, api);
+  memberRoutes(router, api);
+  metadefRoutes(router);
+  router.on('GET', '/schemas/member', () => ({ status: 200, body: memberSchemas.member }));
+  router.on('GET', '/schemas/members', () => ({ status: 200, body: memberSchemas.members }));
   router.on('GET', '/schemas/image', () => ({ status: 200, body: imageSchema() }));
   router.on('GET', '/schemas/images', () => ({
     status: 200,
