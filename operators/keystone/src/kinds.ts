@@ -29,7 +29,7 @@ export const TenantKind: KindDefinition = {
       tags: { type: 'array', maxItems: 80, items: { type: 'string', minLength: 1, maxLength: 255 }, description: "The project's tags (Keystone's project tags)." },
       extra,
       enabled,
-      domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Keystone domain; only "default" exists.' },
+      domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the project is in: a Domain object name, or "default" for Keystone\'s Default domain.' },
       quota: {
         type: 'object',
         description: 'Limits on what the tenant may use; absent means unlimited.',
@@ -65,6 +65,7 @@ export const UserKind: KindDefinition = {
       displayName: displayNameField(255, 'user'),
       description,
       extra,
+      domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the user is in: a Domain object name, or "default" for Keystone\'s Default domain.' },
       enabled,
       email: { type: 'string', format: 'email' },
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
@@ -211,4 +212,19 @@ export const RegionKind: KindDefinition = {
   ],
 };
 
-export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind];
+export const DomainKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Domain',
+  plural: 'domains',
+  scope: 'Cluster',
+  shortNames: ['dom'],
+  description:
+    "A Keystone domain: a namespace of names for projects and users (Tenants and Users name theirs in spec.domain). Keystone's Default domain is built in (\"default\") and has no object. A domain's OpenStack name is spec.displayName, unique.",
+  spec: { properties: { displayName: displayNameField(64, 'domain'), description, enabled } },
+  status: { domainId: { type: 'string', description: 'The OpenStack domain ID.' } },
+  phases: ['Active', 'Disabled'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' }],
+};
+
+export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind, DomainKind];

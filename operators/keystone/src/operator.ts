@@ -3,6 +3,7 @@ import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { reconcileEndpoint, reconcileRegion, reconcileService } from './catalog.js';
 import {
   CLUSTER_ROLES,
+  DOMAINS,
   ENDPOINTS,
   FIELD_MANAGER,
   REGIONS,
@@ -16,12 +17,14 @@ import {
   USERS,
   type CatalogEndpoint,
   type CatalogService,
+  type Domain,
   type Region,
   type Role,
   type RoleAssignment,
   type Tenant,
   type User,
 } from './resources.js';
+import { reconcileDomain } from './domain.js';
 import { reconcileRole } from './role.js';
 import { reconcileRoleAssignment } from './roleAssignment.js';
 import { reconcileTenant } from './tenant.js';
@@ -53,6 +56,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
   });
   m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
   m.add<Region>({ name: 'region', resource: REGIONS, reconcile: reconcileRegion });
+  m.add<Domain>({ name: 'domain', resource: DOMAINS, reconcile: reconcileDomain });
   m.add<CatalogEndpoint>({
     name: 'endpoint',
     resource: ENDPOINTS,

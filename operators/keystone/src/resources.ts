@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { EndpointKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
+import { DomainKind, EndpointKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
@@ -9,6 +9,7 @@ export const ROLE_ASSIGNMENTS = resourceOf(RoleAssignmentKind);
 export const SERVICES = resourceOf(ServiceKind);
 export const ENDPOINTS = resourceOf(EndpointKind);
 export const REGIONS = resourceOf(RegionKind);
+export const DOMAINS = resourceOf(DomainKind);
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
 export const ROLE_BINDINGS: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true };
@@ -68,7 +69,7 @@ export interface User {
   apiVersion: string;
   kind: 'User';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
   status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
 }
 
@@ -114,6 +115,14 @@ export interface CatalogEndpoint {
   metadata: Meta;
   spec: { service: string; interface: 'public' | 'internal' | 'admin'; region?: string; url: string; enabled?: boolean };
   status?: CommonStatus & { endpointId?: string };
+}
+
+export interface Domain {
+  apiVersion: string;
+  kind: 'Domain';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; enabled?: boolean };
+  status?: CommonStatus & { domainId?: string };
 }
 
 export interface Region {

@@ -179,6 +179,43 @@ describe('Identity API v3', function () {
     assert.equal((await api('GET', `/regions/${encodeURIComponent('Paris 1')}`)).status, 404);
   });
 
+  it('keeps domains: names unique within each, sign-in by domain, disabled domains locked, deleted with their projects and users', async () => {
+    const made = await api('POST', '/domains', { body: { domain: { name: 'Engineering', description: 'R&D' } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const domainId = made.body.domain.id;
+    assert.match(domainId, /^[0-9a-f]{32}$/);
+    assert.equal((await api('POST', '/domains', { body: { domain: { name: 'Engineering' } } })).status, 409);
+    assert.deepEqual((await api('GET', '/domains?name=Default')).body.domains.map((d: any) => d.id), ['default']);
+    assert.equal((await api('PATCH', '/domains/default', { body: { domain: { enabled: false } } })).status, 403, 'the Default domain is built in');
+
+    // The same project and user names in two domains; the domain tells them apart.
+    const p1 = (await api('POST', '/projects', { body: { project: { name: 'Platform' } } })).body.project;
+    const p2 = await api('POST', '/projects', { body: { project: { name: 'Platform', domain_id: domainId } } });
+    assert.equal(p2.status, 201, JSON.stringify(p2.body));
+    assert.deepEqual([p2.body.project.domain_id, p2.body.project.parent_id], [domainId, domainId]);
+    assert.equal((await api('POST', '/projects', { body: { project: { name: 'Platform', domain_id: domainId } } })).status, 409);
+    assert.equal((await api('POST', '/projects', { body: { project: { name: 'x', domain_id: 'nope' } } })).status, 404);
+    assert.deepEqual((await api('GET', `/projects?domain_id=${domainId}`)).body.projects.map((p: any) => p.id), [p2.body.project.id]);
+    const dana = await api('POST', '/users', { body: { user: { name: 'dana', password: 'dana-pw', domain_id: domainId } } });
+    assert.equal(dana.body.user.domain_id, domainId);
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${p2.body.project.id}/users/${dana.body.user.id}/roles/${member.id}`)).status, 204);
+    const signIn = (domain: object) => call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'dana', domain, password: 'dana-pw' } } }, scope: { project: { name: 'Platform', domain } } } } });
+    const token = await signIn({ name: 'Engineering' });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    assert.deepEqual([token.body.token.project.id, token.body.token.user.domain.name, token.body.token.project.domain.id], [p2.body.project.id, 'Engineering', domainId]);
+    assert.equal((await signIn({ id: 'default' })).status, 401, 'no dana in the Default domain');
+    assert.notEqual(p1.id, p2.body.project.id);
+
+    assert.equal((await api('DELETE', `/domains/${domainId}`)).status, 403, 'an enabled domain is not deleted');
+    assert.equal((await api('PATCH', `/domains/${domainId}`, { body: { domain: { enabled: false } } })).body.domain.enabled, false);
+    assert.equal((await signIn({ id: domainId })).status, 401, 'nobody signs in to a disabled domain');
+    assert.equal((await api('DELETE', `/domains/${domainId}`)).status, 204);
+    assert.equal((await api('GET', `/domains/${domainId}`)).status, 404);
+    assert.equal((await api('GET', `/users/${dana.body.user.id}`)).status, 404, "the domain's users go with it");
+    await eventually("the domain's projects go with it", async () => (await api('GET', `/projects/${p2.body.project.id}`)).status === 404, 20_000);
+  });
+
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
     const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
     const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });

@@ -11,7 +11,7 @@ import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSec
 import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, notFound, unauthorized } from './errors.js';
-import { DEFAULT_DOMAIN } from './views.js';
+import { DEFAULT_DOMAIN, domainInfo, findDomain, type DomainInfo } from './views.js';
 
 export const REVOCATIONS_CONFIGMAP = 'keystone-revocations';
 
@@ -89,6 +89,7 @@ export class Authenticator {
     if (!ref || typeof ref.password !== 'string') throw badRequest('auth.identity.password.user needs a password and an id or a name');
     const user = this.findUser(ref);
     if (!user || user.spec.enabled === false || !(await this.passwordMatches(user, ref.password))) throw unauthorized('The request you have made requires authentication.');
+    this.checkDomainEnabled(user.spec.domain, `user ${displayNameOf(user)}`);
     return user;
   }
 
@@ -109,13 +110,20 @@ export class Authenticator {
   private findUser(ref: Ref): User | undefined {
     if (ref.id) return this.dir.users.byOpenstackId(ref.id);
     if (!ref.name) throw badRequest('a user needs an id or a name');
-    if (!this.isDefaultDomain(ref.domain)) return undefined;
-    return this.dir.users.byDisplayName(ref.name).find((u) => !u.metadata.deletionTimestamp);
+    const domain = this.domainOf(ref.domain);
+    return domain && this.dir.users.byDisplayName(ref.name).find((u) => !u.metadata.deletionTimestamp && (u.spec.domain ?? DEFAULT_DOMAIN.id) === domain.ref);
   }
 
-  private isDefaultDomain(d: Ref['domain']): boolean {
+  /** The domain a request names by ID or name (a name is unique only within one). */
+  private domainOf(d: Ref['domain']): DomainInfo | undefined {
     if (!d) throw badRequest('a name needs its domain (id or name)');
-    return d.id === DEFAULT_DOMAIN.id || d.name === DEFAULT_DOMAIN.name;
+    return findDomain(this.dir, d.id !== undefined ? { id: d.id } : { name: d.name });
+  }
+
+  /** Nobody signs in to a disabled domain, nor to a project of one. */
+  private checkDomainEnabled(ref: string | undefined, what: string): void {
+    const d = domainInfo(this.dir, ref);
+    if (!d || !d.enabled) throw unauthorized(`The domain of ${what} is disabled.`);
   }
 
   /** Explicit scope, else the inherited one, else the user's default tenant, else unscoped. */
@@ -123,8 +131,10 @@ export class Authenticator {
     const name = displayNameOf(user);
     if (asked?.project) {
       const p: Ref = asked.project;
-      const tenant = p.id ? this.dir.tenants.byOpenstackId(p.id) : p.name && this.isDefaultDomain(p.domain) ? this.dir.tenants.byDisplayName(p.name).find((t) => !t.metadata.deletionTimestamp) : undefined;
+      const domain = p.id ? undefined : this.domainOf(p.domain);
+      const tenant = p.id ? this.dir.tenants.byOpenstackId(p.id) : p.name && domain ? this.dir.tenants.byDisplayName(p.name).find((t) => !t.metadata.deletionTimestamp && (t.spec.domain ?? DEFAULT_DOMAIN.id) === domain.ref) : undefined;
       if (!tenant || tenant.metadata.deletionTimestamp) throw unauthorized(`Could not find project: ${p.id ?? p.name}.`);
+      this.checkDomainEnabled(tenant.spec.domain, `project ${displayNameOf(tenant)}`);
       if (tenant.spec.enabled === false) throw unauthorized(`Project ${displayNameOf(tenant)} is disabled.`);
       if (this.dir.rolesOn(user, tenant.metadata.name).length === 0) throw unauthorized(`User ${name} has no access to project ${displayNameOf(tenant)}.`);
       return { project: openstackId(tenant.metadata.uid) };

@@ -5,7 +5,7 @@ import { isAdmin, type AuthContext, type Authenticator } from './auth.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, catalogView, domainView, keystoneTime, projectView, roleRef } from './views.js';
+import { DEFAULT_DOMAIN, catalogView, domainInfo, domainRef, domainView, keystoneTime, projectView, roleRef } from './views.js';
 
 /** The `token` body Keystone returns from issue and validate. */
 export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog: boolean) {
@@ -14,11 +14,11 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
   return {
     token: {
       methods: token.methods,
-      user: { id: openstackId(user.metadata.uid), name: displayNameOf(user), domain: DEFAULT_DOMAIN, password_expires_at: null },
+      user: { id: openstackId(user.metadata.uid), name: displayNameOf(user), domain: domainRef(dir, user.spec.domain), password_expires_at: null },
       audit_ids: token.auditIds,
       issued_at: keystoneTime(token.issuedAtSeconds),
       expires_at: keystoneTime(token.expiresAtSeconds),
-      ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: DEFAULT_DOMAIN }, is_domain: false } : {}),
+      ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: domainRef(dir, project.spec.domain) }, is_domain: false } : {}),
       ...(ctx.domain ? { domain: DEFAULT_DOMAIN } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),
@@ -57,11 +57,11 @@ export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authent
 
   router.on('GET', '/auth/projects', (req) => ({
     status: 200,
-    body: { projects: dir.tenantsOf(req.auth.user).map((t) => projectView(t, req.base)), links: { self: `${req.base}/auth/projects`, next: null, previous: null } },
+    body: { projects: dir.tenantsOf(req.auth.user).map((t) => projectView(t, req.base, dir)), links: { self: `${req.base}/auth/projects`, next: null, previous: null } },
   }));
   router.on('GET', '/auth/domains', (req) => ({
     status: 200,
-    body: { domains: dir.domainRolesOf(req.auth.user).length ? [domainView(req.base)] : [], links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
+    body: { domains: dir.domainRolesOf(req.auth.user).length ? [domainView(domainInfo(dir, DEFAULT_DOMAIN.id)!, req.base)] : [], links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
   }));
   router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: [], links: { self: `${req.base}/auth/system` } } }));
   router.on('GET', '/auth/catalog', (req) => {

@@ -7,6 +7,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { IndexedCache, type KubeClient, type Logger, type ResourceRef } from '@stratus/runtime';
 import {
   CONFIGMAPS,
+  DOMAINS,
   ENDPOINTS,
   REGIONS,
   ROLES,
@@ -19,6 +20,7 @@ import {
   openstackId,
   type CatalogEndpoint,
   type CatalogService,
+  type Domain,
   type Region,
   type Role,
   type RoleAssignment,
@@ -71,6 +73,7 @@ export class IdentityDirectory {
   readonly services: Indexed<CatalogService>;
   readonly endpoints: Indexed<CatalogEndpoint>;
   readonly regions: Indexed<Region>;
+  readonly domains: Indexed<Domain>;
   readonly secrets: Indexed<Secret>;
   readonly configMaps: Indexed<ConfigMap>;
   private readonly all: Array<Indexed<any>>;
@@ -83,9 +86,10 @@ export class IdentityDirectory {
     this.services = new Indexed(kc, client, SERVICES, log);
     this.endpoints = new Indexed(kc, client, ENDPOINTS, log);
     this.regions = new Indexed(kc, client, REGIONS, log);
+    this.domains = new Indexed(kc, client, DOMAINS, log);
     this.secrets = new Indexed(kc, client, SECRETS, log, SYSTEM_NAMESPACE);
     this.configMaps = new Indexed(kc, client, CONFIGMAPS, log, SYSTEM_NAMESPACE);
-    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.secrets, this.configMaps];
+    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.domains, this.secrets, this.configMaps];
   }
 
   async start(): Promise<void> {

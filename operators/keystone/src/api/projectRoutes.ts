@@ -7,7 +7,7 @@ import { API_FIELD_MANAGER, committed, entity, extraAttributes, freeName, fromKu
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, domainView, projectView } from './views.js';
+import { DEFAULT_DOMAIN, findDomain, projectView, type DomainInfo } from './views.js';
 
 export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
   const find = (id: string) => dir.tenants.require(id, 'project');
@@ -20,34 +20,40 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     return objectNameFor(display, (n) => !!dir.tenants.named(n) || (n === display && namespaceTaken), 'project');
   };
   const live = () => dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp);
+  /** The domain a new project or user goes in: the one named by ID (404 if there is none), else Default. */
+  const domainFor = (id: unknown): DomainInfo => {
+    if (id === undefined || id === null) return findDomain(dir, { id: DEFAULT_DOMAIN.id })!;
+    return findDomain(dir, { id: String(id) }) ?? notFoundDomain(String(id));
+  };
 
   // Listing every project is an administrator's call, as Keystone's policy has it; members list their own
   // with /users/{id}/projects or /auth/projects (openstack project list --my-projects).
   router.on('GET', '/projects', (req) => {
     requireAdmin(req.auth);
     const q = req.query;
-    if (q.has('domain_id') && q.get('domain_id') !== DEFAULT_DOMAIN.id) return { status: 200, body: { projects: [], links: { self: `${req.base}/projects`, next: null, previous: null } } };
     const projects = live()
       .filter((t) => tagsMatch(q, t.spec.tags ?? []))
-      .map((t) => projectView(t, req.base))
-      .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id, parent_id: p.parent_id, is_domain: p.is_domain }));
+      .map((t) => projectView(t, req.base, dir))
+      .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id, domain_id: p.domain_id, parent_id: p.parent_id, is_domain: p.is_domain }));
     return { status: 200, body: { projects, links: { self: `${req.base}/projects`, next: null, previous: null } } };
   });
 
   router.on('GET', '/projects/:id', (req) => {
     const t = find(req.params.id);
     if (!isAdmin(req.auth) && !dir.rolesOn(req.auth.user, t.metadata.name).length) throw forbidden();
-    return { status: 200, body: { project: projectView(t, req.base) } };
+    return { status: 200, body: { project: projectView(t, req.base, dir) } };
   });
 
   router.on('POST', '/projects', async (req) => {
     requireAdmin(req.auth);
     const p = entity(req.body, 'project');
     const display = projectName(p.name);
-    if (p.domain_id && p.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
-    if (p.is_domain) throw badRequest('Projects acting as domains are not supported.');
+    const domain = domainFor(p.domain_id);
+    if (p.parent_id !== undefined && p.parent_id !== null && p.parent_id !== domain.id) throw badRequest('Projects are not nested here: a project\'s parent is its domain.');
+    if (p.is_domain) throw badRequest('Projects acting as domains are not supported; make a domain with POST /v3/domains.');
     const spec: Tenant['spec'] = {
       displayName: display,
+      domain: domain.ref,
       description: optionalString(p, 'description', 'project'),
       enabled: optionalBoolean(p, 'enabled', 'project') ?? true,
       ...(p.tags !== undefined ? { tags: validTags(p.tags) } : {}),
@@ -55,9 +61,9 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     };
     const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: await objectNameOf(display) }, spec };
     const created = await claims
-      .create(projectNameKey(display), { resource: TENANTS, apiVersion: body.apiVersion, kind: 'Tenant', metadata: {} }, (annotations) => committed(dir.tenants, client.create(TENANTS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `project ${display}`))
+      .create(projectNameKey(display, domain.ref), { resource: TENANTS, apiVersion: body.apiVersion, kind: 'Tenant', metadata: {} }, (annotations) => committed(dir.tenants, client.create(TENANTS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `project ${display}`))
       .catch((e) => fromKubernetes(e, 'project'));
-    return { status: 201, body: { project: projectView(created, req.base) } };
+    return { status: 201, body: { project: projectView(created, req.base, dir) } };
   });
 
   router.on('PATCH', '/projects/:id', async (req) => {
@@ -77,7 +83,7 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const change = { spec: patch };
     const write = () => committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${displayNameOf(t)}`);
     const updated = rename === undefined ? await write() : await claims.rename(projectNameKey(rename, t.spec.domain), ownerOf(t), write).catch((e) => fromKubernetes(e, 'project'));
-    return { status: 200, body: { project: projectView(updated, req.base) } };
+    return { status: 200, body: { project: projectView(updated, req.base, dir) } };
   });
 
   // Project tags: /projects/{id}/tags and /projects/{id}/tags/{tag}.
@@ -130,21 +136,8 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('GET', '/users/:id/projects', (req) => {
     const user = dir.users.require(req.params.id, 'user');
     if (user.metadata.uid !== req.auth.user.metadata.uid && !isAdmin(req.auth)) throw forbidden();
-    return { status: 200, body: { projects: dir.tenantsOf(user).map((t) => projectView(t, req.base)), links: { self: `${req.base}/users/${req.params.id}/projects`, next: null, previous: null } } };
+    return { status: 200, body: { projects: dir.tenantsOf(user).map((t) => projectView(t, req.base, dir)), links: { self: `${req.base}/users/${req.params.id}/projects`, next: null, previous: null } } };
   });
-
-  router.on('GET', '/domains', (req) => {
-    const d = domainView(req.base);
-    return { status: 200, body: { domains: matches(req.query, { name: d.name, id: d.id, enabled: true }) ? [d] : [], links: { self: `${req.base}/domains`, next: null, previous: null } } };
-  });
-  router.on('GET', '/domains/:id', (req) => {
-    if (req.params.id !== DEFAULT_DOMAIN.id) throw notFound('domain', req.params.id);
-    return { status: 200, body: { domain: domainView(req.base) } };
-  });
-  for (const method of ['POST', 'PATCH', 'DELETE'])
-    router.on(method, method === 'POST' ? '/domains' : '/domains/:id', () => {
-      throw forbidden(`Stratus has one domain, ${DEFAULT_DOMAIN.name}; it cannot be created, changed or deleted.`);
-    });
 }
 
 /** What a project body may say that Keystone knows; anything else is kept as an extra attribute. */
@@ -171,3 +164,7 @@ export function tagsMatch(q: URLSearchParams, tags: string[]): boolean {
   if (q.has('not-tags-any') && listOf('not-tags-any').some(has)) return false;
   return true;
 }
+
+const notFoundDomain = (id: string): never => {
+  throw notFound('domain', id);
+};

@@ -11,7 +11,7 @@ import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, from
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, roleView } from './views.js';
+import { DEFAULT_DOMAIN, domainRef, roleView } from './views.js';
 
 export const assignmentName = (user: string, role: string) => `${user}.${role}`;
 
@@ -141,7 +141,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const q = req.query;
     if (!isAdmin(req.auth) && q.get('user.id') !== openstackId(req.auth.user.metadata.uid)) throw forbidden('Listing role assignments needs the admin role, or user.id set to your own ID.');
     const names = q.has('include_names');
-    const named = <T>(base: T, name: string, withDomain = false) => (names ? { ...base, name, ...(withDomain ? { domain: DEFAULT_DOMAIN } : {}) } : base);
+    const named = <T>(base: T, name: string, domain?: { id: string; name: string }) => (names ? { ...base, name, ...(domain ? { domain } : {}) } : base);
     const listed: Array<Record<string, any>> = [];
     for (const ra of dir.assignments.all()) {
       const role = dir.roles.named(ra.spec.role);
@@ -150,11 +150,11 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       if (!role || !tenant || (ra.spec.user && !user)) continue; // a grant that does not stand yet
       const roleId = openstackId(role.metadata.uid);
       const projectId = openstackId(tenant.metadata.uid);
-      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, displayNameOf(user), true) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, true) };
+      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, displayNameOf(user), domainRef(dir, user.spec.domain)) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, DEFAULT_DOMAIN) };
       listed.push({
         role: named({ id: roleId }, displayNameOf(role)),
         ...actor,
-        scope: { project: named({ id: projectId }, displayNameOf(tenant), true) },
+        scope: { project: named({ id: projectId }, displayNameOf(tenant), domainRef(dir, tenant.spec.domain)) },
         links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${user ? openstackId(user.metadata.uid) : ra.spec.group}/roles/${roleId}` },
       });
     }
@@ -164,7 +164,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         const roleId = openstackId(role.metadata.uid);
         listed.push({
           role: named({ id: roleId }, displayNameOf(role)),
-          user: named({ id: userId }, displayNameOf(user), true),
+          user: named({ id: userId }, displayNameOf(user), domainRef(dir, user.spec.domain)),
           scope: { domain: named({ id: DEFAULT_DOMAIN.id }, DEFAULT_DOMAIN.name) },
           links: { assignment: `${req.base}/domains/default/users/${userId}/roles/${roleId}` },
         });

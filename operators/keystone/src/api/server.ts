@@ -9,6 +9,7 @@ import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
+import { domainRoutes } from './domainRoutes.js';
 import { projectRoutes } from './projectRoutes.js';
 import { roleRoutes } from './roleRoutes.js';
 import { Router } from './router.js';
@@ -42,6 +43,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   const router = new Router();
   authRoutes(router, dir, auth);
   projectRoutes(router, dir, client);
+  domainRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);

@@ -20,9 +20,9 @@ import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
-import { badRequest, forbidden, unauthorized } from './errors.js';
+import { badRequest, forbidden, notFound, unauthorized } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, userView } from './views.js';
+import { DEFAULT_DOMAIN, findDomain, userView } from './views.js';
 
 const HASHED_WITHIN_MS = 15_000;
 export const passwordSecretName = (user: string) => `user-${user}-password`;
@@ -76,12 +76,14 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     requireAdmin(req.auth);
     const u = entity(req.body, 'user');
     const display = userName(u.name);
-    if (u.domain_id && u.domain_id !== DEFAULT_DOMAIN.id) throw badRequest(`Only the ${DEFAULT_DOMAIN.name} domain (id "default") exists.`);
+    const domain = u.domain_id === undefined || u.domain_id === null ? findDomain(dir, { id: DEFAULT_DOMAIN.id })! : findDomain(dir, { id: String(u.domain_id) });
+    if (!domain) throw notFound('domain', String(u.domain_id));
     const name = objectNameFor(display, (n) => !!dir.users.named(n), 'user');
     // Without a password the user exists but cannot sign in: nobody knows this one.
     const password = optionalString(u, 'password', 'user') ?? randomBytes(24).toString('base64url');
     const spec: User['spec'] = {
       displayName: display,
+      domain: domain.ref,
       extra: extraAttributes(u, USER_ATTRIBUTES),
       description: optionalString(u, 'description', 'user'),
       email: optionalString(u, 'email', 'user'),
@@ -95,7 +97,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       secret = user.secret;
       return user.created;
     };
-    const created = await claims.create(userNameKey(display), { resource: USERS, apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: {} }, made).catch((e) => fromKubernetes(e, 'user'));
+    const created = await claims.create(userNameKey(display, domain.ref), { resource: USERS, apiVersion: 'identity.stratus.io/v1alpha1', kind: 'User', metadata: {} }, made).catch((e) => fromKubernetes(e, 'user'));
     await hashed(name, secret!);
     return { status: 201, body: { user: userView(dir.users.named(name) ?? created, dir, req.base) } };
   });
@@ -134,7 +136,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     let current = user;
     if (Object.keys(patch).length) {
       const write = () => committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${displayNameOf(user)}`);
-      current = rename === undefined ? await write() : await claims.rename(userNameKey(rename), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
+      current = rename === undefined ? await write() : await claims.rename(userNameKey(rename, user.spec.domain), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
     }
     const password = optionalString(u, 'password', 'user');
     if (password !== undefined) await setPassword(current, password);

@@ -1,31 +1,64 @@
 /** Identity resources as the Identity API v3 shows them. */
 import { displayNameOf } from '@stratus/runtime';
 import { DEFAULT_DOMAIN_ID, DEFAULT_REGION } from '../kinds.js';
-import { openstackId, type CatalogEndpoint, type CatalogService, type Role, type Tenant, type User } from '../resources.js';
+import { openstackId, type CatalogEndpoint, type CatalogService, type Domain, type Role, type Tenant, type User } from '../resources.js';
 import type { IdentityDirectory } from './directory.js';
 
 export const DEFAULT_DOMAIN = { id: DEFAULT_DOMAIN_ID, name: 'Default' };
 
-export const domainView = (base: string) => ({
-  id: DEFAULT_DOMAIN.id,
-  name: DEFAULT_DOMAIN.name,
-  description: 'The default domain',
-  enabled: true,
+/** A domain as the Identity API knows it: the built-in Default domain, or a Domain resource (`ref` names it). */
+export interface DomainInfo {
+  ref: string;
+  id: string;
+  name: string;
+  enabled: boolean;
+  description: string;
+}
+
+const BUILT_IN: DomainInfo = { ref: DEFAULT_DOMAIN_ID, ...DEFAULT_DOMAIN, enabled: true, description: 'The default domain' };
+const infoOf = (d: Domain): DomainInfo => ({ ref: d.metadata.name, id: openstackId(d.metadata.uid), name: displayNameOf(d), enabled: d.spec.enabled !== false, description: d.spec.description ?? '' });
+
+/** Every domain there is: the Default domain first, then the Domain resources not being deleted. */
+export const allDomains = (dir: IdentityDirectory): DomainInfo[] => [BUILT_IN, ...dir.domains.all().filter((d) => !d.metadata.deletionTimestamp).map(infoOf)];
+
+/** The domain a Tenant's or User's spec.domain names (absent: the Default domain). */
+export function domainInfo(dir: IdentityDirectory, ref: string | undefined): DomainInfo | undefined {
+  if (!ref || ref === DEFAULT_DOMAIN_ID) return BUILT_IN;
+  const d = dir.domains.named(ref);
+  return d && !d.metadata.deletionTimestamp ? infoOf(d) : undefined;
+}
+
+/** The domain with this OpenStack ID or name, as a request names it. */
+export const findDomain = (dir: IdentityDirectory, by: { id?: string; name?: string }) =>
+  allDomains(dir).find((d) => (by.id !== undefined ? d.id === by.id : d.name === by.name));
+
+/** `{id, name}` of the domain an object is in, as tokens and assignment lists show it. */
+export function domainRef(dir: IdentityDirectory, ref: string | undefined) {
+  const d = domainInfo(dir, ref);
+  return d ? { id: d.id, name: d.name } : { id: ref ?? DEFAULT_DOMAIN_ID, name: ref ?? DEFAULT_DOMAIN.name };
+}
+
+export const domainView = (d: DomainInfo, base: string) => ({
+  id: d.id,
+  name: d.name,
+  description: d.description,
+  enabled: d.enabled,
   tags: [],
   options: {},
-  links: { self: `${base}/domains/default` },
+  links: { self: `${base}/domains/${d.id}` },
 });
 
-export function projectView(t: Tenant, base: string) {
+export function projectView(t: Tenant, base: string, dir: IdentityDirectory) {
   const id = openstackId(t.metadata.uid);
+  const domainId = domainRef(dir, t.spec.domain).id;
   return {
     ...(t.spec.extra ?? {}),
     id,
     name: displayNameOf(t),
-    domain_id: DEFAULT_DOMAIN.id,
+    domain_id: domainId,
     description: t.spec.description ?? '',
     enabled: t.spec.enabled !== false,
-    parent_id: DEFAULT_DOMAIN.id,
+    parent_id: domainId,
     is_domain: false,
     tags: t.spec.tags ?? [],
     options: {},
@@ -40,7 +73,7 @@ export function userView(u: User, dir: IdentityDirectory, base: string) {
     ...(u.spec.extra ?? {}),
     id,
     name: displayNameOf(u),
-    domain_id: DEFAULT_DOMAIN.id,
+    domain_id: domainRef(dir, u.spec.domain).id,
     enabled: u.spec.enabled !== false,
     ...(u.spec.email ? { email: u.spec.email } : {}),
     ...(u.spec.description ? { description: u.spec.description } : {}),

@@ -1,0 +1,81 @@
+/**
+ * /v3/domains: Keystone's built-in Default domain ("default", which cannot change) and Domain resources.
+ * Project and user names are unique within their domain; deleting a domain (disabled first, as Keystone
+ * asks) deletes its projects and users.
+ */
+import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { DEFAULT_DOMAIN_ID } from '../kinds.js';
+import { domainNameKey, nameClaims, ownerOf } from '../names.js';
+import { DOMAINS, TENANTS, USERS, type Domain } from '../resources.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import type { IdentityDirectory } from './directory.js';
+import { forbidden, notFound } from './errors.js';
+import type { Router } from './router.js';
+import { allDomains, domainInfo, domainView, findDomain } from './views.js';
+
+export function domainRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
+  const claims = nameClaims(client, API_FIELD_MANAGER);
+  const domainName = (value: unknown) => freeName(value, 'domain', 64);
+  const find = (id: string) => findDomain(dir, { id }) ?? notFoundDomain(id);
+  /** The Domain resource behind an ID; the Default domain has none and cannot change. */
+  const resource = (id: string): Domain => {
+    const d = find(id);
+    if (d.ref === DEFAULT_DOMAIN_ID) throw forbidden('The Default domain is built in; it cannot be changed or deleted.');
+    return dir.domains.named(d.ref)!;
+  };
+  const view = (d: Domain, base: string) => domainView(domainInfo(dir, d.metadata.name) ?? { ref: d.metadata.name, id: '', name: displayNameOf(d), enabled: d.spec.enabled !== false, description: d.spec.description ?? '' }, base);
+
+  router.on('GET', '/domains', (req) => {
+    const domains = allDomains(dir)
+      .map((d) => domainView(d, req.base))
+      .filter((d) => matches(req.query, { name: d.name, id: d.id, enabled: d.enabled }));
+    return { status: 200, body: { domains, links: { self: `${req.base}/domains`, next: null, previous: null } } };
+  });
+  router.on('GET', '/domains/:id', (req) => ({ status: 200, body: { domain: domainView(find(req.params.id), req.base) } }));
+
+  router.on('POST', '/domains', async (req) => {
+    requireAdmin(req.auth);
+    const d = entity(req.body, 'domain');
+    const display = domainName(d.name);
+    // "default" is the Default domain's: no Domain resource takes it as its name.
+    const name = objectNameFor(display, (n) => n === DEFAULT_DOMAIN_ID || !!dir.domains.named(n), 'domain');
+    const body: Domain = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Domain', metadata: { name }, spec: { displayName: display, description: optionalString(d, 'description', 'domain'), enabled: optionalBoolean(d, 'enabled', 'domain') ?? true } };
+    const created = await claims
+      .create(domainNameKey(display), { resource: DOMAINS, apiVersion: body.apiVersion, kind: 'Domain', metadata: {} }, (annotations) => committed(dir.domains, client.create(DOMAINS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `domain ${display}`))
+      .catch((e) => fromKubernetes(e, 'domain'));
+    return { status: 201, body: { domain: view(created, req.base) } };
+  });
+
+  router.on('PATCH', '/domains/:id', async (req) => {
+    requireAdmin(req.auth);
+    const domain = resource(req.params.id);
+    const d = entity(req.body, 'domain');
+    const rename = d.name !== undefined && d.name !== displayNameOf(domain) ? domainName(d.name) : undefined;
+    const spec: Domain['spec'] = rename === undefined ? {} : { displayName: rename };
+    if (d.description !== undefined) spec.description = optionalString(d, 'description', 'domain') ?? '';
+    if (d.enabled !== undefined) spec.enabled = optionalBoolean(d, 'enabled', 'domain');
+    const write = () => committed(dir.domains, client.patch<Domain>(DOMAINS, undefined, domain.metadata.name, { spec }, API_FIELD_MANAGER), `domain ${displayNameOf(domain)}`);
+    const updated = rename === undefined ? await write() : await claims.rename(domainNameKey(rename), ownerOf(domain), write).catch((e) => fromKubernetes(e, 'domain'));
+    return { status: 200, body: { domain: view(updated, req.base) } };
+  });
+
+  router.on('DELETE', '/domains/:id', async (req) => {
+    requireAdmin(req.auth);
+    const domain = resource(req.params.id);
+    if (domain.spec.enabled !== false) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
+    const ref = domain.metadata.name;
+    // As Keystone: the domain's users (with their grants) and projects go with it.
+    for (const u of dir.users.all().filter((u) => u.spec.domain === ref)) {
+      await deleteAssignments(client, dir, (a) => a.spec.user === u.metadata.name);
+      await client.delete(USERS, undefined, u.metadata.name);
+    }
+    for (const t of dir.tenants.all().filter((t) => t.spec.domain === ref)) await client.delete(TENANTS, undefined, t.metadata.name);
+    await client.delete(DOMAINS, undefined, ref);
+    await gone(dir.domains, ref);
+    return { status: 204 };
+  });
+}
+
+function notFoundDomain(id: string): never {
+  throw notFound('domain', id);
+}
