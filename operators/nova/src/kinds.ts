@@ -185,6 +185,7 @@ export const InstanceKind: KindDefinition = {
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
       userData: { type: 'string', maxLength: 65535, description: 'cloud-init user data, base64 as Nova takes it.' },
+      adminPassSecret: { type: 'string', description: "A Secret in the instance's namespace whose key adminPass the guest gets in its config drive (Nova's admin_pass)." },
       metadata: stringMap('Key/value metadata the guest sees in its config drive.'),
       availabilityZone: { type: 'string' },
       serverGroup: { type: 'string', description: "A ServerGroup in the instance's namespace." },

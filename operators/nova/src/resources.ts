@@ -1,11 +1,14 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
-import { resourceOf, type Condition } from '@stratus/runtime';
+import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
 import { FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
 
 export const FLAVORS = resourceOf(FlavorKind);
 export const INSTANCES = resourceOf(InstanceKind);
 export const KEYPAIRS = resourceOf(KeypairKind);
+export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+/** The key of an instance's admin password in its adminPassSecret. */
+export const ADMIN_PASS_KEY = 'adminPass';
 export const SERVER_GROUPS = resourceOf(ServerGroupKind);
 export const HYPERVISORS = resourceOf(HypervisorKind);
 /** Images are Glance's: its resource reference and type. */
@@ -85,6 +88,7 @@ export interface Instance {
     image: { name: string; namespace?: string };
     keypair?: string;
     userData?: string;
+    adminPassSecret?: string;
     metadata?: Record<string, string>;
     availabilityZone?: string;
     serverGroup?: string;

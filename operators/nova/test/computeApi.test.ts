@@ -12,7 +12,7 @@ import { MERGE_PATCH, createLogger, now, type KubeClient, type Manager } from '@
 import { IMAGES } from '@stratus/glance';
 import { TENANTS } from '@stratus/keystone';
 import { call as identityCall, passwordAuth, startIdentityEnv, type IdentityEnv } from '@stratus/keystone/testing';
-import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, novaManager, startComputeApi, type ComputeApi, type Instance, type Keypair } from '../src/index.js';
+import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SECRETS, novaManager, startComputeApi, type ComputeApi, type Instance, type Keypair } from '../src/index.js';
 
 const api = 'compute.stratus.io/v1alpha1';
 
@@ -210,6 +210,8 @@ describe('Compute API v2.1', function () {
     const objects = (await client.list<Keypair>(KEYPAIRS, 'acme')).items.filter((k) => k.spec.displayName === 'laptop key');
     assert.equal(objects.length, 2);
     for (const k of objects) assert.match(k.metadata.name, /^laptop-key-[a-z0-9]{5}$/);
+    const used = async () => (await call('GET', '/limits', { token: other })).body.limits.absolute.totalInstancesUsed;
+    const usedBefore = await used();
     const booted = await boot('keyed', { key_name: 'laptop key' }, other);
     assert.equal(booted.status, 202, JSON.stringify(booted.body));
     const created = booted.body.server;
@@ -217,6 +219,9 @@ describe('Compute API v2.1', function () {
     assert.equal(inst.spec.keypair, objects.find((k) => k.spec.user === roadRunner.id)!.metadata.name, "the booting user's own keypair");
     assert.equal((await shows(created.id, (s) => !!s, other)).key_name, 'laptop key');
     assert.equal((await call('DELETE', `/servers/${created.id}`, { token: other })).status, 204);
+    // The scheduler gives the claim back after the delete: the quota tests below count from there.
+    for (let i = 0; (await used()) !== usedBefore && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await used(), usedBefore, 'the deleted server no longer counts');
     for (const t of [member, other]) assert.equal((await call('DELETE', `/os-keypairs/${encodeURIComponent('laptop key')}`, { token: t })).status, 202);
   });
 
@@ -244,7 +249,16 @@ describe('Compute API v2.1', function () {
     const id = created.body.server.id;
     assert.equal(created.headers.get('location'), `${base}/servers/${id}`);
     assert.equal(created.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    assert.match(created.body.server.adminPass, /^[A-Za-z0-9]{12}$/, "Nova's made-up admin password");
     const inst = await instanceOf(id);
+    const secret: any = await client.get(SECRETS, 'acme', inst.spec.adminPassSecret!);
+    assert.equal(Buffer.from(secret.data.adminPass, 'base64').toString(), created.body.server.adminPass, 'kept for the config drive');
+    assert.equal(secret.metadata.ownerReferences[0].uid, inst.metadata.uid, 'and goes with the server');
+    // (In the admin's tenant, whose usage the quota test below does not count.)
+    const given = await boot('given-pass', { adminPass: 'Pa55 w0rd!' });
+    assert.equal(given.body.server.adminPass, 'Pa55 w0rd!');
+    assert.equal((await boot('bad-pass', { adminPass: 42 })).status, 400);
+    assert.equal((await call('DELETE', `/servers/${given.body.server.id}`)).status, 204);
     assert.equal(inst.metadata.namespace, 'acme');
     assert.equal(inst.metadata.name, 'web-1', 'a name that is a valid object name names the Instance');
     assert.equal(inst.status?.host, 'node-1');
@@ -301,7 +315,7 @@ describe('Compute API v2.1', function () {
     assert.deepEqual(names, ['many', 'web-1']);
     const over = await boot('one-more', {}, member);
     assert.equal(over.status, 403);
-    assert.equal(over.body.forbidden.message, 'Quota exceeded for instances: Requested 1, but already used 2 of 2 instances');
+    assert.equal(over.body.forbidden.message, 'Quota exceeded for instances: Requested 1, but already used 2 of 2 instances', JSON.stringify((await client.list<Instance>(INSTANCES)).items.map((i) => [i.metadata.namespace, i.metadata.name, i.metadata.deletionTimestamp, i.status?.phase])));
     const limits = (await call('GET', '/limits', { token: member })).body.limits.absolute;
     assert.deepEqual([limits.maxTotalInstances, limits.maxTotalCores, limits.maxTotalRAMSize, limits.totalInstancesUsed, limits.totalCoresUsed, limits.totalRAMUsed], [2, 10, -1, 2, 2, 1024]);
     assert.equal((await call('DELETE', `/servers/${multi.body.server.id}`, { token: member })).status, 204);

@@ -22,6 +22,8 @@ export interface ConfigDriveInput {
   availabilityZone?: string;
   /** User data, decoded. */
   userData?: Buffer;
+  /** The admin password Nova's API returned (its admin_pass), for the guest to set. */
+  adminPass?: string;
 }
 
 export type ConfigDriveFiles = Record<'meta-data' | 'user-data', Buffer>;
@@ -34,6 +36,7 @@ export function configDriveFiles(input: ConfigDriveInput): ConfigDriveFiles {
     ...(input.publicKeys.length ? { 'public-keys': input.publicKeys } : {}),
     ...(input.availabilityZone ? { 'availability-zone': input.availabilityZone } : {}),
     ...(Object.keys(input.metadata).length ? { meta: input.metadata } : {}),
+    ...(input.adminPass ? { admin_pass: input.adminPass } : {}),
   };
   return { 'meta-data': Buffer.from(stringify(meta)), 'user-data': input.userData ?? Buffer.alloc(0) };
 }

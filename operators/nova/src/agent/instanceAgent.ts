@@ -24,7 +24,7 @@ import {
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { domainNameOf } from '../driver/libvirt/driver.js';
 import { KvmFailure, type ComputeDriver, type GuestSpec, type GuestState } from '../driver/types.js';
-import { FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
 import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
@@ -228,6 +228,8 @@ class InstanceRun {
     const { spec, metadata } = this.inst;
     const keypair = spec.keypair ? await this.ctx.client.get<Keypair>(KEYPAIRS, metadata.namespace, spec.keypair) : undefined;
     if (spec.keypair && !keypair) throw new Refused('KeypairNotFound', `Keypair ${spec.keypair} could not be found.`);
+    const passSecret = spec.adminPassSecret ? await this.ctx.client.get<{ metadata?: object; data?: Record<string, string> }>(SECRETS, metadata.namespace, spec.adminPassSecret) : undefined;
+    const adminPass = passSecret?.data?.[ADMIN_PASS_KEY];
     return {
       instanceId: this.uid,
       hostname: spec.hostname ?? hostnameOf(spec.displayName ?? metadata.name),
@@ -235,6 +237,7 @@ class InstanceRun {
       metadata: spec.metadata ?? {},
       availabilityZone: spec.availabilityZone,
       userData: spec.userData ? decodeUserData(spec.userData) : undefined,
+      adminPass: adminPass ? Buffer.from(adminPass, 'base64').toString('utf8') : undefined,
     };
   }
 

@@ -71,9 +71,12 @@ export function runningFlavor(api: ComputeApiContext, inst: Instance): FlavorSna
 
 /** What a tenant's instances hold (the ledgers), and what those still being scheduled will: what quotas count. */
 export function tenantUsage(api: ComputeApiContext, namespace: string): ComputeUsage {
-  const used = ledgerUsage(api.dir.hypervisors.list(), namespace);
+  const hypervisors = api.dir.hypervisors.list();
+  const used = ledgerUsage(hypervisors, namespace);
+  // The two caches move apart: an instance a ledger already holds counts there, whatever its own cached status says.
+  const inLedger = new Set(hypervisors.flatMap((hv) => Object.keys(hv.status?.allocations ?? {})));
   for (const i of api.dir.instances.list(namespace)) {
-    if (i.status?.allocation || i.status?.phase === 'ERROR' || i.metadata.deletionTimestamp) continue;
+    if (i.status?.allocation || inLedger.has(`${namespace}/${i.metadata.name}`) || i.status?.phase === 'ERROR' || i.metadata.deletionTimestamp) continue;
     const f = api.dir.flavors.get(i.spec.flavor);
     used.instances++;
     used.cores += f?.spec.vcpus ?? 0;

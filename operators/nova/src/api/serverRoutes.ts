@@ -7,6 +7,7 @@ import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks
 import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { objectNameFor } from '@stratus/runtime';
+import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adminPass.js';
 import { keypairOf } from './catalogRoutes.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden } from './errors.js';
@@ -58,6 +59,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (s.key_name !== undefined && s.key_name !== null && !keypair) throw badRequest('Invalid key_name provided.');
     if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
     const metadata = validMetadata(s.metadata);
+    const adminPass = adminPassOf(s);
     const hints = (req.body['os:scheduler_hints'] ?? req.body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
     let serverGroup: string | undefined;
     if (hints.group !== undefined) {
@@ -82,14 +84,17 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const created: Instance[] = [];
     for (let n = 1; n <= count; n++) {
       const display = count > 1 ? `${s.name}-${n}` : s.name;
+      const name = objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server');
+      const adminPassSecret = await storeAdminPass(api.client, ns, name, adminPass);
       const inst = await api.client
         .create<Instance>(
           INSTANCES,
           {
             apiVersion: 'compute.stratus.io/v1alpha1',
             kind: 'Instance',
-            metadata: { name: objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server'), namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } },
+            metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } },
             spec: {
+              adminPassSecret,
               displayName: display,
               ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
               flavor: flavor.metadata.name,
@@ -104,7 +109,11 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           },
           API_FIELD_MANAGER,
         )
-        .catch((e) => fromKubernetes(e, `Server ${display}`));
+        .catch(async (e) => {
+          await dropAdminPass(api.client, ns, adminPassSecret);
+          return fromKubernetes(e, `Server ${display}`);
+        });
+      await bindAdminPass(api.client, inst);
       created.push(inst);
       await dir.instances.seen(inst);
       api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
@@ -114,7 +123,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return {
       status: 202,
       headers: { Location: `${req.base}/servers/${id}` },
-      body: { server: { id, links: serverSummary(first, viewContext(api, req)).links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }] } },
+      body: { server: { id, links: serverSummary(first, viewContext(api, req)).links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }], adminPass } },
     };
   });
 

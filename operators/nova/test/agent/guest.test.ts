@@ -93,6 +93,8 @@ describe('the config drive', () => {
     assert.deepEqual(parse(files['meta-data'].toString()), { 'instance-id': uid, 'local-hostname': 'web-1', 'public-keys': ['ssh-ed25519 AAAA me@x'], 'availability-zone': 'nova', meta: { role: 'web' } });
     assert.equal(files['user-data'].toString(), '#cloud-config\n');
     assert.equal(configDriveFiles({ instanceId: uid, hostname: 'h', publicKeys: [], metadata: {} })['user-data'].length, 0, 'NoCloud wants the file even when empty');
+    const withPass = configDriveFiles({ instanceId: uid, hostname: 'h', publicKeys: [], metadata: {}, adminPass: 's3cret' });
+    assert.equal(parse(withPass['meta-data'].toString()).admin_pass, 's3cret', "the admin password the API returned, as Nova's admin_pass");
   });
 
   it('makes hostnames from display names as Nova does, and takes only real base64 as user data', () => {
