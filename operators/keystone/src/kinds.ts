@@ -227,4 +227,26 @@ export const DomainKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' }],
 };
 
-export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind, DomainKind];
+export const GroupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Group',
+  plural: 'groups',
+  scope: 'Cluster',
+  shortNames: ['grp'],
+  description: "A Keystone group of users: a RoleAssignment naming it in spec.group grants its role to every member, through the OpenStack APIs and (as an RBAC Group subject) through kubectl.",
+  spec: {
+    properties: {
+      displayName: displayNameField(64, 'group'),
+      description,
+      domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the group is in: a Domain object name, or "default".' },
+      members: { type: 'array', items: { type: 'string' }, description: 'The object names of the Users in the group.' },
+      extra,
+    },
+  },
+  status: { groupId: { type: 'string', description: 'The OpenStack group ID.' } },
+  phases: ['Active'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Domain', type: 'string', jsonPath: '.spec.domain' }],
+};
+
+export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind, DomainKind, GroupKind];

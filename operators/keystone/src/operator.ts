@@ -6,6 +6,7 @@ import {
   DOMAINS,
   ENDPOINTS,
   FIELD_MANAGER,
+  GROUPS,
   REGIONS,
   NAMESPACES,
   ROLES,
@@ -18,6 +19,7 @@ import {
   type CatalogEndpoint,
   type CatalogService,
   type Domain,
+  type Group,
   type Region,
   type Role,
   type RoleAssignment,
@@ -25,6 +27,7 @@ import {
   type User,
 } from './resources.js';
 import { reconcileDomain } from './domain.js';
+import { reconcileGroup } from './group.js';
 import { reconcileRole } from './role.js';
 import { reconcileRoleAssignment } from './roleAssignment.js';
 import { reconcileTenant } from './tenant.js';
@@ -57,6 +60,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
   m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
   m.add<Region>({ name: 'region', resource: REGIONS, reconcile: reconcileRegion });
   m.add<Domain>({ name: 'domain', resource: DOMAINS, reconcile: reconcileDomain });
+  m.add<Group>({ name: 'group', resource: GROUPS, reconcile: reconcileGroup });
   m.add<CatalogEndpoint>({
     name: 'endpoint',
     resource: ENDPOINTS,

@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { DomainKind, EndpointKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
+import { DomainKind, EndpointKind, GroupKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
@@ -10,6 +10,7 @@ export const SERVICES = resourceOf(ServiceKind);
 export const ENDPOINTS = resourceOf(EndpointKind);
 export const REGIONS = resourceOf(RegionKind);
 export const DOMAINS = resourceOf(DomainKind);
+export const GROUPS = resourceOf(GroupKind);
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
 export const ROLE_BINDINGS: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true };
@@ -123,6 +124,14 @@ export interface Domain {
   metadata: Meta;
   spec: { displayName?: string; description?: string; enabled?: boolean };
   status?: CommonStatus & { domainId?: string };
+}
+
+export interface Group {
+  apiVersion: string;
+  kind: 'Group';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; domain?: string; members?: string[]; extra?: Record<string, unknown> };
+  status?: CommonStatus & { groupId?: string };
 }
 
 export interface Region {

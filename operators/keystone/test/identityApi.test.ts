@@ -216,6 +216,31 @@ describe('Identity API v3', function () {
     await eventually("the domain's projects go with it", async () => (await api('GET', `/projects/${p2.body.project.id}`)).status === 404, 20_000);
   });
 
+  it('keeps groups: a grant to a group is a grant to each member, and goes with the group', async () => {
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Ops Project' } } })).body.project;
+    const erin = (await api('POST', '/users', { body: { user: { name: 'erin', password: 'erin-pw' } } })).body.user;
+    const made = await api('POST', '/groups', { body: { group: { name: 'Ops Team', description: 'on call', project_id: project.id } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const group = made.body.group;
+    assert.equal(group.project_id, project.id, 'an extra attribute, kept');
+    assert.equal((await api('POST', '/groups', { body: { group: { name: 'Ops Team' } } })).status, 409);
+    assert.equal((await api('PUT', `/groups/${group.id}/users/${erin.id}`)).status, 204);
+    assert.equal((await api('HEAD', `/groups/${group.id}/users/${erin.id}`)).status, 204);
+    assert.deepEqual((await api('GET', `/groups/${group.id}/users`)).body.users.map((u: any) => u.name), ['erin']);
+    assert.deepEqual((await api('GET', `/users/${erin.id}/groups`)).body.groups.map((g: any) => g.name), ['Ops Team']);
+    const signIn = () => call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('erin', 'erin-pw', 'Ops Project') });
+    assert.equal((await signIn()).status, 401, 'no role yet');
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${project.id}/groups/${group.id}/roles/${member.id}`)).status, 204);
+    const token = await signIn();
+    assert.equal(token.status, 201, 'the group grant makes erin a member');
+    assert.deepEqual(token.body.token.roles.map((r: any) => r.name), ['member']);
+    const listed = (await api('GET', `/role_assignments?group.id=${group.id}&include_names`)).body.role_assignments;
+    assert.deepEqual(listed.map((a: any) => [a.group.name, a.role.name, a.scope.project.name]), [['Ops Team', 'member', 'Ops Project']]);
+    assert.equal((await api('DELETE', `/groups/${group.id}`)).status, 204);
+    await eventually('the grant went with the group', async () => (await signIn()).status === 401);
+  });
+
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
     const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
     const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });

@@ -9,6 +9,7 @@ import {
   CONFIGMAPS,
   DOMAINS,
   ENDPOINTS,
+  GROUPS,
   REGIONS,
   ROLES,
   ROLE_ASSIGNMENTS,
@@ -21,6 +22,7 @@ import {
   type CatalogEndpoint,
   type CatalogService,
   type Domain,
+  type Group,
   type Region,
   type Role,
   type RoleAssignment,
@@ -74,6 +76,7 @@ export class IdentityDirectory {
   readonly endpoints: Indexed<CatalogEndpoint>;
   readonly regions: Indexed<Region>;
   readonly domains: Indexed<Domain>;
+  readonly groups: Indexed<Group>;
   readonly secrets: Indexed<Secret>;
   readonly configMaps: Indexed<ConfigMap>;
   private readonly all: Array<Indexed<any>>;
@@ -87,9 +90,10 @@ export class IdentityDirectory {
     this.endpoints = new Indexed(kc, client, ENDPOINTS, log);
     this.regions = new Indexed(kc, client, REGIONS, log);
     this.domains = new Indexed(kc, client, DOMAINS, log);
+    this.groups = new Indexed(kc, client, GROUPS, log);
     this.secrets = new Indexed(kc, client, SECRETS, log, SYSTEM_NAMESPACE);
     this.configMaps = new Indexed(kc, client, CONFIGMAPS, log, SYSTEM_NAMESPACE);
-    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.domains, this.secrets, this.configMaps];
+    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.domains, this.groups, this.secrets, this.configMaps];
   }
 
   async start(): Promise<void> {
@@ -100,9 +104,20 @@ export class IdentityDirectory {
     await Promise.all(this.all.map((i) => i.stop()));
   }
 
-  /** The roles the user is assigned on a tenant (only roles that exist). */
+  /** The object names of the groups the user is a member of. */
+  groupsOf(user: User): Set<string> {
+    return new Set(this.groups.all().filter((g) => !g.metadata.deletionTimestamp && (g.spec.members ?? []).includes(user.metadata.name)).map((g) => g.metadata.name));
+  }
+
+  /** Whether an assignment grants to this user: directly, or through a group the user is in. */
+  private grantsTo(a: RoleAssignment, user: User, groups: Set<string>): boolean {
+    return a.spec.user === user.metadata.name || (!!a.spec.group && groups.has(a.spec.group));
+  }
+
+  /** The roles the user holds on a tenant, directly or through groups (only roles that exist). */
   rolesOn(user: User, tenant: string): Role[] {
-    const names = new Set(this.assignments.all().filter((a) => a.metadata.namespace === tenant && a.spec.user === user.metadata.name).map((a) => a.spec.role));
+    const groups = this.groupsOf(user);
+    const names = new Set(this.assignments.all().filter((a) => a.metadata.namespace === tenant && this.grantsTo(a, user, groups)).map((a) => a.spec.role));
     return [...names].map((n) => this.roles.named(n)).filter((r): r is Role => !!r);
   }
 
@@ -112,7 +127,8 @@ export class IdentityDirectory {
 
   /** The tenants, not being deleted, that the user holds some existing role on. */
   tenantsOf(user: User): Tenant[] {
-    const names = new Set(this.assignments.all().filter((a) => a.spec.user === user.metadata.name && this.roles.named(a.spec.role)).map((a) => a.metadata.namespace!));
+    const groups = this.groupsOf(user);
+    const names = new Set(this.assignments.all().filter((a) => this.grantsTo(a, user, groups) && this.roles.named(a.spec.role)).map((a) => a.metadata.namespace!));
     return [...names].map((n) => this.tenants.named(n)).filter((t): t is Tenant => !!t && !t.metadata.deletionTimestamp);
   }
 }

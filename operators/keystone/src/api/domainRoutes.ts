@@ -6,7 +6,7 @@
 import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { DEFAULT_DOMAIN_ID } from '../kinds.js';
 import { domainNameKey, nameClaims, ownerOf } from '../names.js';
-import { DOMAINS, TENANTS, USERS, type Domain } from '../resources.js';
+import { DOMAINS, GROUPS, TENANTS, USERS, type Domain } from '../resources.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { forbidden, notFound } from './errors.js';
@@ -64,10 +64,14 @@ export function domainRoutes(router: Router, dir: IdentityDirectory, client: Kub
     const domain = resource(req.params.id);
     if (domain.spec.enabled !== false) throw forbidden('Cannot delete a domain that is enabled, please disable it first.');
     const ref = domain.metadata.name;
-    // As Keystone: the domain's users (with their grants) and projects go with it.
+    // As Keystone: the domain's users and groups (with their grants) and projects go with it.
     for (const u of dir.users.all().filter((u) => u.spec.domain === ref)) {
       await deleteAssignments(client, dir, (a) => a.spec.user === u.metadata.name);
       await client.delete(USERS, undefined, u.metadata.name);
+    }
+    for (const g of dir.groups.all().filter((g) => g.spec.domain === ref)) {
+      await deleteAssignments(client, dir, (a) => a.spec.group === g.metadata.name);
+      await client.delete(GROUPS, undefined, g.metadata.name);
     }
     for (const t of dir.tenants.all().filter((t) => t.spec.domain === ref)) await client.delete(TENANTS, undefined, t.metadata.name);
     await client.delete(DOMAINS, undefined, ref);

@@ -5,7 +5,7 @@
  */
 import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, roleNameKey } from '../names.js';
-import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
+import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User, type Group } from '../resources.js';
 import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
@@ -14,6 +14,8 @@ import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, domainRef, roleView } from './views.js';
 
 export const assignmentName = (user: string, role: string) => `${user}.${role}`;
+/** A group's grant: two dots, where a user's has one (object names of users and roles have none). */
+export const groupAssignmentName = (group: string, role: string) => `group.${group}.${role}`;
 
 export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
   const findRole = (id: string) => dir.roles.require(id, 'role');
@@ -64,6 +66,47 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     await deleteAssignments(client, dir, (a) => a.spec.role === name);
     await client.delete(ROLES, undefined, name);
     await gone(dir.roles, name);
+    return { status: 204 };
+  });
+
+  // A group's grants on a project: RoleAssignments naming the group, which grant to each member.
+  const findGroup = (id: string) => dir.groups.require(id, 'group');
+  const groupGrantOn = (project: Tenant, group: Group, role: Role) =>
+    dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.group === group.metadata.name && a.spec.role === role.metadata.name);
+  router.on('GET', '/projects/:project/groups/:group/roles', (req) => {
+    requireAdmin(req.auth);
+    const project = findProject(req.params.project);
+    const group = findGroup(req.params.group);
+    const names = new Set(dir.assignments.all().filter((a) => a.metadata.namespace === project.metadata.name && a.spec.group === group.metadata.name).map((a) => a.spec.role));
+    const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+    return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/groups/${req.params.group}/roles`, next: null, previous: null } } };
+  });
+  router.on('HEAD', '/projects/:project/groups/:group/roles/:role', (req) => {
+    requireAdmin(req.auth);
+    if (!groupGrantOn(findProject(req.params.project), findGroup(req.params.group), findRole(req.params.role))) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+    return { status: 204 };
+  });
+  router.on('PUT', '/projects/:project/groups/:group/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    const project = findProject(req.params.project);
+    const group = findGroup(req.params.group);
+    const role = findRole(req.params.role);
+    if (groupGrantOn(project, group, role)) return { status: 204 };
+    const body: RoleAssignment = {
+      apiVersion: 'identity.stratus.io/v1alpha1',
+      kind: 'RoleAssignment',
+      metadata: { name: groupAssignmentName(group.metadata.name, role.metadata.name), namespace: project.metadata.name },
+      spec: { group: group.metadata.name, role: role.metadata.name },
+    };
+    await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
+    return { status: 204 };
+  });
+  router.on('DELETE', '/projects/:project/groups/:group/roles/:role', async (req) => {
+    requireAdmin(req.auth);
+    const ra = groupGrantOn(findProject(req.params.project), findGroup(req.params.group), findRole(req.params.role));
+    if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+    await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
     return { status: 204 };
   });
 
@@ -147,15 +190,17 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       const role = dir.roles.named(ra.spec.role);
       const tenant = dir.tenants.named(ra.metadata.namespace!);
       const user = ra.spec.user ? dir.users.named(ra.spec.user) : undefined;
-      if (!role || !tenant || (ra.spec.user && !user)) continue; // a grant that does not stand yet
+      const group = ra.spec.group ? dir.groups.named(ra.spec.group) : undefined;
+      if (!role || !tenant || (ra.spec.user && !user) || (ra.spec.group && !group)) continue; // a grant that does not stand yet
       const roleId = openstackId(role.metadata.uid);
       const projectId = openstackId(tenant.metadata.uid);
-      const actor = user ? { user: named({ id: openstackId(user.metadata.uid) }, displayNameOf(user), domainRef(dir, user.spec.domain)) } : { group: named({ id: ra.spec.group! }, ra.spec.group!, DEFAULT_DOMAIN) };
+      const actorId = user ? openstackId(user.metadata.uid) : openstackId(group!.metadata.uid);
+      const actor = user ? { user: named({ id: actorId }, displayNameOf(user), domainRef(dir, user.spec.domain)) } : { group: named({ id: actorId }, displayNameOf(group!), domainRef(dir, group!.spec.domain)) };
       listed.push({
         role: named({ id: roleId }, displayNameOf(role)),
         ...actor,
         scope: { project: named({ id: projectId }, displayNameOf(tenant), domainRef(dir, tenant.spec.domain)) },
-        links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${user ? openstackId(user.metadata.uid) : ra.spec.group}/roles/${roleId}` },
+        links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${actorId}/roles/${roleId}` },
       });
     }
     for (const user of dir.users.all())

@@ -10,6 +10,7 @@ import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
 import { domainRoutes } from './domainRoutes.js';
+import { groupRoutes } from './groupRoutes.js';
 import { projectRoutes } from './projectRoutes.js';
 import { roleRoutes } from './roleRoutes.js';
 import { Router } from './router.js';
@@ -44,6 +45,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   authRoutes(router, dir, auth);
   projectRoutes(router, dir, client);
   domainRoutes(router, dir, client);
+  groupRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { displayNameOf, isConflict, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, userNameKey } from '../names.js';
 import {
+  GROUPS,
   PASSWORD_SOURCE_ANNOTATION,
   SECRETS,
   SYSTEM_NAMESPACE,
@@ -160,8 +161,10 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     requireAdmin(req.auth);
     const user = find(req.params.id);
     const name = user.metadata.name;
-    // As Keystone does, a user's role assignments go with the user.
+    // As Keystone does, a user's role assignments and group memberships go with the user.
     await deleteAssignments(client, dir, (a) => a.spec.user === name);
+    for (const g of dir.groups.all().filter((g) => (g.spec.members ?? []).includes(name)))
+      await client.patch(GROUPS, undefined, g.metadata.name, { spec: { members: (g.spec.members ?? []).filter((m) => m !== name) } }, API_FIELD_MANAGER);
     await client.delete(USERS, undefined, name);
     await gone(dir.users, name);
     return { status: 204 };
