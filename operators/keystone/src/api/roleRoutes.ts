@@ -5,7 +5,7 @@
  */
 import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, roleNameKey } from '../names.js';
-import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User, type Group } from '../resources.js';
+import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
 import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
@@ -23,8 +23,6 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   const findProject = (id: string) => dir.tenants.require(id, 'project');
   const claims = nameClaims(client, API_FIELD_MANAGER);
   const roleName = (value: unknown) => freeName(value, 'role', 255);
-  const grantOn = (project: Tenant, user: User, role: Role) =>
-    dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.user === user.metadata.name && a.spec.role === role.metadata.name);
 
   router.on('GET', '/roles', (req) => {
     const roles = dir.roles
@@ -69,83 +67,55 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     return { status: 204 };
   });
 
-  // A group's grants on a project: RoleAssignments naming the group, which grant to each member.
-  const findGroup = (id: string) => dir.groups.require(id, 'group');
-  const groupGrantOn = (project: Tenant, group: Group, role: Role) =>
-    dir.assignments.all().find((a) => a.metadata.namespace === project.metadata.name && a.spec.group === group.metadata.name && a.spec.role === role.metadata.name);
-  router.on('GET', '/projects/:project/groups/:group/roles', (req) => {
-    requireAdmin(req.auth);
-    const project = findProject(req.params.project);
-    const group = findGroup(req.params.group);
-    const names = new Set(dir.assignments.all().filter((a) => a.metadata.namespace === project.metadata.name && a.spec.group === group.metadata.name).map((a) => a.spec.role));
-    const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-    return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/groups/${req.params.group}/roles`, next: null, previous: null } } };
-  });
-  router.on('HEAD', '/projects/:project/groups/:group/roles/:role', (req) => {
-    requireAdmin(req.auth);
-    if (!groupGrantOn(findProject(req.params.project), findGroup(req.params.group), findRole(req.params.role))) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-    return { status: 204 };
-  });
-  router.on('PUT', '/projects/:project/groups/:group/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    const project = findProject(req.params.project);
-    const group = findGroup(req.params.group);
-    const role = findRole(req.params.role);
-    if (groupGrantOn(project, group, role)) return { status: 204 };
-    const body: RoleAssignment = {
-      apiVersion: 'identity.stratus.io/v1alpha1',
-      kind: 'RoleAssignment',
-      metadata: { name: groupAssignmentName(group.metadata.name, role.metadata.name), namespace: project.metadata.name },
-      spec: { group: group.metadata.name, role: role.metadata.name },
+  // Grants on a project, to a user or to a group (which grants to each member): RoleAssignments in the
+  // tenant's namespace naming the actor. A user's own list is theirs to read; the rest is for admins.
+  const actors = {
+    users: { field: 'user' as const, find: (id: string) => findUser(id), nameOf: assignmentName },
+    groups: { field: 'group' as const, find: (id: string) => dir.groups.require(id, 'group'), nameOf: groupAssignmentName },
+  };
+  for (const [path, actor] of Object.entries(actors)) {
+    const grantsOn = (project: Tenant, name: string) => dir.assignments.all().filter((a) => a.metadata.namespace === project.metadata.name && a.spec[actor.field] === name);
+    const grantOf = (req: { params: Record<string, string> }) => {
+      const project = findProject(req.params.project);
+      const who = actor.find(req.params.actor);
+      const role = findRole(req.params.role);
+      return { project, who, role, ra: grantsOn(project, who.metadata.name).find((a) => a.spec.role === role.metadata.name) };
     };
-    await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
-    return { status: 204 };
-  });
-  router.on('DELETE', '/projects/:project/groups/:group/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    const ra = groupGrantOn(findProject(req.params.project), findGroup(req.params.group), findRole(req.params.role));
-    if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-    await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
-    await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
-    return { status: 204 };
-  });
-
-  // Grants on a project.
-  router.on('GET', '/projects/:project/users/:user/roles', (req) => {
-    const project = findProject(req.params.project);
-    const user = findUser(req.params.user);
-    if (!isAdmin(req.auth) && user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
-    return { status: 200, body: { roles: dir.rolesOn(user, project.metadata.name).map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/users/${req.params.user}/roles`, next: null, previous: null } } };
-  });
-  router.on('HEAD', '/projects/:project/users/:user/roles/:role', (req) => {
-    requireAdmin(req.auth);
-    if (!grantOn(findProject(req.params.project), findUser(req.params.user), findRole(req.params.role))) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-    return { status: 204 };
-  });
-  router.on('PUT', '/projects/:project/users/:user/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    const project = findProject(req.params.project);
-    const user = findUser(req.params.user);
-    const role = findRole(req.params.role);
-    if (grantOn(project, user, role)) return { status: 204 };
-    const body: RoleAssignment = {
-      apiVersion: 'identity.stratus.io/v1alpha1',
-      kind: 'RoleAssignment',
-      metadata: { name: assignmentName(user.metadata.name, role.metadata.name), namespace: project.metadata.name },
-      spec: { user: user.metadata.name, role: role.metadata.name },
-    };
-    await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
-    return { status: 204 };
-  });
-  router.on('DELETE', '/projects/:project/users/:user/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    const project = findProject(req.params.project);
-    const ra = grantOn(project, findUser(req.params.user), findRole(req.params.role));
-    if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-    await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
-    await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
-    return { status: 204 };
-  });
+    router.on('GET', `/projects/:project/${path}/:actor/roles`, (req) => {
+      const project = findProject(req.params.project);
+      const who = actor.find(req.params.actor);
+      if (!isAdmin(req.auth) && who.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+      const names = new Set(grantsOn(project, who.metadata.name).map((a) => a.spec.role));
+      const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+      return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/${path}/${req.params.actor}/roles`, next: null, previous: null } } };
+    });
+    router.on('HEAD', `/projects/:project/${path}/:actor/roles/:role`, (req) => {
+      requireAdmin(req.auth);
+      if (!grantOf(req).ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+      return { status: 204 };
+    });
+    router.on('PUT', `/projects/:project/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { project, who, role, ra } = grantOf(req);
+      if (ra) return { status: 204 };
+      const body: RoleAssignment = {
+        apiVersion: 'identity.stratus.io/v1alpha1',
+        kind: 'RoleAssignment',
+        metadata: { name: actor.nameOf(who.metadata.name, role.metadata.name), namespace: project.metadata.name },
+        spec: { [actor.field]: who.metadata.name, role: role.metadata.name },
+      };
+      await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
+      return { status: 204 };
+    });
+    router.on('DELETE', `/projects/:project/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { ra } = grantOf(req);
+      if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+      await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+      await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
+      return { status: 204 };
+    });
+  }
 
   // Grants on the Default domain.
   const domainOnly = (id: string) => {
