@@ -241,6 +241,40 @@ describe('Identity API v3', function () {
     await eventually('the grant went with the group', async () => (await signIn()).status === 401);
   });
 
+  it('keeps credentials and EC2 credentials for their user, as Secrets that go with the user', async () => {
+    const frank = (await api('POST', '/users', { body: { user: { name: 'frank', password: 'frank-pw' } } })).body.user;
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Frank Project' } } })).body.project;
+    const made = await api('POST', '/credentials', { body: { credential: { user_id: frank.id, type: 'cert', blob: 'BEGIN CERT' } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual([made.body.credential.type, made.body.credential.blob, made.body.credential.user_id], ['cert', 'BEGIN CERT', frank.id]);
+    const updated = await api('PATCH', `/credentials/${made.body.credential.id}`, { body: { credential: { blob: 'NEW CERT' } } });
+    assert.equal(updated.body.credential.blob, 'NEW CERT');
+    assert.deepEqual((await api('GET', `/credentials?user_id=${frank.id}`)).body.credentials.map((c: any) => c.blob), ['NEW CERT']);
+    const ec2 = await api('POST', `/users/${frank.id}/credentials/OS-EC2`, { body: { tenant_id: project.id } });
+    assert.equal(ec2.status, 201, JSON.stringify(ec2.body));
+    assert.match(ec2.body.credential.access, /^[0-9a-f]{32}$/);
+    assert.equal(ec2.body.credential.tenant_id, project.id);
+    assert.equal((await api('GET', `/users/${frank.id}/credentials/OS-EC2/${ec2.body.credential.access}`)).body.credential.secret, ec2.body.credential.secret);
+    assert.equal((await api('GET', `/users/${frank.id}/credentials/OS-EC2`)).body.credentials.length, 1);
+    const stored = (await env.client.list<Secret>(SECRETS, SYSTEM_NAMESPACE, 'identity.stratus.io/api-credential-of')).items;
+    assert.equal(stored.length, 2, 'kept as Secrets, not in a resource anyone may read');
+    assert.equal((await api('DELETE', `/users/${frank.id}/credentials/OS-EC2/${ec2.body.credential.access}`)).status, 204);
+    assert.equal((await api('DELETE', `/users/${frank.id}`)).status, 204);
+    await eventually("the user's credentials go with it", async () => (await env.client.list<Secret>(SECRETS, SYSTEM_NAMESPACE, 'identity.stratus.io/api-credential-of')).items.length === 0);
+  });
+
+  it('makes the region an endpoint names the old way (region), as Keystone does', async () => {
+    const svc = (await api('POST', '/services', { body: { service: { type: 'object-store', name: 'Swift Store' } } })).body.service;
+    assert.equal(svc.name, 'Swift Store', 'a service name is free text');
+    const ep = await api('POST', '/endpoints', { body: { endpoint: { service_id: svc.id, interface: 'public', url: 'http://127.0.0.1:8080/v1', region: 'tempest-region-1' } } });
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    assert.equal((await api('GET', '/regions/tempest-region-1')).status, 200);
+    assert.equal((await api('DELETE', '/regions/tempest-region-1')).status, 403, 'an endpoint still uses it');
+    assert.equal((await api('DELETE', `/endpoints/${ep.body.endpoint.id}`)).status, 204);
+    assert.equal((await api('DELETE', '/regions/tempest-region-1')).status, 204);
+    assert.equal((await api('DELETE', `/services/${svc.id}`)).status, 204);
+  });
+
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
     const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
     const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });

@@ -6,7 +6,7 @@ import { API_FIELD_MANAGER, committed, entity, freeName, gone, matches, optional
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { regionRoutes } from './regionRoutes.js';
+import { ensureRegion, regionRoutes } from './regionRoutes.js';
 import { endpointView, serviceView } from './views.js';
 
 const INTERFACES = ['public', 'internal', 'admin'];
@@ -79,6 +79,8 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     const url = optionalString(e, 'url', 'endpoint');
     if (!url || !/^https?:\/\//.test(url)) throw badRequest("Invalid input for field 'endpoint.url': an http or https URL is required.");
     const region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint') ?? DEFAULT_REGION;
+    // Named the old way (`region`), a new region is made, as Keystone does; the default one always exists.
+    if (e.region_id === undefined && e.region !== undefined && region !== DEFAULT_REGION) await ensureRegion(dir, client, region);
     const body: CatalogEndpoint = {
       apiVersion: 'identity.stratus.io/v1alpha1',
       kind: 'Endpoint',
@@ -106,6 +108,7 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     }
     if (e.url !== undefined) spec.url = optionalString(e, 'url', 'endpoint');
     if (e.region_id !== undefined || e.region !== undefined) spec.region = optionalString(e, 'region_id', 'endpoint') ?? optionalString(e, 'region', 'endpoint');
+    if (e.region_id === undefined && e.region !== undefined && spec.region && spec.region !== DEFAULT_REGION) await ensureRegion(dir, client, spec.region);
     if (e.enabled !== undefined) spec.enabled = optionalBoolean(e, 'enabled', 'endpoint');
     const updated = await committed(dir.endpoints, client.patch<CatalogEndpoint>(ENDPOINTS, undefined, ep.metadata.name, { spec }, API_FIELD_MANAGER), 'endpoint');
     return { status: 200, body: { endpoint: endpointView(updated, dir, req.base) } };

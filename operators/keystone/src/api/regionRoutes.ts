@@ -4,7 +4,7 @@
  * Keystone would have had to know it.
  */
 import { randomUUID } from 'node:crypto';
-import { objectNameFor, type KubeClient } from '@stratus/runtime';
+import { NameTaken, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, regionIdKey } from '../names.js';
 import { REGIONS, type Region } from '../resources.js';
 import { API_FIELD_MANAGER, committed, entity, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
@@ -20,6 +20,17 @@ interface RegionDoc {
 }
 
 type Lister = (base: string, key: string, items: unknown[]) => { status: number; body: unknown };
+
+/** Makes the Region `id` unless it exists: Keystone does so for an endpoint naming a new region the old way. */
+export async function ensureRegion(dir: IdentityDirectory, client: KubeClient, id: string): Promise<void> {
+  if (dir.regions.all().some((r) => r.spec.regionId === id && !r.metadata.deletionTimestamp)) return;
+  const body: Region = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Region', metadata: { name: objectNameFor(id, (n) => !!dir.regions.named(n), 'region') }, spec: { regionId: id } };
+  await nameClaims(client, API_FIELD_MANAGER)
+    .create(regionIdKey(id), { resource: REGIONS, apiVersion: body.apiVersion, kind: 'Region', metadata: {} }, (annotations) => committed(dir.regions, client.create(REGIONS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `region ${id}`))
+    .catch((e) => {
+      if (!(e instanceof NameTaken)) fromKubernetes(e, 'region'); // made meanwhile by another request: fine
+    });
+}
 
 export function regionRoutes(router: Router, dir: IdentityDirectory, client: KubeClient, list: Lister) {
   const claims = nameClaims(client, API_FIELD_MANAGER);

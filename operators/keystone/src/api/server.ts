@@ -9,6 +9,7 @@ import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
+import { credentialRoutes } from './credentialRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
 import { projectRoutes } from './projectRoutes.js';
@@ -46,6 +47,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   projectRoutes(router, dir, client);
   domainRoutes(router, dir, client);
   groupRoutes(router, dir, client);
+  credentialRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);
