@@ -321,6 +321,31 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('DELETE', `/servers/${multi.body.server.id}`, { token: member })).status, 204);
   });
 
+  it('shows and sets the tenant quota through os-quota-sets, the same quota the scheduler enforces', async () => {
+    const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
+    const shown = await call('GET', `/os-quota-sets/${acme}`, { token: member });
+    assert.equal(shown.status, 200, JSON.stringify(shown.body));
+    assert.deepEqual([shown.body.quota_set.id, shown.body.quota_set.instances, shown.body.quota_set.cores, shown.body.quota_set.ram], [acme, 2, 10, -1], "the Tenant's spec.quota; -1 is unlimited");
+    for (const key of ['key_pairs', 'metadata_items', 'server_groups', 'server_group_members']) assert.ok(key in shown.body.quota_set, key);
+    assert.equal((await call('GET', `/os-quota-sets/${acme}/defaults`, { token: member })).body.quota_set.instances, -1);
+    const detail = (await call('GET', `/os-quota-sets/${acme}/detail`, { token: member })).body.quota_set;
+    assert.deepEqual(detail.instances, { limit: 2, in_use: 1, reserved: 0 });
+    assert.equal((await call('GET', '/os-quota-sets/not-a-project')).status, 404);
+    assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { token: member, body: { quota_set: { instances: 50 } } })).status, 403);
+    const set = await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { instances: 1, ram: 4096 } } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual([set.body.quota_set.instances, set.body.quota_set.ram], [1, 4096]);
+    assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { instances: -5 } } })).status, 400);
+    assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { floating_ips: 3 } } })).status, 400, 'only enforced quotas are set');
+    const tenant = (await client.get<any>(TENANTS, undefined, 'acme'))!;
+    assert.deepEqual([tenant.spec.quota.instances, tenant.spec.quota.ramMiB], [1, 4096], 'written to the Tenant');
+    const over = await boot('over-quota', {}, member);
+    assert.equal(over.status, 403, 'and enforced');
+    assert.equal((await call('DELETE', `/os-quota-sets/${acme}`)).status, 202);
+    assert.equal((await call('GET', `/os-quota-sets/${acme}`, { token: member })).body.quota_set.instances, -1, 'back to the default: unlimited');
+    assert.equal((await call('GET', '/os-quota-class-sets/default')).body.quota_class_set.cores, -1);
+  });
+
   it('lists with filters and pages with a next link', async () => {
     for (const n of ['page-a', 'page-b', 'page-c']) await ok('POST', '/servers', { body: { server: { name: n, imageRef: imageId, flavorRef: 'm1.small' } } });
     const first = (await call('GET', '/servers?name=^page-&limit=2')).body;

@@ -11,6 +11,7 @@ import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.
 import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeAuth } from './context.js';
 import { ComputeDirectory } from './directory.js';
 import { NovaError, Unauthenticated, badRequest, notFound } from './errors.js';
+import { quotaRoutes } from './quotaRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -62,6 +63,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   keypairRoutes(router, api);
   serverGroupRoutes(router, api);
   infoRoutes(router, api);
+  quotaRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',
