@@ -178,6 +178,12 @@ describe('Compute API v2.1', function () {
     const derived = execFileSync('ssh-keygen', ['-y', '-f', join(work, 'made')], { encoding: 'utf8' }).trim();
     assert.equal(derived.split(' ').slice(0, 2).join(' '), generated.body.keypair.public_key.split(' ').slice(0, 2).join(' '), 'the private key belongs to the public key');
     assert.equal((await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'mine', public_key: pub } } })).status, 409);
+    const x509 = await ok('POST', '/os-keypairs', { token: member, version: '2.2', body: { keypair: { name: 'cert', type: 'x509' } } });
+    assert.equal(x509.body.keypair.type, 'x509');
+    assert.match(x509.body.keypair.public_key, /^-----BEGIN CERTIFICATE-----/, 'a certificate Nova made');
+    assert.match(x509.body.keypair.private_key, /^-----BEGIN PRIVATE KEY-----/);
+    assert.match(x509.body.keypair.fingerprint, /^([0-9a-f]{2}:){19}[0-9a-f]{2}$/);
+    assert.equal((await call('DELETE', '/os-keypairs/cert', { token: member })).status, 202);
     const bad = await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'bad', public_key: 'ssh-rsa not-a-key' } } });
     assert.equal(bad.status, 400);
     assert.match(bad.body.badRequest.message, /Keypair data is invalid/);

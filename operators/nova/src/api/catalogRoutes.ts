@@ -1,5 +1,7 @@
 /** /flavors (with extra specs), /os-keypairs and /os-server-groups: the Flavor, Keypair and ServerGroup resources. */
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { displayNameOf, objectNameFor } from '@stratus/runtime';
 import { flavorNameKey, keypairNameKey, nameClaims } from '../names.js';
 import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
@@ -9,6 +11,7 @@ import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
+const run = promisify(execFile);
 /** Kubernetes object names: what a flavor ID must be, since it names the resource. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -121,6 +124,19 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 }
 
+/**
+ * A self-signed X.509 certificate and its RSA private key, both PEM, for an x509 keypair Nova generates (as
+ * Nova does, for the user); made by openssl, which Node cannot do by itself.
+ */
+async function generateX509Keypair(userId: string): Promise<{ publicKey: string; privateKey: string }> {
+  const { stdout } = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', '-', '-out', '-', '-days', '3650', '-subj', `/CN=${userId}`], { timeout: 30_000 });
+  const pem = (label: string) => new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----\\n?`).exec(stdout)?.[0];
+  const certificate = pem('CERTIFICATE');
+  const key = pem('PRIVATE KEY');
+  if (!certificate || !key) throw new Error('openssl made no certificate');
+  return { publicKey: certificate, privateKey: key };
+}
+
 /** An OpenSSH public key line (RSA) and its private key in PEM, for a keypair Nova generates. */
 function generateSshKeypair(comment: string): { publicKey: string; privateKey: string } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -178,8 +194,8 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const type = kp.type ?? 'ssh';
     if (kp.type !== undefined && !req.auth.version.atLeast('2.2')) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
     if (type !== 'ssh' && type !== 'x509') throw badRequest(`Keypair data is invalid: type must be ssh or x509.`);
-    const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : undefined) : undefined;
-    if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: a public_key is required for x509 keypairs.');
+    const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : await generateX509Keypair(req.auth.userId)) : undefined;
+    if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: public_key must be a string.');
     // Unique per user: a claim holds the name; the object name is derived from it. A keypair the tenant
     // shares (made with kubectl, or before keypairs were per user) also takes the name for its members.
     if (keypairOf(api, req, name)) throw conflict(`Key pair '${name}' already exists.`);
