@@ -185,6 +185,13 @@ export const InstanceKind: KindDefinition = {
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
       userData: { type: 'string', maxLength: 65535, description: 'cloud-init user data, base64 as Nova takes it.' },
+      accessIPv4: { type: 'string', description: "Nova's accessIPv4: an address people reach the server at, as its owner states it." },
+      accessIPv6: { type: 'string', description: "Nova's accessIPv6." },
+      lock: {
+        type: 'object',
+        description: 'A locked server refuses actions and deletion by non-admins (and, locked by an admin, unlocking by its owner).',
+        properties: { reason: { type: 'string', maxLength: 255 }, byAdmin: { type: 'boolean' } },
+      },
       adminPassSecret: { type: 'string', description: "A Secret in the instance's namespace whose key adminPass the guest gets in its config drive (Nova's admin_pass)." },
       metadata: stringMap('Key/value metadata the guest sees in its config drive.'),
       availabilityZone: { type: 'string' },

@@ -89,6 +89,9 @@ export interface Instance {
     keypair?: string;
     userData?: string;
     adminPassSecret?: string;
+    accessIPv4?: string;
+    accessIPv6?: string;
+    lock?: { reason?: string; byAdmin?: boolean };
     metadata?: Record<string, string>;
     availabilityZone?: string;
     serverGroup?: string;

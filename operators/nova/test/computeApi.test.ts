@@ -352,6 +352,49 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('GET', '/os-quota-class-sets/default')).body.quota_class_set.cores, -1);
   });
 
+  it('keeps a server\'s history as instance actions (Kubernetes Events on the Instance), locks it, and keeps its access addresses', async () => {
+    const booted = await boot('history', { accessIPv4: '192.0.2.10', accessIPv6: '2001:db8::10' }, member);
+    assert.equal(booted.status, 202, JSON.stringify(booted.body));
+    const id = booted.body.server.id;
+    const createRequest = booted.headers.get('x-compute-request-id')!;
+    assert.match(createRequest, /^req-[0-9a-f-]{36}$/);
+    assert.equal(booted.headers.get('x-openstack-request-id'), createRequest);
+    const inst = await instanceOf(id);
+    await runAs(inst, 'ACTIVE', 'Running');
+    const shown = await shows(id, (s) => s.status === 'ACTIVE', member);
+    assert.deepEqual([shown.accessIPv4, shown.accessIPv6], ['192.0.2.10', '2001:db8::10']);
+    assert.equal((await boot('bad-ip', { accessIPv6: 'not:an:address::zz' }, member)).status, 400);
+
+    const stop = await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-stop': null } });
+    assert.equal(stop.status, 202);
+    const actions = (await call('GET', `/servers/${id}/os-instance-actions`, { token: member })).body.instanceActions;
+    assert.deepEqual(actions.map((a: any) => a.action).sort(), ['create', 'stop']);
+    const created = await call('GET', `/servers/${id}/os-instance-actions/${createRequest}`, { token: member });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.deepEqual([created.body.instanceAction.action, created.body.instanceAction.instance_uuid, created.body.instanceAction.events[0].event], ['create', id, 'compute_create_instance']);
+    const events = (await client.list<any>({ group: '', version: 'v1', plural: 'events', namespaced: true }, 'acme')).items.filter((e) => e.involvedObject?.uid === inst.metadata.uid && e.reason === 'ServerAction');
+    assert.deepEqual(events.map((e) => e.action).sort(), ['create', 'stop'], 'the same history kubectl describe shows');
+
+    // Locked, it refuses actions and deletion by its owner; an admin's lock only an admin lifts.
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, version: '2.73', body: { lock: { locked_reason: 'maintenance' } } })).status, 202);
+    const locked = await shows(id, (s) => s.locked === true, member, '2.73');
+    assert.equal(locked.locked_reason, 'maintenance');
+    const refused = await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-start': null } });
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.conflictingRequest.message, /is locked/);
+    assert.equal((await call('DELETE', `/servers/${id}`, { token: member })).status, 409);
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { unlock: null } })).status, 202);
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { lock: null } })).status, 202, 'an admin locks');
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { unlock: null } })).status, 403);
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { unlock: null } })).status, 202);
+
+    const renamed = await call('PUT', `/servers/${id}`, { token: member, body: { server: { name: 'renamed', accessIPv4: '192.0.2.11' } } });
+    assert.equal(renamed.body.server.accessIPv4, '192.0.2.11');
+    assert.ok(!('OS-EXT-STS:vm_state' in renamed.body.server) && !('config_drive' in renamed.body.server), "an update answers without a show's extended attributes");
+    assert.equal((await call('GET', '/servers?changes-since=2011/01/01', { token: member })).status, 400, 'ISO 8601 only');
+    assert.equal((await call('DELETE', `/servers/${id}`, { token: member })).status, 204);
+  });
+
   it('lists with filters and pages with a next link', async () => {
     for (const n of ['page-a', 'page-b', 'page-c']) await ok('POST', '/servers', { body: { server: { name: n, imageRef: imageId, flavorRef: 'm1.small' } } });
     const first = (await call('GET', '/servers?name=^page-&limit=2')).body;

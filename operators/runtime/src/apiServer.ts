@@ -33,6 +33,8 @@ export interface ApiServerOptions<A> {
   headers?: Record<string, string>;
   /** Headers on every answer to this request, errors included (say, the microversion it was served at). */
   headersFor?(req: http.IncomingMessage): Record<string, string>;
+  /** The headers that carry the request ID (OpenStack's x-openstack-request-id; Nova adds x-compute-request-id). */
+  requestIdHeaders?: string[];
 }
 
 /** A request body left unread past this is not drained: the connection closes after the answer instead. */
@@ -41,7 +43,7 @@ const DRAIN_LIMIT = 16 << 20;
 export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
   const { log } = o;
 
-  async function handle(req: http.IncomingMessage): Promise<ApiResponse> {
+  async function handle(req: http.IncomingMessage, requestId: string): Promise<ApiResponse> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     const origin = `http://${req.headers.host ?? 'localhost'}`;
@@ -60,13 +62,13 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
       throw o.notFound();
     }
     const { auth, body } = await o.prepare(route, req);
-    const apiReq: ApiRequest<A> = { method, path: rest, params, query: url.searchParams, headers: req.headers, body, base: `${origin}${prefix}`, auth, incoming: req };
+    const apiReq: ApiRequest<A> = { method, path: rest, params, query: url.searchParams, headers: req.headers, body, base: `${origin}${prefix}`, auth, incoming: req, requestId };
     return route.handler(apiReq as never);
   }
 
   const server = http.createServer((req, res) => {
     const requestId = `req-${randomUUID()}`;
-    handle(req)
+    handle(req, requestId)
       .catch((err): ApiResponse => {
         const answer = o.answerFor(err);
         if (answer) return answer;
@@ -79,7 +81,8 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
         const unread = !req.complete && !req.destroyed;
         const drain = unread && Number(req.headers['content-length'] ?? Infinity) <= DRAIN_LIMIT;
         if (drain) req.resume();
-        const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...o.headers, ...o.headersFor?.(req), ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
+        const ids = Object.fromEntries((o.requestIdHeaders ?? ['x-openstack-request-id']).map((h) => [h, requestId]));
+        const headers: Record<string, string> = { ...ids, ...o.headers, ...o.headersFor?.(req), ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
         if (out.body instanceof Readable) {
           res.writeHead(out.status, headers);
           if (req.method === 'HEAD') return void (out.body.destroy(), res.end());

@@ -19,6 +19,8 @@ export interface ApiRequest<A> {
   auth?: A;
   /** The request itself, for routes that read their body as a stream. */
   incoming: IncomingMessage;
+  /** The request's ID (req-…), as its answer's x-openstack-request-id says it. */
+  requestId: string;
 }
 
 export interface ApiResponse {

@@ -8,9 +8,10 @@ import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { Refused, rootDiskGiB } from '../bootChecks.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
-import { API_FIELD_MANAGER, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { NovaError, badRequest, conflict, invalidState } from './errors.js';
-import { presentState, serverIdOf, serverView, vmStateOf } from './views.js';
+import { API_FIELD_MANAGER, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
+import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
+import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
 type Action = (req: ComputeRequest, inst: Instance, args: any) => Promise<Answer>;
@@ -22,6 +23,9 @@ function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
   const task = presentState(inst).taskState;
   if (task) throw conflict(`Cannot '${action}' instance ${serverIdOf(inst)} while it is in task_state ${task}`);
 }
+
+/** Actions a locked server still takes (as Nova's, which lock-checks the others). */
+const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage']);
 
 export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
@@ -67,7 +71,20 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         ...(metadata ? { metadata } : {}),
         ...(args?.description !== undefined && req.auth.version.atLeast('2.19') ? { description: args.description } : {}),
       }));
-      return { status: 202, body: { server: serverView(written, serverExtras(api, written), viewContext(api, req)) } };
+      return { status: 202, body: { server: serverUpdateView(written, serverExtras(api, written), viewContext(api, req)) } };
+    },
+
+    // Lock and unlock: the lock is the Instance's spec.lock; an admin's lock only an admin lifts.
+    async lock(req, inst, args) {
+      const reason = args?.locked_reason;
+      if (reason !== undefined && (!req.auth.version.atLeast('2.73') || typeof reason !== 'string' || reason.length > 255)) throw badRequest('Invalid input for field/attribute locked_reason.');
+      await change(inst, () => ({ lock: { byAdmin: req.auth.admin, ...(reason !== undefined ? { reason } : {}) } }));
+      return { status: 202 };
+    },
+    async unlock(req, inst) {
+      if (inst.spec.lock?.byAdmin && !req.auth.admin) throw forbidden('Policy does not allow unlocking a server an admin locked.');
+      if (inst.spec.lock) await change(inst, () => ({ lock: null }));
+      return { status: 202 };
     },
 
     async resize(_req, inst, args) {
@@ -144,7 +161,12 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const [name] = Object.keys(body);
     const action = actions[name];
     if (!action) throw badRequest(`There is no such action: ${name}`);
-    return action(req, serverFor(api, req.params.id, req.auth), body[name]);
+    const inst = serverFor(api, req.params.id, req.auth);
+    if (!UNLOCKED_ACTIONS.has(name)) checkLock(inst, req.auth, name);
+    const answer = await action(req, inst, body[name]);
+    // The instance as this action left it (the cache holds the write): its generation is what the agent must reach.
+    if (RECORDED_ACTIONS[name]) await recordAction(api, dir.instances.get(inst.metadata.name, inst.metadata.namespace) ?? inst, RECORDED_ACTIONS[name], req);
+    return answer;
   });
 
   // The remote consoles API (2.6 on) that replaced os-getVNCConsole.

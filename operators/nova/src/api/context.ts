@@ -42,6 +42,11 @@ export function viewContext(api: ComputeApiContext, req: ComputeRequest): ViewCo
 /** Whether the caller may see this server: admins all, others their tenant's. */
 export const canSeeServer = (inst: Instance, auth: ComputeAuth) => auth.admin || inst.metadata.namespace === auth.tenant;
 
+/** Nova's check_instance_lock: a locked server refuses `action` unless an admin asks (409). */
+export function checkLock(inst: Instance, auth: ComputeAuth, action: string): void {
+  if (inst.spec.lock && !auth.admin) throw conflict(`Instance ${inst.metadata.uid} is locked: cannot '${action}' it.`);
+}
+
 /** The server with this ID if the caller may see it, else Nova's 404. */
 export function serverFor(api: ComputeApiContext, id: string, auth: ComputeAuth): Instance {
   const inst = api.dir.instances.byId(id);

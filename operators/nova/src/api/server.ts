@@ -12,6 +12,7 @@ import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeAuth } from './c
 import { ComputeDirectory } from './directory.js';
 import { NovaError, Unauthenticated, badRequest, notFound } from './errors.js';
 import { quotaRoutes } from './quotaRoutes.js';
+import { instanceActionRoutes } from './instanceActions.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -64,6 +65,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   serverGroupRoutes(router, api);
   infoRoutes(router, api);
   quotaRoutes(router, api);
+  instanceActionRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',
@@ -83,6 +85,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
       const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
       return { auth, body };
     },
+    requestIdHeaders: ['x-openstack-request-id', 'x-compute-request-id'],
     headersFor(req) {
       try {
         return versionHeaders(requestedVersion(req.headers));

@@ -6,12 +6,14 @@ import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
+import { isIPv4, isIPv6 } from 'node:net';
 import { objectNameFor } from '@stratus/runtime';
 import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adminPass.js';
 import { keypairOf } from './catalogRoutes.js';
-import { API_FIELD_MANAGER, bodyObject, canSeeServer, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
+import { recordAction } from './instanceActions.js';
+import { API_FIELD_MANAGER, bodyObject, canSeeServer, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden } from './errors.js';
-import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverView, vmStateOf } from './views.js';
+import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 const MAX_METADATA_ITEMS = 128;
 
@@ -95,6 +97,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
             metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } },
             spec: {
               adminPassSecret,
+              ...accessIPs(s),
               displayName: display,
               ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
               flavor: flavor.metadata.name,
@@ -114,6 +117,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           return fromKubernetes(e, `Server ${display}`);
         });
       await bindAdminPass(api.client, inst);
+      await recordAction(api, inst, 'create', req);
       created.push(inst);
       await dir.instances.seen(inst);
       api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
@@ -166,12 +170,14 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (!req.auth.version.atLeast('2.19')) throw badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
       spec.description = s.description;
     }
+    Object.assign(spec, accessIPs(s));
     const written = await updateObject(api, dir.instances, INSTANCES, inst, () => ({ spec }), `Instance ${req.params.id}`);
-    return { status: 200, body: { server: serverView(written, serverExtras(api, written), viewContext(api, req)) } };
+    return { status: 200, body: { server: serverUpdateView(written, serverExtras(api, written), viewContext(api, req)) } };
   });
 
   router.on('DELETE', '/servers/:id', async (req) => {
     const inst = serverFor(api, req.params.id, req.auth);
+    checkLock(inst, req.auth, 'delete');
     // The server stays listed (task deleting) until its node agent has destroyed the guest, as in Nova.
     await api.client.delete(INSTANCES, inst.metadata.namespace, inst.metadata.name);
     await dir.instances.until(inst, (c) => !c || !!c.metadata.deletionTimestamp);
@@ -256,7 +262,8 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
   if (zone) servers = servers.filter((i) => serverExtras(api, i).zone === zone || i.spec.availabilityZone === zone);
   const since = q.get('changes-since');
   if (since) {
-    const t = Date.parse(since);
+    // ISO 8601 only, as Nova's schema takes it (Date.parse would also read "2011/01/01").
+    const t = ISO_8601.test(since) ? Date.parse(since) : NaN;
     if (Number.isNaN(t)) throw badRequest(`Invalid filter field: changes-since. ${since} is not a date-time`);
     servers = servers.filter((i) => Date.parse(String(i.metadata.creationTimestamp)) >= t || (i.status?.launchedAt && Date.parse(i.status.launchedAt) >= t));
   }
@@ -266,6 +273,20 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
     sortKey === 'display_name' ? serverNameOf(i) : sortKey === 'vm_state' ? vmStateOf(i) : sortKey === 'uuid' ? serverIdOf(i) : new Date(String(i.metadata.creationTimestamp)).toISOString();
   return servers.sort((a, b) => sortDir * (keyOf(a).localeCompare(keyOf(b)) || serverIdOf(a).localeCompare(serverIdOf(b))));
 }
+
+/** Nova's accessIPv4 and accessIPv6 of a create or update body, checked (400 naming the field). */
+export function accessIPs(s: Record<string, unknown>): { accessIPv4?: string; accessIPv6?: string } {
+  const out: { accessIPv4?: string; accessIPv6?: string } = {};
+  for (const [field, valid] of [['accessIPv4', isIPv4], ['accessIPv6', isIPv6]] as const) {
+    const v = s[field];
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'string' || !valid(v)) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not a '${field === 'accessIPv4' ? 'ipv4' : 'ipv6'}'`);
+    out[field] = v;
+  }
+  return out;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** The image an instance could boot, as the API checks it on create and rebuild. */
 export function imageForTenant(api: ComputeApiContext, ref: unknown, namespace: string, admin: boolean): Image {

@@ -122,8 +122,8 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     created: iso(inst.metadata.creationTimestamp),
     updated: iso(lastChange(inst)),
     addresses: {},
-    accessIPv4: '',
-    accessIPv6: '',
+    accessIPv4: inst.spec.accessIPv4 ?? '',
+    accessIPv6: inst.spec.accessIPv6 ?? '',
     links: link(ctx, 'servers', id),
     'OS-DCF:diskConfig': 'MANUAL',
     'OS-EXT-AZ:availability_zone': x.zone ?? inst.spec.availabilityZone ?? (s.host ? DEFAULT_AVAILABILITY_ZONE : ''),
@@ -154,13 +154,20 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
       });
     if (v.atLeast('2.16')) doc.host_status = x.hostStatus ?? '';
   }
-  if (v.atLeast('2.9')) doc.locked = false;
+  if (v.atLeast('2.9')) doc.locked = !!inst.spec.lock;
   if (v.atLeast('2.19')) doc.description = inst.spec.description ?? null;
   if (v.atLeast('2.26')) doc.tags = [];
   if (v.atLeast('2.63')) doc.trusted_image_certificates = null;
   if (v.atLeast('2.71')) doc.server_groups = x.groups;
-  if (v.atLeast('2.73')) doc.locked_reason = null;
+  if (v.atLeast('2.73')) doc.locked_reason = inst.spec.lock?.reason ?? null;
   return doc;
+}
+
+/** What update and rebuild answer: the server without the extended attributes a show adds (Nova's schema). */
+const UPDATE_KEYS = ['id', 'name', 'status', 'image', 'flavor', 'fault', 'user_id', 'tenant_id', 'created', 'updated', 'progress', 'metadata', 'links', 'addresses', 'hostId', 'OS-DCF:diskConfig', 'accessIPv4', 'accessIPv6', 'locked', 'locked_reason', 'description', 'tags', 'trusted_image_certificates', 'server_groups'];
+export function serverUpdateView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
+  const doc = serverView(inst, x, ctx);
+  return Object.fromEntries(UPDATE_KEYS.filter((k) => k in doc).map((k) => [k, doc[k]]));
 }
 
 /** When the object last changed, as managedFields record it. */

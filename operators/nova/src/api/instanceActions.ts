@@ -1,0 +1,112 @@
+/**
+ * Nova's instance actions (`openstack server event list`), kept as Kubernetes Events on the Instance: each
+ * create and each action a user asks for is an Event (reason ServerAction) that `kubectl describe` shows too,
+ * labelled with the instance's UID and annotated with who asked and the request's ID. An action has finished
+ * once the node agent has reported on the spec it wrote (observedGeneration) and no task is left.
+ * (A real cluster keeps Events for its --event-ttl, one hour by default; so does this history there.)
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { now, type ResourceRef } from '@stratus/runtime';
+import type { Instance } from '../resources.js';
+import { API_FIELD_MANAGER, serverFor, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError } from './errors.js';
+import { presentState, serverIdOf } from './views.js';
+
+const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+export const ACTION_REASON = 'ServerAction';
+const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
+const REQUEST = 'compute.stratus.io/request-id';
+const USER = 'compute.stratus.io/user-id';
+const PROJECT = 'compute.stratus.io/project-id';
+const GENERATION = 'compute.stratus.io/generation';
+
+/** Nova's action names for the server action keys that change a server (read-only ones are not recorded). */
+export const RECORDED_ACTIONS: Record<string, string> = {
+  'os-start': 'start',
+  'os-stop': 'stop',
+  reboot: 'reboot',
+  pause: 'pause',
+  unpause: 'unpause',
+  suspend: 'suspend',
+  resume: 'resume',
+  rebuild: 'rebuild',
+  resize: 'resize',
+  confirmResize: 'confirmResize',
+  revertResize: 'revertResize',
+  createImage: 'createImage',
+  lock: 'lock',
+  unlock: 'unlock',
+};
+
+interface ActionEvent extends KubernetesObject {
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  action?: string;
+  eventTime?: string;
+  firstTimestamp?: string;
+}
+
+/** Records that `action` was asked of the instance (as written: its generation is what the agent must reach). */
+export async function recordAction(api: ComputeApiContext, inst: Instance, action: string, req: ComputeRequest): Promise<void> {
+  const at = now();
+  const body = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: {
+      name: `${inst.metadata.name}.${req.requestId.slice(4, 16)}`,
+      namespace: inst.metadata.namespace,
+      labels: { [INSTANCE_LABEL]: inst.metadata.uid! },
+      annotations: { [REQUEST]: req.requestId, [USER]: req.auth.userId, [PROJECT]: req.auth.projectId ?? '', [GENERATION]: String(inst.metadata.generation ?? 1) },
+    },
+    involvedObject: { apiVersion: inst.apiVersion, kind: 'Instance', name: inst.metadata.name, namespace: inst.metadata.namespace, uid: inst.metadata.uid },
+    type: 'Normal',
+    reason: ACTION_REASON,
+    action,
+    message: `${action} asked by user ${req.auth.userName ?? req.auth.userId} (${req.requestId})`,
+    source: { component: API_FIELD_MANAGER },
+    reportingComponent: API_FIELD_MANAGER,
+    firstTimestamp: at,
+    lastTimestamp: at,
+    count: 1,
+  };
+  // The history is part of the API's answer, but a lost Event must not undo the action already written.
+  await api.client.create(EVENTS, body as KubernetesObject, API_FIELD_MANAGER).catch((e: Error) => api.log.warn('instance action not recorded', { namespace: inst.metadata.namespace, name: inst.metadata.name, action, error: e.message }));
+}
+
+export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const actionsOf = async (inst: Instance) => {
+    const { items } = await api.client.list<ActionEvent>(EVENTS, inst.metadata.namespace, `${INSTANCE_LABEL}=${inst.metadata.uid}`);
+    return items.filter((e) => e.action).sort((a, b) => String(b.firstTimestamp).localeCompare(String(a.firstTimestamp)));
+  };
+  const view = (inst: Instance, e: ActionEvent) => ({
+    action: e.action!,
+    instance_uuid: serverIdOf(inst),
+    request_id: e.metadata.annotations?.[REQUEST] ?? '',
+    user_id: e.metadata.annotations?.[USER] ?? '',
+    project_id: e.metadata.annotations?.[PROJECT] ?? '',
+    start_time: novaTime(e.firstTimestamp),
+    message: null,
+  });
+  /** Nova's one event per action: finished once the agent has acted on the spec this action wrote. */
+  const eventsOf = (inst: Instance, e: ActionEvent) => {
+    const wrote = Number(e.metadata.annotations?.[GENERATION] ?? 0);
+    const done = (inst.status?.observedGeneration ?? 0) >= wrote && !presentState(inst).taskState && inst.status?.phase !== 'BUILD';
+    const ready = inst.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    const finish = done ? novaTime([ready, e.firstTimestamp].filter(Boolean).sort().at(-1)) : null;
+    const result = done ? (inst.status?.phase === 'ERROR' ? 'Error' : 'Success') : null;
+    return [{ event: `compute_${e.action}_instance`, start_time: novaTime(e.firstTimestamp), finish_time: finish, result }];
+  };
+
+  router.on('GET', '/servers/:id/os-instance-actions', async (req) => {
+    const inst = serverFor(api, req.params.id, req.auth);
+    return { status: 200, body: { instanceActions: (await actionsOf(inst)).map((e) => view(inst, e)) } };
+  });
+  router.on('GET', '/servers/:id/os-instance-actions/:request', async (req) => {
+    const inst = serverFor(api, req.params.id, req.auth);
+    const e = (await actionsOf(inst)).find((x) => x.metadata.annotations?.[REQUEST] === req.params.request);
+    if (!e) throw new NovaError(404, `Action for request_id ${req.params.request} on instance ${req.params.id} not found`);
+    return { status: 200, body: { instanceAction: { ...view(inst, e), events: eventsOf(inst, e) } } };
+  });
+}
+
+/** Nova's timestamps: microseconds, no zone letter. */
+const novaTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null);
