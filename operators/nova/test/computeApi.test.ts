@@ -458,6 +458,13 @@ describe('Compute API v2.1', function () {
     const image = (await client.get<any>(IMAGES, 'admin', imageId2))!;
     assert.deepEqual(image.spec.source, { instance: { name: 'snapme' } });
     assert.deepEqual([image.spec.displayName, image.spec.diskFormat, image.spec.visibility, image.spec.properties.image_type, image.spec.properties.instance_uuid, image.spec.properties.purpose], ['snap-1', 'qcow2', 'private', 'snapshot', id, 'test']);
+    // Nova's image proxy (before 2.36) shows the snapshot as it is being made.
+    const proxied = await call('GET', `/images/${imageId2}`);
+    assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
+    assert.deepEqual([proxied.body.image.name, proxied.body.image.status, proxied.body.image.server.id, proxied.body.image.metadata.purpose], ['snap-1', 'SAVING', id, 'test']);
+    assert.ok((await call('GET', '/images/detail')).body.images.some((i: any) => i.id === imageId2));
+    assert.equal((await call('GET', `/images/${imageId2}`, { version: '2.36' })).status, 404, 'gone at 2.36');
+    assert.equal((await call('GET', `/images/${imageId2}`, { token: member })).status, 404, "another tenant's private image");
     const vnc = await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } });
     assert.equal(vnc.status, 409, 'no console until the agent reports one');
     await client.patch(INSTANCES, 'admin', inst.metadata.name, { status: { consoleUrl: 'vnc://127.0.0.1:5901' } }, 'test', MERGE_PATCH, 'status');

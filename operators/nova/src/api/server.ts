@@ -13,6 +13,7 @@ import { ComputeDirectory } from './directory.js';
 import { NovaError, Unauthenticated, badRequest, notFound } from './errors.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { instanceActionRoutes } from './instanceActions.js';
+import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -66,6 +67,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   infoRoutes(router, api);
   quotaRoutes(router, api);
   instanceActionRoutes(router, api);
+  imageProxyRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',
