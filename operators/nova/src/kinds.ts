@@ -185,6 +185,7 @@ export const InstanceKind: KindDefinition = {
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
       userData: { type: 'string', maxLength: 65535, description: 'cloud-init user data, base64 as Nova takes it.' },
+      tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 60 }, description: "The server's tags (Nova's server tags)." },
       accessIPv4: { type: 'string', description: "Nova's accessIPv4: an address people reach the server at, as its owner states it." },
       accessIPv6: { type: 'string', description: "Nova's accessIPv6." },
       lock: {

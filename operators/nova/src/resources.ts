@@ -89,6 +89,7 @@ export interface Instance {
     keypair?: string;
     userData?: string;
     adminPassSecret?: string;
+    tags?: string[];
     accessIPv4?: string;
     accessIPv6?: string;
     lock?: { reason?: string; byAdmin?: boolean };

@@ -388,6 +388,19 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { unlock: null } })).status, 403);
     assert.equal((await call('POST', `/servers/${id}/action`, { body: { unlock: null } })).status, 202);
 
+    // Tags (2.26 on), and the list filters on them.
+    assert.equal((await call('PUT', `/servers/${id}/tags/web`, { token: member, version: '2.26' })).status, 201);
+    assert.equal((await call('PUT', `/servers/${id}/tags`, { token: member, version: '2.26', body: { tags: ['web', 'prod'] } })).status, 200);
+    assert.deepEqual((await call('GET', `/servers/${id}/tags`, { token: member, version: '2.26' })).body.tags, ['web', 'prod']);
+    assert.equal((await call('GET', `/servers/${id}/tags/nope`, { token: member, version: '2.26' })).status, 404);
+    assert.equal((await call('PUT', `/servers/${id}/tags/a,b`, { token: member, version: '2.26' })).status, 400);
+    const tagged = async (q: string) => (await call('GET', `/servers?${q}`, { token: member, version: '2.26' })).body.servers.map((s: any) => s.id);
+    assert.deepEqual(await tagged('tags=web,prod'), [id]);
+    assert.deepEqual(await tagged('tags=web,dev'), []);
+    assert.ok(!(await tagged('not-tags-any=prod')).includes(id));
+    assert.equal((await call('GET', `/servers/${id}/tags`, { token: member, version: '2.25' })).status, 404, 'no tags before 2.26');
+    assert.equal((await call('GET', `/servers/${id}/metadata/missing`, { token: member })).status, 404);
+
     const renamed = await call('PUT', `/servers/${id}`, { token: member, body: { server: { name: 'renamed', accessIPv4: '192.0.2.11' } } });
     assert.equal(renamed.body.server.accessIPv4, '192.0.2.11');
     assert.ok(!('OS-EXT-STS:vm_state' in renamed.body.server) && !('config_drive' in renamed.body.server), "an update answers without a show's extended attributes");

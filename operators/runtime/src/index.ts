@@ -18,3 +18,4 @@ export * from './apiServer.js';
 export * from './keystoneTokens.js';
 export * from './indexedCache.js';
 export * from './naming.js';
+export * from './tags.js';

@@ -1,5 +1,5 @@
 /** /v3/projects and /v3/domains: projects are Tenants; the one domain is "Default". */
-import { DNS_LABEL, displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { DNS_LABEL, displayNameOf, objectNameFor, tagsMatch, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, projectNameKey } from '../names.js';
 import { NAMESPACES, TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
@@ -152,17 +152,6 @@ export function validTags(tags: unknown): string[] {
     if (typeof t !== 'string' || t.length < 1 || t.length > 255 || /[/,]/.test(t)) throw badRequest(`Invalid input for field 'tags': ${JSON.stringify(t)} must be 1 to 255 characters without '/' or ','.`);
   if (new Set(tags).size !== tags.length) throw badRequest("Invalid input for field 'tags': tags must be unique.");
   return tags as string[];
-}
-
-/** Keystone's tag filters on project lists: tags (all of), tags-any, not-tags (not all of), not-tags-any. */
-export function tagsMatch(q: URLSearchParams, tags: string[]): boolean {
-  const listOf = (k: string) => (q.get(k) ?? '').split(',').filter(Boolean);
-  const has = (t: string) => tags.includes(t);
-  if (q.has('tags') && !listOf('tags').every(has)) return false;
-  if (q.has('tags-any') && !listOf('tags-any').some(has)) return false;
-  if (q.has('not-tags') && listOf('not-tags').every(has)) return false;
-  if (q.has('not-tags-any') && listOf('not-tags-any').some(has)) return false;
-  return true;
 }
 
 const notFoundDomain = (id: string): never => {

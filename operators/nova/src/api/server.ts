@@ -14,6 +14,7 @@ import { NovaError, Unauthenticated, badRequest, notFound } from './errors.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
+import { tagRoutes } from './tagRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -68,6 +69,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   quotaRoutes(router, api);
   instanceActionRoutes(router, api);
   imageProxyRoutes(router, api);
+  tagRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

@@ -7,12 +7,12 @@ import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks
 import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { isIPv4, isIPv6 } from 'node:net';
-import { objectNameFor } from '@stratus/runtime';
+import { objectNameFor, tagsMatch } from '@stratus/runtime';
 import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adminPass.js';
 import { keypairOf } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
-import { badRequest, forbidden } from './errors.js';
+import { badRequest, forbidden, notFound } from './errors.js';
 import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 const MAX_METADATA_ITEMS = 128;
@@ -209,7 +209,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('PUT', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, () => validMetadata(req.body?.metadata)) } }));
   router.on('GET', '/servers/:id/metadata/:key', (req) => {
     const value = serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key];
-    if (value === undefined) throw badRequest(`Metadata item was not found`);
+    if (value === undefined) throw notFound('Metadata item was not found');
     return { status: 200, body: { meta: { [req.params.key]: value } } };
   });
   router.on('PUT', '/servers/:id/metadata/:key', async (req) => {
@@ -260,6 +260,7 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
   }
   const zone = q.get('availability_zone');
   if (zone) servers = servers.filter((i) => serverExtras(api, i).zone === zone || i.spec.availabilityZone === zone);
+  if (auth.version.atLeast('2.26')) servers = servers.filter((i) => tagsMatch(q, i.spec.tags ?? []));
   const since = q.get('changes-since');
   if (since) {
     // ISO 8601 only, as Nova's schema takes it (Date.parse would also read "2011/01/01").

@@ -156,7 +156,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
   }
   if (v.atLeast('2.9')) doc.locked = !!inst.spec.lock;
   if (v.atLeast('2.19')) doc.description = inst.spec.description ?? null;
-  if (v.atLeast('2.26')) doc.tags = [];
+  if (v.atLeast('2.26')) doc.tags = inst.spec.tags ?? [];
   if (v.atLeast('2.63')) doc.trusted_image_certificates = null;
   if (v.atLeast('2.71')) doc.server_groups = x.groups;
   if (v.atLeast('2.73')) doc.locked_reason = inst.spec.lock?.reason ?? null;
