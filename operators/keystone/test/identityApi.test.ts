@@ -275,6 +275,38 @@ describe('Identity API v3', function () {
     assert.equal((await api('DELETE', `/services/${svc.id}`)).status, 204);
   });
 
+  it('makes application credentials that sign in to their project with their roles only, and end with their deletion', async () => {
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Automation' } } })).body.project;
+    const gina = (await api('POST', '/users', { body: { user: { name: 'gina', password: 'gina-pw' } } })).body.user;
+    const roles = (await api('GET', '/roles')).body.roles;
+    const role = (n: string) => roles.find((r: any) => r.name === n);
+    for (const r of ['member', 'reader']) assert.equal((await api('PUT', `/projects/${project.id}/users/${gina.id}/roles/${role(r).id}`)).status, 204);
+    const ginaToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('gina', 'gina-pw', 'Automation') })).headers.get('x-subject-token')!;
+    const made = await call(env.v3, 'POST', `/users/${gina.id}/application_credentials`, { token: ginaToken, body: { application_credential: { name: 'ci', roles: [{ name: 'reader' }] } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const cred = made.body.application_credential;
+    assert.ok(cred.secret.length >= 32, 'a secret made for it, shown once');
+    assert.deepEqual([cred.project_id, cred.unrestricted, cred.roles.map((r: any) => r.name)], [project.id, false, ['reader']]);
+    assert.equal((await call(env.v3, 'POST', `/users/${gina.id}/application_credentials`, { token: ginaToken, body: { application_credential: { name: 'ci' } } })).status, 409);
+    assert.equal((await call(env.v3, 'POST', `/users/${gina.id}/application_credentials`, { token: ginaToken, body: { application_credential: { name: 'x', roles: [{ name: 'admin' }] } } })).status, 400, 'only roles the token holds');
+    assert.equal((await call(env.v3, 'GET', `/users/${gina.id}/application_credentials/${cred.id}`, { token: ginaToken })).body.application_credential.secret, undefined);
+
+    const byId = { auth: { identity: { methods: ['application_credential'], application_credential: { id: cred.id, secret: cred.secret } } } };
+    const signedIn = await call(env.v3, 'POST', '/auth/tokens', { body: byId });
+    assert.equal(signedIn.status, 201, JSON.stringify(signedIn.body));
+    const t = signedIn.body.token;
+    assert.deepEqual([t.methods, t.project.id, t.roles.map((r: any) => r.name), t.application_credential.id, t.application_credential.restricted], [['application_credential'], project.id, ['reader'], cred.id, true]);
+    const byName = { auth: { identity: { methods: ['application_credential'], application_credential: { name: 'ci', secret: cred.secret, user: { name: 'gina', domain: { id: 'default' } } } } } };
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: byName })).status, 201);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['application_credential'], application_credential: { id: cred.id, secret: 'wrong' } } } } })).status, 401);
+    const credToken = signedIn.headers.get('x-subject-token')!;
+    assert.equal((await call(env.v3, 'POST', `/users/${gina.id}/application_credentials`, { token: credToken, body: { application_credential: { name: 'child' } } })).status, 403, 'a restricted one makes no others');
+
+    assert.equal((await call(env.v3, 'DELETE', `/users/${gina.id}/application_credentials/${cred.id}`, { token: ginaToken })).status, 204);
+    assert.equal((await api('GET', '/auth/tokens', { subject: credToken })).status, 404, 'its tokens end with it');
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: byId })).status, 401);
+  });
+
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
     const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
     const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { displayNameOf, isConflict, type KubeClient } from '@stratus/runtime';
 import { verifyPassword } from '../passwords.js';
+import { appCredentials, isExpired, type AppCredential } from './appCredentials.js';
 import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
 import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSecretData, type KeyRing } from '../tokens/keyRing.js';
 import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
@@ -23,6 +24,8 @@ export interface AuthContext {
   project?: Tenant;
   domain?: typeof DEFAULT_DOMAIN;
   roles: Role[];
+  /** The application credential the token was made with. */
+  appCred?: AppCredential;
 }
 
 export const isAdmin = (ctx: AuthContext) => ctx.roles.some((r) => r.metadata.name === 'admin');
@@ -67,6 +70,13 @@ export class Authenticator {
     let auditIds = [newAuditId()];
     let inheritedScope: Scope = {};
     let inheritedMethods: string[] = [];
+    if (methods.includes('application_credential')) {
+      // Bound to its project and roles: no other scope may be asked for.
+      const cred = await this.checkAppCredential(auth.identity.application_credential);
+      const u = this.dir.users.named(cred.user)!;
+      const token: Token = { userId: cred.userId, methods: ['application_credential'], scope: { project: cred.projectId }, expiresAtSeconds: Math.min(expiresAtSeconds, cred.expiresAt ? Math.floor(Date.parse(cred.expiresAt) / 1000) : Infinity), auditIds, issuedAtSeconds: Math.floor(Date.now() / 1000), appCredId: cred.id };
+      return this.contextFor(sealToken(this.keyRing(), token, token.issuedAtSeconds), token, u);
+    }
     if (methods.includes('password')) {
       user = await this.checkPassword(auth.identity.password?.user);
     } else if (methods.includes('token')) {
@@ -83,6 +93,18 @@ export class Authenticator {
     const scope = this.resolveScope(user, auth.scope, auth.scope === undefined && !methods.includes('token') ? undefined : inheritedScope);
     const token: Token = { userId: openstackId(user.metadata.uid), methods: methods.includes('password') ? ['password'] : [...new Set([...inheritedMethods, 'token'])], scope, expiresAtSeconds, auditIds, issuedAtSeconds: Math.floor(Date.now() / 1000) };
     return this.contextFor(sealToken(this.keyRing(), token, token.issuedAtSeconds), token, user);
+  }
+
+  /** An application credential named by ID, or by name and its user, whose secret matches and that has not expired. */
+  private async checkAppCredential(ref: { id?: string; name?: string; secret?: string; user?: Ref } | undefined): Promise<AppCredential> {
+    if (!ref || typeof ref.secret !== 'string') throw badRequest('auth.identity.application_credential needs a secret and an id, or a name and its user');
+    const owner = ref.id ? undefined : ref.user ? this.findUser(ref.user) : undefined;
+    if (!ref.id && !owner) throw unauthorized('The request you have made requires authentication.');
+    const cred = appCredentials(this.dir, owner).find((c) => (ref.id ? c.id === ref.id : c.name === ref.name));
+    const user = cred && this.dir.users.named(cred.user);
+    if (!cred || !user || user.spec.enabled === false || isExpired(cred) || !(await verifyPassword(ref.secret, cred.hash))) throw unauthorized('The request you have made requires authentication.');
+    this.checkDomainEnabled(user.spec.domain, `user ${displayNameOf(user)}`);
+    return cred;
   }
 
   private async checkPassword(ref: (Ref & { password?: string }) | undefined): Promise<User> {
@@ -180,9 +202,13 @@ export class Authenticator {
     if ('project' in token.scope) {
       const project = this.dir.tenants.byOpenstackId(token.scope.project);
       if (!project || project.spec.enabled === false) throw unauthorized('the project is gone or disabled');
-      const roles = this.dir.rolesOn(user, project.metadata.name);
+      let roles = this.dir.rolesOn(user, project.metadata.name);
+      // A token made with an application credential holds only its roles, and ends with it.
+      const appCred = token.appCredId ? appCredentials(this.dir, user).find((c) => c.id === token.appCredId) : undefined;
+      if (token.appCredId && (!appCred || isExpired(appCred))) throw unauthorized('the application credential is gone or expired');
+      if (appCred) roles = roles.filter((r) => appCred.roles.includes(r.metadata.name));
       if (!roles.length) throw unauthorized('the user no longer holds a role on the project');
-      return { tokenId, token, user, project, roles };
+      return { tokenId, token, user, project, roles, ...(appCred ? { appCred } : {}) };
     }
     if ('domain' in token.scope) {
       const roles = this.dir.domainRolesOf(user);

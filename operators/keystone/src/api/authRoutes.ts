@@ -22,6 +22,7 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
       ...(ctx.domain ? { domain: DEFAULT_DOMAIN } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),
+      ...(ctx.appCred ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted } } : {}),
     },
   };
 }

@@ -9,6 +9,7 @@ import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
+import { appCredentialRoutes } from './appCredentialRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
@@ -48,6 +49,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   domainRoutes(router, dir, client);
   groupRoutes(router, dir, client);
   credentialRoutes(router, dir, client);
+  appCredentialRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);

@@ -15,6 +15,8 @@ export interface TokenPayload {
   expiresAtSeconds: number;
   /** This token's audit ID first, then the one of the token it was made from, if any. */
   auditIds: string[];
+  /** The application credential it was made with, which limits its roles and ends with it. */
+  appCredId?: string;
 }
 
 export interface Token extends TokenPayload {
@@ -28,7 +30,7 @@ export const newAuditId = () => randomBytes(16).toString('base64url');
 
 export function sealToken(ring: KeyRing, p: TokenPayload, issuedAtSeconds?: number): string {
   const scope = 'project' in p.scope ? ['p', p.scope.project] : 'domain' in p.scope ? ['d', p.scope.domain] : [];
-  const body = [FORMAT_VERSION, p.userId, p.methods, scope, p.expiresAtSeconds, p.auditIds];
+  const body = [FORMAT_VERSION, p.userId, p.methods, scope, p.expiresAtSeconds, p.auditIds, ...(p.appCredId ? [p.appCredId] : [])];
   return fernetEncrypt(primaryKey(ring), Buffer.from(JSON.stringify(body)), issuedAtSeconds);
 }
 
@@ -39,10 +41,10 @@ export function openToken(ring: KeyRing, token: string): Token | undefined {
     const opened = fernetDecrypt(key, token);
     if (!opened) continue;
     try {
-      const [version, userId, methods, scope, expiresAtSeconds, auditIds] = JSON.parse(opened.plaintext.toString('utf8'));
+      const [version, userId, methods, scope, expiresAtSeconds, auditIds, appCredId] = JSON.parse(opened.plaintext.toString('utf8'));
       if (version !== FORMAT_VERSION) return undefined;
       const s: Scope = scope[0] === 'p' ? { project: scope[1] } : scope[0] === 'd' ? { domain: scope[1] } : {};
-      return { userId, methods, scope: s, expiresAtSeconds, auditIds, issuedAtSeconds: opened.issuedAtSeconds };
+      return { userId, methods, scope: s, expiresAtSeconds, auditIds, issuedAtSeconds: opened.issuedAtSeconds, ...(appCredId ? { appCredId } : {}) };
     } catch {
       return undefined;
     }
