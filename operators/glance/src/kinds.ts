@@ -43,6 +43,7 @@ export const ImageKind: KindDefinition = {
         description: 'public: every tenant sees it; community: every tenant may use it but lists show it only when asked; shared: the owner and spec.members; private: the owner only.',
       },
       members: { type: 'array', items: { type: 'string' }, description: 'Tenants a shared image is shared with (the owner says who).' },
+      owner: { type: 'string', maxLength: 255, description: "Glance's owner (a project ID) where an admin named one other than the tenant whose namespace holds the image; that project owns it." },
       memberStatus: {
         type: 'object',
         description: "Each member's answer, which only that member gives through the Image API: pending (unset), accepted (its lists show the image) or rejected.",

@@ -15,6 +15,8 @@ export interface ImageSpec {
   containerFormat?: string;
   visibility?: Visibility;
   members?: string[];
+  /** Glance's owner, where an admin named one other than the tenant whose namespace holds the image. */
+  owner?: string;
   memberStatus?: Record<string, MemberAnswer>;
   minDisk?: number;
   minRam?: number;

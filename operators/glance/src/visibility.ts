@@ -4,10 +4,13 @@ import type { Image, MemberStatus } from './resources.js';
 /** Who is asking: their tenant (a namespace) and whether they are an admin. */
 export interface Viewer {
   tenant?: string;
+  /** The viewer's project ID, which an image's explicit owner names. */
+  projectId?: string;
   admin: boolean;
 }
 
-export const ownedBy = (img: Image, v: Viewer) => img.metadata.namespace === v.tenant;
+/** The owner is the tenant whose namespace holds the image, unless an admin named another project (spec.owner). */
+export const ownedBy = (img: Image, v: Viewer) => (img.spec.owner !== undefined ? !!v.projectId && v.projectId === img.spec.owner : img.metadata.namespace === v.tenant);
 
 /** Whether the viewer may see and use (boot, download, copy) the image. */
 export function canSee(img: Image, v: Viewer): boolean {

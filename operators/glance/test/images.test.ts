@@ -306,6 +306,16 @@ describe('Glance Image API and reconciler', function () {
     assert.equal((await glance('DELETE', `/images/${shared.id}/members/${acme.id}`)).status, 204);
     assert.equal((await glance('GET', `/images/${shared.id}`, { token: wile })).status, 404, 'unshared');
     assert.equal((await glance('POST', `/images/${(await create({ name: 'private-one', visibility: 'private' })).id}/members`, { body: { member: acme.id } })).status, 403, 'only shared images have members');
+    // owner as Glance takes it: admins may name any project, known here or not; others may not change it.
+    const foreign = 'f'.repeat(32);
+    const owned = await glance('POST', '/images', { body: { name: 'foreign', owner: foreign, disk_format: 'raw', container_format: 'bare' } });
+    assert.equal(owned.status, 201, JSON.stringify(owned.body));
+    assert.equal(owned.body.owner, foreign);
+    const moved = await glance('PATCH', `/images/${owned.body.id}`, { body: [{ op: 'replace', path: '/owner', value: acme.id }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
+    assert.equal(moved.body.owner, acme.id);
+    assert.equal((await glance('GET', `/images/${owned.body.id}`, { token: wile })).status, 200, 'the named project owns it now');
+    const mine = await create({ name: 'wiles', disk_format: 'raw' }, wile);
+    assert.equal((await glance('PATCH', `/images/${mine.id}`, { token: wile, body: [{ op: 'replace', path: '/owner', value: foreign }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } })).status, 403);
     assert.equal((await glance('GET', '/schemas/members')).body.name, 'members');
     assert.equal((await glance('GET', '/schemas/metadefs/resource_types')).body.name, 'resource_type_associations');
     assert.deepEqual((await glance('GET', '/metadefs/namespaces')).body.namespaces, []);

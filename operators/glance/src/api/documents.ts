@@ -17,11 +17,12 @@ const WRITABLE: Record<string, keyof ImageSpec> = {
   disk_format: 'diskFormat',
   container_format: 'containerFormat',
   tags: 'tags',
+  owner: 'owner',
 };
 /** Attributes Glance computes; a client may not set them (403, as Glance says it). */
 export const READ_ONLY = new Set([
   'id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size', 'created_at', 'updated_at', 'self', 'file', 'schema',
-  'locations', 'direct_url', 'owner', 'stores', 'os_glance_import_task', 'deleted', 'deleted_at',
+  'locations', 'direct_url', 'stores', 'os_glance_import_task', 'deleted', 'deleted_at',
 ]);
 
 /** The attributes a client may change, as a flat Glance document (properties at the top level). */
@@ -58,6 +59,9 @@ export function validateDoc(doc: ImageDoc): void {
       case 'min_disk':
       case 'min_ram':
         if (!Number.isInteger(v) || (v as number) < 0) throw invalid(attr, 'a whole number, 0 or more');
+        break;
+      case 'owner':
+        if (typeof v !== 'string' || !v || v.length > 255) throw invalid(attr, 'a project ID of at most 255 characters');
         break;
       case 'tags':
         if (!Array.isArray(v) || v.some((t) => typeof t !== 'string' || t.length > 255)) throw invalid(attr, 'a list of strings of at most 255 characters');
@@ -161,7 +165,7 @@ export function imageView(img: Image, owner: string | undefined): Record<string,
     checksum: status.checksum ?? null,
     os_hash_algo: status.osHashAlgo ?? null,
     os_hash_value: status.osHashValue ?? null,
-    owner: owner ?? status.owner ?? null,
+    owner: spec.owner ?? owner ?? status.owner ?? null,
     size: status.size ?? null,
     virtual_size: status.virtualSize ?? null,
     min_disk: spec.minDisk ?? 0,

@@ -28,8 +28,10 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
     if (api.dir.byImageId(id)) throw conflict(`An image with identifier ${id} already exists.`);
     validateDoc(doc);
     const namespace = tenantFor(api, req.auth, owner);
+    // An owner no project here has (Glance takes any): the image stays with its maker, and names it.
+    const namedOwner = owner !== undefined && owner !== null && owner !== req.auth.projectId && !api.dir.tenantByProjectId(String(owner)) ? String(owner) : undefined;
     if (doc.visibility === 'public' && !mayPublicize(req.auth)) throw forbidden('You are not authorized to create public images; only admins may publicize an image.');
-    const spec = specOfDoc(doc);
+    const spec = { ...specOfDoc(doc), ...(namedOwner ? { owner: namedOwner } : {}) };
     const created = await api.client
       .create<Image>(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: id, namespace, finalizers: [DATA_FINALIZER] }, spec }, API_FIELD_MANAGER)
       .catch((e) => fromKubernetes(e, `Image ${id}`));
@@ -71,6 +73,7 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
       (img) => {
         const doc = applyPatch(docOfSpec(img.spec), req.body, { hasData: hasData(img), dialect: type === PATCH_TYPES[1] ? '2.0' : '2.1' });
         if (doc.visibility === 'public' && img.spec.visibility !== 'public' && !mayPublicize(req.auth)) throw forbidden('You are not authorized to publicize this image; only admins may.');
+        if (doc.owner !== img.spec.owner && !req.auth.admin) throw forbidden("Only admins may change an image's owner.");
         const spec = specOfDoc(doc, img.spec);
         // A merge patch cannot drop a key it does not name: removed properties are named with null.
         const removed = Object.fromEntries(Object.keys(img.spec.properties ?? {}).filter((k) => !(k in (spec.properties ?? {}))).map((k) => [k, null]));
@@ -150,10 +153,10 @@ const noTag = (tag: string) => notFound(`Tag ${tag} not found.`);
 function tenantFor(api: GlanceApi, auth: ImageAuth, owner: unknown): string {
   if (owner !== undefined && owner !== null && owner !== auth.projectId) {
     if (!auth.admin) throw forbidden("Only admins may set an image's owner to another project.");
-    const tenant = api.dir.tenantByProjectId(String(owner)) ?? api.dir.tenantNamed(String(owner));
-    if (!tenant) throw badRequest(`Invalid value for 'owner': no project ${String(owner)}.`);
-    return tenant.metadata.name;
+    if (typeof owner !== 'string' || !owner || owner.length > 255) throw badRequest("Invalid value for 'owner': a project ID of at most 255 characters.");
+    const tenant = api.dir.tenantByProjectId(owner);
+    if (tenant) return tenant.metadata.name;
   }
   if (!auth.tenant) throw forbidden('Creating an image needs a project-scoped token.');
-  return auth.tenant;
+  return auth.tenant; // the maker's, also for an owner no project here has
 }
