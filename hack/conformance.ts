@@ -126,16 +126,18 @@ function interopTests(area: Area): Map<string, boolean> {
 const openstack = (cloud: RunningCloud, ...args: string[]) =>
   run('openstack', args, { env: { PATH: process.env.PATH, HOME: cloud.dir, OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml, OS_CLOUD: 'stratus' }, maxBuffer: 1 << 24 }).then((r) => r.stdout.trim());
 
-/** What the compute tests boot: the test disk image, and two flavors it fits. */
+/** What the compute tests boot: the test disk image twice (Tempest wants two distinct images), and two flavors it fits. */
 async function prepareCompute(cloud: RunningCloud) {
   if (!existsSync(TEST_IMAGE)) throw new Error(`${TEST_IMAGE} is missing: make test-image builds it`);
-  const image = await openstack(cloud, 'image', 'create', '--file', TEST_IMAGE, '--disk-format', 'raw', '--container-format', 'bare', '--public', 'stratus-test', '-f', 'value', '-c', 'id');
+  const upload = (name: string) => openstack(cloud, 'image', 'create', '--file', TEST_IMAGE, '--disk-format', 'raw', '--container-format', 'bare', '--public', name, '-f', 'value', '-c', 'id');
+  const image = await upload('stratus-test');
+  const imageAlt = await upload('stratus-test-alt');
   await openstack(cloud, 'flavor', 'create', '--id', 'm1.tiny', '--vcpus', '1', '--ram', '192', '--disk', '1', 'm1.tiny');
   await openstack(cloud, 'flavor', 'create', '--id', 'm1.small', '--vcpus', '1', '--ram', '256', '--disk', '2', 'm1.small');
-  return { image, flavor: 'm1.tiny', flavorAlt: 'm1.small' };
+  return { image, imageAlt, flavor: 'm1.tiny', flavorAlt: 'm1.small' };
 }
 
-function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; flavor: string; flavorAlt: string }): string {
+function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; imageAlt: string; flavor: string; flavorAlt: string }): string {
   const { authUrl, password } = cloud.admin();
   return `[DEFAULT]
 log_dir = ${logDir}
@@ -160,7 +162,7 @@ v3_endpoint_type = public
 min_microversion = 2.1
 max_microversion = 2.73
 build_timeout = 300
-${compute ? `image_ref = ${compute.image}\nimage_ref_alt = ${compute.image}\nflavor_ref = ${compute.flavor}\nflavor_ref_alt = ${compute.flavorAlt}\n` : ''}
+${compute ? `image_ref = ${compute.image}\nimage_ref_alt = ${compute.imageAlt}\nflavor_ref = ${compute.flavor}\nflavor_ref_alt = ${compute.flavorAlt}\n` : ''}
 [image]
 build_timeout = 300
 # Glance's format check (as Glance's require_image_format_match) refuses data that is not what its

@@ -353,7 +353,7 @@ describe('Compute API v2.1', function () {
   });
 
   it('keeps a server\'s history as instance actions (Kubernetes Events on the Instance), locks it, and keeps its access addresses', async () => {
-    const booted = await boot('history', { accessIPv4: '192.0.2.10', accessIPv6: '2001:db8::10' }, member);
+    const booted = await boot('history', { accessIPv4: '192.0.2.10', accessIPv6: '2001:0db8:0000:0000:0000:0000:192.0.2.16' }, member);
     assert.equal(booted.status, 202, JSON.stringify(booted.body));
     const id = booted.body.server.id;
     const createRequest = booted.headers.get('x-compute-request-id')!;
@@ -362,18 +362,28 @@ describe('Compute API v2.1', function () {
     const inst = await instanceOf(id);
     await runAs(inst, 'ACTIVE', 'Running');
     const shown = await shows(id, (s) => s.status === 'ACTIVE', member);
-    assert.deepEqual([shown.accessIPv4, shown.accessIPv6], ['192.0.2.10', '2001:db8::10']);
+    assert.deepEqual([shown.accessIPv4, shown.accessIPv6], ['192.0.2.10', '2001:db8::c000:210'], 'IPv6 in its canonical form, as Nova keeps it');
     assert.equal((await boot('bad-ip', { accessIPv6: 'not:an:address::zz' }, member)).status, 400);
+
+    const rebuilt = await call('POST', `/servers/${id}/action`, { token: member, body: { rebuild: { imageRef: imageId, adminPass: 'n3w-pass' } } });
+    assert.equal(rebuilt.status, 202, JSON.stringify(rebuilt.body));
+    assert.equal(rebuilt.body.server.adminPass, 'n3w-pass', 'a rebuilt guest gets a new admin password');
+    const passSecret: any = await client.get(SECRETS, 'acme', inst.spec.adminPassSecret!);
+    assert.equal(Buffer.from(passSecret.data.adminPass, 'base64').toString(), 'n3w-pass');
+    assert.equal(passSecret.metadata.ownerReferences?.[0]?.uid, inst.metadata.uid);
+    await runAs(await instanceOf(id), 'ACTIVE', 'Running');
+    await client.patch(INSTANCES, 'acme', inst.metadata.name, { status: { rebuildsDone: 1 } }, 'test', MERGE_PATCH, 'status');
+
 
     const stop = await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-stop': null } });
     assert.equal(stop.status, 202);
     const actions = (await call('GET', `/servers/${id}/os-instance-actions`, { token: member })).body.instanceActions;
-    assert.deepEqual(actions.map((a: any) => a.action).sort(), ['create', 'stop']);
+    assert.deepEqual(actions.map((a: any) => a.action).sort(), ['create', 'rebuild', 'stop']);
     const created = await call('GET', `/servers/${id}/os-instance-actions/${createRequest}`, { token: member });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.deepEqual([created.body.instanceAction.action, created.body.instanceAction.instance_uuid, created.body.instanceAction.events[0].event], ['create', id, 'compute_create_instance']);
     const events = (await client.list<any>({ group: '', version: 'v1', plural: 'events', namespaced: true }, 'acme')).items.filter((e) => e.involvedObject?.uid === inst.metadata.uid && e.reason === 'ServerAction');
-    assert.deepEqual(events.map((e) => e.action).sort(), ['create', 'stop'], 'the same history kubectl describe shows');
+    assert.deepEqual(events.map((e) => e.action).sort(), ['create', 'rebuild', 'stop'], 'the same history kubectl describe shows');
 
     // Locked, it refuses actions and deletion by its owner; an admin's lock only an admin lifts.
     assert.equal((await call('POST', `/servers/${id}/action`, { token: member, version: '2.73', body: { lock: { locked_reason: 'maintenance' } } })).status, 202);
@@ -471,6 +481,8 @@ describe('Compute API v2.1', function () {
     const image = (await client.get<any>(IMAGES, 'admin', imageId2))!;
     assert.deepEqual(image.spec.source, { instance: { name: 'snapme' } });
     assert.deepEqual([image.spec.displayName, image.spec.diskFormat, image.spec.visibility, image.spec.properties.image_type, image.spec.properties.instance_uuid, image.spec.properties.purpose], ['snap-1', 'qcow2', 'private', 'snapshot', id, 'test']);
+    const typed = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-2', metadata: { image_type: 'backup' } } } });
+    assert.equal((await client.get<any>(IMAGES, 'admin', typed.body.image_id))!.spec.properties.image_type, 'backup', 'the metadata asked for wins, as in Nova');
     // Nova's image proxy (before 2.36) shows the snapshot as it is being made.
     const proxied = await call('GET', `/images/${imageId2}`);
     assert.equal(proxied.status, 200, JSON.stringify(proxied.body));

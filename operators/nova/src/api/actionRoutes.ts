@@ -10,6 +10,7 @@ import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
 import { API_FIELD_MANAGER, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
+import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
 import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
 
@@ -64,14 +65,19 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         throw e;
       }
       const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata);
+      // A rebuilt guest gets a new admin password (the one asked for, or a made-up one), as Nova's does.
+      const adminPass = adminPassOf(args ?? {});
+      const adminPassSecret = await storeAdminPass(api.client, inst.metadata.namespace!, inst.metadata.name, adminPass);
       const written = await change(inst, (cur) => ({
+        adminPassSecret,
         image: { name: image.metadata.name, namespace: image.metadata.namespace },
         rebuild: { count: Math.max(cur.spec.rebuild?.count ?? 0, cur.status?.rebuildsDone ?? 0) + 1 },
         ...(typeof args?.name === 'string' ? { displayName: args.name } : {}),
         ...(metadata ? { metadata } : {}),
         ...(args?.description !== undefined && req.auth.version.atLeast('2.19') ? { description: args.description } : {}),
       }));
-      return { status: 202, body: { server: serverUpdateView(written, serverExtras(api, written), viewContext(api, req)) } };
+      await bindAdminPass(api.client, written);
+      return { status: 202, body: { server: { ...serverUpdateView(written, serverExtras(api, written), viewContext(api, req)), adminPass } } };
     },
 
     // Lock and unlock: the lock is the Instance's spec.lock; an admin's lock only an admin lifts.
@@ -131,7 +137,8 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
           visibility: 'private',
           minDisk: inst.status?.flavor?.diskGiB ?? 0,
           minRam: source?.spec.minRam ?? 0,
-          properties: { ...(source?.spec.properties ?? {}), ...properties, image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}) },
+          // What Nova records of a snapshot, then the metadata asked for (which may say otherwise, as in Nova).
+          properties: { ...(source?.spec.properties ?? {}), image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}), ...properties },
           source: { instance: { name: inst.metadata.name } },
         },
       };

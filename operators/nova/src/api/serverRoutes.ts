@@ -282,7 +282,8 @@ export function accessIPs(s: Record<string, unknown>): { accessIPv4?: string; ac
     const v = s[field];
     if (v === undefined || v === null || v === '') continue;
     if (typeof v !== 'string' || !valid(v)) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not a '${field === 'accessIPv4' ? 'ipv4' : 'ipv6'}'`);
-    out[field] = v;
+    // Kept in canonical form, as Nova keeps it (an IPv6 address compressed, RFC 5952: the URL parser's form).
+    out[field] = field === 'accessIPv6' ? new URL(`http://[${v}]/`).hostname.slice(1, -1) : v;
   }
   return out;
 }
