@@ -197,7 +197,7 @@ async function runTempest(workspace: string, selected: string[], concurrency: nu
   writeFileSync(logFile, output);
   const outcomes = new Map<string, Outcome>();
   const classOutcomes = new Map<string, Outcome>();
-  const line = /^(?:\{\d+\} )?(?:(setUpClass|tearDownClass) \((\S+)\)|(\S+?)(?: \[[\d.]+s\])?) \.\.\. (ok|FAILED|SKIPPED)(?:: (.*))?$/;
+  const line = /^(?:\{\d+\} )?(?:(setUpClass|tearDownClass) \((\S+)\)|(\S+?))(?: \[[\d.]+s\])? \.\.\. (ok|FAILED|SKIPPED)(?:: (.*))?$/;
   for (const l of output.split('\n')) {
     const m = line.exec(l.trim());
     if (!m) continue;

@@ -27,6 +27,7 @@ export const TenantKind: KindDefinition = {
       displayName: displayNameField(64, 'project'),
       description,
       tags: { type: 'array', maxItems: 80, items: { type: 'string', minLength: 1, maxLength: 255 }, description: "The project's tags (Keystone's project tags)." },
+      parent: { type: 'string', description: "The Tenant (object name) this project is under in Keystone's project tree; unset: its domain." },
       extra,
       enabled,
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the project is in: a Domain object name, or "default" for Keystone\'s Default domain.' },

@@ -52,7 +52,7 @@ export interface Tenant {
   apiVersion: string;
   kind: 'Tenant';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; tags?: string[]; extra?: Record<string, unknown>; quota?: Record<string, number> };
+  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; parent?: string; tags?: string[]; extra?: Record<string, unknown>; quota?: Record<string, number> };
   status?: CommonStatus & { namespace?: string; projectId?: string };
 }
 

@@ -166,6 +166,18 @@ describe('Identity API v3', function () {
     assert.ok((await names('enabled=False')).includes('Tagged'), 'a boolean filter takes Python spelling');
     assert.equal((await api('DELETE', `/projects/${id}`)).status, 204);
 
+    // Keystone's project tree: a child names its parent, in the parent's domain; a parent goes after its children.
+    const parent = (await api('POST', '/projects', { body: { project: { name: 'Parent' } } })).body.project;
+    const kid = await api('POST', '/projects', { body: { project: { name: 'Child', parent_id: parent.id } } });
+    assert.equal(kid.status, 201, JSON.stringify(kid.body));
+    assert.deepEqual([kid.body.project.parent_id, kid.body.project.domain_id], [parent.id, 'default']);
+    assert.deepEqual((await api('GET', `/projects?parent_id=${parent.id}`)).body.projects.map((p: any) => p.name), ['Child']);
+    assert.equal((await api('POST', '/projects', { body: { project: { name: 'Orphan', parent_id: 'f'.repeat(32) } } })).status, 404);
+    assert.equal((await api('DELETE', `/projects/${parent.id}`)).status, 403, 'not a leaf');
+    assert.equal((await api('DELETE', `/projects/${kid.body.project.id}`)).status, 204);
+    await eventually('the child is gone', async () => !(await api('GET', '/projects')).body.projects.some((p: any) => p.name === 'Child'), 20_000);
+    assert.equal((await api('DELETE', `/projects/${parent.id}`)).status, 204);
+
     const region = await api('PUT', '/regions/Europe-West', { body: { region: { description: 'EU' } } });
     assert.equal(region.status, 201, JSON.stringify(region.body));
     const child = await api('POST', '/regions', { body: { region: { id: 'Paris 1', parent_region_id: 'Europe-West' } } });

@@ -7,7 +7,7 @@ import { API_FIELD_MANAGER, committed, entity, extraAttributes, freeName, fromKu
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, findDomain, projectView, type DomainInfo } from './views.js';
+import { DEFAULT_DOMAIN, domainRef, findDomain, projectView, type DomainInfo } from './views.js';
 
 export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
   const find = (id: string) => dir.tenants.require(id, 'project');
@@ -48,12 +48,18 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     requireAdmin(req.auth);
     const p = entity(req.body, 'project');
     const display = projectName(p.name);
-    const domain = domainFor(p.domain_id);
-    if (p.parent_id !== undefined && p.parent_id !== null && p.parent_id !== domain.id) throw badRequest('Projects are not nested here: a project\'s parent is its domain.');
+    // A parent project, in Keystone's project tree, is in the same domain (which it implies when none is named).
+    const parent = p.parent_id !== undefined && p.parent_id !== null ? dir.tenants.byOpenstackId(String(p.parent_id)) : undefined;
+    const domain = domainFor(p.domain_id ?? (parent ? domainRef(dir, parent.spec.domain).id : undefined));
+    if (p.parent_id !== undefined && p.parent_id !== null && p.parent_id !== domain.id) {
+      if (!parent || parent.metadata.deletionTimestamp) throw notFound('project', String(p.parent_id));
+      if ((parent.spec.domain ?? DEFAULT_DOMAIN.id) !== domain.ref) throw badRequest('A project\'s parent must be in the same domain.');
+    }
     if (p.is_domain) throw badRequest('Projects acting as domains are not supported; make a domain with POST /v3/domains.');
     const spec: Tenant['spec'] = {
       displayName: display,
       domain: domain.ref,
+      ...(parent && p.parent_id !== domain.id ? { parent: parent.metadata.name } : {}),
       description: optionalString(p, 'description', 'project'),
       enabled: optionalBoolean(p, 'enabled', 'project') ?? true,
       ...(p.tags !== undefined ? { tags: validTags(p.tags) } : {}),
@@ -127,6 +133,7 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('DELETE', '/projects/:id', async (req) => {
     requireAdmin(req.auth);
     const t = find(req.params.id);
+    if (live().some((c) => c.spec.parent === t.metadata.name)) throw forbidden(`Cannot delete project ${req.params.id}: it is not a leaf in the project tree; delete its children first.`);
     // The Tenant's finalizer keeps its namespace until the Stratus resources in it are gone.
     await client.delete(TENANTS, undefined, t.metadata.name);
     await gone(dir.tenants, t.metadata.name);

@@ -51,6 +51,7 @@ export const domainView = (d: DomainInfo, base: string) => ({
 export function projectView(t: Tenant, base: string, dir: IdentityDirectory) {
   const id = openstackId(t.metadata.uid);
   const domainId = domainRef(dir, t.spec.domain).id;
+  const parent = t.spec.parent ? dir.tenants.named(t.spec.parent) : undefined;
   return {
     ...(t.spec.extra ?? {}),
     id,
@@ -58,7 +59,7 @@ export function projectView(t: Tenant, base: string, dir: IdentityDirectory) {
     domain_id: domainId,
     description: t.spec.description ?? '',
     enabled: t.spec.enabled !== false,
-    parent_id: domainId,
+    parent_id: parent ? openstackId(parent.metadata.uid) : domainId,
     is_domain: false,
     tags: t.spec.tags ?? [],
     options: {},
