@@ -106,6 +106,7 @@ export const RoleKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'role'),
       description,
+      implies: { type: 'array', items: { type: 'string' }, description: "Roles (object names) this role implies, as Keystone's implied roles: holding it means holding them too." },
       kubernetesAccess: {
         type: 'string',
         enum: ['admin', 'edit', 'view'],

@@ -89,7 +89,7 @@ export interface Role {
   apiVersion: string;
   kind: 'Role';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; kubernetesAccess?: 'admin' | 'edit' | 'view' };
+  spec: { displayName?: string; description?: string; implies?: string[]; kubernetesAccess?: 'admin' | 'edit' | 'view' };
   status?: CommonStatus & { roleId?: string; clusterRole?: string; access?: string };
 }
 

@@ -319,6 +319,29 @@ describe('Identity API v3', function () {
     assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: byId })).status, 401);
   });
 
+  it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
+    const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
+    const reader = (await api('GET', '/roles?name=reader')).body.roles[0];
+    const made = await api('PUT', `/roles/${deployer.id}/implies/${reader.id}`);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual([made.body.role_inference.prior_role.name, made.body.role_inference.implies.name], ['Deployer', 'reader']);
+    assert.equal((await api('HEAD', `/roles/${deployer.id}/implies/${reader.id}`)).status, 204);
+    assert.equal((await api('PUT', `/roles/${reader.id}/implies/${deployer.id}`)).status, 403, 'no loops');
+    assert.equal((await api('PUT', `/roles/${deployer.id}/implies/${deployer.id}`)).status, 403);
+    assert.ok((await api('GET', '/role_inferences')).body.role_inferences.some((r: any) => r.prior_role.id === deployer.id && r.implies[0].id === reader.id));
+
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Deployments' } } })).body.project;
+    const hank = (await api('POST', '/users', { body: { user: { name: 'hank', password: 'hank-pw' } } })).body.user;
+    assert.equal((await api('PUT', `/projects/${project.id}/users/${hank.id}/roles/${deployer.id}`)).status, 204);
+    const token = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('hank', 'hank-pw', 'Deployments') });
+    assert.deepEqual(token.body.token.roles.map((r: any) => r.name).sort(), ['Deployer', 'reader']);
+    const listed = async (q: string) => (await api('GET', `/role_assignments?user.id=${hank.id}&scope.project.id=${project.id}${q}`)).body.role_assignments.map((a: any) => a.role.id).sort();
+    assert.deepEqual(await listed(''), [deployer.id], 'the grant as made');
+    assert.deepEqual(await listed('&effective'), [deployer.id, reader.id].sort(), 'and what it means');
+    assert.equal((await api('DELETE', `/roles/${deployer.id}/implies/${reader.id}`)).status, 204);
+    assert.deepEqual(await listed('&effective'), [deployer.id]);
+  });
+
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {
     const unscoped = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword) });
     const rescoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: unscoped.headers.get('x-subject-token') } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } } });

@@ -114,15 +114,27 @@ export class IdentityDirectory {
     return a.spec.user === user.metadata.name || (!!a.spec.group && groups.has(a.spec.group));
   }
 
-  /** The roles the user holds on a tenant, directly or through groups (only roles that exist). */
+  /** The roles the user holds on a tenant, directly or through groups, with the roles those imply (only roles that exist). */
   rolesOn(user: User, tenant: string): Role[] {
     const groups = this.groupsOf(user);
-    const names = new Set(this.assignments.all().filter((a) => a.metadata.namespace === tenant && this.grantsTo(a, user, groups)).map((a) => a.spec.role));
-    return [...names].map((n) => this.roles.named(n)).filter((r): r is Role => !!r);
+    return this.withImplied(this.assignments.all().filter((a) => a.metadata.namespace === tenant && this.grantsTo(a, user, groups)).map((a) => a.spec.role));
+  }
+
+  /** The roles named (object names) and every role they imply, transitively (Keystone's implied roles). */
+  withImplied(names: Iterable<string>): Role[] {
+    const seen = new Set<string>();
+    const visit = (n: string) => {
+      const role = this.roles.named(n);
+      if (!role || seen.has(n)) return;
+      seen.add(n);
+      for (const implied of role.spec.implies ?? []) visit(implied);
+    };
+    for (const n of names) visit(n);
+    return [...seen].map((n) => this.roles.named(n)!);
   }
 
   domainRolesOf(user: User): Role[] {
-    return [...new Set(user.spec.domainRoles ?? [])].map((n) => this.roles.named(n)).filter((r): r is Role => !!r);
+    return this.withImplied(user.spec.domainRoles ?? []);
   }
 
   /** The tenants, not being deleted, that the user holds some existing role on. */

@@ -62,6 +62,9 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const role = findRole(req.params.id);
     const name = role.metadata.name;
     await deleteAssignments(client, dir, (a) => a.spec.role === name);
+    // As Keystone: the inference rules naming the role go with it.
+    for (const prior of dir.roles.all().filter((r) => (r.spec.implies ?? []).includes(name)))
+      await client.patch(ROLES, undefined, prior.metadata.name, { spec: { implies: (prior.spec.implies ?? []).filter((n) => n !== name) } }, API_FIELD_MANAGER);
     await client.delete(ROLES, undefined, name);
     await gone(dir.roles, name);
     return { status: 204 };
@@ -150,10 +153,59 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     return { status: 204 };
   });
 
+  // Implied roles: a prior role's spec.implies; holding the prior role means holding the implied ones.
+  const ref = (r: Role, base: string) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r), links: { self: `${base}/roles/${openstackId(r.metadata.uid)}` } });
+  const inference = (prior: Role, base: string) => ({ prior_role: ref(prior, base), implies: (prior.spec.implies ?? []).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r).map((r) => ref(r, base)) });
+  const rule = (req: { params: Record<string, string> }) => {
+    const prior = findRole(req.params.prior);
+    const implied = findRole(req.params.implied);
+    return { prior, implied, exists: (prior.spec.implies ?? []).includes(implied.metadata.name) };
+  };
+  const setImplies = (prior: Role, implies: string[]) =>
+    committed(dir.roles, client.patch<Role>(ROLES, undefined, prior.metadata.name, { spec: { implies } }, API_FIELD_MANAGER), `role ${displayNameOf(prior)}`);
+  router.on('GET', '/roles/:prior/implies', (req) => {
+    requireAdmin(req.auth);
+    return { status: 200, body: { role_inference: inference(findRole(req.params.prior), req.base), links: { self: `${req.base}/roles/${req.params.prior}/implies` } } };
+  });
+  router.on('GET', '/roles/:prior/implies/:implied', (req) => {
+    requireAdmin(req.auth);
+    const { prior, implied, exists } = rule(req);
+    if (!exists) throw notFound('implied role', `${req.params.prior} → ${req.params.implied}`);
+    return { status: 200, body: { role_inference: { prior_role: ref(prior, req.base), implies: ref(implied, req.base) }, links: { self: `${req.base}/roles/${req.params.prior}/implies/${req.params.implied}` } } };
+  });
+  router.on('HEAD', '/roles/:prior/implies/:implied', (req) => {
+    requireAdmin(req.auth);
+    if (!rule(req).exists) throw notFound('implied role', `${req.params.prior} → ${req.params.implied}`);
+    return { status: 204 };
+  });
+  router.on('PUT', '/roles/:prior/implies/:implied', async (req) => {
+    requireAdmin(req.auth);
+    const { prior, implied, exists } = rule(req);
+    if (prior.metadata.name === implied.metadata.name) throw forbidden('A role cannot imply itself.');
+    // No loops: the implied role may not already imply the prior one.
+    if (dir.withImplied([implied.metadata.name]).some((r) => r.metadata.name === prior.metadata.name)) throw forbidden(`Implying ${displayNameOf(implied)} from ${displayNameOf(prior)} would make a loop.`);
+    if (!exists) await setImplies(prior, [...(prior.spec.implies ?? []), implied.metadata.name]);
+    return { status: 201, body: { role_inference: { prior_role: ref(prior, req.base), implies: ref(implied, req.base) }, links: { self: `${req.base}/roles/${req.params.prior}/implies/${req.params.implied}` } } };
+  });
+  router.on('DELETE', '/roles/:prior/implies/:implied', async (req) => {
+    requireAdmin(req.auth);
+    const { prior, implied, exists } = rule(req);
+    if (!exists) throw notFound('implied role', `${req.params.prior} → ${req.params.implied}`);
+    await setImplies(prior, (prior.spec.implies ?? []).filter((n) => n !== implied.metadata.name));
+    return { status: 204 };
+  });
+  router.on('GET', '/role_inferences', (req) => {
+    requireAdmin(req.auth);
+    const rules = dir.roles.all().filter((r) => (r.spec.implies ?? []).length).map((r) => inference(r, req.base));
+    return { status: 200, body: { role_inferences: rules, links: { self: `${req.base}/role_inferences` } } };
+  });
+
   router.on('GET', '/role_assignments', (req) => {
     const q = req.query;
     if (!isAdmin(req.auth) && q.get('user.id') !== openstackId(req.auth.user.metadata.uid)) throw forbidden('Listing role assignments needs the admin role, or user.id set to your own ID.');
     const names = q.has('include_names');
+    // effective: grants to groups as grants to each member, and the roles each grant implies, as Keystone lists them.
+    const effective = q.has('effective');
     const named = <T>(base: T, name: string, domain?: { id: string; name: string }) => (names ? { ...base, name, ...(domain ? { domain } : {}) } : base);
     const listed: Array<Record<string, any>> = [];
     for (const ra of dir.assignments.all()) {
@@ -162,19 +214,25 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       const user = ra.spec.user ? dir.users.named(ra.spec.user) : undefined;
       const group = ra.spec.group ? dir.groups.named(ra.spec.group) : undefined;
       if (!role || !tenant || (ra.spec.user && !user) || (ra.spec.group && !group)) continue; // a grant that does not stand yet
-      const roleId = openstackId(role.metadata.uid);
       const projectId = openstackId(tenant.metadata.uid);
-      const actorId = user ? openstackId(user.metadata.uid) : openstackId(group!.metadata.uid);
-      const actor = user ? { user: named({ id: actorId }, displayNameOf(user), domainRef(dir, user.spec.domain)) } : { group: named({ id: actorId }, displayNameOf(group!), domainRef(dir, group!.spec.domain)) };
-      listed.push({
-        role: named({ id: roleId }, displayNameOf(role)),
-        ...actor,
-        scope: { project: named({ id: projectId }, displayNameOf(tenant), domainRef(dir, tenant.spec.domain)) },
-        links: { assignment: `${req.base}/projects/${projectId}/${user ? 'users' : 'groups'}/${actorId}/roles/${roleId}` },
-      });
+      const roles = effective ? dir.withImplied([role.metadata.name]) : [role];
+      const members = effective && group ? dir.users.all().filter((u) => (group.spec.members ?? []).includes(u.metadata.name)) : [];
+      const actors = user || !effective ? [{ user, group }] : members.map((u) => ({ user: u, group: undefined }));
+      for (const a of actors)
+        for (const r of roles) {
+          const roleId = openstackId(r.metadata.uid);
+          const actorId = a.user ? openstackId(a.user.metadata.uid) : openstackId(a.group!.metadata.uid);
+          const actor = a.user ? { user: named({ id: actorId }, displayNameOf(a.user), domainRef(dir, a.user.spec.domain)) } : { group: named({ id: actorId }, displayNameOf(a.group!), domainRef(dir, a.group!.spec.domain)) };
+          listed.push({
+            role: named({ id: roleId }, displayNameOf(r)),
+            ...actor,
+            scope: { project: named({ id: projectId }, displayNameOf(tenant), domainRef(dir, tenant.spec.domain)) },
+            links: { assignment: `${req.base}/projects/${projectId}/${a.user ? 'users' : 'groups'}/${actorId}/roles/${roleId}` },
+          });
+        }
     }
     for (const user of dir.users.all())
-      for (const role of dir.domainRolesOf(user)) {
+      for (const role of effective ? dir.domainRolesOf(user) : (user.spec.domainRoles ?? []).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r)) {
         const userId = openstackId(user.metadata.uid);
         const roleId = openstackId(role.metadata.uid);
         listed.push({
