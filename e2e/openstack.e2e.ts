@@ -141,6 +141,23 @@ describe('openstack CLI against the Identity API', function () {
     const wait = await kubectl('wait', '--for=condition=Ready', `tenant/${tenant}`, '--timeout=30s');
     assert.equal(wait.code, 0, wait.stderr);
 
+    // Keypairs are per user: Alice and Bob both have a "laptop key", each their own.
+    await os('user', 'create', '--password', 'bob-pw', '--project', 'Marketing Team', 'Bob Jones');
+    await os('role', 'add', '--project', 'Marketing Team', '--user', 'Bob Jones', 'member');
+    const alice = await as('Alice.Smith', 'alice-pw', 'Marketing Team', 'keypair', 'create', 'laptop key', '-f', 'json');
+    assert.equal(alice.code, 0, alice.stderr);
+    const bob = await as('Bob Jones', 'bob-pw', 'Marketing Team', 'keypair', 'create', 'laptop key', '-f', 'json');
+    assert.equal(bob.code, 0, bob.stderr);
+    const fingerprintOf = async (user: string, pw: string) => JSON.parse((await as(user, pw, 'Marketing Team', 'keypair', 'show', 'laptop key', '-f', 'json')).stdout).fingerprint;
+    assert.notEqual(await fingerprintOf('Alice.Smith', 'alice-pw'), await fingerprintOf('Bob Jones', 'bob-pw'), 'two keys, one name');
+    const again = await as('Bob Jones', 'bob-pw', 'Marketing Team', 'keypair', 'create', 'laptop key');
+    assert.match(again.stderr, /409/, 'unique per user');
+    const keypairs = (await kubectl('get', 'keypairs', '-n', tenant)).stdout;
+    assert.match(keypairs.split('\n')[0], /NAME\s+DISPLAY NAME/);
+    assert.equal(keypairs.split('\n').filter((l) => /^laptop-key-[a-z0-9]{5}\s+laptop key\s/.test(l)).length, 2, 'derived names, the OpenStack name beside them');
+    for (const [user, pw] of [['Alice.Smith', 'alice-pw'], ['Bob Jones', 'bob-pw']]) assert.equal((await as(user, pw, 'Marketing Team', 'keypair', 'delete', 'laptop key')).code, 0);
+    await os('user', 'delete', 'Bob Jones');
+
     // A rename: same project, same namespace, found by its new name; the old name is free again.
     await os('project', 'set', '--name', 'Growth Team', 'Marketing Team');
     assert.equal((await json('project', 'show', p.id)).name, 'Growth Team');
