@@ -71,6 +71,7 @@ export const UserKind: KindDefinition = {
       email: { type: 'string', format: 'email' },
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
       domainRoles: { type: 'array', items: { type: 'string' }, description: 'Roles held on the Default domain (say, admin for a cloud administrator).' },
+      domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
       passwordSecretRef: {
         type: 'object',
         required: ['name'],
@@ -243,6 +244,7 @@ export const GroupKind: KindDefinition = {
       description,
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the group is in: a Domain object name, or "default".' },
       members: { type: 'array', items: { type: 'string' }, description: 'The object names of the Users in the group.' },
+      domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
       extra,
     },
   },

@@ -319,6 +319,29 @@ describe('Identity API v3', function () {
     assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: byId })).status, 401);
   });
 
+  it('grants roles on any domain, to users and groups, and scopes tokens to the domains a user holds a role on', async () => {
+    const domain = (await api('POST', '/domains', { body: { domain: { name: 'Ops Domain' } } })).body.domain;
+    const ivan = (await api('POST', '/users', { body: { user: { name: 'ivan', password: 'ivan-pw' } } })).body.user;
+    const group = (await api('POST', '/groups', { body: { group: { name: 'Domain Admins' } } })).body.group;
+    const admin = (await api('GET', '/roles?name=admin')).body.roles[0];
+    const reader = (await api('GET', '/roles?name=reader')).body.roles[0];
+    assert.equal((await api('PUT', `/domains/${domain.id}/users/${ivan.id}/roles/${reader.id}`)).status, 204);
+    assert.equal((await api('HEAD', `/domains/${domain.id}/users/${ivan.id}/roles/${reader.id}`)).status, 204);
+    assert.deepEqual((await api('GET', `/domains/${domain.id}/users/${ivan.id}/roles`)).body.roles.map((r: any) => r.name), ['reader']);
+    assert.equal((await api('PUT', `/domains/${domain.id}/groups/${group.id}/roles/${admin.id}`)).status, 204);
+    assert.equal((await api('PUT', `/groups/${group.id}/users/${ivan.id}`)).status, 204);
+    const ivanToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('ivan', 'ivan-pw') })).headers.get('x-subject-token')!;
+    assert.deepEqual((await call(env.v3, 'GET', '/auth/domains', { token: ivanToken })).body.domains.map((d: any) => d.name), ['Ops Domain']);
+    const scoped = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'ivan', domain: { id: 'default' }, password: 'ivan-pw' } } }, scope: { domain: { id: domain.id } } } } });
+    assert.equal(scoped.status, 201, JSON.stringify(scoped.body));
+    assert.deepEqual([scoped.body.token.domain.name, scoped.body.token.roles.map((r: any) => r.name).sort()], ['Ops Domain', ['admin', 'reader']], 'its own and its group\'s');
+    const listed = (await api('GET', `/role_assignments?scope.domain.id=${domain.id}&include_names`)).body.role_assignments;
+    assert.deepEqual(listed.map((a: any) => `${a.user?.name ?? a.group.name}:${a.role.name}`).sort(), ['Domain Admins:admin', 'ivan:reader']);
+    assert.equal((await api('DELETE', `/domains/${domain.id}/users/${ivan.id}/roles/${reader.id}`)).status, 204);
+    assert.equal((await api('DELETE', `/domains/${domain.id}/groups/${group.id}/roles/${admin.id}`)).status, 204);
+    assert.equal((await api('GET', '/auth/tokens', { subject: scoped.headers.get('x-subject-token')! })).status, 404, 'a token whose roles are gone is gone');
+  });
+
   it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
     const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
     const reader = (await api('GET', '/roles?name=reader')).body.roles[0];

@@ -22,7 +22,8 @@ export interface AuthContext {
   token: Token;
   user: User;
   project?: Tenant;
-  domain?: typeof DEFAULT_DOMAIN;
+  /** The domain a domain-scoped token is for. */
+  domain?: { id: string; name: string };
   roles: Role[];
   /** The application credential the token was made with. */
   appCred?: AppCredential;
@@ -163,9 +164,10 @@ export class Authenticator {
     }
     if (asked?.domain) {
       const d: Ref = asked.domain;
-      if (d.id !== DEFAULT_DOMAIN.id && d.name !== DEFAULT_DOMAIN.name) throw unauthorized(`Could not find domain: ${d.id ?? d.name}.`);
-      if (this.dir.domainRolesOf(user).length === 0) throw unauthorized(`User ${name} has no access to domain ${DEFAULT_DOMAIN.name}.`);
-      return { domain: DEFAULT_DOMAIN.id };
+      const domain = findDomain(this.dir, d.id !== undefined ? { id: d.id } : { name: d.name });
+      if (!domain || !domain.enabled) throw unauthorized(`Could not find domain: ${d.id ?? d.name}.`);
+      if (this.dir.domainRolesOf(user, domain.ref).length === 0) throw unauthorized(`User ${name} has no access to domain ${domain.name}.`);
+      return { domain: domain.id };
     }
     if (asked?.system) throw unauthorized('System-scoped tokens are not supported; scope to a project or the Default domain.');
     if (asked?.['OS-TRUST:trust']) throw unauthorized('Trusts are not supported.');
@@ -211,9 +213,11 @@ export class Authenticator {
       return { tokenId, token, user, project, roles, ...(appCred ? { appCred } : {}) };
     }
     if ('domain' in token.scope) {
-      const roles = this.dir.domainRolesOf(user);
+      const domain = findDomain(this.dir, { id: token.scope.domain });
+      if (!domain || !domain.enabled) throw unauthorized('the domain is gone or disabled');
+      const roles = this.dir.domainRolesOf(user, domain.ref);
       if (!roles.length) throw unauthorized('the user no longer holds a role on the domain');
-      return { tokenId, token, user, domain: DEFAULT_DOMAIN, roles };
+      return { tokenId, token, user, domain: { id: domain.id, name: domain.name }, roles };
     }
     return { tokenId, token, user, roles: [] };
   }

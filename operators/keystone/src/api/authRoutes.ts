@@ -5,7 +5,7 @@ import { isAdmin, type AuthContext, type Authenticator } from './auth.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, catalogView, domainInfo, domainRef, domainView, keystoneTime, projectView, roleRef } from './views.js';
+import { allDomains, catalogView, domainRef, domainView, keystoneTime, projectView, roleRef } from './views.js';
 
 /** The `token` body Keystone returns from issue and validate. */
 export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog: boolean) {
@@ -19,7 +19,7 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
       issued_at: keystoneTime(token.issuedAtSeconds),
       expires_at: keystoneTime(token.expiresAtSeconds),
       ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: domainRef(dir, project.spec.domain) }, is_domain: false } : {}),
-      ...(ctx.domain ? { domain: DEFAULT_DOMAIN } : {}),
+      ...(ctx.domain ? { domain: ctx.domain } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),
       ...(ctx.appCred ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted } } : {}),
@@ -62,7 +62,8 @@ export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authent
   }));
   router.on('GET', '/auth/domains', (req) => ({
     status: 200,
-    body: { domains: dir.domainRolesOf(req.auth.user).length ? [domainView(domainInfo(dir, DEFAULT_DOMAIN.id)!, req.base)] : [], links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
+    // The domains the user may scope a token to: those they hold a role on, directly or through a group.
+    body: { domains: allDomains(dir).filter((d) => d.enabled && dir.domainRolesOf(req.auth.user, d.ref).length).map((d) => domainView(d, req.base)), links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
   }));
   router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: [], links: { self: `${req.base}/auth/system` } } }));
   router.on('GET', '/auth/catalog', (req) => {

@@ -133,8 +133,17 @@ export class IdentityDirectory {
     return [...seen].map((n) => this.roles.named(n)!);
   }
 
-  domainRolesOf(user: User): Role[] {
-    return this.withImplied(user.spec.domainRoles ?? []);
+  /** The roles a user or group was granted on a domain itself (a User's spec.domainRoles are the Default domain's). */
+  directDomainRoles(actor: User | Group, domain: string): string[] {
+    const legacy = actor.kind === 'User' && domain === 'default' ? (actor.spec.domainRoles ?? []) : [];
+    return [...new Set([...legacy, ...(actor.spec.domainGrants?.[domain] ?? [])])];
+  }
+
+  /** The roles the user holds on a domain, directly or through groups, with the roles those imply. */
+  domainRolesOf(user: User, domain = 'default'): Role[] {
+    const groups = this.groupsOf(user);
+    const fromGroups = this.groups.all().filter((g) => groups.has(g.metadata.name)).flatMap((g) => this.directDomainRoles(g, domain));
+    return this.withImplied([...this.directDomainRoles(user, domain), ...fromGroups]);
   }
 
   /** The tenants, not being deleted, that the user holds some existing role on. */

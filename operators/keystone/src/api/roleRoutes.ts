@@ -5,13 +5,13 @@
  */
 import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, roleNameKey } from '../names.js';
-import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User } from '../resources.js';
+import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User, GROUPS, type Group } from '../resources.js';
 import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
-import type { IdentityDirectory } from './directory.js';
+import type { IdentityDirectory, Indexed } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, domainRef, roleView } from './views.js';
+import { DEFAULT_DOMAIN, allDomains, domainRef, findDomain, roleView } from './views.js';
 
 export const assignmentName = (user: string, role: string) => `${user}.${role}`;
 /** A group's grant: two dots, where a user's has one (object names of users and roles have none). */
@@ -120,38 +120,53 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     });
   }
 
-  // Grants on the Default domain.
-  const domainOnly = (id: string) => {
-    if (id !== DEFAULT_DOMAIN.id) throw notFound('domain', id);
+  // Grants on a domain, to a user or a group: kept on the actor, by domain (spec.domainGrants; a user's on the
+  // Default domain in spec.domainRoles, where they always were).
+  const findDomainOf = (id: string) => findDomain(dir, { id }) ?? missingDomain(id);
+  const domainActors = {
+    users: { ref: USERS, find: (id: string) => findUser(id) as User | Group, cache: dir.users as Indexed<User | Group> },
+    groups: { ref: GROUPS, find: (id: string) => dir.groups.require(id, 'group') as User | Group, cache: dir.groups as Indexed<User | Group> },
   };
-  const setDomainRoles = async (user: User, roles: string[]) => {
-    await committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: { domainRoles: roles } }, API_FIELD_MANAGER), `user ${user.metadata.name}`);
-  };
-  router.on('GET', '/domains/:domain/users/:user/roles', (req) => {
-    domainOnly(req.params.domain);
-    const user = findUser(req.params.user);
-    if (!isAdmin(req.auth) && user.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
-    return { status: 200, body: { roles: dir.domainRolesOf(user).map((r) => roleView(r, req.base)), links: { self: `${req.base}/domains/default/users/${req.params.user}/roles`, next: null, previous: null } } };
-  });
-  router.on('PUT', '/domains/:domain/users/:user/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    domainOnly(req.params.domain);
-    const user = findUser(req.params.user);
-    const role = findRole(req.params.role);
-    const held = user.spec.domainRoles ?? [];
-    if (!held.includes(role.metadata.name)) await setDomainRoles(user, [...held, role.metadata.name]);
-    return { status: 204 };
-  });
-  router.on('DELETE', '/domains/:domain/users/:user/roles/:role', async (req) => {
-    requireAdmin(req.auth);
-    domainOnly(req.params.domain);
-    const user = findUser(req.params.user);
-    const role = findRole(req.params.role);
-    const held = user.spec.domainRoles ?? [];
-    if (!held.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain default`);
-    await setDomainRoles(user, held.filter((r) => r !== role.metadata.name));
-    return { status: 204 };
-  });
+  const legacy = (actor: User | Group, domain: string) => actor.kind === 'User' && domain === DEFAULT_DOMAIN.id;
+  for (const [path, kind] of Object.entries(domainActors)) {
+    const setRoles = (actor: User | Group, domain: string, roles: string[]) => {
+      const spec = legacy(actor, domain) ? { domainRoles: roles } : { domainGrants: { [domain]: roles.length ? roles : null } };
+      return committed(kind.cache, client.patch<User | Group>(kind.ref, undefined, actor.metadata.name, { spec }, API_FIELD_MANAGER), `${actor.kind.toLowerCase()} ${displayNameOf(actor)}`);
+    };
+    const held = (actor: User | Group, domain: string) => (legacy(actor, domain) ? (actor as User).spec.domainRoles ?? [] : actor.spec.domainGrants?.[domain] ?? []);
+    const grantOf = (req: { params: Record<string, string> }) => {
+      const domain = findDomainOf(req.params.domain);
+      const actor = kind.find(req.params.actor);
+      const role = findRole(req.params.role);
+      return { domain, actor, role, roles: held(actor, domain.ref) };
+    };
+    router.on('GET', `/domains/:domain/${path}/:actor/roles`, (req) => {
+      const domain = findDomainOf(req.params.domain);
+      const actor = kind.find(req.params.actor);
+      if (!isAdmin(req.auth) && actor.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+      const roles = held(actor, domain.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+      return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/domains/${req.params.domain}/${path}/${req.params.actor}/roles`, next: null, previous: null } } };
+    });
+    router.on('HEAD', `/domains/:domain/${path}/:actor/roles/:role`, (req) => {
+      requireAdmin(req.auth);
+      const { role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
+      return { status: 204 };
+    });
+    router.on('PUT', `/domains/:domain/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { domain, actor, role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) await setRoles(actor, domain.ref, [...roles, role.metadata.name]);
+      return { status: 204 };
+    });
+    router.on('DELETE', `/domains/:domain/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { domain, actor, role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
+      await setRoles(actor, domain.ref, roles.filter((r) => r !== role.metadata.name));
+      return { status: 204 };
+    });
+  }
 
   // Implied roles: a prior role's spec.implies; holding the prior role means holding the implied ones.
   const ref = (r: Role, base: string) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r), links: { self: `${base}/roles/${openstackId(r.metadata.uid)}` } });
@@ -231,17 +246,24 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
           });
         }
     }
-    for (const user of dir.users.all())
-      for (const role of effective ? dir.domainRolesOf(user) : (user.spec.domainRoles ?? []).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r)) {
-        const userId = openstackId(user.metadata.uid);
-        const roleId = openstackId(role.metadata.uid);
-        listed.push({
-          role: named({ id: roleId }, displayNameOf(role)),
-          user: named({ id: userId }, displayNameOf(user), domainRef(dir, user.spec.domain)),
-          scope: { domain: named({ id: DEFAULT_DOMAIN.id }, DEFAULT_DOMAIN.name) },
-          links: { assignment: `${req.base}/domains/default/users/${userId}/roles/${roleId}` },
-        });
+    // Grants on domains: each user's and group's (effective: a user's through its groups too, with implied roles).
+    for (const d of allDomains(dir)) {
+      const actors: Array<User | Group> = [...dir.users.all(), ...(effective ? [] : dir.groups.all())];
+      for (const actor of actors) {
+        const roles = effective && actor.kind === 'User' ? dir.domainRolesOf(actor, d.ref) : dir.directDomainRoles(actor, d.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+        const actorId = openstackId(actor.metadata.uid);
+        const path = actor.kind === 'User' ? 'users' : 'groups';
+        for (const role of roles) {
+          const roleId = openstackId(role.metadata.uid);
+          listed.push({
+            role: named({ id: roleId }, displayNameOf(role)),
+            [actor.kind === 'User' ? 'user' : 'group']: named({ id: actorId }, displayNameOf(actor), domainRef(dir, actor.spec.domain)),
+            scope: { domain: named({ id: d.id }, d.name) },
+            links: { assignment: `${req.base}/domains/${d.id}/${path}/${actorId}/roles/${roleId}` },
+          });
+        }
       }
+    }
     const filtered = listed.filter(
       (a) =>
         (!q.has('user.id') || a.user?.id === q.get('user.id')) &&
@@ -252,4 +274,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     );
     return { status: 200, body: { role_assignments: filtered, links: { self: `${req.base}/role_assignments`, next: null, previous: null } } };
   });
+}
+
+function missingDomain(id: string): never {
+  throw notFound('domain', id);
 }
