@@ -342,6 +342,18 @@ describe('Identity API v3', function () {
     assert.equal((await api('GET', '/auth/tokens', { subject: scoped.headers.get('x-subject-token')! })).status, 404, 'a token whose roles are gone is gone');
   });
 
+  it('keeps policy blobs for services, as Keystone does, for admins only', async () => {
+    const made = await api('POST', '/policies', { body: { policy: { type: 'application/json', blob: '{"compute:start": ""}' } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.policy.id;
+    assert.equal((await api('PATCH', `/policies/${id}`, { body: { policy: { type: 'application/yaml' } } })).body.policy.type, 'application/yaml');
+    assert.deepEqual((await api('GET', `/policies/${id}`)).body.policy.blob, '{"compute:start": ""}');
+    assert.ok((await api('GET', '/policies?type=application/yaml')).body.policies.some((p: any) => p.id === id));
+    assert.equal((await api('POST', '/policies', { body: { policy: { type: 'x' } } })).status, 400);
+    assert.equal((await api('DELETE', `/policies/${id}`)).status, 204);
+    assert.equal((await api('GET', `/policies/${id}`)).status, 404);
+  });
+
   it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
     const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
     const reader = (await api('GET', '/roles?name=reader')).body.roles[0];

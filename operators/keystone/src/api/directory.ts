@@ -35,7 +35,7 @@ import { notFound } from './errors.js';
 export interface ConfigMap {
   apiVersion: 'v1';
   kind: 'ConfigMap';
-  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
 }
 

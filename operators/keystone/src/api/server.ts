@@ -10,6 +10,7 @@ import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
 import { appCredentialRoutes } from './appCredentialRoutes.js';
+import { policyRoutes } from './policyRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
@@ -50,6 +51,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   groupRoutes(router, dir, client);
   credentialRoutes(router, dir, client);
   appCredentialRoutes(router, dir, client);
+  policyRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);
