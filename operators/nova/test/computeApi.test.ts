@@ -531,6 +531,20 @@ describe('Compute API v2.1', function () {
     assert.deepEqual(zones, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
     const detail = (await ok('GET', '/os-availability-zone/detail')).body.availabilityZoneInfo[0].hosts['node-1']['nova-compute'];
     assert.deepEqual([detail.available, detail.active], [true, true]);
+
+    // os-services: each node agent is a nova-compute service (its Hypervisor), and there is the scheduler.
+    const services = (await ok('GET', '/os-services', { version: '2.53' })).body.services;
+    assert.deepEqual(services.map((x: any) => `${x.binary}:${x.state}:${x.status}`).sort(), ['nova-compute:up:enabled', 'nova-scheduler:up:enabled']);
+    const compute = services.find((x: any) => x.binary === 'nova-compute');
+    assert.equal(compute.host, 'node-1');
+    assert.equal((await call('GET', '/os-services', { token: member })).status, 403);
+    const disabled = await call('PUT', `/os-services/${compute.id}`, { version: '2.53', body: { status: 'disabled', disabled_reason: 'maintenance' } });
+    assert.deepEqual([disabled.body.service.status, disabled.body.service.disabled_reason], ['disabled', 'maintenance']);
+    assert.equal((await client.get<any>(HYPERVISORS, undefined, 'node-1'))!.spec.disabled, true, "the Hypervisor's spec.disabled, which the scheduler honours");
+    const legacy = await call('PUT', '/os-services/enable', { body: { host: 'node-1', binary: 'nova-compute' } });
+    assert.equal(legacy.body.service.status, 'enabled', 'the pre-2.53 form');
+    assert.equal((await client.get<any>(HYPERVISORS, undefined, 'node-1'))!.spec.disabled, false);
+    assert.equal((await call('DELETE', `/os-services/${compute.id}`, { version: '2.53' })).status, 409, 'it hosts instances');
   });
 
   it('deletes servers: gone from the API once their Instance is', async () => {

@@ -15,6 +15,7 @@ import { quotaRoutes } from './quotaRoutes.js';
 import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
+import { serviceRoutes } from './serviceRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -70,6 +71,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   instanceActionRoutes(router, api);
   imageProxyRoutes(router, api);
   tagRoutes(router, api);
+  serviceRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',
