@@ -418,6 +418,24 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('DELETE', `/servers/${id}`, { token: member })).status, 204);
   });
 
+  it("reports a tenant's usage over a period as Nova's simple tenant usage: hours times the flavor", async () => {
+    const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
+    const web = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.name === 'web-1')!;
+    const launched = Date.now() - 2 * 3_600_000;
+    await client.patch(INSTANCES, 'acme', 'web-1', { status: { launchedAt: new Date(launched).toISOString() } }, 'test', MERGE_PATCH, 'status');
+    for (let i = 0; !compute.directory.instances.get('web-1', 'acme')?.status?.launchedAt && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    const end = new Date(launched + 3_600_000).toISOString().replace('Z', '');
+    const usage = (await ok('GET', `/os-simple-tenant-usage/${acme}?start=2000-01-01T00:00:00&end=${end}`, { token: member })).body.tenant_usage;
+    assert.equal(usage.tenant_id, acme);
+    const mine = usage.server_usages.find((u: any) => u.instance_id === web.metadata.uid);
+    assert.ok(Math.abs(mine.hours - 1) < 0.01, `one hour between launch and the period's end: ${mine.hours}`);
+    assert.deepEqual([mine.vcpus, mine.memory_mb], [1, 512]);
+    assert.ok(Math.abs(usage.total_vcpus_usage - usage.server_usages.reduce((n: number, u: any) => n + u.hours * u.vcpus, 0)) < 1e-9);
+    assert.ok((await ok('GET', '/os-simple-tenant-usage?detailed=1')).body.tenant_usages.some((u: any) => u.tenant_id === acme));
+    assert.equal((await call('GET', '/os-simple-tenant-usage', { token: member })).status, 403);
+    assert.equal((await call('GET', `/os-simple-tenant-usage/${acme}?start=not-a-date`, { token: member })).status, 400);
+  });
+
   it('lists with filters and pages with a next link', async () => {
     for (const n of ['page-a', 'page-b', 'page-c']) await ok('POST', '/servers', { body: { server: { name: n, imageRef: imageId, flavorRef: 'm1.small' } } });
     const first = (await call('GET', '/servers?name=^page-&limit=2')).body;

@@ -16,6 +16,7 @@ import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
+import { usageRoutes } from './usageRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -72,6 +73,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   imageProxyRoutes(router, api);
   tagRoutes(router, api);
   serviceRoutes(router, api);
+  usageRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

@@ -1,0 +1,91 @@
+/**
+ * /os-simple-tenant-usage: what each tenant's servers used in a period, as Nova reports it: hours running
+ * (from launch, or the period's start, to the period's end or now) times the flavor's vCPUs, RAM and disk.
+ * Servers are counted while their Instance exists: a deleted server's usage is gone with it (Nova keeps it).
+ */
+import type { Instance } from '../resources.js';
+import { requireAdmin, runningFlavor, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { badRequest, forbidden } from './errors.js';
+import { serverIdOf, serverNameOf, vmStateOf } from './views.js';
+
+const HOUR_MS = 3_600_000;
+/** Nova's usage times: no zone letter. */
+const novaTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000');
+
+export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const { dir } = api;
+  /** The period asked for: start and end (ISO 8601; end defaults to now, start to the epoch). */
+  const periodOf = (req: ComputeRequest) => {
+    const at = (k: string, fallback: number) => {
+      const v = req.query.get(k);
+      if (v === null) return fallback;
+      const t = Date.parse(/[Zz]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
+      if (Number.isNaN(t)) throw badRequest(`Invalid ${k}: ${v} is not a date-time.`);
+      return t;
+    };
+    const end = at('end', Date.now());
+    const start = at('start', 0);
+    if (start > end) throw badRequest('Invalid time period: start is after end.');
+    return { start, end };
+  };
+
+  const serverUsage = (inst: Instance, start: number, end: number, projectId: string) => {
+    const flavor = runningFlavor(api, inst);
+    const launched = inst.status?.launchedAt ? Date.parse(inst.status.launchedAt) : undefined;
+    const from = launched === undefined ? end : Math.max(start, launched);
+    const to = Math.min(end, Date.now());
+    const hours = Math.max(0, to - from) / HOUR_MS;
+    return {
+      instance_id: serverIdOf(inst),
+      name: serverNameOf(inst),
+      hours,
+      vcpus: flavor?.vcpus ?? 0,
+      memory_mb: flavor?.ramMiB ?? 0,
+      local_gb: flavor?.diskGiB ?? 0,
+      flavor: flavor?.name ?? inst.spec.flavor,
+      tenant_id: projectId,
+      started_at: launched === undefined ? null : novaTime(launched),
+      ended_at: null,
+      state: vmStateOf(inst),
+      uptime: Math.floor(Math.max(0, Date.now() - (launched ?? Date.now())) / 1000),
+    };
+  };
+
+  const usageOf = (namespace: string, start: number, end: number, detailed: boolean) => {
+    const projectId = dir.projectIdOf(namespace);
+    const servers = dir.instances
+      .list(namespace)
+      .filter((i) => !i.metadata.deletionTimestamp && i.status?.launchedAt && Date.parse(i.status.launchedAt) < end)
+      .map((i) => serverUsage(i, start, end, projectId));
+    const total = (f: (s: (typeof servers)[number]) => number) => servers.reduce((n, s) => n + f(s), 0);
+    return {
+      tenant_id: projectId,
+      start: novaTime(start),
+      stop: novaTime(end),
+      total_hours: total((s) => s.hours),
+      total_vcpus_usage: total((s) => s.hours * s.vcpus),
+      total_memory_mb_usage: total((s) => s.hours * s.memory_mb),
+      total_local_gb_usage: total((s) => s.hours * s.local_gb),
+      ...(detailed ? { server_usages: servers } : {}),
+    };
+  };
+
+  router.on('GET', '/os-simple-tenant-usage', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-simple-tenant-usage:list');
+    const { start, end } = periodOf(req);
+    const detailed = ['1', 'true', 'True'].includes(req.query.get('detailed') ?? '');
+    const usages = dir.tenants
+      .list()
+      .map((t) => usageOf(t.metadata.name, start, end, detailed))
+      .filter((u) => u.total_hours > 0 || (u.server_usages?.length ?? 0) > 0);
+    return { status: 200, body: { tenant_usages: usages } };
+  });
+  router.on('GET', '/os-simple-tenant-usage/:tenant', (req) => {
+    const t = dir.tenants.byId(req.params.tenant);
+    if (!req.auth.admin && (!t || t.metadata.name !== tenantOf(req.auth))) throw forbidden("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.");
+    const { start, end } = periodOf(req);
+    // Nova answers an empty usage for a project with none (or none known here).
+    const usage = t ? usageOf(t.metadata.name, start, end, true) : {};
+    return { status: 200, body: { tenant_usage: usage } };
+  });
+}
