@@ -4,7 +4,7 @@
  */
 import { holdUniqueName, markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
 import { regionIdKey } from './names.js';
-import { ENDPOINTS, FIELD_MANAGER, REGIONS, SERVICES, openstackId, type CatalogEndpoint, type CatalogService, type Region } from './resources.js';
+import { ENDPOINTS, ENDPOINT_GROUPS, FIELD_MANAGER, REGIONS, SERVICES, openstackId, type CatalogEndpoint, type CatalogService, type EndpointGroup, type Region } from './resources.js';
 
 export async function reconcileService(req: Request, ctx: ReconcileContext<CatalogService>): Promise<void> {
   const svc = await ctx.client.get<CatalogService>(SERVICES, undefined, req.name);
@@ -15,6 +15,14 @@ export async function reconcileService(req: Request, ctx: ReconcileContext<Catal
     serviceId: openstackId(svc.metadata.uid),
     conditions: markReady(svc.status?.conditions, svc.metadata.generation, enabled ? 'InCatalog' : 'Disabled', enabled ? `${svc.spec.type} is in the catalog` : 'the service is disabled'),
   }, FIELD_MANAGER);
+}
+
+/** An endpoint group only describes: it is Ready with its ID. */
+export async function reconcileEndpointGroup(req: Request, ctx: ReconcileContext<EndpointGroup>): Promise<void> {
+  const group = await ctx.client.get<EndpointGroup>(ENDPOINT_GROUPS, undefined, req.name);
+  if (!group) return;
+  const projects = group.spec.projects?.length ?? 0;
+  await patchStatus(ctx.client, ENDPOINT_GROUPS, group, { phase: 'Active', endpointGroupId: openstackId(group.metadata.uid), conditions: markReady(group.status?.conditions, group.metadata.generation, 'Defined', `the catalog of ${projects} project${projects === 1 ? '' : 's'}`) }, FIELD_MANAGER);
 }
 
 /** A region holds its ID (unique, as Keystone's primary key) and is Ready. */

@@ -253,4 +253,29 @@ export const GroupKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Domain', type: 'string', jsonPath: '.spec.domain' }],
 };
 
-export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind, DomainKind, GroupKind];
+export const EndpointGroupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'EndpointGroup',
+  plural: 'endpointgroups',
+  scope: 'Cluster',
+  shortNames: ['epg'],
+  description: "Keystone's endpoint group (OS-EP-FILTER): the endpoints its filters match. A project associated with endpoint groups gets only their endpoints in its tokens' catalog.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'endpoint group'),
+      description,
+      filters: {
+        type: 'object',
+        description: 'What an endpoint must be to belong: every filter given must match.',
+        properties: { interface: { type: 'string', enum: ['public', 'internal', 'admin'] }, service: { type: 'string', description: 'A Service object name.' }, region: { type: 'string' } },
+      },
+      projects: { type: 'array', items: { type: 'string' }, description: 'The Tenants (object names) whose catalog this group makes.' },
+    },
+  },
+  status: { endpointGroupId: { type: 'string', description: 'The OpenStack endpoint group ID.' } },
+  phases: ['Active'],
+  columns: [DISPLAY_NAME_COLUMN],
+};
+
+export const KINDS = [TenantKind, UserKind, RoleKind, RoleAssignmentKind, ServiceKind, EndpointKind, RegionKind, DomainKind, GroupKind, EndpointGroupKind];

@@ -1,10 +1,11 @@
 /** The Keystone operator: its controllers on one Manager. */
 import { Manager, type ManagerOptions } from '@stratus/runtime';
-import { reconcileEndpoint, reconcileRegion, reconcileService } from './catalog.js';
+import { reconcileEndpoint, reconcileEndpointGroup, reconcileRegion, reconcileService } from './catalog.js';
 import {
   CLUSTER_ROLES,
   DOMAINS,
   ENDPOINTS,
+  ENDPOINT_GROUPS,
   FIELD_MANAGER,
   GROUPS,
   REGIONS,
@@ -19,6 +20,7 @@ import {
   type CatalogEndpoint,
   type CatalogService,
   type Domain,
+  type EndpointGroup,
   type Group,
   type Region,
   type Role,
@@ -61,6 +63,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
   m.add<Region>({ name: 'region', resource: REGIONS, reconcile: reconcileRegion });
   m.add<Domain>({ name: 'domain', resource: DOMAINS, reconcile: reconcileDomain });
   m.add<Group>({ name: 'group', resource: GROUPS, reconcile: reconcileGroup });
+  m.add<EndpointGroup>({ name: 'endpointgroup', resource: ENDPOINT_GROUPS, reconcile: reconcileEndpointGroup });
   m.add<CatalogEndpoint>({
     name: 'endpoint',
     resource: ENDPOINTS,

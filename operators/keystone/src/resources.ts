@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the identity kinds and the core kinds Keystone touches. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { DomainKind, EndpointKind, GroupKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
+import { DomainKind, EndpointGroupKind, EndpointKind, GroupKind, RegionKind, RoleAssignmentKind, RoleKind, SYSTEM_NAMESPACE, ServiceKind, TenantKind, UserKind } from './kinds.js';
 
 export const TENANTS = resourceOf(TenantKind);
 export const USERS = resourceOf(UserKind);
@@ -11,6 +11,7 @@ export const ENDPOINTS = resourceOf(EndpointKind);
 export const REGIONS = resourceOf(RegionKind);
 export const DOMAINS = resourceOf(DomainKind);
 export const GROUPS = resourceOf(GroupKind);
+export const ENDPOINT_GROUPS = resourceOf(EndpointGroupKind);
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
 export const ROLE_BINDINGS: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true };
@@ -132,6 +133,14 @@ export interface Group {
   metadata: Meta;
   spec: { displayName?: string; description?: string; domain?: string; members?: string[]; domainGrants?: Record<string, string[]>; extra?: Record<string, unknown> };
   status?: CommonStatus & { groupId?: string };
+}
+
+export interface EndpointGroup {
+  apiVersion: string;
+  kind: 'EndpointGroup';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; filters?: { interface?: string; service?: string; region?: string }; projects?: string[] };
+  status?: CommonStatus & { endpointGroupId?: string };
 }
 
 export interface Region {

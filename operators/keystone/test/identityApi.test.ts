@@ -354,6 +354,31 @@ describe('Identity API v3', function () {
     assert.equal((await api('GET', `/policies/${id}`)).status, 404);
   });
 
+  it("filters a project's catalog by its endpoint groups (OS-EP-FILTER)", async () => {
+    const identity = (await api('GET', '/services?type=identity')).body.services[0];
+    const made = await api('POST', '/OS-EP-FILTER/endpoint_groups', { body: { endpoint_group: { name: 'Identity Only', description: 'just keystone', filters: { service_id: identity.id, interface: 'public' } } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const group = made.body.endpoint_group;
+    assert.deepEqual(group.filters, { interface: 'public', service_id: identity.id });
+    assert.equal((await api('HEAD', `/OS-EP-FILTER/endpoint_groups/${group.id}`)).status, 200);
+    assert.deepEqual((await api('GET', `/OS-EP-FILTER/endpoint_groups/${group.id}/endpoints`)).body.endpoints.map((e: any) => e.interface), ['public']);
+    assert.equal((await api('POST', '/OS-EP-FILTER/endpoint_groups', { body: { endpoint_group: { name: 'bad', filters: { colour: 'red' } } } })).status, 400);
+
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Filtered' } } })).body.project;
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    const kim = (await api('POST', '/users', { body: { user: { name: 'kim', password: 'kim-pw' } } })).body.user;
+    await api('PUT', `/projects/${project.id}/users/${kim.id}/roles/${member.id}`);
+    const catalog = async () => (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('kim', 'kim-pw', 'Filtered') })).body.token.catalog;
+    assert.ok((await catalog()).find((s: any) => s.type === 'identity').endpoints.length === 3, 'every endpoint before any association');
+    assert.equal((await api('PUT', `/OS-EP-FILTER/endpoint_groups/${group.id}/projects/${project.id}`)).status, 204);
+    assert.deepEqual((await api('GET', `/OS-EP-FILTER/projects/${project.id}/endpoint_groups`)).body.endpoint_groups.map((g: any) => g.id), [group.id]);
+    const filtered = (await catalog()).flatMap((s: any) => s.endpoints.map((e: any) => `${s.type}:${e.interface}`));
+    assert.deepEqual(filtered, ['identity:public'], "the project's catalog is its groups' endpoints");
+    assert.equal((await api('PATCH', `/OS-EP-FILTER/endpoint_groups/${group.id}`, { body: { endpoint_group: { filters: { interface: 'admin' } } } })).body.endpoint_group.filters.interface, 'admin');
+    assert.equal((await api('DELETE', `/OS-EP-FILTER/endpoint_groups/${group.id}/projects/${project.id}`)).status, 204);
+    assert.equal((await api('DELETE', `/OS-EP-FILTER/endpoint_groups/${group.id}`)).status, 204);
+  });
+
   it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
     const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
     const reader = (await api('GET', '/roles?name=reader')).body.roles[0];

@@ -21,7 +21,7 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
       ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: domainRef(dir, project.spec.domain) }, is_domain: false } : {}),
       ...(ctx.domain ? { domain: ctx.domain } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
-      ...(scoped && withCatalog ? { catalog: catalogView(dir) } : {}),
+      ...(scoped && withCatalog ? { catalog: catalogView(dir, project) } : {}),
       ...(ctx.appCred ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted } } : {}),
     },
   };
@@ -68,6 +68,6 @@ export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authent
   router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: [], links: { self: `${req.base}/auth/system` } } }));
   router.on('GET', '/auth/catalog', (req) => {
     if (!req.auth.project && !req.auth.domain) throw forbidden('An unscoped token has no catalog; scope it to a project.');
-    return { status: 200, body: { catalog: catalogView(dir), links: { self: `${req.base}/auth/catalog` } } };
+    return { status: 200, body: { catalog: catalogView(dir, req.auth.project), links: { self: `${req.base}/auth/catalog` } } };
   });
 }

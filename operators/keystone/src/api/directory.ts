@@ -9,6 +9,7 @@ import {
   CONFIGMAPS,
   DOMAINS,
   ENDPOINTS,
+  ENDPOINT_GROUPS,
   GROUPS,
   REGIONS,
   ROLES,
@@ -22,6 +23,7 @@ import {
   type CatalogEndpoint,
   type CatalogService,
   type Domain,
+  type EndpointGroup,
   type Group,
   type Region,
   type Role,
@@ -77,6 +79,7 @@ export class IdentityDirectory {
   readonly regions: Indexed<Region>;
   readonly domains: Indexed<Domain>;
   readonly groups: Indexed<Group>;
+  readonly endpointGroups: Indexed<EndpointGroup>;
   readonly secrets: Indexed<Secret>;
   readonly configMaps: Indexed<ConfigMap>;
   private readonly all: Array<Indexed<any>>;
@@ -91,9 +94,10 @@ export class IdentityDirectory {
     this.regions = new Indexed(kc, client, REGIONS, log);
     this.domains = new Indexed(kc, client, DOMAINS, log);
     this.groups = new Indexed(kc, client, GROUPS, log);
+    this.endpointGroups = new Indexed(kc, client, ENDPOINT_GROUPS, log);
     this.secrets = new Indexed(kc, client, SECRETS, log, SYSTEM_NAMESPACE);
     this.configMaps = new Indexed(kc, client, CONFIGMAPS, log, SYSTEM_NAMESPACE);
-    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.domains, this.groups, this.secrets, this.configMaps];
+    this.all = [this.tenants, this.users, this.roles, this.assignments, this.services, this.endpoints, this.regions, this.domains, this.groups, this.endpointGroups, this.secrets, this.configMaps];
   }
 
   async start(): Promise<void> {

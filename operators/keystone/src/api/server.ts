@@ -11,6 +11,7 @@ import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
 import { appCredentialRoutes } from './appCredentialRoutes.js';
 import { policyRoutes } from './policyRoutes.js';
+import { endpointGroupRoutes } from './endpointGroupRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
@@ -52,6 +53,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   credentialRoutes(router, dir, client);
   appCredentialRoutes(router, dir, client);
   policyRoutes(router, dir, client);
+  endpointGroupRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
   roleRoutes(router, dir, client);
   catalogRoutes(router, dir, client);

@@ -1,7 +1,7 @@
 /** Identity resources as the Identity API v3 shows them. */
 import { displayNameOf } from '@stratus/runtime';
 import { DEFAULT_DOMAIN_ID, DEFAULT_REGION } from '../kinds.js';
-import { openstackId, type CatalogEndpoint, type CatalogService, type Domain, type Role, type Tenant, type User } from '../resources.js';
+import { openstackId, type CatalogEndpoint, type CatalogService, type Domain, type EndpointGroup, type Role, type Tenant, type User } from '../resources.js';
 import type { IdentityDirectory } from './directory.js';
 
 export const DEFAULT_DOMAIN = { id: DEFAULT_DOMAIN_ID, name: 'Default' };
@@ -116,9 +116,19 @@ export function endpointView(e: CatalogEndpoint, dir: IdentityDirectory, base: s
   };
 }
 
-/** The service catalog as a token carries it: each enabled service with its enabled endpoints. */
-export function catalogView(dir: IdentityDirectory) {
-  const endpoints = dir.endpoints.all().filter((e) => e.spec.enabled !== false);
+/** Whether an endpoint is one an endpoint group's filters match (every filter given). */
+export function inEndpointGroup(e: CatalogEndpoint, g: EndpointGroup): boolean {
+  const f = g.spec.filters ?? {};
+  return (!f.interface || e.spec.interface === f.interface) && (!f.service || e.spec.service === f.service) && (!f.region || regionOf(e) === f.region);
+}
+
+/**
+ * The service catalog as a token carries it: each enabled service with its enabled endpoints; for a project
+ * associated with endpoint groups, only the endpoints they match (Keystone's OS-EP-FILTER).
+ */
+export function catalogView(dir: IdentityDirectory, project?: Tenant) {
+  const groups = project ? dir.endpointGroups.all().filter((g) => !g.metadata.deletionTimestamp && (g.spec.projects ?? []).includes(project.metadata.name)) : [];
+  const endpoints = dir.endpoints.all().filter((e) => e.spec.enabled !== false && (!groups.length || groups.some((g) => inEndpointGroup(e, g))));
   return dir.services
     .all()
     .filter((s) => s.spec.enabled !== false)
