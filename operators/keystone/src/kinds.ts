@@ -72,6 +72,7 @@ export const UserKind: KindDefinition = {
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
       domainRoles: { type: 'array', items: { type: 'string' }, description: 'Roles held on the Default domain (say, admin for a cloud administrator).' },
       domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
+      inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
       passwordSecretRef: {
         type: 'object',
         required: ['name'],
@@ -139,6 +140,7 @@ export const RoleAssignmentKind: KindDefinition = {
       user: { type: 'string' },
       group: { type: 'string' },
       role: { type: 'string' },
+      inherited: { type: 'boolean', description: "Granted on the projects below this tenant, not on it (Keystone's OS-INHERIT inherited_to_projects)." },
     },
   },
   status: { roleBinding: { type: 'string', description: 'The RBAC RoleBinding this assignment produced.' } },
@@ -245,6 +247,7 @@ export const GroupKind: KindDefinition = {
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the group is in: a Domain object name, or "default".' },
       members: { type: 'array', items: { type: 'string' }, description: 'The object names of the Users in the group.' },
       domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
+      inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
       extra,
     },
   },

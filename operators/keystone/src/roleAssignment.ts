@@ -49,6 +49,14 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
   if (ra.spec.user && !(await client.get<User>(USERS, undefined, ra.spec.user))) return stall('UserNotFound', `user ${ra.spec.user} does not exist`);
 
   const name = roleBindingName(ra.metadata.name);
+  const who = ra.spec.user ? `user ${ra.spec.user}` : `group ${ra.spec.group}`;
+  if (ra.spec.inherited) {
+    // Granted on the projects below this tenant, not on it: no binding here. (The projects below are not
+    // bound through inheritance yet: the OpenStack APIs count it, kubectl access does not.)
+    await client.delete(ROLE_BINDINGS, ns, name);
+    await patchStatus(client, ROLE_ASSIGNMENTS, ra, { phase: 'Active', conditions: markReady(ra.status?.conditions, gen, 'Inherited', `${who} holds role ${ra.spec.role} on the projects below tenant ${ns}`) }, FIELD_MANAGER);
+    return;
+  }
   const desired: RoleBinding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
@@ -71,7 +79,6 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
   } else if (JSON.stringify(current.subjects) !== JSON.stringify(desired.subjects)) {
     await client.createOrReplace(ROLE_BINDINGS, current, desired, FIELD_MANAGER);
   }
-  const who = ra.spec.user ? `user ${ra.spec.user}` : `group ${ra.spec.group}`;
   await patchStatus(client, ROLE_ASSIGNMENTS, ra, {
     phase: 'Active',
     roleBinding: name,

@@ -379,6 +379,35 @@ describe('Identity API v3', function () {
     assert.equal((await api('DELETE', `/OS-EP-FILTER/endpoint_groups/${group.id}`)).status, 204);
   });
 
+  it('inherits grants (OS-INHERIT): from a domain to its projects, from a project to the projects below it', async () => {
+    const domain = (await api('POST', '/domains', { body: { domain: { name: 'Inherit Domain' } } })).body.domain;
+    const top = (await api('POST', '/projects', { body: { project: { name: 'Top', domain_id: domain.id } } })).body.project;
+    const leaf = (await api('POST', '/projects', { body: { project: { name: 'Leaf', domain_id: domain.id, parent_id: top.id } } })).body.project;
+    const lee = (await api('POST', '/users', { body: { user: { name: 'lee', password: 'lee-pw', domain_id: domain.id } } })).body.user;
+    const reader = (await api('GET', '/roles?name=reader')).body.roles[0];
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    const effective = async (project: string) => (await api('GET', `/role_assignments?effective&user.id=${lee.id}&scope.project.id=${project}&include_names`)).body.role_assignments.map((a: any) => a.role.name).sort();
+
+    assert.equal((await api('PUT', `/OS-INHERIT/domains/${domain.id}/users/${lee.id}/roles/${reader.id}/inherited_to_projects`)).status, 204);
+    assert.equal((await api('HEAD', `/OS-INHERIT/domains/${domain.id}/users/${lee.id}/roles/${reader.id}/inherited_to_projects`)).status, 204);
+    assert.deepEqual((await api('GET', `/OS-INHERIT/domains/${domain.id}/users/${lee.id}/roles/inherited_to_projects`)).body.roles.map((r: any) => r.name), ['reader']);
+    assert.deepEqual([await effective(top.id), await effective(leaf.id)], [['reader'], ['reader']], 'every project of the domain');
+    assert.equal((await api('GET', `/domains/${domain.id}/users/${lee.id}/roles`)).body.roles.length, 0, 'not a role on the domain itself');
+    const listed = (await api('GET', `/role_assignments?user.id=${lee.id}`)).body.role_assignments;
+    assert.deepEqual(listed.map((a: any) => a.scope['OS-INHERIT:inherited_to']), ['projects']);
+    assert.equal((await api('DELETE', `/OS-INHERIT/domains/${domain.id}/users/${lee.id}/roles/${reader.id}/inherited_to_projects`)).status, 204);
+    assert.deepEqual(await effective(leaf.id), []);
+
+    assert.equal((await api('PUT', `/OS-INHERIT/projects/${top.id}/users/${lee.id}/roles/${member.id}/inherited_to_projects`)).status, 204);
+    assert.deepEqual([await effective(top.id), await effective(leaf.id)], [[], ['member']], 'the projects below, not the project itself');
+    const token = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'lee', domain: { id: domain.id }, password: 'lee-pw' } } }, scope: { project: { id: leaf.id } } } } });
+    assert.deepEqual(token.body.token.roles.map((r: any) => r.name), ['member'], 'the inherited role is in the token');
+    const ra = (await env.client.list<RoleAssignment>(ROLE_ASSIGNMENTS, undefined)).items.find((a) => a.spec.inherited && a.spec.role === 'member')!;
+    await eventually('the inherited assignment is Ready without a binding on its own tenant', async () => (await env.client.get<RoleAssignment>(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name))?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'Inherited');
+    assert.equal((await api('DELETE', `/OS-INHERIT/projects/${top.id}/users/${lee.id}/roles/${member.id}/inherited_to_projects`)).status, 204);
+    assert.deepEqual(await effective(leaf.id), []);
+  });
+
   it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
     const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
     const reader = (await api('GET', '/roles?name=reader')).body.roles[0];

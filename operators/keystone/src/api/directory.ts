@@ -118,10 +118,25 @@ export class IdentityDirectory {
     return a.spec.user === user.metadata.name || (!!a.spec.group && groups.has(a.spec.group));
   }
 
-  /** The roles the user holds on a tenant, directly or through groups, with the roles those imply (only roles that exist). */
+  /**
+   * The roles the user holds on a tenant, as Keystone counts them: granted on it (not inherited), inherited
+   * from a project above it or from its domain, directly or through groups, and the roles those imply.
+   */
   rolesOn(user: User, tenant: string): Role[] {
     const groups = this.groupsOf(user);
-    return this.withImplied(this.assignments.all().filter((a) => a.metadata.namespace === tenant && this.grantsTo(a, user, groups)).map((a) => a.spec.role));
+    const above = new Set(this.ancestorsOf(tenant));
+    const granted = this.assignments.all().filter((a) => this.grantsTo(a, user, groups) && (a.spec.inherited ? above.has(a.metadata.namespace!) : a.metadata.namespace === tenant));
+    const domain = this.tenants.named(tenant)?.spec.domain ?? 'default';
+    const actors: Array<User | Group> = [user, ...this.groups.all().filter((g) => groups.has(g.metadata.name))];
+    const fromDomain = actors.flatMap((a) => a.spec.inheritedDomainGrants?.[domain] ?? []);
+    return this.withImplied([...granted.map((a) => a.spec.role), ...fromDomain]);
+  }
+
+  /** The tenants above this one in Keystone's project tree, nearest first. */
+  ancestorsOf(tenant: string): string[] {
+    const out: string[] = [];
+    for (let at = this.tenants.named(tenant)?.spec.parent; at && !out.includes(at); at = this.tenants.named(at)?.spec.parent) out.push(at);
+    return out;
   }
 
   /** The roles named (object names) and every role they imply, transitively (Keystone's implied roles). */
@@ -152,8 +167,6 @@ export class IdentityDirectory {
 
   /** The tenants, not being deleted, that the user holds some existing role on. */
   tenantsOf(user: User): Tenant[] {
-    const groups = this.groupsOf(user);
-    const names = new Set(this.assignments.all().filter((a) => this.grantsTo(a, user, groups) && this.roles.named(a.spec.role)).map((a) => a.metadata.namespace!));
-    return [...names].map((n) => this.tenants.named(n)).filter((t): t is Tenant => !!t && !t.metadata.deletionTimestamp);
+    return this.tenants.all().filter((t) => !t.metadata.deletionTimestamp && this.rolesOn(user, t.metadata.name).length > 0);
   }
 }

@@ -76,49 +76,53 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     users: { field: 'user' as const, find: (id: string) => findUser(id), nameOf: assignmentName },
     groups: { field: 'group' as const, find: (id: string) => dir.groups.require(id, 'group'), nameOf: groupAssignmentName },
   };
-  for (const [path, actor] of Object.entries(actors)) {
-    const grantsOn = (project: Tenant, name: string) => dir.assignments.all().filter((a) => a.metadata.namespace === project.metadata.name && a.spec[actor.field] === name);
-    const grantOf = (req: { params: Record<string, string> }) => {
-      const project = findProject(req.params.project);
-      const who = actor.find(req.params.actor);
-      const role = findRole(req.params.role);
-      return { project, who, role, ra: grantsOn(project, who.metadata.name).find((a) => a.spec.role === role.metadata.name) };
-    };
-    router.on('GET', `/projects/:project/${path}/:actor/roles`, (req) => {
-      const project = findProject(req.params.project);
-      const who = actor.find(req.params.actor);
-      if (!isAdmin(req.auth) && who.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
-      const names = new Set(grantsOn(project, who.metadata.name).map((a) => a.spec.role));
-      const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-      return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/projects/${req.params.project}/${path}/${req.params.actor}/roles`, next: null, previous: null } } };
-    });
-    router.on('HEAD', `/projects/:project/${path}/:actor/roles/:role`, (req) => {
-      requireAdmin(req.auth);
-      if (!grantOf(req).ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-      return { status: 204 };
-    });
-    router.on('PUT', `/projects/:project/${path}/:actor/roles/:role`, async (req) => {
-      requireAdmin(req.auth);
-      const { project, who, role, ra } = grantOf(req);
-      if (ra) return { status: 204 };
-      const body: RoleAssignment = {
-        apiVersion: 'identity.stratus.io/v1alpha1',
-        kind: 'RoleAssignment',
-        metadata: { name: actor.nameOf(who.metadata.name, role.metadata.name), namespace: project.metadata.name },
-        spec: { [actor.field]: who.metadata.name, role: role.metadata.name },
+  // Each twice: as granted on the project, and (OS-INHERIT) as inherited to the projects below it.
+  for (const [path, actor] of Object.entries(actors))
+    for (const inherited of [false, true]) {
+      const route = (tail: string) => (inherited ? `/OS-INHERIT/projects/:project/${path}/:actor/roles${tail}/inherited_to_projects` : `/projects/:project/${path}/:actor/roles${tail}`);
+      const grantsOn = (project: Tenant, name: string) => dir.assignments.all().filter((a) => a.metadata.namespace === project.metadata.name && a.spec[actor.field] === name && !!a.spec.inherited === inherited);
+      const grantOf = (req: { params: Record<string, string> }) => {
+        const project = findProject(req.params.project);
+        const who = actor.find(req.params.actor);
+        const role = findRole(req.params.role);
+        return { project, who, role, ra: grantsOn(project, who.metadata.name).find((a) => a.spec.role === role.metadata.name) };
       };
-      await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
-      return { status: 204 };
-    });
-    router.on('DELETE', `/projects/:project/${path}/:actor/roles/:role`, async (req) => {
-      requireAdmin(req.auth);
-      const { ra } = grantOf(req);
-      if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
-      await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
-      await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
-      return { status: 204 };
-    });
-  }
+      router.on('GET', route(''), (req) => {
+        const project = findProject(req.params.project);
+        const who = actor.find(req.params.actor);
+        if (!isAdmin(req.auth) && who.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+        const names = new Set(grantsOn(project, who.metadata.name).map((a) => a.spec.role));
+        const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
+      });
+      router.on('HEAD', route('/:role'), (req) => {
+        requireAdmin(req.auth);
+        if (!grantOf(req).ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+        return { status: 204 };
+      });
+      router.on('PUT', route('/:role'), async (req) => {
+        requireAdmin(req.auth);
+        const { project, who, role, ra } = grantOf(req);
+        if (ra) return { status: 204 };
+        const name = actor.nameOf(who.metadata.name, role.metadata.name);
+        const body: RoleAssignment = {
+          apiVersion: 'identity.stratus.io/v1alpha1',
+          kind: 'RoleAssignment',
+          metadata: { name: inherited ? `inherited.${name}` : name, namespace: project.metadata.name },
+          spec: { [actor.field]: who.metadata.name, role: role.metadata.name, ...(inherited ? { inherited } : {}) },
+        };
+        await committed(dir.assignments, client.create<RoleAssignment>(ROLE_ASSIGNMENTS, body, API_FIELD_MANAGER), 'role assignment');
+        return { status: 204 };
+      });
+      router.on('DELETE', route('/:role'), async (req) => {
+        requireAdmin(req.auth);
+        const { ra } = grantOf(req);
+        if (!ra) throw notFound('role assignment', `${req.params.role} on ${req.params.project}`);
+        await client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+        await gone(dir.assignments, ra.metadata.name, ra.metadata.namespace);
+        return { status: 204 };
+      });
+    }
 
   // Grants on a domain, to a user or a group: kept on the actor, by domain (spec.domainGrants; a user's on the
   // Default domain in spec.domainRoles, where they always were).
@@ -128,45 +132,50 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     groups: { ref: GROUPS, find: (id: string) => dir.groups.require(id, 'group') as User | Group, cache: dir.groups as Indexed<User | Group> },
   };
   const legacy = (actor: User | Group, domain: string) => actor.kind === 'User' && domain === DEFAULT_DOMAIN.id;
-  for (const [path, kind] of Object.entries(domainActors)) {
-    const setRoles = (actor: User | Group, domain: string, roles: string[]) => {
-      const spec = legacy(actor, domain) ? { domainRoles: roles } : { domainGrants: { [domain]: roles.length ? roles : null } };
-      return committed(kind.cache, client.patch<User | Group>(kind.ref, undefined, actor.metadata.name, { spec }, API_FIELD_MANAGER), `${actor.kind.toLowerCase()} ${displayNameOf(actor)}`);
-    };
-    const held = (actor: User | Group, domain: string) => (legacy(actor, domain) ? (actor as User).spec.domainRoles ?? [] : actor.spec.domainGrants?.[domain] ?? []);
-    const grantOf = (req: { params: Record<string, string> }) => {
-      const domain = findDomainOf(req.params.domain);
-      const actor = kind.find(req.params.actor);
-      const role = findRole(req.params.role);
-      return { domain, actor, role, roles: held(actor, domain.ref) };
-    };
-    router.on('GET', `/domains/:domain/${path}/:actor/roles`, (req) => {
-      const domain = findDomainOf(req.params.domain);
-      const actor = kind.find(req.params.actor);
-      if (!isAdmin(req.auth) && actor.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
-      const roles = held(actor, domain.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-      return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}/domains/${req.params.domain}/${path}/${req.params.actor}/roles`, next: null, previous: null } } };
-    });
-    router.on('HEAD', `/domains/:domain/${path}/:actor/roles/:role`, (req) => {
-      requireAdmin(req.auth);
-      const { role, roles } = grantOf(req);
-      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
-      return { status: 204 };
-    });
-    router.on('PUT', `/domains/:domain/${path}/:actor/roles/:role`, async (req) => {
-      requireAdmin(req.auth);
-      const { domain, actor, role, roles } = grantOf(req);
-      if (!roles.includes(role.metadata.name)) await setRoles(actor, domain.ref, [...roles, role.metadata.name]);
-      return { status: 204 };
-    });
-    router.on('DELETE', `/domains/:domain/${path}/:actor/roles/:role`, async (req) => {
-      requireAdmin(req.auth);
-      const { domain, actor, role, roles } = grantOf(req);
-      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
-      await setRoles(actor, domain.ref, roles.filter((r) => r !== role.metadata.name));
-      return { status: 204 };
-    });
-  }
+  // Each twice: as held on the domain itself, and (OS-INHERIT) as inherited to every project in it
+  // (spec.inheritedDomainGrants).
+  for (const [path, kind] of Object.entries(domainActors))
+    for (const inherited of [false, true]) {
+      const route = (tail: string) => (inherited ? `/OS-INHERIT/domains/:domain/${path}/:actor/roles${tail}/inherited_to_projects` : `/domains/:domain/${path}/:actor/roles${tail}`);
+      const field = inherited ? 'inheritedDomainGrants' : 'domainGrants';
+      const setRoles = (actor: User | Group, domain: string, roles: string[]) => {
+        const spec = !inherited && legacy(actor, domain) ? { domainRoles: roles } : { [field]: { [domain]: roles.length ? roles : null } };
+        return committed(kind.cache, client.patch<User | Group>(kind.ref, undefined, actor.metadata.name, { spec }, API_FIELD_MANAGER), `${actor.kind.toLowerCase()} ${displayNameOf(actor)}`);
+      };
+      const held = (actor: User | Group, domain: string) => (!inherited && legacy(actor, domain) ? ((actor as User).spec.domainRoles ?? []) : (actor.spec[field]?.[domain] ?? []));
+      const grantOf = (req: { params: Record<string, string> }) => {
+        const domain = findDomainOf(req.params.domain);
+        const actor = kind.find(req.params.actor);
+        const role = findRole(req.params.role);
+        return { domain, actor, role, roles: held(actor, domain.ref) };
+      };
+      router.on('GET', route(''), (req) => {
+        const domain = findDomainOf(req.params.domain);
+        const actor = kind.find(req.params.actor);
+        if (!isAdmin(req.auth) && actor.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+        const roles = held(actor, domain.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
+      });
+      router.on('HEAD', route('/:role'), (req) => {
+        requireAdmin(req.auth);
+        const { role, roles } = grantOf(req);
+        if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
+        return { status: 204 };
+      });
+      router.on('PUT', route('/:role'), async (req) => {
+        requireAdmin(req.auth);
+        const { domain, actor, role, roles } = grantOf(req);
+        if (!roles.includes(role.metadata.name)) await setRoles(actor, domain.ref, [...roles, role.metadata.name]);
+        return { status: 204 };
+      });
+      router.on('DELETE', route('/:role'), async (req) => {
+        requireAdmin(req.auth);
+        const { domain, actor, role, roles } = grantOf(req);
+        if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on domain ${req.params.domain}`);
+        await setRoles(actor, domain.ref, roles.filter((r) => r !== role.metadata.name));
+        return { status: 204 };
+      });
+    }
 
   // Implied roles: a prior role's spec.implies; holding the prior role means holding the implied ones.
   const ref = (r: Role, base: string) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r), links: { self: `${base}/roles/${openstackId(r.metadata.uid)}` } });
@@ -223,46 +232,37 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const effective = q.has('effective');
     const named = <T>(base: T, name: string, domain?: { id: string; name: string }) => (names ? { ...base, name, ...(domain ? { domain } : {}) } : base);
     const listed: Array<Record<string, any>> = [];
-    for (const ra of dir.assignments.all()) {
-      const role = dir.roles.named(ra.spec.role);
-      const tenant = dir.tenants.named(ra.metadata.namespace!);
-      const user = ra.spec.user ? dir.users.named(ra.spec.user) : undefined;
-      const group = ra.spec.group ? dir.groups.named(ra.spec.group) : undefined;
-      if (!role || !tenant || (ra.spec.user && !user) || (ra.spec.group && !group)) continue; // a grant that does not stand yet
-      const projectId = openstackId(tenant.metadata.uid);
-      const roles = effective ? dir.withImplied([role.metadata.name]) : [role];
-      const members = effective && group ? dir.users.all().filter((u) => (group.spec.members ?? []).includes(u.metadata.name)) : [];
-      const actors = user || !effective ? [{ user, group }] : members.map((u) => ({ user: u, group: undefined }));
-      for (const a of actors)
-        for (const r of roles) {
-          const roleId = openstackId(r.metadata.uid);
-          const actorId = a.user ? openstackId(a.user.metadata.uid) : openstackId(a.group!.metadata.uid);
-          const actor = a.user ? { user: named({ id: actorId }, displayNameOf(a.user), domainRef(dir, a.user.spec.domain)) } : { group: named({ id: actorId }, displayNameOf(a.group!), domainRef(dir, a.group!.spec.domain)) };
-          listed.push({
-            role: named({ id: roleId }, displayNameOf(r)),
-            ...actor,
-            scope: { project: named({ id: projectId }, displayNameOf(tenant), domainRef(dir, tenant.spec.domain)) },
-            links: { assignment: `${req.base}/projects/${projectId}/${a.user ? 'users' : 'groups'}/${actorId}/roles/${roleId}` },
-          });
-        }
-    }
-    // Grants on domains: each user's and group's (effective: a user's through its groups too, with implied roles).
-    for (const d of allDomains(dir)) {
-      const actors: Array<User | Group> = [...dir.users.all(), ...(effective ? [] : dir.groups.all())];
-      for (const actor of actors) {
-        const roles = effective && actor.kind === 'User' ? dir.domainRolesOf(actor, d.ref) : dir.directDomainRoles(actor, d.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-        const actorId = openstackId(actor.metadata.uid);
-        const path = actor.kind === 'User' ? 'users' : 'groups';
-        for (const role of roles) {
-          const roleId = openstackId(role.metadata.uid);
-          listed.push({
-            role: named({ id: roleId }, displayNameOf(role)),
-            [actor.kind === 'User' ? 'user' : 'group']: named({ id: actorId }, displayNameOf(actor), domainRef(dir, actor.spec.domain)),
-            scope: { domain: named({ id: d.id }, d.name) },
-            links: { assignment: `${req.base}/domains/${d.id}/${path}/${actorId}/roles/${roleId}` },
-          });
-        }
+    const actorDoc = (a: User | Group) => {
+      const id = openstackId(a.metadata.uid);
+      return a.kind === 'User' ? { user: named({ id }, displayNameOf(a), domainRef(dir, a.spec.domain)) } : { group: named({ id }, displayNameOf(a), domainRef(dir, a.spec.domain)) };
+    };
+    const entry = (a: User | Group, r: Role, scope: Record<string, unknown>, link: string) =>
+      listed.push({ role: named({ id: openstackId(r.metadata.uid) }, displayNameOf(r)), ...actorDoc(a), scope, links: { assignment: `${req.base}${link}/${a.kind === 'User' ? 'users' : 'groups'}/${openstackId(a.metadata.uid)}/roles/${openstackId(r.metadata.uid)}` } });
+    const projectScope = (t: Tenant) => ({ project: named({ id: openstackId(t.metadata.uid) }, displayNameOf(t), domainRef(dir, t.spec.domain)) });
+    const INHERITED = { 'OS-INHERIT:inherited_to': 'projects' };
+
+    if (effective) {
+      // What each user holds on each project, as tokens count it: through groups, inheritance and implied roles.
+      const only = q.get('user.id');
+      const users = dir.users.all().filter((u) => !u.metadata.deletionTimestamp && (!only || openstackId(u.metadata.uid) === only));
+      const tenants = dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp && (!q.has('scope.project.id') || openstackId(t.metadata.uid) === q.get('scope.project.id')));
+      for (const u of users) for (const t of tenants) for (const r of dir.rolesOn(u, t.metadata.name)) entry(u, r, projectScope(t), `/projects/${openstackId(t.metadata.uid)}`);
+      for (const d of allDomains(dir)) for (const u of users) for (const r of dir.domainRolesOf(u, d.ref)) entry(u, r, { domain: named({ id: d.id }, d.name) }, `/domains/${d.id}`);
+    } else {
+      // The grants as made: on projects (inherited ones marked), and on domains (likewise).
+      for (const ra of dir.assignments.all()) {
+        const role = dir.roles.named(ra.spec.role);
+        const tenant = dir.tenants.named(ra.metadata.namespace!);
+        const actor = ra.spec.user ? dir.users.named(ra.spec.user) : ra.spec.group ? dir.groups.named(ra.spec.group) : undefined;
+        if (!role || !tenant || !actor) continue; // a grant that does not stand yet
+        entry(actor, role, { ...projectScope(tenant), ...(ra.spec.inherited ? INHERITED : {}) }, `${ra.spec.inherited ? '/OS-INHERIT' : ''}/projects/${openstackId(tenant.metadata.uid)}`);
       }
+      for (const d of allDomains(dir))
+        for (const actor of [...dir.users.all(), ...dir.groups.all()] as Array<User | Group>) {
+          const roles = (names: string[]) => names.map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+          for (const r of roles(dir.directDomainRoles(actor, d.ref))) entry(actor, r, { domain: named({ id: d.id }, d.name) }, `/domains/${d.id}`);
+          for (const r of roles(actor.spec.inheritedDomainGrants?.[d.ref] ?? [])) entry(actor, r, { domain: named({ id: d.id }, d.name), ...INHERITED }, `/OS-INHERIT/domains/${d.id}`);
+        }
     }
     const filtered = listed.filter(
       (a) =>
