@@ -108,6 +108,7 @@ export const RoleKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'role'),
       description,
+      domain: { type: 'string', description: "For a domain-specific role, its Domain's object name: its name is unique in that domain, and it never appears in tokens itself, only the global roles it implies." },
       implies: { type: 'array', items: { type: 'string' }, description: "Roles (object names) this role implies, as Keystone's implied roles: holding it means holding them too." },
       kubernetesAccess: {
         type: 'string',

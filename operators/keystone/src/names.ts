@@ -5,7 +5,8 @@ import { DOMAINS, FIELD_MANAGER, GROUPS, ROLES, TENANTS, USERS, type Domain, typ
 
 export const projectNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'project', scope: domain, name });
 export const userNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'user', scope: domain, name });
-export const roleNameKey = (name: string): NameKey => ({ kind: 'role', scope: '', name });
+/** Global role names are unique among global roles; a domain-specific role's within its domain. */
+export const roleNameKey = (name: string, domain?: string): NameKey => ({ kind: 'role', scope: domain ?? '', name });
 export const domainNameKey = (name: string): NameKey => ({ kind: 'domain', scope: '', name });
 export const groupNameKey = (name: string, domain = DEFAULT_DOMAIN_ID): NameKey => ({ kind: 'group', scope: domain, name });
 /** A region's ID is chosen by its maker, so it is held like a unique name. */
@@ -21,7 +22,7 @@ export function nameKeyOf(o: Named): NameKey {
   if (o.kind === 'User') return userNameKey(name, o.spec.domain);
   if (o.kind === 'Domain') return domainNameKey(name);
   if (o.kind === 'Group') return groupNameKey(name, o.spec.domain);
-  return roleNameKey(name);
+  return roleNameKey(name, o.spec.domain);
 }
 
 export const ownerOf = (o: Named): NameOwner => ({ resource: REFS[o.kind], apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata });

@@ -90,7 +90,7 @@ export interface Role {
   apiVersion: string;
   kind: 'Role';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; implies?: string[]; kubernetesAccess?: 'admin' | 'edit' | 'view' };
+  spec: { displayName?: string; description?: string; domain?: string; implies?: string[]; kubernetesAccess?: 'admin' | 'edit' | 'view' };
   status?: CommonStatus & { roleId?: string; clusterRole?: string; access?: string };
 }
 

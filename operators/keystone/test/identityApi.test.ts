@@ -429,6 +429,19 @@ describe('Identity API v3', function () {
     assert.deepEqual(await listed('&effective'), [deployer.id, reader.id].sort(), 'and what it means');
     assert.equal((await api('DELETE', `/roles/${deployer.id}/implies/${reader.id}`)).status, 204);
     assert.deepEqual(await listed('&effective'), [deployer.id]);
+
+    // A domain-specific role: named within its domain, never in a token itself, only what it implies.
+    const domain = (await api('POST', '/domains', { body: { domain: { name: 'Role Domain' } } })).body.domain;
+    const local = await api('POST', '/roles', { body: { role: { name: 'Deployer', domain_id: domain.id } } });
+    assert.equal(local.status, 201, 'the same name as a global role, in a domain');
+    assert.equal(local.body.role.domain_id, domain.id);
+    assert.deepEqual((await api('GET', `/roles?domain_id=${domain.id}`)).body.roles.map((r: any) => r.id), [local.body.role.id]);
+    assert.ok(!(await api('GET', '/roles')).body.roles.some((r: any) => r.id === local.body.role.id), 'global lists leave it out');
+    assert.equal((await api('PUT', `/roles/${reader.id}/implies/${local.body.role.id}`)).status, 403, 'a global role cannot imply a domain one');
+    assert.equal((await api('PUT', `/roles/${local.body.role.id}/implies/${reader.id}`)).status, 201);
+    assert.equal((await api('DELETE', `/projects/${project.id}/users/${hank.id}/roles/${deployer.id}`)).status, 204);
+    assert.equal((await api('PUT', `/projects/${project.id}/users/${hank.id}/roles/${local.body.role.id}`)).status, 204);
+    assert.deepEqual(await listed('&effective'), [reader.id], 'only the global role it implies');
   });
 
   it('re-scopes a token keeping its methods, and changes a password with the original one, as Keystone does', async () => {

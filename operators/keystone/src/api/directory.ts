@@ -149,7 +149,8 @@ export class IdentityDirectory {
       for (const implied of role.spec.implies ?? []) visit(implied);
     };
     for (const n of names) visit(n);
-    return [...seen].map((n) => this.roles.named(n)!);
+    // A domain-specific role only stands for the global roles it implies (Keystone keeps it out of tokens).
+    return [...seen].map((n) => this.roles.named(n)!).filter((r) => !r.spec.domain);
   }
 
   /** The roles a user or group was granted on a domain itself (a User's spec.domainRoles are the Default domain's). */

@@ -25,25 +25,29 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   const roleName = (value: unknown) => freeName(value, 'role', 255);
 
   router.on('GET', '/roles', (req) => {
+    // Global roles, or a domain's own with ?domain_id=, as Keystone lists them.
+    const domain = req.query.get('domain_id');
+    const ref = domain === null ? undefined : findDomain(dir, { id: domain })?.ref;
     const roles = dir.roles
       .all()
-      .map((r) => roleView(r, req.base))
+      .filter((r) => !r.metadata.deletionTimestamp && (domain === null ? !r.spec.domain : !!ref && r.spec.domain === ref))
+      .map((r) => roleView(r, req.base, dir))
       .filter((r) => matches(req.query, { name: r.name }));
     return { status: 200, body: { roles, links: { self: `${req.base}/roles`, next: null, previous: null } } };
   });
-  router.on('GET', '/roles/:id', (req) => ({ status: 200, body: { role: roleView(findRole(req.params.id), req.base) } }));
+  router.on('GET', '/roles/:id', (req) => ({ status: 200, body: { role: roleView(findRole(req.params.id), req.base, dir) } }));
 
   router.on('POST', '/roles', async (req) => {
     requireAdmin(req.auth);
     const r = entity(req.body, 'role');
     const display = roleName(r.name);
-    if (r.domain_id) throw badRequest('Domain-specific roles are not supported.');
+    const domain = r.domain_id === undefined || r.domain_id === null ? undefined : (findDomain(dir, { id: String(r.domain_id) }) ?? missingDomain(String(r.domain_id)));
     const name = objectNameFor(display, (n) => !!dir.roles.named(n), 'role');
-    const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { displayName: display, description: optionalString(r, 'description', 'role') } };
+    const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { displayName: display, ...(domain ? { domain: domain.ref } : {}), description: optionalString(r, 'description', 'role') } };
     const created = await claims
-      .create(roleNameKey(display), { resource: ROLES, apiVersion: body.apiVersion, kind: 'Role', metadata: {} }, (annotations) => committed(dir.roles, client.create(ROLES, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `role ${display}`))
+      .create(roleNameKey(display, domain?.ref), { resource: ROLES, apiVersion: body.apiVersion, kind: 'Role', metadata: {} }, (annotations) => committed(dir.roles, client.create(ROLES, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `role ${display}`))
       .catch((e) => fromKubernetes(e, 'role'));
-    return { status: 201, body: { role: roleView(created, req.base) } };
+    return { status: 201, body: { role: roleView(created, req.base, dir) } };
   });
 
   router.on('PATCH', '/roles/:id', async (req) => {
@@ -53,8 +57,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const rename = r.name !== undefined && r.name !== displayNameOf(role) ? roleName(r.name) : undefined;
     const change = { spec: { ...(rename !== undefined ? { displayName: rename } : {}), ...(r.description !== undefined ? { description: optionalString(r, 'description', 'role') ?? '' } : {}) } };
     const write = () => committed(dir.roles, client.patch<Role>(ROLES, undefined, role.metadata.name, change, API_FIELD_MANAGER), `role ${displayNameOf(role)}`);
-    const updated = rename === undefined ? await write() : await claims.rename(roleNameKey(rename), ownerOf(role), write).catch((e) => fromKubernetes(e, 'role'));
-    return { status: 200, body: { role: roleView(updated, req.base) } };
+    const updated = rename === undefined ? await write() : await claims.rename(roleNameKey(rename, role.spec.domain), ownerOf(role), write).catch((e) => fromKubernetes(e, 'role'));
+    return { status: 200, body: { role: roleView(updated, req.base, dir) } };
   });
 
   router.on('DELETE', '/roles/:id', async (req) => {
@@ -93,7 +97,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         if (!isAdmin(req.auth) && who.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
         const names = new Set(grantsOn(project, who.metadata.name).map((a) => a.spec.role));
         const roles = [...names].map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
+        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base, dir)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
       });
       router.on('HEAD', route('/:role'), (req) => {
         requireAdmin(req.auth);
@@ -154,7 +158,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         const actor = kind.find(req.params.actor);
         if (!isAdmin(req.auth) && actor.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
         const roles = held(actor, domain.ref).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
-        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
+        return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base, dir)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
       });
       router.on('HEAD', route('/:role'), (req) => {
         requireAdmin(req.auth);
@@ -206,6 +210,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     requireAdmin(req.auth);
     const { prior, implied, exists } = rule(req);
     if (prior.metadata.name === implied.metadata.name) throw forbidden('A role cannot imply itself.');
+    if (!prior.spec.domain && implied.spec.domain) throw forbidden('A global role cannot imply a domain-specific one.');
     // No loops: the implied role may not already imply the prior one.
     if (dir.withImplied([implied.metadata.name]).some((r) => r.metadata.name === prior.metadata.name)) throw forbidden(`Implying ${displayNameOf(implied)} from ${displayNameOf(prior)} would make a loop.`);
     if (!exists) await setImplies(prior, [...(prior.spec.implies ?? []), implied.metadata.name]);

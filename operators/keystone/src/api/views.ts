@@ -85,9 +85,10 @@ export function userView(u: User, dir: IdentityDirectory, base: string) {
   };
 }
 
-export function roleView(r: Role, base: string) {
+export function roleView(r: Role, base: string, dir?: IdentityDirectory) {
   const id = openstackId(r.metadata.uid);
-  return { id, name: displayNameOf(r), domain_id: null, description: r.spec.description ?? null, options: {}, links: { self: `${base}/roles/${id}` } };
+  const domainId = r.spec.domain ? (dir ? domainRef(dir, r.spec.domain).id : r.spec.domain) : null;
+  return { id, name: displayNameOf(r), domain_id: domainId, description: r.spec.description ?? null, options: {}, links: { self: `${base}/roles/${id}` } };
 }
 
 export const roleRef = (r: Role) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r) });
