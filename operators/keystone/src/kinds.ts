@@ -73,6 +73,7 @@ export const UserKind: KindDefinition = {
       domainRoles: { type: 'array', items: { type: 'string' }, description: 'Roles held on the Default domain (say, admin for a cloud administrator).' },
       domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
       inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
+      systemRoles: { type: 'array', items: { type: 'string' }, description: 'Roles (object names) held on the system (the whole deployment; system-scoped tokens).' },
       passwordSecretRef: {
         type: 'object',
         required: ['name'],
@@ -249,6 +250,7 @@ export const GroupKind: KindDefinition = {
       members: { type: 'array', items: { type: 'string' }, description: 'The object names of the Users in the group.' },
       domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
       inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
+      systemRoles: { type: 'array', items: { type: 'string' }, description: 'Roles (object names) held on the system (the whole deployment; system-scoped tokens).' },
       extra,
     },
   },

@@ -71,7 +71,7 @@ export interface User {
   apiVersion: string;
   kind: 'User';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; domainGrants?: Record<string, string[]>; inheritedDomainGrants?: Record<string, string[]>; passwordSecretRef: { name: string; namespace?: string; key?: string } };
+  spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; domainGrants?: Record<string, string[]>; inheritedDomainGrants?: Record<string, string[]>; systemRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
   status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
 }
 
@@ -131,7 +131,7 @@ export interface Group {
   apiVersion: string;
   kind: 'Group';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; domain?: string; members?: string[]; domainGrants?: Record<string, string[]>; inheritedDomainGrants?: Record<string, string[]>; extra?: Record<string, unknown> };
+  spec: { displayName?: string; description?: string; domain?: string; members?: string[]; domainGrants?: Record<string, string[]>; inheritedDomainGrants?: Record<string, string[]>; systemRoles?: string[]; extra?: Record<string, unknown> };
   status?: CommonStatus & { groupId?: string };
 }
 

@@ -408,6 +408,20 @@ describe('Identity API v3', function () {
     assert.deepEqual(await effective(leaf.id), []);
   });
 
+  it('grants roles on the system, to users and groups, and scopes tokens to it', async () => {
+    const mia = (await api('POST', '/users', { body: { user: { name: 'mia', password: 'mia-pw' } } })).body.user;
+    const reader = (await api('GET', '/roles?name=reader')).body.roles[0];
+    assert.equal((await api('PUT', `/system/users/${mia.id}/roles/${reader.id}`)).status, 204);
+    assert.equal((await api('HEAD', `/system/users/${mia.id}/roles/${reader.id}`)).status, 204);
+    assert.deepEqual((await api('GET', `/system/users/${mia.id}/roles`)).body.roles.map((r: any) => r.name), ['reader']);
+    const token = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'mia', domain: { id: 'default' }, password: 'mia-pw' } } }, scope: { system: { all: true } } } } });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    assert.deepEqual([token.body.token.system, token.body.token.roles.map((r: any) => r.name)], [{ all: true }, ['reader']]);
+    assert.ok((await api('GET', `/role_assignments?scope.system=all&user.id=${mia.id}`)).body.role_assignments.some((a: any) => a.scope.system?.all));
+    assert.equal((await api('DELETE', `/system/users/${mia.id}/roles/${reader.id}`)).status, 204);
+    assert.equal((await api('GET', '/auth/tokens', { subject: token.headers.get('x-subject-token')! })).status, 404, 'its token ends with the grant');
+  });
+
   it("keeps implied roles: holding a role means holding what it implies, in tokens and effective assignment lists", async () => {
     const deployer = (await api('POST', '/roles', { body: { role: { name: 'Deployer' } } })).body.role;
     const reader = (await api('GET', '/roles?name=reader')).body.roles[0];

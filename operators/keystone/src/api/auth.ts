@@ -22,6 +22,8 @@ export interface AuthContext {
   token: Token;
   user: User;
   project?: Tenant;
+  /** A system-scoped token (the whole deployment). */
+  system?: boolean;
   /** The domain a domain-scoped token is for. */
   domain?: { id: string; name: string };
   roles: Role[];
@@ -169,7 +171,11 @@ export class Authenticator {
       if (this.dir.domainRolesOf(user, domain.ref).length === 0) throw unauthorized(`User ${name} has no access to domain ${domain.name}.`);
       return { domain: domain.id };
     }
-    if (asked?.system) throw unauthorized('System-scoped tokens are not supported; scope to a project or the Default domain.');
+    if (asked?.system) {
+      if (asked.system.all !== true) throw badRequest("A system scope is {\"all\": true}.");
+      if (this.dir.systemRolesOf(user).length === 0) throw unauthorized(`User ${name} has no role on the system.`);
+      return { system: 'all' };
+    }
     if (asked?.['OS-TRUST:trust']) throw unauthorized('Trusts are not supported.');
     if (inherited) return inherited;
     const home = user.spec.defaultTenant ? this.dir.tenants.named(user.spec.defaultTenant) : undefined;
@@ -218,6 +224,11 @@ export class Authenticator {
       const roles = this.dir.domainRolesOf(user, domain.ref);
       if (!roles.length) throw unauthorized('the user no longer holds a role on the domain');
       return { tokenId, token, user, domain: { id: domain.id, name: domain.name }, roles };
+    }
+    if ('system' in token.scope) {
+      const roles = this.dir.systemRolesOf(user);
+      if (!roles.length) throw unauthorized('the user no longer holds a role on the system');
+      return { tokenId, token, user, system: true, roles };
     }
     return { tokenId, token, user, roles: [] };
   }

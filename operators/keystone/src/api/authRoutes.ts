@@ -10,7 +10,7 @@ import { allDomains, catalogView, domainRef, domainView, keystoneTime, projectVi
 /** The `token` body Keystone returns from issue and validate. */
 export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog: boolean) {
   const { token, user, project } = ctx;
-  const scoped = !!(project || ctx.domain);
+  const scoped = !!(project || ctx.domain || ctx.system);
   return {
     token: {
       methods: token.methods,
@@ -20,6 +20,7 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
       expires_at: keystoneTime(token.expiresAtSeconds),
       ...(project ? { project: { id: openstackId(project.metadata.uid), name: displayNameOf(project), domain: domainRef(dir, project.spec.domain) }, is_domain: false } : {}),
       ...(ctx.domain ? { domain: ctx.domain } : {}),
+      ...(ctx.system ? { system: { all: true } } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir, project) } : {}),
       ...(ctx.appCred ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted } } : {}),
@@ -65,7 +66,7 @@ export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authent
     // The domains the user may scope a token to: those they hold a role on, directly or through a group.
     body: { domains: allDomains(dir).filter((d) => d.enabled && dir.domainRolesOf(req.auth.user, d.ref).length).map((d) => domainView(d, req.base)), links: { self: `${req.base}/auth/domains`, next: null, previous: null } },
   }));
-  router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: [], links: { self: `${req.base}/auth/system` } } }));
+  router.on('GET', '/auth/system', (req) => ({ status: 200, body: { system: dir.systemRolesOf(req.auth.user).length ? [{ all: true }] : [], links: { self: `${req.base}/auth/system` } } }));
   router.on('GET', '/auth/catalog', (req) => {
     if (!req.auth.project && !req.auth.domain) throw forbidden('An unscoped token has no catalog; scope it to a project.');
     return { status: 200, body: { catalog: catalogView(dir, req.auth.project), links: { self: `${req.base}/auth/catalog` } } };

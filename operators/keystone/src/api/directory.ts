@@ -159,6 +159,12 @@ export class IdentityDirectory {
     return [...new Set([...legacy, ...(actor.spec.domainGrants?.[domain] ?? [])])];
   }
 
+  /** The roles the user holds on the system (the whole deployment), directly or through groups, with the roles those imply. */
+  systemRolesOf(user: User): Role[] {
+    const groups = this.groupsOf(user);
+    return this.withImplied([...(user.spec.systemRoles ?? []), ...this.groups.all().filter((g) => groups.has(g.metadata.name)).flatMap((g) => g.spec.systemRoles ?? [])]);
+  }
+
   /** The roles the user holds on a domain, directly or through groups, with the roles those imply. */
   domainRolesOf(user: User, domain = 'default'): Role[] {
     const groups = this.groupsOf(user);

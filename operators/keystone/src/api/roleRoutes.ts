@@ -181,6 +181,42 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       });
     }
 
+  // Grants on the system (the whole deployment), to a user or a group: spec.systemRoles.
+  for (const [path, kind] of Object.entries(domainActors)) {
+    const setRoles = (actor: User | Group, roles: string[]) =>
+      committed(kind.cache, client.patch<User | Group>(kind.ref, undefined, actor.metadata.name, { spec: { systemRoles: roles } }, API_FIELD_MANAGER), `${actor.kind.toLowerCase()} ${displayNameOf(actor)}`);
+    const grantOf = (req: { params: Record<string, string> }) => {
+      const actor = kind.find(req.params.actor);
+      const role = findRole(req.params.role);
+      return { actor, role, roles: actor.spec.systemRoles ?? [] };
+    };
+    router.on('GET', `/system/${path}/:actor/roles`, (req) => {
+      const actor = kind.find(req.params.actor);
+      if (!isAdmin(req.auth) && actor.metadata.uid !== req.auth.user.metadata.uid) throw forbidden();
+      const roles = (actor.spec.systemRoles ?? []).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r);
+      return { status: 200, body: { roles: roles.map((r) => roleView(r, req.base, dir)), links: { self: `${req.base}${req.path}`, next: null, previous: null } } };
+    });
+    router.on('HEAD', `/system/${path}/:actor/roles/:role`, (req) => {
+      requireAdmin(req.auth);
+      const { role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on the system`);
+      return { status: 204 };
+    });
+    router.on('PUT', `/system/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { actor, role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) await setRoles(actor, [...roles, role.metadata.name]);
+      return { status: 204 };
+    });
+    router.on('DELETE', `/system/${path}/:actor/roles/:role`, async (req) => {
+      requireAdmin(req.auth);
+      const { actor, role, roles } = grantOf(req);
+      if (!roles.includes(role.metadata.name)) throw notFound('role assignment', `${req.params.role} on the system`);
+      await setRoles(actor, roles.filter((r) => r !== role.metadata.name));
+      return { status: 204 };
+    });
+  }
+
   // Implied roles: a prior role's spec.implies; holding the prior role means holding the implied ones.
   const ref = (r: Role, base: string) => ({ id: openstackId(r.metadata.uid), name: displayNameOf(r), links: { self: `${base}/roles/${openstackId(r.metadata.uid)}` } });
   const inference = (prior: Role, base: string) => ({ prior_role: ref(prior, base), implies: (prior.spec.implies ?? []).map((n) => dir.roles.named(n)).filter((r): r is Role => !!r).map((r) => ref(r, base)) });
@@ -253,6 +289,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       const tenants = dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp && (!q.has('scope.project.id') || openstackId(t.metadata.uid) === q.get('scope.project.id')));
       for (const u of users) for (const t of tenants) for (const r of dir.rolesOn(u, t.metadata.name)) entry(u, r, projectScope(t), `/projects/${openstackId(t.metadata.uid)}`);
       for (const d of allDomains(dir)) for (const u of users) for (const r of dir.domainRolesOf(u, d.ref)) entry(u, r, { domain: named({ id: d.id }, d.name) }, `/domains/${d.id}`);
+      for (const u of users) for (const r of dir.systemRolesOf(u)) entry(u, r, { system: { all: true } }, '/system');
     } else {
       // The grants as made: on projects (inherited ones marked), and on domains (likewise).
       for (const ra of dir.assignments.all()) {
@@ -268,6 +305,11 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
           for (const r of roles(dir.directDomainRoles(actor, d.ref))) entry(actor, r, { domain: named({ id: d.id }, d.name) }, `/domains/${d.id}`);
           for (const r of roles(actor.spec.inheritedDomainGrants?.[d.ref] ?? [])) entry(actor, r, { domain: named({ id: d.id }, d.name), ...INHERITED }, `/OS-INHERIT/domains/${d.id}`);
         }
+      for (const actor of [...dir.users.all(), ...dir.groups.all()] as Array<User | Group>)
+        for (const n of actor.spec.systemRoles ?? []) {
+          const r = dir.roles.named(n);
+          if (r) entry(actor, r, { system: { all: true } }, '/system');
+        }
     }
     const filtered = listed.filter(
       (a) =>
@@ -275,7 +317,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         (!q.has('group.id') || a.group?.id === q.get('group.id')) &&
         (!q.has('role.id') || a.role.id === q.get('role.id')) &&
         (!q.has('scope.project.id') || a.scope.project?.id === q.get('scope.project.id')) &&
-        (!q.has('scope.domain.id') || a.scope.domain?.id === q.get('scope.domain.id')),
+        (!q.has('scope.domain.id') || a.scope.domain?.id === q.get('scope.domain.id')) &&
+        (!q.has('scope.system') || !!a.scope.system),
     );
     return { status: 200, body: { role_assignments: filtered, links: { self: `${req.base}/role_assignments`, next: null, previous: null } } };
   });

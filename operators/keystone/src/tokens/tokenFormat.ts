@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { fernetDecrypt, fernetEncrypt } from './fernet.js';
 import { primaryKey, validationKeys, type KeyRing } from './keyRing.js';
 
-export type Scope = { project: string } | { domain: string } | Record<string, never>;
+export type Scope = { project: string } | { domain: string } | { system: 'all' } | Record<string, never>;
 
 export interface TokenPayload {
   userId: string;
@@ -29,7 +29,7 @@ const FORMAT_VERSION = 1;
 export const newAuditId = () => randomBytes(16).toString('base64url');
 
 export function sealToken(ring: KeyRing, p: TokenPayload, issuedAtSeconds?: number): string {
-  const scope = 'project' in p.scope ? ['p', p.scope.project] : 'domain' in p.scope ? ['d', p.scope.domain] : [];
+  const scope = 'project' in p.scope ? ['p', p.scope.project] : 'domain' in p.scope ? ['d', p.scope.domain] : 'system' in p.scope ? ['s', 'all'] : [];
   const body = [FORMAT_VERSION, p.userId, p.methods, scope, p.expiresAtSeconds, p.auditIds, ...(p.appCredId ? [p.appCredId] : [])];
   return fernetEncrypt(primaryKey(ring), Buffer.from(JSON.stringify(body)), issuedAtSeconds);
 }
@@ -43,7 +43,7 @@ export function openToken(ring: KeyRing, token: string): Token | undefined {
     try {
       const [version, userId, methods, scope, expiresAtSeconds, auditIds, appCredId] = JSON.parse(opened.plaintext.toString('utf8'));
       if (version !== FORMAT_VERSION) return undefined;
-      const s: Scope = scope[0] === 'p' ? { project: scope[1] } : scope[0] === 'd' ? { domain: scope[1] } : {};
+      const s: Scope = scope[0] === 'p' ? { project: scope[1] } : scope[0] === 'd' ? { domain: scope[1] } : scope[0] === 's' ? { system: 'all' } : {};
       return { userId, methods, scope: s, expiresAtSeconds, auditIds, issuedAtSeconds: opened.issuedAtSeconds, ...(appCredId ? { appCredId } : {}) };
     } catch {
       return undefined;
