@@ -109,4 +109,33 @@ export const ImageKind: KindDefinition = {
   ],
 };
 
-export const KINDS = [ImageKind];
+const free = (description: string) => ({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
+
+export const MetadefNamespaceKind: KindDefinition = {
+  group: 'image.stratus.io',
+  version: 'v1alpha1',
+  kind: 'MetadefNamespace',
+  plural: 'metadefnamespaces',
+  scope: 'Cluster',
+  shortNames: ['mdns'],
+  description: "A namespace of Glance's metadata definitions catalog: property schemas, objects and tags that tools (Horizon's image metadata forms) offer for the resource types it is associated with.",
+  spec: {
+    required: ['namespace'],
+    properties: {
+      namespace: { type: 'string', minLength: 1, maxLength: 80, description: "The namespace's unique name, as Glance's API names it." },
+      displayName: { type: 'string', maxLength: 80 },
+      description: { type: 'string', maxLength: 500 },
+      visibility: { type: 'string', enum: ['public', 'private'], default: 'private' },
+      protected: { type: 'boolean', default: false, description: 'A protected namespace cannot be deleted.' },
+      owner: { type: 'string', description: 'The owning project ID.' },
+      resourceTypeAssociations: { type: 'array', items: free('A resource type association: name, prefix, properties_target.') },
+      properties: free('Property definitions (JSON schema), by name.'),
+      objects: { type: 'array', items: free('An object: name, description, required, properties.') },
+      tags: { type: 'array', items: free('A tag: name.') },
+    },
+  },
+  phases: ['Active'],
+  columns: [{ name: 'Namespace', type: 'string', jsonPath: '.spec.namespace' }, { name: 'Visibility', type: 'string', jsonPath: '.spec.visibility' }],
+};
+
+export const KINDS = [ImageKind, MetadefNamespaceKind];

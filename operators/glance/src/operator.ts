@@ -1,7 +1,8 @@
 /** The Glance operator: the Image controller on one Manager. */
 import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { imageReconciler, type ImageReconcilerOptions } from './reconciler.js';
-import { FIELD_MANAGER, IMAGES, type Image } from './resources.js';
+import { reconcileMetadefNamespace } from './metadefs.js';
+import { FIELD_MANAGER, IMAGES, METADEF_NAMESPACES, type Image, type MetadefNamespace } from './resources.js';
 
 export function glanceManager(deps: ImageReconcilerOptions, opts: Partial<ManagerOptions> = {}): Manager {
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
@@ -20,6 +21,7 @@ export function glanceManager(deps: ImageReconcilerOptions, opts: Partial<Manage
       },
     ],
   });
+  m.add<MetadefNamespace>({ name: 'metadefnamespace', resource: METADEF_NAMESPACES, reconcile: reconcileMetadefNamespace });
   return m;
 }
 

@@ -1,8 +1,29 @@
 /** The Image type, its API reference, and the facts about an image that every part of Glance reads the same way. */
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { ImageKind, type ImagePhase, type Visibility } from './kinds.js';
+import { ImageKind, MetadefNamespaceKind, type ImagePhase, type Visibility } from './kinds.js';
 
 export const IMAGES = resourceOf(ImageKind);
+export const METADEF_NAMESPACES = resourceOf(MetadefNamespaceKind);
+
+/** A metadata definitions namespace; its parts are kept as Glance's API documents them (with times). */
+export interface MetadefNamespace {
+  apiVersion: string;
+  kind: 'MetadefNamespace';
+  metadata: { name: string; uid?: string; generation?: number; resourceVersion?: string; creationTimestamp?: Date; deletionTimestamp?: Date; annotations?: Record<string, string> };
+  spec: {
+    namespace: string;
+    displayName?: string;
+    description?: string;
+    visibility?: 'public' | 'private';
+    protected?: boolean;
+    owner?: string;
+    resourceTypeAssociations?: Array<Record<string, unknown> & { name: string }>;
+    properties?: Record<string, Record<string, unknown>>;
+    objects?: Array<Record<string, unknown> & { name: string }>;
+    tags?: Array<Record<string, unknown> & { name: string }>;
+  };
+  status?: { observedGeneration?: number; phase?: string; conditions?: Condition[] };
+}
 /** Tenants are Keystone's: its resource reference and type. */
 export { TENANTS, type Tenant } from '@stratus/keystone';
 export const FIELD_MANAGER = 'stratus-glance';

@@ -319,7 +319,26 @@ describe('Glance Image API and reconciler', function () {
     assert.equal((await glance('GET', '/schemas/members')).body.name, 'members');
     assert.equal((await glance('GET', '/schemas/metadefs/resource_types')).body.name, 'resource_type_associations');
     assert.deepEqual((await glance('GET', '/metadefs/namespaces')).body.namespaces, []);
-    assert.equal((await glance('POST', '/metadefs/namespaces', { body: { namespace: 'x' } })).status, 403, 'the catalog is read-only');
+    // The metadata definitions catalog: admins write it, everyone reads its public namespaces.
+    assert.equal((await glance('POST', '/metadefs/namespaces', { token: wile, body: { namespace: 'OS::Mine' } })).status, 403);
+    const made = await glance('POST', '/metadefs/namespaces', { body: { namespace: 'OS::Compute::Demo', display_name: 'Demo', visibility: 'public', protected: true, resource_type_associations: [{ name: 'OS::Glance::Image' }] } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal((await glance('POST', '/metadefs/namespaces', { body: { namespace: 'OS::Compute::Demo' } })).status, 409);
+    const ns = encodeURIComponent('OS::Compute::Demo');
+    assert.equal((await glance('POST', `/metadefs/namespaces/${ns}/properties`, { body: { name: 'hw_rng', type: 'boolean', title: 'RNG' } })).status, 201);
+    assert.equal((await glance('POST', `/metadefs/namespaces/${ns}/objects`, { body: { name: 'CPU Limits', properties: { quota: { type: 'integer', title: 'Quota' } } } })).status, 201);
+    assert.equal((await glance('POST', `/metadefs/namespaces/${ns}/tags`, { body: { tags: [{ name: 'a' }, { name: 'b' }] } })).status, 201);
+    assert.equal((await glance('POST', `/metadefs/namespaces/${ns}/tags/c`)).status, 201);
+    const shown = await glance('GET', `/metadefs/namespaces/${ns}`, { token: wile });
+    assert.equal(shown.status, 200, 'a public namespace, for everyone to read');
+    assert.deepEqual([shown.body.properties.hw_rng.title, shown.body.objects[0].name, shown.body.tags.map((t: any) => t.name)], ['RNG', 'CPU Limits', ['a', 'b', 'c']]);
+    assert.equal((await glance('PUT', `/metadefs/namespaces/${ns}/tags/c`, { body: { name: 'd' } })).body.name, 'd');
+    assert.equal((await glance('PUT', `/metadefs/namespaces/${ns}/properties/hw_rng`, { body: { type: 'boolean', title: 'Random numbers' } })).body.title, 'Random numbers');
+    assert.deepEqual((await glance('GET', '/metadefs/namespaces?resource_types=OS::Glance::Image')).body.namespaces.map((n: any) => n.namespace), ['OS::Compute::Demo']);
+    assert.equal((await glance('DELETE', `/metadefs/namespaces/${ns}`)).status, 403, 'protected');
+    assert.equal((await glance('PUT', `/metadefs/namespaces/${ns}`, { body: { namespace: 'OS::Compute::Demo', protected: false, visibility: 'private' } })).body.protected, false);
+    assert.equal((await glance('GET', `/metadefs/namespaces/${ns}`, { token: wile })).status, 404, 'private now');
+    assert.equal((await glance('DELETE', `/metadefs/namespaces/${ns}`)).status, 204);
   });
 
   it('updates with JSON patch and tags, and deactivates: only admins then download', async () => {

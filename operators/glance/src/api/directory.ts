@@ -3,24 +3,27 @@
  * indexed by image ID. Requests are answered from memory; writes go to the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { isAtLeast, selfHealingInformer, waitUntil, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
-import { IMAGES, TENANTS, imageIdOf, type Image, type Tenant } from '../resources.js';
+import { IndexedCache, isAtLeast, selfHealingInformer, waitUntil, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
+import { IMAGES, METADEF_NAMESPACES, TENANTS, imageIdOf, type Image, type MetadefNamespace, type Tenant } from '../resources.js';
 import { canSee, type Viewer } from '../visibility.js';
 import { noImage } from './errors.js';
 
 export class ImageDirectory {
   private readonly images: SelfHealingInformer<Image>;
   private readonly tenants: SelfHealingInformer<Tenant>;
+  /** The metadata definitions catalog's namespaces, by their Glance name. */
+  readonly metadefs: IndexedCache<MetadefNamespace>;
   private byId = new Map<string, Image>();
   private dirty = true;
 
   constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
     this.images = selfHealingInformer<Image>(kc, client, IMAGES, { log, onChange: () => (this.dirty = true) });
     this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
+    this.metadefs = new IndexedCache<MetadefNamespace>(kc, client, METADEF_NAMESPACES, log, { idOf: (n) => n.spec.namespace });
   }
 
-  start = () => Promise.all([this.images.start(), this.tenants.start()]).then(() => undefined);
-  stop = () => Promise.all([this.images.stop(), this.tenants.stop()]).then(() => undefined);
+  start = () => Promise.all([this.images.start(), this.tenants.start(), this.metadefs.start()]).then(() => undefined);
+  stop = () => Promise.all([this.images.stop(), this.tenants.stop(), this.metadefs.stop()]).then(() => undefined);
 
   all(): readonly Image[] {
     return this.images.informer.list();

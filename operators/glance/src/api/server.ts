@@ -51,7 +51,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   imageRoutes(router, api);
   fileRoutes(router, api);
   memberRoutes(router, api);
-  metadefRoutes(router);
+  metadefRoutes(router, api);
   router.on('GET', '/schemas/member', () => ({ status: 200, body: memberSchemas.member }));
   router.on('GET', '/schemas/members', () => ({ status: 200, body: memberSchemas.members }));
   router.on('GET', '/schemas/image', () => ({ status: 200, body: imageSchema() }));
