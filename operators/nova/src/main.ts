@@ -18,6 +18,7 @@ const api = await startComputeApi({
   identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
   host: process.env.NOVA_API_HOST ?? '127.0.0.1',
   port: Number(process.env.NOVA_API_PORT ?? 8774),
+  enableInstancePassword: process.env.NOVA_ENABLE_INSTANCE_PASSWORD !== 'false',
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

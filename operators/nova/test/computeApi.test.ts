@@ -265,6 +265,17 @@ describe('Compute API v2.1', function () {
     assert.equal(given.body.server.adminPass, 'Pa55 w0rd!');
     assert.equal((await boot('bad-pass', { adminPass: 42 })).status, 400);
     assert.equal((await call('DELETE', `/servers/${given.body.server.id}`)).status, 204);
+    // enable_instance_password off (NOVA_ENABLE_INSTANCE_PASSWORD=false): no password in the answer.
+    const quiet = await startComputeApi({ kubeConfig: identity.kubeConfig, logger: createLogger('nova-test', 'error'), identityUrl: identity.v3, port: 0, enableInstancePassword: false });
+    try {
+      const r = await fetch(`${quiet.url}/v2.1/servers`, { method: 'POST', headers: { 'X-Auth-Token': admin, 'Content-Type': 'application/json' }, body: JSON.stringify({ server: { name: 'no-pass', imageRef: imageId, flavorRef: 'm1.small' } }) });
+      const body = (await r.json()) as any;
+      assert.equal(r.status, 202, JSON.stringify(body));
+      assert.equal(body.server.adminPass, undefined);
+      assert.equal((await call('DELETE', `/servers/${body.server.id}`)).status, 204);
+    } finally {
+      await quiet.close();
+    }
     assert.equal(inst.metadata.namespace, 'acme');
     assert.equal(inst.metadata.name, 'web-1', 'a name that is a valid object name names the Instance');
     assert.equal(inst.status?.host, 'node-1');

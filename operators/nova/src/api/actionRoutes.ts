@@ -77,7 +77,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         ...(args?.description !== undefined && req.auth.version.atLeast('2.19') ? { description: args.description } : {}),
       }));
       await bindAdminPass(api.client, written);
-      return { status: 202, body: { server: { ...serverUpdateView(written, serverExtras(api, written), viewContext(api, req)), adminPass } } };
+      return { status: 202, body: { server: { ...serverUpdateView(written, serverExtras(api, written), viewContext(api, req)), ...(api.enableInstancePassword ? { adminPass } : {}) } } };
     },
 
     // Lock and unlock: the lock is the Instance's spec.lock; an admin's lock only an admin lifts.

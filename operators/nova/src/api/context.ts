@@ -21,6 +21,8 @@ export interface ComputeApiContext {
   dir: ComputeDirectory;
   client: KubeClient;
   log: Logger;
+  /** Nova's enable_instance_password: whether create and rebuild answer with the admin password. */
+  enableInstancePassword: boolean;
   /** The token node agents accept (for console logs). */
   agentToken(): Promise<string>;
 }

@@ -29,6 +29,8 @@ export interface ComputeApiOptions {
   host?: string;
   port?: number;
   tokenCacheSeconds?: number;
+  /** Nova's enable_instance_password: answer create and rebuild with the admin password (default true). */
+  enableInstancePassword?: boolean;
 }
 
 export type ComputeApi = RunningApi<ComputeDirectory>;
@@ -57,6 +59,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     dir,
     client,
     log,
+    enableInstancePassword: opts.enableInstancePassword ?? true,
     // Read once; on failure asked again next time.
     agentToken: () => (token ??= agentToken(client, API_FIELD_MANAGER).catch((e) => ((token = undefined), Promise.reject(e)))),
   };

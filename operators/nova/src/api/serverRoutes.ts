@@ -127,7 +127,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return {
       status: 202,
       headers: { Location: `${req.base}/servers/${id}` },
-      body: { server: { id, links: serverSummary(first, viewContext(api, req)).links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }], adminPass } },
+      body: { server: { id, links: serverSummary(first, viewContext(api, req)).links, 'OS-DCF:diskConfig': 'MANUAL', security_groups: [{ name: 'default' }], ...(api.enableInstancePassword ? { adminPass } : {}) } },
     };
   });
 
