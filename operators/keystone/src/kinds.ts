@@ -11,6 +11,13 @@ export const DEFAULT_REGION = 'RegionOne';
 export const DEFAULT_DOMAIN_ID = 'default';
 const enabled = { type: 'boolean', default: true, description: 'A disabled object is kept but cannot be used.' };
 const description = { type: 'string', maxLength: 255, description: 'Free text for people.' };
+const roleNames = (description: string) => ({ type: 'array', items: { type: 'string' }, description });
+/** What a user or a group holds beyond its RoleAssignments: grants on domains and on the system. */
+const GRANT_FIELDS = {
+  domainGrants: { type: 'object', additionalProperties: roleNames('Role object names.'), description: 'Roles held on domains, by domain (a Domain object name, or "default").' },
+  inheritedDomainGrants: { type: 'object', additionalProperties: roleNames('Role object names.'), description: "Roles held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
+  systemRoles: roleNames('Roles (object names) held on the system (the whole deployment; system-scoped tokens).'),
+};
 /** Keystone keeps attributes it does not know on projects and users, and returns them as they were given. */
 const extra = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Further attributes given through the Identity API, kept and shown as given.' };
 
@@ -71,9 +78,7 @@ export const UserKind: KindDefinition = {
       email: { type: 'string', format: 'email' },
       defaultTenant: { type: 'string', description: 'The Tenant a token is scoped to when none is asked for.' },
       domainRoles: { type: 'array', items: { type: 'string' }, description: 'Roles held on the Default domain (say, admin for a cloud administrator).' },
-      domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
-      inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
-      systemRoles: { type: 'array', items: { type: 'string' }, description: 'Roles (object names) held on the system (the whole deployment; system-scoped tokens).' },
+      ...GRANT_FIELDS,
       passwordSecretRef: {
         type: 'object',
         required: ['name'],
@@ -248,9 +253,7 @@ export const GroupKind: KindDefinition = {
       description,
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the group is in: a Domain object name, or "default".' },
       members: { type: 'array', items: { type: 'string' }, description: 'The object names of the Users in the group.' },
-      domainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Roles (object names) held on domains, by domain (a Domain object name, or "default").' },
-      inheritedDomainGrants: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "Roles (object names) held on every project of a domain, by domain (Keystone's OS-INHERIT inherited_to_projects)." },
-      systemRoles: { type: 'array', items: { type: 'string' }, description: 'Roles (object names) held on the system (the whole deployment; system-scoped tokens).' },
+      ...GRANT_FIELDS,
       extra,
     },
   },
