@@ -161,8 +161,16 @@ describe('Compute API v2.1', function () {
     const newer = (await call('GET', '/flavors/m2.large', { version: '2.61' })).body.flavor;
     assert.deepEqual(newer.extra_specs, { 'hw:cpu_policy': 'shared' });
     assert.equal(newer.description, null);
+    assert.equal((await call('DELETE', '/flavors/m2.large/os-extra_specs/hw:cpu_policy')).status, 200, "Nova's status for unsetting a spec");
     assert.equal((await call('DELETE', `/flavors/${spaced.body.flavor.id}`)).status, 202);
     assert.equal((await call('GET', `/flavors/${spaced.body.flavor.id}`)).status, 404);
+    // is_public as Nova's schema takes it: 'False', 'yes', 0 …
+    for (const [given, expected] of [['False', false], ['yes', true], [0, false]] as const) {
+      const f = await ok('POST', '/flavors', { body: { flavor: { name: `pub-${String(given)}`, vcpus: 1, ram: 64, disk: 0, 'os-flavor-access:is_public': given } } });
+      assert.equal(f.body.flavor['os-flavor-access:is_public'], expected, `is_public ${JSON.stringify(given)}`);
+      assert.equal((await call('DELETE', `/flavors/${f.body.flavor.id}`)).status, 202);
+    }
+    assert.equal((await call('POST', '/flavors', { body: { flavor: { name: 'pub-bad', vcpus: 1, ram: 64, disk: 0, 'os-flavor-access:is_public': 'maybe' } } })).status, 400);
   });
 
   it('imports keypairs (with Nova’s fingerprint) and generates them (a private key that matches)', async () => {

@@ -73,7 +73,7 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
       diskGiB: int(f.disk, 'disk', 0),
       ephemeralGiB: int(f['OS-FLV-EXT-DATA:ephemeral'], 'OS-FLV-EXT-DATA:ephemeral', 0),
       swapMiB: int(f.swap, 'swap', 0),
-      isPublic: f['os-flavor-access:is_public'] ?? true,
+      isPublic: novaBoolean(f['os-flavor-access:is_public'], 'os-flavor-access:is_public') ?? true,
       ...(typeof f.description === 'string' && req.auth.version.atLeast('2.55') ? { description: f.description } : {}),
     };
     // Flavor names are unique (a claim holds each); the ID is unique as the object's name.
@@ -120,8 +120,21 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('DELETE', '/flavors/:id/os-extra_specs/:key', async (req) => {
     if (flavorFor(req, req.params.id).spec.extraSpecs?.[req.params.key] === undefined) throw notFound(`Flavor ${req.params.id} has no extra specs with key ${req.params.key}.`);
     await setSpecs(req, { [req.params.key]: null });
-    return { status: 202 };
+    return { status: 200 };
   });
+}
+
+const TRUE_WORDS = ['true', '1', 'on', 'yes'];
+const FALSE_WORDS = ['false', '0', 'off', 'no'];
+
+/** A boolean as Nova's schema takes it: true/false, or True, 'yes', 'off', '1' and their like in any case. */
+export function novaBoolean(v: unknown, field: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  const word = String(v).toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. It is not a boolean.`);
 }
 
 /**
