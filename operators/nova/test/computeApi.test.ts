@@ -527,6 +527,17 @@ describe('Compute API v2.1', function () {
     assert.ok((await call('GET', '/images/detail')).body.images.some((i: any) => i.id === imageId2));
     assert.equal((await call('GET', `/images/${imageId2}`, { version: '2.36' })).status, 404, 'gone at 2.36');
     assert.equal((await call('GET', `/images/${imageId2}`, { token: member })).status, 404, "another tenant's private image");
+    const filtered = async (q: string) => (await call('GET', `/images/detail?${q}`)).body.images.map((i: any) => i.id);
+    assert.ok((await filtered(`server=${id}&type=snapshot`)).includes(imageId2), "filtered by the server it was taken of, and by type");
+    assert.ok(!(await filtered('type=backup')).includes(imageId2));
+    assert.deepEqual(await filtered('name=snap-1'), [imageId2]);
+    assert.equal((await filtered('limit=1')).length, 1);
+    assert.equal((await call('PUT', `/images/${imageId2}/metadata/colour`, { body: { meta: { colour: 'blue' } } })).status, 200);
+    assert.equal((await call('GET', `/images/${imageId2}/metadata/colour`)).body.meta.colour, 'blue');
+    assert.equal((await client.get<any>(IMAGES, 'admin', imageId2))!.spec.properties.colour, 'blue', "the image's own property");
+    assert.equal((await call('DELETE', `/images/${imageId2}/metadata/colour`)).status, 204);
+    assert.equal((await call('GET', `/images/${imageId2}/metadata/colour`)).status, 404);
+    assert.equal((await call('POST', `/images/${imageId2}/metadata`, { token: member, body: { metadata: { a: 'b' } } })).status, 404, "not another tenant's to change");
     const vnc = await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } });
     assert.equal(vnc.status, 409, 'no console until the agent reports one');
     await client.patch(INSTANCES, 'admin', inst.metadata.name, { status: { consoleUrl: 'vnc://127.0.0.1:5901' } }, 'test', MERGE_PATCH, 'status');

@@ -5,9 +5,10 @@
  * (Tempest's compute image tests, older SDKs) see it go from SAVING to ACTIVE.
  */
 import { IMAGES, canModify, canSee, imageIdOf, listedByDefault, type Image } from '@stratus/glance';
+import { MERGE_PATCH } from '@stratus/runtime';
+import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, badRequest, forbidden } from './errors.js';
 import { serverIdOf } from './views.js';
-import type { ComputeApiContext, ComputeRequest, ComputeRouter } from './context.js';
-import { NovaError, forbidden } from './errors.js';
 
 /** Glance's status words as Nova's image proxy says them. */
 const STATUS: Record<string, string> = { queued: 'SAVING', saving: 'SAVING', importing: 'SAVING', active: 'ACTIVE', deactivated: 'ACTIVE', killed: 'ERROR', deleted: 'DELETED', pending_delete: 'DELETED' };
@@ -55,7 +56,29 @@ export function imageProxyRoutes(router: ComputeRouter, api: ComputeApiContext) 
       ...(props.instance_uuid ? { server: { id: props.instance_uuid, links: server ? [{ rel: 'self', href: `${req.base}/servers/${serverIdOf(server)}` }] : [] } } : {}),
     };
   };
-  const listed = (req: ComputeRequest) => dir.images.list().filter((img) => !img.metadata.deletionTimestamp && listedByDefault(img, viewer(req)));
+  /** Nova's proxy filters: name, status, type (the image_type property), server (an ID or a link), changes-since; limit and marker. */
+  const listed = (req: ComputeRequest) => {
+    const q = req.query;
+    const server = q.get('server')?.replace(/\/+$/, '').split('/').pop();
+    const since = q.get('changes-since');
+    let images = dir.images
+      .list()
+      .filter((img) => !img.metadata.deletionTimestamp && listedByDefault(img, viewer(req)))
+      .filter((img) => !q.has('name') || img.spec.displayName === q.get('name'))
+      .filter((img) => !q.has('status') || (STATUS[img.status?.phase ?? 'queued'] ?? 'UNKNOWN') === q.get('status'))
+      .filter((img) => !q.has('type') || img.spec.properties?.image_type === q.get('type'))
+      .filter((img) => !server || img.spec.properties?.instance_uuid === server)
+      .filter((img) => !since || Date.parse(String(img.metadata.creationTimestamp)) >= Date.parse(since))
+      .sort((a, b) => imageIdOf(a).localeCompare(imageIdOf(b)));
+    const marker = q.get('marker');
+    if (marker) images = images.slice(images.findIndex((i) => imageIdOf(i) === marker) + 1);
+    const limit = q.get('limit');
+    if (limit !== null) {
+      if (!/^\d+$/.test(limit)) throw badRequest(`Invalid limit: ${limit}.`);
+      images = images.slice(0, Number(limit));
+    }
+    return images;
+  };
 
   router.on('GET', '/images', (req) => {
     available(req);
@@ -69,6 +92,53 @@ export function imageProxyRoutes(router: ComputeRouter, api: ComputeApiContext) 
     available(req);
     return { status: 200, body: { image: view(req, find(req, req.params.id)) } };
   });
+  // Image metadata through the proxy: the image's properties (its owner's or an admin's to change).
+  const modifiable = (req: ComputeRequest) => {
+    available(req);
+    const img = find(req, req.params.id);
+    if (!canModify(img, viewer(req))) throw forbidden(`You are not permitted to modify image ${req.params.id}.`);
+    return img;
+  };
+  const setProperties = async (img: Image, properties: Record<string, string | null>) => {
+    const written = await api.client.patch<Image>(IMAGES, img.metadata.namespace, img.metadata.name, { spec: { properties } }, API_FIELD_MANAGER, MERGE_PATCH);
+    await dir.images.seen(written);
+    return written.spec.properties ?? {};
+  };
+  const metadataOf = (v: unknown, key = 'metadata'): Record<string, string> => {
+    if (!v || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) throw badRequest(`Invalid input for field/attribute ${key}: an object of strings.`);
+    return v as Record<string, string>;
+  };
+  router.on('GET', '/images/:id/metadata', (req) => {
+    available(req);
+    return { status: 200, body: { metadata: find(req, req.params.id).spec.properties ?? {} } };
+  });
+  router.on('POST', '/images/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setProperties(modifiable(req), metadataOf(req.body?.metadata)) } }));
+  router.on('PUT', '/images/:id/metadata', async (req) => {
+    const img = modifiable(req);
+    const next = metadataOf(req.body?.metadata);
+    const removed = Object.fromEntries(Object.keys(img.spec.properties ?? {}).filter((k) => !(k in next)).map((k) => [k, null]));
+    return { status: 200, body: { metadata: await setProperties(img, { ...removed, ...next }) } };
+  });
+  router.on('GET', '/images/:id/metadata/:key', (req) => {
+    available(req);
+    const value = find(req, req.params.id).spec.properties?.[req.params.key];
+    if (value === undefined) throw new NovaError(404, 'Image not found.');
+    return { status: 200, body: { meta: { [req.params.key]: value } } };
+  });
+  router.on('PUT', '/images/:id/metadata/:key', async (req) => {
+    const img = modifiable(req);
+    const meta = metadataOf(req.body?.meta, 'meta');
+    if (Object.keys(meta).length !== 1 || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
+    await setProperties(img, meta);
+    return { status: 200, body: { meta } };
+  });
+  router.on('DELETE', '/images/:id/metadata/:key', async (req) => {
+    const img = modifiable(req);
+    if (img.spec.properties?.[req.params.key] === undefined) throw new NovaError(404, 'Image not found.');
+    await setProperties(img, { [req.params.key]: null });
+    return { status: 204 };
+  });
+
   router.on('DELETE', '/images/:id', async (req) => {
     available(req);
     const img = find(req, req.params.id);
