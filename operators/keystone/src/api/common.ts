@@ -1,6 +1,6 @@
 /** What the Identity API's write routes share: policy, body and name checks, and read-your-writes. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, NameTaken, isAtLeast, type KubeClient } from '@stratus/runtime';
+import { KubeApiError, NameTaken, isAtLeast, type KubeClient, type NameClaims, type NameKey, type NameOwner, type ResourceRef } from '@stratus/runtime';
 import { ROLE_ASSIGNMENTS, type RoleAssignment } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { waitUntil, type IdentityDirectory, type Indexed } from './directory.js';
@@ -79,6 +79,17 @@ export async function committed<T extends KubernetesObject>(index: Indexed<T>, w
   const written = await write.catch((e) => fromKubernetes(e, what));
   await seen(index, written);
   return written;
+}
+
+/** Claims `key` for `body`, then creates it carrying the claim's token, and waits until the cache shows it. */
+export function createClaimed<T extends KubernetesObject>(claims: NameClaims, client: KubeClient, key: NameKey, resource: ResourceRef, index: Indexed<T>, body: T, what: string): Promise<T> {
+  const owner = { resource, apiVersion: body.apiVersion!, kind: body.kind!, metadata: {} };
+  return claims.create(key, owner, (annotations) => committed(index, client.create(resource, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), what));
+}
+
+/** Runs `write`; when it renames (`newKey` given), under the new name's claim, which frees the old one after. */
+export function writeRenaming<T>(claims: NameClaims, newKey: NameKey | undefined, owner: NameOwner, write: () => Promise<T>): Promise<T> {
+  return newKey === undefined ? write() : claims.rename(newKey, owner, write);
 }
 
 export const gone = <T extends KubernetesObject>(index: Indexed<T>, name: string, namespace?: string) =>

@@ -7,7 +7,7 @@ import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime'
 import { DEFAULT_DOMAIN_ID } from '../kinds.js';
 import { domainNameKey, nameClaims, ownerOf } from '../names.js';
 import { DOMAINS, GROUPS, TENANTS, USERS, type Domain } from '../resources.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, createClaimed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -40,9 +40,7 @@ export function domainRoutes(router: Router, dir: IdentityDirectory, client: Kub
     // "default" is the Default domain's: no Domain resource takes it as its name.
     const name = objectNameFor(display, (n) => n === DEFAULT_DOMAIN_ID || !!dir.domains.named(n), 'domain');
     const body: Domain = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Domain', metadata: { name }, spec: { displayName: display, description: optionalString(d, 'description', 'domain'), enabled: optionalBoolean(d, 'enabled', 'domain') ?? true } };
-    const created = await claims
-      .create(domainNameKey(display), { resource: DOMAINS, apiVersion: body.apiVersion, kind: 'Domain', metadata: {} }, (annotations) => committed(dir.domains, client.create(DOMAINS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `domain ${display}`))
-      .catch((e) => fromKubernetes(e, 'domain'));
+    const created = await createClaimed(claims, client, domainNameKey(display), DOMAINS, dir.domains, body, `domain ${display}`).catch((e) => fromKubernetes(e, 'domain'));
     return { status: 201, body: { domain: view(created, req.base) } };
   });
 
@@ -55,7 +53,7 @@ export function domainRoutes(router: Router, dir: IdentityDirectory, client: Kub
     if (d.description !== undefined) spec.description = optionalString(d, 'description', 'domain') ?? '';
     if (d.enabled !== undefined) spec.enabled = optionalBoolean(d, 'enabled', 'domain');
     const write = () => committed(dir.domains, client.patch<Domain>(DOMAINS, undefined, domain.metadata.name, { spec }, API_FIELD_MANAGER), `domain ${displayNameOf(domain)}`);
-    const updated = rename === undefined ? await write() : await claims.rename(domainNameKey(rename), ownerOf(domain), write).catch((e) => fromKubernetes(e, 'domain'));
+    const updated = await writeRenaming(claims, rename === undefined ? undefined : domainNameKey(rename), ownerOf(domain), write).catch((e) => fromKubernetes(e, 'domain'));
     return { status: 200, body: { domain: view(updated, req.base) } };
   });
 

@@ -6,7 +6,7 @@ import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime'
 import { groupNameKey, nameClaims, ownerOf } from '../names.js';
 import { GROUPS, type Group, type User } from '../resources.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, createClaimed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -52,9 +52,7 @@ export function groupRoutes(router: Router, dir: IdentityDirectory, client: Kube
       metadata: { name: objectNameFor(display, (n) => !!dir.groups.named(n), 'group') },
       spec: { displayName: display, description: optionalString(g, 'description', 'group'), domain: domain.ref, members: [], extra: extraAttributes(g, GROUP_ATTRIBUTES) },
     };
-    const created = await claims
-      .create(groupNameKey(display, domain.ref), { resource: GROUPS, apiVersion: body.apiVersion, kind: 'Group', metadata: {} }, (annotations) => committed(dir.groups, client.create(GROUPS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `group ${display}`))
-      .catch((e) => fromKubernetes(e, 'group'));
+    const created = await createClaimed(claims, client, groupNameKey(display, domain.ref), GROUPS, dir.groups, body, `group ${display}`).catch((e) => fromKubernetes(e, 'group'));
     return { status: 201, body: { group: groupView(created, dir, req.base) } };
   });
 
@@ -68,7 +66,7 @@ export function groupRoutes(router: Router, dir: IdentityDirectory, client: Kube
     const extra = extraAttributes(g, GROUP_ATTRIBUTES);
     if (extra) spec.extra = extra;
     const write = () => committed(dir.groups, client.patch<Group>(GROUPS, undefined, group.metadata.name, { spec }, API_FIELD_MANAGER), `group ${displayNameOf(group)}`);
-    const updated = rename === undefined ? await write() : await claims.rename(groupNameKey(rename, group.spec.domain), ownerOf(group), write).catch((e) => fromKubernetes(e, 'group'));
+    const updated = await writeRenaming(claims, rename === undefined ? undefined : groupNameKey(rename, group.spec.domain), ownerOf(group), write).catch((e) => fromKubernetes(e, 'group'));
     return { status: 200, body: { group: groupView(updated, dir, req.base) } };
   });
 

@@ -3,7 +3,7 @@ import { DNS_LABEL, displayNameOf, objectNameFor, tagsMatch, type KubeClient } f
 import { nameClaims, ownerOf, projectNameKey } from '../names.js';
 import { NAMESPACES, TENANTS, type Tenant } from '../resources.js';
 import { isAdmin, type AuthContext } from './auth.js';
-import { API_FIELD_MANAGER, committed, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, createClaimed, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -66,9 +66,7 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
       extra: extraAttributes(p, PROJECT_ATTRIBUTES),
     };
     const body: Tenant = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: await objectNameOf(display) }, spec };
-    const created = await claims
-      .create(projectNameKey(display, domain.ref), { resource: TENANTS, apiVersion: body.apiVersion, kind: 'Tenant', metadata: {} }, (annotations) => committed(dir.tenants, client.create(TENANTS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `project ${display}`))
-      .catch((e) => fromKubernetes(e, 'project'));
+    const created = await createClaimed(claims, client, projectNameKey(display, domain.ref), TENANTS, dir.tenants, body, `project ${display}`).catch((e) => fromKubernetes(e, 'project'));
     return { status: 201, body: { project: projectView(created, req.base, dir) } };
   });
 
@@ -88,7 +86,7 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     // operator's own writes) would turn into needless 409s; a rename is guarded by its name claim.
     const change = { spec: patch };
     const write = () => committed(dir.tenants, client.patch<Tenant>(TENANTS, undefined, t.metadata.name, change, API_FIELD_MANAGER), `project ${displayNameOf(t)}`);
-    const updated = rename === undefined ? await write() : await claims.rename(projectNameKey(rename, t.spec.domain), ownerOf(t), write).catch((e) => fromKubernetes(e, 'project'));
+    const updated = await writeRenaming(claims, rename === undefined ? undefined : projectNameKey(rename, t.spec.domain), ownerOf(t), write).catch((e) => fromKubernetes(e, 'project'));
     return { status: 200, body: { project: projectView(updated, req.base, dir) } };
   });
 

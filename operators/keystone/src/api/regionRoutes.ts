@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { NameTaken, objectNameFor, type KubeClient } from '@stratus/runtime';
 import { nameClaims, regionIdKey } from '../names.js';
 import { REGIONS, type Region } from '../resources.js';
-import { API_FIELD_MANAGER, committed, entity, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, createClaimed, entity, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -25,9 +25,7 @@ type Lister = (base: string, key: string, items: unknown[]) => { status: number;
 export async function ensureRegion(dir: IdentityDirectory, client: KubeClient, id: string): Promise<void> {
   if (dir.regions.all().some((r) => r.spec.regionId === id && !r.metadata.deletionTimestamp)) return;
   const body: Region = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Region', metadata: { name: objectNameFor(id, (n) => !!dir.regions.named(n), 'region') }, spec: { regionId: id } };
-  await nameClaims(client, API_FIELD_MANAGER)
-    .create(regionIdKey(id), { resource: REGIONS, apiVersion: body.apiVersion, kind: 'Region', metadata: {} }, (annotations) => committed(dir.regions, client.create(REGIONS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `region ${id}`))
-    .catch((e) => {
+  await createClaimed(nameClaims(client, API_FIELD_MANAGER), client, regionIdKey(id), REGIONS, dir.regions, body, `region ${id}`).catch((e) => {
       if (!(e instanceof NameTaken)) fromKubernetes(e, 'region'); // made meanwhile by another request: fine
     });
 }
@@ -68,9 +66,7 @@ export function regionRoutes(router: Router, dir: IdentityDirectory, client: Kub
       metadata: { name: objectNameFor(id, (n) => !!dir.regions.named(n), 'region') },
       spec: { regionId: id, description: optionalString(r, 'description', 'region'), parentRegionId: parentOf(r) },
     };
-    const created = await claims
-      .create(regionIdKey(id), { resource: REGIONS, apiVersion: body.apiVersion, kind: 'Region', metadata: {} }, (annotations) => committed(dir.regions, client.create(REGIONS, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `region ${id}`))
-      .catch((e) => fromKubernetes(e, 'region'));
+    const created = await createClaimed(claims, client, regionIdKey(id), REGIONS, dir.regions, body, `region ${id}`).catch((e) => fromKubernetes(e, 'region'));
     return { status: 201, body: { region: view({ id, description: created.spec.description ?? '', parent_region_id: created.spec.parentRegionId ?? null }, req.base) } };
   };
   router.on('POST', '/regions', (req) => create(req));

@@ -7,7 +7,7 @@ import { displayNameOf, objectNameFor, type KubeClient } from '@stratus/runtime'
 import { nameClaims, ownerOf, roleNameKey } from '../names.js';
 import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssignment, type Tenant, type User, GROUPS, type Group } from '../resources.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin } from './common.js';
+import { API_FIELD_MANAGER, committed, createClaimed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory, Indexed } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -44,9 +44,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const domain = r.domain_id === undefined || r.domain_id === null ? undefined : (findDomain(dir, { id: String(r.domain_id) }) ?? missingDomain(String(r.domain_id)));
     const name = objectNameFor(display, (n) => !!dir.roles.named(n), 'role');
     const body: Role = { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Role', metadata: { name }, spec: { displayName: display, ...(domain ? { domain: domain.ref } : {}), description: optionalString(r, 'description', 'role') } };
-    const created = await claims
-      .create(roleNameKey(display, domain?.ref), { resource: ROLES, apiVersion: body.apiVersion, kind: 'Role', metadata: {} }, (annotations) => committed(dir.roles, client.create(ROLES, { ...body, metadata: { ...body.metadata, annotations } }, API_FIELD_MANAGER), `role ${display}`))
-      .catch((e) => fromKubernetes(e, 'role'));
+    const created = await createClaimed(claims, client, roleNameKey(display, domain?.ref), ROLES, dir.roles, body, `role ${display}`).catch((e) => fromKubernetes(e, 'role'));
     return { status: 201, body: { role: roleView(created, req.base, dir) } };
   });
 
@@ -57,7 +55,7 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const rename = r.name !== undefined && r.name !== displayNameOf(role) ? roleName(r.name) : undefined;
     const change = { spec: { ...(rename !== undefined ? { displayName: rename } : {}), ...(r.description !== undefined ? { description: optionalString(r, 'description', 'role') ?? '' } : {}) } };
     const write = () => committed(dir.roles, client.patch<Role>(ROLES, undefined, role.metadata.name, change, API_FIELD_MANAGER), `role ${displayNameOf(role)}`);
-    const updated = rename === undefined ? await write() : await claims.rename(roleNameKey(rename, role.spec.domain), ownerOf(role), write).catch((e) => fromKubernetes(e, 'role'));
+    const updated = await writeRenaming(claims, rename === undefined ? undefined : roleNameKey(rename, role.spec.domain), ownerOf(role), write).catch((e) => fromKubernetes(e, 'role'));
     return { status: 200, body: { role: roleView(updated, req.base, dir) } };
   });
 

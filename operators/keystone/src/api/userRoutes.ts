@@ -19,7 +19,7 @@ import {
 } from '../resources.js';
 import type { Authenticator } from './auth.js';
 import { isAdmin } from './auth.js';
-import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen } from './common.js';
+import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen, writeRenaming } from './common.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound, unauthorized } from './errors.js';
 import type { Router } from './router.js';
@@ -137,7 +137,7 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     let current = user;
     if (Object.keys(patch).length) {
       const write = () => committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${displayNameOf(user)}`);
-      current = rename === undefined ? await write() : await claims.rename(userNameKey(rename, user.spec.domain), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
+      current = await writeRenaming(claims, rename === undefined ? undefined : userNameKey(rename, user.spec.domain), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
     }
     const password = optionalString(u, 'password', 'user');
     if (password !== undefined) await setPassword(current, password);
