@@ -6,6 +6,7 @@
  * skip, and every failure, and writes the same to .cache/conformance/summary.md (results.json beside it).
  *
  * Options: --areas identity,image,compute  --suites interop,broad  --concurrency 2  --keep (the state folder)
+ *   --only <regex> (narrows the selection)  --out <folder> (default .cache/conformance)
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,9 @@ interface Options {
   suites: Suite[];
   concurrency: number;
   keep: boolean;
+  /** Narrows every selection to the tests this matches (a class or module while working on it). */
+  only?: RegExp;
+  out: string;
 }
 
 function options(argv: string[]): Options {
@@ -109,7 +113,8 @@ function options(argv: string[]): Options {
   for (const a of areas) if (!(a in BROAD)) throw new Error(`unknown area ${a}: identity, image or compute`);
   const suites = value('--suites', 'interop,broad').split(',').filter(Boolean) as Suite[];
   for (const s of suites) if (s !== 'interop' && s !== 'broad') throw new Error(`unknown suite ${s}: interop or broad`);
-  return { areas, suites, concurrency: Number(value('--concurrency', '2')), keep: argv.includes('--keep') };
+  const only = value('--only', '');
+  return { areas, suites, concurrency: Number(value('--concurrency', '2')), keep: argv.includes('--keep'), ...(only ? { only: new RegExp(only) } : {}), out: value('--out', OUT) };
 }
 
 /** The interop guideline's tests of an area: name -> whether the guideline flags (excuses) it. */
@@ -249,7 +254,7 @@ function summarize(rows: Row[], results: Record<string, Record<string, Outcome &
 
 async function main() {
   const opts = options(process.argv.slice(2));
-  mkdirSync(OUT, { recursive: true });
+  mkdirSync(opts.out, { recursive: true });
   const cloud = await startCloud(120_000);
   const work = mkdtempSync(join(tmpdir(), 'stratus-tempest-'));
   try {
@@ -265,9 +270,9 @@ async function main() {
     for (const area of opts.areas)
       for (const suite of opts.suites) {
         const flags = suite === 'interop' ? interopTests(area) : new Map(listed.filter((t) => BROAD[area].test(t)).map((t) => [t, false]));
-        const selected = [...flags.keys()];
+        const selected = [...flags.keys()].filter((t) => !opts.only || opts.only.test(t));
         console.log(`${area} ${suite}: ${selected.length} tests${suite === 'interop' ? ` (${selected.filter((t) => !known.has(t)).length} not in this Tempest)` : ''}`);
-        const outcomes = await runTempest(workspace, selected, opts.concurrency, join(OUT, `${area}-${suite}.log`));
+        const outcomes = await runTempest(workspace, selected, opts.concurrency, join(opts.out, `${area}-${suite}.log`));
         const tests: Record<string, Outcome & { flagged?: boolean }> = {};
         const row: Row = { area, suite, passed: 0, failed: 0, skipped: 0, flaggedFailed: 0 };
         for (const t of selected) {
@@ -281,9 +286,9 @@ async function main() {
         console.log(`  passed ${row.passed}, failed ${row.failed}, skipped ${row.skipped}`);
       }
     const summary = summarize(rows, results);
-    writeFileSync(join(OUT, 'summary.md'), summary + '\n');
-    writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-    console.log(`\n${summary}\n\n(written to ${join(OUT, 'summary.md')}; Tempest's output per run beside it)`);
+    writeFileSync(join(opts.out, 'summary.md'), summary + '\n');
+    writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 1));
+    console.log(`\n${summary}\n\n(written to ${join(opts.out, 'summary.md')}; Tempest's output per run beside it)`);
   } finally {
     await cloud.stop();
     if (!opts.keep) {

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { MERGE_PATCH, markReady, markStalled, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
 import { isUp } from './scheduler/hostStates.js';
-import { holdFlavorName, holdKeypairName } from './names.js';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, SERVICE_DOWN_SECONDS, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { aggregateIdOf } from './aggregates.js';
+import { holdAggregateName, holdFlavorName, holdKeypairName } from './names.js';
+import { AGGREGATES, FIELD_MANAGER, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, SERVICE_DOWN_SECONDS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from './resources.js';
 
 export async function reconcileFlavor(req: Request, ctx: ReconcileContext<Flavor>): Promise<Result | void> {
   const flavor = await ctx.client.get<Flavor>(FLAVORS, undefined, req.name);
@@ -65,6 +66,20 @@ export async function reconcileServerGroup(req: Request, ctx: ReconcileContext<S
     members,
     conditions: markReady(group.status?.conditions, group.metadata.generation, 'Active', `${members.length} member${members.length === 1 ? '' : 's'}, policy ${group.spec.policy}`),
   }, FIELD_MANAGER);
+}
+
+/** An aggregate holds its name and shows its Nova ID, and which of its hosts are no Hypervisor (yet). */
+export async function reconcileAggregate(req: Request, ctx: ReconcileContext<Aggregate>): Promise<Result | void> {
+  const agg = await ctx.client.get<Aggregate>(AGGREGATES, undefined, req.name);
+  if (!agg) return;
+  const nameTaken = await holdAggregateName(agg, ctx);
+  if (nameTaken) return nameTaken;
+  const hosts = agg.spec.hosts ?? [];
+  const known = new Set((await ctx.client.list<Hypervisor>(HYPERVISORS)).items.map((h) => h.metadata.name));
+  const unknownHosts = hosts.filter((h) => !known.has(h));
+  const zone = agg.spec.availabilityZone ? `, zone ${agg.spec.availabilityZone}` : '';
+  const message = `${hosts.length} host${hosts.length === 1 ? '' : 's'}${zone}${unknownHosts.length ? `; not hypervisors: ${unknownHosts.join(', ')}` : ''}`;
+  await patchStatus(ctx.client, AGGREGATES, agg, { phase: 'Active', aggregateId: aggregateIdOf(agg), unknownHosts, conditions: markReady(agg.status?.conditions, agg.metadata.generation, 'Defined', message) }, FIELD_MANAGER);
 }
 
 /** Up while the node agent heartbeats; looked at again when the last heartbeat would go stale. */

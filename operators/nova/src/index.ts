@@ -22,3 +22,4 @@ export { startComputeApi, type ComputeApi, type ComputeApiOptions } from './api/
 export { agentToken } from './agent/agentApi.js';
 export * from './quota.js';
 export { configDriveFiles, writeConfigDrive, hostnameOf } from './agent/configDrive.js';
+export * from './aggregates.js';

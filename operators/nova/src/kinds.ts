@@ -260,4 +260,33 @@ export const InstanceKind: KindDefinition = {
   selectableFields: ['.status.host'],
 };
 
-export const KINDS = [FlavorKind, KeypairKind, ServerGroupKind, HypervisorKind, InstanceKind];
+export const AggregateKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Aggregate',
+  plural: 'aggregates',
+  scope: 'Cluster',
+  shortNames: ['agg'],
+  description: "A host aggregate: a named set of Hypervisors with metadata. With an availability zone, its hosts are in that zone (a host is in one zone at most), as in Nova.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'aggregate'),
+      availabilityZone: { type: 'string', minLength: 1, maxLength: 255, description: "The zone this aggregate's hosts are in (Nova's availability_zone metadata key)." },
+      hosts: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set', description: 'The Hypervisors in the aggregate, by name.' },
+      metadata: stringMap('Key/value metadata (for the scheduler and operators).'),
+    },
+  },
+  status: {
+    aggregateId: { type: 'integer', description: 'The OpenStack aggregate ID (an integer, as Nova shows it).' },
+    unknownHosts: { type: 'array', items: { type: 'string' }, description: 'Hosts in spec.hosts that no Hypervisor is.' },
+  },
+  phases: ['Active'],
+  columns: [
+    DISPLAY_NAME_COLUMN,
+    { name: 'Zone', type: 'string', jsonPath: '.spec.availabilityZone' },
+    { name: 'Hosts', type: 'string', jsonPath: '.spec.hosts' },
+    { name: 'ID', type: 'integer', jsonPath: '.status.aggregateId', priority: 1 },
+  ],
+};
+
+export const KINDS = [FlavorKind, KeypairKind, ServerGroupKind, HypervisorKind, InstanceKind, AggregateKind];

@@ -1,8 +1,8 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
-import { reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
-import { FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { reconcileAggregate, reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
+import { AGGREGATES, FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 
@@ -12,6 +12,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
   const flavors = selfHealingInformer<Flavor>(m.kc, m.client, FLAVORS, { log: m.log });
   const images = selfHealingInformer<Image>(m.kc, m.client, IMAGES, { log: m.log });
   const tenants = selfHealingInformer<Tenant>(m.kc, m.client, TENANTS, { log: m.log });
+  const aggregates = selfHealingInformer<Aggregate>(m.kc, m.client, AGGREGATES, { log: m.log });
   const book = new HypervisorBook(() => hypervisors.informer.list());
   m.add<Instance>({
     name: 'scheduler',
@@ -21,6 +22,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
       flavor: (name) => flavors.informer.get(name),
       image: (ns, name) => images.informer.get(name, ns),
       quota: (ns) => tenants.informer.get(ns)?.spec?.quota,
+      aggregates: () => aggregates.informer.list(),
     }),
     // No watches on hypervisors: NoValidHost is final (ERROR, as in Nova), so no instance waits for room.
     workers: opts.workers ?? 2,
@@ -35,7 +37,14 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
     watches: [{ resource: INSTANCES, map: (i, groups) => groups.filter((g) => g.metadata.namespace === i.metadata?.namespace && g.metadata.name === (i as Instance).spec?.serverGroup).map((g) => ({ namespace: g.metadata.namespace, name: g.metadata.name })) }],
   });
   m.add<Hypervisor>({ name: 'hypervisor', resource: HYPERVISORS, reconcile: reconcileHypervisor });
-  const caches = [hypervisors, flavors, images, tenants];
+  m.add<Aggregate>({
+    name: 'aggregate',
+    resource: AGGREGATES,
+    reconcile: reconcileAggregate,
+    // Which hosts are known changes as Hypervisors register and go.
+    watches: [{ resource: HYPERVISORS, map: (hv, aggs) => aggs.filter((a) => (a as Aggregate).spec?.hosts?.includes(hv.metadata!.name!)).map((a) => ({ name: a.metadata.name })) }],
+  });
+  const caches = [hypervisors, flavors, images, tenants, aggregates];
   m.onStart(async () => void (await Promise.all(caches.map((c) => c.start()))));
   m.onStop(async () => void (await Promise.all(caches.map((c) => c.stop()))));
   return m;

@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
-import { FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
+import { AggregateKind, FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
 
 export const FLAVORS = resourceOf(FlavorKind);
@@ -11,6 +11,7 @@ export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets
 export const ADMIN_PASS_KEY = 'adminPass';
 export const SERVER_GROUPS = resourceOf(ServerGroupKind);
 export const HYPERVISORS = resourceOf(HypervisorKind);
+export const AGGREGATES = resourceOf(AggregateKind);
 /** Images are Glance's: its resource reference and type. */
 export { IMAGES, type Image } from '@stratus/glance';
 export const FIELD_MANAGER = 'stratus-nova';
@@ -162,6 +163,14 @@ export interface ServerGroup {
   metadata: Meta;
   spec: { displayName?: string; policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity'; rules?: { maxServerPerHost?: number } };
   status?: CommonStatus & { groupId?: string; members?: string[] };
+}
+
+export interface Aggregate {
+  apiVersion: string;
+  kind: 'Aggregate';
+  metadata: Meta;
+  spec: { displayName?: string; availabilityZone?: string; hosts?: string[]; metadata?: Record<string, string> };
+  status?: CommonStatus & { aggregateId?: number; unknownHosts?: string[] };
 }
 
 export const keyOf = (o: { metadata: Meta }) => `${o.metadata.namespace}/${o.metadata.name}`;

@@ -21,9 +21,10 @@ import {
 } from '@stratus/runtime';
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from './bootChecks.js';
 import { ledgerUsage, quotaRefusal, usageOfResources } from './quota.js';
-import { FIELD_MANAGER, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { FIELD_MANAGER, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
 import { hostStateOf } from './scheduler/hostStates.js';
+import { zoneOfHost } from './aggregates.js';
 import { writeLedgerEntry } from './scheduler/ledger.js';
 import { selectHost } from './scheduler/select.js';
 import type { RequestSpec, Resources } from './scheduler/types.js';
@@ -37,6 +38,8 @@ export interface SchedulingDeps {
   image(namespace: string, name: string): Image | undefined;
   /** The tenant's quota (Tenant spec.quota), undefined when unlimited. */
   quota?(namespace: string): Record<string, number> | undefined;
+  /** The host aggregates (their zones are their hosts' zones). */
+  aggregates?(): readonly Aggregate[];
 }
 
 /**
@@ -87,7 +90,8 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       const quota = deps.quota?.(req.namespace!);
       const refusal = quota && quotaRefusal(quota, ledgerUsage(deps.book.all(), req.namespace!), usageOfResources(spec.resources));
       if (refusal) return { overQuota: refusal };
-      const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv)), spec);
+      const aggregates = deps.aggregates?.() ?? [];
+      const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv, Date.now(), zoneOfHost(hv, aggregates))), spec);
       if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };
       const host = deps.book.get(decision.placement.host)!;
       try {

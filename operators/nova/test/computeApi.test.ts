@@ -12,7 +12,7 @@ import { MERGE_PATCH, createLogger, now, type KubeClient, type Manager } from '@
 import { IMAGES } from '@stratus/glance';
 import { TENANTS } from '@stratus/keystone';
 import { call as identityCall, passwordAuth, startIdentityEnv, type IdentityEnv } from '@stratus/keystone/testing';
-import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SECRETS, novaManager, startComputeApi, type ComputeApi, type Instance, type Keypair } from '../src/index.js';
+import { AGGREGATES, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SECRETS, novaManager, startComputeApi, type ComputeApi, type Instance, type Keypair } from '../src/index.js';
 
 const api = 'compute.stratus.io/v1alpha1';
 
@@ -593,6 +593,67 @@ describe('Compute API v2.1', function () {
     assert.equal(legacy.body.service.status, 'enabled', 'the pre-2.53 form');
     assert.equal((await client.get<any>(HYPERVISORS, undefined, 'node-1'))!.spec.disabled, false);
     assert.equal((await call('DELETE', `/os-services/${compute.id}`, { version: '2.53' })).status, 409, 'it hosts instances');
+  });
+
+  it('groups hosts into aggregates whose availability zone is their hosts’ zone, for the scheduler too', async () => {
+    assert.equal((await call('GET', '/os-aggregates', { token: member })).status, 403, 'admins only');
+    const made = (await ok('POST', '/os-aggregates', { body: { aggregate: { name: 'Fast Disks', availability_zone: 'zone b' } } })).body.aggregate;
+    assert.ok(Number.isInteger(made.id), 'an integer ID, as Nova shows it');
+    assert.deepEqual([made.name, made.availability_zone, made.deleted], ['Fast Disks', 'zone b', false]);
+    assert.equal((await call('POST', '/os-aggregates', { body: { aggregate: { name: 'Fast Disks' } } })).status, 409, 'names are unique');
+    assert.equal((await call('POST', '/os-aggregates', { body: { aggregate: { name: '' } } })).status, 400);
+    assert.equal((await call('GET', '/os-aggregates/-1')).status, 404);
+
+    // A server asking for the zone finds no host until the aggregate holds one.
+    const early = await boot('in-zone-b-early', { availability_zone: 'zone b' });
+    assert.equal((await instanceOf(early.body.server.id)).status?.phase, 'ERROR', 'no host is in zone b yet');
+    assert.equal((await call('POST', `/os-aggregates/${made.id}/action`, { body: { add_host: { host: 'nowhere' } } })).status, 404);
+    const added = (await ok('POST', `/os-aggregates/${made.id}/action`, { body: { add_host: { host: 'node-1' } } })).body.aggregate;
+    assert.deepEqual([added.hosts, added.metadata], [['node-1'], { availability_zone: 'zone b' }]);
+    assert.equal((await call('POST', `/os-aggregates/${made.id}/action`, { body: { add_host: { host: 'node-1' } } })).status, 409, 'already there');
+    const other = (await ok('POST', '/os-aggregates', { body: { aggregate: { name: 'other', availability_zone: 'zone c' } } })).body.aggregate;
+    assert.equal((await call('POST', `/os-aggregates/${other.id}/action`, { body: { add_host: { host: 'node-1' } } })).status, 409, 'a host is in one zone at most');
+    const agg = (await client.list<any>(AGGREGATES)).items.find((a) => a.spec.displayName === 'Fast Disks');
+    assert.deepEqual(agg.spec.hosts, ['node-1'], 'kubectl sees the hosts in the Aggregate resource');
+
+    const zones = (await ok('GET', '/os-availability-zone')).body.availabilityZoneInfo.map((z: any) => z.zoneName);
+    assert.deepEqual(zones, ['zone b'], 'the host is in the aggregate’s zone now');
+    const server = await boot('in-zone-b', { availability_zone: 'zone b' });
+    assert.equal((await instanceOf(server.body.server.id)).status?.host, 'node-1', 'the scheduler places it in zone b');
+    assert.equal((await shows(server.body.server.id, (s) => !!s['OS-EXT-AZ:availability_zone']))['OS-EXT-AZ:availability_zone'], 'zone b');
+
+    const meta = (await ok('POST', `/os-aggregates/${made.id}/action`, { body: { set_metadata: { metadata: { ssd: 'true' } } } })).body.aggregate;
+    assert.deepEqual(meta.metadata, { ssd: 'true', availability_zone: 'zone b' });
+    const renamed = (await ok('PUT', `/os-aggregates/${made.id}`, { version: '2.41', body: { aggregate: { name: 'SSD hosts' } } })).body.aggregate;
+    assert.deepEqual([renamed.name, typeof renamed.uuid, renamed.updated_at !== null], ['SSD hosts', 'string', true]);
+    assert.equal((await call('DELETE', `/os-aggregates/${made.id}`)).status, 400, 'not while it has hosts');
+    const removed = (await ok('POST', `/os-aggregates/${made.id}/action`, { body: { remove_host: { host: 'node-1' } } })).body.aggregate;
+    assert.deepEqual(removed.hosts, []);
+    assert.equal((await call('POST', `/os-aggregates/${made.id}/action`, { body: { remove_host: { host: 'node-1' } } })).status, 404);
+    await ok('DELETE', `/os-aggregates/${made.id}`);
+    await ok('DELETE', `/os-aggregates/${other.id}`);
+    assert.equal((await call('GET', `/os-aggregates/${made.id}`)).status, 404);
+    assert.deepEqual((await ok('GET', '/os-availability-zone')).body.availabilityZoneInfo.map((z: any) => z.zoneName), ['nova'], 'back in its own zone');
+    assert.equal((await ok('POST', '/os-aggregates', { body: { aggregate: { name: 'Fast Disks' } } })).status, 200, 'the name is free again');
+    for (const s of [early, server]) await ok('DELETE', `/servers/${s.body.server.id}`);
+  });
+
+  it('serves the deprecated os-hosts over the services’ hosts, up to microversion 2.42', async () => {
+    const hosts = (await ok('GET', '/os-hosts')).body.hosts;
+    assert.deepEqual(hosts.map((h: any) => h.service).sort(), ['compute', 'scheduler']);
+    assert.deepEqual((await ok('GET', '/os-hosts?zone=nova')).body.hosts.map((h: any) => h.host_name), ['node-1']);
+    const detail = (await ok('GET', '/os-hosts/node-1')).body.host;
+    assert.deepEqual(detail[0].resource, { host: 'node-1', project: '(total)', cpu: 8, memory_mb: 8192, disk_gb: 100 });
+    assert.equal((await call('GET', '/os-hosts/nowhere')).status, 404);
+    assert.equal((await call('GET', '/os-hosts', { token: member })).status, 403);
+    assert.equal((await call('PUT', '/os-hosts/node-1', { body: { status: 'bogus' } })).status, 400);
+    assert.equal((await call('PUT', '/os-hosts/node-1', { body: {} })).status, 400);
+    assert.equal((await ok('PUT', '/os-hosts/node-1', { body: { status: 'disable' } })).body.status, 'disabled');
+    assert.equal((await client.get<any>(HYPERVISORS, undefined, 'node-1'))!.spec.disabled, true);
+    assert.equal((await ok('PUT', '/os-hosts/node-1', { body: { status: 'enable' } })).body.status, 'enabled');
+    assert.equal((await call('GET', '/os-hosts/node-1/reboot')).status, 501, 'no host power actions, as Nova’s libvirt driver');
+    assert.equal((await call('GET', '/os-hosts/nowhere/reboot')).status, 404);
+    assert.equal((await call('GET', '/os-hosts', { version: '2.43' })).status, 404, 'gone from 2.43');
   });
 
   it('deletes servers: gone from the API once their Instance is', async () => {

@@ -66,7 +66,7 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
   const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
   const keypair = inst.spec.keypair ? dir.keypairs.get(inst.spec.keypair, inst.metadata.namespace) : undefined;
   const keyName = keypair ? displayNameOf(keypair) : inst.spec.keypair;
-  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv?.spec.availabilityZone, hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName };
+  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName };
 }
 
 /** The flavor the server runs with (as its agent reported), or will (its spec's, before it is built). */

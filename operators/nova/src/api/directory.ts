@@ -6,8 +6,9 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { IndexedCache, type KubeClient, type Logger } from '@stratus/runtime';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
-import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
+import { AGGREGATES, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
 import { TENANTS, type Tenant } from '@stratus/keystone';
+import { aggregateIdOf, zoneOfHost } from '../aggregates.js';
 
 const byName = (o: KubernetesObject) => o.metadata!.name!;
 const byUid = (o: KubernetesObject) => o.metadata!.uid!;
@@ -20,6 +21,7 @@ export class ComputeDirectory {
   readonly hypervisors: IndexedCache<Hypervisor>;
   readonly images: IndexedCache<Image>;
   readonly tenants: IndexedCache<Tenant>;
+  readonly aggregates: IndexedCache<Aggregate>;
   private readonly all: Array<IndexedCache<any>>;
 
   constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
@@ -31,11 +33,17 @@ export class ComputeDirectory {
     this.hypervisors = new IndexedCache<Hypervisor>(kc, client, HYPERVISORS, log, { idOf: byUid });
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: (i) => imageIdOf(i) });
     this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.metadata.uid!.replace(/-/g, '') }); // the project ID, known before the status says it
-    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants];
+    this.aggregates = new IndexedCache<Aggregate>(kc, client, AGGREGATES, log, { idOf: (a) => String(aggregateIdOf(a)) });
+    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates];
   }
 
   start = () => Promise.all(this.all.map((c) => c.start())).then(() => undefined);
   stop = () => Promise.all(this.all.map((c) => c.stop())).then(() => undefined);
+
+  /** A host's availability zone, as its aggregates decide it. */
+  zoneOf(hv: Hypervisor): string {
+    return zoneOfHost(hv, this.aggregates.list());
+  }
 
   /** The project ID of the tenant whose namespace this is. */
   projectIdOf(namespace: string): string {

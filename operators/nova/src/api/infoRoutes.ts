@@ -1,5 +1,4 @@
 /** /limits, /os-hypervisors and /os-availability-zone: what the tenant may use, and (for admins) the hosts. */
-import { DEFAULT_AVAILABILITY_ZONE } from '../kinds.js';
 import { limitsOf } from '../quota.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { Hypervisor } from '../resources.js';
@@ -84,7 +83,7 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const zones = () => {
     const byZone = new Map<string, Hypervisor[]>();
     for (const hv of dir.hypervisors.list()) {
-      const z = hv.spec.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE;
+      const z = dir.zoneOf(hv);
       byZone.set(z, [...(byZone.get(z) ?? []), hv]);
     }
     return [...byZone].sort(([a], [b]) => a.localeCompare(b));

@@ -17,6 +17,8 @@ import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { usageRoutes } from './usageRoutes.js';
+import { aggregateRoutes } from './aggregateRoutes.js';
+import { hostRoutes } from './hostRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -77,6 +79,8 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   tagRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);
+  aggregateRoutes(router, api);
+  hostRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

@@ -21,7 +21,7 @@ export function serviceRoutes(router: ComputeRouter, api: ComputeApiContext) {
     id: req.auth.version.atLeast('2.53') ? hv.metadata.uid! : Number.parseInt(createHash('sha1').update(hv.metadata.uid!).digest('hex').slice(0, 7), 16),
     binary: 'nova-compute',
     host: hv.metadata.name,
-    zone: hv.spec.availabilityZone ?? 'nova',
+    zone: dir.zoneOf(hv),
     status: hv.spec.disabled ? 'disabled' : 'enabled',
     state: isUp(hv) ? 'up' : 'down',
     updated_at: iso(hv.status?.lastHeartbeat),

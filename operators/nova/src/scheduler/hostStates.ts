@@ -16,10 +16,11 @@ export function sumAllocations(allocations: Record<string, Resources> | undefine
 /** Whether the hypervisor's agent heartbeat is recent enough to count it up. */
 export const isUp = (hv: Hypervisor, now = Date.now()) => !!hv.status?.lastHeartbeat && now - Date.parse(hv.status.lastHeartbeat) < SERVICE_DOWN_SECONDS * 1000;
 
-export function hostStateOf(hv: Hypervisor, now = Date.now()): HostState {
+/** `zone`: the host's zone where aggregates decide it (zoneOfHost), else the one it registered with. */
+export function hostStateOf(hv: Hypervisor, now = Date.now(), zone?: string): HostState {
   return {
     name: hv.metadata.name,
-    availabilityZone: hv.spec.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
+    availabilityZone: zone ?? hv.spec.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
     up: isUp(hv, now),
     disabled: !!hv.spec.disabled,
     capacity: filled(hv.spec.capacity),
