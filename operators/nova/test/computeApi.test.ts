@@ -550,6 +550,36 @@ describe('Compute API v2.1', function () {
     assert.match(log.body.conflictingRequest.message, /has no console log/);
   });
 
+  it('keeps the newest `rotation` backups of a server, and lets admins reset its state and force-delete it', async () => {
+    const id = (await ok('POST', '/servers', { body: { server: { name: 'backmeup', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
+    await runAs(await instanceOf(id), 'ACTIVE', 'Running');
+    await shows(id, (s) => s.status === 'ACTIVE');
+    const backup = async (name: string) => (await ok('POST', `/servers/${id}/action`, { version: '2.45', body: { createBackup: { name, backup_type: 'daily', rotation: 2 } } })).body.image_id as string;
+    const backups = async () => (await client.list<any>(IMAGES, 'admin')).items.filter((i) => i.spec.properties?.instance_uuid === id && !i.metadata.deletionTimestamp);
+    const first = await backup('b1');
+    const made = (await backups()).find((i) => i.metadata.name === first);
+    assert.deepEqual([made.spec.properties.image_type, made.spec.properties.backup_type], ['backup', 'daily']);
+    await new Promise((r) => setTimeout(r, 1100)); // creation times are whole seconds: let the order be clear
+    const second = await backup('b2');
+    await new Promise((r) => setTimeout(r, 1100));
+    const third = await backup('b3');
+    assert.deepEqual((await backups()).map((i) => i.metadata.name).sort(), [second, third].sort(), 'the oldest is rotated out');
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { createBackup: { name: 'x', backup_type: 'daily' } } })).status, 400, 'rotation is required');
+
+    assert.equal((await call('POST', `/servers/${id}/action`, { token: member, body: { 'os-resetState': { state: 'error' } } })).status, 404, "not the member's server");
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { 'os-resetState': { state: 'bogus' } } })).status, 400);
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { 'os-resetState': { state: 'error' } } })).status, 202);
+    await shows(id, (s) => s.status === 'ERROR');
+    assert.ok((await ok('GET', '/servers?status=ERROR')).body.servers.some((s: any) => s.id === id));
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { 'os-resetState': { state: 'active' } } })).status, 202);
+    await shows(id, (s) => s.status === 'ACTIVE');
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { restore: null } })).status, 409, 'nothing is soft-deleted here');
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { migrate: null } })).status, 400, 'no cold migration yet, said so');
+    assert.equal((await call('POST', '/servers/no-such-server/action', { body: { forceDelete: null } })).status, 404);
+    assert.equal((await call('POST', `/servers/${id}/action`, { body: { forceDelete: null } })).status, 202);
+    assert.ok((await client.list<Instance>(INSTANCES, 'admin')).items.every((i) => i.metadata.uid !== id || i.metadata.deletionTimestamp), 'the Instance is being deleted');
+  });
+
   it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {
     const old = await ok('POST', '/os-server-groups', { token: member, body: { server_group: { name: 'spread', policies: ['anti-affinity'] } } });
     assert.deepEqual([old.body.server_group.policies, old.body.server_group.members], [['anti-affinity'], []]);

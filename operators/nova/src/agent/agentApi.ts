@@ -31,7 +31,11 @@ export async function agentToken(client: KubeClient, fieldManager: string): Prom
   }
 }
 
-/** The last `lines` lines of a text file (all of it when lines is undefined), reading at most `maxBytes` from its end. */
+/**
+ * The tail of a text file as Nova's get_console_output cuts it: the last `lines` pieces of the text split at
+ * newlines (a log ending in a newline has an empty last piece, so it shows lines - 1 lines and that newline);
+ * all of it when lines is undefined. Reads at most `maxBytes` from the end.
+ */
 export async function tailLines(path: string, lines: number | undefined, maxBytes = 1 << 20): Promise<string> {
   const { size } = await stat(path);
   const start = Math.max(0, size - maxBytes);
@@ -42,9 +46,7 @@ export async function tailLines(path: string, lines: number | undefined, maxByte
     let text = buf.toString('utf8');
     if (start > 0) text = text.slice(text.indexOf('\n') + 1); // drop the partial first line
     if (lines === undefined) return text;
-    const all = text.split('\n');
-    if (all[all.length - 1] === '') all.pop();
-    return all.slice(-lines).join('\n') + (all.length && lines > 0 ? '\n' : '');
+    return lines === 0 ? '' : text.split('\n').slice(-lines).join('\n');
   } finally {
     await fh.close();
   }

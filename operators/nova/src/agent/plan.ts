@@ -52,13 +52,13 @@ const pending = (asked: number | undefined, done: number | undefined) => (asked 
 export function planStep(p: PlanInput): Step {
   const { spec, status, guest } = p;
   const hardReboot = pending(spec.reboot?.count, status.rebootsDone) && spec.reboot?.type === 'HARD';
-  // A failed instance stays failed until someone asks for a hard reboot (as Nova allows from ERROR).
-  if (!guest) return status.phase === 'ERROR' && !hardReboot ? { kind: 'failed' } : { kind: 'spawn' };
-  if (status.phase === 'ERROR') return hardReboot ? { kind: 'reboot', hard: true } : { kind: 'failed' };
-
   const imageNamespace = spec.image.namespace ?? p.namespace;
-  if (status.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) return { kind: 'rebuild' };
-  if (pending(spec.rebuild?.count, status.rebuildsDone)) return { kind: 'rebuild' };
+  const rebuild = (status.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) || pending(spec.rebuild?.count, status.rebuildsDone);
+  // A failed instance stays failed until someone asks for a hard reboot or a rebuild (as Nova allows from ERROR).
+  if (!guest) return status.phase === 'ERROR' && !hardReboot && !rebuild ? { kind: 'failed' } : { kind: 'spawn' };
+  if (status.phase === 'ERROR') return rebuild ? { kind: 'rebuild' } : hardReboot ? { kind: 'reboot', hard: true } : { kind: 'failed' };
+
+  if (rebuild) return { kind: 'rebuild' };
 
   if (status.flavor && spec.flavor !== status.flavor.name) return status.resize?.fromFlavor.name === spec.flavor ? { kind: 'revertResize' } : { kind: 'resize' };
   if (status.resize && spec.confirmResize !== false) return { kind: 'confirmResize' };

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { Refused, rootDiskGiB } from '../bootChecks.js';
+import { MERGE_PATCH } from '@stratus/runtime';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
-import { API_FIELD_MANAGER, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
@@ -26,7 +27,7 @@ function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
 }
 
 /** Actions a locked server still takes (as Nova's, which lock-checks the others). */
-const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage']);
+const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage', 'createBackup']);
 
 export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
@@ -36,6 +37,33 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     await change(inst, () => ({ powerState }));
     return { status: 202 };
   };
+
+  /** Asks for a snapshot of the server's root disk: an Image its node agent fills. */
+  async function snapshot(req: ComputeRequest, inst: Instance, name: string, properties: Record<string, string>): Promise<Answer & { imageId: string }> {
+    const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
+    const id = randomUUID();
+    const image: Image = {
+      apiVersion: 'image.stratus.io/v1alpha1',
+      kind: 'Image',
+      metadata: { name: id, namespace: inst.metadata.namespace! },
+      spec: {
+        displayName: name,
+        diskFormat: 'qcow2',
+        containerFormat: 'bare',
+        visibility: 'private',
+        minDisk: inst.status?.flavor?.diskGiB ?? 0,
+        minRam: source?.spec.minRam ?? 0,
+        // What Nova records of a snapshot, then the metadata asked for (which may say otherwise, as in Nova).
+        properties: { ...(source?.spec.properties ?? {}), image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}), ...properties },
+        source: { instance: { name: inst.metadata.name } },
+      },
+    };
+    const created = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Image ${id}`));
+    await dir.images.seen(created);
+    api.log.info('snapshot asked for', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: id });
+    const location = `${req.base.replace(/\/compute\/v2\.1$|\/v2\.1$/, '')}/image/v2/images/${id}`;
+    return { status: 202, headers: { Location: location }, imageId: id, ...(req.auth.version.atLeast('2.45') ? { body: { image_id: id } } : {}) };
+  }
 
   const actions: Record<string, Action> = {
     'os-start': power('start', ['stopped'], 'Running'),
@@ -123,30 +151,62 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     async createImage(req, inst, args) {
       allowedIn(inst, 'createImage', ['active', 'stopped', 'paused', 'suspended']);
       if (typeof args?.name !== 'string' || !args.name.trim() || args.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
-      const properties = validMetadata(args.metadata);
-      const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
-      const id = randomUUID();
-      const image: Image = {
-        apiVersion: 'image.stratus.io/v1alpha1',
-        kind: 'Image',
-        metadata: { name: id, namespace: inst.metadata.namespace! },
-        spec: {
-          displayName: args.name,
-          diskFormat: 'qcow2',
-          containerFormat: 'bare',
-          visibility: 'private',
-          minDisk: inst.status?.flavor?.diskGiB ?? 0,
-          minRam: source?.spec.minRam ?? 0,
-          // What Nova records of a snapshot, then the metadata asked for (which may say otherwise, as in Nova).
-          properties: { ...(source?.spec.properties ?? {}), image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}), ...properties },
-          source: { instance: { name: inst.metadata.name } },
-        },
-      };
-      const created = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Image ${id}`));
-      await dir.images.seen(created);
-      api.log.info('snapshot asked for', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: id });
-      const location = `${req.base.replace(/\/compute\/v2\.1$|\/v2\.1$/, '')}/image/v2/images/${id}`;
-      return { status: 202, headers: { Location: location }, ...(req.auth.version.atLeast('2.45') ? { body: { image_id: id } } : {}) };
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, validMetadata(args.metadata));
+      return answer;
+    },
+
+    /**
+     * A backup is a snapshot marked image_type backup with its backup_type; of this server's backups of that
+     * type, only the `rotation` newest are kept (the new one counted), as Nova's rotation keeps them.
+     */
+    async createBackup(req, inst, args) {
+      allowedIn(inst, 'createBackup', ['active', 'stopped', 'paused', 'suspended']);
+      if (typeof args?.name !== 'string' || !args.name.trim() || args.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
+      if (typeof args.backup_type !== 'string' || !args.backup_type) throw badRequest("Invalid input for field/attribute backup_type. 'backup_type' is a required string.");
+      const rotation = Number(args.rotation);
+      if (args.rotation === undefined || args.rotation === null || args.rotation === '' || !Number.isInteger(rotation) || rotation < 0) throw badRequest(`Invalid input for field/attribute rotation. Value: ${JSON.stringify(args.rotation)}. It must be a whole number of at least 0.`);
+      const { imageId, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata), image_type: 'backup', backup_type: args.backup_type });
+      const backups = dir.images
+        .list(inst.metadata.namespace)
+        .filter((i) => i.spec.properties?.image_type === 'backup' && i.spec.properties?.backup_type === args.backup_type && i.spec.properties?.instance_uuid === serverIdOf(inst) && !i.metadata.deletionTimestamp)
+        .sort((a, b) => Date.parse(String(b.metadata.creationTimestamp)) - Date.parse(String(a.metadata.creationTimestamp)) || (a.metadata.name === imageId ? -1 : 1));
+      for (const old of backups.slice(rotation)) {
+        await api.client.delete(IMAGES, old.metadata.namespace, old.metadata.name).catch((e) => fromKubernetes(e, `Image ${imageIdOf(old)}`));
+        api.log.info('backup rotated out', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: imageIdOf(old) });
+      }
+      return answer;
+    },
+
+    /** An admin's override of the server's state (Nova's reset-state): ERROR stays until a hard reboot or rebuild. */
+    async 'os-resetState'(req, inst, args) {
+      requireAdmin(req.auth, 'os_compute_api:os-admin-actions:reset_state');
+      const state = args?.state;
+      if (state !== 'active' && state !== 'error') throw badRequest(`Invalid input for field/attribute state. Value: ${JSON.stringify(state)}. It must be 'active' or 'error'.`);
+      const phase = state === 'error' ? 'ERROR' : 'ACTIVE';
+      const written = await api.client
+        .patch<Instance>(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase, taskState: null, taskStartedAt: null, ...(state === 'active' ? { fault: null } : {}) } }, API_FIELD_MANAGER, MERGE_PATCH, 'status')
+        .catch((e) => fromKubernetes(e, `Instance ${serverIdOf(inst)}`));
+      await dir.instances.seen(written);
+      api.log.info('server state reset', { namespace: inst.metadata.namespace, name: inst.metadata.name, state });
+      return { status: 202 };
+    },
+
+    // Servers are deleted at once here (Nova's reclaim_instance_interval 0): nothing is soft-deleted, so
+    // forceDelete is a delete and nothing can be restored.
+    async forceDelete(_req, inst) {
+      await api.client.delete(INSTANCES, inst.metadata.namespace, inst.metadata.name);
+      await dir.instances.until(inst, (c) => !c || !!c.metadata.deletionTimestamp);
+      return { status: 202 };
+    },
+    async restore(_req, inst) {
+      allowedIn(inst, 'restore', ['soft-delete']);
+      return { status: 202 };
+    },
+
+    async migrate(req, inst) {
+      requireAdmin(req.auth, 'os_compute_api:os-migrate-server:migrate');
+      allowedIn(inst, 'migrate', ['active', 'stopped']);
+      throw badRequest('Cold migration is not supported by this cloud yet: a server stays on the host it was placed on.');
     },
 
     async 'os-getConsoleOutput'(_req, inst, args) {

@@ -34,6 +34,7 @@ export const RECORDED_ACTIONS: Record<string, string> = {
   confirmResize: 'confirmResize',
   revertResize: 'revertResize',
   createImage: 'createImage',
+  createBackup: 'createBackup',
   lock: 'lock',
   unlock: 'unlock',
 };
