@@ -101,6 +101,8 @@ describe('Nova node agent on libvirt', function () {
     assert.equal((await consoleLog(uid, 3)).split('\n').length, 3, 'length= gives the last pieces between newlines, as Nova cuts them (and Tempest counts them)');
     const anonymous = await fetch(`${env.agent.api.url}/v1/instances/${uid}/console`);
     assert.equal(anonymous.status, 401, 'the console log needs the agent token');
+    const uptime = await fetch(`${env.agent.api.url}/v1/host/uptime`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.match(await uptime.text(), / up .*load average/, "the host's uptime(1) line, which os-hypervisors uptime shows");
   });
 
   it('stops gracefully, starts, pauses, suspends and resumes as spec.powerState says', async () => {

@@ -580,6 +580,43 @@ describe('Compute API v2.1', function () {
     assert.ok((await client.list<Instance>(INSTANCES, 'admin')).items.every((i) => i.metadata.uid !== id || i.metadata.deletionTimestamp), 'the Instance is being deleted');
   });
 
+  it('answers the smaller calls clients make: extensions, reservations, passwords, external events, a deleted server’s history, hypervisor search', async () => {
+    const extensions = (await ok('GET', '/extensions')).body.extensions;
+    assert.ok(extensions.some((e: any) => e.name === 'Hosts' && e.alias === 'os-hosts'));
+    assert.equal((await ok('GET', '/extensions/os-aggregates')).body.extension.name, 'Aggregates');
+    assert.equal((await call('GET', '/extensions/os-shelve')).status, 404, 'shelve is not served, so not listed');
+
+    const reserved = await ok('POST', '/servers', { token: member, body: { server: { name: 'batch', imageRef: imageId, flavorRef: 'm1.small', min_count: 2, return_reservation_id: true } } });
+    const reservation = reserved.body.reservation_id;
+    assert.match(reservation, /^r-/);
+    const batch = (await ok('GET', `/servers?reservation_id=${reservation}`, { token: member })).body.servers;
+    assert.deepEqual(batch.map((s: any) => s.name).sort(), ['batch-1', 'batch-2'], 'both servers of the request carry its reservation');
+
+    const id = batch[0].id;
+    assert.deepEqual((await ok('GET', `/servers/${id}/os-server-password`, { token: member })).body, { password: '' });
+    assert.equal((await call('DELETE', `/servers/${id}/os-server-password`, { token: member })).status, 204);
+
+    const events = await call('POST', '/os-server-external-events', { body: { events: [{ name: 'network-changed', server_uuid: id }, { name: 'network-changed', server_uuid: '00000000-0000-0000-0000-000000000000' }] } });
+    assert.equal(events.status, 207, 'one of two failed');
+    assert.deepEqual(events.body.events.map((e: any) => e.code), [200, 404]);
+    assert.equal((await call('POST', '/os-server-external-events', { token: member, body: { events: [{ name: 'network-changed', server_uuid: id }] } })).status, 403);
+    assert.equal((await call('POST', '/os-server-external-events', { body: { events: [{ name: 'power-update', server_uuid: id }] } })).status, 400, 'power-update comes with 2.76');
+
+    for (const s of batch) await ok('DELETE', `/servers/${s.id}`, { token: member });
+    await client.list<Instance>(INSTANCES, 'acme').then(async () => {
+      for (let i = 0; compute.directory.instances.byId(id) && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+    });
+    assert.equal((await call('GET', `/servers/${id}/os-instance-actions`, { token: member, version: '2.20' })).status, 404, 'before 2.21 a deleted server has no history');
+    const history = (await ok('GET', `/servers/${id}/os-instance-actions`, { token: member, version: '2.21' })).body.instanceActions;
+    assert.deepEqual(history.map((a: any) => a.action).sort(), ['create', 'delete'], 'from 2.21 it does, from the Events that outlive it');
+    assert.equal((await call('GET', `/servers/${id}/os-instance-actions`, { token: (await signIn('admin', identity.adminPassword, 'admin')), version: '2.21' })).status, 200, 'admins see it too');
+
+    assert.equal((await ok('GET', '/os-hypervisors/node/search')).body.hypervisors[0].hypervisor_hostname, 'node-1');
+    assert.equal((await call('GET', '/os-hypervisors/nowhere/search')).status, 404);
+    assert.equal((await call('GET', '/os-hypervisors/node/search', { version: '2.53' })).status, 404, 'gone at 2.53');
+    assert.equal((await call('GET', '/os-hypervisors/node-1/uptime')).status, 400, 'the fake node has no agent to ask');
+  });
+
   it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {
     const old = await ok('POST', '/os-server-groups', { token: member, body: { server_group: { name: 'spread', policies: ['anti-affinity'] } } });
     assert.deepEqual([old.body.server_group.policies, old.body.server_group.members], [['anti-affinity'], []]);

@@ -2,6 +2,7 @@
  * The node agent's own small API, for the Compute API to call (as kube-apiserver calls kubelet for logs):
  * an instance's console log. Callers show a bearer token kept in a Secret that both read.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import * as http from 'node:http';
@@ -63,6 +64,11 @@ export async function startAgentApi(opts: { host: string; port: number; token: s
     if (url.pathname === '/healthz') return answer(200, '{"status":"ok"}');
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return answer(401, '{"message":"a valid agent token is required"}');
+    // The host's uptime(1) line, which Nova's os-hypervisors uptime shows.
+    if (url.pathname === '/v1/host/uptime' && req.method === 'GET') {
+      execFile('uptime', [], { env: { ...process.env, LANG: 'C' }, timeout: 5000 }, (e, out) => (e ? answer(500, JSON.stringify({ message: `uptime failed: ${e.message}` })) : answer(200, out, 'text/plain; charset=utf-8')));
+      return;
+    }
     const m = /^\/v1\/instances\/([0-9a-f-]{36})\/console$/.exec(url.pathname);
     if (!m || req.method !== 'GET') return answer(404, '{"message":"not found"}');
     const length = url.searchParams.get('length');

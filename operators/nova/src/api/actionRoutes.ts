@@ -9,7 +9,7 @@ import { Refused, rootDiskGiB } from '../bootChecks.js';
 import { MERGE_PATCH } from '@stratus/runtime';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
-import { API_FIELD_MANAGER, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, askAgent, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
@@ -257,12 +257,7 @@ function vncUrl(inst: Instance): string {
 async function consoleOutput(api: ComputeApiContext, inst: Instance, length: number | undefined): Promise<string> {
   const hv = inst.status?.host ? api.dir.hypervisors.get(inst.status.host) : undefined;
   if (!hv?.status?.agentUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console log: it runs on no host that serves one.`);
-  const res = await fetch(`${hv.status.agentUrl}/v1/instances/${serverIdOf(inst)}/console${length === undefined ? '' : `?length=${length}`}`, {
-    headers: { Authorization: `Bearer ${await api.agentToken()}` },
-    signal: AbortSignal.timeout(10_000),
-  }).catch((e: Error) => {
-    throw conflict(`The compute node ${inst.status!.host} is not answering: ${e.message}`);
-  });
+  const res = await askAgent(api, hv, `/v1/instances/${serverIdOf(inst)}/console${length === undefined ? '' : `?length=${length}`}`, (why) => conflict(`Instance ${serverIdOf(inst)}: ${why}`));
   if (res.status === 404) return '';
   if (!res.ok) throw conflict(`The compute node ${inst.status!.host} could not read the console log (${res.status}).`);
   return res.text();

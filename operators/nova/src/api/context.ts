@@ -106,6 +106,17 @@ export function hostStatusOf(hv: Hypervisor | undefined, bound: boolean): Server
   return isUp(hv) ? 'UP' : 'DOWN';
 }
 
+/**
+ * A GET to a compute node's agent API (console logs, host facts), as Nova asks its compute service. An
+ * unreachable agent throws `unavailable` (Nova answers 409 or 400, depending on the call).
+ */
+export async function askAgent(api: ComputeApiContext, hv: Hypervisor, path: string, unavailable: (why: string) => NovaError): Promise<Response> {
+  if (!hv.status?.agentUrl) throw unavailable(`the compute node ${hv.metadata.name} serves no agent API`);
+  return fetch(`${hv.status.agentUrl}${path}`, { headers: { Authorization: `Bearer ${await api.agentToken()}` }, signal: AbortSignal.timeout(10_000) }).catch((e: Error) => {
+    throw unavailable(`the compute node ${hv.metadata.name} is not answering: ${e.message}`);
+  });
+}
+
 /** Kubernetes errors on the way out, as Nova would say them. */
 export function fromKubernetes(e: unknown, what: string): never {
   if (e instanceof NameTaken) throw conflict(`${what} already exists.`);

@@ -2,7 +2,7 @@
 import { limitsOf } from '../quota.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { Hypervisor } from '../resources.js';
-import { requireAdmin, tenantOf, tenantUsage, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { askAgent, requireAdmin, tenantOf, tenantUsage, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { hypervisorSummary, hypervisorView, serverIdOf } from './views.js';
 
@@ -72,6 +72,23 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const hv = hypervisorFor(req.params.id);
     const withServers = ['1', 'true', 'True'].includes(req.query.get('with_servers') ?? '');
     return { status: 200, body: { hypervisor: { ...hypervisorView(hv, isUp(hv), viewContext(api, req)), ...(withServers ? { servers: serversOn(hv) } : {}) } } };
+  });
+  // Before 2.53: hypervisors whose host name holds a pattern.
+  router.on('GET', '/os-hypervisors/:pattern/search', (req) => {
+    if (req.auth.version.atLeast('2.53')) throw notFound('The resource could not be found.');
+    requireAdmin(req.auth, 'reading hypervisors');
+    const found = dir.hypervisors.list().filter((hv) => (hv.spec.hostname ?? hv.metadata.name).includes(req.params.pattern));
+    if (!found.length) throw notFound(`No hypervisor matching '${req.params.pattern}' could be found.`);
+    return { status: 200, body: { hypervisors: found.map((hv) => hypervisorSummary(hv, isUp(hv))) } };
+  });
+  // The host's uptime(1), from its node agent (as Nova's libvirt driver runs uptime on the host); gone in 2.88.
+  router.on('GET', '/os-hypervisors/:id/uptime', async (req) => {
+    if (req.auth.version.atLeast('2.88')) throw notFound('The resource could not be found.');
+    requireAdmin(req.auth, 'reading hypervisors');
+    const hv = hypervisorFor(req.params.id);
+    const res = await askAgent(api, hv, '/v1/host/uptime', (why) => badRequest(`Compute service of ${hv.metadata.name} is unavailable at this time: ${why}.`));
+    if (!res.ok) throw badRequest(`Compute service of ${hv.metadata.name} could not tell its uptime (${res.status}).`);
+    return { status: 200, body: { hypervisor: { ...hypervisorSummary(hv, isUp(hv)), uptime: (await res.text()).trimEnd() } } };
   });
   router.on('GET', '/os-hypervisors/:id/servers', (req) => {
     requireAdmin(req.auth, 'reading hypervisors');

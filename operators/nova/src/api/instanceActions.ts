@@ -8,9 +8,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { now, type ResourceRef } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
-import { API_FIELD_MANAGER, serverFor, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { NovaError } from './errors.js';
-import { presentState, serverIdOf } from './views.js';
+import { API_FIELD_MANAGER, canSeeServer, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, noServer } from './errors.js';
+import { presentState } from './views.js';
 
 const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 export const ACTION_REASON = 'ServerAction';
@@ -35,6 +35,7 @@ export const RECORDED_ACTIONS: Record<string, string> = {
   revertResize: 'revertResize',
   createImage: 'createImage',
   createBackup: 'createBackup',
+  forceDelete: 'delete',
   lock: 'lock',
   unlock: 'unlock',
 };
@@ -74,38 +75,48 @@ export async function recordAction(api: ComputeApiContext, inst: Instance, actio
 }
 
 export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiContext) {
-  const actionsOf = async (inst: Instance) => {
-    const { items } = await api.client.list<ActionEvent>(EVENTS, inst.metadata.namespace, `${INSTANCE_LABEL}=${inst.metadata.uid}`);
-    return items.filter((e) => e.action).sort((a, b) => String(b.firstTimestamp).localeCompare(String(a.firstTimestamp)));
+  const newestFirst = (items: ActionEvent[]) => items.filter((e) => e.action).sort((a, b) => String(b.firstTimestamp).localeCompare(String(a.firstTimestamp)));
+  /**
+   * The server's actions: the Events labelled with its ID. From 2.21 a deleted server's history is shown too
+   * (its Events outlive it), to its tenant and to admins.
+   */
+  const historyOf = async (req: ComputeRequest): Promise<{ id: string; inst?: Instance; events: ActionEvent[] }> => {
+    const id = req.params.id;
+    const inst = api.dir.instances.byId(id);
+    if (inst && canSeeServer(inst, req.auth)) return { id, inst, events: newestFirst((await api.client.list<ActionEvent>(EVENTS, inst.metadata.namespace, `${INSTANCE_LABEL}=${id}`)).items) };
+    if (inst || !req.auth.version.atLeast('2.21') || !/^[0-9a-f-]{36}$/.test(id)) throw noServer(id);
+    const events = newestFirst((await api.client.list<ActionEvent>(EVENTS, req.auth.admin ? undefined : tenantOf(req.auth), `${INSTANCE_LABEL}=${id}`)).items);
+    if (!events.length) throw noServer(id);
+    return { id, events };
   };
-  const view = (inst: Instance, e: ActionEvent) => ({
+  const view = (id: string, e: ActionEvent) => ({
     action: e.action!,
-    instance_uuid: serverIdOf(inst),
+    instance_uuid: id,
     request_id: e.metadata.annotations?.[REQUEST] ?? '',
     user_id: e.metadata.annotations?.[USER] ?? '',
     project_id: e.metadata.annotations?.[PROJECT] ?? '',
     start_time: novaTime(e.firstTimestamp),
     message: null,
   });
-  /** Nova's one event per action: finished once the agent has acted on the spec this action wrote. */
-  const eventsOf = (inst: Instance, e: ActionEvent) => {
+  /** Nova's one event per action: finished once the agent has acted on the spec this action wrote (all have, once the server is gone). */
+  const eventsOf = (inst: Instance | undefined, e: ActionEvent) => {
     const wrote = Number(e.metadata.annotations?.[GENERATION] ?? 0);
-    const done = (inst.status?.observedGeneration ?? 0) >= wrote && !presentState(inst).taskState && inst.status?.phase !== 'BUILD';
-    const ready = inst.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    const done = !inst || ((inst.status?.observedGeneration ?? 0) >= wrote && !presentState(inst).taskState && inst.status?.phase !== 'BUILD');
+    const ready = inst?.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
     const finish = done ? novaTime([ready, e.firstTimestamp].filter(Boolean).sort().at(-1)) : null;
-    const result = done ? (inst.status?.phase === 'ERROR' ? 'Error' : 'Success') : null;
+    const result = done ? (inst?.status?.phase === 'ERROR' ? 'Error' : 'Success') : null;
     return [{ event: `compute_${e.action}_instance`, start_time: novaTime(e.firstTimestamp), finish_time: finish, result }];
   };
 
   router.on('GET', '/servers/:id/os-instance-actions', async (req) => {
-    const inst = serverFor(api, req.params.id, req.auth);
-    return { status: 200, body: { instanceActions: (await actionsOf(inst)).map((e) => view(inst, e)) } };
+    const { id, events } = await historyOf(req);
+    return { status: 200, body: { instanceActions: events.map((e) => view(id, e)) } };
   });
   router.on('GET', '/servers/:id/os-instance-actions/:request', async (req) => {
-    const inst = serverFor(api, req.params.id, req.auth);
-    const e = (await actionsOf(inst)).find((x) => x.metadata.annotations?.[REQUEST] === req.params.request);
+    const { id, inst, events } = await historyOf(req);
+    const e = events.find((x) => x.metadata.annotations?.[REQUEST] === req.params.request);
     if (!e) throw new NovaError(404, `Action for request_id ${req.params.request} on instance ${req.params.id} not found`);
-    return { status: 200, body: { instanceAction: { ...view(inst, e), events: eventsOf(inst, e) } } };
+    return { status: 200, body: { instanceAction: { ...view(id, e), events: eventsOf(inst, e) } } };
   });
 }
 

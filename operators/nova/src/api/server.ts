@@ -19,6 +19,9 @@ import { serviceRoutes } from './serviceRoutes.js';
 import { usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
 import { hostRoutes } from './hostRoutes.js';
+import { extensionRoutes } from './extensionRoutes.js';
+import { passwordRoutes } from './passwordRoutes.js';
+import { externalEventRoutes } from './externalEventRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -81,6 +84,9 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   usageRoutes(router, api);
   aggregateRoutes(router, api);
   hostRoutes(router, api);
+  extensionRoutes(router);
+  passwordRoutes(router, api);
+  externalEventRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

@@ -7,13 +7,14 @@ import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks
 import { quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { isIPv4, isIPv6 } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { objectNameFor, tagsMatch } from '@stratus/runtime';
 import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adminPass.js';
-import { keypairOf } from './catalogRoutes.js';
+import { keypairOf, novaBoolean } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
-import { CREATOR_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
+import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 const MAX_METADATA_ITEMS = 128;
 
@@ -84,6 +85,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (refusal) throw forbidden(refusal);
 
     const created: Instance[] = [];
+    // One reservation for the servers of one request, as Nova's multiple create makes them.
+    const reservationId = `r-${randomBytes(4).toString('hex')}`;
     for (let n = 1; n <= count; n++) {
       const display = count > 1 ? `${s.name}-${n}` : s.name;
       const name = objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server');
@@ -94,7 +97,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           {
             apiVersion: 'compute.stratus.io/v1alpha1',
             kind: 'Instance',
-            metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId } },
+            metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId, [RESERVATION_ANNOTATION]: reservationId, [LAUNCH_INDEX_ANNOTATION]: String(n - 1) } },
             spec: {
               adminPassSecret,
               ...accessIPs(s),
@@ -124,6 +127,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     }
     const first = created[0];
     const id = serverIdOf(first);
+    if (novaBoolean(s.return_reservation_id, 'return_reservation_id')) return { status: 202, body: { reservation_id: reservationId } };
     return {
       status: 202,
       headers: { Location: `${req.base}/servers/${id}` },
@@ -178,6 +182,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('DELETE', '/servers/:id', async (req) => {
     const inst = serverFor(api, req.params.id, req.auth);
     checkLock(inst, req.auth, 'delete');
+    await recordAction(api, inst, 'delete', req);
     // The server stays listed (task deleting) until its node agent has destroyed the guest, as in Nova.
     await api.client.delete(INSTANCES, inst.metadata.namespace, inst.metadata.name);
     await dir.instances.until(inst, (c) => !c || !!c.metadata.deletionTimestamp);
@@ -229,9 +234,11 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
 function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] {
   const q = req.query;
   const auth: ComputeAuth = req.auth;
-  const allTenants = ['1', 'true', 'True'].includes(q.get('all_tenants') ?? q.get('all_projects') ?? '');
-  if (allTenants) requireAdmin(auth, 'listing every tenant’s servers');
   const project = q.get('project_id') ?? q.get('tenant_id');
+  // As Nova's is_all_tenants: present and empty or true; and asking for another project's implies it.
+  const flag = q.get('all_tenants') ?? q.get('all_projects');
+  const allTenants = (flag !== null && (flag === '' || novaBoolean(flag, 'all_tenants'))) || (flag === null && !!project && project !== auth.projectId);
+  if (allTenants) requireAdmin(auth, 'listing every tenant’s servers');
   let servers = allTenants ? api.dir.instances.list() : api.dir.instances.list(tenantOf(auth));
   servers = servers.filter((i) => canSeeServer(i, auth));
   if (project && allTenants) servers = servers.filter((i) => api.dir.projectIdOf(i.metadata.namespace!) === project);
@@ -258,6 +265,8 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
     requireAdmin(auth, 'filtering by host');
     servers = servers.filter((i) => i.status?.host === host);
   }
+  const reservation = q.get('reservation_id');
+  if (reservation) servers = servers.filter((i) => i.metadata.annotations?.[RESERVATION_ANNOTATION] === reservation);
   const zone = q.get('availability_zone');
   if (zone) servers = servers.filter((i) => serverExtras(api, i).zone === zone || i.spec.availabilityZone === zone);
   if (auth.version.atLeast('2.26')) servers = servers.filter((i) => tagsMatch(q, i.spec.tags ?? []));

@@ -77,6 +77,9 @@ export const serverIdOf = (inst: Instance) => inst.metadata.uid!;
 export const serverNameOf = (inst: Instance) => displayNameOf(inst);
 /** The user who created it through the API, when known. */
 export const CREATOR_ANNOTATION = 'compute.stratus.io/user-id';
+/** The reservation (one multiple-create request) a server was made in, and its index there: Nova's reservation_id and launch_index. */
+export const RESERVATION_ANNOTATION = 'compute.stratus.io/reservation-id';
+export const LAUNCH_INDEX_ANNOTATION = 'compute.stratus.io/launch-index';
 
 /** Nova's hostId: a hash of the host and project, so tenants can tell co-located servers apart without learning host names. */
 export const hostIdOf = (host: string | undefined, projectId: string) => (host ? createHash('sha224').update(projectId + host).digest('hex') : '');
@@ -144,8 +147,8 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     Object.assign(doc, { 'OS-EXT-SRV-ATTR:host': s.host ?? null, 'OS-EXT-SRV-ATTR:instance_name': s.instanceName ?? '', 'OS-EXT-SRV-ATTR:hypervisor_hostname': s.host ?? null });
     if (v.atLeast('2.3'))
       Object.assign(doc, {
-        'OS-EXT-SRV-ATTR:reservation_id': `r-${id.slice(0, 8)}`,
-        'OS-EXT-SRV-ATTR:launch_index': 0,
+        'OS-EXT-SRV-ATTR:reservation_id': inst.metadata.annotations?.[RESERVATION_ANNOTATION] ?? `r-${id.slice(0, 8)}`,
+        'OS-EXT-SRV-ATTR:launch_index': Number(inst.metadata.annotations?.[LAUNCH_INDEX_ANNOTATION] ?? 0),
         'OS-EXT-SRV-ATTR:hostname': inst.spec.hostname ?? inst.metadata.name,
         'OS-EXT-SRV-ATTR:kernel_id': '',
         'OS-EXT-SRV-ATTR:ramdisk_id': '',
