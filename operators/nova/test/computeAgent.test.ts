@@ -101,6 +101,9 @@ describe('Nova node agent on libvirt', function () {
     assert.equal((await consoleLog(uid, 3)).split('\n').length, 3, 'length= gives the last pieces between newlines, as Nova cuts them (and Tempest counts them)');
     const anonymous = await fetch(`${env.agent.api.url}/v1/instances/${uid}/console`);
     assert.equal(anonymous.status, 401, 'the console log needs the agent token');
+    const stats = (await (await fetch(`${env.agent.api.url}/v1/instances/${uid}/stats`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { state: string; cpus: unknown[]; disks: Array<{ name: string; readBytes: number }> };
+    assert.equal(stats.state, 'running', "the guest's counters, from libvirt");
+    assert.ok(stats.cpus.length >= 1 && stats.disks.some((d: { name: string; readBytes: number }) => d.name === 'vda' && d.readBytes > 0), 'the booted guest has read its root disk');
     const uptime = await fetch(`${env.agent.api.url}/v1/host/uptime`, { headers: { Authorization: `Bearer ${token}` } });
     assert.match(await uptime.text(), / up .*load average/, "the host's uptime(1) line, which os-hypervisors uptime shows");
   });

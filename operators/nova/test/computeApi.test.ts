@@ -615,6 +615,11 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('GET', '/os-hypervisors/nowhere/search')).status, 404);
     assert.equal((await call('GET', '/os-hypervisors/node/search', { version: '2.53' })).status, 404, 'gone at 2.53');
     assert.equal((await call('GET', '/os-hypervisors/node-1/uptime')).status, 400, 'the fake node has no agent to ask');
+    const running = (await ok('POST', '/servers', { body: { server: { name: 'diag', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
+    await instanceOf(running);
+    assert.equal((await call('GET', `/servers/${running}/diagnostics`, { token: member })).status, 403, 'admins only');
+    assert.equal((await call('GET', `/servers/${running}/diagnostics`)).status, 409, 'the fake node has no agent to read counters from');
+    await ok('DELETE', `/servers/${running}`);
   });
 
   it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {

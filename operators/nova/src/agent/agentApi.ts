@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import * as http from 'node:http';
 import { KubeApiError, SYSTEM_NAMESPACE, listen, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
 import type { InstanceFiles } from './instanceFiles.js';
+import type { GuestStats } from '../driver/types.js';
 
 const SECRETS = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 /** The Secret (in stratus-system) holding the token callers of node agents present. */
@@ -53,7 +54,7 @@ export async function tailLines(path: string, lines: number | undefined, maxByte
   }
 }
 
-export async function startAgentApi(opts: { host: string; port: number; token: string; files: InstanceFiles; log: Logger }): Promise<Listening> {
+export async function startAgentApi(opts: { host: string; port: number; token: string; files: InstanceFiles; log: Logger; stats?: (uuid: string) => Promise<GuestStats | undefined> }): Promise<Listening> {
   const expected = Buffer.from(`Bearer ${opts.token}`);
   const server = http.createServer((req, res) => {
     const answer = (status: number, body: string, type = 'application/json') => {
@@ -67,6 +68,15 @@ export async function startAgentApi(opts: { host: string; port: number; token: s
     // The host's uptime(1) line, which Nova's os-hypervisors uptime shows.
     if (url.pathname === '/v1/host/uptime' && req.method === 'GET') {
       execFile('uptime', [], { env: { ...process.env, LANG: 'C' }, timeout: 5000 }, (e, out) => (e ? answer(500, JSON.stringify({ message: `uptime failed: ${e.message}` })) : answer(200, out, 'text/plain; charset=utf-8')));
+      return;
+    }
+    // A guest's usage counters, which Nova's server diagnostics show.
+    const stats = /^\/v1\/instances\/([0-9a-f-]{36})\/stats$/.exec(url.pathname);
+    if (stats && req.method === 'GET' && opts.stats) {
+      opts
+        .stats(stats[1])
+        .then((s) => (s ? answer(200, JSON.stringify(s)) : answer(404, '{"message":"no such guest on this host"}')))
+        .catch((e: Error) => (opts.log.warn('guest stats unreadable', { uuid: stats[1], error: e.message }), answer(500, '{"message":"the guest stats could not be read"}')));
       return;
     }
     const m = /^\/v1\/instances\/([0-9a-f-]{36})\/console$/.exec(url.pathname);

@@ -78,7 +78,7 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
   manager.add<Image>({ name: 'snapshots', resource: IMAGES, reconcile: snapshotReconciler({ config, driver, files, store: o.store }), workers: 2 });
 
   const token = await agentToken(manager.client, AGENT_FIELD_MANAGER);
-  const api = await startAgentApi({ host: config.listenHost, port: config.listenPort, token, files, log });
+  const api = await startAgentApi({ host: config.listenHost, port: config.listenPort, token, files, log, stats: (uuid) => driver.stats(uuid) });
   const registration = new HypervisorRegistration(manager.client, config, driver, log, config.advertiseUrl ?? api.url);
   await registration.start();
 

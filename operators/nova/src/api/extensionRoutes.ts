@@ -41,6 +41,7 @@ const SERVED: Array<[string, string, string]> = [
   ['os-quota-sets', 'Quotas', 'Quotas management support.'],
   ['os-remote-consoles', 'RemoteConsoles', 'Interactive Console support.'],
   ['os-scheduler-hints', 'SchedulerHints', 'Pass arbitrary key/value pairs to the scheduler.'],
+  ['os-server-diagnostics', 'ServerDiagnostics', 'Allow Admins to view server diagnostics through server id.'],
   ['os-server-external-events', 'ServerExternalEvents', 'Server External Event Triggers.'],
   ['os-server-groups', 'ServerGroups', 'Server group support.'],
   ['server-metadata', 'ServerMetadata', 'Server metadata Support.'],

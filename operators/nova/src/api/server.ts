@@ -22,6 +22,7 @@ import { hostRoutes } from './hostRoutes.js';
 import { extensionRoutes } from './extensionRoutes.js';
 import { passwordRoutes } from './passwordRoutes.js';
 import { externalEventRoutes } from './externalEventRoutes.js';
+import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -87,6 +88,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   extensionRoutes(router);
   passwordRoutes(router, api);
   externalEventRoutes(router, api);
+  diagnosticsRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

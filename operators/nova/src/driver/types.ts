@@ -65,6 +65,16 @@ export interface HostFacts {
   architecture: string;
 }
 
+/** What a running guest has used, as the hypervisor counts it (Nova's server diagnostics). */
+export interface GuestStats {
+  state: 'pending' | 'running' | 'paused' | 'shutdown' | 'crashed' | 'suspended';
+  cpuTimeNs?: number;
+  cpus: Array<{ id: number; timeNs?: number }>;
+  memoryKiB: { maximum?: number; current?: number; rss?: number };
+  disks: Array<{ name: string; readBytes?: number; readRequests?: number; writeBytes?: number; writeRequests?: number }>;
+  nics: Array<{ name: string; rxBytes?: number; rxPackets?: number; rxErrors?: number; rxDrop?: number; txBytes?: number; txPackets?: number; txErrors?: number; txDrop?: number }>;
+}
+
 /** A guest the hypervisor knows, found by listing (the agent's restart and orphan checks). */
 export interface GuestListing {
   uuid: string;
@@ -104,6 +114,8 @@ export interface ComputeDriver {
    * while the guest runs (the hypervisor copies a point in time).
    */
   snapshotDisk(spec: GuestSpec, diskTarget: string, to: string): Promise<void>;
+  /** What the guest has used so far, or undefined when no such guest is defined. */
+  stats(uuid: string): Promise<GuestStats | undefined>;
   /** Where its VNC display listens (host:port), while it runs. */
   vncAddress(uuid: string): Promise<string | undefined>;
   /** Calls `changed` with a guest's UUID whenever its state changes, until stopped. */

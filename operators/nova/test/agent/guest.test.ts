@@ -15,6 +15,7 @@ import { guestSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
 import { InstanceFiles } from '../../src/agent/instanceFiles.js';
 import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
+import { parseDomStats } from '../../src/driver/libvirt/domstats.js';
 import { kindOf } from '../../src/driver/libvirt/virsh.js';
 
 const uid = '4825a5de-b021-494f-8fa4-13cc4816342f';
@@ -73,6 +74,17 @@ describe('guest definitions', () => {
     assert.equal(kindOf('metadata not found: Requested metadata element is not present'), 'NotFound', 'a guest Stratus did not make');
     assert.equal(kindOf('Requested operation is not valid: domain is not running'), 'InvalidState');
     assert.equal(kindOf('internal error: qemu unexpectedly closed the monitor'), 'Failed');
+  });
+
+  it('reads virsh domstats counters (recorded from a running guest) for server diagnostics', () => {
+    const recorded = ['state.state=1', 'cpu.time=6478120000', 'balloon.current=196608', 'balloon.maximum=196608', 'balloon.rss=227908', 'vcpu.current=1', 'vcpu.0.time=4650000000', 'net.count=0', 'block.count=2', 'block.0.name=vda', 'block.0.rd.reqs=535', 'block.0.rd.bytes=16152576', 'block.0.wr.reqs=0', 'block.0.wr.bytes=0', 'block.1.name=vdb', 'block.1.rd.reqs=130', 'block.1.rd.bytes=348160'];
+    const s = parseDomStats(`Domain: 'instance-x'\n${recorded.map((l) => `  ${l}`).join('\n')}\n`);
+    assert.equal(s.state, 'running');
+    assert.deepEqual(s.cpus, [{ id: 0, timeNs: 4650000000 }]);
+    assert.deepEqual(s.memoryKiB, { maximum: 196608, current: 196608, rss: 227908 });
+    assert.deepEqual(s.disks.map((d) => [d.name, d.readBytes, d.readRequests]), [['vda', 16152576, 535], ['vdb', 348160, 130]]);
+    assert.deepEqual(s.nics, []);
+    assert.equal(parseDomStats('  state.state=3\n').state, 'paused');
   });
 
   it('reads virsh domstate answers', () => {

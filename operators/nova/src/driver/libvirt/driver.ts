@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { KvmFailure, type ComputeDriver, type GuestListing, type GuestPower, type GuestSpec, type GuestState, type HostFacts } from '../types.js';
+import { KvmFailure, type ComputeDriver, type GuestListing, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
+import { parseDomStats } from './domstats.js';
 import { METADATA_NAMESPACE, backupXml, domainXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
 import { LibvirtError, Virsh } from './virsh.js';
 
@@ -106,6 +107,11 @@ export class LibvirtDriver implements ComputeDriver {
     // A saved guest is "shut off (saved)"; after a libvirtd restart the reason may be lost, dominfo is not.
     const saved = /\(saved\)/.test(text) || (/^shut off/.test(text.trim()) && /Managed save:\s+yes/.test((await this.virsh.tolerant([], 'dominfo', uuid)) ?? ''));
     return parseDomState(text, saved);
+  }
+
+  async stats(uuid: string): Promise<GuestStats | undefined> {
+    const text = await this.virsh.tolerant([], 'domstats', '--raw', '--state', '--cpu-total', '--balloon', '--vcpu', '--interface', '--block', uuid);
+    return text === undefined ? undefined : parseDomStats(text);
   }
 
   async define(spec: GuestSpec): Promise<void> {
