@@ -504,6 +504,11 @@ describe('Compute API v2.1', function () {
     assert.deepEqual([resizing.status, resizing['OS-EXT-STS:task_state']], ['RESIZE', 'resize_prep']);
     const resizedSpec = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.uid === id)!.spec;
     assert.deepEqual([resizedSpec.flavor, resizedSpec.confirmResize], ['m1.medium', false], "Nova's resize waits for a confirmation");
+    // The resize is a migration record, as Nova lists them (admins only).
+    assert.equal((await call('GET', '/os-migrations', { token: member })).status, 403);
+    const migration = (await ok('GET', `/os-migrations?instance_uuid=${id}`, { version: '2.59' })).body.migrations;
+    assert.deepEqual(migration.map((m: any) => [m.instance_uuid, m.migration_type, m.status]), [[id, 'resize', 'migrating']]);
+    assert.ok(Number.isInteger(migration[0].id) && typeof migration[0].uuid === 'string');
   });
 
   it('asks for snapshots as Images the node agent fills, and gives consoles only of running servers', async () => {

@@ -12,12 +12,12 @@ import { API_FIELD_MANAGER, canSeeServer, tenantOf, type ComputeApiContext, type
 import { NovaError, noServer } from './errors.js';
 import { presentState } from './views.js';
 
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+export const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 export const ACTION_REASON = 'ServerAction';
-const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
+export const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
 const REQUEST = 'compute.stratus.io/request-id';
-const USER = 'compute.stratus.io/user-id';
-const PROJECT = 'compute.stratus.io/project-id';
+export const USER = 'compute.stratus.io/user-id';
+export const PROJECT = 'compute.stratus.io/project-id';
 const GENERATION = 'compute.stratus.io/generation';
 
 /** Nova's action names for the server action keys that change a server (read-only ones are not recorded). */
@@ -40,7 +40,7 @@ export const RECORDED_ACTIONS: Record<string, string> = {
   unlock: 'unlock',
 };
 
-interface ActionEvent extends KubernetesObject {
+export interface ActionEvent extends KubernetesObject {
   metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   action?: string;
   eventTime?: string;

@@ -23,6 +23,7 @@ import { extensionRoutes } from './extensionRoutes.js';
 import { passwordRoutes } from './passwordRoutes.js';
 import { externalEventRoutes } from './externalEventRoutes.js';
 import { diagnosticsRoutes } from './diagnosticsRoutes.js';
+import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
@@ -89,6 +90,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   passwordRoutes(router, api);
   externalEventRoutes(router, api);
   diagnosticsRoutes(router, api);
+  migrationRoutes(router, api);
 
   const server = apiServer<ComputeAuth>({
     name: 'compute',

@@ -21,6 +21,9 @@ describe('the node agent planner', () => {
     assert.equal(kind(plan({ reboot: { count: 1, type: 'SOFT' } }, { phase: 'ERROR' }, null)), 'failed', 'a soft reboot does not revive a failed instance');
     assert.equal(kind(plan({ reboot: { count: 1, type: 'HARD' } }, { phase: 'ERROR' }, null)), 'spawn');
     assert.equal(kind(plan({ reboot: { count: 1, type: 'HARD' } }, { ...active, phase: 'ERROR' })), 'reboot');
+    assert.equal(kind(plan({ rebuild: { count: 1 } }, { ...active, phase: 'ERROR' })), 'rebuild', 'a rebuild revives it too, as Nova allows');
+    assert.equal(kind(plan({ image: { name: 'other' } }, { ...active, phase: 'ERROR' })), 'rebuild');
+    assert.equal(kind(plan({ rebuild: { count: 1 } }, { ...active, phase: 'ERROR' }, null)), 'spawn');
   });
 
   it('brings the guest to the power state spec asks for', () => {
