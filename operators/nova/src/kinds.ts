@@ -51,6 +51,7 @@ export const FlavorKind: KindDefinition = {
       ephemeralGiB: { ...quantity('GiB of ephemeral disk.'), default: 0 },
       swapMiB: { ...quantity('MiB of swap disk.'), default: 0 },
       isPublic: { type: 'boolean', default: true, description: 'Every tenant may use a public flavor.' },
+      projects: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set', description: "The OpenStack project IDs a private flavor is shared with (Nova's flavor access)." },
       description: { type: 'string', maxLength: 65535 },
       extraSpecs: stringMap('Extra specs (hw:cpu_policy, aggregate_instance_extra_specs:…, …).'),
     },

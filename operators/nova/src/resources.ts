@@ -42,7 +42,7 @@ export interface Flavor {
   apiVersion: string;
   kind: 'Flavor';
   metadata: Meta;
-  spec: { displayName?: string; vcpus: number; ramMiB: number; diskGiB?: number; ephemeralGiB?: number; swapMiB?: number; isPublic?: boolean; description?: string; extraSpecs?: Record<string, string> };
+  spec: { displayName?: string; vcpus: number; ramMiB: number; diskGiB?: number; ephemeralGiB?: number; swapMiB?: number; isPublic?: boolean; projects?: string[]; description?: string; extraSpecs?: Record<string, string> };
   status?: CommonStatus & { flavorId?: string };
 }
 

@@ -523,12 +523,17 @@ describe('Compute API v2.1', function () {
     const image = (await client.get<any>(IMAGES, 'admin', imageId2))!;
     assert.deepEqual(image.spec.source, { instance: { name: 'snapme' } });
     assert.deepEqual([image.spec.displayName, image.spec.diskFormat, image.spec.visibility, image.spec.properties.image_type, image.spec.properties.instance_uuid, image.spec.properties.purpose], ['snap-1', 'qcow2', 'private', 'snapshot', id, 'test']);
+    const busy = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-2' } } });
+    assert.equal(busy.status, 409, 'one snapshot at a time, as Nova’s task_state image_snapshot');
+    await client.patch(IMAGES, 'admin', imageId2, { status: { phase: 'active' } }, 'test', MERGE_PATCH, 'status');
+    for (let i = 0; compute.directory.images.get(imageId2, 'admin')?.status?.phase !== 'active' && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
     const typed = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-2', metadata: { image_type: 'backup' } } } });
     assert.equal((await client.get<any>(IMAGES, 'admin', typed.body.image_id))!.spec.properties.image_type, 'backup', 'the metadata asked for wins, as in Nova');
     // Nova's image proxy (before 2.36) shows the snapshot as it is being made.
     const proxied = await call('GET', `/images/${imageId2}`);
     assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
-    assert.deepEqual([proxied.body.image.name, proxied.body.image.status, proxied.body.image.server.id, proxied.body.image.metadata.purpose], ['snap-1', 'SAVING', id, 'test']);
+    assert.deepEqual([proxied.body.image.name, proxied.body.image.status, proxied.body.image.server.id, proxied.body.image.metadata.purpose], ['snap-1', 'ACTIVE', id, 'test']);
+    assert.equal((await call('GET', `/images/${typed.body.image_id}`)).body.image.status, 'SAVING', 'the one being made');
     assert.ok((await call('GET', '/images/detail')).body.images.some((i: any) => i.id === imageId2));
     assert.equal((await call('GET', `/images/${imageId2}`, { version: '2.36' })).status, 404, 'gone at 2.36');
     assert.equal((await call('GET', `/images/${imageId2}`, { token: member })).status, 404, "another tenant's private image");
@@ -559,7 +564,13 @@ describe('Compute API v2.1', function () {
     const id = (await ok('POST', '/servers', { body: { server: { name: 'backmeup', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
     await runAs(await instanceOf(id), 'ACTIVE', 'Running');
     await shows(id, (s) => s.status === 'ACTIVE');
-    const backup = async (name: string) => (await ok('POST', `/servers/${id}/action`, { version: '2.45', body: { createBackup: { name, backup_type: 'daily', rotation: 2 } } })).body.image_id as string;
+    // Each backup is saved (as the node agent would) before the next: one snapshot at a time.
+    const backup = async (name: string) => {
+      const made = (await ok('POST', `/servers/${id}/action`, { version: '2.45', body: { createBackup: { name, backup_type: 'daily', rotation: 2 } } })).body.image_id as string;
+      await client.patch(IMAGES, 'admin', made, { status: { phase: 'active' } }, 'test', MERGE_PATCH, 'status');
+      for (let i = 0; compute.directory.images.get(made, 'admin')?.status?.phase !== 'active' && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
+      return made;
+    };
     const backups = async () => (await client.list<any>(IMAGES, 'admin')).items.filter((i) => i.spec.properties?.instance_uuid === id && !i.metadata.deletionTimestamp);
     const first = await backup('b1');
     const made = (await backups()).find((i) => i.metadata.name === first);
@@ -625,6 +636,34 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('GET', `/servers/${running}/diagnostics`, { token: member })).status, 403, 'admins only');
     assert.equal((await call('GET', `/servers/${running}/diagnostics`)).status, 409, 'the fake node has no agent to read counters from');
     await ok('DELETE', `/servers/${running}`);
+  });
+
+  it('shares a private flavor with chosen projects (flavor access), updates its description from 2.55, and serves the legacy v2.0 endpoint', async () => {
+    const made = (await ok('POST', '/flavors', { body: { flavor: { name: 'Private Large', vcpus: 1, ram: 256, disk: 1, 'os-flavor-access:is_public': 'f' } } })).body.flavor;
+    const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id as string;
+    assert.equal((await call('GET', `/flavors/${made.id}`, { token: member })).status, 404, 'private: not for the member yet');
+    assert.deepEqual((await ok('GET', `/flavors/${made.id}/os-flavor-access`)).body.flavor_access, []);
+    assert.equal((await call('POST', `/flavors/${made.id}/action`, { token: member, body: { addTenantAccess: { tenant: acme } } })).status, 403);
+    const added = (await ok('POST', `/flavors/${made.id}/action`, { body: { addTenantAccess: { tenant: acme } } })).body.flavor_access;
+    assert.deepEqual(added, [{ flavor_id: made.id, tenant_id: acme }]);
+    assert.equal((await call('POST', `/flavors/${made.id}/action`, { body: { addTenantAccess: { tenant: acme } } })).status, 409, 'already shared');
+    assert.ok((await ok('GET', '/flavors/detail', { token: member })).body.flavors.some((f: any) => f.id === made.id), 'the member’s project sees it now');
+    assert.deepEqual((await client.get<any>(FLAVORS, undefined, made.id))!.spec.projects, [acme], "kubectl sees it as the Flavor's spec.projects");
+    await ok('POST', `/flavors/${made.id}/action`, { body: { removeTenantAccess: { tenant: acme } } });
+    assert.equal((await call('POST', `/flavors/${made.id}/action`, { body: { removeTenantAccess: { tenant: acme } } })).status, 404);
+    assert.equal((await call('GET', '/flavors/m1.small/os-flavor-access')).status, 404, 'public flavors have no access list');
+    assert.ok((await ok('GET', '/flavors/detail?is_public=f')).body.flavors.some((f: any) => f.id === made.id), "'f' is false, as oslo reads it");
+
+    assert.equal((await call('PUT', `/flavors/${made.id}`, { body: { flavor: { description: 'x' } } })).status, 405, 'before 2.55');
+    assert.equal((await ok('PUT', `/flavors/${made.id}`, { version: '2.55', body: { flavor: { description: 'for big jobs' } } })).body.flavor.description, 'for big jobs');
+    await ok('DELETE', `/flavors/${made.id}`);
+
+    const legacyBase = base.replace(/\/v2\.1$/, '/v2');
+    const doc = (await (await fetch(`${legacyBase}/`)).json()) as { version: { id: string } };
+    assert.equal(doc.version.id, 'v2.0');
+    const flavors = await fetch(`${legacyBase}/flavors`, { headers: { 'X-Auth-Token': admin, 'OpenStack-API-Version': 'compute 2.55' } });
+    assert.equal(flavors.status, 200, 'the same API under /v2');
+    assert.ok(!('description' in ((await flavors.json()) as { flavors: object[] }).flavors[0]), 'without microversions: 2.1’s answer whatever is asked');
   });
 
   it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {

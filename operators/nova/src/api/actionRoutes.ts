@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
-import { Refused, rootDiskGiB } from '../bootChecks.js';
+import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
+import { keypairOf } from './catalogRoutes.js';
 import { MERGE_PATCH } from '@stratus/runtime';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
-import { API_FIELD_MANAGER, askAgent, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, askAgent, canUseFlavor, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
@@ -17,6 +18,13 @@ import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } fro
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
 type Action = (req: ComputeRequest, inst: Instance, args: any) => Promise<Answer>;
+
+/** The keypair a rebuild asks for, by its name: 400 when the caller has none so named, as Nova says. */
+function existingKeypair(api: ComputeApiContext, req: ComputeRequest, name: string): string {
+  const k = keypairOf(api, req, name);
+  if (!k) throw badRequest(`Invalid key_name provided.`);
+  return k.metadata.name;
+}
 
 /** Nova's check_instance_state: the vm_states an action is allowed in, and no task under way. */
 function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
@@ -40,6 +48,9 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
   /** Asks for a snapshot of the server's root disk: an Image its node agent fills. */
   async function snapshot(req: ComputeRequest, inst: Instance, name: string, properties: Record<string, string>): Promise<Answer & { imageId: string }> {
+    // One snapshot at a time, as Nova's task_state image_snapshot allows.
+    const saving = dir.images.list(inst.metadata.namespace).find((i) => i.spec.source?.instance?.name === inst.metadata.name && !i.metadata.deletionTimestamp && !['active', 'killed', 'deactivated'].includes(i.status?.phase ?? ''));
+    if (saving) throw conflict(`Cannot 'createImage' instance ${serverIdOf(inst)} while it is in task_state image_snapshot (image ${imageIdOf(saving)} is being saved).`);
     const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
     const id = randomUUID();
     const image: Image = {
@@ -93,6 +104,11 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         throw e;
       }
       const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata);
+      const v = req.auth.version;
+      // 2.54: a new keypair (null: none); 2.57: new user data (null: none).
+      const keypair = v.atLeast('2.54') && args?.key_name !== undefined ? (args.key_name === null ? null : existingKeypair(api, req, String(args.key_name))) : undefined;
+      if (v.atLeast('2.57') && args?.user_data !== undefined && args.user_data !== null && (typeof args.user_data !== 'string' || !decodeUserData(args.user_data))) throw badRequest('User data needs to be valid base 64.');
+      const userData = v.atLeast('2.57') && args?.user_data !== undefined ? (args.user_data as string | null) : undefined;
       // A rebuilt guest gets a new admin password (the one asked for, or a made-up one), as Nova's does.
       const adminPass = adminPassOf(args ?? {});
       const adminPassSecret = await storeAdminPass(api.client, inst.metadata.namespace!, inst.metadata.name, adminPass);
@@ -102,10 +118,15 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         rebuild: { count: Math.max(cur.spec.rebuild?.count ?? 0, cur.status?.rebuildsDone ?? 0) + 1 },
         ...(typeof args?.name === 'string' ? { displayName: args.name } : {}),
         ...(metadata ? { metadata } : {}),
+        ...(keypair !== undefined ? { keypair } : {}),
+        ...(userData !== undefined ? { userData } : {}),
         ...(args?.description !== undefined && req.auth.version.atLeast('2.19') ? { description: args.description } : {}),
       }));
       await bindAdminPass(api.client, written);
-      return { status: 202, body: { server: { ...serverUpdateView(written, serverExtras(api, written), viewContext(api, req)), ...(api.enableInstancePassword ? { adminPass } : {}) } } };
+      const extras = serverExtras(api, written);
+      // The rebuild answer grows with the microversion: key_name at 2.54, user_data at 2.57.
+      const more = { ...(v.atLeast('2.54') ? { key_name: extras.keyName ?? null } : {}), ...(v.atLeast('2.57') ? { user_data: written.spec.userData ?? null } : {}) };
+      return { status: 202, body: { server: { ...serverUpdateView(written, extras, viewContext(api, req)), ...more, ...(api.enableInstancePassword ? { adminPass } : {}) } } };
     },
 
     // Lock and unlock: the lock is the Instance's spec.lock; an admin's lock only an admin lifts.
@@ -121,11 +142,11 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       return { status: 202 };
     },
 
-    async resize(_req, inst, args) {
+    async resize(req, inst, args) {
       allowedIn(inst, 'resize', ['active', 'stopped']);
       const flavorId = refId(args?.flavorRef);
       const to = dir.flavors.byId(flavorId);
-      if (!to) throw badRequest(`Flavor ${flavorId || 'None'} could not be found.`);
+      if (!to || !canUseFlavor(to, req.auth)) throw badRequest(`Flavor ${flavorId || 'None'} could not be found.`);
       const from = runningFlavor(api, inst) ?? flavorSnapshot(to);
       if (to.metadata.name === from.name) throw badRequest('When resizing, instances must change flavor!');
       if ((to.spec.diskGiB ?? 0) < from.diskGiB) throw badRequest('Resize to a smaller disk flavor is not allowed.');

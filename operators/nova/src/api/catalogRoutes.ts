@@ -6,8 +6,8 @@ import { displayNameOf, objectNameFor } from '@stratus/runtime';
 import { flavorNameKey, keypairNameKey, nameClaims } from '../names.js';
 import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
 import { SERVER_GROUP_POLICIES } from '../kinds.js';
-import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { API_FIELD_MANAGER, canUseFlavor, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
@@ -23,15 +23,16 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
     // Nova: non-admins see public flavors; admins see all with is_public=None, else what they ask.
     return dir.flavors.list().filter((f) => {
       const pub = f.spec.isPublic ?? true;
-      if (!req.auth.admin) return pub;
+      if (!req.auth.admin) return canUseFlavor(f, req.auth);
       if (isPublic === null || isPublic === '') return pub;
       if (isPublic.toLowerCase() === 'none') return true;
-      return pub === ['true', '1', 'yes'].includes(isPublic.toLowerCase());
+      // As oslo's bool_from_string: anything not a true word is false.
+      return pub === TRUE_WORDS.includes(isPublic.toLowerCase());
     });
   };
   const flavorFor = (req: ComputeRequest, id: string): Flavor => {
     const f = dir.flavors.byId(id);
-    if (!f || (!(f.spec.isPublic ?? true) && !req.auth.admin)) throw notFound(`Flavor ${id} could not be found.`);
+    if (!f || !canUseFlavor(f, req.auth)) throw notFound(`Flavor ${id} could not be found.`);
     return f;
   };
   const list = (req: ComputeRequest, detail: boolean) => {
@@ -91,6 +92,46 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 202 };
   });
 
+  // 2.55 on: a flavor's description is the one thing that changes.
+  router.on('PUT', '/flavors/:id', async (req) => {
+    if (!req.auth.version.atLeast('2.55')) throw new NovaError(405, 'The method is not allowed for the requested URL.');
+    requireAdmin(req.auth, 'os_compute_api:os-flavor-manage:update');
+    const body = req.body?.flavor;
+    if (!body || typeof body !== 'object' || !('description' in body) || Object.keys(body).length !== 1) throw badRequest("Invalid input for field/attribute flavor. Only 'description' can be updated.");
+    if (body.description !== null && (typeof body.description !== 'string' || body.description.length > 65535)) throw badRequest('Invalid input for field/attribute description.');
+    const f = flavorFor(req, req.params.id);
+    const written = await updateObject(api, dir.flavors, FLAVORS, f, () => ({ spec: { description: body.description } }), `Flavor ${f.metadata.name}`);
+    return { status: 200, body: { flavor: flavorView(written, viewContext(api, req)) } };
+  });
+
+  // Flavor access: the projects a private flavor is shared with (spec.projects).
+  const accessList = (f: Flavor) => (f.spec.projects ?? []).map((tenant_id) => ({ flavor_id: f.metadata.name, tenant_id }));
+  router.on('GET', '/flavors/:id/os-flavor-access', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-flavor-access');
+    const f = flavorFor(req, req.params.id);
+    if (f.spec.isPublic ?? true) throw notFound('Access list not available for public flavors.');
+    return { status: 200, body: { flavor_access: accessList(f) } };
+  });
+  router.on('POST', '/flavors/:id/action', async (req) => {
+    const body = req.body ?? {};
+    const [action, ...rest] = Object.keys(body);
+    if ((action !== 'addTenantAccess' && action !== 'removeTenantAccess') || rest.length) throw badRequest(`There is no such action: ${action}`);
+    requireAdmin(req.auth, `os_compute_api:os-flavor-access:${action === 'addTenantAccess' ? 'add_tenant_access' : 'remove_tenant_access'}`);
+    const tenant = body[action]?.tenant;
+    if (typeof tenant !== 'string' || !tenant || tenant.length > 255) throw badRequest("Invalid input for field/attribute tenant. 'tenant' is a required string.");
+    const f = flavorFor(req, req.params.id);
+    if (f.spec.isPublic ?? true) throw conflict(`Can not add access to a public flavor.`);
+    const written = await updateObject(api, dir.flavors, FLAVORS, f, (cur) => {
+      const projects = new Set(cur.spec.projects ?? []);
+      if (action === 'addTenantAccess') {
+        if (projects.has(tenant)) throw conflict(`Flavor access already exists for flavor ${f.metadata.name} and project ${tenant} combination.`);
+        projects.add(tenant);
+      } else if (!projects.delete(tenant)) throw notFound(`Flavor access not found for ${f.metadata.name} / ${tenant} combination.`);
+      return { spec: { projects: [...projects] } };
+    }, `Flavor ${f.metadata.name}`);
+    return { status: 200, body: { flavor_access: accessList(written) } };
+  });
+
   // Extra specs: the Flavor's spec.extraSpecs.
   router.on('GET', '/flavors/:id/os-extra_specs', (req) => ({ status: 200, body: { extra_specs: flavorFor(req, req.params.id).spec.extraSpecs ?? {} } }));
   router.on('GET', '/flavors/:id/os-extra_specs/:key', (req) => {
@@ -124,8 +165,9 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 }
 
-const TRUE_WORDS = ['true', '1', 'on', 'yes'];
-const FALSE_WORDS = ['false', '0', 'off', 'no'];
+/** oslo.utils' bool_from_string words, which Nova's schema takes. */
+const TRUE_WORDS = ['true', '1', 'on', 'yes', 't', 'y'];
+const FALSE_WORDS = ['false', '0', 'off', 'no', 'f', 'n'];
 
 /** A boolean as Nova's schema takes it: true/false, or True, 'yes', 'off', '1' and their like in any case. */
 export function novaBoolean(v: unknown, field: string): boolean | undefined {

@@ -3,7 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
-import { flavorSnapshot, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
+import { flavorSnapshot, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { ComputeDirectory } from './directory.js';
 import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
@@ -40,6 +40,9 @@ export const requireAdmin = (auth: ComputeAuth, what = 'this action') => {
 export function viewContext(api: ComputeApiContext, req: ComputeRequest): ViewContext {
   return { base: req.base, version: req.auth.version, admin: req.auth.admin, projectIdOf: (ns) => api.dir.projectIdOf(ns) };
 }
+
+/** Whether the caller may use this flavor: public ones, private ones shared with its project, all for admins. */
+export const canUseFlavor = (f: Flavor, auth: ComputeAuth) => auth.admin || (f.spec.isPublic ?? true) || (!!auth.projectId && !!f.spec.projects?.includes(auth.projectId));
 
 /** Whether the caller may see this server: admins all, others their tenant's. */
 export const canSeeServer = (inst: Instance, auth: ComputeAuth) => auth.admin || inst.metadata.namespace === auth.tenant;

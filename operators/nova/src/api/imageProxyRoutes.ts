@@ -7,7 +7,7 @@
 import { IMAGES, canModify, canSee, imageIdOf, listedByDefault, type Image } from '@stratus/glance';
 import { MERGE_PATCH } from '@stratus/runtime';
 import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { NovaError, badRequest, forbidden } from './errors.js';
+import { NovaError, badRequest, forbidden, notFound } from './errors.js';
 import { serverIdOf } from './views.js';
 
 /** Glance's status words as Nova's image proxy says them. */
@@ -139,6 +139,11 @@ export function imageProxyRoutes(router: ComputeRouter, api: ComputeApiContext) 
     return { status: 204 };
   });
 
+  // An empty ID names no image (Nova: 404), rather than the collection, which takes no DELETE.
+  router.on('DELETE', '/images/', (req) => {
+    available(req);
+    throw notFound('Image  could not be found.');
+  });
   router.on('DELETE', '/images/:id', async (req) => {
     available(req);
     const img = find(req, req.params.id);

@@ -43,7 +43,9 @@ export interface ComputeApiOptions {
 export type ComputeApi = RunningApi<ComputeDirectory>;
 
 const MAX_JSON = 1 << 20;
-const PREFIXES = ['/compute/v2.1', '/v2.1'];
+const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
+/** Nova's legacy v2.0 endpoint: the same API, without microversions (always 2.1's behaviour). */
+const LEGACY = /^(\/compute)?\/v2(\/|$)/;
 const UPDATED = '2013-07-23T11:33:21Z';
 
 const versionDoc = (href: string) => ({
@@ -54,6 +56,8 @@ const versionDoc = (href: string) => ({
   updated: UPDATED,
   links: [{ rel: 'self', href }],
 });
+
+const legacyDoc = (href: string) => ({ id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href }] });
 
 export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeApi> {
   const log = opts.logger;
@@ -98,15 +102,17 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     router,
     prefixes: PREFIXES,
     discovery(path, origin, prefix) {
+      if (prefix && LEGACY.test(prefix)) return { status: 200, body: { version: { ...legacyDoc(`${origin}${prefix}/`), 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2' }] } } };
       if (prefix) return { status: 200, body: { version: { ...versionDoc(`${origin}${prefix}/`), 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] } } };
       if (path === '' || path === '/compute') {
         const root = `${origin}${path}`;
-        return { status: 200, body: { versions: [{ id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${root}/v2/` }] }, versionDoc(`${root}/v2.1/`)] } };
+        return { status: 200, body: { versions: [legacyDoc(`${root}/v2/`), versionDoc(`${root}/v2.1/`)] } };
       }
       return undefined;
     },
     async prepare(route, req) {
-      const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'])), version: requestedVersion(req.headers) };
+      const version = LEGACY.test(req.url ?? '') ? requestedVersion({}) : requestedVersion(req.headers);
+      const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'])), version };
       const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
       return { auth, body };
     },

@@ -12,7 +12,7 @@ import { objectNameFor, tagsMatch } from '@stratus/runtime';
 import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adminPass.js';
 import { keypairOf, novaBoolean } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
-import { API_FIELD_MANAGER, bodyObject, canSeeServer, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
+import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
@@ -49,7 +49,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
     const flavorId = refId(s.flavorRef);
     const flavor = dir.flavors.byId(flavorId);
-    if (!flavor || (flavor.spec.isPublic === false && !req.auth.admin)) throw badRequest(`Flavor ${flavorId || String(s.flavorRef)} could not be found.`);
+    if (!flavor || !canUseFlavor(flavor, req.auth)) throw badRequest(`Flavor ${flavorId || String(s.flavorRef)} could not be found.`);
     const image = imageForTenant(api, s.imageRef, ns, req.auth.admin);
     let resources;
     try {

@@ -70,6 +70,12 @@ export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
     };
   };
 
+  // A trailing slash is a show of the empty project ID (Nova's route): an empty usage, for admins.
+  router.on('GET', '/os-simple-tenant-usage/', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-simple-tenant-usage:show');
+    periodOf(req);
+    return { status: 200, body: { tenant_usage: {} } };
+  });
   router.on('GET', '/os-simple-tenant-usage', (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-simple-tenant-usage:list');
     const { start, end } = periodOf(req);
