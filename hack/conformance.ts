@@ -85,6 +85,10 @@ volume_multiattach = False
 hostname_fqdn_sanitization = False
 cinder = False
 
+[network-feature-enabled]
+# No floating IPs before the networking service (issue 14): Nova's floating IP proxy has nothing to proxy.
+floating_ips = False
+
 [validation]
 run_validation = False
 

@@ -631,6 +631,10 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('GET', '/os-hypervisors/nowhere/search')).status, 404);
     assert.equal((await call('GET', '/os-hypervisors/node/search', { version: '2.53' })).status, 404, 'gone at 2.53');
     assert.equal((await call('GET', '/os-hypervisors/node-1/uptime')).status, 400, 'the fake node has no agent to ask');
+    const audit = (await ok('GET', '/os-instance_usage_audit_log/2026-03-15%2010:00:00')).body.instance_usage_audit_log;
+    assert.deepEqual([audit.period_beginning, audit.period_ending, audit.hosts_not_run, audit.num_hosts_done], ['2026-02-01 00:00:00', '2026-03-01 00:00:00', ['node-1'], 0], 'the month before, and no host has run an audit (Stratus runs none)');
+    assert.equal((await call('GET', '/os-instance_usage_audit_log/not-a-date')).status, 400);
+    assert.equal((await call('GET', '/os-instance_usage_audit_log', { token: member })).status, 403);
     const running = (await ok('POST', '/servers', { body: { server: { name: 'diag', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
     await instanceOf(running);
     assert.equal((await call('GET', `/servers/${running}/diagnostics`, { token: member })).status, 403, 'admins only');

@@ -30,6 +30,7 @@ const SERVED: Array<[string, string, string]> = [
   ['os-hypervisors', 'Hypervisors', 'Admin-only hypervisor administration.'],
   ['image-metadata', 'ImageMetadata', 'Image Metadata API.'],
   ['images', 'Images', 'Proxying API for Images.'],
+  ['os-instance-usage-audit-log', 'OSInstanceUsageAuditLog', 'Admin-only Task Log Monitoring.'],
   ['os-instance-actions', 'InstanceActions', 'View a log of actions and events taken on an instance.'],
   ['ips', 'Ips', 'Server addresses.'],
   ['os-keypairs', 'Keypairs', 'Keypair Support.'],

@@ -16,7 +16,7 @@ import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
-import { usageRoutes } from './usageRoutes.js';
+import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
 import { hostRoutes } from './hostRoutes.js';
 import { extensionRoutes } from './extensionRoutes.js';
@@ -88,6 +88,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   tagRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);
+  auditLogRoutes(router, api);
   aggregateRoutes(router, api);
   hostRoutes(router, api);
   extensionRoutes(router);

@@ -190,6 +190,16 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 204 };
   });
 
+  // A server's addresses, per network: none until the networking service gives servers ports.
+  router.on('GET', '/servers/:id/ips', (req) => {
+    serverFor(api, req.params.id, req.auth);
+    return { status: 200, body: { addresses: {} } };
+  });
+  router.on('GET', '/servers/:id/ips/:network', (req) => {
+    serverFor(api, req.params.id, req.auth);
+    throw notFound(`Network ${req.params.network} could not be found: the server has no addresses on it.`);
+  });
+
   // Server metadata: the Instance's spec.metadata.
   const setMetadata = async (req: ComputeRequest, make: (current: Record<string, string>) => Record<string, string>) => {
     const inst = serverFor(api, req.params.id, req.auth);

@@ -95,3 +95,51 @@ export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 200, body: { tenant_usage: usage } };
   });
 }
+
+/**
+ * Nova's audit period (monthly, its default instance_usage_audit_period) that ends at or before `before`:
+ * the month before the one `before` falls in.
+ */
+export function auditPeriodBefore(before: Date): { beginning: Date; ending: Date } {
+  const ending = new Date(Date.UTC(before.getUTCFullYear(), before.getUTCMonth(), 1));
+  const beginning = new Date(Date.UTC(ending.getUTCFullYear(), ending.getUTCMonth() - 1, 1));
+  return { beginning, ending };
+}
+
+const auditTime = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+
+/**
+ * /os-instance_usage_audit_log: how far the compute hosts got with Nova's periodic usage audit (the
+ * exists-notifications billing reads). Stratus runs no such audit, so every host is reported as not run, as
+ * Nova reports a host whose audit has not run. Admins only.
+ */
+export function auditLogRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  const report = (before: Date) => {
+    const { beginning, ending } = auditPeriodBefore(before);
+    const hosts = api.dir.hypervisors.list().map((h) => h.metadata.name).sort();
+    return {
+      hosts_not_run: hosts,
+      log: {},
+      num_hosts: hosts.length,
+      num_hosts_done: 0,
+      num_hosts_not_run: hosts.length,
+      num_hosts_running: 0,
+      overall_status: `0 of ${hosts.length} hosts done. 0 errors.`,
+      period_beginning: auditTime(beginning),
+      period_ending: auditTime(ending),
+      total_errors: 0,
+      total_instances: 0,
+    };
+  };
+  router.on('GET', '/os-instance_usage_audit_log', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-instance-usage-audit-log:list');
+    return { status: 200, body: { instance_usage_audit_logs: report(new Date()) } };
+  });
+  router.on('GET', '/os-instance_usage_audit_log/:before', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-instance-usage-audit-log:show');
+    const text = req.params.before.replace(' ', 'T');
+    const before = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(text) ? new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`) : new Date(NaN);
+    if (Number.isNaN(before.getTime())) throw badRequest(`Invalid timestamp for date ${req.params.before}`);
+    return { status: 200, body: { instance_usage_audit_log: report(before) } };
+  });
+}
