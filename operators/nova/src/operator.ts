@@ -1,6 +1,13 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { Manager, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
+import { Manager, SYSTEM_NAMESPACE, selfHealingInformer, type ManagerOptions, type ResourceRef } from '@stratus/runtime';
+import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from './quota.js';
+
+const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
+interface ConfigMap {
+  metadata: { name: string; namespace: string };
+  data?: Record<string, string>;
+}
 import { reconcileAggregate, reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
 import { AGGREGATES, FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
@@ -13,6 +20,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
   const images = selfHealingInformer<Image>(m.kc, m.client, IMAGES, { log: m.log });
   const tenants = selfHealingInformer<Tenant>(m.kc, m.client, TENANTS, { log: m.log });
   const aggregates = selfHealingInformer<Aggregate>(m.kc, m.client, AGGREGATES, { log: m.log });
+  const defaultQuotas = selfHealingInformer<ConfigMap>(m.kc, m.client, CONFIGMAPS, { namespace: SYSTEM_NAMESPACE, fieldSelector: `metadata.name=${DEFAULT_QUOTAS_CONFIGMAP}`, log: m.log });
   const book = new HypervisorBook(() => hypervisors.informer.list());
   m.add<Instance>({
     name: 'scheduler',
@@ -21,7 +29,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
       book,
       flavor: (name) => flavors.informer.get(name),
       image: (ns, name) => images.informer.get(name, ns),
-      quota: (ns) => tenants.informer.get(ns)?.spec?.quota,
+      quota: (ns) => effectiveQuota(tenants.informer.get(ns)?.spec?.quota, defaultQuotasOf(defaultQuotas.informer.get(DEFAULT_QUOTAS_CONFIGMAP, SYSTEM_NAMESPACE)?.data)),
       aggregates: () => aggregates.informer.list(),
     }),
     // No watches on hypervisors: NoValidHost is final (ERROR, as in Nova), so no instance waits for room.
@@ -44,7 +52,7 @@ export function novaManager(opts: Partial<ManagerOptions> & { workers?: number }
     // Which hosts are known changes as Hypervisors register and go.
     watches: [{ resource: HYPERVISORS, map: (hv, aggs) => aggs.filter((a) => (a as Aggregate).spec?.hosts?.includes(hv.metadata!.name!)).map((a) => ({ name: a.metadata.name })) }],
   });
-  const caches = [hypervisors, flavors, images, tenants, aggregates];
+  const caches = [hypervisors, flavors, images, tenants, aggregates, defaultQuotas];
   m.onStart(async () => void (await Promise.all(caches.map((c) => c.start()))));
   m.onStop(async () => void (await Promise.all(caches.map((c) => c.stop()))));
   return m;

@@ -47,3 +47,18 @@ export function quotaRefusal(quota: Record<string, number> | undefined, used: Co
   const names = over.map(([, name]) => name).join(', ');
   return `Quota exceeded for ${names}: Requested ${list((k) => asked[k])}, but already used ${list((k) => used[k])} of ${list((k) => limits[k]!)} ${names}`;
 }
+
+/** The ConfigMap (in stratus-system) holding the default quota class: Tenant quota fields to limits. */
+export const DEFAULT_QUOTAS_CONFIGMAP = 'compute-default-quotas';
+
+/** The default quota class as its ConfigMap holds it: whole numbers only (anything else is ignored). */
+export function defaultQuotasOf(data: Record<string, string> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(data ?? {}).filter(([, v]) => /^\d+$/.test(v)).map(([k, v]) => [k, Number(v)]));
+}
+
+/** A tenant's limits: its own where it has one, the default class's elsewhere (undefined: unlimited). */
+export function effectiveQuota(own: Record<string, number> | undefined, defaults: Record<string, number>): Record<string, number> | undefined {
+  const merged = { ...defaults };
+  for (const [k, v] of Object.entries(own ?? {})) if (v !== undefined && v !== null) merged[k] = v;
+  return Object.keys(merged).length ? merged : undefined;
+}

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { aggregateIdOf, aggregateMetadataOf, zoneConflict, zoneOfHost, type Aggregate, type Hypervisor } from '../src/index.js';
 import { resizeStatus } from '../src/api/migrationRoutes.js';
+import { defaultQuotasOf, effectiveQuota } from '../src/quota.js';
 
 const hv = (name: string, zone?: string) => ({ metadata: { name }, spec: { capacity: {}, ...(zone ? { availabilityZone: zone } : {}) } }) as unknown as Hypervisor;
 const agg = (uid: string, hosts: string[], zone?: string, metadata: Record<string, string> = {}) => ({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Aggregate', metadata: { name: uid, uid }, spec: { hosts, metadata, ...(zone ? { availabilityZone: zone } : {}) } }) as Aggregate;
@@ -36,5 +37,14 @@ describe('migration records of resizes', () => {
     assert.equal(resizeStatus([], 'RESIZE'), 'migrating');
     assert.equal(resizeStatus([], 'VERIFY_RESIZE'), 'finished');
     assert.equal(resizeStatus(['resize'], 'RESIZE'), 'finished', 'a later resize started after this one ended');
+  });
+});
+
+describe('the default quota class', () => {
+  it("fills in the limits a tenant does not set, and only whole numbers count", () => {
+    const defaults = defaultQuotasOf({ instances: '10', cores: 'lots', ramMiB: '2048' });
+    assert.deepEqual(defaults, { instances: 10, ramMiB: 2048 });
+    assert.deepEqual(effectiveQuota({ instances: 3 }, defaults), { instances: 3, ramMiB: 2048 });
+    assert.equal(effectiveQuota(undefined, {}), undefined, 'unlimited');
   });
 });

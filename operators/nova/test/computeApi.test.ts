@@ -369,6 +369,16 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('DELETE', `/os-quota-sets/${acme}`)).status, 202);
     assert.equal((await call('GET', `/os-quota-sets/${acme}`, { token: member })).body.quota_set.instances, -1, 'back to the default: unlimited');
     assert.equal((await call('GET', '/os-quota-class-sets/default')).body.quota_class_set.cores, -1);
+
+    // The default class: limits for tenants without their own, kept in a ConfigMap the scheduler reads too.
+    assert.equal((await call('PUT', '/os-quota-class-sets/default', { token: member, body: { quota_class_set: { instances: 7 } } })).status, 403);
+    assert.equal((await call('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { fixed_ips: 7 } } })).status, 400, 'what nothing enforces is refused, by name');
+    assert.equal((await ok('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { instances: 7, cores: 20 } } })).body.quota_class_set.instances, 7);
+    assert.deepEqual((await client.get<any>({ group: '', version: 'v1', plural: 'configmaps', namespaced: true }, 'stratus-system', 'compute-default-quotas'))!.data, { instances: '7', cores: '20' });
+    assert.equal((await ok('GET', `/os-quota-sets/${acme}`, { token: member })).body.quota_set.instances, 7, "the tenant has none of its own: the default's");
+    assert.equal((await ok('GET', `/os-quota-sets/${acme}/defaults`, { token: member })).body.quota_set.cores, 20);
+    await ok('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { instances: -1, cores: -1 } } });
+    assert.equal((await ok('GET', '/os-quota-class-sets/default')).body.quota_class_set.instances, -1, 'unlimited again');
   });
 
   it('keeps a server\'s history as instance actions (Kubernetes Events on the Instance), locks it, and keeps its access addresses', async () => {

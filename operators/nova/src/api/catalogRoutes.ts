@@ -305,7 +305,7 @@ export function serverGroupRoutes(router: ComputeRouter, api: ComputeApiContext)
     if (!policy || !(allowed as readonly string[]).includes(policy)) throw badRequest(`Invalid input for field/attribute ${v.atLeast('2.64') ? 'policy' : 'policies'}. Value: ${JSON.stringify(v.atLeast('2.64') ? sg.policy : sg.policies)}. It must be one of ${allowed.join(', ')}`);
     const maxPerHost = sg.rules?.max_server_per_host;
     if (maxPerHost !== undefined && (policy !== 'anti-affinity' || !Number.isInteger(Number(maxPerHost)) || Number(maxPerHost) < 1)) throw badRequest('Invalid input for field/attribute rules: max_server_per_host is a positive whole number, for the anti-affinity policy only.');
-    const quota = dir.tenants.get(ns)?.spec?.quota;
+    const quota = dir.quotaOf(ns);
     if (quota?.serverGroups !== undefined && dir.groups.list(ns).length >= quota.serverGroups) throw forbidden(`Quota exceeded, too many server groups.`);
     const created = await api.client
       .create<ServerGroup>(

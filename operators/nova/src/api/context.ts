@@ -97,7 +97,7 @@ export function tenantUsage(api: ComputeApiContext, namespace: string): ComputeU
 
 /** Nova's quota check for `asked`, as a 403. */
 export function checkQuota(api: ComputeApiContext, namespace: string, asked: ComputeUsage): void {
-  const refusal = quotaRefusal(api.dir.tenants.get(namespace)?.spec?.quota, tenantUsage(api, namespace), asked);
+  const refusal = quotaRefusal(api.dir.quotaOf(namespace), tenantUsage(api, namespace), asked);
   if (refusal) throw forbidden(refusal);
 }
 

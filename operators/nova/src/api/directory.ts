@@ -4,12 +4,14 @@
  * Kubernetes API, and a write's caller waits until the cache holds it, so its next request sees it.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { IndexedCache, type KubeClient, type Logger } from '@stratus/runtime';
+import { IndexedCache, SYSTEM_NAMESPACE, selfHealingInformer, type KubeClient, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
+import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from '../quota.js';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { AGGREGATES, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { aggregateIdOf, zoneOfHost } from '../aggregates.js';
 
+const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 const byName = (o: KubernetesObject) => o.metadata!.name!;
 const byUid = (o: KubernetesObject) => o.metadata!.uid!;
 
@@ -22,7 +24,9 @@ export class ComputeDirectory {
   readonly images: IndexedCache<Image>;
   readonly tenants: IndexedCache<Tenant>;
   readonly aggregates: IndexedCache<Aggregate>;
-  private readonly all: Array<IndexedCache<any>>;
+  /** The default quota class's ConfigMap (alone: a field selector keeps the name claims out). */
+  private readonly defaultQuotas: SelfHealingInformer<KubernetesObject & { data?: Record<string, string> }>;
+  private readonly all: Array<{ start(): Promise<unknown>; stop(): Promise<unknown> | void }>;
 
   constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
     // A server stays shown (task deleting) until its node agent has destroyed the guest, as in Nova.
@@ -34,7 +38,8 @@ export class ComputeDirectory {
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: (i) => imageIdOf(i) });
     this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.metadata.uid!.replace(/-/g, '') }); // the project ID, known before the status says it
     this.aggregates = new IndexedCache<Aggregate>(kc, client, AGGREGATES, log, { idOf: (a) => String(aggregateIdOf(a)) });
-    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates];
+    this.defaultQuotas = selfHealingInformer(kc, client, CONFIGMAPS, { namespace: SYSTEM_NAMESPACE, fieldSelector: `metadata.name=${DEFAULT_QUOTAS_CONFIGMAP}`, log });
+    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates, this.defaultQuotas];
   }
 
   start = () => Promise.all(this.all.map((c) => c.start())).then(() => undefined);
@@ -43,6 +48,22 @@ export class ComputeDirectory {
   /** A host's availability zone, as its aggregates decide it. */
   zoneOf(hv: Hypervisor): string {
     return zoneOfHost(hv, this.aggregates.list());
+  }
+
+  /** The default quota class: limits for tenants that set none of their own. */
+  defaultQuota(): Record<string, number> {
+    return defaultQuotasOf(this.defaultQuotas.informer.get(DEFAULT_QUOTAS_CONFIGMAP, SYSTEM_NAMESPACE)?.data);
+  }
+
+  /** Returns once the default quota class's cache holds this write of it. */
+  async untilDefaultQuota(written: KubernetesObject): Promise<void> {
+    const rv = written.metadata?.resourceVersion;
+    for (let i = 0; i < 400 && this.defaultQuotas.informer.get(DEFAULT_QUOTAS_CONFIGMAP, SYSTEM_NAMESPACE)?.metadata?.resourceVersion !== rv; i++) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  /** A tenant's limits: its own, else the default class's. */
+  quotaOf(namespace: string): Record<string, number> | undefined {
+    return effectiveQuota(this.tenants.get(namespace)?.spec?.quota, this.defaultQuota());
   }
 
   /** The project ID of the tenant whose namespace this is. */

@@ -14,7 +14,7 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (ask) requireAdmin(req.auth, "reading another project's limits");
     const ns = ask ? dir.tenants.byId(ask)?.metadata.name : tenantOf(req.auth);
     if (!ns) throw badRequest(`Project ${ask} could not be found.`);
-    const quota = dir.tenants.get(ns)?.spec?.quota;
+    const quota = dir.quotaOf(ns);
     const limits = limitsOf(quota);
     // The usage the quota checks count, so what is shown as used is what a new server is refused by.
     const used = tenantUsage(api, ns);

@@ -1,10 +1,13 @@
 /**
  * /os-quota-sets and /os-quota-class-sets: a tenant's compute quota as Nova shows and changes it. The limits
- * are the Tenant's spec.quota (instances, cores, ramMiB), which the API and the scheduler enforce; absent is
- * unlimited (-1), which is also the default. The other keys Nova shows are fixed here and say so by value.
+ * are the Tenant's spec.quota (instances, cores, ramMiB), which the API and the scheduler enforce; where a
+ * tenant sets none, the default quota class's (a ConfigMap); absent from both is unlimited (-1). The other keys Nova shows are fixed here and say so by value.
  */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { MERGE_PATCH } from '@stratus/runtime';
+import { KubeApiError, MERGE_PATCH, SYSTEM_NAMESPACE, type ResourceRef } from '@stratus/runtime';
+import { DEFAULT_QUOTAS_CONFIGMAP, effectiveQuota } from '../quota.js';
+
+const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 import { API_FIELD_MANAGER, requireAdmin, tenantUsage, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 
@@ -13,6 +16,20 @@ const SETTABLE = { instances: 'instances', cores: 'cores', ram: 'ramMiB' } as co
 type Settable = keyof typeof SETTABLE;
 /** Server metadata items a server may have (enforced on create and update). */
 const METADATA_ITEMS = 128;
+
+/** A quota set as Nova's schema takes it, as Tenant quota fields (null: unlimited); keys not enforced here are refused. */
+function settableChange(asked: unknown, field: string): Record<string, number | null> {
+  if (!asked || typeof asked !== 'object') throw badRequest(`Invalid input for field/attribute ${field}. '${field}' is a required property`);
+  const change: Record<string, number | null> = {};
+  for (const [key, value] of Object.entries(asked as Record<string, unknown>)) {
+    if (key === 'force') continue;
+    if (!(key in SETTABLE)) throw badRequest(`Quota ${key} cannot be set here: only ${Object.keys(SETTABLE).join(', ')} are enforced.`);
+    const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > 0x7fffffff) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. It must be an integer from -1 to 2147483647.`);
+    change[SETTABLE[key as Settable]] = n === -1 ? null : n; // unlimited: no limit at all
+  }
+  return change;
+}
 
 export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
@@ -39,8 +56,11 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
       ...(v.atLeast('2.36') ? {} : { fixed_ips: -1, floating_ips: -1, security_groups: -1, security_group_rules: -1 }),
     };
   };
-  const limitsOf = (t: Tenant): Partial<Record<Settable, number>> =>
-    Object.fromEntries(Object.entries(SETTABLE).filter(([, field]) => t.spec.quota?.[field] !== undefined).map(([key, field]) => [key, t.spec.quota![field]]));
+  const asLimits = (quota: Record<string, number> | undefined): Partial<Record<Settable, number>> =>
+    Object.fromEntries(Object.entries(SETTABLE).filter(([, field]) => quota?.[field] !== undefined && quota[field] !== null).map(([key, field]) => [key, quota![field]]));
+  /** A tenant's limits: its own, else the default class's. */
+  const limitsOf = (t: Tenant) => asLimits(effectiveQuota(t.spec.quota, dir.defaultQuota()));
+  const defaultLimits = () => asLimits(dir.defaultQuota());
 
   router.on('GET', '/os-quota-sets/:project', (req) => {
     const t = tenantFor(req, req.params.project);
@@ -48,7 +68,7 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
   router.on('GET', '/os-quota-sets/:project/defaults', (req) => {
     tenantFor(req, req.params.project);
-    return { status: 200, body: { quota_set: { id: req.params.project, ...quotaSet(req, {}) } } };
+    return { status: 200, body: { quota_set: { id: req.params.project, ...quotaSet(req, defaultLimits()) } } };
   });
   router.on('GET', '/os-quota-sets/:project/detail', (req) => {
     const t = tenantFor(req, req.params.project);
@@ -61,16 +81,7 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('PUT', '/os-quota-sets/:project', async (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-quota-sets:update');
     const t = tenantFor(req, req.params.project);
-    const asked = req.body?.quota_set;
-    if (!asked || typeof asked !== 'object') throw badRequest("Invalid input for field/attribute quota_set. 'quota_set' is a required property");
-    const change: Record<string, number | null> = {};
-    for (const [key, value] of Object.entries(asked as Record<string, unknown>)) {
-      if (key === 'force') continue;
-      if (!(key in SETTABLE)) throw badRequest(`Quota ${key} cannot be set here: only ${Object.keys(SETTABLE).join(', ')} are enforced.`);
-      const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > 0x7fffffff) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. It must be an integer from -1 to 2147483647.`);
-      change[SETTABLE[key as Settable]] = n === -1 ? null : n; // unlimited: no limit at all
-    }
+    const change = settableChange(req.body?.quota_set, 'quota_set');
     const written = await api.client.patch<Tenant>(TENANTS, undefined, t.metadata.name, { spec: { quota: change } }, API_FIELD_MANAGER, MERGE_PATCH);
     await dir.tenants.seen(written);
     return { status: 200, body: { quota_set: quotaSet(req, limitsOf(written)) } };
@@ -83,13 +94,23 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 202 };
   });
 
-  // The default class: what a tenant without a quota gets (unlimited); defaults are not changed here.
+  // The default class: the limits of tenants that set none of their own (the compute-default-quotas
+  // ConfigMap in stratus-system, which the scheduler reads too); unset is unlimited.
   router.on('GET', '/os-quota-class-sets/:class', (req) => {
     if (req.params.class !== 'default') throw notFound(`Quota class ${req.params.class} could not be found.`);
-    return { status: 200, body: { quota_class_set: { id: 'default', ...quotaSet(req, {}) } } };
+    return { status: 200, body: { quota_class_set: { id: 'default', ...quotaSet(req, defaultLimits()) } } };
   });
-  router.on('PUT', '/os-quota-class-sets/:class', (req) => {
+  router.on('PUT', '/os-quota-class-sets/:class', async (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-quota-class-sets:update');
-    throw forbidden('The default quotas are fixed here (unlimited); set a tenant\'s with PUT /os-quota-sets/{project_id} or its Tenant\'s spec.quota.');
+    if (req.params.class !== 'default') throw badRequest('Only the default quota class is used here.');
+    const change = settableChange(req.body?.quota_class_set, 'quota_class_set');
+    const data = Object.fromEntries(Object.entries(change).map(([field, n]) => [field, n === null ? null : String(n)]));
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data: Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) };
+    const written = await api.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, DEFAULT_QUOTAS_CONFIGMAP, { data }, API_FIELD_MANAGER, MERGE_PATCH).catch(async (e) => {
+      if (e instanceof KubeApiError && e.code === 404) return api.client.create(CONFIGMAPS, cm as never, API_FIELD_MANAGER);
+      throw e;
+    });
+    await dir.untilDefaultQuota(written);
+    return { status: 200, body: { quota_class_set: quotaSet(req, defaultLimits()) } };
   });
 }

@@ -77,7 +77,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const maxCount = Number(s.max_count ?? minCount);
     if (!Number.isInteger(minCount) || !Number.isInteger(maxCount) || minCount < 1 || maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
     // As many as the quota allows, at least min_count.
-    const quota = dir.tenants.get(ns)?.spec?.quota;
+    const quota = dir.quotaOf(ns);
     const used = tenantUsage(api, ns);
     let count = maxCount;
     while (count > minCount && quotaRefusal(quota, used, usageOfResources(resources, count))) count--;
