@@ -237,6 +237,15 @@ describe('Compute API v2.1', function () {
     for (let i = 0; (await used()) !== usedBefore && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await used(), usedBefore, 'the deleted server no longer counts');
     for (const t of [member, other]) assert.equal((await call('DELETE', `/os-keypairs/${encodeURIComponent('laptop key')}`, { token: t })).status, 202);
+
+    // From 2.10 an admin manages another user's keypairs (in the admin's tenant, where keypairs live here).
+    const forRunner = await ok('POST', '/os-keypairs', { version: '2.10', body: { keypair: { name: 'ops key', user_id: roadRunner.id } } });
+    assert.equal(forRunner.body.keypair.user_id, roadRunner.id);
+    assert.equal((await call('POST', '/os-keypairs', { token: other, version: '2.10', body: { keypair: { name: 'x', user_id: 'someone-else' } } })).status, 403, 'members manage only their own');
+    assert.equal((await ok('GET', `/os-keypairs/ops%20key?user_id=${roadRunner.id}`, { version: '2.10' })).body.keypair.user_id, roadRunner.id);
+    assert.equal((await call('GET', '/os-keypairs/ops%20key', { version: '2.10' })).status, 404, "not the admin's own");
+    assert.deepEqual((await ok('GET', `/os-keypairs?user_id=${roadRunner.id}`, { version: '2.10' })).body.keypairs.map((k: any) => k.keypair.name), ['ops key']);
+    assert.equal((await call('DELETE', `/os-keypairs/ops%20key?user_id=${roadRunner.id}`, { version: '2.10' })).status, 204);
   });
 
   it('holds flavor names unique under a race: one of many creates wins, and the name is free again after a delete', async () => {

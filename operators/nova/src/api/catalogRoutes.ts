@@ -210,12 +210,12 @@ function generateSshKeypair(comment: string): { publicKey: string; privateKey: s
   return { publicKey: `ssh-rsa ${blob.toString('base64')} ${comment}`, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
 }
 
-/** The caller's keypairs: their own, and those of their tenant that belong to no user (made with kubectl). */
-const keypairsOf = (api: ComputeApiContext, req: ComputeRequest) => api.dir.keypairs.list(tenantOf(req.auth)).filter((k) => !k.spec.user || k.spec.user === req.auth.userId);
+/** A user's keypairs in the caller's tenant (the caller's own by default): theirs, and those that belong to no user (made with kubectl). */
+const keypairsOf = (api: ComputeApiContext, req: ComputeRequest, user = req.auth.userId) => api.dir.keypairs.list(tenantOf(req.auth)).filter((k) => !k.spec.user || k.spec.user === user);
 
-/** The caller's keypair with this name (their own before a shared one), if any. */
-export const keypairOf = (api: ComputeApiContext, req: ComputeRequest, name: string): Keypair | undefined =>
-  keypairsOf(api, req)
+/** The user's keypair with this name (their own before a shared one), if any. */
+export const keypairOf = (api: ComputeApiContext, req: ComputeRequest, name: string, user = req.auth.userId): Keypair | undefined =>
+  keypairsOf(api, req, user)
     .filter((k) => displayNameOf(k) === name)
     .sort((a, b) => Number(!a.spec.user) - Number(!b.spec.user))[0];
 
@@ -229,35 +229,50 @@ function keypairName(name: unknown): string {
 export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
   const claims = nameClaims(api.client, API_FIELD_MANAGER);
-  const keypairFor = (req: ComputeRequest, name: string): Keypair => {
-    const k = keypairOf(api, req, name);
-    if (!k || k.metadata.deletionTimestamp) throw notFound(`Keypair ${name} not found for user ${req.auth.userId}`);
+  /**
+   * Whose keypairs a call is about: the caller's, or from 2.10 another user's (admins only), as Nova's user_id.
+   * Keypairs here live in the caller's tenant, so an admin manages another user's keypairs in that tenant.
+   */
+  const userFor = (req: ComputeRequest, asked: unknown): string => {
+    if (asked === undefined || asked === null || !req.auth.version.atLeast('2.10')) return req.auth.userId;
+    if (typeof asked !== 'string' || !asked || asked.length > 255) throw badRequest('Invalid input for field/attribute user_id.');
+    if (asked !== req.auth.userId) requireAdmin(req.auth, "managing another user's keypairs");
+    return asked;
+  };
+  const keypairFor = (req: ComputeRequest, name: string, user: string): Keypair => {
+    const k = keypairOf(api, req, name, user);
+    if (!k || k.metadata.deletionTimestamp) throw notFound(`Keypair ${name} not found for user ${user}`);
     return k;
   };
   router.on('GET', '/os-keypairs', (req) => {
     const ctx = viewContext(api, req);
-    const list = keypairsOf(api, req).sort((a, b) => displayNameOf(a).localeCompare(displayNameOf(b)));
-    return { status: 200, body: { keypairs: list.map((k) => ({ keypair: keypairView(k, ctx, false, req.auth.userId) })) } };
+    const user = userFor(req, req.query.get('user_id'));
+    const list = keypairsOf(api, req, user).sort((a, b) => displayNameOf(a).localeCompare(displayNameOf(b)));
+    return { status: 200, body: { keypairs: list.map((k) => ({ keypair: keypairView(k, ctx, false, user) })) } };
   });
-  router.on('GET', '/os-keypairs/:name', (req) => ({ status: 200, body: { keypair: keypairView(keypairFor(req, req.params.name), viewContext(api, req), true, req.auth.userId) } }));
+  router.on('GET', '/os-keypairs/:name', (req) => {
+    const user = userFor(req, req.query.get('user_id'));
+    return { status: 200, body: { keypair: keypairView(keypairFor(req, req.params.name, user), viewContext(api, req), true, user) } };
+  });
 
   router.on('POST', '/os-keypairs', async (req) => {
     const kp = req.body?.keypair;
     if (!kp || typeof kp !== 'object') throw badRequest("Invalid input for field/attribute keypair. 'keypair' is a required property");
     const ns = tenantOf(req.auth);
     const name = keypairName(kp.name);
+    const user = userFor(req, kp.user_id);
     const type = kp.type ?? 'ssh';
     if (kp.type !== undefined && !req.auth.version.atLeast('2.2')) throw badRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
     if (type !== 'ssh' && type !== 'x509') throw badRequest(`Keypair data is invalid: type must be ssh or x509.`);
-    const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : await generateX509Keypair(req.auth.userId)) : undefined;
+    const generated = kp.public_key === undefined || kp.public_key === null ? (type === 'ssh' ? generateSshKeypair(`Generated-by-Nova`) : await generateX509Keypair(user)) : undefined;
     if (!generated && typeof kp.public_key !== 'string') throw badRequest('Keypair data is invalid: public_key must be a string.');
     // Unique per user: a claim holds the name; the object name is derived from it. A keypair the tenant
     // shares (made with kubectl, or before keypairs were per user) also takes the name for its members.
-    if (keypairOf(api, req, name)) throw conflict(`Key pair '${name}' already exists.`);
+    if (keypairOf(api, req, name, user)) throw conflict(`Key pair '${name}' already exists.`);
     const objectName = objectNameFor(name, (n) => !!dir.keypairs.get(n, ns), 'keypair');
-    const spec: Keypair['spec'] = { displayName: name, user: req.auth.userId, publicKey: generated?.publicKey ?? kp.public_key, type };
+    const spec: Keypair['spec'] = { displayName: name, user, publicKey: generated?.publicKey ?? kp.public_key, type };
     const create = (annotations: Record<string, string>) => api.client.create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name: objectName, namespace: ns, annotations }, spec }, API_FIELD_MANAGER);
-    const created = await claims.create(keypairNameKey(name, req.auth.userId), { resource: KEYPAIRS, apiVersion: API, kind: 'Keypair', metadata: { namespace: ns } }, create).catch((e) => fromKubernetes(e, `Key pair '${name}'`));
+    const created = await claims.create(keypairNameKey(name, user), { resource: KEYPAIRS, apiVersion: API, kind: 'Keypair', metadata: { namespace: ns } }, create).catch((e) => fromKubernetes(e, `Key pair '${name}'`));
     // The fingerprint is the reconciler's to write: the answer waits for it (a bad key is refused then).
     await dir.keypairs.until(created, (c) => !!c?.status?.phase);
     const settled = dir.keypairs.get(objectName, ns) ?? created;
@@ -265,12 +280,12 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
       await api.client.delete(KEYPAIRS, ns, objectName);
       throw badRequest(`Keypair data is invalid: ${settled.status.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'failed to import the public key'}`);
     }
-    const doc = { ...keypairView(settled, viewContext(api, req), false, req.auth.userId), user_id: req.auth.userId, ...(generated ? { private_key: generated.privateKey } : {}) };
+    const doc = { ...keypairView(settled, viewContext(api, req), false, user), user_id: user, ...(generated ? { private_key: generated.privateKey } : {}) };
     return { status: req.auth.version.atLeast('2.2') ? 201 : 200, body: { keypair: doc } };
   });
 
   router.on('DELETE', '/os-keypairs/:name', async (req) => {
-    const k = keypairFor(req, req.params.name);
+    const k = keypairFor(req, req.params.name, userFor(req, req.query.get('user_id')));
     await api.client.delete(KEYPAIRS, k.metadata.namespace, k.metadata.name);
     await dir.keypairs.until(k, (c) => !c);
     return { status: req.auth.version.atLeast('2.2') ? 204 : 202 };
