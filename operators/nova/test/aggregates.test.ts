@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { aggregateIdOf, aggregateMetadataOf, zoneConflict, zoneOfHost, type Aggregate, type Hypervisor } from '../src/index.js';
 import { resizeStatus } from '../src/api/migrationRoutes.js';
 import { defaultQuotasOf, effectiveQuota } from '../src/quota.js';
+import { backupsPastRotation } from '../src/backups.js';
 
 const hv = (name: string, zone?: string) => ({ metadata: { name }, spec: { capacity: {}, ...(zone ? { availabilityZone: zone } : {}) } }) as unknown as Hypervisor;
 const agg = (uid: string, hosts: string[], zone?: string, metadata: Record<string, string> = {}) => ({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Aggregate', metadata: { name: uid, uid }, spec: { hosts, metadata, ...(zone ? { availabilityZone: zone } : {}) } }) as Aggregate;
@@ -46,5 +47,20 @@ describe('the default quota class', () => {
     assert.deepEqual(defaults, { instances: 10, ramMiB: 2048 });
     assert.deepEqual(effectiveQuota({ instances: 3 }, defaults), { instances: 3, ramMiB: 2048 });
     assert.equal(effectiveQuota(undefined, {}), undefined, 'unlimited');
+  });
+});
+
+describe('backup rotation', () => {
+  const image = (uid: string, at: string, props: Record<string, string>, rotation?: number) =>
+    ({ metadata: { name: uid, uid, creationTimestamp: at, ...(rotation !== undefined ? { annotations: { 'compute.stratus.io/backup-rotation': String(rotation) } } : {}) }, spec: { properties: { image_type: 'backup', backup_type: 'daily', instance_uuid: 's1', ...props } } }) as never;
+  it("keeps the `rotation` newest of the server's backups of the type, the new one counted", () => {
+    const b1 = image('b1', '2026-01-01T00:00:00Z', {});
+    const b2 = image('b2', '2026-01-02T00:00:00Z', {});
+    const weekly = image('w1', '2026-01-01T00:00:00Z', { backup_type: 'weekly' });
+    const otherServer = image('o1', '2026-01-01T00:00:00Z', { instance_uuid: 's2' });
+    const b3 = image('b3', '2026-01-03T00:00:00Z', {}, 2);
+    assert.deepEqual(backupsPastRotation([b1, b2, weekly, otherServer, b3], b3).map((i: any) => i.metadata.name), ['b1']);
+    assert.deepEqual(backupsPastRotation([b1, b2], image('b4', '2026-01-04T00:00:00Z', {}, 1)).map((i: any) => i.metadata.name), ['b2', 'b1']);
+    assert.deepEqual(backupsPastRotation([b1], image('plain', '2026-01-04T00:00:00Z', {})), [], 'no rotation asked: nothing rotated');
   });
 });

@@ -21,6 +21,7 @@ import {
 } from '@stratus/glance';
 import { isDeleting, markReconciling, now, patchStatus, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { INSTANCES, type Instance } from '../resources.js';
+import { BACKUP_ROTATION_ANNOTATION, backupsPastRotation } from '../backups.js';
 import type { AgentConfig } from './config.js';
 import type { InstanceFiles } from './instanceFiles.js';
 import { AGENT_FIELD_MANAGER, type AgentDriver } from './instanceAgent.js';
@@ -67,6 +68,7 @@ async function takeSnapshot(img: Image, inst: Instance, ctx: ReconcileContext<Im
       log.info('snapshot stored', { instance: inst.metadata.name, size: data.stored.size, location: data.stored.location });
       await ctx.events.record(img, 'Normal', 'Snapshotted', `Snapshot of instance ${inst.metadata.name}: ${data.stored.size} bytes`);
       await ctx.events.record(inst, 'Normal', 'Snapshotted', `Snapshot stored as image ${img.spec.displayName ?? img.metadata.name}`);
+      await rotateBackups(img, inst, ctx);
     }
   } catch (e) {
     const failure = failureOf(e);
@@ -78,5 +80,16 @@ async function takeSnapshot(img: Image, inst: Instance, ctx: ReconcileContext<Im
   } finally {
     clearInterval(heartbeat);
     await rm(copy, { force: true });
+  }
+}
+
+/** A stored backup rotates its server's older backups of its type out, as Nova's backup does once uploaded. */
+async function rotateBackups(img: Image, inst: Instance, ctx: ReconcileContext<Image>): Promise<void> {
+  if (img.metadata.annotations?.[BACKUP_ROTATION_ANNOTATION] === undefined) return;
+  const { items } = await ctx.client.list<Image>(IMAGES, img.metadata.namespace);
+  for (const old of backupsPastRotation(items, img)) {
+    await ctx.client.delete(IMAGES, old.metadata.namespace, old.metadata.name).catch((e: Error) => ctx.log.warn('backup not rotated out', { image: old.metadata.name, error: e.message }));
+    ctx.log.info('backup rotated out', { instance: inst.metadata.name, image: old.metadata.name });
+    await ctx.events.record(inst, 'Normal', 'BackupRotated', `Backup ${old.spec.displayName ?? old.metadata.name} deleted: ${img.metadata.annotations[BACKUP_ROTATION_ANNOTATION]} kept`);
   }
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
 import { keypairOf } from './catalogRoutes.js';
+import { BACKUP_ROTATION_ANNOTATION } from '../backups.js';
 import { MERGE_PATCH } from '@stratus/runtime';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
@@ -47,7 +48,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   };
 
   /** Asks for a snapshot of the server's root disk: an Image its node agent fills. */
-  async function snapshot(req: ComputeRequest, inst: Instance, name: string, properties: Record<string, string>): Promise<Answer & { imageId: string }> {
+  async function snapshot(req: ComputeRequest, inst: Instance, name: string, properties: Record<string, string>, annotations?: Record<string, string>): Promise<Answer & { imageId: string }> {
     // One snapshot at a time, as Nova's task_state image_snapshot allows.
     const saving = dir.images.list(inst.metadata.namespace).find((i) => i.spec.source?.instance?.name === inst.metadata.name && !i.metadata.deletionTimestamp && !['active', 'killed', 'deactivated'].includes(i.status?.phase ?? ''));
     if (saving) throw conflict(`Cannot 'createImage' instance ${serverIdOf(inst)} while it is in task_state image_snapshot (image ${imageIdOf(saving)} is being saved).`);
@@ -56,7 +57,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const image: Image = {
       apiVersion: 'image.stratus.io/v1alpha1',
       kind: 'Image',
-      metadata: { name: id, namespace: inst.metadata.namespace! },
+      metadata: { name: id, namespace: inst.metadata.namespace!, ...(annotations ? { annotations } : {}) },
       spec: {
         displayName: name,
         diskFormat: 'qcow2',
@@ -178,7 +179,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
     /**
      * A backup is a snapshot marked image_type backup with its backup_type; of this server's backups of that
-     * type, only the `rotation` newest are kept (the new one counted), as Nova's rotation keeps them.
+     * type, only the `rotation` newest are kept (the new one counted) once it is stored, as Nova rotates them.
      */
     async createBackup(req, inst, args) {
       allowedIn(inst, 'createBackup', ['active', 'stopped', 'paused', 'suspended']);
@@ -186,15 +187,8 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (typeof args.backup_type !== 'string' || !args.backup_type) throw badRequest("Invalid input for field/attribute backup_type. 'backup_type' is a required string.");
       const rotation = Number(args.rotation);
       if (args.rotation === undefined || args.rotation === null || args.rotation === '' || !Number.isInteger(rotation) || rotation < 0) throw badRequest(`Invalid input for field/attribute rotation. Value: ${JSON.stringify(args.rotation)}. It must be a whole number of at least 0.`);
-      const { imageId, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata), image_type: 'backup', backup_type: args.backup_type });
-      const backups = dir.images
-        .list(inst.metadata.namespace)
-        .filter((i) => i.spec.properties?.image_type === 'backup' && i.spec.properties?.backup_type === args.backup_type && i.spec.properties?.instance_uuid === serverIdOf(inst) && !i.metadata.deletionTimestamp)
-        .sort((a, b) => Date.parse(String(b.metadata.creationTimestamp)) - Date.parse(String(a.metadata.creationTimestamp)) || (a.metadata.name === imageId ? -1 : 1));
-      for (const old of backups.slice(rotation)) {
-        await api.client.delete(IMAGES, old.metadata.namespace, old.metadata.name).catch((e) => fromKubernetes(e, `Image ${imageIdOf(old)}`));
-        api.log.info('backup rotated out', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: imageIdOf(old) });
-      }
+      // The node agent rotates older backups out once this one is stored (BACKUP_ROTATION_ANNOTATION).
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata), image_type: 'backup', backup_type: args.backup_type }, { [BACKUP_ROTATION_ANNOTATION]: String(rotation) });
       return answer;
     },
 

@@ -58,6 +58,12 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (e instanceof Refused) throw badRequest(e.message);
       throw e;
     }
+    // Until the networking service, a tenant has only the default security group (servers show it).
+    if (s.security_groups !== undefined) {
+      if (!Array.isArray(s.security_groups)) throw badRequest("Invalid input for field/attribute security_groups. It must be a list of {'name': …}.");
+      const unknown = s.security_groups.map((g: { name?: unknown }) => g?.name).find((n: unknown) => n !== 'default');
+      if (unknown !== undefined) throw badRequest(`Security group ${String(unknown)} not found for project ${req.auth.projectId ?? ''}.`);
+    }
     const keypair = s.key_name !== undefined && s.key_name !== null ? keypairOf(api, req, String(s.key_name)) : undefined;
     if (s.key_name !== undefined && s.key_name !== null && !keypair) throw badRequest('Invalid key_name provided.');
     if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
@@ -245,9 +251,9 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
   const q = req.query;
   const auth: ComputeAuth = req.auth;
   const project = q.get('project_id') ?? q.get('tenant_id');
-  // As Nova's is_all_tenants: present and empty or true; and asking for another project's implies it.
+  // As Nova's is_all_tenants: present and empty, or true. Without it a tenant_id is ignored (Nova v2's way).
   const flag = q.get('all_tenants') ?? q.get('all_projects');
-  const allTenants = (flag !== null && (flag === '' || novaBoolean(flag, 'all_tenants'))) || (flag === null && !!project && project !== auth.projectId);
+  const allTenants = flag !== null && (flag === '' || !!novaBoolean(flag, 'all_tenants'));
   if (allTenants) requireAdmin(auth, 'listing every tenant’s servers');
   let servers = allTenants ? api.dir.instances.list() : api.dir.instances.list(tenantOf(auth));
   servers = servers.filter((i) => canSeeServer(i, auth));

@@ -5,7 +5,7 @@
  */
 import type { Instance } from '../resources.js';
 import { requireAdmin, runningFlavor, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { badRequest, forbidden } from './errors.js';
+import { badRequest, forbidden, notFound } from './errors.js';
 import { serverIdOf, serverNameOf, vmStateOf } from './views.js';
 
 const HOUR_MS = 3_600_000;
@@ -70,11 +70,9 @@ export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
     };
   };
 
-  // A trailing slash is a show of the empty project ID (Nova's route): an empty usage, for admins.
-  router.on('GET', '/os-simple-tenant-usage/', (req) => {
-    requireAdmin(req.auth, 'os_compute_api:os-simple-tenant-usage:show');
-    periodOf(req);
-    return { status: 200, body: { tenant_usage: {} } };
+  // A trailing slash names an empty project ID, which is no project (Nova: 404), not the list.
+  router.on('GET', '/os-simple-tenant-usage/', () => {
+    throw notFound('The resource could not be found.');
   });
   router.on('GET', '/os-simple-tenant-usage', (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-simple-tenant-usage:list');
