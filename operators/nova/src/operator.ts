@@ -1,15 +1,14 @@
 /** The Nova operator: the Instance scheduling controller, with its hypervisor book, on one Manager. */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { Manager, SYSTEM_NAMESPACE, selfHealingInformer, type ManagerOptions, type ResourceRef } from '@stratus/runtime';
+import { Manager, SYSTEM_NAMESPACE, selfHealingInformer, type ManagerOptions } from '@stratus/runtime';
 import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from './quota.js';
 
-const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 interface ConfigMap {
   metadata: { name: string; namespace: string };
   data?: Record<string, string>;
 }
 import { reconcileAggregate, reconcileFlavor, reconcileHypervisor, reconcileKeypair, reconcileServerGroup } from './catalog.js';
-import { AGGREGATES, FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
+import { AGGREGATES, CONFIGMAPS, FIELD_MANAGER, FLAVORS, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import { HypervisorBook } from './scheduler/book.js';
 import { schedulingReconciler } from './scheduling.js';
 

@@ -4,14 +4,13 @@
  * Kubernetes API, and a write's caller waits until the cache holds it, so its next request sees it.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { IndexedCache, SYSTEM_NAMESPACE, selfHealingInformer, type KubeClient, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
+import { IndexedCache, SYSTEM_NAMESPACE, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
 import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from '../quota.js';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
-import { AGGREGATES, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
+import { AGGREGATES, CONFIGMAPS, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { aggregateIdOf, zoneOfHost } from '../aggregates.js';
 
-const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 const byName = (o: KubernetesObject) => o.metadata!.name!;
 const byUid = (o: KubernetesObject) => o.metadata!.uid!;
 

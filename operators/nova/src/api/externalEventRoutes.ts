@@ -5,11 +5,11 @@
  * of that event, and the answer is 207 when some failed, as in Nova.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { now, type ResourceRef } from '@stratus/runtime';
+import { now } from '@stratus/runtime';
+import { EVENTS } from '../resources.js';
 import { API_FIELD_MANAGER, requireAdmin, type ComputeApiContext, type ComputeRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 /** The event names each microversion accepts. */
 const NAMES: Array<[string, string]> = [
   ['network-changed', '2.1'],

@@ -6,13 +6,12 @@
  * (A real cluster keeps Events for its --event-ttl, one hour by default; so does this history there.)
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { now, type ResourceRef } from '@stratus/runtime';
-import type { Instance } from '../resources.js';
+import { now } from '@stratus/runtime';
+import { EVENTS, type Instance } from '../resources.js';
 import { API_FIELD_MANAGER, canSeeServer, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, noServer } from './errors.js';
 import { presentState } from './views.js';
 
-export const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 export const ACTION_REASON = 'ServerAction';
 export const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
 const REQUEST = 'compute.stratus.io/request-id';
@@ -121,4 +120,4 @@ export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiConte
 }
 
 /** Nova's timestamps: microseconds, no zone letter. */
-const novaTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null);
+export const novaTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null);

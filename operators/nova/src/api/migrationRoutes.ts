@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { requireAdmin, type ComputeApiContext, type ComputeRouter } from './context.js';
 import { presentState } from './views.js';
-import { ACTION_REASON, EVENTS, INSTANCE_LABEL, PROJECT, USER, type ActionEvent } from './instanceActions.js';
+import { EVENTS } from '../resources.js';
+import { ACTION_REASON, INSTANCE_LABEL, PROJECT, USER, novaTime, type ActionEvent } from './instanceActions.js';
 
-const novaTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null);
 /** Nova's migration IDs are integers: derived from the Event's UID. */
 const idOf = (uid: string) => Number.parseInt(createHash('sha256').update(uid).digest('hex').slice(0, 8), 16) & 0x7fffffff;
 

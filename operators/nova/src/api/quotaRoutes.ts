@@ -4,10 +4,10 @@
  * tenant sets none, the default quota class's (a ConfigMap); absent from both is unlimited (-1). The other keys Nova shows are fixed here and say so by value.
  */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { KubeApiError, MERGE_PATCH, SYSTEM_NAMESPACE, type ResourceRef } from '@stratus/runtime';
+import { KubeApiError, MERGE_PATCH, SYSTEM_NAMESPACE } from '@stratus/runtime';
+import { CONFIGMAPS } from '../resources.js';
 import { DEFAULT_QUOTAS_CONFIGMAP, effectiveQuota } from '../quota.js';
 
-const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 import { API_FIELD_MANAGER, requireAdmin, tenantUsage, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 
