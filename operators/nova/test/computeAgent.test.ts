@@ -215,6 +215,26 @@ describe('Nova node agent on libvirt', function () {
     assert.equal(snap!.status!.virtualSize, 2 * 1024 ** 3, "the instance's whole root disk");
     assert.ok(!existsSync(`${env.agent.files.paths(uid).dir}/snapshot-${snap!.metadata.uid}.qcow2`), 'no copy left on the host');
 
+    // A backup (Nova's createBackup) rotates the server's older backups of its type out once it is stored.
+    const backupSpec = (props: Record<string, string>) => ({ diskFormat: 'qcow2' as const, properties: { image_type: 'backup', backup_type: 'daily', instance_uuid: uid, ...props } });
+    for (const name of ['backup-old-1', 'backup-old-2']) {
+      await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'demo' }, spec: backupSpec({}) } as Image, 'test');
+      await new Promise((r) => setTimeout(r, 1100)); // creation times are whole seconds: let the order be clear
+    }
+    await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'backup-weekly', namespace: 'demo' }, spec: backupSpec({ backup_type: 'weekly' }) } as Image, 'test');
+    await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'backup-new', namespace: 'demo', annotations: { 'compute.stratus.io/backup-rotation': '2' } }, spec: { ...backupSpec({}), source: { instance: { name: 'web-1' } } } } as Image, 'test');
+    const rotated = Date.now() + 60_000;
+    const alive = async (name: string) => {
+      const i = await client.get<Image>(IMAGES, 'demo', name);
+      return !!i && !i.metadata.deletionTimestamp;
+    };
+    while ((await client.get<Image>(IMAGES, 'demo', 'backup-new'))?.status?.phase !== 'active' || (await alive('backup-old-1'))) {
+      assert.ok(Date.now() < rotated, 'the new backup was never stored, or the oldest never rotated out');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual([await alive('backup-old-2'), await alive('backup-weekly')], [true, true], 'two daily backups kept (the new one counted); other types untouched');
+    for (const name of ['backup-old-2', 'backup-weekly', 'backup-new']) await client.delete(IMAGES, 'demo', name);
+
     await client.create(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name: 'from-snap', namespace: 'demo' }, spec: { flavor: 'm1.small', image: { name: 'web-snap' } } }, 'test');
     const booted = await phase('from-snap', 'ACTIVE');
     const log = await untilConsole(booted.metadata.uid!, 'STRATUS-TEST-IMAGE-READY');
