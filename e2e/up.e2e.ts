@@ -1,6 +1,7 @@
 /** `stratus up` (behind `make up`) as a user runs it: the cloud starts, operators act, Ctrl-C stops it cleanly. */
 import { strict as assert } from 'node:assert';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { runKubectl as kubectl } from './lib/cluster.js';
 import { startCloud, type RunningCloud } from '@stratus/cli';
@@ -9,6 +10,13 @@ describe('stratus up', function () {
   this.timeout(90_000);
   let cloud: RunningCloud;
   after(() => cloud?.remove());
+
+  it('leaves no state folder behind when the cloud does not come up in time', async () => {
+    const folders = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('stratus-up-')));
+    const before = folders();
+    await assert.rejects(startCloud(1), /did not come up/);
+    assert.deepEqual([...folders()].filter((f) => !before.has(f)), [], 'the folder made for it is gone');
+  });
 
   it('starts the cloud, reconciles a Tenant through the Keystone operator, and stops on SIGTERM', async () => {
     cloud = await startCloud();

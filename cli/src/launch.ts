@@ -46,6 +46,12 @@ export async function startCloud(timeoutMs = 60_000, existingDir?: string): Prom
   while (!out.includes('Stratus is up') && Date.now() < deadline && up.exitCode === null) await new Promise((r) => setTimeout(r, 100));
   if (!out.includes('Stratus is up')) {
     up.kill('SIGKILL');
+    if (up.exitCode === null && up.signalCode === null) await new Promise((r) => up.once('exit', r));
+    // A folder made here for a cloud that never came up is no one's to keep.
+    if (!existingDir) {
+      await removeGuestsUnder(dir).catch(() => []);
+      rmSync(dir, { recursive: true, force: true });
+    }
     throw new Error(`stratus up did not come up (exit ${up.exitCode}):\n${out}\n${err.slice(-4000)}`);
   }
   return {
