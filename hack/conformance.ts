@@ -266,7 +266,8 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'stratus-tempest-'));
   try {
     // A workspace registry of its own: Tempest's default (~/.tempest) is shared by every run on the machine.
-    await run('tempest', ['init', '--workspace-path', join(work, 'workspaces.yaml'), '--name', 'stratus', join(work, 'ws')]);
+    // In the scratch folder: tempest writes its tempest.log into the folder it runs in.
+    await run('tempest', ['init', '--workspace-path', join(work, 'workspaces.yaml'), '--name', 'stratus', join(work, 'ws')], { cwd: work });
     const workspace = join(work, 'ws');
     const compute = opts.areas.includes('compute') ? await prepareCompute(cloud) : undefined;
     writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute));
