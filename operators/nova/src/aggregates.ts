@@ -2,15 +2,14 @@
  * Host aggregates and the availability zones they give their hosts, as Nova decides them: pure, so the
  * API, the scheduler and the views agree and it is tested without a cluster.
  */
-import { createHash } from 'node:crypto';
 import { DEFAULT_AVAILABILITY_ZONE } from './kinds.js';
-import type { Aggregate, Hypervisor } from './resources.js';
+import { integerIdOf, type Aggregate, type Hypervisor } from './resources.js';
 
 /**
  * Nova's aggregate IDs are integers; the resource's UID is the identity, so the ID is derived from it
- * (31 bits of its digest: stable, and the same on every replica of the API without a counter to share).
+ * (stable, and the same on every replica of the API without a counter to share).
  */
-export const aggregateIdOf = (a: Aggregate): number => Number.parseInt(createHash('sha256').update(a.metadata.uid ?? a.metadata.name).digest('hex').slice(0, 8), 16) & 0x7fffffff;
+export const aggregateIdOf = (a: Aggregate): number => integerIdOf(a.metadata.uid ?? a.metadata.name);
 
 /** The zone an aggregate's hosts get from it, if any. */
 export const aggregateZoneOf = (a: Aggregate): string | undefined => a.spec.availabilityZone || undefined;

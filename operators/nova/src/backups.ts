@@ -19,5 +19,5 @@ export function backupsPastRotation(images: readonly Image[], made: Image): Imag
   const newestFirst = images
     .filter((i) => i.metadata.uid !== made.metadata.uid && isBackupOf(i, server, type))
     .sort((a, b) => time(b) - time(a));
-  return [made, ...newestFirst].slice(Math.max(rotation, 0)).filter((i) => i !== made);
+  return [made, ...newestFirst].slice(rotation).filter((i) => i !== made);
 }

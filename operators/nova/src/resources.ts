@@ -1,4 +1,5 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
+import { createHash } from 'node:crypto';
 import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
 import { AggregateKind, FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
@@ -174,6 +175,9 @@ export interface Aggregate {
   spec: { displayName?: string; availabilityZone?: string; hosts?: string[]; metadata?: Record<string, string> };
   status?: CommonStatus & { aggregateId?: number; unknownHosts?: string[] };
 }
+
+/** A stable small integer from a UID, where Nova shows a database ID (keypairs, services, aggregates, migrations). */
+export const integerIdOf = (uid: string) => Number.parseInt(createHash('sha1').update(uid).digest('hex').slice(0, 7), 16);
 
 export const keyOf = (o: { metadata: Meta }) => `${o.metadata.namespace}/${o.metadata.name}`;
 

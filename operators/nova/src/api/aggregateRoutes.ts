@@ -9,11 +9,11 @@ import { aggregateNameKey, nameClaims } from '../names.js';
 import { AGGREGATES, type Aggregate } from '../resources.js';
 import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, updateObject, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, notFound } from './errors.js';
+import { novaTime } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
 /** When the API last changed an aggregate: Nova's updated_at (null until the first change). */
 const UPDATED_AT = 'compute.stratus.io/updated-at';
-const nova = (t: string | Date | undefined) => (t ? new Date(t).toISOString().replace(/Z$/, '').padEnd(26, '0') : null);
 
 /** A name or zone as Nova's schema takes it: a string of 1 to 255 characters, not only spaces. */
 function checkName(v: unknown, field: string, nullable = false): string | undefined {
@@ -31,8 +31,8 @@ export function aggregateRoutes(router: ComputeRouter, api: ComputeApiContext) {
     name: displayNameOf(a),
     availability_zone: a.spec.availabilityZone ?? null,
     ...(created ? {} : { hosts: a.spec.hosts ?? [], metadata: aggregateMetadataOf(a) }),
-    created_at: nova(a.metadata.creationTimestamp),
-    updated_at: nova(a.metadata.annotations?.[UPDATED_AT]),
+    created_at: novaTime(a.metadata.creationTimestamp),
+    updated_at: novaTime(a.metadata.annotations?.[UPDATED_AT]),
     deleted_at: null,
     deleted: false,
     ...(req.auth.version.atLeast('2.41') ? { uuid: a.metadata.uid } : {}),

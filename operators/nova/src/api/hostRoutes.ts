@@ -5,12 +5,9 @@
  * Hypervisor's spec.disabled; maintenance mode and power actions are not something the libvirt driver does
  * (501, as Nova's libvirt driver answers).
  */
-import { hostname } from 'node:os';
-import { HYPERVISORS, type Hypervisor } from '../resources.js';
-import { requireAdmin, updateObject, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { requireAdmin, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, notFound } from './errors.js';
-
-const SCHEDULER_HOST = hostname();
+import { SCHEDULER_HOST, computeHost, setComputeEnabled } from './serviceRoutes.js';
 const ON_OFF = ['enable', 'disable'];
 
 export function hostRoutes(router: ComputeRouter, api: ComputeApiContext) {
@@ -18,11 +15,6 @@ export function hostRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const available = (req: ComputeRequest, what: string) => {
     if (req.auth.version.atLeast('2.43')) throw notFound('The resource could not be found.');
     requireAdmin(req.auth, `os_compute_api:os-hosts:${what}`);
-  };
-  const computeHost = (name: string): Hypervisor => {
-    const hv = dir.hypervisors.get(name);
-    if (!hv) throw notFound(`Compute host ${name} could not be found.`);
-    return hv;
   };
 
   router.on('GET', '/os-hosts', (req) => {
@@ -35,7 +27,7 @@ export function hostRoutes(router: ComputeRouter, api: ComputeApiContext) {
   /** What the host has, uses now and at most, then per project: Nova's host resource list. */
   router.on('GET', '/os-hosts/:host', (req) => {
     available(req, 'show');
-    const hv = computeHost(req.params.host);
+    const hv = computeHost(api, req.params.host);
     const host = hv.metadata.name;
     const row = (project: string, r: { vcpus?: number; ramMiB?: number; diskGiB?: number } | undefined) => ({ resource: { host, project, cpu: r?.vcpus ?? 0, memory_mb: r?.ramMiB ?? 0, disk_gb: r?.diskGiB ?? 0 } });
     const used = hv.status?.allocated;
@@ -56,17 +48,16 @@ export function hostRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (body.status === undefined && body.maintenance_mode === undefined) throw badRequest("Invalid input: 'status' or 'maintenance_mode' is required.");
     if (body.status !== undefined && !ON_OFF.includes(body.status)) throw badRequest(`Invalid input for field/attribute status. Value: ${JSON.stringify(body.status)}. It must be 'enable' or 'disable'.`);
     if (body.maintenance_mode !== undefined && !ON_OFF.includes(body.maintenance_mode)) throw badRequest(`Invalid input for field/attribute maintenance_mode. Value: ${JSON.stringify(body.maintenance_mode)}. It must be 'enable' or 'disable'.`);
-    const hv = computeHost(req.params.host);
+    const hv = computeHost(api, req.params.host);
     if (body.maintenance_mode !== undefined) throw new NovaError(501, 'Maintenance mode is not supported by the libvirt driver: disable the host (status) or its service instead.');
-    const enabled = body.status === 'enable';
-    const written = await updateObject(api, dir.hypervisors, HYPERVISORS, hv, () => ({ spec: { disabled: !enabled, disabledReason: null } }), `Compute host ${hv.metadata.name}`);
+    const written = await setComputeEnabled(api, hv, body.status === 'enable');
     return { status: 200, body: { host: written.metadata.name, status: written.spec.disabled ? 'disabled' : 'enabled' } };
   });
 
   for (const action of ['startup', 'shutdown', 'reboot'])
     router.on('GET', `/os-hosts/:host/${action}`, (req) => {
       available(req, action);
-      computeHost(req.params.host);
+      computeHost(api, req.params.host);
       throw new NovaError(501, `Host power actions (${action}) are not supported by the libvirt driver.`);
     });
 }

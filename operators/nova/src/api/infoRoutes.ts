@@ -44,6 +44,8 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (!hv) throw notFound(`Hypervisor with ID ${id} could not be found.`);
     return hv;
   };
+  /** Nova's hypervisor_hostname_pattern: the host name holds the pattern. */
+  const matches = (hv: Hypervisor, pattern: string) => (hv.spec.hostname ?? hv.metadata.name).includes(pattern);
   const serversOn = (hv: Hypervisor) => dir.instances.list().filter((i) => i.status?.host === hv.metadata.name).map((i) => ({ uuid: serverIdOf(i), name: i.status?.instanceName ?? '' }));
   const hypervisors = (req: ComputeRequest, detail: boolean) => {
     requireAdmin(req.auth, 'reading hypervisors');
@@ -52,7 +54,7 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const ctx = viewContext(api, req);
     const list = dir.hypervisors
       .list()
-      .filter((hv) => !match || (hv.spec.hostname ?? hv.metadata.name).includes(match))
+      .filter((hv) => !match || matches(hv, match))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
       .map((hv) => ({ ...(detail ? hypervisorView(hv, isUp(hv), ctx) : hypervisorSummary(hv, isUp(hv))), ...(withServers && req.auth.version.atLeast('2.53') ? { servers: serversOn(hv) } : {}) }));
     return { status: 200, body: { hypervisors: list } };
@@ -77,7 +79,7 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('GET', '/os-hypervisors/:pattern/search', (req) => {
     if (req.auth.version.atLeast('2.53')) throw notFound('The resource could not be found.');
     requireAdmin(req.auth, 'reading hypervisors');
-    const found = dir.hypervisors.list().filter((hv) => (hv.spec.hostname ?? hv.metadata.name).includes(req.params.pattern));
+    const found = dir.hypervisors.list().filter((hv) => matches(hv, req.params.pattern));
     if (!found.length) throw notFound(`No hypervisor matching '${req.params.pattern}' could be found.`);
     return { status: 200, body: { hypervisors: found.map((hv) => hypervisorSummary(hv, isUp(hv))) } };
   });

@@ -10,7 +10,7 @@ import { now } from '@stratus/runtime';
 import { EVENTS, type Instance } from '../resources.js';
 import { API_FIELD_MANAGER, canSeeServer, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, noServer } from './errors.js';
-import { presentState } from './views.js';
+import { novaTime, presentState } from './views.js';
 
 export const ACTION_REASON = 'ServerAction';
 export const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
@@ -119,5 +119,3 @@ export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiConte
   });
 }
 
-/** Nova's timestamps: microseconds, no zone letter. */
-export const novaTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/\.(\d{3})Z$/, '.$1000') : null);

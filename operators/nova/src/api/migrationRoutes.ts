@@ -4,14 +4,11 @@
  * Instance: its status follows what came after (confirmed, reverted), or the instance as it is now
  * (migrating while it resizes, finished while it waits for confirmation). Admins only.
  */
-import { createHash } from 'node:crypto';
 import { requireAdmin, type ComputeApiContext, type ComputeRouter } from './context.js';
-import { presentState } from './views.js';
-import { EVENTS } from '../resources.js';
-import { ACTION_REASON, INSTANCE_LABEL, PROJECT, USER, novaTime, type ActionEvent } from './instanceActions.js';
+import { novaTime, presentState } from './views.js';
+import { EVENTS, integerIdOf } from '../resources.js';
+import { ACTION_REASON, INSTANCE_LABEL, PROJECT, USER, type ActionEvent } from './instanceActions.js';
 
-/** Nova's migration IDs are integers: derived from the Event's UID. */
-const idOf = (uid: string) => Number.parseInt(createHash('sha256').update(uid).digest('hex').slice(0, 8), 16) & 0x7fffffff;
 
 /** What became of a resize, from the actions after it and the server's status word now (undefined: gone). */
 export function resizeStatus(later: readonly string[], serverStatus: string | undefined): string {
@@ -46,7 +43,7 @@ export function migrationRoutes(router: ComputeRouter, api: ComputeApiContext) {
         const later = list.slice(i + 1).map((x) => x.action!);
         const end = list.slice(i + 1).find((x) => x.action === 'confirmResize' || x.action === 'revertResize');
         migrations.push({
-          id: idOf(e.metadata.uid ?? e.metadata.name),
+          id: integerIdOf(e.metadata.uid ?? e.metadata.name),
           status: resizeStatus(later, inst && presentState(inst).status),
           instance_uuid: instanceId,
           source_node: host,

@@ -5,26 +5,40 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { HYPERVISORS, type Hypervisor } from '../resources.js';
+import { HYPERVISORS, integerIdOf, type Hypervisor } from '../resources.js';
+import { novaTime } from './views.js';
 import { isUp } from '../scheduler/hostStates.js';
 import { requireAdmin, updateObject, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict } from './errors.js';
 
 /** A stable UUID-shaped ID for a service with no object of its own (the scheduler). */
 const uuidOf = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 32).replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5');
-const SCHEDULER_HOST = hostname();
-const iso = (t: string | undefined) => (t ? new Date(t).toISOString().replace(/Z$/, '000') : null);
+/** This process's host: where nova-scheduler runs (os-services and os-hosts show it). */
+export const SCHEDULER_HOST = hostname();
+
+/** The compute host (Hypervisor) of this name, else Nova's 404. */
+export function computeHost(api: ComputeApiContext, host: unknown): Hypervisor {
+  const hv = typeof host === 'string' ? api.dir.hypervisors.get(host) : undefined;
+  if (!hv) throw new NovaError(404, `Compute host ${String(host)} could not be found.`);
+  return hv;
+}
+
+/** Enables or disables a compute service: its Hypervisor's spec.disabled (the scheduler then skips it). */
+export function setComputeEnabled(api: ComputeApiContext, hv: Hypervisor, enabled: boolean, reason?: unknown): Promise<Hypervisor> {
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest('Invalid input for field/attribute disabled_reason.');
+  return updateObject(api, api.dir.hypervisors, HYPERVISORS, hv, () => ({ spec: { disabled: !enabled, disabledReason: enabled ? null : (reason ?? null) } }), `Service ${hv.metadata.name}`);
+}
 
 export function serviceRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
   const computeView = (req: ComputeRequest, hv: Hypervisor) => ({
-    id: req.auth.version.atLeast('2.53') ? hv.metadata.uid! : Number.parseInt(createHash('sha1').update(hv.metadata.uid!).digest('hex').slice(0, 7), 16),
+    id: req.auth.version.atLeast('2.53') ? hv.metadata.uid! : integerIdOf(hv.metadata.uid!),
     binary: 'nova-compute',
     host: hv.metadata.name,
     zone: dir.zoneOf(hv),
     status: hv.spec.disabled ? 'disabled' : 'enabled',
     state: isUp(hv) ? 'up' : 'down',
-    updated_at: iso(hv.status?.lastHeartbeat),
+    updated_at: novaTime(hv.status?.lastHeartbeat),
     disabled_reason: hv.spec.disabled ? (hv.spec.disabledReason ?? null) : null,
     ...(req.auth.version.atLeast('2.11') ? { forced_down: false } : {}),
   });
@@ -36,7 +50,7 @@ export function serviceRoutes(router: ComputeRouter, api: ComputeApiContext) {
     zone: 'internal',
     status: 'enabled',
     state: 'up',
-    updated_at: iso(new Date().toISOString()),
+    updated_at: novaTime(Date.now()),
     disabled_reason: null,
     ...(req.auth.version.atLeast('2.11') ? { forced_down: false } : {}),
   });
@@ -49,16 +63,6 @@ export function serviceRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 200, body: { services: all(req).filter((s) => (!host || s.host === host) && (!binary || s.binary === binary)) } };
   });
 
-  /** Enables or disables a compute service: its Hypervisor's spec.disabled (the scheduler then skips it). */
-  const setStatus = async (req: ComputeRequest, hv: Hypervisor, enabled: boolean, reason?: string) => {
-    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest('Invalid input for field/attribute disabled_reason.');
-    return updateObject(api, dir.hypervisors, HYPERVISORS, hv, () => ({ spec: { disabled: !enabled, disabledReason: enabled ? null : (reason ?? null) } }), `Service ${hv.metadata.name}`);
-  };
-  const computeOn = (host: unknown): Hypervisor => {
-    const hv = typeof host === 'string' ? dir.hypervisors.get(host) : undefined;
-    if (!hv) throw new NovaError(404, `Compute host ${String(host)} could not be found.`);
-    return hv;
-  };
 
   // 2.53 on: by the service's UUID.
   router.on('PUT', '/os-services/:id', async (req) => {
@@ -69,14 +73,14 @@ export function serviceRoutes(router: ComputeRouter, api: ComputeApiContext) {
       const action = req.params.id;
       if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw new NovaError(404, 'The resource could not be found.');
       if (body.binary !== 'nova-compute') throw badRequest('Only nova-compute services can be enabled or disabled here.');
-      const hv = await setStatus(req, computeOn(body.host), action === 'enable', action === 'disable-log-reason' ? body.disabled_reason : undefined);
+      const hv = await setComputeEnabled(api, computeHost(api, body.host), action === 'enable', action === 'disable-log-reason' ? body.disabled_reason : undefined);
       return { status: 200, body: { service: { host: hv.metadata.name, binary: 'nova-compute', status: hv.spec.disabled ? 'disabled' : 'enabled', ...(hv.spec.disabledReason ? { disabled_reason: hv.spec.disabledReason } : {}) } } };
     }
     const hv = dir.hypervisors.list().find((h) => h.metadata.uid === req.params.id);
     if (!hv) throw new NovaError(404, `Service ${req.params.id} could not be found.`);
     if (body.status !== undefined && body.status !== 'enabled' && body.status !== 'disabled') throw badRequest("Invalid input for field/attribute status. Value: must be 'enabled' or 'disabled'.");
     if (body.forced_down) throw badRequest('forced_down is not supported: a node is down when its agent stops heartbeating.');
-    const written = body.status === undefined ? hv : await setStatus(req, hv, body.status === 'enabled', body.disabled_reason);
+    const written = body.status === undefined ? hv : await setComputeEnabled(api, hv, body.status === 'enabled', body.disabled_reason);
     return { status: 200, body: { service: computeView(req, written) } };
   });
 

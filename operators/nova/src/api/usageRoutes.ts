@@ -6,11 +6,11 @@
 import type { Instance } from '../resources.js';
 import { requireAdmin, runningFlavor, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
-import { serverIdOf, serverNameOf, vmStateOf } from './views.js';
+import { novaTime, serverIdOf, serverNameOf, vmStateOf } from './views.js';
 
 const HOUR_MS = 3_600_000;
-/** Nova's usage times: no zone letter. */
-const novaTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000');
+/** A Nova time as milliseconds: one without a zone is UTC. NaN when it is no time. */
+const utcMs = (text: string) => Date.parse(/[Zz]|[+-]\d{2}:?\d{2}$/.test(text) ? text : `${text}Z`);
 
 export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
@@ -19,7 +19,7 @@ export function usageRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const at = (k: string, fallback: number) => {
       const v = req.query.get(k);
       if (v === null) return fallback;
-      const t = Date.parse(/[Zz]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
+      const t = utcMs(v);
       if (Number.isNaN(t)) throw badRequest(`Invalid ${k}: ${v} is not a date-time.`);
       return t;
     };
@@ -136,7 +136,7 @@ export function auditLogRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('GET', '/os-instance_usage_audit_log/:before', (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-instance-usage-audit-log:show');
     const text = req.params.before.replace(' ', 'T');
-    const before = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(text) ? new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`) : new Date(NaN);
+    const before = new Date(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(text) ? utcMs(text) : NaN);
     if (Number.isNaN(before.getTime())) throw badRequest(`Invalid timestamp for date ${req.params.before}`);
     return { status: 200, body: { instance_usage_audit_log: report(before) } };
   });

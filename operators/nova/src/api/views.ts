@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { displayNameOf } from '@stratus/runtime';
 import { DEFAULT_AVAILABILITY_ZONE } from '../kinds.js';
-import { flavorSnapshot, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type Keypair, type ObservedPowerState, type ServerGroup } from '../resources.js';
+import { flavorSnapshot, integerIdOf, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type Keypair, type ObservedPowerState, type ServerGroup } from '../resources.js';
 import type { Microversion } from './microversion.js';
 
 export interface ViewContext {
@@ -21,6 +21,8 @@ const link = (ctx: ViewContext, collection: string, id: string) => [
   { rel: 'bookmark', href: `${ctx.base.replace(/\/v2(\.1)?$/, '')}/${collection}/${id}` },
 ];
 const bookmark = (ctx: ViewContext, collection: string, id: string) => [{ rel: 'bookmark', href: `${ctx.base.replace(/\/v2(\.1)?$/, '')}/${collection}/${id}` }];
+/** Nova's timestamps: microseconds, no zone letter (2026-11-28T10:05:39.123000). */
+export const novaTime = (t: string | number | Date | undefined | null) => (t === undefined || t === null || t === '' ? null : new Date(t).toISOString().replace(/Z$/, '000'));
 const iso = (t: Date | string | undefined) => (t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
 /** Nova's launched_at: microseconds and no zone, as Python prints a naive datetime. */
 const usageTime = (t: string | undefined) => (t ? new Date(t).toISOString().replace('Z', '000') : null);
@@ -208,12 +210,10 @@ export function keypairView(k: Keypair, ctx: ViewContext, detail: boolean, userI
     public_key: k.spec.publicKey,
     fingerprint: k.status?.fingerprint ?? '',
     ...(ctx.version.atLeast('2.2') ? { type: k.spec.type ?? 'ssh' } : {}),
-    ...(detail ? { user_id: k.spec.user ?? userId, created_at: iso(k.metadata.creationTimestamp), deleted: false, deleted_at: null, updated_at: null, id: numericId(k.metadata.uid ?? k.metadata.name) } : {}),
+    ...(detail ? { user_id: k.spec.user ?? userId, created_at: iso(k.metadata.creationTimestamp), deleted: false, deleted_at: null, updated_at: null, id: integerIdOf(k.metadata.uid ?? k.metadata.name) } : {}),
   };
 }
 
-/** A stable small integer from a UID, where Nova shows a database ID. */
-const numericId = (s: string) => parseInt(createHash('sha1').update(s).digest('hex').slice(0, 7), 16);
 
 export const groupNameOf = (g: ServerGroup) => displayNameOf(g);
 
