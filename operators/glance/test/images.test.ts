@@ -112,6 +112,24 @@ describe('Glance Image API and reconciler', function () {
     assert.equal(bad.body.title, 'Unauthorized');
   });
 
+  it('lets a token made with an application credential make only the image calls its access rules name', async () => {
+    const admin = env.adminToken;
+    const me = (await call(env.identity.v3, 'GET', '/auth/tokens', { token: admin, subject: admin })).body.token.user.id;
+    const rules = [{ service: 'image', method: 'GET', path: '/v2/images' }, { service: 'compute', method: 'GET', path: '/v2/images/*' }];
+    const made = await call(env.identity.v3, 'POST', `/users/${me}/application_credentials`, { token: admin, body: { application_credential: { name: 'image-lister', access_rules: rules } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const cred = made.body.application_credential;
+    const signIn = await call(env.identity.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['application_credential'], application_credential: { id: cred.id, secret: cred.secret } } } } });
+    const token = signIn.headers.get('x-subject-token')!;
+    const image = await create({ name: 'ruled' });
+    assert.equal((await glance('GET', '/images', { token })).status, 200);
+    assert.equal((await fetch(`${env.api.url}/image/v2/images`, { headers: { 'X-Auth-Token': token } })).status, 200, 'the same call under the gateway mount');
+    assert.equal((await glance('GET', `/images/${image.id}`, { token })).status, 401, 'a rule for another service does not count');
+    assert.equal((await glance('POST', '/images', { token, body: { name: 'nope' } })).status, 401);
+    assert.equal((await glance('GET', `/images/${image.id}`)).status, 200, 'other tokens are not bound by it');
+    assert.equal((await call(env.identity.v3, 'DELETE', `/users/${me}/application_credentials/${cred.id}`, { token: admin })).status, 204);
+  });
+
   it('creates an image, takes its data, and serves it back with checksums and the virtual size', async () => {
     const created = await glance('POST', '/images', { body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', os_distro: 'cirros', min_ram: 64 } });
     assert.equal(created.status, 201);

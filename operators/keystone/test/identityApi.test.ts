@@ -319,6 +319,65 @@ describe('Identity API v3', function () {
     assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: byId })).status, 401);
   });
 
+  it('binds an application credential to access rules: kept per user, enforced by Keystone, and vouched for only to services that enforce them', async () => {
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Rules' } } })).body.project;
+    const rita = (await api('POST', '/users', { body: { user: { name: 'rita', password: 'rita-pw' } } })).body.user;
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${project.id}/users/${rita.id}/roles/${member.id}`)).status, 204);
+    const ritaToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('rita', 'rita-pw', 'Rules') })).headers.get('x-subject-token')!;
+    const as = (token: string) => (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token, body });
+    const rita_ = as(ritaToken);
+
+    const bad = await rita_('POST', `/users/${rita.id}/application_credentials`, { application_credential: { name: 'bad', access_rules: [{ service: 'compute', method: 'FETCH', path: '/v2.1/servers' }] } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /access_rules.*method/);
+    assert.equal((await rita_('POST', `/users/${rita.id}/application_credentials`, { application_credential: { name: 'bad', access_rules: [{ id: 'nope' }] } })).status, 404, 'a rule named by an ID the user does not have');
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules`)).body.access_rules.length, 0, 'refused credentials leave no rules behind');
+
+    const rules = [
+      { service: 'compute', method: 'GET', path: '/v2.1/servers/*/ips' },
+      { service: 'identity', method: 'GET', path: '/v3/users/{user_id}/access_rules' },
+    ];
+    const made = await rita_('POST', `/users/${rita.id}/application_credentials`, { application_credential: { name: 'monitor', access_rules: rules } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const cred = made.body.application_credential;
+    assert.deepEqual(cred.access_rules.map(({ id: _, ...r }: any) => r), rules);
+    const listed = (await rita_('GET', `/users/${rita.id}/access_rules`)).body.access_rules;
+    assert.deepEqual(listed.map((r: any) => r.id).sort(), cred.access_rules.map((r: any) => r.id).sort());
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules/${listed[0].id}`)).body.access_rule.id, listed[0].id);
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules?service=compute`)).body.access_rules.length, 1);
+    // The same rule again is the same rule; named by ID, an existing one is reused.
+    const again = (await rita_('POST', `/users/${rita.id}/application_credentials`, { application_credential: { name: 'again', access_rules: [rules[0], { id: cred.access_rules[1].id }] } })).body.application_credential;
+    assert.deepEqual(again.access_rules.map((r: any) => r.id), cred.access_rules.map((r: any) => r.id));
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules`)).body.access_rules.length, 2);
+
+    const signedIn = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['application_credential'], application_credential: { id: cred.id, secret: cred.secret } } } } });
+    assert.equal(signedIn.status, 201);
+    assert.deepEqual(signedIn.body.token.application_credential.access_rules, cred.access_rules);
+    const bound = signedIn.headers.get('x-subject-token')!;
+    // At Keystone: the identity rule is honoured, anything else is not.
+    assert.equal((await as(bound)('GET', `/users/${rita.id}/access_rules`)).status, 200);
+    assert.equal((await as(bound)('GET', `/users/${rita.id}/application_credentials`)).status, 401);
+    assert.equal((await as(bound)('GET', '/projects')).status, 401);
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: bound } } } } })).status, 403, 'not exchanged for an unbound token');
+    // A service validating it must say it enforces access rules, or Keystone does not vouch for it.
+    assert.equal((await api('GET', '/auth/tokens', { subject: bound })).status, 404);
+    const vouched = await call(env.v3, 'GET', '/auth/tokens', { token: admin, subject: bound, headers: { 'OpenStack-Identity-Access-Rules': '1.0' } });
+    assert.equal(vouched.status, 200);
+    assert.equal(vouched.body.token.application_credential.access_rules.length, 2);
+    assert.equal((await call(env.v3, 'GET', '/auth/tokens', { token: bound, subject: bound, headers: { 'OpenStack-Identity-Access-Rules': '1.0' } })).status, 200, 'it may validate itself, as services here check it');
+
+    // A rule in use cannot go; once no credential uses it, it can, and the user still has it until then.
+    const ruleId = cred.access_rules[0].id;
+    const inUse = await rita_('DELETE', `/users/${rita.id}/access_rules/${ruleId}`);
+    assert.equal(inUse.status, 403);
+    for (const c of [cred, again]) assert.equal((await rita_('DELETE', `/users/${rita.id}/application_credentials/${c.id}`)).status, 204);
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules`)).body.access_rules.length, 2, 'rules outlive their credentials');
+    assert.equal((await rita_('DELETE', `/users/${rita.id}/access_rules/${ruleId}`)).status, 204);
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules/${ruleId}`)).status, 404);
+    assert.equal((await rita_('GET', `/users/${rita.id}/access_rules`)).body.access_rules.length, 1);
+  });
+
   it('grants roles on any domain, to users and groups, and scopes tokens to the domains a user holds a role on', async () => {
     const domain = (await api('POST', '/domains', { body: { domain: { name: 'Ops Domain' } } })).body.domain;
     const ivan = (await api('POST', '/users', { body: { user: { name: 'ivan', password: 'ivan-pw' } } })).body.user;

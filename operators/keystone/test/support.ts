@@ -52,8 +52,8 @@ export interface Reply {
 }
 
 /** One Identity API call, as a client would make it. */
-export async function call(base: string, method: string, path: string, opts: { token?: string; subject?: string; body?: unknown } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
+export async function call(base: string, method: string, path: string, opts: { token?: string; subject?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers['X-Auth-Token'] = opts.token;
   if (opts.subject) headers['X-Subject-Token'] = opts.subject;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';

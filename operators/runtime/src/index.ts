@@ -19,3 +19,4 @@ export * from './keystoneTokens.js';
 export * from './indexedCache.js';
 export * from './naming.js';
 export * from './tags.js';
+export * from './accessRules.js';

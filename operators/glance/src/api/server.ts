@@ -4,7 +4,7 @@
  * Kubernetes API; image data streams between the client and S3.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
 import type { ImageStore } from '../store/imageStore.js';
 import type { GlanceApi } from './context.js';
@@ -44,7 +44,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'image', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log };
 
   const router = new Router<ImageAuth>();
@@ -73,7 +73,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
     },
     // Authenticate before reading a body: an upload without a valid token is refused before any byte is taken.
     async prepare(route, req) {
-      const auth = route.public ? undefined : await tokens.validate(req.headers['x-auth-token']);
+      const auth = route.public ? undefined : await tokens.validate(req.headers['x-auth-token'], serviceCallOf(req, '/image'));
       const body = route.raw ? undefined : await readJsonBody(req, MAX_JSON, { tooLarge: () => tooLarge('The request body is too large.'), malformed: () => badRequest('The request body is not valid JSON.') });
       return { auth, body };
     },

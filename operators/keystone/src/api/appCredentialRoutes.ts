@@ -4,9 +4,10 @@
  * anyone's. A restricted one cannot make more (Keystone's rule), so a leaked secret cannot breed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { KubeClient } from '@stratus/runtime';
+import { KubeApiError, type KubeClient } from '@stratus/runtime';
 import { hashPassword } from '../passwords.js';
-import { SECRETS, SYSTEM_NAMESPACE, controllerRef, openstackId, type Role, type Secret, type User } from '../resources.js';
+import { CONFIGMAPS, SECRETS, SYSTEM_NAMESPACE, controllerRef, openstackId, type Role, type Secret, type User } from '../resources.js';
+import { accessRuleConfigMap, accessRuleId, accessRuleObjectName, accessRulesOf, requestedAccessRules, type StoredAccessRule } from './accessRules.js';
 import { APP_CREDENTIAL_LABEL, appCredentialData, appCredentialSecretName, appCredentials, type AppCredential } from './appCredentials.js';
 import { isAdmin, type AuthContext } from './auth.js';
 import { API_FIELD_MANAGER, committed, entity, gone, optionalBoolean, optionalString } from './common.js';
@@ -31,7 +32,7 @@ export function appCredentialRoutes(router: Router, dir: IdentityDirectory, clie
     roles: c.roles.map((n) => dir.roles.named(n)).filter((r): r is Role => !!r).map(roleRef),
     expires_at: c.expiresAt ?? null,
     unrestricted: c.unrestricted,
-    access_rules: [],
+    access_rules: c.accessRules.map(({ id, service, method, path }) => ({ id, service, method, path })),
     links: { self: `${base}/users/${c.userId}/application_credentials/${c.id}` },
   });
 
@@ -50,7 +51,7 @@ export function appCredentialRoutes(router: Router, dir: IdentityDirectory, clie
     const a = entity(req.body, 'application_credential');
     const name = optionalString(a, 'name', 'application_credential');
     if (!name || name.length > 255) throw badRequest("Invalid input for field 'application_credential.name': 1 to 255 characters.");
-    if (a.access_rules !== undefined && (!Array.isArray(a.access_rules) || a.access_rules.length)) throw badRequest('Access rules are not supported here: leave access_rules out.');
+    const accessRules = a.access_rules === undefined || a.access_rules === null ? [] : resolveAccessRules(user, requestedAccessRules(a.access_rules));
     const expiresAt = optionalString(a, 'expires_at', 'application_credential');
     if (expiresAt !== undefined && (Number.isNaN(Date.parse(expiresAt)) || Date.parse(expiresAt) <= Date.now())) throw badRequest("Invalid input for field 'application_credential.expires_at': a time in the future.");
     // Its roles: those asked for (by id or name), which the token must hold; else all the token holds.
@@ -68,6 +69,7 @@ export function appCredentialRoutes(router: Router, dir: IdentityDirectory, clie
       expiresAt,
       unrestricted: optionalBoolean(a, 'unrestricted', 'application_credential') ?? false,
       hash: await hashPassword(secret),
+      accessRules,
     };
     const body: Secret = {
       apiVersion: 'v1',
@@ -76,10 +78,37 @@ export function appCredentialRoutes(router: Router, dir: IdentityDirectory, clie
       type: 'Opaque',
       data: appCredentialData(cred),
     };
-    // The object name is a digest of (user, name): a second one of the same name is the API server's 409.
-    await committed(dir.secrets, client.create(SECRETS, body, API_FIELD_MANAGER), 'application_credential');
+    // Its new access rules first (they are the user's, and outlive it), taken back if the credential is not made.
+    const madeRules = await createAccessRules(user, accessRules);
+    try {
+      // The object name is a digest of (user, name): a second one of the same name is the API server's 409.
+      await committed(dir.secrets, client.create(SECRETS, body, API_FIELD_MANAGER), 'application_credential');
+    } catch (e) {
+      await Promise.all(madeRules.map((name) => client.delete(CONFIGMAPS, SYSTEM_NAMESPACE, name).catch(() => undefined)));
+      throw e;
+    }
     return { status: 201, body: { application_credential: { ...view(cred, req.base), secret } } };
   });
+
+  /** Rules named by ID are the user's existing ones (404 otherwise); new ones get the ID of (user, rule). */
+  function resolveAccessRules(user: User, asked: ReturnType<typeof requestedAccessRules>): StoredAccessRule[] {
+    const existing = accessRulesOf(dir, user);
+    const rules = asked.map((r) => ('service' in r ? { id: accessRuleId(user, r), ...r } : (existing.find((e) => e.id === r.id) ?? notFoundRule(r.id))));
+    return [...new Map(rules.map((r) => [r.id, r])).values()];
+  }
+
+  /** Makes the rules the user does not have yet; the object names of those it made. */
+  async function createAccessRules(user: User, rules: StoredAccessRule[]): Promise<string[]> {
+    const made: string[] = [];
+    for (const rule of rules) {
+      const created = await client.create(CONFIGMAPS, accessRuleConfigMap(user, rule), API_FIELD_MANAGER).catch((e) => {
+        if (e instanceof KubeApiError && e.code === 409) return undefined; // the user has it already
+        throw e;
+      });
+      if (created) made.push(accessRuleObjectName(rule.id));
+    }
+    return made;
+  }
 
   router.on('DELETE', '/users/:user/application_credentials/:id', async (req) => {
     const user = owner(req.params.user, req.auth, false);
@@ -94,6 +123,10 @@ export function appCredentialRoutes(router: Router, dir: IdentityDirectory, clie
 
 function notFoundCred(id: string): never {
   throw notFound('application credential', id);
+}
+
+function notFoundRule(id: string): never {
+  throw notFound('access rule', id);
 }
 
 function missingRole(r: unknown): never {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SYSTEM_NAMESPACE, type Secret, type User } from '../resources.js';
+import type { StoredAccessRule } from './accessRules.js';
 import type { IdentityDirectory } from './directory.js';
 
 /** On an application credential's Secret: the object name of its User. */
@@ -24,6 +25,8 @@ export interface AppCredential {
   expiresAt?: string;
   unrestricted: boolean;
   hash: string;
+  /** The only calls its tokens may make; none: any call its roles allow. */
+  accessRules: StoredAccessRule[];
 }
 
 export const appCredentialSecretName = (user: User, name: string) => `appcred-${createHash('sha256').update(`${user.metadata.uid}\0${name}`).digest('hex').slice(0, 40)}`;
@@ -42,12 +45,13 @@ export function appCredentialOf(s: Secret): AppCredential {
     expiresAt: text(s, 'expiresAt') || undefined,
     unrestricted: text(s, 'unrestricted') === 'true',
     hash: text(s, 'hash')!,
+    accessRules: JSON.parse(text(s, 'accessRules') || '[]'),
   };
 }
 
 export function appCredentialData(c: AppCredential): Record<string, string> {
   const enc = (v: string) => Buffer.from(v).toString('base64');
-  return { id: enc(c.id), name: enc(c.name), description: enc(c.description), userId: enc(c.userId), projectId: enc(c.projectId), roles: enc(JSON.stringify(c.roles)), expiresAt: enc(c.expiresAt ?? ''), unrestricted: enc(String(c.unrestricted)), hash: enc(c.hash) };
+  return { id: enc(c.id), name: enc(c.name), description: enc(c.description), userId: enc(c.userId), projectId: enc(c.projectId), roles: enc(JSON.stringify(c.roles)), expiresAt: enc(c.expiresAt ?? ''), unrestricted: enc(String(c.unrestricted)), hash: enc(c.hash), ...(c.accessRules.length ? { accessRules: enc(JSON.stringify(c.accessRules)) } : {}) };
 }
 
 /** Every application credential (of one user, when given), from the stratus-system Secrets cache. */

@@ -11,7 +11,7 @@ import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretN
 import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSecretData, type KeyRing } from '../tokens/keyRing.js';
 import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
-import { badRequest, notFound, unauthorized } from './errors.js';
+import { badRequest, forbidden, notFound, unauthorized } from './errors.js';
 import { DEFAULT_DOMAIN, domainInfo, findDomain, type DomainInfo } from './views.js';
 
 export const REVOCATIONS_CONFIGMAP = 'keystone-revocations';
@@ -85,6 +85,8 @@ export class Authenticator {
     } else if (methods.includes('token')) {
       // Re-scoping: the new token keeps the old one's expiry and audit chain.
       const from = this.validate(String(auth.identity.token?.id ?? ''), 'token');
+      // Its roles and access rules would not pass to the new token: the credential is the way to get another.
+      if (from.appCred) throw forbidden('A token made with an application credential cannot be exchanged for another; authenticate with the application credential again.');
       user = from.user;
       expiresAtSeconds = from.token.expiresAtSeconds;
       auditIds = [auditIds[0], from.token.auditIds.at(-1)!];

@@ -1,9 +1,9 @@
 /** /v3/auth: sign in, validate, revoke, and what a token may reach. */
-import { displayNameOf } from '@stratus/runtime';
+import { ACCESS_RULES_HEADER, ACCESS_RULES_VERSION, displayNameOf } from '@stratus/runtime';
 import { openstackId } from '../resources.js';
 import { isAdmin, type AuthContext, type Authenticator } from './auth.js';
 import type { IdentityDirectory } from './directory.js';
-import { badRequest, forbidden } from './errors.js';
+import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
 import { allDomains, catalogView, domainRef, domainView, keystoneTime, projectView, roleRef } from './views.js';
 
@@ -23,7 +23,9 @@ export function tokenBody(ctx: AuthContext, dir: IdentityDirectory, withCatalog:
       ...(ctx.system ? { system: { all: true } } : {}),
       ...(scoped ? { roles: ctx.roles.map(roleRef) } : {}),
       ...(scoped && withCatalog ? { catalog: catalogView(dir, project) } : {}),
-      ...(ctx.appCred ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted } } : {}),
+      ...(ctx.appCred
+        ? { application_credential: { id: ctx.appCred.id, name: ctx.appCred.name, restricted: !ctx.appCred.unrestricted, ...(ctx.appCred.accessRules.length ? { access_rules: ctx.appCred.accessRules.map(({ id, service, method, path }) => ({ id, service, method, path })) } : {}) } }
+        : {}),
     },
   };
 }
@@ -39,6 +41,9 @@ export function authRoutes(router: Router, dir: IdentityDirectory, auth: Authent
     const id = req.headers['x-subject-token'];
     if (typeof id !== 'string' || !id) throw badRequest('X-Subject-Token header is required.');
     const ctx = auth.validate(id, 'subject', req.query.get('allow_expired') === '1' || req.query.get('allow_expired') === 'true');
+    // A token bound by access rules is vouched for only to a service that says it enforces them (Keystone's check).
+    const support = Number(req.headers[ACCESS_RULES_HEADER.toLowerCase()]);
+    if (ctx.appCred?.accessRules.length && !(support >= Number(ACCESS_RULES_VERSION))) throw notFound('token', 'Failed to validate token');
     // Anyone may check their own token; checking others' is for admins (and services).
     if (ctx.user.metadata.uid !== caller.user.metadata.uid && !isAdmin(caller)) throw forbidden();
     return ctx;

@@ -3,13 +3,14 @@
  * gateway uses), reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, accessRuleAllows, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { Authenticator, type AuthContext } from './auth.js';
 import { authRoutes } from './authRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
 import { appCredentialRoutes } from './appCredentialRoutes.js';
+import { accessRuleRoutes } from './accessRuleRoutes.js';
 import { policyRoutes } from './policyRoutes.js';
 import { endpointGroupRoutes } from './endpointGroupRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
@@ -52,6 +53,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   groupRoutes(router, dir, client);
   credentialRoutes(router, dir, client);
   appCredentialRoutes(router, dir, client);
+  accessRuleRoutes(router, dir, client);
   policyRoutes(router, dir, client);
   endpointGroupRoutes(router, dir, client);
   userRoutes(router, dir, client, auth);
@@ -75,7 +77,13 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
       if (route.public) return { body };
       const token = req.headers['x-auth-token'];
       if (typeof token !== 'string' || !token) throw unauthorized();
-      return { body, auth: auth.validate(token, 'auth') };
+      const ctx = auth.validate(token, 'auth');
+      // Keystone is a service too: a token bound by access rules makes only the identity calls they name, but
+      // for validating itself, which is how the other services here check it.
+      const call = serviceCallOf(req, '/identity');
+      const selfCheck = req.headers['x-subject-token'] === token && /^\/v3\/auth\/tokens\/?$/.test(call.path) && (call.method === 'GET' || call.method === 'HEAD');
+      if (ctx.appCred?.accessRules.length && !selfCheck && !accessRuleAllows(ctx.appCred.accessRules, 'identity', call.method, call.path)) throw unauthorized();
+      return { body, auth: ctx };
     },
     answerFor: (err) => (err instanceof IdentityError ? { status: err.code, body: err.body() } : undefined),
     notFound: () => new IdentityError(404, 'Not Found', 'The resource could not be found.'),

@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { actionRoutes } from './actionRoutes.js';
 import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
@@ -64,7 +64,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ComputeDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => new Unauthenticated(), namespaceOfProject: (id) => dir.tenants.byId(id)?.metadata.name });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'compute', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => new Unauthenticated(), namespaceOfProject: (id) => dir.tenants.byId(id)?.metadata.name });
   let token: Promise<string> | undefined;
   const api: ComputeApiContext = {
     dir,
@@ -113,7 +113,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     },
     async prepare(route, req) {
       const version = LEGACY.test(req.url ?? '') ? requestedVersion({}) : requestedVersion(req.headers);
-      const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'])), version };
+      const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'], serviceCallOf(req, '/compute'))), version };
       const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
       return { auth, body };
     },
