@@ -112,6 +112,25 @@ describe('compute with kubectl and the openstack CLI', function () {
     const last = await os('console', 'log', 'show', '--lines', '1', 'web-2');
     assert.equal(last.trim().split('\n').length, 1);
 
+    // Shelved, its disk is the image web-2-shelved and nothing of it stays on the host; unshelved, it boots from
+    // that disk and the image goes.
+    await os('server', 'shelve', 'web-2');
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'SHELVED_OFFLOADED', 'SHELVED_OFFLOADED');
+    assert.deepEqual((await json('image', 'list', '--name', 'web-2-shelved')).map((i: any) => i.Status), ['active']);
+    assert.ok(!(await domains()).includes(`instance-${created.id}`), 'no guest while shelved');
+    assert.deepEqual(instanceDirs(), [], 'no files while shelved');
+    await os('server', 'unshelve', 'web-2');
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'ACTIVE', 'ACTIVE after unshelve');
+    await consoleUntil('web-2', 'STRATUS-TEST-IMAGE-READY');
+    await until(async () => (await json('image', 'list', '--name', 'web-2-shelved')).length === 0, 'the shelved image deleted');
+    // Rescued, it runs from a disk of its image with its own disk second; unrescued, from its own again.
+    await os('server', 'rescue', 'web-2');
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'RESCUE', 'RESCUE');
+    assert.match(await virsh('domblklist', created.id), /vda\s+\S+disk\.rescue\s+vdb\s+\S+\/disk\s/);
+    await os('server', 'unrescue', 'web-2');
+    await until(async () => (await json('server', 'show', 'web-2')).status === 'ACTIVE', 'ACTIVE after unrescue');
+    assert.match(await virsh('domblklist', created.id), /vda\s+\S+\/disk\s/);
+
     await os('server', 'delete', '--wait', 'web-2');
     assert.deepEqual(await json('server', 'list'), []);
     assert.ok(!(await domains()).includes(`instance-${created.id}`));

@@ -87,6 +87,25 @@ describe('openstack CLI against the Identity API', function () {
     assert.match(elsewhere.stderr, /has no access to project admin.*HTTP 401/);
   });
 
+  it('signs in with an application credential bound by access rules, which allow only the calls they name', async () => {
+    const rules = JSON.stringify([{ service: 'image', method: 'GET', path: '/v2/images' }]);
+    const made = await as('wile', 'wile-e-pw', 'acme', 'application', 'credential', 'create', '--access-rules', rules, '-f', 'json', 'image-lister');
+    assert.equal(made.code, 0, made.stderr);
+    const cred = JSON.parse(made.stdout);
+    const listed = await as('wile', 'wile-e-pw', 'acme', 'access', 'rule', 'list', '-f', 'json');
+    assert.deepEqual(JSON.parse(listed.stdout).map((r: any) => [r.Service, r.Method, r.Path]), [['image', 'GET', '/v2/images']]);
+    const withCred = (...args: string[]) =>
+      run(cloud, args, { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: authUrl, OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_ID: cred.id, OS_APPLICATION_CREDENTIAL_SECRET: cred.secret, OS_IDENTITY_API_VERSION: '3' });
+    const images = await withCred('image', 'list');
+    assert.equal(images.code, 0, images.stderr);
+    const create = await withCred('image', 'create', 'not-allowed');
+    assert.match(create.stderr, /HTTP 401|401/, 'a call no rule names');
+    const servers = await withCred('server', 'list');
+    assert.match(servers.stderr, /HTTP 401|401/, 'another service');
+    const del = await as('wile', 'wile-e-pw', 'acme', 'application', 'credential', 'delete', 'image-lister');
+    assert.equal(del.code, 0, del.stderr);
+  });
+
   it('lists the catalog and endpoints, including ones applied with kubectl', async () => {
     const applied = await runKubectl(cloud.kubeconfig, cloud.dir, ['apply', '-f', '-'], [
       'apiVersion: identity.stratus.io/v1alpha1',

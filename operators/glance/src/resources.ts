@@ -92,6 +92,7 @@ export interface Image {
     finalizers?: string[];
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
   };
   spec: ImageSpec;
   status?: ImageStatus;

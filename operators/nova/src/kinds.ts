@@ -6,7 +6,7 @@ const VERSION = 'v1alpha1';
 /** Nova's default availability zone. */
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 /** The Nova server status words an Instance's phase takes. */
-export const INSTANCE_PHASES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'REBOOT', 'HARD_REBOOT', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'REVERT_RESIZE', 'ERROR', 'DELETED'] as const;
+export const INSTANCE_PHASES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED', 'REBOOT', 'HARD_REBOOT', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'REVERT_RESIZE', 'RESCUE', 'SHELVED', 'SHELVED_OFFLOADED', 'ERROR', 'DELETED'] as const;
 export const POWER_STATES = ['Running', 'Stopped', 'Paused', 'Suspended'] as const;
 /** Power states as the hypervisor reports them (Nova's power_state names). */
 export const OBSERVED_POWER_STATES = ['NoState', 'Running', 'Paused', 'Shutdown', 'Crashed', 'Suspended'] as const;
@@ -216,6 +216,17 @@ export const InstanceKind: KindDefinition = {
         description: "true: a flavor change is final once done. false: it waits in VERIFY_RESIZE with the old disk kept, as Nova's resize does, until this is set true (confirm) or spec.flavor is set back (revert).",
       },
       host: { type: 'string', description: 'Set by the scheduler when it binds the instance; set it yourself to pin one.' },
+      shelved: {
+        type: 'boolean',
+        default: false,
+        description:
+          "true: shelve (Nova's shelve, offloaded at once): the guest is powered off, its root disk stored as the image '<name>-shelved', and the guest, its files and its room on the host are let go. false again: unshelve: it is scheduled anew and boots from that image, which is then deleted.",
+      },
+      rescue: {
+        type: 'object',
+        description: "Set: rescue mode (Nova's rescue): the guest boots from a fresh disk of the rescue image, with its own root disk attached second, to be repaired. Unset: it boots from its own disk again.",
+        properties: { image: { type: 'object', required: ['name'], description: "The rescue image; unset: the instance's own image.", properties: { name: { type: 'string' }, namespace: { type: 'string' } } } },
+      },
     },
   },
   status: {
@@ -246,6 +257,8 @@ export const InstanceKind: KindDefinition = {
       properties: { code: { type: 'integer' }, message: { type: 'string' }, details: { type: 'string' }, created: { type: 'string', format: 'date-time' } },
     },
     allocation: resources('What the instance holds on its host.'),
+    shelvedImage: { type: 'string', description: "While shelved: the Image (in the instance's namespace) its root disk was stored as, which an unshelve boots from." },
+    rescued: { type: 'boolean', description: 'The guest runs from its rescue disk.' },
   },
   phases: [...INSTANCE_PHASES],
   columns: [

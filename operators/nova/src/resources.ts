@@ -106,6 +106,8 @@ export interface Instance {
     rebuild?: { count?: number };
     confirmResize?: boolean;
     host?: string;
+    shelved?: boolean;
+    rescue?: { image?: { name: string; namespace?: string } } | null;
   };
   status?: InstanceStatus;
 }
@@ -150,6 +152,8 @@ export interface InstanceStatus extends CommonStatus {
   resize?: { fromFlavor: FlavorSnapshot; fromAllocation: Resources } | null;
   fault?: Fault | null;
   allocation?: Resources;
+  shelvedImage?: string | null;
+  rescued?: boolean | null;
 }
 
 export interface Keypair {

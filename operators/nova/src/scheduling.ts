@@ -73,7 +73,9 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       await client.patch(INSTANCES, req.namespace, req.name, withFinalizer, FIELD_MANAGER);
       return;
     }
-    if (inst.status?.host || inst.status?.phase === 'ERROR') return; // bound already, or refused for good
+    // Shelved and offloaded: its room on the host is given back; unshelved, it is scheduled anew (below).
+    if (inst.status?.phase === 'SHELVED_OFFLOADED' && inst.spec.shelved) return offloaded(inst, ctx, deps);
+    if (inst.status?.host || inst.status?.phase === 'ERROR') return; // bound already (or unshelved before it left), or refused for good
 
     let spec: RequestSpec;
     try {
@@ -113,6 +115,22 @@ export function schedulingReconciler(deps: SchedulingDeps) {
   };
 }
 
+/**
+ * An offloaded instance leaves its host: the binding first (compare-and-swap, so an unshelve asked meanwhile
+ * is not lost: it then spawns where it was), then its claim in that host's ledger. Each pass does what is left.
+ */
+async function offloaded(inst: Instance, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
+  const host = inst.status?.host;
+  if (host) {
+    await patchStatusChanges(ctx.client, INSTANCES, inst, { host: null, allocation: null, instanceName: null }, FIELD_MANAGER);
+    ctx.log.info('shelved instance offloaded', { host });
+    await ctx.events.record(inst, 'Normal', 'Offloaded', `Shelved: its room on hypervisor ${host} is free`);
+  }
+  const key = keyOf(inst);
+  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  if (claimed) await writeLedger(ctx.client, deps.book, claimed, key, null);
+}
+
 /** What the instance needs and where it may go, from its flavor, image, keypair and server group. */
 async function requestSpecOf(client: KubeClient, inst: Instance, deps: SchedulingDeps): Promise<RequestSpec> {
   const ns = inst.metadata.namespace!;
@@ -147,11 +165,12 @@ async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hyper
 async function bind(inst: Instance, host: string, allocation: Resources, ctx: ReconcileContext<Instance>): Promise<void> {
   // Until it is bound no one else writes an instance's status (its agent starts after): no precondition,
   // so a cached copy a write behind (the finalizer just added) binds at once instead of conflicting.
+  const unshelving = inst.status?.phase === 'SHELVED_OFFLOADED';
   await patchStatusChanges(ctx.client, INSTANCES, inst, {
-    phase: 'BUILD',
+    phase: unshelving ? 'SHELVED_OFFLOADED' : 'BUILD',
     host,
     allocation,
-    taskState: 'spawning',
+    taskState: unshelving ? 'unshelving' : 'spawning',
     serverId: inst.metadata.uid,
     conditions: markReconciling(inst.status?.conditions, inst.metadata.generation, 'Scheduled', `bound to hypervisor ${host}`),
   }, FIELD_MANAGER, { precondition: false });

@@ -242,6 +242,61 @@ describe('Nova node agent on libvirt', function () {
     await client.delete(INSTANCES, 'demo', 'from-snap');
   });
 
+  it("shelves: the root disk stored as '<name>-shelved', the guest, its files and its room let go; unshelved, it boots from that disk, which then goes", async () => {
+    const before = (await get('web-1'))!;
+    const uid = before.metadata.uid!;
+    const key = 'demo/web-1';
+    const ledger = async () => (await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!.status?.allocations?.[key];
+    assert.ok(await ledger(), 'it holds room on its host');
+    await patchSpec('web-1', { shelved: true });
+    const offloaded = await until('web-1', 'SHELVED_OFFLOADED and unbound', (i) => i.status?.phase === 'SHELVED_OFFLOADED' && !i.status.taskState && !i.status.host);
+    assert.equal(offloaded.status?.powerState, 'NoState');
+    assert.ok(!offloaded.metadata.finalizers?.includes('compute.stratus.io/guest'), 'no guest left to guard');
+    assert.equal(offloaded.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'Shelved');
+    const stored = (await client.get<Image>(IMAGES, 'demo', offloaded.status!.shelvedImage!))!;
+    assert.equal(stored.spec.displayName, 'web-1-shelved');
+    assert.equal(stored.status?.phase, 'active');
+    assert.deepEqual([stored.spec.properties?.image_type, stored.spec.properties?.instance_uuid], ['snapshot', uid]);
+    assert.equal(stored.metadata.ownerReferences?.[0]?.uid, uid, 'it goes with the server');
+    assert.ok(!(await guests()).includes(domainNameOf(uid)), 'no guest on the host');
+    assert.ok(!existsSync(instanceDir(uid)), 'no files on the host');
+    for (let i = 0; (await ledger()) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await ledger(), undefined, 'its room on the host is free');
+
+    await patchSpec('web-1', { shelved: false });
+    const back = await until('web-1', 'ACTIVE again', (i) => i.status?.phase === 'ACTIVE' && !i.status.taskState);
+    assert.equal(back.status?.host, env.config.host);
+    assert.ok(await ledger(), 'room booked again');
+    assert.equal(back.status?.image?.name, 'stratus-test-2', "the server's image is still the one it was booted from");
+    assert.equal(back.status?.image?.uid, stored.metadata.uid, 'its disk stands on the stored copy');
+    assert.equal(back.status?.shelvedImage, undefined);
+    const log = await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY'); // a new log: the old one went with the host's files
+    assert.match(log, new RegExp(`STRATUS-CONFIG-DRIVE instance-id=${uid} hostname=web-1`));
+    for (let i = 0; (await client.get<Image>(IMAGES, 'demo', stored.metadata.name)) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await client.get<Image>(IMAGES, 'demo', stored.metadata.name), undefined, 'the shelved image is deleted once unshelved');
+  });
+
+  it('rescues: the guest boots a fresh disk of the rescue image with its own root disk second, then its own disk again', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    const paths = env.agent.files.paths(uid);
+    const disks = async () => (await virsh('domblklist', uid)).split('\n').map((l) => l.trim().split(/\s+/)).filter((c) => c.length === 2);
+    const boots = ((await consoleLog(uid)).match(/STRATUS-TEST-IMAGE-READY/g) ?? []).length;
+    await patchSpec('web-1', { rescue: { image: { name: 'stratus-test' } } });
+    const rescued = await phase('web-1', 'RESCUE');
+    assert.equal(rescued.status?.rescued, true);
+    const during = await disks();
+    assert.deepEqual(during.slice(0, 2), [['vda', paths.rescue], ['vdb', paths.root]], 'the rescue disk first, its own root disk second');
+    assert.ok(during.some(([, p]) => p === paths.rescueConfigDrive), "the rescue's own config drive");
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', boots + 1);
+
+    await patchSpec('web-1', { rescue: null });
+    const back = await phase('web-1', 'ACTIVE');
+    assert.equal(back.status?.rescued, undefined);
+    assert.deepEqual((await disks())[0], ['vda', paths.root]);
+    assert.ok(!existsSync(paths.rescue) && !existsSync(paths.rescueConfigDrive), 'the rescue disks are gone');
+    await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY', boots + 2);
+  });
+
   it('survives its own restart: the running guest is found, neither lost nor made twice', async () => {
     const uid = (await get('web-1'))!.metadata.uid!;
     const domainId = await virsh('domid', uid);

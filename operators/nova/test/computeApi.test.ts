@@ -535,6 +535,52 @@ describe('Compute API v2.1', function () {
     assert.ok(Number.isInteger(migration[0].id) && typeof migration[0].uuid === 'string');
   });
 
+  it('shelves, unshelves and rescues in the states Nova allows, telling the node agent through spec', async () => {
+    const id = (await ok('POST', '/servers', { body: { server: { name: 'shelfme', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
+    const inst = await instanceOf(id);
+    await runAs(inst, 'ACTIVE', 'Running');
+    await shows(id, (s) => s.status === 'ACTIVE');
+    const act = (body: object, version?: string) => call('POST', `/servers/${id}/action`, { body, version });
+    assert.equal((await act({ unshelve: null })).status, 409, 'an active server is not shelved');
+    assert.equal((await act({ shelveOffload: null })).status, 409);
+    assert.equal((await act({ shelve: null })).status, 202);
+    assert.equal((await instanceOf(id)).spec.shelved, true);
+    assert.equal((await call('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state'], 'shelving', 'under way the moment it is asked');
+    assert.equal((await act({ shelve: null })).status, 409, 'not twice');
+    await client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase: 'SHELVED_OFFLOADED', powerState: 'NoState', host: null } }, 'test', MERGE_PATCH, 'status');
+    const shelved = await shows(id, (s) => s.status === 'SHELVED_OFFLOADED');
+    assert.deepEqual([shelved['OS-EXT-STS:vm_state'], shelved['OS-EXT-STS:task_state'], shelved['OS-EXT-SRV-ATTR:host']], ['shelved_offloaded', null, null]);
+    assert.equal((await act({ shelve: null })).status, 409);
+    assert.equal((await act({ 'os-start': null })).status, 409);
+    assert.equal((await act({ unshelve: { availability_zone: 'nova' } })).status, 400, 'no zone up to 2.73 (it came in 2.77)');
+    assert.equal((await act({ unshelve: null })).status, 202);
+    assert.equal((await instanceOf(id)).spec.shelved, false);
+    assert.equal((await call('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state'], 'unshelving');
+    await runAs(inst, 'ACTIVE', 'Running');
+    await shows(id, (s) => s.status === 'ACTIVE' && !s['OS-EXT-STS:task_state']);
+
+    // Rescue: a new admin password answered, the rescue image checked, and most actions refused meanwhile.
+    assert.equal((await act({ rescue: { rescue_image_ref: 'no-such-image' } })).status, 400);
+    assert.equal((await act({ rescue: { colour: 'red' } })).status, 400);
+    const rescue = await act({ rescue: { adminPass: 'MySecretPass', rescue_image_ref: imageId } });
+    assert.equal(rescue.status, 200);
+    assert.deepEqual(rescue.body, { adminPass: 'MySecretPass' });
+    const asked = await instanceOf(id);
+    assert.equal(asked.spec.rescue?.image?.name, inst.spec.image.name);
+    assert.equal((await call('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state'], 'rescuing');
+    await client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase: 'RESCUE', rescued: true } }, 'test', MERGE_PATCH, 'status');
+    const rescued = await shows(id, (s) => s.status === 'RESCUE');
+    assert.equal(rescued['OS-EXT-STS:vm_state'], 'rescued');
+    for (const body of [{ reboot: { type: 'HARD' } }, { rebuild: { imageRef: imageId } }, { rescue: null }, { pause: null }, { shelve: null }]) assert.equal((await act(body)).status, 409, JSON.stringify(body));
+    assert.equal((await act({ unrescue: null })).status, 202);
+    assert.equal((await instanceOf(id)).spec.rescue, undefined);
+    assert.equal((await call('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state'], 'unrescuing');
+    assert.equal((await act({ unrescue: null })).status, 409, 'only a rescued server is unrescued');
+    const actions = (await ok('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: any) => a.action);
+    for (const a of ['shelve', 'unshelve', 'rescue', 'unrescue']) assert.ok(actions.includes(a), `${a} in ${actions}`);
+    await ok('DELETE', `/servers/${id}`);
+  });
+
   it('asks for snapshots as Images the node agent fills, and gives consoles only of running servers', async () => {
     const id = (await ok('POST', '/servers', { body: { server: { name: 'snapme', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
     const inst = await instanceOf(id);

@@ -44,3 +44,19 @@ export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image
 
 /** The same guest with another flavor's vCPUs and memory (a resize). */
 export const withFlavor = (spec: GuestSpec, flavor: FlavorSnapshot): GuestSpec => ({ ...spec, vcpus: flavor.vcpus, memoryMiB: flavor.ramMiB, metadata: { ...spec.metadata, flavor: flavor.name } });
+
+/**
+ * The guest booted for a rescue (Nova's rescue): a disk of the rescue image first, on the root disk's bus, and
+ * the guest's own disks after it, renamed in order (its root disk is then the second: vdb), none booting; its
+ * config drive swapped for `configDrive.to` when given.
+ */
+export function rescueSpecOf(spec: GuestSpec, rescueDisk: string, configDrive?: { from: string; to: string }): GuestSpec {
+  const own = spec.disks.filter((d) => d.device === 'disk');
+  const bus = own[0]?.bus ?? 'virtio';
+  const disk = targets(bus === 'virtio' ? 'vd' : 'sd');
+  const rescue: GuestDisk = { path: rescueDisk, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: 1 };
+  // The rescue boot reads its own config drive (the rescue's admin password) in place of the guest's.
+  const after = own.map(({ bootOrder: _, ...d }) => ({ ...d, target: d.bus === bus ? disk() : d.target, ...(configDrive && d.path === configDrive.from ? { path: configDrive.to } : {}) }));
+  const cdroms = spec.disks.filter((d) => d.device === 'cdrom').map(({ bootOrder: _, ...d }) => d);
+  return { ...spec, disks: [rescue, ...after, ...cdroms], metadata: { ...spec.metadata, rescue: 'true' } };
+}

@@ -7,9 +7,11 @@
  * brings the next. Deleting the instance destroys the guest and removes its files.
  */
 import { imageIdOf, type Image } from '@stratus/glance';
+import { randomUUID } from 'node:crypto';
 import {
   MERGE_PATCH,
   addFinalizerPatch,
+  isConflict,
   isDeleting,
   markReady,
   markReconciling,
@@ -31,7 +33,8 @@ import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
 import type { Resources } from '../scheduler/types.js';
 import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
-import { guestSpecOf, withFlavor } from './guestSpec.js';
+import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
+import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
 import type { InstanceFiles } from './instanceFiles.js';
 import { observedPower, planStep, powerReached, restingPhase, type PowerAction } from './plan.js';
@@ -89,6 +92,8 @@ class InstanceRun {
   async reconcile(): Promise<Result | void> {
     const { client } = this.ctx;
     if (isDeleting(this.inst)) return this.teardown();
+    // Shelved and offloaded: nothing of it is here any more, and the scheduler lets the host go.
+    if (this.status.phase === 'SHELVED_OFFLOADED' && this.inst.spec.shelved) return;
     const withFinalizer = addFinalizerPatch(this.inst, GUEST_FINALIZER);
     if (withFinalizer) {
       await client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, withFinalizer, AGENT_FIELD_MANAGER);
@@ -110,6 +115,12 @@ class InstanceRun {
         return this.revertResize(guest!);
       case 'reboot':
         return this.reboot(guest!, step.hard);
+      case 'shelve':
+        return this.shelve(guest);
+      case 'rescue':
+        return this.rescue(guest!);
+      case 'unrescue':
+        return this.unrescue(guest!);
       case 'power':
         return this.power(step.action);
       case 'awaitShutdown':
@@ -145,7 +156,8 @@ class InstanceRun {
     const { driver } = this.deps;
     const guest = await driver.state(this.uid);
     const resize = 'resize' in extra ? extra.resize : this.status.resize;
-    const phase = restingPhase(guest, !!resize);
+    const rescued = 'rescued' in extra ? !!extra.rescued : !!this.status.rescued;
+    const phase = restingPhase(guest, !!resize, rescued);
     const reached = powerReached(this.inst.spec, guest);
     const running = guest?.power === 'running' || guest?.power === 'stopping' || guest?.power === 'paused';
     const vnc = running ? await driver.vncAddress(this.uid) : undefined;
@@ -161,7 +173,9 @@ class InstanceRun {
       consoleUrl: vnc ? `vnc://${vnc}` : null,
       ...(running && !this.status.launchedAt ? { launchedAt: now() } : {}),
       fault: null,
-      conditions: reached ? markReady(this.status.conditions, gen, phase === 'VERIFY_RESIZE' ? 'AwaitingResizeConfirmation' : 'GuestAsAsked', message) : markReconciling(this.status.conditions, gen, 'PowerChanging', message),
+      // An unshelve whose last write was lost: its image is gone (or going) and no longer the instance's.
+      ...(this.status.shelvedImage && !this.inst.spec.shelved ? { shelvedImage: null } : {}),
+      conditions: reached ? markReady(this.status.conditions, gen, phase === 'VERIFY_RESIZE' ? 'AwaitingResizeConfirmation' : phase === 'RESCUE' ? 'Rescued' : 'GuestAsAsked', message) : markReconciling(this.status.conditions, gen, 'PowerChanging', message),
       ...extra,
     });
     return { requeueAfterMs: reached ? RESYNC_MS : 1000 };
@@ -201,6 +215,12 @@ class InstanceRun {
     const flavor = await this.ctx.client.get<Flavor>(FLAVORS, undefined, name);
     if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${name} could not be found.`);
     return flavorSnapshot(flavor);
+  }
+
+  /** An image of the instance's own namespace (a shelved one), ready to boot. */
+  private async imageNamed(name: string): Promise<Image> {
+    const ns = this.inst.metadata.namespace!;
+    return bootableImage(await this.ctx.client.get<Image>(IMAGES, ns, name), { namespace: ns, name }, ns);
   }
 
   private async specImage(): Promise<Image> {
@@ -277,18 +297,24 @@ class InstanceRun {
 
   private async spawn(): Promise<Result | void> {
     const { driver, files } = this.deps;
-    await this.begin('BUILD', 'spawning', `building the guest on ${this.deps.config.host}`);
+    const shelved = this.status.shelvedImage;
+    // An unshelve shows SHELVED_OFFLOADED while it spawns, as Nova's does.
+    await this.begin(shelved ? 'SHELVED_OFFLOADED' : 'BUILD', 'spawning', `${shelved ? 'unshelving' : 'building'} the guest on ${this.deps.config.host}`);
     try {
       const image = await this.specImage();
-      const flavor = await this.flavorNamed(this.inst.spec.flavor);
+      // Unshelving: the root disk is the one stored at shelve time; the instance's image stays what it was booted from.
+      const disk = shelved ? await this.imageNamed(shelved) : image;
+      const flavor = this.status.flavor && shelved ? this.status.flavor : await this.flavorNamed(this.inst.spec.flavor);
       // A disk made from another image (the spec changed while the guest was gone) is not reused.
       if (this.status.image && this.status.image.name !== image.metadata.name) await files.dropRootDisk(this.uid);
-      await this.build(image, flavor);
+      await this.build(disk, flavor);
       await this.bootAsAsked();
-      await this.ctx.events.record(this.inst, 'Normal', 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host}${(this.inst.spec.powerState ?? 'Running') === 'Running' ? ' and started' : ''}`);
-      this.ctx.log.info('guest spawned', { host: this.deps.config.host, flavor: flavor.name, image: image.metadata.name });
+      await this.ctx.events.record(this.inst, 'Normal', shelved ? 'Unshelved' : 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host}${shelved ? ` from shelved image ${shelved}` : ''}${(this.inst.spec.powerState ?? 'Running') === 'Running' ? ' and started' : ''}`);
+      this.ctx.log.info(shelved ? 'guest unshelved' : 'guest spawned', { host: this.deps.config.host, flavor: flavor.name, image: disk.metadata.name });
+      // The shelved image has served (Nova deletes it once unshelved); the cache keeps the copy the disk stands on.
+      if (shelved) await this.ctx.client.delete(IMAGES, this.inst.metadata.namespace, shelved).catch((e: Error) => this.ctx.log.warn('shelved image not deleted', { image: shelved, error: e.message }));
       // A fresh guest is what any reboot or rebuild asked so far would give: they are done.
-      return this.settle({ flavor, image: this.imageRecord(image), rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0 });
+      return this.settle({ flavor, image: { ...this.imageRecord(image), uid: disk.metadata.uid }, rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0, ...(shelved ? { shelvedImage: null } : {}) });
     } catch (e) {
       // Nothing half-made stays: no guest, no files.
       await driver.destroy(this.uid).catch(() => {});
@@ -454,6 +480,129 @@ class InstanceRun {
     }
     await this.ctx.events.record(this.inst, 'Normal', 'Rebooted', `${hard ? 'Hard' : 'Soft'} reboot`);
     return this.settle(done);
+  }
+
+  /**
+   * Shelving, in the order Nova's shelve and offload take: the guest powered off, its root disk stored as the
+   * image '<name>-shelved' (the snapshot agent copies it; the image's name is recorded before it is made, so a
+   * crash makes no second one), and once that is active the guest and its files are let go and the instance
+   * is SHELVED_OFFLOADED, its guest finalizer gone; the scheduler then frees its room on this host.
+   */
+  private async shelve(guest: GuestState | undefined): Promise<Result | void> {
+    const { driver, files } = this.deps;
+    const { client } = this.ctx;
+    const ns = this.inst.metadata.namespace!;
+    if (guest) {
+      if (!this.status.taskState?.startsWith('shelving')) await this.begin(this.status.phase ?? 'ACTIVE', 'shelving', 'powering the guest off to shelve it');
+      if (guest.power !== 'shutoff' && guest.power !== 'crashed') await this.stopGuest(guest);
+      await driver.discardSave(this.uid);
+    }
+    let name = this.status.shelvedImage;
+    if (!name) {
+      name = randomUUID();
+      await this.report({ shelvedImage: name, taskState: 'shelving_image_pending_upload' });
+    }
+    let image = await client.get<Image>(IMAGES, ns, name);
+    if (!image && guest) {
+      const bootedFrom = await this.specImage().catch(() => undefined);
+      const made = snapshotImageOf(this.inst, bootedFrom, { name, displayName: `${this.inst.spec.displayName ?? this.inst.metadata.name}-shelved`, ownedByServer: true });
+      image = await client.create<Image>(IMAGES, made, AGENT_FIELD_MANAGER).catch(async (e) => {
+        if (isConflict(e)) return (await client.get<Image>(IMAGES, ns, name!))!;
+        throw e;
+      });
+    }
+    const phase = image?.status?.phase ?? 'queued';
+    if (!image || image.metadata.deletionTimestamp || phase === 'killed' || phase === 'deactivated') {
+      const why = !image ? 'its image is gone' : (image.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? `its image is ${image.metadata.deletionTimestamp ? 'being deleted' : phase}`);
+      // The guest stays (powered off) with its disk; a hard reboot runs it again, or the shelve is tried anew.
+      await this.report({ shelvedImage: null });
+      return void (await this.fail('ShelveFailed', 500, `Shelving instance ${this.uid} failed: the root disk could not be stored (${why}).`));
+    }
+    if (phase !== 'active') {
+      if (this.status.taskState !== 'shelving_image_uploading' && phase === 'saving') await this.report({ taskState: 'shelving_image_uploading' });
+      return { requeueAfterMs: 1000 };
+    }
+    // Stored: the offload.
+    if (guest) {
+      await this.report({ phase: 'SHELVED', taskState: 'shelving_offloading', powerState: 'Shutdown' });
+      await driver.destroy(this.uid);
+      await driver.undefine(this.uid);
+    }
+    await files.remove(this.uid);
+    const gen = this.inst.metadata.generation;
+    await this.report({
+      phase: 'SHELVED_OFFLOADED',
+      taskState: null,
+      taskStartedAt: null,
+      powerState: 'NoState',
+      consoleUrl: null,
+      rescued: null,
+      conditions: markReady(this.status.conditions, gen, 'Shelved', `shelved as image ${name} and offloaded from ${this.deps.config.host}; set spec.shelved false to unshelve`),
+    });
+    const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
+    if (release) this.inst = await client.patch<Instance>(INSTANCES, ns, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
+    this.ctx.log.info('instance shelved and offloaded', { host: this.deps.config.host, image: name });
+    await this.ctx.events.record(this.inst, 'Normal', 'Shelved', `Root disk stored as image ${image.spec.displayName ?? name}; guest offloaded from ${this.deps.config.host}`);
+  }
+
+  /** The image a rescue boots: the one asked for, else the instance's own. */
+  private async rescueImage(): Promise<Image> {
+    const asked = this.inst.spec.rescue?.image;
+    if (!asked) return this.specImage();
+    const ns = this.inst.metadata.namespace!;
+    const ref = { namespace: asked.namespace ?? ns, name: asked.name };
+    return bootableImage(await this.ctx.client.get<Image>(IMAGES, ref.namespace, ref.name), ref, ns);
+  }
+
+  /**
+   * Rescue, as Nova's libvirt driver does it: the guest powered off and defined again with a fresh disk of the
+   * rescue image first and its own disks after it, and booted. Its saved definition stays the original one,
+   * which an unrescue defines again.
+   */
+  private async rescue(guest: GuestState): Promise<Result | void> {
+    const { driver, files, images } = this.deps;
+    let image: Image;
+    try {
+      image = await this.rescueImage();
+    } catch (e) {
+      if (e instanceof Refused) return this.refuse(e); // the guest keeps running as it was
+      throw e;
+    }
+    await this.begin(this.status.phase ?? 'ACTIVE', 'rescuing', `booting the guest from rescue image ${image.metadata.namespace}/${image.metadata.name}`);
+    try {
+      await this.stopGuest(guest);
+      await driver.discardSave(this.uid);
+      const saved = await files.loadGuestSpec(this.uid);
+      if (!saved) throw new Error(`the guest definition of ${this.uid} is missing`);
+      const cached = await images.ensure(image);
+      const disk = await files.makeRescueDisk(this.uid, cached);
+      const paths = files.paths(this.uid);
+      await writeConfigDrive(paths.rescueConfigDrive, configDriveFiles(await this.configDriveInput()));
+      await driver.define(rescueSpecOf(saved, disk, { from: paths.configDrive, to: paths.rescueConfigDrive }));
+      await this.startGuest();
+    } catch (e) {
+      await this.fail('RescueFailed', 500, `Rescue of instance ${this.uid} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'Rescued', `Booted from rescue image ${image.spec.displayName ?? image.metadata.name}; its own root disk is the second disk`);
+    return this.settle({ rescued: true });
+  }
+
+  private async unrescue(guest: GuestState): Promise<Result | void> {
+    const { driver, files } = this.deps;
+    await this.begin(this.status.phase ?? 'RESCUE', 'unrescuing', 'booting the guest from its own disk again');
+    try {
+      await this.stopGuest(guest);
+      await driver.discardSave(this.uid);
+      await this.redefine();
+      await this.bootAsAsked();
+      await files.dropRescueDisk(this.uid);
+    } catch (e) {
+      await this.fail('UnrescueFailed', 500, `Unrescue of instance ${this.uid} failed: ${describe(e)}`);
+      return;
+    }
+    await this.ctx.events.record(this.inst, 'Normal', 'Unrescued', 'Booted from its own disk again');
+    return this.settle({ rescued: null });
   }
 
   private async power(action: PowerAction): Promise<Result> {

@@ -24,6 +24,9 @@ export interface InstancePaths {
   resizeBackup: string;
   /** The guest's definition as the agent last made it (JSON): what a hard reboot or resize defines again. */
   guestSpec: string;
+  /** While rescued: the disk of the rescue image the guest boots from, and its config drive (the new admin password). */
+  rescue: string;
+  rescueConfigDrive: string;
 }
 
 export const exists = (path: string) => access(path).then(
@@ -45,6 +48,8 @@ export class InstanceFiles {
       consoleLog: join(dir, 'console.log'),
       resizeBackup: join(dir, 'disk.resize-backup'),
       guestSpec: join(dir, 'guest.json'),
+      rescue: join(dir, 'disk.rescue'),
+      rescueConfigDrive: join(dir, 'disk.config.rescue'),
     };
   }
 
@@ -66,6 +71,21 @@ export class InstanceFiles {
     const backing = image.cdrom ? [] : ['-b', image.path, '-F', image.format];
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', ...backing, `${root}.part`, String(size)]);
     await rename(`${root}.part`, root);
+  }
+
+  /** A fresh disk of the rescue image (a qcow2 overlay on its cached copy), replacing any earlier one. */
+  async makeRescueDisk(uid: string, image: CachedImage): Promise<string> {
+    const { rescue } = this.paths(uid);
+    if (image.cdrom) throw new Error('a rescue image must be a disk image, not an ISO');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.path, '-F', image.format, `${rescue}.part`, String(image.virtualSize)]);
+    await rename(`${rescue}.part`, rescue);
+    return rescue;
+  }
+
+  async dropRescueDisk(uid: string): Promise<void> {
+    const p = this.paths(uid);
+    await rm(p.rescue, { force: true });
+    await rm(p.rescueConfigDrive, { force: true });
   }
 
   /** A blank qcow2 disk of `sizeBytes` at `path`, unless there is one. */

@@ -15,6 +15,11 @@ export type Step =
   | { kind: 'confirmResize' }
   | { kind: 'revertResize' }
   | { kind: 'reboot'; hard: boolean }
+  /** spec.shelved: power off, store the root disk as an image, then let the guest and its files go (offload). */
+  | { kind: 'shelve' }
+  /** spec.rescue set: boot from a rescue disk with the root disk second; unset: from the root disk again. */
+  | { kind: 'rescue' }
+  | { kind: 'unrescue' }
   | { kind: 'power'; action: PowerAction }
   /** A graceful power-off is under way: look again after this long. */
   | { kind: 'awaitShutdown'; recheckMs: number }
@@ -55,8 +60,13 @@ export function planStep(p: PlanInput): Step {
   const imageNamespace = spec.image.namespace ?? p.namespace;
   const rebuild = (status.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) || pending(spec.rebuild?.count, status.rebuildsDone);
   // A failed instance stays failed until someone asks for a hard reboot or a rebuild (as Nova allows from ERROR).
-  if (!guest) return status.phase === 'ERROR' && !hardReboot && !rebuild ? { kind: 'failed' } : { kind: 'spawn' };
-  if (status.phase === 'ERROR') return rebuild ? { kind: 'rebuild' } : hardReboot ? { kind: 'reboot', hard: true } : { kind: 'failed' };
+  if (!guest) {
+    if (status.phase === 'ERROR' && !hardReboot && !rebuild) return { kind: 'failed' };
+    // No guest while shelving: it was offloaded and the agent stopped before saying so; the shelve step ends it.
+    return spec.shelved && status.shelvedImage ? { kind: 'shelve' } : { kind: 'spawn' };
+  }
+  // From ERROR a rebuild, a hard reboot or a rescue (of a guest that is there to rescue) is tried, as Nova allows.
+  if (status.phase === 'ERROR') return rebuild ? { kind: 'rebuild' } : hardReboot ? { kind: 'reboot', hard: true } : spec.rescue && !status.rescued ? { kind: 'rescue' } : { kind: 'failed' };
 
   if (rebuild) return { kind: 'rebuild' };
 
@@ -68,6 +78,8 @@ export function planStep(p: PlanInput): Step {
   // Nothing is decided from a state the hypervisor cannot name; a guest on its way down is let finish first.
   if (guest.power === 'nostate') return { kind: 'awaitHypervisor', recheckMs: 5000 };
   if (guest.power === 'stopping' && (p.spec.powerState ?? 'Running') !== 'Stopped') return { kind: 'awaitHypervisor', recheckMs: 250 };
+  if (spec.shelved) return { kind: 'shelve' };
+  if (!!spec.rescue !== !!status.rescued) return spec.rescue ? { kind: 'rescue' } : { kind: 'unrescue' };
   if (pending(spec.reboot?.count, status.rebootsDone)) return { kind: 'reboot', hard: spec.reboot?.type === 'HARD' };
   return powerStep(p, guest);
 }
@@ -112,8 +124,9 @@ export function observedPower(guest: GuestState | undefined): ObservedPowerState
 }
 
 /** The server status word for a guest at rest: what `openstack server show` says. */
-export function restingPhase(guest: GuestState | undefined, awaitingResizeConfirmation: boolean): InstancePhase {
+export function restingPhase(guest: GuestState | undefined, awaitingResizeConfirmation: boolean, rescued = false): InstancePhase {
   if (awaitingResizeConfirmation) return 'VERIFY_RESIZE';
+  if (rescued) return 'RESCUE';
   switch (observedPower(guest)) {
     case 'Running':
       return 'ACTIVE';

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
+import { snapshotImageOf } from '../snapshots.js';
 import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
 import { keypairOf } from './catalogRoutes.js';
 import { BACKUP_ROTATION_ANNOTATION } from '../backups.js';
@@ -54,22 +55,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (saving) throw conflict(`Cannot 'createImage' instance ${serverIdOf(inst)} while it is in task_state image_snapshot (image ${imageIdOf(saving)} is being saved).`);
     const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
     const id = randomUUID();
-    const image: Image = {
-      apiVersion: 'image.stratus.io/v1alpha1',
-      kind: 'Image',
-      metadata: { name: id, namespace: inst.metadata.namespace!, ...(annotations ? { annotations } : {}) },
-      spec: {
-        displayName: name,
-        diskFormat: 'qcow2',
-        containerFormat: 'bare',
-        visibility: 'private',
-        minDisk: inst.status?.flavor?.diskGiB ?? 0,
-        minRam: source?.spec.minRam ?? 0,
-        // What Nova records of a snapshot, then the metadata asked for (which may say otherwise, as in Nova).
-        properties: { ...(source?.spec.properties ?? {}), image_type: 'snapshot', instance_uuid: serverIdOf(inst), ...(source ? { base_image_ref: imageIdOf(source) } : {}), ...properties },
-        source: { instance: { name: inst.metadata.name } },
-      },
-    };
+    const image = snapshotImageOf(inst, source, { name: id, displayName: name, properties, annotations });
     const created = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Image ${id}`));
     await dir.images.seen(created);
     api.log.info('snapshot asked for', { namespace: inst.metadata.namespace, instance: inst.metadata.name, image: id });
@@ -192,6 +178,50 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       return answer;
     },
 
+    // Shelve: offloaded at once (Nova's shelved_offload_time 0): the node agent stores the root disk as
+    // '<name>-shelved', lets the guest go, and the scheduler frees its room.
+    async shelve(_req, inst) {
+      allowedIn(inst, 'shelve', ['active', 'stopped', 'paused', 'suspended']);
+      await change(inst, () => ({ shelved: true }));
+      return { status: 202 };
+    },
+    async shelveOffload(_req, inst) {
+      allowedIn(inst, 'shelveOffload', ['shelved']);
+      return { status: 202 }; // offloading follows shelving by itself here
+    },
+    // Up to 2.73 (this API's newest) the body is null: no zone (2.77) or host (2.91) to choose.
+    async unshelve(_req, inst, args) {
+      allowedIn(inst, 'unshelve', ['shelved', 'shelved_offloaded']);
+      if (args !== null && args !== undefined && !(typeof args === 'object' && !Array.isArray(args) && !Object.keys(args).length)) throw badRequest(`Invalid input for field/attribute unshelve. Value: ${JSON.stringify(args)}. ${JSON.stringify(args)} is not of type 'null'`);
+      // Unshelved, it runs, whatever it did before (Nova's unshelve spawns and powers on).
+      await change(inst, () => ({ shelved: false, powerState: 'Running' }));
+      return { status: 202 };
+    },
+
+    /**
+     * Rescue: the guest boots from a fresh disk of the rescue image (rescue_image_ref, else its own image) with
+     * its own disk second, and a new admin password (asked for or made up), answered as Nova answers it.
+     */
+    async rescue(req, inst, args) {
+      allowedIn(inst, 'rescue', ['active', 'stopped', 'error']);
+      if (args !== null && args !== undefined && (typeof args !== 'object' || Array.isArray(args))) throw badRequest('Invalid input for field/attribute rescue: expected an object or null.');
+      const a = args ?? {};
+      const unknown = Object.keys(a).filter((k) => k !== 'adminPass' && k !== 'rescue_image_ref');
+      if (unknown.length) throw badRequest(`Additional properties are not allowed (${unknown.map((k) => `'${k}'`).join(', ')} ${unknown.length > 1 ? 'were' : 'was'} unexpected)`);
+      const image = a.rescue_image_ref === undefined ? undefined : imageForTenant(api, a.rescue_image_ref, inst.metadata.namespace!, req.auth.admin);
+      const adminPass = adminPassOf(a);
+      const adminPassSecret = await storeAdminPass(api.client, inst.metadata.namespace!, inst.metadata.name, adminPass);
+      // A rescued server runs (a stopped one too), and is running once unrescued, as in Nova.
+      const written = await change(inst, () => ({ adminPassSecret, powerState: 'Running', rescue: image ? { image: { name: image.metadata.name, namespace: image.metadata.namespace } } : {} }));
+      await bindAdminPass(api.client, written);
+      return { status: 200, body: api.enableInstancePassword ? { adminPass } : {} };
+    },
+    async unrescue(_req, inst) {
+      allowedIn(inst, 'unrescue', ['rescued']);
+      await change(inst, () => ({ rescue: null }));
+      return { status: 202 };
+    },
+
     /** An admin's override of the server's state (Nova's reset-state): ERROR stays until a hard reboot or rebuild. */
     async 'os-resetState'(req, inst, args) {
       requireAdmin(req.auth, 'os_compute_api:os-admin-actions:reset_state');
@@ -261,7 +291,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 }
 
-/** The guest's VNC display, while it runs. */
+/** The guest's VNC display, while it runs. *//** The guest's VNC display, while it runs. */
 function vncUrl(inst: Instance): string {
   if (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED') throw conflict(`Instance ${serverIdOf(inst)} is not ready: its console is available while it runs.`);
   if (!inst.status.consoleUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console yet.`);

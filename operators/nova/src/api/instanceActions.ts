@@ -37,6 +37,11 @@ export const RECORDED_ACTIONS: Record<string, string> = {
   forceDelete: 'delete',
   lock: 'lock',
   unlock: 'unlock',
+  shelve: 'shelve',
+  shelveOffload: 'shelveOffload',
+  unshelve: 'unshelve',
+  rescue: 'rescue',
+  unrescue: 'unrescue',
 };
 
 export interface ActionEvent extends KubernetesObject {

@@ -40,6 +40,9 @@ const VM_STATES: Record<string, string> = {
   RESIZE: 'active',
   VERIFY_RESIZE: 'resized',
   REVERT_RESIZE: 'resized',
+  RESCUE: 'rescued',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded',
   ERROR: 'error',
   DELETED: 'deleted',
 };
@@ -64,6 +67,10 @@ export function presentState(inst: Instance): { status: string; taskState: strin
   if ((s.image && (s.image.name !== spec.image.name || s.image.namespace !== (spec.image.namespace ?? metadata.namespace))) || pending(spec.rebuild?.count, s.rebuildsDone)) return { status: 'REBUILD', taskState: 'rebuilding' };
   if (s.flavor && spec.flavor !== s.flavor.name) return s.resize?.fromFlavor.name === spec.flavor ? { status: 'REVERT_RESIZE', taskState: 'resize_reverting' } : { status: 'RESIZE', taskState: 'resize_prep' };
   if (pending(spec.reboot?.count, s.rebootsDone)) return hard ? { status: 'HARD_REBOOT', taskState: 'reboot_pending_hard' } : { status: 'REBOOT', taskState: 'reboot_pending' };
+  const shelved = status === 'SHELVED' || status === 'SHELVED_OFFLOADED';
+  if (spec.shelved && !shelved) return { status, taskState: 'shelving' };
+  if (!spec.shelved && shelved) return { status, taskState: 'unshelving' };
+  if (!!spec.rescue !== (status === 'RESCUE')) return { status, taskState: spec.rescue ? 'rescuing' : 'unrescuing' };
   const want = spec.powerState ?? 'Running';
   const task: Record<string, Partial<Record<string, string>>> = {
     ACTIVE: { Stopped: 'powering-off', Paused: 'pausing', Suspended: 'suspending' },

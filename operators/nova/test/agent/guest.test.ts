@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import type { Image } from '@stratus/glance';
 import { decodeUserData, domainXml, type Instance } from '../../src/index.js';
 import { configDriveFiles, hostnameOf } from '../../src/agent/configDrive.js';
-import { guestSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
+import { guestSpecOf, rescueSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
 import { InstanceFiles } from '../../src/agent/instanceFiles.js';
 import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
@@ -67,6 +67,15 @@ describe('guest definitions', () => {
     assert.match(xml, /machine="q35"/);
     assert.match(validate(xml), /validates/);
     assert.equal(withFlavor(spec, { ...flavor, name: 'm1.large', vcpus: 4, ramMiB: 2048 }).memoryMiB, 2048);
+  });
+
+  it('boots a rescue from a disk of the rescue image, with the guest’s own disks after it and the rescue’s config drive', () => {
+    const paths = files.paths(uid);
+    const spec = guestSpecOf(inst, flavor, image(), cached, paths, '/h');
+    const rescue = rescueSpecOf(spec, paths.rescue, { from: paths.configDrive, to: paths.rescueConfigDrive });
+    assert.deepEqual(rescue.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}`), ['vda:disk.rescue:1', 'vdb:disk:-', 'vdc:disk.eph0:-', 'vdd:disk.config.rescue:-']);
+    assert.deepEqual(spec.disks.map((d) => d.target), ['vda', 'vdb', 'vdc'], 'the saved definition is left as it was');
+    assert.match(validate(domainXml(rescue, 'qemu')), /validates/);
   });
 
   it("tells a missing guest (or one without Stratus's metadata) from other libvirt failures", () => {

@@ -96,12 +96,30 @@ describe('the node agent planner', () => {
     assert.equal(kind(plan({ flavor: 'm1.xlarge' }, verifying)), 'resize', 'a third flavor is a new resize');
   });
 
+  it('shelves whatever the guest is doing, and finishes an offload whose guest is already gone', () => {
+    for (const g of [running, guest('paused', 'user'), guest('shutoff', 'saved', true), guest('shutoff', 'shutdown')]) assert.equal(kind(plan({ shelved: true }, active, g)), 'shelve', JSON.stringify(g));
+    assert.equal(kind(plan({ shelved: true }, active, guest('stopping', 'shutdown'))), 'awaitHypervisor', 'a guest on its way down gets there first');
+    assert.equal(kind(plan({ shelved: true }, { ...active, phase: 'SHELVED', shelvedImage: 'img' }, null)), 'shelve');
+    assert.equal(kind(plan({ shelved: false }, { ...active, phase: 'SHELVED_OFFLOADED', shelvedImage: 'img' }, null)), 'spawn', 'unshelving');
+    assert.equal(kind(plan({ shelved: true }, { ...active, phase: 'ERROR' })), 'failed', 'a failed shelve waits for a hard reboot');
+  });
+
+  it('rescues and unrescues as spec.rescue says, after a rebuild or resize asked first', () => {
+    assert.equal(kind(plan({ rescue: {} })), 'rescue');
+    assert.equal(kind(plan({ rescue: { image: { name: 'rescue' } } }, { ...active, rescued: true })), 'none');
+    assert.equal(kind(plan({}, { ...active, phase: 'RESCUE', rescued: true })), 'unrescue');
+    assert.equal(kind(plan({ rescue: {}, image: { name: 'other' } })), 'rebuild');
+    assert.equal(kind(plan({ rescue: {} }, { ...active, phase: 'ERROR' })), 'rescue', 'from ERROR too, as Nova allows');
+    assert.equal(kind(plan({ rescue: {} }, { ...active, phase: 'ERROR' }, null)), 'failed', 'but not without a guest to rescue');
+  });
+
   it('names the resting phase as openstack server show would', () => {
     assert.equal(restingPhase(running, false), 'ACTIVE');
     assert.equal(restingPhase(guest('paused', 'user'), false), 'PAUSED');
     assert.equal(restingPhase(guest('shutoff', 'saved', true), false), 'SUSPENDED');
     assert.equal(restingPhase(guest('shutoff', 'shutdown'), false), 'SHUTOFF');
     assert.equal(restingPhase(running, true), 'VERIFY_RESIZE');
+    assert.equal(restingPhase(running, false, true), 'RESCUE');
     assert.ok(powerReached({ flavor: 'f', image: { name: 'i' }, powerState: 'Stopped' }, guest('crashed', 'panicked')));
     assert.ok(!powerReached({ flavor: 'f', image: { name: 'i' } }, guest('paused', 'user')));
   });
