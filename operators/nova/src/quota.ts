@@ -48,6 +48,12 @@ export function quotaRefusal(quota: Record<string, number> | undefined, used: Co
   return `Quota exceeded for ${names}: Requested ${list((k) => asked[k])}, but already used ${list((k) => used[k])} of ${list((k) => limits[k]!)} ${names}`;
 }
 
+/** Metadata items a server may have where no quota says otherwise (Nova's default). */
+export const METADATA_ITEMS_DEFAULT = 128;
+
+/** The limit on one server's metadata items, from a tenant's effective quota. */
+export const metadataItemsLimit = (quota: Record<string, number> | undefined) => quota?.metadataItems ?? METADATA_ITEMS_DEFAULT;
+
 /** The ConfigMap (in stratus-system) holding the default quota class: Tenant quota fields to limits. */
 export const DEFAULT_QUOTAS_CONFIGMAP = 'compute-default-quotas';
 

@@ -375,7 +375,10 @@ describe('Compute API v2.1', function () {
     assert.equal(set.status, 200, JSON.stringify(set.body));
     assert.deepEqual([set.body.quota_set.instances, set.body.quota_set.ram], [1, 4096]);
     assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { instances: -5 } } })).status, 400);
-    assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { floating_ips: 3 } } })).status, 400, 'only enforced quotas are set');
+    assert.equal((await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { colours: 3 } } })).status, 400, 'no such quota');
+    const network = await call('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { floating_ips: 3 } } });
+    assert.equal(network.body.quota_set.floating_ips, 3, "kept and shown before 2.36, as Nova with Neutron keeps them");
+    assert.equal((await call('GET', `/os-quota-sets/${acme}`, { version: '2.36' })).body.quota_set.floating_ips, undefined, 'gone from 2.36');
     const tenant = (await client.get<any>(TENANTS, undefined, 'acme'))!;
     assert.deepEqual([tenant.spec.quota.instances, tenant.spec.quota.ramMiB], [1, 4096], 'written to the Tenant');
     const over = await boot('over-quota', {}, member);
@@ -386,13 +389,29 @@ describe('Compute API v2.1', function () {
 
     // The default class: limits for tenants without their own, kept in a ConfigMap the scheduler reads too.
     assert.equal((await call('PUT', '/os-quota-class-sets/default', { token: member, body: { quota_class_set: { instances: 7 } } })).status, 403);
-    assert.equal((await call('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { fixed_ips: 7 } } })).status, 400, 'what nothing enforces is refused, by name');
+    assert.equal((await call('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { colours: 7 } } })).status, 400, 'no such quota');
     assert.equal((await ok('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { instances: 7, cores: 20 } } })).body.quota_class_set.instances, 7);
     assert.deepEqual((await client.get<any>({ group: '', version: 'v1', plural: 'configmaps', namespaced: true }, 'stratus-system', 'compute-default-quotas'))!.data, { instances: '7', cores: '20' });
     assert.equal((await ok('GET', `/os-quota-sets/${acme}`, { token: member })).body.quota_set.instances, 7, "the tenant has none of its own: the default's");
     assert.equal((await ok('GET', `/os-quota-sets/${acme}/defaults`, { token: member })).body.quota_set.cores, 20);
     await ok('PUT', '/os-quota-class-sets/default', { body: { quota_class_set: { instances: -1, cores: -1 } } });
     assert.equal((await ok('GET', '/os-quota-class-sets/default')).body.quota_class_set.instances, -1, 'unlimited again');
+
+    // The other quotas Nova enforces, enforced: keypairs per user, metadata items per server, members per group.
+    await ok('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { key_pairs: 0, metadata_items: 2, server_group_members: 0 } } });
+    const kp = await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'one-too-many' } } });
+    assert.equal(kp.status, 403);
+    assert.equal(kp.body.forbidden.message, 'Quota exceeded, too many key pairs.');
+    const meta = await boot('too-much-metadata', { metadata: { a: '1', b: '2', c: '3' } }, member);
+    assert.equal(meta.status, 403);
+    assert.match(meta.body.forbidden.message, /metadata_items/);
+    const group = (await ok('POST', '/os-server-groups', { token: member, body: { server_group: { name: 'full', policies: ['affinity'] } } })).body.server_group;
+    const member1 = await call('POST', '/servers', { token: member, body: { server: { name: 'in-group', imageRef: imageId, flavorRef: 'm1.small' }, 'os:scheduler_hints': { group: group.id } } });
+    assert.equal(member1.status, 403);
+    assert.match(member1.body.forbidden.message, /too many servers in group/);
+    assert.equal((await call('POST', '/servers', { token: member, body: { server: { name: 'filed', imageRef: imageId, flavorRef: 'm1.small', personality: [{ path: '/etc/motd', contents: 'aGk=' }] } } })).status, 400, 'personality is refused rather than ignored');
+    await ok('DELETE', `/os-server-groups/${group.id}`, { token: member });
+    await ok('DELETE', `/os-quota-sets/${acme}`);
   });
 
   it('keeps a server\'s history as instance actions (Kubernetes Events on the Instance), locks it, and keeps its access addresses', async () => {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { snapshotImageOf } from '../snapshots.js';
+import { metadataItemsLimit } from '../quota.js';
 import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
 import { keypairOf } from './catalogRoutes.js';
 import { BACKUP_ROTATION_ANNOTATION } from '../backups.js';
@@ -90,7 +91,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         if (e instanceof Refused) throw badRequest(e.message);
         throw e;
       }
-      const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata);
+      const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!)));
       const v = req.auth.version;
       // 2.54: a new keypair (null: none); 2.57: new user data (null: none).
       const keypair = v.atLeast('2.54') && args?.key_name !== undefined ? (args.key_name === null ? null : existingKeypair(api, req, String(args.key_name))) : undefined;
@@ -159,7 +160,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     async createImage(req, inst, args) {
       allowedIn(inst, 'createImage', ['active', 'stopped', 'paused', 'suspended']);
       if (typeof args?.name !== 'string' || !args.name.trim() || args.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
-      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, validMetadata(args.metadata));
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!))));
       return answer;
     },
 
@@ -174,7 +175,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       const rotation = Number(args.rotation);
       if (args.rotation === undefined || args.rotation === null || args.rotation === '' || !Number.isInteger(rotation) || rotation < 0) throw badRequest(`Invalid input for field/attribute rotation. Value: ${JSON.stringify(args.rotation)}. It must be a whole number of at least 0.`);
       // The node agent rotates older backups out once this one is stored (BACKUP_ROTATION_ANNOTATION).
-      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata), image_type: 'backup', backup_type: args.backup_type }, { [BACKUP_ROTATION_ANNOTATION]: String(rotation) });
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!))), image_type: 'backup', backup_type: args.backup_type }, { [BACKUP_ROTATION_ANNOTATION]: String(rotation) });
       return answer;
     },
 

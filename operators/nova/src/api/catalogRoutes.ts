@@ -269,6 +269,9 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
     // Unique per user: a claim holds the name; the object name is derived from it. A keypair the tenant
     // shares (made with kubectl, or before keypairs were per user) also takes the name for its members.
     if (keypairOf(api, req, name, user)) throw conflict(`Key pair '${name}' already exists.`);
+    // Nova's key_pairs quota counts one user's keypairs.
+    const limit = dir.quotaOf(ns)?.keypairs;
+    if (limit !== undefined && dir.keypairs.list(ns).filter((k) => k.spec.user === user && !k.metadata.deletionTimestamp).length >= limit) throw forbidden('Quota exceeded, too many key pairs.');
     const objectName = objectNameFor(name, (n) => !!dir.keypairs.get(n, ns), 'keypair');
     const spec: Keypair['spec'] = { displayName: name, user, publicKey: generated?.publicKey ?? kp.public_key, type };
     const create = (annotations: Record<string, string>) => api.client.create<Keypair>(KEYPAIRS, { apiVersion: API, kind: 'Keypair', metadata: { name: objectName, namespace: ns, annotations }, spec }, API_FIELD_MANAGER);

@@ -1,21 +1,43 @@
 /**
  * /os-quota-sets and /os-quota-class-sets: a tenant's compute quota as Nova shows and changes it. The limits
- * are the Tenant's spec.quota (instances, cores, ramMiB), which the API and the scheduler enforce; where a
- * tenant sets none, the default quota class's (a ConfigMap); absent from both is unlimited (-1). The other keys Nova shows are fixed here and say so by value.
+ * are the Tenant's spec.quota; where a tenant sets none, the default quota class's (a ConfigMap); absent from
+ * both is unlimited (-1), but for Nova's fixed caps on metadata items and injected files.
  */
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { KubeApiError, MERGE_PATCH, SYSTEM_NAMESPACE } from '@stratus/runtime';
 import { CONFIGMAPS } from '../resources.js';
-import { DEFAULT_QUOTAS_CONFIGMAP, effectiveQuota } from '../quota.js';
+import { DEFAULT_QUOTAS_CONFIGMAP, METADATA_ITEMS_DEFAULT, effectiveQuota } from '../quota.js';
 
 import { API_FIELD_MANAGER, requireAdmin, tenantUsage, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 
-/** The quotas that can be set: Nova's key, and the Tenant's spec.quota field. */
-const SETTABLE = { instances: 'instances', cores: 'cores', ram: 'ramMiB' } as const;
+/**
+ * Nova's quota keys and the Tenant's spec.quota field each is kept in. Enforced here: instances, cores and ram
+ * (by the API and the scheduler), key_pairs, metadata_items, server_groups and server_group_members (by the
+ * API). The injected-file keys (personality is not taken) and the network keys Nova shows before 2.36 (which
+ * Nova with Neutron keeps without enforcing) are kept and shown only.
+ */
+const SETTABLE = {
+  instances: 'instances',
+  cores: 'cores',
+  ram: 'ramMiB',
+  key_pairs: 'keypairs',
+  metadata_items: 'metadataItems',
+  server_groups: 'serverGroups',
+  server_group_members: 'serverGroupMembers',
+  injected_files: 'injectedFiles',
+  injected_file_content_bytes: 'injectedFileContentBytes',
+  injected_file_path_bytes: 'injectedFilePathBytes',
+  fixed_ips: 'fixedIps',
+  floating_ips: 'floatingIps',
+  security_groups: 'securityGroups',
+  security_group_rules: 'securityGroupRules',
+} as const;
 type Settable = keyof typeof SETTABLE;
-/** Server metadata items a server may have (enforced on create and update). */
-const METADATA_ITEMS = 128;
+/** What a key is when neither the tenant nor the default class sets it: unlimited, but Nova's fixed caps. */
+const BUILT_IN: Partial<Record<Settable, number>> = { metadata_items: METADATA_ITEMS_DEFAULT, injected_files: 5, injected_file_content_bytes: 10240, injected_file_path_bytes: 255 };
+const SINCE_2_57_GONE: Settable[] = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+const SINCE_2_36_GONE: Settable[] = ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules'];
 
 /** A quota set as Nova's schema takes it, as Tenant quota fields (null: unlimited); keys not enforced here are refused. */
 function settableChange(asked: unknown, field: string): Record<string, number | null> {
@@ -23,7 +45,7 @@ function settableChange(asked: unknown, field: string): Record<string, number | 
   const change: Record<string, number | null> = {};
   for (const [key, value] of Object.entries(asked as Record<string, unknown>)) {
     if (key === 'force') continue;
-    if (!(key in SETTABLE)) throw badRequest(`Quota ${key} cannot be set here: only ${Object.keys(SETTABLE).join(', ')} are enforced.`);
+    if (!(key in SETTABLE)) throw badRequest(`Invalid input for field/attribute ${field}. Additional properties are not allowed ('${key}' was unexpected)`);
     const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > 0x7fffffff) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(value)}. It must be an integer from -1 to 2147483647.`);
     change[SETTABLE[key as Settable]] = n === -1 ? null : n; // unlimited: no limit at all
@@ -44,17 +66,8 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   /** Every key Nova shows at this microversion, from the limits given (-1: unlimited). */
   const quotaSet = (req: ComputeRequest, limits: Partial<Record<Settable, number>>) => {
     const v = req.auth.version;
-    return {
-      instances: limits.instances ?? -1,
-      cores: limits.cores ?? -1,
-      ram: limits.ram ?? -1,
-      key_pairs: -1,
-      metadata_items: METADATA_ITEMS,
-      server_groups: -1,
-      server_group_members: -1,
-      ...(v.atLeast('2.57') ? {} : { injected_files: 5, injected_file_content_bytes: 10240, injected_file_path_bytes: 255 }),
-      ...(v.atLeast('2.36') ? {} : { fixed_ips: -1, floating_ips: -1, security_groups: -1, security_group_rules: -1 }),
-    };
+    const shown = (Object.keys(SETTABLE) as Settable[]).filter((k) => !(v.atLeast('2.57') && SINCE_2_57_GONE.includes(k)) && !(v.atLeast('2.36') && SINCE_2_36_GONE.includes(k)));
+    return Object.fromEntries(shown.map((k) => [k, limits[k] ?? BUILT_IN[k] ?? -1]));
   };
   const asLimits = (quota: Record<string, number> | undefined): Partial<Record<Settable, number>> =>
     Object.fromEntries(Object.entries(SETTABLE).filter(([, field]) => quota?.[field] !== undefined && quota[field] !== null).map(([key, field]) => [key, quota![field]]));
@@ -73,7 +86,7 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('GET', '/os-quota-sets/:project/detail', (req) => {
     const t = tenantFor(req, req.params.project);
     const used = tenantUsage(api, t.metadata.name);
-    const inUse: Record<string, number> = { instances: used.instances, cores: used.cores, ram: used.ramMiB, server_groups: dir.groups.list(t.metadata.name).length };
+    const inUse: Record<string, number> = { instances: used.instances, cores: used.cores, ram: used.ramMiB, server_groups: dir.groups.list(t.metadata.name).length, key_pairs: dir.keypairs.list(t.metadata.name).filter((k) => !k.spec.user || k.spec.user === req.auth.userId).length };
     const detail = Object.fromEntries(Object.entries(quotaSet(req, limitsOf(t))).map(([k, limit]) => [k, { limit, in_use: inUse[k] ?? 0, reserved: 0 }]));
     return { status: 200, body: { quota_set: { id: req.params.project, ...detail } } };
   });

@@ -4,7 +4,7 @@
  */
 import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
-import { quotaRefusal, usageOfResources } from '../quota.js';
+import { METADATA_ITEMS_DEFAULT, metadataItemsLimit, quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -16,17 +16,16 @@ import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, f
 import { badRequest, forbidden, notFound } from './errors.js';
 import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
-const MAX_METADATA_ITEMS = 128;
 
 /** The last segment of an ID or a link to one (Nova takes both for imageRef and flavorRef). */
 export const refId = (ref: unknown) => (typeof ref === 'string' ? decodeURIComponent(ref.replace(/\/+$/, '').split('/').pop() ?? '') : '');
 
-/** Server metadata as Nova validates it: string keys of 1-255 and values of at most 255. */
-export function validMetadata(m: unknown, field = 'metadata'): Record<string, string> {
+/** Server metadata as Nova validates it: string keys of 1-255 and values of at most 255, at most `maxItems` (the metadata_items quota). */
+export function validMetadata(m: unknown, field = 'metadata', maxItems = METADATA_ITEMS_DEFAULT): Record<string, string> {
   if (m === undefined || m === null) return {};
   if (typeof m !== 'object' || Array.isArray(m)) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(m)}. ${JSON.stringify(m)} is not of type 'object'`);
   const entries = Object.entries(m as Record<string, unknown>);
-  if (entries.length > MAX_METADATA_ITEMS) throw forbidden(`Quota exceeded for metadata_items: at most ${MAX_METADATA_ITEMS} metadata items.`);
+  if (entries.length > maxItems) throw forbidden(`Quota exceeded for metadata_items: Requested ${entries.length}, but the limit is ${maxItems} metadata items.`);
   for (const [k, v] of entries) {
     if (!k || k.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Metadata keys must be 1 to 255 characters.`);
     if (typeof v !== 'string' || v.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Value of ${k} must be a string of at most 255 characters.`);
@@ -67,7 +66,9 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const keypair = s.key_name !== undefined && s.key_name !== null ? keypairOf(api, req, String(s.key_name)) : undefined;
     if (s.key_name !== undefined && s.key_name !== null && !keypair) throw badRequest('Invalid key_name provided.');
     if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
-    const metadata = validMetadata(s.metadata);
+    // Files are not injected here (Nova's personality, gone in 2.57): say so rather than boot without them.
+    if (Array.isArray(s.personality) && s.personality.length) throw badRequest('Personality (injected files) is not offered by this cloud: pass files to the guest in user_data (cloud-init write_files).');
+    const metadata = validMetadata(s.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(ns)));
     const adminPass = adminPassOf(s);
     const hints = (req.body['os:scheduler_hints'] ?? req.body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
     let serverGroup: string | undefined;
@@ -89,6 +90,10 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     while (count > minCount && quotaRefusal(quota, used, usageOfResources(resources, count))) count--;
     const refusal = quotaRefusal(quota, used, usageOfResources(resources, count));
     if (refusal) throw forbidden(refusal);
+    if (serverGroup && quota?.serverGroupMembers !== undefined) {
+      const members = dir.instances.list(ns).filter((i) => i.spec.serverGroup === serverGroup && !i.metadata.deletionTimestamp).length;
+      if (members + count > quota.serverGroupMembers) throw forbidden(`Quota exceeded, too many servers in group: Requested ${count}, but already used ${members} of ${quota.serverGroupMembers} server_group_members`);
+    }
 
     const created: Instance[] = [];
     // One reservation for the servers of one request, as Nova's multiple create makes them.
@@ -216,7 +221,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
       INSTANCES,
       inst,
       (cur) => {
-        next = validMetadata(make({ ...(cur.spec.metadata ?? {}) }));
+        next = validMetadata(make({ ...(cur.spec.metadata ?? {}) }), 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!)));
         // A merge patch adds and changes keys; removed ones are sent as null.
         const removed = Object.keys(cur.spec.metadata ?? {}).filter((k) => !(k in next));
         return { spec: { metadata: { ...next, ...Object.fromEntries(removed.map((k) => [k, null])) } } };
@@ -226,15 +231,15 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return next;
   };
   router.on('GET', '/servers/:id/metadata', (req) => ({ status: 200, body: { metadata: serverFor(api, req.params.id, req.auth).spec.metadata ?? {} } }));
-  router.on('POST', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, (cur) => ({ ...cur, ...validMetadata(req.body?.metadata) })) } }));
-  router.on('PUT', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, () => validMetadata(req.body?.metadata)) } }));
+  router.on('POST', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, (cur) => ({ ...cur, ...validMetadata(req.body?.metadata, 'metadata', Infinity) })) } }));
+  router.on('PUT', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, () => validMetadata(req.body?.metadata, 'metadata', Infinity)) } }));
   router.on('GET', '/servers/:id/metadata/:key', (req) => {
     const value = serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key];
     if (value === undefined) throw notFound('Metadata item was not found');
     return { status: 200, body: { meta: { [req.params.key]: value } } };
   });
   router.on('PUT', '/servers/:id/metadata/:key', async (req) => {
-    const meta = validMetadata(req.body?.meta, 'meta');
+    const meta = validMetadata(req.body?.meta, 'meta', Infinity);
     if (Object.keys(meta).length !== 1 || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
     await setMetadata(req, (cur) => ({ ...cur, ...meta }));
     return { status: 200, body: { meta } };
