@@ -120,7 +120,7 @@ class InstanceRun {
       case 'rescue':
         return this.rescue(guest!);
       case 'unrescue':
-        return this.unrescue(guest!);
+        return this.unrescue();
       case 'power':
         return this.power(step.action);
       case 'awaitShutdown':
@@ -588,11 +588,12 @@ class InstanceRun {
     return this.settle({ rescued: true });
   }
 
-  private async unrescue(guest: GuestState): Promise<Result | void> {
+  private async unrescue(): Promise<Result | void> {
     const { driver, files } = this.deps;
     await this.begin(this.status.phase ?? 'RESCUE', 'unrescuing', 'booting the guest from its own disk again');
     try {
-      await this.stopGuest(guest);
+      // The rescue system is let go at once, as Nova's libvirt driver destroys it: nothing of it is kept.
+      await driver.destroy(this.uid);
       await driver.discardSave(this.uid);
       await this.redefine();
       await this.bootAsAsked();
