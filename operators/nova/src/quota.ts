@@ -48,6 +48,18 @@ export function quotaRefusal(quota: Record<string, number> | undefined, used: Co
   return `Quota exceeded for ${names}: Requested ${list((k) => asked[k])}, but already used ${list((k) => used[k])} of ${list((k) => limits[k]!)} ${names}`;
 }
 
+/** How many more instances of `one`'s size fit in the limits on top of `used` (Infinity when nothing limits them). */
+export function instancesThatFit(quota: Record<string, number> | undefined, used: ComputeUsage, one: ComputeUsage): number {
+  const limits = limitsOf(quota);
+  let fit = Infinity;
+  for (const [k] of LIMITS) {
+    const limit = limits[k];
+    if (limit === undefined || one[k] <= 0) continue;
+    fit = Math.min(fit, Math.max(0, Math.floor((limit - used[k]) / one[k])));
+  }
+  return fit;
+}
+
 /** Metadata items a server may have where no quota says otherwise (Nova's default). */
 export const METADATA_ITEMS_DEFAULT = 128;
 

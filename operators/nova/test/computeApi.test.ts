@@ -360,6 +360,23 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('DELETE', `/servers/${multi.body.server.id}`, { token: member })).status, 204);
   });
 
+  it('bounds the work one request can ask for: regex name filters run in linear time, and server counts are checked before anything is made', async () => {
+    // A name that makes a backtracking engine take exponential time on ^(a+)+$ (about 2^30 steps here).
+    const slow = await boot(`${'a'.repeat(30)}!`, {}, member);
+    assert.equal(slow.status, 202);
+    const found = await call('GET', `/servers?name=${encodeURIComponent('^(a+)+$')}`, { token: member });
+    assert.equal(found.status, 200);
+    assert.deepEqual(found.body.servers, [], 'no match, found without backtracking');
+    assert.equal((await call('GET', `/servers?name=${encodeURIComponent('^a{30}!')}`, { token: member })).body.servers.length, 1);
+    assert.equal((await call('GET', `/servers?name=${encodeURIComponent('(unclosed')}`, { token: member })).status, 400);
+    assert.equal((await call('DELETE', `/servers/${slow.body.server.id}`, { token: member })).status, 204);
+    for (const max_count of [1e308, -1, 1.5, 'many']) assert.equal((await boot('huge', { max_count }, member)).status, 400, `max_count ${max_count}`);
+    const overQuota = await boot('huge', { min_count: 1e6 }, member);
+    assert.equal(overQuota.status, 403, 'the quota says how many at once, worked out rather than tried one by one');
+    assert.match(overQuota.body.forbidden.message, /Requested 1000000/);
+    assert.equal((await boot('huge', { min_count: 1e6 })).status, 400, "an unlimited tenant's request is bounded too");
+  });
+
   it('shows and sets the tenant quota through os-quota-sets, the same quota the scheduler enforces', async () => {
     const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
     const shown = await call('GET', `/os-quota-sets/${acme}`, { token: member });

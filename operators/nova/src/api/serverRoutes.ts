@@ -4,7 +4,8 @@
  */
 import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
-import { METADATA_ITEMS_DEFAULT, metadataItemsLimit, quotaRefusal, usageOfResources } from '../quota.js';
+import { RE2JS } from 're2js';
+import { METADATA_ITEMS_DEFAULT, instancesThatFit, metadataItemsLimit, quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -80,14 +81,16 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     // "zone", or "zone:host" to pin a host (admins only, as in Nova).
     const [zone, host] = typeof s.availability_zone === 'string' ? s.availability_zone.split(':') : [];
     if (host) requireAdmin(req.auth, 'choosing a host');
-    const minCount = Number(s.min_count ?? 1);
-    const maxCount = Number(s.max_count ?? minCount);
-    if (!Number.isInteger(minCount) || !Number.isInteger(maxCount) || minCount < 1 || maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
-    // As many as the quota allows, at least min_count.
+    const minCount = countOf(s.min_count, 'min_count', 1);
+    const maxCount = countOf(s.max_count, 'max_count', minCount);
+    if (maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
+    // As many as the quota allows (worked out, not tried one by one), at least min_count, and never more in
+    // one request than MAX_SERVERS_PER_REQUEST where no quota bounds it.
     const quota = dir.quotaOf(ns);
     const used = tenantUsage(api, ns);
-    let count = maxCount;
-    while (count > minCount && quotaRefusal(quota, used, usageOfResources(resources, count))) count--;
+    const fit = instancesThatFit(quota, used, usageOfResources(resources, 1));
+    if (fit === Infinity && minCount > MAX_SERVERS_PER_REQUEST) throw badRequest(`min_count ${minCount} is more servers than one request makes here (${MAX_SERVERS_PER_REQUEST}).`);
+    const count = Math.max(minCount, Math.min(maxCount, fit, MAX_SERVERS_PER_REQUEST));
     const refusal = quotaRefusal(quota, used, usageOfResources(resources, count));
     if (refusal) throw forbidden(refusal);
     if (serverGroup && quota?.serverGroupMembers !== undefined) {
@@ -252,6 +255,31 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
 }
 
 /** The servers a list call asks for, in Nova's default order (newest first), after its filters. */
+/** Servers one create makes at most where no quota bounds them (Nova's quota would; an unlimited tenant's here does not). */
+export const MAX_SERVERS_PER_REQUEST = 100;
+
+/** min_count or max_count as Nova's schema takes them: a whole number of at least 1, or such a string. */
+function countOf(value: unknown, field: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value)}. It must be a whole number of at least 1.`);
+  return n;
+}
+
+/**
+ * Nova's name filter: a regular expression searched for in the name. Run by RE2 (re2js), whose time grows
+ * with the name's length only: a crafted pattern (`^(a+)+$`) cannot stall the API as a backtracking engine would.
+ */
+export function nameFilter(pattern: string): (name: string) => boolean {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch {
+    throw badRequest(`Invalid regular expression for name: ${pattern}`);
+  }
+  return (name) => re.matcher(name).find();
+}
+
 function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] {
   const q = req.query;
   const auth: ComputeAuth = req.auth;
@@ -265,13 +293,8 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
   if (project && allTenants) servers = servers.filter((i) => api.dir.projectIdOf(i.metadata.namespace!) === project);
   const name = q.get('name');
   if (name) {
-    let re: RegExp;
-    try {
-      re = new RegExp(name);
-    } catch {
-      throw badRequest(`Invalid regular expression for name: ${name}`);
-    }
-    servers = servers.filter((i) => re.test(serverNameOf(i)));
+    const matches = nameFilter(name);
+    servers = servers.filter((i) => matches(serverNameOf(i)));
   }
   const status = q.get('status');
   if (status) servers = servers.filter((i) => presentState(i).status === status.toUpperCase());
