@@ -4,6 +4,8 @@ STATE ?= .stratus
 PORT ?= 6443
 API_PORT ?= 8000
 S3_PORT ?= 9000
+# Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
+IMAGE_IMPORT_ALLOW ?=
 
 .PHONY: deps system-packages libvirt build generate up test conformance bench bench-keystone bench-glance bench-boot rotate-keys test-image clean
 
@@ -26,7 +28,7 @@ build: deps
 
 # The whole cloud, its compute node included; the test disk image is built for the README's examples.
 up: build libvirt test-image
-	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT)
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT) --image-import-allow '$(IMAGE_IMPORT_ALLOW)'
 
 # The small bootable test disk (kernel + busybox initramfs + syslinux) Nova's tests boot: .cache/test-image/
 test-image:

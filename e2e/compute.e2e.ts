@@ -51,7 +51,7 @@ describe('compute with kubectl and the openstack CLI', function () {
     files = http.createServer((req, res) => (req.url === '/stratus-test.img' ? res.end(readFileSync(image)) : res.writeHead(404).end()));
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
     imageUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/stratus-test.img`;
-    cloud = await startCloud();
+    cloud = await startCloud(undefined, undefined, { imageImportAllow: [new URL(imageUrl).host] });
   });
   after(async () => {
     files?.close();

@@ -37,14 +37,15 @@ describe('openstack CLI and kubectl against the Image service', function () {
       .sort();
 
   before(async () => {
-    cloud = await startCloud();
-    const { endpoint, accessKeyId, secretAccessKey } = cloud.s3();
-    s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
     work = mkdtempSync(join(tmpdir(), 'glance-e2e-'));
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(work, 'disk.qcow2'), '256M']);
     writeFileSync(join(work, 'data.raw'), randomBytes(3 * 1024 * 1024));
     files = http.createServer((req, res) => (req.url === '/disk.qcow2' ? res.end(readFileSync(join(work, 'disk.qcow2'))) : res.writeHead(404).end()));
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    // The test's web server is on loopback, which imports reach only where allowed (`--image-import-allow`).
+    cloud = await startCloud(undefined, undefined, { imageImportAllow: [`127.0.0.1:${(files.address() as AddressInfo).port}`] });
+    const { endpoint, accessKeyId, secretAccessKey } = cloud.s3();
+    s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
   });
   after(async () => {
     files?.close();
@@ -93,12 +94,14 @@ describe('openstack CLI and kubectl against the Image service', function () {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /does not match its disk_format: the data is raw/);
     assert.deepEqual(await bucket(), before, 'no object for the refused upload');
-    const unreachable = await kubectl(['apply', '-f', '-'], 'apiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: nowhere, namespace: admin}\nspec: {diskFormat: raw, source: {url: "http://127.0.0.1:9/none.img"}}\n');
+    // An import from the cloud's own S3 server (whose bucket listing names every tenant's objects) is refused.
+    const own = `${cloud.s3().endpoint}/${cloud.s3().bucket}`;
+    const unreachable = await kubectl(['apply', '-f', '-'], `apiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: nowhere, namespace: admin}\nspec: {diskFormat: raw, source: {url: "${own}"}}\n`);
     assert.equal(unreachable.code, 0, unreachable.stderr);
     const killed = await kubectl(['wait', '--for=jsonpath={.status.phase}=killed', 'image/nowhere', '-n', 'admin', '--timeout=60s']);
     assert.equal(killed.code, 0, killed.stderr);
-    const reason = await kubectl(['get', 'image/nowhere', '-n', 'admin', '-o', 'jsonpath={.status.conditions[?(@.type=="Stalled")].message}']);
-    assert.match(reason.stdout, /cannot reach http:\/\/127\.0\.0\.1:9\/none\.img/);
+    const reason = await kubectl(['get', 'image/nowhere', '-n', 'admin', '-o', 'jsonpath={.status.conditions[?(@.type=="Stalled")].reason}: {.status.conditions[?(@.type=="Stalled")].message}']);
+    assert.match(reason.stdout, /^ImportRefused: .*one of this cloud's own services/);
     assert.deepEqual(await bucket(), before);
   });
 

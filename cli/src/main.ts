@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE } from '@stratus/keystone';
-import { DEFAULT_IMAGE_BUCKET, storeConfigToEnv } from '@stratus/glance';
+import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
@@ -33,6 +33,11 @@ const { values } = parseArgs({
     's3-port': { type: 'string', default: '9000' },
     /** `free` gives each operator's own API a free port instead of its fixed one (tests run several clouds at once). */
     'service-ports': { type: 'string', default: 'fixed' },
+    /**
+     * Web servers image imports may reach although their addresses are not public (host, host:port,
+     * comma-separated), e.g. a file server on this machine: by default imports reach public addresses only.
+     */
+    'image-import-allow': { type: 'string', default: '' },
   },
 });
 
@@ -79,7 +84,9 @@ const sharedEnv: NodeJS.ProcessEnv = {
   KEYSTONE_URL: `http://${values.host}:${ports.get('keystone')}/v3`,
   ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: DEFAULT_IMAGE_BUCKET, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
 };
-let stopping = false;
+// The gateway's port is chosen now, so that every port this cloud listens on is known before any operator starts.
+const gatewayPort = values['api-port'] === '0' ? await freePort(values.host!) : Number(values['api-port']);
+const envs = new Map<string, NodeJS.ProcessEnv>();
 for (const op of OPERATORS) {
   const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port })) };
   if (op.api) {
@@ -87,6 +94,14 @@ for (const op of OPERATORS) {
     env[op.api.portEnv] = String(apiPort);
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${apiPort}` });
   }
+  envs.set(op.name, env);
+}
+// Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
+const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
+const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
+let stopping = false;
+for (const op of OPERATORS) {
+  const env = { ...envs.get(op.name)!, ...importEnv };
   const child = spawn(process.execPath, [...(op.nodeArgs ?? []), join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(op.name, child);
   child.on('exit', (code, signal) => {
@@ -94,7 +109,7 @@ for (const op of OPERATORS) {
   });
 }
 
-const gateway = await startGateway({ host: values.host!, port: Number(values['api-port']), routes });
+const gateway = await startGateway({ host: values.host!, port: gatewayPort, routes });
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapCloud(client, {
@@ -134,6 +149,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     await server.close();
     process.exit(0);
   });
+
+/** This cloud's listeners as import denials: on its host, and on every loopback name when it listens on all of them or on loopback. */
+function ownEndpoints(host: string, ownPorts: number[]): Endpoint[] {
+  const hosts = host === '0.0.0.0' || host === '::' ? ['*'] : [...new Set([host, '127.0.0.1', '::1', 'localhost'])];
+  return hosts.flatMap((h) => ownPorts.map((port) => ({ host: h, port })));
+}
 
 /** Waits until a Hypervisor is registered and up (its agent probes KVM first, which takes a moment). */
 async function untilComputeNodeUp(c: KubeClient, timeoutMs = 60_000): Promise<void> {

@@ -22,10 +22,10 @@ export interface Failure {
   message: string;
 }
 
-/** An import whose source could not be read (unreachable URL, HTTP error, missing source image). */
+/** An import whose source could not be read (unreachable URL, HTTP error, missing source image) or may not be (a URL the import filter refuses). */
 export class ImportError extends Error {
   constructor(
-    readonly reason: 'ImportFailed' | 'SourceNotFound' | 'SourceNotReady',
+    readonly reason: 'ImportFailed' | 'ImportRefused' | 'SourceNotFound' | 'SourceNotReady',
     message: string,
   ) {
     super(message);

@@ -8,3 +8,4 @@ export * from './operator.js';
 export { DEFAULT_IMAGE_BUCKET, storeConfigFromEnv, storeConfigToEnv } from './config.js';
 export { startImageApi, type ImageApi, type ImageApiOptions } from './api/server.js';
 export { storeImageData, recordStoredData, killedStatus, failureOf, DEFAULT_SIZE_CAP, type Failure } from './imageData.js';
+export { DEFAULT_IMPORT_FILTER, endpointsOf, importFilterFromEnv, importFilterToEnv, type Endpoint, type ImportFilter } from './importFilter.js';

@@ -8,6 +8,7 @@ import { SYSTEM_NAMESPACE, createLogger } from '@stratus/runtime';
 import { startImageApi } from './api/server.js';
 import { glanceManager } from './operator.js';
 import { storeConfigFromEnv } from './config.js';
+import { importFilterFromEnv } from './importFilter.js';
 import { ImageStore } from './store/imageStore.js';
 
 const kubeConfig = new KubeConfig();
@@ -16,8 +17,9 @@ const logger = createLogger('glance');
 const store = new ImageStore(storeConfigFromEnv(process.env));
 await store.ensureBucket();
 const sizeCap = process.env.GLANCE_IMAGE_SIZE_CAP ? Number(process.env.GLANCE_IMAGE_SIZE_CAP) : undefined;
+const importFilter = importFilterFromEnv(process.env);
 const manager = glanceManager(
-  { store, sizeCap },
+  { store, sizeCap, importFilter },
   { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
 );
 const api = await startImageApi({
@@ -25,6 +27,7 @@ const api = await startImageApi({
   logger,
   store,
   sizeCap,
+  importFilter,
   identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
   host: process.env.GLANCE_API_HOST ?? '127.0.0.1',
   port: Number(process.env.GLANCE_API_PORT ?? 9292),

@@ -22,11 +22,14 @@ import {
 import { DEFAULT_SIZE_CAP, ImportError, failureOf, identityStatus, killedStatus, recordStoredData, storeImageData } from './imageData.js';
 import { DATA_FINALIZER, FIELD_MANAGER, IMAGES, TENANTS, UPLOAD_STALE_MS, imageIdOf, isUploadSource, keyFromLocation, storeKeyOf, type Image, type Tenant } from './resources.js';
 import { openImageCopy, openUrl } from './sources.js';
+import type { ImportFilter } from './importFilter.js';
 import type { ImageStore } from './store/imageStore.js';
 
 export interface ImageReconcilerOptions {
   store: ImageStore;
   sizeCap?: number;
+  /** Which URLs imports may fetch (default: Glance's, and no address that is not public). */
+  importFilter?: ImportFilter;
 }
 
 const WAIT_FOR_SOURCE_MS = 5000;
@@ -97,7 +100,7 @@ async function importImage(img: Image, ctx: ReconcileContext<Image>, opts: Image
   const from = source.url ?? `image ${source.copyFrom!.namespace ?? img.metadata.namespace}/${source.copyFrom!.name}`;
   await write({ phase: 'importing', conditions: markReconciling(img.status?.conditions, gen, 'Importing', `importing the data from ${from}`) });
   try {
-    const opened = source.url ? await openUrl(source.url) : await openImageCopy(ctx.client, opts.store, img, source.copyFrom!);
+    const opened = source.url ? await openUrl(source.url, opts.importFilter) : await openImageCopy(ctx.client, opts.store, img, source.copyFrom!);
     const data = await storeImageData(opts.store, img, opened.body, { size: opened.size, checksum: source.checksum, maxSize: opts.sizeCap ?? DEFAULT_SIZE_CAP });
     if (await recordStoredData(ctx.client, opts.store, img, data)) {
       ctx.log.info('image imported', { from, size: data.stored.size, checksum: data.stored.checksum });

@@ -1,5 +1,10 @@
 /** Where imported data comes from: an HTTP(S) URL (web-download) or another image's stored data. */
-import { Readable } from 'node:stream';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
+import { DEFAULT_IMPORT_FILTER, addressRefusal, urlRefusal, type ImportFilter } from './importFilter.js';
 import type { KubeClient } from '@stratus/runtime';
 import { ImportError } from './imageData.js';
 import { IMAGES, keyFromLocation, type Image } from './resources.js';
@@ -13,26 +18,61 @@ export interface SourceData {
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
+/** A source that sends nothing for this long is given up on (the import is killed, not left importing). */
+const IDLE_TIMEOUT_MS = 60_000;
+const MAX_REDIRECTS = 5;
 
-/** Opens the URL; HTTP errors and unreachable hosts become ImportError with what went wrong. */
-export async function openUrl(url: string): Promise<SourceData> {
-  const aborter = new AbortController();
-  const timer = setTimeout(() => aborter.abort(), CONNECT_TIMEOUT_MS);
-  let res: Response;
+/**
+ * Opens the URL as the filter allows: the URL is checked, the name's addresses are checked as they are
+ * resolved (the connection goes to the address checked, so a second answer cannot differ), and each redirect
+ * is checked anew. HTTP errors, refusals and unreachable hosts become ImportError with what went wrong.
+ */
+export async function openUrl(url: string, filter: ImportFilter = DEFAULT_IMPORT_FILTER): Promise<SourceData> {
+  let target: URL;
   try {
-    res = await fetch(url, { redirect: 'follow', signal: aborter.signal });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new ImportError('ImportFailed', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-  } finally {
-    clearTimeout(timer);
+    target = new URL(url);
+  } catch {
+    throw new ImportError('ImportRefused', `${url} is not a URL`);
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new ImportError('ImportFailed', `GET ${url} answered ${res.status} ${res.statusText}`);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const refused = urlRefusal(filter, target);
+    if (refused) throw new ImportError('ImportRefused', `import from ${target.href} refused: ${refused}`);
+    const res = await get(target, filter);
+    const location = res.headers.location;
+    if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
+      res.destroy();
+      target = new URL(location, target);
+      continue;
+    }
+    if (!res.statusCode || res.statusCode >= 300) {
+      res.destroy();
+      throw new ImportError('ImportFailed', `GET ${target.href} answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim());
+    }
+    // Nothing arriving for a minute ends the import rather than leaving it importing for good.
+    res.setTimeout(IDLE_TIMEOUT_MS, () => res.destroy(new Error(`${target.href} sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    const length = res.headers['content-length'];
+    return { body: res, size: length && !res.headers['content-encoding'] ? Number(length) : undefined };
   }
-  const length = res.headers.get('content-length');
-  return { body: Readable.fromWeb(res.body as never), size: length && !res.headers.get('content-encoding') ? Number(length) : undefined };
+  throw new ImportError('ImportFailed', `${url} redirected more than ${MAX_REDIRECTS} times`);
+}
+
+/** One GET, connecting only to an address the filter allows. */
+function get(url: URL, filter: ImportFilter): Promise<IncomingMessage> {
+  const checkedLookup: LookupFunction = (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as LookupAddress[];
+      const fine = list.filter((a) => !addressRefusal(filter, url, a.address));
+      if (!fine.length) return callback(new ImportError('ImportRefused', `import from ${url.href} refused: ${addressRefusal(filter, url, list[0].address)}`), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, fine);
+      callback(null, fine[0].address, fine[0].family);
+    });
+  };
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { lookup: checkedLookup, timeout: CONNECT_TIMEOUT_MS }, resolve);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (e: Error & { code?: string }) => reject(e instanceof ImportError ? e : new ImportError('ImportFailed', `cannot reach ${url.href}: ${e.code ?? e.message}`)));
+  });
 }
 
 /** Opens the data of the image `from` names, which the copying image's tenant must be able to see. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MERGE_PATCH, isTrue } from '@stratus/runtime';
 import { IMAGES, TENANTS, type Image } from '../src/index.js';
-import { call, passwordAuth, startGlanceEnv, type GlanceEnv } from './support.js';
+import { BUCKET, call, passwordAuth, startGlanceEnv, type GlanceEnv } from './support.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -82,9 +82,9 @@ describe('Glance Image API and reconciler', function () {
   const stalledReason = (i: Image) => i.status?.conditions?.find((c) => c.type === 'Stalled')?.reason;
 
   before(async () => {
-    env = await startGlanceEnv({ sizeCap: 64 * MiB });
-    // The web server URL imports read from: whole files, a 404, and one that stops halfway through.
+    // The web server URL imports read from: whole files, a 404, one that stops halfway through, and redirects.
     files = http.createServer((req, res) => {
+      if (req.url?.startsWith('/redirect?to=')) return res.writeHead(302, { Location: decodeURIComponent(req.url.slice('/redirect?to='.length)) }).end();
       if (req.url === '/disk.qcow2') return res.end(disk);
       if (req.url === '/raw.img') return res.end(raw);
       if (req.url === '/cut-short.img') {
@@ -96,6 +96,9 @@ describe('Glance Image API and reconciler', function () {
     });
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    // Loopback is refused to imports unless allowed: 127.0.0.1 and localhost are (the test's web servers), 127.0.0.2
+    // is not; the S3 server is denied whatever name reaches it.
+    env = await startGlanceEnv({ sizeCap: 64 * MiB, importAllowed: [{ host: '127.0.0.1' }, { host: 'localhost' }] });
   });
   after(async () => {
     files?.close();
@@ -268,6 +271,36 @@ describe('Glance Image API and reconciler', function () {
     assert.equal(done.status?.checksum, md5(raw));
     assert.equal(done.status?.virtualSize, raw.length);
     assert.equal((await glance('POST', `/images/${web.id}/import`, { body: { method: { name: 'web-download', uri: `${filesUrl}/raw.img` } } })).status, 409);
+  });
+
+  it("refuses imports from this cloud's own services and from addresses that are not public, after redirects too", async () => {
+    const s3 = env.s3.endpoint;
+    const before = await env.objects();
+    const apply = (name: string, url: string) => env.identity.client.create<Image>(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'admin' }, spec: { diskFormat: 'raw', source: { url } } }, 'test');
+    const cases: Array<[string, string, RegExp]> = [
+      ['bucket-listing', `${s3}/${BUCKET}?list-type=2`, /own services/],
+      ['bucket-by-name', `${s3.replace('127.0.0.1', 'localhost')}/${BUCKET}`, /own services/],
+      ['redirected-to-s3', `${filesUrl}/redirect?to=${encodeURIComponent(`${s3}/${BUCKET}`)}`, /own services/],
+      ['other-loopback', 'http://127.0.0.2/raw.img', /loopback/],
+      ['other-port', `${filesUrl.replace('127.0.0.1', '127.0.0.2')}/raw.img`, /port \d+ is not allowed/],
+      ['cloud-metadata', 'http://169.254.169.254/latest/meta-data/', /linkLocal/],
+      ['private-range', 'http://10.0.0.1/disk.img', /private/],
+    ];
+    await assert.rejects(apply('file-scheme', 'file:///etc/passwd'), /should match/, 'the Image schema takes http and https only');
+    for (const [name, url] of cases) await apply(name, url);
+    const killed = await Promise.all(cases.map(([name]) => eventually('admin', name, (i) => i.status?.phase === 'killed', 'killed')));
+    killed.forEach((img, n) => {
+      const stalled = img.status?.conditions?.find((c) => c.type === 'Stalled');
+      assert.equal(stalled?.reason, 'ImportRefused', `${cases[n][0]}: ${JSON.stringify(stalled)}`);
+      assert.match(stalled!.message, cases[n][2], `${cases[n][0]}: ${stalled!.message}`);
+    });
+    assert.deepEqual(await env.objects(), before, 'nothing was stored');
+    // Through the API, web-download names the same URLs: refused at once, as Glance's import filtering does.
+    const web = await create({ name: 'ssrf', disk_format: 'raw' });
+    const refused = await glance('POST', `/images/${web.id}/import`, { body: { method: { name: 'web-download', uri: `${s3}/${BUCKET}` } } });
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.body), /does not pass filtering/);
+    for (const [name] of cases) await env.identity.client.delete(IMAGES, 'admin', name);
   });
 
   it('shows other tenants only what their visibility allows', async () => {

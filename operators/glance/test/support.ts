@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger, type Manager } from '@stratus/runtime';
 import { startIdentityEnv, call, passwordAuth, type IdentityEnv } from '@stratus/keystone/testing';
-import { ImageStore, glanceManager, startEmbeddedS3, startImageApi, type EmbeddedS3, type ImageApi } from '../src/index.js';
+import { DEFAULT_IMPORT_FILTER, ImageStore, glanceManager, startEmbeddedS3, startImageApi, type EmbeddedS3, type Endpoint, type ImageApi, type ImportFilter } from '../src/index.js';
 
 export { call, passwordAuth };
 
@@ -31,16 +31,19 @@ export interface GlanceEnv {
 
 export const BUCKET = 'test-images';
 
-export async function startGlanceEnv(opts: { sizeCap?: number } = {}): Promise<GlanceEnv> {
+/** `importAllowed`: web servers of the test that imports may reach (loopback is refused otherwise). */
+export async function startGlanceEnv(opts: { sizeCap?: number; importAllowed?: Endpoint[] } = {}): Promise<GlanceEnv> {
   const identity = await startIdentityEnv();
   const dir = mkdtempSync(join(tmpdir(), 'glance-env-'));
   const s3 = await startEmbeddedS3({ directory: dir });
   const store = new ImageStore({ endpoint: s3.endpoint, bucket: BUCKET, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, partSize: 5 * 1024 * 1024 });
   await store.ensureBucket();
   const logger = createLogger('glance-test', 'error');
-  const manager = glanceManager({ store, sizeCap: opts.sizeCap }, { kubeConfig: identity.kubeConfig, logger });
+  // As `stratus up` sets it: the test's web servers allowed, the S3 server (this cloud's own) denied.
+  const importFilter: ImportFilter = { ...DEFAULT_IMPORT_FILTER, allowed: opts.importAllowed ?? [], denied: [{ host: new URL(s3.endpoint).hostname, port: Number(new URL(s3.endpoint).port) }] };
+  const manager = glanceManager({ store, sizeCap: opts.sizeCap, importFilter }, { kubeConfig: identity.kubeConfig, logger });
   await manager.start();
-  const api = await startImageApi({ kubeConfig: identity.kubeConfig, logger, store, identityUrl: identity.v3, port: 0, sizeCap: opts.sizeCap });
+  const api = await startImageApi({ kubeConfig: identity.kubeConfig, logger, store, identityUrl: identity.v3, port: 0, sizeCap: opts.sizeCap, importFilter });
   const signIn = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', identity.adminPassword, 'admin') });
   const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
   return {

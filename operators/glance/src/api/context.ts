@@ -1,4 +1,5 @@
 /** What every Image API route works with, and the steps several of them share. */
+import type { ImportFilter } from '../importFilter.js';
 import { randomUUID } from 'node:crypto';
 import { KubeApiError, MERGE_PATCH, isConflict, type KubeClient, type Logger, type Router } from '@stratus/runtime';
 import { FIELD_MANAGER, IMAGES, imageIdOf, type Image } from '../resources.js';
@@ -16,6 +17,8 @@ export interface GlanceApi {
   store: ImageStore;
   sizeCap: number;
   log: Logger;
+  /** Which URLs web-download may name (checked again, with DNS, when the data is fetched). */
+  importFilter: ImportFilter;
 }
 
 export type GlanceRouter = Router<ImageAuth>;

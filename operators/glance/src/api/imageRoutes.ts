@@ -1,4 +1,5 @@
 /** /v2/images: create, list, show, update (JSON patch), delete, tags, deactivate/reactivate, web-download import. */
+import { urlRefusal } from '../importFilter.js';
 import { DATA_FINALIZER, IMAGES, isUploadSource, isUuid, type Image } from '../resources.js';
 import { canModify, canSee, listedByDefault, mayPublicize } from '../visibility.js';
 import { API_FIELD_MANAGER, fromKubernetes, modifiable, newImageId, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
@@ -126,7 +127,10 @@ export function imageRoutes(router: GlanceRouter, api: GlanceApi) {
     const method = req.body?.method;
     if (!method || typeof method.name !== 'string') throw badRequest('The request body needs "method": {"name": …}.');
     if (!IMPORT_METHODS.includes(method.name)) throw badRequest(`Import method ${method.name} is not supported here; available: ${IMPORT_METHODS.join(', ')}.`);
-    if (typeof method.uri !== 'string' || !/^https?:\/\//.test(method.uri)) throw badRequest('web-download needs "uri", an http or https URL.');
+    if (typeof method.uri !== 'string' || !URL.canParse(method.uri)) throw badRequest('web-download needs "uri", an http or https URL.');
+    // As Glance's import filtering: a URI the filter refuses is a 400 now (its addresses are checked when fetched).
+    const refused = urlRefusal(api.importFilter, new URL(method.uri));
+    if (refused) throw badRequest(`URI for web-download does not pass filtering: ${refused}`);
     await updateImage(
       api,
       modifiable(api, req.params.id, req.auth),

@@ -3,6 +3,7 @@
  * but version discovery needs a Keystone token. It reads from informer caches and writes through the
  * Kubernetes API; image data streams between the client and S3.
  */
+import { DEFAULT_IMPORT_FILTER, type ImportFilter } from '../importFilter.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
@@ -28,6 +29,8 @@ export interface ImageApiOptions {
   /** Largest image accepted, in bytes (Glance's image_size_cap). */
   sizeCap?: number;
   tokenCacheSeconds?: number;
+  /** Which URLs web-download may name (default: Glance's, and no address that is not public). */
+  importFilter?: ImportFilter;
 }
 
 export type ImageApi = RunningApi<ImageDirectory>;
@@ -45,7 +48,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'image', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
-  const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log };
+  const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log, importFilter: opts.importFilter ?? DEFAULT_IMPORT_FILTER };
 
   const router = new Router<ImageAuth>();
   imageRoutes(router, api);
