@@ -7,8 +7,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_CREDENTIALS, type StoreConfig } from '@stratus/glance';
+import { DEFAULT_IMAGE_BUCKET, type StoreConfig } from '@stratus/glance';
 import { removeGuestsUnder } from '@stratus/nova';
+import { S3_CREDENTIALS_FILE } from './s3.js';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
 
@@ -64,7 +65,7 @@ export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts:
     s3() {
       const m = /S3 \(image data\): (http:\/\/\S+),/.exec(out);
       if (!m) throw new Error(`stratus up printed no S3 endpoint:\n${out}`);
-      return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, ...EMBEDDED_S3_CREDENTIALS };
+      return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, ...JSON.parse(readFileSync(join(dir, S3_CREDENTIALS_FILE), 'utf8')) };
     },
     admin() {
       const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;

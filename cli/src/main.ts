@@ -16,7 +16,7 @@ import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
-import { S3_SERVER_MAIN, startS3Process } from './s3.js';
+import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
@@ -68,7 +68,7 @@ try {
 
 // Image data lives in S3; on one machine that is s3rver on loopback in its own process, with objects as
 // files in the state folder.
-const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']) });
+const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
 
 const children = new Map<string, ChildProcess>();
 const routes: GatewayRoute[] = [];

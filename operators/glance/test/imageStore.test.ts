@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ImageStore, UploadError, startEmbeddedS3, type EmbeddedS3 } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -87,6 +87,24 @@ describe('Glance image store on S3', function () {
     await assert.rejects(store.put('img-6', image(30), { maxSize: 10 * MiB }), (e: UploadError) => e.reason === 'TooLarge');
     assert.deepEqual(await keys(), objects);
     assert.equal(dataBytes(), bytes, 'no multipart parts left on the S3 server');
+  });
+
+  it('answers only requests signed (SigV4) with its own credentials: nothing anonymous, no published key, no other secret', async () => {
+    await store.put('secret-object', Readable.from([Buffer.from('tenant data')]));
+    for (const [method, path] of [['GET', '/images?list-type=2'], ['GET', '/images/secret-object'], ['PUT', '/images/planted'], ['DELETE', '/images/secret-object']]) {
+      const res = await fetch(`${s3.endpoint}${path}`, { method, body: method === 'PUT' ? 'x' : undefined });
+      assert.equal(res.status, 403, `unsigned ${method} ${path}`);
+      assert.match(await res.text(), /AccessDenied.*not signed/);
+    }
+    const client = (accessKeyId: string, secretAccessKey: string) => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+    for (const [id, secret, why] of [['S3RVER', 'S3RVER', 's3rver’s published key'], [s3.accessKeyId, 'not-the-secret', 'a wrong secret']]) {
+      const other = client(id, secret);
+      await assert.rejects(other.send(new GetObjectCommand({ Bucket: 'images', Key: 'secret-object' })), (e: any) => e.$metadata?.httpStatusCode === 403, why);
+      other.destroy();
+    }
+    assert.ok((await keys()).includes('secret-object'), 'the signed client still reads the bucket');
+    assert.ok(!(await keys()).includes('planted'));
+    await store.delete('secret-object');
   });
 
   it('deletes idempotently', async () => {

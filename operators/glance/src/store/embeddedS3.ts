@@ -1,29 +1,49 @@
 /**
  * The S3-compatible server `stratus up` runs on loopback as the embedded default (s3rver, objects as files
- * under the data directory). Production points the image store at any S3 endpoint instead.
+ * under the data directory, readable by no one else), answering only requests signed with its own
+ * credentials. Production points the image store at any S3 endpoint instead.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
+import { sigV4Refusal, type S3Credentials } from './sigv4.js';
 
 export interface EmbeddedS3 {
   endpoint: string;
-  /** s3rver accepts these fixed credentials. */
+  /** The only credentials it accepts (SigV4-signed requests only). */
   accessKeyId: string;
   secretAccessKey: string;
   close(): Promise<void>;
 }
 
-/** s3rver accepts only these fixed credentials. */
-export const EMBEDDED_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+/** Credentials of its own for one server: 20 and 40 characters, as AWS's look. */
+export const newS3Credentials = (): S3Credentials => ({ accessKeyId: `STRATUS${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`, secretAccessKey: randomBytes(30).toString('base64url') });
 
-export async function startEmbeddedS3(opts: { directory: string; host?: string; port?: number; buckets?: string[] }): Promise<EmbeddedS3> {
-  mkdirSync(opts.directory, { recursive: true });
+export async function startEmbeddedS3(opts: { directory: string; host?: string; port?: number; buckets?: string[]; credentials?: S3Credentials }): Promise<EmbeddedS3> {
+  mkdirSync(opts.directory, { recursive: true, mode: 0o700 });
   const host = opts.host ?? '127.0.0.1';
+  const credentials = opts.credentials ?? newS3Credentials();
+  // s3rver knows one account with the published key S3RVER: it gets this server's key instead.
+  DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
+  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const server = new S3rver({ address: host, port: opts.port ?? 0, silent: true, directory: opts.directory, configureBuckets: (opts.buckets ?? []).map((name) => ({ name })) });
   server.middleware.unshift(abortMultipartUpload(server));
+  server.middleware.unshift(requireSignature(credentials));
   const { port } = await server.run();
-  return { endpoint: `http://${host}:${port}`, ...EMBEDDED_S3_CREDENTIALS, close: () => server.close() };
+  return { endpoint: `http://${host}:${port}`, ...credentials, close: () => server.close() };
+}
+
+/** Nothing is answered that is not signed with the server's credentials (s3rver alone serves anonymous requests). */
+function requireSignature(credentials: S3Credentials) {
+  return async (ctx: any, next: () => Promise<void>) => {
+    const refused = await sigV4Refusal({ method: ctx.method, url: ctx.req.url ?? '/', headers: ctx.req.headers }, credentials);
+    if (!refused) return next();
+    ctx.status = 403;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied: ${refused.replace(/[<&>]/g, '')}</Message></Error>`;
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The embedded S3 server as its own process (what `stratus up` runs, as a cloud runs its object store apart
- * from the services using it): prints one JSON line with its endpoint and credentials, stops on SIGTERM.
+ * from the services using it): prints one JSON line with its endpoint, stops on SIGTERM. It accepts only
+ * requests signed with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY from its environment (made up when unset).
  *
  *   node s3main.js --directory DIR [--host 127.0.0.1] [--port 9000] [--bucket NAME …]
  */
@@ -17,6 +18,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.directory) throw new Error('--directory is required');
-const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket });
-process.stdout.write(JSON.stringify({ endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }) + '\n');
+const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
+const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
+process.stdout.write(JSON.stringify({ endpoint: s3.endpoint }) + '\n');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s3.close().then(() => process.exit(0)));

@@ -18,3 +18,8 @@ declare module 's3rver' {
     close(): Promise<void>;
   }
 }
+
+// Its one account, whose access keys embeddedS3.ts replaces with the server's own.
+declare module 's3rver/lib/models/account.js' {
+  export const DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void; revokeAccessKey(accessKeyId: string): void };
+}
