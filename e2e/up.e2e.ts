@@ -39,6 +39,20 @@ describe('stratus up', function () {
     const ns = await kubectl(kubeconfig, dir, ['get', 'namespace', 'demo', '-o', 'jsonpath={.metadata.labels}']);
     assert.match(ns.stdout, /"identity.stratus.io\/tenant":"demo"/);
 
+    // The admin's token outlives a restart: nothing about the admin changed, so nothing revokes it.
+    const signIn = await fetch(`${clouds.auth.auth_url}/auth/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: clouds.auth.password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+    });
+    const token = signIn.headers.get('x-subject-token')!;
+    assert.equal(statSync(`${dir}/s3-credentials.json`).mode & 0o077, 0, "the S3 server's credentials are the owner's only");
+
     assert.equal(await cloud.stop(), 0, 'a clean shutdown');
+    cloud = await startCloud(90_000, dir);
+    const authUrl = parse(readFileSync(cloud.cloudsYaml, 'utf8')).clouds.stratus.auth.auth_url;
+    const checked = await fetch(`${authUrl}/auth/tokens`, { headers: { 'X-Auth-Token': token, 'X-Subject-Token': token } });
+    assert.equal(checked.status, 200, 'the token issued before the restart still validates');
+    assert.equal(await cloud.stop(), 0);
   });
 });

@@ -275,7 +275,9 @@ export class Resources {
     if (subresource !== 'status') this.admit(t, next, opts);
     if (!opts.keepManagedFields) m.managedFields = recordUpdate(asVersion(t, current), next, opts.fieldManager ?? 'unknown', subresource, timestamp());
     else if (subresource === 'status') m.managedFields = next.metadata.managedFields;
-    if (deepEqual(withoutVolatile(current), withoutVolatile(next)) && deepEqual(current.metadata.managedFields, m.managedFields)) return asVersion(t, current);
+    // A no-op write (an apply of what is there already) changes nothing, not even its managers' times, as
+    // Kubernetes skips it: the resourceVersion stays, and nothing watching sees an update.
+    if (deepEqual(withoutVolatile(current), withoutVolatile(next)) && deepEqual(untimed(current.metadata.managedFields), untimed(m.managedFields))) return asVersion(t, current);
 
     // The last finalizer gone from a terminating object: the object goes (namespaces have their own).
     if (cm.deletionTimestamp && !(m.finalizers?.length) && t.storageKey !== NAMESPACE_STORAGE_KEY) {
@@ -410,4 +412,9 @@ function decodeContinue(token: string): { rv: number; start: string } {
     /* fall through to the error below */
   }
   throw badRequest(`continue key is not valid: ${token}`);
+}
+
+/** managedFields without their times, to tell a no-op write from a real one. */
+function untimed(fields: unknown): unknown {
+  return Array.isArray(fields) ? fields.map(({ time: _, ...rest }) => rest) : fields;
 }

@@ -105,6 +105,18 @@ describe('API server REST contract', function () {
     assert.equal((await call('PUT', `${WIDGETS}/keep`, JSON.stringify(fresh))).status, 200);
   });
 
+  it('skips a no-op server-side apply: the resourceVersion stays (Kubernetes does not bump it, so watchers see nothing)', async () => {
+    const apply = (size: number) => call('PATCH', `${WIDGETS}/applied?fieldManager=me&force=true`, widget('applied', size), 'application/apply-patch+yaml');
+    const first = await json(await apply(3));
+    assert.equal(first.code, 201);
+    await new Promise((r) => setTimeout(r, 1100)); // managedFields times are whole seconds: a later apply would stamp another
+    const again = await json(await apply(3));
+    assert.equal(again.code, 200);
+    assert.equal(again.body.metadata.resourceVersion, first.body.metadata.resourceVersion);
+    const changed = await json(await apply(4));
+    assert.notEqual(changed.body.metadata.resourceVersion, first.body.metadata.resourceVersion);
+  });
+
   it('answers an unsupported patch type with 415', async () => {
     const r = await call('PATCH', `${WIDGETS}/keep`, '{}', 'application/xml');
     assert.equal(r.status, 415);
