@@ -52,6 +52,8 @@ describe('Glance image documents and patches', () => {
   it('refuses bad values naming the attribute, and read-only attributes with 403', () => {
     assert.throws(() => validateDoc({ disk_format: 'floppy' }), /'disk_format'/);
     assert.throws(() => validateDoc({ min_disk: -1 }), /'min_disk'/);
+    assert.throws(() => validateDoc({ min_disk: 1e300 }), /'min_disk'.*2147483647/);
+    assert.throws(() => validateDoc({ min_ram: 2 ** 31 }), /'min_ram'/);
     assert.throws(() => validateDoc({ hw_disk_bus: 5 }), /'hw_disk_bus'.*string/);
     assert.throws(() => validateDoc({ checksum: 'abc' }), (e) => status(e) === 403);
   });

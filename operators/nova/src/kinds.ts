@@ -11,7 +11,8 @@ export const POWER_STATES = ['Running', 'Stopped', 'Paused', 'Suspended'] as con
 /** Power states as the hypervisor reports them (Nova's power_state names). */
 export const OBSERVED_POWER_STATES = ['NoState', 'Running', 'Paused', 'Shutdown', 'Crashed', 'Suspended'] as const;
 export const SERVER_GROUP_POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
-const quantity = (description: string, minimum = 0) => ({ type: 'integer', minimum, description });
+/** A count as Nova stores it: a 32-bit integer. */
+const quantity = (description: string, minimum = 0) => ({ type: 'integer', minimum, maximum: 2147483647, description });
 const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
 const resources = (description: string) => ({
   type: 'object',

@@ -377,6 +377,21 @@ describe('Compute API v2.1', function () {
     assert.equal((await boot('huge', { min_count: 1e6 })).status, 400, "an unlimited tenant's request is bounded too");
   });
 
+  it('refuses what Nova refuses: bodies that are not JSON, limits that are not whole numbers, sizes past 32 bits, inherited names', async () => {
+    const plain = await fetch(`${base}/servers`, { method: 'POST', headers: { 'X-Auth-Token': admin, 'Content-Type': 'text/plain' }, body: JSON.stringify({ server: { name: 'x', imageRef: imageId, flavorRef: 'm1.small' } }) });
+    assert.equal(plain.status, 415);
+    for (const q of ['limit=-1', 'limit=abc', 'limit=1e3']) {
+      assert.equal((await call('GET', `/servers?${q}`)).status, 400, `servers ${q}`);
+      assert.equal((await call('GET', `/flavors?${q}`)).status, 400, `flavors ${q}`);
+    }
+    assert.equal((await call('GET', '/flavors?minRam=lots')).status, 400);
+    assert.equal((await call('GET', '/servers?limit=1')).status, 200);
+    for (const vcpus of [1e300, 2 ** 31]) assert.equal((await call('POST', '/flavors', { body: { flavor: { name: 'huge', vcpus, ram: 512, disk: 1 } } })).status, 400, `vcpus ${vcpus}`);
+    const id = (await call('GET', '/servers?name=^web-1$', { token: member })).body.servers[0].id;
+    assert.equal((await call('GET', `/servers/${id}/metadata/toString`, { token: member })).status, 404, 'an inherited property is no metadata item');
+    assert.equal((await call('DELETE', `/servers/${id}/metadata/constructor`, { token: member })).status, 404);
+  });
+
   it('shows and sets the tenant quota through os-quota-sets, the same quota the scheduler enforces', async () => {
     const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
     const shown = await call('GET', `/os-quota-sets/${acme}`, { token: member });

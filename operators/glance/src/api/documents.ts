@@ -58,7 +58,8 @@ export function validateDoc(doc: ImageDoc): void {
         break;
       case 'min_disk':
       case 'min_ram':
-        if (!Number.isInteger(v) || (v as number) < 0) throw invalid(attr, 'a whole number, 0 or more');
+        // Glance keeps them as 32-bit integers: 1e300 is not a size.
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0x7fffffff) throw invalid(attr, 'a whole number from 0 to 2147483647');
         break;
       case 'owner':
         if (typeof v !== 'string' || !v || v.length > 255) throw invalid(attr, 'a project ID of at most 255 characters');

@@ -7,7 +7,7 @@ import { flavorNameKey, keypairNameKey, nameClaims } from '../names.js';
 import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type ServerGroup } from '../resources.js';
 import { SERVER_GROUP_POLICIES } from '../kinds.js';
 import { API_FIELD_MANAGER, canUseFlavor, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { NovaError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { NovaError, badRequest, conflict, forbidden, notFound, wholeQuery } from './errors.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
@@ -36,15 +36,15 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return f;
   };
   const list = (req: ComputeRequest, detail: boolean) => {
-    const minRam = Number(req.query.get('minRam') ?? 0);
-    const minDisk = Number(req.query.get('minDisk') ?? 0);
+    const minRam = wholeQuery(req.query, 'minRam') ?? 0;
+    const minDisk = wholeQuery(req.query, 'minDisk') ?? 0;
     let flavors = visible(req)
       .filter((f) => f.spec.ramMiB >= minRam && (f.spec.diskGiB ?? 0) >= minDisk)
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     const marker = req.query.get('marker');
     if (marker) flavors = flavors.slice(flavors.findIndex((f) => f.metadata.name === marker) + 1);
-    const limit = req.query.get('limit');
-    if (limit !== null) flavors = flavors.slice(0, Number(limit));
+    const limit = wholeQuery(req.query, 'limit');
+    if (limit !== undefined) flavors = flavors.slice(0, limit);
     const ctx = viewContext(api, req);
     return { status: 200, body: { flavors: flavors.map((f) => (detail ? flavorView(f, ctx) : flavorSummary(f, ctx))) } };
   };
@@ -56,9 +56,10 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
     requireAdmin(req.auth, 'creating flavors');
     const f = req.body?.flavor;
     if (!f || typeof f !== 'object') throw badRequest("Invalid input for field/attribute flavor. 'flavor' is a required property");
+    // Nova's flavor schema: whole numbers up to 2^31-1 (a database integer).
     const int = (v: unknown, field: string, min: number) => {
       const n = v === undefined || v === '' ? min : Number(v);
-      if (!Number.isInteger(n) || n < min) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. It must be a whole number of at least ${min}.`);
+      if (!Number.isInteger(n) || n < min || n > 0x7fffffff) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. It must be a whole number from ${min} to 2147483647.`);
       return n;
     };
     if (typeof f.name !== 'string' || !f.name.trim() || f.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");

@@ -44,3 +44,11 @@ export class Unauthenticated extends Error {
 
 /** Nova's 409 for an action the server's state does not allow. */
 export const invalidState = (action: string, id: string, vmState: string) => conflict(`Cannot '${action}' instance ${id} while it is in vm_state ${vmState}`);
+
+/** A whole-number query parameter (limit, minRam, …), or Nova's 400 naming it; undefined when absent. */
+export function wholeQuery(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (!/^\d{1,10}$/.test(v)) throw badRequest(`${name} param must be a non-negative integer`);
+  return Number(v);
+}

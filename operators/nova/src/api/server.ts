@@ -44,6 +44,7 @@ export type ComputeApi = RunningApi<ComputeDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
+const JSON_TYPES = new Set(['application/json', 'application/vnd.openstack.compute+json']);
 /** Nova's legacy v2.0 endpoint: the same API, without microversions (always 2.1's behaviour). */
 const LEGACY = /^(\/compute)?\/v2(\/|$)/;
 const UPDATED = '2013-07-23T11:33:21Z';
@@ -114,6 +115,10 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     async prepare(route, req) {
       const version = LEGACY.test(req.url ?? '') ? requestedVersion({}) : requestedVersion(req.headers);
       const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'], serviceCallOf(req, '/compute'))), version };
+      // Nova takes JSON only: a body of another declared type is 415, as its WSGI layer answers.
+      const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (hasBody && type && !JSON_TYPES.has(type)) throw new NovaError(415, 'Unsupported Content-Type');
       const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
       return { auth, body };
     },

@@ -14,7 +14,7 @@ import { adminPassOf, bindAdminPass, dropAdminPass, storeAdminPass } from './adm
 import { keypairOf, novaBoolean } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
-import { badRequest, forbidden, notFound } from './errors.js';
+import { badRequest, forbidden, notFound, wholeQuery } from './errors.js';
 import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 
@@ -152,8 +152,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const list = (req: ComputeRequest, detail: boolean) => {
     const servers = filterServers(api, req);
     const q = req.query;
-    const limit = q.get('limit') === null ? undefined : Number(q.get('limit'));
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest('limit param must be a non-negative integer');
+    const limit = wholeQuery(q, 'limit');
     let start = 0;
     const marker = q.get('marker');
     if (marker) {
@@ -237,7 +236,9 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('POST', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, (cur) => ({ ...cur, ...validMetadata(req.body?.metadata, 'metadata', Infinity) })) } }));
   router.on('PUT', '/servers/:id/metadata', async (req) => ({ status: 200, body: { metadata: await setMetadata(req, () => validMetadata(req.body?.metadata, 'metadata', Infinity)) } }));
   router.on('GET', '/servers/:id/metadata/:key', (req) => {
-    const value = serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key];
+    const metadata = serverFor(api, req.params.id, req.auth).spec.metadata ?? {};
+    // Own keys only: `toString` and the like are not metadata.
+    const value = Object.hasOwn(metadata, req.params.key) ? metadata[req.params.key] : undefined;
     if (value === undefined) throw notFound('Metadata item was not found');
     return { status: 200, body: { meta: { [req.params.key]: value } } };
   });
@@ -248,7 +249,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 200, body: { meta } };
   });
   router.on('DELETE', '/servers/:id/metadata/:key', async (req) => {
-    if (serverFor(api, req.params.id, req.auth).spec.metadata?.[req.params.key] === undefined) throw badRequest('Metadata item was not found');
+    if (!Object.hasOwn(serverFor(api, req.params.id, req.auth).spec.metadata ?? {}, req.params.key)) throw notFound('Metadata item was not found');
     await setMetadata(req, (cur) => Object.fromEntries(Object.entries(cur).filter(([k]) => k !== req.params.key)));
     return { status: 204 };
   });
