@@ -377,6 +377,19 @@ describe('Compute API v2.1', function () {
     assert.equal((await boot('huge', { min_count: 1e6 })).status, 400, "an unlimited tenant's request is bounded too");
   });
 
+  it('admits exactly what the quota allows when many creates arrive at once', async () => {
+    const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
+    const detail = (await ok('GET', `/os-quota-sets/${acme}/detail`)).body.quota_set;
+    // Room for ten more servers (m1.small: one vCPU each), and no more.
+    await ok('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { instances: detail.instances.in_use + 10, cores: detail.cores.in_use + 10 } } });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, n) => boot(`rush-${n}`, {}, member)));
+    const accepted = answers.filter((a) => a.status === 202);
+    assert.equal(accepted.length, 10, `statuses: ${answers.map((a) => a.status).join(' ')}`);
+    assert.equal(answers.filter((a) => a.status === 403).length, 20, 'the rest over quota, refused before anything is made');
+    for (const a of accepted) await ok('DELETE', `/servers/${a.body.server.id}`, { token: member });
+    await ok('PUT', `/os-quota-sets/${acme}`, { body: { quota_set: { instances: detail.instances.limit, cores: detail.cores.limit } } });
+  });
+
   it('refuses what Nova refuses: bodies that are not JSON, limits that are not whole numbers, sizes past 32 bits, inherited names', async () => {
     const plain = await fetch(`${base}/servers`, { method: 'POST', headers: { 'X-Auth-Token': admin, 'Content-Type': 'text/plain' }, body: JSON.stringify({ server: { name: 'x', imageRef: imageId, flavorRef: 'm1.small' } }) });
     assert.equal(plain.status, 415);

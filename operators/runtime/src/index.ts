@@ -20,3 +20,4 @@ export * from './indexedCache.js';
 export * from './naming.js';
 export * from './tags.js';
 export * from './accessRules.js';
+export * from './keyedLock.js';

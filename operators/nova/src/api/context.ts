@@ -1,4 +1,5 @@
 /** What every Compute API route works with, and the steps several of them share. */
+import type { KeyedLock } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
@@ -25,6 +26,8 @@ export interface ComputeApiContext {
   enableInstancePassword: boolean;
   /** The token node agents accept (for console logs). */
   agentToken(): Promise<string>;
+  /** Server creates of one tenant, one at a time: the quota check and the servers it admits are one step. */
+  admission: KeyedLock;
 }
 
 /** The caller's tenant: its namespace. Compute calls need a project-scoped token. */

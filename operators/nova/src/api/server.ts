@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
+import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { actionRoutes } from './actionRoutes.js';
 import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
@@ -72,6 +72,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     client,
     log,
     enableInstancePassword: opts.enableInstancePassword ?? true,
+    admission: new KeyedLock(),
     // Read once; on failure asked again next time.
     agentToken: () => (token ??= agentToken(client, API_FIELD_MANAGER).catch((e) => ((token = undefined), Promise.reject(e)))),
   };

@@ -84,60 +84,68 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const minCount = countOf(s.min_count, 'min_count', 1);
     const maxCount = countOf(s.max_count, 'max_count', minCount);
     if (maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
-    // As many as the quota allows (worked out, not tried one by one), at least min_count, and never more in
-    // one request than MAX_SERVERS_PER_REQUEST where no quota bounds it.
-    const quota = dir.quotaOf(ns);
-    const used = tenantUsage(api, ns);
-    const fit = instancesThatFit(quota, used, usageOfResources(resources, 1));
-    if (fit === Infinity && minCount > MAX_SERVERS_PER_REQUEST) throw badRequest(`min_count ${minCount} is more servers than one request makes here (${MAX_SERVERS_PER_REQUEST}).`);
-    const count = Math.max(minCount, Math.min(maxCount, fit, MAX_SERVERS_PER_REQUEST));
-    const refusal = quotaRefusal(quota, used, usageOfResources(resources, count));
-    if (refusal) throw forbidden(refusal);
-    if (serverGroup && quota?.serverGroupMembers !== undefined) {
-      const members = dir.instances.list(ns).filter((i) => i.spec.serverGroup === serverGroup && !i.metadata.deletionTimestamp).length;
-      if (members + count > quota.serverGroupMembers) throw forbidden(`Quota exceeded, too many servers in group: Requested ${count}, but already used ${members} of ${quota.serverGroupMembers} server_group_members`);
-    }
-
+    // Under concurrency the check must see the servers admitted just before: one create per tenant at a time
+    // in this process, each server in the cache before the next check (the scheduler still counts ledgers).
+    const release = await api.admission.acquire(ns);
     const created: Instance[] = [];
-    // One reservation for the servers of one request, as Nova's multiple create makes them.
-    const reservationId = `r-${randomBytes(4).toString('hex')}`;
-    for (let n = 1; n <= count; n++) {
-      const display = count > 1 ? `${s.name}-${n}` : s.name;
-      const name = objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server');
-      const adminPassSecret = await storeAdminPass(api.client, ns, name, adminPass);
-      const inst = await api.client
-        .create<Instance>(
-          INSTANCES,
-          {
-            apiVersion: 'compute.stratus.io/v1alpha1',
-            kind: 'Instance',
-            metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId, [RESERVATION_ANNOTATION]: reservationId, [LAUNCH_INDEX_ANNOTATION]: String(n - 1) } },
-            spec: {
-              adminPassSecret,
-              ...accessIPs(s),
-              displayName: display,
-              ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
-              flavor: flavor.metadata.name,
-              image: { name: image.metadata.name, namespace: image.metadata.namespace },
-              ...(keypair ? { keypair: keypair.metadata.name } : {}),
-              ...(s.user_data ? { userData: s.user_data } : {}),
-              ...(Object.keys(metadata).length ? { metadata } : {}),
-              ...(zone ? { availabilityZone: zone } : {}),
-              ...(host ? { host } : {}),
-              ...(serverGroup ? { serverGroup } : {}),
+    let reservationId: string;
+    try {
+      const quota = dir.quotaOf(ns);
+      const used = tenantUsage(api, ns);
+      // As many as the quota allows (worked out, not tried one by one), at least min_count, and never more in
+      // one request than MAX_SERVERS_PER_REQUEST where no quota bounds it.
+      const fit = instancesThatFit(quota, used, usageOfResources(resources, 1));
+      if (fit === Infinity && minCount > MAX_SERVERS_PER_REQUEST) throw badRequest(`min_count ${minCount} is more servers than one request makes here (${MAX_SERVERS_PER_REQUEST}).`);
+      const count = Math.max(minCount, Math.min(maxCount, fit, MAX_SERVERS_PER_REQUEST));
+      const refusal = quotaRefusal(quota, used, usageOfResources(resources, count));
+      if (refusal) throw forbidden(refusal);
+      if (serverGroup && quota?.serverGroupMembers !== undefined) {
+        const members = dir.instances.list(ns).filter((i) => i.spec.serverGroup === serverGroup && !i.metadata.deletionTimestamp).length;
+        if (members + count > quota.serverGroupMembers) throw forbidden(`Quota exceeded, too many servers in group: Requested ${count}, but already used ${members} of ${quota.serverGroupMembers} server_group_members`);
+      }
+
+      // One reservation for the servers of one request, as Nova's multiple create makes them.
+      reservationId = `r-${randomBytes(4).toString('hex')}`;
+      for (let n = 1; n <= count; n++) {
+        const display = count > 1 ? `${s.name}-${n}` : s.name;
+        const name = objectNameFor(display, (n) => !!dir.instances.get(n, ns), 'server');
+        const adminPassSecret = await storeAdminPass(api.client, ns, name, adminPass);
+        const inst = await api.client
+          .create<Instance>(
+            INSTANCES,
+            {
+              apiVersion: 'compute.stratus.io/v1alpha1',
+              kind: 'Instance',
+              metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId, [RESERVATION_ANNOTATION]: reservationId, [LAUNCH_INDEX_ANNOTATION]: String(n - 1) } },
+              spec: {
+                adminPassSecret,
+                ...accessIPs(s),
+                displayName: display,
+                ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
+                flavor: flavor.metadata.name,
+                image: { name: image.metadata.name, namespace: image.metadata.namespace },
+                ...(keypair ? { keypair: keypair.metadata.name } : {}),
+                ...(s.user_data ? { userData: s.user_data } : {}),
+                ...(Object.keys(metadata).length ? { metadata } : {}),
+                ...(zone ? { availabilityZone: zone } : {}),
+                ...(host ? { host } : {}),
+                ...(serverGroup ? { serverGroup } : {}),
+              },
             },
-          },
-          API_FIELD_MANAGER,
-        )
-        .catch(async (e) => {
-          await dropAdminPass(api.client, ns, adminPassSecret);
-          return fromKubernetes(e, `Server ${display}`);
-        });
-      await bindAdminPass(api.client, inst);
-      await recordAction(api, inst, 'create', req);
-      created.push(inst);
-      await dir.instances.seen(inst);
-      api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
+            API_FIELD_MANAGER,
+          )
+          .catch(async (e) => {
+            await dropAdminPass(api.client, ns, adminPassSecret);
+            return fromKubernetes(e, `Server ${display}`);
+          });
+        await bindAdminPass(api.client, inst);
+        await recordAction(api, inst, 'create', req);
+        created.push(inst);
+        await dir.instances.seen(inst);
+        api.log.info('server created', { namespace: ns, name: inst.metadata.name, id: inst.metadata.uid });
+      }
+    } finally {
+      release();
     }
     const first = created[0];
     const id = serverIdOf(first);
