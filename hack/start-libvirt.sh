@@ -17,9 +17,11 @@ if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
 fi
 pgrep -x virtlogd >/dev/null || $sudo virtlogd -d
 pgrep -x libvirtd >/dev/null || $sudo libvirtd -d
-for _ in $(seq 1 100); do
+# A fresh, loaded machine takes its time (libvirtd probes QEMU's capabilities before it answers): up to 120 s.
+for i in $(seq 1 1200); do
   if virsh -c qemu:///system version >/dev/null 2>&1; then exit 0; fi
+  [ $((i % 100)) -eq 0 ] && echo "waiting for libvirtd to answer on qemu:///system ($((i / 10)) s)" >&2
   sleep 0.1
 done
-echo "libvirtd did not answer on qemu:///system within 10 s" >&2
+echo "libvirtd did not answer on qemu:///system within 120 s (is it running? see: pgrep -a libvirtd)" >&2
 exit 1

@@ -31,8 +31,11 @@ const { values } = parseArgs({
     'api-port': { type: 'string', default: '8000' },
     /** The embedded S3 server's port (image data); 0 picks a free one. */
     's3-port': { type: 'string', default: '9000' },
-    /** `free` gives each operator's own API a free port instead of its fixed one (tests run several clouds at once). */
-    'service-ports': { type: 'string', default: 'fixed' },
+    /**
+     * The operators' own API ports, behind the gateway: `free` (the default) picks free ones, so several
+     * clouds share a machine; `fixed` uses OpenStack's usual ones (5000, 9292, 8774, 8790).
+     */
+    'service-ports': { type: 'string', default: 'free' },
     /**
      * Web servers image imports may reach although their addresses are not public (host, host:port,
      * comma-separated), e.g. a file server on this machine: by default imports reach public addresses only.
