@@ -47,6 +47,8 @@ describe('stratus up', function () {
     });
     const token = signIn.headers.get('x-subject-token')!;
     assert.equal(statSync(`${dir}/s3-credentials.json`).mode & 0o077, 0, "the S3 server's credentials are the owner's only");
+    // The control plane's store (every Secret: password hashes, Fernet keys) and the image objects: the owner's only.
+    for (const f of ['apiserver', 'apiserver/state.db', 'apiserver/state.db-wal', 's3']) assert.equal(statSync(`${dir}/${f}`).mode & 0o077, 0, `${f} is readable by others`);
 
     assert.equal(await cloud.stop(), 0, 'a clean shutdown');
     cloud = await startCloud(90_000, dir);

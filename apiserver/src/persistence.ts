@@ -1,6 +1,6 @@
 /** Durable storage of objects and the resourceVersion sequence, in one SQLite file (WAL mode). */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface PersistedRow {
@@ -20,8 +20,12 @@ export interface Persistence {
 }
 
 export function sqlitePersistence(file: string): Persistence {
-  mkdirSync(dirname(file), { recursive: true });
+  // The store holds every Secret (password hashes, Fernet keys): its folder and files are the owner's only.
+  // SQLite makes its -wal and -shm files with the database file's mode, so that is set before WAL begins.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(file), 0o700);
   const db = new Database(file);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode keeps the database consistent across crashes; a power cut may lose the last commits only.
   db.pragma('synchronous = NORMAL');

@@ -3,7 +3,7 @@
  * under the data directory, readable by no one else), answering only requests signed with its own
  * credentials. Production points the image store at any S3 endpoint instead.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import S3rver from 's3rver';
@@ -22,7 +22,9 @@ export interface EmbeddedS3 {
 export const newS3Credentials = (): S3Credentials => ({ accessKeyId: `STRATUS${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`, secretAccessKey: randomBytes(30).toString('base64url') });
 
 export async function startEmbeddedS3(opts: { directory: string; host?: string; port?: number; buckets?: string[]; credentials?: S3Credentials }): Promise<EmbeddedS3> {
+  // Every tenant's image data: the owner's only (a folder kept from before is closed too).
   mkdirSync(opts.directory, { recursive: true, mode: 0o700 });
+  chmodSync(opts.directory, 0o700);
   const host = opts.host ?? '127.0.0.1';
   const credentials = opts.credentials ?? newS3Credentials();
   // s3rver knows one account with the published key S3RVER: it gets this server's key instead.
