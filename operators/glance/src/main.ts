@@ -28,6 +28,7 @@ const api = await startImageApi({
   store,
   sizeCap,
   importFilter,
+  ...(process.env.GLANCE_UPLOAD_IDLE_SECONDS ? { uploadIdleSeconds: Number(process.env.GLANCE_UPLOAD_IDLE_SECONDS) } : {}),
   identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
   host: process.env.GLANCE_API_HOST ?? '127.0.0.1',
   port: Number(process.env.GLANCE_API_PORT ?? 9292),

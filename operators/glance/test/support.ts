@@ -32,7 +32,7 @@ export interface GlanceEnv {
 export const BUCKET = 'test-images';
 
 /** `importAllowed`: web servers of the test that imports may reach (loopback is refused otherwise). */
-export async function startGlanceEnv(opts: { sizeCap?: number; importAllowed?: Endpoint[] } = {}): Promise<GlanceEnv> {
+export async function startGlanceEnv(opts: { sizeCap?: number; importAllowed?: Endpoint[]; uploadIdleSeconds?: number } = {}): Promise<GlanceEnv> {
   const identity = await startIdentityEnv();
   const dir = mkdtempSync(join(tmpdir(), 'glance-env-'));
   const s3 = await startEmbeddedS3({ directory: dir });
@@ -43,7 +43,7 @@ export async function startGlanceEnv(opts: { sizeCap?: number; importAllowed?: E
   const importFilter: ImportFilter = { ...DEFAULT_IMPORT_FILTER, allowed: opts.importAllowed ?? [], denied: [{ host: new URL(s3.endpoint).hostname, port: Number(new URL(s3.endpoint).port) }] };
   const manager = glanceManager({ store, sizeCap: opts.sizeCap, importFilter }, { kubeConfig: identity.kubeConfig, logger });
   await manager.start();
-  const api = await startImageApi({ kubeConfig: identity.kubeConfig, logger, store, identityUrl: identity.v3, port: 0, sizeCap: opts.sizeCap, importFilter });
+  const api = await startImageApi({ kubeConfig: identity.kubeConfig, logger, store, identityUrl: identity.v3, port: 0, sizeCap: opts.sizeCap, importFilter, uploadIdleSeconds: opts.uploadIdleSeconds });
   const signIn = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', identity.adminPassword, 'admin') });
   const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
   return {

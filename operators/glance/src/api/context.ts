@@ -19,6 +19,8 @@ export interface GlanceApi {
   log: Logger;
   /** Which URLs web-download may name (checked again, with DNS, when the data is fetched). */
   importFilter: ImportFilter;
+  /** An upload that sends nothing for this long is abandoned. */
+  uploadIdleMs: number;
 }
 
 export type GlanceRouter = Router<ImageAuth>;

@@ -75,6 +75,8 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
           .patch(IMAGES, claimed.metadata.namespace, claimed.metadata.name, { status: { uploadHeartbeat: now() } }, API_FIELD_MANAGER, MERGE_PATCH, 'status')
           .catch((e: Error) => api.log.warn('upload heartbeat not written', { namespace: claimed.metadata.namespace, name: claimed.metadata.name, error: e.message }));
       }, UPLOAD_HEARTBEAT_MS);
+      // A client that stops sending is given up on: the upload ends (Interrupted) rather than saving for good.
+      req.incoming.setTimeout(api.uploadIdleMs, () => req.incoming.destroy(new Error(`no data for ${api.uploadIdleMs / 1000} s: the upload was abandoned`)));
       try {
         const data = await storeImageData(api.store, img, req.incoming, { size: length, checksum, maxSize: api.sizeCap });
         if (!(await recordStoredData(api.client, api.store, img, data))) throw conflict(`Image ${req.params.id} was deleted during the upload; the data was not kept.`);
@@ -106,7 +108,14 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
     const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };
     if (img.status.checksum && !range) headers['Content-MD5'] = img.status.checksum;
     if (req.method === 'HEAD') return { status: 200, headers: { ...headers, 'Content-Length': String(size) } };
-    const { body } = await api.store.get(key, range);
+    const { body, size: stored } = await api.store.get(key, range);
+    // What is stored must be what the image says it holds (an object changed behind Glance's back is not served).
+    const expected = range ? range.end - range.start + 1 : size;
+    if (stored !== undefined && stored !== expected) {
+      body.destroy();
+      api.log.error('stored image data does not match the image', { namespace: img.metadata.namespace, name: img.metadata.name, key, size, stored: range ? `${stored} of a range` : stored });
+      throw new GlanceError(500, 'Internal Server Error', `The stored data of image ${req.params.id} is ${stored} bytes, not the ${expected} it holds: it was changed outside the Image service.`);
+    }
     if (range) Object.assign(headers, { 'Content-Range': `bytes ${range.start}-${range.end}/${size}`, 'Content-Length': String(range.end - range.start + 1) });
     else headers['Content-Length'] = String(size);
     return { status: range ? 206 : 200, headers, body };

@@ -31,6 +31,8 @@ export interface ImageApiOptions {
   tokenCacheSeconds?: number;
   /** Which URLs web-download may name (default: Glance's, and no address that is not public). */
   importFilter?: ImportFilter;
+  /** An upload that sends nothing for this long is abandoned (default 60). */
+  uploadIdleSeconds?: number;
 }
 
 export type ImageApi = RunningApi<ImageDirectory>;
@@ -48,7 +50,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'image', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
-  const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log, importFilter: opts.importFilter ?? DEFAULT_IMPORT_FILTER };
+  const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log, importFilter: opts.importFilter ?? DEFAULT_IMPORT_FILTER, uploadIdleMs: (opts.uploadIdleSeconds ?? 60) * 1000 };
 
   const router = new Router<ImageAuth>();
   imageRoutes(router, api);
