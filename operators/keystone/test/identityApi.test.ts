@@ -99,6 +99,26 @@ describe('Identity API v3', function () {
     await eventually('tenant gone', async () => !(await env.client.get(TENANTS, undefined, 'demo')), 20_000);
   });
 
+  it('ends the tokens of a project once its deletion begins, so nothing new is made in it while it goes', async () => {
+    const project = (await api('POST', '/projects', { body: { project: { name: 'Going' } } })).body.project;
+    const admin_ = (await api('GET', '/users?name=admin')).body.users[0];
+    const role = (await api('GET', '/roles?name=admin')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${project.id}/users/${admin_.id}/roles/${role.id}`)).status, 204);
+    const token = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'Going') })).headers.get('x-subject-token')!;
+    assert.equal((await api('GET', '/auth/tokens', { subject: token })).status, 200);
+    // Something else still holds the Tenant (a finalizer), so its deletion takes a while, as when it has much to remove.
+    const tenant = (await env.client.list<Tenant>(TENANTS)).items.find((t) => t.status?.projectId === project.id)!;
+    await env.client.patch(TENANTS, undefined, tenant.metadata.name, { metadata: { finalizers: [...(tenant.metadata.finalizers ?? []), 'test.stratus.io/hold'] } }, 'test', 'application/merge-patch+json');
+    await env.client.delete(TENANTS, undefined, tenant.metadata.name);
+    await eventually('the token refused', async () => (await api('GET', '/auth/tokens', { subject: token })).status === 404, 20_000);
+    const held = (await env.client.get<Tenant>(TENANTS, undefined, tenant.metadata.name))!;
+    assert.ok(held.metadata.deletionTimestamp, 'the project is still being deleted');
+    await env.client.patch(TENANTS, undefined, tenant.metadata.name, { metadata: { finalizers: (held.metadata.finalizers ?? []).filter((f) => f !== 'test.stratus.io/hold') } }, 'test', 'application/merge-patch+json');
+    // A Tenant deleted with kubectl waits for what is in its namespace to go first: the grant, here.
+    for (const ra of (await env.client.list<RoleAssignment>(ROLE_ASSIGNMENTS, tenant.status!.namespace)).items) await env.client.delete(ROLE_ASSIGNMENTS, ra.metadata.namespace, ra.metadata.name);
+    await eventually('tenant gone', async () => !(await env.client.get(TENANTS, undefined, tenant.metadata.name)), 20_000);
+  });
+
   it('takes free-text names: spaces, capitals and Unicode, each unique in its domain even under a race, and renames without moving the namespace', async () => {
     const made = await api('POST', '/projects', { body: { project: { name: 'Marketing Team' } } });
     assert.equal(made.status, 201, JSON.stringify(made.body));

@@ -211,7 +211,8 @@ export class Authenticator {
   private contextFor(tokenId: string, token: Token, user: User): AuthContext {
     if ('project' in token.scope) {
       const project = this.dir.tenants.byOpenstackId(token.scope.project);
-      if (!project || project.spec.enabled === false) throw unauthorized('the project is gone or disabled');
+      // A project being deleted takes no more work: its tokens end when its deletion begins, or it never ends.
+      if (!project || project.spec.enabled === false || project.metadata.deletionTimestamp) throw unauthorized('the project is gone, being deleted, or disabled');
       let roles = this.dir.rolesOn(user, project.metadata.name);
       // A token made with an application credential holds only its roles, and ends with it.
       const appCred = token.appCredId ? appCredentials(this.dir, user).find((c) => c.id === token.appCredId) : undefined;
