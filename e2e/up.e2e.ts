@@ -1,6 +1,6 @@
 /** `stratus up` (behind `make up`) as a user runs it: the cloud starts, operators act, Ctrl-C stops it cleanly. */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { runKubectl as kubectl } from './lib/cluster.js';
@@ -57,4 +57,43 @@ describe('stratus up', function () {
     assert.equal(checked.status, 200, 'the token issued before the restart still validates');
     assert.equal(await cloud.stop(), 0);
   });
+
+  it('supervises its processes: a killed operator comes back, and none outlives a killed stratus up', async () => {
+    cloud = await startCloud(90_000, cloud.dir);
+    const up = cloud.process.pid!;
+    const childrenOf = (pid: number) =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid);
+          } catch {
+            return false; // gone meanwhile
+          }
+        })
+        .map(Number);
+    const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+    const children = childrenOf(up);
+    const glance = children.find((p) => commandOf(p).includes('glance/dist/src/main.js'))!;
+    assert.ok(glance, `a Glance child among ${children.map(commandOf).join(', ')}`);
+    const imageUrl = `${cloud.admin().authUrl.replace(/\/identity\/v3$/, '')}/image/`;
+    process.kill(glance, 'SIGKILL');
+    await until('Glance answering again through the gateway', async () => (await fetch(imageUrl).catch(() => undefined))?.status === 300, 60_000);
+    assert.ok(childrenOf(up).some((p) => p !== glance && commandOf(p).includes('glance/dist/src/main.js')), 'a new Glance process');
+
+    // kill -9 of stratus up itself: its children notice (their stdin pipe closes) and stop.
+    const all = childrenOf(up);
+    process.kill(up, 'SIGKILL');
+    await until('every child of the killed stratus up gone', async () => all.every((p) => !alive(p)), 60_000);
+  });
 });
+
+/** Polls `ok` every 200 ms until it holds, for at most `timeoutMs`, naming what it waited for. */
+async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -74,7 +74,7 @@ export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts:
     process: up,
     stop: () =>
       new Promise((resolve) => {
-        if (up.exitCode !== null) return resolve(up.exitCode);
+        if (up.exitCode !== null || up.signalCode !== null) return resolve(up.exitCode);
         up.once('exit', (code) => resolve(code));
         up.kill('SIGTERM');
       }),

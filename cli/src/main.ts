@@ -5,7 +5,6 @@
  * one gateway port, bootstraps the admin user and the catalog, writes clouds.yaml and openrc, prints where
  * everything is, and on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +20,7 @@ import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { freePort, startGateway, type GatewayRoute } from './gateway.js';
 import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
+import { Supervisor } from './supervisor.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -48,19 +48,31 @@ const log = createLogger('stratus-up');
 const dataDir = resolve(values['data-dir']!);
 mkdirSync(dataDir, { recursive: true });
 const token = adminToken(dataDir);
+// Ctrl-C stops what has started so far, during start-up too; a start-up that fails stops it all as well.
+const supervisor = new Supervisor(log);
+supervisor.handleSignals();
+try {
+  await up();
+} catch (e) {
+  log.error('start-up failed; stopping what started', { error: (e as Error).message });
+  await supervisor.stopAll();
+  process.exit(1);
+}
 
-const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log });
-const kubeconfig = join(dataDir, 'kubeconfig');
-writeKubeconfig(kubeconfig, server.url, token, server.caCert);
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfig);
-const client = new KubeClient(kc);
+async function up(): Promise<void> {
+  const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log });
+  supervisor.onStop('control plane', () => server.close());
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, server.url, token, server.caCert);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const client = new KubeClient(kc);
 
-// CRDs are applied server-side, so a newer definition in crds/ replaces what an older run stored.
-const crdDir = join(ROOT, 'crds');
-for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
-  const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
-  await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=stratus-up&force=true`, crd, APPLY_PATCH);
+  // CRDs are applied server-side, so a newer definition in crds/ replaces what an older run stored.
+  const crdDir = join(ROOT, 'crds');
+  for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
+    await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=stratus-up&force=true`, crd, APPLY_PATCH);
 }
 await server.controllers.idle();
 try {
@@ -72,8 +84,8 @@ try {
 // Image data lives in S3; on one machine that is s3rver on loopback in its own process, with objects as
 // files in the state folder.
 const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
+supervisor.onStop('S3 server', () => s3.stop());
 
-const children = new Map<string, ChildProcess>();
 const routes: GatewayRoute[] = [];
 const ports = new Map<string, number>();
 /** A service's fixed port, or a free one when several clouds run at once (tests). */
@@ -102,17 +114,10 @@ for (const op of OPERATORS) {
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-let stopping = false;
-for (const op of OPERATORS) {
-  const env = { ...envs.get(op.name)!, ...importEnv };
-  const child = spawn(process.execPath, [...(op.nodeArgs ?? []), join(ROOT, op.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.set(op.name, child);
-  child.on('exit', (code, signal) => {
-    if (!stopping) log.error('operator exited', { operator: op.name, code, signal });
-  });
-}
+for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
 const gateway = await startGateway({ host: values.host!, port: gatewayPort, routes });
+supervisor.onStop('gateway', () => gateway.close());
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapCloud(client, {
@@ -136,22 +141,11 @@ process.stdout.write(
     '  kubectl get stratus                 # every Stratus resource',
     `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,
     '  openstack token issue               # the admin password is in the files above',
-    `State is kept in ${dataDir}; Ctrl-C stops, \`make up\` resumes where it stopped.`,
+    `State is kept in ${dataDir}; Ctrl-C stops (twice: at once), \`make up\` resumes where it stopped.`,
     '',
   ].join('\n') + '\n',
 );
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    await Promise.all([...children.values()].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once('exit', r), c.kill('SIGTERM'))))));
-    await gateway.close();
-    await s3.stop();
-    await server.close();
-    process.exit(0);
-  });
+}
 
 /** This cloud's listeners as import denials: on its host, and on every loopback name when it listens on all of them or on loopback. */
 function ownEndpoints(host: string, ownPorts: number[]): Endpoint[] {

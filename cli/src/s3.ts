@@ -18,8 +18,9 @@ export interface S3Process {
 
 /** The credentials it accepts go in its environment (not its arguments, which every local user can list). */
 export async function startS3Process(main: string, opts: { directory: string; host: string; port: number; credentials: { accessKeyId: string; secretAccessKey: string } }, timeoutMs = 30_000): Promise<S3Process> {
-  const env = { ...process.env, S3_ACCESS_KEY_ID: opts.credentials.accessKeyId, S3_SECRET_ACCESS_KEY: opts.credentials.secretAccessKey };
-  const child = spawn(process.execPath, [main, '--directory', opts.directory, '--host', opts.host, '--port', String(opts.port)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  // Its stdin is a pipe from us: it stops when we are gone, however we end.
+  const env = { ...process.env, S3_ACCESS_KEY_ID: opts.credentials.accessKeyId, S3_SECRET_ACCESS_KEY: opts.credentials.secretAccessKey, STRATUS_PARENT_PIPE: '1' };
+  const child = spawn(process.execPath, [main, '--directory', opts.directory, '--host', opts.host, '--port', String(opts.port)], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const first = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the S3 server did not start within ${timeoutMs / 1000} s`)), timeoutMs);
     child.once('exit', (code) => reject(new Error(`the S3 server exited with ${code} before it was ready`)));

@@ -4,7 +4,7 @@
  * time), until SIGTERM. The S3 store and Keystone are named in the environment.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, createLogger } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, createLogger, stopWithParent } from '@stratus/runtime';
 import { startImageApi } from './api/server.js';
 import { glanceManager } from './operator.js';
 import { storeConfigFromEnv } from './config.js';
@@ -35,4 +35,5 @@ const api = await startImageApi({
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
+stopWithParent();
 await manager.start();

@@ -4,7 +4,7 @@
  * leader at a time), until SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '@stratus/runtime';
+import { createLogger, stopWithParent } from '@stratus/runtime';
 import { startIdentityApi } from './api/server.js';
 import { SYSTEM_NAMESPACE } from './kinds.js';
 import { keystoneManager } from './operator.js';
@@ -27,4 +27,5 @@ const api = await startIdentityApi({
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
+stopWithParent();
 await manager.start();

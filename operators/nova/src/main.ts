@@ -4,7 +4,7 @@
  * (one leader at a time), until SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, createLogger } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, createLogger, stopWithParent } from '@stratus/runtime';
 import { startComputeApi } from './api/server.js';
 import { novaManager } from './operator.js';
 
@@ -22,4 +22,5 @@ const api = await startComputeApi({
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
+stopWithParent();
 await manager.start();

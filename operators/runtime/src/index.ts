@@ -21,3 +21,4 @@ export * from './naming.js';
 export * from './tags.js';
 export * from './accessRules.js';
 export * from './keyedLock.js';
+export * from './parent.js';

@@ -7,6 +7,7 @@
  *   node s3main.js --directory DIR [--host 127.0.0.1] [--port 9000] [--bucket NAME …]
  */
 import { parseArgs } from 'node:util';
+import { stopWithParent } from '@stratus/runtime';
 import { startEmbeddedS3 } from './embeddedS3.js';
 
 const { values } = parseArgs({
@@ -22,3 +23,4 @@ const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } =
 const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
 process.stdout.write(JSON.stringify({ endpoint: s3.endpoint }) + '\n');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s3.close().then(() => process.exit(0)));
+stopWithParent();

@@ -5,7 +5,7 @@
  * S3_* as Glance's do.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '@stratus/runtime';
+import { createLogger, stopWithParent } from '@stratus/runtime';
 import { ImageStore, storeConfigFromEnv } from '@stratus/glance';
 import { startComputeAgent } from './computeAgent.js';
 import { agentConfigFromEnv } from './config.js';
@@ -23,3 +23,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.exit(0);
     });
   });
+stopWithParent();
