@@ -28,6 +28,8 @@ const api = await startImageApi({
   store,
   sizeCap,
   importFilter,
+  // How long a validated token is trusted before Keystone is asked again (keystonemiddleware's token_cache_time): the bound on revocation.
+  ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
   ...(process.env.GLANCE_UPLOAD_IDLE_SECONDS ? { uploadIdleSeconds: Number(process.env.GLANCE_UPLOAD_IDLE_SECONDS) } : {}),
   identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
   host: process.env.GLANCE_API_HOST ?? '127.0.0.1',
