@@ -775,6 +775,13 @@ describe('Compute API v2.1', function () {
     const made = (await ok('POST', '/flavors', { body: { flavor: { name: 'Private Large', vcpus: 1, ram: 256, disk: 1, 'os-flavor-access:is_public': 'f' } } })).body.flavor;
     const acme = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id as string;
     assert.equal((await call('GET', `/flavors/${made.id}`, { token: member })).status, 404, 'private: not for the member yet');
+    const theirs = (await ok('POST', '/servers', { token: member, body: { server: { name: 'grows', imageRef: imageId, flavorRef: 'm1.small' } } })).body.server.id;
+    await runAs(await instanceOf(theirs), 'ACTIVE', 'Running');
+    await shows(theirs, (s) => s.status === 'ACTIVE', member);
+    const onto = await call('POST', `/servers/${theirs}/action`, { token: member, body: { resize: { flavorRef: made.id } } });
+    assert.equal(onto.status, 400, 'no resize onto a private flavor the project has no access to');
+    assert.equal((await instanceOf(theirs)).spec.flavor, 'm1.small');
+    await ok('DELETE', `/servers/${theirs}`, { token: member });
     assert.deepEqual((await ok('GET', `/flavors/${made.id}/os-flavor-access`)).body.flavor_access, []);
     assert.equal((await call('POST', `/flavors/${made.id}/action`, { token: member, body: { addTenantAccess: { tenant: acme } } })).status, 403);
     const added = (await ok('POST', `/flavors/${made.id}/action`, { body: { addTenantAccess: { tenant: acme } } })).body.flavor_access;
