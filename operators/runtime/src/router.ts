@@ -40,6 +40,8 @@ export interface RouteOptions {
 
 export interface Route<A> {
   method: string;
+  /** As written: `/servers/:id/action`. */
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: Handler<A> | PublicHandler<A>;
@@ -63,8 +65,13 @@ export class Router<A> {
   private add(method: string, pattern: string, handler: PublicHandler<A>, isPublic: boolean, opts: RouteOptions): this {
     const names: string[] = [];
     const source = pattern.replace(/:([a-z_]+)/g, (_, n) => (names.push(n), '([^/]+)'));
-    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler, public: isPublic, raw: !!opts.raw });
+    this.routes.push({ method, path: pattern, pattern: new RegExp(`^${source}/?$`), names, handler, public: isPublic, raw: !!opts.raw });
     return this;
+  }
+
+  /** Every route, as written (tests generated from the route table: isolation, say). */
+  list(): Array<{ method: string; path: string; public: boolean }> {
+    return this.routes.map((r) => ({ method: r.method, path: r.path, public: r.public }));
   }
 
   /** The route for a request; HEAD falls back to GET. `allowed` lists the methods the path takes when none matches. */

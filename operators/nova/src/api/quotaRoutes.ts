@@ -110,6 +110,7 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
   // The default class: the limits of tenants that set none of their own (the compute-default-quotas
   // ConfigMap in stratus-system, which the scheduler reads too); unset is unlimited.
   router.on('GET', '/os-quota-class-sets/:class', (req) => {
+    requireAdmin(req.auth, 'os_compute_api:os-quota-class-sets:show');
     if (req.params.class !== 'default') throw notFound(`Quota class ${req.params.class} could not be found.`);
     return { status: 200, body: { quota_class_set: { id: 'default', ...quotaSet(req, defaultLimits()) } } };
   });

@@ -40,7 +40,8 @@ export interface ComputeApiOptions {
   enableInstancePassword?: boolean;
 }
 
-export type ComputeApi = RunningApi<ComputeDirectory>;
+/** The running API, and its route table (for tests generated from it, such as the isolation suite). */
+export type ComputeApi = RunningApi<ComputeDirectory> & { routes(): Array<{ method: string; path: string; public: boolean }> };
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
@@ -137,5 +138,6 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     internalError: () => new NovaError(500, 'Unexpected API Error. Please report this at the Stratus issue tracker and attach the Nova API log if possible.').body(),
   });
 
-  return serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, log });
+  const running = await serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, log });
+  return { ...running, routes: () => router.list() };
 }
