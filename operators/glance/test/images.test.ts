@@ -331,6 +331,43 @@ describe('Glance Image API and reconciler', function () {
     assert.deepEqual(await names(), ['acme-image', 'debian-web']);
   });
 
+  it("keeps every call that names another project's private image or namespace from a member: 404 or 403, for every route in the table", async () => {
+    const token = (await call(env.identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('wile', 'wile-pw', 'acme') })).headers.get('x-subject-token')!;
+    const secret = await create({ name: 'iso-private', visibility: 'private', disk_format: 'raw', tags: ['t'] });
+    assert.equal((await upload(secret.id, Buffer.from('private bytes'))).status, 204);
+    const ns = await glance('POST', '/metadefs/namespaces', { body: { namespace: 'iso-ns', visibility: 'private', properties: { p: { type: 'string', title: 'p' } } } });
+    assert.equal(ns.status, 201, JSON.stringify(ns.body));
+    const value: Record<string, string> = { id: secret.id, member: 'someone', tag: 't', ns: 'iso-ns', name: 'p', kind: 'namespace' };
+    const bodies: Record<string, { body: unknown; headers?: Record<string, string> }> = {
+      'PATCH /images/:id': { body: [{ op: 'replace', path: '/name', value: 'x' }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } },
+      'PUT /images/:id/file': { body: Buffer.from('x') },
+      'POST /images/:id/import': { body: { method: { name: 'web-download', uri: 'https://example.org/x.img' } } },
+      'POST /images/:id/members': { body: { member: 'someone' } },
+      'PUT /images/:id/members/:member': { body: { status: 'accepted' } },
+      'PUT /metadefs/namespaces/:ns': { body: { namespace: 'iso-ns', visibility: 'public' } },
+      'POST /metadefs/namespaces/:ns/objects': { body: { name: 'o' } },
+      'POST /metadefs/namespaces/:ns/properties': { body: { name: 'q', type: 'string', title: 'q' } },
+      'PUT /metadefs/namespaces/:ns/properties/:name': { body: { name: 'p', type: 'string', title: 'p' } },
+      'POST /metadefs/namespaces/:ns/resource_types': { body: { name: 'OS::Nova::Server' } },
+      'POST /metadefs/namespaces/:ns/tags': { body: { name: 't' } },
+    };
+    // Not another project's object: the schemas are everyone's.
+    const routes = env.api.routes().filter((r) => !r.public && r.path.includes(':') && !r.path.startsWith('/schemas/'));
+    assert.ok(routes.length > 25, `${routes.length} routes with parameters`);
+    const leaks: string[] = [];
+    for (const r of routes) {
+      const path = r.path.replace(/:([a-z_]+)/g, (_, n: string) => encodeURIComponent(value[n] ?? assert.fail(`no value for :${n} in ${r.path}`)));
+      const b = bodies[`${r.method} ${r.path}`] ?? (['POST', 'PUT', 'PATCH'].includes(r.method) ? { body: {} } : undefined);
+      const res = await glance(r.method, path, { token, body: b?.body, headers: b?.headers });
+      if (res.status !== 404 && res.status !== 403) leaks.push(`${r.method} ${r.path} -> ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
+    }
+    assert.deepEqual(leaks, [], 'every call answered 404 or 403');
+    assert.equal((await glance('GET', `/images/${secret.id}`)).body.name, 'iso-private', 'the image is as it was');
+    assert.equal((await glance('GET', `/images/${secret.id}/file`)).bytes.toString(), 'private bytes');
+    assert.equal((await glance('DELETE', '/metadefs/namespaces/iso-ns')).status, 204);
+    assert.equal((await glance('DELETE', `/images/${secret.id}`)).status, 204);
+  });
+
   it('shares an image with another project, which sees it listed only once it accepts, as Glance members do', async () => {
     const admin = env.adminToken;
     const acme = (await call(env.identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0];

@@ -35,7 +35,8 @@ export interface ImageApiOptions {
   uploadIdleSeconds?: number;
 }
 
-export type ImageApi = RunningApi<ImageDirectory>;
+/** The running API, and its route table (for tests generated from it, such as the isolation suite). */
+export type ImageApi = RunningApi<ImageDirectory> & { routes(): Array<{ method: string; path: string; public: boolean }> };
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/image/v2', '/v2'];
@@ -89,5 +90,6 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   });
   server.requestTimeout = 0; // an image upload may take longer than Node's default five minutes
 
-  return serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, log });
+  const running = await serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, log });
+  return { ...running, routes: () => router.list() };
 }
