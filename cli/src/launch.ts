@@ -34,7 +34,7 @@ export interface RunningCloud {
 /** `imageImportAllow`: web servers (host:port) image imports may reach although they are on loopback, as a test's are. */
 export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts: { imageImportAllow?: string[] } = {}): Promise<RunningCloud> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'stratus-up-'));
-  chmodSync(dir, 0o755); // QEMU runs guests as its own user: it must reach their disks under the state folder
+  chmodSync(dir, 0o711); // QEMU runs guests as its own user: it must pass through to their disks, not list the folder
 
   const allow = opts.imageImportAllow?.length ? ['--image-import-allow', opts.imageImportAllow.join(',')] : [];
   const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free', ...allow], {

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { MERGE_PATCH, type KubeClient } from '@stratus/runtime';
 import { IMAGES, type Image } from '@stratus/glance';
@@ -93,6 +93,11 @@ describe('Nova node agent on libvirt', function () {
     assert.equal(active.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     assert.ok(active.metadata.finalizers?.includes('compute.stratus.io/guest'));
     assert.equal(await virsh('domstate', uid), 'running');
+    // Its folder lets QEMU's user through without listing it; its files are no one else's (libvirt lends the disks).
+    const paths = env.agent.files.paths(uid);
+    assert.equal(statSync(paths.dir).mode & 0o777, 0o711);
+    for (const f of [paths.configDrive, paths.guestSpec]) assert.equal(statSync(f).mode & 0o077, 0, `${f} is open to others`);
+    assert.equal(statSync(paths.root).mode & 0o007, 0, 'the root disk is open to no other user');
 
     const log = await untilConsole(uid, 'STRATUS-TEST-IMAGE-READY');
     assert.match(log, new RegExp(`STRATUS-CONFIG-DRIVE instance-id=${uid} hostname=web-1`));

@@ -44,12 +44,14 @@ export interface ComputeAgent {
 }
 
 /**
- * QEMU runs guests as its own user, which must reach their disks: the state folder is made searchable, and
- * every folder above it must be already (a 0700 folder above is a clear error here, not a failed boot later).
+ * QEMU runs guests as its own user, which must reach their disks: the state folder is made passable (0711:
+ * others may pass through to a path they know, not list it), and every folder above it must be already (a
+ * 0700 folder above is a clear error here, not a failed boot later). The files are the owner's only; libvirt
+ * hands a guest's disks to QEMU's user while it runs (its dynamic ownership) and takes them back after.
  */
 export async function prepareStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await chmod(dir, 0o755);
+  await chmod(dir, 0o711);
   for (let d = dirname(dir); ; d = dirname(d)) {
     const { mode } = await stat(d);
     if (!(mode & 0o001))

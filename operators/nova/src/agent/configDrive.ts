@@ -4,7 +4,7 @@
  * function; writing it uses mkfs.vfat and mcopy, so nothing is mounted.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,10 +63,13 @@ export async function writeConfigDrive(path: string, files: ConfigDriveFiles): P
     const image = join(work, 'drive.img');
     await run('mkfs.vfat', ['-C', '-n', 'CIDATA', image, String(kib)]);
     await run('mcopy', ['-i', image, ...names.map((n) => join(work, n)), '::']);
+    // It holds the admin password and user data: the owner's only (libvirt lends it to QEMU's user).
+    await chmod(image, 0o600);
     await rename(image, path).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EXDEV') throw e;
       // Another file system: copy beside the target, then rename into place.
       await run('cp', [image, `${path}.part`]);
+      await chmod(`${path}.part`, 0o600);
       await rename(`${path}.part`, path);
     });
   } finally {

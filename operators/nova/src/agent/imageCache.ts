@@ -91,13 +91,14 @@ export class ImageCache {
   private async fetch(img: Image, path: string, declared: string): Promise<void> {
     const key = keyFromLocation(img.status?.location);
     if (!key) throw new ImageUnusable(`Image ${img.metadata.name} has no data stored.`);
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    await mkdir(this.dir, { recursive: true, mode: 0o711 });
+    await chmod(this.dir, 0o711);
     const part = `${path}.part`;
     const md5 = createHash('md5');
     try {
       const { body } = await this.store.get(key);
       const hashing = new Transform({ transform: (chunk: Buffer, _e, done) => (md5.update(chunk), done(null, chunk)) });
-      await pipeline(body, hashing, createWriteStream(part, { mode: 0o644 }));
+      await pipeline(body, hashing, createWriteStream(part, { mode: 0o600 }));
       const checksum = md5.digest('hex');
       if (img.status?.checksum && checksum !== img.status.checksum)
         throw new ImageUnusable(`Image ${img.metadata.name}'s data has md5 ${checksum}, not the ${img.status.checksum} Glance recorded.`);
@@ -106,8 +107,8 @@ export class ImageCache {
         await run('qemu-img', ['convert', '-f', declared === 'vhd' ? 'vpc' : declared === 'ploop' ? 'parallels' : declared === 'ami' ? 'raw' : declared, '-O', 'raw', part, raw]);
         await rename(raw, part);
       }
-      // QEMU runs as its own user: the shared image must be readable by it.
-      await chmod(part, 0o644);
+      // Tenants' image data: the owner's only (libvirt lends it to QEMU's user while a guest runs on it).
+      await chmod(part, 0o600);
       await rename(part, path);
     } catch (e) {
       await rm(part, { force: true });

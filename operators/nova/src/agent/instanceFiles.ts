@@ -4,7 +4,7 @@
  * awaits confirmation, the root disk as it was. Removing the instance removes the directory.
  */
 import { execFile } from 'node:child_process';
-import { access, copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { GuestSpec } from '../driver/types.js';
@@ -53,10 +53,14 @@ export class InstanceFiles {
     };
   }
 
-  /** The instance's directory, readable by QEMU's user (which runs the guest). */
+  /**
+   * The instance's directory: passable by QEMU's user (which runs the guest), listable by no one else; its
+   * files are the owner's only, and libvirt lends the disks to QEMU's user while the guest runs.
+   */
   async prepare(uid: string): Promise<InstancePaths> {
     const p = this.paths(uid);
-    await mkdir(p.dir, { recursive: true, mode: 0o755 });
+    await mkdir(p.dir, { recursive: true, mode: 0o711 });
+    await chmod(p.dir, 0o711);
     return p;
   }
 
@@ -70,6 +74,7 @@ export class InstanceFiles {
     const size = Math.max(sizeGiB * GiB, image.cdrom ? GiB : image.virtualSize);
     const backing = image.cdrom ? [] : ['-b', image.path, '-F', image.format];
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', ...backing, `${root}.part`, String(size)]);
+    await chmod(`${root}.part`, 0o600);
     await rename(`${root}.part`, root);
   }
 
@@ -78,6 +83,7 @@ export class InstanceFiles {
     const { rescue } = this.paths(uid);
     if (image.cdrom) throw new Error('a rescue image must be a disk image, not an ISO');
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.path, '-F', image.format, `${rescue}.part`, String(image.virtualSize)]);
+    await chmod(`${rescue}.part`, 0o600);
     await rename(`${rescue}.part`, rescue);
     return rescue;
   }
@@ -92,6 +98,7 @@ export class InstanceFiles {
   async ensureBlankDisk(path: string, sizeBytes: number): Promise<void> {
     if (await exists(path)) return;
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', `${path}.part`, String(sizeBytes)]);
+    await chmod(`${path}.part`, 0o600);
     await rename(`${path}.part`, path);
   }
 
@@ -128,7 +135,7 @@ export class InstanceFiles {
 
   async saveGuestSpec(uid: string, spec: GuestSpec): Promise<void> {
     const { guestSpec } = this.paths(uid);
-    await writeFile(`${guestSpec}.part`, JSON.stringify(spec, null, 2));
+    await writeFile(`${guestSpec}.part`, JSON.stringify(spec, null, 2), { mode: 0o600 });
     await rename(`${guestSpec}.part`, guestSpec);
   }
 
