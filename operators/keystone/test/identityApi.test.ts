@@ -119,6 +119,55 @@ describe('Identity API v3', function () {
     await eventually('tenant gone', async () => !(await env.client.get(TENANTS, undefined, tenant.metadata.name)), 20_000);
   });
 
+  it("keeps every call that names what a member does not own from them: 404 or 403, for every route in the table", async () => {
+    // A member of one project, and what others own: the admin's user, project and credentials, and the cloud's own objects.
+    const mine = (await api('POST', '/projects', { body: { project: { name: 'Isolated' } } })).body.project;
+    const mo = (await api('POST', '/users', { body: { user: { name: 'mo', password: 'mo-pw' } } })).body.user;
+    const memberRole = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${mine.id}/users/${mo.id}/roles/${memberRole.id}`)).status, 204);
+    const moToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('mo', 'mo-pw', 'Isolated') })).headers.get('x-subject-token')!;
+    const adminUser = (await api('GET', '/users?name=admin')).body.users[0];
+    const adminProject = (await api('GET', '/projects?name=admin')).body.projects[0];
+    const domain = (await api('POST', '/domains', { body: { domain: { name: 'Iso Domain' } } })).body.domain;
+    const group = (await api('POST', '/groups', { body: { group: { name: 'iso-group' } } })).body.group;
+    const prior = (await api('POST', '/roles', { body: { role: { name: 'iso-prior' } } })).body.role;
+    const implied = (await api('POST', '/roles', { body: { role: { name: 'iso-implied' } } })).body.role;
+    assert.equal((await api('PUT', `/roles/${prior.id}/implies/${implied.id}`)).status, 201);
+    const service = (await api('POST', '/services', { body: { service: { name: 'iso', type: 'iso-type' } } })).body.service;
+    const endpoint = (await api('POST', '/endpoints', { body: { endpoint: { service_id: service.id, interface: 'public', url: 'http://127.0.0.1:1/iso' } } })).body.endpoint;
+    const policy = (await api('POST', '/policies', { body: { policy: { blob: '{}', type: 'application/json' } } })).body.policy;
+    const egroup = (await api('POST', '/OS-EP-FILTER/endpoint_groups', { body: { endpoint_group: { name: 'iso-eg', filters: { interface: 'public' } } } })).body.endpoint_group;
+    const credential = (await api('POST', '/credentials', { body: { credential: { user_id: adminUser.id, type: 'ec2', blob: JSON.stringify({ access: 'iso-a', secret: 'iso-s' }), project_id: adminProject.id } } })).body.credential;
+    const ec2 = (await api('POST', `/users/${adminUser.id}/credentials/OS-EC2`, { body: { tenant_id: adminProject.id } })).body.credential;
+    const appCred = (await api('POST', `/users/${adminUser.id}/application_credentials`, { body: { application_credential: { name: 'iso-ac', access_rules: [{ service: 'compute', method: 'GET', path: '/v2.1/servers' }] } } })).body.application_credential;
+    for (const made of [domain, group, prior, service, endpoint, policy, egroup, credential, ec2, appCred]) assert.ok(made, 'made');
+
+    const idFor = (path: string): string => {
+      const table: Array<[RegExp, string]> = [
+        [/^\/projects\//, adminProject.id], [/^\/users\/:id/, adminUser.id], [/^\/users\/:user\/access_rules\/:id/, appCred.access_rules[0].id],
+        [/^\/users\/:user\/application_credentials\/:id/, appCred.id], [/^\/domains\//, domain.id], [/^\/groups\//, group.id],
+        [/^\/roles\//, prior.id], [/^\/regions\//, 'RegionOne'], [/^\/services\//, service.id], [/^\/endpoints\//, endpoint.id],
+        [/^\/policies\//, policy.id], [/^\/OS-EP-FILTER\/endpoint_groups\//, egroup.id], [/^\/credentials\//, credential.id],
+      ];
+      return table.find(([re]) => re.test(path))?.[1] ?? assert.fail(`no :id for ${path}`);
+    };
+    const value: Record<string, string> = { user: adminUser.id, actor: adminUser.id, project: adminProject.id, domain: domain.id, role: prior.id, prior: prior.id, implied: implied.id, tag: 't', access: ec2.access };
+    // Readable by any signed-in user in Keystone's own policy: regions.
+    const everyones = new Set(['GET /regions/:id', 'HEAD /regions/:id']);
+    const routes = env.api.routes().filter((r) => !r.public && r.path.includes(':') && !everyones.has(`${r.method} ${r.path}`));
+    assert.ok(routes.length > 80, `${routes.length} routes with parameters`);
+    const leaks: string[] = [];
+    for (const r of routes) {
+      const path = r.path.replace(/:([a-z_]+)/g, (_, n: string) => encodeURIComponent(n === 'id' ? idFor(r.path) : (value[n] ?? assert.fail(`no value for :${n} in ${r.path}`))));
+      const res = await call(env.v3, r.method, path, { token: moToken, body: ['POST', 'PUT', 'PATCH'].includes(r.method) ? {} : undefined });
+      if (res.status !== 404 && res.status !== 403) leaks.push(`${r.method} ${r.path} -> ${res.status} ${JSON.stringify(res.body)?.slice(0, 140)}`);
+    }
+    assert.deepEqual(leaks, [], 'every call answered 404 or 403');
+    assert.equal((await api('GET', `/users/${adminUser.id}/application_credentials/${appCred.id}`)).status, 200, 'what they named is still there');
+    for (const path of [`/credentials/${credential.id}`, `/users/${adminUser.id}/credentials/OS-EC2/${ec2.access}`, `/users/${adminUser.id}/application_credentials/${appCred.id}`, `/users/${adminUser.id}/access_rules/${appCred.access_rules[0].id}`])
+      assert.equal((await api('DELETE', path)).status, 204, path);
+  });
+
   it('takes free-text names: spaces, capitals and Unicode, each unique in its domain even under a race, and renames without moving the namespace', async () => {
     const made = await api('POST', '/projects', { body: { project: { name: 'Marketing Team' } } });
     assert.equal(made.status, 201, JSON.stringify(made.body));

@@ -19,7 +19,11 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('GET', '/services', (req) =>
     list(req.base, 'services', dir.services.all().map((s) => serviceView(s, req.base)).filter((s) => matches(req.query, { type: s.type, name: s.name }))),
   );
-  router.on('GET', '/services/:id', (req) => ({ status: 200, body: { service: serviceView(findService(req.params.id), req.base) } }));
+  // Keystone's get_service and get_endpoint are an administrator's calls; others read the catalog in their token.
+  router.on('GET', '/services/:id', (req) => {
+    requireAdmin(req.auth);
+    return { status: 200, body: { service: serviceView(findService(req.params.id), req.base) } };
+  });
   router.on('POST', '/services', async (req) => {
     requireAdmin(req.auth);
     const s = entity(req.body, 'service');
@@ -69,7 +73,10 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
         .filter((e) => matches(req.query, { service_id: e.service_id, interface: e.interface, region_id: e.region_id, enabled: e.enabled })),
     ),
   );
-  router.on('GET', '/endpoints/:id', (req) => ({ status: 200, body: { endpoint: endpointView(findEndpoint(req.params.id), dir, req.base) } }));
+  router.on('GET', '/endpoints/:id', (req) => {
+    requireAdmin(req.auth);
+    return { status: 200, body: { endpoint: endpointView(findEndpoint(req.params.id), dir, req.base) } };
+  });
   router.on('POST', '/endpoints', async (req) => {
     requireAdmin(req.auth);
     const e = entity(req.body, 'endpoint');

@@ -9,6 +9,7 @@ import { domainNameKey, nameClaims, ownerOf } from '../names.js';
 import { DOMAINS, GROUPS, TENANTS, USERS, type Domain } from '../resources.js';
 import { API_FIELD_MANAGER, committed, createClaimed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory } from './directory.js';
+import { isAdmin } from './auth.js';
 import { forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
 import { allDomains, domainInfo, domainView, findDomain } from './views.js';
@@ -31,7 +32,13 @@ export function domainRoutes(router: Router, dir: IdentityDirectory, client: Kub
       .filter((d) => matches(req.query, { name: d.name, id: d.id, enabled: d.enabled }));
     return { status: 200, body: { domains, links: { self: `${req.base}/domains`, next: null, previous: null } } };
   });
-  router.on('GET', '/domains/:id', (req) => ({ status: 200, body: { domain: domainView(find(req.params.id), req.base) } }));
+  // Keystone's get_domain: admins, and tokens scoped to the domain or to a project in it.
+  router.on('GET', '/domains/:id', (req) => {
+    const d = find(req.params.id);
+    const projectDomain = req.auth.project ? (req.auth.project.spec.domain ?? DEFAULT_DOMAIN_ID) : undefined;
+    if (!isAdmin(req.auth) && req.auth.domain?.id !== d.id && projectDomain !== d.ref) throw forbidden('You are not authorized to read this domain.');
+    return { status: 200, body: { domain: domainView(d, req.base) } };
+  });
 
   router.on('POST', '/domains', async (req) => {
     requireAdmin(req.auth);

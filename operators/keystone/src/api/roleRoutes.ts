@@ -35,7 +35,11 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       .filter((r) => matches(req.query, { name: r.name }));
     return { status: 200, body: { roles, links: { self: `${req.base}/roles`, next: null, previous: null } } };
   });
-  router.on('GET', '/roles/:id', (req) => ({ status: 200, body: { role: roleView(findRole(req.params.id), req.base, dir) } }));
+  // Keystone's get_role is an administrator's (a system reader's) call.
+  router.on('GET', '/roles/:id', (req) => {
+    requireAdmin(req.auth);
+    return { status: 200, body: { role: roleView(findRole(req.params.id), req.base, dir) } };
+  });
 
   router.on('POST', '/roles', async (req) => {
     requireAdmin(req.auth);
