@@ -61,6 +61,7 @@ bench: build libvirt
 	node bench/dist/apiserver.bench.js
 	node bench/dist/keystone.bench.js
 	node bench/dist/glance.bench.js
+	node bench/dist/stalledUploads.bench.js
 	node bench/dist/nova.bench.js
 	node bench/dist/boot.bench.js
 

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startCloud, type RunningCloud } from '@stratus/cli';
+import { glancePid, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false } } });
 /** Also print the CPU seconds each process spent on each transfer. */
@@ -74,26 +75,6 @@ const text = async (r: HttpReply) => {
   for await (const c of r.body) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 };
-
-/** The Glance operator process `stratus up` started (found in /proc as its child). */
-function glancePid(cloud: RunningCloud): string {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('operators/glance/dist/src/main.js')) continue;
-      if (Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) === cloud.process.pid) return pid;
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  throw new Error('the Glance process of this cloud was not found in /proc');
-}
-
-/** Its peak (VmHWM) and current RSS in MiB. */
-function memoryOf(pid: string): { peakMiB: number; rssMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
-}
 
 /** CPU seconds (user + system) each process has used so far: this one, stratus up (gateway), Glance, the S3 server. */
 function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
