@@ -163,6 +163,9 @@ describe('Identity API v3', function () {
       if (res.status !== 404 && res.status !== 403) leaks.push(`${r.method} ${r.path} -> ${res.status} ${JSON.stringify(res.body)?.slice(0, 140)}`);
     }
     assert.deepEqual(leaks, [], 'every call answered 404 or 403');
+    // The cloud-wide lists are an administrator's too, as in Keystone's policy; a member's own domain is theirs to read.
+    for (const list of ['/roles', '/services', '/endpoints', '/domains']) assert.equal((await call(env.v3, 'GET', list, { token: moToken })).status, 403, list);
+    assert.equal((await call(env.v3, 'GET', '/domains/default', { token: moToken })).status, 200);
     assert.equal((await api('GET', `/users/${adminUser.id}/application_credentials/${appCred.id}`)).status, 200, 'what they named is still there');
     for (const path of [`/credentials/${credential.id}`, `/users/${adminUser.id}/credentials/OS-EC2/${ec2.access}`, `/users/${adminUser.id}/application_credentials/${appCred.id}`, `/users/${adminUser.id}/access_rules/${appCred.access_rules[0].id}`])
       assert.equal((await api('DELETE', path)).status, 204, path);

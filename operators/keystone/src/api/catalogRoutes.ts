@@ -16,9 +16,11 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
   const findEndpoint = (id: string) => dir.endpoints.require(id, 'endpoint');
   const list = (base: string, key: string, items: unknown[]) => ({ status: 200, body: { [key]: items, links: { self: `${base}/${key}`, next: null, previous: null } } });
 
-  router.on('GET', '/services', (req) =>
-    list(req.base, 'services', dir.services.all().map((s) => serviceView(s, req.base)).filter((s) => matches(req.query, { type: s.type, name: s.name }))),
-  );
+  // Keystone's list_services and list_endpoints are an administrator's calls, as their shows are.
+  router.on('GET', '/services', (req) => {
+    requireAdmin(req.auth);
+    return list(req.base, 'services', dir.services.all().map((s) => serviceView(s, req.base)).filter((s) => matches(req.query, { type: s.type, name: s.name })));
+  });
   // Keystone's get_service and get_endpoint are an administrator's calls; others read the catalog in their token.
   router.on('GET', '/services/:id', (req) => {
     requireAdmin(req.auth);
@@ -63,16 +65,17 @@ export function catalogRoutes(router: Router, dir: IdentityDirectory, client: Ku
     return { status: 204 };
   });
 
-  router.on('GET', '/endpoints', (req) =>
-    list(
+  router.on('GET', '/endpoints', (req) => {
+    requireAdmin(req.auth);
+    return list(
       req.base,
       'endpoints',
       dir.endpoints
         .all()
         .map((e) => endpointView(e, dir, req.base))
         .filter((e) => matches(req.query, { service_id: e.service_id, interface: e.interface, region_id: e.region_id, enabled: e.enabled })),
-    ),
-  );
+    );
+  });
   router.on('GET', '/endpoints/:id', (req) => {
     requireAdmin(req.auth);
     return { status: 200, body: { endpoint: endpointView(findEndpoint(req.params.id), dir, req.base) } };

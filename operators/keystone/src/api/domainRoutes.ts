@@ -27,6 +27,8 @@ export function domainRoutes(router: Router, dir: IdentityDirectory, client: Kub
   const view = (d: Domain, base: string) => domainView(domainInfo(dir, d.metadata.name) ?? { ref: d.metadata.name, id: '', name: displayNameOf(d), enabled: d.spec.enabled !== false, description: d.spec.description ?? '' }, base);
 
   router.on('GET', '/domains', (req) => {
+    // An administrator's call in Keystone's policy; others read their own domain by ID (or GET /auth/domains).
+    requireAdmin(req.auth);
     const domains = allDomains(dir)
       .map((d) => domainView(d, req.base))
       .filter((d) => matches(req.query, { name: d.name, id: d.id, enabled: d.enabled }));

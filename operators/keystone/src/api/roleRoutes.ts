@@ -25,6 +25,8 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   const roleName = (value: unknown) => freeName(value, 'role', 255);
 
   router.on('GET', '/roles', (req) => {
+    // An administrator's call in Keystone's policy, as showing a role is.
+    requireAdmin(req.auth);
     // Global roles, or a domain's own with ?domain_id=, as Keystone lists them.
     const domain = req.query.get('domain_id');
     const ref = domain === null ? undefined : findDomain(dir, { id: domain })?.ref;
