@@ -9,7 +9,7 @@ import { ROLES, ROLE_ASSIGNMENTS, USERS, openstackId, type Role, type RoleAssign
 import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, createClaimed, deleteAssignments, entity, freeName, fromKubernetes, gone, matches, optionalString, requireAdmin, writeRenaming } from './common.js';
 import type { IdentityDirectory, Indexed } from './directory.js';
-import { badRequest, forbidden, notFound } from './errors.js';
+import { IdentityError, badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, allDomains, domainRef, findDomain, roleView } from './views.js';
 
@@ -113,6 +113,9 @@ export function roleRoutes(router: Router, dir: IdentityDirectory, client: KubeC
         const { project, who, role, ra } = grantOf(req);
         if (ra) return { status: 204 };
         const name = actor.nameOf(who.metadata.name, role.metadata.name);
+        // A project made a moment ago may not have its namespace yet (its reconciler makes it): a grant waits for it,
+        // as clients create a project and grant on it at once (Tempest's dynamic credentials do).
+        if (!(await dir.tenants.until(project, (t) => !!t?.status?.namespace, 30_000))) throw new IdentityError(503, 'Service Unavailable', `The namespace of project ${req.params.project} is not ready yet; try again.`);
         const body: RoleAssignment = {
           apiVersion: 'identity.stratus.io/v1alpha1',
           kind: 'RoleAssignment',
