@@ -4,6 +4,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hasBody } from '@stratus/runtime';
 
 export interface GatewayRoute {
   /** A path prefix such as `/identity`. */
@@ -37,7 +38,7 @@ export async function startGateway(opts: { host: string; port: number; routes: G
     const route = opts.routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));
     if (!route) return json(res, 404, { error: { code: 404, title: 'Not Found', message: `No service here. Services: ${opts.routes.map((r) => r.prefix).join(', ')}` } });
     const target = new URL(route.target);
-    const bodiless = !Number(req.headers['content-length'] ?? 0) && req.headers['transfer-encoding'] === undefined;
+    const bodiless = !hasBody(req);
     const forward = (retried: boolean) => {
       const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path, headers: req.headers, agent }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);

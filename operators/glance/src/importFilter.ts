@@ -41,10 +41,13 @@ function sameHost(a: string, b: string): boolean {
   return false;
 }
 
-function normalized(ip: string): string {
+/** The address, an IPv4 one where it is IPv4-mapped IPv6 (::ffff:127.0.0.1 is 127.0.0.1). */
+function unmapped(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const parsed = ipaddr.parse(ip);
-  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toNormalizedString();
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address() : parsed;
 }
+
+const normalized = (ip: string) => unmapped(ip).toNormalizedString();
 
 const listed = (list: Endpoint[], host: string, port: number) => list.some((e) => sameHost(e.host, host) && (e.port === undefined || e.port === port));
 
@@ -67,8 +70,7 @@ export function addressRefusal(f: ImportFilter, url: URL, address: string): stri
   if (listed(f.allowed, url.hostname, port) || listed(f.allowed, address, port)) return undefined;
   let range: string;
   try {
-    const parsed = ipaddr.parse(address);
-    range = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().range() : parsed.range();
+    range = unmapped(address).range();
   } catch {
     return `${address} is not an IP address`;
   }

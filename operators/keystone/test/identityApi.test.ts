@@ -14,6 +14,15 @@ describe('Identity API v3', function () {
   let env: IdentityEnv;
   let admin: string;
   const api = (method: string, path: string, opts: { token?: string; subject?: string; body?: unknown } = {}) => call(env.v3, method, path, { token: admin, ...opts });
+  /** A new project with a new user holding the member role on it, and the user's token scoped to it. */
+  async function memberOfNew(projectName: string, userName: string, password: string) {
+    const project = (await api('POST', '/projects', { body: { project: { name: projectName } } })).body.project;
+    const user = (await api('POST', '/users', { body: { user: { name: userName, password } } })).body.user;
+    const member = (await api('GET', '/roles?name=member')).body.roles[0];
+    assert.equal((await api('PUT', `/projects/${project.id}/users/${user.id}/roles/${member.id}`)).status, 204);
+    const token = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth(userName, password, projectName) })).headers.get('x-subject-token')!;
+    return { project, user, token };
+  }
 
   before(async () => {
     env = await startIdentityEnv();
@@ -121,11 +130,7 @@ describe('Identity API v3', function () {
 
   it("keeps every call that names what a member does not own from them: 404 or 403, for every route in the table", async () => {
     // A member of one project, and what others own: the admin's user, project and credentials, and the cloud's own objects.
-    const mine = (await api('POST', '/projects', { body: { project: { name: 'Isolated' } } })).body.project;
-    const mo = (await api('POST', '/users', { body: { user: { name: 'mo', password: 'mo-pw' } } })).body.user;
-    const memberRole = (await api('GET', '/roles?name=member')).body.roles[0];
-    assert.equal((await api('PUT', `/projects/${mine.id}/users/${mo.id}/roles/${memberRole.id}`)).status, 204);
-    const moToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('mo', 'mo-pw', 'Isolated') })).headers.get('x-subject-token')!;
+    const { token: moToken } = await memberOfNew('Isolated', 'mo', 'mo-pw');
     const adminUser = (await api('GET', '/users?name=admin')).body.users[0];
     const adminProject = (await api('GET', '/projects?name=admin')).body.projects[0];
     const domain = (await api('POST', '/domains', { body: { domain: { name: 'Iso Domain' } } })).body.domain;
@@ -392,11 +397,7 @@ describe('Identity API v3', function () {
   });
 
   it('binds an application credential to access rules: kept per user, enforced by Keystone, and vouched for only to services that enforce them', async () => {
-    const project = (await api('POST', '/projects', { body: { project: { name: 'Rules' } } })).body.project;
-    const rita = (await api('POST', '/users', { body: { user: { name: 'rita', password: 'rita-pw' } } })).body.user;
-    const member = (await api('GET', '/roles?name=member')).body.roles[0];
-    assert.equal((await api('PUT', `/projects/${project.id}/users/${rita.id}/roles/${member.id}`)).status, 204);
-    const ritaToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('rita', 'rita-pw', 'Rules') })).headers.get('x-subject-token')!;
+    const { user: rita, token: ritaToken } = await memberOfNew('Rules', 'rita', 'rita-pw');
     const as = (token: string) => (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token, body });
     const rita_ = as(ritaToken);
 

@@ -49,6 +49,13 @@ export interface Route<A> {
   raw: boolean;
 }
 
+/** A route as its table lists it. */
+export interface RouteListing {
+  method: string;
+  path: string;
+  public: boolean;
+}
+
 export class Router<A> {
   private routes: Array<Route<A>> = [];
 
@@ -70,7 +77,7 @@ export class Router<A> {
   }
 
   /** Every route, as written (tests generated from the route table: isolation, say). */
-  list(): Array<{ method: string; path: string; public: boolean }> {
+  list(): RouteListing[] {
     return this.routes.map((r) => ({ method: r.method, path: r.path, public: r.public }));
   }
 
@@ -92,6 +99,9 @@ export class Router<A> {
 }
 
 /** Reads a JSON body of at most `maxBytes`; `tooLarge` and `malformed` make the service's own errors. */
+/** Whether a request carries a body: a length above 0, or a chunked one. */
+export const hasBody = (req: IncomingMessage) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+
 export async function readJsonBody(req: IncomingMessage, maxBytes: number, errors: { tooLarge: () => Error; malformed: () => Error }): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -128,18 +138,24 @@ export async function listen(server: Server, host: string, port: number): Promis
   };
 }
 
-/** An OpenStack API being served: where, its read side, and a close that stops both. */
+/** An OpenStack API being served: where, its read side, its route table, and a close that stops both. */
 export interface RunningApi<D> extends Listening {
   directory: D;
+  /** Every route it serves (for tests generated from the table, such as the isolation suites). */
+  routes(): RouteListing[];
 }
 
 /** Listens with an API's server and says so; closing stops taking calls, then the API's caches. */
-export async function serveApi<D extends { stop(): Promise<unknown> }>(server: Server, o: { name: string; host: string; port: number; directory: D; log: { info(message: string, meta: object): unknown } }): Promise<RunningApi<D>> {
+export async function serveApi<D extends { stop(): Promise<unknown> }, A>(
+  server: Server,
+  o: { name: string; host: string; port: number; directory: D; router: Router<A>; log: { info(message: string, meta: object): unknown } },
+): Promise<RunningApi<D>> {
   const listening = await listen(server, o.host, o.port);
   o.log.info(`${o.name} API listening`, { url: listening.url });
   return {
     ...listening,
     directory: o.directory,
+    routes: () => o.router.list(),
     async close() {
       await listening.close();
       await o.directory.stop();

@@ -35,8 +35,7 @@ export interface ImageApiOptions {
   uploadIdleSeconds?: number;
 }
 
-/** The running API, and its route table (for tests generated from it, such as the isolation suite). */
-export type ImageApi = RunningApi<ImageDirectory> & { routes(): Array<{ method: string; path: string; public: boolean }> };
+export type ImageApi = RunningApi<ImageDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/image/v2', '/v2'];
@@ -90,6 +89,5 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   });
   server.requestTimeout = 0; // an image upload may take longer than Node's default five minutes
 
-  const running = await serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, log });
-  return { ...running, routes: () => router.list() };
+  return serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, router, log });
 }

@@ -6,18 +6,15 @@ import type { KubeClient } from '@stratus/runtime';
 import { CONFIGMAPS, SYSTEM_NAMESPACE, type User } from '../resources.js';
 import { accessRuleObjectName, accessRulesOf, type StoredAccessRule } from './accessRules.js';
 import { appCredentials } from './appCredentials.js';
-import { isAdmin, type AuthContext } from './auth.js';
+import { credentialOwner } from './appCredentialRoutes.js';
+import type { AuthContext } from './auth.js';
 import { gone } from './common.js';
 import type { IdentityDirectory } from './directory.js';
 import { forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
 
 export function accessRuleRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
-  const owner = (id: string, auth: AuthContext): User => {
-    const user = dir.users.require(id, 'user');
-    if (user.metadata.uid !== auth.user.metadata.uid && !isAdmin(auth)) throw forbidden('You may only manage access rules of your own.');
-    return user;
-  };
+  const owner = (id: string, auth: AuthContext) => credentialOwner(dir, id, auth, false, 'access rules');
   const find = (user: User, id: string): StoredAccessRule => {
     const rule = accessRulesOf(dir, user).find((r) => r.id === id);
     if (!rule) throw notFound('access rule', id);

@@ -16,13 +16,18 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
 import { roleRef } from './views.js';
 
+/**
+ * The user whose application credentials (or access rules, `what`) a call names: oneself, or, to read and
+ * delete (not `write`), anyone for an admin.
+ */
+export function credentialOwner(dir: IdentityDirectory, id: string, auth: AuthContext, write: boolean, what = 'application credentials'): User {
+  const user = dir.users.require(id, 'user');
+  if (user.metadata.uid !== auth.user.metadata.uid && (write || !isAdmin(auth))) throw forbidden(`You may only manage ${what} of your own.`);
+  return user;
+}
+
 export function appCredentialRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
-  /** The user whose credentials these are: oneself, or (to read and delete) anyone for an admin. */
-  const owner = (id: string, auth: AuthContext, write: boolean): User => {
-    const user = dir.users.require(id, 'user');
-    if (user.metadata.uid !== auth.user.metadata.uid && (write || !isAdmin(auth))) throw forbidden('You may only manage application credentials of your own.');
-    return user;
-  };
+  const owner = (id: string, auth: AuthContext, write: boolean) => credentialOwner(dir, id, auth, write);
   const find = (user: User, id: string) => appCredentials(dir, user).find((c) => c.id === id) ?? notFoundCred(id);
   const view = (c: AppCredential, base: string) => ({
     id: c.id,

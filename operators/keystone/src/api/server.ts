@@ -30,8 +30,7 @@ export interface IdentityApiOptions {
   tokenExpirationSeconds?: number;
 }
 
-/** The running API, and its route table (for tests generated from it, such as the isolation suite). */
-export type IdentityApi = RunningApi<IdentityDirectory> & { routes(): Array<{ method: string; path: string; public: boolean }> };
+export type IdentityApi = RunningApi<IdentityDirectory>;
 
 const MAX_BODY = 1 << 20;
 const PREFIXES = ['/identity/v3', '/v3'];
@@ -92,6 +91,5 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
     internalError: () => ({ error: { code: 500, title: 'Internal Server Error', message: 'An unexpected error prevented the server from fulfilling your request.' } }),
   });
 
-  const running = await serveApi(server, { name: 'identity', host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000, directory: dir, log });
-  return { ...running, routes: () => router.list() };
+  return serveApi(server, { name: 'identity', host: opts.host ?? '127.0.0.1', port: opts.port ?? 5000, directory: dir, router, log });
 }

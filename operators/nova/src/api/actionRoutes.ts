@@ -42,6 +42,8 @@ const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-g
 
 export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
+  /** Metadata for the server's own (rebuild) or its snapshot's, within its tenant's metadata_items quota. */
+  const metadataFor = (inst: Instance, m: unknown) => validMetadata(m, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!)));
   const change = (inst: Instance, spec: (current: Instance) => Record<string, unknown>) => updateObject(api, dir.instances, INSTANCES, inst, (cur) => ({ spec: spec(cur) }), `Instance ${serverIdOf(inst)}`);
   const power = (action: string, from: string[], powerState: Instance['spec']['powerState']): Action => async (_req, inst) => {
     allowedIn(inst, action, from);
@@ -91,7 +93,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
         if (e instanceof Refused) throw badRequest(e.message);
         throw e;
       }
-      const metadata = args?.metadata === undefined ? undefined : validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!)));
+      const metadata = args?.metadata === undefined ? undefined : metadataFor(inst, args.metadata);
       const v = req.auth.version;
       // 2.54: a new keypair (null: none); 2.57: new user data (null: none).
       const keypair = v.atLeast('2.54') && args?.key_name !== undefined ? (args.key_name === null ? null : existingKeypair(api, req, String(args.key_name))) : undefined;
@@ -160,7 +162,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     async createImage(req, inst, args) {
       allowedIn(inst, 'createImage', ['active', 'stopped', 'paused', 'suspended']);
       if (typeof args?.name !== 'string' || !args.name.trim() || args.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
-      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!))));
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, metadataFor(inst, args.metadata));
       return answer;
     },
 
@@ -175,7 +177,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       const rotation = Number(args.rotation);
       if (args.rotation === undefined || args.rotation === null || args.rotation === '' || !Number.isInteger(rotation) || rotation < 0) throw badRequest(`Invalid input for field/attribute rotation. Value: ${JSON.stringify(args.rotation)}. It must be a whole number of at least 0.`);
       // The node agent rotates older backups out once this one is stored (BACKUP_ROTATION_ANNOTATION).
-      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, { ...validMetadata(args.metadata, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!))), image_type: 'backup', backup_type: args.backup_type }, { [BACKUP_ROTATION_ANNOTATION]: String(rotation) });
+      const { imageId: _, ...answer } = await snapshot(req, inst, args.name, { ...metadataFor(inst, args.metadata), image_type: 'backup', backup_type: args.backup_type }, { [BACKUP_ROTATION_ANNOTATION]: String(rotation) });
       return answer;
     },
 

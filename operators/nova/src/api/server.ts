@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
+import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { actionRoutes } from './actionRoutes.js';
 import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
@@ -40,8 +40,7 @@ export interface ComputeApiOptions {
   enableInstancePassword?: boolean;
 }
 
-/** The running API, and its route table (for tests generated from it, such as the isolation suite). */
-export type ComputeApi = RunningApi<ComputeDirectory> & { routes(): Array<{ method: string; path: string; public: boolean }> };
+export type ComputeApi = RunningApi<ComputeDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
@@ -119,8 +118,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
       const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'], serviceCallOf(req, '/compute'))), version };
       // Nova takes JSON only: a body of another declared type is 415, as its WSGI layer answers.
       const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      if (hasBody && type && !JSON_TYPES.has(type)) throw new NovaError(415, 'Unsupported Content-Type');
+      if (hasBody(req) && type && !JSON_TYPES.has(type)) throw new NovaError(415, 'Unsupported Content-Type');
       const body = await readJsonBody(req, MAX_JSON, { tooLarge: () => new NovaError(413, 'Request is too large.'), malformed: () => badRequest('Malformed request body') });
       return { auth, body };
     },
@@ -138,6 +136,5 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     internalError: () => new NovaError(500, 'Unexpected API Error. Please report this at the Stratus issue tracker and attach the Nova API log if possible.').body(),
   });
 
-  const running = await serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, log });
-  return { ...running, routes: () => router.list() };
+  return serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, router, log });
 }
