@@ -403,6 +403,26 @@ describe('Compute API v2.1', function () {
     const id = (await call('GET', '/servers?name=^web-1$', { token: member })).body.servers[0].id;
     assert.equal((await call('GET', `/servers/${id}/metadata/toString`, { token: member })).status, 404, 'an inherited property is no metadata item');
     assert.equal((await call('DELETE', `/servers/${id}/metadata/constructor`, { token: member })).status, 404);
+
+    // Fields Nova's schemas do not allow are a 400 naming them, and nothing is made or changed.
+    const before = (await call('GET', '/servers', { token: member })).body.servers.length;
+    const typo = await boot('typo', { flavorref: 'm1.small' }, member);
+    assert.equal(typo.status, 400);
+    assert.match(typo.body.badRequest.message, /'flavorref' was unexpected/);
+    assert.match((await boot('late', { hostname: 'h' }, member, '2.73')).body.badRequest.message, /'hostname' was unexpected/, 'a field of a later microversion');
+    assert.match((await boot('early', { description: 'd' }, member, '2.18')).body.badRequest.message, /'description' was unexpected/);
+    assert.equal((await boot('described', { description: 'd' }, member, '2.19')).status, 202, 'the same field where its microversion allows it');
+    assert.match((await boot('sg', { security_groups: [{ name: 'default', id: 'x' }] }, member)).body.badRequest.message, /attribute security_groups.*'id' was unexpected/);
+    assert.equal((await call('GET', '/servers', { token: member })).body.servers.length, before + 1, 'only the valid create made a server');
+    const rename = await call('PUT', `/servers/${id}`, { token: member, body: { server: { name: 'web-1b', color: 'red' } } });
+    assert.equal(rename.status, 400);
+    assert.equal((await call('GET', `/servers/${id}`, { token: member })).body.server.name, 'web-1', 'a refused update changes nothing');
+    assert.match((await call('POST', `/servers/${id}/action`, { token: member, body: { reboot: { type: 'SOFT', force: true } } })).body.badRequest.message, /'force' was unexpected/);
+    assert.equal((await call('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'k', type: 'ssh' } } })).status, 400, "keypair 'type' comes with 2.2");
+    assert.equal((await call('POST', '/flavors', { body: { flavor: { name: 'f', vcpus: 1, ram: 512, disk: 1, extra_specs: {} } } })).status, 400);
+    assert.equal((await call('POST', '/servers', { token: member, body: { server: { name: 'x', imageRef: imageId, flavorRef: 'm1.small' }, extra: 1 } })).status, 400, 'a top-level stray');
+    const described = (await call('GET', '/servers?name=^described$', { token: member })).body.servers[0];
+    assert.equal((await call('DELETE', `/servers/${described.id}`, { token: member })).status, 204);
   });
 
   it('shows and sets the tenant quota through os-quota-sets, the same quota the scheduler enforces', async () => {
@@ -804,6 +824,9 @@ describe('Compute API v2.1', function () {
     const flavors = await fetch(`${legacyBase}/flavors`, { headers: { 'X-Auth-Token': admin, 'OpenStack-API-Version': 'compute 2.55' } });
     assert.equal(flavors.status, 200, 'the same API under /v2');
     assert.ok(!('description' in ((await flavors.json()) as { flavors: object[] }).flavors[0]), 'without microversions: 2.1’s answer whatever is asked');
+    const lenient = await fetch(`${legacyBase}/os-keypairs`, { method: 'POST', headers: { 'X-Auth-Token': admin, 'Content-Type': 'application/json' }, body: JSON.stringify({ keypair: { name: 'legacy-key', colour: 'blue' } }) });
+    assert.equal(lenient.status, 200, 'the v2.0 endpoint drops unknown fields, as Nova’s legacy_v2 mode does');
+    assert.equal((await call('DELETE', '/os-keypairs/legacy-key')).status, 202);
   });
 
   it('makes server groups with the policy syntax of each microversion, and places members by them', async () => {

@@ -15,6 +15,7 @@ import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
 import { API_FIELD_MANAGER, askAgent, canUseFlavor, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
+import { remoteConsoleShape, requireKnownFields, serverActionShape } from './bodyFields.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
 import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
@@ -276,6 +277,8 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const [name] = Object.keys(body);
     const action = actions[name];
     if (!action) throw badRequest(`There is no such action: ${name}`);
+    const shape = serverActionShape(name, req.auth.version);
+    if (shape) requireKnownFields(body, { fields: [name], inner: { [name]: shape } }, req.auth.version);
     const inst = serverFor(api, req.params.id, req.auth);
     if (!UNLOCKED_ACTIONS.has(name)) checkLock(inst, req.auth, name);
     const answer = await action(req, inst, body[name]);
@@ -287,6 +290,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   // The remote consoles API (2.6 on) that replaced os-getVNCConsole.
   router.on('POST', '/servers/:id/remote-consoles', (req) => {
     if (!req.auth.version.atLeast('2.6')) throw new NovaError(404, 'The resource could not be found.');
+    requireKnownFields(req.body, remoteConsoleShape, req.auth.version);
     const rc = req.body?.remote_console ?? {};
     if (rc.protocol !== 'vnc') throw badRequest(`Unsupported console protocol ${String(rc.protocol)}: this cloud offers vnc.`);
     if (rc.type !== 'novnc' && rc.type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");

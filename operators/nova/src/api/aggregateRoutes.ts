@@ -9,6 +9,7 @@ import { aggregateNameKey, nameClaims } from '../names.js';
 import { AGGREGATES, type Aggregate } from '../resources.js';
 import { API_FIELD_MANAGER, fromKubernetes, requireAdmin, updateObject, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, notFound } from './errors.js';
+import { aggregateShape, requireKnownFields } from './bodyFields.js';
 import { novaTime } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
@@ -59,6 +60,7 @@ export function aggregateRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
   router.on('POST', '/os-aggregates', async (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-aggregates:create');
+    requireKnownFields(req.body, aggregateShape, req.auth.version);
     const body = req.body?.aggregate;
     if (!body || typeof body !== 'object') throw badRequest("Invalid input for field/attribute aggregate. 'aggregate' is a required property");
     const name = checkName(body.name, 'name')!;
@@ -73,6 +75,7 @@ export function aggregateRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
   router.on('PUT', '/os-aggregates/:id', async (req) => {
     requireAdmin(req.auth, 'os_compute_api:os-aggregates:update');
+    requireKnownFields(req.body, aggregateShape, req.auth.version);
     const body = req.body?.aggregate;
     if (!body || typeof body !== 'object' || (body.name === undefined && body.availability_zone === undefined)) throw badRequest('Invalid input for field/attribute aggregate: name or availability_zone is required.');
     const a = aggregateFor(req.params.id);

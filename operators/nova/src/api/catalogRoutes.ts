@@ -8,6 +8,7 @@ import { FLAVORS, KEYPAIRS, SERVER_GROUPS, type Flavor, type Keypair, type Serve
 import { SERVER_GROUP_POLICIES } from '../kinds.js';
 import { API_FIELD_MANAGER, canUseFlavor, fromKubernetes, requireAdmin, tenantOf, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, notFound, wholeQuery } from './errors.js';
+import { flavorCreateShape, flavorUpdateShape, keypairCreateShape, requireKnownFields, serverGroupCreateShape } from './bodyFields.js';
 import { flavorSummary, flavorView, keypairView, serverGroupView } from './views.js';
 
 const API = 'compute.stratus.io/v1alpha1';
@@ -54,6 +55,7 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
 
   router.on('POST', '/flavors', async (req) => {
     requireAdmin(req.auth, 'creating flavors');
+    requireKnownFields(req.body, flavorCreateShape(req.auth.version), req.auth.version);
     const f = req.body?.flavor;
     if (!f || typeof f !== 'object') throw badRequest("Invalid input for field/attribute flavor. 'flavor' is a required property");
     // Nova's flavor schema: whole numbers up to 2^31-1 (a database integer).
@@ -97,6 +99,7 @@ export function flavorRoutes(router: ComputeRouter, api: ComputeApiContext) {
   router.on('PUT', '/flavors/:id', async (req) => {
     if (!req.auth.version.atLeast('2.55')) throw new NovaError(405, 'The method is not allowed for the requested URL.');
     requireAdmin(req.auth, 'os_compute_api:os-flavor-manage:update');
+    requireKnownFields(req.body, flavorUpdateShape, req.auth.version);
     const body = req.body?.flavor;
     if (!body || typeof body !== 'object' || !('description' in body) || Object.keys(body).length !== 1) throw badRequest("Invalid input for field/attribute flavor. Only 'description' can be updated.");
     if (body.description !== null && (typeof body.description !== 'string' || body.description.length > 65535)) throw badRequest('Invalid input for field/attribute description.');
@@ -257,6 +260,7 @@ export function keypairRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 
   router.on('POST', '/os-keypairs', async (req) => {
+    requireKnownFields(req.body, keypairCreateShape(req.auth.version), req.auth.version);
     const kp = req.body?.keypair;
     if (!kp || typeof kp !== 'object') throw badRequest("Invalid input for field/attribute keypair. 'keypair' is a required property");
     const ns = tenantOf(req.auth);
@@ -314,6 +318,7 @@ export function serverGroupRoutes(router: ComputeRouter, api: ComputeApiContext)
   router.on('GET', '/os-server-groups/:id', (req) => ({ status: 200, body: { server_group: view(req, groupFor(req, req.params.id)) } }));
 
   router.on('POST', '/os-server-groups', async (req) => {
+    requireKnownFields(req.body, serverGroupCreateShape(req.auth.version), req.auth.version);
     const sg = req.body?.server_group;
     if (!sg || typeof sg !== 'object') throw badRequest("Invalid input for field/attribute server_group. 'server_group' is a required property");
     const ns = tenantOf(req.auth);

@@ -13,6 +13,8 @@ export class Microversion {
   constructor(
     readonly major: number,
     readonly minor: number,
+    /** Asked for at the legacy v2.0 endpoint, which (as Nova's legacy_v2 mode) drops unknown body fields. */
+    readonly legacyV2 = false,
   ) {}
 
   static parse(text: string): Microversion | undefined {

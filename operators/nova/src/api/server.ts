@@ -25,7 +25,7 @@ import { externalEventRoutes } from './externalEventRoutes.js';
 import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
-import { MAX_VERSION, MIN_VERSION, requestedVersion, versionHeaders } from './microversion.js';
+import { MAX_VERSION, MIN_VERSION, Microversion, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
 
 export interface ComputeApiOptions {
@@ -47,6 +47,8 @@ const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
 const JSON_TYPES = new Set(['application/json', 'application/vnd.openstack.compute+json']);
 /** Nova's legacy v2.0 endpoint: the same API, without microversions (always 2.1's behaviour). */
 const LEGACY = /^(\/compute)?\/v2(\/|$)/;
+/** What a legacy v2.0 request is served as: 2.1, lenient about unknown body fields. */
+const LEGACY_V2 = new Microversion(2, 1, true);
 const UPDATED = '2013-07-23T11:33:21Z';
 
 const versionDoc = (href: string) => ({
@@ -114,7 +116,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
       return undefined;
     },
     async prepare(route, req) {
-      const version = LEGACY.test(req.url ?? '') ? requestedVersion({}) : requestedVersion(req.headers);
+      const version = LEGACY.test(req.url ?? '') ? LEGACY_V2 : requestedVersion(req.headers);
       const auth = route.public ? undefined : { ...(await tokens.validate(req.headers['x-auth-token'], serviceCallOf(req, '/compute'))), version };
       // Nova takes JSON only: a body of another declared type is 415, as its WSGI layer answers.
       const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();

@@ -15,6 +15,7 @@ import { keypairOf, novaBoolean } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound, wholeQuery } from './errors.js';
+import { requireKnownFields, serverCreateShape, serverUpdateShape } from './bodyFields.js';
 import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 
@@ -38,6 +39,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
 
   router.on('POST', '/servers', async (req) => {
+    requireKnownFields(req.body, serverCreateShape(req.auth.version), req.auth.version);
     const s = bodyObject(req, 'server');
     const ns = tenantOf(req.auth);
     const v = req.auth.version;
@@ -184,6 +186,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 
   router.on('PUT', '/servers/:id', async (req) => {
+    requireKnownFields(req.body, serverUpdateShape(req.auth.version), req.auth.version);
     const s = bodyObject(req, 'server');
     const inst = serverFor(api, req.params.id, req.auth);
     const spec: Record<string, unknown> = {};
