@@ -7,7 +7,7 @@ S3_PORT ?= 9000
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate up test conformance bench bench-keystone bench-glance bench-boot rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate up test test-faults conformance bench bench-keystone bench-glance bench-boot rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -49,6 +49,11 @@ generate: build
 test: build libvirt
 	node hack/dist/generate.js --check
 	npx mocha
+
+# The fault-injection suite alone (it also runs in `make test`): create/delete cycles under random SIGKILLs, then
+# convergence and orphan checks. Replay a run with the seed it printed: make test-faults FAULT_SEED=n [FAULT_CYCLES=n]
+test-faults: build libvirt test-image
+	FAULT_SEED='$(FAULT_SEED)' FAULT_CYCLES='$(FAULT_CYCLES)' npx mocha --no-config --reporter spec --timeout 0 --exit e2e/dist/faults.e2e.js
 
 # OpenStack's Tempest (Debian's) against a fresh cloud, with dynamic credentials: the interop guideline's
 # identity, image and compute tests and the broader API suites, passed/failed/skipped per area and every

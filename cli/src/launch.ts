@@ -32,14 +32,15 @@ export interface RunningCloud {
 
 /** Starts `stratus up` in a new temporary data directory, or in `existingDir` (a state folder to resume). */
 /** `imageImportAllow`: web servers (host:port) image imports may reach although they are on loopback, as a test's are. */
-export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts: { imageImportAllow?: string[] } = {}): Promise<RunningCloud> {
+/** `env`: settings for this cloud's processes (STRATUS_RESTART_BACKOFF_MAX_SECONDS, say). */
+export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts: { imageImportAllow?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCloud> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'stratus-up-'));
   chmodSync(dir, 0o711); // QEMU runs guests as its own user: it must pass through to their disks, not list the folder
 
   const allow = opts.imageImportAllow?.length ? ['--image-import-allow', opts.imageImportAllow.join(',')] : [];
   const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free', ...allow], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
+    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn', ...opts.env },
   });
   let out = '';
   let err = '';

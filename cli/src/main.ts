@@ -49,7 +49,7 @@ const dataDir = resolve(values['data-dir']!);
 mkdirSync(dataDir, { recursive: true });
 const token = adminToken(dataDir);
 // Ctrl-C stops what has started so far, during start-up too; a start-up that fails stops it all as well.
-const supervisor = new Supervisor(log);
+const supervisor = new Supervisor(log, undefined, 1000 * Number(process.env.STRATUS_RESTART_BACKOFF_MAX_SECONDS || 30));
 supervisor.handleSignals();
 try {
   await up();

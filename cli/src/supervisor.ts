@@ -14,9 +14,9 @@ export interface ChildSpec {
   env: NodeJS.ProcessEnv;
 }
 
-/** 1 s, 2 s, 4 s … up to 30 s between restarts; a child that ran a minute starts the count again. */
-export function restartDelayMs(failuresInARow: number): number {
-  return Math.min(30_000, 1000 * 2 ** failuresInARow);
+/** 1 s, 2 s, 4 s … up to `maxMs` (30 s) between restarts; a child that ran a minute starts the count again. */
+export function restartDelayMs(failuresInARow: number, maxMs = 30_000): number {
+  return Math.min(maxMs, 1000 * 2 ** failuresInARow);
 }
 const HEALTHY_MS = 60_000;
 
@@ -28,6 +28,8 @@ export class Supervisor {
   constructor(
     private readonly log: Logger,
     private readonly forceAfterMs = 30_000,
+    /** The longest wait before a restart (STRATUS_RESTART_BACKOFF_MAX_SECONDS; the fault-injection suite shortens it). */
+    private readonly backoffMaxMs = 30_000,
   ) {}
 
   /** Stops everything on SIGINT/SIGTERM (exit 0); a second signal kills the children and exits at once (130). */
@@ -59,7 +61,7 @@ export class Supervisor {
       child.on('exit', (code, signal) => {
         if (this.stopping) return;
         if (Date.now() - startedAt > HEALTHY_MS) failures = 0;
-        const delay = restartDelayMs(failures++);
+        const delay = restartDelayMs(failures++, this.backoffMaxMs);
         this.log.error('operator exited; starting it again', { operator: spec.name, code, signal, inMs: delay });
         setTimeout(() => {
           if (!this.stopping) start();

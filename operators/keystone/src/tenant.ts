@@ -1,12 +1,14 @@
 /**
  * The Tenant reconciler. A Tenant owns a Namespace of its name: created and labelled for it, never adopted.
- * Deleting a Tenant waits until its namespace holds no Stratus resources, then removes the namespace.
+ * Deleting a Tenant deletes its role assignments, waits until its namespace holds no other Stratus resources,
+ * then removes the namespace.
  */
 import {
   addFinalizerPatch,
   patchStatus,
   hasFinalizer,
   isDeleting,
+  isNotFound,
   markReady,
   markReconciling,
   markStalled,
@@ -15,7 +17,7 @@ import {
   type Request,
   type Result,
 } from '@stratus/runtime';
-import { FIELD_MANAGER, NAMESPACES, TENANTS, TENANT_FINALIZER, TENANT_LABEL, openstackId, type Namespace, type Tenant } from './resources.js';
+import { FIELD_MANAGER, NAMESPACES, ROLE_ASSIGNMENTS, TENANTS, TENANT_FINALIZER, TENANT_LABEL, openstackId, type Namespace, type RoleAssignment, type Tenant } from './resources.js';
 import { stratusResourcesIn } from './stratusResources.js';
 import { holdName } from './names.js';
 
@@ -81,6 +83,11 @@ async function finalizeTenant(tenant: Tenant, ctx: ReconcileContext<Tenant>): Pr
   const { client } = ctx;
   const name = tenant.metadata.name;
   const gen = tenant.metadata.generation;
+  // A project's role assignments are Keystone's own data and go with it, as in Keystone; what other services
+  // keep in the namespace (servers, images) is the user's to delete first.
+  const grants = (await client.list<RoleAssignment>(ROLE_ASSIGNMENTS, name)).items.filter((ra) => !isDeleting(ra));
+  for (const ra of grants) await client.delete(ROLE_ASSIGNMENTS, name, ra.metadata.name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  if (grants.length) ctx.log.info('role assignments deleted with the tenant', { namespace: name, count: grants.length });
   const remaining = await stratusResourcesIn(client, name);
   if (remaining.length) {
     const shown = remaining.slice(0, 5).join(', ') + (remaining.length > 5 ? `, and ${remaining.length - 5} more` : '');

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
 import type { KubeClient, ResourceRef } from '@stratus/runtime';
-import { NAMESPACES, TENANTS, TENANT_LABEL, type Namespace, type Tenant } from '../src/index.js';
+import { NAMESPACES, ROLE_ASSIGNMENTS, TENANTS, TENANT_LABEL, type Namespace, type Tenant } from '../src/index.js';
 import { startKeystoneEnv, type KeystoneEnv } from './support.js';
 
 const WIDGETS: ResourceRef = { group: 'test.stratus.io', version: 'v1alpha1', plural: 'widgets', namespaced: true };
@@ -84,5 +84,14 @@ describe('Keystone Tenant reconciler', function () {
     await client.delete(WIDGETS, 'acme', 'server-1');
     await eventually('tenant gone', async () => !(await tenant('acme')), 15_000);
     assert.equal(await client.get(NAMESPACES, undefined, 'acme'), undefined);
+  });
+
+  it('deletes its role assignments with it, as Keystone deletes a project’s grants (they never block it)', async () => {
+    await client.create(TENANTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'Tenant', metadata: { name: 'granted' }, spec: {} }, 'test');
+    await eventually('tenant Ready', async () => ready(await tenant('granted')) === 'True');
+    await client.create(ROLE_ASSIGNMENTS, { apiVersion: 'identity.stratus.io/v1alpha1', kind: 'RoleAssignment', metadata: { name: 'someone.member', namespace: 'granted' }, spec: { user: 'someone', role: 'member' } }, 'test');
+    await client.delete(TENANTS, undefined, 'granted');
+    await eventually('tenant, grant and namespace gone', async () => !(await tenant('granted')) && !(await client.get(NAMESPACES, undefined, 'granted')), 20_000);
+    assert.equal(await client.get(ROLE_ASSIGNMENTS, 'granted', 'someone.member'), undefined);
   });
 });
