@@ -36,6 +36,8 @@ export interface TokenValidatorOptions {
   serviceType: string;
   /** The service's own 401 error. */
   unauthorized: () => Error;
+  /** The service's own 503 error, for when Keystone cannot say (keystonemiddleware answers 503 then, not 500). */
+  unavailable: (why: string) => Error;
   /** The namespace of the Tenant with this project ID (project names are free text and may change). */
   namespaceOfProject: (projectId: string) => string | undefined;
 }
@@ -65,10 +67,10 @@ export class TokenValidator {
     if (hit && hit.until > now) return hit.auth;
     // Saying that access rules are enforced here: Keystone refuses to vouch for such tokens to services that do not.
     const res = await fetch(`${this.opts.identityUrl}/auth/tokens?nocatalog`, { headers: { 'X-Auth-Token': token, 'X-Subject-Token': token, [ACCESS_RULES_HEADER]: ACCESS_RULES_VERSION } }).catch((e: Error) => {
-      throw new Error(`Keystone at ${this.opts.identityUrl} is not answering: ${e.message}`);
+      throw this.opts.unavailable(`The Keystone service is temporarily unavailable (${this.opts.identityUrl}: ${e.message}).`);
     });
     if (res.status === 401 || res.status === 404) throw this.opts.unauthorized();
-    if (!res.ok) throw new Error(`Keystone token validation answered ${res.status}`);
+    if (!res.ok) throw this.opts.unavailable(`The Keystone service is temporarily unavailable: token validation answered ${res.status}.`);
     const t = ((await res.json()) as { token: any }).token;
     const roles: string[] = (t.roles ?? []).map((r: { name: string }) => r.name);
     const auth: TokenAuth = { userId: t.user.id, userName: t.user.name, tenant: t.project ? this.opts.namespaceOfProject(t.project.id) : undefined, projectId: t.project?.id, roles, admin: roles.includes('admin'), expiresAt: Date.parse(t.expires_at), ...(t.application_credential?.access_rules?.length ? { accessRules: t.application_credential.access_rules } : {}) };

@@ -49,7 +49,7 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ImageDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'image', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'image', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => unauthorized(), unavailable: (why) => new GlanceError(503, 'Service Unavailable', why), namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log, importFilter: opts.importFilter ?? DEFAULT_IMPORT_FILTER, uploadIdleMs: (opts.uploadIdleSeconds ?? 60) * 1000 };
 
   const router = new Router<ImageAuth>();

@@ -67,7 +67,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   const client = new KubeClient(opts.kubeConfig);
   const dir = new ComputeDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'compute', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => new Unauthenticated(), namespaceOfProject: (id) => dir.tenants.byId(id)?.metadata.name });
+  const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'compute', cacheSeconds: opts.tokenCacheSeconds, unauthorized: () => new Unauthenticated(), unavailable: (why) => new NovaError(503, why), namespaceOfProject: (id) => dir.tenants.byId(id)?.metadata.name });
   let token: Promise<string> | undefined;
   const api: ComputeApiContext = {
     dir,
