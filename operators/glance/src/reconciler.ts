@@ -128,7 +128,8 @@ async function finalizeImage(img: Image, ctx: ReconcileContext<Image>, store: Im
     return; // a change to spec.protected brings it back here
   }
   const key = keyFromLocation(img.status?.location) ?? storeKeyOf(img);
-  await store.delete(key);
+  // discard, not delete: an upload cut off by a dying process left parts that only their listing finds.
+  await store.discard(key);
   const release = removeFinalizerPatch(img, DATA_FINALIZER);
   if (release) await client.patch(IMAGES, img.metadata.namespace, img.metadata.name, release, FIELD_MANAGER);
   ctx.log.info('image data deleted', { key });

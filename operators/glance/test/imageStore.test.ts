@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { ImageStore, UploadError, startEmbeddedS3, type EmbeddedS3 } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -105,6 +105,19 @@ describe('Glance image store on S3', function () {
     assert.ok((await keys()).includes('secret-object'), 'the signed client still reads the bucket');
     assert.ok(!(await keys()).includes('planted'));
     await store.delete('secret-object');
+  });
+
+  it('finds and aborts, when the image is discarded, a multipart upload whose uploader died (its upload ID lost with it)', async () => {
+    await store.s3.send(new CreateMultipartUploadCommand({ Bucket: 'images', Key: 'images/t/other' }));
+    const bytes = dataBytes();
+    const { UploadId } = await store.s3.send(new CreateMultipartUploadCommand({ Bucket: 'images', Key: 'images/t/dead-upload' }));
+    await store.s3.send(new UploadPartCommand({ Bucket: 'images', Key: 'images/t/dead-upload', UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 7) }));
+    const listed = await store.s3.send(new ListMultipartUploadsCommand({ Bucket: 'images', Prefix: 'images/t/dead' }));
+    assert.deepEqual(listed.Uploads?.map((u) => [u.Key, u.UploadId]), [['images/t/dead-upload', UploadId]], 'listed by prefix, as S3 lists them');
+    assert.ok(dataBytes() > bytes, 'the part is on disk');
+    await store.discard('images/t/dead-upload');
+    assert.equal(dataBytes(), bytes, 'its parts are gone');
+    assert.deepEqual((await store.s3.send(new ListMultipartUploadsCommand({ Bucket: 'images' }))).Uploads?.map((u) => u.Key), ['images/t/other'], 'another object’s upload is left alone');
   });
 
   it('deletes idempotently', async () => {

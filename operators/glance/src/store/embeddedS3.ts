@@ -3,7 +3,7 @@
  * under the data directory, readable by no one else), answering only requests signed with its own
  * credentials. Production points the image store at any S3 endpoint instead.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import S3rver from 's3rver';
@@ -32,6 +32,7 @@ export async function startEmbeddedS3(opts: { directory: string; host?: string; 
   DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const server = new S3rver({ address: host, port: opts.port ?? 0, silent: true, directory: opts.directory, configureBuckets: (opts.buckets ?? []).map((name) => ({ name })) });
   server.middleware.unshift(abortMultipartUpload(server));
+  server.middleware.unshift(listMultipartUploads(server));
   server.middleware.unshift(requireSignature(credentials));
   const { port } = await server.run();
   return { endpoint: `http://${host}:${port}`, ...credentials, close: () => server.close() };
@@ -68,5 +69,34 @@ function abortMultipartUpload(server: S3rver) {
     }
     rmSync(dir, { recursive: true, force: true });
     ctx.status = 204;
+  };
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * s3rver (3.7) does not list multipart uploads, so an upload whose uploader died mid-way (its upload ID lost
+ * with it) could never be found and aborted: its parts stayed on disk for good. This answers
+ * ListMultipartUploads (GET /bucket?uploads, with prefix) as S3 defines it, from the uploads s3rver keeps
+ * (one folder per upload ID, holding the key), so Glance's deletion finds and aborts them as on any S3.
+ */
+function listMultipartUploads(server: S3rver) {
+  return async (ctx: any, next: () => Promise<void>) => {
+    if (ctx.method !== 'GET' || ctx.query?.uploads === undefined) return next();
+    const bucket = decodeURIComponent(String(ctx.path).split('/')[1] ?? '');
+    const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+    const root = bucket ? server.store.getResourcePath(bucket, undefined, 'uploads') : '';
+    const uploads = (root && existsSync(root) ? readdirSync(root) : []).flatMap((id) => {
+      try {
+        return [{ id, key: readFileSync(join(root, id, 'key'), 'utf8'), initiated: statSync(join(root, id)).mtime }];
+      } catch {
+        return []; // completed or aborted meanwhile
+      }
+    }).filter((u) => u.key.startsWith(prefix)).sort((a, b) => a.key.localeCompare(b.key) || a.id.localeCompare(b.id));
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlText(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${xmlText(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads
+      .map((u) => `<Upload><Key>${xmlText(u.key)}</Key><UploadId>${u.id}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${u.initiated.toISOString()}</Initiated></Upload>`)
+      .join('')}</ListMultipartUploadsResult>`;
   };
 }

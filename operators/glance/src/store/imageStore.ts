@@ -160,7 +160,7 @@ export class ImageStore {
       for (const u of Uploads.filter((u) => u.Key === key))
         await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: u.UploadId })).catch(() => {});
     } catch (e) {
-      // Not every S3-compatible server lists multipart uploads (s3rver does not); a bucket lifecycle rule cleans those.
+      // Not every S3-compatible server lists multipart uploads (the embedded one does); a bucket lifecycle rule cleans those.
       if (!(e instanceof S3ServiceException)) throw e;
     }
     await this.delete(key);
