@@ -66,11 +66,3 @@ export async function startGateway(opts: { host: string; port: number; routes: G
   };
 }
 
-/** A port nobody is listening on now, for a child process to take. */
-export async function freePort(host: string): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, host, resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}

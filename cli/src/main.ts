@@ -17,7 +17,8 @@ import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv,
 import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
-import { freePort, startGateway, type GatewayRoute } from './gateway.js';
+import { startGateway, type GatewayRoute } from './gateway.js';
+import { freePort } from './ports.js';
 import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
