@@ -1,13 +1,12 @@
 # The image every Stratus process runs from (the chart's image.repository): the built workspace, and the
 # Debian tools the node agent calls (virsh for libvirt, qemu-img, mtools and dosfstools for config drives).
 # No container engine runs where Stratus is developed, so this file is written but not built there.
-FROM node:20-bookworm-slim AS build
-RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
+FROM node:24-bookworm-slim AS build
 WORKDIR /opt/stratus
 COPY . .
 RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends libvirt-clients qemu-utils mtools dosfstools \
   && rm -rf /var/lib/apt/lists/*

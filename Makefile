@@ -1,9 +1,15 @@
 # Stratus: `make up` runs the whole cloud on this machine; `make test` runs every test.
 SHELL := /bin/bash
+# The project's own Node.js 24 LTS (the `node` dev dependency, npm's official Node package): once `npm install`
+# has put it in node_modules/.bin, every node, npx and npm below runs on it, whatever Node the machine has.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STATE ?= .stratus
 PORT ?= 6443
 API_PORT ?= 8000
 S3_PORT ?= 9000
+# free: the services behind the gateway take free ports (two clouds can share the machine); fixed: their usual
+# ones (5000, 9292, 8774, 8790).
+SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
@@ -28,7 +34,7 @@ build: deps
 
 # The whole cloud, its compute node included; the test disk image is built for the README's examples.
 up: build libvirt test-image
-	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT) --image-import-allow '$(IMAGE_IMPORT_ALLOW)'
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT) --service-ports $(SERVICE_PORTS) --image-import-allow '$(IMAGE_IMPORT_ALLOW)'
 
 # The small bootable test disk (kernel + busybox initramfs + syslinux) Nova's tests boot: .cache/test-image/
 test-image:
@@ -47,6 +53,7 @@ generate: build
 
 # The generated CRDs must match their definitions before anything is tested.
 test: build libvirt
+	@echo "Node.js $$(node --version) ($$(command -v node))"
 	node hack/dist/generate.js --check
 	npx mocha
 

@@ -1,10 +1,13 @@
 /** `stratus up` (behind `make up`) as a user runs it: the cloud starts, operators act, Ctrl-C stops it cleanly. */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { runKubectl as kubectl } from './lib/cluster.js';
 import { startCloud, type RunningCloud } from '@stratus/cli';
+import { removeGuestsUnder } from '@stratus/nova';
 
 describe('stratus up', function () {
   this.timeout(90_000);
@@ -88,6 +91,54 @@ describe('stratus up', function () {
     await until('every child of the killed stratus up gone', async () => all.every((p) => !alive(p)), 60_000);
   });
 });
+
+describe('make up', function () {
+  this.timeout(600_000);
+  it('runs every process of the cloud on the project’s own Node.js, even when the Node on the PATH is another one', async () => {
+    const pinned = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies.node as string;
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-make-up-'));
+    chmodSync(dir, 0o711); // QEMU's user passes through to the guests' disks, as a home folder lets it
+    // The user's PATH as a fresh machine has it: the system's Node first.
+    const make = spawn('make', ['-s', '-C', ROOT, 'up', `STATE=${dir}`, 'PORT=0', 'API_PORT=0', 'S3_PORT=0', 'SERVICE_PORTS=free'], {
+      env: { ...process.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', STRATUS_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    make.stdout!.on('data', (d) => (out += d));
+    make.stderr!.on('data', (d) => (out += d));
+    try {
+      await until('make up to say the cloud is up', async () => out.includes('Stratus is up') || make.exitCode !== null, 540_000);
+      assert.ok(out.includes('Stratus is up'), `make up did not come up:\n${out.slice(-3000)}`);
+      const processes = descendantsOf(make.pid!).filter((p) => commandOf(p).includes('/dist/'));
+      assert.ok(processes.length >= 6, `stratus up, the S3 server and four operators: ${processes.map(commandOf).join('\n')}`);
+      for (const p of processes) {
+        const version = execFileSync(readlinkSync(`/proc/${p}/exe`), ['--version'], { encoding: 'utf8' }).trim();
+        assert.equal(version, `v${pinned}`, `${commandOf(p)} runs on ${version}`);
+      }
+    } finally {
+      if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGTERM');
+      await until('make up to stop', async () => make.exitCode !== null || make.signalCode !== null, 60_000);
+      await removeGuestsUnder(dir).catch(() => []);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+/** Every process below `pid`, by walking /proc's parent links. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const p of readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
+    try {
+      parents.set(Number(p), Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  const below = (of: number): number[] => [...parents].filter(([, parent]) => parent === of).flatMap(([child]) => [child, ...below(child)]);
+  return below(pid);
+}
 
 /** Polls `ok` every 200 ms until it holds, for at most `timeoutMs`, naming what it waited for. */
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,7 +1,10 @@
-/** Durable storage of objects and the resourceVersion sequence, in one SQLite file (WAL mode). */
-import Database from 'better-sqlite3';
+/**
+ * Durable storage of objects and the resourceVersion sequence, in one SQLite file (WAL mode), through Node's
+ * built-in SQLite (node:sqlite): no native module to compile at install time.
+ */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 export interface PersistedRow {
   storageKey: string;
@@ -24,11 +27,19 @@ export function sqlitePersistence(file: string): Persistence {
   // SQLite makes its -wal and -shm files with the database file's mode, so that is set before WAL begins.
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   chmodSync(dirname(file), 0o700);
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  db.pragma('journal_mode = WAL');
+  return sqliteStatements(db, () => db.close());
+}
+
+/**
+ * The statements behind a Persistence over any SQLite handle with node:sqlite's shape (better-sqlite3 has the
+ * same prepare/run/get/all/exec), so a benchmark can set the two side by side.
+ */
+export function sqliteStatements(db: Pick<DatabaseSync, 'exec' | 'prepare'>, close: () => void): Persistence {
+  db.exec('PRAGMA journal_mode = WAL');
   // NORMAL in WAL mode keeps the database consistent across crashes; a power cut may lose the last commits only.
-  db.pragma('synchronous = NORMAL');
+  db.exec('PRAGMA synchronous = NORMAL');
   db.exec(`CREATE TABLE IF NOT EXISTS objects (
              storage_key TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,
              PRIMARY KEY (storage_key, namespace, name));
@@ -39,14 +50,21 @@ export function sqlitePersistence(file: string): Persistence {
   );
   const del = db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?');
   const setRevision = db.prepare("INSERT INTO meta (key, value) VALUES ('revision', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-  const putTx = db.transaction((row: PersistedRow, revision: number) => {
-    upsert.run(row.storageKey, row.namespace, row.name, row.json);
-    setRevision.run(String(revision));
-  });
-  const removeTx = db.transaction((key: string, ns: string, name: string, revision: number) => {
-    del.run(key, ns, name);
-    setRevision.run(String(revision));
-  });
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  /** The object's change and the revision it made, as one commit. */
+  const atomically = (change: StatementSync, args: string[], revision: number) => {
+    begin.run();
+    try {
+      change.run(...args);
+      setRevision.run(String(revision));
+      commit.run();
+    } catch (e) {
+      rollback.run();
+      throw e;
+    }
+  };
   return {
     loadAll: () =>
       (db.prepare('SELECT storage_key, namespace, name, json FROM objects').all() as Array<Record<string, string>>).map((r) => ({
@@ -59,9 +77,9 @@ export function sqlitePersistence(file: string): Persistence {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'revision'").get() as { value: string } | undefined;
       return row ? Number(row.value) : 0;
     },
-    put: (row, revision) => putTx(row, revision),
-    remove: (key, ns, name, revision) => removeTx(key, ns, name, revision),
-    close: () => db.close(),
+    put: (row, revision) => atomically(upsert, [row.storageKey, row.namespace, row.name, row.json], revision),
+    remove: (key, ns, name, revision) => atomically(del, [key, ns, name], revision),
+    close,
   };
 }
 
