@@ -3,10 +3,7 @@
  * to a client-node informer, and LIST time for 10,000 objects, each beside a baseline measured in the same
  * run on the same machine: a bare HTTPS echo server for requests, an in-process JSON round trip for LIST.
  *
- *   node bench/dist/apiserver.bench.js [--objects 10000] [--concurrency 32] [--also-better-sqlite3 <module dir>]
- *
- * With --also-better-sqlite3 (a better-sqlite3 installed elsewhere: the project no longer depends on it), creates
- * are then measured on two control planes, node:sqlite's and better-sqlite3's, in alternating rounds.
+ *   node bench/dist/apiserver.bench.js [--objects 10000] [--concurrency 32]
  */
 import { Agent, createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,11 +13,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { kubeconfigYaml, sqlitePersistence, sqliteStatements, startServer, type Persistence } from '@stratus/apiserver';
+import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient } from '@stratus/runtime';
 import { load, ms, pct } from './lib/load.js';
 
-const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '32' }, 'also-better-sqlite3': { type: 'string' } } });
+const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '32' } } });
 const OBJECTS = Number(values.objects);
 const CONCURRENCY = Number(values.concurrency);
 const TOKEN = 'bench-token';
@@ -136,61 +133,9 @@ async function main() {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-/**
- * Creates per second on the built-in node:sqlite store and on better-sqlite3 (loaded from `modulePath`), in
- * alternating rounds on two control planes of the same build, and the time each takes to load the objects
- * back at start-up.
- */
-async function compareSqlite(modulePath: string) {
-  const Better = (await import(join(modulePath, 'lib/index.js'))).default as new (file: string) => { exec(sql: string): void; prepare(sql: string): any; close(): void };
-  const planes = [];
-  for (const kind of ['node:sqlite', 'better-sqlite3'] as const) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'stratus-bench-sqlite-'));
-    const persistence: Persistence | undefined = kind === 'better-sqlite3' ? betterPersistence(Better, join(dataDir, 'state.db')) : undefined;
-    const server = await startServer({ dataDir, token: TOKEN, persistence });
-    const kc = new KubeConfig();
-    kc.loadFromString(kubeconfigYaml(server.url, TOKEN, server.caCert!));
-    const crd = parse(readFileSync(new URL('../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8'));
-    await new KubeClient(kc).create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false }, crd, 'bench');
-    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const url = `${server.url}/apis/test.stratus.io/v1alpha1/namespaces/default/widgets`;
-    await load(500, CONCURRENCY, async (i) => void (await post(agent, url, widget(`warm-${i}`), server.caCert!)));
-    planes.push({ kind, dataDir, server, agent, url, rates: [] as number[] });
-  }
-  for (let round = 0; round < 4; round++)
-    for (const p of round % 2 ? [...planes].reverse() : planes) {
-      const r = await load(3000, CONCURRENCY, async (i) => {
-        const res = await post(p.agent, p.url, widget(`r${round}-${i}`), p.server.caCert!);
-        if (res.code !== 201) throw new Error(`create failed: ${res.code} ${res.body}`);
-      });
-      p.rates.push(Math.round(3000 / r.seconds));
-    }
-  const reload: Record<string, number> = {};
-  for (const p of planes) {
-    p.agent.destroy();
-    await p.server.close();
-    const file = join(p.dataDir, 'state.db');
-    const t = performance.now();
-    const reopened = p.kind === 'better-sqlite3' ? betterPersistence(Better, file) : sqlitePersistence(file);
-    const rows = reopened.loadAll().length;
-    reload[p.kind] = ms(performance.now() - t);
-    reopened.close();
-    rmSync(p.dataDir, { recursive: true, force: true });
-    console.log(`${p.kind}: creates/s per round ${p.rates.join(', ')} (median ${pct(p.rates, 50)}); loading ${rows} objects at start-up ${reload[p.kind]} ms`);
-  }
-  const [builtIn, native] = planes.map((p) => pct(p.rates, 50));
-  console.log(`node:sqlite / better-sqlite3 creates/s: ${ms(builtIn / native)}; start-up load: ${ms(reload['node:sqlite'] / reload['better-sqlite3'])}`);
-}
-
-function betterPersistence(Better: new (file: string) => { exec(sql: string): void; prepare(sql: string): any; close(): void }, file: string): Persistence {
-  const db = new Better(file);
-  return sqliteStatements(db as never, () => db.close());
-}
-
 /** The echo server serves the control plane's own certificate and key, so both TLS handshakes cost the same. */
 async function echoKey(dataDir: string) {
   return { cert: readFileSync(join(dataDir, 'tls', 'serving.crt'), 'utf8'), key: readFileSync(join(dataDir, 'tls', 'serving.key'), 'utf8') };
 }
 
 await main();
-if (values['also-better-sqlite3']) await compareSqlite(values['also-better-sqlite3']);

@@ -4,4 +4,3 @@ export { adminToken, writeKubeconfig, kubeconfigYaml } from './kubeconfig.js';
 export { createLogger } from './logger.js';
 export type { KObject, ObjectMeta, ResourceType } from './types.js';
 export { startTestControlPlane, eventually, type TestControlPlane } from './testing.js';
-export { sqlitePersistence, sqliteStatements, type Persistence } from './persistence.js';

@@ -32,11 +32,8 @@ export function sqlitePersistence(file: string): Persistence {
   return sqliteStatements(db, () => db.close());
 }
 
-/**
- * The statements behind a Persistence over any SQLite handle with node:sqlite's shape (better-sqlite3 has the
- * same prepare/run/get/all/exec), so a benchmark can set the two side by side.
- */
-export function sqliteStatements(db: Pick<DatabaseSync, 'exec' | 'prepare'>, close: () => void): Persistence {
+/** The store's schema and statements over an open database, closed by `close`. */
+function sqliteStatements(db: DatabaseSync, close: () => void): Persistence {
   db.exec('PRAGMA journal_mode = WAL');
   // NORMAL in WAL mode keeps the database consistent across crashes; a power cut may lose the last commits only.
   db.exec('PRAGMA synchronous = NORMAL');

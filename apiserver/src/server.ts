@@ -10,7 +10,7 @@ import { Controllers } from './controllers.js';
 import { coreVersions, group, groupList, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, internal, isApiError, methodNotAllowed, notFound, tooLarge, unauthorized, unsupportedMediaType } from './errors.js';
 import { OpenApiV3 } from './openapi.js';
-import { memoryPersistence, sqlitePersistence, type Persistence } from './persistence.js';
+import { memoryPersistence, sqlitePersistence } from './persistence.js';
 import { Registry } from './registry.js';
 import { asVersion, Resources, subjectOf, type DeleteOptions, type FieldValidation, type PatchType, type WriteOptions } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -29,8 +29,6 @@ export interface ServerOptions {
   port?: number;
   /** Folder for the SQLite database; without it the server keeps everything in memory. */
   dataDir?: string;
-  /** Another durable back end instead (a benchmark's, say); dataDir still holds the TLS key. */
-  persistence?: Persistence;
   /** Bearer token every request must carry (except health and version); none = open. */
   token?: string;
   /** Serve https (the default; kubectl only sends tokens over TLS) or plain http. */
@@ -64,7 +62,7 @@ const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.logger;
-  const persistence = opts.persistence ?? (opts.dataDir ? sqlitePersistence(`${opts.dataDir}/state.db`) : memoryPersistence());
+  const persistence = opts.dataDir ? sqlitePersistence(`${opts.dataDir}/state.db`) : memoryPersistence();
   const store = new Store(persistence, opts.historyLimit);
   const registry = new Registry();
   const resources = new Resources(store, registry);
