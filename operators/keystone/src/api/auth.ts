@@ -3,7 +3,7 @@
  * Password checks go through scrypt once per password version; after that a keyed digest held in memory
  * answers, so repeated sign-ins cost microseconds without keeping any password.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { displayNameOf, isConflict, type KubeClient } from '@stratus/runtime';
 import { verifyPassword } from '../passwords.js';
 import { appCredentials, isExpired, type AppCredential } from './appCredentials.js';
@@ -36,7 +36,7 @@ export const isAdmin = (ctx: AuthContext) => ctx.roles.some((r) => r.metadata.na
 type Ref = { id?: string; name?: string; domain?: { id?: string; name?: string } };
 
 export class Authenticator {
-  private readonly memoKey = randomBytes(32);
+  private readonly memoKey = createSecretKey(randomBytes(32)); // a KeyObject: Node 24 re-imports a Buffer key per HMAC
   private readonly verified = new Map<string, Buffer>();
 
   constructor(
@@ -57,11 +57,33 @@ export class Authenticator {
     await waitUntil(() => !!this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE));
   }
 
+  /** The ring as the Secret holds it now, decoded once per version of the Secret (every token needs it). */
   keyRing(): KeyRing {
     const secret = this.dir.secrets.named(FERNET_KEYS_SECRET, SYSTEM_NAMESPACE);
     if (!secret?.data) throw new Error(`secret ${SYSTEM_NAMESPACE}/${FERNET_KEYS_SECRET} with the Fernet keys is missing`);
-    return keyRingFromSecretData(secret.data);
+    if (this.decodedRing?.from !== secret.data) this.decodedRing = { from: secret.data, ring: keyRingFromSecretData(secret.data) };
+    return this.decodedRing.ring;
   }
+  private decodedRing?: { from: Record<string, string>; ring: KeyRing };
+
+  /**
+   * A token's contents, decrypted once while the key ring stays the same: a validation opens the caller's token
+   * and the subject token (usually the same one), and a client presents one token many times. Only the
+   * decryption is remembered; expiry, revocation, the user and the project are checked on every call.
+   */
+  private opened(tokenId: string): Token | undefined {
+    const ring = this.keyRing();
+    if (this.openedTokens.ring !== ring) this.openedTokens = { ring, tokens: new Map() };
+    const known = this.openedTokens.tokens.get(tokenId);
+    if (known) return known;
+    const token = openToken(ring, tokenId);
+    if (token) {
+      if (this.openedTokens.tokens.size >= 10_000) this.openedTokens.tokens.clear();
+      this.openedTokens.tokens.set(tokenId, token);
+    }
+    return token;
+  }
+  private openedTokens: { ring?: KeyRing; tokens: Map<string, Token> } = { tokens: new Map() };
 
   /** POST /v3/auth/tokens: checks the identity, resolves the scope, and seals a token. */
   async issue(body: any): Promise<AuthContext> {
@@ -191,7 +213,7 @@ export class Authenticator {
    */
   validate(tokenId: string, as: 'subject' | 'auth' | 'token', allowExpired = false): AuthContext {
     const invalid = () => (as === 'subject' ? notFound('token', tokenId.slice(0, 12) + '…') : unauthorized('The request you have made requires authentication.'));
-    const token = openToken(this.keyRing(), tokenId);
+    const token = this.opened(tokenId);
     if (!token) throw invalid();
     if (!allowExpired && token.expiresAtSeconds * 1000 <= Date.now()) throw invalid();
     const revoked = this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data;
