@@ -96,6 +96,12 @@ describe('Glance image store on S3', function () {
       assert.equal(res.status, 403, `unsigned ${method} ${path}`);
       assert.match(await res.text(), /AccessDenied.*not signed/);
     }
+    // A browser-form upload with the malformed part header that crashes dicer (GHSA-wm7h-9275-46v2): refused
+    // before s3rver's multipart parser sees it, and the server still answers.
+    const boundary = 'x-boundary';
+    const form = await fetch(`${s3.endpoint}/images`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body: `--${boundary}\r\n Content-Disposition: form-data; name="key"\r\n\r\nplanted\r\n--${boundary}--\r\n` });
+    assert.equal(form.status, 403, 'an unsigned form upload');
+    assert.ok((await keys()).includes('secret-object'), 'the server is still answering');
     const client = (accessKeyId: string, secretAccessKey: string) => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
     for (const [id, secret, why] of [['S3RVER', 'S3RVER', 's3rver’s published key'], [s3.accessKeyId, 'not-the-secret', 'a wrong secret']]) {
       const other = client(id, secret);
