@@ -39,8 +39,8 @@ export async function startTestControlPlane(opts: Omit<ServerOptions, 'dataDir' 
   return plane;
 }
 
-/** Polls `check` until it holds, failing the test with `what` after `ms`. */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+/** Polls `check` until it holds, failing the test with `what` after `ms` (generous: the machine may be ten times busier than usual). */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@stratus/apiserver';
 import { MERGE_PATCH, createLogger, now, type KubeClient, type Manager } from '@stratus/runtime';
 import { IMAGES } from '@stratus/glance';
 import { TENANTS } from '@stratus/keystone';
@@ -57,7 +58,7 @@ describe('Compute API v2.1', function () {
   const runAs = (inst: Instance, phase: string, powerState: string) =>
     client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase, powerState, taskState: null, flavor: { name: inst.spec.flavor, vcpus: 1, ramMiB: 512, diskGiB: 1 }, image: { name: inst.spec.image.name, namespace: inst.spec.image.namespace ?? inst.metadata.namespace } } }, 'test', MERGE_PATCH, 'status');
   const instanceOf = async (id: string): Promise<Instance> => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const found = (await client.list<Instance>(INSTANCES)).items.find((i) => i.metadata.uid === id);
       if (found?.status?.host || found?.status?.phase === 'ERROR') return found;
@@ -67,7 +68,7 @@ describe('Compute API v2.1', function () {
   };
   /** Waits until the API shows the server so (the API reads from a cache a moment behind). */
   const shows = async (id: string, ok: (s: any) => boolean, token?: string, version?: string) => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const s = (await call('GET', `/servers/${id}`, { token, version })).body.server;
       if (ok(s)) return s;
@@ -86,7 +87,7 @@ describe('Compute API v2.1', function () {
     const user = (await identityCall(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'wile', password: 'wile-pw', default_project_id: project.id } } })).body.user;
     const role = (await identityCall(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
     await identityCall(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: admin });
-    for (let i = 0; !(member = await signIn('wile', 'wile-pw', 'acme').catch(() => '')) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('member wile signed in', async () => !(!(member = await signIn('wile', 'wile-pw', 'acme').catch(() => ''))), 60_000);
     assert.ok(member, 'the member can sign in');
 
     const logger = createLogger('nova-test', 'error');
@@ -110,8 +111,8 @@ describe('Compute API v2.1', function () {
     imageId = await image('cirros', 1 << 30);
     bigImageId = await image('big', 5 * 1024 ** 3);
     // The API's caches fill from watches: wait for the flavors and images to be there.
-    for (let i = 0; (await call('GET', '/flavors')).body.flavors.length < 3 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; !compute.directory.images.byId(bigImageId) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually('the three flavors listed', async () => !((await call('GET', '/flavors')).body.flavors.length < 3), 60_000);
+    await eventually('the big image in the API\'s cache', async () => !(!compute.directory.images.byId(bigImageId)), 60_000);
   });
   after(async () => {
     clearInterval(heartbeat);
@@ -206,7 +207,7 @@ describe('Compute API v2.1', function () {
     const role = (await identityCall(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
     await identityCall(identity.v3, 'PUT', `/projects/${project.id}/users/${roadRunner.id}/roles/${role.id}`, { token: admin });
     let other = '';
-    for (let i = 0; !(other = await signIn('Road Runner', 'beep-beep', 'acme').catch(() => '')) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('Road Runner signed in', async () => !(!(other = await signIn('Road Runner', 'beep-beep', 'acme').catch(() => ''))), 60_000);
     const mine = await ok('POST', '/os-keypairs', { token: member, body: { keypair: { name: 'laptop key' } } });
     const theirs = await ok('POST', '/os-keypairs', { token: other, body: { keypair: { name: 'laptop key' } } });
     assert.equal(mine.body.keypair.name, 'laptop key');
@@ -234,7 +235,7 @@ describe('Compute API v2.1', function () {
     assert.equal((await shows(created.id, (s) => !!s, other)).key_name, 'laptop key');
     assert.equal((await call('DELETE', `/servers/${created.id}`, { token: other })).status, 204);
     // The scheduler gives the claim back after the delete: the quota tests below count from there.
-    for (let i = 0; (await used()) !== usedBefore && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually('the usage to change', async () => !((await used()) !== usedBefore), 60_000);
     assert.equal(await used(), usedBefore, 'the deleted server no longer counts');
     for (const t of [member, other]) assert.equal((await call('DELETE', `/os-keypairs/${encodeURIComponent('laptop key')}`, { token: t })).status, 202);
 
@@ -258,7 +259,7 @@ describe('Compute API v2.1', function () {
     assert.equal((await client.list<any>(FLAVORS)).items.filter((f) => f.spec.displayName === 'Large Memory').length, 1);
     assert.equal((await call('DELETE', `/flavors/${made.id}`)).status, 202);
     let again = await make();
-    for (let i = 0; again.status === 409 && i < 100; i++) {
+    for (let i = 0; again.status === 409 && i < 600; i++) {
       await new Promise((r) => setTimeout(r, 100)); // the claim goes with the deleted flavor (garbage collection)
       again = await make();
     }
@@ -347,7 +348,7 @@ describe('Compute API v2.1', function () {
     assert.ok(acmeServers.length > 0, "an empty all_tenants means yes, as Nova reads it; tenant_id narrows to acme's");
     assert.deepEqual((await call('GET', `/servers?tenant_id=${acmeId}`)).body.servers.filter((s: any) => acmeServers.some((a: any) => a.id === s.id)), [], 'without all_tenants a tenant_id is ignored (Nova v2)');
     await client.patch(TENANTS, undefined, 'acme', { spec: { quota: { instances: 2, cores: 10 } } }, 'test', MERGE_PATCH);
-    for (let i = 0; compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 2 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually('acme\'s instance quota of 2 in the API\'s cache', async () => !(compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 2), 60_000);
     const multi = await boot('many', { min_count: 1, max_count: 5 }, member);
     assert.equal(multi.status, 202, 'as many as the quota allows');
     const names = (await call('GET', '/servers', { token: member })).body.servers.map((s: any) => s.name).sort();
@@ -550,7 +551,7 @@ describe('Compute API v2.1', function () {
     const web = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.name === 'web-1')!;
     const launched = Date.now() - 2 * 3_600_000;
     await client.patch(INSTANCES, 'acme', 'web-1', { status: { launchedAt: new Date(launched).toISOString() } }, 'test', MERGE_PATCH, 'status');
-    for (let i = 0; !compute.directory.instances.get('web-1', 'acme')?.status?.launchedAt && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually('web-1\'s launch time in the API\'s cache', async () => !(!compute.directory.instances.get('web-1', 'acme')?.status?.launchedAt), 60_000);
     const end = new Date(launched + 3_600_000).toISOString().replace('Z', '');
     const usage = (await ok('GET', `/os-simple-tenant-usage/${acme}?start=2000-01-01T00:00:00&end=${end}`, { token: member })).body.tenant_usage;
     assert.equal(usage.tenant_id, acme);
@@ -680,7 +681,7 @@ describe('Compute API v2.1', function () {
     const busy = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-2' } } });
     assert.equal(busy.status, 409, 'one snapshot at a time, as Nova’s task_state image_snapshot');
     await client.patch(IMAGES, 'admin', imageId2, { status: { phase: 'active' } }, 'test', MERGE_PATCH, 'status');
-    for (let i = 0; compute.directory.images.get(imageId2, 'admin')?.status?.phase !== 'active' && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
+    await eventually('the second image active in the API\'s cache', async () => !(compute.directory.images.get(imageId2, 'admin')?.status?.phase !== 'active'), 60_000);
     const typed = await call('POST', `/servers/${id}/action`, { version: '2.45', body: { createImage: { name: 'snap-2', metadata: { image_type: 'backup' } } } });
     assert.equal((await client.get<any>(IMAGES, 'admin', typed.body.image_id))!.spec.properties.image_type, 'backup', 'the metadata asked for wins, as in Nova');
     // Nova's image proxy (before 2.36) shows the snapshot as it is being made.
@@ -722,7 +723,7 @@ describe('Compute API v2.1', function () {
     const backup = async (name: string) => {
       const made = (await ok('POST', `/servers/${id}/action`, { version: '2.45', body: { createBackup: { name, backup_type: 'daily', rotation: 2 } } })).body.image_id as string;
       await client.patch(IMAGES, 'admin', made, { status: { phase: 'active' } }, 'test', MERGE_PATCH, 'status');
-      for (let i = 0; compute.directory.images.get(made, 'admin')?.status?.phase !== 'active' && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
+      await eventually('the backup image active in the API\'s cache', async () => !(compute.directory.images.get(made, 'admin')?.status?.phase !== 'active'), 60_000);
       return made;
     };
     const backups = async () => (await client.list<any>(IMAGES, 'admin')).items.filter((i) => i.spec.properties?.instance_uuid === id && !i.metadata.deletionTimestamp);
@@ -769,7 +770,7 @@ describe('Compute API v2.1', function () {
 
     for (const s of batch) await ok('DELETE', `/servers/${s.id}`, { token: member });
     await client.list<Instance>(INSTANCES, 'acme').then(async () => {
-      for (let i = 0; compute.directory.instances.byId(id) && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+      await eventually('the deleted server gone from the API\'s cache', async () => !(compute.directory.instances.byId(id)), 60_000);
     });
     assert.equal((await call('GET', `/servers/${id}/os-instance-actions`, { token: member, version: '2.20' })).status, 404, 'before 2.21 a deleted server has no history');
     const history = (await ok('GET', `/servers/${id}/os-instance-actions`, { token: member, version: '2.21' })).body.instanceActions;
@@ -837,7 +838,7 @@ describe('Compute API v2.1', function () {
     const newer = await ok('POST', '/os-server-groups', { token: member, version: '2.64', body: { server_group: { name: 'Pair Group', policy: 'anti-affinity', rules: { max_server_per_host: 2 } } } });
     assert.deepEqual([newer.body.server_group.policy, newer.body.server_group.rules, newer.body.server_group.name], ['anti-affinity', { max_server_per_host: 2 }, 'Pair Group']);
     await client.patch(TENANTS, undefined, 'acme', { spec: { quota: { instances: 10 } } }, 'test', MERGE_PATCH);
-    for (let i = 0; compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 10 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually('acme\'s instance quota of 10 in the API\'s cache', async () => !(compute.directory.tenants.get('acme')?.spec?.quota?.instances !== 10), 60_000);
     const id = (await ok('POST', '/servers', { token: member, body: { server: { name: 'grouped', imageRef: imageId, flavorRef: 'm1.small' }, 'os:scheduler_hints': { group: old.body.server_group.id } } })).body.server.id;
     const members = (await call('GET', `/os-server-groups/${old.body.server_group.id}`, { token: member })).body.server_group.members;
     assert.deepEqual(members, [id]);
@@ -945,7 +946,7 @@ describe('Compute API v2.1', function () {
     await ok('POST', `/flavors/${flavor}/os-extra_specs`, { body: { extra_specs: { k: 'v' } } });
     const made = await client.create<any>(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'iso-image', namespace: 'admin' }, spec: { diskFormat: 'qcow2', visibility: 'private', properties: { k: 'v' } } }, 'test');
     await client.patch(IMAGES, 'admin', 'iso-image', { status: { phase: 'active', imageId: made.metadata.uid, size: 1 << 20 } }, 'test', MERGE_PATCH, 'status');
-    for (let i = 0; !compute.directory.images.byId(made.metadata.uid) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually('the snapshot image in the API\'s cache', async () => !(!compute.directory.images.byId(made.metadata.uid)), 60_000);
     const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
 
     // Each route parameter, by what it names; a new route with a new parameter fails here until it is given one.
