@@ -15,12 +15,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { KubeConfig } from '@kubernetes/client-node';
+import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { IMAGES, keyFromLocation, type Image } from '@stratus/glance';
 import { INSTANCES, LibvirtDriver, type Instance } from '@stratus/nova';
 import { NAMESPACES, ROLE_ASSIGNMENTS, ROLE_BINDINGS, TENANTS, TENANT_LABEL } from '@stratus/keystone';
 import { KubeClient } from '@stratus/runtime';
-import { Chance, alive, entriesOf, operatorPids, transient, unfinishedUploads, type Reply } from './lib/faults.js';
+import { Chance, entriesOf, operatorPids, transient, unfinishedUploads, type Reply } from './lib/faults.js';
+import { alive, childrenOf } from './lib/processes.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const sh = promisify(execFile);
@@ -94,14 +96,6 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
     }
   }
 
-  async function until(what: string, ok: () => Promise<boolean>, ms = 300_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await ok())) {
-      assert.ok(Date.now() < deadline, `waited ${ms / 1000} s for ${what}`);
-      await sleep(1000);
-    }
-  }
-
   async function restartCloud(): Promise<void> {
     cloud = await startCloud(300_000, cloud.dir, cloudOpts());
     await signIn();
@@ -110,18 +104,18 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
   /** SIGKILL: an operator (the supervisor starts it again) or `stratus up` with its control plane (started again here). */
   async function inject(target: Target): Promise<void> {
     if (target !== 'control-plane') {
-      const pid = (await operatorPids(cloud.process.pid!)).get(target);
+      const pid = operatorPids(cloud.process.pid!).get(target);
       if (pid === undefined) return; // between a death and its restart: nothing to kill this time
       process.kill(pid, 'SIGKILL');
       killed[target]++;
       return;
     }
-    const children = (await sh('ps', ['-o', 'pid=', '--ppid', String(cloud.process.pid)]).then((r) => r.stdout, () => '')).split('\n').filter(Boolean).map(Number);
+    const children = childrenOf(cloud.process.pid!);
     const exited = new Promise((r) => cloud.process.once('exit', r));
     cloud.process.kill('SIGKILL');
     await exited;
     killed['control-plane']++;
-    await until('the children of the killed stratus up to end with it', async () => children.every((p) => !alive(p)), 60_000);
+    await eventually('the children of the killed stratus up to end with it', () => children.every((p) => !alive(p)), 60_000, 1000);
     await restartCloud();
   }
 
@@ -166,7 +160,7 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
     if (c.status !== 201) return `image create ${said(c)}`;
     const up = await steady('PUT', `/image/v2/images/${c.body.id}/file`, randomBytes(bytes));
     if (waitActive && up.status === 204)
-      await until(`image ${c.body.id} active`, async () => (await steady('GET', `/image/v2/images/${c.body.id}`)).body?.status === 'active', 120_000).catch(() => {});
+      await eventually(`image ${c.body.id} active`, async () => (await steady('GET', `/image/v2/images/${c.body.id}`)).body?.status === 'active', 120_000, 1000).catch(() => {});
     const d = await steady('DELETE', `/image/v2/images/${c.body.id}`);
     return `image upload ${said(up)} delete ${said(d)}`;
   }
@@ -213,7 +207,7 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
     await restartCloud();
     const k = kube();
     let why = '';
-    await until('every resource to converge', async () => {
+    await eventually('every resource to converge', async () => {
       const images = (await steady('GET', '/image/v2/images?limit=1000')).body?.images ?? [];
       const servers = (await steady('GET', '/compute/v2.1/servers/detail?all_tenants=1')).body?.servers ?? [];
       const kinds = await Promise.all([IMAGES, INSTANCES, TENANTS, ROLE_ASSIGNMENTS, NAMESPACES].map((r) => k.list<any>(r).then((l) => l.items)));
@@ -225,7 +219,7 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
       ];
       why = unsettled.join('; ');
       return unsettled.length === 0;
-    }).catch((e) => assert.fail(`${(e as Error).message}: ${why}`));
+    }, 300_000, 1000).catch((e) => assert.fail(`${(e as Error).message}: ${why}`));
   });
 
   it('has everything each resource owns: image data in S3, guests and their folders, namespaces, RoleBindings', async () => {
@@ -253,10 +247,10 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
     for (const s of (await steady('GET', '/compute/v2.1/servers?all_tenants=1&name=^fault-server-')).body.servers) await steady('DELETE', `/compute/v2.1/servers/${s.id}`);
     for (const p of (await steady('GET', '/identity/v3/projects')).body.projects.filter((p: any) => p.name.startsWith('fault-project-'))) await steady('DELETE', `/identity/v3/projects/${p.id}`);
     const k = kube();
-    await until('the leftovers to be deleted', async () => {
+    await eventually('the leftovers to be deleted', async () => {
       const [imgs, insts, tenants] = await Promise.all([k.list<Image>(IMAGES), k.list<Instance>(INSTANCES), k.list<any>(TENANTS)]);
       return !imgs.items.some((i) => i.spec.displayName?.startsWith('fault-image-')) && insts.items.length === 0 && !tenants.items.some((t) => t.spec?.displayName?.startsWith('fault-project-'));
-    });
+    }, 300_000, 1000);
 
     const [images, instances, tenants, assignments] = await Promise.all([IMAGES, INSTANCES, TENANTS, ROLE_ASSIGNMENTS].map((r) => k.list<any>(r).then((l) => l.items)));
     const ownedKeys = new Set(images.map((i: Image) => keyFromLocation(i.status?.location)).filter(Boolean));

@@ -5,7 +5,9 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
+import { eventually } from '@stratus/apiserver';
 import { runKubectl as kubectl } from './lib/cluster.js';
+import { alive, childrenOf, commandOf, descendantsOf } from './lib/processes.js';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { removeGuestsUnder } from '@stratus/nova';
 
@@ -64,31 +66,18 @@ describe('stratus up', function () {
   it('supervises its processes: a killed operator comes back, and none outlives a killed stratus up', async () => {
     cloud = await startCloud(90_000, cloud.dir);
     const up = cloud.process.pid!;
-    const childrenOf = (pid: number) =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid);
-          } catch {
-            return false; // gone meanwhile
-          }
-        })
-        .map(Number);
-    const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
     const children = childrenOf(up);
     const glance = children.find((p) => commandOf(p).includes('glance/dist/src/main.js'))!;
     assert.ok(glance, `a Glance child among ${children.map(commandOf).join(', ')}`);
     const imageUrl = `${cloud.admin().authUrl.replace(/\/identity\/v3$/, '')}/image/`;
     process.kill(glance, 'SIGKILL');
-    await until('Glance answering again through the gateway', async () => (await fetch(imageUrl).catch(() => undefined))?.status === 300, 60_000);
+    await eventually('Glance answering again through the gateway', async () => (await fetch(imageUrl).catch(() => undefined))?.status === 300, 60_000);
     assert.ok(childrenOf(up).some((p) => p !== glance && commandOf(p).includes('glance/dist/src/main.js')), 'a new Glance process');
 
     // kill -9 of stratus up itself: its children notice (their stdin pipe closes) and stop.
     const all = childrenOf(up);
     process.kill(up, 'SIGKILL');
-    await until('every child of the killed stratus up gone', async () => all.every((p) => !alive(p)), 60_000);
+    await eventually('every child of the killed stratus up gone', async () => all.every((p) => !alive(p)), 60_000);
   });
 });
 
@@ -108,7 +97,7 @@ describe('make up', function () {
     make.stdout!.on('data', (d) => (out += d));
     make.stderr!.on('data', (d) => (out += d));
     try {
-      await until('make up to say the cloud is up', async () => out.includes('Stratus is up') || make.exitCode !== null, 540_000);
+      await eventually('make up to say the cloud is up', async () => out.includes('Stratus is up') || make.exitCode !== null, 540_000);
       assert.ok(out.includes('Stratus is up'), `make up did not come up:\n${out.slice(-3000)}`);
       const processes = descendantsOf(make.pid!).filter((p) => commandOf(p).includes('/dist/'));
       assert.ok(processes.length >= 6, `stratus up, the S3 server and four operators: ${processes.map(commandOf).join('\n')}`);
@@ -118,7 +107,7 @@ describe('make up', function () {
       }
     } finally {
       if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGTERM');
-      await until('make up to stop', async () => make.exitCode !== null || make.signalCode !== null, 60_000);
+      await eventually('make up to stop', async () => make.exitCode !== null || make.signalCode !== null, 60_000);
       await removeGuestsUnder(dir).catch(() => []);
       rmSync(dir, { recursive: true, force: true });
     }
@@ -126,25 +115,3 @@ describe('make up', function () {
 });
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-/** Every process below `pid`, by walking /proc's parent links. */
-function descendantsOf(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const p of readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
-    try {
-      parents.set(Number(p), Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
-    } catch {
-      /* gone meanwhile */
-    }
-  const below = (of: number): number[] => [...parents].filter(([, parent]) => parent === of).flatMap(([child]) => [child, ...below(child)]);
-  return below(pid);
-}
-
-/** Polls `ok` every 200 ms until it holds, for at most `timeoutMs`, naming what it waited for. */
-async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -29,11 +29,6 @@ export function sqlitePersistence(file: string): Persistence {
   chmodSync(dirname(file), 0o700);
   const db = new DatabaseSync(file);
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  return sqliteStatements(db, () => db.close());
-}
-
-/** The store's schema and statements over an open database, closed by `close`. */
-function sqliteStatements(db: DatabaseSync, close: () => void): Persistence {
   db.exec('PRAGMA journal_mode = WAL');
   // NORMAL in WAL mode keeps the database consistent across crashes; a power cut may lose the last commits only.
   db.exec('PRAGMA synchronous = NORMAL');
@@ -76,7 +71,7 @@ function sqliteStatements(db: DatabaseSync, close: () => void): Persistence {
     },
     put: (row, revision) => atomically(upsert, [row.storageKey, row.namespace, row.name, row.json], revision),
     remove: (key, ns, name, revision) => atomically(del, [key, ns, name], revision),
-    close,
+    close: () => db.close(),
   };
 }
 

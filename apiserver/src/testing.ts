@@ -40,11 +40,12 @@ export async function startTestControlPlane(opts: Omit<ServerOptions, 'dataDir' 
 }
 
 /** Polls `check` until it holds, failing the test with `what` after `ms` (generous: the machine may be ten times busier than usual). */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+/** `everyMs` spaces the checks: a check that costs much (many API calls) is made less often. */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 60_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   assert.fail(`timed out after ${ms} ms waiting for ${what}`);
 }

@@ -3,15 +3,12 @@
  * `stratus up` to kill, an OpenStack API client that rides out a service that is down, and the inventory of
  * what exists outside the resources (guests, files, objects, bindings, namespaces) to check against them.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-
-const sh = promisify(execFile);
+import { childrenOf, commandOf } from './processes.js';
 
 /** A seeded source of choices, so a failing run can be replayed with FAULT_SEED. */
 export class Chance {
@@ -36,9 +33,8 @@ export class Chance {
   }
 }
 
-/** `stratus up`'s children by operator name (what the supervisor restarts), read from the process table. */
-export async function operatorPids(upPid: number): Promise<Map<string, number>> {
-  const out = await sh('ps', ['-o', 'pid=,args=', '--ppid', String(upPid)]).then((r) => r.stdout, () => '');
+/** `stratus up`'s children by operator name (what the supervisor restarts). */
+export function operatorPids(upPid: number): Map<string, number> {
   const byMain: Array<[string, RegExp]> = [
     ['keystone', /operators\/keystone\/dist\/src\/main\.js/],
     ['glance', /operators\/glance\/dist\/src\/main\.js/],
@@ -46,28 +42,15 @@ export async function operatorPids(upPid: number): Promise<Map<string, number>> 
     ['nova', /operators\/nova\/dist\/src\/main\.js/],
   ];
   const pids = new Map<string, number>();
-  for (const line of out.split('\n')) {
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    const name = m && byMain.find(([, re]) => re.test(m[2]))?.[0];
-    if (m && name) pids.set(name, Number(m[1]));
+  for (const pid of childrenOf(upPid)) {
+    try {
+      const name = byMain.find(([, re]) => re.test(commandOf(pid)))?.[0];
+      if (name) pids.set(name, pid);
+    } catch {
+      // gone meanwhile
+    }
   }
   return pids;
-}
-
-/** Whether a process is still there (a zombie is not: it has finished). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  let stat = '';
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  return !/^\d+ \(.*\) Z/.test(stat);
 }
 
 export interface Reply {

@@ -59,8 +59,8 @@ function abortMultipartUpload(server: S3rver) {
   return async (ctx: any, next: () => Promise<void>) => {
     const uploadId = ctx.query?.uploadId;
     if (ctx.method !== 'DELETE' || typeof uploadId !== 'string') return next();
-    const bucket = decodeURIComponent(String(ctx.path).split('/')[1] ?? '');
-    const dir = /^[0-9a-f]{1,64}$/.test(uploadId) && bucket ? join(server.store.getResourcePath(bucket, undefined, 'uploads'), uploadId) : undefined;
+    const { uploads } = uploadsOf(server, ctx);
+    const dir = /^[0-9a-f]{1,64}$/.test(uploadId) && uploads ? join(uploads, uploadId) : undefined;
     if (!dir || !existsSync(dir)) {
       ctx.status = 404;
       ctx.type = 'application/xml';
@@ -70,6 +70,12 @@ function abortMultipartUpload(server: S3rver) {
     rmSync(dir, { recursive: true, force: true });
     ctx.status = 204;
   };
+}
+
+/** The request's bucket, and the folder where s3rver keeps its unfinished multipart uploads (one folder per upload ID). */
+function uploadsOf(server: S3rver, ctx: any): { bucket: string; uploads?: string } {
+  const bucket = decodeURIComponent(String(ctx.path).split('/')[1] ?? '');
+  return { bucket, uploads: bucket ? server.store.getResourcePath(bucket, undefined, 'uploads') : undefined };
 }
 
 const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -83,12 +89,12 @@ const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').re
 function listMultipartUploads(server: S3rver) {
   return async (ctx: any, next: () => Promise<void>) => {
     if (ctx.method !== 'GET' || ctx.query?.uploads === undefined) return next();
-    const bucket = decodeURIComponent(String(ctx.path).split('/')[1] ?? '');
+    const { bucket, uploads: root } = uploadsOf(server, ctx);
     const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-    const root = bucket ? server.store.getResourcePath(bucket, undefined, 'uploads') : '';
-    const uploads = (root && existsSync(root) ? readdirSync(root) : []).flatMap((id) => {
+    const ids = root && existsSync(root) ? readdirSync(root) : [];
+    const uploads = ids.flatMap((id) => {
       try {
-        return [{ id, key: readFileSync(join(root, id, 'key'), 'utf8'), initiated: statSync(join(root, id)).mtime }];
+        return [{ id, key: readFileSync(join(root!, id, 'key'), 'utf8'), initiated: statSync(join(root!, id)).mtime }];
       } catch {
         return []; // completed or aborted meanwhile
       }

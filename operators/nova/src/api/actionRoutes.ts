@@ -15,7 +15,7 @@ import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
 import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
 import { API_FIELD_MANAGER, askAgent, canUseFlavor, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
-import { remoteConsoleShape, requireKnownFields, serverActionShape } from './bodyFields.js';
+import { remoteConsoleShape, requireKnownFields, serverActionShape, wrapped } from './bodyFields.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
 import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
@@ -278,7 +278,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const action = actions[name];
     if (!action) throw badRequest(`There is no such action: ${name}`);
     const shape = serverActionShape(name, req.auth.version);
-    if (shape) requireKnownFields(body, { fields: [name], inner: { [name]: shape } }, req.auth.version);
+    if (shape) requireKnownFields(body, wrapped(name, shape), req.auth.version);
     const inst = serverFor(api, req.params.id, req.auth);
     if (!UNLOCKED_ACTIONS.has(name)) checkLock(inst, req.auth, name);
     const answer = await action(req, inst, body[name]);

@@ -45,7 +45,7 @@ const at = (v: Microversion, fields: readonly Versioned[]): string[] =>
   fields.flatMap((f) => (typeof f === 'string' ? [f] : (!f.since || v.atLeast(f.since)) && (!f.until || !v.atLeast(f.until)) ? [f.field] : []));
 
 /** A body `{ key: {…} }` whose one object allows `fields`. */
-const wrapped = (key: string, inner: BodyShape): BodyShape => ({ fields: [key], inner: { [key]: inner } });
+export const wrapped = (key: string, inner: BodyShape): BodyShape => ({ fields: [key], inner: { [key]: inner } });
 
 const LEGACY_BDM = ['virtual_name', 'volume_id', 'snapshot_id', 'volume_size', 'device_name', 'delete_on_termination', 'no_device', 'connection_info'];
 const BDM_V2 = [...LEGACY_BDM, 'source_type', 'uuid', 'image_id', 'destination_type', 'guest_format', 'device_type', 'disk_bus', 'boot_index'];
