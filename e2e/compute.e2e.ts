@@ -20,7 +20,7 @@ const sh = promisify(execFile);
 const virsh = (...args: string[]) => sh('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
 
 describe('compute with kubectl and the openstack CLI', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   let cloud: RunningCloud;
   let image: string;
   let files: http.Server;

@@ -19,7 +19,7 @@ import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 
 describe('openstack CLI and kubectl against the Image service', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let cloud: RunningCloud;
   let work: string;
   let files: http.Server;

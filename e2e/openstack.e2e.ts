@@ -8,7 +8,7 @@ import { startCloud, type RunningCloud } from '@stratus/cli';
 import { openstack as run, openstackJson, openstackOk, type CliResult } from './lib/up.js';
 
 describe('openstack CLI against the Identity API', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let cloud: RunningCloud;
   let authUrl: string;
   const os = (...args: string[]) => openstackOk(cloud, args);

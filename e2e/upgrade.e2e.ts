@@ -28,7 +28,7 @@ const LEGACY_IMAGE_ID = '46a1d697-fde6-45aa-8aae-8597bb481ec7';
 const LEGACY_GROUP_ID = 'e0fda96f-480e-4b3b-9812-0c82d4d08830';
 
 describe('upgrade from a state folder made before free-text names', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let work: string;
   let cloud: RunningCloud;
   const json = (...args: string[]) => openstackJson(cloud, args);
@@ -50,7 +50,7 @@ describe('upgrade from a state folder made before free-text names', function () 
     work = mkdtempSync(join(tmpdir(), 'stratus-upgrade-'));
     chmodSync(work, 0o755); // QEMU's user must pass through to the state folder
     execFileSync('tar', ['-xzf', FIXTURE, '-C', work]);
-    cloud = await startCloud(90_000, join(work, 'state'));
+    cloud = await startCloud(undefined, join(work, 'state'));
   });
   after(async () => {
     await cloud?.stop();

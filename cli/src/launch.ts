@@ -30,10 +30,13 @@ export interface RunningCloud {
   remove(): Promise<void>;
 }
 
-/** Starts `stratus up` in a new temporary data directory, or in `existingDir` (a state folder to resume). */
-/** `imageImportAllow`: web servers (host:port) image imports may reach although they are on loopback, as a test's are. */
-/** `env`: settings for this cloud's processes (STRATUS_RESTART_BACKOFF_MAX_SECONDS, say). */
-export async function startCloud(timeoutMs = 60_000, existingDir?: string, opts: { imageImportAllow?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCloud> {
+/**
+ * Starts `stratus up` in a new temporary data directory, or in `existingDir` (a state folder to resume), and
+ * waits until it says it is up: three minutes at most, as a busy shared machine can take that long.
+ * `imageImportAllow`: web servers (host:port) image imports may reach although they are on loopback, as a test's are.
+ * `env`: settings for this cloud's processes (STRATUS_RESTART_BACKOFF_MAX_SECONDS, say).
+ */
+export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts: { imageImportAllow?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCloud> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'stratus-up-'));
   chmodSync(dir, 0o711); // QEMU runs guests as its own user: it must pass through to their disks, not list the folder
 

@@ -126,7 +126,7 @@ await bootstrapCloud(client, {
   urls: { identity: identityUrl, ...Object.fromEntries(OPERATORS.filter((op) => op.api && op.catalog).map((op) => [op.catalog!.type, `${gateway.url}${op.api!.prefix}${op.catalog!.path ?? ''}`])) },
 });
 await untilAnswering(`${identityUrl}/`);
-for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, 30_000, [300]);
+for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, undefined, [300]);
 // Up means instances can be placed: the compute node has registered and heartbeats.
 await untilComputeNodeUp(client);
 const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
@@ -155,7 +155,7 @@ function ownEndpoints(host: string, ownPorts: number[]): Endpoint[] {
 }
 
 /** Waits until a Hypervisor is registered and up (its agent probes KVM first, which takes a moment). */
-async function untilComputeNodeUp(c: KubeClient, timeoutMs = 60_000): Promise<void> {
+async function untilComputeNodeUp(c: KubeClient, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await c.list<Hypervisor>(HYPERVISORS)).items.some((hv) => isUp(hv))) {
     if (Date.now() > deadline) throw new Error(`no compute node registered within ${timeoutMs / 1000} s (is libvirtd running? hack/start-libvirt.sh starts it)`);
@@ -164,7 +164,7 @@ async function untilComputeNodeUp(c: KubeClient, timeoutMs = 60_000): Promise<vo
 }
 
 /** The APIs start in their own processes; wait until the gateway reaches this one. */
-async function untilAnswering(url: string, timeoutMs = 30_000, alsoFine: number[] = []): Promise<void> {
+async function untilAnswering(url: string, timeoutMs = 120_000, alsoFine: number[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
