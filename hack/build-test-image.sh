@@ -3,7 +3,9 @@
 # initramfs, and syslinux on a FAT disk (no partition table; SeaBIOS boots its volume boot record). On boot
 # it prints STRATUS-TEST-IMAGE-BOOTED to the serial console, then what it finds on a cloud-init NoCloud
 # config drive (label cidata): instance-id, hostname, and whether user data and an SSH key are there.
-# It answers the ACPI power button by powering off, so a graceful stop works.
+# It configures eth0 by DHCP when it has a NIC (printing STRATUS-NET with its address), runs user data that
+# starts with #! as a shell script in the background (its output on the serial console), and answers the ACPI
+# power button by powering off, so a graceful stop works.
 #
 #   hack/build-test-image.sh [OUT_DIR]   → OUT_DIR/stratus-test.img (raw, ~16 MiB); default .cache/test-image
 # Nothing is installed for it but the build tools (syslinux, mtools, dosfstools, cpio); the kernel and busybox
@@ -44,7 +46,7 @@ depmod -b "$work/pkg" "$kver"   # the package leaves modules.dep to install time
 
 # The initramfs: busybox, the modules a config drive needs (with their dependencies, in load order), /init.
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,mnt,etc,lib/modules}
+mkdir -p "$root"/{bin,dev,proc,sys,mnt,etc,lib/modules,tmp}
 cp pkg/bin/busybox "$root/bin/busybox"
 declare -A seen=()
 order=()
@@ -55,7 +57,7 @@ add_module() {
   for dep in $(awk -F': ' -v m="$path" '$1 == m { print $2 }' "$moddir/modules.dep"); do add_module "$dep"; done
   order+=("$path")
 }
-for name in virtio_pci virtio_blk isofs vfat nls_cp437 nls_iso8859-1 nls_ascii button evdev; do
+for name in virtio_pci virtio_blk virtio_net isofs vfat nls_cp437 nls_iso8859-1 nls_ascii button evdev; do
   path="$(awk -F: -v n="/$name.ko" 'index($1, n) == length($1) - length(n) + 1 { print $1; exit }' "$moddir/modules.dep")"
   [ -n "$path" ] && add_module "$path"
 done
@@ -80,10 +82,25 @@ if [ -n "$dev" ] && mount -o ro "$dev" /mnt 2>/dev/null; then
   host="$(sed -n 's/^local-hostname: *//p' /mnt/meta-data | tr -d '"')"
   echo "STRATUS-CONFIG-DRIVE instance-id=$id hostname=$host"
   [ -s /mnt/user-data ] && echo "STRATUS-USER-DATA $(head -c 200 /mnt/user-data | grep -v '^#' | head -n 1)"
+  [ -s /mnt/user-data ] && cp /mnt/user-data /tmp/user-data
   grep -q 'ssh-' /mnt/meta-data /mnt/user-data 2>/dev/null && echo "STRATUS-SSH-KEY present"
   umount /mnt
 else
   echo "STRATUS-CONFIG-DRIVE none"
+fi
+# A NIC is configured by DHCP (the cloud's DHCP server: OVN's), its address said on the console.
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up
+  if udhcpc -i eth0 -s /etc/udhcpc.script -q -n -t 10 -T 1 -O mtu >/dev/null 2>&1; then
+    echo "STRATUS-NET eth0 $(cat /tmp/eth0.ip) gateway=$(cat /tmp/eth0.router 2>/dev/null) mtu=$(cat /sys/class/net/eth0/mtu)"
+  else
+    echo "STRATUS-NET eth0 no-lease"
+  fi
+fi
+# User data that is a script runs (as cloud-init's runcmd would), its output on the console.
+if head -n 1 /tmp/user-data 2>/dev/null | grep -q '^#!'; then
+  (sh /tmp/user-data 2>&1 | sed 's/^/STRATUS-USER-SCRIPT /' > /dev/console) &
 fi
 # The ACPI power button (virsh shutdown) powers the machine off. READY is said only once acpid holds the
 # input device, so a power button pressed right after READY is not lost.
@@ -97,6 +114,21 @@ echo "STRATUS-TEST-IMAGE-READY"
 while true; do sleep 3600; done
 INIT
 chmod +x "$root/init"
+cat > "$root/etc/udhcpc.script" <<'DHCP'
+#!/bin/sh
+# udhcpc's hook: the lease's address, route and MTU onto the interface.
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    echo "$ip" > "/tmp/$interface.ip"
+    echo "${router%% *}" > "/tmp/$interface.router"
+    ;;
+esac
+DHCP
+chmod +x "$root/etc/udhcpc.script"
 mkdir -p "$root/etc/acpi/PWRF"
 printf '#!/bin/sh\necho STRATUS-TEST-IMAGE-POWEROFF > /dev/console\npoweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
 chmod +x "$root/etc/acpi/PWRF/00000080"

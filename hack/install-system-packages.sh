@@ -13,6 +13,11 @@ wanted=(
   "libvirt-daemon-system:libvirtd"      # Nova's libvirt driver (hack/start-libvirt.sh starts the daemons)
   "libvirt-clients:virsh"
   "libxml2-utils:xmllint"               # virt-xml-validate: domain XML checked against libvirt's own schema
+  "openvswitch-switch:ovs-vswitchd"     # networking: each node's switch (userspace datapath)
+  "ovn-central:ovn-northd"              # networking: OVN's northbound/southbound databases and northd
+  "ovn-host:ovn-controller"             # networking: OVN's agent on each node
+  "ethtool:ethtool"                     # guest links: TX checksum offload off, or the userspace datapath drops TCP
+  "util-linux:setpriv"                  # OVN's daemons end with the process that started them
 )
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")

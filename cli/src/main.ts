@@ -22,6 +22,7 @@ import { freePort } from './ports.js';
 import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
+import { startOvn } from './ovn.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -86,6 +87,8 @@ try {
 // files in the state folder.
 const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
 supervisor.onStop('S3 server', () => s3.stop());
+// Networking's dataplane: OVN's daemons, and this machine's node switch in its own network namespace.
+const ovn = await startOvn(supervisor, dataDir, log);
 
 const routes: GatewayRoute[] = [];
 const ports = new Map<string, number>();
@@ -138,6 +141,7 @@ process.stdout.write(
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
+    `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
     `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,

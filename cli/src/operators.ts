@@ -1,5 +1,6 @@
 /** The operators `stratus up` runs, each as its own process, as the chart runs each as a Deployment (or a DaemonSet). */
 import { join } from 'node:path';
+import { ovnLayout } from '@stratus/neutron';
 
 export interface OperatorProcess {
   name: string;
@@ -34,9 +35,22 @@ export const OPERATORS: OperatorProcess[] = [
     catalog: { service: 'nova', type: 'compute', description: 'Nova Compute Service', path: '/v2.1' },
   },
   {
+    // Networking (Neutron with its ML2/OVN driver): Networks, Subnets and Ports written into OVN's northbound database.
+    name: 'neutron',
+    main: 'operators/neutron/dist/src/main.js',
+    env: async ({ dataDir }) => {
+      const ovn = ovnLayout(dataDir);
+      return { OVN_NB_REMOTE: ovn.nbRemote, OVN_SB_REMOTE: ovn.sbRemote };
+    },
+  },
+  {
     // This machine's compute node: its guests run under the system libvirt (qemu:///system), their disks in the state folder.
     name: 'nova-compute',
     main: 'operators/nova/dist/src/agent/main.js',
-    env: async ({ dataDir, port }) => ({ NOVA_STATE_DIR: join(dataDir, 'nova'), NOVA_AGENT_PORT: String(await port(8790)) }),
+    env: async ({ dataDir, port }) => {
+      const ovn = ovnLayout(dataDir);
+      // Guests' taps go into the node's switch, in the node's network namespace.
+      return { NOVA_STATE_DIR: join(dataDir, 'nova'), NOVA_AGENT_PORT: String(await port(8790)), OVS_REMOTE: ovn.ovsRemote, OVS_NETNS: ovn.netns };
+    },
   },
 ];

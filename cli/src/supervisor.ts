@@ -10,6 +10,8 @@ import type { Logger } from '@stratus/runtime';
 
 export interface ChildSpec {
   name: string;
+  /** The program; Node itself (this process's) when unset. */
+  command?: string;
   args: string[];
   env: NodeJS.ProcessEnv;
 }
@@ -56,13 +58,13 @@ export class Supervisor {
     let failures = 0;
     const start = () => {
       const startedAt = Date.now();
-      const child = spawn(process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: ['pipe', 'inherit', 'inherit'] });
+      const child = spawn(spec.command ?? process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: ['pipe', 'inherit', 'inherit'] });
       this.children.set(spec.name, child);
       child.on('exit', (code, signal) => {
         if (this.stopping) return;
         if (Date.now() - startedAt > HEALTHY_MS) failures = 0;
         const delay = restartDelayMs(failures++, this.backoffMaxMs);
-        this.log.error('operator exited; starting it again', { operator: spec.name, code, signal, inMs: delay });
+        this.log.error('process exited; starting it again', { process: spec.name, code, signal, inMs: delay });
         setTimeout(() => {
           if (!this.stopping) start();
         }, delay);

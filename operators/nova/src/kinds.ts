@@ -186,6 +186,21 @@ export const InstanceKind: KindDefinition = {
         properties: { name: { type: 'string' }, namespace: { type: 'string' } },
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
+      networks: {
+        type: 'array',
+        maxItems: 16,
+        description: "The instance's NICs, in order: a Port of its namespace, or a Network (of its namespace, or a shared one) on which the node agent makes a Port the instance owns, with a fixed IP if given. Unset: no NIC.",
+        items: {
+          type: 'object',
+          maxProperties: 3,
+          properties: {
+            port: { type: 'string', description: 'A Port (object name) in the instance\'s namespace.' },
+            network: { type: 'string', description: 'A Network (object name).' },
+            networkNamespace: { type: 'string', description: "The network's namespace, for a shared network of another tenant." },
+            fixedIP: { type: 'string', maxLength: 64, description: 'The address the made port gets.' },
+          },
+        },
+      },
       userData: { type: 'string', maxLength: 65535, description: 'cloud-init user data, base64 as Nova takes it.' },
       tags: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 60 }, description: "The server's tags (Nova's server tags)." },
       accessIPv4: { type: 'string', description: "Nova's accessIPv4: an address people reach the server at, as its owner states it." },
@@ -238,6 +253,11 @@ export const InstanceKind: KindDefinition = {
     taskStartedAt: { type: 'string', format: 'date-time', description: 'When the task in taskState began (a graceful stop waits so long before forcing).' },
     powerState: { type: 'string', enum: [...OBSERVED_POWER_STATES], description: 'What the hypervisor reports.' },
     consoleUrl: { type: 'string', description: "The guest's VNC display on its host." },
+    addresses: {
+      type: 'array',
+      description: "The instance's NICs as its Ports have them: network, MAC and addresses.",
+      items: { type: 'object', properties: { port: { type: 'string' }, network: { type: 'string' }, networkId: { type: 'string' }, mac: { type: 'string' }, ips: { type: 'array', items: { type: 'string' } } } },
+    },
     launchedAt: { type: 'string', format: 'date-time' },
     rebootsDone: { type: 'integer', description: 'The reboot count last carried out.' },
     rebuildsDone: { type: 'integer', description: 'The rebuild count last carried out.' },

@@ -91,6 +91,7 @@ export interface Instance {
     flavor: string;
     image: { name: string; namespace?: string };
     keypair?: string;
+    networks?: InstanceNetwork[];
     userData?: string;
     adminPassSecret?: string;
     tags?: string[];
@@ -143,6 +144,7 @@ export interface InstanceStatus extends CommonStatus {
   taskStartedAt?: string | null;
   powerState?: ObservedPowerState;
   consoleUrl?: string;
+  addresses?: InstanceAddress[];
   launchedAt?: string;
   rebootsDone?: number;
   rebuildsDone?: number;
@@ -189,4 +191,21 @@ export const keyOf = (o: { metadata: Meta }) => `${o.metadata.namespace}/${o.met
 export function flavorSnapshot(flavor: Flavor): FlavorSnapshot {
   const { vcpus, ramMiB, diskGiB = 0, ephemeralGiB = 0, swapMiB = 0, extraSpecs } = flavor.spec;
   return { name: flavor.metadata.name, vcpus, ramMiB, diskGiB, ephemeralGiB, swapMiB, ...(extraSpecs && Object.keys(extraSpecs).length ? { extraSpecs } : {}) };
+}
+
+/** One NIC an instance asks for: a Port, or a Network to make one on. */
+export interface InstanceNetwork {
+  port?: string;
+  network?: string;
+  networkNamespace?: string;
+  fixedIP?: string;
+}
+
+/** One NIC as the instance has it. */
+export interface InstanceAddress {
+  port: string;
+  network: string;
+  networkId?: string;
+  mac: string;
+  ips: string[];
 }

@@ -16,6 +16,7 @@ import type { AgentConfig } from './config.js';
 import { ImageCache } from './imageCache.js';
 import { InstanceFiles } from './instanceFiles.js';
 import { AGENT_FIELD_MANAGER, instanceAgentReconciler, type AgentDriver } from './instanceAgent.js';
+import type { VifHost } from './vifs.js';
 import { HypervisorRegistration } from './registration.js';
 import { snapshotReconciler } from './snapshotAgent.js';
 
@@ -29,6 +30,8 @@ export interface ComputeAgentOptions {
   /** How long a cached image no instance uses is kept (Nova's remove_unused_original_minimum_age_seconds). */
   imageCacheMaxAgeSeconds?: number;
   housekeepingSeconds?: number;
+  /** The node's switch (OVS_REMOTE, OVS_NETNS); none: instances asking for NICs are refused. */
+  vifs?: VifHost;
 }
 
 export interface ComputeAgent {
@@ -72,7 +75,7 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
     resource: INSTANCES,
     // Only the instances bound to this host: selected by the API server, not filtered here.
     fieldSelector: `status.host=${config.host}`,
-    reconcile: instanceAgentReconciler({ config, driver, images, files }),
+    reconcile: instanceAgentReconciler({ config, driver, images, files, vifs: o.vifs }),
     workers: 4,
   });
 

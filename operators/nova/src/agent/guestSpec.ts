@@ -1,7 +1,7 @@
 /** An instance as the hypervisor runs it: its GuestSpec, from its flavor, image and files. Pure. */
 import type { Image } from '@stratus/glance';
 import { domainNameOf } from '../driver/libvirt/driver.js';
-import type { GuestDisk, GuestSpec } from '../driver/types.js';
+import type { GuestDisk, GuestNic, GuestSpec } from '../driver/types.js';
 import type { FlavorSnapshot, Instance } from '../resources.js';
 import type { CachedImage } from './imageCache.js';
 import type { InstancePaths } from './instanceFiles.js';
@@ -13,7 +13,7 @@ function targets(prefix: string) {
 }
 
 /** `agentHome`: the state folder of the agent making it, so agents sharing a libvirt tell their guests apart. */
-export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image, cached: CachedImage, paths: InstancePaths, agentHome: string): GuestSpec {
+export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image, cached: CachedImage, paths: InstancePaths, agentHome: string, nics: GuestNic[] = []): GuestSpec {
   const props = image.spec.properties ?? {};
   const machineType = props.hw_machine_type;
   const bus: GuestDisk['bus'] = props.hw_disk_bus === 'sata' ? 'sata' : 'virtio';
@@ -37,6 +37,7 @@ export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image
     memoryMiB: flavor.ramMiB,
     disks,
     consoleLog: paths.consoleLog,
+    ...(nics.length ? { nics } : {}),
     ...(machineType ? { machineType } : {}),
     metadata: { namespace: inst.metadata.namespace!, name: inst.metadata.name, flavor: flavor.name, image: `${image.metadata.namespace}/${image.metadata.name}`, agentHome },
   };

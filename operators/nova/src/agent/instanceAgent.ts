@@ -25,14 +25,15 @@ import {
 } from '@stratus/runtime';
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { domainNameOf } from '../driver/libvirt/driver.js';
-import { KvmFailure, type ComputeDriver, type GuestSpec, type GuestState } from '../driver/types.js';
-import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { KvmFailure, type ComputeDriver, type GuestNic, type GuestSpec, type GuestState } from '../driver/types.js';
+import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceAddress, type InstanceStatus, type Keypair } from '../resources.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
 import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
 import type { Resources } from '../scheduler/types.js';
 import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
+import { instanceNics, plugNics, releasePorts, unplugNics, type VifHost } from './vifs.js';
 import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
 import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
@@ -55,7 +56,12 @@ export interface InstanceAgentDeps {
   driver: AgentDriver;
   images: ImageCache;
   files: InstanceFiles;
+  /** The node's switch; undefined on a node without networking (instances asking for NICs are refused). */
+  vifs?: VifHost;
 }
+
+/** The instance's ports are not ready yet (no MAC or address): the spawn waits, having made nothing. */
+class PortsNotReady extends Error {}
 
 export function instanceAgentReconciler(deps: InstanceAgentDeps): Reconciler<Instance> {
   return async (req, ctx) => {
@@ -161,6 +167,8 @@ class InstanceRun {
     const reached = powerReached(this.inst.spec, guest);
     const running = guest?.power === 'running' || guest?.power === 'stopping' || guest?.power === 'paused';
     const vnc = running ? await driver.vncAddress(this.uid) : undefined;
+    // A guest started by anyone (a reboot inside it keeps its tap; a start by libvirt makes a new one) is plugged.
+    if (running && guest?.power !== 'stopping') await this.plugNics();
     const gen = this.inst.metadata.generation;
     const message = `${phase}: the guest is ${observedPower(guest).toLowerCase()} on ${this.deps.config.host}`;
     await this.report({
@@ -230,8 +238,10 @@ class InstanceRun {
   }
 
   /** Makes the disks and config drive for `image` and `flavor`, and (re)defines the guest with them. */
-  private async build(image: Image, flavor: FlavorSnapshot): Promise<void> {
+  private async build(image: Image, flavor: FlavorSnapshot, nics?: GuestNic[]): Promise<void> {
     const { files, images, driver } = this.deps;
+    // A rebuild keeps the NICs the guest had.
+    const guestNics = nics ?? (await files.loadGuestSpec(this.uid))?.nics ?? [];
     const rootGiB = rootDiskGiB(flavor, image);
     const cached = await images.ensure(image);
     const paths = await files.prepare(this.uid);
@@ -239,7 +249,7 @@ class InstanceRun {
     if (flavor.ephemeralGiB) await files.ensureBlankDisk(paths.ephemeral, flavor.ephemeralGiB * 1024 ** 3);
     if (flavor.swapMiB) await files.ensureBlankDisk(paths.swap, flavor.swapMiB * 1024 ** 2);
     await writeConfigDrive(paths.configDrive, configDriveFiles(await this.configDriveInput()));
-    const spec = guestSpecOf(this.inst, flavor, image, cached, paths, this.deps.config.stateDir);
+    const spec = guestSpecOf(this.inst, flavor, image, cached, paths, this.deps.config.stateDir, guestNics);
     await files.saveGuestSpec(this.uid, spec);
     await driver.define(spec);
   }
@@ -281,6 +291,23 @@ class InstanceRun {
       await this.redefine();
       await driver.start(this.uid, opts);
     }
+    await this.plugNics();
+  }
+
+  /** The NICs the instance's ports call for, its ports made or bound first. */
+  private async networkInterfaces(): Promise<{ nics: GuestNic[]; addresses: InstanceAddress[] }> {
+    if (!this.inst.spec.networks?.length) return { nics: [], addresses: [] };
+    if (!this.deps.vifs) throw new Refused('NetworkingUnavailable', `Compute node ${this.deps.config.host} has no networking (its agent was given no OVS_REMOTE).`);
+    const o = await instanceNics(this.ctx.client, this.inst, this.deps.config.host, AGENT_FIELD_MANAGER);
+    if ('refused' in o) throw new Refused(o.reason, o.refused);
+    if (!o.ready) throw new PortsNotReady(o.message);
+    return o;
+  }
+
+  /** Plugs the running guest's taps into the node's switch (after every start: libvirt makes fresh taps). */
+  private async plugNics(): Promise<void> {
+    const nics = (await this.deps.files.loadGuestSpec(this.uid))?.nics ?? [];
+    if (nics.length && this.deps.vifs) await plugNics(this.deps.vifs, nics, this.uid);
   }
 
   private async giveUpKvm(why: string): Promise<void> {
@@ -301,21 +328,26 @@ class InstanceRun {
     // An unshelve shows SHELVED_OFFLOADED while it spawns, as Nova's does.
     await this.begin(shelved ? 'SHELVED_OFFLOADED' : 'BUILD', 'spawning', `${shelved ? 'unshelving' : 'building'} the guest on ${this.deps.config.host}`);
     try {
+      const net = await this.networkInterfaces();
       const image = await this.specImage();
       // Unshelving: the root disk is the one stored at shelve time; the instance's image stays what it was booted from.
       const disk = shelved ? await this.imageNamed(shelved) : image;
       const flavor = this.status.flavor && shelved ? this.status.flavor : await this.flavorNamed(this.inst.spec.flavor);
       // A disk made from another image (the spec changed while the guest was gone) is not reused.
       if (this.status.image && this.status.image.name !== image.metadata.name) await files.dropRootDisk(this.uid);
-      await this.build(disk, flavor);
+      await this.build(disk, flavor, net.nics);
       await this.bootAsAsked();
       await this.ctx.events.record(this.inst, 'Normal', shelved ? 'Unshelved' : 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host}${shelved ? ` from shelved image ${shelved}` : ''}${(this.inst.spec.powerState ?? 'Running') === 'Running' ? ' and started' : ''}`);
       this.ctx.log.info(shelved ? 'guest unshelved' : 'guest spawned', { host: this.deps.config.host, flavor: flavor.name, image: disk.metadata.name });
       // The shelved image has served (Nova deletes it once unshelved); the cache keeps the copy the disk stands on.
       if (shelved) await this.ctx.client.delete(IMAGES, this.inst.metadata.namespace, shelved).catch((e: Error) => this.ctx.log.warn('shelved image not deleted', { image: shelved, error: e.message }));
       // A fresh guest is what any reboot or rebuild asked so far would give: they are done.
-      return this.settle({ flavor, image: { ...this.imageRecord(image), uid: disk.metadata.uid }, rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0, ...(shelved ? { shelvedImage: null } : {}) });
+      return this.settle({ flavor, addresses: net.addresses, image: { ...this.imageRecord(image), uid: disk.metadata.uid }, rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0, ...(shelved ? { shelvedImage: null } : {}) });
     } catch (e) {
+      if (e instanceof PortsNotReady) {
+        await this.report({ conditions: markReconciling(this.status.conditions, this.inst.metadata.generation, 'AwaitingPorts', e.message) });
+        return { requeueAfterMs: 1000 };
+      }
       // Nothing half-made stays: no guest, no files.
       await driver.destroy(this.uid).catch(() => {});
       await driver.undefine(this.uid).catch(() => {});
@@ -662,8 +694,11 @@ class InstanceRun {
     const { driver, files } = this.deps;
     const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
     if (!release) return;
+    const nics = (await files.loadGuestSpec(this.uid))?.nics ?? [];
     await driver.destroy(this.uid);
     await driver.undefine(this.uid);
+    if (this.deps.vifs) await unplugNics(this.deps.vifs, nics);
+    await releasePorts(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
     await files.remove(this.uid);
     await this.ctx.client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
     this.ctx.log.info('guest and files removed', { host: this.deps.config.host });

@@ -37,6 +37,16 @@ export interface GuestDisk {
   bootOrder?: number;
 }
 
+/** A NIC: a virtio device on a tap the node's switch takes (Neutron's port, plugged by its iface-id). */
+export interface GuestNic {
+  mac: string;
+  /** The tap device's name (tap + the port ID's first 11 characters). */
+  device: string;
+  mtu: number;
+  /** The port ID: the switch binds the tap to it. */
+  portId: string;
+}
+
 /** Everything the hypervisor needs to run one guest. */
 export interface GuestSpec {
   uuid: string;
@@ -49,6 +59,8 @@ export interface GuestSpec {
   disks: GuestDisk[];
   /** The serial console is logged here (appended across boots). */
   consoleLog: string;
+  /** NICs, in the order the guest sees them (eth0 first). */
+  nics?: GuestNic[];
   /** A machine type the image asks for (hw_machine_type), e.g. q35. */
   machineType?: string;
   /** Facts about the instance kept with the guest definition (namespace, name, flavor, image, the agent's home). */

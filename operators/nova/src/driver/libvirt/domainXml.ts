@@ -61,6 +61,10 @@ export function domainXml(spec: GuestSpec, virtType: VirtType): string {
     on_crash: 'destroy',
     devices: {
       disk: spec.disks.map(diskNode),
+      // A tap libvirt makes; the node agent then moves it into the node's switch namespace and plugs it.
+      ...(spec.nics?.length
+        ? { interface: spec.nics.map((n) => ({ '@_type': 'ethernet', mac: { '@_address': n.mac }, target: { '@_dev': n.device, '@_managed': 'yes' }, model: { '@_type': 'virtio' }, mtu: { '@_size': n.mtu } })) }
+        : {}),
       // A pty for `virsh console`, logged to a file (by virtlogd, which caps its size) for the console log.
       serial: { '@_type': 'pty', log: { '@_file': spec.consoleLog, '@_append': 'on' }, target: { '@_port': 0 } },
       console: { '@_type': 'pty', target: { '@_type': 'serial', '@_port': 0 } },

@@ -1,0 +1,8 @@
+/** Neutron: tenant networks on OVN. */
+export * from './kinds.js';
+export * from './resources.js';
+export * from './ipam.js';
+export * from './operator.js';
+export * from './ovn/daemons.js';
+export * from './ovn/hostSwitch.js';
+export { OvsdbClient, OvsdbError } from './ovsdb/client.js';

@@ -1,0 +1,127 @@
+/** The network.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
+import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@stratus/runtime';
+
+const GROUP = 'network.stratus.io';
+const VERSION = 'v1alpha1';
+/** Neutron's resource status words. */
+export const NETWORK_PHASES = ['BUILD', 'ACTIVE', 'DOWN', 'ERROR'];
+export const PORT_PHASES = ['BUILD', 'ACTIVE', 'DOWN', 'ERROR'];
+
+export const NetworkKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Network',
+  plural: 'networks',
+  scope: 'Namespaced',
+  shortNames: ['net'],
+  description: "A layer-2 network (a Neutron network) of the tenant whose namespace holds it: an OVN logical switch.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'network'),
+      description: { type: 'string', maxLength: 255 },
+      shared: { type: 'boolean', default: false, description: 'Every tenant may put ports on it.' },
+      external: { type: 'boolean', default: false, description: "Neutron's router:external: routers take their gateway and floating IPs from it." },
+      mtu: { type: 'integer', minimum: 68, maximum: 9000, description: "The largest IP packet its ports carry; unset: 1442, the 1500 of the node's links less Geneve's 58." },
+      adminStateUp: { type: 'boolean', default: true },
+    },
+  },
+  status: {
+    id: { type: 'string', description: "The network's OpenStack ID." },
+    projectId: { type: 'string', description: 'The OpenStack ID of the project that owns it.' },
+    mtu: { type: 'integer', description: 'The MTU in effect.' },
+    logicalSwitch: { type: 'string', description: "The OVN northbound Logical_Switch's name." },
+  },
+  phases: NETWORK_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Shared', type: 'boolean', jsonPath: '.spec.shared' }, { name: 'External', type: 'boolean', jsonPath: '.spec.external' }, { name: 'MTU', type: 'integer', jsonPath: '.status.mtu' }],
+};
+
+const ipAddress = { type: 'string', maxLength: 64 };
+
+export const SubnetKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Subnet',
+  plural: 'subnets',
+  scope: 'Namespaced',
+  shortNames: ['snet'],
+  description: "An IP range on a Network (a Neutron subnet): addresses its ports get, by OVN's native DHCP when enabled.",
+  spec: {
+    required: ['network', 'cidr'],
+    properties: {
+      displayName: displayNameField(255, 'subnet'),
+      description: { type: 'string', maxLength: 255 },
+      network: { type: 'string', minLength: 1, description: "The Network (its object name) in this subnet's namespace." },
+      cidr: { type: 'string', maxLength: 64, description: 'The range, as 10.0.0.0/24 or fd00::/64.' },
+      ipVersion: { type: 'integer', enum: [4, 6], default: 4 },
+      gatewayIP: { type: 'string', maxLength: 64, description: "The router's address on it; unset: the range's first address; 'none': no gateway." },
+      allocationPools: {
+        type: 'array',
+        description: "The ranges ports' addresses come from; unset: the whole range but the gateway.",
+        items: { type: 'object', required: ['start', 'end'], properties: { start: ipAddress, end: ipAddress } },
+      },
+      dnsNameservers: { type: 'array', maxItems: 5, items: ipAddress },
+      enableDHCP: { type: 'boolean', default: true },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    gatewayIP: { type: 'string', description: 'The gateway in effect (empty: none).' },
+    allocations: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'IPAM: each address handed out, with the Port (namespace/name) holding it. Claimed with a resourceVersion check, so no address is given twice.',
+    },
+  },
+  phases: ['ACTIVE', 'ERROR'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Network', type: 'string', jsonPath: '.spec.network' }, { name: 'CIDR', type: 'string', jsonPath: '.spec.cidr' }, { name: 'Gateway', type: 'string', jsonPath: '.status.gatewayIP', priority: 1 }],
+};
+
+export const PortKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Port',
+  plural: 'ports',
+  scope: 'Namespaced',
+  shortNames: ['nport'],
+  description: "A virtual NIC on a Network (a Neutron port): an OVN logical switch port with its MAC, addresses and port security.",
+  spec: {
+    required: ['network'],
+    properties: {
+      displayName: displayNameField(255, 'port'),
+      description: { type: 'string', maxLength: 255 },
+      network: { type: 'string', minLength: 1, description: 'The Network (object name) the port is on.' },
+      networkNamespace: { type: 'string', description: "The network's namespace, when it is a shared network of another tenant; this port's namespace when unset." },
+      macAddress: { type: 'string', pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$', description: 'Unset: one is made (fa:16:3e:…).' },
+      fixedIPs: {
+        type: 'array',
+        description: 'Addresses wanted: a subnet (object name), an address, or both. Unset: one address from the first IPv4 subnet.',
+        items: { type: 'object', properties: { subnet: { type: 'string' }, ipAddress: ipAddress } },
+      },
+      deviceOwner: { type: 'string', maxLength: 255, description: 'What uses it: compute:nova for a server, network:router_interface, …' },
+      deviceId: { type: 'string', maxLength: 255, description: "The ID of what uses it (a server's ID)." },
+      bindingHost: { type: 'string', description: "The compute node it is bound to (Neutron's binding:host_id)." },
+      portSecurityEnabled: { type: 'boolean', default: true, description: 'Only its own MAC and addresses may leave it.' },
+      adminStateUp: { type: 'boolean', default: true },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    macAddress: { type: 'string' },
+    fixedIPs: { type: 'array', items: { type: 'object', properties: { subnet: { type: 'string' }, subnetId: { type: 'string' }, ipAddress: { type: 'string' } } } },
+    networkId: { type: 'string' },
+    mtu: { type: 'integer' },
+    chassis: { type: 'string', description: 'The OVN chassis the port is bound on, from the southbound Port_Binding.' },
+  },
+  phases: PORT_PHASES,
+  columns: [
+    DISPLAY_NAME_COLUMN,
+    { name: 'Network', type: 'string', jsonPath: '.spec.network' },
+    { name: 'MAC', type: 'string', jsonPath: '.status.macAddress' },
+    { name: 'IP', type: 'string', jsonPath: '.status.fixedIPs[0].ipAddress' },
+    { name: 'Device', type: 'string', jsonPath: '.spec.deviceId', priority: 1 },
+  ],
+};
+
+export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind];

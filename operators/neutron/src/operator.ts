@@ -1,0 +1,63 @@
+/** The networking operator: the Network, Subnet and Port controllers on one Manager, and the OVN mechanism they share. */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Manager, type ManagerOptions } from '@stratus/runtime';
+import { OvnMechanism } from './ovn/mechanism.js';
+import { networkReconciler, portReconciler, subnetReconciler } from './reconcilers.js';
+import { FIELD_MANAGER, NETWORKS, PORTS, SUBNETS, keyOf, portNetworkNamespace, type Network, type Port, type Subnet } from './resources.js';
+
+export interface NeutronOptions {
+  nbRemote: string;
+  sbRemote: string;
+  repairEveryMs?: number;
+}
+
+const at = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' });
+
+export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> = {}): { manager: Manager; ovn: OvnMechanism } {
+  const m = new Manager({ name: FIELD_MANAGER, ...opts });
+  const ovn = new OvnMechanism({
+    nbRemote: o.nbRemote,
+    sbRemote: o.sbRemote,
+    log: m.log,
+    repairEveryMs: o.repairEveryMs,
+    state: async () => {
+      const [networks, subnets, ports] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS)]);
+      return { networks: networks.items, subnets: subnets.items, ports: ports.items };
+    },
+  });
+  const networkOf = (ns: string | undefined, name: string) => [{ namespace: ns, name }];
+  m.add<Network>({
+    name: 'network',
+    resource: NETWORKS,
+    reconcile: networkReconciler(ovn),
+    watches: [
+      { resource: PORTS, map: (p) => networkOf(portNetworkNamespace(p as Port), (p as Port).spec.network) },
+      { resource: SUBNETS, map: (s) => networkOf(s.metadata?.namespace, (s as Subnet).spec.network) },
+    ],
+  });
+  m.add<Subnet>({
+    name: 'subnet',
+    resource: SUBNETS,
+    reconcile: subnetReconciler(ovn),
+    watches: [{ resource: NETWORKS, map: (n, subnets) => subnets.filter((s) => s.metadata.namespace === n.metadata?.namespace && s.spec.network === n.metadata?.name).map(at) }],
+  });
+  const ports = m.add<Port>({
+    name: 'port',
+    resource: PORTS,
+    reconcile: portReconciler(ovn),
+    workers: 4,
+    watches: [
+      // A subnet arriving (or going) changes which addresses the ports on its network get.
+      { resource: SUBNETS, map: (s, all) => all.filter((p) => portNetworkNamespace(p) === s.metadata?.namespace && p.spec.network === (s as Subnet).spec.network).map(at) },
+      { resource: NETWORKS, map: (n, all) => all.filter((p) => portNetworkNamespace(p) === n.metadata?.namespace && p.spec.network === n.metadata?.name).map(at) },
+    ],
+  });
+  // A binding that changes in the southbound database (a guest plugged in, or gone) is the port's status.
+  ovn.onBindingChange((ids) => {
+    const wanted = new Set(ids);
+    for (const p of ports.cachedObjects()) if (wanted.has(p.metadata.uid!)) ports.queue.add(keyOf(p));
+  });
+  m.onStart(async () => ovn.start());
+  m.onStop(async () => ovn.stop());
+  return { manager: m, ovn };
+}

@@ -1,0 +1,125 @@
+/**
+ * The OVN mechanism at work: it keeps NB in line with the resources (after every reconcile, on every change
+ * NB reports, and on a timer: the maintenance task that repairs drift made by hand either way) and reads
+ * each port's binding (chassis, up) back from the southbound Port_Binding.
+ */
+import type { Logger } from '@stratus/runtime';
+import { OvsdbClient } from '../ovsdb/client.js';
+import { asOptional } from '../ovsdb/values.js';
+import type { Network, Port, Subnet } from '../resources.js';
+import { NB_TABLES, desiredNorthbound, planNorthbound } from './northbound.js';
+
+export interface NetworkingState {
+  networks: Network[];
+  subnets: Subnet[];
+  ports: Port[];
+}
+
+export interface PortBinding {
+  chassis?: string;
+  up: boolean;
+}
+
+export interface OvnMechanismOptions {
+  nbRemote: string;
+  sbRemote: string;
+  /** Reads every Network, Subnet and Port (the desired state). */
+  state: () => Promise<NetworkingState>;
+  log: Logger;
+  /** How often the whole of NB is compared with the resources even when nothing said it changed. */
+  repairEveryMs?: number;
+}
+
+export class OvnMechanism {
+  readonly nb: OvsdbClient;
+  readonly sb: OvsdbClient;
+  private pending?: Promise<void>;
+  private inFlight?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private nbChangeTimer?: NodeJS.Timeout;
+  private bindingListeners: Array<(logicalPorts: string[]) => void> = [];
+  private lastBindings = new Map<string, string>();
+
+  constructor(private readonly opts: OvnMechanismOptions) {
+    this.nb = new OvsdbClient({ remote: opts.nbRemote, database: 'OVN_Northbound', monitor: NB_TABLES, log: opts.log });
+    this.sb = new OvsdbClient({ remote: opts.sbRemote, database: 'OVN_Southbound', monitor: { Port_Binding: ['logical_port', 'chassis', 'up'], Chassis: ['name'] }, log: opts.log });
+  }
+
+  start(): void {
+    this.nb.start();
+    this.sb.start();
+    // A change in NB that this process did not make (a person, a restarted database) is drift: compare again soon.
+    this.nb.on('change', () => {
+      clearTimeout(this.nbChangeTimer);
+      this.nbChangeTimer = setTimeout(() => void this.sync().catch((e: Error) => this.opts.log.warn('northbound repair failed', { error: e.message })), 200);
+    });
+    this.sb.on('change', () => this.announceBindings());
+    this.timer = setInterval(() => void this.sync().catch((e: Error) => this.opts.log.warn('northbound repair failed', { error: e.message })), this.opts.repairEveryMs ?? 30_000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.nbChangeTimer);
+    this.nb.close();
+    this.sb.close();
+  }
+
+  /** Calls `listener` with the logical ports (port IDs) whose binding changed. */
+  onBindingChange(listener: (logicalPorts: string[]) => void): void {
+    this.bindingListeners.push(listener);
+  }
+
+  /** The port's binding as the southbound database has it. */
+  bindingOf(portId: string): PortBinding {
+    const pb = this.sb.rows('Port_Binding').find((r) => r.logical_port === portId);
+    if (!pb) return { up: false };
+    const chassisId = asOptional(pb.chassis);
+    const chassis = chassisId ? this.sb.tables.get('Chassis')?.get(chassisId)?.name : undefined;
+    return { ...(chassis ? { chassis: String(chassis) } : {}), up: String(asOptional(pb.up)) === 'true' };
+  }
+
+  /** Whether NB has the logical switch port now. */
+  hasSwitchPort(portId: string): boolean {
+    return this.nb.rows('Logical_Switch_Port').some((r) => r.name === portId);
+  }
+
+  hasSwitch(name: string): boolean {
+    return this.nb.rows('Logical_Switch').some((r) => r.name === name);
+  }
+
+  /** Makes NB match the resources; resolves after a whole comparison that began after the call. */
+  sync(): Promise<void> {
+    if (this.pending) return this.pending;
+    const previous = this.inFlight ?? Promise.resolve();
+    const next = previous
+      .catch(() => {})
+      .then(async () => {
+        this.pending = undefined;
+        this.inFlight = next;
+        try {
+          await this.syncOnce();
+        } finally {
+          if (this.inFlight === next) this.inFlight = undefined;
+        }
+      });
+    this.pending = next;
+    return next;
+  }
+
+  private async syncOnce(): Promise<void> {
+    await this.nb.ready();
+    const state = await this.opts.state();
+    const want = desiredNorthbound(state.networks, state.subnets, state.ports);
+    const ops = planNorthbound(want, { switches: this.nb.rows('Logical_Switch'), switchPorts: this.nb.rows('Logical_Switch_Port'), dhcp: this.nb.rows('DHCP_Options') });
+    if (!ops.length) return;
+    await this.nb.transact(ops);
+    this.opts.log.info('northbound brought in line with the resources', { operations: ops.length, switches: want.switches.length, ports: want.ports.length });
+  }
+
+  private announceBindings(): void {
+    const now = new Map(this.sb.rows('Port_Binding').map((r) => [String(r.logical_port), JSON.stringify([asOptional(r.chassis), asOptional(r.up)])]));
+    const changed = [...new Set([...now.keys(), ...this.lastBindings.keys()])].filter((k) => now.get(k) !== this.lastBindings.get(k));
+    this.lastBindings = now;
+    if (changed.length) for (const l of this.bindingListeners) l(changed);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The OVN mechanism, pure part (Neutron's ML2/OVN driver and its maintenance task in one shape): the
+ * northbound rows the resources call for, and the OVSDB operations that turn what NB holds into them.
+ * Networks become Logical_Switches, ports Logical_Switch_Ports with addresses and port security, subnets
+ * with DHCP on DHCP_Options. Rows Stratus made carry `stratus:owner` in external_ids; those the resources no
+ * longer call for are removed, and rows without the mark are never touched.
+ */
+import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
+import { gatewayOf } from '../ipam.js';
+import { idOf, keyOf, macOf, mtuOf, portNetworkNamespace, type Network, type Port, type Subnet } from '../resources.js';
+
+export const OWNER_KEY = 'stratus:owner';
+export const NB_TABLES = {
+  Logical_Switch: ['name', 'ports', 'external_ids', 'other_config'],
+  Logical_Switch_Port: ['name', 'addresses', 'port_security', 'dhcpv4_options', 'enabled', 'external_ids', 'up', 'type', 'options'],
+  DHCP_Options: ['cidr', 'options', 'external_ids'],
+};
+
+export interface DesiredSwitch {
+  name: string;
+  external_ids: Record<string, string>;
+  other_config: Record<string, string>;
+}
+export interface DesiredSwitchPort {
+  name: string;
+  switch: string;
+  addresses: string[];
+  port_security: string[];
+  enabled: boolean;
+  /** The subnet ID whose DHCP options the port answers with. */
+  dhcpSubnet?: string;
+  external_ids: Record<string, string>;
+}
+export interface DesiredDhcp {
+  subnetId: string;
+  cidr: string;
+  options: Record<string, string>;
+  external_ids: Record<string, string>;
+}
+export interface DesiredNorthbound {
+  switches: DesiredSwitch[];
+  ports: DesiredSwitchPort[];
+  dhcp: DesiredDhcp[];
+}
+
+export const switchNameOf = (networkId: string) => `neutron-${networkId}`;
+const live = <T extends { metadata: { deletionTimestamp?: unknown } }>(items: T[]) => items.filter((i) => !i.metadata.deletionTimestamp);
+
+/** A MAC for a subnet's DHCP server, made from its ID: the same on every sync. */
+function serverMacOf(subnetId: string): string {
+  const hex = subnetId.replace(/-/g, '');
+  return ['fa', '16', '3e', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4, 6)].join(':');
+}
+
+/** The NB rows the live resources call for. */
+export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[]): DesiredNorthbound {
+  const nets = new Map(live(networks).map((n) => [keyOf(n), n]));
+  const switches = [...nets.values()].map((n) => ({
+    name: switchNameOf(idOf(n)),
+    external_ids: { [OWNER_KEY]: keyOf(n), 'neutron:network_name': n.spec.displayName ?? n.metadata.name, 'neutron:mtu': String(mtuOf(n)) },
+    other_config: { mcast_snoop: 'false' },
+  }));
+  const dhcp: DesiredDhcp[] = [];
+  const subnetsById = new Map<string, Subnet>();
+  for (const s of live(subnets)) {
+    const net = nets.get(`${s.metadata.namespace}/${s.spec.network}`);
+    if (!net || !s.status?.id) continue; // not accepted (yet) by its reconciler
+    subnetsById.set(idOf(s), s);
+    if (s.spec.enableDHCP === false || (s.spec.ipVersion ?? 4) !== 4) continue;
+    const gw = gatewayOf(s.spec);
+    const options: Record<string, string> = { lease_time: '43200', mtu: String(mtuOf(net)), server_mac: serverMacOf(idOf(s)) };
+    // OVN's DHCP server speaks from the gateway's address; a subnet without one answers from its last address.
+    options.server_id = gw ?? s.status.gatewayIP ?? '';
+    if (gw) options.router = gw;
+    if (s.spec.dnsNameservers?.length) options.dns_server = `{${s.spec.dnsNameservers.join(', ')}}`;
+    if (!options.server_id) continue;
+    dhcp.push({ subnetId: idOf(s), cidr: s.spec.cidr, options, external_ids: { [OWNER_KEY]: keyOf(s), subnet_id: idOf(s) } });
+  }
+  const dhcpIds = new Set(dhcp.map((d) => d.subnetId));
+  const out: DesiredSwitchPort[] = [];
+  for (const p of live(ports)) {
+    const net = nets.get(`${portNetworkNamespace(p)}/${p.spec.network}`);
+    if (!net || !p.status?.macAddress) continue;
+    const ips = (p.status.fixedIPs ?? []).map((f) => f.ipAddress).filter((ip): ip is string => !!ip);
+    const address = [macOf(p), ...ips].join(' ');
+    const v4Dhcp = (p.status.fixedIPs ?? []).map((f) => f.subnetId).find((id) => id && dhcpIds.has(id));
+    out.push({
+      name: idOf(p),
+      switch: switchNameOf(idOf(net)),
+      addresses: [address],
+      port_security: p.spec.portSecurityEnabled === false ? [] : [address],
+      enabled: p.spec.adminStateUp !== false,
+      ...(v4Dhcp ? { dhcpSubnet: v4Dhcp } : {}),
+      external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
+    });
+  }
+  return { switches, ports: out, dhcp };
+}
+
+/** What NB holds now, as the monitor copied it. */
+export interface NorthboundRows {
+  switches: Row[];
+  switchPorts: Row[];
+  dhcp: Row[];
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const sameSet = (a: string[], b: string[]) => same([...a].sort(), [...b].sort());
+const sameMap = (a: Record<string, string>, b: Record<string, string>) => same(Object.entries(a).sort(), Object.entries(b).sort());
+const where = (id: string) => [['_uuid', '==', uuid(id)]];
+const ours = (r: Row) => OWNER_KEY in asMap(r.external_ids);
+
+/** The operations (one transaction) that make NB hold `want`, touching only what differs. [] when in sync. */
+export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): object[] {
+  const ops: object[] = [];
+  // DHCP options, by subnet ID.
+  const dhcpRef = new Map<string, unknown>();
+  const haveDhcp = new Map(have.dhcp.filter(ours).map((r) => [asMap(r.external_ids).subnet_id, r]));
+  want.dhcp.forEach((d, i) => {
+    const row = { cidr: d.cidr, options: map(d.options), external_ids: map(d.external_ids) };
+    const cur = haveDhcp.get(d.subnetId);
+    haveDhcp.delete(d.subnetId);
+    if (!cur) {
+      ops.push({ op: 'insert', table: 'DHCP_Options', row, 'uuid-name': `dhcp${i}` });
+      dhcpRef.set(d.subnetId, namedUuid(`dhcp${i}`));
+      return;
+    }
+    dhcpRef.set(d.subnetId, uuid(cur._uuid as string));
+    if (cur.cidr !== d.cidr || !sameMap(asMap(cur.options), d.options) || !sameMap(asMap(cur.external_ids), d.external_ids)) ops.push({ op: 'update', table: 'DHCP_Options', where: where(cur._uuid as string), row });
+  });
+
+  // Which switch holds each existing port.
+
+  const holder = new Map<string, Row>();
+  for (const sw of have.switches) for (const id of asList(sw.ports)) holder.set(id, sw);
+  const haveSwitches = new Map(have.switches.filter(ours).map((r) => [String(r.name), r]));
+  const havePorts = new Map(have.switchPorts.filter((r) => ours(r) && holder.has(r._uuid as string)).map((r) => [String(r.name), r]));
+
+  const lspRow = (p: DesiredSwitchPort) => ({
+    name: p.name,
+    addresses: set(p.addresses),
+    port_security: set(p.port_security),
+    enabled: p.enabled,
+    dhcpv4_options: set(p.dhcpSubnet && dhcpRef.has(p.dhcpSubnet) ? [dhcpRef.get(p.dhcpSubnet)] : []),
+    external_ids: map(p.external_ids),
+  });
+  const newPorts = new Map<string, unknown[]>(); // switch name → named UUIDs of ports to add
+  want.ports.forEach((p, i) => {
+    const cur = havePorts.get(p.name);
+    const curSwitch = cur ? holder.get(cur._uuid as string) : undefined;
+    if (cur && curSwitch?.name === p.switch) {
+      havePorts.delete(p.name);
+      const dhcpNow = asOptional(cur.dhcpv4_options);
+      const dhcpWant = p.dhcpSubnet ? dhcpRef.get(p.dhcpSubnet) : undefined;
+      const dhcpSame = dhcpWant === undefined ? dhcpNow === undefined : Array.isArray(dhcpWant) && dhcpWant[0] === 'uuid' && dhcpWant[1] === dhcpNow;
+      const enabledNow = asList(cur.enabled)[0];
+      if (!sameSet(asList(cur.addresses), p.addresses) || !sameSet(asList(cur.port_security), p.port_security) || !dhcpSame || String(enabledNow ?? 'true') !== String(p.enabled) || !sameMap(asMap(cur.external_ids), p.external_ids))
+        ops.push({ op: 'update', table: 'Logical_Switch_Port', where: where(cur._uuid as string), row: lspRow(p) });
+      return;
+    }
+    ops.push({ op: 'insert', table: 'Logical_Switch_Port', row: lspRow(p), 'uuid-name': `lsp${i}` });
+    newPorts.set(p.switch, [...(newPorts.get(p.switch) ?? []), namedUuid(`lsp${i}`)]);
+  });
+  // Ports no resource calls for (or on the wrong switch) leave their switch; OVN drops the unreferenced row.
+  const dropFrom = new Map<string, string[]>();
+  for (const r of havePorts.values()) {
+    const sw = holder.get(r._uuid as string)!;
+    dropFrom.set(sw._uuid as string, [...(dropFrom.get(sw._uuid as string) ?? []), r._uuid as string]);
+  }
+  for (const s of want.switches) {
+    const cur = haveSwitches.get(s.name);
+    haveSwitches.delete(s.name);
+    const adding = newPorts.get(s.name) ?? [];
+    if (!cur) {
+      ops.push({ op: 'insert', table: 'Logical_Switch', row: { name: s.name, ports: set(adding), external_ids: map(s.external_ids), other_config: map(s.other_config) } });
+      continue;
+    }
+    if (!sameMap(asMap(cur.external_ids), s.external_ids) || !sameMap(asMap(cur.other_config), s.other_config))
+      ops.push({ op: 'update', table: 'Logical_Switch', where: where(cur._uuid as string), row: { external_ids: map(s.external_ids), other_config: map(s.other_config) } });
+    if (adding.length) ops.push({ op: 'mutate', table: 'Logical_Switch', where: where(cur._uuid as string), mutations: [['ports', 'insert', set(adding)]] });
+  }
+  for (const [swId, ids] of dropFrom) if (!haveSwitches.has(String([...have.switches].find((s) => s._uuid === swId)?.name))) ops.push({ op: 'mutate', table: 'Logical_Switch', where: where(swId), mutations: [['ports', 'delete', set(ids.map(uuid))]] });
+  for (const r of haveSwitches.values()) ops.push({ op: 'delete', table: 'Logical_Switch', where: where(r._uuid as string) });
+  for (const r of haveDhcp.values()) ops.push({ op: 'delete', table: 'DHCP_Options', where: where(r._uuid as string) });
+  return ops;
+}

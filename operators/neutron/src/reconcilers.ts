@@ -1,0 +1,207 @@
+/**
+ * The Network, Subnet and Port reconcilers. The story of each: it gets a finalizer guarding its northbound
+ * rows; its facts are checked (a subnet's range, a port's network and addresses); a port claims its
+ * addresses; the OVN mechanism brings NB in line; the status says what holds, with Neutron's status word.
+ * Deleting one removes its rows first (a network waits for its ports, and takes its subnets with it; a
+ * subnet waits for the ports holding its addresses; a port gives its addresses back).
+ */
+import {
+  addFinalizerPatch,
+  hasFinalizer,
+  isDeleting,
+  markReady,
+  markReconciling,
+  markStalled,
+  patchStatusChanges,
+  removeFinalizerPatch,
+  type KubeClient,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+} from '@stratus/runtime';
+import { TENANTS, type Tenant } from '@stratus/keystone';
+import { claimAddress, releaseAddresses } from './claims.js';
+import { IpamError, cidrContains, gatewayOf, overlaps, parseCidr, poolsOf } from './ipam.js';
+import { switchNameOf } from './ovn/northbound.js';
+import type { OvnMechanism } from './ovn/mechanism.js';
+import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, SUBNETS, idOf, keyOf, macOf, mtuOf, portNetworkNamespace, type FixedIP, type Network, type Port, type Subnet } from './resources.js';
+
+type Obj = Network | Subnet | Port;
+const WAIT_MS = 5000;
+
+async function projectIdOf(client: KubeClient, namespace: string): Promise<string | undefined> {
+  return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;
+}
+
+/** Adds the finalizer; true when it wrote (the write brings the object back). */
+async function ensureFinalizer(client: KubeClient, ref: typeof NETWORKS, o: Obj): Promise<boolean> {
+  const patch = addFinalizerPatch(o, OVN_FINALIZER);
+  if (!patch) return false;
+  await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
+  return true;
+}
+
+async function releaseFinalizer(client: KubeClient, ref: typeof NETWORKS, o: Obj): Promise<void> {
+  const patch = removeFinalizerPatch(o, OVN_FINALIZER);
+  if (patch) await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
+}
+
+/** Records a refusal once (event and Stalled), so a user reading `kubectl describe` sees why. */
+async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: typeof NETWORKS, o: T, reason: string, message: string, extra: object = {}): Promise<void> {
+  const current = o.status?.conditions?.find((c) => c.type === 'Stalled');
+  if (current?.reason !== reason || current.message !== message) await ctx.events.record(o, 'Warning', reason, message);
+  await patchStatusChanges(ctx.client, ref, o as never, { phase: 'ERROR', conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message), ...extra } as never, FIELD_MANAGER, { precondition: false });
+}
+
+const portsOnNetwork = (ports: Port[], n: Network) => ports.filter((p) => portNetworkNamespace(p) === n.metadata.namespace && p.spec.network === n.metadata.name);
+
+export function networkReconciler(ovn: OvnMechanism): Reconciler<Network> {
+  return async function reconcileNetwork(req: Request, ctx: ReconcileContext<Network>): Promise<Result | void> {
+    const { client } = ctx;
+    const net = await client.get<Network>(NETWORKS, req.namespace, req.name);
+    if (!net) return;
+    if (isDeleting(net)) {
+      if (!hasFinalizer(net, OVN_FINALIZER)) return;
+      const ports = portsOnNetwork((await client.list<Port>(PORTS)).items, net);
+      if (ports.length) {
+        const message = `the network has ${ports.length} port(s) (${ports.slice(0, 3).map(keyOf).join(', ')}): delete them first`;
+        await stall(ctx, NETWORKS, net, 'NetworkInUse', message);
+        return; // a port's deletion brings the network back here
+      }
+      const subnets = (await client.list<Subnet>(SUBNETS, net.metadata.namespace)).items.filter((s) => s.spec.network === net.metadata.name);
+      for (const s of subnets) if (!isDeleting(s)) await client.delete(SUBNETS, s.metadata.namespace, s.metadata.name);
+      if (subnets.length) return { requeueAfterMs: 1000 };
+      await ovn.sync();
+      if (ovn.hasSwitch(switchNameOf(idOf(net)))) return { requeueAfterMs: 1000 };
+      await releaseFinalizer(client, NETWORKS, net);
+      ctx.log.info('network deleted from OVN', { logicalSwitch: switchNameOf(idOf(net)) });
+      return;
+    }
+    if (await ensureFinalizer(client, NETWORKS, net)) return;
+    await ovn.sync();
+    const ls = switchNameOf(idOf(net));
+    const base = { id: idOf(net), projectId: await projectIdOf(client, net.metadata.namespace!), mtu: mtuOf(net), logicalSwitch: ls };
+    if (!ovn.hasSwitch(ls)) {
+      await patchStatusChanges(client, NETWORKS, net, { ...base, phase: 'BUILD', conditions: markReconciling(net.status?.conditions, net.metadata.generation, 'AwaitingNorthbound', `waiting for OVN's northbound database to hold logical switch ${ls}`) }, FIELD_MANAGER, { precondition: false });
+      return { requeueAfterMs: 2000 };
+    }
+    const phase = net.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE';
+    if (net.status?.phase !== phase) await ctx.events.record(net, 'Normal', 'Created', `Logical switch ${ls} holds the network`);
+    await patchStatusChanges(client, NETWORKS, net, { ...base, phase, conditions: markReady(net.status?.conditions, net.metadata.generation, 'LogicalSwitchReady', `OVN logical switch ${ls}`) }, FIELD_MANAGER, { precondition: false });
+  };
+}
+
+/** Why the subnet cannot be made as it is, or undefined. Pure but for the list of its siblings. */
+export function subnetProblem(s: Subnet, siblings: Subnet[]): { reason: string; message: string } | undefined {
+  try {
+    const range = parseCidr(s.spec.cidr);
+    if (range.version !== (s.spec.ipVersion ?? 4)) return { reason: 'InvalidInput', message: `cidr ${s.spec.cidr} is not an IPv${s.spec.ipVersion ?? 4} range (ip_version)` };
+    gatewayOf(s.spec);
+    poolsOf(s.spec);
+  } catch (e) {
+    if (e instanceof IpamError) return { reason: 'InvalidInput', message: e.message };
+    throw e;
+  }
+  const clash = siblings.find((o) => o.metadata.uid !== s.metadata.uid && !isDeleting(o) && o.spec.network === s.spec.network && safeOverlaps(o.spec.cidr, s.spec.cidr));
+  if (clash) return { reason: 'OverlappingSubnet', message: `cidr ${s.spec.cidr} overlaps with subnet ${clash.metadata.name} (${clash.spec.cidr}) on the same network` };
+  return undefined;
+}
+const safeOverlaps = (a: string, b: string) => {
+  try {
+    return overlaps(a, b);
+  } catch {
+    return false;
+  }
+};
+
+export function subnetReconciler(ovn: OvnMechanism): Reconciler<Subnet> {
+  return async function reconcileSubnet(req: Request, ctx: ReconcileContext<Subnet>): Promise<Result | void> {
+    const { client } = ctx;
+    const subnet = await client.get<Subnet>(SUBNETS, req.namespace, req.name);
+    if (!subnet) return;
+    if (isDeleting(subnet)) {
+      if (!hasFinalizer(subnet, OVN_FINALIZER)) return;
+      const holders = [...new Set(Object.values(subnet.status?.allocations ?? {}))];
+      if (holders.length) {
+        await stall(ctx, SUBNETS, subnet, 'SubnetInUse', `ports still hold addresses on the subnet: ${holders.slice(0, 3).join(', ')}`);
+        return { requeueAfterMs: WAIT_MS };
+      }
+      await ovn.sync();
+      await releaseFinalizer(client, SUBNETS, subnet);
+      return;
+    }
+    const siblings = (await client.list<Subnet>(SUBNETS, subnet.metadata.namespace)).items;
+    const problem = subnetProblem(subnet, siblings);
+    if (problem) return stall(ctx, SUBNETS, subnet, problem.reason, problem.message);
+    const net = await client.get<Network>(NETWORKS, subnet.metadata.namespace, subnet.spec.network);
+    if (!net || isDeleting(net)) return stall(ctx, SUBNETS, subnet, 'NetworkNotFound', `network ${subnet.spec.network} does not exist in namespace ${subnet.metadata.namespace}`);
+    if (await ensureFinalizer(client, SUBNETS, subnet)) return;
+    const gateway = gatewayOf(subnet.spec) ?? '';
+    const written = await patchStatusChanges(client, SUBNETS, subnet, { id: idOf(subnet), projectId: await projectIdOf(client, subnet.metadata.namespace!), gatewayIP: gateway }, FIELD_MANAGER, { precondition: false });
+    await ovn.sync();
+    await patchStatusChanges(client, SUBNETS, written, { phase: 'ACTIVE', conditions: markReady(subnet.status?.conditions, subnet.metadata.generation, 'Allocating', `${subnet.spec.cidr}${gateway ? `, gateway ${gateway}` : ''}${subnet.spec.enableDHCP === false ? '' : ', DHCP by OVN'}`) }, FIELD_MANAGER, { precondition: false });
+  };
+}
+
+/** The subnets (object names) and addresses a port wants: spec's, else the network's first IPv4 subnet. */
+export function wantedAddresses(p: Port, subnets: Subnet[]): Array<{ subnet: Subnet; ipAddress?: string }> | { problem: string } {
+  const ready = subnets.filter((s) => !isDeleting(s) && s.status?.id);
+  if (!p.spec.fixedIPs?.length) {
+    const first = ready.find((s) => (s.spec.ipVersion ?? 4) === 4) ?? ready[0];
+    return first ? [{ subnet: first }] : [];
+  }
+  const out: Array<{ subnet: Subnet; ipAddress?: string }> = [];
+  for (const f of p.spec.fixedIPs) {
+    const subnet = f.subnet ? ready.find((s) => s.metadata.name === f.subnet || s.status?.id === f.subnet) : f.ipAddress ? ready.find((s) => cidrContains(s.spec.cidr, f.ipAddress!)) : undefined;
+    if (!subnet) return { problem: f.subnet ? `subnet ${f.subnet} is not on network ${p.spec.network}` : `no subnet of network ${p.spec.network} holds ${f.ipAddress}` };
+    out.push({ subnet, ...(f.ipAddress ? { ipAddress: f.ipAddress } : {}) });
+  }
+  return out;
+}
+
+export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
+  return async function reconcilePort(req: Request, ctx: ReconcileContext<Port>): Promise<Result | void> {
+    const { client } = ctx;
+    const port = await client.get<Port>(PORTS, req.namespace, req.name);
+    if (!port) return;
+    const holder = keyOf(port);
+    const netNs = portNetworkNamespace(port);
+    if (isDeleting(port)) {
+      if (!hasFinalizer(port, OVN_FINALIZER)) return;
+      await ovn.sync();
+      if (ovn.hasSwitchPort(idOf(port))) return { requeueAfterMs: 1000 };
+      for (const f of port.status?.fixedIPs ?? []) if (f.subnet) await releaseAddresses(client, netNs, f.subnet, holder);
+      await releaseFinalizer(client, PORTS, port);
+      ctx.log.info('port deleted from OVN and its addresses released', { addresses: (port.status?.fixedIPs ?? []).map((f) => f.ipAddress) });
+      return;
+    }
+    const net = await client.get<Network>(NETWORKS, netNs, port.spec.network);
+    if (!net || isDeleting(net)) return stall(ctx, PORTS, port, 'NetworkNotFound', `network ${netNs}/${port.spec.network} does not exist`);
+    if (netNs !== port.metadata.namespace && !net.spec.shared) return stall(ctx, PORTS, port, 'NetworkNotShared', `network ${netNs}/${port.spec.network} belongs to another tenant and is not shared`);
+    if (await ensureFinalizer(client, PORTS, port)) return;
+    const subnets = (await client.list<Subnet>(SUBNETS, netNs)).items.filter((s) => s.spec.network === net.metadata.name);
+    const wanted = wantedAddresses(port, subnets);
+    if ('problem' in wanted) return stall(ctx, PORTS, port, 'InvalidInput', wanted.problem);
+    const fixedIPs: FixedIP[] = [];
+    try {
+      for (const w of wanted) fixedIPs.push({ subnet: w.subnet.metadata.name, subnetId: idOf(w.subnet), ipAddress: await claimAddress(client, netNs, w.subnet.metadata.name, holder, w.ipAddress) });
+    } catch (e) {
+      if (e instanceof IpamError) return stall(ctx, PORTS, port, e.reason, e.message);
+      throw e;
+    }
+    // Addresses it had and no longer wants go back to their subnets.
+    for (const s of subnets) await releaseAddresses(client, netNs, s.metadata.name, holder, fixedIPs.filter((f) => f.subnet === s.metadata.name).map((f) => f.ipAddress!));
+    let written = await patchStatusChanges(client, PORTS, port, { id: idOf(port), projectId: await projectIdOf(client, port.metadata.namespace!), macAddress: macOf(port), fixedIPs, networkId: idOf(net), mtu: mtuOf(net) }, FIELD_MANAGER, { precondition: false });
+    await ovn.sync();
+    const binding = ovn.bindingOf(idOf(port));
+    const inNb = ovn.hasSwitchPort(idOf(port));
+    const phase = !inNb ? 'BUILD' : binding.up && port.spec.adminStateUp !== false ? 'ACTIVE' : 'DOWN';
+    if (phase === 'ACTIVE' && port.status?.phase !== 'ACTIVE') await ctx.events.record(port, 'Normal', 'Up', `Bound and up on chassis ${binding.chassis}`);
+    const conditions = inNb
+      ? markReady(port.status?.conditions, port.metadata.generation, phase === 'ACTIVE' ? 'Up' : 'Unbound', phase === 'ACTIVE' ? `bound on chassis ${binding.chassis}` : `OVN logical switch port ${idOf(port)} is ready; no guest is plugged into it yet`)
+      : markReconciling(port.status?.conditions, port.metadata.generation, 'AwaitingNorthbound', `waiting for OVN's northbound database to hold the logical switch port`);
+    written = await patchStatusChanges(client, PORTS, written, { phase, conditions, chassis: binding.chassis ?? null }, FIELD_MANAGER, { precondition: false });
+    if (!inNb) return { requeueAfterMs: 2000 };
+  };
+}

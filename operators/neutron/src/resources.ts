@@ -1,0 +1,96 @@
+/** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
+import { createHash } from 'node:crypto';
+import { resourceOf, type Condition } from '@stratus/runtime';
+import { NetworkKind, PortKind, SubnetKind } from './kinds.js';
+
+export const NETWORKS = resourceOf(NetworkKind);
+export const SUBNETS = resourceOf(SubnetKind);
+export const PORTS = resourceOf(PortKind);
+export const FIELD_MANAGER = 'stratus-neutron';
+/** Guards a resource's rows in OVN's northbound database (and a port's addresses): removed once they are gone. */
+export const OVN_FINALIZER = 'network.stratus.io/ovn';
+/** The 1500 bytes of the node's links, less Geneve's 58 bytes of headers. */
+export const DEFAULT_MTU = 1442;
+
+interface Meta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  deletionTimestamp?: Date;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+}
+interface CommonStatus {
+  observedGeneration?: number;
+  phase?: string;
+  conditions?: Condition[];
+  id?: string;
+  projectId?: string;
+}
+
+export interface Network {
+  apiVersion?: string;
+  kind?: 'Network';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; shared?: boolean; external?: boolean; mtu?: number; adminStateUp?: boolean };
+  status?: CommonStatus & { mtu?: number; logicalSwitch?: string };
+}
+
+export interface AllocationPool {
+  start: string;
+  end: string;
+}
+
+export interface Subnet {
+  apiVersion?: string;
+  kind?: 'Subnet';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; enableDHCP?: boolean };
+  status?: CommonStatus & { gatewayIP?: string; allocations?: Record<string, string> };
+}
+
+export interface FixedIP {
+  subnet?: string;
+  subnetId?: string;
+  ipAddress?: string;
+}
+
+export interface Port {
+  apiVersion?: string;
+  kind?: 'Port';
+  metadata: Meta;
+  spec: {
+    displayName?: string;
+    description?: string;
+    network: string;
+    networkNamespace?: string;
+    macAddress?: string;
+    fixedIPs?: FixedIP[];
+    deviceOwner?: string;
+    deviceId?: string;
+    bindingHost?: string;
+    portSecurityEnabled?: boolean;
+    adminStateUp?: boolean;
+  };
+  status?: CommonStatus & { macAddress?: string; fixedIPs?: FixedIP[]; networkId?: string; mtu?: number; chassis?: string };
+}
+
+/** The OpenStack ID of any of these kinds: its object's UID (a UUID, fixed for its life). */
+export const idOf = (o: { metadata: { uid?: string } }) => o.metadata.uid!;
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace}/${o.metadata.name}`;
+/** The namespace of the network a port is on. */
+export const portNetworkNamespace = (p: Port) => p.spec.networkNamespace ?? p.metadata.namespace!;
+export const mtuOf = (n: Network) => n.spec.mtu ?? DEFAULT_MTU;
+
+/** The port's MAC: spec's, else one made from its ID under OpenStack's fa:16:3e prefix (the same on every reconcile). */
+export function macOf(p: Port): string {
+  if (p.spec.macAddress) return p.spec.macAddress.toLowerCase();
+  const h = createHash('sha256').update(idOf(p)).digest();
+  return ['fa', '16', '3e', ...[h[0], h[1], h[2]].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/** The guest device that carries the port on its node: Neutron's tap + the first 11 characters of the port ID. */
+export const tapNameOf = (portId: string) => `tap${portId.slice(0, 11)}`;
