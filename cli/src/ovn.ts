@@ -7,14 +7,15 @@ import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
 import type { Logger } from '@stratus/runtime';
-import { bridgeProblem, centralDaemons, configureChassis, hostDaemons, openVswitch, ovnLayout, prepareOvn, removeNetns, type OvnLayout } from '@stratus/neutron';
+import { bridgeProblem, centralDaemons, configureChassis, hostDaemons, openVswitch, ovnLayout, prepareCentral, prepareHost, removeNetns, type OvnLayout } from '@stratus/neutron';
 import type { Supervisor } from './supervisor.js';
 
 const run = promisify(execFile);
 
 export async function startOvn(supervisor: Supervisor, dataDir: string, log: Logger, timeoutMs = 60_000): Promise<OvnLayout> {
   const layout = ovnLayout(dataDir);
-  await prepareOvn(layout);
+  await prepareCentral(layout);
+  await prepareHost(layout);
   for (const d of [...centralDaemons(layout), ...hostDaemons(layout)]) supervisor.run({ name: d.name, command: d.command, args: d.args, env: { ...process.env, ...d.env } });
   // Once the daemons are stopped, the namespace goes too, unless a guest's link is still in it (guests outlive `stratus up`).
   supervisor.onStop('OVN node namespace', async () => {

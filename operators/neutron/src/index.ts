@@ -3,6 +3,7 @@ export * from './kinds.js';
 export * from './resources.js';
 export * from './ipam.js';
 export * from './operator.js';
+export type { OvnMechanism as OvnMechanismHandle } from './ovn/mechanism.js';
 export * from './ovn/daemons.js';
 export * from './ovn/hostSwitch.js';
 export { OvsdbClient, OvsdbError } from './ovsdb/client.js';

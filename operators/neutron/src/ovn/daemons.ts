@@ -72,15 +72,21 @@ export function hostDaemons(l: OvnLayout): DaemonSpec[] {
   ];
 }
 
-/** The databases (created once) and the node's namespace (made if missing, loopback up). */
-export async function prepareOvn(l: OvnLayout): Promise<void> {
+async function createDatabases(l: OvnLayout, schemas: Array<[string, string]>): Promise<void> {
   mkdirSync(l.dir, { recursive: true });
-  const schemas: Array<[string, string]> = [
+  for (const [file, schema] of schemas) if (!existsSync(join(l.dir, file))) await run('ovsdb-tool', ['create', join(l.dir, file), schema]);
+}
+
+/** The northbound and southbound databases, created once. */
+export const prepareCentral = (l: OvnLayout) =>
+  createDatabases(l, [
     ['nb.db', '/usr/share/ovn/ovn-nb.ovsschema'],
     ['sb.db', '/usr/share/ovn/ovn-sb.ovsschema'],
-    ['conf.db', '/usr/share/openvswitch/vswitch.ovsschema'],
-  ];
-  for (const [file, schema] of schemas) if (!existsSync(join(l.dir, file))) await run('ovsdb-tool', ['create', join(l.dir, file), schema]);
+  ]);
+
+/** The node's Open_vSwitch database (created once) and its namespace (made if missing, loopback up). */
+export async function prepareHost(l: OvnLayout): Promise<void> {
+  await createDatabases(l, [['conf.db', '/usr/share/openvswitch/vswitch.ovsschema']]);
   await ensureNetns(l.netns);
 }
 

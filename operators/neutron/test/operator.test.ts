@@ -1,0 +1,148 @@
+/**
+ * The networking operator against a real control plane and OVN's real northbound database: what kubectl users
+ * see in status, what OVN holds, drift repaired, addresses never given twice, and bad input refused with
+ * Neutron's words and nothing half-made.
+ */
+import { strict as assert } from 'node:assert';
+import { eventually } from '@stratus/apiserver';
+import { NETWORKS, PORTS, SUBNETS, type Network, type Port, type Subnet } from '../src/index.js';
+import { asList, asMap } from '../src/ovsdb/values.js';
+import { nbctl } from './ovnSupport.js';
+import { startNetworkingEnv, type NetworkingEnv } from './support.js';
+
+describe('networking operator on OVN', function () {
+  this.timeout(180_000);
+  let env: NetworkingEnv;
+  before(async () => {
+    env = await startNetworkingEnv({ repairEveryMs: 2000 });
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  const make = <T>(ref: typeof NETWORKS, namespace: string, name: string, kind: string, spec: object) =>
+    env.client.create(ref, { apiVersion: 'network.stratus.io/v1alpha1', kind, metadata: { name, namespace }, spec } as never, 'test') as Promise<T>;
+  const get = <T>(ref: typeof NETWORKS, ns: string, name: string) => env.client.get(ref, ns, name) as Promise<T | undefined>;
+  const condition = (o: { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } } | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+  async function until<T extends { status?: object }>(ref: typeof NETWORKS, ns: string, name: string, what: string, check: (o: T) => boolean): Promise<T> {
+    let last: T | undefined;
+    await eventually(`${ns}/${name}: ${what}`, async () => {
+      last = await get<T>(ref, ns, name);
+      return !!last && check(last);
+    });
+    return last!;
+  }
+  const nbRows = (table: string) => env.mechanism.nb.rows(table);
+  const lspOf = (portId: string) => nbRows('Logical_Switch_Port').find((r) => r.name === portId);
+  const ready = (o: Network | Subnet | Port) => !!condition(o, 'Ready');
+  const stalledWith = (reason: string) => (o: Network | Subnet | Port) => condition(o, 'Stalled')?.reason === reason;
+
+  it('makes a logical switch, DHCP options and a switch port with address and port security; Ready with Neutron status words', async () => {
+    await make(NETWORKS, 'demo', 'net1', 'Network', { displayName: 'my network' });
+    await make(SUBNETS, 'demo', 'sub1', 'Subnet', { network: 'net1', cidr: '10.1.0.0/24', dnsNameservers: ['10.1.0.3'] });
+    await make(PORTS, 'demo', 'p1', 'Port', { network: 'net1' });
+    const net = await until<Network>(NETWORKS, 'demo', 'net1', 'Ready', ready);
+    assert.equal(net.status?.phase, 'ACTIVE');
+    assert.equal(net.status?.mtu, 1442);
+    const port = await until<Port>(PORTS, 'demo', 'p1', 'Ready with an address', (p) => ready(p) && !!p.status?.fixedIPs?.length);
+    assert.equal(port.status?.phase, 'DOWN', 'no guest is bound to it');
+    assert.deepEqual(port.status?.fixedIPs?.map((f) => f.ipAddress), ['10.1.0.2']);
+    assert.match(port.status!.macAddress!, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    const ls = nbRows('Logical_Switch').find((r) => r.name === `neutron-${net.metadata.uid}`);
+    assert.ok(ls, 'the logical switch');
+    assert.equal(asMap(ls.external_ids)['neutron:network_name'], 'my network');
+    const lsp = lspOf(port.metadata.uid!)!;
+    assert.deepEqual(asList(lsp.addresses), [`${port.status!.macAddress} 10.1.0.2`]);
+    assert.deepEqual(asList(lsp.port_security), [`${port.status!.macAddress} 10.1.0.2`]);
+    assert.ok(asList(ls.ports).includes(lsp._uuid as string));
+    const dhcp = nbRows('DHCP_Options').find((r) => r._uuid === asList(lsp.dhcpv4_options)[0])!;
+    assert.equal(dhcp.cidr, '10.1.0.0/24');
+    assert.deepEqual({ router: asMap(dhcp.options).router, server_id: asMap(dhcp.options).server_id, mtu: asMap(dhcp.options).mtu, dns: asMap(dhcp.options).dns_server }, { router: '10.1.0.1', server_id: '10.1.0.1', mtu: '1442', dns: '{10.1.0.3}' });
+  });
+
+  it('never gives an address twice when many ports race for a small subnet, and says when it is full', async () => {
+    await make(NETWORKS, 'demo', 'small', 'Network', {});
+    await make(SUBNETS, 'demo', 'small-sub', 'Subnet', { network: 'small', cidr: '10.2.0.0/28' }); // 13 addresses besides the gateway
+    await until<Subnet>(SUBNETS, 'demo', 'small-sub', 'Ready', ready);
+    const names = Array.from({ length: 16 }, (_, i) => `race-${i}`);
+    await Promise.all(names.map((n) => make(PORTS, 'demo', n, 'Port', { network: 'small' })));
+    const settled = await Promise.all(names.map((n) => until<Port>(PORTS, 'demo', n, 'an address or SubnetFull', (p) => !!p.status?.fixedIPs?.length || stalledWith('SubnetFull')(p))));
+    const addresses = settled.flatMap((p) => p.status?.fixedIPs?.map((f) => f.ipAddress) ?? []);
+    assert.equal(addresses.length, 13);
+    assert.equal(new Set(addresses).size, 13, `an address was given twice: ${addresses.sort().join(' ')}`);
+    const full = settled.filter(stalledWith('SubnetFull'));
+    assert.equal(full.length, 3);
+    assert.match(condition(full[0], 'Stalled')!.message!, /No more IP addresses available on subnet 10\.2\.0\.0\/28|no more IP addresses available on subnet 10\.2\.0\.0\/28/);
+    const subnet = (await get<Subnet>(SUBNETS, 'demo', 'small-sub'))!;
+    assert.deepEqual(Object.keys(subnet.status!.allocations!).sort(), [...addresses].sort());
+    // A port deleted gives its address back, and a port that found the subnet full gets it.
+    const holder = settled.find((p) => p.status?.fixedIPs?.length)!;
+    await env.client.delete(PORTS, 'demo', holder.metadata.name);
+    await eventually('a waiting port to get the freed address', async () => (await Promise.all(full.map((p) => get<Port>(PORTS, 'demo', p.metadata.name)))).some((p) => p?.status?.fixedIPs?.[0]?.ipAddress === holder.status!.fixedIPs![0].ipAddress));
+    for (const n of names) await env.client.delete(PORTS, 'demo', n).catch(() => {});
+  });
+
+  it('refuses bad input with Neutron’s reasons and makes nothing for it', async () => {
+    await make(PORTS, 'demo', 'taken-ip', 'Port', { network: 'net1', fixedIPs: [{ ipAddress: '10.1.0.2' }] });
+    await make(PORTS, 'demo', 'outside-ip', 'Port', { network: 'net1', fixedIPs: [{ subnet: 'sub1', ipAddress: '10.9.9.9' }] });
+    await make(SUBNETS, 'demo', 'overlap', 'Subnet', { network: 'net1', cidr: '10.1.0.128/25' });
+    await make(SUBNETS, 'demo', 'bad-cidr', 'Subnet', { network: 'net1', cidr: '10.300.0.0/24' });
+    await make(PORTS, 'other', 'foreign', 'Port', { network: 'net1', networkNamespace: 'demo' });
+    const taken = await until<Port>(PORTS, 'demo', 'taken-ip', 'Stalled', stalledWith('AddressInUse'));
+    assert.match(condition(taken, 'Stalled')!.message!, /IP address 10\.1\.0\.2 already allocated in subnet 10\.1\.0\.0\/24/);
+    const outside = await until<Port>(PORTS, 'demo', 'outside-ip', 'Stalled', stalledWith('AddressOutsideSubnet'));
+    assert.equal(outside.status?.phase, 'ERROR');
+    const overlap = await until<Subnet>(SUBNETS, 'demo', 'overlap', 'Stalled', stalledWith('OverlappingSubnet'));
+    assert.match(condition(overlap, 'Stalled')!.message!, /overlaps with subnet sub1/);
+    await until<Subnet>(SUBNETS, 'demo', 'bad-cidr', 'Stalled', stalledWith('InvalidInput'));
+    await until<Port>(PORTS, 'other', 'foreign', 'Stalled', stalledWith('NetworkNotShared'));
+    for (const [ns, n] of [['demo', 'taken-ip'], ['demo', 'outside-ip'], ['other', 'foreign']]) {
+      const p = (await get<Port>(PORTS, ns, n))!;
+      assert.ok(!lspOf(p.metadata.uid!), `no switch port for refused port ${n}`);
+    }
+    const sub1 = (await get<Subnet>(SUBNETS, 'demo', 'sub1'))!;
+    assert.deepEqual(Object.values(sub1.status!.allocations!), ['demo/p1'], 'the refused ports hold no address');
+    assert.equal(nbRows('DHCP_Options').filter((r) => r.cidr === '10.1.0.128/25').length, 0);
+    // Shared, the network takes the other tenant's port.
+    await env.client.patch(NETWORKS, 'demo', 'net1', { spec: { shared: true } }, 'test');
+    await until<Port>(PORTS, 'other', 'foreign', 'Ready once the network is shared', (p) => ready(p) && !!p.status?.fixedIPs?.length);
+    for (const [ns, n] of [['demo', 'taken-ip'], ['demo', 'outside-ip'], ['other', 'foreign']]) await env.client.delete(PORTS, ns, n);
+    for (const n of ['overlap', 'bad-cidr']) await env.client.delete(SUBNETS, 'demo', n);
+  });
+
+  it('repairs drift made by hand in the northbound database, both ways, and leaves rows it does not own alone', async () => {
+    const port = (await get<Port>(PORTS, 'demo', 'p1'))!;
+    const net = (await get<Network>(NETWORKS, 'demo', 'net1'))!;
+    await nbctl(env.ovn.layout, 'lsp-del', port.metadata.uid!);
+    await nbctl(env.ovn.layout, 'ls-add', 'hand-made');
+    await nbctl(env.ovn.layout, '--', '--id=@ls', 'create', 'Logical_Switch', 'name=neutron-00000000-0000-0000-0000-000000000000', 'external_ids:stratus\\:owner=demo/gone');
+    await eventually('the deleted switch port to be made again', () => !!lspOf(port.metadata.uid!));
+    await nbctl(env.ovn.layout, 'lsp-set-addresses', port.metadata.uid!, 'fa:16:3e:00:00:01 10.1.0.99');
+    await eventually('the changed addresses to be put back', () => asList(lspOf(port.metadata.uid!)?.addresses)[0] === `${port.status!.macAddress} 10.1.0.2`);
+    await eventually('the stale switch no resource calls for to be removed', () => !nbRows('Logical_Switch').some((r) => r.name === 'neutron-00000000-0000-0000-0000-000000000000'));
+    assert.ok(nbRows('Logical_Switch').some((r) => r.name === 'hand-made'), 'a switch Stratus did not make stays');
+    assert.ok(nbRows('Logical_Switch').some((r) => r.name === `neutron-${net.metadata.uid}`));
+  });
+
+  it('converges after the northbound database and the operator are killed mid-change', async () => {
+    env.ovn.processes.get('ovsdb-nb')!.kill('SIGKILL');
+    await make(NETWORKS, 'demo', 'during-outage', 'Network', {});
+    await make(SUBNETS, 'demo', 'during-outage-sub', 'Subnet', { network: 'during-outage', cidr: '10.3.0.0/24' });
+    await make(PORTS, 'demo', 'during-outage-port', 'Port', { network: 'during-outage' });
+    await env.restartOperator();
+    env.ovn.restart('ovsdb-nb');
+    const port = await until<Port>(PORTS, 'demo', 'during-outage-port', 'Ready', ready);
+    await eventually('the switch port in NB', () => !!lspOf(port.metadata.uid!));
+    await until<Network>(NETWORKS, 'demo', 'during-outage', 'Ready', ready);
+  });
+
+  it('deletes a network only once its ports are gone, taking its subnets and every row it made', async () => {
+    const net = (await get<Network>(NETWORKS, 'demo', 'net1'))!;
+    await env.client.delete(NETWORKS, 'demo', 'net1');
+    const blocked = await until<Network>(NETWORKS, 'demo', 'net1', 'NetworkInUse', stalledWith('NetworkInUse'));
+    assert.match(condition(blocked, 'Stalled')!.message!, /port\(s\)/);
+    await env.client.delete(PORTS, 'demo', 'p1');
+    await eventually('the network, its subnet and its ports to be gone', async () => !(await get(NETWORKS, 'demo', 'net1')) && !(await get(SUBNETS, 'demo', 'sub1')) && !(await get(PORTS, 'demo', 'p1')));
+    await eventually('its rows to leave NB', () => !nbRows('Logical_Switch').some((r) => r.name === `neutron-${net.metadata.uid}`) && !nbRows('DHCP_Options').some((r) => r.cidr === '10.1.0.0/24'));
+  });
+});
