@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_IMAGE_BUCKET, type StoreConfig } from '@stratus/glance';
 import { removeGuestsUnder } from '@stratus/nova';
+import { ovnLayout, removeNetns } from '@stratus/neutron';
 import { S3_CREDENTIALS_FILE } from './s3.js';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
@@ -84,6 +85,8 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
       }),
     async remove() {
       await removeGuestsUnder(dir).catch(() => []);
+      // With its guests gone, the node's namespace has nothing left in it.
+      await removeNetns(ovnLayout(dir).netns).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
   };

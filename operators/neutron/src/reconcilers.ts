@@ -145,8 +145,11 @@ export function subnetReconciler(ovn: OvnMechanism): Reconciler<Subnet> {
 }
 
 /** The subnets (object names) and addresses a port wants: spec's, else the network's first IPv4 subnet. */
-export function wantedAddresses(p: Port, subnets: Subnet[]): Array<{ subnet: Subnet; ipAddress?: string }> | { problem: string } {
-  const ready = subnets.filter((s) => !isDeleting(s) && s.status?.id);
+export function wantedAddresses(p: Port, subnets: Subnet[]): Array<{ subnet: Subnet; ipAddress?: string }> | { problem: string } | { waitFor: string } {
+  const ready = subnets.filter((s) => !isDeleting(s) && s.status?.id && s.status.phase === 'ACTIVE');
+  // A subnet made with the port (one kubectl apply) is waited for, not taken for missing.
+  const coming = subnets.filter((s) => !isDeleting(s) && s.status?.phase !== 'ACTIVE' && s.status?.phase !== 'ERROR');
+  if (coming.length) return { waitFor: `subnet(s) ${coming.map((s) => s.metadata.name).join(', ')} of network ${p.spec.network} to be ready` };
   if (!p.spec.fixedIPs?.length) {
     const first = ready.find((s) => (s.spec.ipVersion ?? 4) === 4) ?? ready[0];
     return first ? [{ subnet: first }] : [];
@@ -183,6 +186,10 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     const subnets = (await client.list<Subnet>(SUBNETS, netNs)).items.filter((s) => s.spec.network === net.metadata.name);
     const wanted = wantedAddresses(port, subnets);
     if ('problem' in wanted) return stall(ctx, PORTS, port, 'InvalidInput', wanted.problem);
+    if ('waitFor' in wanted) {
+      await patchStatusChanges(client, PORTS, port, { phase: 'BUILD', conditions: markReconciling(port.status?.conditions, port.metadata.generation, 'AwaitingSubnet', `waiting for ${wanted.waitFor}`) }, FIELD_MANAGER, { precondition: false });
+      return; // the subnet's change brings the port back here
+    }
     const fixedIPs: FixedIP[] = [];
     try {
       for (const w of wanted) fixedIPs.push({ subnet: w.subnet.metadata.name, subnetId: idOf(w.subnet), ipAddress: await claimAddress(client, netNs, w.subnet.metadata.name, holder, w.ipAddress) });

@@ -1,0 +1,106 @@
+/**
+ * Networking as a kubectl user drives it against `stratus up`: a Network and Subnet applied, two servers on
+ * it get their addresses from OVN's DHCP and ping each other; their Ports are bound and ACTIVE; the node's
+ * switch and its guest links live in the cloud's own network namespace, none in the machine's; deleting
+ * everything leaves no OVN row, switch port, tap or namespace behind.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from '@stratus/apiserver';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { ovnLayout } from '@stratus/neutron';
+import { runKubectl } from './lib/cluster.js';
+import { serveTestImage, type ServedImage } from './lib/testImage.js';
+
+const sh = promisify(execFile);
+const lines = async (cmd: string, ...args: string[]) => (await sh(cmd, args)).stdout.split('\n').filter(Boolean);
+
+describe('networking with kubectl: servers on an OVN network', function () {
+  this.timeout(600_000);
+  let cloud: RunningCloud;
+  let image: ServedImage;
+  const kubectlOk = async (args: string[], stdin?: string) => {
+    const r = await runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const layout = () => ovnLayout(cloud.dir);
+  const nbOurs = async () => (await lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', '--columns=name', 'find', 'Logical_Switch_Port', 'external_ids:stratus\\:owner!=""')).concat(await lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', '--columns=_uuid', 'find', 'DHCP_Options'));
+  const switchPorts = async () => (await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int'));
+  const taps = async (netns?: string) => (await lines('ip', ...(netns ? ['-n', netns] : []), '-o', 'link', 'show')).filter((l) => /^\d+: tap/.test(l));
+  async function consoleOf(ns: string, name: string, marker: RegExp): Promise<string> {
+    const uid = (await kubectlOk(['get', `instance/${name}`, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const file = join(cloud.dir, 'nova/instances', uid, 'console.log');
+    let text = '';
+    await eventually(`${marker} on the console of ${name}`, () => {
+      text = existsSync(file) ? readFileSync(file, 'latin1') : '';
+      return marker.test(text);
+    }, 180_000, 500);
+    return text;
+  }
+
+  before(async () => {
+    image = await serveTestImage();
+    cloud = await startCloud(undefined, undefined, { imageImportAllow: [image.host] });
+  });
+  after(async () => {
+    image?.close();
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('gives two servers on one network their addresses by DHCP, and they reach each other', async () => {
+    await kubectlOk(['apply', '-f', '-'], 'apiVersion: identity.stratus.io/v1alpha1\nkind: Tenant\nmetadata: {name: demo}\nspec: {}');
+    await kubectlOk(['wait', '--for=condition=Ready', 'tenant/demo', '--timeout=60s']);
+    const ping = Buffer.from('#!/bin/sh\nping -c 3 -W 5 10.20.0.10 && echo PING-OK || echo PING-FAILED\n').toString('base64');
+    // Nova boots only an active image, as its API does.
+    await kubectlOk(['apply', '-f', '-'], [
+      'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: m1.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}',
+      `apiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: demo}\nspec: {diskFormat: raw, visibility: public, source: {url: "${image.url}", checksum: "${image.md5}"}}`,
+    ].join('\n---\n'));
+    await kubectlOk(['wait', '--for=condition=Ready', 'image/stratus-test', '-n', 'demo', '--timeout=120s']);
+    // The network, its subnet and the servers on it in one apply: the ports wait for the subnet.
+    await kubectlOk(['apply', '-f', '-'], [
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Network\nmetadata: {name: private, namespace: demo}\nspec: {displayName: private}',
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Subnet\nmetadata: {name: private-v4, namespace: demo}\nspec: {network: private, cidr: 10.20.0.0/24}',
+      'apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: a, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: private, fixedIP: 10.20.0.10}]}',
+      `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: b, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: private}], userData: "${ping}"}`,
+    ].join('\n---\n'));
+    await kubectlOk(['wait', '--for=condition=Ready', 'network/private', 'subnet/private-v4', '-n', 'demo', '--timeout=60s']);
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/a', 'instance/b', '-n', 'demo', '--timeout=300s']);
+    const a = await consoleOf('demo', 'a', /STRATUS-NET eth0 \S+/);
+    assert.match(a, /STRATUS-NET eth0 10\.20\.0\.10 gateway=10\.20\.0\.1 mtu=1442/);
+    const b = await consoleOf('demo', 'b', /PING-(OK|FAILED)/);
+    assert.match(b, /STRATUS-NET eth0 10\.20\.0\.\d+ gateway=10\.20\.0\.1/);
+    assert.match(b, /PING-OK/, `b could not ping a:\n${b.slice(-1500)}`);
+    // The ports the servers got: bound on this node's chassis and ACTIVE, their addresses in the instances' status.
+    await kubectlOk(['wait', '--for=jsonpath={.status.phase}=ACTIVE', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
+    const addresses = JSON.parse(await kubectlOk(['get', 'instance/a', '-n', 'demo', '-o', 'jsonpath={.status.addresses}']));
+    assert.deepEqual(addresses.map((x: { network: string; ips: string[] }) => [x.network, x.ips]), [['private', ['10.20.0.10']]]);
+  });
+
+  it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
+    assert.equal((await switchPorts()).length, 2, 'two guest ports on br-int');
+    assert.equal((await taps(layout().netns)).length, 2);
+    assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
+    const hostAddrs = await lines('ip', '-o', 'addr', 'show');
+    assert.ok(!hostAddrs.some((l) => l.includes('10.20.0.')), 'no tenant address in the machine namespace');
+  });
+
+  it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
+    await kubectlOk(['delete', 'instance/a', 'instance/b', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'network/private', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
+    await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);
+    assert.deepEqual(await switchPorts(), []);
+    assert.deepEqual(await taps(layout().netns), []);
+    const { netns } = layout();
+    const pids = ['ovsdb-nb', 'ovsdb-sb', 'ovn-northd', 'ovsdb-ovs', 'ovs-vswitchd', 'ovn-controller'].map((d) => Number(readFileSync(join(layout().dir, `${d}.pid`), 'utf8')));
+    await cloud.stop();
+    assert.ok(!(await lines('ip', 'netns', 'list')).some((l) => l.startsWith(netns)), `namespace ${netns} removed`);
+    for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', `OVN daemon ${pid} stopped`);
+  });
+});
