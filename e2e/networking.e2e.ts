@@ -28,7 +28,9 @@ describe('networking with kubectl: servers on an OVN network', function () {
     return r.stdout;
   };
   const layout = () => ovnLayout(cloud.dir);
-  const nbOurs = async () => (await lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', '--columns=name', 'find', 'Logical_Switch_Port', 'external_ids:stratus\\:owner!=""')).concat(await lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', '--columns=_uuid', 'find', 'DHCP_Options'));
+  const nb = (...args: string[]) => lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', ...args);
+  /** NB rows of tenants' resources (the drop-all port group of port security is the cloud's own and stays). */
+  const nbOurs = async () => [...(await nb('--columns=name', 'list', 'Logical_Switch')), ...(await nb('--columns=name', 'list', 'Logical_Switch_Port')), ...(await nb('--columns=_uuid', 'list', 'DHCP_Options')), ...(await nb('--columns=name', 'list', 'Port_Group')).filter((n) => n !== 'neutron_pg_drop')];
   const switchPorts = async () => (await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int'));
   const taps = async (netns?: string) => (await lines('ip', ...(netns ? ['-n', netns] : []), '-o', 'link', 'show')).filter((l) => /^\d+: tap/.test(l));
   async function consoleOf(ns: string, name: string, marker: RegExp): Promise<string> {
@@ -73,26 +75,41 @@ describe('networking with kubectl: servers on an OVN network', function () {
     await kubectlOk(['wait', '--for=condition=Ready', 'instance/a', 'instance/b', '-n', 'demo', '--timeout=300s']);
     const a = await consoleOf('demo', 'a', /STRATUS-NET eth0 \S+/);
     assert.match(a, /STRATUS-NET eth0 10\.20\.0\.10 gateway=10\.20\.0\.1 mtu=1442/);
-    const b = await consoleOf('demo', 'b', /PING-(OK|FAILED)/);
+    const b = await consoleOf('demo', 'b', /USER-SCRIPT PING-(OK|FAILED)/);
     assert.match(b, /STRATUS-NET eth0 10\.20\.0\.\d+ gateway=10\.20\.0\.1/);
-    assert.match(b, /PING-OK/, `b could not ping a:\n${b.slice(-1500)}`);
+    assert.match(b, /USER-SCRIPT PING-OK/, `b could not ping a:\n${b.slice(-1500)}`);
     // The ports the servers got: bound on this node's chassis and ACTIVE, their addresses in the instances' status.
     await kubectlOk(['wait', '--for=jsonpath={.status.phase}=ACTIVE', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     const addresses = JSON.parse(await kubectlOk(['get', 'instance/a', '-n', 'demo', '-o', 'jsonpath={.status.addresses}']));
     assert.deepEqual(addresses.map((x: { network: string; ips: string[] }) => [x.network, x.ips]), [['private', ['10.20.0.10']]]);
   });
 
+  it('drops what no security group rule allows, and lets it through once a rule does', async () => {
+    const probe = Buffer.from('#!/bin/sh\nwhile true; do ping -c 1 -W 1 10.20.0.30 >/dev/null 2>&1 && echo PROBE-OK || echo PROBE-DROPPED; sleep 1; done\n').toString('base64');
+    await kubectlOk(['apply', '-f', '-'], [
+      'apiVersion: network.stratus.io/v1alpha1\nkind: SecurityGroup\nmetadata: {name: locked, namespace: demo}\nspec: {rules: [{direction: egress}]}',
+      'apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: c, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, securityGroups: [locked], networks: [{network: private, fixedIP: 10.20.0.30}]}',
+      `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: d, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: private}], userData: "${probe}"}`,
+    ].join('\n---\n'));
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/c', 'instance/d', '-n', 'demo', '--timeout=300s']);
+    await consoleOf('demo', 'c', /STRATUS-NET eth0 10\.20\.0\.30/);
+    const before = await consoleOf('demo', 'd', /(USER-SCRIPT PROBE-DROPPED[\s\S]*){5}/);
+    assert.ok(!before.includes('USER-SCRIPT PROBE-OK'), `nothing lets ICMP into c:\n${before.slice(-3000)}`);
+    await kubectlOk(['patch', 'securitygroup/locked', '-n', 'demo', '--type=merge', '-p', '{"spec":{"rules":[{"direction":"egress"},{"direction":"ingress","protocol":"icmp"}]}}']);
+    await consoleOf('demo', 'd', /USER-SCRIPT PROBE-OK/);
+  });
+
   it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
-    assert.equal((await switchPorts()).length, 2, 'two guest ports on br-int');
-    assert.equal((await taps(layout().netns)).length, 2);
+    assert.equal((await switchPorts()).length, 4, 'four guest ports on br-int');
+    assert.equal((await taps(layout().netns)).length, 4);
     assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
     const hostAddrs = await lines('ip', '-o', 'addr', 'show');
     assert.ok(!hostAddrs.some((l) => l.includes('10.20.0.')), 'no tenant address in the machine namespace');
   });
 
   it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
-    await kubectlOk(['delete', 'instance/a', 'instance/b', '-n', 'demo', '--timeout=120s']);
-    await kubectlOk(['delete', 'network/private', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'network/private', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);
     assert.deepEqual(await switchPorts(), []);

@@ -132,3 +132,19 @@ export function cidrContains(cidr: string, ip: string): boolean {
     return false;
   }
 }
+
+/** The IP version of a prefix whose host bits may be set (a security group's remote prefix); InvalidCidr if it is none. */
+export function prefixVersion(cidr: string): 4 | 6 {
+  try {
+    return ipaddr.parseCIDR(cidr)[0].kind() === 'ipv4' ? 4 : 6;
+  } catch {
+    throw new IpamError('InvalidCidr', `'${cidr}' is not a valid CIDR`);
+  }
+}
+
+/** A prefix with its host bits cleared (10.0.0.5/24 → 10.0.0.0/24), as OVN's match expressions want it. */
+export function networkOfPrefix(cidr: string): string {
+  const [addr, len] = ipaddr.parseCIDR(cidr);
+  const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  return `${network.toString()}/${len}`;
+}

@@ -101,7 +101,8 @@ export const PortKind: KindDefinition = {
       deviceOwner: { type: 'string', maxLength: 255, description: 'What uses it: compute:nova for a server, network:router_interface, …' },
       deviceId: { type: 'string', maxLength: 255, description: "The ID of what uses it (a server's ID)." },
       bindingHost: { type: 'string', description: "The compute node it is bound to (Neutron's binding:host_id)." },
-      portSecurityEnabled: { type: 'boolean', default: true, description: 'Only its own MAC and addresses may leave it.' },
+      portSecurityEnabled: { type: 'boolean', default: true, description: 'Only its own MAC and addresses may leave it, and its security groups apply.' },
+      securityGroups: { type: 'array', maxItems: 20, items: { type: 'string' }, description: "SecurityGroups (object names, in the port's namespace) whose rules let traffic through. Unset: the namespace's default group." },
       adminStateUp: { type: 'boolean', default: true },
     },
   },
@@ -124,4 +125,51 @@ export const PortKind: KindDefinition = {
   ],
 };
 
-export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind];
+export const SG_RULE_PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'any'];
+
+export const SecurityGroupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'SecurityGroup',
+  plural: 'securitygroups',
+  scope: 'Namespaced',
+  shortNames: ['secgroup'],
+  description:
+    "A stateful firewall for ports (a Neutron security group): traffic a rule allows, and its replies, pass; all else to or from a member port is dropped. An OVN port group with ACLs. Each tenant's namespace gets one named default, as Neutron makes it.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'security group'),
+      description: { type: 'string', maxLength: 255 },
+      rules: {
+        type: 'array',
+        maxItems: 500,
+        items: {
+          type: 'object',
+          required: ['direction'],
+          properties: {
+            id: { type: 'string', description: "The rule's OpenStack ID; unset: one is made from the group's ID and the rule." },
+            direction: { type: 'string', enum: ['ingress', 'egress'] },
+            ethertype: { type: 'string', enum: ['IPv4', 'IPv6'], default: 'IPv4' },
+            protocol: { type: 'string', description: `${SG_RULE_PROTOCOLS.join(', ')}, or an IP protocol number 0-255; unset: any.` },
+            portRangeMin: { type: 'integer', minimum: 0, maximum: 65535, description: 'The first port (tcp, udp, sctp), or the ICMP type.' },
+            portRangeMax: { type: 'integer', minimum: 0, maximum: 65535, description: 'The last port, or the ICMP code.' },
+            remoteIPPrefix: { type: 'string', maxLength: 64, description: 'Where the traffic comes from (ingress) or goes to (egress), as a CIDR.' },
+            remoteGroup: { type: 'string', description: 'Or: the members of this SecurityGroup (object name in this namespace).' },
+            description: { type: 'string', maxLength: 255 },
+          },
+        },
+      },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    portGroup: { type: 'string', description: "The OVN northbound Port_Group's name." },
+    ruleIds: { type: 'array', items: { type: 'string' }, description: "Each rule's OpenStack ID, in spec order." },
+    ruleCount: { type: 'integer' },
+  },
+  phases: ['ACTIVE', 'ERROR'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Rules', type: 'integer', jsonPath: '.status.ruleCount' }],
+};
+
+export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind];

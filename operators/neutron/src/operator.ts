@@ -2,8 +2,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { OvnMechanism } from './ovn/mechanism.js';
-import { networkReconciler, portReconciler, subnetReconciler } from './reconcilers.js';
-import { FIELD_MANAGER, NETWORKS, PORTS, SUBNETS, keyOf, portNetworkNamespace, type Network, type Port, type Subnet } from './resources.js';
+import { networkReconciler, portReconciler, securityGroupReconciler, subnetReconciler } from './reconcilers.js';
+import { FIELD_MANAGER, NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
 
 export interface NeutronOptions {
   nbRemote: string;
@@ -21,8 +21,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     log: m.log,
     repairEveryMs: o.repairEveryMs,
     state: async () => {
-      const [networks, subnets, ports] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS)]);
-      return { networks: networks.items, subnets: subnets.items, ports: ports.items };
+      const [networks, subnets, ports, groups] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS), m.client.list<SecurityGroup>(SECURITY_GROUPS)]);
+      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items };
     },
   });
   const networkOf = (ns: string | undefined, name: string) => [{ namespace: ns, name }];
@@ -50,6 +50,18 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       // A subnet arriving (or going) changes which addresses the ports on its network get.
       { resource: SUBNETS, map: (s, all) => all.filter((p) => portNetworkNamespace(p) === s.metadata?.namespace && p.spec.network === (s as Subnet).spec.network).map(at) },
       { resource: NETWORKS, map: (n, all) => all.filter((p) => portNetworkNamespace(p) === n.metadata?.namespace && p.spec.network === n.metadata?.name).map(at) },
+      // A group made (or gone) matters to the ports naming it.
+      { resource: SECURITY_GROUPS, map: (g, all) => all.filter((p) => p.metadata.namespace === g.metadata?.namespace && securityGroupsOf(p).includes(g.metadata?.name ?? '')).map(at) },
+    ],
+  });
+  m.add<SecurityGroup>({
+    name: 'securitygroup',
+    resource: SECURITY_GROUPS,
+    reconcile: securityGroupReconciler(ovn),
+    watches: [
+      // A port leaving a group lets a deleting group go; a group appearing lets rules naming it as remote be accepted.
+      { resource: PORTS, map: (p, all) => all.filter((g) => g.metadata.namespace === p.metadata?.namespace && (g.metadata.deletionTimestamp || g.status?.phase === 'ERROR')).map(at) },
+      { resource: SECURITY_GROUPS, map: (changed, all) => all.filter((g) => g.metadata.namespace === changed.metadata?.namespace && g.status?.phase === 'ERROR').map(at) },
     ],
   });
   // A binding that changes in the southbound database (a guest plugged in, or gone) is the port's status.

@@ -8,6 +8,7 @@
 import {
   addFinalizerPatch,
   hasFinalizer,
+  isConflict,
   isDeleting,
   markReady,
   markReconciling,
@@ -25,9 +26,29 @@ import { claimAddress, releaseAddresses } from './claims.js';
 import { IpamError, cidrContains, gatewayOf, overlaps, parseCidr, poolsOf } from './ipam.js';
 import { switchNameOf } from './ovn/northbound.js';
 import type { OvnMechanism } from './ovn/mechanism.js';
-import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, SUBNETS, idOf, keyOf, macOf, mtuOf, portNetworkNamespace, type FixedIP, type Network, type Port, type Subnet } from './resources.js';
+import {
+  DEFAULT_SECURITY_GROUP,
+  FIELD_MANAGER,
+  NETWORKS,
+  OVN_FINALIZER,
+  PORTS,
+  SECURITY_GROUPS,
+  SUBNETS,
+  idOf,
+  keyOf,
+  macOf,
+  mtuOf,
+  portNetworkNamespace,
+  securityGroupsOf,
+  type FixedIP,
+  type Network,
+  type Port,
+  type SecurityGroup,
+  type Subnet,
+} from './resources.js';
+import { defaultRules, groupProblem, portGroupNameOf, ruleIdOf } from './securityGroups.js';
 
-type Obj = Network | Subnet | Port;
+type Obj = Network | Subnet | Port | SecurityGroup;
 const WAIT_MS = 5000;
 
 async function projectIdOf(client: KubeClient, namespace: string): Promise<string | undefined> {
@@ -103,10 +124,16 @@ export function subnetProblem(s: Subnet, siblings: Subnet[]): { reason: string; 
     if (e instanceof IpamError) return { reason: 'InvalidInput', message: e.message };
     throw e;
   }
-  const clash = siblings.find((o) => o.metadata.uid !== s.metadata.uid && !isDeleting(o) && o.spec.network === s.spec.network && safeOverlaps(o.spec.cidr, s.spec.cidr));
+  // The first subnet made keeps its range: one accepted earlier, or older and not refused, wins the clash.
+  const before = (o: Subnet) => o.status?.phase === 'ACTIVE' || (o.status?.phase !== 'ERROR' && madeBefore(o, s));
+  const clash = siblings.find((o) => o.metadata.uid !== s.metadata.uid && !isDeleting(o) && o.spec.network === s.spec.network && before(o) && safeOverlaps(o.spec.cidr, s.spec.cidr));
   if (clash) return { reason: 'OverlappingSubnet', message: `cidr ${s.spec.cidr} overlaps with subnet ${clash.metadata.name} (${clash.spec.cidr}) on the same network` };
   return undefined;
 }
+const madeBefore = (a: Subnet, b: Subnet) => {
+  const [ta, tb] = [String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')];
+  return ta < tb || (ta === tb && a.metadata.name < b.metadata.name);
+};
 const safeOverlaps = (a: string, b: string) => {
   try {
     return overlaps(a, b);
@@ -182,6 +209,8 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     const net = await client.get<Network>(NETWORKS, netNs, port.spec.network);
     if (!net || isDeleting(net)) return stall(ctx, PORTS, port, 'NetworkNotFound', `network ${netNs}/${port.spec.network} does not exist`);
     if (netNs !== port.metadata.namespace && !net.spec.shared) return stall(ctx, PORTS, port, 'NetworkNotShared', `network ${netNs}/${port.spec.network} belongs to another tenant and is not shared`);
+    const missing = await missingSecurityGroups(client, port);
+    if (missing.length) return stall(ctx, PORTS, port, 'SecurityGroupNotFound', `Security group ${missing.join(', ')} does not exist`);
     if (await ensureFinalizer(client, PORTS, port)) return;
     const subnets = (await client.list<Subnet>(SUBNETS, netNs)).items.filter((s) => s.spec.network === net.metadata.name);
     const wanted = wantedAddresses(port, subnets);
@@ -210,5 +239,64 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
       : markReconciling(port.status?.conditions, port.metadata.generation, 'AwaitingNorthbound', `waiting for OVN's northbound database to hold the logical switch port`);
     written = await patchStatusChanges(client, PORTS, written, { phase, conditions, chassis: binding.chassis ?? null }, FIELD_MANAGER, { precondition: false });
     if (!inNb) return { requeueAfterMs: 2000 };
+  };
+}
+
+/** The security groups the port names that do not exist; the namespace's default group is made when it is named and missing, as Neutron makes it on first use. */
+async function missingSecurityGroups(client: KubeClient, port: Port): Promise<string[]> {
+  const ns = port.metadata.namespace!;
+  const missing: string[] = [];
+  for (const name of securityGroupsOf(port)) {
+    const sg = await client.get<SecurityGroup>(SECURITY_GROUPS, ns, name);
+    if (sg && !isDeleting(sg)) continue;
+    if (!sg && name === DEFAULT_SECURITY_GROUP) {
+      await ensureDefaultSecurityGroup(client, ns);
+      continue;
+    }
+    missing.push(name);
+  }
+  return missing;
+}
+
+/** The namespace's default security group, with Neutron's default rules; made once (a race to make it is fine). */
+export async function ensureDefaultSecurityGroup(client: KubeClient, namespace: string): Promise<void> {
+  if (await client.get(SECURITY_GROUPS, namespace, DEFAULT_SECURITY_GROUP)) return;
+  const body = { apiVersion: 'network.stratus.io/v1alpha1', kind: 'SecurityGroup', metadata: { name: DEFAULT_SECURITY_GROUP, namespace }, spec: { displayName: 'default', description: 'Default security group', rules: defaultRules() } };
+  await client.create(SECURITY_GROUPS, body as never, FIELD_MANAGER).catch((e: unknown) => {
+    if (!isConflict(e)) throw e;
+  });
+}
+
+export function securityGroupReconciler(ovn: OvnMechanism): Reconciler<SecurityGroup> {
+  return async function reconcileSecurityGroup(req: Request, ctx: ReconcileContext<SecurityGroup>): Promise<Result | void> {
+    const { client } = ctx;
+    const sg = await client.get<SecurityGroup>(SECURITY_GROUPS, req.namespace, req.name);
+    if (!sg) return;
+    const pg = portGroupNameOf(idOf(sg));
+    if (isDeleting(sg)) {
+      if (!hasFinalizer(sg, OVN_FINALIZER)) return;
+      const users = (await client.list<Port>(PORTS, sg.metadata.namespace)).items.filter((p) => securityGroupsOf(p).includes(sg.metadata.name));
+      if (users.length) {
+        await stall(ctx, SECURITY_GROUPS, sg, 'SecurityGroupInUse', `Security Group ${idOf(sg)} in use by port(s) ${users.slice(0, 3).map((p) => p.metadata.name).join(', ')}.`);
+        return; // a port's change brings it back here
+      }
+      await ovn.sync();
+      if (ovn.hasPortGroup(pg)) return { requeueAfterMs: 1000 };
+      await releaseFinalizer(client, SECURITY_GROUPS, sg);
+      return;
+    }
+    const names = (await client.list<SecurityGroup>(SECURITY_GROUPS, sg.metadata.namespace)).items.filter((g) => !isDeleting(g)).map((g) => g.metadata.name);
+    const problem = groupProblem(sg, names);
+    if (problem) return stall(ctx, SECURITY_GROUPS, sg, 'InvalidInput', problem);
+    if (await ensureFinalizer(client, SECURITY_GROUPS, sg)) return;
+    const rules = sg.spec.rules ?? [];
+    const facts = { id: idOf(sg), projectId: await projectIdOf(client, sg.metadata.namespace!), portGroup: pg, ruleIds: rules.map((r) => ruleIdOf(idOf(sg), r)), ruleCount: rules.length, phase: 'ACTIVE' };
+    let written = await patchStatusChanges(client, SECURITY_GROUPS, sg, facts, FIELD_MANAGER, { precondition: false });
+    await ovn.sync();
+    if (!ovn.hasPortGroup(pg)) {
+      await patchStatusChanges(client, SECURITY_GROUPS, written, { conditions: markReconciling(sg.status?.conditions, sg.metadata.generation, 'AwaitingNorthbound', `waiting for OVN's northbound database to hold port group ${pg}`) }, FIELD_MANAGER, { precondition: false });
+      return { requeueAfterMs: 2000 };
+    }
+    written = await patchStatusChanges(client, SECURITY_GROUPS, written, { conditions: markReady(sg.status?.conditions, sg.metadata.generation, 'PortGroupReady', `OVN port group ${pg} with ${rules.length} rule(s)`) }, FIELD_MANAGER, { precondition: false });
   };
 }

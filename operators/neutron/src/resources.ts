@@ -1,11 +1,14 @@
 /** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { NetworkKind, PortKind, SubnetKind } from './kinds.js';
+import { NetworkKind, PortKind, SecurityGroupKind, SubnetKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
 export const SUBNETS = resourceOf(SubnetKind);
 export const PORTS = resourceOf(PortKind);
+export const SECURITY_GROUPS = resourceOf(SecurityGroupKind);
+/** The security group every tenant namespace has, which ports get when they name none. */
+export const DEFAULT_SECURITY_GROUP = 'default';
 export const FIELD_MANAGER = 'stratus-neutron';
 /** Guards a resource's rows in OVN's northbound database (and a port's addresses): removed once they are gone. */
 export const OVN_FINALIZER = 'network.stratus.io/ovn';
@@ -18,6 +21,7 @@ interface Meta {
   uid?: string;
   generation?: number;
   resourceVersion?: string;
+  creationTimestamp?: Date;
   deletionTimestamp?: Date;
   finalizers?: string[];
   labels?: Record<string, string>;
@@ -73,10 +77,34 @@ export interface Port {
     deviceId?: string;
     bindingHost?: string;
     portSecurityEnabled?: boolean;
+    securityGroups?: string[];
     adminStateUp?: boolean;
   };
   status?: CommonStatus & { macAddress?: string; fixedIPs?: FixedIP[]; networkId?: string; mtu?: number; chassis?: string };
 }
+
+export interface SecurityGroupRule {
+  id?: string;
+  direction: 'ingress' | 'egress';
+  ethertype?: 'IPv4' | 'IPv6';
+  protocol?: string;
+  portRangeMin?: number;
+  portRangeMax?: number;
+  remoteIPPrefix?: string;
+  remoteGroup?: string;
+  description?: string;
+}
+
+export interface SecurityGroup {
+  apiVersion?: string;
+  kind?: 'SecurityGroup';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; rules?: SecurityGroupRule[] };
+  status?: CommonStatus & { portGroup?: string; ruleIds?: string[]; ruleCount?: number };
+}
+
+/** The security groups a port is in: none without port security; spec's; else its namespace's default. */
+export const securityGroupsOf = (p: Port): string[] => (p.spec.portSecurityEnabled === false ? [] : (p.spec.securityGroups ?? [DEFAULT_SECURITY_GROUP]));
 
 /** The OpenStack ID of any of these kinds: its object's UID (a UUID, fixed for its life). */
 export const idOf = (o: { metadata: { uid?: string } }) => o.metadata.uid!;

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
-import { NETWORKS, PORTS, SUBNETS, type Network, type Port, type Subnet } from '../src/index.js';
+import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, type Network, type Port, type SecurityGroup, type Subnet } from '../src/index.js';
 import { asList, asMap } from '../src/ovsdb/values.js';
 import { nbctl } from './ovnSupport.js';
 import { startNetworkingEnv, type NetworkingEnv } from './support.js';
@@ -34,8 +34,8 @@ describe('networking operator on OVN', function () {
   }
   const nbRows = (table: string) => env.mechanism.nb.rows(table);
   const lspOf = (portId: string) => nbRows('Logical_Switch_Port').find((r) => r.name === portId);
-  const ready = (o: Network | Subnet | Port) => !!condition(o, 'Ready');
-  const stalledWith = (reason: string) => (o: Network | Subnet | Port) => condition(o, 'Stalled')?.reason === reason;
+  const ready = (o: Network | Subnet | Port | SecurityGroup) => !!condition(o, 'Ready');
+  const stalledWith = (reason: string) => (o: Network | Subnet | Port | SecurityGroup) => condition(o, 'Stalled')?.reason === reason;
 
   it('makes a logical switch, DHCP options and a switch port with address and port security; Ready with Neutron status words', async () => {
     await make(NETWORKS, 'demo', 'net1', 'Network', { displayName: 'my network' });
@@ -106,6 +106,7 @@ describe('networking operator on OVN', function () {
     // Shared, the network takes the other tenant's port.
     await env.client.patch(NETWORKS, 'demo', 'net1', { spec: { shared: true } }, 'test');
     await until<Port>(PORTS, 'other', 'foreign', 'Ready once the network is shared', (p) => ready(p) && !!p.status?.fixedIPs?.length);
+    assert.ok(ready((await get<Subnet>(SUBNETS, 'demo', 'sub1'))!), 'the subnet made first keeps its range: the overlapping one is the one refused');
     for (const [ns, n] of [['demo', 'taken-ip'], ['demo', 'outside-ip'], ['other', 'foreign']]) await env.client.delete(PORTS, ns, n);
     for (const n of ['overlap', 'bad-cidr']) await env.client.delete(SUBNETS, 'demo', n);
   });
@@ -134,6 +135,38 @@ describe('networking operator on OVN', function () {
     const port = await until<Port>(PORTS, 'demo', 'during-outage-port', 'Ready', ready);
     await eventually('the switch port in NB', () => !!lspOf(port.metadata.uid!));
     await until<Network>(NETWORKS, 'demo', 'during-outage', 'Ready', ready);
+  });
+
+  it('puts ports in their security groups’ OVN port groups, the default group made as Neutron makes it, rules as ACLs', async () => {
+    const p1 = (await get<Port>(PORTS, 'demo', 'p1'))!;
+    const def = await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'default', 'Ready', ready);
+    assert.equal(def.status?.ruleCount, 4);
+    const pgOf = (name: string) => nbRows('Port_Group').find((r) => r.name === name);
+    const defPg = pgOf(def.status!.portGroup!)!;
+    assert.ok(asList(defPg.ports).includes(lspOf(p1.metadata.uid!)!._uuid as string), 'p1 is in the default group');
+    assert.ok(asList(pgOf('neutron_pg_drop')!.ports).includes(lspOf(p1.metadata.uid!)!._uuid as string), 'and in the drop-all group');
+    const matches = () => asList(pgOf(def.status!.portGroup!)?.acls).map((u) => String(env.mechanism.nb.tables.get('ACL')!.get(u)?.match));
+    assert.ok(matches().includes(`outport == @${def.status!.portGroup} && ip4 && ip4.src == $${def.status!.portGroup}_ip4`));
+    // A group of its own with an SSH rule, and the port moved into it.
+    await make(SECURITY_GROUPS, 'demo', 'ssh', 'SecurityGroup', { rules: [{ direction: 'ingress', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIPPrefix: '0.0.0.0/0' }] });
+    const ssh = await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'ssh', 'Ready', ready);
+    await env.client.patch(PORTS, 'demo', 'p1', { spec: { securityGroups: ['ssh'] } }, 'test');
+    await eventually('p1 to move from the default group to ssh', () => {
+      const lsp = lspOf(p1.metadata.uid!)!._uuid as string;
+      return asList(pgOf(ssh.status!.portGroup!)?.ports).includes(lsp) && !asList(pgOf(def.status!.portGroup!)?.ports).includes(lsp);
+    });
+    assert.deepEqual(asList(pgOf(ssh.status!.portGroup!)!.acls).map((u) => String(env.mechanism.nb.tables.get('ACL')!.get(u)?.match)), [`outport == @${ssh.status!.portGroup} && ip4 && ip4.src == 0.0.0.0/0 && tcp && tcp.dst == 22`]);
+    // A bad rule is refused and the group's ACLs stay as they were; a group in use is not deleted.
+    await env.client.patch(SECURITY_GROUPS, 'demo', 'ssh', { spec: { rules: [{ direction: 'ingress', remoteIPPrefix: '10.0.0.0/99' }] } }, 'test');
+    await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'ssh', 'Stalled on the bad rule', stalledWith('InvalidInput'));
+    assert.equal(asList(pgOf(ssh.status!.portGroup!)!.acls).length, 1);
+    await env.client.delete(SECURITY_GROUPS, 'demo', 'ssh');
+    await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'ssh', 'SecurityGroupInUse', stalledWith('SecurityGroupInUse'));
+    await env.client.patch(PORTS, 'demo', 'p1', { spec: { securityGroups: null } }, 'test');
+    await eventually('the unused group and its port group to go', async () => !(await get(SECURITY_GROUPS, 'demo', 'ssh')) && !pgOf(ssh.status!.portGroup!));
+    await make(PORTS, 'demo', 'no-such-group', 'Port', { network: 'net1', securityGroups: ['nope'] });
+    await until<Port>(PORTS, 'demo', 'no-such-group', 'SecurityGroupNotFound', stalledWith('SecurityGroupNotFound'));
+    await env.client.delete(PORTS, 'demo', 'no-such-group');
   });
 
   it('deletes a network only once its ports are gone, taking its subnets and every row it made', async () => {

@@ -32,7 +32,7 @@ export async function startNetworkingEnv(opts: { repairEveryMs?: number } = {}):
   for (const name of ['demo', 'other', SYSTEM_NAMESPACE]) await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'test');
   const ovn = await startOvnCentral();
   const start = async () => {
-    const made = neutronManager({ nbRemote: ovn.layout.nbRemote, sbRemote: ovn.layout.sbRemote, repairEveryMs: opts.repairEveryMs }, { kubeConfig, logger: createLogger('neutron-test', 'error') });
+    const made = neutronManager({ nbRemote: ovn.layout.nbRemote, sbRemote: ovn.layout.sbRemote, repairEveryMs: opts.repairEveryMs }, { kubeConfig, logger: createLogger('neutron-test', process.env.TEST_LOG_LEVEL ?? 'error') });
     await made.manager.start();
     return made;
   };

@@ -186,6 +186,12 @@ export const InstanceKind: KindDefinition = {
         properties: { name: { type: 'string' }, namespace: { type: 'string' } },
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },
+      securityGroups: {
+        type: 'array',
+        maxItems: 20,
+        items: { type: 'string' },
+        description: "SecurityGroups (object names in the instance's namespace) for the ports the node agent makes; unset: the namespace's default group.",
+      },
       networks: {
         type: 'array',
         maxItems: 16,

@@ -92,6 +92,7 @@ export interface Instance {
     image: { name: string; namespace?: string };
     keypair?: string;
     networks?: InstanceNetwork[];
+    securityGroups?: string[];
     userData?: string;
     adminPassSecret?: string;
     tags?: string[];

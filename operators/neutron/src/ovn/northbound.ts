@@ -7,13 +7,16 @@
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
 import { gatewayOf } from '../ipam.js';
-import { idOf, keyOf, macOf, mtuOf, portNetworkNamespace, type Network, type Port, type Subnet } from '../resources.js';
+import { idOf, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from '../resources.js';
+import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
 
 export const OWNER_KEY = 'stratus:owner';
 export const NB_TABLES = {
   Logical_Switch: ['name', 'ports', 'external_ids', 'other_config'],
   Logical_Switch_Port: ['name', 'addresses', 'port_security', 'dhcpv4_options', 'enabled', 'external_ids', 'up', 'type', 'options'],
   DHCP_Options: ['cidr', 'options', 'external_ids'],
+  Port_Group: ['name', 'ports', 'acls', 'external_ids'],
+  ACL: ['direction', 'priority', 'match', 'action', 'external_ids'],
 };
 
 export interface DesiredSwitch {
@@ -37,10 +40,26 @@ export interface DesiredDhcp {
   options: Record<string, string>;
   external_ids: Record<string, string>;
 }
+export interface DesiredAcl {
+  direction: 'to-lport' | 'from-lport';
+  priority: number;
+  match: string;
+  action: 'allow-related' | 'drop';
+  external_ids: Record<string, string>;
+}
+export interface DesiredPortGroup {
+  name: string;
+  /** Member ports, by their logical switch port names (port IDs). */
+  ports: string[];
+  /** 'keep': the group's rules were refused (a bad edit): the ACLs last made stay as they are. */
+  acls: DesiredAcl[] | 'keep';
+  external_ids: Record<string, string>;
+}
 export interface DesiredNorthbound {
   switches: DesiredSwitch[];
   ports: DesiredSwitchPort[];
   dhcp: DesiredDhcp[];
+  portGroups: DesiredPortGroup[];
 }
 
 export const switchNameOf = (networkId: string) => `neutron-${networkId}`;
@@ -53,7 +72,7 @@ function serverMacOf(subnetId: string): string {
 }
 
 /** The NB rows the live resources call for. */
-export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[]): DesiredNorthbound {
+export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = []): DesiredNorthbound {
   const nets = new Map(live(networks).map((n) => [keyOf(n), n]));
   const switches = [...nets.values()].map((n) => ({
     name: switchNameOf(idOf(n)),
@@ -94,7 +113,32 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
       external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
     });
   }
-  return { switches, ports: out, dhcp };
+  return { switches, ports: out, dhcp, portGroups: desiredPortGroups(live(ports).filter((p) => out.some((o) => o.name === idOf(p))), live(securityGroups)) };
+}
+
+/**
+ * The port groups: one per accepted security group, its rules as allow-related ACLs, its members the ports
+ * naming it; and the drop group every port with port security is in, so that what no rule allows is dropped.
+ */
+function desiredPortGroups(ports: Port[], groups: SecurityGroup[]): DesiredPortGroup[] {
+  const accepted = groups.filter((g) => g.status?.id);
+  const pgOf = new Map(accepted.map((g) => [keyOf(g), portGroupNameOf(idOf(g))]));
+  const drop: DesiredPortGroup = {
+    name: DROP_PORT_GROUP,
+    ports: ports.filter((p) => p.spec.portSecurityEnabled !== false).map(idOf),
+    acls: (['from-lport', 'to-lport'] as const).map((direction) => ({ direction, priority: DROP_PRIORITY, match: `${direction === 'from-lport' ? 'inport' : 'outport'} == @${DROP_PORT_GROUP} && ip`, action: 'drop', external_ids: {} })),
+    external_ids: { [OWNER_KEY]: 'stratus' },
+  };
+  const byGroup = accepted.map((g) => {
+    const pg = pgOf.get(keyOf(g))!;
+    const acls: DesiredAcl[] | 'keep' = g.status?.phase !== 'ACTIVE' ? 'keep' : (g.spec.rules ?? []).map((rule) => {
+      const remote = rule.remoteGroup ? pgOf.get(`${g.metadata.namespace}/${rule.remoteGroup}`) : undefined;
+      return { direction: rule.direction === 'ingress' ? 'to-lport' : 'from-lport', priority: ALLOW_PRIORITY, match: aclMatch(pg, rule, remote), action: 'allow-related', external_ids: { 'neutron:security_group_rule_id': ruleIdOf(idOf(g), rule) } };
+    });
+    const members = ports.filter((p) => p.metadata.namespace === g.metadata.namespace && securityGroupsOf(p).includes(g.metadata.name)).map(idOf);
+    return { name: pg, ports: members, acls, external_ids: { [OWNER_KEY]: keyOf(g), 'neutron:security_group_id': idOf(g) } };
+  });
+  return [drop, ...byGroup];
 }
 
 /** What NB holds now, as the monitor copied it. */
@@ -102,6 +146,8 @@ export interface NorthboundRows {
   switches: Row[];
   switchPorts: Row[];
   dhcp: Row[];
+  portGroups?: Row[];
+  acls?: Row[];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -145,11 +191,13 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
     external_ids: map(p.external_ids),
   });
   const newPorts = new Map<string, unknown[]>(); // switch name → named UUIDs of ports to add
+  const lspRef = new Map<string, unknown>(); // port name → its row (uuid, or named-uuid when inserted now)
   want.ports.forEach((p, i) => {
     const cur = havePorts.get(p.name);
     const curSwitch = cur ? holder.get(cur._uuid as string) : undefined;
     if (cur && curSwitch?.name === p.switch) {
       havePorts.delete(p.name);
+      lspRef.set(p.name, uuid(cur._uuid as string));
       const dhcpNow = asOptional(cur.dhcpv4_options);
       const dhcpWant = p.dhcpSubnet ? dhcpRef.get(p.dhcpSubnet) : undefined;
       const dhcpSame = dhcpWant === undefined ? dhcpNow === undefined : Array.isArray(dhcpWant) && dhcpWant[0] === 'uuid' && dhcpWant[1] === dhcpNow;
@@ -159,6 +207,7 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
       return;
     }
     ops.push({ op: 'insert', table: 'Logical_Switch_Port', row: lspRow(p), 'uuid-name': `lsp${i}` });
+    lspRef.set(p.name, namedUuid(`lsp${i}`));
     newPorts.set(p.switch, [...(newPorts.get(p.switch) ?? []), namedUuid(`lsp${i}`)]);
   });
   // Ports no resource calls for (or on the wrong switch) leave their switch; OVN drops the unreferenced row.
@@ -182,5 +231,51 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
   for (const [swId, ids] of dropFrom) if (!haveSwitches.has(String([...have.switches].find((s) => s._uuid === swId)?.name))) ops.push({ op: 'mutate', table: 'Logical_Switch', where: where(swId), mutations: [['ports', 'delete', set(ids.map(uuid))]] });
   for (const r of haveSwitches.values()) ops.push({ op: 'delete', table: 'Logical_Switch', where: where(r._uuid as string) });
   for (const r of haveDhcp.values()) ops.push({ op: 'delete', table: 'DHCP_Options', where: where(r._uuid as string) });
+  ops.push(...planPortGroups(want.portGroups, have, lspRef));
+  return ops;
+}
+
+/** An ACL by what it does (two ACLs alike in these are the same rule). */
+function aclKey(a: object): string {
+  const x = a as Record<string, unknown>;
+  return `${x.direction}|${x.priority}|${x.action}|${x.match}`;
+}
+
+function planPortGroups(want: DesiredPortGroup[], have: NorthboundRows, lspRef: Map<string, unknown>): object[] {
+  const ops: object[] = [];
+  const acls = new Map((have.acls ?? []).map((a) => [a._uuid as string, a]));
+  const haveGroups = new Map((have.portGroups ?? []).filter(ours).map((r) => [String(r.name), r]));
+  want.forEach((g, gi) => {
+    const refs = g.ports.map((p) => lspRef.get(p)).filter((r): r is unknown[] => Array.isArray(r));
+    const aclRow = (a: DesiredAcl) => ({ direction: a.direction, priority: a.priority, match: a.match, action: a.action, external_ids: map(a.external_ids) });
+    const cur = haveGroups.get(g.name);
+    haveGroups.delete(g.name);
+    const wantAcls = g.acls === 'keep' ? undefined : g.acls;
+    if (!cur) {
+      wantAcls?.forEach((a, ai) => ops.push({ op: 'insert', table: 'ACL', row: aclRow(a), 'uuid-name': `acl${gi}_${ai}` }));
+      ops.push({ op: 'insert', table: 'Port_Group', row: { name: g.name, ports: set(refs), acls: set((wantAcls ?? []).map((_, ai) => namedUuid(`acl${gi}_${ai}`))), external_ids: map(g.external_ids) } });
+      return;
+    }
+    const id = cur._uuid as string;
+    // Members: add the missing, drop the extra.
+    const current = new Set(asList(cur.ports));
+    const wanted = new Set(refs.filter((r) => r[0] === 'uuid').map((r) => String(r[1])));
+    const add = refs.filter((r) => r[0] === 'named-uuid' || !current.has(String(r[1])));
+    const drop = [...current].filter((u) => !wanted.has(u));
+    if (add.length) ops.push({ op: 'mutate', table: 'Port_Group', where: where(id), mutations: [['ports', 'insert', set(add)]] });
+    if (drop.length) ops.push({ op: 'mutate', table: 'Port_Group', where: where(id), mutations: [['ports', 'delete', set(drop.map(uuid))]] });
+    // ACLs: compared by what they do; the ones no rule calls for go, the missing are made.
+    if (!wantAcls) return;
+    const haveAcls = new Map(asList(cur.acls).map((u) => [aclKey(acls.get(u) ?? {}), u]));
+    const newAcls: unknown[] = [];
+    wantAcls.forEach((a, ai) => {
+      if (haveAcls.delete(aclKey(a))) return;
+      ops.push({ op: 'insert', table: 'ACL', row: aclRow(a), 'uuid-name': `acl${gi}_${ai}` });
+      newAcls.push(namedUuid(`acl${gi}_${ai}`));
+    });
+    if (newAcls.length) ops.push({ op: 'mutate', table: 'Port_Group', where: where(id), mutations: [['acls', 'insert', set(newAcls)]] });
+    if (haveAcls.size) ops.push({ op: 'mutate', table: 'Port_Group', where: where(id), mutations: [['acls', 'delete', set([...haveAcls.values()].map(uuid))]] });
+  });
+  for (const r of haveGroups.values()) ops.push({ op: 'delete', table: 'Port_Group', where: where(r._uuid as string) });
   return ops;
 }

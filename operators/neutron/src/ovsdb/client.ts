@@ -21,6 +21,8 @@ export interface OvsdbClientOptions {
   log?: Logger;
   /** The longest wait between reconnect attempts. */
   maxBackoffMs?: number;
+  /** How long an answer may take before the connection is taken for dead and dropped (then made again). */
+  requestTimeoutMs?: number;
 }
 
 /** A failed operation of a transaction, with OVSDB's error word and details. */
@@ -101,8 +103,17 @@ export class OvsdbClient extends EventEmitter {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new OvsdbDisconnected(`OVSDB ${this.opts.database} at ${this.opts.remote} is not connected`));
     const id = this.nextId++;
+    const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new OvsdbDisconnected(`OVSDB ${this.opts.database} at ${this.opts.remote}: no answer to ${method} within ${timeoutMs / 1000} s`));
+        socket.destroy();
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       socket.write(JSON.stringify({ method, params, id }));
     });
   }

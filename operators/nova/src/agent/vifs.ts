@@ -76,7 +76,7 @@ async function createPort(client: KubeClient, inst: Instance, i: number, network
       // Made for the instance, it goes with it (Nova deletes the ports it made when the server goes).
       ownerReferences: [{ apiVersion: inst.apiVersion ?? 'compute.stratus.io/v1alpha1', kind: 'Instance', name: inst.metadata.name, uid: inst.metadata.uid!, controller: true }],
     },
-    spec: { network, ...(networkNamespace ? { networkNamespace } : {}), ...(fixedIP ? { fixedIPs: [{ ipAddress: fixedIP }] } : {}), deviceOwner: NIC_OWNER, deviceId: inst.metadata.uid!, bindingHost: host },
+    spec: { network, ...(networkNamespace ? { networkNamespace } : {}), ...(inst.spec.securityGroups ? { securityGroups: inst.spec.securityGroups } : {}), ...(fixedIP ? { fixedIPs: [{ ipAddress: fixedIP }] } : {}), deviceOwner: NIC_OWNER, deviceId: inst.metadata.uid!, bindingHost: host },
   };
   try {
     return await client.create<Port>(PORTS, body, fieldManager);
