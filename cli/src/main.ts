@@ -139,7 +139,7 @@ process.stdout.write(
     '',
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
-    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1)`,
+    `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
     `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}`,
     `  export KUBECONFIG=${kubeconfig}`,

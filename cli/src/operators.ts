@@ -38,6 +38,8 @@ export const OPERATORS: OperatorProcess[] = [
     // Networking (Neutron with its ML2/OVN driver): Networks, Subnets and Ports written into OVN's northbound database.
     name: 'neutron',
     main: 'operators/neutron/dist/src/main.js',
+    api: { prefix: '/networking', portEnv: 'NEUTRON_API_PORT', defaultPort: 9696 },
+    catalog: { service: 'neutron', type: 'network', description: 'Neutron Networking Service' },
     env: async ({ dataDir }) => {
       const ovn = ovnLayout(dataDir);
       return { OVN_NB_REMOTE: ovn.nbRemote, OVN_SB_REMOTE: ovn.sbRemote };

@@ -7,3 +7,4 @@ export type { OvnMechanism as OvnMechanismHandle } from './ovn/mechanism.js';
 export * from './ovn/daemons.js';
 export * from './ovn/hostSwitch.js';
 export { OvsdbClient, OvsdbError } from './ovsdb/client.js';
+export { startNetworkingApi, EXTENSIONS, type NetworkingApi, type NetworkingApiOptions } from './api/server.js';

@@ -148,3 +148,9 @@ export function networkOfPrefix(cidr: string): string {
   const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
   return `${network.toString()}/${len}`;
 }
+
+/** The pools in effect, as text (the Networking API's allocation_pools). */
+export function allocationPoolsOf(s: Subnet['spec']): AllocationPool[] {
+  const version = parseCidr(s.cidr).version;
+  return poolsOf(s).map((p) => ({ start: fromBig(p.start, version), end: fromBig(p.end, version) }));
+}

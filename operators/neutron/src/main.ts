@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The networking operator process (Neutron's server with its ML2/OVN driver): the Network, Subnet and Port
- * reconcilers (one leader at a time) writing OVN's northbound database, until SIGTERM. OVN's databases are
+ * The networking operator process (Neutron's server with its ML2/OVN driver): the Networking API v2.0 (every
+ * replica serves it) and the reconcilers (one leader at a time) writing OVN's northbound database, until SIGTERM. OVN's databases are
  * named in the environment: OVN_NB_REMOTE and OVN_SB_REMOTE (unix:/path or tcp:host:port).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { SYSTEM_NAMESPACE, createLogger, stopWithParent } from '@stratus/runtime';
 import { neutronManager } from './operator.js';
+import { startNetworkingApi } from './api/server.js';
 
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
@@ -21,6 +22,15 @@ const { manager } = neutronManager(
   { nbRemote, sbRemote, ...(process.env.OVN_REPAIR_SECONDS ? { repairEveryMs: 1000 * Number(process.env.OVN_REPAIR_SECONDS) } : {}) },
   { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
 );
+const api = await startNetworkingApi({
+  kubeConfig,
+  logger,
+  identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
+  host: process.env.NEUTRON_API_HOST ?? '127.0.0.1',
+  port: Number(process.env.NEUTRON_API_PORT ?? 9696),
+  ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();
 stopWithParent();
 await manager.start();

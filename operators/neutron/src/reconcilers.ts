@@ -131,7 +131,7 @@ export function subnetProblem(s: Subnet, siblings: Subnet[]): { reason: string; 
   return undefined;
 }
 const madeBefore = (a: Subnet, b: Subnet) => {
-  const [ta, tb] = [String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')];
+  const [ta, tb] = [new Date(a.metadata.creationTimestamp ?? 0).getTime(), new Date(b.metadata.creationTimestamp ?? 0).getTime()];
   return ta < tb || (ta === tb && a.metadata.name < b.metadata.name);
 };
 const safeOverlaps = (a: string, b: string) => {

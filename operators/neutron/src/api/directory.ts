@@ -1,0 +1,50 @@
+/**
+ * The Networking API's read side: informer caches of every Network, Subnet, Port and SecurityGroup (all
+ * tenants), indexed by OpenStack ID, and of the Tenants (project IDs). Answers come from memory; writes go to
+ * the Kubernetes API.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { IndexedCache, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
+import { TENANTS, type Tenant } from '@stratus/keystone';
+import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, idOf, type Network, type Port, type SecurityGroup, type Subnet } from '../resources.js';
+
+export class NetworkDirectory {
+  readonly networks: IndexedCache<Network>;
+  readonly subnets: IndexedCache<Subnet>;
+  readonly ports: IndexedCache<Port>;
+  readonly groups: IndexedCache<SecurityGroup>;
+  private readonly tenants: SelfHealingInformer<Tenant>;
+
+  constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
+    this.networks = new IndexedCache<Network>(kc, client, NETWORKS, log, { idOf });
+    this.subnets = new IndexedCache<Subnet>(kc, client, SUBNETS, log, { idOf });
+    this.ports = new IndexedCache<Port>(kc, client, PORTS, log, { idOf });
+    this.groups = new IndexedCache<SecurityGroup>(kc, client, SECURITY_GROUPS, log, { idOf });
+    this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
+  }
+
+  start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.tenants.start()]).then(() => undefined);
+  stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.tenants.stop()]).then(() => undefined);
+
+  tenantByProjectId(id: string): Tenant | undefined {
+    // The project ID is the UID without dashes, known before the Tenant's status says it.
+    return this.tenants.informer.list().find((t) => t.metadata.uid?.replace(/-/g, '') === id);
+  }
+
+  projectIdOf(namespace: string | undefined): string {
+    const t = namespace ? this.tenants.informer.get(namespace) : undefined;
+    return t?.status?.projectId ?? t?.metadata.uid?.replace(/-/g, '') ?? '';
+  }
+
+  subnetsOf(n: Network): Subnet[] {
+    return this.subnets.list(n.metadata.namespace).filter((s) => s.spec.network === n.metadata.name);
+  }
+
+  networkOfPort(p: Port): Network | undefined {
+    return this.networks.get(p.spec.network, p.spec.networkNamespace ?? p.metadata.namespace);
+  }
+
+  networkOfSubnet(s: Subnet): Network | undefined {
+    return this.networks.get(s.spec.network, s.metadata.namespace);
+  }
+}
