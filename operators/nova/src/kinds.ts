@@ -262,7 +262,7 @@ export const InstanceKind: KindDefinition = {
     addresses: {
       type: 'array',
       description: "The instance's NICs as its Ports have them: network, MAC and addresses.",
-      items: { type: 'object', properties: { port: { type: 'string' }, network: { type: 'string' }, networkId: { type: 'string' }, mac: { type: 'string' }, ips: { type: 'array', items: { type: 'string' } } } },
+      items: { type: 'object', properties: { port: { type: 'string' }, network: { type: 'string' }, networkName: { type: 'string' }, networkId: { type: 'string' }, mac: { type: 'string' }, ips: { type: 'array', items: { type: 'string' } } } },
     },
     launchedAt: { type: 'string', format: 'date-time' },
     rebootsDone: { type: 'integer', description: 'The reboot count last carried out.' },

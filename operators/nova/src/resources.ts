@@ -206,6 +206,8 @@ export interface InstanceNetwork {
 export interface InstanceAddress {
   port: string;
   network: string;
+  /** The network's OpenStack name (Nova's addresses are keyed by it). */
+  networkName?: string;
   networkId?: string;
   mac: string;
   ips: string[];

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { isConflict, type KubeClient, type Logger } from '@stratus/runtime';
-import { PORTS, openVswitch, plugPort, tapNameOf, unplugPort, type OvsdbClient, type Port } from '@stratus/neutron';
+import { NETWORKS, PORTS, openVswitch, plugPort, tapNameOf, unplugPort, type Network, type OvsdbClient, type Port } from '@stratus/neutron';
 import type { GuestNic } from '../driver/types.js';
 import type { Instance, InstanceAddress } from '../resources.js';
 
@@ -59,7 +59,8 @@ export async function instanceNics(client: KubeClient, inst: Instance, host: str
       continue;
     }
     nics.push({ mac: port.status.macAddress, device: tapNameOf(port.status.id), mtu: port.status.mtu ?? 1442, portId: port.status.id });
-    addresses.push({ port: name, network: port.spec.network, ...(port.status.networkId ? { networkId: port.status.networkId } : {}), mac: port.status.macAddress, ips: (port.status.fixedIPs ?? []).map((f) => f.ipAddress!).filter(Boolean) });
+    const network = await client.get<Network>(NETWORKS, port.spec.networkNamespace ?? ns, port.spec.network);
+    addresses.push({ port: name, network: port.spec.network, networkName: network?.spec.displayName || port.spec.network, ...(port.status.networkId ? { networkId: port.status.networkId } : {}), mac: port.status.macAddress, ips: (port.status.fixedIPs ?? []).map((f) => f.ipAddress!).filter(Boolean) });
   }
   return waiting.length ? { ready: false, message: `waiting for port(s) ${waiting.join(', ')} to get their addresses` } : { ready: true, nics, addresses };
 }

@@ -15,6 +15,7 @@ import { keypairOf, novaBoolean } from './catalogRoutes.js';
 import { recordAction } from './instanceActions.js';
 import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, fromKubernetes, requireAdmin, serverExtras, serverFor, tenantOf, tenantUsage, updateObject, viewContext, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, forbidden, notFound, wholeQuery } from './errors.js';
+import { requestedNetworks, requestedSecurityGroups } from './networkRequests.js';
 import { requireKnownFields, serverCreateShape, serverUpdateShape } from './bodyFields.js';
 import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
@@ -46,7 +47,6 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (typeof s.name !== 'string' || !s.name.trim() || s.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
     if (s.block_device_mapping_v2 || s.block_device_mapping) throw badRequest('Booting from volumes is not supported yet: boot from an image (imageRef).');
     if (v.atLeast('2.37') && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
-    if (Array.isArray(s.networks) && s.networks.length) throw badRequest("This cloud has no networking service: ask for networks 'none' or 'auto'.");
     if (s.description !== undefined && !v.atLeast('2.19')) throw badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
 
     const flavorId = refId(s.flavorRef);
@@ -60,12 +60,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (e instanceof Refused) throw badRequest(e.message);
       throw e;
     }
-    // Until the networking service, a tenant has only the default security group (servers show it).
-    if (s.security_groups !== undefined) {
-      if (!Array.isArray(s.security_groups)) throw badRequest("Invalid input for field/attribute security_groups. It must be a list of {'name': …}.");
-      const unknown = s.security_groups.map((g: { name?: unknown }) => g?.name).find((n: unknown) => n !== 'default');
-      if (unknown !== undefined) throw badRequest(`Security group ${String(unknown)} not found for project ${req.auth.projectId ?? ''}.`);
-    }
+    const securityGroups = await requestedSecurityGroups(api.client, ns, s.security_groups, req.auth.projectId ?? '');
     const keypair = s.key_name !== undefined && s.key_name !== null ? keypairOf(api, req, String(s.key_name)) : undefined;
     if (s.key_name !== undefined && s.key_name !== null && !keypair) throw badRequest('Invalid key_name provided.');
     if (s.user_data !== undefined && s.user_data !== null && (typeof s.user_data !== 'string' || !decodeUserData(s.user_data))) throw badRequest('User data needs to be valid base 64.');
@@ -86,6 +81,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const minCount = countOf(s.min_count, 'min_count', 1);
     const maxCount = countOf(s.max_count, 'max_count', minCount);
     if (maxCount < minCount) throw badRequest('min_count and max_count must be whole numbers, 1 <= min_count <= max_count.');
+    // The NICs, checked with the networking service before anything is made ('auto': the tenant's one network).
+    const networks = await requestedNetworks(api.client, ns, s.networks, maxCount);
     // Under concurrency the check must see the servers admitted just before: one create per tenant at a time
     // in this process, each server in the cache before the next check (the scheduler still counts ledgers).
     const release = await api.admission.acquire(ns);
@@ -132,6 +129,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
                 ...(zone ? { availabilityZone: zone } : {}),
                 ...(host ? { host } : {}),
                 ...(serverGroup ? { serverGroup } : {}),
+                ...(networks.length ? { networks } : {}),
+                ...(securityGroups ? { securityGroups } : {}),
               },
             },
             API_FIELD_MANAGER,

@@ -133,7 +133,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
         : { id: flavor.name, links: bookmark(ctx, 'flavors', flavor.name) },
     created: iso(inst.metadata.creationTimestamp),
     updated: iso(lastChange(inst)),
-    addresses: {},
+    addresses: addressesOf(inst),
     accessIPv4: inst.spec.accessIPv4 ?? '',
     accessIPv6: inst.spec.accessIPv6 ?? '',
     links: link(ctx, 'servers', id),
@@ -143,7 +143,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     key_name: x.keyName ?? null,
     'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
-    security_groups: [{ name: 'default' }],
+    security_groups: (inst.spec.securityGroups ?? ['default']).map((name) => ({ name })),
     'OS-EXT-STS:task_state': taskState,
     'OS-EXT-STS:vm_state': vmStateOf(inst),
     'OS-EXT-STS:power_state': POWER_STATES[s.powerState ?? 'NoState'],
@@ -271,4 +271,12 @@ export function hypervisorView(hv: Hypervisor, up: boolean, ctx: ViewContext) {
     cpu_info: ctx.version.atLeast('2.28') ? cpuInfo : JSON.stringify(cpuInfo),
     service: { host: hv.metadata.name, id: hv.metadata.uid!, disabled_reason: hv.spec.disabledReason ?? null },
   };
+}
+
+/** The server's addresses as Nova shows them: by network name, each with its version, MAC and type. */
+export function addressesOf(inst: Instance): Record<string, Array<Record<string, unknown>>> {
+  const out: Record<string, Array<Record<string, unknown>>> = {};
+  for (const nic of inst.status?.addresses ?? [])
+    for (const addr of nic.ips) (out[nic.networkName ?? nic.network] ??= []).push({ version: addr.includes(':') ? 6 : 4, addr, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': nic.mac });
+  return out;
 }

@@ -1,0 +1,110 @@
+/**
+ * Networking as OpenStack users drive it with the real `openstack` CLI against `stratus up`: a network and
+ * subnet, two servers on it (`server create --network`, one with `--nic v4-fixed-ip=`) that get their
+ * addresses by DHCP, show them in `server show`/`server list`, and ping each other; bad input answered with
+ * Neutron's 4xx and nothing half-made; another project's network out of reach; nothing left once deleted.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { eventually } from '@stratus/apiserver';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { ovnLayout } from '@stratus/neutron';
+import { serveTestImage, type ServedImage } from './lib/testImage.js';
+import { openstack as run, openstackJson, openstackOk, type CliResult } from './lib/up.js';
+
+const sh = promisify(execFile);
+
+describe('networking with the openstack CLI', function () {
+  this.timeout(600_000);
+  let cloud: RunningCloud;
+  let image: ServedImage;
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
+  const as = (user: string, project: string, ...args: string[]): Promise<CliResult> =>
+    run(cloud, args, { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: 'secret-pw-1', OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
+  async function consoleUntil(server: string, marker: RegExp): Promise<string> {
+    let out = '';
+    await eventually(`${marker} in the console log of ${server}`, async () => {
+      out = await os('console', 'log', 'show', server);
+      return marker.test(out);
+    }, 180_000, 1000);
+    return out;
+  }
+  const nbRows = async () => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, '--bare', '--columns=name', 'list', 'Logical_Switch_Port'])).stdout.split('\n').filter(Boolean);
+
+  before(async () => {
+    image = await serveTestImage();
+    cloud = await startCloud(undefined, undefined, { imageImportAllow: [image.host] });
+    await os('image', 'create', '--disk-format', 'raw', '--public', '--file', image.path, 'stratus-test');
+    await eventually('the image to be active', async () => (await json('image', 'show', 'stratus-test')).status === 'active', 120_000, 500);
+    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+  });
+  after(async () => {
+    image?.close();
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('boots two servers on a network; they get their addresses by DHCP, show them, and reach each other', async () => {
+    const net = await json('network', 'create', 'private');
+    assert.equal(net.status, 'ACTIVE');
+    assert.equal(net.mtu, 1442);
+    const subnet = await json('subnet', 'create', '--network', 'private', '--subnet-range', '10.30.0.0/24', '--dns-nameserver', '10.30.0.3', 'private-v4');
+    assert.equal(subnet.gateway_ip, '10.30.0.1');
+    const ping = Buffer.from('#!/bin/sh\nping -c 3 -W 5 10.30.0.10 && echo PING-OK || echo PING-FAILED\n');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--nic', `net-id=${net.id},v4-fixed-ip=10.30.0.10`, '--wait', 'alpha');
+    await sh('bash', ['-c', `printf '%s' '${ping.toString('base64')}' | base64 -d > ${cloud.dir}/ping.sh`]);
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--network', 'private', '--user-data', `${cloud.dir}/ping.sh`, '--wait', 'beta');
+    const alpha = await json('server', 'show', 'alpha');
+    assert.deepEqual(alpha.addresses, { private: ['10.30.0.10'] });
+    const list = await json('server', 'list');
+    assert.ok(list.some((s: { Name: string; Networks: Record<string, string[]> }) => s.Name === 'beta' && /^10\.30\.0\.\d+$/.test(s.Networks.private?.[0] ?? '')), JSON.stringify(list));
+    assert.match(await consoleUntil('alpha', /STRATUS-NET eth0/), /STRATUS-NET eth0 10\.30\.0\.10 gateway=10\.30\.0\.1/);
+    const beta = await consoleUntil('beta', /USER-SCRIPT PING-(OK|FAILED)/);
+    assert.match(beta, /USER-SCRIPT PING-OK/);
+    // Their ports: bound to this node, ACTIVE, owned by compute:nova.
+    const ports = await json('port', 'list', '--server', 'alpha', '--long');
+    assert.equal(ports.length, 1);
+    assert.equal(ports[0].Status, 'ACTIVE');
+    assert.deepEqual(ports[0]['Fixed IP Addresses'].map((f: { ip_address: string }) => f.ip_address), ['10.30.0.10']);
+  });
+
+  it('answers bad input with Neutron’s 4xx and makes nothing', async () => {
+    const before = await nbRows();
+    const overlap = await run(cloud, ['subnet', 'create', '--network', 'private', '--subnet-range', '10.30.0.128/25', 'overlap']);
+    assert.notEqual(overlap.code, 0);
+    assert.match(overlap.stderr, /400.*overlaps with another subnet/);
+    const used = await run(cloud, ['port', 'create', '--network', 'private', '--fixed-ip', 'ip-address=10.30.0.10', 'dup']);
+    assert.match(used.stderr, /409.*IP address 10\.30\.0\.10 already allocated/);
+    const outside = await run(cloud, ['port', 'create', '--network', 'private', '--fixed-ip', 'ip-address=192.168.9.9', 'outside']);
+    assert.match(outside.stderr, /400/);
+    await os('security', 'group', 'create', 'web');
+    const badRule = await run(cloud, ['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--remote-ip', '10.0.0.0/99', 'web']);
+    assert.match(badRule.stderr, /400.*not a valid IP prefix/);
+    const badServer = await run(cloud, ['server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--nic', 'net-id=00000000-0000-0000-0000-000000000000', 'nowhere']);
+    assert.match(badServer.stderr, /Network 00000000-0000-0000-0000-000000000000 could not be found|No Network found for 00000000-0000-0000-0000-000000000000/);
+    assert.deepEqual(await json('subnet', 'list', '--name', 'overlap'), []);
+    assert.deepEqual((await json('port', 'list')).filter((p: { Name: string }) => ['dup', 'outside'].includes(p.Name)), []);
+    assert.deepEqual((await json('server', 'list')).filter((s: { Name: string }) => s.Name === 'nowhere'), []);
+    assert.deepEqual((await json('security', 'group', 'rule', 'list', 'web')).length, 2, 'only the two egress rules a new group has');
+    assert.deepEqual(await nbRows(), before, 'no switch port was made for the refused ports');
+    // Another project's member cannot see, nor put a port on, this project's network.
+    await os('project', 'create', 'other');
+    await os('user', 'create', '--password', 'secret-pw-1', '--project', 'other', 'bob');
+    await os('role', 'add', '--project', 'other', '--user', 'bob', 'member');
+    const id = (await json('network', 'show', 'private')).id;
+    const foreign = await as('bob', 'other', 'port', 'create', '--network', id, 'sneaky');
+    assert.match(foreign.stderr, /404|not found|No Network found/i);
+    assert.deepEqual(JSON.parse((await as('bob', 'other', 'network', 'list', '-f', 'json')).stdout), []);
+  });
+
+  it('leaves nothing behind once the servers, ports, subnet and network are deleted', async () => {
+    await os('server', 'delete', '--wait', 'alpha', 'beta');
+    await os('security', 'group', 'delete', 'web');
+    await os('subnet', 'delete', 'private-v4');
+    await os('network', 'delete', 'private');
+    assert.deepEqual(await json('port', 'list'), []);
+    await eventually('no switch port left in OVN', async () => (await nbRows()).length === 0, 60_000, 500);
+  });
+});
