@@ -30,7 +30,7 @@ describe('networking with kubectl: servers on an OVN network', function () {
   const layout = () => ovnLayout(cloud.dir);
   const nb = (...args: string[]) => lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', ...args);
   /** NB rows of tenants' resources (the drop-all port group of port security is the cloud's own and stays). */
-  const nbOurs = async () => [...(await nb('--columns=name', 'list', 'Logical_Switch')), ...(await nb('--columns=name', 'list', 'Logical_Switch_Port')), ...(await nb('--columns=_uuid', 'list', 'DHCP_Options')), ...(await nb('--columns=name', 'list', 'Port_Group')).filter((n) => n !== 'neutron_pg_drop')];
+  const nbOurs = async () => [...(await nb('--columns=name', 'list', 'Logical_Switch')), ...(await nb('--columns=name', 'list', 'Logical_Switch_Port')), ...(await nb('--columns=_uuid', 'list', 'DHCP_Options')), ...(await nb('--columns=name', 'list', 'Port_Group')).filter((n) => n !== 'neutron_pg_drop'), ...(await nb('--columns=name', 'list', 'Logical_Router'))];
   const switchPorts = async () => (await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int'));
   const taps = async (netns?: string) => (await lines('ip', ...(netns ? ['-n', netns] : []), '-o', 'link', 'show')).filter((l) => /^\d+: tap/.test(l));
   async function consoleOf(ns: string, name: string, marker: RegExp): Promise<string> {
@@ -99,17 +99,32 @@ describe('networking with kubectl: servers on an OVN network', function () {
     await consoleOf('demo', 'd', /USER-SCRIPT PROBE-OK/);
   });
 
+  it('lets a server on another network reach them once a router joins the two subnets', async () => {
+    const probe = Buffer.from('#!/bin/sh\nwhile true; do ping -c 1 -W 1 10.20.0.10 >/dev/null 2>&1 && echo ROUTED-OK || echo ROUTED-UNREACHABLE; sleep 1; done\n').toString('base64');
+    await kubectlOk(['apply', '-f', '-'], [
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Network\nmetadata: {name: backend, namespace: demo}\nspec: {}',
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Subnet\nmetadata: {name: backend-v4, namespace: demo}\nspec: {network: backend, cidr: 10.21.0.0/24}',
+      `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: e, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: backend}], userData: "${probe}"}`,
+    ].join('\n---\n'));
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/e', '-n', 'demo', '--timeout=300s']);
+    const before = await consoleOf('demo', 'e', /(USER-SCRIPT ROUTED-UNREACHABLE[\s\S]*){3}/);
+    assert.ok(!before.includes('USER-SCRIPT ROUTED-OK'), 'no path between the networks without a router');
+    await kubectlOk(['apply', '-f', '-'], 'apiVersion: network.stratus.io/v1alpha1\nkind: Router\nmetadata: {name: r1, namespace: demo}\nspec: {interfaces: [{subnet: private-v4}, {subnet: backend-v4}]}');
+    await kubectlOk(['wait', '--for=condition=Ready', 'router/r1', '-n', 'demo', '--timeout=60s']);
+    await consoleOf('demo', 'e', /USER-SCRIPT ROUTED-OK/);
+  });
+
   it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
-    assert.equal((await switchPorts()).length, 4, 'four guest ports on br-int');
-    assert.equal((await taps(layout().netns)).length, 4);
+    assert.equal((await switchPorts()).length, 5, 'five guest ports on br-int');
+    assert.equal((await taps(layout().netns)).length, 5);
     assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
     const hostAddrs = await lines('ip', '-o', 'addr', 'show');
     assert.ok(!hostAddrs.some((l) => l.includes('10.20.0.')), 'no tenant address in the machine namespace');
   });
 
   it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
-    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', '-n', 'demo', '--timeout=120s']);
-    await kubectlOk(['delete', 'network/private', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'router/r1', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'network/private', 'network/backend', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);
     assert.deepEqual(await switchPorts(), []);

@@ -20,14 +20,14 @@ async function casAllocations(client: KubeClient, subnet: Subnet, change: Record
 }
 
 /** The address `holder` has in the subnet, claiming `wanted` (or the next free one) when it has none there yet. */
-export async function claimAddress(client: KubeClient, namespace: string, subnetName: string, holder: string, wanted?: string): Promise<string> {
+export async function claimAddress(client: KubeClient, namespace: string, subnetName: string, holder: string, wanted?: string, mayTakeGateway = false): Promise<string> {
   for (let i = 0; i < ATTEMPTS; i++) {
     const subnet = await client.get<Subnet>(SUBNETS, namespace, subnetName);
     if (!subnet || subnet.metadata.deletionTimestamp) throw new IpamError('InvalidAddress', `subnet ${namespace}/${subnetName} does not exist`);
     const taken = subnet.status?.allocations ?? {};
     const held = Object.keys(taken).filter((ip) => taken[ip] === holder);
     if (wanted) {
-      const ip = checkWantedAddress(subnet.spec, wanted, taken, holder);
+      const ip = checkWantedAddress(subnet.spec, wanted, taken, holder, mayTakeGateway);
       if (held.includes(ip)) return ip;
       if (await casAllocations(client, subnet, { [ip]: holder })) return ip;
       continue;

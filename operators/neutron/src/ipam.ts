@@ -100,12 +100,12 @@ export function poolsOf(s: Subnet['spec']): Array<{ start: bigint; end: bigint }
 }
 
 /** Checks a wanted address: valid, in the subnet, usable and not the gateway nor held by another. Returns its canonical form. */
-export function checkWantedAddress(s: Subnet['spec'], ip: string, taken: Record<string, string>, holder: string): string {
+export function checkWantedAddress(s: Subnet['spec'], ip: string, taken: Record<string, string>, holder: string, mayTakeGateway = false): string {
   const r = parseCidr(s.cidr);
   const n = parseAddress(ip, r.version);
   const canonical = fromBig(n, r.version);
   if (!contains(r, n) || n < firstUsable(r) || n > lastUsable(r)) throw new IpamError('AddressOutsideSubnet', `IP address ${ip} is not a valid IP for the specified subnet ${s.cidr}`);
-  if (canonical === gatewayOf(s)) throw new IpamError('AddressInUse', `IP address ${ip} is the gateway of subnet ${s.cidr}`);
+  if (canonical === gatewayOf(s) && !mayTakeGateway) throw new IpamError('AddressInUse', `IP address ${ip} is the gateway of subnet ${s.cidr}`);
   const owner = taken[canonical];
   if (owner && owner !== holder) throw new IpamError('AddressInUse', `IP address ${canonical} already allocated in subnet ${s.cidr}`);
   return canonical;

@@ -172,4 +172,38 @@ export const SecurityGroupKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Rules', type: 'integer', jsonPath: '.status.ruleCount' }],
 };
 
-export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind];
+export const RouterKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Router',
+  plural: 'routers',
+  scope: 'Namespaced',
+  shortNames: ['rtr'],
+  description: "A router between the tenant's subnets (a Neutron router): an OVN logical router with a port on each subnet it joins, at the subnet's gateway address.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'router'),
+      description: { type: 'string', maxLength: 255 },
+      adminStateUp: { type: 'boolean', default: true },
+      interfaces: {
+        type: 'array',
+        maxItems: 64,
+        description: "The subnets (object names, in the router's namespace) it joins; each gets a Port the router owns, holding the subnet's gateway address.",
+        items: { type: 'object', required: ['subnet'], properties: { subnet: { type: 'string', minLength: 1 } } },
+      },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    logicalRouter: { type: 'string', description: "The OVN northbound Logical_Router's name." },
+    interfaces: {
+      type: 'array',
+      items: { type: 'object', properties: { subnet: { type: 'string' }, subnetId: { type: 'string' }, port: { type: 'string' }, portId: { type: 'string' }, ipAddress: { type: 'string' } } },
+    },
+  },
+  phases: ['ACTIVE', 'DOWN', 'ERROR'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Interfaces', type: 'string', jsonPath: '.spec.interfaces[*].subnet' }],
+};
+
+export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind, RouterKind];

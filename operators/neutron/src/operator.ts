@@ -3,7 +3,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { OvnMechanism } from './ovn/mechanism.js';
 import { networkReconciler, portReconciler, securityGroupReconciler, subnetReconciler } from './reconcilers.js';
-import { FIELD_MANAGER, NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
+import { routerReconciler } from './routers.js';
+import { FIELD_MANAGER, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
 
 export interface NeutronOptions {
   nbRemote: string;
@@ -21,8 +22,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     log: m.log,
     repairEveryMs: o.repairEveryMs,
     state: async () => {
-      const [networks, subnets, ports, groups] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS), m.client.list<SecurityGroup>(SECURITY_GROUPS)]);
-      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items };
+      const [networks, subnets, ports, groups, routers] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS), m.client.list<SecurityGroup>(SECURITY_GROUPS), m.client.list<Router>(ROUTERS)]);
+      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items, routers: routers.items };
     },
   });
   const networkOf = (ns: string | undefined, name: string) => [{ namespace: ns, name }];
@@ -62,6 +63,16 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       // A port leaving a group lets a deleting group go; a group appearing lets rules naming it as remote be accepted.
       { resource: PORTS, map: (p, all) => all.filter((g) => g.metadata.namespace === p.metadata?.namespace && (g.metadata.deletionTimestamp || g.status?.phase === 'ERROR')).map(at) },
       { resource: SECURITY_GROUPS, map: (changed, all) => all.filter((g) => g.metadata.namespace === changed.metadata?.namespace && g.status?.phase === 'ERROR').map(at) },
+    ],
+  });
+  m.add<Router>({
+    name: 'router',
+    resource: ROUTERS,
+    reconcile: routerReconciler(ovn),
+    watches: [
+      // Its interface ports getting their addresses (or going), and the subnets it joins.
+      { resource: PORTS, map: (p, all) => all.filter((r) => r.metadata.uid === (p as Port).spec.deviceId).map(at) },
+      { resource: SUBNETS, map: (s, all) => all.filter((r) => r.metadata.namespace === s.metadata?.namespace && (r.spec.interfaces ?? []).some((i) => i.subnet === s.metadata?.name)).map(at) },
     ],
   });
   // A binding that changes in the southbound database (a guest plugged in, or gone) is the port's status.

@@ -32,6 +32,7 @@ import {
   NETWORKS,
   OVN_FINALIZER,
   PORTS,
+  ROUTER_INTERFACE_OWNER,
   SECURITY_GROUPS,
   SUBNETS,
   idOf,
@@ -221,7 +222,7 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     }
     const fixedIPs: FixedIP[] = [];
     try {
-      for (const w of wanted) fixedIPs.push({ subnet: w.subnet.metadata.name, subnetId: idOf(w.subnet), ipAddress: await claimAddress(client, netNs, w.subnet.metadata.name, holder, w.ipAddress) });
+      for (const w of wanted) fixedIPs.push({ subnet: w.subnet.metadata.name, subnetId: idOf(w.subnet), ipAddress: await claimAddress(client, netNs, w.subnet.metadata.name, holder, w.ipAddress, port.spec.deviceOwner === ROUTER_INTERFACE_OWNER) });
     } catch (e) {
       if (e instanceof IpamError) return stall(ctx, PORTS, port, e.reason, e.message);
       throw e;

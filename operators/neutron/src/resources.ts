@@ -1,12 +1,15 @@
 /** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { NetworkKind, PortKind, SecurityGroupKind, SubnetKind } from './kinds.js';
+import { NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
 export const SUBNETS = resourceOf(SubnetKind);
 export const PORTS = resourceOf(PortKind);
 export const SECURITY_GROUPS = resourceOf(SecurityGroupKind);
+export const ROUTERS = resourceOf(RouterKind);
+/** The device owner of a router's port on a subnet (Neutron's). */
+export const ROUTER_INTERFACE_OWNER = 'network:router_interface';
 /** The security group every tenant namespace has, which ports get when they name none. */
 export const DEFAULT_SECURITY_GROUP = 'default';
 export const FIELD_MANAGER = 'stratus-neutron';
@@ -102,6 +105,25 @@ export interface SecurityGroup {
   spec: { displayName?: string; description?: string; rules?: SecurityGroupRule[] };
   status?: CommonStatus & { portGroup?: string; ruleIds?: string[]; ruleCount?: number };
 }
+
+export interface RouterInterfaceStatus {
+  subnet: string;
+  subnetId?: string;
+  port: string;
+  portId?: string;
+  ipAddress?: string;
+}
+
+export interface Router {
+  apiVersion?: string;
+  kind?: 'Router';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet: string }> };
+  status?: CommonStatus & { logicalRouter?: string; interfaces?: RouterInterfaceStatus[] };
+}
+
+/** The Port a router holds on a subnet: named after both, owned by the router. */
+export const routerPortNameOf = (router: string, subnet: string) => `${router}-${subnet}`.slice(0, 253);
 
 /** The security groups a port is in: none without port security; spec's; else its namespace's default. */
 export const securityGroupsOf = (p: Port): string[] => (p.spec.portSecurityEnabled === false ? [] : (p.spec.securityGroups ?? [DEFAULT_SECURITY_GROUP]));

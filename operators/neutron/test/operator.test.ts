@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
-import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, type Network, type Port, type SecurityGroup, type Subnet } from '../src/index.js';
+import { NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../src/index.js';
 import { asList, asMap } from '../src/ovsdb/values.js';
 import { nbctl } from './ovnSupport.js';
 import { startNetworkingEnv, type NetworkingEnv } from './support.js';
@@ -34,8 +34,8 @@ describe('networking operator on OVN', function () {
   }
   const nbRows = (table: string) => env.mechanism.nb.rows(table);
   const lspOf = (portId: string) => nbRows('Logical_Switch_Port').find((r) => r.name === portId);
-  const ready = (o: Network | Subnet | Port | SecurityGroup) => !!condition(o, 'Ready');
-  const stalledWith = (reason: string) => (o: Network | Subnet | Port | SecurityGroup) => condition(o, 'Stalled')?.reason === reason;
+  const ready = (o: Network | Subnet | Port | SecurityGroup | Router) => !!condition(o, 'Ready');
+  const stalledWith = (reason: string) => (o: Network | Subnet | Port | SecurityGroup | Router) => condition(o, 'Stalled')?.reason === reason;
 
   it('makes a logical switch, DHCP options and a switch port with address and port security; Ready with Neutron status words', async () => {
     await make(NETWORKS, 'demo', 'net1', 'Network', { displayName: 'my network' });
@@ -167,6 +167,30 @@ describe('networking operator on OVN', function () {
     await make(PORTS, 'demo', 'no-such-group', 'Port', { network: 'net1', securityGroups: ['nope'] });
     await until<Port>(PORTS, 'demo', 'no-such-group', 'SecurityGroupNotFound', stalledWith('SecurityGroupNotFound'));
     await env.client.delete(PORTS, 'demo', 'no-such-group');
+  });
+
+  it('joins subnets with a logical router whose ports hold their gateways, refuses overlapping ones, and cleans up', async () => {
+    await make(ROUTERS, 'demo', 'r1', 'Router', { interfaces: [{ subnet: 'sub1' }, { subnet: 'small-sub' }] });
+    const r1 = await until<Router>(ROUTERS, 'demo', 'r1', 'Ready', ready);
+    assert.deepEqual(r1.status!.interfaces!.map((i) => i.ipAddress).sort(), ['10.1.0.1', '10.2.0.1']);
+    const lr = nbRows('Logical_Router').find((r) => r.name === `neutron-${r1.metadata.uid}`)!;
+    const lrps = asList(lr.ports).map((u) => env.mechanism.nb.tables.get('Logical_Router_Port')!.get(u)!);
+    assert.deepEqual(lrps.map((p) => asList(p.networks)[0]).sort(), ['10.1.0.1/24', '10.2.0.1/28']);
+    const legs = nbRows('Logical_Switch_Port').filter((r) => r.type === 'router');
+    assert.equal(legs.length, 2);
+    assert.ok(legs.every((l) => asList(l.addresses)[0] === 'router' && lrps.some((p) => p.name === asMap(l.options)['router-port'])));
+    // A subnet that overlaps one it already joins is refused, with Neutron's words.
+    await make(SUBNETS, 'demo', 'clash', 'Subnet', { network: 'small', cidr: '10.1.0.0/25' });
+    await until<Subnet>(SUBNETS, 'demo', 'clash', 'Ready', ready);
+    await env.client.patch(ROUTERS, 'demo', 'r1', { spec: { interfaces: [{ subnet: 'sub1' }, { subnet: 'small-sub' }, { subnet: 'clash' }] } }, 'test');
+    const refused = await until<Router>(ROUTERS, 'demo', 'r1', 'Stalled', stalledWith('InvalidInput'));
+    assert.match(condition(refused, 'Stalled')!.message!, /Bad router request: Cidr 10\.1\.0\.0\/25 of subnet clash overlaps with cidr 10\.1\.0\.0\/24 of subnet sub1/);
+    // Leaving a subnet removes its port and router port; deleting the router removes the rest.
+    await env.client.patch(ROUTERS, 'demo', 'r1', { spec: { interfaces: [{ subnet: 'sub1' }] } }, 'test');
+    await eventually('one router port left', () => asList(nbRows('Logical_Router').find((r) => r.name === `neutron-${r1.metadata.uid}`)?.ports).length === 1);
+    await env.client.delete(ROUTERS, 'demo', 'r1');
+    await eventually('the router, its ports and rows to go', async () => !(await get(ROUTERS, 'demo', 'r1')) && !nbRows('Logical_Router').length && !nbRows('Logical_Switch_Port').some((r) => r.type === 'router'));
+    await env.client.delete(SUBNETS, 'demo', 'clash');
   });
 
   it('deletes a network only once its ports are gone, taking its subnets and every row it made', async () => {

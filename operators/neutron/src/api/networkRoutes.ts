@@ -88,8 +88,8 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
 
   r.on('DELETE', '/v2.0/networks/:id', async ({ auth, params }) => {
     const n = ownedNetwork(api, auth, params.id);
-    // Ports of the network's own (its router interfaces and DHCP) go with it; a server's port keeps it in use.
-    const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && !(p.spec.deviceOwner ?? '').startsWith('network:'));
+    // Its own DHCP ports go with it; a server's port or a router's interface keeps it in use.
+    const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && p.spec.deviceOwner !== 'network:dhcp');
     if (inUse.length) throw conflict('NetworkInUse', `Unable to complete operation on network ${params.id}. There are one or more ports still in use on the network.`);
     await api.client.delete(NETWORKS, n.metadata.namespace, n.metadata.name).catch((e) => fromKubernetes(e, 'network'));
     await api.dir.networks.until(n, (o) => !o || isDeleting(o));
@@ -180,7 +180,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     if (!owns(auth, s)) throw forbidden(`Tenant ${auth.projectId} not allowed to delete subnet ${params.id}`);
     const holders = Object.values(s.status?.allocations ?? {}).filter((key) => {
       const [ns, name] = key.split('/');
-      return !(api.dir.ports.get(name, ns)?.spec.deviceOwner ?? '').startsWith('network:');
+      return api.dir.ports.get(name, ns)?.spec.deviceOwner !== 'network:dhcp';
     });
     if (holders.length) throw conflict('SubnetInUse', `Unable to complete operation on subnet ${params.id}: One or more ports have an IP allocation from this subnet.`);
     await api.client.delete(SUBNETS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, 'subnet'));

@@ -6,7 +6,7 @@
 import type { Logger } from '@stratus/runtime';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { asOptional } from '../ovsdb/values.js';
-import type { Network, Port, SecurityGroup, Subnet } from '../resources.js';
+import type { Network, Port, Router, SecurityGroup, Subnet } from '../resources.js';
 import { NB_TABLES, desiredNorthbound, planNorthbound } from './northbound.js';
 
 export interface NetworkingState {
@@ -14,6 +14,7 @@ export interface NetworkingState {
   subnets: Subnet[];
   ports: Port[];
   securityGroups: SecurityGroup[];
+  routers: Router[];
 }
 
 export interface PortBinding {
@@ -88,6 +89,10 @@ export class OvnMechanism {
     return this.nb.rows('Port_Group').some((r) => r.name === name);
   }
 
+  hasRouter(name: string): boolean {
+    return this.nb.rows('Logical_Router').some((r) => r.name === name);
+  }
+
   hasSwitch(name: string): boolean {
     return this.nb.rows('Logical_Switch').some((r) => r.name === name);
   }
@@ -114,8 +119,8 @@ export class OvnMechanism {
   private async syncOnce(): Promise<void> {
     await this.nb.ready();
     const state = await this.opts.state();
-    const want = desiredNorthbound(state.networks, state.subnets, state.ports, state.securityGroups);
-    const ops = planNorthbound(want, { switches: this.nb.rows('Logical_Switch'), switchPorts: this.nb.rows('Logical_Switch_Port'), dhcp: this.nb.rows('DHCP_Options'), portGroups: this.nb.rows('Port_Group'), acls: this.nb.rows('ACL') });
+    const want = desiredNorthbound(state.networks, state.subnets, state.ports, state.securityGroups, state.routers);
+    const ops = planNorthbound(want, { switches: this.nb.rows('Logical_Switch'), switchPorts: this.nb.rows('Logical_Switch_Port'), dhcp: this.nb.rows('DHCP_Options'), portGroups: this.nb.rows('Port_Group'), acls: this.nb.rows('ACL'), routers: this.nb.rows('Logical_Router'), routerPorts: this.nb.rows('Logical_Router_Port') });
     if (!ops.length) return;
     await this.nb.transact(ops);
     this.opts.log.info('northbound brought in line with the resources', { operations: ops.length, switches: want.switches.length, ports: want.ports.length });

@@ -7,7 +7,7 @@
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
 import { gatewayOf } from '../ipam.js';
-import { idOf, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from '../resources.js';
+import { ROUTER_INTERFACE_OWNER, idOf, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
 
 export const OWNER_KEY = 'stratus:owner';
@@ -17,6 +17,8 @@ export const NB_TABLES = {
   DHCP_Options: ['cidr', 'options', 'external_ids'],
   Port_Group: ['name', 'ports', 'acls', 'external_ids'],
   ACL: ['direction', 'priority', 'match', 'action', 'external_ids'],
+  Logical_Router: ['name', 'ports', 'external_ids', 'enabled'],
+  Logical_Router_Port: ['name', 'mac', 'networks', 'external_ids'],
 };
 
 export interface DesiredSwitch {
@@ -32,6 +34,21 @@ export interface DesiredSwitchPort {
   enabled: boolean;
   /** The subnet ID whose DHCP options the port answers with. */
   dhcpSubnet?: string;
+  /** 'router' for a router's port on the switch (patched to its router port); '' for a guest's. */
+  type?: string;
+  options?: Record<string, string>;
+  external_ids: Record<string, string>;
+}
+export interface DesiredRouterPort {
+  name: string;
+  mac: string;
+  networks: string[];
+  external_ids: Record<string, string>;
+}
+export interface DesiredRouter {
+  name: string;
+  ports: DesiredRouterPort[];
+  enabled: boolean;
   external_ids: Record<string, string>;
 }
 export interface DesiredDhcp {
@@ -60,9 +77,12 @@ export interface DesiredNorthbound {
   ports: DesiredSwitchPort[];
   dhcp: DesiredDhcp[];
   portGroups: DesiredPortGroup[];
+  routers: DesiredRouter[];
 }
 
 export const switchNameOf = (networkId: string) => `neutron-${networkId}`;
+export const routerNameOf = (routerId: string) => `neutron-${routerId}`;
+export const routerPortNameOf = (portId: string) => `lrp-${portId}`;
 const live = <T extends { metadata: { deletionTimestamp?: unknown } }>(items: T[]) => items.filter((i) => !i.metadata.deletionTimestamp);
 
 /** A MAC for a subnet's DHCP server, made from its ID: the same on every sync. */
@@ -72,7 +92,7 @@ function serverMacOf(subnetId: string): string {
 }
 
 /** The NB rows the live resources call for. */
-export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = []): DesiredNorthbound {
+export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = [], routers: Router[] = []): DesiredNorthbound {
   const nets = new Map(live(networks).map((n) => [keyOf(n), n]));
   const switches = [...nets.values()].map((n) => ({
     name: switchNameOf(idOf(n)),
@@ -103,6 +123,11 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
     const ips = (p.status.fixedIPs ?? []).map((f) => f.ipAddress).filter((ip): ip is string => !!ip);
     const address = [macOf(p), ...ips].join(' ');
     const v4Dhcp = (p.status.fixedIPs ?? []).map((f) => f.subnetId).find((id) => id && dhcpIds.has(id));
+    if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER) {
+      // A router's leg on the switch: patched to its router port, no addresses of its own to secure.
+      out.push({ name: idOf(p), switch: switchNameOf(idOf(net)), addresses: ['router'], port_security: [], enabled: true, type: 'router', options: { 'router-port': routerPortNameOf(idOf(p)) }, external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': ROUTER_INTERFACE_OWNER, 'neutron:device_id': p.spec.deviceId ?? '' } });
+      continue;
+    }
     out.push({
       name: idOf(p),
       switch: switchNameOf(idOf(net)),
@@ -113,7 +138,27 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
       external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
     });
   }
-  return { switches, ports: out, dhcp, portGroups: desiredPortGroups(live(ports).filter((p) => out.some((o) => o.name === idOf(p))), live(securityGroups)) };
+  const guestPorts = live(ports).filter((p) => p.spec.deviceOwner !== ROUTER_INTERFACE_OWNER && out.some((o) => o.name === idOf(p)));
+  return { switches, ports: out, dhcp, portGroups: desiredPortGroups(guestPorts, live(securityGroups)), routers: desiredRouters(live(routers), live(ports), subnetsById) };
+}
+
+/** A logical router per accepted Router, with a router port for each of its interface ports that has its address. */
+function desiredRouters(routers: Router[], ports: Port[], subnetsById: Map<string, Subnet>): DesiredRouter[] {
+  return routers
+    .filter((r) => r.status?.id)
+    .map((r) => ({
+      name: routerNameOf(idOf(r)),
+      enabled: r.spec.adminStateUp !== false,
+      external_ids: { [OWNER_KEY]: keyOf(r), 'neutron:router_name': r.spec.displayName ?? r.metadata.name },
+      ports: ports
+        .filter((p) => p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && p.spec.deviceId === idOf(r) && p.status?.macAddress && p.status.fixedIPs?.length)
+        .map((p) => ({
+          name: routerPortNameOf(idOf(p)),
+          mac: macOf(p),
+          networks: p.status!.fixedIPs!.filter((f) => f.ipAddress && f.subnetId && subnetsById.has(f.subnetId)).map((f) => `${f.ipAddress}/${subnetsById.get(f.subnetId!)!.spec.cidr.split('/')[1]}`),
+          external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:subnet_ids': p.status!.fixedIPs!.map((f) => f.subnetId).join(' ') },
+        })),
+    }));
 }
 
 /**
@@ -148,6 +193,8 @@ export interface NorthboundRows {
   dhcp: Row[];
   portGroups?: Row[];
   acls?: Row[];
+  routers?: Row[];
+  routerPorts?: Row[];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -188,6 +235,8 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
     port_security: set(p.port_security),
     enabled: p.enabled,
     dhcpv4_options: set(p.dhcpSubnet && dhcpRef.has(p.dhcpSubnet) ? [dhcpRef.get(p.dhcpSubnet)] : []),
+    type: p.type ?? '',
+    options: map(p.options ?? {}),
     external_ids: map(p.external_ids),
   });
   const newPorts = new Map<string, unknown[]>(); // switch name → named UUIDs of ports to add
@@ -202,7 +251,7 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
       const dhcpWant = p.dhcpSubnet ? dhcpRef.get(p.dhcpSubnet) : undefined;
       const dhcpSame = dhcpWant === undefined ? dhcpNow === undefined : Array.isArray(dhcpWant) && dhcpWant[0] === 'uuid' && dhcpWant[1] === dhcpNow;
       const enabledNow = asList(cur.enabled)[0];
-      if (!sameSet(asList(cur.addresses), p.addresses) || !sameSet(asList(cur.port_security), p.port_security) || !dhcpSame || String(enabledNow ?? 'true') !== String(p.enabled) || !sameMap(asMap(cur.external_ids), p.external_ids))
+      if (!sameSet(asList(cur.addresses), p.addresses) || !sameSet(asList(cur.port_security), p.port_security) || !dhcpSame || String(enabledNow ?? 'true') !== String(p.enabled) || !sameMap(asMap(cur.external_ids), p.external_ids) || String(cur.type ?? '') !== (p.type ?? '') || !sameMap(asMap(cur.options), p.options ?? {}))
         ops.push({ op: 'update', table: 'Logical_Switch_Port', where: where(cur._uuid as string), row: lspRow(p) });
       return;
     }
@@ -232,6 +281,42 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
   for (const r of haveSwitches.values()) ops.push({ op: 'delete', table: 'Logical_Switch', where: where(r._uuid as string) });
   for (const r of haveDhcp.values()) ops.push({ op: 'delete', table: 'DHCP_Options', where: where(r._uuid as string) });
   ops.push(...planPortGroups(want.portGroups, have, lspRef));
+  ops.push(...planRouters(want.routers, have));
+  return ops;
+}
+
+function planRouters(want: DesiredRouter[], have: NorthboundRows): object[] {
+  const ops: object[] = [];
+  const lrps = new Map((have.routerPorts ?? []).map((p) => [p._uuid as string, p]));
+  const haveRouters = new Map((have.routers ?? []).filter(ours).map((r) => [String(r.name), r]));
+  const lrpRow = (p: DesiredRouterPort) => ({ name: p.name, mac: p.mac, networks: set(p.networks), external_ids: map(p.external_ids) });
+  want.forEach((r, ri) => {
+    const cur = haveRouters.get(r.name);
+    haveRouters.delete(r.name);
+    if (!cur) {
+      r.ports.forEach((p, pi) => ops.push({ op: 'insert', table: 'Logical_Router_Port', row: lrpRow(p), 'uuid-name': `lrp${ri}_${pi}` }));
+      ops.push({ op: 'insert', table: 'Logical_Router', row: { name: r.name, enabled: r.enabled, ports: set(r.ports.map((_, pi) => namedUuid(`lrp${ri}_${pi}`))), external_ids: map(r.external_ids) } });
+      return;
+    }
+    const id = cur._uuid as string;
+    if (!sameMap(asMap(cur.external_ids), r.external_ids) || String(asList(cur.enabled)[0] ?? 'true') !== String(r.enabled)) ops.push({ op: 'update', table: 'Logical_Router', where: where(id), row: { enabled: r.enabled, external_ids: map(r.external_ids) } });
+    const mine = new Map(asList(cur.ports).map((u) => [String(lrps.get(u)?.name), u]));
+    const adding: unknown[] = [];
+    r.ports.forEach((p, pi) => {
+      const u = mine.get(p.name);
+      mine.delete(p.name);
+      if (!u) {
+        ops.push({ op: 'insert', table: 'Logical_Router_Port', row: lrpRow(p), 'uuid-name': `lrp${ri}_${pi}` });
+        adding.push(namedUuid(`lrp${ri}_${pi}`));
+        return;
+      }
+      const row = lrps.get(u)!;
+      if (row.mac !== p.mac || !sameSet(asList(row.networks), p.networks) || !sameMap(asMap(row.external_ids), p.external_ids)) ops.push({ op: 'update', table: 'Logical_Router_Port', where: where(u), row: lrpRow(p) });
+    });
+    if (adding.length) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [['ports', 'insert', set(adding)]] });
+    if (mine.size) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [['ports', 'delete', set([...mine.values()].map(uuid))]] });
+  });
+  for (const r of haveRouters.values()) ops.push({ op: 'delete', table: 'Logical_Router', where: where(r._uuid as string) });
   return ops;
 }
 

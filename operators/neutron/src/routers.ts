@@ -1,0 +1,106 @@
+/**
+ * The Router reconciler. The story of a router: it gets a finalizer guarding its logical router; the subnets
+ * it joins must exist and must not overlap; for each it holds a Port (network:router_interface) at the
+ * subnet's gateway address, made and removed as spec.interfaces changes; the OVN mechanism makes the logical
+ * router with a router port per interface; Ready once every interface has its address and NB the router.
+ * Deleting it removes its interface ports, then its logical router.
+ */
+import {
+  addFinalizerPatch,
+  hasFinalizer,
+  isConflict,
+  isDeleting,
+  markReady,
+  markReconciling,
+  markStalled,
+  patchStatusChanges,
+  removeFinalizerPatch,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+} from '@stratus/runtime';
+import { gatewayOf, overlaps } from './ipam.js';
+import { routerNameOf } from './ovn/northbound.js';
+import type { OvnMechanism } from './ovn/mechanism.js';
+import { FIELD_MANAGER, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_INTERFACE_OWNER, SUBNETS, idOf, routerPortNameOf, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
+
+export const ROUTER_LABEL = 'network.stratus.io/router';
+
+/** Why the router cannot join these subnets (Neutron's words), or undefined. Pure. */
+export function interfacesProblem(subnets: Subnet[]): string | undefined {
+  for (let i = 0; i < subnets.length; i++)
+    for (let j = i + 1; j < subnets.length; j++)
+      if (overlaps(subnets[i].spec.cidr, subnets[j].spec.cidr))
+        return `Bad router request: Cidr ${subnets[j].spec.cidr} of subnet ${subnets[j].metadata.name} overlaps with cidr ${subnets[i].spec.cidr} of subnet ${subnets[i].metadata.name}.`;
+  const noGateway = subnets.find((s) => !gatewayOf(s.spec));
+  if (noGateway) return `Bad router request: Subnet ${noGateway.metadata.name} has no gateway IP.`;
+  return undefined;
+}
+
+export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
+  return async function reconcileRouter(req: Request, ctx: ReconcileContext<Router>): Promise<Result | void> {
+    const { client } = ctx;
+    const router = await client.get<Router>(ROUTERS, req.namespace, req.name);
+    if (!router) return;
+    const ns = router.metadata.namespace!;
+    const lr = routerNameOf(idOf(router));
+    const mine = (await client.list<Port>(PORTS, ns, `${ROUTER_LABEL}=${router.metadata.name}`)).items.filter((p) => p.spec.deviceId === idOf(router));
+    if (isDeleting(router)) {
+      if (!hasFinalizer(router, OVN_FINALIZER)) return;
+      for (const p of mine) if (!isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
+      if (mine.length) return { requeueAfterMs: 1000 };
+      await ovn.sync();
+      if (ovn.hasRouter(lr)) return { requeueAfterMs: 1000 };
+      const release = removeFinalizerPatch(router, OVN_FINALIZER);
+      if (release) await client.patch(ROUTERS, ns, router.metadata.name, release, FIELD_MANAGER);
+      return;
+    }
+    const fail = async (reason: string, message: string) => {
+      if (router.status?.conditions?.find((c) => c.type === 'Stalled')?.message !== message) await ctx.events.record(router, 'Warning', reason, message);
+      await patchStatusChanges(client, ROUTERS, router, { phase: 'ERROR', conditions: markStalled(router.status?.conditions, router.metadata.generation, reason, message) }, FIELD_MANAGER, { precondition: false });
+    };
+    const wanted = [...new Set((router.spec.interfaces ?? []).map((i) => i.subnet))];
+    const subnets: Subnet[] = [];
+    for (const name of wanted) {
+      const s = await client.get<Subnet>(SUBNETS, ns, name);
+      if (!s || isDeleting(s) || s.status?.phase !== 'ACTIVE') return fail('SubnetNotFound', `Subnet ${name} could not be found (or is not ready) in namespace ${ns}.`);
+      subnets.push(s);
+    }
+    const problem = interfacesProblem(subnets);
+    if (problem) return fail('InvalidInput', problem);
+    const added = addFinalizerPatch(router, OVN_FINALIZER);
+    if (added) return void (await client.patch(ROUTERS, ns, router.metadata.name, added, FIELD_MANAGER));
+
+    // One port per joined subnet, at its gateway; the ports of subnets it left go.
+    for (const s of subnets) {
+      const name = routerPortNameOf(router.metadata.name, s.metadata.name);
+      if (mine.some((p) => p.metadata.name === name)) continue;
+      const body: Port = {
+        apiVersion: 'network.stratus.io/v1alpha1',
+        kind: 'Port',
+        metadata: { name, namespace: ns, labels: { [ROUTER_LABEL]: router.metadata.name }, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', name: router.metadata.name, uid: idOf(router), controller: true }] },
+        spec: { network: s.spec.network, fixedIPs: [{ subnet: s.metadata.name, ipAddress: gatewayOf(s.spec)! }], deviceOwner: ROUTER_INTERFACE_OWNER, deviceId: idOf(router), portSecurityEnabled: false },
+      };
+      await client.create(PORTS, body, FIELD_MANAGER).catch((e: unknown) => {
+        if (!isConflict(e)) throw e;
+      });
+    }
+    for (const p of mine) if (!subnets.some((s) => p.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name)) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
+
+    const interfaces: RouterInterfaceStatus[] = subnets.map((s) => {
+      const p = mine.find((x) => x.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name));
+      return { subnet: s.metadata.name, subnetId: idOf(s), port: routerPortNameOf(router.metadata.name, s.metadata.name), ...(p ? { portId: idOf(p) } : {}), ...(p?.status?.fixedIPs?.[0]?.ipAddress ? { ipAddress: p.status.fixedIPs[0].ipAddress } : {}) };
+    });
+    const stalledPort = mine.find((p) => p.status?.phase === 'ERROR');
+    if (stalledPort) return fail('InterfaceFailed', `interface port ${stalledPort.metadata.name}: ${stalledPort.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'refused'}`);
+    let written = await patchStatusChanges(client, ROUTERS, router, { id: idOf(router), logicalRouter: lr, interfaces, phase: router.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE' }, FIELD_MANAGER, { precondition: false });
+    await ovn.sync();
+    const pending = interfaces.filter((i) => !i.ipAddress);
+    if (!ovn.hasRouter(lr) || pending.length) {
+      written = await patchStatusChanges(client, ROUTERS, written, { conditions: markReconciling(router.status?.conditions, router.metadata.generation, 'AwaitingInterfaces', pending.length ? `waiting for the interface port(s) on ${pending.map((i) => i.subnet).join(', ')}` : `waiting for OVN's northbound database to hold logical router ${lr}`) }, FIELD_MANAGER, { precondition: false });
+      return { requeueAfterMs: 2000 };
+    }
+    await patchStatusChanges(client, ROUTERS, written, { conditions: markReady(router.status?.conditions, router.metadata.generation, 'LogicalRouterReady', `OVN logical router ${lr} joining ${interfaces.map((i) => `${i.subnet} at ${i.ipAddress}`).join(', ') || 'no subnet'}`) }, FIELD_MANAGER, { precondition: false });
+  };
+}
