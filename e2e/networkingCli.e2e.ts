@@ -99,6 +99,23 @@ describe('networking with the openstack CLI', function () {
     assert.deepEqual(JSON.parse((await as('bob', 'other', 'network', 'list', '-f', 'json')).stdout), []);
   });
 
+  it('makes a router, joins the subnet at its gateway, and refuses to delete it while it has interfaces', async () => {
+    const router = await json('router', 'create', 'r1');
+    assert.equal(router.status, 'ACTIVE');
+    await os('router', 'add', 'subnet', 'r1', 'private-v4');
+    const legs = await json('port', 'list', '--router', 'r1', '--long');
+    assert.equal(legs.length, 1);
+    assert.equal(legs[0]['Device Owner'], 'network:router_interface');
+    assert.deepEqual(legs[0]['Fixed IP Addresses'].map((f: { ip_address: string }) => f.ip_address), ['10.30.0.1']);
+    const busy = await run(cloud, ['router', 'delete', 'r1']);
+    assert.notEqual(busy.code, 0);
+    const busyNet = await run(cloud, ['subnet', 'delete', 'private-v4']);
+    assert.match(busyNet.stderr, /409|in use|One or more ports/i);
+    await os('router', 'remove', 'subnet', 'r1', 'private-v4');
+    await eventually('the router interface port to go', async () => (await json('port', 'list', '--router', 'r1')).length === 0, 60_000, 500);
+    await os('router', 'delete', 'r1');
+  });
+
   it('leaves nothing behind once the servers, ports, subnet and network are deleted', async () => {
     await os('server', 'delete', '--wait', 'alpha', 'beta');
     await os('security', 'group', 'delete', 'web');

@@ -11,6 +11,7 @@ import { NeutronError, badRequest, notFound, unauthorized, unavailable } from '.
 import { networkRoutes } from './networkRoutes.js';
 import { portRoutes } from './portRoutes.js';
 import { securityGroupRoutes } from './securityGroupRoutes.js';
+import { routerRoutes } from './routerRoutes.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;
@@ -38,6 +39,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'standard-attr-description', name: 'standard-attr-description', description: 'Extension to add descriptions to standard attributes' },
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'This extension will display the revision number of neutron resources.' },
+  { alias: 'router', name: 'Neutron L3 Router', description: 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
 
@@ -52,6 +54,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   networkRoutes(router, api);
   portRoutes(router, api);
   securityGroupRoutes(router, api);
+  routerRoutes(router, api);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);
@@ -59,7 +62,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     return { status: 200, body: { extension: { ...e, updated: '2013-01-01T10:00:00-00:00', links: [] } } };
   });
   const resources = (base: string) => ({
-    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule'].map((name) => {
+    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'router'].map((name) => {
       const collection = `${name}s`.replace(/_/g, '-');
       return { name, collection, links: [{ rel: 'self', href: `${base}/v2.0/${collection}` }] };
     }),
