@@ -31,7 +31,7 @@ describe('networking with kubectl: servers on an OVN network', function () {
   const nb = (...args: string[]) => lines('ovn-nbctl', `--db=${layout().nbRemote}`, '--bare', ...args);
   /** NB rows of tenants' resources (the drop-all port group of port security is the cloud's own and stays). */
   const nbOurs = async () => [...(await nb('--columns=name', 'list', 'Logical_Switch')), ...(await nb('--columns=name', 'list', 'Logical_Switch_Port')), ...(await nb('--columns=_uuid', 'list', 'DHCP_Options')), ...(await nb('--columns=name', 'list', 'Port_Group')).filter((n) => n !== 'neutron_pg_drop'), ...(await nb('--columns=name', 'list', 'Logical_Router'))];
-  const switchPorts = async () => (await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int'));
+  const switchPorts = async () => [...(await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int')), ...(await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-ex'))].filter((p) => !p.startsWith('patch-'));
   const taps = async (netns?: string) => (await lines('ip', ...(netns ? ['-n', netns] : []), '-o', 'link', 'show')).filter((l) => /^\d+: tap/.test(l));
   async function consoleOf(ns: string, name: string, marker: RegExp): Promise<string> {
     const uid = (await kubectlOk(['get', `instance/${name}`, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
@@ -114,8 +114,32 @@ describe('networking with kubectl: servers on an OVN network', function () {
     await consoleOf('demo', 'e', /USER-SCRIPT ROUTED-OK/);
   });
 
+  it('reaches a server from the provider network through a floating IP, and no longer once it is released', async () => {
+    const ext = layout().externalNetns;
+    // The provider network's side: the upstream router's address, in the cloud's own provider namespace.
+    await sh('ip', ['-n', ext, 'addr', 'replace', '172.24.4.1/24', 'dev', 'ext0']);
+    const pingFromOutside = (ip: string) => sh('ip', ['netns', 'exec', ext, 'ping', '-c', '1', '-W', '2', ip]).then(() => true, () => false);
+    await kubectlOk(['apply', '-f', '-'], [
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Network\nmetadata: {name: public, namespace: demo}\nspec: {external: true}',
+      'apiVersion: network.stratus.io/v1alpha1\nkind: Subnet\nmetadata: {name: public-v4, namespace: demo}\nspec: {network: public, cidr: 172.24.4.0/24, gatewayIP: 172.24.4.1, enableDHCP: false, allocationPools: [{start: 172.24.4.100, end: 172.24.4.200}]}',
+    ].join('\n---\n'));
+    await kubectlOk(['wait', '--for=condition=Ready', 'subnet/public-v4', '-n', 'demo', '--timeout=60s']);
+    await kubectlOk(['patch', 'router/r1', '-n', 'demo', '--type=merge', '-p', '{"spec":{"externalGateway":{"network":"public"}}}']);
+    await kubectlOk(['wait', '--for=jsonpath={.status.gatewayIP}=172.24.4.100', 'router/r1', '-n', 'demo', '--timeout=60s']);
+    // The default group lets in only its own members: ICMP from anywhere is allowed for this test.
+    await kubectlOk(['patch', 'securitygroup/default', '-n', 'demo', '--type=json', '-p', '[{"op":"add","path":"/spec/rules/-","value":{"direction":"ingress","protocol":"icmp","remoteIPPrefix":"0.0.0.0/0"}}]']);
+    await kubectlOk(['apply', '-f', '-'], 'apiVersion: network.stratus.io/v1alpha1\nkind: FloatingIP\nmetadata: {name: fip-a, namespace: demo}\nspec: {network: public, port: a-nic0}');
+    await kubectlOk(['wait', '--for=jsonpath={.status.phase}=ACTIVE', 'floatingip/fip-a', '-n', 'demo', '--timeout=60s']);
+    const fip = (await kubectlOk(['get', 'floatingip/fip-a', '-n', 'demo', '-o', 'jsonpath={.status.floatingIPAddress}'])).trim();
+    assert.match(fip, /^172\.24\.4\.\d+$/);
+    await eventually(`${fip} to answer from the provider network`, () => pingFromOutside(fip), 60_000, 1000);
+    await kubectlOk(['delete', 'floatingip/fip-a', '-n', 'demo', '--timeout=60s']);
+    await eventually(`${fip} to stop answering once released`, async () => !(await pingFromOutside(fip)), 60_000, 1000);
+    assert.ok(!(await lines('ip', '-o', 'addr', 'show')).some((l) => l.includes('172.24.4.')), 'no provider address in the machine namespace');
+  });
+
   it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
-    assert.equal((await switchPorts()).length, 5, 'five guest ports on br-int');
+    assert.equal((await switchPorts()).filter((p) => p.startsWith('tap')).length, 5, 'five guest ports on br-int');
     assert.equal((await taps(layout().netns)).length, 5);
     assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
     const hostAddrs = await lines('ip', '-o', 'addr', 'show');
@@ -124,15 +148,15 @@ describe('networking with kubectl: servers on an OVN network', function () {
 
   it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
     await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'router/r1', '-n', 'demo', '--timeout=120s']);
-    await kubectlOk(['delete', 'network/private', 'network/backend', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'network/private', 'network/backend', 'network/public', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);
-    assert.deepEqual(await switchPorts(), []);
+    assert.deepEqual((await switchPorts()).filter((p) => p !== 'phy0'), []);
     assert.deepEqual(await taps(layout().netns), []);
     const { netns } = layout();
     const pids = ['ovsdb-nb', 'ovsdb-sb', 'ovn-northd', 'ovsdb-ovs', 'ovs-vswitchd', 'ovn-controller'].map((d) => Number(readFileSync(join(layout().dir, `${d}.pid`), 'utf8')));
     await cloud.stop();
-    assert.ok(!(await lines('ip', 'netns', 'list')).some((l) => l.startsWith(netns)), `namespace ${netns} removed`);
+    assert.ok(!(await lines('ip', 'netns', 'list')).some((l) => l.startsWith(netns)), `namespaces ${netns} and ${netns}-ext removed`);
     for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', `OVN daemon ${pid} stopped`);
   });
 });

@@ -18,6 +18,7 @@ wanted=(
   "ovn-host:ovn-controller"             # networking: OVN's agent on each node
   "ethtool:ethtool"                     # guest links: TX checksum offload off, or the userspace datapath drops TCP
   "util-linux:setpriv"                  # OVN's daemons end with the process that started them
+  "iputils-ping:ping"                   # e2e: floating IPs pinged from the provider network's namespace
 )
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")

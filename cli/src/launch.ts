@@ -87,6 +87,7 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
       await removeGuestsUnder(dir).catch(() => []);
       // With its guests gone, the node's namespace has nothing left in it.
       await removeNetns(ovnLayout(dir).netns).catch(() => {});
+      await removeNetns(ovnLayout(dir).externalNetns).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -141,7 +141,7 @@ process.stdout.write(
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
-    `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}`,
+    `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}; the provider network (floating IPs) in ${ovn.externalNetns}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
     `  export OS_CLIENT_CONFIG_FILE=${cloudsYaml} OS_CLOUD=stratus   # or: source ${openrc}`,

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
 import type { Logger } from '@stratus/runtime';
-import { bridgeProblem, centralDaemons, configureChassis, hostDaemons, openVswitch, ovnLayout, prepareCentral, prepareHost, removeNetns, type OvnLayout } from '@stratus/neutron';
+import { PROVIDER_BRIDGE, addBridgePort, bridgeProblem, centralDaemons, configureChassis, ensureProviderLink, hostDaemons, openVswitch, ovnLayout, prepareCentral, prepareHost, removeNetns, type OvnLayout } from '@stratus/neutron';
 import type { Supervisor } from './supervisor.js';
 
 const run = promisify(execFile);
@@ -21,12 +21,17 @@ export async function startOvn(supervisor: Supervisor, dataDir: string, log: Log
   supervisor.onStop('OVN node namespace', async () => {
     const { stdout } = await run('ip', ['-n', layout.netns, '-o', 'link', 'show']).catch(() => ({ stdout: '' }));
     if (/: tap/.test(stdout)) log.warn('guest links remain in the node namespace; it stays', { netns: layout.netns });
-    else await removeNetns(layout.netns);
+    else {
+      await removeNetns(layout.netns);
+      await removeNetns(layout.externalNetns);
+    }
   });
   const ovs = openVswitch(layout.ovsRemote, log);
   try {
     await ovs.ready(timeoutMs);
     await configureChassis(ovs, { systemId: (process.env.NOVA_HOST ?? hostname()).toLowerCase(), sbRemote: layout.sbRemote });
+    await ensureProviderLink(layout);
+    await addBridgePort(ovs, PROVIDER_BRIDGE, 'phy0');
     const deadline = Date.now() + timeoutMs;
     for (let problem = bridgeProblem(ovs); problem; problem = bridgeProblem(ovs)) {
       if (Date.now() > deadline) throw new Error(`the node's Open vSwitch did not make its integration bridge within ${timeoutMs / 1000} s: ${problem} (see ${layout.dir}/ovs-vswitchd.log)`);
@@ -35,6 +40,6 @@ export async function startOvn(supervisor: Supervisor, dataDir: string, log: Log
   } finally {
     ovs.close();
   }
-  log.info('OVN is up', { dir: layout.dir, netns: layout.netns, northbound: layout.nbRemote });
+  log.info('OVN is up', { dir: layout.dir, netns: layout.netns, provider: layout.externalNetns, northbound: layout.nbRemote });
   return layout;
 }

@@ -9,3 +9,4 @@ export * from './ovn/hostSwitch.js';
 export { OvsdbClient, OvsdbError } from './ovsdb/client.js';
 export { startNetworkingApi, EXTENSIONS, type NetworkingApi, type NetworkingApiOptions } from './api/server.js';
 export * from './routers.js';
+export * from './floatingIPs.js';

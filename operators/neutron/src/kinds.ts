@@ -191,12 +191,23 @@ export const RouterKind: KindDefinition = {
         description: "The subnets (object names, in the router's namespace) it joins; each gets a Port the router owns, holding the subnet's gateway address.",
         items: { type: 'object', required: ['subnet'], properties: { subnet: { type: 'string', minLength: 1 } } },
       },
+      externalGateway: {
+        type: 'object',
+        required: ['network'],
+        description: 'Its gateway on an external Network: the router takes an address there, routes out through it, and translates the addresses of the subnets it joins (SNAT) and of its floating IPs.',
+        properties: {
+          network: { type: 'string', minLength: 1, description: 'The external Network (object name).' },
+          networkNamespace: { type: 'string', description: "The external network's namespace (an admin's, usually); this router's when unset." },
+          enableSNAT: { type: 'boolean', default: true },
+        },
+      },
     },
   },
   status: {
     id: { type: 'string' },
     projectId: { type: 'string' },
     logicalRouter: { type: 'string', description: "The OVN northbound Logical_Router's name." },
+    gatewayIP: { type: 'string', description: 'Its address on the external network.' },
     interfaces: {
       type: 'array',
       items: { type: 'object', properties: { subnet: { type: 'string' }, subnetId: { type: 'string' }, port: { type: 'string' }, portId: { type: 'string' }, ipAddress: { type: 'string' } } },
@@ -206,4 +217,40 @@ export const RouterKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Interfaces', type: 'string', jsonPath: '.spec.interfaces[*].subnet' }],
 };
 
-export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind, RouterKind];
+export const FloatingIPKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'FloatingIP',
+  plural: 'floatingips',
+  scope: 'Namespaced',
+  shortNames: ['fip'],
+  description: "An address on an external network that reaches a port's fixed address (a Neutron floating IP): a dnat_and_snat rule on the router joining the port's subnet to that network.",
+  spec: {
+    required: ['network'],
+    properties: {
+      network: { type: 'string', minLength: 1, description: 'The external Network (object name) the address comes from.' },
+      networkNamespace: { type: 'string', description: "The external network's namespace; this floating IP's when unset." },
+      floatingIPAddress: { type: 'string', maxLength: 64, description: 'The address wanted; unset: the next free one.' },
+      port: { type: 'string', description: 'The Port (object name, in this namespace) it reaches; unset: not associated.' },
+      fixedIPAddress: { type: 'string', maxLength: 64, description: "Which of the port's addresses; its first IPv4 one when unset." },
+      description: { type: 'string', maxLength: 255 },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    floatingIPAddress: { type: 'string' },
+    fixedIPAddress: { type: 'string' },
+    router: { type: 'string', description: 'The Router (object name) that translates it.' },
+    routerId: { type: 'string' },
+    portId: { type: 'string' },
+  },
+  phases: ['ACTIVE', 'DOWN', 'ERROR'],
+  columns: [
+    { name: 'Address', type: 'string', jsonPath: '.status.floatingIPAddress' },
+    { name: 'Port', type: 'string', jsonPath: '.spec.port' },
+    { name: 'Fixed', type: 'string', jsonPath: '.status.fixedIPAddress' },
+  ],
+};
+
+export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind, RouterKind, FloatingIPKind];

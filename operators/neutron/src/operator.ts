@@ -4,7 +4,8 @@ import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { OvnMechanism } from './ovn/mechanism.js';
 import { networkReconciler, portReconciler, securityGroupReconciler, subnetReconciler } from './reconcilers.js';
 import { routerReconciler } from './routers.js';
-import { FIELD_MANAGER, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
+import { floatingIPReconciler } from './floatingIPs.js';
+import { FIELD_MANAGER, FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type FloatingIP, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
 
 export interface NeutronOptions {
   nbRemote: string;
@@ -22,8 +23,15 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     log: m.log,
     repairEveryMs: o.repairEveryMs,
     state: async () => {
-      const [networks, subnets, ports, groups, routers] = await Promise.all([m.client.list<Network>(NETWORKS), m.client.list<Subnet>(SUBNETS), m.client.list<Port>(PORTS), m.client.list<SecurityGroup>(SECURITY_GROUPS), m.client.list<Router>(ROUTERS)]);
-      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items, routers: routers.items };
+      const [networks, subnets, ports, groups, routers, fips] = await Promise.all([
+        m.client.list<Network>(NETWORKS),
+        m.client.list<Subnet>(SUBNETS),
+        m.client.list<Port>(PORTS),
+        m.client.list<SecurityGroup>(SECURITY_GROUPS),
+        m.client.list<Router>(ROUTERS),
+        m.client.list<FloatingIP>(FLOATING_IPS),
+      ]);
+      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items, routers: routers.items, floatingIPs: fips.items };
     },
   });
   const networkOf = (ns: string | undefined, name: string) => [{ namespace: ns, name }];
@@ -73,6 +81,16 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       // Its interface ports getting their addresses (or going), and the subnets it joins.
       { resource: PORTS, map: (p, all) => all.filter((r) => r.metadata.uid === (p as Port).spec.deviceId).map(at) },
       { resource: SUBNETS, map: (s, all) => all.filter((r) => r.metadata.namespace === s.metadata?.namespace && (r.spec.interfaces ?? []).some((i) => i.subnet === s.metadata?.name)).map(at) },
+    ],
+  });
+  m.add<FloatingIP>({
+    name: 'floatingip',
+    resource: FLOATING_IPS,
+    reconcile: floatingIPReconciler(ovn),
+    watches: [
+      // Its own port getting its address, the port it reaches changing, and the routers that may translate it.
+      { resource: PORTS, map: (p, all) => all.filter((f) => f.metadata.uid === (p as Port).spec.deviceId || (f.metadata.namespace === p.metadata?.namespace && f.spec.port === p.metadata?.name)).map(at) },
+      { resource: ROUTERS, map: (r, all) => all.filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
     ],
   });
   // A binding that changes in the southbound database (a guest plugged in, or gone) is the port's status.

@@ -32,6 +32,8 @@ import {
   NETWORKS,
   OVN_FINALIZER,
   PORTS,
+  ROUTER_GATEWAY_OWNER,
+  FLOATING_IP_OWNER,
   ROUTER_INTERFACE_OWNER,
   SECURITY_GROUPS,
   SUBNETS,
@@ -209,7 +211,9 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     }
     const net = await client.get<Network>(NETWORKS, netNs, port.spec.network);
     if (!net || isDeleting(net)) return stall(ctx, PORTS, port, 'NetworkNotFound', `network ${netNs}/${port.spec.network} does not exist`);
-    if (netNs !== port.metadata.namespace && !net.spec.shared) return stall(ctx, PORTS, port, 'NetworkNotShared', `network ${netNs}/${port.spec.network} belongs to another tenant and is not shared`);
+    // Another tenant's network takes the port if it is shared, or external and the port a router's gateway or a floating IP's.
+    const externalUse = net.spec.external && (port.spec.deviceOwner === ROUTER_GATEWAY_OWNER || port.spec.deviceOwner === FLOATING_IP_OWNER);
+    if (netNs !== port.metadata.namespace && !net.spec.shared && !externalUse) return stall(ctx, PORTS, port, 'NetworkNotShared', `network ${netNs}/${port.spec.network} belongs to another tenant and is not shared`);
     const missing = await missingSecurityGroups(client, port);
     if (missing.length) return stall(ctx, PORTS, port, 'SecurityGroupNotFound', `Security group ${missing.join(', ')} does not exist`);
     if (await ensureFinalizer(client, PORTS, port)) return;
@@ -232,7 +236,8 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     let written = await patchStatusChanges(client, PORTS, port, { id: idOf(port), projectId: await projectIdOf(client, port.metadata.namespace!), macAddress: macOf(port), fixedIPs, networkId: idOf(net), mtu: mtuOf(net) }, FIELD_MANAGER, { precondition: false });
     await ovn.sync();
     const binding = ovn.bindingOf(idOf(port));
-    const inNb = ovn.hasSwitchPort(idOf(port));
+    // A floating IP's port only holds its address: OVN has no switch port for it (its NAT rule is the router's).
+    const inNb = port.spec.deviceOwner === FLOATING_IP_OWNER || ovn.hasSwitchPort(idOf(port));
     const phase = !inNb ? 'BUILD' : binding.up && port.spec.adminStateUp !== false ? 'ACTIVE' : 'DOWN';
     if (phase === 'ACTIVE' && port.status?.phase !== 'ACTIVE') await ctx.events.record(port, 'Normal', 'Up', `Bound and up on chassis ${binding.chassis}`);
     const conditions = inNb

@@ -1,7 +1,7 @@
 /** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind } from './kinds.js';
+import { FloatingIPKind, NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
 export const SUBNETS = resourceOf(SubnetKind);
@@ -10,6 +10,13 @@ export const SECURITY_GROUPS = resourceOf(SecurityGroupKind);
 export const ROUTERS = resourceOf(RouterKind);
 /** The device owner of a router's port on a subnet (Neutron's). */
 export const ROUTER_INTERFACE_OWNER = 'network:router_interface';
+export const ROUTER_GATEWAY_OWNER = 'network:router_gateway';
+export const FLOATING_IP_OWNER = 'network:floatingip';
+export const FLOATING_IPS = resourceOf(FloatingIPKind);
+/** Ports that are a router's legs (OVN router ports, patched to their switch). */
+export const isRouterLeg = (p: Port) => p.spec.deviceOwner === ROUTER_INTERFACE_OWNER || p.spec.deviceOwner === ROUTER_GATEWAY_OWNER;
+/** The provider network external networks are on: the node's br-ex (OVN's bridge mapping). */
+export const PHYSICAL_NETWORK = 'physnet1';
 /** The security group every tenant namespace has, which ports get when they name none. */
 export const DEFAULT_SECURITY_GROUP = 'default';
 export const FIELD_MANAGER = 'stratus-neutron';
@@ -118,9 +125,22 @@ export interface Router {
   apiVersion?: string;
   kind?: 'Router';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet: string }> };
-  status?: CommonStatus & { logicalRouter?: string; interfaces?: RouterInterfaceStatus[] };
+  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean } };
+  status?: CommonStatus & { logicalRouter?: string; gatewayIP?: string; interfaces?: RouterInterfaceStatus[] };
 }
+
+export interface FloatingIP {
+  apiVersion?: string;
+  kind?: 'FloatingIP';
+  metadata: Meta;
+  spec: { network: string; networkNamespace?: string; floatingIPAddress?: string; port?: string; fixedIPAddress?: string; description?: string };
+  status?: CommonStatus & { floatingIPAddress?: string; fixedIPAddress?: string; router?: string; routerId?: string; portId?: string };
+}
+
+/** The Port holding a floating IP's address on its external network. */
+export const floatingPortNameOf = (fip: string) => `fip-${fip}`.slice(0, 253);
+/** The Port a router holds on its external network. */
+export const gatewayPortNameOf = (router: string) => `${router}-gateway`.slice(0, 253);
 
 /** The Port a router holds on a subnet: named after both, owned by the router. */
 export const routerPortNameOf = (router: string, subnet: string) => `${router}-${subnet}`.slice(0, 253);

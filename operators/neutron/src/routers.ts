@@ -23,7 +23,7 @@ import {
 import { gatewayOf, overlaps } from './ipam.js';
 import { routerNameOf } from './ovn/northbound.js';
 import type { OvnMechanism } from './ovn/mechanism.js';
-import { FIELD_MANAGER, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_INTERFACE_OWNER, SUBNETS, idOf, routerPortNameOf, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
+import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNER, SUBNETS, gatewayPortNameOf, idOf, routerPortNameOf, type Network, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
 
 export const ROUTER_LABEL = 'network.stratus.io/router';
 
@@ -69,6 +69,9 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     }
     const problem = interfacesProblem(subnets);
     if (problem) return fail('InvalidInput', problem);
+    const gw = router.spec.externalGateway;
+    const external = gw ? await client.get<Network>(NETWORKS, gw.networkNamespace ?? ns, gw.network) : undefined;
+    if (gw && (!external || isDeleting(external) || !external.spec.external)) return fail('InvalidInput', `Bad router request: Network ${gw.network} is not a valid external network.`);
     const added = addFinalizerPatch(router, OVN_FINALIZER);
     if (added) return void (await client.patch(ROUTERS, ns, router.metadata.name, added, FIELD_MANAGER));
 
@@ -86,7 +89,23 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
         if (!isConflict(e)) throw e;
       });
     }
-    for (const p of mine) if (!subnets.some((s) => p.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name)) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
+    for (const p of mine)
+      if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && !subnets.some((s) => p.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name)) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
+    // Its gateway: a port on the external network (an address from its first subnet), or none.
+    const gatewayPort = mine.find((p) => p.spec.deviceOwner === ROUTER_GATEWAY_OWNER);
+    if (external && !gatewayPort) {
+      const body: Port = {
+        apiVersion: 'network.stratus.io/v1alpha1',
+        kind: 'Port',
+        metadata: { name: gatewayPortNameOf(router.metadata.name), namespace: ns, labels: { [ROUTER_LABEL]: router.metadata.name }, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', name: router.metadata.name, uid: idOf(router), controller: true }] },
+        spec: { network: external.metadata.name, ...(external.metadata.namespace !== ns ? { networkNamespace: external.metadata.namespace } : {}), deviceOwner: ROUTER_GATEWAY_OWNER, deviceId: idOf(router), portSecurityEnabled: false },
+      };
+      await client.create(PORTS, body, FIELD_MANAGER).catch((e: unknown) => {
+        if (!isConflict(e)) throw e;
+      });
+    }
+    if (!external && gatewayPort && !isDeleting(gatewayPort)) await client.delete(PORTS, ns, gatewayPort.metadata.name);
+    const gatewayIP = external ? gatewayPort?.status?.fixedIPs?.[0]?.ipAddress : undefined;
 
     const interfaces: RouterInterfaceStatus[] = subnets.map((s) => {
       const p = mine.find((x) => x.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name));
@@ -94,9 +113,9 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     });
     const stalledPort = mine.find((p) => p.status?.phase === 'ERROR');
     if (stalledPort) return fail('InterfaceFailed', `interface port ${stalledPort.metadata.name}: ${stalledPort.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'refused'}`);
-    let written = await patchStatusChanges(client, ROUTERS, router, { id: idOf(router), logicalRouter: lr, interfaces, phase: router.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE' }, FIELD_MANAGER, { precondition: false });
+    let written = await patchStatusChanges(client, ROUTERS, router, { id: idOf(router), logicalRouter: lr, interfaces, gatewayIP: gatewayIP ?? null, phase: router.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE' }, FIELD_MANAGER, { precondition: false });
     await ovn.sync();
-    const pending = interfaces.filter((i) => !i.ipAddress);
+    const pending = [...interfaces.filter((i) => !i.ipAddress), ...(external && !gatewayIP ? [{ subnet: `external network ${external.metadata.name}` }] : [])];
     if (!ovn.hasRouter(lr) || pending.length) {
       written = await patchStatusChanges(client, ROUTERS, written, { conditions: markReconciling(router.status?.conditions, router.metadata.generation, 'AwaitingInterfaces', pending.length ? `waiting for the interface port(s) on ${pending.map((i) => i.subnet).join(', ')}` : `waiting for OVN's northbound database to hold logical router ${lr}`) }, FIELD_MANAGER, { precondition: false });
       return { requeueAfterMs: 2000 };

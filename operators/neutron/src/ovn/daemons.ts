@@ -30,6 +30,12 @@ export interface OvnLayout {
   ovsRemote: string;
   /** The network namespace the node's switch and guest links live in. */
   netns: string;
+  /**
+   * The namespace standing for the provider network (physnet1) on this machine: external networks, router
+   * gateways and floating IPs are reached from there, over a veth (ext0 there, phy0 on br-ex), never from the
+   * machine's own namespace.
+   */
+  externalNetns: string;
 }
 
 const UNIX_PATH_MAX = 107;
@@ -43,7 +49,7 @@ export function ovnLayout(dataDir: string): OvnLayout {
     return `unix:${path}`;
   };
   const netns = `stratus-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
-  return { dir, nbRemote: sock('nb'), sbRemote: sock('sb'), ovsRemote: sock('ovs'), netns };
+  return { dir, nbRemote: sock('nb'), sbRemote: sock('sb'), ovsRemote: sock('ovs'), netns, externalNetns: `${netns}-ext` };
 }
 
 /** Each daemon dies with the process that started it (the parent-death signal), so none outlives a killed supervisor. */
@@ -93,6 +99,21 @@ export async function prepareHost(l: OvnLayout): Promise<void> {
 export async function ensureNetns(netns: string): Promise<void> {
   if (!existsSync(`/run/netns/${netns}`)) await run('ip', ['netns', 'add', netns]);
   await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+}
+
+/** The provider network's namespace, linked by a veth to the node's namespace (ext0 there, phy0 here, for br-ex). Idempotent. */
+export async function ensureProviderLink(l: OvnLayout): Promise<void> {
+  await ensureNetns(l.externalNetns);
+  const has = await run('ip', ['-n', l.netns, 'link', 'show', 'dev', 'phy0']).then(
+    () => true,
+    () => false,
+  );
+  if (!has) await run('ip', ['-n', l.netns, 'link', 'add', 'phy0', 'type', 'veth', 'peer', 'name', 'ext0', 'netns', l.externalNetns]);
+  for (const [ns, dev] of [[l.netns, 'phy0'], [l.externalNetns, 'ext0']]) {
+    await run('ip', ['-n', ns, 'link', 'set', 'dev', dev, 'up']);
+    // The userspace datapath drops TCP whose checksum the veth left to offload.
+    await run('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']).catch(() => {});
+  }
 }
 
 /** Removes the node's namespace (once its daemons are gone). */

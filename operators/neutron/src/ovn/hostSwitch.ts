@@ -7,6 +7,8 @@ import { OvsdbClient } from '../ovsdb/client.js';
 import { asList, asMap, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
 
 export const INTEGRATION_BRIDGE = 'br-int';
+/** The provider bridge: external networks' localnet ports reach the outside through it. */
+export const PROVIDER_BRIDGE = 'br-ex';
 
 export const OVS_TABLES = {
   Open_vSwitch: ['bridges', 'external_ids'],
@@ -33,17 +35,20 @@ export async function configureChassis(ovs: OvsdbClient, o: { systemId: string; 
     'ovn-encap-ip': o.encapIp ?? '127.0.0.1',
     // The kernel here has no OVS datapath: ovn-controller must make its bridges on the userspace one.
     'ovn-bridge-datapath-type': 'netdev',
+    // External networks (provider network physnet1) leave through br-ex.
+    'ovn-bridge-mappings': `physnet1:${PROVIDER_BRIDGE}`,
   };
   const ops: object[] = [];
   if (!root) ops.push({ op: 'insert', table: 'Open_vSwitch', row: { external_ids: map(externalIds) }, 'uuid-name': 'root' });
   else ops.push({ op: 'update', table: 'Open_vSwitch', where: [['_uuid', '==', uuid(root._uuid as string)]], row: { external_ids: map(externalIds) } });
   const rootRef = root ? uuid(root._uuid as string) : namedUuid('root');
-  if (!rowNamed(ovs, 'Bridge', INTEGRATION_BRIDGE)) {
+  for (const [i, [name, failMode]] of ([[INTEGRATION_BRIDGE, 'secure'], [PROVIDER_BRIDGE, 'standalone']] as const).entries()) {
+    if (rowNamed(ovs, 'Bridge', name)) continue;
     ops.push(
-      { op: 'insert', table: 'Interface', row: { name: INTEGRATION_BRIDGE, type: 'internal' }, 'uuid-name': 'brif' },
-      { op: 'insert', table: 'Port', row: { name: INTEGRATION_BRIDGE, interfaces: set([namedUuid('brif')]) }, 'uuid-name': 'brport' },
-      { op: 'insert', table: 'Bridge', row: { name: INTEGRATION_BRIDGE, ports: set([namedUuid('brport')]), datapath_type: 'netdev', fail_mode: 'secure' }, 'uuid-name': 'br' },
-      { op: 'mutate', table: 'Open_vSwitch', where: root ? [['_uuid', '==', rootRef]] : [], mutations: [['bridges', 'insert', set([namedUuid('br')])]] },
+      { op: 'insert', table: 'Interface', row: { name, type: 'internal' }, 'uuid-name': `brif${i}` },
+      { op: 'insert', table: 'Port', row: { name, interfaces: set([namedUuid(`brif${i}`)]) }, 'uuid-name': `brport${i}` },
+      { op: 'insert', table: 'Bridge', row: { name, ports: set([namedUuid(`brport${i}`)]), datapath_type: 'netdev', fail_mode: failMode }, 'uuid-name': `br${i}` },
+      { op: 'mutate', table: 'Open_vSwitch', where: root ? [['_uuid', '==', rootRef]] : [], mutations: [['bridges', 'insert', set([namedUuid(`br${i}`)])]] },
     );
   }
   await ovs.transact(ops);
@@ -89,6 +94,19 @@ export async function plugPort(ovs: OvsdbClient, p: PlugSpec): Promise<void> {
   ]);
 }
 
+/** Adds a device (the provider network's link) to a bridge. Idempotent. */
+export async function addBridgePort(ovs: OvsdbClient, bridgeName: string, device: string): Promise<void> {
+  await ovs.ready();
+  if (rowNamed(ovs, 'Port', device)) return;
+  const bridge = rowNamed(ovs, 'Bridge', bridgeName);
+  if (!bridge) throw new Error(`${bridgeName} does not exist on this node`);
+  await ovs.transact([
+    { op: 'insert', table: 'Interface', row: { name: device }, 'uuid-name': 'iface' },
+    { op: 'insert', table: 'Port', row: { name: device, interfaces: set([namedUuid('iface')]) }, 'uuid-name': 'port' },
+    { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(bridge._uuid as string)]], mutations: [['ports', 'insert', set([namedUuid('port')])]] },
+  ]);
+}
+
 /** Takes the device's port off br-int (the Port row; its Interface goes with it). Idempotent. */
 export async function unplugPort(ovs: OvsdbClient, device: string): Promise<void> {
   await ovs.ready();
@@ -102,5 +120,5 @@ export async function unplugPort(ovs: OvsdbClient, device: string): Promise<void
 export function pluggedDevices(ovs: OvsdbClient): string[] {
   const bridge = rowNamed(ovs, 'Bridge', INTEGRATION_BRIDGE);
   const ids = new Set(asList(bridge?.ports));
-  return ovs.rows('Port').filter((p) => ids.has(p._uuid as string) && p.name !== INTEGRATION_BRIDGE).map((p) => String(p.name));
+  return ovs.rows('Port').filter((p) => ids.has(p._uuid as string) && p.name !== INTEGRATION_BRIDGE && !String(p.name).startsWith('patch-')).map((p) => String(p.name));
 }

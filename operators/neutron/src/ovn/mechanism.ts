@@ -6,7 +6,7 @@
 import type { Logger } from '@stratus/runtime';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { asOptional } from '../ovsdb/values.js';
-import type { Network, Port, Router, SecurityGroup, Subnet } from '../resources.js';
+import type { FloatingIP, Network, Port, Router, SecurityGroup, Subnet } from '../resources.js';
 import { NB_TABLES, desiredNorthbound, planNorthbound } from './northbound.js';
 
 export interface NetworkingState {
@@ -15,6 +15,7 @@ export interface NetworkingState {
   ports: Port[];
   securityGroups: SecurityGroup[];
   routers: Router[];
+  floatingIPs: FloatingIP[];
 }
 
 export interface PortBinding {
@@ -119,8 +120,10 @@ export class OvnMechanism {
   private async syncOnce(): Promise<void> {
     await this.nb.ready();
     const state = await this.opts.state();
-    const want = desiredNorthbound(state.networks, state.subnets, state.ports, state.securityGroups, state.routers);
-    const ops = planNorthbound(want, { switches: this.nb.rows('Logical_Switch'), switchPorts: this.nb.rows('Logical_Switch_Port'), dhcp: this.nb.rows('DHCP_Options'), portGroups: this.nb.rows('Port_Group'), acls: this.nb.rows('ACL'), routers: this.nb.rows('Logical_Router'), routerPorts: this.nb.rows('Logical_Router_Port') });
+    // Gateway ports live on a chassis: the first that registered (one node here; a scheduler's choice past it).
+    const chassis = this.sb.rows('Chassis').map((c) => String(c.name)).sort()[0];
+    const want = desiredNorthbound(state.networks, state.subnets, state.ports, state.securityGroups, state.routers, state.floatingIPs, chassis);
+    const ops = planNorthbound(want, { switches: this.nb.rows('Logical_Switch'), switchPorts: this.nb.rows('Logical_Switch_Port'), dhcp: this.nb.rows('DHCP_Options'), portGroups: this.nb.rows('Port_Group'), acls: this.nb.rows('ACL'), routers: this.nb.rows('Logical_Router'), routerPorts: this.nb.rows('Logical_Router_Port'), staticRoutes: this.nb.rows('Logical_Router_Static_Route'), nats: this.nb.rows('NAT') });
     if (!ops.length) return;
     await this.nb.transact(ops);
     this.opts.log.info('northbound brought in line with the resources', { operations: ops.length, switches: want.switches.length, ports: want.ports.length });

@@ -7,7 +7,7 @@
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
 import { gatewayOf } from '../ipam.js';
-import { ROUTER_INTERFACE_OWNER, idOf, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
+import { FLOATING_IP_OWNER, PHYSICAL_NETWORK, ROUTER_GATEWAY_OWNER, idOf, isRouterLeg, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
 
 export const OWNER_KEY = 'stratus:owner';
@@ -17,8 +17,11 @@ export const NB_TABLES = {
   DHCP_Options: ['cidr', 'options', 'external_ids'],
   Port_Group: ['name', 'ports', 'acls', 'external_ids'],
   ACL: ['direction', 'priority', 'match', 'action', 'external_ids'],
-  Logical_Router: ['name', 'ports', 'external_ids', 'enabled'],
-  Logical_Router_Port: ['name', 'mac', 'networks', 'external_ids'],
+  Logical_Router: ['name', 'ports', 'external_ids', 'enabled', 'static_routes', 'nat'],
+  Logical_Router_Port: ['name', 'mac', 'networks', 'external_ids', 'gateway_chassis'],
+  Logical_Router_Static_Route: ['ip_prefix', 'nexthop'],
+  NAT: ['type', 'logical_ip', 'external_ip', 'external_ids'],
+  Gateway_Chassis: ['name', 'chassis_name', 'priority'],
 };
 
 export interface DesiredSwitch {
@@ -43,12 +46,22 @@ export interface DesiredRouterPort {
   name: string;
   mac: string;
   networks: string[];
+  /** The chassis that carries a gateway port (its NAT and its address on the external network). */
+  gatewayChassis?: string;
+  external_ids: Record<string, string>;
+}
+export interface DesiredNat {
+  type: 'snat' | 'dnat_and_snat';
+  logical_ip: string;
+  external_ip: string;
   external_ids: Record<string, string>;
 }
 export interface DesiredRouter {
   name: string;
   ports: DesiredRouterPort[];
   enabled: boolean;
+  routes: Array<{ ip_prefix: string; nexthop: string }>;
+  nat: DesiredNat[];
   external_ids: Record<string, string>;
 }
 export interface DesiredDhcp {
@@ -92,7 +105,7 @@ function serverMacOf(subnetId: string): string {
 }
 
 /** The NB rows the live resources call for. */
-export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = [], routers: Router[] = []): DesiredNorthbound {
+export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = [], routers: Router[] = [], floatingIPs: FloatingIP[] = [], gatewayChassis?: string): DesiredNorthbound {
   const nets = new Map(live(networks).map((n) => [keyOf(n), n]));
   const switches = [...nets.values()].map((n) => ({
     name: switchNameOf(idOf(n)),
@@ -119,13 +132,13 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
   const out: DesiredSwitchPort[] = [];
   for (const p of live(ports)) {
     const net = nets.get(`${portNetworkNamespace(p)}/${p.spec.network}`);
-    if (!net || !p.status?.macAddress) continue;
+    if (!net || !p.status?.macAddress || p.spec.deviceOwner === FLOATING_IP_OWNER) continue; // a floating IP's port only holds its address
     const ips = (p.status.fixedIPs ?? []).map((f) => f.ipAddress).filter((ip): ip is string => !!ip);
     const address = [macOf(p), ...ips].join(' ');
     const v4Dhcp = (p.status.fixedIPs ?? []).map((f) => f.subnetId).find((id) => id && dhcpIds.has(id));
-    if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER) {
+    if (isRouterLeg(p)) {
       // A router's leg on the switch: patched to its router port, no addresses of its own to secure.
-      out.push({ name: idOf(p), switch: switchNameOf(idOf(net)), addresses: ['router'], port_security: [], enabled: true, type: 'router', options: { 'router-port': routerPortNameOf(idOf(p)) }, external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': ROUTER_INTERFACE_OWNER, 'neutron:device_id': p.spec.deviceId ?? '' } });
+      out.push({ name: idOf(p), switch: switchNameOf(idOf(net)), addresses: ['router'], port_security: [], enabled: true, type: 'router', options: { 'router-port': routerPortNameOf(idOf(p)) }, external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner!, 'neutron:device_id': p.spec.deviceId ?? '' } });
       continue;
     }
     out.push({
@@ -138,27 +151,53 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
       external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
     });
   }
-  const guestPorts = live(ports).filter((p) => p.spec.deviceOwner !== ROUTER_INTERFACE_OWNER && out.some((o) => o.name === idOf(p)));
-  return { switches, ports: out, dhcp, portGroups: desiredPortGroups(guestPorts, live(securityGroups)), routers: desiredRouters(live(routers), live(ports), subnetsById) };
+  // An external network reaches the node's provider bridge through a localnet port.
+  for (const n of nets.values())
+    if (n.spec.external) out.push({ name: `provnet-${idOf(n)}`, switch: switchNameOf(idOf(n)), addresses: ['unknown'], port_security: [], enabled: true, type: 'localnet', options: { network_name: PHYSICAL_NETWORK }, external_ids: { [OWNER_KEY]: keyOf(n) } });
+  const guestPorts = live(ports).filter((p) => !isRouterLeg(p) && out.some((o) => o.name === idOf(p)));
+  return { switches, ports: out, dhcp, portGroups: desiredPortGroups(guestPorts, live(securityGroups)), routers: desiredRouters(live(routers), live(ports), subnetsById, live(floatingIPs), gatewayChassis) };
 }
 
-/** A logical router per accepted Router, with a router port for each of its interface ports that has its address. */
-function desiredRouters(routers: Router[], ports: Port[], subnetsById: Map<string, Subnet>): DesiredRouter[] {
+/**
+ * A logical router per accepted Router: a router port for each of its legs that has its address (the gateway's
+ * on the gateway chassis), a default route out through the external subnet's gateway, SNAT for the subnets it
+ * joins, and DNAT/SNAT for the floating IPs it translates.
+ */
+function desiredRouters(routers: Router[], ports: Port[], subnetsById: Map<string, Subnet>, floatingIPs: FloatingIP[], gatewayChassis?: string): DesiredRouter[] {
+  const cidrOf = (subnetId?: string) => (subnetId ? subnetsById.get(subnetId)?.spec.cidr : undefined);
   return routers
     .filter((r) => r.status?.id)
-    .map((r) => ({
-      name: routerNameOf(idOf(r)),
-      enabled: r.spec.adminStateUp !== false,
-      external_ids: { [OWNER_KEY]: keyOf(r), 'neutron:router_name': r.spec.displayName ?? r.metadata.name },
-      ports: ports
-        .filter((p) => p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && p.spec.deviceId === idOf(r) && p.status?.macAddress && p.status.fixedIPs?.length)
-        .map((p) => ({
+    .map((r) => {
+      const legs = ports.filter((p) => isRouterLeg(p) && p.spec.deviceId === idOf(r) && p.status?.macAddress && p.status.fixedIPs?.length);
+      const gateway = legs.find((p) => p.spec.deviceOwner === ROUTER_GATEWAY_OWNER);
+      const gatewayIP = gateway?.status?.fixedIPs?.[0];
+      const gatewaySubnet = gatewayIP?.subnetId ? subnetsById.get(gatewayIP.subnetId) : undefined;
+      const nextHop = gatewaySubnet?.status?.gatewayIP;
+      const nat: DesiredNat[] = [];
+      if (gatewayIP?.ipAddress && r.spec.externalGateway?.enableSNAT !== false)
+        for (const leg of legs.filter((p) => p !== gateway))
+          for (const f of leg.status!.fixedIPs!) {
+            const cidr = cidrOf(f.subnetId);
+            if (cidr && !cidr.includes(':')) nat.push({ type: 'snat', logical_ip: cidr, external_ip: gatewayIP.ipAddress, external_ids: { [OWNER_KEY]: keyOf(r) } });
+          }
+      if (gateway)
+        for (const fip of floatingIPs.filter((f) => f.status?.routerId === idOf(r) && f.status.floatingIPAddress && f.status.fixedIPAddress))
+          nat.push({ type: 'dnat_and_snat', logical_ip: fip.status!.fixedIPAddress!, external_ip: fip.status!.floatingIPAddress!, external_ids: { [OWNER_KEY]: keyOf(fip), 'neutron:fip_id': idOf(fip) } });
+      return {
+        name: routerNameOf(idOf(r)),
+        enabled: r.spec.adminStateUp !== false,
+        external_ids: { [OWNER_KEY]: keyOf(r), 'neutron:router_name': r.spec.displayName ?? r.metadata.name },
+        routes: gateway && nextHop ? [{ ip_prefix: '0.0.0.0/0', nexthop: nextHop }] : [],
+        nat,
+        ports: legs.map((p) => ({
           name: routerPortNameOf(idOf(p)),
           mac: macOf(p),
-          networks: p.status!.fixedIPs!.filter((f) => f.ipAddress && f.subnetId && subnetsById.has(f.subnetId)).map((f) => `${f.ipAddress}/${subnetsById.get(f.subnetId!)!.spec.cidr.split('/')[1]}`),
+          networks: p.status!.fixedIPs!.filter((f) => f.ipAddress && cidrOf(f.subnetId)).map((f) => `${f.ipAddress}/${cidrOf(f.subnetId)!.split('/')[1]}`),
+          ...(p === gateway && gatewayChassis ? { gatewayChassis } : {}),
           external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:subnet_ids': p.status!.fixedIPs!.map((f) => f.subnetId).join(' ') },
         })),
-    }));
+      };
+    });
 }
 
 /**
@@ -195,6 +234,8 @@ export interface NorthboundRows {
   acls?: Row[];
   routers?: Row[];
   routerPorts?: Row[];
+  staticRoutes?: Row[];
+  nats?: Row[];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -290,12 +331,26 @@ function planRouters(want: DesiredRouter[], have: NorthboundRows): object[] {
   const lrps = new Map((have.routerPorts ?? []).map((p) => [p._uuid as string, p]));
   const haveRouters = new Map((have.routers ?? []).filter(ours).map((r) => [String(r.name), r]));
   const lrpRow = (p: DesiredRouterPort) => ({ name: p.name, mac: p.mac, networks: set(p.networks), external_ids: map(p.external_ids) });
+  const insertLrp = (p: DesiredRouterPort, named: string) => {
+    if (p.gatewayChassis) ops.push({ op: 'insert', table: 'Gateway_Chassis', row: { name: `${p.name}_${p.gatewayChassis}`, chassis_name: p.gatewayChassis, priority: 1 }, 'uuid-name': `${named}_gw` });
+    ops.push({ op: 'insert', table: 'Logical_Router_Port', row: { ...lrpRow(p), ...(p.gatewayChassis ? { gateway_chassis: set([namedUuid(`${named}_gw`)]) } : {}) }, 'uuid-name': named });
+  };
+  const routeKey = (x: Record<string, unknown>) => `${x.ip_prefix}|${x.nexthop}`;
+  const natKey = (x: Record<string, unknown>) => `${x.type}|${x.logical_ip}|${x.external_ip}`;
+  const routes = new Map((have.staticRoutes ?? []).map((x) => [x._uuid as string, x]));
+  const nats = new Map((have.nats ?? []).map((x) => [x._uuid as string, x]));
   want.forEach((r, ri) => {
     const cur = haveRouters.get(r.name);
     haveRouters.delete(r.name);
     if (!cur) {
-      r.ports.forEach((p, pi) => ops.push({ op: 'insert', table: 'Logical_Router_Port', row: lrpRow(p), 'uuid-name': `lrp${ri}_${pi}` }));
-      ops.push({ op: 'insert', table: 'Logical_Router', row: { name: r.name, enabled: r.enabled, ports: set(r.ports.map((_, pi) => namedUuid(`lrp${ri}_${pi}`))), external_ids: map(r.external_ids) } });
+      r.ports.forEach((p, pi) => insertLrp(p, `lrp${ri}_${pi}`));
+      r.routes.forEach((x, xi) => ops.push({ op: 'insert', table: 'Logical_Router_Static_Route', row: x, 'uuid-name': `route${ri}_${xi}` }));
+      r.nat.forEach((x, xi) => ops.push({ op: 'insert', table: 'NAT', row: { ...x, external_ids: map(x.external_ids) }, 'uuid-name': `nat${ri}_${xi}` }));
+      ops.push({
+        op: 'insert',
+        table: 'Logical_Router',
+        row: { name: r.name, enabled: r.enabled, ports: set(r.ports.map((_, pi) => namedUuid(`lrp${ri}_${pi}`))), static_routes: set(r.routes.map((_, xi) => namedUuid(`route${ri}_${xi}`))), nat: set(r.nat.map((_, xi) => namedUuid(`nat${ri}_${xi}`))), external_ids: map(r.external_ids) },
+      });
       return;
     }
     const id = cur._uuid as string;
@@ -306,7 +361,7 @@ function planRouters(want: DesiredRouter[], have: NorthboundRows): object[] {
       const u = mine.get(p.name);
       mine.delete(p.name);
       if (!u) {
-        ops.push({ op: 'insert', table: 'Logical_Router_Port', row: lrpRow(p), 'uuid-name': `lrp${ri}_${pi}` });
+        insertLrp(p, `lrp${ri}_${pi}`);
         adding.push(namedUuid(`lrp${ri}_${pi}`));
         return;
       }
@@ -315,6 +370,21 @@ function planRouters(want: DesiredRouter[], have: NorthboundRows): object[] {
     });
     if (adding.length) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [['ports', 'insert', set(adding)]] });
     if (mine.size) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [['ports', 'delete', set([...mine.values()].map(uuid))]] });
+    // Routes and NAT rules, compared by what they do.
+    for (const [column, table, have1, want1, key, named] of [
+      ['static_routes', 'Logical_Router_Static_Route', routes, r.routes, routeKey, `route${ri}`],
+      ['nat', 'NAT', nats, r.nat, natKey, `nat${ri}`],
+    ] as const) {
+      const present = new Map(asList(cur[column]).map((u) => [key(have1.get(u) ?? {}), u]));
+      const fresh: unknown[] = [];
+      (want1 as Array<Record<string, unknown>>).forEach((x, xi) => {
+        if (present.delete(key(x))) return;
+        ops.push({ op: 'insert', table, row: 'external_ids' in x ? { ...x, external_ids: map(x.external_ids as Record<string, string>) } : x, 'uuid-name': `${named}_${xi}` });
+        fresh.push(namedUuid(`${named}_${xi}`));
+      });
+      if (fresh.length) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [[column, 'insert', set(fresh)]] });
+      if (present.size) ops.push({ op: 'mutate', table: 'Logical_Router', where: where(id), mutations: [[column, 'delete', set([...present.values()].map(uuid))]] });
+    }
   });
   for (const r of haveRouters.values()) ops.push({ op: 'delete', table: 'Logical_Router', where: where(r._uuid as string) });
   return ops;

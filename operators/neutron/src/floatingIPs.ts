@@ -1,0 +1,96 @@
+/**
+ * The FloatingIP reconciler. The story of a floating IP: it gets a finalizer guarding its NAT rule; it holds a
+ * Port on its external network (network:floatingip) for its address; associated with a port, it finds the
+ * router that joins that port's subnet to the external network, and the mechanism writes the dnat_and_snat
+ * rule there; ACTIVE then, DOWN when not associated. Deleting it removes the rule, then gives the address back.
+ */
+import {
+  addFinalizerPatch,
+  hasFinalizer,
+  isConflict,
+  isDeleting,
+  markReady,
+  markStalled,
+  patchStatusChanges,
+  removeFinalizerPatch,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+} from '@stratus/runtime';
+import type { OvnMechanism } from './ovn/mechanism.js';
+import { FIELD_MANAGER, FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, floatingPortNameOf, idOf, type FloatingIP, type Network, type Port, type Router } from './resources.js';
+
+/** The router joining the port's address's subnet to the external network, or undefined. Pure. */
+export function translatingRouter(routers: Router[], subnetId: string, external: Network): Router | undefined {
+  return routers.find(
+    (r) =>
+      !r.metadata.deletionTimestamp &&
+      r.spec.externalGateway?.network === external.metadata.name &&
+      (r.spec.externalGateway.networkNamespace ?? r.metadata.namespace) === external.metadata.namespace &&
+      (r.status?.interfaces ?? []).some((i) => i.subnetId === subnetId),
+  );
+}
+
+export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> {
+  return async function reconcileFloatingIP(req: Request, ctx: ReconcileContext<FloatingIP>): Promise<Result | void> {
+    const { client } = ctx;
+    const fip = await client.get<FloatingIP>(FLOATING_IPS, req.namespace, req.name);
+    if (!fip) return;
+    const ns = fip.metadata.namespace!;
+    const portName = floatingPortNameOf(fip.metadata.name);
+    if (isDeleting(fip)) {
+      if (!hasFinalizer(fip, OVN_FINALIZER)) return;
+      await ovn.sync(); // the rule goes first: the address must not be reachable after it is given back
+      const own = await client.get<Port>(PORTS, ns, portName);
+      if (own && !isDeleting(own)) await client.delete(PORTS, ns, portName);
+      if (own) return { requeueAfterMs: 1000 };
+      const release = removeFinalizerPatch(fip, OVN_FINALIZER);
+      if (release) await client.patch(FLOATING_IPS, ns, fip.metadata.name, release, FIELD_MANAGER);
+      return;
+    }
+    const fail = async (reason: string, message: string) => {
+      if (fip.status?.conditions?.find((c) => c.type === 'Stalled')?.message !== message) await ctx.events.record(fip, 'Warning', reason, message);
+      await patchStatusChanges(client, FLOATING_IPS, fip, { phase: 'ERROR', conditions: markStalled(fip.status?.conditions, fip.metadata.generation, reason, message) }, FIELD_MANAGER, { precondition: false });
+    };
+    const external = await client.get<Network>(NETWORKS, fip.spec.networkNamespace ?? ns, fip.spec.network);
+    if (!external || isDeleting(external) || !external.spec.external) return fail('InvalidInput', `Network ${fip.spec.network} is not a valid external network`);
+    const added = addFinalizerPatch(fip, OVN_FINALIZER);
+    if (added) return void (await client.patch(FLOATING_IPS, ns, fip.metadata.name, added, FIELD_MANAGER));
+
+    // The address, held by a port on the external network.
+    let own = await client.get<Port>(PORTS, ns, portName);
+    if (!own) {
+      const body: Port = {
+        apiVersion: 'network.stratus.io/v1alpha1',
+        kind: 'Port',
+        metadata: { name: portName, namespace: ns, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'FloatingIP', name: fip.metadata.name, uid: idOf(fip), controller: true }] },
+        spec: { network: external.metadata.name, ...(external.metadata.namespace !== ns ? { networkNamespace: external.metadata.namespace } : {}), deviceOwner: FLOATING_IP_OWNER, deviceId: idOf(fip), portSecurityEnabled: false, ...(fip.spec.floatingIPAddress ? { fixedIPs: [{ ipAddress: fip.spec.floatingIPAddress }] } : {}) },
+      };
+      own = await client.create<Port>(PORTS, body, FIELD_MANAGER).catch(async (e: unknown) => {
+        if (!isConflict(e)) throw e;
+        return (await client.get<Port>(PORTS, ns, portName))!;
+      });
+    }
+    const address = own.status?.fixedIPs?.[0]?.ipAddress;
+    const ownRefusal = own.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    if (ownRefusal) return fail(ownRefusal.reason ?? 'AddressRefused', ownRefusal.message ?? 'the address was refused');
+    if (!address) return { requeueAfterMs: 1000 }; // its port's change brings it back here too
+
+    const base = { id: idOf(fip), floatingIPAddress: address };
+    if (!fip.spec.port) {
+      await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: null, router: null, routerId: null, portId: null, phase: 'DOWN', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'NotAssociated', `${address}, not associated with a port`) }, FIELD_MANAGER, { precondition: false });
+      await ovn.sync();
+      return;
+    }
+    const target = await client.get<Port>(PORTS, ns, fip.spec.port);
+    if (!target || isDeleting(target)) return fail('PortNotFound', `Port ${fip.spec.port} could not be found.`);
+    const fixed = (target.status?.fixedIPs ?? []).find((f) => (fip.spec.fixedIPAddress ? f.ipAddress === fip.spec.fixedIPAddress : !!f.ipAddress && !f.ipAddress.includes(':')));
+    if (!fixed?.subnetId) return fail('InvalidInput', fip.spec.fixedIPAddress ? `Port ${fip.spec.port} does not have fixed ip ${fip.spec.fixedIPAddress}` : `Port ${fip.spec.port} has no IPv4 address to reach`);
+    const router = translatingRouter((await client.list<Router>(ROUTERS, ns)).items, fixed.subnetId, external);
+    if (!router?.status?.id)
+      return fail('ExternalGatewayForFloatingIPNotFound', `External network ${idOf(external)} is not reachable from subnet ${fixed.subnetId}. Therefore, cannot associate Port ${idOf(target)} with a Floating IP.`);
+    await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: fixed.ipAddress!, router: router.metadata.name, routerId: idOf(router), portId: idOf(target), phase: 'ACTIVE', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'Associated', `${address} reaches ${fixed.ipAddress} through router ${router.metadata.name}`) }, FIELD_MANAGER, { precondition: false });
+    await ovn.sync();
+  };
+}
