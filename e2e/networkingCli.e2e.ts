@@ -116,6 +116,35 @@ describe('networking with the openstack CLI', function () {
     await os('router', 'delete', 'r1');
   });
 
+  it('reaches a server through a floating IP from the provider network, and no longer once it is unset', async () => {
+    const ext = ovnLayout(cloud.dir).externalNetns;
+    await sh('ip', ['-n', ext, 'addr', 'replace', '172.24.4.1/24', 'dev', 'ext0']);
+    const reachable = (ip: string) => sh('ip', ['netns', 'exec', ext, 'ping', '-c', '1', '-W', '2', ip]).then(() => true, () => false);
+    await os('network', 'create', '--external', 'public');
+    await os('subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--gateway', '172.24.4.1', '--no-dhcp', '--allocation-pool', 'start=172.24.4.10,end=172.24.4.99', 'public-v4');
+    await os('router', 'create', 'edge');
+    await os('router', 'set', '--external-gateway', 'public', 'edge');
+    await os('router', 'add', 'subnet', 'edge', 'private-v4');
+    const gw = (await json('router', 'show', 'edge')).external_gateway_info;
+    assert.equal(gw.enable_snat, true);
+    assert.match(gw.external_fixed_ips[0].ip_address, /^172\.24\.4\.\d+$/);
+    await os('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default');
+    const fip = await json('floating', 'ip', 'create', 'public');
+    assert.equal(fip.status, 'DOWN');
+    await os('server', 'add', 'floating', 'ip', 'alpha', fip.floating_ip_address);
+    const shown = await json('floating', 'ip', 'show', fip.id);
+    assert.equal(shown.fixed_ip_address, '10.30.0.10');
+    await eventually(`${fip.floating_ip_address} to answer from the provider network`, () => reachable(fip.floating_ip_address), 60_000, 1000);
+    await os('server', 'remove', 'floating', 'ip', 'alpha', fip.floating_ip_address);
+    await eventually(`${fip.floating_ip_address} to stop answering`, async () => !(await reachable(fip.floating_ip_address)), 60_000, 1000);
+    await os('floating', 'ip', 'delete', fip.id);
+    await os('router', 'remove', 'subnet', 'edge', 'private-v4');
+    await os('router', 'unset', '--external-gateway', 'edge');
+    await os('router', 'delete', 'edge');
+    await os('subnet', 'delete', 'public-v4');
+    await os('network', 'delete', 'public');
+  });
+
   it('leaves nothing behind once the servers, ports, subnet and network are deleted', async () => {
     await os('server', 'delete', '--wait', 'alpha', 'beta');
     await os('security', 'group', 'delete', 'web');

@@ -89,8 +89,7 @@ hostname_fqdn_sanitization = False
 cinder = False
 
 [network-feature-enabled]
-# Floating IPs and external gateways are not offered yet; Nova's floating IP proxy has nothing to proxy.
-floating_ips = False
+floating_ips = True
 # The Networking API's extensions, as GET /v2.0/extensions lists them: Tempest skips the tests of others.
 api_extensions = ${EXTENSIONS.map((e) => e.alias).join(',')}
 ipv6 = False
@@ -98,6 +97,7 @@ port_security = True
 
 [network]
 project_network_cidr = 10.100.0.0/16
+floating_network_name = public
 project_network_mask_bits = 28
 shared_physical_network = False
 
@@ -161,7 +161,14 @@ async function prepareCompute(cloud: RunningCloud) {
   return { image, imageAlt, flavor: 'm1.tiny', flavorAlt: 'm1.small' };
 }
 
-function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; imageAlt: string; flavor: string; flavorAlt: string }): string {
+/** The external network routers' gateways and floating IPs come from (the provider network of the cloud's own namespace). */
+async function preparePublicNetwork(cloud: RunningCloud): Promise<string> {
+  const id = await openstack(cloud, 'network', 'create', '--external', 'public', '-f', 'value', '-c', 'id');
+  await openstack(cloud, 'subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--gateway', '172.24.4.1', '--no-dhcp', 'public-v4');
+  return id;
+}
+
+function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; imageAlt: string; flavor: string; flavorAlt: string }, publicNetwork?: string): string {
   const { authUrl, password } = cloud.admin();
   return `[DEFAULT]
 log_dir = ${logDir}
@@ -193,7 +200,7 @@ build_timeout = 300
 # disk_format says; Tempest 33 uploads random bytes, which are raw data: the formats it may pick are
 # those whose data raw bytes are (the default list, less vhd, vmdk, qcow2, vdi and vhdx).
 disk_formats = ami,ari,aki,raw,iso
-${SWITCHED_OFF}`;
+${publicNetwork ? SWITCHED_OFF.replace('[network]\n', `[network]\npublic_network_id = ${publicNetwork}\n`) : SWITCHED_OFF}`;
 }
 
 /** Tempest's test IDs carry their attributes ("[id-…,smoke]"); the name is what lists and results share. */
@@ -284,7 +291,8 @@ async function main() {
     await run('tempest', ['init', '--workspace-path', join(work, 'workspaces.yaml'), '--name', 'stratus', join(work, 'ws')], { cwd: work });
     const workspace = join(work, 'ws');
     const compute = opts.areas.includes('compute') ? await prepareCompute(cloud) : undefined;
-    writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute));
+    const publicNetwork = await preparePublicNetwork(cloud);
+    writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute, publicNetwork));
     const listed = (await run('tempest', ['run', '--list-tests'], { cwd: workspace, maxBuffer: 1 << 26 })).stdout.split('\n').filter((l) => l.startsWith('tempest.')).map(bare);
     const known = new Set(listed);
     const rows: Row[] = [];

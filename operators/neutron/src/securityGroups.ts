@@ -53,8 +53,8 @@ export function ruleProblem(rule: SecurityGroupRule, groupsInNamespace: string[]
       if (rule.portRangeMin > rule.portRangeMax) return 'For TCP/UDP protocols, port_range_min must be <= port_range_max';
       if (rule.portRangeMin === 0) return 'Invalid value for port 0';
     } else if (proto === 'icmp' || proto === 'icmpv6') {
-      if ((rule.portRangeMin ?? 0) > 255) return `Invalid value for ICMP field (type): ${rule.portRangeMin}. It must be 0 to 255.`;
-      if ((rule.portRangeMax ?? 0) > 255) return `Invalid value for ICMP field (code): ${rule.portRangeMax}. It must be 0 to 255.`;
+      if ((rule.portRangeMin ?? 0) > 255) return `Invalid value for ICMP type (port-range-min): ${rule.portRangeMin}. It must be 0 to 255.`;
+      if ((rule.portRangeMax ?? 0) > 255) return `Invalid value for ICMP code (port-range-max): ${rule.portRangeMax}. It must be 0 to 255.`;
       if (rule.portRangeMin === undefined && rule.portRangeMax !== undefined) return `ICMP code (port-range-max) ${rule.portRangeMax} is provided but ICMP type (port-range-min) is missing.`;
     } else return `Invalid protocol ${rule.protocol} for port range: only TCP, UDP, SCTP and ICMP rules take one`;
   }

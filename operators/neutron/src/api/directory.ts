@@ -6,7 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { IndexedCache, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, idOf, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
+import { FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, idOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 
 export class NetworkDirectory {
   readonly networks: IndexedCache<Network>;
@@ -14,6 +14,7 @@ export class NetworkDirectory {
   readonly ports: IndexedCache<Port>;
   readonly groups: IndexedCache<SecurityGroup>;
   readonly routers: IndexedCache<Router>;
+  readonly floatingIPs: IndexedCache<FloatingIP>;
   private readonly tenants: SelfHealingInformer<Tenant>;
 
   constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
@@ -22,11 +23,12 @@ export class NetworkDirectory {
     this.ports = new IndexedCache<Port>(kc, client, PORTS, log, { idOf });
     this.groups = new IndexedCache<SecurityGroup>(kc, client, SECURITY_GROUPS, log, { idOf });
     this.routers = new IndexedCache<Router>(kc, client, ROUTERS, log, { idOf });
+    this.floatingIPs = new IndexedCache<FloatingIP>(kc, client, FLOATING_IPS, log, { idOf });
     this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
   }
 
-  start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.routers.start(), this.tenants.start()]).then(() => undefined);
-  stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.routers.stop(), this.tenants.stop()]).then(() => undefined);
+  start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.routers.start(), this.floatingIPs.start(), this.tenants.start()]).then(() => undefined);
+  stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.routers.stop(), this.floatingIPs.stop(), this.tenants.stop()]).then(() => undefined);
 
   tenantByProjectId(id: string): Tenant | undefined {
     // The project ID is the UID without dashes, known before the Tenant's status says it.

@@ -178,9 +178,11 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
   r.on('DELETE', '/v2.0/subnets/:id', async ({ auth, params }) => {
     const s = visibleSubnet(api, auth, params.id);
     if (!owns(auth, s)) throw forbidden(`Tenant ${auth.projectId} not allowed to delete subnet ${params.id}`);
+    // A port being deleted gives its address back on its way out: only live ones keep the subnet in use.
     const holders = Object.values(s.status?.allocations ?? {}).filter((key) => {
       const [ns, name] = key.split('/');
-      return api.dir.ports.get(name, ns)?.spec.deviceOwner !== 'network:dhcp';
+      const holder = api.dir.ports.get(name, ns);
+      return holder && !isDeleting(holder) && holder.spec.deviceOwner !== 'network:dhcp';
     });
     if (holders.length) throw conflict('SubnetInUse', `Unable to complete operation on subnet ${params.id}: One or more ports have an IP allocation from this subnet.`);
     await api.client.delete(SUBNETS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, 'subnet'));

@@ -1,10 +1,10 @@
 /** Routers: /v2.0/routers, with add_router_interface and remove_router_interface. */
 import { isDeleting } from '@stratus/runtime';
 import { interfacesProblem } from '../routers.js';
-import { ROUTERS, idOf, type Router, type Subnet } from '../resources.js';
+import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Router, type Subnet } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { badRequest, conflict, notFound } from './errors.js';
-import { visibleSubnet } from './networkRoutes.js';
+import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
 import { pick } from './views.js';
 
 const ROUTER_FIELDS = ['name', 'description', 'admin_state_up', 'tenant_id', 'project_id', 'external_gateway_info', 'distributed', 'ha', 'availability_zone_hints', 'flavor_id', 'routes'];
@@ -24,7 +24,7 @@ export function routerView(r: Router, api: NetApi) {
     description: r.spec.description ?? '',
     status: r.status?.phase === 'ERROR' ? 'ERROR' : r.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE',
     admin_state_up: r.spec.adminStateUp !== false,
-    external_gateway_info: null,
+    external_gateway_info: gatewayInfo(r, api),
     routes: [],
     distributed: false,
     ha: false,
@@ -38,6 +38,26 @@ export function routerView(r: Router, api: NetApi) {
     updated_at: t(r.metadata.creationTimestamp),
     revision_number: r.metadata.generation ?? 1,
   };
+}
+
+/** Neutron's external_gateway_info of a router: its external network, SNAT, and its address there. */
+function gatewayInfo(r: Router, api: NetApi) {
+  const gw = r.spec.externalGateway;
+  if (!gw) return null;
+  const net = api.dir.networks.get(gw.network, gw.networkNamespace ?? r.metadata.namespace);
+  const port = api.dir.ports.get(gatewayPortNameOf(r.metadata.name), r.metadata.namespace);
+  return { network_id: net ? idOf(net) : '', enable_snat: gw.enableSNAT !== false, external_fixed_ips: (port?.status?.fixedIPs ?? []).map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress })) };
+}
+
+/** A router's externalGateway from the API's external_gateway_info ({} or null: none). */
+function gatewayFrom(api: NetApi, auth: NetAuth, info: unknown): Router['spec']['externalGateway'] | null {
+  if (!info || typeof info !== 'object' || !Object.keys(info).length) return null;
+  const i = info as Record<string, unknown>;
+  if (typeof i.network_id !== 'string') throw badRequest('Invalid input for external_gateway_info: network_id is required.');
+  const net = visibleNetwork(api, auth, i.network_id);
+  if (!net.spec.external) throw badRequest(`Bad router request: Network ${i.network_id} is not a valid external network.`);
+  if (Array.isArray(i.external_fixed_ips) && i.external_fixed_ips.length) throw badRequest('Choosing the gateway address (external_fixed_ips) is not offered by this cloud yet.');
+  return { network: net.metadata.name, networkNamespace: net.metadata.namespace, ...(i.enable_snat !== undefined ? { enableSNAT: bool(i.enable_snat, 'enable_snat') } : {}) };
 }
 
 const settled = (r: Router) => {
@@ -60,8 +80,8 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
   rt.on('POST', '/v2.0/routers', async ({ auth, body }) => {
     const r = resourceBody(body, 'router');
     onlyKnown(r, ROUTER_FIELDS, 'router');
-    if (r.external_gateway_info) throw badRequest('External gateways are not offered by this cloud yet: routers join tenant subnets only.');
     const ns = targetNamespace(api, auth, r);
+    const gateway = gatewayFrom(api, auth, r.external_gateway_info);
     const name = str(r.name, 'name');
     const made = await createAndSettle<Router>(
       api,
@@ -71,7 +91,7 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
         apiVersion: 'network.stratus.io/v1alpha1',
         kind: 'Router',
         metadata: { name: newObjectName(api.dir.routers, ns, name, 'router'), namespace: ns },
-        spec: { displayName: name ?? '', ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.admin_state_up !== undefined ? { adminStateUp: bool(r.admin_state_up, 'admin_state_up') } : {}) },
+        spec: { displayName: name ?? '', ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.admin_state_up !== undefined ? { adminStateUp: bool(r.admin_state_up, 'admin_state_up') } : {}), ...(gateway ? { externalGateway: gateway } : {}) },
       } as Router,
       settled,
       'router',
@@ -83,14 +103,15 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const router = visibleRouter(api, auth, params.id);
     const u = resourceBody(body, 'router');
     onlyKnown(u, ['name', 'description', 'admin_state_up', 'external_gateway_info', 'routes', 'distributed', 'ha'], 'router');
-    if (u.external_gateway_info) throw badRequest('External gateways are not offered by this cloud yet: routers join tenant subnets only.');
     if (Array.isArray(u.routes) && u.routes.length) throw badRequest('Extra routes are not offered by this cloud yet.');
     const spec: Record<string, unknown> = {};
     if (u.name !== undefined) spec.displayName = str(u.name, 'name') ?? '';
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
     if (u.admin_state_up !== undefined) spec.adminStateUp = bool(u.admin_state_up, 'admin_state_up');
+    if (u.external_gateway_info !== undefined) spec.externalGateway = gatewayFrom(api, auth, u.external_gateway_info);
     const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
-    await api.dir.routers.seen(written);
+    // A new gateway is answered with its address, once the reconciler has it.
+    await api.dir.routers.until(written, (o) => !!o && o.status?.observedGeneration === written.metadata.generation && (!spec.externalGateway || !!o.status?.gatewayIP || !!refusal(o)), 30_000);
     return { status: 200, body: { router: routerView(api.dir.routers.get(router.metadata.name, router.metadata.namespace) ?? written, api) } };
   });
 
@@ -141,6 +162,9 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const info = interfaceInfo(router, subnet);
     const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces: joined.filter((s) => s !== subnet.metadata.name).map((s) => ({ subnet: s })) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
     await api.dir.routers.seen(written);
+    // Answered once the interface's port is on its way out, as Neutron answers once it is gone: the subnet is then free.
+    const leg = api.dir.ports.get(routerPortNameOf(router.metadata.name, subnet.metadata.name), router.metadata.namespace);
+    if (leg) await api.dir.ports.until(leg, (o) => !o || isDeleting(o), 30_000);
     return { status: 200, body: info };
   });
 }

@@ -106,9 +106,9 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     onlyKnown(g, ['name', 'description', 'tenant_id', 'project_id', 'stateful', 'shared'], 'security_group');
     const ns = targetNamespace(api, auth, g);
     const name = str(g.name, 'name') ?? '';
-    if (name === 'default' && api.dir.groups.get(DEFAULT_SECURITY_GROUP, ns)) throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
     if (g.stateful === false) throw badRequest('Stateless security groups are not supported by this cloud.');
     await withDefaultGroup(api, auth);
+    if (name === 'default') throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
     // A new group lets everything out, as Neutron's do, and nothing in.
     const rules: SecurityGroupRule[] = (['IPv4', 'IPv6'] as const).map((ethertype) => ({ id: randomUUID(), direction: 'egress', ethertype }));
     const made = await createAndSettle<SecurityGroup>(

@@ -12,6 +12,7 @@ import { networkRoutes } from './networkRoutes.js';
 import { portRoutes } from './portRoutes.js';
 import { securityGroupRoutes } from './securityGroupRoutes.js';
 import { routerRoutes } from './routerRoutes.js';
+import { floatingIPRoutes } from './floatingIPRoutes.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;
@@ -55,6 +56,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   portRoutes(router, api);
   securityGroupRoutes(router, api);
   routerRoutes(router, api);
+  floatingIPRoutes(router, api);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);
@@ -62,7 +64,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     return { status: 200, body: { extension: { ...e, updated: '2013-01-01T10:00:00-00:00', links: [] } } };
   });
   const resources = (base: string) => ({
-    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'router'].map((name) => {
+    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'router', 'floatingip'].map((name) => {
       const collection = `${name}s`.replace(/_/g, '-');
       return { name, collection, links: [{ rel: 'self', href: `${base}/v2.0/${collection}` }] };
     }),

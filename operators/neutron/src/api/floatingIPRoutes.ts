@@ -1,0 +1,127 @@
+/** Floating IPs: /v2.0/floatingips. */
+import { isDeleting } from '@stratus/runtime';
+import { FLOATING_IPS, idOf, type FloatingIP } from '../resources.js';
+import { API_FIELD_MANAGER, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { NeutronError, badRequest, conflict, notFound } from './errors.js';
+import { visibleNetwork } from './networkRoutes.js';
+import { visiblePort } from './portRoutes.js';
+import { pick } from './views.js';
+
+export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): FloatingIP {
+  const f = api.dir.floatingIPs.byId(id);
+  if (!f || !owns(auth, f)) throw notFound('FloatingIPNotFound', `Floating IP ${id} could not be found`);
+  return f;
+}
+
+export function floatingIPView(f: FloatingIP, api: NetApi) {
+  const project = api.dir.projectIdOf(f.metadata.namespace);
+  const net = api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace);
+  const t = (x: unknown) => (x ? new Date(String(x)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+  return {
+    id: idOf(f),
+    floating_ip_address: f.status?.floatingIPAddress ?? null,
+    floating_network_id: net ? idOf(net) : '',
+    router_id: f.status?.routerId ?? null,
+    port_id: f.spec.port ? (api.dir.ports.get(f.spec.port, f.metadata.namespace) ? idOf(api.dir.ports.get(f.spec.port, f.metadata.namespace)!) : null) : null,
+    fixed_ip_address: f.status?.fixedIPAddress ?? null,
+    status: f.status?.phase === 'ACTIVE' ? 'ACTIVE' : f.status?.phase === 'ERROR' ? 'ERROR' : 'DOWN',
+    description: f.spec.description ?? '',
+    dns_domain: '',
+    dns_name: '',
+    port_details: null,
+    qos_policy_id: null,
+    port_forwardings: [],
+    tenant_id: project,
+    project_id: project,
+    tags: [],
+    created_at: t(f.metadata.creationTimestamp),
+    updated_at: t(f.metadata.creationTimestamp),
+    revision_number: f.metadata.generation ?? 1,
+  };
+}
+
+/** A floating IP's reconciler refusal as Neutron's error. */
+function fipRefusal(f: FloatingIP): NeutronError | undefined {
+  const r = refusal(f);
+  if (!r) return undefined;
+  if (r.reason === 'ExternalGatewayForFloatingIPNotFound') return notFound(r.reason, r.message);
+  if (r.reason === 'AddressInUse') return conflict('FloatingIPSetupException', r.message);
+  if (r.reason === 'SubnetFull') return conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${f.spec.network}.`);
+  return badRequest(r.message);
+}
+
+const settledFor = (wantsPort: boolean) => (f: FloatingIP) =>
+  fipRefusal(f) ?? (f.status?.observedGeneration === f.metadata.generation && f.status?.floatingIPAddress && (wantsPort ? f.status.phase === 'ACTIVE' : f.status.phase === 'DOWN') ? ('ok' as const) : undefined);
+
+export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
+  r.on('GET', '/v2.0/floatingips', ({ auth, query }) => {
+    const { matches, fields } = listFilter(query);
+    const views = api.dir.floatingIPs
+      .list()
+      .filter((f) => owns(auth, f))
+      .map((f) => floatingIPView(f, api));
+    return { status: 200, body: { floatingips: views.filter(matches).map((v) => pick(v, fields)) } };
+  });
+  r.on('GET', '/v2.0/floatingips/:id', ({ auth, params, query }) => ({ status: 200, body: { floatingip: pick(floatingIPView(visibleFloatingIP(api, auth, params.id), api), query.getAll('fields')) } }));
+
+  r.on('POST', '/v2.0/floatingips', async ({ auth, body }) => {
+    const f = resourceBody(body, 'floatingip');
+    onlyKnown(f, ['floating_network_id', 'floating_ip_address', 'port_id', 'fixed_ip_address', 'subnet_id', 'description', 'tenant_id', 'project_id', 'dns_domain', 'dns_name', 'qos_policy_id'], 'floatingip');
+    if (typeof f.floating_network_id !== 'string') throw badRequest("Failed to parse request. Required attribute 'floating_network_id' not specified");
+    const net = visibleNetwork(api, auth, f.floating_network_id);
+    if (!net.spec.external) throw badRequest(`Bad floatingip request: Network ${f.floating_network_id} is not a valid external network.`);
+    const ns = targetNamespace(api, auth, f);
+    const port = typeof f.port_id === 'string' ? visiblePort(api, auth, f.port_id) : undefined;
+    const made = await createAndSettle<FloatingIP>(
+      api,
+      FLOATING_IPS,
+      api.dir.floatingIPs,
+      {
+        apiVersion: 'network.stratus.io/v1alpha1',
+        kind: 'FloatingIP',
+        metadata: { name: newObjectName(api.dir.floatingIPs, ns, undefined, 'fip'), namespace: ns },
+        spec: {
+          network: net.metadata.name,
+          ...(net.metadata.namespace !== ns ? { networkNamespace: net.metadata.namespace } : {}),
+          ...(f.floating_ip_address ? { floatingIPAddress: String(f.floating_ip_address) } : {}),
+          ...(port ? { port: port.metadata.name } : {}),
+          ...(f.fixed_ip_address ? { fixedIPAddress: String(f.fixed_ip_address) } : {}),
+          ...(f.description !== undefined ? { description: str(f.description, 'description') } : {}),
+        },
+      } as FloatingIP,
+      settledFor(!!port),
+      'floating IP',
+    );
+    return { status: 201, body: { floatingip: floatingIPView(made, api) } };
+  });
+
+  r.on('PUT', '/v2.0/floatingips/:id', async ({ auth, params, body }) => {
+    const fip = visibleFloatingIP(api, auth, params.id);
+    const u = resourceBody(body, 'floatingip');
+    onlyKnown(u, ['port_id', 'fixed_ip_address', 'description', 'qos_policy_id'], 'floatingip');
+    const spec: Record<string, unknown> = {};
+    if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
+    if (u.port_id !== undefined) spec.port = u.port_id === null ? null : visiblePort(api, auth, String(u.port_id)).metadata.name;
+    if (u.fixed_ip_address !== undefined) spec.fixedIPAddress = u.fixed_ip_address === null ? null : String(u.fixed_ip_address);
+    const written = await api.client.patch<FloatingIP>(FLOATING_IPS, fip.metadata.namespace, fip.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'floating IP'));
+    let latest = written;
+    const settled = settledFor(spec.port !== undefined ? spec.port !== null : !!fip.spec.port);
+    let outcome: ReturnType<typeof settled>;
+    await api.dir.floatingIPs.until(written, (o) => {
+      if (o) latest = o;
+      return (outcome = o ? settled(o) : undefined) !== undefined;
+    }, 30_000);
+    if (outcome instanceof NeutronError) {
+      await api.client.patch(FLOATING_IPS, fip.metadata.namespace, fip.metadata.name, { spec: { port: fip.spec.port ?? null, fixedIPAddress: fip.spec.fixedIPAddress ?? null } }, API_FIELD_MANAGER).catch(() => {});
+      throw outcome;
+    }
+    return { status: 200, body: { floatingip: floatingIPView(latest, api) } };
+  });
+
+  r.on('DELETE', '/v2.0/floatingips/:id', async ({ auth, params }) => {
+    const fip = visibleFloatingIP(api, auth, params.id);
+    await api.client.delete(FLOATING_IPS, fip.metadata.namespace, fip.metadata.name).catch((e) => fromKubernetes(e, 'floating IP'));
+    await api.dir.floatingIPs.until(fip, (o) => !o || isDeleting(o));
+    return { status: 204 };
+  });
+}
