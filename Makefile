@@ -75,6 +75,7 @@ bench: build libvirt
 	node bench/dist/glance.bench.js
 	node bench/dist/stalledUploads.bench.js
 	node bench/dist/nova.bench.js
+	node bench/dist/ports.bench.js
 	node bench/dist/boot.bench.js
 
 # Seconds from kubectl apply to ACTIVE and to the guest's marker, beside a bare virsh start: make bench-boot BENCH_ARGS="--rounds 10"

@@ -41,7 +41,7 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
     const portName = floatingPortNameOf(fip.metadata.name);
     if (isDeleting(fip)) {
       if (!hasFinalizer(fip, OVN_FINALIZER)) return;
-      await ovn.sync(); // the rule goes first: the address must not be reachable after it is given back
+      await ovn.sync([fip]); // the rule goes first: the address must not be reachable after it is given back
       const own = await client.get<Port>(PORTS, ns, portName);
       if (own && !isDeleting(own)) await client.delete(PORTS, ns, portName);
       if (own) return { requeueAfterMs: 1000 };
@@ -79,8 +79,8 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
 
     const base = { id: idOf(fip), floatingIPAddress: address };
     if (!fip.spec.port) {
-      await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: null, router: null, routerId: null, portId: null, phase: 'DOWN', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'NotAssociated', `${address}, not associated with a port`) }, FIELD_MANAGER, { precondition: false });
-      await ovn.sync();
+      const written = await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: null, router: null, routerId: null, portId: null, phase: 'DOWN', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'NotAssociated', `${address}, not associated with a port`) }, FIELD_MANAGER, { precondition: false });
+      await ovn.sync([written]);
       return;
     }
     const target = await client.get<Port>(PORTS, ns, fip.spec.port);
@@ -90,7 +90,7 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
     const router = translatingRouter((await client.list<Router>(ROUTERS, ns)).items, fixed.subnetId, external);
     if (!router?.status?.id)
       return fail('ExternalGatewayForFloatingIPNotFound', `External network ${idOf(external)} is not reachable from subnet ${fixed.subnetId}. Therefore, cannot associate Port ${idOf(target)} with a Floating IP.`);
-    await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: fixed.ipAddress!, router: router.metadata.name, routerId: idOf(router), portId: idOf(target), phase: 'ACTIVE', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'Associated', `${address} reaches ${fixed.ipAddress} through router ${router.metadata.name}`) }, FIELD_MANAGER, { precondition: false });
-    await ovn.sync();
+    const written = await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: fixed.ipAddress!, router: router.metadata.name, routerId: idOf(router), portId: idOf(target), phase: 'ACTIVE', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'Associated', `${address} reaches ${fixed.ipAddress} through router ${router.metadata.name}`) }, FIELD_MANAGER, { precondition: false });
+    await ovn.sync([written]);
   };
 }

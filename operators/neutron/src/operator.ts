@@ -2,6 +2,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { OvnMechanism } from './ovn/mechanism.js';
+import { NetworkingCache } from './ovn/stateCache.js';
 import { networkReconciler, portReconciler, securityGroupReconciler, subnetReconciler } from './reconcilers.js';
 import { routerReconciler } from './routers.js';
 import { floatingIPReconciler } from './floatingIPs.js';
@@ -17,22 +18,14 @@ const at = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace, name: o
 
 export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> = {}): { manager: Manager; ovn: OvnMechanism } {
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
+  const cache = new NetworkingCache(m.kc, m.client, m.log);
   const ovn = new OvnMechanism({
     nbRemote: o.nbRemote,
     sbRemote: o.sbRemote,
     log: m.log,
     repairEveryMs: o.repairEveryMs,
-    state: async () => {
-      const [networks, subnets, ports, groups, routers, fips] = await Promise.all([
-        m.client.list<Network>(NETWORKS),
-        m.client.list<Subnet>(SUBNETS),
-        m.client.list<Port>(PORTS),
-        m.client.list<SecurityGroup>(SECURITY_GROUPS),
-        m.client.list<Router>(ROUTERS),
-        m.client.list<FloatingIP>(FLOATING_IPS),
-      ]);
-      return { networks: networks.items, subnets: subnets.items, ports: ports.items, securityGroups: groups.items, routers: routers.items, floatingIPs: fips.items };
-    },
+    state: () => cache.state(),
+    seen: (written) => cache.seen(written),
   });
   const networkOf = (ns: string | undefined, name: string) => [{ namespace: ns, name }];
   m.add<Network>({
@@ -98,7 +91,13 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     const wanted = new Set(ids);
     for (const p of ports.cachedObjects()) if (wanted.has(p.metadata.uid!)) ports.queue.add(keyOf(p));
   });
-  m.onStart(async () => ovn.start());
-  m.onStop(async () => ovn.stop());
+  m.onStart(async () => {
+    await cache.start();
+    ovn.start();
+  });
+  m.onStop(async () => {
+    ovn.stop();
+    await cache.stop();
+  });
   return { manager: m, ovn };
 }

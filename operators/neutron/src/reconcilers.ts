@@ -96,14 +96,14 @@ export function networkReconciler(ovn: OvnMechanism): Reconciler<Network> {
       const subnets = (await client.list<Subnet>(SUBNETS, net.metadata.namespace)).items.filter((s) => s.spec.network === net.metadata.name);
       for (const s of subnets) if (!isDeleting(s)) await client.delete(SUBNETS, s.metadata.namespace, s.metadata.name);
       if (subnets.length) return { requeueAfterMs: 1000 };
-      await ovn.sync();
+      await ovn.sync([net]);
       if (ovn.hasSwitch(switchNameOf(idOf(net)))) return { requeueAfterMs: 1000 };
       await releaseFinalizer(client, NETWORKS, net);
       ctx.log.info('network deleted from OVN', { logicalSwitch: switchNameOf(idOf(net)) });
       return;
     }
     if (await ensureFinalizer(client, NETWORKS, net)) return;
-    await ovn.sync();
+    await ovn.sync([net]);
     const ls = switchNameOf(idOf(net));
     const base = { id: idOf(net), projectId: await projectIdOf(client, net.metadata.namespace!), mtu: mtuOf(net), logicalSwitch: ls };
     if (!ovn.hasSwitch(ls)) {
@@ -157,7 +157,7 @@ export function subnetReconciler(ovn: OvnMechanism): Reconciler<Subnet> {
         await stall(ctx, SUBNETS, subnet, 'SubnetInUse', `ports still hold addresses on the subnet: ${holders.slice(0, 3).join(', ')}`);
         return { requeueAfterMs: WAIT_MS };
       }
-      await ovn.sync();
+      await ovn.sync([subnet]);
       await releaseFinalizer(client, SUBNETS, subnet);
       return;
     }
@@ -169,7 +169,7 @@ export function subnetReconciler(ovn: OvnMechanism): Reconciler<Subnet> {
     if (await ensureFinalizer(client, SUBNETS, subnet)) return;
     const gateway = gatewayOf(subnet.spec) ?? '';
     const written = await patchStatusChanges(client, SUBNETS, subnet, { id: idOf(subnet), projectId: await projectIdOf(client, subnet.metadata.namespace!), gatewayIP: gateway }, FIELD_MANAGER, { precondition: false });
-    await ovn.sync();
+    await ovn.sync([written]);
     await patchStatusChanges(client, SUBNETS, written, { phase: 'ACTIVE', conditions: markReady(subnet.status?.conditions, subnet.metadata.generation, 'Allocating', `${subnet.spec.cidr}${gateway ? `, gateway ${gateway}` : ''}${subnet.spec.enableDHCP === false ? '' : ', DHCP by OVN'}`) }, FIELD_MANAGER, { precondition: false });
   };
 }
@@ -202,7 +202,7 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     const netNs = portNetworkNamespace(port);
     if (isDeleting(port)) {
       if (!hasFinalizer(port, OVN_FINALIZER)) return;
-      await ovn.sync();
+      await ovn.sync([port]);
       if (ovn.hasSwitchPort(idOf(port))) return { requeueAfterMs: 1000 };
       for (const f of port.status?.fixedIPs ?? []) if (f.subnet) await releaseAddresses(client, netNs, f.subnet, holder);
       await releaseFinalizer(client, PORTS, port);
@@ -234,7 +234,7 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
     // Addresses it had and no longer wants go back to their subnets.
     for (const s of subnets) await releaseAddresses(client, netNs, s.metadata.name, holder, fixedIPs.filter((f) => f.subnet === s.metadata.name).map((f) => f.ipAddress!));
     let written = await patchStatusChanges(client, PORTS, port, { id: idOf(port), projectId: await projectIdOf(client, port.metadata.namespace!), macAddress: macOf(port), fixedIPs, networkId: idOf(net), mtu: mtuOf(net) }, FIELD_MANAGER, { precondition: false });
-    await ovn.sync();
+    await ovn.sync([written]);
     const binding = ovn.bindingOf(idOf(port));
     // A floating IP's port only holds its address: OVN has no switch port for it (its NAT rule is the router's).
     const inNb = port.spec.deviceOwner === FLOATING_IP_OWNER || ovn.hasSwitchPort(idOf(port));
@@ -286,7 +286,7 @@ export function securityGroupReconciler(ovn: OvnMechanism): Reconciler<SecurityG
         await stall(ctx, SECURITY_GROUPS, sg, 'SecurityGroupInUse', `Security Group ${idOf(sg)} in use by port(s) ${users.slice(0, 3).map((p) => p.metadata.name).join(', ')}.`);
         return; // a port's change brings it back here
       }
-      await ovn.sync();
+      await ovn.sync([sg]);
       if (ovn.hasPortGroup(pg)) return { requeueAfterMs: 1000 };
       await releaseFinalizer(client, SECURITY_GROUPS, sg);
       return;
@@ -298,7 +298,7 @@ export function securityGroupReconciler(ovn: OvnMechanism): Reconciler<SecurityG
     const rules = sg.spec.rules ?? [];
     const facts = { id: idOf(sg), projectId: await projectIdOf(client, sg.metadata.namespace!), portGroup: pg, ruleIds: rules.map((r) => ruleIdOf(idOf(sg), r)), ruleCount: rules.length, phase: 'ACTIVE' };
     let written = await patchStatusChanges(client, SECURITY_GROUPS, sg, facts, FIELD_MANAGER, { precondition: false });
-    await ovn.sync();
+    await ovn.sync([written]);
     if (!ovn.hasPortGroup(pg)) {
       await patchStatusChanges(client, SECURITY_GROUPS, written, { conditions: markReconciling(sg.status?.conditions, sg.metadata.generation, 'AwaitingNorthbound', `waiting for OVN's northbound database to hold port group ${pg}`) }, FIELD_MANAGER, { precondition: false });
       return { requeueAfterMs: 2000 };

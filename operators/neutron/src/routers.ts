@@ -50,7 +50,7 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
       if (!hasFinalizer(router, OVN_FINALIZER)) return;
       for (const p of mine) if (!isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
       if (mine.length) return { requeueAfterMs: 1000 };
-      await ovn.sync();
+      await ovn.sync([router]);
       if (ovn.hasRouter(lr)) return { requeueAfterMs: 1000 };
       const release = removeFinalizerPatch(router, OVN_FINALIZER);
       if (release) await client.patch(ROUTERS, ns, router.metadata.name, release, FIELD_MANAGER);
@@ -114,7 +114,7 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     const stalledPort = mine.find((p) => p.status?.phase === 'ERROR');
     if (stalledPort) return fail('InterfaceFailed', `interface port ${stalledPort.metadata.name}: ${stalledPort.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'refused'}`);
     let written = await patchStatusChanges(client, ROUTERS, router, { id: idOf(router), logicalRouter: lr, interfaces, gatewayIP: gatewayIP ?? null, phase: router.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE' }, FIELD_MANAGER, { precondition: false });
-    await ovn.sync();
+    await ovn.sync([written]);
     const pending = [...interfaces.filter((i) => !i.ipAddress), ...(external && !gatewayIP ? [{ subnet: `external network ${external.metadata.name}` }] : [])];
     if (!ovn.hasRouter(lr) || pending.length) {
       written = await patchStatusChanges(client, ROUTERS, written, { conditions: markReconciling(router.status?.conditions, router.metadata.generation, 'AwaitingInterfaces', pending.length ? `waiting for the interface port(s) on ${pending.map((i) => i.subnet).join(', ')}` : `waiting for OVN's northbound database to hold logical router ${lr}`) }, FIELD_MANAGER, { precondition: false });

@@ -72,6 +72,8 @@ export interface PlugSpec {
   mac: string;
   /** The instance it belongs to (Nova's vm-uuid). */
   vmId: string;
+  /** 'internal': a device the switch makes itself (a benchmark's stand-in for a guest's NIC); unset: an existing one (a tap). */
+  type?: 'internal';
 }
 
 /** Adds (or corrects) the device's port on br-int with the iface-id OVN binds. Idempotent. */
@@ -88,7 +90,7 @@ export async function plugPort(ovs: OvsdbClient, p: PlugSpec): Promise<void> {
   const bridge = rowNamed(ovs, 'Bridge', INTEGRATION_BRIDGE);
   if (!bridge) throw new Error(`${INTEGRATION_BRIDGE} does not exist on this node`);
   await ovs.transact([
-    { op: 'insert', table: 'Interface', row: { name: p.device, external_ids: map(ids) }, 'uuid-name': 'iface' },
+    { op: 'insert', table: 'Interface', row: { name: p.device, external_ids: map(ids), ...(p.type ? { type: p.type } : {}) }, 'uuid-name': 'iface' },
     { op: 'insert', table: 'Port', row: { name: p.device, interfaces: set([namedUuid('iface')]) }, 'uuid-name': 'port' },
     { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(bridge._uuid as string)]], mutations: [['ports', 'insert', set([namedUuid('port')])]] },
   ]);

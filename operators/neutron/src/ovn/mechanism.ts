@@ -3,6 +3,7 @@
  * NB reports, and on a timer: the maintenance task that repairs drift made by hand either way) and reads
  * each port's binding (chassis, up) back from the southbound Port_Binding.
  */
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@stratus/runtime';
 import { OvsdbClient } from '../ovsdb/client.js';
 import { asOptional } from '../ovsdb/values.js';
@@ -26,8 +27,10 @@ export interface PortBinding {
 export interface OvnMechanismOptions {
   nbRemote: string;
   sbRemote: string;
-  /** Reads every Network, Subnet and Port (the desired state). */
-  state: () => Promise<NetworkingState>;
+  /** Reads every Network, Subnet, Port, … (the desired state), from caches the operator keeps. */
+  state: () => Promise<NetworkingState> | NetworkingState;
+  /** Waits until the state holds these objects as written (or newer), so a sync after a write sees it. */
+  seen?: (written: KubernetesObject[]) => Promise<void>;
   log: Logger;
   /** How often the whole of NB is compared with the resources even when nothing said it changed. */
   repairEveryMs?: number;
@@ -98,8 +101,13 @@ export class OvnMechanism {
     return this.nb.rows('Logical_Switch').some((r) => r.name === name);
   }
 
-  /** Makes NB match the resources; resolves after a whole comparison that began after the call. */
-  sync(): Promise<void> {
+  /** Makes NB match the resources (as written at least up to `after`); resolves after a whole comparison that began after the call. */
+  async sync(after: KubernetesObject[] = []): Promise<void> {
+    if (after.length) await this.opts.seen?.(after);
+    return this.syncSoon();
+  }
+
+  private syncSoon(): Promise<void> {
     if (this.pending) return this.pending;
     const previous = this.inFlight ?? Promise.resolve();
     const next = previous
