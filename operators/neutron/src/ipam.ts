@@ -154,3 +154,16 @@ export function allocationPoolsOf(s: Subnet['spec']): AllocationPool[] {
   const version = parseCidr(s.cidr).version;
   return poolsOf(s).map((p) => ({ start: fromBig(p.start, version), end: fromBig(p.end, version) }));
 }
+
+/** Why host routes are invalid (Neutron's words), or undefined. */
+export function hostRoutesProblem(routes: Array<{ destination?: unknown; nexthop?: unknown }>): string | undefined {
+  for (const r of routes) {
+    try {
+      prefixVersion(String(r.destination));
+    } catch {
+      return `Invalid data format for hostroute: '${JSON.stringify(r)}'`;
+    }
+    if (!ipaddr.isValid(String(r.nexthop))) return `Invalid data format for hostroute: '${JSON.stringify(r)}'`;
+  }
+  return undefined;
+}

@@ -60,6 +60,12 @@ export const SubnetKind: KindDefinition = {
         items: { type: 'object', required: ['start', 'end'], properties: { start: ipAddress, end: ipAddress } },
       },
       dnsNameservers: { type: 'array', maxItems: 5, items: ipAddress },
+      hostRoutes: {
+        type: 'array',
+        maxItems: 20,
+        description: 'Routes DHCP hands out (option 121), besides the default route through the gateway.',
+        items: { type: 'object', required: ['destination', 'nexthop'], properties: { destination: { type: 'string', maxLength: 64 }, nexthop: ipAddress } },
+      },
       enableDHCP: { type: 'boolean', default: true },
     },
   },

@@ -62,7 +62,7 @@ export interface Subnet {
   apiVersion?: string;
   kind?: 'Subnet';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; enableDHCP?: boolean };
+  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; hostRoutes?: Array<{ destination: string; nexthop: string }>; enableDHCP?: boolean };
   status?: CommonStatus & { gatewayIP?: string; allocations?: Record<string, string> };
 }
 

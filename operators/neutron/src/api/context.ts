@@ -1,6 +1,6 @@
 /** What every Networking API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
+import { KubeApiError, objectNameFor, type Handler, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
 import type { NetworkDirectory } from './directory.js';
 import { NeutronError, badRequest, conflict, forbidden, notFound } from './errors.js';
@@ -119,5 +119,29 @@ export function listFilter(query: URLSearchParams, ignore: string[] = []): { mat
         if (Array.isArray(have)) return vs.some((v) => have.map(String).includes(v));
         return vs.some((v) => String(have) === v || (typeof have === 'boolean' && String(have) === v.toLowerCase()));
       }),
+  };
+}
+
+/**
+ * Neutron's bulk create (`{"ports": [{…}, {…}]}`) on top of a single create: each made in turn, and all or
+ * nothing: when one is refused, those made before it are removed (`undo` with each one's ID) and the refusal
+ * is the answer.
+ */
+export function withBulk(singular: string, plural: string, undo: (id: string) => Promise<unknown>, create: Handler<NetAuth>): Handler<NetAuth> {
+  return async (req) => {
+    const many = (req.body as Record<string, unknown> | undefined)?.[plural];
+    if (!Array.isArray(many)) return create(req);
+    if (!many.length) throw badRequest(`Resource body required: '${plural}' is empty.`);
+    const made: Array<Record<string, unknown>> = [];
+    try {
+      for (const item of many) {
+        const res = await create({ ...req, body: { [singular]: item } });
+        made.push((res.body as Record<string, Record<string, unknown>>)[singular]);
+      }
+    } catch (e) {
+      for (const m of made.reverse()) await undo(String(m.id)).catch(() => {});
+      throw e;
+    }
+    return { status: 201, body: { [plural]: made } };
   };
 }

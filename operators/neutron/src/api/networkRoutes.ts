@@ -1,9 +1,9 @@
 /** Networks and subnets: /v2.0/networks and /v2.0/subnets. */
 import { isDeleting } from '@stratus/runtime';
-import { IpamError, allocationPoolsOf, gatewayOf, parseCidr } from '../ipam.js';
+import { IpamError, allocationPoolsOf, gatewayOf, hostRoutesProblem, parseCidr } from '../ipam.js';
 import { NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
 import { subnetProblem } from '../reconcilers.js';
-import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
 import { networkView, pick, subnetView } from './views.js';
 
@@ -20,7 +20,8 @@ export function visibleNetwork(api: NetApi, auth: NetAuth, id: string): Network 
 export function visibleSubnet(api: NetApi, auth: NetAuth, id: string): Subnet {
   const s = api.dir.subnets.byId(id);
   const net = s && api.dir.networkOfSubnet(s);
-  if (!s || !(owns(auth, s) || net?.spec.shared || net?.spec.external)) throw notFound('SubnetNotFound', `Subnet ${id} could not be found.`);
+  // An external network is visible to all, its subnets only to its owner (unless it is shared), as in Neutron.
+  if (!s || !(owns(auth, s) || net?.spec.shared)) throw notFound('SubnetNotFound', `Subnet ${id} could not be found.`);
   return s;
 }
 
@@ -28,6 +29,13 @@ function ownedNetwork(api: NetApi, auth: NetAuth, id: string): Network {
   const n = visibleNetwork(api, auth, id);
   if (!owns(auth, n)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify network ${id}`);
   return n;
+}
+
+/** Host routes from the API's body, checked. */
+function hostRoutesOf(raw: unknown[]): Array<{ destination: string; nexthop: string }> {
+  const problem = hostRoutesProblem(raw as Array<{ destination?: unknown; nexthop?: unknown }>);
+  if (problem) throw badRequest(`Invalid input for host_routes. Reason: ${problem}.`);
+  return (raw as Array<{ destination: string; nexthop: string }>).map((r) => ({ destination: String(r.destination), nexthop: String(r.nexthop) }));
 }
 
 const settled = (o: Network | Subnet) => {
@@ -44,7 +52,11 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
   });
   r.on('GET', '/v2.0/networks/:id', ({ auth, params, query }) => ({ status: 200, body: { network: pick(networkView(visibleNetwork(api, auth, params.id), api.dir), query.getAll('fields')) } }));
 
-  r.on('POST', '/v2.0/networks', async ({ auth, body }) => {
+  const removeNetwork = async (id: string) => {
+    const n = api.dir.networks.byId(id);
+    if (n) await api.client.delete(NETWORKS, n.metadata.namespace, n.metadata.name);
+  };
+  r.on('POST', '/v2.0/networks', withBulk('network', 'networks', removeNetwork, async ({ auth, body }) => {
     const n = resourceBody(body, 'network');
     onlyKnown(n, NETWORK_FIELDS, 'network');
     const ns = targetNamespace(api, auth, n);
@@ -68,7 +80,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
       'network',
     );
     return { status: 201, body: { network: networkView(made, api.dir) } };
-  });
+  }));
 
   r.on('PUT', '/v2.0/networks/:id', async ({ auth, params, body }) => {
     const n = ownedNetwork(api, auth, params.id);
@@ -100,13 +112,17 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     const { matches, fields } = listFilter(query);
     const views = api.dir.subnets
       .list()
-      .filter((s) => owns(auth, s) || api.dir.networkOfSubnet(s)?.spec.shared || api.dir.networkOfSubnet(s)?.spec.external)
+      .filter((s) => owns(auth, s) || api.dir.networkOfSubnet(s)?.spec.shared)
       .map((s) => subnetView(s, api.dir));
     return { status: 200, body: { subnets: views.filter(matches).map((v) => pick(v, fields)) } };
   });
   r.on('GET', '/v2.0/subnets/:id', ({ auth, params, query }) => ({ status: 200, body: { subnet: pick(subnetView(visibleSubnet(api, auth, params.id), api.dir), query.getAll('fields')) } }));
 
-  r.on('POST', '/v2.0/subnets', async ({ auth, body }) => {
+  const removeSubnet = async (id: string) => {
+    const sub = api.dir.subnets.byId(id);
+    if (sub) await api.client.delete(SUBNETS, sub.metadata.namespace, sub.metadata.name);
+  };
+  r.on('POST', '/v2.0/subnets', withBulk('subnet', 'subnets', removeSubnet, async ({ auth, body }) => {
     const s = resourceBody(body, 'subnet');
     onlyKnown(s, SUBNET_FIELDS, 'subnet');
     if (typeof s.network_id !== 'string') throw badRequest("Failed to parse request. Required attribute 'network_id' not specified");
@@ -125,6 +141,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
       ...(s.gateway_ip === null ? { gatewayIP: 'none' } : s.gateway_ip !== undefined ? { gatewayIP: String(s.gateway_ip) } : {}),
       ...(Array.isArray(s.allocation_pools) && s.allocation_pools.length ? { allocationPools: s.allocation_pools as Subnet['spec']['allocationPools'] } : {}),
       ...(Array.isArray(s.dns_nameservers) ? { dnsNameservers: s.dns_nameservers.map(String) } : {}),
+      ...(Array.isArray(s.host_routes) && s.host_routes.length ? { hostRoutes: hostRoutesOf(s.host_routes) } : {}),
       ...(s.enable_dhcp !== undefined ? { enableDHCP: bool(s.enable_dhcp, 'enable_dhcp') } : {}),
     };
     // Checked here as the reconciler checks it, so that a refusal is a 400 and nothing is made.
@@ -149,7 +166,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
       'subnet',
     );
     return { status: 201, body: { subnet: subnetView(made, api.dir) } };
-  });
+  }));
 
   r.on('PUT', '/v2.0/subnets/:id', async ({ auth, params, body }) => {
     const s = visibleSubnet(api, auth, params.id);
@@ -161,6 +178,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
     if (u.gateway_ip !== undefined) spec.gatewayIP = u.gateway_ip === null ? 'none' : String(u.gateway_ip);
     if (u.dns_nameservers !== undefined) spec.dnsNameservers = (u.dns_nameservers as unknown[]).map(String);
+    if (u.host_routes !== undefined) spec.hostRoutes = Array.isArray(u.host_routes) ? hostRoutesOf(u.host_routes) : null;
     if (u.enable_dhcp !== undefined) spec.enableDHCP = bool(u.enable_dhcp, 'enable_dhcp');
     if (u.allocation_pools !== undefined) spec.allocationPools = u.allocation_pools;
     try {

@@ -2,7 +2,7 @@
 import { isDeleting } from '@stratus/runtime';
 import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
 import { PORTS, idOf, macOf, type FixedIP, type Port } from '../resources.js';
-import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { NeutronError, badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { pick, portView } from './views.js';
@@ -68,7 +68,11 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
   });
   r.on('GET', '/v2.0/ports/:id', ({ auth, params, query }) => ({ status: 200, body: { port: pick(portView(visiblePort(api, auth, params.id), api.dir), query.getAll('fields')) } }));
 
-  r.on('POST', '/v2.0/ports', async ({ auth, body }) => {
+  const removePort = async (id: string) => {
+    const port = api.dir.ports.byId(id);
+    if (port) await api.client.delete(PORTS, port.metadata.namespace, port.metadata.name);
+  };
+  r.on('POST', '/v2.0/ports', withBulk('port', 'ports', removePort, async ({ auth, body }) => {
     const p = resourceBody(body, 'port');
     onlyKnown(p, PORT_FIELDS, 'port');
     if (typeof p.network_id !== 'string') throw badRequest("Failed to parse request. Required attribute 'network_id' not specified");
@@ -108,7 +112,7 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
       'port',
     );
     return { status: 201, body: { port: portView(made, api.dir) } };
-  });
+  }));
 
   r.on('PUT', '/v2.0/ports/:id', async ({ auth, params, body }) => {
     const port = visiblePort(api, auth, params.id);

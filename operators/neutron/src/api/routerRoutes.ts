@@ -149,7 +149,8 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     if (holder) throw conflict('IpAddressInUse', `Unable to complete operation for network ${api.dir.networkOfSubnet(subnet) ? idOf(api.dir.networkOfSubnet(subnet)!) : ''}. The IP address ${holder[0]} is in use.`);
     const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces: [...joined, subnet.metadata.name].map((s) => ({ subnet: s })) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
     let outcome: ReturnType<typeof settled>;
-    await api.dir.routers.until(written, (o) => (outcome = o ? settled(o) : undefined) !== undefined, 30_000);
+    // The cached router counts once it is this write or later: an older Ready says nothing of the new interface.
+    await api.dir.routers.until(written, (o) => (outcome = o && (o.metadata.generation ?? 0) >= (written.metadata.generation ?? 0) ? settled(o) : undefined) !== undefined, 30_000);
     if (outcome instanceof Error) throw outcome;
     return { status: 200, body: interfaceInfo(written, subnet) };
   });

@@ -60,7 +60,7 @@ export function subnetView(s: Subnet, dir: NetworkDirectory) {
     gateway_ip: gateway,
     allocation_pools: pools,
     dns_nameservers: s.spec.dnsNameservers ?? [],
-    host_routes: [],
+    host_routes: s.spec.hostRoutes ?? [],
     enable_dhcp: s.spec.enableDHCP !== false,
     ipv6_ra_mode: null,
     ipv6_address_mode: null,

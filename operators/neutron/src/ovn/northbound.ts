@@ -125,6 +125,8 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
     options.server_id = gw ?? s.status.gatewayIP ?? '';
     if (gw) options.router = gw;
     if (s.spec.dnsNameservers?.length) options.dns_server = `{${s.spec.dnsNameservers.join(', ')}}`;
+    // Host routes as option 121; a client that takes it ignores the router option, so the default route goes with them.
+    if (s.spec.hostRoutes?.length) options.classless_static_route = `{${[...s.spec.hostRoutes.map((r) => `${r.destination},${r.nexthop}`), ...(gw ? [`0.0.0.0/0,${gw}`] : [])].join(', ')}}`;
     if (!options.server_id) continue;
     dhcp.push({ subnetId: idOf(s), cidr: s.spec.cidr, options, external_ids: { [OWNER_KEY]: keyOf(s), subnet_id: idOf(s) } });
   }
