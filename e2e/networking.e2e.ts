@@ -75,6 +75,8 @@ describe('networking with kubectl: servers on an OVN network', function () {
     await kubectlOk(['wait', '--for=condition=Ready', 'instance/a', 'instance/b', '-n', 'demo', '--timeout=300s']);
     const a = await consoleOf('demo', 'a', /STRATUS-NET eth0 \S+/);
     assert.match(a, /STRATUS-NET eth0 10\.20\.0\.10 gateway=10\.20\.0\.1 mtu=1442/);
+    const portId = (await kubectlOk(['get', 'port/a-nic0', '-n', 'demo', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    assert.match(a, new RegExp(`STRATUS-NETWORK-DATA "vif_id": *"${portId}"`), 'the config drive says the NIC in network_data.json');
     const b = await consoleOf('demo', 'b', /USER-SCRIPT PING-(OK|FAILED)/);
     assert.match(b, /STRATUS-NET eth0 10\.20\.0\.\d+ gateway=10\.20\.0\.1/);
     assert.match(b, /USER-SCRIPT PING-OK/, `b could not ping a:\n${b.slice(-1500)}`);

@@ -84,6 +84,7 @@ if [ -n "$dev" ] && mount -o ro "$dev" /mnt 2>/dev/null; then
   [ -s /mnt/user-data ] && echo "STRATUS-USER-DATA $(head -c 200 /mnt/user-data | grep -v '^#' | head -n 1)"
   [ -s /mnt/user-data ] && cp /mnt/user-data /tmp/user-data
   grep -q 'ssh-' /mnt/meta-data /mnt/user-data 2>/dev/null && echo "STRATUS-SSH-KEY present"
+  [ -s /mnt/network_data.json ] && echo "STRATUS-NETWORK-DATA $(head -c 300 /mnt/network_data.json | grep -o '"vif_id": *"[^"]*"' | head -n 1)"
   umount /mnt
 else
   echo "STRATUS-CONFIG-DRIVE none"

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import type { NicNetwork } from './vifs.js';
 
 const run = promisify(execFile);
 
@@ -24,9 +25,53 @@ export interface ConfigDriveInput {
   userData?: Buffer;
   /** The admin password Nova's API returned (its admin_pass), for the guest to set. */
   adminPass?: string;
+  /** The NICs and their addresses. */
+  networks?: NicNetwork[];
 }
 
-export type ConfigDriveFiles = Record<'meta-data' | 'user-data', Buffer>;
+export type ConfigDriveFiles = Record<'meta-data' | 'user-data', Buffer> & Partial<Record<'network-config' | 'network_data.json', Buffer>>;
+
+const netmaskOf = (cidr: string) => {
+  const bits = Number(cidr.split('/')[1]);
+  return [0, 8, 16, 24].map((s) => ((0xffffffff << (32 - bits)) >>> (24 - s)) & 0xff).join('.');
+};
+
+/** OpenStack's network_data.json (Nova's format): links, networks (DHCP or static) and DNS services. */
+export function networkDataJson(nics: NicNetwork[]): object {
+  return {
+    links: nics.map((n) => ({ id: n.device, vif_id: n.portId, type: 'ovs', mtu: n.mtu, ethernet_mac_address: n.mac })),
+    networks: nics.flatMap((n) =>
+      n.addresses.map((a, i) => ({
+        id: `network${nics.indexOf(n)}${i ? `-${i}` : ''}`,
+        link: n.device,
+        network_id: n.networkId,
+        ...(a.dhcp && !a.ip.includes(':')
+          ? { type: 'ipv4_dhcp' }
+          : { type: a.ip.includes(':') ? 'ipv6' : 'ipv4', ip_address: a.ip, netmask: a.ip.includes(':') ? a.cidr.split('/')[1] : netmaskOf(a.cidr), routes: a.gateway ? [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: a.gateway }] : [] }),
+      })),
+    ),
+    services: [...new Set(nics.flatMap((n) => n.addresses.flatMap((a) => a.dns)))].map((address) => ({ type: 'dns', address })),
+  };
+}
+
+/** The same as cloud-init's network config v2 (what its NoCloud data source reads): each NIC by its MAC. */
+export function networkConfigV2(nics: NicNetwork[]): object {
+  return {
+    version: 2,
+    ethernets: Object.fromEntries(
+      nics.map((n, i) => {
+        const dhcp = n.addresses.some((a) => a.dhcp && !a.ip.includes(':'));
+        const statics = n.addresses.filter((a) => !(a.dhcp && !a.ip.includes(':')));
+        const gateway = statics.find((a) => a.gateway)?.gateway;
+        const dns = [...new Set(n.addresses.flatMap((a) => a.dns))];
+        return [
+          `eth${i}`,
+          { match: { macaddress: n.mac }, 'set-name': `eth${i}`, mtu: n.mtu, dhcp4: dhcp, ...(statics.length ? { addresses: statics.map((a) => `${a.ip}/${a.cidr.split('/')[1]}`) } : {}), ...(gateway && !dhcp ? { gateway4: gateway } : {}), ...(dns.length ? { nameservers: { addresses: dns } } : {}) },
+        ];
+      }),
+    ),
+  };
+}
 
 /** The files of the drive, as cloud-init's NoCloud data source reads them. */
 export function configDriveFiles(input: ConfigDriveInput): ConfigDriveFiles {
@@ -38,7 +83,11 @@ export function configDriveFiles(input: ConfigDriveInput): ConfigDriveFiles {
     ...(Object.keys(input.metadata).length ? { meta: input.metadata } : {}),
     ...(input.adminPass ? { admin_pass: input.adminPass } : {}),
   };
-  return { 'meta-data': Buffer.from(stringify(meta)), 'user-data': input.userData ?? Buffer.alloc(0) };
+  return {
+    'meta-data': Buffer.from(stringify(meta)),
+    'user-data': input.userData ?? Buffer.alloc(0),
+    ...(input.networks?.length ? { 'network-config': Buffer.from(stringify(networkConfigV2(input.networks))), 'network_data.json': Buffer.from(JSON.stringify(networkDataJson(input.networks))) } : {}),
+  };
 }
 
 /** A hostname from a display name, as Nova makes one: lower case, letters, digits and hyphens, at most 63. */
@@ -57,8 +106,8 @@ export async function writeConfigDrive(path: string, files: ConfigDriveFiles): P
   const work = await mkdtemp(join(tmpdir(), 'config-drive-'));
   try {
     const names = Object.keys(files) as Array<keyof ConfigDriveFiles>;
-    for (const name of names) await writeFile(join(work, name), files[name]);
-    const bytes = names.reduce((n, k) => n + files[k].length, 0);
+    for (const name of names) await writeFile(join(work, name), files[name]!);
+    const bytes = names.reduce((n, k) => n + (files[k]?.length ?? 0), 0);
     const kib = Math.max(1024, Math.ceil((bytes * 2) / 1024) + 256);
     const image = join(work, 'drive.img');
     await run('mkfs.vfat', ['-C', '-n', 'CIDATA', image, String(kib)]);

@@ -260,7 +260,10 @@ class InstanceRun {
     if (spec.keypair && !keypair) throw new Refused('KeypairNotFound', `Keypair ${spec.keypair} could not be found.`);
     const passSecret = spec.adminPassSecret ? await this.ctx.client.get<{ metadata?: object; data?: Record<string, string> }>(SECRETS, metadata.namespace, spec.adminPassSecret) : undefined;
     const adminPass = passSecret?.data?.[ADMIN_PASS_KEY];
+    // The NICs' addresses, for network_data.json and cloud-init's network-config (the ports exist by now).
+    const nics = spec.networks?.length && this.deps.vifs ? await instanceNics(this.ctx.client, this.inst, this.deps.config.host, AGENT_FIELD_MANAGER) : undefined;
     return {
+      ...(nics && 'ready' in nics && nics.ready ? { networks: nics.networkData } : {}),
       instanceId: this.uid,
       hostname: spec.hostname ?? hostnameOf(spec.displayName ?? metadata.name),
       publicKeys: keypair && (keypair.spec.type ?? 'ssh') === 'ssh' ? [keypair.spec.publicKey.trim()] : [],

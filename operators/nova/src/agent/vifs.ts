@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { isConflict, type KubeClient, type Logger } from '@stratus/runtime';
-import { NETWORKS, PORTS, openVswitch, plugPort, tapNameOf, unplugPort, type Network, type OvsdbClient, type Port } from '@stratus/neutron';
+import { NETWORKS, PORTS, SUBNETS, openVswitch, plugPort, tapNameOf, unplugPort, type Network, type OvsdbClient, type Port, type Subnet } from '@stratus/neutron';
 import type { GuestNic } from '../driver/types.js';
 import type { Instance, InstanceAddress } from '../resources.js';
 
@@ -28,7 +28,17 @@ export function vifHostFromEnv(env: NodeJS.ProcessEnv, log: Logger): VifHost | u
   return { ovs: openVswitch(env.OVS_REMOTE, log), netns: env.OVS_NETNS };
 }
 
-export type NicsOutcome = { ready: true; nics: GuestNic[]; addresses: InstanceAddress[] } | { ready: false; message: string } | { refused: string; reason: string };
+/** What the guest's config drive says of one NIC (its network_data.json and network-config). */
+export interface NicNetwork {
+  portId: string;
+  networkId: string;
+  mac: string;
+  mtu: number;
+  device: string;
+  addresses: Array<{ ip: string; cidr: string; gateway?: string; dhcp: boolean; dns: string[] }>;
+}
+
+export type NicsOutcome = { ready: true; nics: GuestNic[]; addresses: InstanceAddress[]; networkData: NicNetwork[] } | { ready: false; message: string } | { refused: string; reason: string };
 
 /** The name of the Port made for the instance's NIC number `i`. */
 export const madePortName = (inst: Instance, i: number) => `${inst.metadata.name}-nic${i}`;
@@ -39,6 +49,7 @@ export async function instanceNics(client: KubeClient, inst: Instance, host: str
   const uid = inst.metadata.uid!;
   const nics: GuestNic[] = [];
   const addresses: InstanceAddress[] = [];
+  const networkData: NicNetwork[] = [];
   const waiting: string[] = [];
   for (const [i, want] of (inst.spec.networks ?? []).entries()) {
     const name = want.port ?? madePortName(inst, i);
@@ -59,10 +70,20 @@ export async function instanceNics(client: KubeClient, inst: Instance, host: str
       continue;
     }
     nics.push({ mac: port.status.macAddress, device: tapNameOf(port.status.id), mtu: port.status.mtu ?? 1442, portId: port.status.id });
+    const netNs = port.spec.networkNamespace ?? ns;
+    const subnets = await Promise.all((port.status.fixedIPs ?? []).map(async (f) => ({ f, s: f.subnet ? await client.get<Subnet>(SUBNETS, netNs, f.subnet) : undefined })));
+    networkData.push({
+      portId: port.status.id,
+      networkId: port.status.networkId ?? '',
+      mac: port.status.macAddress,
+      mtu: port.status.mtu ?? 1442,
+      device: tapNameOf(port.status.id),
+      addresses: subnets.filter(({ f, s }) => f.ipAddress && s).map(({ f, s }) => ({ ip: f.ipAddress!, cidr: s!.spec.cidr, ...(s!.status?.gatewayIP ? { gateway: s!.status.gatewayIP } : {}), dhcp: s!.spec.enableDHCP !== false, dns: s!.spec.dnsNameservers ?? [] })),
+    });
     const network = await client.get<Network>(NETWORKS, port.spec.networkNamespace ?? ns, port.spec.network);
     addresses.push({ port: name, network: port.spec.network, networkName: network?.spec.displayName || port.spec.network, ...(port.status.networkId ? { networkId: port.status.networkId } : {}), mac: port.status.macAddress, ips: (port.status.fixedIPs ?? []).map((f) => f.ipAddress!).filter(Boolean) });
   }
-  return waiting.length ? { ready: false, message: `waiting for port(s) ${waiting.join(', ')} to get their addresses` } : { ready: true, nics, addresses };
+  return waiting.length ? { ready: false, message: `waiting for port(s) ${waiting.join(', ')} to get their addresses` } : { ready: true, nics, addresses, networkData };
 }
 
 async function createPort(client: KubeClient, inst: Instance, i: number, network: string, networkNamespace: string | undefined, fixedIP: string | undefined, host: string, fieldManager: string): Promise<Port> {

@@ -118,6 +118,23 @@ describe('the config drive', () => {
     assert.equal(parse(withPass['meta-data'].toString()).admin_pass, 's3cret', "the admin password the API returned, as Nova's admin_pass");
   });
 
+  it("says the NICs as Nova's network_data.json and as cloud-init's network-config: DHCP or static, MTU, DNS", () => {
+    const networks = [
+      { portId: 'p-1', networkId: 'n-1', mac: 'fa:16:3e:00:00:01', mtu: 1442, device: 'tapp-1', addresses: [{ ip: '10.0.0.5', cidr: '10.0.0.0/24', gateway: '10.0.0.1', dhcp: true, dns: ['10.0.0.3'] }] },
+      { portId: 'p-2', networkId: 'n-2', mac: 'fa:16:3e:00:00:02', mtu: 1400, device: 'tapp-2', addresses: [{ ip: '192.168.5.9', cidr: '192.168.5.0/26', gateway: '192.168.5.1', dhcp: false, dns: [] }] },
+    ];
+    const files = configDriveFiles({ instanceId: uid, hostname: 'h', publicKeys: [], metadata: {}, networks });
+    const data = JSON.parse(files['network_data.json']!.toString());
+    assert.deepEqual(data.links.map((l: { vif_id: string; ethernet_mac_address: string; mtu: number }) => [l.vif_id, l.ethernet_mac_address, l.mtu]), [['p-1', 'fa:16:3e:00:00:01', 1442], ['p-2', 'fa:16:3e:00:00:02', 1400]]);
+    assert.deepEqual(data.networks[0], { id: 'network0', link: 'tapp-1', network_id: 'n-1', type: 'ipv4_dhcp' });
+    assert.deepEqual(data.networks[1], { id: 'network1', link: 'tapp-2', network_id: 'n-2', type: 'ipv4', ip_address: '192.168.5.9', netmask: '255.255.255.192', routes: [{ network: '0.0.0.0', netmask: '0.0.0.0', gateway: '192.168.5.1' }] });
+    assert.deepEqual(data.services, [{ type: 'dns', address: '10.0.0.3' }]);
+    const v2 = parse(files['network-config']!.toString());
+    assert.deepEqual(v2.ethernets.eth1, { match: { macaddress: 'fa:16:3e:00:00:02' }, 'set-name': 'eth1', mtu: 1400, dhcp4: false, addresses: ['192.168.5.9/26'], gateway4: '192.168.5.1' });
+    assert.equal(v2.ethernets.eth0.dhcp4, true);
+    assert.equal(configDriveFiles({ instanceId: uid, hostname: 'h', publicKeys: [], metadata: {} })['network_data.json'], undefined, 'no NIC, no network data');
+  });
+
   it('makes hostnames from display names as Nova does, and takes only real base64 as user data', () => {
     assert.equal(hostnameOf('My Web Server #1'), 'my-web-server-1');
     assert.equal(hostnameOf('___'), 'server');
