@@ -97,6 +97,14 @@ describe('networking with the openstack CLI', function () {
     const foreign = await as('bob', 'other', 'port', 'create', '--network', id, 'sneaky');
     assert.match(foreign.stderr, /404|not found|No Network found/i);
     assert.deepEqual(JSON.parse((await as('bob', 'other', 'network', 'list', '-f', 'json')).stdout), []);
+    // A network quota set by the admin holds for the project's member.
+    await os('quota', 'set', '--networks', '1', 'other');
+    const first = await as('bob', 'other', 'network', 'create', 'mine');
+    assert.equal(first.code, 0, first.stderr);
+    const second = await as('bob', 'other', 'network', 'create', 'another');
+    assert.match(second.stderr, /409.*Quota exceeded for resources: \['network'\]/);
+    assert.equal(JSON.parse((await as('bob', 'other', 'network', 'list', '-f', 'json')).stdout).length, 1, 'the refused network was not made');
+    assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
   });
 
   it('makes a router, joins the subnet at its gateway, and refuses to delete it while it has interfaces', async () => {

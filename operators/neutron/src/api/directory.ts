@@ -30,6 +30,14 @@ export class NetworkDirectory {
   start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.routers.start(), this.floatingIPs.start(), this.tenants.start()]).then(() => undefined);
   stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.routers.stop(), this.floatingIPs.stop(), this.tenants.stop()]).then(() => undefined);
 
+  tenant(namespace: string): Tenant | undefined {
+    return this.tenants.informer.get(namespace);
+  }
+
+  allTenants(): readonly Tenant[] {
+    return this.tenants.informer.list();
+  }
+
   tenantByProjectId(id: string): Tenant | undefined {
     // The project ID is the UID without dashes, known before the Tenant's status says it.
     return this.tenants.informer.list().find((t) => t.metadata.uid?.replace(/-/g, '') === id);

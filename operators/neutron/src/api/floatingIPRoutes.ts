@@ -2,6 +2,7 @@
 import { isDeleting } from '@stratus/runtime';
 import { FLOATING_IPS, idOf, type FloatingIP } from '../resources.js';
 import { API_FIELD_MANAGER, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
@@ -72,25 +73,27 @@ export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
     if (!net.spec.external) throw badRequest(`Bad floatingip request: Network ${f.floating_network_id} is not a valid external network.`);
     const ns = targetNamespace(api, auth, f);
     const port = typeof f.port_id === 'string' ? visiblePort(api, auth, f.port_id) : undefined;
-    const made = await createAndSettle<FloatingIP>(
-      api,
-      FLOATING_IPS,
-      api.dir.floatingIPs,
-      {
-        apiVersion: 'network.stratus.io/v1alpha1',
-        kind: 'FloatingIP',
-        metadata: { name: newObjectName(api.dir.floatingIPs, ns, undefined, 'fip'), namespace: ns },
-        spec: {
-          network: net.metadata.name,
-          ...(net.metadata.namespace !== ns ? { networkNamespace: net.metadata.namespace } : {}),
-          ...(f.floating_ip_address ? { floatingIPAddress: String(f.floating_ip_address) } : {}),
-          ...(port ? { port: port.metadata.name } : {}),
-          ...(f.fixed_ip_address ? { fixedIPAddress: String(f.fixed_ip_address) } : {}),
-          ...(f.description !== undefined ? { description: str(f.description, 'description') } : {}),
-        },
-      } as FloatingIP,
-      settledFor(!!port),
-      'floating IP',
+    const made = await withinQuota(api, ns, 'floatingip', 1, () =>
+      createAndSettle<FloatingIP>(
+        api,
+        FLOATING_IPS,
+        api.dir.floatingIPs,
+        {
+          apiVersion: 'network.stratus.io/v1alpha1',
+          kind: 'FloatingIP',
+          metadata: { name: newObjectName(api.dir.floatingIPs, ns, undefined, 'fip'), namespace: ns },
+          spec: {
+            network: net.metadata.name,
+            ...(net.metadata.namespace !== ns ? { networkNamespace: net.metadata.namespace } : {}),
+            ...(f.floating_ip_address ? { floatingIPAddress: String(f.floating_ip_address) } : {}),
+            ...(port ? { port: port.metadata.name } : {}),
+            ...(f.fixed_ip_address ? { fixedIPAddress: String(f.fixed_ip_address) } : {}),
+            ...(f.description !== undefined ? { description: str(f.description, 'description') } : {}),
+          },
+        } as FloatingIP,
+        settledFor(!!port),
+        'floating IP',
+      ),
     );
     return { status: 201, body: { floatingip: floatingIPView(made, api) } };
   });

@@ -4,6 +4,7 @@ import { IpamError, allocationPoolsOf, gatewayOf, hostRoutesProblem, parseCidr }
 import { NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
 import { subnetProblem } from '../reconcilers.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
 import { networkView, pick, subnetView } from './views.js';
 
@@ -66,18 +67,20 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     const mtu = n.mtu === undefined ? undefined : Number(n.mtu);
     if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 1442)) throw invalidInput(`Requested MTU is too big, maximum is 1442.`);
     const name = str(n.name, 'name');
-    const made = await createAndSettle<Network>(
-      api,
-      NETWORKS,
-      api.dir.networks,
-      {
-        apiVersion: 'network.stratus.io/v1alpha1',
-        kind: 'Network',
-        metadata: { name: newObjectName(api.dir.networks, ns, name, 'network'), namespace: ns },
-        spec: { displayName: name ?? '', ...(str(n.description, 'description') ? { description: String(n.description) } : {}), ...(shared !== undefined ? { shared } : {}), ...(external !== undefined ? { external } : {}), ...(mtu ? { mtu } : {}), ...(n.admin_state_up !== undefined ? { adminStateUp: bool(n.admin_state_up, 'admin_state_up') } : {}) },
-      } as Network,
-      settled,
-      'network',
+    const made = await withinQuota(api, ns, 'network', 1, () =>
+      createAndSettle<Network>(
+        api,
+        NETWORKS,
+        api.dir.networks,
+        {
+          apiVersion: 'network.stratus.io/v1alpha1',
+          kind: 'Network',
+          metadata: { name: newObjectName(api.dir.networks, ns, name, 'network'), namespace: ns },
+          spec: { displayName: name ?? '', ...(str(n.description, 'description') ? { description: String(n.description) } : {}), ...(shared !== undefined ? { shared } : {}), ...(external !== undefined ? { external } : {}), ...(mtu ? { mtu } : {}), ...(n.admin_state_up !== undefined ? { adminStateUp: bool(n.admin_state_up, 'admin_state_up') } : {}) },
+        } as Network,
+        settled,
+        'network',
+      ),
     );
     return { status: 201, body: { network: networkView(made, api.dir) } };
   }));
@@ -157,13 +160,15 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     const problem = subnetProblem(draft, api.dir.subnets.list(net.metadata.namespace));
     if (problem?.reason === 'OverlappingSubnet') throw invalidInput(`Requested subnet with cidr: ${spec.cidr} for network: ${idOf(net)} overlaps with another subnet`);
     if (problem) throw invalidInput(problem.message);
-    const made = await createAndSettle<Subnet>(
-      api,
-      SUBNETS,
-      api.dir.subnets,
-      { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Subnet', metadata: { name: newObjectName(api.dir.subnets, net.metadata.namespace!, name, 'subnet'), namespace: net.metadata.namespace }, spec } as Subnet,
-      settled,
-      'subnet',
+    const made = await withinQuota(api, net.metadata.namespace!, 'subnet', 1, () =>
+      createAndSettle<Subnet>(
+        api,
+        SUBNETS,
+        api.dir.subnets,
+        { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Subnet', metadata: { name: newObjectName(api.dir.subnets, net.metadata.namespace!, name, 'subnet'), namespace: net.metadata.namespace }, spec } as Subnet,
+        settled,
+        'subnet',
+      ),
     );
     return { status: 201, body: { subnet: subnetView(made, api.dir) } };
   }));

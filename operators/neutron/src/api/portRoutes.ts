@@ -3,6 +3,7 @@ import { isDeleting } from '@stratus/runtime';
 import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
 import { PORTS, idOf, macOf, type FixedIP, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { pick, portView } from './views.js';
@@ -103,13 +104,15 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
       ...(groups ? { securityGroups: groups } : {}),
       ...(p.admin_state_up !== undefined ? { adminStateUp: bool(p.admin_state_up, 'admin_state_up') } : {}),
     };
-    const made = await createAndSettle<Port>(
-      api,
-      PORTS,
-      api.dir.ports,
-      { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Port', metadata: { name, namespace: ns }, spec } as Port,
-      (o) => portRefusal(o, idOf(net)) ?? (o.status?.macAddress && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'ok' : undefined),
-      'port',
+    const made = await withinQuota(api, ns, 'port', 1, () =>
+      createAndSettle<Port>(
+        api,
+        PORTS,
+        api.dir.ports,
+        { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Port', metadata: { name, namespace: ns }, spec } as Port,
+        (o) => portRefusal(o, idOf(net)) ?? (o.status?.macAddress && o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'ok' : undefined),
+        'port',
+      ),
     );
     return { status: 201, body: { port: portView(made, api.dir) } };
   }));

@@ -3,6 +3,7 @@ import { isDeleting } from '@stratus/runtime';
 import { interfacesProblem } from '../routers.js';
 import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Router, type Subnet } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
 import { pick } from './views.js';
@@ -83,18 +84,20 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const ns = targetNamespace(api, auth, r);
     const gateway = gatewayFrom(api, auth, r.external_gateway_info);
     const name = str(r.name, 'name');
-    const made = await createAndSettle<Router>(
-      api,
-      ROUTERS,
-      api.dir.routers,
-      {
-        apiVersion: 'network.stratus.io/v1alpha1',
-        kind: 'Router',
-        metadata: { name: newObjectName(api.dir.routers, ns, name, 'router'), namespace: ns },
-        spec: { displayName: name ?? '', ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.admin_state_up !== undefined ? { adminStateUp: bool(r.admin_state_up, 'admin_state_up') } : {}), ...(gateway ? { externalGateway: gateway } : {}) },
-      } as Router,
-      settled,
-      'router',
+    const made = await withinQuota(api, ns, 'router', 1, () =>
+      createAndSettle<Router>(
+        api,
+        ROUTERS,
+        api.dir.routers,
+        {
+          apiVersion: 'network.stratus.io/v1alpha1',
+          kind: 'Router',
+          metadata: { name: newObjectName(api.dir.routers, ns, name, 'router'), namespace: ns },
+          spec: { displayName: name ?? '', ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.admin_state_up !== undefined ? { adminStateUp: bool(r.admin_state_up, 'admin_state_up') } : {}), ...(gateway ? { externalGateway: gateway } : {}) },
+        } as Router,
+        settled,
+        'router',
+      ),
     );
     return { status: 201, body: { router: routerView(made, api) } };
   });

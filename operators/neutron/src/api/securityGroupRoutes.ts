@@ -5,6 +5,7 @@ import { ensureDefaultSecurityGroup } from '../reconcilers.js';
 import { DEFAULT_SECURITY_GROUP, SECURITY_GROUPS, idOf, securityGroupsOf, type SecurityGroup, type SecurityGroupRule } from '../resources.js';
 import { normalizedProtocol, ruleIdOf, ruleProblem } from '../securityGroups.js';
 import { API_FIELD_MANAGER, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { pick, ruleView, securityGroupView } from './views.js';
 
@@ -111,13 +112,15 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     if (name === 'default') throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
     // A new group lets everything out, as Neutron's do, and nothing in.
     const rules: SecurityGroupRule[] = (['IPv4', 'IPv6'] as const).map((ethertype) => ({ id: randomUUID(), direction: 'egress', ethertype }));
-    const made = await createAndSettle<SecurityGroup>(
-      api,
-      SECURITY_GROUPS,
-      api.dir.groups,
-      { apiVersion: 'network.stratus.io/v1alpha1', kind: 'SecurityGroup', metadata: { name: newObjectName(api.dir.groups, ns, name === 'default' ? undefined : name, 'secgroup'), namespace: ns }, spec: { displayName: name, description: str(g.description, 'description') ?? '', rules } } as SecurityGroup,
-      (o) => (refusal(o) ? badRequest(refusal(o)!.message) : o.status?.phase === 'ACTIVE' ? 'ok' : undefined),
-      'security group',
+    const made = await withinQuota(api, ns, 'security_group', 1, () =>
+      createAndSettle<SecurityGroup>(
+        api,
+        SECURITY_GROUPS,
+        api.dir.groups,
+        { apiVersion: 'network.stratus.io/v1alpha1', kind: 'SecurityGroup', metadata: { name: newObjectName(api.dir.groups, ns, name === 'default' ? undefined : name, 'secgroup'), namespace: ns }, spec: { displayName: name, description: str(g.description, 'description') ?? '', rules } } as SecurityGroup,
+        (o) => (refusal(o) ? badRequest(refusal(o)!.message) : o.status?.phase === 'ACTIVE' ? 'ok' : undefined),
+        'security group',
+      ),
     );
     return { status: 201, body: { security_group: securityGroupView(made, api.dir) } };
   });
@@ -165,11 +168,11 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     const rule = ruleFrom(api, group, r0);
     const existing = (group.spec.rules ?? []).find((x) => sameRule(x, rule));
     if (existing) throw conflict('SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${ruleIdOf(idOf(group), existing)}.`);
-    const written = await changeRules(api, group, (rules) => {
+    const written = await withinQuota(api, group.metadata.namespace!, 'security_group_rule', 1, () => changeRules(api, group, (rules) => {
       const dup = rules.find((x) => sameRule(x, rule));
       if (dup) throw conflict('SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${ruleIdOf(idOf(group), dup)}.`);
       return [...rules, rule];
-    });
+    }));
     return { status: 201, body: { security_group_rule: ruleView(written, rule, api.dir) } };
   });
 

@@ -13,6 +13,7 @@ import { portRoutes } from './portRoutes.js';
 import { securityGroupRoutes } from './securityGroupRoutes.js';
 import { routerRoutes } from './routerRoutes.js';
 import { floatingIPRoutes } from './floatingIPRoutes.js';
+import { quotaRoutes } from './quotaRoutes.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;
@@ -41,6 +42,8 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'This extension will display the revision number of neutron resources.' },
   { alias: 'router', name: 'Neutron L3 Router', description: 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.' },
+  { alias: 'quotas', name: 'Quota management support', description: 'Expose functions for quotas management per tenant' },
+  { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
 
@@ -57,6 +60,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   securityGroupRoutes(router, api);
   routerRoutes(router, api);
   floatingIPRoutes(router, api);
+  quotaRoutes(router, api);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);
