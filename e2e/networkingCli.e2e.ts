@@ -107,6 +107,24 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
   });
 
+  it('attaches a NIC on another network to a running server, and detaches it (hot-plug)', async () => {
+    await os('network', 'create', 'second');
+    await os('subnet', 'create', '--network', 'second', '--subnet-range', '10.31.0.0/24', 'second-v4');
+    const id = (await json('server', 'show', 'alpha')).id;
+    const nics = async () => (await sh('virsh', ['-q', '-c', 'qemu:///system', 'domiflist', `instance-${id}`])).stdout.split('\n').filter((l) => l.trim()).length;
+    assert.equal(await nics(), 1);
+    await os('server', 'add', 'network', 'alpha', 'second');
+    await eventually('the new address in server show', async () => Object.keys((await json('server', 'show', 'alpha')).addresses).includes('second'), 120_000, 1000);
+    assert.equal(await nics(), 2, 'the guest has a second NIC');
+    assert.equal((await json('port', 'list', '--server', 'alpha')).length, 2);
+    await os('server', 'remove', 'network', 'alpha', 'second');
+    await eventually('the address to leave server show', async () => !Object.keys((await json('server', 'show', 'alpha')).addresses).includes('second'), 120_000, 1000);
+    assert.equal(await nics(), 1, 'the NIC is unplugged');
+    await eventually('the port made for it to go', async () => (await json('port', 'list', '--network', 'second')).length === 0, 60_000, 500);
+    await os('subnet', 'delete', 'second-v4');
+    await os('network', 'delete', 'second');
+  });
+
   it('makes a router, joins the subnet at its gateway, and refuses to delete it while it has interfaces', async () => {
     const router = await json('router', 'create', 'r1');
     assert.equal(router.status, 'ACTIVE');

@@ -33,7 +33,7 @@ import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
 import type { Resources } from '../scheduler/types.js';
 import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
-import { instanceNics, plugNics, releasePorts, unplugNics, type VifHost } from './vifs.js';
+import { instanceNics, plugNics, releasePort, releasePorts, unplugNics, wantedPortNames, type VifHost } from './vifs.js';
 import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
 import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
@@ -167,6 +167,8 @@ class InstanceRun {
     const reached = powerReached(this.inst.spec, guest);
     const running = guest?.power === 'running' || guest?.power === 'stopping' || guest?.power === 'paused';
     const vnc = running ? await driver.vncAddress(this.uid) : undefined;
+    // NICs attached or detached since it was built (Nova's interface attach/detach), then plugged.
+    const addresses = guest ? await this.reconcileNics(running) : undefined;
     // A guest started by anyone (a reboot inside it keeps its tap; a start by libvirt makes a new one) is plugged.
     if (running && guest?.power !== 'stopping') await this.plugNics();
     const gen = this.inst.metadata.generation;
@@ -183,6 +185,7 @@ class InstanceRun {
       fault: null,
       // An unshelve whose last write was lost: its image is gone (or going) and no longer the instance's.
       ...(this.status.shelvedImage && !this.inst.spec.shelved ? { shelvedImage: null } : {}),
+      ...(addresses ? { addresses } : {}),
       conditions: reached ? markReady(this.status.conditions, gen, phase === 'VERIFY_RESIZE' ? 'AwaitingResizeConfirmation' : phase === 'RESCUE' ? 'Rescued' : 'GuestAsAsked', message) : markReconciling(this.status.conditions, gen, 'PowerChanging', message),
       ...extra,
     });
@@ -305,6 +308,36 @@ class InstanceRun {
     if ('refused' in o) throw new Refused(o.reason, o.refused);
     if (!o.ready) throw new PortsNotReady(o.message);
     return o;
+  }
+
+  /**
+   * Makes the guest's NICs those its spec asks for: a NIC added is hot-plugged into a running guest, one
+   * removed is unplugged and its port given back; the definition follows either way. Returns the addresses
+   * when they changed (undefined otherwise, or while a new port is not ready: the next pass takes it up).
+   */
+  private async reconcileNics(running: boolean): Promise<InstanceAddress[] | undefined> {
+    const { files, driver, vifs } = this.deps;
+    const saved = await files.loadGuestSpec(this.uid);
+    if (!saved || !vifs) return undefined;
+    const have = saved.nics ?? [];
+    const want = wantedPortNames(this.inst);
+    // A guest built before NICs carried their port's name is left as it is.
+    if (have.some((n) => !n.port) || (have.length === want.length && have.every((n, i) => n.port === want[i]))) return undefined;
+    const o = await instanceNics(this.ctx.client, this.inst, this.deps.config.host, AGENT_FIELD_MANAGER);
+    if (!('ready' in o) || !o.ready) return undefined;
+    const added = o.nics.filter((n) => !have.some((h) => h.portId === n.portId));
+    const removed = have.filter((h) => !o.nics.some((n) => n.portId === h.portId));
+    for (const nic of removed) {
+      if (running) await driver.detachNic(this.uid, nic).catch((e: Error) => this.ctx.log.warn('NIC detach failed', { port: nic.port, error: e.message }));
+      await unplugNics(vifs, [nic]);
+      await releasePort(this.ctx.client, this.inst, nic.port!, AGENT_FIELD_MANAGER);
+    }
+    for (const nic of added) if (running) await driver.attachNic(this.uid, nic);
+    await this.redefine((spec) => ({ ...spec, nics: o.nics }));
+    for (const nic of [...added.map((n) => ['Attached', n] as const), ...removed.map((n) => ['Detached', n] as const)])
+      await this.ctx.events.record(this.inst, 'Normal', `Interface${nic[0]}`, `Port ${nic[1].port} (${nic[1].mac}) ${nic[0].toLowerCase()}`);
+    this.ctx.log.info('NICs changed', { attached: added.map((n) => n.port), detached: removed.map((n) => n.port) });
+    return o.addresses;
   }
 
   /** Plugs the running guest's taps into the node's switch (after every start: libvirt makes fresh taps). */

@@ -11,9 +11,11 @@ import { isConflict, type KubeClient, type Logger } from '@stratus/runtime';
 import { NETWORKS, PORTS, SUBNETS, openVswitch, plugPort, tapNameOf, unplugPort, type Network, type OvsdbClient, type Port, type Subnet } from '@stratus/neutron';
 import type { GuestNic } from '../driver/types.js';
 import type { Instance, InstanceAddress } from '../resources.js';
+import { NIC_OWNER, madePortName, wantedPortNames } from '../nics.js';
+
+export { NIC_OWNER, madePortName, wantedPortNames };
 
 const run = promisify(execFile);
-export const NIC_OWNER = 'compute:nova';
 export const INSTANCE_LABEL = 'compute.stratus.io/instance';
 
 /** The node's switch: its OVSDB and the namespace its devices live in. */
@@ -40,8 +42,6 @@ export interface NicNetwork {
 
 export type NicsOutcome = { ready: true; nics: GuestNic[]; addresses: InstanceAddress[]; networkData: NicNetwork[] } | { ready: false; message: string } | { refused: string; reason: string };
 
-/** The name of the Port made for the instance's NIC number `i`. */
-export const madePortName = (inst: Instance, i: number) => `${inst.metadata.name}-nic${i}`;
 
 /** Makes or binds the instance's Ports; its NICs once every port has its MAC and addresses. */
 export async function instanceNics(client: KubeClient, inst: Instance, host: string, fieldManager: string): Promise<NicsOutcome> {
@@ -69,7 +69,7 @@ export async function instanceNics(client: KubeClient, inst: Instance, host: str
       waiting.push(name);
       continue;
     }
-    nics.push({ mac: port.status.macAddress, device: tapNameOf(port.status.id), mtu: port.status.mtu ?? 1442, portId: port.status.id });
+    nics.push({ mac: port.status.macAddress, device: tapNameOf(port.status.id), mtu: port.status.mtu ?? 1442, portId: port.status.id, port: name });
     const netNs = port.spec.networkNamespace ?? ns;
     const subnets = await Promise.all((port.status.fixedIPs ?? []).map(async (f) => ({ f, s: f.subnet ? await client.get<Subnet>(SUBNETS, netNs, f.subnet) : undefined })));
     networkData.push({
@@ -138,13 +138,17 @@ export async function unplugNics(vif: VifHost, nics: GuestNic[]): Promise<void> 
   }
 }
 
+
+/** Gives back one Port the instance no longer has: one made for it goes, a user's own is unbound. */
+export async function releasePort(client: KubeClient, inst: Instance, name: string, fieldManager: string): Promise<void> {
+  const ns = inst.metadata.namespace!;
+  const port = await client.get<Port>(PORTS, ns, name);
+  if (!port || port.spec.deviceId !== inst.metadata.uid) return;
+  if (port.metadata.ownerReferences?.some((o) => o.uid === inst.metadata.uid)) await client.delete(PORTS, ns, name).catch(() => {});
+  else await client.patch(PORTS, ns, name, { spec: { deviceId: null, deviceOwner: null, bindingHost: null } }, fieldManager);
+}
+
 /** Gives back the Ports the instance was given (a user's own port is unbound; ports made for it go with it). */
 export async function releasePorts(client: KubeClient, inst: Instance, fieldManager: string): Promise<void> {
-  const ns = inst.metadata.namespace!;
-  for (const [i, want] of (inst.spec.networks ?? []).entries()) {
-    if (want.port) {
-      const port = await client.get<Port>(PORTS, ns, want.port);
-      if (port?.spec.deviceId === inst.metadata.uid) await client.patch(PORTS, ns, want.port, { spec: { deviceId: null, deviceOwner: null, bindingHost: null } }, fieldManager);
-    } else await client.delete(PORTS, ns, madePortName(inst, i)).catch(() => {});
-  }
+  for (const name of wantedPortNames(inst)) await releasePort(client, inst, name, fieldManager);
 }

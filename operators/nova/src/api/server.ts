@@ -15,6 +15,7 @@ import { quotaRoutes } from './quotaRoutes.js';
 import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
+import { interfaceRoutes } from './interfaceRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
@@ -90,6 +91,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   instanceActionRoutes(router, api);
   imageProxyRoutes(router, api);
   tagRoutes(router, api);
+  interfaceRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);
   auditLogRoutes(router, api);

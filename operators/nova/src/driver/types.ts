@@ -45,6 +45,8 @@ export interface GuestNic {
   mtu: number;
   /** The port ID: the switch binds the tap to it. */
   portId: string;
+  /** The Port's object name (in the instance's namespace). */
+  port?: string;
 }
 
 /** Everything the hypervisor needs to run one guest. */
@@ -130,6 +132,10 @@ export interface ComputeDriver {
   stats(uuid: string): Promise<GuestStats | undefined>;
   /** Where its VNC display listens (host:port), while it runs. */
   vncAddress(uuid: string): Promise<string | undefined>;
+  /** Plugs a NIC into the running guest (hot-plug; the definition is the caller's to update). */
+  attachNic(uuid: string, nic: GuestNic): Promise<void>;
+  /** Unplugs a NIC from the running guest. */
+  detachNic(uuid: string, nic: GuestNic): Promise<void>;
   /** Calls `changed` with a guest's UUID whenever its state changes, until stopped. */
   watch(changed: (uuid: string) => void): { stop(): void };
 }

@@ -3,7 +3,7 @@
  * concatenation, so no name or value can break the document). Pure: tested without libvirt.
  */
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import type { GuestDisk, GuestSpec } from '../types.js';
+import type { GuestDisk, GuestNic, GuestSpec } from '../types.js';
 
 /** The XML namespace of the facts Stratus keeps in a domain's <metadata>. */
 export const METADATA_NAMESPACE = 'https://stratus.io/xmlns/libvirt/instance/1';
@@ -25,6 +25,15 @@ function diskNode(d: GuestDisk): Node {
     ...(d.readOnly ? { readonly: '' } : {}),
     ...(d.bootOrder ? { boot: { '@_order': d.bootOrder } } : {}),
   };
+}
+
+function interfaceNode(n: GuestNic): Node {
+  return { '@_type': 'ethernet', mac: { '@_address': n.mac }, target: { '@_dev': n.device, '@_managed': 'yes' }, model: { '@_type': 'virtio' }, mtu: { '@_size': n.mtu } };
+}
+
+/** One NIC's <interface> alone, for hot-plugging it into a running guest. */
+export function interfaceXml(nic: GuestNic): string {
+  return builder.build({ interface: interfaceNode(nic) });
 }
 
 /** The domain document for `spec` under the given virtualization type (kvm, or qemu for emulation). */
@@ -62,9 +71,7 @@ export function domainXml(spec: GuestSpec, virtType: VirtType): string {
     devices: {
       disk: spec.disks.map(diskNode),
       // A tap libvirt makes; the node agent then moves it into the node's switch namespace and plugs it.
-      ...(spec.nics?.length
-        ? { interface: spec.nics.map((n) => ({ '@_type': 'ethernet', mac: { '@_address': n.mac }, target: { '@_dev': n.device, '@_managed': 'yes' }, model: { '@_type': 'virtio' }, mtu: { '@_size': n.mtu } })) }
-        : {}),
+      ...(spec.nics?.length ? { interface: spec.nics.map(interfaceNode) } : {}),
       // A pty for `virsh console`, logged to a file (by virtlogd, which caps its size) for the console log.
       serial: { '@_type': 'pty', log: { '@_file': spec.consoleLog, '@_append': 'on' }, target: { '@_port': 0 } },
       console: { '@_type': 'pty', target: { '@_type': 'serial', '@_port': 0 } },

@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { KvmFailure, type ComputeDriver, type GuestListing, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
+import { KvmFailure, type ComputeDriver, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
 import { parseDomStats } from './domstats.js';
-import { METADATA_NAMESPACE, backupXml, domainXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
+import { METADATA_NAMESPACE, backupXml, domainXml, interfaceXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
 import { LibvirtError, Virsh } from './virsh.js';
 
 const run = promisify(execFile);
@@ -162,6 +162,25 @@ export class LibvirtDriver implements ComputeDriver {
 
   async reboot(uuid: string): Promise<void> {
     await this.virsh.run('reboot', uuid, '--mode', 'acpi');
+  }
+
+  async attachNic(uuid: string, nic: GuestNic): Promise<void> {
+    await this.withDeviceFile(interfaceXml(nic), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+  }
+
+  async detachNic(uuid: string, nic: GuestNic): Promise<void> {
+    await this.withDeviceFile(interfaceXml(nic), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+  }
+
+  /** virsh reads device XML from a file only: a private temporary one. */
+  private async withDeviceFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'stratus-device-'));
+    try {
+      await writeFile(join(dir, 'device.xml'), xml, { mode: 0o600 });
+      return await use(join(dir, 'device.xml'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async undefine(uuid: string): Promise<void> {
