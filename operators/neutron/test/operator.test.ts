@@ -137,6 +137,17 @@ describe('networking operator on OVN', function () {
     await until<Network>(NETWORKS, 'demo', 'during-outage', 'Ready', ready);
   });
 
+  it('converges after ovn-northd is killed mid-change: the southbound database gets the new port once it is back', async () => {
+    env.ovn.processes.get('ovn-northd')!.kill('SIGKILL');
+    await make(PORTS, 'demo', 'while-northd-down', 'Port', { network: 'during-outage' });
+    const port = await until<Port>(PORTS, 'demo', 'while-northd-down', 'Ready', ready);
+    await eventually('the switch port in NB', () => !!lspOf(port.metadata.uid!));
+    assert.ok(!env.mechanism.sb.rows('Port_Binding').some((r) => r.logical_port === port.metadata.uid), 'no binding while northd is down');
+    env.ovn.restart('ovn-northd');
+    await eventually('a southbound Port_Binding for the port', () => env.mechanism.sb.rows('Port_Binding').some((r) => r.logical_port === port.metadata.uid));
+    await env.client.delete(PORTS, 'demo', 'while-northd-down');
+  });
+
   it('puts ports in their security groups’ OVN port groups, the default group made as Neutron makes it, rules as ACLs', async () => {
     const p1 = (await get<Port>(PORTS, 'demo', 'p1'))!;
     const def = await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'default', 'Ready', ready);
