@@ -64,6 +64,9 @@ describe('the Helm chart', function () {
     assert.equal(pod.hostNetwork, true, 'the agent API on the node address');
     const c = pod.containers[0];
     assert.ok(existsSync(join(ROOT, c.command[1])), `${c.command[1]} is the agent's entry point`);
+    // ovn-host beside it: the node's switch and ovn-controller, sharing the switch's socket with the agent.
+    assert.deepEqual(pod.containers.map((x: any) => x.name), ['nova-compute', 'ovsdb-server', 'ovs-vswitchd', 'ovn-controller']);
+    assert.ok(c.volumeMounts.some((m: any) => m.mountPath === '/run/openvswitch'));
     // The environment as the kubelet would give it on node "compute-7" at 10.0.0.7 (fieldRefs, then $(VAR)s).
     const node = { 'spec.nodeName': 'compute-7', 'status.hostIP': '10.0.0.7' } as Record<string, string>;
     const env: Record<string, string> = {};
@@ -88,8 +91,13 @@ describe('the Helm chart', function () {
   it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {
     const docs = await render();
     const deployments = docs.filter((d) => d.kind === 'Deployment');
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-glance', 'stratus-keystone', 'stratus-nova']);
-    for (const d of deployments) {
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-glance', 'stratus-keystone', 'stratus-neutron', 'stratus-nova', 'stratus-ovn-central']);
+    // OVN's central databases: what the networking operator's OVN_NB_REMOTE and OVN_SB_REMOTE name.
+    const central = deployments.find((d) => d.metadata.name === 'stratus-ovn-central');
+    assert.deepEqual(central.spec.template.spec.containers.map((c: any) => c.name), ['ovsdb-nb', 'ovsdb-sb', 'ovn-northd']);
+    const neutronEnv = Object.fromEntries(deployments.find((d) => d.metadata.name === 'stratus-neutron').spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    assert.deepEqual([neutronEnv.OVN_NB_REMOTE, neutronEnv.OVN_SB_REMOTE], ['tcp:stratus-ovn-central.stratus-system.svc:6641', 'tcp:stratus-ovn-central.stratus-system.svc:6642']);
+    for (const d of deployments.filter((x) => x.metadata.name !== 'stratus-ovn-central')) {
       const c = d.spec.template.spec.containers[0];
       assert.ok(existsSync(join(ROOT, c.command[1])), `${d.metadata.name}: ${c.command[1]} exists`);
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
@@ -99,7 +107,7 @@ describe('the Helm chart', function () {
     }
     const job = docs.find((d) => d.kind === 'Job');
     const urls = Object.fromEntries(job.spec.template.spec.containers[0].env.filter((e: any) => e.name.endsWith('_URL')).map((e: any) => [e.name, e.value]));
-    assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1' });
+    assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1', STRATUS_NETWORK_URL: 'http://stratus-neutron.stratus-system.svc:9696' });
     const behindIngress = (await render('--set', 'publicUrl=https://cloud.example.com')).find((d) => d.kind === 'Job');
     assert.equal(behindIngress.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATUS_COMPUTE_URL').value, 'https://cloud.example.com/compute/v2.1');
   });
@@ -116,11 +124,15 @@ describe('the Helm chart', function () {
       'daemonset.apps/stratus-nova-compute',
       'deployment.apps/stratus-glance',
       'deployment.apps/stratus-keystone',
+      'deployment.apps/stratus-neutron',
       'deployment.apps/stratus-nova',
+      'deployment.apps/stratus-ovn-central',
       'job.batch/stratus-bootstrap-1',
       'service/stratus-glance',
       'service/stratus-keystone',
+      'service/stratus-neutron',
       'service/stratus-nova',
+      'service/stratus-ovn-central',
     ]);
     const password = await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']);
     assert.ok(Buffer.from(password, 'base64').toString().length >= 16, 'a generated admin password');

@@ -18,16 +18,16 @@ export { NIC_OWNER, madePortName, wantedPortNames };
 const run = promisify(execFile);
 export const INSTANCE_LABEL = 'compute.stratus.io/instance';
 
-/** The node's switch: its OVSDB and the namespace its devices live in. */
+/** The node's switch: its OVSDB and, where it is not the agent's own (one machine), the namespace its devices live in. */
 export interface VifHost {
   ovs: OvsdbClient;
-  netns: string;
+  netns?: string;
 }
 
-/** The node's switch as the environment names it (OVS_REMOTE, OVS_NETNS); undefined on a node without networking. */
+/** The node's switch as the environment names it (OVS_REMOTE, and OVS_NETNS when the switch is in a namespace of its own); undefined on a node without networking. */
 export function vifHostFromEnv(env: NodeJS.ProcessEnv, log: Logger): VifHost | undefined {
-  if (!env.OVS_REMOTE || !env.OVS_NETNS) return undefined;
-  return { ovs: openVswitch(env.OVS_REMOTE, log), netns: env.OVS_NETNS };
+  if (!env.OVS_REMOTE) return undefined;
+  return { ovs: openVswitch(env.OVS_REMOTE, log), ...(env.OVS_NETNS ? { netns: env.OVS_NETNS } : {}) };
 }
 
 /** What the guest's config drive says of one NIC (its network_data.json and network-config). */
@@ -114,18 +114,21 @@ const linkExists = (device: string, netns?: string) =>
     () => false,
   );
 
-/** Moves each NIC's tap into the node's namespace (a fresh one, made by libvirt at start), sets it up and plugs it. Idempotent. */
+/** `ip` in the switch's namespace (or the agent's own, when the switch shares it). */
+const ipIn = (netns: string | undefined, ...args: string[]) => run('ip', [...(netns ? ['-n', netns] : []), ...args]);
+
+/** Moves each NIC's tap into the switch's namespace (a fresh one, made by libvirt at start), sets it up and plugs it. Idempotent. */
 export async function plugNics(vif: VifHost, nics: GuestNic[], vmId: string): Promise<void> {
   for (const nic of nics) {
-    if (await linkExists(nic.device)) {
+    if (vif.netns && (await linkExists(nic.device))) {
       // A tap left in the namespace by the guest's last run is stale: the fresh one takes its place and port.
-      if (await linkExists(nic.device, vif.netns)) await run('ip', ['-n', vif.netns, 'link', 'delete', 'dev', nic.device]).catch(() => {});
+      if (await linkExists(nic.device, vif.netns)) await ipIn(vif.netns, 'link', 'delete', 'dev', nic.device).catch(() => {});
       await unplugPort(vif.ovs, nic.device);
       await run('ip', ['link', 'set', 'dev', nic.device, 'netns', vif.netns]);
     }
-    if (!(await linkExists(nic.device, vif.netns))) throw new Error(`tap ${nic.device} exists neither on the host nor in namespace ${vif.netns}: is the guest running?`);
-    await run('ip', ['-n', vif.netns, 'link', 'set', 'dev', nic.device, 'mtu', String(nic.mtu), 'up']);
-    await run('ip', ['netns', 'exec', vif.netns, 'ethtool', '-K', nic.device, 'tx', 'off']).catch(() => {});
+    if (!(await linkExists(nic.device, vif.netns))) throw new Error(`tap ${nic.device} is not there${vif.netns ? ` (neither on the host nor in namespace ${vif.netns})` : ''}: is the guest running?`);
+    await ipIn(vif.netns, 'link', 'set', 'dev', nic.device, 'mtu', String(nic.mtu), 'up');
+    await run(vif.netns ? 'ip' : 'ethtool', vif.netns ? ['netns', 'exec', vif.netns, 'ethtool', '-K', nic.device, 'tx', 'off'] : ['-K', nic.device, 'tx', 'off']).catch(() => {});
     await plugPort(vif.ovs, { device: nic.device, ifaceId: nic.portId, mac: nic.mac, vmId });
   }
 }
@@ -134,7 +137,8 @@ export async function plugNics(vif: VifHost, nics: GuestNic[], vmId: string): Pr
 export async function unplugNics(vif: VifHost, nics: GuestNic[]): Promise<void> {
   for (const nic of nics) {
     await unplugPort(vif.ovs, nic.device);
-    if (await linkExists(nic.device, vif.netns)) await run('ip', ['-n', vif.netns, 'link', 'delete', 'dev', nic.device]).catch(() => {});
+    // In a namespace of its own a tap outlives its guest; on the host, libvirt removes the taps it made.
+    if (vif.netns && (await linkExists(nic.device, vif.netns))) await ipIn(vif.netns, 'link', 'delete', 'dev', nic.device).catch(() => {});
   }
 }
 
