@@ -5,20 +5,18 @@
  * rule there; ACTIVE then, DOWN when not associated. Deleting it removes the rule, then gives the address back.
  */
 import {
-  addFinalizerPatch,
   hasFinalizer,
   isConflict,
   isDeleting,
   markReady,
-  markStalled,
   patchStatusChanges,
-  removeFinalizerPatch,
   type ReconcileContext,
   type Reconciler,
   type Request,
   type Result,
 } from '@stratus/runtime';
 import type { OvnMechanism } from './ovn/mechanism.js';
+import { ensureFinalizer, releaseFinalizer, stall } from './reconcileSteps.js';
 import { FIELD_MANAGER, FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, floatingPortNameOf, idOf, type FloatingIP, type Network, type Port, type Router } from './resources.js';
 
 /** The router joining the port's address's subnet to the external network, or undefined. Pure. */
@@ -45,18 +43,13 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
       const own = await client.get<Port>(PORTS, ns, portName);
       if (own && !isDeleting(own)) await client.delete(PORTS, ns, portName);
       if (own) return { requeueAfterMs: 1000 };
-      const release = removeFinalizerPatch(fip, OVN_FINALIZER);
-      if (release) await client.patch(FLOATING_IPS, ns, fip.metadata.name, release, FIELD_MANAGER);
+      await releaseFinalizer(client, FLOATING_IPS, fip);
       return;
     }
-    const fail = async (reason: string, message: string) => {
-      if (fip.status?.conditions?.find((c) => c.type === 'Stalled')?.message !== message) await ctx.events.record(fip, 'Warning', reason, message);
-      await patchStatusChanges(client, FLOATING_IPS, fip, { phase: 'ERROR', conditions: markStalled(fip.status?.conditions, fip.metadata.generation, reason, message) }, FIELD_MANAGER, { precondition: false });
-    };
+    const fail = (reason: string, message: string) => stall(ctx, FLOATING_IPS, fip, reason, message);
     const external = await client.get<Network>(NETWORKS, fip.spec.networkNamespace ?? ns, fip.spec.network);
     if (!external || isDeleting(external) || !external.spec.external) return fail('InvalidInput', `Network ${fip.spec.network} is not a valid external network`);
-    const added = addFinalizerPatch(fip, OVN_FINALIZER);
-    if (added) return void (await client.patch(FLOATING_IPS, ns, fip.metadata.name, added, FIELD_MANAGER));
+    if (await ensureFinalizer(client, FLOATING_IPS, fip)) return;
 
     // The address, held by a port on the external network.
     let own = await client.get<Port>(PORTS, ns, portName);

@@ -6,22 +6,18 @@
  * subnet waits for the ports holding its addresses; a port gives its addresses back).
  */
 import {
-  addFinalizerPatch,
   hasFinalizer,
   isConflict,
   isDeleting,
   markReady,
   markReconciling,
-  markStalled,
   patchStatusChanges,
-  removeFinalizerPatch,
   type KubeClient,
   type ReconcileContext,
   type Reconciler,
   type Request,
   type Result,
 } from '@stratus/runtime';
-import { TENANTS, type Tenant } from '@stratus/keystone';
 import { claimAddress, releaseAddresses } from './claims.js';
 import { IpamError, cidrContains, gatewayOf, overlaps, parseCidr, poolsOf } from './ipam.js';
 import { switchNameOf } from './ovn/northbound.js';
@@ -50,33 +46,9 @@ import {
   type Subnet,
 } from './resources.js';
 import { defaultRules, groupProblem, portGroupNameOf, ruleIdOf } from './securityGroups.js';
+import { ensureFinalizer, projectIdOf, releaseFinalizer, stall } from './reconcileSteps.js';
 
-type Obj = Network | Subnet | Port | SecurityGroup;
 const WAIT_MS = 5000;
-
-async function projectIdOf(client: KubeClient, namespace: string): Promise<string | undefined> {
-  return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;
-}
-
-/** Adds the finalizer; true when it wrote (the write brings the object back). */
-async function ensureFinalizer(client: KubeClient, ref: typeof NETWORKS, o: Obj): Promise<boolean> {
-  const patch = addFinalizerPatch(o, OVN_FINALIZER);
-  if (!patch) return false;
-  await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
-  return true;
-}
-
-async function releaseFinalizer(client: KubeClient, ref: typeof NETWORKS, o: Obj): Promise<void> {
-  const patch = removeFinalizerPatch(o, OVN_FINALIZER);
-  if (patch) await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
-}
-
-/** Records a refusal once (event and Stalled), so a user reading `kubectl describe` sees why. */
-async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: typeof NETWORKS, o: T, reason: string, message: string, extra: object = {}): Promise<void> {
-  const current = o.status?.conditions?.find((c) => c.type === 'Stalled');
-  if (current?.reason !== reason || current.message !== message) await ctx.events.record(o, 'Warning', reason, message);
-  await patchStatusChanges(ctx.client, ref, o as never, { phase: 'ERROR', conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message), ...extra } as never, FIELD_MANAGER, { precondition: false });
-}
 
 const portsOnNetwork = (ports: Port[], n: Network) => ports.filter((p) => portNetworkNamespace(p) === n.metadata.namespace && p.spec.network === n.metadata.name);
 

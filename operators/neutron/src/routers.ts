@@ -6,15 +6,12 @@
  * Deleting it removes its interface ports, then its logical router.
  */
 import {
-  addFinalizerPatch,
   hasFinalizer,
   isConflict,
   isDeleting,
   markReady,
   markReconciling,
-  markStalled,
   patchStatusChanges,
-  removeFinalizerPatch,
   type ReconcileContext,
   type Reconciler,
   type Request,
@@ -22,6 +19,7 @@ import {
 } from '@stratus/runtime';
 import { gatewayOf, overlaps } from './ipam.js';
 import { routerNameOf } from './ovn/northbound.js';
+import { ensureFinalizer, releaseFinalizer, stall } from './reconcileSteps.js';
 import type { OvnMechanism } from './ovn/mechanism.js';
 import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNER, SUBNETS, gatewayPortNameOf, idOf, routerPortNameOf, type Network, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
 
@@ -52,14 +50,10 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
       if (mine.length) return { requeueAfterMs: 1000 };
       await ovn.sync([router]);
       if (ovn.hasRouter(lr)) return { requeueAfterMs: 1000 };
-      const release = removeFinalizerPatch(router, OVN_FINALIZER);
-      if (release) await client.patch(ROUTERS, ns, router.metadata.name, release, FIELD_MANAGER);
+      await releaseFinalizer(client, ROUTERS, router);
       return;
     }
-    const fail = async (reason: string, message: string) => {
-      if (router.status?.conditions?.find((c) => c.type === 'Stalled')?.message !== message) await ctx.events.record(router, 'Warning', reason, message);
-      await patchStatusChanges(client, ROUTERS, router, { phase: 'ERROR', conditions: markStalled(router.status?.conditions, router.metadata.generation, reason, message) }, FIELD_MANAGER, { precondition: false });
-    };
+    const fail = (reason: string, message: string) => stall(ctx, ROUTERS, router, reason, message);
     const wanted = [...new Set((router.spec.interfaces ?? []).map((i) => i.subnet))];
     const subnets: Subnet[] = [];
     for (const name of wanted) {
@@ -72,8 +66,7 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     const gw = router.spec.externalGateway;
     const external = gw ? await client.get<Network>(NETWORKS, gw.networkNamespace ?? ns, gw.network) : undefined;
     if (gw && (!external || isDeleting(external) || !external.spec.external)) return fail('InvalidInput', `Bad router request: Network ${gw.network} is not a valid external network.`);
-    const added = addFinalizerPatch(router, OVN_FINALIZER);
-    if (added) return void (await client.patch(ROUTERS, ns, router.metadata.name, added, FIELD_MANAGER));
+    if (await ensureFinalizer(client, ROUTERS, router)) return;
 
     // One port per joined subnet, at its gateway; the ports of subnets it left go.
     for (const s of subnets) {

@@ -4,7 +4,7 @@ import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
 import { PORTS, idOf, macOf, type FixedIP, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
-import { NeutronError, badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
+import { NeutronError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { pick, portView } from './views.js';
 
