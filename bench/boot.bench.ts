@@ -4,7 +4,8 @@
  * The bare guest is given what the agent gives its guests (a qcow2 overlay on the image, the same kind of
  * domain XML, a config drive), all made before its clock starts: only `virsh start` is timed. Rounds of the
  * two alternate; a first, untimed round fills the node's image cache. The difference of the medians is the
- * control plane's overhead (aim: under 1 s).
+ * control plane's overhead (aim: under 1 s). Rounds with a NIC on an OVN network measure the time from apply
+ * to the guest's DHCP lease (its STRATUS-NET line) beside the time to its kernel's first line (BOOTED).
  *
  *   node bench/dist/boot.bench.js [--rounds 5]
  */
@@ -27,7 +28,9 @@ const MARKER = 'STRATUS-TEST-IMAGE-READY';
 const run = promisify(execFile);
 const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
 const median = (xs: number[]) => pct(xs, 50);
-const markerIn = (file: string) => existsSync(file) && readFileSync(file, 'latin1').includes(MARKER);
+const markerIn = (file: string, marker = MARKER) => existsSync(file) && readFileSync(file, 'latin1').includes(marker);
+const BOOTED = 'STRATUS-TEST-IMAGE-BOOTED';
+const LEASE = 'STRATUS-NET eth0 10.';
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 120_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -115,12 +118,29 @@ async function main() {
       }
     };
 
+    /** An Instance with a NIC on an OVN network: seconds to its kernel's first line and to its DHCP lease. */
+    await kubectl(['apply', '-f', '-'], 'apiVersion: network.stratus.io/v1alpha1\nkind: Network\nmetadata: {name: bench, namespace: admin}\nspec: {}\n---\napiVersion: network.stratus.io/v1alpha1\nkind: Subnet\nmetadata: {name: bench-v4, namespace: admin}\nspec: {network: bench, cidr: 10.99.0.0/24}\n');
+    const leaseRound = async (name: string) => {
+      const t0 = performance.now();
+      await kubectl(['apply', '-f', '-'], `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: ${name}, namespace: admin}\nspec: {flavor: bench.tiny, image: {name: stratus-test}, networks: [{network: bench}]}\n`);
+      const uid = await until(async () => (await client.get<Instance>(INSTANCES, 'admin', name))?.metadata.uid, `${name} made`);
+      const log = join(cloud.dir, 'nova/instances', uid, 'console.log');
+      await until(() => markerIn(log, BOOTED), `${name}'s kernel`);
+      const toBooted = performance.now() - t0;
+      await until(() => markerIn(log, LEASE), `${name}'s DHCP lease`);
+      const toLease = performance.now() - t0;
+      await kubectl(['delete', 'instance', name, '-n', 'admin', '--wait=true']);
+      return { toBooted, toLease };
+    };
+
     const cold = await applyRound('warmup');
     const apply: Array<{ toActive: number; toMarker: number }> = [];
     const bare: Array<{ toRunning: number; toMarker: number }> = [];
+    const leases: Array<{ toBooted: number; toLease: number }> = [];
     for (let i = 0; i < ROUNDS; i++) {
       apply.push(await applyRound(`boot-${i}`));
       bare.push(await virshRound(i));
+      leases.push(await leaseRound(`lease-${i}`));
     }
     const s = (x: number) => (x / 1000).toFixed(2);
     const line = (label: string, xs: number[]) => `${label.padEnd(40)} median ${s(median(xs))} s  (min ${s(Math.min(...xs))}, max ${s(Math.max(...xs))})`;
@@ -135,6 +155,9 @@ async function main() {
     // The guest's own boot varies by about half a second; to running, the difference is steadier.
     const toRunning = median(apply.map((r) => r.toActive)) - median(bare.map((r) => r.toRunning));
     console.log(`overhead to a running guest (apply → ACTIVE minus virsh start → running, medians): ${s(toRunning)} s`);
+    console.log(line('with a NIC: kubectl apply → kernel booted', leases.map((r) => r.toBooted)));
+    console.log(line('with a NIC: kubectl apply → DHCP lease', leases.map((r) => r.toLease)));
+    console.log(`DHCP lease after the kernel's first line (medians): ${s(median(leases.map((r) => r.toLease - r.toBooted)))} s; ratio apply → lease / apply → booted: ${(median(leases.map((r) => r.toLease)) / median(leases.map((r) => r.toBooted))).toFixed(2)}`);
     console.log(`ratio apply → marker / virsh start → marker: ${(median(apply.map((r) => r.toMarker)) / median(bare.map((r) => r.toMarker))).toFixed(2)}; apply → ACTIVE p50 ${ms(median(apply.map((r) => r.toActive)))} ms`);
   } finally {
     await cloud.stop();
