@@ -139,6 +139,14 @@ describe('networking with the openstack CLI', function () {
     assert.match(busyNet.stderr, /409|in use|One or more ports/i);
     await os('router', 'remove', 'subnet', 'r1', 'private-v4');
     await eventually('the router interface port to go', async () => (await json('port', 'list', '--router', 'r1')).length === 0, 60_000, 500);
+    // By port: a port of the tenant's becomes the router's leg at its own address, and goes when removed.
+    await os('port', 'create', '--network', 'private', '--fixed-ip', 'subnet=private-v4,ip-address=10.30.0.254', 'rport');
+    await os('router', 'add', 'port', 'r1', 'rport');
+    const taken = await json('port', 'show', 'rport');
+    assert.equal(taken.device_owner, 'network:router_interface');
+    assert.equal(taken.device_id, router.id);
+    await os('router', 'remove', 'port', 'r1', 'rport');
+    await eventually('the port to go with the interface', async () => (await run(cloud, ['port', 'show', 'rport'])).code !== 0, 60_000, 500);
     await os('router', 'delete', 'r1');
   });
 

@@ -194,8 +194,8 @@ export const RouterKind: KindDefinition = {
       interfaces: {
         type: 'array',
         maxItems: 64,
-        description: "The subnets (object names, in the router's namespace) it joins; each gets a Port the router owns, holding the subnet's gateway address.",
-        items: { type: 'object', required: ['subnet'], properties: { subnet: { type: 'string', minLength: 1 } } },
+        description: "What it joins: a subnet (object name, in the router's namespace), where it holds a Port of its own at the subnet's gateway address; or a port of the tenant's (object name), which it takes over at that port's address.",
+        items: { type: 'object', minProperties: 1, maxProperties: 1, properties: { subnet: { type: 'string', minLength: 1 }, port: { type: 'string', minLength: 1 } } },
       },
       externalGateway: {
         type: 'object',

@@ -54,13 +54,23 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
       return;
     }
     const fail = (reason: string, message: string) => stall(ctx, ROUTERS, router, reason, message);
-    const wanted = [...new Set((router.spec.interfaces ?? []).map((i) => i.subnet))];
-    const subnets: Subnet[] = [];
-    for (const name of wanted) {
-      const s = await client.get<Subnet>(SUBNETS, ns, name);
-      if (!s || isDeleting(s) || s.status?.phase !== 'ACTIVE') return fail('SubnetNotFound', `Subnet ${name} could not be found (or is not ready) in namespace ${ns}.`);
-      subnets.push(s);
+    // Its legs: a subnet it joins at the gateway (a port it makes), or a port of the tenant's it takes over.
+    const legs: Array<{ subnet: Subnet; port: string; given?: Port }> = [];
+    for (const want of router.spec.interfaces ?? []) {
+      let given: Port | undefined;
+      let subnetName = want.subnet;
+      if (want.port) {
+        given = await client.get<Port>(PORTS, ns, want.port);
+        if (!given || isDeleting(given)) return fail('PortNotFound', `Port ${want.port} could not be found in namespace ${ns}.`);
+        if (given.spec.deviceId && given.spec.deviceId !== idOf(router)) return fail('PortInUse', `Port ${want.port} is in use by ${given.spec.deviceId}.`);
+        subnetName = given.status?.fixedIPs?.[0]?.subnet;
+        if (!subnetName) return fail('InvalidInput', `Bad router request: Router port must have at least one fixed IP (port ${want.port} has none yet).`);
+      }
+      const s = subnetName ? await client.get<Subnet>(SUBNETS, given?.spec.networkNamespace ?? ns, subnetName) : undefined;
+      if (!s || isDeleting(s) || s.status?.phase !== 'ACTIVE') return fail('SubnetNotFound', `Subnet ${subnetName} could not be found (or is not ready) in namespace ${ns}.`);
+      if (!legs.some((l) => l.subnet.metadata.uid === s.metadata.uid)) legs.push({ subnet: s, port: want.port ?? routerPortNameOf(router.metadata.name, s.metadata.name), ...(given ? { given } : {}) });
     }
+    const subnets = legs.map((l) => l.subnet);
     const problem = interfacesProblem(subnets);
     if (problem) return fail('InvalidInput', problem);
     const gw = router.spec.externalGateway;
@@ -68,22 +78,28 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     if (gw && (!external || isDeleting(external) || !external.spec.external)) return fail('InvalidInput', `Bad router request: Network ${gw.network} is not a valid external network.`);
     if (await ensureFinalizer(client, ROUTERS, router)) return;
 
-    // One port per joined subnet, at its gateway; the ports of subnets it left go.
-    for (const s of subnets) {
-      const name = routerPortNameOf(router.metadata.name, s.metadata.name);
-      if (mine.some((p) => p.metadata.name === name)) continue;
+    // One port per joined subnet, at its gateway; a given port is taken over; the ports of legs it no longer has go.
+    for (const leg of legs) {
+      if (leg.given) {
+        const p = leg.given;
+        if (p.spec.deviceOwner !== ROUTER_INTERFACE_OWNER || p.spec.deviceId !== idOf(router) || p.spec.portSecurityEnabled !== false || p.metadata.labels?.[ROUTER_LABEL] !== router.metadata.name)
+          await client.patch(PORTS, ns, p.metadata.name, { metadata: { labels: { [ROUTER_LABEL]: router.metadata.name } }, spec: { deviceOwner: ROUTER_INTERFACE_OWNER, deviceId: idOf(router), portSecurityEnabled: false, securityGroups: null } }, FIELD_MANAGER);
+        continue;
+      }
+      if (mine.some((p) => p.metadata.name === leg.port)) continue;
+      const s = leg.subnet;
       const body: Port = {
         apiVersion: 'network.stratus.io/v1alpha1',
         kind: 'Port',
-        metadata: { name, namespace: ns, labels: { [ROUTER_LABEL]: router.metadata.name }, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', name: router.metadata.name, uid: idOf(router), controller: true }] },
+        metadata: { name: leg.port, namespace: ns, labels: { [ROUTER_LABEL]: router.metadata.name }, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', name: router.metadata.name, uid: idOf(router), controller: true }] },
         spec: { network: s.spec.network, fixedIPs: [{ subnet: s.metadata.name, ipAddress: gatewayOf(s.spec)! }], deviceOwner: ROUTER_INTERFACE_OWNER, deviceId: idOf(router), portSecurityEnabled: false },
       };
       await client.create(PORTS, body, FIELD_MANAGER).catch((e: unknown) => {
         if (!isConflict(e)) throw e;
       });
     }
-    for (const p of mine)
-      if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && !subnets.some((s) => p.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name)) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
+    // A leg removed goes with its port, the one the router made or the one it was given, as in Neutron.
+    for (const p of mine) if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && !legs.some((l) => l.port === p.metadata.name) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
     // Its gateway: a port on the external network (an address from its first subnet), or none.
     const gatewayPort = mine.find((p) => p.spec.deviceOwner === ROUTER_GATEWAY_OWNER);
     if (external && !gatewayPort) {
@@ -100,9 +116,10 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     if (!external && gatewayPort && !isDeleting(gatewayPort)) await client.delete(PORTS, ns, gatewayPort.metadata.name);
     const gatewayIP = external ? gatewayPort?.status?.fixedIPs?.[0]?.ipAddress : undefined;
 
-    const interfaces: RouterInterfaceStatus[] = subnets.map((s) => {
-      const p = mine.find((x) => x.metadata.name === routerPortNameOf(router.metadata.name, s.metadata.name));
-      return { subnet: s.metadata.name, subnetId: idOf(s), port: routerPortNameOf(router.metadata.name, s.metadata.name), ...(p ? { portId: idOf(p) } : {}), ...(p?.status?.fixedIPs?.[0]?.ipAddress ? { ipAddress: p.status.fixedIPs[0].ipAddress } : {}) };
+    const interfaces: RouterInterfaceStatus[] = legs.map((leg) => {
+      const p = leg.given ?? mine.find((x) => x.metadata.name === leg.port);
+      const ip = p?.status?.fixedIPs?.find((f) => f.subnet === leg.subnet.metadata.name)?.ipAddress;
+      return { subnet: leg.subnet.metadata.name, subnetId: idOf(leg.subnet), port: leg.port, ...(p ? { portId: idOf(p) } : {}), ...(ip ? { ipAddress: ip } : {}) };
     });
     const stalledPort = mine.find((p) => p.status?.phase === 'ERROR');
     if (stalledPort) return fail('InterfaceFailed', `interface port ${stalledPort.metadata.name}: ${stalledPort.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'refused'}`);

@@ -1,11 +1,12 @@
 /** Routers: /v2.0/routers, with add_router_interface and remove_router_interface. */
 import { isDeleting } from '@stratus/runtime';
 import { interfacesProblem } from '../routers.js';
-import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Router, type Subnet } from '../resources.js';
+import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Port, type Router, type Subnet } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
+import { visiblePort } from './portRoutes.js';
 import { pick } from './views.js';
 
 const ROUTER_FIELDS = ['name', 'description', 'admin_state_up', 'tenant_id', 'project_id', 'external_gateway_info', 'distributed', 'ha', 'availability_zone_hints', 'flavor_id', 'routes'];
@@ -126,49 +127,76 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     return { status: 204 };
   });
 
+  type Interface = { subnet?: string; port?: string };
+  /** The subnet (object name) a leg of the router joins: its own, or its given port's. */
+  const subnetOfLeg = (router: Router, i: Interface) => i.subnet ?? api.dir.ports.get(i.port!, router.metadata.namespace)?.status?.fixedIPs?.[0]?.subnet;
+  /** The Port a leg is: the router's own at the subnet's gateway, or the one it was given. */
+  const portOfLeg = (router: Router, i: Interface) => api.dir.ports.get(i.port ?? routerPortNameOf(router.metadata.name, i.subnet!), router.metadata.namespace);
+
   /** The interface answer Neutron gives to add/remove_router_interface. */
-  const interfaceInfo = (router: Router, subnet: Subnet) => {
+  const interfaceInfo = (router: Router, subnet: Subnet, port?: Port) => {
     const s = api.dir.routers.get(router.metadata.name, router.metadata.namespace)?.status?.interfaces?.find((i) => i.subnet === subnet.metadata.name);
     const net = api.dir.networkOfSubnet(subnet);
     const project = api.dir.projectIdOf(router.metadata.namespace);
-    return { id: idOf(router), subnet_id: idOf(subnet), subnet_ids: [idOf(subnet)], port_id: s?.portId ?? '', network_id: net ? idOf(net) : '', tenant_id: project, project_id: project, tags: [] };
+    return { id: idOf(router), subnet_id: idOf(subnet), subnet_ids: [idOf(subnet)], port_id: port ? idOf(port) : (s?.portId ?? ''), network_id: net ? idOf(net) : '', tenant_id: project, project_id: project, tags: [] };
   };
-  const subnetOf = (auth: NetAuth, b: Record<string, unknown>) => {
-    if (b.port_id) throw badRequest('Router interfaces by port are not offered by this cloud yet: add the interface by subnet_id.');
+  /** The leg the body names: a subnet_id, or a port_id (exactly one). */
+  const legOf = (auth: NetAuth, router: Router, b: Record<string, unknown>): { subnet: Subnet; port?: Port } => {
+    if (b.port_id && b.subnet_id) throw badRequest('Bad router request: Cannot specify both subnet-id and port-id.');
+    if (typeof b.port_id === 'string') {
+      const port = visiblePort(api, auth, b.port_id);
+      if (port.metadata.namespace !== router.metadata.namespace) throw notFound('PortNotFound', `Port ${b.port_id} could not be found.`);
+      const fixed = port.status?.fixedIPs?.[0];
+      const subnet = fixed?.subnet ? api.dir.subnets.get(fixed.subnet, port.spec.networkNamespace ?? port.metadata.namespace) : undefined;
+      if (!subnet) throw badRequest('Bad router request: Router port must have at least one fixed IP.');
+      return { subnet, port };
+    }
     if (typeof b.subnet_id !== 'string') throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
-    return visibleSubnet(api, auth, b.subnet_id);
+    return { subnet: visibleSubnet(api, auth, b.subnet_id) };
   };
-
-  rt.on('PUT', '/v2.0/routers/:id/add_router_interface', async ({ auth, params, body }) => {
-    const router = visibleRouter(api, auth, params.id);
-    const subnet = subnetOf(auth, (body ?? {}) as Record<string, unknown>);
-    if (subnet.metadata.namespace !== router.metadata.namespace) throw notFound('SubnetNotFound', `Subnet ${idOf(subnet)} could not be found.`);
-    const joined = (router.spec.interfaces ?? []).map((i) => i.subnet);
-    if (joined.includes(subnet.metadata.name)) throw badRequest(`Bad router request: Router already has a port on subnet ${idOf(subnet)}.`);
-    const all = [...joined.map((n) => api.dir.subnets.get(n, router.metadata.namespace)).filter((s): s is Subnet => !!s), subnet];
-    const problem = interfacesProblem(all);
-    if (problem) throw badRequest(problem);
-    const holder = Object.entries(subnet.status?.allocations ?? {}).find(([ip]) => ip === subnet.status?.gatewayIP);
-    if (holder) throw conflict('IpAddressInUse', `Unable to complete operation for network ${api.dir.networkOfSubnet(subnet) ? idOf(api.dir.networkOfSubnet(subnet)!) : ''}. The IP address ${holder[0]} is in use.`);
-    const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces: [...joined, subnet.metadata.name].map((s) => ({ subnet: s })) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
+  const settleWrite = async (written: Router) => {
     let outcome: ReturnType<typeof settled>;
     // The cached router counts once it is this write or later: an older Ready says nothing of the new interface.
     await api.dir.routers.until(written, (o) => (outcome = o && (o.metadata.generation ?? 0) >= (written.metadata.generation ?? 0) ? settled(o) : undefined) !== undefined, 30_000);
     if (outcome instanceof Error) throw outcome;
-    return { status: 200, body: interfaceInfo(written, subnet) };
+  };
+  const writeInterfaces = (router: Router, interfaces: Interface[]) =>
+    api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
+
+  rt.on('PUT', '/v2.0/routers/:id/add_router_interface', async ({ auth, params, body }) => {
+    const router = visibleRouter(api, auth, params.id);
+    const { subnet, port } = legOf(auth, router, (body ?? {}) as Record<string, unknown>);
+    if (subnet.metadata.namespace !== router.metadata.namespace) throw notFound('SubnetNotFound', `Subnet ${idOf(subnet)} could not be found.`);
+    const legs: Interface[] = router.spec.interfaces ?? [];
+    const joined = legs.map((i) => subnetOfLeg(router, i));
+    if (joined.includes(subnet.metadata.name)) throw badRequest(`Bad router request: Router already has a port on subnet ${idOf(subnet)}.`);
+    const problem = interfacesProblem([...joined.map((n) => (n ? api.dir.subnets.get(n, router.metadata.namespace) : undefined)).filter((s): s is Subnet => !!s), subnet]);
+    if (problem) throw badRequest(problem);
+    if (port?.spec.deviceId) throw conflict('PortInUse', `Unable to complete operation on port ${idOf(port)} for network ${port.status?.networkId ?? ''}. Port already has an attached device ${port.spec.deviceId}.`);
+    if (!port) {
+      const holder = Object.entries(subnet.status?.allocations ?? {}).find(([ip]) => ip === subnet.status?.gatewayIP);
+      if (holder) throw conflict('IpAddressInUse', `Unable to complete operation for network ${api.dir.networkOfSubnet(subnet) ? idOf(api.dir.networkOfSubnet(subnet)!) : ''}. The IP address ${holder[0]} is in use.`);
+    }
+    const written = await writeInterfaces(router, [...legs, port ? { port: port.metadata.name } : { subnet: subnet.metadata.name }]);
+    await settleWrite(written);
+    return { status: 200, body: interfaceInfo(written, subnet, port) };
   });
 
   rt.on('PUT', '/v2.0/routers/:id/remove_router_interface', async ({ auth, params, body }) => {
     const router = visibleRouter(api, auth, params.id);
-    const subnet = subnetOf(auth, (body ?? {}) as Record<string, unknown>);
-    const joined = (router.spec.interfaces ?? []).map((i) => i.subnet);
-    if (!joined.includes(subnet.metadata.name)) throw notFound('RouterInterfaceNotFoundForSubnet', `Router ${params.id} has no interface on subnet ${idOf(subnet)}`);
-    const info = interfaceInfo(router, subnet);
-    const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces: joined.filter((s) => s !== subnet.metadata.name).map((s) => ({ subnet: s })) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
+    const b = (body ?? {}) as Record<string, unknown>;
+    const legs: Interface[] = router.spec.interfaces ?? [];
+    const leg = typeof b.port_id === 'string' ? legs.find((i) => portOfLeg(router, i)?.metadata.uid === b.port_id) : typeof b.subnet_id === 'string' ? legs.find((i) => { const sn = subnetOfLeg(router, i); return !!sn && api.dir.subnets.get(sn, router.metadata.namespace)?.metadata.uid === b.subnet_id; }) : undefined;
+    if (!b.port_id && !b.subnet_id) throw badRequest('Bad router request: Either subnet_id or port_id must be specified.');
+    if (!leg) throw notFound(b.port_id ? 'RouterInterfaceNotFound' : 'RouterInterfaceNotFoundForSubnet', b.port_id ? `Router ${params.id} does not have an interface with id ${String(b.port_id)}` : `Router ${params.id} has no interface on subnet ${String(b.subnet_id)}`);
+    const subnetName = subnetOfLeg(router, leg);
+    const subnet = subnetName ? api.dir.subnets.get(subnetName, router.metadata.namespace) : undefined;
+    const port = portOfLeg(router, leg);
+    const info = subnet ? interfaceInfo(router, subnet, port) : { id: idOf(router), port_id: port ? idOf(port) : '' };
+    const written = await writeInterfaces(router, legs.filter((i) => i !== leg));
     await api.dir.routers.seen(written);
     // Answered once the interface's port is on its way out, as Neutron answers once it is gone: the subnet is then free.
-    const leg = api.dir.ports.get(routerPortNameOf(router.metadata.name, subnet.metadata.name), router.metadata.namespace);
-    if (leg) await api.dir.ports.until(leg, (o) => !o || isDeleting(o), 30_000);
+    if (port) await api.dir.ports.until(port, (o) => !o || isDeleting(o), 30_000);
     return { status: 200, body: info };
   });
 }
