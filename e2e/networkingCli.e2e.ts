@@ -107,6 +107,20 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
   });
 
+  it('gives subnets blocks of a subnet pool, never the same one twice', async () => {
+    const pool = await json('subnet', 'pool', 'create', '--pool-prefix', '10.40.0.0/16', '--default-prefix-length', '26', 'pool1');
+    assert.deepEqual(pool.prefixes, ['10.40.0.0/16']);
+    await os('network', 'create', 'pooled');
+    const first = await json('subnet', 'create', '--network', 'pooled', '--subnet-pool', 'pool1', 'pooled-1');
+    const second = await json('subnet', 'create', '--network', 'pooled', '--subnet-pool', 'pool1', 'pooled-2');
+    assert.deepEqual([first.cidr, second.cidr], ['10.40.0.0/26', '10.40.0.64/26']);
+    assert.equal(first.subnetpool_id, pool.id);
+    assert.notEqual((await run(cloud, ['subnet', 'pool', 'delete', 'pool1'])).code, 0, 'a pool with subnets is not deleted');
+    await os('subnet', 'delete', 'pooled-1', 'pooled-2');
+    await os('network', 'delete', 'pooled');
+    await os('subnet', 'pool', 'delete', 'pool1');
+  });
+
   it('attaches a NIC on another network to a running server, and detaches it (hot-plug)', async () => {
     await os('network', 'create', 'second');
     await os('subnet', 'create', '--network', 'second', '--subnet-range', '10.31.0.0/24', 'second-v4');

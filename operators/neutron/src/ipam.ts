@@ -167,3 +167,26 @@ export function hostRoutesProblem(routes: Array<{ destination?: unknown; nexthop
   }
   return undefined;
 }
+
+/** The first block of `prefixLength` bits in the pool's prefixes that overlaps none of `taken` (CIDRs), or undefined. Pure. */
+export function firstFreeBlock(prefixes: string[], prefixLength: number, taken: string[]): string | undefined {
+  for (const prefix of prefixes) {
+    const r = parseCidrLoose(prefix);
+    if (prefixLength < r.prefix || prefixLength > r.bits) continue;
+    const step = 1n << BigInt(r.bits - prefixLength);
+    for (let n = r.network; n < r.network + size(r); n += step) {
+      const cidr = `${fromBig(n, r.version)}/${prefixLength}`;
+      if (!taken.some((t) => overlaps(t, cidr))) return cidr;
+    }
+  }
+  return undefined;
+}
+
+/** A pool prefix: parsed as a range, its host bits cleared. */
+function parseCidrLoose(cidr: string): Range {
+  const [addr, len] = ipaddr.parseCIDR(cidr);
+  const version = addr.kind() === 'ipv4' ? 4 : 6;
+  const bits = version === 4 ? 32 : 128;
+  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - len)) - 1n);
+  return { version, network: toBig(addr) & mask, prefix: len, bits };
+}

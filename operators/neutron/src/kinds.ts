@@ -67,6 +67,7 @@ export const SubnetKind: KindDefinition = {
         items: { type: 'object', required: ['destination', 'nexthop'], properties: { destination: { type: 'string', maxLength: 64 }, nexthop: ipAddress } },
       },
       enableDHCP: { type: 'boolean', default: true },
+      subnetPool: { type: 'string', description: 'The SubnetPool (object name) its CIDR came from.' },
     },
   },
   status: {
@@ -259,4 +260,30 @@ export const FloatingIPKind: KindDefinition = {
   ],
 };
 
-export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind, RouterKind, FloatingIPKind];
+export const SubnetPoolKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'SubnetPool',
+  plural: 'subnetpools',
+  scope: 'Namespaced',
+  shortNames: ['snetpool'],
+  description: "A range subnets take their CIDRs from (a Neutron subnet pool): a subnet made with only a prefix length gets the first free block of that size.",
+  spec: {
+    required: ['prefixes'],
+    properties: {
+      displayName: displayNameField(255, 'subnet pool'),
+      description: { type: 'string', maxLength: 255 },
+      prefixes: { type: 'array', minItems: 1, items: { type: 'string', maxLength: 64 }, description: 'The CIDRs it hands blocks out of.' },
+      defaultPrefixLength: { type: 'integer', minimum: 0, maximum: 128 },
+      minPrefixLength: { type: 'integer', minimum: 0, maximum: 128 },
+      maxPrefixLength: { type: 'integer', minimum: 0, maximum: 128 },
+      shared: { type: 'boolean', default: false },
+      isDefault: { type: 'boolean', default: false },
+    },
+  },
+  status: { id: { type: 'string' }, projectId: { type: 'string' }, ipVersion: { type: 'integer' } },
+  phases: ['ACTIVE', 'ERROR'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Prefixes', type: 'string', jsonPath: '.spec.prefixes' }],
+};
+
+export const KINDS: KindDefinition[] = [NetworkKind, SubnetKind, PortKind, SecurityGroupKind, RouterKind, FloatingIPKind, SubnetPoolKind];

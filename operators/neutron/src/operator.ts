@@ -3,10 +3,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { Manager, type ManagerOptions } from '@stratus/runtime';
 import { OvnMechanism } from './ovn/mechanism.js';
 import { NetworkingCache } from './ovn/stateCache.js';
-import { networkReconciler, portReconciler, securityGroupReconciler, subnetReconciler } from './reconcilers.js';
+import { networkReconciler, portReconciler, securityGroupReconciler, subnetPoolReconciler, subnetReconciler } from './reconcilers.js';
 import { routerReconciler } from './routers.js';
 import { floatingIPReconciler } from './floatingIPs.js';
-import { FIELD_MANAGER, FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type FloatingIP, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
+import { SUBNET_POOLS, type SubnetPool, FIELD_MANAGER, FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type FloatingIP, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
 
 export interface NeutronOptions {
   nbRemote: string;
@@ -86,6 +86,7 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       { resource: ROUTERS, map: (r, all) => all.filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
     ],
   });
+  m.add<SubnetPool>({ name: 'subnetpool', resource: SUBNET_POOLS, reconcile: subnetPoolReconciler() });
   // A binding that changes in the southbound database (a guest plugged in, or gone) is the port's status.
   ovn.onBindingChange((ids) => {
     const wanted = new Set(ids);

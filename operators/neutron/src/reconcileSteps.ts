@@ -1,9 +1,9 @@
 /** Steps every networking reconciler takes the same way: the finalizer on and off, a refusal recorded, the project ID. */
 import { addFinalizerPatch, markStalled, patchStatusChanges, removeFinalizerPatch, type KubeClient, type ReconcileContext, type ResourceRef } from '@stratus/runtime';
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { FIELD_MANAGER, OVN_FINALIZER, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from './resources.js';
+import { FIELD_MANAGER, OVN_FINALIZER, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet, type SubnetPool } from './resources.js';
 
-type Obj = Network | Subnet | Port | SecurityGroup | Router | FloatingIP;
+type Obj = Network | Subnet | Port | SecurityGroup | Router | FloatingIP | SubnetPool;
 
 export async function projectIdOf(client: KubeClient, namespace: string): Promise<string | undefined> {
   return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;

@@ -19,7 +19,7 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { claimAddress, releaseAddresses } from './claims.js';
-import { IpamError, cidrContains, gatewayOf, overlaps, parseCidr, poolsOf } from './ipam.js';
+import { IpamError, cidrContains, gatewayOf, overlaps, parseCidr, poolsOf, prefixVersion } from './ipam.js';
 import { switchNameOf } from './ovn/northbound.js';
 import type { OvnMechanism } from './ovn/mechanism.js';
 import {
@@ -33,6 +33,7 @@ import {
   ROUTER_INTERFACE_OWNER,
   SECURITY_GROUPS,
   SUBNETS,
+  SUBNET_POOLS,
   idOf,
   keyOf,
   macOf,
@@ -44,6 +45,7 @@ import {
   type Port,
   type SecurityGroup,
   type Subnet,
+  type SubnetPool,
 } from './resources.js';
 import { defaultRules, groupProblem, portGroupNameOf, ruleIdOf } from './securityGroups.js';
 import { ensureFinalizer, projectIdOf, releaseFinalizer, stall } from './reconcileSteps.js';
@@ -276,5 +278,25 @@ export function securityGroupReconciler(ovn: OvnMechanism): Reconciler<SecurityG
       return { requeueAfterMs: 2000 };
     }
     written = await patchStatusChanges(client, SECURITY_GROUPS, written, { conditions: markReady(sg.status?.conditions, sg.metadata.generation, 'PortGroupReady', `OVN port group ${pg} with ${rules.length} rule(s)`) }, FIELD_MANAGER, { precondition: false });
+  };
+}
+
+/** A subnet pool has no OVN rows: its reconciler checks its prefixes and says it is ACTIVE. */
+export function subnetPoolReconciler(): Reconciler<SubnetPool> {
+  return async function reconcileSubnetPool(req: Request, ctx: ReconcileContext<SubnetPool>): Promise<Result | void> {
+    const pool = await ctx.client.get<SubnetPool>(SUBNET_POOLS, req.namespace, req.name);
+    if (!pool || isDeleting(pool)) return;
+    let version: number | undefined;
+    for (const prefix of pool.spec.prefixes) {
+      let v: number;
+      try {
+        v = prefixVersion(prefix);
+      } catch {
+        return stall(ctx, SUBNET_POOLS, pool, 'InvalidInput', `'${prefix}' is not a valid prefix`);
+      }
+      if (version !== undefined && v !== version) return stall(ctx, SUBNET_POOLS, pool, 'InvalidInput', 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+      version = v;
+    }
+    await patchStatusChanges(ctx.client, SUBNET_POOLS, pool, { id: idOf(pool), projectId: await projectIdOf(ctx.client, pool.metadata.namespace!), ipVersion: version, phase: 'ACTIVE', conditions: markReady(pool.status?.conditions, pool.metadata.generation, 'Accepted', pool.spec.prefixes.join(', ')) }, FIELD_MANAGER, { precondition: false });
   };
 }

@@ -1,7 +1,7 @@
 /** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
-import { FloatingIPKind, NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind } from './kinds.js';
+import { FloatingIPKind, NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind, SubnetPoolKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
 export const SUBNETS = resourceOf(SubnetKind);
@@ -13,6 +13,7 @@ export const ROUTER_INTERFACE_OWNER = 'network:router_interface';
 export const ROUTER_GATEWAY_OWNER = 'network:router_gateway';
 export const FLOATING_IP_OWNER = 'network:floatingip';
 export const FLOATING_IPS = resourceOf(FloatingIPKind);
+export const SUBNET_POOLS = resourceOf(SubnetPoolKind);
 /** Ports that are a router's legs (OVN router ports, patched to their switch). */
 export const isRouterLeg = (p: Port) => p.spec.deviceOwner === ROUTER_INTERFACE_OWNER || p.spec.deviceOwner === ROUTER_GATEWAY_OWNER;
 /** The provider network external networks are on: the node's br-ex (OVN's bridge mapping). */
@@ -62,7 +63,7 @@ export interface Subnet {
   apiVersion?: string;
   kind?: 'Subnet';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; hostRoutes?: Array<{ destination: string; nexthop: string }>; enableDHCP?: boolean };
+  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; hostRoutes?: Array<{ destination: string; nexthop: string }>; enableDHCP?: boolean; subnetPool?: string };
   status?: CommonStatus & { gatewayIP?: string; allocations?: Record<string, string> };
 }
 
@@ -127,6 +128,14 @@ export interface Router {
   metadata: Meta;
   spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet?: string; port?: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean } };
   status?: CommonStatus & { logicalRouter?: string; gatewayIP?: string; interfaces?: RouterInterfaceStatus[] };
+}
+
+export interface SubnetPool {
+  apiVersion?: string;
+  kind?: 'SubnetPool';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; prefixes: string[]; defaultPrefixLength?: number; minPrefixLength?: number; maxPrefixLength?: number; shared?: boolean; isDefault?: boolean };
+  status?: CommonStatus & { ipVersion?: number };
 }
 
 export interface FloatingIP {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { IpamError, checkWantedAddress, cidrContains, gatewayOf, nextFreeAddress, overlaps, parseCidr, poolsOf } from '../src/ipam.js';
+import { IpamError, checkWantedAddress, cidrContains, firstFreeBlock, gatewayOf, nextFreeAddress, overlaps, parseCidr, poolsOf } from '../src/ipam.js';
 
 const v4 = { network: 'n', cidr: '10.0.0.0/29' };
 const reasonOf = (f: () => unknown) => {
@@ -72,5 +72,13 @@ describe('IPAM decisions', () => {
     assert.ok(cidrContains('fd00::/64', 'fd00::5'));
     assert.ok(!cidrContains('10.0.0.0/24', 'fd00::5'));
     assert.equal(nextFreeAddress({ network: 'n', cidr: 'fd00::/64', ipVersion: 6 }, {}), 'fd00::2');
+  });
+
+  it('takes the first free block of a subnet pool, around the blocks already taken, and says when none is left', () => {
+    assert.equal(firstFreeBlock(['10.40.0.0/24'], 26, []), '10.40.0.0/26');
+    assert.equal(firstFreeBlock(['10.40.0.0/24'], 26, ['10.40.0.0/26', '10.40.0.128/25']), '10.40.0.64/26');
+    assert.equal(firstFreeBlock(['10.40.0.0/24', '10.50.0.0/24'], 25, ['10.40.0.0/24']), '10.50.0.0/25');
+    assert.equal(firstFreeBlock(['10.40.0.0/24'], 25, ['10.40.0.0/25', '10.40.0.128/25']), undefined);
+    assert.equal(firstFreeBlock(['10.40.0.0/24'], 16, []), undefined, 'a block larger than the pool');
   });
 });

@@ -6,7 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { IndexedCache, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, idOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
+import { FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, SUBNET_POOLS, idOf, type SubnetPool, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 
 export class NetworkDirectory {
   readonly networks: IndexedCache<Network>;
@@ -15,6 +15,7 @@ export class NetworkDirectory {
   readonly groups: IndexedCache<SecurityGroup>;
   readonly routers: IndexedCache<Router>;
   readonly floatingIPs: IndexedCache<FloatingIP>;
+  readonly pools: IndexedCache<SubnetPool>;
   private readonly tenants: SelfHealingInformer<Tenant>;
 
   constructor(kc: KubeConfig, client: KubeClient, log: Logger) {
@@ -24,11 +25,12 @@ export class NetworkDirectory {
     this.groups = new IndexedCache<SecurityGroup>(kc, client, SECURITY_GROUPS, log, { idOf });
     this.routers = new IndexedCache<Router>(kc, client, ROUTERS, log, { idOf });
     this.floatingIPs = new IndexedCache<FloatingIP>(kc, client, FLOATING_IPS, log, { idOf });
+    this.pools = new IndexedCache<SubnetPool>(kc, client, SUBNET_POOLS, log, { idOf });
     this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
   }
 
-  start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.routers.start(), this.floatingIPs.start(), this.tenants.start()]).then(() => undefined);
-  stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.routers.stop(), this.floatingIPs.stop(), this.tenants.stop()]).then(() => undefined);
+  start = () => Promise.all([this.networks.start(), this.subnets.start(), this.ports.start(), this.groups.start(), this.routers.start(), this.floatingIPs.start(), this.pools.start(), this.tenants.start()]).then(() => undefined);
+  stop = () => Promise.all([this.networks.stop(), this.subnets.stop(), this.ports.stop(), this.groups.stop(), this.routers.stop(), this.floatingIPs.stop(), this.pools.stop(), this.tenants.stop()]).then(() => undefined);
 
   tenant(namespace: string): Tenant | undefined {
     return this.tenants.informer.get(namespace);

@@ -1,6 +1,11 @@
 /** Networks and subnets: /v2.0/networks and /v2.0/subnets. */
 import { isDeleting } from '@stratus/runtime';
-import { IpamError, allocationPoolsOf, gatewayOf, hostRoutesProblem, parseCidr } from '../ipam.js';
+import { IpamError, allocationPoolsOf, firstFreeBlock, gatewayOf, hostRoutesProblem, parseCidr } from '../ipam.js';
+import { KeyedLock } from '@stratus/runtime';
+import { visiblePool } from './subnetPoolRoutes.js';
+
+/** One allocation from a subnet pool at a time in this process, so two subnets cannot take one block. */
+const poolLock = new KeyedLock();
 import { NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
 import { subnetProblem } from '../reconcilers.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
@@ -129,48 +134,65 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     const s = resourceBody(body, 'subnet');
     onlyKnown(s, SUBNET_FIELDS, 'subnet');
     if (typeof s.network_id !== 'string') throw badRequest("Failed to parse request. Required attribute 'network_id' not specified");
-    if (s.cidr === undefined) throw badRequest('Bad subnets request: a cidr must be specified in the absence of a subnet pool');
+    if (s.cidr === undefined && !s.subnetpool_id) throw badRequest('Bad subnets request: a cidr must be specified in the absence of a subnet pool');
     const net = visibleNetwork(api, auth, s.network_id);
     if (!owns(auth, net)) throw forbidden(`Tenant ${auth.projectId} not allowed to create subnet on this network`);
-    const ipVersion = s.ip_version === undefined ? 4 : Number(s.ip_version);
-    if (ipVersion !== 4 && ipVersion !== 6) throw badRequest(`Invalid input for ip_version. Reason: '${String(s.ip_version)}' is not in [4, 6].`);
-    const name = str(s.name, 'name');
-    const spec: Subnet['spec'] = {
-      network: net.metadata.name,
-      cidr: String(s.cidr),
-      ipVersion: ipVersion as 4 | 6,
-      ...(name !== undefined ? { displayName: name } : {}),
-      ...(s.description !== undefined ? { description: str(s.description, 'description') } : {}),
-      ...(s.gateway_ip === null ? { gatewayIP: 'none' } : s.gateway_ip !== undefined ? { gatewayIP: String(s.gateway_ip) } : {}),
-      ...(Array.isArray(s.allocation_pools) && s.allocation_pools.length ? { allocationPools: s.allocation_pools as Subnet['spec']['allocationPools'] } : {}),
-      ...(Array.isArray(s.dns_nameservers) ? { dnsNameservers: s.dns_nameservers.map(String) } : {}),
-      ...(Array.isArray(s.host_routes) && s.host_routes.length ? { hostRoutes: hostRoutesOf(s.host_routes) } : {}),
-      ...(s.enable_dhcp !== undefined ? { enableDHCP: bool(s.enable_dhcp, 'enable_dhcp') } : {}),
-    };
-    // Checked here as the reconciler checks it, so that a refusal is a 400 and nothing is made.
+    // From a pool: the first free block of the length asked for (or the pool's default), one allocation at a time.
+    const pool = typeof s.subnetpool_id === 'string' ? visiblePool(api, auth, s.subnetpool_id) : undefined;
+    const releasePool = pool ? await poolLock.acquire(`${pool.metadata.namespace}/${pool.metadata.name}`) : undefined;
     try {
-      parseCidr(spec.cidr);
-      gatewayOf(spec);
-      allocationPoolsOf(spec);
-    } catch (e) {
-      if (e instanceof IpamError) throw invalidInput(e.message);
-      throw e;
+      if (pool && s.cidr === undefined) {
+        const length = s.prefixlen !== undefined ? Number(s.prefixlen) : (pool.spec.defaultPrefixLength ?? pool.spec.minPrefixLength);
+        if (length === undefined || !Number.isInteger(length)) throw badRequest('Bad subnets request: prefixlen is required for this subnet pool.');
+        if ((pool.spec.minPrefixLength !== undefined && length < pool.spec.minPrefixLength) || (pool.spec.maxPrefixLength !== undefined && length > pool.spec.maxPrefixLength)) throw badRequest(`Invalid input for operation: Illegal prefix bounds: prefixlen=${length}, min_prefixlen=${pool.spec.minPrefixLength}, max_prefixlen=${pool.spec.maxPrefixLength}.`);
+        const taken = api.dir.subnets.list().filter((x) => (x.spec.subnetPool === pool.metadata.name && x.metadata.namespace === pool.metadata.namespace) || (x.metadata.namespace === net.metadata.namespace && x.spec.network === net.metadata.name)).map((x) => x.spec.cidr);
+        const block = firstFreeBlock(pool.spec.prefixes, length, taken);
+        if (!block) throw conflict('SubnetAllocationError', `Failed to allocate subnet: Insufficient prefix space to allocate subnet size /${length}.`);
+        s.cidr = block;
+      }
+      const ipVersion = s.ip_version === undefined ? 4 : Number(s.ip_version);
+      if (ipVersion !== 4 && ipVersion !== 6) throw badRequest(`Invalid input for ip_version. Reason: '${String(s.ip_version)}' is not in [4, 6].`);
+      const name = str(s.name, 'name');
+      const spec: Subnet['spec'] = {
+        network: net.metadata.name,
+        cidr: String(s.cidr),
+        ipVersion: ipVersion as 4 | 6,
+        ...(name !== undefined ? { displayName: name } : {}),
+        ...(s.description !== undefined ? { description: str(s.description, 'description') } : {}),
+        ...(s.gateway_ip === null ? { gatewayIP: 'none' } : s.gateway_ip !== undefined ? { gatewayIP: String(s.gateway_ip) } : {}),
+        ...(Array.isArray(s.allocation_pools) && s.allocation_pools.length ? { allocationPools: s.allocation_pools as Subnet['spec']['allocationPools'] } : {}),
+        ...(Array.isArray(s.dns_nameservers) ? { dnsNameservers: s.dns_nameservers.map(String) } : {}),
+        ...(Array.isArray(s.host_routes) && s.host_routes.length ? { hostRoutes: hostRoutesOf(s.host_routes) } : {}),
+        ...(s.enable_dhcp !== undefined ? { enableDHCP: bool(s.enable_dhcp, 'enable_dhcp') } : {}),
+        ...(pool ? { subnetPool: pool.metadata.name } : {}),
+      };
+      // Checked here as the reconciler checks it, so that a refusal is a 400 and nothing is made.
+      try {
+        parseCidr(spec.cidr);
+        gatewayOf(spec);
+        allocationPoolsOf(spec);
+      } catch (e) {
+        if (e instanceof IpamError) throw invalidInput(e.message);
+        throw e;
+      }
+      const draft = { metadata: { name: '', namespace: net.metadata.namespace, uid: 'new', creationTimestamp: new Date(Date.now() + 1000) }, spec } as Subnet;
+      const problem = subnetProblem(draft, api.dir.subnets.list(net.metadata.namespace));
+      if (problem?.reason === 'OverlappingSubnet') throw invalidInput(`Requested subnet with cidr: ${spec.cidr} for network: ${idOf(net)} overlaps with another subnet`);
+      if (problem) throw invalidInput(problem.message);
+      const made = await withinQuota(api, net.metadata.namespace!, 'subnet', 1, () =>
+        createAndSettle<Subnet>(
+          api,
+          SUBNETS,
+          api.dir.subnets,
+          { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Subnet', metadata: { name: newObjectName(api.dir.subnets, net.metadata.namespace!, name, 'subnet'), namespace: net.metadata.namespace }, spec } as Subnet,
+          settled,
+          'subnet',
+        ),
+      );
+      return { status: 201, body: { subnet: subnetView(made, api.dir) } };
+    } finally {
+      releasePool?.();
     }
-    const draft = { metadata: { name: '', namespace: net.metadata.namespace, uid: 'new', creationTimestamp: new Date(Date.now() + 1000) }, spec } as Subnet;
-    const problem = subnetProblem(draft, api.dir.subnets.list(net.metadata.namespace));
-    if (problem?.reason === 'OverlappingSubnet') throw invalidInput(`Requested subnet with cidr: ${spec.cidr} for network: ${idOf(net)} overlaps with another subnet`);
-    if (problem) throw invalidInput(problem.message);
-    const made = await withinQuota(api, net.metadata.namespace!, 'subnet', 1, () =>
-      createAndSettle<Subnet>(
-        api,
-        SUBNETS,
-        api.dir.subnets,
-        { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Subnet', metadata: { name: newObjectName(api.dir.subnets, net.metadata.namespace!, name, 'subnet'), namespace: net.metadata.namespace }, spec } as Subnet,
-        settled,
-        'subnet',
-      ),
-    );
-    return { status: 201, body: { subnet: subnetView(made, api.dir) } };
   }));
 
   r.on('PUT', '/v2.0/subnets/:id', async ({ auth, params, body }) => {

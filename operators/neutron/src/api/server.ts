@@ -14,6 +14,7 @@ import { securityGroupRoutes } from './securityGroupRoutes.js';
 import { routerRoutes } from './routerRoutes.js';
 import { floatingIPRoutes } from './floatingIPRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
+import { subnetPoolRoutes } from './subnetPoolRoutes.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;
@@ -44,6 +45,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'router', name: 'Neutron L3 Router', description: 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.' },
   { alias: 'quotas', name: 'Quota management support', description: 'Expose functions for quotas management per tenant' },
   { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project' },
+  { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Enables allocation of subnets from a subnet pool' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
 
@@ -61,6 +63,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   routerRoutes(router, api);
   floatingIPRoutes(router, api);
   quotaRoutes(router, api);
+  subnetPoolRoutes(router, api);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);
@@ -68,7 +71,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     return { status: 200, body: { extension: { ...e, updated: '2013-01-01T10:00:00-00:00', links: [] } } };
   });
   const resources = (base: string) => ({
-    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'router', 'floatingip'].map((name) => {
+    resources: ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'router', 'floatingip', 'subnetpool'].map((name) => {
       const collection = `${name}s`.replace(/_/g, '-');
       return { name, collection, links: [{ rel: 'self', href: `${base}/v2.0/${collection}` }] };
     }),

@@ -64,7 +64,7 @@ export function subnetView(s: Subnet, dir: NetworkDirectory) {
     enable_dhcp: s.spec.enableDHCP !== false,
     ipv6_ra_mode: null,
     ipv6_address_mode: null,
-    subnetpool_id: null,
+    subnetpool_id: s.spec.subnetPool ? (dir.pools.get(s.spec.subnetPool, s.metadata.namespace)?.metadata.uid ?? null) : null,
     service_types: [],
     segment_id: null,
     ...common(s, dir),
