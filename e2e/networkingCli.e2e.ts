@@ -58,6 +58,11 @@ describe('networking with the openstack CLI', function () {
     await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--network', 'private', '--user-data', `${cloud.dir}/ping.sh`, '--wait', 'beta');
     const alpha = await json('server', 'show', 'alpha');
     assert.deepEqual(alpha.addresses, { private: ['10.30.0.10'] });
+    // The Compute API's server addresses (GET /servers/{id}/ips), as Nova answers them.
+    const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+    const compute = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+    const ips = await (await fetch(`${compute}/servers/${alpha.id}/ips`, { headers: { 'X-Auth-Token': token } })).json();
+    assert.deepEqual(ips, { addresses: { private: [{ version: 4, addr: '10.30.0.10' }] } });
     const list = await json('server', 'list');
     assert.ok(list.some((s: { Name: string; Networks: Record<string, string[]> }) => s.Name === 'beta' && /^10\.30\.0\.\d+$/.test(s.Networks.private?.[0] ?? '')), JSON.stringify(list));
     assert.match(await consoleUntil('alpha', /STRATUS-NET eth0/), /STRATUS-NET eth0 10\.30\.0\.10 gateway=10\.30\.0\.1/);

@@ -17,7 +17,7 @@ import { API_FIELD_MANAGER, bodyObject, canSeeServer, canUseFlavor, checkLock, f
 import { badRequest, forbidden, notFound, wholeQuery } from './errors.js';
 import { requestedNetworks, requestedSecurityGroups } from './networkRequests.js';
 import { requireKnownFields, serverCreateShape, serverUpdateShape } from './bodyFields.js';
-import { CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
+import { addressesOf, CREATOR_ANNOTATION, LAUNCH_INDEX_ANNOTATION, RESERVATION_ANNOTATION, presentState, serverIdOf, serverNameOf, serverSummary, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 
 /** The last segment of an ID or a link to one (Nova takes both for imageRef and flavorRef). */
@@ -213,14 +213,13 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     return { status: 204 };
   });
 
-  // A server's addresses, per network: none until the networking service gives servers ports.
-  router.on('GET', '/servers/:id/ips', (req) => {
-    serverFor(api, req.params.id, req.auth);
-    return { status: 200, body: { addresses: {} } };
-  });
+  // A server's addresses, per network (its ports' addresses, keyed by network name, as in server show).
+  const ipsOf = (inst: Instance) => Object.fromEntries(Object.entries(addressesOf(inst)).map(([net, addrs]) => [net, addrs.map((a) => ({ version: a.version, addr: a.addr }))]));
+  router.on('GET', '/servers/:id/ips', (req) => ({ status: 200, body: { addresses: ipsOf(serverFor(api, req.params.id, req.auth)) } }));
   router.on('GET', '/servers/:id/ips/:network', (req) => {
-    serverFor(api, req.params.id, req.auth);
-    throw notFound(`Network ${req.params.network} could not be found: the server has no addresses on it.`);
+    const ips = ipsOf(serverFor(api, req.params.id, req.auth));
+    if (!(req.params.network in ips)) throw notFound(`Network ${req.params.network} could not be found: the server has no addresses on it.`);
+    return { status: 200, body: { [req.params.network]: ips[req.params.network] } };
   });
 
   // Server metadata: the Instance's spec.metadata.
