@@ -119,8 +119,9 @@ describe('openstack CLI against the Identity API', function () {
       'spec: {service: placement, interface: public, url: "http://127.0.0.1:8778/placement"}',
     ].join('\n'));
     assert.equal(applied.code, 0, applied.stderr);
-    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance and Nova itself
+    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance, Nova and Neutron itself
     const computeUrl = authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+    const networkUrl = authUrl.replace(/\/identity\/v3$/, '/networking');
     const endpoints = await json('endpoint', 'list');
     const rows = endpoints.map((e: any) => `${e['Service Type']} ${e.Interface} ${e.URL}`).sort();
     assert.deepEqual(rows, [
@@ -133,10 +134,13 @@ describe('openstack CLI against the Identity API', function () {
       `image admin ${imageUrl}`,
       `image internal ${imageUrl}`,
       `image public ${imageUrl}`,
+      `network admin ${networkUrl}`,
+      `network internal ${networkUrl}`,
+      `network public ${networkUrl}`,
       'placement public http://127.0.0.1:8778/placement',
     ]);
     const catalog = await json('catalog', 'list');
-    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['compute', 'identity', 'image', 'placement']);
+    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['compute', 'identity', 'image', 'network', 'placement']);
   });
 
   it('takes names as people write them (spaces, dots, Unicode), renames a project in place, and kubectl shows both names side by side', async () => {
