@@ -10,3 +10,4 @@ export { OvsdbClient, OvsdbError } from './ovsdb/client.js';
 export { startNetworkingApi, EXTENSIONS, type NetworkingApi, type NetworkingApiOptions } from './api/server.js';
 export * from './routers.js';
 export * from './floatingIPs.js';
+export { ruleIdOf, defaultRules } from './securityGroups.js';

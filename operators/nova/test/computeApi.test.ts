@@ -564,6 +564,33 @@ describe('Compute API v2.1', function () {
     assert.equal((await call('GET', `/os-simple-tenant-usage/${acme}?start=not-a-date`, { token: member })).status, 400);
   });
 
+  it('proxies security groups, their rules and networks to the networking resources as Nova did before 2.36, and not after', async () => {
+    const v = '2.35';
+    const made = (await ok('POST', '/os-security-groups', { version: v, body: { security_group: { name: 'web', description: 'web servers' } } })).body.security_group;
+    assert.equal(made.name, 'web');
+    assert.deepEqual(made.rules, [], 'a new group lets nothing in');
+    const rule = (await ok('POST', '/os-security-group-rules', { version: v, body: { security_group_rule: { parent_group_id: made.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } } })).body.security_group_rule;
+    assert.deepEqual({ p: rule.ip_protocol, f: rule.from_port, t: rule.to_port, c: rule.ip_range.cidr }, { p: 'tcp', f: 22, t: 22, c: '10.0.0.0/8' });
+    assert.equal((await call('POST', '/os-security-group-rules', { version: v, body: { security_group_rule: { parent_group_id: made.id, ip_protocol: 'tcp', from_port: 90, to_port: 80 } } })).status, 400);
+    assert.equal((await call('POST', '/os-security-group-rules', { version: v, body: { security_group_rule: { parent_group_id: made.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } } })).status, 400, 'the same rule twice');
+    const shown = (await ok('GET', `/os-security-groups/${made.id}`, { version: v })).body.security_group;
+    assert.deepEqual(shown.rules.map((r: any) => r.id), [rule.id]);
+    const kubeGroup = (await client.list<any>({ group: 'network.stratus.io', version: 'v1alpha1', plural: 'securitygroups', namespaced: true }, 'admin')).items.find((g: any) => g.metadata.uid === made.id);
+    assert.ok(kubeGroup, 'the same group, a SecurityGroup resource');
+    await ok('DELETE', `/os-security-group-rules/${rule.id}`, { version: v });
+    assert.deepEqual((await ok('GET', `/os-security-groups/${made.id}`, { version: v })).body.security_group.rules, []);
+    assert.equal((await call('GET', '/os-security-groups', { version: '2.36' })).status, 404, 'gone at 2.36');
+    await ok('DELETE', `/os-security-groups/${made.id}`, { version: v });
+    assert.equal((await call('GET', `/os-security-groups/${made.id}`, { version: v })).status, 404);
+    await client.create({ group: 'network.stratus.io', version: 'v1alpha1', plural: 'networks', namespaced: true }, { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Network', metadata: { name: 'lan', namespace: 'admin' }, spec: { displayName: 'lan' } } as any, 'test');
+    const nets = (await ok('GET', '/os-networks', { version: v })).body.networks;
+    assert.ok(nets.some((n: any) => n.label === 'lan'), JSON.stringify(nets));
+    assert.equal((await call('GET', '/os-tenant-networks', { version: '2.36' })).status, 404);
+    // Gone again: the servers of the other tests have no network to be put on.
+    await client.delete({ group: 'network.stratus.io', version: 'v1alpha1', plural: 'networks', namespaced: true }, 'admin', 'lan');
+    await eventually('the network to go', async () => !(await client.get({ group: 'network.stratus.io', version: 'v1alpha1', plural: 'networks', namespaced: true }, 'admin', 'lan')), 60_000);
+  });
+
   it('lists with filters and pages with a next link', async () => {
     for (const n of ['page-a', 'page-b', 'page-c']) await ok('POST', '/servers', { body: { server: { name: n, imageRef: imageId, flavorRef: 'm1.small' } } });
     const first = (await call('GET', '/servers?name=^page-&limit=2')).body;
@@ -950,7 +977,7 @@ describe('Compute API v2.1', function () {
     const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
 
     // Each route parameter, by what it names; a new route with a new parameter fails here until it is given one.
-    const params: Record<string, string> = { id: '', key: 'k', tag: 't', network: 'private', request: 'req-none', name: 'iso-key', project: adminProject, tenant: adminProject, class: 'default', host: 'node-1', pattern: 'node', before: '2026-01-01' };
+    const params: Record<string, string> = { id: '', key: 'k', tag: 't', network: 'private', request: 'req-none', name: 'iso-key', project: adminProject, tenant: adminProject, class: 'default', host: 'node-1', pattern: 'node', before: '2026-01-01', port: '00000000-0000-4000-8000-000000000000' };
     const idOf = (path: string) => (path.startsWith('/servers/') ? server : path.startsWith('/flavors/') ? flavor : path.startsWith('/images/') ? made.metadata.uid : path.startsWith('/os-server-groups/') ? group : path.startsWith('/os-aggregates/') ? '1' : 'node-1');
     // A body each call would take from its owner (Nova validates bodies first), so what answers is the isolation.
     const bodies: Record<string, unknown> = {
@@ -974,6 +1001,7 @@ describe('Compute API v2.1', function () {
       'PUT /os-quota-class-sets/:class': { quota_class_set: { instances: 1 } },
       'PUT /os-quota-sets/:project': { quota_set: { instances: 1 } },
       'PUT /os-services/:id': { status: 'disabled' },
+      'POST /servers/:id/os-interface': { interfaceAttachment: {} },
     };
     // Not another project's object: the extension list is the same for everyone.
     const everyones = new Set(['GET /extensions/:alias']);

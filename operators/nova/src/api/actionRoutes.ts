@@ -16,6 +16,7 @@ import { imageForTenant, refId, validMetadata } from './serverRoutes.js';
 import { API_FIELD_MANAGER, askAgent, canUseFlavor, requireAdmin, checkLock, checkQuota, fromKubernetes, runningFlavor, serverExtras, serverFor, updateObject, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, forbidden, invalidState } from './errors.js';
 import { remoteConsoleShape, requireKnownFields, serverActionShape, wrapped } from './bodyFields.js';
+import { changeServerGroups, groupNamed } from './networkProxyRoutes.js';
 import { adminPassOf, bindAdminPass, storeAdminPass } from './adminPass.js';
 import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
 import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
@@ -256,6 +257,21 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       requireAdmin(req.auth, 'os_compute_api:os-migrate-server:migrate');
       allowedIn(inst, 'migrate', ['active', 'stopped']);
       throw badRequest('Cold migration is not supported by this cloud yet: a server stays on the host it was placed on.');
+    },
+
+    // Nova's security group actions: the group is added to (or taken from) the server and every port of it.
+    async addSecurityGroup(req, inst, args) {
+      const g = await groupNamed(api, req.auth, String(args?.name ?? ''));
+      if ((inst.spec.securityGroups ?? ['default']).includes(g.metadata.name)) return { status: 202 };
+      await changeServerGroups(api, inst, (groups) => [...new Set([...groups, g.metadata.name])]);
+      return { status: 202 };
+    },
+
+    async removeSecurityGroup(req, inst, args) {
+      const g = await groupNamed(api, req.auth, String(args?.name ?? ''));
+      if (!(inst.spec.securityGroups ?? ['default']).includes(g.metadata.name)) throw badRequest(`Security group ${String(args?.name)} not associated with the instance ${inst.metadata.uid}`);
+      await changeServerGroups(api, inst, (groups) => groups.filter((x) => x !== g.metadata.name));
+      return { status: 202 };
     },
 
     async 'os-getConsoleOutput'(_req, inst, args) {

@@ -16,6 +16,7 @@ import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { interfaceRoutes } from './interfaceRoutes.js';
+import { networkProxyRoutes } from './networkProxyRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
@@ -92,6 +93,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   imageProxyRoutes(router, api);
   tagRoutes(router, api);
   interfaceRoutes(router, api);
+  networkProxyRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);
   auditLogRoutes(router, api);
