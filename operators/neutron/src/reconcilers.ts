@@ -153,8 +153,10 @@ export function wantedAddresses(p: Port, subnets: Subnet[]): Array<{ subnet: Sub
   const ready = subnets.filter((s) => !isDeleting(s) && s.status?.id && s.status.phase === 'ACTIVE');
   // A subnet made with the port (one kubectl apply) is waited for, not taken for missing.
   const coming = subnets.filter((s) => !isDeleting(s) && s.status?.phase !== 'ACTIVE' && s.status?.phase !== 'ERROR');
-  if (coming.length) return { waitFor: `subnet(s) ${coming.map((s) => s.metadata.name).join(', ')} of network ${p.spec.network} to be ready` };
+  if (coming.length && !p.status?.macAddress) return { waitFor: `subnet(s) ${coming.map((s) => s.metadata.name).join(', ')} of network ${p.spec.network} to be ready` };
   if (!p.spec.fixedIPs?.length) {
+    // Addresses are chosen once, when the port is made (as in Neutron): a subnet added later gives none to it.
+    if (p.status?.macAddress) return (p.status.fixedIPs ?? []).flatMap((f) => ready.filter((s) => s.metadata.name === f.subnet).map((subnet) => ({ subnet, ...(f.ipAddress ? { ipAddress: f.ipAddress } : {}) })));
     const first = ready.find((s) => (s.spec.ipVersion ?? 4) === 4) ?? ready[0];
     return first ? [{ subnet: first }] : [];
   }
@@ -178,7 +180,10 @@ export function portReconciler(ovn: OvnMechanism): Reconciler<Port> {
       if (!hasFinalizer(port, OVN_FINALIZER)) return;
       await ovn.sync([port]);
       if (ovn.hasSwitchPort(idOf(port))) return { requeueAfterMs: 1000 };
-      for (const f of port.status?.fixedIPs ?? []) if (f.subnet) await releaseAddresses(client, netNs, f.subnet, holder);
+      // Every address it holds on its network's subnets, not only those its status says: a claim made by a
+      // reconcile that a deletion overtook is given back too.
+      const held = (await client.list<Subnet>(SUBNETS, netNs)).items.filter((sn) => Object.values(sn.status?.allocations ?? {}).includes(holder));
+      for (const sn of held) await releaseAddresses(client, netNs, sn.metadata.name, holder);
       await releaseFinalizer(client, PORTS, port);
       ctx.log.info('port deleted from OVN and its addresses released', { addresses: (port.status?.fixedIPs ?? []).map((f) => f.ipAddress) });
       return;

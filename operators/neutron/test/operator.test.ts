@@ -60,6 +60,19 @@ describe('networking operator on OVN', function () {
     assert.deepEqual({ router: asMap(dhcp.options).router, server_id: asMap(dhcp.options).server_id, mtu: asMap(dhcp.options).mtu, dns: asMap(dhcp.options).dns_server }, { router: '10.1.0.1', server_id: '10.1.0.1', mtu: '1442', dns: '{10.1.0.3}' });
   });
 
+  it('chooses a port’s addresses once, when it is made: a subnet added later gives it none, as in Neutron', async () => {
+    await make(NETWORKS, 'demo', 'late', 'Network', {});
+    await make(PORTS, 'demo', 'early', 'Port', { network: 'late' });
+    const early = await until<Port>(PORTS, 'demo', 'early', 'Ready without an address', (p) => ready(p) && !!p.status?.macAddress);
+    assert.deepEqual(early.status?.fixedIPs, []);
+    await make(SUBNETS, 'demo', 'late-sub', 'Subnet', { network: 'late', cidr: '10.9.0.0/24' });
+    const sub = await until<Subnet>(SUBNETS, 'demo', 'late-sub', 'Ready', ready);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual((await get<Subnet>(SUBNETS, 'demo', 'late-sub'))!.status?.allocations ?? {}, {}, `no address given to the earlier port (${JSON.stringify(sub.status?.allocations)})`);
+    await env.client.delete(PORTS, 'demo', 'early');
+    await env.client.delete(NETWORKS, 'demo', 'late');
+  });
+
   it('never gives an address twice when many ports race for a small subnet, and says when it is full', async () => {
     await make(NETWORKS, 'demo', 'small', 'Network', {});
     await make(SUBNETS, 'demo', 'small-sub', 'Subnet', { network: 'small', cidr: '10.2.0.0/28' }); // 13 addresses besides the gateway

@@ -229,7 +229,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
       const holder = api.dir.ports.get(name, ns);
       return holder && !isDeleting(holder) && holder.spec.deviceOwner !== 'network:dhcp';
     });
-    if (holders.length) throw conflict('SubnetInUse', `Unable to complete operation on subnet ${params.id}: One or more ports have an IP allocation from this subnet.`);
+    if (holders.length) throw conflict('SubnetInUse', `Unable to complete operation on subnet ${params.id}: One or more ports have an IP allocation from this subnet (${holders.slice(0, 3).join(', ')}).`);
     await api.client.delete(SUBNETS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, 'subnet'));
     await api.dir.subnets.until(s, (o) => !o || isDeleting(o));
     return { status: 204 };
