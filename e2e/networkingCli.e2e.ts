@@ -75,6 +75,34 @@ describe('networking with the openstack CLI', function () {
     assert.deepEqual(ports[0]['Fixed IP Addresses'].map((f: { ip_address: string }) => f.ip_address), ['10.30.0.10']);
   });
 
+  it('keeps a server behind a group without an ICMP rule, and one on another network, out until a rule and a router let them in', async () => {
+    const loop = (name: string, ip: string) => Buffer.from(`#!/bin/sh\nwhile true; do ping -c 1 -W 1 ${ip} >/dev/null 2>&1 && echo ${name}-OK || echo ${name}-NO; sleep 1; done\n`);
+    const file = (name: string, body: Buffer) => sh('bash', ['-c', `printf '%s' '${body.toString('base64')}' | base64 -d > ${cloud.dir}/${name}.sh`]).then(() => `${cloud.dir}/${name}.sh`);
+    await os('security', 'group', 'create', 'locked');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--nic', 'net-id=private,v4-fixed-ip=10.30.0.30', '--security-group', 'locked', '--wait', 'gamma');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--network', 'private', '--user-data', await file('probe', loop('PROBE', '10.30.0.30')), '--wait', 'delta');
+    await os('network', 'create', 'far');
+    await os('subnet', 'create', '--network', 'far', '--subnet-range', '10.32.0.0/24', 'far-v4');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--network', 'far', '--user-data', await file('far', loop('FAR', '10.30.0.10')), '--wait', 'epsilon');
+    const before = await consoleUntil('delta', /(USER-SCRIPT PROBE-NO[\s\S]*){3}/);
+    assert.ok(!before.includes('USER-SCRIPT PROBE-OK'), 'the group lets no ICMP in');
+    const far = await consoleUntil('epsilon', /(USER-SCRIPT FAR-NO[\s\S]*){3}/);
+    assert.ok(!far.includes('USER-SCRIPT FAR-OK'), 'no path between the networks');
+    await os('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'locked');
+    await consoleUntil('delta', /USER-SCRIPT PROBE-OK/);
+    await os('router', 'create', 'joiner');
+    await os('router', 'add', 'subnet', 'joiner', 'private-v4');
+    await os('router', 'add', 'subnet', 'joiner', 'far-v4');
+    await consoleUntil('epsilon', /USER-SCRIPT FAR-OK/);
+    await os('server', 'delete', '--wait', 'gamma', 'delta', 'epsilon');
+    await os('router', 'remove', 'subnet', 'joiner', 'private-v4');
+    await os('router', 'remove', 'subnet', 'joiner', 'far-v4');
+    await os('router', 'delete', 'joiner');
+    await os('subnet', 'delete', 'far-v4');
+    await os('network', 'delete', 'far');
+    await os('security', 'group', 'delete', 'locked');
+  });
+
   it('answers bad input with Neutron’s 4xx and makes nothing', async () => {
     const before = await nbRows();
     const overlap = await run(cloud, ['subnet', 'create', '--network', 'private', '--subnet-range', '10.30.0.128/25', 'overlap']);
