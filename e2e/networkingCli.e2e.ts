@@ -180,6 +180,15 @@ describe('networking with the openstack CLI', function () {
     assert.equal(legs.length, 1);
     assert.equal(legs[0]['Device Owner'], 'network:router_interface');
     assert.deepEqual(legs[0]['Fixed IP Addresses'].map((f: { ip_address: string }) => f.ip_address), ['10.30.0.1']);
+    // Extra routes: a next hop on a joined subnet, in OVN's static routes; one elsewhere is refused.
+    await os('router', 'set', '--route', 'destination=10.99.0.0/24,gateway=10.30.0.5', 'r1');
+    assert.deepEqual((await json('router', 'show', 'r1')).routes, [{ destination: '10.99.0.0/24', nexthop: '10.30.0.5' }]);
+    const lr = `neutron-${router.id}`;
+    await eventually('the static route in OVN', async () => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, 'lr-route-list', lr])).stdout.includes('10.99.0.0/24'), 30_000, 500);
+    const far = await run(cloud, ['router', 'set', '--route', 'destination=10.98.0.0/24,gateway=192.168.1.1', 'r1']);
+    assert.match(far.stderr, /400.*not connected with router/);
+    await os('router', 'unset', '--route', 'destination=10.99.0.0/24,gateway=10.30.0.5', 'r1');
+    assert.deepEqual((await json('router', 'show', 'r1')).routes, []);
     const busy = await run(cloud, ['router', 'delete', 'r1']);
     assert.notEqual(busy.code, 0);
     const busyNet = await run(cloud, ['subnet', 'delete', 'private-v4']);

@@ -198,6 +198,12 @@ export const RouterKind: KindDefinition = {
         description: "What it joins: a subnet (object name, in the router's namespace), where it holds a Port of its own at the subnet's gateway address; or a port of the tenant's (object name), which it takes over at that port's address.",
         items: { type: 'object', minProperties: 1, maxProperties: 1, properties: { subnet: { type: 'string', minLength: 1 }, port: { type: 'string', minLength: 1 } } },
       },
+      routes: {
+        type: 'array',
+        maxItems: 30,
+        description: "Extra routes (Neutron's extraroute): traffic to a destination goes to a next hop on one of the subnets it joins.",
+        items: { type: 'object', required: ['destination', 'nexthop'], properties: { destination: { type: 'string', maxLength: 64 }, nexthop: { type: 'string', maxLength: 64 } } },
+      },
       externalGateway: {
         type: 'object',
         required: ['network'],

@@ -1,6 +1,7 @@
 /** Routers: /v2.0/routers, with add_router_interface and remove_router_interface. */
 import { isDeleting } from '@stratus/runtime';
 import { interfacesProblem } from '../routers.js';
+import { cidrContains, prefixVersion } from '../ipam.js';
 import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Port, type Router, type Subnet } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
@@ -27,7 +28,7 @@ export function routerView(r: Router, api: NetApi) {
     status: r.status?.phase === 'ERROR' ? 'ERROR' : r.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE',
     admin_state_up: r.spec.adminStateUp !== false,
     external_gateway_info: gatewayInfo(r, api),
-    routes: [],
+    routes: (r.spec.routes ?? []).map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
     distributed: false,
     ha: false,
     availability_zone_hints: [],
@@ -107,12 +108,27 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const router = visibleRouter(api, auth, params.id);
     const u = resourceBody(body, 'router');
     onlyKnown(u, ['name', 'description', 'admin_state_up', 'external_gateway_info', 'routes', 'distributed', 'ha'], 'router');
-    if (Array.isArray(u.routes) && u.routes.length) throw badRequest('Extra routes are not offered by this cloud yet.');
     const spec: Record<string, unknown> = {};
     if (u.name !== undefined) spec.displayName = str(u.name, 'name') ?? '';
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
     if (u.admin_state_up !== undefined) spec.adminStateUp = bool(u.admin_state_up, 'admin_state_up');
     if (u.external_gateway_info !== undefined) spec.externalGateway = gatewayFrom(api, auth, u.external_gateway_info);
+    if (u.routes !== undefined) {
+      if (u.routes !== null && !Array.isArray(u.routes)) throw badRequest(`Invalid input for routes. Reason: '${JSON.stringify(u.routes)}' is not a list.`);
+      // Each next hop must be on a subnet the router joins, as Neutron checks.
+      const joined = (router.spec.interfaces ?? []).map((i) => (i.subnet ?? api.dir.ports.get(i.port!, router.metadata.namespace)?.status?.fixedIPs?.[0]?.subnet)).map((n) => (n ? api.dir.subnets.get(n, router.metadata.namespace) : undefined)).filter((x): x is Subnet => !!x);
+      spec.routes = ((u.routes ?? []) as Array<{ destination?: unknown; nexthop?: unknown }>).map((x) => {
+        const destination = String(x.destination ?? '');
+        const nexthop = String(x.nexthop ?? '');
+        try {
+          prefixVersion(destination);
+        } catch {
+          throw badRequest(`Invalid input for routes. Reason: '${destination}' is not a valid IP subnet.`);
+        }
+        if (!joined.some((sn) => cidrContains(sn.spec.cidr, nexthop))) throw badRequest(`Invalid format for routes: ${JSON.stringify(x)}, the nexthop ${nexthop} is not connected with router ${params.id}.`);
+        return { destination, nexthop };
+      });
+    }
     const written = await api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
     // A new gateway is answered with its address, once the reconciler has it.
     await api.dir.routers.until(written, (o) => !!o && o.status?.observedGeneration === written.metadata.generation && (!spec.externalGateway || !!o.status?.gatewayIP || !!refusal(o)), 30_000);

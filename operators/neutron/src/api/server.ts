@@ -46,6 +46,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'quotas', name: 'Quota management support', description: 'Expose functions for quotas management per tenant' },
   { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project' },
   { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Enables allocation of subnets from a subnet pool' },
+  { alias: 'extraroute', name: 'Neutron Extra Route', description: 'Extra routes configuration for L3 router' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
 

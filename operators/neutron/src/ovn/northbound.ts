@@ -6,7 +6,7 @@
  * longer call for are removed, and rows without the mark are never touched.
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
-import { gatewayOf } from '../ipam.js';
+import { gatewayOf, networkOfPrefix } from '../ipam.js';
 import { FLOATING_IP_OWNER, PHYSICAL_NETWORK, ROUTER_GATEWAY_OWNER, idOf, isRouterLeg, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
 
@@ -189,7 +189,7 @@ function desiredRouters(routers: Router[], ports: Port[], subnetsById: Map<strin
         name: routerNameOf(idOf(r)),
         enabled: r.spec.adminStateUp !== false,
         external_ids: { [OWNER_KEY]: keyOf(r), 'neutron:router_name': r.spec.displayName ?? r.metadata.name },
-        routes: gateway && nextHop ? [{ ip_prefix: '0.0.0.0/0', nexthop: nextHop }] : [],
+        routes: [...(gateway && nextHop ? [{ ip_prefix: '0.0.0.0/0', nexthop: nextHop }] : []), ...(r.spec.routes ?? []).map((x) => ({ ip_prefix: networkOfPrefix(x.destination), nexthop: x.nexthop }))],
         nat,
         ports: legs.map((p) => ({
           name: routerPortNameOf(idOf(p)),
