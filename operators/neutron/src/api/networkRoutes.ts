@@ -1,7 +1,7 @@
 /** Networks and subnets: /v2.0/networks and /v2.0/subnets. */
 import { isDeleting } from '@stratus/runtime';
 import { IpamError, allocationPoolsOf, firstFreeBlock, gatewayOf, hostRoutesProblem, parseCidr } from '../ipam.js';
-import { KeyedLock } from '@stratus/runtime';
+import { KeyedLock, isNotFound } from '@stratus/runtime';
 import { visiblePool } from './subnetPoolRoutes.js';
 
 /** One allocation from a subnet pool at a time in this process, so two subnets cannot take one block. */
@@ -111,8 +111,15 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
     // Its own DHCP ports go with it; a server's port or a router's interface keeps it in use.
     const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && p.spec.deviceOwner !== 'network:dhcp');
     if (inUse.length) throw conflict('NetworkInUse', `Unable to complete operation on network ${params.id}. There are one or more ports still in use on the network.`);
+    // Its subnets go with it at once, as Neutron deletes them in the same call.
+    const subnets = api.dir.subnetsOf(n);
+    for (const sub of subnets)
+      await api.client.delete(SUBNETS, sub.metadata.namespace, sub.metadata.name).catch((e) => {
+        if (!isNotFound(e)) fromKubernetes(e, 'subnet');
+      });
     await api.client.delete(NETWORKS, n.metadata.namespace, n.metadata.name).catch((e) => fromKubernetes(e, 'network'));
     await api.dir.networks.until(n, (o) => !o || isDeleting(o));
+    for (const sub of subnets) await api.dir.subnets.until(sub, (o) => !o || isDeleting(o));
     return { status: 204 };
   });
 

@@ -1,5 +1,5 @@
 /** Routers: /v2.0/routers, with add_router_interface and remove_router_interface. */
-import { isDeleting } from '@stratus/runtime';
+import { isConflict, isDeleting } from '@stratus/runtime';
 import { interfacesProblem } from '../routers.js';
 import { cidrContains, prefixVersion } from '../ipam.js';
 import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Port, type Router, type Subnet } from '../resources.js';
@@ -176,8 +176,21 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     await api.dir.routers.until(written, (o) => (outcome = o && (o.metadata.generation ?? 0) >= (written.metadata.generation ?? 0) ? settled(o) : undefined) !== undefined, 30_000);
     if (outcome instanceof Error) throw outcome;
   };
-  const writeInterfaces = (router: Router, interfaces: Interface[]) =>
-    api.client.patch<Router>(ROUTERS, router.metadata.namespace, router.metadata.name, { metadata: { resourceVersion: router.metadata.resourceVersion }, spec: { interfaces } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'router'));
+  /**
+   * Writes the router's interfaces as `change` makes them from its current ones, under its resourceVersion:
+   * a status write or another interface change meanwhile makes it read the router again and decide anew.
+   */
+  const writeInterfaces = async (router: Router, change: (current: Interface[]) => Interface[]): Promise<Router> => {
+    let current = router;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await api.client.patch<Router>(ROUTERS, current.metadata.namespace, current.metadata.name, { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { interfaces: change(current.spec.interfaces ?? []) } }, API_FIELD_MANAGER);
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 10) fromKubernetes(e, 'router');
+        current = (await api.client.get<Router>(ROUTERS, router.metadata.namespace, router.metadata.name)) ?? current;
+      }
+    }
+  };
 
   rt.on('PUT', '/v2.0/routers/:id/add_router_interface', async ({ auth, params, body }) => {
     const router = visibleRouter(api, auth, params.id);
@@ -193,7 +206,7 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
       const holder = Object.entries(subnet.status?.allocations ?? {}).find(([ip]) => ip === subnet.status?.gatewayIP);
       if (holder) throw conflict('IpAddressInUse', `Unable to complete operation for network ${api.dir.networkOfSubnet(subnet) ? idOf(api.dir.networkOfSubnet(subnet)!) : ''}. The IP address ${holder[0]} is in use.`);
     }
-    const written = await writeInterfaces(router, [...legs, port ? { port: port.metadata.name } : { subnet: subnet.metadata.name }]);
+    const written = await writeInterfaces(router, (current) => [...current, port ? { port: port.metadata.name } : { subnet: subnet.metadata.name }]);
     await settleWrite(written);
     return { status: 200, body: interfaceInfo(written, subnet, port) };
   });
@@ -209,7 +222,7 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const subnet = subnetName ? api.dir.subnets.get(subnetName, router.metadata.namespace) : undefined;
     const port = portOfLeg(router, leg);
     const info = subnet ? interfaceInfo(router, subnet, port) : { id: idOf(router), port_id: port ? idOf(port) : '' };
-    const written = await writeInterfaces(router, legs.filter((i) => i !== leg));
+    const written = await writeInterfaces(router, (current) => current.filter((i) => !(i.subnet === leg.subnet && i.port === leg.port)));
     await api.dir.routers.seen(written);
     // Answered once the interface's port is on its way out, as Neutron answers once it is gone: the subnet is then free.
     if (port) await api.dir.ports.until(port, (o) => !o || isDeleting(o), 30_000);
