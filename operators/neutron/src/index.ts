@@ -11,3 +11,4 @@ export { startNetworkingApi, EXTENSIONS, type NetworkingApi, type NetworkingApiO
 export * from './routers.js';
 export * from './floatingIPs.js';
 export { ruleIdOf, defaultRules } from './securityGroups.js';
+export { ensureDefaultSecurityGroup } from './reconcilers.js';

@@ -566,6 +566,9 @@ describe('Compute API v2.1', function () {
 
   it('proxies security groups, their rules and networks to the networking resources as Nova did before 2.36, and not after', async () => {
     const v = '2.35';
+    const listed = (await ok('GET', '/os-security-groups', { version: v })).body.security_groups;
+    assert.ok(listed.some((g: any) => g.name === 'default'), 'the default group, made on first look');
+    assert.equal((await call('DELETE', `/os-security-groups/${listed.find((g: any) => g.name === 'default').id}`, { version: v })).status, 400, 'the default group is not deleted');
     const made = (await ok('POST', '/os-security-groups', { version: v, body: { security_group: { name: 'web', description: 'web servers' } } })).body.security_group;
     assert.equal(made.name, 'web');
     assert.deepEqual(made.rules, [], 'a new group lets nothing in');

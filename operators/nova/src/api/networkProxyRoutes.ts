@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MERGE_PATCH, isConflict, objectNameFor, type KubeClient } from '@stratus/runtime';
-import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
+import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
 import { INSTANCES, type Instance } from '../resources.js';
 import { wantedPortNames } from '../nics.js';
 import { API_FIELD_MANAGER, serverFor, tenantOf, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
@@ -93,6 +93,8 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
 
   router.on('GET', '/os-security-groups', async (req) => {
     gone(req);
+    // The tenant's default group exists from its first look, as with Neutron behind Nova.
+    await ensureDefaultSecurityGroup(api.client, tenantOf(req.auth));
     const all = await groupsOf(api.client, tenantOf(req.auth));
     return { status: 200, body: { security_groups: all.map((g) => novaGroup(g, all, project(req.auth))) } };
   });
