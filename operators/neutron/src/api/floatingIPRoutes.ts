@@ -6,7 +6,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
-import { pick } from './views.js';
+import { common, pick } from './views.js';
 
 export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): FloatingIP {
   const f = api.dir.floatingIPs.byId(id);
@@ -15,9 +15,7 @@ export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): Float
 }
 
 export function floatingIPView(f: FloatingIP, api: NetApi) {
-  const project = api.dir.projectIdOf(f.metadata.namespace);
   const net = api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace);
-  const t = (x: unknown) => (x ? new Date(String(x)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
   return {
     id: idOf(f),
     floating_ip_address: f.status?.floatingIPAddress ?? null,
@@ -32,12 +30,7 @@ export function floatingIPView(f: FloatingIP, api: NetApi) {
     port_details: null,
     qos_policy_id: null,
     port_forwardings: [],
-    tenant_id: project,
-    project_id: project,
-    tags: [],
-    created_at: t(f.metadata.creationTimestamp),
-    updated_at: t(f.metadata.creationTimestamp),
-    revision_number: f.metadata.generation ?? 1,
+    ...common(f, api.dir),
   };
 }
 

@@ -8,7 +8,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
-import { pick } from './views.js';
+import { common, pick } from './views.js';
 
 const ROUTER_FIELDS = ['name', 'description', 'admin_state_up', 'tenant_id', 'project_id', 'external_gateway_info', 'distributed', 'ha', 'availability_zone_hints', 'flavor_id', 'routes'];
 
@@ -19,8 +19,6 @@ export function visibleRouter(api: NetApi, auth: NetAuth, id: string): Router {
 }
 
 export function routerView(r: Router, api: NetApi) {
-  const project = api.dir.projectIdOf(r.metadata.namespace);
-  const t = (x: unknown) => (x ? new Date(String(x)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
   return {
     id: idOf(r),
     name: r.spec.displayName ?? '',
@@ -34,12 +32,7 @@ export function routerView(r: Router, api: NetApi) {
     availability_zone_hints: [],
     availability_zones: ['nova'],
     flavor_id: null,
-    tenant_id: project,
-    project_id: project,
-    tags: [],
-    created_at: t(r.metadata.creationTimestamp),
-    updated_at: t(r.metadata.creationTimestamp),
-    revision_number: r.metadata.generation ?? 1,
+    ...common(r, api.dir),
   };
 }
 

@@ -1,6 +1,7 @@
 /** Security groups and their rules: /v2.0/security-groups and /v2.0/security-group-rules. */
 import { randomUUID } from 'node:crypto';
-import { MERGE_PATCH, isConflict, isDeleting } from '@stratus/runtime';
+import { isDeleting } from '@stratus/runtime';
+import { changeSecurityGroupRules } from '../groupRules.js';
 import { ensureDefaultSecurityGroup } from '../reconcilers.js';
 import { DEFAULT_SECURITY_GROUP, SECURITY_GROUPS, idOf, securityGroupsOf, type SecurityGroup, type SecurityGroupRule } from '../resources.js';
 import { normalizedProtocol, ruleIdOf, ruleProblem } from '../securityGroups.js';
@@ -74,20 +75,11 @@ const sameRule = (a: SecurityGroupRule, b: SecurityGroupRule) =>
   (a.remoteIPPrefix ?? '') === (b.remoteIPPrefix ?? '') &&
   (a.remoteGroup ?? '') === (b.remoteGroup ?? '');
 
-/** Changes a group's rules from its current state, under its resourceVersion (a concurrent rule change is not lost). */
+/** Changes a group's rules (see changeSecurityGroupRules), answered once the cache holds the write. */
 async function changeRules(api: NetApi, group: SecurityGroup, change: (rules: SecurityGroupRule[]) => SecurityGroupRule[]): Promise<SecurityGroup> {
-  for (let attempt = 0; ; attempt++) {
-    const current = (await api.client.get<SecurityGroup>(SECURITY_GROUPS, group.metadata.namespace, group.metadata.name)) ?? group;
-    const rules = change(current.spec.rules ?? []);
-    try {
-      const written = await api.client.patch<SecurityGroup>(SECURITY_GROUPS, group.metadata.namespace, group.metadata.name, { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { rules } }, API_FIELD_MANAGER, MERGE_PATCH);
-      await api.dir.groups.seen(written);
-      return written;
-    } catch (e) {
-      if (isConflict(e) && attempt < 5) continue;
-      fromKubernetes(e, 'security group');
-    }
-  }
+  const written = await changeSecurityGroupRules(api.client, group, change, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'security group'));
+  await api.dir.groups.seen(written);
+  return written;
 }
 
 export function securityGroupRoutes(r: NetRouter, api: NetApi): void {

@@ -4,7 +4,7 @@ import { prefixVersion } from '../ipam.js';
 import { SUBNET_POOLS, idOf, type SubnetPool } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
-import { pick } from './views.js';
+import { common, pick } from './views.js';
 
 export function visiblePool(api: NetApi, auth: NetAuth, id: string): SubnetPool {
   const p = api.dir.pools.byId(id);
@@ -13,9 +13,7 @@ export function visiblePool(api: NetApi, auth: NetAuth, id: string): SubnetPool 
 }
 
 export function poolView(p: SubnetPool, api: NetApi) {
-  const project = api.dir.projectIdOf(p.metadata.namespace);
   const version = p.status?.ipVersion ?? (p.spec.prefixes[0]?.includes(':') ? 6 : 4);
-  const t = (x: unknown) => (x ? new Date(String(x)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
   return {
     id: idOf(p),
     name: p.spec.displayName ?? '',
@@ -29,12 +27,7 @@ export function poolView(p: SubnetPool, api: NetApi) {
     ip_version: version,
     address_scope_id: null,
     default_quota: null,
-    tenant_id: project,
-    project_id: project,
-    tags: [],
-    created_at: t(p.metadata.creationTimestamp),
-    updated_at: t(p.metadata.creationTimestamp),
-    revision_number: p.metadata.generation ?? 1,
+    ...common(p, api.dir),
   };
 }
 

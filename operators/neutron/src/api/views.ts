@@ -6,7 +6,8 @@ import { normalizedProtocol, ruleIdOf } from '../securityGroups.js';
 import type { NetworkDirectory } from './directory.js';
 
 const time = (t: unknown) => (t ? new Date(String(t)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
-const common = (o: { metadata: { creationTimestamp?: Date; generation?: number; namespace?: string } }, dir: NetworkDirectory) => {
+/** The fields every Neutron resource shows: its project, times, revision and tags. */
+export const common = (o: { metadata: { creationTimestamp?: Date; generation?: number; namespace?: string } }, dir: NetworkDirectory) => {
   const project = dir.projectIdOf(o.metadata.namespace);
   return { tenant_id: project, project_id: project, created_at: time(o.metadata.creationTimestamp), updated_at: time(o.metadata.creationTimestamp), revision_number: o.metadata.generation ?? 1, tags: [] as string[] };
 };

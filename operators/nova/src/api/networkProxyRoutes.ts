@@ -5,8 +5,8 @@
  * formats, over the same SecurityGroup, Network and Port resources the Networking API serves.
  */
 import { randomUUID } from 'node:crypto';
-import { MERGE_PATCH, isConflict, objectNameFor, type KubeClient } from '@stratus/runtime';
-import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
+import { MERGE_PATCH, objectNameFor, type KubeClient } from '@stratus/runtime';
+import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, changeSecurityGroupRules, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
 import { INSTANCES, type Instance } from '../resources.js';
 import { wantedPortNames } from '../nics.js';
 import { API_FIELD_MANAGER, serverFor, tenantOf, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
@@ -50,18 +50,7 @@ const groupText = (v: unknown, field: string) => {
   return v;
 };
 
-/** Changes a group's rules under its resourceVersion (a concurrent change is not lost). */
-async function changeRules(client: KubeClient, g: SecurityGroup, change: (rules: SecurityGroupRule[]) => SecurityGroupRule[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const cur = (await client.get<SecurityGroup>(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name)) ?? g;
-    try {
-      await client.patch(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name, { metadata: { resourceVersion: cur.metadata.resourceVersion }, spec: { rules: change(cur.spec.rules ?? []) } }, API_FIELD_MANAGER, MERGE_PATCH);
-      return;
-    } catch (e) {
-      if (!isConflict(e) || attempt > 5) throw e;
-    }
-  }
-}
+const changeRules = (client: KubeClient, g: SecurityGroup, change: (rules: SecurityGroupRule[]) => SecurityGroupRule[]) => changeSecurityGroupRules(client, g, change, API_FIELD_MANAGER);
 
 /** The server's ports, and each one's groups changed by `change` (addSecurityGroup, removeSecurityGroup). */
 export async function changeServerGroups(api: ComputeApiContext, inst: Instance, change: (groups: string[]) => string[]): Promise<void> {
