@@ -22,5 +22,7 @@ export async function bootstrapCloud(client: KubeClient, o: CloudBootstrap): Pro
     const url = o.urls[op.catalog.type];
     if (!url) throw new Error(`no URL for the ${op.catalog.type} service (${op.catalog.service})`);
     await registerCatalogService(client, { name: op.catalog.service, type: op.catalog.type, description: op.catalog.description, url, region: o.region });
+    // The same API under the older type clients may still look for (Cinder's volumev3 beside block-storage).
+    for (const alias of op.catalog.aliases ?? []) await registerCatalogService(client, { name: alias.service, type: alias.type, description: op.catalog.description, url, region: o.region });
   }
 }

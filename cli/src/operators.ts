@@ -11,7 +11,7 @@ export interface OperatorProcess {
   /** Node options for the process. */
   nodeArgs?: string[];
   /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap); `path` follows the prefix. */
-  catalog?: { service: string; type: string; description: string; path?: string };
+  catalog?: { service: string; type: string; description: string; path?: string; aliases?: Array<{ service: string; type: string }> };
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
   env?(o: { dataDir: string; port(fixed: number): Promise<number> }): Promise<Record<string, string>>;
 }
@@ -44,6 +44,14 @@ export const OPERATORS: OperatorProcess[] = [
       const ovn = ovnLayout(dataDir);
       return { OVN_NB_REMOTE: ovn.nbRemote, OVN_SB_REMOTE: ovn.sbRemote };
     },
+  },
+  {
+    // Block storage (Cinder): volumes in a file pool every node sees at the same path, backups in the S3 store.
+    name: 'cinder',
+    main: 'operators/cinder/dist/src/main.js',
+    api: { prefix: '/volume', portEnv: 'CINDER_API_PORT', defaultPort: 8776 },
+    catalog: { service: 'cinder', type: 'block-storage', description: 'Cinder Block Storage Service', path: '/v3', aliases: [{ service: 'cinderv3', type: 'volumev3' }] },
+    env: async ({ dataDir }) => ({ CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },
   {
     // This machine's compute node: its guests run under the system libvirt (qemu:///system), their disks in the state folder.

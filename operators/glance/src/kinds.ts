@@ -82,6 +82,12 @@ export const ImageKind: KindDefinition = {
             description: "A snapshot of an Instance in this namespace: the node agent running it writes the data (Nova's createImage).",
             properties: { name: { type: 'string' } },
           },
+          volume: {
+            type: 'object',
+            required: ['name'],
+            description: "A copy of a Volume in this namespace: the block storage service writes the data (Cinder's os-volume_upload_image).",
+            properties: { name: { type: 'string' } },
+          },
         },
       },
     },

@@ -85,6 +85,11 @@ export function imageReconciler(opts: ImageReconcilerOptions): Reconciler<Image>
       await write({ phase: 'queued', conditions: markReconciling(conditions, gen, 'AwaitingSnapshot', `the node agent running instance ${img.spec.source.instance.name} is taking the snapshot`) });
       return;
     }
+    if (img.spec.source?.volume) {
+      // The block storage service copies the volume in and records the data (saving, then active).
+      await write({ phase: 'queued', conditions: markReconciling(conditions, gen, 'AwaitingVolumeUpload', `the block storage service is copying volume ${img.spec.source.volume.name}`) });
+      return;
+    }
     if (isUploadSource(img.spec)) {
       await write({ phase: 'queued', conditions: markReconciling(conditions, gen, 'AwaitingUpload', `upload the data with PUT /v2/images/${imageIdOf(img)}/file (openstack image create --file, or image set with data)`) });
       return;

@@ -46,7 +46,7 @@ export interface ImageSpec {
   deactivated?: boolean;
   tags?: string[];
   properties?: Record<string, string>;
-  source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string; instance?: { name: string } };
+  source?: { url?: string; copyFrom?: { namespace?: string; name: string }; checksum?: string; instance?: { name: string }; volume?: { name: string } };
 }
 
 export type MemberStatus = 'pending' | 'accepted' | 'rejected';
@@ -121,4 +121,4 @@ export function keyFromLocation(location: string | undefined): string | undefine
 }
 
 /** Whether the data arrives by upload through the Image API (no URL, no copy, no snapshot). */
-export const isUploadSource = (spec: ImageSpec) => !spec.source?.url && !spec.source?.copyFrom && !spec.source?.instance;
+export const isUploadSource = (spec: ImageSpec) => !spec.source?.url && !spec.source?.copyFrom && !spec.source?.instance && !spec.source?.volume;

@@ -1,0 +1,96 @@
+/** /v3/backups: create (full or incremental), list, show, delete and restore, as Cinder answers them. */
+import { isDeleting } from '@stratus/runtime';
+import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '../resources.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import { listAnswer } from './listing.js';
+import { backupView, volumeStatus } from './views.js';
+import { createVolume, volumeOf } from './volumeRoutes.js';
+
+function backupOf(api: VolApi, auth: VolAuth, id: string): VolumeBackup {
+  const b = api.dir.backups.byId(id);
+  if (!b || !owns(auth, b)) throw notFound(`Backup ${id} could not be found.`);
+  return b;
+}
+
+export function backupRoutes(router: VolRouter, api: VolApi): void {
+  const base = (req: { base: string }) => `${req.base}/v3`;
+  on(router, 'POST', '/backups', async (req) => {
+    const r = resourceBody(req.body, 'backup');
+    callerNamespace(req.auth);
+    const volumeId = str(r.volume_id, 'volume_id');
+    if (!volumeId) throw badRequest("Invalid input received: 'volume_id' is a required property");
+    const vol = api.dir.volumes.byId(volumeId);
+    if (!vol || !owns(req.auth, vol) || isDeleting(vol)) throw notFound(`Volume ${volumeId} could not be found.`);
+    const force = bool(r.force, 'force') ?? false;
+    const incremental = bool(r.incremental, 'incremental') ?? false;
+    const status = volumeStatus(vol);
+    if (status !== 'available' && !(status === 'in-use' && force)) throw badRequest(`Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${status}".`);
+    const ns = vol.metadata.namespace!;
+    if (incremental && !api.dir.backups.list(ns).some((b) => b.spec.volume === vol.metadata.name && b.status?.phase === 'available'))
+      throw badRequest('Invalid backup: No backups available to do an incremental backup.');
+    const display = str(r.name ?? r.display_name, 'name');
+    const description = str(r.description ?? r.display_description, 'description');
+    const body: VolumeBackup = {
+      apiVersion: 'blockstorage.stratus.io/v1alpha1',
+      kind: 'VolumeBackup',
+      metadata: { name: newObjectName(api.dir.backups, ns, display, 'backup'), namespace: ns },
+      spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, incremental, force },
+    };
+    const made = await withinQuota(api, ns, { backups: 1, backupGigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, async () => {
+      let b: VolumeBackup;
+      try {
+        b = await api.client.create<VolumeBackup>(VOLUME_BACKUPS, body, API_FIELD_MANAGER);
+      } catch (e) {
+        fromKubernetes(e, 'Backup');
+      }
+      await api.dir.backups.seen(b);
+      return b;
+    });
+    return { status: 202, body: { backup: { id: idOf(made), name: display ?? made.metadata.name, links: backupView(api.dir, made, base(req)).links } } };
+  });
+  const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
+    const views = visible(api, req.auth, api.dir.backups, req.query).map((b) => backupView(api.dir, b, base(req)) as Record<string, unknown>);
+    return listAnswer(req, views, 'backups', base(req), detail ? undefined : (v) => ({ id: v.id, name: v.name, links: v.links }), detail ? 'backups/detail' : 'backups');
+  };
+  on(router, 'GET', '/backups', list(false));
+  on(router, 'GET', '/backups/detail', list(true));
+  on(router, 'GET', '/backups/:id', (req) => ({ status: 200, body: { backup: backupView(api.dir, backupOf(api, req.auth, req.params.id), base(req)) } }));
+  on(router, 'PUT', '/backups/:id', async (req) => {
+    const b = backupOf(api, req.auth, req.params.id);
+    const r = resourceBody(req.body, 'backup');
+    const display = str(r.name, 'name');
+    const description = str(r.description, 'description');
+    const updated = await api.client
+      .patch<VolumeBackup>(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name, { spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}) } }, API_FIELD_MANAGER)
+      .catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
+    return { status: 200, body: { backup: backupView(api.dir, updated, base(req)) } };
+  });
+  on(router, 'DELETE', '/backups/:id', async (req) => {
+    const b = backupOf(api, req.auth, req.params.id);
+    const status = isDeleting(b) ? 'deleting' : b.status?.phase;
+    if (status === 'deleting') return { status: 202 };
+    if (status !== 'available' && status !== 'error') throw badRequest(`Invalid backup: Backup status must be available or error, but is ${status ?? 'creating'}.`);
+    if (api.dir.backups.list(b.metadata.namespace).some((o) => o.status?.parent === b.metadata.name && !isDeleting(o))) throw badRequest('Invalid backup: Incremental backups exist for this backup.');
+    await api.client.delete(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name).catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
+    return { status: 202 };
+  });
+  on(router, 'POST', '/backups/:id/restore', async (req) => {
+    const b = backupOf(api, req.auth, req.params.id);
+    if (b.status?.phase !== 'available') throw badRequest(`Invalid backup: Backup status must be available, but is ${b.status?.phase ?? 'creating'}.`);
+    const r = resourceBody(req.body, 'restore');
+    const volumeId = str(r.volume_id, 'volume_id');
+    let target: Volume;
+    if (volumeId) {
+      target = volumeOf(api, req.auth, volumeId);
+      if (volumeStatus(target) !== 'available') throw badRequest(`Invalid volume: Volume to be restored to must be available, but is ${volumeStatus(target)}.`);
+      if ((target.status?.sizeGiB ?? target.spec.sizeGiB) < (b.status.sizeGiB ?? 0)) throw badRequest(`Invalid volume: volume size ${target.spec.sizeGiB} is too small to restore backup of size ${b.status.sizeGiB}.`);
+      const count = (target.spec.restoreFromBackup?.count ?? target.status?.restoresDone ?? 0) + 1;
+      await api.client.patch(VOLUMES, target.metadata.namespace, target.metadata.name, { spec: { restoreFromBackup: { backup: b.metadata.name, count } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${volumeId}`));
+    } else {
+      if (b.metadata.namespace !== req.auth.tenant && !req.auth.admin) throw forbidden();
+      target = await createVolume(api, req.auth, { backup_id: idOf(b), name: str(r.name, 'name') ?? `restore_backup_${idOf(b)}` });
+    }
+    return { status: 202, body: { restore: { backup_id: idOf(b), volume_id: idOf(target), volume_name: target.spec.displayName ?? target.metadata.name } } };
+  });
+}

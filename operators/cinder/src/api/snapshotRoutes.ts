@@ -1,0 +1,121 @@
+/** /v3/snapshots: create, list, show, update, delete and metadata, as Cinder answers them. */
+import { isDeleting } from '@stratus/runtime';
+import { VOLUME_SNAPSHOTS, idOf, type VolumeSnapshot } from '../resources.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import { listAnswer } from './listing.js';
+import { snapshotView, volumeStatus } from './views.js';
+
+function snapshotOf(api: VolApi, auth: VolAuth, id: string): VolumeSnapshot {
+  const s = api.dir.snapshots.byId(id);
+  if (!s || !owns(auth, s)) throw notFound(`Snapshot ${id} could not be found.`);
+  return s;
+}
+
+async function patchSpec(api: VolApi, s: VolumeSnapshot, spec: Record<string, unknown>): Promise<VolumeSnapshot> {
+  try {
+    return await api.client.patch<VolumeSnapshot>(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name, { spec }, API_FIELD_MANAGER);
+  } catch (e) {
+    fromKubernetes(e, `Snapshot ${idOf(s)}`);
+  }
+}
+
+export function snapshotRoutes(router: VolRouter, api: VolApi): void {
+  on(router, 'POST', '/snapshots', async (req) => {
+    const r = resourceBody(req.body, 'snapshot');
+    const ns = callerNamespace(req.auth);
+    const volumeId = str(r.volume_id, 'volume_id');
+    if (!volumeId) throw badRequest("Invalid input received: 'volume_id' is a required property");
+    const vol = api.dir.volumes.byId(volumeId);
+    if (!vol || !owns(req.auth, vol) || isDeleting(vol)) throw notFound(`Volume ${volumeId} could not be found.`);
+    const force = bool(r.force, 'force') ?? false;
+    const status = volumeStatus(vol);
+    if (status !== 'available' && !(status === 'in-use' && force)) throw badRequest(`Invalid volume: Volume ${volumeId} status must be available, but current status is: ${status}.`);
+    const display = str(r.name ?? r.display_name, 'name');
+    const description = str(r.description ?? r.display_description, 'description');
+    const metadata = metadataOf(r.metadata);
+    const body: VolumeSnapshot = {
+      apiVersion: 'blockstorage.stratus.io/v1alpha1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: newObjectName(api.dir.snapshots, ns, display, 'snapshot'), namespace: vol.metadata.namespace },
+      spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, force, ...(metadata ? { metadata } : {}) },
+    };
+    const made = await withinQuota(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, async () => {
+      let s: VolumeSnapshot;
+      try {
+        s = await api.client.create<VolumeSnapshot>(VOLUME_SNAPSHOTS, body, API_FIELD_MANAGER);
+      } catch (e) {
+        fromKubernetes(e, 'Snapshot');
+      }
+      await api.dir.snapshots.seen(s);
+      return s;
+    });
+    return { status: 202, body: { snapshot: snapshotView(api.dir, made) } };
+  });
+  const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
+    const views = visible(api, req.auth, api.dir.snapshots, req.query).map((s) => snapshotView(api.dir, s) as Record<string, unknown>);
+    return listAnswer(req, views, 'snapshots', `${req.base}/v3`, detail ? undefined : (v) => ({ id: v.id, name: v.name, description: v.description, status: v.status, size: v.size, volume_id: v.volume_id, metadata: v.metadata, created_at: v.created_at, updated_at: v.updated_at }), detail ? 'snapshots/detail' : 'snapshots');
+  };
+  on(router, 'GET', '/snapshots', list(false));
+  on(router, 'GET', '/snapshots/detail', list(true));
+  on(router, 'GET', '/snapshots/:id', (req) => ({ status: 200, body: { snapshot: snapshotView(api.dir, snapshotOf(api, req.auth, req.params.id)) } }));
+  on(router, 'PUT', '/snapshots/:id', async (req) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    const r = resourceBody(req.body, 'snapshot');
+    const display = str(r.name ?? r.display_name, 'name');
+    const description = str(r.description ?? r.display_description, 'description');
+    const updated = await patchSpec(api, s, { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}) });
+    return { status: 200, body: { snapshot: snapshotView(api.dir, updated) } };
+  });
+  on(router, 'DELETE', '/snapshots/:id', async (req) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    // A volume made from it stands on its own here (a copy), so it may go while they live.
+    await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, `Snapshot ${idOf(s)}`));
+    return { status: 202 };
+  });
+  on(router, 'POST', '/snapshots/:id/action', async (req) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    const body = (req.body ?? {}) as Record<string, Record<string, unknown>>;
+    const [action] = Object.keys(body);
+    if (action === 'os-reset_status') {
+      if (!req.auth.admin) throw forbidden();
+      return { status: 202 };
+    }
+    if (action === 'os-force_delete') {
+      if (!req.auth.admin) throw forbidden();
+      await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});
+      return { status: 202 };
+    }
+    throw badRequest(`There is no such action: ${action ?? '(none)'}`);
+  });
+  const metaOf = (s: VolumeSnapshot) => s.spec.metadata ?? {};
+  on(router, 'GET', '/snapshots/:id/metadata', (req) => ({ status: 200, body: { metadata: metaOf(snapshotOf(api, req.auth, req.params.id)) } }));
+  const setMeta = (replace: boolean) => async (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    const metadata = metadataOf((req.body as Record<string, unknown> | undefined)?.metadata);
+    if (!metadata) throw badRequest("Missing required element 'metadata' in request body.");
+    const cleared = replace ? await patchSpec(api, s, { metadata: null }) : s;
+    const updated = await patchSpec(api, cleared, { metadata: replace ? metadata : { ...metaOf(s), ...metadata } });
+    return { status: 200, body: { metadata: metaOf(updated) } };
+  };
+  on(router, 'POST', '/snapshots/:id/metadata', setMeta(false));
+  on(router, 'PUT', '/snapshots/:id/metadata', setMeta(true));
+  on(router, 'GET', '/snapshots/:id/metadata/:key', (req) => {
+    const m = metaOf(snapshotOf(api, req.auth, req.params.id));
+    if (!(req.params.key in m)) throw notFound(`Snapshot ${req.params.id} has no metadata with key ${req.params.key}.`);
+    return { status: 200, body: { meta: { [req.params.key]: m[req.params.key] } } };
+  });
+  on(router, 'PUT', '/snapshots/:id/metadata/:key', async (req) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    const meta = metadataOf((req.body as Record<string, unknown> | undefined)?.meta);
+    if (!meta || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
+    await patchSpec(api, s, { metadata: meta });
+    return { status: 200, body: { meta } };
+  });
+  on(router, 'DELETE', '/snapshots/:id/metadata/:key', async (req) => {
+    const s = snapshotOf(api, req.auth, req.params.id);
+    if (!(req.params.key in metaOf(s))) throw notFound(`Snapshot ${req.params.id} has no metadata with key ${req.params.key}.`);
+    await patchSpec(api, s, { metadata: { [req.params.key]: null } });
+    return { status: 200 };
+  });
+}

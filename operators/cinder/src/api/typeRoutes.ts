@@ -1,0 +1,74 @@
+/** /v3/types: volume types (admins make and change them; everyone lists the public ones), and extra specs. */
+import { displayNameOf, type ApiRequest } from '@stratus/runtime';
+import { VOLUME_TYPES, idOf, type VolumeType } from '../resources.js';
+import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, resourceBody, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { listAnswer } from './listing.js';
+import { typeView } from './views.js';
+
+const mayUse = (t: VolumeType, auth: VolAuth) => auth.admin || t.spec.isPublic !== false || (t.spec.projects ?? []).includes(auth.projectId ?? '');
+
+export function typeRoutes(router: VolRouter, api: VolApi): void {
+  const typeOf = (auth: VolAuth, id: string) => {
+    const t = api.dir.type(id);
+    if (!t || !mayUse(t, auth)) throw notFound(`Volume type ${id} could not be found.`);
+    return t;
+  };
+  const adminOnly = (req: ApiRequest<VolAuth> & { auth: VolAuth }) => {
+    if (!req.auth.admin) throw forbidden("Policy doesn't allow volume_extension:types_manage to be performed.");
+  };
+  on(router, 'GET', '/types', (req) => {
+    const isPublic = req.query.get('is_public');
+    const types = api.dir.types.list().filter((t) => mayUse(t, req.auth) && (isPublic === null || isPublic === 'None' || String(t.spec.isPublic ?? true) === isPublic.toLowerCase()));
+    const q = new URLSearchParams(req.query);
+    q.delete('is_public');
+    return listAnswer({ ...req, query: q }, types.map((t) => typeView(t, req.auth.admin)), 'volume_types', `${req.base}/v3`, undefined, 'types');
+  });
+  on(router, 'GET', '/types/default', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, 'default'), req.auth.admin) } }));
+  on(router, 'GET', '/types/:id', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, req.params.id), req.auth.admin) } }));
+  on(router, 'POST', '/types', async (req) => {
+    adminOnly(req);
+    const r = resourceBody(req.body, 'volume_type');
+    const name = str(r.name, 'name');
+    if (!name?.trim()) throw badRequest('Invalid input received: name must be given.');
+    if (api.dir.types.list().some((t) => displayNameOf(t) === name)) throw conflict(`Volume Type ${name} already exists.`);
+    const extra = (r.extra_specs ?? {}) as Record<string, string>;
+    const body: VolumeType = {
+      apiVersion: 'blockstorage.stratus.io/v1alpha1',
+      kind: 'VolumeType',
+      metadata: { name: newObjectName(api.dir.types, '', name, 'type') },
+      spec: { displayName: name, ...(str(r.description, 'description') !== undefined ? { description: r.description as string } : {}), isPublic: bool(r['os-volume-type-access:is_public'] ?? r.is_public, 'is_public') ?? true, extraSpecs: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) },
+    };
+    const made = await api.client.create<VolumeType>(VOLUME_TYPES, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    await api.dir.types.seen(made);
+    return { status: 200, body: { volume_type: typeView(made, true) } };
+  });
+  on(router, 'PUT', '/types/:id', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    const r = resourceBody(req.body, 'volume_type');
+    const spec = { ...(r.name !== undefined ? { displayName: str(r.name, 'name') } : {}), ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.is_public !== undefined ? { isPublic: bool(r.is_public, 'is_public') } : {}) };
+    const updated = await api.client.patch<VolumeType>(VOLUME_TYPES, undefined, t.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 200, body: { volume_type: typeView(updated, true) } };
+  });
+  on(router, 'DELETE', '/types/:id', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    if (api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name)) throw badRequest(`Target volume type is still in use. Volume Type ${idOf(t)} deletion is not allowed with volumes present with the type.`);
+    await api.client.delete(VOLUME_TYPES, undefined, t.metadata.name).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 202 };
+  });
+  on(router, 'GET', '/types/:id/extra_specs', (req) => {
+    adminOnly(req);
+    return { status: 200, body: { extra_specs: typeView(typeOf(req.auth, req.params.id), true).extra_specs } };
+  });
+  on(router, 'POST', '/types/:id/extra_specs', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    const specs = (req.body as { extra_specs?: Record<string, unknown> } | undefined)?.extra_specs;
+    if (!specs || typeof specs !== 'object') throw badRequest("Missing required element 'extra_specs' in request body.");
+    const extraSpecs = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, String(v)]));
+    await api.client.patch(VOLUME_TYPES, undefined, t.metadata.name, { spec: { extraSpecs } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 200, body: { extra_specs: extraSpecs } };
+  });
+}

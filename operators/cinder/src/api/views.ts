@@ -1,0 +1,129 @@
+/** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
+import { displayNameOf, isDeleting } from '@stratus/runtime';
+import { idOf, isMultiattach, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import type { BlockStorageDirectory } from './directory.js';
+
+/** Cinder's timestamps: ISO 8601 with microseconds and no zone. */
+export const stamp = (t: Date | string | undefined) => (t ? new Date(t).toISOString().replace('Z', '000') : null);
+const updatedAt = (o: { metadata: { creationTimestamp?: Date | string }; status?: { conditions?: Array<{ lastTransitionTime?: string }> } }) => {
+  const times = (o.status?.conditions ?? []).map((c) => Date.parse(c.lastTransitionTime ?? '')).filter((t) => !Number.isNaN(t));
+  return times.length ? stamp(new Date(Math.max(...times))) : stamp(o.metadata.creationTimestamp);
+};
+const link = (base: string, kind: string, id: string) => [
+  { rel: 'self', href: `${base}/${kind}/${id}` },
+  { rel: 'bookmark', href: `${base.replace(/\/v3(\/[^/]+)?$/, '')}/${kind}/${id}` },
+];
+
+/** A volume's status word, as Cinder shows it (deleting once its deletion began). */
+export const volumeStatus = (v: Volume) => (isDeleting(v) ? 'deleting' : (v.status?.phase ?? 'creating'));
+
+export function attachmentView(a: VolumeAttachment, v: Volume) {
+  return {
+    id: idOf(v),
+    attachment_id: idOf(a),
+    volume_id: idOf(v),
+    server_id: a.status?.serverId ?? null,
+    host_name: a.status?.host ?? null,
+    device: a.status?.device ?? null,
+    attached_at: stamp(a.status?.attachedAt),
+  };
+}
+
+export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, admin: boolean) {
+  const ns = v.metadata.namespace!;
+  const src = v.spec.source ?? {};
+  const type = dir.type(v.status?.volumeType ?? v.spec.volumeType ?? 'default');
+  const attachments = dir.attachments.list(ns).filter((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error' && a.status?.serverId && a.status.phase !== 'reserved');
+  return {
+    id: idOf(v),
+    name: displayNameOf(v),
+    description: v.spec.description ?? null,
+    status: volumeStatus(v),
+    size: v.status?.sizeGiB ?? v.spec.sizeGiB,
+    availability_zone: v.spec.availabilityZone ?? 'nova',
+    created_at: stamp(v.metadata.creationTimestamp),
+    updated_at: updatedAt(v),
+    volume_type: type ? displayNameOf(type) : (v.spec.volumeType ?? '__DEFAULT__'),
+    volume_type_id: type ? idOf(type) : null,
+    snapshot_id: src.snapshot ? (dir.snapshots.get(src.snapshot, ns)?.metadata.uid ?? null) : null,
+    source_volid: src.volume ? (dir.volumes.get(src.volume, ns)?.metadata.uid ?? null) : null,
+    backup_id: src.backup ? (dir.backups.get(src.backup, ns)?.metadata.uid ?? null) : null,
+    metadata: v.spec.metadata ?? {},
+    bootable: String(v.spec.bootable ?? v.status?.bootable ?? false),
+    encrypted: false,
+    multiattach: isMultiattach(type),
+    replication_status: null,
+    consistencygroup_id: null,
+    group_id: null,
+    provider_id: null,
+    service_uuid: null,
+    shared_targets: false,
+    cluster_name: null,
+    consumes_quota: true,
+    user_id: v.metadata.annotations?.['blockstorage.stratus.io/user-id'] ?? null,
+    'os-vol-tenant-attr:tenant_id': dir.projectIdOf(ns),
+    'os-vol-mig-status-attr:migstat': null,
+    'os-vol-mig-status-attr:name_id': null,
+    ...(admin ? { 'os-vol-host-attr:host': v.status?.pool ? `stratus@${v.status.pool}` : null } : {}),
+    attachments: attachments.map((a) => attachmentView(a, v)),
+    ...(v.status?.imageMetadata ? { volume_image_metadata: v.status.imageMetadata } : {}),
+    links: link(base, 'volumes', idOf(v)),
+  };
+}
+
+export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?: unknown }, base: string, kind: string) => ({ id: idOf(o), name: displayNameOf(o), links: link(base, kind, idOf(o)) });
+
+export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot) {
+  return {
+    id: idOf(s),
+    name: displayNameOf(s),
+    description: s.spec.description ?? null,
+    status: isDeleting(s) ? 'deleting' : (s.status?.phase ?? 'creating'),
+    size: s.status?.sizeGiB ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.status?.sizeGiB ?? 0,
+    volume_id: s.status?.volumeId ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.metadata.uid ?? null,
+    metadata: s.spec.metadata ?? {},
+    created_at: stamp(s.metadata.creationTimestamp),
+    updated_at: updatedAt(s),
+    'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace),
+    'os-extended-snapshot-attributes:progress': s.status?.phase === 'available' ? '100%' : '0%',
+    group_snapshot_id: null,
+    consumes_quota: true,
+  };
+}
+
+export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: string) {
+  const failed = b.status?.phase === 'error' ? b.status.conditions?.find((c) => c.type === 'Stalled')?.message : undefined;
+  return {
+    id: idOf(b),
+    name: displayNameOf(b),
+    description: b.spec.description ?? null,
+    status: isDeleting(b) ? 'deleting' : (b.status?.phase ?? 'creating'),
+    size: b.status?.sizeGiB ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.spec.sizeGiB ?? 0,
+    volume_id: b.status?.volumeId ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.metadata.uid ?? null,
+    snapshot_id: null,
+    container: b.status?.container ?? null,
+    availability_zone: 'nova',
+    created_at: stamp(b.metadata.creationTimestamp),
+    updated_at: updatedAt(b),
+    data_timestamp: stamp(b.metadata.creationTimestamp),
+    is_incremental: !!b.spec.incremental,
+    has_dependent_backups: dir.backups.list(b.metadata.namespace).some((o) => o.status?.parent === b.metadata.name && !isDeleting(o)),
+    object_count: b.status?.objectCount ?? 0,
+    fail_reason: failed ?? null,
+    'os-backup-project-attr:project_id': dir.projectIdOf(b.metadata.namespace),
+    links: link(base, 'backups', idOf(b)),
+  };
+}
+
+export function typeView(t: VolumeType, admin: boolean) {
+  const isPublic = t.spec.isPublic ?? true;
+  return {
+    id: idOf(t),
+    name: displayNameOf(t),
+    description: t.spec.description ?? null,
+    is_public: isPublic,
+    'os-volume-type-access:is_public': isPublic,
+    extra_specs: admin ? { ...(t.spec.backend ? { volume_backend_name: t.spec.backend } : {}), ...(t.spec.extraSpecs ?? {}) } : {},
+    qos_specs_id: null,
+  };
+}

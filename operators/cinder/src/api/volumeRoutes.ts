@@ -1,0 +1,300 @@
+/** /v3/volumes: create, list, show, update, delete, metadata and the volume actions, as Cinder answers them. */
+import { IMAGES, canSee, type Image } from '@stratus/glance';
+import { displayNameOf, isDeleting, type ApiRequest } from '@stratus/runtime';
+import { VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSource } from '../resources.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import { listAnswer } from './listing.js';
+import { summaryView, volumeStatus, volumeView } from './views.js';
+
+const GiB = 1024 ** 3;
+/** Cinder's words for a volume that may not be deleted as it is. */
+const NOT_DELETABLE =
+  'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
+
+type Req = ApiRequest<VolAuth> & { auth: VolAuth };
+
+/** The caller's volume with this ID, or 404 as Cinder says it. */
+export function volumeOf(api: VolApi, auth: VolAuth, id: string): Volume {
+  const v = api.dir.volumes.byId(id);
+  if (!v || !owns(auth, v)) throw notFound(`Volume ${id} could not be found.`);
+  return v;
+}
+
+async function patchSpec(api: VolApi, v: Volume, spec: Record<string, unknown>): Promise<Volume> {
+  try {
+    return await api.client.patch<Volume>(VOLUMES, v.metadata.namespace, v.metadata.name, { spec }, API_FIELD_MANAGER);
+  } catch (e) {
+    fromKubernetes(e, `Volume ${idOf(v)}`);
+  }
+}
+
+/** The new volume's source from the request, checked as Cinder checks it; and its size (a source's when none is given). */
+function sourceOf(api: VolApi, auth: VolAuth, ns: string, r: Record<string, unknown>): { source?: VolumeSource; minGiB: number; image?: Image } {
+  const snapshotId = str(r.snapshot_id, 'snapshot_id');
+  const volumeId = str(r.source_volid, 'source_volid');
+  const backupId = str(r.backup_id, 'backup_id');
+  const imageRef = str(r.imageRef ?? r.image_id, 'imageRef');
+  if ([snapshotId, volumeId, backupId, imageRef].filter(Boolean).length > 1) throw badRequest('Invalid input received: only one of snapshot_id, source_volid, backup_id and imageRef may be given.');
+  if (snapshotId) {
+    const s = api.dir.snapshots.byId(snapshotId);
+    if (!s || !owns(auth, s) || s.metadata.namespace !== ns) throw notFound(`Snapshot ${snapshotId} could not be found.`);
+    if (s.status?.phase !== 'available') throw badRequest(`Invalid snapshot: Originating snapshot status must be one of 'available' values`);
+    return { source: { snapshot: s.metadata.name }, minGiB: s.status.sizeGiB ?? 1 };
+  }
+  if (volumeId) {
+    const v = api.dir.volumes.byId(volumeId);
+    if (!v || !owns(auth, v) || v.metadata.namespace !== ns || isDeleting(v)) throw notFound(`Volume ${volumeId} could not be found.`);
+    if (!['available', 'in-use'].includes(volumeStatus(v))) throw badRequest(`Invalid volume: Source volume status must be available or in-use, but is ${volumeStatus(v)}.`);
+    return { source: { volume: v.metadata.name }, minGiB: v.status?.sizeGiB ?? v.spec.sizeGiB };
+  }
+  if (backupId) {
+    const b = api.dir.backups.byId(backupId);
+    if (!b || !owns(auth, b) || b.metadata.namespace !== ns) throw notFound(`Backup ${backupId} could not be found.`);
+    if (b.status?.phase !== 'available') throw badRequest('Invalid backup: Backup status must be available');
+    return { source: { backup: b.metadata.name }, minGiB: b.status.sizeGiB ?? 1 };
+  }
+  if (imageRef) {
+    const img = api.dir.images.byId(imageRef);
+    if (!img || !canSee(img, { tenant: ns, projectId: api.dir.projectIdOf(ns), admin: auth.admin })) throw notFound(`Image ${imageRef} could not be found.`);
+    if (img.status?.phase !== 'active') throw badRequest(`Invalid image identifier or unable to access requested image. Image ${imageRef} is not active.`);
+    const minGiB = Math.max(img.spec.minDisk ?? 0, Math.ceil((img.status.virtualSize ?? img.status.size ?? 0) / GiB), 1);
+    return { source: { image: { name: img.metadata.name, ...(img.metadata.namespace !== ns ? { namespace: img.metadata.namespace } : {}) } }, minGiB, image: img };
+  }
+  return { minGiB: 0 };
+}
+
+export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string, unknown>): Promise<Volume> {
+  const ns = callerNamespace(auth);
+  const { source, minGiB, image } = sourceOf(api, auth, ns, r);
+  if ((r.size === undefined || r.size === null) && !source) throw badRequest('Invalid input received: size is required for a volume made from nothing.');
+  const size = r.size === undefined || r.size === null ? minGiB : sizeOf(r.size);
+  if (size < minGiB) {
+    if (image) throw badRequest(`Invalid input received: Image virtual size is ${minGiB}GB and doesn't fit in a volume of size ${size}GB.`);
+    throw badRequest(`Invalid input received: Volume size '${size}'GB cannot be smaller than the source size ${minGiB}GB. They must be >= original size.`);
+  }
+  const typeRef = str(r.volume_type, 'volume_type');
+  const type = typeRef ? api.dir.type(typeRef) : undefined;
+  if (typeRef && !type) throw notFound(`Volume type with name ${typeRef} could not be found.`);
+  if (type && type.spec.isPublic === false && !auth.admin && !(type.spec.projects ?? []).includes(auth.projectId ?? '')) throw notFound(`Volume type with name ${typeRef} could not be found.`);
+  const az = str(r.availability_zone, 'availability_zone');
+  if (az && az !== 'nova') throw badRequest(`Invalid input received: Availability zone '${az}' is invalid.`);
+  const display = str(r.name ?? r.display_name, 'name');
+  const description = str(r.description ?? r.display_description, 'description');
+  const metadata = metadataOf(r.metadata);
+  const body: Volume = {
+    apiVersion: 'blockstorage.stratus.io/v1alpha1',
+    kind: 'Volume',
+    metadata: { name: newObjectName(api.dir.volumes, ns, display, 'volume'), namespace: ns, annotations: { 'blockstorage.stratus.io/user-id': auth.userId } },
+    spec: {
+      ...(display !== undefined ? { displayName: display } : {}),
+      ...(description !== undefined ? { description } : {}),
+      sizeGiB: size,
+      ...(type ? { volumeType: type.metadata.name } : {}),
+      ...(source ? { source } : {}),
+      ...(metadata ? { metadata } : {}),
+    },
+  };
+  return withinQuota(api, ns, { volumes: 1, gigabytes: size }, async () => {
+    let made: Volume;
+    try {
+      made = await api.client.create<Volume>(VOLUMES, body, API_FIELD_MANAGER);
+    } catch (e) {
+      fromKubernetes(e, 'Volume');
+    }
+    await api.dir.volumes.seen(made);
+    return made;
+  });
+}
+
+export function volumeRoutes(router: VolRouter, api: VolApi): void {
+  const baseOf = (req: Req) => `${req.base}/v3${req.params.project_id ? `/${req.params.project_id}` : ''}`;
+
+  on(router, 'POST', '/volumes', async (req) => {
+    const v = await createVolume(api, req.auth, resourceBody(req.body, 'volume'));
+    return { status: 202, body: { volume: volumeView(api.dir, v, baseOf(req), req.auth.admin) } };
+  });
+  const list = (detail: boolean) => (req: Req) => {
+    const views = visible(api, req.auth, api.dir.volumes, req.query).map((v) => volumeView(api.dir, v, baseOf(req), req.auth.admin));
+    return listAnswer(req, views, 'volumes', baseOf(req), detail ? undefined : (v) => summaryView({ metadata: { uid: String(v.id), name: String(v.name) } }, baseOf(req), 'volumes'), detail ? 'volumes/detail' : 'volumes');
+  };
+  on(router, 'GET', '/volumes', list(false));
+  on(router, 'GET', '/volumes/detail', list(true));
+  on(router, 'GET', '/volumes/summary', (req) => {
+    const vols = visible(api, req.auth, api.dir.volumes, req.query);
+    return { status: 200, body: { 'volume-summary': { total_size: vols.reduce((n, v) => n + (v.status?.sizeGiB ?? v.spec.sizeGiB), 0), total_count: vols.length, metadata: {} } } };
+  });
+  on(router, 'GET', '/volumes/:id', (req) => ({ status: 200, body: { volume: volumeView(api.dir, volumeOf(api, req.auth, req.params.id), baseOf(req), req.auth.admin) } }));
+  on(router, 'PUT', '/volumes/:id', async (req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    const r = resourceBody(req.body, 'volume');
+    const known = ['name', 'description', 'display_name', 'display_description', 'metadata'];
+    const unknown = Object.keys(r).find((k) => !known.includes(k));
+    if (unknown) throw badRequest(`Invalid input received: Additional properties are not allowed ('${unknown}' was unexpected)`);
+    const display = str(r.name ?? r.display_name, 'name');
+    const description = str(r.description ?? r.display_description, 'description');
+    const metadata = metadataOf(r.metadata);
+    const updated = await patchSpec(api, v, { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), ...(metadata ? { metadata: null } : {}) });
+    const final = metadata ? await patchSpec(api, updated, { metadata }) : updated;
+    return { status: 200, body: { volume: volumeView(api.dir, final, baseOf(req), req.auth.admin) } };
+  });
+  on(router, 'DELETE', '/volumes/:id', async (req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    const cascade = bool(req.query.get('cascade'), 'cascade') ?? false;
+    const status = volumeStatus(v);
+    const snaps = api.dir.snapshots.list(v.metadata.namespace).filter((s) => s.spec.volume === v.metadata.name);
+    const attached = api.dir.attachments.list(v.metadata.namespace).some((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error');
+    if (status === 'deleting') return { status: 202 };
+    if (attached || !['available', 'error', 'error_restoring', 'error_extending', 'error_deleting'].includes(status) || (snaps.length && !cascade)) throw badRequest(NOT_DELETABLE);
+    for (const s of snaps) await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});
+    await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+    return { status: 202 };
+  });
+
+  // Metadata: the whole set, and one key.
+  const metaOf = (v: Volume) => v.spec.metadata ?? {};
+  on(router, 'GET', '/volumes/:id/metadata', (req) => ({ status: 200, body: { metadata: metaOf(volumeOf(api, req.auth, req.params.id)) } }));
+  const setMeta = (replace: boolean) => async (req: Req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    const metadata = metadataOf((req.body as Record<string, unknown> | undefined)?.metadata);
+    if (!metadata) throw badRequest("Missing required element 'metadata' in request body.");
+    const next = replace ? metadata : { ...metaOf(v), ...metadata };
+    const cleared = replace ? await patchSpec(api, v, { metadata: null }) : v;
+    const updated = await patchSpec(api, cleared, { metadata: next });
+    return { status: 200, body: { metadata: metaOf(updated) } };
+  };
+  on(router, 'POST', '/volumes/:id/metadata', setMeta(false));
+  on(router, 'PUT', '/volumes/:id/metadata', setMeta(true));
+  on(router, 'GET', '/volumes/:id/metadata/:key', (req) => {
+    const m = metaOf(volumeOf(api, req.auth, req.params.id));
+    if (!(req.params.key in m)) throw notFound(`Volume ${req.params.id} has no metadata with key ${req.params.key}.`);
+    return { status: 200, body: { meta: { [req.params.key]: m[req.params.key] } } };
+  });
+  on(router, 'PUT', '/volumes/:id/metadata/:key', async (req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    const meta = metadataOf((req.body as Record<string, unknown> | undefined)?.meta);
+    if (!meta || Object.keys(meta).length !== 1 || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
+    await patchSpec(api, v, { metadata: meta });
+    return { status: 200, body: { meta } };
+  });
+  on(router, 'DELETE', '/volumes/:id/metadata/:key', async (req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    if (!(req.params.key in metaOf(v))) throw notFound(`Volume ${req.params.id} has no metadata with key ${req.params.key}.`);
+    await patchSpec(api, v, { metadata: { [req.params.key]: null } });
+    return { status: 200 };
+  });
+
+  on(router, 'POST', '/volumes/:id/action', async (req) => {
+    const v = volumeOf(api, req.auth, req.params.id);
+    const body = (req.body ?? {}) as Record<string, Record<string, unknown> | null>;
+    const [action] = Object.keys(body);
+    const args = (body[action] ?? {}) as Record<string, unknown>;
+    const status = volumeStatus(v);
+    switch (action) {
+      case 'os-extend': {
+        const size = sizeOf(args.new_size, 'new_size');
+        const have = v.status?.sizeGiB ?? v.spec.sizeGiB;
+        // Online extend (in-use) is Cinder's since 3.42; this cloud always allows it.
+        if (!['available', 'in-use'].includes(status)) throw badRequest(`Invalid volume: Volume status must be 'available' or 'in-use' to extend, currently ${status}.`);
+        if (size <= have) throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${have}, extended: ${size}).`);
+        await withinQuota(api, v.metadata.namespace!, { gigabytes: size - have }, () => patchSpec(api, v, { sizeGiB: size }));
+        return { status: 202 };
+      }
+      case 'os-set_bootable': {
+        const bootable = bool(args.bootable, 'bootable');
+        if (bootable === undefined) throw badRequest('Invalid input received: bootable must be given.');
+        await patchSpec(api, v, { bootable });
+        return { status: 200 };
+      }
+      case 'os-update_readonly_flag': {
+        const readOnly = bool(args.readonly, 'readonly');
+        if (readOnly === undefined) throw badRequest('Invalid input received: readonly must be given.');
+        await patchSpec(api, v, { readOnly, metadata: { readonly: String(readOnly) } });
+        return { status: 202 };
+      }
+      case 'os-reset_status': {
+        if (!req.auth.admin) throw forbidden();
+        const to = str(args.status, 'status');
+        const allowed = ['available', 'error', 'in-use', 'creating', 'deleting', 'attaching', 'detaching', 'error_deleting', 'maintenance', 'reserved', 'error_extending', 'extending'];
+        if (to && !allowed.includes(to)) throw badRequest(`Invalid input received: Must specify a valid status`);
+        if (to) await patchSpec(api, v, { resetStatus: to });
+        return { status: 202 };
+      }
+      case 'os-force_delete': {
+        if (!req.auth.admin) throw forbidden();
+        await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+        return { status: 202 };
+      }
+      case 'os-volume_upload_image':
+        return uploadToImage(api, req, v, args);
+      case 'os-attach':
+      case 'os-detach':
+      case 'os-reserve':
+      case 'os-unreserve':
+      case 'os-begin_detaching':
+      case 'os-roll_detaching':
+      case 'os-initialize_connection':
+      case 'os-terminate_connection':
+        // Attachments are Nova's to make here (os-volume_attachments, or a VolumeAttachment): a bare Cinder
+        // attach would record a guest that has no disk.
+        throw badRequest(`Invalid input received: ${action} is not offered: attach volumes through the Compute API (server add volume) or a VolumeAttachment.`);
+      default:
+        throw badRequest(`There is no such action: ${action ?? '(none)'}`);
+    }
+  });
+}
+
+/** os-volume_upload_image: a new Image whose data the block storage service copies from the volume. */
+async function uploadToImage(api: VolApi, req: Req, v: Volume, args: Record<string, unknown>) {
+  const status = volumeStatus(v);
+  const force = bool(args.force, 'force') ?? false;
+  if (status !== 'available' && !(status === 'in-use' && force)) throw badRequest(`Invalid volume: Volume status must be available or in-use (with force), but current status is: ${status}.`);
+  const imageName = str(args.image_name, 'image_name');
+  if (!imageName) throw badRequest('Invalid input received: image_name must be given.');
+  const diskFormat = str(args.disk_format, 'disk_format') ?? 'raw';
+  if (!['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhdx'].includes(diskFormat)) throw badRequest(`Invalid disk-format '${diskFormat}' specified. Allowed disk-formats are raw, vmdk, vdi, qcow2, vhd, vhdx.`);
+  if (diskFormat !== 'raw') throw badRequest(`Invalid input received: this cloud uploads volumes as raw images only (asked: ${diskFormat}).`);
+  const visibility = str(args.visibility, 'visibility') ?? 'private';
+  if (visibility === 'public' && !req.auth.admin) throw forbidden("Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.");
+  const ns = v.metadata.namespace!;
+  const image: Image = {
+    apiVersion: 'image.stratus.io/v1alpha1',
+    kind: 'Image',
+    metadata: { name: newObjectName(api.dir.images, ns, imageName, 'image'), namespace: ns },
+    spec: {
+      displayName: imageName,
+      diskFormat: 'raw',
+      containerFormat: str(args.container_format, 'container_format') ?? 'bare',
+      visibility: visibility as 'private',
+      protected: bool(args.protected, 'protected') ?? false,
+      minDisk: v.status?.sizeGiB ?? v.spec.sizeGiB,
+      properties: Object.fromEntries(Object.entries(v.status?.imageMetadata ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'size', 'disk_format', 'container_format', 'min_disk', 'min_ram'].includes(k))),
+      source: { volume: { name: v.metadata.name } },
+    },
+  } as Image;
+  let made: Image;
+  try {
+    made = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER);
+  } catch (e) {
+    fromKubernetes(e, 'Image');
+  }
+  return {
+    status: 202,
+    body: {
+      'os-volume_upload_image': {
+        id: idOf(v),
+        updated_at: new Date().toISOString().replace('Z', '000'),
+        status: 'uploading',
+        display_description: v.spec.description ?? null,
+        size: v.status?.sizeGiB ?? v.spec.sizeGiB,
+        volume_type: null,
+        image_id: made.metadata.uid,
+        container_format: image.spec.containerFormat,
+        disk_format: 'raw',
+        image_name: displayNameOf(made),
+        visibility,
+        protected: image.spec.protected,
+      },
+    },
+  };
+}

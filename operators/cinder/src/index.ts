@@ -1,0 +1,13 @@
+/** Cinder: block storage. */
+export * from './kinds.js';
+export * from './resources.js';
+export * from './backend/types.js';
+export { FilePoolBackend, type FilePoolOptions } from './backend/filePool.js';
+export { BackupChunkStore, CHUNK_BYTES, chunkPlan, ownKeysOf, type BackupManifest } from './backupChunks.js';
+export * from './operator.js';
+export * from './quota.js';
+export * from './scheduler.js';
+export { volumePhase, holdsVolume, attachmentRecords } from './volumeState.js';
+export { backupPrefixOf, parentOf } from './backups.js';
+export { startBlockStorageApi, type BlockStorageApi, type BlockStorageApiOptions } from './api/server.js';
+export { ensureDefaultVolumeType } from './volumeTypes.js';

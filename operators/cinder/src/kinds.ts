@@ -1,0 +1,212 @@
+/** The blockstorage.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
+import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@stratus/runtime';
+
+const GROUP = 'blockstorage.stratus.io';
+const VERSION = 'v1alpha1';
+/** Cinder's volume status words. */
+export const VOLUME_PHASES = ['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'extending', 'backing-up', 'restoring-backup', 'downloading', 'uploading', 'deleting', 'error', 'error_deleting', 'error_extending'];
+export const SNAPSHOT_PHASES = ['creating', 'available', 'deleting', 'error', 'error_deleting'];
+export const BACKUP_PHASES = ['creating', 'available', 'restoring', 'deleting', 'error', 'error_deleting'];
+export const ATTACHMENT_PHASES = ['reserved', 'attaching', 'attached', 'detaching', 'error'];
+
+const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
+const ID_COLUMN = { name: 'ID', type: 'string', jsonPath: '.metadata.uid', priority: 1 } as const;
+
+export const VolumeTypeKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeType',
+  plural: 'volumetypes',
+  scope: 'Cluster',
+  shortNames: ['voltype'],
+  description: "A kind of volume users choose (a Cinder volume type): which backend holds its volumes, with extra specs the scheduler matches.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'volume type'),
+      description: { type: 'string', maxLength: 255 },
+      backend: { type: 'string', description: "The backend (volume_backend_name) its volumes go to; unset: any backend." },
+      extraSpecs: stringMap('Extra specs (volume_backend_name, multiattach "<is> True", …).'),
+      isPublic: { type: 'boolean', default: true, description: 'Every project may use it; false: only projects in `projects`.' },
+      projects: { type: 'array', items: { type: 'string' }, description: 'Project IDs given access to a private type.' },
+    },
+  },
+  status: { id: { type: 'string', description: "The volume type's OpenStack ID." } },
+  phases: ['available', 'error'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Backend', type: 'string', jsonPath: '.spec.backend' }, { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' }],
+};
+
+export const VolumeKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'Volume',
+  plural: 'volumes',
+  scope: 'Namespaced',
+  shortNames: ['vol'],
+  description: "A block device of the tenant whose namespace holds it (a Cinder volume): made blank or from an image, snapshot, volume or backup, in a backend's pool, attachable to its servers.",
+  spec: {
+    required: ['sizeGiB'],
+    properties: {
+      displayName: displayNameField(255, 'volume'),
+      description: { type: 'string', maxLength: 255 },
+      sizeGiB: { type: 'integer', minimum: 1, description: 'Its size. Raising it extends the volume (online, when attached); it never shrinks.' },
+      volumeType: { type: 'string', description: 'The VolumeType (object name); unset: the default type.' },
+      availabilityZone: { type: 'string', default: 'nova' },
+      source: {
+        type: 'object',
+        maxProperties: 1,
+        description: 'What it is made from, once: unset is blank. An image (in this namespace, or a public one of another), a VolumeSnapshot, a Volume or a VolumeBackup of this namespace.',
+        properties: {
+          image: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, namespace: { type: 'string' } } },
+          snapshot: { type: 'string' },
+          volume: { type: 'string' },
+          backup: { type: 'string' },
+        },
+      },
+      bootable: { type: 'boolean', description: 'A server may boot from it; unset: true when made from an image.' },
+      readOnly: { type: 'boolean', default: false },
+      metadata: stringMap("The volume's metadata (Cinder's key/value pairs)."),
+      restoreFromBackup: {
+        type: 'object',
+        description: "A restore into this existing volume: raising `count` writes the backup's data over it.",
+        properties: { backup: { type: 'string' }, count: { type: 'integer', minimum: 0 } },
+      },
+      resetStatus: { type: 'string', description: "An admin's os-reset_status: the status word to show until the next change." },
+    },
+  },
+  status: {
+    id: { type: 'string', description: "The volume's OpenStack ID." },
+    projectId: { type: 'string' },
+    sizeGiB: { type: 'integer', description: 'The size the backend has made.' },
+    backend: { type: 'string', description: 'The backend holding it.' },
+    pool: { type: 'string', description: "The backend's pool (Cinder's host@backend#pool)." },
+    volumeType: { type: 'string', description: 'The type it was made with (object name).' },
+    bootable: { type: 'boolean' },
+    imageMetadata: stringMap("The properties of the image it was made from (Cinder's volume_image_metadata)."),
+    connection: {
+      type: 'object',
+      description: 'How a hypervisor attaches it (what Cinder\'s initialize_connection returns): a file on the shared pool, or a network disk.',
+      properties: {
+        driverVolumeType: { type: 'string', description: 'file, or rbd' },
+        path: { type: 'string' },
+        format: { type: 'string' },
+        name: { type: 'string' },
+        hosts: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    attachments: {
+      type: 'array',
+      description: 'Who has it attached (from its VolumeAttachments).',
+      items: { type: 'object', properties: { attachment: { type: 'string' }, attachmentId: { type: 'string' }, serverId: { type: 'string' }, host: { type: 'string' }, device: { type: 'string' }, attachedAt: { type: 'string' } } },
+    },
+    restoresDone: { type: 'integer' },
+    madeFrom: { type: 'string', description: 'What its data came from, as made: blank, image:<id>, snapshot:<id>, volume:<id>, backup:<id>.' },
+  },
+  phases: VOLUME_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, { name: 'Type', type: 'string', jsonPath: '.status.volumeType' }, { name: 'Bootable', type: 'boolean', jsonPath: '.status.bootable', priority: 1 }, ID_COLUMN],
+};
+
+export const VolumeSnapshotKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeSnapshot',
+  plural: 'volumesnapshots',
+  scope: 'Namespaced',
+  shortNames: ['volsnap'],
+  description: "A point-in-time copy of a Volume of its namespace (a Cinder snapshot), in the volume's backend: new volumes can be made from it.",
+  spec: {
+    required: ['volume'],
+    properties: {
+      displayName: displayNameField(255, 'snapshot'),
+      description: { type: 'string', maxLength: 255 },
+      volume: { type: 'string', minLength: 1, description: 'The Volume (object name).' },
+      force: { type: 'boolean', default: false, description: 'Take it even while the volume is attached (crash-consistent).' },
+      metadata: stringMap("The snapshot's metadata."),
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    volumeId: { type: 'string' },
+    sizeGiB: { type: 'integer' },
+    backend: { type: 'string' },
+  },
+  phases: SNAPSHOT_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, ID_COLUMN],
+};
+
+export const VolumeBackupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeBackup',
+  plural: 'volumebackups',
+  scope: 'Namespaced',
+  shortNames: ['volbak'],
+  description:
+    "A copy of a Volume's data in the S3-compatible store (a Cinder backup), in chunks under its own prefix: full, or incremental (only the chunks changed since the volume's last backup). It outlives the volume; a volume can be made or restored from it.",
+  spec: {
+    required: ['volume'],
+    properties: {
+      displayName: displayNameField(255, 'backup'),
+      description: { type: 'string', maxLength: 255 },
+      volume: { type: 'string', minLength: 1, description: 'The Volume (object name) backed up.' },
+      incremental: { type: 'boolean', default: false, description: 'Store only the chunks that changed since the latest backup of the volume.' },
+      force: { type: 'boolean', default: false, description: 'Back it up even while attached.' },
+    },
+  },
+  status: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    volumeId: { type: 'string' },
+    sizeGiB: { type: 'integer' },
+    container: { type: 'string', description: 'The bucket holding its chunks.' },
+    prefix: { type: 'string', description: 'The key prefix of its manifest and chunks.' },
+    parent: { type: 'string', description: 'The backup (object name) an incremental one builds on.' },
+    parentId: { type: 'string' },
+    objectCount: { type: 'integer', description: 'Chunks this backup stored itself.' },
+    dataBytes: { type: 'integer' },
+    hasDependentBackups: { type: 'boolean' },
+    restoring: { type: 'string', description: 'The volume a restore is writing into now.' },
+  },
+  phases: BACKUP_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Incremental', type: 'boolean', jsonPath: '.spec.incremental' }, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, ID_COLUMN],
+};
+
+export const VolumeAttachmentKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeAttachment',
+  plural: 'volumeattachments',
+  scope: 'Namespaced',
+  shortNames: ['volattach'],
+  description:
+    "A Volume attached to an Instance of the same namespace (a Cinder attachment, Nova's volume attachment): Cinder reserves the volume and says how to reach it; the instance's node plugs it into the guest (hot-plug while it runs). Deleting it detaches.",
+  spec: {
+    required: ['volume', 'instance'],
+    properties: {
+      volume: { type: 'string', minLength: 1, description: 'The Volume (object name).' },
+      instance: { type: 'string', minLength: 1, description: 'The Instance (object name).' },
+      device: { type: 'string', pattern: '^/dev/[a-z]+$', description: 'The device name asked for (/dev/vdb); unset: the next free one.' },
+      bootIndex: { type: 'integer', minimum: 0, description: '0: the instance boots from it (boot from volume).' },
+      deleteOnTermination: { type: 'boolean', default: false, description: 'Delete the volume when the instance is deleted.' },
+      tag: { type: 'string', maxLength: 60, description: 'A device tag the guest sees in its metadata.' },
+    },
+  },
+  status: {
+    id: { type: 'string', description: "The attachment's ID (Nova's and Cinder's attachment_id)." },
+    volumeId: { type: 'string' },
+    serverId: { type: 'string', description: 'The instance as the node found it.' },
+    host: { type: 'string', description: 'The compute node it is plugged in on.' },
+    device: { type: 'string', description: 'The device the guest has it as.' },
+    attachedAt: { type: 'string', format: 'date-time' },
+    sizeGiB: { type: 'integer', description: 'The size the guest was last given (online extend).' },
+    connection: {
+      type: 'object',
+      description: "What Cinder handed out for this attachment (initialize_connection's connection info).",
+      properties: { driverVolumeType: { type: 'string' }, path: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, hosts: { type: 'array', items: { type: 'string' } } },
+    },
+  },
+  phases: ATTACHMENT_PHASES,
+  columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],
+};
+
+export const KINDS: KindDefinition[] = [VolumeTypeKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];

@@ -1,0 +1,66 @@
+/** The block storage operator: the VolumeType, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
+import { Manager, markReady, patchStatusChanges, type ManagerOptions, type Reconciler } from '@stratus/runtime';
+import { attachmentReconciler } from './attachments.js';
+import { backupReconciler } from './backups.js';
+import { imageUploadReconciler } from './imageUploads.js';
+import { FIELD_MANAGER, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { snapshotReconciler } from './snapshots.js';
+import { volumeReconciler, type CinderDeps } from './volumes.js';
+
+const at = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' });
+const sameNs = (a: KubernetesObject, b: KubernetesObject) => a.metadata?.namespace === b.metadata?.namespace;
+
+/** A volume type has nothing to make: it is available once its ID is shown. */
+const volumeTypeReconciler: Reconciler<VolumeType> = async (req, ctx) => {
+  const t = await ctx.client.get<VolumeType>(VOLUME_TYPES, undefined, req.name);
+  if (!t) return;
+  await patchStatusChanges(ctx.client, VOLUME_TYPES, t, { id: idOf(t), phase: 'available', conditions: markReady(t.status?.conditions, t.metadata.generation, 'TypeReady', `volumes of this type go to ${t.spec.backend ?? 'any backend'}`) }, FIELD_MANAGER, { precondition: false });
+};
+
+export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opts: Partial<ManagerOptions> = {}): Manager {
+  const m = new Manager({ name: FIELD_MANAGER, ...opts });
+  m.add<VolumeType>({ name: 'volumetype', resource: VOLUME_TYPES, reconcile: volumeTypeReconciler });
+  m.add<Volume>({
+    name: 'volume',
+    resource: VOLUMES,
+    reconcile: volumeReconciler(deps),
+    workers: 4,
+    watches: [
+      // Its attachments, snapshots, backups and uploads say what its status word is (and let a deletion go on).
+      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.filter((v) => sameNs(v, a) && v.metadata.name === (a as VolumeAttachment).spec.volume).map(at) },
+      { resource: VOLUME_SNAPSHOTS, map: (s, all) => all.filter((v) => sameNs(v, s) && v.metadata.name === (s as VolumeSnapshot).spec.volume).map(at) },
+      { resource: VOLUME_BACKUPS, map: (b, all) => all.filter((v) => sameNs(v, b) && (v.metadata.name === (b as VolumeBackup).spec.volume || v.spec.source?.backup === b.metadata?.name)).map(at) },
+      { resource: IMAGES, map: (i, all) => all.filter((v) => sameNs(v, i) && v.metadata.name === (i as Image).spec.source?.volume?.name).map(at) },
+    ],
+  });
+  m.add<VolumeSnapshot>({
+    name: 'volumesnapshot',
+    resource: VOLUME_SNAPSHOTS,
+    reconcile: snapshotReconciler(deps),
+    watches: [{ resource: VOLUMES, map: (v, all) => all.filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) }],
+  });
+  m.add<VolumeBackup>({
+    name: 'volumebackup',
+    resource: VOLUME_BACKUPS,
+    reconcile: backupReconciler(deps),
+    watches: [
+      { resource: VOLUMES, map: (v, all) => all.filter((b) => sameNs(b, v) && b.spec.volume === v.metadata?.name && b.status?.phase !== 'available').map(at) },
+      // A dependent backup gone lets its parent's deletion go on.
+      { resource: VOLUME_BACKUPS, map: (d, all) => all.filter((b) => sameNs(b, d) && b.metadata.name === (d as VolumeBackup).status?.parent).map(at) },
+    ],
+  });
+  m.add<VolumeAttachment>({
+    name: 'volumeattachment',
+    resource: VOLUME_ATTACHMENTS,
+    reconcile: attachmentReconciler(),
+    watches: [
+      { resource: VOLUMES, map: (v, all) => all.filter((a) => sameNs(a, v) && a.spec.volume === v.metadata?.name).map(at) },
+      // One attachment let go lets the next asking for a single-attach volume have it.
+      { resource: VOLUME_ATTACHMENTS, map: (x, all) => all.filter((a) => sameNs(a, x) && a.spec.volume === (x as VolumeAttachment).spec.volume && a.metadata.uid !== x.metadata?.uid).map(at) },
+    ],
+  });
+  m.add<Image>({ name: 'volumeupload', resource: IMAGES, reconcile: imageUploadReconciler(deps) });
+  return m;
+}

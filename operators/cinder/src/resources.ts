@@ -1,0 +1,153 @@
+/** The blockstorage.stratus.io types, their API references, and the facts every part of the block storage service reads the same way. */
+import { resourceOf, type Condition } from '@stratus/runtime';
+import { VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
+
+export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
+export const VOLUMES = resourceOf(VolumeKind);
+export const VOLUME_SNAPSHOTS = resourceOf(VolumeSnapshotKind);
+export const VOLUME_BACKUPS = resourceOf(VolumeBackupKind);
+export const VOLUME_ATTACHMENTS = resourceOf(VolumeAttachmentKind);
+export const FIELD_MANAGER = 'stratus-cinder';
+/** Guards a volume's, snapshot's or backup's data in its backend or bucket: removed once the data is gone. */
+export const DATA_FINALIZER = 'blockstorage.stratus.io/data';
+/** Held by the compute node while an attachment's disk is plugged into a guest: removed once unplugged. */
+export const PLUGGED_FINALIZER = 'blockstorage.stratus.io/plugged';
+/** The type volumes get when they name none (Cinder's __DEFAULT__). */
+export const DEFAULT_VOLUME_TYPE = 'default';
+/** The bucket backups go in unless BACKUP_BUCKET names another. */
+export const DEFAULT_BACKUP_BUCKET = 'stratus-backups';
+
+interface Meta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: Date;
+  deletionTimestamp?: Date;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+}
+interface CommonStatus {
+  observedGeneration?: number;
+  phase?: string;
+  conditions?: Condition[];
+  id?: string;
+  projectId?: string;
+}
+
+export interface VolumeType {
+  apiVersion?: string;
+  kind?: 'VolumeType';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; backend?: string; extraSpecs?: Record<string, string>; isPublic?: boolean; projects?: string[] };
+  status?: CommonStatus;
+}
+
+/** How a hypervisor reaches a volume (initialize_connection's answer): not tied to a node. */
+export interface Connection {
+  driverVolumeType: 'file' | 'rbd';
+  /** file: the path on the pool every node mounts the same way. */
+  path?: string;
+  format?: 'raw' | 'qcow2';
+  /** rbd: pool/image, and the monitors. */
+  name?: string;
+  hosts?: string[];
+}
+
+export interface ImageRef {
+  name: string;
+  namespace?: string;
+}
+
+export interface VolumeSource {
+  image?: ImageRef;
+  snapshot?: string;
+  volume?: string;
+  backup?: string;
+}
+
+export interface AttachmentRecord {
+  attachment: string;
+  attachmentId: string;
+  serverId?: string;
+  host?: string;
+  device?: string;
+  attachedAt?: string;
+}
+
+export interface Volume {
+  apiVersion?: string;
+  kind?: 'Volume';
+  metadata: Meta;
+  spec: {
+    displayName?: string;
+    description?: string;
+    sizeGiB: number;
+    volumeType?: string;
+    availabilityZone?: string;
+    source?: VolumeSource;
+    bootable?: boolean;
+    readOnly?: boolean;
+    metadata?: Record<string, string>;
+    restoreFromBackup?: { backup?: string; count?: number };
+    resetStatus?: string;
+  };
+  status?: CommonStatus & {
+    sizeGiB?: number;
+    backend?: string;
+    pool?: string;
+    volumeType?: string;
+    bootable?: boolean;
+    imageMetadata?: Record<string, string>;
+    connection?: Connection;
+    attachments?: AttachmentRecord[];
+    restoresDone?: number;
+    madeFrom?: string;
+  };
+}
+
+export interface VolumeSnapshot {
+  apiVersion?: string;
+  kind?: 'VolumeSnapshot';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; volume: string; force?: boolean; metadata?: Record<string, string> };
+  status?: CommonStatus & { volumeId?: string; sizeGiB?: number; backend?: string };
+}
+
+export interface VolumeBackup {
+  apiVersion?: string;
+  kind?: 'VolumeBackup';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; volume: string; incremental?: boolean; force?: boolean };
+  status?: CommonStatus & {
+    volumeId?: string;
+    sizeGiB?: number;
+    container?: string;
+    prefix?: string;
+    parent?: string;
+    parentId?: string;
+    objectCount?: number;
+    dataBytes?: number;
+    hasDependentBackups?: boolean;
+    restoring?: string;
+  };
+}
+
+export interface VolumeAttachment {
+  apiVersion?: string;
+  kind?: 'VolumeAttachment';
+  metadata: Meta;
+  spec: { volume: string; instance: string; device?: string; bootIndex?: number; deleteOnTermination?: boolean; tag?: string };
+  status?: CommonStatus & { volumeId?: string; serverId?: string; host?: string; device?: string; attachedAt?: string; sizeGiB?: number; connection?: Connection };
+}
+
+/** Every block storage object's OpenStack ID is its UID (Cinder's IDs are dashed UUIDs). */
+export const idOf = (o: { metadata: { uid?: string } }) => o.metadata.uid!;
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+/** The attachments of `volume` (object name) in a list of its namespace's. */
+export const attachmentsOf = (all: VolumeAttachment[], volume: string) => all.filter((a) => a.spec.volume === volume);
+/** A volume type allows several attachments at once (extra spec multiattach="<is> True"). */
+export const isMultiattach = (t: VolumeType | undefined) => /^\s*<is>\s*true\s*$/i.test(t?.spec.extraSpecs?.multiattach ?? '');

@@ -1,0 +1,59 @@
+/**
+ * The VolumeSnapshot reconciler: a snapshot gets a finalizer guarding its data, is admitted against the
+ * tenant's quota (snapshots, and gigabytes as Cinder counts them), and the volume's backend copies the volume
+ * as it is now (an attached volume only when forced: crash-consistent). Deleting it removes the copy.
+ */
+import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
+import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSnapshot } from './resources.js';
+import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, releaseFinalizer, stall, type CinderDeps } from './volumes.js';
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot> {
+  return async (req, ctx: ReconcileContext<VolumeSnapshot>): Promise<Result | void> => {
+    const { client } = ctx;
+    let snap = await client.get<VolumeSnapshot>(VOLUME_SNAPSHOTS, req.namespace, req.name);
+    if (!snap) return;
+    if (isDeleting(snap)) {
+      if (!hasFinalizer(snap, DATA_FINALIZER)) return;
+      await patchStatusChanges(client, VOLUME_SNAPSHOTS, snap, { phase: 'deleting' }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
+      try {
+        if (snap.status?.backend) await backendOf(deps, snap.status.backend).deleteSnapshot(idOf(snap));
+      } catch (e) {
+        await stall(ctx, VOLUME_SNAPSHOTS, snap, 'DeleteFailed', `Snapshot ${idOf(snap)} could not be deleted: ${describe(e)}`, 'error_deleting');
+        return { requeueAfterMs: 30_000 };
+      }
+      await releaseFinalizer(client, VOLUME_SNAPSHOTS, snap);
+      ctx.log.info('snapshot deleted');
+      return;
+    }
+    if (await ensureFinalizer(client, VOLUME_SNAPSHOTS, snap)) return;
+    if (snap.status?.phase === 'available') return;
+    if (snap.status?.phase === 'error' && snap.status.observedGeneration === snap.metadata.generation) return;
+    const write = async (change: object) => {
+      snap = await patchStatusChanges(client, VOLUME_SNAPSHOTS, snap!, change as never, FIELD_MANAGER, { precondition: false });
+    };
+    try {
+      const vol = await client.get<Volume>(VOLUMES, snap.metadata.namespace, snap.spec.volume);
+      if (!vol || isDeleting(vol)) throw new Refused('VolumeNotFound', `Volume ${snap.spec.volume} could not be found.`);
+      if (!vol.status?.madeFrom) return { requeueAfterMs: 2000 }; // the volume is still being made
+      const phase = vol.status.phase ?? '';
+      if (!['available', 'in-use'].includes(phase) || (phase === 'in-use' && !snap.spec.force))
+        throw new Refused('InvalidVolume', `Invalid volume: Volume ${idOf(vol)} status must be available, but current status is: ${phase}.`);
+      const backend = backendOf(deps, vol.status.backend);
+      const sizeGiB = vol.status.sizeGiB ?? vol.spec.sizeGiB;
+      await admit(client, snap.metadata.namespace!, snap.metadata.uid!, { snapshots: 1, gigabytes: sizeGiB }, () =>
+        write({ id: idOf(snap!), volumeId: idOf(vol), sizeGiB, backend: backend.name, phase: 'creating', conditions: markReconciling(snap!.status?.conditions, snap!.metadata.generation, 'Creating', `copying volume ${vol.metadata.name}`) }),
+      );
+      await write({ projectId: await projectIdOf(client, snap.metadata.namespace!) });
+      await backend.createSnapshot(idOf(snap), idOf(vol));
+      await write({ phase: 'available', conditions: markReady(snap.status?.conditions, snap.metadata.generation, 'SnapshotReady', `a copy of volume ${vol.metadata.name} (${sizeGiB} GiB) in ${backend.pool}`) });
+      await ctx.events.record(snap, 'Normal', 'Created', `Snapshot of volume ${vol.metadata.name} taken`);
+      ctx.log.info('snapshot created', { volume: vol.metadata.name });
+    } catch (e) {
+      const refused = e instanceof Refused;
+      await write({ sizeGiB: null });
+      await stall(ctx, VOLUME_SNAPSHOTS, snap, refused ? e.reason : 'SnapshotFailed', refused ? e.message : `Snapshot ${idOf(snap)} failed: ${describe(e)}`);
+    }
+  };
+}

@@ -1,0 +1,16 @@
+/** The volume type every cloud has (Cinder's __DEFAULT__), which volumes naming none get. */
+import { isConflict, type KubeClient } from '@stratus/runtime';
+import { DEFAULT_VOLUME_TYPE, FIELD_MANAGER, VOLUME_TYPES, type VolumeType } from './resources.js';
+
+export async function ensureDefaultVolumeType(client: KubeClient): Promise<void> {
+  if (await client.get<VolumeType>(VOLUME_TYPES, undefined, DEFAULT_VOLUME_TYPE)) return;
+  const t: VolumeType = {
+    apiVersion: 'blockstorage.stratus.io/v1alpha1',
+    kind: 'VolumeType',
+    metadata: { name: DEFAULT_VOLUME_TYPE },
+    spec: { displayName: '__DEFAULT__', description: 'Default Volume Type', isPublic: true },
+  };
+  await client.create(VOLUME_TYPES, t, FIELD_MANAGER).catch((e) => {
+    if (!isConflict(e)) throw e;
+  });
+}

@@ -1,0 +1,420 @@
+/**
+ * The Volume reconciler (Cinder's volume manager), the story of a volume: it gets a finalizer guarding its
+ * data; it is admitted against the tenant's quota and placed in a pool by the scheduler; its data is made
+ * from its source (blank, image, snapshot, volume or backup); afterwards it grows when its size is raised,
+ * takes a backup's data when a restore is asked, and its status word follows its attachments, backups and
+ * uploads. Deleting it waits for its attachments and snapshots, then removes its data.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { IMAGES, canSee, keyFromLocation, type Image } from '@stratus/glance';
+import { TENANTS, type Tenant } from '@stratus/keystone';
+import {
+  KeyedLock,
+  addFinalizerPatch,
+  hasFinalizer,
+  isDeleting,
+  markReady,
+  markReconciling,
+  markStalled,
+  patchStatusChanges,
+  removeFinalizerPatch,
+  type KubeClient,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type ResourceRef,
+  type Result,
+} from '@stratus/runtime';
+import type { BackupChunkStore } from './backupChunks.js';
+import { BackendError, type VolumeBackend } from './backend/types.js';
+import { NO_USAGE, quotaRefusal, type BlockUsage } from './quota.js';
+import { pickPool } from './scheduler.js';
+import {
+  DATA_FINALIZER,
+  DEFAULT_VOLUME_TYPE,
+  FIELD_MANAGER,
+  VOLUMES,
+  VOLUME_ATTACHMENTS,
+  VOLUME_BACKUPS,
+  VOLUME_SNAPSHOTS,
+  VOLUME_TYPES,
+  attachmentsOf,
+  idOf,
+  keyOf,
+  type Volume,
+  type VolumeAttachment,
+  type VolumeBackup,
+  type VolumeSnapshot,
+  type VolumeType,
+} from './resources.js';
+import { attachmentRecords, volumePhase } from './volumeState.js';
+
+export interface CinderDeps {
+  backends: VolumeBackend[];
+  /** Glance's image store: a volume made from an image reads its data there. */
+  images: { get(key: string): Promise<{ body: NodeJS.ReadableStream }> };
+  backups: BackupChunkStore;
+  /** Where image data is put down while it becomes a volume. */
+  workDir: string;
+}
+
+/** A refusal the object records as its error (Stalled, with Cinder's words). */
+export class Refused extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** One admission at a time per tenant: a count and the write that makes it count are never split. */
+const admission = new KeyedLock();
+
+export function backendOf(deps: CinderDeps, name: string | undefined): VolumeBackend {
+  const b = deps.backends.find((x) => x.name === name);
+  if (!b) throw new Refused('BackendNotFound', `Backend ${name} is not served here.`);
+  return b;
+}
+
+/**
+ * What the tenant's volumes, snapshots and backups hold now (read fresh, not from a cache): those admitted,
+ * and with `pending` also those on their way (made but not yet admitted, and not refused).
+ */
+export async function usageOf(client: KubeClient, namespace: string, except?: string, pending = false): Promise<BlockUsage> {
+  const u = { ...NO_USAGE };
+  const counts = (o: { metadata: { uid?: string }; status?: { phase?: string } }, admitted: boolean) => o.metadata.uid !== except && (admitted || (pending && o.status?.phase !== 'error'));
+  for (const v of (await client.list<Volume>(VOLUMES, namespace)).items)
+    if (counts(v, !!v.status?.pool)) {
+      u.volumes++;
+      u.gigabytes += v.status?.sizeGiB ?? v.spec.sizeGiB;
+    }
+  const volumeSize = (name: string, all: Volume[]) => all.find((v) => v.metadata.name === name)?.status?.sizeGiB ?? 0;
+  const vols = pending ? (await client.list<Volume>(VOLUMES, namespace)).items : [];
+  for (const s of (await client.list<VolumeSnapshot>(VOLUME_SNAPSHOTS, namespace)).items)
+    if (counts(s, !!s.status?.sizeGiB)) {
+      u.snapshots++;
+      u.gigabytes += s.status?.sizeGiB ?? volumeSize(s.spec.volume, vols);
+    }
+  for (const b of (await client.list<VolumeBackup>(VOLUME_BACKUPS, namespace)).items)
+    if (counts(b, !!b.status?.sizeGiB)) {
+      u.backups++;
+      u.backupGigabytes += b.status?.sizeGiB ?? volumeSize(b.spec.volume, vols);
+    }
+  return u;
+}
+
+export async function quotaOf(client: KubeClient, namespace: string): Promise<Record<string, number> | undefined> {
+  return ((await client.get<Tenant>(TENANTS, undefined, namespace))?.spec as { quota?: Record<string, number> } | undefined)?.quota;
+}
+
+/**
+ * Runs `admit` (the status write that makes the object count) if `asked` fits the tenant's quota beside what
+ * is admitted already, all under the tenant's lock: exact however many ask at once. Throws Refused otherwise.
+ */
+export async function admit(client: KubeClient, namespace: string, uid: string, asked: Partial<BlockUsage>, write: () => Promise<void>): Promise<void> {
+  const release = await admission.acquire(namespace);
+  try {
+    const refusal = quotaRefusal(await quotaOf(client, namespace), await usageOf(client, namespace, uid), asked);
+    if (refusal) throw new Refused(refusal.reason, refusal.message);
+    await write();
+  } finally {
+    release();
+  }
+}
+
+export async function projectIdOf(client: KubeClient, namespace: string): Promise<string | undefined> {
+  return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;
+}
+
+type Obj = Volume | VolumeSnapshot | VolumeBackup;
+
+export async function ensureFinalizer(client: KubeClient, ref: ResourceRef, o: Obj): Promise<boolean> {
+  const patch = addFinalizerPatch(o, DATA_FINALIZER);
+  if (!patch) return false;
+  await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
+  return true;
+}
+
+export async function releaseFinalizer(client: KubeClient, ref: ResourceRef, o: Obj): Promise<void> {
+  const patch = removeFinalizerPatch(o, DATA_FINALIZER);
+  if (patch) await client.patch(ref, o.metadata.namespace, o.metadata.name, patch, FIELD_MANAGER);
+}
+
+/** Records a refusal once (an event, Stalled, and the error status word). */
+export async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: ResourceRef, o: T, reason: string, message: string, phase = 'error'): Promise<void> {
+  const current = o.status?.conditions?.find((c) => c.type === 'Stalled');
+  if (current?.reason !== reason || current.message !== message) await ctx.events.record(o, 'Warning', reason, message);
+  ctx.log.warn('refused', { reason, error: message });
+  await patchStatusChanges(ctx.client, ref, o as never, { phase, conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message) } as never, FIELD_MANAGER, { precondition: false });
+}
+
+export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
+  return async function reconcileVolume(req: Request, ctx: ReconcileContext<Volume>): Promise<Result | void> {
+    const { client } = ctx;
+    let vol = await client.get<Volume>(VOLUMES, req.namespace, req.name);
+    if (!vol) return;
+    const ns = vol.metadata.namespace!;
+    const attachments = attachmentsOf((await client.list<VolumeAttachment>(VOLUME_ATTACHMENTS, ns)).items, vol.metadata.name);
+    if (isDeleting(vol)) return deleteVolume(vol, attachments, ctx, deps);
+    if (await ensureFinalizer(client, VOLUMES, vol)) return;
+    const write = async (change: object) => {
+      vol = await patchStatusChanges(client, VOLUMES, vol!, change as never, FIELD_MANAGER, { precondition: false });
+    };
+
+    if (!vol.status?.madeFrom) {
+      if (vol.status?.phase === 'error' && vol.status.observedGeneration === vol.metadata.generation) return; // refused stays refused until spec changes
+      try {
+        await makeVolume(vol, ctx, deps, write);
+      } catch (e) {
+        const refused = e instanceof Refused || e instanceof BackendError;
+        const reason = refused ? (e as Refused).reason : 'CreateFailed';
+        // Nothing half-made stays: no data in any pool, and the volume counts no more.
+        if (vol.status?.pool) await backendOf(deps, vol.status.backend).delete(idOf(vol)).catch(() => {});
+        await write({ pool: null, backend: null });
+        await stall(ctx, VOLUMES, vol, reason, refused ? describe(e) : `Volume ${idOf(vol)} could not be made: ${describe(e)}`);
+      }
+      return;
+    }
+    if (vol.spec.resetStatus && vol.status.phase !== vol.spec.resetStatus && vol.status.observedGeneration !== vol.metadata.generation) {
+      // An admin's os-reset_status: shown as asked until something changes.
+      await write({ phase: vol.spec.resetStatus });
+      return;
+    }
+    const backend = backendOf(deps, vol.status.backend);
+    const id = idOf(vol);
+
+    // A size raised: the backend grows it; an attached guest's hypervisor grows what the guest sees.
+    const want = vol.spec.sizeGiB;
+    const have = vol.status.sizeGiB ?? want;
+    const live = attachments.filter((a) => a.status?.phase === 'attached' && !isDeleting(a));
+    if (want > have) {
+      try {
+        await admit(client, ns, vol.metadata.uid!, { gigabytes: want - have }, async () => {
+          await write({ phase: 'extending', conditions: markReconciling(vol!.status?.conditions, vol!.metadata.generation, 'Extending', `growing from ${have} to ${want} GiB`) });
+        });
+      } catch (e) {
+        if (!(e instanceof Refused)) throw e;
+        await stall(ctx, VOLUMES, vol, e.reason, e.message, 'error_extending');
+        return;
+      }
+      await backend.extend(id, want, live.length > 0);
+      const waiting = live.filter((a) => (a.status?.sizeGiB ?? 0) < want);
+      if (waiting.length) return { requeueAfterMs: 2000 }; // the node's hot resize brings the attachment (and us) back
+      await write({ sizeGiB: want });
+      await ctx.events.record(vol, 'Normal', 'Extended', `Volume extended from ${have} to ${want} GiB${live.length ? ' online' : ''}`);
+      ctx.log.info('volume extended', { from: have, to: want, online: live.length > 0 });
+    } else if (want < have && vol.status.phase !== 'error_extending') {
+      await stall(ctx, VOLUMES, vol, 'InvalidInput', `New size for extend must be greater than current size. (current: ${have}, extended: ${want}).`, vol.status.phase ?? 'available');
+    }
+
+    // A restore asked into this volume (Cinder's backup restore to an existing volume).
+    const asked = vol.spec.restoreFromBackup?.count ?? 0;
+    if (asked > (vol.status.restoresDone ?? 0) && vol.spec.restoreFromBackup?.backup) {
+      if (live.length) {
+        await stall(ctx, VOLUMES, vol, 'InvalidVolume', 'Invalid volume: Volume to be restored to must be available', vol.status.phase ?? 'in-use');
+        return;
+      }
+      await write({ phase: 'restoring-backup', conditions: markReconciling(vol.status.conditions, vol.metadata.generation, 'Restoring', `restoring backup ${vol.spec.restoreFromBackup.backup}`) });
+      try {
+        await restoreInto(vol, vol.spec.restoreFromBackup.backup, false, ctx, deps);
+      } catch (e) {
+        await stall(ctx, VOLUMES, vol, e instanceof Refused ? e.reason : 'RestoreFailed', describe(e), 'error_restoring');
+        return;
+      }
+      await write({ restoresDone: asked });
+      await ctx.events.record(vol, 'Normal', 'Restored', `Backup ${vol.spec.restoreFromBackup.backup} restored into the volume`);
+    }
+
+    const [backups, images] = await Promise.all([client.list<VolumeBackup>(VOLUME_BACKUPS, ns), client.list<Image>(IMAGES, ns)]);
+    const phase = volumePhase({
+      deleting: false,
+      made: true,
+      extending: false,
+      restoring: false,
+      backingUp: backups.items.some((b) => b.spec.volume === vol!.metadata.name && b.status?.phase === 'creating'),
+      uploading: images.items.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
+      attachments,
+    });
+    const refused = vol.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    await write({
+      phase,
+      attachments: attachmentRecords(attachments),
+      bootable: vol.spec.bootable ?? vol.status.bootable ?? false,
+      ...(refused && refused.observedGeneration === vol.metadata.generation ? {} : { conditions: markReady(vol.status.conditions, vol.metadata.generation, 'VolumeReady', `${vol.status.sizeGiB} GiB in pool ${vol.status.pool}, ${phase}`) }),
+    });
+    // Transient words (attaching, backing-up, …) are looked at again soon; a resting volume now and then.
+    return { requeueAfterMs: phase === 'available' || phase === 'in-use' ? 60_000 : 2000 };
+  };
+}
+
+/** Admits, places and fills a new volume from its source. */
+async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: CinderDeps, write: (change: object) => Promise<void>): Promise<void> {
+  const { client } = ctx;
+  const ns = vol.metadata.namespace!;
+  const typeName = vol.spec.volumeType ?? DEFAULT_VOLUME_TYPE;
+  const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, typeName);
+  if (!type && vol.spec.volumeType) throw new Refused('VolumeTypeNotFound', `Volume type ${typeName} could not be found.`);
+  const source = await sourceOf(vol, client);
+  const pools = await Promise.all(deps.backends.map(async (b) => ({ backend: b.name, pool: b.pool, capacity: await b.capacity() })));
+  const choice = pickPool(pools, type, vol.spec.sizeGiB);
+  if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
+  const backend = backendOf(deps, choice.pool.backend);
+  const projectId = await projectIdOf(client, ns);
+  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: vol.spec.sizeGiB }, () =>
+    write({
+      id: idOf(vol),
+      projectId,
+      phase: 'creating',
+      backend: backend.name,
+      pool: choice.pool.pool,
+      sizeGiB: vol.spec.sizeGiB,
+      volumeType: type ? type.metadata.name : typeName,
+      conditions: markReconciling(vol.status?.conditions, vol.metadata.generation, 'Creating', `making ${vol.spec.sizeGiB} GiB in pool ${choice.pool.pool} from ${source.describe}`),
+    }),
+  );
+  const id = idOf(vol);
+  let imageMetadata: Record<string, string> | undefined;
+  if (source.kind === 'blank') await backend.create(id, vol.spec.sizeGiB);
+  else if (source.kind === 'image') imageMetadata = await fromImage(source.image, vol, backend, deps);
+  else if (source.kind === 'snapshot') {
+    const snap = source.snapshot;
+    if (snap.status?.backend !== backend.name) throw new Refused('InvalidInput', `Snapshot ${snap.metadata.name} is in backend ${snap.status?.backend}, not ${backend.name}.`);
+    await backend.createFromSnapshot(id, idOf(snap), vol.spec.sizeGiB);
+  } else if (source.kind === 'volume') await backend.cloneVolume(id, idOf(source.volume), vol.spec.sizeGiB);
+  else {
+    await backend.create(id, vol.spec.sizeGiB);
+    await restoreInto(vol, source.backup.metadata.name, true, ctx, deps);
+  }
+  const fromImage_ = source.kind === 'image';
+  await write({
+    madeFrom: source.madeFrom,
+    connection: backend.connection(id),
+    bootable: vol.spec.bootable ?? (fromImage_ || (source.kind === 'volume' && !!source.volume.status?.bootable) || (source.kind === 'snapshot' && !!source.bootable)),
+    ...(imageMetadata ? { imageMetadata } : source.kind === 'volume' && source.volume.status?.imageMetadata ? { imageMetadata: source.volume.status.imageMetadata } : {}),
+    phase: 'available',
+    restoresDone: vol.spec.restoreFromBackup?.count ?? 0,
+    conditions: markReady(vol.status?.conditions, vol.metadata.generation, 'VolumeReady', `${vol.spec.sizeGiB} GiB in pool ${choice.pool.pool}, from ${source.describe}`),
+  });
+  await ctx.events.record(vol, 'Normal', 'Created', `Volume of ${vol.spec.sizeGiB} GiB made in pool ${choice.pool.pool} from ${source.describe}`);
+  ctx.log.info('volume created', { pool: choice.pool.pool, sizeGiB: vol.spec.sizeGiB, from: source.describe });
+}
+
+type Source =
+  | { kind: 'blank'; describe: string; madeFrom: string }
+  | { kind: 'image'; image: Image; describe: string; madeFrom: string }
+  | { kind: 'snapshot'; snapshot: VolumeSnapshot; bootable: boolean; describe: string; madeFrom: string }
+  | { kind: 'volume'; volume: Volume; describe: string; madeFrom: string }
+  | { kind: 'backup'; backup: VolumeBackup; describe: string; madeFrom: string };
+
+/** The volume's source as it stands now, checked: it must exist, be ready and fit. */
+async function sourceOf(vol: Volume, client: KubeClient): Promise<Source> {
+  const ns = vol.metadata.namespace!;
+  const s = vol.spec.source ?? {};
+  const size = vol.spec.sizeGiB;
+  if (s.image) {
+    const imageNs = s.image.namespace ?? ns;
+    const image = await client.get<Image>(IMAGES, imageNs, s.image.name);
+    const tenant = await client.get<Tenant>(TENANTS, undefined, ns);
+    if (!image || !canSee(image, { tenant: ns, projectId: tenant?.status?.projectId, admin: false })) throw new Refused('ImageNotFound', `Image ${s.image.name} could not be found.`);
+    if (image.status?.phase !== 'active') throw new Refused('InvalidInput', `Image ${image.metadata.uid} is not active.`);
+    const minDisk = image.spec.minDisk ?? 0;
+    if (minDisk > size) throw new Refused('InvalidInput', `Volume size ${size}GB cannot be smaller than the image minDisk size ${minDisk}GB.`);
+    return { kind: 'image', image, describe: `image ${imageNs}/${image.metadata.name}`, madeFrom: `image:${image.metadata.uid}` };
+  }
+  if (s.snapshot) {
+    const snap = await client.get<VolumeSnapshot>(VOLUME_SNAPSHOTS, ns, s.snapshot);
+    if (!snap || isDeleting(snap)) throw new Refused('SnapshotNotFound', `Snapshot ${s.snapshot} could not be found.`);
+    if (snap.status?.phase !== 'available') throw new Refused('InvalidSnapshot', `Invalid snapshot: Originating snapshot status must be one of 'available' values`);
+    if ((snap.status.sizeGiB ?? 0) > size) throw new Refused('InvalidInput', `Volume size '${size}'GB cannot be smaller than the snapshot size ${snap.status.sizeGiB}GB. They must be >= original snapshot size.`);
+    const origin = await client.get<Volume>(VOLUMES, ns, snap.spec.volume);
+    return { kind: 'snapshot', snapshot: snap, bootable: !!origin?.status?.bootable, describe: `snapshot ${snap.metadata.name}`, madeFrom: `snapshot:${snap.metadata.uid}` };
+  }
+  if (s.volume) {
+    const src = await client.get<Volume>(VOLUMES, ns, s.volume);
+    if (!src || isDeleting(src)) throw new Refused('VolumeNotFound', `Volume ${s.volume} could not be found.`);
+    if (!src.status?.madeFrom || src.status.phase === 'error') throw new Refused('InvalidVolume', `Invalid volume: Source volume status must be available or in-use`);
+    if ((src.status.sizeGiB ?? 0) > size) throw new Refused('InvalidInput', `Volume size '${size}'GB cannot be smaller than the source volume size ${src.status.sizeGiB}GB. They must be >= original volume size.`);
+    return { kind: 'volume', volume: src, describe: `volume ${src.metadata.name}`, madeFrom: `volume:${src.metadata.uid}` };
+  }
+  if (s.backup) {
+    const b = await client.get<VolumeBackup>(VOLUME_BACKUPS, ns, s.backup);
+    if (!b || isDeleting(b)) throw new Refused('BackupNotFound', `Backup ${s.backup} could not be found.`);
+    if (b.status?.phase !== 'available' && b.status?.phase !== 'restoring') throw new Refused('InvalidBackup', 'Invalid backup: Backup status must be available');
+    if ((b.status.sizeGiB ?? 0) > size) throw new Refused('InvalidInput', `Volume size ${size}GB cannot be smaller than the backup size ${b.status.sizeGiB}GB.`);
+    return { kind: 'backup', backup: b, describe: `backup ${b.metadata.name}`, madeFrom: `backup:${b.metadata.uid}` };
+  }
+  return { kind: 'blank', describe: 'nothing (blank)', madeFrom: 'blank' };
+}
+
+/** Fetches the image's data and writes it into the volume; returns the image's properties (volume_image_metadata). */
+async function fromImage(image: Image, vol: Volume, backend: VolumeBackend, deps: CinderDeps): Promise<Record<string, string>> {
+  const key = keyFromLocation(image.status?.location);
+  if (!key) throw new Refused('ImageNotFound', `Image ${image.metadata.uid} has no data.`);
+  await mkdir(deps.workDir, { recursive: true, mode: 0o700 });
+  const temp = join(deps.workDir, `image-${vol.metadata.uid}`);
+  try {
+    const { body } = await deps.images.get(key);
+    await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
+    await backend.createFromImage(idOf(vol), vol.spec.sizeGiB, temp, image.spec.diskFormat ?? 'raw');
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return {
+    ...Object.fromEntries(Object.entries(image.spec.properties ?? {}).map(([k, v]) => [k, String(v)])),
+    image_id: image.status?.imageId ?? image.metadata.uid!,
+    image_name: image.spec.displayName ?? image.metadata.name,
+    disk_format: image.spec.diskFormat ?? 'raw',
+    container_format: image.spec.containerFormat ?? 'bare',
+    min_disk: String(image.spec.minDisk ?? 0),
+    min_ram: String(image.spec.minRam ?? 0),
+    size: String(image.status?.size ?? 0),
+    checksum: image.status?.checksum ?? '',
+  };
+}
+
+/** Writes a backup's data into the volume (it must fit); marks the backup restoring meanwhile. */
+async function restoreInto(vol: Volume, backupName: string, blank: boolean, ctx: ReconcileContext<Volume>, deps: CinderDeps): Promise<void> {
+  const { client } = ctx;
+  const backup = await client.get<VolumeBackup>(VOLUME_BACKUPS, vol.metadata.namespace, backupName);
+  if (!backup || isDeleting(backup)) throw new Refused('BackupNotFound', `Backup ${backupName} could not be found.`);
+  if (backup.status?.phase !== 'available' && backup.status?.phase !== 'restoring') throw new Refused('InvalidBackup', 'Invalid backup: Backup status must be available');
+  const manifest = await deps.backups.manifest(backup.status.prefix!);
+  if (!manifest) throw new Refused('InvalidBackup', `Backup ${backupName} has no manifest in ${backup.status.container}/${backup.status.prefix}.`);
+  if (manifest.sizeBytes > (vol.status?.sizeGiB ?? vol.spec.sizeGiB) * 1024 ** 3) throw new Refused('InvalidInput', `Volume size ${vol.spec.sizeGiB}GB cannot be smaller than the backup size ${backup.status.sizeGiB}GB.`);
+  await patchStatusChanges(client, VOLUME_BACKUPS, backup, { phase: 'restoring', restoring: vol.metadata.name }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
+  try {
+    await deps.backups.restore(backendOf(deps, vol.status?.backend), manifest, idOf(vol), blank);
+  } finally {
+    const fresh = await client.get<VolumeBackup>(VOLUME_BACKUPS, backup.metadata.namespace, backup.metadata.name);
+    if (fresh) await patchStatusChanges(client, VOLUME_BACKUPS, fresh, { phase: 'available', restoring: null }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
+  }
+}
+
+async function deleteVolume(vol: Volume, attachments: VolumeAttachment[], ctx: ReconcileContext<Volume>, deps: CinderDeps): Promise<Result | void> {
+  const { client } = ctx;
+  if (!hasFinalizer(vol, DATA_FINALIZER)) return;
+  const held = attachments.filter((a) => a.status?.phase !== 'error');
+  if (held.length) {
+    await stall(ctx, VOLUMES, vol, 'VolumeAttached', `Volume is attached to ${held.map((a) => a.spec.instance).join(', ')}: detach it first (delete its VolumeAttachments)`, vol.status?.phase);
+    return { requeueAfterMs: 5000 };
+  }
+  const snapshots = (await client.list<VolumeSnapshot>(VOLUME_SNAPSHOTS, vol.metadata.namespace)).items.filter((s) => s.spec.volume === vol.metadata.name);
+  if (snapshots.length) {
+    await stall(ctx, VOLUMES, vol, 'VolumeHasSnapshots', `Volume has ${snapshots.length} snapshot(s) (${snapshots.map((s) => s.metadata.name).join(', ')}): delete them first`, vol.status?.phase);
+    return { requeueAfterMs: 5000 };
+  }
+  await patchStatusChanges(client, VOLUMES, vol, { phase: 'deleting' }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
+  try {
+    if (vol.status?.backend) await backendOf(deps, vol.status.backend).delete(idOf(vol));
+  } catch (e) {
+    await stall(ctx, VOLUMES, vol, 'DeleteFailed', `Volume ${idOf(vol)} could not be deleted: ${describe(e)}`, 'error_deleting');
+    return { requeueAfterMs: 30_000 };
+  }
+  await releaseFinalizer(client, VOLUMES, vol);
+  ctx.log.info('volume deleted', { volume: keyOf(vol) });
+}
