@@ -3,6 +3,7 @@
 # initramfs, and syslinux on a FAT disk (no partition table; SeaBIOS boots its volume boot record). On boot
 # it prints STRATUS-TEST-IMAGE-BOOTED to the serial console, then what it finds on a cloud-init NoCloud
 # config drive (label cidata): instance-id, hostname, and whether user data and an SSH key are there.
+# It lists its block devices (STRATUS-DISK name bytes serial=…) and says when one is added, removed or grown.
 # It configures eth0 by DHCP when it has a NIC (printing STRATUS-NET with its address), runs user data that
 # starts with #! as a shell script in the background (its output on the serial console), and answers the ACPI
 # power button by powering off, so a graceful stop works.
@@ -71,6 +72,19 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /etc/modules); do insmod "/lib/modules/$m" 2>/dev/null; done
 echo "STRATUS-TEST-IMAGE-BOOTED kernel $(uname -r)"
+# Every block device and its size (and serial: a volume's ID), so a test sees what disks the guest really has.
+disks() { for d in /sys/block/vd* /sys/block/sd*; do [ -e "$d/size" ] && echo "$(basename "$d") $(( $(cat "$d/size") * 512 )) serial=$(cat "$d/serial" 2>/dev/null)"; done; }
+disks | sed 's/^/STRATUS-DISK /'
+# Disks plugged, unplugged or grown while it runs (hot-plug, online extend) are said as they happen.
+(
+  disks > /tmp/disks
+  while true; do
+    sleep 1
+    disks > /tmp/disks.now
+    awk 'NR == FNR { was[$1] = $0; next } !($1 in was) { print "STRATUS-DISK-ADDED " $0 } ($1 in was) && was[$1] != $0 { print "STRATUS-DISK-RESIZED " $0 } { seen[$1] = 1 } END { for (d in was) if (!(d in seen)) print "STRATUS-DISK-REMOVED " d }' /tmp/disks /tmp/disks.now > /dev/console
+    mv /tmp/disks.now /tmp/disks
+  done
+) &
 # A config drive may appear a moment after the modules load.
 for i in 1 2 3 4 5 6 7 8 9 10; do
   dev="$(findfs LABEL=cidata 2>/dev/null || findfs LABEL=CIDATA 2>/dev/null || true)"

@@ -174,7 +174,7 @@ export const InstanceKind: KindDefinition = {
   shortNames: ['server', 'inst'],
   description: "A virtual machine (an OpenStack server) in its tenant's namespace: scheduled onto a Hypervisor and booted by that node's agent.",
   spec: {
-    required: ['flavor', 'image'],
+    required: ['flavor'],
     properties: {
       displayName: displayNameField(255, 'server'),
       description: { type: 'string', maxLength: 255 },
@@ -182,7 +182,7 @@ export const InstanceKind: KindDefinition = {
       image: {
         type: 'object',
         required: ['name'],
-        description: "The Image to boot: in this namespace, or another tenant's public or shared one. Changing it rebuilds the instance.",
+        description: "The Image to boot: in this namespace, or another tenant's public or shared one. Changing it rebuilds the instance. Unset: the instance boots from a volume (a VolumeAttachment naming it with bootIndex 0).",
         properties: { name: { type: 'string' }, namespace: { type: 'string' } },
       },
       keypair: { type: 'string', description: "A Keypair in the instance's namespace." },

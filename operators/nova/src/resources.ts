@@ -89,7 +89,7 @@ export interface Instance {
     displayName?: string;
     description?: string;
     flavor: string;
-    image: { name: string; namespace?: string };
+    image?: { name: string; namespace?: string };
     keypair?: string;
     networks?: InstanceNetwork[];
     securityGroups?: string[];

@@ -136,9 +136,10 @@ async function requestSpecOf(client: KubeClient, inst: Instance, deps: Schedulin
   const ns = inst.metadata.namespace!;
   const flavor = deps.flavor(inst.spec.flavor) ?? (await client.get<Flavor>(FLAVORS, undefined, inst.spec.flavor));
   if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${inst.spec.flavor} could not be found.`);
-  const imageRef = { namespace: inst.spec.image.namespace ?? ns, name: inst.spec.image.name };
-  const image = bootableImage(deps.image(imageRef.namespace, imageRef.name) ?? (await client.get<Image>(IMAGES, imageRef.namespace, imageRef.name)), imageRef, ns);
-  const resources = resourcesOf(flavor.spec, rootDiskGiB(flavorSnapshot(flavor), image));
+  // Booted from a volume, the root disk is the volume's: the host gives none of its own disk for it.
+  const imageRef = inst.spec.image ? { namespace: inst.spec.image.namespace ?? ns, name: inst.spec.image.name } : undefined;
+  const image = imageRef ? bootableImage(deps.image(imageRef.namespace, imageRef.name) ?? (await client.get<Image>(IMAGES, imageRef.namespace, imageRef.name)), imageRef, ns) : undefined;
+  const resources = resourcesOf(flavor.spec, image ? rootDiskGiB(flavorSnapshot(flavor), image) : 0);
   if (inst.spec.keypair && !(await client.get<Keypair>(KEYPAIRS, ns, inst.spec.keypair))) throw new Refused('KeypairNotFound', `Invalid key_name provided: keypair ${inst.spec.keypair} could not be found.`);
   if (inst.spec.userData !== undefined && !decodeUserData(inst.spec.userData)) throw new Refused('InvalidUserData', 'User data needs to be valid base 64.');
 
@@ -149,7 +150,7 @@ async function requestSpecOf(client: KubeClient, inst: Instance, deps: Schedulin
     const members = (await client.list<Instance>(INSTANCES, ns)).items.filter((i) => i.spec.serverGroup === group.metadata.name && i.metadata.name !== inst.metadata.name && i.status?.host);
     serverGroup = { policy: group.spec.policy, maxServerPerHost: group.spec.rules?.maxServerPerHost, memberHosts: members.map((m) => m.status!.host!) };
   }
-  return { instance: keyOf(inst), resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
+  return { instance: keyOf(inst), resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image?.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
 }
 
 /** Writes the host's ledger entry for the instance, keeping the book's assumed copy in step. */

@@ -56,7 +56,7 @@ describe('Compute API v2.1', function () {
   let bigImageId: string;
   /** What the node agent would report once the guest runs. */
   const runAs = (inst: Instance, phase: string, powerState: string) =>
-    client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase, powerState, taskState: null, flavor: { name: inst.spec.flavor, vcpus: 1, ramMiB: 512, diskGiB: 1 }, image: { name: inst.spec.image.name, namespace: inst.spec.image.namespace ?? inst.metadata.namespace } } }, 'test', MERGE_PATCH, 'status');
+    client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase, powerState, taskState: null, flavor: { name: inst.spec.flavor, vcpus: 1, ramMiB: 512, diskGiB: 1 }, image: { name: inst.spec.image!.name, namespace: inst.spec.image!.namespace ?? inst.metadata.namespace } } }, 'test', MERGE_PATCH, 'status');
   const instanceOf = async (id: string): Promise<Instance> => {
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -681,7 +681,7 @@ describe('Compute API v2.1', function () {
     assert.equal(rescue.status, 200);
     assert.deepEqual(rescue.body, { adminPass: 'MySecretPass' });
     const asked = await instanceOf(id);
-    assert.equal(asked.spec.rescue?.image?.name, inst.spec.image.name);
+    assert.equal(asked.spec.rescue?.image?.name, inst.spec.image!.name);
     assert.equal((await call('GET', `/servers/${id}`)).body.server['OS-EXT-STS:task_state'], 'rescuing');
     await client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { phase: 'RESCUE', rescued: true } }, 'test', MERGE_PATCH, 'status');
     const rescued = await shows(id, (s) => s.status === 'RESCUE');

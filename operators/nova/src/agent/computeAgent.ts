@@ -4,6 +4,7 @@
  * too), takes their snapshots, serves their console logs, and after a restart finds its guests where it left them: a guest is
  * named by its instance's UID, so none is lost or made twice, and guests whose instance is gone are removed.
  */
+import { VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -63,6 +64,8 @@ export async function prepareStateDir(dir: string): Promise<void> {
   }
 }
 
+const at = (o: { metadata: { namespace?: string; name: string } }) => ({ namespace: o.metadata.namespace, name: o.metadata.name });
+
 export async function startComputeAgent(o: ComputeAgentOptions): Promise<ComputeAgent> {
   const { config, logger: log } = o;
   await prepareStateDir(config.stateDir);
@@ -77,6 +80,12 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
     fieldSelector: `status.host=${config.host}`,
     reconcile: instanceAgentReconciler({ config, driver, images, files, vifs: o.vifs }),
     workers: 4,
+    watches: [
+      // An attachment reserved, deleted or refused: its instance plugs or unplugs the disk.
+      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.filter((i) => i.metadata.namespace === a.metadata?.namespace && i.metadata.name === (a as VolumeAttachment).spec.instance).map(at) },
+      // A volume whose size was raised: the instances of its namespace look at their attachments.
+      { resource: VOLUMES, map: (v, all) => ((v as Volume).status?.phase === 'extending' ? all.filter((i) => i.metadata.namespace === v.metadata?.namespace).map(at) : []) },
+    ],
   });
 
   // Snapshots of this host's instances (Images whose source is one of them).

@@ -13,18 +13,20 @@ function targets(prefix: string) {
 }
 
 /** `agentHome`: the state folder of the agent making it, so agents sharing a libvirt tell their guests apart. */
-export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image, cached: CachedImage, paths: InstancePaths, agentHome: string, nics: GuestNic[] = []): GuestSpec {
+/** `bootVolume`: the instance boots from that volume's disk, not from a disk made on the cached image. */
+export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image, cached: CachedImage | undefined, paths: InstancePaths, agentHome: string, nics: GuestNic[] = [], bootVolume?: GuestDisk): GuestSpec {
   const props = image.spec.properties ?? {};
   const machineType = props.hw_machine_type;
   const bus: GuestDisk['bus'] = props.hw_disk_bus === 'sata' ? 'sata' : 'virtio';
   const disk = targets(bus === 'virtio' ? 'vd' : 'sd');
   const disks: GuestDisk[] = [];
   // An ISO boots from a CD-ROM (IDE on the default i440fx machine, SATA on q35), with a blank root disk beside it.
-  if (cached.cdrom) {
+  if (cached?.cdrom) {
     const cdromBus = machineType?.includes('q35') ? 'sata' : 'ide';
     disks.push({ path: cached.path, format: 'raw', device: 'cdrom', bus: cdromBus, target: cdromBus === 'ide' ? 'hdc' : 'sdz', readOnly: true, bootOrder: 1 });
   }
-  disks.push({ path: paths.root, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: cached.cdrom ? 2 : 1 });
+  if (bootVolume) disks.push({ ...bootVolume, bus, target: disk(), bootOrder: 1 });
+  else disks.push({ path: paths.root, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: cached?.cdrom ? 2 : 1 });
   if (flavor.ephemeralGiB) disks.push({ path: paths.ephemeral, format: 'qcow2', device: 'disk', bus, target: disk() });
   if (flavor.swapMiB) disks.push({ path: paths.swap, format: 'qcow2', device: 'disk', bus, target: disk() });
   disks.push({ path: paths.configDrive, format: 'raw', device: 'disk', bus, target: disk(), readOnly: true });

@@ -35,6 +35,8 @@ import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
 import { instanceNics, plugNics, releasePort, releasePorts, unplugNics, wantedPortNames, type VifHost } from './vifs.js';
 import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
+import { VOLUMES, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { attachmentsOfInstance, bootAttachment, growIfRaised, holdAttachment, markAttached, nextTarget, plugReady, releaseAllAttachments, releaseAttachment, volumeDisk } from './volumes.js';
 import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
 import type { InstanceFiles } from './instanceFiles.js';
@@ -62,6 +64,8 @@ export interface InstanceAgentDeps {
 
 /** The instance's ports are not ready yet (no MAC or address): the spawn waits, having made nothing. */
 class PortsNotReady extends Error {}
+/** The instance's volumes are not reserved for it yet: the spawn waits, having made nothing. */
+class VolumesNotReady extends Error {}
 
 export function instanceAgentReconciler(deps: InstanceAgentDeps): Reconciler<Instance> {
   return async (req, ctx) => {
@@ -169,6 +173,8 @@ class InstanceRun {
     const vnc = running ? await driver.vncAddress(this.uid) : undefined;
     // NICs attached or detached since it was built (Nova's interface attach/detach), then plugged.
     const addresses = guest ? await this.reconcileNics(running) : undefined;
+    // Volumes attached or detached since (Nova's volume attach/detach, or VolumeAttachments made with kubectl).
+    if (guest) await this.reconcileVolumes(running && guest.power !== 'stopping').catch((e: Error) => this.ctx.log.warn('volumes not reconciled', { error: e.message }));
     // A guest started by anyone (a reboot inside it keeps its tap; a start by libvirt makes a new one) is plugged.
     if (running && guest?.power !== 'stopping') await this.plugNics();
     const gen = this.inst.metadata.generation;
@@ -236,6 +242,7 @@ class InstanceRun {
 
   private async specImage(): Promise<Image> {
     const ns = this.inst.metadata.namespace!;
+    if (!this.inst.spec.image) throw new Refused('BootsFromVolume', 'The server boots from a volume: it has no image to build from.');
     const ref = { namespace: this.inst.spec.image.namespace ?? ns, name: this.inst.spec.image.name };
     return bootableImage(await this.ctx.client.get<Image>(IMAGES, ref.namespace, ref.name), ref, ns);
   }
@@ -346,6 +353,82 @@ class InstanceRun {
     if (nics.length && this.deps.vifs) await plugNics(this.deps.vifs, nics, this.uid);
   }
 
+  /** The attachments a spawn builds with: all of them must be reserved (or refused) first. */
+  private async volumesAtBoot(): Promise<VolumeAttachment[]> {
+    const atts = (await attachmentsOfInstance(this.ctx.client, this.inst)).filter((a) => !isDeleting(a) && a.status?.phase !== 'error');
+    const waiting = atts.filter((a) => !plugReady(a));
+    if (waiting.length) throw new VolumesNotReady(`waiting for block storage to reserve volume(s) ${waiting.map((a) => a.spec.volume).join(', ')}`);
+    return atts;
+  }
+
+  /** Makes the config drive and extra disks and defines the guest with the boot volume as its root disk. */
+  private async buildFromVolume(boot: VolumeAttachment, flavor: FlavorSnapshot, nics: GuestNic[]): Promise<void> {
+    const { files, driver } = this.deps;
+    const paths = await files.prepare(this.uid);
+    if (flavor.ephemeralGiB) await files.ensureBlankDisk(paths.ephemeral, flavor.ephemeralGiB * 1024 ** 3);
+    if (flavor.swapMiB) await files.ensureBlankDisk(paths.swap, flavor.swapMiB * 1024 ** 2);
+    await writeConfigDrive(paths.configDrive, configDriveFiles(await this.configDriveInput()));
+    const vol = await this.ctx.client.get<Volume>(VOLUMES, this.inst.metadata.namespace, boot.spec.volume);
+    // The volume's image properties (disk bus, machine type) stand for an image's.
+    const standIn = { metadata: { namespace: this.inst.metadata.namespace!, name: `volume-${boot.spec.volume}` }, spec: { properties: vol?.status?.imageMetadata ?? {} } } as unknown as Image;
+    const spec = guestSpecOf(this.inst, flavor, standIn, undefined, paths, this.deps.config.stateDir, nics, volumeDisk(boot, 'vda', 1));
+    await holdAttachment(this.ctx.client, boot, AGENT_FIELD_MANAGER);
+    await files.saveGuestSpec(this.uid, spec);
+    await driver.define(spec);
+    await markAttached(this.ctx.client, boot, this.inst, this.deps.config.host, spec.disks.find((d) => d.attachment === boot.metadata.name)!.target, AGENT_FIELD_MANAGER);
+  }
+
+  /**
+   * Makes the guest's volume disks those its attachments call for: a reserved attachment is plugged (hot-plugged
+   * into a running guest) and marked attached, one being deleted is unplugged and let go, a raised size is grown.
+   * The definition is saved before a hot-plug, so an agent that dies between the two finishes the plug when it
+   * comes back rather than plug twice or lose the disk.
+   */
+  private async reconcileVolumes(running: boolean): Promise<void> {
+    const { files, driver } = this.deps;
+    const { client } = this.ctx;
+    const saved = await files.loadGuestSpec(this.uid);
+    if (!saved) return;
+    const atts = await attachmentsOfInstance(client, this.inst);
+    const byName = new Map(atts.map((a) => [a.metadata.name, a]));
+    let disks = saved.disks;
+    const save = async () => this.redefine((spec) => ({ ...spec, disks }));
+    for (const d of saved.disks.filter((x) => x.attachment)) {
+      const a = byName.get(d.attachment!);
+      if (a && !isDeleting(a)) continue;
+      if (d.bootOrder === 1 && a) continue; // the boot volume stays until the server goes
+      if (running) await driver.detachDisk(this.uid, d);
+      disks = disks.filter((x) => x !== d);
+      await save();
+      if (a) await releaseAttachment(client, a, AGENT_FIELD_MANAGER);
+      await this.ctx.events.record(this.inst, 'Normal', 'VolumeDetached', `Volume ${a?.spec.volume ?? d.attachment} (${d.target}) detached`);
+      this.ctx.log.info('volume detached', { attachment: d.attachment, target: d.target });
+    }
+    for (const a of atts.filter(plugReady)) {
+      const have = disks.find((d) => d.attachment === a.metadata.name);
+      if (have) {
+        if (a.status?.phase !== 'attached') {
+          // Saved but perhaps never plugged (the agent died between the two): plug it now, once.
+          if (running) await driver.attachDisk(this.uid, have).catch((e: Error) => this.ctx.log.debug('volume already plugged', { error: e.message }));
+          await markAttached(client, a, this.inst, this.deps.config.host, have.target, AGENT_FIELD_MANAGER);
+        } else {
+          const grown = await growIfRaised(client, a, have, running, (t, bytes) => driver.resizeDisk(this.uid, t, bytes), AGENT_FIELD_MANAGER);
+          if (grown) await this.ctx.events.record(this.inst, 'Normal', 'VolumeExtended', `Volume ${a.spec.volume} (${have.target}) grown to ${grown} GiB`);
+        }
+        continue;
+      }
+      if (a.spec.bootIndex === 0) continue; // a boot volume is part of the build
+      await holdAttachment(client, a, AGENT_FIELD_MANAGER);
+      const disk = volumeDisk(a, nextTarget(disks, a.spec.device));
+      disks = [...disks, disk];
+      await save();
+      if (running) await driver.attachDisk(this.uid, disk);
+      await markAttached(client, a, this.inst, this.deps.config.host, disk.target, AGENT_FIELD_MANAGER);
+      await this.ctx.events.record(this.inst, 'Normal', 'VolumeAttached', `Volume ${a.spec.volume} attached as /dev/${disk.target}`);
+      this.ctx.log.info('volume attached', { volume: a.spec.volume, target: disk.target, live: running });
+    }
+  }
+
   private async giveUpKvm(why: string): Promise<void> {
     this.ctx.log.warn('KVM cannot run guests on this host; running them emulated from now on', { why });
     await this.deps.driver.abandonKvm(why);
@@ -365,6 +448,18 @@ class InstanceRun {
     await this.begin(shelved ? 'SHELVED_OFFLOADED' : 'BUILD', 'spawning', `${shelved ? 'unshelving' : 'building'} the guest on ${this.deps.config.host}`);
     try {
       const net = await this.networkInterfaces();
+      const atts = await this.volumesAtBoot();
+      const boot = bootAttachment(atts);
+      if (!this.inst.spec.image) {
+        if (!boot) throw new Refused('NoBootSource', 'The server has neither an image nor a boot volume (a VolumeAttachment with bootIndex 0).');
+        const flavor = await this.flavorNamed(this.inst.spec.flavor);
+        await this.buildFromVolume(boot, flavor, net.nics);
+        await this.reconcileVolumes(false);
+        await this.bootAsAsked();
+        await this.ctx.events.record(this.inst, 'Normal', 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host} booting from volume ${boot.spec.volume}`);
+        this.ctx.log.info('guest spawned from volume', { host: this.deps.config.host, flavor: flavor.name, volume: boot.spec.volume });
+        return this.settle({ flavor, addresses: net.addresses, rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0 });
+      }
       const image = await this.specImage();
       // Unshelving: the root disk is the one stored at shelve time; the instance's image stays what it was booted from.
       const disk = shelved ? await this.imageNamed(shelved) : image;
@@ -372,6 +467,7 @@ class InstanceRun {
       // A disk made from another image (the spec changed while the guest was gone) is not reused.
       if (this.status.image && this.status.image.name !== image.metadata.name) await files.dropRootDisk(this.uid);
       await this.build(disk, flavor, net.nics);
+      await this.reconcileVolumes(false);
       await this.bootAsAsked();
       await this.ctx.events.record(this.inst, 'Normal', shelved ? 'Unshelved' : 'Spawned', `Guest ${domainNameOf(this.uid)} defined on ${this.deps.config.host}${shelved ? ` from shelved image ${shelved}` : ''}${(this.inst.spec.powerState ?? 'Running') === 'Running' ? ' and started' : ''}`);
       this.ctx.log.info(shelved ? 'guest unshelved' : 'guest spawned', { host: this.deps.config.host, flavor: flavor.name, image: disk.metadata.name });
@@ -380,8 +476,8 @@ class InstanceRun {
       // A fresh guest is what any reboot or rebuild asked so far would give: they are done.
       return this.settle({ flavor, addresses: net.addresses, image: { ...this.imageRecord(image), uid: disk.metadata.uid }, rebootsDone: this.inst.spec.reboot?.count ?? 0, rebuildsDone: this.inst.spec.rebuild?.count ?? 0, ...(shelved ? { shelvedImage: null } : {}) });
     } catch (e) {
-      if (e instanceof PortsNotReady) {
-        await this.report({ conditions: markReconciling(this.status.conditions, this.inst.metadata.generation, 'AwaitingPorts', e.message) });
+      if (e instanceof PortsNotReady || e instanceof VolumesNotReady) {
+        await this.report({ conditions: markReconciling(this.status.conditions, this.inst.metadata.generation, e instanceof PortsNotReady ? 'AwaitingPorts' : 'AwaitingVolumes', e.message) });
         return { requeueAfterMs: 1000 };
       }
       // Nothing half-made stays: no guest, no files.
@@ -735,6 +831,7 @@ class InstanceRun {
     await driver.undefine(this.uid);
     if (this.deps.vifs) await unplugNics(this.deps.vifs, nics);
     await releasePorts(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
+    await releaseAllAttachments(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
     await files.remove(this.uid);
     await this.ctx.client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
     this.ctx.log.info('guest and files removed', { host: this.deps.config.host });

@@ -57,8 +57,8 @@ const pending = (asked: number | undefined, done: number | undefined) => (asked 
 export function planStep(p: PlanInput): Step {
   const { spec, status, guest } = p;
   const hardReboot = pending(spec.reboot?.count, status.rebootsDone) && spec.reboot?.type === 'HARD';
-  const imageNamespace = spec.image.namespace ?? p.namespace;
-  const rebuild = (status.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) || pending(spec.rebuild?.count, status.rebuildsDone);
+  const imageNamespace = spec.image?.namespace ?? p.namespace;
+  const rebuild = (status.image && spec.image && (status.image.name !== spec.image.name || status.image.namespace !== imageNamespace)) || pending(spec.rebuild?.count, status.rebuildsDone);
   // A failed instance stays failed until someone asks for a hard reboot or a rebuild (as Nova allows from ERROR).
   if (!guest) {
     if (status.phase === 'ERROR' && !hardReboot && !rebuild) return { kind: 'failed' };

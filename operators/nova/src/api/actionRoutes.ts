@@ -58,7 +58,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     // One snapshot at a time, as Nova's task_state image_snapshot allows.
     const saving = dir.images.list(inst.metadata.namespace).find((i) => i.spec.source?.instance?.name === inst.metadata.name && !i.metadata.deletionTimestamp && !['active', 'killed', 'deactivated'].includes(i.status?.phase ?? ''));
     if (saving) throw conflict(`Cannot 'createImage' instance ${serverIdOf(inst)} while it is in task_state image_snapshot (image ${imageIdOf(saving)} is being saved).`);
-    const source = dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace);
+    const source = inst.spec.image ? dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace) : undefined;
     const id = randomUUID();
     const image = snapshotImageOf(inst, source, { name: id, displayName: name, properties, annotations });
     const created = await api.client.create<Image>(IMAGES, image, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Image ${id}`));

@@ -65,14 +65,19 @@ export function serverFor(api: ComputeApiContext, id: string, auth: ComputeAuth)
 /** What a server document needs beyond the Instance: its flavor, image, groups and host. */
 export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtras {
   const { dir } = api;
-  const imageNs = inst.spec.image.namespace ?? inst.metadata.namespace!;
-  const image = dir.images.get(inst.spec.image.name, imageNs);
-  const imageId = inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : image && imageIdOf(image);
+  // Booted from a volume, a server has no image (Nova shows "").
+  const image = inst.spec.image ? dir.images.get(inst.spec.image.name, inst.spec.image.namespace ?? inst.metadata.namespace!) : undefined;
+  const imageId = !inst.spec.image ? undefined : inst.status?.image?.name === inst.spec.image.name && inst.status.image.id ? inst.status.image.id : image && imageIdOf(image);
   const group = inst.spec.serverGroup ? dir.groups.get(inst.spec.serverGroup, inst.metadata.namespace) : undefined;
   const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
   const keypair = inst.spec.keypair ? dir.keypairs.get(inst.spec.keypair, inst.metadata.namespace) : undefined;
   const keyName = keypair ? displayNameOf(keypair) : inst.spec.keypair;
-  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName };
+  const volumes = dir.volumeAttachments
+    .list(inst.metadata.namespace)
+    .filter((a) => a.spec.instance === inst.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp)
+    .map((a) => ({ id: a.status?.volumeId ?? dir.volumes.get(a.spec.volume, inst.metadata.namespace)?.metadata.uid ?? '', deleteOnTermination: !!a.spec.deleteOnTermination }))
+    .filter((v) => v.id);
+  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName, volumes };
 }
 
 /** The flavor the server runs with (as its agent reported), or will (its spec's, before it is built). */

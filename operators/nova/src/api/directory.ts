@@ -3,6 +3,7 @@
  * API shows (a server's is its Instance's UID). Requests are answered from memory; writes go to the
  * Kubernetes API, and a write's caller waits until the cache holds it, so its next request sees it.
  */
+import { VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { IndexedCache, SYSTEM_NAMESPACE, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
 import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from '../quota.js';
@@ -23,6 +24,9 @@ export class ComputeDirectory {
   readonly images: IndexedCache<Image>;
   readonly tenants: IndexedCache<Tenant>;
   readonly aggregates: IndexedCache<Aggregate>;
+  /** Block storage: the volumes and their attachments (Nova's block device mappings). */
+  readonly volumes: IndexedCache<Volume>;
+  readonly volumeAttachments: IndexedCache<VolumeAttachment>;
   /** The default quota class's ConfigMap (alone: a field selector keeps the name claims out). */
   private readonly defaultQuotas: SelfHealingInformer<KubernetesObject & { data?: Record<string, string> }>;
   private readonly all: Array<{ start(): Promise<unknown>; stop(): Promise<unknown> | void }>;
@@ -37,8 +41,10 @@ export class ComputeDirectory {
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: (i) => imageIdOf(i) });
     this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.metadata.uid!.replace(/-/g, '') }); // the project ID, known before the status says it
     this.aggregates = new IndexedCache<Aggregate>(kc, client, AGGREGATES, log, { idOf: (a) => String(aggregateIdOf(a)) });
+    this.volumes = new IndexedCache<Volume>(kc, client, VOLUMES, log, { idOf: byUid });
+    this.volumeAttachments = new IndexedCache<VolumeAttachment>(kc, client, VOLUME_ATTACHMENTS, log, { idOf: byUid, showDeleting: true });
     this.defaultQuotas = selfHealingInformer(kc, client, CONFIGMAPS, { namespace: SYSTEM_NAMESPACE, fieldSelector: `metadata.name=${DEFAULT_QUOTAS_CONFIGMAP}`, log });
-    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates, this.defaultQuotas];
+    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates, this.volumes, this.volumeAttachments, this.defaultQuotas];
   }
 
   start = () => Promise.all(this.all.map((c) => c.start())).then(() => undefined);

@@ -16,6 +16,7 @@ import { instanceActionRoutes } from './instanceActions.js';
 import { imageProxyRoutes } from './imageProxyRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { interfaceRoutes } from './interfaceRoutes.js';
+import { volumeAttachmentRoutes } from './volumeAttachmentRoutes.js';
 import { networkProxyRoutes } from './networkProxyRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
@@ -93,6 +94,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   imageProxyRoutes(router, api);
   tagRoutes(router, api);
   interfaceRoutes(router, api);
+  volumeAttachmentRoutes(router, api);
   networkProxyRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);

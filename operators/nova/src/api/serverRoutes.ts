@@ -2,6 +2,7 @@
  * /servers: create, list (summary and detail) with Nova's filters and paging, show, update, delete, and
  * server metadata. A server is an Instance in the caller's tenant namespace; its ID is the Instance's UID.
  */
+import { attachVolumes, bootsFromVolume, imageGiB, localBootImage, parseBlockDevices, prepareVolumes, undoVolumes } from './blockDevices.js';
 import { canSee, type Image } from '@stratus/glance';
 import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { RE2JS } from 're2js';
@@ -45,17 +46,19 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
     const ns = tenantOf(req.auth);
     const v = req.auth.version;
     if (typeof s.name !== 'string' || !s.name.trim() || s.name.length > 255) throw badRequest("Invalid input for field/attribute name. 'name' must be a string of 1 to 255 characters.");
-    if (s.block_device_mapping_v2 || s.block_device_mapping) throw badRequest('Booting from volumes is not supported yet: boot from an image (imageRef).');
+    const devices = parseBlockDevices(s);
+    const fromVolume = bootsFromVolume(devices);
     if (v.atLeast('2.37') && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
     if (s.description !== undefined && !v.atLeast('2.19')) throw badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
 
     const flavorId = refId(s.flavorRef);
     const flavor = dir.flavors.byId(flavorId);
     if (!flavor || !canUseFlavor(flavor, req.auth)) throw badRequest(`Flavor ${flavorId || String(s.flavorRef)} could not be found.`);
-    const image = imageForTenant(api, s.imageRef, ns, req.auth.admin);
+    // Booted from a volume, a server has no image (imageRef empty or absent) and no root disk of the host's.
+    const image = fromVolume ? undefined : imageForTenant(api, s.imageRef || localBootImage(devices), ns, req.auth.admin);
     let resources;
     try {
-      resources = resourcesOf(flavor.spec, rootDiskGiB(flavorSnapshot(flavor), image));
+      resources = resourcesOf(flavor.spec, image ? rootDiskGiB(flavorSnapshot(flavor), image) : 0);
     } catch (e) {
       if (e instanceof Refused) throw badRequest(e.message);
       throw e;
@@ -103,6 +106,10 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
         if (members + count > quota.serverGroupMembers) throw forbidden(`Quota exceeded, too many servers in group: Requested ${count}, but already used ${members} of ${quota.serverGroupMembers} server_group_members`);
       }
 
+      // Volumes are checked and made (or found) before the server; a failed create deletes those it made.
+      const volumeDevices = devices.filter((d) => d.destination === 'volume');
+      if (volumeDevices.length && count > 1) throw badRequest('Block Device Mapping is Invalid: volumes cannot be attached to more than one server of a multiple create.');
+      const prepared = volumeDevices.length ? await prepareVolumes(api, ns, volumeDevices, (id) => usableImageGiB(api, id, ns, req.auth.admin)) : [];
       // One reservation for the servers of one request, as Nova's multiple create makes them.
       reservationId = `r-${randomBytes(4).toString('hex')}`;
       for (let n = 1; n <= count; n++) {
@@ -122,7 +129,7 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
                 displayName: display,
                 ...(s.description !== undefined && s.description !== null ? { description: String(s.description) } : {}),
                 flavor: flavor.metadata.name,
-                image: { name: image.metadata.name, namespace: image.metadata.namespace },
+                ...(image ? { image: { name: image.metadata.name, namespace: image.metadata.namespace } } : {}),
                 ...(keypair ? { keypair: keypair.metadata.name } : {}),
                 ...(s.user_data ? { userData: s.user_data } : {}),
                 ...(Object.keys(metadata).length ? { metadata } : {}),
@@ -137,8 +144,10 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
           )
           .catch(async (e) => {
             await dropAdminPass(api.client, ns, adminPassSecret);
+            await undoVolumes(api, ns, prepared);
             return fromKubernetes(e, `Server ${display}`);
           });
+        if (prepared.length) await attachVolumes(api, inst, prepared);
         await bindAdminPass(api.client, inst);
         await recordAction(api, inst, 'create', req);
         created.push(inst);
@@ -354,6 +363,13 @@ export function accessIPs(s: Record<string, unknown>): { accessIPv4?: string; ac
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** The image an instance could boot, as the API checks it on create and rebuild. */
+/** The GiB a volume made from the image needs, when the tenant may use it (undefined otherwise). */
+function usableImageGiB(api: ComputeApiContext, id: string, ns: string, admin: boolean): number | undefined {
+  const img = api.dir.images.byId(id);
+  if (!img || !canSee(img, { tenant: ns, admin }) || img.status?.phase !== 'active') return undefined;
+  return imageGiB(Math.max(img.status.virtualSize ?? 0, img.status.size ?? 0, (img.spec.minDisk ?? 0) * 1024 ** 3));
+}
+
 export function imageForTenant(api: ComputeApiContext, ref: unknown, namespace: string, admin: boolean): Image {
   const imageId = refId(ref);
   if (!imageId) throw badRequest("Invalid input for field/attribute. 'imageRef' is a required property");

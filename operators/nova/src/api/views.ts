@@ -64,7 +64,7 @@ export function presentState(inst: Instance): { status: string; taskState: strin
   if (status === 'BUILD') return { status, taskState: s.host ? 'spawning' : 'scheduling' };
   const hard = spec.reboot?.type === 'HARD';
   if (status === 'ERROR') return pending(spec.reboot?.count, s.rebootsDone) && hard ? { status: 'HARD_REBOOT', taskState: 'reboot_pending_hard' } : { status, taskState: null };
-  if ((s.image && (s.image.name !== spec.image.name || s.image.namespace !== (spec.image.namespace ?? metadata.namespace))) || pending(spec.rebuild?.count, s.rebuildsDone)) return { status: 'REBUILD', taskState: 'rebuilding' };
+  if ((s.image && spec.image && (s.image.name !== spec.image.name || s.image.namespace !== (spec.image.namespace ?? metadata.namespace))) || pending(spec.rebuild?.count, s.rebuildsDone)) return { status: 'REBUILD', taskState: 'rebuilding' };
   if (s.flavor && spec.flavor !== s.flavor.name) return s.resize?.fromFlavor.name === spec.flavor ? { status: 'REVERT_RESIZE', taskState: 'resize_reverting' } : { status: 'RESIZE', taskState: 'resize_prep' };
   if (pending(spec.reboot?.count, s.rebootsDone)) return hard ? { status: 'HARD_REBOOT', taskState: 'reboot_pending_hard' } : { status: 'REBOOT', taskState: 'reboot_pending' };
   const shelved = status === 'SHELVED' || status === 'SHELVED_OFFLOADED';
@@ -108,6 +108,8 @@ export interface ServerExtras {
   hostStatus?: 'UP' | 'DOWN' | 'MAINTENANCE' | 'UNKNOWN' | '';
   /** The OpenStack name of its keypair. */
   keyName?: string;
+  /** Its volumes (Cinder IDs), as os-extended-volumes shows them. */
+  volumes?: Array<{ id: string; deleteOnTermination: boolean }>;
 }
 
 export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
@@ -147,7 +149,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     'OS-EXT-STS:task_state': taskState,
     'OS-EXT-STS:vm_state': vmStateOf(inst),
     'OS-EXT-STS:power_state': POWER_STATES[s.powerState ?? 'NoState'],
-    'os-extended-volumes:volumes_attached': [],
+    'os-extended-volumes:volumes_attached': (x.volumes ?? []).map((v) => ({ id: v.id, ...(ctx.version.atLeast('2.3') ? { delete_on_termination: v.deleteOnTermination } : {}) })),
   };
   // Nova's progress: 0 while it builds, rebuilds or resizes, 100 once done.
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE'].includes(status)) doc.progress = status === 'ACTIVE' || status === 'VERIFY_RESIZE' ? 100 : 0;

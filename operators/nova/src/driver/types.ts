@@ -35,6 +35,10 @@ export interface GuestDisk {
   readOnly?: boolean;
   /** 1 boots first. */
   bootOrder?: number;
+  /** The serial the guest reads (a volume's ID, as Nova sets it). */
+  serial?: string;
+  /** A block storage volume: its VolumeAttachment's object name (plugged and unplugged with it). */
+  attachment?: string;
 }
 
 /** A NIC: a virtio device on a tap the node's switch takes (Neutron's port, plugged by its iface-id). */
@@ -136,6 +140,12 @@ export interface ComputeDriver {
   attachNic(uuid: string, nic: GuestNic): Promise<void>;
   /** Unplugs a NIC from the running guest. */
   detachNic(uuid: string, nic: GuestNic): Promise<void>;
+  /** Plugs a disk into the running guest (hot-plug; the definition is the caller's to update). */
+  attachDisk(uuid: string, disk: GuestDisk): Promise<void>;
+  /** Unplugs a disk from the running guest. */
+  detachDisk(uuid: string, disk: GuestDisk): Promise<void>;
+  /** Grows a disk of the running guest to `bytes`: the hypervisor grows its file and tells the guest. */
+  resizeDisk(uuid: string, target: string, bytes: number): Promise<void>;
   /** Calls `changed` with a guest's UUID whenever its state changes, until stopped. */
   watch(changed: (uuid: string) => void): { stop(): void };
 }

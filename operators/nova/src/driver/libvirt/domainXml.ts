@@ -23,12 +23,18 @@ function diskNode(d: GuestDisk): Node {
     source: { '@_file': d.path },
     target: { '@_dev': d.target, '@_bus': d.bus },
     ...(d.readOnly ? { readonly: '' } : {}),
+    ...(d.serial ? { serial: d.serial } : {}),
     ...(d.bootOrder ? { boot: { '@_order': d.bootOrder } } : {}),
   };
 }
 
 function interfaceNode(n: GuestNic): Node {
   return { '@_type': 'ethernet', mac: { '@_address': n.mac }, target: { '@_dev': n.device, '@_managed': 'yes' }, model: { '@_type': 'virtio' }, mtu: { '@_size': n.mtu } };
+}
+
+/** One disk's <disk> alone, for hot-plugging it into a running guest. */
+export function diskXml(d: GuestDisk): string {
+  return builder.build({ disk: diskNode(d) });
 }
 
 /** One NIC's <interface> alone, for hot-plugging it into a running guest. */

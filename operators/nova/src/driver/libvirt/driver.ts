@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { KvmFailure, type ComputeDriver, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
+import { KvmFailure, type ComputeDriver, type GuestDisk, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
 import { parseDomStats } from './domstats.js';
-import { METADATA_NAMESPACE, backupXml, domainXml, interfaceXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
+import { METADATA_NAMESPACE, backupXml, diskXml, domainXml, interfaceXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
 import { LibvirtError, Virsh } from './virsh.js';
 
 const run = promisify(execFile);
@@ -170,6 +170,26 @@ export class LibvirtDriver implements ComputeDriver {
 
   async detachNic(uuid: string, nic: GuestNic): Promise<void> {
     await this.withDeviceFile(interfaceXml(nic), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+  }
+
+  async attachDisk(uuid: string, disk: GuestDisk): Promise<void> {
+    await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+  }
+
+  /** Asks the guest to let the disk go and waits (a generous bound) until the hypervisor says it is gone. */
+  async detachDisk(uuid: string, disk: GuestDisk, timeoutMs = 60_000): Promise<void> {
+    await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const listed = await this.virsh.run('domblklist', uuid);
+      if (!listed.split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target)) return;
+      if (Date.now() > deadline) throw new Error(`the guest did not let disk ${disk.target} go within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  async resizeDisk(uuid: string, target: string, bytes: number): Promise<void> {
+    await this.virsh.run('blockresize', uuid, target, `${bytes}B`);
   }
 
   /** virsh reads device XML from a file only: a private temporary one. */
