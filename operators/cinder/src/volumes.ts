@@ -288,7 +288,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   } else if (source.kind === 'volume') await backend.cloneVolume(id, idOf(source.volume), vol.spec.sizeGiB);
   else {
     await backend.create(id, vol.spec.sizeGiB);
-    await restoreInto(vol, source.backup.metadata.name, true, ctx, deps);
+    await restoreInto(vol, source.backup.metadata.name, true, ctx, deps, backend);
   }
   const fromImage_ = source.kind === 'image';
   await write({
@@ -378,7 +378,7 @@ async function fromImage(image: Image, vol: Volume, backend: VolumeBackend, deps
 }
 
 /** Writes a backup's data into the volume (it must fit); marks the backup restoring meanwhile. */
-async function restoreInto(vol: Volume, backupName: string, blank: boolean, ctx: ReconcileContext<Volume>, deps: CinderDeps): Promise<void> {
+async function restoreInto(vol: Volume, backupName: string, blank: boolean, ctx: ReconcileContext<Volume>, deps: CinderDeps, backend = backendOf(deps, vol.status?.backend)): Promise<void> {
   const { client } = ctx;
   const backup = await client.get<VolumeBackup>(VOLUME_BACKUPS, vol.metadata.namespace, backupName);
   if (!backup || isDeleting(backup)) throw new Refused('BackupNotFound', `Backup ${backupName} could not be found.`);
@@ -388,7 +388,7 @@ async function restoreInto(vol: Volume, backupName: string, blank: boolean, ctx:
   if (manifest.sizeBytes > (vol.status?.sizeGiB ?? vol.spec.sizeGiB) * 1024 ** 3) throw new Refused('InvalidInput', `Volume size ${vol.spec.sizeGiB}GB cannot be smaller than the backup size ${backup.status.sizeGiB}GB.`);
   await patchStatusChanges(client, VOLUME_BACKUPS, backup, { phase: 'restoring', restoring: vol.metadata.name }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
   try {
-    await deps.backups.restore(backendOf(deps, vol.status?.backend), manifest, idOf(vol), blank);
+    await deps.backups.restore(backend, manifest, idOf(vol), blank);
   } finally {
     const fresh = await client.get<VolumeBackup>(VOLUME_BACKUPS, backup.metadata.namespace, backup.metadata.name);
     if (fresh) await patchStatusChanges(client, VOLUME_BACKUPS, fresh, { phase: 'available', restoring: null }, FIELD_MANAGER, { precondition: false, observedGeneration: false });

@@ -64,9 +64,13 @@ export function parseBlockDevices(s: Record<string, unknown>): BlockDeviceReques
       out.push({ source: source as BlockDeviceRequest['source'], destination, uuid, sizeGiB, bootIndex: bootIndex !== undefined && bootIndex >= 0 ? bootIndex : undefined, deleteOnTermination: truthy(m.delete_on_termination), device: typeof m.device_name === 'string' ? m.device_name : undefined, tag: typeof m.tag === 'string' ? m.tag : undefined });
     }
   }
+  // openstack server create --image X --block-device source_type=image,uuid=X,destination_type=volume,boot_index=0
+  // (the CLI's only way to ask for a volume made from an image) also sends X as a local boot disk: the volume wins.
   const boots = out.filter((d) => d.bootIndex === 0);
-  if (boots.length > 1) throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
-  return out;
+  const local = boots.find((d) => d.destination === 'local');
+  const fromSameImage = boots.length === 2 && local && boots.some((d) => d !== local && d.destination === 'volume' && d.source === 'image' && d.uuid === local.uuid);
+  if (boots.length > 1 && !fromSameImage) throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+  return fromSameImage ? out.filter((d) => d !== local) : out;
 }
 
 /** The image a local boot mapping names (source image, destination local, boot index 0): an image boot. */

@@ -1,0 +1,240 @@
+/**
+ * The Block Storage API and the volume manager against a real control plane, a real S3 server and a real
+ * file pool: what a user of the API (and of kubectl) sees, what lands in the pool and the bucket, and bad
+ * input refused with Cinder's bodies and nothing left behind.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { eventually } from '@stratus/apiserver';
+import { TENANTS } from '@stratus/keystone';
+import { IMAGES } from '@stratus/glance';
+import { CHUNK_BYTES, VOLUMES, type Volume } from '../src/index.js';
+import { IMAGE_BUCKET, call, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
+
+const GiB = 1024 ** 3;
+
+describe('block storage: volumes, snapshots, backups (Block Storage API v3)', function () {
+  this.timeout(180_000);
+  let env: BlockStorageEnv;
+  before(async () => {
+    env = await startBlockStorageEnv();
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(env.v3, method, path, { token: env.adminToken, body, headers });
+  async function until(kind: 'volumes' | 'snapshots' | 'backups', id: string, status: string): Promise<Record<string, any>> {
+    let last: Record<string, any> | undefined;
+    const key = kind.slice(0, -1);
+    await eventually(`${key} ${id} ${status}`, async () => {
+      last = (await api('GET', `/${kind}/${id}`)).body[key];
+      if (last?.status === 'error' && status !== 'error') throw new Error(`${key} ${id} went to error`);
+      return last?.status === status;
+    });
+    return last!;
+  }
+  const gone = (kind: string, id: string) => eventually(`${kind} ${id} gone`, async () => (await api('GET', `/${kind}/${id}`)).status === 404);
+  const file = (id: string) => join(env.poolDir, `volume-${id}`);
+  const writeAt = (id: string, offset: number, text: string) => env.backend.write(id, offset, Buffer.from(text));
+  const readAt = async (id: string, offset: number, length: number) => (await env.backend.read(id, offset, length)).toString();
+  async function newVolume(body: Record<string, unknown>): Promise<string> {
+    const r = await api('POST', '/volumes', { volume: body });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await until('volumes', r.body.volume.id, 'available');
+    return r.body.volume.id;
+  }
+
+  it('makes a blank volume as a sparse file of its size; lists, filters, pages and shows it as Cinder does', async () => {
+    const r = await api('POST', '/volumes', { volume: { size: 1, name: 'data one', description: 'first', metadata: { purpose: 'test' } } });
+    assert.equal(r.status, 202);
+    assert.equal(r.body.volume.status, 'creating');
+    assert.match(r.body.volume.id, /^[0-9a-f-]{36}$/);
+    const v = await until('volumes', r.body.volume.id, 'available');
+    assert.equal(v.name, 'data one', 'a free-text name');
+    assert.equal(v.size, 1);
+    assert.equal(v.bootable, 'false');
+    assert.equal(v.volume_type, '__DEFAULT__');
+    assert.deepEqual(v.metadata, { purpose: 'test' });
+    assert.deepEqual(v.attachments, []);
+    assert.equal(statSync(file(v.id)).size, GiB, 'the file has the volume size');
+    assert.ok(statSync(file(v.id)).blocks * 512 < 1024 * 1024, 'and holds nothing yet (sparse)');
+    const other = await newVolume({ size: 2, name: 'data two' });
+    const summary = (await api('GET', '/volumes')).body.volumes;
+    assert.deepEqual(Object.keys(summary[0]).sort(), ['id', 'links', 'name']);
+    assert.equal(summary[0].id, other, 'newest first');
+    const byName = (await api('GET', '/volumes/detail?name=data%20one')).body.volumes;
+    assert.deepEqual(byName.map((x: { id: string }) => x.id), [v.id]);
+    const byMeta = (await api('GET', `/volumes/detail?metadata=${encodeURIComponent("{'purpose': 'test'}")}`)).body.volumes;
+    assert.deepEqual(byMeta.map((x: { id: string }) => x.id), [v.id]);
+    const page = (await api('GET', '/volumes/detail?limit=1&sort=name:asc')).body;
+    assert.equal(page.volumes[0].id, v.id);
+    assert.match(page.volumes_links[0].href, new RegExp(`marker=${v.id}`));
+    const next = (await api('GET', `/volumes/detail?limit=1&sort=name:asc&marker=${v.id}`)).body.volumes;
+    assert.equal(next[0].id, other);
+    const renamed = await api('PUT', `/volumes/${v.id}`, { volume: { name: 'renamed', description: 'second' } });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.volume.name, 'renamed');
+    assert.equal((await api('POST', `/volumes/${v.id}/metadata`, { metadata: { more: 'yes' } })).body.metadata.more, 'yes');
+    assert.equal((await api('DELETE', `/volumes/${v.id}/metadata/more`)).status, 200);
+    assert.deepEqual((await api('GET', `/volumes/${v.id}/metadata`)).body.metadata, { purpose: 'test' });
+  });
+
+  it('extends an available volume (the file grows) and refuses shrinking or a size that is not a whole number', async () => {
+    const id = await newVolume({ size: 1 });
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-extend': { new_size: 3 } })).status, 202);
+    await eventually('the volume is 3 GiB', async () => (await api('GET', `/volumes/${id}`)).body.volume.size === 3 && (await api('GET', `/volumes/${id}`)).body.volume.status === 'available');
+    assert.equal(statSync(file(id)).size, 3 * GiB);
+    const smaller = await api('POST', `/volumes/${id}/action`, { 'os-extend': { new_size: 2 } });
+    assert.equal(smaller.status, 400);
+    assert.match(smaller.body.badRequest.message, /New size for extend must be greater than current size/);
+    for (const size of [0, -1, 'big', 1.5]) {
+      const r = await api('POST', '/volumes', { volume: { size } });
+      assert.equal(r.status, 400, `size ${size}`);
+      assert.equal(r.body.badRequest.code, 400);
+      assert.match(r.body.badRequest.message, /size/);
+    }
+  });
+
+  it('snapshots a volume and makes new volumes from the snapshot and from the volume, each with the data', async () => {
+    const id = await newVolume({ size: 1 });
+    await writeAt(id, 4096, 'MARKER-ONE');
+    const s = await api('POST', '/snapshots', { snapshot: { volume_id: id, name: 'snap' } });
+    assert.equal(s.status, 202);
+    const snap = await until('snapshots', s.body.snapshot.id, 'available');
+    assert.equal(snap.volume_id, id);
+    assert.equal(snap.size, 1);
+    await writeAt(id, 4096, 'MARKER-TWO');
+    const fromSnap = await newVolume({ size: 2, snapshot_id: snap.id });
+    assert.equal(await readAt(fromSnap, 4096, 10), 'MARKER-ONE', 'the snapshot has the data as it was');
+    assert.equal(statSync(file(fromSnap)).size, 2 * GiB, 'grown to the size asked');
+    assert.equal((await api('GET', `/volumes/${fromSnap}`)).body.volume.snapshot_id, snap.id);
+    const clone = await newVolume({ source_volid: id });
+    assert.equal(await readAt(clone, 4096, 10), 'MARKER-TWO', 'the clone has the data as it is now');
+    assert.equal((await api('GET', `/volumes/${clone}`)).body.volume.size, 1, 'the source size when none is asked');
+    // A volume with a snapshot is not deleted, unless in cascade with it.
+    const refused = await api('DELETE', `/volumes/${id}`);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.badRequest.message, /have snapshots/);
+    assert.equal((await api('DELETE', `/volumes/${id}?cascade=true`)).status, 202);
+    await gone('volumes', id);
+    await gone('snapshots', snap.id);
+    assert.ok(!env.poolFiles().includes(`volume-${id}`) && !env.poolFiles().includes(`snapshot-${snap.id}`), 'the files are gone');
+  });
+
+  it('backs a volume up to S3 in chunks, incrementally, restores each state, and deletes the objects it stored', async () => {
+    const id = await newVolume({ size: 1 });
+    await writeAt(id, 0, 'FIRST-STATE');
+    await writeAt(id, 3 * CHUNK_BYTES + 10, 'FAR-AWAY');
+    const full = await api('POST', '/backups', { backup: { volume_id: id, name: 'full' } });
+    assert.equal(full.status, 202);
+    const f = await until('backups', full.body.backup.id, 'available');
+    assert.equal(f.is_incremental, false);
+    assert.equal(f.object_count, 2, 'two chunks hold data; the zeroes are stored as nothing');
+    await writeAt(id, 0, 'SECOND-STATE');
+    const inc = await api('POST', '/backups', { backup: { volume_id: id, name: 'inc', incremental: true } });
+    const i = await until('backups', inc.body.backup.id, 'available');
+    assert.equal(i.is_incremental, true);
+    assert.equal(i.object_count, 1, 'only the changed chunk');
+    assert.equal((await api('GET', `/backups/${f.id}`)).body.backup.has_dependent_backups, true);
+    const objects = await env.backupObjects();
+    assert.equal(objects.filter((k) => k.includes('/chunk-')).length, 3);
+    // Restored into a new volume, each backup brings back its own state.
+    const r1 = await api('POST', `/backups/${f.id}/restore`, { restore: { name: 'from-full' } });
+    assert.equal(r1.status, 202);
+    await until('volumes', r1.body.restore.volume_id, 'available');
+    assert.equal(await readAt(r1.body.restore.volume_id, 0, 11), 'FIRST-STATE');
+    assert.equal(await readAt(r1.body.restore.volume_id, 3 * CHUNK_BYTES + 10, 8), 'FAR-AWAY');
+    const r2 = await api('POST', `/backups/${i.id}/restore`, { restore: { volume_id: r1.body.restore.volume_id } });
+    assert.equal(r2.status, 202);
+    await eventually('the restore into the existing volume is done', async () => (await readAt(r1.body.restore.volume_id, 0, 12)) === 'SECOND-STATE');
+    assert.equal(await readAt(r1.body.restore.volume_id, 3 * CHUNK_BYTES + 10, 8), 'FAR-AWAY', "the parent's chunk came too");
+    // The full backup goes only after the incremental one built on it.
+    const early = await api('DELETE', `/backups/${f.id}`);
+    assert.equal(early.status, 400);
+    assert.match(early.body.badRequest.message, /Incremental backups exist/);
+    await until('volumes', r1.body.restore.volume_id, 'available');
+    for (const b of [i.id, f.id]) {
+      assert.equal((await api('DELETE', `/backups/${b}`)).status, 202);
+      await gone('backups', b);
+    }
+    assert.deepEqual(await env.backupObjects(), [], 'no object is left in the bucket');
+  });
+
+  it('makes a bootable volume from an image, with the image data and its properties as volume_image_metadata', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024, 7);
+    data.write('IMAGE-DATA', 0);
+    await env.images.s3.send(new PutObjectCommand({ Bucket: IMAGE_BUCKET, Key: 'images/admin/raw1', Body: data }));
+    const img = await env.identity.client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'raw1', namespace: 'admin' }, spec: { displayName: 'raw one', diskFormat: 'raw', containerFormat: 'bare', properties: { hw_disk_bus: 'virtio' } } } as never, 'test');
+    await env.identity.client.patch(IMAGES, 'admin', 'raw1', { status: { phase: 'active', location: `s3://${IMAGE_BUCKET}/images/admin/raw1`, size: data.length, virtualSize: data.length } }, 'test', 'application/merge-patch+json', 'status');
+    const id = await newVolume({ size: 1, imageRef: (img as { metadata: { uid: string } }).metadata.uid });
+    const v = (await api('GET', `/volumes/${id}`)).body.volume;
+    assert.equal(v.bootable, 'true');
+    assert.equal(v.volume_image_metadata.image_name, 'raw one');
+    assert.equal(v.volume_image_metadata.hw_disk_bus, 'virtio');
+    assert.equal(await readAt(id, 0, 10), 'IMAGE-DATA');
+    assert.deepEqual(readFileSync(file(id)).subarray(0, data.length), data);
+    const missing = await api('POST', '/volumes', { volume: { size: 1, imageRef: '00000000-0000-0000-0000-000000000000' } });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.itemNotFound.message, /Image 00000000-0000-0000-0000-000000000000 could not be found/);
+  });
+
+  it('refuses what Cinder refuses, with its bodies, and makes nothing', async () => {
+    const before = env.poolFiles();
+    const type = await api('POST', '/volumes', { volume: { size: 1, volume_type: 'no-such-type' } });
+    assert.equal(type.status, 404);
+    assert.match(type.body.itemNotFound.message, /Volume type with name no-such-type could not be found/);
+    const snap = await api('POST', '/snapshots', { snapshot: { volume_id: '11111111-1111-1111-1111-111111111111' } });
+    assert.equal(snap.status, 404);
+    assert.match(snap.body.itemNotFound.message, /Volume 11111111-1111-1111-1111-111111111111 could not be found/);
+    const fromSnap = await api('POST', '/volumes', { volume: { size: 1, snapshot_id: '22222222-2222-2222-2222-222222222222' } });
+    assert.equal(fromSnap.status, 404);
+    const action = await api('POST', '/volumes/33333333-3333-3333-3333-333333333333/action', { 'os-extend': { new_size: 2 } });
+    assert.equal(action.status, 404);
+    assert.equal((await api('GET', '/volumes/44444444-4444-4444-4444-444444444444')).body.itemNotFound.code, 404);
+    assert.equal((await api('POST', '/volumes', { notvolume: {} })).status, 400);
+    assert.equal((await api('GET', '/volumes', undefined, { 'OpenStack-API-Version': 'volume 3.99' })).status, 406);
+    assert.deepEqual(env.poolFiles(), before, 'no file was made');
+  });
+
+  it("holds a tenant's gigabytes and volumes quota exactly, through the API (413) and through kubectl (error, nothing made)", async () => {
+    const client = env.identity.client;
+    await client.patch(TENANTS, undefined, 'admin', { spec: { quota: { volumes: 100, gigabytes: 100 } } }, 'test');
+    const usedGiB = (await api('GET', '/limits')).body.limits.absolute.totalGigabytesUsed as number;
+    await client.patch(TENANTS, undefined, 'admin', { spec: { quota: { gigabytes: usedGiB + 3 } } }, 'test');
+    const over = await api('POST', '/volumes', { volume: { size: 4 } });
+    assert.equal(over.status, 413);
+    assert.match(over.body.overLimit.message, /^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 4G, quota is \d+G and \d+G has been consumed./);
+    // Eight at once through the API, 1 GiB each, with room for three: exactly three are made.
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, n) => api('POST', '/volumes', { volume: { size: 1, name: `race-${n}` } })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 202, 202, 413, 413, 413, 413, 413]);
+    const made = answers.filter((a) => a.status === 202).map((a) => a.body.volume.id as string);
+    for (const id of made) await until('volumes', id, 'available');
+    // Eight Volumes written straight to the control plane (kubectl apply) with no room left: none is made.
+    for (const id of made) await api('DELETE', `/volumes/${id}`);
+    for (const id of made) await gone('volumes', id);
+    const names = Array.from({ length: 8 }, (_, n) => `kubectl-${n}`);
+    await Promise.all(names.map((name) => client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name, namespace: 'admin' }, spec: { sizeGiB: 1 } } as never, 'test')));
+    const outcome = async () => Promise.all(names.map(async (n) => (await client.get<Volume>(VOLUMES, 'admin', n))?.status?.phase));
+    await eventually('every kubectl volume is available or refused', async () => (await outcome()).every((p) => p === 'available' || p === 'error'));
+    const phases = await outcome();
+    assert.equal(phases.filter((p) => p === 'available').length, 3, `exactly three fit: ${phases}`);
+    const refused = await client.get<Volume>(VOLUMES, 'admin', names[phases.indexOf('error')]);
+    assert.equal(refused?.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'VolumeSizeExceedsAvailableQuota');
+    assert.ok(!env.poolFiles().includes(`volume-${refused!.metadata.uid}`), 'no file for a refused volume');
+    for (const n of names) await client.delete(VOLUMES, 'admin', n);
+    await client.patch(TENANTS, undefined, 'admin', { spec: { quota: { gigabytes: null, volumes: null } } }, 'test');
+  });
+
+  it('leaves nothing in the pool or the bucket once every volume, snapshot and backup is deleted', async () => {
+    for (const kind of ['backups', 'snapshots', 'volumes'] as const) {
+      const items = (await api('GET', `/${kind}/detail?all_tenants=1`)).body[kind] as Array<{ id: string }>;
+      for (const o of items) await api('DELETE', `/${kind}/${o.id}${kind === 'volumes' ? '?cascade=true' : ''}`);
+      for (const o of items) await gone(kind, o.id);
+    }
+    await eventually('the pool is empty', async () => env.poolFiles().length === 0);
+    assert.deepEqual(await env.backupObjects(), []);
+  });
+});

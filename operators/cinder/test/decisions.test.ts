@@ -1,0 +1,78 @@
+/** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
+import { strict as assert } from 'node:assert';
+import { attachmentRecords, chunkPlan, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { matches } from '../src/api/listing.js';
+
+const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
+const type = (spec: VolumeType['spec']): VolumeType => ({ metadata: { name: 't' }, spec });
+const att = (name: string, phase?: string, created = '2026-01-01T00:00:00Z', deleting = false): VolumeAttachment => ({
+  metadata: { name, uid: `uid-${name}`, creationTimestamp: new Date(created), ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+  spec: { volume: 'v', instance: name },
+  status: phase ? { phase, id: `uid-${name}`, serverId: `server-${name}` } : undefined,
+});
+
+describe('block storage decisions', () => {
+  it('places a volume in the pool of its type with the most room, and says why there is none', () => {
+    assert.equal((pickPool([pool('a', 10), pool('b', 50)], undefined, 5) as { pool: { backend: string } }).pool.backend, 'b');
+    assert.equal((pickPool([pool('a', 10), pool('b', 50)], type({ backend: 'a' }), 5) as { pool: { backend: string } }).pool.backend, 'a');
+    assert.equal((pickPool([pool('a', 10), pool('b', 50)], type({ extraSpecs: { volume_backend_name: 'a' } }), 5) as { pool: { backend: string } }).pool.backend, 'a');
+    assert.match((pickPool([pool('a', 10)], type({ backend: 'rbd' }), 5) as { refused: string }).refused, /No valid backend was found. No backend is named rbd/);
+    assert.match((pickPool([pool('a', 10)], undefined, 11) as { refused: string }).refused, /Insufficient free space/);
+  });
+
+  it("refuses past a quota with Cinder's exception names and words; unlimited is -1 or unset", () => {
+    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0 };
+    assert.deepEqual(quotaRefusal({ gigabytes: 10 }, used, { volumes: 1, gigabytes: 4 }), { reason: 'VolumeSizeExceedsAvailableQuota', message: 'Requested volume or snapshot exceeds allowed gigabytes quota. Requested 4G, quota is 10G and 7G has been consumed.' });
+    assert.equal(quotaRefusal({ gigabytes: 10 }, used, { volumes: 1, gigabytes: 3 }), undefined);
+    assert.equal(quotaRefusal({ volumes: 2 }, used, { volumes: 1, gigabytes: 1 })?.reason, 'VolumeLimitExceeded');
+    assert.equal(quotaRefusal({ snapshots: 1 }, used, { snapshots: 1, gigabytes: 1 })?.reason, 'SnapshotLimitExceeded');
+    assert.equal(quotaRefusal({ backups: 0 }, used, { backups: 1 })?.reason, 'BackupLimitExceeded');
+    assert.equal(quotaRefusal(undefined, used, { volumes: 100, gigabytes: 1000 }), undefined);
+  });
+
+  it("says Cinder's status word from what holds now", () => {
+    const base = { deleting: false, made: true, extending: false, restoring: false, backingUp: false, uploading: false, attachments: [] as VolumeAttachment[] };
+    assert.equal(volumePhase({ ...base, made: false }), 'creating');
+    assert.equal(volumePhase(base), 'available');
+    assert.equal(volumePhase({ ...base, attachments: [att('a', 'reserved')] }), 'reserved');
+    assert.equal(volumePhase({ ...base, attachments: [att('a', 'attaching')] }), 'attaching');
+    assert.equal(volumePhase({ ...base, attachments: [att('a', 'attached')] }), 'in-use');
+    assert.equal(volumePhase({ ...base, attachments: [att('a', 'attached', undefined, true)] }), 'detaching');
+    assert.equal(volumePhase({ ...base, attachments: [att('a', 'error')] }), 'available', 'a refused attachment holds nothing');
+    assert.equal(volumePhase({ ...base, backingUp: true, attachments: [att('a', 'attached')] }), 'backing-up');
+    assert.equal(volumePhase({ ...base, deleting: true }), 'deleting');
+    assert.deepEqual(attachmentRecords([att('a', 'attached'), att('b', 'error')]).map((r) => r.attachment), ['a']);
+  });
+
+  it('gives a single-attach volume to the attachment plugged in, else to the oldest asking', () => {
+    const older = att('older', undefined, '2026-01-01T00:00:00Z');
+    const newer = att('newer', undefined, '2026-01-02T00:00:00Z');
+    assert.ok(holdsVolume(older, [older, newer]));
+    assert.ok(!holdsVolume(newer, [older, newer]));
+    const plugged = att('plugged', 'attached', '2026-01-03T00:00:00Z');
+    assert.ok(holdsVolume(plugged, [older, plugged]));
+    assert.ok(!holdsVolume(older, [older, plugged]));
+    assert.ok(holdsVolume(newer, [att('refused', 'error'), newer]), 'a refused one holds nothing');
+  });
+
+  it("stores a chunk only when it holds data that changed since the parent; deleting a backup removes only its own objects", () => {
+    assert.deepEqual(chunkPlan('z', true, undefined), { reuse: { sha256: 'z', key: null } });
+    assert.deepEqual(chunkPlan('a', false, { sha256: 'a', key: 'p/chunk-0' }), { reuse: { sha256: 'a', key: 'p/chunk-0' } });
+    assert.deepEqual(chunkPlan('b', false, { sha256: 'a', key: 'p/chunk-0' }), { store: true });
+    assert.deepEqual(chunkPlan('a', false, undefined), { store: true });
+    const m: BackupManifest = { version: 1, volumeId: 'v', sizeBytes: 3, chunkBytes: 1, parent: 'p', chunks: [{ sha256: 'a', key: 'p/chunk-0' }, { sha256: 'b', key: 'c/chunk-1' }, { sha256: 'z', key: null }] };
+    assert.deepEqual(ownKeysOf(m, 'c'), ['c/chunk-1']);
+  });
+
+  it("filters lists as Cinder's query strings ask: fields, metadata dicts in JSON or Python's repr, ~ for partial names", () => {
+    const v = { id: '1', name: 'web data', status: 'available', bootable: 'false', metadata: { k: 'v', n: '2' } };
+    const q = (s: string) => new URLSearchParams(s);
+    assert.ok(matches(v, q('status=available&name=web%20data')));
+    assert.ok(!matches(v, q('status=in-use')));
+    assert.ok(matches(v, q(`metadata=${encodeURIComponent("{'k': 'v'}")}`)));
+    assert.ok(matches(v, q(`metadata=${encodeURIComponent('{"n": "2"}')}`)));
+    assert.ok(!matches(v, q(`metadata=${encodeURIComponent("{'k': 'x'}")}`)));
+    assert.ok(matches(v, q('name~=web')));
+    assert.ok(matches(v, q('limit=1&sort=name:asc&all_tenants=1')));
+  });
+});
