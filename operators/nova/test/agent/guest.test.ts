@@ -17,6 +17,9 @@ import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
 import { parseDomStats } from '../../src/driver/libvirt/domstats.js';
 import { kindOf } from '../../src/driver/libvirt/virsh.js';
+import { diskXml } from '../../src/driver/libvirt/domainXml.js';
+import { nextTarget, volumeDisk } from '../../src/agent/volumes.js';
+import type { VolumeAttachment } from '@stratus/cinder';
 
 const uid = '4825a5de-b021-494f-8fa4-13cc4816342f';
 const inst = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: 'web-1', namespace: 'demo', uid }, spec: { flavor: 'm1.small', image: { name: 'cirros' } } } as Instance;
@@ -51,6 +54,21 @@ describe('guest definitions', () => {
     assert.deepEqual(metadataOf(xml), { namespace: 'demo', name: 'web-1', flavor: 'm1.small', image: 'demo/cirros', agentHome: '/var/lib/stratus/nova' });
     assert.match(validate(domainXml(spec, 'kvm')), /validates/);
     assert.match(domainXml(spec, 'kvm'), /<cpu mode="host-model"\/>/);
+  });
+
+  it('boots from a volume: its file is the first disk, with the volume ID as serial; attached volumes take the next free names', () => {
+    const boot = { metadata: { name: 'web-1-root' }, spec: { volume: 'root', instance: 'web-1', bootIndex: 0 }, status: { phase: 'reserved', volumeId: 'f7ae5fac-11ff-4114-ab7f-9b7549d9889e', connection: { driverVolumeType: 'file', path: '/pool/volume-f7ae5fac', format: 'raw' } } } as VolumeAttachment;
+    const spec = guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image(), undefined, files.paths(uid), '/var/lib/stratus/nova', [], volumeDisk(boot, 'vda', 1));
+    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}:${d.format}`), ['vda:volume-f7ae5fac:1:raw', 'vdb:disk.config:-:raw']);
+    const xml = domainXml(spec, 'qemu');
+    assert.match(validate(xml), /validates/);
+    assert.match(xml, /<serial>f7ae5fac-11ff-4114-a<\/serial>/, "the guest reads the volume's ID (20 characters, as Nova gives it)");
+    const data = volumeDisk({ ...boot, spec: { volume: 'data', instance: 'web-1' } }, nextTarget(spec.disks));
+    assert.equal(data.target, 'vdc');
+    assert.match(diskXml(data), /<disk type="file" device="disk">[\s\S]*<source file="\/pool\/volume-f7ae5fac"\/>[\s\S]*<target dev="vdc" bus="virtio"\/>/);
+    assert.equal(nextTarget(spec.disks, '/dev/vdf'), 'vdf', 'a free device asked for is given');
+    assert.equal(nextTarget(spec.disks, '/dev/vda'), 'vdc', 'a taken one is not');
+    assert.throws(() => volumeDisk({ ...boot, status: { ...boot.status, connection: { driverVolumeType: 'rbd', name: 'pool/img' } } } as VolumeAttachment, 'vdd'), /connection type rbd/);
   });
 
   it('escapes what people name things, so no name can change the document', () => {
