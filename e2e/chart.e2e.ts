@@ -91,7 +91,16 @@ describe('the Helm chart', function () {
   it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {
     const docs = await render();
     const deployments = docs.filter((d) => d.kind === 'Deployment');
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-glance', 'stratus-keystone', 'stratus-neutron', 'stratus-nova', 'stratus-ovn-central']);
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-cinder', 'stratus-glance', 'stratus-keystone', 'stratus-neutron', 'stratus-nova', 'stratus-ovn-central']);
+    // The volume pool: the same folder in cinder and on every compute node, at the path its connection info names.
+    const cinder = deployments.find((d) => d.metadata.name === 'stratus-cinder').spec.template.spec;
+    const pool = (spec: any) => spec.volumes.find((v: any) => v.name === 'cinder-pool');
+    const compute = docs.find((d) => d.kind === 'DaemonSet').spec.template.spec;
+    assert.deepEqual(pool(cinder), pool(compute));
+    assert.equal(cinder.containers[0].env.find((e: any) => e.name === 'CINDER_POOL_DIR').value, cinder.containers[0].volumeMounts[0].mountPath);
+    assert.ok(compute.containers[0].volumeMounts.some((m: any) => m.name === 'cinder-pool' && m.mountPath === cinder.containers[0].volumeMounts[0].mountPath));
+    const claimed = (await render('--set', 'cinder.pool.existingClaim=shared-pool')).find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-cinder');
+    assert.deepEqual(pool(claimed.spec.template.spec), { name: 'cinder-pool', persistentVolumeClaim: { claimName: 'shared-pool' } });
     // OVN's central databases: what the networking operator's OVN_NB_REMOTE and OVN_SB_REMOTE name.
     const central = deployments.find((d) => d.metadata.name === 'stratus-ovn-central');
     assert.deepEqual(central.spec.template.spec.containers.map((c: any) => c.name), ['ovsdb-nb', 'ovsdb-sb', 'ovn-northd']);
@@ -107,7 +116,7 @@ describe('the Helm chart', function () {
     }
     const job = docs.find((d) => d.kind === 'Job');
     const urls = Object.fromEntries(job.spec.template.spec.containers[0].env.filter((e: any) => e.name.endsWith('_URL')).map((e: any) => [e.name, e.value]));
-    assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1', STRATUS_NETWORK_URL: 'http://stratus-neutron.stratus-system.svc:9696' });
+    assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1', STRATUS_NETWORK_URL: 'http://stratus-neutron.stratus-system.svc:9696', STRATUS_BLOCK_STORAGE_URL: 'http://stratus-cinder.stratus-system.svc:8776/v3' });
     const behindIngress = (await render('--set', 'publicUrl=https://cloud.example.com')).find((d) => d.kind === 'Job');
     assert.equal(behindIngress.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATUS_COMPUTE_URL').value, 'https://cloud.example.com/compute/v2.1');
   });
@@ -122,12 +131,14 @@ describe('the Helm chart', function () {
     const workloads = await cluster.ok(['get', 'daemonsets,deployments,services,jobs', '-n', 'stratus-system', '-o', 'name']);
     assert.deepEqual(workloads.trim().split('\n').sort(), [
       'daemonset.apps/stratus-nova-compute',
+      'deployment.apps/stratus-cinder',
       'deployment.apps/stratus-glance',
       'deployment.apps/stratus-keystone',
       'deployment.apps/stratus-neutron',
       'deployment.apps/stratus-nova',
       'deployment.apps/stratus-ovn-central',
       'job.batch/stratus-bootstrap-1',
+      'service/stratus-cinder',
       'service/stratus-glance',
       'service/stratus-keystone',
       'service/stratus-neutron',

@@ -107,6 +107,12 @@ spec:
           {{- with .values.resources }}
           resources: {{- toYaml . | nindent 12 }}
           {{- end }}
+          {{- with .volumeMounts }}
+          volumeMounts: {{- toYaml . | nindent 12 }}
+          {{- end }}
+      {{- with .volumes }}
+      volumes: {{- toYaml . | nindent 8 }}
+      {{- end }}
 ---
 apiVersion: v1
 kind: Service
@@ -120,4 +126,13 @@ spec:
     {{- include "stratus.selector" (dict "root" $root "component" .component) | nindent 4 }}
   ports:
     - { name: api, port: {{ .port }}, targetPort: api }
+{{- end -}}
+
+{{/* The volume pool: one folder every node sees at the same path (a ReadWriteMany claim, or the host's folder on a one-node cluster). */}}
+{{- define "stratus.cinderPoolVolume" -}}
+{{- if .Values.cinder.pool.existingClaim -}}
+{ name: cinder-pool, persistentVolumeClaim: { claimName: {{ .Values.cinder.pool.existingClaim | quote }} } }
+{{- else -}}
+{ name: cinder-pool, hostPath: { path: {{ .Values.cinder.pool.path | quote }}, type: DirectoryOrCreate } }
+{{- end -}}
 {{- end -}}
