@@ -5,7 +5,7 @@
  * (2) the broader API suites of each area, then prints passed/failed/skipped per area, the reason of every
  * skip, and every failure, and writes the same to .cache/conformance/summary.md (results.json beside it).
  *
- * Options: --areas identity,image,compute,network  --suites interop,broad  --concurrency 2  --keep (the state folder)
+ * Options: --areas identity,image,compute,network,volume  --suites interop,broad  --concurrency 2  --keep (the state folder)
  *   --only <regex> (narrows the selection)  --out <folder> (default .cache/conformance)
  */
 import { execFile, spawn } from 'node:child_process';
@@ -22,17 +22,18 @@ const INTEROP_LIST = join(ROOT, 'hack/conformance/interop-2020.06-compute.tsv');
 const TEST_IMAGE = join(ROOT, '.cache/test-image/stratus-test.img');
 const OUT = join(ROOT, '.cache/conformance');
 
-type Area = 'identity' | 'image' | 'compute' | 'network';
+type Area = 'identity' | 'image' | 'compute' | 'network' | 'volume';
 type Suite = 'interop' | 'broad';
 type Status = 'passed' | 'failed' | 'skipped';
 
 /** The interop guideline's service names for our areas, and each area's broad Tempest suites. */
-const INTEROP_SERVICE: Record<Area, string> = { identity: 'identity', image: 'images', compute: 'compute', network: 'networks' };
+const INTEROP_SERVICE: Record<Area, string> = { identity: 'identity', image: 'images', compute: 'compute', network: 'networks', volume: 'volumes' };
 const BROAD: Record<Area, RegExp> = {
   identity: /^tempest\.api\.identity\.(v3|admin\.v3)\./,
   image: /^tempest\.api\.image\.v2\./,
   compute: /^tempest\.api\.compute\./,
   network: /^tempest\.api\.network\./,
+  volume: /^tempest\.api\.volume\./,
 };
 
 /**
@@ -86,7 +87,6 @@ swap_volume = False
 attach_encrypted_volume = False
 volume_multiattach = False
 hostname_fqdn_sanitization = False
-cinder = False
 
 [network-feature-enabled]
 floating_ips = True
@@ -101,6 +101,29 @@ floating_network_name = public
 project_network_mask_bits = 28
 shared_physical_network = False
 
+[volume]
+catalog_type = block-storage
+min_microversion = 3.0
+max_microversion = 3.60
+build_timeout = 300
+volume_size = 1
+backup_driver = s3
+
+[volume-feature-enabled]
+backup = True
+snapshot = True
+clone = True
+# An attached volume grows online (Cinder's 3.42).
+extend_attached_volume = True
+extend_attached_encrypted_volume = False
+manage_snapshot = False
+manage_volume = False
+multi_backend = False
+volume_revert = False
+cluster_active_active = False
+api_v3 = True
+api_extensions = os-extended-snapshot-attributes,os-vol-tenant-attr,os-vol-host-attr,os-volume-actions,os-quota-sets,os-availability-zone,backups,os-types-manage,os-volume-type-access,os-vol-image-meta
+
 [validation]
 run_validation = False
 
@@ -109,7 +132,7 @@ keystone = True
 glance = True
 nova = True
 neutron = True
-cinder = False
+cinder = True
 swift = False
 `;
 
@@ -128,8 +151,8 @@ function options(argv: string[]): Options {
     const i = argv.indexOf(flag);
     return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
   };
-  const areas = value('--areas', 'identity,image,compute,network').split(',').filter(Boolean) as Area[];
-  for (const a of areas) if (!(a in BROAD)) throw new Error(`unknown area ${a}: identity, image, compute or network`);
+  const areas = value('--areas', 'identity,image,compute,network,volume').split(',').filter(Boolean) as Area[];
+  for (const a of areas) if (!(a in BROAD)) throw new Error(`unknown area ${a}: identity, image, compute, network or volume`);
   const suites = value('--suites', 'interop,broad').split(',').filter(Boolean) as Suite[];
   for (const s of suites) if (s !== 'interop' && s !== 'broad') throw new Error(`unknown suite ${s}: interop or broad`);
   const only = value('--only', '');
@@ -290,7 +313,8 @@ async function main() {
     // In the scratch folder: tempest writes its tempest.log into the folder it runs in.
     await run('tempest', ['init', '--workspace-path', join(work, 'workspaces.yaml'), '--name', 'stratus', join(work, 'ws')], { cwd: work });
     const workspace = join(work, 'ws');
-    const compute = opts.areas.includes('compute') ? await prepareCompute(cloud) : undefined;
+    // Volume tests make volumes from the compute image (image_ref) and attach them to servers.
+    const compute = opts.areas.includes('compute') || opts.areas.includes('volume') ? await prepareCompute(cloud) : undefined;
     const publicNetwork = await preparePublicNetwork(cloud);
     writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute, publicNetwork));
     const listed = (await run('tempest', ['run', '--list-tests'], { cwd: workspace, maxBuffer: 1 << 26 })).stdout.split('\n').filter((l) => l.startsWith('tempest.')).map(bare);

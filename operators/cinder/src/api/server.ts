@@ -3,13 +3,13 @@
  * with or without the project ID after the version. Every call but version discovery needs a Keystone
  * token. It reads from informer caches and writes through the Kubernetes API; the reconcilers do the rest.
  */
-import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import type { VolAuth } from './context.js';
 import { on } from './context.js';
 import { BlockStorageDirectory } from './directory.js';
 import { CinderError, badRequest, notFound, unauthorized, unavailable } from './errors.js';
+import { MAX_VERSION, MIN_VERSION, microversionOf } from './microversion.js';
 import { backupRoutes } from './backupRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { snapshotRoutes } from './snapshotRoutes.js';
@@ -29,25 +29,6 @@ export type BlockStorageApi = RunningApi<BlockStorageDirectory>;
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/volume', ''];
-export const MIN_VERSION = '3.0';
-/** The newest microversion served: what python3-openstackclient 6.0 and Tempest ask of (none past it). */
-export const MAX_VERSION = '3.60';
-
-/** The microversion asked for (OpenStack-API-Version: volume 3.x), checked; 3.0 when none is asked. */
-export function microversionOf(req: IncomingMessage): string {
-  const header = String(req.headers['openstack-api-version'] ?? '');
-  const m = /volume\s+(\S+)/i.exec(header);
-  const asked = m?.[1] ?? '3.0';
-  if (asked === 'latest') return MAX_VERSION;
-  const v = /^(\d+)\.(\d+)$/.exec(asked);
-  const num = (s: string) => s.split('.').map(Number);
-  if (!v) throw badRequest(`Invalid API version ${asked}`);
-  const [maj, min] = [Number(v[1]), Number(v[2])];
-  const [, maxMin] = num(MAX_VERSION);
-  if (maj !== 3 || min > maxMin) throw new CinderError(406, `Version ${asked} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`);
-  return asked;
-}
-
 export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promise<BlockStorageApi> {
   const log = opts.logger;
   const client = new KubeClient(opts.kubeConfig);

@@ -50,7 +50,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
       await api.dir.snapshots.seen(s);
       return s;
     });
-    return { status: 202, body: { snapshot: snapshotView(api.dir, made) } };
+    return { status: 202, body: { snapshot: snapshotView(api.dir, made, 'create') } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
     const views = visible(api, req.auth, api.dir.snapshots, req.query).map((s) => snapshotView(api.dir, s) as Record<string, unknown>);
@@ -65,7 +65,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const display = str(r.name ?? r.display_name, 'name');
     const description = str(r.description ?? r.display_description, 'description');
     const updated = await patchSpec(api, s, { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}) });
-    return { status: 200, body: { snapshot: snapshotView(api.dir, updated) } };
+    return { status: 200, body: { snapshot: snapshotView(api.dir, updated, 'create') } };
   });
   on(router, 'DELETE', '/snapshots/:id', async (req) => {
     const s = snapshotOf(api, req.auth, req.params.id);

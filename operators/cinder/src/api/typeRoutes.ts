@@ -41,7 +41,7 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     };
     const made = await api.client.create<VolumeType>(VOLUME_TYPES, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
     await api.dir.types.seen(made);
-    return { status: 200, body: { volume_type: typeView(made, true) } };
+    return { status: 200, body: { volume_type: typeView(made, true, 'create') } };
   });
   on(router, 'PUT', '/types/:id', async (req) => {
     adminOnly(req);
@@ -49,7 +49,7 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     const r = resourceBody(req.body, 'volume_type');
     const spec = { ...(r.name !== undefined ? { displayName: str(r.name, 'name') } : {}), ...(r.description !== undefined ? { description: str(r.description, 'description') } : {}), ...(r.is_public !== undefined ? { isPublic: bool(r.is_public, 'is_public') } : {}) };
     const updated = await api.client.patch<VolumeType>(VOLUME_TYPES, undefined, t.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
-    return { status: 200, body: { volume_type: typeView(updated, true) } };
+    return { status: 200, body: { volume_type: typeView(updated, true, 'update') } };
   });
   on(router, 'DELETE', '/types/:id', async (req) => {
     adminOnly(req);

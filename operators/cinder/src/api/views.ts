@@ -29,7 +29,12 @@ export function attachmentView(a: VolumeAttachment, v: Volume) {
   };
 }
 
-export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, admin: boolean) {
+/**
+ * A volume as Cinder shows it: `shape` show (GET, lists) carries the extension attributes (tenant, and for
+ * admins host and migration); create (POST and PUT answers) does not. Fields newer than 3.0 come at their
+ * microversion (`minor`: 3.minor asked).
+ */
+export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, admin: boolean, minor = 0, shape: 'show' | 'create' = 'show') {
   const ns = v.metadata.namespace!;
   const src = v.spec.source ?? {};
   const type = dir.type(v.status?.volumeType ?? v.spec.volumeType ?? 'default');
@@ -44,10 +49,10 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
     created_at: stamp(v.metadata.creationTimestamp),
     updated_at: updatedAt(v),
     volume_type: type ? displayNameOf(type) : (v.spec.volumeType ?? '__DEFAULT__'),
-    volume_type_id: type ? idOf(type) : null,
+    ...(minor >= 63 ? { volume_type_id: type ? idOf(type) : null } : {}),
     snapshot_id: src.snapshot ? (dir.snapshots.get(src.snapshot, ns)?.metadata.uid ?? null) : null,
     source_volid: src.volume ? (dir.volumes.get(src.volume, ns)?.metadata.uid ?? null) : null,
-    backup_id: src.backup ? (dir.backups.get(src.backup, ns)?.metadata.uid ?? null) : null,
+    ...(minor >= 47 ? { backup_id: src.backup ? (dir.backups.get(src.backup, ns)?.metadata.uid ?? null) : null } : {}),
     metadata: v.spec.metadata ?? {},
     bootable: String(v.spec.bootable ?? v.status?.bootable ?? false),
     encrypted: false,
@@ -58,22 +63,21 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
     provider_id: null,
     service_uuid: null,
     shared_targets: false,
-    cluster_name: null,
-    consumes_quota: true,
-    user_id: v.metadata.annotations?.['blockstorage.stratus.io/user-id'] ?? null,
-    'os-vol-tenant-attr:tenant_id': dir.projectIdOf(ns),
-    'os-vol-mig-status-attr:migstat': null,
-    'os-vol-mig-status-attr:name_id': null,
-    ...(admin ? { 'os-vol-host-attr:host': v.status?.pool ? `stratus@${v.status.pool}` : null } : {}),
+    ...(minor >= 61 && admin ? { cluster_name: null } : {}),
+    ...(minor >= 65 ? { consumes_quota: true } : {}),
+    user_id: v.metadata.annotations?.['blockstorage.stratus.io/user-id'] ?? dir.projectIdOf(ns),
+    ...(shape === 'show' ? { 'os-vol-tenant-attr:tenant_id': dir.projectIdOf(ns) } : {}),
+    ...(shape === 'show' && admin ? { 'os-vol-mig-status-attr:migstat': null, 'os-vol-mig-status-attr:name_id': null, 'os-vol-host-attr:host': v.status?.pool ? `stratus@${v.status.pool}` : null, migration_status: null } : {}),
     attachments: attachments.map((a) => attachmentView(a, v)),
-    ...(v.status?.imageMetadata ? { volume_image_metadata: v.status.imageMetadata } : {}),
+    ...(shape === 'show' && v.status?.imageMetadata ? { volume_image_metadata: v.status.imageMetadata } : {}),
     links: link(base, 'volumes', idOf(v)),
   };
 }
 
 export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?: unknown }, base: string, kind: string) => ({ id: idOf(o), name: displayNameOf(o), links: link(base, kind, idOf(o)) });
 
-export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot) {
+/** A snapshot as Cinder shows it; the extended attributes (progress, project) on show and detail only. */
+export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shape: 'show' | 'create' = 'show') {
   return {
     id: idOf(s),
     name: displayNameOf(s),
@@ -84,10 +88,7 @@ export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot) {
     metadata: s.spec.metadata ?? {},
     created_at: stamp(s.metadata.creationTimestamp),
     updated_at: updatedAt(s),
-    'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace),
-    'os-extended-snapshot-attributes:progress': s.status?.phase === 'available' ? '100%' : '0%',
-    group_snapshot_id: null,
-    consumes_quota: true,
+    ...(shape === 'show' ? { 'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace), 'os-extended-snapshot-attributes:progress': s.status?.phase === 'available' ? '100%' : '0%' } : {}),
   };
 }
 
@@ -115,15 +116,16 @@ export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: st
   };
 }
 
-export function typeView(t: VolumeType, admin: boolean) {
+/** A volume type as Cinder shows it: in full (show, list), as made (create), or as changed (update). */
+export function typeView(t: VolumeType, admin: boolean, shape: 'show' | 'create' | 'update' = 'show') {
   const isPublic = t.spec.isPublic ?? true;
   return {
     id: idOf(t),
     name: displayNameOf(t),
     description: t.spec.description ?? null,
     is_public: isPublic,
-    'os-volume-type-access:is_public': isPublic,
+    ...(shape !== 'update' ? { 'os-volume-type-access:is_public': isPublic } : {}),
     extra_specs: admin ? { ...(t.spec.backend ? { volume_backend_name: t.spec.backend } : {}), ...(t.spec.extraSpecs ?? {}) } : {},
-    qos_specs_id: null,
+    ...(shape === 'show' ? { qos_specs_id: null } : {}),
   };
 }

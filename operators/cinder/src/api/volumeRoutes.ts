@@ -5,6 +5,7 @@ import { VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSource } from 
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
+import { microversionOf } from './microversion.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
 
 const GiB = 1024 ** 3;
@@ -13,6 +14,8 @@ const NOT_DELETABLE =
   'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
+/** The minor number of the microversion asked for (3.minor). */
+const minorOf = (req: Req) => Number(microversionOf(req.incoming).split('.')[1]);
 
 /** The caller's volume with this ID, or 404 as Cinder says it. */
 export function volumeOf(api: VolApi, auth: VolAuth, id: string): Volume {
@@ -112,10 +115,10 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
 
   on(router, 'POST', '/volumes', async (req) => {
     const v = await createVolume(api, req.auth, resourceBody(req.body, 'volume'));
-    return { status: 202, body: { volume: volumeView(api.dir, v, baseOf(req), req.auth.admin) } };
+    return { status: 202, body: { volume: volumeView(api.dir, v, baseOf(req), req.auth.admin, minorOf(req), 'create') } };
   });
   const list = (detail: boolean) => (req: Req) => {
-    const views = visible(api, req.auth, api.dir.volumes, req.query).map((v) => volumeView(api.dir, v, baseOf(req), req.auth.admin));
+    const views = visible(api, req.auth, api.dir.volumes, req.query).map((v) => volumeView(api.dir, v, baseOf(req), req.auth.admin, minorOf(req)));
     return listAnswer(req, views, 'volumes', baseOf(req), detail ? undefined : (v) => summaryView({ metadata: { uid: String(v.id), name: String(v.name) } }, baseOf(req), 'volumes'), detail ? 'volumes/detail' : 'volumes');
   };
   on(router, 'GET', '/volumes', list(false));
@@ -124,7 +127,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
     const vols = visible(api, req.auth, api.dir.volumes, req.query);
     return { status: 200, body: { 'volume-summary': { total_size: vols.reduce((n, v) => n + (v.status?.sizeGiB ?? v.spec.sizeGiB), 0), total_count: vols.length, metadata: {} } } };
   });
-  on(router, 'GET', '/volumes/:id', (req) => ({ status: 200, body: { volume: volumeView(api.dir, volumeOf(api, req.auth, req.params.id), baseOf(req), req.auth.admin) } }));
+  on(router, 'GET', '/volumes/:id', (req) => ({ status: 200, body: { volume: volumeView(api.dir, volumeOf(api, req.auth, req.params.id), baseOf(req), req.auth.admin, minorOf(req)) } }));
   on(router, 'PUT', '/volumes/:id', async (req) => {
     const v = volumeOf(api, req.auth, req.params.id);
     const r = resourceBody(req.body, 'volume');
@@ -136,7 +139,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
     const metadata = metadataOf(r.metadata);
     const updated = await patchSpec(api, v, { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), ...(metadata ? { metadata: null } : {}) });
     const final = metadata ? await patchSpec(api, updated, { metadata }) : updated;
-    return { status: 200, body: { volume: volumeView(api.dir, final, baseOf(req), req.auth.admin) } };
+    return { status: 200, body: { volume: volumeView(api.dir, final, baseOf(req), req.auth.admin, minorOf(req), 'create') } };
   });
   on(router, 'DELETE', '/volumes/:id', async (req) => {
     const v = volumeOf(api, req.auth, req.params.id);
