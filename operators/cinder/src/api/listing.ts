@@ -79,7 +79,8 @@ export function listAnswer(req: ApiRequest<unknown>, views: View[], key: string,
   if (limitText !== null) {
     const limit = Number(limitText);
     if (!Number.isInteger(limit) || limit < 0) throw badRequest('Invalid input received: limit must be a non-negative integer.');
-    if (out.length > limit && limit > 0) {
+    // Cinder links a next page whenever this one is full (an empty last page follows an exact fit).
+    if (out.length >= limit && limit > 0) {
       out = out.slice(0, limit);
       const params = new URLSearchParams(q);
       params.set('marker', String(out[out.length - 1].id));

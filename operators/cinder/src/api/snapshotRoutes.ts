@@ -24,8 +24,9 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'POST', '/snapshots', async (req) => {
     const r = resourceBody(req.body, 'snapshot');
     const ns = callerNamespace(req.auth);
+    if (!('volume_id' in r)) throw badRequest("Invalid input received: 'volume_id' is a required property");
     const volumeId = str(r.volume_id, 'volume_id');
-    if (!volumeId) throw badRequest("Invalid input received: 'volume_id' is a required property");
+    if (!volumeId) throw notFound(`Volume ${String(r.volume_id)} could not be found.`);
     const vol = api.dir.volumes.byId(volumeId);
     if (!vol || !owns(req.auth, vol) || isDeleting(vol)) throw notFound(`Volume ${volumeId} could not be found.`);
     const force = bool(r.force, 'force') ?? false;

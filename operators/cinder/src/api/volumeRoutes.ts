@@ -121,7 +121,12 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
     const views = visible(api, req.auth, api.dir.volumes, req.query).map((v) => volumeView(api.dir, v, baseOf(req), req.auth.admin, minorOf(req)));
     return listAnswer(req, views, 'volumes', baseOf(req), detail ? undefined : (v) => summaryView({ metadata: { uid: String(v.id), name: String(v.name) } }, baseOf(req), 'volumes'), detail ? 'volumes/detail' : 'volumes');
   };
-  on(router, 'GET', '/volumes', list(false));
+  // No ID (`/volumes/`, or a write to the collection): no such volume, as Cinder answers.
+  const noId = () => {
+    throw notFound('Volume could not be found.');
+  };
+  for (const method of ['PUT', 'DELETE']) on(router, method, '/volumes', noId);
+  on(router, 'GET', '/volumes', (req) => (req.incoming.url?.split('?')[0].endsWith('/') ? noId() : list(false)(req)));
   on(router, 'GET', '/volumes/detail', list(true));
   on(router, 'GET', '/volumes/summary', (req) => {
     const vols = visible(api, req.auth, api.dir.volumes, req.query);
@@ -212,7 +217,8 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
       case 'os-update_readonly_flag': {
         const readOnly = bool(args.readonly, 'readonly');
         if (readOnly === undefined) throw badRequest('Invalid input received: readonly must be given.');
-        await patchSpec(api, v, { readOnly, metadata: { readonly: String(readOnly) } });
+        // Cinder shows the flag in the volume's metadata, in Python's words.
+        await patchSpec(api, v, { readOnly, metadata: { readonly: readOnly ? 'True' : 'False' } });
         return { status: 202 };
       }
       case 'os-reset_status': {
