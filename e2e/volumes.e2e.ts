@@ -13,6 +13,7 @@ import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { DEFAULT_BACKUP_BUCKET } from '@stratus/cinder';
 import { runKubectl } from './lib/cluster.js';
+import { operatorPids } from './lib/faults.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
 import { openstack, openstackJson, openstackOk } from './lib/up.js';
 
@@ -201,6 +202,35 @@ describe('block storage with the openstack CLI and kubectl', function () {
     await kubectl(['wait', '-n', ns, '--for=jsonpath={.status.phase}=available', 'volume/kube-vol', '--timeout=60s']);
     await kubectl(['delete', '-n', ns, 'volume/kube-vol', '--timeout=120s']);
     assert.ok(!poolFiles().includes(`volume-${uid}`));
+  });
+
+  it('keeps a volume consistent when the node agent and the block storage operator are killed mid-attach and mid-detach', async () => {
+    const vol = await json('volume', 'create', '--size', '1', 'survivor');
+    await volumeStatus('survivor', 'available');
+    const serial = vol.id.slice(0, 20);
+    const kill = (name: string) => {
+      const pid = operatorPids(cloud.process.pid!).get(name);
+      assert.ok(pid, `${name} runs`);
+      process.kill(pid, 'SIGKILL');
+    };
+    // The attach is asked for (the API answers once block storage has reserved the volume), then both die.
+    await os('server', 'add', 'volume', 'alpha', 'survivor');
+    kill('nova-compute');
+    kill('cinder');
+    await volumeStatus('survivor', 'in-use');
+    const attached = await consoleUntil('alpha', new RegExp(`STRATUS-DISK-ADDED vd[c-z] ${GiB} serial=${serial}`));
+    const removals = (text: string) => (text.match(/STRATUS-DISK-REMOVED/g) ?? []).length;
+    const before = removals(attached);
+    await os('server', 'remove', 'volume', 'alpha', 'survivor');
+    kill('nova-compute');
+    await volumeStatus('survivor', 'available');
+    let after = '';
+    await eventually('the guest to say the disk was removed', async () => removals((after = await os('console', 'log', 'show', 'alpha'))) > before, 240_000, 1000);
+    const plugs = (text: string) => text.split('\n').filter((l) => l.includes(`serial=${serial}`) && l.includes('DISK-ADDED')).length;
+    assert.equal(plugs(attached), 1, 'plugged once, not twice');
+    assert.equal(plugs(after), 1);
+    assert.deepEqual((await json('server', 'show', 'alpha')).volumes_attached.filter((v: { id: string }) => v.id === vol.id), []);
+    await os('volume', 'delete', 'survivor');
   });
 
   it("answers bad input with Cinder's and Nova's 4xx and makes nothing", async () => {

@@ -40,6 +40,8 @@ export function operatorPids(upPid: number): Map<string, number> {
     ['glance', /operators\/glance\/dist\/src\/main\.js/],
     ['nova-compute', /operators\/nova\/dist\/src\/agent\/main\.js/],
     ['nova', /operators\/nova\/dist\/src\/main\.js/],
+    ['neutron', /operators\/neutron\/dist\/src\/main\.js/],
+    ['cinder', /operators\/cinder\/dist\/src\/main\.js/],
   ];
   const pids = new Map<string, number>();
   for (const pid of childrenOf(upPid)) {
