@@ -19,7 +19,7 @@ import { startCloud } from '@stratus/cli';
 import { KubeClient, MERGE_PATCH } from '@stratus/runtime';
 import { IMAGES, ImageStore } from '@stratus/glance';
 import { INSTANCES, configDriveFiles, domainXml, writeConfigDrive, type GuestSpec, type Instance } from '@stratus/nova';
-import { ms, pct } from './lib/load.js';
+import { ms, pct, until } from './lib/load.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
 const ROUNDS = Number(values.rounds);
@@ -32,15 +32,6 @@ const markerIn = (file: string, marker = MARKER) => existsSync(file) && readFile
 const BOOTED = 'STRATUS-TEST-IMAGE-BOOTED';
 const LEASE = 'STRATUS-NET eth0 10.';
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 120_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function main() {
   const image = (await run('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;

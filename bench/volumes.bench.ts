@@ -24,7 +24,7 @@ import { BackupChunkStore, FilePoolBackend, VOLUMES, VOLUME_ATTACHMENTS, cinderM
 import { IMAGES, ImageStore } from '@stratus/glance';
 import { INSTANCES, type Instance } from '@stratus/nova';
 import { KubeClient, MERGE_PATCH, createLogger, selfHealingInformer, type ResourceRef } from '@stratus/runtime';
-import { load, ms, pct } from './lib/load.js';
+import { load, ms, pct, until } from './lib/load.js';
 
 const { values } = parseArgs({ options: { volumes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '16' }, mib: { type: 'string', default: '512' }, 'skip-io': { type: 'boolean', default: false } } });
 const N = Number(values.volumes);
@@ -36,15 +36,6 @@ const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces'
 const API = 'blockstorage.stratus.io/v1alpha1';
 const run = promisify(execFile);
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 300_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** busybox dd's statistics line ("536870912 bytes (512.0MB) copied, 2.5 seconds, …"): MiB/s. */
 function ddRate(line: string): number {

@@ -11,7 +11,7 @@ import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { ovnLayout } from '@stratus/neutron';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
-import { openstack as run, openstackJson, openstackOk, type CliResult } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, type CliResult, consoleUntil as consoleOf, uploadTestImage } from './lib/up.js';
 
 const sh = promisify(execFile);
 
@@ -23,22 +23,13 @@ describe('networking with the openstack CLI', function () {
   const json = (...args: string[]) => openstackJson(cloud, args);
   const as = (user: string, project: string, ...args: string[]): Promise<CliResult> =>
     run(cloud, args, { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: 'secret-pw-1', OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
-  async function consoleUntil(server: string, marker: RegExp): Promise<string> {
-    let out = '';
-    await eventually(`${marker} in the console log of ${server}`, async () => {
-      out = await os('console', 'log', 'show', server);
-      return marker.test(out);
-    }, 180_000, 1000);
-    return out;
-  }
+  const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
   const nbRows = async () => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, '--bare', '--columns=name', 'list', 'Logical_Switch_Port'])).stdout.split('\n').filter(Boolean);
 
   before(async () => {
     image = await serveTestImage();
     cloud = await startCloud(undefined, undefined, { imageImportAllow: [image.host] });
-    await os('image', 'create', '--disk-format', 'raw', '--public', '--file', image.path, 'stratus-test');
-    await eventually('the image to be active', async () => (await json('image', 'show', 'stratus-test')).status === 'active', 120_000, 500);
-    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+    await uploadTestImage(cloud, image.path);
   });
   after(async () => {
     image?.close();

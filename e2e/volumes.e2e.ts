@@ -15,7 +15,7 @@ import { DEFAULT_BACKUP_BUCKET } from '@stratus/cinder';
 import { runKubectl } from './lib/cluster.js';
 import { operatorPids } from './lib/faults.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
-import { openstack, openstackJson, openstackOk } from './lib/up.js';
+import { openstack, openstackJson, openstackOk, consoleUntil as consoleOf, uploadTestImage } from './lib/up.js';
 
 const GiB = 1024 ** 3;
 
@@ -62,14 +62,7 @@ describe('block storage with the openstack CLI and kubectl', function () {
       client.destroy();
     }
   };
-  async function consoleUntil(server: string, marker: RegExp): Promise<string> {
-    let out = '';
-    await eventually(`${marker} in the console log of ${server}`, async () => {
-      out = await os('console', 'log', 'show', server);
-      return marker.test(out);
-    }, 240_000, 1000);
-    return out;
-  }
+  const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
   const volumeStatus = (name: string, status: string) => eventually(`volume ${name} ${status}`, async () => (await json('volume', 'show', name)).status === status, 180_000, 500);
   const script = (name: string, text: string) => {
     const path = join(cloud.dir, `${name}.sh`);
@@ -80,9 +73,7 @@ describe('block storage with the openstack CLI and kubectl', function () {
   before(async () => {
     image = await serveTestImage();
     cloud = await startCloud(undefined, undefined, { imageImportAllow: [image.host] });
-    await os('image', 'create', '--disk-format', 'raw', '--public', '--file', image.path, 'stratus-test');
-    await eventually('the image to be active', async () => (await json('image', 'show', 'stratus-test')).status === 'active', 120_000, 500);
-    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+    await uploadTestImage(cloud, image.path);
   });
   after(async () => {
     image?.close();

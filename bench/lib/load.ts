@@ -23,3 +23,14 @@ export async function load(n: number, concurrency: number, one: (i: number) => P
   );
   return { latencies, seconds: (performance.now() - started) / 1000 };
 }
+
+/** Polls `probe` every `everyMs` until it gives a value; throws naming `what` after `timeoutMs`. */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 120_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,5 +1,6 @@
 /** The real `openstack` client against a cloud `startCloud` (from @stratus/cli) started. */
 import { strict as assert } from 'node:assert';
+import { eventually } from '@stratus/apiserver';
 import { execFile } from 'node:child_process';
 import type { RunningCloud } from '@stratus/cli';
 
@@ -27,3 +28,20 @@ export async function openstackOk(cloud: RunningCloud, args: string[]): Promise<
 
 /** The openstack client's JSON answer (`-f json`), which must succeed. */
 export const openstackJson = async (cloud: RunningCloud, args: string[]) => JSON.parse(await openstackOk(cloud, [...args, '-f', 'json']));
+
+/** The server's console log (`openstack console log show`) once it holds `marker`: a generous bound, as guests boot emulated here. */
+export async function consoleUntil(cloud: RunningCloud, server: string, marker: RegExp, timeoutMs = 240_000): Promise<string> {
+  let out = '';
+  await eventually(`${marker} in the console log of ${server}`, async () => {
+    out = await openstackOk(cloud, ['console', 'log', 'show', server]);
+    return marker.test(out);
+  }, timeoutMs, 1000);
+  return out;
+}
+
+/** The test disk image as the public image `stratus-test` (active) and the flavor `m1.tiny`, for e2e suites that boot servers. */
+export async function uploadTestImage(cloud: RunningCloud, path: string): Promise<void> {
+  await openstackOk(cloud, ['image', 'create', '--disk-format', 'raw', '--public', '--file', path, 'stratus-test']);
+  await eventually('the image to be active', async () => (await openstackJson(cloud, ['image', 'show', 'stratus-test'])).status === 'active', 120_000, 500);
+  await openstackOk(cloud, ['flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny']);
+}

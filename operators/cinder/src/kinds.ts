@@ -10,6 +10,17 @@ export const BACKUP_PHASES = ['creating', 'available', 'restoring', 'deleting', 
 export const ATTACHMENT_PHASES = ['reserved', 'attaching', 'attached', 'detaching', 'error'];
 
 const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
+/** How a hypervisor reaches a volume: a file on the shared pool (path, format), or a network disk (rbd: pool/image, monitors). */
+const CONNECTION = {
+  type: 'object',
+  properties: {
+    driverVolumeType: { type: 'string', description: 'file, or rbd' },
+    path: { type: 'string' },
+    format: { type: 'string' },
+    name: { type: 'string' },
+    hosts: { type: 'array', items: { type: 'string' } },
+  },
+};
 const ID_COLUMN = { name: 'ID', type: 'string', jsonPath: '.metadata.uid', priority: 1 } as const;
 
 export const VolumeTypeKind: KindDefinition = {
@@ -82,17 +93,7 @@ export const VolumeKind: KindDefinition = {
     volumeType: { type: 'string', description: 'The type it was made with (object name).' },
     bootable: { type: 'boolean' },
     imageMetadata: stringMap("The properties of the image it was made from (Cinder's volume_image_metadata)."),
-    connection: {
-      type: 'object',
-      description: 'How a hypervisor attaches it (what Cinder\'s initialize_connection returns): a file on the shared pool, or a network disk.',
-      properties: {
-        driverVolumeType: { type: 'string', description: 'file, or rbd' },
-        path: { type: 'string' },
-        format: { type: 'string' },
-        name: { type: 'string' },
-        hosts: { type: 'array', items: { type: 'string' } },
-      },
-    },
+    connection: { ...CONNECTION, description: "How a hypervisor attaches it (what Cinder's initialize_connection returns): a file on the shared pool, or a network disk." },
     attachments: {
       type: 'array',
       description: 'Who has it attached (from its VolumeAttachments).',
@@ -199,11 +200,7 @@ export const VolumeAttachmentKind: KindDefinition = {
     device: { type: 'string', description: 'The device the guest has it as.' },
     attachedAt: { type: 'string', format: 'date-time' },
     sizeGiB: { type: 'integer', description: 'The size the guest was last given (online extend).' },
-    connection: {
-      type: 'object',
-      description: "What Cinder handed out for this attachment (initialize_connection's connection info).",
-      properties: { driverVolumeType: { type: 'string' }, path: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, hosts: { type: 'array', items: { type: 'string' } } },
-    },
+    connection: { ...CONNECTION, description: "What Cinder handed out for this attachment (initialize_connection's connection info)." },
   },
   phases: ATTACHMENT_PHASES,
   columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],

@@ -1,7 +1,7 @@
 /** /v3/backups: create (full or incremental), list, show, delete and restore, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { backupView, volumeStatus } from './views.js';
@@ -37,16 +37,7 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
       metadata: { name: newObjectName(api.dir.backups, ns, display, 'backup'), namespace: ns },
       spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, incremental, force },
     };
-    const made = await withinQuota(api, ns, { backups: 1, backupGigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, async () => {
-      let b: VolumeBackup;
-      try {
-        b = await api.client.create<VolumeBackup>(VOLUME_BACKUPS, body, API_FIELD_MANAGER);
-      } catch (e) {
-        fromKubernetes(e, 'Backup');
-      }
-      await api.dir.backups.seen(b);
-      return b;
-    });
+    const made = await createCounted(api, ns, { backups: 1, backupGigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, VOLUME_BACKUPS, api.dir.backups, body, 'Backup');
     return { status: 202, body: { backup: { id: idOf(made), name: display ?? made.metadata.name, links: backupView(api.dir, made, base(req)).links } } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {

@@ -1,6 +1,6 @@
 /** What every Block Storage API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KeyedLock, KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type Router, type TokenAuth } from '@stratus/runtime';
+import { KeyedLock, KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
 import { quotaRefusal, type BlockUsage } from '../quota.js';
 import { quotaOf, usageOf } from '../volumes.js';
@@ -120,4 +120,18 @@ export async function withinQuota<T>(api: VolApi, ns: string, asked: Partial<Blo
   } finally {
     release();
   }
+}
+
+/** Creates `body` within the tenant's quota (see withinQuota) and waits until the cache holds it, so the next check counts it. */
+export function createCounted<T extends KubernetesObject>(api: VolApi, ns: string, asked: Partial<BlockUsage>, ref: ResourceRef, cache: IndexedCache<T>, body: T, what: string): Promise<T> {
+  return withinQuota(api, ns, asked, async () => {
+    let made: T;
+    try {
+      made = await api.client.create<T>(ref, body, API_FIELD_MANAGER);
+    } catch (e) {
+      fromKubernetes(e, what);
+    }
+    await cache.seen(made);
+    return made;
+  });
 }

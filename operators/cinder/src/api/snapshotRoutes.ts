@@ -1,9 +1,10 @@
 /** /v3/snapshots: create, list, show, update, delete and metadata, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUME_SNAPSHOTS, idOf, type VolumeSnapshot } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
+import { metadataRoutes } from './metadataRoutes.js';
 import { snapshotView, volumeStatus } from './views.js';
 
 function snapshotOf(api: VolApi, auth: VolAuth, id: string): VolumeSnapshot {
@@ -41,16 +42,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
       metadata: { name: newObjectName(api.dir.snapshots, ns, display, 'snapshot'), namespace: vol.metadata.namespace },
       spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, force, ...(metadata ? { metadata } : {}) },
     };
-    const made = await withinQuota(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, async () => {
-      let s: VolumeSnapshot;
-      try {
-        s = await api.client.create<VolumeSnapshot>(VOLUME_SNAPSHOTS, body, API_FIELD_MANAGER);
-      } catch (e) {
-        fromKubernetes(e, 'Snapshot');
-      }
-      await api.dir.snapshots.seen(s);
-      return s;
-    });
+    const made = await createCounted(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, VOLUME_SNAPSHOTS, api.dir.snapshots, body, 'Snapshot');
     return { status: 202, body: { snapshot: snapshotView(api.dir, made, 'create') } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
@@ -89,34 +81,5 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     }
     throw badRequest(`There is no such action: ${action ?? '(none)'}`);
   });
-  const metaOf = (s: VolumeSnapshot) => s.spec.metadata ?? {};
-  on(router, 'GET', '/snapshots/:id/metadata', (req) => ({ status: 200, body: { metadata: metaOf(snapshotOf(api, req.auth, req.params.id)) } }));
-  const setMeta = (replace: boolean) => async (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
-    const s = snapshotOf(api, req.auth, req.params.id);
-    const metadata = metadataOf((req.body as Record<string, unknown> | undefined)?.metadata);
-    if (!metadata) throw badRequest("Missing required element 'metadata' in request body.");
-    const cleared = replace ? await patchSpec(api, s, { metadata: null }) : s;
-    const updated = await patchSpec(api, cleared, { metadata: replace ? metadata : { ...metaOf(s), ...metadata } });
-    return { status: 200, body: { metadata: metaOf(updated) } };
-  };
-  on(router, 'POST', '/snapshots/:id/metadata', setMeta(false));
-  on(router, 'PUT', '/snapshots/:id/metadata', setMeta(true));
-  on(router, 'GET', '/snapshots/:id/metadata/:key', (req) => {
-    const m = metaOf(snapshotOf(api, req.auth, req.params.id));
-    if (!(req.params.key in m)) throw notFound(`Snapshot ${req.params.id} has no metadata with key ${req.params.key}.`);
-    return { status: 200, body: { meta: { [req.params.key]: m[req.params.key] } } };
-  });
-  on(router, 'PUT', '/snapshots/:id/metadata/:key', async (req) => {
-    const s = snapshotOf(api, req.auth, req.params.id);
-    const meta = metadataOf((req.body as Record<string, unknown> | undefined)?.meta);
-    if (!meta || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
-    await patchSpec(api, s, { metadata: meta });
-    return { status: 200, body: { meta } };
-  });
-  on(router, 'DELETE', '/snapshots/:id/metadata/:key', async (req) => {
-    const s = snapshotOf(api, req.auth, req.params.id);
-    if (!(req.params.key in metaOf(s))) throw notFound(`Snapshot ${req.params.id} has no metadata with key ${req.params.key}.`);
-    await patchSpec(api, s, { metadata: { [req.params.key]: null } });
-    return { status: 200 };
-  });
+  metadataRoutes(router, 'snapshots', 'Snapshot', (auth, id) => snapshotOf(api, auth, id), (s, spec) => patchSpec(api, s, spec));
 }

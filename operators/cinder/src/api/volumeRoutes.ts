@@ -2,9 +2,10 @@
 import { IMAGES, canSee, type Image } from '@stratus/glance';
 import { displayNameOf, isDeleting, type ApiRequest } from '@stratus/runtime';
 import { VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSource } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
+import { metadataRoutes } from './metadataRoutes.js';
 import { microversionOf } from './microversion.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
 
@@ -98,16 +99,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
       ...(metadata ? { metadata } : {}),
     },
   };
-  return withinQuota(api, ns, { volumes: 1, gigabytes: size }, async () => {
-    let made: Volume;
-    try {
-      made = await api.client.create<Volume>(VOLUMES, body, API_FIELD_MANAGER);
-    } catch (e) {
-      fromKubernetes(e, 'Volume');
-    }
-    await api.dir.volumes.seen(made);
-    return made;
-  });
+  return createCounted(api, ns, { volumes: 1, gigabytes: size }, VOLUMES, api.dir.volumes, body, 'Volume');
 }
 
 export function volumeRoutes(router: VolRouter, api: VolApi): void {
@@ -159,38 +151,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
     return { status: 202 };
   });
 
-  // Metadata: the whole set, and one key.
-  const metaOf = (v: Volume) => v.spec.metadata ?? {};
-  on(router, 'GET', '/volumes/:id/metadata', (req) => ({ status: 200, body: { metadata: metaOf(volumeOf(api, req.auth, req.params.id)) } }));
-  const setMeta = (replace: boolean) => async (req: Req) => {
-    const v = volumeOf(api, req.auth, req.params.id);
-    const metadata = metadataOf((req.body as Record<string, unknown> | undefined)?.metadata);
-    if (!metadata) throw badRequest("Missing required element 'metadata' in request body.");
-    const next = replace ? metadata : { ...metaOf(v), ...metadata };
-    const cleared = replace ? await patchSpec(api, v, { metadata: null }) : v;
-    const updated = await patchSpec(api, cleared, { metadata: next });
-    return { status: 200, body: { metadata: metaOf(updated) } };
-  };
-  on(router, 'POST', '/volumes/:id/metadata', setMeta(false));
-  on(router, 'PUT', '/volumes/:id/metadata', setMeta(true));
-  on(router, 'GET', '/volumes/:id/metadata/:key', (req) => {
-    const m = metaOf(volumeOf(api, req.auth, req.params.id));
-    if (!(req.params.key in m)) throw notFound(`Volume ${req.params.id} has no metadata with key ${req.params.key}.`);
-    return { status: 200, body: { meta: { [req.params.key]: m[req.params.key] } } };
-  });
-  on(router, 'PUT', '/volumes/:id/metadata/:key', async (req) => {
-    const v = volumeOf(api, req.auth, req.params.id);
-    const meta = metadataOf((req.body as Record<string, unknown> | undefined)?.meta);
-    if (!meta || Object.keys(meta).length !== 1 || !(req.params.key in meta)) throw badRequest('Request body and URI mismatch');
-    await patchSpec(api, v, { metadata: meta });
-    return { status: 200, body: { meta } };
-  });
-  on(router, 'DELETE', '/volumes/:id/metadata/:key', async (req) => {
-    const v = volumeOf(api, req.auth, req.params.id);
-    if (!(req.params.key in metaOf(v))) throw notFound(`Volume ${req.params.id} has no metadata with key ${req.params.key}.`);
-    await patchSpec(api, v, { metadata: { [req.params.key]: null } });
-    return { status: 200 };
-  });
+  metadataRoutes(router, 'volumes', 'Volume', (auth, id) => volumeOf(api, auth, id), (v, spec) => patchSpec(api, v, spec));
 
   on(router, 'POST', '/volumes/:id/action', async (req) => {
     const v = volumeOf(api, req.auth, req.params.id);
