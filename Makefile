@@ -13,7 +13,7 @@ SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate up test test-faults conformance bench bench-keystone bench-glance bench-boot rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -77,6 +77,11 @@ bench: build libvirt
 	node bench/dist/nova.bench.js
 	node bench/dist/ports.bench.js
 	node bench/dist/boot.bench.js
+	node bench/dist/volumes.bench.js
+
+# Block storage alone: guest I/O on a volume beside its root disk and the host's dd, and volume churn: make bench-volumes BENCH_ARGS="--mib 256"
+bench-volumes: build libvirt
+	node bench/dist/volumes.bench.js $(BENCH_ARGS)
 
 # Seconds from kubectl apply to ACTIVE and to the guest's marker, beside a bare virsh start: make bench-boot BENCH_ARGS="--rounds 10"
 bench-boot: build libvirt

@@ -150,9 +150,15 @@ describe('block storage with the openstack CLI and kubectl', function () {
     await os('volume', 'create', '--image', 'stratus-test', '--size', '1', '--bootable', 'boot-vol');
     await volumeStatus('boot-vol', 'available');
     assert.equal((await json('volume', 'show', 'boot-vol')).bootable, 'true');
-    await os('server', 'create', '--flavor', 'm1.tiny', '--volume', 'boot-vol', '--wait', 'from-volume');
+    // A second volume attached at boot (a mapping with no boot index): the guest has it from its first line.
+    const extra = await json('volume', 'create', '--size', '2', 'at-boot');
+    await volumeStatus('at-boot', 'available');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--volume', 'boot-vol', '--block-device', `source_type=volume,uuid=${extra.id},destination_type=volume`, '--wait', 'from-volume');
     const bootVol = await json('volume', 'show', 'boot-vol');
-    assert.match(await consoleUntil('from-volume', /STRATUS-TEST-IMAGE-READY/), new RegExp(`STRATUS-DISK vda ${GiB} serial=${bootVol.id.slice(0, 20)}`), 'its root disk is the volume');
+    const booted = await consoleUntil('from-volume', /STRATUS-TEST-IMAGE-READY/);
+    assert.match(booted, new RegExp(`STRATUS-DISK vda ${GiB} serial=${bootVol.id.slice(0, 20)}`), 'its root disk is the volume');
+    assert.match(booted, new RegExp(`STRATUS-DISK vd[b-z] ${2 * GiB} serial=${extra.id.slice(0, 20)}`), 'the volume attached at boot is there from the start');
+    assert.equal((await json('volume', 'show', 'at-boot')).status, 'in-use');
     assert.equal(bootVol.status, 'in-use');
     const server = await json('server', 'show', 'from-volume');
     assert.equal(server.image, 'N/A (booted from volume)');
@@ -165,6 +171,8 @@ describe('block storage with the openstack CLI and kubectl', function () {
     await os('server', 'delete', '--wait', 'made-volume', 'from-volume');
     await eventually('the volume made for the server to be deleted with it', async () => (await openstack(cloud, ['volume', 'show', made])).code !== 0, 120_000, 500);
     await volumeStatus('boot-vol', 'available');
+    await volumeStatus('at-boot', 'available');
+    await os('volume', 'delete', 'at-boot');
     assert.ok(!poolFiles().includes(`volume-${made}`));
   });
 
