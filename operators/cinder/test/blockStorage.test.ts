@@ -11,7 +11,7 @@ import { eventually } from '@stratus/apiserver';
 import { TENANTS } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
 import { CHUNK_BYTES, VOLUMES, type Volume } from '../src/index.js';
-import { IMAGE_BUCKET, call, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
+import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
 
 const GiB = 1024 ** 3;
 
@@ -228,6 +228,44 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.ok(!env.poolFiles().includes(`volume-${refused!.metadata.uid}`), 'no file for a refused volume');
     for (const n of names) await client.delete(VOLUMES, 'admin', n);
     await client.patch(TENANTS, undefined, 'admin', { spec: { quota: { gigabytes: null, volumes: null } } }, 'test');
+  });
+
+  it("keeps every call that names another project's object from a member: 404 or 403, for every route in the table", async () => {
+    const identity = env.identity;
+    const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'acme' } } })).body.project;
+    const user = (await call(identity.v3, 'POST', '/users', { token: env.adminToken, body: { user: { name: 'wile', password: 'wile-pw', default_project_id: project.id } } })).body.user;
+    const role = (await call(identity.v3, 'GET', '/roles?name=member', { token: env.adminToken })).body.roles[0];
+    await call(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: env.adminToken });
+    let member = '';
+    await eventually('member wile signed in', async () => {
+      const r = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('wile', 'wile-pw', 'acme') });
+      member = r.headers.get('x-subject-token') ?? '';
+      return r.status === 201;
+    });
+    // What the admin project owns, which the member must not reach.
+    const vol = await newVolume({ size: 1, name: 'iso-volume', metadata: { k: 'v' } });
+    const snap = (await api('POST', '/snapshots', { snapshot: { volume_id: vol, metadata: { k: 'v' } } })).body.snapshot.id;
+    await until('snapshots', snap, 'available');
+    const backup = (await api('POST', '/backups', { backup: { volume_id: vol } })).body.backup.id;
+    await until('backups', backup, 'available');
+    const type = (await api('POST', '/types', { volume_type: { name: 'iso-private', 'os-volume-type-access:is_public': false } })).body.volume_type.id;
+    const adminProject = (await call(identity.v3, 'GET', '/projects?name=admin', { token: env.adminToken })).body.projects[0].id;
+    const idFor = (path: string) => (path.startsWith('/v3/volumes/') ? vol : path.startsWith('/v3/snapshots/') ? snap : path.startsWith('/v3/backups/') ? backup : path.startsWith('/v3/types/') ? type : adminProject);
+    const routes = env.api.routes().filter((r) => !r.public && r.path.includes('/:id') && !r.path.startsWith('/v3/:project_id'));
+    assert.ok(routes.length > 20, `${routes.length} routes with an ID`);
+    const leaks: string[] = [];
+    for (const r of routes) {
+      const path = r.path.replace(':id', idFor(r.path)).replace(':key', 'k').replace(/^\/v3/, '');
+      const body = r.path.endsWith('/action') ? { 'os-extend': { new_size: 5 } } : r.path.endsWith('/restore') ? { restore: {} } : ['POST', 'PUT'].includes(r.method) ? { volume: { name: 'x' }, snapshot: { name: 'x' }, metadata: { a: 'b' }, meta: { k: 'x' }, volume_type: { name: 'x' }, backup: { name: 'x' } } : undefined;
+      const res = await call(env.v3, r.method, path, { token: member, body });
+      if (res.status !== 404 && res.status !== 403) leaks.push(`${r.method} ${r.path} -> ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
+    }
+    assert.deepEqual(leaks, [], 'every call answered 404 or 403');
+    // The member lists nothing of the admin's, even asking for all tenants; and the objects are as they were.
+    for (const kind of ['volumes', 'snapshots', 'backups']) assert.deepEqual((await call(env.v3, 'GET', `/${kind}/detail?all_tenants=1`, { token: member })).body[kind], []);
+    const v = (await api('GET', `/volumes/${vol}`)).body.volume;
+    assert.deepEqual([v.name, v.size, v.metadata], ['iso-volume', 1, { k: 'v' }]);
+    assert.equal((await api('DELETE', `/types/${type}`)).status, 202);
   });
 
   it('leaves nothing in the pool or the bucket once every volume, snapshot and backup is deleted', async () => {

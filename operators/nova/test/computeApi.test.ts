@@ -980,7 +980,7 @@ describe('Compute API v2.1', function () {
     const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
 
     // Each route parameter, by what it names; a new route with a new parameter fails here until it is given one.
-    const params: Record<string, string> = { id: '', key: 'k', tag: 't', network: 'private', request: 'req-none', name: 'iso-key', project: adminProject, tenant: adminProject, class: 'default', host: 'node-1', pattern: 'node', before: '2026-01-01', port: '00000000-0000-4000-8000-000000000000' };
+    const params: Record<string, string> = { id: '', key: 'k', tag: 't', network: 'private', request: 'req-none', name: 'iso-key', project: adminProject, tenant: adminProject, class: 'default', host: 'node-1', pattern: 'node', before: '2026-01-01', port: '00000000-0000-4000-8000-000000000000', volume: '00000000-0000-4000-8000-000000000001' };
     const idOf = (path: string) => (path.startsWith('/servers/') ? server : path.startsWith('/flavors/') ? flavor : path.startsWith('/images/') ? made.metadata.uid : path.startsWith('/os-server-groups/') ? group : path.startsWith('/os-aggregates/') ? '1' : 'node-1');
     // A body each call would take from its owner (Nova validates bodies first), so what answers is the isolation.
     const bodies: Record<string, unknown> = {
@@ -1005,6 +1005,7 @@ describe('Compute API v2.1', function () {
       'PUT /os-quota-sets/:project': { quota_set: { instances: 1 } },
       'PUT /os-services/:id': { status: 'disabled' },
       'POST /servers/:id/os-interface': { interfaceAttachment: {} },
+      'POST /servers/:id/os-volume_attachments': { volumeAttachment: { volumeId: '00000000-0000-4000-8000-000000000001' } },
     };
     // Not another project's object: the extension list is the same for everyone.
     const everyones = new Set(['GET /extensions/:alias']);

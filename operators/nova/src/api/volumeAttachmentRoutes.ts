@@ -88,7 +88,8 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
     return { status: 200, body: { volumeAttachment: view(req, inst, verdict ?? made) } };
   });
 
-  router.on('PUT', '/servers/:id/os-volume_attachments/:volume', () => {
+  router.on('PUT', '/servers/:id/os-volume_attachments/:volume', (req) => {
+    findAttachment(serverFor(api, req.params.id, req.auth), req.params.volume);
     throw badRequest('Swapping a volume (volume update) is not offered by this cloud: detach it and attach the other.');
   });
 
