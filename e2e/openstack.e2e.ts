@@ -119,12 +119,16 @@ describe('openstack CLI against the Identity API', function () {
       'spec: {service: placement, interface: public, url: "http://127.0.0.1:8778/placement"}',
     ].join('\n'));
     assert.equal(applied.code, 0, applied.stderr);
-    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance, Nova and Neutron itself
+    const imageUrl = authUrl.replace(/\/identity\/v3$/, '/image'); // stratus up registers Glance, Nova, Neutron and Cinder itself
     const computeUrl = authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
     const networkUrl = authUrl.replace(/\/identity\/v3$/, '/networking');
+    const volumeUrl = authUrl.replace(/\/identity\/v3$/, '/volume/v3');
     const endpoints = await json('endpoint', 'list');
     const rows = endpoints.map((e: any) => `${e['Service Type']} ${e.Interface} ${e.URL}`).sort();
     assert.deepEqual(rows, [
+      `block-storage admin ${volumeUrl}`,
+      `block-storage internal ${volumeUrl}`,
+      `block-storage public ${volumeUrl}`,
       `compute admin ${computeUrl}`,
       `compute internal ${computeUrl}`,
       `compute public ${computeUrl}`,
@@ -138,9 +142,12 @@ describe('openstack CLI against the Identity API', function () {
       `network internal ${networkUrl}`,
       `network public ${networkUrl}`,
       'placement public http://127.0.0.1:8778/placement',
+      `volumev3 admin ${volumeUrl}`,
+      `volumev3 internal ${volumeUrl}`,
+      `volumev3 public ${volumeUrl}`,
     ]);
     const catalog = await json('catalog', 'list');
-    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['compute', 'identity', 'image', 'network', 'placement']);
+    assert.deepEqual(catalog.map((s: any) => s.Type).sort(), ['block-storage', 'compute', 'identity', 'image', 'network', 'placement', 'volumev3']);
   });
 
   it('takes names as people write them (spaces, dots, Unicode), renames a project in place, and kubectl shows both names side by side', async () => {

@@ -63,7 +63,12 @@ describe('block storage with the openstack CLI and kubectl', function () {
     }
   };
   const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
-  const volumeStatus = (name: string, status: string) => eventually(`volume ${name} ${status}`, async () => (await json('volume', 'show', name)).status === status, 180_000, 500);
+  /** Waits for the volume's status; an API that does not answer yet (an operator coming back after a kill) is waited for too. */
+  const volumeStatus = (name: string, status: string) =>
+    eventually(`volume ${name} ${status}`, async () => {
+      const r = await openstack(cloud, ['volume', 'show', name, '-f', 'json']);
+      return r.code === 0 && JSON.parse(r.stdout).status === status;
+    }, 180_000, 500);
   const script = (name: string, text: string) => {
     const path = join(cloud.dir, `${name}.sh`);
     writeFileSync(path, text);

@@ -13,8 +13,14 @@ function statOf(pid: number): { parent: number; state: string } | undefined {
 
 const allPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
 
-/** Its command line, arguments separated by spaces. */
-export const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+/** Its command line, arguments separated by spaces; empty once it is gone (it may end while it is being listed). */
+export const commandOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
 
 /** Whether it is still there (a zombie is not: it has finished). */
 export const alive = (pid: number) => ![undefined, 'Z'].includes(statOf(pid)?.state);
