@@ -404,6 +404,8 @@ class InstanceRun {
       await this.ctx.events.record(this.inst, 'Normal', 'VolumeDetached', `Volume ${a?.spec.volume ?? d.attachment} (${d.target}) detached`);
       this.ctx.log.info('volume detached', { attachment: d.attachment, target: d.target });
     }
+    // Being deleted and no longer in the definition: unplugged already (by an agent that died before letting it go).
+    for (const a of atts.filter((x) => isDeleting(x) && !disks.some((d) => d.attachment === x.metadata.name))) await releaseAttachment(client, a, AGENT_FIELD_MANAGER);
     for (const a of atts.filter(plugReady)) {
       const have = disks.find((d) => d.attachment === a.metadata.name);
       if (have) {

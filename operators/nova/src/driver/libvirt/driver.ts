@@ -178,11 +178,13 @@ export class LibvirtDriver implements ComputeDriver {
 
   /** Asks the guest to let the disk go and waits (a generous bound) until the hypervisor says it is gone. */
   async detachDisk(uuid: string, disk: GuestDisk, timeoutMs = 60_000): Promise<void> {
+    const plugged = async () => (await this.virsh.run('domblklist', uuid)).split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target);
+    // Gone already (an agent that died after asking): nothing to ask again.
+    if (!(await plugged())) return;
     await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const listed = await this.virsh.run('domblklist', uuid);
-      if (!listed.split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target)) return;
+      if (!(await plugged())) return;
       if (Date.now() > deadline) throw new Error(`the guest did not let disk ${disk.target} go within ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 500));
     }
