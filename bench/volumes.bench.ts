@@ -1,7 +1,7 @@
 /**
  * Block storage benchmark, two parts, each beside a baseline measured in the same run.
  *
- * Guest I/O (on `stratus up`): one guest writes then reads 512 MiB with direct I/O (busybox dd, oflag/iflag=direct)
+ * Guest I/O (on `stratus up`): one guest writes then reads 512 MiB with direct I/O (busybox dd, oflag/iflag=direct, timed by the guest's /proc/uptime)
  * on an attached volume and on its own root disk; the volume's file is written and read with `dd` on the host
  * (the disk's own speed, O_DIRECT). Prints MiB/s and the ratios volume/root and volume/host.
  *
@@ -37,11 +37,11 @@ const API = 'blockstorage.stratus.io/v1alpha1';
 const run = promisify(execFile);
 
 
-/** busybox dd's statistics line ("536870912 bytes (512.0MB) copied, 2.5 seconds, …"): MiB/s. */
-function ddRate(line: string): number {
-  const m = /(\d+) bytes .*copied, ([\d.]+) seconds/.exec(line);
-  if (!m) throw new Error(`no dd statistics in: ${line}`);
-  return Number(m[1]) / 1024 / 1024 / Number(m[2]);
+/** The guest's seconds for one copy (Debian's busybox dd says no rate: the guest times it by /proc/uptime): MiB/s. */
+function ddRate(seconds: string): number {
+  const s = Number(seconds);
+  if (!(s > 0)) throw new Error(`no time measured by the guest: ${seconds}`);
+  return MIB / s;
 }
 
 async function guestIo(): Promise<void> {
@@ -68,7 +68,7 @@ async function guestIo(): Promise<void> {
     }, 'the volume');
     const serial = vol.metadata.uid!.slice(0, 20);
     // The guest finds the volume by its serial, then writes and reads it and its root disk, each with direct I/O.
-    const dd = (what: string, args: string) => `echo "${what} $(dd ${args} bs=1M count=${MIB} 2>&1 | tail -n 1)"`;
+    const dd = (what: string, args: string) => `a=$(cut -d' ' -f1 /proc/uptime); dd ${args} bs=1M count=${MIB} 2>/dev/null; b=$(cut -d' ' -f1 /proc/uptime); echo "${what} $(awk -v a=$a -v b=$b 'BEGIN { print b - a }')"`;
     const script = [
       '#!/bin/sh',
       `while true; do for d in /sys/block/vd*; do [ "$(cat $d/serial 2>/dev/null)" = "${serial}" ] && vol=/dev/$(basename $d); done; [ -n "$vol" ] && break; sleep 1; done`,
@@ -86,7 +86,7 @@ async function guestIo(): Promise<void> {
     await until(async () => (await client.get<VolumeAttachment>(VOLUME_ATTACHMENTS, 'admin', 'io'))?.status?.phase === 'attached', 'the volume attached');
     const log = join(cloud.dir, 'nova/instances', inst.metadata.uid!, 'console.log');
     const text = await until(() => (existsSync(log) && readFileSync(log, 'latin1').includes('IO-DONE') ? readFileSync(log, 'latin1') : undefined), 'the guest’s I/O', 1_800_000, 1000);
-    const rate = (what: string) => ddRate(new RegExp(`USER-SCRIPT ${what} (.*)`).exec(text)?.[1] ?? '');
+    const rate = (what: string) => ddRate(new RegExp(`USER-SCRIPT ${what} (\\S+)`).exec(text)?.[1] ?? '');
     const guest = { volumeWrite: rate('VOLUME-WRITE'), volumeRead: rate('VOLUME-READ'), rootWrite: rate('ROOT-WRITE'), rootRead: rate('ROOT-READ') };
     // The volume's file on the host, after the guest is done with it: the disk's own speed with O_DIRECT.
     await client.delete(VOLUME_ATTACHMENTS, 'admin', 'io');
