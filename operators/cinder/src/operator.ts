@@ -21,11 +21,15 @@ const volumeTypeReconciler: Reconciler<VolumeType> = async (req, ctx) => {
 
 export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opts: Partial<ManagerOptions> = {}): Manager {
   const m = new Manager({ name: FIELD_MANAGER, ...opts });
+  // The other controllers' caches (added below) tell a volume's status word without listing on every pass.
+  const inNs = <T extends KubernetesObject>(c: { cachedObjects(): readonly T[] } | undefined, ns: string) => (c?.cachedObjects() ?? []).filter((o) => o.metadata?.namespace === ns);
+  const controllers: { attachments?: { cachedObjects(): readonly VolumeAttachment[] }; backups?: { cachedObjects(): readonly VolumeBackup[] }; uploads?: { cachedObjects(): readonly Image[] } } = {};
+  const cached = { attachments: (ns: string) => inNs(controllers.attachments, ns), backups: (ns: string) => inNs(controllers.backups, ns), images: (ns: string) => inNs(controllers.uploads, ns) };
   m.add<VolumeType>({ name: 'volumetype', resource: VOLUME_TYPES, reconcile: volumeTypeReconciler });
   m.add<Volume>({
     name: 'volume',
     resource: VOLUMES,
-    reconcile: volumeReconciler(deps),
+    reconcile: volumeReconciler({ ...deps, cached }),
     workers: 4,
     watches: [
       // Its attachments, snapshots, backups and uploads say what its status word is (and let a deletion go on).
@@ -41,7 +45,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
     reconcile: snapshotReconciler(deps),
     watches: [{ resource: VOLUMES, map: (v, all) => all.filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) }],
   });
-  m.add<VolumeBackup>({
+  controllers.backups = m.add<VolumeBackup>({
     name: 'volumebackup',
     resource: VOLUME_BACKUPS,
     reconcile: backupReconciler(deps),
@@ -51,7 +55,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
       { resource: VOLUME_BACKUPS, map: (d, all) => all.filter((b) => sameNs(b, d) && b.metadata.name === (d as VolumeBackup).status?.parent).map(at) },
     ],
   });
-  m.add<VolumeAttachment>({
+  controllers.attachments = m.add<VolumeAttachment>({
     name: 'volumeattachment',
     resource: VOLUME_ATTACHMENTS,
     reconcile: attachmentReconciler(),
@@ -61,6 +65,6 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
       { resource: VOLUME_ATTACHMENTS, map: (x, all) => all.filter((a) => sameNs(a, x) && a.spec.volume === (x as VolumeAttachment).spec.volume && a.metadata.uid !== x.metadata?.uid).map(at) },
     ],
   });
-  m.add<Image>({ name: 'volumeupload', resource: IMAGES, reconcile: imageUploadReconciler(deps) });
+  controllers.uploads = m.add<Image>({ name: 'volumeupload', resource: IMAGES, reconcile: imageUploadReconciler(deps) });
   return m;
 }

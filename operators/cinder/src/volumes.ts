@@ -59,6 +59,11 @@ export interface CinderDeps {
   backups: BackupChunkStore;
   /** Where image data is put down while it becomes a volume. */
   workDir: string;
+  /**
+   * The operator's informer caches of what a volume's status word is made from (its attachments, backups and
+   * image uploads); without them, each pass lists afresh. Deletion and quotas always read afresh.
+   */
+  cached?: { attachments(ns: string): VolumeAttachment[]; backups(ns: string): VolumeBackup[]; images(ns: string): Image[] };
 }
 
 /** A refusal the object records as its error (Stalled, with Cinder's words). */
@@ -159,8 +164,9 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     let vol = await client.get<Volume>(VOLUMES, req.namespace, req.name);
     if (!vol) return;
     const ns = vol.metadata.namespace!;
-    const attachments = attachmentsOf((await client.list<VolumeAttachment>(VOLUME_ATTACHMENTS, ns)).items, vol.metadata.name);
-    if (isDeleting(vol)) return deleteVolume(vol, attachments, ctx, deps);
+    const fresh = async () => (await client.list<VolumeAttachment>(VOLUME_ATTACHMENTS, ns)).items;
+    if (isDeleting(vol)) return deleteVolume(vol, attachmentsOf(await fresh(), vol.metadata.name), ctx, deps);
+    const attachments = attachmentsOf(deps.cached ? deps.cached.attachments(ns) : await fresh(), vol.metadata.name);
     if (await ensureFinalizer(client, VOLUMES, vol)) return;
     const write = async (change: object) => {
       vol = await patchStatusChanges(client, VOLUMES, vol!, change as never, FIELD_MANAGER, { precondition: false });
@@ -230,14 +236,16 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       await ctx.events.record(vol, 'Normal', 'Restored', `Backup ${vol.spec.restoreFromBackup.backup} restored into the volume`);
     }
 
-    const [backups, images] = await Promise.all([client.list<VolumeBackup>(VOLUME_BACKUPS, ns), client.list<Image>(IMAGES, ns)]);
+    const [backups, images] = deps.cached
+      ? [deps.cached.backups(ns), deps.cached.images(ns)]
+      : await Promise.all([client.list<VolumeBackup>(VOLUME_BACKUPS, ns).then((l) => l.items), client.list<Image>(IMAGES, ns).then((l) => l.items)]);
     const phase = volumePhase({
       deleting: false,
       made: true,
       extending: false,
       restoring: false,
-      backingUp: backups.items.some((b) => b.spec.volume === vol!.metadata.name && b.status?.phase === 'creating'),
-      uploading: images.items.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
+      backingUp: backups.some((b) => b.spec.volume === vol!.metadata.name && b.status?.phase === 'creating'),
+      uploading: images.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
       attachments,
     });
     const refused = vol.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');

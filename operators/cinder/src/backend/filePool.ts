@@ -45,7 +45,15 @@ export class FilePoolBackend implements VolumeBackend {
     await chmod(this.o.dir, 0o711);
   }
 
-  async capacity(): Promise<PoolCapacity> {
+  private measured?: { at: number; capacity: Promise<PoolCapacity> };
+
+  /** The pool's room, measured at most every half second (each measure reads every file's size). */
+  capacity(): Promise<PoolCapacity> {
+    if (!this.measured || Date.now() - this.measured.at > 500) this.measured = { at: Date.now(), capacity: this.measure() };
+    return this.measured.capacity;
+  }
+
+  private async measure(): Promise<PoolCapacity> {
     await this.ready();
     let provisioned = 0;
     for (const name of await readdir(this.o.dir)) if (!name.endsWith('.part')) provisioned += (await stat(join(this.o.dir, name)).catch(() => ({ size: 0 }))).size;
