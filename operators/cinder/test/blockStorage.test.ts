@@ -10,7 +10,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, VOLUMES, type Volume } from '../src/index.js';
+import { CHUNK_BYTES, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '../src/index.js';
+
+const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
 
 const GiB = 1024 ** 3;
@@ -181,6 +183,26 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     const missing = await api('POST', '/volumes', { volume: { size: 1, imageRef: '00000000-0000-0000-0000-000000000000' } });
     assert.equal(missing.status, 404);
     assert.match(missing.body.itemNotFound.message, /Image 00000000-0000-0000-0000-000000000000 could not be found/);
+  });
+
+  it("attaches with Cinder's os-attach as Nova once called it: an attachment to the server named, which os-detach deletes", async () => {
+    const id = await newVolume({ size: 1 });
+    const inst = await env.identity.client.create<{ metadata: { uid: string; name: string } }>(INSTANCES, { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: 'web', namespace: 'admin' }, spec: { flavor: 'none' } } as never, 'test');
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-attach': { instance_uuid: inst.metadata.uid, mountpoint: '/dev/vdd' } })).status, 202);
+    const atts = (await env.identity.client.list<VolumeAttachment>(VOLUME_ATTACHMENTS, 'admin')).items.filter((a) => a.spec.instance === 'web');
+    assert.deepEqual(atts.map((a) => [a.spec.volume, a.spec.device]), [[(await env.identity.client.list<Volume>(VOLUMES, 'admin')).items.find((v) => v.metadata.uid === id)!.metadata.name, '/dev/vdd']]);
+    await eventually('the volume reserved for it', async () => (await api('GET', `/volumes/${id}`)).body.volume.status === 'reserved');
+    const again = await api('POST', `/volumes/${id}/action`, { 'os-attach': { instance_uuid: inst.metadata.uid } });
+    assert.equal(again.status, 400, 'not twice');
+    const nobody = await api('POST', `/volumes/${id}/action`, { 'os-attach': { instance_uuid: '55555555-5555-5555-5555-555555555555' } });
+    assert.equal(nobody.status, 400, 'a reserved volume first');
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-detach': {} })).status, 202);
+    await until('volumes', id, 'available');
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-detach': {} })).status, 400, 'not attached');
+    const missing = await api('POST', `/volumes/${id}/action`, { 'os-attach': { instance_uuid: '55555555-5555-5555-5555-555555555555' } });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.itemNotFound.message, /Instance 55555555-5555-5555-5555-555555555555 could not be found/);
+    await env.identity.client.delete(INSTANCES, 'admin', 'web');
   });
 
   it('refuses what Cinder refuses, with its bodies, and makes nothing', async () => {

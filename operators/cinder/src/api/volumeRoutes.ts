@@ -1,7 +1,8 @@
 /** /v3/volumes: create, list, show, update, delete, metadata and the volume actions, as Cinder answers them. */
 import { IMAGES, canSee, type Image } from '@stratus/glance';
-import { displayNameOf, isDeleting, type ApiRequest } from '@stratus/runtime';
-import { VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSource } from '../resources.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
+import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -198,16 +199,23 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
       case 'os-volume_upload_image':
         return uploadToImage(api, req, v, args);
       case 'os-attach':
-      case 'os-detach':
+        return attachTo(api, v, args);
+      case 'os-detach': {
+        const atts = api.dir.attachments.list(v.metadata.namespace).filter((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp);
+        const wanted = str(args.attachment_id, 'attachment_id');
+        const target = wanted ? atts.filter((a) => idOf(a) === wanted) : atts;
+        if (!target.length) throw badRequest('Invalid volume: Volume must be attached in order to detach.');
+        for (const a of target) await api.client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch((e) => fromKubernetes(e, `Attachment ${idOf(a)}`));
+        return { status: 202 };
+      }
       case 'os-reserve':
       case 'os-unreserve':
       case 'os-begin_detaching':
       case 'os-roll_detaching':
       case 'os-initialize_connection':
       case 'os-terminate_connection':
-        // Attachments are Nova's to make here (os-volume_attachments, or a VolumeAttachment): a bare Cinder
-        // attach would record a guest that has no disk.
-        throw badRequest(`Invalid input received: ${action} is not offered: attach volumes through the Compute API (server add volume) or a VolumeAttachment.`);
+        // The steps of Cinder's older attach protocol are the node's here: an os-attach makes the attachment whole.
+        throw badRequest(`Invalid input received: ${action} is not offered: attach with os-attach, through the Compute API (server add volume) or a VolumeAttachment.`);
       default:
         throw badRequest(`There is no such action: ${action ?? '(none)'}`);
     }
@@ -267,4 +275,34 @@ async function uploadToImage(api: VolApi, req: Req, v: Volume, args: Record<stri
       },
     },
   };
+}
+
+/**
+ * The Compute service's Instances, read to find the server an os-attach names. Block storage cannot import
+ * Nova (Nova builds on it), so the reference is written here; it is the one the chart's RBAC grants.
+ */
+const INSTANCES: ResourceRef = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
+
+/**
+ * os-attach (Cinder's volume action, as Nova called it before attachments): the volume attached to the
+ * server `instance_uuid` names, at `mountpoint`; here it is a VolumeAttachment, which the server's node plugs.
+ */
+async function attachTo(api: VolApi, v: Volume, args: Record<string, unknown>) {
+  const instanceId = str(args.instance_uuid, 'instance_uuid');
+  if (!instanceId) throw badRequest('Invalid input received: instance_uuid is required (attaching to a host is not offered).');
+  const mountpoint = str(args.mountpoint, 'mountpoint');
+  if (mountpoint !== undefined && !/^\/dev\/[a-z]+$/.test(mountpoint)) throw badRequest(`Invalid input received: mountpoint ${mountpoint} is not a device path (/dev/vdb).`);
+  if (volumeStatus(v) !== 'available') throw badRequest(`Invalid volume: volume ${idOf(v)} status must be 'available', but it is '${volumeStatus(v)}'.`);
+  const inst = (await api.client.list<KubernetesObject>(INSTANCES, v.metadata.namespace)).items.find((i) => i.metadata?.uid === instanceId && !i.metadata.deletionTimestamp);
+  if (!inst) throw notFound(`Instance ${instanceId} could not be found.`);
+  const owner = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', name: inst.metadata!.name!, uid: instanceId, blockOwnerDeletion: false };
+  const body = {
+    apiVersion: 'blockstorage.stratus.io/v1alpha1',
+    kind: 'VolumeAttachment',
+    metadata: { generateName: `${inst.metadata!.name}-`.slice(0, 50), namespace: v.metadata.namespace, ownerReferences: [owner] },
+    spec: { volume: v.metadata.name, instance: inst.metadata!.name!, ...(mountpoint ? { device: mountpoint } : {}) },
+  } as unknown as VolumeAttachment;
+  const made = await api.client.create<VolumeAttachment>(VOLUME_ATTACHMENTS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Attachment'));
+  await api.dir.attachments.seen(made);
+  return { status: 202 };
 }
