@@ -205,6 +205,26 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     await env.identity.client.delete(INSTANCES, 'admin', 'web');
   });
 
+  it('keeps volume types: extra specs one by one, private types given to projects, and volumes made of a type', async () => {
+    const t = (await api('POST', '/types', { volume_type: { name: 'fast', description: 'on files', extra_specs: { volume_backend_name: 'file' }, 'os-volume-type-access:is_public': false } })).body.volume_type;
+    assert.equal(t.is_public, false);
+    assert.equal((await api('PUT', `/types/${t.id}/extra_specs/tier`, { tier: 'gold' })).body.tier, 'gold');
+    assert.deepEqual((await api('GET', `/types/${t.id}/extra_specs/tier`)).body, { tier: 'gold' });
+    assert.equal((await api('DELETE', `/types/${t.id}/extra_specs/tier`)).status, 202);
+    assert.equal((await api('GET', `/types/${t.id}/extra_specs/tier`)).status, 404);
+    const project = '0123456789abcdef0123456789abcdef';
+    assert.equal((await api('POST', `/types/${t.id}/action`, { addProjectAccess: { project } })).status, 202);
+    assert.deepEqual((await api('GET', `/types/${t.id}/os-volume-type-access`)).body.volume_type_access, [{ volume_type_id: t.id, project_id: project }]);
+    assert.equal((await api('POST', `/types/${t.id}/action`, { addProjectAccess: { project } })).status, 409);
+    assert.equal((await api('POST', `/types/${t.id}/action`, { removeProjectAccess: { project } })).status, 202);
+    const id = await newVolume({ size: 1, volume_type: 'fast' });
+    assert.equal((await api('GET', `/volumes/${id}`)).body.volume.volume_type, 'fast');
+    assert.equal((await api('DELETE', `/types/${t.id}`)).status, 400, 'in use by a volume');
+    await api('DELETE', `/volumes/${id}`);
+    await gone('volumes', id);
+    assert.equal((await api('DELETE', `/types/${t.id}`)).status, 202);
+  });
+
   it('refuses what Cinder refuses, with its bodies, and makes nothing', async () => {
     const before = env.poolFiles();
     const type = await api('POST', '/volumes', { volume: { size: 1, volume_type: 'no-such-type' } });

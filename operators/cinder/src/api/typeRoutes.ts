@@ -62,6 +62,51 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     adminOnly(req);
     return { status: 200, body: { extra_specs: typeView(typeOf(req.auth, req.params.id), true).extra_specs } };
   });
+  const specsOf = (t: VolumeType) => typeView(t, true).extra_specs as Record<string, string>;
+  on(router, 'GET', '/types/:id/extra_specs/:key', (req) => {
+    adminOnly(req);
+    const specs = specsOf(typeOf(req.auth, req.params.id));
+    if (!Object.hasOwn(specs, req.params.key)) throw notFound(`Volume Type ${req.params.id} has no extra specs with key ${req.params.key}.`);
+    return { status: 200, body: { [req.params.key]: specs[req.params.key] } };
+  });
+  on(router, 'PUT', '/types/:id/extra_specs/:key', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (Object.keys(body).length !== 1 || !(req.params.key in body)) throw badRequest('Request body and URI mismatch');
+    await api.client.patch(VOLUME_TYPES, undefined, t.metadata.name, { spec: { extraSpecs: { [req.params.key]: String(body[req.params.key]) } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 200, body: { [req.params.key]: String(body[req.params.key]) } };
+  });
+  on(router, 'DELETE', '/types/:id/extra_specs/:key', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    if (!Object.hasOwn(t.spec.extraSpecs ?? {}, req.params.key)) throw notFound(`Volume Type ${req.params.id} has no extra specs with key ${req.params.key}.`);
+    await api.client.patch(VOLUME_TYPES, undefined, t.metadata.name, { spec: { extraSpecs: { [req.params.key]: null } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 202 };
+  });
+  // Type access (os-volume-type-access): the projects a private type is given to.
+  on(router, 'GET', '/types/:id/os-volume-type-access', (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    if (t.spec.isPublic !== false) throw notFound(`Volume type ${req.params.id} is public: access is not listed for it.`);
+    return { status: 200, body: { volume_type_access: (t.spec.projects ?? []).map((project_id) => ({ volume_type_id: idOf(t), project_id })) } };
+  });
+  on(router, 'POST', '/types/:id/action', async (req) => {
+    adminOnly(req);
+    const t = typeOf(req.auth, req.params.id);
+    const body = (req.body ?? {}) as Record<string, { project?: unknown } | undefined>;
+    const add = body.addProjectAccess;
+    const remove = body.removeProjectAccess;
+    const project = str((add ?? remove)?.project, 'project');
+    if (!project) throw badRequest('Invalid input received: addProjectAccess or removeProjectAccess with a project is required.');
+    if (t.spec.isPublic !== false) throw badRequest(`Invalid volume type: type access modification is not applicable to public volume type.`);
+    const have = t.spec.projects ?? [];
+    if (add && have.includes(project)) throw conflict(`Volume type access for ${idOf(t)} / ${project} combination already exists.`);
+    if (remove && !have.includes(project)) throw notFound(`Volume type access not found for ${idOf(t)} / ${project} combination.`);
+    const projects = add ? [...have, project] : have.filter((p) => p !== project);
+    await api.client.patch(VOLUME_TYPES, undefined, t.metadata.name, { spec: { projects } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
+    return { status: 202 };
+  });
   on(router, 'POST', '/types/:id/extra_specs', async (req) => {
     adminOnly(req);
     const t = typeOf(req.auth, req.params.id);
