@@ -6,7 +6,7 @@
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from './resources.js';
-import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, releaseFinalizer, stall, type CinderDeps } from './volumes.js';
+import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export const backupPrefixOf = (b: VolumeBackup) => `backups/${b.metadata.namespace}/${b.metadata.uid}`;
@@ -35,17 +35,8 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
         await stall(ctx, VOLUME_BACKUPS, b, 'InvalidBackup', `Invalid backup: Incremental backups exist for this backup (${dependents.map((d) => d.metadata.name).join(', ')}).`, b.status?.phase);
         return { requeueAfterMs: 5000 };
       }
-      await write({ phase: 'deleting' });
-      try {
-        const prefix = b.status?.prefix ?? backupPrefixOf(b);
-        await deps.backups.delete(prefix, await deps.backups.manifest(prefix));
-      } catch (e) {
-        await stall(ctx, VOLUME_BACKUPS, b, 'DeleteFailed', `Backup ${idOf(b)} could not be deleted: ${describe(e)}`, 'error_deleting');
-        return { requeueAfterMs: 30_000 };
-      }
-      await releaseFinalizer(client, VOLUME_BACKUPS, b);
-      ctx.log.info('backup deleted');
-      return;
+      const prefix = b.status?.prefix ?? backupPrefixOf(b);
+      return removeDataThenRelease(ctx, VOLUME_BACKUPS, b, 'Backup', async () => deps.backups.delete(prefix, await deps.backups.manifest(prefix)));
     }
     if (await ensureFinalizer(client, VOLUME_BACKUPS, b)) return;
     if (b.status?.phase === 'available' || b.status?.phase === 'restoring') return;

@@ -5,7 +5,7 @@
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSnapshot } from './resources.js';
-import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, releaseFinalizer, stall, type CinderDeps } from './volumes.js';
+import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -16,16 +16,10 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
     if (!snap) return;
     if (isDeleting(snap)) {
       if (!hasFinalizer(snap, DATA_FINALIZER)) return;
-      await patchStatusChanges(client, VOLUME_SNAPSHOTS, snap, { phase: 'deleting' }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
-      try {
-        if (snap.status?.backend) await backendOf(deps, snap.status.backend).deleteSnapshot(idOf(snap));
-      } catch (e) {
-        await stall(ctx, VOLUME_SNAPSHOTS, snap, 'DeleteFailed', `Snapshot ${idOf(snap)} could not be deleted: ${describe(e)}`, 'error_deleting');
-        return { requeueAfterMs: 30_000 };
-      }
-      await releaseFinalizer(client, VOLUME_SNAPSHOTS, snap);
-      ctx.log.info('snapshot deleted');
-      return;
+      const s = snap;
+      return removeDataThenRelease(ctx, VOLUME_SNAPSHOTS, s, 'Snapshot', async () => {
+        if (s.status?.backend) await backendOf(deps, s.status.backend).deleteSnapshot(idOf(s));
+      });
     }
     if (await ensureFinalizer(client, VOLUME_SNAPSHOTS, snap)) return;
     if (snap.status?.phase === 'available') return;

@@ -158,6 +158,22 @@ export async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: Resour
   await patchStatusChanges(ctx.client, ref, o as never, { phase, conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message) } as never, FIELD_MANAGER, { precondition: false });
 }
 
+/**
+ * The last step of every deletion: the object says deleting, its data is removed (`remove`), and the
+ * finalizer lets it go; a failure shows error_deleting and is tried again in 30 s.
+ */
+export async function removeDataThenRelease<T extends Obj>(ctx: ReconcileContext<T>, ref: ResourceRef, o: T, what: string, remove: () => Promise<void>): Promise<Result | void> {
+  await patchStatusChanges(ctx.client, ref, o as never, { phase: 'deleting' } as never, FIELD_MANAGER, { precondition: false, observedGeneration: false });
+  try {
+    await remove();
+  } catch (e) {
+    await stall(ctx, ref, o, 'DeleteFailed', `${what} ${idOf(o)} could not be deleted: ${describe(e)}`, 'error_deleting');
+    return { requeueAfterMs: 30_000 };
+  }
+  await releaseFinalizer(ctx.client, ref, o);
+  ctx.log.info(`${what.toLowerCase()} deleted`, { [what.toLowerCase()]: keyOf(o) });
+}
+
 export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
   return async function reconcileVolume(req: Request, ctx: ReconcileContext<Volume>): Promise<Result | void> {
     const { client } = ctx;
@@ -416,13 +432,7 @@ async function deleteVolume(vol: Volume, attachments: VolumeAttachment[], ctx: R
     await stall(ctx, VOLUMES, vol, 'VolumeHasSnapshots', `Volume has ${snapshots.length} snapshot(s) (${snapshots.map((s) => s.metadata.name).join(', ')}): delete them first`, vol.status?.phase);
     return { requeueAfterMs: 5000 };
   }
-  await patchStatusChanges(client, VOLUMES, vol, { phase: 'deleting' }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
-  try {
+  return removeDataThenRelease(ctx, VOLUMES, vol, 'Volume', async () => {
     if (vol.status?.backend) await backendOf(deps, vol.status.backend).delete(idOf(vol));
-  } catch (e) {
-    await stall(ctx, VOLUMES, vol, 'DeleteFailed', `Volume ${idOf(vol)} could not be deleted: ${describe(e)}`, 'error_deleting');
-    return { requeueAfterMs: 30_000 };
-  }
-  await releaseFinalizer(client, VOLUMES, vol);
-  ctx.log.info('volume deleted', { volume: keyOf(vol) });
+  });
 }
