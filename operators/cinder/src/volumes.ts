@@ -93,13 +93,14 @@ export function backendOf(deps: CinderDeps, name: string | undefined): VolumeBac
 export async function usageOf(client: KubeClient, namespace: string, except?: string, pending = false): Promise<BlockUsage> {
   const u = { ...NO_USAGE };
   const counts = (o: { metadata: { uid?: string }; status?: { phase?: string } }, admitted: boolean) => o.metadata.uid !== except && (admitted || (pending && o.status?.phase !== 'error'));
-  for (const v of (await client.list<Volume>(VOLUMES, namespace)).items)
+  const vols = (await client.list<Volume>(VOLUMES, namespace)).items;
+  for (const v of vols)
     if (counts(v, !!v.status?.pool)) {
       u.volumes++;
       u.gigabytes += v.status?.sizeGiB ?? v.spec.sizeGiB;
     }
+  // A snapshot or backup on its way counts its volume's size until it has its own.
   const volumeSize = (name: string, all: Volume[]) => all.find((v) => v.metadata.name === name)?.status?.sizeGiB ?? 0;
-  const vols = pending ? (await client.list<Volume>(VOLUMES, namespace)).items : [];
   for (const s of (await client.list<VolumeSnapshot>(VOLUME_SNAPSHOTS, namespace)).items)
     if (counts(s, !!s.status?.sizeGiB)) {
       u.snapshots++;
