@@ -5,7 +5,7 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /opt/stratus
 COPY . .
-RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund && npx tsc -b && node hack/dist/bundle.js && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 RUN apt-get update \

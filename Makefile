@@ -29,8 +29,12 @@ system-packages:
 libvirt: system-packages
 	hack/start-libvirt.sh
 
+# TypeScript, then the browser code (the dashboard and the console page, bundled by esbuild: hack/bundle.ts).
 build: deps
 	npx tsc -b
+	npx tsc -p operators/horizon/web
+	npx tsc -p operators/nova/web
+	node hack/dist/bundle.js
 
 # The whole cloud, its compute node included; the test disk image is built for the README's examples.
 up: build libvirt test-image

@@ -19,6 +19,7 @@ wanted=(
   "ethtool:ethtool"                     # guest links: TX checksum offload off, or the userspace datapath drops TCP
   "util-linux:setpriv"                  # OVN's daemons end with the process that started them
   "iputils-ping:ping"                   # e2e: floating IPs pinged from the provider network's namespace
+  "chromium:chromium"                   # the dashboard's browser tests (driven by playwright-core)
 )
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")

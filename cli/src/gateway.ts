@@ -3,7 +3,9 @@
  * header and body) to the service that serves the path's prefix, so links the services write point back here.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { hasBody } from '@stratus/runtime';
 
 export interface GatewayRoute {
@@ -33,9 +35,16 @@ const IDLE_SOCKET_MS = 4000;
 
 export async function startGateway(opts: { host: string; port: number; routes: GatewayRoute[] }): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+  const routeOf = (path: string) => opts.routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));
+  const home = opts.routes.find((r) => r.prefix === '/dashboard');
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
-    const route = opts.routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));
+    // The dashboard is the cloud's front page, as Horizon is OpenStack's.
+    if (home && (path === '/' || path === '/dashboard')) {
+      res.writeHead(302, { Location: '/dashboard/', 'Content-Length': 0 });
+      return res.end();
+    }
+    const route = routeOf(path);
     if (!route) return json(res, 404, { error: { code: 404, title: 'Not Found', message: `No service here. Services: ${opts.routes.map((r) => r.prefix).join(', ')}` } });
     const target = new URL(route.target);
     const bodiless = !hasBody(req);
@@ -54,12 +63,35 @@ export async function startGateway(opts: { host: string; port: number; routes: G
     };
     forward(false);
   });
+  // WebSockets (the dashboard's live updates, the console proxy): the upgrade request goes through as it came,
+  // then bytes flow both ways untouched until either side closes.
+  const tunnels = new Set<Duplex>();
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    tunnels.add(socket);
+    socket.on('close', () => tunnels.delete(socket));
+    const route = routeOf(req.url ?? '/');
+    if (!route) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    const target = new URL(route.target);
+    const upstream = net.connect({ host: target.hostname, port: Number(target.port) });
+    upstream.on('error', () => (upstream.readyState === 'opening' ? socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n') : socket.destroy()));
+    upstream.on('connect', () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket).pipe(upstream);
+    });
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host}:${port}`,
     async close() {
       server.closeAllConnections();
+      for (const t of tunnels) t.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       agent.destroy();
     },

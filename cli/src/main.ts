@@ -130,6 +130,7 @@ await bootstrapCloud(client, {
 });
 await untilAnswering(`${identityUrl}/`);
 for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, undefined, [300]);
+await untilAnswering(`${gateway.url}/dashboard/healthz`);
 // Up means instances can be placed: the compute node has registered and heartbeats.
 await untilComputeNodeUp(client);
 const { cloudsYaml, openrc } = writeOpenStackCredentials(dataDir, identityUrl, password);
@@ -140,6 +141,7 @@ process.stdout.write(
     `Stratus is up. Control plane: ${server.url}`,
     `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
+    `  Dashboard: ${gateway.url}/dashboard/ (sign in as admin or any Keystone user)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
     `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}; the provider network (floating IPs) in ${ovn.externalNetns}`,
     `  export KUBECONFIG=${kubeconfig}`,

@@ -54,6 +54,18 @@ export const OPERATORS: OperatorProcess[] = [
     env: async ({ dataDir }) => ({ CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },
   {
+    // The browser's way to a server's display (Nova's nova-novncproxy): console tokens checked, then VNC over a WebSocket.
+    name: 'nova-novncproxy',
+    main: 'operators/nova/dist/src/console/main.js',
+    api: { prefix: '/console', portEnv: 'NOVNCPROXY_PORT', defaultPort: 6080 },
+  },
+  {
+    // The dashboard (Horizon): the single page on live resource status, signed in through Keystone.
+    name: 'horizon',
+    main: 'operators/horizon/dist/src/server/main.js',
+    api: { prefix: '/dashboard', portEnv: 'HORIZON_PORT', defaultPort: 8080 },
+  },
+  {
     // This machine's compute node: its guests run under the system libvirt (qemu:///system), their disks in the state folder.
     name: 'nova-compute',
     main: 'operators/nova/dist/src/agent/main.js',

@@ -19,6 +19,7 @@ const api = await startComputeApi({
   host: process.env.NOVA_API_HOST ?? '127.0.0.1',
   port: Number(process.env.NOVA_API_PORT ?? 8774),
   enableInstancePassword: process.env.NOVA_ENABLE_INSTANCE_PASSWORD !== 'false',
+  console: { ...(process.env.NOVNCPROXY_BASE_URL ? { baseUrl: process.env.NOVNCPROXY_BASE_URL } : {}), ...(process.env.CONSOLE_TOKEN_TTL_SECONDS ? { tokenTtlSeconds: Number(process.env.CONSOLE_TOKEN_TTL_SECONDS) } : {}) },
   // How long a validated token is trusted before Keystone is asked again (keystonemiddleware's token_cache_time): the bound on revocation.
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
 });

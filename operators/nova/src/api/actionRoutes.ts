@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { snapshotImageOf } from '../snapshots.js';
+import { issueConsoleToken } from '../console/tokens.js';
 import { metadataItemsLimit } from '../quota.js';
 import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
 import { keypairOf } from './catalogRoutes.js';
@@ -280,10 +281,10 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       return { status: 200, body: { output: await consoleOutput(api, inst, length) } };
     },
 
-    async 'os-getVNCConsole'(_req, inst, args) {
+    async 'os-getVNCConsole'(req, inst, args) {
       const type = String(args?.type ?? '');
       if (type !== 'novnc' && type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");
-      return { status: 200, body: { console: { type, url: vncUrl(inst) } } };
+      return { status: 200, body: { console: { type, url: await consoleUrl(api, req, inst) } } };
     },
   };
 
@@ -304,21 +305,26 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   });
 
   // The remote consoles API (2.6 on) that replaced os-getVNCConsole.
-  router.on('POST', '/servers/:id/remote-consoles', (req) => {
+  router.on('POST', '/servers/:id/remote-consoles', async (req) => {
     if (!req.auth.version.atLeast('2.6')) throw new NovaError(404, 'The resource could not be found.');
     requireKnownFields(req.body, remoteConsoleShape, req.auth.version);
     const rc = req.body?.remote_console ?? {};
     if (rc.protocol !== 'vnc') throw badRequest(`Unsupported console protocol ${String(rc.protocol)}: this cloud offers vnc.`);
     if (rc.type !== 'novnc' && rc.type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");
-    return { status: 200, body: { remote_console: { protocol: 'vnc', type: rc.type, url: vncUrl(serverFor(api, req.params.id, req.auth)) } } };
+    return { status: 200, body: { remote_console: { protocol: 'vnc', type: rc.type, url: await consoleUrl(api, req, serverFor(api, req.params.id, req.auth)) } } };
   });
 }
 
-/** The guest's VNC display, while it runs. *//** The guest's VNC display, while it runs. */
-function vncUrl(inst: Instance): string {
+/**
+ * A console URL for a running guest, as Nova writes it: nova-novncproxy's page with a new single-use token
+ * (`?path=%3Ftoken%3D…`).
+ */
+async function consoleUrl(api: ComputeApiContext, req: ComputeRequest, inst: Instance): Promise<string> {
   if (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED') throw conflict(`Instance ${serverIdOf(inst)} is not ready: its console is available while it runs.`);
   if (!inst.status.consoleUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console yet.`);
-  return inst.status.consoleUrl;
+  const { token } = await issueConsoleToken(api.client, { namespace: inst.metadata.namespace!, name: inst.metadata.name!, uid: inst.metadata.uid! }, { ttlSeconds: api.console.tokenTtlSeconds, fieldManager: API_FIELD_MANAGER });
+  const base = api.console.baseUrl ?? `${new URL(req.base).origin}/console/vnc_lite.html`;
+  return `${base}?path=${encodeURIComponent(`?token=${token}`)}`;
 }
 
 /** The guest's console log, from the node agent that runs it (as Nova asks its compute node). */

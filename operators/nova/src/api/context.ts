@@ -28,6 +28,8 @@ export interface ComputeApiContext {
   agentToken(): Promise<string>;
   /** Server creates of one tenant, one at a time: the quota check and the servers it admits are one step. */
   admission: KeyedLock;
+  /** Where console URLs point (nova-novncproxy's page) and how long their tokens live. */
+  console: { baseUrl?: string; tokenTtlSeconds: number };
 }
 
 /** The caller's tenant: its namespace. Compute calls need a project-scoped token. */

@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
+import { DEFAULT_CONSOLE_TOKEN_TTL_SECONDS } from '../console/tokens.js';
 import { actionRoutes } from './actionRoutes.js';
 import { flavorRoutes, keypairRoutes, serverGroupRoutes } from './catalogRoutes.js';
 import { API_FIELD_MANAGER, type ComputeApiContext, type ComputeAuth } from './context.js';
@@ -41,6 +42,8 @@ export interface ComputeApiOptions {
   tokenCacheSeconds?: number;
   /** Nova's enable_instance_password: answer create and rebuild with the admin password (default true). */
   enableInstancePassword?: boolean;
+  /** Nova's [vnc] novncproxy_base_url (default: `/console/vnc_lite.html` on the host the client called) and [consoleauth] token_ttl. */
+  console?: { baseUrl?: string; tokenTtlSeconds?: number };
 }
 
 export type ComputeApi = RunningApi<ComputeDirectory>;
@@ -78,6 +81,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     log,
     enableInstancePassword: opts.enableInstancePassword ?? true,
     admission: new KeyedLock(),
+    console: { ...(opts.console?.baseUrl ? { baseUrl: opts.console.baseUrl } : {}), tokenTtlSeconds: opts.console?.tokenTtlSeconds ?? DEFAULT_CONSOLE_TOKEN_TTL_SECONDS },
     // Read once; on failure asked again next time.
     agentToken: () => (token ??= agentToken(client, API_FIELD_MANAGER).catch((e) => ((token = undefined), Promise.reject(e)))),
   };

@@ -1,0 +1,48 @@
+/**
+ * The kinds the dashboard shows live, as the OpenStack APIs name them: where each lives, the ID its API shows,
+ * and who may see one (the policy the APIs apply, so a page is never told about what its user cannot read).
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ResourceRef } from '@stratus/runtime';
+
+export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
+
+export interface Viewer {
+  /** The tenant's namespace the session is scoped to. */
+  namespace?: string;
+  admin: boolean;
+}
+
+type Obj = KubernetesObject & { spec?: Record<string, any> };
+
+export interface LiveKindDef {
+  ref: ResourceRef;
+  /** The ID the service's API shows. */
+  idOf(o: Obj): string;
+  /** Whether a viewer may read it through the API (pure). */
+  visible(o: Obj, v: Viewer): boolean;
+}
+
+const ref = (group: string, plural: string, namespaced: boolean): ResourceRef => ({ group, version: 'v1alpha1', plural, namespaced });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const uid = (o: Obj) => o.metadata?.uid ?? '';
+const ownTenant = (o: Obj, v: Viewer) => v.admin || (!!v.namespace && o.metadata?.namespace === v.namespace);
+
+export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
+  servers: { ref: ref('compute.stratus.io', 'instances', true), idOf: uid, visible: ownTenant },
+  images: {
+    ref: ref('image.stratus.io', 'images', true),
+    // Glance's ID: the object name when it is a UUID (images made with an ID), else the UID.
+    idOf: (o) => (UUID.test(o.metadata?.name ?? '') ? o.metadata!.name! : uid(o)),
+    // Public and community images are everyone's; shared ones are left to the API to decide when the page asks.
+    visible: (o, v) => ownTenant(o, v) || ['public', 'community', 'shared'].includes(o.spec?.visibility),
+  },
+  volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: uid, visible: ownTenant },
+  snapshots: { ref: ref('blockstorage.stratus.io', 'volumesnapshots', true), idOf: uid, visible: ownTenant },
+  networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
+  flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
+  hypervisors: { ref: ref('compute.stratus.io', 'hypervisors', false), idOf: uid, visible: (_o, v) => v.admin },
+  projects: { ref: ref('identity.stratus.io', 'tenants', false), idOf: (o) => uid(o).replace(/-/g, ''), visible: (o, v) => v.admin || o.metadata?.name === v.namespace },
+};
+
+export const isLiveKind = (k: string): k is LiveKind => Object.hasOwn(LIVE_KINDS, k);

@@ -1,0 +1,2 @@
+// Style sheets are bundled by esbuild, not typed.
+declare module '*.css';

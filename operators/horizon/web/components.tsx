@@ -1,0 +1,158 @@
+/** Pieces every page uses: a resource table, status labels, quota charts, errors as the API said them. */
+import { useState, type ReactNode } from 'react';
+import { Alert, Bullseye, Button, EmptyState, EmptyStateBody, Label, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, Title } from '@patternfly/react-core';
+import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
+
+export function PageTitle({ title, actions }: { title: string; actions?: ReactNode }) {
+  return (
+    <PageSection>
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: 16 }}>
+        <Title headingLevel="h1">{title}</Title>
+        <div style={{ display: 'flex', gap: 8 }}>{actions}</div>
+      </div>
+    </PageSection>
+  );
+}
+
+export function ErrorAlert({ error, title = 'The request was refused' }: { error?: string; title?: string }) {
+  if (!error) return null;
+  return (
+    <Alert variant="danger" isInline title={title} data-testid="api-error">
+      {error}
+    </Alert>
+  );
+}
+
+const STATUS_COLOURS: Record<string, 'green' | 'red' | 'orange' | 'blue' | 'grey' | 'purple'> = {
+  ACTIVE: 'green', active: 'green', available: 'green', 'in-use': 'blue', UP: 'green', up: 'green', enabled: 'green',
+  ERROR: 'red', error: 'red', killed: 'red', DOWN: 'red', down: 'red',
+  BUILD: 'blue', queued: 'blue', saving: 'blue', creating: 'blue', importing: 'blue', uploading: 'blue', downloading: 'blue',
+  SHUTOFF: 'grey', PAUSED: 'orange', SUSPENDED: 'orange', VERIFY_RESIZE: 'purple', RESIZE: 'purple', REBOOT: 'blue', HARD_REBOOT: 'blue', deleting: 'orange', DELETED: 'grey',
+};
+
+export function StatusLabel({ status }: { status?: string }) {
+  const s = status ?? 'UNKNOWN';
+  return (
+    <Label color={STATUS_COLOURS[s] ?? 'grey'} data-status={s}>
+      {s}
+    </Label>
+  );
+}
+
+export interface Column<T> {
+  title: string;
+  cell(row: T): ReactNode;
+}
+
+export function ResourceTable<T extends { id: string }>({ label, rows, columns, actions, empty }: { label: string; rows: T[] | undefined; columns: Array<Column<T>>; actions?: (row: T) => ReactNode; empty?: string }) {
+  if (!rows)
+    return (
+      <Bullseye>
+        <Spinner aria-label={`Loading ${label}`} />
+      </Bullseye>
+    );
+  if (!rows.length)
+    return (
+      <EmptyState titleText={`No ${label.toLowerCase()}`} headingLevel="h2">
+        <EmptyStateBody>{empty ?? `There are no ${label.toLowerCase()} yet.`}</EmptyStateBody>
+      </EmptyState>
+    );
+  return (
+    <Table aria-label={label} variant="compact">
+      <Thead>
+        <Tr>
+          {columns.map((c) => (
+            <Th key={c.title}>{c.title}</Th>
+          ))}
+          {actions && <Th screenReaderText="Actions" />}
+        </Tr>
+      </Thead>
+      <Tbody>
+        {rows.map((r) => (
+          <Tr key={r.id} data-id={r.id}>
+            {columns.map((c) => (
+              <Td key={c.title} dataLabel={c.title}>
+                {c.cell(r)}
+              </Td>
+            ))}
+            {actions && <Td isActionCell>{actions(r)}</Td>}
+          </Tr>
+        ))}
+      </Tbody>
+    </Table>
+  );
+}
+
+/** A quota as a ring: used of limit (a limit of -1 is none). Drawn as SVG: a chart library would triple the page's weight for four rings. */
+export function QuotaDonut({ title, used, limit, unit = '' }: { title: string; used: number; limit: number; unit?: string }) {
+  const unlimited = limit < 0;
+  const share = unlimited || limit === 0 ? 0 : Math.min(1, used / limit);
+  const r = 52;
+  const c = 2 * Math.PI * r;
+  const colour = share >= 0.9 ? '#c9190b' : share >= 0.75 ? '#f0ab00' : '#0066cc';
+  const text = `${used}${unit} of ${unlimited ? 'unlimited' : `${limit}${unit}`}`;
+  return (
+    <figure style={{ margin: 0, textAlign: 'center' }} data-quota={title}>
+      <svg width="140" height="140" viewBox="0 0 140 140" role="img" aria-label={`${title}: ${text} used`}>
+        <circle cx="70" cy="70" r={r} fill="none" stroke="#d2d2d2" strokeWidth="14" />
+        <circle cx="70" cy="70" r={r} fill="none" stroke={colour} strokeWidth="14" strokeDasharray={`${share * c} ${c}`} transform="rotate(-90 70 70)" />
+        <text x="70" y="76" textAnchor="middle" fontSize="18" fill="#151515">
+          {unlimited ? used : `${Math.round(share * 100)}%`}
+        </text>
+      </svg>
+      <figcaption>
+        <strong>{title}</strong>
+        <br />
+        <span>{text}</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** A button that asks before it acts, and shows the API's refusal if the action fails. */
+export function ConfirmAction({ label, question, onConfirm, variant = 'danger', isDisabled }: { label: string; question: string; onConfirm: () => Promise<unknown>; variant?: 'danger' | 'secondary' | 'primary'; isDisabled?: boolean }) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  return (
+    <>
+      <Button variant={variant} onClick={() => setOpen(true)} isDisabled={isDisabled}>
+        {label}
+      </Button>
+      <Modal isOpen={open} onClose={() => setOpen(false)} variant="small" aria-labelledby="confirm-title">
+        <ModalHeader title={label} labelId="confirm-title" />
+        <ModalBody>
+          {question}
+          <ErrorAlert error={error} />
+        </ModalBody>
+        <ModalFooter>
+          <Button
+            variant={variant === 'danger' ? 'danger' : 'primary'}
+            isLoading={busy}
+            onClick={() => {
+              setBusy(true);
+              onConfirm().then(
+                () => (setBusy(false), setOpen(false), setError(undefined)),
+                (e: Error) => (setBusy(false), setError(e.message)),
+              );
+            }}
+          >
+            {label}
+          </Button>
+          <Button variant="link" onClick={() => setOpen(false)}>
+            Cancel
+          </Button>
+        </ModalFooter>
+      </Modal>
+    </>
+  );
+}
+
+export const bytes = (n?: number | null) => {
+  if (n === undefined || n === null) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+};

@@ -1,0 +1,78 @@
+/**
+ * Live lists: a list read once through the API, then kept current from the dashboard's server-sent events
+ * (one stream for the whole page): each change re-reads just that object, so what is shown is always what the
+ * API shows its user.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { BASE } from './api';
+
+export interface LiveChange {
+  kind: string;
+  id: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  rv: string;
+  at: number;
+}
+
+type Listener = (c: LiveChange) => void;
+const listeners = new Set<Listener>();
+let source: EventSource | undefined;
+
+export function openLive(): void {
+  if (source) return;
+  source = new EventSource(`${BASE}/api/live`);
+  source.addEventListener('change', (e) => {
+    const change = JSON.parse((e as MessageEvent<string>).data) as LiveChange;
+    for (const l of listeners) l(change);
+  });
+  source.addEventListener('ready', () => document.body.setAttribute('data-live', 'open'));
+}
+
+export function closeLive(): void {
+  source?.close();
+  source = undefined;
+  document.body.removeAttribute('data-live');
+}
+
+export function useLiveChanges(kind: string, onChange: (c: LiveChange) => void): void {
+  const ref = useRef(onChange);
+  ref.current = onChange;
+  useEffect(() => {
+    const l: Listener = (c) => c.kind === kind && ref.current(c);
+    listeners.add(l);
+    return () => void listeners.delete(l);
+  }, [kind]);
+}
+
+export interface LiveList<T> {
+  items: T[] | undefined;
+  error?: string;
+  reload(): void;
+}
+
+/** A list kept live: `load` reads it all, `loadOne` one object (undefined when the user may no longer see it). */
+export function useLiveList<T extends { id: string }>(kind: string, load: () => Promise<T[]>, loadOne: (id: string) => Promise<T | undefined>, deps: unknown[] = []): LiveList<T> {
+  const [items, setItems] = useState<T[] | undefined>();
+  const [error, setError] = useState<string>();
+  const reload = useCallback(() => {
+    load().then(
+      (list) => (setItems(list), setError(undefined)),
+      (e: Error) => setError(e.message),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(reload, [reload]);
+  useLiveChanges(kind, (c) => {
+    const drop = () => setItems((list) => list?.filter((x) => x.id !== c.id));
+    if (c.type === 'DELETED') return drop();
+    loadOne(c.id).then(
+      (one) => {
+        if (!one) return drop();
+        setItems((list) => (list ? (list.some((x) => x.id === one.id) ? list.map((x) => (x.id === one.id ? one : x)) : [one, ...list]) : list));
+        window.dispatchEvent(new CustomEvent('stratus:shown', { detail: { kind, id: c.id, at: c.at } }));
+      },
+      () => undefined,
+    );
+  });
+  return { items, error, reload };
+}
