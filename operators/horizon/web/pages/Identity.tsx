@@ -30,7 +30,7 @@ export function Identity() {
   useLiveChanges('projects', () => setTick((t) => t + 1));
   useEffect(() => {
     (async () => {
-      const [p, u, a] = await Promise.all([os('identity', 'GET', '/v3/projects'), os('identity', 'GET', '/v3/users'), os('identity', 'GET', '/v3/role_assignments?include_names=true')]);
+      const [p, u, a] = await Promise.all([os('identity', 'GET', '/projects'), os('identity', 'GET', '/users'), os('identity', 'GET', '/role_assignments?include_names=true')]);
       setProjects(p.projects);
       setUsers(u.users);
       setAssignments(

@@ -217,7 +217,9 @@ export class Authenticator {
     if (!token) throw invalid();
     if (!allowExpired && token.expiresAtSeconds * 1000 <= Date.now()) throw invalid();
     const revoked = this.dir.configMaps.named(REVOCATIONS_CONFIGMAP, SYSTEM_NAMESPACE)?.data;
-    if (revoked && token.auditIds.some((a) => a in revoked)) throw invalid();
+    // DELETE /v3/auth/tokens revokes that token's own audit ID (Keystone's revoke_token without revoke_chain):
+    // tokens re-scoped from it carry it as their chain ID and stand.
+    if (revoked && token.auditIds[0] in revoked) throw invalid();
     const user = this.dir.users.byOpenstackId(token.userId);
     if (!user || user.spec.enabled === false) throw invalid();
     // A password change revokes the tokens issued before it, as in Keystone.

@@ -1,0 +1,72 @@
+/** The dashboard's decisions, pure: who sees which object live, the sealed session and its CSRF token, YAML as kubectl prints it. */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { parse } from 'yaml';
+import { LIVE_KINDS, SessionSealer, cookieValue, kubectlYaml, sessionCookie } from '../src/server/index.js';
+
+const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
+const member = { namespace: 'acme', admin: false };
+const admin = { namespace: 'admin', admin: true };
+
+describe('dashboard decisions', () => {
+  it("shows a member their tenant's servers and volumes only, as the APIs' policy does", () => {
+    for (const kind of ['servers', 'volumes', 'snapshots'] as const) {
+      assert.equal(LIVE_KINDS[kind].visible(obj('acme'), member), true, kind);
+      assert.equal(LIVE_KINDS[kind].visible(obj('other'), member), false, kind);
+      assert.equal(LIVE_KINDS[kind].visible(obj('other'), admin), true, kind);
+    }
+  });
+
+  it('shows public images and shared networks to everyone, admin pages to admins only', () => {
+    assert.equal(LIVE_KINDS.images.visible(obj('other', { visibility: 'public' }), member), true);
+    assert.equal(LIVE_KINDS.images.visible(obj('other', { visibility: 'private' }), member), false);
+    assert.equal(LIVE_KINDS.networks.visible(obj('other', { shared: true }), member), true);
+    assert.equal(LIVE_KINDS.networks.visible(obj('other'), member), false);
+    assert.equal(LIVE_KINDS.hypervisors.visible(obj(undefined), member), false);
+    assert.equal(LIVE_KINDS.hypervisors.visible(obj(undefined), admin), true);
+    assert.equal(LIVE_KINDS.projects.visible(obj(undefined, {}, 'acme'), member), true, 'their own project');
+    assert.equal(LIVE_KINDS.projects.visible(obj(undefined, {}, 'other'), member), false);
+    assert.equal(LIVE_KINDS.flavors.visible(obj(undefined, { isPublic: false }), member), false);
+  });
+
+  it('names objects by the IDs the APIs show', () => {
+    assert.equal(LIVE_KINDS.servers.idOf(obj('acme')), '0f0e0d0c-0b0a-4909-8807-060504030201');
+    assert.equal(LIVE_KINDS.projects.idOf(obj(undefined)), '0f0e0d0c0b0a49098807060504030201', "Keystone's IDs have no dashes");
+    assert.equal(LIVE_KINDS.images.idOf(obj('acme', {}, '11111111-2222-4333-8444-555555555555')), '11111111-2222-4333-8444-555555555555', 'an image made with an ID is named by it');
+    assert.equal(LIVE_KINDS.flavors.idOf(obj(undefined, {}, 'm1.tiny')), 'm1.tiny');
+  });
+
+  it('seals the token so the browser cannot read or change it, and binds the CSRF token to it', () => {
+    const sealer = new SessionSealer(randomBytes(32));
+    const sealed = sealer.seal('gAAAAAB-token');
+    assert.ok(!sealed.includes('token'), 'the cookie does not show the token');
+    assert.equal(sealer.open(sealed), 'gAAAAAB-token');
+    const tampered = Buffer.from(sealed, 'base64url');
+    tampered[tampered.length - 1] ^= 1;
+    assert.equal(sealer.open(tampered.toString('base64url')), undefined, 'a changed cookie is no session');
+    assert.equal(new SessionSealer(randomBytes(32)).open(sealed), undefined, "another key's cookie is no session");
+    assert.equal(sealer.open('short'), undefined);
+    const csrf = sealer.csrfFor('gAAAAAB-token');
+    assert.equal(sealer.csrfValid('gAAAAAB-token', csrf), true);
+    assert.equal(sealer.csrfValid('another-token', csrf), false, "one session's CSRF token is not another's");
+    assert.equal(sealer.csrfValid('gAAAAAB-token', undefined), false);
+  });
+
+  it('writes an HttpOnly, SameSite=Strict cookie for the dashboard only, and ends it', () => {
+    assert.equal(sessionCookie('abc', { path: '/dashboard', secure: true, maxAgeSeconds: 60 }), 'stratus_session=abc; Path=/dashboard; HttpOnly; SameSite=Strict; Secure; Max-Age=60');
+    assert.match(sessionCookie('', { path: '/dashboard', secure: false }), /^stratus_session=; .*Max-Age=0$/);
+    assert.equal(cookieValue('a=1; stratus_session=xyz; b=2', 'stratus_session'), 'xyz');
+    assert.equal(cookieValue(undefined, 'stratus_session'), undefined);
+  });
+
+  it('prints YAML as kubectl does: no managedFields, keys in order, lists flush with their key, timestamps and yes/no quoted', () => {
+    const text = kubectlYaml({ kind: 'Instance', apiVersion: 'compute.stratus.io/v1alpha1', metadata: { name: 'web', creationTimestamp: '2026-11-29T02:15:49Z', finalizers: ['b', 'a'], managedFields: [{ manager: 'x' }], annotations: { flag: 'yes', count: '0' } }, spec: { flavor: 'm1.tiny' } } as never);
+    assert.equal(text.split('\n')[0], 'apiVersion: compute.stratus.io/v1alpha1');
+    assert.ok(!text.includes('managedFields'));
+    assert.match(text, /creationTimestamp: "2026-11-29T02:15:49Z"/);
+    assert.match(text, /flag: "yes"/);
+    assert.match(text, /count: "0"/);
+    assert.match(text, /finalizers:\n  - b\n  - a\n/);
+    assert.deepEqual(parse(text).metadata.finalizers, ['b', 'a']);
+  });
+});
