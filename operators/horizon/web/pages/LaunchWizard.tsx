@@ -56,7 +56,7 @@ export function LaunchWizard({ onClose, onLaunched }: { onClose: () => void; onL
   const detailsValid = !!name.trim();
   const sourceValid = source === 'image' ? !!image : !!volume;
   return (
-    <Modal isOpen onClose={onClose} variant={ModalVariant.large} aria-label="Launch instance">
+    <Modal isOpen onEscapePress={onClose} variant={ModalVariant.large} aria-label="Launch instance">
       <Wizard header={<WizardHeader title="Launch instance" onClose={onClose} closeButtonAriaLabel="Close the launch wizard" />} onClose={onClose} onSave={launch} height={520}>
         <WizardStep name="Details" id="launch-details" footer={{ isNextDisabled: !detailsValid }}>
           <Form onSubmit={(e) => e.preventDefault()}>

@@ -1,0 +1,340 @@
+/**
+ * The dashboard in a real Chromium against `stratus up`: a member signs in, launches a server from the wizard
+ * and sees it become ACTIVE without reloading, reads its log, sees its screen drawn through the console proxy,
+ * its YAML as kubectl prints it, uploads an image with progress, stops and deletes the server; never sees
+ * another project's servers or the admin pages. Console tokens are single-use and expire; writes need the
+ * CSRF token; names that look like markup are shown as text; every main page passes axe-core (no serious or
+ * critical violations) and is saved as a screenshot.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { parse } from 'yaml';
+import { eventually } from '@stratus/apiserver';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { runKubectl } from './lib/cluster.js';
+import { launchChromium, screenshot, seriousViolations, type PageWindow } from './lib/browser.js';
+import { serveTestImage, type ServedImage } from './lib/testImage.js';
+import { openstack, openstackJson, openstackOk, uploadTestImage } from './lib/up.js';
+
+// The page's globals, for the code run in the browser.
+declare const window: PageWindow;
+declare const history: { pushState(data: unknown, unused: string, url: string): void };
+declare const Event: new (type: string) => unknown;
+interface HTMLCanvasElement {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** Console tokens live this long in this cloud: long enough for a loaded machine to open the page, short enough to wait out. */
+const CONSOLE_TTL_SECONDS = 30;
+const XSS_NAME = 'web <img src=x onerror="window.__xss=1">';
+
+describe('the dashboard in a browser', function () {
+  this.timeout(900_000);
+  let cloud: RunningCloud;
+  let image: ServedImage;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let gateway: string;
+  let serverId: string;
+  let serverObject: string;
+  const member = (user: string, project: string) => ({ OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: `${user}-pw-1`, OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
+  const as = async (user: string, project: string, args: string[]) => {
+    const r = await openstack(cloud, args, member(user, project));
+    assert.equal(r.code, 0, `openstack ${args.join(' ')} as ${user}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const accessible = async (p: Page, name: string) => {
+    await screenshot(p, name);
+    const violations = await seriousViolations(p);
+    assert.deepEqual(violations, [], `axe-core on ${name}: ${JSON.stringify(violations, null, 1)}`);
+  };
+  const nav = async (title: string) => {
+    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: title, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  };
+  const signIn = async (p: Page, user: string, password: string) => {
+    await p.goto(`${gateway}/`);
+    await p.fill('#username', user);
+    await p.fill('#password', password);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('user-name').waitFor();
+  };
+
+  before(async () => {
+    image = await serveTestImage();
+    cloud = await startCloud(undefined, undefined, { env: { CONSOLE_TOKEN_TTL_SECONDS: String(CONSOLE_TTL_SECONDS) } });
+    gateway = /Dashboard: (http:\/\/\S+)\/dashboard\//.exec(cloud.output())![1];
+    await uploadTestImage(cloud, image.path);
+    for (const [user, project] of [['alice', 'demo'], ['bob', 'other']]) {
+      await os('project', 'create', project);
+      await os('user', 'create', '--password', `${user}-pw-1`, '--project', project, user);
+      await os('role', 'add', '--project', project, '--user', user, 'member');
+    }
+    await os('quota', 'set', '--instances', '5', '--cores', '4', '--ram', '2048', 'demo');
+    await os('flavor', 'create', '--vcpus', '8', '--ram', '256', '--disk', '1', 'm1.huge');
+    // Another tenant's server: alice must never see it.
+    await eventually('bob can sign in', async () => (await openstack(cloud, ['token', 'issue'], member('bob', 'other'))).code === 0, 60_000, 500);
+    await as('bob', 'other', ['server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', 'bobs-secret-server']);
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    await page.addInitScript(() => (window.__loaded = Date.now()));
+  });
+  after(async () => {
+    await browser?.close();
+    await cloud?.stop();
+    await cloud?.remove();
+    image?.close();
+  });
+
+  it('has an accessibility check that finds what it should (so its silence below means something)', async () => {
+    const p = await context.newPage();
+    await p.setContent('<!doctype html><html><body><img src="x.png"><input type="text"></body></html>');
+    const found = (await seriousViolations(p)).map((v) => v.id);
+    assert.ok(found.includes('image-alt'), `axe-core missed an image without alt text: ${found}`);
+    await p.close();
+  });
+
+  it('signs a member in and shows their quota usage as charts', async () => {
+    await signIn(page, 'alice', 'alice-pw-1');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.locator('[data-quota=Instances]').waitFor();
+    assert.match(await page.locator('[data-quota=Instances]').innerText(), /0 of 5/);
+    assert.match(await page.locator('[data-quota=vCPUs]').innerText(), /0 of 4/);
+    assert.match(await page.locator('[data-quota=RAM]').innerText(), /0 MiB of 2048 MiB/);
+    await accessible(page, 'overview');
+  });
+
+  it("never shows a member another project's servers or the admin pages", async () => {
+    await nav('Instances');
+    await page.getByRole('grid', { name: 'Instances' }).or(page.getByText('No instances')).first().waitFor();
+    assert.equal(await page.getByText('bobs-secret-server').count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Hypervisors' }).count(), 0, 'no admin navigation');
+    await page.evaluate(() => (history.pushState(null, '', '/dashboard/admin/hypervisors'), window.dispatchEvent(new Event('popstate'))));
+    await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
+    // And the API says no too, as the dashboard shows it.
+    const status = await page.evaluate(async () => (await fetch('/dashboard/api/os/compute/os-hypervisors')).status);
+    assert.equal(status, 403);
+    const bobs = (await openstackJson(cloud, ['server', 'list', '--all-projects', '--name', 'bobs-secret-server']))[0].ID;
+    assert.equal(await page.evaluate(async (id) => (await fetch(`/dashboard/api/yaml/servers/${id}`)).status, bobs), 404, "another project's YAML is not found");
+  });
+
+  it("shows the API's refusal as the API said it: a launch over the project's quota", async () => {
+    await nav('Instances');
+    const cli = await openstack(cloud, ['server', 'create', '--flavor', 'm1.huge', '--image', 'stratus-test', 'too-big'], member('alice', 'demo'));
+    assert.notEqual(cli.code, 0);
+    const said = /Quota exceeded[^(\n]*/.exec(cli.stderr)?.[0].trim();
+    assert.ok(said, `the CLI shows Nova's refusal: ${cli.stderr}`);
+    await page.getByRole('button', { name: 'Launch instance' }).click();
+    await page.fill('#launch-name', 'too-big');
+    const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
+    await next();
+    await page.selectOption('#launch-image', { label: 'stratus-test' });
+    await next();
+    await page.selectOption('#launch-flavor', { value: 'm1.huge' });
+    await next();
+    await next();
+    await next();
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    const alert = page.getByTestId('api-error');
+    await alert.waitFor();
+    assert.ok((await alert.innerText()).includes(said), `the wizard shows ${said}: ${await alert.innerText()}`);
+    await screenshot(page, 'launch-refused');
+    await page.getByRole('button', { name: 'Close the launch wizard' }).click();
+  });
+
+  it('launches a server from the wizard and shows it ACTIVE without reloading', async () => {
+    await nav('Instances');
+    const loadedAt = await page.evaluate(() => window.__loaded);
+    await page.getByRole('button', { name: 'Launch instance' }).click();
+    await page.fill('#launch-name', XSS_NAME);
+    await screenshot(page, 'launch-wizard');
+    const next = () => page.getByRole('button', { name: 'Next', exact: true }).click();
+    await next();
+    await page.selectOption('#launch-image', { label: 'stratus-test' });
+    await next();
+    await page.selectOption('#launch-flavor', { value: 'm1.tiny' });
+    await next();
+    await next();
+    await next();
+    await page.fill('#launch-user-data', '#!/bin/sh\necho hello\n');
+    await page.getByRole('button', { name: 'Launch', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: 'onerror' });
+    await row.waitFor({ timeout: 60_000 });
+    await row.locator('[data-status=ACTIVE]').waitFor({ timeout: 300_000 });
+    assert.equal(await page.evaluate(() => window.__loaded), loadedAt, 'the page was never reloaded');
+    serverId = (await row.getAttribute('data-id'))!;
+    assert.equal((await openstackJson(cloud, ['server', 'show', serverId])).status, 'ACTIVE', 'the CLI agrees');
+    // A name that looks like markup is text: shown as typed, never run.
+    assert.equal(await row.getByRole('link').innerText(), XSS_NAME);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    await accessible(page, 'instances');
+  });
+
+  it("shows the server's log, its screen through the console, its events, and its YAML as kubectl does", async () => {
+    await page.getByRole('row').filter({ hasText: 'onerror' }).getByRole('link').click();
+    await page.getByRole('tab', { name: 'Overview' }).waitFor();
+    await accessible(page, 'instance-overview');
+    await page.getByRole('tab', { name: 'Log' }).click();
+    await eventually('the READY marker in the Log tab', async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(300);
+      return /STRATUS-TEST-IMAGE-READY/.test(await page.getByTestId('console-log').innerText());
+    }, 300_000, 2000);
+    await screenshot(page, 'instance-log');
+
+    await page.getByRole('tab', { name: 'Console' }).click();
+    const frame = page.frameLocator('[data-testid=console-frame]');
+    await frame.locator('body[data-state=connected]').waitFor({ timeout: 60_000 });
+    const painted = async () =>
+      frame.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let lit = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) lit++;
+        return lit;
+      });
+    await eventually("the guest's screen drawn on the canvas", async () => (await painted()) > 100, 60_000, 500);
+    await screenshot(page, 'instance-console');
+
+    await page.getByRole('tab', { name: 'Events' }).click();
+    await page.getByRole('grid', { name: 'Events' }).waitFor();
+    assert.ok((await page.getByRole('grid', { name: 'Events' }).getByRole('row').count()) > 1, 'the server has events');
+    await accessible(page, 'instance-events');
+
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    const obj = (await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'instances', '-A', '-o', 'json'])).stdout;
+    const name = JSON.parse(obj).items.find((i: { metadata: { uid: string } }) => i.metadata.uid === serverId).metadata;
+    serverObject = name.name;
+    await eventually('the YAML tab to show what kubectl shows', async () => {
+      const kubectl = (await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'instance', '-n', name.namespace, name.name, '-o', 'yaml'])).stdout;
+      await page.getByRole('tab', { name: 'Overview' }).click();
+      await page.getByRole('tab', { name: 'YAML' }).click();
+      const shown = await page.getByTestId('yaml').innerText();
+      if (!shown) return false;
+      // The same document, key for key in the same order; equal as long as the object did not change between the two reads.
+      const a = parse(kubectl);
+      const b = parse(shown);
+      if (a.metadata.resourceVersion !== b.metadata.resourceVersion) return false;
+      assert.deepEqual(b, a);
+      assert.deepEqual(Object.keys(b), Object.keys(a));
+      assert.deepEqual(Object.keys(b.metadata), Object.keys(a.metadata));
+      return true;
+    }, 60_000, 1000);
+    await screenshot(page, 'instance-yaml');
+  });
+
+  it('hands out single-use console URLs that expire, and refuses foreign tokens, with 401', async () => {
+    const urlOf = async () => JSON.parse(await as('alice', 'demo', ['console', 'url', 'show', '--novnc', serverId, '-f', 'json'])).url as string;
+    const wsOf = (consoleUrl: string) => {
+      const u = new URL(consoleUrl);
+      const path = u.searchParams.get('path')!;
+      return `ws://${u.host}${u.pathname.replace(/[^/]*$/, 'websockify')}${path}`;
+    };
+    const open = (url: string) =>
+      new Promise<{ banner?: string; status?: number }>((resolve) => {
+        const ws = new WebSocket(url, ['binary']);
+        ws.on('message', (d: Buffer) => (resolve({ banner: d.toString() }), ws.close()));
+        ws.on('unexpected-response', (_q, res) => resolve({ status: res.statusCode }));
+        ws.on('error', () => resolve({ status: 0 }));
+      });
+    const first = await urlOf();
+    assert.match(first, new RegExp(`^${gateway}/console/vnc_lite\\.html\\?path=%3Ftoken%3D`));
+    const ws = wsOf(first);
+    assert.match((await open(ws)).banner ?? '', /^RFB 003\.00\d/, "the guest's VNC display answers through the gateway");
+    assert.deepEqual(await open(ws), { status: 401 }, 'used once, refused after');
+    assert.deepEqual(await open(ws.replace(/token=[^&]+/, `token=${randomBytes(24).toString('base64url')}`)), { status: 401 }, 'a token nobody issued');
+    const stale = wsOf(await urlOf());
+    await new Promise((r) => setTimeout(r, (CONSOLE_TTL_SECONDS + 1) * 1000));
+    assert.deepEqual(await open(stale), { status: 401 }, `a token older than ${CONSOLE_TTL_SECONDS} s`);
+    // bob cannot have a console URL of alice's server at all.
+    const r = await openstack(cloud, ['console', 'url', 'show', serverId], member('bob', 'other'));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /No Server found|could not be found|404/);
+  });
+
+  it('needs the CSRF token for writes the page makes', async () => {
+    const answer = await page.evaluate(async (id) => {
+      const res = await fetch(`/dashboard/api/os/compute/servers/${id}/action`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ 'os-stop': null }) });
+      return { status: res.status, body: await res.text() };
+    }, serverId);
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /CSRF/);
+    assert.equal((await openstackJson(cloud, ['server', 'show', serverId])).status, 'ACTIVE', 'and nothing happened');
+  });
+
+  it('uploads an image from the browser with a progress bar, into the image store', async () => {
+    const file = join(cloud.dir, 'upload.raw');
+    const data = randomBytes(24 << 20);
+    writeFileSync(file, data);
+    await nav('Images');
+    await page.getByRole('button', { name: 'Create image' }).click();
+    await page.fill('#image-name', 'from-the-browser');
+    await page.setInputFiles('#image-file-filename + * input[type=file], input[type=file]', file);
+    await page.getByRole('dialog').getByRole('button', { name: 'Create image' }).click();
+    const progress = page.getByTestId('upload-progress');
+    await progress.waitFor({ timeout: 60_000 });
+    await screenshot(page, 'image-upload');
+    const row = page.getByRole('row').filter({ hasText: 'from-the-browser' });
+    await row.locator('[data-status=active]').waitFor({ timeout: 120_000 });
+    const shown = await openstackJson(cloud, ['image', 'show', 'from-the-browser']);
+    assert.equal(shown.checksum, createHash('md5').update(data).digest('hex'), 'the bytes the browser sent are the image');
+    assert.equal(shown.size, data.length);
+    await accessible(page, 'images');
+  });
+
+  it('stops and deletes the server from the page, and the list follows', async () => {
+    await nav('Instances');
+    const row = page.getByRole('row').filter({ hasText: 'onerror' });
+    await row.getByRole('button', { name: 'Kebab toggle' }).click();
+    await page.getByRole('menuitem', { name: 'Stop' }).click();
+    await row.locator('[data-status=SHUTOFF]').waitFor({ timeout: 180_000 });
+    await row.getByRole('button', { name: 'Kebab toggle' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 180_000 });
+    await eventually('the server gone from the CLI too', async () => (await openstack(cloud, ['server', 'show', serverId])).code !== 0, 120_000, 1000);
+    const left = await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'instance', '-n', 'demo', serverObject]);
+    assert.notEqual(left.code, 0, 'and its Instance');
+  });
+
+  it('shows the other main pages accessibly', async () => {
+    for (const title of ['Volumes', 'Networks', 'Key pairs', 'Flavors']) {
+      await nav(title);
+      await page.waitForTimeout(300);
+      await accessible(page, title.toLowerCase().replace(' ', '-'));
+    }
+  });
+
+  it('signs out by revoking the token: the old cookie no longer works', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'stratus_session');
+    assert.ok(cookie?.httpOnly, 'the session cookie is HttpOnly');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await accessible(page, 'sign-in');
+    const replay = await fetch(`${gateway}/dashboard/api/session`, { headers: { Cookie: `stratus_session=${cookie!.value}` } });
+    assert.equal(replay.status, 401);
+  });
+
+  it('shows an admin the hypervisors and identity pages', async () => {
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const p = await adminContext.newPage();
+    await signIn(p, 'admin', cloud.admin().password);
+    await p.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Hypervisors' }).click();
+    await p.getByRole('grid', { name: 'Hypervisors' }).getByText('UP', { exact: false }).first().waitFor({ timeout: 60_000 });
+    await accessible(p, 'admin-hypervisors');
+    await p.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Identity' }).click();
+    await p.getByRole('grid', { name: 'Projects' }).getByText('demo', { exact: true }).waitFor();
+    await accessible(p, 'admin-identity');
+    await p.getByRole('tab', { name: 'Role assignments' }).click();
+    await p.getByRole('grid', { name: 'Role assignments' }).getByText('alice', { exact: true }).waitFor();
+    await adminContext.close();
+  });
+});
