@@ -88,10 +88,34 @@ describe('the Helm chart', function () {
     assert.equal(disabled.filter((d) => d.kind === 'DaemonSet' || d.metadata?.name === 'stratus-nova-compute').length, 0);
   });
 
+  it('ships the dashboard and the console proxy, and lets the proxy reach the guests’ displays on the nodes', async () => {
+    const docs = await render('--set', 'console.baseUrl=https://cloud.example.com/console/vnc_lite.html,console.tokenTtlSeconds=120,horizon.secureCookie=true');
+    const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name).spec.template.spec.containers[0];
+    const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const horizon = deployment('stratus-horizon');
+    assert.equal(horizon.readinessProbe.httpGet.path, '/dashboard/healthz');
+    assert.equal(envOf(horizon).HORIZON_SECURE_COOKIE, 'true');
+    assert.equal(deployment('stratus-nova-novncproxy').readinessProbe.httpGet.path, '/vnc_lite.html');
+    assert.deepEqual([envOf(deployment('stratus-nova')).NOVNCPROXY_BASE_URL, envOf(deployment('stratus-nova')).CONSOLE_TOKEN_TTL_SECONDS], ['https://cloud.example.com/console/vnc_lite.html', '120']);
+    // The agent on node 10.0.0.7 has its guests' VNC listen there (the proxy runs elsewhere), as its own parser reads it.
+    const agent = docs.find((d) => d.kind === 'DaemonSet').spec.template.spec.containers[0];
+    const listen = agent.env.find((e: any) => e.name === 'NOVA_VNC_LISTEN').value.replace('$(HOST_IP)', '10.0.0.7');
+    assert.equal(agentConfigFromEnv({ NOVA_VNC_LISTEN: listen }).vncListen, '10.0.0.7');
+    const loopback = (await render('--set', 'compute.vncListen=127.0.0.1')).find((d) => d.kind === 'DaemonSet').spec.template.spec.containers[0];
+    assert.equal(loopback.env.find((e: any) => e.name === 'NOVA_VNC_LISTEN').value, '127.0.0.1');
+    const bad = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'console.baseUrl=ftp://x']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /console\.baseUrl/);
+    // Who may do what: the dashboard only reads; the proxy only reads servers.
+    const roles = Object.fromEntries(docs.filter((d) => d.kind === 'ClusterRole').map((d) => [d.metadata.name, d.rules]));
+    assert.ok(roles['stratus-horizon'].every((r: any) => r.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v))), 'the dashboard reads, the APIs write');
+    assert.deepEqual(roles['stratus-nova-novncproxy'], [{ apiGroups: ['compute.stratus.io'], resources: ['instances'], verbs: ['get'] }]);
+  });
+
   it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {
     const docs = await render();
     const deployments = docs.filter((d) => d.kind === 'Deployment');
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-cinder', 'stratus-glance', 'stratus-keystone', 'stratus-neutron', 'stratus-nova', 'stratus-ovn-central']);
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['stratus-cinder', 'stratus-glance', 'stratus-horizon', 'stratus-keystone', 'stratus-neutron', 'stratus-nova', 'stratus-nova-novncproxy', 'stratus-ovn-central']);
     // The volume pool: the same folder in cinder and on every compute node, at the path its connection info names.
     const cinder = deployments.find((d) => d.metadata.name === 'stratus-cinder').spec.template.spec;
     const pool = (spec: any) => spec.volumes.find((v: any) => v.name === 'cinder-pool');
@@ -110,8 +134,8 @@ describe('the Helm chart', function () {
       const c = d.spec.template.spec.containers[0];
       assert.ok(existsSync(join(ROOT, c.command[1])), `${d.metadata.name}: ${c.command[1]} exists`);
       const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
-      assert.ok(Object.entries(env).some(([k, v]) => k.endsWith('_API_HOST') && v === '0.0.0.0'), `${d.metadata.name} listens beyond loopback`);
-      if (d.metadata.name !== 'stratus-keystone') assert.equal(env.KEYSTONE_URL, 'http://stratus-keystone.stratus-system.svc:5000/v3');
+      assert.ok(Object.entries(env).some(([k, v]) => k.endsWith('_HOST') && v === '0.0.0.0'), `${d.metadata.name} listens beyond loopback`);
+      if (d.metadata.name !== 'stratus-keystone' && d.metadata.name !== 'stratus-nova-novncproxy') assert.equal(env.KEYSTONE_URL, 'http://stratus-keystone.stratus-system.svc:5000/v3');
       assert.equal(d.spec.template.spec.serviceAccountName, d.metadata.name);
     }
     const job = docs.find((d) => d.kind === 'Job');
@@ -133,16 +157,20 @@ describe('the Helm chart', function () {
       'daemonset.apps/stratus-nova-compute',
       'deployment.apps/stratus-cinder',
       'deployment.apps/stratus-glance',
+      'deployment.apps/stratus-horizon',
       'deployment.apps/stratus-keystone',
       'deployment.apps/stratus-neutron',
       'deployment.apps/stratus-nova',
+      'deployment.apps/stratus-nova-novncproxy',
       'deployment.apps/stratus-ovn-central',
       'job.batch/stratus-bootstrap-1',
       'service/stratus-cinder',
       'service/stratus-glance',
+      'service/stratus-horizon',
       'service/stratus-keystone',
       'service/stratus-neutron',
       'service/stratus-nova',
+      'service/stratus-nova-novncproxy',
       'service/stratus-ovn-central',
     ]);
     const password = await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']);

@@ -23,6 +23,8 @@ export interface AgentConfig {
   shutdownTimeoutSeconds: number;
   /** How often the agent says it is alive (Nova's report_interval). */
   heartbeatSeconds: number;
+  /** Where guests' VNC displays listen (NOVA_VNC_LISTEN, Nova's [vnc] server_listen): 127.0.0.1 unless the console proxy runs on another machine. */
+  vncListen: string;
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -43,5 +45,6 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     reservedRamMiB: num(env.NOVA_RESERVED_RAM_MIB) ?? 512,
     shutdownTimeoutSeconds: num(env.NOVA_SHUTDOWN_TIMEOUT) ?? 60,
     heartbeatSeconds: num(env.NOVA_HEARTBEAT_SECONDS) ?? 10,
+    vncListen: env.NOVA_VNC_LISTEN || '127.0.0.1',
   };
 }

@@ -43,7 +43,7 @@ export function interfaceXml(nic: GuestNic): string {
 }
 
 /** The domain document for `spec` under the given virtualization type (kvm, or qemu for emulation). */
-export function domainXml(spec: GuestSpec, virtType: VirtType): string {
+export function domainXml(spec: GuestSpec, virtType: VirtType, vncListen = '127.0.0.1'): string {
   const smbios = (name: string, value: string) => ({ '@_name': name, '#text': value });
   const domain: Node = {
     '@_type': virtType,
@@ -82,7 +82,7 @@ export function domainXml(spec: GuestSpec, virtType: VirtType): string {
       serial: { '@_type': 'pty', log: { '@_file': spec.consoleLog, '@_append': 'on' }, target: { '@_port': 0 } },
       console: { '@_type': 'pty', target: { '@_type': 'serial', '@_port': 0 } },
       input: { '@_type': 'tablet', '@_bus': 'usb' },
-      graphics: { '@_type': 'vnc', '@_autoport': 'yes', '@_listen': '127.0.0.1', listen: { '@_type': 'address', '@_address': '127.0.0.1' } },
+      graphics: { '@_type': 'vnc', '@_autoport': 'yes', '@_listen': vncListen, listen: { '@_type': 'address', '@_address': vncListen } },
       video: { model: { '@_type': 'virtio' } },
       memballoon: { '@_model': 'virtio', stats: { '@_period': 10 } },
       rng: { '@_model': 'virtio', backend: { '@_model': 'random', '#text': '/dev/urandom' } },

@@ -26,6 +26,8 @@ export interface LibvirtOptions {
   virtType: VirtType | 'auto';
   /** Where the choice to stop using a failing KVM is remembered across restarts. */
   fallbackFile: string;
+  /** The address guests' VNC displays listen on (Nova's [vnc] server_listen): loopback on one machine, the node's address when a console proxy elsewhere must reach them. */
+  vncListen?: string;
 }
 
 /** virsh's state words (virshDomainState), as GuestPower; a guest asleep in ACPI S3 (pmsuspended) is nothing we drive. */
@@ -115,7 +117,7 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async define(spec: GuestSpec): Promise<void> {
-    const xml = domainXml(spec, await this.virtType());
+    const xml = domainXml(spec, await this.virtType(), this.opts.vncListen);
     // virsh reads a definition from a file only, so a private temporary one it is.
     const dir = await mkdtemp(join(tmpdir(), 'stratus-domain-'));
     try {
@@ -234,7 +236,8 @@ export class LibvirtDriver implements ComputeDriver {
   async vncAddress(uuid: string): Promise<string | undefined> {
     const display = (await this.virsh.tolerant(['InvalidState', 'Failed'], 'vncdisplay', uuid))?.trim();
     const m = display && /^(.*):(\d+)$/.exec(display);
-    return m ? `${m[1] || '127.0.0.1'}:${5900 + Number(m[2])}` : undefined;
+    const host = m && (m[1] && m[1] !== '0.0.0.0' && m[1] !== '[::]' ? m[1] : (this.opts.vncListen ?? '127.0.0.1'));
+    return m ? `${host}:${5900 + Number(m[2])}` : undefined;
   }
 
   watch(changed: (uuid: string) => void, onError: (err: Error) => void = () => {}): { stop(): void } {
