@@ -62,17 +62,24 @@ export function useLiveList<T extends { id: string }>(kind: string, load: () => 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   useEffect(reload, [reload]);
+  const shown = useRef<T[] | undefined>(undefined);
+  shown.current = items;
   useLiveChanges(kind, (c) => {
     const drop = () => setItems((list) => list?.filter((x) => x.id !== c.id));
     if (c.type === 'DELETED') return drop();
-    loadOne(c.id).then(
-      (one) => {
-        if (!one) return drop();
-        setItems((list) => (list ? (list.some((x) => x.id === one.id) ? list.map((x) => (x.id === one.id ? one : x)) : [one, ...list]) : list));
-        window.dispatchEvent(new CustomEvent('stratus:shown', { detail: { kind, id: c.id, at: c.at } }));
-      },
-      () => undefined,
-    );
+    // The API answers from its own watch, which may be a moment behind the dashboard's: an answer that shows
+    // nothing new is asked again, a few times, briefly (this object only, never a poll of the list).
+    const read = (retries: number[]) =>
+      loadOne(c.id).then(
+        (one) => {
+          if (!one) return drop();
+          const before = shown.current?.find((x) => x.id === one.id);
+          if (c.type === 'MODIFIED' && before && JSON.stringify(before) === JSON.stringify(one) && retries.length) return void setTimeout(() => read(retries.slice(1)), retries[0]);
+          setItems((list) => (list ? (list.some((x) => x.id === one.id) ? list.map((x) => (x.id === one.id ? one : x)) : [one, ...list]) : list));
+        },
+        () => undefined,
+      );
+    read([50, 250, 1000]);
   });
   return { items, error, reload };
 }

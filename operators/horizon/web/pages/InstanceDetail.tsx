@@ -1,5 +1,5 @@
 /** One server: its overview, console log, browser console, Kubernetes events and its object as YAML. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Button, CodeBlock, CodeBlockCode, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, PageSection, Tab, TabTitleText, Tabs } from '@patternfly/react-core';
 import { kube, os, type KubeEvent } from '../api';
 import { ErrorAlert, PageTitle, ResourceTable, StatusLabel } from '../components';
@@ -111,12 +111,25 @@ export function InstanceDetail({ id }: { id: string }) {
   const [tab, setTab] = useState<string | number>('overview');
   const [version, setVersion] = useState(0);
   const [dialog, setDialog] = useState<ActionDef['dialog']>();
-  const load = useCallback(() => loadServer(id).then((s) => setServer(s ?? null), (e: Error) => setError(e.message)), [id]);
+  const shown = useRef<Server | null | undefined>(undefined);
+  shown.current = server;
+  const load = useCallback(
+    (retries: number[] = []): Promise<void> =>
+      loadServer(id).then(
+        (s) => {
+          // The API may answer from a watch a moment behind the dashboard's: nothing new is asked again, briefly.
+          if (s && retries.length && JSON.stringify(s) === JSON.stringify(shown.current)) return void setTimeout(() => void load(retries.slice(1)), retries[0]);
+          setServer(s ?? null);
+        },
+        (e: Error) => setError(e.message),
+      ),
+    [id],
+  );
   useEffect(() => void load(), [load]);
   useLiveChanges('servers', (c) => {
     if (c.id !== id) return;
     if (c.type === 'DELETED') return setServer(null);
-    void load().then(() => window.dispatchEvent(new CustomEvent('stratus:shown', { detail: { kind: 'servers', id, at: c.at } })));
+    void load([50, 250, 1000]);
     setVersion((v) => v + 1);
   });
   if (server === null)
