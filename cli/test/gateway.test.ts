@@ -45,3 +45,43 @@ describe('stratus up gateway', () => {
     assert.ok(posts <= 3, `${posts} POSTs reached the service for 3 sent`);
   });
 });
+
+describe('stratus up gateway: WebSockets and the front page', () => {
+  let service: http.Server;
+  let gateway: Gateway;
+  before(async () => {
+    // A WebSocket echo service (the console proxy's and the dashboard's place behind the gateway).
+    const { WebSocketServer } = await import('ws');
+    service = http.createServer((_req, res) => res.end('page'));
+    const wss = new WebSocketServer({ server: service });
+    wss.on('connection', (ws, req) => ws.on('message', (m: Buffer) => ws.send(`${req.url} ${m.toString()}`)));
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const target = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+    gateway = await startGateway({ host: '127.0.0.1', port: 0, routes: [{ prefix: '/console', target }, { prefix: '/dashboard', target }] });
+  });
+  after(async () => {
+    await gateway?.close();
+    service?.close();
+  });
+
+  it('passes a WebSocket through, path and query as sent, bytes both ways', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/console/websockify?token=abc`);
+    const answer = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => ws.send('hello'));
+      ws.on('message', (m: Buffer) => resolve(m.toString()));
+      ws.on('error', reject);
+    });
+    ws.close();
+    assert.equal(answer, '/console/websockify?token=abc hello');
+    const nowhere = new WebSocket(`${gateway.url.replace('http', 'ws')}/nowhere`);
+    const status = await new Promise<number>((resolve) => nowhere.on('unexpected-response', (_q, res) => resolve(res.statusCode!)).on('error', () => resolve(0)));
+    assert.equal(status, 404);
+  });
+
+  it('sends the front page to the dashboard', async () => {
+    const r = await fetch(`${gateway.url}/`, { redirect: 'manual' });
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.get('location'), '/dashboard/');
+  });
+});
