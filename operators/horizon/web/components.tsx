@@ -1,5 +1,6 @@
 /** Pieces every page uses: a resource table, status labels, quota charts, errors as the API said them. */
-import { useState, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
+import { useLiveList } from './live';
 import { Alert, Bullseye, Button, EmptyState, EmptyStateBody, Label, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, Title } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 
@@ -110,40 +111,18 @@ export function QuotaDonut({ title, used, limit, unit = '' }: { title: string; u
 }
 
 /** A button that asks before it acts, and shows the API's refusal if the action fails. */
-export function ConfirmAction({ label, question, onConfirm, variant = 'danger', isDisabled }: { label: string; question: string; onConfirm: () => Promise<unknown>; variant?: 'danger' | 'secondary' | 'primary'; isDisabled?: boolean }) {
+export function ConfirmAction({ label, question, onConfirm, isDisabled }: { label: string; question: string; onConfirm: () => Promise<unknown>; isDisabled?: boolean }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   return (
     <>
-      <Button variant={variant} onClick={() => setOpen(true)} isDisabled={isDisabled}>
+      <Button variant="danger" onClick={() => setOpen(true)} isDisabled={isDisabled}>
         {label}
       </Button>
-      <Modal isOpen={open} onClose={() => setOpen(false)} variant="small" aria-labelledby="confirm-title">
-        <ModalHeader title={label} labelId="confirm-title" />
-        <ModalBody>
+      {open && (
+        <FormDialog title={label} submitLabel={label} danger onSubmit={onConfirm} onClose={() => setOpen(false)}>
           {question}
-          <ErrorAlert error={error} />
-        </ModalBody>
-        <ModalFooter>
-          <Button
-            variant={variant === 'danger' ? 'danger' : 'primary'}
-            isLoading={busy}
-            onClick={() => {
-              setBusy(true);
-              onConfirm().then(
-                () => (setBusy(false), setOpen(false), setError(undefined)),
-                (e: Error) => (setBusy(false), setError(e.message)),
-              );
-            }}
-          >
-            {label}
-          </Button>
-          <Button variant="link" onClick={() => setOpen(false)}>
-            Cancel
-          </Button>
-        </ModalFooter>
-      </Modal>
+        </FormDialog>
+      )}
     </>
   );
 }
@@ -156,3 +135,58 @@ export const bytes = (n?: number | null) => {
   while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
   return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 };
+
+/**
+ * A dialog that asks for something and sends it: the API's refusal is shown in it, as the API said it; it
+ * closes when the request succeeds (unless `onSubmit` answers 'keep-open', to show what came back).
+ */
+export function FormDialog({ title, submitLabel, onSubmit, onClose, isDisabled, danger, variant = 'small', children }: { title: string; submitLabel: string; onSubmit: () => Promise<unknown>; onClose: () => void; isDisabled?: boolean; danger?: boolean; variant?: 'small' | 'medium'; children: ReactNode }) {
+  const id = useId();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  return (
+    <Modal isOpen onClose={onClose} variant={variant} aria-labelledby={id}>
+      <ModalHeader title={title} labelId={id} />
+      <ModalBody>
+        <ErrorAlert error={error} />
+        {children}
+      </ModalBody>
+      <ModalFooter>
+        <Button
+          variant={danger ? 'danger' : 'primary'}
+          isLoading={busy}
+          isDisabled={isDisabled || busy}
+          onClick={() => {
+            setBusy(true);
+            setError(undefined);
+            onSubmit().then(
+              (r) => (setBusy(false), r !== 'keep-open' && onClose()),
+              (e: Error) => (setBusy(false), setError(e.message)),
+            );
+          }}
+        >
+          {submitLabel}
+        </Button>
+        <Button variant="link" onClick={onClose}>
+          Cancel
+        </Button>
+      </ModalFooter>
+    </Modal>
+  );
+}
+
+/** A page listing one kind live, with a dialog to make one. */
+export function ListPage<T extends { id: string }>(o: { title: string; kind: string; load: () => Promise<T[]>; loadOne: (id: string) => Promise<T | undefined>; columns: Array<Column<T>>; actions?: (row: T) => ReactNode; createLabel?: string; create?: (close: () => void) => ReactNode }) {
+  const list = useLiveList<T>(o.kind, o.load, o.loadOne);
+  const [creating, setCreating] = useState(false);
+  return (
+    <>
+      <PageTitle title={o.title} actions={o.createLabel && <Button onClick={() => setCreating(true)}>{o.createLabel}</Button>} />
+      <PageSection>
+        <ErrorAlert error={list.error} />
+        <ResourceTable label={o.title} rows={list.items} columns={o.columns} actions={o.actions} />
+      </PageSection>
+      {creating && o.create?.(() => setCreating(false))}
+    </>
+  );
+}

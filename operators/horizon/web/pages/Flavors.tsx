@@ -1,7 +1,5 @@
-import { PageSection } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ErrorAlert, PageTitle, ResourceTable } from '../components';
-import { useLiveList } from '../live';
+import { ListPage } from '../components';
 
 interface Flavor {
   id: string;
@@ -13,24 +11,19 @@ interface Flavor {
 }
 
 export function Flavors() {
-  const list = useLiveList<Flavor>('flavors', async () => (await os('compute', 'GET', '/flavors/detail')).flavors, async (id) => (await osMaybe('compute', `/flavors/${encodeURIComponent(id)}`))?.flavor);
   return (
-    <>
-      <PageTitle title="Flavors" />
-      <PageSection>
-        <ErrorAlert error={list.error} />
-        <ResourceTable
-          label="Flavors"
-          rows={list.items}
-          columns={[
-            { title: 'Name', cell: (f) => f.name },
-            { title: 'vCPUs', cell: (f) => f.vcpus },
-            { title: 'RAM', cell: (f) => `${f.ram} MiB` },
-            { title: 'Root disk', cell: (f) => `${f.disk} GiB` },
-            { title: 'Public', cell: (f) => (f['os-flavor-access:is_public'] === false ? 'No' : 'Yes') },
-          ]}
-        />
-      </PageSection>
-    </>
+    <ListPage<Flavor>
+      title="Flavors"
+      kind="flavors"
+      load={async () => (await os('compute', 'GET', '/flavors/detail')).flavors}
+      loadOne={async (id) => (await osMaybe('compute', `/flavors/${encodeURIComponent(id)}`))?.flavor}
+      columns={[
+        { title: 'Name', cell: (f) => f.name },
+        { title: 'vCPUs', cell: (f) => f.vcpus },
+        { title: 'RAM', cell: (f) => `${f.ram} MiB` },
+        { title: 'Root disk', cell: (f) => `${f.disk} GiB` },
+        { title: 'Public', cell: (f) => (f['os-flavor-access:is_public'] === false ? 'No' : 'Yes') },
+      ]}
+    />
   );
 }

@@ -1,8 +1,6 @@
 /** The compute nodes (admin), live. */
-import { PageSection } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ErrorAlert, PageTitle, ResourceTable, StatusLabel } from '../components';
-import { useLiveList } from '../live';
+import { ListPage, StatusLabel } from '../components';
 
 interface Hypervisor {
   id: string;
@@ -20,26 +18,21 @@ interface Hypervisor {
 const V = { 'OpenStack-API-Version': 'compute 2.53' };
 
 export function Hypervisors() {
-  const list = useLiveList<Hypervisor>('hypervisors', async () => (await os('compute', 'GET', '/os-hypervisors/detail', undefined, V)).hypervisors, async (id) => (await osMaybe('compute', `/os-hypervisors/${encodeURIComponent(id)}`, V))?.hypervisor);
   return (
-    <>
-      <PageTitle title="Hypervisors" />
-      <PageSection>
-        <ErrorAlert error={list.error} />
-        <ResourceTable
-          label="Hypervisors"
-          rows={list.items}
-          columns={[
-            { title: 'Host', cell: (h) => h.hypervisor_hostname },
-            { title: 'State', cell: (h) => <StatusLabel status={h.state} /> },
-            { title: 'Status', cell: (h) => h.status },
-            { title: 'Type', cell: (h) => h.hypervisor_type ?? '—' },
-            { title: 'vCPUs used', cell: (h) => (h.vcpus === undefined ? '—' : `${h.vcpus_used} of ${h.vcpus}`) },
-            { title: 'RAM used', cell: (h) => (h.memory_mb === undefined ? '—' : `${h.memory_mb_used} of ${h.memory_mb} MiB`) },
-            { title: 'Instances', cell: (h) => h.running_vms ?? '—' },
-          ]}
-        />
-      </PageSection>
-    </>
+    <ListPage<Hypervisor>
+      title="Hypervisors"
+      kind="hypervisors"
+      load={async () => (await os('compute', 'GET', '/os-hypervisors/detail', undefined, V)).hypervisors}
+      loadOne={async (id) => (await osMaybe('compute', `/os-hypervisors/${encodeURIComponent(id)}`, V))?.hypervisor}
+      columns={[
+        { title: 'Host', cell: (h) => h.hypervisor_hostname },
+        { title: 'State', cell: (h) => <StatusLabel status={h.state} /> },
+        { title: 'Status', cell: (h) => h.status },
+        { title: 'Type', cell: (h) => h.hypervisor_type ?? '—' },
+        { title: 'vCPUs used', cell: (h) => (h.vcpus === undefined ? '—' : `${h.vcpus_used} of ${h.vcpus}`) },
+        { title: 'RAM used', cell: (h) => (h.memory_mb === undefined ? '—' : `${h.memory_mb_used} of ${h.memory_mb} MiB`) },
+        { title: 'Instances', cell: (h) => h.running_vms ?? '—' },
+      ]}
+    />
   );
 }

@@ -194,7 +194,7 @@ export function InstanceDetail({ id }: { id: string }) {
           </Tabs>
         )}
       </PageSection>
-      {server && dialog && <ActionDialog server={server} dialog={dialog} onClose={() => setDialog(undefined)} onDone={() => dialog === 'delete' && navigate('/instances')} onError={setError} />}
+      {server && dialog && <ActionDialog server={server} dialog={dialog} onClose={() => setDialog(undefined)} onDone={() => dialog === 'delete' && navigate('/instances')} />}
     </>
   );
 }

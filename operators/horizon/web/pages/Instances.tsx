@@ -45,7 +45,7 @@ export function Instances() {
         />
       </PageSection>
       {launching && <LaunchWizard onClose={() => setLaunching(false)} onLaunched={() => setLaunching(false)} />}
-      {dialog && <ActionDialog server={dialog.server} dialog={dialog.dialog} onClose={() => setDialog(undefined)} onError={setError} />}
+      {dialog && <ActionDialog server={dialog.server} dialog={dialog.dialog} onClose={() => setDialog(undefined)} />}
     </>
   );
 }

@@ -1,8 +1,8 @@
 /** The user's key pairs: import a public key, or have one made (its private key is shown once, to save). */
 import { useCallback, useEffect, useState } from 'react';
-import { Button, ClipboardCopy, Form, FormGroup, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, TextArea, TextInput } from '@patternfly/react-core';
+import { Button, ClipboardCopy, Form, FormGroup, PageSection, TextArea, TextInput } from '@patternfly/react-core';
 import { os } from '../api';
-import { ConfirmAction, ErrorAlert, PageTitle, ResourceTable } from '../components';
+import { ConfirmAction, ErrorAlert, FormDialog, PageTitle, ResourceTable } from '../components';
 
 interface Keypair {
   id: string;
@@ -15,45 +15,31 @@ function CreateKeypair({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const [privateKey, setPrivateKey] = useState<string>();
-  const [error, setError] = useState<string>();
-  const create = () =>
-    os('compute', 'POST', '/os-keypairs', { keypair: { name, ...(publicKey.trim() ? { public_key: publicKey.trim() } : {}) } }).then(
-      (r) => (r.keypair.private_key ? setPrivateKey(r.keypair.private_key) : onClose()),
-      (e: Error) => setError(e.message),
-    );
+  // A key made here is shown once, to be saved; the dialog stays open for it.
+  const create = async () => {
+    if (privateKey) return;
+    const r = await os('compute', 'POST', '/os-keypairs', { keypair: { name, ...(publicKey.trim() ? { public_key: publicKey.trim() } : {}) } });
+    if (!r.keypair.private_key) return;
+    setPrivateKey(r.keypair.private_key);
+    return 'keep-open';
+  };
   return (
-    <Modal isOpen onClose={onClose} variant="medium" aria-labelledby="keypair-title">
-      <ModalHeader title="Create key pair" labelId="keypair-title" />
-      <ModalBody>
-        <ErrorAlert error={error} />
-        {privateKey ? (
-          <ClipboardCopy isCode isReadOnly variant="expansion" hoverTip="Copy" clickTip="Copied">
-            {privateKey}
-          </ClipboardCopy>
-        ) : (
-          <Form onSubmit={(e) => e.preventDefault()}>
-            <FormGroup label="Key pair name" isRequired fieldId="keypair-name">
-              <TextInput id="keypair-name" value={name} onChange={(_e, v) => setName(v)} />
-            </FormGroup>
-            <FormGroup label="Public key (empty: one is made for you)" fieldId="keypair-public">
-              <TextArea id="keypair-public" value={publicKey} onChange={(_e, v) => setPublicKey(v)} rows={4} />
-            </FormGroup>
-          </Form>
-        )}
-      </ModalBody>
-      <ModalFooter>
-        {privateKey ? (
-          <Button onClick={onClose}>Done</Button>
-        ) : (
-          <Button onClick={create} isDisabled={!name}>
-            Create key pair
-          </Button>
-        )}
-        <Button variant="link" onClick={onClose}>
-          {privateKey ? 'Close' : 'Cancel'}
-        </Button>
-      </ModalFooter>
-    </Modal>
+    <FormDialog title="Create key pair" submitLabel={privateKey ? 'Done' : 'Create key pair'} variant="medium" isDisabled={!name} onClose={onClose} onSubmit={create}>
+      {privateKey ? (
+        <ClipboardCopy isCode isReadOnly variant="expansion" hoverTip="Copy" clickTip="Copied">
+          {privateKey}
+        </ClipboardCopy>
+      ) : (
+        <Form onSubmit={(e) => e.preventDefault()}>
+          <FormGroup label="Key pair name" isRequired fieldId="keypair-name">
+            <TextInput id="keypair-name" value={name} onChange={(_e, v) => setName(v)} />
+          </FormGroup>
+          <FormGroup label="Public key (empty: one is made for you)" fieldId="keypair-public">
+            <TextArea id="keypair-public" value={publicKey} onChange={(_e, v) => setPublicKey(v)} rows={4} />
+          </FormGroup>
+        </Form>
+      )}
+    </FormDialog>
   );
 }
 

@@ -1,8 +1,8 @@
 /** What a user may do to a server, as Nova's server actions; resize and snapshot ask for what they need first. */
 import { useEffect, useState } from 'react';
-import { Button, Form, FormGroup, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core';
+import { Form, FormGroup, FormSelect, FormSelectOption, TextInput } from '@patternfly/react-core';
 import { os } from '../api';
-import { ErrorAlert } from '../components';
+import { FormDialog } from '../components';
 
 export interface Server {
   id: string;
@@ -54,65 +54,44 @@ export const SERVER_ACTIONS: ActionDef[] = [
 ];
 
 /** The dialog an action needs, for one server; closes itself when done. */
-export function ActionDialog({ server, dialog, onClose, onError, onDone }: { server: Server; dialog: ActionDef['dialog']; onClose: () => void; onError: (e: string) => void; onDone?: () => void }) {
+export function ActionDialog({ server, dialog, onClose, onDone }: { server: Server; dialog: ActionDef['dialog']; onClose: () => void; onDone?: () => void }) {
   const [flavors, setFlavors] = useState<Array<{ id: string; name: string }>>([]);
   const [value, setValue] = useState(dialog === 'snapshot' ? `${server.name}-snapshot` : '');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   useEffect(() => {
-    if (dialog === 'resize') os('compute', 'GET', '/flavors').then((r) => setFlavors(r.flavors), (e: Error) => setError(e.message));
+    if (dialog === 'resize') os('compute', 'GET', '/flavors').then((r) => setFlavors(r.flavors), () => undefined);
   }, [dialog]);
   const title = dialog === 'resize' ? `Resize ${server.name}` : dialog === 'snapshot' ? `Create a snapshot of ${server.name}` : `Delete ${server.name}`;
   const run = async () => {
     if (dialog === 'resize') await act(server.id, { resize: { flavorRef: value } });
     else if (dialog === 'snapshot') await act(server.id, { createImage: { name: value } });
     else await os('compute', 'DELETE', `/servers/${encodeURIComponent(server.id)}`);
+    onDone?.();
   };
   return (
-    <Modal isOpen onClose={onClose} variant="small" aria-labelledby="action-title">
-      <ModalHeader title={title} labelId="action-title" />
-      <ModalBody>
-        <ErrorAlert error={error} />
-        {dialog === 'delete' && <p>The server and its disks are deleted; this cannot be undone.</p>}
-        {dialog === 'resize' && (
-          <Form>
-            <FormGroup label="New flavor" fieldId="resize-flavor" isRequired>
-              <FormSelect id="resize-flavor" value={value} onChange={(_e, v) => setValue(v)}>
-                <FormSelectOption value="" label="Choose a flavor" isPlaceholder />
-                {flavors
-                  .filter((f) => f.name !== server.flavor?.original_name)
-                  .map((f) => (
-                    <FormSelectOption key={f.id} value={f.id} label={f.name} />
-                  ))}
-              </FormSelect>
-            </FormGroup>
-          </Form>
-        )}
-        {dialog === 'snapshot' && (
-          <Form onSubmit={(e) => e.preventDefault()}>
-            <FormGroup label="Snapshot name" fieldId="snapshot-name" isRequired>
-              <TextInput id="snapshot-name" value={value} onChange={(_e, v) => setValue(v)} />
-            </FormGroup>
-          </Form>
-        )}
-      </ModalBody>
-      <ModalFooter>
-        <Button
-          variant={dialog === 'delete' ? 'danger' : 'primary'}
-          isLoading={busy}
-          isDisabled={dialog !== 'delete' && !value}
-          onClick={() => {
-            setBusy(true);
-            run().then(() => (onClose(), onDone?.()), (e: Error) => (setBusy(false), setError(e.message), onError(e.message)));
-          }}
-        >
-          {dialog === 'delete' ? 'Delete' : dialog === 'resize' ? 'Resize' : 'Create snapshot'}
-        </Button>
-        <Button variant="link" onClick={onClose}>
-          Cancel
-        </Button>
-      </ModalFooter>
-    </Modal>
+    <FormDialog title={title} submitLabel={dialog === 'delete' ? 'Delete' : dialog === 'resize' ? 'Resize' : 'Create snapshot'} danger={dialog === 'delete'} isDisabled={dialog !== 'delete' && !value} onClose={onClose} onSubmit={run}>
+      {dialog === 'delete' && <p>The server and its disks are deleted; this cannot be undone.</p>}
+      {dialog === 'resize' && (
+        <Form onSubmit={(e) => e.preventDefault()}>
+          <FormGroup label="New flavor" fieldId="resize-flavor" isRequired>
+            <FormSelect id="resize-flavor" value={value} onChange={(_e, v) => setValue(v)}>
+              <FormSelectOption value="" label="Choose a flavor" isPlaceholder />
+              {flavors
+                .filter((f) => f.name !== server.flavor?.original_name)
+                .map((f) => (
+                  <FormSelectOption key={f.id} value={f.id} label={f.name} />
+                ))}
+            </FormSelect>
+          </FormGroup>
+        </Form>
+      )}
+      {dialog === 'snapshot' && (
+        <Form onSubmit={(e) => e.preventDefault()}>
+          <FormGroup label="Snapshot name" fieldId="snapshot-name" isRequired>
+            <TextInput id="snapshot-name" value={value} onChange={(_e, v) => setValue(v)} />
+          </FormGroup>
+        </Form>
+      )}
+    </FormDialog>
   );
 }
 
