@@ -737,9 +737,14 @@ describe('Compute API v2.1', function () {
     assert.equal(vnc.status, 409, 'no console until the agent reports one');
     await client.patch(INSTANCES, 'admin', inst.metadata.name, { status: { consoleUrl: 'vnc://127.0.0.1:5901' } }, 'test', MERGE_PATCH, 'status');
     await shows(id, () => !!compute.directory.instances.byId(id)?.status?.consoleUrl);
-    assert.deepEqual((await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } })).body, { console: { type: 'novnc', url: 'vnc://127.0.0.1:5901' } });
-    const remote = await call('POST', `/servers/${id}/remote-consoles`, { version: '2.6', body: { remote_console: { protocol: 'vnc', type: 'novnc' } } });
-    assert.deepEqual(remote.body, { remote_console: { protocol: 'vnc', type: 'novnc', url: 'vnc://127.0.0.1:5901' } });
+    // nova-novncproxy's page on the host the client called, with a new single-use token each time, as Nova writes it.
+    const page = new RegExp(`^${new URL(base).origin}/console/vnc_lite\\.html\\?path=%3Ftoken%3D([\\w-]+)$`);
+    const legacy = (await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } })).body.console;
+    assert.equal(legacy.type, 'novnc');
+    assert.match(legacy.url, page);
+    const remote = (await call('POST', `/servers/${id}/remote-consoles`, { version: '2.6', body: { remote_console: { protocol: 'vnc', type: 'novnc' } } })).body.remote_console;
+    assert.deepEqual({ ...remote, url: undefined }, { protocol: 'vnc', type: 'novnc', url: undefined });
+    assert.notEqual(page.exec(remote.url)![1], page.exec(legacy.url)![1], 'a token per URL');
     const log = await call('POST', `/servers/${id}/action`, { body: { 'os-getConsoleOutput': { length: 10 } } });
     assert.equal(log.status, 409, 'the fake hypervisor has no agent to read the log from');
     assert.match(log.body.conflictingRequest.message, /has no console log/);
