@@ -72,7 +72,8 @@ shelve_migrate = False
 stable_rescue = False
 rescue = True
 snapshot = True
-vnc_console = False
+# noVNC consoles through nova-novncproxy (behind the gateway's /console), single-use tokens.
+vnc_console = True
 spice_console = False
 serial_console = False
 rdp_console = False

@@ -738,7 +738,7 @@ describe('Compute API v2.1', function () {
     await client.patch(INSTANCES, 'admin', inst.metadata.name, { status: { consoleUrl: 'vnc://127.0.0.1:5901' } }, 'test', MERGE_PATCH, 'status');
     await shows(id, () => !!compute.directory.instances.byId(id)?.status?.consoleUrl);
     // nova-novncproxy's page on the host the client called, with a new single-use token each time, as Nova writes it.
-    const page = new RegExp(`^${new URL(base).origin}/console/vnc_lite\\.html\\?path=%3Ftoken%3D([\\w-]+)$`);
+    const page = new RegExp(`^${new URL(base).origin}/console/vnc_lite\\.html\\?path=console%2Fwebsockify%3Ftoken%3D([\\w-]+)$`);
     const legacy = (await call('POST', `/servers/${id}/action`, { body: { 'os-getVNCConsole': { type: 'novnc' } } })).body.console;
     assert.equal(legacy.type, 'novnc');
     assert.match(legacy.url, page);

@@ -1,12 +1,13 @@
 /**
  * The console page nova-novncproxy serves (its vnc_lite.html): noVNC drawing one server's display, over the
- * WebSocket `websockify` beside this page, with the token Nova put in the URL (`?path=%3Ftoken%3D…`, as Nova
- * writes it, or `?token=`).
+ * WebSocket whose path (with the token) Nova put in the URL's `path`, as noVNC's own page reads it.
  */
 import RFB from '@novnc/novnc';
 
 const params = new URLSearchParams(location.search);
-const path = params.get('path') ?? (params.get('token') ? `?token=${encodeURIComponent(params.get('token')!)}` : '');
+// noVNC's `path`: the WebSocket's path from the host's root, as Nova writes it; or a bare `token` beside this page.
+const token = params.get('token');
+const path = params.get('path') ?? (token ? `${location.pathname.replace(/[^/]*$/, '').replace(/^\//, '')}websockify?token=${encodeURIComponent(token)}` : '');
 const status = document.getElementById('status')!;
 const screen = document.getElementById('screen')!;
 const say = (text: string, state: string) => {
@@ -16,7 +17,7 @@ const say = (text: string, state: string) => {
 
 if (!/token=/.test(path)) say('This console link has no token: ask for a new one.', 'failed');
 else {
-  const ws = new URL(`websockify${path.startsWith('?') ? path : `?${path.replace(/^.*\?/, '')}`}`, location.href);
+  const ws = new URL(`/${path.replace(/^\//, '')}`, location.origin);
   ws.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const rfb = new RFB(screen, ws.href, { wsProtocols: ['binary'] });
   rfb.scaleViewport = true;

@@ -316,15 +316,17 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
 }
 
 /**
- * A console URL for a running guest, as Nova writes it: nova-novncproxy's page with a new single-use token
- * (`?path=%3Ftoken%3D…`).
+ * A console URL for a running guest, as Nova writes it: nova-novncproxy's page with a new single-use token in
+ * noVNC's `path` (`?path=console%2Fwebsockify%3Ftoken%3D…` behind the gateway's /console).
  */
 async function consoleUrl(api: ComputeApiContext, req: ComputeRequest, inst: Instance): Promise<string> {
   if (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED') throw conflict(`Instance ${serverIdOf(inst)} is not ready: its console is available while it runs.`);
   if (!inst.status.consoleUrl) throw conflict(`Instance ${serverIdOf(inst)} has no console yet.`);
   const { token } = await issueConsoleToken(api.client, { namespace: inst.metadata.namespace!, name: inst.metadata.name!, uid: inst.metadata.uid! }, { ttlSeconds: api.console.tokenTtlSeconds, fieldManager: API_FIELD_MANAGER });
-  const base = api.console.baseUrl ?? `${new URL(req.base).origin}/console/vnc_lite.html`;
-  return `${base}?path=${encodeURIComponent(`?token=${token}`)}`;
+  const base = new URL(api.console.baseUrl ?? `${new URL(req.base).origin}/console/vnc_lite.html`);
+  // noVNC's `path`: the WebSocket's path from the host's root, beside the page (the proxy may sit under a prefix).
+  const dir = base.pathname.replace(/[^/]*$/, '').replace(/^\//, '');
+  return `${base.origin}${base.pathname}?path=${encodeURIComponent(`${dir}websockify?token=${token}`)}`;
 }
 
 /** The guest's console log, from the node agent that runs it (as Nova asks its compute node). */
