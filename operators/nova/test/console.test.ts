@@ -54,7 +54,12 @@ describe('console tokens and the console proxy', function () {
     new Promise<{ banner?: string; status?: number }>((resolve) => {
       const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/console/websockify?token=${encodeURIComponent(token)}`, ['binary']);
       ws.on('message', (data: Buffer) => (resolve({ banner: data.toString() }), ws.close()));
-      ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        // Nothing after the headers: a client reading frames there must see the connection close.
+        res.on('end', () => (assert.equal(body, ''), assert.ok(res.headers['x-console-refusal']), resolve({ status: res.statusCode })));
+      });
       ws.on('error', () => resolve({ status: 0 }));
     });
 

@@ -41,9 +41,10 @@ export async function startConsoleProxy(opts: { host: string; port: number; clie
     );
   });
 
+  // A refusal has no body: WebSocket clients (Tempest's among them) read whatever follows the headers as frames,
+  // and nothing may look like a console's first bytes. The reason goes in a header.
   const refuse = (socket: Duplex, status: number, message: string) => {
-    const body = JSON.stringify({ error: { code: status, message } });
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nX-Console-Refusal: ${message.replace(/[^\x20-\x7e]/g, '')}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
   };
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
