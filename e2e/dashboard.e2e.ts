@@ -274,15 +274,25 @@ describe('the dashboard in a browser', function () {
     await page.getByRole('button', { name: 'Create image' }).click();
     await page.fill('#image-name', 'from-the-browser');
     await page.setInputFiles('#image-file-filename + * input[type=file], input[type=file]', file);
+    // Every value the progress bar shows, as the browser sends the file.
+    await page.evaluate(() => {
+      window.__progress = [];
+      new window.MutationObserver(() => {
+        const v = window.document.querySelector('[data-testid=upload-progress] [role=progressbar]')?.getAttribute('aria-valuenow');
+        if (v !== undefined && v !== null && window.__progress.at(-1) !== Number(v)) window.__progress.push(Number(v));
+      }).observe(window.document.body, { subtree: true, childList: true, attributes: true });
+    });
     await page.getByRole('dialog').getByRole('button', { name: 'Create image' }).click();
-    const progress = page.getByTestId('upload-progress');
-    await progress.waitFor({ timeout: 60_000 });
+    await page.getByTestId('upload-progress').waitFor({ timeout: 60_000 });
     await screenshot(page, 'image-upload');
     const row = page.getByRole('row').filter({ hasText: 'from-the-browser' });
     await row.locator('[data-status=active]').waitFor({ timeout: 120_000 });
     const shown = await openstackJson(cloud, ['image', 'show', 'from-the-browser']);
     assert.equal(shown.checksum, createHash('md5').update(data).digest('hex'), 'the bytes the browser sent are the image');
     assert.equal(shown.size, data.length);
+    const progress: number[] = await page.evaluate(() => window.__progress);
+    assert.equal(progress[0], 0, `the bar starts empty: ${progress}`);
+    assert.equal(progress.at(-1), 100, `and ends full: ${progress}`);
     await accessible(page, 'images');
   });
 
