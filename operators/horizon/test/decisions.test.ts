@@ -59,7 +59,7 @@ describe('dashboard decisions', () => {
     assert.equal(cookieValue(undefined, 'stratus_session'), undefined);
   });
 
-  it('prints YAML as kubectl does: no managedFields, keys in order, lists flush with their key, timestamps and yes/no quoted', () => {
+  it('prints YAML as kubectl does: no managedFields, keys in order, lists flush with their key, go-yaml's quoting', () => {
     const text = kubectlYaml({ kind: 'Instance', apiVersion: 'compute.stratus.io/v1alpha1', metadata: { name: 'web', creationTimestamp: '2026-11-29T02:15:49Z', finalizers: ['b', 'a'], managedFields: [{ manager: 'x' }], annotations: { flag: 'yes', count: '0' } }, spec: { flavor: 'm1.tiny' } } as never);
     assert.equal(text.split('\n')[0], 'apiVersion: compute.stratus.io/v1alpha1');
     assert.ok(!text.includes('managedFields'));
@@ -68,5 +68,13 @@ describe('dashboard decisions', () => {
     assert.match(text, /count: "0"/);
     assert.match(text, /finalizers:\n  - b\n  - a\n/);
     assert.deepEqual(parse(text).metadata.finalizers, ['b', 'a']);
+    // go-yaml's quoting: double where the type would change, single where only the syntax needs it.
+    const quoted = kubectlYaml({ metadata: { annotations: { a: 'ACTIVE: running', b: '', c: '&anchor', d: '0o17', e: 'plain words', f: 'null' } } } as never);
+    assert.match(quoted, /a: 'ACTIVE: running'\n/);
+    assert.match(quoted, /b: ""\n/);
+    assert.match(quoted, /c: '&anchor'\n/);
+    assert.match(quoted, /d: "0o17"\n/);
+    assert.match(quoted, /e: plain words\n/);
+    assert.match(quoted, /f: "null"\n/);
   });
 });
