@@ -59,7 +59,7 @@ describe('dashboard decisions', () => {
     assert.equal(cookieValue(undefined, 'stratus_session'), undefined);
   });
 
-  it('prints YAML as kubectl does: no managedFields, keys in order, lists flush with their key, go-yaml's quoting', () => {
+  it("prints YAML as kubectl does: no managedFields, keys in order, lists flush with their key, go-yaml's quoting", () => {
     const text = kubectlYaml({ kind: 'Instance', apiVersion: 'compute.stratus.io/v1alpha1', metadata: { name: 'web', creationTimestamp: '2026-11-29T02:15:49Z', finalizers: ['b', 'a'], managedFields: [{ manager: 'x' }], annotations: { flag: 'yes', count: '0' } }, spec: { flavor: 'm1.tiny' } } as never);
     assert.equal(text.split('\n')[0], 'apiVersion: compute.stratus.io/v1alpha1');
     assert.ok(!text.includes('managedFields'));
