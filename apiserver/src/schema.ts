@@ -161,6 +161,16 @@ function applyDefaults(s: OpenApiSchema | undefined, v: unknown): void {
 }
 
 const ROOT_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
+const OBJECT_META_FIELDS = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+
+function pruneObjectMeta(v: unknown, path: string, pruned: string[]): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+  for (const k of Object.keys(v)) {
+    if (OBJECT_META_FIELDS.has(k)) continue;
+    delete (v as Record<string, unknown>)[k];
+    pruned.push(`${path}.${k}`);
+  }
+}
 
 function pruneValue(s: OpenApiSchema | undefined, v: unknown, path: string, pruned: string[], root = false): void {
   if (!s || v === null || typeof v !== 'object') return;
@@ -174,6 +184,13 @@ function pruneValue(s: OpenApiSchema | undefined, v: unknown, path: string, prun
   const props = (s.properties ?? {}) as Record<string, OpenApiSchema>;
   for (const k of Object.keys(o)) {
     const child = path ? `${path}.${k}` : k;
+    // An object's metadata is ObjectMeta whatever the schema says of it (CRDs often declare a bare
+    // `metadata: {type: object}`, as KubeVirt's do): the apiserver keeps it; an embedded resource's keeps
+    // ObjectMeta's fields.
+    if (embedded && k === 'metadata') {
+      if (!root) pruneObjectMeta(o[k], child, pruned);
+      continue;
+    }
     if (k in props) pruneValue(props[k], o[k], child, pruned);
     else if (embedded && ROOT_FIELDS.has(k)) continue;
     else if (s.additionalProperties && typeof s.additionalProperties === 'object') pruneValue(s.additionalProperties, o[k], child, pruned);

@@ -151,3 +151,43 @@ describe('API server REST contract', function () {
     assert.equal((await call('GET', `${WIDGETS}/keep`)).status, 200, 'data survived');
   });
 });
+
+describe('API server: a CRD whose schema declares a bare root metadata', function () {
+  this.timeout(30_000);
+  let plane: TestControlPlane;
+  const call = (method: string, path: string, body?: unknown) => fetch(plane.server.url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { Authorization: `Bearer ${plane.token}`, 'Content-Type': 'application/json' } });
+  before(async () => {
+    plane = await startTestControlPlane({ tls: false });
+    // As KubeVirt's and CDI's CRDs declare it: `metadata: {type: object}`, with an embedded resource (a template) in spec.
+    const schema = {
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+        spec: { type: 'object', properties: { template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true, properties: { metadata: { type: 'object' } } } } },
+      },
+    };
+    const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.test.stratus.io' }, spec: { group: 'test.stratus.io', scope: 'Namespaced', names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: schema } }] } };
+    assert.equal((await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
+  });
+  after(() => plane.stop());
+
+  it('keeps all of ObjectMeta under fieldValidation=Strict, as Kubernetes does', async () => {
+    const r = await call('POST', '/apis/test.stratus.io/v1/namespaces/default/gadgets?fieldValidation=Strict', {
+      apiVersion: 'test.stratus.io/v1',
+      kind: 'Gadget',
+      metadata: { name: 'g1', labels: { app: 'x' }, annotations: { a: 'b' }, finalizers: ['test.stratus.io/hold'] },
+      spec: { template: { metadata: { labels: { kubevirt: 'vm' } }, spec: { anything: 1 } } },
+    });
+    const body = (await r.json()) as any;
+    assert.equal(r.status, 201, JSON.stringify(body));
+    assert.equal(body.metadata.name, 'g1');
+    assert.deepEqual(body.metadata.labels, { app: 'x' });
+    assert.deepEqual(body.metadata.finalizers, ['test.stratus.io/hold']);
+    assert.deepEqual(body.spec.template.metadata.labels, { kubevirt: 'vm' }, "an embedded resource's ObjectMeta is kept too");
+    const bad = await call('POST', '/apis/test.stratus.io/v1/namespaces/default/gadgets?fieldValidation=Strict', { apiVersion: 'test.stratus.io/v1', kind: 'Gadget', metadata: { name: 'g2' }, spec: { template: { metadata: { bogus: 1 } } } });
+    assert.equal(bad.status, 400, 'an unknown field of an embedded ObjectMeta is still refused under Strict');
+    assert.match(((await bad.json()) as any).message, /spec\.template\.metadata\.bogus/);
+  });
+});
