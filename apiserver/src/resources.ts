@@ -363,14 +363,20 @@ function validateMetadata(t: ResourceType, obj: KObject): StatusCause[] {
   const causes: StatusCause[] = [];
   const m = obj.metadata;
   const name = m.name ?? '';
-  const nameRule = t.storageKey === NAMESPACE_STORAGE_KEY ? DNS_LABEL : DNS_SUBDOMAIN;
-  const maxLen = t.storageKey === NAMESPACE_STORAGE_KEY ? 63 : 253;
-  if (!nameRule.test(name) || name.length > maxLen)
+  // RBAC objects are named by path segments (Kubernetes' ValidateRBACName: `system:discovery` is a name).
+  if (t.group === 'rbac.authorization.k8s.io') {
+    if (!name || name === '.' || name === '..' || /[/%]/.test(name))
+      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(name)}: may not be '.' or '..', and may not contain '/' or '%'`, field: 'metadata.name' });
+  } else {
+    const nameRule = t.storageKey === NAMESPACE_STORAGE_KEY ? DNS_LABEL : DNS_SUBDOMAIN;
+    const maxLen = t.storageKey === NAMESPACE_STORAGE_KEY ? 63 : 253;
+    if (!nameRule.test(name) || name.length > maxLen)
     causes.push({
       reason: 'FieldValueInvalid',
       message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 ${nameRule === DNS_LABEL ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
       field: 'metadata.name',
     });
+  }
   for (const [k, v] of Object.entries(m.labels ?? {})) {
     if (!LABEL_KEY.test(k)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(k)}: name part must consist of alphanumeric characters, '-', '_' or '.'`, field: 'metadata.labels' });
     if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))

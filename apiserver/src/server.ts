@@ -3,7 +3,9 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { generateServingCert, servingCertIn, type ServingCert } from './tls.js';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { AccessControl, BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, verbOf } from './access.js';
+import { ADMIN_USER, adminTokenMatches, type TokenAuthenticator, type UserInfo } from './authn.js';
+import { forbiddenMessage } from './rbac.js';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'winston';
 import { Controllers } from './controllers.js';
@@ -29,8 +31,10 @@ export interface ServerOptions {
   port?: number;
   /** Folder for the SQLite database; without it the server keeps everything in memory. */
   dataDir?: string;
-  /** Bearer token every request must carry (except health and version); none = open. */
+  /** The admin's bearer token (system:admin, in system:masters); none = open, every request as the admin. */
   token?: string;
+  /** Who other bearer tokens are (a TokenReview webhook: Keystone's); their requests are judged by RBAC. */
+  authenticator?: TokenAuthenticator;
   /** Serve https (the default; kubectl only sends tokens over TLS) or plain http. */
   tls?: boolean;
   historyLimit?: number;
@@ -73,17 +77,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (!store.get(NAMESPACE_STORAGE_KEY, undefined, ns))
       resources.create(nsType, undefined, { metadata: { name: ns } }, { fieldManager: 'stratus-apiserver' });
 
+  // Kubernetes' default policy, made once, kept as anyone may have changed it since.
+  for (const [plural, objects] of [['clusterroles', BOOTSTRAP_CLUSTER_ROLES], ['clusterrolebindings', BOOTSTRAP_CLUSTER_ROLE_BINDINGS]] as const) {
+    const type = registry.find('rbac.authorization.k8s.io', 'v1', plural)!;
+    for (const o of objects)
+      if (!store.get(type.storageKey, undefined, o.metadata.name!))
+        resources.create(type, undefined, { ...structuredClone(o), metadata: { ...o.metadata, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } } } as never, { fieldManager: 'stratus-apiserver' });
+  }
+
   const token = opts.token ? Buffer.from(opts.token) : undefined;
-  const authorized = (req: IncomingMessage) => {
-    if (!token) return true;
+  /** Who is asking: the admin, a user the authenticator vouches for, or nobody (401). */
+  const whoIs = async (req: IncomingMessage): Promise<UserInfo | undefined> => {
+    if (!token) return ADMIN_USER;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const given = Buffer.from(m[1]);
-    return given.length === token.length && timingSafeEqual(given, token);
+    if (!m) return undefined;
+    if (adminTokenMatches(token, m[1])) return ADMIN_USER;
+    return opts.authenticator?.authenticate(m[1]).catch((e: Error) => (log?.warn('token review failed', { error: e.message }), undefined));
   };
 
   let address = '';
-  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000 };
+  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources) };
   const host = opts.host ?? '127.0.0.1';
   let serving: ServingCert | undefined;
   if (opts.tls !== false) serving = opts.dataDir ? await servingCertIn(`${opts.dataDir}/tls`, host) : await generateServingCert(host);
@@ -95,8 +108,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     });
     const path = (req.url ?? '/').split('?')[0];
     const open = path === '/version' || path === '/healthz' || path === '/livez' || path === '/readyz';
-    if (!open && !authorized(req)) return sendError(res, unauthorized());
-    handle(ctx, req, res).catch((err) => {
+    (async () => {
+      const user = await whoIs(req);
+      if (!user && !open) throw unauthorized();
+      await handle(ctx, req, res, user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] });
+    })().catch((err) => {
       if (!isApiError(err)) log?.error('request failed', { verb: req.method, uri: req.url, error: String(err), stack: (err as Error)?.stack });
       sendError(res, isApiError(err) ? err : internal(err));
     });
@@ -135,9 +151,17 @@ interface HandlerContext {
   openapi: OpenApiV3;
   address: () => string;
   bookmarkIntervalMs: number;
+  access: AccessControl;
 }
 
-async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Refuses what RBAC does not allow this user, with Kubernetes' 403. */
+function authorizeRequest(ctx: HandlerContext, user: UserInfo, a: Parameters<AccessControl['decide']>[1]): void {
+  if (ctx.access.decide(user, a).allowed) return;
+  const full = { ...a, user: user.username, groups: user.groups };
+  throw new ApiError(403, 'Forbidden', forbiddenMessage(full), a.resourceRequest ? { name: a.name, group: a.apiGroup, kind: a.resource } : undefined);
+}
+
+async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';
@@ -145,6 +169,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
 
   if (['/healthz', '/livez', '/readyz'].includes(path)) return sendText(res, 200, 'ok');
   if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
+  // Who am I, and may I: answered for whoever asks (Kubernetes' system:basic-user).
+  if (method === 'POST' && path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') return sendJson(res, 201, selfSubjectReview(user));
+  if (method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') return sendJson(res, 201, selfSubjectAccessReview(ctx, user, (await readBody(req, 'create')).value));
+  const resourcePath = (segs[0] === 'api' && segs.length > 2) || (segs[0] === 'apis' && segs.length > 3);
+  if (!resourcePath) authorizeRequest(ctx, user, { verb: method.toLowerCase() === 'head' ? 'get' : method.toLowerCase(), resourceRequest: false, path: url.pathname });
   if (path === '/api') return sendJson(res, 200, coreVersions(ctx.address()));
   if (path === '/apis') return sendJson(res, 200, groupList(ctx.registry));
   if (path === '/openapi/v3') return sendJson(res, 200, ctx.openapi.index());
@@ -173,7 +202,26 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     return sendJson(res, 200, list);
   }
   const route = resolveRoute(ctx.registry, group, version, rest);
+  const watch = route.watch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+  authorizeRequest(ctx, user, { verb: verbOf(method, !!route.name, watch), resourceRequest: true, apiGroup: group, resource: route.type.resource, subresource: route.subresource, namespace: route.namespace, name: route.name });
   return serveResource(ctx, req, res, url.searchParams, method, route);
+}
+
+/** authentication.k8s.io/v1 SelfSubjectReview: who the request's credentials say it is (`kubectl auth whoami`). */
+function selfSubjectReview(user: UserInfo) {
+  return { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } } };
+}
+
+/** authorization.k8s.io/v1 SelfSubjectAccessReview: whether the asker may do what the spec names (`kubectl auth can-i`). */
+function selfSubjectAccessReview(ctx: HandlerContext, user: UserInfo, body: any) {
+  const spec = body?.spec ?? {};
+  const r = spec.resourceAttributes;
+  const n = spec.nonResourceAttributes;
+  if (!r && !n) throw badRequest('spec: exactly one of resourceAttributes and nonResourceAttributes must be given');
+  const decision = r
+    ? ctx.access.decide(user, { verb: r.verb ?? '', resourceRequest: true, apiGroup: r.group ?? '', resource: r.resource ?? '', subresource: r.subresource || undefined, namespace: r.namespace || undefined, name: r.name || undefined })
+    : ctx.access.decide(user, { verb: n.verb ?? '', resourceRequest: false, path: n.path ?? '' });
+  return { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } };
 }
 
 function groupOf(registry: Registry, name: string) {

@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { adminToken, createLogger, startServer, writeKubeconfig } from '@stratus/apiserver';
+import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE } from '@stratus/keystone';
+import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
@@ -62,7 +62,10 @@ try {
 }
 
 async function up(): Promise<void> {
-  const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log });
+  // Keystone tokens are users of the control plane too: Keystone answers the TokenReview webhook (once it runs).
+  let keystoneReview: TokenAuthenticator | undefined;
+  const authenticator: TokenAuthenticator = { authenticate: async (t) => keystoneReview?.authenticate(t) };
+  const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log, authenticator });
   supervisor.onStop('control plane', () => server.close());
   const kubeconfig = join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, server.url, token, server.caCert);
@@ -104,6 +107,7 @@ const sharedEnv: NodeJS.ProcessEnv = {
   ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: DEFAULT_IMAGE_BUCKET, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
 };
 // The gateway's port is chosen now, so that every port this cloud listens on is known before any operator starts.
+keystoneReview = webhookAuthenticator(`${sharedEnv.KEYSTONE_URL}${TOKEN_REVIEW_PATH}`);
 const gatewayPort = values['api-port'] === '0' ? await freePort(values.host!) : Number(values['api-port']);
 const envs = new Map<string, NodeJS.ProcessEnv>();
 for (const op of OPERATORS) {

@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, accessRuleAllows, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
 import { Authenticator, type AuthContext } from './auth.js';
 import { authRoutes } from './authRoutes.js';
+import { tokenReviewRoutes } from './tokenReviewRoutes.js';
 import { catalogRoutes } from './catalogRoutes.js';
 import { IdentityDirectory } from './directory.js';
 import { IdentityError, badRequest, unauthorized } from './errors.js';
@@ -48,6 +49,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
 
   const router = new Router();
   authRoutes(router, dir, auth);
+  tokenReviewRoutes(router, dir, auth);
   projectRoutes(router, dir, client);
   domainRoutes(router, dir, client);
   groupRoutes(router, dir, client);

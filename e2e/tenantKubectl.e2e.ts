@@ -1,0 +1,106 @@
+/**
+ * The Kubernetes face for tenants (issue 17, the part done so far): a project member's Keystone token is a
+ * bearer token the control plane accepts (Keystone answers its TokenReview webhook), and RBAC, enforced as
+ * Kubernetes enforces it, lets them do in their namespace what their Keystone role's ClusterRole grants and
+ * nothing elsewhere; `kubectl auth whoami` and `auth can-i` tell them so; a revoked token stops working; the
+ * admin token keeps working.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { eventually } from '@stratus/apiserver';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { runKubectl } from './lib/cluster.js';
+import { openstack, openstackJson, openstackOk } from './lib/up.js';
+
+describe('kubectl as a project member, signed in with a Keystone token', function () {
+  this.timeout(600_000);
+  let cloud: RunningCloud;
+  const ids: Record<string, string> = {};
+  const member = (user: string, project: string) => ({ OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: `${user}-pw-1`, OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
+  const tokenOf = async (user: string, project: string) => {
+    const r = await openstack(cloud, ['token', 'issue', '-f', 'value', '-c', 'id'], member(user, project));
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  /** A kubeconfig like the admin's, with this bearer token instead. */
+  const kubeconfigWith = (name: string, token: string) => {
+    const kc = parse(readFileSync(cloud.kubeconfig, 'utf8'));
+    kc.users = [{ name, user: { token } }];
+    kc.contexts[0].context.user = name;
+    const path = join(cloud.dir, `kubeconfig-${name}`);
+    writeFileSync(path, stringify(kc), { mode: 0o600 });
+    return path;
+  };
+  const kubectl = (kubeconfig: string, ...args: string[]) => runKubectl(kubeconfig, cloud.dir, args);
+  const instance = (namespace: string, name: string) => JSON.stringify({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name, namespace }, spec: { flavor: 'm1.tiny', image: { name: 'none' } } });
+
+  before(async () => {
+    cloud = await startCloud();
+    const os = (...args: string[]) => openstackOk(cloud, args);
+    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+    for (const project of ['demo', 'other']) ids[project] = (await openstackJson(cloud, ['project', 'create', project])).id;
+    for (const [user, project, role] of [['alice', 'demo', 'member'], ['rita', 'demo', 'reader'], ['bob', 'other', 'member']]) {
+      await os('user', 'create', '--password', `${user}-pw-1`, '--project', project, user);
+      await os('role', 'add', '--project', project, '--user', user, role);
+    }
+    await eventually('the members can sign in', async () => (await openstack(cloud, ['token', 'issue'], member('rita', 'demo'))).code === 0, 60_000, 500);
+  });
+  after(async () => {
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('knows who a Keystone token is: `kubectl auth whoami`', async () => {
+    const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    const r = await kubectl(kc, 'auth', 'whoami', '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout).status.userInfo;
+    assert.equal(info.username, 'alice');
+    assert.ok(info.groups.includes(ids.demo), `the project's ID is a group: ${info.groups}`);
+    assert.ok(info.groups.includes('system:authenticated'));
+    assert.deepEqual(info.extra['alpha.kubernetes.io/identity/roles'], ['member']);
+    const admin = await kubectl(cloud.kubeconfig, 'auth', 'whoami', '-o', 'json');
+    assert.ok(JSON.parse(admin.stdout).status.userInfo.groups.includes('system:masters'), 'the admin token keeps working, as system:masters');
+  });
+
+  it("lets a member work in their project's namespace and nowhere else (403 as Kubernetes says it)", async () => {
+    const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    const own = await kubectl(kc, 'get', 'instances', '-n', 'demo');
+    assert.equal(own.code, 0, own.stderr);
+    const create = await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'web-1'));
+    assert.equal(create.code, 0, create.stderr);
+    const elsewhere = await kubectl(kc, 'get', 'instances', '-n', 'other');
+    assert.notEqual(elsewhere.code, 0);
+    assert.match(elsewhere.stderr, /instances.compute.stratus.io is forbidden: User "alice" cannot list resource "instances" in API group "compute.stratus.io" in the namespace "other"/);
+    const createElsewhere = await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('other', 'web-1'));
+    assert.match(createElsewhere.stderr, /forbidden/);
+    const admin = await kubectl(kc, 'get', 'hypervisors');
+    assert.match(admin.stderr, /hypervisors.compute.stratus.io is forbidden: User "alice" cannot list resource "hypervisors" .* at the cluster scope/);
+    const secrets = await kubectl(kc, 'get', 'secrets', '-n', 'demo');
+    assert.match(secrets.stderr, /forbidden/, "a member's role grants the cloud's kinds, not the namespace's Secrets");
+  });
+
+  it('answers `kubectl auth can-i` as it then decides: a reader may get but not create', async () => {
+    const alice = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    const rita = kubeconfigWith('rita', await tokenOf('rita', 'demo'));
+    const can = async (kc: string, ...args: string[]) => (await kubectl(kc, 'auth', 'can-i', ...args)).stdout.trim();
+    assert.equal(await can(alice, 'create', 'instances.compute.stratus.io', '-n', 'demo'), 'yes');
+    assert.equal(await can(alice, 'create', 'instances.compute.stratus.io', '-n', 'other'), 'no');
+    assert.equal(await can(alice, 'list', 'hypervisors.compute.stratus.io'), 'no');
+    assert.equal(await can(rita, 'get', 'instances.compute.stratus.io', '-n', 'demo'), 'yes');
+    assert.equal(await can(rita, 'create', 'instances.compute.stratus.io', '-n', 'demo'), 'no');
+    const refused = await runKubectl(rita, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'web-2'));
+    assert.match(refused.stderr, /forbidden: User "rita" cannot create resource "instances"/);
+  });
+
+  it('stops accepting a revoked token (within the webhook cache of 10 s)', async () => {
+    const token = await tokenOf('bob', 'other');
+    const kc = kubeconfigWith('bob', token);
+    assert.equal((await kubectl(kc, 'get', 'instances', '-n', 'other')).code, 0);
+    await openstackOk(cloud, ['token', 'revoke', token]);
+    await eventually('the revoked token refused', async () => /Unauthorized|must be logged in/.test((await kubectl(kc, 'get', 'instances', '-n', 'other')).stderr), 60_000, 1000);
+    assert.match((await kubectl(kubeconfigWith('nobody', 'not-a-token'), 'get', 'instances', '-n', 'other')).stderr, /Unauthorized|must be logged in/);
+  });
+});
