@@ -13,7 +13,7 @@ SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -55,6 +55,12 @@ bench-glance: build
 # Rotates the Fernet keys of the cloud `make up` runs (keystone-manage fernet_rotate).
 rotate-keys: build
 	KUBECONFIG=$(STATE)/kubeconfig node operators/keystone/dist/src/manage.js fernet-rotate
+
+# A kubeconfig for a project member, signed in through Keystone with a clouds.yaml entry (OS_CLIENT_CONFIG_FILE
+# or the usual places): make kubeconfig CLOUD=mycloud [KUBECONFIG_OUT=~/.kube/stratus]
+KUBECONFIG_OUT ?= kubeconfig-$(CLOUD)
+kubeconfig: build
+	node cli/dist/src/login.js --cloud '$(CLOUD)' --from $(STATE)/kubeconfig --kubeconfig '$(KUBECONFIG_OUT)'
 
 generate: build
 	node hack/dist/generate.js

@@ -6,13 +6,18 @@
  * admin token keeps working.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
 import { openstack, openstackJson, openstackOk } from './lib/up.js';
+
+const LOGIN = new URL('../../cli/dist/src/login.js', import.meta.url).pathname;
+const CREDENTIAL = new URL('../../cli/dist/src/credential.js', import.meta.url).pathname;
 
 describe('kubectl as a project member, signed in with a Keystone token', function () {
   this.timeout(600_000);
@@ -93,6 +98,32 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal(await can(rita, 'create', 'instances.compute.stratus.io', '-n', 'demo'), 'no');
     const refused = await runKubectl(rita, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'web-2'));
     assert.match(refused.stderr, /forbidden: User "rita" cannot create resource "instances"/);
+  });
+
+  it('signs in with `stratus login`: a kubeconfig whose exec plugin gets and caches the Keystone token, in the project\'s namespace', async () => {
+    const clouds = join(cloud.dir, 'member-clouds.yaml');
+    writeFileSync(clouds, stringify({ clouds: { 'alice-demo': { auth: { auth_url: cloud.admin().authUrl, username: 'alice', password: 'alice-pw-1', project_name: 'demo', user_domain_name: 'Default', project_domain_name: 'Default' } } } }), { mode: 0o600 });
+    const out = join(cloud.dir, 'kubeconfig-login');
+    const env = { ...process.env, OS_CLIENT_CONFIG_FILE: clouds, XDG_CACHE_HOME: join(cloud.dir, 'cache') };
+    const login = await promisify(execFile)(process.execPath, [LOGIN, '--cloud', 'alice-demo', '--from', cloud.kubeconfig, '--kubeconfig', out], { env });
+    assert.match(login.stdout, /user alice, namespace demo/);
+    const written = parse(readFileSync(out, 'utf8'));
+    assert.equal(written.users[0].user.exec.apiVersion, 'client.authentication.k8s.io/v1');
+    assert.equal(written.users[0].user.token, undefined, 'no token in the kubeconfig itself');
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    // kubectl runs the plugin: the project's namespace is the default one.
+    const r = await promisify(execFile)('kubectl', ['--kubeconfig', out, 'auth', 'can-i', 'create', 'instances.compute.stratus.io'], { env: { ...env, HOME: cloud.dir } }).catch((e) => e);
+    assert.equal(String(r.stdout).trim(), 'yes', String(r.stderr));
+    const listed = await promisify(execFile)('kubectl', ['--kubeconfig', out, 'get', 'instances'], { env: { ...env, HOME: cloud.dir } }).catch((e) => e);
+    assert.match(String(listed.stderr) + String(listed.stdout), /No resources found in demo namespace/);
+    const cached = readdirSync(join(cloud.dir, 'cache', 'stratus', 'tokens'));
+    assert.equal(cached.length, 1, 'one cached token');
+    assert.equal(statSync(join(cloud.dir, 'cache', 'stratus', 'tokens', cached[0])).mode & 0o777, 0o600);
+    const again = JSON.parse((await promisify(execFile)(process.execPath, [CREDENTIAL, '--cloud', 'alice-demo'], { env })).stdout);
+    assert.equal(again.kind, 'ExecCredential');
+    assert.equal(again.status.token, JSON.parse(readFileSync(join(cloud.dir, 'cache', 'stratus', 'tokens', cached[0]), 'utf8')).token, 'the cached token is reused');
+    const wrong = await promisify(execFile)(process.execPath, [CREDENTIAL, '--cloud', 'nobody'], { env }).catch((e) => e);
+    assert.match(String(wrong.stderr), /no cloud "nobody"/);
   });
 
   it('stops accepting a revoked token (within the webhook cache of 10 s)', async () => {
