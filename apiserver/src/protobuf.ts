@@ -1,6 +1,6 @@
 /**
  * Protobuf request bodies. kubectl's imperative commands (`create namespace|configmap|secret|serviceaccount|
- * role|rolebinding|clusterrole|clusterrolebinding`) send built-in kinds as application/vnd.kubernetes.protobuf,
+ * role|rolebinding|clusterrole|clusterrolebinding`, `auth can-i`) send built-in kinds as application/vnd.kubernetes.protobuf,
  * and client-go programs (Helm) send DeleteOptions so:
  * the 4-byte magic "k8s\0" and a runtime.Unknown envelope around the object. The messages below are the
  * subset of Kubernetes' generated.proto (same field numbers) for the kinds this server serves.
@@ -40,6 +40,11 @@ message ClusterRole { optional ObjectMeta metadata = 1; repeated PolicyRule rule
 message RoleBinding { optional ObjectMeta metadata = 1; repeated Subject subjects = 2; optional RoleRef roleRef = 3; }
 message ClusterRoleBinding { optional ObjectMeta metadata = 1; repeated Subject subjects = 2; optional RoleRef roleRef = 3; }
 message Lease { optional ObjectMeta metadata = 1; }
+message ResourceAttributes { optional string namespace = 1; optional string verb = 2; optional string group = 3; optional string version = 4; optional string resource = 5; optional string subresource = 6; optional string name = 7; }
+message NonResourceAttributes { optional string path = 1; optional string verb = 2; }
+message SelfSubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; }
+message SelfSubjectAccessReview { optional ObjectMeta metadata = 1; optional SelfSubjectAccessReviewSpec spec = 2; }
+message SelfSubjectReview { optional ObjectMeta metadata = 1; }
 message Preconditions { optional string uid = 1; optional string resourceVersion = 2; }
 message DeleteOptions { optional int64 gracePeriodSeconds = 1; optional Preconditions preconditions = 2; optional bool orphanDependents = 3; optional string propagationPolicy = 4; repeated string dryRun = 5; }
 `;
@@ -59,6 +64,9 @@ const KINDS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
+  // kubectl auth can-i and auth whoami.
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
   // The body of a DELETE (client-go sends it as protobuf too: Helm deleting its release records, say).
   'v1/DeleteOptions': 'DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',

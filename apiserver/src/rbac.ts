@@ -153,8 +153,9 @@ export function authorize(a: RequestAttributes, rbac: RbacObjects): Decision {
 export function forbiddenMessage(a: RequestAttributes): string {
   if (!a.resourceRequest) return `forbidden: User "${a.user}" cannot ${a.verb} path "${a.path}"`;
   const what = `${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
+  const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
   const name = a.name ? ` "${a.name}"` : '';
   const group = `in API group "${a.apiGroup ?? ''}"`;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  return `${what}${name} is forbidden: User "${a.user}" cannot ${a.verb} resource "${what}" ${group} ${scope}`;
+  return `${qualified}${name} is forbidden: User "${a.user}" cannot ${a.verb} resource "${what}" ${group} ${scope}`;
 }

@@ -115,7 +115,7 @@ describe('the RBAC authorizer', () => {
 
   it("says no as Kubernetes does", () => {
     assert.equal(authorize(req({}), none()).allowed, false);
-    assert.equal(forbiddenMessage(req({ name: 'web-1' })), 'instances "web-1" is forbidden: User "alice" cannot get resource "instances" in API group "compute.stratus.io" in the namespace "acme"');
-    assert.equal(forbiddenMessage(req({ verb: 'list', resource: 'hypervisors', namespace: undefined })), 'hypervisors is forbidden: User "alice" cannot list resource "hypervisors" in API group "compute.stratus.io" at the cluster scope');
+    assert.equal(forbiddenMessage(req({ name: 'web-1' })), 'instances.compute.stratus.io "web-1" is forbidden: User "alice" cannot get resource "instances" in API group "compute.stratus.io" in the namespace "acme"');
+    assert.equal(forbiddenMessage(req({ verb: 'list', resource: 'hypervisors', namespace: undefined })), 'hypervisors.compute.stratus.io is forbidden: User "alice" cannot list resource "hypervisors" in API group "compute.stratus.io" at the cluster scope');
   });
 });
