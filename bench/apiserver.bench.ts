@@ -21,11 +21,13 @@ const { values } = parseArgs({ options: { objects: { type: 'string', default: '1
 const OBJECTS = Number(values.objects);
 const CONCURRENCY = Number(values.concurrency);
 const TOKEN = 'bench-token';
+/** A project member's token: the stand-in authenticator below answers for it at once, as the webhook's cache does after the first call. */
+const MEMBER_TOKEN = 'bench-member-token';
 
 /** POSTs JSON over one keep-alive agent; resolves with the status code and body. */
-function post(agent: Agent, url: string, body: string, ca: string): Promise<{ code: number; body: string }> {
+function post(agent: Agent, url: string, body: string, ca: string, token = TOKEN): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, ca, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: `Bearer ${TOKEN}` } }, (res) => {
+    const req = request(url, { method: 'POST', agent, ca, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: `Bearer ${token}` } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
@@ -40,7 +42,7 @@ const widget = (name: string) =>
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
-  const server = await startServer({ dataDir, token: TOKEN });
+  const server = await startServer({ dataDir, token: TOKEN, authenticator: { authenticate: async (t) => (t === MEMBER_TOKEN ? { username: 'bench-member', groups: ['bench-team', 'system:authenticated'] } : undefined) } });
   const ca = server.caCert!;
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigYaml(server.url, TOKEN, ca));
@@ -109,6 +111,26 @@ async function main() {
     jsonTimes.push(performance.now() - t);
   }
 
+  // RBAC enforced: creates with a member's token (a RoleBinding to a ClusterRole, among 500 other tenants'
+  // bindings, as Keystone writes them) beside the admin token's (system:masters, no RBAC), alternating.
+  const RBAC = (plural: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, namespaced: plural.startsWith('role') });
+  await client.create(RBAC('clusterroles'), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'bench-widgets' }, rules: [{ apiGroups: ['test.stratus.io'], resources: ['widgets'], verbs: ['get', 'list', 'create'] }] } as never, 'bench');
+  for (let i = 0; i < 500; i++) {
+    const ns = i === 0 ? 'default' : `tenant-${i}`;
+    if (i) await client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as never, 'bench');
+    await client.create(RBAC('rolebindings'), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `member-${i}`, namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'bench-widgets' }, subjects: [{ kind: 'Group', name: i === 0 ? 'bench-team' : `team-${i}` }] } as never, 'bench');
+  }
+  const rounds = { admin: [] as number[], member: [] as number[] };
+  for (let round = 0; round < 3; round++)
+    for (const who of ['admin', 'member'] as const) {
+      const run = await load(2000, CONCURRENCY, async (i) => {
+        const r = await post(agent, collection, widget(`rbac-${who}-${round}-${i}`), ca, who === 'admin' ? TOKEN : MEMBER_TOKEN);
+        if (r.code !== 201) throw new Error(`create as ${who} failed: ${r.code} ${r.body}`);
+      });
+      rounds[who].push(2000 / run.seconds);
+    }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     creates: {
@@ -122,11 +144,12 @@ async function main() {
     },
     watchDelivery: { events: delivery.length, p50ms: ms(pct(delivery, 50)), p99ms: ms(pct(delivery, 99)) },
     list: { objects: listed, medianMs: ms(pct(listTimes, 50)), inProcessJsonRoundTripMs: ms(pct(jsonTimes, 50)), ratio: ms(pct(listTimes, 50) / pct(jsonTimes, 50)) },
-    goals: { createsPerSecond: '>= 1000', watchP99ms: '< 20', list10kMs: '< 500' },
+    rbac: { memberCreatesPerSecond: Math.round(median(rounds.member)), adminCreatesPerSecond: Math.round(median(rounds.admin)), ratio: ms(median(rounds.member) / median(rounds.admin)), bindings: 500 },
+    goals: { createsPerSecond: '>= 1000', watchP99ms: '< 20', list10kMs: '< 500', rbacRatio: '>= 0.8' },
   };
   console.log(JSON.stringify(report, null, 2));
-  const met = report.creates.perSecond >= 1000 && report.watchDelivery.p99ms < 20 && report.list.medianMs < 500;
-  console.log(`creates/s ${report.creates.perSecond} (echo ${report.creates.baselineEchoPerSecond}, ratio ${report.creates.ratioToEcho}); create p50 ${report.creates.p50ms} ms p99 ${report.creates.p99ms} ms; watch p50 ${report.watchDelivery.p50ms} ms p99 ${report.watchDelivery.p99ms} ms; LIST ${listed} in ${report.list.medianMs} ms (JSON round trip ${report.list.inProcessJsonRoundTripMs} ms) — goals ${met ? 'met' : 'NOT met'}`);
+  const met = report.creates.perSecond >= 1000 && report.watchDelivery.p99ms < 20 && report.list.medianMs < 500 && report.rbac.ratio >= 0.8;
+  console.log(`creates/s ${report.creates.perSecond} (echo ${report.creates.baselineEchoPerSecond}, ratio ${report.creates.ratioToEcho}); create p50 ${report.creates.p50ms} ms p99 ${report.creates.p99ms} ms; watch p50 ${report.watchDelivery.p50ms} ms p99 ${report.watchDelivery.p99ms} ms; LIST ${listed} in ${report.list.medianMs} ms (JSON round trip ${report.list.inProcessJsonRoundTripMs} ms); RBAC: member ${report.rbac.memberCreatesPerSecond}/s vs admin ${report.rbac.adminCreatesPerSecond}/s (ratio ${report.rbac.ratio}) — goals ${met ? 'met' : 'NOT met'}`);
   agent.destroy();
   echo.close();
   await server.close();

@@ -44,25 +44,29 @@ export function verbOf(method: string, named: boolean, watch: boolean): string {
 }
 
 export class AccessControl {
-  private cached?: { revision: number; rbac: RbacObjects };
+  private cached?: RbacObjects;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly registry: Registry,
     private readonly resources: Resources,
-  ) {}
+  ) {
+    // Read again only after an RBAC object changed: other writes leave the policy as it was.
+    for (const plural of ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']) {
+      const type = registry.find(RBAC_GROUP, 'v1', plural);
+      if (type) store.subscribe(type.storageKey, () => (this.cached = undefined));
+    }
+  }
 
-  /** Every Role, ClusterRole and binding, as stored (rebuilt when the store has moved on). */
+  /** Every Role, ClusterRole and binding, as stored. */
   rbac(): RbacObjects {
-    const revision = this.store.currentRevision();
-    if (this.cached?.revision === revision) return this.cached.rbac;
+    if (this.cached) return this.cached;
     const all = <T>(plural: string) => {
       const type = this.registry.find(RBAC_GROUP, 'v1', plural);
       return type ? (this.resources.list(type, undefined, { labelSelector: null, fieldSelector: null, limit: 0, continueToken: null }).items.map((s) => s.obj) as unknown as T[]) : [];
     };
-    const rbac = { roles: all<Role>('roles'), clusterRoles: all<ClusterRole>('clusterroles'), roleBindings: all<RoleBinding>('rolebindings'), clusterRoleBindings: all<RoleBinding>('clusterrolebindings') };
-    this.cached = { revision, rbac };
-    return rbac;
+    this.cached = { roles: all<Role>('roles'), clusterRoles: all<ClusterRole>('clusterroles'), roleBindings: all<RoleBinding>('rolebindings'), clusterRoleBindings: all<RoleBinding>('clusterrolebindings') };
+    return this.cached;
   }
 
   /** system:masters may do anything (as in Kubernetes, without asking RBAC); everyone else as RBAC says. */
