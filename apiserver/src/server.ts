@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { generateServingCert, servingCertIn, type ServingCert } from './tls.js';
 import type { AddressInfo } from 'node:net';
 import { AccessControl, BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, verbOf } from './access.js';
+import { Admission, type Operation } from './admission.js';
 import { ADMIN_USER, adminTokenMatches, type TokenAuthenticator, type UserInfo } from './authn.js';
 import { forbiddenMessage } from './rbac.js';
 import { parse as parseYaml } from 'yaml';
@@ -96,7 +97,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
 
   let address = '';
-  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources) };
+  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources), admission: new Admission(registry, resources) };
   const host = opts.host ?? '127.0.0.1';
   let serving: ServingCert | undefined;
   if (opts.tls !== false) serving = opts.dataDir ? await servingCertIn(`${opts.dataDir}/tls`, host) : await generateServingCert(host);
@@ -152,6 +153,7 @@ interface HandlerContext {
   address: () => string;
   bookmarkIntervalMs: number;
   access: AccessControl;
+  admission: Admission;
 }
 
 /** Refuses what RBAC does not allow this user, with Kubernetes' 403. */
@@ -204,7 +206,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const route = resolveRoute(ctx.registry, group, version, rest);
   const watch = route.watch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
   authorizeRequest(ctx, user, { verb: verbOf(method, !!route.name, watch), resourceRequest: true, apiGroup: group, resource: route.type.resource, subresource: route.subresource, namespace: route.namespace, name: route.name });
-  return serveResource(ctx, req, res, url.searchParams, method, route);
+  return serveResource(ctx, req, res, url.searchParams, method, route, user);
 }
 
 /** authentication.k8s.io/v1 SelfSubjectReview: who the request's credentials say it is (`kubectl auth whoami`). */
@@ -252,7 +254,7 @@ function resolveRoute(registry: Registry, group: string, version: string, rest: 
   return { type, namespace, name, subresource: subresource === 'finalize' ? 'finalize' : subresource, watch };
 }
 
-async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, method: string, route: Route): Promise<void> {
+async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, method: string, route: Route, user: UserInfo): Promise<void> {
   const { type, namespace, name, subresource } = route;
   const { resources } = ctx;
   const watch = route.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -264,6 +266,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     warnings,
   });
   const reply = (code: number, obj: KObject) => sendObject(req, res, code, type, obj, q, warnings);
+  const admit = (operation: Operation, object: KObject, oldObject?: KObject) => ctx.admission.validate({ type, operation, namespace, name: name ?? object.metadata.name, subresource, object, oldObject, user, dryRun: q.getAll('dryRun').includes('All') });
 
   if (subresource && subresource !== 'status' && subresource !== 'finalize') throw notFound({ ...subjectOf(type, name), resource: `${type.resource}/${subresource}` });
 
@@ -287,19 +290,25 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     case 'POST': {
       if (name) throw methodNotAllowed(`POST is not supported on a named ${type.kind}`);
       const body = await readBody(req, 'create');
+      // Validating admission sees the object as it would be stored (a dry run first), then it is stored.
+      if (ctx.admission.wanted('CREATE', type)) await admit('CREATE', resources.create(type, namespace, structuredClone(body.value), { ...writeOpts(), dryRun: true }));
       return reply(201, resources.create(type, namespace, body.value, writeOpts()));
     }
     case 'PUT': {
       if (!name) throw methodNotAllowed(`PUT needs a ${type.kind} name`);
       const body = await readBody(req, 'update');
       if (subresource === 'finalize') return reply(200, finalizeNamespace(ctx, type, name, body.value));
+      if (ctx.admission.wanted('UPDATE', type, subresource)) await admit('UPDATE', resources.update(type, namespace, name, structuredClone(body.value), { ...writeOpts(), dryRun: true }, subresource), resources.get(type, namespace, name));
       return reply(200, resources.update(type, namespace, name, body.value, writeOpts(), subresource));
     }
     case 'PATCH': {
       if (!name) throw methodNotAllowed(`PATCH needs a ${type.kind} name`);
       const body = await readBody(req, 'patch');
       const existed = !!resources.getStored(type, namespace, name);
-      const obj = resources.patch(type, namespace, name, body.patchType!, body.value, { ...writeOpts(), force: q.get('force') === 'true' }, subresource);
+      const patchOpts = { ...writeOpts(), force: q.get('force') === 'true' };
+      const op = existed ? 'UPDATE' : 'CREATE';
+      if (ctx.admission.wanted(op, type, subresource)) await admit(op, resources.patch(type, namespace, name, body.patchType!, structuredClone(body.value), { ...patchOpts, dryRun: true }, subresource), existed ? resources.get(type, namespace, name) : undefined);
+      const obj = resources.patch(type, namespace, name, body.patchType!, body.value, patchOpts, subresource);
       return reply(!existed && body.patchType === 'apply' ? 201 : 200, obj);
     }
     case 'DELETE': {

@@ -191,3 +191,70 @@ describe('API server: a CRD whose schema declares a bare root metadata', functio
     assert.match(((await bad.json()) as any).message, /spec\.template\.metadata\.bogus/);
   });
 });
+
+describe('API server: validating admission webhooks', function () {
+  this.timeout(30_000);
+  let plane: TestControlPlane;
+  let hook: import('node:http').Server;
+  const reviews: any[] = [];
+  const call = (method: string, path: string, body?: unknown, contentType = 'application/json') => fetch(plane.server.url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { Authorization: `Bearer ${plane.token}`, 'Content-Type': contentType } });
+  const widget = (name: string, size: number) => ({ apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name }, spec: { size } });
+  const config = (name: string, url: string, failurePolicy: string, operations = ['CREATE', 'UPDATE']) => ({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name }, webhooks: [{ name: `${name}.test.stratus.io`, clientConfig: { url }, rules: [{ operations, apiGroups: ['test.stratus.io'], apiVersions: ['*'], resources: ['widgets'] }], failurePolicy, sideEffects: 'None', admissionReviewVersions: ['v1'] }] });
+
+  before(async () => {
+    const http = await import('node:http');
+    // A webhook that refuses widgets bigger than 5, as a quota would.
+    hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const review = JSON.parse(body);
+        reviews.push(review);
+        const size = review.request.object?.spec?.size ?? 0;
+        const response = size > 5 ? { uid: review.request.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `exceeded quota: size ${size} > 5` } } : { uid: review.request.uid, allowed: true };
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    plane = await startTestControlPlane({ tls: false });
+    assert.equal((await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
+    const url = `http://127.0.0.1:${(hook.address() as import('node:net').AddressInfo).port}/validate`;
+    assert.equal((await call('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', config('quota', url, 'Fail'))).status, 201);
+  });
+  after(async () => {
+    await plane?.stop();
+    hook?.close();
+  });
+
+  it('refuses a create the webhook denies, with its code and message, and stores nothing', async () => {
+    const r = await call('POST', WIDGETS, widget('big', 9));
+    assert.equal(r.status, 403);
+    const status = (await r.json()) as any;
+    assert.equal(status.reason, 'Forbidden');
+    assert.equal(status.message, 'admission webhook "quota.test.stratus.io" denied the request: exceeded quota: size 9 > 5');
+    assert.equal((await call('GET', `${WIDGETS}/big`)).status, 404);
+    const review = reviews.at(-1);
+    assert.equal(review.request.operation, 'CREATE');
+    assert.deepEqual(review.request.resource, { group: 'test.stratus.io', version: 'v1alpha1', resource: 'widgets' });
+    assert.equal(review.request.userInfo.username, 'system:admin');
+  });
+
+  it('lets through what it allows, and asks about updates and patches with the object they would store', async () => {
+    assert.equal((await call('POST', WIDGETS, widget('small', 2))).status, 201);
+    const patched = await call('PATCH', `${WIDGETS}/small`, { spec: { size: 7 } }, 'application/merge-patch+json');
+    assert.equal(patched.status, 403);
+    assert.equal(reviews.at(-1).request.operation, 'UPDATE');
+    assert.equal(reviews.at(-1).request.oldObject.spec.size, 2);
+    assert.equal(((await (await call('GET', `${WIDGETS}/small`)).json()) as any).spec.size, 2, 'the refused patch changed nothing');
+    assert.equal((await call('PATCH', `${WIDGETS}/small`, { spec: { size: 3 } }, 'application/merge-patch+json')).status, 200);
+  });
+
+  it('refuses when a Fail webhook cannot be reached, and ignores an Ignore one', async () => {
+    assert.equal((await call('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', config('gone', 'http://127.0.0.1:9/nothing', 'Ignore'))).status, 201);
+    assert.equal((await call('POST', WIDGETS, widget('fine', 1))).status, 201, 'an unreachable Ignore webhook lets it through');
+    assert.equal((await call('POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', config('broken', 'http://127.0.0.1:9/nothing', 'Fail'))).status, 201);
+    const r = await call('POST', WIDGETS, widget('blocked', 1));
+    assert.equal(r.status, 500);
+    assert.match(((await r.json()) as any).message, /failed calling webhook "broken.test.stratus.io"/);
+  });
+});
