@@ -39,12 +39,13 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     return path;
   };
   const kubectl = (kubeconfig: string, ...args: string[]) => runKubectl(kubeconfig, cloud.dir, args);
-  const instance = (namespace: string, name: string) => JSON.stringify({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name, namespace }, spec: { flavor: 'm1.tiny', image: { name: 'none' } } });
+  const instance = (namespace: string, name: string, flavor = 'm1.tiny') => JSON.stringify({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name, namespace }, spec: { flavor, image: { name: 'none' } } });
 
   before(async () => {
     cloud = await startCloud();
     const os = (...args: string[]) => openstackOk(cloud, args);
     await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+    await os('flavor', 'create', '--vcpus', '4', '--ram', '256', '--disk', '1', 'm1.wide');
     for (const project of ['demo', 'other']) ids[project] = (await openstackJson(cloud, ['project', 'create', project])).id;
     for (const [user, project, role] of [['alice', 'demo', 'member'], ['rita', 'demo', 'reader'], ['bob', 'other', 'member']]) {
       await os('user', 'create', '--password', `${user}-pw-1`, '--project', project, user);
@@ -124,6 +125,23 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal(again.status.token, JSON.parse(readFileSync(join(cloud.dir, 'cache', 'stratus', 'tokens', cached[0]), 'utf8')).token, 'the cached token is reused');
     const wrong = await promisify(execFile)(process.execPath, [CREDENTIAL, '--cloud', 'nobody'], { env }).catch((e) => e);
     assert.match(String(wrong.stderr), /no cloud "nobody"/);
+  });
+
+  it('refuses at once what the Compute API would: over quota (403, with Nova\'s words) and an unknown flavor (422); nothing is stored', async () => {
+    await openstackOk(cloud, ['quota', 'set', '--cores', '2', 'demo']);
+    const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    await eventually('the quota seen by the Compute API', async () => {
+      const r = await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'wide', 'm1.wide'));
+      return /exceeded quota/.test(r.stderr);
+    }, 60_000, 500);
+    const r = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], instance('demo', 'wide', 'm1.wide'));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Error from server \(Forbidden\).*admission webhook "instances.compute.stratus.io" denied the request: exceeded quota: Quota exceeded for cores: Requested 4, but already used 0 of 2 cores/);
+    assert.match((await kubectl(cloud.kubeconfig, 'get', 'instance', '-n', 'demo', 'wide')).stderr, /NotFound/, 'nothing was stored');
+    const unknown = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], instance('demo', 'odd', 'm9.none'));
+    assert.match(unknown.stderr, /denied the request: .*spec.flavor: Flavor m9.none could not be found/);
+    const fits = await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'tiny', 'm1.tiny'));
+    assert.equal(fits.code, 0, fits.stderr);
   });
 
   it('stops accepting a revoked token (within the webhook cache of 10 s)', async () => {

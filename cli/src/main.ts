@@ -14,7 +14,7 @@ import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubec
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
-import { HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
+import { ADMISSION_PATH, HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import { startGateway, type GatewayRoute } from './gateway.js';
@@ -122,6 +122,18 @@ for (const op of OPERATORS) {
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
+// kubectl writes of Instances are asked of the Compute API first (its flavor and quota checks), as a
+// ValidatingWebhookConfiguration; Ignore while Nova is down: the scheduler still refuses over quota then.
+await client.apply(
+  { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'stratus-compute' },
+    webhooks: [{ name: 'instances.compute.stratus.io', clientConfig: { url: `http://${values.host}:${ports.get('nova')}/v2.1${ADMISSION_PATH}` }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['compute.stratus.io'], apiVersions: ['*'], resources: ['instances'] }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] }],
+  } as never,
+  'stratus-up',
+);
 for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
 const gateway = await startGateway({ host: values.host!, port: gatewayPort, routes });

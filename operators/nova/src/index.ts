@@ -23,3 +23,4 @@ export { agentToken } from './agent/agentApi.js';
 export * from './quota.js';
 export { configDriveFiles, writeConfigDrive, hostnameOf } from './agent/configDrive.js';
 export * from './aggregates.js';
+export { ADMISSION_PATH } from './api/admissionRoutes.js';

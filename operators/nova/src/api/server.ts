@@ -29,6 +29,7 @@ import { externalEventRoutes } from './externalEventRoutes.js';
 import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
+import { admissionRoutes } from './admissionRoutes.js';
 import { MAX_VERSION, MIN_VERSION, Microversion, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
 
@@ -93,6 +94,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   keypairRoutes(router, api);
   serverGroupRoutes(router, api);
   infoRoutes(router, api);
+  admissionRoutes(router, api);
   quotaRoutes(router, api);
   instanceActionRoutes(router, api);
   imageProxyRoutes(router, api);
