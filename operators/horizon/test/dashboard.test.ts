@@ -61,7 +61,9 @@ describe('the dashboard server', function () {
     await call(identity.v3, 'PUT', `/projects/${ids.acme}/users/${ids.wile}/roles/${member.id}`, { token: admin });
     await call(identity.v3, 'PUT', `/projects/${ids.globex}/users/${ids.wile}/roles/${member.id}`, { token: admin });
     await call(identity.v3, 'PUT', `/projects/${ids.globex}/users/${ids.hank}/roles/${member.id}`, { token: admin });
-    await eventually('wile can sign in to acme', async () => !!(await tokenOf('wile', 'wile-pw', 'acme').catch(() => undefined)));
+    // Every role assignment in effect before the tests ask for them (Keystone reads them from its cache).
+    for (const [user, project] of [['wile', 'acme'], ['wile', 'globex'], ['hank', 'globex']])
+      await eventually(`${user} can sign in to ${project}`, async () => !!(await tokenOf(user, `${user}-pw`, project).catch(() => undefined)));
     dashboard = await startDashboard({ kubeConfig: identity.kubeConfig, log: createLogger('horizon-test', 'error'), identityUrl: identity.v3, host: '127.0.0.1', port: 0, webDir, sessionKey: randomBytes(32) });
   });
   after(async () => {
