@@ -55,7 +55,7 @@ describe('the dashboard server', function () {
     identity = await startIdentityEnv();
     admin = await tokenOf('admin', identity.adminPassword, 'admin');
     const member = (await call(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
-    for (const name of ['acme', 'globex']) ids[name] = (await call(identity.v3, 'POST', '/projects', { token: admin, body: { project: { name } } })).body.project.id;
+    for (const name of ['acme', 'globex', 'initech']) ids[name] = (await call(identity.v3, 'POST', '/projects', { token: admin, body: { project: { name } } })).body.project.id;
     ids.wile = (await call(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'wile', password: 'wile-pw', default_project_id: ids.acme } } })).body.user.id;
     ids.hank = (await call(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'hank', password: 'hank-pw' } } })).body.user.id;
     await call(identity.v3, 'PUT', `/projects/${ids.acme}/users/${ids.wile}/roles/${member.id}`, { token: admin });
@@ -193,8 +193,11 @@ describe('the dashboard server', function () {
     assert.equal((await req(b, 'GET', '/api/session')).status, 401, "the old session's token was revoked");
     const next: Browser = { cookie: switched.headers.get('set-cookie')!.split(';')[0], csrf: switched.body.csrfToken };
     assert.equal((await req(next, 'GET', '/api/session')).body.project.id, ids.globex);
-    const refused = await req(next, 'PUT', '/api/session', { body: { projectId: ids.globex.replace(/./, '0') }, csrf: true });
-    assert.ok(refused.status === 401 || refused.status === 403 || refused.status === 404, `a project without a role is refused: ${refused.status}`);
+    // A project that exists but where wile has no role, and one that does not exist.
+    for (const projectId of [ids.initech, '0'.repeat(32)]) {
+      const refused = await req(next, 'PUT', '/api/session', { body: { projectId }, csrf: true });
+      assert.ok(refused.status === 401 || refused.status === 403 || refused.status === 404, `a project without a role is refused: ${refused.status}`);
+    }
   });
 
   it('signs out by revoking the token in Keystone and ending the cookie', async () => {
