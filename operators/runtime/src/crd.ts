@@ -54,6 +54,9 @@ export function crdFor(def: KindDefinition): Record<string, unknown> {
   const status: Schema = {
     type: 'object',
     description: 'The observed state, written by the operator.',
+    // Until the operator first writes status, observedGeneration 0 (never observed) tells kstatus readers
+    // (kpt, Flux, Argo CD) that the object is still in progress, rather than Current for want of a status.
+    default: { observedGeneration: 0 },
     properties: {
       observedGeneration: { type: 'integer', format: 'int64', description: 'The metadata.generation this status describes.' },
       phase: { type: 'string', description: 'The OpenStack status word.', ...(def.phases ? { enum: def.phases } : {}) },
