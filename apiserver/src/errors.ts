@@ -105,6 +105,10 @@ export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorize
 export const tooLarge = (limit: number) =>
   new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 
+/** Kubernetes serves custom resources no strategic merge patch (their schemas carry no patch strategies). */
+export const strategicPatchUnsupported = () =>
+  new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+
 export const unsupportedMediaType = (type: string) =>
   new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${type})`);
 

@@ -1,10 +1,13 @@
 /**
  * Field ownership (metadata.managedFields) and server-side apply.
  *
- * Ownership is tracked per leaf field; maps merge key by key and lists are atomic (a list is one field),
- * which is what Kubernetes does for lists without `x-kubernetes-list-type: map|set`.
+ * Ownership is tracked per leaf field, in managedFields' own path syntax: `f:name` for a map key,
+ * `k:{"name":"eth0"}` for an item of a `x-kubernetes-list-type: map` list, `v:"x"` for an item of a set,
+ * `.` for a map list's item itself. Maps merge key by key, map lists item by item, sets value by value; other
+ * lists are atomic (a list is one field), as Kubernetes does.
  */
 import { isPlainObject, deepEqual } from './patch.js';
+import { applyListMerge, childShape, hasKeys, indexByKeys, itemShape, keyJson, type Shape } from './listTypes.js';
 import type { StatusCause } from './errors.js';
 import type { KObject, ManagedFieldsEntry } from './types.js';
 
@@ -12,23 +15,35 @@ type Path = string[];
 const SEP = '\u0000';
 const keyOf = (p: Path) => p.join(SEP);
 const pathOf = (k: string): Path => k.split(SEP);
+const SELF = '.';
 
 /** Metadata fields the server owns: never part of anyone's field set. */
 const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
 
 /** The leaf fields an object sets, excluding identity and server-owned metadata. */
-export function leafFields(obj: Record<string, unknown>, skipStatus: boolean): Set<string> {
+export function leafFields(obj: Record<string, unknown>, skipStatus: boolean, shape?: Shape): Set<string> {
   const out = new Set<string>();
-  const walk = (v: unknown, path: Path) => {
+  const walk = (v: unknown, path: Path, s: Shape | undefined) => {
     if (isPlainObject(v) && Object.keys(v).length > 0) {
       for (const [k, x] of Object.entries(v)) {
         if (path.length === 0 && (k === 'apiVersion' || k === 'kind' || (skipStatus && k === 'status'))) continue;
-        if (path.length === 1 && path[0] === 'metadata' && SERVER_METADATA.has(k)) continue;
-        walk(x, [...path, k]);
+        if (path.length === 1 && path[0] === 'f:metadata' && SERVER_METADATA.has(k)) continue;
+        walk(x, [...path, `f:${k}`], childShape(s, k));
       }
-    } else if (path.length > 0) out.add(keyOf(path));
+      return;
+    }
+    const items = Array.isArray(v) && v.length > 0 ? (v as unknown[]) : undefined;
+    const list = items ? applyListMerge(s) : undefined;
+    if (items && list?.kind === 'map' && items.every((item) => hasKeys(item, list.keys))) {
+      for (const item of items as Record<string, unknown>[]) {
+        const at = [...path, `k:${keyJson(item, list.keys)}`];
+        out.add(keyOf([...at, SELF]));
+        for (const [k, x] of Object.entries(item)) if (!list.keys.includes(k)) walk(x, [...at, `f:${k}`], childShape(itemShape(s), k));
+      }
+    } else if (items && list?.kind === 'set') for (const item of items) out.add(keyOf([...path, `v:${JSON.stringify(item)}`]));
+    else if (path.length > 0) out.add(keyOf(path));
   };
-  walk(obj, []);
+  walk(obj, [], shape);
   return out;
 }
 
@@ -36,7 +51,7 @@ export function toFieldsV1(fields: Set<string>): Record<string, unknown> {
   const root: Record<string, any> = {};
   for (const k of fields) {
     let cur = root;
-    for (const seg of pathOf(k)) cur = cur[`f:${seg}`] ??= {};
+    for (const seg of pathOf(k)) cur = cur[seg] ??= {};
   }
   return root;
 }
@@ -44,43 +59,102 @@ export function toFieldsV1(fields: Set<string>): Record<string, unknown> {
 export function fromFieldsV1(f: Record<string, unknown> | undefined): Set<string> {
   const out = new Set<string>();
   const walk = (node: Record<string, unknown>, path: Path) => {
-    const keys = Object.keys(node).filter((k) => k.startsWith('f:'));
+    const keys = Object.keys(node);
     if (keys.length === 0 && path.length) out.add(keyOf(path));
-    for (const k of keys) walk(node[k] as Record<string, unknown>, [...path, k.slice(2)]);
+    for (const k of keys) walk(node[k] as Record<string, unknown>, [...path, k]);
   };
   if (f) walk(f, []);
   return out;
 }
 
+/** The map or list item a path segment names inside `cur`, or undefined. */
+function step(cur: unknown, seg: string): unknown {
+  if (seg.startsWith('f:')) return isPlainObject(cur) ? cur[seg.slice(2)] : undefined;
+  if (!Array.isArray(cur)) return undefined;
+  if (seg.startsWith('k:')) {
+    const key = JSON.parse(seg.slice(2)) as Record<string, unknown>;
+    const i = indexByKeys(cur, key, Object.keys(key));
+    return i < 0 ? undefined : cur[i];
+  }
+  if (seg.startsWith('v:')) {
+    const value = JSON.parse(seg.slice(2));
+    return cur.some((x) => deepEqual(x, value)) ? value : undefined;
+  }
+  return undefined;
+}
+
 function valueAt(obj: unknown, path: Path): unknown {
-  let cur: any = obj;
-  for (const seg of path) cur = isPlainObject(cur) ? cur[seg] : undefined;
+  let cur: unknown = obj;
+  for (const seg of path) {
+    // A map list item's own field: present or not (its key fields are the same on both sides by construction).
+    if (seg === SELF) return cur === undefined ? undefined : true;
+    cur = step(cur, seg);
+  }
   return cur;
 }
 
+/** Removes what a path names; a map list item goes only when nothing but its keys is left in it. */
 function deleteAt(obj: Record<string, unknown>, path: Path): void {
-  const parents: Record<string, unknown>[] = [];
-  let cur: any = obj;
+  const chain: unknown[] = [obj];
   for (const seg of path.slice(0, -1)) {
-    if (!isPlainObject(cur[seg])) return;
-    parents.push(cur);
-    cur = cur[seg];
+    const next = step(chain[chain.length - 1], seg);
+    if (next === undefined) return;
+    chain.push(next);
   }
-  delete cur[path[path.length - 1]];
-  // Remove maps the deletion left empty, as the fields that made them are gone.
-  for (let i = path.length - 2; i >= 0; i--) {
-    const parent = parents[i];
-    const child = parent[path[i]];
-    if (isPlainObject(child) && Object.keys(child).length === 0) delete parent[path[i]];
-    else break;
+  const last = path[path.length - 1];
+  const holder = chain[chain.length - 1];
+  if (last.startsWith('f:') && isPlainObject(holder)) delete holder[last.slice(2)];
+  else if (last.startsWith('v:') && Array.isArray(holder)) {
+    const value = JSON.parse(last.slice(2));
+    const i = holder.findIndex((x) => deepEqual(x, value));
+    if (i >= 0) holder.splice(i, 1);
+  } else if (last === SELF && chain.length >= 2) {
+    const item = holder as Record<string, unknown>;
+    const keys = Object.keys(JSON.parse(path[path.length - 2].slice(2)));
+    const list = chain[chain.length - 2] as unknown[];
+    if (Object.keys(item).every((k) => keys.includes(k))) list.splice(list.indexOf(item), 1);
+  }
+  // Remove maps and lists the deletion left empty, as the fields that made them are gone.
+  for (let i = chain.length - 1; i >= 1; i--) {
+    const child = chain[i];
+    const empty = isPlainObject(child) ? Object.keys(child).length === 0 : Array.isArray(child) && child.length === 0;
+    if (!empty) break;
+    const parent = chain[i - 1];
+    if (isPlainObject(parent)) delete parent[path[i - 1].slice(2)];
+    else if (Array.isArray(parent)) parent.splice(parent.indexOf(child), 1);
   }
 }
 
-/** Merges an applied configuration into a live object: maps merge, everything else replaces. */
-function mergeApplied(live: unknown, applied: unknown): unknown {
+/** Merges an applied configuration into a live object: maps merge, map lists by key, sets by value, others replace. */
+function mergeApplied(live: unknown, applied: unknown, s: Shape | undefined): unknown {
+  if (Array.isArray(applied) && Array.isArray(live)) {
+    const list = applyListMerge(s);
+    if (list.kind === 'set') return [...live, ...applied.filter((x) => !live.some((y) => deepEqual(x, y)))].map((x) => structuredClone(x));
+    if (list.kind === 'map' && [...live, ...applied].every((x) => hasKeys(x, list.keys))) {
+      const out = live.map((x) => structuredClone(x)) as Record<string, unknown>[];
+      for (const item of applied as Record<string, unknown>[]) {
+        const i = indexByKeys(out, item, list.keys);
+        if (i < 0) out.push(structuredClone(item));
+        else out[i] = mergeApplied(out[i], item, itemShape(s)) as Record<string, unknown>;
+      }
+      return out;
+    }
+    return structuredClone(applied);
+  }
   if (!isPlainObject(applied) || !isPlainObject(live)) return structuredClone(applied);
   const out: Record<string, unknown> = { ...live };
-  for (const [k, v] of Object.entries(applied)) out[k] = mergeApplied(out[k], v);
+  for (const [k, v] of Object.entries(applied)) out[k] = mergeApplied(out[k], v, childShape(s, k));
+  return out;
+}
+
+/** A field path as Kubernetes prints it in conflicts: `.spec.ports[port=80,protocol="TCP"].name`. */
+function fieldPathOf(k: string): string {
+  let out = '';
+  for (const seg of pathOf(k)) {
+    if (seg.startsWith('f:')) out += `.${seg.slice(2)}`;
+    else if (seg.startsWith('k:')) out += `[${Object.entries(JSON.parse(seg.slice(2))).map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(',')}]`;
+    else if (seg.startsWith('v:')) out += `[=${seg.slice(2)}]`;
+  }
   return out;
 }
 
@@ -131,12 +205,13 @@ export function recordUpdate(
   manager: string,
   subresource: string | undefined,
   now: string,
+  shape?: Shape,
 ): ManagedFieldsEntry[] {
   const onlyStatus = subresource === 'status';
   const scope = (fields: Set<string>) =>
-    new Set([...fields].filter((k) => (onlyStatus ? k.startsWith(`status${SEP}`) || k === 'status' : true)));
-  const before = prev ? scope(leafFields(prev as Record<string, unknown>, false)) : new Set<string>();
-  const after = scope(leafFields(next as Record<string, unknown>, false));
+    new Set([...fields].filter((k) => (onlyStatus ? k.startsWith(`f:status${SEP}`) || k === 'f:status' : true)));
+  const before = prev ? scope(leafFields(prev as Record<string, unknown>, false, shape)) : new Set<string>();
+  const after = scope(leafFields(next as Record<string, unknown>, false, shape));
   const changed = [...after].filter((k) => !before.has(k) || !deepEqual(valueAt(prev, pathOf(k)), valueAt(next, pathOf(k))));
   const removed = [...before].filter((k) => !after.has(k));
   const entries = readEntries(prev);
@@ -168,8 +243,9 @@ export function serverSideApply(
   force: boolean,
   skipStatus: boolean,
   now: string,
+  shape?: Shape,
 ): ApplyResult {
-  const appliedFields = leafFields(applied as Record<string, unknown>, skipStatus);
+  const appliedFields = leafFields(applied as Record<string, unknown>, skipStatus, shape);
   const entries = readEntries(live);
   const conflicts: StatusCause[] = [];
   for (const e of entries) {
@@ -182,19 +258,22 @@ export function serverSideApply(
         else
           conflicts.push({
             reason: 'FieldManagerConflict',
-            message: `conflict with "${e.manager}"${e.operation === 'Update' ? ' using ' + e.apiVersion : ''}: .${pathOf(owned).join('.')}`,
-            field: `.${pathOf(owned).join('.')}`,
+            message: `conflict with "${e.manager}"${e.operation === 'Update' ? ' using ' + e.apiVersion : ''}: ${fieldPathOf(owned)}`,
+            field: fieldPathOf(owned),
           });
       }
     }
   }
   const mine = entries.find((e) => sameEntry(e, manager, 'Apply'));
-  let object = (live ? mergeApplied(live, applied) : structuredClone(applied)) as KObject;
+  let object = (live ? mergeApplied(live, applied, shape) : structuredClone(applied)) as KObject;
   if (mine) {
-    for (const k of mine.fields) {
-      if (appliedFields.has(k)) continue;
-      const sharedWithOthers = entries.some((e) => e !== mine && [...e.fields].some((f) => overlaps(f, k)));
-      if (!sharedWithOthers) deleteAt(object as Record<string, unknown>, pathOf(k));
+    // An item's own field last: it goes once the fields in it have.
+    const dropped = [...mine.fields].filter((k) => !appliedFields.has(k)).sort((a, b) => Number(a.endsWith(SELF)) - Number(b.endsWith(SELF)));
+    for (const k of dropped) {
+      const path = pathOf(k);
+      const held = keyOf(path[path.length - 1] === SELF ? path.slice(0, -1) : path);
+      const sharedWithOthers = entries.some((e) => e !== mine && [...e.fields].some((f) => overlaps(f, held)));
+      if (!sharedWithOthers) deleteAt(object as Record<string, unknown>, path);
     }
   }
   const rest = entries.filter((e) => e !== mine);

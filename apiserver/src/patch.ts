@@ -1,6 +1,7 @@
 /** PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge patch. */
 import fastJsonPatch from 'fast-json-patch';
 import { badRequest, invalid, type ErrorSubject } from './errors.js';
+import { childShape, hasKeys, indexByKeys, itemShape, patchListMerge, type ListMerge, type Shape } from './listTypes.js';
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -26,12 +27,17 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+const DELETE_FROM = '$deleteFromPrimitiveList/';
+const SET_ORDER = '$setElementOrder/';
+
 /**
- * Strategic merge patch as merge patch plus its directives: `$patch: delete|replace` on maps, and the
- * `$setElementOrder`, `$retainKeys` and `$deleteFromPrimitiveList` bookkeeping keys, which are dropped.
- * Lists replace wholesale: none of the built-in kinds served here has list merge keys that matter.
+ * Strategic merge patch (built-in kinds only; Kubernetes refuses it for custom resources): merge patch, except
+ * that lists the shape marks `x-kubernetes-patch-strategy: merge` merge, by `x-kubernetes-patch-merge-key`
+ * (items with the same key merge, `$patch: delete` items remove theirs, a `$patch: replace` item replaces the
+ * list) or as a set of primitives; with the directives `$patch: delete|replace` on maps, `$retainKeys`,
+ * `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`.
  */
-export function strategicMergePatch(target: unknown, patch: unknown): unknown {
+export function strategicMergePatch(target: unknown, patch: unknown, shape?: Shape): unknown {
   if (!isPlainObject(patch)) return structuredClone(stripDirectives(patch));
   if (patch.$patch === 'delete') return undefined;
   if (patch.$patch === 'replace') return stripDirectives(patch);
@@ -40,12 +46,46 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     if (k.startsWith('$')) continue;
     if (v === null) delete out[k];
     else {
-      const merged = strategicMergePatch(out[k], v);
+      const s = childShape(shape, k);
+      const merged = Array.isArray(v) ? mergeList(out[k], v, patchListMerge(s), itemShape(s)) : strategicMergePatch(out[k], v, s);
       if (merged === undefined) delete out[k];
       else out[k] = merged;
     }
   }
+  for (const [k, v] of Object.entries(patch)) {
+    const field = k.slice(DELETE_FROM.length);
+    if (k.startsWith(DELETE_FROM) && Array.isArray(v) && Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((x) => !v.some((d) => deepEqual(d, x)));
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    const field = k.slice(SET_ORDER.length);
+    if (k.startsWith(SET_ORDER) && Array.isArray(v) && Array.isArray(out[field])) out[field] = ordered(out[field] as unknown[], v, patchListMerge(childShape(shape, field)));
+  }
+  if (Array.isArray(patch.$retainKeys)) for (const k of Object.keys(out)) if (!patch.$retainKeys.includes(k)) delete out[k];
   return out;
+}
+
+function mergeList(live: unknown, patch: unknown[], how: ListMerge, items: Shape | undefined): unknown[] {
+  const base = Array.isArray(live) ? live : [];
+  if (how.kind === 'set') return [...base, ...patch.filter((x) => !base.some((y) => deepEqual(x, y)))].map((x) => structuredClone(x));
+  if (how.kind === 'atomic' || !patch.every((x) => isPlainObject(x) && (x.$patch === 'replace' || hasKeys(x, how.keys))))
+    return stripDirectives(patch) as unknown[];
+  if (patch.some((x) => isPlainObject(x) && x.$patch === 'replace')) return stripDirectives(patch.filter((x) => !(isPlainObject(x) && x.$patch === 'replace'))) as unknown[];
+  const out = base.map((x) => structuredClone(x));
+  for (const item of patch as Record<string, unknown>[]) {
+    const i = indexByKeys(out, item, how.keys);
+    if (item.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i < 0) out.push(stripDirectives(item));
+    else out[i] = strategicMergePatch(out[i], item, items);
+  }
+  return out;
+}
+
+/** `$setElementOrder`: the listed items in its order, then any others as they were. */
+function ordered(list: unknown[], order: unknown[], how: ListMerge): unknown[] {
+  const rank = (x: unknown) => order.findIndex((o) => (how.kind === 'map' && isPlainObject(o) && isPlainObject(x) ? how.keys.every((k) => deepEqual(o[k], x[k])) : deepEqual(o, x)));
+  const listed = list.filter((x) => rank(x) >= 0).sort((a, b) => rank(a) - rank(b));
+  return [...listed, ...list.filter((x) => rank(x) < 0)];
 }
 
 function stripDirectives(v: unknown): unknown {

@@ -1,4 +1,5 @@
 /** Which resources are served: the built-in kinds plus every version each established CRD defines. */
+import { RuleCompileError } from './cel.js';
 import { builtinTypes, DEFAULT_COLUMNS } from './builtin.js';
 import { invalid, type StatusCause } from './errors.js';
 import { compileSchema } from './schema.js';
@@ -45,7 +46,8 @@ export function validateCrd(crd: KObject): void {
           try {
             compileSchema(s);
           } catch (e) {
-            need(false, `spec.versions[${i}].schema.openAPIV3Schema`, `Invalid value: ${(e as Error).message}`, 'FieldValueInvalid');
+            if (e instanceof RuleCompileError) for (const p of e.problems) need(false, `spec.versions[${i}].schema.${p.path}`, p.message, 'FieldValueInvalid');
+            else need(false, `spec.versions[${i}].schema.openAPIV3Schema`, `Invalid value: ${(e as Error).message}`, 'FieldValueInvalid');
           }
         }
       });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   alreadyExists,
   applyConflict,
+  strategicPatchUnsupported,
   ApiError,
   badRequest,
   conflict,
@@ -15,6 +16,7 @@ import {
   type StatusCause,
 } from './errors.js';
 import { recordUpdate, serverSideApply } from './managedfields.js';
+import { objectShape, type Shape } from './listTypes.js';
 import { deepEqual, isPlainObject, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -76,6 +78,14 @@ export function asVersion(t: ResourceType, obj: KObject): KObject {
 }
 
 /** The parts of an object that count as spec for `metadata.generation`: everything but metadata and status. */
+const shapes = new WeakMap<ResourceType, Shape>();
+/** How this type's lists merge under apply and strategic merge patch (its CRD's schema, or the built-in shape). */
+function shapeOf(t: ResourceType): Shape {
+  let s = shapes.get(t);
+  if (!s) shapes.set(t, (s = objectShape(t.storageKey, t.schema?.openapi)));
+  return s;
+}
+
 function specPart(obj: KObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
@@ -144,7 +154,7 @@ export class Resources {
       obj.status = { phase: 'Active' };
     }
     this.admit(t, obj, opts);
-    obj.metadata.managedFields = opts.appliedFields ?? recordUpdate(undefined, obj, opts.fieldManager ?? 'unknown', undefined, now);
+    obj.metadata.managedFields = opts.appliedFields ?? recordUpdate(undefined, obj, opts.fieldManager ?? 'unknown', undefined, now, shapeOf(t));
     return this.write(t, obj, opts);
   }
 
@@ -172,7 +182,9 @@ export class Resources {
     let next: unknown;
     if (type === 'json') next = jsonPatch(live, patch, subjectOf(t, name));
     else if (!isPlainObject(patch)) throw badRequest('patch body must be a JSON object');
-    else next = type === 'merge' ? mergePatch(live, patch) : strategicMergePatch(live, patch);
+    else if (type === 'merge') next = mergePatch(live, patch);
+    else if (t.crdName) throw strategicPatchUnsupported();
+    else next = strategicMergePatch(live, patch, shapeOf(t));
     const obj = this.checkBody(t, next, namespace);
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== current.obj.metadata.resourceVersion)
       throw conflict(subjectOf(t, name), 'the object has been modified; please apply your changes to the latest version and try again');
@@ -227,7 +239,7 @@ export class Resources {
       throw conflict(subjectOf(t, name), 'the object has been modified; please apply your changes to the latest version and try again');
     const now = timestamp();
     const skipStatus = t.hasStatus && subresource !== 'status';
-    const result = serverSideApply(live ? asVersion(t, live) : undefined, applied, opts.fieldManager, !!opts.force, skipStatus, now);
+    const result = serverSideApply(live ? asVersion(t, live) : undefined, applied, opts.fieldManager, !!opts.force, skipStatus, now, shapeOf(t));
     if (result.conflicts.length) throw applyConflict(subjectOf(t, name), result.conflicts);
     if (!live) return this.create(t, namespace, result.object, { ...opts, appliedFields: result.object.metadata.managedFields });
     return this.replace(t, live, result.object, { ...opts, keepManagedFields: true } as WriteOptions, subresource);
@@ -272,8 +284,8 @@ export class Resources {
       if (added.length)
         throw invalid(subjectOf(t, cm.name), [{ reason: 'FieldValueForbidden', message: 'Forbidden: no new finalizers can be added if the object is being deleted', field: 'metadata.finalizers' }]);
     }
-    if (subresource !== 'status') this.admit(t, next, opts);
-    if (!opts.keepManagedFields) m.managedFields = recordUpdate(asVersion(t, current), next, opts.fieldManager ?? 'unknown', subresource, timestamp());
+    if (subresource !== 'status') this.admit(t, next, opts, asVersion(t, current));
+    if (!opts.keepManagedFields) m.managedFields = recordUpdate(asVersion(t, current), next, opts.fieldManager ?? 'unknown', subresource, timestamp(), shapeOf(t));
     else if (subresource === 'status') m.managedFields = next.metadata.managedFields;
     // A no-op write (an apply of what is there already) changes nothing, not even its managers' times, as
     // Kubernetes skips it: the resourceVersion stays, and nothing watching sees an update.
@@ -295,8 +307,8 @@ export class Resources {
     return asVersion(t, this.store.put(t.storageKey, stored).obj);
   }
 
-  /** Schema pruning, defaulting and validation (custom resources), and metadata validation (all kinds). */
-  private admit(t: ResourceType, obj: KObject, opts: WriteOptions): void {
+  /** Schema pruning, defaulting, validation and CEL rules (custom resources), and metadata validation (all kinds). */
+  private admit(t: ResourceType, obj: KObject, opts: WriteOptions, old?: KObject): void {
     const causes: StatusCause[] = [];
     const pruned = pruneMetadata(obj);
     if (t.schema) {
@@ -312,6 +324,8 @@ export class Resources {
       const checked = t.hasStatus ? { ...obj, status: undefined } : obj;
       if (t.hasStatus) delete (checked as Record<string, unknown>).status;
       causes.push(...t.schema.validate(checked));
+      // CEL rules see a value only once it has its schema's shape, as Kubernetes evaluates them after it.
+      if (!causes.length) causes.push(...t.schema.validateRules(checked, old && t.hasStatus ? { ...old, status: undefined } : old));
     }
     causes.push(...validateMetadata(t, obj));
     if (causes.length === 0 && t.storageKey === CRD_STORAGE_KEY) validateCrd(obj);

@@ -5,6 +5,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { StatusCause } from './errors.js';
+import { compileRules } from './cel.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
@@ -19,6 +20,8 @@ export interface CompiledSchema {
   applyDefaults(obj: unknown): void;
   /** Removes fields the schema does not declare; returns their paths. Mutates `obj`. */
   prune(obj: unknown): string[];
+  /** The CEL rules (`x-kubernetes-validations`) that `obj` fails; `old` is the stored object, on updates. */
+  validateRules(obj: unknown, old?: unknown): StatusCause[];
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, logger: false, discriminator: false });
@@ -34,6 +37,7 @@ export function compileSchema(openapi: OpenApiSchema): CompiledSchema {
     rootForValidation.properties = { ...rootForValidation.properties, metadata: { type: 'object' } };
   }
   const validateFn: ValidateFunction = ajv.compile(rootForValidation);
+  const rules = compileRules(openapi);
   return {
     openapi,
     validate(obj) {
@@ -41,6 +45,7 @@ export function compileSchema(openapi: OpenApiSchema): CompiledSchema {
       return (validateFn.errors ?? []).filter(isReportable).map((e) => toCause(e, obj));
     },
     applyDefaults: (obj) => applyDefaults(openapi, obj),
+    validateRules: (obj, old) => rules?.validate(obj, old) ?? [],
     prune(obj) {
       const pruned: string[] = [];
       pruneValue(openapi, obj, '', pruned, true);
