@@ -6,10 +6,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { agentConfigFromEnv } from '@stratus/nova';
+import { ADMISSION_PATH, agentConfigFromEnv } from '@stratus/nova';
 import { storeConfigFromEnv } from '@stratus/glance';
 import { TestCluster } from './lib/cluster.js';
 
@@ -145,6 +146,38 @@ describe('the Helm chart', function () {
     assert.equal(behindIngress.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATUS_COMPUTE_URL').value, 'https://cloud.example.com/compute/v2.1');
   });
 
+  it("ships the Compute API's admission webhook for kube-apiserver: https to Nova's webhook port, trusting a CA whose certificate names the Service", async () => {
+    const docs = await render();
+    const webhook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration');
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'stratus-nova-admission-tls');
+    const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'stratus-nova');
+    const nova = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-nova').spec.template.spec;
+    const hook = webhook.webhooks[0];
+    assert.equal(hook.name, 'instances.compute.stratus.io');
+    assert.deepEqual(hook.rules, [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['compute.stratus.io'], apiVersions: ['*'], resources: ['instances'] }]);
+    assert.deepEqual(hook.admissionReviewVersions, ['v1']);
+    assert.equal(hook.sideEffects, 'None');
+    assert.equal(hook.clientConfig.service.path, `/v2.1${ADMISSION_PATH}`, "the path Nova's webhook answers");
+    assert.equal(hook.clientConfig.service.name, 'stratus-nova');
+    // The Service's webhook port leads to the container port Nova listens on with the mounted certificate.
+    const servicePort = service.spec.ports.find((p: any) => p.port === hook.clientConfig.service.port);
+    assert.equal(servicePort?.targetPort, 'webhook');
+    const container = nova.containers[0];
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    assert.equal(String(container.ports.find((p: any) => p.name === 'webhook').containerPort), env.NOVA_ADMISSION_PORT);
+    const mount = container.volumeMounts.find((m: any) => m.mountPath === env.NOVA_ADMISSION_TLS_DIR);
+    assert.equal(nova.volumes.find((v: any) => v.name === mount.name).secret.secretName, secret.metadata.name);
+    // kube-apiserver trusts caBundle: it signed the serving certificate, which names the Service's DNS name.
+    assert.equal(hook.clientConfig.caBundle, secret.data['ca.crt']);
+    const ca = new X509Certificate(Buffer.from(secret.data['ca.crt'], 'base64'));
+    const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
+    assert.ok(cert.verify(ca.publicKey), 'the serving certificate is signed by the CA');
+    assert.equal(cert.checkHost('stratus-nova.stratus-system.svc'), 'stratus-nova.stratus-system.svc');
+    assert.ok(createPrivateKey(Buffer.from(secret.data['tls.key'], 'base64')), 'with its key');
+    const off = await render('--set', 'nova.admissionWebhook.enabled=false');
+    assert.ok(!off.some((d) => d.kind === 'ValidatingWebhookConfiguration'), 'it can be turned off');
+  });
+
   it('installs, upgrades (keeping the admin password) and uninstalls with helm against the control plane', async () => {
     const kc = cluster.kubeconfig;
     const install = await helm(['install', 'stratus', CHART, '-n', 'stratus-system', '--create-namespace', ...VALUES], kc);
@@ -174,11 +207,14 @@ describe('the Helm chart', function () {
       'service/stratus-ovn-central',
     ]);
     const password = await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']);
+    const webhookCa = await cluster.ok(['get', 'secret', 'stratus-nova-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']);
+    assert.equal(await cluster.ok(['get', 'validatingwebhookconfiguration', 'stratus-compute', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']), webhookCa);
     assert.ok(Buffer.from(password, 'base64').toString().length >= 16, 'a generated admin password');
     const upgrade = await helm(['upgrade', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'nova.replicas=3'], kc);
     assert.equal(upgrade.code, 0, upgrade.stderr);
     assert.equal(await cluster.ok(['get', 'deployment', 'stratus-nova', '-n', 'stratus-system', '-o', 'jsonpath={.spec.replicas}']), '3');
     assert.equal(await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']), password, 'the password survives an upgrade');
+    assert.equal(await cluster.ok(['get', 'secret', 'stratus-nova-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']), webhookCa, "so does the webhook's CA (Nova's pods keep trusting the same one)");
     assert.match(await cluster.ok(['get', 'jobs', '-n', 'stratus-system', '-o', 'name']), /^job\.batch\/stratus-bootstrap-2\s*$/, 'a bootstrap per revision');
     const uninstall = await helm(['uninstall', 'stratus', '-n', 'stratus-system'], kc);
     assert.equal(uninstall.code, 0, uninstall.stderr);

@@ -65,8 +65,9 @@ describe('openstack CLI against the Identity API', function () {
     await os('role', 'add', '--project', 'acme', '--user', 'wile', 'member');
     const assignments = await json('role', 'assignment', 'list', '--names', '--project', 'acme');
     assert.deepEqual(assignments.map((a: any) => [a.Role, a.User, a.Project]), [['member', 'wile@Default', 'acme@Default']]);
-    const rb = await kubectl('get', 'rolebinding', '-n', 'acme', 'stratus-wile.member', '-o', 'jsonpath={.roleRef.name} {.subjects[0].name}');
-    assert.equal(rb.stdout, 'stratus-role-member wile');
+    const rb = await kubectl('get', 'rolebinding', '-n', 'acme', 'stratus-wile.member', '-o', 'jsonpath={.roleRef.name} {.subjects[0].kind} {.subjects[0].name}');
+    const acme = (await kubectl('get', 'tenant', 'acme', '-o', 'jsonpath={.status.projectId}')).stdout;
+    assert.equal(rb.stdout, `stratus-role-member Group ${acme}:member`, 'bound to the tokens that hold member in acme');
   });
 
   it('lets the new user sign in to their project, and nothing more', async () => {

@@ -127,6 +127,24 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.match(String(wrong.stderr), /no cloud "nobody"/);
   });
 
+  it('signs in with an application credential from clouds.yaml: kubectl gets only the roles the credential carries', async () => {
+    await openstackOk(cloud, ['role', 'add', '--project', 'demo', '--user', 'alice', 'reader']);
+    const made = await openstack(cloud, ['application', 'credential', 'create', '--role', 'reader', 'kube-reader', '-f', 'json'], member('alice', 'demo'));
+    assert.equal(made.code, 0, made.stderr);
+    const credential = JSON.parse(made.stdout) as { id: string; secret: string };
+    const clouds = join(cloud.dir, 'appcred-clouds.yaml');
+    writeFileSync(clouds, stringify({ clouds: { 'alice-reader': { auth_type: 'v3applicationcredential', auth: { auth_url: cloud.admin().authUrl, application_credential_id: credential.id, application_credential_secret: credential.secret } } } }), { mode: 0o600 });
+    const out = join(cloud.dir, 'kubeconfig-appcred');
+    const env = { ...process.env, OS_CLIENT_CONFIG_FILE: clouds, XDG_CACHE_HOME: join(cloud.dir, 'cache-appcred'), HOME: cloud.dir };
+    const login = await promisify(execFile)(process.execPath, [LOGIN, '--cloud', 'alice-reader', '--from', cloud.kubeconfig, '--kubeconfig', out], { env });
+    assert.match(login.stdout, /user alice, namespace demo/);
+    const who = JSON.parse((await promisify(execFile)('kubectl', ['--kubeconfig', out, 'auth', 'whoami', '-o', 'json'], { env })).stdout).status.userInfo;
+    assert.deepEqual(who.extra['alpha.kubernetes.io/identity/roles'], ['reader'], "the credential's roles, not all of alice's");
+    const can = (verb: string) => promisify(execFile)('kubectl', ['--kubeconfig', out, 'auth', 'can-i', verb, 'instances.compute.stratus.io'], { env }).then((r) => r.stdout.trim(), (e) => String(e.stdout).trim());
+    assert.equal(await can('list'), 'yes');
+    assert.equal(await can('create'), 'no', 'alice is a member, but this credential only reads');
+  });
+
   it('refuses at once what the Compute API would: over quota (403, with Nova\'s words) and an unknown flavor (422); nothing is stored', async () => {
     await openstackOk(cloud, ['quota', 'set', '--cores', '2', 'demo']);
     const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));

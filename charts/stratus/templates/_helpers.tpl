@@ -92,6 +92,9 @@ spec:
           command: ["node", {{ .main | quote }}]
           ports:
             - { name: api, containerPort: {{ .port }} }
+            {{- range .extraPorts }}
+            - { name: {{ .name }}, containerPort: {{ .port }} }
+            {{- end }}
           env:
             - { name: {{ .hostEnv }}, value: "0.0.0.0" }
             - { name: {{ .portEnv }}, value: {{ .port | quote }} }
@@ -126,6 +129,9 @@ spec:
     {{- include "stratus.selector" (dict "root" $root "component" .component) | nindent 4 }}
   ports:
     - { name: api, port: {{ .port }}, targetPort: api }
+    {{- range .extraPorts }}
+    - { name: {{ .name }}, port: {{ .port }}, targetPort: {{ .name }} }
+    {{- end }}
 {{- end -}}
 
 {{/* The volume pool: one folder every node sees at the same path (a ReadWriteMany claim, or the host's folder on a one-node cluster). */}}

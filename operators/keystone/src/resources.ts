@@ -67,6 +67,14 @@ export interface Namespace {
 /** OpenStack IDs are 32 hex digits: the Kubernetes UID without its dashes. */
 export const openstackId = (uid: string | undefined) => (uid ?? '').replace(/-/g, '');
 
+/**
+ * The Kubernetes group a project-scoped token carries for each of its roles, and the subject of the RoleBindings
+ * role assignments make: kubectl gets what the token's roles allow in its project (an application credential
+ * restricted to some roles, a Keystone group's assignment and an implied role all count, as they do in the
+ * token), never more.
+ */
+export const projectRoleGroup = (projectId: string, role: string) => `${projectId}:${role}`;
+
 export interface User {
   apiVersion: string;
   kind: 'User';

@@ -1,7 +1,8 @@
 /**
  * The RoleAssignment reconciler: a grant of a Role on the tenant whose namespace holds the assignment. It
  * produces the RBAC RoleBinding to the role's ClusterRole there, owned by the assignment so that deleting
- * the grant takes the binding away too.
+ * the grant takes the binding away too. The binding's subject is the group of (this project, this role) that
+ * Keystone's TokenReview puts a token holding that role in: kubectl is allowed what the token's roles allow.
  */
 import { markReady, markStalled, patchStatus, type ReconcileContext, type Request } from '@stratus/runtime';
 import { clusterRoleName } from './role.js';
@@ -11,13 +12,17 @@ import {
   ROLES,
   ROLE_ASSIGNMENTS,
   ROLE_BINDINGS,
+  TENANTS,
   TENANT_LABEL,
   USERS,
   controllerRef,
+  openstackId,
+  projectRoleGroup,
   type Meta,
   type Namespace,
   type Role,
   type RoleAssignment,
+  type Tenant,
   type User,
 } from './resources.js';
 
@@ -43,7 +48,8 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
   };
 
   const namespace = await client.get<Namespace>(NAMESPACES, undefined, ns);
-  if (!namespace?.metadata.labels?.[TENANT_LABEL]) return stall('NotATenant', `namespace ${ns} does not belong to a Tenant; assign roles in a tenant's namespace`);
+  const tenant = namespace?.metadata.labels?.[TENANT_LABEL] ? await client.get<Tenant>(TENANTS, undefined, namespace.metadata.labels[TENANT_LABEL]) : undefined;
+  if (!tenant) return stall('NotATenant', `namespace ${ns} does not belong to a Tenant; assign roles in a tenant's namespace`);
   const role = await client.get<Role>(ROLES, undefined, ra.spec.role);
   if (!role) return stall('RoleNotFound', `role ${ra.spec.role} does not exist`);
   if (ra.spec.user && !(await client.get<User>(USERS, undefined, ra.spec.user))) return stall('UserNotFound', `user ${ra.spec.user} does not exist`);
@@ -62,11 +68,7 @@ export async function reconcileRoleAssignment(req: Request, ctx: ReconcileContex
     kind: 'RoleBinding',
     metadata: { name, namespace: ns, labels: { 'identity.stratus.io/role': role.metadata.name }, ownerReferences: [controllerRef(ra)] },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName(role.metadata.name) },
-    subjects: [
-      ra.spec.user
-        ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ra.spec.user }
-        : { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: ra.spec.group! },
-    ],
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: projectRoleGroup(openstackId(tenant.metadata.uid), role.metadata.name) }],
   };
   const current = await client.get<RoleBinding>(ROLE_BINDINGS, ns, name);
   if (current && JSON.stringify(current.roleRef) !== JSON.stringify(desired.roleRef)) {

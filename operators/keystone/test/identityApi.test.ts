@@ -622,7 +622,7 @@ describe('Identity API v3', function () {
     assert.deepEqual(ra!.spec, { user: 'bob', role: 'member' });
     await eventually('RoleBinding', async () => !!(await env.client.get(ROLE_BINDINGS, 'team', 'stratus-bob.member')));
     const rb: any = await env.client.get(ROLE_BINDINGS, 'team', 'stratus-bob.member');
-    assert.deepEqual(rb.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }]);
+    assert.deepEqual(rb.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `${p.id}:member` }], 'bound to the tokens that hold member in this project');
     assert.equal(rb.roleRef.name, 'stratus-role-member');
 
     const bob = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('bob', 'bob-pw', 'team') });

@@ -45,7 +45,8 @@ describe('Keystone Role, RoleAssignment and catalog reconcilers', function () {
     await eventually('assignment Ready', () => ready(ROLE_ASSIGNMENTS, 'acme', 'carol-member'), 10_000);
     const rb: any = await client.get(ROLE_BINDINGS, 'acme', 'stratus-carol-member');
     assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'stratus-role-member' });
-    assert.equal(rb.subjects[0].name, 'carol');
+    const acme = await client.get<any>(TENANTS, undefined, 'acme');
+    assert.deepEqual(rb.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `${acme.metadata.uid.replace(/-/g, '')}:member` }], "the group of (acme, member) that tokens holding the role carry");
 
     await client.patch(ROLE_ASSIGNMENTS, 'acme', 'carol-member', { spec: { role: 'auditor' } }, 'test');
     await eventually('binding follows the role', async () => (await client.get<any>(ROLE_BINDINGS, 'acme', 'stratus-carol-member'))?.roleRef.name === 'stratus-role-auditor');

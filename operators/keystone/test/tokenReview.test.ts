@@ -23,14 +23,14 @@ describe('the TokenReview webhook', function () {
   });
   after(() => env?.stop());
 
-  it("names a project member as RoleBindings do (the User's object name), with the project as a group and the roles as extra", async () => {
+  it("names a project member by the User's object name, with the project and (project, role) as groups and the roles as extra", async () => {
     const r = await review(await tokenOf(passwordAuth('Wile E.', 'pw-1', 'Team Blue')));
     assert.equal(r.kind, 'TokenReview');
     assert.equal(r.status.authenticated, true);
     const users = (await env.client.list<any>({ group: 'identity.stratus.io', version: 'v1alpha1', plural: 'users', namespaced: false })).items;
     const object = users.find((u) => u.spec.displayName === 'Wile E.');
     assert.equal(r.status.user.username, object.metadata.name, 'a free-text name is a slug with a suffix; RoleBindings name that');
-    assert.deepEqual(r.status.user.groups, [projectId]);
+    assert.deepEqual(r.status.user.groups, [projectId, `${projectId}:reader`], 'the project, and (project, role) for each role of the token');
     assert.deepEqual(r.status.user.extra['alpha.kubernetes.io/identity/roles'], ['reader']);
     assert.deepEqual(r.status.user.extra['alpha.kubernetes.io/identity/project/name'], ['Team Blue']);
   });

@@ -2,12 +2,13 @@
  * The TokenReview webhook (authentication.k8s.io/v1) the control plane asks about Keystone tokens, as
  * cloud-provider-openstack's k8s-keystone-auth answers it: a kube-apiserver points
  * --authentication-token-webhook-config-file here, and the embedded one is configured the same way. The user
- * is the Keystone user under the name RoleBindings give it (its User object's name); the groups carry its
- * project; an admin of a project is also in system:masters, as the OpenStack admin role may do anything.
+ * is the Keystone user (its User object's name); the groups carry its project, and (project, role) for each
+ * of the token's roles, which the RoleBindings of role assignments name; an admin of a project is also in
+ * system:masters, as the OpenStack admin role may do anything.
  * The token validates itself: a caller learns only who the token it already holds speaks for.
  */
 import { displayNameOf } from '@stratus/runtime';
-import { openstackId } from '../resources.js';
+import { openstackId, projectRoleGroup } from '../resources.js';
 import { isAdmin, type Authenticator } from './auth.js';
 import type { IdentityDirectory } from './directory.js';
 import type { Router } from './router.js';
@@ -31,7 +32,7 @@ export function tokenReviewRoutes(router: Router, dir: IdentityDirectory, auth: 
     if (!ctx.project) return answer({ authenticated: false, error: 'a project-scoped Keystone token is required' });
     const projectId = openstackId(ctx.project.metadata.uid);
     const roles = ctx.roles.map((r) => r.metadata.name);
-    const groups = [projectId, ...(isAdmin(ctx) ? ['system:masters'] : [])];
+    const groups = [projectId, ...roles.map((r) => projectRoleGroup(projectId, r)), ...(isAdmin(ctx) ? ['system:masters'] : [])];
     return answer({
       authenticated: true,
       user: {

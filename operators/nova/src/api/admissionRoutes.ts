@@ -2,14 +2,18 @@
  * The Compute API's validating admission webhook (admission.k8s.io/v1), which the control plane asks before it
  * stores an Instance written with kubectl: the same flavor and quota checks a server create through the
  * Compute API makes, so that what OpenStack would refuse is refused at once, with Nova's words, instead of
- * being accepted and failed later. Admins (system:masters, which the services' own writes are too) are left to
- * the API's and the scheduler's checks. An update is asked about when it changes the flavor (a resize).
+ * being accepted and failed later. Admins (system:masters) and the Stratus services themselves (the embedded
+ * control plane's system:masters; on a cluster, the service accounts of Stratus's namespace) are left to the
+ * API's and the scheduler's checks: the Compute API has made these checks already when it writes. An update is asked about when it changes the flavor (a resize).
  */
+import { SYSTEM_NAMESPACE } from '@stratus/runtime';
 import { quotaRefusal, type ComputeUsage } from '../quota.js';
 import type { Instance } from '../resources.js';
 import { canUseFlavor, tenantUsage, type ComputeApiContext, type ComputeAuth, type ComputeRouter } from './context.js';
 
 export const ADMISSION_PATH = '/os-admission/instances';
+/** The group Kubernetes puts every service account of Stratus's namespace in: the services' own writes. */
+const SERVICES_GROUP = `system:serviceaccounts:${process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE}`;
 
 interface AdmissionRequest {
   uid: string;
@@ -33,7 +37,7 @@ export function admissionRoutes(router: ComputeRouter, api: ComputeApiContext) {
 /** Why Nova would refuse this Instance write, or nothing (pure but for the caches it reads). */
 export function instanceRefusal(api: ComputeApiContext, r: AdmissionRequest): { code: number; message: string } | undefined {
   const groups = r.userInfo?.groups ?? [];
-  if (groups.includes('system:masters')) return undefined;
+  if (groups.includes('system:masters') || groups.includes(SERVICES_GROUP)) return undefined;
   const inst = r.object!;
   const namespace = r.namespace ?? inst.metadata?.namespace ?? '';
   const projectId = r.userInfo?.extra?.['alpha.kubernetes.io/identity/project/id']?.[0] ?? api.dir.projectIdOf(namespace);

@@ -30,6 +30,7 @@ import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
 import { admissionRoutes } from './admissionRoutes.js';
+import { serveAdmissionTls, type AdmissionTls } from './admissionTls.js';
 import { MAX_VERSION, MIN_VERSION, Microversion, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
 
@@ -45,9 +46,12 @@ export interface ComputeApiOptions {
   enableInstancePassword?: boolean;
   /** Nova's [vnc] novncproxy_base_url (default: `/console/vnc_lite.html` on the host the client called) and [consoleauth] token_ttl. */
   console?: { baseUrl?: string; tokenTtlSeconds?: number };
+  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
+  admissionTls?: AdmissionTls;
 }
 
-export type ComputeApi = RunningApi<ComputeDirectory>;
+/** The running API; admissionUrl where the webhook is served over TLS, when it is. */
+export type ComputeApi = RunningApi<ComputeDirectory> & { admissionUrl?: string };
 
 const MAX_JSON = 1 << 20;
 const PREFIXES = ['/compute/v2.1', '/v2.1', '/compute/v2', '/v2'];
@@ -150,5 +154,9 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     internalError: () => new NovaError(500, 'Unexpected API Error. Please report this at the Stratus issue tracker and attach the Nova API log if possible.').body(),
   });
 
-  return serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, router, log });
+  const running = await serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, router, log });
+  if (!opts.admissionTls) return running;
+  const webhook = await serveAdmissionTls(server, opts.admissionTls);
+  log.info('compute admission webhook listening', { url: webhook.url });
+  return { ...running, admissionUrl: webhook.url, close: () => Promise.all([webhook.close(), running.close()]).then(() => undefined) };
 }
