@@ -11,7 +11,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ADMISSION_PATH, agentConfigFromEnv } from '@stratus/nova';
-import { storeConfigFromEnv } from '@stratus/glance';
+import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
+import { IMAGE_ADMISSION_PATH, storeConfigFromEnv } from '@stratus/glance';
 import { TestCluster } from './lib/cluster.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -146,36 +147,40 @@ describe('the Helm chart', function () {
     assert.equal(behindIngress.spec.template.spec.containers[0].env.find((e: any) => e.name === 'STRATUS_COMPUTE_URL').value, 'https://cloud.example.com/compute/v2.1');
   });
 
-  it("ships the Compute API's admission webhook for kube-apiserver: https to Nova's webhook port, trusting a CA whose certificate names the Service", async () => {
+  it("ships the APIs' admission webhooks for kube-apiserver: https to each API's webhook port, trusting a CA whose certificate names the Services", async () => {
     const docs = await render();
-    const webhook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration');
-    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'stratus-nova-admission-tls');
-    const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'stratus-nova');
-    const nova = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-nova').spec.template.spec;
-    const hook = webhook.webhooks[0];
-    assert.equal(hook.name, 'instances.compute.stratus.io');
-    assert.deepEqual(hook.rules, [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['compute.stratus.io'], apiVersions: ['*'], resources: ['instances'] }]);
-    assert.deepEqual(hook.admissionReviewVersions, ['v1']);
-    assert.equal(hook.sideEffects, 'None');
-    assert.equal(hook.clientConfig.service.path, `/v2.1${ADMISSION_PATH}`, "the path Nova's webhook answers");
-    assert.equal(hook.clientConfig.service.name, 'stratus-nova');
-    // The Service's webhook port leads to the container port Nova listens on with the mounted certificate.
-    const servicePort = service.spec.ports.find((p: any) => p.port === hook.clientConfig.service.port);
-    assert.equal(servicePort?.targetPort, 'webhook');
-    const container = nova.containers[0];
-    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
-    assert.equal(String(container.ports.find((p: any) => p.name === 'webhook').containerPort), env.NOVA_ADMISSION_PORT);
-    const mount = container.volumeMounts.find((m: any) => m.mountPath === env.NOVA_ADMISSION_TLS_DIR);
-    assert.equal(nova.volumes.find((v: any) => v.name === mount.name).secret.secretName, secret.metadata.name);
-    // kube-apiserver trusts caBundle: it signed the serving certificate, which names the Service's DNS name.
-    assert.equal(hook.clientConfig.caBundle, secret.data['ca.crt']);
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'stratus-admission-tls');
     const ca = new X509Certificate(Buffer.from(secret.data['ca.crt'], 'base64'));
     const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
     assert.ok(cert.verify(ca.publicKey), 'the serving certificate is signed by the CA');
-    assert.equal(cert.checkHost('stratus-nova.stratus-system.svc'), 'stratus-nova.stratus-system.svc');
     assert.ok(createPrivateKey(Buffer.from(secret.data['tls.key'], 'base64')), 'with its key');
-    const off = await render('--set', 'nova.admissionWebhook.enabled=false');
-    assert.ok(!off.some((d) => d.kind === 'ValidatingWebhookConfiguration'), 'it can be turned off');
+    const expected = [
+      { config: 'stratus-compute', component: 'nova', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
+      { config: 'stratus-image', component: 'glance', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
+      { config: 'stratus-blockstorage', component: 'cinder', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots'] },
+    ];
+    for (const e of expected) {
+      const hook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration' && d.metadata.name === e.config).webhooks[0];
+      assert.deepEqual(hook.rules, [{ operations: ['CREATE', 'UPDATE'], apiGroups: [e.group], apiVersions: ['*'], resources: e.resources }]);
+      assert.deepEqual(hook.admissionReviewVersions, ['v1']);
+      assert.equal(hook.sideEffects, 'None');
+      assert.equal(hook.clientConfig.service.path, e.path, "the path the API's webhook answers");
+      assert.equal(hook.clientConfig.service.name, `stratus-${e.component}`);
+      // kube-apiserver trusts caBundle, and checks the certificate names the Service it calls.
+      assert.equal(hook.clientConfig.caBundle, secret.data['ca.crt']);
+      assert.equal(cert.checkHost(`stratus-${e.component}.stratus-system.svc`), `stratus-${e.component}.stratus-system.svc`);
+      // The Service's webhook port leads to the container port the API listens on with the mounted certificate.
+      const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === `stratus-${e.component}`);
+      assert.equal(service.spec.ports.find((p: any) => p.port === hook.clientConfig.service.port)?.targetPort, 'webhook');
+      const pod = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === `stratus-${e.component}`).spec.template.spec;
+      const container = pod.containers[0];
+      const env = Object.fromEntries(container.env.map((x: any) => [x.name, x.value]));
+      assert.equal(String(container.ports.find((p: any) => p.name === 'webhook').containerPort), env.ADMISSION_PORT);
+      const mount = container.volumeMounts.find((m: any) => m.mountPath === env.ADMISSION_TLS_DIR);
+      assert.equal(pod.volumes.find((v: any) => v.name === mount.name).secret.secretName, secret.metadata.name);
+    }
+    const off = await render('--set', 'admissionWebhooks.enabled=false');
+    assert.ok(!off.some((d) => d.kind === 'ValidatingWebhookConfiguration'), 'they can be turned off');
   });
 
   it('installs, upgrades (keeping the admin password) and uninstalls with helm against the control plane', async () => {
@@ -207,14 +212,14 @@ describe('the Helm chart', function () {
       'service/stratus-ovn-central',
     ]);
     const password = await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']);
-    const webhookCa = await cluster.ok(['get', 'secret', 'stratus-nova-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']);
+    const webhookCa = await cluster.ok(['get', 'secret', 'stratus-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']);
     assert.equal(await cluster.ok(['get', 'validatingwebhookconfiguration', 'stratus-compute', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']), webhookCa);
     assert.ok(Buffer.from(password, 'base64').toString().length >= 16, 'a generated admin password');
     const upgrade = await helm(['upgrade', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'nova.replicas=3'], kc);
     assert.equal(upgrade.code, 0, upgrade.stderr);
     assert.equal(await cluster.ok(['get', 'deployment', 'stratus-nova', '-n', 'stratus-system', '-o', 'jsonpath={.spec.replicas}']), '3');
     assert.equal(await cluster.ok(['get', 'secret', 'stratus-admin', '-n', 'stratus-system', '-o', 'jsonpath={.data.password}']), password, 'the password survives an upgrade');
-    assert.equal(await cluster.ok(['get', 'secret', 'stratus-nova-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']), webhookCa, "so does the webhook's CA (Nova's pods keep trusting the same one)");
+    assert.equal(await cluster.ok(['get', 'secret', 'stratus-admission-tls', '-n', 'stratus-system', '-o', 'jsonpath={.data.ca\\.crt}']), webhookCa, "so does the webhook's CA (Nova's pods keep trusting the same one)");
     assert.match(await cluster.ok(['get', 'jobs', '-n', 'stratus-system', '-o', 'name']), /^job\.batch\/stratus-bootstrap-2\s*$/, 'a bootstrap per revision');
     const uninstall = await helm(['uninstall', 'stratus', '-n', 'stratus-system'], kc);
     assert.equal(uninstall.code, 0, uninstall.stderr);

@@ -162,6 +162,33 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal(fits.code, 0, fits.stderr);
   });
 
+  it('refuses at once what the Image and Block Storage APIs would, in their words: a public image, another project\'s image, a volume over quota, a private volume type', async () => {
+    const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    const apply = (manifest: object) => runKubectl(kc, cloud.dir, ['create', '-f', '-'], JSON.stringify(manifest));
+    const image = (name: string, visibility: string, namespace = 'demo') => ({ apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace }, spec: { diskFormat: 'raw', visibility } });
+    const pub = await apply(image('for-everyone', 'public'));
+    assert.match(pub.stderr, /admission webhook "images.image.stratus.io" denied the request: You are not authorized to create public images; only admins may publicize an image\./);
+    assert.equal((await apply(image('mine', 'private'))).code, 0, 'a private image is the member\'s to make');
+    // Another project's private image: Nova says it could not be found, as its API would.
+    assert.equal((await runKubectl(cloud.kubeconfig, cloud.dir, ['create', '-f', '-'], JSON.stringify(image('theirs', 'private', 'other')))).code, 0);
+    const borrow = JSON.stringify({ ...JSON.parse(instance('demo', 'borrow')), spec: { flavor: 'm1.tiny', image: { name: 'theirs', namespace: 'other' } } });
+    await eventually("Nova has seen the other project's image", async () => /could not be found/.test((await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], borrow)).stderr), 60_000, 500);
+    const borrowed = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], borrow);
+    assert.match(borrowed.stderr, /The request is invalid: .*denied the request: .*spec\.image: Image other\/theirs could not be found\./);
+    // Volumes: the quota as Cinder counts it, and a private type the project was not given.
+    await openstackOk(cloud, ['quota', 'set', '--gigabytes', '3', 'demo']);
+    await openstackOk(cloud, ['volume', 'type', 'create', '--private', 'vault']);
+    const volume = (name: string, sizeGiB: number, volumeType?: string) => ({ apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name, namespace: 'demo' }, spec: { sizeGiB, ...(volumeType ? { volumeType } : {}) } });
+    await eventually('the gigabytes quota in effect', async () => /exceeded quota/.test((await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], JSON.stringify(volume('big', 5)))).stderr), 60_000, 500);
+    const big = await apply(volume('big', 5));
+    assert.match(big.stderr, /Error from server \(Forbidden\).*admission webhook "volumes.blockstorage.stratus.io" denied the request: exceeded quota: VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 5G, quota is 3G and 0G has been consumed\./);
+    const vault = await apply(volume('secret', 1, 'vault'));
+    assert.match(vault.stderr, /The request is invalid: .*spec\.volumeType: Volume type with name vault could not be found\./);
+    for (const [kind, name] of [['volume', 'big'], ['volume', 'secret'], ['image', 'for-everyone'], ['instance', 'borrow']])
+      assert.match((await kubectl(cloud.kubeconfig, 'get', kind, '-n', 'demo', name)).stderr, /NotFound/, `no ${kind} ${name} was stored`);
+    assert.equal((await apply(volume('small', 1))).code, 0, 'a volume within the quota is made');
+  });
+
   it('stops accepting a revoked token (within the webhook cache of 10 s)', async () => {
     const token = await tokenOf('bob', 'other');
     const kc = kubeconfigWith('bob', token);

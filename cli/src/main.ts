@@ -13,7 +13,8 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
-import { DEFAULT_IMAGE_BUCKET, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
+import { DEFAULT_IMAGE_BUCKET, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
+import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
 import { ADMISSION_PATH, HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
@@ -122,18 +123,20 @@ for (const op of OPERATORS) {
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-// kubectl writes of Instances are asked of the Compute API first (its flavor and quota checks), as a
-// ValidatingWebhookConfiguration; Ignore while Nova is down: the scheduler still refuses over quota then.
-await client.apply(
-  { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
-  {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: 'stratus-compute' },
-    webhooks: [{ name: 'instances.compute.stratus.io', clientConfig: { url: `http://${values.host}:${ports.get('nova')}/v2.1${ADMISSION_PATH}` }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['compute.stratus.io'], apiVersions: ['*'], resources: ['instances'] }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] }],
-  } as never,
-  'stratus-up',
-);
+// kubectl writes of Instances, Images, Volumes and VolumeSnapshots are asked of their OpenStack API first (its
+// flavor, image, type and quota checks), as ValidatingWebhookConfigurations; Ignore while that API is down:
+// its reconciler still refuses later then.
+const webhook = (name: string, url: string, group: string, resources: string[]) => ({ name, clientConfig: { url }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [group], apiVersions: ['*'], resources }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] });
+for (const [name, hook] of [
+  ['stratus-compute', webhook('instances.compute.stratus.io', `http://${values.host}:${ports.get('nova')}/v2.1${ADMISSION_PATH}`, 'compute.stratus.io', ['instances'])],
+  ['stratus-image', webhook('images.image.stratus.io', `http://${values.host}:${ports.get('glance')}/v2${IMAGE_ADMISSION_PATH}`, 'image.stratus.io', ['images'])],
+  ['stratus-blockstorage', webhook('volumes.blockstorage.stratus.io', `http://${values.host}:${ports.get('cinder')}${BLOCK_STORAGE_ADMISSION_PATH}`, 'blockstorage.stratus.io', ['volumes', 'volumesnapshots'])],
+] as const)
+  await client.apply(
+    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name }, webhooks: [hook] } as never,
+    'stratus-up',
+  );
 for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
 const gateway = await startGateway({ host: values.host!, port: gatewayPort, routes });

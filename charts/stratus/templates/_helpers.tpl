@@ -64,6 +64,16 @@ Call with (dict "root" $ "component" "glance" "main" "operators/glance/dist/src/
 */}}
 {{- define "stratus.operator" -}}
 {{- $root := .root -}}
+{{- /* webhook: this API also serves its admission webhook over https (admission-webhook.yaml's certificate). */ -}}
+{{- $webhook := and .webhook $root.Values.admissionWebhooks.enabled -}}
+{{- $env := .env | default list -}}
+{{- $mounts := .volumeMounts | default list -}}
+{{- $volumes := .volumes | default list -}}
+{{- if $webhook -}}
+{{- $env = concat $env (list (dict "name" "ADMISSION_TLS_DIR" "value" "/etc/stratus/admission-tls") (dict "name" "ADMISSION_PORT" "value" (toString $root.Values.admissionWebhooks.port))) -}}
+{{- $mounts = append $mounts (dict "name" "admission-tls" "mountPath" "/etc/stratus/admission-tls" "readOnly" true) -}}
+{{- $volumes = append $volumes (dict "name" "admission-tls" "secret" (dict "secretName" (printf "%s-admission-tls" $root.Release.Name))) -}}
+{{- end -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -92,14 +102,14 @@ spec:
           command: ["node", {{ .main | quote }}]
           ports:
             - { name: api, containerPort: {{ .port }} }
-            {{- range .extraPorts }}
-            - { name: {{ .name }}, containerPort: {{ .port }} }
+            {{- if $webhook }}
+            - { name: webhook, containerPort: {{ $root.Values.admissionWebhooks.port }} }
             {{- end }}
           env:
             - { name: {{ .hostEnv }}, value: "0.0.0.0" }
             - { name: {{ .portEnv }}, value: {{ .port | quote }} }
             - { name: STRATUS_NAMESPACE, value: {{ $root.Release.Namespace | quote }} }
-            {{- with .env }}
+            {{- with $env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
           readinessProbe:
@@ -110,10 +120,10 @@ spec:
           {{- with .values.resources }}
           resources: {{- toYaml . | nindent 12 }}
           {{- end }}
-          {{- with .volumeMounts }}
+          {{- with $mounts }}
           volumeMounts: {{- toYaml . | nindent 12 }}
           {{- end }}
-      {{- with .volumes }}
+      {{- with $volumes }}
       volumes: {{- toYaml . | nindent 8 }}
       {{- end }}
 ---
@@ -129,8 +139,8 @@ spec:
     {{- include "stratus.selector" (dict "root" $root "component" .component) | nindent 4 }}
   ports:
     - { name: api, port: {{ .port }}, targetPort: api }
-    {{- range .extraPorts }}
-    - { name: {{ .name }}, port: {{ .port }}, targetPort: {{ .name }} }
+    {{- if $webhook }}
+    - { name: webhook, port: {{ $root.Values.admissionWebhooks.port }}, targetPort: webhook }
     {{- end }}
 {{- end -}}
 

@@ -10,4 +10,5 @@ export * from './scheduler.js';
 export { volumePhase, holdsVolume, attachmentRecords } from './volumeState.js';
 export { backupPrefixOf, parentOf } from './backups.js';
 export { startBlockStorageApi, type BlockStorageApi, type BlockStorageApiOptions } from './api/server.js';
+export { BLOCK_STORAGE_ADMISSION_PATH } from './api/admissionRoutes.js';
 export { ensureDefaultVolumeType } from './volumeTypes.js';

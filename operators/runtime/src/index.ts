@@ -22,3 +22,4 @@ export * from './tags.js';
 export * from './accessRules.js';
 export * from './keyedLock.js';
 export * from './parent.js';
+export * from './admission.js';

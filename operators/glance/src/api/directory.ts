@@ -39,6 +39,12 @@ export class ImageDirectory {
     return img && !img.metadata.deletionTimestamp ? img : undefined;
   }
 
+  /** The image of this object name in this namespace; one being deleted counts as gone. */
+  named(name: string, namespace: string): Image | undefined {
+    const img = this.images.informer.get(name, namespace);
+    return img && !img.metadata.deletionTimestamp ? img : undefined;
+  }
+
   /** The image if the viewer may see it, else Glance's 404 (not 403: others' private images do not exist for you). */
   visible(id: string, v: Viewer): Image {
     const img = this.byImageId(id);

@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
+import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { DEFAULT_CONSOLE_TOKEN_TTL_SECONDS } from '../console/tokens.js';
 import { actionRoutes } from './actionRoutes.js';
@@ -29,8 +29,7 @@ import { externalEventRoutes } from './externalEventRoutes.js';
 import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
-import { admissionRoutes } from './admissionRoutes.js';
-import { serveAdmissionTls, type AdmissionTls } from './admissionTls.js';
+import { ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
 import { MAX_VERSION, MIN_VERSION, Microversion, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
 
@@ -155,8 +154,5 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   });
 
   const running = await serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, router, log });
-  if (!opts.admissionTls) return running;
-  const webhook = await serveAdmissionTls(server, opts.admissionTls);
-  log.info('compute admission webhook listening', { url: webhook.url });
-  return { ...running, admissionUrl: webhook.url, close: () => Promise.all([webhook.close(), running.close()]).then(() => undefined) };
+  return withAdmissionTls(running, server, ['/v2.1', '/compute/v2.1'].map((p) => p + ADMISSION_PATH), opts.admissionTls, log);
 }

@@ -1,0 +1,48 @@
+/**
+ * The Block Storage API's validating admission webhook (admission.k8s.io/v1): a Volume or VolumeSnapshot a
+ * project member writes with kubectl is refused at once where the API would refuse it, with Cinder's words:
+ * over the tenant's volumes, snapshots or gigabytes quota (403, as Kubernetes' ResourceQuota answers), a volume
+ * type the project may not use (422), or growing a volume past the gigabytes left.
+ */
+import { admissionProjectId, admissionRoute, type AdmissionRequest, type Refusal } from '@stratus/runtime';
+import { quotaRefusal, type BlockUsage } from '../quota.js';
+import type { Volume, VolumeSnapshot } from '../resources.js';
+import { quotaOf, usageOf } from '../volumes.js';
+import type { VolApi, VolAuth, VolRouter } from './context.js';
+
+export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
+
+export function admissionRoutes(router: VolRouter, api: VolApi) {
+  admissionRoute<VolAuth, Volume | VolumeSnapshot>(router, BLOCK_STORAGE_ADMISSION_PATH, (r) => blockStorageRefusal(api, r));
+}
+
+/** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
+export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, sizeOfVolume: (name: string) => number | undefined): Partial<BlockUsage> | undefined {
+  const o = r.object!;
+  if (o.kind === 'VolumeSnapshot') return r.operation === 'CREATE' ? { snapshots: 1, gigabytes: sizeOfVolume(o.spec.volume) ?? 0 } : undefined;
+  const v = o as Volume;
+  if (r.operation === 'CREATE') return { volumes: 1, gigabytes: v.spec.sizeGiB };
+  const grown = v.spec.sizeGiB - ((r.oldObject as Volume | undefined)?.spec.sizeGiB ?? v.spec.sizeGiB);
+  return r.operation === 'UPDATE' && grown > 0 ? { gigabytes: grown } : undefined;
+}
+
+/** Why Cinder would refuse this write, or nothing. */
+export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot>): Promise<Refusal | undefined> {
+  const o = r.object!;
+  const namespace = r.namespace ?? o.metadata?.namespace ?? '';
+  if (o.kind === 'Volume' && r.operation === 'CREATE' && (o as Volume).spec.volumeType) {
+    const name = (o as Volume).spec.volumeType!;
+    const type = api.dir.type(name);
+    const projectId = admissionProjectId(r.userInfo) ?? api.dir.projectIdOf(namespace);
+    if (!type || (type.spec.isPublic === false && !(type.spec.projects ?? []).includes(projectId ?? '')))
+      return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: Volume type with name ${name} could not be found.` };
+  }
+  const asked = askedBy(r, (volume) => {
+    const v = api.dir.volumes.get(volume, namespace);
+    return v?.status?.sizeGiB ?? v?.spec.sizeGiB;
+  });
+  if (!asked) return undefined;
+  // Counted as the API counts: what is made and what is on its way (not failed), from the control plane.
+  const refused = quotaRefusal(await quotaOf(api.client, namespace), await usageOf(api.client, namespace, undefined, true), asked);
+  return refused ? { code: 403, message: `exceeded quota: ${refused.reason}: ${refused.message}` } : undefined;
+}
