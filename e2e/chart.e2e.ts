@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ADMISSION_PATH, agentConfigFromEnv } from '@stratus/nova';
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
+import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { IMAGE_ADMISSION_PATH, storeConfigFromEnv } from '@stratus/glance';
 import { TestCluster } from './lib/cluster.js';
 
@@ -157,6 +158,7 @@ describe('the Helm chart', function () {
     const expected = [
       { config: 'stratus-compute', component: 'nova', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
       { config: 'stratus-image', component: 'glance', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
+      { config: 'stratus-networking', component: 'neutron', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
       { config: 'stratus-blockstorage', component: 'cinder', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots'] },
     ];
     for (const e of expected) {

@@ -189,6 +189,21 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal((await apply(volume('small', 1))).code, 0, 'a volume within the quota is made');
   });
 
+  it("refuses at once what the Networking API would: a shared network (policy, 403) and one network over the quota (403, Neutron's words)", async () => {
+    const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
+    const network = (name: string, spec: object = {}) => JSON.stringify({ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Network', metadata: { name, namespace: 'demo' }, spec });
+    const shared = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], network('everyone', { shared: true }));
+    assert.match(shared.stderr, /Error from server \(Forbidden\).*admission webhook "networking.network.stratus.io" denied the request: \(rule:create_network:shared\) is disallowed by policy/);
+    await openstackOk(cloud, ['quota', 'set', '--networks', '1', 'demo']);
+    assert.equal((await runKubectl(kc, cloud.dir, ['create', '-f', '-'], network('first'))).code, 0, 'a member makes a network with kubectl');
+    await eventually('the network quota in effect', async () => /exceeded quota/.test((await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], network('second'))).stderr), 60_000, 500);
+    const second = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], network('second'));
+    assert.match(second.stderr, /Error from server \(Forbidden\).*denied the request: exceeded quota: Quota exceeded for resources: \['network'\]\./);
+    for (const name of ['everyone', 'second']) assert.match((await kubectl(cloud.kubeconfig, 'get', 'network', '-n', 'demo', name)).stderr, /NotFound/, `no network ${name} was stored`);
+    const listed = await openstackJson(cloud, ['network', 'list', '--project', 'demo']);
+    assert.deepEqual(listed.map((n: { Name: string }) => n.Name), ['first'], 'the Networking API shows the one made with kubectl');
+  });
+
   it('stops accepting a revoked token (within the webhook cache of 10 s)', async () => {
     const token = await tokenOf('bob', 'other');
     const kc = kubeconfigWith('bob', token);

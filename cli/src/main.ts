@@ -15,6 +15,7 @@ import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
+import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { ADMISSION_PATH, HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
@@ -123,13 +124,14 @@ for (const op of OPERATORS) {
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-// kubectl writes of Instances, Images, Volumes and VolumeSnapshots are asked of their OpenStack API first (its
+// kubectl writes of Instances, Images, networking kinds, Volumes and VolumeSnapshots are asked of their OpenStack API first (its
 // flavor, image, type and quota checks), as ValidatingWebhookConfigurations; Ignore while that API is down:
 // its reconciler still refuses later then.
 const webhook = (name: string, url: string, group: string, resources: string[]) => ({ name, clientConfig: { url }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [group], apiVersions: ['*'], resources }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] });
 for (const [name, hook] of [
   ['stratus-compute', webhook('instances.compute.stratus.io', `http://${values.host}:${ports.get('nova')}/v2.1${ADMISSION_PATH}`, 'compute.stratus.io', ['instances'])],
   ['stratus-image', webhook('images.image.stratus.io', `http://${values.host}:${ports.get('glance')}/v2${IMAGE_ADMISSION_PATH}`, 'image.stratus.io', ['images'])],
+  ['stratus-networking', webhook('networking.network.stratus.io', `http://${values.host}:${ports.get('neutron')}${NETWORKING_ADMISSION_PATH}`, 'network.stratus.io', ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'])],
   ['stratus-blockstorage', webhook('volumes.blockstorage.stratus.io', `http://${values.host}:${ports.get('cinder')}${BLOCK_STORAGE_ADMISSION_PATH}`, 'blockstorage.stratus.io', ['volumes', 'volumesnapshots'])],
 ] as const)
   await client.apply(

@@ -9,7 +9,7 @@ import { CLUSTER_ROLES, FIELD_MANAGER, ROLES, controllerRef, openstackId, type M
 export type Access = 'admin' | 'edit' | 'view';
 
 /** The API groups whose resources live in tenant namespaces. */
-const TENANT_GROUPS = ['compute.stratus.io', 'image.stratus.io', 'blockstorage.stratus.io'];
+const TENANT_GROUPS = ['compute.stratus.io', 'image.stratus.io', 'blockstorage.stratus.io', 'network.stratus.io'];
 const READ = ['get', 'list', 'watch'];
 const WRITE = [...READ, 'create', 'update', 'patch', 'delete', 'deletecollection'];
 

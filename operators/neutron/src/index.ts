@@ -8,6 +8,7 @@ export * from './ovn/daemons.js';
 export * from './ovn/hostSwitch.js';
 export { OvsdbClient, OvsdbError } from './ovsdb/client.js';
 export { startNetworkingApi, EXTENSIONS, type NetworkingApi, type NetworkingApiOptions } from './api/server.js';
+export { NETWORKING_ADMISSION_PATH } from './api/admissionRoutes.js';
 export * from './routers.js';
 export * from './floatingIPs.js';
 export { ruleIdOf, defaultRules } from './securityGroups.js';

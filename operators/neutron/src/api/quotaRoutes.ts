@@ -23,7 +23,7 @@ export const NETWORK_QUOTAS: Array<[string, string]> = [
 const admission = new KeyedLock();
 
 /** What a namespace uses of each quota'd resource. */
-function usageOf(api: NetApi, ns: string): Record<string, number> {
+export function usageOf(api: NetApi, ns: string): Record<string, number> {
   const groups = api.dir.groups.list(ns);
   return {
     network: api.dir.networks.list(ns).length,
@@ -36,9 +36,15 @@ function usageOf(api: NetApi, ns: string): Record<string, number> {
   };
 }
 
-function limitsOf(t: Tenant | undefined): Record<string, number> {
+export function limitsOf(t: Tenant | undefined): Record<string, number> {
   const q = (t?.spec as { quota?: Record<string, number> } | undefined)?.quota ?? {};
   return Object.fromEntries(NETWORK_QUOTAS.map(([name, field]) => [name, q[field] ?? -1]));
+}
+
+/** Neutron's words when `count` more of `resource` do not fit the namespace's quota; nothing when they do. */
+export function quotaExceeded(api: NetApi, ns: string, resource: string, count: number): string | undefined {
+  const limit = limitsOf(api.dir.tenant(ns))[resource];
+  return limit >= 0 && count > 0 && usageOf(api, ns)[resource] + count > limit ? `Quota exceeded for resources: ['${resource}'].` : undefined;
 }
 
 /**
@@ -48,8 +54,8 @@ function limitsOf(t: Tenant | undefined): Record<string, number> {
 export async function withinQuota<T>(api: NetApi, ns: string, resource: string, count: number, create: () => Promise<T>): Promise<T> {
   const release = await admission.acquire(ns);
   try {
-    const limit = limitsOf(api.dir.tenant(ns))[resource];
-    if (limit >= 0 && usageOf(api, ns)[resource] + count > limit) throw conflict('OverQuota', `Quota exceeded for resources: ['${resource}'].`);
+    const over = quotaExceeded(api, ns, resource, count);
+    if (over) throw conflict('OverQuota', over);
     return await create();
   } finally {
     release();

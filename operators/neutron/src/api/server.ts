@@ -4,11 +4,12 @@
  * through the Kubernetes API; the reconcilers do the rest, and a create answers once they have spoken.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
 import type { NetAuth } from './context.js';
 import { NetworkDirectory } from './directory.js';
 import { NeutronError, badRequest, notFound, unauthorized, unavailable } from './errors.js';
 import { networkRoutes } from './networkRoutes.js';
+import { NETWORKING_ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
 import { portRoutes } from './portRoutes.js';
 import { securityGroupRoutes } from './securityGroupRoutes.js';
 import { routerRoutes } from './routerRoutes.js';
@@ -23,9 +24,12 @@ export interface NetworkingApiOptions {
   host?: string;
   port?: number;
   tokenCacheSeconds?: number;
+  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
+  admissionTls?: AdmissionTls;
 }
 
-export type NetworkingApi = RunningApi<NetworkDirectory>;
+/** The running API; admissionUrl where the webhook is served over TLS, when it is. */
+export type NetworkingApi = RunningApi<NetworkDirectory> & { admissionUrl?: string };
 
 const MAX_JSON = 1 << 20;
 /** Behind the gateway at /networking, and at the root as Neutron itself serves (port 9696). */
@@ -58,6 +62,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'network', cacheSeconds: opts.tokenCacheSeconds, unauthorized, unavailable, namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api = { dir, client, log };
   const router = new Router<NetAuth>();
+  admissionRoutes(router, api);
   networkRoutes(router, api);
   portRoutes(router, api);
   securityGroupRoutes(router, api);
@@ -99,5 +104,6 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     methodNotAllowed: (method) => new NeutronError(405, 'HTTPMethodNotAllowed', `The method ${method} is not allowed for this resource.`).body(),
     internalError: () => new NeutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.').body(),
   });
-  return serveApi(server, { name: 'networking', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9696, directory: dir, router, log });
+  const running = await serveApi(server, { name: 'networking', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9696, directory: dir, router, log });
+  return withAdmissionTls(running, server, PREFIXES.map((p) => p + NETWORKING_ADMISSION_PATH), opts.admissionTls, log);
 }
