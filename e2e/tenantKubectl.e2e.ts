@@ -152,7 +152,7 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
       const r = await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'wide', 'm1.wide'));
       return /exceeded quota/.test(r.stderr);
     }, 60_000, 500);
-    const r = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], instance('demo', 'wide', 'm1.wide'));
+    const r = await runKubectl(kc, cloud.dir, ['apply', '-f', '-'], instance('demo', 'wide', 'm1.wide'));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Error from server \(Forbidden\).*admission webhook "instances.compute.stratus.io" denied the request: exceeded quota: Quota exceeded for cores: Requested 4, but already used 0 of 2 cores/);
     assert.match((await kubectl(cloud.kubeconfig, 'get', 'instance', '-n', 'demo', 'wide')).stderr, /NotFound/, 'nothing was stored');

@@ -180,13 +180,15 @@ async function bind(inst: Instance, host: string, allocation: Resources, ctx: Re
 }
 
 async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: string, message: string, code: number): Promise<void> {
+  // Unbound, no one else writes its status either (see bind): no precondition, so a cached copy a write behind
+  // is refused at once instead of conflicting and retrying.
   await patchStatusChanges(ctx.client, INSTANCES, inst, {
     phase: 'ERROR',
     taskState: null,
     serverId: inst.metadata.uid,
     fault: { code, message, created: now() },
     conditions: markStalled(inst.status?.conditions, inst.metadata.generation, reason, message),
-  }, FIELD_MANAGER);
+  }, FIELD_MANAGER, { precondition: false });
   ctx.log.warn('instance refused', { reason, message });
   await ctx.events.record(inst, 'Warning', reason, message);
 }
