@@ -10,7 +10,7 @@
  *   node bench/dist/glance.bench.js [--sizes 256,1024] [--rounds 2] [--cpu]
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startCloud, type RunningCloud } from '@stratus/cli';
-import { glancePid, memoryOf } from './lib/processes.js';
+import { childPid, gatewayPid, glancePid, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false } } });
 /** Also print the CPU seconds each process spent on each transfer. */
@@ -76,14 +76,13 @@ const text = async (r: HttpReply) => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-/** CPU seconds (user + system) each process has used so far: this one, stratus up (gateway), Glance, the S3 server. */
+/** CPU seconds (user + system) each process has used so far: this one, the gateway, Glance, the S3 server. */
 function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
   const used = (pid: string | number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
-  const s3 = readdirSync('/proc').find((p) => /^\d+$/.test(p) && (() => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('s3main.js') && Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]) === cloud.process.pid; } catch { return false; } })());
-  return { client: used(process.pid), gateway: used(cloud.process.pid!), glance: used(glance), s3: s3 ? used(s3) : 0 };
+  return { client: used(process.pid), gateway: used(gatewayPid(cloud)), glance: used(glance), s3: used(childPid(cloud, 's3main.js')) };
 }
 
 const cpuSince = (before: Record<string, number>, after: Record<string, number>) =>

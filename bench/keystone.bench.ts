@@ -13,6 +13,8 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { load, ms, pct } from './lib/load.js';
+import { childPid } from './lib/processes.js';
+import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({
   options: {
@@ -96,10 +98,13 @@ async function main() {
     const first = await issue();
     const tokens = [first.token];
     for (let i = 0; i < 99; i++) tokens.push((await issue()).token);
-    const validate = async (i: number) => {
-      const r = await call(`${url}/auth/tokens`, 'GET', { 'X-Auth-Token': first.token, 'X-Subject-Token': tokens[i % tokens.length] });
+    const validateAt = (base: string) => async (i: number) => {
+      const r = await call(`${base}/auth/tokens`, 'GET', { 'X-Auth-Token': first.token, 'X-Subject-Token': tokens[i % tokens.length] });
       if (r.code !== 200) throw new Error(`token validation: HTTP ${r.code} ${r.body.slice(0, 300)}`);
     };
+    const validate = validateAt(url);
+    // With its own cloud, the same validations on Keystone's own port: what the gateway costs.
+    const direct = cloud ? `http://127.0.0.1:${/(?:^|\0)KEYSTONE_API_PORT=(\d+)/.exec(readFileSync(`/proc/${childPid(cloud, 'operators/keystone/dist/src/main.js')}/environ`, 'utf8'))![1]}/v3` : undefined;
 
     const baseline = await startBaseline(first.body.length);
     baselineServer = baseline.child;
@@ -113,11 +118,17 @@ async function main() {
     const basePerSecond = base.latencies.length / base.seconds;
     const issued = await load(ISSUES, CONCURRENCY, () => issue().then(() => undefined));
     const validated = await load(VALIDATIONS, CONCURRENCY, validate);
+    const directValidated = direct ? await load(VALIDATIONS, CONCURRENCY, validateAt(direct)) : undefined;
 
     console.log(`Keystone token benchmark: ${url}, concurrency ${CONCURRENCY}, ${ISSUES} issues, ${VALIDATIONS} validations, token ${first.token.length} chars, body ${first.body.length} bytes`);
     report('baseline (bare HTTP)', base, basePerSecond);
     report('token issue', issued, basePerSecond, 500);
     report('token validation', validated, basePerSecond, 2000);
+    if (directValidated) {
+      report("  on Keystone's port", directValidated, basePerSecond);
+      const ratio = validated.latencies.length / validated.seconds / (directValidated.latencies.length / directValidated.seconds);
+      console.log(`gateway / Keystone's own port: ${ratio.toFixed(2)} (aim ≥ 0.8): ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+    }
   } finally {
     baselineServer?.kill('SIGTERM');
     await cloud?.stop();

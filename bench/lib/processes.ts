@@ -2,18 +2,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RunningCloud } from '@stratus/cli';
 
-/** The Glance operator process `stratus up` started (found in /proc as its child). */
-export function glancePid(cloud: RunningCloud): string {
+/** The child process of `stratus up` running `main` (a path inside the repository), found in /proc. */
+export function childPid(cloud: RunningCloud, main: string): string {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('operators/glance/dist/src/main.js')) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(main)) continue;
       if (Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) === cloud.process.pid) return pid;
     } catch {
       // the process went away while we looked
     }
   }
-  throw new Error('the Glance process of this cloud was not found in /proc');
+  throw new Error(`no process of this cloud runs ${main}`);
 }
+
+/** The Glance operator process `stratus up` started. */
+export const glancePid = (cloud: RunningCloud) => childPid(cloud, 'operators/glance/dist/src/main.js');
+
+/** The gateway process `stratus up` started. */
+export const gatewayPid = (cloud: RunningCloud) => childPid(cloud, 'cli/dist/src/gatewayMain.js');
 
 /** Its peak (VmHWM) and current RSS in MiB. */
 export function memoryOf(pid: string): { peakMiB: number; rssMiB: number } {

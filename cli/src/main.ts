@@ -19,7 +19,7 @@ import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { ADMISSION_PATH, HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
-import { startGateway, type GatewayRoute } from './gateway.js';
+import type { GatewayRoute } from './gateway.js';
 import { freePort } from './ports.js';
 import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
@@ -27,6 +27,7 @@ import { Supervisor } from './supervisor.js';
 import { startOvn } from './ovn.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const GATEWAY_MAIN = 'cli/dist/src/gatewayMain.js';
 const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string', default: '.stratus' },
@@ -141,8 +142,9 @@ for (const [name, hook] of [
   );
 for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
-const gateway = await startGateway({ host: values.host!, port: gatewayPort, routes });
-supervisor.onStop('gateway', () => gateway.close());
+// The gateway in its own process (cli/src/gatewayMain.ts): proxying image data never waits on the control plane.
+supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...process.env, STRATUS_GATEWAY_HOST: values.host!, STRATUS_GATEWAY_PORT: String(gatewayPort), STRATUS_GATEWAY_ROUTES: JSON.stringify(routes) } });
+const gateway = { url: `http://${values.host}:${gatewayPort}` };
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapCloud(client, {
