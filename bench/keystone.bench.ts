@@ -4,7 +4,9 @@
  * bare HTTP server in its own process answering a token-sized body to the same client.
  *
  * By default it runs `stratus up` (control plane, Keystone in its own process, the gateway) in a temporary
- * directory and measures through the gateway, as clients reach it. Point it at any Keystone instead:
+ * directory and measures through the gateway, as clients reach it, and again on Keystone's own port (the
+ * gateway's ratio, issue 18). The bare server is also measured through a gateway process of its own: what a
+ * hop costs a request as cheap as a token validation on this machine, whatever the service behind it. Point it at any Keystone instead:
  *
  *   node bench/dist/keystone.bench.js --url http://keystone:5000/v3 --user admin --password ... --project admin
  */
@@ -64,6 +66,21 @@ async function startBaseline(bodyBytes: number): Promise<{ child: ChildProcess; 
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/** The gateway `stratus up` runs (its own process), in front of `target` at /echo. */
+async function startGatewayTo(target: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = 20_000 + Math.floor(Math.random() * 10_000);
+  const main = new URL('../../cli/dist/src/gatewayMain.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [main], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, STRATUS_GATEWAY_HOST: '127.0.0.1', STRATUS_GATEWAY_PORT: String(port), STRATUS_GATEWAY_ROUTES: JSON.stringify([{ prefix: '/echo', target }]) } });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const answered = await call(`${url}/echo`, 'GET', {}).then(() => true, () => false);
+    if (answered) break;
+    if (i > 300) throw new Error('the gateway did not start within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
 function report(name: string, r: { latencies: number[]; seconds: number }, baselinePerSecond: number, goal?: number) {
   const perSecond = r.latencies.length / r.seconds;
   const verdict = goal === undefined ? '' : `  goal ≥ ${goal}/s: ${perSecond >= goal ? 'met' : 'NOT met'}`;
@@ -75,6 +92,7 @@ function report(name: string, r: { latencies: number[]; seconds: number }, basel
 async function main() {
   let cloud: RunningCloud | undefined;
   let baselineServer: ChildProcess | undefined;
+  let gatewayServer: ChildProcess | undefined;
   try {
     let url = values.url;
     let password = values.password;
@@ -109,19 +127,26 @@ async function main() {
     const baseline = await startBaseline(first.body.length);
     baselineServer = baseline.child;
     const echo = () => call(baseline.url, 'POST', {}, signIn).then(() => undefined);
+    // The limit of any one-port design with a hop: the same bare server through a gateway process of its own.
+    const hop = await startGatewayTo(baseline.url);
+    gatewayServer = hop.child;
+    const echoThroughGateway = () => call(`${hop.url}/echo`, 'POST', {}, signIn).then(() => undefined);
 
     // Warm up every path (JIT, keep-alive sockets), then measure.
     await load(500, CONCURRENCY, echo);
     await load(300, CONCURRENCY, () => issue().then(() => undefined));
     await load(1000, CONCURRENCY, validate);
+    await load(500, CONCURRENCY, echoThroughGateway);
     const base = await load(VALIDATIONS, CONCURRENCY, echo);
     const basePerSecond = base.latencies.length / base.seconds;
+    const hopped = await load(VALIDATIONS, CONCURRENCY, echoThroughGateway);
     const issued = await load(ISSUES, CONCURRENCY, () => issue().then(() => undefined));
     const validated = await load(VALIDATIONS, CONCURRENCY, validate);
     const directValidated = direct ? await load(VALIDATIONS, CONCURRENCY, validateAt(direct)) : undefined;
 
     console.log(`Keystone token benchmark: ${url}, concurrency ${CONCURRENCY}, ${ISSUES} issues, ${VALIDATIONS} validations, token ${first.token.length} chars, body ${first.body.length} bytes`);
     report('baseline (bare HTTP)', base, basePerSecond);
+    report('  through a gateway', hopped, basePerSecond);
     report('token issue', issued, basePerSecond, 500);
     report('token validation', validated, basePerSecond, 2000);
     if (directValidated) {
@@ -131,6 +156,7 @@ async function main() {
     }
   } finally {
     baselineServer?.kill('SIGTERM');
+    gatewayServer?.kill('SIGTERM');
     await cloud?.stop();
     await cloud?.remove();
     agent.destroy();
