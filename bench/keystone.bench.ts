@@ -68,16 +68,19 @@ async function startBaseline(bodyBytes: number): Promise<{ child: ChildProcess; 
 
 /** The gateway `stratus up` runs (its own process), in front of `target` at /echo. */
 async function startGatewayTo(target: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = 20_000 + Math.floor(Math.random() * 10_000);
   const main = new URL('../../cli/dist/src/gatewayMain.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [main], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, STRATUS_GATEWAY_HOST: '127.0.0.1', STRATUS_GATEWAY_PORT: String(port), STRATUS_GATEWAY_ROUTES: JSON.stringify([{ prefix: '/echo', target }]) } });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const answered = await call(`${url}/echo`, 'GET', {}).then(() => true, () => false);
-    if (answered) break;
-    if (i > 300) throw new Error('the gateway did not start within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Port 0: the gateway takes a free one and says which in its log line (JSON on stderr).
+  const child = spawn(process.execPath, [main], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATUS_GATEWAY_HOST: '127.0.0.1', STRATUS_GATEWAY_PORT: '0', STRATUS_GATEWAY_ROUTES: JSON.stringify([{ prefix: '/echo', target }]) } });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr!.on('data', (d) => {
+      seen += String(d);
+      const line = seen.split('\n').find((l) => l.includes('gateway listening'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    child.once('exit', (code) => reject(new Error(`the gateway exited (${code}): ${seen}`)));
+  });
+  child.stderr!.resume();
   return { child, url };
 }
 

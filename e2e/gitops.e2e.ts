@@ -97,7 +97,6 @@ describe('kpt live apply of Stratus kinds waits on their status', function () {
     const status = await kpt('live', 'status', pkg);
     const line = status.out.split('\n').find((l) => l.includes('instance.compute.stratus.io/gitops/nowhere')) ?? '';
     assert.match(line, /is Failed: No valid host was found\. CoreFilter rejected/, status.out);
-    console.log(r.out);
     assert.equal((await kubectl('get', 'instance/nowhere', '-n', 'gitops', '-o', 'jsonpath={.status.conditions[?(@.type=="Stalled")].reason}')).trim(), 'NoValidHost');
   });
 

@@ -6,7 +6,8 @@
  * ownerReferences, pod templates' containers/env/volumes/ports, Service ports, webhooks).
  */
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A JSON object (not an array, not null). Defined here, at the bottom of the merge modules; patch.ts re-exports it. */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The parts of an OpenAPI schema node that shape merging. */
 export type Shape = Record<string, any>;

@@ -1,10 +1,9 @@
 /** PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge patch. */
 import fastJsonPatch from 'fast-json-patch';
 import { badRequest, invalid, type ErrorSubject } from './errors.js';
-import { childShape, hasKeys, indexByKeys, itemShape, patchListMerge, type ListMerge, type Shape } from './listTypes.js';
+import { childShape, hasKeys, indexByKeys, isPlainObject, itemShape, patchListMerge, type ListMerge, type Shape } from './listTypes.js';
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
+export { isPlainObject };
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -83,7 +82,7 @@ function mergeList(live: unknown, patch: unknown[], how: ListMerge, items: Shape
 
 /** `$setElementOrder`: the listed items in its order, then any others as they were. */
 function ordered(list: unknown[], order: unknown[], how: ListMerge): unknown[] {
-  const rank = (x: unknown) => order.findIndex((o) => (how.kind === 'map' && isPlainObject(o) && isPlainObject(x) ? how.keys.every((k) => deepEqual(o[k], x[k])) : deepEqual(o, x)));
+  const rank = (x: unknown) => (how.kind === 'map' && isPlainObject(x) ? indexByKeys(order, x, how.keys) : order.findIndex((o) => deepEqual(o, x)));
   const listed = list.filter((x) => rank(x) >= 0).sort((a, b) => rank(a) - rank(b));
   return [...listed, ...list.filter((x) => rank(x) < 0)];
 }

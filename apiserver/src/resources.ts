@@ -77,7 +77,6 @@ export function asVersion(t: ResourceType, obj: KObject): KObject {
   return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
 }
 
-/** The parts of an object that count as spec for `metadata.generation`: everything but metadata and status. */
 const shapes = new WeakMap<ResourceType, Shape>();
 /** How this type's lists merge under apply and strategic merge patch (its CRD's schema, or the built-in shape). */
 function shapeOf(t: ResourceType): Shape {
@@ -86,6 +85,7 @@ function shapeOf(t: ResourceType): Shape {
   return s;
 }
 
+/** The parts of an object that count as spec for `metadata.generation`: everything but metadata and status. */
 function specPart(obj: KObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;

@@ -9,6 +9,7 @@ import { quotaRefusal, type BlockUsage } from '../quota.js';
 import type { Volume, VolumeSnapshot } from '../resources.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi, VolAuth, VolRouter } from './context.js';
+import { mayUse } from './typeRoutes.js';
 
 export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 
@@ -34,7 +35,7 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
     const name = (o as Volume).spec.volumeType!;
     const type = api.dir.type(name);
     const projectId = admissionProjectId(r.userInfo) ?? api.dir.projectIdOf(namespace);
-    if (!type || (type.spec.isPublic === false && !(type.spec.projects ?? []).includes(projectId ?? '')))
+    if (!type || !mayUse(type, { admin: false, projectId }))
       return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: Volume type with name ${name} could not be found.` };
   }
   const asked = askedBy(r, (volume) => {

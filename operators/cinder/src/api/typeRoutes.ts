@@ -6,7 +6,8 @@ import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { typeView } from './views.js';
 
-const mayUse = (t: VolumeType, auth: VolAuth) => auth.admin || t.spec.isPublic !== false || (t.spec.projects ?? []).includes(auth.projectId ?? '');
+/** Whether a caller may use a volume type: public, given to its project, or an admin. */
+export const mayUse = (t: VolumeType, auth: Pick<VolAuth, 'admin' | 'projectId'>) => auth.admin || t.spec.isPublic !== false || (t.spec.projects ?? []).includes(auth.projectId ?? '');
 
 export function typeRoutes(router: VolRouter, api: VolApi): void {
   const typeOf = (auth: VolAuth, id: string) => {

@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
 import { microversionOf } from './microversion.js';
+import { mayUse } from './typeRoutes.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
 
 const GiB = 1024 ** 3;
@@ -81,7 +82,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
   const typeRef = str(r.volume_type, 'volume_type');
   const type = typeRef ? api.dir.type(typeRef) : undefined;
   if (typeRef && !type) throw notFound(`Volume type with name ${typeRef} could not be found.`);
-  if (type && type.spec.isPublic === false && !auth.admin && !(type.spec.projects ?? []).includes(auth.projectId ?? '')) throw notFound(`Volume type with name ${typeRef} could not be found.`);
+  if (type && !mayUse(type, auth)) throw notFound(`Volume type with name ${typeRef} could not be found.`);
   const az = str(r.availability_zone, 'availability_zone');
   if (az && az !== 'nova') throw badRequest(`Invalid input received: Availability zone '${az}' is invalid.`);
   const display = str(r.name ?? r.display_name, 'name');
