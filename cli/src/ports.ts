@@ -23,6 +23,13 @@ const canListen = (host: string, port: number) =>
     });
   });
 
+/**
+ * Ports already handed out by this process. A cloud picks all its ports before any child listens, so the probe
+ * alone would find a port given a moment ago still free and hand it out twice (seen: nova-compute failing with
+ * EADDRINUSE on a port Glance had taken).
+ */
+const handedOut = new Set<number>();
+
 /** A port nobody is listening on now, outside the ephemeral range where one can be had, for a child process to take. */
 export async function freePort(host: string, random = Math.random): Promise<number> {
   let range: string | undefined;
@@ -34,8 +41,18 @@ export async function freePort(host: string, random = Math.random): Promise<numb
   const [low, high] = listenerPortRange(range);
   if (high > low)
     for (let attempt = 0; attempt < 100; attempt++) {
-      const port = await canListen(host, low + Math.floor(random() * (high - low + 1)));
-      if (port) return port;
+      const candidate = low + Math.floor(random() * (high - low + 1));
+      if (handedOut.has(candidate)) continue;
+      const port = await canListen(host, candidate);
+      if (port) return handOut(port);
     }
-  return (await canListen(host, 0))!;
+  for (;;) {
+    const port = (await canListen(host, 0))!;
+    if (!handedOut.has(port)) return handOut(port);
+  }
+}
+
+function handOut(port: number): number {
+  handedOut.add(port);
+  return port;
 }

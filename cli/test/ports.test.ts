@@ -25,4 +25,11 @@ describe('free ports for a cloud’s services', () => {
       holder.close();
     }
   });
+
+  it('never hands out the same port twice, though nothing listens on it yet', async () => {
+    const sameEveryTime = () => 0.25; // a random source stuck on one port: only the bookkeeping can tell them apart
+    const first = await freePort('127.0.0.1', sameEveryTime);
+    const second = await freePort('127.0.0.1', sameEveryTime);
+    assert.notEqual(second, first);
+  });
 });
