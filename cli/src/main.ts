@@ -112,7 +112,18 @@ const sharedEnv: NodeJS.ProcessEnv = {
 // The gateway's port is chosen now, so that every port this cloud listens on is known before any operator starts.
 keystoneReview = webhookAuthenticator(`${sharedEnv.KEYSTONE_URL}${TOKEN_REVIEW_PATH}`);
 const gatewayPort = values['api-port'] === '0' ? await freePort(values.host!) : Number(values['api-port']);
+// kubectl writes of Instances, Images, networking kinds, Volumes and VolumeSnapshots are asked of their OpenStack
+// API first (its flavor, image, type and quota checks), as ValidatingWebhookConfigurations. Each API serves its
+// webhook on a port of its own that only the control plane is told (never behind the gateway: the answers speak
+// of the project's usage). Ignore while that API is down: its reconciler still refuses later then.
+const WEBHOOKS: Record<string, { config: string; name: string; path: string; group: string; resources: string[] }> = {
+  nova: { config: 'stratus-compute', name: 'instances.compute.stratus.io', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
+  glance: { config: 'stratus-image', name: 'images.image.stratus.io', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
+  neutron: { config: 'stratus-networking', name: 'networking.network.stratus.io', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
+  cinder: { config: 'stratus-blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots'] },
+};
 const envs = new Map<string, NodeJS.ProcessEnv>();
+const admissionPorts: number[] = [];
 for (const op of OPERATORS) {
   const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port })) };
   if (op.api) {
@@ -120,26 +131,27 @@ for (const op of OPERATORS) {
     env[op.api.portEnv] = String(apiPort);
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${apiPort}` });
   }
+  const hook = WEBHOOKS[op.name];
+  if (hook) {
+    const admissionPort = await freePort(values.host!);
+    admissionPorts.push(admissionPort);
+    env.ADMISSION_PORT = String(admissionPort);
+    await client.apply(
+      { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: hook.config },
+        webhooks: [{ name: hook.name, clientConfig: { url: `http://${values.host}:${admissionPort}${hook.path}` }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [hook.group], apiVersions: ['*'], resources: hook.resources }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] }],
+      } as never,
+      'stratus-up',
+    );
+  }
   envs.set(op.name, env);
 }
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
-const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
+const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-// kubectl writes of Instances, Images, networking kinds, Volumes and VolumeSnapshots are asked of their OpenStack API first (its
-// flavor, image, type and quota checks), as ValidatingWebhookConfigurations; Ignore while that API is down:
-// its reconciler still refuses later then.
-const webhook = (name: string, url: string, group: string, resources: string[]) => ({ name, clientConfig: { url }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [group], apiVersions: ['*'], resources }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] });
-for (const [name, hook] of [
-  ['stratus-compute', webhook('instances.compute.stratus.io', `http://${values.host}:${ports.get('nova')}/v2.1${ADMISSION_PATH}`, 'compute.stratus.io', ['instances'])],
-  ['stratus-image', webhook('images.image.stratus.io', `http://${values.host}:${ports.get('glance')}/v2${IMAGE_ADMISSION_PATH}`, 'image.stratus.io', ['images'])],
-  ['stratus-networking', webhook('networking.network.stratus.io', `http://${values.host}:${ports.get('neutron')}${NETWORKING_ADMISSION_PATH}`, 'network.stratus.io', ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'])],
-  ['stratus-blockstorage', webhook('volumes.blockstorage.stratus.io', `http://${values.host}:${ports.get('cinder')}${BLOCK_STORAGE_ADMISSION_PATH}`, 'blockstorage.stratus.io', ['volumes', 'volumesnapshots'])],
-] as const)
-  await client.apply(
-    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
-    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name }, webhooks: [hook] } as never,
-    'stratus-up',
-  );
 for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
 // The gateway in its own process (cli/src/gatewayMain.ts): proxying image data never waits on the control plane.

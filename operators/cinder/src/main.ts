@@ -7,7 +7,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ImageStore, storeConfigFromEnv } from '@stratus/glance';
-import { KubeClient, SYSTEM_NAMESPACE, admissionTlsFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { KubeClient, SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { BackupChunkStore } from './backupChunks.js';
 import { FilePoolBackend } from './backend/filePool.js';
 import { cinderManager } from './operator.js';
@@ -39,8 +39,8 @@ const api = await startBlockStorageApi({
   host: process.env.CINDER_API_HOST ?? '127.0.0.1',
   port: Number(process.env.CINDER_API_PORT ?? 8776),
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
-  // On a cluster the chart mounts the webhook's serving certificate (its CA is the webhook's caBundle).
-  admissionTls: admissionTlsFromEnv(process.env.CINDER_API_HOST ?? '127.0.0.1'),
+  // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
+  admission: admissionListenerFromEnv(process.env.CINDER_API_HOST ?? '127.0.0.1'),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

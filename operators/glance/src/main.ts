@@ -4,7 +4,7 @@
  * time), until SIGTERM. The S3 store and Keystone are named in the environment.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionTlsFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { startImageApi } from './api/server.js';
 import { glanceManager } from './operator.js';
 import { storeConfigFromEnv } from './config.js';
@@ -34,8 +34,8 @@ const api = await startImageApi({
   identityUrl: process.env.KEYSTONE_URL ?? 'http://127.0.0.1:5000/v3',
   host: process.env.GLANCE_API_HOST ?? '127.0.0.1',
   port: Number(process.env.GLANCE_API_PORT ?? 9292),
-  // On a cluster the chart mounts the webhook's serving certificate (its CA is the webhook's caBundle).
-  admissionTls: admissionTlsFromEnv(process.env.GLANCE_API_HOST ?? '127.0.0.1'),
+  // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
+  admission: admissionListenerFromEnv(process.env.GLANCE_API_HOST ?? '127.0.0.1'),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

@@ -5,7 +5,7 @@
  * named in the environment: OVN_NB_REMOTE and OVN_SB_REMOTE (unix:/path or tcp:host:port).
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionTlsFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { neutronManager } from './operator.js';
 import { startNetworkingApi } from './api/server.js';
 
@@ -29,8 +29,8 @@ const api = await startNetworkingApi({
   host: process.env.NEUTRON_API_HOST ?? '127.0.0.1',
   port: Number(process.env.NEUTRON_API_PORT ?? 9696),
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
-  // On a cluster the chart mounts the webhook's serving certificate (its CA is the webhook's caBundle).
-  admissionTls: admissionTlsFromEnv(process.env.NEUTRON_API_HOST ?? '127.0.0.1'),
+  // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
+  admission: admissionListenerFromEnv(process.env.NEUTRON_API_HOST ?? '127.0.0.1'),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

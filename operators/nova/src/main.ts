@@ -4,7 +4,7 @@
  * (one leader at a time), until SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionTlsFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { startComputeApi } from './api/server.js';
 import { novaManager } from './operator.js';
 
@@ -22,8 +22,8 @@ const api = await startComputeApi({
   console: { ...(process.env.NOVNCPROXY_BASE_URL ? { baseUrl: process.env.NOVNCPROXY_BASE_URL } : {}), ...(process.env.CONSOLE_TOKEN_TTL_SECONDS ? { tokenTtlSeconds: Number(process.env.CONSOLE_TOKEN_TTL_SECONDS) } : {}) },
   // How long a validated token is trusted before Keystone is asked again (keystonemiddleware's token_cache_time): the bound on revocation.
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
-  // On a cluster the chart mounts the webhook's serving certificate (its CA is the webhook's caBundle).
-  admissionTls: admissionTlsFromEnv(process.env.NOVA_API_HOST ?? '127.0.0.1'),
+  // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
+  admission: admissionListenerFromEnv(process.env.NOVA_API_HOST ?? '127.0.0.1'),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

@@ -62,7 +62,7 @@ describe('the Compute API admission webhook over https', function () {
     identity = await startIdentityEnv();
     const admin = (await identityCall(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', identity.adminPassword, 'admin') })).headers.get('x-subject-token')!;
     projectId = (await identityCall(identity.v3, 'POST', '/projects', { token: admin, body: { project: { name: 'acme' } } })).body.project.id;
-    compute = await startComputeApi({ kubeConfig: identity.kubeConfig, logger: createLogger('nova-test', 'error'), identityUrl: identity.v3, port: 0, admissionTls: { cert: tls.cert, key: tls.key, host: '127.0.0.1', port: 0 } });
+    compute = await startComputeApi({ kubeConfig: identity.kubeConfig, logger: createLogger('nova-test', 'error'), identityUrl: identity.v3, port: 0, admission: { cert: tls.cert, key: tls.key, host: '127.0.0.1', port: 0 } });
     webhookPort = Number(new URL(compute.admissionUrl!).port);
     await identity.client.create(FLAVORS, { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Flavor', metadata: { name: 'm1.big' }, spec: { vcpus: 4, ramMiB: 512, diskGiB: 1 } }, 'test');
     await identity.client.patch(TENANTS, undefined, 'acme', { spec: { quota: { cores: 2 } } }, 'test', MERGE_PATCH);
@@ -94,9 +94,11 @@ describe('the Compute API admission webhook over https', function () {
     assert.equal(elsewhere.body.response.allowed, false, "another namespace's service account is checked like anyone");
   });
 
-  it('serves only the webhook on its https port, and a client that does not trust the CA cannot connect', async () => {
+  it('serves only the webhook on its https port, never on the Compute API\'s (which the gateway makes public), and a client that does not trust the CA cannot connect', async () => {
     const api = await post('/v2.1/servers', {});
     assert.equal(api.status, 404);
+    const onApiPort = await fetch(`${compute.url}/v2.1${ADMISSION_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(review('m1.big', member())) });
+    assert.equal(onApiPort.status, 404, "the webhook's answers speak of the project's usage: not for anyone on the API's port");
     await assert.rejects(
       new Promise((resolve, reject) => https.request({ host: '127.0.0.1', port: webhookPort, path: `/v2.1${ADMISSION_PATH}`, method: 'POST', servername: SERVICE_NAME }, resolve).on('error', reject).end('{}')),
       /self-signed certificate|unable to verify/,

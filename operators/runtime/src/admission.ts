@@ -1,15 +1,17 @@
 /**
  * Validating admission webhooks (admission.k8s.io/v1) that the OpenStack APIs serve, so that a kubectl write
  * the API would refuse is refused at once with the API's words: the AdmissionReview plumbing each API shares,
- * who is left to the API's own checks, and the https listener a real kube-apiserver needs.
+ * who is left to the API's own checks, and the listener of their own they are served on (never the API's
+ * port, which the gateway makes public: a webhook's answers speak of other projects' usage and images).
  */
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SYSTEM_NAMESPACE } from './crd.js';
-import type { Router } from './router.js';
+import { readJsonBody } from './router.js';
 
 export interface AdmissionRequest<T> {
   uid: string;
@@ -45,47 +47,61 @@ export const exemptFromAdmission = (userInfo: AdmissionRequest<unknown>['userInf
 /** The project a request's token is scoped to, as Keystone's TokenReview put it in extra. */
 export const admissionProjectId = (userInfo: AdmissionRequest<unknown>['userInfo']) => userInfo?.extra?.['alpha.kubernetes.io/identity/project/id']?.[0];
 
-/** Serves an AdmissionReview webhook at `path`: `decide` gives the refusal, or nothing to allow. */
-export function admissionRoute<A, T>(router: Router<A>, path: string, decide: (r: AdmissionRequest<T>) => Refusal | undefined | Promise<Refusal | undefined>): void {
-  router.public('POST', path, async (req) => {
-    const request = (req.body as { request?: AdmissionRequest<T> } | undefined)?.request;
-    const answer = (response: Record<string, unknown>) => ({ status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: request?.uid ?? '', ...response } } });
-    if (!request?.uid || !request.object) return answer({ allowed: false, status: { code: 400, reason: 'BadRequest', message: 'an AdmissionReview with request.uid and request.object is expected' } });
-    const refusal = exemptFromAdmission(request.userInfo) ? undefined : await decide(request);
-    return answer(refusal ? { allowed: false, status: { code: refusal.code, reason: REASONS[refusal.code], message: refusal.message } } : { allowed: true });
-  });
-}
+/** One webhook's decision: the refusal, or nothing to allow. */
+export type AdmissionDecider<T> = (r: AdmissionRequest<T>) => Refusal | undefined | Promise<Refusal | undefined>;
 
-export interface AdmissionTls {
-  cert: string | Buffer;
-  key: string | Buffer;
-  host: string;
-  port: number;
-}
-
-/** The webhook's serving certificate, where the chart mounts it (ADMISSION_TLS_DIR with tls.crt and tls.key). */
-export function admissionTlsFromEnv(host: string, env: NodeJS.ProcessEnv = process.env): AdmissionTls | undefined {
-  const dir = env.ADMISSION_TLS_DIR;
-  if (!dir) return undefined;
-  return { cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')), host, port: Number(env.ADMISSION_PORT ?? 8443) };
+/** The answer to an AdmissionReview body, as `decide` rules (exempt writers allowed). */
+async function review(body: unknown, decide: AdmissionDecider<unknown>): Promise<Record<string, unknown>> {
+  const request = (body as { request?: AdmissionRequest<unknown> } | undefined)?.request;
+  const answer = (response: Record<string, unknown>) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: request?.uid ?? '', ...response } });
+  if (!request?.uid || !request.object) return answer({ allowed: false, status: { code: 400, reason: 'BadRequest', message: 'an AdmissionReview with request.uid and request.object is expected' } });
+  const refusal = exemptFromAdmission(request.userInfo) ? undefined : await decide(request);
+  return answer(refusal ? { allowed: false, status: { code: refusal.code, reason: REASONS[refusal.code], message: refusal.message } } : { allowed: true });
 }
 
 /**
- * The webhooks over TLS, for a real kube-apiserver: it calls webhooks over https only, trusting the caBundle
- * its ValidatingWebhookConfiguration names (the chart makes both). Only the webhook paths are served there
- * (with `api`'s own request handler); the API itself stays on its port.
+ * Where an API's webhooks listen: a port of their own, never the API's, so that only the control plane (told
+ * this address) asks them; on a cluster with the chart's certificate (kube-apiserver calls webhooks over https
+ * only, trusting the caBundle its ValidatingWebhookConfiguration names).
  */
-export async function serveAdmissionTls(api: Server, paths: string[], tls: AdmissionTls): Promise<{ url: string; close(): Promise<void> }> {
-  const handle = api.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
-  const allowed = new Set(paths);
-  const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    if (req.method === 'POST' && allowed.has((req.url ?? '').split('?')[0])) return handle(req, res);
-    res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ code: 404, message: 'Only the admission webhooks are served on this port.' }));
-  });
-  await new Promise<void>((resolve) => server.listen(tls.port, tls.host, resolve));
+export interface AdmissionListener {
+  host: string;
+  port: number;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+/** ADMISSION_PORT (and, on a cluster, ADMISSION_TLS_DIR with tls.crt and tls.key, where the chart mounts them). */
+export function admissionListenerFromEnv(host: string, env: NodeJS.ProcessEnv = process.env): AdmissionListener | undefined {
+  const dir = env.ADMISSION_TLS_DIR;
+  if (!env.ADMISSION_PORT && !dir) return undefined;
+  return { host, port: Number(env.ADMISSION_PORT ?? 8443), ...(dir ? { cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) } : {}) };
+}
+
+const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
+const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+};
+
+/** Serves the webhooks (path → decision) on their own listener; every other request is 404. */
+export async function serveAdmission(webhooks: Record<string, AdmissionDecider<any>>, listener: AdmissionListener): Promise<{ url: string; close(): Promise<void> }> {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const decide = req.method === 'POST' ? webhooks[(req.url ?? '').split('?')[0]] : undefined;
+    if (!decide) return sendJson(res, 404, { code: 404, message: 'Only the admission webhooks are served on this port.' });
+    const bad = (message: string) => Object.assign(new Error(message), { status: 400 });
+    readJsonBody(req, MAX_REVIEW_BYTES, { tooLarge: () => bad('the AdmissionReview is too large'), malformed: () => bad('the AdmissionReview is not JSON') })
+      .then((body) => review(body, decide))
+      .then(
+        (answer) => sendJson(res, 200, answer),
+        (e: Error & { status?: number }) => sendJson(res, e.status ?? 500, { code: e.status ?? 500, message: e.message }),
+      );
+  };
+  const server = listener.cert ? https.createServer({ cert: listener.cert, key: listener.key }, handle) : http.createServer(handle);
+  await new Promise<void>((resolve) => server.listen(listener.port, listener.host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `https://${tls.host}:${port}`,
+    url: `${listener.cert ? 'https' : 'http'}://${listener.host}:${port}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -93,16 +109,15 @@ export async function serveAdmissionTls(api: Server, paths: string[], tls: Admis
   };
 }
 
-/** A running API that also serves its admission webhooks over TLS when given a certificate (see serveAdmissionTls). */
-export async function withAdmissionTls<R extends { close(): Promise<void> }>(
+/** A running API that also serves its admission webhooks, when given where (see serveAdmission). */
+export async function withAdmission<R extends { close(): Promise<void> }>(
   running: R,
-  api: Server,
-  paths: string[],
-  tls: AdmissionTls | undefined,
+  webhooks: Record<string, AdmissionDecider<any>>,
+  listener: AdmissionListener | undefined,
   log: { info(message: string, meta: object): unknown },
 ): Promise<R & { admissionUrl?: string }> {
-  if (!tls) return running;
-  const webhook = await serveAdmissionTls(api, paths, tls);
-  log.info('admission webhooks listening', { url: webhook.url, paths });
-  return { ...running, admissionUrl: webhook.url, close: () => Promise.all([webhook.close(), running.close()]).then(() => undefined) };
+  if (!listener) return running;
+  const served = await serveAdmission(webhooks, listener);
+  log.info('admission webhooks listening', { url: served.url, paths: Object.keys(webhooks) });
+  return { ...running, admissionUrl: served.url, close: () => Promise.all([served.close(), running.close()]).then(() => undefined) };
 }

@@ -4,18 +4,17 @@
  * over the tenant's volumes, snapshots or gigabytes quota (403, as Kubernetes' ResourceQuota answers), a volume
  * type the project may not use (422), or growing a volume past the gigabytes left.
  */
-import { admissionProjectId, admissionRoute, type AdmissionRequest, type Refusal } from '@stratus/runtime';
+import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage } from '../quota.js';
 import type { Volume, VolumeSnapshot } from '../resources.js';
 import { quotaOf, usageOf } from '../volumes.js';
-import type { VolApi, VolAuth, VolRouter } from './context.js';
+import type { VolApi } from './context.js';
 import { mayUse } from './typeRoutes.js';
 
 export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 
-export function admissionRoutes(router: VolRouter, api: VolApi) {
-  admissionRoute<VolAuth, Volume | VolumeSnapshot>(router, BLOCK_STORAGE_ADMISSION_PATH, (r) => blockStorageRefusal(api, r));
-}
+/** The webhook, by the path it is served at on the admission listener. */
+export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
 
 /** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
 export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, sizeOfVolume: (name: string) => number | undefined): Partial<BlockUsage> | undefined {

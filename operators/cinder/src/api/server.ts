@@ -4,8 +4,8 @@
  * token. It reads from informer caches and writes through the Kubernetes API; the reconcilers do the rest.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
-import { BLOCK_STORAGE_ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
+import { admissionWebhooks } from './admissionRoutes.js';
 import type { VolAuth } from './context.js';
 import { on } from './context.js';
 import { BlockStorageDirectory } from './directory.js';
@@ -24,8 +24,8 @@ export interface BlockStorageApiOptions {
   host?: string;
   port?: number;
   tokenCacheSeconds?: number;
-  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
-  admissionTls?: AdmissionTls;
+  /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
+  admission?: AdmissionListener;
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -41,8 +41,6 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'volumev3', cacheSeconds: opts.tokenCacheSeconds, unauthorized, unavailable, namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api = { dir, client, log };
   const router = new Router<VolAuth>();
-  // First: /v3/os-admission/volumes would otherwise be read as /v3/{project_id}/volumes.
-  admissionRoutes(router, api);
   volumeRoutes(router, api);
   snapshotRoutes(router, api);
   backupRoutes(router, api);
@@ -109,5 +107,5 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
     internalError: () => new CinderError(500, 'The server has either erred or is incapable of performing the requested operation.').body(),
   });
   const running = await serveApi(server, { name: 'block-storage', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8776, directory: dir, router, log });
-  return withAdmissionTls(running, server, PREFIXES.map((p) => p + BLOCK_STORAGE_ADMISSION_PATH), opts.admissionTls, log);
+  return withAdmission(running, admissionWebhooks(api), opts.admission, log);
 }

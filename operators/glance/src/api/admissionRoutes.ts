@@ -3,17 +3,15 @@
  * kubectl is refused at once where the Image API would refuse the same change, with Glance's words: making an
  * image public (only admins may), or copying an image the project cannot see.
  */
-import { admissionRoute, type AdmissionRequest, type Refusal } from '@stratus/runtime';
+import type { AdmissionDecider, AdmissionRequest, Refusal } from '@stratus/runtime';
 import type { Image } from '../resources.js';
 import { canSee, mayPublicize } from '../visibility.js';
-import type { GlanceApi, GlanceRouter } from './context.js';
-import type { ImageAuth } from './tokens.js';
+import type { GlanceApi } from './context.js';
 
 export const IMAGE_ADMISSION_PATH = '/os-admission/images';
 
-export function admissionRoutes(router: GlanceRouter, api: GlanceApi) {
-  admissionRoute<ImageAuth, Image>(router, IMAGE_ADMISSION_PATH, (r) => imageRefusal(api, r));
-}
+/** The webhook, by the path it is served at on the admission listener. */
+export const admissionWebhooks = (api: GlanceApi): Record<string, AdmissionDecider<Image>> => ({ [`/v2${IMAGE_ADMISSION_PATH}`]: (r) => imageRefusal(api, r) });
 
 /** Why Glance would refuse this Image write, or nothing (pure but for the cache it reads). */
 export function imageRefusal(api: GlanceApi, r: AdmissionRequest<Image>): Refusal | undefined {

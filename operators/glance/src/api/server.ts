@@ -5,7 +5,7 @@
  */
 import { DEFAULT_IMPORT_FILTER, type ImportFilter } from '../importFilter.js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import { DEFAULT_SIZE_CAP } from '../imageData.js';
 import type { ImageStore } from '../store/imageStore.js';
 import type { GlanceApi } from './context.js';
@@ -16,7 +16,7 @@ import { memberRoutes, memberSchemas } from './memberRoutes.js';
 import { metadefRoutes } from './metadefRoutes.js';
 import { fileRoutes } from './fileRoutes.js';
 import { imageRoutes } from './imageRoutes.js';
-import { IMAGE_ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
+import { admissionWebhooks } from './admissionRoutes.js';
 import type { ImageAuth } from './tokens.js';
 
 export interface ImageApiOptions {
@@ -34,8 +34,8 @@ export interface ImageApiOptions {
   importFilter?: ImportFilter;
   /** An upload that sends nothing for this long is abandoned (default 60). */
   uploadIdleSeconds?: number;
-  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
-  admissionTls?: AdmissionTls;
+  /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
+  admission?: AdmissionListener;
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -57,7 +57,6 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   const api: GlanceApi = { dir, client, store: opts.store, sizeCap: opts.sizeCap ?? DEFAULT_SIZE_CAP, log, importFilter: opts.importFilter ?? DEFAULT_IMPORT_FILTER, uploadIdleMs: (opts.uploadIdleSeconds ?? 60) * 1000 };
 
   const router = new Router<ImageAuth>();
-  admissionRoutes(router, api);
   imageRoutes(router, api);
   fileRoutes(router, api);
   memberRoutes(router, api);
@@ -95,5 +94,5 @@ export async function startImageApi(opts: ImageApiOptions): Promise<ImageApi> {
   server.requestTimeout = 0; // an image upload may take longer than Node's default five minutes
 
   const running = await serveApi(server, { name: 'image', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9292, directory: dir, router, log });
-  return withAdmissionTls(running, server, PREFIXES.map((p) => p + IMAGE_ADMISSION_PATH), opts.admissionTls, log);
+  return withAdmission(running, admissionWebhooks(api), opts.admission, log);
 }

@@ -5,9 +5,9 @@
  * Neutron's message), or what its policy keeps for admins (shared and external networks, shared subnet pools,
  * ports on another project's or an external network).
  */
-import { admissionProjectId, admissionRoute, type AdmissionRequest, type Refusal } from '@stratus/runtime';
+import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import type { FloatingIP, Network, Port, Router, SecurityGroup, Subnet, SubnetPool } from '../resources.js';
-import type { NetApi, NetAuth, NetRouter } from './context.js';
+import type { NetApi } from './context.js';
 import { quotaExceeded } from './quotaRoutes.js';
 
 export const NETWORKING_ADMISSION_PATH = '/v2.0/os-admission/networking';
@@ -17,9 +17,8 @@ type Written = Network | Subnet | Port | Router | FloatingIP | SecurityGroup | S
 /** The quota each kind counts against, as Neutron names it. */
 const QUOTA_OF: Record<string, string> = { Network: 'network', Subnet: 'subnet', Port: 'port', Router: 'router', FloatingIP: 'floatingip', SecurityGroup: 'security_group' };
 
-export function admissionRoutes(router: NetRouter, api: NetApi) {
-  admissionRoute<NetAuth, Written>(router, NETWORKING_ADMISSION_PATH, (r) => networkingRefusal(api, r));
-}
+/** The webhook, by the path it is served at on the admission listener. */
+export const admissionWebhooks = (api: NetApi): Record<string, AdmissionDecider<Written>> => ({ [NETWORKING_ADMISSION_PATH]: (r) => networkingRefusal(api, r) });
 
 const forbidden = (message: string): Refusal => ({ code: 403, message });
 

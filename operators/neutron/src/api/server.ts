@@ -4,12 +4,12 @@
  * through the Kubernetes API; the reconcilers do the rest, and a create answers once they have spoken.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
+import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import type { NetAuth } from './context.js';
 import { NetworkDirectory } from './directory.js';
 import { NeutronError, badRequest, notFound, unauthorized, unavailable } from './errors.js';
 import { networkRoutes } from './networkRoutes.js';
-import { NETWORKING_ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
+import { admissionWebhooks } from './admissionRoutes.js';
 import { portRoutes } from './portRoutes.js';
 import { securityGroupRoutes } from './securityGroupRoutes.js';
 import { routerRoutes } from './routerRoutes.js';
@@ -24,8 +24,8 @@ export interface NetworkingApiOptions {
   host?: string;
   port?: number;
   tokenCacheSeconds?: number;
-  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
-  admissionTls?: AdmissionTls;
+  /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
+  admission?: AdmissionListener;
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -62,7 +62,6 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'network', cacheSeconds: opts.tokenCacheSeconds, unauthorized, unavailable, namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
   const api = { dir, client, log };
   const router = new Router<NetAuth>();
-  admissionRoutes(router, api);
   networkRoutes(router, api);
   portRoutes(router, api);
   securityGroupRoutes(router, api);
@@ -105,5 +104,5 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     internalError: () => new NeutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.').body(),
   });
   const running = await serveApi(server, { name: 'networking', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9696, directory: dir, router, log });
-  return withAdmissionTls(running, server, PREFIXES.map((p) => p + NETWORKING_ADMISSION_PATH), opts.admissionTls, log);
+  return withAdmission(running, admissionWebhooks(api), opts.admission, log);
 }

@@ -5,17 +5,16 @@
  * being accepted and failed later. An update is asked about when it changes the flavor (a resize). Admins and
  * Stratus's own services are left to the API's and the scheduler's checks (exemptFromAdmission).
  */
-import { admissionProjectId, admissionRoute, type AdmissionRequest, type Refusal } from '@stratus/runtime';
+import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { canSee } from '@stratus/glance';
 import { quotaRefusal, type ComputeUsage } from '../quota.js';
 import type { Instance } from '../resources.js';
-import { canUseFlavor, tenantUsage, type ComputeApiContext, type ComputeAuth, type ComputeRouter } from './context.js';
+import { canUseFlavor, tenantUsage, type ComputeApiContext, type ComputeAuth } from './context.js';
 
 export const ADMISSION_PATH = '/os-admission/instances';
 
-export function admissionRoutes(router: ComputeRouter, api: ComputeApiContext) {
-  admissionRoute<ComputeAuth, Instance>(router, ADMISSION_PATH, (r) => instanceRefusal(api, r));
-}
+/** The webhook, by the path it is served at on the admission listener. */
+export const admissionWebhooks = (api: ComputeApiContext): Record<string, AdmissionDecider<Instance>> => ({ [`/v2.1${ADMISSION_PATH}`]: (r) => instanceRefusal(api, r) });
 
 /** Why Nova would refuse this Instance write, or nothing (pure but for the caches it reads). */
 export function instanceRefusal(api: ComputeApiContext, r: AdmissionRequest<Instance>): Refusal | undefined {

@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, withAdmissionTls, type AdmissionTls, type Logger, type RunningApi } from '@stratus/runtime';
+import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { DEFAULT_CONSOLE_TOKEN_TTL_SECONDS } from '../console/tokens.js';
 import { actionRoutes } from './actionRoutes.js';
@@ -29,7 +29,7 @@ import { externalEventRoutes } from './externalEventRoutes.js';
 import { diagnosticsRoutes } from './diagnosticsRoutes.js';
 import { migrationRoutes } from './migrationRoutes.js';
 import { infoRoutes } from './infoRoutes.js';
-import { ADMISSION_PATH, admissionRoutes } from './admissionRoutes.js';
+import { admissionWebhooks } from './admissionRoutes.js';
 import { MAX_VERSION, MIN_VERSION, Microversion, requestedVersion, versionHeaders } from './microversion.js';
 import { serverRoutes } from './serverRoutes.js';
 
@@ -45,8 +45,8 @@ export interface ComputeApiOptions {
   enableInstancePassword?: boolean;
   /** Nova's [vnc] novncproxy_base_url (default: `/console/vnc_lite.html` on the host the client called) and [consoleauth] token_ttl. */
   console?: { baseUrl?: string; tokenTtlSeconds?: number };
-  /** Also serve the admission webhook over TLS (a kube-apiserver calls webhooks over https only). */
-  admissionTls?: AdmissionTls;
+  /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
+  admission?: AdmissionListener;
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -97,7 +97,6 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   keypairRoutes(router, api);
   serverGroupRoutes(router, api);
   infoRoutes(router, api);
-  admissionRoutes(router, api);
   quotaRoutes(router, api);
   instanceActionRoutes(router, api);
   imageProxyRoutes(router, api);
@@ -154,5 +153,5 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   });
 
   const running = await serveApi(server, { name: 'compute', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8774, directory: dir, router, log });
-  return withAdmissionTls(running, server, ['/v2.1', '/compute/v2.1'].map((p) => p + ADMISSION_PATH), opts.admissionTls, log);
+  return withAdmission(running, admissionWebhooks(api), opts.admission, log);
 }
