@@ -33,26 +33,26 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
     workers: 4,
     watches: [
       // Its attachments, snapshots, backups and uploads say what its status word is (and let a deletion go on).
-      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.filter((v) => sameNs(v, a) && v.metadata.name === (a as VolumeAttachment).spec.volume).map(at) },
-      { resource: VOLUME_SNAPSHOTS, map: (s, all) => all.filter((v) => sameNs(v, s) && v.metadata.name === (s as VolumeSnapshot).spec.volume).map(at) },
-      { resource: VOLUME_BACKUPS, map: (b, all) => all.filter((v) => sameNs(v, b) && (v.metadata.name === (b as VolumeBackup).spec.volume || v.spec.source?.backup === b.metadata?.name)).map(at) },
-      { resource: IMAGES, map: (i, all) => all.filter((v) => sameNs(v, i) && v.metadata.name === (i as Image).spec.source?.volume?.name).map(at) },
+      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.list().filter((v) => sameNs(v, a) && v.metadata.name === (a as VolumeAttachment).spec.volume).map(at) },
+      { resource: VOLUME_SNAPSHOTS, map: (s, all) => all.list().filter((v) => sameNs(v, s) && v.metadata.name === (s as VolumeSnapshot).spec.volume).map(at) },
+      { resource: VOLUME_BACKUPS, map: (b, all) => all.list().filter((v) => sameNs(v, b) && (v.metadata.name === (b as VolumeBackup).spec.volume || v.spec.source?.backup === b.metadata?.name)).map(at) },
+      { resource: IMAGES, map: (i, all) => all.list().filter((v) => sameNs(v, i) && v.metadata.name === (i as Image).spec.source?.volume?.name).map(at) },
     ],
   });
   m.add<VolumeSnapshot>({
     name: 'volumesnapshot',
     resource: VOLUME_SNAPSHOTS,
     reconcile: snapshotReconciler(deps),
-    watches: [{ resource: VOLUMES, map: (v, all) => all.filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) }],
+    watches: [{ resource: VOLUMES, map: (v, all) => all.list().filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) }],
   });
   controllers.backups = m.add<VolumeBackup>({
     name: 'volumebackup',
     resource: VOLUME_BACKUPS,
     reconcile: backupReconciler(deps),
     watches: [
-      { resource: VOLUMES, map: (v, all) => all.filter((b) => sameNs(b, v) && b.spec.volume === v.metadata?.name && b.status?.phase !== 'available').map(at) },
+      { resource: VOLUMES, map: (v, all) => all.list().filter((b) => sameNs(b, v) && b.spec.volume === v.metadata?.name && b.status?.phase !== 'available').map(at) },
       // A dependent backup gone lets its parent's deletion go on.
-      { resource: VOLUME_BACKUPS, map: (d, all) => all.filter((b) => sameNs(b, d) && b.metadata.name === (d as VolumeBackup).status?.parent).map(at) },
+      { resource: VOLUME_BACKUPS, map: (d, all) => all.list().filter((b) => sameNs(b, d) && b.metadata.name === (d as VolumeBackup).status?.parent).map(at) },
     ],
   });
   controllers.attachments = m.add<VolumeAttachment>({
@@ -60,9 +60,9 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
     resource: VOLUME_ATTACHMENTS,
     reconcile: attachmentReconciler(),
     watches: [
-      { resource: VOLUMES, map: (v, all) => all.filter((a) => sameNs(a, v) && a.spec.volume === v.metadata?.name).map(at) },
+      { resource: VOLUMES, map: (v, all) => all.list().filter((a) => sameNs(a, v) && a.spec.volume === v.metadata?.name).map(at) },
       // One attachment let go lets the next asking for a single-attach volume have it.
-      { resource: VOLUME_ATTACHMENTS, map: (x, all) => all.filter((a) => sameNs(a, x) && a.spec.volume === (x as VolumeAttachment).spec.volume && a.metadata.uid !== x.metadata?.uid).map(at) },
+      { resource: VOLUME_ATTACHMENTS, map: (x, all) => all.list().filter((a) => sameNs(a, x) && a.spec.volume === (x as VolumeAttachment).spec.volume && a.metadata.uid !== x.metadata?.uid).map(at) },
     ],
   });
   controllers.uploads = m.add<Image>({ name: 'volumeupload', resource: IMAGES, reconcile: imageUploadReconciler(deps) });

@@ -16,6 +16,7 @@ export function glanceManager(deps: ImageReconcilerOptions, opts: Partial<Manage
         resource: IMAGES,
         map: (source, images) =>
           images
+            .list()
             .filter((i) => copiesFrom(i, source.metadata?.namespace, source.metadata?.name) && i.status?.phase === 'queued')
             .map((i) => ({ namespace: i.metadata.namespace, name: i.metadata.name })),
       },

@@ -44,7 +44,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
     resource: USERS,
     reconcile: reconcileUser,
     // A changed password Secret re-queues the users that sign in with it.
-    watches: [{ resource: SECRETS, map: (secret, users) => users.filter((u) => usesSecret(u, secret)).map((u) => ({ name: u.metadata.name })) }],
+    watches: [{ resource: SECRETS, map: (secret, users) => users.list().filter((u) => usesSecret(u, secret)).map((u) => ({ name: u.metadata.name })) }],
   });
   m.add<Role>({ name: 'role', resource: ROLES, reconcile: reconcileRole, owns: [{ ...CLUSTER_ROLES, ownerKind: 'Role' }] });
   m.add<RoleAssignment>({
@@ -54,9 +54,9 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
     owns: [{ ...ROLE_BINDINGS, ownerKind: 'RoleAssignment' }],
     // An assignment waiting for its user, role or tenant namespace goes on as soon as that appears.
     watches: [
-      { resource: USERS, map: (user, ras) => requests(ras.filter((ra) => ra.spec.user === user.metadata?.name)) },
-      { resource: ROLES, map: (role, ras) => requests(ras.filter((ra) => ra.spec.role === role.metadata?.name)) },
-      { resource: NAMESPACES, map: (ns, ras) => requests(ras.filter((ra) => ra.metadata.namespace === ns.metadata?.name)) },
+      { resource: USERS, map: (user, ras) => requests(ras.list().filter((ra) => ra.spec.user === user.metadata?.name)) },
+      { resource: ROLES, map: (role, ras) => requests(ras.list().filter((ra) => ra.spec.role === role.metadata?.name)) },
+      { resource: NAMESPACES, map: (ns, ras) => requests(ras.list().filter((ra) => ra.metadata.namespace === ns.metadata?.name)) },
     ],
   });
   m.add<CatalogService>({ name: 'service', resource: SERVICES, reconcile: reconcileService });
@@ -68,7 +68,7 @@ export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
     name: 'endpoint',
     resource: ENDPOINTS,
     reconcile: reconcileEndpoint,
-    watches: [{ resource: SERVICES, map: (svc, eps) => requests(eps.filter((ep) => ep.spec.service === svc.metadata?.name)) }],
+    watches: [{ resource: SERVICES, map: (svc, eps) => requests(eps.list().filter((ep) => ep.spec.service === svc.metadata?.name)) }],
   });
   return m;
 }

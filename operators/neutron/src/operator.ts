@@ -41,7 +41,7 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     name: 'subnet',
     resource: SUBNETS,
     reconcile: subnetReconciler(ovn),
-    watches: [{ resource: NETWORKS, map: (n, subnets) => subnets.filter((s) => s.metadata.namespace === n.metadata?.namespace && s.spec.network === n.metadata?.name).map(at) }],
+    watches: [{ resource: NETWORKS, map: (n, subnets) => subnets.list().filter((s) => s.metadata.namespace === n.metadata?.namespace && s.spec.network === n.metadata?.name).map(at) }],
   });
   const ports = m.add<Port>({
     name: 'port',
@@ -50,10 +50,10 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     workers: 4,
     watches: [
       // A subnet arriving (or going) changes which addresses the ports on its network get.
-      { resource: SUBNETS, map: (s, all) => all.filter((p) => portNetworkNamespace(p) === s.metadata?.namespace && p.spec.network === (s as Subnet).spec.network).map(at) },
-      { resource: NETWORKS, map: (n, all) => all.filter((p) => portNetworkNamespace(p) === n.metadata?.namespace && p.spec.network === n.metadata?.name).map(at) },
+      { resource: SUBNETS, map: (s, all) => all.list().filter((p) => portNetworkNamespace(p) === s.metadata?.namespace && p.spec.network === (s as Subnet).spec.network).map(at) },
+      { resource: NETWORKS, map: (n, all) => all.list().filter((p) => portNetworkNamespace(p) === n.metadata?.namespace && p.spec.network === n.metadata?.name).map(at) },
       // A group made (or gone) matters to the ports naming it.
-      { resource: SECURITY_GROUPS, map: (g, all) => all.filter((p) => p.metadata.namespace === g.metadata?.namespace && securityGroupsOf(p).includes(g.metadata?.name ?? '')).map(at) },
+      { resource: SECURITY_GROUPS, map: (g, all) => all.list().filter((p) => p.metadata.namespace === g.metadata?.namespace && securityGroupsOf(p).includes(g.metadata?.name ?? '')).map(at) },
     ],
   });
   m.add<SecurityGroup>({
@@ -62,8 +62,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     reconcile: securityGroupReconciler(ovn),
     watches: [
       // A port leaving a group lets a deleting group go; a group appearing lets rules naming it as remote be accepted.
-      { resource: PORTS, map: (p, all) => all.filter((g) => g.metadata.namespace === p.metadata?.namespace && (g.metadata.deletionTimestamp || g.status?.phase === 'ERROR')).map(at) },
-      { resource: SECURITY_GROUPS, map: (changed, all) => all.filter((g) => g.metadata.namespace === changed.metadata?.namespace && g.status?.phase === 'ERROR').map(at) },
+      { resource: PORTS, map: (p, all) => all.list().filter((g) => g.metadata.namespace === p.metadata?.namespace && (g.metadata.deletionTimestamp || g.status?.phase === 'ERROR')).map(at) },
+      { resource: SECURITY_GROUPS, map: (changed, all) => all.list().filter((g) => g.metadata.namespace === changed.metadata?.namespace && g.status?.phase === 'ERROR').map(at) },
     ],
   });
   m.add<Router>({
@@ -72,8 +72,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     reconcile: routerReconciler(ovn),
     watches: [
       // Its interface ports getting their addresses (or going), and the subnets it joins.
-      { resource: PORTS, map: (p, all) => all.filter((r) => r.metadata.uid === (p as Port).spec.deviceId).map(at) },
-      { resource: SUBNETS, map: (s, all) => all.filter((r) => r.metadata.namespace === s.metadata?.namespace && (r.spec.interfaces ?? []).some((i) => i.subnet === s.metadata?.name)).map(at) },
+      { resource: PORTS, map: (p, all) => all.list().filter((r) => r.metadata.uid === (p as Port).spec.deviceId).map(at) },
+      { resource: SUBNETS, map: (s, all) => all.list().filter((r) => r.metadata.namespace === s.metadata?.namespace && (r.spec.interfaces ?? []).some((i) => i.subnet === s.metadata?.name)).map(at) },
     ],
   });
   m.add<FloatingIP>({
@@ -82,8 +82,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     reconcile: floatingIPReconciler(ovn),
     watches: [
       // Its own port getting its address, the port it reaches changing, and the routers that may translate it.
-      { resource: PORTS, map: (p, all) => all.filter((f) => f.metadata.uid === (p as Port).spec.deviceId || (f.metadata.namespace === p.metadata?.namespace && f.spec.port === p.metadata?.name)).map(at) },
-      { resource: ROUTERS, map: (r, all) => all.filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
+      { resource: PORTS, map: (p, all) => all.list().filter((f) => f.metadata.uid === (p as Port).spec.deviceId || (f.metadata.namespace === p.metadata?.namespace && f.spec.port === p.metadata?.name)).map(at) },
+      { resource: ROUTERS, map: (r, all) => all.list().filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
     ],
   });
   m.add<SubnetPool>({ name: 'subnetpool', resource: SUBNET_POOLS, reconcile: subnetPoolReconciler() });

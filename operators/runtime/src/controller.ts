@@ -4,7 +4,7 @@
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { isConflict, type KubeClient, type ResourceRef } from './client.js';
-import { selfHealingInformer, type CachedInformer, type SelfHealingInformer } from './informer.js';
+import { selfHealingInformer, type CachedInformer, type InformerOptions, type SelfHealingInformer } from './informer.js';
 import type { EventRecorder } from './events.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -44,10 +44,19 @@ export interface ControllerSpec<T extends KubernetesObject> {
   owns?: Array<ResourceRef & { ownerKind: string }>;
   /**
    * Other kinds whose changes matter to some primaries, found by `map` (say, the Users whose password a
-   * Secret holds). `map` gets the changed object and the primaries in the cache.
+   * Secret holds). `map` gets the changed object and the primaries' cache.
    */
-  watches?: Array<{ resource: ResourceRef; namespace?: string; map: (changed: KubernetesObject, primaries: readonly T[]) => Request[] }>;
+  watches?: Array<{ resource: ResourceRef; namespace?: string; map: (changed: KubernetesObject, primaries: PrimaryCache<T>) => Request[] }>;
 }
+
+/** The controller's primaries as its informer holds them. */
+export interface PrimaryCache<T extends KubernetesObject> {
+  list(): readonly T[];
+  get(name: string, namespace?: string): T | undefined;
+}
+
+/** Where a controller gets its informers: its own, or ones shared with the process's other controllers. */
+export type InformerSource = <O extends KubernetesObject>(ref: ResourceRef, opts: InformerOptions) => SelfHealingInformer<O>;
 
 export const keyOf = (req: Request) => (req.namespace ? `${req.namespace}/${req.name}` : req.name);
 
@@ -59,21 +68,22 @@ export function requestOf(key: string): Request {
 export class Controller<T extends KubernetesObject> {
   readonly queue = new WorkQueue();
   private informers: Array<SelfHealingInformer<KubernetesObject>> = [];
-  private primary?: CachedInformer<T>;
+  private readonly primary: CachedInformer<T>;
   private workers: Promise<void>[] = [];
+  private readonly informerFor: InformerSource;
 
   constructor(
     readonly spec: ControllerSpec<T>,
-    private readonly kc: KubeConfig,
-    private readonly client: KubeClient,
+    kc: KubeConfig,
+    client: KubeClient,
     private readonly events: EventRecorder,
     private readonly log: Logger,
     private readonly metrics: Metrics,
-  ) {}
-
-  /** Starts the informers and workers; resolves once the first list is in the cache. */
-  async start(): Promise<void> {
-    const { spec } = this;
+    informers?: InformerSource,
+  ) {
+    this.client = client;
+    this.informerFor = informers ?? ((ref, opts) => selfHealingInformer(kc, client, ref, { ...opts, log: log.child({ controller: spec.name }) }));
+    // Handlers are added here, before any informer starts, so that a shared one's first list reaches them all.
     const enqueue = (o: KubernetesObject) => this.queue.add(keyOf({ namespace: o.metadata?.namespace, name: o.metadata!.name! }));
     this.primary = this.watch<T>(spec.resource, enqueue, spec.namespace, spec.fieldSelector);
     for (const owned of spec.owns ?? [])
@@ -81,17 +91,24 @@ export class Controller<T extends KubernetesObject> {
         const owner = o.metadata?.ownerReferences?.find((r) => r.controller && r.kind === owned.ownerKind);
         if (owner) this.queue.add(keyOf({ namespace: spec.resource.namespaced ? o.metadata?.namespace : undefined, name: owner.name }));
       });
+    const primaries: PrimaryCache<T> = { list: () => this.primary.list(), get: (name, namespace) => this.primary.get(name, namespace) };
     for (const w of spec.watches ?? [])
       this.watch(w.resource, (o) => {
-        for (const req of w.map(o, this.primary?.list() ?? [])) this.queue.add(keyOf(req));
+        for (const req of w.map(o, primaries)) this.queue.add(keyOf(req));
       }, w.namespace);
+  }
+
+  private readonly client: KubeClient;
+
+  /** Starts the informers and workers; resolves once the first list is in the cache. */
+  async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
-    for (let i = 0; i < (spec.workers ?? 2); i++) this.workers.push(this.work());
+    for (let i = 0; i < (this.spec.workers ?? 2); i++) this.workers.push(this.work());
   }
 
   /** Every primary object in the informer cache. */
   cachedObjects(): readonly T[] {
-    return this.primary?.list() ?? [];
+    return this.primary.list();
   }
 
   /** Asks for a reconcile of this object. */
@@ -107,7 +124,8 @@ export class Controller<T extends KubernetesObject> {
   }
 
   private watch<O extends KubernetesObject>(r: ResourceRef, onChange: (o: O) => void, namespace = this.spec.namespace, fieldSelector?: string): CachedInformer<O> {
-    const watched = selfHealingInformer<O>(this.kc, this.client, r, { namespace, fieldSelector, log: this.log.child({ controller: this.spec.name }), onChange });
+    const watched = this.informerFor<O>(r, { namespace, fieldSelector });
+    for (const verb of ['add', 'update', 'delete'] as const) watched.informer.on(verb, onChange);
     this.informers.push(watched as unknown as SelfHealingInformer<KubernetesObject>);
     return watched.informer;
   }
@@ -126,7 +144,7 @@ export class Controller<T extends KubernetesObject> {
           client: this.client,
           events: this.events,
           log,
-          cached: () => this.primary?.get(req.name, req.namespace),
+          cached: () => this.primary.get(req.name, req.namespace),
         });
         this.queue.forget(key);
         this.metrics.reconcileTotal.inc({ controller: name, result: result?.requeueAfterMs ? 'requeue' : 'success' });

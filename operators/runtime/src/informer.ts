@@ -41,13 +41,50 @@ export function selfHealingInformer<T extends KubernetesObject>(
     }, delay);
     delay = Math.min(delay * 2, 30_000);
   });
+  // Idempotent, so that several controllers can share one informer and each start and stop it.
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
   return {
     informer,
-    start: () => informer.start(),
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await informer.stop();
-    },
+    start: () => (starting ??= informer.start()),
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await informer.stop();
+      })()),
   };
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/**
+ * One informer per resource and selector for all of a process's controllers and caches (controller-runtime's
+ * shared cache): every watcher of the same objects costs the API server one more serialisation and this process
+ * one more parse of each change, so they share one watch and one cache, each adding its own handlers.
+ */
+export class SharedInformers {
+  private readonly byKey = new Map<string, SelfHealingInformer<KubernetesObject>>();
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
+    private readonly log: Logger,
+  ) {}
+
+  get<T extends KubernetesObject>(ref: ResourceRef, opts: InformerOptions = {}): SelfHealingInformer<T> {
+    const key = JSON.stringify([ref.group, ref.version, ref.plural, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? '']);
+    let shared = this.byKey.get(key);
+    if (!shared) this.byKey.set(key, (shared = selfHealingInformer(this.kc, this.client, ref, { ...opts, log: this.log }) as unknown as SelfHealingInformer<KubernetesObject>));
+    return shared as unknown as SelfHealingInformer<T>;
+  }
+
+  /** Stops every informer (each stops once, whoever asks first). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.byKey.values()].map((i) => i.stop()));
+  }
 }

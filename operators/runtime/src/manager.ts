@@ -5,9 +5,10 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { KubeClient } from './client.js';
+import { KubeClient, type ResourceRef } from './client.js';
 import { Controller, type ControllerSpec } from './controller.js';
 import { EventRecorder } from './events.js';
+import { SharedInformers, type InformerOptions, type SelfHealingInformer } from './informer.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -28,6 +29,7 @@ export class Manager {
   readonly log: Logger;
   readonly metrics = new Metrics();
   readonly events: EventRecorder;
+  private readonly informers: SharedInformers;
   private readonly controllers: Array<Controller<any>> = [];
   private readonly startHooks: Array<() => Promise<void>> = [];
   private readonly stopHooks: Array<() => Promise<void>> = [];
@@ -41,10 +43,19 @@ export class Manager {
     this.client = new KubeClient(this.kc);
     this.log = opts.logger ?? createLogger(opts.name);
     this.events = new EventRecorder(this.client, opts.name, this.log);
+    this.informers = new SharedInformers(this.kc, this.client, this.log);
+  }
+
+  /**
+   * The informer this manager's controllers share for these objects: a cache for reconcilers to read from.
+   * Start it in an onStart hook (starting is idempotent); the manager stops it after the controllers.
+   */
+  informer<T extends KubernetesObject>(ref: ResourceRef, opts: InformerOptions = {}): SelfHealingInformer<T> {
+    return this.informers.get<T>(ref, opts);
   }
 
   add<T extends KubernetesObject>(spec: ControllerSpec<T>): Controller<T> {
-    const c = new Controller<T>(spec, this.kc, this.client, this.events, this.log, this.metrics);
+    const c = new Controller<T>(spec, this.kc, this.client, this.events, this.log, this.metrics, (ref, opts) => this.informers.get(ref, opts));
     this.controllers.push(c);
     return c;
   }
@@ -91,7 +102,9 @@ export class Manager {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.controllers.map((c) => c.stop()));
+    await this.events.flush();
     await Promise.all(this.stopHooks.map((h) => h()));
+    await this.informers.stop();
     await this.elector?.stop();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
     this.log.info('manager stopped');

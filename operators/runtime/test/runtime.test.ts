@@ -147,4 +147,24 @@ describe('operator runtime against the embedded control plane', function () {
     const w = await client.get<Widget>(WIDGETS, 'default', 'gamma');
     assert.equal(w?.status?.observedGeneration, 1, 'the slow reconcile completed its status write');
   });
+
+  it('shares one informer per kind among a manager’s controllers and caches, and each sees what was there before it started', async () => {
+    await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'shared-1', namespace: 'default' }, spec: { size: 1 } }, 'test');
+    const m = new Manager({ name: 'sharing', kubeConfig: kc, logger: quiet() });
+    const cache = m.informer<Widget>(WIDGETS);
+    assert.equal(m.informer(WIDGETS), cache, 'the same objects, the same informer');
+    assert.notEqual(m.informer(WIDGETS, { namespace: 'other' }), cache, 'another namespace is another watch');
+    const seen = { a: new Set<string>(), b: new Set<string>() };
+    for (const name of ['a', 'b'] as const) m.add<Widget>({ name, resource: WIDGETS, reconcile: async (req) => void seen[name].add(req.name) });
+    m.onStart(() => cache.start()); // started before the controllers, as operators start the caches their reconcilers read
+    await m.start();
+    try {
+      await until('both controllers saw the widget made before they started', async () => seen.a.has('shared-1') && seen.b.has('shared-1'));
+      await client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name: 'shared-2', namespace: 'default' }, spec: { size: 1 } }, 'test');
+      await until('both controllers saw the new widget', async () => seen.a.has('shared-2') && seen.b.has('shared-2'));
+      assert.ok(cache.informer.get('shared-2', 'default'), 'the cache holds it too');
+    } finally {
+      await m.stop();
+    }
+  });
 });

@@ -82,9 +82,9 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
     workers: 4,
     watches: [
       // An attachment reserved, deleted or refused: its instance plugs or unplugs the disk.
-      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.filter((i) => i.metadata.namespace === a.metadata?.namespace && i.metadata.name === (a as VolumeAttachment).spec.instance).map(at) },
+      { resource: VOLUME_ATTACHMENTS, map: (a, all) => all.list().filter((i) => i.metadata.namespace === a.metadata?.namespace && i.metadata.name === (a as VolumeAttachment).spec.instance).map(at) },
       // A volume whose size was raised: the instances of its namespace look at their attachments.
-      { resource: VOLUMES, map: (v, all) => ((v as Volume).status?.phase === 'extending' ? all.filter((i) => i.metadata.namespace === v.metadata?.namespace).map(at) : []) },
+      { resource: VOLUMES, map: (v, all) => ((v as Volume).status?.phase === 'extending' ? all.list().filter((i) => i.metadata.namespace === v.metadata?.namespace).map(at) : []) },
     ],
   });
 
