@@ -85,6 +85,7 @@ conformance: build libvirt test-image
 
 bench: build libvirt
 	node bench/dist/apiserver.bench.js
+	node bench/dist/watchers.bench.js
 	node bench/dist/keystone.bench.js
 	node bench/dist/glance.bench.js
 	node bench/dist/stalledUploads.bench.js

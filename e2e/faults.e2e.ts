@@ -18,7 +18,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { IMAGES, keyFromLocation, type Image } from '@stratus/glance';
-import { INSTANCES, LibvirtDriver, type Instance } from '@stratus/nova';
+import { HYPERVISORS, INSTANCES, LibvirtDriver, type Hypervisor, type Instance } from '@stratus/nova';
 import { NAMESPACES, ROLE_ASSIGNMENTS, ROLE_BINDINGS, TENANTS, TENANT_LABEL } from '@stratus/keystone';
 import { KubeClient } from '@stratus/runtime';
 import { Chance, entriesOf, operatorPids, transient, unfinishedUploads, type Reply } from './lib/faults.js';
@@ -264,5 +264,11 @@ describe(`fault injection: ${CYCLES} create/delete cycles under random SIGKILLs 
     assert.deepEqual(bindings.filter((b) => !b.metadata.ownerReferences.some((o: any) => assignments.some((a: any) => a.metadata.uid === o.uid))).map((b) => `${b.metadata.namespace}/${b.metadata.name}`), [], 'RoleBindings no assignment owns');
     const namespaces = (await k.list<any>(NAMESPACES)).items.filter((n) => n.metadata.labels?.[TENANT_LABEL]);
     assert.deepEqual(namespaces.filter((n) => !tenants.some((t: any) => t.metadata.name === n.metadata.labels[TENANT_LABEL])).map((n) => n.metadata.name), [], 'namespaces no tenant owns');
+    // Claims are given back once a deletion is seen, whoever was down meanwhile: the room is the hosts' again.
+    let claims: string[] = [];
+    await eventually('the hypervisors’ ledgers to give back every deleted server’s room', async () => {
+      claims = (await k.list<Hypervisor>(HYPERVISORS)).items.flatMap((h) => Object.keys(h.status?.allocations ?? {}).map((key) => `${h.metadata.name}: ${key}`));
+      return claims.length === 0;
+    }, 120_000, 1000).catch((e) => assert.fail(`${(e as Error).message}: ${claims.join(', ')}`));
   });
 });

@@ -8,7 +8,7 @@ export * from './resources.js';
 export * from './scheduler/hostStates.js';
 export * from './scheduler/book.js';
 export { schedulingReconciler, ALLOCATION_FINALIZER } from './scheduling.js';
-export { novaManager } from './operator.js';
+export { novaManager, SCHEDULER_WORKERS } from './operator.js';
 export { sshFingerprint, reconcileFlavor, reconcileKeypair, reconcileServerGroup, reconcileHypervisor } from './catalog.js';
 export * from './bootChecks.js';
 export * from './driver/types.js';

@@ -3,9 +3,13 @@
  * a host chosen by the filters and weighers, a claim written into that Hypervisor's allocation ledger (a
  * compare-and-swap on its resourceVersion, so two schedulers never book the same room twice), and then its
  * binding. Nothing fits: ERROR with Nova's NoValidHost fault. Deleting an instance gives its claim back.
+ *
+ * Per placement the scheduler writes the claim (batched with the other claims on that host, see ClaimWriter)
+ * and the binding, as kube-scheduler does, and no finalizer: a deleted instance's claim is given back when its
+ * deletion is seen, and a claim whose instance is gone (deleted while this scheduler was down) when its
+ * hypervisor is next seen (see orphanedClaims).
  */
 import {
-  addFinalizerPatch,
   hasFinalizer,
   isConflict,
   isDeleting,
@@ -15,6 +19,7 @@ import {
   patchStatusChanges,
   removeFinalizerPatch,
   type KubeClient,
+  type PrimaryCache,
   type ReconcileContext,
   type Request,
   type Result,
@@ -23,16 +28,18 @@ import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from
 import { ledgerUsage, quotaRefusal, usageOfResources } from './quota.js';
 import { FIELD_MANAGER, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
+import type { ClaimWriter } from './scheduler/claims.js';
 import { hostStateOf } from './scheduler/hostStates.js';
 import { zoneOfHost } from './aggregates.js';
-import { writeLedgerEntry } from './scheduler/ledger.js';
 import { selectHost } from './scheduler/select.js';
-import type { RequestSpec, Resources } from './scheduler/types.js';
+import type { HostState, RequestSpec, Resources } from './scheduler/types.js';
 
+/** The finalizer earlier versions put on every instance; still removed from those that have it. */
 export const ALLOCATION_FINALIZER = 'compute.stratus.io/allocation';
 
 export interface SchedulingDeps {
   book: HypervisorBook;
+  claims: ClaimWriter;
   /** Flavors and images as the informers hold them (a miss falls back to the API server). */
   flavor(name: string): Flavor | undefined;
   image(namespace: string, name: string): Image | undefined;
@@ -42,37 +49,63 @@ export interface SchedulingDeps {
   aggregates?(): readonly Aggregate[];
 }
 
-/**
- * Decisions are made one at a time in a process, as kube-scheduler makes them: with the book's assumed
- * claims, the next decision sees the last one, so workers do not all pick the same best host and collide.
- * Reads and bindings still run in parallel.
- */
-class DecisionLock {
-  private tail = Promise.resolve();
-  run<T>(f: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(f);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}
-
 const CONFLICT_RETRY_MS = 5;
 
+export type Decision = { host: string; claimed: boolean } | { noValidHost: string } | { overQuota: string } | { release: string };
+
+/**
+ * The decision, made without waiting for anything (so one at a time, as kube-scheduler makes them): the claims
+ * assumed in the book make the next decision see the last one, so workers do not all pick the same best host.
+ */
+export function decidePlacement(spec: RequestSpec, namespace: string, deps: Pick<SchedulingDeps, 'book' | 'quota' | 'aggregates'>): Decision {
+  // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice; one of
+  // another size was an earlier instance's of this name, whose deletion this scheduler did not see in time.
+  const hosts = deps.book.all();
+  const claimed = hosts.find((hv) => hv.status?.allocations?.[spec.instance]);
+  if (claimed) return sameResources(claimed.status!.allocations![spec.instance]!, spec.resources) ? { host: claimed.metadata.name, claimed: true } : { release: claimed.metadata.name };
+  // Quota is counted here, from the ledgers with the claims this scheduler has made.
+  const quota = deps.quota?.(namespace);
+  const refusal = quota && quotaRefusal(quota, ledgerUsage(hosts, namespace), usageOfResources(spec.resources));
+  if (refusal) return { overQuota: refusal };
+  const aggregates = deps.aggregates?.() ?? [];
+  const now = Date.now();
+  const decision = selectHost(hosts.map((hv) => hostStateCached(hv, now, zoneOfHost(hv, aggregates))), spec);
+  if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };
+  return { host: decision.placement.host, claimed: false };
+}
+
+/**
+ * Host states by Hypervisor object: the informer keeps an unchanged host's object, so most of a decision's
+ * hosts were worked out for the last one. Kept a second at most, for the heartbeat's age.
+ */
+const hostStates = new WeakMap<Hypervisor, { state: HostState; at: number; zone: string }>();
+function hostStateCached(hv: Hypervisor, now: number, zone: string): HostState {
+  const known = hostStates.get(hv);
+  if (known && known.zone === zone && now - known.at < 1000) return known.state;
+  const state = hostStateOf(hv, now, zone);
+  hostStates.set(hv, { state, at: now, zone });
+  return state;
+}
+
+const sameResources = (a: Resources, b: Resources) => a.vcpus === b.vcpus && a.ramMiB === b.ramMiB && a.diskGiB === b.diskGiB;
+
+/** Ledger entries whose instance this scheduler does not know: deleted while it was not watching. */
+export function orphanedClaims(hv: Hypervisor, instances: Pick<PrimaryCache<Instance>, 'get'>): Request[] {
+  const orphans: Request[] = [];
+  for (const key of Object.keys(hv.status?.allocations ?? {})) {
+    const slash = key.indexOf('/');
+    const req = { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    if (!instances.get(req.name, req.namespace)) orphans.push(req);
+  }
+  return orphans;
+}
+
 export function schedulingReconciler(deps: SchedulingDeps) {
-  const lock = new DecisionLock();
   return async function reconcileInstance(req: Request, ctx: ReconcileContext<Instance>): Promise<Result | void> {
     const { client } = ctx;
     const inst = ctx.cached() ?? (await client.get<Instance>(INSTANCES, req.namespace, req.name));
-    if (!inst) return;
+    if (!inst) return releaseOrphan(`${req.namespace}/${req.name}`, ctx, deps); // gone: the server said so
     if (isDeleting(inst)) return releaseClaim(inst, ctx, deps);
-    const withFinalizer = addFinalizerPatch(inst, ALLOCATION_FINALIZER);
-    if (withFinalizer) {
-      await client.patch(INSTANCES, req.namespace, req.name, withFinalizer, FIELD_MANAGER);
-      return;
-    }
     // Shelved and offloaded: its room on the host is given back; unshelved, it is scheduled anew (below).
     if (inst.status?.phase === 'SHELVED_OFFLOADED' && inst.spec.shelved) return offloaded(inst, ctx, deps);
     if (inst.status?.host || inst.status?.phase === 'ERROR') return; // bound already (or unshelved before it left), or refused for good
@@ -84,34 +117,23 @@ export function schedulingReconciler(deps: SchedulingDeps) {
       if (!(e instanceof Refused)) throw e;
       return fail(inst, ctx, e.reason, e.message, e.code);
     }
-    const outcome = await lock.run<{ host: string } | { noValidHost: string } | { conflict: string } | { overQuota: string }>(async () => {
-      // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice.
-      const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[spec.instance]);
-      if (claimed) return { host: claimed.metadata.name };
-      // Quota is counted here, one decision at a time, from the ledgers as this scheduler last wrote them.
-      const quota = deps.quota?.(req.namespace!);
-      const refusal = quota && quotaRefusal(quota, ledgerUsage(deps.book.all(), req.namespace!), usageOfResources(spec.resources));
-      if (refusal) return { overQuota: refusal };
-      const aggregates = deps.aggregates?.() ?? [];
-      const decision = selectHost(deps.book.all().map((hv) => hostStateOf(hv, Date.now(), zoneOfHost(hv, aggregates))), spec);
-      if ('noValidHost' in decision) return { noValidHost: decision.noValidHost.message };
-      const host = deps.book.get(decision.placement.host)!;
-      try {
-        await writeLedger(client, deps.book, host, spec.instance, spec.resources);
-      } catch (e) {
-        if (!isConflict(e)) throw e;
-        return { conflict: host.metadata.name };
+    const decision = decidePlacement(spec, req.namespace!, deps);
+    if ('noValidHost' in decision) return fail(inst, ctx, 'NoValidHost', decision.noValidHost, 500);
+    if ('overQuota' in decision) return fail(inst, ctx, 'QuotaExceeded', decision.overQuota, 403);
+    try {
+      if ('release' in decision) {
+        ctx.log.info('gave back a claim an earlier instance of this name left', { host: decision.release });
+        await deps.claims.claim(decision.release, spec.instance, null);
+        return { requeueAfterMs: 1 }; // and now decide afresh
       }
-      return { host: host.metadata.name };
-    });
-    if ('noValidHost' in outcome) return fail(inst, ctx, 'NoValidHost', outcome.noValidHost, 500);
-    if ('overQuota' in outcome) return fail(inst, ctx, 'QuotaExceeded', outcome.overQuota, 403);
-    if ('conflict' in outcome) {
+      if (!decision.claimed) await deps.claims.claim(decision.host, spec.instance, spec.resources);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
       // Someone else wrote that hypervisor (its agent's heartbeat, another replica): decide again on fresh state.
-      ctx.log.debug('hypervisor changed while claiming; scheduling again', { host: outcome.conflict });
+      ctx.log.debug('hypervisor changed while claiming; scheduling again', { host: 'host' in decision ? decision.host : decision.release });
       return { requeueAfterMs: CONFLICT_RETRY_MS };
     }
-    return bind(inst, outcome.host, spec.resources, ctx);
+    return bind(inst, decision.host, spec.resources, ctx);
   };
 }
 
@@ -128,7 +150,7 @@ async function offloaded(inst: Instance, ctx: ReconcileContext<Instance>, deps: 
   }
   const key = keyOf(inst);
   const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
-  if (claimed) await writeLedger(ctx.client, deps.book, claimed, key, null);
+  if (claimed) await deps.claims.claim(claimed.metadata.name, key, null);
 }
 
 /** What the instance needs and where it may go, from its flavor, image, keypair and server group. */
@@ -153,16 +175,6 @@ async function requestSpecOf(client: KubeClient, inst: Instance, deps: Schedulin
   return { instance: keyOf(inst), resources, availabilityZone: inst.spec.availabilityZone, imageProperties: image?.spec.properties ?? {}, serverGroup, forcedHost: inst.spec.host };
 }
 
-/** Writes the host's ledger entry for the instance, keeping the book's assumed copy in step. */
-async function writeLedger(client: KubeClient, book: HypervisorBook, host: Hypervisor, key: string, resources: Resources | null): Promise<void> {
-  try {
-    book.wrote(await writeLedgerEntry(client, host, key, resources, FIELD_MANAGER));
-  } catch (e) {
-    if (isConflict(e)) book.forget(host.metadata.name);
-    throw e;
-  }
-}
-
 async function bind(inst: Instance, host: string, allocation: Resources, ctx: ReconcileContext<Instance>): Promise<void> {
   // Until it is bound no one else writes an instance's status (its agent starts after): no precondition,
   // so a cached copy a write behind (the finalizer just added) binds at once instead of conflicting.
@@ -176,7 +188,7 @@ async function bind(inst: Instance, host: string, allocation: Resources, ctx: Re
     conditions: markReconciling(inst.status?.conditions, inst.metadata.generation, 'Scheduled', `bound to hypervisor ${host}`),
   }, FIELD_MANAGER, { precondition: false });
   ctx.log.info('instance scheduled', { host });
-  await ctx.events.record(inst, 'Normal', 'Scheduled', `Bound to hypervisor ${host}`);
+  ctx.events.recordInBackground(inst, 'Normal', 'Scheduled', `Bound to hypervisor ${host}`); // best-effort, never slowing placements
 }
 
 async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: string, message: string, code: number): Promise<void> {
@@ -205,10 +217,17 @@ async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, dep
     inst = await ctx.client.patch<Instance>(INSTANCES, inst.metadata.namespace, inst.metadata.name, orphaned, FIELD_MANAGER);
     ctx.log.warn('released the guest of an instance whose host is gone', { host });
   }
-  if (!hasFinalizer(inst, ALLOCATION_FINALIZER)) return;
   const key = keyOf(inst);
   const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
-  if (claimed) await writeLedger(ctx.client, deps.book, claimed, key, null);
-  const release = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
-  if (release) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, release, FIELD_MANAGER);
+  if (claimed) await deps.claims.claim(claimed.metadata.name, key, null);
+  const legacy = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
+  if (legacy) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, legacy, FIELD_MANAGER);
+}
+
+/** The claim of an instance that is gone, given back. */
+async function releaseOrphan(key: string, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
+  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  if (!claimed) return;
+  await deps.claims.claim(claimed.metadata.name, key, null);
+  ctx.log.info('gave back the claim of a deleted instance', { host: claimed.metadata.name });
 }

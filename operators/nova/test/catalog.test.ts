@@ -59,9 +59,10 @@ describe('Nova flavors, keypairs, server groups and hypervisors', function () {
     await client.create(HYPERVISORS, { apiVersion: api, kind: 'Hypervisor', metadata: { name: 'node-1' }, spec: { capacity: { vcpus: 4, ramMiB: 4096, diskGiB: 50 } } }, 'test');
     const silent = await until(HYPERVISORS, undefined, 'node-1', (h) => h.status?.state === 'down');
     assert.equal(silent.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'AgentDown');
-    await client.patch(HYPERVISORS, undefined, 'node-1', { status: { lastHeartbeat: now(), allocations: { 'demo/x': { vcpus: 1, ramMiB: 1, diskGiB: 1 } } } }, 'test', MERGE_PATCH, 'status');
+    // A claim of an instance that exists (made above), so that the scheduler has no reason to give it back.
+    await client.patch(HYPERVISORS, undefined, 'node-1', { status: { lastHeartbeat: now(), allocations: { 'demo/db-1': { vcpus: 1, ramMiB: 1, diskGiB: 1 } } } }, 'test', MERGE_PATCH, 'status');
     const up = await until(HYPERVISORS, undefined, 'node-1', (h) => h.status?.state === 'up' && isTrue(h.status?.conditions, 'Ready'));
-    assert.deepEqual(Object.keys(up.status?.allocations ?? {}), ['demo/x'], 'the ledger is left alone');
+    assert.deepEqual(Object.keys(up.status?.allocations ?? {}), ['demo/db-1'], 'the ledger is left alone');
     const stale = new Date(Date.now() - 120_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await client.patch(HYPERVISORS, undefined, 'node-1', { status: { lastHeartbeat: stale } }, 'test', MERGE_PATCH, 'status');
     await until(HYPERVISORS, undefined, 'node-1', (h) => h.status?.state === 'down');

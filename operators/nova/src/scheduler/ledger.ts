@@ -10,16 +10,23 @@ import type { Resources } from './types.js';
 
 /** Writes (or, with null, removes) one instance's entry, with the totals that follow; throws 409 if `host` is stale. */
 export function writeLedgerEntry(client: KubeClient, host: Hypervisor, instanceKey: string, resources: Resources | null, fieldManager: string): Promise<Hypervisor> {
+  return writeLedgerEntries(client, host, new Map([[instanceKey, resources]]), fieldManager);
+}
+
+/** Writes several instances' entries (null removes one) in one compare-and-swap; throws 409 if `host` is stale. */
+export function writeLedgerEntries(client: KubeClient, host: Hypervisor, entries: ReadonlyMap<string, Resources | null>, fieldManager: string): Promise<Hypervisor> {
   const allocations = { ...(host.status?.allocations ?? {}) };
-  if (resources) allocations[instanceKey] = resources;
-  else delete allocations[instanceKey];
+  for (const [key, resources] of entries) {
+    if (resources) allocations[key] = resources;
+    else delete allocations[key];
+  }
   return client.patch<Hypervisor>(
     HYPERVISORS,
     undefined,
     host.metadata.name,
     {
       metadata: { resourceVersion: host.metadata.resourceVersion },
-      status: { allocations: { [instanceKey]: resources }, allocated: sumAllocations(allocations), instances: Object.keys(allocations).length },
+      status: { allocations: Object.fromEntries(entries), allocated: sumAllocations(allocations), instances: Object.keys(allocations).length },
     },
     fieldManager,
     MERGE_PATCH,

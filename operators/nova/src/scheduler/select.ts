@@ -41,6 +41,10 @@ export function selectHost(hosts: HostState[], req: RequestSpec, filters: HostFi
   }
   const weights = weigh(passing, req, weighers);
   // Highest weight wins; a tie goes to the first name, so the same state always gives the same answer.
-  const best = [...passing].sort((a, b) => weights.get(b.name)! - weights.get(a.name)! || a.name.localeCompare(b.name))[0];
+  let best = passing[0];
+  for (const h of passing) {
+    const d = weights.get(h.name)! - weights.get(best.name)!;
+    if (d > 0 || (d === 0 && h.name.localeCompare(best.name) < 0)) best = h;
+  }
   return { placement: { host: best.name, weight: weights.get(best.name)! } };
 }
