@@ -8,6 +8,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortMultipartUploadCommand, CreateBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { uploadStream } from './multipartUpload.js';
+import { countedStream, streamed } from './youngGarbage.js';
 
 export interface StoreConfig {
   endpoint: string;
@@ -15,7 +16,10 @@ export interface StoreConfig {
   region?: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** Multipart part size; S3's minimum is 5 MiB. Memory in flight is about partSize × queueSize. */
+  /**
+   * Multipart part size; S3's minimum is 5 MiB. Memory in flight is about partSize × queueSize: 3 × 8 MiB keeps
+   * Glance under 200 MiB resident (4 took it to 190-204 MiB for a 1 GiB upload) at the same speed (measured).
+   */
   partSize?: number;
   queueSize?: number;
 }
@@ -57,6 +61,7 @@ class Measure extends Transform {
     if (this.bytes > this.limit) return done(new UploadError('TooLarge', `the image is larger than the ${this.limit}-byte limit`));
     this.md5.update(chunk);
     this.sha512.update(chunk);
+    streamed(chunk.length);
     done(null, chunk);
   }
 }
@@ -103,7 +108,7 @@ export class ImageStore {
       bucket: this.config.bucket,
       key,
       partSize: this.config.partSize ?? 8 * 1024 * 1024,
-      queueSize: this.config.queueSize ?? 4,
+      queueSize: this.config.queueSize ?? 3,
       contentType: 'application/octet-stream',
     });
     try {
@@ -140,7 +145,7 @@ export class ImageStore {
   /** The object's bytes as a stream, with its size. */
   async get(key: string, range?: { start: number; end?: number }): Promise<{ body: Readable; size: number }> {
     const out = await this.reader.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined }));
-    return { body: out.Body as Readable, size: out.ContentLength ?? 0 };
+    return { body: countedStream(out.Body as Readable), size: out.ContentLength ?? 0 };
   }
 
   /** The object's size, or undefined when there is no such object. */
