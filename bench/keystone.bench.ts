@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { load, ms, pct } from './lib/load.js';
-import { childPid } from './lib/processes.js';
+import { childPid, gatewayPid } from './lib/processes.js';
 import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({
@@ -144,8 +144,14 @@ async function main() {
     const basePerSecond = base.latencies.length / base.seconds;
     const hopped = await load(VALIDATIONS, CONCURRENCY, echoThroughGateway);
     const issued = await load(ISSUES, CONCURRENCY, () => issue().then(() => undefined));
+    // With its own cloud, the CPU each process spends per validation, both ways (utime + stime from /proc).
+    const pids = cloud ? { keystone: childPid(cloud, 'operators/keystone/dist/src/main.js'), gateway: gatewayPid(cloud) } : undefined;
+    const cpu = () => (pids ? Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)])) : {});
+    let before = cpu();
     const validated = await load(VALIDATIONS, CONCURRENCY, validate);
+    const viaGatewayCpu = perRequestMicros(before, (before = cpu()), VALIDATIONS);
     const directValidated = direct ? await load(VALIDATIONS, CONCURRENCY, validateAt(direct)) : undefined;
+    const directCpu = perRequestMicros(before, cpu(), VALIDATIONS);
 
     console.log(`Keystone token benchmark: ${url}, concurrency ${CONCURRENCY}, ${ISSUES} issues, ${VALIDATIONS} validations, token ${first.token.length} chars, body ${first.body.length} bytes`);
     report('baseline (bare HTTP)', base, basePerSecond);
@@ -156,6 +162,7 @@ async function main() {
       report("  on Keystone's port", directValidated, basePerSecond);
       const ratio = validated.latencies.length / validated.seconds / (directValidated.latencies.length / directValidated.seconds);
       console.log(`gateway / Keystone's own port: ${ratio.toFixed(2)} (aim ≥ 0.8): ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+      console.log(`CPU per validation: through the gateway Keystone ${viaGatewayCpu.keystone} µs + gateway ${viaGatewayCpu.gateway} µs; on Keystone's port Keystone ${directCpu.keystone} µs`);
     }
   } finally {
     baselineServer?.kill('SIGTERM');
@@ -165,5 +172,14 @@ async function main() {
     agent.destroy();
   }
 }
+
+/** A process's CPU seconds so far (user + system). */
+function processCpuSeconds(pid: string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second on Linux
+}
+
+const perRequestMicros = (a: Record<string, number>, b: Record<string, number>, n: number) =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, Math.round(((b[k] - a[k]) * 1e6) / n)]));
 
 await main();
