@@ -1,9 +1,10 @@
 /**
  * Glance data-path benchmark: upload and download of an image through the Image API (through the `stratus up`
- * gateway, as clients reach it), beside a direct S3 put and get of the same file to the same S3 server in the
+ * one port, as clients reach it), beside a direct S3 put and get of the same file to the same S3 server in the
  * same run, with the same multipart settings Glance uses. The ratio API/direct is the figure (aim ≥ 0.8).
  * Two API paths are measured: the Image API itself (the Glance process's own port) and through the
- * `stratus up` gateway, which adds one more process hop on the same 2 cores (in the chart, an Ingress).
+ * `stratus up` one port (its front door hands the connection to Glance's process; the gateway process, charged
+ * too, proxies only what no API takes).
  * It also reads the Glance process's peak RSS (VmHWM) after each transfer: flat whatever the image size, and
  * under 200 MiB, means no image is ever held in memory.
  *
@@ -104,12 +105,12 @@ async function main() {
     const pid = glancePid(cloud);
     const paths = {
       'Image API': `http://127.0.0.1:${glancePort(pid)}/v2/images`,
-      'via gateway': authUrl.replace(/\/identity\/v3$/, '/image/v2/images'),
+      'via one port': authUrl.replace(/\/identity\/v3$/, '/image/v2/images'),
     };
-    console.log(`Glance data-path benchmark: S3 ${store.endpoint}, Image API ${paths['Image API']}, gateway ${paths['via gateway']}`);
+    console.log(`Glance data-path benchmark: S3 ${store.endpoint}, Image API ${paths['Image API']}, one port ${paths['via one port']}`);
     console.log(`Glance RSS at rest ${memoryOf(pid).rssMiB.toFixed(0)} MiB; MB/s, and the ratio to the direct S3 put/get of the same file in the same round`);
     console.log('size      path           upload   ratio   download   ratio   Glance peak RSS');
-    const ratios: Record<string, { up: number[]; down: number[] }> = { 'Image API': { up: [], down: [] }, 'via gateway': { up: [], down: [] } };
+    const ratios: Record<string, { up: number[]; down: number[] }> = { 'Image API': { up: [], down: [] }, 'via one port': { up: [], down: [] } };
 
     for (const mib of SIZES_MIB) {
       const file = join(work, `image-${mib}`);

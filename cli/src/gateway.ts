@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { hasBody } from '@stratus/runtime';
+import { acceptHandedConnections, forwardRequest } from '@stratus/runtime';
 
 export interface GatewayRoute {
   /** A path prefix such as `/identity`. */
@@ -29,7 +29,7 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => {
 /**
  * Kept-alive connections to the services are let go after 4 s idle, before a Node service's own 5 s
  * keep-alive timeout closes them under a request; one a service closed anyway (the race is never quite gone)
- * is retried once on a new connection when the request has no body to send again.
+ * is retried once on a new connection when the request has no body to send again (forwardRequest).
  */
 const IDLE_SOCKET_MS = 4000;
 
@@ -46,22 +46,7 @@ export async function startGateway(opts: { host: string; port: number; routes: G
     }
     const route = routeOf(path);
     if (!route) return json(res, 404, { error: { code: 404, title: 'Not Found', message: `No service here. Services: ${opts.routes.map((r) => r.prefix).join(', ')}` } });
-    const target = new URL(route.target);
-    const bodiless = !hasBody(req);
-    const forward = (retried: boolean) => {
-      const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path, headers: req.headers, agent }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        if (!retried && bodiless && upstream.reusedSocket && !res.headersSent && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return forward(true);
-        if (!res.headersSent) json(res, 502, { error: { code: 502, title: 'Bad Gateway', message: `The service at ${route.prefix} is not answering: ${err.message}` } });
-        else res.destroy(err);
-      });
-      if (bodiless) upstream.end();
-      else req.pipe(upstream);
-    };
-    forward(false);
+    forwardRequest(req, res, new URL(route.target), agent, (err) => json(res, 502, { error: { code: 502, title: 'Bad Gateway', message: `The service at ${route.prefix} is not answering: ${err.message}` } }));
   });
   // WebSockets (the dashboard's live updates, the console proxy): the upgrade request goes through as it came,
   // then bytes flow both ways untouched until either side closes.
@@ -85,6 +70,8 @@ export async function startGateway(opts: { host: string; port: number; routes: G
     socket.on('close', () => upstream.destroy());
     upstream.on('close', () => socket.destroy());
   });
+  // Under `stratus up` the front door hands it the connections no API process takes (the dashboard, the console, unknown paths).
+  acceptHandedConnections(server);
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -21,6 +21,7 @@ import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import type { GatewayRoute } from './gateway.js';
 import { freePort } from './ports.js';
+import { startFrontDoor } from './frontDoor.js';
 import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
@@ -112,6 +113,9 @@ const sharedEnv: NodeJS.ProcessEnv = {
 // The gateway's port is chosen now, so that every port this cloud listens on is known before any operator starts.
 keystoneReview = webhookAuthenticator(`${sharedEnv.KEYSTONE_URL}${TOKEN_REVIEW_PATH}`);
 const gatewayPort = values['api-port'] === '0' ? await freePort(values.host!) : Number(values['api-port']);
+// The gateway process proxies what the front door (on gatewayPort) gives no API process itself; it listens here.
+const proxyPort = await freePort(values.host!);
+const proxyUrl = `http://${values.host}:${proxyPort}`;
 // kubectl writes of Instances, Images, networking kinds, Volumes and VolumeSnapshots are asked of their OpenStack
 // API first (its flavor, image, type and quota checks), as ValidatingWebhookConfigurations. Each API serves its
 // webhook on a port of its own that only the control plane is told (never behind the gateway: the answers speak
@@ -130,6 +134,7 @@ for (const op of OPERATORS) {
     const apiPort = ports.get(op.name)!;
     env[op.api.portEnv] = String(apiPort);
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${apiPort}` });
+    if (op.takesConnections) Object.assign(env, { STRATUS_HANDOFF: '1', STRATUS_FRONT_DOOR_PREFIX: op.api.prefix, STRATUS_GATEWAY_URL: proxyUrl });
   }
   const hook = WEBHOOKS[op.name];
   if (hook) {
@@ -150,13 +155,23 @@ for (const op of OPERATORS) {
   envs.set(op.name, env);
 }
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
-const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
+const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), String(proxyPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
 for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
-// The gateway in its own process (cli/src/gatewayMain.ts): proxying image data never waits on the control plane.
-supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...process.env, STRATUS_GATEWAY_HOST: values.host!, STRATUS_GATEWAY_PORT: String(gatewayPort), STRATUS_GATEWAY_ROUTES: JSON.stringify(routes) } });
-const gateway = { url: `http://${values.host}:${gatewayPort}` };
+// The gateway in its own process (cli/src/gatewayMain.ts): proxying never waits on the control plane.
+supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...process.env, STRATUS_HANDOFF: '1', STRATUS_GATEWAY_HOST: values.host!, STRATUS_GATEWAY_PORT: String(proxyPort), STRATUS_GATEWAY_ROUTES: JSON.stringify(routes) } });
+// The one port: each connection handed to the process of the API it asks for (cli/src/frontDoor.ts), the rest to the gateway.
+const frontDoor = await startFrontDoor({
+  host: values.host!,
+  port: gatewayPort,
+  routes: OPERATORS.filter((op) => op.api && op.takesConnections).map((op) => ({ prefix: op.api!.prefix, process: op.name })),
+  fallback: 'gateway',
+  handOff: (name, message, socket, done) => supervisor.send(name, message, socket, done),
+  log,
+});
+supervisor.onStop('front door', () => frontDoor.close());
+const gateway = { url: frontDoor.url };
 const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapCloud(client, {

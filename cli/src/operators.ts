@@ -10,6 +10,8 @@ export interface OperatorProcess {
   api?: { prefix: string; portEnv: string; defaultPort: number };
   /** Node options for the process. */
   nodeArgs?: string[];
+  /** Its API server takes client connections handed over by the front door (runtime's apiServer does). */
+  takesConnections?: boolean;
   /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap); `path` follows the prefix. */
   catalog?: { service: string; type: string; description: string; path?: string; aliases?: Array<{ service: string; type: string }> };
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
@@ -17,11 +19,12 @@ export interface OperatorProcess {
 }
 
 export const OPERATORS: OperatorProcess[] = [
-  { name: 'keystone', main: 'operators/keystone/dist/src/main.js', api: { prefix: '/identity', portEnv: 'KEYSTONE_API_PORT', defaultPort: 5000 } },
+  { name: 'keystone', main: 'operators/keystone/dist/src/main.js', api: { prefix: '/identity', portEnv: 'KEYSTONE_API_PORT', defaultPort: 5000 }, takesConnections: true },
   {
     name: 'glance',
     main: 'operators/glance/dist/src/main.js',
     api: { prefix: '/image', portEnv: 'GLANCE_API_PORT', defaultPort: 9292 },
+    takesConnections: true,
     // Image data streams through in 64 KiB chunks that die young: a 4 MiB young generation (Node's default
     // is 16) keeps Glance's resident memory ~20 MiB lower with no measured loss of throughput.
     nodeArgs: ['--max-semi-space-size=4'],
@@ -31,6 +34,7 @@ export const OPERATORS: OperatorProcess[] = [
     name: 'nova',
     main: 'operators/nova/dist/src/main.js',
     api: { prefix: '/compute', portEnv: 'NOVA_API_PORT', defaultPort: 8774 },
+    takesConnections: true,
     // Nova's endpoint is versioned, as clients expect of the compute service.
     catalog: { service: 'nova', type: 'compute', description: 'Nova Compute Service', path: '/v2.1' },
   },
@@ -39,6 +43,7 @@ export const OPERATORS: OperatorProcess[] = [
     name: 'neutron',
     main: 'operators/neutron/dist/src/main.js',
     api: { prefix: '/networking', portEnv: 'NEUTRON_API_PORT', defaultPort: 9696 },
+    takesConnections: true,
     catalog: { service: 'neutron', type: 'network', description: 'Neutron Networking Service' },
     env: async ({ dataDir }) => {
       const ovn = ovnLayout(dataDir);
@@ -50,6 +55,7 @@ export const OPERATORS: OperatorProcess[] = [
     name: 'cinder',
     main: 'operators/cinder/dist/src/main.js',
     api: { prefix: '/volume', portEnv: 'CINDER_API_PORT', defaultPort: 8776 },
+    takesConnections: true,
     catalog: { service: 'cinder', type: 'block-storage', description: 'Cinder Block Storage Service', path: '/v3', aliases: [{ service: 'cinderv3', type: 'volumev3' }] },
     env: async ({ dataDir }) => ({ CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },

@@ -5,7 +5,8 @@
  * stopWithParent); what was started is stopped in reverse order on SIGINT/SIGTERM or a failed start-up; a
  * shutdown that hangs is forced after a bound, and a second signal forces it at once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type Serializable } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Logger } from '@stratus/runtime';
 
 export interface ChildSpec {
@@ -58,7 +59,8 @@ export class Supervisor {
     let failures = 0;
     const start = () => {
       const startedAt = Date.now();
-      const child = spawn(spec.command ?? process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: ['pipe', 'inherit', 'inherit'] });
+      // Node children get an IPC channel: the front door hands them client connections over it.
+      const child = spawn(spec.command ?? process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: spec.command ? ['pipe', 'inherit', 'inherit'] : ['pipe', 'inherit', 'inherit', 'ipc'] });
       this.children.set(spec.name, child);
       child.on('exit', (code, signal) => {
         if (this.stopping) return;
@@ -71,6 +73,13 @@ export class Supervisor {
       });
     };
     start();
+  }
+
+  /** Sends a message with a socket to the running child `name`; `done` gets an error when it could not. */
+  send(name: string, message: unknown, socket: Socket, done: (err?: Error) => void): void {
+    const child = this.children.get(name);
+    if (!child?.connected || child.exitCode !== null || child.signalCode !== null) return done(new Error(`${name} is not running`));
+    child.send(message as Serializable, socket, (err) => done(err ?? undefined));
   }
 
   /** Stops the children (SIGTERM, waiting for each), then the rest in reverse order; forced after the bound. Resolves whether all went cleanly. */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { acceptHandedConnections, cameThroughFrontDoor, forwardRequest } from './handoff.js';
 import type { Logger } from './logger.js';
 import type { ApiRequest, ApiResponse, Route, Router } from './router.js';
 
@@ -66,7 +67,23 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
     return route.handler(apiReq as never);
   }
 
+  // Under `stratus up`, connections come handed over from its front door (see handoff.ts); a request on one of
+  // them outside this API's place there (STRATUS_FRONT_DOOR_PREFIX, say /identity) is another API's, and is
+  // proxied by the gateway (STRATUS_GATEWAY_URL), which knows every API's place.
+  const gateway = process.env.STRATUS_GATEWAY_URL ? new URL(process.env.STRATUS_GATEWAY_URL) : undefined;
+  const place = process.env.STRATUS_FRONT_DOOR_PREFIX;
+  const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
+  const ours = (url: string | undefined) => {
+    const path = (url ?? '/').split('?')[0];
+    return path === place || path.startsWith(`${place}/`);
+  };
+
   const server = http.createServer((req, res) => {
+    if (gateway && place && cameThroughFrontDoor(req) && !ours(req.url))
+      return forwardRequest(req, res, gateway, agent, (err) => {
+        log.warn(`${o.name}: the gateway is not answering for another API's request`, { path: req.url, error: err.message });
+        res.writeHead(502, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 502, title: 'Bad Gateway', message: `No answer for ${req.url}: ${err.message}` } }));
+      });
     const requestId = `req-${randomUUID()}`;
     handle(req, requestId)
       .catch((err): ApiResponse => {
@@ -98,5 +115,7 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
         log.debug(`${o.name} request`, { method: req.method, path: req.url, status: out.status, requestId });
       });
   });
+  acceptHandedConnections(server);
+  server.on('close', () => agent.destroy());
   return server;
 }

@@ -23,3 +23,4 @@ export * from './accessRules.js';
 export * from './keyedLock.js';
 export * from './parent.js';
 export * from './admission.js';
+export * from './handoff.js';

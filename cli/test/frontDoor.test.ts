@@ -1,0 +1,94 @@
+/**
+ * The front door: each new connection goes, socket and all, to the process of the API its first request asks
+ * for (over the supervisor's IPC channel), the rest to the fallback, and no byte is lost on the way.
+ */
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@stratus/runtime';
+import { processFor, requestPath, startFrontDoor, type FrontDoor } from '../src/frontDoor.js';
+import { Supervisor } from '../src/supervisor.js';
+
+const child = fileURLToPath(new URL('./fixtures/handoffChild.js', import.meta.url));
+
+describe('stratus up front door', function () {
+  this.timeout(60_000);
+
+  it('reads the path of a request line, and picks the process with the longest matching prefix', () => {
+    assert.equal(requestPath(Buffer.from('GET /identity/v3/auth/tokens?nocatalog HTTP/1.1\r\nHost: x\r\n')), '/identity/v3/auth/tokens?nocatalog');
+    assert.equal(requestPath(Buffer.from('GET /identity/v3')), undefined, 'no line end yet');
+    assert.equal(requestPath(Buffer.from('\x16\x03\x01 TLS hello\r\n')), undefined);
+    const routes = [
+      { prefix: '/image', process: 'glance' },
+      { prefix: '/image/v2/special', process: 'other' },
+    ];
+    assert.equal(processFor('/image/v2/images?limit=1', routes, 'gateway'), 'glance');
+    assert.equal(processFor('/image/v2/special/x', routes, 'gateway'), 'other');
+    assert.equal(processFor('/images', routes, 'gateway'), 'gateway', 'a prefix is a whole path segment');
+    assert.equal(processFor(undefined, routes, 'gateway'), 'gateway');
+  });
+
+  describe('with real processes', () => {
+    const log = createLogger('front-door-test', 'error');
+    const supervisor = new Supervisor(log);
+    let door: FrontDoor;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (path: string, body?: Buffer, fresh = false) =>
+      new Promise<{ process: string; pid: number; path: string; bytes: number; sha256: string }>((resolve, reject) => {
+        const r = request(`${door.url}${path}`, { method: body ? 'POST' : 'GET', agent: fresh ? false : agent, headers: body ? { 'Content-Length': body.length } : {} }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`))));
+        });
+        r.on('error', reject);
+        r.end(body);
+      });
+
+    before(async () => {
+      for (const name of ['keystone', 'glance', 'gateway']) supervisor.run({ name, args: [child], env: { ...process.env, CHILD_NAME: name, STRATUS_HANDOFF: '1' } });
+      door = await startFrontDoor({
+        host: '127.0.0.1',
+        port: 0,
+        routes: [
+          { prefix: '/identity', process: 'keystone' },
+          { prefix: '/image', process: 'glance' },
+        ],
+        fallback: 'gateway',
+        handOff: (name, message, socket, done) => supervisor.send(name, message, socket, done),
+        log,
+      });
+      // The children take a moment to start: until then the front door has no one to give a connection to.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const answered = await call('/identity/ready', undefined, true).catch(() => undefined);
+        if (answered?.process === 'keystone') break;
+        if (Date.now() > deadline) throw new Error('the keystone child never took a connection');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    after(async () => {
+      agent.destroy();
+      await door?.close();
+      await supervisor.stopAll();
+    });
+
+    it('gives a connection to the process its first request asks for, which serves it from then on', async () => {
+      const first = await call('/identity/v3/auth/tokens');
+      assert.deepEqual([first.process, first.path], ['keystone', '/identity/v3/auth/tokens']);
+      const second = await call('/image/v2/images');
+      assert.deepEqual([second.process, second.pid], ['keystone', first.pid], 'the kept-alive connection stays with its process');
+      const fresh = await call('/image/v2/images', undefined, true);
+      assert.equal(fresh.process, 'glance');
+      assert.equal((await call('/dashboard/', undefined, true)).process, 'gateway', 'what no API takes goes to the gateway');
+    });
+
+    it('loses no byte of a large upload that arrives with the request line', async () => {
+      const body = randomBytes(8 << 20);
+      const answer = await call('/image/v2/images/x/file', body, true);
+      assert.equal(answer.process, 'glance');
+      assert.equal(answer.bytes, body.length);
+      assert.equal(answer.sha256, createHash('sha256').update(body).digest('hex'));
+    });
+  });
+});
