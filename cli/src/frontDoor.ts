@@ -56,7 +56,7 @@ export async function startFrontDoor(opts: {
   log: Logger;
 }): Promise<FrontDoor> {
   const open = new Set<net.Socket>();
-  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+  const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());

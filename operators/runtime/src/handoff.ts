@@ -36,6 +36,7 @@ export function acceptHandedConnections(server: http.Server): boolean {
   process.on('message', (m: HandoffMessage, socket?: Socket) => {
     if (m?.type !== HANDOFF_MESSAGE || !socket) return;
     handed.add(socket);
+    socket.setNoDelay(true); // as http.Server sets on the sockets it accepts itself
     server.emit('connection', socket);
     socket.emit('data', Buffer.from(m.head, 'base64'));
     socket.resume();
