@@ -51,8 +51,8 @@ export async function startFrontDoor(opts: {
   routes: FrontDoorRoute[];
   /** The process that takes everything else (the gateway). */
   fallback: string;
-  /** Sends the socket to a process; `done` gets an error when it could not (the process is down). */
-  handOff(process: string, message: HandoffMessage, socket: net.Socket, done: (err?: Error) => void): void;
+  /** Sends the socket to a process (message: all but the `id` the sender adds); `done` once it has taken it, or an error when it could not (the process is down). */
+  handOff(process: string, message: Omit<HandoffMessage, 'id'>, socket: net.Socket, done: (err?: Error) => void): void;
   log: Logger;
 }): Promise<FrontDoor> {
   const open = new Set<net.Socket>();
@@ -72,7 +72,7 @@ export async function startFrontDoor(opts: {
       (socket as unknown as { _handle?: { readStop?: () => void } })._handle?.readStop?.();
       for (let more = socket.read() as Buffer | null; more; more = socket.read() as Buffer | null) chunks.push(more);
       const head = Buffer.concat(chunks);
-      const message: HandoffMessage = { type: HANDOFF_MESSAGE, head: head.toString('base64') };
+      const message = { type: HANDOFF_MESSAGE, head: head.toString('base64') } as const;
       const target = processFor(requestPath(head), opts.routes, opts.fallback);
       const give = (to: string, then?: () => void) => {
         // A process that dies while the socket is on its way may never answer the send: the client is not left hanging.
@@ -82,7 +82,8 @@ export async function startFrontDoor(opts: {
         }, HANDOFF_TIMEOUT_MS);
         opts.handOff(to, message, socket, (err) => {
           clearTimeout(stuck);
-          if (!err) return void open.delete(socket);
+          // Taken: the process has its own copy now; closing this one leaves the connection open.
+          if (!err) return void socket.destroy();
           if (socket.destroyed) return;
           if (then) return then();
           opts.log.warn('no process to take a connection', { path: requestPath(head), process: to, error: err.message });
@@ -103,7 +104,9 @@ export async function startFrontDoor(opts: {
     url: `http://${opts.host}:${port}`,
     async close() {
       for (const s of open) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      // Not waiting for server.close's callback: the server counts the sockets it handed over until their
+      // processes report them closed, which processes already stopped never do.
+      server.close();
     },
   };
 }

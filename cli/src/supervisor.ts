@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess, type Serializable } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { Logger } from '@stratus/runtime';
+import { HANDOFF_READY, HANDOFF_TAKEN, type Logger } from '@stratus/runtime';
 
 export interface ChildSpec {
   name: string;
@@ -25,6 +25,11 @@ const HEALTHY_MS = 60_000;
 
 export class Supervisor {
   private readonly children = new Map<string, ChildProcess>();
+  /** Children that said they take handed-over connections (runtime's acceptHandedConnections). */
+  private readonly takingConnections = new WeakSet<ChildProcess>();
+  /** Sockets sent and not yet taken, per child: what to tell when it takes them (or dies first). */
+  private readonly handing = new WeakMap<ChildProcess, Map<number, (err?: Error) => void>>();
+  private handovers = 0;
   private readonly stops: Array<{ what: string; stop: () => Promise<unknown> }> = [];
   private stopping = false;
 
@@ -62,6 +67,13 @@ export class Supervisor {
       // Node children get an IPC channel: the front door hands them client connections over it.
       const child = spawn(spec.command ?? process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: spec.command ? ['pipe', 'inherit', 'inherit'] : ['pipe', 'inherit', 'inherit', 'ipc'] });
       this.children.set(spec.name, child);
+      child.on('message', (m: { type?: string; id?: number }) => {
+        if (m?.type === HANDOFF_READY) this.takingConnections.add(child);
+        if (m?.type === HANDOFF_TAKEN) this.settle(child, m.id!);
+      });
+      child.on('exit', () => {
+        for (const id of [...(this.handing.get(child)?.keys() ?? [])]) this.settle(child, id, new Error(`${spec.name} exited before taking the connection`));
+      });
       child.on('exit', (code, signal) => {
         if (this.stopping) return;
         if (Date.now() - startedAt > HEALTHY_MS) failures = 0;
@@ -79,7 +91,23 @@ export class Supervisor {
   send(name: string, message: unknown, socket: Socket, done: (err?: Error) => void): void {
     const child = this.children.get(name);
     if (!child?.connected || child.exitCode !== null || child.signalCode !== null) return done(new Error(`${name} is not running`));
-    child.send(message as Serializable, socket, (err) => done(err ?? undefined));
+    if (!this.takingConnections.has(child)) return done(new Error(`${name} does not take connections yet`));
+    // keepOpen: this process keeps its copy of the socket until the child says it has its own, so that a child
+    // dying meanwhile leaves the connection here to give to another (without it, Node holds the socket until
+    // an acknowledgement that never comes, and the client hangs).
+    const id = ++this.handovers;
+    const pending = this.handing.get(child) ?? new Map<number, (err?: Error) => void>();
+    this.handing.set(child, pending.set(id, done));
+    child.send({ ...(message as object), id } as Serializable, socket, { keepOpen: true }, (err) => {
+      if (err) this.settle(child, id, err);
+    });
+  }
+
+  private settle(child: ChildProcess, id: number, err?: Error): void {
+    const done = this.handing.get(child)?.get(id);
+    if (!done) return;
+    this.handing.get(child)!.delete(id);
+    done(err);
   }
 
   /** Stops the children (SIGTERM, waiting for each), then the rest in reverse order; forced after the bound. Resolves whether all went cleanly. */

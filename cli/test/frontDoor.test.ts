@@ -47,25 +47,28 @@ describe('stratus up front door', function () {
 
     before(async () => {
       for (const name of ['keystone', 'glance', 'gateway']) supervisor.run({ name, args: [child], env: { ...process.env, CHILD_NAME: name, STRATUS_HANDOFF: '1' } });
+      supervisor.run({ name: 'slow', args: [child], env: { ...process.env, CHILD_NAME: 'slow', STRATUS_HANDOFF: '1', START_DELAY_MS: '4000' } });
       door = await startFrontDoor({
         host: '127.0.0.1',
         port: 0,
         routes: [
           { prefix: '/identity', process: 'keystone' },
           { prefix: '/image', process: 'glance' },
+          { prefix: '/slow', process: 'slow' },
         ],
         fallback: 'gateway',
         handOff: (name, message, socket, done) => supervisor.send(name, message, socket, done),
         log,
       });
-      // The children take a moment to start: until then the front door has no one to give a connection to.
+      // The children take a moment to start: until each takes connections, the front door gives them to the gateway.
       const deadline = Date.now() + 30_000;
-      for (;;) {
-        const answered = await call('/identity/ready', undefined, true).catch(() => undefined);
-        if (answered?.process === 'keystone') break;
-        if (Date.now() > deadline) throw new Error('the keystone child never took a connection');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      for (const [path, name] of [['/identity/ready', 'keystone'], ['/image/ready', 'glance']])
+        for (;;) {
+          const answered = await call(path, undefined, true).catch(() => undefined);
+          if (answered?.process === name) break;
+          if (Date.now() > deadline) throw new Error(`the ${name} child never took a connection`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
     });
     after(async () => {
       agent.destroy();
@@ -89,6 +92,16 @@ describe('stratus up front door', function () {
       assert.equal(answer.process, 'glance');
       assert.equal(answer.bytes, body.length);
       assert.equal(answer.sha256, createHash('sha256').update(body).digest('hex'));
+    });
+
+    it('sends nothing to a process before it says it takes connections: until then the gateway answers', async () => {
+      const early = await call('/slow/x', undefined, true);
+      assert.equal(early.process, 'gateway', 'a socket sent before the process listens for it would be lost, the client left hanging');
+      const deadline = Date.now() + 30_000;
+      while ((await call('/slow/x', undefined, true)).process !== 'slow') {
+        assert.ok(Date.now() < deadline, 'the slow process never took a connection once ready');
+        await new Promise((r) => setTimeout(r, 200));
+      }
     });
   });
 });

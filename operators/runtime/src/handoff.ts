@@ -12,11 +12,20 @@ import { hasBody } from './router.js';
 
 /** The IPC message that comes with a handed-over socket. */
 export const HANDOFF_MESSAGE = 'stratus:connection';
+/**
+ * What a process tells its parent once it takes connections: until then a socket sent to it would be lost
+ * (a message with no listener yet is dropped, and its socket with it), so the front door sends it none.
+ */
+export const HANDOFF_READY = 'stratus:takes-connections';
+/** What a process answers once it has a handed-over socket: the front door closes its own copy then. */
+export const HANDOFF_TAKEN = 'stratus:connection-taken';
 
 export interface HandoffMessage {
   type: typeof HANDOFF_MESSAGE;
   /** What the front door read before choosing, base64: the connection's first bytes. */
   head: string;
+  /** Which handover this is, for the answer. */
+  id: number;
 }
 
 const handed = new WeakSet<Socket>();
@@ -40,8 +49,10 @@ export function acceptHandedConnections(server: http.Server): boolean {
     server.emit('connection', socket);
     socket.emit('data', Buffer.from(m.head, 'base64'));
     socket.resume();
+    process.send?.({ type: HANDOFF_TAKEN, id: m.id });
   });
   process.channel?.unref(); // the channel alone keeps no process alive
+  process.send({ type: HANDOFF_READY });
   return true;
 }
 
