@@ -154,6 +154,8 @@ for (const op of OPERATORS) {
   }
   envs.set(op.name, env);
 }
+// Every API process passes another API's request on a connection it was handed straight to that API's port.
+for (const op of OPERATORS) if (op.takesConnections) envs.get(op.name)!.STRATUS_GATEWAY_ROUTES = JSON.stringify(routes);
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), String(proxyPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });

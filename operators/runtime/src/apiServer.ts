@@ -68,9 +68,16 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
   }
 
   // Under `stratus up`, connections come handed over from its front door (see handoff.ts); a request on one of
-  // them outside this API's place there (STRATUS_FRONT_DOOR_PREFIX, say /identity) is another API's, and is
-  // proxied by the gateway (STRATUS_GATEWAY_URL), which knows every API's place.
-  const gateway = process.env.STRATUS_GATEWAY_URL ? new URL(process.env.STRATUS_GATEWAY_URL) : undefined;
+  // them outside this API's place there (STRATUS_FRONT_DOOR_PREFIX, say /identity) is another API's. It is
+  // passed straight to that API's own port (STRATUS_GATEWAY_ROUTES: one hop, as through the gateway), and
+  // anything else to the gateway (STRATUS_GATEWAY_URL: the dashboard, the console, its 404s).
+  const fallback = process.env.STRATUS_GATEWAY_URL ? new URL(process.env.STRATUS_GATEWAY_URL) : undefined;
+  const routes = JSON.parse(process.env.STRATUS_GATEWAY_ROUTES ?? '[]') as Array<{ prefix: string; target: string }>;
+  const targetOf = (url: string | undefined) => {
+    const path = (url ?? '/').split('?')[0];
+    const route = routes.filter((r) => path === r.prefix || path.startsWith(`${r.prefix}/`)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    return route ? new URL(route.target) : fallback!;
+  };
   const place = process.env.STRATUS_FRONT_DOOR_PREFIX;
   const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
   const ours = (url: string | undefined) => {
@@ -79,9 +86,9 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
   };
 
   const server = http.createServer((req, res) => {
-    if (gateway && place && cameThroughFrontDoor(req) && !ours(req.url))
-      return forwardRequest(req, res, gateway, agent, (err) => {
-        log.warn(`${o.name}: the gateway is not answering for another API's request`, { path: req.url, error: err.message });
+    if (fallback && place && cameThroughFrontDoor(req) && !ours(req.url))
+      return forwardRequest(req, res, targetOf(req.url), agent, (err) => {
+        log.warn(`${o.name}: no answer for another API's request`, { path: req.url, error: err.message });
         res.writeHead(502, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 502, title: 'Bad Gateway', message: `No answer for ${req.url}: ${err.message}` } }));
       });
     const requestId = `req-${randomUUID()}`;
