@@ -9,7 +9,7 @@
  */
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HANDOFF_MESSAGE, type HandoffMessage, type Logger } from '@stratus/runtime';
+import { HANDOFF_MESSAGE, routeFor, type HandoffMessage, type Logger } from '@stratus/runtime';
 
 export interface FrontDoorRoute {
   /** A path prefix such as `/identity`. */
@@ -39,10 +39,7 @@ export function requestPath(head: Buffer): string | undefined {
 
 /** Which process serves `path`: the route with the longest matching prefix, else the fallback. */
 export function processFor(path: string | undefined, routes: readonly FrontDoorRoute[], fallback: string): string {
-  if (!path) return fallback;
-  const bare = path.split('?')[0];
-  const matching = routes.filter((r) => bare === r.prefix || bare.startsWith(`${r.prefix}/`));
-  return matching.sort((a, b) => b.prefix.length - a.prefix.length)[0]?.process ?? fallback;
+  return (path && routeFor(path, routes)?.process) || fallback;
 }
 
 export async function startFrontDoor(opts: {

@@ -61,7 +61,7 @@ export function decidePlacement(spec: RequestSpec, namespace: string, deps: Pick
   // A claim already in a ledger (we crashed between claiming and binding) is honoured, not made twice; one of
   // another size was an earlier instance's of this name, whose deletion this scheduler did not see in time.
   const hosts = deps.book.all();
-  const claimed = hosts.find((hv) => hv.status?.allocations?.[spec.instance]);
+  const claimed = claimHolder(hosts, spec.instance);
   if (claimed) return sameResources(claimed.status!.allocations![spec.instance]!, spec.resources) ? { host: claimed.metadata.name, claimed: true } : { release: claimed.metadata.name };
   // Quota is counted here, from the ledgers with the claims this scheduler has made.
   const quota = deps.quota?.(namespace);
@@ -86,6 +86,9 @@ function hostStateCached(hv: Hypervisor, now: number, zone: string): HostState {
   hostStates.set(hv, { state, at: now, zone });
   return state;
 }
+
+/** The hypervisor whose ledger holds the instance's claim (at most one does). */
+const claimHolder = (hosts: readonly Hypervisor[], instanceKey: string) => hosts.find((hv) => hv.status?.allocations?.[instanceKey]);
 
 const sameResources = (a: Resources, b: Resources) => a.vcpus === b.vcpus && a.ramMiB === b.ramMiB && a.diskGiB === b.diskGiB;
 
@@ -149,7 +152,7 @@ async function offloaded(inst: Instance, ctx: ReconcileContext<Instance>, deps: 
     await ctx.events.record(inst, 'Normal', 'Offloaded', `Shelved: its room on hypervisor ${host} is free`);
   }
   const key = keyOf(inst);
-  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  const claimed = claimHolder(deps.book.all(), key);
   if (claimed) await deps.claims.claim(claimed.metadata.name, key, null);
 }
 
@@ -218,7 +221,7 @@ async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, dep
     ctx.log.warn('released the guest of an instance whose host is gone', { host });
   }
   const key = keyOf(inst);
-  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  const claimed = claimHolder(deps.book.all(), key);
   if (claimed) await deps.claims.claim(claimed.metadata.name, key, null);
   const legacy = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
   if (legacy) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, legacy, FIELD_MANAGER);
@@ -226,7 +229,7 @@ async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, dep
 
 /** The claim of an instance that is gone, given back. */
 async function releaseOrphan(key: string, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
-  const claimed = deps.book.all().find((hv) => hv.status?.allocations?.[key]);
+  const claimed = claimHolder(deps.book.all(), key);
   if (!claimed) return;
   await deps.claims.claim(claimed.metadata.name, key, null);
   ctx.log.info('gave back the claim of a deleted instance', { host: claimed.metadata.name });

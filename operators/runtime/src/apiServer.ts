@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { acceptHandedConnections, cameThroughFrontDoor, forwardRequest } from './handoff.js';
+import { acceptHandedConnections, cameThroughFrontDoor, forwardRequest, routeFor } from './handoff.js';
 import type { Logger } from './logger.js';
 import type { ApiRequest, ApiResponse, Route, Router } from './router.js';
 
@@ -74,16 +74,12 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
   const fallback = process.env.STRATUS_GATEWAY_URL ? new URL(process.env.STRATUS_GATEWAY_URL) : undefined;
   const routes = JSON.parse(process.env.STRATUS_GATEWAY_ROUTES ?? '[]') as Array<{ prefix: string; target: string }>;
   const targetOf = (url: string | undefined) => {
-    const path = (url ?? '/').split('?')[0];
-    const route = routes.filter((r) => path === r.prefix || path.startsWith(`${r.prefix}/`)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    const route = routeFor(url, routes);
     return route ? new URL(route.target) : fallback!;
   };
   const place = process.env.STRATUS_FRONT_DOOR_PREFIX;
   const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
-  const ours = (url: string | undefined) => {
-    const path = (url ?? '/').split('?')[0];
-    return path === place || path.startsWith(`${place}/`);
-  };
+  const ours = (url: string | undefined) => routeFor(url, [{ prefix: place! }]) !== undefined;
 
   const server = http.createServer((req, res) => {
     if (fallback && place && cameThroughFrontDoor(req) && !ours(req.url))

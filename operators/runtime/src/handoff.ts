@@ -4,7 +4,8 @@
  * and image downloads a third of theirs, on two cores), the front door reads a new connection's first request
  * line and gives the socket itself to the process of the API that serves that path, over the supervisor's IPC
  * channel, with the bytes it read. That process serves the connection from then on as if it had accepted it.
- * A later request on the same connection for another API is passed to the gateway, which proxies it.
+ * A later request on the same connection for another API is passed straight to that API's own port; what no
+ * API serves goes to the gateway, which proxies it.
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
@@ -26,6 +27,14 @@ export interface HandoffMessage {
   head: string;
   /** Which handover this is, for the answer. */
   id: number;
+}
+
+/** The route whose prefix (a whole path segment or more) holds `url`'s path, the longest if several do. */
+export function routeFor<R extends { prefix: string }>(url: string | undefined, routes: readonly R[]): R | undefined {
+  const path = (url ?? '/').split('?')[0];
+  let best: R | undefined;
+  for (const r of routes) if ((path === r.prefix || path.startsWith(`${r.prefix}/`)) && r.prefix.length > (best?.prefix.length ?? -1)) best = r;
+  return best;
 }
 
 const handed = new WeakSet<Socket>();
