@@ -62,7 +62,7 @@ describe('stratus up front door', function () {
       });
       // The children take a moment to start: until each takes connections, the front door gives them to the gateway.
       const deadline = Date.now() + 30_000;
-      for (const [path, name] of [['/identity/ready', 'keystone'], ['/image/ready', 'glance']])
+      for (const [path, name] of [['/identity/ready', 'keystone'], ['/image/ready', 'glance'], ['/dashboard/ready', 'gateway']])
         for (;;) {
           const answered = await call(path, undefined, true).catch(() => undefined);
           if (answered?.process === name) break;
