@@ -72,6 +72,9 @@ export async function startGateway(opts: { host: string; port: number; routes: G
   });
   // Under `stratus up` the front door hands it the connections no API process takes (the dashboard, the console, unknown paths).
   acceptHandedConnections(server);
+  // As the APIs' own servers (runtime apiServer.ts): idle client connections kept 65 s, not Node's 5.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -120,5 +120,10 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
   });
   acceptHandedConnections(server);
   server.on('close', () => agent.destroy());
+  // Idle client connections are kept 65 s, not Node's 5: a client (Node's fetch among them, measured) may send
+  // its next request on a connection idle a few seconds past 5 just as the server closes it, and get
+  // ECONNRESET for a request the server never read. 65 s also outlasts common load balancers' 60 s idle timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return server;
 }
