@@ -88,6 +88,7 @@ bench: build libvirt
 	node bench/dist/watchers.bench.js
 	node bench/dist/keystone.bench.js
 	node bench/dist/glance.bench.js
+	node bench/dist/s3.bench.js
 	node bench/dist/stalledUploads.bench.js
 	node bench/dist/nova.bench.js
 	node bench/dist/ports.bench.js

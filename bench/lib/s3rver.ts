@@ -1,27 +1,15 @@
 /**
- * The S3-compatible server `stratus up` runs on loopback as the embedded default (s3rver, objects as files
- * under the data directory, readable by no one else), answering only requests signed with its own
- * credentials. Production points the image store at any S3 endpoint instead.
+ * s3rver, Stratus's embedded S3 server before its own (operators/glance/src/store/objectServer/), kept here
+ * only to be measured side by side with it (s3.bench.ts). As it ran in Stratus: it answers only requests
+ * signed with its own credentials, with AbortMultipartUpload and ListMultipartUploads added.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
-import { sigV4Refusal, type S3Credentials } from './sigv4.js';
+import { newS3Credentials, sigV4Refusal, type EmbeddedS3, type S3Credentials } from '@stratus/glance';
 
-export interface EmbeddedS3 {
-  endpoint: string;
-  /** The only credentials it accepts (SigV4-signed requests only). */
-  accessKeyId: string;
-  secretAccessKey: string;
-  close(): Promise<void>;
-}
-
-/** Credentials of its own for one server: 20 and 40 characters, as AWS's look. */
-export const newS3Credentials = (): S3Credentials => ({ accessKeyId: `STRATUS${randomBytes(10).toString('hex').toUpperCase().slice(0, 13)}`, secretAccessKey: randomBytes(30).toString('base64url') });
-
-export async function startEmbeddedS3(opts: { directory: string; host?: string; port?: number; buckets?: string[]; credentials?: S3Credentials }): Promise<EmbeddedS3> {
+export async function startS3rver(opts: { directory: string; host?: string; port?: number; buckets?: string[]; credentials?: S3Credentials }): Promise<EmbeddedS3> {
   // Every tenant's image data: the owner's only (a folder kept from before is closed too).
   mkdirSync(opts.directory, { recursive: true, mode: 0o700 });
   chmodSync(opts.directory, 0o700);

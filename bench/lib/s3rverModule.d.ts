@@ -9,7 +9,7 @@ declare module 's3rver' {
     allowMismatchedSignatures?: boolean;
     configureBuckets?: Array<{ name: string; configs?: string[] }>;
   }
-  /** S3rver is a Koa application; `middleware` and `store` are what embeddedS3.ts reaches into. */
+  /** S3rver is a Koa application; `middleware` and `store` are what s3rver.ts reaches into. */
   export default class S3rver {
     constructor(options: S3rverOptions);
     middleware: Array<(ctx: any, next: () => Promise<void>) => Promise<void> | void>;
@@ -19,7 +19,7 @@ declare module 's3rver' {
   }
 }
 
-// Its one account, whose access keys embeddedS3.ts replaces with the server's own.
+// Its one account, whose access keys s3rver.ts replaces with the server's own.
 declare module 's3rver/lib/models/account.js' {
   export const DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void; revokeAccessKey(accessKeyId: string): void };
 }

@@ -90,7 +90,7 @@ try {
   if (!isConflict(e)) throw e;
 }
 
-// Image data lives in S3; on one machine that is s3rver on loopback in its own process, with objects as
+// Image data lives in S3; on one machine that is the embedded S3 server on loopback in its own process, with objects as
 // files in the state folder.
 const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
 supervisor.onStop('S3 server', () => s3.stop());

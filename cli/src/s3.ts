@@ -11,6 +11,7 @@ export const S3_SERVER_MAIN = 'operators/glance/dist/src/store/s3main.js';
 
 export interface S3Process {
   endpoint: string;
+  pid: number;
   accessKeyId: string;
   secretAccessKey: string;
   stop(): Promise<void>;
@@ -29,6 +30,7 @@ export async function startS3Process(main: string, opts: { directory: string; ho
   const info = JSON.parse(first) as { endpoint: string };
   return {
     ...info,
+    pid: child.pid!,
     ...opts.credentials,
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
   };

@@ -4,7 +4,6 @@
  * what exists outside the resources (guests, files, objects, bindings, namespaces) to check against them.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
@@ -65,6 +64,3 @@ export const transient = (r: Reply) => r.status === 0 || r.status === 502 || r.s
 
 /** Files directly under `dir` (none when it does not exist). */
 export const entriesOf = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
-
-/** The multipart uploads begun and neither completed nor aborted, as s3rver keeps them (`<bucket>/._S3rver_uploads/<id>`). */
-export const unfinishedUploads = (s3Dir: string, bucket: string) => entriesOf(join(s3Dir, bucket, '._S3rver_uploads'));

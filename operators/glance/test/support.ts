@@ -55,7 +55,7 @@ export async function startGlanceEnv(opts: { sizeCap?: number; importAllowed?: E
     v2: `${api.url}/v2`,
     adminToken: signIn.headers.get('x-subject-token')!,
     objects: async () => ((await store.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key!).sort(),
-    bytesOnDisk: () => files(dir).filter((f) => !f.includes('.S3rver_')).reduce((n, f) => n + statSync(f).size, 0),
+    bytesOnDisk: () => files(dir).filter((f) => !f.endsWith('.json')).reduce((n, f) => n + statSync(f).size, 0),
     async stop() {
       await api.close();
       await manager.stop();
