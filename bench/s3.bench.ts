@@ -2,12 +2,11 @@
  * The embedded S3 server candidates side by side: Stratus's own (objectServer/) and s3rver, which it replaced,
  * each in a process of its own as `stratus up` runs its S3 server (s3main.js; lib/s3rverMain.js), on the same disk in the same run,
  * alternating rounds. Each round puts a file with the AWS SDK's multipart upload (Glance's part size, 4 parts in
- * flight) and gets it back, checking the md5; it prints MB/s, the server's CPU seconds per GiB and its peak
+ * flight) and gets it back, checking its CRC32; it prints MB/s, the server's CPU seconds per GiB and its peak
  * RSS, beside the machine's raw disk (`dd` with fdatasync, and a page-cache read) measured in the same run.
  *
  *   node bench/dist/s3.bench.js [--mib 1024] [--rounds 2]
  */
-import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { newS3Credentials } from '@stratus/glance';
 import { S3_SERVER_MAIN, startS3Process } from '@stratus/cli/s3';
 import { rawDisk } from './lib/disk.js';
+import { drainCrc32, makeFile } from './lib/testData.js';
 import { memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' } } });
@@ -34,19 +34,6 @@ const cpuOf = (pid: number) => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 
-async function makeFile(path: string, mib: number): Promise<string> {
-  const out = createWriteStream(path);
-  const md5 = createHash('md5');
-  const chunk = Buffer.alloc(16 * MiB);
-  for (let done = 0; done < mib; done += 16) {
-    const piece = chunk.subarray(0, Math.min(16, mib - done) * MiB);
-    randomFillSync(piece);
-    md5.update(piece);
-    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => out.end(() => r()));
-  return md5.digest('hex');
-}
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const start = process.hrtime.bigint();
@@ -57,7 +44,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: numbe
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 's3-bench-'));
   const file = join(work, 'object');
-  const sum = await makeFile(file, MIB);
+  const { crc32: sum } = await makeFile(file, MIB);
   const rate = (s: number) => (MIB * MiB) / 1e6 / s;
   const results: Record<string, { put: number[]; get: number[]; putCpu: number[]; getCpu: number[]; peak: number[] }> = {};
   const disk: { write: number[]; read: number[] } = { write: [], read: [] };
@@ -78,11 +65,7 @@ async function main() {
           const put = await timed(() => new Upload({ client: s3, params: { Bucket: 'bench', Key: 'images/object', Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 4 }).done());
           const putCpu = cpuOf(server.pid) - cpu;
           cpu = cpuOf(server.pid);
-          const get = await timed(async () => {
-            const md5 = createHash('md5');
-            for await (const c of (await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'images/object' }))).Body as Readable) md5.update(c as Buffer);
-            return md5.digest('hex');
-          });
+          const get = await timed(async () => drainCrc32((await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'images/object' }))).Body as Readable));
           const getCpu = cpuOf(server.pid) - cpu;
           if (get.value !== sum) throw new Error(`${engine} returned other bytes`);
           const r = (results[engine] ??= { put: [], get: [], putCpu: [], getCpu: [], peak: [] });

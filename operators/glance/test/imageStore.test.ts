@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client, S3ServiceException, UploadPartCommand } from '@aws-sdk/client-s3';
 import { ImageStore, UploadError, startEmbeddedS3, type EmbeddedS3 } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -124,6 +124,22 @@ describe('Glance image store on S3', function () {
     await store.discard('images/t/dead-upload');
     assert.equal(dataBytes(), bytes, 'its parts are gone');
     assert.deepEqual((await store.s3.send(new ListMultipartUploadsCommand({ Bucket: 'images' }))).Uploads?.map((u) => u.Key), ['images/t/other'], 'another object’s upload is left alone');
+  });
+
+  it('reads a key of any characters whole and in ranges, and a missing one as S3’s 404 NoSuchKey', async () => {
+    const key = "images/t/a key+with (odd)*chars!'~ é";
+    await store.put(key, image(2));
+    const whole = await store.get(key);
+    assert.equal(whole.size, 2 * MiB);
+    assert.equal(await digest(whole.body, 'md5'), await digest(image(2), 'md5'));
+    const part = await store.get(key, { start: MiB - 2, end: MiB + 1 });
+    const bytes: Buffer[] = [];
+    for await (const c of part.body) bytes.push(c as Buffer);
+    const expected: Buffer[] = [];
+    for await (const c of image(2)) expected.push(c as Buffer);
+    assert.deepEqual(Buffer.concat(bytes), Buffer.concat(expected).subarray(MiB - 2, MiB + 2));
+    await assert.rejects(store.get('images/t/none'), (e: any) => e instanceof S3ServiceException && e.name === 'NoSuchKey' && e.$metadata.httpStatusCode === 404);
+    await store.delete(key);
   });
 
   it('deletes idempotently', async () => {
