@@ -49,7 +49,7 @@ bench-dashboard: build system-packages
 	node bench/dist/dashboard.bench.js $(BENCH_ARGS)
 
 # Image upload/download through the Image API beside direct S3, and Glance's peak RSS: make bench-glance BENCH_ARGS="--sizes 1024 --cpu"
-bench-glance: build
+bench-glance: build system-packages
 	node bench/dist/glance.bench.js $(BENCH_ARGS)
 
 # Rotates the Fernet keys of the cloud `make up` runs (keystone-manage fernet_rotate).

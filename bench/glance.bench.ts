@@ -107,7 +107,7 @@ async function main() {
         const disk = rawDisk(cloud.dir, mib);
         const ceiling = await bareNodeHttpRead(file, mib * MiB);
         ceilings.push(ceiling / disk.readMBs);
-        console.log(`${`${mib} MiB`.padEnd(9)} ${'raw disk'.padEnd(12)} ${disk.writeMBs.toFixed(0).padStart(5)} MB/s (dd, fdatasync) ${disk.readMBs.toFixed(0).padStart(5)} MB/s (dd, page cache); a bare Node HTTP read of the file ${ceiling.toFixed(0)} MB/s`);
+        console.log(`${`${mib} MiB`.padEnd(9)} ${'raw disk'.padEnd(12)} ${disk.writeMBs.toFixed(0).padStart(5)} MB/s (dd, fdatasync) ${disk.readMBs.toFixed(0).padStart(5)} MB/s (dd, page cache); a bare Node server to curl ${ceiling.toFixed(0)} MB/s`);
         // Direct: lib-storage, as a client would put a large file, with Glance's part size and parts in flight.
         const key = `bench/direct-${mib}-${round}`;
         let cpu = cpuSeconds(cloud, pid);
@@ -161,7 +161,7 @@ async function main() {
       console.log(`${name}: median ratio to direct S3, upload ${up.toFixed(2)}, download ${down.toFixed(2)} (aim ≥ 0.9): ${up >= 0.9 && down >= 0.9 ? 'met' : 'NOT met'}`);
     }
     const [up, down] = [median(toDisk.up), median(toDisk.down)];
-    console.log(`via one port against the raw disk: median upload ${up.toFixed(2)} of dd's write (aim ≥ 0.3): ${up >= 0.3 ? 'met' : 'NOT met'}; download ${down.toFixed(2)} of the page-cache read (aim ≥ 0.2): ${down >= 0.2 ? 'met' : 'NOT met'}; a bare Node HTTP read, one hop and nothing else, reaches ${median(ceilings).toFixed(2)} of it`);
+    console.log(`via one port against the raw disk: median upload ${up.toFixed(2)} of dd's write (aim ≥ 0.3): ${up >= 0.3 ? 'met' : 'NOT met'}; download ${down.toFixed(2)} of the page-cache read (aim ≥ 0.2): ${down >= 0.2 ? 'met' : 'NOT met'}; a bare Node server sending the file to curl, one hop and nothing else, reaches ${median(ceilings).toFixed(2)} of it`);
     const { peakMiB } = memoryOf(pid);
     console.log(`Glance peak RSS over the run: ${peakMiB.toFixed(0)} MiB (aim < 200 MiB, flat whatever the image size): ${peakMiB < 200 ? 'met' : 'NOT met'}`);
   } finally {

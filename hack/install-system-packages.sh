@@ -20,6 +20,7 @@ wanted=(
   "util-linux:setpriv"                  # OVN's daemons end with the process that started them
   "iputils-ping:ping"                   # e2e: floating IPs pinged from the provider network's namespace
   "chromium:chromium"                   # the dashboard's browser tests (driven by playwright-core)
+  "curl:curl"                           # benchmarks: a client that costs next to nothing, for the data paths' ceiling
 )
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")
