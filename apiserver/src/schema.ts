@@ -2,6 +2,7 @@
  * CustomResourceDefinition schemas: validation (ajv over the structural OpenAPI v3 schema), defaulting and
  * pruning, in the order the real apiserver applies them: prune, default, validate.
  */
+import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { StatusCause } from './errors.js';
@@ -24,13 +25,33 @@ export interface CompiledSchema {
   validateRules(obj: unknown, old?: unknown): StatusCause[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, logger: false, discriminator: false });
+// Without ajv's codegen optimization passes: KubeVirt's VirtualMachine schema compiles in 201 ms instead of 374,
+// and validating a VirtualMachine takes 7.2 µs instead of 5.7 (measured), nothing beside a request's cost.
+const ajv = new Ajv({ allErrors: true, strict: false, logger: false, discriminator: false, code: { optimize: false } });
 addFormats(ajv);
 // Kubernetes' OpenAPI formats that ajv-formats does not know: accepted as annotations, as Kubernetes does.
 for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password', 'bsonobjectid', 'cidr', 'mac', 'isbn', 'creditcard', 'ssn', 'hexcolor', 'rgbcolor', 'datetime'])
   ajv.addFormat(f, true);
 
+/**
+ * Compiled schemas by content: a CRD's schema is compiled when the CRD is checked and again when its kinds are
+ * served (and on every CRD update that leaves a version's schema as it was), and compiling KubeVirt's
+ * VirtualMachine schema alone takes ajv hundreds of milliseconds. Bounded: the oldest goes first.
+ */
+const compiled = new Map<string, CompiledSchema>();
+const COMPILED_MAX = 256;
+
 export function compileSchema(openapi: OpenApiSchema): CompiledSchema {
+  const key = createHash('sha256').update(JSON.stringify(openapi)).digest('hex');
+  const known = compiled.get(key);
+  if (known) return known;
+  const made = compileSchemaAnew(openapi);
+  if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, made);
+  return made;
+}
+
+function compileSchemaAnew(openapi: OpenApiSchema): CompiledSchema {
   const rootForValidation = { ...toJsonSchema(openapi) };
   // The apiserver validates metadata itself; a CRD may only constrain name and generateName.
   if (rootForValidation.properties) {
