@@ -13,7 +13,7 @@
  *
  *   node bench/dist/glance.bench.js [--sizes 256,1024] [--rounds 2] [--cpu]
  */
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,8 @@ import { startCloud, type RunningCloud } from '@stratus/cli';
 import { rawDisk } from './lib/disk.js';
 import { bareNodeHttpRead } from './lib/nodeHttpCeiling.js';
 import { drainCrc32, makeFile } from './lib/testData.js';
-import { childPid, gatewayPid, glancePid, memoryOf } from './lib/processes.js';
+import { timed } from './lib/load.js';
+import { childPid, cpuSecondsOf, gatewayPid, glancePid, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false } } });
 /** Also print the CPU seconds each process spent on each transfer. */
@@ -35,12 +36,6 @@ const ROUNDS = Number(values.rounds);
 const MiB = 1024 * 1024;
 
 
-
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const start = process.hrtime.bigint();
-  const value = await f();
-  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-}
 
 interface HttpReply {
   status: number;
@@ -64,10 +59,7 @@ const text = async (r: HttpReply) => {
 
 /** CPU seconds (user + system) each process has used so far: this one, the gateway, Glance, the S3 server. */
 function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
-  const used = (pid: string | number) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
+  const used = cpuSecondsOf;
   return { client: used(process.pid), gateway: used(gatewayPid(cloud)), glance: used(glance), s3: used(childPid(cloud, 's3main.js')) };
 }
 

@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { load, ms, pct } from './lib/load.js';
-import { childPid, gatewayPid } from './lib/processes.js';
+import { childPid, cpuSecondsOf, gatewayPid } from './lib/processes.js';
 import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({
@@ -146,7 +146,7 @@ async function main() {
     const issued = await load(ISSUES, CONCURRENCY, () => issue().then(() => undefined));
     // With its own cloud, the CPU each process spends per validation, both ways (utime + stime from /proc).
     const pids = cloud ? { keystone: childPid(cloud, 'operators/keystone/dist/src/main.js'), gateway: gatewayPid(cloud) } : undefined;
-    const cpu = () => (pids ? Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)])) : {});
+    const cpu = () => (pids ? Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSecondsOf(pid)])) : {});
     // Rounds alternate between the one port and Keystone's own (warmed up first too): the machine's load
     // varies, and a first phase pays for warm-up; each figure is its median round.
     if (direct) await load(1000, CONCURRENCY, validateAt(direct));
@@ -184,12 +184,6 @@ async function main() {
     await cloud?.remove();
     agent.destroy();
   }
-}
-
-/** A process's CPU seconds so far (user + system). */
-function processCpuSeconds(pid: string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second on Linux
 }
 
 const perRequestMicros = (a: Record<string, number>, b: Record<string, number>, n: number) =>

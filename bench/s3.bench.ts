@@ -7,7 +7,7 @@
  *
  *   node bench/dist/s3.bench.js [--mib 1024] [--rounds 2]
  */
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,7 +19,8 @@ import { newS3Credentials } from '@stratus/glance';
 import { S3_SERVER_MAIN, startS3Process } from '@stratus/cli/s3';
 import { rawDisk } from './lib/disk.js';
 import { drainCrc32, makeFile } from './lib/testData.js';
-import { memoryOf } from './lib/processes.js';
+import { timed } from './lib/load.js';
+import { cpuSecondsOf, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' } } });
 const MIB = Number(values.mib);
@@ -28,18 +29,6 @@ const MiB = 1024 * 1024;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENGINES = ['stratus', 's3rver'] as const;
 const MAINS = { stratus: join(ROOT, S3_SERVER_MAIN), s3rver: join(ROOT, 'bench/dist/lib/s3rverMain.js') };
-
-const cpuOf = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
-
-
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const start = process.hrtime.bigint();
-  const value = await f();
-  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-}
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 's3-bench-'));
@@ -61,12 +50,12 @@ async function main() {
         const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } });
         try {
           await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
-          let cpu = cpuOf(server.pid);
+          let cpu = cpuSecondsOf(server.pid);
           const put = await timed(() => new Upload({ client: s3, params: { Bucket: 'bench', Key: 'images/object', Body: createReadStream(file) }, partSize: 8 * MiB, queueSize: 4 }).done());
-          const putCpu = cpuOf(server.pid) - cpu;
-          cpu = cpuOf(server.pid);
+          const putCpu = cpuSecondsOf(server.pid) - cpu;
+          cpu = cpuSecondsOf(server.pid);
           const get = await timed(async () => drainCrc32((await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'images/object' }))).Body as Readable));
-          const getCpu = cpuOf(server.pid) - cpu;
+          const getCpu = cpuSecondsOf(server.pid) - cpu;
           if (get.value !== sum) throw new Error(`${engine} returned other bytes`);
           const r = (results[engine] ??= { put: [], get: [], putCpu: [], getCpu: [], peak: [] });
           const perGiB = (s: number) => (s * 1024) / MIB;

@@ -34,3 +34,10 @@ export async function until<T>(probe: () => Promise<T | undefined> | T | undefin
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Runs `f`, returning its value and the seconds it took. */
+export async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const start = process.hrtime.bigint();
+  const value = await f();
+  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}

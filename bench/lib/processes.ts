@@ -28,3 +28,9 @@ export function memoryOf(pid: string): { peakMiB: number; rssMiB: number } {
   return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
 }
 
+
+/** A process's CPU seconds so far (user + system), from /proc: clock ticks, 100 per second on Linux. */
+export function cpuSecondsOf(pid: string | number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

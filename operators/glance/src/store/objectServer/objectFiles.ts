@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { streamed } from '../youngGarbage.js';
-import { importS3rverFolders } from './s3rverImport.js';
 import { S3Error, noSuchBucket, noSuchKey, noSuchUpload } from './s3Errors.js';
 
 export interface ObjectInfo {
@@ -34,6 +33,15 @@ export interface ObjectInfo {
   parts: { file: string; size: number }[];
 }
 
+interface PartInfo {
+  number: number;
+  file: string;
+  size: number;
+  etag: string;
+  md5: string;
+  lastModified: string;
+}
+
 interface UploadInfo {
   id: string;
   bucket: string;
@@ -41,7 +49,7 @@ interface UploadInfo {
   initiated: string;
   contentType: string;
   userMeta: Record<string, string>;
-  parts: Map<number, { file: string; size: number; etag: string; md5: string; lastModified: string }>;
+  parts: Map<number, PartInfo>;
 }
 
 interface Bucket {
@@ -64,7 +72,8 @@ export interface ListResult {
 export const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** S3's smallest part, but for the last one. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
-const keyFile = (key: string) => `${createHash('sha256').update(key).digest('hex')}.json`;
+/** The file holding an object's record, in its bucket's objects/ folder. */
+export const recordFileOf = (key: string) => `${createHash('sha256').update(key).digest('hex')}.json`;
 const newId = () => randomBytes(16).toString('hex');
 
 export class ObjectFiles {
@@ -77,7 +86,6 @@ export class ObjectFiles {
   static open(root: string): ObjectFiles {
     const store = new ObjectFiles(root);
     mkdirSync(root, { recursive: true, mode: 0o700 });
-    importS3rverFolders(root);
     rmSync(join(root, 'tmp'), { recursive: true, force: true });
     mkdirSync(join(root, 'tmp'), { recursive: true, mode: 0o700 });
     mkdirSync(join(root, 'buckets'), { recursive: true, mode: 0o700 });
@@ -100,10 +108,10 @@ export class ObjectFiles {
     for (const f of readdirSync(join(dir, 'data'))) if (!named.has(f)) rmSync(join(dir, 'data', f), { force: true });
     for (const id of readdirSync(join(dir, 'uploads'))) {
       try {
-        const u = JSON.parse(readFileSync(join(dir, 'uploads', id, 'upload.json'), 'utf8')) as Omit<UploadInfo, 'parts'> & { parts?: never };
-        const parts = new Map<number, UploadInfo['parts'] extends Map<number, infer P> ? P : never>();
+        const u = JSON.parse(readFileSync(join(dir, 'uploads', id, 'upload.json'), 'utf8')) as Omit<UploadInfo, 'parts'>;
+        const parts = new Map<number, PartInfo>();
         for (const f of readdirSync(join(dir, 'uploads', id)).filter((f) => /^part-\d+\.json$/.test(f))) {
-          const p = JSON.parse(readFileSync(join(dir, 'uploads', id, f), 'utf8'));
+          const p = JSON.parse(readFileSync(join(dir, 'uploads', id, f), 'utf8')) as PartInfo;
           parts.set(p.number, p);
         }
         this.uploads.set(id, { ...u, parts });
@@ -192,7 +200,7 @@ export class ObjectFiles {
     }
     const tmp = join(this.root, 'tmp', newId());
     await writeFile(tmp, JSON.stringify(info), { mode: 0o600 });
-    await rename(tmp, join(dir, 'objects', keyFile(info.key)));
+    await rename(tmp, join(dir, 'objects', recordFileOf(info.key)));
     const before = bucket.objects.get(info.key);
     if (!before) bucket.sorted = undefined;
     bucket.objects.set(info.key, info);
@@ -233,7 +241,7 @@ export class ObjectFiles {
     if (!info) return;
     bucket.objects.delete(key);
     bucket.sorted = undefined;
-    await rm(join(this.bucketDir(bucketName), 'objects', keyFile(key)), { force: true });
+    await rm(join(this.bucketDir(bucketName), 'objects', recordFileOf(key)), { force: true });
     await this.removeData(bucketName, info);
   }
 
@@ -299,7 +307,7 @@ export class ObjectFiles {
     }
     // The part file moves from data/ into the upload's folder, so an abort or a restart finds it there.
     await rename(join(this.bucketDir(bucket), 'data', file), join(dir, file));
-    const part = { number, file, size, etag: `"${result.toString('hex')}"`, md5: result.toString('hex'), lastModified: new Date().toUTCString() };
+    const part: PartInfo = { number, file, size, etag: `"${result.toString('hex')}"`, md5: result.toString('hex'), lastModified: new Date().toUTCString() };
     await writeFile(join(dir, `part-${number}.json`), JSON.stringify(part), { mode: 0o600 });
     const before = u.parts.get(number);
     u.parts.set(number, part);
@@ -309,7 +317,7 @@ export class ObjectFiles {
 
   listParts(bucket: string, key: string, id: string) {
     const u = this.upload(bucket, key, id);
-    return { upload: u, parts: [...u.parts.entries()].sort(([a], [b]) => a - b).map(([number, p]) => ({ number, ...p })) };
+    return { upload: u, parts: [...u.parts.values()].sort((a, b) => a.number - b.number) };
   }
 
   /**

@@ -6,6 +6,7 @@
  * 501 NotImplemented, never a guess.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable, Transform } from 'node:stream';
@@ -13,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { sigV4Refusal, type S3Credentials } from '../sigv4.js';
 import { ObjectFiles, type ListResult, type ObjectInfo } from './objectFiles.js';
+import { importS3rverFolders } from './s3rverImport.js';
 import { AwsChunkedDecoder, PayloadDigests, payloadRules } from './payload.js';
 import { rangeOf } from './ranges.js';
 import { S3Error, XML_HEAD, errorXml, xmlText } from './s3Errors.js';
@@ -37,6 +39,8 @@ interface Call {
 }
 
 export async function startS3Server(opts: { directory: string; host: string; port: number; credentials: S3Credentials; buckets?: string[] }): Promise<S3Server> {
+  mkdirSync(opts.directory, { recursive: true, mode: 0o700 });
+  importS3rverFolders(opts.directory);
   const files = ObjectFiles.open(opts.directory);
   for (const name of opts.buckets ?? []) files.createBucket(name);
   const server: Server = createServer({ highWaterMark: 1024 * 1024 }, (req, res) => void serve(files, opts.credentials, req, res));

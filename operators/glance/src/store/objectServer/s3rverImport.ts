@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { recordFileOf } from './objectFiles.js';
 
 const OBJECT = '._S3rver_object';
 const OWN = new Set(['buckets', 'tmp']);
@@ -38,7 +39,7 @@ export function importS3rverFolders(root: string): number {
       renameSync(path, join(to, 'data', file));
       const userMeta = Object.fromEntries(Object.entries(meta).filter(([k]) => k.startsWith('x-amz-meta-'))) as Record<string, string>;
       const info = { key, size, etag: `"${md5}"`, lastModified: mtime.toUTCString(), contentType: meta['content-type'] ?? 'application/octet-stream', userMeta, parts: [{ file, size }] };
-      writeFileSync(join(to, 'objects', `${createHash('sha256').update(key).digest('hex')}.json`), JSON.stringify(info), { mode: 0o600 });
+      writeFileSync(join(to, 'objects', recordFileOf(key)), JSON.stringify(info), { mode: 0o600 });
       moved++;
     }
     rmSync(from, { recursive: true, force: true });
