@@ -345,6 +345,7 @@ export class Resources {
     obj.kind = t.kind;
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata must be an object');
     obj.metadata = { ...(obj.metadata ?? {}) };
+    if (t.storageKey === SECRET_STORAGE_KEY) mergeStringData(obj);
     if (t.namespaced && namespace && obj.metadata.namespace && obj.metadata.namespace !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     return obj;
@@ -356,6 +357,24 @@ export class Resources {
     if (stored.obj.metadata.deletionTimestamp)
       throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, { name: ns, kind: 'namespaces' });
   }
+}
+
+/**
+ * A Secret's stringData is write-only, as kube-apiserver converts it: each value is stored base64-encoded
+ * under data (over a data key of the same name), and stringData itself is never stored or returned.
+ */
+function mergeStringData(obj: KObject): void {
+  const secret = obj as KObject & { stringData?: unknown; data?: unknown };
+  const { stringData } = secret;
+  if (stringData === undefined || stringData === null) return void delete secret.stringData;
+  if (!isPlainObject(stringData)) throw badRequest('stringData must be an object of strings');
+  const data: Record<string, unknown> = isPlainObject(secret.data) ? { ...(secret.data as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(stringData)) {
+    if (typeof v !== 'string') throw invalid({ group: '', resource: 'secrets', kind: 'Secret', name: obj.metadata.name }, [{ reason: 'FieldValueInvalid', message: `Invalid value: stringData values must be strings`, field: `stringData[${k}]` }]);
+    data[k] = Buffer.from(v, 'utf8').toString('base64');
+  }
+  secret.data = data;
+  delete secret.stringData;
 }
 
 function scopedNamespace(t: ResourceType, namespace: string | undefined): string | undefined {

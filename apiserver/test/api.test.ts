@@ -117,6 +117,24 @@ describe('API server REST contract', function () {
     assert.notEqual(changed.body.metadata.resourceVersion, first.body.metadata.resourceVersion);
   });
 
+  it('stores a Secret’s stringData under data, base64, on create, patch and apply, and never returns stringData', async () => {
+    const SECRETS = '/api/v1/namespaces/default/secrets';
+    const made = await json(await call('POST', SECRETS, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { kept: Buffer.from('old').toString('base64'), over: 'eA==' }, stringData: { over: 'plain text', más: 'ünïcode' } })));
+    assert.equal(made.code, 201, JSON.stringify(made.body));
+    const read = (await json(await call('GET', `${SECRETS}/creds`))).body;
+    assert.equal(read.stringData, undefined);
+    assert.deepEqual(Object.fromEntries(Object.entries(read.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])), { kept: 'old', over: 'plain text', más: 'ünïcode' });
+    await call('PATCH', `${SECRETS}/creds`, JSON.stringify({ stringData: { kept: 'new' } }), 'application/merge-patch+json');
+    await call('PATCH', `${SECRETS}/applied?fieldManager=test`, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied' }, stringData: { accessKeyId: 'AKIA' } }), 'application/apply-patch+yaml');
+    assert.equal(Buffer.from((await json(await call('GET', `${SECRETS}/creds`))).body.data.kept, 'base64').toString(), 'new');
+    const applied = (await json(await call('GET', `${SECRETS}/applied`))).body;
+    assert.equal(Buffer.from(applied.data.accessKeyId, 'base64').toString(), 'AKIA');
+    assert.equal(applied.stringData, undefined);
+    const bad = await json(await call('POST', SECRETS, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bad' }, stringData: { n: 5 } })));
+    assert.equal(bad.code, 422);
+    assert.match(bad.body.message, /stringData\[n\]/);
+  });
+
   it('answers an unsupported patch type with 415', async () => {
     const r = await call('PATCH', `${WIDGETS}/keep`, '{}', 'application/xml');
     assert.equal(r.status, 415);
