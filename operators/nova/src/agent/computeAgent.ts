@@ -18,7 +18,7 @@ import { ImageCache } from './imageCache.js';
 import { InstanceFiles } from './instanceFiles.js';
 import { AGENT_FIELD_MANAGER, instanceAgentReconciler, type AgentDriver } from './instanceAgent.js';
 import type { VifHost } from './vifs.js';
-import { HypervisorRegistration } from './registration.js';
+import { HypervisorRegistration, libvirtHostSpec } from './registration.js';
 import { snapshotReconciler } from './snapshotAgent.js';
 
 export interface ComputeAgentOptions {
@@ -93,7 +93,11 @@ export async function startComputeAgent(o: ComputeAgentOptions): Promise<Compute
 
   const token = await agentToken(manager.client, AGENT_FIELD_MANAGER);
   const api = await startAgentApi({ host: config.listenHost, port: config.listenPort, token, files, log, stats: (uuid) => driver.stats(uuid) });
-  const registration = new HypervisorRegistration(manager.client, config, driver, log, config.advertiseUrl ?? api.url);
+  const agentUrl = config.advertiseUrl ?? api.url;
+  const registration = new HypervisorRegistration(manager.client, { name: config.host, heartbeatSeconds: config.heartbeatSeconds, fieldManager: AGENT_FIELD_MANAGER }, async () => {
+    const facts = await driver.hostFacts();
+    return { spec: await libvirtHostSpec(config, facts), status: { hypervisorType: facts.hypervisorType, hypervisorVersion: facts.hypervisorVersion, runningVMs: await driver.runningCount(), agentUrl } };
+  }, log);
   await registration.start();
 
   // libvirt says when a guest changes (it booted, stopped, was paused): its instance is looked at at once.
