@@ -1,6 +1,7 @@
 /** Glance: the image service. */
 export * from './store/imageStore.js';
 export * from './store/embeddedS3.js';
+export { ObjectReader } from './store/objectReader.js';
 export { sigV4Refusal, type S3Credentials } from './store/sigv4.js';
 export * from './kinds.js';
 export * from './resources.js';

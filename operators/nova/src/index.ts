@@ -24,3 +24,7 @@ export * from './quota.js';
 export { configDriveFiles, writeConfigDrive, hostnameOf } from './agent/configDrive.js';
 export * from './aggregates.js';
 export { ADMISSION_PATH } from './api/admissionRoutes.js';
+export { startKubevirtCompute, kubevirtConfigFromEnv, type KubevirtCompute, type KubevirtComputeConfig } from './kubevirt/kubevirtCompute.js';
+export { KUBEVIRT_FIELD_MANAGER } from './kubevirt/driver.js';
+export { startKubevirtSimulator, type KubevirtSimulator } from './kubevirt/simulator/simulator.js';
+export * as kubevirtRefs from './kubevirt/refs.js';

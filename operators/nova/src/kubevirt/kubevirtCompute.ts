@@ -1,0 +1,92 @@
+/**
+ * nova-compute for a KubeVirt cluster: one process registers the cluster as one Hypervisor and runs the
+ * instances the scheduler binds to it as KubeVirt VirtualMachines (driver.ts).
+ *
+ * One Hypervisor stands for the whole cluster, not one per node: KubeVirt places each VMI on a node with the
+ * Kubernetes scheduler (its requests, affinity, taints), and a second placement by Nova would only fight
+ * it. Nova's scheduler chooses among clouds' compute back ends (libvirt nodes, KubeVirt clusters) with the
+ * same filters and quotas; the capacity the cluster lends Stratus is the Hypervisor's, set by the operator
+ * of the cloud (KUBEVIRT_VCPUS, …) since a shared cluster's allocatable is not all Stratus's to give.
+ */
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Manager, type Logger } from '@stratus/runtime';
+import { HypervisorRegistration } from '../agent/registration.js';
+import { INSTANCES, type Instance } from '../resources.js';
+import { KUBEVIRT_FIELD_MANAGER, kubevirtInstanceReconciler, type KubevirtDriverConfig } from './driver.js';
+import { INSTANCE_LABEL } from './objects.js';
+import { DATA_VOLUMES, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from './refs.js';
+
+export interface KubevirtComputeConfig extends KubevirtDriverConfig {
+  capacity: { vcpus: number; ramMiB: number; diskGiB: number };
+  availabilityZone?: string;
+  heartbeatSeconds: number;
+}
+
+const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
+
+/**
+ * From the environment: KUBEVIRT_HYPERVISOR (the Hypervisor's name), KUBEVIRT_VCPUS, KUBEVIRT_RAM_MIB,
+ * KUBEVIRT_DISK_GIB, KUBEVIRT_S3_ENDPOINT (how CDI's importer pods reach the store, default S3_ENDPOINT) and
+ * KUBEVIRT_S3_ACCESS_KEY_ID / KUBEVIRT_S3_SECRET_ACCESS_KEY (default the store's own).
+ */
+export function kubevirtConfigFromEnv(env: NodeJS.ProcessEnv): KubevirtComputeConfig {
+  const endpoint = env.KUBEVIRT_S3_ENDPOINT ?? env.S3_ENDPOINT;
+  const accessKeyId = env.KUBEVIRT_S3_ACCESS_KEY_ID ?? env.S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.KUBEVIRT_S3_SECRET_ACCESS_KEY ?? env.S3_SECRET_ACCESS_KEY;
+  if (!endpoint || !accessKeyId || !secretAccessKey) throw new Error('the kubevirt driver needs the image store: KUBEVIRT_S3_ENDPOINT (or S3_ENDPOINT) and its access keys');
+  const config: KubevirtComputeConfig = {
+    host: (env.KUBEVIRT_HYPERVISOR ?? 'kubevirt').toLowerCase(),
+    imageSource: { endpoint, accessKeyId, secretAccessKey },
+    capacity: { vcpus: num(env.KUBEVIRT_VCPUS, 64), ramMiB: num(env.KUBEVIRT_RAM_MIB, 262_144), diskGiB: num(env.KUBEVIRT_DISK_GIB, 4096) },
+    availabilityZone: env.KUBEVIRT_AVAILABILITY_ZONE,
+    heartbeatSeconds: num(env.NOVA_HEARTBEAT_SECONDS, 10),
+  };
+  for (const [k, v] of Object.entries(config.capacity)) if (!Number.isInteger(v) || v < 0) throw new Error(`KubeVirt capacity ${k} must be a whole number, not ${v}`);
+  return config;
+}
+
+export interface KubevirtCompute {
+  manager: Manager;
+  registration: HypervisorRegistration;
+  stop(): Promise<void>;
+}
+
+/** The instance an object of the driver's belongs to, by its label (a VMI is the VM's, not the instance's). */
+const instanceOf = (o: KubernetesObject) => {
+  const name = o.metadata?.labels?.[INSTANCE_LABEL];
+  return name && o.metadata?.namespace ? [{ namespace: o.metadata.namespace, name }] : [];
+};
+
+export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; kubeConfig: KubeConfig; logger: Logger; workers?: number }): Promise<KubevirtCompute> {
+  const { config, logger: log } = o;
+  const manager = new Manager({ name: KUBEVIRT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });
+  const instances = manager.add<Instance>({
+    name: 'kubevirt-instances',
+    resource: INSTANCES,
+    fieldSelector: `status.host=${config.host}`,
+    reconcile: kubevirtInstanceReconciler(config),
+    workers: o.workers ?? 4,
+    watches: [VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
+  });
+  const registration = new HypervisorRegistration(manager.client, { name: config.host, heartbeatSeconds: config.heartbeatSeconds, fieldManager: KUBEVIRT_FIELD_MANAGER }, async () => ({
+    spec: {
+      hostname: config.host,
+      driver: 'kubevirt',
+      capacity: config.capacity,
+      properties: { hypervisor_type: 'kvm', architecture: 'x86_64' },
+      ...(config.availabilityZone ? { availabilityZone: config.availabilityZone } : {}),
+    },
+    status: { hypervisorType: 'KubeVirt', hypervisorVersion: 'v1', runningVMs: instances.cachedObjects().filter((i) => i.status?.powerState === 'Running').length },
+  }), log);
+  await manager.start();
+  await registration.start();
+  log.info('kubevirt compute driver started', { host: config.host, capacity: config.capacity });
+  return {
+    manager,
+    registration,
+    async stop() {
+      registration.stop();
+      await manager.stop();
+    },
+  };
+}

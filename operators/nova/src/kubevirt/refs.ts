@@ -1,0 +1,15 @@
+/** KubeVirt's and CDI's kinds as the driver and the stand-in address them, and their subresource API. */
+import type { ResourceRef } from '@stratus/runtime';
+
+export const VIRTUAL_MACHINES: ResourceRef = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachines', namespaced: true };
+export const VIRTUAL_MACHINE_INSTANCES: ResourceRef = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances', namespaced: true };
+export const DATA_VOLUMES: ResourceRef = { group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes', namespaced: true };
+export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+
+/** virt-api's actions (subresources.kubevirt.io/v1), each a PUT on the VM or the VMI. */
+export type VmAction = 'restart' | 'start' | 'stop';
+export type VmiAction = 'pause' | 'unpause' | 'softreboot';
+export const SUBRESOURCE_GROUP = 'subresources.kubevirt.io';
+
+export const vmActionPath = (namespace: string, name: string, action: VmAction) => `/apis/${SUBRESOURCE_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/virtualmachines/${encodeURIComponent(name)}/${action}`;
+export const vmiActionPath = (namespace: string, name: string, action: VmiAction) => `/apis/${SUBRESOURCE_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/virtualmachineinstances/${encodeURIComponent(name)}/${action}`;

@@ -1,0 +1,282 @@
+/**
+ * The kubevirt compute driver, with KubeVirt's and CDI's own CRDs (vendor/kubevirt/) installed in the embedded
+ * control plane. Every object the driver writes is created under fieldValidation=Strict by their schemas.
+ * KubeVirt itself cannot run here (no container runtime), so its controllers are played by
+ * kubevirt-simulator, a STAND-IN named as such: no guest boots in these tests; what is real is the Nova
+ * scheduler binding instances to the KubeVirt hypervisor, the driver, the objects and their schemas, and the
+ * import reading the image from the S3 server.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseAllDocuments } from 'yaml';
+import { eventually } from '@stratus/apiserver';
+import { IMAGES, ImageStore, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
+import { KubeApiError, MERGE_PATCH, createLogger, type KubeClient } from '@stratus/runtime';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, type Hypervisor, type Instance } from '../src/index.js';
+import { instanceViewOf } from '../src/kubevirt/instanceView.js';
+import { startKubevirtCompute, type KubevirtCompute, type KubevirtComputeConfig } from '../src/kubevirt/kubevirtCompute.js';
+import { namesOf, rootDataVolumeOf, virtualMachineOf, cloudInitSecretOf, type DataVolume, type VirtualMachine, type VirtualMachineInstance } from '../src/kubevirt/objects.js';
+import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../src/kubevirt/refs.js';
+import { startKubevirtSimulator, type KubevirtSimulator } from '../src/kubevirt/simulator/simulator.js';
+import { startComputeEnv, type ComputeEnv } from './support.js';
+
+const api = 'compute.stratus.io/v1alpha1';
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHzK4sQ1cG3fOrTmvWl3ipIhg6MRLa7zfF3vd0qHbZvI test@stratus';
+const CRD_REF = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
+const vendored = (file: string) => parseAllDocuments(readFileSync(new URL(`../../../../vendor/kubevirt/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS());
+
+describe('instanceViewOf: KubeVirt’s states in Nova’s words', () => {
+  const vm = (printableStatus: string, conditions: object[] = []) => ({ status: { printableStatus, conditions } }) as unknown as VirtualMachine;
+  const vmi = (phase: string, extra: object = {}) => ({ status: { phase, nodeName: 'n1', ...extra } }) as unknown as VirtualMachineInstance;
+
+  it('reads Provisioning and Starting as BUILD before the first run, and as a power-on after it', () => {
+    const dv = { status: { phase: 'ImportInProgress', progress: '42.0%' } } as DataVolume;
+    const prov = instanceViewOf({ power: 'Running', vm: vm('Provisioning'), dv, launched: false });
+    assert.deepEqual([prov.phase, prov.taskState, prov.settled], ['BUILD', 'spawning', false]);
+    assert.match(prov.message, /42\.0% imported/);
+    assert.deepEqual([instanceViewOf({ power: 'Running', vm: vm('Starting'), launched: true }).phase, instanceViewOf({ power: 'Running', vm: vm('Starting'), launched: true }).taskState], ['SHUTOFF', 'powering-on']);
+  });
+
+  it('reads Running with the VMI’s addresses as ACTIVE, and a Paused condition as PAUSED', () => {
+    const running = instanceViewOf({ power: 'Running', vm: vm('Running'), vmi: vmi('Running', { interfaces: [{ name: 'default', ipAddress: '10.244.1.5', ipAddresses: ['10.244.1.5', 'fd00::5'], mac: '02:00:00:00:00:01' }] }), launched: true });
+    assert.deepEqual([running.phase, running.powerState, running.settled, running.node], ['ACTIVE', 'Running', true, 'n1']);
+    assert.deepEqual(running.addresses, [{ port: 'default', network: 'pod', networkName: 'pod', mac: '02:00:00:00:00:01', ips: ['10.244.1.5', 'fd00::5'] }]);
+    const paused = instanceViewOf({ power: 'Paused', vm: vm('Paused'), vmi: vmi('Running', { conditions: [{ type: 'Paused', status: 'True' }] }), launched: true });
+    assert.deepEqual([paused.phase, paused.powerState, paused.settled], ['PAUSED', 'Paused', true]);
+    assert.equal(instanceViewOf({ power: 'Running', vm: vm('Paused'), launched: true }).taskState, 'unpausing');
+  });
+
+  it('reads Stopped as SHUTOFF (settled only when asked), Stopping as a power-off under way', () => {
+    assert.deepEqual(['phase', 'powerState', 'settled'].map((k) => (instanceViewOf({ power: 'Stopped', vm: vm('Stopped'), launched: true }) as any)[k]), ['SHUTOFF', 'Shutdown', true]);
+    assert.equal(instanceViewOf({ power: 'Running', vm: vm('Stopped'), launched: true }).settled, false);
+    assert.equal(instanceViewOf({ power: 'Stopped', vm: vm('Stopping'), launched: true }).taskState, 'powering-off');
+  });
+
+  it('reads KubeVirt’s error states and a hopeless import as ERROR with their own words as the fault', () => {
+    const unsched = instanceViewOf({ power: 'Running', vm: vm('ErrorUnschedulable', [{ type: 'Failure', status: 'True', message: '0/3 nodes are available: 3 Insufficient memory.' }]), launched: false });
+    assert.equal(unsched.phase, 'ERROR');
+    assert.match(unsched.fault!.message, /ErrorUnschedulable: 0\/3 nodes are available: 3 Insufficient memory/);
+    const retrying = { status: { phase: 'ImportInProgress', restartCount: 1, conditions: [{ type: 'Running', status: 'False', reason: 'Error', message: 'NoSuchKey' }] } } as DataVolume;
+    assert.equal(instanceViewOf({ power: 'Running', vm: vm('Provisioning'), dv: retrying, launched: false }).phase, 'BUILD', 'CDI retries an import: one failure is not the end');
+    const hopeless = { status: { ...retrying.status, restartCount: 3 } } as DataVolume;
+    const failed = instanceViewOf({ power: 'Running', vm: vm('Provisioning'), dv: hopeless, launched: false });
+    assert.equal(failed.phase, 'ERROR');
+    assert.match(failed.fault!.message, /NoSuchKey \(import restarted 3 times\)/);
+  });
+});
+
+describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
+  this.timeout(180_000);
+  let env: ComputeEnv;
+  let client: KubeClient;
+  let s3: EmbeddedS3;
+  let store: ImageStore;
+  let work: string;
+  let config: KubevirtComputeConfig;
+  let driver: KubevirtCompute;
+  let simulator: KubevirtSimulator;
+  const HOST = `kubevirt-${process.pid}`;
+
+  const get = (name: string) => client.get<Instance>(INSTANCES, 'demo', name);
+  async function until(name: string, what: string, ok: (i: Instance) => boolean, timeoutMs = 90_000): Promise<Instance> {
+    let last: Instance | undefined;
+    await eventually(`instance ${name} to be ${what}`, async () => {
+      last = await get(name);
+      return !!last && ok(last);
+    }, timeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message}; last status: ${JSON.stringify(last?.status)}`);
+    });
+    return last!;
+  }
+  const settled = (name: string, phase: string) => until(name, phase, (i) => i.status?.phase === phase && !i.status.taskState && i.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true);
+  /** A create KubeVirt's or CDI's schema judges, under fieldValidation=Strict, stored nowhere (dryRun). */
+  const strictCreate = async (path: string, body: object): Promise<{ status: number; body: { message?: string } }> => {
+    try {
+      return { status: 201, body: await client.request('POST', `${path}?fieldValidation=Strict&dryRun=All`, body) };
+    } catch (e) {
+      if (e instanceof KubeApiError) return { status: e.code, body: { message: e.message } };
+      throw e;
+    }
+  };
+  const kube = <T>(ref: typeof VIRTUAL_MACHINES, name: string) => client.get<KubernetesObject>(ref, 'demo', name) as Promise<T | undefined>;
+  const startDriver = () => startKubevirtCompute({ config, kubeConfig: env.kubeConfig, logger: createLogger('kubevirt-test', process.env.STRATUS_LOG_LEVEL ?? 'error'), workers: 2 });
+  const create = (name: string, spec: Partial<Instance['spec']> = {}) =>
+    client.create<Instance>(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name, namespace: 'demo' }, spec: { flavor: 'm1.small', image: { name: 'cirros' }, host: HOST, ...spec } } as Instance, 'test');
+
+  async function addImage(name: string, key: string, bytes?: Buffer) {
+    const stored = bytes ? await store.put(key, Readable.from([bytes])) : undefined;
+    await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace: 'demo' }, spec: { diskFormat: 'raw', containerFormat: 'bare' } } as Image, 'test');
+    await client.patch(IMAGES, 'demo', name, { status: { phase: 'active', size: stored?.size ?? 1024, virtualSize: stored?.size ?? 1024, checksum: stored?.checksum ?? '0', location: stored?.location ?? `s3://test-images/${key}` } }, 'test', MERGE_PATCH, 'status');
+  }
+
+  before(async () => {
+    env = await startComputeEnv();
+    client = env.client;
+    for (const crd of [...vendored('kubevirt-crds.yaml'), ...vendored('cdi-crds.yaml')]) await client.create(CRD_REF, crd, 'test');
+    await env.plane.server.controllers.idle();
+    work = mkdtempSync(join(tmpdir(), 'kubevirt-test-'));
+    s3 = await startEmbeddedS3({ directory: join(work, 's3') });
+    store = new ImageStore({ endpoint: s3.endpoint, bucket: 'test-images', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    await store.ensureBucket();
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.small' }, spec: { vcpus: 2, ramMiB: 512, diskGiB: 1 } }, 'test');
+    await client.create(FLAVORS, { apiVersion: api, kind: 'Flavor', metadata: { name: 'm1.huge' }, spec: { vcpus: 4, ramMiB: 32_768, diskGiB: 1 } }, 'test');
+    await client.create(KEYPAIRS, { apiVersion: api, kind: 'Keypair', metadata: { name: 'me', namespace: 'demo' }, spec: { publicKey: SSH_KEY } }, 'test');
+    await addImage('cirros', 'images/demo/cirros', Buffer.alloc(3 * 1024 * 1024 + 17, 7));
+    await addImage('gone', 'images/demo/never-uploaded');
+    config = { host: HOST, imageSource: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, capacity: { vcpus: 32, ramMiB: 262_144, diskGiB: 100 }, heartbeatSeconds: 2 };
+    await env.startNova({ workers: 2 });
+    simulator = await startKubevirtSimulator({ kubeConfig: env.kubeConfig, logger: createLogger('kubevirt-simulator-test', 'error'), node: { name: 'sim-node-0', memoryMiB: 16_384 } });
+    driver = await startDriver();
+  });
+  after(async () => {
+    await driver?.stop();
+    await simulator?.stop();
+    await env?.stop();
+    await s3?.close();
+    store?.destroy();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('writes objects KubeVirt’s and CDI’s schemas accept under fieldValidation=Strict, and a wrong one is refused with the field named', async () => {
+    const inst = { apiVersion: api, kind: 'Instance', metadata: { name: 'probe', namespace: 'demo', uid: '6f1c1c8e-0000-4000-8000-0000000000aa' }, spec: { flavor: 'm1.small', powerState: 'Stopped' } } as Instance;
+    const flavor = { name: 'm1.small', vcpus: 2, ramMiB: 512, diskGiB: 1 };
+    const src = { endpoint: 'http://127.0.0.1:9000', bucket: 'images', key: 'images/demo/odd name+1', accessKeyId: 'a', secretAccessKey: 's' };
+    const vm = virtualMachineOf(inst, { flavor, sshKeys: true, diskBus: 'sata' });
+    const accepted = await strictCreate('/apis/kubevirt.io/v1/namespaces/demo/virtualmachines', vm);
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+    assert.equal(vm.spec.runStrategy, 'Halted');
+    const dv = rootDataVolumeOf(inst, src, 1, { namespace: 'demo', name: 'cirros' });
+    assert.equal(dv.spec.source.s3.url, 'http://127.0.0.1:9000/images/images/demo/odd%20name%2B1');
+    assert.equal((await strictCreate('/apis/cdi.kubevirt.io/v1beta1/namespaces/demo/datavolumes', dv)).status, 201);
+    assert.equal((await strictCreate('/api/v1/namespaces/demo/secrets', cloudInitSecretOf(inst, undefined, 'probe'))).status, 201);
+    const wrong = structuredClone(vm) as any;
+    wrong.spec.template.spec.domain.cpu.socket = 2;
+    const refused = await strictCreate('/apis/kubevirt.io/v1/namespaces/demo/virtualmachines', wrong);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(refused.body.message ?? '', /unknown field "spec\.template\.spec\.domain\.cpu\.socket"/);
+  });
+
+  it('registers the cluster as one Hypervisor with the kubevirt driver, which the scheduler binds to', async () => {
+    await eventually('the kubevirt hypervisor to heartbeat', async () => !!(await client.get<Hypervisor>(HYPERVISORS, undefined, HOST))?.status?.lastHeartbeat);
+    const hv = (await client.get<Hypervisor>(HYPERVISORS, undefined, HOST))!;
+    assert.equal(hv.spec.driver, 'kubevirt');
+    assert.equal(hv.status?.hypervisorType, 'KubeVirt');
+    assert.deepEqual(hv.spec.capacity, { vcpus: 32, ramMiB: 262_144, diskGiB: 100 });
+    // Not pinned: the scheduler has this one hypervisor to choose.
+    await create('scheduled', { host: undefined });
+    const i = await until('scheduled', 'bound', (x) => !!x.status?.host);
+    assert.equal(i.status?.host, HOST);
+    await client.delete(INSTANCES, 'demo', 'scheduled');
+    await eventually('scheduled to go', async () => !(await get('scheduled')));
+  });
+
+  it('builds a server as a VirtualMachine with a DataVolume imported from S3 and cloud-init, BUILD then ACTIVE with KubeVirt’s address', async () => {
+    const userData = Buffer.from('#!/bin/sh\necho hello from user data\n');
+    await create('web', { keypair: 'me', userData: userData.toString('base64'), displayName: 'Web server #1' });
+    const building = await until('web', 'BUILD', (i) => i.status?.phase === 'BUILD');
+    assert.equal(building.status?.host, HOST);
+    const web = await settled('web', 'ACTIVE');
+    assert.equal(web.status?.powerState, 'Running');
+    assert.ok(web.status?.launchedAt, 'launchedAt is set');
+    assert.equal(web.status?.flavor?.name, 'm1.small');
+    const ips = web.status?.addresses?.[0]?.ips ?? [];
+    assert.match(ips[0] ?? '', /^10\.244\.\d+\.\d+$/);
+
+    const names = namesOf(web);
+    const vm = (await kube<VirtualMachine>(VIRTUAL_MACHINES, names.vm))!;
+    const vmi = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, names.vm))!;
+    const dv = (await kube<DataVolume>(DATA_VOLUMES, names.rootDisk))!;
+    assert.equal(vm.status?.printableStatus, 'Running');
+    assert.equal(vmi.status?.phase, 'Running');
+    assert.equal(vmi.status?.interfaces?.[0]?.ipAddress, ips[0]);
+    assert.equal(dv.status?.phase, 'Succeeded');
+    for (const o of [vm, dv] as Array<{ metadata: { ownerReferences?: Array<{ kind: string; uid: string; controller: boolean }>; labels?: Record<string, string> } }>) {
+      assert.deepEqual(o.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]), [['Instance', web.metadata.uid, true]]);
+      assert.equal(o.metadata.labels?.['compute.stratus.io/instance'], 'web');
+    }
+    const domain = vm.spec.template.spec.domain;
+    assert.deepEqual([domain.cpu.sockets, domain.memory.guest, domain.firmware.uuid], [2, '512Mi', web.metadata.uid]);
+    assert.equal(dv.spec.source?.s3?.url, `${s3.endpoint}/test-images/images/demo/cirros`);
+    const cloudInit = await client.get<KubernetesObject & { data: Record<string, string> }>(SECRETS, 'demo', names.cloudInit);
+    assert.equal(Buffer.from(cloudInit!.data.userdata!, 'base64').toString(), userData.toString(), 'the user data is passed through untouched');
+    const keys = await client.get<KubernetesObject & { data: Record<string, string> }>(SECRETS, 'demo', names.sshKeys);
+    assert.equal(Buffer.from(keys!.data.key1!, 'base64').toString(), SSH_KEY);
+    assert.deepEqual(vm.spec.template.spec.accessCredentials?.[0]?.sshPublicKey.propagationMethod, { noCloud: {} });
+  });
+
+  it('stops and starts the server through runStrategy: SHUTOFF with no VMI, then ACTIVE again', async () => {
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Stopped' } }, 'test', MERGE_PATCH);
+    const off = await settled('web', 'SHUTOFF');
+    assert.equal(off.status?.powerState, 'Shutdown');
+    assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.spec.runStrategy, 'Halted');
+    await eventually('the VMI to be gone', async () => !(await kube(VIRTUAL_MACHINE_INSTANCES, 'web')));
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH);
+    await settled('web', 'ACTIVE');
+    assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.spec.runStrategy, 'Always');
+  });
+
+  it('refuses what KubeVirt cannot do (suspend) without touching the running server', async () => {
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Suspended' } }, 'test', MERGE_PATCH);
+    const stalled = await until('web', 'stalled', (i) => i.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'SuspendUnsupported') === true);
+    assert.equal(stalled.status?.phase, 'ACTIVE');
+    assert.match(stalled.status?.fault?.message ?? '', /cannot suspend/);
+    assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.status?.printableStatus, 'Running');
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH);
+    await settled('web', 'ACTIVE');
+  });
+
+  it('puts a server whose image cannot be imported into ERROR with CDI’s reason, and leaves nothing of it behind', async () => {
+    await create('broken', { image: { name: 'gone' } });
+    const broken = await until('broken', 'ERROR', (i) => i.status?.phase === 'ERROR', 120_000);
+    assert.match(broken.status?.fault?.message ?? '', /NoSuchKey/);
+    assert.match(broken.status?.fault?.message ?? '', /import restarted 3 times/);
+    const names = namesOf(broken);
+    await eventually('the broken server’s objects to be gone', async () => !(await kube(VIRTUAL_MACHINES, names.vm)) && !(await kube(DATA_VOLUMES, names.rootDisk)) && !(await kube(SECRETS, names.cloudInit)) && !(await kube(SECRETS, names.s3Credentials)));
+    await client.delete(INSTANCES, 'demo', 'broken');
+    await eventually('broken to go', async () => !(await get('broken')));
+  });
+
+  it('puts a server no node can hold into ERROR with KubeVirt’s ErrorUnschedulable', async () => {
+    await create('huge', { flavor: 'm1.huge' });
+    const huge = await until('huge', 'ERROR', (i) => i.status?.phase === 'ERROR');
+    assert.match(huge.status?.fault?.message ?? '', /ErrorUnschedulable.*Insufficient memory/);
+    await client.delete(INSTANCES, 'demo', 'huge');
+    await eventually('huge to go', async () => !(await get('huge')));
+  });
+
+  it('never takes over an object of the same name it does not own: the build fails saying which, and the object is untouched', async () => {
+    await client.create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine-cloudinit', namespace: 'demo' }, stringData: { userdata: 'the user’s own' } } as KubernetesObject, 'test');
+    await create('mine');
+    const i = await until('mine', 'ERROR', (x) => x.status?.phase === 'ERROR');
+    assert.match(i.status?.fault?.message ?? '', /Secret demo\/mine-cloudinit exists and is not this server's/);
+    const secret = await client.get<KubernetesObject & { data: Record<string, string> }>(SECRETS, 'demo', 'mine-cloudinit');
+    assert.equal(Buffer.from(secret!.data.userdata!, 'base64').toString(), 'the user’s own');
+    await client.delete(INSTANCES, 'demo', 'mine');
+    await eventually('mine to go', async () => !(await get('mine')));
+  });
+
+  it('finishes a build after the driver restarts in the middle of it, making each object once', async () => {
+    await create('restarted');
+    await eventually('the VM to be made', async () => !!(await kube(VIRTUAL_MACHINES, 'restarted')));
+    await driver.stop();
+    driver = await startDriver();
+    await settled('restarted', 'ACTIVE');
+    const vms = await client.list<KubernetesObject>(VIRTUAL_MACHINES, 'demo', 'compute.stratus.io/instance=restarted');
+    assert.equal(vms.items.length, 1);
+  });
+
+  it('deletes a server: the VM (stopped by KubeVirt first), its DataVolume and Secrets go, then the instance', async () => {
+    for (const name of ['web', 'restarted']) {
+      const inst = (await get(name))!;
+      const names = namesOf(inst);
+      await client.delete(INSTANCES, 'demo', name);
+      await eventually(`${name} to go`, async () => !(await get(name)));
+      for (const [ref, n] of [[VIRTUAL_MACHINES, names.vm], [VIRTUAL_MACHINE_INSTANCES, names.vm], [DATA_VOLUMES, names.rootDisk], [SECRETS, names.cloudInit], [SECRETS, names.s3Credentials]] as const)
+        assert.equal(await kube(ref, n), undefined, `${ref.plural}/${n} left behind`);
+    }
+  });
+});
