@@ -73,6 +73,11 @@ const specs: BuiltinSpec[] = [
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  // Extension API servers (apiserver/src/aggregation.ts), as virt-api registers subresources.kubevirt.io.
+  {
+    group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', kind: 'APIService', namespaced: false, hasStatus: true,
+    columns: [{ name: 'Service', type: 'string', jsonPath: '.spec.service.name' }],
+  },
   // Validating admission webhooks, called before an object is stored (apiserver/src/admission.ts).
   { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
   {

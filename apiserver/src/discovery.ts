@@ -23,16 +23,20 @@ function groupEntry(group: string, versions: string[]) {
   return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
-export function groupList(registry: Registry) {
+type Groups = Array<{ group: string; versions: string[] }>;
+
+/** The groups served here, then those extension API servers serve (APIServices). */
+export function groupList(registry: Registry, aggregated: Groups = []) {
+  const here = registry.groups().filter((g) => g.group !== '');
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: registry.groups().filter((g) => g.group !== '').map((g) => groupEntry(g.group, g.versions)),
+    groups: [...here, ...aggregated.filter((a) => !here.some((h) => h.group === a.group))].map((g) => groupEntry(g.group, g.versions)),
   };
 }
 
-export function group(registry: Registry, name: string) {
-  const g = registry.groups().find((x) => x.group === name);
+export function group(registry: Registry, name: string, aggregated: Groups = []) {
+  const g = registry.groups().find((x) => x.group === name) ?? aggregated.find((x) => x.group === name);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) } : undefined;
 }
 

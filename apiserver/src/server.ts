@@ -5,12 +5,13 @@ import { generateServingCert, servingCertIn, type ServingCert } from './tls.js';
 import type { AddressInfo } from 'node:net';
 import { AccessControl, BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, verbOf } from './access.js';
 import { Admission, type Operation } from './admission.js';
+import { aggregatedAttributes, Aggregator } from './aggregation.js';
 import { ADMIN_USER, adminTokenMatches, type TokenAuthenticator, type UserInfo } from './authn.js';
 import { forbiddenMessage } from './rbac.js';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'winston';
 import { Controllers } from './controllers.js';
-import { coreVersions, group, groupList, resourceList, SERVER_VERSION } from './discovery.js';
+import { coreVersions, group as groupDocument, groupList, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, internal, isApiError, methodNotAllowed, notFound, tooLarge, unauthorized, unsupportedMediaType } from './errors.js';
 import { OpenApiV3 } from './openapi.js';
 import { memoryPersistence, sqlitePersistence } from './persistence.js';
@@ -97,7 +98,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
 
   let address = '';
-  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources), admission: new Admission(registry, resources) };
+  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources), admission: new Admission(registry, resources), aggregator: new Aggregator(registry, resources) };
   const host = opts.host ?? '127.0.0.1';
   let serving: ServingCert | undefined;
   if (opts.tls !== false) serving = opts.dataDir ? await servingCertIn(`${opts.dataDir}/tls`, host) : await generateServingCert(host);
@@ -154,6 +155,7 @@ interface HandlerContext {
   bookmarkIntervalMs: number;
   access: AccessControl;
   admission: Admission;
+  aggregator: Aggregator;
 }
 
 /** Refuses what RBAC does not allow this user, with Kubernetes' 403. */
@@ -177,7 +179,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const resourcePath = (segs[0] === 'api' && segs.length > 2) || (segs[0] === 'apis' && segs.length > 3);
   if (!resourcePath) authorizeRequest(ctx, user, { verb: method.toLowerCase() === 'head' ? 'get' : method.toLowerCase(), resourceRequest: false, path: url.pathname });
   if (path === '/api') return sendJson(res, 200, coreVersions(ctx.address()));
-  if (path === '/apis') return sendJson(res, 200, groupList(ctx.registry));
+  if (path === '/apis') return sendJson(res, 200, groupList(ctx.registry, ctx.aggregator.groups()));
   if (path === '/openapi/v3') return sendJson(res, 200, ctx.openapi.index());
   if (segs[0] === 'openapi' && segs[1] === 'v3') {
     const doc = ctx.openapi.document(segs.slice(2).join('/'));
@@ -194,9 +196,20 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   } else if (segs[0] === 'apis' && segs.length >= 3) {
     [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
   } else if (segs[0] === 'apis' && segs.length === 2) {
-    const g = groupOf(ctx.registry, segs[1]);
+    const g = groupDocument(ctx.registry, segs[1], ctx.aggregator.groups());
+    if (!g) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     return sendJson(res, 200, g);
   } else throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+
+  // A group/version an extension API server serves: its requests are passed on (discovery included).
+  const backend = group ? ctx.aggregator.backendFor(group, version) : undefined;
+  if (backend) {
+    if (rest.length) {
+      const a = aggregatedAttributes(rest);
+      authorizeRequest(ctx, user, { verb: verbOf(method, !!a.name, url.searchParams.get('watch') === 'true'), resourceRequest: true, apiGroup: group, resource: a.resource, subresource: a.subresource, namespace: a.namespace, name: a.name });
+    }
+    return ctx.aggregator.proxy(req, res, backend, user);
+  }
 
   if (rest.length === 0) {
     const list = resourceList(ctx.registry, group, version);
@@ -224,12 +237,6 @@ function selfSubjectAccessReview(ctx: HandlerContext, user: UserInfo, body: any)
     ? ctx.access.decide(user, { verb: r.verb ?? '', resourceRequest: true, apiGroup: r.group ?? '', resource: r.resource ?? '', subresource: r.subresource || undefined, namespace: r.namespace || undefined, name: r.name || undefined })
     : ctx.access.decide(user, { verb: n.verb ?? '', resourceRequest: false, path: n.path ?? '' });
   return { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } };
-}
-
-function groupOf(registry: Registry, name: string) {
-  const g = group(registry, name);
-  if (!g) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-  return g;
 }
 
 /** Maps the path below /api/v1 or /apis/{g}/{v} to a resource, namespace, name and subresource. */

@@ -1,0 +1,76 @@
+/**
+ * API aggregation: an APIService backed by an ExternalName Service sends its group's requests to the extension
+ * server over TLS (its caBundle trusted), with the caller's identity, and the group shows in discovery.
+ */
+import { strict as assert } from 'node:assert';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { generateServingCert, startTestControlPlane, type TestControlPlane } from '../src/index.js';
+
+describe('API server: aggregated APIs (APIService)', function () {
+  this.timeout(30_000);
+  let plane: TestControlPlane;
+  let backend: Server;
+  let port: number;
+  const seen: Array<{ method?: string; url?: string; user?: string; groups?: string | string[]; body: string }> = [];
+  const call = async (method: string, path: string, body?: unknown) => {
+    const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    const r = await fetch(plane.server.url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { Authorization: `Bearer ${plane.token}`, 'Content-Type': type } });
+    return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
+  };
+
+  before(async () => {
+    plane = await startTestControlPlane({ tls: false });
+    const cert = await generateServingCert('127.0.0.1');
+    backend = createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, user: req.headers['x-remote-user'] as string, groups: req.headers['x-remote-group'], body });
+        const answer = req.url === '/apis/things.example.io/v1' ? { kind: 'APIResourceList', groupVersion: 'things.example.io/v1', resources: [{ name: 'widgets/poke', namespaced: true, kind: 'Widget', verbs: ['update'] }] } : { poked: req.url };
+        res.writeHead(req.method === 'PUT' ? 202 : 200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+    port = (backend.address() as AddressInfo).port;
+    assert.equal((await call('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'things' }, spec: { type: 'ExternalName', externalName: '127.0.0.1' } })).status, 201);
+    const made = await call('POST', '/apis/apiregistration.k8s.io/v1/apiservices', { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1.things.example.io' }, spec: { group: 'things.example.io', version: 'v1', groupPriorityMinimum: 1000, versionPriority: 15, service: { namespace: 'default', name: 'things', port }, caBundle: Buffer.from(cert.cert).toString('base64') } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  });
+  after(async () => {
+    backend?.closeAllConnections();
+    backend?.close();
+    await plane?.stop();
+  });
+
+  it('lists the aggregated group in discovery and passes its discovery document through', async () => {
+    const groups = (await call('GET', '/apis')).body.groups as Array<{ name: string }>;
+    assert.ok(groups.some((g) => g.name === 'things.example.io'));
+    assert.equal((await call('GET', '/apis/things.example.io')).body.preferredVersion.groupVersion, 'things.example.io/v1');
+    assert.equal((await call('GET', '/apis/things.example.io/v1')).body.resources[0].name, 'widgets/poke');
+  });
+
+  it('proxies a request with its body, query and the caller’s identity, and the answer back', async () => {
+    const r = await call('PUT', '/apis/things.example.io/v1/namespaces/default/widgets/w1/poke?dryRun=All', { gently: true });
+    assert.equal(r.status, 202);
+    assert.deepEqual(r.body, { poked: '/apis/things.example.io/v1/namespaces/default/widgets/w1/poke?dryRun=All' });
+    const last = seen[seen.length - 1]!;
+    assert.equal(last.body, JSON.stringify({ gently: true }));
+    assert.equal(last.user, 'system:admin');
+    assert.ok(String(last.groups).includes('system:masters'), String(last.groups));
+  });
+
+  it('answers 503 ServiceUnavailable when the Service is not one it can reach, or the server is down', async () => {
+    assert.equal((await call('PATCH', '/api/v1/namespaces/default/services/things', { spec: { type: 'ClusterIP', externalName: null } })).status, 200);
+    const notExternal = await call('PUT', '/apis/things.example.io/v1/namespaces/default/widgets/w1/poke', {});
+    assert.equal(notExternal.status, 503);
+    assert.match(notExternal.body.message, /not of type ExternalName/);
+    await call('PATCH', '/api/v1/namespaces/default/services/things', { spec: { type: 'ExternalName', externalName: '127.0.0.1' } });
+    backend.closeAllConnections();
+    await new Promise<void>((r) => backend.close(() => r()));
+    const down = await call('PUT', '/apis/things.example.io/v1/namespaces/default/widgets/w1/poke', {});
+    assert.equal(down.status, 503);
+    assert.match(down.body.message, /error trying to reach service of APIService v1\.things\.example\.io/);
+  });
+});
