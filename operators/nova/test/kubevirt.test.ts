@@ -219,6 +219,35 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.spec.runStrategy, 'Always');
   });
 
+  it('pauses and unpauses through virt-api’s subresources (called through the API server’s aggregation)', async () => {
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Paused' } }, 'test', MERGE_PATCH);
+    const paused = await settled('web', 'PAUSED');
+    assert.equal(paused.status?.powerState, 'Paused');
+    const vmi = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
+    assert.equal(vmi.status?.conditions?.find((c) => c.type === 'Paused')?.reason, 'PausedByUser');
+    assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.status?.printableStatus, 'Paused');
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH);
+    await settled('web', 'ACTIVE');
+    const again = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
+    assert.equal(again.metadata.uid, vmi.metadata.uid, 'an unpause keeps the same VMI');
+    assert.ok(!again.status?.conditions?.some((c) => c.type === 'Paused'));
+  });
+
+  it('soft-reboots in the guest (the VMI stays) and hard-reboots with a new VMI, counting each', async () => {
+    const before = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { reboot: { count: 1, type: 'SOFT' } } }, 'test', MERGE_PATCH);
+    await until('web', 'soft-rebooted', (i) => i.status?.rebootsDone === 1 && i.status.phase === 'ACTIVE' && !i.status.taskState);
+    assert.equal((await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))?.metadata.uid, before.metadata.uid);
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { reboot: { count: 2, type: 'HARD' } } }, 'test', MERGE_PATCH);
+    await until('web', 'hard-rebooted', (i) => i.status?.rebootsDone === 2);
+    await eventually('a new VMI to run', async () => {
+      const now = await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web');
+      return !!now && now.metadata.uid !== before.metadata.uid && now.status?.phase === 'Running';
+    });
+    const web = await settled('web', 'ACTIVE');
+    assert.equal(web.status?.powerState, 'Running');
+  });
+
   it('refuses what KubeVirt cannot do (suspend) without touching the running server', async () => {
     await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Suspended' } }, 'test', MERGE_PATCH);
     const stalled = await until('web', 'stalled', (i) => i.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'SuspendUnsupported') === true);

@@ -24,8 +24,11 @@ import { ObjectReader } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, Manager, now, type KubeClient, type Logger, type Reconciler } from '@stratus/runtime';
 import type { DataVolume, KubeCondition, VirtualMachine, VirtualMachineInstance } from '../objects.js';
 import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
+import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
+import { startVirtApi } from './virtApi.js';
 
-export const SIMULATOR_FIELD_MANAGER = 'kubevirt-simulator';
+export { SIMULATOR_FIELD_MANAGER };
+
 /** virt-controller's finalizer on a VM, and the one on a VMI. */
 export const VM_FINALIZER = 'kubevirt.io/virtualMachineControllerFinalize';
 export const VMI_FINALIZER = 'kubevirt.io/foregroundDeleteVirtualMachine';
@@ -37,6 +40,8 @@ export interface SimulatorOptions {
   logger: Logger;
   /** The simulated node: its name and the memory it can give guests. */
   node?: { name: string; memoryMiB: number };
+  /** Where the virt-api stand-in listens (127.0.0.1; 0: any free port). */
+  virtApiPort?: number;
 }
 
 const cond = (type: string, status: KubeCondition['status'], reason = '', message = ''): KubeCondition => ({ type, status, reason, message, lastProbeTime: null, lastTransitionTime: now() });
@@ -306,6 +311,13 @@ export async function startKubevirtSimulator(o: SimulatorOptions): Promise<Kubev
   });
   manager.add<KubernetesObject>({ name: 'virt-handler-vmis', resource: VIRTUAL_MACHINE_INSTANCES, reconcile: vmiReconciler(node), workers: 2 });
   await manager.start();
-  log.info('kubevirt-simulator started (a stand-in for virt-controller, virt-handler and CDI; no guest runs)', { node: node.name });
-  return { manager, stop: () => manager.stop() };
+  const virtApi = await startVirtApi({ client: manager.client, logger: log, port: o.virtApiPort });
+  log.info('kubevirt-simulator started (a stand-in for virt-api, virt-controller, virt-handler and CDI; no guest runs)', { node: node.name, virtApi: virtApi.url });
+  return {
+    manager,
+    async stop() {
+      await virtApi.close();
+      await manager.stop();
+    },
+  };
 }
