@@ -35,14 +35,14 @@ export interface RunningCloud {
  * Starts `stratus up` in a new temporary data directory, or in `existingDir` (a state folder to resume), and
  * waits until it says it is up: three minutes at most, as a busy shared machine can take that long.
  * `imageImportAllow`: web servers (host:port) image imports may reach although they are on loopback, as a test's are.
- * `env`: settings for this cloud's processes (STRATUS_RESTART_BACKOFF_MAX_SECONDS, say).
+ * `env`: settings for this cloud's processes (STRATUS_RESTART_BACKOFF_MAX_SECONDS, say); `args`: more flags (--kubevirt).
  */
-export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts: { imageImportAllow?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCloud> {
+export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts: { imageImportAllow?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningCloud> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'stratus-up-'));
   chmodSync(dir, 0o711); // QEMU runs guests as its own user: it must pass through to their disks, not list the folder
 
   const allow = opts.imageImportAllow?.length ? ['--image-import-allow', opts.imageImportAllow.join(',')] : [];
-  const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free', ...allow], {
+  const up = spawn(process.execPath, [MAIN, '--data-dir', dir, '--port', '0', '--api-port', '0', '--s3-port', '0', '--service-ports', 'free', ...allow, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, STRATUS_LOG_LEVEL: 'warn', ...opts.env },
   });

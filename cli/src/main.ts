@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
@@ -47,8 +47,14 @@ const { values } = parseArgs({
      * comma-separated), e.g. a file server on this machine: by default imports reach public addresses only.
      */
     'image-import-allow': { type: 'string', default: '' },
+    /**
+     * Also a KubeVirt compute back end: KubeVirt's and CDI's CRDs (vendor/kubevirt/), the kubevirt driver as
+     * the Hypervisor "kubevirt" (availability zone "kubevirt"), and kubevirt-simulator standing in for KubeVirt.
+     */
+    kubevirt: { type: 'boolean', default: false },
   },
 });
+const operators = OPERATORS.filter((op) => !op.only || (op.only === 'kubevirt' && values.kubevirt));
 
 const log = createLogger('stratus-up');
 const dataDir = resolve(values['data-dir']!);
@@ -79,10 +85,11 @@ async function up(): Promise<void> {
 
   // CRDs are applied server-side, so a newer definition in crds/ replaces what an older run stored.
   const crdDir = join(ROOT, 'crds');
-  for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
-    const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
+  const crds = readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((file) => parse(readFileSync(join(crdDir, file), 'utf8')));
+  // KubeVirt's and CDI's own, as a cluster with KubeVirt installed has them.
+  if (values.kubevirt) for (const file of ['kubevirt-crds.yaml', 'cdi-crds.yaml']) crds.push(...parseAllDocuments(readFileSync(join(ROOT, 'vendor', 'kubevirt', file), 'utf8')).map((d) => d.toJS()));
+  for (const crd of crds)
     await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=stratus-up&force=true`, crd, APPLY_PATCH);
-}
 await server.controllers.idle();
 try {
   await client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }, 'stratus-up');
@@ -101,7 +108,7 @@ const routes: GatewayRoute[] = [];
 const ports = new Map<string, number>();
 /** A service's fixed port, or a free one when several clouds run at once (tests). */
 const port = async (fixed: number) => (values['service-ports'] === 'free' ? freePort(values.host!) : fixed);
-for (const op of OPERATORS)
+for (const op of operators)
   if (op.api) ports.set(op.name, await port(op.api.defaultPort));
 // What every operator may need: the control plane, Keystone (to validate tokens) and the image store.
 const sharedEnv: NodeJS.ProcessEnv = {
@@ -128,7 +135,7 @@ const WEBHOOKS: Record<string, { config: string; name: string; path: string; gro
 };
 const envs = new Map<string, NodeJS.ProcessEnv>();
 const admissionPorts: number[] = [];
-for (const op of OPERATORS) {
+for (const op of operators) {
   const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port })) };
   if (op.api) {
     const apiPort = ports.get(op.name)!;
@@ -155,11 +162,11 @@ for (const op of OPERATORS) {
   envs.set(op.name, env);
 }
 // Every API process passes another API's request on a connection it was handed straight to that API's port.
-for (const op of OPERATORS) if (op.takesConnections) envs.get(op.name)!.STRATUS_GATEWAY_ROUTES = JSON.stringify(routes);
+for (const op of operators) if (op.takesConnections) envs.get(op.name)!.STRATUS_GATEWAY_ROUTES = JSON.stringify(routes);
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), String(proxyPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-for (const op of OPERATORS) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
+for (const op of operators) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
 
 // The gateway in its own process (cli/src/gatewayMain.ts): proxying never waits on the control plane.
 supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...process.env, STRATUS_HANDOFF: '1', STRATUS_GATEWAY_HOST: values.host!, STRATUS_GATEWAY_PORT: String(proxyPort), STRATUS_GATEWAY_ROUTES: JSON.stringify(routes) } });
@@ -167,7 +174,7 @@ supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...pr
 const frontDoor = await startFrontDoor({
   host: values.host!,
   port: gatewayPort,
-  routes: OPERATORS.filter((op) => op.api && op.takesConnections).map((op) => ({ prefix: op.api!.prefix, process: op.name })),
+  routes: operators.filter((op) => op.api && op.takesConnections).map((op) => ({ prefix: op.api!.prefix, process: op.name })),
   fallback: 'gateway',
   handOff: (name, message, socket, done) => supervisor.send(name, message, socket, done),
   log,
@@ -178,10 +185,10 @@ const identityUrl = `${gateway.url}/identity/v3`;
 const password = adminPassword(dataDir);
 await bootstrapCloud(client, {
   adminPassword: password,
-  urls: { identity: identityUrl, ...Object.fromEntries(OPERATORS.filter((op) => op.api && op.catalog).map((op) => [op.catalog!.type, `${gateway.url}${op.api!.prefix}${op.catalog!.path ?? ''}`])) },
+  urls: { identity: identityUrl, ...Object.fromEntries(operators.filter((op) => op.api && op.catalog).map((op) => [op.catalog!.type, `${gateway.url}${op.api!.prefix}${op.catalog!.path ?? ''}`])) },
 });
 await untilAnswering(`${identityUrl}/`);
-for (const op of OPERATORS) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, undefined, [300]);
+for (const op of operators) if (op.api && op.catalog) await untilAnswering(`${gateway.url}${op.api.prefix}/`, undefined, [300]);
 await untilAnswering(`${gateway.url}/dashboard/healthz`);
 // Up means instances can be placed: the compute node has registered and heartbeats.
 await untilComputeNodeUp(client);
@@ -191,7 +198,7 @@ process.stdout.write(
   [
     '',
     `Stratus is up. Control plane: ${server.url}`,
-    `  operators: ${OPERATORS.map((o) => o.name).join(', ')}`,
+    `  operators: ${operators.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
     `  Dashboard: ${gateway.url}/dashboard/ (sign in as admin or any Keystone user)`,
     `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,

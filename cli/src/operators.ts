@@ -14,6 +14,8 @@ export interface OperatorProcess {
   takesConnections?: boolean;
   /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap); `path` follows the prefix. */
   catalog?: { service: string; type: string; description: string; path?: string; aliases?: Array<{ service: string; type: string }> };
+  /** Run only when `stratus up` is asked for this (--kubevirt). */
+  only?: 'kubevirt';
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
   env?(o: { dataDir: string; port(fixed: number): Promise<number> }): Promise<Record<string, string>>;
 }
@@ -80,5 +82,20 @@ export const OPERATORS: OperatorProcess[] = [
       // Guests' taps go into the node's switch, in the node's network namespace.
       return { NOVA_STATE_DIR: join(dataDir, 'nova'), NOVA_AGENT_PORT: String(await port(8790)), OVS_REMOTE: ovn.ovsRemote, OVS_NETNS: ovn.netns };
     },
+  },
+  {
+    // KubeVirt's part where KubeVirt cannot run (no container runtime): a STAND-IN for virt-api, virt-controller,
+    // virt-handler and CDI's importer, on KubeVirt's own CRDs (vendor/kubevirt/). No guest boots through it.
+    name: 'kubevirt-simulator',
+    main: 'operators/nova/dist/src/kubevirt/simulator/main.js',
+    only: 'kubevirt',
+    env: async ({ port }) => ({ VIRT_API_PORT: String(await port(8186)) }),
+  },
+  {
+    // The kubevirt compute driver: the cluster as the Hypervisor "kubevirt" in availability zone "kubevirt".
+    name: 'nova-compute-kubevirt',
+    main: 'operators/nova/dist/src/kubevirt/main.js',
+    only: 'kubevirt',
+    env: async () => ({ KUBEVIRT_HYPERVISOR: 'kubevirt', KUBEVIRT_AVAILABILITY_ZONE: 'kubevirt' }),
   },
 ];

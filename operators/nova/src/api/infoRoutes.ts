@@ -3,7 +3,7 @@ import { limitsOf } from '../quota.js';
 import { isUp } from '../scheduler/hostStates.js';
 import type { Hypervisor } from '../resources.js';
 import { askAgent, requireAdmin, tenantOf, tenantUsage, viewContext, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { badRequest, notFound } from './errors.js';
+import { NovaError, badRequest, notFound } from './errors.js';
 import { hypervisorSummary, hypervisorView, serverIdOf } from './views.js';
 
 export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
@@ -88,6 +88,8 @@ export function infoRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (req.auth.version.atLeast('2.88')) throw notFound('The resource could not be found.');
     requireAdmin(req.auth, 'reading hypervisors');
     const hv = hypervisorFor(req.params.id);
+    // A KubeVirt cluster is no host with an uptime: Nova's answer for a driver without one (Ironic's), which clients skip.
+    if (hv.spec.driver === 'kubevirt') throw new NovaError(501, 'Virt driver does not implement host uptime.');
     const res = await askAgent(api, hv, '/v1/host/uptime', (why) => badRequest(`Compute service of ${hv.metadata.name} is unavailable at this time: ${why}.`));
     if (!res.ok) throw badRequest(`Compute service of ${hv.metadata.name} could not tell its uptime (${res.status}).`);
     return { status: 200, body: { hypervisor: { ...hypervisorSummary(hv, isUp(hv)), uptime: (await res.text()).trimEnd() } } };

@@ -1,0 +1,106 @@
+/**
+ * `stratus up --kubevirt` with the real `openstack` client and kubectl: a server created in availability zone
+ * "kubevirt" lands on the kubevirt hypervisor, is a VirtualMachine with a DataVolume imported from the image
+ * store, and stops, starts, pauses, reboots and goes away as Nova's API says. KubeVirt itself cannot run here
+ * (no container runtime): kubevirt-simulator stands in for its controllers, so no guest boots in this test;
+ * the API, the scheduler, the driver, KubeVirt's and CDI's schemas and the import from S3 are real.
+ */
+import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { runKubectl } from './lib/cluster.js';
+import { openstackJson, openstackOk } from './lib/up.js';
+
+describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
+  this.timeout(600_000);
+  let cloud: RunningCloud;
+  let ns: string;
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
+  const kubectl = async (...args: string[]) => {
+    const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** Polls `server show` until the status is `status` (and no task runs): 3 minutes at most. */
+  async function untilStatus(server: string, status: string): Promise<any> {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const s = await json('server', 'show', server);
+      if (s.status === status && !s['OS-EXT-STS:task_state']) return s;
+      assert.ok(Date.now() < deadline, `server ${server} never became ${status}: ${s.status}/${s['OS-EXT-STS:task_state']} ${s.fault ? JSON.stringify(s.fault) : ''}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  before(async () => {
+    cloud = await startCloud(undefined, undefined, { args: ['--kubevirt'] });
+    // A small raw disk: CDI's importer (the stand-in's, really reading S3) takes it from the image store.
+    writeFileSync(join(cloud.dir, 'disk.raw'), Buffer.alloc(4 * 1024 * 1024, 1));
+    await os('image', 'create', '--file', join(cloud.dir, 'disk.raw'), '--disk-format', 'raw', '--container-format', 'bare', 'tiny-disk');
+    await os('flavor', 'create', '--vcpus', '2', '--ram', '512', '--disk', '1', 'm1.small');
+  });
+  after(async () => {
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('lists the KubeVirt cluster as a hypervisor of its own zone beside the libvirt node', async () => {
+    const hv = await json('hypervisor', 'show', 'kubevirt');
+    assert.equal(hv.hypervisor_type, 'KubeVirt');
+    assert.equal(hv.state, 'up');
+    const zones = (await json('availability', 'zone', 'list', '--compute')).map((z: any) => z['Zone Name']);
+    assert.ok(zones.includes('kubevirt'), JSON.stringify(zones));
+  });
+
+  it('creates a server on the kubevirt hypervisor: ACTIVE, with KubeVirt’s pod address, and KubeVirt’s objects beside the Instance', async () => {
+    const created = await json('server', 'create', '--flavor', 'm1.small', '--image', 'tiny-disk', '--availability-zone', 'kubevirt', '--wait', 'kv-1');
+    assert.equal(created.status, 'ACTIVE');
+    const shown = await json('server', 'show', 'kv-1');
+    assert.equal(shown['OS-EXT-SRV-ATTR:host'], 'kubevirt');
+    assert.equal(shown['OS-EXT-AZ:availability_zone'], 'kubevirt');
+    assert.match(JSON.stringify(shown.addresses), /pod.*10\.244\.\d+\.\d+/);
+    const list = await json('server', 'list');
+    assert.deepEqual(list.map((s: any) => [s.Name, s.Status]), [['kv-1', 'ACTIVE']]);
+    ns = (await kubectl('get', 'instances', '-A', '-o', 'jsonpath={.items[0].metadata.namespace}')).trim();
+    const objects = await kubectl('get', 'vm,vmi,dv', '-n', ns);
+    assert.match(objects, /virtualmachine\.kubevirt\.io\/kv-1\s+\S+\s+Running\s+True/);
+    assert.match(objects, /virtualmachineinstance\.kubevirt\.io\/kv-1\s+\S+\s+Running\s+10\.244\.\d+\.\d+\s+kubevirt-simulator-node-0/);
+    assert.match(objects, /datavolume\.cdi\.kubevirt\.io\/kv-1-root\s+Succeeded\s+100\.0%/);
+    const owner = await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}');
+    assert.equal(owner, 'Instance/kv-1');
+  });
+
+  it('stops, starts, pauses, unpauses and hard-reboots it with the CLI', async () => {
+    await os('server', 'stop', 'kv-1');
+    await untilStatus('kv-1', 'SHUTOFF');
+    assert.equal(await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.spec.runStrategy}/{.status.printableStatus}'), 'Halted/Stopped');
+    await os('server', 'start', 'kv-1');
+    await untilStatus('kv-1', 'ACTIVE');
+    await os('server', 'pause', 'kv-1');
+    await untilStatus('kv-1', 'PAUSED');
+    assert.equal(await kubectl('get', 'vmi', 'kv-1', '-n', ns, '-o', "jsonpath={.status.conditions[?(@.type=='Paused')].reason}"), 'PausedByUser');
+    await os('server', 'unpause', 'kv-1');
+    await untilStatus('kv-1', 'ACTIVE');
+    const before = await kubectl('get', 'vmi', 'kv-1', '-n', ns, '-o', 'jsonpath={.metadata.uid}');
+    await os('server', 'reboot', '--hard', 'kv-1');
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const r = await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'vmi', 'kv-1', '-n', ns, '-o', 'jsonpath={.metadata.uid} {.status.phase}']);
+      if (r.code === 0 && !r.stdout.startsWith(before) && r.stdout.endsWith('Running')) break;
+      assert.ok(Date.now() < deadline, `no new running VMI after the hard reboot: ${r.stdout} ${r.stderr}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    await untilStatus('kv-1', 'ACTIVE');
+  });
+
+  it('deletes it with the CLI: the Instance and KubeVirt’s objects are gone', async () => {
+    await os('server', 'delete', '--wait', 'kv-1');
+    assert.deepEqual(await json('server', 'list'), []);
+    const left = await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'vm,vmi,dv,instances', '-n', ns, '-o', 'name']);
+    assert.equal(left.stdout.trim(), '', `left behind: ${left.stdout}`);
+    const secrets = await kubectl('get', 'secrets', '-n', ns, '-l', 'compute.stratus.io/instance=kv-1', '-o', 'name');
+    assert.equal(secrets.trim(), '');
+  });
+});
