@@ -13,7 +13,7 @@ SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard bench-kubevirt rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -91,10 +91,15 @@ bench: build libvirt
 	node bench/dist/s3.bench.js
 	node bench/dist/stalledUploads.bench.js
 	node bench/dist/nova.bench.js
+	node bench/dist/kubevirt.bench.js
 	node bench/dist/ports.bench.js
 	node bench/dist/boot.bench.js
 	node bench/dist/volumes.bench.js
 	node bench/dist/dashboard.bench.js
+
+# The kubevirt driver alone (KubeVirt played by kubevirt-simulator): make bench-kubevirt BENCH_ARGS="--instances 500"
+bench-kubevirt: build
+	node bench/dist/kubevirt.bench.js $(BENCH_ARGS)
 
 # Block storage alone: guest I/O on a volume beside its root disk and the host's dd, and volume churn: make bench-volumes BENCH_ARGS="--mib 256"
 bench-volumes: build libvirt

@@ -13,8 +13,10 @@
 import { bootableImage, Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
 import { imageIdOf, keyFromLocation, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import {
   addFinalizerPatch,
+  isConflict,
   isDeleting,
   KubeApiError,
   markReady,
@@ -51,13 +53,50 @@ function faultOf(prev: Fault | null | undefined, code: number, message: string):
   return prev?.message === message && prev.code === code ? prev : { code, message, created: now() };
 }
 
-export function kubevirtInstanceReconciler(config: KubevirtDriverConfig): Reconciler<Instance> {
+/**
+ * Reads an object: from an informer's cache where the process keeps one for its kind (a hit may be a moment
+ * behind, which the next event corrects), else, and on a miss, from the API server (a miss may be an object
+ * made a moment ago).
+ */
+export type ObjectLookup = <T extends KubernetesObject>(ref: ResourceRef, namespace: string | undefined, name: string) => Promise<T | undefined>;
+
+export function kubevirtInstanceReconciler(config: KubevirtDriverConfig, lookup?: ObjectLookup): Reconciler<Instance> {
+  const applied = new AppliedObjects();
   return async (req, ctx) => {
     const inst = await ctx.client.get<Instance>(INSTANCES, req.namespace, req.name);
     if (!inst || inst.status?.host !== config.host) return;
-    return new KubevirtRun(inst, ctx, config).reconcile();
+    return new KubevirtRun(inst, ctx, config, lookup ?? ((ref, ns, name) => ctx.client.get(ref, ns, name)), applied).reconcile();
   };
 }
+
+/**
+ * What this process last wrote of each object: the desired state's hash and the object's generation (its
+ * resourceVersion for kinds without one) right after. A pass finding both unchanged writes nothing; a change
+ * by anyone else (a kubectl edit) moves the mark, and the desired state is applied again.
+ */
+class AppliedObjects {
+  private readonly marks = new Map<string, string>();
+  private static key = (ref: ResourceRef, o: KubernetesObject) => `${ref.plural}/${o.metadata?.namespace}/${o.metadata?.name}`;
+  private static mark = (o: KubernetesObject) => String(o.metadata?.generation ?? o.metadata?.resourceVersion);
+
+  unchanged(ref: ResourceRef, have: KubernetesObject, hash: string): boolean {
+    return this.marks.get(AppliedObjects.key(ref, have)) === `${hash}@${AppliedObjects.mark(have)}`;
+  }
+
+  wrote(ref: ResourceRef, written: KubernetesObject, hash: string): void {
+    this.marks.set(AppliedObjects.key(ref, written), `${hash}@${AppliedObjects.mark(written)}`);
+  }
+
+  /** Lets go of the marks of objects named `names` in `namespace` (an instance gone). */
+  forget(namespace: string, names: Set<string>): void {
+    for (const k of this.marks.keys()) {
+      const [, ns, n] = k.split('/');
+      if (ns === namespace && names.has(n!)) this.marks.delete(k);
+    }
+  }
+}
+
+const hashOf = (o: object) => createHash('sha256').update(JSON.stringify(o)).digest('base64url');
 
 const pending = (asked: number | undefined, done: number | undefined) => (asked ?? 0) > (done ?? 0);
 
@@ -68,6 +107,8 @@ class KubevirtRun {
     private inst: Instance,
     private readonly ctx: ReconcileContext<Instance>,
     private readonly config: KubevirtDriverConfig,
+    private readonly lookup: ObjectLookup,
+    private readonly applied: AppliedObjects,
   ) {
     this.ns = inst.metadata.namespace!;
   }
@@ -79,10 +120,7 @@ class KubevirtRun {
   async reconcile(): Promise<Result | void> {
     if (isDeleting(this.inst)) return this.teardown();
     const withFinalizer = addFinalizerPatch(this.inst, GUEST_FINALIZER);
-    if (withFinalizer) {
-      await this.ctx.client.patch(INSTANCES, this.ns, this.inst.metadata.name, withFinalizer, KUBEVIRT_FIELD_MANAGER);
-      return;
-    }
+    if (withFinalizer) this.inst = await this.ctx.client.patch<Instance>(INSTANCES, this.ns, this.inst.metadata.name, withFinalizer, KUBEVIRT_FIELD_MANAGER);
     const hardReboot = pending(this.inst.spec.reboot?.count, this.status.rebootsDone) && this.inst.spec.reboot?.type === 'HARD';
     // In ERROR it stays so, its objects gone, until a hard reboot asks for a new try (as on libvirt).
     if (this.status.phase === 'ERROR' && !hardReboot) return;
@@ -117,14 +155,14 @@ class KubevirtRun {
   }
 
   private async flavorNamed(name: string): Promise<FlavorSnapshot> {
-    const flavor = await this.ctx.client.get<Flavor>(FLAVORS, undefined, name);
+    const flavor = await this.lookup<Flavor>(FLAVORS, undefined, name);
     if (!flavor) throw new Refused('FlavorNotFound', `Flavor ${name} could not be found.`);
     return flavorSnapshot(flavor);
   }
 
   private async specImage(): Promise<Image> {
     const ref = { namespace: this.inst.spec.image!.namespace ?? this.ns, name: this.inst.spec.image!.name };
-    return bootableImage(await this.ctx.client.get<Image>(IMAGES, ref.namespace, ref.name), ref, this.ns);
+    return bootableImage(await this.lookup<Image>(IMAGES, ref.namespace, ref.name), ref, this.ns);
   }
 
   private imageSource(image: Image): ImageSource {
@@ -138,21 +176,40 @@ class KubevirtRun {
   // ── making what the instance owns ─────────────────────────────────────────────────────────────────
 
   /**
-   * Applies an object the instance owns. One of the same name that someone else owns is never taken over:
-   * the instance stalls, saying which, and nothing of the user's is touched.
+   * Makes (or updates) an object the instance owns; one unchanged since it was last applied costs no write.
+   * One of the same name that someone else owns is never taken over: the instance is refused, saying which,
+   * and nothing of the user's is touched.
    */
   private async own<T extends KubernetesObject>(ref: ResourceRef, obj: T): Promise<void> {
-    const have = await this.ctx.client.get<KubernetesObject>(ref, this.ns, obj.metadata!.name!);
-    const owner = have?.metadata?.ownerReferences?.find((o) => o.controller);
-    if (have && owner?.uid !== this.inst.metadata.uid)
-      throw new Refused('NameTaken', `${have.kind ?? ref.plural} ${this.ns}/${obj.metadata!.name} exists and is not this server's${owner ? ` (it belongs to ${owner.kind} ${owner.name})` : ''}; rename or remove it.`);
-    await this.ctx.client.apply(ref, obj, KUBEVIRT_FIELD_MANAGER);
+    const name = obj.metadata!.name!;
+    const hash = hashOf(obj);
+    const check = (have: KubernetesObject) => {
+      const owner = have.metadata?.ownerReferences?.find((o) => o.controller);
+      if (owner?.uid !== this.inst.metadata.uid)
+        throw new Refused('NameTaken', `${have.kind ?? ref.plural} ${this.ns}/${name} exists and is not this server's${owner ? ` (it belongs to ${owner.kind} ${owner.name})` : ''}; rename or remove it.`);
+    };
+    const apply = async () => this.applied.wrote(ref, await this.ctx.client.apply(ref, obj, KUBEVIRT_FIELD_MANAGER), hash);
+    const have = await this.lookup<KubernetesObject>(ref, this.ns, name);
+    if (have) {
+      check(have);
+      if (!this.applied.unchanged(ref, have, hash)) await apply();
+      return;
+    }
+    try {
+      this.applied.wrote(ref, await this.ctx.client.create(ref, obj, KUBEVIRT_FIELD_MANAGER), hash);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      // Made meanwhile (by a pass that crashed after it, or by someone else): whose is it?
+      const now = await this.ctx.client.get<KubernetesObject>(ref, this.ns, name);
+      if (now) check(now);
+      await apply();
+    }
   }
 
   private async ensureObjects(flavor: FlavorSnapshot, image: Image): Promise<void> {
     const { spec, metadata } = this.inst;
     const names = namesOf(this.inst);
-    const keypair = spec.keypair ? await this.ctx.client.get<Keypair>(KEYPAIRS, this.ns, spec.keypair) : undefined;
+    const keypair = spec.keypair ? await this.lookup<Keypair>(KEYPAIRS, this.ns, spec.keypair) : undefined;
     if (spec.keypair && !keypair) throw new Refused('KeypairNotFound', `Keypair ${spec.keypair} could not be found.`);
     const sshKey = keypair && (keypair.spec.type ?? 'ssh') === 'ssh' ? keypair.spec.publicKey : undefined;
     const userData = spec.userData ? decodeUserData(spec.userData) : undefined;
@@ -162,7 +219,7 @@ class KubevirtRun {
     await this.own(SECRETS, cloudInitSecretOf(this.inst, userData, spec.hostname ?? hostnameOf(spec.displayName ?? metadata.name)) as unknown as KubernetesObject);
     if (sshKey) await this.own(SECRETS, sshKeysSecretOf(this.inst, sshKey) as unknown as KubernetesObject);
     // A DataVolume's spec cannot change once made (CDI refuses it): it is made once.
-    if (!(await this.ctx.client.get(DATA_VOLUMES, this.ns, names.rootDisk)))
+    if (!(await this.lookup(DATA_VOLUMES, this.ns, names.rootDisk)))
       await this.own(DATA_VOLUMES, rootDataVolumeOf(this.inst, source, rootGiB, { namespace: image.metadata.namespace!, name: image.metadata.name, uid: image.metadata.uid }) as unknown as KubernetesObject);
     const diskBus = image.spec.properties?.hw_disk_bus;
     await this.own(VIRTUAL_MACHINES, virtualMachineOf(this.inst, { flavor, sshKeys: !!sshKey, diskBus: diskBus === 'sata' || diskBus === 'scsi' ? diskBus : 'virtio' }) as unknown as KubernetesObject);
@@ -171,9 +228,9 @@ class KubevirtRun {
   private async observe(): Promise<{ vm?: VirtualMachine; vmi?: VirtualMachineInstance; dv?: DataVolume }> {
     const names = namesOf(this.inst);
     const [vm, vmi, dv] = await Promise.all([
-      this.ctx.client.get<KubernetesObject>(VIRTUAL_MACHINES, this.ns, names.vm),
-      this.ctx.client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, this.ns, names.vm),
-      this.ctx.client.get<KubernetesObject>(DATA_VOLUMES, this.ns, names.rootDisk),
+      this.lookup<KubernetesObject>(VIRTUAL_MACHINES, this.ns, names.vm),
+      this.lookup<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, this.ns, names.vm),
+      this.lookup<KubernetesObject>(DATA_VOLUMES, this.ns, names.rootDisk),
     ]);
     return { vm: vm as unknown as VirtualMachine, vmi: vmi as unknown as VirtualMachineInstance, dv: dv as unknown as DataVolume };
   }
@@ -304,6 +361,7 @@ class KubevirtRun {
     if (!release) return;
     if (!(await this.removeObjects().catch((e) => { this.ctx.log.warn('teardown not finished', { error: describe(e) }); return false; }))) return { requeueAfterMs: 1000 };
     await this.ctx.client.patch(INSTANCES, this.ns, this.inst.metadata.name, release, KUBEVIRT_FIELD_MANAGER);
+    this.applied.forget(this.ns, new Set(Object.values(namesOf(this.inst))));
     this.ctx.log.info('KubeVirt objects removed; instance let go', { host: this.config.host });
   }
 }

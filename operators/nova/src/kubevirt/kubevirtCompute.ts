@@ -9,12 +9,12 @@
  * of the cloud (KUBEVIRT_VCPUS, …) since a shared cluster's allocatable is not all Stratus's to give.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { Manager, type Logger } from '@stratus/runtime';
+import { Manager, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
 import { HypervisorRegistration } from '../agent/registration.js';
-import { INSTANCES, type Instance } from '../resources.js';
-import { KUBEVIRT_FIELD_MANAGER, kubevirtInstanceReconciler, type KubevirtDriverConfig } from './driver.js';
-import { INSTANCE_LABEL } from './objects.js';
-import { DATA_VOLUMES, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from './refs.js';
+import { FLAVORS, IMAGES, INSTANCES, KEYPAIRS, type Instance } from '../resources.js';
+import { KUBEVIRT_FIELD_MANAGER, kubevirtInstanceReconciler, type KubevirtDriverConfig, type ObjectLookup } from './driver.js';
+import { INSTANCE_LABEL, MANAGED_BY } from './objects.js';
+import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from './refs.js';
 
 export interface KubevirtComputeConfig extends KubevirtDriverConfig {
   capacity: { vcpus: number; ramMiB: number; diskGiB: number };
@@ -60,11 +60,25 @@ const instanceOf = (o: KubernetesObject) => {
 export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; kubeConfig: KubeConfig; logger: Logger; workers?: number }): Promise<KubevirtCompute> {
   const { config, logger: log } = o;
   const manager = new Manager({ name: KUBEVIRT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });
+  // What passes read, from caches (the same informers the watches use); the Secrets only the driver's own.
+  const caches = new Map<string, SelfHealingInformer<KubernetesObject>>();
+  for (const [ref, opts] of [[VIRTUAL_MACHINES], [VIRTUAL_MACHINE_INSTANCES], [DATA_VOLUMES], [SECRETS, { labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}` }], [FLAVORS], [IMAGES], [KEYPAIRS]] as Array<[ResourceRef, InformerOptions?]>)
+    caches.set(ref.plural, manager.informer<KubernetesObject>(ref, opts));
+  manager.onStart(async () => void (await Promise.all([...caches.values()].map((c) => c.start()))));
+  // KubeVirt's objects and the driver's Secrets are made by the driver and KubeVirt only: a miss in their
+  // (synced) caches is taken as absence (making one that exists meanwhile is a 409 the driver handles). A
+  // Flavor, Image or Keypair missing from its cache may have been made a moment ago: the server is asked.
+  const own = new Set([VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES, SECRETS].map((r) => r.plural));
+  const lookup: ObjectLookup = async <T extends KubernetesObject>(ref: ResourceRef, ns: string | undefined, name: string) => {
+    const hit = caches.get(ref.plural)?.informer.get(name, ns) as T | undefined;
+    if (hit || own.has(ref.plural)) return hit;
+    return manager.client.get<T>(ref, ns, name);
+  };
   const instances = manager.add<Instance>({
     name: 'kubevirt-instances',
     resource: INSTANCES,
     fieldSelector: `status.host=${config.host}`,
-    reconcile: kubevirtInstanceReconciler(config),
+    reconcile: kubevirtInstanceReconciler(config, lookup),
     workers: o.workers ?? 4,
     watches: [VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
   });

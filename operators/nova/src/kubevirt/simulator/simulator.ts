@@ -288,6 +288,8 @@ function vmiReconciler(node: { name: string; memoryMiB: number }): Reconciler<Ku
   };
 }
 
+const usesDataVolume = (vm: VirtualMachine, name: string) => ((vm.spec?.template?.spec?.volumes ?? []) as Array<{ dataVolume?: { name: string } }>).some((v) => v.dataVolume?.name === name);
+
 export interface KubevirtSimulator {
   manager: Manager;
   stop(): Promise<void>;
@@ -307,7 +309,7 @@ export async function startKubevirtSimulator(o: SimulatorOptions): Promise<Kubev
     // Its VMI's phase changes move the VM's printableStatus.
     owns: [{ ...VIRTUAL_MACHINE_INSTANCES, ownerKind: 'VirtualMachine' }],
     // A DataVolume's import ending moves the VMs using it on.
-    watches: [{ resource: DATA_VOLUMES, map: (dv, vms) => vms.list().filter((vm) => vm.metadata?.namespace === dv.metadata?.namespace && JSON.stringify((vm as unknown as VirtualMachine).spec?.template?.spec?.volumes ?? []).includes(`"name":"${dv.metadata?.name}"`)).map((vm) => ({ namespace: vm.metadata!.namespace, name: vm.metadata!.name! })) }],
+    watches: [{ resource: DATA_VOLUMES, map: (dv, vms) => vms.list().filter((vm) => vm.metadata?.namespace === dv.metadata?.namespace && usesDataVolume(vm as unknown as VirtualMachine, dv.metadata!.name!)).map((vm) => ({ namespace: vm.metadata!.namespace, name: vm.metadata!.name! })) }],
   });
   manager.add<KubernetesObject>({ name: 'virt-handler-vmis', resource: VIRTUAL_MACHINE_INSTANCES, reconcile: vmiReconciler(node), workers: 2 });
   await manager.start();
