@@ -10,7 +10,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ADMISSION_PATH, agentConfigFromEnv } from '@stratus/nova';
+import { ADMISSION_PATH, agentConfigFromEnv, kubevirtConfigFromEnv } from '@stratus/nova';
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
 import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { IMAGE_ADMISSION_PATH, storeConfigFromEnv } from '@stratus/glance';
@@ -89,6 +89,28 @@ describe('the Helm chart', function () {
     assert.equal(mounts.libvirt, '/var/run/libvirt');
     const disabled = await render('--set', 'compute.enabled=false');
     assert.equal(disabled.filter((d) => d.kind === 'DaemonSet' || d.metadata?.name === 'stratus-nova-compute').length, 0);
+  });
+
+  it('with compute.driver kubevirt, renders the kubevirt driver instead of the node agents, read back by its own parser, with the RBAC it needs on KubeVirt', async () => {
+    const docs = await render('--set', 'compute.driver=kubevirt,compute.kubevirt.availabilityZone=kv,compute.kubevirt.capacity.vcpus=128,compute.kubevirt.s3ReadSecret=image-reader,compute.kubevirt.s3Endpoint=http://s3.storage.svc:9000');
+    assert.equal(docs.filter((d) => d.kind === 'DaemonSet').length, 0, 'no node agents: KubeVirt runs the guests');
+    const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-nova-compute-kubevirt');
+    assert.ok(dep, 'a Deployment for the kubevirt driver');
+    const c = dep.spec.template.spec.containers[0];
+    assert.ok(existsSync(join(ROOT, c.command[1])), `${c.command[1]} is the driver's entry point`);
+    const env: Record<string, string> = {};
+    for (const e of c.env) env[e.name] = e.valueFrom?.secretKeyRef ? `<${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}>` : String(e.value);
+    const config = kubevirtConfigFromEnv(env);
+    assert.deepEqual(config.imageSource, { endpoint: 'http://s3.storage.svc:9000', accessKeyId: '<image-reader/accessKeyId>', secretAccessKey: '<image-reader/secretAccessKey>' });
+    assert.deepEqual([config.host, config.availabilityZone, config.capacity.vcpus], ['kubevirt', 'kv', 128]);
+    const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute-kubevirt');
+    const may = (group: string, resource: string, verb: string) => role.rules.some((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [g, r, v] of [['kubevirt.io', 'virtualmachines', 'create'], ['kubevirt.io', 'virtualmachineinstances', 'watch'], ['cdi.kubevirt.io', 'datavolumes', 'delete'], ['subresources.kubevirt.io', 'virtualmachineinstances/pause', 'update'], ['subresources.kubevirt.io', 'virtualmachines/restart', 'update'], ['', 'secrets', 'create']])
+      assert.ok(may(g, r, v), `may ${v} ${g}/${r}`);
+    assert.ok(!docs.some((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute'), 'no node agent role');
+    const bad = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'compute.driver=xen']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /compute\.driver.*(must be one of|value must be one of)/s);
   });
 
   it('ships the dashboard and the console proxy, and lets the proxy reach the guests’ displays on the nodes', async () => {
