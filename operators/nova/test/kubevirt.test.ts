@@ -298,6 +298,29 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal(vms.items.length, 1);
   });
 
+  it('carries out a stop, a start, a pause, an unpause and a delete asked while the driver was down, once it is back', async () => {
+    const whileDown = async (change: () => Promise<unknown>) => {
+      await driver.stop();
+      await change();
+      driver = await startDriver();
+    };
+    await settled('restarted', 'ACTIVE');
+    await whileDown(() => client.patch(INSTANCES, 'demo', 'restarted', { spec: { powerState: 'Stopped' } }, 'test', MERGE_PATCH));
+    await settled('restarted', 'SHUTOFF');
+    await whileDown(() => client.patch(INSTANCES, 'demo', 'restarted', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH));
+    await settled('restarted', 'ACTIVE');
+    await whileDown(() => client.patch(INSTANCES, 'demo', 'restarted', { spec: { powerState: 'Paused' } }, 'test', MERGE_PATCH));
+    await settled('restarted', 'PAUSED');
+    await whileDown(() => client.patch(INSTANCES, 'demo', 'restarted', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH));
+    await settled('restarted', 'ACTIVE');
+    await create('doomed');
+    await settled('doomed', 'ACTIVE');
+    await whileDown(() => client.delete(INSTANCES, 'demo', 'doomed'));
+    await eventually('doomed to go', async () => !(await get('doomed')));
+    assert.equal(await kube(VIRTUAL_MACHINES, 'doomed'), undefined);
+    assert.equal(await kube(DATA_VOLUMES, 'doomed-root'), undefined);
+  });
+
   it('deletes a server: the VM (stopped by KubeVirt first), its DataVolume and Secrets go, then the instance', async () => {
     for (const name of ['web', 'restarted']) {
       const inst = (await get(name))!;
