@@ -248,6 +248,17 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal(web.status?.powerState, 'Running');
   });
 
+  it('kills a snapshot image of a server on KubeVirt at once, saying why, rather than leave it queued', async () => {
+    await client.create(IMAGES, { apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name: 'web-snap', namespace: 'demo' }, spec: { diskFormat: 'qcow2', source: { instance: { name: 'web' } } } } as Image, 'test');
+    await eventually('the snapshot image to be killed', async () => (await client.get<Image>(IMAGES, 'demo', 'web-snap'))?.status?.phase === 'killed');
+    const img = (await client.get<Image>(IMAGES, 'demo', 'web-snap'))!;
+    const stalled = img.status?.conditions?.find((c) => c.type === 'Stalled');
+    assert.equal(stalled?.reason, 'SnapshotUnsupported');
+    assert.match(stalled?.message ?? '', /cannot take a snapshot/);
+    assert.equal((await get('web'))?.status?.phase, 'ACTIVE', 'the server is untouched');
+    await client.delete(IMAGES, 'demo', 'web-snap');
+  });
+
   it('refuses what KubeVirt cannot do (suspend) without touching the running server', async () => {
     await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Suspended' } }, 'test', MERGE_PATCH);
     const stalled = await until('web', 'stalled', (i) => i.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'SuspendUnsupported') === true);

@@ -9,7 +9,8 @@
  * of the cloud (KUBEVIRT_VCPUS, …) since a shared cluster's allocatable is not all Stratus's to give.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { Manager, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
+import { killedStatus, type Image } from '@stratus/glance';
+import { Manager, patchStatus, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
 import { HypervisorRegistration } from '../agent/registration.js';
 import { FLAVORS, IMAGES, INSTANCES, KEYPAIRS, type Instance } from '../resources.js';
 import { KUBEVIRT_FIELD_MANAGER, kubevirtInstanceReconciler, type KubevirtDriverConfig, type ObjectLookup } from './driver.js';
@@ -81,6 +82,22 @@ export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; k
     reconcile: kubevirtInstanceReconciler(config, lookup),
     workers: o.workers ?? 4,
     watches: [VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
+  });
+  // Snapshots (createImage, createBackup, shelve) of this cluster's servers: not yet, and said so at once on the
+  // image (killed, with the reason), as Nova's compute fails a snapshot its driver cannot take.
+  manager.add<Image>({
+    name: 'kubevirt-snapshots',
+    resource: IMAGES,
+    reconcile: async (req, ctx) => {
+      if (!ctx.cached()?.spec.source?.instance) return;
+      const img = await ctx.client.get<Image>(IMAGES, req.namespace, req.name);
+      if (!img?.spec.source?.instance || (img.status?.phase ?? 'queued') !== 'queued' || img.metadata.deletionTimestamp) return;
+      const inst = instances.cachedObjects().find((i) => i.metadata.namespace === img.metadata.namespace && i.metadata.name === img.spec.source!.instance!.name);
+      if (!inst || inst.status?.host !== config.host) return;
+      const message = `Instance ${inst.metadata.name} runs on the KubeVirt hypervisor ${config.host}, which cannot take a snapshot to an image yet.`;
+      await patchStatus(ctx.client, IMAGES, img, killedStatus(img, { reason: 'SnapshotUnsupported', message }), KUBEVIRT_FIELD_MANAGER);
+      await ctx.events.record(img, 'Warning', 'SnapshotUnsupported', message);
+    },
   });
   const registration = new HypervisorRegistration(manager.client, { name: config.host, heartbeatSeconds: config.heartbeatSeconds, fieldManager: KUBEVIRT_FIELD_MANAGER }, async () => ({
     spec: {
