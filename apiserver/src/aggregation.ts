@@ -11,6 +11,8 @@
  */
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 import type { Registry } from './registry.js';
@@ -81,6 +83,35 @@ export class Aggregator {
       req.pipe(out);
     });
   }
+}
+
+/**
+ * Passes an upgrade (a WebSocket: virt-api's VNC and serial consoles) to the extension server: the request
+ * goes on with the caller's identity instead of their credentials, and from its answer on the two sockets are
+ * joined byte for byte.
+ */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: Backend, user: UserInfo, onError: (e: Error) => void): void {
+  const out = tlsConnect({ host: b.host, port: b.port, ...(b.ca ? { ca: b.ca } : {}), rejectUnauthorized: !b.insecure, ...(isIP(b.host) ? {} : { servername: b.host }) });
+  out.once('error', onError);
+  out.once('secureConnect', () => {
+    out.removeListener('error', onError);
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!;
+      if (!/^(authorization|x-remote-user|x-remote-group)$/i.test(name)) lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    }
+    lines.push(`X-Remote-User: ${user.username}`, ...user.groups.map((g) => `X-Remote-Group: ${g}`));
+    out.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) out.write(head);
+    out.pipe(socket);
+    socket.pipe(out);
+    const close = () => {
+      out.destroy();
+      socket.destroy();
+    };
+    out.on('error', close).on('close', close);
+    socket.on('error', close).on('close', close);
+  });
 }
 
 /** A path below an aggregated group/version as RBAC sees it: namespace, resource, name and subresource. */

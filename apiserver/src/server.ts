@@ -1,11 +1,12 @@
 /** The HTTP front of the control plane: authentication, routing, body decoding, and Kubernetes-shaped responses. */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { generateServingCert, servingCertIn, type ServingCert } from './tls.js';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { AccessControl, BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, verbOf } from './access.js';
 import { Admission, type Operation } from './admission.js';
-import { aggregatedAttributes, Aggregator } from './aggregation.js';
+import { aggregatedAttributes, Aggregator, proxyUpgrade } from './aggregation.js';
 import { ADMIN_USER, adminTokenMatches, type TokenAuthenticator, type UserInfo } from './authn.js';
 import { forbiddenMessage } from './rbac.js';
 import { parse as parseYaml } from 'yaml';
@@ -120,6 +121,25 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     });
   };
   const server: Server = serving ? createHttpsServer({ cert: serving.cert, key: serving.key }, onRequest) : createHttpServer(onRequest);
+  // Upgrades (WebSockets) are served for aggregated APIs only: passed on to their extension server.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const fail = (err: ApiError) => {
+      const body = JSON.stringify(err.toStatus());
+      socket.end(`HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    (async () => {
+      const user = await whoIs(req);
+      if (!user) throw unauthorized();
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const backend = segs[0] === 'apis' && segs.length > 3 ? ctx.aggregator.backendFor(segs[1]!, segs[2]!) : undefined;
+      if (!backend) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      const a = aggregatedAttributes(segs.slice(3));
+      authorizeRequest(ctx, user, { verb: verbOf(req.method ?? 'GET', !!a.name, false), resourceRequest: true, apiGroup: segs[1], resource: a.resource, subresource: a.subresource, namespace: a.namespace, name: a.name });
+      proxyUpgrade(req, socket, head, backend, user, (e) => fail(new ApiError(503, 'ServiceUnavailable', `the server is currently unable to handle the request: error trying to reach service of APIService ${backend.apiService}: ${e.message}`)));
+    })().catch((err) => fail(isApiError(err) ? err : internal(err)));
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,6 +3,7 @@
  * server over TLS (its caBundle trusted), with the caller's identity, and the group shows in discovery.
  */
 import { strict as assert } from 'node:assert';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateServingCert, startTestControlPlane, type TestControlPlane } from '../src/index.js';
@@ -32,6 +33,11 @@ describe('API server: aggregated APIs (APIService)', function () {
         res.end(JSON.stringify(answer));
       });
     });
+    // A WebSocket-like upgrade (virt-api's VNC): switches protocols, says who asked, then echoes bytes.
+    backend.on('upgrade', (req, socket) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Seen-User: ${req.headers['x-remote-user']}\r\nX-Seen-Auth: ${req.headers.authorization ?? 'none'}\r\n\r\n`);
+      socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
+    });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
     port = (backend.address() as AddressInfo).port;
     assert.equal((await call('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'things' }, spec: { type: 'ExternalName', externalName: '127.0.0.1' } })).status, 201);
@@ -59,6 +65,33 @@ describe('API server: aggregated APIs (APIService)', function () {
     assert.equal(last.body, JSON.stringify({ gently: true }));
     assert.equal(last.user, 'system:admin');
     assert.ok(String(last.groups).includes('system:masters'), String(last.groups));
+  });
+
+  it('passes an upgrade (a WebSocket) through to the extension server with the caller’s identity, not their credentials', async () => {
+    const { hostname, port: planePort } = new URL(plane.server.url);
+    const upgraded = await new Promise<{ headers: Record<string, unknown>; echo: string }>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port: Number(planePort), path: '/apis/things.example.io/v1/namespaces/default/widgets/w1/vnc', headers: { Authorization: `Bearer ${plane.token}`, Connection: 'Upgrade', Upgrade: 'websocket' } });
+      req.on('upgrade', (res, socket) => {
+        socket.once('data', (d: Buffer) => {
+          resolve({ headers: res.headers, echo: d.toString() });
+          socket.destroy();
+        });
+        socket.write('RFB 003.008\n');
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(upgraded.headers['x-seen-user'], 'system:admin');
+    assert.equal(upgraded.headers['x-seen-auth'], 'none', 'the bearer token stays with the API server');
+    assert.equal(upgraded.echo, 'echo:RFB 003.008\n');
+    const unknown = await new Promise<number>((resolve) => {
+      const req = httpRequest({ host: hostname, port: Number(planePort), path: '/apis/nothing.example.io/v1/namespaces/default/x/y/vnc', headers: { Authorization: `Bearer ${plane.token}`, Connection: 'Upgrade', Upgrade: 'websocket' } });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => resolve(101));
+      req.end();
+    });
+    assert.equal(unknown, 404);
   });
 
   it('answers 503 ServiceUnavailable when the Service is not one it can reach, or the server is down', async () => {
