@@ -134,7 +134,11 @@ describe('the Helm chart', function () {
     // Who may do what: the dashboard only reads; the proxy only reads servers.
     const roles = Object.fromEntries(docs.filter((d) => d.kind === 'ClusterRole').map((d) => [d.metadata.name, d.rules]));
     assert.ok(roles['stratus-horizon'].every((r: any) => r.verbs.every((v: string) => ['get', 'list', 'watch'].includes(v))), 'the dashboard reads, the APIs write');
-    assert.deepEqual(roles['stratus-nova-novncproxy'], [{ apiGroups: ['compute.stratus.io'], resources: ['instances'], verbs: ['get'] }]);
+    assert.deepEqual(roles['stratus-nova-novncproxy'], [
+      { apiGroups: ['compute.stratus.io'], resources: ['instances'], verbs: ['get'] },
+      // A server on the kubevirt hypervisor: its display is virt-api's VNC subresource.
+      { apiGroups: ['subresources.kubevirt.io'], resources: ['virtualmachineinstances/vnc'], verbs: ['get'] },
+    ]);
   });
 
   it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {

@@ -8,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
 import { openstackJson, openstackOk } from './lib/up.js';
@@ -70,6 +71,53 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
     assert.match(objects, /datavolume\.cdi\.kubevirt\.io\/kv-1-root\s+Succeeded\s+100\.0%/);
     const owner = await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}');
     assert.equal(owner, 'Instance/kv-1');
+  });
+
+  it('opens its console: noVNC’s WebSocket through the console proxy and the API server to virt-api’s VNC, speaking RFB', async () => {
+    const url = (await json('console', 'url', 'show', '--novnc', 'kv-1')).url as string;
+    const u = new URL(url);
+    const ws = new WebSocket(`ws://${u.host}/${u.searchParams.get('path')!}`, ['binary']);
+    let buf = Buffer.alloc(0);
+    let waiting: (() => void) | undefined;
+    ws.on('message', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      waiting?.();
+    });
+    const failed = new Promise<never>((_, reject) => {
+      ws.on('unexpected-response', (_q, res) => reject(new Error(`console refused: ${res.statusCode} ${res.headers['x-console-refusal']}`)));
+      ws.on('error', reject);
+    });
+    /** The next n bytes the display sends (two minutes at most). */
+    const read = async (n: number): Promise<Buffer> => {
+      const deadline = Date.now() + 120_000;
+      while (buf.length < n) {
+        assert.ok(Date.now() < deadline, `the display sent ${buf.length} of ${n} bytes`);
+        await Promise.race([new Promise<void>((r) => ((waiting = r), setTimeout(r, 1000))), failed]);
+      }
+      const out = buf.subarray(0, n);
+      buf = buf.subarray(n);
+      return out;
+    };
+    assert.equal((await read(12)).toString(), 'RFB 003.008\n');
+    ws.send(Buffer.from('RFB 003.008\n'));
+    assert.deepEqual([...(await read(2))], [1, 1], 'one security type: None');
+    ws.send(Buffer.from([1]));
+    assert.equal((await read(4)).readUInt32BE(0), 0, 'security handshake passed');
+    ws.send(Buffer.from([1]));
+    const init = await read(24);
+    const [width, height] = [init.readUInt16BE(0), init.readUInt16BE(2)];
+    const name = (await read(init.readUInt32BE(20))).toString();
+    assert.ok(width > 0 && height > 0);
+    assert.match(name, new RegExp(`${ns}/kv-1`));
+    const request = Buffer.alloc(10);
+    request.writeUInt8(3, 0);
+    request.writeUInt16BE(width, 6);
+    request.writeUInt16BE(height, 8);
+    ws.send(request);
+    const update = await read(16);
+    assert.deepEqual([update[0], update.readUInt16BE(2), update.readUInt16BE(8), update.readUInt16BE(10)], [0, 1, width, height], 'a framebuffer update of the whole screen');
+    assert.equal((await read(width * height * 4)).length, width * height * 4);
+    ws.close();
   });
 
   it('stops, starts, pauses, unpauses and hard-reboots it with the CLI', async () => {

@@ -10,7 +10,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type * as https from 'node:https';
+import { WebSocket as WebSocketClient, WebSocketServer, type WebSocket } from 'ws';
 import { listen, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
 import { redeemConsoleToken } from './tokens.js';
@@ -22,6 +23,15 @@ const PAGES: Record<string, string> = { 'vnc_lite.html': 'text/html; charset=utf
 export function vncTarget(consoleUrl: string | undefined): { host: string; port: number } | undefined {
   const m = consoleUrl ? /^vnc:\/\/\[?([^\]]+?)\]?:(\d+)$/.exec(consoleUrl) : null;
   return m ? { host: m[1], port: Number(m[2]) } : undefined;
+}
+
+/**
+ * `kubevirt://namespace/name` as the kubevirt driver reports a running VMI's display (pure): reached through
+ * the API server at virt-api's VNC subresource, not on a node's address.
+ */
+export function kubevirtTarget(consoleUrl: string | undefined): { namespace: string; name: string } | undefined {
+  const m = consoleUrl ? /^kubevirt:\/\/([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(consoleUrl) : null;
+  return m ? { namespace: m[1]!, name: m[2]! } : undefined;
 }
 
 export async function startConsoleProxy(opts: { host: string; port: number; client: KubeClient; log: Logger; webDir: string; now?: () => number }): Promise<Listening> {
@@ -57,8 +67,17 @@ export async function startConsoleProxy(opts: { host: string; port: number; clie
       const { grant } = r;
       const inst = await client.get<Instance>(INSTANCES, grant.namespace, grant.name);
       if (!inst || inst.metadata.uid !== grant.uid) return refuse(socket, 404, 'The server of this console is gone.');
+      const kubevirt = kubevirtTarget(inst.status?.consoleUrl ?? undefined);
       const target = vncTarget(inst.status?.consoleUrl ?? undefined);
-      if (!target || (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED')) return refuse(socket, 409, 'The server is not running: its console is available while it runs.');
+      if ((!target && !kubevirt) || (inst.status?.phase !== 'ACTIVE' && inst.status?.phase !== 'PAUSED')) return refuse(socket, 409, 'The server is not running: its console is available while it runs.');
+      if (kubevirt) {
+        const display = await openKubevirtVnc(client, kubevirt).catch((e: Error) => e);
+        if (display instanceof Error) return refuse(socket, 502, `The server's display is not answering: ${display.message}`);
+        wss.handleUpgrade(req, socket, head, (ws) => bridgeSockets(ws, display));
+        log.info('console opened', { namespace: grant.namespace, name: grant.name, via: 'kubevirt' });
+        return;
+      }
+      if (!target) return;
       const vnc = net.connect(target);
       vnc.once('error', (e) => refuse(socket, 502, `The server's display is not answering: ${e.message}`));
       vnc.once('connect', () => {
@@ -72,6 +91,38 @@ export async function startConsoleProxy(opts: { host: string; port: number; clie
     });
   });
   return listen(server, opts.host, opts.port);
+}
+
+/** A VMI's display: a WebSocket to virt-api's VNC subresource, through the API server, as the proxy's own identity. */
+async function openKubevirtVnc(client: KubeClient, t: { namespace: string; name: string }): Promise<WebSocket> {
+  const server = client.kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('no Kubernetes API server is configured');
+  const opts: https.RequestOptions = {};
+  await client.kc.applyToHTTPSOptions(opts);
+  const url = `${server.replace(/^http/, 'ws')}/apis/subresources.kubevirt.io/v1/namespaces/${encodeURIComponent(t.namespace)}/virtualmachineinstances/${encodeURIComponent(t.name)}/vnc`;
+  const ws = new WebSocketClient(url, ['plain.kubevirt.io'], { ca: opts.ca, cert: opts.cert, key: opts.key, headers: opts.headers as Record<string, string>, rejectUnauthorized: opts.rejectUnauthorized, handshakeTimeout: 10_000 });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => reject(new Error(`${res.statusCode}: ${(() => { try { return (JSON.parse(body) as { message?: string }).message ?? body; } catch { return body; } })()}`)));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Messages both ways between two WebSockets until either closes. */
+function bridgeSockets(a: WebSocket, b: WebSocket): void {
+  a.binaryType = 'nodebuffer';
+  b.binaryType = 'nodebuffer';
+  a.on('message', (d: Buffer) => b.send(d));
+  b.on('message', (d: Buffer) => a.send(d));
+  const close = () => {
+    a.terminate();
+    b.terminate();
+  };
+  for (const s of [a, b]) s.on('close', close).on('error', close);
 }
 
 /** Bytes both ways until either side closes. */

@@ -327,6 +327,8 @@ class KubevirtRun {
       taskState: view.taskState,
       ...(view.taskState ? {} : { taskStartedAt: null }),
       instanceName: namesOf(this.inst).vm,
+      // The display, while the VMI runs: virt-api's VNC subresource, which the console proxy reaches through the API server.
+      consoleUrl: vmi?.status?.phase === 'Running' && !vmi.metadata.deletionTimestamp ? `kubevirt://${this.ns}/${namesOf(this.inst).vm}` : null,
       fault: null,
       flavor,
       image: imageRecord,

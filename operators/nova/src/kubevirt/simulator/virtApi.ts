@@ -9,18 +9,23 @@
  *   (virt-handler's part). 409 when it is not running, already paused or not paused.
  * - PUT virtualmachineinstances/{name}/softreboot: the guest is asked to reboot (ACPI); nothing in the API
  *   changes. 409 when it is not running or paused.
+ * - GET virtualmachineinstances/{name}/vnc (a WebSocket, plain.kubevirt.io): the display, while the VMI runs; a
+ *   blank screen speaking RFB (rfb.ts), since no guest runs.
  *
  * It trusts the X-Remote-User the API server sends (it listens on loopback only); the API server has already
  * applied RBAC to the request.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError, MERGE_PATCH, now, type KubeClient, type Logger, type ResourceRef } from '@stratus/runtime';
 import type { VirtualMachine, VirtualMachineInstance } from '../objects.js';
 import { SUBRESOURCE_GROUP, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
+import { serveBlankDisplay } from './rfb.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true };
@@ -43,6 +48,7 @@ const RESOURCE_LIST = {
   resources: [
     ...['restart', 'start', 'stop'].map((a) => ({ name: `virtualmachines/${a}`, singularName: '', namespaced: true, kind: 'VirtualMachine', verbs: ['update'] })),
     ...['pause', 'unpause', 'softreboot'].map((a) => ({ name: `virtualmachineinstances/${a}`, singularName: '', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['update'] })),
+    { name: 'virtualmachineinstances/vnc', singularName: '', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['get'] },
   ],
 };
 
@@ -113,6 +119,28 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
     });
   };
   const server: Server = createServer({ cert: serving.cert, key: serving.key }, onRequest);
+  // GET virtualmachineinstances/{name}/vnc: the display as a WebSocket (subprotocol plain.kubevirt.io), while the VMI runs.
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('plain.kubevirt.io') ? 'plain.kubevirt.io' : false) });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const segs = (req.url ?? '/').split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
+    const refuse = (code: number, message: string) => {
+      const body = JSON.stringify(status(code, message));
+      socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    if (segs.length !== 8 || segs[3] !== 'namespaces' || segs[5] !== 'virtualmachineinstances' || segs[7] !== 'vnc') return refuse(404, 'the server could not find the requested resource');
+    const [ns, name] = [segs[4]!, segs[6]!];
+    void client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, ns, name).then(
+      (o) => {
+        const vmi = o as unknown as VirtualMachineInstance | undefined;
+        if (!vmi) return refuse(404, `virtualmachineinstance.kubevirt.io "${name}" not found`);
+        if (vmi.status?.phase !== 'Running') return refuse(400, `Unable to connect to VirtualMachineInstance because phase is ${vmi.status?.phase ?? 'Pending'} instead of Running`);
+        wss.handleUpgrade(req, socket, head, (ws) => serveBlankDisplay(ws, `kubevirt-simulator ${ns}/${name} (a stand-in: no guest runs)`));
+        log.info('virt-api vnc opened', { namespace: ns, name, user: String(req.headers['x-remote-user'] ?? '') });
+      },
+      (e: Error) => refuse(500, e.message),
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
