@@ -20,7 +20,7 @@ import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, type Hypervisor, type Instan
 import { instanceViewOf } from '../src/kubevirt/instanceView.js';
 import { startKubevirtCompute, type KubevirtCompute, type KubevirtComputeConfig } from '../src/kubevirt/kubevirtCompute.js';
 import { namesOf, rootDataVolumeOf, virtualMachineOf, cloudInitSecretOf, type DataVolume, type VirtualMachine, type VirtualMachineInstance } from '../src/kubevirt/objects.js';
-import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../src/kubevirt/refs.js';
+import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, vmActionPath, vmiActionPath, vmiVncPath } from '../src/kubevirt/refs.js';
 import { startKubevirtSimulator, type KubevirtSimulator } from '../src/kubevirt/simulator/simulator.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
 
@@ -66,6 +66,19 @@ describe('instanceViewOf: KubeVirt’s states in Nova’s words', () => {
     const failed = instanceViewOf({ power: 'Running', vm: vm('Provisioning'), dv: hopeless, launched: false });
     assert.equal(failed.phase, 'ERROR');
     assert.match(failed.fault!.message, /NoSuchKey \(import restarted 3 times\)/);
+  });
+});
+
+describe('virt-api’s paths the driver and the console proxy call', () => {
+  it('are each one KubeVirt’s swagger documents, with the method used', () => {
+    const swagger = JSON.parse(readFileSync(new URL('../../../../vendor/kubevirt/kubevirt-swagger.json', import.meta.url), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const path = (p: string) => p.replace('/namespaces/ns/', '/namespaces/{namespace}/').replace(/\/vm(\/|$)/, '/{name}$1');
+    const called: Array<[string, string]> = [
+      ...(['restart'] as const).map((a) => ['put', path(vmActionPath('ns', 'vm', a))] as [string, string]),
+      ...(['pause', 'unpause', 'softreboot'] as const).map((a) => ['put', path(vmiActionPath('ns', 'vm', a))] as [string, string]),
+      ['get', path(vmiVncPath('ns', 'vm'))],
+    ];
+    for (const [method, p] of called) assert.ok(swagger.paths[p]?.[method], `${method.toUpperCase()} ${p} is in KubeVirt's swagger`);
   });
 });
 

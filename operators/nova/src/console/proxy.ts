@@ -15,6 +15,7 @@ import { WebSocket as WebSocketClient, WebSocketServer, type WebSocket } from 'w
 import { listen, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
 import { redeemConsoleToken } from './tokens.js';
+import { vmiVncPath } from '../kubevirt/refs.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 const PAGES: Record<string, string> = { 'vnc_lite.html': 'text/html; charset=utf-8', 'vnc.html': 'text/html; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
@@ -99,7 +100,7 @@ async function openKubevirtVnc(client: KubeClient, t: { namespace: string; name:
   if (!server) throw new Error('no Kubernetes API server is configured');
   const opts: https.RequestOptions = {};
   await client.kc.applyToHTTPSOptions(opts);
-  const url = `${server.replace(/^http/, 'ws')}/apis/subresources.kubevirt.io/v1/namespaces/${encodeURIComponent(t.namespace)}/virtualmachineinstances/${encodeURIComponent(t.name)}/vnc`;
+  const url = `${server.replace(/^http/, 'ws')}${vmiVncPath(t.namespace, t.name)}`;
   const ws = new WebSocketClient(url, ['plain.kubevirt.io'], { ca: opts.ca, cert: opts.cert, key: opts.key, headers: opts.headers as Record<string, string>, rejectUnauthorized: opts.rejectUnauthorized, handshakeTimeout: 10_000 });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));

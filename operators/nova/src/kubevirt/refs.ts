@@ -13,3 +13,5 @@ export const SUBRESOURCE_GROUP = 'subresources.kubevirt.io';
 
 export const vmActionPath = (namespace: string, name: string, action: VmAction) => `/apis/${SUBRESOURCE_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/virtualmachines/${encodeURIComponent(name)}/${action}`;
 export const vmiActionPath = (namespace: string, name: string, action: VmiAction) => `/apis/${SUBRESOURCE_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/virtualmachineinstances/${encodeURIComponent(name)}/${action}`;
+/** The VMI's display: a WebSocket (GET, subprotocol plain.kubevirt.io). */
+export const vmiVncPath = (namespace: string, name: string) => `/apis/${SUBRESOURCE_GROUP}/v1/namespaces/${encodeURIComponent(namespace)}/virtualmachineinstances/${encodeURIComponent(name)}/vnc`;
