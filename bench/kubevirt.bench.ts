@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread } from 'node:worker_threads';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { startTestControlPlane } from '@stratus/apiserver';
@@ -25,6 +25,7 @@ import { IMAGES, ImageStore, startEmbeddedS3, type Image } from '@stratus/glance
 import { KubeClient, MERGE_PATCH, SYSTEM_NAMESPACE, createLogger, selfHealingInformer, type ResourceRef } from '@stratus/runtime';
 import { FLAVORS, INSTANCES, kubevirtRefs, novaManager, startKubevirtCompute, startKubevirtSimulator, type Instance } from '@stratus/nova';
 import { load, ms, pct } from './lib/load.js';
+import { serveInWorker, startWorker } from './lib/workerThread.js';
 
 const { values } = parseArgs({ options: { instances: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '32' }, workers: { type: 'string', default: '8' } } });
 const N = Number(values.instances);
@@ -95,7 +96,7 @@ async function main() {
     });
     const basePerSecond = (N / ((await last(seen.baseline, 'the baseline’s status writes')) - baseStarted)) * 1000;
 
-    const cloud = await cloudThread({ kubeconfig: plane.kubeconfig(), s3: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, workers: Number(values.workers) });
+    const cloud = await startWorker(new URL(import.meta.url), { kubeconfig: plane.kubeconfig(), s3: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, workers: Number(values.workers) } satisfies CloudSettings);
     const created = new Map<string, number>();
     const started = performance.now();
     await load(N, CONCURRENCY, async (i) => {
@@ -144,28 +145,5 @@ async function startCloud(s: CloudSettings): Promise<{ stop(): Promise<void> }> 
   };
 }
 
-async function cloudThread(s: CloudSettings): Promise<{ stop(): Promise<void> }> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: s, argv: process.argv.slice(2) });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
-  return {
-    async stop() {
-      const stopped = new Promise((r) => worker.once('message', r));
-      worker.postMessage('stop');
-      await stopped;
-      await worker.terminate();
-    },
-  };
-}
-
 if (isMainThread) await main();
-else {
-  const cloud = await startCloud(workerData as CloudSettings);
-  parentPort!.postMessage('started');
-  parentPort!.once('message', async () => {
-    await cloud.stop();
-    parentPort!.postMessage('stopped');
-  });
-}
+else await serveInWorker(startCloud);

@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread } from 'node:worker_threads';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startTestControlPlane } from '@stratus/apiserver';
@@ -21,6 +21,7 @@ import { KubeClient, MERGE_PATCH, createLogger, now, selfHealingInformer, type R
 import { FLAVORS, HYPERVISORS, IMAGES, INSTANCES, SCHEDULER_WORKERS, free, hostStateOf, novaManager, type Hypervisor, type Instance } from '@stratus/nova';
 import { load, ms, pct } from './lib/load.js';
 import { profiled } from './lib/profile.js';
+import { serveInWorker, startWorker } from './lib/workerThread.js';
 
 const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, hypervisors: { type: 'string', default: '100' }, workers: { type: 'string', default: String(SCHEDULER_WORKERS) }, concurrency: { type: 'string', default: '32' }, profile: { type: 'string' }, 'in-process': { type: 'boolean', default: false } } });
 const N = Number(values.instances);
@@ -81,7 +82,7 @@ async function main() {
     const basePerSecond = N / ((await lastBound(bound.baseline, 'the baseline’s status writes')) - baseStarted) * 1000;
 
     // The scheduler: creates at the same concurrency.
-    const manager = values['in-process'] ? await inProcessScheduler(kc) : await schedulerThread(plane.kubeconfig());
+    const manager = values['in-process'] ? await inProcessScheduler(kc) : await startWorker(new URL(import.meta.url), { kubeconfig: plane.kubeconfig() });
     const started = performance.now();
     await profiled(values.profile, async () => {
       await load(N, CONCURRENCY, async (i) => {
@@ -119,31 +120,10 @@ async function inProcessScheduler(kc: KubeConfig): Promise<{ stop(): Promise<voi
   return manager;
 }
 
-/** The scheduler in a worker thread of its own; resolves once it has started. */
-async function schedulerThread(kubeconfig: string): Promise<{ stop(): Promise<void> }> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { kubeconfig }, argv: process.argv.slice(2) });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-  });
-  return {
-    async stop() {
-      const stopped = new Promise((r) => worker.once('message', r));
-      worker.postMessage('stop');
-      await stopped;
-      await worker.terminate();
-    },
-  };
-}
-
 if (isMainThread) await main();
-else {
-  const kc = new KubeConfig();
-  kc.loadFromString((workerData as { kubeconfig: string }).kubeconfig);
-  const manager = await inProcessScheduler(kc);
-  parentPort!.postMessage('started');
-  parentPort!.once('message', async () => {
-    await manager.stop();
-    parentPort!.postMessage('stopped');
+else
+  await serveInWorker(async ({ kubeconfig }: { kubeconfig: string }) => {
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfig);
+    return inProcessScheduler(kc);
   });
-}

@@ -1,6 +1,6 @@
 /** Typed shapes and API references for the compute kinds and what Nova reads of other services. */
 import { createHash } from 'node:crypto';
-import { resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
+import { now, resourceOf, type Condition, type ResourceRef } from '@stratus/runtime';
 import { AggregateKind, FlavorKind, HypervisorKind, INSTANCE_PHASES, InstanceKind, KeypairKind, OBSERVED_POWER_STATES, ServerGroupKind } from './kinds.js';
 import type { Resources } from './scheduler/types.js';
 
@@ -127,6 +127,11 @@ export interface FlavorSnapshot {
   ephemeralGiB?: number;
   swapMiB?: number;
   extraSpecs?: Record<string, string>;
+}
+
+/** A Nova fault, keeping the first time it was seen while its message stays the same (no needless writes). */
+export function faultOf(prev: Fault | null | undefined, code: number, message: string): Fault {
+  return prev?.message === message && prev.code === code ? prev : { code, message, created: now() };
 }
 
 export interface Fault {

@@ -26,7 +26,7 @@ import {
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { domainNameOf } from '../driver/libvirt/driver.js';
 import { KvmFailure, type ComputeDriver, type GuestNic, type GuestSpec, type GuestState } from '../driver/types.js';
-import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, type Fault, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceAddress, type InstanceStatus, type Keypair } from '../resources.js';
+import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, faultOf, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceAddress, type InstanceStatus, type Keypair } from '../resources.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
 import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
@@ -75,10 +75,6 @@ export function instanceAgentReconciler(deps: InstanceAgentDeps): Reconciler<Ins
   };
 }
 
-/** A Nova fault, keeping the first time it was seen while its message stays the same (no needless writes). */
-function faultOf(prev: Fault | null | undefined, code: number, message: string): Fault {
-  return prev?.message === message && prev.code === code ? prev : { code, message, created: now() };
-}
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -31,7 +31,7 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { hostnameOf } from '../agent/configDrive.js';
-import { FLAVORS, GUEST_FINALIZER, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, type Fault, type Flavor, type FlavorSnapshot, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { FLAVORS, GUEST_FINALIZER, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, faultOf, type Flavor, type FlavorSnapshot, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { instanceViewOf } from './instanceView.js';
 import { cloudInitSecretOf, namesOf, rootDataVolumeOf, s3CredentialsSecretOf, sshKeysSecretOf, virtualMachineOf, type DataVolume, type ImageSource, type VirtualMachine, type VirtualMachineInstance } from './objects.js';
 import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, vmActionPath, vmiActionPath, type VmAction, type VmiAction } from './refs.js';
@@ -49,9 +49,6 @@ export interface KubevirtDriverConfig {
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function faultOf(prev: Fault | null | undefined, code: number, message: string): Fault {
-  return prev?.message === message && prev.code === code ? prev : { code, message, created: now() };
-}
 
 /**
  * Reads an object: from an informer's cache where the process keeps one for its kind (a hit may be a moment
@@ -200,8 +197,8 @@ class KubevirtRun {
     } catch (e) {
       if (!isConflict(e)) throw e;
       // Made meanwhile (by a pass that crashed after it, or by someone else): whose is it?
-      const now = await this.ctx.client.get<KubernetesObject>(ref, this.ns, name);
-      if (now) check(now);
+      const current = await this.ctx.client.get<KubernetesObject>(ref, this.ns, name);
+      if (current) check(current);
       await apply();
     }
   }
