@@ -19,11 +19,11 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { startTestControlPlane } from '@stratus/apiserver';
 import { IMAGES, ImageStore, startEmbeddedS3, type Image } from '@stratus/glance';
 import { KubeClient, MERGE_PATCH, SYSTEM_NAMESPACE, createLogger, selfHealingInformer, type ResourceRef } from '@stratus/runtime';
-import { FLAVORS, INSTANCES, kubevirtRefs, novaManager, startKubevirtCompute, startKubevirtSimulator, type Instance } from '@stratus/nova';
+import { FLAVORS, INSTANCES, kubevirtCrds, kubevirtRefs, novaManager, startKubevirtCompute, startKubevirtSimulator, type Instance } from '@stratus/nova';
 import { load, ms, pct } from './lib/load.js';
 import { serveInWorker, startWorker } from './lib/workerThread.js';
 
@@ -52,8 +52,7 @@ async function main() {
   const store = new ImageStore({ endpoint: s3.endpoint, bucket: 'bench-images', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
   try {
     const crdDir = new URL('../../crds/', import.meta.url);
-    const vendored = (f: string) => parseAllDocuments(readFileSync(new URL(`../../vendor/kubevirt/${f}`, import.meta.url), 'utf8')).map((d) => d.toJS());
-    for (const crd of [...readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((f) => parse(readFileSync(new URL(f, crdDir), 'utf8'))), ...vendored('kubevirt-crds.yaml'), ...vendored('cdi-crds.yaml')])
+    for (const crd of [...readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((f) => parse(readFileSync(new URL(f, crdDir), 'utf8'))), ...kubevirtCrds(new URL('../../vendor/kubevirt/', import.meta.url).pathname)])
       await client.create(CRDS, crd, 'bench');
     await plane.server.controllers.idle();
     for (const ns of ['bench', 'baseline', SYSTEM_NAMESPACE]) await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'bench');
@@ -135,12 +134,14 @@ async function startCloud(s: CloudSettings): Promise<{ stop(): Promise<void> }> 
   const nova = novaManager({ kubeConfig: kc, logger });
   await nova.start();
   const simulator = await startKubevirtSimulator({ kubeConfig: kc, logger });
-  const driver = await startKubevirtCompute({ kubeConfig: kc, logger, workers: s.workers, config: { host: HOST, imageSource: s.s3, capacity: { vcpus: 100_000, ramMiB: 100_000_000, diskGiB: 100_000 }, heartbeatSeconds: 10 } });
+  const store = new ImageStore({ ...s.s3, bucket: 'bench-images' });
+  const driver = await startKubevirtCompute({ kubeConfig: kc, logger, workers: s.workers, store, config: { host: HOST, imageSource: s.s3, capacity: { vcpus: 100_000, ramMiB: 100_000_000, diskGiB: 100_000 }, heartbeatSeconds: 10 } });
   return {
     async stop() {
       await driver.stop();
       await simulator.stop();
       await nova.stop();
+      store.destroy();
     },
   };
 }

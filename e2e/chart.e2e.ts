@@ -105,7 +105,7 @@ describe('the Helm chart', function () {
     assert.deepEqual([config.host, config.availabilityZone, config.capacity.vcpus], ['kubevirt', 'kv', 128]);
     const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute-kubevirt');
     const may = (group: string, resource: string, verb: string) => role.rules.some((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
-    for (const [g, r, v] of [['kubevirt.io', 'virtualmachines', 'create'], ['kubevirt.io', 'virtualmachineinstances', 'watch'], ['cdi.kubevirt.io', 'datavolumes', 'delete'], ['subresources.kubevirt.io', 'virtualmachineinstances/pause', 'update'], ['subresources.kubevirt.io', 'virtualmachines/restart', 'update'], ['', 'secrets', 'create']])
+    for (const [g, r, v] of [['kubevirt.io', 'virtualmachines', 'create'], ['kubevirt.io', 'virtualmachineinstances', 'watch'], ['cdi.kubevirt.io', 'datavolumes', 'delete'], ['subresources.kubevirt.io', 'virtualmachineinstances/pause', 'update'], ['subresources.kubevirt.io', 'virtualmachines/restart', 'update'], ['', 'secrets', 'create'], ['snapshot.kubevirt.io', 'virtualmachinesnapshots', 'create'], ['export.kubevirt.io', 'virtualmachineexports', 'create'], ['image.stratus.io', 'images/status', 'patch']])
       assert.ok(may(g, r, v), `may ${v} ${g}/${r}`);
     assert.ok(!docs.some((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute'), 'no node agent role');
     const bad = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'compute.driver=xen']);

@@ -120,6 +120,18 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
     ws.close();
   });
 
+  it('snapshots it with the CLI: a VirtualMachineSnapshot exported into an active raw image of the disk', async () => {
+    await os('server', 'image', 'create', '--name', 'kv-snap', '--wait', 'kv-1');
+    const snap = await json('image', 'show', 'kv-snap');
+    assert.equal(snap.status, 'active');
+    assert.equal(snap.disk_format, 'raw');
+    // No guest ever wrote to the disk (the stand-in runs none): its snapshot is the image it came from.
+    assert.equal(snap.size, (await json('image', 'show', 'tiny-disk')).size);
+    const snapshots = await kubectl('get', 'virtualmachinesnapshots', '-n', ns, '-o', 'jsonpath={.items[*].status.readyToUse} {.items[*].metadata.ownerReferences[0].kind}');
+    assert.equal(snapshots, 'true Image');
+    assert.equal((await kubectl('get', 'vmexport', '-n', ns, '-o', 'name')).trim(), '', 'the export is let go once read');
+  });
+
   it('stops, starts, pauses, unpauses and hard-reboots it with the CLI', async () => {
     await os('server', 'stop', 'kv-1');
     await untilStatus('kv-1', 'SHUTOFF');

@@ -9,14 +9,14 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
 import { DEFAULT_IMAGE_BUCKET, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
 import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
-import { ADMISSION_PATH, HYPERVISORS, isUp, type Hypervisor } from '@stratus/nova';
+import { ADMISSION_PATH, HYPERVISORS, isUp, kubevirtCrds, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import type { GatewayRoute } from './gateway.js';
@@ -87,7 +87,7 @@ async function up(): Promise<void> {
   const crdDir = join(ROOT, 'crds');
   const crds = readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((file) => parse(readFileSync(join(crdDir, file), 'utf8')));
   // KubeVirt's and CDI's own, as a cluster with KubeVirt installed has them.
-  if (values.kubevirt) for (const file of ['kubevirt-crds.yaml', 'cdi-crds.yaml']) crds.push(...parseAllDocuments(readFileSync(join(ROOT, 'vendor', 'kubevirt', file), 'utf8')).map((d) => d.toJS()));
+  if (values.kubevirt) crds.push(...kubevirtCrds(join(ROOT, 'vendor', 'kubevirt')));
   for (const crd of crds)
     await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=stratus-up&force=true`, crd, APPLY_PATCH);
 await server.controllers.idle();

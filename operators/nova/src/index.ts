@@ -28,3 +28,4 @@ export { startKubevirtCompute, kubevirtConfigFromEnv, type KubevirtCompute, type
 export { KUBEVIRT_FIELD_MANAGER } from './kubevirt/driver.js';
 export { startKubevirtSimulator, type KubevirtSimulator } from './kubevirt/simulator/simulator.js';
 export * as kubevirtRefs from './kubevirt/refs.js';
+export { kubevirtCrds } from './kubevirt/crds.js';

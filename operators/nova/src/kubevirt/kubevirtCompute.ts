@@ -9,13 +9,14 @@
  * of the cloud (KUBEVIRT_VCPUS, …) since a shared cluster's allocatable is not all Stratus's to give.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { killedStatus, type Image } from '@stratus/glance';
-import { Manager, patchStatus, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
+import type { Image, ImageStore } from '@stratus/glance';
+import { Manager, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
 import { HypervisorRegistration } from '../agent/registration.js';
 import { FLAVORS, IMAGES, INSTANCES, KEYPAIRS, type Instance } from '../resources.js';
 import { KUBEVIRT_FIELD_MANAGER, kubevirtInstanceReconciler, type KubevirtDriverConfig, type ObjectLookup } from './driver.js';
 import { INSTANCE_LABEL, MANAGED_BY } from './objects.js';
-import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from './refs.js';
+import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from './refs.js';
+import { kubevirtSnapshotReconciler } from './snapshots.js';
 
 export interface KubevirtComputeConfig extends KubevirtDriverConfig {
   capacity: { vcpus: number; ramMiB: number; diskGiB: number };
@@ -58,7 +59,8 @@ const instanceOf = (o: KubernetesObject) => {
   return name && o.metadata?.namespace ? [{ namespace: o.metadata.namespace, name }] : [];
 };
 
-export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; kubeConfig: KubeConfig; logger: Logger; workers?: number }): Promise<KubevirtCompute> {
+/** `store`: the image store snapshots are written to (Glance's). */
+export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; kubeConfig: KubeConfig; logger: Logger; workers?: number; store: ImageStore }): Promise<KubevirtCompute> {
   const { config, logger: log } = o;
   const manager = new Manager({ name: KUBEVIRT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });
   // What passes read, from caches (the same informers the watches use); the Secrets only the driver's own.
@@ -83,21 +85,13 @@ export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; k
     workers: o.workers ?? 4,
     watches: [VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
   });
-  // Snapshots (createImage, createBackup, shelve) of this cluster's servers: not yet, and said so at once on the
-  // image (killed, with the reason), as Nova's compute fails a snapshot its driver cannot take.
+  // Snapshots (createImage, createBackup) of this cluster's servers: through KubeVirt's snapshot and export into
+  // the image store.
   manager.add<Image>({
     name: 'kubevirt-snapshots',
     resource: IMAGES,
-    reconcile: async (req, ctx) => {
-      if (!ctx.cached()?.spec.source?.instance) return;
-      const img = await ctx.client.get<Image>(IMAGES, req.namespace, req.name);
-      if (!img?.spec.source?.instance || (img.status?.phase ?? 'queued') !== 'queued' || img.metadata.deletionTimestamp) return;
-      const inst = instances.cachedObjects().find((i) => i.metadata.namespace === img.metadata.namespace && i.metadata.name === img.spec.source!.instance!.name);
-      if (!inst || inst.status?.host !== config.host) return;
-      const message = `Instance ${inst.metadata.name} runs on the KubeVirt hypervisor ${config.host}, which cannot take a snapshot to an image yet.`;
-      await patchStatus(ctx.client, IMAGES, img, killedStatus(img, { reason: 'SnapshotUnsupported', message }), KUBEVIRT_FIELD_MANAGER);
-      await ctx.events.record(img, 'Warning', 'SnapshotUnsupported', message);
-    },
+    owns: [{ ...VIRTUAL_MACHINE_SNAPSHOTS, ownerKind: 'Image' }, { ...VIRTUAL_MACHINE_EXPORTS, ownerKind: 'Image' }],
+    reconcile: kubevirtSnapshotReconciler({ host: config.host, store: o.store }),
   });
   const registration = new HypervisorRegistration(manager.client, { name: config.host, heartbeatSeconds: config.heartbeatSeconds, fieldManager: KUBEVIRT_FIELD_MANAGER }, async () => ({
     spec: {

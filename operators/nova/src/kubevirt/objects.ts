@@ -66,6 +66,14 @@ export function s3UrlOf(src: Pick<ImageSource, 'endpoint' | 'bucket' | 'key'>): 
   return `${base}/${encodeURIComponent(src.bucket)}/${src.key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** Where an S3 source URL points, as CDI's importer reads it: the endpoint, the bucket (first path segment) and the key. */
+export function s3TargetOf(url: string): { endpoint: string; bucket: string; key: string } {
+  const u = new URL(url);
+  const [bucket, ...rest] = u.pathname.replace(/^\//, '').split('/');
+  if (!bucket || !rest.length) throw new Error(`${url} names no bucket and object`);
+  return { endpoint: u.origin, bucket: decodeURIComponent(bucket), key: rest.map(decodeURIComponent).join('/') };
+}
+
 /** The credentials CDI's importer signs with: the keys CDI reads are accessKeyId and secretKey. */
 export function s3CredentialsSecretOf(inst: Instance, src: ImageSource) {
   return {

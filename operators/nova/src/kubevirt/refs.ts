@@ -4,6 +4,8 @@ import type { ResourceRef } from '@stratus/runtime';
 export const VIRTUAL_MACHINES: ResourceRef = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachines', namespaced: true };
 export const VIRTUAL_MACHINE_INSTANCES: ResourceRef = { group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances', namespaced: true };
 export const DATA_VOLUMES: ResourceRef = { group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes', namespaced: true };
+export const VIRTUAL_MACHINE_SNAPSHOTS: ResourceRef = { group: 'snapshot.kubevirt.io', version: 'v1beta1', plural: 'virtualmachinesnapshots', namespaced: true };
+export const VIRTUAL_MACHINE_EXPORTS: ResourceRef = { group: 'export.kubevirt.io', version: 'v1', plural: 'virtualmachineexports', namespaced: true };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 
 /** virt-api's actions (subresources.kubevirt.io/v1), each a PUT on the VM or the VMI. */

@@ -16,14 +16,17 @@
  *   Scheduling, PodScheduled False/Unschedulable, when its memory exceeds the node's), reports its interface
  *   (a pod-network address) and is Succeeded once deleted.
  *
+ * - the snapshot controller and virt-exportserver: exports.ts.
+ *
  * No guest runs: this is a control-plane stand-in, and every test using it says so.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ObjectReader } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, Manager, now, type KubeClient, type Logger, type Reconciler } from '@stratus/runtime';
-import type { DataVolume, KubeCondition, VirtualMachine, VirtualMachineInstance } from '../objects.js';
-import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
+import { s3TargetOf, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
+import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from '../refs.js';
+import { exportReconciler, snapshotReconciler, startExportServer } from './exports.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
 import { startVirtApi } from './virtApi.js';
 
@@ -40,8 +43,9 @@ export interface SimulatorOptions {
   logger: Logger;
   /** The simulated node: its name and the memory it can give guests. */
   node?: { name: string; memoryMiB: number };
-  /** Where the virt-api stand-in listens (127.0.0.1; 0: any free port). */
+  /** Where the virt-api and export server stand-ins listen (127.0.0.1; 0: any free port). */
   virtApiPort?: number;
+  exportServerPort?: number;
 }
 
 const cond = (type: string, status: KubeCondition['status'], reason = '', message = ''): KubeCondition => ({ type, status, reason, message, lastProbeTime: null, lastTransitionTime: now() });
@@ -60,14 +64,6 @@ async function patchStatus(client: KubeClient, ref: typeof VIRTUAL_MACHINES, o: 
 }
 
 // ── CDI: DataVolume imports ──────────────────────────────────────────────────────────────────────────
-
-/** Where an S3 source URL points: the endpoint, the bucket (first path segment) and the key (the rest). */
-export function s3Target(url: string): { endpoint: string; bucket: string; key: string } {
-  const u = new URL(url);
-  const [bucket, ...rest] = u.pathname.replace(/^\//, '').split('/');
-  if (!bucket || !rest.length) throw new Error(`${url} names no bucket and object`);
-  return { endpoint: u.origin, bucket: decodeURIComponent(bucket), key: rest.map(decodeURIComponent).join('/') };
-}
 
 function dataVolumeReconciler(log: Logger): Reconciler<KubernetesObject> {
   return async (req, ctx) => {
@@ -114,7 +110,7 @@ const backoffMs = (restarts: number) => Math.min(500 * 2 ** restarts, 30_000);
 async function importOnce(client: KubeClient, dv: DataVolume): Promise<void> {
   const src = dv.spec.source?.s3;
   if (!src) throw new Error('only an S3 source is simulated');
-  const target = s3Target(src.url);
+  const target = s3TargetOf(src.url);
   const secret = src.secretRef ? await client.get<KubernetesObject & { data?: Record<string, string> }>(SECRETS, dv.metadata.namespace, src.secretRef) : undefined;
   if (src.secretRef && !secret) throw new Error(`secret "${src.secretRef}" not found`);
   const key = (k: string) => Buffer.from(secret?.data?.[k] ?? '', 'base64').toString('utf8');
@@ -312,6 +308,15 @@ export async function startKubevirtSimulator(o: SimulatorOptions): Promise<Kubev
     watches: [{ resource: DATA_VOLUMES, map: (dv, vms) => vms.list().filter((vm) => vm.metadata?.namespace === dv.metadata?.namespace && usesDataVolume(vm as unknown as VirtualMachine, dv.metadata!.name!)).map((vm) => ({ namespace: vm.metadata!.namespace, name: vm.metadata!.name! })) }],
   });
   manager.add<KubernetesObject>({ name: 'virt-handler-vmis', resource: VIRTUAL_MACHINE_INSTANCES, reconcile: vmiReconciler(node), workers: 2 });
+  const exportServer = await startExportServer({ client: manager.client, logger: log, port: o.exportServerPort });
+  manager.add<KubernetesObject>({ name: 'snapshot-controller', resource: VIRTUAL_MACHINE_SNAPSHOTS, reconcile: snapshotReconciler() });
+  manager.add<KubernetesObject>({
+    name: 'virt-export-controller',
+    resource: VIRTUAL_MACHINE_EXPORTS,
+    reconcile: exportReconciler(() => exportServer),
+    // A snapshot becoming ready moves the exports of it on.
+    watches: [{ resource: VIRTUAL_MACHINE_SNAPSHOTS, map: (snap, exports) => exports.list().filter((e) => e.metadata?.namespace === snap.metadata?.namespace && (e as unknown as { spec?: { source?: { name?: string } } }).spec?.source?.name === snap.metadata?.name).map((e) => ({ namespace: e.metadata!.namespace, name: e.metadata!.name! })) }],
+  });
   await manager.start();
   const virtApi = await startVirtApi({ client: manager.client, logger: log, port: o.virtApiPort });
   log.info('kubevirt-simulator started (a stand-in for virt-api, virt-controller, virt-handler and CDI; no guest runs)', { node: node.name, virtApi: virtApi.url });
@@ -319,6 +324,7 @@ export async function startKubevirtSimulator(o: SimulatorOptions): Promise<Kubev
     manager,
     async stop() {
       await virtApi.close();
+      await exportServer.close();
       await manager.stop();
     },
   };
