@@ -14,9 +14,10 @@ import { Readable } from 'node:stream';
 import { eventually } from '@stratus/apiserver';
 import { IMAGES, ImageStore, glanceManager, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
+import { VOLUME_ATTACHMENTS } from '@stratus/cinder';
 import { KubeApiError, MERGE_PATCH, createLogger, type KubeClient, type Manager } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, kubevirtCrds, type Hypervisor, type Instance } from '../src/index.js';
+import { EVENTS, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, kubevirtCrds, type Hypervisor, type Instance } from '../src/index.js';
 import { instanceViewOf } from '../src/kubevirt/instanceView.js';
 import { startKubevirtCompute, type KubevirtCompute, type KubevirtComputeConfig } from '../src/kubevirt/kubevirtCompute.js';
 import { namesOf, rootDataVolumeOf, virtualMachineOf, cloudInitSecretOf, type DataVolume, type VirtualMachine, type VirtualMachineInstance } from '../src/kubevirt/objects.js';
@@ -320,6 +321,15 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.deepEqual(await ask('right'), { status: 200, bytes: (await client.get<Image>(IMAGES, 'demo', 'cirros'))!.status!.size });
     await agent.close();
     for (const [ref, n] of [[VIRTUAL_MACHINE_EXPORTS, 'probe'], [SECRETS, 'probe-token'], [IMAGES, 'probe-snap']] as const) await client.delete(ref, 'demo', n);
+  });
+
+  it('turns away a Cinder volume attached to a server on KubeVirt, as a Nova attach its driver cannot plug fails: the attachment goes and the server’s events say why', async () => {
+    await client.create(VOLUME_ATTACHMENTS, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeAttachment', metadata: { name: 'web-data', namespace: 'demo' }, spec: { volume: 'data', instance: 'web' } } as KubernetesObject, 'test');
+    await eventually('the attachment to be turned away', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'web-data')));
+    const events = (await client.list<KubernetesObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENTS, 'demo')).items;
+    const why = events.find((e) => e.involvedObject?.name === 'web' && e.reason === 'VolumeAttachFailed');
+    assert.match(why?.message ?? '', /Volume data cannot be attached: the KubeVirt hypervisor .* plugs no Cinder volumes yet/);
+    assert.equal((await get('web'))?.status?.phase, 'ACTIVE', 'the server ran on');
   });
 
   it('refuses what KubeVirt cannot do (suspend) without touching the running server', async () => {

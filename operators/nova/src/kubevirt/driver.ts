@@ -31,6 +31,8 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { hostnameOf } from '../agent/configDrive.js';
+import { attachmentsOfInstance } from '../agent/volumes.js';
+import { VOLUME_ATTACHMENTS, type VolumeAttachment } from '@stratus/cinder';
 import { FLAVORS, GUEST_FINALIZER, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, faultOf, type Flavor, type FlavorSnapshot, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { instanceViewOf } from './instanceView.js';
 import { cloudInitSecretOf, namesOf, rootDataVolumeOf, s3CredentialsSecretOf, sshKeysSecretOf, virtualMachineOf, type DataVolume, type ImageSource, type VirtualMachine, type VirtualMachineInstance } from './objects.js';
@@ -57,12 +59,15 @@ const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
  */
 export type ObjectLookup = <T extends KubernetesObject>(ref: ResourceRef, namespace: string | undefined, name: string) => Promise<T | undefined>;
 
-export function kubevirtInstanceReconciler(config: KubevirtDriverConfig, lookup?: ObjectLookup): Reconciler<Instance> {
+/** The VolumeAttachments naming an instance (from a cache, or listed). */
+export type AttachmentsOf = (inst: Instance) => Promise<readonly VolumeAttachment[]>;
+
+export function kubevirtInstanceReconciler(config: KubevirtDriverConfig, lookup?: ObjectLookup, attachments?: AttachmentsOf): Reconciler<Instance> {
   const applied = new AppliedObjects();
   return async (req, ctx) => {
     const inst = await ctx.client.get<Instance>(INSTANCES, req.namespace, req.name);
     if (!inst || inst.status?.host !== config.host) return;
-    return new KubevirtRun(inst, ctx, config, lookup ?? ((ref, ns, name) => ctx.client.get(ref, ns, name)), applied).reconcile();
+    return new KubevirtRun(inst, ctx, config, lookup ?? ((ref, ns, name) => ctx.client.get(ref, ns, name)), applied, attachments ?? ((i) => attachmentsOfInstance(ctx.client, i))).reconcile();
   };
 }
 
@@ -106,6 +111,7 @@ class KubevirtRun {
     private readonly config: KubevirtDriverConfig,
     private readonly lookup: ObjectLookup,
     private readonly applied: AppliedObjects,
+    private readonly attachments: AttachmentsOf,
   ) {
     this.ns = inst.metadata.namespace!;
   }
@@ -118,6 +124,7 @@ class KubevirtRun {
     if (isDeleting(this.inst)) return this.teardown();
     const withFinalizer = addFinalizerPatch(this.inst, GUEST_FINALIZER);
     if (withFinalizer) this.inst = await this.ctx.client.patch<Instance>(INSTANCES, this.ns, this.inst.metadata.name, withFinalizer, KUBEVIRT_FIELD_MANAGER);
+    await this.turnAwayVolumes();
     const hardReboot = pending(this.inst.spec.reboot?.count, this.status.rebootsDone) && this.inst.spec.reboot?.type === 'HARD';
     // In ERROR it stays so, its objects gone, until a hard reboot asks for a new try (as on libvirt).
     if (this.status.phase === 'ERROR' && !hardReboot) return;
@@ -149,6 +156,23 @@ class KubevirtRun {
     if (!spec.image) throw new Refused('BootFromVolumeUnsupported', 'The kubevirt driver boots servers from images only (volumes come with block storage on KubeVirt).');
     if (spec.shelved) throw new Refused('ShelveUnsupported', 'The kubevirt driver cannot shelve a server yet.', 409);
     if (spec.rescue) throw new Refused('RescueUnsupported', 'The kubevirt driver cannot rescue a server yet.', 409);
+  }
+
+  /**
+   * Cinder's volumes are files in a node pool, not PersistentVolumeClaims a VirtualMachine could mount: an
+   * attach to a server here fails as a Nova attach whose driver cannot plug it does. The attachment is deleted
+   * (the volume goes back to available) and the server's events say why.
+   */
+  private async turnAwayVolumes(): Promise<void> {
+    for (const a of await this.attachments(this.inst)) {
+      if (isDeleting(a)) continue;
+      const message = `Volume ${a.spec.volume} cannot be attached: the KubeVirt hypervisor ${this.config.host} plugs no Cinder volumes yet (they are files in a node pool, not PersistentVolumeClaims).`;
+      await this.ctx.events.record(this.inst, 'Warning', 'VolumeAttachFailed', message);
+      await this.ctx.client.delete(VOLUME_ATTACHMENTS, this.ns, a.metadata.name).catch((e) => {
+        if (!(e instanceof KubeApiError && e.code === 404)) throw e;
+      });
+      this.ctx.log.warn('volume attachment turned away', { volume: a.spec.volume, attachment: a.metadata.name });
+    }
   }
 
   private async flavorNamed(name: string): Promise<FlavorSnapshot> {

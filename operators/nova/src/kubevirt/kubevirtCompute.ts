@@ -10,6 +10,7 @@
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Image, ImageStore } from '@stratus/glance';
+import { VOLUME_ATTACHMENTS, type VolumeAttachment } from '@stratus/cinder';
 import { Manager, type InformerOptions, type Logger, type ResourceRef, type SelfHealingInformer } from '@stratus/runtime';
 import { HypervisorRegistration } from '../agent/registration.js';
 import { FLAVORS, IMAGES, INSTANCES, KEYPAIRS, type Instance } from '../resources.js';
@@ -67,6 +68,8 @@ export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; k
   const caches = new Map<string, SelfHealingInformer<KubernetesObject>>();
   for (const [ref, opts] of [[VIRTUAL_MACHINES], [VIRTUAL_MACHINE_INSTANCES], [DATA_VOLUMES], [SECRETS, { labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}` }], [FLAVORS], [IMAGES], [KEYPAIRS]] as Array<[ResourceRef, InformerOptions?]>)
     caches.set(ref.plural, manager.informer<KubernetesObject>(ref, opts));
+  const attachments = manager.informer<KubernetesObject>(VOLUME_ATTACHMENTS);
+  caches.set(VOLUME_ATTACHMENTS.plural, attachments);
   manager.onStart(async () => void (await Promise.all([...caches.values()].map((c) => c.start()))));
   // KubeVirt's objects and the driver's Secrets are made by the driver and KubeVirt only: a miss in their
   // (synced) caches is taken as absence (making one that exists meanwhile is a 409 the driver handles). A
@@ -81,9 +84,13 @@ export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; k
     name: 'kubevirt-instances',
     resource: INSTANCES,
     fieldSelector: `status.host=${config.host}`,
-    reconcile: kubevirtInstanceReconciler(config, lookup),
+    reconcile: kubevirtInstanceReconciler(config, lookup, async (inst) => (attachments.informer.list(inst.metadata.namespace) as VolumeAttachment[]).filter((a) => a.spec.instance === inst.metadata.name)),
     workers: o.workers ?? 4,
-    watches: [VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
+    watches: [
+      ...[VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
+      // A volume attached to one of them: turned away (driver.ts).
+      { resource: VOLUME_ATTACHMENTS, map: (a: KubernetesObject) => [{ namespace: a.metadata!.namespace, name: (a as VolumeAttachment).spec.instance }] },
+    ],
   });
   // Snapshots (createImage, createBackup) of this cluster's servers: through KubeVirt's snapshot and export into
   // the image store.
