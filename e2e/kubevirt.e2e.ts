@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstackJson, openstackOk } from './lib/up.js';
+import { openstack, openstackJson, openstackOk } from './lib/up.js';
 
 describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
   this.timeout(600_000);
@@ -133,6 +133,11 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
   });
 
   it('stops, starts, pauses, unpauses and hard-reboots it with the CLI', async () => {
+    // What KubeVirt cannot do is refused at once, and the server runs on.
+    const suspend = await openstack(cloud, ['server', 'suspend', 'kv-1']);
+    assert.notEqual(suspend.code, 0);
+    assert.match(suspend.stderr, /Cannot 'suspend' instance .*: its hypervisor kubevirt \(KubeVirt\) does not support it\. \(HTTP 409\)/);
+    assert.equal((await json('server', 'show', 'kv-1')).status, 'ACTIVE');
     await os('server', 'stop', 'kv-1');
     await untilStatus('kv-1', 'SHUTOFF');
     assert.equal(await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.spec.runStrategy}/{.status.printableStatus}'), 'Halted/Stopped');

@@ -340,6 +340,13 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.status?.printableStatus, 'Running');
     await client.patch(INSTANCES, 'demo', 'web', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH);
     await settled('web', 'ACTIVE');
+    // A resize asked with kubectl (the Compute API refuses it at once with 409): Stalled, and the VM keeps its size.
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { flavor: 'm1.huge' } }, 'test', MERGE_PATCH);
+    const resize = await until('web', 'stalled on the resize', (i) => i.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'ResizeUnsupported') === true);
+    assert.equal(resize.status?.phase, 'ACTIVE');
+    assert.equal((await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))?.spec.template.spec.domain.memory.guest, '512Mi');
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { flavor: 'm1.small' } }, 'test', MERGE_PATCH);
+    await settled('web', 'ACTIVE');
   });
 
   it('puts a server whose image cannot be imported into ERROR with CDI’s reason, and leaves nothing of it behind', async () => {

@@ -43,6 +43,9 @@ function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
 /** Actions a locked server still takes (as Nova's, which lock-checks the others). */
 const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage', 'createBackup']);
 
+/** Actions the kubevirt driver cannot carry out (KubeVirt has no suspend to disk; resize, rebuild, shelve and rescue are not built). */
+const KUBEVIRT_UNSUPPORTED = new Set(['suspend', 'resume', 'resize', 'confirmResize', 'revertResize', 'rebuild', 'shelve', 'shelveOffload', 'unshelve', 'rescue', 'unrescue']);
+
 export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
   /** Metadata for the server's own (rebuild) or its snapshot's, within its tenant's metadata_items quota. */
@@ -288,6 +291,13 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     },
   };
 
+  /** What a KubeVirt cluster cannot do for a server (the kubevirt driver refuses it too): 409 at once, nothing changed. */
+  const refusedByHypervisor = (inst: Instance, action: string) => {
+    const hv = inst.status?.host ? dir.hypervisors.get(inst.status.host) : undefined;
+    if (hv?.spec.driver === 'kubevirt' && KUBEVIRT_UNSUPPORTED.has(action))
+      throw conflict(`Cannot '${action}' instance ${serverIdOf(inst)}: its hypervisor ${hv.metadata.name} (KubeVirt) does not support it.`);
+  };
+
   router.on('POST', '/servers/:id/action', async (req) => {
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body: one action is expected.');
@@ -298,6 +308,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     if (shape) requireKnownFields(body, wrapped(name, shape), req.auth.version);
     const inst = serverFor(api, req.params.id, req.auth);
     if (!UNLOCKED_ACTIONS.has(name)) checkLock(inst, req.auth, name);
+    refusedByHypervisor(inst, name);
     const answer = await action(req, inst, body[name]);
     // The instance as this action left it (the cache holds the write): its generation is what the agent must reach.
     if (RECORDED_ACTIONS[name]) await recordAction(api, dir.instances.get(inst.metadata.name, inst.metadata.namespace) ?? inst, RECORDED_ACTIONS[name], req);

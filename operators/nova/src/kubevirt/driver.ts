@@ -156,6 +156,8 @@ class KubevirtRun {
     if (!spec.image) throw new Refused('BootFromVolumeUnsupported', 'The kubevirt driver boots servers from images only (volumes come with block storage on KubeVirt).');
     if (spec.shelved) throw new Refused('ShelveUnsupported', 'The kubevirt driver cannot shelve a server yet.', 409);
     if (spec.rescue) throw new Refused('RescueUnsupported', 'The kubevirt driver cannot rescue a server yet.', 409);
+    if (this.status.flavor && spec.flavor !== this.status.flavor.name) throw new Refused('ResizeUnsupported', `The kubevirt driver cannot resize a server yet (flavor ${this.status.flavor.name} asked to become ${spec.flavor}).`, 409);
+    if (pending(spec.rebuild?.count, this.status.rebuildsDone)) throw new Refused('RebuildUnsupported', 'The kubevirt driver cannot rebuild a server yet.', 409);
   }
 
   /**
