@@ -13,7 +13,7 @@ SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard bench-kubevirt rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard bench-kubevirt test-ceph ceph-up ceph-down rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -75,6 +75,19 @@ test: build libvirt
 # convergence and orphan checks. Replay a run with the seed it printed: make test-faults FAULT_SEED=n [FAULT_CYCLES=n]
 test-faults: build libvirt test-image
 	FAULT_SEED='$(FAULT_SEED)' FAULT_CYCLES='$(FAULT_CYCLES)' npx mocha --no-config --reporter spec --timeout 0 --exit e2e/dist/faults.e2e.js
+
+# Against a real single-node Ceph (hack/ceph-up.sh, Debian's packages, no cephadm), started for the run and
+# removed after: Glance's S3 image store on the RADOS Gateway. About a minute; not part of `make test`.
+test-ceph: build
+	hack/install-system-packages.sh --ceph
+	hack/test-ceph.sh
+
+# A Ceph of your own in $(STATE)/ceph (CEPH_MON_PORT, CEPH_MON_V2_PORT, CEPH_RGW_PORT): make ceph-up, make ceph-down
+ceph-up:
+	hack/install-system-packages.sh --ceph
+	hack/ceph-up.sh $(STATE)/ceph
+ceph-down:
+	hack/ceph-down.sh $(STATE)/ceph
 
 # OpenStack's Tempest (Debian's) against a fresh cloud, with dynamic credentials: the interop guideline's
 # identity, image and compute tests and the broader API suites, passed/failed/skipped per area and every

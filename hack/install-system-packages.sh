@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages Stratus uses that npm cannot provide. Installs only what is missing, so it is cheap
 # to run before every test run; needs root (or sudo) the first time on a fresh machine. --conformance adds
-# what `make conformance` needs.
+# what `make conformance` needs, --ceph what `make test-ceph` needs.
 set -euo pipefail
 # package:command that shows it is installed
 wanted=(
@@ -24,6 +24,8 @@ wanted=(
 )
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")
+# make test-ceph, hack/ceph-up.sh: a single-node Ceph (mon, mgr, BlueStore OSD, RADOS Gateway), no cephadm
+[ "${1:-}" = "--ceph" ] && wanted+=("ceph-mon:ceph-mon" "ceph-mgr:ceph-mgr" "ceph-osd:ceph-osd" "radosgw:radosgw" "ceph-common:ceph")
 missing=()
 for entry in "${wanted[@]}"; do
   command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
