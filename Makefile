@@ -38,7 +38,8 @@ build: deps
 
 # The whole cloud, its compute node included; the test disk image is built for the README's examples.
 up: build libvirt test-image
-	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT) --service-ports $(SERVICE_PORTS) --image-import-allow '$(IMAGE_IMPORT_ALLOW)' $(if $(KUBEVIRT),--kubevirt)
+	$(if $(CEPH),hack/install-system-packages.sh --ceph)
+	node cli/dist/src/main.js --data-dir $(STATE) --port $(PORT) --api-port $(API_PORT) --s3-port $(S3_PORT) --service-ports $(SERVICE_PORTS) --image-import-allow '$(IMAGE_IMPORT_ALLOW)' $(if $(KUBEVIRT),--kubevirt) $(if $(CEPH),--ceph)
 
 # The small bootable test disk (kernel + busybox initramfs + syslinux) Nova's tests boot: .cache/test-image/
 test-image:

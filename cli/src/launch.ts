@@ -3,7 +3,7 @@
  * what the e2e tests and the benchmarks start a cloud with.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -11,6 +11,7 @@ import { DEFAULT_IMAGE_BUCKET, type StoreConfig } from '@stratus/glance';
 import { removeGuestsUnder } from '@stratus/nova';
 import { ovnLayout, removeNetns } from '@stratus/neutron';
 import { S3_CREDENTIALS_FILE } from './s3.js';
+import { cephS3File, stopLocalCeph } from './ceph.js';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
 
@@ -70,7 +71,10 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
     s3() {
       const m = /S3 \(image data\): (http:\/\/\S+),/.exec(out);
       if (!m) throw new Error(`stratus up printed no S3 endpoint:\n${out}`);
-      return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, ...JSON.parse(readFileSync(join(dir, S3_CREDENTIALS_FILE), 'utf8')) };
+      // The RADOS Gateway's user on a cloud started with --ceph, else the embedded server's credentials.
+      const credentials = existsSync(cephS3File(dir)) ? cephS3File(dir) : join(dir, S3_CREDENTIALS_FILE);
+      const { accessKeyId, secretAccessKey } = JSON.parse(readFileSync(credentials, 'utf8'));
+      return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, accessKeyId, secretAccessKey };
     },
     admin() {
       const auth = parse(readFileSync(join(dir, 'clouds.yaml'), 'utf8')).clouds.stratus.auth;
@@ -85,6 +89,8 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
       }),
     async remove() {
       await removeGuestsUnder(dir).catch(() => []);
+      // A Ceph it ran (--ceph) is stopped even if stratus up could not stop it.
+      await stopLocalCeph(dir, true).catch(() => {});
       // With its guests gone, the node's namespace has nothing left in it.
       await removeNetns(ovnLayout(dir).netns).catch(() => {});
       await removeNetns(ovnLayout(dir).externalNetns).catch(() => {});

@@ -26,6 +26,7 @@ import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
 import { startOvn } from './ovn.js';
+import { startLocalCeph } from './ceph.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const GATEWAY_MAIN = 'cli/dist/src/gatewayMain.js';
@@ -52,6 +53,8 @@ const { values } = parseArgs({
      * the Hypervisor "kubevirt" (availability zone "kubevirt"), and kubevirt-simulator standing in for KubeVirt.
      */
     kubevirt: { type: 'boolean', default: false },
+    /** Image data on a local single-node Ceph's RADOS Gateway (hack/ceph-up.sh, in DATA/ceph) instead of the embedded S3 server. */
+    ceph: { type: 'boolean', default: false },
   },
 });
 const operators = OPERATORS.filter((op) => !op.only || (op.only === 'kubevirt' && values.kubevirt));
@@ -99,8 +102,9 @@ try {
 
 // Image data lives in S3; on one machine that is the embedded S3 server on loopback in its own process, with objects as
 // files in the state folder.
-const s3 = await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
-supervisor.onStop('S3 server', () => s3.stop());
+// With --ceph, on the RADOS Gateway of a local Ceph in the cloud's folder instead.
+const s3 = values.ceph ? await startCephStore() : await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
+supervisor.onStop(values.ceph ? 'Ceph' : 'S3 server', () => s3.stop());
 // Networking's dataplane: OVN's daemons, and this machine's node switch in its own network namespace.
 const ovn = await startOvn(supervisor, dataDir, log);
 
@@ -201,7 +205,7 @@ process.stdout.write(
     `  operators: ${operators.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
     `  Dashboard: ${gateway.url}/dashboard/ (sign in as admin or any Keystone user)`,
-    `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}`,
+    `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}${values.ceph ? ` (Ceph's RADOS Gateway; ceph -c ${join(dataDir, 'ceph', 'ceph.conf')} status)` : ''}`,
     `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}; the provider network (floating IPs) in ${ovn.externalNetns}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
@@ -211,6 +215,14 @@ process.stdout.write(
     '',
   ].join('\n') + '\n',
 );
+}
+
+/** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
+async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; stop(): Promise<void> }> {
+  const free = values['service-ports'] === 'free';
+  const pick = async (fixed: number) => (free ? freePort(values.host!) : fixed);
+  const ceph = await startLocalCeph(dataDir, { mon: await pick(6789), monV2: await pick(3300), rgw: values['s3-port'] === '0' || free ? await pick(7480) : Number(values['s3-port']) });
+  return { ...ceph.s3, stop: () => ceph.stop() };
 }
 
 /** This cloud's listeners as import denials: on its host, and on every loopback name when it listens on all of them or on loopback. */

@@ -1,0 +1,72 @@
+/**
+ * `stratus up --ceph` (make test-ceph, not make test): the cloud's image data on a real single-node Ceph's RADOS
+ * Gateway. An image uploaded with the openstack CLI is an object in the gateway's bucket with no multipart upload
+ * left, downloads byte for byte, and boots a server (the compute node reads it from the gateway); deleting it
+ * removes the object.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { openstackJson, openstackOk } from '../lib/up.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const sh = promisify(execFile);
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () {
+  this.timeout(600_000);
+  let cloud: RunningCloud;
+  let s3: S3Client;
+  let bucket: string;
+  let testImage: string;
+  const os = (...args: string[]) => openstackOk(cloud, args);
+  const json = (...args: string[]) => openstackJson(cloud, args);
+  const objects = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key);
+
+  before(async () => {
+    testImage = (await sh('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;
+    cloud = await startCloud(300_000, undefined, { args: ['--ceph'] });
+    const c = cloud.s3();
+    bucket = c.bucket;
+    s3 = new S3Client({ endpoint: c.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } });
+  });
+  after(async () => {
+    s3?.destroy();
+    await cloud?.stop();
+    await cloud?.remove();
+  });
+
+  it('serves the image store from the gateway', async () => {
+    assert.match(cloud.output(), /S3 \(image data\): http:\/\/127\.0\.0\.1:\d+, bucket \S+ \(Ceph's RADOS Gateway/);
+    const { stdout } = await sh('ceph', ['-c', join(cloud.dir, 'ceph', 'ceph.conf'), 'health']);
+    assert.match(stdout, /HEALTH_OK/);
+  });
+
+  it('stores an uploaded image as one object in the gateway, downloads it byte for byte, boots a server from it, and deletes it', async () => {
+    const data = readFileSync(testImage);
+    await os('image', 'create', '--file', testImage, '--disk-format', 'raw', '--container-format', 'bare', 'stratus-test');
+    let img: { status?: string; checksum?: string } = {};
+    for (const deadline = Date.now() + 120_000; img.status !== 'active' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) img = await json('image', 'show', 'stratus-test');
+    assert.equal(img.status, 'active');
+    assert.equal(img.checksum, md5(data));
+    const keys = await objects();
+    assert.equal(keys.length, 1, JSON.stringify(keys));
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], [], 'no unfinished multipart upload');
+    const out = join(cloud.dir, 'downloaded.img');
+    await os('image', 'save', '--file', out, 'stratus-test');
+    assert.equal(md5(readFileSync(out)), md5(data));
+    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny');
+    const server = await json('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--wait', 'from-rgw');
+    assert.equal(server.status, 'ACTIVE');
+    await os('server', 'delete', '--wait', 'from-rgw');
+    await os('image', 'delete', 'stratus-test');
+    const deadline = Date.now() + 60_000;
+    while ((await objects()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await objects(), [], 'the object went with the image');
+  });
+});
