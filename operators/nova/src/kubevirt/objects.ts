@@ -74,15 +74,14 @@ export function s3TargetOf(url: string): { endpoint: string; bucket: string; key
   return { endpoint: u.origin, bucket: decodeURIComponent(bucket), key: rest.map(decodeURIComponent).join('/') };
 }
 
+/** A Secret the instance owns, its values given as text. */
+function ownedSecret(inst: Instance, name: string, values: Record<string, string | Buffer>) {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: ownedMeta(inst, name), type: 'Opaque', data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+}
+
 /** The credentials CDI's importer signs with: the keys CDI reads are accessKeyId and secretKey. */
 export function s3CredentialsSecretOf(inst: Instance, src: ImageSource) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: ownedMeta(inst, namesOf(inst).s3Credentials),
-    type: 'Opaque',
-    stringData: { accessKeyId: src.accessKeyId, secretKey: src.secretAccessKey },
-  };
+  return ownedSecret(inst, namesOf(inst).s3Credentials, { accessKeyId: src.accessKeyId, secretKey: src.secretAccessKey });
 }
 
 /** The root disk: a DataVolume importing the image from S3 into a volume of the flavor's root size. */
@@ -101,26 +100,13 @@ export function rootDataVolumeOf(inst: Instance, src: ImageSource, rootGiB: numb
 
 /** Cloud-init's user data: the instance's own (Nova passes it through untouched), or a minimal cloud-config. */
 export function cloudInitSecretOf(inst: Instance, userData: Buffer | undefined, hostname: string) {
-  const text = userData ?? Buffer.from(`#cloud-config\nhostname: ${hostname}\n`);
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: ownedMeta(inst, namesOf(inst).cloudInit),
-    type: 'Opaque',
-    // KubeVirt's NoCloud secretRef reads the key "userdata".
-    data: { userdata: text.toString('base64') },
-  };
+  // KubeVirt's NoCloud secretRef reads the key "userdata".
+  return ownedSecret(inst, namesOf(inst).cloudInit, { userdata: userData ?? `#cloud-config\nhostname: ${hostname}\n` });
 }
 
 /** The keypair's public key, which KubeVirt puts into NoCloud's meta-data (accessCredentials). */
 export function sshKeysSecretOf(inst: Instance, publicKey: string) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: ownedMeta(inst, namesOf(inst).sshKeys),
-    type: 'Opaque',
-    stringData: { key1: publicKey.trim() },
-  };
+  return ownedSecret(inst, namesOf(inst).sshKeys, { key1: publicKey.trim() });
 }
 
 export type RunStrategy = 'Always' | 'Halted' | 'Manual' | 'RerunOnFailure';
