@@ -6,7 +6,8 @@
 # clusters can share a machine on different ports; hack/ceph-down.sh stops them in order.
 #
 #   hack/ceph-up.sh [DIR]     (DIR: CEPH_DIR, default .stratus/ceph)
-#   CEPH_MON_PORT (6789; msgr v1) CEPH_MON_V2_PORT (3300) CEPH_RGW_PORT (7480) CEPH_OSD_SIZE_GIB (10)
+#   CEPH_MON_PORT (6789; msgr v1) CEPH_MON_V2_PORT (3300) CEPH_RGW_PORT (7480) CEPH_OSD_SIZE_GIB (10): used when
+#   the cluster is made; a cluster made before keeps its own.
 #
 # Prints the S3 endpoint, and writes DIR/s3.json ({"endpoint", "accessKeyId", "secretAccessKey"}) and DIR/ceph.conf
 # (with DIR/client.admin.keyring) for the ceph, rbd and rados tools: ceph -c DIR/ceph.conf status.
@@ -84,6 +85,8 @@ keyring = $DIR/rgw/ceph-rgw.a/keyring
 EOF
 fi
 FSID="$(sed -n 's/^fsid = //p' "$CONF")"
+# A cluster keeps the ports it was made with (its monmap and config name them): whatever the environment says now.
+RGW_PORT="$(sed -n 's/^rgw_frontends = beast endpoint=127\.0\.0\.1://p' "$CONF")"
 
 running() { # name: its PID file names a live process
   local pid

@@ -69,4 +69,39 @@ describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () 
     while ((await objects()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(await objects(), [], 'the object went with the image');
   });
+
+  it('kills an image whose upload the gateway dies under, and once Ceph is back leaves no object, and no upload once the image is deleted', async () => {
+    // Made and uploaded through the Image API itself (the CLI reads image data from its stdin when given no file).
+    const token = (await json('token', 'issue')).id as string;
+    const base = cloud.admin().authUrl.replace(/\/identity\/v3\/?$/, '');
+    const made = await fetch(`${base}/image/v2/images`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'faulty', disk_format: 'raw', container_format: 'bare' }) });
+    assert.equal(made.status, 201);
+    const id = ((await made.json()) as { id: string }).id;
+    const rgwPid = Number(readFileSync(join(cloud.dir, 'ceph', 'run', 'client.rgw.a.pid'), 'utf8'));
+    // 64 MiB, 1 MiB at a time; the gateway is killed once 24 MiB (several multipart parts) have gone.
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent === 24) process.kill(rgwPid, 'SIGKILL');
+        if (sent === 64) return c.close();
+        sent++;
+        await new Promise((r) => setTimeout(r, 20));
+        c.enqueue(new Uint8Array(1024 * 1024).fill(sent));
+      },
+    });
+    const res = await fetch(`${base}/image/v2/images/${id}/file`, { method: 'PUT', body, duplex: 'half', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' } } as RequestInit).catch((e: Error) => e);
+    assert.ok(res instanceof Error || res.status >= 400, `the upload was refused: ${res instanceof Error ? res.message : res.status}`);
+    let img: { status?: string } = {};
+    for (const deadline = Date.now() + 120_000; img.status !== 'killed' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) img = await json('image', 'show', id);
+    assert.equal(img.status, 'killed', 'the image says the upload failed');
+    // Ceph back (the gateway restarted as the cloud's folder has it).
+    await sh(join(ROOT, 'hack/ceph-up.sh'), [join(cloud.dir, 'ceph')]);
+    assert.deepEqual((await objects()).filter((k) => k?.includes(id)), [], 'no half-made object');
+    await os('image', 'delete', id);
+    const deadline = Date.now() + 60_000;
+    const left = async () => ((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key).filter((k) => k?.includes(id));
+    while ((await left()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await left(), [], 'the dead upload’s parts aborted with the image');
+    assert.deepEqual((await objects()).filter((k) => k?.includes(id)), []);
+  });
 });
