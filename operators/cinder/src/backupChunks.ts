@@ -49,6 +49,11 @@ export function chunkPlan(sha256: string, zero: boolean, parent: ChunkRecord | u
 /** The objects a backup holds itself (not its ancestors'): what deleting it removes. Pure. */
 export const ownKeysOf = (m: BackupManifest, prefix: string) => [...new Set(m.chunks.map((c) => c.key).filter((k): k is string => !!k && k.startsWith(`${prefix}/`)))];
 
+/** Whether any of the extents ([offset, length], sorted) touches [offset, offset + length). Pure. */
+export function overlaps(extents: ReadonlyArray<readonly [number, number]>, offset: number, length: number): boolean {
+  return extents.some(([o, l]) => o < offset + length && offset < o + l);
+}
+
 export class BackupChunkStore {
   constructor(readonly store: ImageStore) {}
 
@@ -56,7 +61,7 @@ export class BackupChunkStore {
     return this.store.config.bucket;
   }
 
-  /** Backs the volume up under `prefix`; returns the manifest (already stored) and what this backup stored itself. */
+  /** Backs the volume up under `prefix` (every chunk, or with `allocated`, only those the volume has written); returns the manifest (already stored) and what this backup stored itself. */
   async backup(backend: VolumeBackend, volumeId: string, prefix: string, parent?: { prefix: string; manifest: BackupManifest }): Promise<{ manifest: BackupManifest; objectCount: number; dataBytes: number }> {
     await this.store.ensureBucket();
     const sizeBytes = await backend.sizeBytes(volumeId);
@@ -65,8 +70,11 @@ export class BackupChunkStore {
     let dataBytes = 0;
     // A parent made with another chunk size shares nothing.
     const parentChunks = parent?.manifest.chunkBytes === CHUNK_BYTES ? parent.manifest.chunks : [];
+    // What the backend knows was never written reads as zeroes: not read at all.
+    const written = backend.allocated ? await backend.allocated(volumeId) : undefined;
     for (let i = 0, offset = 0; offset < sizeBytes; i++, offset += CHUNK_BYTES) {
-      const data = await backend.read(volumeId, offset, Math.min(CHUNK_BYTES, sizeBytes - offset));
+      const length = Math.min(CHUNK_BYTES, sizeBytes - offset);
+      const data = written && !overlaps(written, offset, length) ? Buffer.alloc(length) : await backend.read(volumeId, offset, length);
       const zero = isZero(data);
       const sha256 = zero ? zeroSha(data.length) : createHash('sha256').update(data).digest('hex');
       const plan = chunkPlan(sha256, zero, parentChunks[i]);

@@ -17,8 +17,12 @@ const CONNECTION = {
     driverVolumeType: { type: 'string', description: 'file, or rbd' },
     path: { type: 'string' },
     format: { type: 'string' },
-    name: { type: 'string' },
-    hosts: { type: 'array', items: { type: 'string' } },
+    name: { type: 'string', description: 'rbd: pool/image' },
+    hosts: { type: 'array', items: { type: 'string' }, description: "rbd: the monitors' addresses" },
+    ports: { type: 'array', items: { type: 'string' }, description: "rbd: the monitors' ports, one per host" },
+    authUsername: { type: 'string', description: 'rbd: the cephx user' },
+    secretType: { type: 'string', description: 'rbd: ceph' },
+    secretUuid: { type: 'string', description: "rbd: the libvirt secret holding the user's key on every compute node" },
   },
 };
 const ID_COLUMN = { name: 'ID', type: 'string', jsonPath: '.metadata.uid', priority: 1 } as const;

@@ -2,16 +2,20 @@
 /**
  * The block storage operator process (Cinder's api, scheduler, volume and backup services in one): the
  * Block Storage API v3 (every replica serves it) and the reconcilers (one leader at a time), until SIGTERM.
- * Its file pool is CINDER_POOL_DIR (CINDER_POOL_GIB big; unset: its filesystem's size); image data and
- * backups are in the S3 store the S3_* variables name (backups in BACKUP_BUCKET).
+ * Its backends: a file pool in CINDER_POOL_DIR (CINDER_POOL_GIB big; unset: its filesystem's size), and/or a
+ * Ceph RBD pool (CINDER_RBD_POOL, with CINDER_RBD_CONF, CINDER_RBD_USER, CINDER_RBD_KEYRING and the nodes'
+ * libvirt secret CINDER_RBD_SECRET_UUID; its volume type CINDER_RBD_VOLUME_TYPE, default `ceph`). Image data
+ * and backups are in the S3 store the S3_* variables name (backups in BACKUP_BUCKET).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ImageStore, storeConfigFromEnv } from '@stratus/glance';
 import { KubeClient, SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { BackupChunkStore } from './backupChunks.js';
 import { FilePoolBackend } from './backend/filePool.js';
+import { RbdPoolBackend } from './backend/rbdPool.js';
+import type { VolumeBackend } from './backend/types.js';
 import { cinderManager } from './operator.js';
-import { ensureDefaultVolumeType } from './volumeTypes.js';
+import { ensureBackendVolumeType, ensureDefaultVolumeType } from './volumeTypes.js';
 import { DEFAULT_BACKUP_BUCKET } from './resources.js';
 import { startBlockStorageApi } from './api/server.js';
 
@@ -19,19 +23,25 @@ const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const logger = createLogger('cinder');
 const poolDir = process.env.CINDER_POOL_DIR;
-if (!poolDir) {
-  logger.error('CINDER_POOL_DIR must name the folder of the volume pool');
+const rbdPool = process.env.CINDER_RBD_POOL;
+const workDir = process.env.CINDER_WORK_DIR ?? (poolDir ? `${poolDir}/.work` : undefined);
+if ((!poolDir && !rbdPool) || !workDir) {
+  logger.error('CINDER_POOL_DIR (a file pool) or CINDER_RBD_POOL (a Ceph RBD pool, with CINDER_WORK_DIR) must name a volume backend');
   process.exit(2);
 }
 const storeConfig = storeConfigFromEnv(process.env);
 const imageStore = new ImageStore(storeConfig);
 const backups = new BackupChunkStore(new ImageStore({ ...storeConfig, bucket: process.env.BACKUP_BUCKET ?? DEFAULT_BACKUP_BUCKET }));
-const backend = new FilePoolBackend({ dir: poolDir, ...(process.env.CINDER_POOL_GIB ? { capacityGiB: Number(process.env.CINDER_POOL_GIB) } : {}) });
+const backends: VolumeBackend[] = [];
+if (poolDir) backends.push(new FilePoolBackend({ dir: poolDir, ...(process.env.CINDER_POOL_GIB ? { capacityGiB: Number(process.env.CINDER_POOL_GIB) } : {}) }));
+const rbd = rbdPool ? rbdBackendFromEnv(rbdPool) : undefined;
+if (rbd) backends.push(rbd);
 const manager = cinderManager(
-  { backends: [backend], images: imageStore, imageStore, backups, workDir: process.env.CINDER_WORK_DIR ?? `${poolDir}/.work` },
+  { backends, images: imageStore, imageStore, backups, workDir },
   { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
 );
 await ensureDefaultVolumeType(new KubeClient(kubeConfig)).catch((e: Error) => logger.warn('default volume type not made', { error: e.message }));
+if (rbd) await ensureBackendVolumeType(new KubeClient(kubeConfig), process.env.CINDER_RBD_VOLUME_TYPE ?? rbd.name, rbd.name, `Volumes as RBD images in Ceph pool ${rbdPool}`).catch((e: Error) => logger.warn('volume type not made', { backend: rbd.name, error: e.message }));
 const api = await startBlockStorageApi({
   kubeConfig,
   logger,
@@ -46,3 +56,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 manager.stopOnSignals();
 stopWithParent();
 await manager.start();
+
+function rbdBackendFromEnv(pool: string): RbdPoolBackend {
+  const need = (k: string) => {
+    const v = process.env[k];
+    if (!v) {
+      logger.error(`${k} must be set with CINDER_RBD_POOL`);
+      process.exit(2);
+    }
+    return v;
+  };
+  return new RbdPoolBackend({
+    pool,
+    conf: need('CINDER_RBD_CONF'),
+    user: process.env.CINDER_RBD_USER ?? 'cinder',
+    keyring: need('CINDER_RBD_KEYRING'),
+    secretUuid: need('CINDER_RBD_SECRET_UUID'),
+    ...(process.env.CINDER_RBD_BACKEND ? { name: process.env.CINDER_RBD_BACKEND } : {}),
+    ...(process.env.CINDER_RBD_GIB ? { capacityGiB: Number(process.env.CINDER_RBD_GIB) } : {}),
+  });
+}

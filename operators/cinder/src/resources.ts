@@ -52,9 +52,14 @@ export interface Connection {
   /** file: the path on the pool every node mounts the same way. */
   path?: string;
   format?: 'raw' | 'qcow2';
-  /** rbd: pool/image, and the monitors. */
+  /** rbd: pool/image, and the monitors (hosts[i]:ports[i]) as Cinder's RBD driver hands them to Nova. */
   name?: string;
   hosts?: string[];
+  ports?: string[];
+  /** rbd: the cephx user (without `client.`), and the libvirt secret holding its key on every node. */
+  authUsername?: string;
+  secretType?: 'ceph';
+  secretUuid?: string;
 }
 
 export interface ImageRef {

@@ -196,9 +196,10 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       } catch (e) {
         const refused = e instanceof Refused || e instanceof BackendError;
         const reason = refused ? (e as Refused).reason : 'CreateFailed';
-        // Nothing half-made stays: no data in any pool, and the volume counts no more.
-        if (vol.status?.pool) await backendOf(deps, vol.status.backend).delete(idOf(vol)).catch(() => {});
-        await write({ pool: null, backend: null });
+        // Nothing half-made stays: no data in any pool, and the volume counts no more. A backend that cannot
+        // clean up now (Ceph not answering) stays named, so that deleting the volume cleans up once it is back.
+        const cleaned = !vol.status?.pool || (await backendOf(deps, vol.status.backend).delete(idOf(vol)).then(() => true, () => false));
+        await write({ pool: null, ...(cleaned ? { backend: null } : {}) });
         await stall(ctx, VOLUMES, vol, reason, refused ? describe(e) : `Volume ${idOf(vol)} could not be made: ${describe(e)}`);
       }
       return;
@@ -380,15 +381,28 @@ async function sourceOf(vol: Volume, client: KubeClient): Promise<Source> {
 async function fromImage(image: Image, vol: Volume, backend: VolumeBackend, deps: CinderDeps): Promise<Record<string, string>> {
   const key = keyFromLocation(image.status?.location);
   if (!key) throw new Refused('ImageNotFound', `Image ${image.metadata.uid} has no data.`);
+  const format = image.spec.diskFormat ?? 'raw';
+  if (backend.createFromRawStream && (format === 'raw' || format === 'ami')) {
+    // Raw bytes need no conversion: they go straight from the image store into the volume.
+    if ((image.status?.size ?? 0) > vol.spec.sizeGiB * 1024 ** 3) throw new BackendError('ImageTooBig', `Image virtual size is ${Math.ceil((image.status?.size ?? 0) / 1024 ** 3)}GB and doesn't fit in a volume of size ${vol.spec.sizeGiB}GB.`);
+    const { body } = await deps.images.get(key);
+    await backend.createFromRawStream(idOf(vol), vol.spec.sizeGiB, body as AsyncIterable<Uint8Array>);
+    return imageMetadataOf(image);
+  }
   await mkdir(deps.workDir, { recursive: true, mode: 0o700 });
   const temp = join(deps.workDir, `image-${vol.metadata.uid}`);
   try {
     const { body } = await deps.images.get(key);
     await pipeline(body, createWriteStream(temp, { mode: 0o600 }));
-    await backend.createFromImage(idOf(vol), vol.spec.sizeGiB, temp, image.spec.diskFormat ?? 'raw');
+    await backend.createFromImage(idOf(vol), vol.spec.sizeGiB, temp, format);
   } finally {
     await rm(temp, { force: true });
   }
+  return imageMetadataOf(image);
+}
+
+/** An image's properties as a volume keeps them (volume_image_metadata). */
+function imageMetadataOf(image: Image): Record<string, string> {
   return {
     ...Object.fromEntries(Object.entries(image.spec.properties ?? {}).map(([k, v]) => [k, String(v)])),
     image_id: image.status?.imageId ?? image.metadata.uid!,

@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -74,5 +74,30 @@ describe('block storage decisions', () => {
     assert.ok(!matches(v, q(`metadata=${encodeURIComponent("{'k': 'x'}")}`)));
     assert.ok(matches(v, q('name~=web')));
     assert.ok(matches(v, q('limit=1&sort=name:asc&all_tenants=1')));
+  });
+
+  it('hands guests the monitors of a ceph.conf as msgr v1 addresses, which QEMU reaches', () => {
+    assert.equal(monHostOf('[global]\nfsid = x\nmon_host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]\n'), '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]');
+    assert.equal(monHostOf('[global]\n  mon host = 10.0.0.1\n'), '10.0.0.1');
+    assert.deepEqual(monitorsOf('[v2:127.0.0.1:3300,v1:127.0.0.1:6789]'), [{ host: '127.0.0.1', port: '6789' }]);
+    assert.deepEqual(monitorsOf('[v2:10.0.0.1:3300/0,v1:10.0.0.1:6789/0] [v2:10.0.0.2:3300,v1:10.0.0.2:6790]'), [{ host: '10.0.0.1', port: '6789' }, { host: '10.0.0.2', port: '6790' }]);
+    assert.deepEqual(monitorsOf('10.0.0.1:6789,10.0.0.2'), [{ host: '10.0.0.1', port: '6789' }, { host: '10.0.0.2', port: '6789' }]);
+    assert.deepEqual(monitorsOf('[v2:127.0.0.1:3300]'), [], 'a v2-only monitor is not one QEMU reaches');
+  });
+
+  it('reads for a backup only the chunks that touch a written extent', () => {
+    const written: Array<[number, number]> = [[0, 4096], [8 << 20, 4 << 20]];
+    assert.equal(overlaps(written, 0, 8 << 20), true);
+    assert.equal(overlaps(written, 4096, 8 << 20), true, 'the second extent starts inside this chunk');
+    assert.equal(overlaps(written, 12 << 20, 8 << 20), false, 'it ends where this chunk begins');
+    assert.equal(overlaps([], 0, 8 << 20), false);
+  });
+
+  it("sizes a thin RBD pool as Cinder's capacity filter does (over-subscription 20), or holds it to a fixed capacity", () => {
+    const G = 1024 ** 3;
+    assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 1 * G, provisioned: 11 * G }, undefined), { totalGiB: 10, provisionedGiB: 11, freeGiB: 180 }, 'promised past the bytes, still room');
+    assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 1 * G, provisioned: 195 * G }, undefined), { totalGiB: 10, provisionedGiB: 195, freeGiB: 5 }, 'held to 20 times the total');
+    assert.equal(rbdRoom({ maxAvail: 0, stored: 10 * G, provisioned: 11 * G }, undefined).freeGiB, 0, 'a full cluster takes nothing more');
+    assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 0, provisioned: 3 * G }, 5), { totalGiB: 5, provisionedGiB: 3, freeGiB: 2 });
   });
 });

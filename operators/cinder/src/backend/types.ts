@@ -26,6 +26,8 @@ export interface VolumeBackend {
   create(id: string, sizeGiB: number): Promise<void>;
   /** A volume holding `data` (a disk image in `format`, from a file), grown to `sizeGiB`. */
   createFromImage(id: string, sizeGiB: number, file: string, format: string): Promise<void>;
+  /** Optional: a volume written straight from a raw image's bytes as they arrive (no local copy). */
+  createFromRawStream?(id: string, sizeGiB: number, body: AsyncIterable<Uint8Array>): Promise<void>;
   /** A copy of another volume, grown to `sizeGiB`. */
   cloneVolume(id: string, sourceId: string, sizeGiB: number): Promise<void>;
   /** A volume with a snapshot's data, grown to `sizeGiB`. */
@@ -44,6 +46,8 @@ export interface VolumeBackend {
   /** The volume's size in bytes, and its bytes from `offset` for `length` (backups, uploads). */
   sizeBytes(id: string): Promise<number>;
   read(id: string, offset: number, length: number): Promise<Buffer>;
+  /** Optional: the extents ([offset, length]) ever written; the rest reads as zeroes (backups skip it). */
+  allocated?(id: string): Promise<Array<[number, number]>>;
   /** Writes `data` at `offset` (restores); zeroes are written as holes where the backend can. */
   write(id: string, offset: number, data: Buffer): Promise<void>;
   /** The whole volume as raw bytes, streamed (image uploads). */
