@@ -69,7 +69,7 @@ const at = (o: { metadata: { namespace?: string; name: string } }) => ({ namespa
 export async function startComputeAgent(o: ComputeAgentOptions): Promise<ComputeAgent> {
   const { config, logger: log } = o;
   await prepareStateDir(config.stateDir);
-  const driver = o.driver ?? new LibvirtDriver({ uri: config.libvirtUri, virtType: config.virtType, fallbackFile: join(config.stateDir, 'kvm-abandoned'), vncListen: config.vncListen });
+  const driver = o.driver ?? new LibvirtDriver({ uri: config.libvirtUri, virtType: config.virtType, fallbackFile: join(config.stateDir, 'kvm-abandoned'), vncListen: config.vncListen, ...(config.cephKeyring ? { cephKeyring: config.cephKeyring } : {}) });
   const images = new ImageCache(join(config.stateDir, '_base'), o.store);
   const files = new InstanceFiles(join(config.stateDir, 'instances'));
   const manager = new Manager({ name: AGENT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });

@@ -25,6 +25,8 @@ export interface AgentConfig {
   heartbeatSeconds: number;
   /** Where guests' VNC displays listen (NOVA_VNC_LISTEN, Nova's [vnc] server_listen): 127.0.0.1 unless the console proxy runs on another machine. */
   vncListen: string;
+  /** The node's Ceph keyring (NOVA_CEPH_KEYRING): the keys of the cephx users RBD volumes name (Nova's rbd_user's). */
+  cephKeyring?: string;
 }
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -46,5 +48,6 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv): AgentConfig {
     shutdownTimeoutSeconds: num(env.NOVA_SHUTDOWN_TIMEOUT) ?? 60,
     heartbeatSeconds: num(env.NOVA_HEARTBEAT_SECONDS) ?? 10,
     vncListen: env.NOVA_VNC_LISTEN || '127.0.0.1',
+    ...(env.NOVA_CEPH_KEYRING ? { cephKeyring: resolve(env.NOVA_CEPH_KEYRING) } : {}),
   };
 }

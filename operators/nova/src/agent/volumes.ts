@@ -5,7 +5,7 @@
  * device a volume gets is pure; the rest is I/O.
  */
 import { truncate } from 'node:fs/promises';
-import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, idOf as volumeIdOf, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, idOf as volumeIdOf, type Connection, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { addFinalizerPatch, isDeleting, now, patchStatusChanges, removeFinalizerPatch, type KubeClient } from '@stratus/runtime';
 import type { GuestDisk } from '../driver/types.js';
 import type { Instance } from '../resources.js';
@@ -21,7 +21,7 @@ export async function attachmentsOfInstance(client: KubeClient, inst: Instance):
 export const bootAttachment = (atts: VolumeAttachment[]) => atts.find((a) => a.spec.bootIndex === 0 && !isDeleting(a));
 
 /** An attachment Cinder has handed a connection to, ready for the node to plug. */
-export const plugReady = (a: VolumeAttachment) => !isDeleting(a) && a.status?.phase !== 'error' && !!a.status?.connection?.path;
+export const plugReady = (a: VolumeAttachment) => !isDeleting(a) && a.status?.phase !== 'error' && !!(a.status?.connection?.path || a.status?.connection?.name);
 
 /**
  * The device a new disk gets: the one asked for when it is free, else the next free name on the bus
@@ -38,12 +38,21 @@ export function nextTarget(disks: ReadonlyArray<{ target: string }>, wanted?: st
   throw new Error('no free device name is left on the bus');
 }
 
+/** Where a connection's disk is: its file, or its RBD image over the network (os-brick's connectors). Pure. */
+export function diskSourceOf(c: Connection, volume: string): Pick<GuestDisk, 'path' | 'network'> {
+  if (c.driverVolumeType === 'file' && c.path) return { path: c.path };
+  if (c.driverVolumeType === 'rbd' && c.name && c.hosts?.length) {
+    const auth = c.authUsername && c.secretUuid ? { auth: { username: c.authUsername, secretUuid: c.secretUuid } } : {};
+    return { path: `rbd:${c.name}`, network: { protocol: 'rbd', name: c.name, hosts: c.hosts.map((h, i) => ({ name: h, port: c.ports?.[i] ?? '6789' })), ...auth } };
+  }
+  throw new Error(`volume ${volume}: connection type ${c.driverVolumeType} is not one this node attaches`);
+}
+
 /** The disk a volume's connection makes, at `target`. */
 export function volumeDisk(a: VolumeAttachment, target: string, bootOrder?: number): GuestDisk {
   const c = a.status!.connection!;
-  if (c.driverVolumeType !== 'file' || !c.path) throw new Error(`volume ${a.spec.volume}: connection type ${c.driverVolumeType} is not one this node attaches`);
   return {
-    path: c.path,
+    ...diskSourceOf(c, a.spec.volume),
     format: c.format === 'qcow2' ? 'qcow2' : 'raw',
     device: 'disk',
     bus: 'virtio',
@@ -86,8 +95,9 @@ export async function growIfRaised(client: KubeClient, a: VolumeAttachment, disk
   const vol = await client.get<Volume>(VOLUMES, a.metadata.namespace, a.spec.volume);
   const want = vol?.spec.sizeGiB ?? 0;
   if (!vol || want <= (a.status?.sizeGiB ?? want)) return undefined;
+  // A stopped guest's file is grown here; an RBD image was grown by Cinder already.
   if (running) await resize(disk.target, want * GiB);
-  else await truncate(disk.path, want * GiB);
+  else if (!disk.network) await truncate(disk.path, want * GiB);
   await patchStatusChanges(client, VOLUME_ATTACHMENTS, a, { sizeGiB: want }, manager, { precondition: false, observedGeneration: false });
   return want;
 }

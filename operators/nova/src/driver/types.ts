@@ -26,7 +26,10 @@ export interface GuestState {
 }
 
 export interface GuestDisk {
+  /** The file; for a network disk, a name for it in messages (rbd:pool/image). */
   path: string;
+  /** A disk QEMU reaches over the network (a Ceph RBD image) rather than a file. */
+  network?: NetworkDisk;
   format: 'raw' | 'qcow2';
   device: 'disk' | 'cdrom';
   bus: 'virtio' | 'sata' | 'ide';
@@ -39,6 +42,15 @@ export interface GuestDisk {
   serial?: string;
   /** A block storage volume: its VolumeAttachment's object name (plugged and unplugged with it). */
   attachment?: string;
+}
+
+/** An RBD image as QEMU's rbd driver reaches it: its monitors, and the cephx user whose key is a libvirt secret. */
+export interface NetworkDisk {
+  protocol: 'rbd';
+  /** pool/image */
+  name: string;
+  hosts: Array<{ name: string; port: string }>;
+  auth?: { username: string; secretUuid: string };
 }
 
 /** A NIC: a virtio device on a tap the node's switch takes (Neutron's port, plugged by its iface-id). */

@@ -17,6 +17,7 @@ import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
 import { parseDomStats } from '../../src/driver/libvirt/domstats.js';
 import { kindOf } from '../../src/driver/libvirt/virsh.js';
+import { keyOf, secretXml } from '../../src/driver/libvirt/cephSecrets.js';
 import { diskXml } from '../../src/driver/libvirt/domainXml.js';
 import { nextTarget, volumeDisk } from '../../src/agent/volumes.js';
 import type { VolumeAttachment } from '@stratus/cinder';
@@ -69,6 +70,31 @@ describe('guest definitions', () => {
     assert.equal(nextTarget(spec.disks, '/dev/vdf'), 'vdf', 'a free device asked for is given');
     assert.equal(nextTarget(spec.disks, '/dev/vda'), 'vdc', 'a taken one is not');
     assert.throws(() => volumeDisk({ ...boot, status: { ...boot.status, connection: { driverVolumeType: 'rbd', name: 'pool/img' } } } as VolumeAttachment, 'vdd'), /connection type rbd/);
+  });
+
+  it('boots from and attaches RBD volumes as network disks naming the monitors and the libvirt secret of the cephx key, never the key', () => {
+    const connection = { driverVolumeType: 'rbd', name: 'volumes/volume-f7ae5fac', hosts: ['127.0.0.1', '10.0.0.2'], ports: ['6789', '6790'], authUsername: 'cinder', secretType: 'ceph', secretUuid: '3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11', format: 'raw' };
+    const boot = { metadata: { name: 'web-1-root' }, spec: { volume: 'root', instance: 'web-1', bootIndex: 0 }, status: { phase: 'reserved', volumeId: 'f7ae5fac-11ff-4114-ab7f-9b7549d9889e', connection } } as VolumeAttachment;
+    const disk = volumeDisk(boot, 'vda', 1);
+    assert.deepEqual(disk.network, { protocol: 'rbd', name: 'volumes/volume-f7ae5fac', hosts: [{ name: '127.0.0.1', port: '6789' }, { name: '10.0.0.2', port: '6790' }], auth: { username: 'cinder', secretUuid: connection.secretUuid } });
+    const xml = domainXml(guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image(), undefined, files.paths(uid), '/var/lib/stratus/nova', [], disk), 'qemu');
+    assert.match(validate(xml), /validates/);
+    assert.match(xml, /<disk type="network" device="disk">\s*<driver name="qemu" type="raw" cache="writeback" discard="unmap"\/>\s*<source protocol="rbd" name="volumes\/volume-f7ae5fac">\s*<host name="127.0.0.1" port="6789"\/>\s*<host name="10.0.0.2" port="6790"\/>\s*<auth username="cinder">\s*<secret type="ceph" uuid="3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11"\/>/);
+    assert.match(diskXml(volumeDisk({ ...boot, spec: { volume: 'data', instance: 'web-1' } }, 'vdc')), /<source protocol="rbd" name="volumes\/volume-f7ae5fac">[\s\S]*<target dev="vdc" bus="virtio"\/>/);
+    // Without monitors there is nothing to reach.
+    assert.throws(() => volumeDisk({ ...boot, status: { ...boot.status, connection: { ...connection, hosts: [] } } } as VolumeAttachment, 'vdd'), /connection type rbd is not one this node attaches/);
+  });
+
+  it("defines the cephx key's libvirt secret as private, from the keyring's section of the user", () => {
+    const keyring = '[client.admin]\n\tkey = QURNSU4=\n[client.cinder]\n\tkey = AQBcinderKey==\n\tcaps mon = "profile rbd"\n';
+    assert.equal(keyOf(keyring, 'cinder'), 'AQBcinderKey==');
+    assert.equal(keyOf(keyring, 'admin'), 'QURNSU4=');
+    assert.equal(keyOf(keyring, 'glance'), undefined);
+    const xml = secretXml('3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11', 'cinder');
+    writeFileSync(join(work, 'secret.xml'), xml);
+    const r = spawnSync('virt-xml-validate', [join(work, 'secret.xml'), 'secret'], { encoding: 'utf8' });
+    assert.match(r.stdout + r.stderr, /validates/);
+    assert.match(xml, /<secret ephemeral="no" private="yes">\s*<uuid>3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11<\/uuid>\s*<usage type="ceph">\s*<name>client.cinder secret 3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11<\/name>/);
   });
 
   it('escapes what people name things, so no name can change the document', () => {

@@ -15,12 +15,24 @@ type Node = Attrs & { [child: string]: unknown };
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, suppressEmptyNode: true });
 
+/** A disk's <source>: its file, or an RBD image with its monitors and the libvirt secret of its cephx key. */
+function sourceNode(d: GuestDisk): Node {
+  const n = d.network;
+  if (!n) return { '@_file': d.path };
+  return {
+    '@_protocol': n.protocol,
+    '@_name': n.name,
+    host: n.hosts.map((h) => ({ '@_name': h.name, '@_port': h.port })),
+    ...(n.auth ? { auth: { '@_username': n.auth.username, secret: { '@_type': 'ceph', '@_uuid': n.auth.secretUuid } } } : {}),
+  };
+}
+
 function diskNode(d: GuestDisk): Node {
   return {
-    '@_type': 'file',
+    '@_type': d.network ? 'network' : 'file',
     '@_device': d.device,
-    driver: { '@_name': 'qemu', '@_type': d.format, '@_cache': 'none', '@_discard': 'unmap' },
-    source: { '@_file': d.path },
+    driver: { '@_name': 'qemu', '@_type': d.format, '@_cache': d.network ? 'writeback' : 'none', '@_discard': 'unmap' },
+    source: sourceNode(d),
     target: { '@_dev': d.target, '@_bus': d.bus },
     ...(d.readOnly ? { readonly: '' } : {}),
     ...(d.serial ? { serial: d.serial } : {}),

@@ -8,10 +8,11 @@ import { promisify } from 'node:util';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { KvmFailure, type ComputeDriver, type GuestDisk, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts } from '../types.js';
+import { KvmFailure, type ComputeDriver, type GuestDisk, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts, type NetworkDisk } from '../types.js';
 import { parseDomStats } from './domstats.js';
 import { METADATA_NAMESPACE, backupXml, diskXml, domainXml, interfaceXml, metadataOf, probeXml, type VirtType } from './domainXml.js';
 import { LibvirtError, Virsh } from './virsh.js';
+import { CephSecrets, withPrivateDir } from './cephSecrets.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +29,8 @@ export interface LibvirtOptions {
   fallbackFile: string;
   /** The address guests' VNC displays listen on (Nova's [vnc] server_listen): loopback on one machine, the node's address when a console proxy elsewhere must reach them. */
   vncListen?: string;
+  /** The node's Ceph keyring (NOVA_CEPH_KEYRING): the keys of the cephx users RBD volumes name. */
+  cephKeyring?: string;
 }
 
 /** virsh's state words (virshDomainState), as GuestPower; a guest asleep in ACPI S3 (pmsuspended) is nothing we drive. */
@@ -43,9 +46,11 @@ export function parseDomState(text: string, saved: boolean): GuestState {
 export class LibvirtDriver implements ComputeDriver {
   readonly virsh: Virsh;
   private chosen?: VirtType;
+  private readonly secrets: CephSecrets;
 
   constructor(private readonly opts: LibvirtOptions) {
     this.virsh = new Virsh(opts.uri);
+    this.secrets = new CephSecrets(this.virsh, opts.cephKeyring);
   }
 
   /** The virtualization type guests are defined with, decided once. */
@@ -117,6 +122,7 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async define(spec: GuestSpec): Promise<void> {
+    await this.secrets.ensure(spec.disks);
     const xml = domainXml(spec, await this.virtType(), this.opts.vncListen);
     // virsh reads a definition from a file only, so a private temporary one it is.
     const dir = await mkdtemp(join(tmpdir(), 'stratus-domain-'));
@@ -175,6 +181,7 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async attachDisk(uuid: string, disk: GuestDisk): Promise<void> {
+    await this.secrets.ensure([disk]);
     await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
   }
 
@@ -207,6 +214,22 @@ export class LibvirtDriver implements ComputeDriver {
     }
   }
 
+  /** An RBD disk at rest copied by qemu-img, its key handed over in a private file as a QEMU secret object. */
+  private async copyRbdDisk(n: NetworkDisk, to: string): Promise<void> {
+    const key = n.auth ? await this.secrets.key(n.auth.username) : undefined;
+    await withPrivateDir(async (dir) => {
+      const [pool, image] = n.name.split('/');
+      const opts = [`driver=rbd`, `pool=${pool}`, `image=${image}`, ...n.hosts.flatMap((h, i) => [`server.${i}.host=${h.name}`, `server.${i}.port=${h.port}`])];
+      const secret: string[] = [];
+      if (n.auth && key) {
+        await writeFile(join(dir, 'key'), key, { mode: 0o600 });
+        secret.push('--object', `secret,id=cephx,file=${join(dir, 'key')},format=base64`);
+        opts.push(`user=${n.auth.username}`, 'key-secret=cephx');
+      }
+      await run('qemu-img', ['convert', '-q', ...secret, '--image-opts', opts.join(','), '-O', 'qcow2', to]);
+    });
+  }
+
   async undefine(uuid: string): Promise<void> {
     await this.virsh.tolerant([], 'undefine', uuid, '--managed-save', '--nvram');
   }
@@ -217,7 +240,8 @@ export class LibvirtDriver implements ComputeDriver {
     const state = await this.state(spec.uuid);
     if (state?.power === 'shutoff' || state?.power === 'crashed' || !state) {
       // QEMU is not running: the file is at rest, and its whole backing chain is copied into one.
-      await run('qemu-img', ['convert', '-q', '-O', 'qcow2', '-f', disk.format, disk.path, to]);
+      if (!disk.network) await run('qemu-img', ['convert', '-q', '-O', 'qcow2', '-f', disk.format, disk.path, to]);
+      else await this.copyRbdDisk(disk.network, to);
       return;
     }
     const dir = await mkdtemp(join(tmpdir(), 'stratus-backup-'));
