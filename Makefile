@@ -13,7 +13,7 @@ SERVICE_PORTS ?= free
 # Web servers on loopback or a private network that image imports may reach (host[:port],…); none by default.
 IMAGE_IMPORT_ALLOW ?=
 
-.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard bench-kubevirt test-ceph ceph-up ceph-down rotate-keys test-image clean
+.PHONY: deps system-packages libvirt build generate kubeconfig up test test-faults conformance bench bench-keystone bench-glance bench-boot bench-volumes bench-dashboard bench-kubevirt bench-ceph test-ceph ceph-up ceph-down rotate-keys test-image clean
 
 node_modules/.installed: package.json $(wildcard */package.json operators/*/package.json)
 	npm install --no-audit --no-fund
@@ -78,8 +78,9 @@ test-faults: build libvirt test-image
 	FAULT_SEED='$(FAULT_SEED)' FAULT_CYCLES='$(FAULT_CYCLES)' npx mocha --no-config --reporter spec --timeout 0 --exit e2e/dist/faults.e2e.js
 
 # Against a real single-node Ceph (hack/ceph-up.sh, Debian's packages, no cephadm), started for the run and
-# removed after: Glance's S3 image store on the RADOS Gateway. About a minute; not part of `make test`.
-test-ceph: build
+# removed after: Glance's S3 image store on the RADOS Gateway, Cinder's RBD backend, and the image and volume e2e
+# on `stratus up --ceph`. Not part of `make test`.
+test-ceph: build libvirt
 	hack/install-system-packages.sh --ceph
 	hack/test-ceph.sh
 
@@ -110,6 +111,13 @@ bench: build libvirt
 	node bench/dist/boot.bench.js
 	node bench/dist/volumes.bench.js
 	node bench/dist/dashboard.bench.js
+
+# On Ceph (issue 20): image upload/download through the Image API beside direct S3 on the RADOS Gateway, and a
+# guest's sequential write/read on an RBD volume beside rbd bench on the same image: make bench-ceph
+bench-ceph: build libvirt
+	hack/install-system-packages.sh --ceph
+	node bench/dist/glance.bench.js --ceph --sizes 1024 $(BENCH_ARGS)
+	node bench/dist/volumes.bench.js --ceph $(BENCH_ARGS)
 
 # The kubevirt driver alone (KubeVirt played by kubevirt-simulator): make bench-kubevirt BENCH_ARGS="--instances 500"
 bench-kubevirt: build

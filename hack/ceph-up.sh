@@ -10,7 +10,8 @@
 #   the cluster is made; a cluster made before keeps its own.
 #
 # Prints the S3 endpoint, and writes DIR/s3.json ({"endpoint", "accessKeyId", "secretAccessKey"}) and DIR/ceph.conf
-# (with DIR/client.admin.keyring) for the ceph, rbd and rados tools: ceph -c DIR/ceph.conf status.
+# (with DIR/client.admin.keyring) for the ceph, rbd and rados tools: ceph -c DIR/ceph.conf status. For RBD, a pool
+# `volumes` and Cinder's user client.cinder (RBD in that pool only) with DIR/client.cinder.keyring.
 set -euo pipefail
 
 DIR="$(realpath -m "${1:-${CEPH_DIR:-.stratus/ceph}}")"
@@ -144,6 +145,19 @@ import json, sys
 k = json.load(sys.stdin)['keys'][0]
 print(json.dumps({'endpoint': 'http://127.0.0.1:$RGW_PORT', 'accessKeyId': k['access_key'], 'secretAccessKey': k['secret_key']}))" > "$DIR/s3.json"
   chmod 600 "$DIR/s3.json"
+fi
+
+# ── RBD: the `volumes` pool and Cinder's cephx user, limited to RBD in it ──────────────────────────────
+# Tests make pools of their own and delete them after: deleting a pool must be allowed (it is not by default).
+"${CEPH[@]}" config set mon mon_allow_pool_delete true >/dev/null
+if ! "${CEPH[@]}" osd pool ls | grep -qx volumes; then
+  "${CEPH[@]}" osd pool create volumes 8 8 >/dev/null 2>&1
+  rbd -c "$CONF" pool init volumes
+fi
+if [ ! -f "$DIR/client.cinder.keyring" ]; then
+  "${CEPH[@]}" auth get-or-create client.cinder mon 'profile rbd' osd 'profile rbd pool=volumes' mgr 'profile rbd pool=volumes' > "$DIR/client.cinder.keyring.part"
+  chmod 600 "$DIR/client.cinder.keyring.part"
+  mv "$DIR/client.cinder.keyring.part" "$DIR/client.cinder.keyring"
 fi
 
 waitfor "every placement group active+clean" 120 bash -c "\"\${@}\" pg stat | grep -Eq '^([0-9]+) pgs: \\1 active\\+clean'" _ "${CEPH[@]}"

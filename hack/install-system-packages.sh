@@ -3,7 +3,7 @@
 # to run before every test run; needs root (or sudo) the first time on a fresh machine. --conformance adds
 # what `make conformance` needs, --ceph what `make test-ceph` needs.
 set -euo pipefail
-# package:command that shows it is installed
+# package:command (or /file) that shows it is installed
 wanted=(
   "python3-openstackclient:openstack"   # e2e: the real OpenStack CLI
   "qemu-utils:qemu-img"                 # Glance: disk format and virtual size of image data
@@ -25,10 +25,14 @@ wanted=(
 # make conformance: OpenStack's own test suite
 [ "${1:-}" = "--conformance" ] && wanted+=("tempest:tempest")
 # make test-ceph, hack/ceph-up.sh: a single-node Ceph (mon, mgr, BlueStore OSD, RADOS Gateway), no cephadm
-[ "${1:-}" = "--ceph" ] && wanted+=("ceph-mon:ceph-mon" "ceph-mgr:ceph-mgr" "ceph-osd:ceph-osd" "radosgw:radosgw" "ceph-common:ceph")
+# (Cinder's RBD backend: librbd's Python binding; QEMU's rbd block driver for guests and qemu-img)
+[ "${1:-}" = "--ceph" ] && wanted+=("ceph-mon:ceph-mon" "ceph-mgr:ceph-mgr" "ceph-osd:ceph-osd" "radosgw:radosgw" "ceph-common:ceph"
+  "python3-rbd:/usr/lib/python3/dist-packages/rbd.cpython-311-x86_64-linux-gnu.so" "qemu-block-extra:/usr/lib/x86_64-linux-gnu/qemu/block-rbd.so")
 missing=()
 for entry in "${wanted[@]}"; do
-  command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
+  shows="${entry#*:}"
+  if [[ "$shows" == /* ]]; then [ -e "$shows" ] || missing+=("${entry%%:*}")
+  else command -v "$shows" >/dev/null 2>&1 || missing+=("${entry%%:*}"); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test-ceph: the suites that run against a real Ceph (issue 20), on a single-node cluster started once for
 # them in a folder of its own on free ports, and stopped and removed after, whatever happened. Each suite uses
-# buckets (and, later, pools) of its own. Today: Glance's S3 image store against the RADOS Gateway, and
-# `stratus up --ceph` (its own cluster) with the image e2e.
+# buckets and pools of its own: Glance's S3 image store against the RADOS Gateway, Cinder's RBD backend against
+# RBD (a pool and a cephx user of its own), and `stratus up --ceph` (a cluster of its own) with the image and
+# the volume e2e.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$(mktemp -d /tmp/stratus-ceph-XXXXXX)"
@@ -15,6 +16,7 @@ started=$(date +%s.%N)
 CEPH_MON_PORT=$MON CEPH_MON_V2_PORT=$V2 CEPH_RGW_PORT=$RGW hack/ceph-up.sh "$DIR" 2>"$DIR/up.log" || { cat "$DIR/up.log" >&2; exit 1; }
 echo "ceph up in $(python3 -c "print(round($(date +%s.%N) - $started, 1))") s: $(ps -o rss= -C ceph-mon,ceph-mgr,ceph-osd,radosgw | awk '{s+=$1} END {printf "%d MiB", s/1024}') resident"
 STRATUS_TEST_S3="$DIR/s3.json" npx mocha --no-config --timeout 120000 --exit operators/glance/dist/test/imageStore.test.js
+STRATUS_TEST_CEPH="$DIR" npx mocha --no-config --timeout 240000 --exit operators/cinder/dist/test/rbdPool.test.js
 # The cloud itself on Ceph: stratus up --ceph makes a cluster of its own in its folder.
 npx mocha --no-config --timeout 600000 --exit 'e2e/dist/ceph/*.ceph.js'
 echo "after the suites: $(ps -o rss= -C ceph-mon,ceph-mgr,ceph-osd,radosgw | awk '{s+=$1} END {printf "%d MiB", s/1024}') resident"

@@ -120,6 +120,8 @@ const sharedEnv: NodeJS.ProcessEnv = {
   KUBECONFIG: kubeconfig,
   KEYSTONE_URL: `http://${values.host}:${ports.get('keystone')}/v3`,
   ...storeConfigToEnv({ endpoint: s3.endpoint, bucket: DEFAULT_IMAGE_BUCKET, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+  // With --ceph: Cinder's RBD pool and user, and the node's keyring for the libvirt secret.
+  ...('rbdEnv' in s3 ? s3.rbdEnv : {}),
 };
 // The gateway's port is chosen now, so that every port this cloud listens on is known before any operator starts.
 keystoneReview = webhookAuthenticator(`${sharedEnv.KEYSTONE_URL}${TOKEN_REVIEW_PATH}`);
@@ -140,7 +142,7 @@ const WEBHOOKS: Record<string, { config: string; name: string; path: string; gro
 const envs = new Map<string, NodeJS.ProcessEnv>();
 const admissionPorts: number[] = [];
 for (const op of operators) {
-  const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port })) };
+  const env: NodeJS.ProcessEnv = { ...sharedEnv, ...(await op.env?.({ dataDir, port, ceph: !!values.ceph })) };
   if (op.api) {
     const apiPort = ports.get(op.name)!;
     env[op.api.portEnv] = String(apiPort);
@@ -218,11 +220,11 @@ process.stdout.write(
 }
 
 /** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
-async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; stop(): Promise<void> }> {
+async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; rbdEnv: Record<string, string>; stop(): Promise<void> }> {
   const free = values['service-ports'] === 'free';
   const pick = async (fixed: number) => (free ? freePort(values.host!) : fixed);
   const ceph = await startLocalCeph(dataDir, { mon: await pick(6789), monV2: await pick(3300), rgw: values['s3-port'] === '0' || free ? await pick(7480) : Number(values['s3-port']) });
-  return { ...ceph.s3, stop: () => ceph.stop() };
+  return { ...ceph.s3, rbdEnv: ceph.rbdEnv, stop: () => ceph.stop() };
 }
 
 /** This cloud's listeners as import denials: on its host, and on every loopback name when it listens on all of them or on loopback. */

@@ -17,7 +17,7 @@ export interface OperatorProcess {
   /** Run only when `stratus up` is asked for this (--kubevirt). */
   only?: 'kubevirt';
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
-  env?(o: { dataDir: string; port(fixed: number): Promise<number> }): Promise<Record<string, string>>;
+  env?(o: { dataDir: string; port(fixed: number): Promise<number>; ceph: boolean }): Promise<Record<string, string>>;
 }
 
 export const OPERATORS: OperatorProcess[] = [
@@ -53,13 +53,14 @@ export const OPERATORS: OperatorProcess[] = [
     },
   },
   {
-    // Block storage (Cinder): volumes in a file pool every node sees at the same path, backups in the S3 store.
+    // Block storage (Cinder): volumes in a file pool every node sees at the same path (with --ceph, as RBD images in
+    // the local Ceph's pool instead: the CINDER_RBD_* settings come with the cluster), backups in the S3 store.
     name: 'cinder',
     main: 'operators/cinder/dist/src/main.js',
     api: { prefix: '/volume', portEnv: 'CINDER_API_PORT', defaultPort: 8776 },
     takesConnections: true,
     catalog: { service: 'cinder', type: 'block-storage', description: 'Cinder Block Storage Service', path: '/v3', aliases: [{ service: 'cinderv3', type: 'volumev3' }] },
-    env: async ({ dataDir }) => ({ CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
+    env: async ({ dataDir, ceph }): Promise<Record<string, string>> => (ceph ? { CINDER_WORK_DIR: join(dataDir, 'cinder', 'work') } : { CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },
   {
     // The browser's way to a server's display (Nova's nova-novncproxy): console tokens checked, then VNC over a WebSocket.

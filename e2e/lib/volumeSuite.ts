@@ -1,0 +1,303 @@
+/**
+ * The block storage e2e suite, run against a backend's pool: a volume written in one guest and read back in
+ * another, grown online, snapshotted, backed up to S3 and restored, a server booted from a volume made of an
+ * image, a volume uploaded to Glance; bad input answered with Cinder's 4xx and nothing half-made; nothing left in
+ * the pool or the bucket once deleted. `make test` runs it on the file pool (volumes.e2e.ts), `make test-ceph`
+ * on Ceph RBD (ceph/volumes.ceph.ts): the same user-visible behaviour, checked in each pool by its own means.
+ */
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { eventually } from '@stratus/apiserver';
+import { startCloud, type RunningCloud } from '@stratus/cli';
+import { DEFAULT_BACKUP_BUCKET } from '@stratus/cinder';
+import { runKubectl } from './cluster.js';
+import { operatorPids } from './faults.js';
+import { serveTestImage, type ServedImage } from './testImage.js';
+import { openstack, openstackJson, openstackOk, consoleUntil as consoleOf, uploadTestImage } from './up.js';
+
+const GiB = 1024 ** 3;
+
+/** What the suite looks at in the pool itself, beneath the APIs. */
+export interface PoolView {
+  /** Where volumes are, in messages ("the volume's file", "the volume's RBD image"). */
+  what: string;
+  /** Every volume and snapshot in the pool, as `volume-<id>` and `snapshot-<id>`, sorted. */
+  names(): Promise<string[]>;
+  /** The volume's first `length` bytes, as text. */
+  read(id: string, length: number): Promise<string>;
+  /** Checks made once everything is deleted (the pool itself still there). */
+  afterAll?(): void;
+  close?(): void;
+}
+
+/** A guest script (busybox sh) that waits for the disk whose serial is `serial` (a volume ID's first 20 characters) and then runs `then` with $dev set. */
+const onDisk = (serial: string, then: string) =>
+  `#!/bin/sh\nwhile true; do\n  for d in /sys/block/vd*; do\n    if [ "$(cat $d/serial 2>/dev/null)" = "${serial}" ]; then\n      dev=/dev/$(basename $d)\n      ${then}\n      exit 0\n    fi\n  done\n  sleep 1\ndone\n`;
+
+export interface VolumeSuiteOptions {
+  /** stratus up's arguments (--ceph). */
+  args?: string[];
+  /** The pool of the cloud started. */
+  pool(cloud: RunningCloud): PoolView;
+  /** Tests of this backend's own, run while the volume `data` is attached to the running server `beta`. */
+  whileAttached?(t: { cloud(): RunningCloud; pool(): PoolView }): void;
+  /** Tests of this backend's own, run last, once the shared ones have deleted everything. */
+  atEnd?(t: { cloud(): RunningCloud; pool(): PoolView }): void;
+}
+
+export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
+  describe(title, function () {
+    this.timeout(900_000);
+    let cloud: RunningCloud;
+    let image: ServedImage;
+    const os = (...args: string[]) => openstackOk(cloud, args);
+    const json = (...args: string[]) => openstackJson(cloud, args);
+    const refused = async (args: string[], pattern: RegExp) => {
+      const r = await openstack(cloud, args);
+      assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should fail`);
+      assert.match(r.stderr, pattern);
+    };
+    const kubectl = async (args: string[], stdin?: string) => {
+      const r = await runKubectl(cloud.kubeconfig, cloud.dir, args, stdin);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    let pool: PoolView;
+    const poolFiles = () => pool.names();
+    const readVolume = (id: string, length: number) => pool.read(id, length);
+    const backupObjects = async () => {
+      const s3 = cloud.s3();
+      const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      try {
+        return ((await client.send(new ListObjectsV2Command({ Bucket: DEFAULT_BACKUP_BUCKET }))).Contents ?? []).map((o) => o.Key!);
+      } catch {
+        return [];
+      } finally {
+        client.destroy();
+      }
+    };
+    const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
+    /** Waits for the volume's status; an API that does not answer yet (an operator coming back after a kill) is waited for too. */
+    const volumeStatus = (name: string, status: string) =>
+      eventually(`volume ${name} ${status}`, async () => {
+        const r = await openstack(cloud, ['volume', 'show', name, '-f', 'json']);
+        return r.code === 0 && JSON.parse(r.stdout).status === status;
+      }, 180_000, 500);
+    const script = (name: string, text: string) => {
+      const path = join(cloud.dir, `${name}.sh`);
+      writeFileSync(path, text);
+      return path;
+    };
+
+    before(async () => {
+      image = await serveTestImage();
+      cloud = await startCloud(300_000, undefined, { imageImportAllow: [image.host], ...(o.args ? { args: o.args } : {}) });
+      pool = o.pool(cloud);
+      await uploadTestImage(cloud, image.path);
+    });
+    after(async () => {
+      pool?.close?.();
+      image?.close();
+      await cloud?.stop();
+      await cloud?.remove();
+    });
+
+    it('writes a marker on a volume in one guest, detaches it, and reads the marker back in a second guest', async () => {
+      const vol = await json('volume', 'create', '--size', '1', '--description', 'shared data', 'data');
+      assert.equal(vol.size, 1);
+      await volumeStatus('data', 'available');
+      const listed = await json('volume', 'list');
+      assert.ok(listed.some((v: { Name: string; Status: string }) => v.Name === 'data' && v.Status === 'available'));
+      const serial = vol.id.slice(0, 20);
+      const marker = `MARKER-${randomBytes(6).toString('hex')}`;
+      const writer = script('writer', onDisk(serial, `printf '${marker}' | dd of=$dev bs=512 conv=notrunc,fsync 2>/dev/null; sync; echo "WROTE $dev"`));
+      await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--user-data', writer, '--wait', 'alpha');
+      await consoleUntil('alpha', /STRATUS-TEST-IMAGE-READY/);
+      await os('server', 'add', 'volume', 'alpha', 'data');
+      await volumeStatus('data', 'in-use');
+      const attached = await json('volume', 'show', 'data');
+      assert.equal(attached.attachments[0].server_id, (await json('server', 'show', 'alpha')).id);
+      assert.match(attached.attachments[0].device, /^\/dev\/vd[c-z]$/);
+      const alpha = await consoleUntil('alpha', /USER-SCRIPT WROTE/);
+      // The guest names the disk as it finds it (vdb when it comes before the config drive, which depends on how far
+      // the guest had booted); the serial says which it is.
+      assert.match(alpha, new RegExp(`STRATUS-DISK-ADDED vd[b-z] ${GiB} serial=${serial}`), 'the guest sees the hot-plugged 1 GiB disk');
+      assert.deepEqual((await json('server', 'show', 'alpha')).volumes_attached.map((v: { id: string }) => v.id), [vol.id]);
+      assert.equal(await readVolume(vol.id, marker.length), marker, `the guest's write is in ${pool.what}`);
+
+      await os('server', 'remove', 'volume', 'alpha', 'data');
+      await volumeStatus('data', 'available');
+      await consoleUntil('alpha', /STRATUS-DISK-REMOVED vd[b-z]/);
+
+      const reader = script('reader', onDisk(serial, `echo "READ $(dd if=$dev bs=${marker.length} count=1 2>/dev/null)"`));
+      await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--user-data', reader, '--wait', 'beta');
+      await os('server', 'add', 'volume', 'beta', 'data');
+      assert.match(await consoleUntil('beta', /USER-SCRIPT READ/), new RegExp(`USER-SCRIPT READ ${marker}`), 'the second guest reads what the first wrote');
+    });
+
+    it('grows an attached volume online: the guest sees the new size', async () => {
+      // Online extend is Cinder's since microversion 3.42; the CLI refuses it for an in-use volume below that.
+      await os('--os-volume-api-version', '3.42', 'volume', 'set', '--size', '2', 'data');
+      await eventually('volume data at 2 GiB and in use', async () => {
+        const v = await json('volume', 'show', 'data');
+        return v.size === 2 && v.status === 'in-use';
+      }, 120_000, 500);
+      const serial = (await json('volume', 'show', 'data')).id.slice(0, 20);
+      assert.match(await consoleUntil('beta', /STRATUS-DISK-RESIZED/), new RegExp(`STRATUS-DISK-RESIZED vd[b-z] ${2 * GiB} serial=${serial}`));
+    });
+
+    o.whileAttached?.({ cloud: () => cloud, pool: () => pool });
+
+    it('snapshots and backs up the volume; a volume from the snapshot and one restored from the backup carry its data', async () => {
+      const vol = await json('volume', 'show', 'data');
+      const marker = await readVolume(vol.id, 19);
+      assert.match(marker, /^MARKER-/);
+      await os('volume', 'snapshot', 'create', '--volume', 'data', '--force', 'data-snap');
+      await eventually('the snapshot to be available', async () => (await json('volume', 'snapshot', 'show', 'data-snap')).status === 'available', 120_000, 500);
+      const fromSnap = await json('volume', 'create', '--snapshot', 'data-snap', '--size', '2', 'from-snap');
+      await volumeStatus('from-snap', 'available');
+      assert.equal(await readVolume(fromSnap.id, marker.length), marker);
+
+      await os('volume', 'backup', 'create', '--force', '--name', 'data-backup', 'data');
+      await eventually('the backup to be available', async () => (await json('volume', 'backup', 'show', 'data-backup')).status === 'available', 180_000, 1000);
+      const backup = await json('volume', 'backup', 'show', 'data-backup');
+      assert.ok(backup.object_count >= 1);
+      assert.ok((await backupObjects()).some((k) => k.includes('/chunk-')), 'chunks are in the backup bucket');
+      // python3-openstackclient 6.0 makes the restore call, then fails to print Cinder's answer (its bug): the
+      // restore is judged by the volume it makes, not by the CLI's exit code.
+      const r = await openstack(cloud, ['volume', 'backup', 'restore', 'data-backup', 'restored']);
+      assert.ok(r.code === 0 || /cannot unpack non-iterable VolumeBackupsRestore object/.test(r.stderr), r.stderr);
+      await volumeStatus('restored', 'available');
+      assert.equal(await readVolume((await json('volume', 'show', 'restored')).id, marker.length), marker);
+    });
+
+    it('boots a server from a volume made of the image, and from one made for it that goes with it (delete_on_termination)', async () => {
+      await os('volume', 'create', '--image', 'stratus-test', '--size', '1', '--bootable', 'boot-vol');
+      await volumeStatus('boot-vol', 'available');
+      assert.equal((await json('volume', 'show', 'boot-vol')).bootable, 'true');
+      // A second volume attached at boot (a mapping with no boot index): the guest has it from its first line.
+      const extra = await json('volume', 'create', '--size', '2', 'at-boot');
+      await volumeStatus('at-boot', 'available');
+      await os('server', 'create', '--flavor', 'm1.tiny', '--volume', 'boot-vol', '--block-device', `source_type=volume,uuid=${extra.id},destination_type=volume`, '--wait', 'from-volume');
+      const bootVol = await json('volume', 'show', 'boot-vol');
+      const booted = await consoleUntil('from-volume', /STRATUS-TEST-IMAGE-READY/);
+      assert.match(booted, new RegExp(`STRATUS-DISK vda ${GiB} serial=${bootVol.id.slice(0, 20)}`), 'its root disk is the volume');
+      assert.match(booted, new RegExp(`STRATUS-DISK vd[b-z] ${2 * GiB} serial=${extra.id.slice(0, 20)}`), 'the volume attached at boot is there from the start');
+      assert.equal((await json('volume', 'show', 'at-boot')).status, 'in-use');
+      assert.equal(bootVol.status, 'in-use');
+      const server = await json('server', 'show', 'from-volume');
+      assert.equal(server.image, 'N/A (booted from volume)');
+
+      const imageId = (await json('image', 'show', 'stratus-test')).id;
+      await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--block-device', `source_type=image,uuid=${imageId},destination_type=volume,volume_size=1,boot_index=0,delete_on_termination=true`, '--wait', 'made-volume');
+      await consoleUntil('made-volume', /STRATUS-TEST-IMAGE-READY/);
+      const made = (await json('server', 'show', 'made-volume')).volumes_attached[0].id as string;
+      assert.equal((await json('volume', 'show', made)).status, 'in-use');
+      await os('server', 'delete', '--wait', 'made-volume', 'from-volume');
+      await eventually('the volume made for the server to be deleted with it', async () => (await openstack(cloud, ['volume', 'show', made])).code !== 0, 120_000, 500);
+      await volumeStatus('boot-vol', 'available');
+      await volumeStatus('at-boot', 'available');
+      await os('volume', 'delete', 'at-boot');
+      assert.ok(!(await poolFiles()).includes(`volume-${made}`));
+    });
+
+    it('uploads a volume to the image service', async () => {
+      await os('image', 'create', '--volume', 'boot-vol', 'from-volume-image');
+      await eventually('the image from the volume to be active', async () => (await json('image', 'show', 'from-volume-image')).status === 'active', 180_000, 1000);
+      const img = await json('image', 'show', 'from-volume-image');
+      assert.equal(img.size, GiB, 'the whole volume, raw');
+      assert.equal(img.disk_format, 'raw');
+    });
+
+    it('attaches with kubectl alone: a Volume and a VolumeAttachment applied, Ready and plugged in; deleting the attachment detaches it', async () => {
+      const ns = 'admin';
+      await kubectl(['apply', '-n', ns, '-f', '-'], 'apiVersion: blockstorage.stratus.io/v1alpha1\nkind: Volume\nmetadata: {name: kube-vol}\nspec: {sizeGiB: 1, displayName: made with kubectl}\n');
+      await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'volume/kube-vol', '--timeout=120s']);
+      assert.equal((await kubectl(['get', '-n', ns, 'volume/kube-vol', '-o', 'jsonpath={.status.phase}'])).trim(), 'available');
+      const alpha = (await kubectl(['get', '-n', ns, 'instances', '-o', 'jsonpath={.items[?(@.spec.displayName=="alpha")].metadata.name}'])).trim();
+      await kubectl(['apply', '-n', ns, '-f', '-'], `apiVersion: blockstorage.stratus.io/v1alpha1\nkind: VolumeAttachment\nmetadata: {name: kube-attach}\nspec: {volume: kube-vol, instance: ${alpha}}\n`);
+      await kubectl(['wait', '-n', ns, '--for=jsonpath={.status.phase}=attached', 'volumeattachment/kube-attach', '--timeout=180s']);
+      await kubectl(['wait', '-n', ns, '--for=jsonpath={.status.phase}=in-use', 'volume/kube-vol', '--timeout=60s']);
+      const uid = (await kubectl(['get', '-n', ns, 'volume/kube-vol', '-o', 'jsonpath={.metadata.uid}'])).trim();
+      await consoleUntil('alpha', new RegExp(`STRATUS-DISK-ADDED vd[b-z] ${GiB} serial=${uid.slice(0, 20)}`));
+      const columns = await kubectl(['get', '-n', ns, 'volumes']);
+      assert.match(columns, /NAME\s+DISPLAY NAME\s+SIZE\s+TYPE/);
+      await kubectl(['delete', '-n', ns, 'volumeattachment/kube-attach', '--timeout=120s']);
+      await kubectl(['wait', '-n', ns, '--for=jsonpath={.status.phase}=available', 'volume/kube-vol', '--timeout=60s']);
+      await kubectl(['delete', '-n', ns, 'volume/kube-vol', '--timeout=120s']);
+      assert.ok(!(await poolFiles()).includes(`volume-${uid}`));
+    });
+
+    it('keeps a volume consistent when the node agent and the block storage operator are killed mid-attach and mid-detach', async () => {
+      const vol = await json('volume', 'create', '--size', '1', 'survivor');
+      await volumeStatus('survivor', 'available');
+      const serial = vol.id.slice(0, 20);
+      const kill = (name: string) => {
+        const pid = operatorPids(cloud.process.pid!).get(name);
+        assert.ok(pid, `${name} runs`);
+        process.kill(pid, 'SIGKILL');
+      };
+      // The attach is asked for (the API answers once block storage has reserved the volume), then both die.
+      await os('server', 'add', 'volume', 'alpha', 'survivor');
+      kill('nova-compute');
+      kill('cinder');
+      await volumeStatus('survivor', 'in-use');
+      const attached = await consoleUntil('alpha', new RegExp(`STRATUS-DISK-ADDED vd[b-z] ${GiB} serial=${serial}`));
+      const removals = (text: string) => (text.match(/STRATUS-DISK-REMOVED/g) ?? []).length;
+      const before = removals(attached);
+      await os('server', 'remove', 'volume', 'alpha', 'survivor');
+      kill('nova-compute');
+      await volumeStatus('survivor', 'available');
+      let after = '';
+      await eventually('the guest to say the disk was removed', async () => removals((after = await os('console', 'log', 'show', 'alpha'))) > before, 240_000, 1000);
+      const plugs = (text: string) => text.split('\n').filter((l) => l.includes(`serial=${serial}`) && l.includes('DISK-ADDED')).length;
+      assert.equal(plugs(attached), 1, 'plugged once, not twice');
+      assert.equal(plugs(after), 1);
+      assert.deepEqual((await json('server', 'show', 'alpha')).volumes_attached.filter((v: { id: string }) => v.id === vol.id), []);
+      await os('volume', 'delete', 'survivor');
+    });
+
+    it("answers bad input with Cinder's and Nova's 4xx and makes nothing", async () => {
+      const files = await poolFiles();
+      const objects = (await backupObjects()).sort();
+      await refused(['volume', 'delete', 'data'], /Invalid volume: Volume status must be available .*\(HTTP 400\)/);
+      await refused(['volume', 'snapshot', 'create', '--volume', '00000000-0000-0000-0000-000000000000', 'nothing'], /No volume with a name or ID of '00000000-0000-0000-0000-000000000000' exists|could not be found/);
+      await refused(['server', 'remove', 'volume', 'alpha', 'from-snap'], /volume_id not found|is not attached|\(HTTP 404\)/);
+      const project = (await json('token', 'issue')).project_id;
+      await os('quota', 'set', '--gigabytes', '20', project);
+      await refused(['volume', 'create', '--size', '50', 'too-big'], /VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 50G, quota is 20G and \d+G has been consumed\. \(HTTP 413\)/);
+      await os('quota', 'set', '--gigabytes', '-1', project);
+      // A server deleted meanwhile takes no volume.
+      await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--wait', 'short-lived');
+      const shortLived = (await json('server', 'show', 'short-lived')).id;
+      await os('server', 'delete', '--wait', 'short-lived');
+      await refused(['server', 'add', 'volume', shortLived, 'from-snap'], new RegExp(`No Server found for ${shortLived}`));
+      // The Compute API itself, asked to attach to the deleted server: Nova's 404.
+      const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+      const compute = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+      const fromSnapId = (await json('volume', 'show', 'from-snap')).id;
+      const attach = await fetch(`${compute}/servers/${shortLived}/os-volume_attachments`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify({ volumeAttachment: { volumeId: fromSnapId } }) });
+      assert.equal(attach.status, 404);
+      assert.equal(((await attach.json()) as { itemNotFound: { code: number } }).itemNotFound.code, 404);
+      assert.equal((await json('volume', 'show', 'from-snap')).status, 'available');
+      assert.deepEqual(await poolFiles(), files, 'no volume or snapshot was made or lost in the pool');
+      assert.deepEqual((await backupObjects()).sort(), objects, 'no object was made or lost');
+    });
+
+    it('leaves no volume or snapshot in the pool and no object in the backup bucket once everything is deleted', async () => {
+      await os('server', 'delete', '--wait', 'alpha', 'beta');
+      await os('volume', 'backup', 'delete', 'data-backup');
+      await os('volume', 'snapshot', 'delete', 'data-snap');
+      await eventually('the snapshot to be gone', async () => (await openstack(cloud, ['volume', 'snapshot', 'show', 'data-snap'])).code !== 0, 120_000, 500);
+      for (const v of ['data', 'from-snap', 'restored', 'boot-vol']) await os('volume', 'delete', v);
+      await eventually('the pool to be empty', async () => (await poolFiles()).length === 0, 120_000, 500);
+      await eventually('the backup bucket to be empty', async () => (await backupObjects()).length === 0, 120_000, 500);
+      pool.afterAll?.();
+    });
+
+    o.atEnd?.({ cloud: () => cloud, pool: () => pool });
+  });
+}
