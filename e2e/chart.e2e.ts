@@ -113,6 +113,39 @@ describe('the Helm chart', function () {
     assert.match(bad.stderr, /compute\.driver.*(must be one of|value must be one of)/s);
   });
 
+  it('with cinder.rbd, renders Cinder on a Ceph pool and gives every compute node the keyring for its libvirt secret, read back by the agent’s own parser', async () => {
+    const secretUuid = '3b1f5d0e-8d4c-4b38-a8e1-2f7d9c0e6a11';
+    const docs = await render('--set', `cinder.pool.enabled=false,cinder.rbd.enabled=true,cinder.rbd.existingSecret=ceph-cinder,cinder.rbd.secretUuid=${secretUuid}`);
+    const cinder = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-cinder').spec.template.spec;
+    const c = cinder.containers[0];
+    const env = Object.fromEntries(c.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+    const mount = c.volumeMounts.find((m: any) => m.name === 'ceph');
+    assert.equal(mount.readOnly, true);
+    assert.deepEqual(cinder.volumes.find((v: any) => v.name === 'ceph').secret.secretName, 'ceph-cinder');
+    assert.deepEqual(
+      { pool: env.CINDER_RBD_POOL, user: env.CINDER_RBD_USER, uuid: env.CINDER_RBD_SECRET_UUID, type: env.CINDER_RBD_VOLUME_TYPE },
+      { pool: 'volumes', user: 'cinder', uuid: secretUuid, type: 'ceph' },
+    );
+    assert.ok(env.CINDER_RBD_CONF.startsWith(`${mount.mountPath}/`) && env.CINDER_RBD_KEYRING.startsWith(`${mount.mountPath}/`), 'ceph.conf and the keyring come from the Secret');
+    assert.equal(env.CINDER_POOL_DIR, undefined, 'no file pool');
+    assert.ok(env.CINDER_WORK_DIR && c.volumeMounts.some((m: any) => m.mountPath === env.CINDER_WORK_DIR), 'a work folder for image conversions');
+    const node = docs.find((d) => d.kind === 'DaemonSet').spec.template.spec;
+    const agent = node.containers[0];
+    const nodeEnv: Record<string, string> = {};
+    for (const e of agent.env) nodeEnv[e.name] = e.valueFrom ? 'x' : String(e.value);
+    const keyring = agentConfigFromEnv(nodeEnv).cephKeyring!;
+    const nodeMount = agent.volumeMounts.find((m: any) => m.name === 'ceph');
+    assert.ok(keyring.startsWith(`${nodeMount.mountPath}/`), `the node's keyring ${keyring} is in the mounted Secret`);
+    assert.ok(!agent.volumeMounts.some((m: any) => m.name === 'cinder-pool'), 'no file pool on the nodes');
+    // The schema asks for the Secret and the UUID; no backend at all is refused with the reason.
+    const noSecret = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'cinder.rbd.enabled=true']);
+    assert.notEqual(noSecret.code, 0);
+    assert.match(noSecret.stderr, /existingSecret/);
+    const none = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'cinder.pool.enabled=false']);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /enable a volume backend/);
+  });
+
   it('ships the dashboard and the console proxy, and lets the proxy reach the guests’ displays on the nodes', async () => {
     const docs = await render('--set', 'console.baseUrl=https://cloud.example.com/console/vnc_lite.html,console.tokenTtlSeconds=120,horizon.secureCookie=true');
     const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name).spec.template.spec.containers[0];
