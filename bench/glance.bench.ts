@@ -11,7 +11,10 @@
  * It also reads the Glance process's peak RSS (VmHWM) after each transfer: flat whatever the image size, and
  * under 200 MiB, means no image is ever held in memory.
  *
- *   node bench/dist/glance.bench.js [--sizes 256,1024] [--rounds 2] [--cpu]
+ * With --ceph (make bench-ceph) the cloud keeps its images on a local Ceph's RADOS Gateway (`stratus up --ceph`),
+ * and the direct S3 put and get go to the same gateway.
+ *
+ *   node bench/dist/glance.bench.js [--sizes 256,1024] [--rounds 2] [--cpu] [--ceph]
  */
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -28,7 +31,7 @@ import { drainCrc32, makeFile } from './lib/testData.js';
 import { timed } from './lib/load.js';
 import { childPid, cpuSecondsOf, gatewayPid, glancePid, memoryOf } from './lib/processes.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, rounds: { type: 'string', default: '2' }, cpu: { type: 'boolean', default: false }, ceph: { type: 'boolean', default: false } } });
 /** Also print the CPU seconds each process spent on each transfer. */
 const CPU = values.cpu;
 const SIZES_MIB = values.sizes!.split(',').map(Number);
@@ -70,7 +73,7 @@ const cpuSince = (before: Record<string, number>, after: Record<string, number>)
 const glancePort = (pid: string) => /(?:^|\0)GLANCE_API_PORT=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))![1];
 
 async function main() {
-  const cloud = await startCloud();
+  const cloud = await startCloud(300_000, undefined, values.ceph ? { args: ['--ceph'] } : {});
   const work = mkdtempSync(join(tmpdir(), 'glance-bench-'));
   const store = cloud.s3();
   const BUCKET = store.bucket;

@@ -5,11 +5,14 @@
  * on an attached volume and on its own root disk; the volume's file is written and read with `dd` on the host
  * (the disk's own speed, O_DIRECT). Prints MiB/s and the ratios volume/root and volume/host.
  *
+ * With --ceph (make bench-ceph): the same guest on `stratus up --ceph`, its volume an RBD image; the baseline is
+ * `rbd bench` on the same image of the same cluster, sequential 1 MiB I/O one at a time as the guest's dd does it.
+ *
  * Volume churn (embedded control plane, the Cinder operator on a file pool): 200 blank volumes created, made
  * available and deleted; volumes per second beside the same number of Volume objects created, given one status
  * write and deleted by a plain client with no operator, the least any operator must do per volume.
  *
- *   node bench/dist/volumes.bench.js [--volumes 200] [--concurrency 16] [--mib 512] [--skip-io]
+ *   node bench/dist/volumes.bench.js [--volumes 200] [--concurrency 16] [--mib 512] [--skip-io] [--ceph]
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +29,7 @@ import { INSTANCES, type Instance } from '@stratus/nova';
 import { KubeClient, MERGE_PATCH, createLogger, selfHealingInformer, type ResourceRef } from '@stratus/runtime';
 import { load, ms, pct, until } from './lib/load.js';
 
-const { values } = parseArgs({ options: { volumes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '16' }, mib: { type: 'string', default: '512' }, 'skip-io': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { volumes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '16' }, mib: { type: 'string', default: '512' }, 'skip-io': { type: 'boolean', default: false }, ceph: { type: 'boolean', default: false } } });
 const N = Number(values.volumes);
 const CONCURRENCY = Number(values.concurrency);
 const MIB = Number(values.mib);
@@ -46,7 +49,8 @@ function ddRate(seconds: string): number {
 
 async function guestIo(): Promise<void> {
   const image = (await run('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;
-  const cloud = await startCloud();
+  const ceph = values.ceph;
+  const cloud = await startCloud(300_000, undefined, ceph ? { args: ['--ceph'] } : {});
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(cloud.kubeconfig);
@@ -91,23 +95,39 @@ async function guestIo(): Promise<void> {
     // The volume's file on the host, after the guest is done with it: the disk's own speed with O_DIRECT.
     await client.delete(VOLUME_ATTACHMENTS, 'admin', 'io');
     await until(async () => !(await client.get(VOLUME_ATTACHMENTS, 'admin', 'io')), 'the volume detached');
-    const file = join(cloud.dir, 'cinder/pool', `volume-${vol.metadata.uid}`);
-    const hostDd = async (args: string[]) => {
-      const r = await run('dd', [...args, 'bs=1M', `count=${MIB}`], { encoding: 'utf8' });
-      const m = /(\d+) bytes .* copied, ([\d.]+) s/.exec(r.stderr);
-      if (!m) throw new Error(`no dd statistics in: ${r.stderr}`);
-      return Number(m[1]) / 1024 / 1024 / Number(m[2]);
-    };
-    const host = { write: await hostDd(['if=/dev/zero', `of=${file}`, 'oflag=direct', 'conv=notrunc']), read: await hostDd([`if=${file}`, 'of=/dev/null', 'iflag=direct']) };
+    const host = ceph ? await rbdBench(join(cloud.dir, 'ceph', 'ceph.conf'), `volumes/volume-${vol.metadata.uid}`) : await hostFile(join(cloud.dir, 'cinder/pool', `volume-${vol.metadata.uid}`));
     const r1 = (n: number) => Math.round(n * 10) / 10;
-    console.log(`guest I/O, ${MIB} MiB with direct I/O (the guest runs ${existsSync('/dev/kvm') ? 'under KVM if usable' : 'emulated (TCG)'}):`);
-    console.log(`  write: volume ${r1(guest.volumeWrite)} MiB/s, root disk ${r1(guest.rootWrite)} MiB/s, host dd on the volume file ${r1(host.write)} MiB/s`);
-    console.log(`  read:  volume ${r1(guest.volumeRead)} MiB/s, root disk ${r1(guest.rootRead)} MiB/s, host dd on the volume file ${r1(host.read)} MiB/s`);
-    console.log(`  ratios: volume/root write ${(guest.volumeWrite / guest.rootWrite).toFixed(2)}, read ${(guest.volumeRead / guest.rootRead).toFixed(2)}; volume/host write ${(guest.volumeWrite / host.write).toFixed(2)}, read ${(guest.volumeRead / host.read).toFixed(2)}`);
+    const baseline = ceph ? 'rbd bench on the volume (1 MiB, one at a time)' : 'host dd on the volume file';
+    console.log(`guest I/O, ${MIB} MiB with direct I/O (the guest runs ${existsSync('/dev/kvm') ? 'under KVM if usable' : 'emulated (TCG)'}; the volume ${ceph ? 'an RBD image on Ceph' : 'a file in the pool'}):`);
+    console.log(`  write: volume ${r1(guest.volumeWrite)} MiB/s, root disk ${r1(guest.rootWrite)} MiB/s, ${baseline} ${r1(host.write)} MiB/s`);
+    console.log(`  read:  volume ${r1(guest.volumeRead)} MiB/s, root disk ${r1(guest.rootRead)} MiB/s, ${baseline} ${r1(host.read)} MiB/s`);
+    console.log(`  ratios: volume/root write ${(guest.volumeWrite / guest.rootWrite).toFixed(2)}, read ${(guest.volumeRead / guest.rootRead).toFixed(2)}; volume/${ceph ? 'rbd bench' : 'host'} write ${(guest.volumeWrite / host.write).toFixed(2)}, read ${(guest.volumeRead / host.read).toFixed(2)}`);
   } finally {
     await cloud.stop();
     await cloud.remove();
   }
+}
+
+/** The volume's file on the host, after the guest is done with it: the disk's own speed with O_DIRECT. */
+async function hostFile(file: string): Promise<{ write: number; read: number }> {
+  const hostDd = async (args: string[]) => {
+    const r = await run('dd', [...args, 'bs=1M', `count=${MIB}`], { encoding: 'utf8' });
+    const m = /(\d+) bytes .* copied, ([\d.]+) s/.exec(r.stderr);
+    if (!m) throw new Error(`no dd statistics in: ${r.stderr}`);
+    return Number(m[1]) / 1024 / 1024 / Number(m[2]);
+  };
+  return { write: await hostDd(['if=/dev/zero', `of=${file}`, 'oflag=direct', 'conv=notrunc']), read: await hostDd([`if=${file}`, 'of=/dev/null', 'iflag=direct']) };
+}
+
+/** `rbd bench` on the volume's image (as the cluster's admin), sequential 1 MiB I/O, one at a time: MiB/s. */
+async function rbdBench(conf: string, image: string): Promise<{ write: number; read: number }> {
+  const bench = async (type: string) => {
+    const r = await run('rbd', ['-c', conf, 'bench', '--io-type', type, '--io-size', '1M', '--io-threads', '1', '--io-total', `${MIB}M`, '--io-pattern', 'seq', image], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const m = /elapsed:\s*([\d.]+)\s+ops:\s*(\d+)\s+ops\/sec:\s*([\d.]+)/.exec(r.stdout);
+    if (!m) throw new Error(`no rbd bench summary in: ${r.stdout.slice(-500)}`);
+    return Number(m[3]);
+  };
+  return { write: await bench('write'), read: await bench('read') };
 }
 
 async function churn(): Promise<void> {
@@ -164,6 +184,7 @@ async function churn(): Promise<void> {
   }
 }
 
-await churn();
+// Volume churn is the operator's and the control plane's, whichever backend: --ceph measures guest I/O only.
+if (!values.ceph) await churn();
 if (!values['skip-io']) await guestIo();
 process.exit(0);
