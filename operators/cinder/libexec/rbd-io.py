@@ -101,17 +101,18 @@ def pool_stats():
     ret, out, err = cluster.mon_command(json.dumps({"prefix": "df", "format": "json"}), b"", timeout=int(timeout))
     if ret != 0:
         raise rados.Error("ceph df: %s" % err)
+    provisioned = 0
+    for name in images.list(ioctx):
+        try:
+            with rbd.Image(ioctx, name, read_only=True) as img:
+                provisioned += img.size()
+        except rbd.ImageNotFound:
+            pass
     for p in json.loads(out)["pools"]:
         if p["name"] == pool:
-            provisioned = 0
-            for name in images.list(ioctx):
-                try:
-                    with rbd.Image(ioctx, name, read_only=True) as img:
-                        provisioned += img.size()
-                except rbd.ImageNotFound:
-                    pass
             return {"maxAvail": p["stats"]["max_avail"], "stored": p["stats"]["stored"], "provisioned": provisioned}
-    raise rados.ObjectNotFound("pool %s is not in ceph df" % pool)
+    # A pool made moments ago is not in the mgr's figures yet: the cluster's free space stands in.
+    return {"maxAvail": cluster.get_cluster_stats()["kb_avail"] * 1024, "stored": 0, "provisioned": provisioned}
 
 
 def handle(req, data):

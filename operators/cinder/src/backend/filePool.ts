@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import type { Connection } from '../resources.js';
+import { checkImageFile, qemuFormatOf } from './imageFile.js';
 import { BackendError, GiB, type PoolCapacity, type VolumeBackend } from './types.js';
 
 const run = promisify(execFile);
 const exists = (p: string) => access(p).then(() => true, () => false);
-/** qemu-img's names for the disk formats Glance records. */
-const QEMU_FORMATS: Record<string, string> = { raw: 'raw', qcow2: 'qcow2', vmdk: 'vmdk', vdi: 'vdi', vhd: 'vpc', vhdx: 'vhdx', ploop: 'parallels', ami: 'raw' };
 
 export interface FilePoolOptions {
   /** The folder holding the pool's files. */
@@ -89,13 +88,10 @@ export class FilePoolBackend implements VolumeBackend {
     });
   }
 
-  createFromImage(id: string, sizeGiB: number, file: string, format: string): Promise<void> {
-    const from = QEMU_FORMATS[format];
-    if (!from) return Promise.reject(new BackendError('ImageUnacceptable', `Image disk format ${format} cannot be written to a volume.`));
-    return this.place(this.volumePath(id), async (part) => {
-      const info = JSON.parse((await run('qemu-img', ['info', '--output=json', '-f', from, file])).stdout) as { 'virtual-size': number; 'backing-filename'?: string };
-      if (info['backing-filename']) throw new BackendError('ImageUnacceptable', 'The image is a qcow2 with a backing file, which is not allowed.');
-      if (info['virtual-size'] > sizeGiB * GiB) throw new BackendError('ImageTooBig', `Image virtual size is ${Math.ceil(info['virtual-size'] / GiB)}GB and doesn't fit in a volume of size ${sizeGiB}GB.`);
+  async createFromImage(id: string, sizeGiB: number, file: string, format: string): Promise<void> {
+    const from = qemuFormatOf(format);
+    await this.place(this.volumePath(id), async (part) => {
+      await checkImageFile(file, from, sizeGiB);
       await run('qemu-img', ['convert', '-q', '-f', from, '-O', 'raw', file, part]);
       await this.grow(part, sizeGiB);
     });

@@ -12,12 +12,11 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Connection } from '../resources.js';
+import { checkImageFile, qemuFormatOf } from './imageFile.js';
 import { RbdError, RbdIo, type RbdAccess } from './rbdIo.js';
 import { BackendError, GiB, type PoolCapacity, type VolumeBackend } from './types.js';
 
 const run = promisify(execFile);
-/** qemu-img's names for the disk formats Glance records. */
-const QEMU_FORMATS: Record<string, string> = { raw: 'raw', qcow2: 'qcow2', vmdk: 'vmdk', vdi: 'vdi', vhd: 'vpc', vhdx: 'vhdx', ploop: 'parallels', ami: 'raw' };
 const CHUNK = 8 * 1024 * 1024;
 
 export interface RbdPoolOptions extends RbdAccess {
@@ -128,13 +127,10 @@ export class RbdPoolBackend implements VolumeBackend {
     });
   }
 
-  createFromImage(id: string, sizeGiB: number, file: string, format: string): Promise<void> {
-    const from = QEMU_FORMATS[format];
-    if (!from) return Promise.reject(new BackendError('ImageUnacceptable', `Image disk format ${format} cannot be written to a volume.`));
-    return this.place(this.volumeImage(id), async (part) => {
-      const info = JSON.parse((await run('qemu-img', ['info', '--output=json', '-f', from, file])).stdout) as { 'virtual-size': number; 'backing-filename'?: string };
-      if (info['backing-filename']) throw new BackendError('ImageUnacceptable', 'The image is a qcow2 with a backing file, which is not allowed.');
-      if (info['virtual-size'] > sizeGiB * GiB) throw new BackendError('ImageTooBig', `Image virtual size is ${Math.ceil(info['virtual-size'] / GiB)}GB and doesn't fit in a volume of size ${sizeGiB}GB.`);
+  async createFromImage(id: string, sizeGiB: number, file: string, format: string): Promise<void> {
+    const from = qemuFormatOf(format);
+    await this.place(this.volumeImage(id), async (part) => {
+      await checkImageFile(file, from, sizeGiB);
       await this.io.call('create', { name: part, size: sizeGiB * GiB });
       // QEMU's own rbd driver writes it (the keyring by path, never the key), skipping zeroes: the image is new.
       const target = `rbd:${this.o.pool}/${part}:id=${this.o.user}:conf=${this.o.conf}:keyring=${this.o.keyring}`;
