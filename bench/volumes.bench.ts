@@ -22,7 +22,7 @@ import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startTestControlPlane } from '@stratus/apiserver';
-import { startCloud } from '@stratus/cli';
+import { cloudCephOf, startCloud } from '@stratus/cli';
 import { BackupChunkStore, FilePoolBackend, VOLUMES, VOLUME_ATTACHMENTS, cinderManager, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { IMAGES, ImageStore } from '@stratus/glance';
 import { INSTANCES, type Instance } from '@stratus/nova';
@@ -95,7 +95,8 @@ async function guestIo(): Promise<void> {
     // The volume's file on the host, after the guest is done with it: the disk's own speed with O_DIRECT.
     await client.delete(VOLUME_ATTACHMENTS, 'admin', 'io');
     await until(async () => !(await client.get(VOLUME_ATTACHMENTS, 'admin', 'io')), 'the volume detached');
-    const host = ceph ? await rbdBench(join(cloud.dir, 'ceph', 'ceph.conf'), `volumes/volume-${vol.metadata.uid}`) : await hostFile(join(cloud.dir, 'cinder/pool', `volume-${vol.metadata.uid}`));
+    const rbd = cloudCephOf(cloud.dir);
+    const host = rbd ? await rbdBench(join(rbd.cluster, 'ceph.conf'), `${rbd.pool}/volume-${vol.metadata.uid}`) : await hostFile(join(cloud.dir, 'cinder/pool', `volume-${vol.metadata.uid}`));
     const r1 = (n: number) => Math.round(n * 10) / 10;
     const baseline = ceph ? 'rbd bench on the volume (1 MiB, one at a time)' : 'host dd on the volume file';
     console.log(`guest I/O, ${MIB} MiB with direct I/O (the guest runs ${existsSync('/dev/kvm') ? 'under KVM if usable' : 'emulated (TCG)'}; the volume ${ceph ? 'an RBD image on Ceph' : 'a file in the pool'}):`);

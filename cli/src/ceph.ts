@@ -1,21 +1,39 @@
 /**
- * `stratus up --ceph`: image data on a local single-node Ceph's RADOS Gateway instead of the embedded S3 server,
- * and volumes as RBD images in its pool `volumes` instead of files (Cinder's user client.cinder; the nodes'
- * libvirt secret holding its key has a UUID of the cluster's own, undefined when the cluster is purged).
- * The cluster lives in the cloud's own folder (DATA/ceph), started by hack/ceph-up.sh (idempotent: a resumed
- * cloud finds it where it was, on the ports it was made with) and stopped by hack/ceph-down.sh.
+ * `stratus up --ceph`: image data and backups on a single-node Ceph's RADOS Gateway instead of the embedded S3
+ * server, and volumes as RBD images instead of files. Either a cluster of the cloud's own in its folder
+ * (DATA/ceph, made and started by hack/ceph-up.sh, resumed with the cloud, stopped with it), or, with
+ * `--ceph-cluster DIR`, a share of a running cluster made by hack/ceph-up.sh (hack/ceph-share.sh: a pool, a
+ * cephx user and an RGW tenant of the cloud's own, removed when the cloud is; the cluster is left running).
+ * What the cloud uses is recorded in DATA/ceph.json, for the cloud's own later runs and for tests.
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
+/** A cloud's Ceph as DATA/ceph.json records it. */
+export interface CloudCeph {
+  /** The cluster's folder (hack/ceph-up.sh's DIR): ceph.conf, client.admin.keyring, run/*.pid. */
+  cluster: string;
+  /** A share of a cluster that is not the cloud's own. */
+  shared: boolean;
+  /** The share's name (pool volumes-NAME, client.cinder-NAME, RGW tenant NAME), when shared. */
+  name?: string;
+  /** Cinder's RBD pool and cephx user, its keyring, and the nodes' libvirt secret UUID. */
+  pool: string;
+  user: string;
+  keyring: string;
+  secretUuid: string;
+  /** The S3 user's endpoint and keys (JSON). */
+  s3File: string;
+}
+
 export interface LocalCeph {
-  dir: string;
+  ceph: CloudCeph;
   /** The gateway's S3 endpoint and its user's keys. */
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string };
   /** Cinder's RBD backend and the nodes' key, as the operators' environment. */
@@ -23,44 +41,67 @@ export interface LocalCeph {
   stop(): Promise<void>;
 }
 
-/** The UUID of the libvirt secret holding client.cinder's key: one per cluster, kept in its folder. */
-function secretUuidOf(dir: string): string {
-  const file = join(dir, 'libvirt-secret-uuid');
-  if (!existsSync(file)) writeFileSync(file, randomUUID() + '\n');
-  return readFileSync(file, 'utf8').trim();
+const recordFile = (dataDir: string) => join(dataDir, 'ceph.json');
+
+/** The Ceph a cloud uses, if it was started with --ceph. */
+export function cloudCephOf(dataDir: string): CloudCeph | undefined {
+  return existsSync(recordFile(dataDir)) ? (JSON.parse(readFileSync(recordFile(dataDir), 'utf8')) as CloudCeph) : undefined;
 }
 
-/** Where a cloud's Ceph keeps the S3 user it made: its credentials, read by a test as the embedded server's are. */
-export const cephS3File = (dataDir: string) => join(dataDir, 'ceph', 's3.json');
+const failed = (what: string) => (e: Error & { stderr?: string }) => {
+  throw new Error(`${what}: ${e.stderr?.trim().split('\n').slice(-5).join('\n') || e.message}`);
+};
 
-/** Starts (or resumes) the cloud's Ceph: `ports` are used only when the cluster is first made. */
-export async function startLocalCeph(dataDir: string, ports: { mon: number; monV2: number; rgw: number }): Promise<LocalCeph> {
-  const dir = join(dataDir, 'ceph');
-  const env = { ...process.env, CEPH_MON_PORT: String(ports.mon), CEPH_MON_V2_PORT: String(ports.monV2), CEPH_RGW_PORT: String(ports.rgw) };
-  await run(join(ROOT, 'hack/ceph-up.sh'), [dir], { env, maxBuffer: 1 << 20 }).catch((e: Error & { stderr?: string }) => {
-    throw new Error(`Ceph did not come up in ${dir}: ${e.stderr?.trim().split('\n').slice(-5).join('\n') ?? e.message}`);
-  });
-  const keyring = join(dir, 'client.cinder.keyring');
+/**
+ * Starts (or resumes) the cloud's Ceph: its own (`ports` are used only when the cluster is first made), or its
+ * share of the running cluster in `sharedCluster`.
+ */
+export async function startLocalCeph(dataDir: string, ports: { mon: number; monV2: number; rgw: number }, sharedCluster?: string): Promise<LocalCeph> {
+  let ceph = cloudCephOf(dataDir);
+  if (sharedCluster) {
+    const share = join(dataDir, 'ceph-share');
+    mkdirSync(share, { recursive: true });
+    // The name stays the cloud's across restarts.
+    const name = ceph?.name ?? `stratus-${randomBytes(4).toString('hex')}`;
+    // hack/ceph-up.sh is idempotent: it starts what is not running of an existing cluster, on its own ports.
+    await run(join(ROOT, 'hack/ceph-up.sh'), [sharedCluster], { maxBuffer: 1 << 20 }).catch(failed(`Ceph in ${sharedCluster} is not running`));
+    await run(join(ROOT, 'hack/ceph-share.sh'), [sharedCluster, share, name], { maxBuffer: 1 << 20 }).catch(failed(`no share of Ceph in ${sharedCluster}`));
+    ceph = { cluster: sharedCluster, shared: true, name, pool: `volumes-${name}`, user: `cinder-${name}`, keyring: join(share, 'client.cinder.keyring'), secretUuid: ceph?.secretUuid ?? randomUUID(), s3File: join(share, 's3.json') };
+  } else {
+    const dir = join(dataDir, 'ceph');
+    const env = { ...process.env, CEPH_MON_PORT: String(ports.mon), CEPH_MON_V2_PORT: String(ports.monV2), CEPH_RGW_PORT: String(ports.rgw) };
+    await run(join(ROOT, 'hack/ceph-up.sh'), [dir], { env, maxBuffer: 1 << 20 }).catch(failed(`Ceph did not come up in ${dir}`));
+    ceph = { cluster: dir, shared: false, pool: 'volumes', user: 'cinder', keyring: join(dir, 'client.cinder.keyring'), secretUuid: ceph?.secretUuid ?? randomUUID(), s3File: join(dir, 's3.json') };
+  }
+  writeFileSync(recordFile(dataDir), JSON.stringify(ceph, null, 2) + '\n');
   return {
-    dir,
-    s3: JSON.parse(readFileSync(cephS3File(dataDir), 'utf8')),
+    ceph,
+    s3: JSON.parse(readFileSync(ceph.s3File, 'utf8')),
     rbdEnv: {
-      CINDER_RBD_POOL: 'volumes',
-      CINDER_RBD_CONF: join(dir, 'ceph.conf'),
-      CINDER_RBD_USER: 'cinder',
-      CINDER_RBD_KEYRING: keyring,
-      CINDER_RBD_SECRET_UUID: secretUuidOf(dir),
-      NOVA_CEPH_KEYRING: keyring,
+      CINDER_RBD_POOL: ceph.pool,
+      CINDER_RBD_CONF: join(ceph.cluster, 'ceph.conf'),
+      CINDER_RBD_USER: ceph.user,
+      CINDER_RBD_KEYRING: ceph.keyring,
+      CINDER_RBD_SECRET_UUID: ceph.secretUuid,
+      NOVA_CEPH_KEYRING: ceph.keyring,
     },
     stop: () => stopLocalCeph(dataDir),
   };
 }
 
-/** Stops the cloud's Ceph, if it has one (`purge`: its data too). */
+/**
+ * Stops the cloud's Ceph, if it has one of its own (`purge`: its data too). A share is left in its running
+ * cluster, and with `purge` removed from it.
+ */
 export async function stopLocalCeph(dataDir: string, purge = false): Promise<void> {
-  const dir = join(dataDir, 'ceph');
-  if (!existsSync(join(dir, 'ceph.conf'))) return;
-  // The nodes' secret goes with the cluster's keys (it is defined again from the keyring when needed).
-  if (purge && existsSync(join(dir, 'libvirt-secret-uuid'))) await run('virsh', ['-q', '-c', 'qemu:///system', 'secret-undefine', secretUuidOf(dir)]).catch(() => {});
-  await run(join(ROOT, 'hack/ceph-down.sh'), [dir, ...(purge ? ['--purge'] : [])]);
+  const ceph = cloudCephOf(dataDir);
+  if (!ceph) return;
+  // The nodes' secret goes with the keys (it is defined again from the keyring when needed).
+  if (purge) await run('virsh', ['-q', '-c', 'qemu:///system', 'secret-undefine', ceph.secretUuid]).catch(() => {});
+  if (ceph.shared) {
+    if (purge) await run(join(ROOT, 'hack/ceph-share.sh'), [ceph.cluster, join(dataDir, 'ceph-share'), ceph.name!, '--remove']);
+    return;
+  }
+  if (!existsSync(join(ceph.cluster, 'ceph.conf'))) return;
+  await run(join(ROOT, 'hack/ceph-down.sh'), [ceph.cluster, ...(purge ? ['--purge'] : [])]);
 }

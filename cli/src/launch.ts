@@ -11,7 +11,9 @@ import { DEFAULT_IMAGE_BUCKET, type StoreConfig } from '@stratus/glance';
 import { removeGuestsUnder } from '@stratus/nova';
 import { ovnLayout, removeNetns } from '@stratus/neutron';
 import { S3_CREDENTIALS_FILE } from './s3.js';
-import { cephS3File, stopLocalCeph } from './ceph.js';
+import { cloudCephOf, stopLocalCeph } from './ceph.js';
+
+export { cloudCephOf, type CloudCeph } from './ceph.js';
 
 const MAIN = new URL('./main.js', import.meta.url).pathname;
 
@@ -72,7 +74,7 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
       const m = /S3 \(image data\): (http:\/\/\S+),/.exec(out);
       if (!m) throw new Error(`stratus up printed no S3 endpoint:\n${out}`);
       // The RADOS Gateway's user on a cloud started with --ceph, else the embedded server's credentials.
-      const credentials = existsSync(cephS3File(dir)) ? cephS3File(dir) : join(dir, S3_CREDENTIALS_FILE);
+      const credentials = cloudCephOf(dir)?.s3File ?? join(dir, S3_CREDENTIALS_FILE);
       const { accessKeyId, secretAccessKey } = JSON.parse(readFileSync(credentials, 'utf8'));
       return { endpoint: m[1], bucket: DEFAULT_IMAGE_BUCKET, accessKeyId, secretAccessKey };
     },

@@ -26,7 +26,7 @@ import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
 import { startOvn } from './ovn.js';
-import { startLocalCeph } from './ceph.js';
+import { startLocalCeph, type CloudCeph } from './ceph.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const GATEWAY_MAIN = 'cli/dist/src/gatewayMain.js';
@@ -53,10 +53,13 @@ const { values } = parseArgs({
      * the Hypervisor "kubevirt" (availability zone "kubevirt"), and kubevirt-simulator standing in for KubeVirt.
      */
     kubevirt: { type: 'boolean', default: false },
-    /** Image data on a local single-node Ceph's RADOS Gateway (hack/ceph-up.sh, in DATA/ceph) instead of the embedded S3 server. */
+    /** Image data and backups on a local single-node Ceph's RADOS Gateway (hack/ceph-up.sh, in DATA/ceph) instead of the embedded S3 server, volumes as RBD images in it instead of files. */
     ceph: { type: 'boolean', default: false },
+    /** --ceph on a share (hack/ceph-share.sh) of the running cluster hack/ceph-up.sh made in this folder, not a cluster of the cloud's own. */
+    'ceph-cluster': { type: 'string' },
   },
 });
+if (values['ceph-cluster']) values.ceph = true;
 const operators = OPERATORS.filter((op) => !op.only || (op.only === 'kubevirt' && values.kubevirt));
 
 const log = createLogger('stratus-up');
@@ -207,7 +210,7 @@ process.stdout.write(
     `  operators: ${operators.map((o) => o.name).join(', ')}`,
     `  OpenStack APIs: ${gateway.url} (identity: ${identityUrl}, image: ${gateway.url}/image, compute: ${gateway.url}/compute/v2.1, network: ${gateway.url}/networking)`,
     `  Dashboard: ${gateway.url}/dashboard/ (sign in as admin or any Keystone user)`,
-    `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}${values.ceph ? ` (Ceph's RADOS Gateway; ceph -c ${join(dataDir, 'ceph', 'ceph.conf')} status)` : ''}`,
+    `  S3 (image data): ${s3.endpoint}, bucket ${DEFAULT_IMAGE_BUCKET}${'ceph' in s3 ? ` (Ceph's RADOS Gateway; ceph -c ${join(s3.ceph.cluster, 'ceph.conf')} status; volumes in RBD pool ${s3.ceph.pool})` : ''}`,
     `  OVN: northbound ${ovn.nbRemote}; the node's switch in network namespace ${ovn.netns}; the provider network (floating IPs) in ${ovn.externalNetns}`,
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl get stratus                 # every Stratus resource',
@@ -220,11 +223,11 @@ process.stdout.write(
 }
 
 /** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
-async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; rbdEnv: Record<string, string>; stop(): Promise<void> }> {
+async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; rbdEnv: Record<string, string>; ceph: CloudCeph; stop(): Promise<void> }> {
   const free = values['service-ports'] === 'free';
   const pick = async (fixed: number) => (free ? freePort(values.host!) : fixed);
-  const ceph = await startLocalCeph(dataDir, { mon: await pick(6789), monV2: await pick(3300), rgw: values['s3-port'] === '0' || free ? await pick(7480) : Number(values['s3-port']) });
-  return { ...ceph.s3, rbdEnv: ceph.rbdEnv, stop: () => ceph.stop() };
+  const ceph = await startLocalCeph(dataDir, { mon: await pick(6789), monV2: await pick(3300), rgw: values['s3-port'] === '0' || free ? await pick(7480) : Number(values['s3-port']) }, values['ceph-cluster'] ? resolve(values['ceph-cluster']) : undefined);
+  return { ...ceph.s3, rbdEnv: ceph.rbdEnv, ceph: ceph.ceph, stop: () => ceph.stop() };
 }
 
 /** This cloud's listeners as import denials: on its host, and on every loopback name when it listens on all of them or on loopback. */

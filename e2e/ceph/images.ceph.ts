@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { openstackJson, openstackOk } from '../lib/up.js';
+import { cephArgs, cephOf } from './cluster.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const sh = promisify(execFile);
@@ -30,7 +31,7 @@ describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () 
 
   before(async () => {
     testImage = (await sh('bash', [join(ROOT, 'hack/build-test-image.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').pop()!;
-    cloud = await startCloud(300_000, undefined, { args: ['--ceph'] });
+    cloud = await startCloud(300_000, undefined, { args: cephArgs() });
     const c = cloud.s3();
     bucket = c.bucket;
     s3 = new S3Client({ endpoint: c.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } });
@@ -43,7 +44,7 @@ describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () 
 
   it('serves the image store from the gateway', async () => {
     assert.match(cloud.output(), /S3 \(image data\): http:\/\/127\.0\.0\.1:\d+, bucket \S+ \(Ceph's RADOS Gateway/);
-    const { stdout } = await sh('ceph', ['-c', join(cloud.dir, 'ceph', 'ceph.conf'), 'health']);
+    const { stdout } = await sh('ceph', ['-c', join(cephOf(cloud).cluster, 'ceph.conf'), 'health']);
     assert.match(stdout, /HEALTH_OK/);
   });
 
@@ -77,7 +78,7 @@ describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () 
     const made = await fetch(`${base}/image/v2/images`, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'faulty', disk_format: 'raw', container_format: 'bare' }) });
     assert.equal(made.status, 201);
     const id = ((await made.json()) as { id: string }).id;
-    const rgwPid = Number(readFileSync(join(cloud.dir, 'ceph', 'run', 'client.rgw.a.pid'), 'utf8'));
+    const rgwPid = Number(readFileSync(join(cephOf(cloud).cluster, 'run', 'client.rgw.a.pid'), 'utf8'));
     // 64 MiB, 1 MiB at a time; the gateway is killed once 24 MiB (several multipart parts) have gone.
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -95,7 +96,7 @@ describe('stratus up --ceph: image data on Ceph’s RADOS Gateway', function () 
     for (const deadline = Date.now() + 120_000; img.status !== 'killed' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) img = await json('image', 'show', id);
     assert.equal(img.status, 'killed', 'the image says the upload failed');
     // Ceph back (the gateway restarted as the cloud's folder has it).
-    await sh(join(ROOT, 'hack/ceph-up.sh'), [join(cloud.dir, 'ceph')]);
+    await sh(join(ROOT, 'hack/ceph-up.sh'), [cephOf(cloud).cluster]);
     assert.deepEqual((await objects()).filter((k) => k?.includes(id)), [], 'no half-made object');
     await os('image', 'delete', id);
     const deadline = Date.now() + 60_000;

@@ -1,6 +1,6 @@
 /**
  * `stratus up --ceph` (make test-ceph, not make test): the block storage suite with volumes as RBD images in the
- * local Ceph's pool `volumes`, looked at in the pool with librbd (as client.admin); guests reach them as network
+ * cloud's pool of a real Ceph (./cluster.ts says which), looked at in the pool with librbd (as client.admin); guests reach them as network
  * disks, with client.cinder's key in a libvirt secret, never in a connection, a definition or a command line.
  * And a fault: the OSD stopped under a volume create gives an error, and no image is left once Ceph is back.
  */
@@ -15,15 +15,16 @@ import type { RunningCloud } from '@stratus/cli';
 import { runKubectl } from '../lib/cluster.js';
 import { openstack, openstackJson, openstackOk } from '../lib/up.js';
 import { volumeSuite, type PoolView } from '../lib/volumeSuite.js';
+import { cephArgs, cephOf } from './cluster.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const sh = promisify(execFile);
-const cephDir = (cloud: RunningCloud) => join(cloud.dir, 'ceph');
-const cinderKey = (cloud: RunningCloud) => /key\s*=\s*(\S+)/.exec(readFileSync(join(cephDir(cloud), 'client.cinder.keyring'), 'utf8'))![1]!;
+const cephDir = (cloud: RunningCloud) => cephOf(cloud).cluster;
+const cinderKey = (cloud: RunningCloud) => /key\s*=\s*(\S+)/.exec(readFileSync(cephOf(cloud).keyring, 'utf8'))![1]!;
 
-/** The pool `volumes` as librbd shows it to the cluster's admin: every image (a half-made `.part` too) and snapshot. */
+/** The cloud's pool as librbd shows it to the cluster's admin: every image (a half-made `.part` too) and snapshot. */
 function rbdView(cloud: RunningCloud): PoolView {
-  const io = new RbdIo({ conf: join(cephDir(cloud), 'ceph.conf'), user: 'admin', keyring: join(cephDir(cloud), 'client.admin.keyring'), pool: 'volumes' });
+  const io = new RbdIo({ conf: join(cephDir(cloud), 'ceph.conf'), user: 'admin', keyring: join(cephDir(cloud), 'client.admin.keyring'), pool: cephOf(cloud).pool });
   return {
     what: "the volume's RBD image",
     names: async () => {
@@ -36,7 +37,7 @@ function rbdView(cloud: RunningCloud): PoolView {
 }
 
 volumeSuite('stratus up --ceph: block storage on Ceph RBD with the openstack CLI and kubectl', {
-  args: ['--ceph'],
+  args: cephArgs(),
   pool: rbdView,
   whileAttached: ({ cloud }) => {
     it('keeps volumes as RBD images of type ceph, plugged in as rbd network disks whose cephx key is a libvirt secret only', async () => {
@@ -45,11 +46,11 @@ volumeSuite('stratus up --ceph: block storage on Ceph RBD with the openstack CLI
       const type = await json('volume', 'type', 'show', 'ceph');
       assert.deepEqual(type.properties, { volume_backend_name: 'ceph' });
       const vol = await json('volume', 'show', 'data');
-      assert.match(vol['os-vol-host-attr:host'] ?? '', /ceph#volumes$/);
+      assert.equal(vol['os-vol-host-attr:host'], `stratus@ceph#${cephOf(c).pool}`);
       const conn = JSON.parse((await runKubectl(c.kubeconfig, c.dir, ['get', '-n', 'admin', 'volumes', '-o', `jsonpath={.items[?(@.metadata.uid=="${vol.id}")].status.connection}`])).stdout);
       assert.equal(conn.driverVolumeType, 'rbd');
-      assert.equal(conn.name, `volumes/volume-${vol.id}`);
-      assert.equal(conn.authUsername, 'cinder');
+      assert.equal(conn.name, `${cephOf(c).pool}/volume-${vol.id}`);
+      assert.equal(conn.authUsername, cephOf(c).user);
       const key = cinderKey(c);
       assert.ok(!JSON.stringify(conn).includes(key), 'the connection carries no key');
 
@@ -57,11 +58,11 @@ volumeSuite('stratus up --ceph: block storage on Ceph RBD with the openstack CLI
       const domain = (await sh('virsh', ['-q', '-c', 'qemu:///system', 'list', '--name'])).stdout.split('\n').find((n) => n.includes(beta))!;
       assert.ok(domain, `a domain for server ${beta}`);
       const xml = (await sh('virsh', ['-c', 'qemu:///system', 'dumpxml', domain])).stdout;
-      assert.match(xml, new RegExp(`<disk type=.network. device=.disk.>[\\s\\S]*?<source protocol=.rbd. name=.volumes/volume-${vol.id}.`));
+      assert.match(xml, new RegExp(`<disk type=.network. device=.disk.>[\\s\\S]*?<source protocol=.rbd. name=.${cephOf(c).pool}/volume-${vol.id}.`));
       assert.match(xml, new RegExp(`<secret type=.ceph. uuid=.${conn.secretUuid}.`));
       assert.ok(!xml.includes(key), 'the definition carries no key');
       const secrets = (await sh('virsh', ['-c', 'qemu:///system', 'secret-list'])).stdout;
-      assert.match(secrets, new RegExp(`${conn.secretUuid}\\s+ceph client\\.cinder secret`));
+      assert.match(secrets, new RegExp(`${conn.secretUuid}\\s+ceph client\\.${cephOf(c).user} secret`));
       // The secret is private: libvirt will not hand its value back.
       const leak = await sh('virsh', ['-c', 'qemu:///system', 'secret-get-value', conn.secretUuid]).then(
         (r) => r.stdout,

@@ -148,6 +148,14 @@ const title = cephDir ? 'the Ceph RBD volume backend on a real Ceph' : 'the Ceph
     }
   });
 
+  it('says why when its librbd process cannot start or its pool cannot be opened', async () => {
+    const noPython = new RbdIo({ conf, user, keyring, pool, python: join(work, 'no-such-python') });
+    await assert.rejects(noPython.call('list'), /rbd-io \(pool .*\) did not start: spawn .*no-such-python ENOENT/);
+    const noPool = new RbdIo({ conf, user, keyring, pool: `${pool}-missing` });
+    await assert.rejects(noPool.call('list'), /cannot open pool .*-missing as client\./);
+    noPool.close();
+  });
+
   it('deletes volumes with their snapshots, and a missing one is no error', async () => {
     await backend.createSnapshot('s2', 'clone');
     for (const v of ['a', 'clone', 'from-s1', 'restored', 'from-raw', 'from-qcow2']) await backend.delete(v);

@@ -95,6 +95,14 @@ export class RbdIo {
     });
     child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
     child.stdin.on('error', () => {});
+    // Not started at all (no Python where it was looked for): the request says so, as a closed one would.
+    child.on('error', (e) => {
+      this.stderr += `${e.message}\n`;
+      if (this.child === child) this.child = undefined;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(new RbdError('HelperExited', `rbd-io (pool ${a.pool}, client.${a.user}) did not start: ${e.message}`));
+    });
     child.on('close', (code) => {
       if (this.child === child) this.child = undefined;
       this.take();
