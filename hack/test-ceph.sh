@@ -21,6 +21,6 @@ STRATUS_TEST_CEPH="$DIR" npx mocha --no-config --timeout 240000 --exit operators
 # user and an RGW tenant of its own), removed with the cloud.
 STRATUS_TEST_CEPH="$DIR" npx mocha --no-config --timeout 900000 --exit 'e2e/dist/ceph/*.ceph.js'
 # The clouds removed their shares: no pool, cephx user or S3 user of theirs is left in the cluster.
-left="$(ceph -c "$DIR/ceph.conf" osd pool ls | grep '^volumes-' || true)$(ceph -c "$DIR/ceph.conf" auth ls 2>/dev/null | grep '^client.cinder-' || true)$(radosgw-admin -c "$DIR/ceph.conf" user list | grep 'stratus-' || true)"
+left="$(ceph -c "$DIR/ceph.conf" osd pool ls | grep '^volumes-' || true)$(ceph -c "$DIR/ceph.conf" auth ls 2>/dev/null | grep '^client.cinder-' || true)$(radosgw-admin -c "$DIR/ceph.conf" user list | grep 'stratus_' || true)"
 [ -z "$left" ] || { echo "make test-ceph: the clouds left in the cluster: $left" >&2; exit 1; }
 echo "make test-ceph: $(python3 -c "print(round($(date +%s.%N) - $started))") s in all; after the suites: $(ps -o rss= -C ceph-mon,ceph-mgr,ceph-osd,radosgw | awk '{s+=$1} END {printf "%d MiB", s/1024}') resident"

@@ -61,6 +61,8 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
     // A folder made here for a cloud that never came up is no one's to keep.
     if (!existingDir) {
       await removeGuestsUnder(dir).catch(() => []);
+      // Its Ceph (or its share of one) goes too: daemons of its own would outlive the folder.
+      await stopLocalCeph(dir, true).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     }
     throw new Error(`stratus up did not come up (exit ${up.exitCode}):\n${out}\n${err.slice(-4000)}`);
