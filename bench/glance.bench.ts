@@ -63,7 +63,8 @@ const text = async (r: HttpReply) => {
 /** CPU seconds (user + system) each process has used so far: this one, the gateway, Glance, the S3 server. */
 function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
   const used = cpuSecondsOf;
-  return { client: used(process.pid), gateway: used(gatewayPid(cloud)), glance: used(glance), s3: used(childPid(cloud, 's3main.js')) };
+  // On Ceph the S3 server is the RADOS Gateway, not a process of the cloud's: its CPU is not counted.
+  return { client: used(process.pid), gateway: used(gatewayPid(cloud)), glance: used(glance), ...(values.ceph ? {} : { s3: used(childPid(cloud, 's3main.js')) }) };
 }
 
 const cpuSince = (before: Record<string, number>, after: Record<string, number>) =>
