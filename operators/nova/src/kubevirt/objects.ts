@@ -74,6 +74,9 @@ export function s3TargetOf(url: string): { endpoint: string; bucket: string; key
   return { endpoint: u.origin, bucket: decodeURIComponent(bucket), key: rest.map(decodeURIComponent).join('/') };
 }
 
+/** A Secret's value as text (its `data` is base64), '' when the Secret or the key is missing. Pure. */
+export const secretValue = (secret: { data?: Record<string, string> } | undefined, key: string): string => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString('utf8');
+
 /** A Secret the instance owns, its values given as text. */
 function ownedSecret(inst: Instance, name: string, values: Record<string, string | Buffer>) {
   return { apiVersion: 'v1', kind: 'Secret', metadata: ownedMeta(inst, name), type: 'Opaque', data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };

@@ -15,7 +15,7 @@ import { DATA_FINALIZER, DEFAULT_SIZE_CAP, IMAGES, UPLOAD_HEARTBEAT_MS, failureO
 import { MERGE_PATCH, isConflict, markReconciling, now, patchStatus, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { INSTANCES, type Instance } from '../resources.js';
 import { KUBEVIRT_FIELD_MANAGER } from './driver.js';
-import { namesOf, ownedMeta } from './objects.js';
+import { namesOf, ownedMeta, secretValue } from './objects.js';
 import { SECRETS, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_SNAPSHOTS } from './refs.js';
 
 /** The header virt-exportserver reads the export's token from. */
@@ -111,7 +111,7 @@ async function snapshotStep(img: Image, inst: Instance, ctx: ReconcileContext<Im
   const raw = volume?.formats?.find((f) => f.format === 'raw');
   if (!raw) throw new SnapshotFailed(`the export of ${name} offers no raw disk image of ${root}`);
   const secret = await ctx.client.get<KubernetesObject & { data?: Record<string, string> }>(SECRETS, ns, tokenName);
-  const token = Buffer.from(secret?.data?.token ?? '', 'base64').toString('utf8');
+  const token = secretValue(secret, 'token');
 
   // 3. The root disk, read into the image store as the image's data: raw, as KubeVirt exports it.
   if (img.spec.diskFormat !== 'raw') img = await ctx.client.patch<Image>(IMAGES, ns, img.metadata.name, { spec: { diskFormat: 'raw' } }, KUBEVIRT_FIELD_MANAGER, MERGE_PATCH);

@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ObjectReader } from '@stratus/glance';
 import { MERGE_PATCH, now, type KubeClient, type Logger, type Reconciler } from '@stratus/runtime';
-import { s3TargetOf, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
+import { s3TargetOf, secretValue, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
 import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from '../refs.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
 
@@ -104,14 +104,14 @@ export async function startExportServer(o: { client: KubeClient; logger: Logger;
       const exp = (await client.get<KubernetesObject>(VIRTUAL_MACHINE_EXPORTS, ns, name)) as unknown as Export | undefined;
       if (!exp || exp.status?.phase !== 'Ready') return fail(res, 404, `export ${ns}/${name} is not ready`);
       const secret = exp.spec.tokenSecretRef ? await client.get<KubernetesObject & { data?: Record<string, string> }>(SECRETS, ns, exp.spec.tokenSecretRef) : undefined;
-      const token = Buffer.from(secret?.data?.token ?? '', 'base64').toString('utf8');
+      const token = secretValue(secret, 'token');
       if (!token || req.headers['x-kubevirt-export-token'] !== token) return fail(res, 401, 'Unauthorized');
       const dv = (await client.get<KubernetesObject>(DATA_VOLUMES, ns, volume)) as unknown as DataVolume | undefined;
       const src = dv?.spec.source?.s3;
       if (!dv || !src) return fail(res, 404, `volume ${volume} is not in this export`);
       const target = s3TargetOf(src.url);
       const creds = src.secretRef ? await client.get<KubernetesObject & { data?: Record<string, string> }>(SECRETS, ns, src.secretRef) : undefined;
-      const read = (k: string) => Buffer.from(creds?.data?.[k] ?? '', 'base64').toString('utf8');
+      const read = (k: string) => secretValue(creds, k);
       const reader = new ObjectReader({ endpoint: target.endpoint, accessKeyId: read('accessKeyId'), secretAccessKey: read('secretKey') });
       try {
         const { body, size } = await reader.get(target.bucket, target.key);

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ObjectReader } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, Manager, now, type KubeClient, type Logger, type Reconciler } from '@stratus/runtime';
-import { s3TargetOf, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
+import { s3TargetOf, secretValue, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
 import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from '../refs.js';
 import { exportReconciler, snapshotReconciler, startExportServer } from './exports.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
@@ -113,7 +113,7 @@ async function importOnce(client: KubeClient, dv: DataVolume): Promise<void> {
   const target = s3TargetOf(src.url);
   const secret = src.secretRef ? await client.get<KubernetesObject & { data?: Record<string, string> }>(SECRETS, dv.metadata.namespace, src.secretRef) : undefined;
   if (src.secretRef && !secret) throw new Error(`secret "${src.secretRef}" not found`);
-  const key = (k: string) => Buffer.from(secret?.data?.[k] ?? '', 'base64').toString('utf8');
+  const key = (k: string) => secretValue(secret, k);
   const reader = new ObjectReader({ endpoint: target.endpoint, accessKeyId: key('accessKeyId'), secretAccessKey: key('secretKey') });
   try {
     const { body, size } = await reader.get(target.bucket, target.key);
