@@ -5,7 +5,7 @@
  * named by its instance's UID, so none is lost or made twice, and guests whose instance is gone are removed.
  */
 import { VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Manager, type KubeClient, type Listening, type Logger } from '@stratus/runtime';
@@ -64,12 +64,21 @@ export async function prepareStateDir(dir: string): Promise<void> {
   }
 }
 
+/** The agent's private temporary folder, emptied: what an agent killed mid-step left there goes now. */
+async function freshTmpDir(stateDir: string): Promise<string> {
+  const dir = join(stateDir, 'tmp');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { mode: 0o700 });
+  return dir;
+}
+
 const at = (o: { metadata: { namespace?: string; name: string } }) => ({ namespace: o.metadata.namespace, name: o.metadata.name });
 
 export async function startComputeAgent(o: ComputeAgentOptions): Promise<ComputeAgent> {
   const { config, logger: log } = o;
   await prepareStateDir(config.stateDir);
-  const driver = o.driver ?? new LibvirtDriver({ uri: config.libvirtUri, virtType: config.virtType, fallbackFile: join(config.stateDir, 'kvm-abandoned'), vncListen: config.vncListen, ...(config.cephKeyring ? { cephKeyring: config.cephKeyring } : {}) });
+  const tmpDir = await freshTmpDir(config.stateDir);
+  const driver = o.driver ?? new LibvirtDriver({ uri: config.libvirtUri, virtType: config.virtType, fallbackFile: join(config.stateDir, 'kvm-abandoned'), vncListen: config.vncListen, tmpDir, ...(config.cephKeyring ? { cephKeyring: config.cephKeyring } : {}) });
   const images = new ImageCache(join(config.stateDir, '_base'), o.store);
   const files = new InstanceFiles(join(config.stateDir, 'instances'));
   const manager = new Manager({ name: AGENT_FIELD_MANAGER, kubeConfig: o.kubeConfig, logger: log });

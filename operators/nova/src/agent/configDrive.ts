@@ -5,8 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { NicNetwork } from './vifs.js';
@@ -103,7 +102,8 @@ export function hostnameOf(name: string): string {
 
 /** Writes the drive to `path` (replacing it whole, never half-written). */
 export async function writeConfigDrive(path: string, files: ConfigDriveFiles): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), 'config-drive-'));
+  // Beside the drive, in the instance's folder: a process killed meanwhile leaves nothing outside it.
+  const work = await mkdtemp(join(dirname(path), '.config-drive-'));
   try {
     const names = Object.keys(files) as Array<keyof ConfigDriveFiles>;
     for (const name of names) await writeFile(join(work, name), files[name]!);

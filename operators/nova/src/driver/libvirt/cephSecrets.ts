@@ -40,6 +40,7 @@ export class CephSecrets {
   constructor(
     private readonly virsh: Virsh,
     private readonly keyring: string | undefined,
+    private readonly tmpDir?: string,
   ) {}
 
   /** The key of `user`, from the node's keyring. */
@@ -56,21 +57,24 @@ export class CephSecrets {
       const auth = d.network?.auth;
       if (!auth || this.defined.has(auth.secretUuid)) continue;
       const key = await this.key(auth.username);
-      await withPrivateDir(async (dir) => {
+      await withPrivateDir('stratus-secret-', async (dir) => {
         await writeFile(join(dir, 'secret.xml'), secretXml(auth.secretUuid, auth.username), { mode: 0o600 });
         await this.virsh.run('secret-define', join(dir, 'secret.xml'));
         // The key as cephx writes it is base64: virsh decodes it into the secret's value.
         await writeFile(join(dir, 'key'), key, { mode: 0o600 });
         await this.virsh.run('secret-set-value', '--secret', auth.secretUuid, '--file', join(dir, 'key'));
-      });
+      }, this.tmpDir);
       this.defined.add(auth.secretUuid);
     }
   }
 }
 
-/** Runs `use` with a private temporary folder, removed after. */
-export async function withPrivateDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'stratus-secret-'));
+/**
+ * Runs `use` with a private temporary folder (under `base`: the agent's own, emptied when it starts, so a
+ * process killed in between leaves nothing behind for good), removed after.
+ */
+export async function withPrivateDir<T>(prefix: string, use: (dir: string) => Promise<T>, base = tmpdir()): Promise<T> {
+  const dir = await mkdtemp(join(base, prefix));
   try {
     return await use(dir);
   } finally {

@@ -31,6 +31,8 @@ export interface LibvirtOptions {
   vncListen?: string;
   /** The node's Ceph keyring (NOVA_CEPH_KEYRING): the keys of the cephx users RBD volumes name. */
   cephKeyring?: string;
+  /** Where its private temporary files go (definitions, keys): the agent's own folder, emptied when it starts. */
+  tmpDir?: string;
 }
 
 /** virsh's state words (virshDomainState), as GuestPower; a guest asleep in ACPI S3 (pmsuspended) is nothing we drive. */
@@ -50,7 +52,7 @@ export class LibvirtDriver implements ComputeDriver {
 
   constructor(private readonly opts: LibvirtOptions) {
     this.virsh = new Virsh(opts.uri);
-    this.secrets = new CephSecrets(this.virsh, opts.cephKeyring);
+    this.secrets = new CephSecrets(this.virsh, opts.cephKeyring, opts.tmpDir);
   }
 
   /** The virtualization type guests are defined with, decided once. */
@@ -59,7 +61,7 @@ export class LibvirtDriver implements ComputeDriver {
     if (this.opts.virtType !== 'auto') return (this.chosen = this.opts.virtType);
     const fellBack = await readFile(this.opts.fallbackFile, 'utf8').catch(() => undefined);
     if (fellBack) return (this.chosen = 'qemu');
-    const kvm = await probeKvm(this.virsh);
+    const kvm = await probeKvm(this.virsh, this.opts.tmpDir);
     // A KVM that is there but fails is remembered; a host without KVM just emulates (and uses KVM once it has it).
     if (kvm.broken) await this.abandonKvm(kvm.broken);
     return (this.chosen = kvm.usable ? 'kvm' : 'qemu');
@@ -125,13 +127,10 @@ export class LibvirtDriver implements ComputeDriver {
     await this.secrets.ensure(spec.disks);
     const xml = domainXml(spec, await this.virtType(), this.opts.vncListen);
     // virsh reads a definition from a file only, so a private temporary one it is.
-    const dir = await mkdtemp(join(tmpdir(), 'stratus-domain-'));
-    try {
+    await withPrivateDir('stratus-domain-', async (dir) => {
       await writeFile(join(dir, 'domain.xml'), xml, { mode: 0o600 });
       await this.virsh.run('define', join(dir, 'domain.xml'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    }, this.opts.tmpDir);
   }
 
   async start(uuid: string, opts: { paused?: boolean } = {}): Promise<void> {
@@ -205,19 +204,16 @@ export class LibvirtDriver implements ComputeDriver {
 
   /** virsh reads device XML from a file only: a private temporary one. */
   private async withDeviceFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'stratus-device-'));
-    try {
+    return withPrivateDir('stratus-device-', async (dir) => {
       await writeFile(join(dir, 'device.xml'), xml, { mode: 0o600 });
-      return await use(join(dir, 'device.xml'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      return use(join(dir, 'device.xml'));
+    }, this.opts.tmpDir);
   }
 
   /** An RBD disk at rest copied by qemu-img, its key handed over in a private file as a QEMU secret object. */
   private async copyRbdDisk(n: NetworkDisk, to: string): Promise<void> {
     const key = n.auth ? await this.secrets.key(n.auth.username) : undefined;
-    await withPrivateDir(async (dir) => {
+    await withPrivateDir('stratus-rbd-', async (dir) => {
       const [pool, image] = n.name.split('/');
       const opts = [`driver=rbd`, `pool=${pool}`, `image=${image}`, ...n.hosts.flatMap((h, i) => [`server.${i}.host=${h.name}`, `server.${i}.port=${h.port}`])];
       const secret: string[] = [];
@@ -227,7 +223,7 @@ export class LibvirtDriver implements ComputeDriver {
         opts.push(`user=${n.auth.username}`, 'key-secret=cephx');
       }
       await run('qemu-img', ['convert', '-q', ...secret, '--image-opts', opts.join(','), '-O', 'qcow2', to]);
-    });
+    }, this.opts.tmpDir);
   }
 
   async undefine(uuid: string): Promise<void> {
@@ -244,13 +240,10 @@ export class LibvirtDriver implements ComputeDriver {
       else await this.copyRbdDisk(disk.network, to);
       return;
     }
-    const dir = await mkdtemp(join(tmpdir(), 'stratus-backup-'));
-    try {
+    await withPrivateDir('stratus-backup-', async (dir) => {
       await writeFile(join(dir, 'backup.xml'), backupXml(spec, diskTarget, to));
       await this.virsh.run('backup-begin', spec.uuid, join(dir, 'backup.xml'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    }, this.opts.tmpDir);
     // The backup is a job of the guest's QEMU: wait for it to end, then ask how it ended.
     while (/Job type:\s+(Backup|Unbounded|Bounded)/i.test((await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid)) ?? '')) await new Promise((r) => setTimeout(r, 100));
     const done = (await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid, '--completed')) ?? '';
@@ -277,14 +270,14 @@ export class LibvirtDriver implements ComputeDriver {
  * (else KVM is simply absent), and a throwaway KVM guest with the host's CPU model must start (else KVM is
  * broken, as where nested virtualization is incomplete and QEMU dies setting up the vCPU).
  */
-async function probeKvm(virsh: Virsh): Promise<{ usable: boolean; broken?: string }> {
+async function probeKvm(virsh: Virsh, tmpDir = tmpdir()): Promise<{ usable: boolean; broken?: string }> {
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
     await virsh.run('domcapabilities', '--virttype', 'kvm');
   } catch {
     return { usable: false };
   }
-  const dir = await mkdtemp(join(tmpdir(), 'stratus-kvm-probe-'));
+  const dir = await mkdtemp(join(tmpDir, 'stratus-kvm-probe-'));
   const name = `stratus-kvm-probe-${process.pid}`;
   try {
     await writeFile(join(dir, 'probe.xml'), probeXml(name));
