@@ -57,24 +57,25 @@ const failed = (what: string) => (e: Error & { stderr?: string }) => {
  * share of the running cluster in `sharedCluster`.
  */
 export async function startLocalCeph(dataDir: string, ports: { mon: number; monV2: number; rgw: number }, sharedCluster?: string): Promise<LocalCeph> {
-  let ceph = cloudCephOf(dataDir);
+  const before = cloudCephOf(dataDir);
+  const secretUuid = before?.secretUuid ?? randomUUID();
+  // The name stays the cloud's across restarts.
+  const name = before?.name ?? `stratus-${randomBytes(4).toString('hex')}`;
+  const share = join(dataDir, 'ceph-share');
+  const own = join(dataDir, 'ceph');
+  const ceph: CloudCeph = sharedCluster
+    ? { cluster: sharedCluster, shared: true, name, pool: `volumes-${name}`, user: `cinder-${name}`, keyring: join(share, 'client.cinder.keyring'), secretUuid, s3File: join(share, 's3.json') }
+    : { cluster: own, shared: false, pool: 'volumes', user: 'cinder', keyring: join(own, 'client.cinder.keyring'), secretUuid, s3File: join(own, 's3.json') };
+  // Recorded first: a Ceph or share half-made by a failed start is found and removed with the cloud.
+  writeFileSync(recordFile(dataDir), JSON.stringify(ceph, null, 2) + '\n');
   if (sharedCluster) {
-    const share = join(dataDir, 'ceph-share');
     mkdirSync(share, { recursive: true });
-    // The name stays the cloud's across restarts.
-    const name = ceph?.name ?? `stratus-${randomBytes(4).toString('hex')}`;
-    ceph = { cluster: sharedCluster, shared: true, name, pool: `volumes-${name}`, user: `cinder-${name}`, keyring: join(share, 'client.cinder.keyring'), secretUuid: ceph?.secretUuid ?? randomUUID(), s3File: join(share, 's3.json') };
-    // Recorded first: a share half-made by a failed start is found and removed with the cloud.
-    writeFileSync(recordFile(dataDir), JSON.stringify(ceph, null, 2) + '\n');
     // hack/ceph-up.sh is idempotent: it starts what is not running of an existing cluster, on its own ports.
     await run(join(ROOT, 'hack/ceph-up.sh'), [sharedCluster], { maxBuffer: 1 << 20 }).catch(failed(`Ceph in ${sharedCluster} is not running`));
     await run(join(ROOT, 'hack/ceph-share.sh'), [sharedCluster, share, name], { maxBuffer: 1 << 20 }).catch(failed(`no share of Ceph in ${sharedCluster}`));
   } else {
-    const dir = join(dataDir, 'ceph');
-    ceph = { cluster: dir, shared: false, pool: 'volumes', user: 'cinder', keyring: join(dir, 'client.cinder.keyring'), secretUuid: ceph?.secretUuid ?? randomUUID(), s3File: join(dir, 's3.json') };
-    writeFileSync(recordFile(dataDir), JSON.stringify(ceph, null, 2) + '\n');
     const env = { ...process.env, CEPH_MON_PORT: String(ports.mon), CEPH_MON_V2_PORT: String(ports.monV2), CEPH_RGW_PORT: String(ports.rgw) };
-    await run(join(ROOT, 'hack/ceph-up.sh'), [dir], { env, maxBuffer: 1 << 20 }).catch(failed(`Ceph did not come up in ${dir}`));
+    await run(join(ROOT, 'hack/ceph-up.sh'), [own], { env, maxBuffer: 1 << 20 }).catch(failed(`Ceph did not come up in ${own}`));
   }
   return {
     ceph,

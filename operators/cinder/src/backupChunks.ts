@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import type { ImageStore } from '@stratus/glance';
-import type { VolumeBackend } from './backend/types.js';
+import { isZero, type VolumeBackend } from './backend/types.js';
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -31,10 +31,6 @@ export const manifestKeyOf = (prefix: string) => `${prefix}/manifest.json`;
 const chunkKeyOf = (prefix: string, i: number) => `${prefix}/chunk-${String(i).padStart(8, '0')}`;
 const ZERO_SHA = new Map<number, string>();
 const zeroSha = (n: number) => ZERO_SHA.get(n) ?? (ZERO_SHA.set(n, createHash('sha256').update(Buffer.alloc(n)).digest('hex')), ZERO_SHA.get(n)!);
-const isZero = (b: Buffer) => {
-  for (let i = 0; i < b.length; i += 8) if (b.readBigUInt64LE(Math.min(i, b.length - 8)) !== 0n) return false;
-  return b.length < 8 ? b.every((x) => x === 0) : true;
-};
 
 /**
  * What to store of one chunk, given its data and the parent's record of the same chunk: nothing new when

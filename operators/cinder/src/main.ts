@@ -40,8 +40,9 @@ const manager = cinderManager(
   { backends, images: imageStore, imageStore, backups, workDir },
   { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
 );
-await ensureDefaultVolumeType(new KubeClient(kubeConfig)).catch((e: Error) => logger.warn('default volume type not made', { error: e.message }));
-if (rbd) await ensureBackendVolumeType(new KubeClient(kubeConfig), process.env.CINDER_RBD_VOLUME_TYPE ?? rbd.name, rbd.name, `Volumes as RBD images in Ceph pool ${rbdPool}`).catch((e: Error) => logger.warn('volume type not made', { backend: rbd.name, error: e.message }));
+const typesClient = new KubeClient(kubeConfig);
+await ensureDefaultVolumeType(typesClient).catch((e: Error) => logger.warn('default volume type not made', { error: e.message }));
+if (rbd) await ensureBackendVolumeType(typesClient, process.env.CINDER_RBD_VOLUME_TYPE ?? rbd.name, rbd.name, `Volumes as RBD images in Ceph pool ${rbdPool}`).catch((e: Error) => logger.warn('volume type not made', { backend: rbd.name, error: e.message }));
 const api = await startBlockStorageApi({
   kubeConfig,
   logger,

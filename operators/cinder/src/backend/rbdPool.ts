@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import type { Connection } from '../resources.js';
 import { checkImageFile, qemuFormatOf } from './imageFile.js';
 import { RbdError, RbdIo, type RbdAccess } from './rbdIo.js';
-import { BackendError, GiB, type PoolCapacity, type VolumeBackend } from './types.js';
+import { BackendError, GiB, isZero, type PoolCapacity, type VolumeBackend } from './types.js';
 
 const run = promisify(execFile);
 const CHUNK = 8 * 1024 * 1024;
@@ -121,7 +121,6 @@ export class RbdPoolBackend implements VolumeBackend {
 
   async create(id: string, sizeGiB: number): Promise<void> {
     // One call makes the whole image (librbd writes its header last), so it needs no temporary name.
-    if (await this.info(this.volumeImage(id))) return;
     await this.io.call('create', { name: this.volumeImage(id), size: sizeGiB * GiB }).catch((e: unknown) => {
       if (!(e instanceof RbdError && e.kind === 'ImageExists')) throw e;
     });
@@ -151,7 +150,7 @@ export class RbdPoolBackend implements VolumeBackend {
         pendingBytes = 0;
         if (offset + data.length > sizeGiB * GiB) throw new BackendError('ImageTooBig', `Image is larger than the volume's ${sizeGiB}GB.`);
         // A new image reads as zeroes: all-zero chunks need no write.
-        if (data.some((b) => b !== 0)) await this.io.call('write', { name: part, offset }, data);
+        if (!isZero(data)) await this.io.call('write', { name: part, offset }, data);
         offset += data.length;
       };
       for await (const chunk of body) {

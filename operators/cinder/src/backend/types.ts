@@ -8,6 +8,15 @@ import type { Connection } from '../resources.js';
 
 export const GiB = 1024 ** 3;
 
+/** Whether every byte is zero (a 64-bit scan): zero chunks need no write and no stored copy. */
+export function isZero(b: Uint8Array): boolean {
+  const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const whole = view.length - (view.length % 8);
+  for (let i = 0; i < whole; i += 8) if (view.readBigUInt64LE(i) !== 0n) return false;
+  for (let i = whole; i < view.length; i++) if (view[i] !== 0) return false;
+  return true;
+}
+
 /** A backend's room, as the scheduler's capacity filter reads it. */
 export interface PoolCapacity {
   totalGiB: number;
