@@ -1,15 +1,14 @@
 /** `stratus up` (behind `make up`) as a user runs it: the cloud starts, operators act, Ctrl-C stops it cleanly. */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { eventually } from '@stratus/apiserver';
 import { runKubectl as kubectl } from './lib/cluster.js';
 import { alive, childrenOf, commandOf, descendantsOf } from './lib/processes.js';
-import { startCloud, type RunningCloud } from '@stratus/cli';
-import { removeGuestsUnder } from '@stratus/nova';
+import { removeCloudState, startCloud, type RunningCloud } from '@stratus/cli';
 
 describe('stratus up', function () {
   this.timeout(300_000);
@@ -112,10 +111,12 @@ describe('make up', function () {
         assert.equal(version, `v${pinned}`, `${commandOf(p)} runs on ${version}`);
       }
     } finally {
+      // make exits at once on SIGTERM; the cloud's own processes are waited for before what they leave is removed.
+      const processes = descendantsOf(make.pid!);
       if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGTERM');
       await eventually('make up to stop', async () => make.exitCode !== null || make.signalCode !== null, 60_000);
-      await removeGuestsUnder(dir).catch(() => []);
-      rmSync(dir, { recursive: true, force: true });
+      await eventually('every process of make up to stop', async () => processes.every((p) => !alive(p)), 60_000);
+      await removeCloudState(dir);
     }
   });
 });

@@ -91,14 +91,20 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
         up.once('exit', (code) => resolve(code));
         up.kill('SIGTERM');
       }),
-    async remove() {
-      await removeGuestsUnder(dir).catch(() => []);
-      // A Ceph it ran (--ceph) is stopped even if stratus up could not stop it.
-      await stopLocalCeph(dir, true).catch(() => {});
-      // With its guests gone, the node's namespace has nothing left in it.
-      await removeNetns(ovnLayout(dir).netns).catch(() => {});
-      await removeNetns(ovnLayout(dir).externalNetns).catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
+    remove: () => removeCloudState(dir),
   };
+}
+
+/**
+ * Removes what a stopped (or killed) cloud of `dir` leaves on the machine: its guests, the Ceph it ran, its
+ * network namespaces and the folder itself.
+ */
+export async function removeCloudState(dir: string): Promise<void> {
+  await removeGuestsUnder(dir).catch(() => []);
+  // A Ceph it ran (--ceph) is stopped even if stratus up could not stop it.
+  await stopLocalCeph(dir, true).catch(() => {});
+  // With its guests gone, the node's namespace has nothing left in it.
+  await removeNetns(ovnLayout(dir).netns).catch(() => {});
+  await removeNetns(ovnLayout(dir).externalNetns).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
 }

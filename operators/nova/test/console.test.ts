@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -24,6 +24,7 @@ describe('console tokens and the console proxy', function () {
   let env: KeystoneEnv;
   let vnc: net.Server;
   let proxy: Listening;
+  let webDir: string | undefined;
   let clock = Date.now();
   const server = { namespace: 'console-test', name: 'web-1', uid: '' };
 
@@ -37,7 +38,7 @@ describe('console tokens and the console proxy', function () {
     const inst = await env.client.create<any>(INSTANCES, { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: server.name, namespace: server.namespace }, spec: { flavor: 'm1.tiny', image: { name: 'cirros' } } }, 'test');
     server.uid = inst.metadata.uid;
     await env.client.patch(INSTANCES, server.namespace, server.name, { status: { phase: 'ACTIVE', consoleUrl: `vnc://127.0.0.1:${vncPort}` } }, 'test', undefined, 'status');
-    const webDir = mkdtempSync(join(tmpdir(), 'console-web-'));
+    webDir = mkdtempSync(join(tmpdir(), 'console-web-'));
     writeFileSync(join(webDir, 'vnc_lite.html'), readFileSync(new URL('../../web/vnc_lite.html', import.meta.url)));
     proxy = await startConsoleProxy({ host: '127.0.0.1', port: 0, client: env.client, log: createLogger('novncproxy-test', 'error'), webDir, now: () => clock });
   });
@@ -45,6 +46,7 @@ describe('console tokens and the console proxy', function () {
     await proxy?.close();
     vnc?.close();
     await env?.stop();
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
   });
 
   const issue = (ttlSeconds = 600) => issueConsoleToken(env.client, server, { ttlSeconds, now: clock, fieldManager: 'test' });
