@@ -60,7 +60,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) Object.assign(opts.headers!, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) });
     const lib = url.protocol === 'https:' ? https : http;
-    return new Promise<T>((resolve, reject) => {
+    const send = (retried: boolean) => new Promise<T>((resolve, reject) => {
       const req = lib.request(url, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -74,9 +74,15 @@ export class KubeClient {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed for idleness just as this request went out on it: the server
+        // never read the request, so it is sent again on a new connection, once (Node's documented pattern).
+        if (req.reusedSocket && e.code === 'ECONNRESET' && !retried) resolve(send(true));
+        else reject(e);
+      });
       req.end(payload);
     });
+    return send(false);
   }
 
   /** The object, or undefined when it does not exist. */
