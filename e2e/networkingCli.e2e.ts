@@ -131,6 +131,18 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
   });
 
+  it('lists the availability zones of every service, the network ones included, and each by itself', async () => {
+    const all = (await json('availability', 'zone', 'list', '--long')) as Array<Record<string, string>>;
+    const network = all.filter((z) => z['Zone Resource']).map((z) => `${z['Zone Name']} ${z['Zone Resource']} ${z['Zone Status']}`);
+    assert.deepEqual(network.sort(), ['nova network available', 'nova router available']);
+    assert.ok(all.some((z) => z['Service Name'] === 'nova-compute'), `the compute zone among ${JSON.stringify(all)}`);
+    const only = (await json('availability', 'zone', 'list', '--network')) as Array<Record<string, string>>;
+    assert.deepEqual(only.map((z) => z['Zone Name']), ['nova', 'nova']);
+    const network0 = await json('network', 'create', 'zoned');
+    assert.deepEqual(network0.availability_zones, ['nova'], 'a network is in a zone the list has');
+    await os('network', 'delete', 'zoned');
+  });
+
   it('gives subnets blocks of a subnet pool, never the same one twice', async () => {
     const pool = await json('subnet', 'pool', 'create', '--pool-prefix', '10.40.0.0/16', '--default-prefix-length', '26', 'pool1');
     assert.deepEqual(pool.prefixes, ['10.40.0.0/16']);

@@ -8,7 +8,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
-import { common, pick } from './views.js';
+import { NETWORK_AVAILABILITY_ZONE, common, pick } from './views.js';
 
 const ROUTER_FIELDS = ['name', 'description', 'admin_state_up', 'tenant_id', 'project_id', 'external_gateway_info', 'distributed', 'ha', 'availability_zone_hints', 'flavor_id', 'routes'];
 
@@ -30,7 +30,7 @@ export function routerView(r: Router, api: NetApi) {
     distributed: false,
     ha: false,
     availability_zone_hints: [],
-    availability_zones: ['nova'],
+    availability_zones: [NETWORK_AVAILABILITY_ZONE],
     flavor_id: null,
     ...common(r, api.dir),
   };

@@ -3,6 +3,7 @@
  * uses). Every call but version discovery needs a Keystone token. It reads from informer caches and writes
  * through the Kubernetes API; the reconcilers do the rest, and a create answers once they have spoken.
  */
+import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import type { NetAuth } from './context.js';
@@ -69,6 +70,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   floatingIPRoutes(router, api);
   quotaRoutes(router, api);
   subnetPoolRoutes(router, api);
+  availabilityZoneRoutes(router);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);

@@ -5,6 +5,9 @@ import { DEFAULT_SECURITY_GROUP, idOf, macOf, mtuOf, securityGroupsOf, type Netw
 import { normalizedProtocol, ruleIdOf } from '../securityGroups.js';
 import type { NetworkDirectory } from './directory.js';
 
+/** The availability zone every network and router is in (this cloud has one). */
+export const NETWORK_AVAILABILITY_ZONE = 'nova';
+
 const time = (t: unknown) => (t ? new Date(String(t)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
 /** The fields every Neutron resource shows: its project, times, revision and tags. */
 export const common = (o: { metadata: { creationTimestamp?: Date; generation?: number; namespace?: string } }, dir: NetworkDirectory) => {
@@ -30,7 +33,7 @@ export function networkView(n: Network, dir: NetworkDirectory) {
     subnets: dir.subnetsOf(n).map(idOf),
     port_security_enabled: true,
     availability_zone_hints: [],
-    availability_zones: ['nova'],
+    availability_zones: [NETWORK_AVAILABILITY_ZONE],
     ipv4_address_scope: null,
     ipv6_address_scope: null,
     is_default: false,
