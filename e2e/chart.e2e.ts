@@ -4,6 +4,7 @@
  * DaemonSet checked through the agent's own configuration parser), and it installs, upgrades and uninstalls
  * against the embedded control plane (which stores the workloads but runs no pods: it has no kubelet).
  */
+import { OPERATORS } from '@stratus/cli/operators';
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -199,7 +200,11 @@ describe('the Helm chart', function () {
       assert.ok(Object.entries(env).some(([k, v]) => k.endsWith('_HOST') && v === '0.0.0.0'), `${d.metadata.name} listens beyond loopback`);
       if (d.metadata.name !== 'stratus-keystone' && d.metadata.name !== 'stratus-nova-novncproxy') assert.equal(env.KEYSTONE_URL, 'http://stratus-keystone.stratus-system.svc:5000/v3');
       assert.equal(d.spec.template.spec.serviceAccountName, d.metadata.name);
+      // The V8 settings stratus up runs it with (Glance's small young generation), here through NODE_OPTIONS.
+      const up = OPERATORS.find((o) => `stratus-${o.name}` === d.metadata.name);
+      assert.equal(env.NODE_OPTIONS, up?.nodeArgs?.join(' '), `${d.metadata.name} runs with stratus up's Node options`);
     }
+    assert.ok(OPERATORS.some((o) => o.nodeArgs?.length), 'stratus up gives some operator Node options');
     const job = docs.find((d) => d.kind === 'Job');
     const urls = Object.fromEntries(job.spec.template.spec.containers[0].env.filter((e: any) => e.name.endsWith('_URL')).map((e: any) => [e.name, e.value]));
     assert.deepEqual(urls, { STRATUS_IDENTITY_URL: 'http://stratus-keystone.stratus-system.svc:5000/v3', STRATUS_IMAGE_URL: 'http://stratus-glance.stratus-system.svc:9292', STRATUS_COMPUTE_URL: 'http://stratus-nova.stratus-system.svc:8774/v2.1', STRATUS_NETWORK_URL: 'http://stratus-neutron.stratus-system.svc:9696', STRATUS_BLOCK_STORAGE_URL: 'http://stratus-cinder.stratus-system.svc:8776/v3' });
