@@ -184,16 +184,26 @@ export class LibvirtDriver implements ComputeDriver {
     await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
   }
 
-  /** Asks the guest to let the disk go and waits (a generous bound) until the hypervisor says it is gone. */
-  async detachDisk(uuid: string, disk: GuestDisk, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Asks the guest to let the disk go and waits (a generous bound) until the hypervisor says it is gone. A guest
+   * may miss the request (busy, or not yet listening for it), so it is asked again every `askEveryMs`, as Nova's
+   * libvirt driver does (device_detach_timeout); QEMU refuses a request while one is pending, which is no error.
+   */
+  async detachDisk(uuid: string, disk: GuestDisk, timeoutMs = 60_000, askEveryMs = 20_000): Promise<void> {
     const plugged = async () => (await this.virsh.run('domblklist', uuid)).split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target);
     // Gone already (an agent that died after asking): nothing to ask again.
     if (!(await plugged())) return;
-    await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+    const ask = () => this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+    await ask();
     const deadline = Date.now() + timeoutMs;
+    let askedAt = Date.now();
     for (;;) {
       if (!(await plugged())) return;
       if (Date.now() > deadline) throw new Error(`the guest did not let disk ${disk.target} go within ${timeoutMs / 1000} s`);
+      if (Date.now() - askedAt >= askEveryMs) {
+        askedAt = Date.now();
+        await ask().catch(() => {}); // refused while the first is pending: the wait goes on, bounded as before
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   }
