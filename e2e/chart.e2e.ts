@@ -4,7 +4,6 @@
  * DaemonSet checked through the agent's own configuration parser), and it installs, upgrades and uninstalls
  * against the embedded control plane (which stores the workloads but runs no pods: it has no kubelet).
  */
-import { OPERATORS } from '@stratus/cli/operators';
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -15,6 +14,7 @@ import { ADMISSION_PATH, agentConfigFromEnv, kubevirtConfigFromEnv } from '@stra
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
 import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { IMAGE_ADMISSION_PATH, storeConfigFromEnv } from '@stratus/glance';
+import { OPERATORS } from '@stratus/cli/operators';
 import { TestCluster } from './lib/cluster.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

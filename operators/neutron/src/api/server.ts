@@ -3,7 +3,6 @@
  * uses). Every call but version discovery needs a Keystone token. It reads from informer caches and writes
  * through the Kubernetes API; the reconcilers do the rest, and a create answers once they have spoken.
  */
-import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Router, TokenValidator, apiServer, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import type { NetAuth } from './context.js';
@@ -17,6 +16,7 @@ import { routerRoutes } from './routerRoutes.js';
 import { floatingIPRoutes } from './floatingIPRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { subnetPoolRoutes } from './subnetPoolRoutes.js';
+import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { promisify } from 'node:util';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KvmFailure, type ComputeDriver, type GuestDisk, type GuestListing, type GuestNic, type GuestPower, type GuestSpec, type GuestState, type GuestStats, type HostFacts, type NetworkDisk } from '../types.js';
@@ -126,11 +126,7 @@ export class LibvirtDriver implements ComputeDriver {
   async define(spec: GuestSpec): Promise<void> {
     await this.secrets.ensure(spec.disks);
     const xml = domainXml(spec, await this.virtType(), this.opts.vncListen);
-    // virsh reads a definition from a file only, so a private temporary one it is.
-    await withPrivateDir('stratus-domain-', async (dir) => {
-      await writeFile(join(dir, 'domain.xml'), xml, { mode: 0o600 });
-      await this.virsh.run('define', join(dir, 'domain.xml'));
-    }, this.opts.tmpDir);
+    await this.withXmlFile('stratus-domain-', xml, (file) => this.virsh.run('define', file));
   }
 
   async start(uuid: string, opts: { paused?: boolean } = {}): Promise<void> {
@@ -172,16 +168,16 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async attachNic(uuid: string, nic: GuestNic): Promise<void> {
-    await this.withDeviceFile(interfaceXml(nic), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+    await this.withXmlFile('stratus-device-', interfaceXml(nic), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
   }
 
   async detachNic(uuid: string, nic: GuestNic): Promise<void> {
-    await this.withDeviceFile(interfaceXml(nic), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+    await this.withXmlFile('stratus-device-', interfaceXml(nic), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
   }
 
   async attachDisk(uuid: string, disk: GuestDisk): Promise<void> {
     await this.secrets.ensure([disk]);
-    await this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+    await this.withXmlFile('stratus-device-', diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
   }
 
   /**
@@ -193,7 +189,7 @@ export class LibvirtDriver implements ComputeDriver {
     const plugged = async () => (await this.virsh.run('domblklist', uuid)).split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target);
     // Gone already (an agent that died after asking): nothing to ask again.
     if (!(await plugged())) return;
-    const ask = () => this.withDeviceFile(diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
+    const ask = () => this.withXmlFile('stratus-device-', diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
     await ask();
     const deadline = Date.now() + timeoutMs;
     let askedAt = Date.now();
@@ -202,7 +198,10 @@ export class LibvirtDriver implements ComputeDriver {
       if (Date.now() > deadline) throw new Error(`the guest did not let disk ${disk.target} go within ${timeoutMs / 1000} s`);
       if (Date.now() - askedAt >= askEveryMs) {
         askedAt = Date.now();
-        await ask().catch(() => {}); // refused while the first is pending: the wait goes on, bounded as before
+        // Refused while the first is pending (or the disk went meanwhile): the wait goes on, bounded as before.
+        await ask().catch((e: unknown) => {
+          if (!(e instanceof LibvirtError)) throw e;
+        });
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -212,12 +211,9 @@ export class LibvirtDriver implements ComputeDriver {
     await this.virsh.run('blockresize', uuid, target, `${bytes}B`);
   }
 
-  /** virsh reads device XML from a file only: a private temporary one. */
-  private async withDeviceFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
-    return withPrivateDir('stratus-device-', async (dir) => {
-      await writeFile(join(dir, 'device.xml'), xml, { mode: 0o600 });
-      return use(join(dir, 'device.xml'));
-    }, this.opts.tmpDir);
+  /** virsh reads domain, device and backup XML from a file only: a private temporary one, removed after use. */
+  private withXmlFile<T>(prefix: string, xml: string, use: (file: string) => Promise<T>): Promise<T> {
+    return withXmlFile(prefix, xml, use, this.opts.tmpDir);
   }
 
   /** An RBD disk at rest copied by qemu-img, its key handed over in a private file as a QEMU secret object. */
@@ -250,10 +246,7 @@ export class LibvirtDriver implements ComputeDriver {
       else await this.copyRbdDisk(disk.network, to);
       return;
     }
-    await withPrivateDir('stratus-backup-', async (dir) => {
-      await writeFile(join(dir, 'backup.xml'), backupXml(spec, diskTarget, to));
-      await this.virsh.run('backup-begin', spec.uuid, join(dir, 'backup.xml'));
-    }, this.opts.tmpDir);
+    await this.withXmlFile('stratus-backup-', backupXml(spec, diskTarget, to), (file) => this.virsh.run('backup-begin', spec.uuid, file));
     // The backup is a job of the guest's QEMU: wait for it to end, then ask how it ended.
     while (/Job type:\s+(Backup|Unbounded|Bounded)/i.test((await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid)) ?? '')) await new Promise((r) => setTimeout(r, 100));
     const done = (await this.virsh.tolerant(['InvalidState'], 'domjobinfo', spec.uuid, '--completed')) ?? '';
@@ -287,16 +280,21 @@ async function probeKvm(virsh: Virsh, tmpDir = tmpdir()): Promise<{ usable: bool
   } catch {
     return { usable: false };
   }
-  const dir = await mkdtemp(join(tmpDir, 'stratus-kvm-probe-'));
   const name = `stratus-kvm-probe-${process.pid}`;
   try {
-    await writeFile(join(dir, 'probe.xml'), probeXml(name));
-    await virsh.run('create', join(dir, 'probe.xml'));
+    await withXmlFile('stratus-kvm-probe-', probeXml(name), (file) => virsh.run('create', file), tmpDir);
     return { usable: true };
   } catch (e) {
     return { usable: false, broken: `a KVM guest would not start: ${e instanceof LibvirtError ? e.detail : (e as Error).message}` };
   } finally {
     await virsh.tolerant(['InvalidState'], 'destroy', name).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One XML document in a private temporary folder for the length of `use`. */
+function withXmlFile<T>(prefix: string, xml: string, use: (file: string) => Promise<T>, tmpDir?: string): Promise<T> {
+  return withPrivateDir(prefix, async (dir) => {
+    await writeFile(join(dir, 'doc.xml'), xml, { mode: 0o600 });
+    return use(join(dir, 'doc.xml'));
+  }, tmpDir);
 }
