@@ -15,7 +15,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
   private readonly waiters: Array<(key: string | undefined) => void> = [];
   private shuttingDown = false;
 
@@ -41,18 +41,25 @@ export class WorkQueue {
     } else this.queue.push(key);
   }
 
-  /** Adds the key after a delay; an earlier pending delay for the same key wins. */
+  /**
+   * Adds the key after a delay. A key already waiting keeps the sooner of its two times, as client-go's
+   * delaying queue does: a pass asking to look again in 2 s is not held up by an earlier one's 60 s resync.
+   */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
+    const due = Date.now() + ms;
     const existing = this.timers.get(key);
-    if (existing) return;
-    this.timers.set(
-      key,
-      setTimeout(() => {
+    if (existing) {
+      if (existing.due <= due) return;
+      clearTimeout(existing.timer);
+    }
+    this.timers.set(key, {
+      due,
+      timer: setTimeout(() => {
         this.timers.delete(key);
         this.add(key);
       }, ms),
-    );
+    });
   }
 
   /** Re-queues after this key's next back-off step: base × 2^failures, capped. */
@@ -94,7 +101,7 @@ export class WorkQueue {
   /** Stops handing out keys; workers waiting in get() receive undefined. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }

@@ -32,6 +32,20 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('keeps the sooner of two delays for a waiting key, whichever came first (client-go’s delaying queue)', async () => {
+    const q = new WorkQueue();
+    // A bound far beyond the short delay and far below the long one: which one fired is not a matter of timing.
+    const within = (p: Promise<string | undefined>) => Promise.race([p, new Promise<string>((r) => setTimeout(() => r('still waiting after 30 s'), 30_000).unref())]);
+    q.addAfter('resynced', 600_000);
+    q.addAfter('resynced', 1);
+    assert.equal(await within(q.get()), 'resynced', 'a later, sooner request is not held up by the pending long one');
+    q.done('resynced');
+    q.addAfter('soon', 1);
+    q.addAfter('soon', 600_000);
+    assert.equal(await within(q.get()), 'soon', 'a longer request does not put off the pending short one');
+    q.shutDown();
+  });
+
   it('wakes waiting workers with undefined on shutdown', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
