@@ -93,7 +93,7 @@ describe('the Helm chart', function () {
   });
 
   it('with compute.driver kubevirt, renders the kubevirt driver instead of the node agents, read back by its own parser, with the RBAC it needs on KubeVirt', async () => {
-    const docs = await render('--set', 'compute.driver=kubevirt,compute.kubevirt.availabilityZone=kv,compute.kubevirt.capacity.vcpus=128,compute.kubevirt.s3ReadSecret=image-reader,compute.kubevirt.s3Endpoint=http://s3.storage.svc:9000');
+    const docs = await render('--set', 'compute.driver=kubevirt,compute.kubevirt.availabilityZone=kv,compute.kubevirt.capacity.vcpus=128,compute.kubevirt.s3ReadSecret=image-reader,compute.kubevirt.s3Endpoint=http://s3.storage.svc:9000,compute.kubevirt.cephCsi.clusterID=0f1e2d3c-ceph,compute.kubevirt.cephCsi.secret=ceph-csi/csi-rbd-secret');
     assert.equal(docs.filter((d) => d.kind === 'DaemonSet').length, 0, 'no node agents: KubeVirt runs the guests');
     const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-nova-compute-kubevirt');
     assert.ok(dep, 'a Deployment for the kubevirt driver');
@@ -104,11 +104,15 @@ describe('the Helm chart', function () {
     const config = kubevirtConfigFromEnv(env);
     assert.deepEqual(config.imageSource, { endpoint: 'http://s3.storage.svc:9000', accessKeyId: '<image-reader/accessKeyId>', secretAccessKey: '<image-reader/secretAccessKey>' });
     assert.deepEqual([config.host, config.availabilityZone, config.capacity.vcpus], ['kubevirt', 'kv', 128]);
+    assert.deepEqual(config.cephCsi, { clusterID: '0f1e2d3c-ceph', secret: { namespace: 'ceph-csi', name: 'csi-rbd-secret' }, driver: 'rbd.csi.ceph.com' }, "Cinder's RBD volumes are hot-plugged through ceph-csi");
     const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute-kubevirt');
     const may = (group: string, resource: string, verb: string) => role.rules.some((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
-    for (const [g, r, v] of [['kubevirt.io', 'virtualmachines', 'create'], ['kubevirt.io', 'virtualmachineinstances', 'watch'], ['cdi.kubevirt.io', 'datavolumes', 'delete'], ['subresources.kubevirt.io', 'virtualmachineinstances/pause', 'update'], ['subresources.kubevirt.io', 'virtualmachines/restart', 'update'], ['', 'secrets', 'create'], ['snapshot.kubevirt.io', 'virtualmachinesnapshots', 'create'], ['export.kubevirt.io', 'virtualmachineexports', 'create'], ['image.stratus.io', 'images/status', 'patch']])
+    for (const [g, r, v] of [['kubevirt.io', 'virtualmachines', 'create'], ['kubevirt.io', 'virtualmachineinstances', 'watch'], ['cdi.kubevirt.io', 'datavolumes', 'delete'], ['subresources.kubevirt.io', 'virtualmachineinstances/pause', 'update'], ['subresources.kubevirt.io', 'virtualmachines/restart', 'update'], ['', 'secrets', 'create'], ['snapshot.kubevirt.io', 'virtualmachinesnapshots', 'create'], ['export.kubevirt.io', 'virtualmachineexports', 'create'], ['image.stratus.io', 'images/status', 'patch'], ['subresources.kubevirt.io', 'virtualmachines/addvolume', 'update'], ['subresources.kubevirt.io', 'virtualmachines/removevolume', 'update'], ['', 'persistentvolumeclaims', 'create'], ['', 'persistentvolumes', 'delete'], ['blockstorage.stratus.io', 'volumeattachments/status', 'patch'], ['blockstorage.stratus.io', 'volumeattachments', 'patch']])
       assert.ok(may(g, r, v), `may ${v} ${g}/${r}`);
     assert.ok(!docs.some((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova-compute'), 'no node agent role');
+    const half = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'compute.driver=kubevirt,compute.kubevirt.cephCsi.clusterID=x']);
+    assert.notEqual(half.code, 0);
+    assert.match(half.stderr, /cephCsi\.secret .* goes with cephCsi\.clusterID/);
     const bad = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'compute.driver=xen']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /compute\.driver.*(must be one of|value must be one of)/s);

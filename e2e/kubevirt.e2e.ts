@@ -160,6 +160,26 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
     await untilStatus('kv-1', 'ACTIVE');
   });
 
+  it('turns away a file-pool volume attached with the CLI, as Nova does an attach its driver cannot plug: the volume is available again and the server’s events say why', async () => {
+    await os('volume', 'create', '--size', '1', 'kv-pooled');
+    for (const deadline = Date.now() + 180_000; (await json('volume', 'show', 'kv-pooled')).status !== 'available'; await new Promise((r) => setTimeout(r, 500))) assert.ok(Date.now() < deadline, 'the volume never became available');
+    await openstack(cloud, ['server', 'add', 'volume', 'kv-1', 'kv-pooled']);
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const events = await kubectl('get', 'events', '-n', ns, '--field-selector', 'reason=VolumeAttachFailed', '-o', 'jsonpath={.items[*].message}');
+      const vol = await json('volume', 'show', 'kv-pooled');
+      if (events.includes('kv-pooled') && vol.status === 'available' && !vol.attachments.length) {
+        assert.match(events, /it is a file in a node pool, which the KubeVirt hypervisor kubevirt cannot reach/);
+        break;
+      }
+      assert.ok(Date.now() < deadline, `the attach was never turned away: ${vol.status} ${JSON.stringify(vol.attachments)} ${events}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal((await json('server', 'show', 'kv-1')).status, 'ACTIVE', 'the server ran on');
+    assert.equal((await kubectl('get', 'pvc', '-n', ns, '-o', 'name')).trim(), '', 'no claim was made');
+    await os('volume', 'delete', 'kv-pooled');
+  });
+
   it('deletes it with the CLI: the Instance and KubeVirt’s objects are gone', async () => {
     await os('server', 'delete', '--wait', 'kv-1');
     assert.deepEqual(await json('server', 'list'), []);

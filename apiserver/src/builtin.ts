@@ -52,6 +52,28 @@ const specs: BuiltinSpec[] = [
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true,
     columns: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
   },
+  // Storage as Kubernetes has it: a claim binds a volume (KubeVirt's hot-plugged Cinder volumes are these).
+  {
+    group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], hasStatus: true,
+    columns: [
+      { name: 'Capacity', type: 'string', jsonPath: '.spec.capacity.storage' },
+      { name: 'Access Modes', type: 'string', jsonPath: '.spec.accessModes' },
+      { name: 'Reclaim Policy', type: 'string', jsonPath: '.spec.persistentVolumeReclaimPolicy' },
+      { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Claim', type: 'string', jsonPath: '.spec.claimRef.name' },
+      { name: 'StorageClass', type: 'string', jsonPath: '.spec.storageClassName' },
+    ],
+  },
+  {
+    group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true, shortNames: ['pvc'], hasStatus: true,
+    columns: [
+      { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Volume', type: 'string', jsonPath: '.spec.volumeName' },
+      { name: 'Capacity', type: 'string', jsonPath: '.status.capacity.storage' },
+      { name: 'Access Modes', type: 'string', jsonPath: '.status.accessModes' },
+      { name: 'StorageClass', type: 'string', jsonPath: '.spec.storageClassName' },
+    ],
+  },
   // Workloads, stored as a chart installs them but never run: this control plane has no kubelet.
   {
     group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], hasStatus: true,

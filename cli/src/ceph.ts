@@ -108,3 +108,17 @@ export async function stopLocalCeph(dataDir: string, purge = false): Promise<voi
   if (!existsSync(join(ceph.cluster, 'ceph.conf'))) return;
   await run(join(ROOT, 'hack/ceph-down.sh'), [ceph.cluster, ...(purge ? ['--purge'] : [])]);
 }
+
+/**
+ * With --kubevirt too: what a cluster's ceph-csi would be configured with for Cinder's Ceph, so the kubevirt
+ * driver hot-plugs RBD volumes as static ceph-csi PersistentVolumes. The clusterID is the Ceph cluster's fsid
+ * (as ceph-csi's config map usually keys it); the node-stage Secret holds Cinder's cephx user and key.
+ */
+export const CEPH_CSI_SECRET = { namespace: 'ceph-csi', name: 'csi-rbd-secret' };
+
+export function cephCsiOf(ceph: CloudCeph): { clusterID: string; secret: { userID: string; userKey: string } } {
+  const fsid = /^\s*fsid\s*=\s*(\S+)/m.exec(readFileSync(join(ceph.cluster, 'ceph.conf'), 'utf8'))?.[1];
+  const key = /^\s*key\s*=\s*(\S+)/m.exec(readFileSync(ceph.keyring, 'utf8'))?.[1];
+  if (!fsid || !key) throw new Error(`${ceph.cluster}: no fsid in ceph.conf or no key in ${ceph.keyring}`);
+  return { clusterID: fsid, secret: { userID: ceph.user, userKey: key } };
+}

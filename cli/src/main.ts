@@ -26,7 +26,7 @@ import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
 import { startOvn } from './ovn.js';
-import { startLocalCeph, type CloudCeph } from './ceph.js';
+import { CEPH_CSI_SECRET, cephCsiOf, startLocalCeph, type CloudCeph } from './ceph.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const GATEWAY_MAIN = 'cli/dist/src/gatewayMain.js';
@@ -108,6 +108,8 @@ try {
 // With --ceph, on the RADOS Gateway of a local Ceph in the cloud's folder instead.
 const s3 = values.ceph ? await startCephStore() : await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
 supervisor.onStop(values.ceph ? 'Ceph' : 'S3 server', () => s3.stop());
+// KubeVirt on Ceph: ceph-csi's node-stage Secret, as installing ceph-csi for Cinder's pool would make it.
+if (values.kubevirt && 'ceph' in s3) await applyCephCsiSecret(s3.ceph);
 // Networking's dataplane: OVN's daemons, and this machine's node switch in its own network namespace.
 const ovn = await startOvn(supervisor, dataDir, log);
 
@@ -223,6 +225,15 @@ process.stdout.write(
 }
 
 /** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
+async function applyCephCsiSecret(ceph: CloudCeph): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(join(dataDir, 'kubeconfig'));
+  const client = new KubeClient(kc);
+  const { secret } = cephCsiOf(ceph);
+  await client.apply({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: CEPH_CSI_SECRET.namespace } }, 'stratus-up');
+  await client.apply({ group: '', version: 'v1', plural: 'secrets', namespaced: true }, { apiVersion: 'v1', kind: 'Secret', metadata: CEPH_CSI_SECRET, type: 'Opaque', stringData: secret } as never, 'stratus-up');
+}
+
 async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; rbdEnv: Record<string, string>; ceph: CloudCeph; stop(): Promise<void> }> {
   const free = values['service-ports'] === 'free';
   const pick = async (fixed: number) => (free ? freePort(values.host!) : fixed);

@@ -1,6 +1,7 @@
 /** The operators `stratus up` runs, each as its own process, as the chart runs each as a Deployment (or a DaemonSet). */
 import { join } from 'node:path';
 import { ovnLayout } from '@stratus/neutron';
+import { CEPH_CSI_SECRET, cephCsiOf, cloudCephOf } from './ceph.js';
 
 export interface OperatorProcess {
   name: string;
@@ -97,6 +98,11 @@ export const OPERATORS: OperatorProcess[] = [
     name: 'nova-compute-kubevirt',
     main: 'operators/nova/dist/src/kubevirt/main.js',
     only: 'kubevirt',
-    env: async () => ({ KUBEVIRT_HYPERVISOR: 'kubevirt', KUBEVIRT_AVAILABILITY_ZONE: 'kubevirt' }),
+    // With --ceph, Cinder's RBD volumes are hot-plugged through ceph-csi (its Secret made by stratus up).
+    env: async ({ dataDir, ceph }) => {
+      const cloudCeph = ceph ? cloudCephOf(dataDir) : undefined;
+      const csi: Record<string, string> = cloudCeph ? { KUBEVIRT_CEPH_CSI_CLUSTER_ID: cephCsiOf(cloudCeph).clusterID, KUBEVIRT_CEPH_CSI_SECRET: `${CEPH_CSI_SECRET.namespace}/${CEPH_CSI_SECRET.name}` } : {};
+      return { KUBEVIRT_HYPERVISOR: 'kubevirt', KUBEVIRT_AVAILABILITY_ZONE: 'kubevirt', ...csi };
+    },
   },
 ];

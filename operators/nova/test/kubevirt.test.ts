@@ -14,14 +14,15 @@ import { Readable } from 'node:stream';
 import { eventually } from '@stratus/apiserver';
 import { IMAGES, ImageStore, glanceManager, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
-import { VOLUME_ATTACHMENTS } from '@stratus/cinder';
+import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, type VolumeAttachment } from '@stratus/cinder';
 import { KubeApiError, MERGE_PATCH, createLogger, type KubeClient, type Manager } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { EVENTS, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, kubevirtCrds, type Hypervisor, type Instance } from '../src/index.js';
 import { instanceViewOf } from '../src/kubevirt/instanceView.js';
 import { startKubevirtCompute, type KubevirtCompute, type KubevirtComputeConfig } from '../src/kubevirt/kubevirtCompute.js';
 import { namesOf, rootDataVolumeOf, virtualMachineOf, cloudInitSecretOf, type DataVolume, type VirtualMachine, type VirtualMachineInstance } from '../src/kubevirt/objects.js';
-import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS, vmActionPath, vmiActionPath, vmiVncPath } from '../src/kubevirt/refs.js';
+import { hotplugOf, staticPersistentVolumeOf, claimOf, unpluggableBecause, heldHotplugs } from '../src/kubevirt/hotplug.js';
+import { DATA_VOLUMES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS, vmActionPath, vmiActionPath, vmiVncPath } from '../src/kubevirt/refs.js';
 import { startKubevirtSimulator, type KubevirtSimulator } from '../src/kubevirt/simulator/simulator.js';
 import { vmExportOf, vmSnapshotOf } from '../src/kubevirt/snapshots.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
@@ -82,11 +83,39 @@ describe('virt-api’s paths the driver and the console proxy call', () => {
     const swagger = JSON.parse(readFileSync(new URL('../../../../vendor/kubevirt/kubevirt-swagger.json', import.meta.url), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const path = (p: string) => p.replace('/namespaces/ns/', '/namespaces/{namespace}/').replace(/\/vm(\/|$)/, '/{name}$1');
     const called: Array<[string, string]> = [
-      ...(['restart'] as const).map((a) => ['put', path(vmActionPath('ns', 'vm', a))] as [string, string]),
+      ...(['restart', 'addvolume', 'removevolume'] as const).map((a) => ['put', path(vmActionPath('ns', 'vm', a))] as [string, string]),
       ...(['pause', 'unpause', 'softreboot'] as const).map((a) => ['put', path(vmiActionPath('ns', 'vm', a))] as [string, string]),
       ['get', path(vmiVncPath('ns', 'vm'))],
     ];
     for (const [method, p] of called) assert.ok(swagger.paths[p]?.[method], `${method.toUpperCase()} ${p} is in KubeVirt's swagger`);
+  });
+});
+
+describe('Cinder volumes on KubeVirt, decided alone', () => {
+  const CSI = { clusterID: 'b6f2c0de-ceph', secret: { namespace: 'ceph-csi', name: 'csi-rbd-secret' }, driver: 'rbd.csi.ceph.com' };
+  const att = (connection: object | undefined, extra: object = {}) => ({ metadata: { name: 'web-data', namespace: 'demo', uid: 'a7a7a7a7-0000-4000-8000-000000000001' }, spec: { volume: 'data', instance: 'web' }, status: { volumeId: '0c0ffee0-1111-4222-8333-444455556666', connection, ...extra } }) as VolumeAttachment;
+  const rbd = { driverVolumeType: 'rbd', name: 'volumes/volume-0c0ffee0', hosts: ['10.0.0.1'], ports: ['6789'], authUsername: 'cinder' };
+
+  it('plugs only RBD volumes, and only with ceph-csi configured; a file-pool volume is refused saying why', () => {
+    assert.equal(unpluggableBecause(att(rbd), CSI, 'kv'), undefined);
+    assert.match(unpluggableBecause(att({ driverVolumeType: 'file', path: '/pool/v' }), CSI, 'kv')!, /file in a node pool/);
+    assert.match(unpluggableBecause(att(rbd), undefined, 'kv')!, /no ceph-csi configured/);
+  });
+
+  it('makes a static ceph-csi PersistentVolume of the RBD image, pre-bound to the claim, that never deletes the image', () => {
+    const pv = staticPersistentVolumeOf(att(rbd), CSI, 3);
+    assert.deepEqual(pv.spec.csi, { driver: 'rbd.csi.ceph.com', volumeHandle: 'volume-0c0ffee0', nodeStageSecretRef: { name: 'csi-rbd-secret', namespace: 'ceph-csi' }, volumeAttributes: { clusterID: 'b6f2c0de-ceph', pool: 'volumes', staticVolume: 'true', imageFeatures: 'layering' } });
+    assert.deepEqual([pv.spec.persistentVolumeReclaimPolicy, pv.spec.volumeMode, pv.spec.capacity.storage, pv.spec.claimRef.name, pv.spec.claimRef.namespace], ['Retain', 'Block', '3Gi', 'web-data', 'demo']);
+    const h = hotplugOf(att(rbd));
+    assert.deepEqual(h, { volume: { name: 'cinder-0c0ffee0-1111-4222-8333-444455556666', persistentVolumeClaim: { claimName: 'web-data', hotpluggable: true } }, disk: { name: 'cinder-0c0ffee0-1111-4222-8333-444455556666', disk: { bus: 'scsi' }, serial: '0c0ffee0-1111-4222-8' } });
+  });
+
+  it('keeps what KubeVirt holds of a VM’s Cinder volumes: in its template or asked, less what is asked to go', () => {
+    const h = hotplugOf(att(rbd));
+    const vm = { spec: { template: { spec: { volumes: [{ name: 'root', dataVolume: { name: 'r' } }, h.volume], domain: { devices: { disks: [{ name: 'root' }, h.disk] } } } } }, status: { volumeRequests: [{ addVolumeOptions: { name: 'cinder-x', disk: { disk: { bus: 'scsi' } }, volumeSource: { persistentVolumeClaim: { claimName: 'x' } } } }] } } as unknown as VirtualMachine;
+    assert.deepEqual([...heldHotplugs(vm).keys()], [h.volume.name, 'cinder-x']);
+    vm.status!.volumeRequests!.push({ removeVolumeOptions: { name: h.volume.name } });
+    assert.deepEqual([...heldHotplugs(vm).keys()], ['cinder-x']);
   });
 });
 
@@ -149,12 +178,12 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     await client.create(KEYPAIRS, { apiVersion: api, kind: 'Keypair', metadata: { name: 'me', namespace: 'demo' }, spec: { publicKey: SSH_KEY } }, 'test');
     await addImage('cirros', 'images/demo/cirros', Buffer.alloc(3 * 1024 * 1024 + 17, 7));
     await addImage('gone', 'images/demo/never-uploaded');
-    config = { host: HOST, imageSource: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, capacity: { vcpus: 32, ramMiB: 262_144, diskGiB: 100 }, heartbeatSeconds: 2 };
+    config = { host: HOST, imageSource: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, capacity: { vcpus: 32, ramMiB: 262_144, diskGiB: 100 }, heartbeatSeconds: 2, cephCsi: { clusterID: 'b6f2c0de-0000-4000-8000-00000000ce9h', secret: { namespace: 'ceph-csi', name: 'csi-rbd-secret' }, driver: 'rbd.csi.ceph.com' } };
     await env.startNova({ workers: 2 });
     // Glance's operator too: it guards image data with its finalizer, and snapshots go through its data path.
     glance = glanceManager({ store }, { kubeConfig: env.kubeConfig, logger: createLogger('glance-test', 'error') });
     await glance.start();
-    simulator = await startKubevirtSimulator({ kubeConfig: env.kubeConfig, logger: createLogger('kubevirt-simulator-test', 'error'), node: { name: 'sim-node-0', memoryMiB: 16_384 } });
+    simulator = await startKubevirtSimulator({ kubeConfig: env.kubeConfig, logger: createLogger('kubevirt-simulator-test', process.env.STRATUS_LOG_LEVEL ?? 'error'), node: { name: 'sim-node-0', memoryMiB: 16_384 } });
     driver = await startDriver();
   });
   after(async () => {
@@ -183,6 +212,12 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal((await strictCreate('/apis/snapshot.kubevirt.io/v1beta1/namespaces/demo/virtualmachinesnapshots', vmSnapshotOf(image, 'probe'))).status, 201);
     const exportAccepted = await strictCreate('/apis/export.kubevirt.io/v1/namespaces/demo/virtualmachineexports', vmExportOf(image));
     assert.equal(exportAccepted.status, 201, JSON.stringify(exportAccepted.body));
+    // With a Cinder volume hot-plugged (as KubeVirt persists it in the template), its claim and volume too.
+    const a = { metadata: { name: 'probe-data', namespace: 'demo', uid: '6f1c1c8e-0000-4000-8000-0000000000cc' }, spec: { volume: 'data', instance: 'probe' }, status: { volumeId: '6f1c1c8e-0000-4000-8000-0000000000dd', connection: { driverVolumeType: 'rbd', name: 'volumes/volume-x', hosts: ['10.0.0.1'] } } } as VolumeAttachment;
+    const plugged = await strictCreate('/apis/kubevirt.io/v1/namespaces/demo/virtualmachines', virtualMachineOf(inst, { flavor, hotplug: [hotplugOf(a)] }));
+    assert.equal(plugged.status, 201, JSON.stringify(plugged.body));
+    assert.equal((await strictCreate('/api/v1/namespaces/demo/persistentvolumeclaims', claimOf(inst, a, 1))).status, 201);
+    assert.equal((await strictCreate('/api/v1/persistentvolumes', staticPersistentVolumeOf(a, { clusterID: 'c', secret: { namespace: 'n', name: 's' }, driver: 'rbd.csi.ceph.com' }, 1))).status, 201);
     const wrong = structuredClone(vm) as any;
     wrong.spec.template.spec.domain.cpu.socket = 2;
     const refused = await strictCreate('/apis/kubevirt.io/v1/namespaces/demo/virtualmachines', wrong);
@@ -323,13 +358,66 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     for (const [ref, n] of [[VIRTUAL_MACHINE_EXPORTS, 'probe'], [SECRETS, 'probe-token'], [IMAGES, 'probe-snap']] as const) await client.delete(ref, 'demo', n);
   });
 
-  it('turns away a Cinder volume attached to a server on KubeVirt, as a Nova attach its driver cannot plug fails: the attachment goes and the server’s events say why', async () => {
-    await client.create(VOLUME_ATTACHMENTS, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeAttachment', metadata: { name: 'web-data', namespace: 'demo' }, spec: { volume: 'data', instance: 'web' } } as KubernetesObject, 'test');
-    await eventually('the attachment to be turned away', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'web-data')));
+  /** Plays Cinder's part of an attach (reserve, initialize_connection): the attachment gets its volume's connection. */
+  async function reserve(name: string, volume: string, connection: object, instance = 'web'): Promise<VolumeAttachment> {
+    await client.create(VOLUME_ATTACHMENTS, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeAttachment', metadata: { name, namespace: 'demo' }, spec: { volume, instance } } as KubernetesObject, 'test');
+    const vol = await client.get<KubernetesObject>(VOLUMES, 'demo', volume);
+    return client.patch<VolumeAttachment>(VOLUME_ATTACHMENTS, 'demo', name, { status: { phase: 'reserved', volumeId: vol!.metadata!.uid, connection } }, 'test', MERGE_PATCH, 'status');
+  }
+  const RBD_CONNECTION = { driverVolumeType: 'rbd', name: 'volumes/volume-data', hosts: ['127.0.0.1'], ports: ['6789'], authUsername: 'cinder', secretType: 'ceph', secretUuid: '5b1d3c4e-0000-4000-8000-000000000001' };
+  const vmOf = async () => (await kube<VirtualMachine>(VIRTUAL_MACHINES, 'web'))!;
+  const templateVolumes = async () => ((await vmOf()).spec.template.spec.volumes as Array<{ name: string }>).map((v) => v.name);
+
+  it('turns away a file-pool volume attached to a server on KubeVirt, as a Nova attach its driver cannot plug fails: the attachment goes and the server’s events say why', async () => {
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'pooled', namespace: 'demo' }, spec: { sizeGiB: 1 } } as KubernetesObject, 'test');
+    await reserve('web-pooled', 'pooled', { driverVolumeType: 'file', path: '/var/lib/stratus/volumes/pooled.qcow2', format: 'qcow2' });
+    await eventually('the attachment to be turned away', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'web-pooled')));
     const events = (await client.list<KubernetesObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENTS, 'demo')).items;
     const why = events.find((e) => e.involvedObject?.name === 'web' && e.reason === 'VolumeAttachFailed');
-    assert.match(why?.message ?? '', /Volume data cannot be attached: the KubeVirt hypervisor .* plugs no Cinder volumes yet/);
+    assert.match(why?.message ?? '', /Volume pooled cannot be attached: it is a file in a node pool, which the KubeVirt hypervisor .* cannot reach/);
     assert.equal((await get('web'))?.status?.phase, 'ACTIVE', 'the server ran on');
+    assert.ok(!(await templateVolumes()).some((n) => n.startsWith('cinder-')), 'nothing was plugged');
+  });
+
+  it('hot-plugs an RBD volume as a ceph-csi claim through virt-api’s addvolume: attached as the SCSI disk the VMI reports, kept across a restart, and unplugged on detach leaving no claim or PersistentVolume', async () => {
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'data', namespace: 'demo' }, spec: { sizeGiB: 2 } } as KubernetesObject, 'test');
+    const a = await reserve('web-data', 'data', RBD_CONNECTION);
+    const name = `cinder-${a.status!.volumeId}`;
+    const attached = await eventuallyValue('the attachment to be attached', async () => {
+      const x = await client.get<VolumeAttachment>(VOLUME_ATTACHMENTS, 'demo', 'web-data');
+      return x?.status?.phase === 'attached' ? x : undefined;
+    });
+    assert.equal(attached.status?.device, '/dev/sda', 'the first hot-plugged SCSI disk');
+    assert.equal(attached.status?.host, HOST);
+    assert.ok(attached.metadata.finalizers?.includes(PLUGGED_FINALIZER), 'held while plugged');
+    // KubeVirt's own objects: the VMI has it Ready; the VM keeps it in its template (persisted); the claim is bound to a static ceph-csi volume.
+    const vmi = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
+    const status = vmi.status?.volumeStatus?.find((v) => v.name === name);
+    assert.deepEqual([status?.phase, status?.target, status?.persistentVolumeClaimInfo?.claimName], ['Ready', 'sda', 'web-data']);
+    assert.ok((await templateVolumes()).includes(name));
+    const claim = await client.get<KubernetesObject & { spec: { volumeName: string; volumeMode: string }; status?: { phase?: string } }>(PERSISTENT_VOLUME_CLAIMS, 'demo', 'web-data');
+    assert.deepEqual([claim?.status?.phase, claim?.spec.volumeMode, claim?.metadata?.ownerReferences?.[0]?.uid], ['Bound', 'Block', (await get('web'))!.metadata.uid]);
+    const pv = await client.get<KubernetesObject & { spec: { csi: { volumeHandle: string; volumeAttributes: Record<string, string> }; persistentVolumeReclaimPolicy: string }; status?: { phase?: string } }>(PERSISTENT_VOLUMES, undefined, claim!.spec.volumeName);
+    assert.deepEqual([pv?.status?.phase, pv?.spec.csi.volumeHandle, pv?.spec.csi.volumeAttributes.pool, pv?.spec.csi.volumeAttributes.clusterID, pv?.spec.persistentVolumeReclaimPolicy], ['Bound', 'volume-data', 'volumes', config.cephCsi!.clusterID, 'Retain']);
+
+    // A hard reboot makes a new VMI: the volume comes back with it, from the template.
+    const before = (await get('web'))!;
+    await client.patch(INSTANCES, 'demo', 'web', { spec: { reboot: { type: 'HARD', count: (before.spec.reboot?.count ?? 0) + 1 } } }, 'test', MERGE_PATCH);
+    await eventually('a new VMI with the volume Ready', async () => {
+      const x = await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web');
+      return !!x && x.metadata.uid !== vmi.metadata.uid && x.status?.volumeStatus?.some((v) => v.name === name && v.phase === 'Ready') === true;
+    });
+    await settled('web', 'ACTIVE');
+
+    // Detach (Nova's DELETE of the attachment): unplugged through removevolume, then the claim and the volume go.
+    await client.delete(VOLUME_ATTACHMENTS, 'demo', 'web-data');
+    await eventually('the attachment to be let go', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'web-data')));
+    assert.ok(!(await templateVolumes()).includes(name), 'out of the VM template');
+    const after = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
+    assert.ok(!(after.spec.volumes as Array<{ name: string }>).some((v) => v.name === name) && !after.status?.volumeStatus?.some((v) => v.name === name), 'out of the running VMI');
+    assert.equal(await client.get(PERSISTENT_VOLUME_CLAIMS, 'demo', 'web-data'), undefined);
+    assert.equal(await client.get(PERSISTENT_VOLUMES, undefined, claim!.spec.volumeName), undefined);
+    assert.equal((await get('web'))?.status?.phase, 'ACTIVE');
   });
 
   it('refuses what KubeVirt cannot do (suspend) without touching the running server', async () => {
@@ -389,7 +477,7 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.equal(vms.items.length, 1);
   });
 
-  it('carries out a stop, a start, a pause, an unpause and a delete asked while the driver was down, once it is back', async () => {
+  it('carries out a stop, a start, a pause, an unpause, a volume attach and detach and a delete asked while the driver was down, once it is back', async () => {
     const whileDown = async (change: () => Promise<unknown>) => {
       await driver.stop();
       await change();
@@ -404,6 +492,13 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     await settled('restarted', 'PAUSED');
     await whileDown(() => client.patch(INSTANCES, 'demo', 'restarted', { spec: { powerState: 'Running' } }, 'test', MERGE_PATCH));
     await settled('restarted', 'ACTIVE');
+    // A volume attached, then detached, while the driver was down.
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'late', namespace: 'demo' }, spec: { sizeGiB: 1 } } as KubernetesObject, 'test');
+    await whileDown(() => reserve('restarted-late', 'late', RBD_CONNECTION, 'restarted'));
+    await eventually('the attachment made while the driver was down to be attached', async () => (await client.get<VolumeAttachment>(VOLUME_ATTACHMENTS, 'demo', 'restarted-late'))?.status?.device === '/dev/sda');
+    await whileDown(() => client.delete(VOLUME_ATTACHMENTS, 'demo', 'restarted-late'));
+    await eventually('the attachment deleted while the driver was down to be let go', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'restarted-late')));
+    assert.equal(await client.get(PERSISTENT_VOLUME_CLAIMS, 'demo', 'restarted-late'), undefined);
     await create('doomed');
     await settled('doomed', 'ACTIVE');
     await whileDown(() => client.delete(INSTANCES, 'demo', 'doomed'));

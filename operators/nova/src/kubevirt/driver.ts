@@ -31,11 +31,13 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { hostnameOf } from '../agent/configDrive.js';
-import { attachmentsOfInstance } from '../agent/volumes.js';
-import { VOLUME_ATTACHMENTS, type VolumeAttachment } from '@stratus/cinder';
+import { attachmentsOfInstance, releaseAllAttachments } from '../agent/volumes.js';
+import type { VolumeAttachment } from '@stratus/cinder';
 import { FLAVORS, GUEST_FINALIZER, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, faultOf, type Flavor, type FlavorSnapshot, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
+import { heldHotplugs, type CephCsiConfig } from './hotplug.js';
 import { instanceViewOf } from './instanceView.js';
 import { cloudInitSecretOf, namesOf, rootDataVolumeOf, s3CredentialsSecretOf, sshKeysSecretOf, virtualMachineOf, type DataVolume, type ImageSource, type VirtualMachine, type VirtualMachineInstance } from './objects.js';
+import { plugVolumes, removeClaimAndVolume } from './volumePlugs.js';
 import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, vmActionPath, vmiActionPath, type VmAction, type VmiAction } from './refs.js';
 
 export const KUBEVIRT_FIELD_MANAGER = 'stratus-nova-kubevirt';
@@ -47,6 +49,8 @@ export interface KubevirtDriverConfig {
   host: string;
   /** How CDI's importer reaches the image store, and the credentials it signs with (a read-only user where the store has one). */
   imageSource: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  /** How the cluster's ceph-csi maps Cinder's RBD volumes (hot-plugged as claims); without it no volume is plugged. */
+  cephCsi?: CephCsiConfig;
 }
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -124,7 +128,6 @@ class KubevirtRun {
     if (isDeleting(this.inst)) return this.teardown();
     const withFinalizer = addFinalizerPatch(this.inst, GUEST_FINALIZER);
     if (withFinalizer) this.inst = await this.ctx.client.patch<Instance>(INSTANCES, this.ns, this.inst.metadata.name, withFinalizer, KUBEVIRT_FIELD_MANAGER);
-    await this.turnAwayVolumes();
     const hardReboot = pending(this.inst.spec.reboot?.count, this.status.rebootsDone) && this.inst.spec.reboot?.type === 'HARD';
     // In ERROR it stays so, its objects gone, until a hard reboot asks for a new try (as on libvirt).
     if (this.status.phase === 'ERROR' && !hardReboot) return;
@@ -142,9 +145,11 @@ class KubevirtRun {
     }
     if (hardReboot && this.status.phase === 'ERROR') await this.report({ phase: 'BUILD', fault: null, rebootsDone: this.inst.spec.reboot?.count ?? 0 });
     const { vm, vmi, dv } = await this.observe();
+    const plugging = await this.plugVolumes(vm, vmi);
     const action = await this.pendingAction(vm, vmi);
     if (action) return action;
-    return this.settle(flavor, image, vm, vmi, dv);
+    const settled = await this.settle(flavor, image, vm, vmi, dv);
+    return plugging && settled ? { requeueAfterMs: Math.min(settled.requeueAfterMs ?? 2000, 2000) } : settled;
   }
 
   // ── what KubeVirt cannot do for a server (yet): refused up front, nothing made ─────────────────────
@@ -160,21 +165,10 @@ class KubevirtRun {
     if (pending(spec.rebuild?.count, this.status.rebuildsDone)) throw new Refused('RebuildUnsupported', 'The kubevirt driver cannot rebuild a server yet.', 409);
   }
 
-  /**
-   * Cinder's volumes are files in a node pool, not PersistentVolumeClaims a VirtualMachine could mount: an
-   * attach to a server here fails as a Nova attach whose driver cannot plug it does. The attachment is deleted
-   * (the volume goes back to available) and the server's events say why.
-   */
-  private async turnAwayVolumes(): Promise<void> {
-    for (const a of await this.attachments(this.inst)) {
-      if (isDeleting(a)) continue;
-      const message = `Volume ${a.spec.volume} cannot be attached: the KubeVirt hypervisor ${this.config.host} plugs no Cinder volumes yet (they are files in a node pool, not PersistentVolumeClaims).`;
-      await this.ctx.events.record(this.inst, 'Warning', 'VolumeAttachFailed', message);
-      await this.ctx.client.delete(VOLUME_ATTACHMENTS, this.ns, a.metadata.name).catch((e) => {
-        if (!(e instanceof KubeApiError && e.code === 404)) throw e;
-      });
-      this.ctx.log.warn('volume attachment turned away', { volume: a.spec.volume, attachment: a.metadata.name });
-    }
+  /** Cinder's volumes, hot-plugged as claims (volumePlugs.ts); true while KubeVirt is still at work on one. */
+  private async plugVolumes(vm: VirtualMachine | undefined, vmi: VirtualMachineInstance | undefined): Promise<boolean> {
+    const live = vm && !vm.metadata.deletionTimestamp ? vm : undefined;
+    return plugVolumes({ inst: this.inst, ctx: this.ctx, host: this.config.host, cephCsi: this.config.cephCsi, fieldManager: KUBEVIRT_FIELD_MANAGER, own: (ref, obj) => this.own(ref, obj) }, await this.attachments(this.inst), live, vmi);
   }
 
   private async flavorNamed(name: string): Promise<FlavorSnapshot> {
@@ -245,7 +239,9 @@ class KubevirtRun {
     if (!(await this.lookup(DATA_VOLUMES, this.ns, names.rootDisk)))
       await this.own(DATA_VOLUMES, rootDataVolumeOf(this.inst, source, rootGiB, { namespace: image.metadata.namespace!, name: image.metadata.name, uid: image.metadata.uid }) as unknown as KubernetesObject);
     const diskBus = image.spec.properties?.hw_disk_bus;
-    await this.own(VIRTUAL_MACHINES, virtualMachineOf(this.inst, { flavor, sshKeys: !!sshKey, diskBus: diskBus === 'sata' || diskBus === 'scsi' ? diskBus : 'virtio' }) as unknown as KubernetesObject);
+    // The Cinder volumes KubeVirt hot-plugged stay in what is applied: only virt-api's removevolume takes one out.
+    const hotplug = [...heldHotplugs((await this.lookup<KubernetesObject>(VIRTUAL_MACHINES, this.ns, names.vm)) as unknown as VirtualMachine | undefined).values()];
+    await this.own(VIRTUAL_MACHINES, virtualMachineOf(this.inst, { flavor, sshKeys: !!sshKey, diskBus: diskBus === 'sata' || diskBus === 'scsi' ? diskBus : 'virtio', hotplug }) as unknown as KubernetesObject);
   }
 
   private async observe(): Promise<{ vm?: VirtualMachine; vmi?: VirtualMachineInstance; dv?: DataVolume }> {
@@ -385,6 +381,11 @@ class KubevirtRun {
     const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
     if (!release) return;
     if (!(await this.removeObjects().catch((e) => { this.ctx.log.warn('teardown not finished', { error: describe(e) }); return false; }))) return { requeueAfterMs: 1000 };
+    // The VM is gone, and its volumes with it: their claims and PersistentVolumes go, and the attachments are let go.
+    const atts = await this.attachments(this.inst);
+    const gone = await Promise.all(atts.map((a) => removeClaimAndVolume({ inst: this.inst, ctx: this.ctx }, a)));
+    if (!gone.every((x) => x)) return { requeueAfterMs: 1000 };
+    await releaseAllAttachments(this.ctx.client, this.inst, KUBEVIRT_FIELD_MANAGER);
     await this.ctx.client.patch(INSTANCES, this.ns, this.inst.metadata.name, release, KUBEVIRT_FIELD_MANAGER);
     this.applied.forget(this.ns, new Set(Object.values(namesOf(this.inst))));
     this.ctx.log.info('KubeVirt objects removed; instance let go', { host: this.config.host });

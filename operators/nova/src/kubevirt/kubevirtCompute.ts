@@ -30,7 +30,9 @@ const num = (v: string | undefined, fallback: number) => (v === undefined || v =
 /**
  * From the environment: KUBEVIRT_HYPERVISOR (the Hypervisor's name), KUBEVIRT_VCPUS, KUBEVIRT_RAM_MIB,
  * KUBEVIRT_DISK_GIB, KUBEVIRT_S3_ENDPOINT (how CDI's importer pods reach the store, default S3_ENDPOINT) and
- * KUBEVIRT_S3_ACCESS_KEY_ID / KUBEVIRT_S3_SECRET_ACCESS_KEY (default the store's own).
+ * KUBEVIRT_S3_ACCESS_KEY_ID / KUBEVIRT_S3_SECRET_ACCESS_KEY (default the store's own); for Cinder's RBD volumes,
+ * KUBEVIRT_CEPH_CSI_CLUSTER_ID (ceph-csi's clusterID for Cinder's Ceph), KUBEVIRT_CEPH_CSI_SECRET (namespace/name
+ * of ceph-csi's node-stage Secret) and KUBEVIRT_CEPH_CSI_DRIVER (default rbd.csi.ceph.com).
  */
 export function kubevirtConfigFromEnv(env: NodeJS.ProcessEnv): KubevirtComputeConfig {
   const endpoint = env.KUBEVIRT_S3_ENDPOINT ?? env.S3_ENDPOINT;
@@ -43,9 +45,19 @@ export function kubevirtConfigFromEnv(env: NodeJS.ProcessEnv): KubevirtComputeCo
     capacity: { vcpus: num(env.KUBEVIRT_VCPUS, 64), ramMiB: num(env.KUBEVIRT_RAM_MIB, 262_144), diskGiB: num(env.KUBEVIRT_DISK_GIB, 4096) },
     availabilityZone: env.KUBEVIRT_AVAILABILITY_ZONE,
     heartbeatSeconds: num(env.NOVA_HEARTBEAT_SECONDS, 10),
+    ...cephCsiFromEnv(env),
   };
   for (const [k, v] of Object.entries(config.capacity)) if (!Number.isInteger(v) || v < 0) throw new Error(`KubeVirt capacity ${k} must be a whole number, not ${v}`);
   return config;
+}
+
+function cephCsiFromEnv(env: NodeJS.ProcessEnv): Pick<KubevirtComputeConfig, 'cephCsi'> {
+  const clusterID = env.KUBEVIRT_CEPH_CSI_CLUSTER_ID;
+  const secret = env.KUBEVIRT_CEPH_CSI_SECRET;
+  if (!clusterID && !secret) return {};
+  const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(secret ?? '');
+  if (!clusterID || !m) throw new Error(`KUBEVIRT_CEPH_CSI_CLUSTER_ID and KUBEVIRT_CEPH_CSI_SECRET (namespace/name) go together; got clusterID "${clusterID ?? ''}" and secret "${secret ?? ''}"`);
+  return { cephCsi: { clusterID, secret: { namespace: m[1]!, name: m[2]! }, driver: env.KUBEVIRT_CEPH_CSI_DRIVER || 'rbd.csi.ceph.com' } };
 }
 
 export interface KubevirtCompute {
@@ -88,7 +100,7 @@ export async function startKubevirtCompute(o: { config: KubevirtComputeConfig; k
     workers: o.workers ?? 4,
     watches: [
       ...[VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES, DATA_VOLUMES].map((resource) => ({ resource, map: instanceOf })),
-      // A volume attached to one of them: turned away (driver.ts).
+      // A volume attached to one of them: hot-plugged, or turned away (volumePlugs.ts).
       { resource: VOLUME_ATTACHMENTS, map: (a: KubernetesObject) => [{ namespace: a.metadata!.namespace, name: (a as VolumeAttachment).spec.instance }] },
     ],
   });

@@ -12,6 +12,7 @@
  * would need revision bookkeeping for nothing; inline, the VM says exactly what Nova's flavor snapshot says.
  */
 import type { FlavorSnapshot, Instance } from '../resources.js';
+import type { HotplugVolume } from './hotplug.js';
 
 export const KUBEVIRT_API = 'kubevirt.io/v1';
 export const CDI_API = 'cdi.kubevirt.io/v1beta1';
@@ -129,6 +130,8 @@ export interface VmInput {
   diskBus?: 'virtio' | 'sata' | 'scsi';
   /** The keypair's Secret, when the instance has an SSH keypair. */
   sshKeys?: boolean;
+  /** Cinder volumes KubeVirt has hot-plugged (or been asked to), kept as KubeVirt persisted them (hotplug.ts). */
+  hotplug?: readonly HotplugVolume[];
 }
 
 export function virtualMachineOf(inst: Instance, o: VmInput) {
@@ -155,6 +158,7 @@ export function virtualMachineOf(inst: Instance, o: VmInput) {
               disks: [
                 { name: 'root', bootOrder: 1, disk: { bus: o.diskBus ?? 'virtio' } },
                 { name: 'cloudinit', disk: { bus: 'virtio' } },
+                ...(o.hotplug ?? []).map((h) => h.disk),
               ],
               interfaces: [{ name: 'default', masquerade: {} }],
             },
@@ -163,6 +167,7 @@ export function virtualMachineOf(inst: Instance, o: VmInput) {
           volumes: [
             { name: 'root', dataVolume: { name: names.rootDisk } },
             { name: 'cloudinit', cloudInitNoCloud: { secretRef: { name: names.cloudInit } } },
+            ...(o.hotplug ?? []).map((h) => h.volume),
           ],
           ...(o.sshKeys ? { accessCredentials: [{ sshPublicKey: { source: { secret: { secretName: names.sshKeys } }, propagationMethod: { noCloud: {} } } }] } : {}),
         },
@@ -190,6 +195,25 @@ export interface VirtualMachineStatus {
   conditions?: KubeCondition[];
   stateChangeRequests?: Array<{ action: 'Start' | 'Stop'; uid?: string; data?: Record<string, string> }>;
   runStrategy?: string;
+  /** Hot-plugs asked through virt-api and not yet taken into the VM and its VMI. */
+  volumeRequests?: VolumeRequest[];
+}
+
+/** KubeVirt's VirtualMachineVolumeRequest: an addvolume or a removevolume, as virt-api records it. */
+export interface VolumeRequest {
+  addVolumeOptions?: { name: string; disk: { name?: string; disk?: { bus?: string }; serial?: string }; volumeSource: { persistentVolumeClaim?: { claimName: string; hotpluggable?: boolean }; dataVolume?: { name: string; hotpluggable?: boolean } } };
+  removeVolumeOptions?: { name: string };
+}
+
+/** A VMI's report on one of its volumes (VolumeStatus): a hot-plugged one walks Pending, Bound, AttachedToNode, MountedToPod, Ready. */
+export interface VolumeStatus {
+  name: string;
+  target: string;
+  phase?: string;
+  reason?: string;
+  message?: string;
+  hotplugVolume?: { attachPodName?: string; attachPodUID?: string };
+  persistentVolumeClaimInfo?: { claimName?: string; accessModes?: string[]; volumeMode?: string; capacity?: Record<string, string>; requests?: Record<string, string> };
 }
 
 export interface VirtualMachineInstance {
@@ -204,6 +228,7 @@ export interface VirtualMachineInstance {
     conditions?: KubeCondition[];
     interfaces?: Array<{ name?: string; ipAddress?: string; ipAddresses?: string[]; mac?: string; interfaceName?: string; infoSource?: string }>;
     launcherContainerImageVersion?: string;
+    volumeStatus?: VolumeStatus[];
   };
 }
 

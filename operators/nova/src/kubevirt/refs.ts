@@ -7,9 +7,11 @@ export const DATA_VOLUMES: ResourceRef = { group: 'cdi.kubevirt.io', version: 'v
 export const VIRTUAL_MACHINE_SNAPSHOTS: ResourceRef = { group: 'snapshot.kubevirt.io', version: 'v1beta1', plural: 'virtualmachinesnapshots', namespaced: true };
 export const VIRTUAL_MACHINE_EXPORTS: ResourceRef = { group: 'export.kubevirt.io', version: 'v1', plural: 'virtualmachineexports', namespaced: true };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+export const PERSISTENT_VOLUMES: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false };
+export const PERSISTENT_VOLUME_CLAIMS: ResourceRef = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true };
 
-/** virt-api's actions (subresources.kubevirt.io/v1), each a PUT on the VM or the VMI. */
-export type VmAction = 'restart' | 'start' | 'stop';
+/** virt-api's actions (subresources.kubevirt.io/v1), each a PUT on the VM or the VMI (addvolume and removevolume with a body). */
+export type VmAction = 'restart' | 'start' | 'stop' | 'addvolume' | 'removevolume';
 export type VmiAction = 'pause' | 'unpause' | 'softreboot';
 export const SUBRESOURCE_GROUP = 'subresources.kubevirt.io';
 

@@ -16,6 +16,8 @@
  *   Scheduling, PodScheduled False/Unschedulable, when its memory exceeds the node's), reports its interface
  *   (a pod-network address) and is Succeeded once deleted.
  *
+ * - volume hot-plug (virt-api's addvolume/removevolume, virt-controller, virt-handler) and the PersistentVolume
+ *   binder for pre-bound claims: hotplug.ts.
  * - the snapshot controller and virt-exportserver: exports.ts.
  *
  * No guest runs: this is a control-plane stand-in, and every test using it says so.
@@ -25,9 +27,10 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { ObjectReader } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, Manager, now, type KubeClient, type Logger, type Reconciler } from '@stratus/runtime';
 import { s3TargetOf, secretValue, type DataVolume, type KubeCondition, type VirtualMachine, type VirtualMachineInstance } from '../objects.js';
-import { DATA_VOLUMES, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from '../refs.js';
+import { DATA_VOLUMES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, SECRETS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_EXPORTS, VIRTUAL_MACHINE_INSTANCES, VIRTUAL_MACHINE_SNAPSHOTS } from '../refs.js';
 import { exportReconciler, snapshotReconciler, startExportServer } from './exports.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
+import { claimBinderReconciler, takeVolumeRequests, volumeReleaseReconciler, walkHotplugStatus } from './hotplug.js';
 import { startVirtApi } from './virtApi.js';
 
 export { SIMULATOR_FIELD_MANAGER };
@@ -169,6 +172,8 @@ function virtualMachineReconciler(log: Logger): Reconciler<KubernetesObject> {
       await client.patch(VIRTUAL_MACHINES, ns, vm.metadata.name, { metadata: { finalizers: [...(vm.metadata.finalizers ?? []), VM_FINALIZER], resourceVersion: vm.metadata.resourceVersion } }, SIMULATOR_FIELD_MANAGER, MERGE_PATCH);
       return;
     }
+    // virt-api's addvolume/removevolume: into the template and the running VMI.
+    if (await takeVolumeRequests(client, vm, vmi && mine ? vmi : undefined)) return;
     // virt-api's restart: stop the VMI it names, then start a new one.
     const requests = vm.status?.stateChangeRequests ?? [];
     const first = requests[0];
@@ -277,6 +282,9 @@ function vmiReconciler(node: { name: string; memoryMiB: number }): Reconciler<Ku
         await set({ phase: 'Running', nodeName: node.name, interfaces: [{ name: 'default', interfaceName: 'eth0', ipAddress: ip, ipAddresses: [ip], mac, infoSource: 'domain, guest-agent' }], conditions: [cond('Ready', 'True'), cond('PodScheduled', 'True'), cond('LiveMigratable', 'True')] });
         break;
       }
+      case 'Running':
+        // Hot-plugged volumes walk to Ready while the guest runs.
+        return (await walkHotplugStatus(client, vmi)) ? { requeueAfterMs: STEP_MS } : undefined;
       default:
         return;
     }
@@ -308,6 +316,19 @@ export async function startKubevirtSimulator(o: SimulatorOptions): Promise<Kubev
     watches: [{ resource: DATA_VOLUMES, map: (dv, vms) => vms.list().filter((vm) => vm.metadata?.namespace === dv.metadata?.namespace && usesDataVolume(vm as unknown as VirtualMachine, dv.metadata!.name!)).map((vm) => ({ namespace: vm.metadata!.namespace, name: vm.metadata!.name! })) }],
   });
   manager.add<KubernetesObject>({ name: 'virt-handler-vmis', resource: VIRTUAL_MACHINE_INSTANCES, reconcile: vmiReconciler(node), workers: 2 });
+  // kube-controller-manager's PersistentVolume binder, for the pre-bound claims hot-plug uses.
+  manager.add<KubernetesObject>({
+    name: 'pv-binder-claims',
+    resource: PERSISTENT_VOLUME_CLAIMS,
+    reconcile: claimBinderReconciler(),
+    watches: [{ resource: PERSISTENT_VOLUMES, map: (pv) => { const ref = (pv as { spec?: { claimRef?: { namespace?: string; name?: string } } }).spec?.claimRef; return ref?.name ? [{ namespace: ref.namespace, name: ref.name }] : []; } }],
+  });
+  manager.add<KubernetesObject>({
+    name: 'pv-binder-volumes',
+    resource: PERSISTENT_VOLUMES,
+    reconcile: volumeReleaseReconciler(),
+    watches: [{ resource: PERSISTENT_VOLUME_CLAIMS, map: (c) => { const name = (c as { spec?: { volumeName?: string } }).spec?.volumeName; return name ? [{ name }] : []; } }],
+  });
   const exportServer = await startExportServer({ client: manager.client, logger: log, port: o.exportServerPort });
   manager.add<KubernetesObject>({ name: 'snapshot-controller', resource: VIRTUAL_MACHINE_SNAPSHOTS, reconcile: snapshotReconciler() });
   manager.add<KubernetesObject>({

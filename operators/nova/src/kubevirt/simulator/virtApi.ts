@@ -7,6 +7,7 @@
  *   virt-controller through the VM's status.stateChangeRequests. 409 when the VM has no VMI.
  * - PUT virtualmachineinstances/{name}/pause | unpause: the VMI gets (or loses) its Paused condition
  *   (virt-handler's part). 409 when it is not running, already paused or not paused.
+ * - PUT virtualmachines/{name}/addvolume | removevolume: a volume hot-plugged or unplugged (hotplug.ts).
  * - PUT virtualmachineinstances/{name}/softreboot: the guest is asked to reboot (ACPI); nothing in the API
  *   changes. 409 when it is not running or paused.
  * - GET virtualmachineinstances/{name}/vnc (a WebSocket, plain.kubevirt.io): the display, while the VMI runs; a
@@ -25,6 +26,7 @@ import { KubeApiError, MERGE_PATCH, now, type KubeClient, type Logger, type Reso
 import type { VirtualMachine, VirtualMachineInstance } from '../objects.js';
 import { SUBRESOURCE_GROUP, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
+import { HotplugRefusal, requestVolumeChange } from './hotplug.js';
 import { serveBlankDisplay } from './rfb.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
@@ -46,7 +48,7 @@ const RESOURCE_LIST = {
   apiVersion: 'v1',
   groupVersion: `${SUBRESOURCE_GROUP}/v1`,
   resources: [
-    ...['restart', 'start', 'stop'].map((a) => ({ name: `virtualmachines/${a}`, singularName: '', namespaced: true, kind: 'VirtualMachine', verbs: ['update'] })),
+    ...['restart', 'start', 'stop', 'addvolume', 'removevolume'].map((a) => ({ name: `virtualmachines/${a}`, singularName: '', namespaced: true, kind: 'VirtualMachine', verbs: ['update'] })),
     ...['pause', 'unpause', 'softreboot'].map((a) => ({ name: `virtualmachineinstances/${a}`, singularName: '', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['update'] })),
     { name: 'virtualmachineinstances/vnc', singularName: '', namespaced: true, kind: 'VirtualMachineInstance', verbs: ['get'] },
   ],
@@ -68,8 +70,12 @@ async function getOr404<T>(client: KubeClient, ref: ResourceRef, ns: string, nam
 
 const isPaused = (vmi: VirtualMachineInstance) => vmi.status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True') ?? false;
 
-async function act(client: KubeClient, ns: string, kind: string, name: string, action: string, log: Logger, user: string): Promise<void> {
-  if (kind === 'virtualmachines' && action === 'restart') {
+async function act(client: KubeClient, ns: string, kind: string, name: string, action: string, body: unknown, log: Logger, user: string): Promise<void> {
+  if (kind === 'virtualmachines' && (action === 'addvolume' || action === 'removevolume')) {
+    await requestVolumeChange(client, ns, name, action, body).catch((e) => {
+      throw e instanceof HotplugRefusal ? new Refusal(e.code, e.message) : e;
+    });
+  } else if (kind === 'virtualmachines' && action === 'restart') {
     const vm = await getOr404<VirtualMachine>(client, VIRTUAL_MACHINES, ns, name, 'virtualmachine.kubevirt.io');
     const vmi = await client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, ns, name);
     if (!vmi || vmi.metadata?.deletionTimestamp) throw new Refusal(409, 'VM is not running');
@@ -104,13 +110,21 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
-    req.resume();
     void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
       if (req.method === 'GET' && path.replace(/\/$/, '') === `/apis/${SUBRESOURCE_GROUP}/v1`) return send(res, 200, RESOURCE_LIST);
       // /apis/subresources.kubevirt.io/v1/namespaces/{ns}/{kind}/{name}/{action}
       if (segs.length !== 8 || segs[3] !== 'namespaces') throw new Refusal(404, 'the server could not find the requested resource');
       if (req.method !== 'PUT') throw new Refusal(405, `${req.method} is not allowed; the actions take PUT`);
-      await act(client, segs[4]!, segs[5]!, segs[6]!, segs[7]!, log, String(req.headers['x-remote-user'] ?? ''));
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        throw new Refusal(400, 'the request body is not JSON');
+      }
+      await act(client, segs[4]!, segs[5]!, segs[6]!, segs[7]!, body, log, String(req.headers['x-remote-user'] ?? ''));
       send(res, 202);
     })().catch((e: Error) => {
       if (e instanceof Refusal) return send(res, e.code, status(e.code, e.message));
