@@ -379,6 +379,19 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     assert.ok(!(await templateVolumes()).some((n) => n.startsWith('cinder-')), 'nothing was plugged');
   });
 
+  it('turns away an RBD volume whose claim name is taken by someone else’s PVC, leaving that claim untouched and no PersistentVolume', async () => {
+    await client.create(PERSISTENT_VOLUME_CLAIMS, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'web-theirs', namespace: 'demo' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } as KubernetesObject, 'test');
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'theirs', namespace: 'demo' }, spec: { sizeGiB: 1 } } as KubernetesObject, 'test');
+    const a = await reserve('web-theirs', 'theirs', RBD_CONNECTION);
+    await eventually('the attachment to be turned away', async () => !(await client.get(VOLUME_ATTACHMENTS, 'demo', 'web-theirs')));
+    const events = (await client.list<KubernetesObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENTS, 'demo')).items;
+    assert.ok(events.some((e) => e.reason === 'VolumeAttachFailed' && /Volume theirs cannot be attached: PersistentVolumeClaim demo\/web-theirs exists and is not this server's/.test(e.message ?? '')), JSON.stringify(events.map((e) => e.message)));
+    const claim = await client.get<KubernetesObject & { spec: { volumeName?: string } }>(PERSISTENT_VOLUME_CLAIMS, 'demo', 'web-theirs');
+    assert.ok(claim && !claim.metadata?.ownerReferences && !claim.spec.volumeName, 'their claim is as they made it');
+    assert.equal(await client.get(PERSISTENT_VOLUMES, undefined, `stratus-${a.metadata.uid}`), undefined);
+    await client.delete(PERSISTENT_VOLUME_CLAIMS, 'demo', 'web-theirs');
+  });
+
   it('hot-plugs an RBD volume as a ceph-csi claim through virt-api’s addvolume: attached as the SCSI disk the VMI reports, kept across a restart, and unplugged on detach leaving no claim or PersistentVolume', async () => {
     await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'data', namespace: 'demo' }, spec: { sizeGiB: 2 } } as KubernetesObject, 'test');
     const a = await reserve('web-data', 'data', RBD_CONNECTION);

@@ -13,6 +13,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { addFinalizerPatch, isDeleting, KubeApiError, now, patchStatusChanges, removeFinalizerPatch, type ReconcileContext } from '@stratus/runtime';
 import { plugReady } from '../agent/volumes.js';
+import { Refused } from '../bootChecks.js';
 import type { Instance } from '../resources.js';
 import { addVolumeOptionsOf, claimNameOf, claimOf, heldHotplugs, hotplugOf, hotplugVolumeName, madeFor, persistentVolumeNameOf, pluggedDevice, removalAsked, staticPersistentVolumeOf, unpluggableBecause, vmiHolds, type CephCsiConfig } from './hotplug.js';
 import type { VirtualMachine, VirtualMachineInstance } from './objects.js';
@@ -64,8 +65,18 @@ async function plug(p: PlugContext, a: VolumeAttachment, held: boolean, vmi: Vir
   if (hold) a = await client.patch<VolumeAttachment>(VOLUME_ATTACHMENTS, ns, a.metadata.name, hold, p.fieldManager);
   const vol = await client.get<Volume>(VOLUMES, ns, a.spec.volume);
   const sizeGiB = vol?.status?.sizeGiB ?? vol?.spec.sizeGiB;
-  await ensurePersistentVolume(p, a, sizeGiB);
-  await p.own(PERSISTENT_VOLUME_CLAIMS, claimOf(p.inst, a, sizeGiB) as unknown as KubernetesObject);
+  try {
+    await ensurePersistentVolume(p, a, sizeGiB);
+    await p.own(PERSISTENT_VOLUME_CLAIMS, claimOf(p.inst, a, sizeGiB) as unknown as KubernetesObject);
+  } catch (e) {
+    // A claim of that name that is not the server's (someone's own PVC): this attach fails, nothing of theirs touched.
+    if (!(e instanceof Refused)) throw e;
+    await removeClaimAndVolume(p, a);
+    const release = removeFinalizerPatch(a, PLUGGED_FINALIZER);
+    if (release) await client.patch(VOLUME_ATTACHMENTS, ns, a.metadata.name, release, p.fieldManager).catch(ignoreNotFound);
+    await turnAway(p, a, `Volume ${a.spec.volume} cannot be attached: ${e.message}`);
+    return false;
+  }
   const h = hotplugOf(a);
   if (!held) {
     await act(p, 'addvolume', addVolumeOptionsOf(h));
