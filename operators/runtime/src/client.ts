@@ -39,12 +39,18 @@ export function resourcePath(r: ResourceRef, namespace?: string, name?: string, 
   return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}${subresource ? `/${subresource}` : ''}`;
 }
 
+/** Connections one client keeps to the API server at most (client-go multiplexes over one HTTP/2 connection). */
+export const MAX_CONNECTIONS = 64;
+
 export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
 
   constructor(readonly kc: KubeConfig) {
     const server = kc.getCurrentCluster()?.server ?? '';
-    this.agent = server.startsWith('https') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    // At most MAX_CONNECTIONS connections: a burst of requests waits for one in the pool instead of opening a
+    // TLS connection each, which overflowed the API server's accept queue (connections reset) under load.
+    const options = { keepAlive: true, maxSockets: MAX_CONNECTIONS };
+    this.agent = server.startsWith('https') ? new https.Agent(options) : new http.Agent(options);
   }
 
   async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient } from '../src/index.js';
+import { KubeClient, MAX_CONNECTIONS } from '../src/index.js';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{"ok":true}';
 
@@ -56,6 +56,40 @@ describe('KubeClient connections', () => {
       assert.equal(s.connections(), 1);
     } finally {
       await s.close();
+    }
+  });
+  it(`opens at most ${MAX_CONNECTIONS} connections for a burst of requests, the rest waiting for one (no flood of the server's accept queue)`, async () => {
+    // A server that holds every answer until all connections the client will open are open.
+    let open = 0;
+    let most = 0;
+    const held: net.Socket[] = [];
+    const all = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      all.add(socket);
+      open++;
+      most = Math.max(most, open);
+      socket.on('close', () => open--);
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        if (/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(d.toString('latin1'))) held.push(socket);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+    const client = new KubeClient(kc);
+    try {
+      const burst = Array.from({ length: MAX_CONNECTIONS * 3 }, (_, i) => client.request('GET', `/r${i}`));
+      // Every request is answered once it arrives; the ones waiting for a connection go out as connections free up.
+      const answer = setInterval(() => held.splice(0).forEach((k) => k.write(OK)), 20);
+      try {
+        assert.equal((await Promise.all(burst)).length, MAX_CONNECTIONS * 3);
+      } finally {
+        clearInterval(answer);
+      }
+      assert.ok(most <= MAX_CONNECTIONS, `${most} connections were open at once`);
+    } finally {
+      await new Promise((r) => (server.close(r), all.forEach((k) => k.destroy())));
     }
   });
 });
