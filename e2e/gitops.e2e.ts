@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
+import { kubectlOk } from './lib/up.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
 
 interface KptResult {
@@ -31,11 +32,7 @@ describe('kpt live apply of Stratus kinds waits on their status', function () {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       ),
     );
-  const kubectl = async (...args: string[]) => {
-    const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (...args: string[]) => kubectlOk(cloud, args);
   const write = (file: string, yaml: string) => writeFileSync(join(pkg, file), yaml);
 
   before(async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack, openstackJson, openstackOk } from './lib/up.js';
+import { kubectlOk, openstack, openstackJson, openstackOk } from './lib/up.js';
 
 describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
   this.timeout(600_000);
@@ -19,11 +19,7 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
   let ns: string;
   const os = (...args: string[]) => openstackOk(cloud, args);
   const json = (...args: string[]) => openstackJson(cloud, args);
-  const kubectl = async (...args: string[]) => {
-    const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (...args: string[]) => kubectlOk(cloud, args);
   /** Polls `server show` until the status is `status` (and no task runs): 3 minutes at most. */
   async function untilStatus(server: string, status: string): Promise<any> {
     const deadline = Date.now() + 180_000;

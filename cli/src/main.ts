@@ -109,7 +109,7 @@ try {
 const s3 = values.ceph ? await startCephStore() : await startS3Process(join(ROOT, S3_SERVER_MAIN), { directory: join(dataDir, 's3'), host: values.host!, port: Number(values['s3-port']), credentials: s3CredentialsIn(dataDir) });
 supervisor.onStop(values.ceph ? 'Ceph' : 'S3 server', () => s3.stop());
 // KubeVirt on Ceph: ceph-csi's node-stage Secret, as installing ceph-csi for Cinder's pool would make it.
-if (values.kubevirt && 'ceph' in s3) await applyCephCsiSecret(s3.ceph);
+if (values.kubevirt && 'ceph' in s3) await applyCephCsiSecret(client, s3.ceph);
 // Networking's dataplane: OVN's daemons, and this machine's node switch in its own network namespace.
 const ovn = await startOvn(supervisor, dataDir, log);
 
@@ -224,16 +224,14 @@ process.stdout.write(
 );
 }
 
-/** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
-async function applyCephCsiSecret(ceph: CloudCeph): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(join(dataDir, 'kubeconfig'));
-  const client = new KubeClient(kc);
+/** ceph-csi's node-stage Secret for Cinder's cephx user, and its namespace, as installing ceph-csi would make them. */
+async function applyCephCsiSecret(client: KubeClient, ceph: CloudCeph): Promise<void> {
   const { secret } = cephCsiOf(ceph);
   await client.apply({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: CEPH_CSI_SECRET.namespace } }, 'stratus-up');
   await client.apply({ group: '', version: 'v1', plural: 'secrets', namespaced: true }, { apiVersion: 'v1', kind: 'Secret', metadata: CEPH_CSI_SECRET, type: 'Opaque', stringData: secret } as never, 'stratus-up');
 }
 
+/** The cloud's Ceph (started or resumed), its gateway as the image store. Fixed ports or free ones, as the services'. */
 async function startCephStore(): Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; rbdEnv: Record<string, string>; ceph: CloudCeph; stop(): Promise<void> }> {
   const free = values['service-ports'] === 'free';
   const pick = async (fixed: number) => (free ? freePort(values.host!) : fixed);

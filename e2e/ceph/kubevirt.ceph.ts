@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { RbdIo } from '@stratus/cinder';
 import { runKubectl } from '../lib/cluster.js';
-import { openstackJson, openstackOk } from '../lib/up.js';
+import { kubectlOk, openstackJson, openstackOk } from '../lib/up.js';
 import { cephArgs, cephOf } from './cluster.js';
 
 describe('stratus up --ceph --kubevirt: RBD volumes hot-plugged into KubeVirt VMs through ceph-csi claims (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
@@ -21,11 +21,7 @@ describe('stratus up --ceph --kubevirt: RBD volumes hot-plugged into KubeVirt VM
   let ns: string;
   const os = (...args: string[]) => openstackOk(cloud, args);
   const json = (...args: string[]) => openstackJson(cloud, args);
-  const kubectl = async (...args: string[]) => {
-    const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (...args: string[]) => kubectlOk(cloud, args);
   /** Polls until `probe` gives a value: 3 minutes at most, saying what it waited for. */
   async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + 180_000;

@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
 import { execFile } from 'node:child_process';
 import type { RunningCloud } from '@stratus/cli';
+import { runKubectl } from './cluster.js';
 
 export interface CliResult {
   code: number;
@@ -28,6 +29,13 @@ export async function openstackOk(cloud: RunningCloud, args: string[]): Promise<
 
 /** The openstack client's JSON answer (`-f json`), which must succeed. */
 export const openstackJson = async (cloud: RunningCloud, args: string[]) => JSON.parse(await openstackOk(cloud, [...args, '-f', 'json']));
+
+/** kubectl against the cloud's control plane as its admin, which must succeed: its output. */
+export async function kubectlOk(cloud: RunningCloud, args: string[]): Promise<string> {
+  const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
 
 /** The server's console log (`openstack console log show`) once it holds `marker`: a generous bound, as guests boot emulated here. */
 export async function consoleUntil(cloud: RunningCloud, server: string, marker: RegExp, timeoutMs = 240_000): Promise<string> {

@@ -118,15 +118,16 @@ type TemplateSpec = { volumes?: Array<{ name: string; persistentVolumeClaim?: { 
  */
 export function heldHotplugs(vm: VirtualMachine | undefined): Map<string, HotplugVolume> {
   const held = new Map<string, HotplugVolume>();
+  const hold = (name: string, claimName: string, disk: HotplugVolume['disk']) => held.set(name, { volume: { name, persistentVolumeClaim: { claimName, hotpluggable: true } }, disk });
   const spec = vm?.spec?.template?.spec as TemplateSpec | undefined;
   for (const v of spec?.volumes ?? []) {
     if (!v.name.startsWith(HOTPLUG_PREFIX) || !v.persistentVolumeClaim) continue;
     const disk = spec?.domain?.devices?.disks?.find((d) => d.name === v.name) as HotplugVolume['disk'] | undefined;
-    held.set(v.name, { volume: { name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim.claimName, hotpluggable: true } }, disk: disk ?? { name: v.name, disk: { bus: 'scsi' } } });
+    hold(v.name, v.persistentVolumeClaim.claimName, disk ?? { name: v.name, disk: { bus: 'scsi' } });
   }
   for (const r of vm?.status?.volumeRequests ?? []) {
     const add = r.addVolumeOptions;
-    if (add?.name.startsWith(HOTPLUG_PREFIX) && add.volumeSource.persistentVolumeClaim) held.set(add.name, { volume: { name: add.name, persistentVolumeClaim: { claimName: add.volumeSource.persistentVolumeClaim.claimName, hotpluggable: true } }, disk: { ...add.disk, name: add.name } as HotplugVolume['disk'] });
+    if (add?.name.startsWith(HOTPLUG_PREFIX) && add.volumeSource.persistentVolumeClaim) hold(add.name, add.volumeSource.persistentVolumeClaim.claimName, { ...add.disk, name: add.name } as HotplugVolume['disk']);
     if (r.removeVolumeOptions) held.delete(r.removeVolumeOptions.name);
   }
   return held;

@@ -11,7 +11,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
-import { addFinalizerPatch, isDeleting, KubeApiError, now, patchStatusChanges, removeFinalizerPatch, type ReconcileContext } from '@stratus/runtime';
+import { addFinalizerPatch, isConflict, isDeleting, isNotFound, KubeApiError, now, patchStatusChanges, removeFinalizerPatch, type ReconcileContext } from '@stratus/runtime';
 import { plugReady } from '../agent/volumes.js';
 import { Refused } from '../bootChecks.js';
 import type { Instance } from '../resources.js';
@@ -19,9 +19,8 @@ import { addVolumeOptionsOf, claimNameOf, claimOf, heldHotplugs, hotplugOf, hotp
 import type { VirtualMachine, VirtualMachineInstance } from './objects.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, vmActionPath } from './refs.js';
 
-const notFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
 const ignoreNotFound = (e: unknown) => {
-  if (!notFound(e)) throw e;
+  if (!isNotFound(e)) throw e;
 };
 
 export interface PlugContext {
@@ -41,7 +40,7 @@ export async function plugVolumes(p: PlugContext, attachments: readonly VolumeAt
   const wanted = new Set<string>();
   for (const a of attachments) {
     if (isDeleting(a)) {
-      if (a.metadata.finalizers?.includes(PLUGGED_FINALIZER)) working = (await unplug(p, a, vm, vmi)) || working;
+      if (a.metadata.finalizers?.includes(PLUGGED_FINALIZER)) working = (await unplug(p, a, held, vm, vmi)) || working;
       continue;
     }
     if (!plugReady(a)) continue; // Cinder has not reserved it yet (or refused it: its status says so)
@@ -72,8 +71,7 @@ async function plug(p: PlugContext, a: VolumeAttachment, held: boolean, vmi: Vir
     // A claim of that name that is not the server's (someone's own PVC): this attach fails, nothing of theirs touched.
     if (!(e instanceof Refused)) throw e;
     await removeClaimAndVolume(p, a);
-    const release = removeFinalizerPatch(a, PLUGGED_FINALIZER);
-    if (release) await client.patch(VOLUME_ATTACHMENTS, ns, a.metadata.name, release, p.fieldManager).catch(ignoreNotFound);
+    await letGo(p, a);
     await turnAway(p, a, `Volume ${a.spec.volume} cannot be attached: ${e.message}`);
     return false;
   }
@@ -94,17 +92,22 @@ async function plug(p: PlugContext, a: VolumeAttachment, held: boolean, vmi: Vir
   return false;
 }
 
-/** Hot-unplugs the attachment's volume, removes its claim and PersistentVolume, and lets it go once all are gone. */
-async function unplug(p: PlugContext, a: VolumeAttachment, vm: VirtualMachine | undefined, vmi: VirtualMachineInstance | undefined): Promise<boolean> {
+/** Hot-unplugs the attachment's volume (`held`: what KubeVirt holds of the VM's Cinder volumes), removes its claim and PersistentVolume, and lets it go once all are gone. */
+async function unplug(p: PlugContext, a: VolumeAttachment, held: ReadonlyMap<string, unknown>, vm: VirtualMachine | undefined, vmi: VirtualMachineInstance | undefined): Promise<boolean> {
   const name = hotplugVolumeName(a);
-  if (heldHotplugs(vm).has(name)) return askRemoval(p, vm, name);
+  if (held.has(name)) return askRemoval(p, vm, name);
   if (vmiHolds(vmi, name) && !vmi?.metadata.deletionTimestamp) return true; // KubeVirt is taking it out of the running guest
   if (!(await removeClaimAndVolume(p, a))) return true;
-  const release = removeFinalizerPatch(a, PLUGGED_FINALIZER);
-  if (release) await p.ctx.client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, release, p.fieldManager).catch(ignoreNotFound);
+  await letGo(p, a);
   await p.ctx.events.record(p.inst, 'Normal', 'VolumeDetached', `Volume ${a.spec.volume} was detached (hot-unplugged by KubeVirt)`);
   p.ctx.log.info('volume detached', { volume: a.spec.volume, attachment: a.metadata.name });
   return false;
+}
+
+/** Removes the driver's finalizer from the attachment (an attachment gone already is let go). */
+async function letGo(p: PlugContext, a: VolumeAttachment): Promise<void> {
+  const release = removeFinalizerPatch(a, PLUGGED_FINALIZER);
+  if (release) await p.ctx.client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, release, p.fieldManager).catch(ignoreNotFound);
 }
 
 async function askRemoval(p: PlugContext, vm: VirtualMachine | undefined, name: string): Promise<boolean> {
@@ -139,7 +142,7 @@ async function ensurePersistentVolume(p: PlugContext, a: VolumeAttachment, sizeG
   const have = await client.get<KubernetesObject>(PERSISTENT_VOLUMES, undefined, want.metadata.name);
   if (have && !madeFor(have, a)) throw new Error(`PersistentVolume ${want.metadata.name} exists and was not made for attachment ${a.metadata.namespace}/${a.metadata.name}`);
   if (!have) await client.create(PERSISTENT_VOLUMES, want as unknown as KubernetesObject, p.fieldManager).catch((e) => {
-    if (!(e instanceof KubeApiError && e.code === 409)) throw e;
+    if (!isConflict(e)) throw e;
   });
 }
 

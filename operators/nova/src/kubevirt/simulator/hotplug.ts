@@ -18,20 +18,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, MERGE_PATCH, type KubeClient, type Reconciler } from '@stratus/runtime';
+import { MERGE_PATCH, isNotFound, type KubeClient, type Reconciler } from '@stratus/runtime';
+import { nextTarget } from '../../agent/volumes.js';
 import type { VirtualMachine, VirtualMachineInstance, VolumeRequest, VolumeStatus } from '../objects.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
-
-/** A refusal virt-api answers with (its code and KubeVirt's message). */
-export class HotplugRefusal extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { Refusal } from './refusal.js';
 
 type Volume = { name: string; persistentVolumeClaim?: { claimName: string; hotpluggable?: boolean }; dataVolume?: { name: string; hotpluggable?: boolean } };
 type Disk = { name: string; [k: string]: unknown };
@@ -43,26 +35,26 @@ const hotpluggable = (v: Volume) => !!(v.persistentVolumeClaim?.hotpluggable || 
 /** virt-api: checks addvolume's or removevolume's options against the VM and records the request. */
 export async function requestVolumeChange(client: KubeClient, ns: string, name: string, action: 'addvolume' | 'removevolume', body: unknown): Promise<void> {
   const vm = (await client.get<KubernetesObject>(VIRTUAL_MACHINES, ns, name)) as unknown as VirtualMachine | undefined;
-  if (!vm) throw new HotplugRefusal(404, `virtualmachine.kubevirt.io "${name}" not found`);
+  if (!vm) throw new Refusal(404, `virtualmachine.kubevirt.io "${name}" not found`);
   const o = (body ?? {}) as Record<string, any>;
   const volumes = specOf(vm.spec.template).volumes ?? [];
   const pending = vm.status?.volumeRequests ?? [];
   let request: VolumeRequest;
   if (action === 'addvolume') {
-    if (typeof o.name !== 'string' || !o.name) throw new HotplugRefusal(400, 'AddVolumeOptions requires name to be set');
-    if (!o.disk || typeof o.disk !== 'object') throw new HotplugRefusal(400, 'AddVolumeOptions requires disk to not be nil');
+    if (typeof o.name !== 'string' || !o.name) throw new Refusal(400, 'AddVolumeOptions requires name to be set');
+    if (!o.disk || typeof o.disk !== 'object') throw new Refusal(400, 'AddVolumeOptions requires disk to not be nil');
     const sources = ['persistentVolumeClaim', 'dataVolume'].filter((k) => o.volumeSource?.[k]);
-    if (sources.length !== 1) throw new HotplugRefusal(400, 'AddVolumeOptions requires exactly one volumeSource (persistentVolumeClaim or dataVolume)');
-    if (volumes.some((v) => v.name === o.name)) throw new HotplugRefusal(400, `Unable to add volume [${o.name}] because volume with that name already exists`);
-    if (pending.some((r) => r.addVolumeOptions?.name === o.name)) throw new HotplugRefusal(409, `Unable to add volume [${o.name}] because a request to add it is pending`);
+    if (sources.length !== 1) throw new Refusal(400, 'AddVolumeOptions requires exactly one volumeSource (persistentVolumeClaim or dataVolume)');
+    if (volumes.some((v) => v.name === o.name)) throw new Refusal(400, `Unable to add volume [${o.name}] because volume with that name already exists`);
+    if (pending.some((r) => r.addVolumeOptions?.name === o.name)) throw new Refusal(409, `Unable to add volume [${o.name}] because a request to add it is pending`);
     request = { addVolumeOptions: { name: o.name, disk: { ...o.disk, name: o.name }, volumeSource: { [sources[0]!]: { ...o.volumeSource[sources[0]!], hotpluggable: true } } } };
   } else {
-    if (typeof o.name !== 'string' || !o.name) throw new HotplugRefusal(400, 'RemoveVolumeOptions requires name to be set');
+    if (typeof o.name !== 'string' || !o.name) throw new Refusal(400, 'RemoveVolumeOptions requires name to be set');
     const v = volumes.find((x) => x.name === o.name);
     const adding = pending.some((r) => r.addVolumeOptions?.name === o.name);
-    if (!v && !adding) throw new HotplugRefusal(400, `Unable to remove volume [${o.name}] because it does not exist`);
-    if (v && !hotpluggable(v)) throw new HotplugRefusal(400, `Unable to remove volume [${o.name}] because it is not hotpluggable`);
-    if (pending.some((r) => r.removeVolumeOptions?.name === o.name)) throw new HotplugRefusal(409, `Unable to remove volume [${o.name}] because a request to remove it is pending`);
+    if (!v && !adding) throw new Refusal(400, `Unable to remove volume [${o.name}] because it does not exist`);
+    if (v && !hotpluggable(v)) throw new Refusal(400, `Unable to remove volume [${o.name}] because it is not hotpluggable`);
+    if (pending.some((r) => r.removeVolumeOptions?.name === o.name)) throw new Refusal(409, `Unable to remove volume [${o.name}] because a request to remove it is pending`);
     request = { removeVolumeOptions: { name: o.name } };
   }
   await client.patch(VIRTUAL_MACHINES, ns, name, { metadata: { resourceVersion: (vm.metadata as { resourceVersion?: string }).resourceVersion }, status: { volumeRequests: [...pending, request] } }, SIMULATOR_FIELD_MANAGER, MERGE_PATCH, 'status');
@@ -100,7 +92,7 @@ export async function takeVolumeRequests(client: KubeClient, vm: VirtualMachine,
   if (vmi && !vmi.metadata.deletionTimestamp) {
     const next = withVolumeRequests(specOf(vmi), requests);
     await client.patch(VIRTUAL_MACHINE_INSTANCES, ns, vmi.metadata.name, { spec: { volumes: next.volumes, domain: { devices: { disks: next.domain.devices!.disks } } } }, SIMULATOR_FIELD_MANAGER, MERGE_PATCH).catch((e) => {
-      if (!(e instanceof KubeApiError && e.code === 404)) throw e;
+      if (!isNotFound(e)) throw e;
     });
   }
   await client.patch(VIRTUAL_MACHINES, ns, vm.metadata.name, { metadata: { resourceVersion: updated.metadata!.resourceVersion }, status: { volumeRequests: null } }, SIMULATOR_FIELD_MANAGER, MERGE_PATCH, 'status');
@@ -114,13 +106,6 @@ const attachPodOf = (vmi: VirtualMachineInstance) => {
   const h = createHash('sha256').update(`${vmi.metadata.uid}`).digest('hex');
   return { attachPodName: `hp-volume-${h.slice(0, 5)}`, attachPodUID: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}` };
 };
-
-/** The next free SCSI target among the VMI's reported volumes (pure). */
-export function nextScsiTarget(statuses: readonly VolumeStatus[]): string {
-  const used = new Set(statuses.map((s) => s.target));
-  for (let i = 0; i < 26; i++) if (!used.has(`sd${String.fromCharCode(97 + i)}`)) return `sd${String.fromCharCode(97 + i)}`;
-  throw new Error('no SCSI target is left');
-}
 
 /**
  * virt-handler: moves each hot-plugged volume of a running VMI one step on, and drops the status of volumes
@@ -144,7 +129,7 @@ export async function walkHotplugStatus(client: KubeClient, vmi: VirtualMachineI
     if (claim?.status?.phase !== 'Bound') next = { name: v.name, target: '', phase: 'Pending', reason: 'PVCNotReady', message: claim ? `PVC ${claimName} is ${claim.status?.phase ?? 'Pending'}` : `PVC ${claimName} does not exist`, hotplugVolume: {}, persistentVolumeClaimInfo: info };
     else if (!s || s.phase === 'Pending') next = { name: v.name, target: '', phase: 'Bound', reason: 'PVCBound', message: `PVC is in phase Bound`, hotplugVolume: {}, persistentVolumeClaimInfo: info };
     else if (s.phase === 'Bound') next = { ...s, phase: 'AttachedToNode', reason: 'SuccessfulCreate', message: `Created hotplug attachment pod ${attachPodOf(vmi).attachPodName}, for volume ${v.name}`, hotplugVolume: attachPodOf(vmi) };
-    else next = { ...s, target: nextScsiTarget(statuses.filter((x) => x.name !== v.name)), phase: 'Ready', reason: 'VolumeReady', message: `Successfully attach hotplugged volume ${v.name} to VM` };
+    else next = { ...s, target: nextTarget(statuses.filter((x) => x.name !== v.name), undefined, 'sd'), phase: 'Ready', reason: 'VolumeReady', message: `Successfully attach hotplugged volume ${v.name} to VM` };
     if (i >= 0) statuses[i] = next;
     else statuses.push(next);
   }

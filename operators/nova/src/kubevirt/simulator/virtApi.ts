@@ -26,22 +26,14 @@ import { KubeApiError, MERGE_PATCH, now, type KubeClient, type Logger, type Reso
 import type { VirtualMachine, VirtualMachineInstance } from '../objects.js';
 import { SUBRESOURCE_GROUP, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '../refs.js';
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
-import { HotplugRefusal, requestVolumeChange } from './hotplug.js';
+import { requestVolumeChange } from './hotplug.js';
+import { Refusal } from './refusal.js';
 import { serveBlankDisplay } from './rfb.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const API_SERVICES: ResourceRef = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
 export const VIRT_API_NAMESPACE = 'kubevirt';
-
-class Refusal extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const RESOURCE_LIST = {
   kind: 'APIResourceList',
@@ -72,9 +64,7 @@ const isPaused = (vmi: VirtualMachineInstance) => vmi.status?.conditions?.some((
 
 async function act(client: KubeClient, ns: string, kind: string, name: string, action: string, body: unknown, log: Logger, user: string): Promise<void> {
   if (kind === 'virtualmachines' && (action === 'addvolume' || action === 'removevolume')) {
-    await requestVolumeChange(client, ns, name, action, body).catch((e) => {
-      throw e instanceof HotplugRefusal ? new Refusal(e.code, e.message) : e;
-    });
+    await requestVolumeChange(client, ns, name, action, body);
   } else if (kind === 'virtualmachines' && action === 'restart') {
     const vm = await getOr404<VirtualMachine>(client, VIRTUAL_MACHINES, ns, name, 'virtualmachine.kubevirt.io');
     const vmi = await client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, ns, name);
