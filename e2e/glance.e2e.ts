@@ -72,6 +72,44 @@ describe('openstack CLI and kubectl against the Image service', function () {
     assert.deepEqual(await bucket(), await locations());
   });
 
+  it('serves a large image byte for byte through the one port, whole and in ranges, written by the S3 server on the client’s connection', async () => {
+    const file = join(work, 'data.raw');
+    await os('image', 'create', '--file', file, '--disk-format', 'raw', '--container-format', 'bare', 'blob');
+    await os('image', 'save', '--file', join(work, 'blob.raw'), 'blob');
+    assert.equal(md5(join(work, 'blob.raw')), md5(file));
+    const { id } = await json('image', 'show', 'blob');
+    const [endpoint] = await json('endpoint', 'list', '--service', 'image', '--interface', 'public');
+    const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+    const agent = new http.Agent({ keepAlive: true }); // as clients keep connections: only a handed answer closes its own
+    const get = (range?: string) =>
+      new Promise<{ status?: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) =>
+        http
+          .get(`${endpoint.URL}/v2/images/${id}/file`, { agent, headers: { 'X-Auth-Token': token, ...(range ? { Range: range } : {}) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+            res.on('error', reject);
+          })
+          .on('error', reject),
+      );
+    const data = readFileSync(file);
+    const whole = await get();
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers['content-md5'], md5(file));
+    assert.ok(whole.body.equals(data), 'the whole image, byte for byte');
+    // The S3 server wrote it (runtime's HandedResponse): the connection ends with the answer.
+    assert.equal(whole.headers.connection, 'close');
+    const part = await get('bytes=1048573-2097152');
+    assert.equal(part.status, 206);
+    assert.equal(part.headers['content-range'], `bytes 1048573-2097152/${data.length}`);
+    assert.ok(part.body.equals(data.subarray(1048573, 2097153)), 'the range, byte for byte');
+    const tail = await get('bytes=-10');
+    assert.ok(tail.body.equals(data.subarray(data.length - 10)), 'a small range is streamed through Glance');
+    assert.equal(tail.headers.connection, 'keep-alive');
+    agent.destroy();
+    await os('image', 'delete', 'blob');
+  });
+
   it('imports a kubectl-applied Image from a URL, which the CLI then sees', async () => {
     const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/disk.qcow2`;
     const manifest = ['apiVersion: image.stratus.io/v1alpha1', 'kind: Image', 'metadata: {name: debian, namespace: admin}', 'spec:', '  diskFormat: qcow2', '  visibility: public', '  source:', `    url: ${url}`, `    checksum: ${md5(join(work, 'disk.qcow2'))}`].join('\n');

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
-import { DEFAULT_IMAGE_BUCKET, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
+import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_PROCESS, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
 import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
 import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
 import { ADMISSION_PATH, HYPERVISORS, isUp, kubevirtCrds, type Hypervisor } from '@stratus/nova';
@@ -171,6 +171,11 @@ for (const op of operators) {
     );
   }
   envs.set(op.name, env);
+}
+// Image downloads: Glance hands a large one's connection to the embedded S3 server, which writes the data itself.
+if ('takeResponse' in s3) {
+  envs.get('glance')!.STRATUS_RESPONSE_TAKERS = EMBEDDED_S3_PROCESS;
+  supervisor.takeResponses(EMBEDDED_S3_PROCESS, (message, socket) => s3.takeResponse(message, socket));
 }
 // Every API process passes another API's request on a connection it was handed straight to that API's port.
 for (const op of operators) if (op.takesConnections) envs.get(op.name)!.STRATUS_GATEWAY_ROUTES = JSON.stringify(routes);

@@ -1,9 +1,11 @@
 /** The embedded S3 server (operators/glance's s3main) as a child process of `stratus up`. */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { newS3Credentials } from '@stratus/glance';
+import type { ResponseMessage } from '@stratus/runtime';
 
 export const S3_CREDENTIALS_FILE = 's3-credentials.json';
 
@@ -14,6 +16,8 @@ export interface S3Process {
   pid: number;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Gives it a client's connection to write an object to (Glance's downloads: runtime's RESPONSE_MESSAGE). */
+  takeResponse(message: ResponseMessage, socket: Socket): void;
   stop(): Promise<void>;
 }
 
@@ -21,7 +25,7 @@ export interface S3Process {
 export async function startS3Process(main: string, opts: { directory: string; host: string; port: number; credentials: { accessKeyId: string; secretAccessKey: string } }, timeoutMs = 30_000): Promise<S3Process> {
   // Its stdin is a pipe from us: it stops when we are gone, however we end.
   const env = { ...process.env, S3_ACCESS_KEY_ID: opts.credentials.accessKeyId, S3_SECRET_ACCESS_KEY: opts.credentials.secretAccessKey, STRATUS_PARENT_PIPE: '1' };
-  const child = spawn(process.execPath, [main, '--directory', opts.directory, '--host', opts.host, '--port', String(opts.port)], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [main, '--directory', opts.directory, '--host', opts.host, '--port', String(opts.port)], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], env });
   const first = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the S3 server did not start within ${timeoutMs / 1000} s`)), timeoutMs);
     child.once('exit', (code) => reject(new Error(`the S3 server exited with ${code} before it was ready`)));
@@ -32,6 +36,10 @@ export async function startS3Process(main: string, opts: { directory: string; ho
     ...info,
     pid: child.pid!,
     ...opts.credentials,
+    takeResponse(message, socket) {
+      if (!child.connected) return void socket.destroy();
+      child.send(message, socket, {}, (err) => err && socket.destroy());
+    },
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess, type Serializable } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { HANDOFF_READY, HANDOFF_TAKEN, type Logger } from '@stratus/runtime';
+import { HANDOFF_READY, HANDOFF_TAKEN, RESPONSE_MESSAGE, type Logger, type ResponseMessage } from '@stratus/runtime';
 
 export interface ChildSpec {
   name: string;
@@ -30,6 +30,8 @@ export class Supervisor {
   /** Sockets sent and not yet taken, per child: what to tell when it takes them (or dies first). */
   private readonly handing = new WeakMap<ChildProcess, Map<number, (err?: Error) => void>>();
   private handovers = 0;
+  /** Who writes the answers children hand over (runtime's RESPONSE_MESSAGE), by the name they are sent to. */
+  private readonly responseTakers = new Map<string, (message: ResponseMessage, socket: Socket) => void>();
   private readonly stops: Array<{ what: string; stop: () => Promise<unknown> }> = [];
   private stopping = false;
 
@@ -67,9 +69,10 @@ export class Supervisor {
       // Node children get an IPC channel: the front door hands them client connections over it.
       const child = spawn(spec.command ?? process.execPath, spec.args, { env: { ...spec.env, STRATUS_PARENT_PIPE: '1' }, stdio: spec.command ? ['pipe', 'inherit', 'inherit'] : ['pipe', 'inherit', 'inherit', 'ipc'] });
       this.children.set(spec.name, child);
-      child.on('message', (m: { type?: string; id?: number }) => {
+      child.on('message', (m: { type?: string; id?: number }, handle?: unknown) => {
         if (m?.type === HANDOFF_READY) this.takingConnections.add(child);
         if (m?.type === HANDOFF_TAKEN) this.settle(child, m.id!);
+        if (m?.type === RESPONSE_MESSAGE && handle) this.passResponse(spec.name, m as ResponseMessage, handle as Socket);
       });
       child.on('exit', () => {
         for (const id of [...(this.handing.get(child)?.keys() ?? [])]) this.settle(child, id, new Error(`${spec.name} exited before taking the connection`));
@@ -101,6 +104,18 @@ export class Supervisor {
     child.send({ ...(message as object), id } as Serializable, socket, { keepOpen: true }, (err) => {
       if (err) this.settle(child, id, err);
     });
+  }
+
+  /** `take` writes the answers handed over to `name` (a process this supervisor does not run itself). */
+  takeResponses(name: string, take: (message: ResponseMessage, socket: Socket) => void): void {
+    this.responseTakers.set(name, take);
+  }
+
+  private passResponse(from: string, message: ResponseMessage, socket: Socket): void {
+    const take = this.responseTakers.get(message.to);
+    if (take) return take(message, socket);
+    this.log.error('an answer was handed to a process that takes none; its connection is closed', { from, to: message.to });
+    socket.destroy();
   }
 
   private settle(child: ChildProcess, id: number, err?: Error): void {

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@stratus/runtime';
+import { createLogger, responseHead } from '@stratus/runtime';
 import { processFor, requestPath, startFrontDoor, type FrontDoor } from '../src/frontDoor.js';
 import { Supervisor } from '../src/supervisor.js';
 
@@ -29,13 +29,18 @@ describe('stratus up front door', function () {
     assert.equal(processFor(undefined, routes, 'gateway'), 'gateway');
   });
 
+  it('writes the head of an answer another process sends on, and refuses a header that would split it', () => {
+    assert.equal(responseHead(206, { 'Content-Length': 10, 'X-A': 'b' }), 'HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\nX-A: b\r\n\r\n');
+    assert.throws(() => responseHead(200, { 'X-A': 'b\r\nSet-Cookie: x' }), /X-A holds a line break/);
+  });
+
   describe('with real processes', () => {
     const log = createLogger('front-door-test', 'error');
     const supervisor = new Supervisor(log);
     let door: FrontDoor;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const call = (path: string, body?: Buffer, fresh = false) =>
-      new Promise<{ process: string; pid: number; path: string; bytes: number; sha256: string }>((resolve, reject) => {
+      new Promise<{ process: string; pid: number; port: number; path: string; bytes: number; sha256: string }>((resolve, reject) => {
         const r = request(`${door.url}${path}`, { method: body ? 'POST' : 'GET', agent: fresh ? false : agent, headers: body ? { 'Content-Length': body.length } : {} }, (res) => {
           let text = '';
           res.on('data', (c) => (text += c));
@@ -46,7 +51,9 @@ describe('stratus up front door', function () {
       });
 
     before(async () => {
-      for (const name of ['keystone', 'glance', 'gateway']) supervisor.run({ name, args: [child], env: { ...process.env, CHILD_NAME: name, STRATUS_HANDOFF: '1' } });
+      for (const name of ['keystone', 'glance', 'gateway']) supervisor.run({ name, args: [child], env: { ...process.env, CHILD_NAME: name, STRATUS_HANDOFF: '1', STRATUS_RESPONSE_TAKERS: 'writer' } });
+      // The process answers are handed to (as `stratus up` registers the embedded S3 server): this one writes the head it is given and what it was asked.
+      supervisor.takeResponses('writer', (message, socket) => socket.end(`${message.head}${JSON.stringify({ what: message.what, writer: process.pid })}`));
       supervisor.run({ name: 'slow', args: [child], env: { ...process.env, CHILD_NAME: 'slow', STRATUS_HANDOFF: '1', START_DELAY_MS: '4000' } });
       door = await startFrontDoor({
         host: '127.0.0.1',
@@ -92,6 +99,29 @@ describe('stratus up front door', function () {
       assert.equal(answer.process, 'glance');
       assert.equal(answer.bytes, body.length);
       assert.equal(answer.sha256, createHash('sha256').update(body).digest('hex'));
+    });
+
+    it('lets another process write an answer on the client’s own connection, which closes after it', async () => {
+      const get = (url: string) =>
+        new Promise<{ status?: number; headers: Record<string, unknown>; body: any }>((resolve, reject) =>
+          request(url, { agent: false }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: JSON.parse(text) }));
+          })
+            .on('error', reject)
+            .end(),
+        );
+      const glance = await call('/image/ready', undefined, true);
+      // Through the front door (a connection handed to the child), and on the child's own port (one it accepted).
+      for (const url of [`${door.url}/image/v2/images/x/handed`, `http://127.0.0.1:${glance.port}/image/v2/images/x/handed`]) {
+        const answer = await get(url);
+        assert.equal(answer.status, 200, url);
+        assert.equal(answer.headers['x-process'], 'glance', 'the head is the one the child made');
+        assert.equal(answer.headers.connection, 'close');
+        assert.deepEqual(answer.body, { what: { path: '/image/v2/images/x/handed', pid: glance.pid }, writer: process.pid }, 'the body is the writer’s');
+      }
+      assert.equal((await call('/image/ready', undefined, true)).pid, glance.pid, 'the child lives on and serves the next connection');
     });
 
     it('sends nothing to a process before it says it takes connections: until then the gateway answers', async () => {

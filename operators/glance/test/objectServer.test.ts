@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,6 +31,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../src/index.js';
 import S3rver from 's3rver';
 import { AwsChunkedDecoder } from '../src/store/objectServer/payload.js';
 import { rangeOf } from '../src/store/objectServer/ranges.js';
+import type { HandedRead } from '../src/store/objectServer/s3Server.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -69,7 +71,7 @@ describe('embedded S3 server: byte ranges and aws-chunked bodies (pure parts)', 
 describe('embedded S3 server', function () {
   this.timeout(120_000);
   let dir: string;
-  let s3: EmbeddedS3;
+  let s3: Awaited<ReturnType<typeof startEmbeddedS3>>;
   let client: S3Client;
   const Bucket = 'tests';
 
@@ -100,6 +102,34 @@ describe('embedded S3 server', function () {
     assert.equal(head.ContentLength, data.length);
     await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key: 'dir/one object', Range: `bytes=${data.length}-` })), s3Code('InvalidRange', 416));
     await assert.rejects(client.send(new GetObjectCommand({ Bucket, Key: 'no such object' })), s3Code('NoSuchKey', 404));
+  });
+
+  it('writes an answer on a connection handed to it: the given head, the bytes asked for, then the end; nothing when the object changed', async () => {
+    const data = randomBytes(2 * MiB + 5);
+    await client.send(new PutObjectCommand({ Bucket, Key: 'handed', Body: data }));
+    /** What a client receives when the server side of its connection is handed over with `read`, and how the server's write ended. */
+    const handed = async (read: HandedRead) => {
+      const server = createServer();
+      const written = new Promise<string>((resolve) => server.once('connection', (socket) => s3.writeHanded(socket, 'HEAD\r\n\r\n', read).then(() => resolve('written'), (e: Error) => resolve(e.message))));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      const closed = await new Promise<string>((resolve) => (socket.on('end', () => resolve('end')), socket.on('error', (e) => resolve(e.message))));
+      socket.destroy();
+      server.close();
+      return { received: Buffer.concat(chunks), closed, written: await written };
+    };
+    const whole = await handed({ bucket: Bucket, key: 'handed', size: data.length, start: 0, end: data.length - 1 });
+    assert.deepEqual(whole, { received: Buffer.concat([Buffer.from('HEAD\r\n\r\n'), data]), closed: 'end', written: 'written' });
+    const part = await handed({ bucket: Bucket, key: 'handed', size: data.length, start: MiB - 3, end: 2 * MiB });
+    assert.deepEqual(part.received, Buffer.concat([Buffer.from('HEAD\r\n\r\n'), data.subarray(MiB - 3, 2 * MiB + 1)]));
+    const changed = await handed({ bucket: Bucket, key: 'handed', size: data.length + 1, start: 0, end: data.length });
+    assert.equal(changed.received.length, 0, 'an object of another size than the image holds is not sent');
+    assert.match(changed.written, /the object is 2097157 bytes, not the 2097158 the image holds/);
+    const gone = await handed({ bucket: Bucket, key: 'no such object', size: 1, start: 0, end: 0 });
+    assert.equal(gone.received.length, 0);
+    assert.match(gone.written, /does not exist/);
   });
 
   it('takes a streamed body in aws-chunked encoding with its CRC32 trailer, as the SDK sends streams', async () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { acceptHandedConnections, cameThroughFrontDoor, forwardRequest, routeFor } from './handoff.js';
+import { HandedResponse, acceptHandedConnections, cameThroughFrontDoor, forwardRequest, handOverResponse, routeFor } from './handoff.js';
 import type { Logger } from './logger.js';
 import type { ApiRequest, ApiResponse, Route, Router } from './router.js';
 
@@ -103,6 +103,11 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
         if (drain) req.resume();
         const ids = Object.fromEntries((o.requestIdHeaders ?? ['x-openstack-request-id']).map((h) => [h, requestId]));
         const headers: Record<string, string> = { ...ids, ...o.headers, ...o.headersFor?.(req), ...out.headers, ...(unread && !drain ? { Connection: 'close' } : {}) };
+        if (out.body instanceof HandedResponse) {
+          const { to } = out.body;
+          if (req.method === 'HEAD') return void res.writeHead(out.status, headers).end();
+          return handOverResponse(res, out.status, headers, out.body, (e) => log.error(`${o.name} answer not handed over`, { path: req.url, requestId, to, error: e.message }));
+        }
         if (out.body instanceof Readable) {
           res.writeHead(out.status, headers);
           if (req.method === 'HEAD') return void (out.body.destroy(), res.end());

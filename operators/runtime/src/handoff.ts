@@ -9,6 +9,7 @@
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { hasBody } from './router.js';
 
 /** The IPC message that comes with a handed-over socket. */
@@ -85,4 +86,66 @@ export function forwardRequest(req: http.IncomingMessage, res: http.ServerRespon
     else req.pipe(upstream);
   };
   forward(false);
+}
+
+/**
+ * An answer whose bytes another process under the same supervisor writes: the connection's socket goes to it
+ * over the IPC channel with the answer's head, and that process writes the head and the body and closes the
+ * connection. Glance's image downloads use it under `stratus up`: the embedded S3 server sends the object
+ * straight to the client, where a stream through Glance cost a second copy of every byte on two cores.
+ */
+export const RESPONSE_MESSAGE = 'stratus:response';
+
+export interface ResponseMessage<W = unknown> {
+  type: typeof RESPONSE_MESSAGE;
+  /** The supervisor's name for the process that writes the answer. */
+  to: string;
+  /** The status line and headers, ending in the blank line (latin1). */
+  head: string;
+  /** What to write, in the taker's terms. */
+  what: W;
+}
+
+/** The body of an ApiResponse that `to` writes (see RESPONSE_MESSAGE). */
+export class HandedResponse<W = unknown> {
+  constructor(
+    readonly to: string,
+    readonly what: W,
+  ) {}
+}
+
+/** Which processes take answers from this one (STRATUS_RESPONSE_TAKERS, set by `stratus up`). */
+const responseTakers = () => (process.env.STRATUS_RESPONSE_TAKERS ?? '').split(',').filter(Boolean);
+
+/**
+ * Whether `to` can write the answer to `req`: this process runs under a supervisor that passes answers to it,
+ * and the connection is plain TCP (a TLS session's state cannot leave this process).
+ */
+export function canHandOverResponse(req: http.IncomingMessage, to: string): boolean {
+  return !!process.send && process.connected && responseTakers().includes(to) && !(req.socket as TLSSocket).encrypted;
+}
+
+/** An HTTP/1.1 answer's head: status line, headers, blank line; pure. */
+export function responseHead(status: number, headers: Record<string, string | number>): string {
+  const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}`];
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n]/.test(`${name}${value}`)) throw new Error(`header ${name} holds a line break`);
+    lines.push(`${name}: ${value}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * Gives the connection of `res` to the process its body names, which writes the whole answer; the connection
+ * closes after it (\`Connection: close\`: what the client sends next is not this process's to read). The
+ * request must have been read to its end.
+ */
+export function handOverResponse(res: http.ServerResponse, status: number, headers: Record<string, string>, body: HandedResponse, failed: (err: Error) => void): void {
+  const socket = res.socket!;
+  const head = responseHead(status, { ...headers, Date: new Date().toUTCString(), Connection: 'close' });
+  const message: ResponseMessage = { type: RESPONSE_MESSAGE, to: body.to, head, what: body.what };
+  // Sent without keepOpen: Node takes the handle off this socket at once and closes this process's copy once
+  // the parent has its own. What is left here is an empty socket object, destroyed so the server lets go of it.
+  process.send!(message, socket, {}, (err) => err && failed(err));
+  socket.destroy();
 }

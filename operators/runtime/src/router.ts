@@ -25,7 +25,7 @@ export interface ApiRequest<A> {
 
 export interface ApiResponse {
   status: number;
-  /** JSON, or a stream of bytes (a Readable) sent as it is. */
+  /** JSON, a stream of bytes (a Readable) sent as it is, or a HandedResponse another process writes. */
   body?: unknown;
   headers?: Record<string, string>;
 }

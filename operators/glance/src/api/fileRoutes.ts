@@ -1,12 +1,21 @@
 /**
  * /v2/images/{id}/file: the data itself. Uploads stream from the client through the hashing pass into S3;
- * downloads stream from S3 to the client (with Range support and Content-MD5). Neither holds an image in memory.
+ * downloads stream from S3 to the client (with Range support and Content-MD5), or under `stratus up` are written
+ * by the embedded S3 server on the client's connection. Neither holds an image in memory.
  */
-import { MERGE_PATCH, markReconciling, now } from '@stratus/runtime';
+import { HandedResponse, MERGE_PATCH, canHandOverResponse, markReconciling, now } from '@stratus/runtime';
 import { DATA_FINALIZER, IMAGES, UPLOAD_HEARTBEAT_MS, isUploadSource, keyFromLocation, type Image } from '../resources.js';
 import { failureOf, killedStatus, recordStoredData, storeImageData } from '../imageData.js';
+import { EMBEDDED_S3_PROCESS } from '../store/embeddedS3.js';
+import type { HandedRead } from '../store/objectServer/s3Server.js';
 import { API_FIELD_MANAGER, modifiable, updateImage, type GlanceApi, type GlanceRouter } from './context.js';
 import { GlanceError, badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from './errors.js';
+
+/**
+ * From what size a download is handed to the embedded S3 server (see the GET route): below it, the two
+ * round trips of the handover (a HEAD, the socket's passage through the supervisor) weigh more than the copy.
+ */
+const HANDED_DOWNLOAD_MIN_BYTES = 1024 * 1024;
 
 /** What a refused upload tells the client, by the reason the store gave. */
 const UPLOAD_ERRORS: Record<string, (m: string) => GlanceError> = {
@@ -108,16 +117,33 @@ export function fileRoutes(router: GlanceRouter, api: GlanceApi) {
     const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Accept-Ranges': 'bytes' };
     if (img.status.checksum && !range) headers['Content-MD5'] = img.status.checksum;
     if (req.method === 'HEAD') return { status: 200, headers: { ...headers, 'Content-Length': String(size) } };
-    const { body, size: stored } = await api.store.get(key, range);
-    // What is stored must be what the image says it holds (an object changed behind Glance's back is not served).
-    const expected = range ? range.end - range.start + 1 : size;
-    if (stored !== undefined && stored !== expected) {
-      body.destroy();
-      api.log.error('stored image data does not match the image', { namespace: img.metadata.namespace, name: img.metadata.name, key, size, stored: range ? `${stored} of a range` : stored });
-      throw new GlanceError(500, 'Internal Server Error', `The stored data of image ${req.params.id} is ${stored} bytes, not the ${expected} it holds: it was changed outside the Image service.`);
-    }
     if (range) Object.assign(headers, { 'Content-Range': `bytes ${range.start}-${range.end}/${size}`, 'Content-Length': String(range.end - range.start + 1) });
     else headers['Content-Length'] = String(size);
-    return { status: range ? 206 : 200, headers, body };
+    const status = range ? 206 : 200;
+    // What is stored must be what the image says it holds (an object changed behind Glance's back is not served).
+    const mismatch = (expected: number, actual: number, of: string) => {
+      if (actual === expected) return undefined;
+      api.log.error('stored image data does not match the image', { namespace: img.metadata.namespace, name: img.metadata.name, key, size, stored: of });
+      return new GlanceError(500, 'Internal Server Error', `The stored data of image ${req.params.id} is ${actual} bytes, not the ${expected} it holds: it was changed outside the Image service.`);
+    };
+    // Under `stratus up`, a large answer is written by the embedded S3 server itself, on the client's own
+    // connection: the bytes then cross one process, not two (runtime's HandedResponse).
+    const [start, end] = range ? [range.start, range.end] : [0, size - 1];
+    if (end - start + 1 >= HANDED_DOWNLOAD_MIN_BYTES && canHandOverResponse(req.incoming, EMBEDDED_S3_PROCESS)) {
+      const whole = await api.store.size(key);
+      if (whole !== undefined) {
+        const refused = mismatch(size, whole, String(whole));
+        if (refused) throw refused;
+        const read: HandedRead = { bucket: api.store.config.bucket, key, size, start, end };
+        return { status, headers, body: new HandedResponse(EMBEDDED_S3_PROCESS, read) };
+      }
+    }
+    const { body, size: length } = await api.store.get(key, range);
+    const refused = length === undefined ? undefined : mismatch(end - start + 1, length, range ? `${length} of a range` : String(length));
+    if (refused) {
+      body.destroy();
+      throw refused;
+    }
+    return { status, headers, body };
   });
 }

@@ -7,7 +7,9 @@
  *   node s3main.js --directory DIR [--host 127.0.0.1] [--port 9000] [--bucket NAME …]
  */
 import { parseArgs } from 'node:util';
-import { stopWithParent } from '@stratus/runtime';
+import type { Socket } from 'node:net';
+import { RESPONSE_MESSAGE, createLogger, stopWithParent, type ResponseMessage } from '@stratus/runtime';
+import type { HandedRead } from './objectServer/s3Server.js';
 import { startEmbeddedS3 } from './embeddedS3.js';
 
 const { values } = parseArgs({
@@ -22,5 +24,14 @@ if (!values.directory) throw new Error('--directory is required');
 const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
 const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
 process.stdout.write(JSON.stringify({ endpoint: s3.endpoint }) + '\n');
+// Under `stratus up`, Glance hands it the connections of image downloads to write the data to (runtime's RESPONSE_MESSAGE).
+if (process.send) {
+  const log = createLogger('s3');
+  process.on('message', (m: ResponseMessage<HandedRead>, socket?: Socket) => {
+    if (m?.type !== RESPONSE_MESSAGE || !socket) return;
+    s3.writeHanded(socket, m.head, m.what).catch((e: Error) => log.error('an image download was cut short', { bucket: m.what.bucket, key: m.what.key, error: e.message }));
+  });
+  process.channel?.unref(); // the channel alone keeps no process alive
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s3.close().then(() => process.exit(0)));
 stopWithParent();

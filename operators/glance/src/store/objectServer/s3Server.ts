@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { XMLParser } from 'fast-xml-parser';
@@ -27,7 +27,19 @@ const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArra
 
 export interface S3Server {
   endpoint: string;
+  /** Writes `head` and then bytes start..end of an object to a client's connection handed over to it, and closes it (see HandedRead). */
+  writeHanded(socket: Socket, head: string, read: HandedRead): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What Glance asks the S3 server to send on a connection it handed over (runtime's RESPONSE_MESSAGE). */
+export interface HandedRead {
+  bucket: string;
+  key: string;
+  /** The whole object's size as the image holds it: a stored object of another size is not sent. */
+  size: number;
+  start: number;
+  end: number;
 }
 
 interface Call {
@@ -49,6 +61,7 @@ export async function startS3Server(opts: { directory: string; host: string; por
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    writeHanded: (socket, head, read) => writeHanded(files, socket, head, read),
     close: () => new Promise((resolve) => (server.close(() => resolve()), server.closeAllConnections())),
   };
 }
@@ -181,6 +194,27 @@ async function getObject(files: ObjectFiles, c: Call) {
   const body: Readable = await files.read(c.bucket, info, start, end);
   c.res.writeHead(status, headers);
   await pipeline(body, c.res).catch(() => {}); // a client going away ends the read; nothing to answer
+}
+
+/**
+ * A handed-over answer: the head Glance wrote, then the bytes, then the end of the connection. Anything amiss
+ * (no such object, another size) closes the connection unanswered, as a failed stream through Glance would cut
+ * its answer short; Glance checked the size just before, so only a change in between gets here.
+ */
+async function writeHanded(files: ObjectFiles, socket: Socket, head: string, read: HandedRead): Promise<void> {
+  socket.on('error', () => {}); // a client going away ends the read; nothing to answer
+  socket.resume(); // the client sends nothing more (Connection: close); unread bytes would turn the close into a reset
+  try {
+    const info = files.head(read.bucket, read.key);
+    if (info.size !== read.size) throw new Error(`the object is ${info.size} bytes, not the ${read.size} the image holds`);
+    if (read.start < 0 || read.end >= info.size || read.start > read.end) throw new Error(`bytes ${read.start}-${read.end} are not in the object`);
+    const body = await files.read(read.bucket, info, read.start, read.end);
+    socket.write(head, 'latin1');
+    await pipeline(body, socket);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
 }
 
 async function listObjects(files: ObjectFiles, c: Call) {
