@@ -31,6 +31,10 @@ export const OPERATORS: OperatorProcess[] = [
     // Image data streams through in 64 KiB chunks that die young: a 4 MiB young generation (Node's default
     // is 16) keeps Glance's resident memory ~20 MiB lower with no measured loss of throughput.
     nodeArgs: ['--max-semi-space-size=4'],
+    // glibc raises its mmap threshold to the largest block freed (up to 32 MiB), after which 8 MiB part buffers
+    // and 64 KiB chunks come from the heap, whose freed pages stay resident. A fixed 256 KiB threshold keeps
+    // Glance 18-23 MiB lower at rest and at peak (133 vs 153 MiB, 185 vs 205; measured alternately, 1 GiB images).
+    env: async () => ({ MALLOC_MMAP_THRESHOLD_: String(256 * 1024) }),
     catalog: { service: 'glance', type: 'image', description: 'Glance Image Service' },
   },
   {

@@ -14,14 +14,14 @@ import { ImageStore, UploadError, startEmbeddedS3, type EmbeddedS3 } from '../sr
 
 const MiB = 1024 * 1024;
 
-/** `n` MiB of varied bytes, made as they are read (never whole in memory), failing after `failAfter` MiB if given. */
-function image(n: number, failAfter?: number): Readable {
+/** `n` MiB of varied bytes (`seed` varies them), made as they are read (never whole in memory), failing after `failAfter` MiB if given. */
+function image(n: number, failAfter?: number, seed = 0): Readable {
   let i = 0;
   return new Readable({
     read() {
       if (failAfter !== undefined && i === failAfter) return this.destroy(new Error('client went away'));
       if (i === n) return this.push(null);
-      const chunk = Buffer.alloc(MiB, i % 251);
+      const chunk = Buffer.alloc(MiB, (i + seed) % 251);
       chunk.writeUInt32BE(i++, 0);
       this.push(chunk);
     },
@@ -82,6 +82,22 @@ describe(`Glance image store on S3 (${external ? `the S3 at ${external.endpoint}
     const part = await store.get('img-1', { start: MiB, end: 2 * MiB - 1 });
     assert.equal(part.size, MiB, 'ranged reads for resumable downloads');
     part.body.destroy();
+  });
+
+  it('keeps each image’s bytes its own when uploads run at once, one after another, and in one part (their part buffers are reused)', async () => {
+    const uploads = [
+      ['mix-a', 17, 1],
+      ['mix-b', 12, 2],
+    ] as const;
+    await Promise.all(uploads.map(([key, n, seed]) => store.put(key, image(n, undefined, seed))));
+    await store.put('mix-c', image(11, undefined, 3));
+    await store.put('mix-d', image(2, undefined, 4));
+    for (const [key, n, seed] of [...uploads, ['mix-c', 11, 3], ['mix-d', 2, 4]] as const) {
+      const out = await store.get(key);
+      assert.equal(out.size, n * MiB, key);
+      assert.equal(await digest(out.body, 'md5'), await digest(image(n, undefined, seed), 'md5'), key);
+      await store.delete(key);
+    }
   });
 
   it('accepts the declared checksum and size, and removes the data when either is wrong', async () => {
