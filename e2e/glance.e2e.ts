@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
 import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
@@ -106,6 +106,12 @@ describe('openstack CLI and kubectl against the Image service', function () {
     const tail = await get('bytes=-10');
     assert.ok(tail.body.equals(data.subarray(data.length - 10)), 'a small range is streamed through Glance');
     assert.equal(tail.headers.connection, 'keep-alive');
+    // Data changed behind the Image service's back is refused, not handed over.
+    const location = (await kubectl(['get', 'images', '-n', 'admin', id, '-o', 'jsonpath={.status.location}'])).stdout;
+    await s3.send(new PutObjectCommand({ Bucket: cloud.s3().bucket, Key: location.replace(`s3://${cloud.s3().bucket}/`, ''), Body: data.subarray(0, data.length - 1) }));
+    const changed = await get();
+    assert.equal(changed.status, 500);
+    assert.match(JSON.parse(changed.body.toString()).message, /is 3145727 bytes, not the 3145728 it holds: it was changed outside the Image service/);
     agent.destroy();
     await os('image', 'delete', 'blob');
   });

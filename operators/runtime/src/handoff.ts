@@ -137,15 +137,20 @@ export function responseHead(status: number, headers: Record<string, string | nu
 
 /**
  * Gives the connection of `res` to the process its body names, which writes the whole answer; the connection
- * closes after it (\`Connection: close\`: what the client sends next is not this process's to read). The
+ * closes after it (`Connection: close`: what the client sends next is not this process's to read). The
  * request must have been read to its end.
  */
 export function handOverResponse(res: http.ServerResponse, status: number, headers: Record<string, string>, body: HandedResponse, failed: (err: Error) => void): void {
   const socket = res.socket!;
-  const head = responseHead(status, { ...headers, Date: new Date().toUTCString(), Connection: 'close' });
-  const message: ResponseMessage = { type: RESPONSE_MESSAGE, to: body.to, head, what: body.what };
   // Sent without keepOpen: Node takes the handle off this socket at once and closes this process's copy once
   // the parent has its own. What is left here is an empty socket object, destroyed so the server lets go of it.
-  process.send!(message, socket, {}, (err) => err && failed(err));
-  socket.destroy();
+  try {
+    const head = responseHead(status, { ...headers, Date: new Date().toUTCString(), Connection: 'close' });
+    const message: ResponseMessage = { type: RESPONSE_MESSAGE, to: body.to, head, what: body.what };
+    process.send!(message, socket, {}, (err) => err && failed(err));
+  } catch (e) {
+    failed(e as Error); // a head that cannot be written, or the channel closed meanwhile: the connection ends unanswered
+  } finally {
+    socket.destroy();
+  }
 }
