@@ -1,7 +1,7 @@
 /** The embedded S3 server (operators/glance's s3main) as a child process of `stratus up`. */
 import { spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { newS3Credentials } from '@stratus/glance';

@@ -154,3 +154,17 @@ export function handOverResponse(res: http.ServerResponse, status: number, heade
     socket.destroy();
   }
 }
+
+/**
+ * The other end of handOverResponse: writes, in this process, the answers handed to it over its IPC channel
+ * (the supervisor passes them on by name). Returns whether it takes any (it runs with an IPC channel).
+ */
+export function takeHandedResponses<W>(write: (socket: Socket, head: string, what: W) => Promise<void>, failed: (err: Error, what: W) => void): boolean {
+  if (!process.send) return false;
+  process.on('message', (m: ResponseMessage<W>, socket?: Socket) => {
+    if (m?.type !== RESPONSE_MESSAGE || !socket) return;
+    write(socket, m.head, m.what).catch((e: Error) => failed(e, m.what));
+  });
+  process.channel?.unref(); // the channel alone keeps no process alive
+  return true;
+}

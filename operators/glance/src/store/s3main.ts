@@ -7,8 +7,7 @@
  *   node s3main.js --directory DIR [--host 127.0.0.1] [--port 9000] [--bucket NAME …]
  */
 import { parseArgs } from 'node:util';
-import type { Socket } from 'node:net';
-import { RESPONSE_MESSAGE, createLogger, stopWithParent, type ResponseMessage } from '@stratus/runtime';
+import { createLogger, stopWithParent, takeHandedResponses } from '@stratus/runtime';
 import type { HandedRead } from './objectServer/s3Server.js';
 import { startEmbeddedS3 } from './embeddedS3.js';
 
@@ -25,13 +24,7 @@ const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } =
 const s3 = await startEmbeddedS3({ directory: values.directory, host: values.host, port: Number(values.port), buckets: values.bucket, ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) });
 process.stdout.write(JSON.stringify({ endpoint: s3.endpoint }) + '\n');
 // Under `stratus up`, Glance hands it the connections of image downloads to write the data to (runtime's RESPONSE_MESSAGE).
-if (process.send) {
-  const log = createLogger('s3');
-  process.on('message', (m: ResponseMessage<HandedRead>, socket?: Socket) => {
-    if (m?.type !== RESPONSE_MESSAGE || !socket) return;
-    s3.writeHanded(socket, m.head, m.what).catch((e: Error) => log.error('an image download was cut short', { bucket: m.what.bucket, key: m.what.key, error: e.message }));
-  });
-  process.channel?.unref(); // the channel alone keeps no process alive
-}
+const log = createLogger('s3');
+takeHandedResponses<HandedRead>(s3.writeHanded, (e, read) => log.error('an image download was cut short', { bucket: read.bucket, key: read.key, error: e.message }));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void s3.close().then(() => process.exit(0)));
 stopWithParent();
