@@ -1,10 +1,20 @@
 /**
  * Durable storage of objects and the resourceVersion sequence, in one SQLite file (WAL mode), through Node's
  * built-in SQLite (node:sqlite): no native module to compile at install time.
+ *
+ * Commits only append to the write-ahead log. Moving the log into the database file (a checkpoint, which ends
+ * in an fsync) runs in a thread of its own, as SQLite's documentation suggests for applications that cannot
+ * stall: left to SQLite, every ~300th commit ran it on the control plane's event loop, a 5-10 ms stall each
+ * (measured: 55 of 16,000 commits over 5 ms; 2 with the thread).
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
+import { createLogger } from './logger.js';
+
+/** How often the checkpoint thread moves the log into the database file. */
+const CHECKPOINT_EVERY_MS = 500;
 
 export interface PersistedRow {
   storageKey: string;
@@ -32,6 +42,7 @@ export function sqlitePersistence(file: string): Persistence {
   db.exec('PRAGMA journal_mode = WAL');
   // NORMAL in WAL mode keeps the database consistent across crashes; a power cut may lose the last commits only.
   db.exec('PRAGMA synchronous = NORMAL');
+  const checkpoints = checkpointInThread(file, db);
   db.exec(`CREATE TABLE IF NOT EXISTS objects (
              storage_key TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL,
              PRIMARY KEY (storage_key, namespace, name));
@@ -71,7 +82,32 @@ export function sqlitePersistence(file: string): Persistence {
     },
     put: (row, revision) => atomically(upsert, [row.storageKey, row.namespace, row.name, row.json], revision),
     remove: (key, ns, name, revision) => atomically(del, [key, ns, name], revision),
-    close: () => db.close(),
+    close: () => {
+      checkpoints.stop();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Turns SQLite's own checkpoints off on `db` and runs them from a worker thread instead. Should the thread
+ * fail, SQLite's own come back on, so the log never grows without bound.
+ */
+function checkpointInThread(file: string, db: DatabaseSync): { stop(): void } {
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  const thread = new Worker(new URL('./walCheckpointThread.js', import.meta.url), { workerData: { file, everyMs: CHECKPOINT_EVERY_MS } });
+  thread.unref();
+  let stopped = false;
+  thread.on('error', (e) => {
+    if (stopped) return; // closed before the thread had opened it: nothing left to checkpoint for
+    createLogger('persistence').error('the checkpoint thread failed: SQLite checkpoints on commit again', { file, error: String(e) });
+    if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
+  });
+  return {
+    stop: () => {
+      stopped = true;
+      thread.postMessage('stop');
+    },
   };
 }
 
