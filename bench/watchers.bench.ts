@@ -4,12 +4,13 @@
  * same run's creates with no watcher), and creates paced at 1,000/s, the aim's rate, where the watch delivery
  * latency over every informer is read (at saturation it only measures the queue the load itself builds).
  *
- * The informers run in a worker thread (their own event loop, as operators run in their own processes), and so
- * does the creating client (as kubectl or an operator would): the control plane's thread serves and nothing
+ * The informers run in worker threads, one per operator (--operators, 10 by default: each an event loop and a
+ * heap of its own, as operators are processes of their own, each caching its own copy of the ten kinds), and
+ * so does the creating client (as kubectl or an operator would): the control plane's thread serves and nothing
  * else. A delivery's latency runs from the create's 201 (the object is committed) to the informer's add callback, and
  * counts 0 when the event arrived before the response.
  *
- *   node bench/dist/watchers.bench.js [--kinds 10] [--informers 10] [--objects 5000] [--concurrency 32] [--rate 1000]
+ *   node bench/dist/watchers.bench.js [--kinds 10] [--informers 10] [--objects 5000] [--concurrency 32] [--rate 1000] [--operators 10]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +23,14 @@ import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient, type ResourceRef } from '@stratus/runtime';
 import { load, ms, pct } from './lib/load.js';
 
-const { values } = parseArgs({ options: { kinds: { type: 'string', default: '10' }, informers: { type: 'string', default: '10' }, objects: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { kinds: { type: 'string', default: '10' }, informers: { type: 'string', default: '10' }, objects: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' }, operators: { type: 'string', default: '10' } } });
 const RATE = Number(values.rate);
 const KINDS = Number(values.kinds);
 const INFORMERS = Number(values.informers);
 const OBJECTS = Number(values.objects);
 const CONCURRENCY = Number(values.concurrency);
+/** Threads the informers are spread over, as operators are processes: operator o runs the informers i ≡ o (mod OPERATORS) of every kind. */
+const OPERATORS = Math.min(Number(values.operators), INFORMERS);
 const TOKEN = 'bench-token';
 const GROUP = 'watch.bench.stratus.io';
 const plural = (k: number) => `gadget${k}s`;
@@ -41,14 +44,14 @@ function crdFor(k: number, widget: { spec: { versions: unknown[] } }) {
 }
 
 async function watchers() {
-  const { kubeconfig } = workerData as { kubeconfig: string };
+  const { kubeconfig, operator } = workerData as { kubeconfig: string; operator: number };
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfig);
   const client = new KubeClient(kc);
   const seen: Array<[string, number]> = [];
   const informers: Array<ReturnType<typeof makeInformer<KubernetesObject>>> = [];
   for (let k = 0; k < KINDS; k++)
-    for (let i = 0; i < INFORMERS; i++) {
+    for (let i = operator; i < INFORMERS; i += OPERATORS) {
       const path = `/apis/${GROUP}/v1alpha1/namespaces/default/${plural(k)}`;
       const inf = makeInformer<KubernetesObject>(kc, path, () => client.request('GET', path));
       inf.on('add', (o) => {
@@ -137,20 +140,23 @@ async function main() {
     // Baseline: the same creates, nobody watching.
     const base = await creates({ prefix: 'base', n: OBJECTS });
 
-    const worker = new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers' }, argv: process.argv.slice(2) });
+    const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
     const deliveries = new Map<string, number[]>();
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    let ready!: () => void;
-    const started = new Promise<void>((r) => (ready = r));
     let informersCpu = 0;
-    worker.on('message', (m: { ready?: boolean; seen?: Array<[string, number]>; done?: boolean; cpu?: number }) => {
-      if (m.ready) ready();
-      if (m.cpu !== undefined) informersCpu = m.cpu;
-      for (const [name, t] of m.seen ?? []) (deliveries.get(name) ?? deliveries.set(name, []).get(name)!).push(t);
-      if (m.done) done();
-    });
-    await started;
+    const signal = () => {
+      let resolve!: () => void;
+      return { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+    };
+    const [started, finished] = [0, 1].map(() => Array.from({ length: OPERATORS }, signal));
+    operators.forEach((worker, o) =>
+      worker.on('message', (m: { ready?: boolean; seen?: Array<[string, number]>; done?: boolean; cpu?: number }) => {
+        if (m.ready) started[o].resolve();
+        if (m.cpu !== undefined) informersCpu += m.cpu;
+        for (const [name, t] of m.seen ?? []) (deliveries.get(name) ?? deliveries.set(name, []).get(name)!).push(t);
+        if (m.done) finished[o].resolve();
+      }),
+    );
+    await Promise.all(started.map((p) => p.promise));
     const count = (prefix: string) => [...deliveries].reduce((n, [name, d]) => n + (name.startsWith(prefix) ? d.length : 0), 0);
     const delivered = async (prefix: string) => {
       const deadline = Date.now() + 120_000;
@@ -164,15 +170,15 @@ async function main() {
 
     // Paced at RATE creates/s. What each thread spends on it: the control plane's against the phase's length says
     // how close to saturation it runs, and so how long its queues; the informers' what reading costs.
-    worker.postMessage({ measure: true });
+    for (const w of operators) w.postMessage({ measure: true });
     const mainSince = process.threadCpuUsage();
     const paced = await creates({ prefix: 'paced', n: OBJECTS, paced: RATE });
     const pacedPerSecond = OBJECTS / paced.seconds;
     const mainCpu = cpuSeconds(process.threadCpuUsage(mainSince));
     await delivered('paced-');
-    worker.postMessage({ stop: true });
-    await finished;
-    await worker.terminate();
+    for (const w of operators) w.postMessage({ stop: true });
+    await Promise.all(finished.map((p) => p.promise));
+    await Promise.all(operators.map((w) => w.terminate()));
 
     const fast = latenciesOf(watched.committed);
     const steady = latenciesOf(paced.committed);
@@ -180,9 +186,9 @@ async function main() {
     const perSecond = OBJECTS / watched.seconds;
     const basePerSecond = OBJECTS / base.seconds;
     const p99 = pct(steady, 99);
-    console.log(`Control plane with ${KINDS * INFORMERS} watches (${KINDS} kinds × ${INFORMERS} informers), ${OBJECTS} creates per phase`);
+    console.log(`Control plane with ${KINDS * INFORMERS} watches (${KINDS} kinds × ${INFORMERS} informers, in ${OPERATORS} operator threads), ${OBJECTS} creates per phase`);
     console.log(`as fast as concurrency ${CONCURRENCY} goes: creates/s ${Math.round(perSecond)} watched, ${Math.round(basePerSecond)} unwatched (ratio ${ms(perSecond / basePerSecond)}); create p99 ${ms(pct(watched.latencies, 99))} ms; committed → informer p50 ${ms(pct(fast, 50))} ms, p99 ${ms(pct(fast, 99))} ms (${fast.length}/${expected} delivered)`);
-    console.log(`paced at ${RATE}/s (reached ${Math.round(pacedPerSecond)}/s): committed → informer p50 ${ms(pct(steady, 50))} ms, p99 ${ms(p99)} ms (${steady.length}/${expected} delivered); CPU s over its ${ms(paced.seconds)} s: control plane ${ms(mainCpu)}, creating client ${ms(paced.cpu)}, informers ${ms(informersCpu)}`);
+    console.log(`paced at ${RATE}/s (reached ${Math.round(pacedPerSecond)}/s): committed → informer p50 ${ms(pct(steady, 50))} ms, p99 ${ms(p99)} ms (${steady.length}/${expected} delivered); CPU s over its ${ms(paced.seconds)} s: control plane ${ms(mainCpu)}, creating client ${ms(paced.cpu)}, informers (all threads) ${ms(informersCpu)}`);
     console.log(`goals (>= 1000 creates/s watched; p99 < 10 ms at 1,000/s): ${perSecond >= 1000 && p99 < 10 && steady.length === expected && fast.length === expected ? 'met' : 'NOT met'}`);
   } finally {
     await creating.terminate();
