@@ -60,15 +60,20 @@ async function watchers() {
       informers.push(inf);
     }
   await Promise.all(informers.map((i) => i.start()));
-  const flush = setInterval(() => parentPort!.postMessage({ seen: seen.splice(0) }), 50);
   parentPort!.postMessage({ ready: true });
+  // What was seen stays here until the main thread collects it after a phase: sent while the phase runs, it
+  // would be read on the control plane's thread and charged to it.
+  const ofPhase = (prefix: string) => seen.filter(([name]) => name.startsWith(prefix));
   let since = process.threadCpuUsage();
-  parentPort!.on('message', async (m: { stop?: boolean; measure?: boolean }) => {
+  parentPort!.on('message', async (m: { measure?: boolean; collect?: string; stop?: boolean }) => {
     if (m.measure) since = process.threadCpuUsage();
-    if (!m.stop) return;
-    clearInterval(flush);
-    parentPort!.postMessage({ seen: seen.splice(0), done: true, cpu: cpuSeconds(process.threadCpuUsage(since)) });
-    await Promise.all(informers.map((i) => i.stop()));
+    if (m.collect) {
+      const expected = OBJECTS * Math.ceil((INFORMERS - operator) / OPERATORS);
+      const deadline = Date.now() + 120_000;
+      while (ofPhase(m.collect).length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      parentPort!.postMessage({ seen: ofPhase(m.collect), cpu: cpuSeconds(process.threadCpuUsage(since)) });
+    }
+    if (m.stop) await Promise.all(informers.map((i) => i.stop()));
   });
 }
 
@@ -142,31 +147,19 @@ async function main() {
 
     const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
     const deliveries = new Map<string, number[]>();
-    let informersCpu = 0;
-    const signal = () => {
-      let resolve!: () => void;
-      return { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
-    };
-    const [started, finished] = [0, 1].map(() => Array.from({ length: OPERATORS }, signal));
-    operators.forEach((worker, o) =>
-      worker.on('message', (m: { ready?: boolean; seen?: Array<[string, number]>; done?: boolean; cpu?: number }) => {
-        if (m.ready) started[o].resolve();
-        if (m.cpu !== undefined) informersCpu += m.cpu;
-        for (const [name, t] of m.seen ?? []) (deliveries.get(name) ?? deliveries.set(name, []).get(name)!).push(t);
-        if (m.done) finished[o].resolve();
-      }),
-    );
-    await Promise.all(started.map((p) => p.promise));
-    const count = (prefix: string) => [...deliveries].reduce((n, [name, d]) => n + (name.startsWith(prefix) ? d.length : 0), 0);
-    const delivered = async (prefix: string) => {
-      const deadline = Date.now() + 120_000;
-      while (count(prefix) < OBJECTS * INFORMERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const reply = (w: Worker) => new Promise<{ ready?: boolean; seen?: Array<[string, number]>; cpu?: number }>((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+    await Promise.all(operators.map(reply));
+    /** Every operator's deliveries of one phase, once each has seen them all (or after 120 s); their CPU so far. */
+    const collect = async (prefix: string) => {
+      const replies = await Promise.all(operators.map((w) => (w.postMessage({ collect: prefix }), reply(w))));
+      for (const [name, t] of replies.flatMap((r) => r.seen ?? [])) (deliveries.get(name) ?? deliveries.set(name, []).get(name)!).push(t);
+      return replies.reduce((cpu, r) => cpu + (r.cpu ?? 0), 0);
     };
     const latenciesOf = (committed: Array<[string, number]>) => committed.flatMap(([name, t0]) => (deliveries.get(name) ?? []).map((t) => Math.max(0, t - t0)));
 
     // As fast as it goes, watched.
     const watched = await creates({ prefix: 'watched', n: OBJECTS });
-    await delivered('watched-');
+    await collect('watched-');
 
     // Paced at RATE creates/s. What each thread spends on it: the control plane's against the phase's length says
     // how close to saturation it runs, and so how long its queues; the informers' what reading costs.
@@ -175,9 +168,8 @@ async function main() {
     const paced = await creates({ prefix: 'paced', n: OBJECTS, paced: RATE });
     const pacedPerSecond = OBJECTS / paced.seconds;
     const mainCpu = cpuSeconds(process.threadCpuUsage(mainSince));
-    await delivered('paced-');
+    const informersCpu = await collect('paced-');
     for (const w of operators) w.postMessage({ stop: true });
-    await Promise.all(finished.map((p) => p.promise));
     await Promise.all(operators.map((w) => w.terminate()));
 
     const fast = latenciesOf(watched.committed);
