@@ -9,9 +9,10 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { kubectlOk, openstack, openstackJson, openstackOk } from './lib/up.js';
+import { kubeconfigWithToken, kubectlOk, memberToken, openstack, openstackJson, openstackOk } from './lib/up.js';
 
 describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
   this.timeout(600_000);
@@ -67,6 +68,25 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
     assert.match(objects, /datavolume\.cdi\.kubevirt\.io\/kv-1-root\s+Succeeded\s+100\.0%/);
     const owner = await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}');
     assert.equal(owner, 'Instance/kv-1');
+  });
+
+  it("shows a project's reader, with kubectl and a Keystone token, KubeVirt's objects for the project's servers, and lets only Nova change them", async () => {
+    const project = (await json('server', 'show', 'kv-1')).project_id as string;
+    await os('user', 'create', '--password', 'viewer-pw-1', '--project', project, 'viewer');
+    await os('role', 'add', '--project', project, '--user', 'viewer', 'reader');
+    const projectName = (await json('project', 'show', project)).name as string;
+    const kc = kubeconfigWithToken(cloud, 'viewer', await memberToken(cloud, 'viewer', projectName));
+    const asViewer = (...args: string[]) => runKubectl(kc, cloud.dir, args);
+    await eventually('the reader sees the server\'s VirtualMachine (once the role assignment is a RoleBinding)', async () => (await asViewer('get', 'vm', 'kv-1', '-n', ns, '-o', 'name')).stdout.trim() === 'virtualmachine.kubevirt.io/kv-1', 60_000, 500);
+    const seen = await asViewer('get', 'vmi,dv,pvc', '-n', ns, '-o', 'name');
+    assert.equal(seen.code, 0, seen.stderr);
+    assert.match(seen.stdout, /virtualmachineinstance\.kubevirt\.io\/kv-1/);
+    assert.match(seen.stdout, /datavolume\.cdi\.kubevirt\.io\/kv-1-root/);
+    const removed = await asViewer('delete', 'vm', 'kv-1', '-n', ns);
+    assert.match(removed.stderr, /forbidden: User "viewer" cannot delete resource "virtualmachines" in API group "kubevirt\.io"/);
+    const stopped = await asViewer('patch', 'vm', 'kv-1', '-n', ns, '--type', 'merge', '-p', '{"spec":{"runStrategy":"Halted"}}');
+    assert.match(stopped.stderr, /forbidden/, 'a VM is stopped through Nova, not by editing it');
+    assert.equal(await kubectl('get', 'vm', 'kv-1', '-n', ns, '-o', 'jsonpath={.spec.runStrategy}'), 'Always', 'the VM is as Nova left it');
   });
 
   it('opens its console: noVNC’s WebSocket through the console proxy and the API server to virt-api’s VNC, speaking RFB', async () => {

@@ -14,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack, openstackJson, openstackOk } from './lib/up.js';
+import { kubeconfigWithToken, memberEnv, memberToken, openstack, openstackJson, openstackOk } from './lib/up.js';
 
 const LOGIN = new URL('../../cli/dist/src/login.js', import.meta.url).pathname;
 const CREDENTIAL = new URL('../../cli/dist/src/credential.js', import.meta.url).pathname;
@@ -23,21 +23,9 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
   this.timeout(600_000);
   let cloud: RunningCloud;
   const ids: Record<string, string> = {};
-  const member = (user: string, project: string) => ({ OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: `${user}-pw-1`, OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
-  const tokenOf = async (user: string, project: string) => {
-    const r = await openstack(cloud, ['token', 'issue', '-f', 'value', '-c', 'id'], member(user, project));
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim();
-  };
-  /** A kubeconfig like the admin's, with this bearer token instead. */
-  const kubeconfigWith = (name: string, token: string) => {
-    const kc = parse(readFileSync(cloud.kubeconfig, 'utf8'));
-    kc.users = [{ name, user: { token } }];
-    kc.contexts[0].context.user = name;
-    const path = join(cloud.dir, `kubeconfig-${name}`);
-    writeFileSync(path, stringify(kc), { mode: 0o600 });
-    return path;
-  };
+  const member = (user: string, project: string) => memberEnv(cloud, user, project);
+  const tokenOf = (user: string, project: string) => memberToken(cloud, user, project);
+  const kubeconfigWith = (name: string, token: string) => kubeconfigWithToken(cloud, name, token);
   const kubectl = (kubeconfig: string, ...args: string[]) => runKubectl(kubeconfig, cloud.dir, args);
   const instance = (namespace: string, name: string, flavor = 'm1.tiny') => JSON.stringify({ apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name, namespace }, spec: { flavor, image: { name: 'none' } } });
 
@@ -97,6 +85,11 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal(await can(alice, 'list', 'hypervisors.compute.stratus.io'), 'no');
     assert.equal(await can(rita, 'get', 'instances.compute.stratus.io', '-n', 'demo'), 'yes');
     assert.equal(await can(rita, 'create', 'instances.compute.stratus.io', '-n', 'demo'), 'no');
+    // Claims, which Nova's KubeVirt driver makes for the project's servers, are seen at every level and changed by
+    // Nova alone (KubeVirt's own kinds are not served without --kubevirt, so kubectl cannot ask: kubevirt.e2e does).
+    assert.equal(await can(rita, 'list', 'persistentvolumeclaims', '-n', 'demo'), 'yes');
+    assert.equal(await can(alice, 'delete', 'persistentvolumeclaims', '-n', 'demo'), 'no');
+    assert.equal(await can(alice, 'get', 'persistentvolumeclaims', '-n', 'other'), 'no');
     const refused = await runKubectl(rita, cloud.dir, ['create', '--dry-run=server', '-f', '-'], instance('demo', 'web-2'));
     assert.match(refused.stderr, /forbidden: User "rita" cannot create resource "instances"/);
   });

@@ -2,6 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import type { RunningCloud } from '@stratus/cli';
 import { runKubectl } from './cluster.js';
 
@@ -35,6 +38,26 @@ export async function kubectlOk(cloud: RunningCloud, args: string[]): Promise<st
   const r = await runKubectl(cloud.kubeconfig, cloud.dir, args);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** OS_* settings signing in as `user` (password `<user>-pw-1`) to `project`, not through clouds.yaml. */
+export const memberEnv = (cloud: RunningCloud, user: string, project: string) => ({ OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: `${user}-pw-1`, OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
+
+/** A Keystone token of `user` scoped to `project`, as `openstack token issue` gives it. */
+export async function memberToken(cloud: RunningCloud, user: string, project: string): Promise<string> {
+  const r = await openstack(cloud, ['token', 'issue', '-f', 'value', '-c', 'id'], memberEnv(cloud, user, project));
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/** A kubeconfig like the admin's, signed in with this bearer token instead (kept in the cloud's folder). */
+export function kubeconfigWithToken(cloud: RunningCloud, name: string, token: string): string {
+  const kc = parse(readFileSync(cloud.kubeconfig, 'utf8'));
+  kc.users = [{ name, user: { token } }];
+  kc.contexts[0].context.user = name;
+  const path = join(cloud.dir, `kubeconfig-${name}`);
+  writeFileSync(path, stringify(kc), { mode: 0o600 });
+  return path;
 }
 
 /** The server's console log (`openstack console log show`) once it holds `marker`: a generous bound, as guests boot emulated here. */

@@ -13,6 +13,19 @@ const TENANT_GROUPS = ['compute.stratus.io', 'image.stratus.io', 'blockstorage.s
 const READ = ['get', 'list', 'watch'];
 const WRITE = [...READ, 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
+/**
+ * What Nova's KubeVirt driver keeps in a project's namespace for its servers: members see them, as KubeVirt's own
+ * kubevirt.io:view role shows them (a VM running, its disks), at every access level; only Nova changes them, so
+ * no role writes them, nor reaches their console or actions (Nova's API does that, with its policies and quota).
+ */
+const BACKEND_READ = [
+  { apiGroups: ['kubevirt.io'], resources: ['virtualmachines', 'virtualmachineinstances'], verbs: READ },
+  { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: READ },
+  { apiGroups: ['snapshot.kubevirt.io'], resources: ['virtualmachinesnapshots'], verbs: READ },
+  { apiGroups: ['export.kubevirt.io'], resources: ['virtualmachineexports'], verbs: READ },
+  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: READ },
+];
+
 export const clusterRoleName = (role: string) => `stratus-role-${role}`;
 
 /** The kubectl access a role grants: stated on the role, or read from its well-known name. */
@@ -29,6 +42,7 @@ export function rulesFor(access: Access) {
     { apiGroups: TENANT_GROUPS, resources: ['*'], verbs },
     { apiGroups: ['identity.stratus.io'], resources: ['roleassignments'], verbs: access === 'admin' ? WRITE : READ },
     { apiGroups: [''], resources: ['events'], verbs: READ },
+    ...BACKEND_READ,
   ];
   if (access === 'admin') rules.push({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: READ });
   return rules;
