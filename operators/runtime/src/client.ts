@@ -27,6 +27,10 @@ export class KubeApiError extends Error {
 }
 
 export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
+/** For a `.catch` on a delete or a release: gone already is what was wanted; any other failure goes on. */
+export const ignoreNotFound = (e: unknown): void => {
+  if (!isNotFound(e)) throw e;
+};
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
 
 export const MERGE_PATCH = 'application/merge-patch+json';

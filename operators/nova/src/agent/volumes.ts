@@ -6,7 +6,7 @@
  */
 import { truncate } from 'node:fs/promises';
 import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, idOf as volumeIdOf, type Connection, type Volume, type VolumeAttachment } from '@stratus/cinder';
-import { addFinalizerPatch, isDeleting, now, patchStatusChanges, removeFinalizerPatch, type KubeClient } from '@stratus/runtime';
+import { addFinalizerPatch, ignoreNotFound, isDeleting, now, patchStatusChanges, removeFinalizerPatch, type KubeClient } from '@stratus/runtime';
 import type { GuestDisk } from '../driver/types.js';
 import type { Instance } from '../resources.js';
 
@@ -69,9 +69,14 @@ export async function holdAttachment(client: KubeClient, a: VolumeAttachment, ma
   if (patch) await client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, patch, manager);
 }
 
+/**
+ * Lets go of the node's hold once its disk is unplugged. An attachment gone already is let go; any other failure
+ * (a conflict with a newer copy, the API unreachable) goes to the caller, whose reconcile is tried again, so the
+ * hold is never left behind unsaid.
+ */
 export async function releaseAttachment(client: KubeClient, a: VolumeAttachment, manager: string): Promise<void> {
   const patch = removeFinalizerPatch(a, PLUGGED_FINALIZER);
-  if (patch) await client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, patch, manager).catch(() => {});
+  if (patch) await client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, patch, manager).catch(ignoreNotFound);
 }
 
 /** Says the attachment is plugged in on this host, as `device`, at the volume's size. */
@@ -109,8 +114,8 @@ export async function growIfRaised(client: KubeClient, a: VolumeAttachment, disk
 export async function releaseAllAttachments(client: KubeClient, inst: Instance, manager: string): Promise<void> {
   for (const a of await attachmentsOfInstance(client, inst)) {
     await releaseAttachment(client, a, manager);
-    await client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch(() => {});
-    if (a.spec.deleteOnTermination) await client.delete(VOLUMES, a.metadata.namespace, a.spec.volume).catch(() => {});
+    await client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch(ignoreNotFound);
+    if (a.spec.deleteOnTermination) await client.delete(VOLUMES, a.metadata.namespace, a.spec.volume).catch(ignoreNotFound);
   }
 }
 

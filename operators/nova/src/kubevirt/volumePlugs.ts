@@ -11,17 +11,13 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
-import { addFinalizerPatch, isConflict, isDeleting, isNotFound, KubeApiError, now, patchStatusChanges, removeFinalizerPatch, type ReconcileContext } from '@stratus/runtime';
+import { addFinalizerPatch, ignoreNotFound, isConflict, isDeleting, isNotFound, KubeApiError, now, patchStatusChanges, removeFinalizerPatch, type ReconcileContext } from '@stratus/runtime';
 import { plugReady } from '../agent/volumes.js';
 import { Refused } from '../bootChecks.js';
 import type { Instance } from '../resources.js';
 import { addVolumeOptionsOf, claimNameOf, claimOf, heldHotplugs, hotplugOf, hotplugVolumeName, madeFor, persistentVolumeNameOf, pluggedDevice, removalAsked, staticPersistentVolumeOf, unpluggableBecause, vmiHolds, type CephCsiConfig } from './hotplug.js';
 import type { VirtualMachine, VirtualMachineInstance } from './objects.js';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, vmActionPath } from './refs.js';
-
-const ignoreNotFound = (e: unknown) => {
-  if (!isNotFound(e)) throw e;
-};
 
 export interface PlugContext {
   inst: Instance;
