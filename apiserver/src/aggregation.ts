@@ -2,7 +2,9 @@
  * API aggregation, as kube-apiserver's aggregator does it: an APIService (apiregistration.k8s.io/v1) names a
  * group/version and the Service of an extension API server (virt-api serves subresources.kubevirt.io this
  * way); requests under /apis/{group}/{version} are proxied to it over TLS with the requester's identity in
- * X-Remote-User and X-Remote-Group, and the group shows in discovery.
+ * X-Remote-User and X-Remote-Group, and the group shows in discovery. The control plane presents its front
+ * proxy's client certificate on every such connection, whose CA it publishes in kube-system's
+ * extension-apiserver-authentication ConfigMap: the extension server believes those headers only from it.
  *
  * This control plane has no cluster network: it reaches a Service of type ExternalName (host and the
  * APIService's port), which is what a Service pointing outside the cluster is. Any other Service type is
@@ -18,6 +20,7 @@ import { ApiError } from './errors.js';
 import type { Registry } from './registry.js';
 import type { Resources } from './resources.js';
 import type { UserInfo } from './authn.js';
+import type { ServingCert } from './tls.js';
 
 interface ApiServiceSpec {
   group?: string;
@@ -39,6 +42,8 @@ export class Aggregator {
   constructor(
     private readonly registry: Registry,
     private readonly resources: Resources,
+    /** The front proxy's client certificate, presented to extension servers. */
+    private readonly proxyClient?: ServingCert,
   ) {}
 
   private apiServices(): Array<{ name: string; spec: ApiServiceSpec }> {
@@ -73,7 +78,7 @@ export class Aggregator {
     const headers: Record<string, string | string[]> = { 'X-Remote-User': user.username, 'X-Remote-Group': user.groups };
     for (const h of ['content-type', 'content-length', 'accept', 'user-agent', 'transfer-encoding']) if (req.headers[h]) headers[h] = req.headers[h] as string;
     return new Promise((resolve, reject) => {
-      const out = httpsRequest({ host: b.host, port: b.port, method: req.method, path: req.url, headers, ...(b.ca ? { ca: b.ca } : {}), rejectUnauthorized: !b.insecure, ...(isIP(b.host) ? {} : { servername: b.host }) }, (answer) => {
+      const out = httpsRequest({ host: b.host, port: b.port, method: req.method, path: req.url, headers, ...tlsTo(b, this.proxyClient) }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, Object.fromEntries(Object.entries(answer.headers).filter(([k]) => !['connection', 'keep-alive'].includes(k))) as Record<string, string>);
         answer.pipe(res);
         answer.on('end', resolve);
@@ -85,13 +90,21 @@ export class Aggregator {
   }
 }
 
+/** TLS to an extension server: its CA (or none checked, as its APIService says), our front proxy's certificate. */
+const tlsTo = (b: Backend, proxyClient: ServingCert | undefined) => ({
+  ...(b.ca ? { ca: b.ca } : {}),
+  rejectUnauthorized: !b.insecure,
+  ...(isIP(b.host) ? {} : { servername: b.host }),
+  ...(proxyClient ? { cert: proxyClient.cert, key: proxyClient.key } : {}),
+});
+
 /**
  * Passes an upgrade (a WebSocket: virt-api's VNC and serial consoles) to the extension server: the request
  * goes on with the caller's identity instead of their credentials, and from its answer on the two sockets are
  * joined byte for byte.
  */
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: Backend, user: UserInfo, onError: (e: Error) => void): void {
-  const out = tlsConnect({ host: b.host, port: b.port, ...(b.ca ? { ca: b.ca } : {}), rejectUnauthorized: !b.insecure, ...(isIP(b.host) ? {} : { servername: b.host }) });
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, b: Backend, user: UserInfo, proxyClient: ServingCert | undefined, onError: (e: Error) => void): void {
+  const out = tlsConnect({ host: b.host, port: b.port, ...tlsTo(b, proxyClient) });
   out.once('error', onError);
   out.once('secureConnect', () => {
     out.removeListener('error', onError);

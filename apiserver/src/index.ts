@@ -1,6 +1,6 @@
 /** The embedded Kubernetes-compatible control plane. */
 export { startServer, MAX_BODY_BYTES, type ServerOptions, type RunningServer } from './server.js';
-export { generateServingCert, type ServingCert } from './tls.js';
+export { generateProxyClientCert, generateServingCert, PROXY_CLIENT_NAME, type ServingCert } from './tls.js';
 export { adminToken, writeKubeconfig, kubeconfigYaml } from './kubeconfig.js';
 export { createLogger } from './logger.js';
 export type { KObject, ObjectMeta, ResourceType } from './types.js';

@@ -1,7 +1,7 @@
 /** The HTTP front of the control plane: authentication, routing, body decoding, and Kubernetes-shaped responses. */
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { generateServingCert, servingCertIn, type ServingCert } from './tls.js';
+import { generateProxyClientCert, generateServingCert, PROXY_CLIENT_NAME, proxyClientCertIn, servingCertIn, type ServingCert } from './tls.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccessControl, BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, verbOf } from './access.js';
@@ -67,6 +67,26 @@ interface Route {
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/**
+ * kube-system's extension-apiserver-authentication ConfigMap, as kube-apiserver publishes it: extension API
+ * servers read from it which client certificate may tell them the user (X-Remote-User and its kin).
+ */
+function publishRequestHeaderAuthentication(registry: Registry, resources: Resources, proxyCa: string): void {
+  const type = registry.find('', 'v1', 'configmaps')!;
+  const data = {
+    'requestheader-client-ca-file': proxyCa,
+    'requestheader-allowed-names': JSON.stringify([PROXY_CLIENT_NAME]),
+    'requestheader-username-headers': JSON.stringify(['X-Remote-User']),
+    'requestheader-group-headers': JSON.stringify(['X-Remote-Group']),
+    'requestheader-extra-headers-prefix': JSON.stringify(['X-Remote-Extra-']),
+  };
+  const name = 'extension-apiserver-authentication';
+  const current = resources.getStored(type, 'kube-system', name)?.obj as (KObject & { data?: Record<string, string> }) | undefined;
+  const opts = { fieldManager: 'stratus-apiserver' };
+  if (!current) resources.create(type, 'kube-system', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'kube-system' }, data }, opts);
+  else if (JSON.stringify(current.data) !== JSON.stringify(data)) resources.update(type, 'kube-system', name, { ...current, data }, opts);
+}
+
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.logger;
   const persistence = opts.dataDir ? sqlitePersistence(`${opts.dataDir}/state.db`) : memoryPersistence();
@@ -98,11 +118,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     return opts.authenticator?.authenticate(m[1]).catch((e: Error) => (log?.warn('token review failed', { error: e.message }), undefined));
   };
 
-  let address = '';
-  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources), admission: new Admission(registry, resources), aggregator: new Aggregator(registry, resources) };
   const host = opts.host ?? '127.0.0.1';
   let serving: ServingCert | undefined;
   if (opts.tls !== false) serving = opts.dataDir ? await servingCertIn(`${opts.dataDir}/tls`, host) : await generateServingCert(host);
+  // Extension servers are reached over TLS whether or not this server serves it.
+  const proxyClient = opts.dataDir ? await proxyClientCertIn(`${opts.dataDir}/tls`) : await generateProxyClientCert();
+  publishRequestHeaderAuthentication(registry, resources, proxyClient.cert);
+  let address = '';
+  const ctx: HandlerContext = { registry, resources, store, openapi, address: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, access: new AccessControl(store, registry, resources), admission: new Admission(registry, resources), aggregator: new Aggregator(registry, resources, proxyClient) };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -137,7 +160,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (!backend) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       const a = aggregatedAttributes(segs.slice(3));
       authorizeRequest(ctx, user, { verb: verbOf(req.method ?? 'GET', !!a.name, false), resourceRequest: true, apiGroup: segs[1], resource: a.resource, subresource: a.subresource, namespace: a.namespace, name: a.name });
-      proxyUpgrade(req, socket, head, backend, user, (e) => fail(new ApiError(503, 'ServiceUnavailable', `the server is currently unable to handle the request: error trying to reach service of APIService ${backend.apiService}: ${e.message}`)));
+      proxyUpgrade(req, socket, head, backend, user, proxyClient, (e) => fail(new ApiError(503, 'ServiceUnavailable', `the server is currently unable to handle the request: error trying to reach service of APIService ${backend.apiService}: ${e.message}`)));
     })().catch((err) => fail(isApiError(err) ? err : internal(err)));
   });
   server.keepAliveTimeout = 65_000;

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { eventually } from '@stratus/apiserver';
+import { eventually, generateProxyClientCert } from '@stratus/apiserver';
 import { IMAGES, ImageStore, glanceManager, startEmbeddedS3, type EmbeddedS3, type Image } from '@stratus/glance';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
 import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS, type VolumeAttachment } from '@stratus/cinder';
@@ -296,6 +296,20 @@ describe('Nova’s kubevirt driver with KubeVirt’s and CDI’s schemas (KubeVi
     const again = (await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web'))!;
     assert.equal(again.metadata.uid, vmi.metadata.uid, 'an unpause keeps the same VMI');
     assert.ok(!again.status?.conditions?.some((c) => c.type === 'Paused'));
+  });
+
+  it("refuses (401, as virt-api) a caller that is not the API server's front proxy, whatever user it names: the VMI is untouched", async () => {
+    const apiService = await client.get<KubernetesObject & { spec: { service: { port: number } } }>({ group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false }, undefined, 'v1.subresources.kubevirt.io');
+    const url = `https://127.0.0.1:${apiService!.spec.service.port}${vmiActionPath('demo', 'web', 'pause')}`;
+    const impostor = await generateProxyClientCert(); // the front proxy's name, not the published CA
+    for (const [who, certificate] of [['no certificate', {}], ['a certificate of its own', { cert: impostor.cert, key: impostor.key }]] as const) {
+      const answer = await undiciRequest(url, { method: 'PUT', headers: { 'X-Remote-User': 'system:admin', 'X-Remote-Group': 'system:masters' }, dispatcher: new UndiciAgent({ connect: { rejectUnauthorized: false, ...certificate } }) });
+      const body = (await answer.body.json()) as { reason?: string; message?: string };
+      assert.equal(answer.statusCode, 401, `${who}: ${body.message}`);
+      assert.equal(body.reason, 'Unauthorized');
+    }
+    const vmi = await kube<VirtualMachineInstance>(VIRTUAL_MACHINE_INSTANCES, 'web');
+    assert.ok(!vmi?.status?.conditions?.some((c) => c.type === 'Paused'), 'the VMI was not paused');
   });
 
   it('soft-reboots in the guest (the VMI stays) and hard-reboots with a new VMI, counting each', async () => {

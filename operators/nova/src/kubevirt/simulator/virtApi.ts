@@ -13,14 +13,16 @@
  * - GET virtualmachineinstances/{name}/vnc (a WebSocket, plain.kubevirt.io): the display, while the VMI runs; a
  *   blank screen speaking RFB (rfb.ts), since no guest runs.
  *
- * It trusts the X-Remote-User the API server sends (it listens on loopback only); the API server has already
- * applied RBAC to the request.
+ * It believes the X-Remote-User the API server sends only over a connection whose client certificate is the
+ * API server's front proxy's, as kube-system/extension-apiserver-authentication names it (requestHeader.ts):
+ * anyone else gets 401, as from virt-api. The API server has already applied RBAC to the request.
  */
 import { createServer, type Server } from 'node:https';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError, MERGE_PATCH, now, type KubeClient, type Logger, type ResourceRef } from '@stratus/runtime';
 import type { VirtualMachine, VirtualMachineInstance } from '../objects.js';
@@ -28,9 +30,11 @@ import { SUBRESOURCE_GROUP, VIRTUAL_MACHINES, VIRTUAL_MACHINE_INSTANCES } from '
 import { SIMULATOR_FIELD_MANAGER } from './fieldManager.js';
 import { requestVolumeChange } from './hotplug.js';
 import { Refusal } from './refusal.js';
+import { proxyRefusal, requestHeaderConfigOf } from './requestHeader.js';
 import { serveBlankDisplay } from './rfb.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+const CONFIG_MAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const API_SERVICES: ResourceRef = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false };
 export const VIRT_API_NAMESPACE = 'kubevirt';
@@ -52,7 +56,7 @@ function send(res: ServerResponse, code: number, body?: unknown): void {
   res.end(text);
 }
 
-const status = (code: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 404 ? 'NotFound' : code === 409 ? 'Conflict' : 'BadRequest', code });
+const status = (code: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 401 ? 'Unauthorized' : code === 404 ? 'NotFound' : code === 409 ? 'Conflict' : 'BadRequest', code });
 
 async function getOr404<T>(client: KubeClient, ref: ResourceRef, ns: string, name: string, what: string): Promise<T> {
   const o = await client.get<KubernetesObject>(ref, ns, name);
@@ -97,10 +101,21 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
   const { client, logger: log } = o;
   const { generateServingCert } = await import('@stratus/apiserver');
   const serving = await generateServingCert('127.0.0.1');
+  /** The user the API server says is asking, once the connection's client certificate shows it is the API server. */
+  const callerOf = async (req: IncomingMessage): Promise<string> => {
+    const published = await client.get<KubernetesObject & { data?: Record<string, string> }>(CONFIG_MAPS, 'kube-system', 'extension-apiserver-authentication');
+    const config = requestHeaderConfigOf(published?.data);
+    const refused = proxyRefusal((req.socket as TLSSocket).getPeerX509Certificate(), config);
+    if (refused) throw new Refusal(401, `Unauthorized: ${refused}`);
+    const user = config!.usernameHeaders.map((h) => req.headers[h.toLowerCase()]).find((v) => typeof v === 'string' && v);
+    if (!user) throw new Refusal(401, 'Unauthorized: the request names no user');
+    return String(user);
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     void (async () => {
+      const user = await callerOf(req);
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const text = Buffer.concat(chunks).toString('utf8');
@@ -114,7 +129,7 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
       } catch {
         throw new Refusal(400, 'the request body is not JSON');
       }
-      await act(client, segs[4]!, segs[5]!, segs[6]!, segs[7]!, body, log, String(req.headers['x-remote-user'] ?? ''));
+      await act(client, segs[4]!, segs[5]!, segs[6]!, segs[7]!, body, log, user);
       send(res, 202);
     })().catch((e: Error) => {
       if (e instanceof Refusal) return send(res, e.code, status(e.code, e.message));
@@ -122,7 +137,8 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
       send(res, code, status(code, e.message));
     });
   };
-  const server: Server = createServer({ cert: serving.cert, key: serving.key }, onRequest);
+  // A client certificate is asked for and judged per request (callerOf), as the published CA may change.
+  const server: Server = createServer({ cert: serving.cert, key: serving.key, requestCert: true, rejectUnauthorized: false }, onRequest);
   // GET virtualmachineinstances/{name}/vnc: the display as a WebSocket (subprotocol plain.kubevirt.io), while the VMI runs.
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('plain.kubevirt.io') ? 'plain.kubevirt.io' : false) });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -134,16 +150,14 @@ export async function startVirtApi(o: { client: KubeClient; logger: Logger; port
     };
     if (segs.length !== 8 || segs[3] !== 'namespaces' || segs[5] !== 'virtualmachineinstances' || segs[7] !== 'vnc') return refuse(404, 'the server could not find the requested resource');
     const [ns, name] = [segs[4]!, segs[6]!];
-    void client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, ns, name).then(
-      (o) => {
-        const vmi = o as unknown as VirtualMachineInstance | undefined;
-        if (!vmi) return refuse(404, `virtualmachineinstance.kubevirt.io "${name}" not found`);
-        if (vmi.status?.phase !== 'Running') return refuse(400, `Unable to connect to VirtualMachineInstance because phase is ${vmi.status?.phase ?? 'Pending'} instead of Running`);
-        wss.handleUpgrade(req, socket, head, (ws) => serveBlankDisplay(ws, `kubevirt-simulator ${ns}/${name} (a stand-in: no guest runs)`));
-        log.info('virt-api vnc opened', { namespace: ns, name, user: String(req.headers['x-remote-user'] ?? '') });
-      },
-      (e: Error) => refuse(500, e.message),
-    );
+    void (async () => {
+      const user = await callerOf(req);
+      const vmi = (await client.get<KubernetesObject>(VIRTUAL_MACHINE_INSTANCES, ns, name)) as unknown as VirtualMachineInstance | undefined;
+      if (!vmi) return refuse(404, `virtualmachineinstance.kubevirt.io "${name}" not found`);
+      if (vmi.status?.phase !== 'Running') return refuse(400, `Unable to connect to VirtualMachineInstance because phase is ${vmi.status?.phase ?? 'Pending'} instead of Running`);
+      wss.handleUpgrade(req, socket, head, (ws) => serveBlankDisplay(ws, `kubevirt-simulator ${ns}/${name} (a stand-in: no guest runs)`));
+      log.info('virt-api vnc opened', { namespace: ns, name, user });
+    })().catch((e: Error) => (e instanceof Refusal ? refuse(e.code, e.message) : refuse(500, e.message)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
