@@ -10,7 +10,7 @@
  * the read. Downloads are timed with curl saving the body to memory (tmpfs), as a user saves an image, and
  * checked after the clock stops: a Node client reading the body costs about 4 CPU s per GiB, so with it the
  * figure was the benchmark's own. Two ceilings say what the machine allows at all: a bare Node server, and
- * sendfile(2), sending the same file to curl.
+ * sendfile(2), sending the same file to curl, which saves it where the downloads are saved.
  * It also reads the Glance process's peak RSS (VmHWM) after each transfer: flat whatever the image size, and
  * under 200 MiB, means no image is ever held in memory.
  *
@@ -109,8 +109,8 @@ async function main() {
       const saved = join(existsSync('/dev/shm') ? '/dev/shm' : work, `glance-bench-${process.pid}-${mib}`);
       for (let round = 0; round < ROUNDS; round++) {
         const disk = rawDisk(cloud.dir, mib);
-        const ceiling = await bareNodeHttpRead(file, mib * MiB);
-        const kernel = await sendfileHttpRead(file, mib * MiB);
+        const ceiling = await bareNodeHttpRead(file, mib * MiB, saved);
+        const kernel = await sendfileHttpRead(file, mib * MiB, saved);
         ceilings.push(ceiling / disk.readMBs);
         kernelCeilings.push(kernel / disk.readMBs);
         console.log(`${`${mib} MiB`.padEnd(9)} ${'raw disk'.padEnd(12)} ${disk.writeMBs.toFixed(0).padStart(5)} MB/s (dd, fdatasync) ${disk.readMBs.toFixed(0).padStart(5)} MB/s (dd, page cache); to curl: a bare Node server ${ceiling.toFixed(0)} MB/s, sendfile ${kernel.toFixed(0)} MB/s`);

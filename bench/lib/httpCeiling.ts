@@ -1,12 +1,14 @@
 /**
  * The ceilings of an HTTP download on this machine, each a server in a process of its own sending a page-cached
- * file to curl (a C client that costs next to nothing, writing to /dev/null), with no S3, no Glance, no check:
+ * file to curl (a C client that costs next to nothing, saving it where the benchmark's downloads are saved), with
+ * no S3, no Glance, no check:
  * - a bare Node server (1 MiB reads piped to the response): an image download, served by a Node server,
  *   cannot beat it;
  * - the kernel's own: a server handing the file to sendfile(2) (python3's os.sendfile, no copy through user
  *   space), what loopback TCP and curl reach at all, so the limit of any server.
  */
 import { execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
@@ -38,8 +40,8 @@ with open(sys.argv[1], 'rb') as f:
 conn.close()
 `;
 
-/** MB/s of one GET by curl from a server started as `command args`, which prints its port on its first line. */
-async function curlRead(command: string, args: string[], size: number): Promise<number> {
+/** MB/s of one GET by curl, saving to `saveAs` (then removed), from a server started as `command args`, which prints its port on its first line. */
+async function curlRead(command: string, args: string[], size: number, saveAs: string): Promise<number> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<string>((resolve, reject) => {
@@ -48,15 +50,16 @@ async function curlRead(command: string, args: string[], size: number): Promise<
       createInterface({ input: child.stdout! }).once('line', resolve);
     });
     const start = process.hrtime.bigint();
-    await promisify(execFile)('curl', ['--silent', '--fail', '--output', '/dev/null', `http://127.0.0.1:${port}/`]);
+    await promisify(execFile)('curl', ['--silent', '--fail', '--output', saveAs, `http://127.0.0.1:${port}/`]);
     return size / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
   } finally {
     child.kill();
+    rmSync(saveAs, { force: true });
   }
 }
 
-/** MB/s of one GET of `file` from a bare Node server to curl. */
-export const bareNodeHttpRead = (file: string, size: number) => curlRead(process.execPath, ['--input-type=module', '-e', NODE_SERVER, file], size);
+/** MB/s of one GET of `file` from a bare Node server to curl, saved to `saveAs`. */
+export const bareNodeHttpRead = (file: string, size: number, saveAs: string) => curlRead(process.execPath, ['--input-type=module', '-e', NODE_SERVER, file], size, saveAs);
 
-/** MB/s of one GET of `file` from a sendfile(2) server to curl. */
-export const sendfileHttpRead = (file: string, size: number) => curlRead('python3', ['-c', SENDFILE_SERVER, file], size);
+/** MB/s of one GET of `file` from a sendfile(2) server to curl, saved to `saveAs`. */
+export const sendfileHttpRead = (file: string, size: number, saveAs: string) => curlRead('python3', ['-c', SENDFILE_SERVER, file], size, saveAs);
