@@ -29,7 +29,8 @@ export interface Persistence {
   loadRevision(): number;
   put(row: PersistedRow, revision: number): void;
   remove(storageKey: string, namespace: string, name: string, revision: number): void;
-  close(): void;
+  /** Resolves once nothing holds the files any more (so they may be removed). */
+  close(): Promise<void>;
 }
 
 export function sqlitePersistence(file: string): Persistence {
@@ -82,8 +83,8 @@ export function sqlitePersistence(file: string): Persistence {
     },
     put: (row, revision) => atomically(upsert, [row.storageKey, row.namespace, row.name, row.json], revision),
     remove: (key, ns, name, revision) => atomically(del, [key, ns, name], revision),
-    close: () => {
-      checkpoints.stop();
+    close: async () => {
+      await checkpoints.stop();
       db.close();
     },
   };
@@ -93,10 +94,11 @@ export function sqlitePersistence(file: string): Persistence {
  * Turns SQLite's own checkpoints off on `db` and runs them from a worker thread instead. Should the thread
  * fail, SQLite's own come back on, so the log never grows without bound.
  */
-function checkpointInThread(file: string, db: DatabaseSync): { stop(): void } {
+function checkpointInThread(file: string, db: DatabaseSync): { stop(): Promise<void> } {
   db.exec('PRAGMA wal_autocheckpoint = 0');
   const thread = new Worker(new URL('./walCheckpointThread.js', import.meta.url), { workerData: { file, everyMs: CHECKPOINT_EVERY_MS } });
   thread.unref();
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   let stopped = false;
   thread.on('error', (e) => {
     if (stopped) return; // closed before the thread had opened it: nothing left to checkpoint for
@@ -104,13 +106,16 @@ function checkpointInThread(file: string, db: DatabaseSync): { stop(): void } {
     if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
   });
   return {
+    // The thread closes its connection and ends; waited for, so that no connection is left open on files
+    // the caller may remove next (its last close would write to them).
     stop: () => {
       stopped = true;
       thread.postMessage('stop');
+      return exited;
     },
   };
 }
 
 export function memoryPersistence(): Persistence {
-  return { loadAll: () => [], loadRevision: () => 0, put: () => {}, remove: () => {}, close: () => {} };
+  return { loadAll: () => [], loadRevision: () => 0, put: () => {}, remove: () => {}, close: async () => {} };
 }

@@ -184,7 +184,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       controllers.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
+      await store.close();
     },
   };
 }

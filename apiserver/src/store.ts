@@ -143,8 +143,8 @@ export class Store {
     return () => this.anyListeners.delete(listener);
   }
 
-  close(): void {
-    this.persistence.close();
+  close(): Promise<void> {
+    return this.persistence.close();
   }
 
   private bucket(storageKey: string): Map<string, Stored> {

@@ -4,7 +4,7 @@
  * their own), so the database file alone, as a backup copies it, holds the commits.
  */
 import { strict as assert } from 'node:assert';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -17,12 +17,12 @@ describe('the SQLite store', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'stratus-persistence-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('gives back every commit and the last revision after a reopen', () => {
+  it('gives back every commit and the last revision after a reopen', async () => {
     const file = join(dir, 'state.db');
     const p = sqlitePersistence(file);
     for (let i = 1; i <= 500; i++) p.put(row(i), i);
     p.remove('widgets.test.io', 'default', 'w-7', 501);
-    p.close();
+    await p.close();
     const again = sqlitePersistence(file);
     try {
       assert.equal(again.loadRevision(), 501);
@@ -30,11 +30,11 @@ describe('the SQLite store', () => {
       assert.equal(names.size, 499);
       assert.ok(names.has('w-500') && !names.has('w-7'));
     } finally {
-      again.close();
+      await again.close();
     }
   });
 
-  it('moves its log into the database file while it stays open, with no checkpoint asked for', async () => {
+  it('moves its log into the database file while it stays open, with no checkpoint asked for; closed, it leaves only that file', async () => {
     const file = join(dir, 'state.db');
     const p = sqlitePersistence(file);
     try {
@@ -58,7 +58,10 @@ describe('the SQLite store', () => {
       while (rowsInFile() < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.equal(rowsInFile(), 2000, 'the database file, without its log, holds every commit within 60 s');
     } finally {
-      p.close();
+      await p.close();
     }
+    // Every connection is closed once close resolves, the checkpoint thread's too (it has one open by now): the
+    // last to close folded the log into the file and removed it, so the folder may go with nothing writing to it.
+    assert.deepEqual(readdirSync(dir), ['state.db']);
   });
 });
