@@ -10,8 +10,8 @@ export interface RequestHeaderConfig {
   cas: X509Certificate[];
   /** Common names a front proxy's certificate may carry; empty: any the CA signed. */
   allowedNames: string[];
+  /** The stand-in acts as the user alone; groups (requestheader-group-headers) change nothing it decides. */
   usernameHeaders: string[];
-  groupHeaders: string[];
 }
 
 const list = (text: string | undefined): string[] => {
@@ -34,7 +34,7 @@ export function requestHeaderConfigOf(data: Record<string, string> | undefined):
     }
   });
   if (!cas.length) return undefined;
-  return { cas, allowedNames: list(data?.['requestheader-allowed-names']), usernameHeaders: list(data?.['requestheader-username-headers']), groupHeaders: list(data?.['requestheader-group-headers']) };
+  return { cas, allowedNames: list(data?.['requestheader-allowed-names']), usernameHeaders: list(data?.['requestheader-username-headers']) };
 }
 
 const commonNameOf = (cert: X509Certificate) => /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
