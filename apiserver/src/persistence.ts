@@ -110,6 +110,9 @@ function checkpointInThread(file: string, db: DatabaseSync): { stop(): Promise<v
     // the caller may remove next (its last close would write to them).
     stop: () => {
       stopped = true;
+      // Unreferenced while the store is open, so that it never keeps a process alive; referenced while it is
+      // waited for, or a process with nothing else to do would end with the close unsettled.
+      thread.ref();
       thread.postMessage('stop');
       return exited;
     },

@@ -4,10 +4,12 @@
  * their own), so the database file alone, as a backup copies it, holds the commits.
  */
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { promisify } from 'node:util';
 import { sqlitePersistence } from '../src/persistence.js';
 
 const row = (i: number) => ({ storageKey: 'widgets.test.io', namespace: 'default', name: `w-${i}`, json: JSON.stringify({ metadata: { name: `w-${i}` }, spec: { i } }) });
@@ -62,6 +64,19 @@ describe('the SQLite store', () => {
     }
     // Every connection is closed once close resolves, the checkpoint thread's too (it has one open by now): the
     // last to close folded the log into the file and removed it, so the folder may go with nothing writing to it.
+    assert.deepEqual(readdirSync(dir), ['state.db']);
+  });
+
+  it('finishes closing in a process with nothing else to do, so that code after the close runs and the process exits 0', async () => {
+    // The checkpoint thread does not keep a process alive while the store is open; a close waiting on it must.
+    const script = `
+      const { sqlitePersistence } = await import(${JSON.stringify(new URL('../src/persistence.js', import.meta.url).href)});
+      const p = sqlitePersistence(${JSON.stringify(join(dir, 'state.db'))});
+      p.put(${JSON.stringify(row(1))}, 1);
+      await p.close();
+      console.log('closed');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+    assert.equal(stdout.trim(), 'closed');
     assert.deepEqual(readdirSync(dir), ['state.db']);
   });
 });
