@@ -21,6 +21,7 @@ import { KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/cli
 import { parse } from 'yaml';
 import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient, type ResourceRef } from '@stratus/runtime';
+import { startFanoutCeiling } from './lib/fanoutCeiling.js';
 import { load, ms, pct } from './lib/load.js';
 
 const { values } = parseArgs({ options: { kinds: { type: 'string', default: '10' }, informers: { type: 'string', default: '10' }, objects: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' }, operators: { type: 'string', default: '10' } } });
@@ -121,33 +122,46 @@ async function creator() {
   parentPort!.postMessage({ ready: true });
 }
 
-async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
-  const server = await startServer({ dataDir, token: TOKEN });
-  const kubeconfig = kubeconfigYaml(server.url, TOKEN, server.caCert!);
-  const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig);
-  const client = new KubeClient(kc);
-  const widget = parse(readFileSync(new URL('../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8'));
-  for (let k = 0; k < KINDS; k++) await client.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false }, crdFor(k, widget) as never, 'bench');
-  await server.controllers.idle();
+/** A creating client in a thread of its own, against the server `kubeconfig` names. */
+async function startCreator(kubeconfig: string) {
   const creating = new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'creator' }, argv: process.argv.slice(2) });
   await new Promise((r) => creating.once('message', r));
-  const creates = (call: CreatorCall) => {
-    creating.postMessage(call);
-    return new Promise<CreatorResult>((resolve, reject) => {
-      creating.once('message', resolve);
-      creating.once('error', reject);
-    });
+  return {
+    creates: (call: CreatorCall) => {
+      creating.postMessage(call);
+      return new Promise<CreatorResult>((resolve, reject) => {
+        creating.once('message', resolve);
+        creating.once('error', reject);
+      });
+    },
+    stop: () => creating.terminate(),
   };
-  try {
-    await creates({ prefix: 'warm', n: 1000 });
-    // Baseline: the same creates, nobody watching.
-    const base = await creates({ prefix: 'base', n: OBJECTS });
+}
 
-    const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
-    const deliveries = new Map<string, number[]>();
-    const reply = (w: Worker) => new Promise<{ ready?: boolean; seen?: Array<[string, number]>; cpu?: number }>((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+/** What the watched phases measured against one server. */
+interface WatchedRun {
+  /** Creates/s as fast as concurrency goes, watched. */
+  perSecond: number;
+  createP99: number;
+  fast: number[];
+  pacedPerSecond: number;
+  pacedSeconds: number;
+  /** Committed → informer latencies (ms) of the paced phase. */
+  steady: number[];
+  serverCpu: number;
+  creatorCpu: number;
+  informersCpu: number;
+}
+
+/**
+ * The informers' operator threads against the server `kubeconfig` names, and the two watched phases: creates as
+ * fast as they go, then paced at RATE. `serverThreadCpu` reads the CPU of the thread the server runs on.
+ */
+async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) => Promise<CreatorResult>): Promise<WatchedRun> {
+  const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
+  const deliveries = new Map<string, number[]>();
+  const reply = (w: Worker) => new Promise<{ ready?: boolean; seen?: Array<[string, number]>; cpu?: number }>((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+  try {
     await Promise.all(operators.map(reply));
     /** Every operator's deliveries of one phase, once each has seen them all (or after 120 s); their CPU so far. */
     const collect = async (prefix: string) => {
@@ -161,32 +175,76 @@ async function main() {
     const watched = await creates({ prefix: 'watched', n: OBJECTS });
     await collect('watched-');
 
-    // Paced at RATE creates/s. What each thread spends on it: the control plane's against the phase's length says
-    // how close to saturation it runs, and so how long its queues; the informers' what reading costs.
+    // Paced at RATE creates/s. What each thread spends on it: the server's against the phase's length says how
+    // close to saturation it runs, and so how long its queues; the informers' what reading costs.
     for (const w of operators) w.postMessage({ measure: true });
     const mainSince = process.threadCpuUsage();
     const paced = await creates({ prefix: 'paced', n: OBJECTS, paced: RATE });
-    const pacedPerSecond = OBJECTS / paced.seconds;
-    const mainCpu = cpuSeconds(process.threadCpuUsage(mainSince));
+    const serverCpu = cpuSeconds(process.threadCpuUsage(mainSince));
     const informersCpu = await collect('paced-');
     for (const w of operators) w.postMessage({ stop: true });
-    await Promise.all(operators.map((w) => w.terminate()));
-
-    const fast = latenciesOf(watched.committed);
-    const steady = latenciesOf(paced.committed);
-    const expected = OBJECTS * INFORMERS;
-    const perSecond = OBJECTS / watched.seconds;
-    const basePerSecond = OBJECTS / base.seconds;
-    const p99 = pct(steady, 99);
-    console.log(`Control plane with ${KINDS * INFORMERS} watches (${KINDS} kinds × ${INFORMERS} informers, in ${OPERATORS} operator threads), ${OBJECTS} creates per phase`);
-    console.log(`as fast as concurrency ${CONCURRENCY} goes: creates/s ${Math.round(perSecond)} watched, ${Math.round(basePerSecond)} unwatched (ratio ${ms(perSecond / basePerSecond)}); create p99 ${ms(pct(watched.latencies, 99))} ms; committed → informer p50 ${ms(pct(fast, 50))} ms, p99 ${ms(pct(fast, 99))} ms (${fast.length}/${expected} delivered)`);
-    console.log(`paced at ${RATE}/s (reached ${Math.round(pacedPerSecond)}/s): committed → informer p50 ${ms(pct(steady, 50))} ms, p99 ${ms(p99)} ms (${steady.length}/${expected} delivered); CPU s over its ${ms(paced.seconds)} s: control plane ${ms(mainCpu)}, creating client ${ms(paced.cpu)}, informers (all threads) ${ms(informersCpu)}`);
-    console.log(`goals (>= 1000 creates/s watched; p99 < 10 ms at 1,000/s): ${perSecond >= 1000 && p99 < 10 && steady.length === expected && fast.length === expected ? 'met' : 'NOT met'}`);
+    return {
+      perSecond: OBJECTS / watched.seconds,
+      createP99: pct(watched.latencies, 99),
+      fast: latenciesOf(watched.committed),
+      pacedPerSecond: OBJECTS / paced.seconds,
+      pacedSeconds: paced.seconds,
+      steady: latenciesOf(paced.committed),
+      serverCpu,
+      creatorCpu: paced.cpu,
+      informersCpu,
+    };
   } finally {
-    await creating.terminate();
+    await Promise.all(operators.map((w) => w.terminate()));
+  }
+}
+
+const pacedLine = (r: WatchedRun, server: string) =>
+  `paced at ${RATE}/s (reached ${Math.round(r.pacedPerSecond)}/s): committed → informer p50 ${ms(pct(r.steady, 50))} ms, p99 ${ms(pct(r.steady, 99))} ms (${r.steady.length}/${OBJECTS * INFORMERS} delivered); CPU s over its ${ms(r.pacedSeconds)} s: ${server} ${ms(r.serverCpu)}, creating client ${ms(r.creatorCpu)}, informers (all threads) ${ms(r.informersCpu)}`;
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
+  const server = await startServer({ dataDir, token: TOKEN });
+  const kubeconfig = kubeconfigYaml(server.url, TOKEN, server.caCert!);
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig);
+  const client = new KubeClient(kc);
+  const widget = parse(readFileSync(new URL('../../e2e/fixtures/widget-crd.yaml', import.meta.url), 'utf8'));
+  for (let k = 0; k < KINDS; k++) await client.create({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false }, crdFor(k, widget) as never, 'bench');
+  await server.controllers.idle();
+  const creator = await startCreator(kubeconfig);
+  let run: WatchedRun, basePerSecond: number;
+  try {
+    await creator.creates({ prefix: 'warm', n: 1000 });
+    // Baseline: the same creates, nobody watching.
+    const base = await creator.creates({ prefix: 'base', n: OBJECTS });
+    basePerSecond = OBJECTS / base.seconds;
+    run = await watchedPhases(kubeconfig, creator.creates);
+  } finally {
+    await creator.stop();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+
+  // The same clients against a server that does nothing but the fan-out's I/O.
+  const bare = await startFanoutCeiling();
+  const bareCreator = await startCreator(kubeconfigYaml(bare.url, TOKEN, bare.caCert));
+  let ceiling: WatchedRun;
+  try {
+    await bareCreator.creates({ prefix: 'warm', n: 1000 });
+    ceiling = await watchedPhases(kubeconfigYaml(bare.url, TOKEN, bare.caCert), bareCreator.creates);
+  } finally {
+    await bareCreator.stop();
+    await bare.close();
+  }
+
+  const expected = OBJECTS * INFORMERS;
+  const p99 = pct(run.steady, 99);
+  console.log(`Control plane with ${KINDS * INFORMERS} watches (${KINDS} kinds × ${INFORMERS} informers, in ${OPERATORS} operator threads), ${OBJECTS} creates per phase`);
+  console.log(`as fast as concurrency ${CONCURRENCY} goes: creates/s ${Math.round(run.perSecond)} watched, ${Math.round(basePerSecond)} unwatched (ratio ${ms(run.perSecond / basePerSecond)}); create p99 ${ms(run.createP99)} ms; committed → informer p50 ${ms(pct(run.fast, 50))} ms, p99 ${ms(pct(run.fast, 99))} ms (${run.fast.length}/${expected} delivered)`);
+  console.log(pacedLine(run, 'control plane'));
+  console.log(`ceiling, a bare HTTPS fan-out server (no store, no checks), the same clients: creates/s ${Math.round(ceiling.perSecond)} watched (control plane ${ms(run.perSecond / ceiling.perSecond)} of it); ${pacedLine(ceiling, 'bare server')}`);
+  console.log(`goals (>= 1000 creates/s watched; p99 < 10 ms at 1,000/s): ${run.perSecond >= 1000 && p99 < 10 && run.steady.length === expected && run.fast.length === expected ? 'met' : 'NOT met'}`);
 }
 
 if (isMainThread) await main();
