@@ -10,6 +10,9 @@
  * else. A delivery's latency runs from the create's 201 (the object is committed) to the informer's add callback, and
  * counts 0 when the event arrived before the response.
  *
+ * Then the same creating client and informers run against a bare HTTPS fan-out server (lib/fanoutCeiling.ts), the
+ * ceiling: what the sockets, the kernel and these clients allow on this machine, whatever the server does.
+ *
  *   node bench/dist/watchers.bench.js [--kinds 10] [--informers 10] [--objects 5000] [--concurrency 32] [--rate 1000] [--operators 10]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -155,7 +158,7 @@ interface WatchedRun {
 
 /**
  * The informers' operator threads against the server `kubeconfig` names, and the two watched phases: creates as
- * fast as they go, then paced at RATE. `serverThreadCpu` reads the CPU of the thread the server runs on.
+ * fast as they go, then paced at RATE. The server runs on this (the main) thread: its CPU is this thread's.
  */
 async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) => Promise<CreatorResult>): Promise<WatchedRun> {
   const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
