@@ -10,14 +10,14 @@
  *   node bench/dist/boot.bench.js [--rounds 5]
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startCloud } from '@stratus/cli';
-import { KubeClient, MERGE_PATCH } from '@stratus/runtime';
-import { IMAGES, ImageStore } from '@stratus/glance';
+import { KubeClient } from '@stratus/runtime';
+import { IMAGES, type Image } from '@stratus/glance';
 import { INSTANCES, configDriveFiles, domainXml, writeConfigDrive, type GuestSpec, type Instance } from '@stratus/nova';
 import { ms, pct, until } from './lib/load.js';
 
@@ -47,13 +47,16 @@ async function main() {
       if (stdin !== undefined) child.stdin!.end(stdin);
     });
   try {
-    // The test image, stored as Glance stores it, in the admin tenant; one small flavor.
-    const store = new ImageStore(cloud.s3());
-    const stored = await store.put('images/boot-bench', createReadStream(image));
-    store.destroy();
-    await kubectl(['apply', '-f', '-'], 'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: bench.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}\n---\napiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: admin}\nspec: {diskFormat: raw}\n');
-    const virtualSize = JSON.parse((await run('qemu-img', ['info', '--output=json', image])).stdout)['virtual-size'];
-    await client.patch(IMAGES, 'admin', 'stratus-test', { status: { phase: 'active', size: stored.size, virtualSize, checksum: stored.checksum, location: stored.location } }, 'bench', MERGE_PATCH, 'status');
+    // The test image in the admin tenant, as a user makes it: the Image applied with kubectl, its data uploaded
+    // through the Image API (what its AwaitingUpload condition asks for); one small flavor.
+    await kubectl(['apply', '-f', '-'], 'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: bench.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}\n---\napiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: admin}\nspec: {diskFormat: raw, containerFormat: bare}\n');
+    const imageId = await until(async () => (await client.get<Image>(IMAGES, 'admin', 'stratus-test'))?.metadata.uid, 'the Image stratus-test made');
+    const { authUrl, password } = cloud.admin();
+    const signIn = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
+    const token = (await fetch(`${authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signIn })).headers.get('x-subject-token')!;
+    const upload = await fetch(authUrl.replace(/\/identity\/v3$/, `/image/v2/images/${imageId}/file`), { method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: readFileSync(image) });
+    if (upload.status !== 204) throw new Error(`uploading the test image: ${upload.status} ${await upload.text()}`);
+    await until(async () => (await client.get<Image>(IMAGES, 'admin', 'stratus-test'))?.status?.phase === 'active', 'the Image stratus-test active');
 
     /** One Instance applied with kubectl: seconds to ACTIVE and to the marker; then deleted (untimed). */
     const applyRound = async (name: string) => {
