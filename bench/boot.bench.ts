@@ -19,6 +19,7 @@ import { startCloud } from '@stratus/cli';
 import { KubeClient } from '@stratus/runtime';
 import { IMAGES, type Image } from '@stratus/glance';
 import { INSTANCES, configDriveFiles, domainXml, writeConfigDrive, type GuestSpec, type Instance } from '@stratus/nova';
+import { adminToken } from './lib/adminToken.js';
 import { ms, pct, until } from './lib/load.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
@@ -51,10 +52,8 @@ async function main() {
     // through the Image API (what its AwaitingUpload condition asks for); one small flavor.
     await kubectl(['apply', '-f', '-'], 'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: bench.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}\n---\napiVersion: image.stratus.io/v1alpha1\nkind: Image\nmetadata: {name: stratus-test, namespace: admin}\nspec: {diskFormat: raw, containerFormat: bare}\n');
     const imageId = await until(async () => (await client.get<Image>(IMAGES, 'admin', 'stratus-test'))?.metadata.uid, 'the Image stratus-test made');
-    const { authUrl, password } = cloud.admin();
-    const signIn = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
-    const token = (await fetch(`${authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signIn })).headers.get('x-subject-token')!;
-    const upload = await fetch(authUrl.replace(/\/identity\/v3$/, `/image/v2/images/${imageId}/file`), { method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: readFileSync(image) });
+    const token = await adminToken(cloud);
+    const upload = await fetch(cloud.admin().authUrl.replace(/\/identity\/v3$/, `/image/v2/images/${imageId}/file`), { method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' }, body: readFileSync(image) });
     if (upload.status !== 204) throw new Error(`uploading the test image: ${upload.status} ${await upload.text()}`);
     await until(async () => (await client.get<Image>(IMAGES, 'admin', 'stratus-test'))?.status?.phase === 'active', 'the Image stratus-test active');
 

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startCloud, type RunningCloud } from '@stratus/cli';
+import { adminToken } from './lib/adminToken.js';
 import { rawDisk } from './lib/disk.js';
 import { curlDownload } from './lib/curlDownload.js';
 import { bareNodeHttpRead, sendfileHttpRead } from './lib/httpCeiling.js';
@@ -84,9 +85,8 @@ async function main() {
   const BUCKET = store.bucket;
   const s3 = new S3Client({ endpoint: store.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
   try {
-    const { authUrl, password } = cloud.admin();
-    const signIn = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } });
-    const token = (await fetch(`${authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signIn })).headers.get('x-subject-token')!;
+    const { authUrl } = cloud.admin();
+    const token = await adminToken(cloud);
     const pid = glancePid(cloud);
     const paths = {
       'Image API': `http://127.0.0.1:${glancePort(pid)}/v2/images`,

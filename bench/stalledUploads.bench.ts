@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCloud } from '@stratus/cli';
+import { adminToken } from './lib/adminToken.js';
 import { glancePid, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { uploads: { type: 'string', default: '10' }, idle: { type: 'string', default: '5' } } });
@@ -23,13 +24,8 @@ const bytesUnder = (d: string) => files(d).filter((f) => !f.includes('.S3rver_')
 
 const cloud = await startCloud();
 try {
-  const { authUrl, password } = cloud.admin();
-  const signIn = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
-  });
-  const token = signIn.headers.get('x-subject-token')!;
+  const { authUrl } = cloud.admin();
+  const token = await adminToken(cloud);
   const images = `${authUrl.replace(/\/identity\/v3$/, '')}/image/v2/images`;
   const glance = glancePid(cloud);
   const s3Dir = join(cloud.dir, 's3');

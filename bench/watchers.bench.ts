@@ -231,11 +231,12 @@ async function main() {
 
   // The same clients against a server that does nothing but the fan-out's I/O.
   const bare = await startFanoutCeiling();
-  const bareCreator = await startCreator(kubeconfigYaml(bare.url, TOKEN, bare.caCert));
+  const bareKubeconfig = kubeconfigYaml(bare.url, TOKEN, bare.caCert);
+  const bareCreator = await startCreator(bareKubeconfig);
   let ceiling: WatchedRun;
   try {
     await bareCreator.creates({ prefix: 'warm', n: 1000 });
-    ceiling = await watchedPhases(kubeconfigYaml(bare.url, TOKEN, bare.caCert), bareCreator.creates);
+    ceiling = await watchedPhases(bareKubeconfig, bareCreator.creates);
   } finally {
     await bareCreator.stop();
     await bare.close();
