@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
 import type { Logger } from '@stratus/runtime';
-import { PROVIDER_BRIDGE, addBridgePort, bridgeProblem, centralDaemons, configureChassis, ensureProviderLink, hostDaemons, openVswitch, ovnLayout, prepareCentral, prepareHost, removeNetns, type OvnLayout } from '@stratus/neutron';
+import { PROVIDER_BRIDGE, addBridgePort, bridgeProblem, centralDaemons, configureChassis, controllerDaemon, ensureProviderLink, switchDaemons, openVswitch, ovnLayout, prepareCentral, prepareHost, removeNetns, type DaemonSpec, type OvnLayout } from '@stratus/neutron';
 import type { Supervisor } from './supervisor.js';
 
 const run = promisify(execFile);
@@ -16,7 +16,8 @@ export async function startOvn(supervisor: Supervisor, dataDir: string, log: Log
   const layout = ovnLayout(dataDir);
   await prepareCentral(layout);
   await prepareHost(layout);
-  for (const d of [...centralDaemons(layout), ...hostDaemons(layout)]) supervisor.run({ name: d.name, command: d.command, args: d.args, env: { ...process.env, ...d.env } });
+  const supervise = (d: DaemonSpec) => supervisor.run({ name: d.name, command: d.command, args: d.args, env: { ...process.env, ...d.env } });
+  for (const d of [...centralDaemons(layout), ...switchDaemons(layout)]) supervise(d);
   // Once the daemons are stopped, the namespace goes too, unless a guest's link is still in it (guests outlive `stratus up`).
   supervisor.onStop('OVN node namespace', async () => {
     const { stdout } = await run('ip', ['-n', layout.netns, '-o', 'link', 'show']).catch(() => ({ stdout: '' }));
@@ -30,6 +31,7 @@ export async function startOvn(supervisor: Supervisor, dataDir: string, log: Log
   try {
     await ovs.ready(timeoutMs);
     await configureChassis(ovs, { systemId: (process.env.NOVA_HOST ?? hostname()).toLowerCase(), sbRemote: layout.sbRemote });
+    supervise(controllerDaemon(layout));
     await ensureProviderLink(layout);
     await addBridgePort(ovs, PROVIDER_BRIDGE, 'phy0');
     const deadline = Date.now() + timeoutMs;

@@ -69,13 +69,21 @@ export function centralDaemons(l: OvnLayout): DaemonSpec[] {
   return [db('nb', l.nbRemote), db('sb', l.sbRemote), daemon('ovn-northd', 'ovn-northd', [`--ovnnb-db=${l.nbRemote}`, `--ovnsb-db=${l.sbRemote}`, `--unixctl=${join(l.dir, 'ovn-northd.ctl')}`], l)];
 }
 
-export function hostDaemons(l: OvnLayout): DaemonSpec[] {
+/** The node's switch: its ovsdb-server and ovs-vswitchd. */
+export function switchDaemons(l: OvnLayout): DaemonSpec[] {
   return [
     daemon('ovsdb-ovs', 'ovsdb-server', [join(l.dir, 'conf.db'), `--remote=p${l.ovsRemote}`, `--unixctl=${join(l.dir, 'ovsdb-ovs.ctl')}`], l, l.netns),
     daemon('ovs-vswitchd', 'ovs-vswitchd', [l.ovsRemote, `--unixctl=${join(l.dir, 'ovs-vswitchd.ctl')}`], l, l.netns),
-    // ovn-controller 23.03 takes no --unixctl: its control socket goes to OVN_RUNDIR.
-    daemon('ovn-controller', 'ovn-controller', [l.ovsRemote], l, l.netns),
   ];
+}
+
+/**
+ * The node's ovn-controller, to start once the switch's database holds the chassis settings (configureChassis):
+ * ovn-controller 23.03 that finds the database without a system-id dies of SIGSEGV.
+ */
+export function controllerDaemon(l: OvnLayout): DaemonSpec {
+  // ovn-controller 23.03 takes no --unixctl: its control socket goes to OVN_RUNDIR.
+  return daemon('ovn-controller', 'ovn-controller', [l.ovsRemote], l, l.netns);
 }
 
 async function createDatabases(l: OvnLayout, schemas: Array<[string, string]>): Promise<void> {
