@@ -164,11 +164,19 @@ export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => 
 export const portNetworkNamespace = (p: Port) => p.spec.networkNamespace ?? p.metadata.namespace!;
 export const mtuOf = (n: Network) => n.spec.mtu ?? DEFAULT_MTU;
 
+/** Made MACs by the port object they were made for: OVN's every sync asks again for each cached port. */
+const madeMacs = new WeakMap<Port, string>();
+
 /** The port's MAC: spec's, else one made from its ID under OpenStack's fa:16:3e prefix (the same on every reconcile). */
 export function macOf(p: Port): string {
   if (p.spec.macAddress) return p.spec.macAddress.toLowerCase();
-  const h = createHash('sha256').update(idOf(p)).digest();
-  return ['fa', '16', '3e', ...[h[0], h[1], h[2]].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  let mac = madeMacs.get(p);
+  if (!mac) {
+    const h = createHash('sha256').update(idOf(p)).digest();
+    mac = ['fa', '16', '3e', ...[h[0], h[1], h[2]].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+    madeMacs.set(p, mac);
+  }
+  return mac;
 }
 
 /** The guest device that carries the port on its node: Neutron's tap + the first 11 characters of the port ID. */

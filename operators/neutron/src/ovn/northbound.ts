@@ -156,7 +156,8 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
   // An external network reaches the node's provider bridge through a localnet port.
   for (const n of nets.values())
     if (n.spec.external) out.push({ name: `provnet-${idOf(n)}`, switch: switchNameOf(idOf(n)), addresses: ['unknown'], port_security: [], enabled: true, type: 'localnet', options: { network_name: PHYSICAL_NETWORK }, external_ids: { [OWNER_KEY]: keyOf(n) } });
-  const guestPorts = live(ports).filter((p) => !isRouterLeg(p) && out.some((o) => o.name === idOf(p)));
+  const switchPortNames = new Set(out.map((o) => o.name));
+  const guestPorts = live(ports).filter((p) => !isRouterLeg(p) && switchPortNames.has(idOf(p)));
   return { switches, ports: out, dhcp, portGroups: desiredPortGroups(guestPorts, live(securityGroups)), routers: desiredRouters(live(routers), live(ports), subnetsById, live(floatingIPs), gatewayChassis) };
 }
 
@@ -240,9 +241,17 @@ export interface NorthboundRows {
   nats?: Row[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const sameSet = (a: string[], b: string[]) => same([...a].sort(), [...b].sort());
-const sameMap = (a: Record<string, string>, b: Record<string, string>) => same(Object.entries(a).sort(), Object.entries(b).sort());
+// Every sync compares each row NB holds with the one wanted, so these stay cheap: no sorting or JSON where a
+// length and a lookup tell.
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedB = [...b].sort();
+  return [...a].sort().every((x, i) => x === sortedB[i]);
+}
+function sameMap(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
 const where = (id: string) => [['_uuid', '==', uuid(id)]];
 const ours = (r: Row) => OWNER_KEY in asMap(r.external_ids);
 
