@@ -106,12 +106,23 @@ describe('networking with the openstack CLI', function () {
     await os('security', 'group', 'create', 'web');
     const badRule = await run(cloud, ['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--remote-ip', '10.0.0.0/99', 'web']);
     assert.match(badRule.stderr, /400.*not a valid IP prefix/);
+    const renamed = await run(cloud, ['security', 'group', 'set', '--name', 'Default', 'web']);
+    assert.match(renamed.stderr, /409.*Default security group already exists/, 'the name default is the project default group’s alone');
     const badServer = await run(cloud, ['server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--nic', 'net-id=00000000-0000-0000-0000-000000000000', 'nowhere']);
     assert.match(badServer.stderr, /Network 00000000-0000-0000-0000-000000000000 could not be found|No Network found for 00000000-0000-0000-0000-000000000000/);
     assert.deepEqual(await json('subnet', 'list', '--name', 'overlap'), []);
     assert.deepEqual((await json('port', 'list')).filter((p: { Name: string }) => ['dup', 'outside'].includes(p.Name)), []);
     assert.deepEqual((await json('server', 'list')).filter((s: { Name: string }) => s.Name === 'nowhere'), []);
     assert.deepEqual((await json('security', 'group', 'rule', 'list', 'web')).length, 2, 'only the two egress rules a new group has');
+    // The address asked for is held by one port, which a list by address finds alone (Neutron's fixed_ips filter).
+    const byAddress = await json('port', 'list', '--fixed-ip', 'ip-address=10.30.0.10');
+    assert.deepEqual(byAddress.map((p: { 'Fixed IP Addresses': Array<{ ip_address: string }> }) => p['Fixed IP Addresses'].map((f) => f.ip_address)), [['10.30.0.10']]);
+    type Listed = { ID: string; 'Fixed IP Addresses': Array<{ subnet_id: string }> };
+    const subnetId = (await json('subnet', 'show', 'private-v4')).id;
+    const onSubnet = ((await json('port', 'list', '--fixed-ip', 'subnet=private-v4')) as Listed[]).map((p) => p.ID).sort();
+    const expected = ((await json('port', 'list')) as Listed[]).filter((p) => p['Fixed IP Addresses'].some((f) => f.subnet_id === subnetId)).map((p) => p.ID).sort();
+    assert.ok(expected.length >= 2, 'the two servers’ ports at least');
+    assert.deepEqual(onSubnet, expected, 'a list by subnet finds the ports with an address on it');
     assert.deepEqual(await nbRows(), before, 'no switch port was made for the refused ports');
     // Another project's member cannot see, nor put a port on, this project's network.
     await os('project', 'create', 'other');
@@ -129,6 +140,20 @@ describe('networking with the openstack CLI', function () {
     assert.match(second.stderr, /409.*Quota exceeded for resources: \['network'\]/);
     assert.equal(JSON.parse((await as('bob', 'other', 'network', 'list', '-f', 'json')).stdout).length, 1, 'the refused network was not made');
     assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
+  });
+
+  it('shows a project’s network quota usage (quota list --detail), also at the .json path Tempest asks for', async () => {
+    const project = (await os('token', 'issue', '-f', 'value', '-c', 'project_id')).trim();
+    const networks = (await json('network', 'list', '--project', project)).length;
+    const rows = (await json('quota', 'list', '--detail', '--network')) as Array<{ Resource: string; 'In Use': number; Limit: number }>;
+    assert.equal(rows.find((r) => r.Resource === 'networks')?.['In Use'], networks, JSON.stringify(rows));
+    // Neutron takes a format suffix on its paths; Tempest's quota client asks for details.json.
+    const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+    const endpoint = (await os('endpoint', 'list', '--service', 'network', '--interface', 'public', '-f', 'value', '-c', 'URL')).trim();
+    const res = await fetch(`${endpoint}/v2.0/quotas/${project}/details.json`, { headers: { 'X-Auth-Token': token } });
+    assert.equal(res.status, 200);
+    const quota = ((await res.json()) as { quota: Record<string, { used: number; limit: number; reserved: number }> }).quota;
+    assert.deepEqual(quota.network, { used: networks, limit: -1, reserved: 0 });
   });
 
   it('lists the availability zones of every service, the network ones included, and each by itself', async () => {

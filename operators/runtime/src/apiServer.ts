@@ -30,6 +30,8 @@ export interface ApiServerOptions<A> {
   internalError(): unknown;
   /** Content-Type of JSON answers. */
   jsonType?: string;
+  /** A format suffix every path may end with, routed as if it did not (Neutron's `.json`: Tempest's quota details ask for it). */
+  formatSuffix?: string;
   /** Headers on every answer. */
   headers?: Record<string, string>;
   /** Headers on every answer to this request, errors included (say, the microversion it was served at). */
@@ -46,7 +48,8 @@ export function apiServer<A>(o: ApiServerOptions<A>): http.Server {
 
   async function handle(req: http.IncomingMessage, requestId: string): Promise<ApiResponse> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '');
+    const trimmed = url.pathname.replace(/\/+$/, '');
+    const path = o.formatSuffix && trimmed.endsWith(o.formatSuffix) ? trimmed.slice(0, -o.formatSuffix.length) : trimmed;
     const origin = `http://${req.headers.host ?? 'localhost'}`;
     const prefix = o.prefixes.find((p) => path === p || path.startsWith(`${p}/`));
     const rest = prefix === undefined ? undefined : path.slice(prefix.length);

@@ -17,6 +17,22 @@ export function visiblePort(api: NetApi, auth: NetAuth, id: string): Port {
   return p;
 }
 
+/**
+ * The `fixed_ips` filter of a port list (`?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=…`): each value a
+ * key=value pair; a port matches when one of its addresses is among the ip_address values asked for and one of
+ * its subnets among the subnet_id values (each only when asked for), as Neutron's query does.
+ */
+export function fixedIPsFilter(values: string[]): (fixedIPs: Array<{ subnet_id?: string; ip_address?: string }>) => boolean {
+  const wanted: Record<string, string[]> = {};
+  for (const v of values) {
+    const at = v.indexOf('=');
+    if (at < 0) throw badRequest(`Invalid input for operation: '${v}' is not of the form <key>=[value].`);
+    (wanted[v.slice(0, at)] ??= []).push(v.slice(at + 1));
+  }
+  const { ip_address: ips, subnet_id: subnets } = wanted;
+  return (fixedIPs) => (!ips || fixedIPs.some((f) => ips.includes(f.ip_address ?? ''))) && (!subnets || fixedIPs.some((f) => subnets.includes(f.subnet_id ?? '')));
+}
+
 /** Security group IDs as the object names of the groups in `namespace`; 404 for one that is not there. */
 function groupNames(api: NetApi, namespace: string, ids: unknown): string[] {
   if (!Array.isArray(ids)) throw badRequest(`Invalid input for security_groups. Reason: '${JSON.stringify(ids)}' is not a list.`);
@@ -61,11 +77,12 @@ function portRefusal(p: Port, networkId: string): NeutronError | undefined {
 export function portRoutes(r: NetRouter, api: NetApi): void {
   r.on('GET', '/v2.0/ports', ({ auth, query }) => {
     const { matches, fields } = listFilter(query, ['fixed_ips']);
+    const hasFixedIPs = fixedIPsFilter(query.getAll('fixed_ips'));
     const views = api.dir.ports
       .list()
       .filter((p) => owns(auth, p))
       .map((p) => portView(p, api.dir));
-    return { status: 200, body: { ports: views.filter(matches).map((v) => pick(v, fields)) } };
+    return { status: 200, body: { ports: views.filter((v) => matches(v) && hasFixedIPs(v.fixed_ips as Array<{ subnet_id: string; ip_address: string }>)).map((v) => pick(v, fields)) } };
   });
   r.on('GET', '/v2.0/ports/:id', ({ auth, params, query }) => ({ status: 200, body: { port: pick(portView(visiblePort(api, auth, params.id), api.dir), query.getAll('fields')) } }));
 

@@ -16,6 +16,9 @@ export function visibleGroup(api: NetApi, auth: NetAuth, id: string): SecurityGr
   return g;
 }
 
+/** Neutron keeps the name `default` (in any case) for the group it makes itself: no other may be given it. */
+const namesDefault = (name: unknown) => typeof name === 'string' && name.toLowerCase() === 'default';
+
 /** The caller's default group, made on first use as Neutron makes it. */
 async function withDefaultGroup(api: NetApi, auth: NetAuth): Promise<void> {
   if (!auth.tenant || api.dir.groups.get(DEFAULT_SECURITY_GROUP, auth.tenant)) return;
@@ -101,7 +104,7 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     const name = str(g.name, 'name') ?? '';
     if (g.stateful === false) throw badRequest('Stateless security groups are not supported by this cloud.');
     await withDefaultGroup(api, auth);
-    if (name === 'default') throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+    if (namesDefault(name)) throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
     // A new group lets everything out, as Neutron's do, and nothing in.
     const rules: SecurityGroupRule[] = (['IPv4', 'IPv6'] as const).map((ethertype) => ({ id: randomUUID(), direction: 'egress', ethertype }));
     const made = await withinQuota(api, ns, 'security_group', 1, () =>
@@ -122,6 +125,7 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     const u = resourceBody(body, 'security_group');
     onlyKnown(u, ['name', 'description', 'stateful'], 'security_group');
     if (g.metadata.name === DEFAULT_SECURITY_GROUP && u.name !== undefined && u.name !== 'default') throw conflict('SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
+    if (g.metadata.name !== DEFAULT_SECURITY_GROUP && namesDefault(u.name)) throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
     const spec: Record<string, unknown> = {};
     if (u.name !== undefined) spec.displayName = str(u.name, 'name') ?? '';
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';

@@ -91,6 +91,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     router,
     prefixes: PREFIXES,
     jsonType: 'application/json',
+    formatSuffix: '.json',
     discovery(path, origin) {
       const mount = path.startsWith('/networking') ? '/networking' : '';
       return { status: 200, body: { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: `${origin}${mount}/v2.0/` }] }] } };
