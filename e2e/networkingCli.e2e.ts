@@ -24,6 +24,11 @@ describe('networking with the openstack CLI', function () {
   const as = (user: string, project: string, ...args: string[]): Promise<CliResult> =>
     run(cloud, args, { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: 'secret-pw-1', OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
   const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
+  /** The admin's token and the Networking API's endpoint, for calls whose answer the CLI does not show. */
+  const networkingApi = async () => ({
+    token: (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim(),
+    endpoint: (await os('endpoint', 'list', '--service', 'network', '--interface', 'public', '-f', 'value', '-c', 'URL')).trim(),
+  });
   const nbRows = async () => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, '--bare', '--columns=name', 'list', 'Logical_Switch_Port'])).stdout.split('\n').filter(Boolean);
 
   before(async () => {
@@ -148,12 +153,25 @@ describe('networking with the openstack CLI', function () {
     const rows = (await json('quota', 'list', '--detail', '--network')) as Array<{ Resource: string; 'In Use': number; Limit: number }>;
     assert.equal(rows.find((r) => r.Resource === 'networks')?.['In Use'], networks, JSON.stringify(rows));
     // Neutron takes a format suffix on its paths; Tempest's quota client asks for details.json.
-    const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
-    const endpoint = (await os('endpoint', 'list', '--service', 'network', '--interface', 'public', '-f', 'value', '-c', 'URL')).trim();
+    const { token, endpoint } = await networkingApi();
     const res = await fetch(`${endpoint}/v2.0/quotas/${project}/details.json`, { headers: { 'X-Auth-Token': token } });
     assert.equal(res.status, 200);
     const quota = ((await res.json()) as { quota: Record<string, { used: number; limit: number; reserved: number }> }).quota;
     assert.deepEqual(quota.network, { used: networks, limit: -1, reserved: 0 });
+  });
+
+  it('lets an admin create for a project made a moment before (project_id), as Tempest does', async () => {
+    const { token, endpoint } = await networkingApi();
+    const post = (url: string, body: object) => fetch(url, { method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    // No pause between the two: Keystone answers before its reconciler has made the project's namespace.
+    const made = await post(`${cloud.admin().authUrl}/projects`, { project: { name: 'fresh', domain_id: 'default' } });
+    assert.equal(made.status, 201);
+    const projectId = ((await made.json()) as { project: { id: string } }).project.id;
+    const router = await post(`${endpoint}/v2.0/routers`, { router: { name: 'theirs', project_id: projectId } });
+    assert.equal(router.status, 201, await router.clone().text());
+    assert.equal(((await router.json()) as { router: { project_id: string } }).router.project_id, projectId);
+    await os('router', 'delete', 'theirs');
+    await os('project', 'delete', 'fresh');
   });
 
   it('lists the availability zones of every service, the network ones included, and each by itself', async () => {
@@ -253,6 +271,17 @@ describe('networking with the openstack CLI', function () {
     const shown = await json('floating', 'ip', 'show', fip.id);
     assert.equal(shown.fixed_ip_address, '10.30.0.10');
     await eventually(`${fip.floating_ip_address} to answer from the provider network`, () => reachable(fip.floating_ip_address), 60_000, 1000);
+    // Moved to another server's port and back, each answer says where it is now (as Tempest checks it).
+    const { token, endpoint } = await networkingApi();
+    type Listed = { ID: string; 'Fixed IP Addresses': Array<{ ip_address: string }> };
+    for (const server of ['beta', 'alpha']) {
+      const port = ((await json('port', 'list', '--server', server)) as Listed[])[0];
+      const moved = await fetch(`${endpoint}/v2.0/floatingips/${fip.id}`, { method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify({ floatingip: { port_id: port.ID } }) });
+      assert.equal(moved.status, 200);
+      const now = ((await moved.json()) as { floatingip: { port_id: string; fixed_ip_address: string } }).floatingip;
+      assert.deepEqual([now.port_id, now.fixed_ip_address], [port.ID, port['Fixed IP Addresses'][0].ip_address], `the answer to moving it to ${server}`);
+    }
+    await eventually(`${fip.floating_ip_address} to answer again once back on alpha`, () => reachable(fip.floating_ip_address), 60_000, 1000);
     await os('server', 'remove', 'floating', 'ip', 'alpha', fip.floating_ip_address);
     await eventually(`${fip.floating_ip_address} to stop answering`, async () => !(await reachable(fip.floating_ip_address)), 60_000, 1000);
     await os('floating', 'ip', 'delete', fip.id);

@@ -1,9 +1,9 @@
 /** What every Networking API route works with, and the steps several of them share. */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, objectNameFor, type Handler, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
+import { KubeApiError, objectNameFor, waitUntil, type Handler, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
 import type { NetworkDirectory } from './directory.js';
-import { NeutronError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { NeutronError, badRequest, conflict, forbidden, notFound, unavailable } from './errors.js';
 
 export const API_FIELD_MANAGER = `${FIELD_MANAGER}-api`;
 export type NetAuth = TokenAuth;
@@ -80,6 +80,7 @@ export function fromKubernetes(e: unknown, what: string): never {
  * with (the object is then deleted: nothing half-made stays), or undefined to go on waiting.
  */
 export async function createAndSettle<T extends KubernetesObject>(api: NetApi, ref: ResourceRef, cache: IndexedCache<T>, body: T, verdict: (o: T) => 'ok' | NeutronError | undefined, what: string): Promise<T> {
+  await namespaceMade(api, body.metadata!.namespace!);
   let made: T;
   try {
     made = await api.client.create<T>(ref, body, API_FIELD_MANAGER);
@@ -98,6 +99,20 @@ export async function createAndSettle<T extends KubernetesObject>(api: NetApi, r
     throw outcome;
   }
   return latest;
+}
+
+/** How long a create for a project made a moment ago waits for the project's namespace. */
+const NAMESPACE_WAIT_MS = 30_000;
+
+/**
+ * Waits until the Tenant of `namespace` has made its namespace: Keystone answers a project's create before its
+ * reconciler makes the namespace, and an admin may create for the project at once (`project_id` in the body),
+ * as Keystone's role grant waits for it too. 503 if it does not come.
+ */
+async function namespaceMade(api: NetApi, namespace: string): Promise<void> {
+  const made = () => !!api.dir.tenant(namespace)?.status?.namespace;
+  if (!api.dir.tenant(namespace) || made()) return;
+  if (!(await waitUntil(made, NAMESPACE_WAIT_MS))) throw unavailable(`The namespace of project ${api.dir.projectIdOf(namespace)} is not ready yet; try again.`);
 }
 
 /** The Stalled condition's reason and message, when the reconciler refused the object as it is now. */

@@ -103,9 +103,12 @@ export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
     let latest = written;
     const settled = settledFor(spec.port !== undefined ? spec.port !== null : !!fip.spec.port);
     let outcome: ReturnType<typeof settled>;
+    // The cache may still hold the object as it was before this write, settled on the old port: only this
+    // write's generation (or a later one) answers.
     await api.dir.floatingIPs.until(written, (o) => {
-      if (o) latest = o;
-      return (outcome = o ? settled(o) : undefined) !== undefined;
+      if (!o || (o.metadata.generation ?? 0) < (written.metadata.generation ?? 0)) return false;
+      latest = o;
+      return (outcome = settled(o)) !== undefined;
     }, 30_000);
     if (outcome instanceof NeutronError) {
       await api.client.patch(FLOATING_IPS, fip.metadata.namespace, fip.metadata.name, { spec: { port: fip.spec.port ?? null, fixedIPAddress: fip.spec.fixedIPAddress ?? null } }, API_FIELD_MANAGER).catch(() => {});
