@@ -284,12 +284,25 @@ describe('networking with the openstack CLI', function () {
     await eventually(`${fip.floating_ip_address} to answer again once back on alpha`, () => reachable(fip.floating_ip_address), 60_000, 1000);
     await os('server', 'remove', 'floating', 'ip', 'alpha', fip.floating_ip_address);
     await eventually(`${fip.floating_ip_address} to stop answering`, async () => !(await reachable(fip.floating_ip_address)), 60_000, 1000);
+    // A port deleted while it holds the floating IP lets go of it at once, as in Neutron.
+    const holder = await json('port', 'create', '--network', 'private', 'holder');
+    await os('floating', 'ip', 'set', '--port', 'holder', fip.id);
+    assert.equal((await json('floating', 'ip', 'show', fip.id)).port_id, holder.id);
+    await os('port', 'delete', 'holder');
+    const released = await json('floating', 'ip', 'show', fip.id);
+    assert.deepEqual([released.port_id, released.fixed_ip_address, released.router_id], [null, null, null]);
     await os('floating', 'ip', 'delete', fip.id);
     await os('router', 'remove', 'subnet', 'edge', 'private-v4');
     await os('router', 'unset', '--external-gateway', 'edge');
     await os('router', 'delete', 'edge');
-    await os('subnet', 'delete', 'public-v4');
+    // A floating IP no port holds goes with its external network, subnet and all, as in Neutron; a list with a
+    // filter on what floating IPs do not have ignores it (Neutron without filter-validation).
+    const spare = await json('floating', 'ip', 'create', 'public');
+    const listed = await fetch(`${endpoint}/v2.0/floatingips?invalid_filter=x`, { headers: { 'X-Auth-Token': token } });
+    assert.ok(((await listed.json()) as { floatingips: Array<{ id: string }> }).floatingips.some((f) => f.id === spare.id), 'an unknown filter is ignored');
     await os('network', 'delete', 'public');
+    assert.deepEqual((await json('floating', 'ip', 'list')).filter((f: { ID: string }) => f.ID === spare.id), []);
+    assert.deepEqual(await json('subnet', 'list', '--name', 'public-v4'), []);
   });
 
   it('leaves nothing behind once the servers, ports, subnet and network are deleted', async () => {

@@ -130,6 +130,8 @@ export function listFilter(query: URLSearchParams, ignore: string[] = []): { mat
     fields: query.getAll('fields'),
     matches: (view) =>
       [...wanted].every(([k, vs]) => {
+        // A filter on what the resource does not have is ignored, as Neutron without filter-validation does.
+        if (!(k in view)) return true;
         const have = view[k];
         if (Array.isArray(have)) return vs.some((v) => have.map(String).includes(v));
         return vs.some((v) => String(have) === v || (typeof have === 'boolean' && String(have) === v.toLowerCase()));

@@ -16,13 +16,16 @@ export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): Float
 
 export function floatingIPView(f: FloatingIP, api: NetApi) {
   const net = api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace);
+  // A port being deleted leaves its floating IP at once, as in Neutron, though its finalizers still hold it.
+  const port = f.spec.port ? api.dir.ports.get(f.spec.port, f.metadata.namespace) : undefined;
+  const associated = port && !isDeleting(port) ? port : undefined;
   return {
     id: idOf(f),
     floating_ip_address: f.status?.floatingIPAddress ?? null,
     floating_network_id: net ? idOf(net) : '',
-    router_id: f.status?.routerId ?? null,
-    port_id: f.spec.port ? (api.dir.ports.get(f.spec.port, f.metadata.namespace) ? idOf(api.dir.ports.get(f.spec.port, f.metadata.namespace)!) : null) : null,
-    fixed_ip_address: f.status?.fixedIPAddress ?? null,
+    router_id: associated ? (f.status?.routerId ?? null) : null,
+    port_id: associated ? idOf(associated) : null,
+    fixed_ip_address: associated ? (f.status?.fixedIPAddress ?? null) : null,
     status: f.status?.phase === 'ACTIVE' ? 'ACTIVE' : f.status?.phase === 'ERROR' ? 'ERROR' : 'DOWN',
     description: f.spec.description ?? '',
     dns_domain: '',

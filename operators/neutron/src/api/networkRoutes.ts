@@ -6,7 +6,7 @@ import { visiblePool } from './subnetPoolRoutes.js';
 
 /** One allocation from a subnet pool at a time in this process, so two subnets cannot take one block. */
 const poolLock = new KeyedLock();
-import { NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
+import { FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
 import { subnetProblem } from '../reconcilers.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
@@ -108,9 +108,17 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
 
   r.on('DELETE', '/v2.0/networks/:id', async ({ auth, params }) => {
     const n = ownedNetwork(api, auth, params.id);
-    // Its own DHCP ports go with it; a server's port or a router's interface keeps it in use.
-    const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && p.spec.deviceOwner !== 'network:dhcp');
+    // Floating IPs of it that no port holds go with it, as Neutron deletes them (their own ports too).
+    const freeFloatingIPs = api.dir.floatingIPs.list().filter((f) => !f.spec.port && api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace) === n);
+    const goingWith = new Set(freeFloatingIPs.map(idOf));
+    // Its own DHCP ports go with it; a server's port, a router's interface or a held floating IP keeps it in use.
+    const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && p.spec.deviceOwner !== 'network:dhcp' && !(p.spec.deviceOwner === FLOATING_IP_OWNER && goingWith.has(p.spec.deviceId ?? '')));
     if (inUse.length) throw conflict('NetworkInUse', `Unable to complete operation on network ${params.id}. There are one or more ports still in use on the network.`);
+    for (const f of freeFloatingIPs)
+      await api.client.delete(FLOATING_IPS, f.metadata.namespace, f.metadata.name).catch((e) => {
+        if (!isNotFound(e)) fromKubernetes(e, 'floating IP');
+      });
+    for (const f of freeFloatingIPs) await api.dir.floatingIPs.until(f, (o) => !o || isDeleting(o));
     // Its subnets go with it at once, as Neutron deletes them in the same call.
     const subnets = api.dir.subnetsOf(n);
     for (const sub of subnets)
