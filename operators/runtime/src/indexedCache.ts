@@ -68,6 +68,17 @@ export class IndexedCache<T extends KubernetesObject> {
     return waitUntil(() => isAtLeast(this.get(written.metadata!.name!, written.metadata?.namespace)?.metadata?.resourceVersion, written.metadata?.resourceVersion));
   }
 
+  /**
+   * Waits until the cache holds this write or a later one and `check` holds for it: an older copy, which may
+   * look settled on what the write changed, is not asked.
+   */
+  untilWritten(written: T, check: (cached: T) => boolean, timeoutMs = 10_000): Promise<boolean> {
+    return waitUntil(() => {
+      const cached = this.get(written.metadata!.name!, written.metadata?.namespace);
+      return !!cached && isAtLeast(cached.metadata?.resourceVersion, written.metadata?.resourceVersion) && check(cached);
+    }, timeoutMs);
+  }
+
   /** Waits until `check` holds for the cached object (undefined when it is gone). */
   until(o: T, check: (cached: T | undefined) => boolean, timeoutMs = 10_000): Promise<boolean> {
     return waitUntil(() => check(this.get(o.metadata!.name!, o.metadata?.namespace)), timeoutMs);

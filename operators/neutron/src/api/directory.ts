@@ -54,6 +54,10 @@ export class NetworkDirectory {
     return this.subnets.list(n.metadata.namespace).filter((s) => s.spec.network === n.metadata.name);
   }
 
+  networkOfFloatingIP(f: FloatingIP): Network | undefined {
+    return this.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace);
+  }
+
   networkOfPort(p: Port): Network | undefined {
     return this.networks.get(p.spec.network, p.spec.networkNamespace ?? p.metadata.namespace);
   }

@@ -15,7 +15,7 @@ export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): Float
 }
 
 export function floatingIPView(f: FloatingIP, api: NetApi) {
-  const net = api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace);
+  const net = api.dir.networkOfFloatingIP(f);
   // A port being deleted leaves its floating IP at once, as in Neutron, though its finalizers still hold it.
   const port = f.spec.port ? api.dir.ports.get(f.spec.port, f.metadata.namespace) : undefined;
   const associated = port && !isDeleting(port) ? port : undefined;
@@ -106,10 +106,8 @@ export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
     let latest = written;
     const settled = settledFor(spec.port !== undefined ? spec.port !== null : !!fip.spec.port);
     let outcome: ReturnType<typeof settled>;
-    // The cache may still hold the object as it was before this write, settled on the old port: only this
-    // write's generation (or a later one) answers.
-    await api.dir.floatingIPs.until(written, (o) => {
-      if (!o || (o.metadata.generation ?? 0) < (written.metadata.generation ?? 0)) return false;
+    // The cache may still hold the object as it was before this write, settled on the old port.
+    await api.dir.floatingIPs.untilWritten(written, (o) => {
       latest = o;
       return (outcome = settled(o)) !== undefined;
     }, 30_000);

@@ -109,7 +109,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
   r.on('DELETE', '/v2.0/networks/:id', async ({ auth, params }) => {
     const n = ownedNetwork(api, auth, params.id);
     // Floating IPs of it that no port holds go with it, as Neutron deletes them (their own ports too).
-    const freeFloatingIPs = api.dir.floatingIPs.list().filter((f) => !f.spec.port && api.dir.networks.get(f.spec.network, f.spec.networkNamespace ?? f.metadata.namespace) === n);
+    const freeFloatingIPs = api.dir.floatingIPs.list().filter((f) => !f.spec.port && api.dir.networkOfFloatingIP(f) === n);
     const goingWith = new Set(freeFloatingIPs.map(idOf));
     // Its own DHCP ports go with it; a server's port, a router's interface or a held floating IP keeps it in use.
     const inUse = api.dir.ports.list().filter((p) => api.dir.networkOfPort(p) === n && p.spec.deviceOwner !== 'network:dhcp' && !(p.spec.deviceOwner === FLOATING_IP_OWNER && goingWith.has(p.spec.deviceId ?? '')));

@@ -166,7 +166,7 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
   const settleWrite = async (written: Router) => {
     let outcome: ReturnType<typeof settled>;
     // The cached router counts once it is this write or later: an older Ready says nothing of the new interface.
-    await api.dir.routers.until(written, (o) => (outcome = o && (o.metadata.generation ?? 0) >= (written.metadata.generation ?? 0) ? settled(o) : undefined) !== undefined, 30_000);
+    await api.dir.routers.untilWritten(written, (o) => (outcome = settled(o)) !== undefined, 30_000);
     if (outcome instanceof Error) throw outcome;
   };
   /**
