@@ -186,6 +186,37 @@ describe('networking with the openstack CLI', function () {
     await os('network', 'delete', 'zoned');
   });
 
+  it('lists the node’s ovn-controller as an alive agent to an admin, none to a member; a description sticks; a gone chassis is deleted', async () => {
+    const agents = (await json('network', 'agent', 'list')) as Array<Record<string, unknown>>;
+    const node = agents.find((a) => a['Agent Type'] === 'OVN Controller agent');
+    assert.ok(node, `the node's chassis among ${JSON.stringify(agents)}`);
+    assert.equal(node.Binary, 'ovn-controller');
+    assert.equal(node.Alive, true);
+    assert.equal(node.State, true);
+    // A project's member sees none: listing agents is for admins.
+    await os('project', 'create', 'agentless');
+    await os('user', 'create', '--password', 'secret-pw-1', '--project', 'agentless', 'carol');
+    await os('role', 'add', '--project', 'agentless', '--user', 'carol', 'member');
+    const theirs = await as('carol', 'agentless', 'network', 'agent', 'list', '-f', 'json');
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.deepEqual(JSON.parse(theirs.stdout), []);
+    assert.match((await as('carol', 'agentless', 'network', 'agent', 'show', String(node.ID))).stderr, /could not be found|404/i);
+    await os('network', 'agent', 'set', '--description', 'the only node', String(node.ID));
+    assert.equal((await json('network', 'agent', 'show', String(node.ID))).description, 'the only node');
+    const down = await run(cloud, ['network', 'agent', 'set', '--disable', String(node.ID)]);
+    assert.match(down.stderr, /OVN agent status cannot be updated/);
+    // A chassis whose node is gone (registered by hand, nothing behind it) is listed until deleted, then gone.
+    const sb = `--db=${ovnLayout(cloud.dir).sbRemote}`;
+    await sh('ovn-sbctl', [sb, 'chassis-add', 'gone-node', 'geneve', '127.0.0.9']);
+    const listed = (await json('network', 'agent', 'list', '--host', 'gone-node')) as Array<Record<string, unknown>>;
+    assert.deepEqual(listed.map((a) => a.ID), ['gone-node']);
+    await os('network', 'agent', 'delete', 'gone-node');
+    assert.deepEqual(await json('network', 'agent', 'list', '--host', 'gone-node'), []);
+    assert.equal((await sh('ovn-sbctl', [sb, '--bare', '--columns=name', 'find', 'Chassis', 'name=gone-node'])).stdout.trim(), '', 'the chassis is gone from the southbound database');
+    await os('user', 'delete', 'carol');
+    await os('project', 'delete', 'agentless');
+  });
+
   it('gives subnets blocks of a subnet pool, never the same one twice', async () => {
     const pool = await json('subnet', 'pool', 'create', '--pool-prefix', '10.40.0.0/16', '--default-prefix-length', '26', 'pool1');
     assert.deepEqual(pool.prefixes, ['10.40.0.0/16']);

@@ -31,6 +31,7 @@ const api = await startNetworkingApi({
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
   // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
   admission: admissionListenerFromEnv(process.env.NEUTRON_API_HOST ?? '127.0.0.1'),
+  ovn: { nbRemote, sbRemote },
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

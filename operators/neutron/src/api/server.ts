@@ -17,6 +17,8 @@ import { floatingIPRoutes } from './floatingIPRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { subnetPoolRoutes } from './subnetPoolRoutes.js';
 import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
+import { agentRoutes } from './agentRoutes.js';
+import { OvnAgents } from '../ovn/agents.js';
 
 export interface NetworkingApiOptions {
   kubeConfig: KubeConfig;
@@ -27,6 +29,8 @@ export interface NetworkingApiOptions {
   tokenCacheSeconds?: number;
   /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
   admission?: AdmissionListener;
+  /** OVN's databases, where the agents (the chassis) are read from; without them the agents list is empty. */
+  ovn?: { nbRemote: string; sbRemote: string };
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -52,6 +56,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project' },
   { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Enables allocation of subnets from a subnet pool' },
   { alias: 'extraroute', name: 'Neutron Extra Route', description: 'Extra routes configuration for L3 router' },
+  { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
 
@@ -71,6 +76,8 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   quotaRoutes(router, api);
   subnetPoolRoutes(router, api);
   availabilityZoneRoutes(router);
+  const agents = opts.ovn ? new OvnAgents({ ...opts.ovn, log }).start() : undefined;
+  agentRoutes(router, agents);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));
   router.on('GET', '/v2.0/extensions/:alias', ({ params }) => {
     const e = EXTENSIONS.find((x) => x.alias === params.alias);
@@ -107,5 +114,10 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
     internalError: () => new NeutronError(500, 'HTTPInternalServerError', 'Request Failed: internal server error while processing your request.').body(),
   });
   const running = await serveApi(server, { name: 'networking', host: opts.host ?? '127.0.0.1', port: opts.port ?? 9696, directory: dir, router, log });
+  const closeApi = running.close.bind(running);
+  running.close = async () => {
+    await closeApi();
+    agents?.close();
+  };
   return withAdmission(running, admissionWebhooks(api), opts.admission, log);
 }
