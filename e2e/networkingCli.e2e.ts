@@ -217,6 +217,29 @@ describe('networking with the openstack CLI', function () {
     await os('project', 'delete', 'agentless');
   });
 
+  it('lets an admin make a port on a member’s private network, as Tempest’s port binding tests do; its owner sees and deletes it', async () => {
+    await os('project', 'create', 'owner');
+    await os('user', 'create', '--password', 'secret-pw-1', '--project', 'owner', 'dave');
+    await os('role', 'add', '--project', 'owner', '--user', 'dave', 'member');
+    const dave = async (...args: string[]) => {
+      const r = await as('dave', 'owner', ...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const net = JSON.parse(await dave('network', 'create', '-f', 'json', 'daves-net'));
+    await dave('subnet', 'create', '--network', 'daves-net', '--subnet-range', '10.50.0.0/24', 'daves-subnet');
+    const host = (await os('hypervisor', 'list', '-f', 'value', '-c', 'Hypervisor Hostname')).trim().split('\n')[0];
+    const port = await json('port', 'create', '--network', net.id, '--host', host, 'admins-port');
+    assert.equal(port.binding_host_id, host);
+    assert.match(port.fixed_ips[0].ip_address, /^10\.50\.0\.\d+$/);
+    assert.equal(port.project_id, net.project_id, 'the port is with its network');
+    assert.ok(JSON.parse(await dave('port', 'list', '-f', 'json')).some((p: { ID: string }) => p.ID === port.id), 'the network’s owner sees it');
+    await dave('port', 'delete', port.id);
+    await dave('network', 'delete', 'daves-net');
+    await os('user', 'delete', 'dave');
+    await os('project', 'delete', 'owner');
+  });
+
   it('gives subnets blocks of a subnet pool, never the same one twice', async () => {
     const pool = await json('subnet', 'pool', 'create', '--pool-prefix', '10.40.0.0/16', '--default-prefix-length', '26', 'pool1');
     assert.deepEqual(pool.prefixes, ['10.40.0.0/16']);

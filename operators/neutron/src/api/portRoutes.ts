@@ -1,7 +1,7 @@
 /** Ports: /v2.0/ports. */
 import { isDeleting } from '@stratus/runtime';
 import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
-import { PORTS, idOf, macOf, type FixedIP, type Port } from '../resources.js';
+import { PORTS, idOf, macOf, type FixedIP, type Network, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, forbidden, notFound } from './errors.js';
@@ -74,6 +74,18 @@ function portRefusal(p: Port, networkId: string): NeutronError | undefined {
   return badRequest(`Invalid input for operation: ${r.message}`);
 }
 
+/**
+ * Where a new port lives: with the caller's project (or the project an admin names), but an admin's port on
+ * another project's unshared network, for no project named, lives with its network. Ports reach no unshared
+ * network of another namespace (the reconciler's isolation, which kubectl writes cannot get around), and
+ * Neutron lets a network's owner see and delete every port on it, as this owner may.
+ */
+function portNamespace(api: NetApi, auth: NetAuth, p: Record<string, unknown>, net: Network): string {
+  const named = p.project_id ?? p.tenant_id;
+  if (auth.admin && named === undefined && net.metadata.namespace !== auth.tenant && !net.spec.shared && !net.spec.external) return net.metadata.namespace!;
+  return targetNamespace(api, auth, p);
+}
+
 export function portRoutes(r: NetRouter, api: NetApi): void {
   r.on('GET', '/v2.0/ports', ({ auth, query }) => {
     const { matches, fields } = listFilter(query, ['fixed_ips']);
@@ -96,7 +108,7 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
     if (typeof p.network_id !== 'string') throw badRequest("Failed to parse request. Required attribute 'network_id' not specified");
     const net = visibleNetwork(api, auth, p.network_id);
     if (net.spec.external && !auth.admin && !owns(auth, net)) throw forbidden(`Tenant ${auth.projectId} not allowed to create port on this network`);
-    const ns = targetNamespace(api, auth, p);
+    const ns = portNamespace(api, auth, p, net);
     const name = newObjectName(api.dir.ports, ns, str(p.name, 'name'), 'port');
     const portSecurity = bool(p.port_security_enabled, 'port_security_enabled');
     const groups = p.security_groups !== undefined ? groupNames(api, ns, p.security_groups) : undefined;
