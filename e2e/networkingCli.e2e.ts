@@ -240,6 +240,33 @@ describe('networking with the openstack CLI', function () {
     await os('project', 'delete', 'owner');
   });
 
+  it('deletes the rules naming a peer group with it, as Neutron does, through the Networking API and Nova’s proxy alike', async () => {
+    await os('security', 'group', 'create', 'peer-a');
+    await os('security', 'group', 'create', 'peer-b');
+    const a = await json('security', 'group', 'show', 'peer-a');
+    await os('security', 'group', 'rule', 'create', '--remote-group', 'peer-a', '--protocol', 'tcp', '--dst-port', '5432', 'peer-b');
+    const naming = async () => ((await json('security', 'group', 'rule', 'list', 'peer-b')) as Array<Record<string, unknown>>).filter((r) => r['Remote Security Group'] === a.id);
+    assert.equal((await naming()).length, 1);
+    await os('security', 'group', 'delete', 'peer-a');
+    assert.deepEqual(await naming(), [], 'the rule went with its peer group');
+    await os('security', 'group', 'delete', 'peer-b');
+    // Nova's os-security-groups (before microversion 2.36), as Tempest's compute tests use it.
+    const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+    const compute = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+    const nova = async (method: string, path: string, body?: object) => {
+      const res = await fetch(`${compute}${path}`, { method, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json', 'X-OpenStack-Nova-API-Version': '2.1' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+      return res.status === 202 ? undefined : ((await res.json()) as Record<string, any>);
+    };
+    const peer = (await nova('POST', '/os-security-groups', { security_group: { name: 'nova-peer', description: 'peer' } }))!.security_group;
+    const other = (await nova('POST', '/os-security-groups', { security_group: { name: 'nova-other', description: 'other' } }))!.security_group;
+    await nova('POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: other.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, group_id: peer.id } });
+    assert.equal((await nova('GET', `/os-security-groups/${other.id}`))!.security_group.rules.length, 1);
+    await nova('DELETE', `/os-security-groups/${peer.id}`);
+    assert.deepEqual((await nova('GET', `/os-security-groups/${other.id}`))!.security_group.rules, []);
+    await nova('DELETE', `/os-security-groups/${other.id}`);
+  });
+
   it('gives subnets blocks of a subnet pool, never the same one twice', async () => {
     const pool = await json('subnet', 'pool', 'create', '--pool-prefix', '10.40.0.0/16', '--default-prefix-length', '26', 'pool1');
     assert.deepEqual(pool.prefixes, ['10.40.0.0/16']);

@@ -16,3 +16,14 @@ export async function changeSecurityGroupRules(client: KubeClient, group: Securi
     }
   }
 }
+
+/**
+ * Before a group is deleted through an OpenStack API: the rules of the namespace's other groups that let its
+ * members in (remote_group_id) go with it, as Neutron's database deletes them with their remote group. (A
+ * kubectl delete leaves them, and the groups naming a gone group say so in their status.)
+ */
+export async function dropRulesNaming(client: KubeClient, group: SecurityGroup, fieldManager: string): Promise<void> {
+  const { namespace, name } = group.metadata;
+  const naming = (await client.list<SecurityGroup>(SECURITY_GROUPS, namespace)).items.filter((g) => g.metadata.name !== name && (g.spec.rules ?? []).some((r) => r.remoteGroup === name));
+  for (const g of naming) await changeSecurityGroupRules(client, g, (rules) => rules.filter((r) => r.remoteGroup !== name), fieldManager);
+}

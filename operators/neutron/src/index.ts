@@ -13,4 +13,4 @@ export * from './routers.js';
 export * from './floatingIPs.js';
 export { ruleIdOf, defaultRules } from './securityGroups.js';
 export { ensureDefaultSecurityGroup } from './reconcilers.js';
-export { changeSecurityGroupRules } from './groupRules.js';
+export { changeSecurityGroupRules, dropRulesNaming } from './groupRules.js';

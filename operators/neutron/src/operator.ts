@@ -61,9 +61,10 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
     resource: SECURITY_GROUPS,
     reconcile: securityGroupReconciler(ovn),
     watches: [
-      // A port leaving a group lets a deleting group go; a group appearing lets rules naming it as remote be accepted.
+      // A port leaving a group lets a deleting group go.
       { resource: PORTS, map: (p, all) => all.list().filter((g) => g.metadata.namespace === p.metadata?.namespace && (g.metadata.deletionTimestamp || g.status?.phase === 'ERROR')).map(at) },
-      { resource: SECURITY_GROUPS, map: (changed, all) => all.list().filter((g) => g.metadata.namespace === changed.metadata?.namespace && g.status?.phase === 'ERROR').map(at) },
+      // A group appearing or going: groups refused for want of it, and groups whose rules name it as remote.
+      { resource: SECURITY_GROUPS, map: (changed, all) => all.list().filter((g) => g.metadata.namespace === changed.metadata?.namespace && (g.status?.phase === 'ERROR' || (g.spec.rules ?? []).some((r) => r.remoteGroup === changed.metadata?.name))).map(at) },
     ],
   });
   m.add<Router>({

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { OWNER_KEY, planNorthbound, type DesiredNorthbound, type NorthboundRows } from '../src/ovn/northbound.js';
+import { OWNER_KEY, desiredNorthbound, planNorthbound, type DesiredNorthbound, type NorthboundRows } from '../src/ovn/northbound.js';
+import { portGroupNameOf } from '../src/securityGroups.js';
+import type { SecurityGroup } from '../src/resources.js';
 
 describe('the northbound plan', () => {
   const address = 'fa:16:3e:00:00:01 10.0.0.2';
@@ -31,5 +33,26 @@ describe('the northbound plan', () => {
     assert.deepEqual(updatesOf(planNorthbound(want({ 'neutron:device_id': 'vm-1' }), have({ 'neutron:device_owner': 'vm-1' }))), ['Logical_Switch_Port']);
     assert.deepEqual(updatesOf(planNorthbound(want(), have({}, ['fa:16:3e:00:00:01 10.0.0.9']))), ['Logical_Switch_Port']);
     assert.deepEqual(updatesOf(planNorthbound(want(), have({}, [address, 'fa:16:3e:00:00:01 10.0.0.9']))), ['Logical_Switch_Port']);
+  });
+});
+
+describe('the security groups northbound holds', () => {
+  const group = (name: string, uid: string, rules: SecurityGroup['spec']['rules']) =>
+    ({ apiVersion: 'network.stratus.io/v1alpha1', kind: 'SecurityGroup', metadata: { name, namespace: 'demo', uid }, spec: { rules }, status: { id: uid, phase: 'ACTIVE' } }) as SecurityGroup;
+  const web = group('web', '11111111-0000-4000-a000-000000000001', [{ direction: 'ingress', protocol: 'tcp', portRangeMin: 80, portRangeMax: 80 }]);
+  const db = (peerRules = true) => group('db', '22222222-0000-4000-a000-000000000002', [{ direction: 'egress' }, ...(peerRules ? [{ direction: 'ingress' as const, remoteGroup: 'web' }] : [])]);
+  const matchesOf = (groups: SecurityGroup[], name: string) => {
+    const pg = desiredNorthbound([], [], [], groups).portGroups.find((g) => g.name === portGroupNameOf(groups.find((x) => x.metadata.name === name)!.metadata.uid!));
+    return (pg!.acls as Array<{ match: string }>).map((a) => a.match);
+  };
+
+  it('lets a peer group’s members in by their addresses while the peer group is there', () => {
+    assert.ok(matchesOf([web, db()], 'db').some((m) => m.includes(`$${portGroupNameOf(web.metadata.uid!)}_ip4`)));
+  });
+
+  it('lets nobody in by a rule whose peer group is gone, rather than everyone', () => {
+    const matches = matchesOf([db()], 'db');
+    assert.equal(matches.length, 1, `only the egress rule: ${JSON.stringify(matches)}`);
+    assert.match(matches[0]!, /^inport == /);
   });
 });

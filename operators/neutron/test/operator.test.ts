@@ -193,6 +193,22 @@ describe('networking operator on OVN', function () {
     await env.client.delete(PORTS, 'demo', 'no-such-group');
   });
 
+  it('says so when a rule’s peer group is deleted (kubectl), and lets nobody in by that rule meanwhile', async () => {
+    await make(SECURITY_GROUPS, 'demo', 'web', 'SecurityGroup', { rules: [] });
+    await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'web', 'Ready', ready);
+    await make(SECURITY_GROUPS, 'demo', 'db', 'SecurityGroup', { rules: [{ direction: 'ingress', protocol: 'tcp', portRangeMin: 5432, portRangeMax: 5432, remoteGroup: 'web' }, { direction: 'ingress', protocol: 'icmp' }] });
+    const db = await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'db', 'Ready', ready);
+    const pg = db.status!.portGroup!;
+    const matches = () => asList(nbRows('Port_Group').find((r) => r.name === pg)?.acls).map((u) => String(env.mechanism.nb.tables.get('ACL')!.get(u)?.match));
+    await eventually('db’s two rules as ACLs', () => matches().length === 2);
+    await env.client.delete(SECURITY_GROUPS, 'demo', 'web');
+    const stalled = await until<SecurityGroup>(SECURITY_GROUPS, 'demo', 'db', 'Stalled for want of web', stalledWith('InvalidInput'));
+    assert.match(condition(stalled, 'Stalled')!.message!, /Security group web does not exist/);
+    await eventually('the rule naming web out of OVN, the ICMP rule kept', () => matches().length === 1 && matches()[0]!.includes('icmp4') && !matches().some((m) => m.includes('5432')));
+    await env.client.delete(SECURITY_GROUPS, 'demo', 'db');
+    await eventually('db and its port group gone', async () => !(await get(SECURITY_GROUPS, 'demo', 'db')) && !nbRows('Port_Group').some((r) => r.name === pg));
+  });
+
   it('joins subnets with a logical router whose ports hold their gateways, refuses overlapping ones, and cleans up', async () => {
     await make(ROUTERS, 'demo', 'r1', 'Router', { interfaces: [{ subnet: 'sub1' }, { subnet: 'small-sub' }] });
     const r1 = await until<Router>(ROUTERS, 'demo', 'r1', 'Ready', ready);

@@ -1,7 +1,7 @@
 /** Security groups and their rules: /v2.0/security-groups and /v2.0/security-group-rules. */
 import { randomUUID } from 'node:crypto';
 import { isDeleting } from '@stratus/runtime';
-import { changeSecurityGroupRules } from '../groupRules.js';
+import { changeSecurityGroupRules, dropRulesNaming } from '../groupRules.js';
 import { ensureDefaultSecurityGroup } from '../reconcilers.js';
 import { DEFAULT_SECURITY_GROUP, SECURITY_GROUPS, idOf, securityGroupsOf, type SecurityGroup, type SecurityGroupRule } from '../resources.js';
 import { normalizedProtocol, ruleIdOf, ruleProblem } from '../securityGroups.js';
@@ -139,6 +139,7 @@ export function securityGroupRoutes(r: NetRouter, api: NetApi): void {
     if (g.metadata.name === DEFAULT_SECURITY_GROUP && !auth.admin) throw conflict('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
     const users = api.dir.ports.list(g.metadata.namespace).filter((p) => securityGroupsOf(p).includes(g.metadata.name));
     if (users.length) throw conflict('SecurityGroupInUse', `Security Group ${params.id} in use.`);
+    await dropRulesNaming(api.client, g, API_FIELD_MANAGER);
     await api.client.delete(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name).catch((e) => fromKubernetes(e, 'security group'));
     await api.dir.groups.until(g, (o) => !o || isDeleting(o));
     return { status: 204 };

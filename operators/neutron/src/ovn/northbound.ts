@@ -218,9 +218,11 @@ function desiredPortGroups(ports: Port[], groups: SecurityGroup[]): DesiredPortG
   };
   const byGroup = accepted.map((g) => {
     const pg = pgOf.get(keyOf(g))!;
-    const acls: DesiredAcl[] | 'keep' = g.status?.phase !== 'ACTIVE' ? 'keep' : (g.spec.rules ?? []).map((rule) => {
+    const acls: DesiredAcl[] | 'keep' = g.status?.phase !== 'ACTIVE' ? 'keep' : (g.spec.rules ?? []).flatMap((rule) => {
       const remote = rule.remoteGroup ? pgOf.get(`${g.metadata.namespace}/${rule.remoteGroup}`) : undefined;
-      return { direction: rule.direction === 'ingress' ? 'to-lport' : 'from-lport', priority: ALLOW_PRIORITY, match: aclMatch(pg, rule, remote), action: 'allow-related', external_ids: { 'neutron:security_group_rule_id': ruleIdOf(idOf(g), rule) } };
+      // A rule whose remote group is gone (or not accepted yet) lets nothing in: without its group it would match everyone.
+      if (rule.remoteGroup && !remote) return [];
+      return [{ direction: rule.direction === 'ingress' ? 'to-lport' : 'from-lport', priority: ALLOW_PRIORITY, match: aclMatch(pg, rule, remote), action: 'allow-related', external_ids: { 'neutron:security_group_rule_id': ruleIdOf(idOf(g), rule) } }] as DesiredAcl[];
     });
     const members = ports.filter((p) => p.metadata.namespace === g.metadata.namespace && securityGroupsOf(p).includes(g.metadata.name)).map(idOf);
     return { name: pg, ports: members, acls, external_ids: { [OWNER_KEY]: keyOf(g), 'neutron:security_group_id': idOf(g) } };

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MERGE_PATCH, objectNameFor, type KubeClient } from '@stratus/runtime';
-import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, changeSecurityGroupRules, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
+import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, changeSecurityGroupRules, dropRulesNaming, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
 import { INSTANCES, type Instance } from '../resources.js';
 import { wantedPortNames } from '../nics.js';
 import { API_FIELD_MANAGER, serverFor, tenantOf, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
@@ -126,6 +126,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     if (g.metadata.name === 'default') throw badRequest('Removing default security group not allowed.');
     const users = (await api.client.list<Port>(PORTS, g.metadata.namespace)).items.filter((p) => (p.spec.securityGroups ?? ['default']).includes(g.metadata.name));
     if (users.length) throw badRequest(`Security group ${req.params.id} is in use.`);
+    await dropRulesNaming(api.client, g, API_FIELD_MANAGER);
     await api.client.delete(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name);
     return { status: 202 };
   });
