@@ -583,6 +583,31 @@ describe('Compute API v2.1', function () {
     await ok('DELETE', `/os-security-group-rules/${rule.id}`, { version: v });
     assert.deepEqual((await ok('GET', `/os-security-groups/${made.id}`, { version: v })).body.security_group.rules, []);
     assert.equal((await call('GET', '/os-security-groups', { version: '2.36' })).status, 404, 'gone at 2.36');
+    // A group ID is a UUID, as Nova with Neutron checks before looking: 400, where a UUID of no group is 404.
+    assert.match((await call('GET', '/os-security-groups/not-a-uuid', { version: v })).body.badRequest.message, /Security group id should be uuid/);
+    assert.equal((await call('POST', '/os-security-group-rules', { version: v, body: { security_group_rule: { parent_group_id: 'non_int_id', ip_protocol: 'tcp', from_port: 22, to_port: 22 } } })).status, 400);
+    assert.equal((await call('GET', '/os-security-groups/6f1ac3e8-5a5e-4b8e-9d1b-0c3f4e5a6b7c', { version: v })).status, 404);
+    // Each group says its own project; all_tenants lists every project's to an admin, and only theirs to a member.
+    const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
+    const acmeProject = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
+    assert.equal(made.tenant_id, adminProject);
+    const theirs = (await ok('POST', '/os-security-groups', { version: v, token: member, body: { security_group: { name: 'db', description: 'databases' } } })).body.security_group;
+    assert.equal(theirs.tenant_id, acmeProject, 'the project is known from the create’s answer on');
+    const everyone = (await ok('GET', '/os-security-groups?all_tenants=true', { version: v })).body.security_groups;
+    assert.deepEqual([made.id, theirs.id].map((id) => everyone.find((g: any) => g.id === id)?.tenant_id), [adminProject, acmeProject]);
+    const membersAll = (await ok('GET', '/os-security-groups?all_tenants=true', { version: v, token: member })).body.security_groups;
+    assert.ok(membersAll.some((g: any) => g.id === theirs.id) && !membersAll.some((g: any) => g.id === made.id), 'a member’s all_tenants stays in their project');
+    // A server's groups changed by its actions, read back at once; with its last one gone it shows none.
+    const web1 = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.name === 'web-1')!.metadata.uid!;
+    const action = (body: object) => ok('POST', `/servers/${web1}/action`, { version: v, token: member, body });
+    await action({ addSecurityGroup: { name: 'db' } });
+    assert.deepEqual((await ok('GET', `/servers/${web1}/os-security-groups`, { version: v, token: member })).body.security_groups.map((g: any) => g.name).sort(), ['db', 'default']);
+    await action({ removeSecurityGroup: { name: 'db' } });
+    await action({ removeSecurityGroup: { name: 'default' } });
+    assert.ok(!('security_groups' in (await ok('GET', `/servers/${web1}`, { version: v, token: member })).body.server), 'no security_groups key');
+    await action({ addSecurityGroup: { name: 'default' } });
+    assert.deepEqual((await ok('GET', `/servers/${web1}`, { version: v, token: member })).body.server.security_groups, [{ name: 'default' }]);
+    await ok('DELETE', `/os-security-groups/${theirs.id}`, { version: v, token: member });
     await ok('DELETE', `/os-security-groups/${made.id}`, { version: v });
     assert.equal((await call('GET', `/os-security-groups/${made.id}`, { version: v })).status, 404);
     await client.create({ group: 'network.stratus.io', version: 'v1alpha1', plural: 'networks', namespaced: true }, { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Network', metadata: { name: 'lan', namespace: 'admin' }, spec: { displayName: 'lan' } } as any, 'test');

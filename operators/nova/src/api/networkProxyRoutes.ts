@@ -21,7 +21,10 @@ async function groupsOf(client: KubeClient, ns: string): Promise<SecurityGroup[]
 }
 
 /** A rule as Nova shows it (ingress rules only: Nova's proxy speaks of what may come in). */
-function novaRule(g: SecurityGroup, r: SecurityGroupRule, all: SecurityGroup[], projectId: string) {
+/** The project a group is of, by its namespace. */
+type ProjectOf = (namespace: string) => string;
+
+function novaRule(g: SecurityGroup, r: SecurityGroupRule, all: SecurityGroup[], projectOf: ProjectOf) {
   const remote = r.remoteGroup ? all.find((x) => x.metadata.name === r.remoteGroup) : undefined;
   const proto = r.protocol && r.protocol !== 'any' ? r.protocol : null;
   return {
@@ -31,19 +34,27 @@ function novaRule(g: SecurityGroup, r: SecurityGroupRule, all: SecurityGroup[], 
     from_port: proto === 'icmp' ? (r.portRangeMin ?? -1) : (r.portRangeMin ?? (proto ? 1 : null)),
     to_port: proto === 'icmp' ? (r.portRangeMax ?? -1) : (r.portRangeMax ?? (proto ? 65535 : null)),
     ip_range: r.remoteIPPrefix ? { cidr: r.remoteIPPrefix } : remote ? {} : { cidr: (r.ethertype ?? 'IPv4') === 'IPv6' ? '::/0' : '0.0.0.0/0' },
-    group: remote ? { name: remote.spec.displayName || remote.metadata.name, tenant_id: projectId } : {},
+    group: remote ? { name: remote.spec.displayName || remote.metadata.name, tenant_id: projectOf(remote.metadata.namespace!) } : {},
   };
 }
 
-function novaGroup(g: SecurityGroup, all: SecurityGroup[], projectId: string) {
+function novaGroup(g: SecurityGroup, all: SecurityGroup[], projectOf: ProjectOf) {
   return {
     id: g.metadata.uid,
     name: g.spec.displayName || g.metadata.name,
     description: g.spec.description ?? '',
-    tenant_id: projectId,
-    rules: (g.spec.rules ?? []).filter((r) => r.direction === 'ingress').map((r) => novaRule(g, r, all, projectId)),
+    tenant_id: projectOf(g.metadata.namespace!),
+    rules: (g.spec.rules ?? []).filter((r) => r.direction === 'ingress').map((r) => novaRule(g, r, all, projectOf)),
   };
 }
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** A security group ID as Nova with Neutron takes it: a UUID, else 400 (before any lookup). */
+const groupIdOf = (v: unknown): string => {
+  const id = String(v ?? '');
+  if (!UUID.test(id)) throw badRequest('Security group id should be uuid');
+  return id;
+};
 
 const groupText = (v: unknown, field: string) => {
   if (typeof v !== 'string' || !v.trim() || v.length > 255) throw badRequest(`Invalid input for field/attribute ${field}. Security group ${field} must be a string of 1 to 255 characters.`);
@@ -56,12 +67,14 @@ const changeRules = (client: KubeClient, g: SecurityGroup, change: (rules: Secur
 export async function changeServerGroups(api: ComputeApiContext, inst: Instance, change: (groups: string[]) => string[]): Promise<void> {
   const ns = inst.metadata.namespace!;
   const next = change(inst.spec.securityGroups ?? ['default']);
-  await api.client.patch(INSTANCES, ns, inst.metadata.name, { spec: { securityGroups: next } }, API_FIELD_MANAGER, MERGE_PATCH);
+  const written = await api.client.patch<Instance>(INSTANCES, ns, inst.metadata.name, { spec: { securityGroups: next } }, API_FIELD_MANAGER, MERGE_PATCH);
   for (const name of wantedPortNames(inst)) {
     const port = await api.client.get<Port>(PORTS, ns, name);
     if (!port || port.spec.portSecurityEnabled === false) continue;
     await api.client.patch(PORTS, ns, name, { spec: { securityGroups: change(port.spec.securityGroups ?? ['default']) } }, API_FIELD_MANAGER, MERGE_PATCH);
   }
+  // The server's next read (its groups, a remove after this add) is answered from the cache: it must have the write.
+  await api.dir.instances.seen(written);
 }
 
 /** The tenant's group named (or with the ID) `wanted`; 404 as Nova says it. */
@@ -72,8 +85,9 @@ export async function groupNamed(api: ComputeApiContext, auth: ComputeAuth, want
 }
 
 export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
-  const project = (auth: ComputeAuth) => auth.projectId ?? '';
-  const groupById = async (req: ComputeRequest, id: string) => {
+  const projectOf: ProjectOf = (ns) => api.dir.projectIdOf(ns);
+  const groupById = async (req: ComputeRequest, raw: string) => {
+    const id = groupIdOf(raw);
     const all = await groupsOf(api.client, tenantOf(req.auth));
     const g = all.find((x) => x.metadata.uid === id);
     if (!g) throw notFound(`Security group ${id} not found.`);
@@ -84,13 +98,16 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     gone(req);
     // The tenant's default group exists from its first look, as with Neutron behind Nova.
     await ensureDefaultSecurityGroup(api.client, tenantOf(req.auth));
-    const all = await groupsOf(api.client, tenantOf(req.auth));
-    return { status: 200, body: { security_groups: all.map((g) => novaGroup(g, all, project(req.auth))) } };
+    // all_tenants: an admin's list is every project's groups; anyone else's stays their project's, as Nova's.
+    const flag = req.query.get('all_tenants');
+    const everyone = req.auth.admin && flag !== null && !['0', 'false', 'False'].includes(flag);
+    const all = everyone ? (await api.client.list<SecurityGroup>(SECURITY_GROUPS)).items.filter((g) => !g.metadata.deletionTimestamp) : await groupsOf(api.client, tenantOf(req.auth));
+    return { status: 200, body: { security_groups: all.map((g) => novaGroup(g, all.filter((x) => x.metadata.namespace === g.metadata.namespace), projectOf)) } };
   });
   router.on('GET', '/os-security-groups/:id', async (req) => {
     gone(req);
     const { g, all } = await groupById(req, req.params.id);
-    return { status: 200, body: { security_group: novaGroup(g, all, project(req.auth)) } };
+    return { status: 200, body: { security_group: novaGroup(g, all, projectOf) } };
   });
   router.on('POST', '/os-security-groups', async (req) => {
     gone(req);
@@ -111,14 +128,14 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
       } as SecurityGroup,
       API_FIELD_MANAGER,
     );
-    return { status: 200, body: { security_group: novaGroup(made, [...all, made], project(req.auth)) } };
+    return { status: 200, body: { security_group: novaGroup(made, [...all, made], projectOf) } };
   });
   router.on('PUT', '/os-security-groups/:id', async (req) => {
     gone(req);
     const { g, all } = await groupById(req, req.params.id);
     const b = req.body?.security_group ?? {};
     const written = await api.client.patch<SecurityGroup>(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name, { spec: { displayName: groupText(b.name, 'name'), description: typeof b.description === 'string' ? b.description : groupText(b.description, 'description') } }, API_FIELD_MANAGER, MERGE_PATCH);
-    return { status: 200, body: { security_group: novaGroup(written, all, project(req.auth)) } };
+    return { status: 200, body: { security_group: novaGroup(written, all, projectOf) } };
   });
   router.on('DELETE', '/os-security-groups/:id', async (req) => {
     gone(req);
@@ -135,9 +152,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     gone(req);
     const b = req.body?.security_group_rule ?? {};
     if (!b.parent_group_id) throw badRequest('Invalid input for field/attribute parent_group_id.');
-    const { g, all } = await groupById(req, String(b.parent_group_id)).catch(() => {
-      throw notFound(`Security group ${String(b.parent_group_id)} not found.`);
-    });
+    const { g, all } = await groupById(req, String(b.parent_group_id));
     const proto = b.ip_protocol === undefined || b.ip_protocol === null ? undefined : String(b.ip_protocol).toLowerCase();
     if (proto !== undefined && !['tcp', 'udp', 'icmp'].includes(proto)) throw badRequest(`Invalid IP protocol ${String(b.ip_protocol)}.`);
     const port = (v: unknown, f: string) => {
@@ -155,7 +170,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     }
     let remoteGroup: string | undefined;
     if (b.group_id) {
-      const rg = all.find((x) => x.metadata.uid === String(b.group_id));
+      const rg = all.find((x) => x.metadata.uid === groupIdOf(b.group_id));
       if (!rg) throw notFound(`Security group ${String(b.group_id)} not found.`);
       remoteGroup = rg.metadata.name;
     }
@@ -172,7 +187,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     const same = (g.spec.rules ?? []).some((x) => x.direction === 'ingress' && x.protocol === rule.protocol && x.portRangeMin === rule.portRangeMin && x.portRangeMax === rule.portRangeMax && x.remoteIPPrefix === rule.remoteIPPrefix && x.remoteGroup === rule.remoteGroup);
     if (same) throw badRequest('This rule already exists in group');
     await changeRules(api.client, g, (rules) => [...rules, rule]);
-    return { status: 200, body: { security_group_rule: novaRule(g, rule, all, project(req.auth)) } };
+    return { status: 200, body: { security_group_rule: novaRule(g, rule, all, projectOf) } };
   });
   router.on('DELETE', '/os-security-group-rules/:id', async (req) => {
     gone(req);
@@ -187,7 +202,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     const inst = serverFor(api, req.params.id, req.auth);
     const all = await groupsOf(api.client, inst.metadata.namespace!);
     const names = inst.spec.securityGroups ?? ['default'];
-    return { status: 200, body: { security_groups: all.filter((g) => names.includes(g.metadata.name)).map((g) => novaGroup(g, all, project(req.auth))) } };
+    return { status: 200, body: { security_groups: all.filter((g) => names.includes(g.metadata.name)).map((g) => novaGroup(g, all, projectOf)) } };
   });
 
   // Networks as Nova's os-networks and os-tenant-networks show them.

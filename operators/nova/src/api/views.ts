@@ -145,12 +145,14 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     key_name: x.keyName ?? null,
     'OS-SRV-USG:launched_at': usageTime(s.launchedAt),
     'OS-SRV-USG:terminated_at': null,
-    security_groups: (inst.spec.securityGroups ?? ['default']).map((name) => ({ name })),
     'OS-EXT-STS:task_state': taskState,
     'OS-EXT-STS:vm_state': vmStateOf(inst),
     'OS-EXT-STS:power_state': POWER_STATES[s.powerState ?? 'NoState'],
     'os-extended-volumes:volumes_attached': (x.volumes ?? []).map((v) => ({ id: v.id, ...(ctx.version.atLeast('2.3') ? { delete_on_termination: v.deleteOnTermination } : {}) })),
   };
+  // A server in no group shows none (Nova leaves the key out), as after removing its last one.
+  const groups = inst.spec.securityGroups ?? ['default'];
+  if (groups.length) doc.security_groups = groups.map((name) => ({ name }));
   // Nova's progress: 0 while it builds, rebuilds or resizes, 100 once done.
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE'].includes(status)) doc.progress = status === 'ACTIVE' || status === 'VERIFY_RESIZE' ? 100 : 0;
   if (status === 'ERROR' && s.fault) doc.fault = { code: s.fault.code, created: iso(s.fault.created), message: s.fault.message, ...(ctx.admin && s.fault.details ? { details: s.fault.details } : {}) };
