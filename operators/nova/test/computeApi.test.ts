@@ -591,7 +591,7 @@ describe('Compute API v2.1', function () {
     const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
     const acmeProject = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;
     assert.equal(made.tenant_id, adminProject);
-    const theirs = (await ok('POST', '/os-security-groups', { version: v, token: member, body: { security_group: { name: 'db', description: 'databases' } } })).body.security_group;
+    const theirs = (await ok('POST', '/os-security-groups', { version: v, token: member, body: { security_group: { name: 'Data Bases', description: 'databases' } } })).body.security_group;
     assert.equal(theirs.tenant_id, acmeProject, 'the project is known from the create’s answer on');
     const everyone = (await ok('GET', '/os-security-groups?all_tenants=true', { version: v })).body.security_groups;
     assert.deepEqual([made.id, theirs.id].map((id) => everyone.find((g: any) => g.id === id)?.tenant_id), [adminProject, acmeProject]);
@@ -600,9 +600,11 @@ describe('Compute API v2.1', function () {
     // A server's groups changed by its actions, read back at once; with its last one gone it shows none.
     const web1 = (await client.list<Instance>(INSTANCES, 'acme')).items.find((i) => i.metadata.name === 'web-1')!.metadata.uid!;
     const action = (body: object) => ok('POST', `/servers/${web1}/action`, { version: v, token: member, body });
-    await action({ addSecurityGroup: { name: 'db' } });
-    assert.deepEqual((await ok('GET', `/servers/${web1}/os-security-groups`, { version: v, token: member })).body.security_groups.map((g: any) => g.name).sort(), ['db', 'default']);
-    await action({ removeSecurityGroup: { name: 'db' } });
+    await action({ addSecurityGroup: { name: 'Data Bases' } });
+    assert.deepEqual((await ok('GET', `/servers/${web1}/os-security-groups`, { version: v, token: member })).body.security_groups.map((g: any) => g.name).sort(), ['Data Bases', 'default']);
+    // The server shows its groups by their OpenStack names, which need not be their objects' ("data-bases-…").
+    assert.deepEqual((await ok('GET', `/servers/${web1}`, { version: v, token: member })).body.server.security_groups, [{ name: 'default' }, { name: 'Data Bases' }]);
+    await action({ removeSecurityGroup: { name: 'Data Bases' } });
     await action({ removeSecurityGroup: { name: 'default' } });
     assert.ok(!('security_groups' in (await ok('GET', `/servers/${web1}`, { version: v, token: member })).body.server), 'no security_groups key');
     await action({ addSecurityGroup: { name: 'default' } });

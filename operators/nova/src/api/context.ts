@@ -79,7 +79,8 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
     .filter((a) => a.spec.instance === inst.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp)
     .map((a) => ({ id: a.status?.volumeId ?? dir.volumes.get(a.spec.volume, inst.metadata.namespace)?.metadata.uid ?? '', deleteOnTermination: !!a.spec.deleteOnTermination }))
     .filter((v) => v.id);
-  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName, volumes };
+  const securityGroups = (inst.spec.securityGroups ?? ['default']).map((name) => dir.securityGroups.get(name, inst.metadata.namespace)?.spec.displayName || name);
+  return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName, volumes, securityGroups };
 }
 
 /** The flavor the server runs with (as its agent reported), or will (its spec's, before it is built). */

@@ -11,6 +11,7 @@ import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { AGGREGATES, CONFIGMAPS, FLAVORS, HYPERVISORS, INSTANCES, KEYPAIRS, SERVER_GROUPS, type Aggregate, type Flavor, type Hypervisor, type Instance, type Keypair, type ServerGroup } from '../resources.js';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { aggregateIdOf, zoneOfHost } from '../aggregates.js';
+import { SECURITY_GROUPS, type SecurityGroup } from '@stratus/neutron';
 
 const byName = (o: KubernetesObject) => o.metadata!.name!;
 const byUid = (o: KubernetesObject) => o.metadata!.uid!;
@@ -27,6 +28,8 @@ export class ComputeDirectory {
   /** Block storage: the volumes and their attachments (Nova's block device mappings). */
   readonly volumes: IndexedCache<Volume>;
   readonly volumeAttachments: IndexedCache<VolumeAttachment>;
+  /** Security groups, for the names servers show (a group's OpenStack name need not be its object's). */
+  readonly securityGroups: IndexedCache<SecurityGroup>;
   /** The default quota class's ConfigMap (alone: a field selector keeps the name claims out). */
   private readonly defaultQuotas: SelfHealingInformer<KubernetesObject & { data?: Record<string, string> }>;
   private readonly all: Array<{ start(): Promise<unknown>; stop(): Promise<unknown> | void }>;
@@ -43,8 +46,9 @@ export class ComputeDirectory {
     this.aggregates = new IndexedCache<Aggregate>(kc, client, AGGREGATES, log, { idOf: (a) => String(aggregateIdOf(a)) });
     this.volumes = new IndexedCache<Volume>(kc, client, VOLUMES, log, { idOf: byUid });
     this.volumeAttachments = new IndexedCache<VolumeAttachment>(kc, client, VOLUME_ATTACHMENTS, log, { idOf: byUid, showDeleting: true });
+    this.securityGroups = new IndexedCache<SecurityGroup>(kc, client, SECURITY_GROUPS, log, { idOf: byUid });
     this.defaultQuotas = selfHealingInformer(kc, client, CONFIGMAPS, { namespace: SYSTEM_NAMESPACE, fieldSelector: `metadata.name=${DEFAULT_QUOTAS_CONFIGMAP}`, log });
-    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates, this.volumes, this.volumeAttachments, this.defaultQuotas];
+    this.all = [this.instances, this.flavors, this.keypairs, this.groups, this.hypervisors, this.images, this.tenants, this.aggregates, this.volumes, this.volumeAttachments, this.securityGroups, this.defaultQuotas];
   }
 
   start = () => Promise.all(this.all.map((c) => c.start())).then(() => undefined);

@@ -128,6 +128,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
       } as SecurityGroup,
       API_FIELD_MANAGER,
     );
+    await api.dir.securityGroups.seen(made); // the servers' views name it from the cache
     return { status: 200, body: { security_group: novaGroup(made, [...all, made], projectOf) } };
   });
   router.on('PUT', '/os-security-groups/:id', async (req) => {
@@ -135,6 +136,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     const { g, all } = await groupById(req, req.params.id);
     const b = req.body?.security_group ?? {};
     const written = await api.client.patch<SecurityGroup>(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name, { spec: { displayName: groupText(b.name, 'name'), description: typeof b.description === 'string' ? b.description : groupText(b.description, 'description') } }, API_FIELD_MANAGER, MERGE_PATCH);
+    await api.dir.securityGroups.seen(written);
     return { status: 200, body: { security_group: novaGroup(written, all, projectOf) } };
   });
   router.on('DELETE', '/os-security-groups/:id', async (req) => {

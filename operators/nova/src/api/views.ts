@@ -110,6 +110,8 @@ export interface ServerExtras {
   keyName?: string;
   /** Its volumes (Cinder IDs), as os-extended-volumes shows them. */
   volumes?: Array<{ id: string; deleteOnTermination: boolean }>;
+  /** The OpenStack names of its security groups (none: the key is left out). */
+  securityGroups?: string[];
 }
 
 export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
@@ -151,7 +153,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     'os-extended-volumes:volumes_attached': (x.volumes ?? []).map((v) => ({ id: v.id, ...(ctx.version.atLeast('2.3') ? { delete_on_termination: v.deleteOnTermination } : {}) })),
   };
   // A server in no group shows none (Nova leaves the key out), as after removing its last one.
-  const groups = inst.spec.securityGroups ?? ['default'];
+  const groups = x.securityGroups ?? inst.spec.securityGroups ?? ['default'];
   if (groups.length) doc.security_groups = groups.map((name) => ({ name }));
   // Nova's progress: 0 while it builds, rebuilds or resizes, 100 once done.
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE'].includes(status)) doc.progress = status === 'ACTIVE' || status === 'VERIFY_RESIZE' ? 100 : 0;
