@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { Watch } from '@kubernetes/client-node';
 import { eventually } from '@stratus/apiserver';
 import { MERGE_PATCH, type KubeClient } from '@stratus/runtime';
 import { IMAGES, type Image } from '@stratus/glance';
@@ -254,8 +255,15 @@ describe('Nova node agent on libvirt', function () {
     const key = 'demo/web-1';
     const ledger = async () => (await client.get<Hypervisor>(HYPERVISORS, undefined, env.config.host))!.status?.allocations?.[key];
     assert.ok(await ledger(), 'it holds room on its host');
+    // Every version of it while it shelves, as a watch delivers them.
+    const versions: Instance[] = [];
+    const watching = await new Watch(env.kubeConfig).watch('/apis/compute.stratus.io/v1alpha1/namespaces/demo/instances', { fieldSelector: 'metadata.name=web-1', resourceVersion: before.metadata.resourceVersion }, (_type, o: Instance) => void versions.push(o), () => undefined);
     await patchSpec('web-1', { shelved: true });
     const offloaded = await until('web-1', 'SHELVED_OFFLOADED and unbound', (i) => i.status?.phase === 'SHELVED_OFFLOADED' && !i.status.taskState && !i.status.host);
+    watching.abort();
+    // Once it says offloaded the scheduler frees the host and the agent no longer sees it: it must not still hold the guest finalizer then.
+    assert.deepEqual(versions.filter((v) => v.status?.phase === 'SHELVED_OFFLOADED' && v.metadata.finalizers?.includes('compute.stratus.io/guest')).map((v) => v.metadata.resourceVersion), [], 'no version says offloaded while holding the guest finalizer');
+    assert.ok(versions.some((v) => v.status?.phase === 'SHELVED_OFFLOADED'), 'the watch saw it offloaded');
     assert.equal(offloaded.status?.powerState, 'NoState');
     assert.ok(!offloaded.metadata.finalizers?.includes('compute.stratus.io/guest'), 'no guest left to guard');
     assert.equal(offloaded.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'Shelved');

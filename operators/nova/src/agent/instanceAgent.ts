@@ -691,6 +691,11 @@ class InstanceRun {
       await driver.undefine(this.uid);
     }
     await files.remove(this.uid);
+    // Nothing of it is left here: the guest finalizer goes before the status says offloaded. Once it says so the
+    // scheduler frees the host, and this agent (which watches its host's instances) no longer sees it: a release
+    // after that, beaten by the scheduler's write, would leave the finalizer for good and its deletion hanging.
+    const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
+    if (release) this.inst = await client.patch<Instance>(INSTANCES, ns, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
     const gen = this.inst.metadata.generation;
     await this.report({
       phase: 'SHELVED_OFFLOADED',
@@ -701,8 +706,6 @@ class InstanceRun {
       rescued: null,
       conditions: markReady(this.status.conditions, gen, 'Shelved', `shelved as image ${name} and offloaded from ${this.deps.config.host}; set spec.shelved false to unshelve`),
     });
-    const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
-    if (release) this.inst = await client.patch<Instance>(INSTANCES, ns, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
     this.ctx.log.info('instance shelved and offloaded', { host: this.deps.config.host, image: name });
     await this.ctx.events.record(this.inst, 'Normal', 'Shelved', `Root disk stored as image ${image.spec.displayName ?? name}; guest offloaded from ${this.deps.config.host}`);
   }
