@@ -205,7 +205,7 @@ admin_password = ${password}
 admin_project_name = admin
 admin_domain_name = Default
 default_credentials_domain_name = Default
-create_isolated_networks = True
+create_isolated_networks = False
 
 [identity]
 uri_v3 = ${authUrl}
