@@ -4,7 +4,7 @@
  * while its chassis keeps up with the configuration sequence number (nb_cfg) that the API bumps when asked,
  * or has answered within the agent down time, as neutron-server judges it.
  */
-import type { Logger } from '@stratus/runtime';
+import { waitUntil, type Logger } from '@stratus/runtime';
 import { OvsdbClient, type OvsdbRemote } from '../ovsdb/client.js';
 import { asMap, map, uuid, type Row } from '../ovsdb/values.js';
 
@@ -136,21 +136,8 @@ export class OvnAgents {
     return true;
   }
 
-  /** Resolves once the southbound copy satisfies `done` (checked now, then on each change). */
-  private until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.sb.off('change', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.sb.off('change', check);
-        reject(new Error(`OVSDB OVN_Southbound: ${what} not seen by the monitor within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      this.sb.on('change', check);
-    });
+  /** Resolves once the southbound copy satisfies `done` (the monitor's copy catching up with a write). */
+  private async until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (!(await waitUntil(done, timeoutMs))) throw new Error(`OVSDB OVN_Southbound: ${what} not seen by the monitor within ${timeoutMs / 1000} s`);
   }
 }

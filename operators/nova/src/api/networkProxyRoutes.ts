@@ -20,10 +20,10 @@ async function groupsOf(client: KubeClient, ns: string): Promise<SecurityGroup[]
   return (await client.list<SecurityGroup>(SECURITY_GROUPS, ns)).items.filter((g) => !g.metadata.deletionTimestamp);
 }
 
-/** A rule as Nova shows it (ingress rules only: Nova's proxy speaks of what may come in). */
 /** The project a group is of, by its namespace. */
 type ProjectOf = (namespace: string) => string;
 
+/** A rule as Nova shows it (ingress rules only: Nova's proxy speaks of what may come in). */
 function novaRule(g: SecurityGroup, r: SecurityGroupRule, all: SecurityGroup[], projectOf: ProjectOf) {
   const remote = r.remoteGroup ? all.find((x) => x.metadata.name === r.remoteGroup) : undefined;
   const proto = r.protocol && r.protocol !== 'any' ? r.protocol : null;

@@ -111,7 +111,7 @@ export interface ServerExtras {
   /** Its volumes (Cinder IDs), as os-extended-volumes shows them. */
   volumes?: Array<{ id: string; deleteOnTermination: boolean }>;
   /** The OpenStack names of its security groups (none: the key is left out). */
-  securityGroups?: string[];
+  securityGroups: string[];
 }
 
 export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
@@ -153,8 +153,7 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
     'os-extended-volumes:volumes_attached': (x.volumes ?? []).map((v) => ({ id: v.id, ...(ctx.version.atLeast('2.3') ? { delete_on_termination: v.deleteOnTermination } : {}) })),
   };
   // A server in no group shows none (Nova leaves the key out), as after removing its last one.
-  const groups = x.securityGroups ?? inst.spec.securityGroups ?? ['default'];
-  if (groups.length) doc.security_groups = groups.map((name) => ({ name }));
+  if (x.securityGroups.length) doc.security_groups = x.securityGroups.map((name) => ({ name }));
   // Nova's progress: 0 while it builds, rebuilds or resizes, 100 once done.
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE'].includes(status)) doc.progress = status === 'ACTIVE' || status === 'VERIFY_RESIZE' ? 100 : 0;
   if (status === 'ERROR' && s.fault) doc.fault = { code: s.fault.code, created: iso(s.fault.created), message: s.fault.message, ...(ctx.admin && s.fault.details ? { details: s.fault.details } : {}) };
