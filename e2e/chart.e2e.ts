@@ -179,13 +179,15 @@ describe('the Helm chart', function () {
     ]);
   });
 
-  it('lets Nova’s API write what its proxies write: security groups, ports’ groups, image metadata, quotas', async () => {
+  it('lets Nova’s API and controller write what they write: security groups, ports, image metadata, quotas, attachments', async () => {
     const docs = await render();
     const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'stratus-nova');
     const may = (group: string, resource: string, verb: string) => role.rules.some((r: any) => r.apiGroups.includes(group) && (r.resources.includes(resource) || r.resources.includes('*')) && (r.verbs.includes(verb) || r.verbs.includes('*')));
     // os-security-groups and their rules, the default group on first look, add/removeSecurityGroup on the server's ports,
-    // the /images proxy's metadata and delete, os-quota-sets on the Tenant.
-    for (const [g, r, v] of [['network.stratus.io', 'securitygroups', 'create'], ['network.stratus.io', 'securitygroups', 'patch'], ['network.stratus.io', 'securitygroups', 'delete'], ['network.stratus.io', 'ports', 'patch'], ['image.stratus.io', 'images', 'patch'], ['image.stratus.io', 'images', 'delete'], ['identity.stratus.io', 'tenants', 'patch']])
+    // the /images proxy's metadata and delete, os-quota-sets on the Tenant; a deleted server no agent held: its
+    // ports unbound or deleted, its attachments' holds let go and deleted, its delete-on-termination volumes deleted;
+    // a volume attached to an offloaded server, complete without a node.
+    for (const [g, r, v] of [['blockstorage.stratus.io', 'volumeattachments', 'patch'], ['blockstorage.stratus.io', 'volumeattachments/status', 'patch'], ['blockstorage.stratus.io', 'volumeattachments', 'delete'], ['blockstorage.stratus.io', 'volumes', 'delete'], ['network.stratus.io', 'ports', 'delete'], ['network.stratus.io', 'securitygroups', 'create'], ['network.stratus.io', 'securitygroups', 'patch'], ['network.stratus.io', 'securitygroups', 'delete'], ['network.stratus.io', 'ports', 'patch'], ['image.stratus.io', 'images', 'patch'], ['image.stratus.io', 'images', 'delete'], ['identity.stratus.io', 'tenants', 'patch']])
       assert.ok(may(g, r, v), `nova may ${v} ${g}/${r}`);
     assert.ok(!may('network.stratus.io', 'networks', 'patch'), 'but does not change networks');
   });

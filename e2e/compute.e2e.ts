@@ -137,6 +137,48 @@ describe('compute with kubectl and the openstack CLI', function () {
     assert.deepEqual(instanceDirs(), []);
   });
 
+  it("shelves a server with a port and volumes: offloaded, it holds no NIC or disk; volumes come and go while it is; deleted, its port and volumes are given back", async () => {
+    await os('flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.shelf');
+    await os('network', 'create', 'shelf-net');
+    await os('subnet', 'create', '--network', 'shelf-net', '--subnet-range', '10.9.0.0/24', 'shelf-subnet');
+    const port = await json('port', 'create', '--network', 'shelf-net', 'shelf-port');
+    const scratch = await json('volume', 'create', '--size', '1', 'shelf-scratch');
+    await json('volume', 'create', '--size', '1', 'shelf-data');
+    const volumeStatus = async (name: string) => (await json('volume', 'show', name)).status;
+    await until(async () => (await volumeStatus('shelf-scratch')) === 'available' && (await volumeStatus('shelf-data')) === 'available', 'both volumes available');
+    const server = await json('server', 'create', '--flavor', 'm1.shelf', '--image', 'stratus-test', '--port', 'shelf-port', '--block-device', `source_type=volume,uuid=${scratch.id},destination_type=volume,delete_on_termination=true`, '--wait', 'shelf');
+    await until(async () => (await volumeStatus('shelf-scratch')) === 'in-use', 'the delete-on-termination volume in use');
+    const bridgePorts = async () => (await sh('ovs-vsctl', [`--db=unix:${join(cloud.dir, 'ovn/ovs.sock')}`, 'list-ports', 'br-int'])).stdout.split('\n').filter(Boolean);
+    const tap = `tap${port.id.slice(0, 11)}`;
+    assert.ok((await bridgePorts()).includes(tap), 'the NIC is plugged into the switch');
+
+    await os('server', 'shelve', 'shelf');
+    await until(async () => (await json('server', 'show', 'shelf')).status === 'SHELVED_OFFLOADED', 'SHELVED_OFFLOADED');
+    assert.ok(!(await bridgePorts()).includes(tap), "no NIC left in the switch: the port's tap is unplugged");
+    await until(async () => (await json('port', 'show', 'shelf-port')).status === 'DOWN', 'the port DOWN');
+    const offloadedPort = await json('port', 'show', 'shelf-port');
+    assert.deepEqual([offloadedPort.device_id, offloadedPort.binding_host_id || ''], [server.id, ''], 'still the server’s port, bound to no host');
+    assert.equal(await volumeStatus('shelf-scratch'), 'in-use', 'still attached to the offloaded server');
+
+    // Since 2.20 volumes are attached to and detached from an offloaded server: its records alone change.
+    const v220 = (...args: string[]) => os('--os-compute-api-version', '2.20', ...args);
+    await v220('server', 'add', 'volume', 'shelf', 'shelf-data');
+    await until(async () => (await volumeStatus('shelf-data')) === 'in-use', 'the volume in use by the offloaded server, as Nova completes such an attach');
+    await v220('server', 'remove', 'volume', 'shelf', 'shelf-data');
+    await until(async () => (await volumeStatus('shelf-data')) === 'available', 'the volume detached from the offloaded server');
+    await v220('server', 'add', 'volume', 'shelf', 'shelf-data');
+
+    await os('server', 'delete', '--wait', 'shelf');
+    const released = await json('port', 'show', 'shelf-port');
+    assert.deepEqual([released.device_id, released.device_owner], ['', ''], "the user's port is unbound, and stays");
+    await until(async () => (await volumeStatus('shelf-data')) === 'available', 'the attached volume available again');
+    await until(async () => !(await json('volume', 'list')).some((v: { Name: string }) => v.Name === 'shelf-scratch'), 'the delete-on-termination volume deleted');
+    await os('volume', 'delete', 'shelf-data');
+    await os('port', 'delete', 'shelf-port');
+    await os('subnet', 'delete', 'shelf-subnet');
+    await os('network', 'delete', 'shelf-net');
+  });
+
   it('refuses what cannot boot with the reason, and leaves nothing behind', async () => {
     const fails = async (args: string[], message: RegExp) => {
       const r = await run(cloud, ['server', 'create', ...args]);

@@ -7,6 +7,7 @@
  *
  * Options: --areas identity,image,compute,network,volume  --suites interop,broad  --concurrency 2  --keep (the state folder)
  *   --only <regex> (narrows the selection)  --out <folder> (default .cache/conformance)
+ *   --isolated-networks (Tempest makes each test project a network, subnet and router, so servers get NICs)
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,6 +143,7 @@ interface Options {
   suites: Suite[];
   concurrency: number;
   keep: boolean;
+  isolatedNetworks: boolean;
   /** Narrows every selection to the tests this matches (a class or module while working on it). */
   only?: RegExp;
   out: string;
@@ -157,7 +159,7 @@ function options(argv: string[]): Options {
   const suites = value('--suites', 'interop,broad').split(',').filter(Boolean) as Suite[];
   for (const s of suites) if (s !== 'interop' && s !== 'broad') throw new Error(`unknown suite ${s}: interop or broad`);
   const only = value('--only', '');
-  return { areas, suites, concurrency: Number(value('--concurrency', '2')), keep: argv.includes('--keep'), ...(only ? { only: new RegExp(only) } : {}), out: value('--out', OUT) };
+  return { areas, suites, concurrency: Number(value('--concurrency', '2')), keep: argv.includes('--keep'), isolatedNetworks: argv.includes('--isolated-networks'), ...(only ? { only: new RegExp(only) } : {}), out: value('--out', OUT) };
 }
 
 /** The interop guideline's tests of an area: name -> whether the guideline flags (excuses) it. */
@@ -192,7 +194,7 @@ async function preparePublicNetwork(cloud: RunningCloud): Promise<string> {
   return id;
 }
 
-function tempestConf(cloud: RunningCloud, logDir: string, compute?: { image: string; imageAlt: string; flavor: string; flavorAlt: string }, publicNetwork?: string): string {
+function tempestConf(cloud: RunningCloud, logDir: string, isolatedNetworks: boolean, compute?: { image: string; imageAlt: string; flavor: string; flavorAlt: string }, publicNetwork?: string): string {
   const { authUrl, password } = cloud.admin();
   return `[DEFAULT]
 log_dir = ${logDir}
@@ -205,7 +207,7 @@ admin_password = ${password}
 admin_project_name = admin
 admin_domain_name = Default
 default_credentials_domain_name = Default
-create_isolated_networks = False
+create_isolated_networks = ${isolatedNetworks ? 'True' : 'False'}
 
 [identity]
 uri_v3 = ${authUrl}
@@ -317,7 +319,7 @@ async function main() {
     // Volume tests make volumes from the compute image (image_ref) and attach them to servers.
     const compute = opts.areas.includes('compute') || opts.areas.includes('volume') ? await prepareCompute(cloud) : undefined;
     const publicNetwork = await preparePublicNetwork(cloud);
-    writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), compute, publicNetwork));
+    writeFileSync(join(workspace, 'etc/tempest.conf'), tempestConf(cloud, join(workspace, 'logs'), opts.isolatedNetworks, compute, publicNetwork));
     const listed = (await run('tempest', ['run', '--list-tests'], { cwd: workspace, maxBuffer: 1 << 26 })).stdout.split('\n').filter((l) => l.startsWith('tempest.')).map(bare);
     const known = new Set(listed);
     const rows: Row[] = [];

@@ -26,6 +26,7 @@ import {
 } from '@stratus/runtime';
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from './bootChecks.js';
 import { ledgerUsage, quotaRefusal, usageOfResources } from './quota.js';
+import { PORTS_AND_VOLUMES_FINALIZER, releasePortsAndVolumes } from './instanceRelease.js';
 import { FIELD_MANAGER, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SERVER_GROUPS, flavorSnapshot, keyOf, type Aggregate, type Flavor, type Hypervisor, type Image, type Instance, type Keypair, type ServerGroup } from './resources.js';
 import type { HypervisorBook } from './scheduler/book.js';
 import type { ClaimWriter } from './scheduler/claims.js';
@@ -211,11 +212,14 @@ async function fail(inst: Instance, ctx: ReconcileContext<Instance>, reason: str
 /**
  * Gives the instance's claim back to its host's ledger, then lets the instance go. An instance on a host that
  * no longer exists (its Hypervisor deleted: the node is gone for good) has no agent to release its guest, so
- * its guest finalizer is removed here, as Kubernetes collects the pods of a deleted node.
+ * its ports and volumes are given back and its guest finalizer removed here, as Kubernetes collects the pods
+ * of a deleted node. One that no agent holds (never placed, or shelved and offloaded) has its ports and volumes
+ * given back here too, as Nova's API deletes such a server locally.
  */
 async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, deps: SchedulingDeps): Promise<void> {
   const host = inst.status?.host;
   if (host && hasFinalizer(inst, GUEST_FINALIZER) && !deps.book.get(host) && !(await ctx.client.get<Hypervisor>(HYPERVISORS, undefined, host))) {
+    await releasePortsAndVolumes(ctx.client, inst, FIELD_MANAGER);
     const orphaned = removeFinalizerPatch(inst, GUEST_FINALIZER);
     inst = await ctx.client.patch<Instance>(INSTANCES, inst.metadata.namespace, inst.metadata.name, orphaned, FIELD_MANAGER);
     ctx.log.warn('released the guest of an instance whose host is gone', { host });
@@ -223,6 +227,12 @@ async function releaseClaim(inst: Instance, ctx: ReconcileContext<Instance>, dep
   const key = keyOf(inst);
   const claimed = claimHolder(deps.book.all(), key);
   if (claimed) await deps.claims.claim(claimed.metadata.name, key, null);
+  // Its agent, if any, gives them back as it tears the guest down; then (or with none) it is this controller's turn.
+  if (hasFinalizer(inst, PORTS_AND_VOLUMES_FINALIZER) && !hasFinalizer(inst, GUEST_FINALIZER)) {
+    await releasePortsAndVolumes(ctx.client, inst, FIELD_MANAGER);
+    inst = await ctx.client.patch<Instance>(INSTANCES, inst.metadata.namespace, inst.metadata.name, removeFinalizerPatch(inst, PORTS_AND_VOLUMES_FINALIZER), FIELD_MANAGER);
+    ctx.log.info('ports and volumes of the deleted instance given back');
+  }
   const legacy = removeFinalizerPatch(inst, ALLOCATION_FINALIZER);
   if (legacy) await ctx.client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, legacy, FIELD_MANAGER);
 }

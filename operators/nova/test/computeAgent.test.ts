@@ -266,6 +266,8 @@ describe('Nova node agent on libvirt', function () {
     assert.ok(versions.some((v) => v.status?.phase === 'SHELVED_OFFLOADED'), 'the watch saw it offloaded');
     assert.equal(offloaded.status?.powerState, 'NoState');
     assert.ok(!offloaded.metadata.finalizers?.includes('compute.stratus.io/guest'), 'no guest left to guard');
+    assert.ok(offloaded.metadata.finalizers?.includes('compute.stratus.io/ports-and-volumes'), 'handed over to the controller, which gives its ports and volumes back if it is deleted now');
+    assert.deepEqual(versions.filter((v) => !v.metadata.finalizers?.includes('compute.stratus.io/guest') && !v.metadata.finalizers?.includes('compute.stratus.io/ports-and-volumes')).map((v) => v.metadata.resourceVersion), [], 'never held by neither');
     assert.equal(offloaded.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'Shelved');
     const stored = (await client.get<Image>(IMAGES, 'demo', offloaded.status!.shelvedImage!))!;
     assert.equal(stored.spec.displayName, 'web-1-shelved');

@@ -3,7 +3,11 @@
  * checked claim in the hypervisor's ledger, refused with Nova's faults, never double-booked under concurrency.
  */
 import { strict as assert } from 'node:assert';
+import { eventually } from '@stratus/apiserver';
+import { PLUGGED_FINALIZER, VOLUMES, VOLUME_ATTACHMENTS } from '@stratus/cinder';
+import { PORTS, type Port } from '@stratus/neutron';
 import { MERGE_PATCH, now, type KubeClient } from '@stratus/runtime';
+import { PORTS_AND_VOLUMES_FINALIZER } from '../src/instanceRelease.js';
 import { FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, SERVER_GROUPS, free, hostStateOf, type Hypervisor, type Instance } from '../src/index.js';
 import { startComputeEnv, type ComputeEnv } from './support.js';
 const MiB = 1024 * 1024;
@@ -145,6 +149,49 @@ describe('Nova scheduling controller', function () {
       assert.ok(Date.now() < deadline, 'the instance stayed, waiting for an agent that is gone');
       await new Promise((r) => setTimeout(r, 50));
     }
+  });
+
+  it('gives back the ports and volumes of an instance no agent holds once it is deleted (never placed, its node removed)', async () => {
+    const portOf = (name: string) => client.get<Port>(PORTS, 'demo', name);
+    /** An instance with a port of its user's, one made for it and two volumes attached, held by `finalizers`. */
+    async function holding(name: string, finalizers: string[]): Promise<Instance> {
+      const inst = await client.create<Instance>(INSTANCES, { apiVersion: api, kind: 'Instance', metadata: { name, namespace: 'demo', finalizers }, spec: { flavor: 'm1.small', image: { name: 'cirros' }, networks: [{ port: `${name}-own` }, { network: 'net' }] } }, 'test');
+      const owner = { apiVersion: api, kind: 'Instance', name, uid: inst.metadata.uid!, controller: true };
+      const bound = { network: 'net', deviceId: inst.metadata.uid!, deviceOwner: 'compute:nova', bindingHost: 'gone-node' };
+      await client.create(PORTS, { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Port', metadata: { name: `${name}-own`, namespace: 'demo' }, spec: bound }, 'test');
+      await client.create(PORTS, { apiVersion: 'network.stratus.io/v1alpha1', kind: 'Port', metadata: { name: `${name}-nic1`, namespace: 'demo', ownerReferences: [owner] }, spec: bound }, 'test');
+      for (const [vol, deleteOnTermination] of [[`${name}-data`, false], [`${name}-scratch`, true]] as const) {
+        await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: vol, namespace: 'demo' }, spec: { sizeGiB: 1 } }, 'test');
+        // Held as a node holds a plugged disk: an offload that let go of it is not counted on.
+        await client.create(VOLUME_ATTACHMENTS, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeAttachment', metadata: { name: vol, namespace: 'demo', finalizers: [PLUGGED_FINALIZER], ownerReferences: [owner] }, spec: { volume: vol, instance: name, deleteOnTermination } }, 'test');
+      }
+      return inst;
+    }
+    async function gone(name: string): Promise<void> {
+      await eventually(`instance ${name} deleted`, async () => !(await client.get(INSTANCES, 'demo', name)), 20_000);
+      const own = (await portOf(`${name}-own`))!;
+      assert.deepEqual([own.spec.deviceId, own.spec.deviceOwner, own.spec.bindingHost], [undefined, undefined, undefined], "the user's own port is unbound, and stays");
+      assert.equal(await portOf(`${name}-nic1`), undefined, 'the port made for it is deleted');
+      assert.equal(await client.get(VOLUME_ATTACHMENTS, 'demo', `${name}-data`), undefined, 'its attachments are deleted');
+      assert.equal(await client.get(VOLUME_ATTACHMENTS, 'demo', `${name}-scratch`), undefined);
+      assert.equal(await client.get(VOLUMES, 'demo', `${name}-scratch`), undefined, 'the delete-on-termination volume is deleted');
+      assert.ok(await client.get(VOLUMES, 'demo', `${name}-data`), 'the other volume stays');
+    }
+
+    // Never placed (no host takes it), as the Compute API makes it: with the controller's finalizer.
+    for (const n of (await ledgers()).map((h) => h.metadata.name)) await client.patch(HYPERVISORS, undefined, n, { spec: { disabled: true } }, 'test');
+    await holding('unplaced', [PORTS_AND_VOLUMES_FINALIZER]);
+    assert.equal((await settled('unplaced')).status?.phase, 'ERROR');
+    await client.delete(INSTANCES, 'demo', 'unplaced');
+    await gone('unplaced');
+
+    // On a node that is then removed, held as its agent holds it: no agent is left to give them back.
+    await hypervisor('removed', 4096);
+    await holding('hosted', [GUEST_FINALIZER]);
+    assert.equal((await settled('hosted')).status?.host, 'removed');
+    await client.delete(HYPERVISORS, undefined, 'removed');
+    await client.delete(INSTANCES, 'demo', 'hosted');
+    await gone('hosted');
   });
 
   it('gives back a claim whose instance was deleted while no scheduler watched', async () => {

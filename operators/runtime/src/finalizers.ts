@@ -15,3 +15,10 @@ export function removeFinalizerPatch(obj: KubernetesObject, f: string) {
   if (!hasFinalizer(obj, f)) return undefined;
   return { metadata: { finalizers: (obj.metadata?.finalizers ?? []).filter((x) => x !== f), resourceVersion: obj.metadata?.resourceVersion } };
 }
+
+/** One finalizer handed over to another in one write (`from` gone, `to` held), so that neither is ever missing between two writes. */
+export function swapFinalizerPatch(obj: KubernetesObject, from: string, to: string) {
+  if (!hasFinalizer(obj, from) && hasFinalizer(obj, to)) return undefined;
+  const kept = (obj.metadata?.finalizers ?? []).filter((x) => x !== from && x !== to);
+  return { metadata: { finalizers: [...kept, to], resourceVersion: obj.metadata?.resourceVersion } };
+}

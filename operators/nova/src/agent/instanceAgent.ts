@@ -19,6 +19,7 @@ import {
   now,
   patchStatusChanges,
   removeFinalizerPatch,
+  swapFinalizerPatch,
   type ReconcileContext,
   type Reconciler,
   type Result,
@@ -33,10 +34,11 @@ import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
 import type { Resources } from '../scheduler/types.js';
 import type { AgentConfig } from './config.js';
 import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js';
-import { instanceNics, plugNics, releasePort, releasePorts, unplugNics, wantedPortNames, type VifHost } from './vifs.js';
+import { instanceNics, plugNics, unbindPorts, unplugNics, wantedPortNames, type VifHost } from './vifs.js';
+import { PORTS_AND_VOLUMES_FINALIZER, releasePort, releasePortsAndVolumes } from '../instanceRelease.js';
 import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
 import { VOLUMES, type Volume, type VolumeAttachment } from '@stratus/cinder';
-import { attachmentsOfInstance, bootAttachment, growIfRaised, holdAttachment, markAttached, nextTarget, plugReady, releaseAllAttachments, releaseAttachment, volumeDisk } from './volumes.js';
+import { attachmentsOfInstance, bootAttachment, growIfRaised, holdAttachment, markAttached, nextTarget, plugReady, releaseAttachment, unplugAttachment, volumeDisk } from './volumes.js';
 import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
 import type { InstanceFiles } from './instanceFiles.js';
@@ -690,12 +692,20 @@ class InstanceRun {
       await driver.destroy(this.uid);
       await driver.undefine(this.uid);
     }
+    // As Nova's offload: the NICs unplugged and the ports bound to no host, the volumes' connections let go
+    // (the attachments stay, and plug again where it is unshelved).
+    const nics = (await files.loadGuestSpec(this.uid))?.nics ?? [];
+    if (this.deps.vifs) await unplugNics(this.deps.vifs, nics);
+    await unbindPorts(client, this.inst, AGENT_FIELD_MANAGER);
+    for (const a of await attachmentsOfInstance(client, this.inst)) await unplugAttachment(client, a, AGENT_FIELD_MANAGER);
     await files.remove(this.uid);
     // Nothing of it is left here: the guest finalizer goes before the status says offloaded. Once it says so the
     // scheduler frees the host, and this agent (which watches its host's instances) no longer sees it: a release
     // after that, beaten by the scheduler's write, would leave the finalizer for good and its deletion hanging.
-    const release = removeFinalizerPatch(this.inst, GUEST_FINALIZER);
-    if (release) this.inst = await client.patch<Instance>(INSTANCES, ns, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
+    // In the same write the controller's finalizer comes: with no agent, a deletion's release of ports and
+    // volumes is the controller's.
+    const handOver = swapFinalizerPatch(this.inst, GUEST_FINALIZER, PORTS_AND_VOLUMES_FINALIZER);
+    if (handOver) this.inst = await client.patch<Instance>(INSTANCES, ns, this.inst.metadata.name, handOver, AGENT_FIELD_MANAGER);
     const gen = this.inst.metadata.generation;
     await this.report({
       phase: 'SHELVED_OFFLOADED',
@@ -831,8 +841,7 @@ class InstanceRun {
     await driver.destroy(this.uid);
     await driver.undefine(this.uid);
     if (this.deps.vifs) await unplugNics(this.deps.vifs, nics);
-    await releasePorts(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
-    await releaseAllAttachments(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
+    await releasePortsAndVolumes(this.ctx.client, this.inst, AGENT_FIELD_MANAGER);
     await files.remove(this.uid);
     await this.ctx.client.patch(INSTANCES, this.inst.metadata.namespace, this.inst.metadata.name, release, AGENT_FIELD_MANAGER);
     this.ctx.log.info('guest and files removed', { host: this.deps.config.host });

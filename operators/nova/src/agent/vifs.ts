@@ -143,16 +143,14 @@ export async function unplugNics(vif: VifHost, nics: GuestNic[]): Promise<void> 
 }
 
 
-/** Gives back one Port the instance no longer has: one made for it goes, a user's own is unbound. */
-export async function releasePort(client: KubeClient, inst: Instance, name: string, fieldManager: string): Promise<void> {
+/**
+ * An offloaded instance's Ports stay its own but bound to no host (Nova's shelve offload clears their
+ * binding:host_id): OVN then binds them nowhere, and an unshelve binds them where the guest spawns.
+ */
+export async function unbindPorts(client: KubeClient, inst: Instance, fieldManager: string): Promise<void> {
   const ns = inst.metadata.namespace!;
-  const port = await client.get<Port>(PORTS, ns, name);
-  if (!port || port.spec.deviceId !== inst.metadata.uid) return;
-  if (port.metadata.ownerReferences?.some((o) => o.uid === inst.metadata.uid)) await client.delete(PORTS, ns, name).catch(() => {});
-  else await client.patch(PORTS, ns, name, { spec: { deviceId: null, deviceOwner: null, bindingHost: null } }, fieldManager);
-}
-
-/** Gives back the Ports the instance was given (a user's own port is unbound; ports made for it go with it). */
-export async function releasePorts(client: KubeClient, inst: Instance, fieldManager: string): Promise<void> {
-  for (const name of wantedPortNames(inst)) await releasePort(client, inst, name, fieldManager);
+  for (const name of wantedPortNames(inst)) {
+    const port = await client.get<Port>(PORTS, ns, name);
+    if (port && port.spec.deviceId === inst.metadata.uid && port.spec.bindingHost) await client.patch(PORTS, ns, name, { spec: { bindingHost: null } }, fieldManager);
+  }
 }

@@ -79,6 +79,12 @@ export async function releaseAttachment(client: KubeClient, a: VolumeAttachment,
   if (patch) await client.patch(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name, patch, manager).catch(ignoreNotFound);
 }
 
+/** An attachment whose disk left with its guest (a shelve's offload): the node's hold let go, and no host named. */
+export async function unplugAttachment(client: KubeClient, a: VolumeAttachment, manager: string): Promise<void> {
+  await releaseAttachment(client, a, manager);
+  if (a.status?.host) await patchStatusChanges(client, VOLUME_ATTACHMENTS, a, { host: null }, manager, { precondition: false, observedGeneration: false });
+}
+
 /** Says the attachment is plugged in on this host, as `device`, at the volume's size. */
 export async function markAttached(client: KubeClient, a: VolumeAttachment, inst: Instance, host: string, target: string, manager: string): Promise<void> {
   const vol = await client.get<Volume>(VOLUMES, a.metadata.namespace, a.spec.volume);
@@ -105,18 +111,6 @@ export async function growIfRaised(client: KubeClient, a: VolumeAttachment, disk
   else if (!disk.network) await truncate(disk.path, want * GiB);
   await patchStatusChanges(client, VOLUME_ATTACHMENTS, a, { sizeGiB: want }, manager, { precondition: false, observedGeneration: false });
   return want;
-}
-
-/**
- * What an instance's deletion does to its attachments: each is let go (and deleted), and a volume marked
- * delete-on-termination is deleted after it.
- */
-export async function releaseAllAttachments(client: KubeClient, inst: Instance, manager: string): Promise<void> {
-  for (const a of await attachmentsOfInstance(client, inst)) {
-    await releaseAttachment(client, a, manager);
-    await client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch(ignoreNotFound);
-    if (a.spec.deleteOnTermination) await client.delete(VOLUMES, a.metadata.namespace, a.spec.volume).catch(ignoreNotFound);
-  }
 }
 
 export { volumeIdOf };

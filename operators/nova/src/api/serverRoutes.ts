@@ -8,6 +8,7 @@ import { Refused, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks
 import { RE2JS } from 're2js';
 import { METADATA_ITEMS_DEFAULT, instancesThatFit, metadataItemsLimit, quotaRefusal, usageOfResources } from '../quota.js';
 import { INSTANCES, flavorSnapshot, type Instance } from '../resources.js';
+import { PORTS_AND_VOLUMES_FINALIZER } from '../instanceRelease.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { objectNameFor, tagsMatch } from '@stratus/runtime';
@@ -122,7 +123,8 @@ export function serverRoutes(router: ComputeRouter, api: ComputeApiContext) {
             {
               apiVersion: 'compute.stratus.io/v1alpha1',
               kind: 'Instance',
-              metadata: { name, namespace: ns, annotations: { [CREATOR_ANNOTATION]: req.auth.userId, [RESERVATION_ANNOTATION]: reservationId, [LAUNCH_INDEX_ANNOTATION]: String(n - 1) } },
+              // Its volumes are attached before any agent holds it: deleted unplaced, the controller gives them back.
+              metadata: { name, namespace: ns, finalizers: [PORTS_AND_VOLUMES_FINALIZER], annotations: { [CREATOR_ANNOTATION]: req.auth.userId, [RESERVATION_ANNOTATION]: reservationId, [LAUNCH_INDEX_ANNOTATION]: String(n - 1) } },
               spec: {
                 adminPassSecret,
                 ...accessIPs(s),

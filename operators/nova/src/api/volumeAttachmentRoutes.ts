@@ -2,9 +2,11 @@
  * A server's volumes (Nova's os-volume_attachments): list and show them; attach one (a VolumeAttachment the
  * block storage service reserves and the server's node hot-plugs) and detach one (the attachment deleted;
  * the node unplugs the disk first). Attach answers with the device the volume gets, as Nova reserves it;
- * detach answers at once (202) and the volume shows detaching until the guest lets it go.
+ * detach answers at once (202) and the volume shows detaching until the guest lets it go. A shelved and
+ * offloaded server's volumes change in its records alone (2.20), and are plugged in where it is unshelved.
  */
 import { VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { now, patchStatusChanges } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
 import { nextTarget } from '../agent/volumes.js';
 import { API_FIELD_MANAGER, checkLock, fromKubernetes, serverFor, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
@@ -12,6 +14,13 @@ import { badRequest, conflict, notFound } from './errors.js';
 
 /** How long an attach waits for block storage to reserve the volume (or refuse it) before answering. */
 const RESERVE_MS = 30_000;
+
+/** Shelved and offloaded: no guest anywhere, only its records. */
+const offloaded = (inst: Instance) => inst.status?.phase === 'SHELVED_OFFLOADED' && !inst.status.taskState;
+
+/** The states Nova attaches and detaches volumes in: a running or stopped guest's, and since 2.20 an offloaded server's. */
+const volumesChangeable = (inst: Instance, req: ComputeRequest) =>
+  (['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'].includes(inst.status?.phase ?? '') && !inst.status?.taskState) || (offloaded(inst) && req.auth.version.atLeast('2.20'));
 
 export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const { dir } = api;
@@ -55,7 +64,7 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
     const device = body.device === undefined || body.device === null ? undefined : String(body.device);
     if (device !== undefined && !/^\/dev\/[a-z]+$/.test(device)) throw badRequest(`Invalid input for field/attribute device. Value: ${device}. The supplied device path (${device}) is invalid.`);
     if (inst.metadata.deletionTimestamp) throw notFound(`Instance ${req.params.id} could not be found.`);
-    if (!['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'].includes(inst.status?.phase ?? '') || inst.status?.taskState) throw conflict(`Cannot 'attach_volume' instance ${req.params.id} while it is in vm_state ${(inst.status?.phase ?? 'building').toLowerCase()}`);
+    if (!volumesChangeable(inst, req)) throw conflict(`Cannot 'attach_volume' instance ${req.params.id} while it is in vm_state ${(inst.status?.phase ?? 'building').toLowerCase()}`);
     const vol: Volume | undefined = dir.volumes.byId(volumeId);
     if (!vol || vol.metadata.namespace !== inst.metadata.namespace) throw notFound(`Volume ${volumeId} could not be found.`);
     const taken = dir.volumeAttachments.list(vol.metadata.namespace).some((a) => a.spec.volume === vol.metadata.name && a.status?.phase !== 'error');
@@ -77,12 +86,20 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
       )
       .catch((e) => fromKubernetes(e, `Volume attachment of ${volumeId}`));
     // Block storage answers (reserved, or refused as in use) before the call does.
-    let verdict: VolumeAttachment | undefined;
-    await dir.volumeAttachments.until(made, (a) => ((verdict = a), !a || !!a.status?.phase), RESERVE_MS);
+    // (Waited for on the cache's copy of this write: before the cache has it, there is no answer to read yet.)
+    await dir.volumeAttachments.untilWritten(made, (a) => !!a.status?.phase, RESERVE_MS);
+    let verdict = dir.volumeAttachments.get(made.metadata.name, made.metadata.namespace);
     if (verdict?.status?.phase === 'error') {
       await api.client.delete(VOLUME_ATTACHMENTS, made.metadata.namespace, made.metadata.name).catch(() => {});
       const why = verdict.status.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'the volume could not be reserved';
       throw badRequest(why);
+    }
+    if (verdict?.status?.phase === 'reserved' && offloaded(inst)) {
+      // No guest to plug it into: the attachment is complete as it stands, as Nova's attach to an offloaded
+      // server completes it. The node that unshelves the server plugs it in.
+      const complete = await patchStatusChanges(api.client, VOLUME_ATTACHMENTS, verdict, { phase: 'attached', serverId: inst.metadata.uid!, device: `/dev/${target}`, attachedAt: now() }, API_FIELD_MANAGER, { precondition: false, observedGeneration: false });
+      await dir.volumeAttachments.seen(complete);
+      verdict = complete;
     }
     api.log.info('volume attach asked for', { namespace: inst.metadata.namespace, instance: inst.metadata.name, volume: vol.metadata.name, device: `/dev/${target}` });
     return { status: 200, body: { volumeAttachment: view(req, inst, verdict ?? made) } };
@@ -98,7 +115,7 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
     checkLock(inst, req.auth, 'detach_volume');
     const a = findAttachment(inst, req.params.volume);
     if (a.spec.bootIndex === 0) throw badRequest(`Can't detach root device volume`);
-    if (!['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'].includes(inst.status?.phase ?? '') || inst.status?.taskState) throw conflict(`Cannot 'detach_volume' instance ${req.params.id} while it is in vm_state ${(inst.status?.phase ?? 'building').toLowerCase()}`);
+    if (!volumesChangeable(inst, req)) throw conflict(`Cannot 'detach_volume' instance ${req.params.id} while it is in vm_state ${(inst.status?.phase ?? 'building').toLowerCase()}`);
     await api.client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch((e) => fromKubernetes(e, `Volume attachment ${req.params.volume}`));
     await dir.volumeAttachments.until(a, (c) => !c || !!c.metadata.deletionTimestamp);
     return { status: 202 };

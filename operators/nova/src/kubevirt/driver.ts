@@ -31,7 +31,8 @@ import {
   type Result,
 } from '@stratus/runtime';
 import { hostnameOf } from '../agent/configDrive.js';
-import { attachmentsOfInstance, releaseAllAttachments } from '../agent/volumes.js';
+import { attachmentsOfInstance } from '../agent/volumes.js';
+import { releaseAllAttachments } from '../instanceRelease.js';
 import type { VolumeAttachment } from '@stratus/cinder';
 import { FLAVORS, GUEST_FINALIZER, IMAGES, INSTANCES, KEYPAIRS, flavorSnapshot, faultOf, type Flavor, type FlavorSnapshot, type Instance, type InstanceStatus, type Keypair } from '../resources.js';
 import { heldHotplugs, type CephCsiConfig } from './hotplug.js';
