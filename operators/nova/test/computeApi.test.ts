@@ -587,6 +587,7 @@ describe('Compute API v2.1', function () {
     assert.match((await call('GET', '/os-security-groups/not-a-uuid', { version: v })).body.badRequest.message, /Security group id should be uuid/);
     assert.equal((await call('POST', '/os-security-group-rules', { version: v, body: { security_group_rule: { parent_group_id: 'non_int_id', ip_protocol: 'tcp', from_port: 22, to_port: 22 } } })).status, 400);
     assert.equal((await call('GET', '/os-security-groups/6f1ac3e8-5a5e-4b8e-9d1b-0c3f4e5a6b7c', { version: v })).status, 404);
+    assert.equal((await call('DELETE', '/os-security-groups/', { version: v })).status, 404, 'an empty ID names no group (not the collection: 405)');
     // Each group says its own project; all_tenants lists every project's to an admin, and only theirs to a member.
     const adminProject = (await identityCall(identity.v3, 'GET', '/projects?name=admin', { token: admin })).body.projects[0].id;
     const acmeProject = (await identityCall(identity.v3, 'GET', '/projects?name=acme', { token: admin })).body.projects[0].id;

@@ -139,6 +139,11 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     await api.dir.securityGroups.seen(written);
     return { status: 200, body: { security_group: novaGroup(written, all, projectOf) } };
   });
+  // A trailing slash names an empty group ID, which is no group (Nova: 404), not the collection.
+  for (const method of ['PUT', 'DELETE'] as const)
+    router.on(method, '/os-security-groups/', () => {
+      throw notFound('The resource could not be found.');
+    });
   router.on('DELETE', '/os-security-groups/:id', async (req) => {
     gone(req);
     const { g } = await groupById(req, req.params.id);
