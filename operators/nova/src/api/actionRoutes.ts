@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { snapshotImageOf } from '../snapshots.js';
+import { instanceSecurityGroups } from '../nics.js';
 import { issueConsoleToken } from '../console/tokens.js';
 import { metadataItemsLimit } from '../quota.js';
 import { Refused, decodeUserData, rootDiskGiB } from '../bootChecks.js';
@@ -266,14 +267,14 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
     // Nova's security group actions: the group is added to (or taken from) the server and every port of it.
     async addSecurityGroup(req, inst, args) {
       const g = await groupNamed(api, req.auth, String(args?.name ?? ''));
-      if ((inst.spec.securityGroups ?? ['default']).includes(g.metadata.name)) return { status: 202 };
+      if (instanceSecurityGroups(inst).includes(g.metadata.name)) return { status: 202 };
       await changeServerGroups(api, inst, (groups) => [...new Set([...groups, g.metadata.name])]);
       return { status: 202 };
     },
 
     async removeSecurityGroup(req, inst, args) {
       const g = await groupNamed(api, req.auth, String(args?.name ?? ''));
-      if (!(inst.spec.securityGroups ?? ['default']).includes(g.metadata.name)) throw badRequest(`Security group ${String(args?.name)} not associated with the instance ${inst.metadata.uid}`);
+      if (!instanceSecurityGroups(inst).includes(g.metadata.name)) throw badRequest(`Security group ${String(args?.name)} not associated with the instance ${inst.metadata.uid}`);
       await changeServerGroups(api, inst, (groups) => groups.filter((x) => x !== g.metadata.name));
       return { status: 202 };
     },

@@ -6,6 +6,7 @@ import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type A
 import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
 import { flavorSnapshot, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
+import { instanceSecurityGroups } from '../nics.js';
 import type { ComputeDirectory } from './directory.js';
 import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
 import type { Microversion } from './microversion.js';
@@ -79,7 +80,7 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
     .filter((a) => a.spec.instance === inst.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp)
     .map((a) => ({ id: a.status?.volumeId ?? dir.volumes.get(a.spec.volume, inst.metadata.namespace)?.metadata.uid ?? '', deleteOnTermination: !!a.spec.deleteOnTermination }))
     .filter((v) => v.id);
-  const securityGroups = (inst.spec.securityGroups ?? ['default']).map((name) => dir.securityGroups.get(name, inst.metadata.namespace)?.spec.displayName || name);
+  const securityGroups = instanceSecurityGroups(inst).map((name) => dir.securityGroups.get(name, inst.metadata.namespace)?.spec.displayName || name);
   return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName, volumes, securityGroups };
 }
 

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MERGE_PATCH, objectNameFor, type KubeClient } from '@stratus/runtime';
-import { NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, changeSecurityGroupRules, dropRulesNaming, ensureDefaultSecurityGroup, ruleIdOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
+import { DEFAULT_SECURITY_GROUP, NETWORKS, PORTS, SECURITY_GROUPS, SUBNETS, changeSecurityGroupRules, dropRulesNaming, ensureDefaultSecurityGroup, ruleIdOf, securityGroupsOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '@stratus/neutron';
 import { INSTANCES, type Instance } from '../resources.js';
-import { wantedPortNames } from '../nics.js';
+import { instanceSecurityGroups, wantedPortNames } from '../nics.js';
 import { API_FIELD_MANAGER, serverFor, tenantOf, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, notFound } from './errors.js';
 
@@ -66,12 +66,12 @@ const changeRules = (client: KubeClient, g: SecurityGroup, change: (rules: Secur
 /** The server's ports, and each one's groups changed by `change` (addSecurityGroup, removeSecurityGroup). */
 export async function changeServerGroups(api: ComputeApiContext, inst: Instance, change: (groups: string[]) => string[]): Promise<void> {
   const ns = inst.metadata.namespace!;
-  const next = change(inst.spec.securityGroups ?? ['default']);
+  const next = change(instanceSecurityGroups(inst));
   const written = await api.client.patch<Instance>(INSTANCES, ns, inst.metadata.name, { spec: { securityGroups: next } }, API_FIELD_MANAGER, MERGE_PATCH);
   for (const name of wantedPortNames(inst)) {
     const port = await api.client.get<Port>(PORTS, ns, name);
     if (!port || port.spec.portSecurityEnabled === false) continue;
-    await api.client.patch(PORTS, ns, name, { spec: { securityGroups: change(port.spec.securityGroups ?? ['default']) } }, API_FIELD_MANAGER, MERGE_PATCH);
+    await api.client.patch(PORTS, ns, name, { spec: { securityGroups: change(port.spec.securityGroups ?? [DEFAULT_SECURITY_GROUP]) } }, API_FIELD_MANAGER, MERGE_PATCH);
   }
   // The server's next read (its groups, a remove after this add) is answered from the cache: it must have the write.
   await api.dir.instances.seen(written);
@@ -148,7 +148,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     gone(req);
     const { g } = await groupById(req, req.params.id);
     if (g.metadata.name === 'default') throw badRequest('Removing default security group not allowed.');
-    const users = (await api.client.list<Port>(PORTS, g.metadata.namespace)).items.filter((p) => (p.spec.securityGroups ?? ['default']).includes(g.metadata.name));
+    const users = (await api.client.list<Port>(PORTS, g.metadata.namespace)).items.filter((p) => securityGroupsOf(p).includes(g.metadata.name));
     if (users.length) throw badRequest(`Security group ${req.params.id} is in use.`);
     await dropRulesNaming(api.client, g, API_FIELD_MANAGER);
     await api.client.delete(SECURITY_GROUPS, g.metadata.namespace, g.metadata.name);
@@ -208,7 +208,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     gone(req);
     const inst = serverFor(api, req.params.id, req.auth);
     const all = await groupsOf(api.client, inst.metadata.namespace!);
-    const names = inst.spec.securityGroups ?? ['default'];
+    const names = instanceSecurityGroups(inst);
     return { status: 200, body: { security_groups: all.filter((g) => names.includes(g.metadata.name)).map((g) => novaGroup(g, all, projectOf)) } };
   });
 
