@@ -183,7 +183,8 @@ export function serverView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
 /** What update and rebuild answer: the server without the extended attributes a show adds (Nova's schema). */
 const UPDATE_KEYS = ['id', 'name', 'status', 'image', 'flavor', 'fault', 'user_id', 'tenant_id', 'created', 'updated', 'progress', 'metadata', 'links', 'addresses', 'hostId', 'OS-DCF:diskConfig', 'accessIPv4', 'accessIPv6', 'locked', 'locked_reason', 'description', 'tags', 'trusted_image_certificates', 'server_groups'];
 export function serverUpdateView(inst: Instance, x: ServerExtras, ctx: ViewContext) {
-  const doc = serverView(inst, x, ctx);
+  // Nova builds these answers with extend_address=False: each address only its version and addr.
+  const doc: Record<string, unknown> = { ...serverView(inst, x, ctx), addresses: addressesOf(inst, false) };
   return Object.fromEntries(UPDATE_KEYS.filter((k) => k in doc).map((k) => [k, doc[k]]));
 }
 
@@ -278,10 +279,10 @@ export function hypervisorView(hv: Hypervisor, up: boolean, ctx: ViewContext) {
   };
 }
 
-/** The server's addresses as Nova shows them: by network name, each with its version, MAC and type. */
-export function addressesOf(inst: Instance): Record<string, Array<Record<string, unknown>>> {
+/** The server's addresses as Nova shows them: by network name, each with its version (and, extended, its MAC and type). */
+export function addressesOf(inst: Instance, extended = true): Record<string, Array<Record<string, unknown>>> {
   const out: Record<string, Array<Record<string, unknown>>> = {};
   for (const nic of inst.status?.addresses ?? [])
-    for (const addr of nic.ips) (out[nic.networkName ?? nic.network] ??= []).push({ version: addr.includes(':') ? 6 : 4, addr, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': nic.mac });
+    for (const addr of nic.ips) (out[nic.networkName ?? nic.network] ??= []).push({ version: addr.includes(':') ? 6 : 4, addr, ...(extended ? { 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': nic.mac } : {}) });
   return out;
 }
