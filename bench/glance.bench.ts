@@ -10,7 +10,9 @@
  * the read. Downloads are timed with curl saving the body to memory (tmpfs), as a user saves an image, and
  * checked after the clock stops: a Node client reading the body costs about 4 CPU s per GiB, so with it the
  * figure was the benchmark's own. Two ceilings say what the machine allows at all: a bare Node server, and
- * sendfile(2), sending the same file to curl, which saves it where the downloads are saved.
+ * sendfile(2), sending the same file to curl, which saves it where the downloads are saved. Two more for the
+ * upload: curl sending the file to a bare Node server that writes it to the S3 server's disk with fdatasync,
+ * without and with Glance's checksums (md5, sha512) on the way.
  * It also reads the Glance process's peak RSS (VmHWM) after each transfer: flat whatever the image size, and
  * under 200 MiB, means no image is ever held in memory.
  *
@@ -31,7 +33,7 @@ import { startCloud, type RunningCloud } from '@stratus/cli';
 import { adminToken } from './lib/adminToken.js';
 import { rawDisk } from './lib/disk.js';
 import { curlDownload } from './lib/curlDownload.js';
-import { bareNodeHttpRead, sendfileHttpRead } from './lib/httpCeiling.js';
+import { bareNodeHttpRead, bareNodeHttpWrite, sendfileHttpRead } from './lib/httpCeiling.js';
 import { makeFile } from './lib/testData.js';
 import { timed } from './lib/load.js';
 import { childPid, cpuSecondsOf, gatewayPid, glancePid, memoryOf } from './lib/processes.js';
@@ -99,6 +101,7 @@ async function main() {
     const toDisk: { up: number[]; down: number[] } = { up: [], down: [] };
     const ceilings: number[] = [];
     const kernelCeilings: number[] = [];
+    const writeCeilings: { plain: number[]; hashed: number[] } = { plain: [], hashed: [] };
 
     for (const mib of SIZES_MIB) {
       const file = join(work, `image-${mib}`);
@@ -111,9 +114,15 @@ async function main() {
         const disk = rawDisk(cloud.dir, mib);
         const ceiling = await bareNodeHttpRead(file, mib * MiB, saved);
         const kernel = await sendfileHttpRead(file, mib * MiB, saved);
+        const written = join(cloud.dir, 'bare-writer.bin'); // on the disk the S3 server writes to
+        const writer = await bareNodeHttpWrite(file, mib * MiB, written, false);
+        const hashingWriter = await bareNodeHttpWrite(file, mib * MiB, written, true);
         ceilings.push(ceiling / disk.readMBs);
         kernelCeilings.push(kernel / disk.readMBs);
+        writeCeilings.plain.push(writer / disk.writeMBs);
+        writeCeilings.hashed.push(hashingWriter / disk.writeMBs);
         console.log(`${`${mib} MiB`.padEnd(9)} ${'raw disk'.padEnd(12)} ${disk.writeMBs.toFixed(0).padStart(5)} MB/s (dd, fdatasync) ${disk.readMBs.toFixed(0).padStart(5)} MB/s (dd, page cache); to curl: a bare Node server ${ceiling.toFixed(0)} MB/s, sendfile ${kernel.toFixed(0)} MB/s`);
+        console.log(`${''.padEnd(9)} ${'from curl'.padEnd(12)} a bare Node server writing with fdatasync ${writer.toFixed(0)} MB/s, and computing md5 and sha512 too ${hashingWriter.toFixed(0)} MB/s`);
         // Direct: lib-storage, as a client would put a large file, with Glance's part size and parts in flight.
         const key = `bench/direct-${mib}-${round}`;
         let cpu = cpuSeconds(cloud, pid);
@@ -163,7 +172,7 @@ async function main() {
       console.log(`${name}: median ratio to direct S3, upload ${up.toFixed(2)}, download ${down.toFixed(2)} (aim ≥ 0.9): ${up >= 0.9 && down >= 0.9 ? 'met' : 'NOT met'}`);
     }
     const [up, down] = [median(toDisk.up), median(toDisk.down)];
-    console.log(`via one port against the raw disk: median upload ${up.toFixed(2)} of dd's write (aim ≥ 0.3): ${up >= 0.3 ? 'met' : 'NOT met'}; download ${down.toFixed(2)} of the page-cache read (aim ≥ 0.2): ${down >= 0.2 ? 'met' : 'NOT met'}; sending the file to curl, one hop and nothing else, a bare Node server reaches ${median(ceilings).toFixed(2)} of it, sendfile(2) ${median(kernelCeilings).toFixed(2)}`);
+    console.log(`via one port against the raw disk: median upload ${up.toFixed(2)} of dd's write (aim ≥ 0.3): ${up >= 0.3 ? 'met' : 'NOT met'}; download ${down.toFixed(2)} of the page-cache read (aim ≥ 0.2): ${down >= 0.2 ? 'met' : 'NOT met'}; sending the file to curl, one hop and nothing else, a bare Node server reaches ${median(ceilings).toFixed(2)} of it, sendfile(2) ${median(kernelCeilings).toFixed(2)}; receiving it from curl, one hop and nothing else, a bare Node server writing it with fdatasync reaches ${median(writeCeilings.plain).toFixed(2)} of dd's write, ${median(writeCeilings.hashed).toFixed(2)} with Glance's md5 and sha512 on the way`);
     const { peakMiB } = memoryOf(pid);
     console.log(`Glance peak RSS over the run: ${peakMiB.toFixed(0)} MiB (aim < 200 MiB, flat whatever the image size): ${peakMiB < 200 ? 'met' : 'NOT met'}`);
   } finally {

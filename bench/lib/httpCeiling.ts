@@ -6,6 +6,9 @@
  *   cannot beat it;
  * - the kernel's own: a server handing the file to sendfile(2) (python3's os.sendfile, no copy through user
  *   space), what loopback TCP and curl reach at all, so the limit of any server.
+ * And of an upload: curl sending the file to a bare Node server that writes the body to a file with fdatasync
+ * before it answers (as an object store acknowledges a write), one hop and nothing else; and the same server
+ * also computing Glance's checksums (md5 and sha512) of what it writes, the least an Image API upload does.
  */
 import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -19,6 +22,27 @@ const file = process.argv[1];
 const server = createServer((req, res) => {
   res.writeHead(200, { 'Content-Length': statSync(file).size });
   createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(res);
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+const NODE_WRITER = `
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createWriteStream, fdatasyncSync, openSync, closeSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+const [target, hashing] = [process.argv[1], process.argv[2] === 'hash'];
+const server = createServer(async (req, res) => {
+  const md5 = createHash('md5'), sha512 = createHash('sha512');
+  const hashed = new Transform({ transform(chunk, _e, done) { if (hashing) { md5.update(chunk); sha512.update(chunk); } done(null, chunk); } });
+  await pipeline(req, hashed, createWriteStream(target));
+  const fd = openSync(target, 'r+'); fdatasyncSync(fd); closeSync(fd);
+  if (hashing) { md5.digest('hex'); sha512.digest('hex'); }
+  rmSync(target);
+  res.writeHead(204).end();
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 process.stdin.on('end', () => process.exit(0));
@@ -63,3 +87,21 @@ export const bareNodeHttpRead = (file: string, size: number, saveAs: string) => 
 
 /** MB/s of one GET of `file` from a sendfile(2) server to curl, saved to `saveAs`. */
 export const sendfileHttpRead = (file: string, size: number, saveAs: string) => curlRead('python3', ['-c', SENDFILE_SERVER, file], size, saveAs);
+
+/** MB/s of one PUT of `file` by curl to a bare Node server writing it to `writeAs` with fdatasync (then removed); with `hash`, also md5 and sha512 of it. */
+export async function bareNodeHttpWrite(file: string, size: number, writeAs: string, hash: boolean): Promise<number> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', NODE_WRITER, writeAs, hash ? 'hash' : 'plain'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the bare Node writer exited (${code}) before it listened`)));
+      createInterface({ input: child.stdout! }).once('line', resolve);
+    });
+    const start = process.hrtime.bigint();
+    await promisify(execFile)('curl', ['--silent', '--fail', '--upload-file', file, `http://127.0.0.1:${port}/`]);
+    return size / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
+  } finally {
+    child.kill();
+    rmSync(writeAs, { force: true });
+  }
+}
