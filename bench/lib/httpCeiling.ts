@@ -64,8 +64,11 @@ with open(sys.argv[1], 'rb') as f:
 conn.close()
 `;
 
-/** MB/s of one GET by curl, saving to `saveAs` (then removed), from a server started as `command args`, which prints its port on its first line. */
-async function curlRead(command: string, args: string[], size: number, saveAs: string): Promise<number> {
+/**
+ * MB/s of one transfer by curl (`transfer`: its arguments that say what it sends or saves) to a server started as
+ * `command args`, which prints its port on its first line; `leftover` (a file the transfer made) is removed after.
+ */
+async function timedCurl(command: string, args: string[], transfer: string[], size: number, leftover: string): Promise<number> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<string>((resolve, reject) => {
@@ -74,34 +77,20 @@ async function curlRead(command: string, args: string[], size: number, saveAs: s
       createInterface({ input: child.stdout! }).once('line', resolve);
     });
     const start = process.hrtime.bigint();
-    await promisify(execFile)('curl', ['--silent', '--fail', '--output', saveAs, `http://127.0.0.1:${port}/`]);
+    await promisify(execFile)('curl', ['--silent', '--fail', ...transfer, `http://127.0.0.1:${port}/`]);
     return size / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
   } finally {
     child.kill();
-    rmSync(saveAs, { force: true });
+    rmSync(leftover, { force: true });
   }
 }
 
 /** MB/s of one GET of `file` from a bare Node server to curl, saved to `saveAs`. */
-export const bareNodeHttpRead = (file: string, size: number, saveAs: string) => curlRead(process.execPath, ['--input-type=module', '-e', NODE_SERVER, file], size, saveAs);
+export const bareNodeHttpRead = (file: string, size: number, saveAs: string) => timedCurl(process.execPath, ['--input-type=module', '-e', NODE_SERVER, file], ['--output', saveAs], size, saveAs);
 
 /** MB/s of one GET of `file` from a sendfile(2) server to curl, saved to `saveAs`. */
-export const sendfileHttpRead = (file: string, size: number, saveAs: string) => curlRead('python3', ['-c', SENDFILE_SERVER, file], size, saveAs);
+export const sendfileHttpRead = (file: string, size: number, saveAs: string) => timedCurl('python3', ['-c', SENDFILE_SERVER, file], ['--output', saveAs], size, saveAs);
 
 /** MB/s of one PUT of `file` by curl to a bare Node server writing it to `writeAs` with fdatasync (then removed); with `hash`, also md5 and sha512 of it. */
-export async function bareNodeHttpWrite(file: string, size: number, writeAs: string, hash: boolean): Promise<number> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', NODE_WRITER, writeAs, hash ? 'hash' : 'plain'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the bare Node writer exited (${code}) before it listened`)));
-      createInterface({ input: child.stdout! }).once('line', resolve);
-    });
-    const start = process.hrtime.bigint();
-    await promisify(execFile)('curl', ['--silent', '--fail', '--upload-file', file, `http://127.0.0.1:${port}/`]);
-    return size / 1e6 / (Number(process.hrtime.bigint() - start) / 1e9);
-  } finally {
-    child.kill();
-    rmSync(writeAs, { force: true });
-  }
-}
+export const bareNodeHttpWrite = (file: string, size: number, writeAs: string, hash: boolean) =>
+  timedCurl(process.execPath, ['--input-type=module', '-e', NODE_WRITER, writeAs, hash ? 'hash' : 'plain'], ['--upload-file', file], size, writeAs);
