@@ -635,6 +635,19 @@ describe('Compute API v2.1', function () {
     assert.deepEqual([...first.servers, ...second.servers].map((s: any) => s.name).sort(), ['page-a', 'page-b', 'page-c']);
     const byStatus = (await call('GET', '/servers/detail?status=active&all_tenants=1')).body.servers.map((s: any) => s.name);
     assert.deepEqual(byStatus, ['web-1']);
+    // Nova's ip and ip6 filters, as Nova applies them with Neutron: a substring of a fixed address.
+    const pages = [...first.servers, ...second.servers] as Array<{ id: string; name: string }>;
+    const ipsOf: Record<string, string[]> = { 'page-a': ['10.9.0.4'], 'page-b': ['10.9.0.41', 'fd00:9::41'], 'page-c': ['10.9.0.5'] };
+    for (const s of pages) {
+      const inst = await instanceOf(s.id);
+      await client.patch(INSTANCES, inst.metadata.namespace, inst.metadata.name, { status: { addresses: [{ port: `p-${s.name}`, network: 'n', networkName: 'net', mac: 'fa:16:3e:00:00:01', ips: ipsOf[s.name] }] } }, 'test', MERGE_PATCH, 'status');
+    }
+    const named = async (query: string, version?: string) => (await call('GET', `/servers?name=^page-&${query}`, { version })).body.servers.map((s: any) => s.name).sort();
+    await eventually('the addresses in the API\'s cache', async () => (await named('ip=10.9.0.5')).length === 1, 60_000);
+    assert.deepEqual(await named('ip=10.9.0.4'), ['page-a', 'page-b'], 'a prefix finds the longer address too');
+    assert.deepEqual(await named('ip=10.9.0.41'), ['page-b']);
+    assert.deepEqual(await named('ip=10.9.0.6'), []);
+    assert.deepEqual(await named('ip6=fd00:9::41', '2.5'), ['page-b']);
   });
 
   it('checks each action against the server’s state, and shows the task at once', async () => {

@@ -301,6 +301,16 @@ export function nameFilter(pattern: string): (name: string) => boolean {
   return (name) => re.matcher(name).find();
 }
 
+/**
+ * Nova's ip and ip6 filters as Nova applies them with Neutron: a server matches when one of its fixed
+ * addresses contains either text (Neutron's ip_address_substr), so "10.0.0.4" also finds 10.0.0.41.
+ */
+export function fixedIpFilter(ip: string | null, ip6: string | null): ((addresses: string[]) => boolean) | undefined {
+  const wanted = [ip, ip6].filter((t): t is string => !!t);
+  if (wanted.length === 0) return undefined;
+  return (addresses) => addresses.some((a) => wanted.some((t) => a.includes(t)));
+}
+
 function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] {
   const q = req.query;
   const auth: ComputeAuth = req.auth;
@@ -332,6 +342,8 @@ function filterServers(api: ComputeApiContext, req: ComputeRequest): Instance[] 
   }
   const reservation = q.get('reservation_id');
   if (reservation) servers = servers.filter((i) => i.metadata.annotations?.[RESERVATION_ANNOTATION] === reservation);
+  const ipFilter = fixedIpFilter(q.get('ip'), auth.admin || auth.version.atLeast('2.5') ? q.get('ip6') : null);
+  if (ipFilter) servers = servers.filter((i) => ipFilter((i.status?.addresses ?? []).flatMap((nic) => nic.ips)));
   const zone = q.get('availability_zone');
   if (zone) servers = servers.filter((i) => serverExtras(api, i).zone === zone || i.spec.availabilityZone === zone);
   if (auth.version.atLeast('2.26')) servers = servers.filter((i) => tagsMatch(q, i.spec.tags ?? []));
