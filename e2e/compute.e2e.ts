@@ -189,6 +189,13 @@ describe('compute with kubectl and the openstack CLI', function () {
     await fails(['--flavor', 'm1.small', '--image', 'no-such-image', 'x'], /No Image found for no-such-image/);
     await os('image', 'create', '--file', image, '--disk-format', 'raw', '--min-disk', '2', 'needs-2g');
     await fails(['--flavor', 'm1.small', '--image', 'needs-2g', 'x'], /smaller than the image's min_disk of 2 GiB.*HTTP 400/);
+    // A blank volume is not bootable (Cinder's flag), so Nova will not boot from it; the volume is left as it was.
+    await json('volume', 'create', '--size', '1', 'blank-disk');
+    await until(async () => (await json('volume', 'show', 'blank-disk')).status === 'available', 'the blank volume available');
+    await fails(['--flavor', 'm1.small', '--volume', 'blank-disk', 'x'], /Block Device [0-9a-f-]{36} is not bootable.*HTTP 400/);
+    const blank = await json('volume', 'show', 'blank-disk');
+    assert.deepEqual([blank.status, blank.attachments], ['available', []], 'the refused create attached nothing');
+    await os('volume', 'delete', 'blank-disk');
     // Quota: the admin tenant may run one instance.
     await kubectlOk(['patch', 'tenant/admin', '--type=merge', '-p', '{"spec":{"quota":{"instances":1}}}']);
     await os('server', 'create', '--flavor', 'm1.small', '--image', 'stratus-test', '--wait', 'only-one');

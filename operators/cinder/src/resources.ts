@@ -114,6 +114,9 @@ export interface Volume {
   };
 }
 
+/** Whether a server may boot from the volume: as the user set it, else as made (from an image: yes; blank: no). */
+export const isBootable = (v: Volume): boolean => v.spec.bootable ?? v.status?.bootable ?? false;
+
 export interface VolumeSnapshot {
   apiVersion?: string;
   kind?: 'VolumeSnapshot';

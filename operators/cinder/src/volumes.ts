@@ -43,6 +43,7 @@ import {
   VOLUME_TYPES,
   attachmentsOf,
   idOf,
+  isBootable,
   keyOf,
   type Volume,
   type VolumeAttachment,
@@ -270,7 +271,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     await write({
       phase,
       attachments: attachmentRecords(attachments),
-      bootable: vol.spec.bootable ?? vol.status.bootable ?? false,
+      bootable: isBootable(vol),
       ...(refused && refused.observedGeneration === vol.metadata.generation ? {} : { conditions: markReady(vol.status.conditions, vol.metadata.generation, 'VolumeReady', `${vol.status.sizeGiB} GiB in pool ${vol.status.pool}, ${phase}`) }),
     });
     // Transient words (attaching, backing-up, …) are looked at again soon; a resting volume now and then.

@@ -1,6 +1,6 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
-import { idOf, isMultiattach, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { idOf, isBootable, isMultiattach, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
 import type { BlockStorageDirectory } from './directory.js';
 
 /** Cinder's timestamps: ISO 8601 with microseconds and no zone. */
@@ -54,7 +54,7 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
     source_volid: src.volume ? (dir.volumes.get(src.volume, ns)?.metadata.uid ?? null) : null,
     ...(minor >= 47 ? { backup_id: src.backup ? (dir.backups.get(src.backup, ns)?.metadata.uid ?? null) : null } : {}),
     metadata: v.spec.metadata ?? {},
-    bootable: String(v.spec.bootable ?? v.status?.bootable ?? false),
+    bootable: String(isBootable(v)),
     encrypted: false,
     multiattach: isMultiattach(type),
     replication_status: null,

@@ -4,7 +4,7 @@
  * (from an image, a snapshot, or blank), and `attachVolumes` records each as a VolumeAttachment of the new
  * instance, which block storage reserves and the node plugs in (the boot volume as the root disk).
  */
-import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, type Volume, type VolumeAttachment, type VolumeSnapshot } from '@stratus/cinder';
+import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, isBootable, type Volume, type VolumeAttachment, type VolumeSnapshot } from '@stratus/cinder';
 import { objectNameFor } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
 import { API_FIELD_MANAGER, type ComputeApiContext } from './context.js';
@@ -97,6 +97,8 @@ export async function prepareVolumes(api: ComputeApiContext, ns: string, devices
     if (d.source === 'volume') {
       const v = dir.volumes.byId(d.uuid!);
       if (!v || v.metadata.namespace !== ns || v.metadata.deletionTimestamp) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${d.uuid}.`);
+      // Nova asks Cinder's bootable flag of the volume it boots from (InvalidBDMVolumeNotBootable).
+      if (d.bootIndex === 0 && !isBootable(v)) throw badRequest(`Block Device ${d.uuid} is not bootable.`);
       if (v.status?.phase !== 'available') throw badRequest(`Invalid volume: volume '${d.uuid}' status must be 'available'. Currently in '${v.status?.phase ?? 'creating'}'`);
       if (dir.volumeAttachments.list(ns).some((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error')) throw badRequest(`Invalid volume: volume ${d.uuid} is already attached`);
       plans.push({ request: d, existing: v });
