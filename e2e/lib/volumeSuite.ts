@@ -190,6 +190,16 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.equal(bootVol.status, 'in-use');
       const server = await json('server', 'show', 'from-volume');
       assert.equal(server.image, 'N/A (booted from volume)');
+      // Resized, it keeps its volume as its root disk (Nova's): there is no local disk to keep or grow.
+      await os('flavor', 'create', '--vcpus', '1', '--ram', '320', '--disk', '1', 'm1.tiny-plus');
+      await os('server', 'resize', '--flavor', 'm1.tiny-plus', '--wait', 'from-volume');
+      assert.equal((await json('server', 'show', 'from-volume')).status, 'VERIFY_RESIZE');
+      await os('server', 'resize', 'confirm', 'from-volume');
+      await eventually('the volume-backed server ACTIVE in its new flavor', async () => {
+        const s = await json('server', 'show', 'from-volume');
+        return s.status === 'ACTIVE' && /m1\.tiny-plus/.test(JSON.stringify(s.flavor));
+      }, 120_000, 500);
+      assert.equal((await json('volume', 'show', 'boot-vol')).status, 'in-use', 'still its root disk');
 
       const imageId = (await json('image', 'show', 'stratus-test')).id;
       await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--block-device', `source_type=image,uuid=${imageId},destination_type=volume,volume_size=1,boot_index=0,delete_on_termination=true`, '--wait', 'made-volume');
@@ -258,6 +268,54 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.equal(plugs(after), 1);
       assert.deepEqual((await json('server', 'show', 'alpha')).volumes_attached.filter((v: { id: string }) => v.id === vol.id), []);
       await os('volume', 'delete', 'survivor');
+    });
+
+    it("serves Nova's deprecated volume proxy up to 2.35 (os-volumes, os-snapshots): Cinder's own volumes, asked with the caller's token", async () => {
+      const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+      const compute = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+      const nova = async (method: string, path: string, body?: unknown, version = '2.1') => {
+        const res = await fetch(`${compute}${path}`, { method, headers: { 'X-Auth-Token': token, 'X-OpenStack-Nova-API-Version': version, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      };
+      const cinderNames = async () => (await json('volume', 'list')).map((v: { Name: string }) => v.Name).sort();
+      const before = await cinderNames();
+      for (const size of ['#$%', 0, '']) {
+        const r = await nova('POST', '/os-volumes', { volume: { size, display_name: 'bad' } });
+        assert.equal(r.status, 400, `size ${JSON.stringify(size)}`);
+        assert.match(r.body.badRequest.message, /size/);
+      }
+      assert.equal((await nova('POST', '/os-volumes', { volume: { display_name: 'no size' } })).status, 400);
+      assert.deepEqual(await cinderNames(), before, 'a refused create makes nothing');
+
+      const made = await nova('POST', '/os-volumes', { volume: { size: 1, display_name: 'via nova', display_description: 'proxied', metadata: { Type: 'work' } } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const id = made.body.volume.id as string;
+      await eventually('the proxied volume available', async () => (await nova('GET', `/os-volumes/${id}`)).body.volume.status === 'available', 120_000, 500);
+      const shown = (await nova('GET', `/os-volumes/${id}`)).body.volume;
+      assert.deepEqual([shown.displayName, shown.displayDescription, shown.size, shown.metadata, shown.attachments], ['via nova', 'proxied', 1, { Type: 'work' }, [{}]]);
+      const inCinder = await json('volume', 'show', id);
+      assert.deepEqual([inCinder.name, inCinder.description, inCinder.status], ['via nova', 'proxied', 'available'], 'the same volume, in Cinder');
+      const listed = (await nova('GET', '/os-volumes/detail')).body.volumes;
+      assert.deepEqual(listed.find((v: { id: string }) => v.id === id), shown, 'listed as shown');
+      assert.equal((await nova('GET', '/os-volumes?limit=1')).body.volumes.length, 1);
+      assert.deepEqual((await nova('GET', `/os-volumes?offset=1&limit=${listed.length}`)).body.volumes, listed.slice(1));
+
+      const snap = await nova('POST', '/os-snapshots', { snapshot: { volume_id: id, display_name: 'snap via nova', force: false } });
+      assert.equal(snap.status, 200, JSON.stringify(snap.body));
+      const snapId = snap.body.snapshot.id as string;
+      await eventually('the proxied snapshot available', async () => (await nova('GET', `/os-snapshots/${snapId}`)).body.snapshot.status === 'available', 120_000, 500);
+      const snapShown = (await nova('GET', `/os-snapshots/${snapId}`)).body.snapshot;
+      assert.deepEqual([snapShown.volumeId, snapShown.displayName, snapShown.size], [id, 'snap via nova', 1]);
+      assert.ok((await nova('GET', '/os-snapshots')).body.snapshots.some((x: { id: string }) => x.id === snapId));
+      assert.equal((await json('volume', 'snapshot', 'show', snapId)).name, 'snap via nova', 'the same snapshot, in Cinder');
+      assert.equal((await nova('DELETE', `/os-snapshots/${snapId}`)).status, 202);
+      await eventually('the proxied snapshot gone', async () => (await nova('GET', `/os-snapshots/${snapId}`)).status === 404, 120_000, 500);
+
+      assert.equal((await nova('GET', `/os-volumes/${id}`, undefined, '2.36')).status, 404, 'gone from 2.36, as in Nova');
+      assert.equal((await nova('DELETE', `/os-volumes/${id}`)).status, 202);
+      await eventually('the proxied volume gone', async () => (await nova('GET', `/os-volumes/${id}`)).status === 404, 120_000, 500);
+      assert.equal((await nova('GET', `/os-volumes/${id}`)).body.itemNotFound.code, 404, "Nova's error body");
     });
 
     it("answers bad input with Cinder's and Nova's 4xx and makes nothing", async () => {

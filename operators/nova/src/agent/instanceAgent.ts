@@ -552,11 +552,13 @@ class InstanceRun {
     const held = this.status.allocation!;
     let to: FlavorSnapshot;
     let allocation: Resources;
+    // A volume-backed server's root disk is its volume: the flavor's disk is neither claimed nor applied (Nova's).
+    const volumeBacked = !this.inst.spec.image;
     try {
       to = await this.flavorNamed(this.inst.spec.flavor);
-      if (to.diskGiB < from.diskGiB) throw new Refused('CannotResizeDisk', `Resize to a smaller disk is not allowed: flavor ${to.name} has ${to.diskGiB} GiB, the instance has ${from.diskGiB} GiB.`);
+      if (!volumeBacked && to.diskGiB < from.diskGiB) throw new Refused('CannotResizeDisk', `Resize to a smaller disk is not allowed: flavor ${to.name} has ${to.diskGiB} GiB, the instance has ${from.diskGiB} GiB.`);
       // A flavor saying disk 0 keeps the root disk as it is: what the instance holds beyond ephemeral and swap.
-      const rootGiB = to.diskGiB || held.diskGiB - (from.ephemeralGiB ?? 0) - Math.ceil((from.swapMiB ?? 0) / 1024);
+      const rootGiB = volumeBacked ? 0 : to.diskGiB || held.diskGiB - (from.ephemeralGiB ?? 0) - Math.ceil((from.swapMiB ?? 0) / 1024);
       allocation = await this.claim(resourcesOf(to, rootGiB));
     } catch (e) {
       if (e instanceof Refused) return this.refuse(e);
@@ -568,8 +570,8 @@ class InstanceRun {
     const verify = this.inst.spec.confirmResize === false;
     try {
       await this.stopGuest(guest);
-      if (verify) await files.backupForResize(this.uid);
-      if (to.diskGiB) await files.growRootDisk(this.uid, to.diskGiB);
+      if (verify && !volumeBacked) await files.backupForResize(this.uid);
+      if (to.diskGiB && !volumeBacked) await files.growRootDisk(this.uid, to.diskGiB);
       await this.redefine((spec) => withFlavor(spec, to));
       if (wasRunning) await this.startGuest();
     } catch (e) {

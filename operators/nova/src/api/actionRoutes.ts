@@ -146,7 +146,8 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (!to || !canUseFlavor(to, req.auth)) throw badRequest(`Flavor ${flavorId || 'None'} could not be found.`);
       const from = runningFlavor(api, inst) ?? flavorSnapshot(to);
       if (to.metadata.name === from.name) throw badRequest('When resizing, instances must change flavor!');
-      if ((to.spec.diskGiB ?? 0) < from.diskGiB) throw badRequest('Resize to a smaller disk flavor is not allowed.');
+      // A volume-backed server's root disk is its volume, which a flavor's disk does not size.
+      if (inst.spec.image && (to.spec.diskGiB ?? 0) < from.diskGiB) throw badRequest('Resize to a smaller disk flavor is not allowed.');
       checkQuota(api, inst.metadata.namespace!, { instances: 0, cores: Math.max(0, to.spec.vcpus - from.vcpus), ramMiB: Math.max(0, to.spec.ramMiB - from.ramMiB) });
       // As Nova's resize: done, then waiting in VERIFY_RESIZE to be confirmed or reverted.
       await change(inst, () => ({ flavor: to.metadata.name, confirmResize: false }));
