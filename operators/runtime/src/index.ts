@@ -16,6 +16,7 @@ export * from './router.js';
 export * from './waiting.js';
 export * from './apiServer.js';
 export * from './keystoneTokens.js';
+export * from './keystoneCatalog.js';
 export * from './indexedCache.js';
 export * from './naming.js';
 export * from './tags.js';

@@ -2,7 +2,7 @@
 import type { KeyedLock } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { imageIdOf } from '@stratus/glance';
-import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
+import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type ServiceCatalog, type TokenAuth } from '@stratus/runtime';
 import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
 import { flavorSnapshot, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance } from '../resources.js';
 import { isUp } from '../scheduler/hostStates.js';
@@ -31,6 +31,8 @@ export interface ComputeApiContext {
   admission: KeyedLock;
   /** Where console URLs point (nova-novncproxy's page) and how long their tokens live. */
   console: { baseUrl?: string; tokenTtlSeconds: number };
+  /** Other services' endpoints as a caller's token sees them (the volume proxy calls Cinder's). */
+  catalog: ServiceCatalog;
 }
 
 /** The caller's tenant: its namespace. Compute calls need a project-scoped token. */

@@ -4,7 +4,7 @@
  * It reads from informer caches and writes through the Kubernetes API.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
+import { KeyedLock, KubeClient, Router, TokenValidator, apiServer, hasBody, readJsonBody, serveApi, ServiceCatalog, serviceCallOf, withAdmission, type AdmissionListener, type Logger, type RunningApi } from '@stratus/runtime';
 import { agentToken } from '../agent/agentApi.js';
 import { DEFAULT_CONSOLE_TOKEN_TTL_SECONDS } from '../console/tokens.js';
 import { actionRoutes } from './actionRoutes.js';
@@ -19,6 +19,7 @@ import { tagRoutes } from './tagRoutes.js';
 import { interfaceRoutes } from './interfaceRoutes.js';
 import { volumeAttachmentRoutes } from './volumeAttachmentRoutes.js';
 import { networkProxyRoutes } from './networkProxyRoutes.js';
+import { volumeProxyRoutes } from './volumeProxyRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
@@ -87,6 +88,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
     admission: new KeyedLock(),
     console: { ...(opts.console?.baseUrl ? { baseUrl: opts.console.baseUrl } : {}), tokenTtlSeconds: opts.console?.tokenTtlSeconds ?? DEFAULT_CONSOLE_TOKEN_TTL_SECONDS },
     // Read once; on failure asked again next time.
+    catalog: new ServiceCatalog({ identityUrl: opts.identityUrl, unavailable: (why) => new NovaError(503, why) }),
     agentToken: () => (token ??= agentToken(client, API_FIELD_MANAGER).catch((e) => ((token = undefined), Promise.reject(e)))),
   };
 
@@ -104,6 +106,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
   interfaceRoutes(router, api);
   volumeAttachmentRoutes(router, api);
   networkProxyRoutes(router, api);
+  volumeProxyRoutes(router, api);
   serviceRoutes(router, api);
   usageRoutes(router, api);
   auditLogRoutes(router, api);

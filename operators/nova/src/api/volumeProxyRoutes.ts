@@ -1,0 +1,176 @@
+/**
+ * Nova's volume proxy (os-volumes and os-snapshots; deprecated at microversion 2.36 and gone after, as in Nova).
+ * As Nova's, each call is made to the Block Storage API with the caller's own token, at the endpoint the
+ * caller's catalog names: Cinder's checks, quota and errors apply, and Nova's camelCase shapes are put on
+ * its answers.
+ */
+import { type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
+import { NovaError, badRequest, wholeQuery } from './errors.js';
+
+/** The catalog types Cinder's v3 API is registered under. */
+const BLOCK_STORAGE_TYPES = ['block-storage', 'volumev3'];
+/** Nova's [api] max_limit: a list's longest page. */
+const MAX_LIMIT = 1000;
+
+interface CinderAttachment {
+  server_id?: string;
+  device?: string;
+}
+interface CinderVolume {
+  id: string;
+  status: string;
+  size: number;
+  availability_zone?: string;
+  created_at: string;
+  name?: string | null;
+  description?: string | null;
+  volume_type?: string | null;
+  snapshot_id?: string | null;
+  metadata?: Record<string, string>;
+  attachments?: CinderAttachment[];
+}
+interface CinderSnapshot {
+  id: string;
+  volume_id: string;
+  status: string;
+  size: number;
+  created_at: string;
+  name?: string | null;
+  description?: string | null;
+}
+
+/** A volume as Nova's proxy shows it; an unattached one has `[{}]` as its attachments, as Nova's does. Pure. */
+export function novaVolume(v: CinderVolume) {
+  const attached = (v.attachments ?? []).filter((a) => a.server_id);
+  return {
+    id: v.id,
+    status: v.status,
+    size: v.size,
+    availabilityZone: v.availability_zone ?? 'nova',
+    createdAt: v.created_at,
+    attachments: attached.length ? attached.slice(0, 1).map((a) => ({ id: v.id, volumeId: v.id, serverId: a.server_id, ...(a.device ? { device: a.device } : {}) })) : [{}],
+    displayName: v.name ?? null,
+    displayDescription: v.description ?? null,
+    volumeType: v.volume_type ?? null,
+    snapshotId: v.snapshot_id ?? null,
+    metadata: v.metadata ?? {},
+  };
+}
+
+/** A snapshot as Nova's proxy shows it: its size is its volume's. Pure. */
+export function novaSnapshot(s: CinderSnapshot) {
+  return { id: s.id, volumeId: s.volume_id, status: s.status, size: s.size, createdAt: s.created_at, displayName: s.name ?? null, displayDescription: s.description ?? null };
+}
+
+/** Nova's common.limited: `offset` and `limit` (0 or absent: max_limit) applied to the whole list. */
+function limited<T>(q: URLSearchParams, items: T[]): T[] {
+  const offset = wholeQuery(q, 'offset') ?? 0;
+  const limit = Math.min(MAX_LIMIT, wholeQuery(q, 'limit') || MAX_LIMIT);
+  return items.slice(offset, offset + limit);
+}
+
+/** The body of a create, checked as Nova's schema checks it (400 naming the field); `fields` maps Nova's names to Cinder's. */
+function checkedBody(body: unknown, key: string, fields: Record<string, { to: string; type: 'string' | 'object' | 'size' | 'boolean' }>, required: string): Record<string, unknown> {
+  const inner = (body as Record<string, unknown> | undefined)?.[key];
+  if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(inner ?? null)}. '${key}' is a required property`);
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(inner)) {
+    const rule = fields[field];
+    if (!rule) throw badRequest(`Additional properties are not allowed ('${field}' was unexpected)`);
+    const bad = () => badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(value)}. ${JSON.stringify(value)} is not valid for '${field}'`);
+    if (rule.type === 'size') {
+      const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw bad();
+      out[rule.to] = n;
+    } else if (rule.type === 'boolean') {
+      if (typeof value !== 'boolean' && !['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(String(value).toLowerCase())) throw bad();
+      out[rule.to] = typeof value === 'boolean' ? value : ['true', '1', 'yes', 'on'].includes(String(value).toLowerCase());
+    } else {
+      if (rule.type === 'object' ? !value || typeof value !== 'object' || Array.isArray(value) : typeof value !== 'string') throw bad();
+      out[rule.to] = value;
+    }
+  }
+  if (!(required in (inner as object))) throw badRequest(`Invalid input for field/attribute ${key}. '${required}' is a required property`);
+  return out;
+}
+
+const VOLUME_FIELDS = {
+  size: { to: 'size', type: 'size' },
+  display_name: { to: 'name', type: 'string' },
+  display_description: { to: 'description', type: 'string' },
+  volume_type: { to: 'volume_type', type: 'string' },
+  metadata: { to: 'metadata', type: 'object' },
+  availability_zone: { to: 'availability_zone', type: 'string' },
+  snapshot_id: { to: 'snapshot_id', type: 'string' },
+} as const;
+const SNAPSHOT_FIELDS = {
+  volume_id: { to: 'volume_id', type: 'string' },
+  force: { to: 'force', type: 'boolean' },
+  display_name: { to: 'name', type: 'string' },
+  display_description: { to: 'description', type: 'string' },
+} as const;
+
+export function volumeProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
+  /** One Block Storage API call with the caller's token; Cinder's refusals become Nova's, with Cinder's message. */
+  async function cinder<T>(req: ComputeRequest, method: string, path: string, body?: unknown): Promise<T> {
+    const token = String(req.headers['x-auth-token'] ?? '');
+    const base = await api.catalog.endpoint(token, req.auth.projectId ?? '', BLOCK_STORAGE_TYPES);
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'X-Auth-Token': token, 'X-OpenStack-Request-ID': req.requestId, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    }).catch((e: Error) => {
+      throw new NovaError(503, `The block storage service is temporarily unavailable (${base}: ${e.message}).`);
+    });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as Record<string, any>) : {};
+    if (!res.ok) {
+      const fault = Object.values(json)[0] as { message?: string } | undefined;
+      api.log.info('block storage refused a proxied call', { method, path, status: res.status, user: req.auth.userId });
+      throw new NovaError(res.status >= 500 ? 500 : res.status, fault?.message ?? `The block storage service answered ${res.status}.`);
+    }
+    return json as T;
+  }
+  const id = (req: ComputeRequest) => encodeURIComponent(req.params.id);
+  /** Each route, gone from 2.36 as in Nova (a client must ask Cinder). */
+  const on = (method: string, path: string, handler: (req: ComputeRequest) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>) =>
+    router.on(method, path, (req) => {
+      if (req.auth!.version.atLeast('2.36')) throw new NovaError(404, 'The resource could not be found.');
+      return handler(req as ComputeRequest);
+    });
+
+  const listVolumes = async (req: ComputeRequest) => {
+    const { volumes } = await cinder<{ volumes: CinderVolume[] }>(req, 'GET', '/volumes/detail');
+    return { status: 200, body: { volumes: limited(req.query, volumes.map(novaVolume)) } };
+  };
+  on('GET', '/os-volumes', listVolumes);
+  on('GET', '/os-volumes/detail', listVolumes);
+  on('POST', '/os-volumes', async (req) => {
+    const volume = checkedBody(req.body, 'volume', VOLUME_FIELDS, 'size');
+    const made = await cinder<{ volume: CinderVolume }>(req, 'POST', '/volumes', { volume });
+    return { status: 200, headers: { Location: `${req.base}/os-volumes/${made.volume.id}` }, body: { volume: novaVolume(made.volume) } };
+  });
+  on('GET', '/os-volumes/:id', async (req) => ({ status: 200, body: { volume: novaVolume((await cinder<{ volume: CinderVolume }>(req, 'GET', `/volumes/${id(req)}`)).volume) } }));
+  on('DELETE', '/os-volumes/:id', async (req) => {
+    await cinder(req, 'DELETE', `/volumes/${id(req)}`);
+    return { status: 202 };
+  });
+
+  const listSnapshots = async (req: ComputeRequest) => {
+    const { snapshots } = await cinder<{ snapshots: CinderSnapshot[] }>(req, 'GET', '/snapshots/detail');
+    return { status: 200, body: { snapshots: limited(req.query, snapshots.map(novaSnapshot)) } };
+  };
+  on('GET', '/os-snapshots', listSnapshots);
+  on('GET', '/os-snapshots/detail', listSnapshots);
+  on('POST', '/os-snapshots', async (req) => {
+    const snapshot = checkedBody(req.body, 'snapshot', SNAPSHOT_FIELDS, 'volume_id');
+    const made = await cinder<{ snapshot: CinderSnapshot }>(req, 'POST', '/snapshots', { snapshot });
+    return { status: 200, body: { snapshot: novaSnapshot(made.snapshot) } };
+  });
+  on('GET', '/os-snapshots/:id', async (req) => ({ status: 200, body: { snapshot: novaSnapshot((await cinder<{ snapshot: CinderSnapshot }>(req, 'GET', `/snapshots/${id(req)}`)).snapshot) } }));
+  on('DELETE', '/os-snapshots/:id', async (req) => {
+    await cinder(req, 'DELETE', `/snapshots/${id(req)}`);
+    return { status: 202 };
+  });
+}
