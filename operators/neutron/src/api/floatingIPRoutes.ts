@@ -1,6 +1,6 @@
 /** Floating IPs: /v2.0/floatingips. */
 import { isDeleting } from '@stratus/runtime';
-import { FLOATING_IPS, idOf, type FloatingIP } from '../resources.js';
+import { FLOATING_IPS, idOf, type FloatingIP, type Network, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
@@ -37,6 +37,32 @@ export function floatingIPView(f: FloatingIP, api: NetApi) {
   };
 }
 
+/** The fixed IP a floating IP on `port` reaches: the one asked for, else the port's first IPv4 address. Pure. */
+const reachedIP = (port: Port, asked: string | undefined): string | undefined => asked ?? (port.status?.fixedIPs ?? []).map((f) => f.ipAddress).find((a) => !!a && !a.includes(':'));
+
+/**
+ * Neutron's FloatingIPPortAlreadyAssociated: another floating IP of the same external network already reaches
+ * that fixed IP of the port (two would be two NAT rules for one address). Pure.
+ */
+export function fixedIPHolder(all: FloatingIP[], fip: { id?: string; network: Network }, port: Port, fixedIP: string | undefined, networkOf: (f: FloatingIP) => Network | undefined): FloatingIP | undefined {
+  if (!fixedIP) return undefined;
+  return all.find(
+    (o) =>
+      idOf(o) !== fip.id &&
+      !isDeleting(o) &&
+      o.metadata.namespace === port.metadata.namespace &&
+      o.spec.port === port.metadata.name &&
+      networkOf(o)?.metadata.uid === fip.network.metadata.uid &&
+      reachedIP(port, o.status?.fixedIPAddress ?? o.spec.fixedIPAddress) === fixedIP,
+  );
+}
+
+function refuseSecondOnFixedIP(api: NetApi, fip: { id?: string; address?: string; network: Network }, port: Port, askedFixed: string | undefined): void {
+  const fixed = reachedIP(port, askedFixed);
+  if (fixedIPHolder(api.dir.floatingIPs.list(), fip, port, fixed, (o) => api.dir.networkOfFloatingIP(o)))
+    throw conflict('FloatingIPPortAlreadyAssociated', `Cannot associate floating IP ${fip.address ?? ''} (${fip.id ?? 'new'}) with port ${idOf(port)} using fixed IP ${fixed}, as that fixed IP already has a floating IP on external network ${idOf(fip.network)}.`);
+}
+
 /** A floating IP's reconciler refusal as Neutron's error. */
 function fipRefusal(f: FloatingIP): NeutronError | undefined {
   const r = refusal(f);
@@ -69,6 +95,7 @@ export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
     if (!net.spec.external) throw badRequest(`Bad floatingip request: Network ${f.floating_network_id} is not a valid external network.`);
     const ns = targetNamespace(api, auth, f);
     const port = typeof f.port_id === 'string' ? visiblePort(api, auth, f.port_id) : undefined;
+    if (port) refuseSecondOnFixedIP(api, { network: net, ...(f.floating_ip_address ? { address: String(f.floating_ip_address) } : {}) }, port, f.fixed_ip_address ? String(f.fixed_ip_address) : undefined);
     const made = await withinQuota(api, ns, 'floatingip', 1, () =>
       createAndSettle<FloatingIP>(
         api,
@@ -100,7 +127,12 @@ export function floatingIPRoutes(r: NetRouter, api: NetApi): void {
     onlyKnown(u, ['port_id', 'fixed_ip_address', 'description', 'qos_policy_id'], 'floatingip');
     const spec: Record<string, unknown> = {};
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
-    if (u.port_id !== undefined) spec.port = u.port_id === null ? null : visiblePort(api, auth, String(u.port_id)).metadata.name;
+    if (u.port_id !== undefined && u.port_id !== null) {
+      const port = visiblePort(api, auth, String(u.port_id));
+      const net = api.dir.networkOfFloatingIP(fip);
+      if (net) refuseSecondOnFixedIP(api, { id: idOf(fip), address: fip.status?.floatingIPAddress, network: net }, port, u.fixed_ip_address ? String(u.fixed_ip_address) : undefined);
+      spec.port = port.metadata.name;
+    } else if (u.port_id === null) spec.port = null;
     if (u.fixed_ip_address !== undefined) spec.fixedIPAddress = u.fixed_ip_address === null ? null : String(u.fixed_ip_address);
     const written = await api.client.patch<FloatingIP>(FLOATING_IPS, fip.metadata.namespace, fip.metadata.name, { spec }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'floating IP'));
     let latest = written;

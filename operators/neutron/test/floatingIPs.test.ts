@@ -1,0 +1,28 @@
+/** A fixed IP reached by one floating IP per external network (Neutron's FloatingIPPortAlreadyAssociated), pure. */
+import { strict as assert } from 'node:assert';
+import { fixedIPHolder } from '../src/api/floatingIPRoutes.js';
+import type { FloatingIP, Network, Port } from '../src/resources.js';
+
+describe('fixedIPHolder', () => {
+  const net = (uid: string) => ({ metadata: { name: uid, namespace: 'admin', uid } }) as Network;
+  const publicNet = net('public-uid');
+  const otherNet = net('other-uid');
+  const port = { metadata: { name: 'web-nic', namespace: 'demo', uid: 'port-uid' }, spec: { network: 'private' }, status: { fixedIPs: [{ ipAddress: 'fd00::5' }, { ipAddress: '10.0.0.5' }, { ipAddress: '10.0.0.6' }] } } as unknown as Port;
+  const fip = (uid: string, network: Network, extra: Partial<FloatingIP['spec']> = {}, deleting = false) =>
+    ({ metadata: { name: uid, namespace: 'demo', uid, ...(deleting ? { deletionTimestamp: '2026-11-30T00:00:00Z' } : {}) }, spec: { network: network.metadata.name, ...extra }, status: { id: uid } }) as unknown as FloatingIP;
+  const networkOf = (f: FloatingIP) => [publicNet, otherNet].find((n) => n.metadata.name === f.spec.network);
+  const holder = (all: FloatingIP[], fixed: string, id?: string) => fixedIPHolder(all, { id, network: publicNet }, port, fixed, networkOf)?.metadata.uid;
+
+  it('finds the floating IP of the same external network that already reaches the fixed IP (the first IPv4 one when unnamed)', () => {
+    assert.equal(holder([fip('a', publicNet, { port: 'web-nic' })], '10.0.0.5'), 'a');
+    assert.equal(holder([fip('a', publicNet, { port: 'web-nic', fixedIPAddress: '10.0.0.6' })], '10.0.0.6'), 'a');
+  });
+
+  it('lets the port take one per fixed IP and per external network, and lets a floating IP be set again where it is', () => {
+    assert.equal(holder([fip('a', publicNet, { port: 'web-nic' })], '10.0.0.6'), undefined, 'another fixed IP');
+    assert.equal(holder([fip('a', otherNet, { port: 'web-nic' })], '10.0.0.5'), undefined, 'another external network');
+    assert.equal(holder([fip('a', publicNet, { port: 'web-nic' })], '10.0.0.5', 'a'), undefined, 'itself');
+    assert.equal(holder([fip('a', publicNet, { port: 'web-nic' }, true)], '10.0.0.5'), undefined, 'one being deleted');
+    assert.equal(holder([fip('a', publicNet)], '10.0.0.5'), undefined, 'one on no port');
+  });
+});
