@@ -371,6 +371,35 @@ describe('networking with the openstack CLI', function () {
     await eventually(`${fip.floating_ip_address} to answer again once back on alpha`, () => reachable(fip.floating_ip_address), 60_000, 1000);
     await os('server', 'remove', 'floating', 'ip', 'alpha', fip.floating_ip_address);
     await eventually(`${fip.floating_ip_address} to stop answering`, async () => !(await reachable(fip.floating_ip_address)), 60_000, 1000);
+    // Nova's floating IP proxy (before 2.36; its actions before 2.44), over the same floating IPs.
+    const compute = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/compute/v2.1');
+    const nova = async (method: string, path: string, body?: unknown, version = '2.1') => {
+      const res = await fetch(`${compute}${path}`, { method, headers: { 'X-Auth-Token': token, 'X-OpenStack-Nova-API-Version': version, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    };
+    const [alphaId, betaId] = [(await json('server', 'show', 'alpha')).id, (await json('server', 'show', 'beta')).id];
+    assert.deepEqual((await nova('GET', '/os-floating-ip-pools')).body.floating_ip_pools, [{ name: 'public' }]);
+    assert.equal((await nova('POST', '/os-floating-ips', { pool: 'no-such-pool' })).status, 404);
+    const made = await nova('POST', '/os-floating-ips', { pool: 'public' });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const proxied = made.body.floating_ip;
+    assert.deepEqual([proxied.pool, proxied.fixed_ip, proxied.instance_id], ['public', null, null]);
+    assert.equal((await json('floating', 'ip', 'show', proxied.id)).floating_ip_address, proxied.ip, 'the same floating IP, in Neutron');
+    assert.equal((await nova('POST', `/servers/${alphaId}/action`, { addFloatingIp: { address: proxied.ip } })).status, 202);
+    assert.deepEqual((await nova('GET', `/os-floating-ips/${proxied.id}`)).body.floating_ip, { ...proxied, fixed_ip: '10.30.0.10', instance_id: alphaId });
+    await eventually(`${proxied.ip} (associated through Nova) to answer`, () => reachable(proxied.ip), 60_000, 1000);
+    const second = (await nova('POST', '/os-floating-ips', { pool: 'public' })).body.floating_ip;
+    const refused = await nova('POST', `/servers/${alphaId}/action`, { addFloatingIp: { address: second.ip } });
+    assert.equal(refused.status, 400, "a port holds one floating IP: Neutron's refusal is Nova's 400");
+    assert.match(refused.body.badRequest.message, /as that fixed IP already has a floating IP on external network/);
+    assert.equal((await nova('POST', `/servers/${betaId}/action`, { removeFloatingIp: { address: proxied.ip } })).status, 409, 'not associated with beta');
+    assert.equal((await nova('POST', `/servers/${alphaId}/action`, { removeFloatingIp: { address: proxied.ip } }, '2.44')).status, 404, 'the actions are gone at 2.44');
+    assert.equal((await nova('POST', `/servers/${alphaId}/action`, { removeFloatingIp: { address: proxied.ip } })).status, 202);
+    await eventually(`${proxied.ip} to stop answering once removed through Nova`, async () => !(await reachable(proxied.ip)), 60_000, 1000);
+    for (const f of [proxied, second]) assert.equal((await nova('DELETE', `/os-floating-ips/${f.id}`)).status, 202);
+    assert.equal((await nova('GET', `/os-floating-ips/${proxied.id}`)).status, 404);
+    assert.equal((await nova('GET', '/os-floating-ips', undefined, '2.36')).status, 404, 'gone from 2.36');
     // A port deleted while it holds the floating IP lets go of it at once, as in Neutron.
     const holder = await json('port', 'create', '--network', 'private', 'holder');
     await os('floating', 'ip', 'set', '--port', 'holder', fip.id);

@@ -312,6 +312,7 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.equal((await nova('DELETE', `/os-snapshots/${snapId}`)).status, 202);
       await eventually('the proxied snapshot gone', async () => (await nova('GET', `/os-snapshots/${snapId}`)).status === 404, 120_000, 500);
 
+      for (const method of ['GET', 'DELETE']) assert.equal((await nova(method, '/os-volumes/')).status, 404, `${method} with an empty ID names no volume`);
       assert.equal((await nova('GET', `/os-volumes/${id}`, undefined, '2.36')).status, 404, 'gone from 2.36, as in Nova');
       assert.equal((await nova('DELETE', `/os-volumes/${id}`)).status, 202);
       await eventually('the proxied volume gone', async () => (await nova('GET', `/os-volumes/${id}`)).status === 404, 120_000, 500);

@@ -24,7 +24,7 @@ import { RECORDED_ACTIONS, recordAction } from './instanceActions.js';
 import { presentState, serverIdOf, serverUpdateView, serverView, vmStateOf } from './views.js';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
-type Action = (req: ComputeRequest, inst: Instance, args: any) => Promise<Answer>;
+export type Action = (req: ComputeRequest, inst: Instance, args: any) => Promise<Answer>;
 
 /** The keypair a rebuild asks for, by its name: 400 when the caller has none so named, as Nova says. */
 function existingKeypair(api: ComputeApiContext, req: ComputeRequest, name: string): string {
@@ -42,12 +42,13 @@ function allowedIn(inst: Instance, action: string, vmStates: string[]): void {
 }
 
 /** Actions a locked server still takes (as Nova's, which lock-checks the others). */
-const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage', 'createBackup']);
+const UNLOCKED_ACTIONS = new Set(['lock', 'unlock', 'os-getConsoleOutput', 'os-getVNCConsole', 'createImage', 'createBackup', 'addFloatingIp', 'removeFloatingIp']);
 
 /** Actions the kubevirt driver cannot carry out (KubeVirt has no suspend to disk; resize, rebuild, shelve and rescue are not built). */
 const KUBEVIRT_UNSUPPORTED = new Set(['suspend', 'resume', 'resize', 'confirmResize', 'revertResize', 'rebuild', 'shelve', 'shelveOffload', 'unshelve', 'rescue', 'unrescue']);
 
-export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
+/** `more`: actions other modules serve (the floating IP proxy's). */
+export function actionRoutes(router: ComputeRouter, api: ComputeApiContext, more: Record<string, Action> = {}) {
   const { dir } = api;
   /** Metadata for the server's own (rebuild) or its snapshot's, within its tenant's metadata_items quota. */
   const metadataFor = (inst: Instance, m: unknown) => validMetadata(m, 'metadata', metadataItemsLimit(dir.quotaOf(inst.metadata.namespace!)));
@@ -291,6 +292,7 @@ export function actionRoutes(router: ComputeRouter, api: ComputeApiContext) {
       if (type !== 'novnc' && type !== 'xvpvnc') throw badRequest("Invalid input for field/attribute type. 'type' must be novnc or xvpvnc");
       return { status: 200, body: { console: { type, url: await consoleUrl(api, req, inst) } } };
     },
+    ...more,
   };
 
   /** What a KubeVirt cluster cannot do for a server (the kubevirt driver refuses it too): 409 at once, nothing changed. */

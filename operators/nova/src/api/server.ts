@@ -20,6 +20,7 @@ import { interfaceRoutes } from './interfaceRoutes.js';
 import { volumeAttachmentRoutes } from './volumeAttachmentRoutes.js';
 import { networkProxyRoutes } from './networkProxyRoutes.js';
 import { volumeProxyRoutes } from './volumeProxyRoutes.js';
+import { floatingIpProxyRoutes } from './floatingIpProxyRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import { auditLogRoutes, usageRoutes } from './usageRoutes.js';
 import { aggregateRoutes } from './aggregateRoutes.js';
@@ -94,7 +95,7 @@ export async function startComputeApi(opts: ComputeApiOptions): Promise<ComputeA
 
   const router = new Router<ComputeAuth>();
   serverRoutes(router, api);
-  actionRoutes(router, api);
+  actionRoutes(router, api, floatingIpProxyRoutes(router, api));
   flavorRoutes(router, api);
   keypairRoutes(router, api);
   serverGroupRoutes(router, api);

@@ -6,9 +6,8 @@
  */
 import { type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, wholeQuery } from './errors.js';
+import { BLOCK_STORAGE, callService } from './serviceProxy.js';
 
-/** The catalog types Cinder's v3 API is registered under. */
-const BLOCK_STORAGE_TYPES = ['block-storage', 'volumev3'];
 /** Nova's [api] max_limit: a list's longest page. */
 const MAX_LIMIT = 1000;
 
@@ -111,27 +110,7 @@ const SNAPSHOT_FIELDS = {
 } as const;
 
 export function volumeProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
-  /** One Block Storage API call with the caller's token; Cinder's refusals become Nova's, with Cinder's message. */
-  async function cinder<T>(req: ComputeRequest, method: string, path: string, body?: unknown): Promise<T> {
-    const token = String(req.headers['x-auth-token'] ?? '');
-    const base = await api.catalog.endpoint(token, req.auth.projectId ?? '', BLOCK_STORAGE_TYPES);
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'X-Auth-Token': token, 'X-OpenStack-Request-ID': req.requestId, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    }).catch((e: Error) => {
-      throw new NovaError(503, `The block storage service is temporarily unavailable (${base}: ${e.message}).`);
-    });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, any>) : {};
-    if (!res.ok) {
-      const fault = Object.values(json)[0] as { message?: string } | undefined;
-      api.log.info('block storage refused a proxied call', { method, path, status: res.status, user: req.auth.userId });
-      throw new NovaError(res.status >= 500 ? 500 : res.status, fault?.message ?? `The block storage service answered ${res.status}.`);
-    }
-    return json as T;
-  }
+  const cinder = <T>(req: ComputeRequest, method: string, path: string, body?: unknown) => callService<T>(api, req, BLOCK_STORAGE, method, path, body);
   const id = (req: ComputeRequest) => encodeURIComponent(req.params.id);
   /** Each route, gone from 2.36 as in Nova (a client must ask Cinder). */
   const on = (method: string, path: string, handler: (req: ComputeRequest) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>) =>
@@ -140,6 +119,12 @@ export function volumeProxyRoutes(router: ComputeRouter, api: ComputeApiContext)
       return handler(req as ComputeRequest);
     });
 
+  // A trailing slash names an empty ID, which is no volume or snapshot (Nova: 404), not the collection.
+  for (const path of ['/os-volumes/', '/os-snapshots/'])
+    for (const method of ['GET', 'PUT', 'DELETE'])
+      on(method, path, async () => {
+        throw new NovaError(404, 'The resource could not be found.');
+      });
   const listVolumes = async (req: ComputeRequest) => {
     const { volumes } = await cinder<{ volumes: CinderVolume[] }>(req, 'GET', '/volumes/detail');
     return { status: 200, body: { volumes: limited(req.query, volumes.map(novaVolume)) } };
