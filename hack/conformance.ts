@@ -241,18 +241,27 @@ interface Outcome {
  * Runs the selected tests and reads subunit-trace's lines: one per test, and one per class whose set-up
  * failed or was skipped, which then stands for every test of that class that has no line of its own.
  */
+/** The process groups of the Tempest runs under way. */
+const tempestGroups = new Set<number>();
+/** Set by SIGINT or SIGTERM: what Tempest says from then on is not a result. */
+let stopped = false;
+
 async function runTempest(workspace: string, selected: string[], concurrency: number, logFile: string): Promise<Map<string, Outcome>> {
   // An empty include list would make Tempest run every test it has.
   if (!selected.length) return new Map();
   const list = join(workspace, 'selected.txt');
   writeFileSync(list, selected.map((t) => `^${t.replace(/\./g, '\\.')}(\\[|$)`).join('\n') + '\n');
   const output = await new Promise<string>((resolve) => {
-    const child = spawn('tempest', ['run', '--include-list', list, '--concurrency', String(concurrency)], { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of its own, so that a stopped run can take Tempest's workers with it.
+    const child = spawn('tempest', ['run', '--include-list', list, '--concurrency', String(concurrency)], { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid) tempestGroups.add(child.pid);
+    child.on('exit', () => tempestGroups.delete(child.pid!));
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
     child.on('close', () => resolve(text));
   });
+  if (stopped) return new Map();
   writeFileSync(logFile, output);
   const outcomes = new Map<string, Outcome>();
   const classOutcomes = new Map<string, Outcome>();
@@ -311,6 +320,30 @@ async function main() {
   mkdirSync(opts.out, { recursive: true });
   const cloud = await startCloud(120_000);
   const work = mkdtempSync(join(tmpdir(), 'stratus-tempest-'));
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await cloud.stop();
+      if (!opts.keep) {
+        await cloud.remove();
+        rmSync(work, { recursive: true, force: true });
+      } else console.log(`kept: ${cloud.dir} and ${work}`);
+    })());
+  // Stopped (Ctrl-C, kill): Tempest's workers and the cloud go too, leaving no namespace, guest or folder.
+  const stop = (signal: NodeJS.Signals) => {
+    stopped = true;
+    console.error(`${signal}: stopping Tempest and the cloud`);
+    for (const group of tempestGroups) {
+      try {
+        process.kill(-group, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     // A workspace registry of its own: Tempest's default (~/.tempest) is shared by every run on the machine.
     // In the scratch folder: tempest writes its tempest.log into the folder it runs in.
@@ -330,6 +363,8 @@ async function main() {
         const selected = [...flags.keys()].filter((t) => !opts.only || opts.only.test(t));
         console.log(`${area} ${suite}: ${selected.length} tests${suite === 'interop' ? ` (${selected.filter((t) => !known.has(t)).length} not in this Tempest)` : ''}`);
         const outcomes = await runTempest(workspace, selected, opts.concurrency, join(opts.out, `${area}-${suite}.log`));
+        // A stopped run's results are not results: the summary of the last whole run stays.
+        if (stopped) return;
         const tests: Record<string, Outcome & { flagged?: boolean }> = {};
         const row: Row = { area, suite, passed: 0, failed: 0, skipped: 0, flaggedFailed: 0 };
         for (const t of selected) {
@@ -347,11 +382,7 @@ async function main() {
     writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 1));
     console.log(`\n${summary}\n\n(written to ${join(opts.out, 'summary.md')}; Tempest's output per run beside it)`);
   } finally {
-    await cloud.stop();
-    if (!opts.keep) {
-      await cloud.remove();
-      rmSync(work, { recursive: true, force: true });
-    } else console.log(`kept: ${cloud.dir} and ${work}`);
+    await cleanUp();
   }
 }
 
