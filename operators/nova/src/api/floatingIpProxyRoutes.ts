@@ -6,7 +6,7 @@
 import type { Instance } from '../resources.js';
 import type { ComputeApiContext, ComputeRequest, ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, notFound } from './errors.js';
-import { NETWORKING, callService } from './serviceProxy.js';
+import { NETWORKING, callService, proxyRoutes } from './serviceProxy.js';
 import { serverIdOf } from './views.js';
 
 interface NeutronFloatingIp {
@@ -54,11 +54,7 @@ const isIp = (v: unknown): v is string => typeof v === 'string' && (IPV4.test(v)
 
 export function floatingIpProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const neutron = <T>(req: ComputeRequest, method: string, path: string, body?: unknown) => callService<T>(api, req, NETWORKING, method, path, body);
-  const on = (method: string, path: string, handler: (req: ComputeRequest) => Promise<{ status: number; body?: unknown }>) =>
-    router.on(method, path, (req) => {
-      if (req.auth!.version.atLeast('2.36')) throw new NovaError(404, 'The resource could not be found.');
-      return handler(req as ComputeRequest);
-    });
+  const on = proxyRoutes(router);
   const externalNetworks = async (req: ComputeRequest) => (await neutron<{ networks: NeutronNetwork[] }>(req, 'GET', '/networks?router%3Aexternal=true')).networks;
   const ports = async (req: ComputeRequest) => (await neutron<{ ports: NeutronPort[] }>(req, 'GET', '/ports')).ports;
   const show = async (req: ComputeRequest, f: NeutronFloatingIp) => novaFloatingIp(f, await externalNetworks(req), f.port_id ? await ports(req) : []);

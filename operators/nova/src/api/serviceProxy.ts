@@ -3,8 +3,19 @@
  * with the caller's own token, at the endpoint the caller's catalog names, so that service's checks, quota and
  * policies apply. Its refusals come back as Nova's errors with its message.
  */
-import type { ComputeApiContext, ComputeRequest } from './context.js';
+import type { ApiResponse } from '@stratus/runtime';
+import type { ComputeApiContext, ComputeRequest, ComputeRouter } from './context.js';
 import { NovaError } from './errors.js';
+
+/** Route registration for Nova's proxies, which are gone from microversion 2.36 (404, as Nova: a client asks the service). */
+export const proxyRoutes =
+  (router: ComputeRouter) =>
+  (method: string, path: string, handler: (req: ComputeRequest) => Promise<ApiResponse>): void => {
+    router.on(method, path, (req) => {
+      if (req.auth!.version.atLeast('2.36')) throw new NovaError(404, 'The resource could not be found.');
+      return handler(req as ComputeRequest);
+    });
+  };
 
 export interface ProxiedService {
   /** The catalog types the service is registered under, in order of preference. */

@@ -6,7 +6,7 @@
  */
 import { type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, wholeQuery } from './errors.js';
-import { BLOCK_STORAGE, callService } from './serviceProxy.js';
+import { BLOCK_STORAGE, callService, proxyRoutes } from './serviceProxy.js';
 
 /** Nova's [api] max_limit: a list's longest page. */
 const MAX_LIMIT = 1000;
@@ -112,12 +112,7 @@ const SNAPSHOT_FIELDS = {
 export function volumeProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const cinder = <T>(req: ComputeRequest, method: string, path: string, body?: unknown) => callService<T>(api, req, BLOCK_STORAGE, method, path, body);
   const id = (req: ComputeRequest) => encodeURIComponent(req.params.id);
-  /** Each route, gone from 2.36 as in Nova (a client must ask Cinder). */
-  const on = (method: string, path: string, handler: (req: ComputeRequest) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>) =>
-    router.on(method, path, (req) => {
-      if (req.auth!.version.atLeast('2.36')) throw new NovaError(404, 'The resource could not be found.');
-      return handler(req as ComputeRequest);
-    });
+  const on = proxyRoutes(router);
 
   // A trailing slash names an empty ID, which is no volume or snapshot (Nova: 404), not the collection.
   for (const path of ['/os-volumes/', '/os-snapshots/'])
