@@ -17,9 +17,13 @@ import {
 } from '@stratus/runtime';
 import type { OvnMechanism } from './ovn/mechanism.js';
 import { ensureFinalizer, releaseFinalizer, stall } from './reconcileSteps.js';
-import { FIELD_MANAGER, FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, floatingPortNameOf, idOf, type FloatingIP, type Network, type Port, type Router } from './resources.js';
+import { FIELD_MANAGER, FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, floatingPortNameOf, idOf, type FixedIP, type FloatingIP, type Network, type Port, type Router } from './resources.js';
 
 /** The router joining the port's address's subnet to the external network, or undefined. Pure. */
+/** The fixed IP of `port` a floating IP reaches: `asked` when the port has it, else the port's first IPv4 one. Pure. */
+export const fixedIPReached = (port: Port, asked: string | undefined): FixedIP | undefined =>
+  (port.status?.fixedIPs ?? []).find((f) => (asked ? f.ipAddress === asked : !!f.ipAddress && !f.ipAddress.includes(':')));
+
 export function translatingRouter(routers: Router[], subnetId: string, external: Network): Router | undefined {
   return routers.find(
     (r) =>
@@ -78,7 +82,7 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
     }
     const target = await client.get<Port>(PORTS, ns, fip.spec.port);
     if (!target || isDeleting(target)) return fail('PortNotFound', `Port ${fip.spec.port} could not be found.`);
-    const fixed = (target.status?.fixedIPs ?? []).find((f) => (fip.spec.fixedIPAddress ? f.ipAddress === fip.spec.fixedIPAddress : !!f.ipAddress && !f.ipAddress.includes(':')));
+    const fixed = fixedIPReached(target, fip.spec.fixedIPAddress);
     if (!fixed?.subnetId) return fail('InvalidInput', fip.spec.fixedIPAddress ? `Port ${fip.spec.port} does not have fixed ip ${fip.spec.fixedIPAddress}` : `Port ${fip.spec.port} has no IPv4 address to reach`);
     const router = translatingRouter((await client.list<Router>(ROUTERS, ns)).items, fixed.subnetId, external);
     if (!router?.status?.id)

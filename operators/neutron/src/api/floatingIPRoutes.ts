@@ -6,6 +6,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
+import { fixedIPReached } from '../floatingIPs.js';
 import { common, pick } from './views.js';
 
 export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): FloatingIP {
@@ -37,8 +38,8 @@ export function floatingIPView(f: FloatingIP, api: NetApi) {
   };
 }
 
-/** The fixed IP a floating IP on `port` reaches: the one asked for, else the port's first IPv4 address. Pure. */
-const reachedIP = (port: Port, asked: string | undefined): string | undefined => asked ?? (port.status?.fixedIPs ?? []).map((f) => f.ipAddress).find((a) => !!a && !a.includes(':'));
+/** The address of the port's fixed IP a floating IP reaches (as its reconciler chooses it). */
+const reachedIP = (port: Port, asked: string | undefined): string | undefined => fixedIPReached(port, asked)?.ipAddress;
 
 /**
  * Neutron's FloatingIPPortAlreadyAssociated: another floating IP of the same external network already reaches

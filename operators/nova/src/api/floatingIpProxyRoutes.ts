@@ -3,10 +3,11 @@
  * after), and the addFloatingIp/removeFloatingIp server actions (gone at 2.44), as Nova serves them over
  * Neutron: each a Networking API call with the caller's own token, so Neutron's checks and quota apply.
  */
+import { isIP, isIPv4 } from 'node:net';
 import type { Instance } from '../resources.js';
 import type { ComputeApiContext, ComputeRequest, ComputeRouter } from './context.js';
 import { NovaError, badRequest, conflict, notFound } from './errors.js';
-import { NETWORKING, callService, proxyRoutes } from './serviceProxy.js';
+import { NETWORKING, callService, emptyIdNotFound, proxyRoutes } from './serviceProxy.js';
 import { serverIdOf } from './views.js';
 
 interface NeutronFloatingIp {
@@ -49,15 +50,19 @@ export function poolFor(asked: string | undefined, externals: NeutronNetwork[]):
   return pool;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const isIp = (v: unknown): v is string => typeof v === 'string' && (IPV4.test(v) ? v.split('.').every((o) => Number(o) <= 255) : v.includes(':') && /^[0-9a-fA-F:.]+$/.test(v));
+const isIp = (v: unknown): v is string => typeof v === 'string' && isIP(v) !== 0;
 
 export function floatingIpProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const neutron = <T>(req: ComputeRequest, method: string, path: string, body?: unknown) => callService<T>(api, req, NETWORKING, method, path, body);
   const on = proxyRoutes(router);
   const externalNetworks = async (req: ComputeRequest) => (await neutron<{ networks: NeutronNetwork[] }>(req, 'GET', '/networks?router%3Aexternal=true')).networks;
   const ports = async (req: ComputeRequest) => (await neutron<{ ports: NeutronPort[] }>(req, 'GET', '/ports')).ports;
-  const show = async (req: ComputeRequest, f: NeutronFloatingIp) => novaFloatingIp(f, await externalNetworks(req), f.port_id ? await ports(req) : []);
+  /** The port a floating IP is on, if any and still there. */
+  const portOf = async (req: ComputeRequest, f: NeutronFloatingIp) => (f.port_id ? (await neutron<{ port: NeutronPort }>(req, 'GET', `/ports/${f.port_id}`).catch(() => undefined))?.port : undefined);
+  const show = async (req: ComputeRequest, f: NeutronFloatingIp) => {
+    const port = await portOf(req, f);
+    return novaFloatingIp(f, await externalNetworks(req), port ? [port] : []);
+  };
   /** Neutron's 404 as Nova's words for a floating IP. */
   const floatingIp = (req: ComputeRequest, id: string) =>
     neutron<{ floatingip: NeutronFloatingIp }>(req, 'GET', `/floatingips/${encodeURIComponent(id)}`).then(
@@ -65,10 +70,7 @@ export function floatingIpProxyRoutes(router: ComputeRouter, api: ComputeApiCont
       (e) => Promise.reject(e instanceof NovaError && e.status === 404 ? notFound(`Floating IP not found for ID ${id}`) : e),
     );
 
-  for (const method of ['GET', 'PUT', 'DELETE'])
-    on(method, '/os-floating-ips/', async () => {
-      throw new NovaError(404, 'The resource could not be found.');
-    });
+  emptyIdNotFound(router, ['/os-floating-ips/']);
   on('GET', '/os-floating-ip-pools', async (req) => ({ status: 200, body: { floating_ip_pools: (await externalNetworks(req)).map((n) => ({ name: n.name || n.id })) } }));
   on('GET', '/os-floating-ips', async (req) => {
     const [{ floatingips }, networks, all] = await Promise.all([neutron<{ floatingips: NeutronFloatingIp[] }>(req, 'GET', `/floatingips?project_id=${encodeURIComponent(req.auth.projectId ?? '')}`), externalNetworks(req), ports(req)]);
@@ -110,7 +112,7 @@ export function floatingIpProxyRoutes(router: ComputeRouter, api: ComputeApiCont
       const fip = await byAddress(req, args.address);
       const server = serverIdOf(inst);
       const { ports } = await neutron<{ ports: NeutronPort[] }>(req, 'GET', `/ports?device_id=${encodeURIComponent(server)}`);
-      const fixed = args.fixed_address ?? ports.flatMap((p) => p.fixed_ips.map((i) => i.ip_address)).find((a) => IPV4.test(a));
+      const fixed = args.fixed_address ?? ports.flatMap((p) => p.fixed_ips.map((i) => i.ip_address)).find((a) => isIPv4(a));
       const port = ports.find((p) => p.fixed_ips.some((i) => i.ip_address === fixed));
       if (!fixed || !port) throw badRequest(args.fixed_address ? `Specified fixed address '${args.fixed_address}' not assigned to instance` : `Unable to associate floating IP ${args.address} to any fixed IPs for instance ${server}. Instance has no fixed IPv4 addresses to associate.`);
       await neutron(req, 'PUT', `/floatingips/${fip.id}`, { floatingip: { port_id: port.id, fixed_ip_address: fixed } }).catch((e: Error) => {
@@ -126,8 +128,7 @@ export function floatingIpProxyRoutes(router: ComputeRouter, api: ComputeApiCont
       if (typeof args?.address !== 'string' || !args.address) throw badRequest("Invalid input for field/attribute address. 'address' is a required property");
       const fip = await byAddress(req, args.address);
       const server = serverIdOf(inst);
-      const owner = fip.port_id ? (await neutron<{ port: NeutronPort }>(req, 'GET', `/ports/${fip.port_id}`).catch(() => undefined))?.port.device_id : undefined;
-      if (owner !== server) throw conflict(`Floating IP ${args.address} is not associated with instance ${server}.`);
+      if ((await portOf(req, fip))?.device_id !== server) throw conflict(`Floating IP ${args.address} is not associated with instance ${server}.`);
       await neutron(req, 'PUT', `/floatingips/${fip.id}`, { floatingip: { port_id: null } });
       return { status: 202 };
     },

@@ -11,6 +11,7 @@ import { INSTANCES, type Instance } from '../resources.js';
 import { instanceSecurityGroups, wantedPortNames } from '../nics.js';
 import { API_FIELD_MANAGER, serverFor, tenantOf, type ComputeApiContext, type ComputeAuth, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, badRequest, notFound } from './errors.js';
+import { emptyIdNotFound } from './serviceProxy.js';
 
 const gone = (req: ComputeRequest) => {
   if (req.auth.version.atLeast('2.36')) throw new NovaError(404, 'The resource could not be found.');
@@ -139,11 +140,7 @@ export function networkProxyRoutes(router: ComputeRouter, api: ComputeApiContext
     await api.dir.securityGroups.seen(written);
     return { status: 200, body: { security_group: novaGroup(written, all, projectOf) } };
   });
-  // A trailing slash names an empty group ID, which is no group (Nova: 404), not the collection.
-  for (const method of ['PUT', 'DELETE'] as const)
-    router.on(method, '/os-security-groups/', () => {
-      throw notFound('The resource could not be found.');
-    });
+  emptyIdNotFound(router, ['/os-security-groups/'], ['PUT', 'DELETE']);
   router.on('DELETE', '/os-security-groups/:id', async (req) => {
     gone(req);
     const { g } = await groupById(req, req.params.id);

@@ -17,6 +17,15 @@ export const proxyRoutes =
     });
   };
 
+/** A trailing slash names an empty ID, which is no object (Nova: 404), not the collection. */
+export function emptyIdNotFound(router: ComputeRouter, paths: string[], methods = ['GET', 'PUT', 'DELETE']): void {
+  for (const path of paths)
+    for (const method of methods)
+      router.on(method, path, () => {
+        throw new NovaError(404, 'The resource could not be found.');
+      });
+}
+
 export interface ProxiedService {
   /** The catalog types the service is registered under, in order of preference. */
   types: string[];

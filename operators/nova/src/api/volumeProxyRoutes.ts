@@ -5,8 +5,8 @@
  * its answers.
  */
 import { type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
-import { NovaError, badRequest, wholeQuery } from './errors.js';
-import { BLOCK_STORAGE, callService, proxyRoutes } from './serviceProxy.js';
+import { badRequest, wholeQuery } from './errors.js';
+import { BLOCK_STORAGE, callService, emptyIdNotFound, proxyRoutes } from './serviceProxy.js';
 
 /** Nova's [api] max_limit: a list's longest page. */
 const MAX_LIMIT = 1000;
@@ -68,8 +68,10 @@ function limited<T>(q: URLSearchParams, items: T[]): T[] {
   return items.slice(offset, offset + limit);
 }
 
+type FieldRules = Record<string, { to: string; type: 'string' | 'object' | 'size' | 'boolean' }>;
+
 /** The body of a create, checked as Nova's schema checks it (400 naming the field); `fields` maps Nova's names to Cinder's. */
-function checkedBody(body: unknown, key: string, fields: Record<string, { to: string; type: 'string' | 'object' | 'size' | 'boolean' }>, required: string): Record<string, unknown> {
+function checkedBody(body: unknown, key: string, fields: FieldRules, required: string): Record<string, unknown> {
   const inner = (body as Record<string, unknown> | undefined)?.[key];
   if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw badRequest(`Invalid input for field/attribute ${key}. Value: ${JSON.stringify(inner ?? null)}. '${key}' is a required property`);
   const out: Record<string, unknown> = {};
@@ -109,48 +111,51 @@ const SNAPSHOT_FIELDS = {
   display_description: { to: 'description', type: 'string' },
 } as const;
 
+/** What Cinder answers with, for either kind (each view reads the fields of its own). */
+type CinderObject = CinderVolume & CinderSnapshot;
+
+/** One kind Nova's proxy serves, and how it maps onto Cinder's. */
+interface ProxiedKind {
+  /** Nova's collection (`/os-volumes`) and Cinder's (`/volumes`). */
+  nova: string;
+  cinder: string;
+  /** The body's key for one and for many. */
+  one: string;
+  many: string;
+  view: (c: CinderObject) => unknown;
+  fields: FieldRules;
+  required: string;
+  /** Whether a create's answer says where the new one is (Nova's volume create does; its snapshot create does not). */
+  location: boolean;
+}
+
+const KINDS: ProxiedKind[] = [
+  { nova: '/os-volumes', cinder: '/volumes', one: 'volume', many: 'volumes', view: novaVolume, fields: VOLUME_FIELDS, required: 'size', location: true },
+  { nova: '/os-snapshots', cinder: '/snapshots', one: 'snapshot', many: 'snapshots', view: novaSnapshot, fields: SNAPSHOT_FIELDS, required: 'volume_id', location: false },
+];
+
 export function volumeProxyRoutes(router: ComputeRouter, api: ComputeApiContext) {
   const cinder = <T>(req: ComputeRequest, method: string, path: string, body?: unknown) => callService<T>(api, req, BLOCK_STORAGE, method, path, body);
-  const id = (req: ComputeRequest) => encodeURIComponent(req.params.id);
   const on = proxyRoutes(router);
-
-  // A trailing slash names an empty ID, which is no volume or snapshot (Nova: 404), not the collection.
-  for (const path of ['/os-volumes/', '/os-snapshots/'])
-    for (const method of ['GET', 'PUT', 'DELETE'])
-      on(method, path, async () => {
-        throw new NovaError(404, 'The resource could not be found.');
-      });
-  const listVolumes = async (req: ComputeRequest) => {
-    const { volumes } = await cinder<{ volumes: CinderVolume[] }>(req, 'GET', '/volumes/detail');
-    return { status: 200, body: { volumes: limited(req.query, volumes.map(novaVolume)) } };
-  };
-  on('GET', '/os-volumes', listVolumes);
-  on('GET', '/os-volumes/detail', listVolumes);
-  on('POST', '/os-volumes', async (req) => {
-    const volume = checkedBody(req.body, 'volume', VOLUME_FIELDS, 'size');
-    const made = await cinder<{ volume: CinderVolume }>(req, 'POST', '/volumes', { volume });
-    return { status: 200, headers: { Location: `${req.base}/os-volumes/${made.volume.id}` }, body: { volume: novaVolume(made.volume) } };
-  });
-  on('GET', '/os-volumes/:id', async (req) => ({ status: 200, body: { volume: novaVolume((await cinder<{ volume: CinderVolume }>(req, 'GET', `/volumes/${id(req)}`)).volume) } }));
-  on('DELETE', '/os-volumes/:id', async (req) => {
-    await cinder(req, 'DELETE', `/volumes/${id(req)}`);
-    return { status: 202 };
-  });
-
-  const listSnapshots = async (req: ComputeRequest) => {
-    const { snapshots } = await cinder<{ snapshots: CinderSnapshot[] }>(req, 'GET', '/snapshots/detail');
-    return { status: 200, body: { snapshots: limited(req.query, snapshots.map(novaSnapshot)) } };
-  };
-  on('GET', '/os-snapshots', listSnapshots);
-  on('GET', '/os-snapshots/detail', listSnapshots);
-  on('POST', '/os-snapshots', async (req) => {
-    const snapshot = checkedBody(req.body, 'snapshot', SNAPSHOT_FIELDS, 'volume_id');
-    const made = await cinder<{ snapshot: CinderSnapshot }>(req, 'POST', '/snapshots', { snapshot });
-    return { status: 200, body: { snapshot: novaSnapshot(made.snapshot) } };
-  });
-  on('GET', '/os-snapshots/:id', async (req) => ({ status: 200, body: { snapshot: novaSnapshot((await cinder<{ snapshot: CinderSnapshot }>(req, 'GET', `/snapshots/${id(req)}`)).snapshot) } }));
-  on('DELETE', '/os-snapshots/:id', async (req) => {
-    await cinder(req, 'DELETE', `/snapshots/${id(req)}`);
-    return { status: 202 };
-  });
+  emptyIdNotFound(router, KINDS.map((k) => `${k.nova}/`));
+  for (const kind of KINDS) {
+    const one = (req: ComputeRequest) => `${kind.cinder}/${encodeURIComponent(req.params.id)}`;
+    // Nova's list and detail show the same fields.
+    const list = async (req: ComputeRequest) => {
+      const all = (await cinder<Record<string, CinderObject[]>>(req, 'GET', `${kind.cinder}/detail`))[kind.many];
+      return { status: 200, body: { [kind.many]: limited(req.query, all.map(kind.view)) } };
+    };
+    on('GET', kind.nova, list);
+    on('GET', `${kind.nova}/detail`, list);
+    on('POST', kind.nova, async (req) => {
+      const asked = checkedBody(req.body, kind.one, kind.fields, kind.required);
+      const made = (await cinder<Record<string, CinderObject>>(req, 'POST', kind.cinder, { [kind.one]: asked }))[kind.one];
+      return { status: 200, ...(kind.location ? { headers: { Location: `${req.base}${kind.nova}/${made.id}` } } : {}), body: { [kind.one]: kind.view(made) } };
+    });
+    on('GET', `${kind.nova}/:id`, async (req) => ({ status: 200, body: { [kind.one]: kind.view((await cinder<Record<string, CinderObject>>(req, 'GET', one(req)))[kind.one]) } }));
+    on('DELETE', `${kind.nova}/:id`, async (req) => {
+      await cinder(req, 'DELETE', one(req));
+      return { status: 202 };
+    });
+  }
 }
