@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import { LIVE_KINDS, SessionSealer, cookieValue, kubectlYaml, sessionCookie } from '../src/server/index.js';
+import { LiveOrder } from '../src/shared/liveOrder.js';
 
 const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
 const member = { namespace: 'acme', admin: false };
@@ -76,5 +77,30 @@ describe('dashboard decisions', () => {
     assert.match(quoted, /d: "0o17"\n/);
     assert.match(quoted, /e: plain words\n/);
     assert.match(quoted, /f: "null"\n/);
+  });
+
+  it('never lets a read answered after a deletion bring the deleted object back', () => {
+    const order = new LiveOrder();
+    const modified = order.changed('a', false);
+    // The page asks for 'a' after its change; the deletion arrives before the answer.
+    order.changed('a', true);
+    assert.equal(order.current('a', modified), false, 'the late answer is not shown');
+    const again = order.changed('b', false);
+    assert.equal(order.current('b', again), true, "a read answering its object's latest change is shown");
+    order.changed('b', false);
+    assert.equal(order.current('b', again), false, 'and is not once a newer change came, whose own read is');
+  });
+
+  it('sets a whole list read against the changes that came while it was read', () => {
+    const order = new LiveOrder();
+    order.changed('kept', false);
+    const since = order.now();
+    order.changed('deleted', true);
+    order.changed('changed', false);
+    order.changed('added', false);
+    const answer = [{ id: 'kept', v: 1 }, { id: 'deleted', v: 1 }, { id: 'changed', v: 1 }];
+    const shown = [{ id: 'added', v: 2 }, { id: 'changed', v: 2 }, { id: 'deleted', v: 1 }];
+    assert.deepEqual(order.mergeList(answer, since, shown), [{ id: 'added', v: 2 }, { id: 'kept', v: 1 }, { id: 'changed', v: 2 }]);
+    assert.deepEqual(order.mergeList(answer, since, undefined), [{ id: 'kept', v: 1 }], 'a changed object not yet shown is left for its own read');
   });
 });

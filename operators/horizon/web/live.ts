@@ -4,7 +4,10 @@
  * API shows its user.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { LiveOrder } from '../src/shared/liveOrder';
 import { BASE } from './api';
+
+export { LiveOrder };
 
 export interface LiveChange {
   kind: string;
@@ -54,9 +57,11 @@ export interface LiveList<T> {
 export function useLiveList<T extends { id: string }>(kind: string, load: () => Promise<T[]>, loadOne: (id: string) => Promise<T | undefined>, deps: unknown[] = []): LiveList<T> {
   const [items, setItems] = useState<T[] | undefined>();
   const [error, setError] = useState<string>();
+  const order = useRef(new LiveOrder()).current;
   const reload = useCallback(() => {
+    const since = order.now();
     load().then(
-      (list) => (setItems(list), setError(undefined)),
+      (list) => (setItems((shown) => order.mergeList(list, since, shown)), setError(undefined)),
       (e: Error) => setError(e.message),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -65,13 +70,16 @@ export function useLiveList<T extends { id: string }>(kind: string, load: () => 
   const shown = useRef<T[] | undefined>(undefined);
   shown.current = items;
   useLiveChanges(kind, (c) => {
+    const at = order.changed(c.id, c.type === 'DELETED');
     const drop = () => setItems((list) => list?.filter((x) => x.id !== c.id));
     if (c.type === 'DELETED') return drop();
     // The API answers from its own watch, which may be a moment behind the dashboard's: an answer that shows
-    // nothing new is asked again, a few times, briefly (this object only, never a poll of the list).
+    // nothing new is asked again, a few times, briefly (this object only, never a poll of the list). An answer
+    // overtaken by a later change of the object (its deletion above all) is not shown.
     const read = (retries: number[]) =>
       loadOne(c.id).then(
         (one) => {
+          if (!order.current(c.id, at)) return;
           if (!one) return drop();
           const before = shown.current?.find((x) => x.id === one.id);
           if (c.type === 'MODIFIED' && before && JSON.stringify(before) === JSON.stringify(one) && retries.length) return void setTimeout(() => read(retries.slice(1)), retries[0]);

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Button, CodeBlock, CodeBlockCode, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, PageSection, Tab, TabTitleText, Tabs } from '@patternfly/react-core';
 import { kube, os, type KubeEvent } from '../api';
 import { ErrorAlert, PageTitle, ResourceTable, StatusLabel } from '../components';
-import { useLiveChanges } from '../live';
+import { LiveOrder, useLiveChanges } from '../live';
 import { navigate } from '../router';
 import { ActionDialog, SERVER_ACTIONS, addressesOf, loadServer, type ActionDef, type Server } from './serverActions';
 
@@ -113,23 +113,27 @@ export function InstanceDetail({ id }: { id: string }) {
   const [dialog, setDialog] = useState<ActionDef['dialog']>();
   const shown = useRef<Server | null | undefined>(undefined);
   shown.current = server;
+  const order = useRef(new LiveOrder()).current;
   const load = useCallback(
-    (retries: number[] = []): Promise<void> =>
+    (since: number, retries: number[] = []): Promise<void> =>
       loadServer(id).then(
         (s) => {
-          // The API may answer from a watch a moment behind the dashboard's: nothing new is asked again, briefly.
-          if (s && retries.length && JSON.stringify(s) === JSON.stringify(shown.current)) return void setTimeout(() => void load(retries.slice(1)), retries[0]);
+          // An answer overtaken by a later change (the deletion above all) is not shown. The API may answer from
+          // a watch a moment behind the dashboard's: nothing new is asked again, briefly.
+          if (!order.current(id, since)) return;
+          if (s && retries.length && JSON.stringify(s) === JSON.stringify(shown.current)) return void setTimeout(() => void load(since, retries.slice(1)), retries[0]);
           setServer(s ?? null);
         },
         (e: Error) => setError(e.message),
       ),
-    [id],
+    [id, order],
   );
-  useEffect(() => void load(), [load]);
+  useEffect(() => void load(order.now()), [load, order]);
   useLiveChanges('servers', (c) => {
     if (c.id !== id) return;
+    const at = order.changed(id, c.type === 'DELETED');
     if (c.type === 'DELETED') return setServer(null);
-    void load([50, 250, 1000]);
+    void load(at, [50, 250, 1000]);
     setVersion((v) => v + 1);
   });
   if (server === null)
