@@ -222,6 +222,44 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.equal(img.disk_format, 'raw');
     });
 
+    it("resets a volume's, snapshot's and backup's status as an admin (until the next change), and force deletes them", async () => {
+      await os('volume', 'create', '--size', '1', 'stuck');
+      await volumeStatus('stuck', 'available');
+      await os('volume', 'set', '--state', 'maintenance', 'stuck');
+      await volumeStatus('stuck', 'maintenance');
+      assert.equal((await kubectl(['get', '-n', 'admin', 'volumes', '-o', 'jsonpath={.items[?(@.spec.displayName=="stuck")].status.phase}'])).trim(), 'maintenance', 'kubectl shows the same word');
+      await refused(['volume', 'snapshot', 'create', '--volume', 'stuck', 'stuck-snap'], /status must be available/);
+      await os('volume', 'set', '--state', 'available', 'stuck');
+      await volumeStatus('stuck', 'available');
+
+      await os('volume', 'snapshot', 'create', '--volume', 'stuck', 'stuck-snap');
+      await eventually('the snapshot to be available', async () => (await json('volume', 'snapshot', 'show', 'stuck-snap')).status === 'available', 120_000, 500);
+      await os('volume', 'snapshot', 'set', '--state', 'error', 'stuck-snap');
+      await eventually('the snapshot reset to error', async () => (await json('volume', 'snapshot', 'show', 'stuck-snap')).status === 'error', 60_000, 500);
+      await os('volume', 'snapshot', 'delete', '--force', 'stuck-snap');
+      await eventually('the snapshot gone', async () => (await openstack(cloud, ['volume', 'snapshot', 'show', 'stuck-snap'])).code !== 0, 120_000, 500);
+
+      await os('volume', 'backup', 'create', '--name', 'stuck-backup', 'stuck');
+      await eventually('the backup to be available', async () => (await json('volume', 'backup', 'show', 'stuck-backup')).status === 'available', 180_000, 1000);
+      await os('volume', 'backup', 'set', '--state', 'error', 'stuck-backup');
+      await eventually('the backup reset to error', async () => (await json('volume', 'backup', 'show', 'stuck-backup')).status === 'error', 60_000, 500);
+      await refused(['volume', 'backup', 'restore', 'stuck-backup', 'not-restored'], /Backup status must be available/);
+      await os('volume', 'backup', 'delete', '--force', 'stuck-backup');
+      await eventually('the backup gone', async () => (await openstack(cloud, ['volume', 'backup', 'show', 'stuck-backup'])).code !== 0, 120_000, 500);
+
+      // A reset lasts until the volume's own state or its spec changes: a new property ends it.
+      const id = (await json('volume', 'show', 'stuck')).id;
+      await os('volume', 'set', '--state', 'error', 'stuck');
+      await volumeStatus('stuck', 'error');
+      await os('volume', 'set', '--property', 'fixed=yes', 'stuck');
+      await volumeStatus('stuck', 'available');
+      await os('volume', 'set', '--state', 'creating', 'stuck');
+      await volumeStatus('stuck', 'creating');
+      await os('volume', 'delete', '--force', 'stuck');
+      await eventually('the volume gone', async () => (await openstack(cloud, ['volume', 'show', 'stuck'])).code !== 0, 120_000, 500);
+      assert.ok(!(await poolFiles()).some((f) => f.includes(id)), 'its data is gone from the pool');
+    });
+
     it('attaches with kubectl alone: a Volume and a VolumeAttachment applied, Ready and plugged in; deleting the attachment detaches it', async () => {
       const ns = 'admin';
       await kubectl(['apply', '-n', ns, '-f', '-'], 'apiVersion: blockstorage.stratus.io/v1alpha1\nkind: Volume\nmetadata: {name: kube-vol}\nspec: {sizeGiB: 1, displayName: made with kubectl}\n');

@@ -6,6 +6,7 @@
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from './resources.js';
+import { showSettled, settledWord } from './statusReset.js';
 import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -39,8 +40,10 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       return removeDataThenRelease(ctx, VOLUME_BACKUPS, b, 'Backup', async () => deps.backups.delete(prefix, await deps.backups.manifest(prefix)));
     }
     if (await ensureFinalizer(client, VOLUME_BACKUPS, b)) return;
-    if (b.status?.phase === 'available' || b.status?.phase === 'restoring') return;
-    if (b.status?.phase === 'error' && b.status.observedGeneration === b.metadata.generation) return;
+    // Stored (restores mark it restoring meanwhile), or refused until its spec changes: nothing more to make; an
+    // admin's reset may show another word.
+    const settled = settledWord(b, b.status?.restoring ? 'restoring' : 'available');
+    if (settled) return showSettled(b, settled, write);
     const prefix = backupPrefixOf(b);
     try {
       const vol = await client.get<Volume>(VOLUMES, b.metadata.namespace, b.spec.volume);

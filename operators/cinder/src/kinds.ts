@@ -4,11 +4,17 @@ import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@str
 const GROUP = 'blockstorage.stratus.io';
 const VERSION = 'v1alpha1';
 /** Cinder's volume status words. */
-export const VOLUME_PHASES = ['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'extending', 'backing-up', 'restoring-backup', 'downloading', 'uploading', 'deleting', 'error', 'error_deleting', 'error_extending'];
-export const SNAPSHOT_PHASES = ['creating', 'available', 'deleting', 'error', 'error_deleting'];
+export const VOLUME_PHASES = ['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'extending', 'backing-up', 'restoring-backup', 'downloading', 'uploading', 'deleting', 'error', 'error_deleting', 'error_extending', 'maintenance'];
+export const SNAPSHOT_PHASES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'backing-up', 'restoring'];
 export const BACKUP_PHASES = ['creating', 'available', 'restoring', 'deleting', 'error', 'error_deleting'];
 export const ATTACHMENT_PHASES = ['reserved', 'attaching', 'attached', 'detaching', 'error'];
 
+/** The last os-reset_status applied (statusReset.ts): the word shown while what it covers stays. */
+const RESET_MARK = {
+  type: 'object',
+  description: "An admin's os-reset_status, as applied: `status` is shown while the computed word stays `over` and the spec stays at `generation`.",
+  properties: { at: { type: 'string' }, status: { type: 'string' }, over: { type: 'string' }, generation: { type: 'integer' }, ended: { type: 'boolean' } },
+};
 const stringMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description });
 /** How a hypervisor reaches a volume: a file on the shared pool (path, format), or a network disk (rbd: pool/image, monitors). */
 const CONNECTION = {
@@ -85,7 +91,6 @@ export const VolumeKind: KindDefinition = {
         description: "A restore into this existing volume: raising `count` writes the backup's data over it.",
         properties: { backup: { type: 'string' }, count: { type: 'integer', minimum: 0 } },
       },
-      resetStatus: { type: 'string', description: "An admin's os-reset_status: the status word to show until the next change." },
     },
   },
   status: {
@@ -105,6 +110,7 @@ export const VolumeKind: KindDefinition = {
     },
     restoresDone: { type: 'integer' },
     madeFrom: { type: 'string', description: 'What its data came from, as made: blank, image:<id>, snapshot:<id>, volume:<id>, backup:<id>.' },
+    reset: RESET_MARK,
   },
   phases: VOLUME_PHASES,
   columns: [DISPLAY_NAME_COLUMN, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, { name: 'Type', type: 'string', jsonPath: '.status.volumeType' }, { name: 'Bootable', type: 'boolean', jsonPath: '.status.bootable', priority: 1 }, ID_COLUMN],
@@ -134,6 +140,7 @@ export const VolumeSnapshotKind: KindDefinition = {
     volumeId: { type: 'string' },
     sizeGiB: { type: 'integer' },
     backend: { type: 'string' },
+    reset: RESET_MARK,
   },
   phases: SNAPSHOT_PHASES,
   columns: [DISPLAY_NAME_COLUMN, { name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, ID_COLUMN],
@@ -171,6 +178,7 @@ export const VolumeBackupKind: KindDefinition = {
     dataBytes: { type: 'integer' },
     hasDependentBackups: { type: 'boolean' },
     restoring: { type: 'string', description: 'The volume a restore is writing into now.' },
+    reset: RESET_MARK,
   },
   phases: BACKUP_PHASES,
   columns: [DISPLAY_NAME_COLUMN, { name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Incremental', type: 'boolean', jsonPath: '.spec.incremental' }, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, ID_COLUMN],

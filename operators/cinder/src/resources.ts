@@ -1,5 +1,6 @@
 /** The blockstorage.stratus.io types, their API references, and the facts every part of the block storage service reads the same way. */
 import { resourceOf, type Condition } from '@stratus/runtime';
+import type { ResetMark } from './statusReset.js';
 import { VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
@@ -32,6 +33,8 @@ interface Meta {
 }
 interface CommonStatus {
   observedGeneration?: number;
+  /** The last admin's os-reset_status applied (volumes, snapshots, backups). */
+  reset?: ResetMark;
   phase?: string;
   conditions?: Condition[];
   id?: string;
@@ -98,7 +101,6 @@ export interface Volume {
     readOnly?: boolean;
     metadata?: Record<string, string>;
     restoreFromBackup?: { backup?: string; count?: number };
-    resetStatus?: string;
   };
   status?: CommonStatus & {
     sizeGiB?: number;

@@ -5,6 +5,7 @@
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSnapshot } from './resources.js';
+import { showSettled, settledWord } from './statusReset.js';
 import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -22,11 +23,12 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
       });
     }
     if (await ensureFinalizer(client, VOLUME_SNAPSHOTS, snap)) return;
-    if (snap.status?.phase === 'available') return;
-    if (snap.status?.phase === 'error' && snap.status.observedGeneration === snap.metadata.generation) return;
     const write = async (change: object) => {
       snap = await patchStatusChanges(client, VOLUME_SNAPSHOTS, snap!, change as never, FIELD_MANAGER, { precondition: false });
     };
+    // Taken (or refused until its spec changes): nothing more to make; an admin's reset may show another word.
+    const settled = settledWord(snap);
+    if (settled) return showSettled(snap, settled, write);
     try {
       const vol = await client.get<Volume>(VOLUMES, snap.metadata.namespace, snap.spec.volume);
       if (!vol || isDeleting(vol)) throw new Refused('VolumeNotFound', `Volume ${snap.spec.volume} could not be found.`);

@@ -51,6 +51,7 @@ import {
   type VolumeSnapshot,
   type VolumeType,
 } from './resources.js';
+import { resetRequestOf, shownStatus } from './statusReset.js';
 import { attachmentRecords, volumePhase } from './volumeState.js';
 
 export interface CinderDeps {
@@ -205,11 +206,6 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       }
       return;
     }
-    if (vol.spec.resetStatus && vol.status.phase !== vol.spec.resetStatus && vol.status.observedGeneration !== vol.metadata.generation) {
-      // An admin's os-reset_status: shown as asked until something changes.
-      await write({ phase: vol.spec.resetStatus });
-      return;
-    }
     const backend = backendOf(deps, vol.status.backend);
     const id = idOf(vol);
 
@@ -258,7 +254,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     const [backups, images] = deps.cached
       ? [deps.cached.backups(ns), deps.cached.images(ns)]
       : await Promise.all([client.list<VolumeBackup>(VOLUME_BACKUPS, ns).then((l) => l.items), client.list<Image>(IMAGES, ns).then((l) => l.items)]);
-    const phase = volumePhase({
+    const computed = volumePhase({
       deleting: false,
       made: true,
       extending: false,
@@ -267,15 +263,17 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       uploading: images.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
       attachments,
     });
+    const { phase, mark } = shownStatus(computed, resetRequestOf(vol), vol.status.reset, vol.metadata.generation!);
     const refused = vol.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
     await write({
       phase,
+      reset: mark ?? null,
       attachments: attachmentRecords(attachments),
       bootable: isBootable(vol),
       ...(refused && refused.observedGeneration === vol.metadata.generation ? {} : { conditions: markReady(vol.status.conditions, vol.metadata.generation, 'VolumeReady', `${vol.status.sizeGiB} GiB in pool ${vol.status.pool}, ${phase}`) }),
     });
     // Transient words (attaching, backing-up, …) are looked at again soon; a resting volume now and then.
-    return { requeueAfterMs: phase === 'available' || phase === 'in-use' ? 60_000 : 2000 };
+    return { requeueAfterMs: computed === 'available' || computed === 'in-use' ? 60_000 : 2000 };
   };
 }
 

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
+import { resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
 const type = (spec: VolumeType['spec']): VolumeType => ({ metadata: { name: 't' }, spec });
@@ -99,5 +100,34 @@ describe('block storage decisions', () => {
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 1 * G, provisioned: 195 * G }, undefined), { totalGiB: 10, provisionedGiB: 195, freeGiB: 5 }, 'held to 20 times the total');
     assert.equal(rbdRoom({ maxAvail: 0, stored: 10 * G, provisioned: 11 * G }, undefined).freeGiB, 0, 'a full cluster takes nothing more');
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 0, provisioned: 3 * G }, 5), { totalGiB: 5, provisionedGiB: 3, freeGiB: 2 });
+  });
+
+  it("shows an admin's reset status until the volume's own state or spec changes, and applies each request once", () => {
+    const first = { status: 'error', at: '2026-12-01T03:00:00.000Z' };
+    const applied = shownStatus('available', first, undefined, 4);
+    assert.equal(applied.phase, 'error');
+    assert.deepEqual(applied.mark, { at: first.at, status: 'error', over: 'available', generation: 4, ended: false });
+    assert.equal(shownStatus('available', first, applied.mark, 4).phase, 'error', 'it holds while nothing changes');
+    const attached = shownStatus('in-use', first, applied.mark, 4);
+    assert.equal(attached.phase, 'in-use', 'an attach ends it');
+    assert.equal(shownStatus('available', first, attached.mark, 4).phase, 'available', 'and it does not come back when the volume does');
+    assert.equal(shownStatus('available', first, applied.mark, 5).phase, 'available', 'a spec change ends it too');
+    const again = { status: 'error', at: '2026-12-01T03:05:00.000Z' };
+    const reapplied = shownStatus('available', again, attached.mark, 5);
+    assert.equal(reapplied.phase, 'error', 'the same word asked again is a new request');
+    assert.equal(reapplied.mark?.ended, false, "written out, so that a merge patch does not keep the last mark's end");
+    assert.deepEqual(shownStatus('available', undefined, undefined, 1), { phase: 'available', mark: undefined });
+    const annotated = { metadata: { annotations: resetAnnotations('maintenance', first.at) } };
+    assert.deepEqual(resetRequestOf(annotated), { status: 'maintenance', at: first.at });
+    assert.equal(resetRequestOf({ metadata: {} }), undefined);
+  });
+
+  it('knows a snapshot or backup is settled when made (Ready) or refused at its generation (Stalled), not while being made', () => {
+    const cond = (type: string, observedGeneration = 2) => [{ type, status: 'True' as const, reason: 'r', message: 'm', lastTransitionTime: 't', observedGeneration }];
+    assert.equal(settledWord({ metadata: { generation: 2 }, status: { conditions: cond('Ready') } }), 'available');
+    assert.equal(settledWord({ metadata: { generation: 2 }, status: { conditions: cond('Ready') } }, 'restoring'), 'restoring');
+    assert.equal(settledWord({ metadata: { generation: 2 }, status: { phase: 'available', conditions: cond('Stalled') } }), 'error', 'refused, whatever word a reset shows');
+    assert.equal(settledWord({ metadata: { generation: 3 }, status: { conditions: cond('Stalled') } }), undefined, 'a spec change tries again');
+    assert.equal(settledWord({ metadata: { generation: 1 }, status: { phase: 'creating', conditions: cond('Reconciling', 1) } }), undefined);
   });
 });

@@ -1,7 +1,7 @@
 /** /v3/backups: create (full or incremental), list, show, delete and restore, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { backupView, volumeStatus } from './views.js';
@@ -65,6 +65,18 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
     if (api.dir.backups.list(b.metadata.namespace).some((o) => o.status?.parent === b.metadata.name && !isDeleting(o))) throw badRequest('Invalid backup: Incremental backups exist for this backup.');
     await api.client.delete(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name).catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
     return { status: 202 };
+  });
+  on(router, 'POST', '/backups/:id/action', async (req) => {
+    const b = backupOf(api, req.auth, req.params.id);
+    const body = (req.body ?? {}) as Record<string, Record<string, unknown> | null>;
+    const [action] = Object.keys(body);
+    if (action === 'os-reset_status') return resetStatus(api, req.auth, VOLUME_BACKUPS, b, 'backup', body[action] ?? {}, `Backup ${idOf(b)}`);
+    if (action === 'os-force_delete') {
+      if (!req.auth.admin) throw forbidden();
+      await api.client.delete(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name).catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
+      return { status: 202 };
+    }
+    throw badRequest(`There is no such action: ${action ?? '(none)'}`);
   });
   on(router, 'POST', '/backups/:id/restore', async (req) => {
     const b = backupOf(api, req.auth, req.params.id);

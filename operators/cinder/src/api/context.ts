@@ -3,6 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KeyedLock, KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
 import { quotaRefusal, type BlockUsage } from '../quota.js';
+import { RESETTABLE, resetAnnotations } from '../statusReset.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { BlockStorageDirectory } from './directory.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound, overLimit } from './errors.js';
@@ -134,4 +135,17 @@ export function createCounted<T extends KubernetesObject>(api: VolApi, ns: strin
     await cache.seen(made);
     return made;
   });
+}
+
+/**
+ * An admin's os-reset_status of a volume, snapshot or backup: 403 for others, 400 for a word Cinder does not
+ * accept for the kind; else the request is written as annotations for the reconciler (statusReset.ts).
+ */
+export async function resetStatus(api: VolApi, auth: VolAuth, ref: ResourceRef, o: KubernetesObject, kind: keyof typeof RESETTABLE, args: Record<string, unknown>, what: string): Promise<{ status: 202 }> {
+  if (!auth.admin) throw forbidden();
+  const to = str(args.status, 'status');
+  if (!to) throw badRequest("Invalid input received: 'status' is a required property");
+  if (!(RESETTABLE[kind] as readonly string[]).includes(to)) throw badRequest(`Invalid input received: Must specify a valid status: ${to} is not one of ${RESETTABLE[kind].join(', ')}`);
+  await api.client.patch(ref, o.metadata!.namespace, o.metadata!.name!, { metadata: { annotations: resetAnnotations(to) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, what));
+  return { status: 202 };
 }

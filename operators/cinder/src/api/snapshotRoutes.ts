@@ -1,7 +1,7 @@
 /** /v3/snapshots: create, list, show, update, delete and metadata, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUME_SNAPSHOTS, idOf, type VolumeSnapshot } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
@@ -70,10 +70,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const s = snapshotOf(api, req.auth, req.params.id);
     const body = (req.body ?? {}) as Record<string, Record<string, unknown>>;
     const [action] = Object.keys(body);
-    if (action === 'os-reset_status') {
-      if (!req.auth.admin) throw forbidden();
-      return { status: 202 };
-    }
+    if (action === 'os-reset_status') return resetStatus(api, req.auth, VOLUME_SNAPSHOTS, s, 'snapshot', body[action] ?? {}, `Snapshot ${idOf(s)}`);
     if (action === 'os-force_delete') {
       if (!req.auth.admin) throw forbidden();
       await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});

@@ -3,7 +3,7 @@ import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
 import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
@@ -184,14 +184,8 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         await patchSpec(api, v, { readOnly, metadata: { readonly: readOnly ? 'True' : 'False' } });
         return { status: 202 };
       }
-      case 'os-reset_status': {
-        if (!req.auth.admin) throw forbidden();
-        const to = str(args.status, 'status');
-        const allowed = ['available', 'error', 'in-use', 'creating', 'deleting', 'attaching', 'detaching', 'error_deleting', 'maintenance', 'reserved', 'error_extending', 'extending'];
-        if (to && !allowed.includes(to)) throw badRequest(`Invalid input received: Must specify a valid status`);
-        if (to) await patchSpec(api, v, { resetStatus: to });
-        return { status: 202 };
-      }
+      case 'os-reset_status':
+        return resetStatus(api, req.auth, VOLUMES, v, 'volume', args, `Volume ${idOf(v)}`);
       case 'os-force_delete': {
         if (!req.auth.admin) throw forbidden();
         await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
@@ -201,7 +195,10 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         return uploadToImage(api, req, v, args);
       case 'os-attach':
         return attachTo(api, v, args);
+      case 'os-force_detach':
       case 'os-detach': {
+        // An admin's force detach is the same here: the attachment goes, and its node unplugs the disk.
+        if (action === 'os-force_detach' && !req.auth.admin) throw forbidden();
         const atts = api.dir.attachments.list(v.metadata.namespace).filter((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp);
         const wanted = str(args.attachment_id, 'attachment_id');
         const target = wanted ? atts.filter((a) => idOf(a) === wanted) : atts;

@@ -1,0 +1,81 @@
+/**
+ * An admin's os-reset_status. Cinder writes the word into its database, where it stays until the object's own
+ * state next changes; it fixes records that disagree with the backend. Here every status word is computed from
+ * what is true, so the reset is a request (two annotations: the word, and when it was asked, so that asking
+ * again for the same word is a new request) that the reconciler records in status with the word it covers.
+ * The reset word is shown while the computed word and the spec stay as they were; then the computed word
+ * returns, and the same request is not applied again. Annotations, not spec: a reset changes nothing the
+ * reconciler makes, so it must not look like a spec change (a failed object would be tried again).
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { READY, STALLED, findCondition, isTrue, type Condition } from '@stratus/runtime';
+
+export const RESET_STATUS_ANNOTATION = 'blockstorage.stratus.io/reset-status';
+export const RESET_AT_ANNOTATION = 'blockstorage.stratus.io/reset-at';
+
+/** The words Cinder's admin actions accept, per kind (its admin_actions' valid_status). */
+export const RESETTABLE = {
+  volume: ['available', 'error', 'in-use', 'creating', 'deleting', 'attaching', 'detaching', 'error_deleting', 'error_extending', 'extending', 'maintenance', 'reserved'],
+  snapshot: ['creating', 'available', 'deleting', 'error', 'error_deleting', 'backing-up', 'restoring'],
+  backup: ['available', 'error'],
+} as const;
+
+/** What the reconciler recorded of the reset it applied. */
+export interface ResetMark {
+  /** The request's time (its annotation): a new request has another. */
+  at: string;
+  status: string;
+  /** The computed word the reset covers: once the computed word differs, the reset is over. */
+  over: string;
+  /** The generation when it was applied: a spec change ends it too. */
+  generation: number;
+  /** Over: the computed word shows again, even should it come back to `over` later. */
+  ended?: boolean;
+}
+
+export interface ResetRequest {
+  status: string;
+  at: string;
+}
+
+/** The annotations that ask for a reset (the API writes them; so may `kubectl annotate`). */
+export const resetAnnotations = (status: string, at = new Date().toISOString()): Record<string, string> => ({ [RESET_STATUS_ANNOTATION]: status, [RESET_AT_ANNOTATION]: at });
+
+export function resetRequestOf(o: KubernetesObject): ResetRequest | undefined {
+  const status = o.metadata?.annotations?.[RESET_STATUS_ANNOTATION];
+  const at = o.metadata?.annotations?.[RESET_AT_ANNOTATION];
+  return status && at ? { status, at } : undefined;
+}
+
+/**
+ * The word to show, and the mark to keep, given the computed word, the object's reset request and the mark of
+ * the last reset applied. Pure.
+ */
+export function shownStatus(computed: string, request: ResetRequest | undefined, mark: ResetMark | undefined, generation: number): { phase: string; mark: ResetMark | undefined } {
+  // `ended: false` is written out: status is merge-patched, and the last mark's `ended: true` must not stay.
+  if (request && request.at !== mark?.at) return { phase: request.status, mark: { at: request.at, status: request.status, over: computed, generation, ended: false } };
+  if (!mark || mark.ended) return { phase: computed, mark };
+  if (mark.over === computed && mark.generation === generation) return { phase: mark.status, mark };
+  return { phase: computed, mark: { ...mark, ended: true } };
+}
+
+interface Settling extends KubernetesObject {
+  status?: { phase?: string; reset?: ResetMark; conditions?: Condition[] };
+}
+
+/**
+ * The computed word of a snapshot or backup with nothing more to make: `made` once made (Ready), error when
+ * refused until its spec changes (Stalled at this generation); undefined while it is being made.
+ */
+export function settledWord(o: Settling, made = 'available'): string | undefined {
+  if (isTrue(o.status?.conditions, READY)) return made;
+  const stalled = findCondition(o.status?.conditions, STALLED);
+  if (stalled?.status === 'True' && stalled.observedGeneration === o.metadata?.generation) return 'error';
+  return undefined;
+}
+
+/** Writes the word a settled object shows (its computed word, or an admin's reset of it). */
+export async function showSettled(o: Settling, computed: string, write: (change: object) => Promise<void>): Promise<void> {
+  const { phase, mark } = shownStatus(computed, resetRequestOf(o), o.status?.reset, o.metadata?.generation ?? 0);
+  await write({ phase, reset: mark ?? null });
+}
