@@ -260,6 +260,40 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.ok(!(await poolFiles()).some((f) => f.includes(id)), 'its data is gone from the pool');
     });
 
+    it("shows an admin Cinder's services and its backend's pool with its room, and no one else", async () => {
+      await os('volume', 'create', '--size', '1', 'placed');
+      await volumeStatus('placed', 'available');
+      const services = (await json('volume', 'service', 'list')) as Array<{ Binary: string; Host: string; State: string; Status: string }>;
+      assert.deepEqual(services.map((s) => s.Binary).sort(), ['cinder-backup', 'cinder-scheduler', 'cinder-volume'], JSON.stringify(services));
+      const volumeService = services.find((s) => s.Binary === 'cinder-volume')!;
+      assert.equal(volumeService.State, 'up');
+      assert.equal(volumeService.Status, 'enabled');
+      // This openstackclient has no pool command: the API itself, as cinderclient's get-pools asks it.
+      const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
+      const volumeApi = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/volume/v3');
+      const res = await fetch(`${volumeApi}/scheduler-stats/get_pools?detail=True`, { headers: { 'X-Auth-Token': token } });
+      assert.equal(res.status, 200);
+      const pools = ((await res.json()) as { pools: Array<{ name: string; capabilities: Record<string, unknown> }> }).pools;
+      assert.equal(pools.length, 1, JSON.stringify(pools));
+      assert.equal(pools[0].name, `${volumeService.Host}#pool`, 'the pool is on the volume service host');
+      const { total_capacity_gb: total, free_capacity_gb: free } = pools[0].capabilities as { total_capacity_gb: number; free_capacity_gb: number };
+      assert.ok(total > 0 && free > 0 && free <= total, `its room: ${free} of ${total} GiB`);
+      const vol = await json('volume', 'show', 'placed');
+      assert.equal(vol['os-vol-host-attr:host'], pools[0].name, "and it is where the volume's host attribute says the volume is");
+      await os('volume', 'delete', 'placed');
+      await os('project', 'create', '--domain', 'default', 'svc-check');
+      await os('user', 'create', '--domain', 'default', '--password', 'svc-user-pw-1', 'svc-user');
+      await os('role', 'add', '--project', 'svc-check', '--user', 'svc-user', 'member');
+      const env = { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: 'svc-user', OS_PASSWORD: 'svc-user-pw-1', OS_PROJECT_NAME: 'svc-check', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' };
+      // The new project's namespace is made by its operator a moment later: its first calls may fail otherwise.
+      let last = '';
+      await eventually('a member to be refused the service list by policy', async () => {
+        const r = await openstack(cloud, ['volume', 'service', 'list'], env);
+        last = r.stderr;
+        return r.code !== 0 && /Policy doesn't allow/.test(r.stderr);
+      }, 60_000, 1000).catch(() => assert.fail(`a member's service list: ${last}`));
+    });
+
     it('attaches with kubectl alone: a Volume and a VolumeAttachment applied, Ready and plugged in; deleting the attachment detaches it', async () => {
       const ns = 'admin';
       await kubectl(['apply', '-n', ns, '-f', '-'], 'apiVersion: blockstorage.stratus.io/v1alpha1\nkind: Volume\nmetadata: {name: kube-vol}\nspec: {sizeGiB: 1, displayName: made with kubectl}\n');

@@ -52,6 +52,7 @@ const api = await startBlockStorageApi({
   ...(process.env.TOKEN_CACHE_SECONDS ? { tokenCacheSeconds: Number(process.env.TOKEN_CACHE_SECONDS) } : {}),
   // The webhook's own port (stratus up's, or the chart's with its certificate, whose CA is the caBundle).
   admission: admissionListenerFromEnv(process.env.CINDER_API_HOST ?? '127.0.0.1'),
+  backends,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.close());
 manager.stopOnSignals();

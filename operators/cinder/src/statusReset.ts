@@ -4,7 +4,9 @@
  * what is true, so the reset is a request (two annotations: the word, and when it was asked, so that asking
  * again for the same word is a new request) that the reconciler records in status with the word it covers.
  * The reset word is shown while the computed word and the spec stay as they were; then the computed word
- * returns, and the same request is not applied again. Annotations, not spec: a reset changes nothing the
+ * returns, and the same request is not applied again; so it does when the request is taken back (its
+ * annotations removed). Cinder's older attach protocol reserves a volume the same way (os-reserve shows
+ * attaching; os-unreserve takes it back). Annotations, not spec: a reset changes nothing the
  * reconciler makes, so it must not look like a spec change (a failed object would be tried again).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -55,6 +57,7 @@ export function shownStatus(computed: string, request: ResetRequest | undefined,
   // `ended: false` is written out: status is merge-patched, and the last mark's `ended: true` must not stay.
   if (request && request.at !== mark?.at) return { phase: request.status, mark: { at: request.at, status: request.status, over: computed, generation, ended: false } };
   if (!mark || mark.ended) return { phase: computed, mark };
+  if (!request) return { phase: computed, mark: { ...mark, ended: true } }; // taken back (os-unreserve, or the annotations removed)
   if (mark.over === computed && mark.generation === generation) return { phase: mark.status, mark };
   return { phase: computed, mark: { ...mark, ended: true } };
 }

@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
+import { serviceRecords } from '../src/api/serviceRoutes.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
 const type = (spec: VolumeType['spec']): VolumeType => ({ metadata: { name: 't' }, spec });
@@ -117,6 +118,9 @@ describe('block storage decisions', () => {
     assert.equal(reapplied.phase, 'error', 'the same word asked again is a new request');
     assert.equal(reapplied.mark?.ended, false, "written out, so that a merge patch does not keep the last mark's end");
     assert.deepEqual(shownStatus('available', undefined, undefined, 1), { phase: 'available', mark: undefined });
+    const reserved = shownStatus('available', { status: 'attaching', at: 't' }, undefined, 1);
+    assert.equal(reserved.phase, 'attaching', 'os-reserve');
+    assert.equal(shownStatus('available', undefined, reserved.mark, 1).phase, 'available', 'os-unreserve takes the request back');
     const annotated = { metadata: { annotations: resetAnnotations('maintenance', first.at) } };
     assert.deepEqual(resetRequestOf(annotated), { status: 'maintenance', at: first.at });
     assert.equal(resetRequestOf({ metadata: {} }), undefined);
@@ -129,5 +133,15 @@ describe('block storage decisions', () => {
     assert.equal(settledWord({ metadata: { generation: 2 }, status: { phase: 'available', conditions: cond('Stalled') } }), 'error', 'refused, whatever word a reset shows');
     assert.equal(settledWord({ metadata: { generation: 3 }, status: { conditions: cond('Stalled') } }), undefined, 'a spec change tries again');
     assert.equal(settledWord({ metadata: { generation: 1 }, status: { phase: 'creating', conditions: cond('Reconciling', 1) } }), undefined);
+  });
+
+  it("lists Cinder's services: the scheduler and backup (this process), and a volume service per backend, down when it does not answer", () => {
+    const backend = (name: string) => ({ name, pool: `${name}#pool`, protocol: 'file' }) as never;
+    const records = serviceRecords([{ backend: backend('file'), capacity: { totalGiB: 10, freeGiB: 9, provisionedGiB: 1 }, at: 't1' }, { backend: backend('ceph'), at: 't2' }], 49);
+    assert.deepEqual(records.map((r) => [r.binary, r.host, r.state]), [['cinder-scheduler', 'stratus', 'up'], ['cinder-volume', 'stratus@file', 'up'], ['cinder-volume', 'stratus@ceph', 'down'], ['cinder-backup', 'stratus', 'up']]);
+    assert.equal(records[2].backend_state, 'down', 'from 3.49');
+    assert.equal(records[2].updated_at, 't2');
+    assert.ok(!('backend_state' in serviceRecords([], 48)[0]), 'not before 3.49');
+    assert.ok(!('cluster' in serviceRecords([], 6)[0]), 'cluster from 3.7');
   });
 });

@@ -13,6 +13,8 @@ import { CinderError, badRequest, notFound, unauthorized, unavailable } from './
 import { MAX_VERSION, MIN_VERSION, microversionOf } from './microversion.js';
 import { backupRoutes } from './backupRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
+import { serviceRoutes } from './serviceRoutes.js';
+import type { VolumeBackend } from '../backend/types.js';
 import { snapshotRoutes } from './snapshotRoutes.js';
 import { typeRoutes } from './typeRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
@@ -26,6 +28,8 @@ export interface BlockStorageApiOptions {
   tokenCacheSeconds?: number;
   /** Where to serve the admission webhook (a listener of its own; https on a cluster). */
   admission?: AdmissionListener;
+  /** This process's backends, for an admin's view of the services, hosts and pools. */
+  backends?: VolumeBackend[];
 }
 
 /** The running API; admissionUrl where the webhook is served over TLS, when it is. */
@@ -46,6 +50,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   backupRoutes(router, api);
   typeRoutes(router, api);
   quotaRoutes(router, api);
+  serviceRoutes(router, api, opts.backends ?? []);
   on(router, 'GET', '/os-availability-zone', () => ({ status: 200, body: { availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true } }] } }));
   on(router, 'GET', '/extensions', () => ({
     status: 200,

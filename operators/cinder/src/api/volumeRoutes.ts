@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
 import { microversionOf } from './microversion.js';
+import { RESET_AT_ANNOTATION, RESET_STATUS_ANNOTATION, resetAnnotations, resetRequestOf } from '../statusReset.js';
 import { mayUse } from './typeRoutes.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
 
@@ -207,7 +208,15 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         return { status: 202 };
       }
       case 'os-reserve':
+        // Cinder's older attach protocol marks the volume attaching (nobody else may take it) before the
+        // hypervisor connects; here a status request the reconciler shows until the volume changes.
+        if (status !== 'available') throw badRequest(`Invalid volume: Volume status must be available to reserve, but the status is ${status}.`);
+        await api.client.patch(VOLUMES, v.metadata.namespace, v.metadata.name, { metadata: { annotations: resetAnnotations('attaching') } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+        return { status: 202 };
       case 'os-unreserve':
+        if (status === 'attaching' && resetRequestOf(v)?.status === 'attaching')
+          await api.client.patch(VOLUMES, v.metadata.namespace, v.metadata.name, { metadata: { annotations: { [RESET_STATUS_ANNOTATION]: null, [RESET_AT_ANNOTATION]: null } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+        return { status: 202 };
       case 'os-begin_detaching':
       case 'os-roll_detaching':
       case 'os-initialize_connection':
@@ -290,7 +299,9 @@ async function attachTo(api: VolApi, v: Volume, args: Record<string, unknown>) {
   if (!instanceId) throw badRequest('Invalid input received: instance_uuid is required (attaching to a host is not offered).');
   const mountpoint = str(args.mountpoint, 'mountpoint');
   if (mountpoint !== undefined && !/^\/dev\/[a-z]+$/.test(mountpoint)) throw badRequest(`Invalid input received: mountpoint ${mountpoint} is not a device path (/dev/vdb).`);
-  if (volumeStatus(v) !== 'available') throw badRequest(`Invalid volume: volume ${idOf(v)} status must be 'available', but it is '${volumeStatus(v)}'.`);
+  // Reserved first (os-reserve: attaching) is the older protocol's way; straight from available is Nova's.
+  const reserved = volumeStatus(v) === 'attaching' && resetRequestOf(v)?.status === 'attaching';
+  if (volumeStatus(v) !== 'available' && !reserved) throw badRequest(`Invalid volume: volume ${idOf(v)} status must be 'available', but it is '${volumeStatus(v)}'.`);
   const inst = (await api.client.list<KubernetesObject>(INSTANCES, v.metadata.namespace)).items.find((i) => i.metadata?.uid === instanceId && !i.metadata.deletionTimestamp);
   if (!inst) throw notFound(`Instance ${instanceId} could not be found.`);
   const owner = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', name: inst.metadata!.name!, uid: instanceId, blockOwnerDeletion: false };

@@ -29,6 +29,7 @@ export interface FilePoolOptions {
 export class FilePoolBackend implements VolumeBackend {
   readonly name: string;
   readonly pool: string;
+  readonly protocol = 'file';
 
   constructor(private readonly o: FilePoolOptions) {
     this.name = o.name ?? 'file';

@@ -69,6 +69,7 @@ export const monHostOf = (conf: string) => /^\s*mon[_ ]host\s*=\s*(.+)$/m.exec(c
 export class RbdPoolBackend implements VolumeBackend {
   readonly name: string;
   readonly pool: string;
+  readonly protocol = 'ceph';
   readonly io: RbdIo;
   private readonly monitors: Monitor[];
 

@@ -30,6 +30,8 @@ export interface VolumeBackend {
   readonly name: string;
   /** Its pool (Cinder's host@backend#pool). */
   readonly pool: string;
+  /** How hypervisors reach its volumes, in Cinder's words (the pool's storage_protocol). */
+  readonly protocol: string;
   capacity(): Promise<PoolCapacity>;
   /** A blank volume of `sizeGiB`. Made already is not an error (reconciles repeat). */
   create(id: string, sizeGiB: number): Promise<void>;

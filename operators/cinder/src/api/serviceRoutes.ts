@@ -1,0 +1,122 @@
+/**
+ * What an admin sees of the block storage service itself, as Cinder shows it: its services (os-services), its
+ * hosts and their usage (os-hosts) and its backends' pools (scheduler-stats/get_pools). This process is
+ * Cinder's scheduler, volume and backup services in one; each backend is a cinder-volume host
+ * (`stratus@<backend>`), up while it answers for its capacity.
+ */
+import { isDeleting } from '@stratus/runtime';
+import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
+import { on, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { forbidden, notFound } from './errors.js';
+import { microversionOf } from './microversion.js';
+
+/** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
+export const SERVICE_HOST = 'stratus';
+/** How long a backend has to say its capacity before it counts as down. */
+const ANSWER_MS = 5000;
+/** What Cinder's reference drivers (LVM, RBD) report as their vendor. */
+const VENDOR = 'Open Source';
+
+interface BackendState {
+  backend: VolumeBackend;
+  capacity?: PoolCapacity;
+  at: string;
+}
+
+const when = () => new Date().toISOString().replace('Z', '');
+
+async function stateOf(backend: VolumeBackend): Promise<BackendState> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ANSWER_MS)));
+  const capacity = await Promise.race([backend.capacity().catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  return { backend, capacity, at: when() };
+}
+
+/** Cinder's service records: the scheduler and backup services (this process, so up), and a volume service per backend. */
+export function serviceRecords(states: BackendState[], minor: number): Array<Record<string, unknown>> {
+  const at = when();
+  const record = (binary: string, host: string, up: boolean, updated: string, backendState?: boolean) => ({
+    binary,
+    host,
+    zone: 'nova',
+    status: 'enabled',
+    state: up ? 'up' : 'down',
+    updated_at: updated,
+    disabled_reason: null,
+    ...(minor >= 7 ? { cluster: null } : {}),
+    ...(minor >= 49 && backendState !== undefined ? { backend_state: backendState ? 'up' : 'down' } : {}),
+  });
+  return [
+    record('cinder-scheduler', SERVICE_HOST, true, at),
+    ...states.map((s) => record('cinder-volume', `${SERVICE_HOST}@${s.backend.name}`, !!s.capacity, s.at, !!s.capacity)),
+    record('cinder-backup', SERVICE_HOST, true, at),
+  ];
+}
+
+export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBackend[]): void {
+  const admin = (auth: VolAuth) => {
+    if (!auth.admin) throw forbidden();
+  };
+  const states = () => Promise.all(backends.map(stateOf));
+  const minorOf = (req: { incoming: Parameters<typeof microversionOf>[0] }) => Number(microversionOf(req.incoming).split('.')[1]);
+
+  on(router, 'GET', '/os-services', async (req) => {
+    admin(req.auth);
+    const host = req.query.get('host');
+    const binary = req.query.get('binary');
+    const services = serviceRecords(await states(), minorOf(req)).filter((s) => (!host || s.host === host) && (!binary || s.binary === binary));
+    return { status: 200, body: { services } };
+  });
+
+  on(router, 'GET', '/os-hosts', async (req) => {
+    admin(req.auth);
+    const hosts = serviceRecords(await states(), 0).map((s) => ({ service: s.binary, host_name: s.host, zone: s.zone, 'service-status': s.state === 'up' ? 'available' : 'unavailable', 'service-state': s.status, 'last-update': s.updated_at }));
+    return { status: 200, body: { hosts } };
+  });
+
+  // A volume host's usage: its total, then each project's (volumes and their snapshots on that backend).
+  on(router, 'GET', '/os-hosts/:host', (req) => {
+    admin(req.auth);
+    const host = req.params.host;
+    const backend = backends.find((b) => `${SERVICE_HOST}@${b.name}` === host);
+    if (!backend) throw notFound(`Host ${host} could not be found.`);
+    const volumes = api.dir.volumes.list().filter((v) => v.status?.backend === backend.name && !isDeleting(v));
+    const snapshots = api.dir.snapshots.list().filter((s) => s.status?.backend === backend.name && !isDeleting(s));
+    const usage = (project: string, ns?: string) => {
+      const vs = volumes.filter((v) => !ns || v.metadata.namespace === ns);
+      const ss = snapshots.filter((s) => !ns || s.metadata.namespace === ns);
+      const gib = (xs: Array<{ status?: { sizeGiB?: number } }>) => xs.reduce((n, x) => n + (x.status?.sizeGiB ?? 0), 0);
+      return { resource: { host, project, volume_count: String(vs.length), total_volume_gb: String(gib(vs)), snapshot_count: String(ss.length), total_snapshot_gb: String(gib(ss)) } };
+    };
+    const namespaces = [...new Set([...volumes, ...snapshots].map((o) => o.metadata.namespace!))].sort();
+    return { status: 200, body: { host: [usage('(total)'), ...namespaces.map((ns) => usage(api.dir.projectIdOf(ns) ?? ns, ns))] } };
+  });
+
+  on(router, 'GET', '/scheduler-stats/get_pools', async (req) => {
+    admin(req.auth);
+    const detail = ['1', 'true', 'True'].includes(req.query.get('detail') ?? '');
+    const pools = (await states()).map((s) => ({
+      name: `${SERVICE_HOST}@${s.backend.pool}`,
+      ...(detail
+        ? {
+            capabilities: {
+              pool_name: s.backend.pool.split('#')[1] ?? s.backend.pool,
+              volume_backend_name: s.backend.name,
+              vendor_name: VENDOR,
+              driver_version: '1.0',
+              storage_protocol: s.backend.protocol,
+              total_capacity_gb: s.capacity?.totalGiB ?? 'unknown',
+              free_capacity_gb: s.capacity?.freeGiB ?? 'unknown',
+              provisioned_capacity_gb: s.capacity?.provisionedGiB ?? 'unknown',
+              reserved_percentage: 0,
+              thin_provisioning_support: true,
+              thick_provisioning_support: false,
+              multiattach: false,
+              timestamp: s.at,
+            },
+          }
+        : {}),
+    }));
+    return { status: 200, body: { pools } };
+  });
+}
