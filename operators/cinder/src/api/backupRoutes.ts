@@ -55,7 +55,9 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
     const updated = await api.client
       .patch<VolumeBackup>(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name, { spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}) } }, API_FIELD_MANAGER)
       .catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
-    return { status: 200, body: { backup: backupView(api.dir, updated, base(req)) } };
+    const view = backupView(api.dir, updated, base(req));
+    // Cinder answers an update (3.9 on) with the backup's summary, as a create.
+    return { status: 200, body: { backup: { id: view.id, name: view.name, links: view.links } } };
   });
   on(router, 'DELETE', '/backups/:id', async (req) => {
     const b = backupOf(api, req.auth, req.params.id);

@@ -3,7 +3,7 @@
  * sort (sort=key:dir,… or sort_key/sort_dir; newest first by default), marker and limit with a next link.
  */
 import type { ApiRequest, ApiResponse } from '@stratus/runtime';
-import { badRequest } from './errors.js';
+import { badRequest, notFound } from './errors.js';
 
 type View = Record<string, unknown>;
 const PAGING = new Set(['limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants', 'project_id', 'offset', 'with_count']);
@@ -42,6 +42,9 @@ export function matches(view: View, query: URLSearchParams): boolean {
   return true;
 }
 
+/** Columns Cinder sorts on whatever a list holds (so an empty list takes them too). */
+const SORTABLE = new Set(['id', 'name', 'status', 'size', 'created_at', 'updated_at', 'availability_zone', 'volume_id', 'volume_type', 'project_id', 'user_id', 'bootable', 'description', 'host']);
+
 function sortKeys(query: URLSearchParams): Array<[string, 'asc' | 'desc']> {
   const sort = query.get('sort');
   const pairs: Array<[string, string]> = sort
@@ -57,7 +60,10 @@ function sortKeys(query: URLSearchParams): Array<[string, 'asc' | 'desc']> {
 export function listAnswer(req: ApiRequest<unknown>, views: View[], key: string, base: string, summarize: ((v: View) => View) | undefined, path: string): ApiResponse {
   const q = req.query;
   let out = views.filter((v) => matches(v, q));
-  const keys = [...sortKeys(q), ['id', 'desc'] as [string, 'asc' | 'desc']];
+  const asked = sortKeys(q);
+  // Cinder's database refuses a key that is no column; here, one no object shows (nor any of Cinder's columns).
+  for (const [k] of asked) if (!SORTABLE.has(k) && !views.some((v) => k in v)) throw badRequest(`Invalid input received: Invalid sort key ${k}`);
+  const keys = [...asked, ['id', 'desc'] as [string, 'asc' | 'desc']];
   const cmp = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a ?? '').localeCompare(String(b ?? '')));
   out.sort((a, b) => {
     for (const [k, d] of keys) {
@@ -69,7 +75,7 @@ export function listAnswer(req: ApiRequest<unknown>, views: View[], key: string,
   const marker = q.get('marker');
   if (marker) {
     const at = out.findIndex((v) => v.id === marker);
-    if (at < 0) throw badRequest(`Invalid input received: marker [${marker}] not found`);
+    if (at < 0) throw notFound(`Marker ${marker} could not be found.`); // Cinder's MarkerNotFound
     out = out.slice(at + 1);
   }
   const offset = q.get('offset');

@@ -88,7 +88,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
     discovery(path, origin) {
       const mount = path.startsWith('/volume') ? '/volume' : '';
       if (path === mount || path === '') return { status: 300, body: { versions: [versionDoc(origin, mount)] } };
-      if (path === `${mount}/v3`) return { status: 200, body: { versions: [versionDoc(origin, mount)] } };
+      if (path === `${mount}/v3` || path === `${mount}/v3/`) return { status: 200, body: { versions: [versionDoc(origin, mount)] } };
       return undefined;
     },
     async prepare(route, req) {

@@ -112,7 +112,7 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     adminOnly(req);
     const t = typeOf(req.auth, req.params.id);
     const specs = (req.body as { extra_specs?: Record<string, unknown> } | undefined)?.extra_specs;
-    if (!specs || typeof specs !== 'object') throw badRequest("Missing required element 'extra_specs' in request body.");
+    if (!specs || typeof specs !== 'object' || Array.isArray(specs)) throw badRequest("Invalid input received: 'extra_specs' must be an object of keys and values.");
     const extraSpecs = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, String(v)]));
     await api.client.patch(VOLUME_TYPES, undefined, t.metadata.name, { spec: { extraSpecs } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));
     return { status: 200, body: { extra_specs: extraSpecs } };

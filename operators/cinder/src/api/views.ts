@@ -14,8 +14,16 @@ const link = (base: string, kind: string, id: string) => [
   { rel: 'bookmark', href: `${base.replace(/\/v3(\/[^/]+)?$/, '')}/${kind}/${id}` },
 ];
 
-/** A volume's status word, as Cinder shows it (deleting once its deletion began). */
-export const volumeStatus = (v: Volume) => (isDeleting(v) ? 'deleting' : (v.status?.phase ?? 'creating'));
+/**
+ * A volume's status word, as Cinder shows it: deleting once its deletion began; extending from the moment a
+ * larger size is asked (Cinder's API sets it at once, so nobody sees the old size as the new one's answer).
+ */
+export function volumeStatus(v: Volume): string {
+  if (isDeleting(v)) return 'deleting';
+  const phase = v.status?.phase ?? 'creating';
+  const growing = v.status?.sizeGiB !== undefined && v.spec.sizeGiB > v.status.sizeGiB;
+  return growing && (phase === 'available' || phase === 'in-use') ? 'extending' : phase;
+}
 
 export function attachmentView(a: VolumeAttachment, v: Volume) {
   return {
