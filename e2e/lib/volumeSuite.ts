@@ -260,7 +260,7 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.ok(!(await poolFiles()).some((f) => f.includes(id)), 'its data is gone from the pool');
     });
 
-    it("shows an admin Cinder's services and its backend's pool with its room, and no one else", async () => {
+    it("shows an admin Cinder's services and its backend's pool with its room, and no one else; retypes a volume within its backend only", async () => {
       await os('volume', 'create', '--size', '1', 'placed');
       await volumeStatus('placed', 'available');
       const services = (await json('volume', 'service', 'list')) as Array<{ Binary: string; Host: string; State: string; Status: string }>;
@@ -280,7 +280,21 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.ok(total > 0 && free > 0 && free <= total, `its room: ${free} of ${total} GiB`);
       const vol = await json('volume', 'show', 'placed');
       assert.equal(vol['os-vol-host-attr:host'], pools[0].name, "and it is where the volume's host attribute says the volume is");
+
+      // A retype that keeps the volume on its backend is taken; one that would move it is refused, unchanged.
+      const backend = pools[0].capabilities.volume_backend_name as string;
+      await os('volume', 'type', 'create', '--property', `volume_backend_name=${backend}`, 'same-place');
+      await os('volume', 'type', 'create', '--property', 'volume_backend_name=elsewhere', 'other-place');
+      await os('volume', 'set', '--type', 'same-place', '--retype-policy', 'never', 'placed');
+      await eventually('the volume retyped', async () => {
+        const v = await json('volume', 'show', 'placed');
+        return v.status === 'available' && v.type === 'same-place';
+      }, 120_000, 500);
+      await refused(['volume', 'set', '--type', 'other-place', '--retype-policy', 'never', 'placed'], /Retype requires migration but is not allowed/);
+      await refused(['volume', 'set', '--type', 'other-place', '--retype-policy', 'on-demand', 'placed'], /does not migrate volumes between backends/);
+      assert.equal((await json('volume', 'show', 'placed')).type, 'same-place');
       await os('volume', 'delete', 'placed');
+      await os('volume', 'type', 'delete', 'same-place', 'other-place');
       await os('project', 'create', '--domain', 'default', 'svc-check');
       await os('user', 'create', '--domain', 'default', '--password', 'svc-user-pw-1', 'svc-user');
       await os('role', 'add', '--project', 'svc-check', '--user', 'svc-user', 'member');

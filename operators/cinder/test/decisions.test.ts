@@ -4,6 +4,7 @@ import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom,
 import { matches } from '../src/api/listing.js';
 import { resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 import { serviceRecords } from '../src/api/serviceRoutes.js';
+import { volumeStatus } from '../src/api/views.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
 const type = (spec: VolumeType['spec']): VolumeType => ({ metadata: { name: 't' }, spec });
@@ -143,5 +144,14 @@ describe('block storage decisions', () => {
     assert.equal(records[2].updated_at, 't2');
     assert.ok(!('backend_state' in serviceRecords([], 48)[0]), 'not before 3.49');
     assert.ok(!('cluster' in serviceRecords([], 6)[0]), 'cluster from 3.7');
+  });
+
+  it('says extending or retyping from the moment a larger size or another type is asked, as Cinder\'s API does', () => {
+    const vol = (spec: object, status: object, generation = 2) => ({ metadata: { name: 'v', generation }, spec: { sizeGiB: 1, ...spec }, status: { phase: 'available', sizeGiB: 1, volumeType: 'a', ...status } }) as never;
+    assert.equal(volumeStatus(vol({}, {})), 'available');
+    assert.equal(volumeStatus(vol({ sizeGiB: 2 }, {})), 'extending');
+    assert.equal(volumeStatus(vol({ volumeType: 'b' }, {})), 'retyping');
+    assert.equal(volumeStatus(vol({ volumeType: 'b' }, { conditions: [{ type: 'Stalled', status: 'True', observedGeneration: 2 }] })), 'available', 'a refused retype is not shown as under way');
+    assert.equal(volumeStatus(vol({ volumeType: 'b' }, { phase: 'error' })), 'error');
   });
 });

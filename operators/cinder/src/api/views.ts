@@ -15,14 +15,19 @@ const link = (base: string, kind: string, id: string) => [
 ];
 
 /**
- * A volume's status word, as Cinder shows it: deleting once its deletion began; extending from the moment a
- * larger size is asked (Cinder's API sets it at once, so nobody sees the old size as the new one's answer).
+ * A volume's status word, as Cinder shows it: deleting once its deletion began; extending (retyping) from the
+ * moment a larger size (another type) is asked: Cinder's API sets it at once, so nobody reads the old size
+ * (type) as the answer.
  */
 export function volumeStatus(v: Volume): string {
   if (isDeleting(v)) return 'deleting';
   const phase = v.status?.phase ?? 'creating';
-  const growing = v.status?.sizeGiB !== undefined && v.spec.sizeGiB > v.status.sizeGiB;
-  return growing && (phase === 'available' || phase === 'in-use') ? 'extending' : phase;
+  const resting = phase === 'available' || phase === 'in-use';
+  if (resting && v.status?.sizeGiB !== undefined && v.spec.sizeGiB > v.status.sizeGiB) return 'extending';
+  // A new type asked and not yet taken (Cinder's API sets retyping at once); a retype refused stays Stalled.
+  const refused = v.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.observedGeneration === v.metadata.generation);
+  if (resting && v.spec.volumeType && v.status?.volumeType && v.spec.volumeType !== v.status.volumeType && !refused) return 'retyping';
+  return phase;
 }
 
 export function attachmentView(a: VolumeAttachment, v: Volume) {

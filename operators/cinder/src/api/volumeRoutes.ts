@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
 import { microversionOf } from './microversion.js';
+import { backendOfType } from '../scheduler.js';
 import { RESET_AT_ANNOTATION, RESET_STATUS_ANNOTATION, resetAnnotations, resetRequestOf } from '../statusReset.js';
 import { mayUse } from './typeRoutes.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
@@ -207,6 +208,8 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         for (const a of target) await api.client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch((e) => fromKubernetes(e, `Attachment ${idOf(a)}`));
         return { status: 202 };
       }
+      case 'os-retype':
+        return retype(api, req.auth, v, args);
       case 'os-reserve':
         // Cinder's older attach protocol marks the volume attaching (nobody else may take it) before the
         // hypervisor connects; here a status request the reconciler shows until the volume changes.
@@ -315,3 +318,26 @@ async function attachTo(api: VolApi, v: Volume, args: Record<string, unknown>) {
   await api.dir.attachments.seen(made);
   return { status: 202 };
 }
+
+/**
+ * os-retype: the volume takes another type. Without migration only: the new type must place volumes on the
+ * backend holding it (or name none); moving data between backends is not offered, and says so.
+ */
+async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string, unknown>) {
+  const ref = str(args.new_type, 'new_type');
+  if (!ref) throw badRequest("Invalid input received: 'new_type' is a required property");
+  const policy = str(args.migration_policy, 'migration_policy') ?? 'never';
+  if (policy !== 'never' && policy !== 'on-demand') throw badRequest(`Invalid input received: migration_policy must be 'never' or 'on-demand', not ${policy}.`);
+  const type = api.dir.type(ref);
+  if (!type || !mayUse(type, auth)) throw notFound(`Volume type with name ${ref} could not be found.`);
+  const status = volumeStatus(v);
+  if (status !== 'available' && status !== 'in-use') throw badRequest(`Invalid volume: Volume status must be available or in-use, but current status is: ${status}.`);
+  const current = v.status?.volumeType ?? v.spec.volumeType;
+  if (current === type.metadata.name) throw badRequest(`Invalid input received: New volume_type same as original: ${ref}.`);
+  const wants = backendOfType(type);
+  if (wants && v.status?.backend && wants !== v.status.backend)
+    throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} moves the volume to backend ${wants}, and this cloud does not migrate volumes between backends.`);
+  await patchSpec(api, v, { volumeType: type.metadata.name });
+  return { status: 202 };
+}
+
