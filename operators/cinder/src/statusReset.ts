@@ -82,3 +82,16 @@ export async function showSettled(o: Settling, computed: string, write: (change:
   const { phase, mark } = shownStatus(computed, resetRequestOf(o), o.status?.reset, o.metadata?.generation ?? 0);
   await write({ phase, reset: mark ?? null });
 }
+
+/**
+ * The word the API shows before the reconciler has taken a request in: the one asked for (Cinder's API writes
+ * it at once, and callers read it back at once, as os-reserve's do), or, once the request is taken back, the
+ * computed word it covered. Undefined when status already says it.
+ */
+export function pendingStatus(o: Settling): string | undefined {
+  const request = resetRequestOf(o);
+  const mark = o.status?.reset;
+  if (request && request.at !== mark?.at) return request.status;
+  if (!request && mark && !mark.ended && o.status?.phase === mark.status) return mark.over;
+  return undefined;
+}

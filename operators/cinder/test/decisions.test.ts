@@ -2,8 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
-import { resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
-import { serviceRecords } from '../src/api/serviceRoutes.js';
+import { pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
+import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -144,6 +144,7 @@ describe('block storage decisions', () => {
     assert.equal(records[2].updated_at, 't2');
     assert.ok(!('backend_state' in serviceRecords([], 48)[0]), 'not before 3.49');
     assert.ok(!('cluster' in serviceRecords([], 6)[0]), 'cluster from 3.7');
+    assert.deepEqual(['stratus', 'stratus@file', 'stratus@file#pool', 'stratusx'].map((h) => onHost(h, 'stratus')), [true, true, true, false], "a host filter takes the host's backends and pools");
   });
 
   it('says extending or retyping from the moment a larger size or another type is asked, as Cinder\'s API does', () => {
@@ -153,5 +154,14 @@ describe('block storage decisions', () => {
     assert.equal(volumeStatus(vol({ volumeType: 'b' }, {})), 'retyping');
     assert.equal(volumeStatus(vol({ volumeType: 'b' }, { conditions: [{ type: 'Stalled', status: 'True', observedGeneration: 2 }] })), 'available', 'a refused retype is not shown as under way');
     assert.equal(volumeStatus(vol({ volumeType: 'b' }, { phase: 'error' })), 'error');
+  });
+
+  it('shows a status request at once, before the reconciler takes it in, and its end at once when taken back', () => {
+    const asked = { metadata: { annotations: resetAnnotations('attaching', 't1') }, status: { phase: 'available' } };
+    assert.equal(pendingStatus(asked), 'attaching', 'os-reserve, read back at once');
+    const applied = { ...asked, status: { phase: 'attaching', reset: { at: 't1', status: 'attaching', over: 'available', generation: 1 } } };
+    assert.equal(pendingStatus(applied), undefined, 'status says it');
+    assert.equal(pendingStatus({ metadata: {}, status: applied.status }), 'available', 'os-unreserve, read back at once');
+    assert.equal(pendingStatus({ metadata: {}, status: { phase: 'in-use', reset: { ...applied.status.reset, ended: true } } }), undefined);
   });
 });

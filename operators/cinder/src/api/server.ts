@@ -79,6 +79,8 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
     links: [{ rel: 'self', href: `${origin}${mount}/v3/` }],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
   });
+  // The version's own document (GET /v3, /v3/): a route, since /v3 lies under the /volume prefix.
+  router.public('GET', '/v3', (req) => ({ status: 200, body: { versions: [versionDoc(req.base, '')] } }));
   const server = apiServer<VolAuth>({
     name: 'block-storage',
     log,
@@ -88,7 +90,6 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
     discovery(path, origin) {
       const mount = path.startsWith('/volume') ? '/volume' : '';
       if (path === mount || path === '') return { status: 300, body: { versions: [versionDoc(origin, mount)] } };
-      if (path === `${mount}/v3` || path === `${mount}/v3/`) return { status: 200, body: { versions: [versionDoc(origin, mount)] } };
       return undefined;
     },
     async prepare(route, req) {

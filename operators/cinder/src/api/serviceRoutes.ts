@@ -23,6 +23,9 @@ interface BackendState {
   at: string;
 }
 
+/** Cinder's host filter: the host itself, or a backend or pool on it (`host@backend`, `host@backend#pool`). */
+export const onHost = (name: string, host: string) => name === host || name.startsWith(`${host}@`) || name.startsWith(`${host}#`);
+
 const when = () => new Date().toISOString().replace('Z', '');
 
 async function stateOf(backend: VolumeBackend): Promise<BackendState> {
@@ -64,7 +67,7 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
     admin(req.auth);
     const host = req.query.get('host');
     const binary = req.query.get('binary');
-    const services = serviceRecords(await states(), minorOf(req)).filter((s) => (!host || s.host === host) && (!binary || s.binary === binary));
+    const services = serviceRecords(await states(), minorOf(req)).filter((s) => (!host || onHost(String(s.host), host)) && (!binary || s.binary === binary));
     return { status: 200, body: { services } };
   });
 

@@ -1,6 +1,7 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
 import { idOf, isBootable, isMultiattach, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { pendingStatus } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
 
 /** Cinder's timestamps: ISO 8601 with microseconds and no zone. */
@@ -21,6 +22,8 @@ const link = (base: string, kind: string, id: string) => [
  */
 export function volumeStatus(v: Volume): string {
   if (isDeleting(v)) return 'deleting';
+  const pending = pendingStatus(v);
+  if (pending) return pending;
   const phase = v.status?.phase ?? 'creating';
   const resting = phase === 'available' || phase === 'in-use';
   if (resting && v.status?.sizeGiB !== undefined && v.spec.sizeGiB > v.status.sizeGiB) return 'extending';
@@ -95,7 +98,7 @@ export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shap
     id: idOf(s),
     name: displayNameOf(s),
     description: s.spec.description ?? null,
-    status: isDeleting(s) ? 'deleting' : (s.status?.phase ?? 'creating'),
+    status: isDeleting(s) ? 'deleting' : (pendingStatus(s) ?? s.status?.phase ?? 'creating'),
     size: s.status?.sizeGiB ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.status?.sizeGiB ?? 0,
     volume_id: s.status?.volumeId ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.metadata.uid ?? null,
     metadata: s.spec.metadata ?? {},
@@ -111,7 +114,7 @@ export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: st
     id: idOf(b),
     name: displayNameOf(b),
     description: b.spec.description ?? null,
-    status: isDeleting(b) ? 'deleting' : (b.status?.phase ?? 'creating'),
+    status: isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'),
     size: b.status?.sizeGiB ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.spec.sizeGiB ?? 0,
     volume_id: b.status?.volumeId ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.metadata.uid ?? null,
     snapshot_id: null,

@@ -204,7 +204,10 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         const atts = api.dir.attachments.list(v.metadata.namespace).filter((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp);
         const wanted = str(args.attachment_id, 'attachment_id');
         const target = wanted ? atts.filter((a) => idOf(a) === wanted) : atts;
-        if (!target.length) throw badRequest('Invalid volume: Volume must be attached in order to detach.');
+        // Cinder's API casts the detach and answers 202 whatever is attached (its manager finds nothing to do);
+        // only a volume under maintenance is refused.
+        if (status === 'maintenance') throw badRequest('Invalid volume: Volume status must not be maintenance to detach.');
+        if (!target.length) return { status: 202 };
         for (const a of target) await api.client.delete(VOLUME_ATTACHMENTS, a.metadata.namespace, a.metadata.name).catch((e) => fromKubernetes(e, `Attachment ${idOf(a)}`));
         return { status: 202 };
       }
