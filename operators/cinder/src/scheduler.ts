@@ -14,6 +14,15 @@ export interface PoolState {
 /** The backend a type asks for: spec.backend, else its volume_backend_name extra spec; undefined: any. */
 export const backendOfType = (t: VolumeType | undefined) => t?.spec.backend ?? t?.spec.extraSpecs?.volume_backend_name;
 
+/**
+ * The backend a retype to `t` would move a volume on `onBackend` to, or undefined when it stays (the type names
+ * no backend, or this one). Volumes are not migrated between backends here, so such a retype is refused.
+ */
+export function retypeMovesTo(t: VolumeType, onBackend: string | undefined): string | undefined {
+  const wants = backendOfType(t);
+  return wants && onBackend && wants !== onBackend ? wants : undefined;
+}
+
 export const typeFilter = (t: VolumeType | undefined) => (p: PoolState) => !backendOfType(t) || backendOfType(t) === p.backend;
 export const capacityFilter = (sizeGiB: number) => (p: PoolState) => p.capacity.freeGiB >= sizeGiB;
 

@@ -43,6 +43,15 @@ export interface ResetRequest {
 /** The annotations that ask for a reset (the API writes them; so may `kubectl annotate`). */
 export const resetAnnotations = (status: string, at = new Date().toISOString()): Record<string, string> => ({ [RESET_STATUS_ANNOTATION]: status, [RESET_AT_ANNOTATION]: at });
 
+/** The annotations that take a request back (a merge patch's nulls). */
+export const withdrawnReset = (): Record<string, null> => ({ [RESET_STATUS_ANNOTATION]: null, [RESET_AT_ANNOTATION]: null });
+
+/**
+ * Reserved by os-reserve: showing attaching because an attaching request stands (the older attach protocol's
+ * first step), which os-attach may take and os-unreserve take back. `shown` is the word the API shows.
+ */
+export const isReserved = (o: KubernetesObject, shown: string): boolean => shown === 'attaching' && resetRequestOf(o)?.status === 'attaching';
+
 export function resetRequestOf(o: KubernetesObject): ResetRequest | undefined {
   const status = o.metadata?.annotations?.[RESET_STATUS_ANNOTATION];
   const at = o.metadata?.annotations?.[RESET_AT_ANNOTATION];

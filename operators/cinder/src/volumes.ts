@@ -31,7 +31,7 @@ import {
 import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
 import { NO_USAGE, quotaRefusal, type BlockUsage } from './quota.js';
-import { backendOfType, pickPool } from './scheduler.js';
+import { pickPool, retypeMovesTo } from './scheduler.js';
 import {
   DATA_FINALIZER,
   DEFAULT_VOLUME_TYPE,
@@ -255,9 +255,9 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     // between backends is not offered.
     if (vol.spec.volumeType && vol.spec.volumeType !== vol.status.volumeType) {
       const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, vol.spec.volumeType);
-      const wants = type ? backendOfType(type) : undefined;
       if (!type) return void (await stall(ctx, VOLUMES, vol, 'VolumeTypeNotFound', `Volume type ${vol.spec.volumeType} could not be found.`, vol.status.phase));
-      if (wants && wants !== vol.status.backend) return void (await stall(ctx, VOLUMES, vol, 'RetypeRequiresMigration', `Volume type ${vol.spec.volumeType} places volumes on backend ${wants}; this volume is on ${vol.status.backend}, and volumes are not migrated between backends.`, vol.status.phase));
+      const wants = retypeMovesTo(type, vol.status.backend);
+      if (wants) return void (await stall(ctx, VOLUMES, vol, 'RetypeRequiresMigration', `Volume type ${vol.spec.volumeType} places volumes on backend ${wants}; this volume is on ${vol.status.backend}, and volumes are not migrated between backends.`, vol.status.phase));
       const from = vol.status.volumeType;
       await write({ volumeType: type.metadata.name });
       await ctx.events.record(vol, 'Normal', 'Retyped', `Volume type changed from ${from} to ${type.metadata.name}`);

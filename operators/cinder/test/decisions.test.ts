@@ -1,8 +1,8 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMovesTo, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
-import { pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
+import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 
@@ -21,6 +21,13 @@ describe('block storage decisions', () => {
     assert.equal((pickPool([pool('a', 10), pool('b', 50)], type({ extraSpecs: { volume_backend_name: 'a' } }), 5) as { pool: { backend: string } }).pool.backend, 'a');
     assert.match((pickPool([pool('a', 10)], type({ backend: 'rbd' }), 5) as { refused: string }).refused, /No valid backend was found. No backend is named rbd/);
     assert.match((pickPool([pool('a', 10)], undefined, 11) as { refused: string }).refused, /Insufficient free space/);
+  });
+
+  it('knows a retype that would move a volume to another backend (not offered) from one that keeps it', () => {
+    assert.equal(retypeMovesTo(type({ backend: 'ceph' }), 'file'), 'ceph');
+    assert.equal(retypeMovesTo(type({ extraSpecs: { volume_backend_name: 'ceph' } }), 'file'), 'ceph');
+    assert.equal(retypeMovesTo(type({ backend: 'file' }), 'file'), undefined, 'the same backend');
+    assert.equal(retypeMovesTo(type({}), 'file'), undefined, 'a type naming no backend keeps any');
   });
 
   it("refuses past a quota with Cinder's exception names and words; unlimited is -1 or unset", () => {
@@ -122,6 +129,10 @@ describe('block storage decisions', () => {
     const reserved = shownStatus('available', { status: 'attaching', at: 't' }, undefined, 1);
     assert.equal(reserved.phase, 'attaching', 'os-reserve');
     assert.equal(shownStatus('available', undefined, reserved.mark, 1).phase, 'available', 'os-unreserve takes the request back');
+    const asked = { metadata: { annotations: resetAnnotations('attaching', 't') } };
+    assert.equal(isReserved(asked, 'attaching'), true);
+    assert.equal(isReserved(asked, 'in-use'), false, 'attached since: no longer reserved');
+    assert.equal(isReserved({ metadata: { annotations: resetAnnotations('maintenance', 't') } }, 'attaching'), false, 'attaching for another reason');
     const annotated = { metadata: { annotations: resetAnnotations('maintenance', first.at) } };
     assert.deepEqual(resetRequestOf(annotated), { status: 'maintenance', at: first.at });
     assert.equal(resetRequestOf({ metadata: {} }), undefined);

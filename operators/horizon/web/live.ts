@@ -57,7 +57,7 @@ export interface LiveList<T> {
 export function useLiveList<T extends { id: string }>(kind: string, load: () => Promise<T[]>, loadOne: (id: string) => Promise<T | undefined>, deps: unknown[] = []): LiveList<T> {
   const [items, setItems] = useState<T[] | undefined>();
   const [error, setError] = useState<string>();
-  const order = useRef(new LiveOrder()).current;
+  const [order] = useState(() => new LiveOrder());
   const reload = useCallback(() => {
     const since = order.now();
     load().then(

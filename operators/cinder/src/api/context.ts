@@ -3,7 +3,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KeyedLock, KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
 import { quotaRefusal, type BlockUsage } from '../quota.js';
-import { RESETTABLE, resetAnnotations } from '../statusReset.js';
+import { RESETTABLE, resetAnnotations, withdrawnReset } from '../statusReset.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { BlockStorageDirectory } from './directory.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound, overLimit } from './errors.js';
@@ -146,6 +146,12 @@ export async function resetStatus(api: VolApi, auth: VolAuth, ref: ResourceRef, 
   const to = str(args.status, 'status');
   if (!to) throw badRequest("Invalid input received: 'status' is a required property");
   if (!(RESETTABLE[kind] as readonly string[]).includes(to)) throw badRequest(`Invalid input received: Must specify a valid status: ${to} is not one of ${RESETTABLE[kind].join(', ')}`);
-  await api.client.patch(ref, o.metadata!.namespace, o.metadata!.name!, { metadata: { annotations: resetAnnotations(to) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, what));
+  await requestStatus(api, ref, o, to, what);
   return { status: 202 };
+}
+
+/** Writes a status request (`to`) on the object, or takes its request back (`undefined`): statusReset.ts. */
+export async function requestStatus(api: VolApi, ref: ResourceRef, o: KubernetesObject, to: string | undefined, what: string): Promise<void> {
+  const annotations = to === undefined ? withdrawnReset() : resetAnnotations(to);
+  await api.client.patch(ref, o.metadata!.namespace, o.metadata!.name!, { metadata: { annotations } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, what));
 }

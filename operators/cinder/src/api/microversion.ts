@@ -20,3 +20,6 @@ export function microversionOf(req: IncomingMessage): string {
   if (maj !== 3 || min > maxMin) throw new CinderError(406, `Version ${asked} is not supported by the API. Minimum is ${MIN_VERSION} and maximum is ${MAX_VERSION}.`);
   return asked;
 }
+
+/** The minor number of the microversion a request asks for (3.minor). */
+export const minorOf = (req: { incoming: IncomingMessage }): number => Number(microversionOf(req.incoming).split('.')[1]);

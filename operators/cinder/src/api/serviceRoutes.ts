@@ -8,7 +8,7 @@ import { isDeleting } from '@stratus/runtime';
 import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
 import { on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { forbidden, notFound } from './errors.js';
-import { microversionOf } from './microversion.js';
+import { minorOf } from './microversion.js';
 
 /** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
 export const SERVICE_HOST = 'stratus';
@@ -61,7 +61,6 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
     if (!auth.admin) throw forbidden();
   };
   const states = () => Promise.all(backends.map(stateOf));
-  const minorOf = (req: { incoming: Parameters<typeof microversionOf>[0] }) => Number(microversionOf(req.incoming).split('.')[1]);
 
   on(router, 'GET', '/os-services', async (req) => {
     admin(req.auth);

@@ -3,13 +3,13 @@ import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
 import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
-import { microversionOf } from './microversion.js';
-import { backendOfType } from '../scheduler.js';
-import { RESET_AT_ANNOTATION, RESET_STATUS_ANNOTATION, resetAnnotations, resetRequestOf } from '../statusReset.js';
+import { minorOf } from './microversion.js';
+import { retypeMovesTo } from '../scheduler.js';
+import { isReserved } from '../statusReset.js';
 import { mayUse } from './typeRoutes.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
 
@@ -19,8 +19,6 @@ const NOT_DELETABLE =
   'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
-/** The minor number of the microversion asked for (3.minor). */
-const minorOf = (req: Req) => Number(microversionOf(req.incoming).split('.')[1]);
 
 /** The caller's volume with this ID, or 404 as Cinder says it. */
 export function volumeOf(api: VolApi, auth: VolAuth, id: string): Volume {
@@ -217,11 +215,10 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         // Cinder's older attach protocol marks the volume attaching (nobody else may take it) before the
         // hypervisor connects; here a status request the reconciler shows until the volume changes.
         if (status !== 'available') throw badRequest(`Invalid volume: Volume status must be available to reserve, but the status is ${status}.`);
-        await api.client.patch(VOLUMES, v.metadata.namespace, v.metadata.name, { metadata: { annotations: resetAnnotations('attaching') } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+        await requestStatus(api, VOLUMES, v, 'attaching', `Volume ${idOf(v)}`);
         return { status: 202 };
       case 'os-unreserve':
-        if (status === 'attaching' && resetRequestOf(v)?.status === 'attaching')
-          await api.client.patch(VOLUMES, v.metadata.namespace, v.metadata.name, { metadata: { annotations: { [RESET_STATUS_ANNOTATION]: null, [RESET_AT_ANNOTATION]: null } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
+        if (isReserved(v, status)) await requestStatus(api, VOLUMES, v, undefined, `Volume ${idOf(v)}`);
         return { status: 202 };
       case 'os-begin_detaching':
       case 'os-roll_detaching':
@@ -306,8 +303,8 @@ async function attachTo(api: VolApi, v: Volume, args: Record<string, unknown>) {
   const mountpoint = str(args.mountpoint, 'mountpoint');
   if (mountpoint !== undefined && !/^\/dev\/[a-z]+$/.test(mountpoint)) throw badRequest(`Invalid input received: mountpoint ${mountpoint} is not a device path (/dev/vdb).`);
   // Reserved first (os-reserve: attaching) is the older protocol's way; straight from available is Nova's.
-  const reserved = volumeStatus(v) === 'attaching' && resetRequestOf(v)?.status === 'attaching';
-  if (volumeStatus(v) !== 'available' && !reserved) throw badRequest(`Invalid volume: volume ${idOf(v)} status must be 'available', but it is '${volumeStatus(v)}'.`);
+  const status = volumeStatus(v);
+  if (status !== 'available' && !isReserved(v, status)) throw badRequest(`Invalid volume: volume ${idOf(v)} status must be 'available', but it is '${status}'.`);
   const inst = (await api.client.list<KubernetesObject>(INSTANCES, v.metadata.namespace)).items.find((i) => i.metadata?.uid === instanceId && !i.metadata.deletionTimestamp);
   if (!inst) throw notFound(`Instance ${instanceId} could not be found.`);
   const owner = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', name: inst.metadata!.name!, uid: instanceId, blockOwnerDeletion: false };
@@ -337,8 +334,8 @@ async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string
   if (status !== 'available' && status !== 'in-use') throw badRequest(`Invalid volume: Volume status must be available or in-use, but current status is: ${status}.`);
   const current = v.status?.volumeType ?? v.spec.volumeType;
   if (current === type.metadata.name) throw badRequest(`Invalid input received: New volume_type same as original: ${ref}.`);
-  const wants = backendOfType(type);
-  if (wants && v.status?.backend && wants !== v.status.backend)
+  const wants = retypeMovesTo(type, v.status?.backend);
+  if (wants)
     throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} moves the volume to backend ${wants}, and this cloud does not migrate volumes between backends.`);
   await patchSpec(api, v, { volumeType: type.metadata.name });
   return { status: 202 };

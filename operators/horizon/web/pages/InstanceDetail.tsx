@@ -113,7 +113,7 @@ export function InstanceDetail({ id }: { id: string }) {
   const [dialog, setDialog] = useState<ActionDef['dialog']>();
   const shown = useRef<Server | null | undefined>(undefined);
   shown.current = server;
-  const order = useRef(new LiveOrder()).current;
+  const [order] = useState(() => new LiveOrder());
   const load = useCallback(
     (since: number, retries: number[] = []): Promise<void> =>
       loadServer(id).then(
