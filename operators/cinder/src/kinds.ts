@@ -86,6 +86,7 @@ export const VolumeKind: KindDefinition = {
       bootable: { type: 'boolean', description: 'A server may boot from it; unset: true when made from an image.' },
       readOnly: { type: 'boolean', default: false },
       metadata: stringMap("The volume's metadata (Cinder's key/value pairs)."),
+      imageMetadata: stringMap("Cinder's volume_image_metadata, as set (os-set_image_metadata): replaces what status.imageMetadata says of the image it was made from. Nova reads it when the volume boots (hw_disk_bus, …), and an image uploaded from the volume takes it."),
       restoreFromBackup: {
         type: 'object',
         description: "A restore into this existing volume: raising `count` writes the backup's data over it.",

@@ -25,8 +25,20 @@ export const limitsOf = (quota: Record<string, number> | undefined): Record<keyo
 
 export const NO_USAGE: BlockUsage = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backupGigabytes: 0 };
 
+/** What a write asks of the quota: more usage, and (a volume made or extended) the size that one volume gets. */
+export interface QuotaAsk extends Partial<BlockUsage> {
+  volumeGiB?: number;
+}
+
+/** Cinder's per_volume_gigabytes: the largest volume the tenant may make (-1: any), the Tenant's perVolumeGigabytes. */
+export const perVolumeLimitOf = (quota: Record<string, number> | undefined): number => quota?.perVolumeGigabytes ?? -1;
+
 /** Cinder's refusal (its exception name and message, for a 413) when `asked` on top of `used` goes past a limit. */
-export function quotaRefusal(quota: Record<string, number> | undefined, used: BlockUsage, asked: Partial<BlockUsage>): { reason: string; message: string } | undefined {
+export function quotaRefusal(quota: Record<string, number> | undefined, used: BlockUsage, asked: QuotaAsk): { reason: string; message: string } | undefined {
+  const perVolume = perVolumeLimitOf(quota);
+  // Checked first, as Cinder's limit_check runs before its reservation.
+  if (perVolume >= 0 && asked.volumeGiB !== undefined && asked.volumeGiB > perVolume)
+    return { reason: 'VolumeSizeExceedsLimit', message: `Requested volume size ${asked.volumeGiB}G is larger than maximum allowed limit ${perVolume}G.` };
   const limits = limitsOf(quota);
   const over = (k: keyof BlockUsage) => limits[k] >= 0 && (asked[k] ?? 0) > 0 && used[k] + asked[k]! > limits[k];
   if (over('gigabytes'))

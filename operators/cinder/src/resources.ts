@@ -100,6 +100,8 @@ export interface Volume {
     bootable?: boolean;
     readOnly?: boolean;
     metadata?: Record<string, string>;
+    /** Cinder's volume_image_metadata as set by os-set_image_metadata; replaces the image's (status.imageMetadata). */
+    imageMetadata?: Record<string, string>;
     restoreFromBackup?: { backup?: string; count?: number };
   };
   status?: CommonStatus & {
@@ -115,6 +117,9 @@ export interface Volume {
     madeFrom?: string;
   };
 }
+
+/** The volume's image metadata (Cinder's volume_image_metadata): as set, else as made from the image. */
+export const volumeImageMetadata = (v: Volume): Record<string, string> | undefined => v.spec.imageMetadata ?? v.status?.imageMetadata;
 
 /** Whether a server may boot from the volume: as the user set it, else as made (from an image: yes; blank: no). */
 export const isBootable = (v: Volume): boolean => v.spec.bootable ?? v.status?.bootable ?? false;

@@ -30,7 +30,7 @@ import {
 } from '@stratus/runtime';
 import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
-import { NO_USAGE, quotaRefusal, type BlockUsage } from './quota.js';
+import { NO_USAGE, quotaRefusal, type BlockUsage, type QuotaAsk } from './quota.js';
 import { pickPool, retypeMovesTo } from './scheduler.js';
 import {
   DATA_FINALIZER,
@@ -44,6 +44,7 @@ import {
   attachmentsOf,
   idOf,
   isBootable,
+  volumeImageMetadata,
   keyOf,
   type Volume,
   type VolumeAttachment,
@@ -124,7 +125,7 @@ export async function quotaOf(client: KubeClient, namespace: string): Promise<Re
  * Runs `admit` (the status write that makes the object count) if `asked` fits the tenant's quota beside what
  * is admitted already, all under the tenant's lock: exact however many ask at once. Throws Refused otherwise.
  */
-export async function admit(client: KubeClient, namespace: string, uid: string, asked: Partial<BlockUsage>, write: () => Promise<void>): Promise<void> {
+export async function admit(client: KubeClient, namespace: string, uid: string, asked: QuotaAsk, write: () => Promise<void>): Promise<void> {
   const release = await admission.acquire(namespace);
   try {
     const refusal = quotaRefusal(await quotaOf(client, namespace), await usageOf(client, namespace, uid), asked);
@@ -215,7 +216,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     const live = attachments.filter((a) => a.status?.phase === 'attached' && !isDeleting(a));
     if (want > have) {
       try {
-        await admit(client, ns, vol.metadata.uid!, { gigabytes: want - have }, async () => {
+        await admit(client, ns, vol.metadata.uid!, { gigabytes: want - have, volumeGiB: want }, async () => {
           await write({ phase: 'extending', conditions: markReconciling(vol!.status?.conditions, vol!.metadata.generation, 'Extending', `growing from ${have} to ${want} GiB`) });
         });
       } catch (e) {
@@ -301,7 +302,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
   const backend = backendOf(deps, choice.pool.backend);
   const projectId = await projectIdOf(client, ns);
-  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: vol.spec.sizeGiB }, () =>
+  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: vol.spec.sizeGiB, volumeGiB: vol.spec.sizeGiB }, () =>
     write({
       id: idOf(vol),
       projectId,
@@ -331,7 +332,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
     madeFrom: source.madeFrom,
     connection: backend.connection(id),
     bootable: vol.spec.bootable ?? (fromImage_ || (source.kind === 'volume' && !!source.volume.status?.bootable) || (source.kind === 'snapshot' && !!source.bootable)),
-    ...(imageMetadata ? { imageMetadata } : source.kind === 'volume' && source.volume.status?.imageMetadata ? { imageMetadata: source.volume.status.imageMetadata } : {}),
+    ...(imageMetadata ? { imageMetadata } : source.kind === 'volume' && volumeImageMetadata(source.volume) ? { imageMetadata: volumeImageMetadata(source.volume) } : {}),
     phase: 'available',
     restoresDone: vol.spec.restoreFromBackup?.count ?? 0,
     conditions: markReady(vol.status?.conditions, vol.metadata.generation, 'VolumeReady', `${vol.spec.sizeGiB} GiB in pool ${choice.pool.pool}, from ${source.describe}`),

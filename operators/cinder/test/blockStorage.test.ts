@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
-import { TENANTS } from '@stratus/keystone';
+import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
 import { CHUNK_BYTES, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '../src/index.js';
 
@@ -183,6 +183,23 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     const missing = await api('POST', '/volumes', { volume: { size: 1, imageRef: '00000000-0000-0000-0000-000000000000' } });
     assert.equal(missing.status, 404);
     assert.match(missing.body.itemNotFound.message, /Image 00000000-0000-0000-0000-000000000000 could not be found/);
+
+    // The image metadata actions: set keys (kept beside the image's), drop one of the image's, show the set.
+    const set = await api('POST', `/volumes/${id}/action`, { 'os-set_image_metadata': { metadata: { kernel_id: 'k1', ramdisk_id: 'r1' } } });
+    assert.equal(set.status, 200);
+    assert.deepEqual({ k: set.body.metadata.kernel_id, h: set.body.metadata.hw_disk_bus }, { k: 'k1', h: 'virtio' });
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-unset_image_metadata': { key: 'hw_disk_bus' } })).status, 200);
+    const shown = (await api('POST', `/volumes/${id}/action`, { 'os-show_image_metadata': {} })).body.metadata;
+    assert.equal(shown.kernel_id, 'k1');
+    assert.equal(shown.image_name, 'raw one');
+    assert.ok(!('hw_disk_bus' in shown), "the image's key is dropped");
+    assert.deepEqual((await api('GET', `/volumes/${id}`)).body.volume.volume_image_metadata, shown);
+    const unknown = await api('POST', `/volumes/${id}/action`, { 'os-unset_image_metadata': { key: 'nope' } });
+    assert.equal(unknown.status, 404);
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-set_image_metadata': { metadata: ['x'] } })).status, 400);
+    const kept = (await env.identity.client.list<Volume>(VOLUMES, 'admin')).items.find((x) => x.metadata.uid === id)!;
+    assert.equal(kept.status?.imageMetadata?.hw_disk_bus, 'virtio', 'what the volume was made from stays in status');
+    assert.equal(kept.spec.imageMetadata?.hw_disk_bus, undefined, 'kubectl sees the set in spec');
   });
 
   it("attaches with Cinder's os-attach as Nova once called it: an attachment to the server named, which os-detach deletes", async () => {
@@ -272,6 +289,31 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.ok(!env.poolFiles().includes(`volume-${refused!.metadata.uid}`), 'no file for a refused volume');
     for (const n of names) await client.delete(VOLUMES, 'admin', n);
     await client.patch(TENANTS, undefined, 'admin', { spec: { quota: { gigabytes: null, volumes: null } } }, 'test');
+
+    // per_volume_gigabytes: the largest volume, set through the API; a larger one is refused when made or extended.
+    const projectId = (await client.get<Tenant>(TENANTS, undefined, 'admin'))!.status!.projectId!;
+    const put = await api('PUT', `/os-quota-sets/${projectId}`, { quota_set: { per_volume_gigabytes: 2 } });
+    assert.equal(put.status, 200);
+    assert.equal(put.body.quota_set.per_volume_gigabytes, 2);
+    assert.equal(((await client.get<Tenant>(TENANTS, undefined, 'admin'))?.spec as { quota?: Record<string, number> }).quota?.perVolumeGigabytes, 2, 'kept on the Tenant');
+    const big = await api('POST', '/volumes', { volume: { size: 3 } });
+    assert.equal(big.status, 413);
+    assert.equal(big.body.overLimit.message, 'VolumeSizeExceedsLimit: Requested volume size 3G is larger than maximum allowed limit 2G.');
+    const small = (await api('POST', '/volumes', { volume: { size: 2 } })).body.volume.id as string;
+    await until('volumes', small, 'available');
+    assert.equal((await api('POST', `/volumes/${small}/action`, { 'os-extend': { new_size: 3 } })).status, 413);
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'kubectl-big', namespace: 'admin' }, spec: { sizeGiB: 3 } } as never, 'test').catch(() => undefined);
+    await eventually('the kubectl volume past the limit is refused (or never made)', async () => {
+      const v = await client.get<Volume>(VOLUMES, 'admin', 'kubectl-big');
+      return !v || v.status?.phase === 'error';
+    });
+    const bigOne = await client.get<Volume>(VOLUMES, 'admin', 'kubectl-big');
+    if (bigOne) assert.equal(bigOne.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'VolumeSizeExceedsLimit');
+    await client.delete(VOLUMES, 'admin', 'kubectl-big').catch(() => undefined);
+    await api('DELETE', `/volumes/${small}`);
+    await gone('volumes', small);
+    assert.equal((await api('DELETE', `/os-quota-sets/${projectId}`)).status, 200);
+    assert.equal((await api('GET', `/os-quota-sets/${projectId}`)).body.quota_set.per_volume_gigabytes, -1);
   });
 
   it("keeps every call that names another project's object from a member: 404 or 403, for every route in the table", async () => {

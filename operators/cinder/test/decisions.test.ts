@@ -38,6 +38,8 @@ describe('block storage decisions', () => {
     assert.equal(quotaRefusal({ snapshots: 1 }, used, { snapshots: 1, gigabytes: 1 })?.reason, 'SnapshotLimitExceeded');
     assert.equal(quotaRefusal({ backups: 0 }, used, { backups: 1 })?.reason, 'BackupLimitExceeded');
     assert.equal(quotaRefusal(undefined, used, { volumes: 100, gigabytes: 1000 }), undefined);
+    assert.deepEqual(quotaRefusal({ perVolumeGigabytes: 5, gigabytes: 1 }, used, { volumes: 1, gigabytes: 6, volumeGiB: 6 }), { reason: 'VolumeSizeExceedsLimit', message: 'Requested volume size 6G is larger than maximum allowed limit 5G.' }, 'the size of one volume first');
+    assert.equal(quotaRefusal({ perVolumeGigabytes: 5 }, used, { gigabytes: 1, volumeGiB: 5 }), undefined, 'up to the limit');
   });
 
   it("says Cinder's status word from what holds now", () => {

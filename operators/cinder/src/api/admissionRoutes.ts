@@ -5,7 +5,7 @@
  * type the project may not use (422), or growing a volume past the gigabytes left.
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
-import { quotaRefusal, type BlockUsage } from '../quota.js';
+import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import type { Volume, VolumeSnapshot } from '../resources.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
@@ -17,13 +17,13 @@ export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
 
 /** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
-export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, sizeOfVolume: (name: string) => number | undefined): Partial<BlockUsage> | undefined {
+export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, sizeOfVolume: (name: string) => number | undefined): QuotaAsk | undefined {
   const o = r.object!;
   if (o.kind === 'VolumeSnapshot') return r.operation === 'CREATE' ? { snapshots: 1, gigabytes: sizeOfVolume(o.spec.volume) ?? 0 } : undefined;
   const v = o as Volume;
-  if (r.operation === 'CREATE') return { volumes: 1, gigabytes: v.spec.sizeGiB };
+  if (r.operation === 'CREATE') return { volumes: 1, gigabytes: v.spec.sizeGiB, volumeGiB: v.spec.sizeGiB };
   const grown = v.spec.sizeGiB - ((r.oldObject as Volume | undefined)?.spec.sizeGiB ?? v.spec.sizeGiB);
-  return r.operation === 'UPDATE' && grown > 0 ? { gigabytes: grown } : undefined;
+  return r.operation === 'UPDATE' && grown > 0 ? { gigabytes: grown, volumeGiB: v.spec.sizeGiB } : undefined;
 }
 
 /** Why Cinder would refuse this write, or nothing. */

@@ -2,7 +2,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KeyedLock, KubeApiError, objectNameFor, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
-import { quotaRefusal, type BlockUsage } from '../quota.js';
+import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { RESETTABLE, resetAnnotations, withdrawnReset } from '../statusReset.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { BlockStorageDirectory } from './directory.js';
@@ -111,7 +111,7 @@ const admission = new KeyedLock();
  * tenant's lock in this process, until the cache holds the write: 413 with Cinder's words otherwise. The
  * reconciler admits exactly again, across processes.
  */
-export async function withinQuota<T>(api: VolApi, ns: string, asked: Partial<BlockUsage>, create: () => Promise<T>): Promise<T> {
+export async function withinQuota<T>(api: VolApi, ns: string, asked: QuotaAsk, create: () => Promise<T>): Promise<T> {
   const release = await admission.acquire(ns);
   try {
     const used = await usageOf(api.client, ns, undefined, true);
@@ -124,7 +124,7 @@ export async function withinQuota<T>(api: VolApi, ns: string, asked: Partial<Blo
 }
 
 /** Creates `body` within the tenant's quota (see withinQuota) and waits until the cache holds it, so the next check counts it. */
-export function createCounted<T extends KubernetesObject>(api: VolApi, ns: string, asked: Partial<BlockUsage>, ref: ResourceRef, cache: IndexedCache<T>, body: T, what: string): Promise<T> {
+export function createCounted<T extends KubernetesObject>(api: VolApi, ns: string, asked: QuotaAsk, ref: ResourceRef, cache: IndexedCache<T>, body: T, what: string): Promise<T> {
   return withinQuota(api, ns, asked, async () => {
     let made: T;
     try {

@@ -1,6 +1,6 @@
 /** /v3/os-quota-sets and /v3/limits: the tenant's block storage limits and what it uses, from its Tenant. */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { BLOCK_QUOTAS, limitsOf, type BlockUsage } from '../quota.js';
+import { BLOCK_QUOTAS, limitsOf, perVolumeLimitOf, type BlockUsage } from '../quota.js';
 import { usageOf } from '../volumes.js';
 import { API_FIELD_MANAGER, fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -21,7 +21,7 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
     return {
       id: projectId,
       ...Object.fromEntries(BLOCK_QUOTAS.map(([k, name]) => [name, entry(k)])),
-      per_volume_gigabytes: used ? { limit: -1, in_use: 0, reserved: 0, allocated: 0 } : -1,
+      per_volume_gigabytes: used ? { limit: perVolumeLimitOf(quotaOfTenant(t)), in_use: 0, reserved: 0, allocated: 0 } : perVolumeLimitOf(quotaOfTenant(t)),
       groups: used ? { limit: -1, in_use: 0, reserved: 0, allocated: 0 } : -1,
     };
   };
@@ -40,9 +40,9 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
     if (!asked || typeof asked !== 'object') throw badRequest("Missing required element 'quota_set' in request body.");
     const quota: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(asked)) {
-      const field = BLOCK_QUOTAS.find(([, name]) => name === k)?.[0];
+      const field = k === 'per_volume_gigabytes' ? 'perVolumeGigabytes' : BLOCK_QUOTAS.find(([, name]) => name === k)?.[0];
       if (!field) {
-        if (['tenant_id', 'id', 'per_volume_gigabytes', 'groups'].includes(k) || k.includes('_')) continue;
+        if (['tenant_id', 'id', 'groups'].includes(k) || k.includes('_')) continue;
         throw badRequest(`Bad key(s) in quota set: ${k}`);
       }
       const n = Number(v);
@@ -56,7 +56,7 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'DELETE', '/os-quota-sets/:tenant', async (req) => {
     if (!req.auth.admin) throw forbidden(`Policy doesn't allow volume_extension:quotas:delete to be performed.`);
     const t = tenantOf(req.auth, req.params.tenant);
-    await api.client.patch(TENANTS, undefined, t.metadata.name, { spec: { quota: Object.fromEntries(BLOCK_QUOTAS.map(([k]) => [k, null])) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Project ${req.params.tenant}`));
+    await api.client.patch(TENANTS, undefined, t.metadata.name, { spec: { quota: { ...Object.fromEntries(BLOCK_QUOTAS.map(([k]) => [k, null])), perVolumeGigabytes: null } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Project ${req.params.tenant}`));
     return { status: 200 };
   });
   on(router, 'GET', '/limits', async (req) => {

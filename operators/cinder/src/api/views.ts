@@ -1,6 +1,6 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
-import { idOf, isBootable, isMultiattach, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
 import { pendingStatus } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
 
@@ -85,7 +85,7 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
     ...(shape === 'show' ? { 'os-vol-tenant-attr:tenant_id': dir.projectIdOf(ns) } : {}),
     ...(shape === 'show' && admin ? { 'os-vol-mig-status-attr:migstat': null, 'os-vol-mig-status-attr:name_id': null, 'os-vol-host-attr:host': v.status?.pool ? `stratus@${v.status.pool}` : null, migration_status: null } : {}),
     attachments: attachments.map((a) => attachmentView(a, v)),
-    ...(shape === 'show' && v.status?.imageMetadata ? { volume_image_metadata: v.status.imageMetadata } : {}),
+    ...(shape === 'show' && volumeImageMetadata(v) ? { volume_image_metadata: volumeImageMetadata(v) } : {}),
     links: link(base, 'volumes', idOf(v)),
   };
 }

@@ -2,7 +2,7 @@
 import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
-import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
+import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -101,7 +101,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
       ...(metadata ? { metadata } : {}),
     },
   };
-  return createCounted(api, ns, { volumes: 1, gigabytes: size }, VOLUMES, api.dir.volumes, body, 'Volume');
+  return createCounted(api, ns, { volumes: 1, gigabytes: size, volumeGiB: size }, VOLUMES, api.dir.volumes, body, 'Volume');
 }
 
 export function volumeRoutes(router: VolRouter, api: VolApi): void {
@@ -168,7 +168,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         // Online extend (in-use) is Cinder's since 3.42; this cloud always allows it.
         if (!['available', 'in-use'].includes(status)) throw badRequest(`Invalid volume: Volume status must be 'available' or 'in-use' to extend, currently ${status}.`);
         if (size <= have) throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${have}, extended: ${size}).`);
-        await withinQuota(api, v.metadata.namespace!, { gigabytes: size - have }, () => patchSpec(api, v, { sizeGiB: size }));
+        await withinQuota(api, v.metadata.namespace!, { gigabytes: size - have, volumeGiB: size }, () => patchSpec(api, v, { sizeGiB: size }));
         return { status: 202 };
       }
       case 'os-set_bootable': {
@@ -191,6 +191,11 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
         return { status: 202 };
       }
+      case 'os-show_image_metadata':
+        return { status: 200, body: { metadata: volumeImageMetadata(v) ?? {} } };
+      case 'os-set_image_metadata':
+      case 'os-unset_image_metadata':
+        return setImageMetadata(api, v, status, action === 'os-set_image_metadata' ? { set: args.metadata } : { unset: args.key });
       case 'os-volume_upload_image':
         return uploadToImage(api, req, v, args);
       case 'os-attach':
@@ -256,7 +261,7 @@ async function uploadToImage(api: VolApi, req: Req, v: Volume, args: Record<stri
       visibility: visibility as 'private',
       protected: bool(args.protected, 'protected') ?? false,
       minDisk: v.status?.sizeGiB ?? v.spec.sizeGiB,
-      properties: Object.fromEntries(Object.entries(v.status?.imageMetadata ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'size', 'disk_format', 'container_format', 'min_disk', 'min_ram'].includes(k))),
+      properties: Object.fromEntries(Object.entries(volumeImageMetadata(v) ?? {}).filter(([k]) => !['image_id', 'image_name', 'checksum', 'size', 'disk_format', 'container_format', 'min_disk', 'min_ram'].includes(k))),
       source: { volume: { name: v.metadata.name } },
     },
   } as Image;
@@ -317,6 +322,31 @@ async function attachTo(api: VolApi, v: Volume, args: Record<string, unknown>) {
   const made = await api.client.create<VolumeAttachment>(VOLUME_ATTACHMENTS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Attachment'));
   await api.dir.attachments.seen(made);
   return { status: 202 };
+}
+
+/**
+ * os-set_image_metadata and os-unset_image_metadata: the volume's image metadata changed. The whole set is
+ * written to spec.imageMetadata (from then on it replaces what the volume was made from), so a key of the image
+ * is dropped as well as one set before.
+ */
+async function setImageMetadata(api: VolApi, v: Volume, status: string, change: { set?: unknown; unset?: unknown }) {
+  const now = volumeImageMetadata(v) ?? {};
+  let wanted: Record<string, string>;
+  if ('set' in change) {
+    const metadata = metadataOf(change.set);
+    if (!metadata) throw badRequest("Invalid input received: 'metadata' is a required property");
+    wanted = { ...now, ...metadata };
+  } else {
+    const key = str(change.unset, 'key');
+    if (!key) throw badRequest('The key cannot be None.');
+    if (!Object.hasOwn(now, key)) throw notFound('Metadata item was not found.');
+    wanted = Object.fromEntries(Object.entries(now).filter(([k]) => k !== key));
+  }
+  if (status === 'maintenance' || status === 'uploading') throw badRequest(`Invalid volume: The volume metadata cannot be updated when the volume is in ${status} status.`);
+  // A merge patch keeps keys it does not name: the ones dropped are named with null.
+  const dropped = Object.fromEntries(Object.keys(v.spec.imageMetadata ?? {}).filter((k) => !Object.hasOwn(wanted, k)).map((k) => [k, null]));
+  const written = await patchSpec(api, v, { imageMetadata: { ...dropped, ...wanted } });
+  return 'set' in change ? { status: 200, body: { metadata: volumeImageMetadata(written) ?? {} } } : { status: 200 };
 }
 
 /**

@@ -6,10 +6,40 @@ import type { FlavorSnapshot, Instance } from '../resources.js';
 import type { CachedImage } from './imageCache.js';
 import type { InstancePaths } from './instanceFiles.js';
 
-/** Hands out disk names on a bus in order: vda, vdb, … or sda, sdb, … */
-function targets(prefix: string) {
+/** Hands out disk names on a bus in order: vda, vdb, … or sda, sdb, …, past the names `taken`. */
+function targets(prefix: string, taken: ReadonlySet<string> = new Set()) {
   let next = 0;
-  return () => `${prefix}${String.fromCharCode(97 + next++)}`;
+  return () => {
+    let name: string;
+    do name = `${prefix}${String.fromCharCode(97 + next++)}`;
+    while (taken.has(name));
+    return name;
+  };
+}
+
+/**
+ * The last free name on a bus (vdz, or sdz, else the one before): where Nova's libvirt driver puts the config
+ * drive (blockinfo's last_device), so that the first volume attached takes the next name after the guest's
+ * own disks (vdb on a plain flavor), as on OpenStack.
+ */
+function lastTarget(prefix: string, disks: readonly GuestDisk[]): string {
+  const used = new Set(disks.map((d) => d.target));
+  for (let i = 25; i >= 0; i--) {
+    const t = `${prefix}${String.fromCharCode(97 + i)}`;
+    if (!used.has(t)) return t;
+  }
+  throw new Error('no free device name is left on the bus');
+}
+
+/**
+ * The names a guest booted from an image gives its own disks on the virtio bus: root, the flavor's ephemeral and
+ * swap disks, and the config drive at the end; a volume attached takes a name outside them (Nova's API reserves
+ * one before the node plugs it). Pure; guestSpecOf gives the same names.
+ */
+export function ownDiskTargets(flavor: Pick<FlavorSnapshot, 'ephemeralGiB' | 'swapMiB'> | undefined): string[] {
+  const disk = targets('vd');
+  const own = [disk(), ...(flavor?.ephemeralGiB ? [disk()] : []), ...(flavor?.swapMiB ? [disk()] : [])];
+  return [...own, lastTarget('vd', own.map((target) => ({ target }) as GuestDisk))];
 }
 
 /** `agentHome`: the state folder of the agent making it, so agents sharing a libvirt tell their guests apart. */
@@ -29,7 +59,7 @@ export function guestSpecOf(inst: Instance, flavor: FlavorSnapshot, image: Image
   else disks.push({ path: paths.root, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: cached?.cdrom ? 2 : 1 });
   if (flavor.ephemeralGiB) disks.push({ path: paths.ephemeral, format: 'qcow2', device: 'disk', bus, target: disk() });
   if (flavor.swapMiB) disks.push({ path: paths.swap, format: 'qcow2', device: 'disk', bus, target: disk() });
-  disks.push({ path: paths.configDrive, format: 'raw', device: 'disk', bus, target: disk(), readOnly: true });
+  disks.push({ path: paths.configDrive, format: 'raw', device: 'disk', bus, target: lastTarget(bus === 'virtio' ? 'vd' : 'sd', disks), readOnly: true });
   const uid = inst.metadata.uid!;
   return {
     uuid: uid,
@@ -51,15 +81,16 @@ export const withFlavor = (spec: GuestSpec, flavor: FlavorSnapshot): GuestSpec =
 /**
  * The guest booted for a rescue (Nova's rescue): a disk of the rescue image first, on the root disk's bus, and
  * the guest's own disks after it, renamed in order (its root disk is then the second: vdb), none booting; its
- * config drive swapped for `configDrive.to` when given.
+ * config drive (`configDrive.from`) keeps its place at the bus's end, swapped for `configDrive.to`.
  */
 export function rescueSpecOf(spec: GuestSpec, rescueDisk: string, configDrive?: { from: string; to: string }): GuestSpec {
   const own = spec.disks.filter((d) => d.device === 'disk');
   const bus = own[0]?.bus ?? 'virtio';
-  const disk = targets(bus === 'virtio' ? 'vd' : 'sd');
+  const isDrive = (d: GuestDisk) => !!configDrive && d.path === configDrive.from;
+  const disk = targets(bus === 'virtio' ? 'vd' : 'sd', new Set(own.filter(isDrive).map((d) => d.target)));
   const rescue: GuestDisk = { path: rescueDisk, format: 'qcow2', device: 'disk', bus, target: disk(), bootOrder: 1 };
   // The rescue boot reads its own config drive (the rescue's admin password) in place of the guest's.
-  const after = own.map(({ bootOrder: _, ...d }) => ({ ...d, target: d.bus === bus ? disk() : d.target, ...(configDrive && d.path === configDrive.from ? { path: configDrive.to } : {}) }));
+  const after = own.map(({ bootOrder: _, ...d }) => (isDrive(d) ? { ...d, path: configDrive!.to } : { ...d, target: d.bus === bus ? disk() : d.target }));
   const cdroms = spec.disks.filter((d) => d.device === 'cdrom').map(({ bootOrder: _, ...d }) => d);
   return { ...spec, disks: [rescue, ...after, ...cdroms], metadata: { ...spec.metadata, rescue: 'true' } };
 }

@@ -37,7 +37,7 @@ import { configDriveFiles, hostnameOf, writeConfigDrive } from './configDrive.js
 import { instanceNics, plugNics, unbindPorts, unplugNics, wantedPortNames, type VifHost } from './vifs.js';
 import { PORTS_AND_VOLUMES_FINALIZER, releasePort, releasePortsAndVolumes } from '../instanceRelease.js';
 import { guestSpecOf, rescueSpecOf, withFlavor } from './guestSpec.js';
-import { VOLUMES, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { VOLUMES, volumeImageMetadata, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { attachmentsOfInstance, bootAttachment, growIfRaised, holdAttachment, markAttached, nextTarget, plugReady, releaseAttachment, unplugAttachment, volumeDisk } from './volumes.js';
 import { snapshotImageOf } from '../snapshots.js';
 import type { ImageCache } from './imageCache.js';
@@ -368,7 +368,7 @@ class InstanceRun {
     await writeConfigDrive(paths.configDrive, configDriveFiles(await this.configDriveInput()));
     const vol = await this.ctx.client.get<Volume>(VOLUMES, this.inst.metadata.namespace, boot.spec.volume);
     // The volume's image properties (disk bus, machine type) stand for an image's.
-    const standIn = { metadata: { namespace: this.inst.metadata.namespace!, name: `volume-${boot.spec.volume}` }, spec: { properties: vol?.status?.imageMetadata ?? {} } } as unknown as Image;
+    const standIn = { metadata: { namespace: this.inst.metadata.namespace!, name: `volume-${boot.spec.volume}` }, spec: { properties: (vol && volumeImageMetadata(vol)) ?? {} } } as unknown as Image;
     const spec = guestSpecOf(this.inst, flavor, standIn, undefined, paths, this.deps.config.stateDir, nics, volumeDisk(boot, 'vda', 1));
     await holdAttachment(this.ctx.client, boot, AGENT_FIELD_MANAGER);
     await files.saveGuestSpec(this.uid, spec);

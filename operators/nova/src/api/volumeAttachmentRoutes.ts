@@ -8,6 +8,7 @@
 import { VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { now, patchStatusChanges } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
+import { ownDiskTargets } from '../agent/guestSpec.js';
 import { nextTarget } from '../agent/volumes.js';
 import { API_FIELD_MANAGER, checkLock, fromKubernetes, serverFor, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { badRequest, conflict, notFound } from './errors.js';
@@ -70,7 +71,7 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
     const taken = dir.volumeAttachments.list(vol.metadata.namespace).some((a) => a.spec.volume === vol.metadata.name && a.status?.phase !== 'error');
     if (vol.status?.phase !== 'available' || taken) throw badRequest(`Invalid volume: volume ${volumeId} status must be 'available'. Currently in '${vol.status?.phase ?? 'creating'}'`);
     // Nova reserves the device name at once: the next free one beside the guest's own disks and other volumes.
-    const used = ['vda', 'vdb', ...attachmentsOf(inst).map((a) => (a.status?.device ?? a.spec.device ?? '').replace('/dev/', ''))].filter(Boolean).map((target) => ({ target }));
+    const used = [...ownDiskTargets(inst.status?.flavor), ...attachmentsOf(inst).map((a) => (a.status?.device ?? a.spec.device ?? '').replace('/dev/', ''))].filter(Boolean).map((target) => ({ target }));
     const target = nextTarget(used, device);
     const owner = { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', name: inst.metadata.name, uid: inst.metadata.uid!, blockOwnerDeletion: false };
     const made = await api.client

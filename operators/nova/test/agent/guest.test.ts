@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import type { Image } from '@stratus/glance';
 import { decodeUserData, domainXml, type Instance } from '../../src/index.js';
 import { configDriveFiles, hostnameOf } from '../../src/agent/configDrive.js';
-import { guestSpecOf, rescueSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
+import { guestSpecOf, ownDiskTargets, rescueSpecOf, withFlavor } from '../../src/agent/guestSpec.js';
 import { InstanceFiles } from '../../src/agent/instanceFiles.js';
 import { metadataOf } from '../../src/driver/libvirt/domainXml.js';
 import { parseDomState } from '../../src/driver/libvirt/driver.js';
@@ -48,7 +48,7 @@ describe('guest definitions', () => {
     assert.match(xml, /<domain type="qemu">/);
     assert.match(xml, /<name>instance-4825a5de-b021-494f-8fa4-13cc4816342f<\/name>/);
     assert.match(xml, /<memory unit="MiB">512<\/memory>\s*<vcpu>2<\/vcpu>/);
-    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}${d.readOnly ? ':ro' : ''}`), ['vda:disk:1', 'vdb:disk.eph0:-', 'vdc:disk.config:-:ro']);
+    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}${d.readOnly ? ':ro' : ''}`), ['vda:disk:1', 'vdb:disk.eph0:-', 'vdz:disk.config:-:ro'], "the config drive at the bus's end, as Nova puts it");
     assert.match(xml, /<log file="\/var\/lib\/stratus\/nova\/instances\/4825a5de-b021-494f-8fa4-13cc4816342f\/console.log" append="on"\/>/);
     assert.match(xml, /<graphics type="vnc" autoport="yes" listen="127.0.0.1">/);
     assert.doesNotMatch(xml, /<cpu /, 'emulated guests keep QEMU’s CPU model');
@@ -60,15 +60,18 @@ describe('guest definitions', () => {
   it('boots from a volume: its file is the first disk, with the volume ID as serial; attached volumes take the next free names', () => {
     const boot = { metadata: { name: 'web-1-root' }, spec: { volume: 'root', instance: 'web-1', bootIndex: 0 }, status: { phase: 'reserved', volumeId: 'f7ae5fac-11ff-4114-ab7f-9b7549d9889e', connection: { driverVolumeType: 'file', path: '/pool/volume-f7ae5fac', format: 'raw' } } } as VolumeAttachment;
     const spec = guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image(), undefined, files.paths(uid), '/var/lib/stratus/nova', [], volumeDisk(boot, 'vda', 1));
-    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}:${d.format}`), ['vda:volume-f7ae5fac:1:raw', 'vdb:disk.config:-:raw']);
+    assert.deepEqual(spec.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}:${d.format}`), ['vda:volume-f7ae5fac:1:raw', 'vdz:disk.config:-:raw']);
     const xml = domainXml(spec, 'qemu');
     assert.match(validate(xml), /validates/);
     assert.match(xml, /<serial>f7ae5fac-11ff-4114-a<\/serial>/, "the guest reads the volume's ID (20 characters, as Nova gives it)");
     const data = volumeDisk({ ...boot, spec: { volume: 'data', instance: 'web-1' } }, nextTarget(spec.disks));
-    assert.equal(data.target, 'vdc');
-    assert.match(diskXml(data), /<disk type="file" device="disk">[\s\S]*<source file="\/pool\/volume-f7ae5fac"\/>[\s\S]*<target dev="vdc" bus="virtio"\/>/);
+    assert.equal(data.target, 'vdb', "the first volume attached takes the name after the guest's own disks, as on OpenStack");
+    assert.match(diskXml(data), /<disk type="file" device="disk">[\s\S]*<source file="\/pool\/volume-f7ae5fac"\/>[\s\S]*<target dev="vdb" bus="virtio"\/>/);
     assert.equal(nextTarget(spec.disks, '/dev/vdf'), 'vdf', 'a free device asked for is given');
-    assert.equal(nextTarget(spec.disks, '/dev/vda'), 'vdc', 'a taken one is not');
+    assert.equal(nextTarget(spec.disks, '/dev/vda'), 'vdb', 'a taken one is not');
+    assert.equal(nextTarget(spec.disks, '/dev/vdz'), 'vdb', "nor the config drive's");
+    for (const f of [flavor, { ...flavor, ephemeralGiB: 0 }, { ...flavor, ephemeralGiB: 0, swapMiB: 0 }, { ...flavor, ephemeralGiB: 1, swapMiB: 512 }])
+      assert.deepEqual(ownDiskTargets(f), guestSpecOf(inst, f, image(), cached, files.paths(uid), '/h').disks.map((d) => d.target), "the API reserves around the guest's own disks");
     assert.throws(() => volumeDisk({ ...boot, status: { ...boot.status, connection: { driverVolumeType: 'rbd', name: 'pool/img' } } } as VolumeAttachment, 'vdd'), /connection type rbd/);
   });
 
@@ -106,7 +109,7 @@ describe('guest definitions', () => {
 
   it('boots an ISO from a CD-ROM beside a blank root disk, and follows the image’s machine type and disk bus', () => {
     const spec = guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image({ hw_machine_type: 'q35', hw_disk_bus: 'sata' }), { ...cached, cdrom: true, format: 'raw' }, files.paths(uid), '/h');
-    assert.deepEqual(spec.disks.map((d) => `${d.device}:${d.bus}:${d.target}:${d.bootOrder ?? '-'}`), ['cdrom:sata:sdz:1', 'disk:sata:sda:2', 'disk:sata:sdb:-']);
+    assert.deepEqual(spec.disks.map((d) => `${d.device}:${d.bus}:${d.target}:${d.bootOrder ?? '-'}`), ['cdrom:sata:sdz:1', 'disk:sata:sda:2', 'disk:sata:sdy:-'], 'the config drive before the CD-ROM at the end');
     const xml = domainXml(spec, 'qemu');
     assert.match(xml, /machine="q35"/);
     assert.match(validate(xml), /validates/);
@@ -117,8 +120,11 @@ describe('guest definitions', () => {
     const paths = files.paths(uid);
     const spec = guestSpecOf(inst, flavor, image(), cached, paths, '/h');
     const rescue = rescueSpecOf(spec, paths.rescue, { from: paths.configDrive, to: paths.rescueConfigDrive });
-    assert.deepEqual(rescue.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}`), ['vda:disk.rescue:1', 'vdb:disk:-', 'vdc:disk.eph0:-', 'vdd:disk.config.rescue:-']);
-    assert.deepEqual(spec.disks.map((d) => d.target), ['vda', 'vdb', 'vdc'], 'the saved definition is left as it was');
+    assert.deepEqual(rescue.disks.map((d) => `${d.target}:${d.path.split('/').pop()}:${d.bootOrder ?? '-'}`), ['vda:disk.rescue:1', 'vdb:disk:-', 'vdc:disk.eph0:-', 'vdz:disk.config.rescue:-']);
+    assert.deepEqual(spec.disks.map((d) => d.target), ['vda', 'vdb', 'vdz'], 'the saved definition is left as it was');
+    // A guest defined before the config drive moved to the end (at vdc) keeps it there, and the rest go round it.
+    const older = { ...spec, disks: spec.disks.map((d) => (d.path === paths.configDrive ? { ...d, target: 'vdc' } : d)) };
+    assert.deepEqual(rescueSpecOf(older, paths.rescue, { from: paths.configDrive, to: paths.rescueConfigDrive }).disks.map((d) => `${d.target}:${d.path.split('/').pop()}`), ['vda:disk.rescue', 'vdb:disk', 'vdd:disk.eph0', 'vdc:disk.config.rescue']);
     assert.match(validate(domainXml(rescue, 'qemu')), /validates/);
   });
 
