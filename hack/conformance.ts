@@ -110,6 +110,9 @@ max_microversion = 3.60
 build_timeout = 300
 volume_size = 1
 backup_driver = s3
+# What the file backend reports of itself (its capabilities): types asking for these land on it.
+storage_protocol = file
+vendor_name = Open Source
 
 [volume-feature-enabled]
 backup = True

@@ -6,9 +6,11 @@
  * on Ceph RBD (ceph/volumes.ceph.ts): the same user-visible behaviour, checked in each pool by its own means.
  */
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
@@ -19,6 +21,7 @@ import { serveTestImage, type ServedImage } from './testImage.js';
 import { openstack, openstackJson, openstackOk, consoleUntil as consoleOf, uploadTestImage } from './up.js';
 
 const GiB = 1024 ** 3;
+const sh = promisify(execFile);
 
 /** What the suite looks at in the pool itself, beneath the APIs. */
 export interface PoolView {
@@ -147,6 +150,14 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       }, 120_000, 500);
       const serial = (await json('volume', 'show', 'data')).id.slice(0, 20);
       assert.match(await consoleUntil('beta', /STRATUS-DISK-RESIZED/), new RegExp(`STRATUS-DISK-RESIZED vd[b-z] ${2 * GiB} serial=${serial}`));
+      // As Nova records Cinder's volume-extended event: the server's extend_volume action, finished.
+      let action: { 'Request ID': string } | undefined;
+      await eventually("beta's extend_volume action", async () => {
+        action = ((await json('server', 'event', 'list', 'beta')) as Array<{ Action: string; 'Request ID': string }>).find((a) => a.Action === 'extend_volume');
+        return !!action;
+      }, 120_000, 500);
+      const shown = await json('--os-compute-api-version', '2.51', 'server', 'event', 'show', 'beta', action!['Request ID']);
+      assert.deepEqual(shown.events.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_extend_volume', 'Success']]);
     });
 
     o.whileAttached?.({ cloud: () => cloud, pool: () => pool });
@@ -325,6 +336,36 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       await kubectl(['wait', '-n', ns, '--for=jsonpath={.status.phase}=available', 'volume/kube-vol', '--timeout=60s']);
       await kubectl(['delete', '-n', ns, 'volume/kube-vol', '--timeout=120s']);
       assert.ok(!(await poolFiles()).includes(`volume-${uid}`));
+    });
+
+    it("holds a volume of a type with front-end QoS to its limits: QEMU throttles the guest's disk as the spec says", async () => {
+      await os('volume', 'qos', 'create', '--consumer', 'front-end', '--property', 'total_iops_sec=150', '--property', 'read_bytes_sec=10485760', 'gold-io');
+      await os('volume', 'type', 'create', 'limited');
+      await os('volume', 'qos', 'associate', 'gold-io', 'limited');
+      const qos = await json('volume', 'qos', 'show', 'gold-io');
+      assert.equal(qos.consumer, 'front-end');
+      assert.deepEqual(qos.properties, { total_iops_sec: '150', read_bytes_sec: '10485760' });
+      assert.match(JSON.stringify(qos.associations), /limited/);
+      assert.equal((await json('volume', 'type', 'show', 'limited')).qos_specs_id, qos.id);
+      await os('volume', 'create', '--size', '1', '--type', 'limited', 'throttled');
+      await volumeStatus('throttled', 'available');
+      await os('server', 'add', 'volume', 'alpha', 'throttled');
+      await volumeStatus('throttled', 'in-use');
+      const device = (await json('volume', 'show', 'throttled')).attachments[0].device.replace('/dev/', '');
+      const domain = `instance-${(await json('server', 'show', 'alpha')).id}`;
+      // What QEMU applies to the disk now (libvirt asks the running guest), not what was asked.
+      const tune = (await sh('virsh', ['-q', '-c', 'qemu:///system', 'blkdeviotune', domain, device])).stdout;
+      assert.match(tune, /^total_iops_sec\s*:\s*150$/m, tune);
+      assert.match(tune, /^read_bytes_sec\s*:\s*10485760$/m, tune);
+      assert.match(tune, /^write_bytes_sec\s*:\s*0$/m, 'only what the spec names');
+      await os('server', 'remove', 'volume', 'alpha', 'throttled');
+      await volumeStatus('throttled', 'available');
+      await os('volume', 'delete', 'throttled');
+      await refused(['volume', 'qos', 'delete', 'gold-io'], /still associated|in use/i);
+      await os('volume', 'qos', 'disassociate', '--volume-type', 'limited', 'gold-io');
+      await os('volume', 'qos', 'delete', 'gold-io');
+      await eventually('volume throttled gone', async () => (await openstack(cloud, ['volume', 'show', 'throttled'])).code !== 0);
+      await os('volume', 'type', 'delete', 'limited');
     });
 
     it('keeps a volume consistent when the node agent and the block storage operator are killed mid-attach and mid-detach', async () => {

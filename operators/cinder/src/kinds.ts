@@ -29,8 +29,11 @@ const CONNECTION = {
     authUsername: { type: 'string', description: 'rbd: the cephx user' },
     secretType: { type: 'string', description: 'rbd: ceph' },
     secretUuid: { type: 'string', description: "rbd: the libvirt secret holding the user's key on every compute node" },
+    qosSpecs: stringMap("The front-end QoS specs of the volume's type (Cinder's qos_specs in the connection info), which the hypervisor applies to the disk (libvirt's iotune)."),
   },
 };
+/** Cinder's QoS consumers: who applies the specs (the hypervisor, the backend, or both). */
+export const QOS_CONSUMERS = ['front-end', 'back-end', 'both'];
 const ID_COLUMN = { name: 'ID', type: 'string', jsonPath: '.metadata.uid', priority: 1 } as const;
 
 export const VolumeTypeKind: KindDefinition = {
@@ -49,11 +52,32 @@ export const VolumeTypeKind: KindDefinition = {
       extraSpecs: stringMap('Extra specs (volume_backend_name, multiattach "<is> True", …).'),
       isPublic: { type: 'boolean', default: true, description: 'Every project may use it; false: only projects in `projects`.' },
       projects: { type: 'array', items: { type: 'string' }, description: 'Project IDs given access to a private type.' },
+      qosSpec: { type: 'string', description: "The QosSpec (object name) its volumes get (Cinder's QoS association); unset: none." },
     },
   },
   status: { id: { type: 'string', description: "The volume type's OpenStack ID." } },
   phases: ['available', 'error'],
   columns: [DISPLAY_NAME_COLUMN, { name: 'Backend', type: 'string', jsonPath: '.spec.backend' }, { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' }],
+};
+
+export const QosSpecKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'QosSpec',
+  plural: 'qosspecs',
+  scope: 'Cluster',
+  shortNames: ['qos'],
+  description: "Limits on a volume's I/O (Cinder's QoS specs), given to the volumes of the VolumeTypes naming it: front-end specs are applied by the hypervisor to the guest's disk.",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'QoS spec'),
+      consumer: { type: 'string', enum: QOS_CONSUMERS, default: 'back-end', description: 'Who applies the specs: front-end (the hypervisor), back-end (the storage backend) or both.' },
+      specs: stringMap('The limits: total_iops_sec, read_bytes_sec, … (libvirt applies total/read/write bytes_sec and iops_sec, their _max and _max_length, and size_iops_sec).'),
+    },
+  },
+  status: { id: { type: 'string', description: "The QoS spec's OpenStack ID." } },
+  phases: ['available'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Consumer', type: 'string', jsonPath: '.spec.consumer' }],
 };
 
 export const VolumeKind: KindDefinition = {
@@ -219,4 +243,4 @@ export const VolumeAttachmentKind: KindDefinition = {
   columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],
 };
 
-export const KINDS: KindDefinition[] = [VolumeTypeKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];
+export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];

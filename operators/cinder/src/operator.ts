@@ -1,16 +1,23 @@
-/** The block storage operator: the VolumeType, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
+/** The block storage operator: the VolumeType, QosSpec, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
 import { Manager, markReady, patchStatusChanges, type ManagerOptions, type Reconciler } from '@stratus/runtime';
 import { attachmentReconciler } from './attachments.js';
 import { backupReconciler } from './backups.js';
 import { imageUploadReconciler } from './imageUploads.js';
-import { FIELD_MANAGER, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { FIELD_MANAGER, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
 import { snapshotReconciler } from './snapshots.js';
 import { volumeReconciler, type CinderDeps } from './volumes.js';
 
 const at = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' });
 const sameNs = (a: KubernetesObject, b: KubernetesObject) => a.metadata?.namespace === b.metadata?.namespace;
+
+/** A QoS spec has nothing to make: it is available once its ID is shown (the attachments read it). */
+const qosSpecReconciler: Reconciler<QosSpec> = async (req, ctx) => {
+  const q = await ctx.client.get<QosSpec>(QOS_SPECS, undefined, req.name);
+  if (!q) return;
+  await patchStatusChanges(ctx.client, QOS_SPECS, q, { id: idOf(q), phase: 'available', conditions: markReady(q.status?.conditions, q.metadata.generation, 'QosSpecReady', `applied by ${q.spec.consumer ?? 'back-end'} to the volumes of the types naming it`) }, FIELD_MANAGER, { precondition: false });
+};
 
 /** A volume type has nothing to make: it is available once its ID is shown. */
 const volumeTypeReconciler: Reconciler<VolumeType> = async (req, ctx) => {
@@ -26,6 +33,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
   const controllers: { attachments?: { cachedObjects(): readonly VolumeAttachment[] }; backups?: { cachedObjects(): readonly VolumeBackup[] }; uploads?: { cachedObjects(): readonly Image[] } } = {};
   const cached = { attachments: (ns: string) => inNs(controllers.attachments, ns), backups: (ns: string) => inNs(controllers.backups, ns), images: (ns: string) => inNs(controllers.uploads, ns) };
   m.add<VolumeType>({ name: 'volumetype', resource: VOLUME_TYPES, reconcile: volumeTypeReconciler });
+  m.add<QosSpec>({ name: 'qosspec', resource: QOS_SPECS, reconcile: qosSpecReconciler });
   m.add<Volume>({
     name: 'volume',
     resource: VOLUMES,

@@ -1,9 +1,10 @@
 /** The blockstorage.stratus.io types, their API references, and the facts every part of the block storage service reads the same way. */
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { ResetMark } from './statusReset.js';
-import { VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
+import { QosSpecKind, VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
+export const QOS_SPECS = resourceOf(QosSpecKind);
 export const VOLUMES = resourceOf(VolumeKind);
 export const VOLUME_SNAPSHOTS = resourceOf(VolumeSnapshotKind);
 export const VOLUME_BACKUPS = resourceOf(VolumeBackupKind);
@@ -45,9 +46,23 @@ export interface VolumeType {
   apiVersion?: string;
   kind?: 'VolumeType';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; backend?: string; extraSpecs?: Record<string, string>; isPublic?: boolean; projects?: string[] };
+  spec: { displayName?: string; description?: string; backend?: string; extraSpecs?: Record<string, string>; isPublic?: boolean; projects?: string[]; qosSpec?: string };
   status?: CommonStatus;
 }
+
+export type QosConsumer = 'front-end' | 'back-end' | 'both';
+
+export interface QosSpec {
+  apiVersion?: string;
+  kind?: 'QosSpec';
+  metadata: Meta;
+  spec: { displayName?: string; consumer?: QosConsumer; specs?: Record<string, string> };
+  status?: CommonStatus;
+}
+
+/** The specs the hypervisor applies (Cinder hands them out in the connection info): a front-end or both consumer's. */
+export const frontEndSpecs = (q: QosSpec | undefined): Record<string, string> | undefined =>
+  q && (q.spec.consumer === 'front-end' || q.spec.consumer === 'both') && Object.keys(q.spec.specs ?? {}).length ? q.spec.specs : undefined;
 
 /** How a hypervisor reaches a volume (initialize_connection's answer): not tied to a node. */
 export interface Connection {
@@ -63,6 +78,8 @@ export interface Connection {
   authUsername?: string;
   secretType?: 'ceph';
   secretUuid?: string;
+  /** The front-end QoS specs of the volume's type, for the hypervisor (set per attachment). */
+  qosSpecs?: Record<string, string>;
 }
 
 export interface ImageRef {

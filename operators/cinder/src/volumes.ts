@@ -297,7 +297,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, typeName);
   if (!type && vol.spec.volumeType) throw new Refused('VolumeTypeNotFound', `Volume type ${typeName} could not be found.`);
   const source = await sourceOf(vol, client);
-  const pools = await Promise.all(deps.backends.map(async (b) => ({ backend: b.name, pool: b.pool, capacity: await b.capacity() })));
+  const pools = await Promise.all(deps.backends.map(async (b) => ({ backend: b.name, pool: b.pool, protocol: b.protocol, capacity: await b.capacity() })));
   const choice = pickPool(pools, type, vol.spec.sizeGiB);
   if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
   const backend = backendOf(deps, choice.pool.backend);

@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '../src/index.js';
+import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '../src/index.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
@@ -242,6 +242,92 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     await api('DELETE', `/volumes/${id}`);
     await gone('volumes', id);
     assert.equal((await api('DELETE', `/types/${t.id}`)).status, 202);
+  });
+
+  it("keeps QoS specs, associates them with types, and hands a front-end spec's limits to the attachments of the type's volumes", async () => {
+    const made = await api('POST', '/qos-specs', { qos_specs: { name: 'Gold I/O', consumer: 'front-end', total_iops_sec: '200', iops_bytes: 500 } });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const qos = made.body.qos_specs;
+    assert.deepEqual({ ...qos, id: undefined }, { id: undefined, name: 'Gold I/O', consumer: 'front-end', specs: { total_iops_sec: '200', iops_bytes: '500' } });
+    assert.ok((await api('GET', '/qos-specs')).body.qos_specs.some((q: unknown) => JSON.stringify(q) === JSON.stringify(qos)), 'listed as made');
+    assert.equal((await api('POST', '/qos-specs', { qos_specs: { name: 'Gold I/O' } })).status, 409);
+    assert.equal((await api('POST', '/qos-specs', { qos_specs: { name: 'x', consumer: 'middle' } })).status, 400);
+    assert.equal((await api('POST', '/qos-specs', { qos_specs: { name: 'y' } })).body.qos_specs.consumer, 'back-end', "Cinder's default consumer");
+    const object = (await env.identity.client.list<{ metadata: { uid: string; name: string }; spec: Record<string, unknown> }>(QOS_SPECS)).items.find((o) => o.metadata.uid === qos.id)!;
+    assert.deepEqual(object.spec, { displayName: 'Gold I/O', consumer: 'front-end', specs: { total_iops_sec: '200', iops_bytes: '500' } }, 'a QosSpec kubectl sees');
+    assert.deepEqual((await api('PUT', `/qos-specs/${qos.id}`, { qos_specs: { read_bytes_sec: '1048576' } })).body, { qos_specs: { read_bytes_sec: '1048576' } });
+    assert.equal((await api('PUT', `/qos-specs/${qos.id}/delete_keys`, { keys: ['iops_bytes'] })).status, 202);
+    assert.equal((await api('PUT', `/qos-specs/${qos.id}/delete_keys`, { keys: ['nope'] })).status, 404);
+    assert.deepEqual((await api('GET', `/qos-specs/${qos.id}`)).body.qos_specs.specs, { total_iops_sec: '200', read_bytes_sec: '1048576' });
+
+    // Associated with a type: shown on it, listed as the spec's association, and not given to another spec.
+    const type = (await api('POST', '/types', { volume_type: { name: 'limited' } })).body.volume_type;
+    assert.equal((await api('GET', `/qos-specs/${qos.id}/associate?vol_type_id=${type.id}`)).status, 202);
+    assert.equal((await api('GET', `/types/${type.id}`)).body.volume_type.qos_specs_id, qos.id);
+    assert.deepEqual((await api('GET', `/qos-specs/${qos.id}/associations`)).body.qos_associations, [{ association_type: 'volume_type', name: 'limited', id: type.id }]);
+    const other = (await api('POST', '/qos-specs', { qos_specs: { name: 'Other' } })).body.qos_specs;
+    assert.equal((await api('GET', `/qos-specs/${other.id}/associate?vol_type_id=${type.id}`)).status, 400, 'a type has one QoS spec');
+    assert.equal((await api('GET', `/qos-specs/${qos.id}/associate`)).status, 400);
+    assert.equal((await api('DELETE', `/qos-specs/${qos.id}`)).status, 400, 'in use: not without force');
+
+    // A volume of the type, attached: its attachment's connection carries the limits to the hypervisor.
+    const id = await newVolume({ size: 1, volume_type: 'limited' });
+    const inst = await env.identity.client.create<{ metadata: { uid: string } }>(INSTANCES, { apiVersion: 'compute.stratus.io/v1alpha1', kind: 'Instance', metadata: { name: 'qos-web', namespace: 'admin' }, spec: { flavor: 'none' } } as never, 'test');
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-attach': { instance_uuid: inst.metadata.uid } })).status, 202);
+    let att: VolumeAttachment | undefined;
+    await eventually('the attachment reserved, with its connection', async () => {
+      att = (await env.identity.client.list<VolumeAttachment>(VOLUME_ATTACHMENTS, 'admin')).items.find((a) => a.spec.instance === 'qos-web');
+      return !!att?.status?.connection;
+    });
+    assert.deepEqual(att!.status!.connection!.qosSpecs, { total_iops_sec: '200', read_bytes_sec: '1048576' });
+    assert.equal((await api('POST', `/volumes/${id}/action`, { 'os-detach': {} })).status, 202);
+    await until('volumes', id, 'available');
+    await env.identity.client.delete(INSTANCES, 'admin', 'qos-web');
+    await api('DELETE', `/volumes/${id}`);
+    await gone('volumes', id);
+
+    assert.equal((await api('GET', `/qos-specs/${qos.id}/disassociate?vol_type_id=${type.id}`)).status, 202);
+    assert.equal((await api('GET', `/types/${type.id}`)).body.volume_type.qos_specs_id, null);
+    await api('GET', `/qos-specs/${qos.id}/associate?vol_type_id=${type.id}`);
+    assert.equal((await api('GET', `/qos-specs/${qos.id}/disassociate_all`)).status, 202);
+    assert.deepEqual((await api('GET', `/qos-specs/${qos.id}/associations`)).body.qos_associations, []);
+    await api('GET', `/qos-specs/${qos.id}/associate?vol_type_id=${type.id}`);
+    assert.equal((await api('DELETE', `/qos-specs/${qos.id}?force=True`)).status, 202, 'forced: its associations go with it');
+    assert.equal((await api('GET', `/types/${type.id}`)).body.volume_type.qos_specs_id, null);
+    await eventually('the QoS spec gone', async () => (await api('GET', `/qos-specs/${qos.id}`)).status === 404);
+    for (const q of (await api('GET', '/qos-specs')).body.qos_specs) await api('DELETE', `/qos-specs/${q.id}`);
+    await api('DELETE', `/types/${type.id}`);
+  });
+
+  it("schedules by the type's extra specs against the pool's capabilities, and tells the project why not in a user message", async () => {
+    const pools = (await api('GET', '/scheduler-stats/get_pools?detail=True')).body.pools;
+    const caps = pools[0].capabilities;
+    assert.deepEqual([caps.vendor_name, caps.storage_protocol, caps.multiattach], ['Open Source', 'file', true]);
+    const shown = await api('GET', `/capabilities/${pools[0].name}`);
+    assert.equal(shown.status, 200);
+    assert.deepEqual([shown.body.volume_backend_name, shown.body.vendor_name, shown.body.storage_protocol], [caps.volume_backend_name, caps.vendor_name, caps.storage_protocol], 'the same backend seen two ways');
+    assert.equal((await api('GET', '/capabilities/nowhere@none')).status, 404);
+
+    // A type the pool satisfies places its volumes; one asking for what no pool reports fails them.
+    const fits = (await api('POST', '/types', { volume_type: { name: 'fits', extra_specs: { storage_protocol: 'file', vendor_name: 'Open Source', 'capabilities:thin_provisioning_support': '<is> True', 'vendor:tier': 'gold' } } })).body.volume_type;
+    const ok = await newVolume({ size: 1, volume_type: fits.id });
+    const bogus = (await api('POST', '/types', { volume_type: { name: 'bogus', extra_specs: { storage_protocol: 'carrier-pigeon' } } })).body.volume_type;
+    const failed = (await api('POST', '/volumes', { volume: { size: 1, volume_type: bogus.id } })).body.volume.id as string;
+    await until('volumes', failed, 'error');
+    const v33 = { 'OpenStack-API-Version': 'volume 3.3' };
+    let message: Record<string, any> | undefined;
+    await eventually('a user message about the failed volume', async () => {
+      message = (await api('GET', '/messages', undefined, v33)).body.messages?.find((m: { resource_uuid: string }) => m.resource_uuid === failed);
+      return !!message;
+    });
+    assert.deepEqual([message!.event_id, message!.user_message, message!.resource_type, message!.message_level], ['VOLUME_VOLUME_001_003', 'schedule allocate volume: Could not find any available weighted backend.', 'VOLUME', 'ERROR']);
+    assert.deepEqual((await api('GET', `/messages/${message!.id}`, undefined, v33)).body.message, message);
+    assert.equal((await api('GET', '/messages')).status, 404, 'messages are 3.3 and later');
+    assert.equal((await api('DELETE', `/messages/${message!.id}`, undefined, v33)).status, 204);
+    assert.equal((await api('GET', `/messages/${message!.id}`, undefined, v33)).status, 404);
+    for (const id of [ok, failed]) await api('DELETE', `/volumes/${id}`);
+    for (const id of [ok, failed]) await gone('volumes', id);
+    for (const t of [fits, bogus]) await api('DELETE', `/types/${t.id}`);
   });
 
   it('refuses what Cinder refuses, with its bodies, and makes nothing', async () => {

@@ -1,9 +1,10 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMovesTo, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMovesTo, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
+import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -21,6 +22,27 @@ describe('block storage decisions', () => {
     assert.equal((pickPool([pool('a', 10), pool('b', 50)], type({ extraSpecs: { volume_backend_name: 'a' } }), 5) as { pool: { backend: string } }).pool.backend, 'a');
     assert.match((pickPool([pool('a', 10)], type({ backend: 'rbd' }), 5) as { refused: string }).refused, /No valid backend was found. No backend is named rbd/);
     assert.match((pickPool([pool('a', 10)], undefined, 11) as { refused: string }).refused, /Insufficient free space/);
+  });
+
+  it("matches a type's extra specs against a pool's capabilities with Cinder's operators, ignoring other scopes", () => {
+    assert.deepEqual(['<is> True', '<is> False', 'True'].map((r) => satisfies(true, r)), [true, false, true]);
+    assert.deepEqual(['<in> pen', '<or> file <or> ceph', '<or> ceph <or> nfs', 's== file', 'file', 'FILE'].map((r) => satisfies('file', r)), [false, true, false, true, true, false]);
+    assert.deepEqual(['= 50', '>= 101', '<= 100', '== 100', '!= 100'].map((r) => satisfies(100, r)), [true, false, true, true, false]);
+    assert.equal(satisfies(undefined, '<is> True'), false);
+    const p = { ...pool('file', 10), protocol: 'file' };
+    assert.deepEqual(unmetSpecs(type({ extraSpecs: { storage_protocol: 'file', 'capabilities:multiattach': '<is> True', 'RESKEY:x': 'y', 'vendor:tier': 'gold' } }), p), []);
+    assert.deepEqual(unmetSpecs(type({ extraSpecs: { storage_protocol: 'iSCSI', tier: 'gold' } }), p), ['storage_protocol=iSCSI', 'tier=gold'], 'a capability the pool does not report fails it');
+    assert.match((pickPool([p], type({ extraSpecs: { vendor_name: 'Acme' } }), 1) as { refused: string }).refused, /No valid backend was found. No backend reports what volume type t asks for: vendor_name=Acme/);
+  });
+
+  it('tells a project why a request failed as Cinder\'s user messages, from the Warning events on its volumes', () => {
+    const event = (kind: string, reason: string, type = 'Warning') => ({ metadata: { uid: 'e1', name: 'v.1', namespace: 'demo' }, type, reason, message: `${reason} happened`, firstTimestamp: new Date('2026-12-01T00:00:00Z'), involvedObject: { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind, uid: 'v1' } }) as never;
+    const m = messageOf(event('Volume', 'NoValidBackend'), '/v3')!;
+    assert.deepEqual([m.event_id, m.user_message, m.resource_uuid, m.created_at, m.guaranteed_until], ['VOLUME_VOLUME_001_003', 'schedule allocate volume: Could not find any available weighted backend.', 'v1', '2026-12-01T00:00:00.000', '2026-12-31T00:00:00.000']);
+    assert.equal(messageOf(event('Volume', 'VolumeLimitExceeded'), '/v3')!.event_id, 'VOLUME_VOLUME_001_006');
+    assert.deepEqual([messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.event_id, messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.user_message], ['VOLUME_VOLUME_BACKUP_013_001', 'create backup: InvalidBackup happened']);
+    assert.equal(messageOf(event('Volume', 'Created', 'Normal'), '/v3'), undefined, 'only warnings');
+    assert.equal(messageOf(event('Instance', 'Failed'), '/v3'), undefined, 'only block storage objects');
   });
 
   it('knows a retype that would move a volume to another backend (not offered) from one that keeps it', () => {

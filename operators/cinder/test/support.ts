@@ -52,7 +52,7 @@ export async function startBlockStorageEnv(opts: { poolGiB?: number } = {}): Pro
   await ensureDefaultVolumeType(identity.client);
   const manager = cinderManager({ backends: [backend], images, imageStore: images, backups, workDir: join(dir, 'work') }, { kubeConfig: identity.kubeConfig, logger });
   await manager.start();
-  const api = await startBlockStorageApi({ kubeConfig: identity.kubeConfig, logger, identityUrl: identity.v3, port: 0 });
+  const api = await startBlockStorageApi({ kubeConfig: identity.kubeConfig, logger, identityUrl: identity.v3, port: 0, backends: [backend] });
   const signIn = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', identity.adminPassword, 'admin') });
   return {
     identity,

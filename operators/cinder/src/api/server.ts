@@ -17,6 +17,8 @@ import { serviceRoutes } from './serviceRoutes.js';
 import type { VolumeBackend } from '../backend/types.js';
 import { snapshotRoutes } from './snapshotRoutes.js';
 import { typeRoutes } from './typeRoutes.js';
+import { qosRoutes } from './qosRoutes.js';
+import { messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
 
 export interface BlockStorageApiOptions {
@@ -49,6 +51,8 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   snapshotRoutes(router, api);
   backupRoutes(router, api);
   typeRoutes(router, api);
+  qosRoutes(router, api);
+  messageRoutes(router, api);
   quotaRoutes(router, api);
   serviceRoutes(router, api, opts.backends ?? []);
   on(router, 'GET', '/os-availability-zone', () => ({ status: 200, body: { availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true } }] } }));

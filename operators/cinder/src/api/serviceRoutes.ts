@@ -1,6 +1,7 @@
 /**
  * What an admin sees of the block storage service itself, as Cinder shows it: its services (os-services), its
- * hosts and their usage (os-hosts) and its backends' pools (scheduler-stats/get_pools). This process is
+ * hosts and their usage (os-hosts), its backends' pools (scheduler-stats/get_pools) and capabilities
+ * (capabilities/{host}). This process is
  * Cinder's scheduler, volume and backup services in one; each backend is a cinder-volume host
  * (`stratus@<backend>`), up while it answers for its capacity.
  */
@@ -9,15 +10,14 @@ import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
 import { on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { forbidden, notFound } from './errors.js';
 import { minorOf } from './microversion.js';
+import { DRIVER_VERSION, VENDOR, capabilitiesOf } from '../scheduler.js';
 
 /** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
 export const SERVICE_HOST = 'stratus';
 /** How long a backend has to say its capacity before it counts as down. */
 const ANSWER_MS = 5000;
-/** What Cinder's reference drivers (LVM, RBD) report as their vendor. */
-const VENDOR = 'Open Source';
 
-interface BackendState {
+export interface BackendState {
   backend: VolumeBackend;
   capacity?: PoolCapacity;
   at: string;
@@ -54,6 +54,34 @@ export function serviceRecords(states: BackendState[], minor: number): Array<Rec
     ...states.map((s) => record('cinder-volume', `${SERVICE_HOST}@${s.backend.name}`, !!s.capacity, s.at, !!s.capacity)),
     record('cinder-backup', SERVICE_HOST, true, at),
   ];
+}
+
+/** A pool's capabilities as get_pools shows them: its capacity 'unknown' while its backend does not answer. */
+function poolCapabilities(s: BackendState): Record<string, string | number | boolean> {
+  const caps = capabilitiesOf({ backend: s.backend.name, pool: s.backend.pool, protocol: s.backend.protocol, capacity: s.capacity ?? { totalGiB: 0, freeGiB: 0, provisionedGiB: 0 } });
+  const unknown: Record<string, string> = s.capacity ? {} : { total_capacity_gb: 'unknown', free_capacity_gb: 'unknown', provisioned_capacity_gb: 'unknown' };
+  return { ...caps, ...unknown, timestamp: s.at };
+}
+
+/** A backend's record in Cinder's get_capabilities: the stats it reports, and the capabilities a type may ask for. */
+export function capabilitiesRecord(s: BackendState) {
+  const caps = poolCapabilities(s);
+  return {
+    namespace: `OS::Storage::Capabilities::${SERVICE_HOST}@${s.backend.name}`,
+    volume_backend_name: s.backend.name,
+    pool_name: null,
+    vendor_name: VENDOR,
+    driver_version: DRIVER_VERSION,
+    storage_protocol: caps.storage_protocol,
+    display_name: null,
+    description: null,
+    visibility: null,
+    replication_targets: [],
+    properties: {
+      thin_provisioning: { title: 'Thin Provisioning', description: 'Sets thin provisioning.', type: 'boolean' },
+      multiattach: { title: 'Multi-attach', description: 'Whether a volume may be attached to several servers.', type: 'boolean' },
+    },
+  };
 }
 
 export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBackend[]): void {
@@ -97,28 +125,16 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
   on(router, 'GET', '/scheduler-stats/get_pools', async (req) => {
     admin(req.auth);
     const detail = ['1', 'true', 'True'].includes(req.query.get('detail') ?? '');
-    const pools = (await states()).map((s) => ({
-      name: `${SERVICE_HOST}@${s.backend.pool}`,
-      ...(detail
-        ? {
-            capabilities: {
-              pool_name: s.backend.pool.split('#')[1] ?? s.backend.pool,
-              volume_backend_name: s.backend.name,
-              vendor_name: VENDOR,
-              driver_version: '1.0',
-              storage_protocol: s.backend.protocol,
-              total_capacity_gb: s.capacity?.totalGiB ?? 'unknown',
-              free_capacity_gb: s.capacity?.freeGiB ?? 'unknown',
-              provisioned_capacity_gb: s.capacity?.provisionedGiB ?? 'unknown',
-              reserved_percentage: 0,
-              thin_provisioning_support: true,
-              thick_provisioning_support: false,
-              multiattach: false,
-              timestamp: s.at,
-            },
-          }
-        : {}),
-    }));
+    const pools = (await states()).map((s) => ({ name: `${SERVICE_HOST}@${s.backend.pool}`, ...(detail ? { capabilities: poolCapabilities(s) } : {}) }));
     return { status: 200, body: { pools } };
+  });
+
+  // A backend's capabilities (Cinder's get_capabilities), by its host (`stratus@<backend>`, or one of its pools).
+  on(router, 'GET', '/capabilities/:host', async (req) => {
+    admin(req.auth);
+    const host = req.params.host.split('#')[0];
+    const backend = backends.find((b) => `${SERVICE_HOST}@${b.name}` === host);
+    if (!backend) throw notFound(`Host ${req.params.host} could not be found.`);
+    return { status: 200, body: capabilitiesRecord(await stateOf(backend)) };
   });
 }

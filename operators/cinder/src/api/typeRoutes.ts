@@ -23,10 +23,13 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     const types = api.dir.types.list().filter((t) => mayUse(t, req.auth) && (isPublic === null || isPublic === 'None' || String(t.spec.isPublic ?? true) === isPublic.toLowerCase()));
     const q = new URLSearchParams(req.query);
     q.delete('is_public');
-    return listAnswer({ ...req, query: q }, types.map((t) => typeView(t, req.auth.admin)), 'volume_types', `${req.base}/v3`, undefined, 'types');
+    return listAnswer({ ...req, query: q }, types.map((t) => typeView(t, req.auth.admin, 'show', api.dir.qosIdOf(t))), 'volume_types', `${req.base}/v3`, undefined, 'types');
   });
-  on(router, 'GET', '/types/default', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, 'default'), req.auth.admin) } }));
-  on(router, 'GET', '/types/:id', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, req.params.id), req.auth.admin) } }));
+  on(router, 'GET', '/types/default', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, 'default'), req.auth.admin, 'show', api.dir.qosIdOf(typeOf(req.auth, 'default'))) } }));
+  on(router, 'GET', '/types/:id', (req) => {
+    const t = typeOf(req.auth, req.params.id);
+    return { status: 200, body: { volume_type: typeView(t, req.auth.admin, 'show', api.dir.qosIdOf(t)) } };
+  });
   on(router, 'POST', '/types', async (req) => {
     adminOnly(req);
     const r = resourceBody(req.body, 'volume_type');

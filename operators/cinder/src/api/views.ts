@@ -133,7 +133,8 @@ export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: st
 }
 
 /** A volume type as Cinder shows it: in full (show, list), as made (create), or as changed (update). */
-export function typeView(t: VolumeType, admin: boolean, shape: 'show' | 'create' | 'update' = 'show') {
+/** `qosSpecsId`: the ID of the QoS spec the type names (BlockStorageDirectory.qosIdOf). */
+export function typeView(t: VolumeType, admin: boolean, shape: 'show' | 'create' | 'update' = 'show', qosSpecsId: string | null = null) {
   const isPublic = t.spec.isPublic ?? true;
   return {
     id: idOf(t),
@@ -142,6 +143,6 @@ export function typeView(t: VolumeType, admin: boolean, shape: 'show' | 'create'
     is_public: isPublic,
     ...(shape !== 'update' ? { 'os-volume-type-access:is_public': isPublic } : {}),
     extra_specs: admin ? { ...(t.spec.backend ? { volume_backend_name: t.spec.backend } : {}), ...(t.spec.extraSpecs ?? {}) } : {},
-    ...(shape === 'show' ? { qos_specs_id: null } : {}),
+    ...(shape === 'show' ? { qos_specs_id: qosSpecsId } : {}),
   };
 }

@@ -27,7 +27,8 @@ import {
 import { Refused, bootableImage, decodeUserData, resourcesOf, rootDiskGiB } from '../bootChecks.js';
 import { domainNameOf } from '../driver/libvirt/driver.js';
 import { KvmFailure, type ComputeDriver, type GuestNic, type GuestSpec, type GuestState } from '../driver/types.js';
-import { ADMIN_PASS_KEY, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, faultOf, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceAddress, type InstanceStatus, type Keypair } from '../resources.js';
+import { ADMIN_PASS_KEY, EVENTS, FLAVORS, GUEST_FINALIZER, HYPERVISORS, IMAGES, INSTANCES, KEYPAIRS, SECRETS, flavorSnapshot, keyOf, faultOf, type Flavor, type FlavorSnapshot, type Hypervisor, type Instance, type InstanceAddress, type InstanceStatus, type Keypair } from '../resources.js';
+import { actionEventBody } from '../actionEvents.js';
 import { hostStateOf } from '../scheduler/hostStates.js';
 import { writeLedgerEntry } from '../scheduler/ledger.js';
 import { CoreFilter, DiskFilter, RamFilter } from '../scheduler/filters.js';
@@ -413,7 +414,12 @@ class InstanceRun {
           await markAttached(client, a, this.inst, this.deps.config.host, have.target, AGENT_FIELD_MANAGER);
         } else {
           const grown = await growIfRaised(client, a, have, running, (t, bytes) => driver.resizeDisk(this.uid, t, bytes), AGENT_FIELD_MANAGER);
-          if (grown) await this.ctx.events.record(this.inst, 'Normal', 'VolumeExtended', `Volume ${a.spec.volume} (${have.target}) grown to ${grown} GiB`);
+          if (grown) {
+            await this.ctx.events.record(this.inst, 'Normal', 'VolumeExtended', `Volume ${a.spec.volume} (${have.target}) grown to ${grown} GiB`);
+            // Nova records an online extend as the server's extend_volume action (on Cinder's volume-extended event).
+            const recorded = actionEventBody(this.inst, 'extend_volume', { requestId: `req-${randomUUID()}`, userId: '', userName: 'block storage', projectId: '' }, AGENT_FIELD_MANAGER);
+            await client.create(EVENTS, recorded, AGENT_FIELD_MANAGER).catch((e: Error) => this.ctx.log.warn('instance action not recorded', { action: 'extend_volume', error: e.message }));
+          }
         }
         continue;
       }

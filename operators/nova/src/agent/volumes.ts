@@ -48,6 +48,18 @@ export function diskSourceOf(c: Connection, volume: string): Pick<GuestDisk, 'pa
   throw new Error(`volume ${volume}: connection type ${c.driverVolumeType} is not one this node attaches`);
 }
 
+/** The QoS keys Nova's libvirt volume driver applies to a disk (libvirt's <iotune>), bursts included. */
+const IOTUNE_KEYS = ['total', 'read', 'write'].flatMap((dir) => ['bytes_sec', 'iops_sec'].flatMap((what) => [`${dir}_${what}`, `${dir}_${what}_max`, `${dir}_${what}_max_length`])).concat('size_iops_sec');
+
+/**
+ * The limits a connection's front-end QoS specs put on the disk: the keys libvirt knows, with whole numbers;
+ * others are left out, as Nova leaves them (a back-end key is the backend's). Pure.
+ */
+export function iotuneOf(specs: Record<string, string> | undefined): Record<string, number> | undefined {
+  const tune = Object.fromEntries(Object.entries(specs ?? {}).filter(([k, v]) => IOTUNE_KEYS.includes(k) && /^\d+$/.test(v.trim())).map(([k, v]) => [k, Number(v)]));
+  return Object.keys(tune).length ? tune : undefined;
+}
+
 /** The disk a volume's connection makes, at `target`. */
 export function volumeDisk(a: VolumeAttachment, target: string, bootOrder?: number): GuestDisk {
   const c = a.status!.connection!;
@@ -60,6 +72,7 @@ export function volumeDisk(a: VolumeAttachment, target: string, bootOrder?: numb
     serial: (a.status?.volumeId ?? '').slice(0, 20),
     attachment: a.metadata.name,
     ...(bootOrder ? { bootOrder } : {}),
+    ...(iotuneOf(c.qosSpecs) ? { iotune: iotuneOf(c.qosSpecs) } : {}),
   };
 }
 

@@ -6,18 +6,13 @@
  * (A real cluster keeps Events for its --event-ttl, one hour by default; so does this history there.)
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { now } from '@stratus/runtime';
+import { GENERATION, INSTANCE_LABEL, PROJECT, REQUEST, USER, actionEventBody, actionEventName } from '../actionEvents.js';
 import { EVENTS, type Instance } from '../resources.js';
 import { API_FIELD_MANAGER, canSeeServer, tenantOf, type ComputeApiContext, type ComputeRequest, type ComputeRouter } from './context.js';
 import { NovaError, noServer } from './errors.js';
 import { novaTime, presentState } from './views.js';
 
-export const ACTION_REASON = 'ServerAction';
-export const INSTANCE_LABEL = 'compute.stratus.io/instance-uid';
-const REQUEST = 'compute.stratus.io/request-id';
-export const USER = 'compute.stratus.io/user-id';
-export const PROJECT = 'compute.stratus.io/project-id';
-const GENERATION = 'compute.stratus.io/generation';
+export { ACTION_REASON, INSTANCE_LABEL, PROJECT, USER } from '../actionEvents.js';
 
 /** Nova's action names for the server action keys that change a server (read-only ones are not recorded). */
 export const RECORDED_ACTIONS: Record<string, string> = {
@@ -53,29 +48,9 @@ export interface ActionEvent extends KubernetesObject {
 
 /** Records that `action` was asked of the instance (as written: its generation is what the agent must reach). */
 export async function recordAction(api: ComputeApiContext, inst: Instance, action: string, req: ComputeRequest): Promise<void> {
-  const at = now();
-  const body = {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: {
-      name: `${inst.metadata.name}.${req.requestId.slice(4, 16)}`,
-      namespace: inst.metadata.namespace,
-      labels: { [INSTANCE_LABEL]: inst.metadata.uid! },
-      annotations: { [REQUEST]: req.requestId, [USER]: req.auth.userId, [PROJECT]: req.auth.projectId ?? '', [GENERATION]: String(inst.metadata.generation ?? 1) },
-    },
-    involvedObject: { apiVersion: inst.apiVersion, kind: 'Instance', name: inst.metadata.name, namespace: inst.metadata.namespace, uid: inst.metadata.uid },
-    type: 'Normal',
-    reason: ACTION_REASON,
-    action,
-    message: `${action} asked by user ${req.auth.userName ?? req.auth.userId} (${req.requestId})`,
-    source: { component: API_FIELD_MANAGER },
-    reportingComponent: API_FIELD_MANAGER,
-    firstTimestamp: at,
-    lastTimestamp: at,
-    count: 1,
-  };
+  const body = actionEventBody(inst, action, { requestId: req.requestId, userId: req.auth.userId, userName: req.auth.userName, projectId: req.auth.projectId ?? '' }, API_FIELD_MANAGER);
   // The history is part of the API's answer, but a lost Event must not undo the action already written.
-  await api.client.create(EVENTS, body as KubernetesObject, API_FIELD_MANAGER).catch((e: Error) => api.log.warn('instance action not recorded', { namespace: inst.metadata.namespace, name: inst.metadata.name, action, error: e.message }));
+  await api.client.create(EVENTS, body, API_FIELD_MANAGER).catch((e: Error) => api.log.warn('instance action not recorded', { namespace: inst.metadata.namespace, name: inst.metadata.name, action, error: e.message }));
 }
 
 export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiContext) {
@@ -109,7 +84,7 @@ export function instanceActionRoutes(router: ComputeRouter, api: ComputeApiConte
     const ready = inst?.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
     const finish = done ? novaTime([ready, e.firstTimestamp].filter(Boolean).sort().at(-1)) : null;
     const result = done ? (inst?.status?.phase === 'ERROR' ? 'Error' : 'Success') : null;
-    return [{ event: `compute_${e.action}_instance`, start_time: novaTime(e.firstTimestamp), finish_time: finish, result }];
+    return [{ event: actionEventName(e.action!), start_time: novaTime(e.firstTimestamp), finish_time: finish, result }];
   };
 
   router.on('GET', '/servers/:id/os-instance-actions', async (req) => {

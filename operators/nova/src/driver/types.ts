@@ -42,6 +42,8 @@ export interface GuestDisk {
   serial?: string;
   /** A block storage volume: its VolumeAttachment's object name (plugged and unplugged with it). */
   attachment?: string;
+  /** I/O limits QEMU holds the disk to (libvirt's <iotune>): a volume type's front-end QoS. */
+  iotune?: Record<string, number>;
 }
 
 /** An RBD image as QEMU's rbd driver reaches it: its monitors, and the cephx user whose key is a libvirt secret. */

@@ -19,7 +19,7 @@ import { parseDomStats } from '../../src/driver/libvirt/domstats.js';
 import { kindOf } from '../../src/driver/libvirt/virsh.js';
 import { keyOf, secretXml } from '../../src/driver/libvirt/cephSecrets.js';
 import { diskXml } from '../../src/driver/libvirt/domainXml.js';
-import { nextTarget, volumeDisk } from '../../src/agent/volumes.js';
+import { iotuneOf, nextTarget, volumeDisk } from '../../src/agent/volumes.js';
 import type { VolumeAttachment } from '@stratus/cinder';
 
 const uid = '4825a5de-b021-494f-8fa4-13cc4816342f';
@@ -73,6 +73,18 @@ describe('guest definitions', () => {
     for (const f of [flavor, { ...flavor, ephemeralGiB: 0 }, { ...flavor, ephemeralGiB: 0, swapMiB: 0 }, { ...flavor, ephemeralGiB: 1, swapMiB: 512 }])
       assert.deepEqual(ownDiskTargets(f), guestSpecOf(inst, f, image(), cached, files.paths(uid), '/h').disks.map((d) => d.target), "the API reserves around the guest's own disks");
     assert.throws(() => volumeDisk({ ...boot, status: { ...boot.status, connection: { driverVolumeType: 'rbd', name: 'pool/img' } } } as VolumeAttachment, 'vdd'), /connection type rbd/);
+  });
+
+  it("holds a volume's disk to its type's front-end QoS (libvirt's iotune), leaving out keys libvirt does not know", () => {
+    assert.deepEqual(iotuneOf({ total_iops_sec: '200', read_bytes_sec_max: '1048576', iops_bytes: '500', write_iops_sec: 'fast' }), { total_iops_sec: 200, read_bytes_sec_max: 1048576 });
+    assert.equal(iotuneOf({ consumer_only: '1' }), undefined);
+    const limited = { metadata: { name: 'web-1-data' }, spec: { volume: 'data', instance: 'web-1' }, status: { phase: 'reserved', volumeId: 'f7ae5fac-11ff-4114-ab7f-9b7549d9889e', connection: { driverVolumeType: 'file', path: '/pool/volume-f7ae5fac', format: 'raw', qosSpecs: { total_iops_sec: '200', write_bytes_sec: '1048576' } } } } as VolumeAttachment;
+    const disk = volumeDisk(limited, 'vdb');
+    assert.deepEqual(disk.iotune, { total_iops_sec: 200, write_bytes_sec: 1048576 });
+    assert.match(diskXml(disk), /<iotune>\s*<total_iops_sec>200<\/total_iops_sec>\s*<write_bytes_sec>1048576<\/write_bytes_sec>\s*<\/iotune>/);
+    const spec = guestSpecOf(inst, { ...flavor, ephemeralGiB: 0 }, image(), cached, files.paths(uid), '/h');
+    assert.match(validate(domainXml({ ...spec, disks: [...spec.disks, disk] }, 'qemu')), /validates/);
+    assert.doesNotMatch(diskXml(volumeDisk({ ...limited, status: { ...limited.status!, connection: { driverVolumeType: 'file', path: '/p' } } }, 'vdb')), /iotune/, 'no QoS, no iotune');
   });
 
   it('boots from and attaches RBD volumes as network disks naming the monitors and the libvirt secret of the cephx key, never the key', () => {

@@ -37,6 +37,7 @@ function diskNode(d: GuestDisk): Node {
     ...(d.readOnly ? { readonly: '' } : {}),
     ...(d.serial ? { serial: d.serial } : {}),
     ...(d.bootOrder ? { boot: { '@_order': d.bootOrder } } : {}),
+    ...(d.iotune && Object.keys(d.iotune).length ? { iotune: d.iotune } : {}),
   };
 }
 

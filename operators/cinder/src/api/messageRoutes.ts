@@ -1,0 +1,84 @@
+/**
+ * /v3/messages (3.3+): Cinder's user messages, which tell a project why an asynchronous request failed. Here
+ * they are the Warning events the block storage reconcilers record on the project's volumes, snapshots and
+ * backups (the same events `kubectl describe` shows); deleting a message deletes its event.
+ */
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { ApiRequest, ResourceRef } from '@stratus/runtime';
+import { fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { notFound } from './errors.js';
+import { minorOf } from './microversion.js';
+
+const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+/** How long Cinder promises to keep a message (its message_ttl); events here are kept until deleted. */
+const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** Cinder's message resources, actions and details (message_field): the code and the words of each. */
+const RESOURCE: Record<string, string> = { Volume: 'VOLUME', VolumeSnapshot: 'VOLUME_SNAPSHOT', VolumeBackup: 'VOLUME_BACKUP' };
+const ACTION: Record<string, [string, string]> = {
+  Volume: ['001', 'schedule allocate volume'],
+  VolumeSnapshot: ['009', 'create snapshot'],
+  VolumeBackup: ['013', 'create backup'],
+};
+const QUOTA_REASONS = /Quota|LimitExceeded|ExceedsLimit/;
+
+/**
+ * A Warning event on a block storage object as Cinder's user message: its action by the kind, its detail by the
+ * reason (no backend, not enough quota), else the event's own words. Pure.
+ */
+export function messageOf(e: CoreV1Event, base: string): Record<string, unknown> | undefined {
+  const kind = e.involvedObject?.kind ?? '';
+  if (e.type !== 'Warning' || !RESOURCE[kind] || !e.involvedObject.apiVersion?.startsWith('blockstorage.stratus.io/')) return undefined;
+  const [action, doing] = ACTION[kind];
+  const reason = e.reason ?? '';
+  const [detail, words] = reason === 'NoValidBackend' ? ['003', 'Could not find any available weighted backend.'] : QUOTA_REASONS.test(reason) ? ['006', 'Not enough quota resource for operation.'] : ['001', e.message ?? 'An unknown error occurred.'];
+  const created = new Date((e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? new Date()) as string | Date);
+  const id = e.metadata.uid!;
+  return {
+    id,
+    message_level: 'ERROR',
+    event_id: `VOLUME_${RESOURCE[kind]}_${action}_${detail}`,
+    user_message: `${doing}: ${words}`,
+    resource_type: RESOURCE[kind],
+    resource_uuid: e.involvedObject.uid,
+    request_id: `req-${id}`,
+    created_at: created.toISOString().replace('Z', ''),
+    guaranteed_until: new Date(created.getTime() + MESSAGE_TTL_MS).toISOString().replace('Z', ''),
+    links: [{ rel: 'self', href: `${base}/messages/${id}` }],
+  };
+}
+
+export function messageRoutes(router: VolRouter, api: VolApi): void {
+  /** The caller's messages (an admin's: every project's, as Cinder lists them), with their events. */
+  const messages = async (auth: VolAuth, base: string) => {
+    const events = (await api.client.list<CoreV1Event>(EVENTS, auth.admin ? undefined : (auth.tenant ?? '-'))).items;
+    return events.flatMap((e) => {
+      const m = messageOf(e, base);
+      return m ? [{ m, e }] : [];
+    });
+  };
+  type Req = ApiRequest<VolAuth> & { auth: VolAuth };
+  const since33 = (req: Req) => {
+    if (minorOf(req) < 3) throw notFound('The resource could not be found.');
+  };
+  const one = async (req: Req) => {
+    const found = (await messages(req.auth, `${req.base}/v3`)).find(({ m }) => m.id === req.params.id);
+    if (!found) throw notFound(`Message ${req.params.id} could not be found.`);
+    return found;
+  };
+  on(router, 'GET', '/messages', async (req) => {
+    since33(req);
+    const list = (await messages(req.auth, `${req.base}/v3`)).map(({ m }) => m).sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    return { status: 200, body: { messages: list } };
+  });
+  on(router, 'GET', '/messages/:id', async (req) => {
+    since33(req);
+    return { status: 200, body: { message: (await one(req)).m } };
+  });
+  on(router, 'DELETE', '/messages/:id', async (req) => {
+    since33(req);
+    const { e } = await one(req);
+    await api.client.delete(EVENTS, e.metadata.namespace, e.metadata.name!).catch((err) => fromKubernetes(err, `Message ${req.params.id}`));
+    return { status: 204 };
+  });
+}
