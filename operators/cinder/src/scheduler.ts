@@ -87,12 +87,16 @@ export function unmetSpecs(t: VolumeType | undefined, p: PoolState): string[] {
 export const backendOfType = (t: VolumeType | undefined) => t?.spec.backend ?? t?.spec.extraSpecs?.volume_backend_name;
 
 /**
- * The backend a retype to `t` would move a volume on `onBackend` to, or undefined when it stays (the type names
- * no backend, or this one). Volumes are not migrated between backends here, so such a retype is refused.
+ * Why a retype to `t` would have to move a volume on `onBackend` (its pool `onPool`, when known) elsewhere, or
+ * undefined when it stays: as Cinder's retype, the volume stays where its pool passes the new type's filters
+ * (the backend it names, the capabilities its extra specs ask for). Volumes are not migrated here, so such a
+ * retype is refused.
  */
-export function retypeMovesTo(t: VolumeType, onBackend: string | undefined): string | undefined {
+export function retypeMigration(t: VolumeType, onBackend: string | undefined, onPool?: PoolState): string | undefined {
   const wants = backendOfType(t);
-  return wants && onBackend && wants !== onBackend ? wants : undefined;
+  if (wants && onBackend && wants !== onBackend) return `volume type ${t.metadata.name} places volumes on backend ${wants}; this volume is on ${onBackend}`;
+  const unmet = onPool ? unmetSpecs(t, onPool) : [];
+  return unmet.length ? `the pool this volume is on does not report what volume type ${t.metadata.name} asks for: ${unmet.join(', ')}` : undefined;
 }
 
 export const typeFilter = (t: VolumeType | undefined) => (p: PoolState) => !backendOfType(t) || backendOfType(t) === p.backend;

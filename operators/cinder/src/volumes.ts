@@ -31,7 +31,7 @@ import {
 import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
 import { NO_USAGE, quotaRefusal, type BlockUsage, type QuotaAsk } from './quota.js';
-import { pickPool, retypeMovesTo } from './scheduler.js';
+import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import {
   DATA_FINALIZER,
   DEFAULT_VOLUME_TYPE,
@@ -82,6 +82,12 @@ export class Refused extends Error {
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** One admission at a time per tenant: a count and the write that makes it count are never split. */
 const admission = new KeyedLock();
+
+/** A backend's pool as the scheduler sees it (undefined when no backend of that name is configured). */
+export async function poolStateOf(deps: Pick<CinderDeps, 'backends'>, name: string | undefined): Promise<PoolState | undefined> {
+  const b = deps.backends.find((x) => x.name === name);
+  return b ? { backend: b.name, pool: b.pool, protocol: b.protocol, capacity: await b.capacity() } : undefined;
+}
 
 export function backendOf(deps: CinderDeps, name: string | undefined): VolumeBackend {
   const b = deps.backends.find((x) => x.name === name);
@@ -257,8 +263,8 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     if (vol.spec.volumeType && vol.spec.volumeType !== vol.status.volumeType) {
       const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, vol.spec.volumeType);
       if (!type) return void (await stall(ctx, VOLUMES, vol, 'VolumeTypeNotFound', `Volume type ${vol.spec.volumeType} could not be found.`, vol.status.phase));
-      const wants = retypeMovesTo(type, vol.status.backend);
-      if (wants) return void (await stall(ctx, VOLUMES, vol, 'RetypeRequiresMigration', `Volume type ${vol.spec.volumeType} places volumes on backend ${wants}; this volume is on ${vol.status.backend}, and volumes are not migrated between backends.`, vol.status.phase));
+      const why = retypeMigration(type, vol.status.backend, await poolStateOf(deps, vol.status.backend));
+      if (why) return void (await stall(ctx, VOLUMES, vol, 'RetypeRequiresMigration', `Retype requires migration: ${why}, and volumes are not migrated between backends.`, vol.status.phase));
       const from = vol.status.volumeType;
       await write({ volumeType: type.metadata.name });
       await ctx.events.record(vol, 'Normal', 'Retyped', `Volume type changed from ${from} to ${type.metadata.name}`);
@@ -297,7 +303,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, typeName);
   if (!type && vol.spec.volumeType) throw new Refused('VolumeTypeNotFound', `Volume type ${typeName} could not be found.`);
   const source = await sourceOf(vol, client);
-  const pools = await Promise.all(deps.backends.map(async (b) => ({ backend: b.name, pool: b.pool, protocol: b.protocol, capacity: await b.capacity() })));
+  const pools = await Promise.all(deps.backends.map((b) => poolStateOf(deps, b.name).then((p) => p!)));
   const choice = pickPool(pools, type, vol.spec.sizeGiB);
   if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
   const backend = backendOf(deps, choice.pool.backend);

@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMovesTo, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
@@ -46,10 +46,13 @@ describe('block storage decisions', () => {
   });
 
   it('knows a retype that would move a volume to another backend (not offered) from one that keeps it', () => {
-    assert.equal(retypeMovesTo(type({ backend: 'ceph' }), 'file'), 'ceph');
-    assert.equal(retypeMovesTo(type({ extraSpecs: { volume_backend_name: 'ceph' } }), 'file'), 'ceph');
-    assert.equal(retypeMovesTo(type({ backend: 'file' }), 'file'), undefined, 'the same backend');
-    assert.equal(retypeMovesTo(type({}), 'file'), undefined, 'a type naming no backend keeps any');
+    assert.match(retypeMigration(type({ backend: 'ceph' }), 'file')!, /places volumes on backend ceph; this volume is on file/);
+    assert.match(retypeMigration(type({ extraSpecs: { volume_backend_name: 'ceph' } }), 'file')!, /backend ceph/);
+    assert.equal(retypeMigration(type({ backend: 'file' }), 'file'), undefined, 'the same backend');
+    assert.equal(retypeMigration(type({}), 'file'), undefined, 'a type naming no backend keeps any');
+    const here = { ...pool('file', 10), protocol: 'file' };
+    assert.equal(retypeMigration(type({ extraSpecs: { storage_protocol: 'file' } }), 'file', here), undefined, 'its pool passes the new type');
+    assert.match(retypeMigration(type({ extraSpecs: { storage_protocol: 'iSCSI' } }), 'file', here)!, /does not report what volume type t asks for: storage_protocol=iSCSI/);
   });
 
   it("refuses past a quota with Cinder's exception names and words; unlimited is -1 or unset", () => {

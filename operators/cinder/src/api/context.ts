@@ -5,6 +5,7 @@ import { FIELD_MANAGER } from '../resources.js';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { RESETTABLE, resetAnnotations, withdrawnReset } from '../statusReset.js';
 import { quotaOf, usageOf } from '../volumes.js';
+import type { VolumeBackend } from '../backend/types.js';
 import type { BlockStorageDirectory } from './directory.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound, overLimit } from './errors.js';
 
@@ -16,6 +17,8 @@ export interface VolApi {
   dir: BlockStorageDirectory;
   client: KubeClient;
   log: Logger;
+  /** The backends this process serves (their pools' capabilities decide a retype). */
+  backends?: VolumeBackend[];
 }
 
 /**

@@ -45,7 +45,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   const dir = new BlockStorageDirectory(opts.kubeConfig, client, log);
   await dir.start();
   const tokens = new TokenValidator({ identityUrl: opts.identityUrl, serviceType: 'volumev3', cacheSeconds: opts.tokenCacheSeconds, unauthorized, unavailable, namespaceOfProject: (id) => dir.tenantByProjectId(id)?.metadata.name });
-  const api = { dir, client, log };
+  const api = { dir, client, log, backends: opts.backends ?? [] };
   const router = new Router<VolAuth>();
   volumeRoutes(router, api);
   snapshotRoutes(router, api);

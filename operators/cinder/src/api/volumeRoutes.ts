@@ -8,7 +8,8 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
 import { minorOf } from './microversion.js';
-import { retypeMovesTo } from '../scheduler.js';
+import { retypeMigration } from '../scheduler.js';
+import { poolStateOf } from '../volumes.js';
 import { isReserved } from '../statusReset.js';
 import { mayUse } from './typeRoutes.js';
 import { summaryView, volumeStatus, volumeView } from './views.js';
@@ -364,9 +365,8 @@ async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string
   if (status !== 'available' && status !== 'in-use') throw badRequest(`Invalid volume: Volume status must be available or in-use, but current status is: ${status}.`);
   const current = v.status?.volumeType ?? v.spec.volumeType;
   if (current === type.metadata.name) throw badRequest(`Invalid input received: New volume_type same as original: ${ref}.`);
-  const wants = retypeMovesTo(type, v.status?.backend);
-  if (wants)
-    throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} moves the volume to backend ${wants}, and this cloud does not migrate volumes between backends.`);
+  const why = retypeMigration(type, v.status?.backend, await poolStateOf({ backends: api.backends ?? [] }, v.status?.backend));
+  if (why) throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} would move the volume (${why}), and this cloud does not migrate volumes between backends.`);
   await patchSpec(api, v, { volumeType: type.metadata.name });
   return { status: 202 };
 }
