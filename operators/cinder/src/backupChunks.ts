@@ -5,7 +5,7 @@
  * are stored as nothing. A restore writes every chunk back where it was, checked against its sha256.
  */
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import type { ImageStore } from '@stratus/glance';
 import { isZero, type VolumeBackend } from './backend/types.js';
 
@@ -53,13 +53,25 @@ export function overlaps(extents: ReadonlyArray<readonly [number, number]>, offs
 export class BackupChunkStore {
   constructor(readonly store: ImageStore) {}
 
+  /** The default container (bucket); a backup may name another (Cinder's container). */
   get bucket(): string {
     return this.store.config.bucket;
   }
 
+  /** Makes the bucket unless it is there (a backup's own container is made on its first backup). */
+  private async ensure(bucket: string): Promise<void> {
+    if (bucket === this.bucket) return this.store.ensureBucket();
+    try {
+      await this.store.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (e) {
+      if (!(e instanceof S3ServiceException) || e.$metadata.httpStatusCode !== 404) throw e;
+      await this.store.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+  }
+
   /** Backs the volume up under `prefix` (every chunk, or with `allocated`, only those the volume has written); returns the manifest (already stored) and what this backup stored itself. */
-  async backup(backend: VolumeBackend, volumeId: string, prefix: string, parent?: { prefix: string; manifest: BackupManifest }): Promise<{ manifest: BackupManifest; objectCount: number; dataBytes: number }> {
-    await this.store.ensureBucket();
+  async backup(backend: VolumeBackend, volumeId: string, prefix: string, parent?: { prefix: string; manifest: BackupManifest }, bucket = this.bucket): Promise<{ manifest: BackupManifest; objectCount: number; dataBytes: number }> {
+    await this.ensure(bucket);
     const sizeBytes = await backend.sizeBytes(volumeId);
     const chunks: ChunkRecord[] = [];
     let objectCount = 0;
@@ -79,20 +91,20 @@ export class BackupChunkStore {
         continue;
       }
       const key = chunkKeyOf(prefix, i);
-      await this.store.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data, ContentLength: data.length }));
+      await this.store.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.length }));
       chunks.push({ sha256, key });
       objectCount++;
       dataBytes += data.length;
     }
     const manifest: BackupManifest = { version: 1, volumeId, sizeBytes, chunkBytes: CHUNK_BYTES, ...(parent ? { parent: parent.prefix } : {}), chunks };
-    await this.store.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: manifestKeyOf(prefix), Body: JSON.stringify(manifest), ContentType: 'application/json' }));
+    await this.store.s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKeyOf(prefix), Body: JSON.stringify(manifest), ContentType: 'application/json' }));
     return { manifest, objectCount, dataBytes };
   }
 
   /** The backup's manifest, or undefined when it has none (never finished, or deleted). */
-  async manifest(prefix: string): Promise<BackupManifest | undefined> {
+  async manifest(prefix: string, bucket = this.bucket): Promise<BackupManifest | undefined> {
     try {
-      const out = await this.store.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: manifestKeyOf(prefix) }));
+      const out = await this.store.s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKeyOf(prefix) }));
       return JSON.parse(await out.Body!.transformToString()) as BackupManifest;
     } catch (e) {
       if (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey')) return undefined;
@@ -101,7 +113,7 @@ export class BackupChunkStore {
   }
 
   /** Writes the backup's data into the volume; `blank`: the volume is fresh (its holes need no zeroes written). */
-  async restore(backend: VolumeBackend, manifest: BackupManifest, volumeId: string, blank: boolean): Promise<void> {
+  async restore(backend: VolumeBackend, manifest: BackupManifest, volumeId: string, blank: boolean, bucket = this.bucket): Promise<void> {
     for (const [i, c] of manifest.chunks.entries()) {
       const offset = i * manifest.chunkBytes;
       const length = Math.min(manifest.chunkBytes, manifest.sizeBytes - offset);
@@ -109,7 +121,7 @@ export class BackupChunkStore {
         if (!blank) await backend.write(volumeId, offset, Buffer.alloc(length));
         continue;
       }
-      const out = await this.store.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: c.key }));
+      const out = await this.store.s3.send(new GetObjectCommand({ Bucket: bucket, Key: c.key }));
       const data = Buffer.from(await out.Body!.transformToByteArray());
       const sha = createHash('sha256').update(data).digest('hex');
       if (sha !== c.sha256) throw new Error(`backup chunk ${c.key} has sha256 ${sha}, not the ${c.sha256} its manifest records`);
@@ -118,23 +130,23 @@ export class BackupChunkStore {
   }
 
   /** Removes every object of the backup itself (chunks, manifest, and any chunk a failed run left). */
-  async delete(prefix: string, manifest: BackupManifest | undefined): Promise<void> {
+  async delete(prefix: string, manifest: BackupManifest | undefined, bucket = this.bucket): Promise<void> {
     const keys = manifest ? ownKeysOf(manifest, prefix) : [];
-    for (const key of [...keys, manifestKeyOf(prefix)]) await this.store.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-    if (!manifest) await this.deleteUnder(prefix);
+    for (const key of [...keys, manifestKeyOf(prefix)]) await this.store.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    if (!manifest) await this.deleteUnder(prefix, bucket);
   }
 
   /** Every object under `prefix` (what a backup that died before its manifest left). */
-  async deleteUnder(prefix: string): Promise<void> {
-    for (const key of await this.keysUnder(prefix)) await this.store.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  async deleteUnder(prefix: string, bucket = this.bucket): Promise<void> {
+    for (const key of await this.keysUnder(prefix, bucket)) await this.store.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
-  async keysUnder(prefix: string): Promise<string[]> {
+  async keysUnder(prefix: string, bucket = this.bucket): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     try {
       do {
-        const out = await this.store.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+        const out = await this.store.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
         keys.push(...(out.Contents ?? []).map((o) => o.Key!));
         token = out.IsTruncated ? out.NextContinuationToken : undefined;
       } while (token);

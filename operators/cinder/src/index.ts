@@ -10,7 +10,7 @@ export * from './operator.js';
 export * from './quota.js';
 export * from './scheduler.js';
 export { volumePhase, holdsVolume, attachmentRecords } from './volumeState.js';
-export { backupPrefixOf, parentOf } from './backups.js';
+export { backupPrefixOf, containerOf, parentOf } from './backups.js';
 export { startBlockStorageApi, type BlockStorageApi, type BlockStorageApiOptions } from './api/server.js';
 export { BLOCK_STORAGE_ADMISSION_PATH } from './api/admissionRoutes.js';
 export { ensureDefaultVolumeType, ensureBackendVolumeType } from './volumeTypes.js';

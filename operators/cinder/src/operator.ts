@@ -51,7 +51,11 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
     name: 'volumesnapshot',
     resource: VOLUME_SNAPSHOTS,
     reconcile: snapshotReconciler(deps),
-    watches: [{ resource: VOLUMES, map: (v, all) => all.list().filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) }],
+    watches: [
+      { resource: VOLUMES, map: (v, all) => all.list().filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) },
+      // A backup of it, running or done, says whether it shows backing-up.
+      { resource: VOLUME_BACKUPS, map: (b, all) => all.list().filter((s) => sameNs(s, b) && s.metadata.name === (b as VolumeBackup).spec.snapshot).map(at) },
+    ],
   });
   controllers.backups = m.add<VolumeBackup>({
     name: 'volumebackup',

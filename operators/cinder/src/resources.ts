@@ -153,9 +153,10 @@ export interface VolumeBackup {
   apiVersion?: string;
   kind?: 'VolumeBackup';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; volume: string; incremental?: boolean; force?: boolean };
+  spec: { displayName?: string; description?: string; volume: string; snapshot?: string; container?: string; incremental?: boolean; force?: boolean };
   status?: CommonStatus & {
     volumeId?: string;
+    snapshotId?: string;
     sizeGiB?: number;
     container?: string;
     prefix?: string;

@@ -4,7 +4,7 @@
  * as it is now (an attached volume only when forced: crash-consistent). Deleting it removes the copy.
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
-import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeSnapshot } from './resources.js';
+import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
 import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
@@ -27,7 +27,8 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
       snap = await patchStatusChanges(client, VOLUME_SNAPSHOTS, snap!, change as never, FIELD_MANAGER, { precondition: false });
     };
     // Taken (or refused until its spec changes): nothing more to make; an admin's reset may show another word.
-    const settled = settledWord(snap);
+    const backingUp = (await client.list<VolumeBackup>(VOLUME_BACKUPS, snap.metadata.namespace)).items.some((b) => b.spec.snapshot === snap!.metadata.name && b.status?.phase === 'creating' && !isDeleting(b));
+    const settled = settledWord(snap, backingUp ? 'backing-up' : 'available');
     if (settled) return showSettled(snap, settled, write);
     try {
       const vol = await client.get<Volume>(VOLUMES, snap.metadata.namespace, snap.spec.volume);

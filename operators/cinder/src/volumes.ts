@@ -277,7 +277,8 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       made: true,
       extending: false,
       restoring: false,
-      backingUp: backups.some((b) => b.spec.volume === vol!.metadata.name && b.status?.phase === 'creating'),
+      // A snapshot's backup reads the snapshot: the volume stays as it is (Cinder shows the snapshot backing-up).
+      backingUp: backups.some((b) => b.spec.volume === vol!.metadata.name && !b.spec.snapshot && b.status?.phase === 'creating'),
       uploading: images.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
       attachments,
     });
@@ -439,12 +440,12 @@ async function restoreInto(vol: Volume, backupName: string, blank: boolean, ctx:
   const backup = await client.get<VolumeBackup>(VOLUME_BACKUPS, vol.metadata.namespace, backupName);
   if (!backup || isDeleting(backup)) throw new Refused('BackupNotFound', `Backup ${backupName} could not be found.`);
   if (backup.status?.phase !== 'available' && backup.status?.phase !== 'restoring') throw new Refused('InvalidBackup', 'Invalid backup: Backup status must be available');
-  const manifest = await deps.backups.manifest(backup.status.prefix!);
+  const manifest = await deps.backups.manifest(backup.status.prefix!, backup.status.container);
   if (!manifest) throw new Refused('InvalidBackup', `Backup ${backupName} has no manifest in ${backup.status.container}/${backup.status.prefix}.`);
   if (manifest.sizeBytes > (vol.status?.sizeGiB ?? vol.spec.sizeGiB) * 1024 ** 3) throw new Refused('InvalidInput', `Volume size ${vol.spec.sizeGiB}GB cannot be smaller than the backup size ${backup.status.sizeGiB}GB.`);
   await patchStatusChanges(client, VOLUME_BACKUPS, backup, { phase: 'restoring', restoring: vol.metadata.name }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
   try {
-    await deps.backups.restore(backend, manifest, idOf(vol), blank);
+    await deps.backups.restore(backend, manifest, idOf(vol), blank, backup.status.container);
   } finally {
     const fresh = await client.get<VolumeBackup>(VOLUME_BACKUPS, backup.metadata.namespace, backup.metadata.name);
     if (fresh) await patchStatusChanges(client, VOLUME_BACKUPS, fresh, { phase: 'available', restoring: null }, FIELD_MANAGER, { precondition: false, observedGeneration: false });

@@ -167,6 +167,39 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.deepEqual(await env.backupObjects(), [], 'no object is left in the bucket');
   });
 
+  it("backs up a snapshot's data, not the volume's as it is now, through a temporary volume that does not stay, into the container asked for", async () => {
+    const id = await newVolume({ size: 1 });
+    await writeAt(id, 0, 'SNAPPED-STATE');
+    const snap = (await api('POST', '/snapshots', { snapshot: { volume_id: id, name: 'snapped' } })).body.snapshot.id as string;
+    await until('snapshots', snap, 'available');
+    await writeAt(id, 0, 'LATER-STATE!!');
+    const other = await newVolume({ size: 1 });
+    const wrong = await api('POST', '/backups', { backup: { volume_id: other, snapshot_id: snap } });
+    assert.equal(wrong.status, 400, "a snapshot of another volume: 400");
+    assert.equal((await api('POST', '/backups', { backup: { volume_id: id, snapshot_id: '00000000-0000-0000-0000-000000000000' } })).status, 404);
+    assert.equal((await api('POST', '/backups', { backup: { volume_id: id, container: 'Not A Bucket' } })).status, 400);
+    const made = await api('POST', '/backups', { backup: { volume_id: id, snapshot_id: snap, name: 'of-snap', container: 'snap-backups' } });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    const b = await until('backups', made.body.backup.id, 'available');
+    assert.deepEqual([b.volume_id, b.snapshot_id, b.container], [id, snap, 'snap-backups']);
+    assert.ok((await env.backupObjects('snap-backups')).some((k) => k.endsWith('/manifest.json') || k.includes('/chunk-')), 'its objects are in its own container');
+    assert.deepEqual(await env.backupObjects(), [], 'and none in the default one');
+    await until('snapshots', snap, 'available'); // back from backing-up
+    assert.equal((await api('GET', `/volumes/${id}`)).body.volume.status, 'available');
+    assert.ok(!env.poolFiles().some((f) => f.includes(`backup-`)), `no temporary volume stays: ${env.poolFiles()}`);
+    const restored = (await api('POST', `/backups/${b.id}/restore`, { restore: { name: 'from-snap' } })).body.restore.volume_id as string;
+    await until('volumes', restored, 'available');
+    assert.equal(await readAt(restored, 0, 13), 'SNAPPED-STATE');
+    await api('DELETE', `/backups/${b.id}`);
+    await gone('backups', b.id);
+    assert.deepEqual(await env.backupObjects('snap-backups'), [], 'deleted from its container');
+    for (const v of [restored, other]) await api('DELETE', `/volumes/${v}`);
+    await api('DELETE', `/snapshots/${snap}`);
+    await gone('snapshots', snap);
+    await api('DELETE', `/volumes/${id}`);
+    for (const v of [restored, other, id]) await gone('volumes', v);
+  });
+
   it('makes a bootable volume from an image, with the image data and its properties as volume_image_metadata', async () => {
     const data = Buffer.alloc(3 * 1024 * 1024, 7);
     data.write('IMAGE-DATA', 0);

@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
@@ -43,6 +43,14 @@ describe('block storage decisions', () => {
     assert.deepEqual([messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.event_id, messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.user_message], ['VOLUME_VOLUME_BACKUP_013_001', 'create backup: InvalidBackup happened']);
     assert.equal(messageOf(event('Volume', 'Created', 'Normal'), '/v3'), undefined, 'only warnings');
     assert.equal(messageOf(event('Instance', 'Failed'), '/v3'), undefined, 'only block storage objects');
+  });
+
+  it("puts a backup in the container it names, else its parent's, else the default; an incremental one stays with its parent", () => {
+    const backup = (container?: string, parentContainer?: string) => [{ metadata: { name: 'b' }, spec: { volume: 'v', ...(container ? { container } : {}) } }, parentContainer ? { metadata: { name: 'p' }, spec: { volume: 'v' }, status: { container: parentContainer } } : undefined] as const;
+    assert.equal(containerOf(...backup('mine'), 'default'), 'mine');
+    assert.equal(containerOf(...backup(undefined, 'theirs'), 'default'), 'theirs');
+    assert.equal(containerOf(...backup(), 'default'), 'default');
+    assert.throws(() => containerOf(...backup('mine', 'theirs'), 'default'), /stored in its parent's container \(theirs\), not mine/);
   });
 
   it('knows a retype that would move a volume to another backend (not offered) from one that keeps it', () => {

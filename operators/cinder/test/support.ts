@@ -33,7 +33,8 @@ export interface BlockStorageEnv {
   /** Files in the pool folder (volumes and snapshots), work files left out. */
   poolFiles(): string[];
   /** Keys of every object in the backup bucket. */
-  backupObjects(): Promise<string[]>;
+  /** The objects in the backup bucket, or in another container. */
+  backupObjects(bucket?: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -66,9 +67,9 @@ export async function startBlockStorageEnv(opts: { poolGiB?: number } = {}): Pro
     v3: `${api.url}/v3`,
     adminToken: signIn.headers.get('x-subject-token')!,
     poolFiles: () => readdirSync(poolDir).filter((f) => !f.startsWith('.')).sort(),
-    backupObjects: async () => {
+    backupObjects: async (bucket = BACKUP_BUCKET) => {
       try {
-        return ((await backupStore.s3.send(new ListObjectsV2Command({ Bucket: BACKUP_BUCKET }))).Contents ?? []).map((o) => o.Key!).sort();
+        return ((await backupStore.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
       } catch {
         return [];
       }

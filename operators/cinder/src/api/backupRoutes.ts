@@ -4,7 +4,7 @@ import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '.
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
-import { backupView, volumeStatus } from './views.js';
+import { backupView, snapshotStatus, volumeStatus } from './views.js';
 import { createVolume, volumeOf } from './volumeRoutes.js';
 
 function backupOf(api: VolApi, auth: VolAuth, id: string): VolumeBackup {
@@ -24,20 +24,28 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
     if (!vol || !owns(req.auth, vol) || isDeleting(vol)) throw notFound(`Volume ${volumeId} could not be found.`);
     const force = bool(r.force, 'force') ?? false;
     const incremental = bool(r.incremental, 'incremental') ?? false;
+    const snapshotId = str(r.snapshot_id, 'snapshot_id');
+    const snap = snapshotId ? api.dir.snapshots.byId(snapshotId) : undefined;
+    if (snapshotId && (!snap || !owns(req.auth, snap) || isDeleting(snap))) throw notFound(`Snapshot ${snapshotId} could not be found.`);
+    if (snap && snap.spec.volume !== vol.metadata.name) throw badRequest(`Invalid input received: Snapshot ${snapshotId} is not of volume ${volumeId}.`);
+    if (snap && snapshotStatus(snap) !== 'available') throw badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${snapshotStatus(snap)}".`);
     const status = volumeStatus(vol);
-    if (status !== 'available' && !(status === 'in-use' && force)) throw badRequest(`Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${status}".`);
+    // A snapshot is backed up while its volume is attached, without force (Cinder's check).
+    if (status !== 'available' && !(status === 'in-use' && (force || snap))) throw badRequest(`Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${status}".`);
     const ns = vol.metadata.namespace!;
     if (incremental && !api.dir.backups.list(ns).some((b) => b.spec.volume === vol.metadata.name && b.status?.phase === 'available'))
       throw badRequest('Invalid backup: No backups available to do an incremental backup.');
+    const container = str(r.container, 'container');
+    if (container !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(container)) throw badRequest(`Invalid input received: container ${container} must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.`);
     const display = str(r.name ?? r.display_name, 'name');
     const description = str(r.description ?? r.display_description, 'description');
     const body: VolumeBackup = {
       apiVersion: 'blockstorage.stratus.io/v1alpha1',
       kind: 'VolumeBackup',
       metadata: { name: newObjectName(api.dir.backups, ns, display, 'backup'), namespace: ns },
-      spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, incremental, force },
+      spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, ...(snap ? { snapshot: snap.metadata.name } : {}), ...(container ? { container } : {}), incremental, force },
     };
-    const made = await createCounted(api, ns, { backups: 1, backupGigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, VOLUME_BACKUPS, api.dir.backups, body, 'Backup');
+    const made = await createCounted(api, ns, { backups: 1, backupGigabytes: snap?.status?.sizeGiB ?? vol.status?.sizeGiB ?? vol.spec.sizeGiB }, VOLUME_BACKUPS, api.dir.backups, body, 'Backup');
     return { status: 202, body: { backup: { id: idOf(made), name: display ?? made.metadata.name, links: backupView(api.dir, made, base(req)).links } } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {

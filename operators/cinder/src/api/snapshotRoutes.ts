@@ -5,7 +5,7 @@ import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, n
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
-import { snapshotView, volumeStatus } from './views.js';
+import { snapshotStatus, snapshotView, volumeStatus } from './views.js';
 
 function snapshotOf(api: VolApi, auth: VolAuth, id: string): VolumeSnapshot {
   const s = api.dir.snapshots.byId(id);
@@ -62,6 +62,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
   });
   on(router, 'DELETE', '/snapshots/:id', async (req) => {
     const s = snapshotOf(api, req.auth, req.params.id);
+    if (snapshotStatus(s) === 'backing-up') throw badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group, but it is backing-up.');
     // A volume made from it stands on its own here (a copy), so it may go while they live.
     await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, `Snapshot ${idOf(s)}`));
     return { status: 202 };

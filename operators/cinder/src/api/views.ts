@@ -93,12 +93,15 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
 export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?: unknown }, base: string, kind: string) => ({ id: idOf(o), name: displayNameOf(o), links: link(base, kind, idOf(o)) });
 
 /** A snapshot as Cinder shows it; the extended attributes (progress, project) on show and detail only. */
+/** A snapshot's status word as the API shows it (deleting, a pending request, else what the reconciler wrote). */
+export const snapshotStatus = (s: VolumeSnapshot): string => (isDeleting(s) ? 'deleting' : (pendingStatus(s) ?? s.status?.phase ?? 'creating'));
+
 export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shape: 'show' | 'create' = 'show') {
   return {
     id: idOf(s),
     name: displayNameOf(s),
     description: s.spec.description ?? null,
-    status: isDeleting(s) ? 'deleting' : (pendingStatus(s) ?? s.status?.phase ?? 'creating'),
+    status: snapshotStatus(s),
     size: s.status?.sizeGiB ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.status?.sizeGiB ?? 0,
     volume_id: s.status?.volumeId ?? dir.volumes.get(s.spec.volume, s.metadata.namespace)?.metadata.uid ?? null,
     metadata: s.spec.metadata ?? {},
@@ -117,8 +120,8 @@ export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: st
     status: isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'),
     size: b.status?.sizeGiB ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.spec.sizeGiB ?? 0,
     volume_id: b.status?.volumeId ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.metadata.uid ?? null,
-    snapshot_id: null,
-    container: b.status?.container ?? null,
+    snapshot_id: b.status?.snapshotId ?? (b.spec.snapshot ? (dir.snapshots.get(b.spec.snapshot, b.metadata.namespace)?.metadata.uid ?? null) : null),
+    container: b.status?.container ?? b.spec.container ?? null,
     availability_zone: 'nova',
     created_at: stamp(b.metadata.creationTimestamp),
     updated_at: updatedAt(b),
