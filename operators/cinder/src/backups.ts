@@ -87,6 +87,7 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
           id: idOf(b!),
           volumeId: idOf(vol),
           ...(snap ? { snapshotId: idOf(snap) } : {}),
+          volumeMetadata: vol.spec.metadata ?? {},
           sizeGiB,
           container,
           prefix,

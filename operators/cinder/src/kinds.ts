@@ -197,6 +197,7 @@ export const VolumeBackupKind: KindDefinition = {
     projectId: { type: 'string' },
     volumeId: { type: 'string' },
     snapshotId: { type: 'string' },
+    volumeMetadata: stringMap("The volume's metadata when backed up: a restore gives it to the volume restored into, as Cinder's does."),
     sizeGiB: { type: 'integer' },
     container: { type: 'string', description: 'The bucket holding its chunks.' },
     prefix: { type: 'string', description: 'The key prefix of its manifest and chunks.' },

@@ -157,6 +157,7 @@ export interface VolumeBackup {
   status?: CommonStatus & {
     volumeId?: string;
     snapshotId?: string;
+    volumeMetadata?: Record<string, string>;
     sizeGiB?: number;
     container?: string;
     prefix?: string;

@@ -129,7 +129,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
   });
 
   it('backs a volume up to S3 in chunks, incrementally, restores each state, and deletes the objects it stored', async () => {
-    const id = await newVolume({ size: 1 });
+    const id = await newVolume({ size: 1, metadata: { owner: 'ops' } });
     await writeAt(id, 0, 'FIRST-STATE');
     await writeAt(id, 3 * CHUNK_BYTES + 10, 'FAR-AWAY');
     const full = await api('POST', '/backups', { backup: { volume_id: id, name: 'full' } });
@@ -150,6 +150,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal(r1.status, 202);
     await until('volumes', r1.body.restore.volume_id, 'available');
     assert.equal(await readAt(r1.body.restore.volume_id, 0, 11), 'FIRST-STATE');
+    assert.deepEqual((await api('GET', `/volumes/${r1.body.restore.volume_id}`)).body.volume.metadata, { owner: 'ops' }, "the volume's metadata comes back with its data");
     assert.equal(await readAt(r1.body.restore.volume_id, 3 * CHUNK_BYTES + 10, 8), 'FAR-AWAY');
     const r2 = await api('POST', `/backups/${i.id}/restore`, { restore: { volume_id: r1.body.restore.volume_id } });
     assert.equal(r2.status, 202);

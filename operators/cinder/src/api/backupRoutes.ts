@@ -99,10 +99,11 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
       if (volumeStatus(target) !== 'available') throw badRequest(`Invalid volume: Volume to be restored to must be available, but is ${volumeStatus(target)}.`);
       if ((target.status?.sizeGiB ?? target.spec.sizeGiB) < (b.status.sizeGiB ?? 0)) throw badRequest(`Invalid volume: volume size ${target.spec.sizeGiB} is too small to restore backup of size ${b.status.sizeGiB}.`);
       const count = (target.spec.restoreFromBackup?.count ?? target.status?.restoresDone ?? 0) + 1;
-      await api.client.patch(VOLUMES, target.metadata.namespace, target.metadata.name, { spec: { restoreFromBackup: { backup: b.metadata.name, count } } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${volumeId}`));
+      await api.client.patch(VOLUMES, target.metadata.namespace, target.metadata.name, { spec: { restoreFromBackup: { backup: b.metadata.name, count }, ...(b.status.volumeMetadata ? { metadata: b.status.volumeMetadata } : {}) } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${volumeId}`));
     } else {
       if (b.metadata.namespace !== req.auth.tenant && !req.auth.admin) throw forbidden();
-      target = await createVolume(api, req.auth, { backup_id: idOf(b), name: str(r.name, 'name') ?? `restore_backup_${idOf(b)}` });
+      // The volume's metadata comes back with its data, as Cinder restores it.
+      target = await createVolume(api, req.auth, { backup_id: idOf(b), name: str(r.name, 'name') ?? `restore_backup_${idOf(b)}`, ...(b.status.volumeMetadata ? { metadata: b.status.volumeMetadata } : {}) });
     }
     return { status: 202, body: { restore: { backup_id: idOf(b), volume_id: idOf(target), volume_name: target.spec.displayName ?? target.metadata.name } } };
   });
