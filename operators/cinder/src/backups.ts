@@ -4,8 +4,7 @@
  * prefix: all of it, or (incremental) the chunks changed since the volume's latest backup. A failed backup
  * leaves no object. Deleting one removes its own objects, once no incremental backup builds on it.
  */
-import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
-import type { KubeClient } from '@stratus/runtime';
+import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type KubeClient, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import type { VolumeBackend } from './backend/types.js';
 import type { BackupManifest } from './backupChunks.js';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
@@ -28,6 +27,9 @@ export function containerOf(b: VolumeBackup, parent: VolumeBackup | undefined, f
     throw new Refused('InvalidBackup', `Invalid backup: An incremental backup is stored in its parent's container (${parents}), not ${b.spec.container}.`);
   return b.spec.container ?? parents ?? fallback;
 }
+
+/** The container a backup's objects are (or would be) in: as recorded, else as asked, else the default. */
+const storedIn = (b: VolumeBackup, fallback: string) => b.status?.container ?? b.spec.container ?? fallback;
 
 /** The backup an incremental one builds on: the volume's latest available one. Pure. */
 export function parentOf(b: VolumeBackup, all: VolumeBackup[]): VolumeBackup | undefined {
@@ -54,7 +56,7 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       }
       const prefix = b.status?.prefix ?? backupPrefixOf(b);
       const s = b;
-      const container = b.status?.container ?? b.spec.container ?? deps.backups.bucket;
+      const container = storedIn(b, deps.backups.bucket);
       return removeDataThenRelease(ctx, VOLUME_BACKUPS, b, 'Backup', async () => {
         // A snapshot's temporary volume, should a crash have left it.
         if (s.spec.snapshot) for (const backend of deps.backends) await backend.delete(snapshotReadVolumeOf(s));
@@ -107,7 +109,7 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       if (parent && !parent.status?.hasDependentBackups) await patchStatusChanges(client, VOLUME_BACKUPS, parent, { hasDependentBackups: true }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
     } catch (e) {
       // No object stays of a failed backup, and it counts no more.
-      await deps.backups.deleteUnder(prefix, b.status?.container ?? b.spec.container ?? deps.backups.bucket).catch(() => {});
+      await deps.backups.deleteUnder(prefix, storedIn(b, deps.backups.bucket)).catch(() => {});
       const refused = e instanceof Refused;
       await write({ sizeGiB: null });
       await stall(ctx, VOLUME_BACKUPS, b, refused ? e.reason : 'BackupFailed', refused ? e.message : `Backup ${idOf(b)} failed: ${describe(e)}`);

@@ -15,8 +15,8 @@ export interface PoolState {
 }
 
 /** What Cinder's reference drivers (LVM, RBD) report as their vendor. */
-export const VENDOR = 'Open Source';
-export const DRIVER_VERSION = '1.0';
+const VENDOR = 'Open Source';
+const DRIVER_VERSION = '1.0';
 
 /**
  * What a pool reports of itself (Cinder's volume stats): the capabilities the scheduler matches a type's extra

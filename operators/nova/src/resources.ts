@@ -9,7 +9,8 @@ export const INSTANCES = resourceOf(InstanceKind);
 export const KEYPAIRS = resourceOf(KeypairKind);
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
-export const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+/** Kubernetes' core Events (one definition, the runtime's). */
+export { EVENTS } from '@stratus/runtime';
 /** The key of an instance's admin password in its adminPassSecret. */
 export const ADMIN_PASS_KEY = 'adminPass';
 export const SERVER_GROUPS = resourceOf(ServerGroupKind);

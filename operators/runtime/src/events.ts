@@ -4,7 +4,8 @@ import { KubeClient, isNotFound, MERGE_PATCH, type ResourceRef } from './client.
 import { now } from './conditions.js';
 import type { Logger } from './logger.js';
 
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+/** Kubernetes' core Events. */
+export const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -4,12 +4,11 @@
  * backups (the same events `kubectl describe` shows); deleting a message deletes its event.
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { ApiRequest, ResourceRef } from '@stratus/runtime';
+import { EVENTS, type ApiRequest } from '@stratus/runtime';
 import { fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { notFound } from './errors.js';
 import { minorOf } from './microversion.js';
 
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 /** How long Cinder promises to keep a message (its message_ttl); events here are kept until deleted. */
 const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
 

@@ -6,7 +6,7 @@
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
 import { QOS_SPECS, VOLUME_TYPES, idOf, type QosConsumer, type QosSpec, type VolumeType } from '../resources.js';
 import { QOS_CONSUMERS } from '../kinds.js';
-import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, resourceBody, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound, conflict } from './errors.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
@@ -49,7 +49,11 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
     if (!t) throw notFound(`Volume type ${id} could not be found.`);
     return t;
   };
-  const setTypeQos = (t: VolumeType, qos: string | null) => api.client.patch<VolumeType>(VOLUME_TYPES, undefined, t.metadata.name, { spec: { qosSpec: qos } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume type ${idOf(t)}`));
+  /** Associates the type with `qos` (null: none), and waits until the cache holds it, so the next read shows it. */
+  const setTypeQos = async (t: VolumeType, qos: string | null) => {
+    const updated = await api.client.patch<VolumeType>(VOLUME_TYPES, undefined, t.metadata.name, { spec: { qosSpec: qos } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume type ${idOf(t)}`));
+    await api.dir.types.seen(updated);
+  };
   const links = (req: Req, q: QosSpec) => [
     { rel: 'self', href: `${req.base}/v3/qos-specs/${idOf(q)}` },
     { rel: 'bookmark', href: `${req.base}/qos-specs/${idOf(q)}` },
@@ -66,9 +70,7 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
   });
   on(router, 'POST', '/qos-specs', async (req) => {
     admin(req, 'create');
-    const r = (req.body as { qos_specs?: unknown } | undefined)?.qos_specs;
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest("Missing required element 'qos_specs' in request body.");
-    const { name: rawName, consumer: rawConsumer, ...rest } = r as Record<string, unknown>;
+    const { name: rawName, consumer: rawConsumer, ...rest } = resourceBody(req.body, 'qos_specs');
     const name = str(rawName, 'name')?.trim();
     if (!name) throw badRequest('Invalid input received: QoS specs name must be given.');
     const consumer = rawConsumer === undefined ? 'back-end' : consumerOf(rawConsumer);
@@ -82,14 +84,13 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'PUT', '/qos-specs/:id', async (req) => {
     admin(req, 'update');
     const q = qosOf(req.params.id);
-    const r = (req.body as { qos_specs?: unknown } | undefined)?.qos_specs;
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw badRequest("Missing required element 'qos_specs' in request body.");
-    const { consumer, ...rest } = r as Record<string, unknown>;
+    const { consumer: rawConsumer, ...rest } = resourceBody(req.body, 'qos_specs');
+    const consumer = rawConsumer === undefined ? {} : { consumer: consumerOf(rawConsumer) };
     const specs = specsOf(rest);
-    const change = { ...(consumer !== undefined ? { consumer: consumerOf(consumer) } : {}), specs };
-    const updated = await api.client.patch<QosSpec>(QOS_SPECS, undefined, q.metadata.name, { spec: change }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `QoS specs ${req.params.id}`));
+    const updated = await api.client.patch<QosSpec>(QOS_SPECS, undefined, q.metadata.name, { spec: { ...consumer, specs } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `QoS specs ${req.params.id}`));
     await api.dir.qos.seen(updated);
-    return { status: 200, body: { qos_specs: specsOf(r as Record<string, unknown>) } };
+    // Cinder answers with what was set.
+    return { status: 200, body: { qos_specs: { ...consumer, ...specs } } };
   });
   on(router, 'PUT', '/qos-specs/:id/delete_keys', async (req) => {
     admin(req, 'delete_keys');
@@ -124,20 +125,20 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
       const other = api.dir.qos.get(t.spec.qosSpec);
       throw badRequest(`Type ${idOf(t)} is already associated with another qos specs: ${other ? idOf(other) : t.spec.qosSpec}`);
     }
-    await api.dir.types.seen(await setTypeQos(t, q.metadata.name));
+    await setTypeQos(t, q.metadata.name);
     return { status: 202 };
   });
   on(router, 'GET', '/qos-specs/:id/disassociate', async (req) => {
     admin(req, 'update');
     const q = qosOf(req.params.id);
     const t = typeOf(req);
-    if (t.spec.qosSpec === q.metadata.name) await api.dir.types.seen(await setTypeQos(t, null));
+    if (t.spec.qosSpec === q.metadata.name) await setTypeQos(t, null);
     return { status: 202 };
   });
   on(router, 'GET', '/qos-specs/:id/disassociate_all', async (req) => {
     admin(req, 'update');
     const q = qosOf(req.params.id);
-    for (const t of typesOf(q)) await api.dir.types.seen(await setTypeQos(t, null));
+    for (const t of typesOf(q)) await setTypeQos(t, null);
     return { status: 202 };
   });
 }

@@ -10,7 +10,7 @@ import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
 import { on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { forbidden, notFound } from './errors.js';
 import { minorOf } from './microversion.js';
-import { DRIVER_VERSION, VENDOR, capabilitiesOf } from '../scheduler.js';
+import { capabilitiesOf } from '../scheduler.js';
 
 /** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
 export const SERVICE_HOST = 'stratus';
@@ -70,8 +70,8 @@ export function capabilitiesRecord(s: BackendState) {
     namespace: `OS::Storage::Capabilities::${SERVICE_HOST}@${s.backend.name}`,
     volume_backend_name: s.backend.name,
     pool_name: null,
-    vendor_name: VENDOR,
-    driver_version: DRIVER_VERSION,
+    vendor_name: caps.vendor_name,
+    driver_version: caps.driver_version,
     storage_protocol: caps.storage_protocol,
     display_name: null,
     description: null,

@@ -15,6 +15,8 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     if (!t || !mayUse(t, auth)) throw notFound(`Volume type ${id} could not be found.`);
     return t;
   };
+  /** A type in full, with its QoS spec's ID. */
+  const shown = (t: VolumeType, auth: VolAuth) => typeView(t, auth.admin, 'show', api.dir.qosIdOf(t));
   const adminOnly = (req: ApiRequest<VolAuth> & { auth: VolAuth }) => {
     if (!req.auth.admin) throw forbidden("Policy doesn't allow volume_extension:types_manage to be performed.");
   };
@@ -23,13 +25,10 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
     const types = api.dir.types.list().filter((t) => mayUse(t, req.auth) && (isPublic === null || isPublic === 'None' || String(t.spec.isPublic ?? true) === isPublic.toLowerCase()));
     const q = new URLSearchParams(req.query);
     q.delete('is_public');
-    return listAnswer({ ...req, query: q }, types.map((t) => typeView(t, req.auth.admin, 'show', api.dir.qosIdOf(t))), 'volume_types', `${req.base}/v3`, undefined, 'types');
+    return listAnswer({ ...req, query: q }, types.map((t) => shown(t, req.auth)), 'volume_types', `${req.base}/v3`, undefined, 'types');
   });
-  on(router, 'GET', '/types/default', (req) => ({ status: 200, body: { volume_type: typeView(typeOf(req.auth, 'default'), req.auth.admin, 'show', api.dir.qosIdOf(typeOf(req.auth, 'default'))) } }));
-  on(router, 'GET', '/types/:id', (req) => {
-    const t = typeOf(req.auth, req.params.id);
-    return { status: 200, body: { volume_type: typeView(t, req.auth.admin, 'show', api.dir.qosIdOf(t)) } };
-  });
+  on(router, 'GET', '/types/default', (req) => ({ status: 200, body: { volume_type: shown(typeOf(req.auth, 'default'), req.auth) } }));
+  on(router, 'GET', '/types/:id', (req) => ({ status: 200, body: { volume_type: shown(typeOf(req.auth, req.params.id), req.auth) } }));
   on(router, 'POST', '/types', async (req) => {
     adminOnly(req);
     const r = resourceBody(req.body, 'volume_type');
