@@ -43,10 +43,12 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
       objectJson = JSON.stringify(t);
     } else objectJson = json ?? JSON.stringify(obj);
     queued.push(`{"type":"${eventType}","object":${objectJson}}\n`);
-    if (queued.length === 1) setImmediate(flush);
+    if (queued.length === 1) process.nextTick(flush);
   };
-  // Events of one turn of the event loop go out in one write: under load, one TLS record and one syscall for
-  // many events instead of one each.
+  // Events of one synchronous run (a request's commit, a collection's deletes) go out in one write as soon as it
+  // ends: one TLS record and one syscall for many events instead of one each. Waiting for the loop's check
+  // phase (setImmediate) held them behind every request read in the same poll: at 1,000 creates/s with 100
+  // watches, delivery p99 19-32 ms instead of 4-8 ms (bench/watchers.bench.ts).
   let queued: string[] = [];
   const flush = () => {
     if (!queued.length || res.writableEnded) return;

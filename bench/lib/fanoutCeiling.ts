@@ -49,7 +49,7 @@ export async function startFanoutCeiling(): Promise<FanoutCeiling> {
       obj.metadata = { ...obj.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString(), resourceVersion: String(++revision) };
       const json = JSON.stringify(obj);
       const line = `{"type":"ADDED","object":${json}}\n`;
-      if (!queued.size) setImmediate(flush);
+      if (!queued.size) process.nextTick(flush);
       for (const w of watches.get(collection) ?? []) (queued.get(w) ?? queued.set(w, []).get(w)!).push(line);
       res.writeHead(201, { 'Content-Type': 'application/json' });
       res.end(json);
