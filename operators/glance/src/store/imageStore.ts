@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { AbortMultipartUploadCommand, CreateBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand, HeadBucketCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { uploadStream } from './multipartUpload.js';
 import { ObjectReader } from './objectReader.js';
+import { crc32MayReplacePayloadHash, leavePayloadHashToChecksums } from './payloadSigning.js';
 import { countedStream, streamed } from './youngGarbage.js';
 
 export interface StoreConfig {
@@ -76,6 +77,8 @@ export class ImageStore {
    * never reuse the upload sockets. They go through undici (objectReader.ts), the cheaper receive path.
    */
   private readonly reader: ObjectReader;
+  /** What image uploads carry in place of a signed payload hash, where that is safe (payloadSigning.ts). */
+  private readonly checksum?: 'CRC32';
 
   constructor(readonly config: StoreConfig) {
     const client = () =>
@@ -84,12 +87,15 @@ export class ImageStore {
         region: config.region ?? 'us-east-1',
         forcePathStyle: true,
         credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-        // No CRC32 beside the signed payload's sha256, which S3 verifies already: the SDK's default (since 3.729)
-        // hashed every byte a third time here and in the server, a twelfth of Glance's upload CPU (profiled).
+        // A checksum only where a request asks for one (image uploads, in place of the payload's sha256 where that
+        // is safe): the SDK's default (since 3.729) put a CRC32 beside the signed sha256 on every upload, every
+        // byte hashed a third time here and in the server, a twelfth of Glance's upload CPU (profiled).
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });
     this.s3 = client();
+    this.checksum = crc32MayReplacePayloadHash(config.endpoint) ? 'CRC32' : undefined;
+    if (this.checksum) leavePayloadHashToChecksums(this.s3);
     this.reader = new ObjectReader(config);
   }
 
@@ -115,6 +121,7 @@ export class ImageStore {
       partSize: this.config.partSize ?? 8 * 1024 * 1024,
       queueSize: this.config.queueSize ?? 3,
       contentType: 'application/octet-stream',
+      ...(this.checksum ? { checksum: this.checksum } : {}),
     });
     try {
       // Both must settle before deciding: a failed source aborts the upload; a failed upload stops the source.

@@ -20,6 +20,8 @@ export interface MultipartOptions {
   /** Parts sent at once (and buffers held). */
   queueSize: number;
   contentType?: string;
+  /** A checksum S3 verifies on every part (and the whole object put at once), beside its ETag's md5. */
+  checksum?: 'CRC32';
 }
 
 /** Part buffers no upload holds, by size: at most one upload's worth of each is kept. */
@@ -40,14 +42,15 @@ export async function uploadStream(s3: S3Client, body: Readable, o: MultipartOpt
   const free: Buffer[] = [takeSpare(o.partSize)];
   let held = 1;
   const inFlight = new Set<Promise<void>>();
-  const parts: Array<{ PartNumber: number; ETag: string }> = [];
+  const parts: Array<{ PartNumber: number; ETag: string; ChecksumCRC32?: string }> = [];
+  const algorithm = o.checksum ? { ChecksumAlgorithm: o.checksum } : {};
   let uploadId: string | undefined;
   let buffer = free.pop()!;
   let filled = 0;
   let failure: unknown;
 
   const startUpload = async () => {
-    uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, ContentType: o.contentType }))).UploadId!;
+    uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, ContentType: o.contentType, ...algorithm }))).UploadId!;
     return uploadId;
   };
   // Sends one full (or the last) buffer as the next part; its buffer returns to the pool once S3 has it.
@@ -55,8 +58,9 @@ export async function uploadStream(s3: S3Client, body: Readable, o: MultipartOpt
     const partNumber = parts.length + inFlight.size + 1;
     const id = await startUpload();
     const sending = s3
-      .send(new UploadPartCommand({ Bucket: o.bucket, Key: o.key, UploadId: id, PartNumber: partNumber, Body: data.subarray(0, length), ContentLength: length }))
-      .then((r) => void parts.push({ PartNumber: partNumber, ETag: r.ETag! }))
+      .send(new UploadPartCommand({ Bucket: o.bucket, Key: o.key, UploadId: id, PartNumber: partNumber, Body: data.subarray(0, length), ContentLength: length, ...algorithm }))
+      // A part's checksum, where S3 answers with it, goes into the completion as S3 asks of checksummed uploads.
+      .then((r) => void parts.push({ PartNumber: partNumber, ETag: r.ETag!, ...(r.ChecksumCRC32 ? { ChecksumCRC32: r.ChecksumCRC32 } : {}) }))
       .catch((e) => void (failure ??= e))
       .finally(() => {
         free.push(data);
@@ -91,7 +95,7 @@ export async function uploadStream(s3: S3Client, body: Readable, o: MultipartOpt
     }
     if (!uploadId && !inFlight.size) {
       // The whole object fitted in one buffer: one plain PUT.
-      await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: buffer.subarray(0, filled), ContentLength: filled, ContentType: o.contentType }));
+      await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: buffer.subarray(0, filled), ContentLength: filled, ContentType: o.contentType, ...algorithm }));
       keepSpare([buffer], o.queueSize);
       return;
     }
