@@ -15,7 +15,7 @@ import { KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/cli
 import { parse, parseAllDocuments } from 'yaml';
 import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient } from '@stratus/runtime';
-import { load, ms, pct } from './lib/load.js';
+import { load, ms, pct, median } from './lib/load.js';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '32' } } });
 const OBJECTS = Number(values.objects);
@@ -130,7 +130,6 @@ async function main() {
       });
       rounds[who].push(2000 / run.seconds);
     }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },

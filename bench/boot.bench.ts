@@ -20,7 +20,7 @@ import { KubeClient } from '@stratus/runtime';
 import { IMAGES, type Image } from '@stratus/glance';
 import { INSTANCES, configDriveFiles, domainXml, writeConfigDrive, type GuestSpec, type Instance } from '@stratus/nova';
 import { adminToken } from './lib/adminToken.js';
-import { ms, pct, until } from './lib/load.js';
+import { ms, pct, until, median } from './lib/load.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
 const ROUNDS = Number(values.rounds);
@@ -28,7 +28,6 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const MARKER = 'STRATUS-TEST-IMAGE-READY';
 const run = promisify(execFile);
 const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args]).then((r) => r.stdout.trim());
-const median = (xs: number[]) => pct(xs, 50);
 const markerIn = (file: string, marker = MARKER) => existsSync(file) && readFileSync(file, 'latin1').includes(marker);
 const BOOTED = 'STRATUS-TEST-IMAGE-BOOTED';
 const LEASE = 'STRATUS-NET eth0 10.';

@@ -19,7 +19,7 @@ import { newS3Credentials } from '@stratus/glance';
 import { S3_SERVER_MAIN, startS3Process } from '@stratus/cli/s3';
 import { rawDisk } from './lib/disk.js';
 import { drainCrc32, makeFile } from './lib/testData.js';
-import { timed } from './lib/load.js';
+import { timed, median } from './lib/load.js';
 import { cpuSecondsOf, memoryOf } from './lib/processes.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' } } });
@@ -74,7 +74,6 @@ async function main() {
         }
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [w, rd] = [median(disk.write), median(disk.read)];
     console.log(`medians; raw disk: write ${w.toFixed(0)} MB/s, read ${rd.toFixed(0)} MB/s`);
     for (const engine of ENGINES) {

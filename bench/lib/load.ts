@@ -5,6 +5,13 @@ export const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+/** The median: for an even count, the mean of the two middle values (the upper one alone flattered two rounds). */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
 export const ms = (n: number) => Math.round(n * 100) / 100;
 
 /** Runs `n` requests with `concurrency` in flight; returns per-request latencies (ms) and the wall time (s). */
