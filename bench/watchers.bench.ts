@@ -18,6 +18,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
@@ -152,6 +153,8 @@ interface WatchedRun {
   /** Committed → informer latencies (ms) of the paced phase. */
   steady: number[];
   serverCpu: number;
+  /** The server thread's event-loop delay over the paced phase (ms): p99 and max. A stall here delays every delivery behind it. */
+  loopDelay: { p99: number; max: number };
   creatorCpu: number;
   informersCpu: number;
 }
@@ -182,8 +185,11 @@ async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) =>
     // close to saturation it runs, and so how long its queues; the informers' what reading costs.
     for (const w of operators) w.postMessage({ measure: true });
     const mainSince = process.threadCpuUsage();
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const paced = await creates({ prefix: 'paced', n: OBJECTS, paced: RATE });
     const serverCpu = cpuSeconds(process.threadCpuUsage(mainSince));
+    loop.disable();
     const informersCpu = await collect('paced-');
     for (const w of operators) w.postMessage({ stop: true });
     return {
@@ -194,6 +200,7 @@ async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) =>
       pacedSeconds: paced.seconds,
       steady: latenciesOf(paced.committed),
       serverCpu,
+      loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       creatorCpu: paced.cpu,
       informersCpu,
     };
@@ -203,7 +210,7 @@ async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) =>
 }
 
 const pacedLine = (r: WatchedRun, server: string) =>
-  `paced at ${RATE}/s (reached ${Math.round(r.pacedPerSecond)}/s): committed → informer p50 ${ms(pct(r.steady, 50))} ms, p99 ${ms(pct(r.steady, 99))} ms (${r.steady.length}/${OBJECTS * INFORMERS} delivered); CPU s over its ${ms(r.pacedSeconds)} s: ${server} ${ms(r.serverCpu)}, creating client ${ms(r.creatorCpu)}, informers (all threads) ${ms(r.informersCpu)}`;
+  `paced at ${RATE}/s (reached ${Math.round(r.pacedPerSecond)}/s): committed → informer p50 ${ms(pct(r.steady, 50))} ms, p99 ${ms(pct(r.steady, 99))} ms (${r.steady.length}/${OBJECTS * INFORMERS} delivered); CPU s over its ${ms(r.pacedSeconds)} s: ${server} ${ms(r.serverCpu)}, creating client ${ms(r.creatorCpu)}, informers (all threads) ${ms(r.informersCpu)}; ${server}'s event-loop delay p99 ${ms(r.loopDelay.p99)} ms, max ${ms(r.loopDelay.max)} ms`;
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-bench-'));
