@@ -8,8 +8,9 @@
  * Each round also measures the machine's raw disk under the same folder (`dd` writing with fdatasync, and
  * reading back from the page cache): the one port's upload aims at ≥ 0.3 of the write, its download ≥ 0.2 of
  * the read. Against the disk the upload is sent by curl, as the ceilings' are (a Node client sending it costs
- * about 3 CPU s per GiB on the same two cores); against direct S3 both sides keep their Node clients. Downloads are timed with curl saving the body to memory (tmpfs), as a user saves an image, and
- * checked after the clock stops: a Node client reading the body costs about 4 CPU s per GiB, so with it the
+ * about 3 CPU s per GiB on the same two cores); against direct S3 both sides keep their Node clients.
+ * Downloads are timed with curl saving the body to memory (tmpfs), as a user saves an image, and checked after
+ * the clock stops: a Node client reading the body costs about 4 CPU s per GiB, so with it the
  * figure was the benchmark's own. Two ceilings say what the machine allows at all: a bare Node server, and
  * sendfile(2), sending the same file to curl, which saves it where the downloads are saved. Two more for the
  * upload: curl sending the file to a bare Node server that writes it to the S3 server's disk with fdatasync,
@@ -67,6 +68,13 @@ const text = async (r: HttpReply) => {
   for await (const c of r.body) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 };
+
+/** A raw image's record through the Image API at `images`; its ID. */
+async function createImage(images: string, token: string, name: string): Promise<string> {
+  const created = await http(images, 'POST', { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, JSON.stringify({ name, disk_format: 'raw', container_format: 'bare' }));
+  if (created.status !== 201) throw new Error(`image create: HTTP ${created.status} ${await text(created)}`);
+  return JSON.parse(await text(created)).id;
+}
 
 /** CPU seconds (user + system) each process has used so far: this one, the gateway, Glance, the S3 server. */
 function cpuSeconds(cloud: RunningCloud, glance: string): Record<string, number> {
@@ -137,9 +145,7 @@ async function main() {
         if (CPU) console.log(`            cpu s: put ${putCpu}; get ${getCpu}`);
 
         for (const [name, images] of Object.entries(paths)) {
-          const created = await http(images, 'POST', { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, JSON.stringify({ name: `bench-${mib}`, disk_format: 'raw', container_format: 'bare' }));
-          if (created.status !== 201) throw new Error(`image create: HTTP ${created.status} ${await text(created)}`);
-          const id = JSON.parse(await text(created)).id;
+          const id = await createImage(images, token, `bench-${mib}`);
           cpu = cpuSeconds(cloud, pid);
           const upload = await timed(async () => {
             const r = await http(`${images}/${id}/file`, 'PUT', { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream', 'Content-Length': mib * MiB, 'Content-MD5': sum }, createReadStream(file));
@@ -162,9 +168,7 @@ async function main() {
           if (name !== 'via one port') continue;
           // Against the disk, the upload is sent by curl, as the ceilings' are and as the downloads are saved: the
           // figure is then the cloud's, not the Node client's (about 3 CPU s per GiB on the same two cores).
-          const again = await http(images, 'POST', { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, JSON.stringify({ name: `bench-curl-${mib}`, disk_format: 'raw', container_format: 'bare' }));
-          if (again.status !== 201) throw new Error(`image create: HTTP ${again.status} ${await text(again)}`);
-          const curlId = JSON.parse(await text(again)).id;
+          const curlId = await createImage(images, token, `bench-curl-${mib}`);
           cpu = cpuSeconds(cloud, pid);
           // Glance refuses (and removes) data whose md5 is not the Content-MD5 sent: a 204 says every byte arrived.
           const sent = await curlUpload(`${images}/${curlId}/file`, file, { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream', 'Content-MD5': sum });

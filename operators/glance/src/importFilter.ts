@@ -49,6 +49,12 @@ function unmapped(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
 
 const normalized = (ip: string) => unmapped(ip).toNormalizedString();
 
+/** Whether a URL's hostname names this machine's loopback (localhost, 127.0.0.0/8, ::1, ::ffff:127.x). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = bare(hostname);
+  return host === 'localhost' || (isIP(host) !== 0 && unmapped(host).range() === 'loopback');
+}
+
 const listed = (list: Endpoint[], host: string, port: number) => list.some((e) => sameHost(e.host, host) && (e.port === undefined || e.port === port));
 
 /** Why the URL itself may not be fetched (scheme, port, a listed host), or undefined when it may be tried. */

@@ -18,7 +18,7 @@ describe('image upload payload signing', function () {
   this.timeout(60_000);
 
   it('leaves the payload hash to a CRC32 only under TLS or on loopback', () => {
-    for (const endpoint of ['https://s3.example.com', 'https://10.0.0.5:7480', 'http://127.0.0.1:9000', 'http://127.8.9.10', 'http://localhost:9000', 'http://[::1]:9000'])
+    for (const endpoint of ['https://s3.example.com', 'https://10.0.0.5:7480', 'http://127.0.0.1:9000', 'http://127.8.9.10', 'http://localhost:9000', 'http://[::1]:9000', 'http://[::ffff:127.0.0.1]:9000'])
       assert.equal(crc32MayReplacePayloadHash(endpoint), true, endpoint);
     for (const endpoint of ['http://10.0.0.5:9000', 'http://s3.example.com', 'http://128.0.0.1:9000', 'http://127.example.com', 'http://[::2]:9000'])
       assert.equal(crc32MayReplacePayloadHash(endpoint), false, endpoint);

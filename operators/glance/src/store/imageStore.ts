@@ -121,7 +121,7 @@ export class ImageStore {
       partSize: this.config.partSize ?? 8 * 1024 * 1024,
       queueSize: this.config.queueSize ?? 3,
       contentType: 'application/octet-stream',
-      ...(this.checksum ? { checksum: this.checksum } : {}),
+      checksum: this.checksum,
     });
     try {
       // Both must settle before deciding: a failed source aborts the upload; a failed upload stops the source.

@@ -8,15 +8,13 @@
  * Measured (Glance bench, 1 GiB upload profiled): the payload's sha256 was a sixth of Glance's hashing time and
  * as much again in the S3 server, which computes it a second time.
  */
-import { isIP } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { isLoopbackHost } from '../importFilter.js';
 
 /** Whether uploads to this S3 endpoint may carry a CRC32 instead of a signed payload hash. Pure. */
 export function crc32MayReplacePayloadHash(endpoint: string): boolean {
   const { protocol, hostname } = new URL(endpoint);
-  if (protocol === 'https:') return true;
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  return protocol === 'https:' || isLoopbackHost(hostname);
 }
 
 /**
