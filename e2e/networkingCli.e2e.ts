@@ -406,7 +406,7 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await json('floating', 'ip', 'show', fip.id)).port_id, holder.id);
     await os('port', 'delete', 'holder');
     const released = await json('floating', 'ip', 'show', fip.id);
-    assert.deepEqual([released.port_id, released.fixed_ip_address, released.router_id], [null, null, null]);
+    assert.deepEqual([released.port_id, released.fixed_ip_address, released.router_id, released.status], [null, null, null, 'DOWN']);
     await os('floating', 'ip', 'delete', fip.id);
     await os('router', 'remove', 'subnet', 'edge', 'private-v4');
     await os('router', 'unset', '--external-gateway', 'edge');

@@ -2,7 +2,10 @@
  * The FloatingIP reconciler. The story of a floating IP: it gets a finalizer guarding its NAT rule; it holds a
  * Port on its external network (network:floatingip) for its address; associated with a port, it finds the
  * router that joins that port's subnet to the external network, and the mechanism writes the dnat_and_snat
- * rule there; ACTIVE then, DOWN when not associated. Deleting it removes the rule, then gives the address back.
+ * rule there; ACTIVE then, DOWN when not associated. A fixed IP takes one floating IP per external network:
+ * of two that ask for it, the one translating it already (else the older) keeps it, the other is refused.
+ * Refused for any reason, it translates nothing: its port deleted takes its rule at once, as in Neutron.
+ * Deleting it removes the rule, then gives the address back.
  */
 import {
   hasFinalizer,
@@ -16,14 +19,40 @@ import {
   type Result,
 } from '@stratus/runtime';
 import type { OvnMechanism } from './ovn/mechanism.js';
-import { ensureFinalizer, releaseFinalizer, stall } from './reconcileSteps.js';
+import { ensureFinalizer, madeBefore, recordStall, releaseFinalizer } from './reconcileSteps.js';
 import { FIELD_MANAGER, FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, floatingPortNameOf, idOf, type FixedIP, type FloatingIP, type Network, type Port, type Router } from './resources.js';
 
-/** The router joining the port's address's subnet to the external network, or undefined. Pure. */
 /** The fixed IP of `port` a floating IP reaches: `asked` when the port has it, else the port's first IPv4 one. Pure. */
 export const fixedIPReached = (port: Port, asked: string | undefined): FixedIP | undefined =>
   (port.status?.fixedIPs ?? []).find((f) => (asked ? f.ipAddress === asked : !!f.ipAddress && !f.ipAddress.includes(':')));
 
+/**
+ * Whether floating IP `o` asks for `fixedIP` of `port` on the external network `onExternal` tells (two would be
+ * two NAT rules for one address). Pure.
+ */
+export function asksForFixedIP(o: FloatingIP, port: Port, fixedIP: string, onExternal: (o: FloatingIP) => boolean): boolean {
+  return !isDeleting(o) && o.metadata.namespace === port.metadata.namespace && o.spec.port === port.metadata.name && onExternal(o) && fixedIPReached(port, o.status?.fixedIPAddress ?? o.spec.fixedIPAddress)?.ipAddress === fixedIP;
+}
+
+/**
+ * Of two floating IPs asking for one fixed IP, whether `o` keeps it before `f`: the one translating it now wins;
+ * else the older, unless it is refused (for its own reason, or having lost this clash before). Pure.
+ */
+export function keepsFixedIPBefore(o: FloatingIP, f: FloatingIP, portId: string, fixedIP: string): boolean {
+  const translating = (x: FloatingIP) => x.status?.phase === 'ACTIVE' && x.status.portId === portId && x.status.fixedIPAddress === fixedIP;
+  if (translating(o) !== translating(f)) return translating(o);
+  if (!translating(o) && o.status?.phase === 'ERROR') return false;
+  return madeBefore(o, f);
+}
+
+/** Neutron's FloatingIPPortAlreadyAssociated message. */
+export const alreadyAssociatedMessage = (fip: { address?: string; id?: string }, portId: string, fixedIP: string | undefined, externalId: string) =>
+  `Cannot associate floating IP ${fip.address ?? ''} (${fip.id ?? 'new'}) with port ${portId} using fixed IP ${fixedIP}, as that fixed IP already has a floating IP on external network ${externalId}.`;
+
+/** What a floating IP that translates nothing says of its target: no rule is written for it. */
+const TRANSLATING_NOTHING = { fixedIPAddress: null, router: null, routerId: null, portId: null };
+
+/** The router joining the port's address's subnet to the external network, or undefined. Pure. */
 export function translatingRouter(routers: Router[], subnetId: string, external: Network): Router | undefined {
   return routers.find(
     (r) =>
@@ -50,7 +79,9 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
       await releaseFinalizer(client, FLOATING_IPS, fip);
       return;
     }
-    const fail = (reason: string, message: string) => stall(ctx, FLOATING_IPS, fip, reason, message);
+    const fail = async (reason: string, message: string) => {
+      await ovn.sync([await recordStall(ctx, FLOATING_IPS, fip, reason, message, TRANSLATING_NOTHING)]);
+    };
     const external = await client.get<Network>(NETWORKS, fip.spec.networkNamespace ?? ns, fip.spec.network);
     if (!external || isDeleting(external) || !external.spec.external) return fail('InvalidInput', `Network ${fip.spec.network} is not a valid external network`);
     if (await ensureFinalizer(client, FLOATING_IPS, fip)) return;
@@ -84,6 +115,11 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
     if (!target || isDeleting(target)) return fail('PortNotFound', `Port ${fip.spec.port} could not be found.`);
     const fixed = fixedIPReached(target, fip.spec.fixedIPAddress);
     if (!fixed?.subnetId) return fail('InvalidInput', fip.spec.fixedIPAddress ? `Port ${fip.spec.port} does not have fixed ip ${fip.spec.fixedIPAddress}` : `Port ${fip.spec.port} has no IPv4 address to reach`);
+    const onExternal = (o: FloatingIP) => o.spec.network === external.metadata.name && (o.spec.networkNamespace ?? o.metadata.namespace) === external.metadata.namespace;
+    const holder = (await client.list<FloatingIP>(FLOATING_IPS, ns)).items.find(
+      (o) => o.metadata.uid !== fip.metadata.uid && asksForFixedIP(o, target, fixed.ipAddress!, onExternal) && keepsFixedIPBefore(o, fip, idOf(target), fixed.ipAddress!),
+    );
+    if (holder) return fail('FloatingIPPortAlreadyAssociated', alreadyAssociatedMessage({ address, id: idOf(fip) }, idOf(target), fixed.ipAddress, idOf(external)));
     const router = translatingRouter((await client.list<Router>(ROUTERS, ns)).items, fixed.subnetId, external);
     if (!router?.status?.id)
       return fail('ExternalGatewayForFloatingIPNotFound', `External network ${idOf(external)} is not reachable from subnet ${fixed.subnetId}. Therefore, cannot associate Port ${idOf(target)} with a Floating IP.`);

@@ -85,6 +85,8 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       // Its own port getting its address, the port it reaches changing, and the routers that may translate it.
       { resource: PORTS, map: (p, all) => all.list().filter((f) => f.metadata.uid === (p as Port).spec.deviceId || (f.metadata.namespace === p.metadata?.namespace && f.spec.port === p.metadata?.name)).map(at) },
       { resource: ROUTERS, map: (r, all) => all.list().filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
+      // Another floating IP taking, moving off or letting go a fixed IP: those asking for its port, and those refused for a clash.
+      { resource: FLOATING_IPS, map: (changed, all) => all.list().filter((f) => f.metadata.namespace === changed.metadata?.namespace && f.metadata.name !== changed.metadata?.name && f.spec.port && (f.spec.port === (changed as FloatingIP).spec.port || f.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'FloatingIPPortAlreadyAssociated'))).map(at) },
     ],
   });
   m.add<SubnetPool>({ name: 'subnetpool', resource: SUBNET_POOLS, reconcile: subnetPoolReconciler() });

@@ -24,7 +24,18 @@ export async function releaseFinalizer(client: KubeClient, ref: ResourceRef, o: 
 
 /** Records a refusal once (event and Stalled, phase ERROR), so a user reading `kubectl describe` sees why. */
 export async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: ResourceRef, o: T, reason: string, message: string, extra: object = {}): Promise<void> {
+  await recordStall(ctx, ref, o, reason, message, extra);
+}
+
+/** `stall`, answering the object as written (for a mechanism that must see the refusal before it syncs). */
+export async function recordStall<T extends Obj>(ctx: ReconcileContext<T>, ref: ResourceRef, o: T, reason: string, message: string, extra: object = {}): Promise<T> {
   const current = o.status?.conditions?.find((c) => c.type === 'Stalled');
   if (current?.reason !== reason || current.message !== message) await ctx.events.record(o, 'Warning', reason, message);
-  await patchStatusChanges(ctx.client, ref, o as never, { phase: 'ERROR', conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message), ...extra } as never, FIELD_MANAGER, { precondition: false });
+  return patchStatusChanges(ctx.client, ref, o as never, { phase: 'ERROR', conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message), ...extra } as never, FIELD_MANAGER, { precondition: false });
+}
+
+/** Whether `a` was made before `b` (by creation time, then name): the older wins a clash between equals. Pure. */
+export function madeBefore(a: Obj, b: Obj): boolean {
+  const [ta, tb] = [new Date(a.metadata.creationTimestamp ?? 0).getTime(), new Date(b.metadata.creationTimestamp ?? 0).getTime()];
+  return ta < tb || (ta === tb && a.metadata.name < b.metadata.name);
 }

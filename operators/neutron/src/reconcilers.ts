@@ -48,7 +48,7 @@ import {
   type SubnetPool,
 } from './resources.js';
 import { defaultRules, groupProblem, portGroupNameOf, ruleIdOf } from './securityGroups.js';
-import { ensureFinalizer, projectIdOf, releaseFinalizer, stall } from './reconcileSteps.js';
+import { ensureFinalizer, madeBefore, projectIdOf, releaseFinalizer, stall } from './reconcileSteps.js';
 
 const WAIT_MS = 5000;
 
@@ -107,10 +107,6 @@ export function subnetProblem(s: Subnet, siblings: Subnet[]): { reason: string; 
   if (clash) return { reason: 'OverlappingSubnet', message: `cidr ${s.spec.cidr} overlaps with subnet ${clash.metadata.name} (${clash.spec.cidr}) on the same network` };
   return undefined;
 }
-const madeBefore = (a: Subnet, b: Subnet) => {
-  const [ta, tb] = [new Date(a.metadata.creationTimestamp ?? 0).getTime(), new Date(b.metadata.creationTimestamp ?? 0).getTime()];
-  return ta < tb || (ta === tb && a.metadata.name < b.metadata.name);
-};
 const safeOverlaps = (a: string, b: string) => {
   try {
     return overlaps(a, b);

@@ -1,6 +1,7 @@
 /** A fixed IP reached by one floating IP per external network (Neutron's FloatingIPPortAlreadyAssociated), pure. */
 import { strict as assert } from 'node:assert';
 import { fixedIPHolder } from '../src/api/floatingIPRoutes.js';
+import { keepsFixedIPBefore } from '../src/floatingIPs.js';
 import type { FloatingIP, Network, Port } from '../src/resources.js';
 
 describe('fixedIPHolder', () => {
@@ -24,5 +25,34 @@ describe('fixedIPHolder', () => {
     assert.equal(holder([fip('a', publicNet, { port: 'web-nic' })], '10.0.0.5', 'a'), undefined, 'itself');
     assert.equal(holder([fip('a', publicNet, { port: 'web-nic' }, true)], '10.0.0.5'), undefined, 'one being deleted');
     assert.equal(holder([fip('a', publicNet)], '10.0.0.5'), undefined, 'one on no port');
+  });
+});
+
+describe('keepsFixedIPBefore: which of two floating IPs asking for one fixed IP keeps it', () => {
+  const fip = (name: string, created: string, status: Partial<NonNullable<FloatingIP['status']>> = {}) =>
+    ({ metadata: { name, namespace: 'demo', uid: name, creationTimestamp: created }, spec: { network: 'public', port: 'web-nic' }, status }) as unknown as FloatingIP;
+  const translating = { phase: 'ACTIVE', portId: 'port-uid', fixedIPAddress: '10.0.0.5' } as const;
+  const keeps = (o: FloatingIP, f: FloatingIP) => keepsFixedIPBefore(o, f, 'port-uid', '10.0.0.5');
+  const older = '2026-12-01T10:00:00Z';
+  const newer = '2026-12-01T10:00:05Z';
+
+  it('the one translating it already, however young, and of two translating it (a race), the older', () => {
+    assert.ok(keeps(fip('young', newer, translating), fip('old', older)));
+    assert.ok(!keeps(fip('old', older), fip('young', newer, translating)));
+    assert.ok(keeps(fip('old', older, translating), fip('young', newer, translating)));
+    assert.ok(!keeps(fip('young', newer, translating), fip('old', older, translating)));
+  });
+
+  it('else the older, by creation time and then by name, so that exactly one of the two keeps it', () => {
+    for (const [a, b] of [[fip('a', older), fip('b', newer)], [fip('a', older), fip('b', older)]]) {
+      assert.ok(keeps(a, b));
+      assert.ok(!keeps(b, a));
+    }
+  });
+
+  it('not one that is refused: the younger takes the address an older one could not', () => {
+    assert.ok(!keeps(fip('old', older, { phase: 'ERROR' }), fip('young', newer)));
+    assert.ok(keeps(fip('old', older, { ...translating, portId: 'another-port' }), fip('young', newer, { phase: 'ERROR' })), 'one being moved here from another port: older, and not refused');
+    assert.ok(!keeps(fip('young', newer, { ...translating, portId: 'another-port' }), fip('old', older)), 'translating elsewhere is no claim here');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { eventually } from '@stratus/apiserver';
-import { NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../src/index.js';
+import { FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../src/index.js';
 import { asList, asMap } from '../src/ovsdb/values.js';
 import { nbctl } from './ovnSupport.js';
 import { startNetworkingEnv, type NetworkingEnv } from './support.js';
@@ -34,8 +34,8 @@ describe('networking operator on OVN', function () {
   }
   const nbRows = (table: string) => env.mechanism.nb.rows(table);
   const lspOf = (portId: string) => nbRows('Logical_Switch_Port').find((r) => r.name === portId);
-  const ready = (o: Network | Subnet | Port | SecurityGroup | Router) => !!condition(o, 'Ready');
-  const stalledWith = (reason: string) => (o: Network | Subnet | Port | SecurityGroup | Router) => condition(o, 'Stalled')?.reason === reason;
+  const ready = (o: Network | Subnet | Port | SecurityGroup | Router | FloatingIP) => !!condition(o, 'Ready');
+  const stalledWith = (reason: string) => (o: Network | Subnet | Port | SecurityGroup | Router | FloatingIP) => condition(o, 'Stalled')?.reason === reason;
 
   it('makes a logical switch, DHCP options and a switch port with address and port security; Ready with Neutron status words', async () => {
     await make(NETWORKS, 'demo', 'net1', 'Network', { displayName: 'my network' });
@@ -231,6 +231,39 @@ describe('networking operator on OVN', function () {
     await env.client.delete(ROUTERS, 'demo', 'r1');
     await eventually('the router, its ports and rows to go', async () => !(await get(ROUTERS, 'demo', 'r1')) && !nbRows('Logical_Router').length && !nbRows('Logical_Switch_Port').some((r) => r.type === 'router'));
     await env.client.delete(SUBNETS, 'demo', 'clash');
+  });
+
+  it('translates a fixed IP for one floating IP only: of two asking for it the later is refused and takes over when the first goes; a port deleted takes its rule at once', async () => {
+    await make(NETWORKS, 'demo', 'ext', 'Network', { external: true });
+    await make(SUBNETS, 'demo', 'ext-sub', 'Subnet', { network: 'ext', cidr: '172.24.4.0/24', enableDHCP: false });
+    await make(ROUTERS, 'demo', 'edge', 'Router', { externalGateway: { network: 'ext' }, interfaces: [{ subnet: 'sub1' }] });
+    await make(PORTS, 'demo', 'target', 'Port', { network: 'net1' });
+    await until<Router>(ROUTERS, 'demo', 'edge', 'Ready', ready);
+    const target = await until<Port>(PORTS, 'demo', 'target', 'an address', (p) => !!p.status?.fixedIPs?.[0]?.ipAddress);
+    const fixed = target.status!.fixedIPs![0].ipAddress!;
+    // Both written with no check between, as two kubectl applies can (or two API calls both passing the API's check).
+    for (const name of ['fip-a', 'fip-b']) await make(FLOATING_IPS, 'demo', name, 'FloatingIP', { network: 'ext', port: 'target' });
+    const nats = () => nbRows('NAT').filter((r) => r.type === 'dnat_and_snat').map((r) => `${r.external_ip}>${r.logical_ip}`);
+    const a = await until<FloatingIP>(FLOATING_IPS, 'demo', 'fip-a', 'ACTIVE', (f) => f.status?.phase === 'ACTIVE');
+    const b = await until<FloatingIP>(FLOATING_IPS, 'demo', 'fip-b', 'refused for the fixed IP fip-a holds', stalledWith('FloatingIPPortAlreadyAssociated'));
+    assert.match(condition(b, 'Stalled')!.message!, new RegExp(`with port ${target.metadata.uid} using fixed IP ${fixed.replace(/\./g, '\\.')}, as that fixed IP already has a floating IP on external network`));
+    assert.equal(b.status?.phase, 'ERROR');
+    assert.equal(b.status?.fixedIPAddress, undefined, 'the refused one translates nothing');
+    await eventually(`one NAT rule, ${a.status!.floatingIPAddress} to ${fixed}`, () => JSON.stringify(nats()) === JSON.stringify([`${a.status!.floatingIPAddress}>${fixed}`]));
+    await env.client.delete(FLOATING_IPS, 'demo', 'fip-a');
+    const taken = await until<FloatingIP>(FLOATING_IPS, 'demo', 'fip-b', 'ACTIVE once fip-a is gone', (f) => f.status?.phase === 'ACTIVE' && ready(f));
+    await eventually(`one NAT rule, now ${taken.status!.floatingIPAddress} to ${fixed}`, () => JSON.stringify(nats()) === JSON.stringify([`${taken.status!.floatingIPAddress}>${fixed}`]));
+    // Its port deleted, the floating IP reaches nothing: the address may go to another port, and must not be reached.
+    await env.client.delete(PORTS, 'demo', 'target');
+    const orphan = await until<FloatingIP>(FLOATING_IPS, 'demo', 'fip-b', 'refused for its port gone', stalledWith('PortNotFound'));
+    assert.deepEqual([orphan.status?.fixedIPAddress, orphan.status?.routerId, orphan.status?.portId], [undefined, undefined, undefined]);
+    await eventually('no NAT rule for a port that is gone', () => nats().length === 0);
+    await env.client.delete(FLOATING_IPS, 'demo', 'fip-b');
+    await env.client.delete(ROUTERS, 'demo', 'edge');
+    await eventually('the floating IPs and the router to go', async () => !(await get(FLOATING_IPS, 'demo', 'fip-b')) && !(await get(ROUTERS, 'demo', 'edge')) && !nbRows('Logical_Router').length);
+    await env.client.delete(SUBNETS, 'demo', 'ext-sub');
+    await env.client.delete(NETWORKS, 'demo', 'ext');
+    await eventually('the external network to go', async () => !(await get(NETWORKS, 'demo', 'ext')));
   });
 
   it('deletes a network only once its ports are gone, taking its subnets and every row it made', async () => {

@@ -6,7 +6,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
-import { fixedIPReached } from '../floatingIPs.js';
+import { alreadyAssociatedMessage, asksForFixedIP, fixedIPReached } from '../floatingIPs.js';
 import { common, pick } from './views.js';
 
 export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): FloatingIP {
@@ -27,7 +27,8 @@ export function floatingIPView(f: FloatingIP, api: NetApi) {
     router_id: associated ? (f.status?.routerId ?? null) : null,
     port_id: associated ? idOf(associated) : null,
     fixed_ip_address: associated ? (f.status?.fixedIPAddress ?? null) : null,
-    status: f.status?.phase === 'ACTIVE' ? 'ACTIVE' : f.status?.phase === 'ERROR' ? 'ERROR' : 'DOWN',
+    // Its port gone, it is disassociated (DOWN), as Neutron's port delete leaves it.
+    status: f.spec.port && !associated ? 'DOWN' : f.status?.phase === 'ACTIVE' ? 'ACTIVE' : f.status?.phase === 'ERROR' ? 'ERROR' : 'DOWN',
     description: f.spec.description ?? '',
     dns_domain: '',
     dns_name: '',
@@ -42,26 +43,18 @@ export function floatingIPView(f: FloatingIP, api: NetApi) {
 const reachedIP = (port: Port, asked: string | undefined): string | undefined => fixedIPReached(port, asked)?.ipAddress;
 
 /**
- * Neutron's FloatingIPPortAlreadyAssociated: another floating IP of the same external network already reaches
- * that fixed IP of the port (two would be two NAT rules for one address). Pure.
+ * Neutron's FloatingIPPortAlreadyAssociated: another floating IP of the same external network already asks for
+ * that fixed IP of the port. Pure. (Two asking at once both pass here: the reconciler refuses the later.)
  */
 export function fixedIPHolder(all: FloatingIP[], fip: { id?: string; network: Network }, port: Port, fixedIP: string | undefined, networkOf: (f: FloatingIP) => Network | undefined): FloatingIP | undefined {
   if (!fixedIP) return undefined;
-  return all.find(
-    (o) =>
-      idOf(o) !== fip.id &&
-      !isDeleting(o) &&
-      o.metadata.namespace === port.metadata.namespace &&
-      o.spec.port === port.metadata.name &&
-      networkOf(o)?.metadata.uid === fip.network.metadata.uid &&
-      reachedIP(port, o.status?.fixedIPAddress ?? o.spec.fixedIPAddress) === fixedIP,
-  );
+  return all.find((o) => idOf(o) !== fip.id && asksForFixedIP(o, port, fixedIP, (x) => networkOf(x)?.metadata.uid === fip.network.metadata.uid));
 }
 
 function refuseSecondOnFixedIP(api: NetApi, fip: { id?: string; address?: string; network: Network }, port: Port, askedFixed: string | undefined): void {
   const fixed = reachedIP(port, askedFixed);
   if (fixedIPHolder(api.dir.floatingIPs.list(), fip, port, fixed, (o) => api.dir.networkOfFloatingIP(o)))
-    throw conflict('FloatingIPPortAlreadyAssociated', `Cannot associate floating IP ${fip.address ?? ''} (${fip.id ?? 'new'}) with port ${idOf(port)} using fixed IP ${fixed}, as that fixed IP already has a floating IP on external network ${idOf(fip.network)}.`);
+    throw conflict('FloatingIPPortAlreadyAssociated', alreadyAssociatedMessage(fip, idOf(port), fixed, idOf(fip.network)));
 }
 
 /** A floating IP's reconciler refusal as Neutron's error. */
@@ -70,6 +63,7 @@ function fipRefusal(f: FloatingIP): NeutronError | undefined {
   if (!r) return undefined;
   if (r.reason === 'ExternalGatewayForFloatingIPNotFound') return notFound(r.reason, r.message);
   if (r.reason === 'AddressInUse') return conflict('FloatingIPSetupException', r.message);
+  if (r.reason === 'FloatingIPPortAlreadyAssociated') return conflict(r.reason, r.message);
   if (r.reason === 'SubnetFull') return conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${f.spec.network}.`);
   return badRequest(r.message);
 }
