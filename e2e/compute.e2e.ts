@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const sh = promisify(execFile);
@@ -223,4 +223,6 @@ describe('compute with kubectl and the openstack CLI', function () {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

@@ -18,7 +18,7 @@ import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
 import { launchChromium, screenshot, seriousViolations, type PageWindow } from './lib/browser.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
-import { openstack, openstackJson, openstackOk, uploadTestImage } from './lib/up.js';
+import { openstack, openstackJson, openstackOk, uploadTestImage, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 // The page's globals, for the code run in the browser.
 declare const window: PageWindow;
@@ -343,4 +343,6 @@ describe('the dashboard in a browser', function () {
     await p.getByRole('grid', { name: 'Role assignments' }).getByText('alice', { exact: true }).waitFor();
     await adminContext.close();
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

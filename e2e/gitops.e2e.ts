@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { kubectlOk } from './lib/up.js';
+import { kubectlOk, itAskedNothingTheChartRefuses } from './lib/up.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
 
 interface KptResult {
@@ -111,4 +111,6 @@ describe('kpt live apply of Stratus kinds waits on their status', function () {
     );
     assert.equal((await kubectl('get', 'instances,images', '-A', '-o', 'name')).trim(), '', 'no Instance or Image left');
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

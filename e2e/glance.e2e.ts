@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack as run, openstackJson, openstackOk } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 
@@ -159,4 +159,6 @@ describe('openstack CLI and kubectl against the Image service', function () {
     while ((await bucket()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(await bucket(), [], 'the bucket is empty');
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { kubeconfigWithToken, kubectlOk, memberToken, openstack, openstackJson, openstackOk } from './lib/up.js';
+import { kubeconfigWithToken, kubectlOk, memberToken, openstack, openstackJson, openstackOk, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVirt played by kubevirt-simulator, a stand-in: no guest boots)', function () {
   this.timeout(600_000);
@@ -204,4 +204,6 @@ describe('a KubeVirt compute back end with the openstack CLI and kubectl (KubeVi
     const secrets = await kubectl('get', 'secrets', '-n', ns, '-l', 'compute.stratus.io/instance=kv-1', '-o', 'name');
     assert.equal(secrets.trim(), '');
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

@@ -14,6 +14,7 @@ import { startCloud, type RunningCloud } from '@stratus/cli';
 import { ovnLayout } from '@stratus/neutron';
 import { runKubectl } from './lib/cluster.js';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
+import { itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const sh = promisify(execFile);
 const lines = async (cmd: string, ...args: string[]) => (await sh(cmd, args)).stdout.split('\n').filter(Boolean);
@@ -161,4 +162,6 @@ describe('networking with kubectl: servers on an OVN network', function () {
     assert.ok(!(await lines('ip', 'netns', 'list')).some((l) => l.startsWith(netns)), `namespaces ${netns} and ${netns}-ext removed`);
     for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', `OVN daemon ${pid} stopped`);
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

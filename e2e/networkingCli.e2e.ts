@@ -11,7 +11,7 @@ import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { ovnLayout } from '@stratus/neutron';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
-import { openstack as run, openstackJson, openstackOk, type CliResult, consoleUntil as consoleOf, uploadTestImage } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, type CliResult, consoleUntil as consoleOf, uploadTestImage, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const sh = promisify(execFile);
 
@@ -429,4 +429,6 @@ describe('networking with the openstack CLI', function () {
     assert.deepEqual(await json('port', 'list'), []);
     await eventually('no switch port left in OVN', async () => (await nbRows()).length === 0, 60_000, 500);
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

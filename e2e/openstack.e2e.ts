@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { runKubectl } from './lib/cluster.js';
 import { startCloud, type RunningCloud } from '@stratus/cli';
-import { openstack as run, openstackJson, openstackOk, type CliResult } from './lib/up.js';
+import { openstack as run, openstackJson, openstackOk, type CliResult, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 describe('openstack CLI against the Identity API', function () {
   this.timeout(300_000);
@@ -218,4 +218,6 @@ describe('openstack CLI against the Identity API', function () {
     const gone = await kubectl('wait', '--for=delete', 'namespace/acme', '--timeout=30s');
     assert.equal(gone.code, 0, gone.stderr);
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

@@ -14,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { kubeconfigWithToken, memberEnv, memberToken, openstack, openstackJson, openstackOk } from './lib/up.js';
+import { kubeconfigWithToken, memberEnv, memberToken, openstack, openstackJson, openstackOk, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const LOGIN = new URL('../../cli/dist/src/login.js', import.meta.url).pathname;
 const CREDENTIAL = new URL('../../cli/dist/src/credential.js', import.meta.url).pathname;
@@ -205,4 +205,6 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     await eventually('the revoked token refused', async () => /Unauthorized|must be logged in/.test((await kubectl(kc, 'get', 'instances', '-n', 'other')).stderr), 60_000, 1000);
     assert.match((await kubectl(kubeconfigWith('nobody', 'not-a-token'), 'get', 'instances', '-n', 'other')).stderr, /Unauthorized|must be logged in/);
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

@@ -78,6 +78,29 @@ describe('stratus up', function () {
     process.kill(up, 'SIGKILL');
     await eventually('every child of the killed stratus up gone', async () => all.every((p) => !alive(p)), 60_000);
   });
+
+  it("runs each process as its Helm chart ServiceAccount, under the chart's RBAC: what the chart grants and no more, a refusal logged", async () => {
+    const cloud = await startCloud();
+    try {
+      const own = (process: string) => join(cloud.dir, 'kubeconfigs', `${process}.kubeconfig`);
+      const as = (process: string, ...args: string[]) => kubectl(own(process), cloud.dir, args);
+      assert.equal(statSync(own('nova')).mode & 0o077, 0, "a process's kubeconfig is the owner's only");
+      const whoami = await as('neutron', 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+      assert.equal(whoami.stdout, 'system:serviceaccount:stratus-system:stratus-neutron', whoami.stderr);
+      const sa = await kubectl(cloud.kubeconfig, cloud.dir, ['get', 'serviceaccount', 'stratus-horizon', '-n', 'stratus-system', '-o', 'name']);
+      assert.equal(sa.stdout.trim(), 'serviceaccount/stratus-horizon', 'the chart’s ServiceAccounts are there');
+      assert.equal((await as('horizon', 'auth', 'can-i', 'watch', 'instances.compute.stratus.io', '--all-namespaces')).stdout.trim(), 'yes');
+      assert.equal((await as('horizon', 'auth', 'can-i', 'delete', 'instances.compute.stratus.io', '--all-namespaces')).stdout.trim(), 'no', 'the dashboard only reads');
+      assert.equal(cloud.serviceAccountRefusals().length, 0);
+      const refused = await as('horizon', 'get', 'secrets', '-n', 'stratus-system');
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /secrets is forbidden: User "system:serviceaccount:stratus-system:stratus-horizon" cannot list resource "secrets"/);
+      await eventually('the refusal in the log', () => cloud.serviceAccountRefusals().some((l) => l.includes('stratus-horizon') && l.includes('secrets')));
+    } finally {
+      await cloud.stop();
+      await cloud.remove();
+    }
+  });
 });
 
 describe('make up', function () {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { runKubectl } from './lib/cluster.js';
-import { openstack as run, openstackJson, type CliResult } from './lib/up.js';
+import { openstack as run, openstackJson, type CliResult, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const FIXTURE = new URL('../../e2e/fixtures/state-before-free-names.tar.gz', import.meta.url).pathname;
 const LEGACY_PROJECT_ID = 'c74eb0d39f0646faad448baea6fa0eca';
@@ -104,4 +104,6 @@ describe('upgrade from a state folder made before free-text names', function () 
     assert.equal((await json('project', 'show', LEGACY_PROJECT_ID)).name, 'Legacy Project');
     assert.equal((await kubectl('get', 'tenant', 'legacy', '-o', 'jsonpath={.spec.displayName}')).stdout, 'Legacy Project');
   });
+
+  itAskedNothingTheChartRefuses(() => cloud);
 });

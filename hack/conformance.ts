@@ -380,7 +380,9 @@ async function main() {
         rows.push(row);
         console.log(`  passed ${row.passed}, failed ${row.failed}, skipped ${row.skipped}`);
       }
-    const summary = summarize(rows, results);
+    // What the chart's RBAC refused the cloud's own processes while Tempest drove it: a rule a Helm install lacks.
+    const refusals = cloud.serviceAccountRefusals();
+    const summary = `${summarize(rows, results)}\n\nRefused the cloud's processes by the Helm chart's RBAC: ${refusals.length ? `\n${refusals.map((l) => `- ${l}`).join('\n')}` : 'nothing'}`;
     writeFileSync(join(opts.out, 'summary.md'), summary + '\n');
     writeFileSync(join(opts.out, 'results.json'), JSON.stringify(results, null, 1));
     console.log(`\n${summary}\n\n(written to ${join(opts.out, 'summary.md')}; Tempest's output per run beside it)`);

@@ -140,6 +140,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       await handle(ctx, req, res, user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] });
     })().catch((err) => {
       if (!isApiError(err)) log?.error('request failed', { verb: req.method, uri: req.url, error: String(err), stack: (err as Error)?.stack });
+      // A workload's ServiceAccount refused is a deployment's RBAC falling short, not a user's mistake: say so.
+      else if (err.code === 403 && isServiceAccountError(err)) log?.warn('service account forbidden', { verb: req.method, uri: req.url, message: err.message });
       sendError(res, isApiError(err) ? err : internal(err));
     });
   };
@@ -200,6 +202,8 @@ interface HandlerContext {
   admission: Admission;
   aggregator: Aggregator;
 }
+
+const isServiceAccountError = (err: { message: string }) => err.message.includes('User "system:serviceaccount:');
 
 /** Refuses what RBAC does not allow this user, with Kubernetes' 403. */
 function authorizeRequest(ctx: HandlerContext, user: UserInfo, a: Parameters<AccessControl['decide']>[1]): void {

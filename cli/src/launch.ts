@@ -21,6 +21,8 @@ export interface RunningCloud {
   dir: string;
   /** Everything `stratus up` printed so far. */
   output(): string;
+  /** What the control plane refused the cloud's own processes (their chart ServiceAccounts), one line each. */
+  serviceAccountRefusals(): string[];
   kubeconfig: string;
   cloudsYaml: string;
   /** The embedded S3 server holding image data: its endpoint (as `stratus up` printed it), bucket and credentials. */
@@ -70,6 +72,7 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
   return {
     dir,
     output: () => out,
+    serviceAccountRefusals: () => `${out}\n${err}`.split('\n').filter((l) => l.includes('service account forbidden')),
     kubeconfig: join(dir, 'kubeconfig'),
     cloudsYaml: join(dir, 'clouds.yaml'),
     s3() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `stratus up`: the whole cloud on one machine. Starts the embedded control plane and the embedded S3 server,
- * applies the CRDs under crds/, starts every operator as a child process with its own kubeconfig, puts their OpenStack APIs behind
+ * applies the CRDs under crds/ and the Helm chart's RBAC, starts every operator as a child process with its own kubeconfig (its chart ServiceAccount's), puts their OpenStack APIs behind
  * one gateway port, bootstraps the admin user and the catalog, writes clouds.yaml and openrc, prints where
  * everything is, and on SIGINT/SIGTERM stops the operators (letting reconciles finish) before the control plane.
  */
@@ -26,6 +26,7 @@ import { OPERATORS } from './operators.js';
 import { bootstrapCloud } from './bootstrap.js';
 import { Supervisor } from './supervisor.js';
 import { startOvn } from './ovn.js';
+import { ProcessTokens, applyRbac, renderChartRbac } from './operatorAccess.js';
 import { CEPH_CSI_SECRET, cephCsiOf, startLocalCeph, type CloudCeph } from './ceph.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -80,7 +81,9 @@ try {
 async function up(): Promise<void> {
   // Keystone tokens are users of the control plane too: Keystone answers the TokenReview webhook (once it runs).
   let keystoneReview: TokenAuthenticator | undefined;
-  const authenticator: TokenAuthenticator = { authenticate: async (t) => keystoneReview?.authenticate(t) };
+  // Each process is its chart ServiceAccount, by a token of its own (see operatorAccess.ts).
+  const processTokens = new ProcessTokens();
+  const authenticator: TokenAuthenticator = { authenticate: async (t) => (await processTokens.authenticate(t)) ?? keystoneReview?.authenticate(t) };
   const server = await startServer({ host: values.host, port: Number(values.port), dataDir: join(dataDir, 'apiserver'), token, logger: log, authenticator });
   supervisor.onStop('control plane', () => server.close());
   const kubeconfig = join(dataDir, 'kubeconfig');
@@ -102,6 +105,9 @@ try {
 } catch (e) {
   if (!isConflict(e)) throw e;
 }
+
+// The chart's ServiceAccounts and RBAC, as a Helm install grants them: every process but KubeVirt's stand-in runs under them.
+await applyRbac(client, await renderChartRbac(ROOT, { kubevirt: !!values.kubevirt }), 'stratus-up');
 
 // Image data lives in S3; on one machine that is the embedded S3 server on loopback in its own process, with objects as
 // files in the state folder.
@@ -182,7 +188,10 @@ for (const op of operators) if (op.takesConnections) envs.get(op.name)!.STRATUS_
 // Image imports fetch from inside the cloud: never from its own listeners (the S3 server, above all).
 const ownPorts = [new URL(server.url).port, new URL(s3.endpoint).port, String(gatewayPort), String(proxyPort), ...ports.values(), ...admissionPorts, ...[...envs.values()].map((e) => e.NOVA_AGENT_PORT ?? '')].filter(Boolean).map(Number);
 const importEnv = importFilterToEnv({ allowed: endpointsOf(values['image-import-allow']), denied: ownEndpoints(values.host!, ownPorts) });
-for (const op of operators) supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv } });
+for (const op of operators) {
+  const own = processTokens.kubeconfigFor(op.name, join(dataDir, 'kubeconfigs'), server.url, server.caCert);
+  supervisor.run({ name: op.name, args: [...(op.nodeArgs ?? []), join(ROOT, op.main)], env: { ...envs.get(op.name)!, ...importEnv, ...(own ? { KUBECONFIG: own } : {}) } });
+}
 
 // The gateway in its own process (cli/src/gatewayMain.ts): proxying never waits on the control plane.
 supervisor.run({ name: 'gateway', args: [join(ROOT, GATEWAY_MAIN)], env: { ...process.env, STRATUS_HANDOFF: '1', STRATUS_GATEWAY_HOST: values.host!, STRATUS_GATEWAY_PORT: String(proxyPort), STRATUS_GATEWAY_ROUTES: JSON.stringify(routes) } });

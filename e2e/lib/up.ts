@@ -76,3 +76,15 @@ export async function uploadTestImage(cloud: RunningCloud, path: string): Promis
   await eventually('the image to be active', async () => (await openstackJson(cloud, ['image', 'show', 'stratus-test'])).status === 'active', 120_000, 500);
   await openstackOk(cloud, ['flavor', 'create', '--vcpus', '1', '--ram', '256', '--disk', '1', 'm1.tiny']);
 }
+
+/**
+ * The suite's last test: the cloud's processes, each its Helm chart ServiceAccount under the chart's RBAC (as
+ * `stratus up` runs them), were refused nothing by the control plane while the suite ran.
+ */
+export function itAskedNothingTheChartRefuses(cloud: () => RunningCloud | undefined): void {
+  it("asked nothing of the control plane that the Helm chart's RBAC refuses its processes", () => {
+    const c = cloud();
+    assert.ok(c, 'the cloud started');
+    assert.deepEqual(c.serviceAccountRefusals(), []);
+  });
+}

@@ -18,7 +18,7 @@ import { DEFAULT_BACKUP_BUCKET } from '@stratus/cinder';
 import { runKubectl } from './cluster.js';
 import { operatorPids } from './faults.js';
 import { serveTestImage, type ServedImage } from './testImage.js';
-import { openstack, openstackJson, openstackOk, consoleUntil as consoleOf, uploadTestImage } from './up.js';
+import { openstack, openstackJson, openstackOk, consoleUntil as consoleOf, uploadTestImage, itAskedNothingTheChartRefuses } from './up.js';
 
 const GiB = 1024 ** 3;
 const sh = promisify(execFile);
@@ -485,5 +485,6 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
     });
 
     o.atEnd?.({ cloud: () => cloud, pool: () => pool });
+    itAskedNothingTheChartRefuses(() => cloud);
   });
 }

@@ -8,6 +8,7 @@
  * Deleting it removes the rule, then gives the address back.
  */
 import {
+  findCondition,
   hasFinalizer,
   isConflict,
   isDeleting,
@@ -43,6 +44,15 @@ export function keepsFixedIPBefore(o: FloatingIP, f: FloatingIP, portId: string,
   if (translating(o) !== translating(f)) return translating(o);
   if (!translating(o) && o.status?.phase === 'ERROR') return false;
   return madeBefore(o, f);
+}
+
+/** The Stalled reason of a floating IP refused a fixed IP another one holds (Neutron's error type of the same name). */
+export const PORT_ALREADY_ASSOCIATED = 'FloatingIPPortAlreadyAssociated';
+
+/** Whether floating IP `f` lost a clash for its fixed IP and waits for the holder to go. Pure. */
+export function lostFixedIPClash(f: FloatingIP): boolean {
+  const stalled = findCondition(f.status?.conditions, 'Stalled');
+  return stalled?.status === 'True' && stalled.reason === PORT_ALREADY_ASSOCIATED;
 }
 
 /** Neutron's FloatingIPPortAlreadyAssociated message. */
@@ -119,7 +129,7 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
     const holder = (await client.list<FloatingIP>(FLOATING_IPS, ns)).items.find(
       (o) => o.metadata.uid !== fip.metadata.uid && asksForFixedIP(o, target, fixed.ipAddress!, onExternal) && keepsFixedIPBefore(o, fip, idOf(target), fixed.ipAddress!),
     );
-    if (holder) return fail('FloatingIPPortAlreadyAssociated', alreadyAssociatedMessage({ address, id: idOf(fip) }, idOf(target), fixed.ipAddress, idOf(external)));
+    if (holder) return fail(PORT_ALREADY_ASSOCIATED, alreadyAssociatedMessage({ address, id: idOf(fip) }, idOf(target), fixed.ipAddress, idOf(external)));
     const router = translatingRouter((await client.list<Router>(ROUTERS, ns)).items, fixed.subnetId, external);
     if (!router?.status?.id)
       return fail('ExternalGatewayForFloatingIPNotFound', `External network ${idOf(external)} is not reachable from subnet ${fixed.subnetId}. Therefore, cannot associate Port ${idOf(target)} with a Floating IP.`);

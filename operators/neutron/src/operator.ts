@@ -5,7 +5,7 @@ import { OvnMechanism } from './ovn/mechanism.js';
 import { NetworkingCache } from './ovn/stateCache.js';
 import { networkReconciler, portReconciler, securityGroupReconciler, subnetPoolReconciler, subnetReconciler } from './reconcilers.js';
 import { routerReconciler } from './routers.js';
-import { floatingIPReconciler } from './floatingIPs.js';
+import { floatingIPReconciler, lostFixedIPClash } from './floatingIPs.js';
 import { SUBNET_POOLS, type SubnetPool, FIELD_MANAGER, FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, type FloatingIP, type Router, keyOf, portNetworkNamespace, securityGroupsOf, type Network, type Port, type SecurityGroup, type Subnet } from './resources.js';
 
 export interface NeutronOptions {
@@ -86,7 +86,7 @@ export function neutronManager(o: NeutronOptions, opts: Partial<ManagerOptions> 
       { resource: PORTS, map: (p, all) => all.list().filter((f) => f.metadata.uid === (p as Port).spec.deviceId || (f.metadata.namespace === p.metadata?.namespace && f.spec.port === p.metadata?.name)).map(at) },
       { resource: ROUTERS, map: (r, all) => all.list().filter((f) => f.metadata.namespace === r.metadata?.namespace && f.spec.port).map(at) },
       // Another floating IP taking, moving off or letting go a fixed IP: those asking for its port, and those refused for a clash.
-      { resource: FLOATING_IPS, map: (changed, all) => all.list().filter((f) => f.metadata.namespace === changed.metadata?.namespace && f.metadata.name !== changed.metadata?.name && f.spec.port && (f.spec.port === (changed as FloatingIP).spec.port || f.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'FloatingIPPortAlreadyAssociated'))).map(at) },
+      { resource: FLOATING_IPS, map: (changed, all) => all.list().filter((f) => f.metadata.namespace === changed.metadata?.namespace && f.metadata.name !== changed.metadata?.name && f.spec.port && (f.spec.port === (changed as FloatingIP).spec.port || lostFixedIPClash(f))).map(at) },
     ],
   });
   m.add<SubnetPool>({ name: 'subnetpool', resource: SUBNET_POOLS, reconcile: subnetPoolReconciler() });

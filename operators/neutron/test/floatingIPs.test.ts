@@ -1,7 +1,7 @@
 /** A fixed IP reached by one floating IP per external network (Neutron's FloatingIPPortAlreadyAssociated), pure. */
 import { strict as assert } from 'node:assert';
 import { fixedIPHolder } from '../src/api/floatingIPRoutes.js';
-import { keepsFixedIPBefore } from '../src/floatingIPs.js';
+import { PORT_ALREADY_ASSOCIATED, keepsFixedIPBefore, lostFixedIPClash } from '../src/floatingIPs.js';
 import type { FloatingIP, Network, Port } from '../src/resources.js';
 
 describe('fixedIPHolder', () => {
@@ -54,5 +54,17 @@ describe('keepsFixedIPBefore: which of two floating IPs asking for one fixed IP 
     assert.ok(!keeps(fip('old', older, { phase: 'ERROR' }), fip('young', newer)));
     assert.ok(keeps(fip('old', older, { ...translating, portId: 'another-port' }), fip('young', newer, { phase: 'ERROR' })), 'one being moved here from another port: older, and not refused');
     assert.ok(!keeps(fip('young', newer, { ...translating, portId: 'another-port' }), fip('old', older)), 'translating elsewhere is no claim here');
+  });
+});
+
+describe('lostFixedIPClash: a floating IP waiting for the holder of its fixed IP to go', () => {
+  const withStalled = (status: string, reason: string) =>
+    ({ metadata: { name: 'f', namespace: 'demo' }, spec: { network: 'public', port: 'web-nic' }, status: { conditions: [{ type: 'Stalled', status, reason, message: '' }] } }) as unknown as FloatingIP;
+
+  it('is one Stalled for the clash, not one stalled for another reason, nor one that stalled once and recovered', () => {
+    assert.ok(lostFixedIPClash(withStalled('True', PORT_ALREADY_ASSOCIATED)));
+    assert.ok(!lostFixedIPClash(withStalled('True', 'PortNotFound')));
+    assert.ok(!lostFixedIPClash(withStalled('False', PORT_ALREADY_ASSOCIATED)));
+    assert.ok(!lostFixedIPClash({ metadata: { name: 'f' }, spec: { network: 'public' } } as unknown as FloatingIP));
   });
 });

@@ -6,7 +6,7 @@ import { withinQuota } from './quotaRoutes.js';
 import { NeutronError, badRequest, conflict, notFound } from './errors.js';
 import { visibleNetwork } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
-import { alreadyAssociatedMessage, asksForFixedIP, fixedIPReached } from '../floatingIPs.js';
+import { PORT_ALREADY_ASSOCIATED, alreadyAssociatedMessage, asksForFixedIP, fixedIPReached } from '../floatingIPs.js';
 import { common, pick } from './views.js';
 
 export function visibleFloatingIP(api: NetApi, auth: NetAuth, id: string): FloatingIP {
@@ -54,7 +54,7 @@ export function fixedIPHolder(all: FloatingIP[], fip: { id?: string; network: Ne
 function refuseSecondOnFixedIP(api: NetApi, fip: { id?: string; address?: string; network: Network }, port: Port, askedFixed: string | undefined): void {
   const fixed = reachedIP(port, askedFixed);
   if (fixedIPHolder(api.dir.floatingIPs.list(), fip, port, fixed, (o) => api.dir.networkOfFloatingIP(o)))
-    throw conflict('FloatingIPPortAlreadyAssociated', alreadyAssociatedMessage(fip, idOf(port), fixed, idOf(fip.network)));
+    throw conflict(PORT_ALREADY_ASSOCIATED, alreadyAssociatedMessage(fip, idOf(port), fixed, idOf(fip.network)));
 }
 
 /** A floating IP's reconciler refusal as Neutron's error. */
@@ -63,7 +63,7 @@ function fipRefusal(f: FloatingIP): NeutronError | undefined {
   if (!r) return undefined;
   if (r.reason === 'ExternalGatewayForFloatingIPNotFound') return notFound(r.reason, r.message);
   if (r.reason === 'AddressInUse') return conflict('FloatingIPSetupException', r.message);
-  if (r.reason === 'FloatingIPPortAlreadyAssociated') return conflict(r.reason, r.message);
+  if (r.reason === PORT_ALREADY_ASSOCIATED) return conflict(r.reason, r.message);
   if (r.reason === 'SubnetFull') return conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${f.spec.network}.`);
   return badRequest(r.message);
 }
