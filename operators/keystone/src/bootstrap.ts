@@ -43,7 +43,8 @@ export async function registerCatalogService(client: KubeClient, s: { name: stri
     await client.apply(ENDPOINTS, { apiVersion: API, kind: 'Endpoint', metadata: { name: `${s.name}-${iface}` }, spec: { service: s.name, interface: iface, region: s.region ?? DEFAULT_REGION, url: s.url } }, MANAGER);
 }
 
-async function untilReady(client: KubeClient, ref: ResourceRef, namespace: string | undefined, name: string, timeoutMs = 30_000) {
+/** A bound for a busy machine: Keystone's process may itself take tens of seconds to start there. */
+async function untilReady(client: KubeClient, ref: ResourceRef, namespace: string | undefined, name: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const o = await client.get<{ status?: { conditions?: Condition[] } } & KubernetesObject>(ref, namespace, name);
