@@ -92,9 +92,10 @@ describe('stratus up', function () {
       assert.equal((await as('horizon', 'auth', 'can-i', 'watch', 'instances.compute.stratus.io', '--all-namespaces')).stdout.trim(), 'yes');
       assert.equal((await as('horizon', 'auth', 'can-i', 'delete', 'instances.compute.stratus.io', '--all-namespaces')).stdout.trim(), 'no', 'the dashboard only reads');
       assert.equal(cloud.serviceAccountRefusals().length, 0);
-      const refused = await as('horizon', 'get', 'secrets', '-n', 'stratus-system');
+      // The admin project's Secrets: the dashboard keeps its own in the release namespace, and no one else's.
+      const refused = await as('horizon', 'get', 'secrets', '-n', 'admin');
       assert.notEqual(refused.code, 0);
-      assert.match(refused.stderr, /secrets is forbidden: User "system:serviceaccount:stratus-system:stratus-horizon" cannot list resource "secrets"/);
+      assert.match(refused.stderr, /secrets is forbidden: User "system:serviceaccount:stratus-system:stratus-horizon" cannot list resource "secrets" in API group "" in the namespace "admin"/);
       await eventually('the refusal in the log', () => cloud.serviceAccountRefusals().some((l) => l.includes('stratus-horizon') && l.includes('secrets')));
     } finally {
       await cloud.stop();
