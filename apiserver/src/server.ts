@@ -134,14 +134,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     });
     const path = (req.url ?? '/').split('?')[0];
     const open = path === '/version' || path === '/healthz' || path === '/livez' || path === '/readyz';
+    let user: UserInfo | undefined;
     (async () => {
-      const user = await whoIs(req);
+      user = await whoIs(req);
       if (!user && !open) throw unauthorized();
       await handle(ctx, req, res, user ?? { username: 'system:anonymous', groups: ['system:unauthenticated'] });
     })().catch((err) => {
       if (!isApiError(err)) log?.error('request failed', { verb: req.method, uri: req.url, error: String(err), stack: (err as Error)?.stack });
       // A workload's ServiceAccount refused is a deployment's RBAC falling short, not a user's mistake: say so.
-      else if (err.code === 403 && isServiceAccountError(err)) log?.warn('service account forbidden', { verb: req.method, uri: req.url, message: err.message });
+      else if (err.code === 403 && user?.username.startsWith('system:serviceaccount:')) log?.warn('service account forbidden', { verb: req.method, uri: req.url, message: err.message });
       sendError(res, isApiError(err) ? err : internal(err));
     });
   };
@@ -153,8 +154,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       const body = JSON.stringify(err.toStatus());
       socket.end(`HTTP/1.1 ${err.code} ${STATUS_CODES[err.code] ?? err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
+    let user: UserInfo | undefined;
     (async () => {
-      const user = await whoIs(req);
+      user = await whoIs(req);
       if (!user) throw unauthorized();
       const url = new URL(req.url ?? '/', 'http://localhost');
       const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -202,8 +204,6 @@ interface HandlerContext {
   admission: Admission;
   aggregator: Aggregator;
 }
-
-const isServiceAccountError = (err: { message: string }) => err.message.includes('User "system:serviceaccount:');
 
 /** Refuses what RBAC does not allow this user, with Kubernetes' 403. */
 function authorizeRequest(ctx: HandlerContext, user: UserInfo, a: Parameters<AccessControl['decide']>[1]): void {

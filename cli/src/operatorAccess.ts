@@ -14,7 +14,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { writeKubeconfig, type TokenAuthenticator, type UserInfo } from '@stratus/apiserver';
 import type { KubeClient, ResourceRef } from '@stratus/runtime';
-import { SYSTEM_NAMESPACE } from '@stratus/keystone';
+import { CLUSTER_ROLES, ROLE_BINDINGS, SYSTEM_NAMESPACE } from '@stratus/keystone';
 
 /** The Helm release whose names the cloud's ServiceAccounts, roles and bindings take (`helm install stratus`). */
 export const RELEASE = 'stratus';
@@ -24,10 +24,10 @@ const CHART_COMPONENTS = new Set(['keystone', 'glance', 'nova', 'neutron', 'cind
 
 const RBAC_REFS: Record<string, ResourceRef> = {
   ServiceAccount: { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
-  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false },
+  ClusterRole: CLUSTER_ROLES,
   ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
-  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
+  RoleBinding: ROLE_BINDINGS,
 };
 
 /** The user a ServiceAccount's token authenticates as, with the groups Kubernetes gives every ServiceAccount. Pure. */
@@ -40,17 +40,18 @@ export function serviceAccountUser(namespace: string, name: string): UserInfo {
  * with `kubevirt`, those of both compute drivers (`stratus up --kubevirt` runs the libvirt node agent beside it).
  */
 export async function renderChartRbac(root: string, o: { kubevirt: boolean }): Promise<KubernetesObject[]> {
-  const rendered = await Promise.all(['libvirt', ...(o.kubevirt ? ['kubevirt'] : [])].map((driver) => renderRbacFor(root, driver)));
+  const digest = chartDigest(join(root, 'charts/stratus'));
+  const rendered = await Promise.all(['libvirt', ...(o.kubevirt ? ['kubevirt'] : [])].map((driver) => renderRbacFor(root, driver, digest)));
   const byName = new Map(rendered.flat().map((d) => [`${d.kind}/${d.metadata?.name}`, d]));
   return [...byName.values()];
 }
 
 /**
- * One driver's render, kept in .cache/ under a digest of the chart's files: helm takes seconds, and the chart
+ * One driver's render, kept in .cache/ under the digest of the chart's files: helm takes seconds, and the chart
  * changes far less often than a cloud starts (every e2e suite starts one).
  */
-async function renderRbacFor(root: string, driver: string): Promise<KubernetesObject[]> {
-  const cached = join(root, '.cache/chart-rbac', `${driver}-${chartDigest(join(root, 'charts/stratus'))}.json`);
+async function renderRbacFor(root: string, driver: string, chartDigest: string): Promise<KubernetesObject[]> {
+  const cached = join(root, '.cache/chart-rbac', `${driver}-${chartDigest}.json`);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as KubernetesObject[];
   const args = ['template', RELEASE, join(root, 'charts/stratus'), '-n', SYSTEM_NAMESPACE, '--show-only', 'templates/rbac.yaml'];
   // The S3 settings the chart requires play no part in its RBAC.

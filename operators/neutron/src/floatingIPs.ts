@@ -13,6 +13,7 @@ import {
   isConflict,
   isDeleting,
   markReady,
+  STALLED,
   patchStatusChanges,
   type ReconcileContext,
   type Reconciler,
@@ -51,7 +52,7 @@ export const PORT_ALREADY_ASSOCIATED = 'FloatingIPPortAlreadyAssociated';
 
 /** Whether floating IP `f` lost a clash for its fixed IP and waits for the holder to go. Pure. */
 export function lostFixedIPClash(f: FloatingIP): boolean {
-  const stalled = findCondition(f.status?.conditions, 'Stalled');
+  const stalled = findCondition(f.status?.conditions, STALLED);
   return stalled?.status === 'True' && stalled.reason === PORT_ALREADY_ASSOCIATED;
 }
 
@@ -117,7 +118,7 @@ export function floatingIPReconciler(ovn: OvnMechanism): Reconciler<FloatingIP> 
 
     const base = { id: idOf(fip), floatingIPAddress: address };
     if (!fip.spec.port) {
-      const written = await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, fixedIPAddress: null, router: null, routerId: null, portId: null, phase: 'DOWN', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'NotAssociated', `${address}, not associated with a port`) }, FIELD_MANAGER, { precondition: false });
+      const written = await patchStatusChanges(client, FLOATING_IPS, fip, { ...base, ...TRANSLATING_NOTHING, phase: 'DOWN', conditions: markReady(fip.status?.conditions, fip.metadata.generation, 'NotAssociated', `${address}, not associated with a port`) }, FIELD_MANAGER, { precondition: false });
       await ovn.sync([written]);
       return;
     }
