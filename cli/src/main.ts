@@ -107,7 +107,9 @@ try {
 }
 
 // The chart's ServiceAccounts and RBAC, as a Helm install grants them: every process but KubeVirt's stand-in runs under them.
-await applyRbac(client, await renderChartRbac(ROOT, { kubevirt: !!values.kubevirt }), 'stratus-up');
+const chartRbac = await renderChartRbac(ROOT, { kubevirt: !!values.kubevirt });
+await applyRbac(client, chartRbac, 'stratus-up');
+processTokens.useChart(chartRbac);
 
 // Image data lives in S3; on one machine that is the embedded S3 server on loopback in its own process, with objects as
 // files in the state folder.

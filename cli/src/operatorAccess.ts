@@ -19,9 +19,6 @@ import { CLUSTER_ROLES, ROLE_BINDINGS, SYSTEM_NAMESPACE } from '@stratus/keyston
 /** The Helm release whose names the cloud's ServiceAccounts, roles and bindings take (`helm install stratus`). */
 export const RELEASE = 'stratus';
 
-/** The chart's components, by the name of the process that is each (cli/src/operators.ts). */
-const CHART_COMPONENTS = new Set(['keystone', 'glance', 'nova', 'neutron', 'cinder', 'nova-novncproxy', 'horizon', 'nova-compute', 'nova-compute-kubevirt']);
-
 const RBAC_REFS: Record<string, ResourceRef> = {
   ServiceAccount: { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
   ClusterRole: CLUSTER_ROLES,
@@ -93,13 +90,29 @@ export async function applyRbac(client: KubeClient, objects: KubernetesObject[],
   }
 }
 
+/**
+ * The processes the chart ships, by their ServiceAccounts in its rendered RBAC: the one for process `p` is named
+ * `<release>-<p>` (as the chart's Deployments name them). Pure.
+ */
+export function chartProcesses(rbac: KubernetesObject[]): Set<string> {
+  const prefix = `${RELEASE}-`;
+  const names = rbac.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name ?? '');
+  return new Set(names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)));
+}
+
 /** The tokens of the cloud's processes, each its chart ServiceAccount's; new ones each start of the cloud. */
 export class ProcessTokens implements TokenAuthenticator {
   private readonly users = new Map<string, UserInfo>();
+  private processes = new Set<string>();
+
+  /** Takes the chart's rendered RBAC: a process gets a token only where it has a ServiceAccount there. */
+  useChart(rbac: KubernetesObject[]): void {
+    this.processes = chartProcesses(rbac);
+  }
 
   /** Writes a kubeconfig for `process` under `dir` and answers its path; undefined for a process the chart does not ship. */
   kubeconfigFor(process: string, dir: string, server: string, caCert?: string): string | undefined {
-    if (!CHART_COMPONENTS.has(process)) return undefined;
+    if (!this.processes.has(process)) return undefined;
     const token = randomBytes(24).toString('base64url');
     this.users.set(token, serviceAccountUser(SYSTEM_NAMESPACE, `${RELEASE}-${process}`));
     const file = join(dir, `${process}.kubeconfig`);

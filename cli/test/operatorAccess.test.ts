@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { OPERATORS } from '../src/operators.js';
-import { ProcessTokens, RELEASE, renderChartRbac, serviceAccountUser } from '../src/operatorAccess.js';
+import { ProcessTokens, RELEASE, chartProcesses, renderChartRbac, serviceAccountUser } from '../src/operatorAccess.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const STAND_IN = 'kubevirt-simulator'; // KubeVirt's stand-in: not a part of the chart, it keeps the admin's kubeconfig
@@ -30,10 +30,22 @@ describe("each process of stratus up as its Helm chart ServiceAccount", () => {
     assert.ok(!accounts.includes(`${RELEASE}-nova-compute-kubevirt`));
   });
 
+  it('knows the processes the chart ships by their ServiceAccounts', async function () {
+    this.timeout(120_000);
+    const processes = chartProcesses(await renderChartRbac(ROOT, { kubevirt: true }));
+    for (const op of OPERATORS.filter((o) => o.name !== STAND_IN)) assert.ok(processes.has(op.name), `${op.name} is the chart's`);
+    assert.ok(!processes.has(STAND_IN), 'the stand-in is not');
+    assert.ok(!chartProcesses(await renderChartRbac(ROOT, { kubevirt: false })).has('nova-compute-kubevirt'));
+  });
+
   it("gives each chart process a token that is its ServiceAccount, and the stand-in none", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stratus-tokens-'));
     try {
       const tokens = new ProcessTokens();
+      tokens.useChart([
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `${RELEASE}-nova` } },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${RELEASE}-${STAND_IN}` } },
+      ]);
       const nova = tokens.kubeconfigFor('nova', dir, 'https://127.0.0.1:6443');
       assert.ok(nova, 'a kubeconfig for nova');
       const token = (parse(readFileSync(nova, 'utf8')) as { users: Array<{ user: { token: string } }> }).users[0].user.token;
