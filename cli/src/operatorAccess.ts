@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -60,15 +60,21 @@ async function renderRbacFor(root: string, driver: string, chartDigest: string):
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((d): d is KubernetesObject => !!d?.kind);
   // Written aside and renamed, so a cloud starting beside this one reads a whole render or none; a checkout it
-  // may not write to only renders again next time.
+  // may not write to only renders again next time. Renders of this driver's older charts go.
   try {
     mkdirSync(dirname(cached), { recursive: true });
     writeFileSync(`${cached}.${process.pid}`, JSON.stringify(objects));
     renameSync(`${cached}.${process.pid}`, cached);
+    for (const f of staleRenders(readdirSync(dirname(cached)), driver, chartDigest)) rmSync(join(dirname(cached), f), { force: true });
   } catch {
     /* not cached */
   }
   return objects;
+}
+
+/** The cached renders of `driver` for a chart other than the one of `digest` (whole files only: a part file may be another process's). Pure. */
+export function staleRenders(files: string[], driver: string, digest: string): string[] {
+  return files.filter((f) => new RegExp(`^${driver}-[0-9a-f]{16}\\.json$`).test(f) && f !== `${driver}-${digest}.json`);
 }
 
 /** A digest of every file of the chart, by path and content. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { OPERATORS } from '../src/operators.js';
-import { ProcessTokens, RELEASE, chartProcesses, renderChartRbac, serviceAccountUser } from '../src/operatorAccess.js';
+import { ProcessTokens, RELEASE, chartProcesses, renderChartRbac, serviceAccountUser, staleRenders } from '../src/operatorAccess.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const STAND_IN = 'kubevirt-simulator'; // KubeVirt's stand-in: not a part of the chart, it keeps the admin's kubeconfig
@@ -56,5 +56,11 @@ describe("each process of stratus up as its Helm chart ServiceAccount", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("keeps one cached render per driver: an older chart's goes, another driver's and part files stay", () => {
+    const files = ['libvirt-0123456789abcdef.json', 'libvirt-fedcba9876543210.json', 'kubevirt-0123456789abcdef.json', 'libvirt-0123456789abcdef.json.4242', 'notes.txt'];
+    assert.deepEqual(staleRenders(files, 'libvirt', 'fedcba9876543210'), ['libvirt-0123456789abcdef.json']);
+    assert.deepEqual(staleRenders(files, 'kubevirt', '0123456789abcdef'), []);
   });
 });
