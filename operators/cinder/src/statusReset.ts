@@ -40,11 +40,37 @@ export interface ResetRequest {
   at: string;
 }
 
-/** The annotations that ask for a reset (the API writes them; so may `kubectl annotate`). */
-export const resetAnnotations = (status: string, at = new Date().toISOString()): Record<string, string> => ({ [RESET_STATUS_ANNOTATION]: status, [RESET_AT_ANNOTATION]: at });
+/** A snapshot's progress, as os-update_snapshot_status gave it with its word ("80%"). */
+export const PROGRESS_ANNOTATION = 'blockstorage.stratus.io/progress';
+
+/**
+ * The annotations that ask for a reset (the API writes them; so may `kubectl annotate`), with the progress an
+ * update of a snapshot's status gives.
+ */
+export const resetAnnotations = (status: string, at = new Date().toISOString(), progress?: string): Record<string, string> => ({ [RESET_STATUS_ANNOTATION]: status, [RESET_AT_ANNOTATION]: at, ...(progress ? { [PROGRESS_ANNOTATION]: progress } : {}) });
 
 /** The annotations that take a request back (a merge patch's nulls). */
-export const withdrawnReset = (): Record<string, null> => ({ [RESET_STATUS_ANNOTATION]: null, [RESET_AT_ANNOTATION]: null });
+export const withdrawnReset = (): Record<string, null> => ({ [RESET_STATUS_ANNOTATION]: null, [RESET_AT_ANNOTATION]: null, [PROGRESS_ANNOTATION]: null });
+
+/**
+ * Cinder's os-update_snapshot_status (how Nova's assisted snapshots report on a snapshot being made or
+ * deleted): which word may follow which, and a progress that is a whole percentage. The error message Cinder
+ * answers with, or undefined when the update stands. Pure.
+ */
+export function snapshotUpdateRefusal(current: string, asked: string, progress: string | undefined): string | undefined {
+  const next: Record<string, string[]> = { creating: ['creating', 'available', 'error'], deleting: ['deleting', 'error_deleting'] };
+  if (!next[current]) return `Snapshot status ${current} not allowed for update_snapshot_status`;
+  if (!next[current].includes(asked)) return `Provided snapshot status ${asked} not allowed for snapshot with status ${current}.`;
+  if (progress !== undefined && !/^(100|[1-9]?[0-9])%$/.test(progress)) return 'progress must be an integer percentage';
+  return undefined;
+}
+
+/** The progress a snapshot shows: the one its standing status update gave while that word shows, else what its word says. Pure. */
+export function snapshotProgress(o: KubernetesObject, shown: string): string {
+  const given = o.metadata?.annotations?.[PROGRESS_ANNOTATION];
+  if (given && resetRequestOf(o)?.status === shown) return given;
+  return shown === 'available' ? '100%' : '0%';
+}
 
 /**
  * Reserved by os-reserve: showing attaching because an attaching request stands (the older attach protocol's

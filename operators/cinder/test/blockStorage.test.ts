@@ -128,6 +128,33 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.ok(!env.poolFiles().includes(`volume-${id}`) && !env.poolFiles().includes(`snapshot-${snap.id}`), 'the files are gone');
   });
 
+  it("takes a snapshot's status update (Nova's assisted snapshots) only while it is being made, and shows its progress", async () => {
+    const id = await newVolume({ size: 1 });
+    const snap = (await api('POST', '/snapshots', { snapshot: { volume_id: id } })).body.snapshot.id as string;
+    await until('snapshots', snap, 'available');
+    const update = (args: Record<string, unknown>) => api('POST', `/snapshots/${snap}/action`, { 'os-update_snapshot_status': args });
+    const made = await update({ status: 'error' });
+    assert.equal(made.status, 400, 'a snapshot already made');
+    assert.equal(made.body.badRequest.message, 'Snapshot status available not allowed for update_snapshot_status');
+    assert.equal((await api('POST', `/snapshots/${snap}/action`, { 'os-reset_status': { status: 'creating' } })).status, 202);
+    await until('snapshots', snap, 'creating');
+    const badProgress = await update({ status: 'error', progress: '180%' });
+    assert.equal(badProgress.status, 400);
+    assert.equal(badProgress.body.badRequest.message, 'progress must be an integer percentage');
+    assert.equal((await update({ progress: '80%' })).status, 400, 'no status');
+    assert.equal((await update({ status: 'error_deleting' })).status, 400, 'not a word that follows creating');
+    assert.equal((await api('GET', `/snapshots/${snap}`)).body.snapshot.status, 'creating', 'the refusals changed nothing');
+    const taken = await update({ status: 'error', progress: '80%' });
+    assert.equal(taken.status, 202, JSON.stringify(taken.body));
+    const shown = (await api('GET', `/snapshots/${snap}`)).body.snapshot;
+    assert.deepEqual([shown.status, shown['os-extended-snapshot-attributes:progress']], ['error', '80%']);
+    assert.equal((await api('POST', `/snapshots/${snap}/action`, { 'os-reset_status': { status: 'available' } })).status, 202);
+    const back = await until('snapshots', snap, 'available');
+    assert.equal(back['os-extended-snapshot-attributes:progress'], '100%', 'the update over, its progress goes');
+    assert.equal((await api('DELETE', `/volumes/${id}?cascade=true`)).status, 202);
+    await gone('volumes', id);
+  });
+
   it('backs a volume up to S3 in chunks, incrementally, restores each state, and deletes the objects it stored', async () => {
     const id = await newVolume({ size: 1, metadata: { owner: 'ops' } });
     await writeAt(id, 0, 'FIRST-STATE');

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
-import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus } from '../src/statusReset.js';
+import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
@@ -144,6 +144,19 @@ describe('block storage decisions', () => {
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 1 * G, provisioned: 195 * G }, undefined), { totalGiB: 10, provisionedGiB: 195, freeGiB: 5 }, 'held to 20 times the total');
     assert.equal(rbdRoom({ maxAvail: 0, stored: 10 * G, provisioned: 11 * G }, undefined).freeGiB, 0, 'a full cluster takes nothing more');
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 0, provisioned: 3 * G }, 5), { totalGiB: 5, provisionedGiB: 3, freeGiB: 2 });
+  });
+
+  it("takes a snapshot's status update only from creating or deleting, to a word that may follow, with a whole percentage", () => {
+    assert.equal(snapshotUpdateRefusal('creating', 'error', '80%'), undefined);
+    assert.equal(snapshotUpdateRefusal('creating', 'available', undefined), undefined);
+    assert.equal(snapshotUpdateRefusal('deleting', 'error_deleting', '100%'), undefined);
+    assert.equal(snapshotUpdateRefusal('available', 'error', undefined), 'Snapshot status available not allowed for update_snapshot_status');
+    assert.equal(snapshotUpdateRefusal('creating', 'error_deleting', undefined), 'Provided snapshot status error_deleting not allowed for snapshot with status creating.');
+    for (const bad of ['80', '101%', '-1%', 'x%', '8.5%']) assert.equal(snapshotUpdateRefusal('creating', 'error', bad), 'progress must be an integer percentage', bad);
+    const updated = { metadata: { annotations: resetAnnotations('error', 't', '80%') } };
+    assert.equal(snapshotProgress(updated, 'error'), '80%', 'while its word shows');
+    assert.equal(snapshotProgress(updated, 'available'), '100%', 'then what the word says');
+    assert.equal(snapshotProgress({ metadata: {} }, 'creating'), '0%');
   });
 
   it("shows an admin's reset status until the volume's own state or spec changes, and applies each request once", () => {

@@ -153,8 +153,9 @@ export async function resetStatus(api: VolApi, auth: VolAuth, ref: ResourceRef, 
   return { status: 202 };
 }
 
-/** Writes a status request (`to`) on the object, or takes its request back (`undefined`): statusReset.ts. */
-export async function requestStatus(api: VolApi, ref: ResourceRef, o: KubernetesObject, to: string | undefined, what: string): Promise<void> {
-  const annotations = to === undefined ? withdrawnReset() : resetAnnotations(to);
+/** Writes a status request (`to`, with a snapshot's progress) on the object, or takes its request back (`undefined`): statusReset.ts. */
+export async function requestStatus(api: VolApi, ref: ResourceRef, o: KubernetesObject, to: string | undefined, what: string, progress?: string): Promise<void> {
+  // A merge patch: the nulls drop what an earlier request wrote and this one does not (its progress).
+  const annotations = { ...withdrawnReset(), ...(to === undefined ? {} : resetAnnotations(to, undefined, progress)) };
   await api.client.patch(ref, o.metadata!.namespace, o.metadata!.name!, { metadata: { annotations } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, what));
 }

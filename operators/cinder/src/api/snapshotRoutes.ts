@@ -1,7 +1,8 @@
-/** /v3/snapshots: create, list, show, update, delete and metadata, as Cinder answers them. */
+/** /v3/snapshots: create, list, show, update, delete, metadata and actions, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUME_SNAPSHOTS, idOf, type VolumeSnapshot } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { snapshotUpdateRefusal } from '../statusReset.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
@@ -72,6 +73,17 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const body = (req.body ?? {}) as Record<string, Record<string, unknown>>;
     const [action] = Object.keys(body);
     if (action === 'os-reset_status') return resetStatus(api, req.auth, VOLUME_SNAPSHOTS, s, 'snapshot', body[action] ?? {}, `Snapshot ${idOf(s)}`);
+    if (action === 'os-update_snapshot_status') {
+      // Any member of the project may (Cinder's snapshot_actions:update_snapshot_status policy); Nova does, for its assisted snapshots.
+      const args = body[action] ?? {};
+      const to = str(args.status, 'status');
+      if (!to) throw badRequest("Invalid input received: 'status' is a required property");
+      const progress = args.progress === undefined || args.progress === null || args.progress === '' ? undefined : str(args.progress, 'progress');
+      const refusal = snapshotUpdateRefusal(snapshotStatus(s), to, progress);
+      if (refusal) throw badRequest(refusal);
+      await requestStatus(api, VOLUME_SNAPSHOTS, s, to, `Snapshot ${idOf(s)}`, progress);
+      return { status: 202 };
+    }
     if (action === 'os-force_delete') {
       if (!req.auth.admin) throw forbidden();
       await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});

@@ -1,7 +1,7 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
 import { idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
-import { pendingStatus } from '../statusReset.js';
+import { pendingStatus, snapshotProgress } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
 
 /** Cinder's timestamps: ISO 8601 with microseconds and no zone. */
@@ -107,7 +107,7 @@ export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shap
     metadata: s.spec.metadata ?? {},
     created_at: stamp(s.metadata.creationTimestamp),
     updated_at: updatedAt(s),
-    ...(shape === 'show' ? { 'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace), 'os-extended-snapshot-attributes:progress': s.status?.phase === 'available' ? '100%' : '0%' } : {}),
+    ...(shape === 'show' ? { 'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace), 'os-extended-snapshot-attributes:progress': snapshotProgress(s, snapshotStatus(s)) } : {}),
   };
 }
 
