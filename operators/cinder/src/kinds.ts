@@ -1,5 +1,6 @@
 /** The blockstorage.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
 import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@stratus/runtime';
+import { CONTROL_LOCATIONS } from './encryption.js';
 
 const GROUP = 'blockstorage.stratus.io';
 const VERSION = 'v1alpha1';
@@ -53,6 +54,17 @@ export const VolumeTypeKind: KindDefinition = {
       isPublic: { type: 'boolean', default: true, description: 'Every project may use it; false: only projects in `projects`.' },
       projects: { type: 'array', items: { type: 'string' }, description: 'Project IDs given access to a private type.' },
       qosSpec: { type: 'string', description: "The QosSpec (object name) its volumes get (Cinder's QoS association); unset: none." },
+      encryption: {
+        type: 'object',
+        description: "How its volumes are encrypted (Cinder's volume type encryption). Volumes of an encrypted type need a key manager, which this cloud has not: they are refused.",
+        required: ['provider', 'controlLocation'],
+        properties: {
+          provider: { type: 'string', maxLength: 255, description: 'The encryptor: luks, plain, or a class name (LuksEncryptor).' },
+          controlLocation: { type: 'string', enum: [...CONTROL_LOCATIONS], description: 'Who encrypts: front-end (the hypervisor) or back-end (the storage).' },
+          cipher: { type: 'string', nullable: true, maxLength: 255, description: 'The cipher, as dm-crypt names it (aes-xts-plain64).' },
+          keySize: { type: 'integer', nullable: true, minimum: 0, description: "The key's size in bits." },
+        },
+      },
     },
   },
   status: { id: { type: 'string', description: "The volume type's OpenStack ID." } },

@@ -1,6 +1,7 @@
 /** The blockstorage.stratus.io types, their API references, and the facts every part of the block storage service reads the same way. */
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { ResetMark } from './statusReset.js';
+import type { TypeEncryption } from './encryption.js';
 import { QosSpecKind, VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
@@ -46,7 +47,7 @@ export interface VolumeType {
   apiVersion?: string;
   kind?: 'VolumeType';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; backend?: string; extraSpecs?: Record<string, string>; isPublic?: boolean; projects?: string[]; qosSpec?: string };
+  spec: { displayName?: string; description?: string; backend?: string; extraSpecs?: Record<string, string>; isPublic?: boolean; projects?: string[]; qosSpec?: string; encryption?: TypeEncryption };
   status?: CommonStatus;
 }
 

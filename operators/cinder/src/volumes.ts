@@ -32,6 +32,7 @@ import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
 import { NO_USAGE, quotaRefusal, type BlockUsage, type QuotaAsk } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
+import { encryptedTypeRefusal } from './encryption.js';
 import {
   DATA_FINALIZER,
   DEFAULT_VOLUME_TYPE,
@@ -263,6 +264,8 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     if (vol.spec.volumeType && vol.spec.volumeType !== vol.status.volumeType) {
       const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, vol.spec.volumeType);
       if (!type) return void (await stall(ctx, VOLUMES, vol, 'VolumeTypeNotFound', `Volume type ${vol.spec.volumeType} could not be found.`, vol.status.phase));
+      const encrypted = encryptedTypeRefusal(type);
+      if (encrypted) return void (await stall(ctx, VOLUMES, vol, 'EncryptedVolumeType', encrypted, vol.status.phase));
       const why = retypeMigration(type, vol.status.backend, await poolStateOf(deps, vol.status.backend));
       if (why) return void (await stall(ctx, VOLUMES, vol, 'RetypeRequiresMigration', `Retype requires migration: ${why}, and volumes are not migrated between backends.`, vol.status.phase));
       const from = vol.status.volumeType;
@@ -303,6 +306,8 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   const typeName = vol.spec.volumeType ?? DEFAULT_VOLUME_TYPE;
   const type = await client.get<VolumeType>(VOLUME_TYPES, undefined, typeName);
   if (!type && vol.spec.volumeType) throw new Refused('VolumeTypeNotFound', `Volume type ${typeName} could not be found.`);
+  const encrypted = type && encryptedTypeRefusal(type);
+  if (encrypted) throw new Refused('EncryptedVolumeType', encrypted);
   const source = await sourceOf(vol, client);
   const pools = await Promise.all(deps.backends.map((b) => poolStateOf(deps, b.name).then((p) => p!)));
   const choice = pickPool(pools, type, vol.spec.sizeGiB);

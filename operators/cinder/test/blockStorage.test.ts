@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '../src/index.js';
+import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
@@ -302,6 +302,57 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal((await api('DELETE', `/types/${t.id}`)).status, 400, 'in use by a volume');
     await api('DELETE', `/volumes/${id}`);
     await gone('volumes', id);
+    assert.equal((await api('DELETE', `/types/${t.id}`)).status, 202);
+  });
+
+  it("keeps a type's encryption as Cinder's admins set it, and refuses volumes of an encrypted type (no key manager) before making anything", async () => {
+    const t = (await api('POST', '/types', { volume_type: { name: 'sealed' } })).body.volume_type;
+    const enc = `/types/${t.id}/encryption`;
+    assert.deepEqual((await api('GET', enc)).body, {}, 'none yet: an empty answer, not 404');
+    const asked = { provider: 'luks', cipher: 'aes-xts-plain64', key_size: 256, control_location: 'front-end' };
+    for (const [bad, field] of [[{ ...asked, control_location: 'middle' }, 'control_location'], [{ cipher: 'x', control_location: 'front-end' }, 'provider'], [{ ...asked, key_size: -1 }, 'key_size'], [{ ...asked, colour: 'red' }, 'colour']] as const) {
+      const r = await api('POST', enc, { encryption: bad });
+      assert.equal(r.status, 400, field);
+      assert.match(r.body.badRequest.message, new RegExp(field), 'the field named');
+    }
+    const made = await api('POST', enc, { encryption: asked });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    assert.deepEqual({ ...made.body.encryption, encryption_id: 'x' }, { volume_type_id: t.id, encryption_id: 'x', ...asked });
+    assert.match(made.body.encryption.encryption_id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal((await api('POST', enc, { encryption: asked })).status, 400, 'once per type');
+    const shown = (await api('GET', enc)).body;
+    assert.deepEqual([shown.provider, shown.key_size, shown.encryption_id, shown.deleted], ['luks', 256, made.body.encryption.encryption_id, false]);
+    assert.deepEqual((await api('GET', `${enc}/cipher`)).body, { cipher: 'aes-xts-plain64' });
+    assert.equal((await api('GET', `${enc}/colour`)).status, 404);
+    const updated = await api('PUT', `${enc}/provider`, { encryption: { key_size: 128, control_location: 'back-end' } });
+    assert.deepEqual(updated.body.encryption, { provider: 'luks', cipher: 'aes-xts-plain64', key_size: 128, control_location: 'back-end' });
+    assert.equal((await api('GET', enc)).body.key_size, 128);
+
+    // No key manager here: a volume of the type is refused, through the API and through kubectl, and nothing is made.
+    const before = (await api('GET', '/volumes')).body.volumes.length;
+    const refused = await api('POST', '/volumes', { volume: { size: 1, volume_type: 'sealed' } });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.badRequest.message, /encrypted .*key manager/);
+    const typeName = (await env.identity.client.list<VolumeType>(VOLUME_TYPES)).items.find((x) => x.metadata.uid === t.id)!.metadata.name;
+    assert.equal((await api('GET', '/volumes')).body.volumes.length, before, 'nothing made');
+    const client = env.identity.client;
+    const kubectl = await client.create<Volume>(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'sealed-one', namespace: 'admin' }, spec: { sizeGiB: 1, volumeType: typeName } } as never, 'test');
+    await eventually('the kubectl volume of the encrypted type refused', async () => (await client.get<Volume>(VOLUMES, 'admin', 'sealed-one'))?.status?.phase === 'error');
+    const stalled = (await client.get<Volume>(VOLUMES, 'admin', 'sealed-one'))?.status?.conditions?.find((c) => c.type === 'Stalled');
+    assert.equal(stalled?.reason, 'EncryptedVolumeType');
+    assert.match(stalled?.message ?? '', /key manager/);
+    const plain = await newVolume({ size: 1 });
+    assert.ok(!env.poolFiles().includes(`volume-${kubectl.metadata.uid}`) && env.poolFiles().includes(`volume-${plain}`), 'no file for it (one for a plain volume)');
+    await client.delete(VOLUMES, 'admin', 'sealed-one');
+    await gone('volumes', kubectl.metadata.uid!);
+    const retype = await api('POST', `/volumes/${plain}/action`, { 'os-retype': { new_type: 'sealed' } });
+    assert.equal(retype.status, 400, 'nor a retype to it');
+
+    assert.equal((await api('DELETE', `${enc}/provider`)).status, 202);
+    assert.deepEqual((await api('GET', enc)).body, {});
+    assert.equal((await api('DELETE', `${enc}/provider`)).status, 404, 'gone');
+    assert.equal((await api('DELETE', `/volumes/${plain}`)).status, 202);
+    await gone('volumes', plain);
     assert.equal((await api('DELETE', `/types/${t.id}`)).status, 202);
   });
 

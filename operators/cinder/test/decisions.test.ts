@@ -6,6 +6,7 @@ import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWor
 import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
+import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
 const type = (spec: VolumeType['spec']): VolumeType => ({ metadata: { name: 't' }, spec });
@@ -144,6 +145,21 @@ describe('block storage decisions', () => {
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 1 * G, provisioned: 195 * G }, undefined), { totalGiB: 10, provisionedGiB: 195, freeGiB: 5 }, 'held to 20 times the total');
     assert.equal(rbdRoom({ maxAvail: 0, stored: 10 * G, provisioned: 11 * G }, undefined).freeGiB, 0, 'a full cluster takes nothing more');
     assert.deepEqual(rbdRoom({ maxAvail: 9 * G, stored: 0, provisioned: 3 * G }, 5), { totalGiB: 5, provisionedGiB: 3, freeGiB: 2 });
+  });
+
+  it("reads a type's encryption as Cinder's schema does, and gives it a stable UUID of its own", () => {
+    assert.deepEqual(encryptionAsked({ encryption: { provider: 'luks', control_location: 'front-end', key_size: '256', cipher: null } }, false), { provider: 'luks', controlLocation: 'front-end', keySize: 256, cipher: null });
+    assert.deepEqual(encryptionAsked({ encryption: { key_size: 128 } }, true), { keySize: 128 }, 'an update may give one field');
+    assert.deepEqual(encryptionAsked({ encryption: { key_size: 128 } }, false), { refused: "'provider' is a required property" });
+    assert.deepEqual(encryptionAsked({}, true), { refused: "'encryption' is a required property" });
+    assert.match((encryptionAsked({ encryption: { provider: 'luks', control_location: 'side' } }, false) as { refused: string }).refused, /control_location/);
+    assert.match((encryptionAsked({ encryption: { provider: 'luks', control_location: 'back-end', key_size: 1.5 } }, false) as { refused: string }).refused, /key_size/);
+    const id = encryptionIdOf('4a0c4f1e-0000-4000-8000-000000000001');
+    assert.equal(id, encryptionIdOf('4a0c4f1e-0000-4000-8000-000000000001'), 'stable');
+    assert.notEqual(id, encryptionIdOf('4a0c4f1e-0000-4000-8000-000000000002'));
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(encryptedTypeRefusal(type({})), undefined);
+    assert.match(encryptedTypeRefusal(type({ displayName: 'sealed', encryption: { provider: 'luks', controlLocation: 'front-end' } }))!, /^Volume type sealed is encrypted \(luks\): .*key manager/);
   });
 
   it("takes a snapshot's status update only from creating or deleting, to a word that may follow, with a whole percentage", () => {

@@ -6,6 +6,7 @@
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
+import { encryptedTypeRefusal } from '../encryption.js';
 import type { Volume, VolumeSnapshot } from '../resources.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
@@ -36,6 +37,8 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
     const projectId = admissionProjectId(r.userInfo) ?? api.dir.projectIdOf(namespace);
     if (!type || !mayUse(type, { admin: false, projectId }))
       return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: Volume type with name ${name} could not be found.` };
+    const encrypted = encryptedTypeRefusal(type);
+    if (encrypted) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: ${encrypted}` };
   }
   const asked = askedBy(r, (volume) => {
     const v = api.dir.volumes.get(volume, namespace);

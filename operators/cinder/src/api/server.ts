@@ -17,6 +17,7 @@ import { serviceRoutes } from './serviceRoutes.js';
 import type { VolumeBackend } from '../backend/types.js';
 import { snapshotRoutes } from './snapshotRoutes.js';
 import { typeRoutes } from './typeRoutes.js';
+import { encryptionRoutes } from './encryptionRoutes.js';
 import { qosRoutes } from './qosRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
@@ -51,6 +52,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   snapshotRoutes(router, api);
   backupRoutes(router, api);
   typeRoutes(router, api);
+  encryptionRoutes(router, api);
   qosRoutes(router, api);
   messageRoutes(router, api);
   quotaRoutes(router, api);

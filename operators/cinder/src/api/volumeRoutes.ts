@@ -3,6 +3,7 @@ import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
 import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
+import { encryptedTypeRefusal } from '../encryption.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -84,6 +85,8 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
   const type = typeRef ? api.dir.type(typeRef) : undefined;
   if (typeRef && !type) throw notFound(`Volume type with name ${typeRef} could not be found.`);
   if (type && !mayUse(type, auth)) throw notFound(`Volume type with name ${typeRef} could not be found.`);
+  const encrypted = type && encryptedTypeRefusal(type);
+  if (encrypted) throw badRequest(`Invalid volume type: ${encrypted}`);
   const az = str(r.availability_zone, 'availability_zone');
   if (az && az !== 'nova') throw badRequest(`Invalid input received: Availability zone '${az}' is invalid.`);
   const display = str(r.name ?? r.display_name, 'name');
@@ -365,6 +368,8 @@ async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string
   if (status !== 'available' && status !== 'in-use') throw badRequest(`Invalid volume: Volume status must be available or in-use, but current status is: ${status}.`);
   const current = v.status?.volumeType ?? v.spec.volumeType;
   if (current === type.metadata.name) throw badRequest(`Invalid input received: New volume_type same as original: ${ref}.`);
+  const encrypted = encryptedTypeRefusal(type);
+  if (encrypted) throw badRequest(`Invalid volume type: ${encrypted}`);
   const why = retypeMigration(type, v.status?.backend, await poolStateOf({ backends: api.backends ?? [] }, v.status?.backend));
   if (why) throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} would move the volume (${why}), and this cloud does not migrate volumes between backends.`);
   await patchSpec(api, v, { volumeType: type.metadata.name });
