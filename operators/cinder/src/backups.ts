@@ -9,6 +9,7 @@ import type { VolumeBackend } from './backend/types.js';
 import type { BackupManifest } from './backupChunks.js';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
+import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from './serviceState.js';
 import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -70,6 +71,9 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
     if (settled) return showSettled(b, settled, write);
     const prefix = backupPrefixOf(b);
     try {
+      // A disabled backup service takes no new backup (one under way goes on).
+      const off = b.status?.id ? undefined : unschedulable((await readServiceStates(client)).get(BACKUP_SERVICE_KEY));
+      if (off) throw new Refused('BackupServiceDisabled', `The backup service (cinder-backup) is ${off}: it takes no new backup.`);
       const vol = await client.get<Volume>(VOLUMES, b.metadata.namespace, b.spec.volume);
       if (!vol || isDeleting(vol)) throw new Refused('VolumeNotFound', `Volume ${b.spec.volume} could not be found.`);
       if (!vol.status?.madeFrom) return { requeueAfterMs: 2000 };

@@ -12,6 +12,8 @@ export interface PoolState {
   /** How hypervisors reach its volumes (its storage_protocol): file, ceph. */
   protocol?: string;
   capacity: PoolCapacity;
+  /** Why its volume service takes no new volume (an admin disabled or froze it), or undefined. */
+  unschedulable?: string;
 }
 
 /** What Cinder's reference drivers (LVM, RBD) report as their vendor. */
@@ -103,7 +105,10 @@ export const typeFilter = (t: VolumeType | undefined) => (p: PoolState) => !back
 export const capacityFilter = (sizeGiB: number) => (p: PoolState) => p.capacity.freeGiB >= sizeGiB;
 
 /** The pool for a volume of `sizeGiB` and type `t`, or why there is none (Cinder's NoValidBackend). */
-export function pickPool(pools: readonly PoolState[], t: VolumeType | undefined, sizeGiB: number): { pool: PoolState } | { refused: string } {
+export function pickPool(all: readonly PoolState[], t: VolumeType | undefined, sizeGiB: number): { pool: PoolState } | { refused: string } {
+  // Cinder's scheduler sees only the enabled, unfrozen volume services.
+  const pools = all.filter((p) => !p.unschedulable);
+  if (!pools.length) return { refused: `No valid backend was found. No volume service takes new volumes: ${all.map((p) => `${p.backend} is ${p.unschedulable}`).join(', ')}` };
   const named = pools.filter(typeFilter(t));
   if (!named.length) return { refused: `No valid backend was found. No backend is named ${backendOfType(t)} (volume type ${t?.metadata.name})` };
   const typed = named.filter((p) => !unmetSpecs(t, p).length);

@@ -33,6 +33,7 @@ import { BackendError, type VolumeBackend } from './backend/types.js';
 import { NO_USAGE, quotaRefusal, type BlockUsage, type QuotaAsk } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import { encryptedTypeRefusal } from './encryption.js';
+import { readServiceStates, unschedulable, volumeServiceKey } from './serviceState.js';
 import {
   DATA_FINALIZER,
   DEFAULT_VOLUME_TYPE,
@@ -309,7 +310,8 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   const encrypted = type && encryptedTypeRefusal(type);
   if (encrypted) throw new Refused('EncryptedVolumeType', encrypted);
   const source = await sourceOf(vol, client);
-  const pools = await Promise.all(deps.backends.map((b) => poolStateOf(deps, b.name).then((p) => p!)));
+  const services = await readServiceStates(client);
+  const pools = await Promise.all(deps.backends.map((b) => poolStateOf(deps, b.name).then((p) => ({ ...p!, unschedulable: unschedulable(services.get(volumeServiceKey(b.name))) }))));
   const choice = pickPool(pools, type, vol.spec.sizeGiB);
   if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
   const backend = backendOf(deps, choice.pool.backend);

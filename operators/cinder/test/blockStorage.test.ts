@@ -442,6 +442,56 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     for (const t of [fits, bogus]) await api('DELETE', `/types/${t.id}`);
   });
 
+  it("lets an admin disable, enable, freeze and thaw Cinder's services: a disabled or frozen volume service takes no new volume, a disabled backup service no backup", async () => {
+    const services = async () => (await api('GET', '/os-services')).body.services as Array<Record<string, any>>;
+    const volumeService = (await services()).find((x) => x.binary === 'cinder-volume')!;
+    assert.deepEqual([volumeService.status, volumeService.frozen, volumeService.disabled_reason], ['enabled', false, null]);
+    const { host } = volumeService;
+    const put = (action: string, body: Record<string, unknown>) => api('PUT', `/os-services/${action}`, body);
+
+    assert.equal((await put('enable', { host: 'invalid_host', binary: 'cinder-volume' })).status, 404);
+    assert.equal((await put('disable', { host, binary: 'invalid_binary' })).status, 404);
+    const noReason = await put('disable-log-reason', { host, binary: 'cinder-volume', disabled_reason: null });
+    assert.equal(noReason.status, 400);
+    assert.match(noReason.body.badRequest.message, /Disabled reason/);
+    assert.equal((await put('freeze', { host: 'invalid_host' })).status, 400);
+    assert.equal((await put('thaw', { host: 'invalid_host' })).status, 400);
+    assert.equal((await services()).find((x) => x.host === host)!.status, 'enabled', 'the refusals changed nothing');
+
+    const disabled = await put('disable-log-reason', { host, binary: 'cinder-volume', disabled_reason: 'disk swap' });
+    assert.deepEqual(disabled.body, { disabled: true, status: 'disabled', host, service: '', binary: 'cinder-volume', disabled_reason: 'disk swap' });
+    const shown = (await services()).find((x) => x.host === host)!;
+    assert.deepEqual([shown.status, shown.disabled_reason], ['disabled', 'disk swap']);
+    const refused = (await api('POST', '/volumes', { volume: { size: 1, name: 'nowhere' } })).body.volume.id as string;
+    await until('volumes', refused, 'error');
+    const stalled = (await env.identity.client.list<Volume>(VOLUMES, 'admin')).items.find((v) => v.metadata.uid === refused)!.status?.conditions?.find((c) => c.type === 'Stalled');
+    assert.match(stalled?.message ?? '', /No volume service takes new volumes: .* is disabled \(disk swap\)/);
+    assert.equal((await api('DELETE', `/volumes/${refused}`)).status, 202);
+    await gone('volumes', refused);
+
+    const enabled = await put('enable', { host, binary: 'cinder-volume' });
+    assert.deepEqual(enabled.body, { disabled: false, status: 'enabled', host, service: '', binary: 'cinder-volume', disabled_reason: null });
+    assert.equal((await put('freeze', { host: 'stratus' })).status, 200, "a host's volume services");
+    assert.equal((await services()).find((x) => x.host === host)!.frozen, true);
+    assert.equal((await put('freeze', { host })).status, 400, 'not twice');
+    const frozenOut = (await api('POST', '/volumes', { volume: { size: 1 } })).body.volume.id as string;
+    await until('volumes', frozenOut, 'error');
+    await api('DELETE', `/volumes/${frozenOut}`);
+    await gone('volumes', frozenOut);
+    assert.equal((await put('thaw', { host })).status, 200);
+    assert.equal((await services()).find((x) => x.host === host)!.frozen, false);
+    const placed = await newVolume({ size: 1 });
+
+    await put('disable', { host: 'stratus', binary: 'cinder-backup' });
+    const noBackup = await api('POST', '/backups', { backup: { volume_id: placed } });
+    assert.equal(noBackup.status, 404);
+    assert.equal(noBackup.body.itemNotFound.message, 'Service cinder-backup could not be found.');
+    await put('enable', { host: 'stratus', binary: 'cinder-backup' });
+    assert.deepEqual((await services()).map((x) => x.status), ['enabled', 'enabled', 'enabled'], 'all enabled again');
+    await api('DELETE', `/volumes/${placed}`);
+    await gone('volumes', placed);
+  });
+
   it('refuses what Cinder refuses, with its bodies, and makes nothing', async () => {
     const before = env.poolFiles();
     const type = await api('POST', '/volumes', { volume: { size: 1, volume_type: 'no-such-type' } });

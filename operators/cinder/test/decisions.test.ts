@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
-import { onHost, serviceRecords } from '../src/api/serviceRoutes.js';
+import { isValidReason, onHost, serviceRecords } from '../src/api/serviceRoutes.js';
+import { serviceKey, serviceStates, unschedulable } from '../src/serviceState.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
@@ -220,6 +221,21 @@ describe('block storage decisions', () => {
     assert.ok(!('backend_state' in serviceRecords([], 48)[0]), 'not before 3.49');
     assert.ok(!('cluster' in serviceRecords([], 6)[0]), 'cluster from 3.7');
     assert.deepEqual(['stratus', 'stratus@file', 'stratus@file#pool', 'stratusx'].map((h) => onHost(h, 'stratus')), [true, true, true, false], "a host filter takes the host's backends and pools");
+    const set = serviceStates({ [serviceKey('cinder-volume', 'stratus@file')]: JSON.stringify({ disabled: true, reason: 'disk swap', frozen: true }), other: 'not json' });
+    const [, file, ceph] = serviceRecords([{ backend: backend('file'), at: 't1' }, { backend: backend('ceph'), at: 't2' }], 0, set);
+    assert.deepEqual([file.status, file.disabled_reason, file.frozen, file.replication_status], ['disabled', 'disk swap', true, 'disabled']);
+    assert.deepEqual([ceph.status, ceph.disabled_reason, ceph.frozen], ['enabled', null, false]);
+    assert.ok(!('frozen' in serviceRecords([], 0)[0]), 'frozen only on volume services');
+    assert.deepEqual([isValidReason('disk swap'), isValidReason(null), isValidReason('  '), isValidReason('x'.repeat(256))], [true, false, false, false]);
+    assert.equal(serviceKey('cinder-volume', 'stratus@file#pool'), 'cinder-volume.stratus_file_pool', 'a ConfigMap key');
+  });
+
+  it("schedules to enabled, unfrozen volume services only", () => {
+    const off = { ...pool('file', 50), unschedulable: unschedulable({ disabled: true, reason: 'disk swap', frozen: false }) };
+    assert.equal((pickPool([off, pool('ceph', 10)], undefined, 1) as { pool: { backend: string } }).pool.backend, 'ceph', 'the roomier one is disabled');
+    assert.deepEqual(pickPool([off], undefined, 1), { refused: 'No valid backend was found. No volume service takes new volumes: file is disabled (disk swap)' });
+    assert.equal(unschedulable({ disabled: false, reason: null, frozen: true }), 'frozen');
+    assert.equal(unschedulable(undefined), undefined);
   });
 
   it('says extending or retyping from the moment a larger size or another type is asked, as Cinder\'s API does', () => {

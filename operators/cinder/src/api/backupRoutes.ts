@@ -1,6 +1,7 @@
 /** /v3/backups: create (full or incremental), list, show, delete and restore, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '../resources.js';
+import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from '../serviceState.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -35,6 +36,8 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
     const ns = vol.metadata.namespace!;
     if (incremental && !api.dir.backups.list(ns).some((b) => b.spec.volume === vol.metadata.name && b.status?.phase === 'available'))
       throw badRequest('Invalid backup: No backups available to do an incremental backup.');
+    // Cinder's check: a disabled backup service takes no new backup.
+    if (unschedulable((await readServiceStates(api.client)).get(BACKUP_SERVICE_KEY))) throw notFound('Service cinder-backup could not be found.');
     const container = str(r.container, 'container');
     if (container !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(container)) throw badRequest(`Invalid input received: container ${container} must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.`);
     const display = str(r.name ?? r.display_name, 'name');

@@ -7,13 +7,13 @@
  */
 import { isDeleting } from '@stratus/runtime';
 import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
-import { on, type VolApi, type VolAuth, type VolRouter } from './context.js';
-import { forbidden, notFound } from './errors.js';
+import { on, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { badRequest, forbidden, invalidInput, notFound } from './errors.js';
 import { minorOf } from './microversion.js';
 import { capabilitiesOf } from '../scheduler.js';
+import { ENABLED, SERVICE_HOST, readServiceStates, serviceKey, writeServiceState, type ServiceState } from '../serviceState.js';
 
-/** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
-export const SERVICE_HOST = 'stratus';
+export { SERVICE_HOST };
 /** How long a backend has to say its capacity before it counts as down. */
 const ANSWER_MS = 5000;
 
@@ -35,26 +35,36 @@ async function stateOf(backend: VolumeBackend): Promise<BackendState> {
   return { backend, capacity, at: when() };
 }
 
-/** Cinder's service records: the scheduler and backup services (this process, so up), and a volume service per backend. */
-export function serviceRecords(states: BackendState[], minor: number): Array<Record<string, unknown>> {
+/**
+ * Cinder's service records: the scheduler and backup services (this process, so up), and a volume service per
+ * backend, each enabled or disabled as an admin set it (a volume service also frozen or not).
+ */
+export function serviceRecords(states: BackendState[], minor: number, set: Map<string, ServiceState> = new Map()): Array<Record<string, unknown>> {
   const at = when();
-  const record = (binary: string, host: string, up: boolean, updated: string, backendState?: boolean) => ({
-    binary,
-    host,
-    zone: 'nova',
-    status: 'enabled',
-    state: up ? 'up' : 'down',
-    updated_at: updated,
-    disabled_reason: null,
-    ...(minor >= 7 ? { cluster: null } : {}),
-    ...(minor >= 49 && backendState !== undefined ? { backend_state: backendState ? 'up' : 'down' } : {}),
-  });
+  const record = (binary: string, host: string, up: boolean, updated: string, backendState?: boolean) => {
+    const s = set.get(serviceKey(binary, host)) ?? ENABLED;
+    return {
+      binary,
+      host,
+      zone: 'nova',
+      status: s.disabled ? 'disabled' : 'enabled',
+      state: up ? 'up' : 'down',
+      updated_at: updated,
+      disabled_reason: s.reason,
+      ...(binary === 'cinder-volume' ? { replication_status: 'disabled', active_backend_id: null, frozen: s.frozen } : {}),
+      ...(minor >= 7 ? { cluster: null } : {}),
+      ...(minor >= 49 && backendState !== undefined ? { backend_state: backendState ? 'up' : 'down' } : {}),
+    };
+  };
   return [
     record('cinder-scheduler', SERVICE_HOST, true, at),
     ...states.map((s) => record('cinder-volume', `${SERVICE_HOST}@${s.backend.name}`, !!s.capacity, s.at, !!s.capacity)),
     record('cinder-backup', SERVICE_HOST, true, at),
   ];
 }
+
+/** A reason Cinder takes for disabling a service: some text that is not only blanks, at most 255 characters. Pure. */
+export const isValidReason = (reason: unknown): reason is string => typeof reason === 'string' && reason.trim().length > 0 && reason.length <= 255;
 
 /** A pool's capabilities as get_pools shows them: its capacity 'unknown' while its backend does not answer. */
 function poolCapabilities(s: BackendState): Record<string, string | number | boolean> {
@@ -94,13 +104,50 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
     admin(req.auth);
     const host = req.query.get('host');
     const binary = req.query.get('binary');
-    const services = serviceRecords(await states(), minorOf(req)).filter((s) => (!host || onHost(String(s.host), host)) && (!binary || s.binary === binary));
+    const services = serviceRecords(await states(), minorOf(req), await readServiceStates(api.client)).filter((s) => (!host || onHost(String(s.host), host)) && (!binary || s.binary === binary));
     return { status: 200, body: { services } };
+  });
+
+  // Enabling and disabling a service (a disabled volume service takes no new volume, a disabled backup
+  // service no new backup), and freezing and thawing a volume host (a frozen one takes no new volume either).
+  on(router, 'PUT', '/os-services/:action', async (req) => {
+    admin(req.auth);
+    const action = req.params.action;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const host = str(body.host, 'host');
+    const set = await readServiceStates(api.client);
+    const records = serviceRecords(await states(), 0, set);
+    if (action === 'freeze' || action === 'thaw') {
+      if (!host) throw invalidInput("'host' is a required property");
+      const volumes = records.filter((r) => r.binary === 'cinder-volume' && onHost(String(r.host), host));
+      if (!volumes.length) throw invalidInput(`No service found with host=${host}`);
+      const frozen = action === 'freeze';
+      const wrong = volumes.find((r) => r.frozen === frozen);
+      if (wrong) throw invalidInput(`frozen in cinder-volume ${wrong.host} must be ${!frozen ? 'True' : 'False'}.`);
+      for (const r of volumes) {
+        const key = serviceKey('cinder-volume', String(r.host));
+        await writeServiceState(api.client, key, { ...(set.get(key) ?? ENABLED), frozen });
+      }
+      return { status: 200 };
+    }
+    if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw invalidInput('Unknown action');
+    if (!host) throw badRequest("Missing required element 'host' in request body.");
+    const service = str(body.service, 'service') ?? '';
+    const binary = str(body.binary, 'binary') ?? '';
+    if (!(binary || service)) throw badRequest("Missing required element 'binary' in request body.");
+    const disabled = action !== 'enable';
+    const reason = action === 'disable-log-reason' ? body.disabled_reason : action === 'enable' ? null : undefined;
+    if (action === 'disable-log-reason' && !isValidReason(reason)) throw badRequest('Disabled reason contains invalid characters or is too long');
+    if (!records.some((r) => r.host === host && r.binary === (binary || service))) throw notFound(`Service ${binary || service} could not be found on host ${host}.`);
+    const key = serviceKey(binary || service, host);
+    const was = set.get(key) ?? ENABLED;
+    await writeServiceState(api.client, key, { ...was, disabled, reason: reason === undefined ? was.reason : (reason as string | null) });
+    return { status: 200, body: { disabled, status: disabled ? 'disabled' : 'enabled', host, service, binary, ...(reason !== undefined ? { disabled_reason: reason } : {}) } };
   });
 
   on(router, 'GET', '/os-hosts', async (req) => {
     admin(req.auth);
-    const hosts = serviceRecords(await states(), 0).map((s) => ({ service: s.binary, host_name: s.host, zone: s.zone, 'service-status': s.state === 'up' ? 'available' : 'unavailable', 'service-state': s.status, 'last-update': s.updated_at }));
+    const hosts = serviceRecords(await states(), 0, await readServiceStates(api.client)).map((s) => ({ service: s.binary, host_name: s.host, zone: s.zone, 'service-status': s.state === 'up' ? 'available' : 'unavailable', 'service-state': s.status, 'last-update': s.updated_at }));
     return { status: 200, body: { hosts } };
   });
 
