@@ -279,6 +279,12 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       const volumeService = services.find((s) => s.Binary === 'cinder-volume')!;
       assert.equal(volumeService.State, 'up');
       assert.equal(volumeService.Status, 'enabled');
+      // An admin takes the backend's volume service out of scheduling, saying why, and puts it back.
+      await os('volume', 'service', 'set', '--disable', '--disable-reason', 'disk swap', volumeService.Host, 'cinder-volume');
+      const disabled = ((await json('volume', 'service', 'list', '--long')) as Array<Record<string, string>>).find((s) => s.Binary === 'cinder-volume')!;
+      assert.deepEqual([disabled.Status, disabled['Disabled Reason']], ['disabled', 'disk swap'], JSON.stringify(disabled));
+      await os('volume', 'service', 'set', '--enable', volumeService.Host, 'cinder-volume');
+      assert.equal(((await json('volume', 'service', 'list')) as Array<Record<string, string>>).find((s) => s.Binary === 'cinder-volume')!.Status, 'enabled');
       // This openstackclient has no pool command: the API itself, as cinderclient's get-pools asks it.
       const token = (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim();
       const volumeApi = cloud.admin().authUrl.replace(/\/identity\/v3$/, '/volume/v3');
