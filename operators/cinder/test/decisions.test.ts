@@ -3,8 +3,9 @@ import { strict as assert } from 'node:assert';
 import { attachmentRecords, chunkPlan, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
-import { isValidReason, onHost, serviceRecords } from '../src/api/serviceRoutes.js';
-import { serviceKey, serviceStates, unschedulable } from '../src/serviceState.js';
+import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
+import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../src/serviceState.js';
+import type { CinderError } from '../src/api/errors.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
@@ -228,6 +229,33 @@ describe('block storage decisions', () => {
     assert.ok(!('frozen' in serviceRecords([], 0)[0]), 'frozen only on volume services');
     assert.deepEqual([isValidReason('disk swap'), isValidReason(null), isValidReason('  '), isValidReason('x'.repeat(256))], [true, false, false, false]);
     assert.equal(serviceKey('cinder-volume', 'stratus@file#pool'), 'cinder-volume.stratus_file_pool', 'a ConfigMap key');
+  });
+
+  it("decides an admin's service change as Cinder does: one state written and its answer, or the 400 or 404", () => {
+    const backend = { name: 'file', pool: 'file#pool', protocol: 'file' } as never;
+    const records = serviceRecords([{ backend, at: 't' }], 0);
+    const none = new Map<string, ServiceState>();
+    const disable = serviceChange('disable-log-reason', { host: 'stratus@file', binary: 'cinder-volume', disabled_reason: 'disk swap' }, records, none);
+    assert.deepEqual(disable.writes, [['cinder-volume.stratus_file', { disabled: true, reason: 'disk swap', frozen: false }]]);
+    assert.deepEqual(disable.answer, { disabled: true, status: 'disabled', host: 'stratus@file', service: '', binary: 'cinder-volume', disabled_reason: 'disk swap' });
+    const was = new Map<string, ServiceState>(disable.writes);
+    assert.deepEqual(serviceChange('disable', { host: 'stratus@file', service: 'cinder-volume' }, records, was).writes[0][1].reason, 'disk swap', 'a plain disable keeps the reason');
+    assert.deepEqual(serviceChange('enable', { host: 'stratus@file', binary: 'cinder-volume' }, records, was).writes[0][1], { disabled: false, reason: null, frozen: false });
+    assert.deepEqual(serviceChange('freeze', { host: 'stratus' }, records, none).writes, [['cinder-volume.stratus_file', { disabled: false, reason: null, frozen: true }]], "a host's volume services");
+    const status = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as CinderError).status;
+      }
+      return 'none';
+    };
+    assert.equal(status(() => serviceChange('enable', { host: 'invalid_host', binary: 'cinder-volume' }, records, none)), 404);
+    assert.equal(status(() => serviceChange('disable', { host: 'stratus@file', binary: 'invalid_binary' }, records, none)), 404);
+    assert.equal(status(() => serviceChange('disable-log-reason', { host: 'stratus@file', binary: 'cinder-volume', disabled_reason: null }, records, none)), 400);
+    assert.equal(status(() => serviceChange('freeze', { host: 'invalid_host' }, records, none)), 400);
+    assert.equal(status(() => serviceChange('thaw', { host: 'stratus' }, records, none)), 400, 'not frozen');
+    assert.equal(status(() => serviceChange('reboot', { host: 'stratus' }, records, none)), 400);
   });
 
   it("schedules to enabled, unfrozen volume services only", () => {

@@ -66,6 +66,42 @@ export function serviceRecords(states: BackendState[], minor: number, set: Map<s
 /** A reason Cinder takes for disabling a service: some text that is not only blanks, at most 255 characters. Pure. */
 export const isValidReason = (reason: unknown): reason is string => typeof reason === 'string' && reason.trim().length > 0 && reason.length <= 255;
 
+/**
+ * What an admin's PUT /os-services/{action} changes, as Cinder's services controller decides it: the service
+ * states to write and the answer; or Cinder's 400 or 404. Pure.
+ */
+export function serviceChange(action: string, body: Record<string, unknown>, records: Array<Record<string, unknown>>, set: Map<string, ServiceState>): { writes: Array<[string, ServiceState]>; answer?: object } {
+  const host = str(body.host, 'host');
+  const stateOf = (key: string) => set.get(key) ?? ENABLED;
+  if (action === 'freeze' || action === 'thaw') {
+    if (!host) throw invalidInput("'host' is a required property");
+    const volumes = records.filter((r) => r.binary === 'cinder-volume' && onHost(String(r.host), host));
+    if (!volumes.length) throw invalidInput(`No service found with host=${host}`);
+    const frozen = action === 'freeze';
+    const already = volumes.find((r) => r.frozen === frozen);
+    if (already) throw invalidInput(`frozen in cinder-volume ${already.host} must be ${frozen ? 'False' : 'True'}.`);
+    return { writes: volumes.map((r) => serviceKey('cinder-volume', String(r.host))).map((key) => [key, { ...stateOf(key), frozen }]) };
+  }
+  if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw invalidInput('Unknown action');
+  if (!host) throw badRequest("Missing required element 'host' in request body.");
+  // `service` is the older name of `binary`; the answer echoes both as given.
+  const service = str(body.service, 'service') ?? '';
+  const binary = str(body.binary, 'binary') ?? '';
+  const named = binary || service;
+  if (!named) throw badRequest("Missing required element 'binary' in request body.");
+  const disabled = action !== 'enable';
+  // Enabling clears the reason; a plain disable keeps the one there was.
+  const reason = action === 'disable-log-reason' ? body.disabled_reason : action === 'enable' ? null : undefined;
+  if (action === 'disable-log-reason' && !isValidReason(reason)) throw badRequest('Disabled reason contains invalid characters or is too long');
+  if (!records.some((r) => r.host === host && r.binary === named)) throw notFound(`Service ${named} could not be found on host ${host}.`);
+  const key = serviceKey(named, host);
+  const was = stateOf(key);
+  return {
+    writes: [[key, { ...was, disabled, reason: reason === undefined ? was.reason : (reason as string | null) }]],
+    answer: { disabled, status: disabled ? 'disabled' : 'enabled', host, service, binary, ...(reason !== undefined ? { disabled_reason: reason } : {}) },
+  };
+}
+
 /** A pool's capabilities as get_pools shows them: its capacity 'unknown' while its backend does not answer. */
 function poolCapabilities(s: BackendState): Record<string, string | number | boolean> {
   const caps = capabilitiesOf({ backend: s.backend.name, pool: s.backend.pool, protocol: s.backend.protocol, capacity: s.capacity ?? { totalGiB: 0, freeGiB: 0, provisionedGiB: 0 } });
@@ -112,37 +148,10 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
   // service no new backup), and freezing and thawing a volume host (a frozen one takes no new volume either).
   on(router, 'PUT', '/os-services/:action', async (req) => {
     admin(req.auth);
-    const action = req.params.action;
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const host = str(body.host, 'host');
     const set = await readServiceStates(api.client);
-    const records = serviceRecords(await states(), 0, set);
-    if (action === 'freeze' || action === 'thaw') {
-      if (!host) throw invalidInput("'host' is a required property");
-      const volumes = records.filter((r) => r.binary === 'cinder-volume' && onHost(String(r.host), host));
-      if (!volumes.length) throw invalidInput(`No service found with host=${host}`);
-      const frozen = action === 'freeze';
-      const wrong = volumes.find((r) => r.frozen === frozen);
-      if (wrong) throw invalidInput(`frozen in cinder-volume ${wrong.host} must be ${!frozen ? 'True' : 'False'}.`);
-      for (const r of volumes) {
-        const key = serviceKey('cinder-volume', String(r.host));
-        await writeServiceState(api.client, key, { ...(set.get(key) ?? ENABLED), frozen });
-      }
-      return { status: 200 };
-    }
-    if (!['enable', 'disable', 'disable-log-reason'].includes(action)) throw invalidInput('Unknown action');
-    if (!host) throw badRequest("Missing required element 'host' in request body.");
-    const service = str(body.service, 'service') ?? '';
-    const binary = str(body.binary, 'binary') ?? '';
-    if (!(binary || service)) throw badRequest("Missing required element 'binary' in request body.");
-    const disabled = action !== 'enable';
-    const reason = action === 'disable-log-reason' ? body.disabled_reason : action === 'enable' ? null : undefined;
-    if (action === 'disable-log-reason' && !isValidReason(reason)) throw badRequest('Disabled reason contains invalid characters or is too long');
-    if (!records.some((r) => r.host === host && r.binary === (binary || service))) throw notFound(`Service ${binary || service} could not be found on host ${host}.`);
-    const key = serviceKey(binary || service, host);
-    const was = set.get(key) ?? ENABLED;
-    await writeServiceState(api.client, key, { ...was, disabled, reason: reason === undefined ? was.reason : (reason as string | null) });
-    return { status: 200, body: { disabled, status: disabled ? 'disabled' : 'enabled', host, service, binary, ...(reason !== undefined ? { disabled_reason: reason } : {}) } };
+    const change = serviceChange(req.params.action, (req.body ?? {}) as Record<string, unknown>, serviceRecords(await states(), 0, set), set);
+    for (const [key, state] of change.writes) await writeServiceState(api.client, key, state);
+    return { status: 200, ...(change.answer ? { body: change.answer } : {}) };
   });
 
   on(router, 'GET', '/os-hosts', async (req) => {
