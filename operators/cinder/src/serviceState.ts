@@ -4,7 +4,8 @@
  * (a disabled or frozen volume service takes no new volume) and it outlives restarts; `kubectl get configmap
  * cinder-services` shows it too. A service with no key is enabled and not frozen.
  */
-import { SYSTEM_NAMESPACE, type KubeClient, type ResourceRef } from '@stratus/runtime';
+import { CONFIGMAPS } from '@stratus/keystone';
+import { SYSTEM_NAMESPACE, type KubeClient } from '@stratus/runtime';
 
 export const SERVICE_STATE_CONFIGMAP = 'cinder-services';
 /** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
@@ -13,7 +14,6 @@ export const SERVICE_HOST = 'stratus';
 export const volumeServiceKey = (backend: string) => serviceKey('cinder-volume', `${SERVICE_HOST}@${backend}`);
 /** The backup service (this process). */
 export const BACKUP_SERVICE_KEY = `cinder-backup.${SERVICE_HOST}`;
-const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 const FIELD_MANAGER = 'cinder-services';
 
 export interface ServiceState {

@@ -3,6 +3,7 @@ import { VOLUME_TYPES, idOf, type VolumeType } from '../resources.js';
 import { encryptionAsked, encryptionView, type TypeEncryption } from '../encryption.js';
 import { API_FIELD_MANAGER, fromKubernetes, on, type VolApi, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
+import { typeInUse } from './typeRoutes.js';
 import { stamp } from './views.js';
 
 /** When the API wrote a type's encryption; one written with kubectl shows the type's own time. */
@@ -22,7 +23,7 @@ export function encryptionRoutes(router: VolRouter, api: VolApi): void {
   };
   /** Cinder changes no encryption while volumes of the type exist: they were made with the one they have. */
   const unused = (t: VolumeType, doing: string) => {
-    if (api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name)) throw badRequest(`Cannot ${doing} encryption specs. Volume type in use.`);
+    if (typeInUse(api, t)) throw badRequest(`Cannot ${doing} encryption specs. Volume type in use.`);
   };
   const write = (t: VolumeType, encryption: TypeEncryption | null, annotations: Record<string, string | null>) =>
     api.client.patch<VolumeType>(VOLUME_TYPES, undefined, t.metadata.name, { metadata: { annotations }, spec: { encryption } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Volume type'));

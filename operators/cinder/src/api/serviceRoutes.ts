@@ -149,7 +149,9 @@ export function serviceRoutes(router: VolRouter, api: VolApi, backends: VolumeBa
   on(router, 'PUT', '/os-services/:action', async (req) => {
     admin(req.auth);
     const set = await readServiceStates(api.client);
-    const change = serviceChange(req.params.action, (req.body ?? {}) as Record<string, unknown>, serviceRecords(await states(), 0, set), set);
+    // Which services there are is all the change needs: no backend is asked for its capacity.
+    const named = backends.map((backend) => ({ backend, at: when() }));
+    const change = serviceChange(req.params.action, (req.body ?? {}) as Record<string, unknown>, serviceRecords(named, 0, set), set);
     for (const [key, state] of change.writes) await writeServiceState(api.client, key, state);
     return { status: 200, ...(change.answer ? { body: change.answer } : {}) };
   });

@@ -9,6 +9,9 @@ import { typeView } from './views.js';
 /** Whether a caller may use a volume type: public, given to its project, or an admin. */
 export const mayUse = (t: VolumeType, auth: Pick<VolAuth, 'admin' | 'projectId'>) => auth.admin || t.spec.isPublic !== false || (t.spec.projects ?? []).includes(auth.projectId ?? '');
 
+/** Whether any volume is of the type (its retyped type, else the one asked): Cinder changes no such type's deletion or encryption. */
+export const typeInUse = (api: VolApi, t: VolumeType) => api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name);
+
 export function typeRoutes(router: VolRouter, api: VolApi): void {
   const typeOf = (auth: VolAuth, id: string) => {
     const t = api.dir.type(id);
@@ -57,7 +60,7 @@ export function typeRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'DELETE', '/types/:id', async (req) => {
     adminOnly(req);
     const t = typeOf(req.auth, req.params.id);
-    if (api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name)) throw badRequest(`Target volume type is still in use. Volume Type ${idOf(t)} deletion is not allowed with volumes present with the type.`);
+    if (typeInUse(api, t)) throw badRequest(`Target volume type is still in use. Volume Type ${idOf(t)} deletion is not allowed with volumes present with the type.`);
     await api.client.delete(VOLUME_TYPES, undefined, t.metadata.name).catch((e) => fromKubernetes(e, 'Volume type'));
     return { status: 202 };
   });
