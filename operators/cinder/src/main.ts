@@ -9,7 +9,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ImageStore, storeConfigFromEnv } from '@stratus/glance';
-import { KubeClient, SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { KubeClient, releaseNamespace, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
 import { BackupChunkStore } from './backupChunks.js';
 import { FilePoolBackend } from './backend/filePool.js';
 import { RbdPoolBackend } from './backend/rbdPool.js';
@@ -38,7 +38,7 @@ const rbd = rbdPool ? rbdBackendFromEnv(rbdPool) : undefined;
 if (rbd) backends.push(rbd);
 const manager = cinderManager(
   { backends, images: imageStore, imageStore, backups, workDir },
-  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
+  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: releaseNamespace() } },
 );
 const typesClient = new KubeClient(kubeConfig);
 await ensureDefaultVolumeType(typesClient).catch((e: Error) => logger.warn('default volume type not made', { error: e.message }));

@@ -5,7 +5,7 @@
  * cinder-services` shows it too. A service with no key is enabled and not frozen.
  */
 import { CONFIGMAPS } from '@stratus/keystone';
-import { SYSTEM_NAMESPACE, type KubeClient } from '@stratus/runtime';
+import { releaseNamespace, type KubeClient } from '@stratus/runtime';
 
 export const SERVICE_STATE_CONFIGMAP = 'cinder-services';
 /** Cinder's host name for this service; a backend's is `stratus@<backend>`, a pool's `stratus@<backend>#<pool>`. */
@@ -49,14 +49,12 @@ export function unschedulable(s: ServiceState | undefined): string | undefined {
   return undefined;
 }
 
-const namespace = () => process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE;
-
 export async function readServiceStates(client: KubeClient): Promise<Map<string, ServiceState>> {
-  const cm = await client.get<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, namespace(), SERVICE_STATE_CONFIGMAP);
+  const cm = await client.get<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), SERVICE_STATE_CONFIGMAP);
   return serviceStates(cm?.data);
 }
 
 /** Writes one service's state: server-side apply of its own key, so admins changing two services at once both stay. */
 export async function writeServiceState(client: KubeClient, key: string, state: ServiceState): Promise<void> {
-  await client.apply(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SERVICE_STATE_CONFIGMAP, namespace: namespace() }, data: { [key]: JSON.stringify(state) } } as never, `${FIELD_MANAGER}-${key}`.slice(0, 128));
+  await client.apply(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SERVICE_STATE_CONFIGMAP, namespace: releaseNamespace() }, data: { [key]: JSON.stringify(state) } } as never, `${FIELD_MANAGER}-${key}`.slice(0, 128));
 }

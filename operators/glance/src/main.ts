@@ -4,7 +4,7 @@
  * time), until SIGTERM. The S3 store and Keystone are named in the environment.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { admissionListenerFromEnv, releaseNamespace, createLogger, stopWithParent } from '@stratus/runtime';
 import { startImageApi } from './api/server.js';
 import { glanceManager } from './operator.js';
 import { storeConfigFromEnv } from './config.js';
@@ -20,7 +20,7 @@ const sizeCap = process.env.GLANCE_IMAGE_SIZE_CAP ? Number(process.env.GLANCE_IM
 const importFilter = importFilterFromEnv(process.env);
 const manager = glanceManager(
   { store, sizeCap, importFilter },
-  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
+  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: releaseNamespace() } },
 );
 const api = await startImageApi({
   kubeConfig,

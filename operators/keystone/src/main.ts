@@ -4,9 +4,8 @@
  * leader at a time), until SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger, stopWithParent } from '@stratus/runtime';
+import { createLogger, releaseNamespace, stopWithParent } from '@stratus/runtime';
 import { startIdentityApi } from './api/server.js';
-import { SYSTEM_NAMESPACE } from './kinds.js';
 import { keystoneManager } from './operator.js';
 
 const kubeConfig = new KubeConfig();
@@ -16,7 +15,7 @@ const manager = keystoneManager({
   kubeConfig,
   logger,
   metricsPort: Number(process.env.METRICS_PORT ?? 0),
-  leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE },
+  leaderElection: { namespace: releaseNamespace() },
 });
 const api = await startIdentityApi({
   kubeConfig,

@@ -5,7 +5,7 @@
  * named in the environment: OVN_NB_REMOTE and OVN_SB_REMOTE (unix:/path or tcp:host:port).
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { admissionListenerFromEnv, releaseNamespace, createLogger, stopWithParent } from '@stratus/runtime';
 import { neutronManager } from './operator.js';
 import { startNetworkingApi } from './api/server.js';
 
@@ -20,7 +20,7 @@ if (!nbRemote || !sbRemote) {
 }
 const { manager } = neutronManager(
   { nbRemote, sbRemote, ...(process.env.OVN_REPAIR_SECONDS ? { repairEveryMs: 1000 * Number(process.env.OVN_REPAIR_SECONDS) } : {}) },
-  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } },
+  { kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: releaseNamespace() } },
 );
 const api = await startNetworkingApi({
   kubeConfig,

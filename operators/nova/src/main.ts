@@ -4,14 +4,14 @@
  * (one leader at a time), until SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { SYSTEM_NAMESPACE, admissionListenerFromEnv, createLogger, stopWithParent } from '@stratus/runtime';
+import { admissionListenerFromEnv, releaseNamespace, createLogger, stopWithParent } from '@stratus/runtime';
 import { startComputeApi } from './api/server.js';
 import { novaManager } from './operator.js';
 
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const logger = createLogger('nova');
-const manager = novaManager({ kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE } });
+const manager = novaManager({ kubeConfig, logger, metricsPort: Number(process.env.METRICS_PORT ?? 0), leaderElection: { namespace: releaseNamespace() } });
 const api = await startComputeApi({
   kubeConfig,
   logger,

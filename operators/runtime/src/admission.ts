@@ -10,7 +10,7 @@ import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { SYSTEM_NAMESPACE } from './crd.js';
+import { releaseNamespace } from './crd.js';
 import { readJsonBody } from './router.js';
 
 export interface AdmissionRequest<T> {
@@ -32,7 +32,7 @@ export interface Refusal {
 const REASONS: Record<Refusal['code'], string> = { 400: 'BadRequest', 403: 'Forbidden', 422: 'Invalid' };
 
 /** The group Kubernetes puts every service account of Stratus's namespace in: the services' own writes. */
-const SERVICES_GROUP = `system:serviceaccounts:${process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE}`;
+const SERVICES_GROUP = `system:serviceaccounts:${releaseNamespace()}`;
 
 /**
  * Whether the writer is left to the API's own checks: admins (system:masters, also the embedded control

@@ -10,6 +10,12 @@ export type Schema = Record<string, unknown>;
 /** The namespace Stratus's own objects live in: operator Secrets, leases, the Fernet keys. */
 export const SYSTEM_NAMESPACE = 'stratus-system';
 
+/**
+ * The namespace this process was installed into (the chart's release namespace, given as STRATUS_NAMESPACE),
+ * where its leases, ServiceAccounts and service state live; SYSTEM_NAMESPACE when run outside the chart.
+ */
+export const releaseNamespace = (): string => process.env.STRATUS_NAMESPACE ?? SYSTEM_NAMESPACE;
+
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
