@@ -181,6 +181,9 @@ export interface VolumeAttachment {
 
 /** Every block storage object's OpenStack ID is its UID (Cinder's IDs are dashed UUIDs). */
 export const idOf = (o: { metadata: { uid?: string } }) => o.metadata.uid!;
+
+/** The VolumeType (object name) a volume counts toward: the one it asks for (a retype counts at once), else the one it was made with, else the default. */
+export const volumeTypeOf = (v: Volume): string => v.spec.volumeType ?? v.status?.volumeType ?? DEFAULT_VOLUME_TYPE;
 export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 /** The attachments of `volume` (object name) in a list of its namespace's. */
 export const attachmentsOf = (all: VolumeAttachment[], volume: string) => all.filter((a) => a.spec.volume === volume);

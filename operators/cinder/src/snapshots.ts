@@ -4,7 +4,7 @@
  * as it is now (an attached volume only when forced: crash-consistent). Deleting it removes the copy.
  */
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
-import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
+import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
 import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
@@ -39,7 +39,7 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
         throw new Refused('InvalidVolume', `Invalid volume: Volume ${idOf(vol)} status must be available, but current status is: ${phase}.`);
       const backend = backendOf(deps, vol.status.backend);
       const sizeGiB = vol.status.sizeGiB ?? vol.spec.sizeGiB;
-      await admit(client, snap.metadata.namespace!, snap.metadata.uid!, { snapshots: 1, gigabytes: sizeGiB }, () =>
+      await admit(client, snap.metadata.namespace!, snap.metadata.uid!, { snapshots: 1, gigabytes: sizeGiB, volumeType: volumeTypeOf(vol) }, () =>
         write({ id: idOf(snap!), volumeId: idOf(vol), sizeGiB, backend: backend.name, phase: 'creating', conditions: markReconciling(snap!.status?.conditions, snap!.metadata.generation, 'Creating', `copying volume ${vol.metadata.name}`) }),
       );
       await write({ projectId: await projectIdOf(client, snap.metadata.namespace!) });

@@ -10,16 +10,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { IMAGES, canSee, keyFromLocation, type Image } from '@stratus/glance';
-import { TENANTS, type Tenant } from '@stratus/keystone';
+import { CONFIGMAPS, TENANTS, type Tenant } from '@stratus/keystone';
 import {
   KeyedLock,
   addFinalizerPatch,
+  displayNameOf,
   hasFinalizer,
   isDeleting,
   markReady,
   markReconciling,
   markStalled,
   patchStatusChanges,
+  releaseNamespace,
   removeFinalizerPatch,
   type KubeClient,
   type ReconcileContext,
@@ -30,7 +32,7 @@ import {
 } from '@stratus/runtime';
 import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
-import { NO_USAGE, quotaRefusal, type BlockUsage, type QuotaAsk } from './quota.js';
+import { DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, defaultQuotasOf, effectiveQuota, flatTenantQuota, quotaRefusal, typeQuotaKey, type QuotaAsk, type TypeQuota, type TypedUsage } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import { encryptedTypeRefusal } from './encryption.js';
 import { readServiceStates, unschedulable, volumeServiceKey } from './serviceState.js';
@@ -47,6 +49,7 @@ import {
   idOf,
   isBootable,
   volumeImageMetadata,
+  volumeTypeOf,
   keyOf,
   type Volume,
   type VolumeAttachment,
@@ -98,35 +101,49 @@ export function backendOf(deps: CinderDeps, name: string | undefined): VolumeBac
 }
 
 /**
- * What the tenant's volumes, snapshots and backups hold now (read fresh, not from a cache): those admitted,
- * and with `pending` also those on their way (made but not yet admitted, and not refused).
+ * What the tenant's volumes, snapshots and backups hold now (read fresh, not from a cache), in all and of each
+ * volume type: those admitted, and with `pending` also those on their way (made but not yet admitted, and not
+ * refused).
  */
-export async function usageOf(client: KubeClient, namespace: string, except?: string, pending = false): Promise<BlockUsage> {
-  const u = { ...NO_USAGE };
+export async function usageOf(client: KubeClient, namespace: string, except?: string, pending = false): Promise<TypedUsage> {
+  const u: TypedUsage = { ...NO_USAGE, byType: {} };
+  const add = (q: TypeQuota, type: string, n: number) => {
+    u[q] += n;
+    u.byType![typeQuotaKey(q, type)] = (u.byType![typeQuotaKey(q, type)] ?? 0) + n;
+  };
   const counts = (o: { metadata: { uid?: string }; status?: { phase?: string } }, admitted: boolean) => o.metadata.uid !== except && (admitted || (pending && o.status?.phase !== 'error'));
   const vols = (await client.list<Volume>(VOLUMES, namespace)).items;
   for (const v of vols)
     if (counts(v, !!v.status?.pool)) {
-      u.volumes++;
-      u.gigabytes += v.status?.sizeGiB ?? v.spec.sizeGiB;
+      add('volumes', volumeTypeOf(v), 1);
+      add('gigabytes', volumeTypeOf(v), v.status?.sizeGiB ?? v.spec.sizeGiB);
     }
-  // A snapshot or backup on its way counts its volume's size until it has its own.
-  const volumeSize = (name: string, all: Volume[]) => all.find((v) => v.metadata.name === name)?.status?.sizeGiB ?? 0;
+  // A snapshot or backup on its way counts its volume's size until it has its own; a snapshot counts toward its volume's type.
+  const volumeNamed = (name: string) => vols.find((v) => v.metadata.name === name);
   for (const s of (await client.list<VolumeSnapshot>(VOLUME_SNAPSHOTS, namespace)).items)
     if (counts(s, !!s.status?.sizeGiB)) {
-      u.snapshots++;
-      u.gigabytes += s.status?.sizeGiB ?? volumeSize(s.spec.volume, vols);
+      const vol = volumeNamed(s.spec.volume);
+      const type = vol ? volumeTypeOf(vol) : DEFAULT_VOLUME_TYPE;
+      add('snapshots', type, 1);
+      add('gigabytes', type, s.status?.sizeGiB ?? vol?.status?.sizeGiB ?? 0);
     }
   for (const b of (await client.list<VolumeBackup>(VOLUME_BACKUPS, namespace)).items)
     if (counts(b, !!b.status?.sizeGiB)) {
       u.backups++;
-      u.backupGigabytes += b.status?.sizeGiB ?? volumeSize(b.spec.volume, vols);
+      u.backupGigabytes += b.status?.sizeGiB ?? volumeNamed(b.spec.volume)?.status?.sizeGiB ?? 0;
     }
   return u;
 }
 
+/** The default quota class's limits, from its ConfigMap (none: no defaults). */
+export async function defaultQuotas(client: KubeClient): Promise<Record<string, number>> {
+  return defaultQuotasOf((await client.get<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), DEFAULT_QUOTAS_CONFIGMAP))?.data);
+}
+
+/** The tenant's block storage limits (flat, see quota.ts): its own where it sets one, the default class's elsewhere. */
 export async function quotaOf(client: KubeClient, namespace: string): Promise<Record<string, number> | undefined> {
-  return ((await client.get<Tenant>(TENANTS, undefined, namespace))?.spec as { quota?: Record<string, number> } | undefined)?.quota;
+  const [tenant, defaults] = await Promise.all([client.get<Tenant>(TENANTS, undefined, namespace), defaultQuotas(client)]);
+  return effectiveQuota(flatTenantQuota((tenant?.spec as { quota?: Record<string, unknown> } | undefined)?.quota), defaults);
 }
 
 /**
@@ -224,7 +241,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
     const live = attachments.filter((a) => a.status?.phase === 'attached' && !isDeleting(a));
     if (want > have) {
       try {
-        await admit(client, ns, vol.metadata.uid!, { gigabytes: want - have, volumeGiB: want }, async () => {
+        await admit(client, ns, vol.metadata.uid!, { gigabytes: want - have, volumeGiB: want, volumeType: volumeTypeOf(vol) }, async () => {
           await write({ phase: 'extending', conditions: markReconciling(vol!.status?.conditions, vol!.metadata.generation, 'Extending', `growing from ${have} to ${want} GiB`) });
         });
       } catch (e) {
@@ -316,7 +333,7 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   if ('refused' in choice) throw new Refused('NoValidBackend', choice.refused);
   const backend = backendOf(deps, choice.pool.backend);
   const projectId = await projectIdOf(client, ns);
-  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: vol.spec.sizeGiB, volumeGiB: vol.spec.sizeGiB }, () =>
+  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: vol.spec.sizeGiB, volumeGiB: vol.spec.sizeGiB, volumeType: typeName, ...(type ? { volumeTypeName: displayNameOf(type) } : {}) }, () =>
     write({
       id: idOf(vol),
       projectId,

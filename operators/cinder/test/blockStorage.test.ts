@@ -564,6 +564,69 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal((await api('GET', `/os-quota-sets/${projectId}`)).body.quota_set.per_volume_gigabytes, -1);
   });
 
+  it("keeps the default quota class and each volume type's own limits, and holds volumes to them through the API and kubectl", async () => {
+    const client = env.identity.client;
+    const projectId = (await client.get<Tenant>(TENANTS, undefined, 'admin'))!.status!.projectId!;
+    const type = (await api('POST', '/types', { volume_type: { name: 'Fast Disks' } })).body.volume_type;
+    const key = 'volumes_Fast Disks';
+    const set = await api('PUT', '/os-quota-class-sets/default', { quota_class_set: { backups: 40, [key]: 1, 'gigabytes_Fast Disks': 30 } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.equal(set.body.quota_class_set.backups, 40);
+    assert.equal(set.body.quota_class_set[key], 1);
+    const shown = (await api('GET', '/os-quota-class-sets/default')).body.quota_class_set;
+    assert.equal(shown.id, 'default');
+    assert.equal(shown[key], 1);
+    assert.equal(shown.snapshots_Fast_Disks, undefined, 'keys are the type names as they are');
+    assert.equal(shown['snapshots_Fast Disks'], -1, 'and each type has all three, unlimited where unset');
+    const defaults = (await api('GET', `/os-quota-sets/${projectId}/defaults`)).body.quota_set;
+    assert.equal(defaults.backups, 40);
+    assert.equal(defaults[key], 1);
+    assert.equal((await api('GET', `/os-quota-sets/${projectId}`)).body.quota_set[key], 1, 'a tenant setting none of its own has the default');
+    assert.equal((await api('GET', '/limits')).body.limits.absolute.maxTotalBackups, 40);
+
+    const bad = await api('PUT', '/os-quota-class-sets/default', { quota_class_set: { volumes_nosuch: 3 } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.badRequest.message, 'Bad key(s) in quota set: volumes_nosuch');
+    assert.equal((await api('PUT', `/os-quota-sets/${projectId}`, { quota_set: { [key]: 'many' } })).status, 400);
+
+    // One volume of the type fits; a second is refused naming the type's quota, through the API and through kubectl.
+    const first = (await api('POST', '/volumes', { volume: { size: 1, volume_type: 'Fast Disks' } })).body.volume.id as string;
+    await until('volumes', first, 'available');
+    const over = await api('POST', '/volumes', { volume: { size: 1, volume_type: type.id } });
+    assert.equal(over.status, 413);
+    assert.equal(over.body.overLimit.message, "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_Fast Disks'.");
+    assert.equal((await api('GET', `/os-quota-sets/${projectId}?usage=true`)).body.quota_set[key].in_use, 1);
+    const typeName = (await api('GET', `/volumes/${first}`)).body.volume.volume_type as string;
+    assert.equal(typeName, 'Fast Disks');
+    const objectName = (await client.list<Volume>(VOLUMES, 'admin')).items.find((v) => v.metadata.uid === first)!.status!.volumeType!;
+    await client.create(VOLUMES, { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', metadata: { name: 'kubectl-fast', namespace: 'admin' }, spec: { sizeGiB: 1, volumeType: objectName } } as never, 'test');
+    await eventually('the kubectl volume past its type\'s quota is refused', async () => (await client.get<Volume>(VOLUMES, 'admin', 'kubectl-fast'))?.status?.phase === 'error');
+    const refused = await client.get<Volume>(VOLUMES, 'admin', 'kubectl-fast');
+    assert.equal(refused?.status?.conditions?.find((c) => c.type === 'Stalled')?.reason, 'VolumeLimitExceeded');
+    await client.delete(VOLUMES, 'admin', 'kubectl-fast');
+    const untyped = await api('POST', '/volumes', { volume: { size: 1 } });
+    assert.equal(untyped.status, 202, 'another type is not held by it');
+    await until('volumes', untyped.body.volume.id, 'available');
+    const retype = await api('POST', `/volumes/${untyped.body.volume.id}/action`, { 'os-retype': { new_type: 'Fast Disks' } });
+    assert.equal(retype.status, 413, 'a retype asks the new type\'s quota');
+    assert.match(retype.body.overLimit.message, /exceeded for quota 'volumes_Fast Disks'/);
+
+    // The tenant's own limit for the type outranks the class's, and is kept on the Tenant by the type's object name.
+    assert.equal((await api('PUT', `/os-quota-sets/${projectId}`, { quota_set: { [key]: 2 } })).body.quota_set[key], 2);
+    const quota = ((await client.get<Tenant>(TENANTS, undefined, 'admin'))?.spec as { quota?: { volumeTypes?: Record<string, Record<string, number>> } }).quota;
+    assert.equal(quota?.volumeTypes?.[objectName]?.volumes, 2);
+    const second = (await api('POST', '/volumes', { volume: { size: 1, volume_type: 'Fast Disks' } })).body.volume.id as string;
+    await until('volumes', second, 'available');
+
+    const made = [first, second, untyped.body.volume.id as string];
+    for (const id of made) await api('DELETE', `/volumes/${id}`);
+    for (const id of made) await gone('volumes', id);
+    assert.equal((await api('DELETE', `/os-quota-sets/${projectId}`)).status, 200);
+    const reset = await api('PUT', '/os-quota-class-sets/default', { quota_class_set: { backups: -1, [key]: -1, 'gigabytes_Fast Disks': -1 } });
+    assert.equal(reset.body.quota_class_set.backups, -1, 'unlimited again');
+    assert.equal((await api('DELETE', `/types/${type.id}`)).status, 202);
+  });
+
   it("keeps every call that names another project's object from a member: 404 or 403, for every route in the table", async () => {
     const identity = env.identity;
     const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'acme' } } })).body.project;

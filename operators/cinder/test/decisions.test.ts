@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { attachmentRecords, chunkPlan, defaultQuotasOf, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
@@ -76,6 +76,29 @@ describe('block storage decisions', () => {
     assert.equal(quotaRefusal(undefined, used, { volumes: 100, gigabytes: 1000 }), undefined);
     assert.deepEqual(quotaRefusal({ perVolumeGigabytes: 5, gigabytes: 1 }, used, { volumes: 1, gigabytes: 6, volumeGiB: 6 }), { reason: 'VolumeSizeExceedsLimit', message: 'Requested volume size 6G is larger than maximum allowed limit 5G.' }, 'the size of one volume first');
     assert.equal(quotaRefusal({ perVolumeGigabytes: 5 }, used, { gigabytes: 1, volumeGiB: 5 }), undefined, 'up to the limit');
+  });
+
+  it("refuses past a volume type's own quota, named as Cinder names it (volumes_<type>), and only for that type", () => {
+    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0, byType: { 'volumes.fast': 2, 'gigabytes.fast': 7, 'snapshots.fast': 1 } };
+    const quota = { 'volumes.fast': 2, 'gigabytes.fast': 9, 'snapshots.fast': 1 };
+    assert.deepEqual(quotaRefusal(quota, used, { volumes: 1, gigabytes: 1, volumeType: 'fast' }), { reason: 'VolumeLimitExceeded', message: "Maximum number of volumes allowed (2) exceeded for quota 'volumes_fast'." });
+    assert.deepEqual(quotaRefusal(quota, used, { gigabytes: 3, volumeType: 'fast' }), {
+      reason: 'VolumeSizeExceedsAvailableQuota',
+      message: 'Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 3G, quota is 9G and 7G has been consumed.',
+    });
+    assert.equal(quotaRefusal(quota, used, { snapshots: 1, gigabytes: 1, volumeType: 'fast' })?.reason, 'SnapshotLimitExceeded');
+    assert.equal(quotaRefusal(quota, used, { volumes: 1, gigabytes: 1, volumeType: 'slow' }), undefined, 'another type is not held by fast\'s limits');
+    assert.equal(quotaRefusal({ ...quota, gigabytes: 7 }, used, { gigabytes: 1, volumeType: 'fast' })?.message.includes('allowed gigabytes quota'), true, "the tenant's whole limit is named first");
+    assert.equal(quotaRefusal({ volumes: 2, 'volumes.slow': 1 }, used, { volumes: 1, gigabytes: 1, volumeType: 'slow', typeOnly: true }), undefined, "a retype asks the new type's quota, not the tenant's");
+    assert.equal(quotaRefusal({ 'volumes.fast': 2 }, used, { volumes: 1, gigabytes: 1, volumeType: 'fast', volumeTypeName: 'Fast Disks', typeOnly: true })?.message, "Maximum number of volumes allowed (2) exceeded for quota 'volumes_Fast Disks'.");
+  });
+
+  it("takes a tenant's own limits where it sets them and the default class's elsewhere, a type's own kept flat", () => {
+    const own = flatTenantQuota({ volumes: 5, volumeTypes: { fast: { volumes: 1, gigabytes: null }, slow: null } });
+    assert.deepEqual(own, { volumes: 5, 'volumes.fast': 1 });
+    assert.deepEqual(effectiveQuota(own, { volumes: 10, gigabytes: 100, 'volumes.fast': 3 }), { volumes: 5, gigabytes: 100, 'volumes.fast': 1 });
+    assert.equal(effectiveQuota({}, {}), undefined, 'nothing set anywhere: unlimited');
+    assert.deepEqual(defaultQuotasOf({ volumes: '7', gigabytes: 'lots', 'snapshots.fast': '2' }), { volumes: 7, 'snapshots.fast': 2 }, 'whole numbers only');
   });
 
   it("says Cinder's status word from what holds now", () => {

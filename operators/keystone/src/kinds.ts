@@ -1,5 +1,5 @@
 /** The identity.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
-import { DISPLAY_NAME_COLUMN, SYSTEM_NAMESPACE, displayNameField, type KindDefinition } from '@stratus/runtime';
+import { DISPLAY_NAME_COLUMN, SYSTEM_NAMESPACE, displayNameField, type KindDefinition, type Schema } from '@stratus/runtime';
 
 export { SYSTEM_NAMESPACE };
 
@@ -40,7 +40,7 @@ export const TenantKind: KindDefinition = {
       domain: { type: 'string', default: DEFAULT_DOMAIN_ID, description: 'The Domain the project is in: a Domain object name, or "default" for Keystone\'s Default domain.' },
       quota: {
         type: 'object',
-        description: 'Limits on what the tenant may use; absent means unlimited.',
+        description: "Limits on what the tenant may use; absent means the default quota class's limit (compute and block storage), else unlimited.",
         properties: Object.fromEntries(
           [
             ['instances', 'Servers.'],
@@ -68,7 +68,25 @@ export const TenantKind: KindDefinition = {
             ['subnets', "Subnets (Neutron's subnet)."],
             ['ports', "Ports (Neutron's port)."],
             ['routers', "Routers (Neutron's router)."],
-          ].map(([k, description]) => [k, { type: 'integer', minimum: 0, description }]),
+          ]
+            .map(([k, description]): [string, Schema] => [k, { type: 'integer', minimum: 0, description }])
+            .concat([
+              [
+                'volumeTypes',
+                {
+                  type: 'object',
+                  description: "Block storage limits of each volume type, by VolumeType object name (Cinder's volumes_<type>, gigabytes_<type>, snapshots_<type>).",
+                  additionalProperties: {
+                    type: 'object',
+                    properties: {
+                      volumes: { type: 'integer', minimum: 0, description: 'Volumes of this type.' },
+                      gigabytes: { type: 'integer', minimum: 0, description: 'GiB of volumes of this type and their snapshots.' },
+                      snapshots: { type: 'integer', minimum: 0, description: 'Snapshots of volumes of this type.' },
+                    },
+                  },
+                },
+              ],
+            ]),
         ),
       },
     },

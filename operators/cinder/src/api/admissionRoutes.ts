@@ -7,7 +7,7 @@
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { encryptedTypeRefusal } from '../encryption.js';
-import type { Volume, VolumeSnapshot } from '../resources.js';
+import { volumeTypeOf, type Volume, type VolumeSnapshot } from '../resources.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
 import { mayUse } from './typeRoutes.js';
@@ -18,13 +18,20 @@ export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
 
 /** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
-export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, sizeOfVolume: (name: string) => number | undefined): QuotaAsk | undefined {
+export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeNamed: (name: string) => Volume | undefined): QuotaAsk | undefined {
   const o = r.object!;
-  if (o.kind === 'VolumeSnapshot') return r.operation === 'CREATE' ? { snapshots: 1, gigabytes: sizeOfVolume(o.spec.volume) ?? 0 } : undefined;
+  if (o.kind === 'VolumeSnapshot') {
+    const vol = volumeNamed(o.spec.volume);
+    return r.operation === 'CREATE' ? { snapshots: 1, gigabytes: vol?.status?.sizeGiB ?? vol?.spec.sizeGiB ?? 0, ...(vol ? { volumeType: volumeTypeOf(vol) } : {}) } : undefined;
+  }
   const v = o as Volume;
-  if (r.operation === 'CREATE') return { volumes: 1, gigabytes: v.spec.sizeGiB, volumeGiB: v.spec.sizeGiB };
-  const grown = v.spec.sizeGiB - ((r.oldObject as Volume | undefined)?.spec.sizeGiB ?? v.spec.sizeGiB);
-  return r.operation === 'UPDATE' && grown > 0 ? { gigabytes: grown, volumeGiB: v.spec.sizeGiB } : undefined;
+  if (r.operation === 'CREATE') return { volumes: 1, gigabytes: v.spec.sizeGiB, volumeGiB: v.spec.sizeGiB, volumeType: volumeTypeOf(v) };
+  const old = r.oldObject as Volume | undefined;
+  if (r.operation !== 'UPDATE' || !old) return undefined;
+  const grown = v.spec.sizeGiB - old.spec.sizeGiB;
+  // A retype asks the new type's own quota for the whole volume (not the tenant's, which does not change).
+  if (volumeTypeOf(v) !== volumeTypeOf(old)) return { volumes: 1, gigabytes: Math.max(v.spec.sizeGiB, old.status?.sizeGiB ?? old.spec.sizeGiB), volumeType: volumeTypeOf(v), typeOnly: true };
+  return grown > 0 ? { gigabytes: grown, volumeGiB: v.spec.sizeGiB, volumeType: volumeTypeOf(old) } : undefined;
 }
 
 /** Why Cinder would refuse this write, or nothing. */
@@ -40,10 +47,7 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
     const encrypted = encryptedTypeRefusal(type);
     if (encrypted) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: ${encrypted}` };
   }
-  const asked = askedBy(r, (volume) => {
-    const v = api.dir.volumes.get(volume, namespace);
-    return v?.status?.sizeGiB ?? v?.spec.sizeGiB;
-  });
+  const asked = askedBy(r, (volume) => api.dir.volumes.get(volume, namespace));
   if (!asked) return undefined;
   // Counted as the API counts: what is made and what is on its way (not failed), from the control plane.
   const refused = quotaRefusal(await quotaOf(api.client, namespace), await usageOf(api.client, namespace, undefined, true), asked);

@@ -1,6 +1,6 @@
 /** /v3/snapshots: create, list, show, update, delete, metadata and actions, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
-import { VOLUME_SNAPSHOTS, idOf, type VolumeSnapshot } from '../resources.js';
+import { VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot } from '../resources.js';
 import { snapshotUpdateRefusal } from '../statusReset.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -43,7 +43,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
       metadata: { name: newObjectName(api.dir.snapshots, ns, display, 'snapshot'), namespace: vol.metadata.namespace },
       spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, force, ...(metadata ? { metadata } : {}) },
     };
-    const made = await createCounted(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB }, VOLUME_SNAPSHOTS, api.dir.snapshots, body, 'Snapshot');
+    const made = await createCounted(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB, volumeType: volumeTypeOf(vol) }, VOLUME_SNAPSHOTS, api.dir.snapshots, body, 'Snapshot');
     return { status: 202, body: { snapshot: snapshotView(api.dir, made, 'create') } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {

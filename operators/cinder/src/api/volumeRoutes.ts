@@ -2,7 +2,7 @@
 import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
-import { VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
+import { DEFAULT_VOLUME_TYPE, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
 import { encryptedTypeRefusal } from '../encryption.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -105,7 +105,8 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
       ...(metadata ? { metadata } : {}),
     },
   };
-  return createCounted(api, ns, { volumes: 1, gigabytes: size, volumeGiB: size }, VOLUMES, api.dir.volumes, body, 'Volume');
+  const counted = type ?? api.dir.type(DEFAULT_VOLUME_TYPE); // what the volume's type quota counts it toward
+  return createCounted(api, ns, { volumes: 1, gigabytes: size, volumeGiB: size, volumeType: counted?.metadata.name ?? DEFAULT_VOLUME_TYPE, ...(counted ? { volumeTypeName: displayNameOf(counted) } : {}) }, VOLUMES, api.dir.volumes, body, 'Volume');
 }
 
 export function volumeRoutes(router: VolRouter, api: VolApi): void {
@@ -172,7 +173,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         // Online extend (in-use) is Cinder's since 3.42; this cloud always allows it.
         if (!['available', 'in-use'].includes(status)) throw badRequest(`Invalid volume: Volume status must be 'available' or 'in-use' to extend, currently ${status}.`);
         if (size <= have) throw badRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${have}, extended: ${size}).`);
-        await withinQuota(api, v.metadata.namespace!, { gigabytes: size - have, volumeGiB: size }, () => patchSpec(api, v, { sizeGiB: size }));
+        await withinQuota(api, v.metadata.namespace!, { gigabytes: size - have, volumeGiB: size, volumeType: volumeTypeOf(v) }, () => patchSpec(api, v, { sizeGiB: size }));
         return { status: 202 };
       }
       case 'os-set_bootable': {
@@ -372,7 +373,9 @@ async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string
   if (encrypted) throw badRequest(`Invalid volume type: ${encrypted}`);
   const why = retypeMigration(type, v.status?.backend, await poolStateOf({ backends: api.backends ?? [] }, v.status?.backend));
   if (why) throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} would move the volume (${why}), and this cloud does not migrate volumes between backends.`);
-  await patchSpec(api, v, { volumeType: type.metadata.name });
+  // Cinder reserves the volume in the new type's own quota (volumes_<type>, gigabytes_<type>) before retyping.
+  const size = v.status?.sizeGiB ?? v.spec.sizeGiB;
+  await withinQuota(api, v.metadata.namespace!, { volumes: 1, gigabytes: size, volumeType: type.metadata.name, volumeTypeName: displayNameOf(type), typeOnly: true }, () => patchSpec(api, v, { volumeType: type.metadata.name }));
   return { status: 202 };
 }
 
