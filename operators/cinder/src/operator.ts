@@ -1,16 +1,26 @@
 /** The block storage operator: the VolumeType, QosSpec, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
-import { Manager, markReady, patchStatusChanges, type ManagerOptions, type Reconciler } from '@stratus/runtime';
+import { CONFIGMAPS } from '@stratus/keystone';
+import { Manager, findCondition, markReady, patchStatusChanges, releaseNamespace, type ManagerOptions, type Reconciler } from '@stratus/runtime';
 import { attachmentReconciler } from './attachments.js';
 import { backupReconciler } from './backups.js';
 import { imageUploadReconciler } from './imageUploads.js';
 import { FIELD_MANAGER, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { SERVICE_STATE_CONFIGMAP } from './serviceState.js';
 import { snapshotReconciler } from './snapshots.js';
 import { volumeReconciler, type CinderDeps } from './volumes.js';
 
 const at = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' });
 const sameNs = (a: KubernetesObject, b: KubernetesObject) => a.metadata?.namespace === b.metadata?.namespace;
+
+/** A thaw (the services ConfigMap changing) lets the deletions held on a frozen backend go on at once. */
+const thawWatch = <T extends Volume | VolumeSnapshot>() => ({
+  resource: CONFIGMAPS,
+  namespace: releaseNamespace(),
+  map: (c: KubernetesObject, all: { list(): readonly T[] }) =>
+    c.metadata?.name !== SERVICE_STATE_CONFIGMAP ? [] : all.list().filter((o) => findCondition(o.status?.conditions, 'Stalled')?.reason === 'BackendFrozen').map(at),
+});
 
 /** A QoS spec has nothing to make: it is available once its ID is shown (the attachments read it). */
 const qosSpecReconciler: Reconciler<QosSpec> = async (req, ctx) => {
@@ -45,6 +55,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
       { resource: VOLUME_SNAPSHOTS, map: (s, all) => all.list().filter((v) => sameNs(v, s) && v.metadata.name === (s as VolumeSnapshot).spec.volume).map(at) },
       { resource: VOLUME_BACKUPS, map: (b, all) => all.list().filter((v) => sameNs(v, b) && (v.metadata.name === (b as VolumeBackup).spec.volume || v.spec.source?.backup === b.metadata?.name)).map(at) },
       { resource: IMAGES, map: (i, all) => all.list().filter((v) => sameNs(v, i) && v.metadata.name === (i as Image).spec.source?.volume?.name).map(at) },
+      thawWatch<Volume>(),
     ],
   });
   m.add<VolumeSnapshot>({
@@ -55,6 +66,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
       { resource: VOLUMES, map: (v, all) => all.list().filter((s) => sameNs(s, v) && s.spec.volume === v.metadata?.name && s.status?.phase !== 'available').map(at) },
       // A backup of it, running or done, says whether it shows backing-up.
       { resource: VOLUME_BACKUPS, map: (b, all) => all.list().filter((s) => sameNs(s, b) && s.metadata.name === (b as VolumeBackup).spec.snapshot).map(at) },
+      thawWatch<VolumeSnapshot>(),
     ],
   });
   controllers.backups = m.add<VolumeBackup>({

@@ -49,6 +49,14 @@ export function unschedulable(s: ServiceState | undefined): string | undefined {
   return undefined;
 }
 
+/** Cinder's refusal of a change to a volume or snapshot on a frozen backend (its assert_not_frozen). */
+export const FROZEN_BACKEND = 'Modification operations are not allowed on frozen storage backends.';
+
+/** Whether the volume service of `backend` is frozen: Cinder then refuses deleting its volumes and snapshots, and snapshotting its volumes. */
+export async function backendFrozen(client: KubeClient, backend: string | undefined): Promise<boolean> {
+  return !!backend && (await readServiceStates(client)).get(volumeServiceKey(backend))?.frozen === true;
+}
+
 export async function readServiceStates(client: KubeClient): Promise<Map<string, ServiceState>> {
   const cm = await client.get<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), SERVICE_STATE_CONFIGMAP);
   return serviceStates(cm?.data);

@@ -6,7 +6,8 @@
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
-import { Refused, admit, backendOf, ensureFinalizer, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
+import { FROZEN_BACKEND, backendFrozen } from './serviceState.js';
+import { Refused, admit, backendOf, ensureFinalizer, holdWhileFrozen, projectIdOf, removeDataThenRelease, stall, type CinderDeps } from './volumes.js';
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -18,6 +19,7 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
     if (isDeleting(snap)) {
       if (!hasFinalizer(snap, DATA_FINALIZER)) return;
       const s = snap;
+      if (await backendFrozen(client, s.status?.backend)) return holdWhileFrozen(ctx, VOLUME_SNAPSHOTS, s);
       return removeDataThenRelease(ctx, VOLUME_SNAPSHOTS, s, 'Snapshot', async () => {
         if (s.status?.backend) await backendOf(deps, s.status.backend).deleteSnapshot(idOf(s));
       });
@@ -38,6 +40,7 @@ export function snapshotReconciler(deps: CinderDeps): Reconciler<VolumeSnapshot>
       if (!['available', 'in-use'].includes(phase) || (phase === 'in-use' && !snap.spec.force))
         throw new Refused('InvalidVolume', `Invalid volume: Volume ${idOf(vol)} status must be available, but current status is: ${phase}.`);
       const backend = backendOf(deps, vol.status.backend);
+      if (await backendFrozen(client, backend.name)) throw new Refused('BackendFrozen', FROZEN_BACKEND);
       const sizeGiB = vol.status.sizeGiB ?? vol.spec.sizeGiB;
       await admit(client, snap.metadata.namespace!, snap.metadata.uid!, { snapshots: 1, gigabytes: sizeGiB, volumeType: volumeTypeOf(vol) }, () =>
         write({ id: idOf(snap!), volumeId: idOf(vol), sizeGiB, backend: backend.name, phase: 'creating', conditions: markReconciling(snap!.status?.conditions, snap!.metadata.generation, 'Creating', `copying volume ${vol.metadata.name}`) }),

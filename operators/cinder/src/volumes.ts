@@ -35,7 +35,7 @@ import { BackendError, type VolumeBackend } from './backend/types.js';
 import { DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, defaultQuotasOf, effectiveQuota, flatTenantQuota, quotaRefusal, typeQuotaKey, type QuotaAsk, type TypeQuota, type TypedUsage } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import { encryptedTypeRefusal } from './encryption.js';
-import { readServiceStates, unschedulable, volumeServiceKey } from './serviceState.js';
+import { FROZEN_BACKEND, backendFrozen, readServiceStates, unschedulable, volumeServiceKey } from './serviceState.js';
 import {
   DATA_FINALIZER,
   DEFAULT_VOLUME_TYPE,
@@ -185,6 +185,12 @@ export async function stall<T extends Obj>(ctx: ReconcileContext<T>, ref: Resour
   if (current?.reason !== reason || current.message !== message) await ctx.events.record(o, 'Warning', reason, message);
   ctx.log.warn('refused', { reason, error: message });
   await patchStatusChanges(ctx.client, ref, o as never, { phase, conditions: markStalled(o.status?.conditions, o.metadata.generation, reason, message) } as never, FIELD_MANAGER, { precondition: false });
+}
+
+/** A deletion waits while its backend is frozen (Cinder refuses it): shown as Stalled, tried again in 30 s. */
+export async function holdWhileFrozen<T extends Volume | VolumeSnapshot>(ctx: ReconcileContext<T>, ref: ResourceRef, o: T): Promise<Result> {
+  await stall(ctx, ref, o, 'BackendFrozen', `${FROZEN_BACKEND} It is deleted once an admin thaws backend ${o.status?.backend} (os-services/thaw).`, o.status?.phase);
+  return { requeueAfterMs: 30_000 };
 }
 
 /**
@@ -489,6 +495,7 @@ async function deleteVolume(vol: Volume, attachments: VolumeAttachment[], ctx: R
     await stall(ctx, VOLUMES, vol, 'VolumeHasSnapshots', `Volume has ${snapshots.length} snapshot(s) (${snapshots.map((s) => s.metadata.name).join(', ')}): delete them first`, vol.status?.phase);
     return { requeueAfterMs: 5000 };
   }
+  if (await backendFrozen(client, vol.status?.backend)) return holdWhileFrozen(ctx, VOLUMES, vol);
   return removeDataThenRelease(ctx, VOLUMES, vol, 'Volume', async () => {
     if (vol.status?.backend) await backendOf(deps, vol.status.backend).delete(idOf(vol));
   });

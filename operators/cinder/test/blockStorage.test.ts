@@ -4,7 +4,7 @@
  * input refused with Cinder's bodies and nothing left behind.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
@@ -442,7 +442,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     for (const t of [fits, bogus]) await api('DELETE', `/types/${t.id}`);
   });
 
-  it("lets an admin disable, enable, freeze and thaw Cinder's services: a disabled or frozen volume service takes no new volume, a disabled backup service no backup", async () => {
+  it("lets an admin disable, enable, freeze and thaw Cinder's services: a disabled or frozen volume service takes no new volume, a frozen one's volumes are neither deleted nor snapshotted until thawed, a disabled backup service takes no backup", async () => {
     const services = async () => (await api('GET', '/os-services')).body.services as Array<Record<string, any>>;
     const volumeService = (await services()).find((x) => x.binary === 'cinder-volume')!;
     assert.deepEqual([volumeService.status, volumeService.frozen, volumeService.disabled_reason], ['enabled', false, null]);
@@ -471,7 +471,18 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
 
     const enabled = await put('enable', { host, binary: 'cinder-volume' });
     assert.deepEqual(enabled.body, { disabled: false, status: 'enabled', host, service: '', binary: 'cinder-volume', disabled_reason: null });
+    const onFrozen = await newVolume({ size: 1 });
     assert.equal((await put('freeze', { host: 'stratus' })).status, 200, "a host's volume services");
+    // Cinder refuses changing what a frozen backend holds: deleting a volume, snapshotting it (assert_not_frozen).
+    const noDelete = await api('DELETE', `/volumes/${onFrozen}`);
+    assert.equal(noDelete.status, 400);
+    assert.equal(noDelete.body.badRequest.message, 'Invalid input received: Modification operations are not allowed on frozen storage backends.');
+    assert.equal((await api('POST', '/snapshots', { snapshot: { volume_id: onFrozen } })).status, 400);
+    // Deleted with kubectl all the same, it waits, saying why, until the backend is thawed.
+    const frozenObject = (await env.identity.client.list<Volume>(VOLUMES, 'admin')).items.find((v) => v.metadata.uid === onFrozen)!;
+    await env.identity.client.delete(VOLUMES, 'admin', frozenObject.metadata.name);
+    await eventually('the kubectl deletion on a frozen backend to wait, Stalled BackendFrozen', async () => (await env.identity.client.get<Volume>(VOLUMES, 'admin', frozenObject.metadata.name))?.status?.conditions?.some((c) => c.type === 'Stalled' && c.reason === 'BackendFrozen') === true);
+    assert.ok(existsSync(file(onFrozen)), 'its data is kept while frozen');
     assert.equal((await services()).find((x) => x.host === host)!.frozen, true);
     assert.equal((await put('freeze', { host })).status, 400, 'not twice');
     const frozenOut = (await api('POST', '/volumes', { volume: { size: 1 } })).body.volume.id as string;
@@ -480,6 +491,8 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     await gone('volumes', frozenOut);
     assert.equal((await put('thaw', { host })).status, 200);
     assert.equal((await services()).find((x) => x.host === host)!.frozen, false);
+    await eventually('the volume deleted while frozen to go once thawed', async () => !(await env.identity.client.get<Volume>(VOLUMES, 'admin', frozenObject.metadata.name)), 180_000);
+    assert.ok(!existsSync(file(onFrozen)), 'and its data with it');
     const placed = await newVolume({ size: 1 });
 
     await put('disable', { host: 'stratus', binary: 'cinder-backup' });

@@ -5,6 +5,7 @@ import { FIELD_MANAGER } from '../resources.js';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { RESETTABLE, resetAnnotations, withdrawnReset } from '../statusReset.js';
 import { quotaOf, usageOf } from '../volumes.js';
+import { FROZEN_BACKEND, backendFrozen } from '../serviceState.js';
 import type { VolumeBackend } from '../backend/types.js';
 import type { BlockStorageDirectory } from './directory.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound, overLimit } from './errors.js';
@@ -158,4 +159,9 @@ export async function requestStatus(api: VolApi, ref: ResourceRef, o: Kubernetes
   // A merge patch: the nulls drop what an earlier request wrote and this one does not (its progress).
   const annotations = { ...withdrawnReset(), ...(to === undefined ? {} : resetAnnotations(to, undefined, progress)) };
   await api.client.patch(ref, o.metadata!.namespace, o.metadata!.name!, { metadata: { annotations } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, what));
+}
+
+/** Cinder's 400 for a change to a volume or snapshot whose backend an admin froze (its assert_not_frozen). */
+export async function refuseIfFrozen(api: VolApi, backend: string | undefined): Promise<void> {
+  if (await backendFrozen(api.client, backend)) throw badRequest(`Invalid input received: ${FROZEN_BACKEND}`);
 }

@@ -2,7 +2,7 @@
 import { isDeleting } from '@stratus/runtime';
 import { VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot } from '../resources.js';
 import { snapshotUpdateRefusal } from '../statusReset.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
@@ -32,6 +32,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const vol = api.dir.volumes.byId(volumeId);
     if (!vol || !owns(req.auth, vol) || isDeleting(vol)) throw notFound(`Volume ${volumeId} could not be found.`);
     const force = bool(r.force, 'force') ?? false;
+    await refuseIfFrozen(api, vol.status?.backend);
     const status = volumeStatus(vol);
     if (status !== 'available' && !(status === 'in-use' && force)) throw badRequest(`Invalid volume: Volume ${volumeId} status must be available, but current status is: ${status}.`);
     const display = str(r.name ?? r.display_name, 'name');
@@ -63,6 +64,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
   });
   on(router, 'DELETE', '/snapshots/:id', async (req) => {
     const s = snapshotOf(api, req.auth, req.params.id);
+    await refuseIfFrozen(api, s.status?.backend);
     if (snapshotStatus(s) === 'backing-up') throw badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group, but it is backing-up.');
     // A volume made from it stands on its own here (a copy), so it may go while they live.
     await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, `Snapshot ${idOf(s)}`));
@@ -86,6 +88,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     }
     if (action === 'os-force_delete') {
       if (!req.auth.admin) throw forbidden();
+      await refuseIfFrozen(api, s.status?.backend);
       await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});
       return { status: 202 };
     }

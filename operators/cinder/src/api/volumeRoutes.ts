@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
 import { DEFAULT_VOLUME_TYPE, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
 import { encryptedTypeRefusal } from '../encryption.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
@@ -152,6 +152,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
     const snaps = api.dir.snapshots.list(v.metadata.namespace).filter((s) => s.spec.volume === v.metadata.name);
     const attached = api.dir.attachments.list(v.metadata.namespace).some((a) => a.spec.volume === v.metadata.name && a.status?.phase !== 'error');
     if (status === 'deleting') return { status: 202 };
+    await refuseIfFrozen(api, v.status?.backend);
     if (attached || !['available', 'error', 'error_restoring', 'error_extending', 'error_deleting'].includes(status) || (snaps.length && !cascade)) throw badRequest(NOT_DELETABLE);
     for (const s of snaps) await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch(() => {});
     await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
@@ -193,6 +194,7 @@ export function volumeRoutes(router: VolRouter, api: VolApi): void {
         return resetStatus(api, req.auth, VOLUMES, v, 'volume', args, `Volume ${idOf(v)}`);
       case 'os-force_delete': {
         if (!req.auth.admin) throw forbidden();
+        await refuseIfFrozen(api, v.status?.backend);
         await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
         return { status: 202 };
       }
