@@ -192,6 +192,20 @@ describe('the Helm chart', function () {
     assert.ok(!may('network.stratus.io', 'networks', 'patch'), 'but does not change networks');
   });
 
+  it('keeps the Secrets of the release namespace from the processes that keep none: Glance, Neutron and Cinder read none, the dashboard only its session key', async () => {
+    const docs = await render();
+    const rules = (component: string) => docs.find((d) => d.kind === 'Role' && d.metadata.name === `stratus-${component}`).rules as Array<{ resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+    const onSecrets = (component: string) => rules(component).filter((r) => r.resources.includes('secrets'));
+    for (const component of ['glance', 'neutron', 'cinder']) {
+      assert.deepEqual(onSecrets(component), [], `${component} may do nothing with Secrets`);
+      assert.ok(rules(component).some((r) => r.resources.includes('configmaps') && r.verbs.includes('watch')), `${component} keeps its ConfigMaps`);
+    }
+    const horizon = onSecrets('horizon');
+    assert.ok(horizon.every((r) => r.verbs.every((v) => v === 'create') || r.resourceNames?.join() === 'horizon-session-key'), 'the dashboard reads its session key only');
+    assert.ok(!horizon.some((r) => r.verbs.includes('list') || r.verbs.includes('watch')), 'and lists none');
+    for (const component of ['keystone', 'nova', 'nova-novncproxy']) assert.ok(onSecrets(component).some((r) => r.verbs.includes('get') && !r.resourceNames), `${component} keeps Secrets there`);
+  });
+
   it('runs each operator from its entry point, bound to every address, with Keystone where it validates tokens', async () => {
     const docs = await render();
     const deployments = docs.filter((d) => d.kind === 'Deployment');
