@@ -14,3 +14,4 @@ export { backupPrefixOf, containerOf, parentOf } from './backups.js';
 export { startBlockStorageApi, type BlockStorageApi, type BlockStorageApiOptions } from './api/server.js';
 export { BLOCK_STORAGE_ADMISSION_PATH } from './api/admissionRoutes.js';
 export { ensureDefaultVolumeType, ensureBackendVolumeType } from './volumeTypes.js';
+export * from './transfers.js';

@@ -131,7 +131,7 @@ export const VolumeKind: KindDefinition = {
     },
   },
   status: {
-    id: { type: 'string', description: "The volume's OpenStack ID." },
+    id: { type: 'string', description: "The volume's OpenStack ID: its UID, or for a volume transferred from another project, the UID it was first made with." },
     projectId: { type: 'string' },
     sizeGiB: { type: 'integer', description: 'The size the backend has made.' },
     backend: { type: 'string', description: 'The backend holding it.' },
@@ -150,7 +150,7 @@ export const VolumeKind: KindDefinition = {
     reset: RESET_MARK,
   },
   phases: VOLUME_PHASES,
-  columns: [DISPLAY_NAME_COLUMN, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, { name: 'Type', type: 'string', jsonPath: '.status.volumeType' }, { name: 'Bootable', type: 'boolean', jsonPath: '.status.bootable', priority: 1 }, ID_COLUMN],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Size', type: 'integer', jsonPath: '.status.sizeGiB' }, { name: 'Type', type: 'string', jsonPath: '.status.volumeType' }, { name: 'Bootable', type: 'boolean', jsonPath: '.status.bootable', priority: 1 }, { ...ID_COLUMN, jsonPath: '.status.id' }],
 };
 
 export const VolumeSnapshotKind: KindDefinition = {

@@ -180,7 +180,25 @@ export interface VolumeAttachment {
 }
 
 /** Every block storage object's OpenStack ID is its UID (Cinder's IDs are dashed UUIDs). */
-export const idOf = (o: { metadata: { uid?: string } }) => o.metadata.uid!;
+/**
+ * The OpenStack ID a volume keeps when it moves to another project (a volume transfer): the new object in the
+ * other namespace carries its first object's UID here. Written only by the Block Storage API (admission refuses
+ * a tenant setting it), as are the two annotations beside it.
+ */
+export const VOLUME_ID_ANNOTATION = 'blockstorage.stratus.io/id';
+/** On a volume offered for transfer: the transfer (its ID, name, when, and its auth key's salted hash), as JSON. */
+export const TRANSFER_ANNOTATION = 'blockstorage.stratus.io/transfer';
+/** On a volume given to another project: where it went (namespace/name); its data now belongs to that object. */
+export const HANDED_OVER_ANNOTATION = 'blockstorage.stratus.io/handed-over-to';
+/** On a volume taken from another project: what its first object had made (backend, pool, bootable, …), as JSON. */
+export const TAKEN_OVER_ANNOTATION = 'blockstorage.stratus.io/taken-over';
+/** Who made a volume (Cinder's user_id): the user who made it, or who accepted it. */
+export const USER_ID_ANNOTATION = 'blockstorage.stratus.io/user-id';
+/** The annotations only the Block Storage API writes. */
+export const RESERVED_ANNOTATIONS = [VOLUME_ID_ANNOTATION, TRANSFER_ANNOTATION, HANDED_OVER_ANNOTATION, TAKEN_OVER_ANNOTATION];
+
+/** The OpenStack ID of a block storage object: its UID, or for a volume moved from another project, its first UID. */
+export const idOf = (o: { metadata: { uid?: string; annotations?: Record<string, string> } }) => o.metadata.annotations?.[VOLUME_ID_ANNOTATION] ?? o.metadata.uid!;
 
 /** The VolumeType (object name) a volume counts toward: the one it asks for (a retype counts at once), else the one it was made with, else the default. */
 export const volumeTypeOf = (v: Volume): string => v.spec.volumeType ?? v.status?.volumeType ?? DEFAULT_VOLUME_TYPE;

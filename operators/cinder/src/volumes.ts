@@ -35,6 +35,7 @@ import { BackendError, type VolumeBackend } from './backend/types.js';
 import { DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, defaultQuotasOf, effectiveQuota, flatTenantQuota, quotaRefusal, typeQuotaKey, type QuotaAsk, type TypeQuota, type TypedUsage } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import { encryptedTypeRefusal } from './encryption.js';
+import { handedOver, takenOverOf, type TakenOver } from './transfers.js';
 import { FROZEN_BACKEND, backendFrozen, readServiceStates, unschedulable, volumeServiceKey } from './serviceState.js';
 import {
   DATA_FINALIZER,
@@ -114,7 +115,7 @@ export async function usageOf(client: KubeClient, namespace: string, except?: st
   const counts = (o: { metadata: { uid?: string }; status?: { phase?: string } }, admitted: boolean) => o.metadata.uid !== except && (admitted || (pending && o.status?.phase !== 'error'));
   const vols = (await client.list<Volume>(VOLUMES, namespace)).items;
   for (const v of vols)
-    if (counts(v, !!v.status?.pool)) {
+    if (counts(v, !!v.status?.pool) && !handedOver(v)) {
       add('volumes', volumeTypeOf(v), 1);
       add('gigabytes', volumeTypeOf(v), v.status?.sizeGiB ?? v.spec.sizeGiB);
     }
@@ -232,8 +233,10 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
         const reason = refused ? (e as Refused).reason : 'CreateFailed';
         // Nothing half-made stays: no data in any pool, and the volume counts no more. A backend that cannot
         // clean up now (Ceph not answering) stays named, so that deleting the volume cleans up once it is back.
-        const cleaned = !vol.status?.pool || (await backendOf(deps, vol.status.backend).delete(idOf(vol)).then(() => true, () => false));
-        await write({ pool: null, ...(cleaned ? { backend: null } : {}) });
+        // A volume taken over from another project keeps its data: it is this object's now, deleted with it.
+        const taken = takenOverOf(vol);
+        const cleaned = !taken && (!vol.status?.pool || (await backendOf(deps, vol.status.backend).delete(idOf(vol)).then(() => true, () => false)));
+        await write({ pool: null, ...(taken ? { backend: taken.backend } : cleaned ? { backend: null } : {}) });
         await stall(ctx, VOLUMES, vol, reason, refused ? describe(e) : `Volume ${idOf(vol)} could not be made: ${describe(e)}`);
       }
       return;
@@ -323,8 +326,10 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
   };
 }
 
-/** Admits, places and fills a new volume from its source. */
+/** Admits, places and fills a new volume from its source; a volume moved from another project takes over its data. */
 async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: CinderDeps, write: (change: object) => Promise<void>): Promise<void> {
+  const taken = takenOverOf(vol);
+  if (taken) return takeOver(vol, taken, ctx, deps, write);
   const { client } = ctx;
   const ns = vol.metadata.namespace!;
   const typeName = vol.spec.volumeType ?? DEFAULT_VOLUME_TYPE;
@@ -376,6 +381,33 @@ async function makeVolume(vol: Volume, ctx: ReconcileContext<Volume>, deps: Cind
   });
   await ctx.events.record(vol, 'Normal', 'Created', `Volume of ${vol.spec.sizeGiB} GiB made in pool ${choice.pool.pool} from ${source.describe}`);
   ctx.log.info('volume created', { pool: choice.pool.pool, sizeGiB: vol.spec.sizeGiB, from: source.describe });
+}
+
+/**
+ * A volume accepted from another project (a transfer): its data stays where the first object made it, under the
+ * same ID; this object counts toward its new project's quota and shows what was made.
+ */
+async function takeOver(vol: Volume, taken: TakenOver, ctx: ReconcileContext<Volume>, deps: CinderDeps, write: (change: object) => Promise<void>): Promise<void> {
+  const { client } = ctx;
+  const ns = vol.metadata.namespace!;
+  const backend = backendOf(deps, taken.backend);
+  const id = idOf(vol);
+  const type = volumeTypeOf(vol);
+  await admit(client, ns, vol.metadata.uid!, { volumes: 1, gigabytes: taken.sizeGiB, volumeGiB: taken.sizeGiB, volumeType: type }, () =>
+    write({ id, phase: 'creating', backend: backend.name, pool: taken.pool, sizeGiB: taken.sizeGiB, volumeType: type, conditions: markReconciling(vol.status?.conditions, vol.metadata.generation, 'TakingOver', `taking over volume ${taken.from}`) }),
+  );
+  await write({
+    projectId: await projectIdOf(client, ns),
+    madeFrom: taken.madeFrom,
+    connection: backend.connection(id),
+    bootable: taken.bootable,
+    ...(taken.imageMetadata ? { imageMetadata: taken.imageMetadata } : {}),
+    phase: 'available',
+    restoresDone: 0,
+    conditions: markReady(vol.status?.conditions, vol.metadata.generation, 'VolumeReady', `${taken.sizeGiB} GiB in pool ${taken.pool}, transferred from ${taken.from}`),
+  });
+  await ctx.events.record(vol, 'Normal', 'Transferred', `Volume ${id} taken over from ${taken.from}`);
+  ctx.log.info('volume taken over', { from: taken.from, pool: taken.pool });
 }
 
 type Source =
@@ -497,6 +529,7 @@ async function deleteVolume(vol: Volume, attachments: VolumeAttachment[], ctx: R
   }
   if (await backendFrozen(client, vol.status?.backend)) return holdWhileFrozen(ctx, VOLUMES, vol);
   return removeDataThenRelease(ctx, VOLUMES, vol, 'Volume', async () => {
-    if (vol.status?.backend) await backendOf(deps, vol.status.backend).delete(idOf(vol));
+    // Given to another project (a transfer): its data belongs to the object there now.
+    if (vol.status?.backend && !handedOver(vol)) await backendOf(deps, vol.status.backend).delete(idOf(vol));
   });
 }

@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
@@ -640,6 +640,77 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal((await api('DELETE', `/types/${type.id}`)).status, 202);
   });
 
+  it('transfers a volume to another project: offered with a key, awaiting-transfer until accepted, then the other project\'s with the same ID and data, within its quota', async () => {
+    const identity = env.identity;
+    const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'roadrunner' } } })).body.project;
+    const user = (await call(identity.v3, 'POST', '/users', { token: env.adminToken, body: { user: { name: 'beep', password: 'beep-pw', default_project_id: project.id } } })).body.user;
+    const role = (await call(identity.v3, 'GET', '/roles?name=member', { token: env.adminToken })).body.roles[0];
+    await call(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: env.adminToken });
+    let token = '';
+    await eventually('member beep signed in', async () => {
+      const r = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('beep', 'beep-pw', 'roadrunner') });
+      token = r.headers.get('x-subject-token') ?? '';
+      return r.status === 201;
+    });
+    const as = (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token, body });
+    const adminProject = (await call(identity.v3, 'GET', '/projects?name=admin', { token: env.adminToken })).body.projects[0].id;
+
+    const id = await newVolume({ size: 1, name: 'moving' });
+    await writeAt(id, 4096, 'carried over');
+    const offer = await api('POST', '/os-volume-transfer', { transfer: { volume_id: id, name: 'to roadrunner' } });
+    assert.equal(offer.status, 202, JSON.stringify(offer.body));
+    const t = offer.body.transfer;
+    assert.deepEqual(Object.keys(t).sort(), ['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
+    assert.deepEqual([t.name, t.volume_id, t.auth_key.length], ['to roadrunner', id, 16]);
+    assert.equal((await api('GET', `/volumes/${id}`)).body.volume.status, 'awaiting-transfer');
+    assert.equal((await api('DELETE', `/volumes/${id}`)).status, 400, 'not deleted while offered');
+    assert.equal((await api('POST', '/os-volume-transfer', { transfer: { volume_id: id } })).status, 400, 'one offer at a time');
+    assert.deepEqual(Object.keys((await api('GET', '/os-volume-transfer')).body.transfers.find((x: { id: string }) => x.id === t.id)).sort(), ['id', 'links', 'name', 'volume_id']);
+    assert.equal((await api('GET', '/os-volume-transfer/detail')).body.transfers.find((x: { id: string }) => x.id === t.id).created_at, t.created_at);
+    const v357 = await api('GET', `/volume-transfers/${t.id}`, undefined, { 'OpenStack-API-Version': 'volume 3.57' });
+    assert.deepEqual([v357.body.transfer.no_snapshots, v357.body.transfer.accepted, v357.body.transfer.source_project_id, v357.body.transfer.destination_project_id], [false, false, adminProject, null]);
+    assert.equal((await api('GET', `/volume-transfers/${t.id}`, undefined, { 'OpenStack-API-Version': 'volume 3.54' })).status, 404, 'the new API is there from 3.55');
+
+    // The other project does not see the offer, and cannot take it without its key.
+    assert.equal((await as('GET', `/os-volume-transfer/${t.id}`)).status, 404);
+    const wrong = await as('POST', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: 'not-the-key' } });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.badRequest.message, `Invalid auth key: Attempt to transfer ${t.id} with invalid auth key.`);
+    const taken = await as('POST', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } });
+    assert.equal(taken.status, 202, JSON.stringify(taken.body));
+    assert.deepEqual(Object.keys(taken.body.transfer).sort(), ['id', 'links', 'name', 'volume_id']);
+    let moved: Record<string, any> = {};
+    await eventually('the transferred volume available to its new project', async () => {
+      moved = (await as('GET', `/volumes/${id}`)).body.volume;
+      return moved?.status === 'available';
+    });
+    assert.equal(moved.user_id, user.id, 'the accepting user has it');
+    assert.equal((await api('GET', `/volumes/${id}`)).body.volume['os-vol-tenant-attr:tenant_id'], project.id, 'in the accepting project');
+    assert.equal(await readAt(id, 4096, 12), 'carried over', 'with its data, under the same ID');
+    await eventually('the first object gone from the giving namespace', async () => !(await identity.client.list<Volume>(VOLUMES, 'admin')).items.some((x) => idOf(x) === id));
+    assert.equal(await readAt(id, 4096, 12), 'carried over', 'which the first object did not take with it');
+    assert.equal((await as('GET', `/os-quota-sets/${project.id}?usage=true`)).body.quota_set.volumes.in_use, 1, 'counted in the new project');
+    assert.equal((await as('POST', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } })).status, 404, 'taken once');
+
+    // An offer deleted: the volume is available again. One past the accepting project's quota: refused, kept.
+    const second = await newVolume({ size: 1, name: 'staying' });
+    const offer2 = (await api('POST', '/os-volume-transfer', { transfer: { volume_id: second } })).body.transfer;
+    await identity.client.patch(TENANTS, undefined, 'roadrunner', { spec: { quota: { volumes: 1 } } }, 'test');
+    const over = await as('POST', `/os-volume-transfer/${offer2.id}/accept`, { accept: { auth_key: offer2.auth_key } });
+    assert.equal(over.status, 413);
+    assert.match(over.body.overLimit.message, /^VolumeLimitExceeded/);
+    assert.equal((await api('GET', `/volumes/${second}`)).body.volume.status, 'awaiting-transfer', 'still offered, still the admin\'s');
+    assert.equal((await api('DELETE', `/os-volume-transfer/${offer2.id}`)).status, 202);
+    assert.equal((await api('GET', `/volumes/${second}`)).body.volume.status, 'available');
+    assert.equal((await api('DELETE', `/volumes/${second}`)).status, 202);
+
+    // Deleted by its new project, the volume's data goes.
+    assert.equal((await as('DELETE', `/volumes/${id}`)).status, 202);
+    await eventually('the transferred volume gone', async () => (await as('GET', `/volumes/${id}`)).status === 404);
+    await eventually('its data gone with it', async () => !existsSync(file(id)));
+    await identity.client.patch(TENANTS, undefined, 'roadrunner', { spec: { quota: { volumes: null } } }, 'test');
+  });
+
   it("keeps every call that names another project's object from a member: 404 or 403, for every route in the table", async () => {
     const identity = env.identity;
     const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'acme' } } })).body.project;
@@ -660,8 +731,12 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     await until('backups', backup, 'available');
     const type = (await api('POST', '/types', { volume_type: { name: 'iso-private', 'os-volume-type-access:is_public': false } })).body.volume_type.id;
     const adminProject = (await call(identity.v3, 'GET', '/projects?name=admin', { token: env.adminToken })).body.projects[0].id;
-    const idFor = (path: string) => (path.startsWith('/v3/volumes/') ? vol : path.startsWith('/v3/snapshots/') ? snap : path.startsWith('/v3/backups/') ? backup : path.startsWith('/v3/types/') ? type : adminProject);
-    const routes = env.api.routes().filter((r) => !r.public && r.path.includes('/:id') && !r.path.startsWith('/v3/:project_id'));
+    const other = await newVolume({ size: 1, name: 'iso-offered' });
+    const transfer = (await api('POST', '/os-volume-transfer', { transfer: { volume_id: other } })).body.transfer.id as string;
+    const idFor = (path: string) =>
+      path.startsWith('/v3/volumes/') ? vol : path.startsWith('/v3/snapshots/') ? snap : path.startsWith('/v3/backups/') ? backup : path.startsWith('/v3/types/') ? type : /transfer/.test(path) ? transfer : adminProject;
+    // Accepting a transfer is open to every project that has its key (tested on its own): not in this table.
+    const routes = env.api.routes().filter((r) => !r.public && r.path.includes('/:id') && !r.path.startsWith('/v3/:project_id') && !r.path.endsWith('/accept'));
     assert.ok(routes.length > 20, `${routes.length} routes with an ID`);
     const leaks: string[] = [];
     for (const r of routes) {
@@ -675,6 +750,8 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     for (const kind of ['volumes', 'snapshots', 'backups']) assert.deepEqual((await call(env.v3, 'GET', `/${kind}/detail?all_tenants=1`, { token: member })).body[kind], []);
     const v = (await api('GET', `/volumes/${vol}`)).body.volume;
     assert.deepEqual([v.name, v.size, v.metadata], ['iso-volume', 1, { k: 'v' }]);
+    assert.equal((await api('GET', `/os-volume-transfer/${transfer}`)).body.transfer.volume_id, other, 'the offer stands');
+    assert.equal((await api('DELETE', `/os-volume-transfer/${transfer}`)).status, 202);
     assert.equal((await api('DELETE', `/types/${type}`)).status, 202);
   });
 

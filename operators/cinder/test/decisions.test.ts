@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { attachmentRecords, chunkPlan, defaultQuotasOf, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, attachmentRecords, chunkPlan, defaultQuotasOf, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
@@ -99,6 +99,27 @@ describe('block storage decisions', () => {
     assert.deepEqual(effectiveQuota(own, { volumes: 10, gigabytes: 100, 'volumes.fast': 3 }), { volumes: 5, gigabytes: 100, 'volumes.fast': 1 });
     assert.equal(effectiveQuota({}, {}), undefined, 'nothing set anywhere: unlimited');
     assert.deepEqual(defaultQuotasOf({ volumes: '7', gigabytes: 'lots', 'snapshots.fast': '2' }), { volumes: 7, 'snapshots.fast': 2 }, 'whole numbers only');
+  });
+
+  it('keeps a transfer offer with its key hashed, moves a made volume with its ID, and keeps the transfer annotations from tenants', () => {
+    const { record, authKey } = newTransfer('to b', false, new Date('2026-12-02T00:00:00Z'));
+    assert.ok(keyMatches(record, authKey));
+    assert.ok(!keyMatches(record, authKey.replace(/.$/, (c) => (c === '0' ? '1' : '0'))), 'one character off');
+    assert.ok(!JSON.stringify(record).includes(authKey), 'the key itself is not kept');
+    const vol: Volume = {
+      kind: 'Volume',
+      metadata: { name: 'v', namespace: 'a', uid: 'uid-1', annotations: { [TRANSFER_ANNOTATION]: JSON.stringify(record) } },
+      spec: { sizeGiB: 1, displayName: 'mine', source: { image: { name: 'cirros' } }, metadata: { k: 'v' } },
+      status: { backend: 'file', pool: 'pool', sizeGiB: 2, bootable: true, madeFrom: 'image:x', volumeType: 'fast' },
+    };
+    assert.deepEqual(transferOf(vol), record);
+    const moved = movedVolume(vol, 'b', 'mine', 'user-b')!;
+    assert.equal(idOf(moved), 'uid-1', 'the same OpenStack ID');
+    assert.deepEqual(moved.spec, { sizeGiB: 2, displayName: 'mine', metadata: { k: 'v' }, volumeType: 'fast' }, 'not made again from its source');
+    assert.deepEqual(takenOverOf(moved), { backend: 'file', pool: 'pool', sizeGiB: 2, bootable: true, madeFrom: 'image:x', from: 'a/v' });
+    assert.equal(movedVolume({ ...vol, status: {} }, 'b', 'mine', 'u'), undefined, 'a volume not made yet does not move');
+    assert.match(reservedAnnotationChange(RESERVED_ANNOTATIONS, moved, undefined)!, /blockstorage.stratus.io\/id, blockstorage.stratus.io\/taken-over\]: set by the Block Storage API only/);
+    assert.equal(reservedAnnotationChange(RESERVED_ANNOTATIONS, vol, vol), undefined, 'unchanged');
   });
 
   it("says Cinder's status word from what holds now", () => {

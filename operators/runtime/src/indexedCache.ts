@@ -40,7 +40,13 @@ export class IndexedCache<T extends KubernetesObject> {
   byId(id: string): T | undefined {
     if (this.dirty) {
       this.dirty = false;
-      this.index = new Map(this.watched.informer.list().map((o) => [this.opts.idOf(o), o]));
+      // Two objects may share an ID for a moment (one moving to another namespace): the one not being deleted wins.
+      this.index = new Map();
+      for (const o of this.watched.informer.list()) {
+        const id = this.opts.idOf(o);
+        const held = this.index.get(id);
+        if (!held || (held.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp)) this.index.set(id, o);
+      }
     }
     const o = this.index.get(id);
     return o && (this.opts.showDeleting || !o.metadata?.deletionTimestamp) ? o : undefined;

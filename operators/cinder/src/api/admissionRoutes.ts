@@ -7,7 +7,8 @@
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { encryptedTypeRefusal } from '../encryption.js';
-import { volumeTypeOf, type Volume, type VolumeSnapshot } from '../resources.js';
+import { RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeSnapshot } from '../resources.js';
+import { reservedAnnotationChange } from '../transfers.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
 import { mayUse } from './typeRoutes.js';
@@ -38,6 +39,9 @@ export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeName
 export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot>): Promise<Refusal | undefined> {
   const o = r.object!;
   const namespace = r.namespace ?? o.metadata?.namespace ?? '';
+  // A volume's ID and its transfer are the API's to write: set by a tenant, they would reach another's data.
+  const reserved = o.kind === 'Volume' && reservedAnnotationChange(RESERVED_ANNOTATIONS, o as Volume, r.oldObject as Volume | undefined);
+  if (reserved) return { code: 403, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is forbidden: ${reserved}` };
   if (o.kind === 'Volume' && r.operation === 'CREATE' && (o as Volume).spec.volumeType) {
     const name = (o as Volume).spec.volumeType!;
     const type = api.dir.type(name);

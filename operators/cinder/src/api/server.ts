@@ -13,6 +13,7 @@ import { CinderError, badRequest, notFound, unauthorized, unavailable } from './
 import { MAX_VERSION, MIN_VERSION, microversionOf } from './microversion.js';
 import { backupRoutes } from './backupRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
+import { transferRoutes } from './transferRoutes.js';
 import { serviceRoutes } from './serviceRoutes.js';
 import type { VolumeBackend } from '../backend/types.js';
 import { snapshotRoutes } from './snapshotRoutes.js';
@@ -56,6 +57,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   qosRoutes(router, api);
   messageRoutes(router, api);
   quotaRoutes(router, api);
+  transferRoutes(router, api);
   serviceRoutes(router, api, opts.backends ?? []);
   on(router, 'GET', '/os-availability-zone', () => ({ status: 200, body: { availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true } }] } }));
   on(router, 'GET', '/extensions', () => ({

@@ -1,6 +1,6 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
-import { idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
 import { pendingStatus, snapshotProgress } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
 
@@ -10,7 +10,7 @@ const updatedAt = (o: { metadata: { creationTimestamp?: Date | string }; status?
   const times = (o.status?.conditions ?? []).map((c) => Date.parse(c.lastTransitionTime ?? '')).filter((t) => !Number.isNaN(t));
   return times.length ? stamp(new Date(Math.max(...times))) : stamp(o.metadata.creationTimestamp);
 };
-const link = (base: string, kind: string, id: string) => [
+export const link = (base: string, kind: string, id: string) => [
   { rel: 'self', href: `${base}/${kind}/${id}` },
   { rel: 'bookmark', href: `${base.replace(/\/v3(\/[^/]+)?$/, '')}/${kind}/${id}` },
 ];
@@ -30,6 +30,8 @@ export function volumeStatus(v: Volume): string {
   // A new type asked and not yet taken (Cinder's API sets retyping at once); a retype refused stays Stalled.
   const refused = v.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True' && c.observedGeneration === v.metadata.generation);
   if (resting && v.spec.volumeType && v.status?.volumeType && v.spec.volumeType !== v.status.volumeType && !refused) return 'retyping';
+  // Offered to another project: nothing else may be done with it until the transfer is accepted or deleted.
+  if (phase === 'available' && v.metadata.annotations?.[TRANSFER_ANNOTATION]) return 'awaiting-transfer';
   return phase;
 }
 
@@ -81,7 +83,7 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
     shared_targets: false,
     ...(minor >= 61 && admin ? { cluster_name: null } : {}),
     ...(minor >= 65 ? { consumes_quota: true } : {}),
-    user_id: v.metadata.annotations?.['blockstorage.stratus.io/user-id'] ?? dir.projectIdOf(ns),
+    user_id: v.metadata.annotations?.[USER_ID_ANNOTATION] ?? dir.projectIdOf(ns),
     ...(shape === 'show' ? { 'os-vol-tenant-attr:tenant_id': dir.projectIdOf(ns) } : {}),
     ...(shape === 'show' && admin ? { 'os-vol-mig-status-attr:migstat': null, 'os-vol-mig-status-attr:name_id': null, 'os-vol-host-attr:host': v.status?.pool ? `stratus@${v.status.pool}` : null, migration_status: null } : {}),
     attachments: attachments.map((a) => attachmentView(a, v)),

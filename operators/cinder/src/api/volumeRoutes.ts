@@ -2,7 +2,7 @@
 import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
-import { DEFAULT_VOLUME_TYPE, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
+import { DEFAULT_VOLUME_TYPE, USER_ID_ANNOTATION, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
 import { encryptedTypeRefusal } from '../encryption.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -95,7 +95,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
   const body: Volume = {
     apiVersion: 'blockstorage.stratus.io/v1alpha1',
     kind: 'Volume',
-    metadata: { name: newObjectName(api.dir.volumes, ns, display, 'volume'), namespace: ns, annotations: { 'blockstorage.stratus.io/user-id': auth.userId } },
+    metadata: { name: newObjectName(api.dir.volumes, ns, display, 'volume'), namespace: ns, annotations: { [USER_ID_ANNOTATION]: auth.userId } },
     spec: {
       ...(display !== undefined ? { displayName: display } : {}),
       ...(description !== undefined ? { description } : {}),

@@ -1,6 +1,7 @@
 /** What every Compute API route works with, and the steps several of them share. */
 import type { KeyedLock } from '@stratus/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { idOf as volumeIdOf, type Volume } from '@stratus/cinder';
 import { imageIdOf } from '@stratus/glance';
 import { KubeApiError, MERGE_PATCH, NameTaken, displayNameOf, isConflict, type ApiRequest, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type ServiceCatalog, type TokenAuth } from '@stratus/runtime';
 import { ledgerUsage, quotaRefusal, type ComputeUsage } from '../quota.js';
@@ -11,6 +12,9 @@ import type { ComputeDirectory } from './directory.js';
 import { NovaError, badRequest, conflict, forbidden, noServer, notFound } from './errors.js';
 import type { Microversion } from './microversion.js';
 import type { ServerExtras, ViewContext } from './views.js';
+
+/** A volume's OpenStack ID (a transferred volume keeps its first one), or '' when it is not known. */
+const volumeIdOrNone = (v: Volume | undefined) => (v ? volumeIdOf(v) : '');
 
 export const API_FIELD_MANAGER = 'stratus-nova-api';
 
@@ -80,7 +84,7 @@ export function serverExtras(api: ComputeApiContext, inst: Instance): ServerExtr
   const volumes = dir.volumeAttachments
     .list(inst.metadata.namespace)
     .filter((a) => a.spec.instance === inst.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp)
-    .map((a) => ({ id: a.status?.volumeId ?? dir.volumes.get(a.spec.volume, inst.metadata.namespace)?.metadata.uid ?? '', deleteOnTermination: !!a.spec.deleteOnTermination }))
+    .map((a) => ({ id: a.status?.volumeId ?? volumeIdOrNone(dir.volumes.get(a.spec.volume, inst.metadata.namespace)), deleteOnTermination: !!a.spec.deleteOnTermination }))
     .filter((v) => v.id);
   const securityGroups = instanceSecurityGroups(inst).map((name) => dir.securityGroups.get(name, inst.metadata.namespace)?.spec.displayName || name);
   return { flavor: runningFlavor(api, inst), imageId, groups: group ? [group.metadata.uid!] : [], zone: hv && api.dir.zoneOf(hv), hostStatus: hostStatusOf(hv, !!inst.status?.host), keyName, volumes, securityGroups };

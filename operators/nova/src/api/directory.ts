@@ -3,7 +3,7 @@
  * API shows (a server's is its Instance's UID). Requests are answered from memory; writes go to the
  * Kubernetes API, and a write's caller waits until the cache holds it, so its next request sees it.
  */
-import { VOLUMES, VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { VOLUMES, VOLUME_ATTACHMENTS, idOf as volumeIdOf, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { IndexedCache, SYSTEM_NAMESPACE, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
 import { DEFAULT_QUOTAS_CONFIGMAP, defaultQuotasOf, effectiveQuota } from '../quota.js';
@@ -44,7 +44,7 @@ export class ComputeDirectory {
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: (i) => imageIdOf(i) });
     this.tenants = new IndexedCache<Tenant>(kc, client, TENANTS, log, { idOf: (t) => t.metadata.uid!.replace(/-/g, '') }); // the project ID, known before the status says it
     this.aggregates = new IndexedCache<Aggregate>(kc, client, AGGREGATES, log, { idOf: (a) => String(aggregateIdOf(a)) });
-    this.volumes = new IndexedCache<Volume>(kc, client, VOLUMES, log, { idOf: byUid });
+    this.volumes = new IndexedCache<Volume>(kc, client, VOLUMES, log, { idOf: volumeIdOf }); // a transferred volume keeps its ID
     this.volumeAttachments = new IndexedCache<VolumeAttachment>(kc, client, VOLUME_ATTACHMENTS, log, { idOf: byUid, showDeleting: true });
     this.securityGroups = new IndexedCache<SecurityGroup>(kc, client, SECURITY_GROUPS, log, { idOf: byUid });
     this.defaultQuotas = selfHealingInformer(kc, client, CONFIGMAPS, { namespace: SYSTEM_NAMESPACE, fieldSelector: `metadata.name=${DEFAULT_QUOTAS_CONFIGMAP}`, log });

@@ -5,7 +5,7 @@
  * detach answers at once (202) and the volume shows detaching until the guest lets it go. A shelved and
  * offloaded server's volumes change in its records alone (2.20), and are plugged in where it is unshelved.
  */
-import { VOLUME_ATTACHMENTS, type Volume, type VolumeAttachment } from '@stratus/cinder';
+import { VOLUME_ATTACHMENTS, idOf as volumeIdOf, type Volume, type VolumeAttachment } from '@stratus/cinder';
 import { now, patchStatusChanges } from '@stratus/runtime';
 import type { Instance } from '../resources.js';
 import { ownDiskTargets } from '../agent/guestSpec.js';
@@ -28,7 +28,7 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
   const attachmentsOf = (inst: Instance) => dir.volumeAttachments.list(inst.metadata.namespace).filter((a) => a.spec.instance === inst.metadata.name && a.status?.phase !== 'error' && !a.metadata.deletionTimestamp);
   const volumeOf = (a: VolumeAttachment) => dir.volumes.get(a.spec.volume, a.metadata.namespace);
   const view = (req: ComputeRequest, inst: Instance, a: VolumeAttachment) => {
-    const volumeId = a.status?.volumeId ?? volumeOf(a)?.metadata.uid ?? '';
+    const volumeId = a.status?.volumeId ?? (volumeOf(a) ? volumeIdOf(volumeOf(a)!) : '');
     const v = req.auth.version;
     return {
       ...(v.atLeast('2.89') ? {} : { id: volumeId }),
@@ -41,7 +41,7 @@ export function volumeAttachmentRoutes(router: ComputeRouter, api: ComputeApiCon
     };
   };
   const findAttachment = (inst: Instance, volumeId: string) => {
-    const a = attachmentsOf(inst).find((x) => (x.status?.volumeId ?? volumeOf(x)?.metadata.uid) === volumeId);
+    const a = attachmentsOf(inst).find((x) => (x.status?.volumeId ?? (volumeOf(x) ? volumeIdOf(volumeOf(x)!) : undefined)) === volumeId);
     if (!a) throw notFound(`volume_id not found: ${volumeId}`);
     return a;
   };
