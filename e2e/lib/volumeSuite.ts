@@ -325,6 +325,40 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       }, 60_000, 1000).catch(() => assert.fail(`a member's service list: ${last}`));
     });
 
+    it('transfers a volume to another project with the CLI (volume transfer request create, accept): it has the volume under the same ID, on the same data', async () => {
+      await os('volume', 'create', '--size', '1', 'given');
+      await volumeStatus('given', 'available');
+      const id = (await json('volume', 'show', 'given')).id as string;
+      const offer = await json('volume', 'transfer', 'request', 'create', '--name', 'gift', 'given');
+      assert.equal(offer.volume_id, id);
+      await volumeStatus('given', 'awaiting-transfer');
+      await refused(['volume', 'delete', 'given'], /must be available|Invalid volume/);
+      await os('project', 'create', '--domain', 'default', 'receiver');
+      await os('user', 'create', '--domain', 'default', '--password', 'receiver-pw-1', 'receiver');
+      await os('role', 'add', '--project', 'receiver', '--user', 'receiver', 'member');
+      const env = { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: 'receiver', OS_PASSWORD: 'receiver-pw-1', OS_PROJECT_NAME: 'receiver', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' };
+      const wrong = await openstack(cloud, ['volume', 'transfer', 'request', 'accept', '--auth-key', 'not-the-key', offer.id as string], env);
+      assert.notEqual(wrong.code, 0);
+      // The new project's namespace is made by its operator a moment later: its first calls may fail otherwise.
+      let last = '';
+      await eventually('the receiving project to accept the transfer', async () => {
+        const r = await openstack(cloud, ['volume', 'transfer', 'request', 'accept', '--auth-key', offer.auth_key as string, offer.id as string], env);
+        last = r.stderr;
+        return r.code === 0;
+      }, 120_000, 1000).catch(() => assert.fail(`accepting the transfer: ${last}`));
+      await eventually('the volume available to the receiving project', async () => {
+        const r = await openstack(cloud, ['volume', 'show', id, '-f', 'json'], env);
+        return r.code === 0 && JSON.parse(r.stdout).status === 'available';
+      }, 180_000, 500);
+      const receiver = (await json('project', 'show', 'receiver')).id as string;
+      assert.equal((await json('volume', 'show', id))['os-vol-tenant-attr:tenant_id'], receiver, 'the receiving project has it, under the same ID');
+      assert.ok((await poolFiles()).some((f) => f.includes(id)), 'on the same data');
+      assert.equal((await openstack(cloud, ['volume', 'delete', id], env)).code, 0);
+      await eventually('the transferred volume and its data gone', async () => !(await poolFiles()).some((f) => f.includes(id)), 180_000, 500);
+      await os('user', 'delete', 'receiver');
+      await os('project', 'delete', 'receiver');
+    });
+
     it('attaches with kubectl alone: a Volume and a VolumeAttachment applied, Ready and plugged in; deleting the attachment detaches it', async () => {
       const ns = 'admin';
       await kubectl(['apply', '-n', ns, '-f', '-'], 'apiVersion: blockstorage.stratus.io/v1alpha1\nkind: Volume\nmetadata: {name: kube-vol}\nspec: {sizeGiB: 1, displayName: made with kubectl}\n');

@@ -5,7 +5,7 @@ import { CONTROL_LOCATIONS } from './encryption.js';
 const GROUP = 'blockstorage.stratus.io';
 const VERSION = 'v1alpha1';
 /** Cinder's volume status words. */
-export const VOLUME_PHASES = ['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'extending', 'backing-up', 'restoring-backup', 'downloading', 'uploading', 'deleting', 'error', 'error_deleting', 'error_extending', 'maintenance'];
+export const VOLUME_PHASES = ['creating', 'available', 'awaiting-transfer', 'reserved', 'attaching', 'in-use', 'detaching', 'extending', 'backing-up', 'restoring-backup', 'downloading', 'uploading', 'deleting', 'error', 'error_deleting', 'error_extending', 'maintenance'];
 export const SNAPSHOT_PHASES = ['creating', 'available', 'deleting', 'error', 'error_deleting', 'backing-up', 'restoring'];
 export const BACKUP_PHASES = ['creating', 'available', 'restoring', 'deleting', 'error', 'error_deleting'];
 export const ATTACHMENT_PHASES = ['reserved', 'attaching', 'attached', 'detaching', 'error'];

@@ -11,6 +11,8 @@ export interface VolumeFacts {
   backingUp: boolean;
   uploading: boolean;
   attachments: VolumeAttachment[];
+  /** Offered to another project (a transfer not yet accepted). */
+  offered?: boolean;
 }
 
 export function volumePhase(f: VolumeFacts): string {
@@ -25,7 +27,7 @@ export function volumePhase(f: VolumeFacts): string {
   if (live.some((a) => a.status?.phase === 'attached')) return 'in-use';
   if (live.some((a) => a.status?.phase === 'attaching')) return 'attaching';
   if (live.length) return 'reserved';
-  return 'available';
+  return f.offered ? 'awaiting-transfer' : 'available';
 }
 
 /** What the volume shows of each attachment (Cinder's attachments list): the ones plugged in, or on their way. */

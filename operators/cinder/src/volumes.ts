@@ -51,6 +51,7 @@ import {
   isBootable,
   volumeImageMetadata,
   volumeTypeOf,
+  TRANSFER_ANNOTATION,
   keyOf,
   type Volume,
   type VolumeAttachment,
@@ -311,6 +312,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       backingUp: backups.some((b) => b.spec.volume === vol!.metadata.name && !b.spec.snapshot && b.status?.phase === 'creating'),
       uploading: images.some((i) => (i.spec.source as { volume?: { name: string } } | undefined)?.volume?.name === vol!.metadata.name && ['queued', 'saving'].includes(i.status?.phase ?? 'queued') && !isDeleting(i)),
       attachments,
+      offered: !!vol.metadata.annotations?.[TRANSFER_ANNOTATION],
     });
     const { phase, mark } = shownStatus(computed, resetRequestOf(vol), vol.status.reset, vol.metadata.generation!);
     const refused = vol.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
@@ -322,7 +324,7 @@ export function volumeReconciler(deps: CinderDeps): Reconciler<Volume> {
       ...(refused && refused.observedGeneration === vol.metadata.generation ? {} : { conditions: markReady(vol.status.conditions, vol.metadata.generation, 'VolumeReady', `${vol.status.sizeGiB} GiB in pool ${vol.status.pool}, ${phase}`) }),
     });
     // Transient words (attaching, backing-up, …) are looked at again soon; a resting volume now and then.
-    return { requeueAfterMs: computed === 'available' || computed === 'in-use' ? 60_000 : 2000 };
+    return { requeueAfterMs: ['available', 'in-use', 'awaiting-transfer'].includes(computed) ? 60_000 : 2000 };
   };
 }
 

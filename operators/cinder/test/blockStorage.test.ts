@@ -663,6 +663,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.deepEqual(Object.keys(t).sort(), ['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
     assert.deepEqual([t.name, t.volume_id, t.auth_key.length], ['to roadrunner', id, 16]);
     assert.equal((await api('GET', `/volumes/${id}`)).body.volume.status, 'awaiting-transfer');
+    await eventually('kubectl to show the Volume awaiting-transfer', async () => (await identity.client.list<Volume>(VOLUMES, 'admin')).items.find((x) => idOf(x) === id)?.status?.phase === 'awaiting-transfer');
     assert.equal((await api('DELETE', `/volumes/${id}`)).status, 400, 'not deleted while offered');
     assert.equal((await api('POST', '/os-volume-transfer', { transfer: { volume_id: id } })).status, 400, 'one offer at a time');
     assert.deepEqual(Object.keys((await api('GET', '/os-volume-transfer')).body.transfers.find((x: { id: string }) => x.id === t.id)).sort(), ['id', 'links', 'name', 'volume_id']);

@@ -126,6 +126,8 @@ describe('block storage decisions', () => {
     const base = { deleting: false, made: true, extending: false, restoring: false, backingUp: false, uploading: false, attachments: [] as VolumeAttachment[] };
     assert.equal(volumePhase({ ...base, made: false }), 'creating');
     assert.equal(volumePhase(base), 'available');
+    assert.equal(volumePhase({ ...base, offered: true }), 'awaiting-transfer', 'offered to another project');
+    assert.equal(volumePhase({ ...base, offered: true, attachments: [att('a', 'reserved')] }), 'reserved');
     assert.equal(volumePhase({ ...base, attachments: [att('a', 'reserved')] }), 'reserved');
     assert.equal(volumePhase({ ...base, attachments: [att('a', 'attaching')] }), 'attaching');
     assert.equal(volumePhase({ ...base, attachments: [att('a', 'attached')] }), 'in-use');

@@ -32,6 +32,7 @@ export function volumeStatus(v: Volume): string {
   if (resting && v.spec.volumeType && v.status?.volumeType && v.spec.volumeType !== v.status.volumeType && !refused) return 'retyping';
   // Offered to another project: nothing else may be done with it until the transfer is accepted or deleted.
   if (phase === 'available' && v.metadata.annotations?.[TRANSFER_ANNOTATION]) return 'awaiting-transfer';
+  if (phase === 'awaiting-transfer' && !v.metadata.annotations?.[TRANSFER_ANNOTATION]) return 'available'; // the offer withdrawn, not yet seen by the reconciler
   return phase;
 }
 
