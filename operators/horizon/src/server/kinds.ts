@@ -26,6 +26,8 @@ export interface LiveKindDef {
 const ref = (group: string, plural: string, namespaced: boolean): ResourceRef => ({ group, version: 'v1alpha1', plural, namespaced });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uid = (o: Obj) => o.metadata?.uid ?? '';
+/** A volume's OpenStack ID: the annotation a volume transferred from another project keeps its first UID in (Cinder's VOLUME_ID_ANNOTATION), else its UID. */
+const volumeId = (o: Obj) => o.metadata?.annotations?.['blockstorage.stratus.io/id'] ?? uid(o);
 const ownTenant = (o: Obj, v: Viewer) => v.admin || (!!v.namespace && o.metadata?.namespace === v.namespace);
 
 export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
@@ -37,7 +39,7 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
     // Public and community images are everyone's; shared ones are left to the API to decide when the page asks.
     visible: (o, v) => ownTenant(o, v) || ['public', 'community', 'shared'].includes(o.spec?.visibility),
   },
-  volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: uid, visible: ownTenant },
+  volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: volumeId, visible: ownTenant },
   snapshots: { ref: ref('blockstorage.stratus.io', 'volumesnapshots', true), idOf: uid, visible: ownTenant },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
   flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
