@@ -197,8 +197,13 @@ export const USER_ID_ANNOTATION = 'blockstorage.stratus.io/user-id';
 /** The annotations only the Block Storage API writes. */
 export const RESERVED_ANNOTATIONS = [VOLUME_ID_ANNOTATION, TRANSFER_ANNOTATION, HANDED_OVER_ANNOTATION, TAKEN_OVER_ANNOTATION];
 
-/** The OpenStack ID of a block storage object: its UID, or for a volume moved from another project, its first UID. */
-export const idOf = (o: { metadata: { uid?: string; annotations?: Record<string, string> } }) => o.metadata.annotations?.[VOLUME_ID_ANNOTATION] ?? o.metadata.uid!;
+/**
+ * The OpenStack ID of a block storage object: its UID, or for a volume moved from another project, its first UID.
+ * Only a Volume (the one kind with a spec.sizeGiB) is read so: admission keeps the annotation from tenants' Volumes,
+ * while other kinds (backups, attachments) have no admission, and one set there must not take another's ID.
+ */
+export const idOf = (o: { metadata: { uid?: string; annotations?: Record<string, string> }; spec?: unknown }) =>
+  (typeof (o.spec as { sizeGiB?: unknown } | undefined)?.sizeGiB === 'number' && o.metadata.annotations?.[VOLUME_ID_ANNOTATION]) || o.metadata.uid!;
 
 /** The VolumeType (object name) a volume counts toward: the one it asks for (a retype counts at once), else the one it was made with, else the default. */
 export const volumeTypeOf = (v: Volume): string => v.spec.volumeType ?? v.status?.volumeType ?? DEFAULT_VOLUME_TYPE;

@@ -1,6 +1,6 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, attachmentRecords, chunkPlan, defaultQuotasOf, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, VOLUME_ID_ANNOTATION, attachmentRecords, chunkPlan, defaultQuotasOf, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
@@ -115,6 +115,8 @@ describe('block storage decisions', () => {
     assert.deepEqual(transferOf(vol), record);
     const moved = movedVolume(vol, 'b', 'mine', 'user-b')!;
     assert.equal(idOf(moved), 'uid-1', 'the same OpenStack ID');
+    const backup = { metadata: { uid: 'uid-b', annotations: { [VOLUME_ID_ANNOTATION]: 'uid-1' } }, spec: { volume: 'v' } };
+    assert.equal(idOf(backup), 'uid-b', 'another kind (no admission keeps it from tenants) cannot take an ID so');
     assert.deepEqual(moved.spec, { sizeGiB: 2, displayName: 'mine', metadata: { k: 'v' }, volumeType: 'fast' }, 'not made again from its source');
     assert.deepEqual(takenOverOf(moved), { backend: 'file', pool: 'pool', sizeGiB: 2, bootable: true, madeFrom: 'image:x', from: 'a/v' });
     assert.equal(movedVolume({ ...vol, status: {} }, 'b', 'mine', 'u'), undefined, 'a volume not made yet does not move');
