@@ -39,10 +39,6 @@ export const typeQuotaKey = (quota: TypeQuota, type: string): string => `${quota
 /** The ConfigMap (in the release namespace) that holds the default quota class: flat keys, whole numbers. */
 export const DEFAULT_QUOTAS_CONFIGMAP = 'block-storage-default-quotas';
 
-/** The default quota class as its ConfigMap holds it: whole numbers only (anything else is ignored). */
-export function defaultQuotasOf(data: Record<string, string> | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(data ?? {}).filter(([, v]) => /^\d+$/.test(v)).map(([k, v]) => [k, Number(v)]));
-}
 
 /** The Tenant's spec.quota made flat: its numbers, and its volumeTypes' limits under their flat keys. */
 export function flatTenantQuota(quota: Record<string, unknown> | undefined): Record<string, number> {
@@ -54,11 +50,6 @@ export function flatTenantQuota(quota: Record<string, unknown> | undefined): Rec
   return flat;
 }
 
-/** A tenant's limits: its own where it sets one, the default class's elsewhere (undefined: all unlimited). */
-export function effectiveQuota(own: Record<string, number>, defaults: Record<string, number>): Record<string, number> | undefined {
-  const merged = { ...defaults, ...own };
-  return Object.keys(merged).length ? merged : undefined;
-}
 
 /** What a write asks of the quota: more usage, of a volume type's own too where it names one, and (a volume made or extended) the size that one volume gets. */
 export interface QuotaAsk extends Partial<BlockUsage> {

@@ -14,7 +14,9 @@ import { CONFIGMAPS, TENANTS, type Tenant } from '@stratus/keystone';
 import {
   KeyedLock,
   addFinalizerPatch,
+  defaultQuotasOf,
   displayNameOf,
+  effectiveQuota,
   hasFinalizer,
   isDeleting,
   markReady,
@@ -32,7 +34,7 @@ import {
 } from '@stratus/runtime';
 import type { BackupChunkStore } from './backupChunks.js';
 import { BackendError, type VolumeBackend } from './backend/types.js';
-import { DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, defaultQuotasOf, effectiveQuota, flatTenantQuota, quotaRefusal, typeQuotaKey, type QuotaAsk, type TypeQuota, type TypedUsage } from './quota.js';
+import { DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, flatTenantQuota, quotaRefusal, typeQuotaKey, type QuotaAsk, type TypeQuota, type TypedUsage } from './quota.js';
 import { pickPool, retypeMigration, type PoolState } from './scheduler.js';
 import { encryptedTypeRefusal } from './encryption.js';
 import { handedOver, takenOverOf, type TakenOver } from './transfers.js';
@@ -142,10 +144,14 @@ export async function defaultQuotas(client: KubeClient): Promise<Record<string, 
   return defaultQuotasOf((await client.get<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), DEFAULT_QUOTAS_CONFIGMAP))?.data);
 }
 
-/** The tenant's block storage limits (flat, see quota.ts): its own where it sets one, the default class's elsewhere. */
+/** A tenant's block storage limits (flat, see quota.ts): its own where it sets one, the default class's elsewhere. Pure. */
+export const tenantLimits = (tenant: Tenant | undefined, defaults: Record<string, number>): Record<string, number> | undefined =>
+  effectiveQuota(flatTenantQuota((tenant?.spec as { quota?: Record<string, unknown> } | undefined)?.quota), defaults);
+
+/** The tenant's block storage limits, read fresh. */
 export async function quotaOf(client: KubeClient, namespace: string): Promise<Record<string, number> | undefined> {
   const [tenant, defaults] = await Promise.all([client.get<Tenant>(TENANTS, undefined, namespace), defaultQuotas(client)]);
-  return effectiveQuota(flatTenantQuota((tenant?.spec as { quota?: Record<string, unknown> } | undefined)?.quota), defaults);
+  return tenantLimits(tenant, defaults);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
-import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, VOLUME_ID_ANNOTATION, attachmentRecords, chunkPlan, defaultQuotasOf, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, effectiveQuota, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { defaultQuotasOf, effectiveQuota } from '@stratus/runtime';
+import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, VOLUME_ID_ANNOTATION, attachmentRecords, chunkPlan, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';

@@ -69,14 +69,5 @@ export const metadataItemsLimit = (quota: Record<string, number> | undefined) =>
 /** The ConfigMap (in stratus-system) holding the default quota class: Tenant quota fields to limits. */
 export const DEFAULT_QUOTAS_CONFIGMAP = 'compute-default-quotas';
 
-/** The default quota class as its ConfigMap holds it: whole numbers only (anything else is ignored). */
-export function defaultQuotasOf(data: Record<string, string> | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(data ?? {}).filter(([, v]) => /^\d+$/.test(v)).map(([k, v]) => [k, Number(v)]));
-}
-
-/** A tenant's limits: its own where it has one, the default class's elsewhere (undefined: unlimited). */
-export function effectiveQuota(own: Record<string, number> | undefined, defaults: Record<string, number>): Record<string, number> | undefined {
-  const merged = { ...defaults };
-  for (const [k, v] of Object.entries(own ?? {})) if (v !== undefined && v !== null) merged[k] = v;
-  return Object.keys(merged).length ? merged : undefined;
-}
+/** The default class read and merged as Cinder's is: one piece of code for both. */
+export { defaultQuotasOf, effectiveQuota } from '@stratus/runtime';

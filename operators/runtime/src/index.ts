@@ -10,6 +10,7 @@ export * from './manager.js';
 export * from './metrics.js';
 export * from './workqueue.js';
 export * from './crd.js';
+export * from './quotaClass.js';
 export * from './status.js';
 export * from './informer.js';
 export * from './router.js';

@@ -5,15 +5,13 @@
  * limits volumes_<type name> (and gigabytes_, snapshots_): kept by the type's object name, so a rename keeps them.
  */
 import { CONFIGMAPS, TENANTS, type Tenant } from '@stratus/keystone';
-import { KubeApiError, MERGE_PATCH, displayNameOf, releaseNamespace } from '@stratus/runtime';
-import { BLOCK_QUOTAS, DEFAULT_QUOTAS_CONFIGMAP, TYPE_QUOTAS, effectiveQuota, flatTenantQuota, limitsOf, perVolumeLimitOf, typeQuotaKey, type BlockUsage, type TypedUsage } from '../quota.js';
+import { KubeApiError, MERGE_PATCH, defaultQuotasOf, displayNameOf, releaseNamespace } from '@stratus/runtime';
+import { BLOCK_QUOTAS, DEFAULT_QUOTAS_CONFIGMAP, TYPE_QUOTAS, limitsOf, perVolumeLimitOf, typeQuotaKey, type BlockUsage, type TypedUsage } from '../quota.js';
 import type { VolumeType } from '../resources.js';
-import { defaultQuotas, quotaOf, usageOf } from '../volumes.js';
+import { defaultQuotas, quotaOf, tenantLimits, usageOf } from '../volumes.js';
 import { API_FIELD_MANAGER, fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { mayUse } from './typeRoutes.js';
-
-const ownQuota = (t: Tenant | undefined) => flatTenantQuota((t?.spec as { quota?: Record<string, unknown> } | undefined)?.quota);
 
 /** Cinder's quota keys, each beside the flat key its limit is kept under: the fixed ones, then each type's own. */
 export function quotaKeys(types: VolumeType[]): Array<[string, string]> {
@@ -78,7 +76,7 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'GET', '/os-quota-sets/:tenant', async (req) => {
     const t = tenantOf(req.auth, req.params.tenant);
     const usage = req.query.get('usage') === 'true' || req.query.get('usage') === 'True';
-    const limits = effectiveQuota(ownQuota(t), await defaultQuotas(api.client));
+    const limits = tenantLimits(t, await defaultQuotas(api.client));
     return { status: 200, body: { quota_set: { id: req.params.tenant, ...shown(limits, typesFor(req.auth), usage ? await usageOf(api.client, t.metadata.name) : undefined) } } };
   });
   on(router, 'GET', '/os-quota-sets/:tenant/defaults', async (req) => ({
@@ -92,7 +90,7 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
     const fresh = await api.client
       .patch<Tenant>(TENANTS, undefined, t.metadata.name, { spec: { quota: tenantQuotaPatch(change) } }, API_FIELD_MANAGER, MERGE_PATCH)
       .catch((e) => fromKubernetes(e, `Project ${req.params.tenant}`));
-    return { status: 200, body: { quota_set: shown(effectiveQuota(ownQuota(fresh), await defaultQuotas(api.client)), typesFor(req.auth)) } };
+    return { status: 200, body: { quota_set: shown(tenantLimits(fresh, await defaultQuotas(api.client)), typesFor(req.auth)) } };
   });
   on(router, 'DELETE', '/os-quota-sets/:tenant', async (req) => {
     if (!req.auth.admin) throw forbidden(`Policy doesn't allow volume_extension:quotas:delete to be performed.`);
@@ -114,11 +112,12 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
     const change = quotaChange(req.body, 'quota_class_set', typesFor(req.auth));
     const data = Object.fromEntries(Object.entries(change).map(([k, n]) => [k, n === null ? null : String(n)]));
     const created = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: releaseNamespace() }, data: Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) };
-    await api.client.patch(CONFIGMAPS, releaseNamespace(), DEFAULT_QUOTAS_CONFIGMAP, { data }, API_FIELD_MANAGER, MERGE_PATCH).catch(async (e) => {
-      if (e instanceof KubeApiError && e.code === 404) return api.client.create(CONFIGMAPS, created as never, API_FIELD_MANAGER);
+    const written = await api.client.patch<{ metadata: object; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), DEFAULT_QUOTAS_CONFIGMAP, { data }, API_FIELD_MANAGER, MERGE_PATCH).catch(async (e) => {
+      if (e instanceof KubeApiError && e.code === 404) return api.client.create<{ metadata: object; data?: Record<string, string> }>(CONFIGMAPS, created as never, API_FIELD_MANAGER);
       throw e;
     });
-    return { status: 200, body: { quota_class_set: shown(await defaultQuotas(api.client), typesFor(req.auth)) } };
+    // The class as written (the write answers it), not read back.
+    return { status: 200, body: { quota_class_set: shown(defaultQuotasOf(written.data), typesFor(req.auth)) } };
   });
   on(router, 'GET', '/limits', async (req) => {
     const ns = req.auth.tenant;
