@@ -42,6 +42,21 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
   const file = (id: string) => join(env.poolDir, `volume-${id}`);
   const writeAt = (id: string, offset: number, text: string) => env.backend.write(id, offset, Buffer.from(text));
   const readAt = async (id: string, offset: number, length: number) => (await env.backend.read(id, offset, length)).toString();
+  /** A new project with a member user in it, signed in: the project, the user and the member's token. */
+  async function memberOf(projectName: string, userName: string, password: string) {
+    const identity = env.identity;
+    const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: projectName } } })).body.project;
+    const user = (await call(identity.v3, 'POST', '/users', { token: env.adminToken, body: { user: { name: userName, password, default_project_id: project.id } } })).body.user;
+    const role = (await call(identity.v3, 'GET', '/roles?name=member', { token: env.adminToken })).body.roles[0];
+    await call(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: env.adminToken });
+    let token = '';
+    await eventually(`member ${userName} signed in`, async () => {
+      const r = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth(userName, password, projectName) });
+      token = r.headers.get('x-subject-token') ?? '';
+      return r.status === 201;
+    });
+    return { project, user, token };
+  }
   async function newVolume(body: Record<string, unknown>): Promise<string> {
     const r = await api('POST', '/volumes', { volume: body });
     assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -642,16 +657,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
 
   it('transfers a volume to another project: offered with a key, awaiting-transfer until accepted, then the other project\'s with the same ID and data, within its quota', async () => {
     const identity = env.identity;
-    const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'roadrunner' } } })).body.project;
-    const user = (await call(identity.v3, 'POST', '/users', { token: env.adminToken, body: { user: { name: 'beep', password: 'beep-pw', default_project_id: project.id } } })).body.user;
-    const role = (await call(identity.v3, 'GET', '/roles?name=member', { token: env.adminToken })).body.roles[0];
-    await call(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: env.adminToken });
-    let token = '';
-    await eventually('member beep signed in', async () => {
-      const r = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('beep', 'beep-pw', 'roadrunner') });
-      token = r.headers.get('x-subject-token') ?? '';
-      return r.status === 201;
-    });
+    const { project, user, token } = await memberOf('roadrunner', 'beep', 'beep-pw');
     const as = (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token, body });
     const adminProject = (await call(identity.v3, 'GET', '/projects?name=admin', { token: env.adminToken })).body.projects[0].id;
 
@@ -714,16 +720,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
 
   it("keeps every call that names another project's object from a member: 404 or 403, for every route in the table", async () => {
     const identity = env.identity;
-    const project = (await call(identity.v3, 'POST', '/projects', { token: env.adminToken, body: { project: { name: 'acme' } } })).body.project;
-    const user = (await call(identity.v3, 'POST', '/users', { token: env.adminToken, body: { user: { name: 'wile', password: 'wile-pw', default_project_id: project.id } } })).body.user;
-    const role = (await call(identity.v3, 'GET', '/roles?name=member', { token: env.adminToken })).body.roles[0];
-    await call(identity.v3, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`, { token: env.adminToken });
-    let member = '';
-    await eventually('member wile signed in', async () => {
-      const r = await call(identity.v3, 'POST', '/auth/tokens', { body: passwordAuth('wile', 'wile-pw', 'acme') });
-      member = r.headers.get('x-subject-token') ?? '';
-      return r.status === 201;
-    });
+    const { token: member } = await memberOf('acme', 'wile', 'wile-pw');
     // What the admin project owns, which the member must not reach.
     const vol = await newVolume({ size: 1, name: 'iso-volume', metadata: { k: 'v' } });
     const snap = (await api('POST', '/snapshots', { snapshot: { volume_id: vol, metadata: { k: 'v' } } })).body.snapshot.id;
