@@ -34,14 +34,14 @@ describe('networking with kubectl: servers on an OVN network', function () {
   const nbOurs = async () => [...(await nb('--columns=name', 'list', 'Logical_Switch')), ...(await nb('--columns=name', 'list', 'Logical_Switch_Port')), ...(await nb('--columns=_uuid', 'list', 'DHCP_Options')), ...(await nb('--columns=name', 'list', 'Port_Group')).filter((n) => n !== 'neutron_pg_drop'), ...(await nb('--columns=name', 'list', 'Logical_Router'))];
   const switchPorts = async () => [...(await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-int')), ...(await lines('ovs-vsctl', `--db=${layout().ovsRemote}`, 'list-ports', 'br-ex'))].filter((p) => !p.startsWith('patch-'));
   const taps = async (netns?: string) => (await lines('ip', ...(netns ? ['-n', netns] : []), '-o', 'link', 'show')).filter((l) => /^\d+: tap/.test(l));
-  async function consoleOf(ns: string, name: string, marker: RegExp): Promise<string> {
+  async function consoleOf(ns: string, name: string, marker: RegExp, timeoutMs = 180_000): Promise<string> {
     const uid = (await kubectlOk(['get', `instance/${name}`, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
     const file = join(cloud.dir, 'nova/instances', uid, 'console.log');
     let text = '';
     await eventually(`${marker} on the console of ${name}`, () => {
       text = existsSync(file) ? readFileSync(file, 'latin1') : '';
       return marker.test(text);
-    }, 180_000, 500);
+    }, timeoutMs, 500);
     return text;
   }
 
@@ -58,7 +58,7 @@ describe('networking with kubectl: servers on an OVN network', function () {
   it('gives two servers on one network their addresses by DHCP, and they reach each other', async () => {
     await kubectlOk(['apply', '-f', '-'], 'apiVersion: identity.stratus.io/v1alpha1\nkind: Tenant\nmetadata: {name: demo}\nspec: {}');
     await kubectlOk(['wait', '--for=condition=Ready', 'tenant/demo', '--timeout=60s']);
-    const ping = Buffer.from('#!/bin/sh\nping -c 3 -W 5 10.20.0.10 && echo PING-OK || echo PING-FAILED\n').toString('base64');
+    const ping = Buffer.from('#!/bin/sh\n# Both servers boot at once: the other one is waited for (up to 60 tries, some 5 minutes), not pinged once.\ni=0\nwhile [ $i -lt 60 ]; do ping -c 1 -W 2 10.20.0.10 && { echo PING-OK; exit 0; }; i=$((i+1)); sleep 3; done\necho PING-FAILED\n').toString('base64');
     // Nova boots only an active image, as its API does.
     await kubectlOk(['apply', '-f', '-'], [
       'apiVersion: compute.stratus.io/v1alpha1\nkind: Flavor\nmetadata: {name: m1.tiny}\nspec: {vcpus: 1, ramMiB: 256, diskGiB: 1}',
@@ -78,7 +78,7 @@ describe('networking with kubectl: servers on an OVN network', function () {
     assert.match(a, /STRATUS-NET eth0 10\.20\.0\.10 gateway=10\.20\.0\.1 mtu=1442/);
     const portId = (await kubectlOk(['get', 'port/a-nic0', '-n', 'demo', '-o', 'jsonpath={.metadata.uid}'])).trim();
     assert.match(a, new RegExp(`STRATUS-NETWORK-DATA "vif_id": *"${portId}"`), 'the config drive says the NIC in network_data.json');
-    const b = await consoleOf('demo', 'b', /USER-SCRIPT PING-(OK|FAILED)/);
+    const b = await consoleOf('demo', 'b', /USER-SCRIPT PING-(OK|FAILED)/, 600_000);
     assert.match(b, /STRATUS-NET eth0 10\.20\.0\.\d+ gateway=10\.20\.0\.1/);
     assert.match(b, /USER-SCRIPT PING-OK/, `b could not ping a:\n${b.slice(-1500)}`);
     // The ports the servers got: bound on this node's chassis and ACTIVE, their addresses in the instances' status.

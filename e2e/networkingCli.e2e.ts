@@ -23,7 +23,7 @@ describe('networking with the openstack CLI', function () {
   const json = (...args: string[]) => openstackJson(cloud, args);
   const as = (user: string, project: string, ...args: string[]): Promise<CliResult> =>
     run(cloud, args, { OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: '/dev/null', OS_AUTH_URL: cloud.admin().authUrl, OS_USERNAME: user, OS_PASSWORD: 'secret-pw-1', OS_PROJECT_NAME: project, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3' });
-  const consoleUntil = (server: string, marker: RegExp) => consoleOf(cloud, server, marker);
+  const consoleUntil = (server: string, marker: RegExp, timeoutMs?: number) => consoleOf(cloud, server, marker, timeoutMs);
   /** The admin's token and the Networking API's endpoint, for calls whose answer the CLI does not show. */
   const networkingApi = async () => ({
     token: (await os('token', 'issue', '-f', 'value', '-c', 'id')).trim(),
@@ -48,7 +48,7 @@ describe('networking with the openstack CLI', function () {
     assert.equal(net.mtu, 1442);
     const subnet = await json('subnet', 'create', '--network', 'private', '--subnet-range', '10.30.0.0/24', '--dns-nameserver', '10.30.0.3', 'private-v4');
     assert.equal(subnet.gateway_ip, '10.30.0.1');
-    const ping = Buffer.from('#!/bin/sh\nping -c 3 -W 5 10.30.0.10 && echo PING-OK || echo PING-FAILED\n');
+    const ping = Buffer.from('#!/bin/sh\n# Both servers boot at once: the other one is waited for (up to 60 tries, some 5 minutes), not pinged once.\ni=0\nwhile [ $i -lt 60 ]; do ping -c 1 -W 2 10.30.0.10 && { echo PING-OK; exit 0; }; i=$((i+1)); sleep 3; done\necho PING-FAILED\n');
     await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--nic', `net-id=${net.id},v4-fixed-ip=10.30.0.10`, '--wait', 'alpha');
     await sh('bash', ['-c', `printf '%s' '${ping.toString('base64')}' | base64 -d > ${cloud.dir}/ping.sh`]);
     await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'stratus-test', '--network', 'private', '--user-data', `${cloud.dir}/ping.sh`, '--wait', 'beta');
@@ -62,7 +62,7 @@ describe('networking with the openstack CLI', function () {
     const list = await json('server', 'list');
     assert.ok(list.some((s: { Name: string; Networks: Record<string, string[]> }) => s.Name === 'beta' && /^10\.30\.0\.\d+$/.test(s.Networks.private?.[0] ?? '')), JSON.stringify(list));
     assert.match(await consoleUntil('alpha', /STRATUS-NET eth0/), /STRATUS-NET eth0 10\.30\.0\.10 gateway=10\.30\.0\.1/);
-    const beta = await consoleUntil('beta', /USER-SCRIPT PING-(OK|FAILED)/);
+    const beta = await consoleUntil('beta', /USER-SCRIPT PING-(OK|FAILED)/, 600_000);
     assert.match(beta, /USER-SCRIPT PING-OK/);
     // Their ports: bound to this node, ACTIVE, owned by compute:nova.
     const ports = await json('port', 'list', '--server', 'alpha', '--long');
