@@ -24,9 +24,39 @@ export class IndexedCache<T extends KubernetesObject> {
   private dirty = true;
   private names = new Map<string, T[]>();
   private namesDirty = true;
+  /** Counts changes, so that each index made by indexBy knows when to rebuild. */
+  private changes = 0;
 
   constructor(kc: KubeConfig, client: KubeClient, ref: ResourceRef, log: Logger, private readonly opts: IndexedCacheOptions<T>) {
-    this.watched = selfHealingInformer<T>(kc, client, ref, { namespace: opts.namespace, log, onChange: () => (this.dirty = this.namesDirty = true) });
+    this.watched = selfHealingInformer<T>(kc, client, ref, {
+      namespace: opts.namespace,
+      log,
+      onChange: () => {
+        this.dirty = this.namesDirty = true;
+        this.changes++;
+      },
+    });
+  }
+
+  /**
+   * A lookup by a key read off each object (say, an offer it carries), rebuilt lazily after a change: `keyOf`
+   * runs once per object per change, not once per object per request. Objects being deleted are left out
+   * unless they are shown.
+   */
+  indexBy<V>(keyOf: (o: T) => { key: string; value: V } | undefined): (key: string) => { object: T; value: V } | undefined {
+    let built = -1;
+    let index = new Map<string, { object: T; value: V }>();
+    return (key) => {
+      if (built !== this.changes) {
+        built = this.changes;
+        index = new Map();
+        for (const o of this.list()) {
+          const k = keyOf(o);
+          if (k) index.set(k.key, { object: o, value: k.value });
+        }
+      }
+      return index.get(key);
+    };
   }
 
   start = () => this.watched.start();

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { eventually as until, startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
 import {
+  IndexedCache,
   KubeClient,
   Manager,
   addFinalizerPatch,
@@ -165,6 +166,29 @@ describe('operator runtime against the embedded control plane', function () {
       assert.ok(cache.informer.get('shared-2', 'default'), 'the cache holds it too');
     } finally {
       await m.stop();
+    }
+  });
+
+  it('looks objects up by a key read off them, following changes and deletions (IndexedCache.indexBy)', async () => {
+    const make = (name: string, size: number) => client.create(WIDGETS, { apiVersion: 'test.stratus.io/v1alpha1', kind: 'Widget', metadata: { name, namespace: 'default' }, spec: { size } }, 'test');
+    const cache = new IndexedCache<Widget>(kc, client, WIDGETS, quiet(), { idOf: (w) => w.metadata.name });
+    let reads = 0;
+    const bySize = cache.indexBy((w) => (reads++, { key: `size-${w.spec.size}`, value: w.spec.size * 10 }));
+    await make('indexed-1', 7);
+    await cache.start();
+    try {
+      await until('the cache to hold the widget', async () => !!cache.get('indexed-1', 'default'));
+      assert.deepEqual([bySize('size-7')?.object.metadata.name, bySize('size-7')?.value], ['indexed-1', 70]);
+      const readsOnce = reads;
+      bySize('size-7');
+      assert.equal(reads, readsOnce, 'no change, no rebuild');
+      await client.patch(WIDGETS, 'default', 'indexed-1', { spec: { size: 8 } }, 'test');
+      await until('the index to follow the change', async () => bySize('size-8')?.object.metadata.name === 'indexed-1');
+      assert.equal(bySize('size-7'), undefined, 'the old key is gone');
+      await client.delete(WIDGETS, 'default', 'indexed-1');
+      await until('the index to drop the deleted widget', async () => bySize('size-8') === undefined);
+    } finally {
+      cache.stop();
     }
   });
 });

@@ -35,8 +35,20 @@ export function transferView(t: TransferRecord, v: Volume, s: Shape, view: 'summ
 }
 
 export function transferRoutes(router: VolRouter, api: VolApi): void {
-  const offers = (volumes: Volume[]) => volumes.flatMap((v) => (transferOf(v) && !isDeleting(v) ? [{ v, t: transferOf(v)! }] : []));
-  const offered = (id: string) => offers(api.dir.volumes.list()).find((o) => o.t.id === id);
+  const offers = (volumes: Volume[]) =>
+    volumes.flatMap((v) => {
+      const t = isDeleting(v) ? undefined : transferOf(v);
+      return t ? [{ v, t }] : [];
+    });
+  // Offers by transfer ID, read off the cached volumes once per change rather than per request.
+  const byTransferId = api.dir.volumes.indexBy((v) => {
+    const t = isDeleting(v) ? undefined : transferOf(v);
+    return t && { key: t.id, value: t };
+  });
+  const offered = (id: string) => {
+    const o = byTransferId(id);
+    return o && { v: o.object, t: o.value };
+  };
   const ownOffer = (auth: VolAuth, id: string) => {
     const o = offered(id);
     if (!o || !owns(auth, o.v)) throw notFound(`Transfer ${id} could not be found.`);
