@@ -128,6 +128,25 @@ export class KubeClient {
     return this.replace(r, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion } }, fieldManager);
   }
 
+  /**
+   * Merge-patches an object, creating it as `created` when it is not there yet (a settings ConfigMap's first
+   * write); of two first writes at once, the one that loses the create patches what the other made.
+   */
+  async patchOrCreate<T extends KubernetesObject>(r: ResourceRef, created: T, patch: unknown, fieldManager: string): Promise<T> {
+    const write = () => this.patch<T>(r, created.metadata?.namespace, created.metadata!.name!, patch, fieldManager, MERGE_PATCH);
+    try {
+      return await write();
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    try {
+      return await this.create(r, created, fieldManager);
+    } catch (e) {
+      if (isConflict(e)) return write();
+      throw e;
+    }
+  }
+
   /** Server-side apply, taking ownership of the fields it sets (as `kubectl apply --server-side --force-conflicts`). */
   apply<T extends KubernetesObject>(r: ResourceRef, obj: T, fieldManager: string): Promise<T> {
     const path = resourcePath(r, obj.metadata?.namespace, obj.metadata!.name);

@@ -5,7 +5,7 @@
  * limits volumes_<type name> (and gigabytes_, snapshots_): kept by the type's object name, so a rename keeps them.
  */
 import { CONFIGMAPS, TENANTS, type Tenant } from '@stratus/keystone';
-import { KubeApiError, MERGE_PATCH, defaultQuotasOf, displayNameOf, releaseNamespace } from '@stratus/runtime';
+import { MERGE_PATCH, defaultQuotasOf, defaultQuotasWrite, displayNameOf, releaseNamespace } from '@stratus/runtime';
 import { BLOCK_QUOTAS, DEFAULT_QUOTAS_CONFIGMAP, TYPE_QUOTAS, limitsOf, perVolumeLimitOf, typeQuotaKey, type BlockUsage, type TypedUsage } from '../quota.js';
 import type { VolumeType } from '../resources.js';
 import { defaultQuotas, quotaOf, tenantLimits, usageOf } from '../volumes.js';
@@ -110,12 +110,9 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
     if (!req.auth.admin) throw forbidden(`Policy doesn't allow volume_extension:quota_classes:update to be performed.`);
     if (req.params.class !== 'default') throw badRequest(`Invalid input received: only the default quota class is kept here, not ${req.params.class}.`);
     const change = quotaChange(req.body, 'quota_class_set', typesFor(req.auth));
-    const data = Object.fromEntries(Object.entries(change).map(([k, n]) => [k, n === null ? null : String(n)]));
-    const created = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: releaseNamespace() }, data: Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) };
-    const written = await api.client.patch<{ metadata: object; data?: Record<string, string> }>(CONFIGMAPS, releaseNamespace(), DEFAULT_QUOTAS_CONFIGMAP, { data }, API_FIELD_MANAGER, MERGE_PATCH).catch(async (e) => {
-      if (e instanceof KubeApiError && e.code === 404) return api.client.create<{ metadata: object; data?: Record<string, string> }>(CONFIGMAPS, created as never, API_FIELD_MANAGER);
-      throw e;
-    });
+    const { patch, data } = defaultQuotasWrite(change);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: releaseNamespace() }, data };
+    const written = await api.client.patchOrCreate<{ metadata: { name: string }; data?: Record<string, string> }>(CONFIGMAPS, cm, patch, API_FIELD_MANAGER);
     // The class as written (the write answers it), not read back.
     return { status: 200, body: { quota_class_set: shown(defaultQuotasOf(written.data), typesFor(req.auth)) } };
   });

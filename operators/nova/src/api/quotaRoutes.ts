@@ -4,7 +4,7 @@
  * both is unlimited (-1), but for Nova's fixed caps on metadata items and injected files.
  */
 import { TENANTS, type Tenant } from '@stratus/keystone';
-import { KubeApiError, MERGE_PATCH, SYSTEM_NAMESPACE } from '@stratus/runtime';
+import { MERGE_PATCH, SYSTEM_NAMESPACE, defaultQuotasWrite } from '@stratus/runtime';
 import { CONFIGMAPS } from '../resources.js';
 import { DEFAULT_QUOTAS_CONFIGMAP, METADATA_ITEMS_DEFAULT, effectiveQuota } from '../quota.js';
 
@@ -118,12 +118,9 @@ export function quotaRoutes(router: ComputeRouter, api: ComputeApiContext) {
     requireAdmin(req.auth, 'os_compute_api:os-quota-class-sets:update');
     if (req.params.class !== 'default') throw badRequest('Only the default quota class is used here.');
     const change = settableChange(req.body?.quota_class_set, 'quota_class_set');
-    const data = Object.fromEntries(Object.entries(change).map(([field, n]) => [field, n === null ? null : String(n)]));
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data: Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) };
-    const written = await api.client.patch(CONFIGMAPS, SYSTEM_NAMESPACE, DEFAULT_QUOTAS_CONFIGMAP, { data }, API_FIELD_MANAGER, MERGE_PATCH).catch(async (e) => {
-      if (e instanceof KubeApiError && e.code === 404) return api.client.create(CONFIGMAPS, cm as never, API_FIELD_MANAGER);
-      throw e;
-    });
+    const { patch, data } = defaultQuotasWrite(change);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: DEFAULT_QUOTAS_CONFIGMAP, namespace: SYSTEM_NAMESPACE }, data };
+    const written = await api.client.patchOrCreate(CONFIGMAPS, cm, patch, API_FIELD_MANAGER);
     await dir.untilDefaultQuota(written);
     return { status: 200, body: { quota_class_set: quotaSet(req, defaultLimits()) } };
   });
