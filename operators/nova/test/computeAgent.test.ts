@@ -5,7 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Watch } from '@kubernetes/client-node';
 import { eventually } from '@stratus/apiserver';
@@ -322,6 +323,28 @@ describe('Nova node agent on libvirt', function () {
     assert.equal(await virsh('domid', uid), domainId, 'the same QEMU process: not restarted');
     assert.equal((await guests()).filter((g) => g === domainNameOf(uid)).length, 1);
     assert.equal((await get('web-1'))!.status?.phase, 'ACTIVE');
+  });
+
+  it('plugs a disk once however often it is asked (an agent that died mid-plug asks again), and unplugs it', async () => {
+    const uid = (await get('web-1'))!.metadata.uid!;
+    const file = join(instanceDir(uid), 'plug-once.raw');
+    await run('qemu-img', ['create', '-f', 'raw', file, '64M']);
+    const disk = { path: file, format: 'raw', device: 'disk', bus: 'virtio', target: 'vdx', serial: 'plug-once' } as const;
+    const atTarget = async () => (await virsh('domblklist', uid)).split('\n').filter((l) => l.trim().split(/\s+/)[0] === 'vdx').length;
+    const added = /STRATUS-DISK-ADDED \S+ \d+ serial=plug-once/g;
+    try {
+      // Two plugs at once (a dead agent's virsh still plugging, the new agent's), then one more.
+      await Promise.all([env.agent.driver.attachDisk(uid, disk), env.agent.driver.attachDisk(uid, disk)]);
+      await env.agent.driver.attachDisk(uid, disk);
+      assert.equal(await atTarget(), 1, 'plugged once');
+      await untilConsole(uid, added.source);
+      await env.agent.driver.detachDisk(uid, disk);
+      assert.equal(await atTarget(), 0, 'unplugged');
+      assert.equal(((await consoleLog(uid)).match(added) ?? []).length, 1, 'the guest saw one disk arrive');
+    } finally {
+      if (await atTarget()) await env.agent.driver.detachDisk(uid, disk).catch(() => {});
+      rmSync(file, { force: true });
+    }
   });
 
   it("removes guests and folders whose instance is gone, and leaves other agents' guests alone", async () => {

@@ -409,8 +409,9 @@ class InstanceRun {
       const have = disks.find((d) => d.attachment === a.metadata.name);
       if (have) {
         if (a.status?.phase !== 'attached') {
-          // Saved but perhaps never plugged (the agent died between the two): plug it now, once.
-          if (running) await driver.attachDisk(this.uid, have).catch((e: Error) => this.ctx.log.debug('volume already plugged', { error: e.message }));
+          // Saved but perhaps never plugged (the agent died between the two): plug it now, once. A plug that
+          // fails is retried by the next reconcile, never taken for plugged: the guest would not have the disk.
+          if (running) await driver.attachDisk(this.uid, have);
           await markAttached(client, a, this.inst, this.deps.config.host, have.target, AGENT_FIELD_MANAGER);
         } else {
           const grown = await growIfRaised(client, a, have, running, (t, bytes) => driver.resizeDisk(this.uid, t, bytes), AGENT_FIELD_MANAGER);

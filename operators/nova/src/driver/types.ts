@@ -154,7 +154,7 @@ export interface ComputeDriver {
   attachNic(uuid: string, nic: GuestNic): Promise<void>;
   /** Unplugs a NIC from the running guest. */
   detachNic(uuid: string, nic: GuestNic): Promise<void>;
-  /** Plugs a disk into the running guest (hot-plug; the definition is the caller's to update). */
+  /** Plugs a disk into the running guest unless one is plugged at its target (hot-plug; the definition is the caller's to update). */
   attachDisk(uuid: string, disk: GuestDisk): Promise<void>;
   /** Unplugs a disk from the running guest. */
   detachDisk(uuid: string, disk: GuestDisk): Promise<void>;

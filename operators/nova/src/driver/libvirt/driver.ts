@@ -175,9 +175,25 @@ export class LibvirtDriver implements ComputeDriver {
     await this.withXmlFile('stratus-device-', interfaceXml(nic), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
   }
 
+  /**
+   * Plugs the disk unless it is plugged at its target already: an agent that died mid-plug may have left it
+   * plugged, or its virsh may finish the plug meanwhile (then this one's attach fails, and the disk is there).
+   * Any other failure is the caller's: the disk is not plugged.
+   */
   async attachDisk(uuid: string, disk: GuestDisk): Promise<void> {
+    if (await this.diskPlugged(uuid, disk.target)) return;
     await this.secrets.ensure([disk]);
-    await this.withXmlFile('stratus-device-', diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+    try {
+      await this.withXmlFile('stratus-device-', diskXml(disk), (file) => this.virsh.run('attach-device', uuid, file, '--live'));
+    } catch (e) {
+      if (await this.diskPlugged(uuid, disk.target)) return;
+      throw e;
+    }
+  }
+
+  /** Whether the running guest has a disk at `target` (domblklist: the live definition). */
+  private async diskPlugged(uuid: string, target: string): Promise<boolean> {
+    return (await this.virsh.run('domblklist', uuid)).split('\n').some((line) => line.trim().split(/\s+/)[0] === target);
   }
 
   /**
@@ -186,7 +202,7 @@ export class LibvirtDriver implements ComputeDriver {
    * libvirt driver does (device_detach_timeout); QEMU refuses a request while one is pending, which is no error.
    */
   async detachDisk(uuid: string, disk: GuestDisk, timeoutMs = 60_000, askEveryMs = 20_000): Promise<void> {
-    const plugged = async () => (await this.virsh.run('domblklist', uuid)).split('\n').some((line) => line.trim().split(/\s+/)[0] === disk.target);
+    const plugged = () => this.diskPlugged(uuid, disk.target);
     // Gone already (an agent that died after asking): nothing to ask again.
     if (!(await plugged())) return;
     const ask = () => this.withXmlFile('stratus-device-', diskXml(disk), (file) => this.virsh.run('detach-device', uuid, file, '--live'));
