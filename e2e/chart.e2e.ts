@@ -254,7 +254,7 @@ describe('the Helm chart', function () {
       { config: 'stratus-compute', component: 'nova', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
       { config: 'stratus-image', component: 'glance', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
       { config: 'stratus-networking', component: 'neutron', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
-      { config: 'stratus-blockstorage', component: 'cinder', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots'] },
+      { config: 'stratus-blockstorage', component: 'cinder', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
     ];
     for (const e of expected) {
       const hook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration' && d.metadata.name === e.config).webhooks[0];

@@ -150,7 +150,7 @@ const WEBHOOKS: Record<string, { config: string; name: string; path: string; gro
   nova: { config: 'stratus-compute', name: 'instances.compute.stratus.io', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
   glance: { config: 'stratus-image', name: 'images.image.stratus.io', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
   neutron: { config: 'stratus-networking', name: 'networking.network.stratus.io', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
-  cinder: { config: 'stratus-blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots'] },
+  cinder: { config: 'stratus-blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
 };
 const envs = new Map<string, NodeJS.ProcessEnv>();
 const admissionPorts: number[] = [];

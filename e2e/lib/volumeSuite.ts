@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -183,6 +183,21 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       assert.ok(r.code === 0 || /cannot unpack non-iterable VolumeBackupsRestore object/.test(r.stderr), r.stderr);
       await volumeStatus('restored', 'available');
       assert.equal(await readVolume((await json('volume', 'show', 'restored')).id, marker.length), marker);
+
+      // Its record exported, then imported under another ID as Tempest does (one backup per ID): the same data at
+      // once; deleting the imported one leaves the first one's objects.
+      const exported = await json('volume', 'backup', 'record', 'export', 'data-backup');
+      assert.match(exported.backup_service, /^cinder\.backup\.drivers\./);
+      const newId = randomUUID();
+      const url = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(exported.backup_url, 'base64').toString()), id: newId })).toString('base64');
+      await refused(['volume', 'backup', 'record', 'import', exported.backup_service, exported.backup_url], /Backup already exists in database\. \(HTTP 400\)/);
+      assert.equal((await json('volume', 'backup', 'record', 'import', exported.backup_service, url)).id, newId);
+      await eventually('the imported backup to be available', async () => (await json('volume', 'backup', 'show', newId)).status === 'available', 120_000, 1000);
+      assert.equal((await json('volume', 'backup', 'show', newId)).object_count, backup.object_count);
+      const objects = (await backupObjects()).sort();
+      await os('volume', 'backup', 'delete', newId);
+      await eventually('the imported backup gone', async () => !(await json('volume', 'backup', 'list')).some((b: { ID: string }) => b.ID === newId), 120_000, 1000);
+      assert.deepEqual((await backupObjects()).sort(), objects, "the first backup's objects stay");
     });
 
     it('boots a server from a volume made of the image, and from one made for it that goes with it (delete_on_termination)', async () => {

@@ -7,6 +7,7 @@
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type KubeClient, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import type { VolumeBackend } from './backend/types.js';
 import type { BackupManifest } from './backupChunks.js';
+import { dataShared, importedOf, type ImportedData } from './backupRecords.js';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
 import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from './serviceState.js';
@@ -58,10 +59,12 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       const prefix = b.status?.prefix ?? backupPrefixOf(b);
       const s = b;
       const container = storedIn(b, deps.backups.bucket);
+      // An imported backup and the one it was exported from hold the same objects: the last of them removes them.
+      const shared = dataShared(b, (await client.list<VolumeBackup>(VOLUME_BACKUPS)).items, container, prefix, deps.backups.bucket);
       return removeDataThenRelease(ctx, VOLUME_BACKUPS, b, 'Backup', async () => {
         // A snapshot's temporary volume, should a crash have left it.
         if (s.spec.snapshot) for (const backend of deps.backends) await backend.delete(snapshotReadVolumeOf(s));
-        await deps.backups.delete(prefix, await deps.backups.manifest(prefix, container), container);
+        if (!shared) await deps.backups.delete(prefix, await deps.backups.manifest(prefix, container), container);
       });
     }
     if (await ensureFinalizer(client, VOLUME_BACKUPS, b)) return;
@@ -69,6 +72,8 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
     // admin's reset may show another word.
     const settled = settledWord(b, b.status?.restoring ? 'restoring' : 'available');
     if (settled) return showSettled(b, settled, write);
+    const imported = importedOf(b);
+    if (imported) return takeImported(deps, ctx, b, imported, write);
     const prefix = backupPrefixOf(b);
     try {
       // A disabled backup service takes no new backup (one under way goes on).
@@ -119,6 +124,39 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       await stall(ctx, VOLUME_BACKUPS, b, refused ? e.reason : 'BackupFailed', refused ? e.message : `Backup ${idOf(b)} failed: ${describe(e)}`);
     }
   };
+}
+
+/**
+ * An imported backup takes the data its record names, within the tenant's backup quota, and is available: nothing
+ * is copied. Its data is not its own until the backup it was exported from is gone, so a failure removes none of it.
+ */
+async function takeImported(deps: CinderDeps, ctx: ReconcileContext<VolumeBackup>, b: VolumeBackup, d: ImportedData, write: (change: object) => Promise<void>): Promise<void> {
+  const { client } = ctx;
+  try {
+    const manifest = await deps.backups.manifest(d.prefix, d.container);
+    if (!manifest) throw new Refused('InvalidBackup', `Invalid backup: No backup data at ${d.container}/${d.prefix} to import.`);
+    const projectId = await projectIdOf(client, b.metadata.namespace!);
+    await admit(client, b.metadata.namespace!, b.metadata.uid!, { backups: 1, backupGigabytes: d.sizeGiB }, () =>
+      write({
+        id: idOf(b),
+        volumeId: d.volumeId,
+        ...(d.snapshotId ? { snapshotId: d.snapshotId } : {}),
+        sizeGiB: d.sizeGiB,
+        container: d.container,
+        prefix: d.prefix,
+        objectCount: d.objectCount,
+        dataBytes: d.dataBytes,
+        ...(projectId ? { projectId } : {}),
+        phase: 'available',
+        conditions: markReady(b.status?.conditions, b.metadata.generation, 'BackupImported', `imported from its record: ${d.objectCount} chunk(s) in ${d.container}/${d.prefix}`),
+      }),
+    );
+    await ctx.events.record(b, 'Normal', 'Imported', `Backup ${idOf(b)} imported from its record: its data is in ${d.container}/${d.prefix}`);
+    ctx.log.info('backup imported', { container: d.container, prefix: d.prefix });
+  } catch (e) {
+    const refused = e instanceof Refused;
+    await stall(ctx, VOLUME_BACKUPS, b, refused ? e.reason : 'BackupFailed', refused ? e.message : `Backup ${idOf(b)} could not be imported: ${describe(e)}`);
+  }
 }
 
 /** The snapshot a backup names, checked as Cinder checks it: of this volume, and taken. */

@@ -15,3 +15,4 @@ export { startBlockStorageApi, type BlockStorageApi, type BlockStorageApiOptions
 export { BLOCK_STORAGE_ADMISSION_PATH } from './api/admissionRoutes.js';
 export { ensureDefaultVolumeType, ensureBackendVolumeType } from './volumeTypes.js';
 export * from './transfers.js';
+export * from './backupRecords.js';

@@ -194,16 +194,21 @@ export const HANDED_OVER_ANNOTATION = 'blockstorage.stratus.io/handed-over-to';
 export const TAKEN_OVER_ANNOTATION = 'blockstorage.stratus.io/taken-over';
 /** Who made a volume (Cinder's user_id): the user who made it, or who accepted it. */
 export const USER_ID_ANNOTATION = 'blockstorage.stratus.io/user-id';
-/** The annotations only the Block Storage API writes. */
+/** On a backup imported from an exported record (backups/import_record): the data it names (container, prefix, …), as JSON. */
+export const IMPORTED_ANNOTATION = 'blockstorage.stratus.io/imported';
+/** The annotations only the Block Storage API writes on a Volume. */
 export const RESERVED_ANNOTATIONS = [VOLUME_ID_ANNOTATION, TRANSFER_ANNOTATION, HANDED_OVER_ANNOTATION, TAKEN_OVER_ANNOTATION];
+/** The annotations only the Block Storage API writes on a VolumeBackup: an imported backup's ID and data. */
+export const BACKUP_RESERVED_ANNOTATIONS = [VOLUME_ID_ANNOTATION, IMPORTED_ANNOTATION];
 
 /**
- * The OpenStack ID of a block storage object: its UID, or for a volume moved from another project, its first UID.
- * Only a Volume (the one kind with a spec.sizeGiB) is read so: admission keeps the annotation from tenants' Volumes,
- * while other kinds (backups, attachments) have no admission, and one set there must not take another's ID.
+ * The OpenStack ID of a block storage object: its UID, or the ID it keeps from elsewhere (a volume moved from
+ * another project, a backup imported from its record). Only a Volume (the one kind with a spec.sizeGiB) and a
+ * VolumeBackup are read so: admission keeps the annotation from tenants' Volumes and VolumeBackups, while
+ * attachments have no admission, and one set there must not take another's ID.
  */
-export const idOf = (o: { metadata: { uid?: string; annotations?: Record<string, string> }; spec?: unknown }) =>
-  (typeof (o.spec as { sizeGiB?: unknown } | undefined)?.sizeGiB === 'number' && o.metadata.annotations?.[VOLUME_ID_ANNOTATION]) || o.metadata.uid!;
+export const idOf = (o: { kind?: string; metadata: { uid?: string; annotations?: Record<string, string> }; spec?: unknown }) =>
+  ((typeof (o.spec as { sizeGiB?: unknown } | undefined)?.sizeGiB === 'number' || o.kind === 'VolumeBackup') && o.metadata.annotations?.[VOLUME_ID_ANNOTATION]) || o.metadata.uid!;
 
 /** The VolumeType (object name) a volume counts toward: the one it asks for (a retype counts at once), else the one it was made with, else the default. */
 export const volumeTypeOf = (v: Volume): string => v.spec.volumeType ?? v.status?.volumeType ?? DEFAULT_VOLUME_TYPE;

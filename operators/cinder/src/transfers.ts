@@ -91,8 +91,8 @@ export function movedVolume(v: Volume, to: string, name: string, userId: string)
   };
 }
 
-/** Why a tenant's write of a Volume touches what only the Block Storage API writes (its ID, a transfer), or undefined. */
-export function reservedAnnotationChange(reserved: readonly string[], now: Volume, before: Volume | undefined): string | undefined {
+/** Why a tenant's write of a Volume or VolumeBackup touches what only the Block Storage API writes (an ID, a transfer, an import), or undefined. */
+export function reservedAnnotationChange(reserved: readonly string[], now: { metadata: Volume['metadata'] }, before: { metadata: Volume['metadata'] } | undefined, what = 'volume transfers'): string | undefined {
   const changed = reserved.filter((k) => now.metadata.annotations?.[k] !== before?.metadata.annotations?.[k]);
-  return changed.length ? `metadata.annotations[${changed.join(', ')}]: set by the Block Storage API only (volume transfers)` : undefined;
+  return changed.length ? `metadata.annotations[${changed.join(', ')}]: set by the Block Storage API only (${what})` : undefined;
 }

@@ -4,6 +4,7 @@
  * input refused with Cinder's bodies and nothing left behind.
  */
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -208,6 +209,50 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
       await gone('backups', b);
     }
     assert.deepEqual(await env.backupObjects(), [], 'no object is left in the bucket');
+  });
+
+  it("exports a backup's record and imports it under another ID, as Tempest does: the same data, restorable from both, its objects gone with the last of them", async () => {
+    const before = await env.backupObjects();
+    const id = await newVolume({ size: 1 });
+    await writeAt(id, 0, 'EXPORTED-STATE');
+    const b = await until('backups', (await api('POST', '/backups', { backup: { volume_id: id, name: 'to-export' } })).body.backup.id, 'available');
+    const exported = await api('GET', `/backups/${b.id}/export_record`);
+    assert.equal(exported.status, 200, JSON.stringify(exported.body));
+    const rec = exported.body['backup-record'];
+    assert.ok(rec.backup_service.startsWith('cinder.backup.drivers'), rec.backup_service);
+    const newId = randomUUID();
+    const withId = (record: string, changes: object) => Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(record, 'base64').toString()), ...changes })).toString('base64');
+    const importing = (backupUrl: string, token = env.adminToken) => call(env.v3, 'POST', '/backups/import_record', { token, body: { 'backup-record': { backup_service: rec.backup_service, backup_url: backupUrl } } });
+    const { token: member } = await memberOf('records', 'rita', 'rita-pw');
+    assert.equal((await importing(withId(rec.backup_url, { id: newId }), member)).status, 403, "an admin's call");
+    assert.equal((await call(env.v3, 'GET', `/backups/${b.id}/export_record`, { token: member })).status, 404, "another project's backup");
+    const dup = await importing(rec.backup_url);
+    assert.deepEqual([dup.status, dup.body.badRequest?.message], [400, 'Invalid backup: Backup already exists in database.']);
+    const bad = await importing('bm90IGpzb24=');
+    assert.deepEqual([bad.status, bad.body.badRequest?.message], [400, "Invalid input received: Can't parse backup record."]);
+    const imported = await importing(withId(rec.backup_url, { id: newId }));
+    assert.equal(imported.status, 201, JSON.stringify(imported.body));
+    assert.deepEqual([imported.body.backup.id, imported.body.backup.name], [newId, 'to-export']);
+    const i = await until('backups', newId, 'available');
+    assert.deepEqual([i.volume_id, i.size, i.object_count, i.container], [id, b.size, b.object_count, b.container], 'the same backup under its new ID');
+    assert.ok((await api('GET', '/backups')).body.backups.some((x: { id: string }) => x.id === newId), 'listed');
+    const restored = (await api('POST', `/backups/${newId}/restore`, { restore: { name: 'from-imported' } })).body.restore.volume_id as string;
+    await until('volumes', restored, 'available');
+    assert.equal(await readAt(restored, 0, 14), 'EXPORTED-STATE', 'restored from the imported record');
+    const shared = await env.backupObjects();
+    assert.equal((await api('DELETE', `/backups/${newId}`)).status, 202);
+    await gone('backups', newId);
+    assert.deepEqual(await env.backupObjects(), shared, 'the first backup still holds the objects');
+    const again = (await api('POST', `/backups/${b.id}/restore`, { restore: { name: 'from-first' } })).body.restore.volume_id as string;
+    await until('volumes', again, 'available');
+    assert.equal(await readAt(again, 0, 14), 'EXPORTED-STATE', 'restored from the first backup, after the imported one went');
+    assert.equal((await api('DELETE', `/backups/${b.id}`)).status, 202);
+    await gone('backups', b.id);
+    assert.deepEqual(await env.backupObjects(), before, 'no object of it is left');
+    for (const v of [again, restored, id]) {
+      const d = await api('DELETE', `/volumes/${v}`);
+      assert.equal(d.status, 202, JSON.stringify(d.body));
+    }
   });
 
   it("backs up a snapshot's data, not the volume's as it is now, through a temporary volume that does not stay, into the container asked for", async () => {

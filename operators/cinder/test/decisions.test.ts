@@ -1,8 +1,9 @@
 /** The block storage decisions, pure: the scheduler's filters, quota refusals, status words, attachment holding, backup chunk plans, list queries. */
 import { strict as assert } from 'node:assert';
 import { defaultQuotasOf, effectiveQuota } from '@stratus/runtime';
-import { RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, VOLUME_ID_ANNOTATION, attachmentRecords, chunkPlan, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { BACKUP_RESERVED_ANNOTATIONS, BACKUP_SERVICE, IMPORTED_ANNOTATION, dataShared, exportRecord, importedBackup, importedOf, parseRecord, type VolumeBackup, RESERVED_ANNOTATIONS, TRANSFER_ANNOTATION, VOLUME_ID_ANNOTATION, attachmentRecords, chunkPlan, idOf, keyMatches, movedVolume, newTransfer, reservedAnnotationChange, takenOverOf, transferOf, type Volume, flatTenantQuota, containerOf, monHostOf, monitorsOf, overlaps, rbdRoom, holdsVolume, ownKeysOf, pickPool, quotaRefusal, retypeMigration, satisfies, unmetSpecs, volumePhase, type BackupManifest, type VolumeAttachment, type VolumeType } from '../src/index.js';
 import { matches } from '../src/api/listing.js';
+import { blockStorageRefusal } from '../src/api/admissionRoutes.js';
 import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWord, shownStatus, snapshotProgress, snapshotUpdateRefusal } from '../src/statusReset.js';
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
 import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../src/serviceState.js';
@@ -116,13 +117,64 @@ describe('block storage decisions', () => {
     assert.deepEqual(transferOf(vol), record);
     const moved = movedVolume(vol, 'b', 'mine', 'user-b')!;
     assert.equal(idOf(moved), 'uid-1', 'the same OpenStack ID');
-    const backup = { metadata: { uid: 'uid-b', annotations: { [VOLUME_ID_ANNOTATION]: 'uid-1' } }, spec: { volume: 'v' } };
-    assert.equal(idOf(backup), 'uid-b', 'another kind (no admission keeps it from tenants) cannot take an ID so');
+    const attachment = { kind: 'VolumeAttachment', metadata: { uid: 'uid-a', annotations: { [VOLUME_ID_ANNOTATION]: 'uid-1' } }, spec: { volume: 'v', instance: 'i' } };
+    assert.equal(idOf(attachment), 'uid-a', 'an attachment (no admission keeps it from tenants) cannot take an ID so');
     assert.deepEqual(moved.spec, { sizeGiB: 2, displayName: 'mine', metadata: { k: 'v' }, volumeType: 'fast' }, 'not made again from its source');
     assert.deepEqual(takenOverOf(moved), { backend: 'file', pool: 'pool', sizeGiB: 2, bootable: true, madeFrom: 'image:x', from: 'a/v' });
     assert.equal(movedVolume({ ...vol, status: {} }, 'b', 'mine', 'u'), undefined, 'a volume not made yet does not move');
     assert.match(reservedAnnotationChange(RESERVED_ANNOTATIONS, moved, undefined)!, /blockstorage.stratus.io\/id, blockstorage.stratus.io\/taken-over\]: set by the Block Storage API only/);
     assert.equal(reservedAnnotationChange(RESERVED_ANNOTATIONS, vol, vol), undefined, 'unchanged');
+  });
+
+  it("exports a backup's record as Cinder does and imports it under its ID, naming the same data, refusing what it cannot import", () => {
+    const b: VolumeBackup = {
+      kind: 'VolumeBackup',
+      metadata: { name: 'nightly', namespace: 'a', uid: '11111111-2222-4333-8444-555555555555', creationTimestamp: new Date('2026-12-02T10:00:00Z') },
+      spec: { displayName: 'nightly', description: 'd', volume: 'data' },
+      status: { phase: 'available', volumeId: 'vol-1', sizeGiB: 2, container: 'volumebackups', prefix: 'backups/a/uid', objectCount: 3, dataBytes: 4096 },
+    };
+    const exported = exportRecord(b, 'p1');
+    assert.equal(exported.backup_service, BACKUP_SERVICE);
+    assert.ok(exported.backup_service.startsWith('cinder.backup.drivers'), "Tempest's check");
+    const record = JSON.parse(Buffer.from(exported.backup_url, 'base64').toString());
+    assert.deepEqual([record.id, record.display_name, record.size, record.container, record.service_metadata, record.object_count, record.volume_id], [b.metadata.uid, 'nightly', 2, 'volumebackups', 'backups/a/uid', 3, 'vol-1']);
+    const newId = '99999999-8888-4777-8666-555555555555';
+    const url = Buffer.from(JSON.stringify({ ...record, id: newId })).toString('base64');
+    const parsed = parseRecord(BACKUP_SERVICE, url);
+    assert.ok(parsed.ok);
+    const made = importedBackup(parsed, 'b', 'nightly');
+    assert.equal(idOf({ ...made, metadata: { ...made.metadata, uid: 'uid-new' } }), newId, 'the record’s ID');
+    assert.deepEqual(importedOf(made), { container: 'volumebackups', prefix: 'backups/a/uid', sizeGiB: 2, objectCount: 3, dataBytes: 4096, volumeId: 'vol-1' });
+    assert.deepEqual([made.spec.displayName, made.spec.description, made.spec.volume], ['nightly', 'd', 'data']);
+    // Both name the same objects: deleting one leaves them while the other stands.
+    const other = { ...made, metadata: { ...made.metadata, uid: 'uid-new' } };
+    assert.ok(dataShared(b, [b, other], 'volumebackups', 'backups/a/uid', 'volumebackups'));
+    assert.ok(!dataShared(b, [b, { ...other, metadata: { ...other.metadata, deletionTimestamp: new Date() } }], 'volumebackups', 'backups/a/uid', 'volumebackups'), 'the other going too');
+    assert.ok(!dataShared(b, [b], 'volumebackups', 'backups/a/uid', 'volumebackups'), 'the last of them');
+    const refused = (service: string, u: string) => {
+      const p = parseRecord(service, u);
+      return p.ok ? 'accepted' : `${p.invalid}: ${p.message}`;
+    };
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
+    assert.match(refused('cinder.backup.drivers.swift.SwiftBackupDriver', url), /^input: Backup service cinder.backup.drivers.swift.SwiftBackupDriver is not/);
+    assert.equal(refused(BACKUP_SERVICE, 'not base64 json'), "input: Can't parse backup record.");
+    assert.equal(refused(BACKUP_SERVICE, enc({ size: 1 })), 'input: Provided backup record is missing an id');
+    assert.equal(refused(BACKUP_SERVICE, enc({ id: newId })), 'input: Provided backup record is missing size attribute');
+    assert.equal(refused(BACKUP_SERVICE, enc({ id: newId, size: 1 })), 'backup: Driver successfully decoded imported backup data, but there are missing fields (display_name, display_description, container, service_metadata, object_count).');
+    assert.match(refused(BACKUP_SERVICE, enc({ ...record, id: newId, parent_id: 'p' })), /^backup: .* is incremental/);
+    assert.match(refused(BACKUP_SERVICE, enc({ ...record, id: 'x' })), /must be a UUID/);
+    assert.match(reservedAnnotationChange(BACKUP_RESERVED_ANNOTATIONS, made, undefined)!, /blockstorage.stratus.io\/id, blockstorage.stratus.io\/imported\]/);
+  });
+
+  it("refuses a tenant's VolumeBackup that sets an imported backup's ID or data (kubectl through the admission webhook), and lets a plain one through", async () => {
+    const tenant = { username: 'wile', groups: ['system:authenticated'] };
+    const backup = (annotations?: Record<string, string>): VolumeBackup => ({ kind: 'VolumeBackup', metadata: { name: 'b', namespace: 'acme', ...(annotations ? { annotations } : {}) }, spec: { volume: 'v' } });
+    const noApi = {} as never; // a backup's checks need nothing of the API's state
+    const stolen = await blockStorageRefusal(noApi, { uid: '1', operation: 'CREATE', namespace: 'acme', userInfo: tenant, object: backup({ [VOLUME_ID_ANNOTATION]: '11111111-2222-4333-8444-555555555555' }) });
+    assert.deepEqual(stolen, { code: 403, message: 'VolumeBackup.blockstorage.stratus.io "b" is forbidden: metadata.annotations[blockstorage.stratus.io/id]: set by the Block Storage API only (backup import)' });
+    const imported = importedBackup({ ok: true, id: '11111111-2222-4333-8444-555555555555', name: null, description: null, volume: 'v', data: { container: 'c', prefix: 'backups/other/x', sizeGiB: 1, objectCount: 1, dataBytes: 1, volumeId: 'x' } }, 'acme', 'b');
+    assert.equal((await blockStorageRefusal(noApi, { uid: '2', operation: 'UPDATE', namespace: 'acme', userInfo: tenant, object: { ...backup(), metadata: { ...backup().metadata, annotations: { [IMPORTED_ANNOTATION]: imported.metadata.annotations![IMPORTED_ANNOTATION] } } }, oldObject: backup() }))?.code, 403, "another project's backup data named");
+    assert.equal(await blockStorageRefusal(noApi, { uid: '3', operation: 'CREATE', namespace: 'acme', userInfo: tenant, object: backup() }), undefined);
   });
 
   it("says Cinder's status word from what holds now", () => {

@@ -1,13 +1,14 @@
 /**
  * The Block Storage API's validating admission webhook (admission.k8s.io/v1): a Volume or VolumeSnapshot a
- * project member writes with kubectl is refused at once where the API would refuse it, with Cinder's words:
+ * project member writes with kubectl is refused at once where the API would refuse it, with Cinder's words
+ * (and a VolumeBackup that sets what only the API sets):
  * over the tenant's volumes, snapshots or gigabytes quota (403, as Kubernetes' ResourceQuota answers), a volume
  * type the project may not use (422), or growing a volume past the gigabytes left.
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { encryptedTypeRefusal } from '../encryption.js';
-import { RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeSnapshot } from '../resources.js';
+import { BACKUP_RESERVED_ANNOTATIONS, RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeBackup, type VolumeSnapshot } from '../resources.js';
 import { reservedAnnotationChange } from '../transfers.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
@@ -16,7 +17,7 @@ import { mayUse } from './typeRoutes.js';
 export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 
 /** The webhook, by the path it is served at on the admission listener. */
-export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
+export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot | VolumeBackup>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
 
 /** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
 export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeNamed: (name: string) => Volume | undefined): QuotaAsk | undefined {
@@ -36,12 +37,15 @@ export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeName
 }
 
 /** Why Cinder would refuse this write, or nothing. */
-export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot>): Promise<Refusal | undefined> {
+export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot | VolumeBackup>): Promise<Refusal | undefined> {
   const o = r.object!;
   const namespace = r.namespace ?? o.metadata?.namespace ?? '';
-  // A volume's ID and its transfer are the API's to write: set by a tenant, they would reach another's data.
-  const reserved = o.kind === 'Volume' && reservedAnnotationChange(RESERVED_ANNOTATIONS, o as Volume, r.oldObject as Volume | undefined);
-  if (reserved) return { code: 403, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is forbidden: ${reserved}` };
+  // A volume's ID and its transfer, a backup's ID and imported data, are the API's to write: set by a tenant,
+  // they would reach another's data.
+  const reserved =
+    o.kind === 'Volume' ? reservedAnnotationChange(RESERVED_ANNOTATIONS, o, r.oldObject) : o.kind === 'VolumeBackup' ? reservedAnnotationChange(BACKUP_RESERVED_ANNOTATIONS, o, r.oldObject, 'backup import') : undefined;
+  if (reserved) return { code: 403, message: `${o.kind}.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is forbidden: ${reserved}` };
+  if (o.kind === 'VolumeBackup') return undefined; // its quota is the reconciler's to admit
   if (o.kind === 'Volume' && r.operation === 'CREATE' && (o as Volume).spec.volumeType) {
     const name = (o as Volume).spec.volumeType!;
     const type = api.dir.type(name);
@@ -51,7 +55,7 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
     const encrypted = encryptedTypeRefusal(type);
     if (encrypted) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: ${encrypted}` };
   }
-  const asked = askedBy(r, (volume) => api.dir.volumes.get(volume, namespace));
+  const asked = askedBy(r as AdmissionRequest<Volume | VolumeSnapshot>, (volume) => api.dir.volumes.get(volume, namespace));
   if (!asked) return undefined;
   // Counted as the API counts: what is made and what is on its way (not failed), from the control plane.
   const refused = quotaRefusal(await quotaOf(api.client, namespace), await usageOf(api.client, namespace, undefined, true), asked);

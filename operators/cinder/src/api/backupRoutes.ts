@@ -1,9 +1,10 @@
-/** /v3/backups: create (full or incremental), list, show, delete and restore, as Cinder answers them. */
+/** /v3/backups: create (full or incremental), list, show, delete, restore, and export and import of a record, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
 import { VOLUMES, VOLUME_BACKUPS, idOf, type Volume, type VolumeBackup } from '../resources.js';
+import { exportRecord, importedBackup, parseRecord } from '../backupRecords.js';
 import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from '../serviceState.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
-import { badRequest, forbidden, notFound } from './errors.js';
+import { badRequest, forbidden, invalidInput, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { backupView, snapshotStatus, volumeStatus } from './views.js';
 import { createVolume, volumeOf } from './volumeRoutes.js';
@@ -90,6 +91,29 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
       return { status: 202 };
     }
     throw badRequest(`There is no such action: ${action ?? '(none)'}`);
+  });
+  // Export and import of a backup's record (admins only, as Cinder's policy), so that a backup whose record is
+  // lost (its VolumeBackup deleted with its data kept, another cloud's) can be imported again under its ID.
+  on(router, 'GET', '/backups/:id/export_record', (req) => {
+    const b = backupOf(api, req.auth, req.params.id);
+    if (!req.auth.admin) throw forbidden("Policy doesn't allow backup:export-import to be performed.");
+    const status = isDeleting(b) ? 'deleting' : (b.status?.phase ?? 'creating');
+    if (status !== 'available') throw badRequest(`Invalid backup: Backup status must be available and not ${status}.`);
+    return { status: 200, body: { 'backup-record': exportRecord(b, api.dir.projectIdOf(b.metadata.namespace)) } };
+  });
+  on(router, 'POST', '/backups/import_record', async (req) => {
+    if (!req.auth.admin) throw forbidden("Policy doesn't allow backup:backup-import to be performed.");
+    const r = resourceBody(req.body, 'backup-record');
+    const service = str(r.backup_service, 'backup_service');
+    const url = str(r.backup_url, 'backup_url', 65_536);
+    if (!service || !url) throw invalidInput(`Incorrect request body format: 'backup_service' and 'backup_url' are required.`);
+    const parsed = parseRecord(service, url);
+    if (!parsed.ok) throw parsed.invalid === 'input' ? invalidInput(parsed.message) : badRequest(`Invalid backup: ${parsed.message}`);
+    if (api.dir.backups.byId(parsed.id)) throw badRequest('Invalid backup: Backup already exists in database.');
+    const ns = callerNamespace(req.auth);
+    const body = importedBackup(parsed, ns, newObjectName(api.dir.backups, ns, parsed.name ?? undefined, 'backup'));
+    const made = await createCounted(api, ns, { backups: 1, backupGigabytes: parsed.data.sizeGiB }, VOLUME_BACKUPS, api.dir.backups, body, 'Backup');
+    return { status: 201, body: { backup: { id: idOf(made), name: parsed.name, links: backupView(api.dir, made, base(req)).links } } };
   });
   on(router, 'POST', '/backups/:id/restore', async (req) => {
     const b = backupOf(api, req.auth, req.params.id);
