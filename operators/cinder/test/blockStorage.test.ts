@@ -233,6 +233,8 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     const imported = await importing(withId(rec.backup_url, { id: newId }));
     assert.equal(imported.status, 201, JSON.stringify(imported.body));
     assert.deepEqual([imported.body.backup.id, imported.body.backup.name], [newId, 'to-export']);
+    const early = (await api('GET', `/backups/${newId}`)).body.backup;
+    assert.deepEqual([early.volume_id, early.size, early.container], [id, b.size, b.container], 'what it is of, shown from the first moment (Tempest checks volume_id is a string)');
     const i = await until('backups', newId, 'available');
     assert.deepEqual([i.volume_id, i.size, i.object_count, i.container], [id, b.size, b.object_count, b.container], 'the same backup under its new ID');
     assert.ok((await api('GET', '/backups')).body.backups.some((x: { id: string }) => x.id === newId), 'listed');

@@ -1,6 +1,7 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
 import { TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { importedOf } from '../backupRecords.js';
 import { pendingStatus, snapshotProgress } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
 
@@ -116,15 +117,18 @@ export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shap
 
 export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: string) {
   const failed = b.status?.phase === 'error' ? b.status.conditions?.find((c) => c.type === 'Stalled')?.message : undefined;
+  // Until it is made, a backup shows what it is of: an imported one its record's, another its volume's.
+  const imported = importedOf(b);
+  const vol = imported ? undefined : dir.volumes.get(b.spec.volume, b.metadata.namespace);
   return {
     id: idOf(b),
     name: displayNameOf(b),
     description: b.spec.description ?? null,
     status: isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'),
-    size: b.status?.sizeGiB ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.spec.sizeGiB ?? 0,
-    volume_id: b.status?.volumeId ?? dir.volumes.get(b.spec.volume, b.metadata.namespace)?.metadata.uid ?? null,
+    size: b.status?.sizeGiB ?? imported?.sizeGiB ?? vol?.spec.sizeGiB ?? 0,
+    volume_id: b.status?.volumeId ?? imported?.volumeId ?? (vol ? idOf(vol) : null),
     snapshot_id: b.status?.snapshotId ?? (b.spec.snapshot ? (dir.snapshots.get(b.spec.snapshot, b.metadata.namespace)?.metadata.uid ?? null) : null),
-    container: b.status?.container ?? b.spec.container ?? null,
+    container: b.status?.container ?? imported?.container ?? b.spec.container ?? null,
     availability_zone: 'nova',
     created_at: stamp(b.metadata.creationTimestamp),
     updated_at: updatedAt(b),
