@@ -102,11 +102,10 @@ export function importedOf(b: VolumeBackup): ImportedData | undefined {
   }
 }
 
+/** The container a backup's objects are (or would be) in: as recorded, else as its record or its spec asks, else the default. */
+export const storedIn = (b: VolumeBackup, fallback: string): string => b.status?.container ?? importedOf(b)?.container ?? b.spec.container ?? fallback;
+
 /** Whether another backup (not being deleted) holds the same objects: then deleting `b` leaves them. */
 export function dataShared(b: VolumeBackup, all: VolumeBackup[], container: string, prefix: string, fallback: string): boolean {
-  const place = (o: VolumeBackup) => {
-    const imported = importedOf(o);
-    return { prefix: o.status?.prefix ?? imported?.prefix, container: o.status?.container ?? imported?.container ?? o.spec.container ?? fallback };
-  };
-  return all.some((o) => o.metadata.uid !== b.metadata.uid && !o.metadata.deletionTimestamp && place(o).prefix === prefix && place(o).container === container);
+  return all.some((o) => o.metadata.uid !== b.metadata.uid && !o.metadata.deletionTimestamp && (o.status?.prefix ?? importedOf(o)?.prefix) === prefix && storedIn(o, fallback) === container);
 }

@@ -7,7 +7,7 @@
 import { hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, type KubeClient, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
 import type { VolumeBackend } from './backend/types.js';
 import type { BackupManifest } from './backupChunks.js';
-import { dataShared, importedOf, type ImportedData } from './backupRecords.js';
+import { dataShared, importedOf, storedIn, type ImportedData } from './backupRecords.js';
 import { DATA_FINALIZER, FIELD_MANAGER, VOLUMES, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, idOf, type Volume, type VolumeBackup, type VolumeSnapshot } from './resources.js';
 import { showSettled, settledWord } from './statusReset.js';
 import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from './serviceState.js';
@@ -30,8 +30,6 @@ export function containerOf(b: VolumeBackup, parent: VolumeBackup | undefined, f
   return b.spec.container ?? parents ?? fallback;
 }
 
-/** The container a backup's objects are (or would be) in: as recorded, else as asked, else the default. */
-const storedIn = (b: VolumeBackup, fallback: string) => b.status?.container ?? b.spec.container ?? fallback;
 
 /** The backup an incremental one builds on: the volume's latest available one. Pure. */
 export function parentOf(b: VolumeBackup, all: VolumeBackup[]): VolumeBackup | undefined {
@@ -50,8 +48,9 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
     };
     if (isDeleting(b)) {
       if (!hasFinalizer(b, DATA_FINALIZER)) return;
-      const all = (await client.list<VolumeBackup>(VOLUME_BACKUPS, b.metadata.namespace)).items;
-      const dependents = all.filter((o) => o.status?.parent === b!.metadata.name && !isDeleting(o) && o.metadata.uid !== b!.metadata.uid);
+      // Every project's backups: an imported backup elsewhere may hold the same objects.
+      const all = (await client.list<VolumeBackup>(VOLUME_BACKUPS)).items;
+      const dependents = all.filter((o) => o.metadata.namespace === b!.metadata.namespace && o.status?.parent === b!.metadata.name && !isDeleting(o) && o.metadata.uid !== b!.metadata.uid);
       if (dependents.length) {
         await stall(ctx, VOLUME_BACKUPS, b, 'InvalidBackup', `Invalid backup: Incremental backups exist for this backup (${dependents.map((d) => d.metadata.name).join(', ')}).`, b.status?.phase);
         return { requeueAfterMs: 5000 };
@@ -60,7 +59,7 @@ export function backupReconciler(deps: CinderDeps): Reconciler<VolumeBackup> {
       const s = b;
       const container = storedIn(b, deps.backups.bucket);
       // An imported backup and the one it was exported from hold the same objects: the last of them removes them.
-      const shared = dataShared(b, (await client.list<VolumeBackup>(VOLUME_BACKUPS)).items, container, prefix, deps.backups.bucket);
+      const shared = dataShared(b, all, container, prefix, deps.backups.bucket);
       return removeDataThenRelease(ctx, VOLUME_BACKUPS, b, 'Backup', async () => {
         // A snapshot's temporary volume, should a crash have left it.
         if (s.spec.snapshot) for (const backend of deps.backends) await backend.delete(snapshotReadVolumeOf(s));

@@ -39,7 +39,6 @@ export const typeQuotaKey = (quota: TypeQuota, type: string): string => `${quota
 /** The ConfigMap (in the release namespace) that holds the default quota class: flat keys, whole numbers. */
 export const DEFAULT_QUOTAS_CONFIGMAP = 'block-storage-default-quotas';
 
-
 /** The Tenant's spec.quota made flat: its numbers, and its volumeTypes' limits under their flat keys. */
 export function flatTenantQuota(quota: Record<string, unknown> | undefined): Record<string, number> {
   const flat: Record<string, number> = {};
@@ -49,7 +48,6 @@ export function flatTenantQuota(quota: Record<string, unknown> | undefined): Rec
     for (const q of TYPE_QUOTAS) if (typeof limits?.[q] === 'number') flat[typeQuotaKey(q, type)] = limits[q]!;
   return flat;
 }
-
 
 /** What a write asks of the quota: more usage, of a volume type's own too where it names one, and (a volume made or extended) the size that one volume gets. */
 export interface QuotaAsk extends Partial<BlockUsage> {

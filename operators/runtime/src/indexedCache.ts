@@ -20,22 +20,15 @@ export interface IndexedCacheOptions<T> {
 
 export class IndexedCache<T extends KubernetesObject> {
   private readonly watched: SelfHealingInformer<T>;
-  private index = new Map<string, T>();
-  private dirty = true;
-  private names = new Map<string, T[]>();
-  private namesDirty = true;
-  /** Counts changes, so that each index made by indexBy knows when to rebuild. */
+  /** Counts changes: each index is rebuilt, lazily, when it was built at an older count. */
   private changes = 0;
+  private index = new Map<string, T>();
+  private indexBuilt = -1;
+  private names = new Map<string, T[]>();
+  private namesBuilt = -1;
 
   constructor(kc: KubeConfig, client: KubeClient, ref: ResourceRef, log: Logger, private readonly opts: IndexedCacheOptions<T>) {
-    this.watched = selfHealingInformer<T>(kc, client, ref, {
-      namespace: opts.namespace,
-      log,
-      onChange: () => {
-        this.dirty = this.namesDirty = true;
-        this.changes++;
-      },
-    });
+    this.watched = selfHealingInformer<T>(kc, client, ref, { namespace: opts.namespace, log, onChange: () => void this.changes++ });
   }
 
   /**
@@ -68,8 +61,8 @@ export class IndexedCache<T extends KubernetesObject> {
   }
 
   byId(id: string): T | undefined {
-    if (this.dirty) {
-      this.dirty = false;
+    if (this.indexBuilt !== this.changes) {
+      this.indexBuilt = this.changes;
       // Two objects may share an ID for a moment (one moving to another namespace): the one not being deleted wins.
       this.index = new Map();
       for (const o of this.watched.informer.list()) {
@@ -84,8 +77,8 @@ export class IndexedCache<T extends KubernetesObject> {
 
   /** The objects whose OpenStack name (spec.displayName, else the object name) is `display`, in `namespace` if given. */
   byDisplayName(display: string, namespace?: string): T[] {
-    if (this.namesDirty) {
-      this.namesDirty = false;
+    if (this.namesBuilt !== this.changes) {
+      this.namesBuilt = this.changes;
       this.names = new Map();
       for (const o of this.watched.informer.list()) {
         const n = displayNameOf(o as { metadata?: { name?: string }; spec?: unknown });

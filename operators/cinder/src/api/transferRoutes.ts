@@ -35,14 +35,16 @@ export function transferView(t: TransferRecord, v: Volume, s: Shape, view: 'summ
 }
 
 export function transferRoutes(router: VolRouter, api: VolApi): void {
+  /** The offer a volume stands under (none once it is being deleted). */
+  const liveOffer = (v: Volume) => (isDeleting(v) ? undefined : transferOf(v));
   const offers = (volumes: Volume[]) =>
     volumes.flatMap((v) => {
-      const t = isDeleting(v) ? undefined : transferOf(v);
+      const t = liveOffer(v);
       return t ? [{ v, t }] : [];
     });
   // Offers by transfer ID, read off the cached volumes once per change rather than per request.
   const byTransferId = api.dir.volumes.indexBy((v) => {
-    const t = isDeleting(v) ? undefined : transferOf(v);
+    const t = liveOffer(v);
     return t && { key: t.id, value: t };
   });
   const offered = (id: string) => {
