@@ -10,10 +10,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ADMISSION_PATH, agentConfigFromEnv, kubevirtConfigFromEnv } from '@stratus/nova';
-import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
-import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
-import { IMAGE_ADMISSION_PATH, storeConfigFromEnv } from '@stratus/glance';
+import { agentConfigFromEnv, kubevirtConfigFromEnv } from '@stratus/nova';
+import { storeConfigFromEnv } from '@stratus/glance';
 import { OPERATORS } from '@stratus/cli/operators';
 import { TestCluster } from './lib/cluster.js';
 
@@ -250,14 +248,13 @@ describe('the Helm chart', function () {
     const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
     assert.ok(cert.verify(ca.publicKey), 'the serving certificate is signed by the CA');
     assert.ok(createPrivateKey(Buffer.from(secret.data['tls.key'], 'base64')), 'with its key');
-    const expected = [
-      { config: 'stratus-compute', component: 'nova', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
-      { config: 'stratus-image', component: 'glance', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
-      { config: 'stratus-networking', component: 'neutron', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
-      { config: 'stratus-blockstorage', component: 'cinder', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
-    ];
+    // The webhooks `stratus up` registers (operators.ts), so the chart and the one-machine cloud cannot drift apart.
+    const expected = OPERATORS.flatMap((o) => (o.admission ? [{ ...o.admission, config: `stratus-${o.admission.config}`, component: o.name }] : []));
+    assert.deepEqual(expected.map((e) => e.component), ['glance', 'nova', 'neutron', 'cinder']);
+    assert.deepEqual(docs.filter((d) => d.kind === 'ValidatingWebhookConfiguration').map((d) => d.metadata.name).sort(), expected.map((e) => e.config).sort(), 'the chart ships those and no other');
     for (const e of expected) {
       const hook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration' && d.metadata.name === e.config).webhooks[0];
+      assert.equal(hook.name, e.name);
       assert.deepEqual(hook.rules, [{ operations: ['CREATE', 'UPDATE'], apiGroups: [e.group], apiVersions: ['*'], resources: e.resources }]);
       assert.deepEqual(hook.admissionReviewVersions, ['v1']);
       assert.equal(hook.sideEffects, 'None');

@@ -13,10 +13,8 @@ import { parse } from 'yaml';
 import { adminToken, createLogger, startServer, webhookAuthenticator, writeKubeconfig, type TokenAuthenticator } from '@stratus/apiserver';
 import { KubeClient, isConflict, APPLY_PATCH } from '@stratus/runtime';
 import { SYSTEM_NAMESPACE, TOKEN_REVIEW_PATH } from '@stratus/keystone';
-import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_PROCESS, IMAGE_ADMISSION_PATH, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
-import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
-import { NETWORKING_ADMISSION_PATH } from '@stratus/neutron';
-import { ADMISSION_PATH, HYPERVISORS, isUp, kubevirtCrds, type Hypervisor } from '@stratus/nova';
+import { DEFAULT_IMAGE_BUCKET, EMBEDDED_S3_PROCESS, endpointsOf, importFilterToEnv, storeConfigToEnv, type Endpoint } from '@stratus/glance';
+import { HYPERVISORS, isUp, kubevirtCrds, type Hypervisor } from '@stratus/nova';
 import { S3_SERVER_MAIN, s3CredentialsIn, startS3Process } from './s3.js';
 import { adminPassword, writeOpenStackCredentials } from './credentials.js';
 import type { GatewayRoute } from './gateway.js';
@@ -142,16 +140,11 @@ const gatewayPort = values['api-port'] === '0' ? await freePort(values.host!) : 
 // The gateway process proxies what the front door (on gatewayPort) gives no API process itself; it listens here.
 const proxyPort = await freePort(values.host!);
 const proxyUrl = `http://${values.host}:${proxyPort}`;
-// kubectl writes of Instances, Images, networking kinds, Volumes and VolumeSnapshots are asked of their OpenStack
+// kubectl writes of Instances, Images, networking kinds, Volumes, VolumeSnapshots and VolumeBackups are asked of their OpenStack
 // API first (its flavor, image, type and quota checks), as ValidatingWebhookConfigurations. Each API serves its
 // webhook on a port of its own that only the control plane is told (never behind the gateway: the answers speak
-// of the project's usage). Ignore while that API is down: its reconciler still refuses later then.
-const WEBHOOKS: Record<string, { config: string; name: string; path: string; group: string; resources: string[] }> = {
-  nova: { config: 'stratus-compute', name: 'instances.compute.stratus.io', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
-  glance: { config: 'stratus-image', name: 'images.image.stratus.io', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
-  neutron: { config: 'stratus-networking', name: 'networking.network.stratus.io', path: NETWORKING_ADMISSION_PATH, group: 'network.stratus.io', resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'] },
-  cinder: { config: 'stratus-blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
-};
+// of the project's usage). Ignore while that API is down: its reconciler still refuses later then. Which
+// operator serves which is its `admission` in operators.ts.
 const envs = new Map<string, NodeJS.ProcessEnv>();
 const admissionPorts: number[] = [];
 for (const op of operators) {
@@ -162,7 +155,7 @@ for (const op of operators) {
     routes.push({ prefix: op.api.prefix, target: `http://${values.host}:${apiPort}` });
     if (op.takesConnections) Object.assign(env, { STRATUS_HANDOFF: '1', STRATUS_FRONT_DOOR_PREFIX: op.api.prefix, STRATUS_GATEWAY_URL: proxyUrl });
   }
-  const hook = WEBHOOKS[op.name];
+  const hook = op.admission;
   if (hook) {
     const admissionPort = await freePort(values.host!);
     admissionPorts.push(admissionPort);
@@ -172,7 +165,7 @@ for (const op of operators) {
       {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingWebhookConfiguration',
-        metadata: { name: hook.config },
+        metadata: { name: `stratus-${hook.config}` },
         webhooks: [{ name: hook.name, clientConfig: { url: `http://${values.host}:${admissionPort}${hook.path}` }, rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [hook.group], apiVersions: ['*'], resources: hook.resources }], failurePolicy: 'Ignore', sideEffects: 'None', timeoutSeconds: 5, admissionReviewVersions: ['v1'] }],
       } as never,
       'stratus-up',

@@ -1,6 +1,9 @@
 /** The operators `stratus up` runs, each as its own process, as the chart runs each as a Deployment (or a DaemonSet). */
 import { join } from 'node:path';
-import { ovnLayout } from '@stratus/neutron';
+import { BLOCK_STORAGE_ADMISSION_PATH } from '@stratus/cinder';
+import { IMAGE_ADMISSION_PATH } from '@stratus/glance';
+import { NETWORKING_ADMISSION_PATH, ovnLayout } from '@stratus/neutron';
+import { ADMISSION_PATH } from '@stratus/nova';
 import { CEPH_CSI_SECRET, cephCsiOf, cloudCephOf } from './ceph.js';
 
 export interface OperatorProcess {
@@ -15,6 +18,12 @@ export interface OperatorProcess {
   takesConnections?: boolean;
   /** The catalog entry `stratus up` registers for the API (Keystone's own comes with its bootstrap); `path` follows the prefix. */
   catalog?: { service: string; type: string; description: string; path?: string; aliases?: Array<{ service: string; type: string }> };
+  /**
+   * The validating admission webhook its API answers on ADMISSION_PORT: the ValidatingWebhookConfiguration
+   * `stratus-<config>` names webhook `name` at `path` for CREATE and UPDATE of `resources` in `group`. The chart
+   * ships the same (its e2e checks against this list).
+   */
+  admission?: { config: string; name: string; path: string; group: string; resources: string[] };
   /** Run only when `stratus up` is asked for this (--kubevirt). */
   only?: 'kubevirt';
   /** Settings of its own: `port` gives the fixed port, or a free one when `stratus up` runs on free ports. */
@@ -36,6 +45,7 @@ export const OPERATORS: OperatorProcess[] = [
     // Glance 18-23 MiB lower at rest and at peak (133 vs 153 MiB, 185 vs 205; measured alternately, 1 GiB images).
     env: async () => ({ MALLOC_MMAP_THRESHOLD_: String(256 * 1024) }),
     catalog: { service: 'glance', type: 'image', description: 'Glance Image Service' },
+    admission: { config: 'image', name: 'images.image.stratus.io', path: `/v2${IMAGE_ADMISSION_PATH}`, group: 'image.stratus.io', resources: ['images'] },
   },
   {
     name: 'nova',
@@ -44,6 +54,7 @@ export const OPERATORS: OperatorProcess[] = [
     takesConnections: true,
     // Nova's endpoint is versioned, as clients expect of the compute service.
     catalog: { service: 'nova', type: 'compute', description: 'Nova Compute Service', path: '/v2.1' },
+    admission: { config: 'compute', name: 'instances.compute.stratus.io', path: `/v2.1${ADMISSION_PATH}`, group: 'compute.stratus.io', resources: ['instances'] },
   },
   {
     // Networking (Neutron with its ML2/OVN driver): Networks, Subnets and Ports written into OVN's northbound database.
@@ -52,6 +63,13 @@ export const OPERATORS: OperatorProcess[] = [
     api: { prefix: '/networking', portEnv: 'NEUTRON_API_PORT', defaultPort: 9696 },
     takesConnections: true,
     catalog: { service: 'neutron', type: 'network', description: 'Neutron Networking Service' },
+    admission: {
+      config: 'networking',
+      name: 'networking.network.stratus.io',
+      path: NETWORKING_ADMISSION_PATH,
+      group: 'network.stratus.io',
+      resources: ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'securitygroups', 'subnetpools'],
+    },
     env: async ({ dataDir }) => {
       const ovn = ovnLayout(dataDir);
       return { OVN_NB_REMOTE: ovn.nbRemote, OVN_SB_REMOTE: ovn.sbRemote };
@@ -65,6 +83,7 @@ export const OPERATORS: OperatorProcess[] = [
     api: { prefix: '/volume', portEnv: 'CINDER_API_PORT', defaultPort: 8776 },
     takesConnections: true,
     catalog: { service: 'cinder', type: 'block-storage', description: 'Cinder Block Storage Service', path: '/v3', aliases: [{ service: 'cinderv3', type: 'volumev3' }] },
+    admission: { config: 'blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
     env: async ({ dataDir, ceph }): Promise<Record<string, string>> => (ceph ? { CINDER_WORK_DIR: join(dataDir, 'cinder', 'work') } : { CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },
   {
