@@ -199,6 +199,13 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal(r2.status, 202);
     await eventually('the restore into the existing volume is done', async () => (await readAt(r1.body.restore.volume_id, 0, 12)) === 'SECOND-STATE');
     assert.equal(await readAt(r1.body.restore.volume_id, 3 * CHUNK_BYTES + 10, 8), 'FAR-AWAY', "the parent's chunk came too");
+    // A backup reset to error is restored and exported by nobody until it is reset back.
+    assert.equal((await api('POST', `/backups/${i.id}/action`, { 'os-reset_status': { status: 'error' } })).status, 202);
+    const refused = await api('POST', `/backups/${i.id}/restore`, { restore: { name: 'from-error' } });
+    assert.deepEqual([refused.status, refused.body.badRequest?.message], [400, 'Invalid backup: Backup status must be available, but is error.']);
+    assert.equal((await api('GET', `/backups/${i.id}/export_record`)).status, 400);
+    assert.equal((await api('POST', `/backups/${i.id}/action`, { 'os-reset_status': { status: 'available' } })).status, 202);
+    await until('backups', i.id, 'available');
     // The full backup goes only after the incremental one built on it.
     const early = await api('DELETE', `/backups/${f.id}`);
     assert.equal(early.status, 400);

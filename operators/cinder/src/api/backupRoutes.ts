@@ -6,7 +6,7 @@ import { BACKUP_SERVICE_KEY, readServiceStates, unschedulable } from '../service
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, createCounted, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, invalidInput, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
-import { backupView, snapshotStatus, volumeStatus } from './views.js';
+import { backupStatus, backupView, snapshotStatus, volumeStatus } from './views.js';
 import { createVolume, volumeOf } from './volumeRoutes.js';
 
 function backupOf(api: VolApi, auth: VolAuth, id: string): VolumeBackup {
@@ -73,9 +73,9 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
   });
   on(router, 'DELETE', '/backups/:id', async (req) => {
     const b = backupOf(api, req.auth, req.params.id);
-    const status = isDeleting(b) ? 'deleting' : b.status?.phase;
+    const status = backupStatus(b);
     if (status === 'deleting') return { status: 202 };
-    if (status !== 'available' && status !== 'error') throw badRequest(`Invalid backup: Backup status must be available or error, but is ${status ?? 'creating'}.`);
+    if (status !== 'available' && status !== 'error') throw badRequest(`Invalid backup: Backup status must be available or error, but is ${status}.`);
     if (api.dir.backups.list(b.metadata.namespace).some((o) => o.status?.parent === b.metadata.name && !isDeleting(o))) throw badRequest('Invalid backup: Incremental backups exist for this backup.');
     await api.client.delete(VOLUME_BACKUPS, b.metadata.namespace, b.metadata.name).catch((e) => fromKubernetes(e, `Backup ${idOf(b)}`));
     return { status: 202 };
@@ -97,7 +97,7 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'GET', '/backups/:id/export_record', (req) => {
     const b = backupOf(api, req.auth, req.params.id);
     if (!req.auth.admin) throw forbidden("Policy doesn't allow backup:export-import to be performed.");
-    const status = isDeleting(b) ? 'deleting' : (b.status?.phase ?? 'creating');
+    const status = backupStatus(b);
     if (status !== 'available') throw badRequest(`Invalid backup: Backup status must be available and not ${status}.`);
     return { status: 200, body: { 'backup-record': exportRecord(b, api.dir.projectIdOf(b.metadata.namespace)) } };
   });
@@ -117,7 +117,8 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
   });
   on(router, 'POST', '/backups/:id/restore', async (req) => {
     const b = backupOf(api, req.auth, req.params.id);
-    if (b.status?.phase !== 'available') throw badRequest(`Invalid backup: Backup status must be available, but is ${b.status?.phase ?? 'creating'}.`);
+    const status = backupStatus(b);
+    if (status !== 'available' || !b.status) throw badRequest(`Invalid backup: Backup status must be available, but is ${status}.`);
     const r = resourceBody(req.body, 'restore');
     const volumeId = str(r.volume_id, 'volume_id');
     let target: Volume;

@@ -100,6 +100,9 @@ export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?
 /** A snapshot's status word as the API shows it (deleting, a pending request, else what the reconciler wrote). */
 export const snapshotStatus = (s: VolumeSnapshot): string => (isDeleting(s) ? 'deleting' : (pendingStatus(s) ?? s.status?.phase ?? 'creating'));
 
+/** A backup's status word, as shown and as every action checks it: deleting, a reset not yet taken, else its phase. */
+export const backupStatus = (b: VolumeBackup): string => (isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'));
+
 export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shape: 'show' | 'create' = 'show') {
   return {
     id: idOf(s),
@@ -124,7 +127,7 @@ export function backupView(dir: BlockStorageDirectory, b: VolumeBackup, base: st
     id: idOf(b),
     name: displayNameOf(b),
     description: b.spec.description ?? null,
-    status: isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'),
+    status: backupStatus(b),
     size: b.status?.sizeGiB ?? imported?.sizeGiB ?? vol?.spec.sizeGiB ?? 0,
     volume_id: b.status?.volumeId ?? imported?.volumeId ?? (vol ? idOf(vol) : null),
     snapshot_id: b.status?.snapshotId ?? (b.spec.snapshot ? (dir.snapshots.get(b.spec.snapshot, b.metadata.namespace)?.metadata.uid ?? null) : null),
