@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real Chromium against `stratus up`: a member signs in, launches a server from the wizard
  * and sees it become ACTIVE without reloading, reads its log, sees its screen drawn through the console proxy,
- * its YAML as kubectl prints it, uploads an image with progress, stops and deletes the server; never sees
+ * its YAML as kubectl prints it, uploads an image with progress, takes a volume's snapshot and backup and restores
+ * the backup, stops and deletes the server; never sees
  * another project's servers or the admin pages. Console tokens are single-use and expire; writes need the
  * CSRF token; names that look like markup are shown as text; every main page passes axe-core (no serious or
  * critical violations) and is saved as a screenshot.
@@ -309,6 +310,57 @@ describe('the dashboard in a browser', function () {
     await eventually('the server gone from the CLI too', async () => (await openstack(cloud, ['server', 'show', serverId])).code !== 0, 120_000, 1000);
     const left = await runKubectl(cloud.kubeconfig, cloud.dir, ['get', 'instance', '-n', 'demo', serverObject]);
     assert.notEqual(left.code, 0, 'and its Instance');
+  });
+
+  it("takes a volume's snapshot and backup from their pages, restores the backup into a new volume, and deletes them, the lists following live", async () => {
+    const volumeId = JSON.parse(await as('alice', 'demo', ['volume', 'create', '--size', '1', '-f', 'json', 'dash-vol'])).id as string;
+    await eventually('the volume available', async () => JSON.parse(await as('alice', 'demo', ['volume', 'show', '-f', 'json', volumeId])).status === 'available', 180_000, 1000);
+    const loadedAt = await page.evaluate(() => window.__loaded);
+    const dialog = page.getByRole('dialog');
+
+    await nav('Volume snapshots');
+    await page.getByRole('button', { name: 'Create snapshot' }).click();
+    await page.selectOption('#snapshot-volume', { label: 'dash-vol (available)' });
+    await page.fill('#snapshot-name', 'dash-snap');
+    await dialog.getByRole('button', { name: 'Create snapshot' }).click();
+    const snapRow = page.getByRole('row').filter({ hasText: 'dash-snap' });
+    await snapRow.locator('[data-status=available]').waitFor({ timeout: 180_000 });
+    await snapRow.getByText('dash-vol', { exact: true }).waitFor({ timeout: 30_000 }); // the row names its volume
+    const snapshotId = (await snapRow.getAttribute('data-id'))!;
+    assert.equal(JSON.parse(await as('alice', 'demo', ['volume', 'snapshot', 'show', '-f', 'json', snapshotId])).volume_id, volumeId, 'the CLI agrees');
+    await accessible(page, 'volume-snapshots');
+
+    await nav('Volume backups');
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    await page.selectOption('#backup-volume', { label: 'dash-vol (available)' });
+    await page.fill('#backup-name', 'dash-backup');
+    await dialog.getByRole('button', { name: 'Create backup' }).click();
+    const backupRow = page.getByRole('row').filter({ hasText: 'dash-backup' });
+    await backupRow.locator('[data-status=available]').waitFor({ timeout: 300_000 });
+    await backupRow.getByText('dash-vol', { exact: true }).waitFor({ timeout: 30_000 });
+    const backupId = (await backupRow.getAttribute('data-id'))!;
+    const shown = JSON.parse(await as('alice', 'demo', ['volume', 'backup', 'show', '-f', 'json', backupId]));
+    assert.deepEqual([shown.status, shown.volume_id], ['available', volumeId], 'the CLI agrees');
+    await accessible(page, 'volume-backups');
+
+    await backupRow.getByRole('button', { name: 'Restore' }).click();
+    await page.fill('#restore-name', 'dash-restored');
+    await dialog.getByRole('button', { name: 'Restore to a new volume' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await nav('Volumes');
+    await page.getByRole('row').filter({ hasText: 'dash-restored' }).locator('[data-status=available]').waitFor({ timeout: 300_000 });
+
+    await nav('Volume backups');
+    await backupRow.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await backupRow.waitFor({ state: 'detached', timeout: 180_000 });
+    assert.notEqual((await openstack(cloud, ['volume', 'backup', 'show', backupId], member('alice', 'demo'))).code, 0, 'the backup gone from the CLI too');
+    await nav('Volume snapshots');
+    await snapRow.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await snapRow.waitFor({ state: 'detached', timeout: 180_000 });
+    assert.equal(await page.evaluate(() => window.__loaded), loadedAt, 'the page was never reloaded');
+    await as('alice', 'demo', ['volume', 'delete', volumeId, 'dash-restored']);
   });
 
   it('shows the other main pages accessibly', async () => {

@@ -10,8 +10,8 @@ const member = { namespace: 'acme', admin: false };
 const admin = { namespace: 'admin', admin: true };
 
 describe('dashboard decisions', () => {
-  it("shows a member their tenant's servers and volumes only, as the APIs' policy does", () => {
-    for (const kind of ['servers', 'volumes', 'snapshots'] as const) {
+  it("shows a member their tenant's servers, volumes, snapshots and backups only, as the APIs' policy does", () => {
+    for (const kind of ['servers', 'volumes', 'snapshots', 'backups'] as const) {
       assert.equal(LIVE_KINDS[kind].visible(obj('acme'), member), true, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), member), false, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), admin), true, kind);
@@ -35,6 +35,10 @@ describe('dashboard decisions', () => {
     assert.equal(LIVE_KINDS.projects.idOf(obj(undefined)), '0f0e0d0c0b0a49098807060504030201', "Keystone's IDs have no dashes");
     assert.equal(LIVE_KINDS.images.idOf(obj('acme', {}, '11111111-2222-4333-8444-555555555555')), '11111111-2222-4333-8444-555555555555', 'an image made with an ID is named by it');
     assert.equal(LIVE_KINDS.flavors.idOf(obj(undefined, {}, 'm1.tiny')), 'm1.tiny');
+    const imported = { ...obj('acme'), metadata: { ...obj('acme').metadata, annotations: { 'blockstorage.stratus.io/id': '99999999-2222-4333-8444-555555555555' } } };
+    assert.equal(LIVE_KINDS.backups.idOf(obj('acme')), '0f0e0d0c-0b0a-4909-8807-060504030201');
+    assert.equal(LIVE_KINDS.backups.idOf(imported), '99999999-2222-4333-8444-555555555555', "an imported backup by its record's ID, as Cinder shows it");
+    assert.equal(LIVE_KINDS.volumes.idOf(imported), '99999999-2222-4333-8444-555555555555', 'a transferred volume by the ID it had');
   });
 
   it('seals the token so the browser cannot read or change it, and binds the CSRF token to it', () => {

@@ -27,7 +27,7 @@ export function ErrorAlert({ error, title = 'The request was refused' }: { error
 const STATUS_COLOURS: Record<string, 'green' | 'red' | 'orange' | 'blue' | 'grey' | 'purple'> = {
   ACTIVE: 'green', active: 'green', available: 'green', 'in-use': 'blue', UP: 'green', up: 'green', enabled: 'green',
   ERROR: 'red', error: 'red', killed: 'red', DOWN: 'red', down: 'red',
-  BUILD: 'blue', queued: 'blue', saving: 'blue', creating: 'blue', importing: 'blue', uploading: 'blue', downloading: 'blue',
+  BUILD: 'blue', queued: 'blue', saving: 'blue', creating: 'blue', 'backing-up': 'blue', restoring: 'blue', importing: 'blue', uploading: 'blue', downloading: 'blue',
   SHUTOFF: 'grey', PAUSED: 'orange', SUSPENDED: 'orange', VERIFY_RESIZE: 'purple', RESIZE: 'purple', REBOOT: 'blue', HARD_REBOOT: 'blue', deleting: 'orange', DELETED: 'grey',
 };
 

@@ -14,6 +14,8 @@ import { Images } from './pages/Images';
 import { Flavors } from './pages/Flavors';
 import { Keypairs } from './pages/Keypairs';
 import { Volumes } from './pages/Volumes';
+import { VolumeSnapshots } from './pages/VolumeSnapshots';
+import { VolumeBackups } from './pages/VolumeBackups';
 import { Networks } from './pages/Networks';
 import { Hypervisors } from './pages/Hypervisors';
 import { Identity } from './pages/Identity';
@@ -30,6 +32,8 @@ const PROJECT_NAV: NavEntry[] = [
   { path: '/instances', title: 'Instances' },
   { path: '/images', title: 'Images' },
   { path: '/volumes', title: 'Volumes' },
+  { path: '/volume-snapshots', title: 'Volume snapshots' },
+  { path: '/volume-backups', title: 'Volume backups' },
   { path: '/networks', title: 'Networks' },
   { path: '/keypairs', title: 'Key pairs' },
   { path: '/flavors', title: 'Flavors' },
@@ -53,6 +57,10 @@ function route(path: string, s: Session) {
       return <Images session={s} />;
     case '/volumes':
       return <Volumes />;
+    case '/volume-snapshots':
+      return <VolumeSnapshots />;
+    case '/volume-backups':
+      return <VolumeBackups />;
     case '/networks':
       return <Networks />;
     case '/keypairs':

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceRef } from '@stratus/runtime';
 
-export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
+export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
 
 export interface Viewer {
   /** The tenant's namespace the session is scoped to. */
@@ -26,8 +26,11 @@ export interface LiveKindDef {
 const ref = (group: string, plural: string, namespaced: boolean): ResourceRef => ({ group, version: 'v1alpha1', plural, namespaced });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uid = (o: Obj) => o.metadata?.uid ?? '';
-/** A volume's OpenStack ID: the annotation a volume transferred from another project keeps its first UID in (Cinder's VOLUME_ID_ANNOTATION), else its UID. */
-const volumeId = (o: Obj) => o.metadata?.annotations?.['blockstorage.stratus.io/id'] ?? uid(o);
+/**
+ * A volume's or a backup's OpenStack ID: the annotation (Cinder's VOLUME_ID_ANNOTATION) a volume transferred from
+ * another project keeps its first UID in, and an imported backup its record's ID; else its UID.
+ */
+const blockStorageId = (o: Obj) => o.metadata?.annotations?.['blockstorage.stratus.io/id'] ?? uid(o);
 const ownTenant = (o: Obj, v: Viewer) => v.admin || (!!v.namespace && o.metadata?.namespace === v.namespace);
 
 export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
@@ -39,8 +42,9 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
     // Public and community images are everyone's; shared ones are left to the API to decide when the page asks.
     visible: (o, v) => ownTenant(o, v) || ['public', 'community', 'shared'].includes(o.spec?.visibility),
   },
-  volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: volumeId, visible: ownTenant },
+  volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: blockStorageId, visible: ownTenant },
   snapshots: { ref: ref('blockstorage.stratus.io', 'volumesnapshots', true), idOf: uid, visible: ownTenant },
+  backups: { ref: ref('blockstorage.stratus.io', 'volumebackups', true), idOf: blockStorageId, visible: ownTenant },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
   flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
   hypervisors: { ref: ref('compute.stratus.io', 'hypervisors', false), idOf: uid, visible: (_o, v) => v.admin },
