@@ -305,6 +305,30 @@ describe('Identity API v3', function () {
     await eventually("the domain's projects go with it", async () => (await api('GET', `/projects/${p2.body.project.id}`)).status === 404, 20_000);
   });
 
+  it('makes, lists, changes and deletes a project acting as a domain, which is that domain, as Keystone keeps domains', async () => {
+    const made = await api('POST', '/projects', { body: { project: { name: 'Acting Domain', description: 'both', is_domain: true, domain_id: null } } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const p = made.body.project;
+    assert.deepEqual([p.is_domain, p.domain_id, p.parent_id, p.name, p.description], [true, null, null, 'Acting Domain', 'both']);
+    assert.equal((await api('GET', `/domains/${p.id}`)).body.domain?.name, 'Acting Domain', 'the domains API shows it under the same ID');
+    const acting = (await api('GET', '/projects?is_domain=true')).body.projects.map((x: any) => x.id);
+    assert.ok(acting.includes(p.id) && acting.includes('default'), 'listed with is_domain=true, with the Default domain');
+    assert.ok(!(await api('GET', '/projects')).body.projects.some((x: any) => x.id === p.id), 'and only then');
+    assert.equal((await api('GET', `/projects/${p.id}`)).body.project.is_domain, true);
+    // Projects go in it as in any domain.
+    const inside = await api('POST', '/projects', { body: { project: { name: 'Inside', domain_id: p.id } } });
+    assert.deepEqual([inside.status, inside.body.project?.domain_id], [201, p.id]);
+    const refused = await api('POST', '/projects', { body: { project: { name: 'Child Domain', is_domain: true, parent_id: inside.body.project.id } } });
+    assert.equal(refused.status, 400, 'only a root acts as a domain');
+    assert.equal((await api('DELETE', `/projects/${p.id}`)).status, 403, 'enabled, it is not deleted');
+    assert.equal((await api('PATCH', `/projects/${p.id}`, { body: { project: { enabled: false } } })).body.project.enabled, false);
+    assert.equal((await api('GET', `/domains/${p.id}`)).body.domain.enabled, false, 'the same domain disabled');
+    assert.equal((await api('DELETE', `/projects/${p.id}`)).status, 204);
+    assert.equal((await api('GET', `/domains/${p.id}`)).status, 404);
+    await eventually("the domain's projects go with it", async () => (await api('GET', `/projects/${inside.body.project.id}`)).status === 404, 20_000);
+    assert.equal((await api('PATCH', '/projects/default', { body: { project: { enabled: false } } })).status, 403, 'the Default domain is built in');
+  });
+
   it('keeps groups: a grant to a group is a grant to each member, and goes with the group', async () => {
     const project = (await api('POST', '/projects', { body: { project: { name: 'Ops Project' } } })).body.project;
     const erin = (await api('POST', '/users', { body: { user: { name: 'erin', password: 'erin-pw' } } })).body.user;

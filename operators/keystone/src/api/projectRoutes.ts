@@ -1,4 +1,7 @@
-/** /v3/projects and /v3/domains: projects are Tenants; the one domain is "Default". */
+/**
+ * /v3/projects: projects are Tenants. A domain is also a project acting as one (is_domain), as Keystone keeps
+ * them: listed with is_domain=true, made, read, changed and deleted here too.
+ */
 import { DNS_LABEL, displayNameOf, objectNameFor, tagsMatch, type KubeClient } from '@stratus/runtime';
 import { nameClaims, ownerOf, projectNameKey } from '../names.js';
 import { NAMESPACES, TENANTS, type Tenant } from '../resources.js';
@@ -7,7 +10,8 @@ import { API_FIELD_MANAGER, committed, createClaimed, entity, extraAttributes, f
 import type { IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Router } from './router.js';
-import { DEFAULT_DOMAIN, domainRef, findDomain, projectView, type DomainInfo } from './views.js';
+import { DEFAULT_DOMAIN, allDomains, domainProjectView, domainRef, findDomain, projectView, type DomainInfo } from './views.js';
+import { domainWrites } from './domainRoutes.js';
 
 export function projectRoutes(router: Router, dir: IdentityDirectory, client: KubeClient) {
   const find = (id: string) => dir.tenants.require(id, 'project');
@@ -20,6 +24,9 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
     return objectNameFor(display, (n) => !!dir.tenants.named(n) || (n === display && namespaceTaken), 'project');
   };
   const live = () => dir.tenants.all().filter((t) => !t.metadata.deletionTimestamp);
+  const domains = domainWrites(dir, client);
+  /** The domain a project ID names, when no project has it: a project acting as a domain. */
+  const domainAsProject = (id: string) => (dir.tenants.byOpenstackId(id) ? undefined : findDomain(dir, { id }));
   /** The domain a new project or user goes in: the one named by ID (404 if there is none), else Default. */
   const domainFor = (id: unknown): DomainInfo => {
     if (id === undefined || id === null) return findDomain(dir, { id: DEFAULT_DOMAIN.id })!;
@@ -31,6 +38,13 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('GET', '/projects', (req) => {
     requireAdmin(req.auth);
     const q = req.query;
+    // Keystone lists the projects acting as domains when is_domain is true, and only the others otherwise.
+    if (q.has('is_domain') && matches(q, { is_domain: true })) {
+      const asProjects = allDomains(dir)
+        .map((d) => domainProjectView(d, req.base))
+        .filter((p) => matches(q, { name: p.name, enabled: p.enabled, id: p.id }));
+      return { status: 200, body: { projects: asProjects, links: { self: `${req.base}/projects`, next: null, previous: null } } };
+    }
     const projects = live()
       .filter((t) => tagsMatch(q, t.spec.tags ?? []))
       .map((t) => projectView(t, req.base, dir))
@@ -39,6 +53,11 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   });
 
   router.on('GET', '/projects/:id', (req) => {
+    const domain = domainAsProject(req.params.id);
+    if (domain) {
+      requireAdmin(req.auth);
+      return { status: 200, body: { project: domainProjectView(domain, req.base) } };
+    }
     const t = find(req.params.id);
     if (!isAdmin(req.auth) && !dir.rolesOn(req.auth.user, t.metadata.name).length) throw forbidden();
     return { status: 200, body: { project: projectView(t, req.base, dir) } };
@@ -47,6 +66,14 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
   router.on('POST', '/projects', async (req) => {
     requireAdmin(req.auth);
     const p = entity(req.body, 'project');
+    if (p.is_domain === true) {
+      // A project acting as a domain is a root: in no domain, under no parent (Keystone's words).
+      if (p.parent_id !== undefined && p.parent_id !== null) throw badRequest('Only root projects are allowed to act as domains.');
+      if (p.domain_id !== undefined && p.domain_id !== null) throw badRequest('A project acting as a domain cannot be in a domain: domain_id must be null.');
+      const made = await domains.create({ name: p.name, description: p.description, enabled: p.enabled });
+      return { status: 201, body: { project: domainProjectView(domains.info(made), req.base) } };
+    }
+    if (p.is_domain !== undefined && p.is_domain !== false && p.is_domain !== null) throw badRequest("Invalid input for field 'is_domain': it must be a boolean.");
     const display = projectName(p.name);
     // A parent project, in Keystone's project tree, is in the same domain (which it implies when none is named).
     const parent = p.parent_id !== undefined && p.parent_id !== null ? dir.tenants.byOpenstackId(String(p.parent_id)) : undefined;
@@ -55,7 +82,6 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
       if (!parent || parent.metadata.deletionTimestamp) throw notFound('project', String(p.parent_id));
       if ((parent.spec.domain ?? DEFAULT_DOMAIN.id) !== domain.ref) throw badRequest('A project\'s parent must be in the same domain.');
     }
-    if (p.is_domain) throw badRequest('Projects acting as domains are not supported; make a domain with POST /v3/domains.');
     const spec: Tenant['spec'] = {
       displayName: display,
       domain: domain.ref,
@@ -72,8 +98,12 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
 
   router.on('PATCH', '/projects/:id', async (req) => {
     requireAdmin(req.auth);
-    const t = find(req.params.id);
     const p = entity(req.body, 'project');
+    if (domainAsProject(req.params.id)) {
+      const updated = await domains.update(domains.resource(req.params.id), { name: p.name, description: p.description, enabled: p.enabled });
+      return { status: 200, body: { project: domainProjectView(domains.info(updated), req.base) } };
+    }
+    const t = find(req.params.id);
     // A rename changes the OpenStack name only: the Tenant's object and namespace keep theirs.
     const rename = p.name !== undefined && p.name !== displayNameOf(t) ? projectName(p.name) : undefined;
     const patch: Tenant['spec'] = rename === undefined ? {} : { displayName: rename };
@@ -130,6 +160,10 @@ export function projectRoutes(router: Router, dir: IdentityDirectory, client: Ku
 
   router.on('DELETE', '/projects/:id', async (req) => {
     requireAdmin(req.auth);
+    if (domainAsProject(req.params.id)) {
+      await domains.remove(domains.resource(req.params.id));
+      return { status: 204 };
+    }
     const t = find(req.params.id);
     if (live().some((c) => c.spec.parent === t.metadata.name)) throw forbidden(`Cannot delete project ${req.params.id}: it is not a leaf in the project tree; delete its children first.`);
     // The Tenant's finalizer keeps its namespace until the Stratus resources in it are gone.

@@ -48,6 +48,20 @@ export const domainView = (d: DomainInfo, base: string) => ({
   links: { self: `${base}/domains/${d.id}` },
 });
 
+/** A domain as the projects API shows it: Keystone keeps every domain as a project acting as one (is_domain), in no domain and under no parent. */
+export const domainProjectView = (d: DomainInfo, base: string) => ({
+  id: d.id,
+  name: d.name,
+  domain_id: null,
+  description: d.description,
+  enabled: d.enabled,
+  parent_id: null,
+  is_domain: true,
+  tags: [],
+  options: {},
+  links: { self: `${base}/projects/${d.id}` },
+});
+
 export function projectView(t: Tenant, base: string, dir: IdentityDirectory) {
   const id = openstackId(t.metadata.uid);
   const domainId = domainRef(dir, t.spec.domain).id;
