@@ -30,7 +30,6 @@ export function containerOf(b: VolumeBackup, parent: VolumeBackup | undefined, f
   return b.spec.container ?? parents ?? fallback;
 }
 
-
 /** The backup an incremental one builds on: the volume's latest available one. Pure. */
 export function parentOf(b: VolumeBackup, all: VolumeBackup[]): VolumeBackup | undefined {
   return all

@@ -97,11 +97,13 @@ export function volumeView(dir: BlockStorageDirectory, v: Volume, base: string, 
 export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?: unknown }, base: string, kind: string) => ({ id: idOf(o), name: displayNameOf(o), links: link(base, kind, idOf(o)) });
 
 /** A snapshot as Cinder shows it; the extended attributes (progress, project) on show and detail only. */
-/** A snapshot's status word as the API shows it (deleting, a pending request, else what the reconciler wrote). */
-export const snapshotStatus = (s: VolumeSnapshot): string => (isDeleting(s) ? 'deleting' : (pendingStatus(s) ?? s.status?.phase ?? 'creating'));
-
-/** A backup's status word, as shown and as every action checks it: deleting, a reset not yet taken, else its phase. */
-export const backupStatus = (b: VolumeBackup): string => (isDeleting(b) ? 'deleting' : (pendingStatus(b) ?? b.status?.phase ?? 'creating'));
+/**
+ * A snapshot's or a backup's status word, as the API shows it and as every action on it checks it: deleting, a
+ * reset not yet taken, else what the reconciler wrote.
+ */
+const statusWord = (o: VolumeSnapshot | VolumeBackup): string => (isDeleting(o) ? 'deleting' : (pendingStatus(o) ?? o.status?.phase ?? 'creating'));
+export const snapshotStatus: (s: VolumeSnapshot) => string = statusWord;
+export const backupStatus: (b: VolumeBackup) => string = statusWord;
 
 export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shape: 'show' | 'create' = 'show') {
   return {

@@ -1,8 +1,9 @@
 /** The project's volumes, live (Cinder). */
 import { useState } from 'react';
 import { Form, FormGroup, NumberInput, TextInput } from '@patternfly/react-core';
-import { os, osMaybe } from '../api';
+import { os } from '../api';
 import { ConfirmAction, FormDialog, ListPage, StatusLabel } from '../components';
+import { loadVolume, loadVolumes } from './volumeChoice';
 
 interface Volume {
   id: string;
@@ -36,8 +37,8 @@ export function Volumes() {
     <ListPage<Volume>
       title="Volumes"
       kind="volumes"
-      load={async () => (await os('block-storage', 'GET', '/volumes/detail')).volumes}
-      loadOne={async (id) => (await osMaybe('block-storage', `/volumes/${encodeURIComponent(id)}`))?.volume}
+      load={loadVolumes}
+      loadOne={loadVolume}
       columns={[
         { title: 'Name', cell: (v) => v.name || v.id },
         { title: 'Status', cell: (v) => <StatusLabel status={v.status} /> },

@@ -9,13 +9,12 @@ export interface VolumeRef {
   status: string;
 }
 
+/** The project's volumes through Cinder's API: all of them, or one (undefined once the user may no longer see it). */
+export const loadVolumes = async () => (await os('block-storage', 'GET', '/volumes/detail')).volumes;
+export const loadVolume = async (id: string) => (await osMaybe('block-storage', `/volumes/${encodeURIComponent(id)}`))?.volume;
+
 /** The project's volumes, kept live. */
-export const useVolumes = () =>
-  useLiveList<VolumeRef>(
-    'volumes',
-    async () => (await os('block-storage', 'GET', '/volumes/detail')).volumes,
-    async (id) => (await osMaybe('block-storage', `/volumes/${encodeURIComponent(id)}`))?.volume,
-  );
+export const useVolumes = () => useLiveList<VolumeRef>('volumes', loadVolumes, loadVolume);
 
 /** A volume by its name when it has one, else by its ID (also for a volume no longer there). */
 export const volumeName = (volumes: VolumeRef[] | undefined, id: string | null | undefined) => {
