@@ -102,6 +102,22 @@ describe('networking with kubectl: servers on an OVN network', function () {
     await consoleOf('demo', 'd', /USER-SCRIPT PROBE-OK/);
   });
 
+  it('lets a server send from a VIP once its port allows that address pair, and drops it before', async () => {
+    // v takes 10.20.0.50 as a second address (a VIP, as keepalived would) and pings c from it: c lets ICMP in
+    // from anywhere since the test above, so only v's own port security stands between them.
+    const vip = Buffer.from('#!/bin/sh\nip addr add 10.20.0.50/24 dev eth0\nwhile true; do ping -c 1 -W 1 -I 10.20.0.50 10.20.0.30 >/dev/null 2>&1 && echo VIP-OK || echo VIP-DROPPED; sleep 1; done\n').toString('base64');
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: v, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: private}], userData: "${vip}"}`);
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/v', '-n', 'demo', '--timeout=300s']);
+    const before = await consoleOf('demo', 'v', /(USER-SCRIPT VIP-DROPPED[\s\S]*){5}/);
+    assert.ok(!before.includes('USER-SCRIPT VIP-OK'), `port security lets nothing leave v from an address not its own:\n${before.slice(-3000)}`);
+    await kubectlOk(['patch', 'port/v-nic0', '-n', 'demo', '--type=merge', '-p', '{"spec":{"allowedAddressPairs":[{"ipAddress":"10.20.0.50"}]}}']);
+    await consoleOf('demo', 'v', /USER-SCRIPT VIP-OK/);
+    // The same pair on a port without port security is refused: it would mean nothing there.
+    const refused = await runKubectl(cloud.kubeconfig, cloud.dir, ['patch', 'port/v-nic0', '-n', 'demo', '--type=merge', '-p', '{"spec":{"portSecurityEnabled":false,"securityGroups":[]}}']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /allowed address pairs need port security/);
+  });
+
   it('lets a server on another network reach them once a router joins the two subnets', async () => {
     const probe = Buffer.from('#!/bin/sh\nwhile true; do ping -c 1 -W 1 10.20.0.10 >/dev/null 2>&1 && echo ROUTED-OK || echo ROUTED-UNREACHABLE; sleep 1; done\n').toString('base64');
     await kubectlOk(['apply', '-f', '-'], [
@@ -142,15 +158,15 @@ describe('networking with kubectl: servers on an OVN network', function () {
   });
 
   it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
-    assert.equal((await switchPorts()).filter((p) => p.startsWith('tap')).length, 5, 'five guest ports on br-int');
-    assert.equal((await taps(layout().netns)).length, 5);
+    assert.equal((await switchPorts()).filter((p) => p.startsWith('tap')).length, 6, 'six guest ports on br-int');
+    assert.equal((await taps(layout().netns)).length, 6);
     assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
     const hostAddrs = await lines('ip', '-o', 'addr', 'show');
     assert.ok(!hostAddrs.some((l) => l.includes('10.20.0.')), 'no tenant address in the machine namespace');
   });
 
   it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
-    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'router/r1', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'instance/v', 'router/r1', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['delete', 'network/private', 'network/backend', 'network/public', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);

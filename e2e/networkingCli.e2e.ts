@@ -147,6 +147,25 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await as('bob', 'other', 'network', 'delete', 'mine')).code, 0);
   });
 
+  it('keeps the allowed address pairs the CLI sets on a port, in OVN’s port security too, and refuses them without port security', async () => {
+    await os('port', 'create', '--network', 'private', '--allowed-address', 'ip-address=10.30.0.200', '--allowed-address', 'ip-address=10.31.0.0/24,mac-address=fa:16:3e:12:34:56', 'vip-holder');
+    const port = await json('port', 'show', 'vip-holder');
+    const pairs = (p: { allowed_address_pairs: unknown }) => (typeof p.allowed_address_pairs === 'string' ? JSON.parse(p.allowed_address_pairs.replace(/'/g, '"')) : p.allowed_address_pairs) as Array<{ ip_address: string; mac_address: string }>;
+    assert.deepEqual(pairs(port), [{ ip_address: '10.30.0.200', mac_address: port.mac_address }, { ip_address: '10.31.0.0/24', mac_address: 'fa:16:3e:12:34:56' }], 'a pair without a MAC shows the port’s');
+    const portSecurity = async () => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, '--bare', '--columns=port_security', 'find', 'Logical_Switch_Port', `name=${port.id}`])).stdout.trim();
+    await eventually('the pairs in the switch port’s port security', async () => (await portSecurity()).includes('fa:16:3e:12:34:56 10.31.0.0/24'), 60_000, 500);
+    assert.match(await portSecurity(), new RegExp(`${port.mac_address} 10\\.30\\.0\\.\\d+ 10\\.30\\.0\\.200`));
+    await os('port', 'set', '--no-allowed-address', 'vip-holder');
+    assert.deepEqual(pairs(await json('port', 'show', 'vip-holder')), []);
+    await eventually('the pairs gone from the switch port', async () => !(await portSecurity()).includes('10.30.0.200'), 60_000, 500);
+    const bad = await run(cloud, ['port', 'set', '--allowed-address', 'ip-address=10.30.0.300', 'vip-holder']);
+    assert.match(bad.stderr, /400.*'10\.30\.0\.300' is not a valid IP address/);
+    const open = await run(cloud, ['port', 'create', '--network', 'private', '--disable-port-security', '--allowed-address', 'ip-address=10.30.0.201', 'open-with-pairs']);
+    assert.match(open.stderr, /409.*Port Security must be enabled in order to have allowed address pairs on a port/);
+    assert.deepEqual((await json('port', 'list')).filter((p: { Name: string }) => p.Name === 'open-with-pairs'), [], 'the refused port was not made');
+    await os('port', 'delete', 'vip-holder');
+  });
+
   it('shows a project’s network quota usage (quota list --detail), also at the .json path Tempest asks for', async () => {
     const project = (await os('token', 'issue', '-f', 'value', '-c', 'project_id')).trim();
     const networks = (await json('network', 'list', '--project', project)).length;

@@ -111,7 +111,21 @@ export const PortKind: KindDefinition = {
       portSecurityEnabled: { type: 'boolean', default: true, description: 'Only its own MAC and addresses may leave it, and its security groups apply.' },
       securityGroups: { type: 'array', maxItems: 20, items: { type: 'string' }, description: "SecurityGroups (object names, in the port's namespace) whose rules let traffic through. Unset: the namespace's default group." },
       adminStateUp: { type: 'boolean', default: true },
+      allowedAddressPairs: {
+        type: 'array',
+        maxItems: 10,
+        description: "Addresses besides its own it may send from (Neutron's allowed address pairs: a VIP, a network behind the guest); they need port security.",
+        items: {
+          type: 'object',
+          required: ['ipAddress'],
+          properties: {
+            ipAddress: { type: 'string', maxLength: 64, pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*)(/[0-9]{1,3})?$', description: 'An address or a CIDR.' },
+            macAddress: { type: 'string', pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$', description: "Unset: the port's own." },
+          },
+        },
+      },
     },
+    'x-kubernetes-validations': [{ rule: '!has(self.allowedAddressPairs) || size(self.allowedAddressPairs) == 0 || !has(self.portSecurityEnabled) || self.portSecurityEnabled', message: 'allowed address pairs need port security: portSecurityEnabled must not be false', fieldPath: '.allowedAddressPairs' }],
   },
   status: {
     id: { type: 'string' },

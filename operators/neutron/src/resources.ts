@@ -1,6 +1,7 @@
 /** The network.stratus.io types, their API references, and the facts every part of the networking service reads the same way. */
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
+import type { AddressPair } from './addressPairs.js';
 import { FloatingIPKind, NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind, SubnetPoolKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
@@ -90,6 +91,7 @@ export interface Port {
     portSecurityEnabled?: boolean;
     securityGroups?: string[];
     adminStateUp?: boolean;
+    allowedAddressPairs?: AddressPair[];
   };
   status?: CommonStatus & { macAddress?: string; fixedIPs?: FixedIP[]; networkId?: string; mtu?: number; chassis?: string };
 }

@@ -60,6 +60,29 @@ describe('networking operator on OVN', function () {
     assert.deepEqual({ router: asMap(dhcp.options).router, server_id: asMap(dhcp.options).server_id, mtu: asMap(dhcp.options).mtu, dns: asMap(dhcp.options).dns_server }, { router: '10.1.0.1', server_id: '10.1.0.1', mtu: '1442', dns: '{10.1.0.3}' });
   });
 
+  it('lets a port send from its allowed address pairs: in its port security, another MAC in its addresses too; refused without port security', async () => {
+    await make(NETWORKS, 'demo', 'net-aap', 'Network', {});
+    await make(SUBNETS, 'demo', 'sub-aap', 'Subnet', { network: 'net-aap', cidr: '10.7.0.0/24' });
+    await make(PORTS, 'demo', 'vip-holder', 'Port', { network: 'net-aap', fixedIPs: [{ ipAddress: '10.7.0.10' }], allowedAddressPairs: [{ ipAddress: '10.7.0.50' }, { ipAddress: '10.7.9.0/24', macAddress: 'fa:16:3e:aa:bb:cc' }] });
+    const port = await until<Port>(PORTS, 'demo', 'vip-holder', 'Ready with an address', (p) => ready(p) && !!p.status?.fixedIPs?.length);
+    const mac = port.status!.macAddress!;
+    await eventually('the pairs in the switch port', () => asList(lspOf(port.metadata.uid!)?.port_security).length === 2);
+    const lsp = lspOf(port.metadata.uid!)!;
+    assert.deepEqual(asList(lsp.port_security).sort(), [`${mac} 10.7.0.10 10.7.0.50`, 'fa:16:3e:aa:bb:cc 10.7.9.0/24'].sort());
+    assert.deepEqual(asList(lsp.addresses).sort(), [`${mac} 10.7.0.10`, 'fa:16:3e:aa:bb:cc'].sort());
+    // Taken away with kubectl: the port sends from its own addresses only again.
+    await env.client.patch(PORTS, 'demo', 'vip-holder', { spec: { allowedAddressPairs: null } }, 'test');
+    await eventually('the pairs gone from the switch port', () => asList(lspOf(port.metadata.uid!)?.port_security).join() === `${mac} 10.7.0.10`);
+    assert.deepEqual(asList(lspOf(port.metadata.uid!)!.addresses), [`${mac} 10.7.0.10`]);
+    // Pairs widen what port security lets out: without it they mean nothing, and the control plane says so.
+    await assert.rejects(
+      make(PORTS, 'demo', 'open-with-pairs', 'Port', { network: 'net-aap', portSecurityEnabled: false, allowedAddressPairs: [{ ipAddress: '10.7.0.51' }] }),
+      (e: Error) => /allowed address pairs need port security/.test(e.message) && /spec\.allowedAddressPairs/.test(e.message),
+    );
+    await assert.rejects(make(PORTS, 'demo', 'bad-pair', 'Port', { network: 'net-aap', allowedAddressPairs: [{ ipAddress: 'not-an-address' }] }), /ipAddress/);
+    assert.equal(await get(PORTS, 'demo', 'open-with-pairs'), undefined);
+  });
+
   it('chooses a port’s addresses once, when it is made: a subnet added later gives it none, as in Neutron', async () => {
     await make(NETWORKS, 'demo', 'late', 'Network', {});
     await make(PORTS, 'demo', 'early', 'Port', { network: 'late' });

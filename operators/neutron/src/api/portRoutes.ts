@@ -1,6 +1,7 @@
 /** Ports: /v2.0/ports. */
 import { isDeleting } from '@stratus/runtime';
 import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
+import { parseAddressPairs, type AddressPair } from '../addressPairs.js';
 import { PORTS, idOf, macOf, type FixedIP, type Network, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
@@ -10,6 +11,14 @@ import { pick, portView } from './views.js';
 
 const PORT_FIELDS = ['name', 'description', 'network_id', 'admin_state_up', 'mac_address', 'fixed_ips', 'device_id', 'device_owner', 'security_groups', 'port_security_enabled', 'tenant_id', 'project_id', 'binding:host_id', 'binding:vnic_type', 'binding:profile', 'allowed_address_pairs', 'extra_dhcp_opts', 'dns_name', 'qos_policy_id', 'propagate_uplink_status'];
 const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
+
+/** A request's allowed_address_pairs, or the 400 Neutron gives for them. */
+function addressPairsOf(value: unknown): AddressPair[] {
+  const parsed = parseAddressPairs(value);
+  if (!parsed.ok) throw new NeutronError(400, parsed.type, parsed.message);
+  return parsed.pairs;
+}
+const pairsNeedPortSecurity = () => conflict('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
 
 export function visiblePort(api: NetApi, auth: NetAuth, id: string): Port {
   const p = api.dir.ports.byId(id);
@@ -113,6 +122,8 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
     const portSecurity = bool(p.port_security_enabled, 'port_security_enabled');
     const groups = p.security_groups !== undefined ? groupNames(api, ns, p.security_groups) : undefined;
     if (portSecurity === false && groups?.length) throw conflict('PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
+    const pairs = p.allowed_address_pairs !== undefined ? addressPairsOf(p.allowed_address_pairs) : undefined;
+    if (portSecurity === false && pairs?.length) throw pairsNeedPortSecurity();
     if (p.mac_address !== undefined) {
       if (typeof p.mac_address !== 'string' || !MAC.test(p.mac_address)) throw badRequest(`Invalid input for mac_address. Reason: '${String(p.mac_address)}' is not a valid MAC address.`);
       const taken = api.dir.ports.list().some((o) => api.dir.networkOfPort(o) === net && macOf(o) === String(p.mac_address).toLowerCase());
@@ -132,6 +143,7 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
       ...(portSecurity !== undefined ? { portSecurityEnabled: portSecurity } : {}),
       ...(groups ? { securityGroups: groups } : {}),
       ...(p.admin_state_up !== undefined ? { adminStateUp: bool(p.admin_state_up, 'admin_state_up') } : {}),
+      ...(pairs?.length ? { allowedAddressPairs: pairs } : {}),
     };
     const made = await withinQuota(api, ns, 'port', 1, () =>
       createAndSettle<Port>(
@@ -162,6 +174,12 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
     if (u.port_security_enabled !== undefined) spec.portSecurityEnabled = bool(u.port_security_enabled, 'port_security_enabled');
     const groupsAfter = (spec.securityGroups as string[] | undefined) ?? port.spec.securityGroups;
     if (spec.portSecurityEnabled === false && (groupsAfter === undefined || groupsAfter.length)) throw conflict('PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or ip address until security group is removed');
+    if (u.allowed_address_pairs !== undefined) {
+      const pairs = addressPairsOf(u.allowed_address_pairs);
+      spec.allowedAddressPairs = pairs.length ? pairs : null;
+    }
+    const pairsAfter = spec.allowedAddressPairs !== undefined ? (spec.allowedAddressPairs as AddressPair[] | null) : port.spec.allowedAddressPairs;
+    if ((spec.portSecurityEnabled ?? port.spec.portSecurityEnabled) === false && pairsAfter?.length) throw pairsNeedPortSecurity();
     const net = api.dir.networkOfPort(port);
     if (u.fixed_ips !== undefined && net) spec.fixedIPs = fixedIPsOf(api, net.metadata.namespace!, net.metadata.name, idOf(net), u.fixed_ips, `${ns}/${port.metadata.name}`);
     if (u.mac_address !== undefined && String(u.mac_address).toLowerCase() !== macOf(port)) throw conflict('PortBound', `Unable to complete operation on port ${params.id}: the MAC address of a port cannot be changed here.`);

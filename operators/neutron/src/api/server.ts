@@ -44,6 +44,7 @@ const PREFIXES = ['/networking', ''];
 export const EXTENSIONS: Array<{ alias: string; name: string; description: string }> = [
   { alias: 'security-group', name: 'security-group', description: 'The security groups extension.' },
   { alias: 'port-security', name: 'Port Security', description: 'Provides port security' },
+  { alias: 'allowed-address-pairs', name: 'Allowed Address Pairs', description: 'Provides allowed address pairs' },
   { alias: 'binding', name: 'Port Binding', description: 'Expose port bindings of a virtual port to external application' },
   { alias: 'external-net', name: 'Neutron external network', description: 'Adds external network attribute to network resource.' },
   { alias: 'net-mtu', name: 'Network MTU', description: 'Provides MTU attribute for a network resource.' },

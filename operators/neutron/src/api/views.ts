@@ -1,5 +1,6 @@
 /** Resources as the Networking API v2.0 shows them (Neutron's field names and defaults). */
 import { displayNameOf } from '@stratus/runtime';
+import { addressPairsView } from '../addressPairs.js';
 import { allocationPoolsOf, gatewayOf } from '../ipam.js';
 import { DEFAULT_SECURITY_GROUP, idOf, macOf, mtuOf, securityGroupsOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '../resources.js';
 import { normalizedProtocol, ruleIdOf } from '../securityGroups.js';
@@ -94,7 +95,7 @@ export function portView(p: Port, dir: NetworkDirectory) {
     fixed_ips: (p.status?.fixedIPs ?? []).map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress })),
     security_groups: groups,
     port_security_enabled: p.spec.portSecurityEnabled !== false,
-    allowed_address_pairs: [],
+    allowed_address_pairs: addressPairsView(p.spec.allowedAddressPairs, p.status?.macAddress ?? macOf(p)),
     extra_dhcp_opts: [],
     'binding:host_id': p.spec.bindingHost ?? '',
     'binding:vif_type': p.spec.bindingHost ? 'ovs' : 'unbound',

@@ -6,6 +6,7 @@
  * longer call for are removed, and rows without the mark are never touched.
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
+import { portSecurityOf } from '../addressPairs.js';
 import { gatewayOf, networkOfPrefix } from '../ipam.js';
 import { FLOATING_IP_OWNER, PHYSICAL_NETWORK, ROUTER_GATEWAY_OWNER, idOf, isRouterLeg, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
@@ -143,11 +144,12 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
       out.push({ name: idOf(p), switch: switchNameOf(idOf(net)), addresses: ['router'], port_security: [], enabled: true, type: 'router', options: { 'router-port': routerPortNameOf(idOf(p)) }, external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner!, 'neutron:device_id': p.spec.deviceId ?? '' } });
       continue;
     }
+    const secured = p.spec.portSecurityEnabled !== false ? portSecurityOf(macOf(p), ips, p.spec.allowedAddressPairs) : undefined;
     out.push({
       name: idOf(p),
       switch: switchNameOf(idOf(net)),
-      addresses: [address],
-      port_security: p.spec.portSecurityEnabled === false ? [] : [address],
+      addresses: [address, ...(secured?.extraMacs ?? [])],
+      port_security: secured?.portSecurity ?? [],
       enabled: p.spec.adminStateUp !== false,
       ...(v4Dhcp ? { dhcpSubnet: v4Dhcp } : {}),
       external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
