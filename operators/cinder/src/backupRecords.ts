@@ -3,7 +3,9 @@
  * available backup is exported as the service that holds its data and a base64 JSON record of its fields, so
  * that it can be imported again after its record is lost (Cinder's database, here its VolumeBackup object).
  * An import makes a VolumeBackup under the record's ID (VOLUME_ID_ANNOTATION) that names the same data
- * (IMPORTED_ANNOTATION): two backups may then share one set of objects, which goes with the last of them.
+ * (IMPORTED_ANNOTATION): two backups may then share one set of objects, which goes with the last of them. An
+ * incremental backup's record names its parent, whose chunks it partly uses: it imports only beside that parent
+ * (in the same project, available), which it then holds as a dependent, as a backup made here would.
  */
 import { IMPORTED_ANNOTATION, VOLUME_ID_ANNOTATION, idOf, type VolumeBackup } from './resources.js';
 
@@ -19,7 +21,11 @@ export interface ImportedData {
   dataBytes: number;
   volumeId: string;
   snapshotId?: string;
+  /** An incremental backup's parent, by ID: its chunks are partly the parent's, which must be here too. */
+  parentId?: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The fields Cinder's backup manager needs in a record it imports. */
 const REQUIRED = ['display_name', 'display_description', 'container', 'size', 'service_metadata', 'object_count', 'id'];
@@ -69,14 +75,14 @@ export function parseRecord(backupService: string, backupUrl: string): ParsedRec
   const objectCount = count(r.object_count);
   const container = text(r.container);
   const prefix = text(r.service_metadata);
-  if (!id || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return { ok: false, invalid: 'input', message: `The backup record's id must be a UUID, not ${JSON.stringify(r.id)}.` };
+  if (!id || !UUID.test(id)) return { ok: false, invalid: 'input', message: `The backup record's id must be a UUID, not ${JSON.stringify(r.id)}.` };
   if (sizeGiB === undefined || objectCount === undefined) return { ok: false, invalid: 'input', message: "The backup record's size and object_count must be whole numbers." };
   if (!container || !prefix) return { ok: false, invalid: 'input', message: "The backup record names no container or service_metadata: it says where the backup's data is." };
-  // An incremental backup's chunks are partly its parent's, which the record does not carry.
-  if (r.parent_id) return { ok: false, invalid: 'backup', message: `Backup ${id} is incremental (on ${String(r.parent_id)}): only a full backup's record can be imported here.` };
+  const parentId = r.parent_id ?? null;
+  if (parentId !== null && (typeof parentId !== 'string' || !UUID.test(parentId))) return { ok: false, invalid: 'input', message: `The backup record's parent_id must be a UUID or null, not ${JSON.stringify(parentId)}.` };
   const driver = (r.driver_info ?? {}) as Record<string, unknown>;
   const volumeId = text(r.volume_id) ?? '00000000-0000-0000-0000-000000000000';
-  const data: ImportedData = { container, prefix, sizeGiB, objectCount, dataBytes: count(driver.data_bytes) ?? 0, volumeId, ...(text(r.snapshot_id) ? { snapshotId: text(r.snapshot_id)! } : {}) };
+  const data: ImportedData = { container, prefix, sizeGiB, objectCount, dataBytes: count(driver.data_bytes) ?? 0, volumeId, ...(text(r.snapshot_id) ? { snapshotId: text(r.snapshot_id)! } : {}), ...(parentId ? { parentId } : {}) };
   return { ok: true, id, name: text(r.display_name), description: text(r.display_description), volume: text(driver.volume) ?? volumeId, data };
 }
 
@@ -86,7 +92,7 @@ export function importedBackup(p: Extract<ParsedRecord, { ok: true }>, namespace
     apiVersion: 'blockstorage.stratus.io/v1alpha1',
     kind: 'VolumeBackup',
     metadata: { name, namespace, annotations: { [VOLUME_ID_ANNOTATION]: p.id, [IMPORTED_ANNOTATION]: JSON.stringify(p.data) } },
-    spec: { ...(p.name !== null ? { displayName: p.name } : {}), ...(p.description !== null ? { description: p.description } : {}), volume: p.volume },
+    spec: { ...(p.name !== null ? { displayName: p.name } : {}), ...(p.description !== null ? { description: p.description } : {}), volume: p.volume, ...(p.data.parentId ? { incremental: true } : {}) },
   };
 }
 

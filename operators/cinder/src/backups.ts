@@ -133,6 +133,9 @@ async function takeImported(deps: CinderDeps, ctx: ReconcileContext<VolumeBackup
   try {
     const manifest = await deps.backups.manifest(d.prefix, d.container);
     if (!manifest) throw new Refused('InvalidBackup', `Invalid backup: No backup data at ${d.container}/${d.prefix} to import.`);
+    // An incremental one holds its parent as a dependent (the parent's chunks are partly its own).
+    const parent = d.parentId ? (await client.list<VolumeBackup>(VOLUME_BACKUPS, b.metadata.namespace)).items.find((o) => idOf(o) === d.parentId && !isDeleting(o)) : undefined;
+    if (d.parentId && !parent) throw new Refused('InvalidBackup', `Invalid backup: The backup it builds on (${d.parentId}) is not in this project.`);
     const projectId = await projectIdOf(client, b.metadata.namespace!);
     await admit(client, b.metadata.namespace!, b.metadata.uid!, { backups: 1, backupGigabytes: d.sizeGiB }, () =>
       write({
@@ -145,10 +148,12 @@ async function takeImported(deps: CinderDeps, ctx: ReconcileContext<VolumeBackup
         objectCount: d.objectCount,
         dataBytes: d.dataBytes,
         ...(projectId ? { projectId } : {}),
+        ...(parent ? { parent: parent.metadata.name, parentId: d.parentId } : {}),
         phase: 'available',
         conditions: markReady(b.status?.conditions, b.metadata.generation, 'BackupImported', `imported from its record: ${d.objectCount} chunk(s) in ${d.container}/${d.prefix}`),
       }),
     );
+    if (parent && !parent.status?.hasDependentBackups) await patchStatusChanges(client, VOLUME_BACKUPS, parent, { hasDependentBackups: true }, FIELD_MANAGER, { precondition: false, observedGeneration: false });
     await ctx.events.record(b, 'Normal', 'Imported', `Backup ${idOf(b)} imported from its record: its data is in ${d.container}/${d.prefix}`);
     ctx.log.info('backup imported', { container: d.container, prefix: d.prefix });
   } catch (e) {

@@ -206,12 +206,27 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal((await api('GET', `/backups/${i.id}/export_record`)).status, 400);
     assert.equal((await api('POST', `/backups/${i.id}/action`, { 'os-reset_status': { status: 'available' } })).status, 202);
     await until('backups', i.id, 'available');
-    // The full backup goes only after the incremental one built on it.
+    // The incremental backup's record imports beside its parent (not without it) and restores the same state.
+    const rec = (await api('GET', `/backups/${i.id}/export_record`)).body['backup-record'];
+    const recordWith = (changes: object) => Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(rec.backup_url, 'base64').toString()), ...changes })).toString('base64');
+    const importing = (changes: object) => api('POST', '/backups/import_record', { 'backup-record': { backup_service: rec.backup_service, backup_url: recordWith(changes) } });
+    const orphan = await importing({ id: randomUUID(), parent_id: randomUUID() });
+    assert.equal(orphan.status, 400);
+    assert.match(orphan.body.badRequest.message, /is incremental: the backup it builds on \(.*\) must be in this project and available; import its record first/);
+    const copyId = randomUUID();
+    assert.equal((await importing({ id: copyId })).status, 201);
+    const copy = await until('backups', copyId, 'available');
+    assert.deepEqual([copy.is_incremental, copy.object_count], [true, 1]);
+    const r3 = (await api('POST', `/backups/${copyId}/restore`, { restore: { name: 'from-imported-inc' } })).body.restore.volume_id as string;
+    await until('volumes', r3, 'available');
+    assert.deepEqual([await readAt(r3, 0, 12), await readAt(r3, 3 * CHUNK_BYTES + 10, 8)], ['SECOND-STATE', 'FAR-AWAY'], "its own chunk and its parent's");
+    assert.equal((await api('DELETE', `/volumes/${r3}`)).status, 202);
+    // The full backup goes only after the incremental ones built on it, the imported one too.
     const early = await api('DELETE', `/backups/${f.id}`);
     assert.equal(early.status, 400);
     assert.match(early.body.badRequest.message, /Incremental backups exist/);
     await until('volumes', r1.body.restore.volume_id, 'available');
-    for (const b of [i.id, f.id]) {
+    for (const b of [copyId, i.id, f.id]) {
       assert.equal((await api('DELETE', `/backups/${b}`)).status, 202);
       await gone('backups', b);
     }

@@ -161,7 +161,12 @@ describe('block storage decisions', () => {
     assert.equal(refused(BACKUP_SERVICE, enc({ size: 1 })), 'input: Provided backup record is missing an id');
     assert.equal(refused(BACKUP_SERVICE, enc({ id: newId })), 'input: Provided backup record is missing size attribute');
     assert.equal(refused(BACKUP_SERVICE, enc({ id: newId, size: 1 })), 'backup: Driver successfully decoded imported backup data, but there are missing fields (display_name, display_description, container, service_metadata, object_count).');
-    assert.match(refused(BACKUP_SERVICE, enc({ ...record, id: newId, parent_id: 'p' })), /^backup: .* is incremental/);
+    assert.match(refused(BACKUP_SERVICE, enc({ ...record, id: newId, parent_id: 'p' })), /^input: .*parent_id must be a UUID/);
+    const parentId = '99999999-8888-4777-8666-555555555555';
+    const incremental = parseRecord(BACKUP_SERVICE, enc({ ...record, id: newId, parent_id: parentId }));
+    if (!incremental.ok) assert.fail(`an incremental record is taken: ${incremental.message}`);
+    assert.equal(incremental.data.parentId, parentId, 'naming its parent');
+    assert.equal(importedBackup(incremental, 'acme', 'b').spec.incremental, true);
     assert.match(refused(BACKUP_SERVICE, enc({ ...record, id: 'x' })), /must be a UUID/);
     assert.match(reservedAnnotationChange(BACKUP_RESERVED_ANNOTATIONS, made, undefined)!, /blockstorage.stratus.io\/id, blockstorage.stratus.io\/imported\]/);
   });

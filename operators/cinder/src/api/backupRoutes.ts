@@ -111,6 +111,12 @@ export function backupRoutes(router: VolRouter, api: VolApi): void {
     if (!parsed.ok) throw parsed.invalid === 'input' ? invalidInput(parsed.message) : badRequest(`Invalid backup: ${parsed.message}`);
     if (api.dir.backups.byId(parsed.id)) throw badRequest('Invalid backup: Backup already exists in database.');
     const ns = callerNamespace(req.auth);
+    const parentId = parsed.data.parentId;
+    if (parentId) {
+      const parent = api.dir.backups.byId(parentId);
+      if (!parent || parent.metadata.namespace !== ns || backupStatus(parent) !== 'available')
+        throw badRequest(`Invalid backup: Backup ${parsed.id} is incremental: the backup it builds on (${parentId}) must be in this project and available${parent ? `, but is ${backupStatus(parent)}` : ''}; import its record first.`);
+    }
     const body = importedBackup(parsed, ns, newObjectName(api.dir.backups, ns, parsed.name ?? undefined, 'backup'));
     const made = await createCounted(api, ns, { backups: 1, backupGigabytes: parsed.data.sizeGiB }, VOLUME_BACKUPS, api.dir.backups, body, 'Backup');
     return { status: 201, body: { backup: { id: idOf(made), name: parsed.name, links: backupView(api.dir, made, base(req)).links } } };
