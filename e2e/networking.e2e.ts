@@ -118,6 +118,23 @@ describe('networking with kubectl: servers on an OVN network', function () {
     assert.match(refused.stderr, /allowed address pairs need port security/);
   });
 
+  it('gives a server the extra DHCP options its port asks for, from OVN’s DHCP server', async () => {
+    // x asks for a lease every few seconds and says the options it got: none of these until its port has them.
+    const show = Buffer.from([
+      '#!/bin/sh',
+      "printf '#!/bin/sh\\n[ \"$1\" = bound ] && echo \"DHCP-OPTIONS domain=$domain bootfile=$bootfile ntp=$ntpsrv\"\\n' > /tmp/dhcp-show",
+      'chmod +x /tmp/dhcp-show',
+      'while true; do udhcpc -i eth0 -s /tmp/dhcp-show -q -n -t 3 -T 1 -O bootfile -O ntpsrv 2>/dev/null; sleep 2; done',
+      '',
+    ].join('\n')).toString('base64');
+    await kubectlOk(['apply', '-f', '-'], `apiVersion: compute.stratus.io/v1alpha1\nkind: Instance\nmetadata: {name: x, namespace: demo}\nspec: {flavor: m1.tiny, image: {name: stratus-test}, networks: [{network: private}], userData: "${show}"}`);
+    await kubectlOk(['wait', '--for=condition=Ready', 'instance/x', '-n', 'demo', '--timeout=300s']);
+    const before = await consoleOf('demo', 'x', /USER-SCRIPT DHCP-OPTIONS [^\n]*\n/);
+    assert.match(before, /USER-SCRIPT DHCP-OPTIONS domain= bootfile= ntp=\s/, 'its subnet’s options only');
+    await kubectlOk(['patch', 'port/x-nic0', '-n', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { extraDHCPOptions: [{ name: 'domain-name', value: 'example.test' }, { name: 'bootfile-name', value: 'pxelinux.0' }, { name: 'ntp-server', value: '10.20.0.9' }] } })]);
+    await consoleOf('demo', 'x', /USER-SCRIPT DHCP-OPTIONS domain=example\.test bootfile=pxelinux\.0 ntp=10\.20\.0\.9/);
+  });
+
   it('lets a server on another network reach them once a router joins the two subnets', async () => {
     const probe = Buffer.from('#!/bin/sh\nwhile true; do ping -c 1 -W 1 10.20.0.10 >/dev/null 2>&1 && echo ROUTED-OK || echo ROUTED-UNREACHABLE; sleep 1; done\n').toString('base64');
     await kubectlOk(['apply', '-f', '-'], [
@@ -158,15 +175,15 @@ describe('networking with kubectl: servers on an OVN network', function () {
   });
 
   it('keeps every guest link in the cloud’s own network namespace, none in the machine’s', async () => {
-    assert.equal((await switchPorts()).filter((p) => p.startsWith('tap')).length, 6, 'six guest ports on br-int');
-    assert.equal((await taps(layout().netns)).length, 6);
+    assert.equal((await switchPorts()).filter((p) => p.startsWith('tap')).length, 7, 'seven guest ports on br-int');
+    assert.equal((await taps(layout().netns)).length, 7);
     assert.deepEqual(await taps(), [], 'no tap in the machine namespace');
     const hostAddrs = await lines('ip', '-o', 'addr', 'show');
     assert.ok(!hostAddrs.some((l) => l.includes('10.20.0.')), 'no tenant address in the machine namespace');
   });
 
   it('leaves no OVN row, switch port, tap or namespace behind once everything is deleted', async () => {
-    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'instance/v', 'router/r1', '-n', 'demo', '--timeout=120s']);
+    await kubectlOk(['delete', 'instance/a', 'instance/b', 'instance/c', 'instance/d', 'instance/e', 'instance/v', 'instance/x', 'router/r1', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['delete', 'network/private', 'network/backend', 'network/public', 'securitygroup/locked', 'securitygroup/default', '-n', 'demo', '--timeout=120s']);
     await kubectlOk(['wait', '--for=delete', 'subnet/private-v4', 'port/a-nic0', 'port/b-nic0', '-n', 'demo', '--timeout=60s']);
     await eventually('no OVN northbound row of the deleted resources', async () => (await nbOurs()).length === 0, 60_000, 500);

@@ -166,6 +166,20 @@ describe('networking with the openstack CLI', function () {
     await os('port', 'delete', 'vip-holder');
   });
 
+  it('keeps the extra DHCP options the CLI sets on a port, in a DHCP_Options row of its own, and refuses a value OVN could not use', async () => {
+    await os('port', 'create', '--network', 'private', '--extra-dhcp-option', 'name=bootfile-name,value=pxelinux.0', '--extra-dhcp-option', 'name=server-ip-address,value=10.30.0.5', 'pxe');
+    const port = await json('port', 'show', 'pxe');
+    const options = (p: { extra_dhcp_opts: unknown }) => (typeof p.extra_dhcp_opts === 'string' ? JSON.parse(p.extra_dhcp_opts.replace(/'/g, '"')) : p.extra_dhcp_opts) as Array<{ opt_name: string; opt_value: string; ip_version: number }>;
+    assert.deepEqual(options(port).map((o) => [o.opt_name, o.opt_value, o.ip_version]).sort(), [['bootfile-name', 'pxelinux.0', 4], ['server-ip-address', '10.30.0.5', 4]]);
+    const nbctl = async (...args: string[]) => (await sh('ovn-nbctl', [`--db=${ovnLayout(cloud.dir).nbRemote}`, '--bare', ...args])).stdout.trim();
+    await eventually('the port’s own DHCP options', async () => (await nbctl('--columns=options', 'find', 'DHCP_Options', `external_ids:port_id=${port.id}`)).includes('bootfile_name="pxelinux.0"'), 60_000, 500);
+    assert.match(await nbctl('--columns=options', 'find', 'DHCP_Options', `external_ids:port_id=${port.id}`), /tftp_server_address=10\.30\.0\.5/);
+    const bad = await run(cloud, ['port', 'set', '--extra-dhcp-option', 'name=ntp-server,value=time.example', 'pxe']);
+    assert.match(bad.stderr, /400.*'time\.example' is not an IPv4 address/);
+    await os('port', 'delete', 'pxe');
+    await eventually('the port’s DHCP options gone with it', async () => (await nbctl('--columns=_uuid', 'find', 'DHCP_Options', `external_ids:port_id=${port.id}`)) === '', 60_000, 500);
+  });
+
   it('shows a project’s network quota usage (quota list --detail), also at the .json path Tempest asks for', async () => {
     const project = (await os('token', 'issue', '-f', 'value', '-c', 'project_id')).trim();
     const networks = (await json('network', 'list', '--project', project)).length;

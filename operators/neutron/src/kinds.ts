@@ -124,6 +124,20 @@ export const PortKind: KindDefinition = {
           },
         },
       },
+      extraDHCPOptions: {
+        type: 'array',
+        maxItems: 64,
+        description: "DHCP options its DHCP answers carry beside its subnet's (Neutron's extra_dhcp_opts, by Neutron's option names: bootfile-name, tftp-server, ntp-server, …; dhcp_disabled: true turns DHCP off for it).",
+        items: {
+          type: 'object',
+          required: ['name', 'value'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 64 },
+            value: { type: 'string', maxLength: 255 },
+            ipVersion: { type: 'integer', enum: [4, 6], default: 4 },
+          },
+        },
+      },
     },
     'x-kubernetes-validations': [{ rule: '!has(self.allowedAddressPairs) || size(self.allowedAddressPairs) == 0 || !has(self.portSecurityEnabled) || self.portSecurityEnabled', message: 'allowed address pairs need port security: portSecurityEnabled must not be false', fieldPath: '.allowedAddressPairs' }],
   },

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { AddressPair } from './addressPairs.js';
+import type { ExtraDhcpOption } from './dhcpOptions.js';
 import { FloatingIPKind, NetworkKind, PortKind, RouterKind, SecurityGroupKind, SubnetKind, SubnetPoolKind } from './kinds.js';
 
 export const NETWORKS = resourceOf(NetworkKind);
@@ -92,6 +93,7 @@ export interface Port {
     securityGroups?: string[];
     adminStateUp?: boolean;
     allowedAddressPairs?: AddressPair[];
+    extraDHCPOptions?: ExtraDhcpOption[];
   };
   status?: CommonStatus & { macAddress?: string; fixedIPs?: FixedIP[]; networkId?: string; mtu?: number; chassis?: string };
 }

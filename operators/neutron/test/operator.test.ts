@@ -83,6 +83,26 @@ describe('networking operator on OVN', function () {
     assert.equal(await get(PORTS, 'demo', 'open-with-pairs'), undefined);
   });
 
+  it('answers a port with extra DHCP options from a DHCP_Options row of its own, made from its subnet’s; none with dhcp_disabled', async () => {
+    await make(NETWORKS, 'demo', 'net-pxe', 'Network', {});
+    await make(SUBNETS, 'demo', 'sub-pxe', 'Subnet', { network: 'net-pxe', cidr: '10.8.0.0/24' });
+    await make(PORTS, 'demo', 'pxe', 'Port', { network: 'net-pxe', extraDHCPOptions: [{ name: 'bootfile-name', value: 'pxelinux.0' }, { name: 'server-ip-address', value: '10.8.0.5' }, { name: 'router', value: '' }] });
+    const port = await until<Port>(PORTS, 'demo', 'pxe', 'Ready with an address', (p) => ready(p) && !!p.status?.fixedIPs?.length);
+    const subnetId = (await get<Subnet>(SUBNETS, 'demo', 'sub-pxe'))!.status!.id!;
+    const dhcpOfPort = () => nbRows('DHCP_Options').find((r) => r._uuid === asList(lspOf(port.metadata.uid!)?.dhcpv4_options)[0]);
+    await eventually('the port’s own DHCP options', () => asMap(dhcpOfPort()?.external_ids).port_id === port.metadata.uid);
+    const own = dhcpOfPort()!;
+    assert.equal(own.cidr, '10.8.0.0/24');
+    assert.equal(asMap(own.external_ids).subnet_id, subnetId);
+    const options = asMap(own.options);
+    assert.deepEqual([options.bootfile_name, options.tftp_server_address, options.server_id, options.router], ['"pxelinux.0"', '10.8.0.5', '10.8.0.1', undefined], 'the subnet’s options, its own on top, the blank router left out');
+    await env.client.patch(PORTS, 'demo', 'pxe', { spec: { extraDHCPOptions: [{ name: 'dhcp_disabled', value: 'true' }] } }, 'test');
+    await eventually('no DHCP for the port', () => lspOf(port.metadata.uid!) !== undefined && asList(lspOf(port.metadata.uid!)!.dhcpv4_options).length === 0);
+    await env.client.patch(PORTS, 'demo', 'pxe', { spec: { extraDHCPOptions: null } }, 'test');
+    await eventually('the subnet’s DHCP options again', () => asMap(dhcpOfPort()?.external_ids).subnet_id === subnetId && !asMap(dhcpOfPort()?.external_ids).port_id);
+    assert.ok(!nbRows('DHCP_Options').some((r) => asMap(r.external_ids).port_id === port.metadata.uid), 'the port’s own row is gone');
+  });
+
   it('chooses a port’s addresses once, when it is made: a subnet added later gives it none, as in Neutron', async () => {
     await make(NETWORKS, 'demo', 'late', 'Network', {});
     await make(PORTS, 'demo', 'early', 'Port', { network: 'late' });

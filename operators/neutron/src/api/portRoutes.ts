@@ -2,6 +2,7 @@
 import { isDeleting } from '@stratus/runtime';
 import { IpamError, checkWantedAddress, cidrContains } from '../ipam.js';
 import { parseAddressPairs, type AddressPair } from '../addressPairs.js';
+import { mergeDhcpOptions, parseDhcpOptions, type ExtraDhcpOption } from '../dhcpOptions.js';
 import { PORTS, idOf, macOf, type FixedIP, type Network, type Port } from '../resources.js';
 import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
@@ -17,6 +18,12 @@ function addressPairsOf(value: unknown): AddressPair[] {
   const parsed = parseAddressPairs(value);
   if (!parsed.ok) throw new NeutronError(400, parsed.type, parsed.message);
   return parsed.pairs;
+}
+/** A request's extra_dhcp_opts, or Neutron's 400 for them. */
+function dhcpOptionsOf(value: unknown, update: boolean): ExtraDhcpOption[] {
+  const parsed = parseDhcpOptions(value, update);
+  if (!parsed.ok) throw badRequest(parsed.message);
+  return parsed.options;
 }
 const pairsNeedPortSecurity = () => conflict('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.');
 
@@ -124,6 +131,7 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
     if (portSecurity === false && groups?.length) throw conflict('PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
     const pairs = p.allowed_address_pairs !== undefined ? addressPairsOf(p.allowed_address_pairs) : undefined;
     if (portSecurity === false && pairs?.length) throw pairsNeedPortSecurity();
+    const dhcpOptions = p.extra_dhcp_opts !== undefined ? dhcpOptionsOf(p.extra_dhcp_opts, false) : undefined;
     if (p.mac_address !== undefined) {
       if (typeof p.mac_address !== 'string' || !MAC.test(p.mac_address)) throw badRequest(`Invalid input for mac_address. Reason: '${String(p.mac_address)}' is not a valid MAC address.`);
       const taken = api.dir.ports.list().some((o) => api.dir.networkOfPort(o) === net && macOf(o) === String(p.mac_address).toLowerCase());
@@ -144,6 +152,7 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
       ...(groups ? { securityGroups: groups } : {}),
       ...(p.admin_state_up !== undefined ? { adminStateUp: bool(p.admin_state_up, 'admin_state_up') } : {}),
       ...(pairs?.length ? { allowedAddressPairs: pairs } : {}),
+      ...(dhcpOptions?.length ? { extraDHCPOptions: dhcpOptions } : {}),
     };
     const made = await withinQuota(api, ns, 'port', 1, () =>
       createAndSettle<Port>(
@@ -180,6 +189,14 @@ export function portRoutes(r: NetRouter, api: NetApi): void {
     }
     const pairsAfter = spec.allowedAddressPairs !== undefined ? (spec.allowedAddressPairs as AddressPair[] | null) : port.spec.allowedAddressPairs;
     if ((spec.portSecurityEnabled ?? port.spec.portSecurityEnabled) === false && pairsAfter?.length) throw pairsNeedPortSecurity();
+    // Neutron merges the options an update names into the port's: a null value removes one.
+    if (u.extra_dhcp_opts !== undefined) {
+      const changes = dhcpOptionsOf(u.extra_dhcp_opts, true);
+      if (changes.length) {
+        const merged = mergeDhcpOptions(port.spec.extraDHCPOptions, changes);
+        spec.extraDHCPOptions = merged.length ? merged : null;
+      }
+    }
     const net = api.dir.networkOfPort(port);
     if (u.fixed_ips !== undefined && net) spec.fixedIPs = fixedIPsOf(api, net.metadata.namespace!, net.metadata.name, idOf(net), u.fixed_ips, `${ns}/${port.metadata.name}`);
     if (u.mac_address !== undefined && String(u.mac_address).toLowerCase() !== macOf(port)) throw conflict('PortBound', `Unable to complete operation on port ${params.id}: the MAC address of a port cannot be changed here.`);

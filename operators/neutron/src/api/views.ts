@@ -1,6 +1,7 @@
 /** Resources as the Networking API v2.0 shows them (Neutron's field names and defaults). */
 import { displayNameOf } from '@stratus/runtime';
 import { addressPairsView } from '../addressPairs.js';
+import { dhcpOptionsView } from '../dhcpOptions.js';
 import { allocationPoolsOf, gatewayOf } from '../ipam.js';
 import { DEFAULT_SECURITY_GROUP, idOf, macOf, mtuOf, securityGroupsOf, type Network, type Port, type SecurityGroup, type SecurityGroupRule, type Subnet } from '../resources.js';
 import { normalizedProtocol, ruleIdOf } from '../securityGroups.js';
@@ -96,7 +97,7 @@ export function portView(p: Port, dir: NetworkDirectory) {
     security_groups: groups,
     port_security_enabled: p.spec.portSecurityEnabled !== false,
     allowed_address_pairs: addressPairsView(p.spec.allowedAddressPairs, p.status?.macAddress ?? macOf(p)),
-    extra_dhcp_opts: [],
+    extra_dhcp_opts: dhcpOptionsView(p.spec.extraDHCPOptions),
     'binding:host_id': p.spec.bindingHost ?? '',
     'binding:vif_type': p.spec.bindingHost ? 'ovs' : 'unbound',
     'binding:vnic_type': 'normal',

@@ -7,6 +7,7 @@
  */
 import { asList, asMap, asOptional, map, namedUuid, set, uuid, type Row } from '../ovsdb/values.js';
 import { portSecurityOf } from '../addressPairs.js';
+import { ovnDhcpOptionsOf, portDhcpOptions } from '../dhcpOptions.js';
 import { gatewayOf, networkOfPrefix } from '../ipam.js';
 import { FLOATING_IP_OWNER, PHYSICAL_NETWORK, ROUTER_GATEWAY_OWNER, idOf, isRouterLeg, keyOf, macOf, mtuOf, portNetworkNamespace, securityGroupsOf, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet } from '../resources.js';
 import { ALLOW_PRIORITY, DROP_PORT_GROUP, DROP_PRIORITY, aclMatch, portGroupNameOf, ruleIdOf } from '../securityGroups.js';
@@ -36,8 +37,8 @@ export interface DesiredSwitchPort {
   addresses: string[];
   port_security: string[];
   enabled: boolean;
-  /** The subnet ID whose DHCP options the port answers with. */
-  dhcpSubnet?: string;
+  /** The DHCP_Options row (its key) the port answers with: its subnet's, or its own with extra options. */
+  dhcp?: string;
   /** 'router' for a router's port on the switch (patched to its router port); '' for a guest's. */
   type?: string;
   options?: Record<string, string>;
@@ -66,7 +67,8 @@ export interface DesiredRouter {
   external_ids: Record<string, string>;
 }
 export interface DesiredDhcp {
-  subnetId: string;
+  /** The subnet's ID; `<subnet ID>/<port ID>` for a port's own row (its extra DHCP options). */
+  key: string;
   cidr: string;
   options: Record<string, string>;
   external_ids: Record<string, string>;
@@ -105,6 +107,21 @@ function serverMacOf(subnetId: string): string {
   return ['fa', '16', '3e', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4, 6)].join(':');
 }
 
+/**
+ * The DHCP_Options row a port answers with: none with dhcp_disabled; its first DHCP subnet's, or, with extra
+ * options of its own, a row of its own made from that subnet's (added to `rows`), as Neutron's OVN driver does.
+ */
+function dhcpRowOf(p: Port, bySubnet: Map<string, DesiredDhcp>, rows: DesiredDhcp[]): string | undefined {
+  const subnet = (p.status?.fixedIPs ?? []).map((f) => f.subnetId && bySubnet.get(f.subnetId)).find((d): d is DesiredDhcp => !!d);
+  const own = ovnDhcpOptionsOf(p.spec.extraDHCPOptions);
+  if (!subnet || own === 'disabled') return undefined;
+  const options = portDhcpOptions(subnet.options, own);
+  if (!options) return subnet.key;
+  const key = `${subnet.key}/${idOf(p)}`;
+  rows.push({ key, cidr: subnet.cidr, options, external_ids: { [OWNER_KEY]: keyOf(p), subnet_id: subnet.key, port_id: idOf(p) } });
+  return key;
+}
+
 /** The NB rows the live resources call for. */
 export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports: Port[], securityGroups: SecurityGroup[] = [], routers: Router[] = [], floatingIPs: FloatingIP[] = [], gatewayChassis?: string): DesiredNorthbound {
   const nets = new Map(live(networks).map((n) => [keyOf(n), n]));
@@ -129,16 +146,16 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
     // Host routes as option 121; a client that takes it ignores the router option, so the default route goes with them.
     if (s.spec.hostRoutes?.length) options.classless_static_route = `{${[...s.spec.hostRoutes.map((r) => `${r.destination},${r.nexthop}`), ...(gw ? [`0.0.0.0/0,${gw}`] : [])].join(', ')}}`;
     if (!options.server_id) continue;
-    dhcp.push({ subnetId: idOf(s), cidr: s.spec.cidr, options, external_ids: { [OWNER_KEY]: keyOf(s), subnet_id: idOf(s) } });
+    dhcp.push({ key: idOf(s), cidr: s.spec.cidr, options, external_ids: { [OWNER_KEY]: keyOf(s), subnet_id: idOf(s) } });
   }
-  const dhcpIds = new Set(dhcp.map((d) => d.subnetId));
+  const dhcpBySubnet = new Map(dhcp.map((d) => [d.key, d]));
   const out: DesiredSwitchPort[] = [];
   for (const p of live(ports)) {
     const net = nets.get(`${portNetworkNamespace(p)}/${p.spec.network}`);
     if (!net || !p.status?.macAddress || p.spec.deviceOwner === FLOATING_IP_OWNER) continue; // a floating IP's port only holds its address
     const ips = (p.status.fixedIPs ?? []).map((f) => f.ipAddress).filter((ip): ip is string => !!ip);
     const address = [macOf(p), ...ips].join(' ');
-    const v4Dhcp = (p.status.fixedIPs ?? []).map((f) => f.subnetId).find((id) => id && dhcpIds.has(id));
+    const v4Dhcp = dhcpRowOf(p, dhcpBySubnet, dhcp);
     if (isRouterLeg(p)) {
       // A router's leg on the switch: patched to its router port, no addresses of its own to secure.
       out.push({ name: idOf(p), switch: switchNameOf(idOf(net)), addresses: ['router'], port_security: [], enabled: true, type: 'router', options: { 'router-port': routerPortNameOf(idOf(p)) }, external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner!, 'neutron:device_id': p.spec.deviceId ?? '' } });
@@ -151,7 +168,7 @@ export function desiredNorthbound(networks: Network[], subnets: Subnet[], ports:
       addresses: [address, ...(secured?.extraMacs ?? [])],
       port_security: secured?.portSecurity ?? [],
       enabled: p.spec.adminStateUp !== false,
-      ...(v4Dhcp ? { dhcpSubnet: v4Dhcp } : {}),
+      ...(v4Dhcp ? { dhcp: v4Dhcp } : {}),
       external_ids: { [OWNER_KEY]: keyOf(p), 'neutron:device_owner': p.spec.deviceOwner ?? '', 'neutron:device_id': p.spec.deviceId ?? '', 'neutron:port_name': p.spec.displayName ?? '' },
     });
   }
@@ -262,19 +279,23 @@ const ours = (r: Row) => OWNER_KEY in asMap(r.external_ids);
 /** The operations (one transaction) that make NB hold `want`, touching only what differs. [] when in sync. */
 export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): object[] {
   const ops: object[] = [];
-  // DHCP options, by subnet ID.
+  // DHCP options, by subnet ID (and port ID, for a port's own).
   const dhcpRef = new Map<string, unknown>();
-  const haveDhcp = new Map(have.dhcp.filter(ours).map((r) => [asMap(r.external_ids).subnet_id, r]));
+  const dhcpKeyOf = (r: Row) => {
+    const ids = asMap(r.external_ids);
+    return ids.port_id ? `${ids.subnet_id}/${ids.port_id}` : ids.subnet_id;
+  };
+  const haveDhcp = new Map(have.dhcp.filter(ours).map((r) => [dhcpKeyOf(r), r]));
   want.dhcp.forEach((d, i) => {
     const row = { cidr: d.cidr, options: map(d.options), external_ids: map(d.external_ids) };
-    const cur = haveDhcp.get(d.subnetId);
-    haveDhcp.delete(d.subnetId);
+    const cur = haveDhcp.get(d.key);
+    haveDhcp.delete(d.key);
     if (!cur) {
       ops.push({ op: 'insert', table: 'DHCP_Options', row, 'uuid-name': `dhcp${i}` });
-      dhcpRef.set(d.subnetId, namedUuid(`dhcp${i}`));
+      dhcpRef.set(d.key, namedUuid(`dhcp${i}`));
       return;
     }
-    dhcpRef.set(d.subnetId, uuid(cur._uuid as string));
+    dhcpRef.set(d.key, uuid(cur._uuid as string));
     if (cur.cidr !== d.cidr || !sameMap(asMap(cur.options), d.options) || !sameMap(asMap(cur.external_ids), d.external_ids)) ops.push({ op: 'update', table: 'DHCP_Options', where: where(cur._uuid as string), row });
   });
 
@@ -290,7 +311,7 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
     addresses: set(p.addresses),
     port_security: set(p.port_security),
     enabled: p.enabled,
-    dhcpv4_options: set(p.dhcpSubnet && dhcpRef.has(p.dhcpSubnet) ? [dhcpRef.get(p.dhcpSubnet)] : []),
+    dhcpv4_options: set(p.dhcp && dhcpRef.has(p.dhcp) ? [dhcpRef.get(p.dhcp)] : []),
     type: p.type ?? '',
     options: map(p.options ?? {}),
     external_ids: map(p.external_ids),
@@ -304,7 +325,7 @@ export function planNorthbound(want: DesiredNorthbound, have: NorthboundRows): o
       havePorts.delete(p.name);
       lspRef.set(p.name, uuid(cur._uuid as string));
       const dhcpNow = asOptional(cur.dhcpv4_options);
-      const dhcpWant = p.dhcpSubnet ? dhcpRef.get(p.dhcpSubnet) : undefined;
+      const dhcpWant = p.dhcp ? dhcpRef.get(p.dhcp) : undefined;
       const dhcpSame = dhcpWant === undefined ? dhcpNow === undefined : Array.isArray(dhcpWant) && dhcpWant[0] === 'uuid' && dhcpWant[1] === dhcpNow;
       const enabledNow = asList(cur.enabled)[0];
       if (!sameSet(asList(cur.addresses), p.addresses) || !sameSet(asList(cur.port_security), p.port_security) || !dhcpSame || String(enabledNow ?? 'true') !== String(p.enabled) || !sameMap(asMap(cur.external_ids), p.external_ids) || String(cur.type ?? '') !== (p.type ?? '') || !sameMap(asMap(cur.options), p.options ?? {}))
