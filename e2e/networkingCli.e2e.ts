@@ -384,6 +384,20 @@ describe('networking with the openstack CLI', function () {
     const gw = (await json('router', 'show', 'edge')).external_gateway_info;
     assert.equal(gw.enable_snat, true);
     assert.match(gw.external_fixed_ips[0].ip_address, /^172\.24\.4\.\d+$/);
+    // Whether a gateway translates is the admin's to choose (Neutron's policy for ext-gw-mode's enable_snat).
+    const mine = await as('bob', 'other', 'router', 'create', 'bobs');
+    assert.equal(mine.code, 0, mine.stderr);
+    const snatOff = await as('bob', 'other', 'router', 'set', '--external-gateway', 'public', '--disable-snat', 'bobs');
+    assert.match(snatOff.stderr, /403.*rule:update_router:external_gateway_info:enable_snat\) is disallowed by policy/);
+    assert.equal((await as('bob', 'other', 'router', 'delete', 'bobs')).code, 0);
+    await os('router', 'set', '--external-gateway', 'public', '--disable-snat', 'edge');
+    assert.equal((await json('router', 'show', 'edge')).external_gateway_info.enable_snat, false, 'an admin turns it off');
+    // The admin chooses the gateway's address too (external_fixed_ips); a member may not.
+    await os('router', 'set', '--external-gateway', 'public', '--enable-snat', '--fixed-ip', 'ip-address=172.24.4.50', 'edge');
+    assert.equal((await json('router', 'show', 'edge')).external_gateway_info.external_fixed_ips[0].ip_address, '172.24.4.50');
+    const taken = await run(cloud, ['router', 'create', '--external-gateway', 'public', '--fixed-ip', 'ip-address=172.24.4.50', 'second-edge']);
+    assert.match(taken.stderr, /409.*IP address 172\.24\.4\.50 already allocated/);
+    assert.deepEqual((await json('router', 'list')).filter((r: { Name: string }) => r.Name === 'second-edge'), [], 'the refused router was not made');
     await os('security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default');
     const fip = await json('floating', 'ip', 'create', 'public');
     assert.equal(fip.status, 'DOWN');

@@ -240,6 +240,12 @@ export const RouterKind: KindDefinition = {
           network: { type: 'string', minLength: 1, description: 'The external Network (object name).' },
           networkNamespace: { type: 'string', description: "The external network's namespace (an admin's, usually); this router's when unset." },
           enableSNAT: { type: 'boolean', default: true },
+          fixedIPs: {
+            type: 'array',
+            maxItems: 8,
+            description: "The gateway's addresses wanted on the external network: a subnet (object name), an address, or both. Unset: one from its first subnet.",
+            items: { type: 'object', properties: { subnet: { type: 'string' }, ipAddress } },
+          },
         },
       },
     },

@@ -130,7 +130,7 @@ export interface Router {
   apiVersion?: string;
   kind?: 'Router';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet?: string; port?: string }>; routes?: Array<{ destination: string; nexthop: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean } };
+  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet?: string; port?: string }>; routes?: Array<{ destination: string; nexthop: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean; fixedIPs?: FixedIP[] } };
   status?: CommonStatus & { logicalRouter?: string; gatewayIP?: string; interfaces?: RouterInterfaceStatus[] };
 }
 

@@ -102,19 +102,24 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     for (const p of mine) if (p.spec.deviceOwner === ROUTER_INTERFACE_OWNER && !legs.some((l) => l.port === p.metadata.name) && !isDeleting(p)) await client.delete(PORTS, ns, p.metadata.name);
     // Its gateway: a port on the external network (an address from its first subnet), or none.
     const gatewayPort = mine.find((p) => p.spec.deviceOwner === ROUTER_GATEWAY_OWNER);
+    const wantedGatewayIPs = router.spec.externalGateway?.fixedIPs?.length ? router.spec.externalGateway.fixedIPs : undefined;
     if (external && !gatewayPort) {
       const body: Port = {
         apiVersion: 'network.stratus.io/v1alpha1',
         kind: 'Port',
         metadata: { name: gatewayPortNameOf(router.metadata.name), namespace: ns, labels: { [ROUTER_LABEL]: router.metadata.name }, ownerReferences: [{ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', name: router.metadata.name, uid: idOf(router), controller: true }] },
-        spec: { network: external.metadata.name, ...(external.metadata.namespace !== ns ? { networkNamespace: external.metadata.namespace } : {}), deviceOwner: ROUTER_GATEWAY_OWNER, deviceId: idOf(router), portSecurityEnabled: false },
+        spec: { network: external.metadata.name, ...(external.metadata.namespace !== ns ? { networkNamespace: external.metadata.namespace } : {}), deviceOwner: ROUTER_GATEWAY_OWNER, deviceId: idOf(router), portSecurityEnabled: false, ...(wantedGatewayIPs ? { fixedIPs: wantedGatewayIPs } : {}) },
       };
       await client.create(PORTS, body, FIELD_MANAGER).catch((e: unknown) => {
         if (!isConflict(e)) throw e;
       });
     }
     if (!external && gatewayPort && !isDeleting(gatewayPort)) await client.delete(PORTS, ns, gatewayPort.metadata.name);
-    const gatewayIP = external ? gatewayPort?.status?.fixedIPs?.[0]?.ipAddress : undefined;
+    // Addresses asked for later move the gateway port to them (its reconciler claims them, or refuses).
+    if (external && gatewayPort && wantedGatewayIPs && JSON.stringify(gatewayPort.spec.fixedIPs ?? []) !== JSON.stringify(wantedGatewayIPs)) await client.patch(PORTS, ns, gatewayPort.metadata.name, { spec: { fixedIPs: wantedGatewayIPs } }, FIELD_MANAGER);
+    // A gateway whose port has yet to take the addresses asked for is still on its way.
+    const gatewayMoving = !!wantedGatewayIPs && !wantedGatewayIPs.every((w) => !w.ipAddress || gatewayPort?.status?.fixedIPs?.some((f) => f.ipAddress === w.ipAddress));
+    const gatewayIP = external && !gatewayMoving ? gatewayPort?.status?.fixedIPs?.[0]?.ipAddress : undefined;
 
     const interfaces: RouterInterfaceStatus[] = legs.map((leg) => {
       const p = leg.given ?? mine.find((x) => x.metadata.name === leg.port);
@@ -122,7 +127,9 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
       return { subnet: leg.subnet.metadata.name, subnetId: idOf(leg.subnet), port: leg.port, ...(p ? { portId: idOf(p) } : {}), ...(ip ? { ipAddress: ip } : {}) };
     });
     const stalledPort = mine.find((p) => p.status?.phase === 'ERROR');
-    if (stalledPort) return fail('InterfaceFailed', `interface port ${stalledPort.metadata.name}: ${stalledPort.status?.conditions?.find((c) => c.type === 'Stalled')?.message ?? 'refused'}`);
+    const portRefused = stalledPort?.status?.conditions?.find((c) => c.type === 'Stalled');
+    // An address taken or none left keeps the port's reason (the API answers them 409), anything else is the interface's.
+    if (stalledPort) return fail(portRefused?.reason === 'AddressInUse' || portRefused?.reason === 'SubnetFull' ? portRefused.reason : 'InterfaceFailed', `${stalledPort.spec.deviceOwner === ROUTER_GATEWAY_OWNER ? 'gateway' : 'interface'} port ${stalledPort.metadata.name}: ${portRefused?.message ?? 'refused'}`);
     let written = await patchStatusChanges(client, ROUTERS, router, { id: idOf(router), logicalRouter: lr, interfaces, gatewayIP: gatewayIP ?? null, phase: router.spec.adminStateUp === false ? 'DOWN' : 'ACTIVE' }, FIELD_MANAGER, { precondition: false });
     await ovn.sync([written]);
     const pending = [...interfaces.filter((i) => !i.ipAddress), ...(external && !gatewayIP ? [{ subnet: `external network ${external.metadata.name}` }] : [])];

@@ -282,6 +282,17 @@ describe('networking operator on OVN', function () {
     await make(ROUTERS, 'demo', 'edge', 'Router', { externalGateway: { network: 'ext' }, interfaces: [{ subnet: 'sub1' }] });
     await make(PORTS, 'demo', 'target', 'Port', { network: 'net1' });
     await until<Router>(ROUTERS, 'demo', 'edge', 'Ready', ready);
+    // The gateway translates the subnet's outbound traffic unless SNAT is off (Neutron's ext-gw-mode).
+    const snat = () => nbRows('NAT').filter((r) => r.type === 'snat').map((r) => r.logical_ip);
+    await eventually('an SNAT rule for the subnet', () => JSON.stringify(snat()) === JSON.stringify(['10.1.0.0/24']));
+    await env.client.patch(ROUTERS, 'demo', 'edge', { spec: { externalGateway: { network: 'ext', enableSNAT: false } } }, 'test');
+    await eventually('no SNAT rule with SNAT off', () => snat().length === 0);
+    await env.client.patch(ROUTERS, 'demo', 'edge', { spec: { externalGateway: { network: 'ext', enableSNAT: true } } }, 'test');
+    await eventually('the SNAT rule back', () => JSON.stringify(snat()) === JSON.stringify(['10.1.0.0/24']));
+    // The gateway's address chosen (Neutron's external_fixed_ips): its port moves there, and so does the SNAT.
+    await env.client.patch(ROUTERS, 'demo', 'edge', { spec: { externalGateway: { network: 'ext', fixedIPs: [{ ipAddress: '172.24.4.77' }] } } }, 'test');
+    await until<Router>(ROUTERS, 'demo', 'edge', 'its gateway at 172.24.4.77', (r) => r.status?.gatewayIP === '172.24.4.77');
+    await eventually('the SNAT rule from 172.24.4.77', () => nbRows('NAT').some((r) => r.type === 'snat' && r.external_ip === '172.24.4.77'));
     const target = await until<Port>(PORTS, 'demo', 'target', 'an address', (p) => !!p.status?.fixedIPs?.[0]?.ipAddress);
     const fixed = target.status!.fixedIPs![0].ipAddress!;
     // Both written with no check between, as two kubectl applies can (or two API calls both passing the API's check).

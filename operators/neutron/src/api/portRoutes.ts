@@ -60,7 +60,7 @@ function groupNames(api: NetApi, namespace: string, ids: unknown): string[] {
 }
 
 /** The wanted fixed IPs as the Port's spec has them, each checked as Neutron checks it before anything is made. */
-function fixedIPsOf(api: NetApi, networkNs: string, networkName: string, networkId: string, raw: unknown, holder: string): FixedIP[] {
+export function fixedIPsOf(api: NetApi, networkNs: string, networkName: string, networkId: string, raw: unknown, holder: string): FixedIP[] {
   if (!Array.isArray(raw)) throw badRequest(`Invalid input for fixed_ips. Reason: Invalid data format for fixed IP: '${JSON.stringify(raw)}'.`);
   const subnets = api.dir.subnets.list(networkNs).filter((s) => s.spec.network === networkName);
   return raw.map((f: { subnet_id?: string; ip_address?: string }) => {

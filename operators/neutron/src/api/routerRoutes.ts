@@ -5,9 +5,9 @@ import { cidrContains, prefixVersion } from '../ipam.js';
 import { ROUTERS, gatewayPortNameOf, idOf, routerPortNameOf, type Port, type Router, type Subnet } from '../resources.js';
 import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
-import { badRequest, conflict, notFound } from './errors.js';
+import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
-import { visiblePort } from './portRoutes.js';
+import { fixedIPsOf, visiblePort } from './portRoutes.js';
 import { NETWORK_AVAILABILITY_ZONE, common, pick } from './views.js';
 
 const ROUTER_FIELDS = ['name', 'description', 'admin_state_up', 'tenant_id', 'project_id', 'external_gateway_info', 'distributed', 'ha', 'availability_zone_hints', 'flavor_id', 'routes'];
@@ -46,19 +46,25 @@ function gatewayInfo(r: Router, api: NetApi) {
 }
 
 /** A router's externalGateway from the API's external_gateway_info ({} or null: none). */
-function gatewayFrom(api: NetApi, auth: NetAuth, info: unknown): Router['spec']['externalGateway'] | null {
+function gatewayFrom(api: NetApi, auth: NetAuth, info: unknown, action: 'create' | 'update', gatewayPort: string): Router['spec']['externalGateway'] | null {
   if (!info || typeof info !== 'object' || !Object.keys(info).length) return null;
   const i = info as Record<string, unknown>;
+  // Neutron's policy: only an admin chooses whether a gateway translates (ext-gw-mode's enable_snat).
+  if (i.enable_snat !== undefined && !auth.admin) throw forbidden(`(rule:${action}_router:external_gateway_info:enable_snat) is disallowed by policy`);
   if (typeof i.network_id !== 'string') throw badRequest('Invalid input for external_gateway_info: network_id is required.');
   const net = visibleNetwork(api, auth, i.network_id);
   if (!net.spec.external) throw badRequest(`Bad router request: Network ${i.network_id} is not a valid external network.`);
-  if (Array.isArray(i.external_fixed_ips) && i.external_fixed_ips.length) throw badRequest('Choosing the gateway address (external_fixed_ips) is not offered by this cloud yet.');
-  return { network: net.metadata.name, networkNamespace: net.metadata.namespace, ...(i.enable_snat !== undefined ? { enableSNAT: bool(i.enable_snat, 'enable_snat') } : {}) };
+  // Choosing the gateway's addresses is the admin's too; they are checked as a port's are (409 when taken).
+  const wanted = i.external_fixed_ips === undefined || i.external_fixed_ips === null || (Array.isArray(i.external_fixed_ips) && !i.external_fixed_ips.length) ? undefined : i.external_fixed_ips;
+  if (wanted !== undefined && !auth.admin) throw forbidden(`(rule:${action}_router:external_gateway_info:external_fixed_ips) is disallowed by policy`);
+  const fixedIPs = wanted !== undefined ? fixedIPsOf(api, net.metadata.namespace!, net.metadata.name, idOf(net), wanted, gatewayPort) : undefined;
+  // Unsaid is the default (SNAT on, addresses chosen), not the last value: the whole gateway is replaced, as in Neutron.
+  return { network: net.metadata.name, networkNamespace: net.metadata.namespace, enableSNAT: i.enable_snat !== undefined ? bool(i.enable_snat, 'enable_snat') : true, ...(fixedIPs ? { fixedIPs } : {}) };
 }
 
 const settled = (r: Router) => {
   const refused = refusal(r);
-  if (refused) return badRequest(refused.message);
+  if (refused) return refused.reason === 'AddressInUse' ? conflict('IpAddressAlreadyAllocated', refused.message) : badRequest(refused.message);
   return r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === r.metadata.generation) ? ('ok' as const) : undefined;
 };
 
@@ -77,7 +83,7 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     const r = resourceBody(body, 'router');
     onlyKnown(r, ROUTER_FIELDS, 'router');
     const ns = targetNamespace(api, auth, r);
-    const gateway = gatewayFrom(api, auth, r.external_gateway_info);
+    const gateway = gatewayFrom(api, auth, r.external_gateway_info, 'create', '');
     const name = str(r.name, 'name');
     const made = await withinQuota(api, ns, 'router', 1, () =>
       createAndSettle<Router>(
@@ -105,7 +111,11 @@ export function routerRoutes(rt: NetRouter, api: NetApi): void {
     if (u.name !== undefined) spec.displayName = str(u.name, 'name') ?? '';
     if (u.description !== undefined) spec.description = str(u.description, 'description') ?? '';
     if (u.admin_state_up !== undefined) spec.adminStateUp = bool(u.admin_state_up, 'admin_state_up');
-    if (u.external_gateway_info !== undefined) spec.externalGateway = gatewayFrom(api, auth, u.external_gateway_info);
+    if (u.external_gateway_info !== undefined) {
+      const gateway = gatewayFrom(api, auth, u.external_gateway_info, 'update', `${router.metadata.namespace}/${gatewayPortNameOf(router.metadata.name)}`);
+      // A merge patch keeps what it does not name: addresses no longer asked for are said to go.
+      spec.externalGateway = gateway ? { ...gateway, fixedIPs: gateway.fixedIPs ?? null } : null;
+    }
     if (u.routes !== undefined) {
       if (u.routes !== null && !Array.isArray(u.routes)) throw badRequest(`Invalid input for routes. Reason: '${JSON.stringify(u.routes)}' is not a list.`);
       // Each next hop must be on a subnet the router joins, as Neutron checks.
