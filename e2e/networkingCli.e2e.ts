@@ -392,7 +392,10 @@ describe('networking with the openstack CLI', function () {
     assert.equal((await as('bob', 'other', 'router', 'delete', 'bobs')).code, 0);
     await os('router', 'set', '--external-gateway', 'public', '--disable-snat', 'edge');
     assert.equal((await json('router', 'show', 'edge')).external_gateway_info.enable_snat, false, 'an admin turns it off');
-    // The admin chooses the gateway's address too (external_fixed_ips); a member may not.
+    // The admin chooses the gateway's address too (external_fixed_ips); a member may not. A port deleted a moment
+    // before has given its address back by the time its delete answers, as in Neutron (Tempest reuses it at once).
+    await os('port', 'create', '--network', 'public', '--fixed-ip', 'ip-address=172.24.4.50', 'placeholder');
+    await os('port', 'delete', 'placeholder');
     await os('router', 'set', '--external-gateway', 'public', '--enable-snat', '--fixed-ip', 'ip-address=172.24.4.50', 'edge');
     assert.equal((await json('router', 'show', 'edge')).external_gateway_info.external_fixed_ips[0].ip_address, '172.24.4.50');
     const taken = await run(cloud, ['router', 'create', '--external-gateway', 'public', '--fixed-ip', 'ip-address=172.24.4.50', 'second-edge']);

@@ -182,11 +182,15 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal((await apply(volume('small', 1))).code, 0, 'a volume within the quota is made');
   });
 
-  it("refuses at once what the Networking API would: a shared network (policy, 403) and one network over the quota (403, Neutron's words)", async () => {
+  it("refuses at once what the Networking API would: a shared network and a gateway without SNAT (policy, 403) and one network over the quota (403, Neutron's words)", async () => {
     const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
     const network = (name: string, spec: object = {}) => JSON.stringify({ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Network', metadata: { name, namespace: 'demo' }, spec });
     const shared = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], network('everyone', { shared: true }));
     assert.match(shared.stderr, /Error from server \(Forbidden\).*admission webhook "networking.network.stratus.io" denied the request: \(rule:create_network:shared\) is disallowed by policy/);
+    const router = JSON.stringify({ apiVersion: 'network.stratus.io/v1alpha1', kind: 'Router', metadata: { name: 'no-snat', namespace: 'demo' }, spec: { externalGateway: { network: 'public', networkNamespace: 'admin', enableSNAT: false } } });
+    const noSnat = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], router);
+    assert.match(noSnat.stderr, /Error from server \(Forbidden\).*denied the request: \(rule:create_router:external_gateway_info:enable_snat\) is disallowed by policy/);
+    assert.match((await kubectl(cloud.kubeconfig, 'get', 'router', '-n', 'demo', 'no-snat')).stderr, /NotFound/, 'no router no-snat was stored');
     await openstackOk(cloud, ['quota', 'set', '--networks', '1', 'demo']);
     assert.equal((await runKubectl(kc, cloud.dir, ['create', '-f', '-'], network('first'))).code, 0, 'a member makes a network with kubectl');
     await eventually('the network quota in effect', async () => /exceeded quota/.test((await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], network('second'))).stderr), 60_000, 500);

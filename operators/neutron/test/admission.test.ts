@@ -50,6 +50,19 @@ describe('networking admission', () => {
     assert.equal(networkingRefusal(api, port('mine')), undefined);
   });
 
+  it('keeps a router gateway’s SNAT and chosen addresses for admins, as Neutron’s policy does', () => {
+    const api = apiWith(world, {});
+    const gw = (extra: Record<string, unknown> = {}) => ({ externalGateway: { network: 'public', networkNamespace: 'admin', ...extra } });
+    assert.equal(networkingRefusal(api, create(obj('Router', 'r', 'demo', gw()))), undefined, 'a plain gateway is the owner’s to set');
+    assert.deepEqual(networkingRefusal(api, create(obj('Router', 'r', 'demo', gw({ enableSNAT: false })))), { code: 403, message: '(rule:create_router:external_gateway_info:enable_snat) is disallowed by policy' });
+    assert.deepEqual(networkingRefusal(api, create(obj('Router', 'r', 'demo', gw({ fixedIPs: [{ ipAddress: '172.24.4.50' }] })))), { code: 403, message: '(rule:create_router:external_gateway_info:external_fixed_ips) is disallowed by policy' });
+    const chosen = obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ ipAddress: '172.24.4.50' }] }));
+    assert.equal(networkingRefusal(api, update(obj('Router', 'r', 'demo', { ...chosen.spec, displayName: 'renamed' }), chosen)), undefined, 'what an admin chose may stay');
+    assert.deepEqual(networkingRefusal(api, update(obj('Router', 'r', 'demo', gw({ fixedIPs: [{ ipAddress: '172.24.4.50' }] })), chosen))?.message, '(rule:update_router:external_gateway_info:enable_snat) is disallowed by policy');
+    assert.deepEqual(networkingRefusal(api, update(obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ ipAddress: '172.24.4.51' }] })), chosen))?.message, '(rule:update_router:external_gateway_info:external_fixed_ips) is disallowed by policy');
+    assert.equal(networkingRefusal(api, update(obj('Router', 'r', 'demo'), chosen)), undefined, 'the owner may drop the gateway');
+  });
+
   it('counts each kind against its quota, and security group rules as a group gains them', () => {
     const api = apiWith(world, { networks: 1, securityGroupRules: 3 });
     assert.deepEqual(networkingRefusal(api, create(obj('Network', 'n', 'demo'))), { code: 403, message: "exceeded quota: Quota exceeded for resources: ['network']." });

@@ -3,7 +3,7 @@
  * FloatingIP, SecurityGroup or SubnetPool a project member writes with kubectl is refused at once where Neutron
  * would refuse it, with its words: over the project's quota (403, as Kubernetes' ResourceQuota answers, with
  * Neutron's message), or what its policy keeps for admins (shared and external networks, shared subnet pools,
- * ports on another project's or an external network).
+ * ports on another project's or an external network, a router gateway's SNAT and its chosen addresses).
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import type { FloatingIP, Network, Port, Router, SecurityGroup, Subnet, SubnetPool } from '../resources.js';
@@ -47,6 +47,10 @@ function policyRefusal(api: NetApi, o: Written, old: Written | undefined, namesp
     if (was && (!!n.spec.external !== !!was.spec.external || !!n.spec.shared !== !!was.spec.shared)) return forbidden('(rule:update_network:shared) is disallowed by policy');
   }
   if (o.kind === 'SubnetPool' && (o as SubnetPool).spec.shared && !(old as SubnetPool | undefined)?.spec.shared) return forbidden('(rule:create_subnetpool:shared) is disallowed by policy');
+  if (o.kind === 'Router') {
+    const attribute = adminOnlyGatewayChange((o as Router).spec.externalGateway, (old as Router | undefined)?.spec.externalGateway);
+    if (attribute) return forbidden(`(rule:${old ? 'update' : 'create'}_router:external_gateway_info:${attribute}) is disallowed by policy`);
+  }
   if (o.kind === 'Port' && !old) {
     const p = o as Port;
     const netNamespace = p.spec.networkNamespace ?? namespace;
@@ -55,5 +59,21 @@ function policyRefusal(api: NetApi, o: Written, old: Written | undefined, namesp
     // network, only where it is shared.
     if (net && netNamespace !== namespace && (net.spec.external || !net.spec.shared)) return forbidden(`Tenant ${projectId} not allowed to create port on this network`);
   }
+  return undefined;
+}
+
+type Gateway = Router['spec']['externalGateway'];
+
+/**
+ * The gateway attribute, in Neutron's words, that a write sets and Neutron's policy keeps for admins: SNAT
+ * turned off (or back on), or addresses chosen on the external network. Dropping the gateway, or leaving
+ * what an admin chose as it was, asks nothing.
+ */
+export function adminOnlyGatewayChange(gateway: Gateway, old: Gateway): 'enable_snat' | 'external_fixed_ips' | undefined {
+  if (!gateway) return undefined;
+  const snat = (g: Gateway) => g?.enableSNAT !== false;
+  if (old ? snat(gateway) !== snat(old) : !snat(gateway)) return 'enable_snat';
+  const fixed = gateway.fixedIPs ?? [];
+  if (fixed.length > 0 && JSON.stringify(fixed) !== JSON.stringify(old?.fixedIPs ?? [])) return 'external_fixed_ips';
   return undefined;
 }
