@@ -11,7 +11,7 @@ import { eventually } from '@stratus/apiserver';
 import { startCloud, type RunningCloud } from '@stratus/cli';
 import { ovnLayout } from '@stratus/neutron';
 import { serveTestImage, type ServedImage } from './lib/testImage.js';
-import { openstack as run, openstackJson, openstackOk, type CliResult, consoleUntil as consoleOf, uploadTestImage, itAskedNothingTheChartRefuses } from './lib/up.js';
+import { kubectlOk, openstack as run, openstackJson, openstackOk, type CliResult, consoleUntil as consoleOf, uploadTestImage, itAskedNothingTheChartRefuses } from './lib/up.js';
 
 const sh = promisify(execFile);
 
@@ -178,6 +178,32 @@ describe('networking with the openstack CLI', function () {
     assert.match(bad.stderr, /400.*'time\.example' is not an IPv4 address/);
     await os('port', 'delete', 'pxe');
     await eventually('the port’s DHCP options gone with it', async () => (await nbctl('--columns=_uuid', 'find', 'DHCP_Options', `external_ids:port_id=${port.id}`)) === '', 60_000, 500);
+  });
+
+  it('tags networks, ports and routers, finds them by their tags (all, any, not), and keeps the tags on the objects kubectl sees', async () => {
+    await os('network', 'create', '--tag', 'red', '--tag', 'blue', 'tagged-a');
+    await os('network', 'create', '--tag', 'red', 'tagged-b');
+    const names = async (...filter: string[]) => ((await json('network', 'list', ...filter)) as Array<{ Name: string }>).map((n) => n.Name).filter((n) => n.startsWith('tagged-')).sort();
+    assert.deepEqual(await names('--tags', 'red,blue'), ['tagged-a'], 'every tag asked for');
+    assert.deepEqual(await names('--any-tags', 'blue,green'), ['tagged-a'], 'one of them');
+    assert.deepEqual(await names('--not-tags', 'red,blue'), ['tagged-b'], 'not all of them');
+    assert.deepEqual(await names('--not-any-tags', 'blue'), ['tagged-b'], 'none of them');
+    await os('network', 'set', '--tag', 'green', 'tagged-b');
+    await os('network', 'unset', '--tag', 'red', 'tagged-b');
+    const b = await json('network', 'show', 'tagged-b');
+    assert.deepEqual([...b.tags].sort(), ['green']);
+    const stored = (JSON.parse(await kubectlOk(cloud, ['get', 'networks', '-A', '-o', 'json'])).items as Array<{ spec: { tags?: string[] }; status?: { id?: string } }>).find((n) => n.status?.id === b.id);
+    assert.deepEqual(stored?.spec.tags, ['green'], 'the Network object holds the same tags');
+    await os('port', 'create', '--network', 'tagged-a', '--tag', 'web', 'tagged-port');
+    await os('router', 'create', '--tag', 'edge', 'tagged-router');
+    assert.deepEqual(((await json('port', 'list', '--tags', 'web')) as Array<{ Name: string }>).map((p) => p.Name), ['tagged-port']);
+    assert.deepEqual(((await json('router', 'list', '--tags', 'edge')) as Array<{ Name: string }>).map((r) => r.Name), ['tagged-router']);
+    const long = await run(cloud, ['network', 'set', '--tag', 'x'.repeat(256), 'tagged-a']);
+    assert.match(long.stderr, /400.*exceeds maximum length of 255/);
+    assert.deepEqual([...(await json('network', 'show', 'tagged-a')).tags].sort(), ['blue', 'red'], 'a refused change leaves the tags as they were');
+    await os('router', 'delete', 'tagged-router');
+    await os('port', 'delete', 'tagged-port');
+    await os('network', 'delete', 'tagged-a', 'tagged-b');
   });
 
   it('shows a project’s network quota usage (quota list --detail), also at the .json path Tempest asks for', async () => {

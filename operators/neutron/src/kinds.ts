@@ -1,5 +1,14 @@
 /** The network.stratus.io kinds: the one definition each CRD under crds/ is generated from. */
 import { DISPLAY_NAME_COLUMN, displayNameField, type KindDefinition } from '@stratus/runtime';
+import { MAX_TAG_LENGTH } from './tags.js';
+
+/** Neutron's tags (standard-attr-tag), as every taggable kind has them. */
+const tags = {
+  type: 'array',
+  'x-kubernetes-list-type': 'set',
+  items: { type: 'string', minLength: 1, maxLength: MAX_TAG_LENGTH },
+  description: "Neutron's tags: free-text labels that the Networking API's tags, tags-any, not-tags and not-tags-any filters find.",
+};
 
 const GROUP = 'network.stratus.io';
 const VERSION = 'v1alpha1';
@@ -19,6 +28,7 @@ export const NetworkKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'network'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       shared: { type: 'boolean', default: false, description: 'Every tenant may put ports on it.' },
       external: { type: 'boolean', default: false, description: "Neutron's router:external: routers take their gateway and floating IPs from it." },
       mtu: { type: 'integer', minimum: 68, maximum: 9000, description: "The largest IP packet its ports carry; unset: 1442, the 1500 of the node's links less Geneve's 58." },
@@ -50,6 +60,7 @@ export const SubnetKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'subnet'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       network: { type: 'string', minLength: 1, description: "The Network (its object name) in this subnet's namespace." },
       cidr: { type: 'string', maxLength: 64, description: 'The range, as 10.0.0.0/24 or fd00::/64.' },
       ipVersion: { type: 'integer', enum: [4, 6], default: 4 },
@@ -97,6 +108,7 @@ export const PortKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'port'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       network: { type: 'string', minLength: 1, description: 'The Network (object name) the port is on.' },
       networkNamespace: { type: 'string', description: "The network's namespace, when it is a shared network of another tenant; this port's namespace when unset." },
       macAddress: { type: 'string', pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$', description: 'Unset: one is made (fa:16:3e:…).' },
@@ -175,6 +187,7 @@ export const SecurityGroupKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'security group'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       rules: {
         type: 'array',
         maxItems: 500,
@@ -219,6 +232,7 @@ export const RouterKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'router'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       adminStateUp: { type: 'boolean', default: true },
       interfaces: {
         type: 'array',
@@ -281,6 +295,7 @@ export const FloatingIPKind: KindDefinition = {
       port: { type: 'string', description: 'The Port (object name, in this namespace) it reaches; unset: not associated.' },
       fixedIPAddress: { type: 'string', maxLength: 64, description: "Which of the port's addresses; its first IPv4 one when unset." },
       description: { type: 'string', maxLength: 255 },
+      tags,
     },
   },
   status: {
@@ -313,6 +328,7 @@ export const SubnetPoolKind: KindDefinition = {
     properties: {
       displayName: displayNameField(255, 'subnet pool'),
       description: { type: 'string', maxLength: 255 },
+      tags,
       prefixes: { type: 'array', minItems: 1, items: { type: 'string', maxLength: 64 }, description: 'The CIDRs it hands blocks out of.' },
       defaultPrefixLength: { type: 'integer', minimum: 0, maximum: 128 },
       minPrefixLength: { type: 'integer', minimum: 0, maximum: 128 },

@@ -52,7 +52,7 @@ export interface Network {
   apiVersion?: string;
   kind?: 'Network';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; shared?: boolean; external?: boolean; mtu?: number; adminStateUp?: boolean };
+  spec: { displayName?: string; description?: string; tags?: string[]; shared?: boolean; external?: boolean; mtu?: number; adminStateUp?: boolean };
   status?: CommonStatus & { mtu?: number; logicalSwitch?: string };
 }
 
@@ -65,7 +65,7 @@ export interface Subnet {
   apiVersion?: string;
   kind?: 'Subnet';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; hostRoutes?: Array<{ destination: string; nexthop: string }>; enableDHCP?: boolean; subnetPool?: string };
+  spec: { displayName?: string; description?: string; tags?: string[]; network: string; cidr: string; ipVersion?: 4 | 6; gatewayIP?: string; allocationPools?: AllocationPool[]; dnsNameservers?: string[]; hostRoutes?: Array<{ destination: string; nexthop: string }>; enableDHCP?: boolean; subnetPool?: string };
   status?: CommonStatus & { gatewayIP?: string; allocations?: Record<string, string> };
 }
 
@@ -82,6 +82,7 @@ export interface Port {
   spec: {
     displayName?: string;
     description?: string;
+    tags?: string[];
     network: string;
     networkNamespace?: string;
     macAddress?: string;
@@ -114,7 +115,7 @@ export interface SecurityGroup {
   apiVersion?: string;
   kind?: 'SecurityGroup';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; rules?: SecurityGroupRule[] };
+  spec: { displayName?: string; description?: string; tags?: string[]; rules?: SecurityGroupRule[] };
   status?: CommonStatus & { portGroup?: string; ruleIds?: string[]; ruleCount?: number };
 }
 
@@ -130,7 +131,7 @@ export interface Router {
   apiVersion?: string;
   kind?: 'Router';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; adminStateUp?: boolean; interfaces?: Array<{ subnet?: string; port?: string }>; routes?: Array<{ destination: string; nexthop: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean; fixedIPs?: FixedIP[] } };
+  spec: { displayName?: string; description?: string; tags?: string[]; adminStateUp?: boolean; interfaces?: Array<{ subnet?: string; port?: string }>; routes?: Array<{ destination: string; nexthop: string }>; externalGateway?: { network: string; networkNamespace?: string; enableSNAT?: boolean; fixedIPs?: FixedIP[] } };
   status?: CommonStatus & { logicalRouter?: string; gatewayIP?: string; interfaces?: RouterInterfaceStatus[] };
 }
 
@@ -138,7 +139,7 @@ export interface SubnetPool {
   apiVersion?: string;
   kind?: 'SubnetPool';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; prefixes: string[]; defaultPrefixLength?: number; minPrefixLength?: number; maxPrefixLength?: number; shared?: boolean; isDefault?: boolean };
+  spec: { displayName?: string; description?: string; tags?: string[]; prefixes: string[]; defaultPrefixLength?: number; minPrefixLength?: number; maxPrefixLength?: number; shared?: boolean; isDefault?: boolean };
   status?: CommonStatus & { ipVersion?: number };
 }
 
@@ -146,7 +147,7 @@ export interface FloatingIP {
   apiVersion?: string;
   kind?: 'FloatingIP';
   metadata: Meta;
-  spec: { network: string; networkNamespace?: string; floatingIPAddress?: string; port?: string; fixedIPAddress?: string; description?: string };
+  spec: { network: string; networkNamespace?: string; floatingIPAddress?: string; port?: string; fixedIPAddress?: string; description?: string; tags?: string[] };
   status?: CommonStatus & { floatingIPAddress?: string; fixedIPAddress?: string; router?: string; routerId?: string; portId?: string };
 }
 

@@ -2,6 +2,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError, objectNameFor, waitUntil, type Handler, type IndexedCache, type KubeClient, type Logger, type ResourceRef, type Router, type TokenAuth } from '@stratus/runtime';
 import { FIELD_MANAGER } from '../resources.js';
+import { TAG_FILTERS, tagsMatcher } from '../tags.js';
 import type { NetworkDirectory } from './directory.js';
 import { NeutronError, badRequest, conflict, forbidden, notFound, unavailable } from './errors.js';
 
@@ -123,12 +124,14 @@ export function refusal(o: { metadata?: { generation?: number }; status?: { cond
 
 /** Neutron's list filters on top-level fields (`?name=x&shared=true`), and `fields`. */
 export function listFilter(query: URLSearchParams, ignore: string[] = []): { matches: (view: Record<string, unknown>) => boolean; fields: string[] } {
-  const skip = new Set(['fields', 'limit', 'marker', 'page_reverse', 'sort_key', 'sort_dir', ...ignore]);
+  const skip = new Set(['fields', 'limit', 'marker', 'page_reverse', 'sort_key', 'sort_dir', ...TAG_FILTERS, ...ignore]);
   const wanted = new Map<string, string[]>();
   for (const [k, v] of query) if (!skip.has(k)) wanted.set(k, [...(wanted.get(k) ?? []), v]);
+  const tagged = tagsMatcher(query);
   return {
     fields: query.getAll('fields'),
     matches: (view) =>
+      tagged(Array.isArray(view.tags) ? (view.tags as string[]) : []) &&
       [...wanted].every(([k, vs]) => {
         // A filter on what the resource does not have is ignored, as Neutron without filter-validation does.
         if (!(k in view)) return true;

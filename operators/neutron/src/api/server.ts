@@ -16,6 +16,7 @@ import { routerRoutes } from './routerRoutes.js';
 import { floatingIPRoutes } from './floatingIPRoutes.js';
 import { quotaRoutes } from './quotaRoutes.js';
 import { subnetPoolRoutes } from './subnetPoolRoutes.js';
+import { tagRoutes } from './tagRoutes.js';
 import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
 import { agentRoutes } from './agentRoutes.js';
 import { OvnAgents } from '../ovn/agents.js';
@@ -59,6 +60,8 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Enables allocation of subnets from a subnet pool' },
   { alias: 'extraroute', name: 'Neutron Extra Route', description: 'Extra routes configuration for L3 router' },
   { alias: 'ext-gw-mode', name: 'Neutron L3 Configurable external gateway mode', description: 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway' },
+  { alias: 'standard-attr-tag', name: 'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip', description: 'Enables to set tag on resources with standard attribute.' },
+  { alias: 'tag', name: 'Tag support', description: 'Enables to set tag on resources.' },
   { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
@@ -78,6 +81,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   floatingIPRoutes(router, api);
   quotaRoutes(router, api);
   subnetPoolRoutes(router, api);
+  tagRoutes(router, api);
   availabilityZoneRoutes(router);
   const agents = opts.ovn ? new OvnAgents({ ...opts.ovn, log }).start() : undefined;
   agentRoutes(router, agents);

@@ -12,9 +12,9 @@ export const NETWORK_AVAILABILITY_ZONE = 'nova';
 
 const time = (t: unknown) => (t ? new Date(String(t)).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
 /** The fields every Neutron resource shows: its project, times, revision and tags. */
-export const common = (o: { metadata: { creationTimestamp?: Date; generation?: number; namespace?: string } }, dir: NetworkDirectory) => {
+export const common = (o: { metadata: { creationTimestamp?: Date; generation?: number; namespace?: string }; spec?: { tags?: string[] } }, dir: NetworkDirectory) => {
   const project = dir.projectIdOf(o.metadata.namespace);
-  return { tenant_id: project, project_id: project, created_at: time(o.metadata.creationTimestamp), updated_at: time(o.metadata.creationTimestamp), revision_number: o.metadata.generation ?? 1, tags: [] as string[] };
+  return { tenant_id: project, project_id: project, created_at: time(o.metadata.creationTimestamp), updated_at: time(o.metadata.creationTimestamp), revision_number: o.metadata.generation ?? 1, tags: [...(o.spec?.tags ?? [])] };
 };
 
 /** Keeps only the fields asked for (`?fields=id&fields=name`), as Neutron does. */
@@ -126,6 +126,7 @@ export function ruleView(g: SecurityGroup, rule: SecurityGroupRule, dir: Network
     normalized_cidr: rule.remoteIPPrefix ?? null,
     description: rule.description ?? '',
     ...common(g, dir),
+    tags: [] as string[], // a rule is not tagged; its group's tags are the group's
   };
 }
 
