@@ -122,6 +122,11 @@ describe('networking with the openstack CLI', function () {
     // The address asked for is held by one port, which a list by address finds alone (Neutron's fixed_ips filter).
     const byAddress = await json('port', 'list', '--fixed-ip', 'ip-address=10.30.0.10');
     assert.deepEqual(byAddress.map((p: { 'Fixed IP Addresses': Array<{ ip_address: string }> }) => p['Fixed IP Addresses'].map((f) => f.ip_address)), [['10.30.0.10']]);
+    // And by a part of it (ip-substring-filtering): every port listed has an address holding it, that one too.
+    const byPart = (await json('port', 'list', '--fixed-ip', 'ip-substring=.0.10')) as Array<{ 'Fixed IP Addresses': Array<{ ip_address: string }> }>;
+    assert.ok(byPart.every((p) => p['Fixed IP Addresses'].some((f) => f.ip_address.includes('.0.10'))), JSON.stringify(byPart));
+    assert.ok(byPart.some((p) => p['Fixed IP Addresses'].some((f) => f.ip_address === '10.30.0.10')), JSON.stringify(byPart));
+    assert.ok((await json('port', 'list')).length > byPart.length, 'ports without such an address are left out');
     type Listed = { ID: string; 'Fixed IP Addresses': Array<{ subnet_id: string }> };
     const subnetId = (await json('subnet', 'show', 'private-v4')).id;
     const onSubnet = ((await json('port', 'list', '--fixed-ip', 'subnet=private-v4')) as Listed[]).map((p) => p.ID).sort();

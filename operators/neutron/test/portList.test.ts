@@ -18,6 +18,13 @@ describe('the fixed_ips filter of a port list', () => {
     assert.equal(fixedIPsFilter(['ip_address=10.0.0.5'])([]), false, 'a port without addresses');
   });
 
+  it('keeps a port with an address holding a part asked for (ip_address_substr), as Tempest’s substring test lists them', () => {
+    assert.equal(fixedIPsFilter(['ip_address_substr=10.1.0.'])(port), true);
+    assert.equal(fixedIPsFilter(['ip_address_substr=0.0.5'])(port), true, 'anywhere in the address');
+    assert.equal(fixedIPsFilter(['ip_address_substr=10.2.'])(port), false);
+    assert.equal(fixedIPsFilter(['ip_address_substr=10.', 'subnet_id=sub-c'])(port), false, 'with another filter, both must hold');
+  });
+
   it('refuses a value that is not key=value, as Neutron does', () => {
     assert.throws(() => fixedIPsFilter(['10.0.0.5']), /'10\.0\.0\.5' is not of the form <key>=\[value\]/);
   });

@@ -36,7 +36,8 @@ export function visiblePort(api: NetApi, auth: NetAuth, id: string): Port {
 /**
  * The `fixed_ips` filter of a port list (`?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=…`): each value a
  * key=value pair; a port matches when one of its addresses is among the ip_address values asked for and one of
- * its subnets among the subnet_id values (each only when asked for), as Neutron's query does.
+ * its subnets among the subnet_id values, and one of its addresses holds an ip_address_substr value (Neutron's
+ * ip-substring-filtering; each only when asked for), as Neutron's query does.
  */
 export function fixedIPsFilter(values: string[]): (fixedIPs: Array<{ subnet_id?: string; ip_address?: string }>) => boolean {
   const wanted: Record<string, string[]> = {};
@@ -45,8 +46,11 @@ export function fixedIPsFilter(values: string[]): (fixedIPs: Array<{ subnet_id?:
     if (at < 0) throw badRequest(`Invalid input for operation: '${v}' is not of the form <key>=[value].`);
     (wanted[v.slice(0, at)] ??= []).push(v.slice(at + 1));
   }
-  const { ip_address: ips, subnet_id: subnets } = wanted;
-  return (fixedIPs) => (!ips || fixedIPs.some((f) => ips.includes(f.ip_address ?? ''))) && (!subnets || fixedIPs.some((f) => subnets.includes(f.subnet_id ?? '')));
+  const { ip_address: ips, subnet_id: subnets, ip_address_substr: parts } = wanted;
+  return (fixedIPs) =>
+    (!ips || fixedIPs.some((f) => ips.includes(f.ip_address ?? ''))) &&
+    (!subnets || fixedIPs.some((f) => subnets.includes(f.subnet_id ?? ''))) &&
+    (!parts || fixedIPs.some((f) => f.ip_address !== undefined && parts.some((part) => f.ip_address!.includes(part))));
 }
 
 /** Security group IDs as the object names of the groups in `namespace`; 404 for one that is not there. */

@@ -61,6 +61,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'extraroute', name: 'Neutron Extra Route', description: 'Extra routes configuration for L3 router' },
   { alias: 'ext-gw-mode', name: 'Neutron L3 Configurable external gateway mode', description: 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway' },
   { alias: 'standard-attr-tag', name: 'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip', description: 'Enables to set tag on resources with standard attribute.' },
+  { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
   { alias: 'tag', name: 'Tag support', description: 'Enables to set tag on resources.' },
   { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
