@@ -42,7 +42,7 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
       headersSent = true;
       objectJson = JSON.stringify(t);
     } else objectJson = JSON.stringify(obj);
-    queue(Buffer.from(`{"type":"${eventType}","object":${objectJson}}\n`));
+    queue(encodedEvent(eventType, objectJson));
   };
   const queue = (line: Buffer) => {
     queued.push(line);
@@ -114,6 +114,9 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
   res.on('close', close);
 }
 
+/** One line of the watch stream: the event's type and its object's JSON. */
+const encodedEvent = (eventType: WatchEventType, objectJson: string) => Buffer.from(`{"type":"${eventType}","object":${objectJson}}\n`);
+
 /**
  * A stored object's watch event, encoded once for every watch that sends it. A commit's event reaches all
  * its kind's watches one after another, so one slot holds it for all of them without keeping any object's
@@ -123,6 +126,6 @@ export function serveWatch(store: Store, res: ServerResponse, opts: WatchOptions
 let lastEncoded: { stored: Stored; eventType: WatchEventType; line: Buffer } | undefined;
 function eventLine(eventType: WatchEventType, stored: Stored): Buffer {
   if (lastEncoded?.stored !== stored || lastEncoded.eventType !== eventType)
-    lastEncoded = { stored, eventType, line: Buffer.from(`{"type":"${eventType}","object":${stored.json}}\n`) };
+    lastEncoded = { stored, eventType, line: encodedEvent(eventType, stored.json) };
   return lastEncoded.line;
 }
