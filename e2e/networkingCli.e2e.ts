@@ -250,6 +250,18 @@ describe('networking with the openstack CLI', function () {
     await os('network', 'delete', 'zoned');
   });
 
+  it('lists OVN as the default provider of routers, to a project member as to an admin (service-type)', async () => {
+    const providers = (await json('network', 'service', 'provider', 'list')) as Array<Record<string, unknown>>;
+    assert.deepEqual(providers, [{ 'Service Type': 'L3_ROUTER_NAT', Name: 'ovn', Default: true }]);
+    await os('project', 'create', 'providerless');
+    await os('user', 'create', '--password', 'secret-pw-1', '--project', 'providerless', 'erin');
+    await os('role', 'add', '--project', 'providerless', '--user', 'erin', 'member');
+    const theirs = await as('erin', 'providerless', 'network', 'service', 'provider', 'list', '-f', 'json');
+    assert.deepEqual(JSON.parse(theirs.stdout), providers, theirs.stderr);
+    await os('user', 'delete', 'erin');
+    await os('project', 'delete', 'providerless');
+  });
+
   it('lists the node’s ovn-controller as an alive agent to an admin, none to a member; a description sticks; a gone chassis is deleted', async () => {
     const agents = (await json('network', 'agent', 'list')) as Array<Record<string, unknown>>;
     const node = agents.find((a) => a['Agent Type'] === 'OVN Controller agent');

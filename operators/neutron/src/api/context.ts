@@ -35,6 +35,12 @@ export function targetNamespace(api: NetApi, auth: NetAuth, body: Record<string,
 /** Whether the caller may see an object of this namespace as its owner (admins see all). */
 export const owns = (auth: NetAuth, o: KubernetesObject) => auth.admin || o.metadata?.namespace === auth.tenant;
 
+/** A visible object the caller may change: its own (an admin's any), else Neutron's policy 403 naming it (`what` as in Neutron's message). */
+export function modifiable<T extends KubernetesObject>(auth: NetAuth, o: T, what: string, id: string): T {
+  if (!owns(auth, o)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify ${what} ${id}`);
+  return o;
+}
+
 /** The body's resource object (`{"network": {…}}`), or 400 naming what is missing. */
 export function resourceBody(body: unknown, key: string): Record<string, unknown> {
   const r = (body as Record<string, unknown> | undefined)?.[key];

@@ -8,7 +8,7 @@ import { visiblePool } from './subnetPoolRoutes.js';
 const poolLock = new KeyedLock();
 import { FLOATING_IPS, FLOATING_IP_OWNER, NETWORKS, SUBNETS, idOf, type Network, type Subnet } from '../resources.js';
 import { subnetProblem } from '../reconcilers.js';
-import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { API_FIELD_MANAGER, withBulk, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, modifiable, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { withinQuota } from './quotaRoutes.js';
 import { badRequest, conflict, forbidden, invalidInput, notFound } from './errors.js';
 import { networkView, pick, subnetView } from './views.js';
@@ -31,11 +31,7 @@ export function visibleSubnet(api: NetApi, auth: NetAuth, id: string): Subnet {
   return s;
 }
 
-function ownedNetwork(api: NetApi, auth: NetAuth, id: string): Network {
-  const n = visibleNetwork(api, auth, id);
-  if (!owns(auth, n)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify network ${id}`);
-  return n;
-}
+const ownedNetwork = (api: NetApi, auth: NetAuth, id: string): Network => modifiable(auth, visibleNetwork(api, auth, id), 'network', id);
 
 /** Host routes from the API's body, checked. */
 function hostRoutesOf(raw: unknown[]): Array<{ destination: string; nexthop: string }> {
@@ -211,8 +207,7 @@ export function networkRoutes(r: NetRouter, api: NetApi): void {
   }));
 
   r.on('PUT', '/v2.0/subnets/:id', async ({ auth, params, body }) => {
-    const s = visibleSubnet(api, auth, params.id);
-    if (!owns(auth, s)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify subnet ${params.id}`);
+    const s = modifiable(auth, visibleSubnet(api, auth, params.id), 'subnet', params.id);
     const u = resourceBody(body, 'subnet');
     onlyKnown(u, ['name', 'description', 'gateway_ip', 'dns_nameservers', 'enable_dhcp', 'allocation_pools', 'host_routes', 'service_types', 'segment_id', 'dns_publish_fixed_ip'], 'subnet');
     const spec: Record<string, unknown> = {};

@@ -19,6 +19,7 @@ import { subnetPoolRoutes } from './subnetPoolRoutes.js';
 import { tagRoutes } from './tagRoutes.js';
 import { availabilityZoneRoutes } from './availabilityZoneRoutes.js';
 import { agentRoutes } from './agentRoutes.js';
+import { serviceProviderRoutes } from './serviceProviderRoutes.js';
 import { OvnAgents } from '../ovn/agents.js';
 
 export interface NetworkingApiOptions {
@@ -63,6 +64,7 @@ export const EXTENSIONS: Array<{ alias: string; name: string; description: strin
   { alias: 'standard-attr-tag', name: 'Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip', description: 'Enables to set tag on resources with standard attribute.' },
   { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
   { alias: 'tag', name: 'Tag support', description: 'Enables to set tag on resources.' },
+  { alias: 'service-type', name: 'Neutron Service Type Management', description: 'API for retrieving service providers for Neutron advanced services' },
   { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
 ];
@@ -84,6 +86,7 @@ export async function startNetworkingApi(opts: NetworkingApiOptions): Promise<Ne
   subnetPoolRoutes(router, api);
   tagRoutes(router, api);
   availabilityZoneRoutes(router);
+  serviceProviderRoutes(router);
   const agents = opts.ovn ? new OvnAgents({ ...opts.ovn, log }).start() : undefined;
   agentRoutes(router, agents);
   router.on('GET', '/v2.0/extensions', () => ({ status: 200, body: { extensions: EXTENSIONS.map((e) => ({ ...e, updated: '2013-01-01T10:00:00-00:00', links: [] })) } }));

@@ -2,7 +2,7 @@
 import { isDeleting } from '@stratus/runtime';
 import { prefixVersion } from '../ipam.js';
 import { SUBNET_POOLS, idOf, type SubnetPool } from '../resources.js';
-import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, createAndSettle, fromKubernetes, listFilter, newObjectName, onlyKnown, modifiable, owns, refusal, resourceBody, str, targetNamespace, type NetApi, type NetAuth, type NetRouter } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { common, pick } from './views.js';
 
@@ -93,8 +93,7 @@ export function subnetPoolRoutes(r: NetRouter, api: NetApi): void {
   });
 
   r.on('PUT', '/v2.0/subnetpools/:id', async ({ auth, params, body }) => {
-    const pool = visiblePool(api, auth, params.id);
-    if (!owns(auth, pool)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify subnet pool ${params.id}`);
+    const pool = modifiable(auth, visiblePool(api, auth, params.id), 'subnet pool', params.id);
     const u = resourceBody(body, 'subnetpool');
     onlyKnown(u, ['name', 'description', 'prefixes', 'default_prefixlen', 'min_prefixlen', 'max_prefixlen', 'is_default', 'address_scope_id', 'default_quota'], 'subnetpool');
     const spec: Record<string, unknown> = {};

@@ -6,8 +6,8 @@
 import type { IndexedCache, ResourceRef } from '@stratus/runtime';
 import { FLOATING_IPS, NETWORKS, PORTS, ROUTERS, SECURITY_GROUPS, SUBNETS, SUBNET_POOLS, idOf } from '../resources.js';
 import { TagError, parseTag, parseTagsBody, withTag } from '../tags.js';
-import { API_FIELD_MANAGER, fromKubernetes, owns, type NetApi, type NetAuth, type NetRouter } from './context.js';
-import { forbidden, invalidInput, notFound } from './errors.js';
+import { API_FIELD_MANAGER, fromKubernetes, modifiable, type NetApi, type NetAuth, type NetRouter } from './context.js';
+import { invalidInput, notFound } from './errors.js';
 import { visibleFloatingIP } from './floatingIPRoutes.js';
 import { visibleNetwork, visibleSubnet } from './networkRoutes.js';
 import { visiblePort } from './portRoutes.js';
@@ -56,11 +56,7 @@ export function tagRoutes(r: NetRouter, api: NetApi): void {
   for (const [collection, kind] of Object.entries(TAGGABLE)) {
     const tagsOf = (o: Tagged) => o.spec.tags ?? [];
     /** The object for a change: the caller's own (an admin's any), else 403 as Neutron's policy answers. */
-    const owned = (auth: NetAuth, id: string) => {
-      const o = kind.visible(api, auth, id);
-      if (!owns(auth, o as never)) throw forbidden(`Tenant ${auth.projectId} not allowed to modify ${kind.what} ${id}`);
-      return o;
-    };
+    const owned = (auth: NetAuth, id: string) => modifiable(auth, kind.visible(api, auth, id) as never, kind.what, id) as Tagged;
     const write = async (o: Tagged, tags: string[]) => {
       const written = await api.client.patch<Tagged>(kind.ref, o.metadata.namespace, o.metadata.name, { spec: { tags } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, kind.what));
       await kind.cache(api).seen(written);
