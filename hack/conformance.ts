@@ -78,7 +78,8 @@ vnc_console = True
 spice_console = False
 serial_console = False
 rdp_console = False
-interface_attach = False
+# os-interface is served (hot-plug); Tempest's attach tests also need validation by SSH, which is off, and say so.
+interface_attach = True
 live_migration = False
 cold_migration = False
 block_migration_for_live_migration = False
