@@ -75,6 +75,10 @@ export interface FixedIP {
   ipAddress?: string;
 }
 
+/** Whether two lists of fixed IPs ask for the same, entry by entry, however each entry's keys were written (kubectl keeps the manifest's order). */
+export const sameFixedIPs = (a: FixedIP[], b: FixedIP[]): boolean =>
+  a.length === b.length && a.every((x, i) => x.subnet === b[i].subnet && x.subnetId === b[i].subnetId && x.ipAddress === b[i].ipAddress);
+
 export interface Port {
   apiVersion?: string;
   kind?: 'Port';

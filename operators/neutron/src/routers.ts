@@ -21,7 +21,7 @@ import { gatewayOf, overlaps } from './ipam.js';
 import { routerNameOf } from './ovn/northbound.js';
 import { ensureFinalizer, releaseFinalizer, stall } from './reconcileSteps.js';
 import type { OvnMechanism } from './ovn/mechanism.js';
-import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNER, SUBNETS, gatewayPortNameOf, idOf, routerPortNameOf, type Network, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
+import { FIELD_MANAGER, NETWORKS, OVN_FINALIZER, PORTS, ROUTERS, ROUTER_GATEWAY_OWNER, ROUTER_INTERFACE_OWNER, SUBNETS, gatewayPortNameOf, idOf, routerPortNameOf, sameFixedIPs, type Network, type Port, type Router, type RouterInterfaceStatus, type Subnet } from './resources.js';
 
 export const ROUTER_LABEL = 'network.stratus.io/router';
 
@@ -116,7 +116,7 @@ export function routerReconciler(ovn: OvnMechanism): Reconciler<Router> {
     }
     if (!external && gatewayPort && !isDeleting(gatewayPort)) await client.delete(PORTS, ns, gatewayPort.metadata.name);
     // Addresses asked for later move the gateway port to them (its reconciler claims them, or refuses).
-    if (external && gatewayPort && wantedGatewayIPs && JSON.stringify(gatewayPort.spec.fixedIPs ?? []) !== JSON.stringify(wantedGatewayIPs)) await client.patch(PORTS, ns, gatewayPort.metadata.name, { spec: { fixedIPs: wantedGatewayIPs } }, FIELD_MANAGER);
+    if (external && gatewayPort && wantedGatewayIPs && !sameFixedIPs(gatewayPort.spec.fixedIPs ?? [], wantedGatewayIPs)) await client.patch(PORTS, ns, gatewayPort.metadata.name, { spec: { fixedIPs: wantedGatewayIPs } }, FIELD_MANAGER);
     // A gateway whose port has yet to take the addresses asked for is still on its way.
     const gatewayMoving = !!wantedGatewayIPs && !wantedGatewayIPs.every((w) => !w.ipAddress || gatewayPort?.status?.fixedIPs?.some((f) => f.ipAddress === w.ipAddress));
     const gatewayIP = external && !gatewayMoving ? gatewayPort?.status?.fixedIPs?.[0]?.ipAddress : undefined;

@@ -58,6 +58,9 @@ describe('networking admission', () => {
     assert.deepEqual(networkingRefusal(api, create(obj('Router', 'r', 'demo', gw({ fixedIPs: [{ ipAddress: '172.24.4.50' }] })))), { code: 403, message: '(rule:create_router:external_gateway_info:external_fixed_ips) is disallowed by policy' });
     const chosen = obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ ipAddress: '172.24.4.50' }] }));
     assert.equal(networkingRefusal(api, update(obj('Router', 'r', 'demo', { ...chosen.spec, displayName: 'renamed' }), chosen)), undefined, 'what an admin chose may stay');
+    const withSubnet = obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ subnet: 'public-v4', ipAddress: '172.24.4.50' }] }));
+    const reordered = obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ ipAddress: '172.24.4.50', subnet: 'public-v4' }] }));
+    assert.equal(networkingRefusal(api, update(reordered, withSubnet)), undefined, 'the same addresses written with their keys in another order (a re-applied manifest) ask nothing');
     assert.deepEqual(networkingRefusal(api, update(obj('Router', 'r', 'demo', gw({ fixedIPs: [{ ipAddress: '172.24.4.50' }] })), chosen))?.message, '(rule:update_router:external_gateway_info:enable_snat) is disallowed by policy');
     assert.deepEqual(networkingRefusal(api, update(obj('Router', 'r', 'demo', gw({ enableSNAT: false, fixedIPs: [{ ipAddress: '172.24.4.51' }] })), chosen))?.message, '(rule:update_router:external_gateway_info:external_fixed_ips) is disallowed by policy');
     assert.equal(networkingRefusal(api, update(obj('Router', 'r', 'demo'), chosen)), undefined, 'the owner may drop the gateway');

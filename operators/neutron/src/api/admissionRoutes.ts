@@ -6,7 +6,7 @@
  * ports on another project's or an external network, a router gateway's SNAT and its chosen addresses).
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
-import type { FloatingIP, Network, Port, Router, SecurityGroup, Subnet, SubnetPool } from '../resources.js';
+import { sameFixedIPs, type FloatingIP, type Network, type Port, type Router, type SecurityGroup, type Subnet, type SubnetPool } from '../resources.js';
 import type { NetApi } from './context.js';
 import { quotaExceeded } from './quotaRoutes.js';
 
@@ -74,6 +74,6 @@ export function adminOnlyGatewayChange(gateway: Gateway, old: Gateway): 'enable_
   const snat = (g: Gateway) => g?.enableSNAT !== false;
   if (old ? snat(gateway) !== snat(old) : !snat(gateway)) return 'enable_snat';
   const fixed = gateway.fixedIPs ?? [];
-  if (fixed.length > 0 && JSON.stringify(fixed) !== JSON.stringify(old?.fixedIPs ?? [])) return 'external_fixed_ips';
+  if (fixed.length > 0 && !sameFixedIPs(fixed, old?.fixedIPs ?? [])) return 'external_fixed_ips';
   return undefined;
 }
