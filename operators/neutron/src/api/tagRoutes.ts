@@ -56,7 +56,7 @@ export function tagRoutes(r: NetRouter, api: NetApi): void {
   for (const [collection, kind] of Object.entries(TAGGABLE)) {
     const tagsOf = (o: Tagged) => o.spec.tags ?? [];
     /** The object for a change: the caller's own (an admin's any), else 403 as Neutron's policy answers. */
-    const owned = (auth: NetAuth, id: string) => modifiable(auth, kind.visible(api, auth, id) as never, kind.what, id) as Tagged;
+    const owned = (auth: NetAuth, id: string) => modifiable(auth, kind.visible(api, auth, id), kind.what, id);
     const write = async (o: Tagged, tags: string[]) => {
       const written = await api.client.patch<Tagged>(kind.ref, o.metadata.namespace, o.metadata.name, { spec: { tags } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, kind.what));
       await kind.cache(api).seen(written);
