@@ -423,6 +423,27 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       await os('volume', 'type', 'delete', 'limited');
     });
 
+    it('keeps group types with the CLI at 3.11 (volume group type create, set, unset, delete): VolumeGroupType objects kubectl lists as available', async () => {
+      const v311 = ['--os-volume-api-version', '3.11'];
+      const made = await json(...v311, 'volume', 'group', 'type', 'create', '--description', 'for consistent groups', 'Gold groups');
+      assert.deepEqual([made.Name, made.Description, made['Is Public']], ['Gold groups', 'for consistent groups', true]);
+      await os(...v311, 'volume', 'group', 'type', 'set', '--property', 'consistent_group_snapshot_enabled=<is> False', '--private', 'Gold groups');
+      // The list's row, not `group type show`: Debian's OSC 6.0 show reads an argument it never defined (parsed_args.group),
+      // and it has no `group type unset`; `set --no-property` deletes the specs one by one.
+      const row = async () => (await json(...v311, 'volume', 'group', 'type', 'list')).find((t: { ID: string }) => t.ID === made.ID);
+      const shown = await row();
+      assert.deepEqual([shown['Is Public'], shown.Properties], [false, { consistent_group_snapshot_enabled: '<is> False' }]);
+      await os(...v311, 'volume', 'group', 'type', 'set', '--no-property', '--property', 'tier=gold', made.ID);
+      assert.deepEqual((await row()).Properties, { tier: 'gold' });
+      await eventually('the VolumeGroupType available', async () => {
+        const o = JSON.parse(await kubectl(['get', 'volumegrouptypes', '-o', 'json'])).items.find((x: { metadata: { uid: string } }) => x.metadata.uid === made.ID);
+        return o?.status?.phase === 'available' && o.spec.displayName === 'Gold groups' && o.spec.isPublic === false;
+      });
+      await os(...v311, 'volume', 'group', 'type', 'delete', made.ID);
+      assert.ok(!(await json(...v311, 'volume', 'group', 'type', 'list')).some((t: { ID: string }) => t.ID === made.ID), 'gone from the list');
+      assert.ok(!JSON.parse(await kubectl(['get', 'volumegrouptypes', '-o', 'json'])).items.some((x: { metadata: { uid: string } }) => x.metadata.uid === made.ID), 'and from kubectl');
+    });
+
     it('keeps a volume consistent when the node agent and the block storage operator are killed mid-attach and mid-detach', async () => {
       const vol = await json('volume', 'create', '--size', '1', 'survivor');
       await volumeStatus('survivor', 'available');

@@ -92,6 +92,27 @@ export const QosSpecKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Consumer', type: 'string', jsonPath: '.spec.consumer' }],
 };
 
+export const VolumeGroupTypeKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeGroupType',
+  plural: 'volumegrouptypes',
+  scope: 'Cluster',
+  shortNames: ['vgtype'],
+  description: "A kind of volume group users choose (a Cinder group type, API 3.11 and later): a name, a description and group specs, which the group's backend reads (consistent_group_snapshot_enabled, …).",
+  spec: {
+    properties: {
+      displayName: displayNameField(255, 'group type'),
+      description: { type: 'string', maxLength: 255 },
+      groupSpecs: stringMap('Group specs: keys and values of up to 255 characters each.'),
+      isPublic: { type: 'boolean', default: true, description: "Every project sees it; false: only admins (Cinder offers no access list for group types)." },
+    },
+  },
+  status: { id: { type: 'string', description: "The group type's OpenStack ID." } },
+  phases: ['available'],
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' }],
+};
+
 export const VolumeKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
@@ -259,4 +280,4 @@ export const VolumeAttachmentKind: KindDefinition = {
   columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],
 };
 
-export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];
+export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeGroupTypeKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];

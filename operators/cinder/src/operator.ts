@@ -1,4 +1,4 @@
-/** The block storage operator: the VolumeType, QosSpec, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
+/** The block storage operator: the VolumeType, QosSpec, VolumeGroupType, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
 import { CONFIGMAPS } from '@stratus/keystone';
@@ -6,7 +6,7 @@ import { Manager, findCondition, markReady, patchStatusChanges, releaseNamespace
 import { attachmentReconciler } from './attachments.js';
 import { backupReconciler } from './backups.js';
 import { imageUploadReconciler } from './imageUploads.js';
-import { FIELD_MANAGER, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { FIELD_MANAGER, QOS_SPECS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
 import { SERVICE_STATE_CONFIGMAP } from './serviceState.js';
 import { snapshotReconciler } from './snapshots.js';
 import { volumeReconciler, type CinderDeps } from './volumes.js';
@@ -29,6 +29,13 @@ const qosSpecReconciler: Reconciler<QosSpec> = async (req, ctx) => {
   await patchStatusChanges(ctx.client, QOS_SPECS, q, { id: idOf(q), phase: 'available', conditions: markReady(q.status?.conditions, q.metadata.generation, 'QosSpecReady', `applied by ${q.spec.consumer ?? 'back-end'} to the volumes of the types naming it`) }, FIELD_MANAGER, { precondition: false });
 };
 
+/** A group type has nothing to make either: it is available once its ID is shown. */
+const groupTypeReconciler: Reconciler<VolumeGroupType> = async (req, ctx) => {
+  const t = await ctx.client.get<VolumeGroupType>(VOLUME_GROUP_TYPES, undefined, req.name);
+  if (!t) return;
+  await patchStatusChanges(ctx.client, VOLUME_GROUP_TYPES, t, { id: idOf(t), phase: 'available', conditions: markReady(t.status?.conditions, t.metadata.generation, 'GroupTypeReady', 'groups may be made of this type') }, FIELD_MANAGER, { precondition: false });
+};
+
 /** A volume type has nothing to make: it is available once its ID is shown. */
 const volumeTypeReconciler: Reconciler<VolumeType> = async (req, ctx) => {
   const t = await ctx.client.get<VolumeType>(VOLUME_TYPES, undefined, req.name);
@@ -44,6 +51,7 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
   const cached = { attachments: (ns: string) => inNs(controllers.attachments, ns), backups: (ns: string) => inNs(controllers.backups, ns), images: (ns: string) => inNs(controllers.uploads, ns) };
   m.add<VolumeType>({ name: 'volumetype', resource: VOLUME_TYPES, reconcile: volumeTypeReconciler });
   m.add<QosSpec>({ name: 'qosspec', resource: QOS_SPECS, reconcile: qosSpecReconciler });
+  m.add<VolumeGroupType>({ name: 'volumegrouptype', resource: VOLUME_GROUP_TYPES, reconcile: groupTypeReconciler });
   m.add<Volume>({
     name: 'volume',
     resource: VOLUMES,

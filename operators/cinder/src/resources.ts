@@ -2,10 +2,11 @@
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { ResetMark } from './statusReset.js';
 import type { TypeEncryption } from './encryption.js';
-import { QosSpecKind, VolumeAttachmentKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
+import { QosSpecKind, VolumeAttachmentKind, VolumeGroupTypeKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
 export const QOS_SPECS = resourceOf(QosSpecKind);
+export const VOLUME_GROUP_TYPES = resourceOf(VolumeGroupTypeKind);
 export const VOLUMES = resourceOf(VolumeKind);
 export const VOLUME_SNAPSHOTS = resourceOf(VolumeSnapshotKind);
 export const VOLUME_BACKUPS = resourceOf(VolumeBackupKind);
@@ -58,6 +59,14 @@ export interface QosSpec {
   kind?: 'QosSpec';
   metadata: Meta;
   spec: { displayName?: string; consumer?: QosConsumer; specs?: Record<string, string> };
+  status?: CommonStatus;
+}
+
+export interface VolumeGroupType {
+  apiVersion?: string;
+  kind?: 'VolumeGroupType';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; groupSpecs?: Record<string, string>; isPublic?: boolean };
   status?: CommonStatus;
 }
 

@@ -11,7 +11,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, QOS_SPECS, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { CHUNK_BYTES, QOS_SPECS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
@@ -493,6 +493,60 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     await eventually('the QoS spec gone', async () => (await api('GET', `/qos-specs/${qos.id}`)).status === 404);
     for (const q of (await api('GET', '/qos-specs')).body.qos_specs) await api('DELETE', `/qos-specs/${q.id}`);
     await api('DELETE', `/types/${type.id}`);
+  });
+
+  it('keeps group types (3.11 and later) as VolumeGroupType objects: an admin makes, changes and deletes them and their group specs; a member sees the public ones, without specs', async () => {
+    const v311 = { 'OpenStack-API-Version': 'volume 3.11' };
+    const gapi = (method: string, path: string, body?: unknown) => api(method, path, body, v311);
+    assert.equal((await api('GET', '/group_types')).status, 404, 'group types are 3.11 and later');
+    const made = await gapi('POST', '/group_types', { group_type: { name: 'Gold groups', description: 'consistent', group_specs: { consistent_group_snapshot_enabled: '<is> False' } } });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    const gt = made.body.group_type;
+    assert.deepEqual({ ...gt, id: undefined }, { id: undefined, name: 'Gold groups', description: 'consistent', is_public: true, group_specs: { consistent_group_snapshot_enabled: '<is> False' } });
+    assert.equal((await gapi('POST', '/group_types', { group_type: { name: 'Gold groups' } })).status, 409, 'names are unique');
+    assert.equal((await gapi('POST', '/group_types', { group_type: { description: 'no name' } })).status, 400);
+    assert.equal((await gapi('POST', '/group_types', { group_type: { name: 'bad specs', group_specs: ['x'] } })).status, 400);
+    const hidden = (await gapi('POST', '/group_types', { group_type: { name: 'hidden', is_public: false } })).body.group_type;
+    await eventually('the GroupType kubectl sees, available', async () => {
+      const o = (await env.identity.client.list<{ metadata: { uid: string }; spec: Record<string, unknown>; status?: { phase?: string } }>(VOLUME_GROUP_TYPES)).items.find((x) => x.metadata.uid === gt.id);
+      return o?.status?.phase === 'available' && o.spec.displayName === 'Gold groups';
+    });
+
+    const names = async (query: string) => ((await gapi('GET', `/group_types${query}`)).body.group_types as Array<{ name: string }>).map((t) => t.name);
+    assert.deepEqual((await names('?sort=name:asc')).filter((n) => n === 'Gold groups' || n === 'hidden'), ['Gold groups', 'hidden']);
+    assert.deepEqual((await names('?sort=name:desc')).filter((n) => n === 'Gold groups' || n === 'hidden'), ['hidden', 'Gold groups']);
+    assert.ok(!(await names('?is_public=true')).includes('hidden') && (await names('?is_public=false')).includes('hidden'));
+
+    const { token: member } = await memberOf('groupers', 'gina', 'gina-pw');
+    const asMember = (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token: member, body, headers: v311 });
+    const seen = (await asMember('GET', '/group_types')).body.group_types as Array<Record<string, unknown>>;
+    assert.deepEqual(seen.find((t) => t.id === gt.id), { id: gt.id, name: 'Gold groups', description: 'consistent', is_public: true }, 'public, without its specs');
+    assert.ok(!seen.some((t) => t.id === hidden.id), 'a private type is not shown to members');
+    assert.equal((await asMember('GET', `/group_types/${hidden.id}`)).status, 404);
+    assert.equal((await asMember('POST', '/group_types', { group_type: { name: 'mine' } })).status, 403);
+    assert.equal((await asMember('GET', `/group_types/${gt.id}/group_specs`)).status, 403);
+
+    const renamed = await gapi('PUT', `/group_types/${gt.id}`, { group_type: { name: 'Silver groups', description: 'changed' } });
+    assert.deepEqual([renamed.status, renamed.body.group_type.name, renamed.body.group_type.description], [200, 'Silver groups', 'changed']);
+    assert.equal((await gapi('PUT', `/group_types/${gt.id}`, { group_type: {} })).status, 400, 'nothing to change');
+    const cinderclients = (await gapi('PUT', `/group_types/${hidden.id}`, { group_type: { name: null, description: null, is_public: true } })).body.group_type;
+    assert.deepEqual([cinderclients.name, cinderclients.is_public], ['hidden', true], "null fields (cinderclient's update) are fields not given");
+    await gapi('PUT', `/group_types/${hidden.id}`, { group_type: { is_public: false } });
+    assert.equal((await gapi('PUT', `/group_types/${gt.id}`, { group_type: { name: 'hidden' } })).status, 409);
+
+    const specs = `/group_types/${gt.id}/group_specs`;
+    assert.deepEqual(await gapi('POST', specs, { group_specs: { key1: 'value1', key2: 'value2' } }).then((r) => [r.status, r.body]), [202, { group_specs: { key1: 'value1', key2: 'value2' } }]);
+    assert.deepEqual((await gapi('PUT', `${specs}/key2`, { key2: 'updated' })).body, { key2: 'updated' });
+    assert.equal((await gapi('PUT', `${specs}/key2`, { key3: 'x' })).status, 400, 'body and URI mismatch');
+    assert.deepEqual((await gapi('GET', `${specs}/key2`)).body, { key2: 'updated' });
+    assert.equal((await gapi('DELETE', `${specs}/key1`)).status, 202);
+    assert.equal((await gapi('GET', `${specs}/key1`)).status, 404);
+    assert.equal((await gapi('DELETE', `${specs}/key1`)).status, 404, 'already gone');
+    assert.deepEqual((await gapi('GET', specs)).body.group_specs, { consistent_group_snapshot_enabled: '<is> False', key2: 'updated' });
+
+    for (const t of [gt, hidden]) assert.equal((await gapi('DELETE', `/group_types/${t.id}`)).status, 202);
+    assert.ok(!(await names('')).some((n) => n === 'Silver groups' || n === 'hidden'), 'gone from the next list');
+    assert.equal((await gapi('GET', `/group_types/${gt.id}`)).status, 404);
   });
 
   it("schedules by the type's extra specs against the pool's capabilities, and tells the project why not in a user message", async () => {

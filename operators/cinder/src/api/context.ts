@@ -94,6 +94,18 @@ export function metadataOf(v: unknown): Record<string, string> | undefined {
   return v as Record<string, string>;
 }
 
+/** Specs (a QoS spec's, a group type's): keys of 1 to 255 characters, values strings (numbers taken as Cinder stores them). */
+export function specsOf(body: Record<string, unknown>, what: string): Record<string, string> {
+  const specs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (!k || k.length > 255) throw badRequest(`Invalid input received: ${what} keys must be 1 to 255 characters.`);
+    if (typeof v !== 'string' && typeof v !== 'number') throw badRequest(`Invalid input received: the value of ${what} ${k} must be a string.`);
+    if (String(v).length > 255) throw badRequest(`Invalid input received: the value of ${what} ${k} has more than 255 characters.`);
+    specs[k] = String(v);
+  }
+  return specs;
+}
+
 /** A name for the new object: the OpenStack name where it is a free DNS label, else its slug and a suffix. */
 export const newObjectName = <T extends KubernetesObject>(cache: IndexedCache<T>, namespace: string, display: string | undefined, fallback: string) =>
   objectNameFor(display || fallback, (n) => !!cache.get(n, namespace), fallback);

@@ -6,7 +6,7 @@
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
 import { QOS_SPECS, VOLUME_TYPES, idOf, type QosConsumer, type QosSpec, type VolumeType } from '../resources.js';
 import { QOS_CONSUMERS } from '../kinds.js';
-import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, resourceBody, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, resourceBody, specsOf, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound, conflict } from './errors.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
@@ -18,18 +18,6 @@ export const qosView = (q: QosSpec) => ({ id: idOf(q), name: displayNameOf(q), c
 function consumerOf(v: unknown): QosConsumer {
   if (typeof v !== 'string' || !QOS_CONSUMERS.includes(v)) throw badRequest(`Invalid input received: Valid consumer of QoS specs are: ${QOS_CONSUMERS.join(', ')}`);
   return v as QosConsumer;
-}
-
-/** Spec keys and values: strings (numbers are taken as Cinder stores them, as strings). */
-function specsOf(body: Record<string, unknown>): Record<string, string> {
-  const specs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (!k || k.length > 255) throw badRequest('Invalid input received: QoS spec keys must be 1 to 255 characters.');
-    if (typeof v !== 'string' && typeof v !== 'number') throw badRequest(`Invalid input received: the value of QoS spec ${k} must be a string.`);
-    if (String(v).length > 255) throw badRequest(`Invalid input received: the value of QoS spec ${k} has more than 255 characters.`);
-    specs[k] = String(v);
-  }
-  return specs;
 }
 
 export function qosRoutes(router: VolRouter, api: VolApi): void {
@@ -74,7 +62,7 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
     const name = str(rawName, 'name')?.trim();
     if (!name) throw badRequest('Invalid input received: QoS specs name must be given.');
     const consumer = rawConsumer === undefined ? 'back-end' : consumerOf(rawConsumer);
-    const specs = specsOf(rest);
+    const specs = specsOf(rest, 'QoS spec');
     if (api.dir.qos.list().some((q) => displayNameOf(q) === name)) throw conflict(`QoS Specs ${name} already exists.`);
     const body: QosSpec = { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'QosSpec', metadata: { name: newObjectName(api.dir.qos, '', name, 'qos') }, spec: { displayName: name, consumer, specs } };
     const made = await api.client.create<QosSpec>(QOS_SPECS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'QoS specs'));
@@ -86,7 +74,7 @@ export function qosRoutes(router: VolRouter, api: VolApi): void {
     const q = qosOf(req.params.id);
     const { consumer: rawConsumer, ...rest } = resourceBody(req.body, 'qos_specs');
     const consumer = rawConsumer === undefined ? {} : { consumer: consumerOf(rawConsumer) };
-    const specs = specsOf(rest);
+    const specs = specsOf(rest, 'QoS spec');
     const updated = await api.client.patch<QosSpec>(QOS_SPECS, undefined, q.metadata.name, { spec: { ...consumer, specs } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `QoS specs ${req.params.id}`));
     await api.dir.qos.seen(updated);
     // Cinder answers with what was set.

@@ -20,6 +20,7 @@ import { snapshotRoutes } from './snapshotRoutes.js';
 import { typeRoutes } from './typeRoutes.js';
 import { encryptionRoutes } from './encryptionRoutes.js';
 import { qosRoutes } from './qosRoutes.js';
+import { groupTypeRoutes } from './groupTypeRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
 
@@ -55,6 +56,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   typeRoutes(router, api);
   encryptionRoutes(router, api);
   qosRoutes(router, api);
+  groupTypeRoutes(router, api);
   messageRoutes(router, api);
   quotaRoutes(router, api);
   transferRoutes(router, api);
