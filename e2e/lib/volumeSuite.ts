@@ -423,7 +423,7 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
       await os('volume', 'type', 'delete', 'limited');
     });
 
-    it('keeps group types with the CLI at 3.11 (volume group type create, set, unset, delete): VolumeGroupType objects kubectl lists as available', async () => {
+    it('keeps group types and groups with the CLI (volume group type create, set, delete at 3.11; volume group create, set, delete at 3.13): VolumeGroupType and VolumeGroup objects kubectl lists as available', async () => {
       const v311 = ['--os-volume-api-version', '3.11'];
       const made = await json(...v311, 'volume', 'group', 'type', 'create', '--description', 'for consistent groups', 'Gold groups');
       assert.deepEqual([made.Name, made.Description, made['Is Public']], ['Gold groups', 'for consistent groups', true]);
@@ -439,6 +439,23 @@ export function volumeSuite(title: string, o: VolumeSuiteOptions): void {
         const o = JSON.parse(await kubectl(['get', 'volumegrouptypes', '-o', 'json'])).items.find((x: { metadata: { uid: string } }) => x.metadata.uid === made.ID);
         return o?.status?.phase === 'available' && o.spec.displayName === 'Gold groups' && o.spec.isPublic === false;
       });
+      // A group of that type: made, shown with its volume types, renamed, and deleted, with the CLI; kubectl sees it.
+      const v313 = ['--os-volume-api-version', '3.13'];
+      await os('volume', 'type', 'create', 'grouped');
+      await os(...v311, 'volume', 'group', 'type', 'set', '--public', made.ID);
+      const group = await json(...v313, 'volume', 'group', 'create', '--name', 'app data', '--description', 'one app', made.ID, 'grouped');
+      assert.deepEqual([group.Name, group.Description, group['Group Type']], ['app data', 'one app', made.ID]);
+      assert.deepEqual(group['Volume Types'], [(await json('volume', 'type', 'show', 'grouped')).id]);
+      await os(...v313, 'volume', 'group', 'set', '--name', 'app volumes', group.ID);
+      assert.ok((await json(...v313, 'volume', 'group', 'list')).some((g: { ID: string; Name: string }) => g.ID === group.ID && g.Name === 'app volumes'));
+      await eventually('the VolumeGroup Ready', async () => {
+        const o = JSON.parse(await kubectl(['get', 'volumegroups', '-A', '-o', 'json'])).items.find((x: { metadata: { uid: string } }) => x.metadata.uid === group.ID);
+        return o?.status?.phase === 'available' && o.status.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+      });
+      await refused([...v311, 'volume', 'group', 'type', 'delete', made.ID], /groups present|in use/i);
+      await os(...v313, 'volume', 'group', 'delete', group.ID);
+      await eventually('the group gone', async () => (await openstack(cloud, [...v313, 'volume', 'group', 'show', group.ID])).code !== 0);
+      await os('volume', 'type', 'delete', 'grouped');
       await os(...v311, 'volume', 'group', 'type', 'delete', made.ID);
       assert.ok(!(await json(...v311, 'volume', 'group', 'type', 'list')).some((t: { ID: string }) => t.ID === made.ID), 'gone from the list');
       assert.ok(!JSON.parse(await kubectl(['get', 'volumegrouptypes', '-o', 'json'])).items.some((x: { metadata: { uid: string } }) => x.metadata.uid === made.ID), 'and from kubectl');

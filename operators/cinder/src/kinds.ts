@@ -113,6 +113,36 @@ export const VolumeGroupTypeKind: KindDefinition = {
   columns: [DISPLAY_NAME_COLUMN, { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' }],
 };
 
+export const GROUP_PHASES = ['creating', 'available', 'updating', 'deleting', 'error', 'error_deleting'];
+
+export const VolumeGroupKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeGroup',
+  plural: 'volumegroups',
+  scope: 'Namespaced',
+  shortNames: ['vgroup'],
+  description: "A generic volume group of the tenant whose namespace holds it (a Cinder group, API 3.13 and later): volumes of the group's volume types that name it in spec.group. Deleted, it waits until no volume names it.",
+  spec: {
+    required: ['groupType', 'volumeTypes'],
+    properties: {
+      displayName: displayNameField(255, 'group'),
+      description: { type: 'string', maxLength: 255 },
+      groupType: { type: 'string', description: 'The VolumeGroupType (object name).' },
+      volumeTypes: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'The VolumeTypes (object names) its volumes may be of.' },
+      availabilityZone: { type: 'string', default: 'nova' },
+      sourceGroup: { type: 'string', description: "The VolumeGroup (this namespace) it was made from (create-from-src): its volumes were cloned into this group once." },
+    },
+  },
+  status: {
+    id: { type: 'string', description: "The group's OpenStack ID." },
+    reset: RESET_MARK,
+    populated: { type: 'boolean', description: 'A group made from another: every clone of its volumes has been available once.' },
+  },
+  phases: GROUP_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Type', type: 'string', jsonPath: '.spec.groupType' }],
+};
+
 export const VolumeKind: KindDefinition = {
   group: GROUP,
   version: VERSION,
@@ -142,6 +172,7 @@ export const VolumeKind: KindDefinition = {
       },
       bootable: { type: 'boolean', description: 'A server may boot from it; unset: true when made from an image.' },
       readOnly: { type: 'boolean', default: false },
+      group: { type: 'string', description: "The VolumeGroup (object name, this namespace) it belongs to: its type must be one of the group's." },
       metadata: stringMap("The volume's metadata (Cinder's key/value pairs)."),
       imageMetadata: stringMap("Cinder's volume_image_metadata, as set (os-set_image_metadata): replaces what status.imageMetadata says of the image it was made from. Nova reads it when the volume boots (hw_disk_bus, …), and an image uploaded from the volume takes it."),
       restoreFromBackup: {
@@ -280,4 +311,4 @@ export const VolumeAttachmentKind: KindDefinition = {
   columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],
 };
 
-export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeGroupTypeKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];
+export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeGroupTypeKind, VolumeGroupKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];

@@ -1,12 +1,13 @@
-/** The block storage operator: the VolumeType, QosSpec, VolumeGroupType, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
+/** The block storage operator: the VolumeType, QosSpec, VolumeGroupType, VolumeGroup, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
 import { CONFIGMAPS } from '@stratus/keystone';
 import { Manager, findCondition, markReady, patchStatusChanges, releaseNamespace, type ManagerOptions, type Reconciler } from '@stratus/runtime';
 import { attachmentReconciler } from './attachments.js';
 import { backupReconciler } from './backups.js';
+import { groupReconciler } from './groups.js';
 import { imageUploadReconciler } from './imageUploads.js';
-import { FIELD_MANAGER, QOS_SPECS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { FIELD_MANAGER, QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
 import { SERVICE_STATE_CONFIGMAP } from './serviceState.js';
 import { snapshotReconciler } from './snapshots.js';
 import { volumeReconciler, type CinderDeps } from './volumes.js';
@@ -52,6 +53,16 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
   m.add<VolumeType>({ name: 'volumetype', resource: VOLUME_TYPES, reconcile: volumeTypeReconciler });
   m.add<QosSpec>({ name: 'qosspec', resource: QOS_SPECS, reconcile: qosSpecReconciler });
   m.add<VolumeGroupType>({ name: 'volumegrouptype', resource: VOLUME_GROUP_TYPES, reconcile: groupTypeReconciler });
+  m.add<VolumeGroup>({
+    name: 'volumegroup',
+    resource: VOLUME_GROUPS,
+    reconcile: groupReconciler(),
+    watches: [
+      // Its volumes (and its source group's, while it clones them) say its word, and let a deletion go on.
+      { resource: VOLUMES, map: (v, all) => { const group = (v as Volume).spec.group; return group ? all.list().filter((g) => sameNs(g, v) && (g.metadata.name === group || g.spec.sourceGroup === group)).map(at) : []; } },
+      { resource: VOLUME_GROUP_TYPES, map: (t, all) => all.list().filter((g) => g.spec.groupType === t.metadata?.name).map(at) },
+    ],
+  });
   m.add<Volume>({
     name: 'volume',
     resource: VOLUMES,

@@ -2,11 +2,12 @@
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { ResetMark } from './statusReset.js';
 import type { TypeEncryption } from './encryption.js';
-import { QosSpecKind, VolumeAttachmentKind, VolumeGroupTypeKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
+import { QosSpecKind, VolumeAttachmentKind, VolumeGroupKind, VolumeGroupTypeKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
 export const QOS_SPECS = resourceOf(QosSpecKind);
 export const VOLUME_GROUP_TYPES = resourceOf(VolumeGroupTypeKind);
+export const VOLUME_GROUPS = resourceOf(VolumeGroupKind);
 export const VOLUMES = resourceOf(VolumeKind);
 export const VOLUME_SNAPSHOTS = resourceOf(VolumeSnapshotKind);
 export const VOLUME_BACKUPS = resourceOf(VolumeBackupKind);
@@ -70,6 +71,14 @@ export interface VolumeGroupType {
   status?: CommonStatus;
 }
 
+export interface VolumeGroup {
+  apiVersion?: string;
+  kind?: 'VolumeGroup';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; groupType: string; volumeTypes: string[]; availabilityZone?: string; sourceGroup?: string };
+  status?: CommonStatus & { populated?: boolean };
+}
+
 /** The specs the hypervisor applies (Cinder hands them out in the connection info): a front-end or both consumer's. */
 export const frontEndSpecs = (q: QosSpec | undefined): Record<string, string> | undefined =>
   q && (q.spec.consumer === 'front-end' || q.spec.consumer === 'both') && Object.keys(q.spec.specs ?? {}).length ? q.spec.specs : undefined;
@@ -126,6 +135,8 @@ export interface Volume {
     source?: VolumeSource;
     bootable?: boolean;
     readOnly?: boolean;
+    /** The VolumeGroup (this namespace) it belongs to. */
+    group?: string;
     metadata?: Record<string, string>;
     /** Cinder's volume_image_metadata as set by os-set_image_metadata; replaces the image's (status.imageMetadata). */
     imageMetadata?: Record<string, string>;

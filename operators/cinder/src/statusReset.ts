@@ -20,6 +20,7 @@ export const RESETTABLE = {
   volume: ['available', 'error', 'in-use', 'creating', 'deleting', 'attaching', 'detaching', 'error_deleting', 'error_extending', 'extending', 'maintenance', 'reserved'],
   snapshot: ['creating', 'available', 'deleting', 'error', 'error_deleting', 'backing-up', 'restoring'],
   backup: ['available', 'error'],
+  group: ['creating', 'available', 'updating', 'in-use', 'deleting', 'error', 'error_deleting'],
 } as const;
 
 /** What the reconciler recorded of the reset it applied. */

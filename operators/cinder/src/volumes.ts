@@ -58,6 +58,7 @@ import {
   type Volume,
   type VolumeAttachment,
   type VolumeBackup,
+  type VolumeGroup,
   type VolumeSnapshot,
   type VolumeType,
 } from './resources.js';
@@ -173,7 +174,7 @@ export async function projectIdOf(client: KubeClient, namespace: string): Promis
   return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;
 }
 
-type Obj = Volume | VolumeSnapshot | VolumeBackup;
+type Obj = Volume | VolumeSnapshot | VolumeBackup | VolumeGroup;
 
 export async function ensureFinalizer(client: KubeClient, ref: ResourceRef, o: Obj): Promise<boolean> {
   const patch = addFinalizerPatch(o, DATA_FINALIZER);

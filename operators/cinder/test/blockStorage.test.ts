@@ -11,7 +11,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
-import { CHUNK_BYTES, QOS_SPECS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
+import { CHUNK_BYTES, QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
 
 const INSTANCES = { group: 'compute.stratus.io', version: 'v1alpha1', plural: 'instances', namespaced: true };
 import { IMAGE_BUCKET, call, passwordAuth, startBlockStorageEnv, type BlockStorageEnv } from './support.js';
@@ -547,6 +547,91 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     for (const t of [gt, hidden]) assert.equal((await gapi('DELETE', `/group_types/${t.id}`)).status, 202);
     assert.ok(!(await names('')).some((n) => n === 'Silver groups' || n === 'hidden'), 'gone from the next list');
     assert.equal((await gapi('GET', `/group_types/${gt.id}`)).status, 404);
+  });
+
+  it("keeps generic volume groups (3.13 and later): volumes join at create or by update, a group made from another clones its volumes, and a delete takes its volumes with it only when asked", async () => {
+    const v = (minor: number) => ({ 'OpenStack-API-Version': `volume 3.${minor}` });
+    const gapi = (method: string, path: string, body?: unknown, minor = 13) => api(method, path, body, v(minor));
+    const groupUntil = async (id: string, status: string) => {
+      await eventually(`group ${id} ${status}`, async () => (await gapi('GET', `/groups/${id}`)).body.group?.status === status);
+    };
+    const gt = (await gapi('POST', '/group_types', { group_type: { name: 'grouping' } }, 11)).body.group_type;
+    const inGroups = (await api('POST', '/types', { volume_type: { name: 'in-groups' } })).body.volume_type;
+    const other = (await api('POST', '/types', { volume_type: { name: 'not-in-groups' } })).body.volume_type;
+    assert.equal((await gapi('POST', '/groups', { group: { name: 'g', group_type: gt.id, volume_types: [inGroups.id] } }, 12)).status, 404, 'groups are 3.13 and later');
+    assert.equal((await gapi('POST', '/groups', { group: { name: 'g', volume_types: [inGroups.id] } })).status, 400, 'a group type is required');
+    assert.equal((await gapi('POST', '/groups', { group: { name: 'g', group_type: gt.id, volume_types: ['nope'] } })).status, 404);
+    const made = await gapi('POST', '/groups', { group: { name: 'first group', description: 'd', group_type: gt.id, volume_types: [inGroups.id] } });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    assert.deepEqual(Object.keys(made.body.group).sort(), ['id', 'name']);
+    const g = made.body.group.id as string;
+    await groupUntil(g, 'available');
+
+    const joined = await gapi('POST', '/volumes', { volume: { size: 1, volume_type: inGroups.id, group_id: g, name: 'member' } });
+    assert.equal(joined.status, 202, JSON.stringify(joined.body));
+    assert.equal(joined.body.volume.group_id, g);
+    const member = joined.body.volume.id as string;
+    assert.equal((await gapi('POST', '/volumes', { volume: { size: 1, volume_type: other.id, group_id: g } })).status, 400, "a type the group does not take");
+    const loose = await newVolume({ size: 1, volume_type: inGroups.id, name: 'loose' });
+    const stranger = await newVolume({ size: 1, volume_type: other.id });
+    await until('volumes', member, 'available');
+
+    assert.ok(!('volumes' in (await gapi('GET', `/groups/${g}`, undefined, 25)).body.group), 'its volumes only when asked for');
+    const shown = (await gapi('GET', `/groups/${g}?list_volume=True`, undefined, 25)).body.group;
+    assert.deepEqual([shown.name, shown.description, shown.status, shown.group_type, shown.volume_types, shown.volumes, shown.source_group_id], ['first group', 'd', 'available', gt.id, [inGroups.id], [member], null]);
+    assert.deepEqual(((await gapi('GET', '/groups')).body.groups as Array<Record<string, unknown>>).find((x) => x.id === g), { id: g, name: 'first group' }, "a list without detail: ID and name");
+
+    const update = (body: Record<string, unknown>) => gapi('PUT', `/groups/${g}`, { group: body });
+    const membersNow = async () => (await gapi('GET', `/groups/${g}?list_volume=True`, undefined, 25)).body.group.volumes as string[];
+    assert.equal((await update({ add_volumes: `${loose},${stranger}` })).status, 400, "one volume of a type the group does not take");
+    assert.deepEqual(await membersNow(), [member], 'and the other did not join either');
+    assert.equal((await update({ add_volumes: loose, remove_volumes: member, name: 'renamed' })).status, 202);
+    assert.deepEqual([await membersNow(), (await api('GET', `/volumes/${member}`)).body.volume.group_id], [[loose], null]);
+    assert.equal((await gapi('GET', `/groups/${g}`)).body.group.name, 'renamed');
+    assert.equal((await update({ remove_volumes: member })).status, 400, 'not in the group');
+    assert.equal((await update({})).status, 400, 'nothing to change');
+    assert.equal((await update({ add_volumes: member })).status, 202);
+    assert.deepEqual((await membersNow()).sort(), [member, loose].sort());
+
+    // A group made from this one: a clone of each of its volumes, in the new group.
+    assert.equal((await gapi('POST', '/groups/action', { 'create-from-src': { source_group_id: g, name: 'copy' } })).status, 404, 'made from a source: 3.14 and later');
+    const copy = await gapi('POST', '/groups/action', { 'create-from-src': { source_group_id: g, name: 'copy' } }, 14);
+    assert.equal(copy.status, 202, JSON.stringify(copy.body));
+    const c = copy.body.group.id as string;
+    await groupUntil(c, 'available');
+    const copied = (await gapi('GET', `/groups/${c}?list_volume=True`, undefined, 25)).body.group;
+    assert.equal(copied.source_group_id, g);
+    assert.equal(copied.volumes.length, 2, 'one clone per volume');
+    for (const id of copied.volumes) {
+      const vol = (await api('GET', `/volumes/${id}`)).body.volume;
+      assert.deepEqual([vol.status, vol.group_id, [member, loose].includes(vol.source_volid)], ['available', c, true]);
+    }
+
+    // An admin's reset shows the word asked for.
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { reset_status: { status: 'error' } }, 20)).status, 202);
+    await groupUntil(g, 'error');
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { reset_status: { status: 'bogus' } }, 20)).status, 400);
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { reset_status: { status: 'available' } }, 20)).status, 202);
+    await groupUntil(g, 'available');
+
+    assert.equal((await gapi('DELETE', `/group_types/${gt.id}`, undefined, 11)).status, 400, 'a group type in use');
+    assert.equal((await api('DELETE', `/types/${inGroups.id}`)).status, 400, 'a volume type a group takes');
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { delete: { 'delete-volumes': false } })).status, 400, 'it still has volumes');
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { delete: { 'delete-volumes': true } })).status, 202);
+    await eventually('the group gone', async () => (await gapi('GET', `/groups/${g}`)).status === 404);
+    for (const id of [member, loose]) await gone('volumes', id);
+
+    // kubectl's delete of a group with a volume: the group waits (deleting) until the volume leaves it.
+    const object = (await env.identity.client.list<{ metadata: { name: string; namespace: string; uid: string; finalizers?: string[] } }>(VOLUME_GROUPS)).items.find((o) => o.metadata.uid === c)!;
+    assert.deepEqual(object.metadata.finalizers, ['blockstorage.stratus.io/members']);
+    await env.identity.client.delete(VOLUME_GROUPS, object.metadata.namespace, object.metadata.name);
+    await groupUntil(c, 'deleting');
+    for (const id of copied.volumes) assert.equal((await api('DELETE', `/volumes/${id}`)).status, 202);
+    await eventually('the copy gone once its volumes are', async () => (await gapi('GET', `/groups/${c}`)).status === 404);
+    await api('DELETE', `/volumes/${stranger}`);
+    await gone('volumes', stranger);
+    for (const t of [inGroups, other]) assert.equal((await api('DELETE', `/types/${t.id}`)).status, 202);
+    assert.equal((await gapi('DELETE', `/group_types/${gt.id}`, undefined, 11)).status, 202);
   });
 
   it("schedules by the type's extra specs against the pool's capabilities, and tells the project why not in a user message", async () => {

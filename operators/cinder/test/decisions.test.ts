@@ -10,6 +10,7 @@ import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../
 import type { CinderError } from '../src/api/errors.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
+import { cloneName, clonesToMake, groupWord } from '../src/groups.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -388,5 +389,28 @@ describe('block storage decisions', () => {
     assert.equal(pendingStatus(applied), undefined, 'status says it');
     assert.equal(pendingStatus({ metadata: {}, status: applied.status }), 'available', 'os-unreserve, read back at once');
     assert.equal(pendingStatus({ metadata: {}, status: { phase: 'in-use', reset: { ...applied.status.reset, ended: true } } }), undefined);
+  });
+});
+
+describe('volume groups: what a group made from another still needs, and the word it shows', () => {
+  const vol = (name: string, group: string, phase?: string, from?: string): Volume => ({ metadata: { name, namespace: 'p' }, spec: { sizeGiB: 2, volumeType: 'fast', group, ...(from ? { source: { volume: from } } : {}) }, ...(phase ? { status: { phase } } : {}) });
+  const copy = { metadata: { name: 'copy', namespace: 'p', annotations: { 'blockstorage.stratus.io/user-id': 'u1' } }, spec: { groupType: 'gt', volumeTypes: ['fast'], sourceGroup: 'orig' } };
+
+  it('clones each source volume once, into the group, named the same on every pass', () => {
+    const sources = [vol('a', 'orig', 'available'), vol('b', 'orig', 'available')];
+    const first = clonesToMake(copy, sources, []);
+    assert.deepEqual(first.map((v) => [v.metadata.name, v.spec.group, v.spec.source?.volume, v.spec.sizeGiB, v.metadata.annotations]), [['copy-a', 'copy', 'a', 2, { 'blockstorage.stratus.io/user-id': 'u1' }], ['copy-b', 'copy', 'b', 2, { 'blockstorage.stratus.io/user-id': 'u1' }]]);
+    assert.deepEqual(clonesToMake(copy, sources, [first[0]]).map((v) => v.metadata.name), ['copy-b'], 'a made clone is not made again');
+    assert.equal(cloneName({ ...copy, metadata: { ...copy.metadata, name: 'x'.repeat(250) } }, vol('abc', 'orig')).length, 253, 'a name Kubernetes takes');
+  });
+
+  it('is creating until every clone has been available, then available for good; a failed clone fails it', () => {
+    assert.deepEqual(groupWord(copy, [], 2), { word: 'creating', waiting: 2 });
+    assert.deepEqual(groupWord(copy, [vol('copy-a', 'copy', 'available', 'a')], 2), { word: 'creating', waiting: 1 });
+    assert.deepEqual(groupWord(copy, [vol('copy-a', 'copy', 'available', 'a'), vol('copy-b', 'copy', 'available', 'b')], 2), { word: 'available', populated: true });
+    assert.equal(groupWord(copy, [vol('copy-a', 'copy', 'error', 'a')], 2).word, 'error');
+    assert.deepEqual(groupWord({ ...copy, status: { populated: true } }, [vol('copy-a', 'copy', 'creating')], 2), { word: 'available' }, 'populated: new members do not make it creating');
+    assert.deepEqual(groupWord({ ...copy, spec: { ...copy.spec, sourceGroup: undefined } }, [], 0), { word: 'available' }, 'a plain group');
+    assert.deepEqual(groupWord(copy, [], 0), { word: 'available', populated: true }, 'made from an empty group');
   });
 });

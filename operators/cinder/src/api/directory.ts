@@ -1,12 +1,12 @@
 /**
  * The Block Storage API's read side: informer caches of every volume, snapshot, backup, attachment and type
- * (all tenants), QoS spec and group type, indexed by OpenStack ID, with the Images (a volume made from one) and Tenants (project IDs).
+ * (all tenants), QoS spec, group type and group, indexed by OpenStack ID, with the Images (a volume made from one) and Tenants (project IDs).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IndexedCache, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
-import { QOS_SPECS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
 
 export class BlockStorageDirectory {
   /** Being deleted still shows (Cinder's deleting status), until gone. */
@@ -17,6 +17,7 @@ export class BlockStorageDirectory {
   readonly types: IndexedCache<VolumeType>;
   readonly qos: IndexedCache<QosSpec>;
   readonly groupTypes: IndexedCache<VolumeGroupType>;
+  readonly groups: IndexedCache<VolumeGroup>;
   readonly images: IndexedCache<Image>;
   private readonly tenants: SelfHealingInformer<Tenant>;
 
@@ -28,11 +29,12 @@ export class BlockStorageDirectory {
     this.types = new IndexedCache<VolumeType>(kc, client, VOLUME_TYPES, log, { idOf });
     this.qos = new IndexedCache<QosSpec>(kc, client, QOS_SPECS, log, { idOf });
     this.groupTypes = new IndexedCache<VolumeGroupType>(kc, client, VOLUME_GROUP_TYPES, log, { idOf });
+    this.groups = new IndexedCache<VolumeGroup>(kc, client, VOLUME_GROUPS, log, { idOf, showDeleting: true });
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: imageIdOf });
     this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
   }
 
-  private all = () => [this.volumes, this.snapshots, this.backups, this.attachments, this.types, this.qos, this.groupTypes, this.images, this.tenants];
+  private all = () => [this.volumes, this.snapshots, this.backups, this.attachments, this.types, this.qos, this.groupTypes, this.groups, this.images, this.tenants];
   start = () => Promise.all(this.all().map((c) => c.start())).then(() => undefined);
   stop = () => Promise.all(this.all().map((c) => c.stop())).then(() => undefined);
 
@@ -53,6 +55,17 @@ export class BlockStorageDirectory {
   qosIdOf(t: VolumeType): string | null {
     const q = t.spec.qosSpec ? this.qos.get(t.spec.qosSpec) : undefined;
     return q ? idOf(q) : null;
+  }
+
+  /** A group type by ID or name. */
+  groupType(idOrName: string): VolumeGroupType | undefined {
+    return this.groupTypes.byId(idOrName) ?? this.groupTypes.byDisplayName(idOrName)[0];
+  }
+
+  /** The OpenStack ID of the group a volume belongs to (Cinder's group_id), or null. */
+  groupIdOf(v: Volume): string | null {
+    const g = v.spec.group ? this.groups.get(v.spec.group, v.metadata.namespace) : undefined;
+    return g ? idOf(g) : null;
   }
 
   /** A volume type by ID or name. */

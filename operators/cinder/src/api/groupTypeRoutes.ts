@@ -106,6 +106,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     since311(req);
     admin(req, 'group_types_manage');
     const t = typeOf(req);
+    if (api.dir.groups.list().some((g) => g.spec.groupType === t.metadata.name)) throw badRequest(`Invalid input received: Group Type ${idOf(t)} deletion is not allowed with groups present with the type.`);
     await api.client.delete(VOLUME_GROUP_TYPES, undefined, t.metadata.name).catch((e) => fromKubernetes(e, `Group type ${idOf(t)}`));
     await api.dir.groupTypes.until(t, (cached) => !cached); // the next list no longer shows it
     return { status: 202 };

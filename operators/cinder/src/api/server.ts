@@ -21,6 +21,7 @@ import { typeRoutes } from './typeRoutes.js';
 import { encryptionRoutes } from './encryptionRoutes.js';
 import { qosRoutes } from './qosRoutes.js';
 import { groupTypeRoutes } from './groupTypeRoutes.js';
+import { groupRoutes } from './groupRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
 
@@ -57,6 +58,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   encryptionRoutes(router, api);
   qosRoutes(router, api);
   groupTypeRoutes(router, api);
+  groupRoutes(router, api);
   messageRoutes(router, api);
   quotaRoutes(router, api);
   transferRoutes(router, api);

@@ -9,8 +9,9 @@ import { typeView } from './views.js';
 /** Whether a caller may use a volume type: public, given to its project, or an admin. */
 export const mayUse = (t: VolumeType, auth: Pick<VolAuth, 'admin' | 'projectId'>) => auth.admin || t.spec.isPublic !== false || (t.spec.projects ?? []).includes(auth.projectId ?? '');
 
-/** Whether any volume is of the type (its retyped type, else the one asked): Cinder changes no such type's deletion or encryption. */
-export const typeInUse = (api: VolApi, t: VolumeType) => api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name);
+/** Whether any volume is of the type (its retyped type, else the one asked), or any group takes it: Cinder changes no such type's deletion or encryption. */
+export const typeInUse = (api: VolApi, t: VolumeType) =>
+  api.dir.volumes.list().some((v) => (v.status?.volumeType ?? v.spec.volumeType) === t.metadata.name) || api.dir.groups.list().some((g) => g.spec.volumeTypes.includes(t.metadata.name));
 
 export function typeRoutes(router: VolRouter, api: VolApi): void {
   const typeOf = (auth: VolAuth, id: string) => {

@@ -2,7 +2,7 @@
 import { IMAGES, canSee, type Image } from '@stratus/glance';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { displayNameOf, isDeleting, type ApiRequest, type ResourceRef } from '@stratus/runtime';
-import { DEFAULT_VOLUME_TYPE, USER_ID_ANNOTATION, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeSource } from '../resources.js';
+import { DEFAULT_VOLUME_TYPE, USER_ID_ANNOTATION, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_SNAPSHOTS, idOf, volumeImageMetadata, volumeTypeOf, type Volume, type VolumeAttachment, type VolumeGroup, type VolumeSource } from '../resources.js';
 import { encryptedTypeRefusal } from '../encryption.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, sizeOf, str, visible, withinQuota, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -13,7 +13,7 @@ import { retypeMigration } from '../scheduler.js';
 import { poolStateOf } from '../volumes.js';
 import { isReserved } from '../statusReset.js';
 import { mayUse } from './typeRoutes.js';
-import { summaryView, volumeStatus, volumeView } from './views.js';
+import { groupStatus, summaryView, volumeStatus, volumeView } from './views.js';
 
 const GiB = 1024 ** 3;
 /** Cinder's words for a volume that may not be deleted as it is. */
@@ -72,6 +72,18 @@ function sourceOf(api: VolApi, auth: VolAuth, ns: string, r: Record<string, unkn
   return { minGiB: 0 };
 }
 
+/** The group a new volume joins (group_id, 3.13 and later): the caller's, available, and taking volumes of its type. */
+function groupFor(api: VolApi, auth: VolAuth, ns: string, ref: unknown, typeName: string): VolumeGroup | undefined {
+  const id = str(ref, 'group_id');
+  if (!id) return undefined;
+  const g = api.dir.groups.byId(id);
+  if (!g || g.metadata.namespace !== ns) throw notFound(`Group ${id} could not be found.`);
+  const status = groupStatus(g);
+  if (status !== 'available') throw badRequest(`Invalid group: Group status must be available, but current status is: ${status}.`);
+  if (!g.spec.volumeTypes.includes(typeName)) throw badRequest(`Invalid input received: Invalid volume_type provided: ${typeName}. The group ${id} does not take volumes of this type.`);
+  return g;
+}
+
 export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string, unknown>): Promise<Volume> {
   const ns = callerNamespace(auth);
   const { source, minGiB, image } = sourceOf(api, auth, ns, r);
@@ -87,6 +99,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
   if (type && !mayUse(type, auth)) throw notFound(`Volume type with name ${typeRef} could not be found.`);
   const encrypted = type && encryptedTypeRefusal(type);
   if (encrypted) throw badRequest(`Invalid volume type: ${encrypted}`);
+  const group = groupFor(api, auth, ns, r.group_id, type?.metadata.name ?? DEFAULT_VOLUME_TYPE);
   const az = str(r.availability_zone, 'availability_zone');
   if (az && az !== 'nova') throw badRequest(`Invalid input received: Availability zone '${az}' is invalid.`);
   const display = str(r.name ?? r.display_name, 'name');
@@ -102,6 +115,7 @@ export async function createVolume(api: VolApi, auth: VolAuth, r: Record<string,
       sizeGiB: size,
       ...(type ? { volumeType: type.metadata.name } : {}),
       ...(source ? { source } : {}),
+      ...(group ? { group: group.metadata.name } : {}),
       ...(metadata ? { metadata } : {}),
     },
   };
