@@ -1,12 +1,13 @@
 /**
  * The VolumeGroup reconciler: a generic volume group is the volumes of its namespace that name it in
  * spec.group. A group made from another (spec.sourceGroup) first gets a clone of each of that group's volumes,
- * and shows creating until every clone has been available once. A deleted group waits (a finalizer) until no
+ * one made from a group snapshot (spec.sourceGroupSnapshot) a volume of each of its snapshots; either shows
+ * creating until every new volume has been available once. A deleted group waits (a finalizer) until no
  * volume names it any more: the API deletes its volumes first when asked to (delete-volumes), kubectl leaves
  * that to the user.
  */
 import { addFinalizerPatch, hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, removeFinalizerPatch, type KubeClient, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
-import { FIELD_MANAGER, USER_ID_ANNOTATION, VOLUMES, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUME_TYPES, idOf, type Volume, type VolumeGroup } from './resources.js';
+import { FIELD_MANAGER, GROUP_SNAPSHOT_LABEL, USER_ID_ANNOTATION, VOLUMES, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type Volume, type VolumeGroup, type VolumeSnapshot, type VolumeSource } from './resources.js';
 import { showSettled } from './statusReset.js';
 import { stall } from './volumes.js';
 
@@ -16,22 +17,37 @@ export const MEMBERS_FINALIZER = 'blockstorage.stratus.io/members';
 /** The volumes of `group` among a namespace's volumes (being deleted still count: they still name it). Pure. */
 export const membersOf = (group: string, volumes: readonly Volume[]): Volume[] => volumes.filter((v) => v.spec.group === group);
 
-/** The clone name of a source volume in group `g`: the same on every pass, so a clone is made once. Pure. */
-export const cloneName = (g: VolumeGroup, source: Volume) => `${g.metadata.name}-${source.metadata.name}`.slice(0, 253).replace(/[-.]+$/, '');
+/** What a group made from another is made of: a volume of its source group, or a snapshot of its source group snapshot. */
+export interface CloneSource {
+  name: string;
+  displayName?: string;
+  sizeGiB: number;
+  volumeType?: string;
+  source: VolumeSource;
+}
 
-/**
- * The clones a group made from another still needs: one per volume of the source group that no volume of this
- * group was cloned from. Pure.
- */
-export function clonesToMake(g: VolumeGroup, sources: readonly Volume[], members: readonly Volume[]): Volume[] {
-  const cloned = new Set(members.map((m) => m.spec.source?.volume));
+export const volumeSource = (v: Volume): CloneSource => ({ name: v.metadata.name, displayName: v.spec.displayName, sizeGiB: v.status?.sizeGiB ?? v.spec.sizeGiB, volumeType: v.status?.volumeType ?? v.spec.volumeType, source: { volume: v.metadata.name } });
+/** `of`: the snapshot's volume (its type and name go to the new volume), when it is still there. */
+export const snapshotSource = (s: VolumeSnapshot, of: Volume | undefined): CloneSource => ({ name: s.metadata.name, displayName: of?.spec.displayName, sizeGiB: s.status?.sizeGiB ?? of?.spec.sizeGiB ?? 1, volumeType: of?.status?.volumeType ?? of?.spec.volumeType, source: { snapshot: s.metadata.name } });
+
+const sourceKey = (s: VolumeSource | undefined) => (s?.volume ? `volume/${s.volume}` : s?.snapshot ? `snapshot/${s.snapshot}` : '');
+
+/** The new volume's name: the same on every pass, so each is made once. Pure. */
+export const cloneName = (g: VolumeGroup, source: CloneSource) => `${g.metadata.name}-${source.name}`.slice(0, 253).replace(/[-.]+$/, '');
+
+/** Whether the group is made from another group or from a group snapshot. */
+const madeFrom = (g: VolumeGroup) => g.spec.sourceGroup ?? g.spec.sourceGroupSnapshot;
+
+/** The volumes a group made from a source still needs: one per source that no volume of the group was made from. Pure. */
+export function clonesToMake(g: VolumeGroup, sources: readonly CloneSource[], members: readonly Volume[]): Volume[] {
+  const made = new Set(members.map((m) => sourceKey(m.spec.source)));
   return sources
-    .filter((s) => !isDeleting(s) && !cloned.has(s.metadata.name))
+    .filter((s) => !made.has(sourceKey(s.source)))
     .map((s) => ({
       apiVersion: 'blockstorage.stratus.io/v1alpha1',
       kind: 'Volume',
       metadata: { name: cloneName(g, s), namespace: g.metadata.namespace, ...(g.metadata.annotations?.[USER_ID_ANNOTATION] ? { annotations: { [USER_ID_ANNOTATION]: g.metadata.annotations[USER_ID_ANNOTATION] } } : {}) },
-      spec: { ...(s.spec.displayName !== undefined ? { displayName: s.spec.displayName } : {}), sizeGiB: s.status?.sizeGiB ?? s.spec.sizeGiB, ...(s.spec.volumeType ? { volumeType: s.spec.volumeType } : {}), group: g.metadata.name, source: { volume: s.metadata.name } },
+      spec: { ...(s.displayName !== undefined ? { displayName: s.displayName } : {}), sizeGiB: s.sizeGiB, ...(s.volumeType ? { volumeType: s.volumeType } : {}), group: g.metadata.name, source: s.source },
     }));
 }
 
@@ -42,9 +58,9 @@ export type GroupWord = { word: 'available'; populated?: true } | { word: 'creat
  * been available once (then populated for good), and fails with the first clone that fails. Pure.
  */
 export function groupWord(g: VolumeGroup, members: readonly Volume[], sourceCount: number): GroupWord {
-  if (!g.spec.sourceGroup || g.status?.populated) return { word: 'available' };
+  if (!madeFrom(g) || g.status?.populated) return { word: 'available' };
   const failed = members.find((m) => m.status?.phase === 'error');
-  if (failed) return { word: 'error', reason: 'CloneFailed', message: `The clone ${failed.metadata.name} of a volume of group ${g.spec.sourceGroup} failed.` };
+  if (failed) return { word: 'error', reason: 'CloneFailed', message: `Volume ${failed.metadata.name}, made from ${madeFrom(g)}, failed.` };
   const waiting = members.filter((m) => m.status?.phase !== 'available').length;
   if (members.length >= sourceCount && waiting === 0) return { word: 'available', populated: true };
   return { word: 'creating', waiting: Math.max(waiting, sourceCount - members.length) };
@@ -87,21 +103,26 @@ export function groupReconciler(): Reconciler<VolumeGroup> {
     const missing = await missingType(client, g);
     if (missing) return stall(ctx, VOLUME_GROUPS, g, 'TypeNotFound', missing);
     let sourceCount = 0;
-    if (g.spec.sourceGroup && !g.status?.populated) {
-      const sources = membersOf(g.spec.sourceGroup, volumes).filter((s) => !isDeleting(s));
+    if (madeFrom(g) && !g.status?.populated) {
+      const from = g.spec.sourceGroupSnapshot;
+      const sources = g.spec.sourceGroup
+        ? membersOf(g.spec.sourceGroup, volumes).filter((v) => !isDeleting(v)).map(volumeSource)
+        : (await client.list<VolumeSnapshot>(VOLUME_SNAPSHOTS, g.metadata.namespace)).items
+            .filter((snap) => snap.metadata.labels?.[GROUP_SNAPSHOT_LABEL] === from && !isDeleting(snap))
+            .map((snap) => snapshotSource(snap, volumes.find((v) => v.metadata.name === snap.spec.volume)));
       sourceCount = sources.length;
       for (const clone of clonesToMake(g, sources, members)) {
         const made = await client.create(VOLUMES, clone, FIELD_MANAGER).catch((e: { code?: number }) => {
           if (e.code !== 409) throw e;
           return undefined; // made on an earlier pass
         });
-        if (made) ctx.log.info('clone made', { group: `${g.metadata.namespace}/${g.metadata.name}`, volume: clone.metadata.name, from: clone.spec.source?.volume });
+        if (made) ctx.log.info('volume made for the group', { group: `${g.metadata.namespace}/${g.metadata.name}`, volume: clone.metadata.name, from: clone.spec.source });
       }
     }
     const state = groupWord(g, members, sourceCount);
     if (state.word === 'error') return stall(ctx, VOLUME_GROUPS, g, state.reason, state.message);
     if (state.word === 'creating') {
-      return write({ id: idOf(g), phase: 'creating', conditions: markReconciling(g.status?.conditions, g.metadata.generation, 'Cloning', `waiting for ${state.waiting} clone(s) of group ${g.spec.sourceGroup}'s volumes`) });
+      return write({ id: idOf(g), phase: 'creating', conditions: markReconciling(g.status?.conditions, g.metadata.generation, 'Cloning', `waiting for ${state.waiting} volume(s) made from ${madeFrom(g)}`) });
     }
     await write({ id: idOf(g), ...(state.populated ? { populated: true } : {}), conditions: markReady(g.status?.conditions, g.metadata.generation, 'GroupReady', `${members.length} volume(s) in the group`) });
     return showSettled(g, 'available', write);

@@ -132,6 +132,7 @@ export const VolumeGroupKind: KindDefinition = {
       volumeTypes: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'The VolumeTypes (object names) its volumes may be of.' },
       availabilityZone: { type: 'string', default: 'nova' },
       sourceGroup: { type: 'string', description: "The VolumeGroup (this namespace) it was made from (create-from-src): its volumes were cloned into this group once." },
+      sourceGroupSnapshot: { type: 'string', description: 'The VolumeGroupSnapshot (this namespace) it was made from: a volume of each of its snapshots was made in this group once.' },
     },
   },
   status: {
@@ -141,6 +142,33 @@ export const VolumeGroupKind: KindDefinition = {
   },
   phases: GROUP_PHASES,
   columns: [DISPLAY_NAME_COLUMN, { name: 'Type', type: 'string', jsonPath: '.spec.groupType' }],
+};
+
+export const GROUP_SNAPSHOT_PHASES = ['creating', 'available', 'deleting', 'error', 'error_deleting'];
+
+export const VolumeGroupSnapshotKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
+  kind: 'VolumeGroupSnapshot',
+  plural: 'volumegroupsnapshots',
+  scope: 'Namespaced',
+  shortNames: ['vgsnap'],
+  description: "A snapshot of a VolumeGroup's volumes taken together (a Cinder group snapshot, API 3.14 and later): one VolumeSnapshot of each volume in the group when it is taken, labelled with its name, deleted with it.",
+  spec: {
+    required: ['group'],
+    properties: {
+      displayName: displayNameField(255, 'group snapshot'),
+      description: { type: 'string', maxLength: 255 },
+      group: { type: 'string', description: 'The VolumeGroup (this namespace) whose volumes it snapshots.' },
+    },
+  },
+  status: {
+    id: { type: 'string', description: "The group snapshot's OpenStack ID." },
+    reset: RESET_MARK,
+    taken: { type: 'boolean', description: "Its VolumeSnapshots are made: volumes that join the group later are not in it." },
+  },
+  phases: GROUP_SNAPSHOT_PHASES,
+  columns: [DISPLAY_NAME_COLUMN, { name: 'Group', type: 'string', jsonPath: '.spec.group' }],
 };
 
 export const VolumeKind: KindDefinition = {
@@ -311,4 +339,4 @@ export const VolumeAttachmentKind: KindDefinition = {
   columns: [{ name: 'Volume', type: 'string', jsonPath: '.spec.volume' }, { name: 'Instance', type: 'string', jsonPath: '.spec.instance' }, { name: 'Device', type: 'string', jsonPath: '.status.device' }, ID_COLUMN],
 };
 
-export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeGroupTypeKind, VolumeGroupKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];
+export const KINDS: KindDefinition[] = [VolumeTypeKind, QosSpecKind, VolumeGroupTypeKind, VolumeGroupKind, VolumeGroupSnapshotKind, VolumeKind, VolumeSnapshotKind, VolumeBackupKind, VolumeAttachmentKind];

@@ -1,4 +1,4 @@
-/** The block storage operator: the VolumeType, QosSpec, VolumeGroupType, VolumeGroup, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
+/** The block storage operator: the VolumeType, QosSpec, VolumeGroupType, VolumeGroup, VolumeGroupSnapshot, Volume, VolumeSnapshot, VolumeBackup and VolumeAttachment controllers on one Manager. */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { IMAGES, type Image, type ImageStore } from '@stratus/glance';
 import { CONFIGMAPS } from '@stratus/keystone';
@@ -6,8 +6,9 @@ import { Manager, findCondition, markReady, patchStatusChanges, releaseNamespace
 import { attachmentReconciler } from './attachments.js';
 import { backupReconciler } from './backups.js';
 import { groupReconciler } from './groups.js';
+import { groupSnapshotReconciler } from './groupSnapshots.js';
 import { imageUploadReconciler } from './imageUploads.js';
-import { FIELD_MANAGER, QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
+import { FIELD_MANAGER, GROUP_SNAPSHOT_LABEL, QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_SNAPSHOTS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupSnapshot, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from './resources.js';
 import { SERVICE_STATE_CONFIGMAP } from './serviceState.js';
 import { snapshotReconciler } from './snapshots.js';
 import { volumeReconciler, type CinderDeps } from './volumes.js';
@@ -61,7 +62,16 @@ export function cinderManager(deps: CinderDeps & { imageStore: ImageStore }, opt
       // Its volumes (and its source group's, while it clones them) say its word, and let a deletion go on.
       { resource: VOLUMES, map: (v, all) => { const group = (v as Volume).spec.group; return group ? all.list().filter((g) => sameNs(g, v) && (g.metadata.name === group || g.spec.sourceGroup === group)).map(at) : []; } },
       { resource: VOLUME_GROUP_TYPES, map: (t, all) => all.list().filter((g) => g.spec.groupType === t.metadata?.name).map(at) },
+      // A group made from a group snapshot is made of its snapshots.
+      { resource: VOLUME_SNAPSHOTS, map: (s, all) => { const from = s.metadata?.labels?.[GROUP_SNAPSHOT_LABEL]; return from ? all.list().filter((g) => sameNs(g, s) && g.spec.sourceGroupSnapshot === from).map(at) : []; } },
     ],
+  });
+  m.add<VolumeGroupSnapshot>({
+    name: 'volumegroupsnapshot',
+    resource: VOLUME_GROUP_SNAPSHOTS,
+    reconcile: groupSnapshotReconciler(),
+    // Its snapshots say its word, and let a deletion go on.
+    watches: [{ resource: VOLUME_SNAPSHOTS, map: (s) => { const gs = s.metadata?.labels?.[GROUP_SNAPSHOT_LABEL]; return gs ? [{ namespace: s.metadata?.namespace, name: gs }] : []; } }],
   });
   m.add<Volume>({
     name: 'volume',

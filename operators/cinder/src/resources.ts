@@ -2,12 +2,15 @@
 import { resourceOf, type Condition } from '@stratus/runtime';
 import type { ResetMark } from './statusReset.js';
 import type { TypeEncryption } from './encryption.js';
-import { QosSpecKind, VolumeAttachmentKind, VolumeGroupKind, VolumeGroupTypeKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
+import { QosSpecKind, VolumeAttachmentKind, VolumeGroupKind, VolumeGroupSnapshotKind, VolumeGroupTypeKind, VolumeBackupKind, VolumeKind, VolumeSnapshotKind, VolumeTypeKind } from './kinds.js';
 
 export const VOLUME_TYPES = resourceOf(VolumeTypeKind);
 export const QOS_SPECS = resourceOf(QosSpecKind);
 export const VOLUME_GROUP_TYPES = resourceOf(VolumeGroupTypeKind);
 export const VOLUME_GROUPS = resourceOf(VolumeGroupKind);
+export const VOLUME_GROUP_SNAPSHOTS = resourceOf(VolumeGroupSnapshotKind);
+/** On each VolumeSnapshot a group snapshot made: the group snapshot's name. */
+export const GROUP_SNAPSHOT_LABEL = 'blockstorage.stratus.io/group-snapshot';
 export const VOLUMES = resourceOf(VolumeKind);
 export const VOLUME_SNAPSHOTS = resourceOf(VolumeSnapshotKind);
 export const VOLUME_BACKUPS = resourceOf(VolumeBackupKind);
@@ -75,8 +78,16 @@ export interface VolumeGroup {
   apiVersion?: string;
   kind?: 'VolumeGroup';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; groupType: string; volumeTypes: string[]; availabilityZone?: string; sourceGroup?: string };
+  spec: { displayName?: string; description?: string; groupType: string; volumeTypes: string[]; availabilityZone?: string; sourceGroup?: string; sourceGroupSnapshot?: string };
   status?: CommonStatus & { populated?: boolean };
+}
+
+export interface VolumeGroupSnapshot {
+  apiVersion?: string;
+  kind?: 'VolumeGroupSnapshot';
+  metadata: Meta;
+  spec: { displayName?: string; description?: string; group: string };
+  status?: CommonStatus & { taken?: boolean };
 }
 
 /** The specs the hypervisor applies (Cinder hands them out in the connection info): a front-end or both consumer's. */

@@ -21,6 +21,7 @@ export const RESETTABLE = {
   snapshot: ['creating', 'available', 'deleting', 'error', 'error_deleting', 'backing-up', 'restoring'],
   backup: ['available', 'error'],
   group: ['creating', 'available', 'updating', 'in-use', 'deleting', 'error', 'error_deleting'],
+  groupSnapshot: ['creating', 'available', 'deleting', 'error', 'error_deleting'],
 } as const;
 
 /** What the reconciler recorded of the reset it applied. */

@@ -59,6 +59,7 @@ import {
   type VolumeAttachment,
   type VolumeBackup,
   type VolumeGroup,
+  type VolumeGroupSnapshot,
   type VolumeSnapshot,
   type VolumeType,
 } from './resources.js';
@@ -174,7 +175,7 @@ export async function projectIdOf(client: KubeClient, namespace: string): Promis
   return (await client.get<Tenant>(TENANTS, undefined, namespace))?.status?.projectId;
 }
 
-type Obj = Volume | VolumeSnapshot | VolumeBackup | VolumeGroup;
+type Obj = Volume | VolumeSnapshot | VolumeBackup | VolumeGroup | VolumeGroupSnapshot;
 
 export async function ensureFinalizer(client: KubeClient, ref: ResourceRef, o: Obj): Promise<boolean> {
   const patch = addFinalizerPatch(o, DATA_FINALIZER);

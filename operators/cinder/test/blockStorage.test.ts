@@ -634,6 +634,64 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.equal((await gapi('DELETE', `/group_types/${gt.id}`, undefined, 11)).status, 202);
   });
 
+  it("takes group snapshots (3.14 and later): a snapshot of each volume in the group, deleted with it; a group made from one has a volume of each", async () => {
+    const v = (minor: number) => ({ 'OpenStack-API-Version': `volume 3.${minor}` });
+    const gapi = (method: string, path: string, body?: unknown, minor = 14) => api(method, path, body, v(minor));
+    const statusUntil = async (path: string, key: string, status: string) => {
+      await eventually(`${path} ${status}`, async () => (await gapi('GET', path)).body[key]?.status === status);
+    };
+    const gt = (await gapi('POST', '/group_types', { group_type: { name: 'snapping' } }, 11)).body.group_type;
+    const type = (await api('POST', '/types', { volume_type: { name: 'snapped' } })).body.volume_type;
+    const g = (await gapi('POST', '/groups', { group: { name: 'to snap', group_type: gt.id, volume_types: [type.id] } })).body.group.id as string;
+    await statusUntil(`/groups/${g}`, 'group', 'available');
+    const vols: string[] = [];
+    for (const name of ['one', 'two']) vols.push((await gapi('POST', '/volumes', { volume: { size: 1, volume_type: type.id, group_id: g, name } })).body.volume.id);
+    for (const id of vols) await until('volumes', id, 'available');
+    await writeAt(vols[0], 0, 'IN-THE-GROUP');
+
+    assert.equal((await gapi('POST', '/group_snapshots', { group_snapshot: { group_id: g } }, 13)).status, 404, 'group snapshots are 3.14 and later');
+    assert.equal((await gapi('POST', '/group_snapshots', { group_snapshot: { group_id: 'nope' } })).status, 404);
+    const made = await gapi('POST', '/group_snapshots', { group_snapshot: { group_id: g, name: 'both', description: 'together' } });
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    assert.deepEqual({ ...made.body.group_snapshot, id: undefined }, { id: undefined, name: 'both', group_type_id: gt.id });
+    const gs = made.body.group_snapshot.id as string;
+    await statusUntil(`/group_snapshots/${gs}`, 'group_snapshot', 'available');
+    const shown = (await gapi('GET', `/group_snapshots/${gs}`)).body.group_snapshot;
+    assert.deepEqual([shown.name, shown.description, shown.group_id, shown.group_type_id], ['both', 'together', g, gt.id]);
+    assert.ok(((await gapi('GET', '/group_snapshots/detail')).body.group_snapshots as Array<{ id: string; created_at: string }>).some((x) => x.id === gs && !!x.created_at));
+    const snaps = ((await api('GET', '/snapshots/detail')).body.snapshots as Array<{ id: string; volume_id: string; status: string }>).filter((s) => vols.includes(s.volume_id));
+    assert.deepEqual([snaps.length, snaps.every((s) => s.status === 'available')], [2, true], 'a snapshot of each volume, available');
+    assert.equal((await api('DELETE', `/snapshots/${snaps[0].id}`)).status, 400, 'not deleted by itself');
+    assert.equal((await gapi('POST', `/groups/${g}/action`, { delete: { 'delete-volumes': true } })).status, 400, 'a group with group snapshots stays');
+
+    // A group made from the group snapshot: a volume of each snapshot, with its data.
+    assert.equal((await gapi('POST', '/groups/action', { 'create-from-src': { group_snapshot_id: gs, source_group_id: g } })).status, 400, 'one source, not both');
+    const copy = (await gapi('POST', '/groups/action', { 'create-from-src': { group_snapshot_id: gs, name: 'restored' } })).body.group.id as string;
+    await statusUntil(`/groups/${copy}`, 'group', 'available');
+    const copied = (await gapi('GET', `/groups/${copy}?list_volume=True`, undefined, 25)).body.group;
+    assert.deepEqual([copied.group_snapshot_id, copied.source_group_id, copied.volumes.length], [gs, null, 2]);
+    const restored = await Promise.all((copied.volumes as string[]).map(async (id) => (await api('GET', `/volumes/${id}`)).body.volume));
+    assert.deepEqual(restored.map((r) => snaps.some((s) => s.id === r.snapshot_id)), [true, true], 'each made from a snapshot of the group snapshot');
+    const fromFirst = restored.find((r) => r.snapshot_id === snaps.find((s) => s.volume_id === vols[0])!.id)!;
+    assert.equal(await readAt(fromFirst.id, 0, 12), 'IN-THE-GROUP', "the first volume's data");
+
+    // An admin's reset of its status.
+    assert.equal((await gapi('POST', `/group_snapshots/${gs}/action`, { reset_status: { status: 'error' } }, 18)).status, 404, 'reset is 3.19 and later');
+    assert.equal((await gapi('POST', `/group_snapshots/${gs}/action`, { reset_status: { status: 'error' } }, 19)).status, 202);
+    await statusUntil(`/group_snapshots/${gs}`, 'group_snapshot', 'error');
+    assert.equal((await gapi('POST', `/group_snapshots/${gs}/action`, { reset_status: { status: 'available' } }, 19)).status, 202);
+    await statusUntil(`/group_snapshots/${gs}`, 'group_snapshot', 'available');
+
+    assert.equal((await gapi('DELETE', `/group_snapshots/${gs}`)).status, 202);
+    await eventually('the group snapshot gone', async () => (await gapi('GET', `/group_snapshots/${gs}`)).status === 404);
+    for (const s of snaps) assert.equal((await api('GET', `/snapshots/${s.id}`)).status, 404, 'its snapshots went first');
+    for (const id of [g, copy]) assert.equal((await gapi('POST', `/groups/${id}/action`, { delete: { 'delete-volumes': true } })).status, 202);
+    for (const id of [g, copy]) await eventually(`group ${id} gone`, async () => (await gapi('GET', `/groups/${id}`)).status === 404);
+    for (const id of [...vols, ...copied.volumes]) await gone('volumes', id);
+    assert.equal((await api('DELETE', `/types/${type.id}`)).status, 202);
+    assert.equal((await gapi('DELETE', `/group_types/${gt.id}`, undefined, 11)).status, 202);
+  });
+
   it("schedules by the type's extra specs against the pool's capabilities, and tells the project why not in a user message", async () => {
     const pools = (await api('GET', '/scheduler-stats/get_pools?detail=True')).body.pools;
     const caps = pools[0].capabilities;

@@ -10,7 +10,7 @@ import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../
 import type { CinderError } from '../src/api/errors.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
-import { cloneName, clonesToMake, groupWord } from '../src/groups.js';
+import { cloneName, clonesToMake, groupWord, snapshotSource, volumeSource } from '../src/groups.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -396,12 +396,15 @@ describe('volume groups: what a group made from another still needs, and the wor
   const vol = (name: string, group: string, phase?: string, from?: string): Volume => ({ metadata: { name, namespace: 'p' }, spec: { sizeGiB: 2, volumeType: 'fast', group, ...(from ? { source: { volume: from } } : {}) }, ...(phase ? { status: { phase } } : {}) });
   const copy = { metadata: { name: 'copy', namespace: 'p', annotations: { 'blockstorage.stratus.io/user-id': 'u1' } }, spec: { groupType: 'gt', volumeTypes: ['fast'], sourceGroup: 'orig' } };
 
-  it('clones each source volume once, into the group, named the same on every pass', () => {
-    const sources = [vol('a', 'orig', 'available'), vol('b', 'orig', 'available')];
+  it('clones each source volume or snapshot once, into the group, named the same on every pass', () => {
+    const sources = [vol('a', 'orig', 'available'), vol('b', 'orig', 'available')].map(volumeSource);
     const first = clonesToMake(copy, sources, []);
-    assert.deepEqual(first.map((v) => [v.metadata.name, v.spec.group, v.spec.source?.volume, v.spec.sizeGiB, v.metadata.annotations]), [['copy-a', 'copy', 'a', 2, { 'blockstorage.stratus.io/user-id': 'u1' }], ['copy-b', 'copy', 'b', 2, { 'blockstorage.stratus.io/user-id': 'u1' }]]);
+    assert.deepEqual(first.map((v) => [v.metadata.name, v.spec.group, v.spec.source, v.spec.sizeGiB, v.spec.volumeType, v.metadata.annotations]), [['copy-a', 'copy', { volume: 'a' }, 2, 'fast', { 'blockstorage.stratus.io/user-id': 'u1' }], ['copy-b', 'copy', { volume: 'b' }, 2, 'fast', { 'blockstorage.stratus.io/user-id': 'u1' }]]);
     assert.deepEqual(clonesToMake(copy, sources, [first[0]]).map((v) => v.metadata.name), ['copy-b'], 'a made clone is not made again');
-    assert.equal(cloneName({ ...copy, metadata: { ...copy.metadata, name: 'x'.repeat(250) } }, vol('abc', 'orig')).length, 253, 'a name Kubernetes takes');
+    const snap = { metadata: { name: 'gs-a', namespace: 'p' }, spec: { volume: 'a' }, status: { sizeGiB: 3 } };
+    const fromSnap = clonesToMake(copy, [snapshotSource(snap, vol('a', 'orig'))], [first[0]]);
+    assert.deepEqual(fromSnap.map((v) => [v.metadata.name, v.spec.source, v.spec.sizeGiB, v.spec.volumeType]), [['copy-gs-a', { snapshot: 'gs-a' }, 3, 'fast']], "a snapshot's volume: its size, its volume's type; a clone of the volume itself does not count");
+    assert.equal(cloneName({ ...copy, metadata: { ...copy.metadata, name: 'x'.repeat(250) } }, volumeSource(vol('abc', 'orig'))).length, 253, 'a name Kubernetes takes');
   });
 
   it('is creating until every clone has been available, then available for good; a failed clone fails it', () => {

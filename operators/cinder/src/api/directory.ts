@@ -1,12 +1,12 @@
 /**
  * The Block Storage API's read side: informer caches of every volume, snapshot, backup, attachment and type
- * (all tenants), QoS spec, group type and group, indexed by OpenStack ID, with the Images (a volume made from one) and Tenants (project IDs).
+ * (all tenants), QoS spec, group type, group and group snapshot, indexed by OpenStack ID, with the Images (a volume made from one) and Tenants (project IDs).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { IMAGES, imageIdOf, type Image } from '@stratus/glance';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IndexedCache, selfHealingInformer, type KubeClient, type Logger, type SelfHealingInformer } from '@stratus/runtime';
-import { QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_SNAPSHOTS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_BACKUPS, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type QosSpec, type Volume, type VolumeGroup, type VolumeGroupSnapshot, type VolumeGroupType, type VolumeAttachment, type VolumeBackup, type VolumeSnapshot, type VolumeType } from '../resources.js';
 
 export class BlockStorageDirectory {
   /** Being deleted still shows (Cinder's deleting status), until gone. */
@@ -18,6 +18,7 @@ export class BlockStorageDirectory {
   readonly qos: IndexedCache<QosSpec>;
   readonly groupTypes: IndexedCache<VolumeGroupType>;
   readonly groups: IndexedCache<VolumeGroup>;
+  readonly groupSnapshots: IndexedCache<VolumeGroupSnapshot>;
   readonly images: IndexedCache<Image>;
   private readonly tenants: SelfHealingInformer<Tenant>;
 
@@ -30,11 +31,12 @@ export class BlockStorageDirectory {
     this.qos = new IndexedCache<QosSpec>(kc, client, QOS_SPECS, log, { idOf });
     this.groupTypes = new IndexedCache<VolumeGroupType>(kc, client, VOLUME_GROUP_TYPES, log, { idOf });
     this.groups = new IndexedCache<VolumeGroup>(kc, client, VOLUME_GROUPS, log, { idOf, showDeleting: true });
+    this.groupSnapshots = new IndexedCache<VolumeGroupSnapshot>(kc, client, VOLUME_GROUP_SNAPSHOTS, log, { idOf, showDeleting: true });
     this.images = new IndexedCache<Image>(kc, client, IMAGES, log, { idOf: imageIdOf });
     this.tenants = selfHealingInformer<Tenant>(kc, client, TENANTS, { log });
   }
 
-  private all = () => [this.volumes, this.snapshots, this.backups, this.attachments, this.types, this.qos, this.groupTypes, this.groups, this.images, this.tenants];
+  private all = () => [this.volumes, this.snapshots, this.backups, this.attachments, this.types, this.qos, this.groupTypes, this.groups, this.groupSnapshots, this.images, this.tenants];
   start = () => Promise.all(this.all().map((c) => c.start())).then(() => undefined);
   stop = () => Promise.all(this.all().map((c) => c.stop())).then(() => undefined);
 

@@ -1,16 +1,17 @@
 /**
  * /v3/groups (3.13 and later): Cinder's generic volume groups, as VolumeGroup objects in the project's
  * namespace. Membership is each volume's spec.group: a group's update adds and removes volumes by writing it,
- * its delete (with delete-volumes) deletes them, and a group made from another (3.14) clones its volumes.
+ * its delete (with delete-volumes) deletes them, and a group made from another or from a group snapshot (3.14)
+ * gets volumes made from its volumes or snapshots.
  */
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
 import { DEFAULT_VOLUME_TYPE, VOLUMES, VOLUME_GROUPS, idOf, type Volume, type VolumeGroup } from '../resources.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resetStatus, resourceBody, str, visible, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
-import { minorOf } from './microversion.js';
+import { minorOf, requireMinor } from './microversion.js';
 import { mayUse } from './typeRoutes.js';
-import { groupStatus, volumeStatus } from './views.js';
+import { groupSnapshotStatus, groupStatus, volumeStatus } from './views.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
 
@@ -25,9 +26,6 @@ const VOLUME_DELETABLE = ['available', 'error', 'error_deleting', 'error_extendi
 export const idList = (v: unknown, field: string): string[] => (str(v, field, 65535) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export function groupRoutes(router: VolRouter, api: VolApi): void {
-  const since = (req: Req, minor: number) => {
-    if (minorOf(req) < minor) throw notFound('The resource could not be found.');
-  };
   const groupOf = (auth: VolAuth, id: string) => {
     const g = api.dir.groups.byId(id);
     if (!g || !owns(auth, g)) throw notFound(`Group ${id} could not be found.`);
@@ -38,6 +36,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
   const view = (g: VolumeGroup, minor: number, listVolume = false) => {
     const ns = g.metadata.namespace;
     const source = g.spec.sourceGroup ? api.dir.groups.get(g.spec.sourceGroup, ns) : undefined;
+    const fromSnapshot = g.spec.sourceGroupSnapshot ? api.dir.groupSnapshots.get(g.spec.sourceGroupSnapshot, ns) : undefined;
     return {
       id: idOf(g),
       name: displayNameOf(g),
@@ -46,7 +45,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
       availability_zone: g.spec.availabilityZone ?? 'nova',
       created_at: new Date(g.metadata.creationTimestamp ?? Date.now()).toISOString().replace('Z', ''),
       group_type: ((t) => (t ? idOf(t) : g.spec.groupType))(api.dir.groupTypes.get(g.spec.groupType)),
-      group_snapshot_id: null,
+      group_snapshot_id: fromSnapshot ? idOf(fromSnapshot) : null,
       source_group_id: source ? idOf(source) : null,
       volume_types: g.spec.volumeTypes.map((name) => ((t) => (t ? idOf(t) : name))(api.dir.types.get(name))),
       ...(minor >= 25 && listVolume ? { volumes: membersOf(g).map(idOf) } : {}),
@@ -73,7 +72,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
   };
 
   on(router, 'POST', '/groups', async (req) => {
-    since(req, 13);
+    requireMinor(req, 13);
     const r = resourceBody(req.body, 'group');
     const typeRef = str(r.group_type, 'group_type');
     if (!typeRef) throw badRequest("Invalid input received: 'group_type' is a required property");
@@ -93,34 +92,45 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
     return make(req.auth, { ...(name !== undefined ? { displayName: name } : {}), ...(description !== undefined ? { description } : {}), groupType: groupType.metadata.name, volumeTypes });
   });
   on(router, 'POST', '/groups/action', async (req) => {
-    since(req, 14);
+    requireMinor(req, 14);
     const r = resourceBody(req.body, 'create-from-src');
-    if (r.group_snapshot_id != null) throw badRequest('Invalid input received: creating a group from a group snapshot is not offered by this cloud.');
-    const sourceId = str(r.source_group_id, 'source_group_id');
-    if (!sourceId) throw badRequest('Invalid input received: source_group_id or group_snapshot_id must be provided to create a group from a source.');
-    const source = groupOf(req.auth, sourceId);
-    if (source.metadata.namespace !== callerNamespace(req.auth)) throw notFound(`Group ${sourceId} could not be found.`);
-    const status = groupStatus(source);
-    if (status !== 'available') throw badRequest(`Invalid group: Source group status must be available, but current status is: ${status}.`);
     const name = str(r.name, 'name');
     const description = str(r.description, 'description');
-    return make(req.auth, { ...(name !== undefined ? { displayName: name } : {}), ...(description !== undefined ? { description } : {}), groupType: source.spec.groupType, volumeTypes: source.spec.volumeTypes, sourceGroup: source.metadata.name });
+    const named = { ...(name !== undefined ? { displayName: name } : {}), ...(description !== undefined ? { description } : {}) };
+    const sourceId = str(r.source_group_id, 'source_group_id');
+    const snapshotId = str(r.group_snapshot_id, 'group_snapshot_id');
+    if (!sourceId === !snapshotId) throw badRequest('Invalid input received: Either group_snapshot_id or source_group_id must be provided, but not both.');
+    const ns = callerNamespace(req.auth);
+    if (snapshotId) {
+      const gs = api.dir.groupSnapshots.byId(snapshotId);
+      if (!gs || gs.metadata.namespace !== ns) throw notFound(`GroupSnapshot ${snapshotId} could not be found.`);
+      const status = groupSnapshotStatus(gs);
+      if (status !== 'available') throw badRequest(`Invalid group snapshot: Group snapshot status must be available, but current status is: ${status}.`);
+      const of = api.dir.groups.get(gs.spec.group, ns);
+      if (!of) throw badRequest(`Invalid group snapshot: the group it was taken of is gone, and with it its group and volume types.`);
+      return make(req.auth, { ...named, groupType: of.spec.groupType, volumeTypes: of.spec.volumeTypes, sourceGroupSnapshot: gs.metadata.name });
+    }
+    const source = groupOf(req.auth, sourceId!);
+    if (source.metadata.namespace !== ns) throw notFound(`Group ${sourceId} could not be found.`);
+    const status = groupStatus(source);
+    if (status !== 'available') throw badRequest(`Invalid group: Source group status must be available, but current status is: ${status}.`);
+    return make(req.auth, { ...named, groupType: source.spec.groupType, volumeTypes: source.spec.volumeTypes, sourceGroup: source.metadata.name });
   });
 
   const list = (detail: boolean) => (req: Req) => {
-    since(req, 13);
+    requireMinor(req, 13);
     const views = visible(api, req.auth, api.dir.groups, req.query).map((g) => view(g, minorOf(req)));
     return listAnswer(req, views, 'groups', `${req.base}/v3`, detail ? undefined : (v) => ({ id: v.id, name: v.name }), detail ? 'groups/detail' : 'groups');
   };
   on(router, 'GET', '/groups', list(false));
   on(router, 'GET', '/groups/detail', list(true));
   on(router, 'GET', '/groups/:id', (req) => {
-    since(req, 13);
+    requireMinor(req, 13);
     return { status: 200, body: { group: view(groupOf(req.auth, req.params.id), minorOf(req), bool(req.query.get('list_volume'), 'list_volume') ?? false) } };
   });
 
   on(router, 'PUT', '/groups/:id', async (req) => {
-    since(req, 13);
+    requireMinor(req, 13);
     const g = groupOf(req.auth, req.params.id);
     const r = resourceBody(req.body, 'group');
     const name = str(r.name, 'name');
@@ -158,7 +168,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
   });
 
   on(router, 'POST', '/groups/:id/action', async (req) => {
-    since(req, 13);
+    requireMinor(req, 13);
     const g = groupOf(req.auth, req.params.id);
     const body = (req.body ?? {}) as Record<string, Record<string, unknown> | null>;
     const [action] = Object.keys(body);
@@ -171,6 +181,9 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
         const withVolumes = bool(args['delete-volumes'], 'delete-volumes') ?? false;
         const members = membersOf(g);
         if (members.length && !withVolumes) throw badRequest(`Invalid group: Group ${idOf(g)} still contains volumes. The delete-volumes flag is required to delete it.`);
+        if (api.dir.groupSnapshots.list(g.metadata.namespace).some((gs) => gs.spec.group === g.metadata.name)) throw badRequest(`Invalid group: Group ${idOf(g)} has group snapshots; delete them first.`);
+        const snapped = members.find((v) => api.dir.snapshots.list(v.metadata.namespace).some((s) => s.spec.volume === v.metadata.name));
+        if (snapped) throw badRequest(`Invalid volume: Volume ${idOf(snapped)} in the group still has dependent snapshots.`);
         const busy = members.find((v) => !VOLUME_DELETABLE.includes(volumeStatus(v)) && volumeStatus(v) !== 'deleting');
         if (busy) throw badRequest(`Invalid volume: Volume ${idOf(busy)} in the group is ${volumeStatus(busy)}: a group's volumes must be available or in error to be deleted with it.`);
         for (const v of members) await api.client.delete(VOLUMES, v.metadata.namespace, v.metadata.name).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));

@@ -8,7 +8,7 @@ import { VOLUME_GROUP_TYPES, idOf, type VolumeGroupType } from '../resources.js'
 import { API_FIELD_MANAGER, bool, fromKubernetes, newObjectName, on, resourceBody, specsOf, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
-import { minorOf } from './microversion.js';
+import { requireMinor } from './microversion.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
 
@@ -28,9 +28,6 @@ function groupSpecsIn(v: unknown): Record<string, string> {
 }
 
 export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
-  const since311 = (req: Req) => {
-    if (minorOf(req) < 11) throw notFound('The resource could not be found.');
-  };
   const admin = (req: Req, policy: 'group_types_manage' | 'group_types_specs') => {
     if (!req.auth.admin) throw forbidden(`Policy doesn't allow group:${policy} to be performed.`);
   };
@@ -55,7 +52,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
   };
 
   on(router, 'GET', '/group_types', (req) => {
-    since311(req);
+    requireMinor(req, 11);
     const isPublic = req.query.get('is_public');
     const wanted = req.auth.admin ? (isPublic === null || isPublic === 'None' ? undefined : bool(isPublic, 'is_public')) : true;
     const types = api.dir.groupTypes.list().filter((t) => wanted === undefined || (t.spec.isPublic ?? true) === wanted);
@@ -64,15 +61,15 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     return listAnswer({ ...req, query: q }, types.map((t) => groupTypeView(t, req.auth.admin)), 'group_types', `${req.base}/v3`, undefined, 'group_types');
   });
   on(router, 'GET', '/group_types/default', (req) => {
-    since311(req);
+    requireMinor(req, 11);
     throw notFound('Default group type can not be found.');
   });
   on(router, 'GET', '/group_types/:id', (req) => {
-    since311(req);
+    requireMinor(req, 11);
     return { status: 200, body: { group_type: groupTypeView(typeOf(req), req.auth.admin) } };
   });
   on(router, 'POST', '/group_types', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_manage');
     const r = resourceBody(req.body, 'group_type');
     const name = str(r.name, 'name')?.trim();
@@ -90,7 +87,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     return { status: 202, body: { group_type: groupTypeView(made, true) } };
   });
   on(router, 'PUT', '/group_types/:id', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_manage');
     const t = typeOf(req);
     // A null field is one not given (cinderclient sends every field, null where unchanged), as in Cinder.
@@ -103,7 +100,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     return { status: 200, body: { group_type: groupTypeView(await patchSpec(t, spec), true) } };
   });
   on(router, 'DELETE', '/group_types/:id', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_manage');
     const t = typeOf(req);
     if (api.dir.groups.list().some((g) => g.spec.groupType === t.metadata.name)) throw badRequest(`Invalid input received: Group Type ${idOf(t)} deletion is not allowed with groups present with the type.`);
@@ -113,12 +110,12 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
   });
 
   on(router, 'GET', '/group_types/:id/group_specs', (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_specs');
     return { status: 200, body: { group_specs: typeOf(req).spec.groupSpecs ?? {} } };
   });
   on(router, 'POST', '/group_types/:id/group_specs', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_specs');
     const t = typeOf(req);
     const groupSpecs = groupSpecsIn((req.body as { group_specs?: unknown } | undefined)?.group_specs);
@@ -126,12 +123,12 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     return { status: 202, body: { group_specs: groupSpecs } };
   });
   on(router, 'GET', '/group_types/:id/group_specs/:key', (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_specs');
     return { status: 200, body: { [req.params.key]: specOf(req) } };
   });
   on(router, 'PUT', '/group_types/:id/group_specs/:key', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_specs');
     const t = typeOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -142,7 +139,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
     return { status: 200, body: spec };
   });
   on(router, 'DELETE', '/group_types/:id/group_specs/:key', async (req) => {
-    since311(req);
+    requireMinor(req, 11);
     admin(req, 'group_types_specs');
     const t = typeOf(req);
     specOf(req);

@@ -7,7 +7,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { EVENTS, type ApiRequest } from '@stratus/runtime';
 import { fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { notFound } from './errors.js';
-import { minorOf } from './microversion.js';
+import { requireMinor } from './microversion.js';
 
 /** How long Cinder promises to keep a message (its message_ttl); events here are kept until deleted. */
 const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -57,25 +57,22 @@ export function messageRoutes(router: VolRouter, api: VolApi): void {
     });
   };
   type Req = ApiRequest<VolAuth> & { auth: VolAuth };
-  const since33 = (req: Req) => {
-    if (minorOf(req) < 3) throw notFound('The resource could not be found.');
-  };
   const one = async (req: Req) => {
     const found = (await messages(req.auth, `${req.base}/v3`)).find(({ m }) => m.id === req.params.id);
     if (!found) throw notFound(`Message ${req.params.id} could not be found.`);
     return found;
   };
   on(router, 'GET', '/messages', async (req) => {
-    since33(req);
+    requireMinor(req, 3);
     const list = (await messages(req.auth, `${req.base}/v3`)).map(({ m }) => m).sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     return { status: 200, body: { messages: list } };
   });
   on(router, 'GET', '/messages/:id', async (req) => {
-    since33(req);
+    requireMinor(req, 3);
     return { status: 200, body: { message: (await one(req)).m } };
   });
   on(router, 'DELETE', '/messages/:id', async (req) => {
-    since33(req);
+    requireMinor(req, 3);
     const { e } = await one(req);
     await api.client.delete(EVENTS, e.metadata.namespace, e.metadata.name!).catch((err) => fromKubernetes(err, `Message ${req.params.id}`));
     return { status: 204 };

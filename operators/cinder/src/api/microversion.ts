@@ -1,6 +1,6 @@
 /** The Block Storage API's microversions (OpenStack-API-Version: volume 3.x). */
 import type { IncomingMessage } from 'node:http';
-import { CinderError, badRequest } from './errors.js';
+import { CinderError, badRequest, notFound } from './errors.js';
 
 export const MIN_VERSION = '3.0';
 /** The newest microversion served: what python3-openstackclient 6.0 and Tempest ask of (none past it). */
@@ -23,3 +23,8 @@ export function microversionOf(req: IncomingMessage): string {
 
 /** The minor number of the microversion a request asks for (3.minor). */
 export const minorOf = (req: { incoming: IncomingMessage }): number => Number(microversionOf(req.incoming).split('.')[1]);
+
+/** A resource Cinder serves from 3.`minor` on: below it, the 404 Cinder answers for a path it does not know. */
+export function requireMinor(req: { incoming: IncomingMessage }, minor: number): void {
+  if (minorOf(req) < minor) throw notFound('The resource could not be found.');
+}

@@ -22,6 +22,7 @@ import { encryptionRoutes } from './encryptionRoutes.js';
 import { qosRoutes } from './qosRoutes.js';
 import { groupTypeRoutes } from './groupTypeRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
+import { groupSnapshotRoutes } from './groupSnapshotRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
 
@@ -59,6 +60,7 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
   qosRoutes(router, api);
   groupTypeRoutes(router, api);
   groupRoutes(router, api);
+  groupSnapshotRoutes(router, api);
   messageRoutes(router, api);
   quotaRoutes(router, api);
   transferRoutes(router, api);

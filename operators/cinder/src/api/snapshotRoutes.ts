@@ -1,6 +1,6 @@
 /** /v3/snapshots: create, list, show, update, delete, metadata and actions, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
-import { VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot } from '../resources.js';
+import { VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot, GROUP_SNAPSHOT_LABEL } from '../resources.js';
 import { snapshotUpdateRefusal } from '../statusReset.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
@@ -66,6 +66,7 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const s = snapshotOf(api, req.auth, req.params.id);
     await refuseIfFrozen(api, s.status?.backend);
     if (snapshotStatus(s) === 'backing-up') throw badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group, but it is backing-up.');
+    if (s.metadata.labels?.[GROUP_SNAPSHOT_LABEL]) throw badRequest('Invalid snapshot: Snapshot status must be available or error and must not be part of a group: it is part of a group snapshot, deleted with it.');
     // A volume made from it stands on its own here (a copy), so it may go while they live.
     await api.client.delete(VOLUME_SNAPSHOTS, s.metadata.namespace, s.metadata.name).catch((e) => fromKubernetes(e, `Snapshot ${idOf(s)}`));
     return { status: 202 };

@@ -9,7 +9,7 @@ import { HANDED_OVER_ANNOTATION, TRANSFER_ANNOTATION, USER_ID_ANNOTATION, VOLUME
 import { keyMatches, movedVolume, newTransfer, transferOf, type TransferRecord } from '../transfers.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resourceBody, str, visible, withinQuota, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
-import { minorOf } from './microversion.js';
+import { minorOf, requireMinor } from './microversion.js';
 import { link, stamp, volumeStatus } from './views.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
@@ -61,7 +61,7 @@ export function transferRoutes(router: VolRouter, api: VolApi): void {
   for (const path of ['os-volume-transfer', 'volume-transfers']) {
     // The new API is there from 3.55 on; asked with an older microversion it is not there.
     const shape = (req: Req) => {
-      if (path === 'volume-transfers' && minorOf(req) < 55) throw notFound('The resource could not be found.');
+      if (path === 'volume-transfers') requireMinor(req, 55);
       return shapeOf(req, path);
     };
     on(router, 'POST', `/${path}`, async (req) => {

@@ -1,6 +1,6 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
-import { TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeGroup, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeGroup, type VolumeGroupSnapshot, type VolumeSnapshot, type VolumeType } from '../resources.js';
 import { importedOf } from '../backupRecords.js';
 import { pendingStatus, snapshotProgress } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
@@ -101,9 +101,10 @@ export const summaryView = (o: { metadata: { uid?: string; name: string }; spec?
  * A snapshot's or a backup's status word, as the API shows it and as every action on it checks it: deleting, a
  * reset not yet taken, else what the reconciler wrote.
  */
-const statusWord = (o: VolumeSnapshot | VolumeBackup | VolumeGroup): string => (isDeleting(o) ? 'deleting' : (pendingStatus(o) ?? o.status?.phase ?? 'creating'));
+const statusWord = (o: VolumeSnapshot | VolumeBackup | VolumeGroup | VolumeGroupSnapshot): string => (isDeleting(o) ? 'deleting' : (pendingStatus(o) ?? o.status?.phase ?? 'creating'));
 /** A group's status word: deleting once deleted, an admin's reset before the reconciler shows it, else its phase. */
 export const groupStatus = (g: VolumeGroup): string => statusWord(g);
+export const groupSnapshotStatus = (gs: VolumeGroupSnapshot): string => statusWord(gs);
 export const snapshotStatus: (s: VolumeSnapshot) => string = statusWord;
 export const backupStatus: (b: VolumeBackup) => string = statusWord;
 
