@@ -567,6 +567,8 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     const g = made.body.group.id as string;
     await groupUntil(g, 'available');
 
+    const projectId = (await api('GET', `/groups/${g}`, undefined, v(58))).body.group.project_id as string;
+    assert.equal((await api('GET', `/os-quota-sets/${projectId}?usage=True`)).body.quota_set.groups.in_use, 1, 'the group counted in the quota set');
     const joined = await gapi('POST', '/volumes', { volume: { size: 1, volume_type: inGroups.id, group_id: g, name: 'member' } });
     assert.equal(joined.status, 202, JSON.stringify(joined.body));
     assert.equal(joined.body.volume.group_id, g);

@@ -64,20 +64,21 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
   };
   const typesFor = (auth: VolAuth) => api.dir.types.list().filter((t) => mayUse(t, auth));
   /** Limits (and with `used`, what is used) under Cinder's keys. */
-  const shown = (limits: Record<string, number> | undefined, types: VolumeType[], used?: TypedUsage) => {
+  /** `groups`: the project's groups, counted (their limit is not kept: unlimited). */
+  const shown = (limits: Record<string, number> | undefined, types: VolumeType[], used?: TypedUsage, groups = 0) => {
     const fixed = limitsOf(limits);
     const usedOf = (flat: string) => (flat in fixed ? used![flat as keyof BlockUsage] : (used!.byType?.[flat] ?? 0));
     const entry = (flat: string, limit: number) => (used ? { limit, in_use: flat === 'perVolumeGigabytes' ? 0 : usedOf(flat), reserved: 0, allocated: 0 } : limit);
     return {
       ...Object.fromEntries(quotaKeys(types).map(([name, flat]) => [name, entry(flat, flat === 'perVolumeGigabytes' ? perVolumeLimitOf(limits) : (limits?.[flat] ?? -1))])),
-      groups: used ? { limit: -1, in_use: 0, reserved: 0, allocated: 0 } : -1,
+      groups: used ? { limit: -1, in_use: groups, reserved: 0, allocated: 0 } : -1,
     };
   };
   on(router, 'GET', '/os-quota-sets/:tenant', async (req) => {
     const t = tenantOf(req.auth, req.params.tenant);
     const usage = req.query.get('usage') === 'true' || req.query.get('usage') === 'True';
     const limits = tenantLimits(t, await defaultQuotas(api.client));
-    return { status: 200, body: { quota_set: { id: req.params.tenant, ...shown(limits, typesFor(req.auth), usage ? await usageOf(api.client, t.metadata.name) : undefined) } } };
+    return { status: 200, body: { quota_set: { id: req.params.tenant, ...shown(limits, typesFor(req.auth), usage ? await usageOf(api.client, t.metadata.name) : undefined, api.dir.groups.list(t.metadata.name).length) } } };
   });
   on(router, 'GET', '/os-quota-sets/:tenant/defaults', async (req) => ({
     status: 200,
