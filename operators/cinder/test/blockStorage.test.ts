@@ -585,6 +585,7 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
 
     const update = (body: Record<string, unknown>) => gapi('PUT', `/groups/${g}`, { group: body });
     const membersNow = async () => (await gapi('GET', `/groups/${g}?list_volume=True`, undefined, 25)).body.group.volumes as string[];
+    assert.equal((await api('POST', `/volumes/${member}/action`, { 'os-retype': { new_type: other.id } })).status, 400, "no retype out of the group's types");
     assert.equal((await update({ add_volumes: `${loose},${stranger}` })).status, 400, "one volume of a type the group does not take");
     assert.deepEqual(await membersNow(), [member], 'and the other did not join either');
     assert.equal((await update({ add_volumes: loose, remove_volumes: member, name: 'renamed' })).status, 202);

@@ -387,6 +387,8 @@ async function retype(api: VolApi, auth: VolAuth, v: Volume, args: Record<string
   if (current === type.metadata.name) throw badRequest(`Invalid input received: New volume_type same as original: ${ref}.`);
   const encrypted = encryptedTypeRefusal(type);
   if (encrypted) throw badRequest(`Invalid volume type: ${encrypted}`);
+  const group = v.spec.group ? api.dir.groups.get(v.spec.group, v.metadata.namespace) : undefined;
+  if (group && !group.spec.volumeTypes.includes(type.metadata.name)) throw badRequest(`Invalid input received: Volume ${idOf(v)} is in group ${idOf(group)}, which does not take volume type ${ref}.`);
   const why = retypeMigration(type, v.status?.backend, await poolStateOf({ backends: api.backends ?? [] }, v.status?.backend));
   if (why) throw badRequest(policy === 'never' ? 'Invalid volume: Retype requires migration but is not allowed.' : `Invalid input received: Retype to ${ref} would move the volume (${why}), and this cloud does not migrate volumes between backends.`);
   // Cinder reserves the volume in the new type's own quota (volumes_<type>, gigabytes_<type>) before retyping.
