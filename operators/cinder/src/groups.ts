@@ -7,7 +7,7 @@
  * that to the user.
  */
 import { addFinalizerPatch, hasFinalizer, isDeleting, markReady, markReconciling, patchStatusChanges, removeFinalizerPatch, type KubeClient, type ReconcileContext, type Reconciler, type Result } from '@stratus/runtime';
-import { FIELD_MANAGER, GROUP_SNAPSHOT_LABEL, USER_ID_ANNOTATION, VOLUMES, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, type Volume, type VolumeGroup, type VolumeSnapshot, type VolumeSource } from './resources.js';
+import { FIELD_MANAGER, GROUP_SNAPSHOT_LABEL, USER_ID_ANNOTATION, VOLUMES, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUME_SNAPSHOTS, VOLUME_TYPES, idOf, volumeTypeOf, type Volume, type VolumeGroup, type VolumeSnapshot, type VolumeSource } from './resources.js';
 import { showSettled } from './statusReset.js';
 import { stall } from './volumes.js';
 
@@ -49,6 +49,17 @@ export function clonesToMake(g: VolumeGroup, sources: readonly CloneSource[], me
       metadata: { name: cloneName(g, s), namespace: g.metadata.namespace, ...(g.metadata.annotations?.[USER_ID_ANNOTATION] ? { annotations: { [USER_ID_ANNOTATION]: g.metadata.annotations[USER_ID_ANNOTATION] } } : {}) },
       spec: { ...(s.displayName !== undefined ? { displayName: s.displayName } : {}), sizeGiB: s.sizeGiB, ...(s.volumeType ? { volumeType: s.volumeType } : {}), group: g.metadata.name, source: s.source },
     }));
+}
+
+/**
+ * Why a volume written with kubectl may not be in the group it names: the group does not take its type. Checked
+ * when the volume joins or changes type; a group not (yet) known is no refusal, as a reference may precede its
+ * object. Pure.
+ */
+export function groupTypeRefusal(v: Volume, old: Volume | undefined, group: VolumeGroup | undefined): string | undefined {
+  if (!v.spec.group || !group) return undefined;
+  if (old && old.spec.group === v.spec.group && volumeTypeOf(old) === volumeTypeOf(v)) return undefined;
+  return group.spec.volumeTypes.includes(volumeTypeOf(v)) ? undefined : `group ${v.spec.group} does not take volumes of type ${volumeTypeOf(v)}.`;
 }
 
 export type GroupWord = { word: 'available'; populated?: true } | { word: 'creating'; waiting: number } | { word: 'error'; reason: string; message: string };

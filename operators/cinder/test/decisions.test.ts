@@ -10,7 +10,7 @@ import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../
 import type { CinderError } from '../src/api/errors.js';
 import { messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
-import { cloneName, clonesToMake, groupWord, snapshotSource, volumeSource } from '../src/groups.js';
+import { cloneName, clonesToMake, groupTypeRefusal, groupWord, snapshotSource, volumeSource } from '../src/groups.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
 
 const pool = (backend: string, freeGiB: number) => ({ backend, pool: `${backend}#pool`, capacity: { totalGiB: 100, freeGiB, provisionedGiB: 100 - freeGiB } });
@@ -405,6 +405,16 @@ describe('volume groups: what a group made from another still needs, and the wor
     const fromSnap = clonesToMake(copy, [snapshotSource(snap, vol('a', 'orig'))], [first[0]]);
     assert.deepEqual(fromSnap.map((v) => [v.metadata.name, v.spec.source, v.spec.sizeGiB, v.spec.volumeType]), [['copy-gs-a', { snapshot: 'gs-a' }, 3, 'fast']], "a snapshot's volume: its size, its volume's type; a clone of the volume itself does not count");
     assert.equal(cloneName({ ...copy, metadata: { ...copy.metadata, name: 'x'.repeat(250) } }, volumeSource(vol('abc', 'orig'))).length, 253, 'a name Kubernetes takes');
+  });
+
+  it("refuses a kubectl volume in a group that does not take its type, when it joins or changes type", () => {
+    const group = { metadata: { name: 'orig', namespace: 'p' }, spec: { groupType: 'gt', volumeTypes: ['fast'] } };
+    assert.equal(groupTypeRefusal(vol('a', 'orig'), undefined, group), undefined);
+    const slow = { ...vol('a', 'orig'), spec: { ...vol('a', 'orig').spec, volumeType: 'slow' } };
+    assert.equal(groupTypeRefusal(slow, undefined, group), 'group orig does not take volumes of type slow.');
+    assert.match(groupTypeRefusal(slow, vol('a', 'orig'), group) ?? '', /does not take/, 'a retype out of the group');
+    assert.equal(groupTypeRefusal(slow, slow, group), undefined, 'unchanged: not asked again');
+    assert.equal(groupTypeRefusal(slow, undefined, undefined), undefined, 'a group not known yet');
   });
 
   it('is creating until every clone has been available, then available for good; a failed clone fails it', () => {

@@ -3,13 +3,15 @@
  * project member writes with kubectl is refused at once where the API would refuse it, with Cinder's words
  * (and a VolumeBackup that sets what only the API sets):
  * over the tenant's volumes, snapshots or gigabytes quota (403, as Kubernetes' ResourceQuota answers), a volume
- * type the project may not use (422), or growing a volume past the gigabytes left.
+ * type the project may not use (422), a group that does not take the volume's type (422), or growing a volume
+ * past the gigabytes left.
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { encryptedTypeRefusal } from '../encryption.js';
 import { BACKUP_RESERVED_ANNOTATIONS, RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeBackup, type VolumeSnapshot } from '../resources.js';
 import { reservedAnnotationChange } from '../transfers.js';
+import { groupTypeRefusal } from '../groups.js';
 import { quotaOf, usageOf } from '../volumes.js';
 import type { VolApi } from './context.js';
 import { mayUse } from './typeRoutes.js';
@@ -54,6 +56,11 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
       return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: Volume type with name ${name} could not be found.` };
     const encrypted = encryptedTypeRefusal(type);
     if (encrypted) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.volumeType: ${encrypted}` };
+  }
+  if (o.kind === 'Volume') {
+    const v = o as Volume;
+    const why = groupTypeRefusal(v, r.oldObject as Volume | undefined, v.spec.group ? api.dir.groups.get(v.spec.group, namespace) : undefined);
+    if (why) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.group: ${why}` };
   }
   const asked = askedBy(r as AdmissionRequest<Volume | VolumeSnapshot>, (volume) => api.dir.volumes.get(volume, namespace));
   if (!asked) return undefined;
