@@ -5,7 +5,7 @@
  * gets volumes made from its volumes or snapshots.
  */
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
-import { DEFAULT_VOLUME_TYPE, VOLUMES, VOLUME_GROUPS, idOf, type Volume, type VolumeGroup } from '../resources.js';
+import { VOLUMES, VOLUME_GROUPS, idOf, volumeTypeOf, type Volume, type VolumeGroup } from '../resources.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resetStatus, resourceBody, str, visible, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -65,7 +65,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
     const updated = await api.client.patch<Volume>(VOLUMES, v.metadata.namespace, v.metadata.name, { spec: { group } }, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, `Volume ${idOf(v)}`));
     await api.dir.volumes.seen(updated);
   };
-  const volumeIn = (req: Req, g: VolumeGroup, id: string) => {
+  const volumeIn = (g: VolumeGroup, id: string) => {
     const v = api.dir.volumes.byId(id);
     if (!v || v.metadata.namespace !== g.metadata.namespace) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${idOf(g)} because volume cannot be found.`);
     return v;
@@ -142,12 +142,12 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
     if ((add.length || remove.length) && status !== 'available') throw badRequest(`Invalid group: Group status must be available, but current status is: ${status}.`);
     // Every volume is checked before any is moved: a refused update changes nothing.
     const joining = add.map((id) => {
-      const v = volumeIn(req, g, id);
+      const v = volumeIn(g, id);
       const vStatus = volumeStatus(v);
       if (v.spec.group === g.metadata.name) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${idOf(g)} because it is already in the group.`);
       if (v.spec.group) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${idOf(g)} because it is already in group ${api.dir.groupIdOf(v)}.`);
       if (!MOVABLE.includes(vStatus)) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${idOf(g)} because volume is in an invalid state: ${vStatus}. Valid states are: ${MOVABLE.join(', ')}.`);
-      const type = v.status?.volumeType ?? v.spec.volumeType ?? DEFAULT_VOLUME_TYPE;
+      const type = volumeTypeOf(v);
       if (!g.spec.volumeTypes.includes(type)) throw badRequest(`Invalid volume: Cannot add volume ${id} to group ${idOf(g)} because volume type ${type} is not supported by the group.`);
       return v;
     });
