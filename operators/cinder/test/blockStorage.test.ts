@@ -9,6 +9,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '@stratus/apiserver';
+import { EVENTS } from '@stratus/runtime';
+import { reapMessages } from '../src/api/messageRoutes.js';
 import { TENANTS, type Tenant } from '@stratus/keystone';
 import { IMAGES } from '@stratus/glance';
 import { CHUNK_BYTES, QOS_SPECS, VOLUME_GROUPS, VOLUME_GROUP_TYPES, VOLUMES, VOLUME_ATTACHMENTS, VOLUME_TYPES, idOf, type Volume, type VolumeAttachment, type VolumeType } from '../src/index.js';
@@ -719,6 +721,14 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.deepEqual([message!.event_id, message!.user_message, message!.resource_type, message!.message_level], ['VOLUME_VOLUME_001_003', 'schedule allocate volume: Could not find any available weighted backend.', 'VOLUME', 'ERROR']);
     assert.deepEqual((await api('GET', `/messages/${message!.id}`, undefined, v33)).body.message, message);
     assert.equal((await api('GET', '/messages')).status, 404, 'messages are 3.3 and later');
+    // One older than Cinder's message_ttl (30 days) is reaped; the fresh one stays.
+    const vol = (await env.identity.client.list<Volume>(VOLUMES, 'admin')).items.find((o) => o.metadata.uid === failed)!;
+    const longAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    const old = await env.identity.client.create<{ metadata: { uid: string } }>(EVENTS, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'an-old-message', namespace: 'admin' }, involvedObject: { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'Volume', name: vol.metadata.name, namespace: 'admin', uid: failed }, type: 'Warning', reason: 'NoValidBackend', message: 'old', firstTimestamp: longAgo, lastTimestamp: longAgo, count: 1 } as never, 'test');
+    assert.equal((await api('GET', `/messages/${old.metadata.uid}`, undefined, v33)).status, 200, 'a message while it lives');
+    assert.equal(await reapMessages({ client: env.identity.client } as never), 1, 'one message past its time');
+    assert.equal((await api('GET', `/messages/${old.metadata.uid}`, undefined, v33)).status, 404, 'reaped');
+    assert.equal((await api('GET', `/messages/${message!.id}`, undefined, v33)).status, 200, 'the fresh one stays');
     assert.equal((await api('DELETE', `/messages/${message!.id}`, undefined, v33)).status, 204);
     assert.equal((await api('GET', `/messages/${message!.id}`, undefined, v33)).status, 404);
     for (const id of [ok, failed]) await api('DELETE', `/volumes/${id}`);

@@ -8,7 +8,7 @@ import { isReserved, pendingStatus, resetAnnotations, resetRequestOf, settledWor
 import { isValidReason, onHost, serviceChange, serviceRecords } from '../src/api/serviceRoutes.js';
 import { serviceKey, serviceStates, unschedulable, type ServiceState } from '../src/serviceState.js';
 import type { CinderError } from '../src/api/errors.js';
-import { messageOf } from '../src/api/messageRoutes.js';
+import { MESSAGE_TTL_MS, expiredMessages, messageOf } from '../src/api/messageRoutes.js';
 import { volumeStatus } from '../src/api/views.js';
 import { cloneName, clonesToMake, groupTypeRefusal, groupWord, snapshotSource, volumeSource } from '../src/groups.js';
 import { encryptedTypeRefusal, encryptionAsked, encryptionIdOf } from '../src/encryption.js';
@@ -49,6 +49,10 @@ describe('block storage decisions', () => {
     assert.deepEqual([messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.event_id, messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.user_message], ['VOLUME_VOLUME_BACKUP_013_001', 'create backup: InvalidBackup happened']);
     assert.equal(messageOf(event('Volume', 'Created', 'Normal'), '/v3'), undefined, 'only warnings');
     assert.equal(messageOf(event('Instance', 'Failed'), '/v3'), undefined, 'only block storage objects');
+    const made = new Date('2026-12-01T00:00:00Z').getTime();
+    const events = [event('Volume', 'NoValidBackend'), event('Volume', 'Created', 'Normal')];
+    assert.deepEqual(expiredMessages(events, made + MESSAGE_TTL_MS), [], 'kept until its guaranteed_until');
+    assert.deepEqual(expiredMessages(events, made + MESSAGE_TTL_MS + 1), [events[0]], 'then reaped; other events are not messages');
   });
 
   it("puts a backup in the container it names, else its parent's, else the default; an incremental one stays with its parent", () => {

@@ -23,7 +23,7 @@ import { qosRoutes } from './qosRoutes.js';
 import { groupTypeRoutes } from './groupTypeRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
 import { groupSnapshotRoutes } from './groupSnapshotRoutes.js';
-import { messageRoutes } from './messageRoutes.js';
+import { messageReaper, messageRoutes } from './messageRoutes.js';
 import { volumeRoutes } from './volumeRoutes.js';
 
 export interface BlockStorageApiOptions {
@@ -127,5 +127,6 @@ export async function startBlockStorageApi(opts: BlockStorageApiOptions): Promis
     internalError: () => new CinderError(500, 'The server has either erred or is incapable of performing the requested operation.').body(),
   });
   const running = await serveApi(server, { name: 'block-storage', host: opts.host ?? '127.0.0.1', port: opts.port ?? 8776, directory: dir, router, log });
-  return withAdmission(running, admissionWebhooks(api), opts.admission, log);
+  const reaper = messageReaper(api, log);
+  return withAdmission({ ...running, close: () => (reaper.stop(), running.close()) }, admissionWebhooks(api), opts.admission, log);
 }
