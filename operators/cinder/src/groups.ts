@@ -26,9 +26,9 @@ export interface CloneSource {
   source: VolumeSource;
 }
 
-export const volumeSource = (v: Volume): CloneSource => ({ name: v.metadata.name, displayName: v.spec.displayName, sizeGiB: v.status?.sizeGiB ?? v.spec.sizeGiB, volumeType: v.status?.volumeType ?? v.spec.volumeType, source: { volume: v.metadata.name } });
+export const volumeSource = (v: Volume): CloneSource => ({ name: v.metadata.name, displayName: v.spec.displayName, sizeGiB: v.status?.sizeGiB ?? v.spec.sizeGiB, volumeType: v.spec.volumeType ?? v.status?.volumeType, source: { volume: v.metadata.name } });
 /** `of`: the snapshot's volume (its type and name go to the new volume), when it is still there. */
-export const snapshotSource = (s: VolumeSnapshot, of: Volume | undefined): CloneSource => ({ name: s.metadata.name, displayName: of?.spec.displayName, sizeGiB: s.status?.sizeGiB ?? of?.spec.sizeGiB ?? 1, volumeType: of?.status?.volumeType ?? of?.spec.volumeType, source: { snapshot: s.metadata.name } });
+export const snapshotSource = (s: VolumeSnapshot, of: Volume | undefined): CloneSource => ({ name: s.metadata.name, displayName: of?.spec.displayName, sizeGiB: s.status?.sizeGiB ?? of?.spec.sizeGiB ?? 1, volumeType: of?.spec.volumeType ?? of?.status?.volumeType, source: { snapshot: s.metadata.name } });
 
 const sourceKey = (s: VolumeSource | undefined) => (s?.volume ? `volume/${s.volume}` : s?.snapshot ? `snapshot/${s.snapshot}` : '');
 
