@@ -11,6 +11,8 @@ import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { minorOf, requireMinor } from './microversion.js';
 import { mayUse } from './typeRoutes.js';
+import { mayUseGroupType } from './groupTypeRoutes.js';
+import { membersOf as membersAmong } from '../groups.js';
 import { groupSnapshotStatus, groupStatus, volumeStatus } from './views.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
@@ -31,7 +33,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
     if (!g || !owns(auth, g)) throw notFound(`Group ${id} could not be found.`);
     return g;
   };
-  const membersOf = (g: VolumeGroup) => api.dir.volumes.list(g.metadata.namespace).filter((v) => v.spec.group === g.metadata.name);
+  const membersOf = (g: VolumeGroup) => membersAmong(g.metadata.name, api.dir.volumes.list(g.metadata.namespace));
   /** `listVolume`: the caller asked for the group's volumes (list_volume=True, 3.25 and later). */
   const view = (g: VolumeGroup, minor: number, listVolume = false) => {
     const ns = g.metadata.namespace;
@@ -77,7 +79,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
     const typeRef = str(r.group_type, 'group_type');
     if (!typeRef) throw badRequest("Invalid input received: 'group_type' is a required property");
     const groupType = api.dir.groupType(typeRef);
-    if (!groupType || !(req.auth.admin || groupType.spec.isPublic !== false)) throw notFound(`GroupType ${typeRef} could not be found.`);
+    if (!groupType || !mayUseGroupType(groupType, req.auth)) throw notFound(`GroupType ${typeRef} could not be found.`);
     const refs = Array.isArray(r.volume_types) ? r.volume_types : typeof r.volume_types === 'string' ? r.volume_types.split(',') : undefined;
     if (!refs?.length) throw badRequest("Invalid input received: 'volume_types' is a required property");
     const volumeTypes = refs.map((ref) => {

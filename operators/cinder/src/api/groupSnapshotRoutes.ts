@@ -3,7 +3,7 @@
  * namespace; the reconciler takes one VolumeSnapshot of each volume in the group and deletes them with it.
  */
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
-import { VOLUME_GROUP_SNAPSHOTS, idOf, type VolumeGroupSnapshot } from '../resources.js';
+import { VOLUME_GROUP_SNAPSHOTS, idOf, type VolumeGroup, type VolumeGroupSnapshot } from '../resources.js';
 import { API_FIELD_MANAGER, callerNamespace, fromKubernetes, newObjectName, on, owns, resetStatus, resourceBody, str, visible, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
@@ -18,9 +18,8 @@ export function groupSnapshotRoutes(router: VolRouter, api: VolApi): void {
     if (!gs || !owns(auth, gs)) throw notFound(`GroupSnapshot ${id} could not be found.`);
     return gs;
   };
-  /** The group type's ID: the group's, while the group is there (Cinder keeps it on the group snapshot's row). */
-  const groupTypeIdOf = (gs: VolumeGroupSnapshot) => {
-    const group = api.dir.groups.get(gs.spec.group, gs.metadata.namespace);
+  /** The group type's ID: its group's, while the group is there (Cinder keeps it on the group snapshot's row). */
+  const groupTypeIdOf = (group: VolumeGroup | undefined) => {
     const type = group ? api.dir.groupTypes.get(group.spec.groupType) : undefined;
     return type ? idOf(type) : null;
   };
@@ -32,7 +31,7 @@ export function groupSnapshotRoutes(router: VolRouter, api: VolApi): void {
       description: gs.spec.description ?? null,
       status: groupSnapshotStatus(gs),
       group_id: group ? idOf(group) : null,
-      group_type_id: groupTypeIdOf(gs),
+      group_type_id: groupTypeIdOf(group),
       created_at: new Date(gs.metadata.creationTimestamp ?? Date.now()).toISOString().replace('Z', ''),
     };
   };
@@ -57,7 +56,7 @@ export function groupSnapshotRoutes(router: VolRouter, api: VolApi): void {
     };
     const made = await api.client.create<VolumeGroupSnapshot>(VOLUME_GROUP_SNAPSHOTS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Group snapshot'));
     await api.dir.groupSnapshots.seen(made);
-    return { status: 202, body: { group_snapshot: { id: idOf(made), name: displayNameOf(made), group_type_id: groupTypeIdOf(made) } } };
+    return { status: 202, body: { group_snapshot: { id: idOf(made), name: displayNameOf(made), group_type_id: groupTypeIdOf(group) } } };
   });
   const list = (detail: boolean) => (req: Req) => {
     requireMinor(req, 14);

@@ -21,6 +21,9 @@ export const groupTypeView = (t: VolumeGroupType, admin: boolean) => ({
   ...(admin ? { group_specs: t.spec.groupSpecs ?? {} } : {}),
 });
 
+/** Whether a caller sees a group type: a public one, or any to an admin (Cinder keeps no access list for them). */
+export const mayUseGroupType = (t: VolumeGroupType, auth: Pick<VolAuth, 'admin'>) => auth.admin || t.spec.isPublic !== false;
+
 /** The group specs object of a request body, or 400. */
 function groupSpecsIn(v: unknown): Record<string, string> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw badRequest("Invalid input received: 'group_specs' must be an object of keys and values.");
@@ -34,7 +37,7 @@ export function groupTypeRoutes(router: VolRouter, api: VolApi): void {
   /** A group type the caller may see, by ID. */
   const typeOf = (req: Req) => {
     const t = api.dir.groupTypes.byId(req.params.id);
-    if (!t || !(req.auth.admin || t.spec.isPublic !== false)) throw notFound(`Group type with id ${req.params.id} could not be found.`);
+    if (!t || !mayUseGroupType(t, req.auth)) throw notFound(`Group type with id ${req.params.id} could not be found.`);
     return t;
   };
   const nameFree = (name: string, except?: VolumeGroupType) => {
