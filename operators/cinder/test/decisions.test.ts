@@ -44,7 +44,7 @@ describe('block storage decisions', () => {
   it('tells a project why a request failed as Cinder\'s user messages, from the Warning events on its volumes', () => {
     const event = (kind: string, reason: string, type = 'Warning') => ({ metadata: { uid: 'e1', name: 'v.1', namespace: 'demo' }, type, reason, message: `${reason} happened`, firstTimestamp: new Date('2026-12-01T00:00:00Z'), involvedObject: { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind, uid: 'v1' } }) as never;
     const m = messageOf(event('Volume', 'NoValidBackend'), '/v3')!;
-    assert.deepEqual([m.event_id, m.user_message, m.resource_uuid, m.created_at, m.guaranteed_until], ['VOLUME_VOLUME_001_003', 'schedule allocate volume: Could not find any available weighted backend.', 'v1', '2026-12-01T00:00:00.000', '2026-12-31T00:00:00.000']);
+    assert.deepEqual([m.event_id, m.user_message, m.resource_uuid, m.created_at, m.guaranteed_until], ['VOLUME_VOLUME_001_003', 'schedule allocate volume: Could not find any available weighted backend.', 'v1', '2026-12-01T00:00:00.000000', '2026-12-31T00:00:00.000000']);
     assert.equal(messageOf(event('Volume', 'VolumeLimitExceeded'), '/v3')!.event_id, 'VOLUME_VOLUME_001_006');
     assert.deepEqual([messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.event_id, messageOf(event('VolumeBackup', 'InvalidBackup'), '/v3')!.user_message], ['VOLUME_VOLUME_BACKUP_013_001', 'create backup: InvalidBackup happened']);
     assert.equal(messageOf(event('Volume', 'Created', 'Normal'), '/v3'), undefined, 'only warnings');

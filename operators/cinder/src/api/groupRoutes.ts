@@ -13,7 +13,7 @@ import { minorOf, requireMinor } from './microversion.js';
 import { mayUse } from './typeRoutes.js';
 import { mayUseGroupType } from './groupTypeRoutes.js';
 import { membersOf as membersAmong } from '../groups.js';
-import { groupSnapshotStatus, groupStatus, volumeStatus } from './views.js';
+import { groupSnapshotStatus, groupStatus, stamp, volumeStatus } from './views.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
 
@@ -45,7 +45,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
       description: g.spec.description ?? null,
       status: groupStatus(g),
       availability_zone: g.spec.availabilityZone ?? 'nova',
-      created_at: new Date(g.metadata.creationTimestamp ?? Date.now()).toISOString().replace('Z', ''),
+      created_at: stamp(g.metadata.creationTimestamp ?? new Date()),
       group_type: ((t) => (t ? idOf(t) : g.spec.groupType))(api.dir.groupTypes.get(g.spec.groupType)),
       group_snapshot_id: fromSnapshot ? idOf(fromSnapshot) : null,
       source_group_id: source ? idOf(source) : null,

@@ -8,7 +8,7 @@ import { API_FIELD_MANAGER, callerNamespace, fromKubernetes, newObjectName, on, 
 import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { requireMinor } from './microversion.js';
-import { groupSnapshotStatus, groupStatus } from './views.js';
+import { groupSnapshotStatus, groupStatus, stamp } from './views.js';
 
 type Req = ApiRequest<VolAuth> & { auth: VolAuth };
 
@@ -32,7 +32,7 @@ export function groupSnapshotRoutes(router: VolRouter, api: VolApi): void {
       status: groupSnapshotStatus(gs),
       group_id: group ? idOf(group) : null,
       group_type_id: groupTypeIdOf(group),
-      created_at: new Date(gs.metadata.creationTimestamp ?? Date.now()).toISOString().replace('Z', ''),
+      created_at: stamp(gs.metadata.creationTimestamp ?? new Date()),
     };
   };
 

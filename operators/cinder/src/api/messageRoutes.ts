@@ -9,6 +9,7 @@ import { EVENTS, type ApiRequest } from '@stratus/runtime';
 import { fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { notFound } from './errors.js';
 import { requireMinor } from './microversion.js';
+import { stamp } from './views.js';
 
 /** How long Cinder keeps a message (its message_ttl): its guaranteed_until, after which the reaper deletes it. */
 export const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -69,8 +70,8 @@ export function messageOf(e: CoreV1Event, base: string): Record<string, unknown>
     resource_type: RESOURCE[kind],
     resource_uuid: e.involvedObject.uid,
     request_id: `req-${id}`,
-    created_at: created.toISOString().replace('Z', ''),
-    guaranteed_until: new Date(created.getTime() + MESSAGE_TTL_MS).toISOString().replace('Z', ''),
+    created_at: stamp(created),
+    guaranteed_until: stamp(new Date(created.getTime() + MESSAGE_TTL_MS)),
     links: [{ rel: 'self', href: `${base}/messages/${id}` }],
   };
 }

@@ -10,6 +10,7 @@ import type { PoolCapacity, VolumeBackend } from '../backend/types.js';
 import { on, str, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, invalidInput, notFound } from './errors.js';
 import { minorOf } from './microversion.js';
+import { stamp } from './views.js';
 import { capabilitiesOf } from '../scheduler.js';
 import { ENABLED, SERVICE_HOST, readServiceStates, serviceKey, writeServiceState, type ServiceState } from '../serviceState.js';
 
@@ -26,7 +27,7 @@ export interface BackendState {
 /** Cinder's host filter: the host itself, or a backend or pool on it (`host@backend`, `host@backend#pool`). */
 export const onHost = (name: string, host: string) => name === host || name.startsWith(`${host}@`) || name.startsWith(`${host}#`);
 
-const when = () => new Date().toISOString().replace('Z', '');
+const when = () => stamp(new Date())!;
 
 async function stateOf(backend: VolumeBackend): Promise<BackendState> {
   let timer: NodeJS.Timeout | undefined;
