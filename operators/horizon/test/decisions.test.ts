@@ -4,14 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import { LIVE_KINDS, SessionSealer, cookieValue, kubectlYaml, sessionCookie } from '../src/server/index.js';
 import { LiveOrder } from '../src/shared/liveOrder.js';
+import { parseSpecs } from '../src/shared/groupSpecs.js';
 
 const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
 const member = { namespace: 'acme', admin: false };
 const admin = { namespace: 'admin', admin: true };
 
 describe('dashboard decisions', () => {
-  it("shows a member their tenant's servers, volumes, snapshots and backups only, as the APIs' policy does", () => {
-    for (const kind of ['servers', 'volumes', 'snapshots', 'backups'] as const) {
+  it("shows a member their tenant's servers, volumes, snapshots, backups, groups and group snapshots only, as the APIs' policy does", () => {
+    for (const kind of ['servers', 'volumes', 'snapshots', 'backups', 'groups', 'groupsnapshots'] as const) {
       assert.equal(LIVE_KINDS[kind].visible(obj('acme'), member), true, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), member), false, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), admin), true, kind);
@@ -28,6 +29,16 @@ describe('dashboard decisions', () => {
     assert.equal(LIVE_KINDS.projects.visible(obj(undefined, {}, 'acme'), member), true, 'their own project');
     assert.equal(LIVE_KINDS.projects.visible(obj(undefined, {}, 'other'), member), false);
     assert.equal(LIVE_KINDS.flavors.visible(obj(undefined, { isPublic: false }), member), false);
+    assert.equal(LIVE_KINDS.grouptypes.visible(obj(undefined, {}), member), true, 'a group type is public unless it says otherwise');
+    assert.equal(LIVE_KINDS.grouptypes.visible(obj(undefined, { isPublic: false }), member), false);
+    assert.equal(LIVE_KINDS.grouptypes.visible(obj(undefined, { isPublic: false }), admin), true);
+  });
+
+  it("reads a group type's specs from the dialog's key=value lines, and names a line that is not one", () => {
+    assert.deepEqual(parseSpecs('consistent_group_snapshot_enabled = <is> True\n\n tier=gold=1 '), { consistent_group_snapshot_enabled: '<is> True', tier: 'gold=1' });
+    assert.deepEqual(parseSpecs(''), {});
+    assert.throws(() => parseSpecs('tier=gold\nfast'), /"fast" is not/);
+    assert.throws(() => parseSpecs('=gold'), /"=gold" is not/);
   });
 
   it('names objects by the IDs the APIs show', () => {

@@ -111,7 +111,7 @@ export function QuotaDonut({ title, used, limit, unit = '' }: { title: string; u
 }
 
 /** A button that asks before it acts, and shows the API's refusal if the action fails. */
-export function ConfirmAction({ label, question, onConfirm, isDisabled }: { label: string; question: string; onConfirm: () => Promise<unknown>; isDisabled?: boolean }) {
+export function ConfirmAction({ label, question, onConfirm, isDisabled }: { label: string; question: ReactNode; onConfirm: () => Promise<unknown>; isDisabled?: boolean }) {
   const [open, setOpen] = useState(false);
   return (
     <>

@@ -16,6 +16,9 @@ import { Keypairs } from './pages/Keypairs';
 import { Volumes } from './pages/Volumes';
 import { VolumeSnapshots } from './pages/VolumeSnapshots';
 import { VolumeBackups } from './pages/VolumeBackups';
+import { VolumeGroups } from './pages/VolumeGroups';
+import { GroupSnapshots } from './pages/GroupSnapshots';
+import { GroupTypes } from './pages/GroupTypes';
 import { Networks } from './pages/Networks';
 import { Hypervisors } from './pages/Hypervisors';
 import { Identity } from './pages/Identity';
@@ -34,12 +37,15 @@ const PROJECT_NAV: NavEntry[] = [
   { path: '/volumes', title: 'Volumes' },
   { path: '/volume-snapshots', title: 'Volume snapshots' },
   { path: '/volume-backups', title: 'Volume backups' },
+  { path: '/volume-groups', title: 'Volume groups' },
+  { path: '/group-snapshots', title: 'Group snapshots' },
   { path: '/networks', title: 'Networks' },
   { path: '/keypairs', title: 'Key pairs' },
   { path: '/flavors', title: 'Flavors' },
 ];
 const ADMIN_NAV: NavEntry[] = [
   { path: '/admin/hypervisors', title: 'Hypervisors', admin: true },
+  { path: '/admin/group-types', title: 'Group types', admin: true },
   { path: '/identity', title: 'Identity', admin: true },
 ];
 
@@ -61,6 +67,10 @@ function route(path: string, s: Session) {
       return <VolumeSnapshots />;
     case '/volume-backups':
       return <VolumeBackups />;
+    case '/volume-groups':
+      return <VolumeGroups />;
+    case '/group-snapshots':
+      return <GroupSnapshots />;
     case '/networks':
       return <Networks />;
     case '/keypairs':
@@ -69,6 +79,8 @@ function route(path: string, s: Session) {
       return <Flavors />;
     case '/admin/hypervisors':
       return <Hypervisors />;
+    case '/admin/group-types':
+      return <GroupTypes />;
     case '/identity':
       return <Identity />;
     default:

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceRef } from '@stratus/runtime';
 
-export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
+export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'groups' | 'groupsnapshots' | 'grouptypes' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
 
 export interface Viewer {
   /** The tenant's namespace the session is scoped to. */
@@ -45,6 +45,10 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
   volumes: { ref: ref('blockstorage.stratus.io', 'volumes', true), idOf: blockStorageId, visible: ownTenant },
   snapshots: { ref: ref('blockstorage.stratus.io', 'volumesnapshots', true), idOf: uid, visible: ownTenant },
   backups: { ref: ref('blockstorage.stratus.io', 'volumebackups', true), idOf: blockStorageId, visible: ownTenant },
+  groups: { ref: ref('blockstorage.stratus.io', 'volumegroups', true), idOf: uid, visible: ownTenant },
+  groupsnapshots: { ref: ref('blockstorage.stratus.io', 'volumegroupsnapshots', true), idOf: uid, visible: ownTenant },
+  // Public group types are every project's to list (without their specs), as the Group Types API shows them.
+  grouptypes: { ref: ref('blockstorage.stratus.io', 'volumegrouptypes', false), idOf: uid, visible: (o, v) => v.admin || o.spec?.isPublic !== false },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
   flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
   hypervisors: { ref: ref('compute.stratus.io', 'hypervisors', false), idOf: uid, visible: (_o, v) => v.admin },
