@@ -13,7 +13,7 @@
  * Then the same creating client and informers run against a bare HTTPS fan-out server (lib/fanoutCeiling.ts), the
  * ceiling: what the sockets, the kernel and these clients allow on this machine, whatever the server does.
  *
- *   node bench/dist/watchers.bench.js [--kinds 10] [--informers 10] [--objects 5000] [--concurrency 32] [--rate 1000] [--operators 10]
+ *   node bench/dist/watchers.bench.js [--kinds 10] [--informers 10] [--objects 5000] [--concurrency 32] [--rate 1000] [--operators 10] [--profile FILE]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,9 @@ import { kubeconfigYaml, startServer } from '@stratus/apiserver';
 import { KubeClient, type ResourceRef } from '@stratus/runtime';
 import { startFanoutCeiling } from './lib/fanoutCeiling.js';
 import { load, ms, pct } from './lib/load.js';
+import { profiled } from './lib/profile.js';
 
-const { values } = parseArgs({ options: { kinds: { type: 'string', default: '10' }, informers: { type: 'string', default: '10' }, objects: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' }, operators: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { kinds: { type: 'string', default: '10' }, informers: { type: 'string', default: '10' }, objects: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '32' }, rate: { type: 'string', default: '1000' }, operators: { type: 'string', default: '10' }, profile: { type: 'string' } } });
 const RATE = Number(values.rate);
 const KINDS = Number(values.kinds);
 const INFORMERS = Number(values.informers);
@@ -163,7 +164,7 @@ interface WatchedRun {
  * The informers' operator threads against the server `kubeconfig` names, and the two watched phases: creates as
  * fast as they go, then paced at RATE. The server runs on this (the main) thread: its CPU is this thread's.
  */
-async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) => Promise<CreatorResult>): Promise<WatchedRun> {
+async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) => Promise<CreatorResult>, profile?: string): Promise<WatchedRun> {
   const operators = Array.from({ length: OPERATORS }, (_, operator) => new Worker(new URL(import.meta.url), { workerData: { kubeconfig, role: 'informers', operator }, argv: process.argv.slice(2) }));
   const deliveries = new Map<string, number[]>();
   const reply = (w: Worker) => new Promise<{ ready?: boolean; seen?: Array<[string, number]>; cpu?: number }>((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
@@ -187,7 +188,7 @@ async function watchedPhases(kubeconfig: string, creates: (call: CreatorCall) =>
     const mainSince = process.threadCpuUsage();
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
-    const paced = await creates({ prefix: 'paced', n: OBJECTS, paced: RATE });
+    const paced = await profiled(profile, () => creates({ prefix: 'paced', n: OBJECTS, paced: RATE }));
     const serverCpu = cpuSeconds(process.threadCpuUsage(mainSince));
     loop.disable();
     const informersCpu = await collect('paced-');
@@ -229,7 +230,7 @@ async function main() {
     // Baseline: the same creates, nobody watching.
     const base = await creator.creates({ prefix: 'base', n: OBJECTS });
     basePerSecond = OBJECTS / base.seconds;
-    run = await watchedPhases(kubeconfig, creator.creates);
+    run = await watchedPhases(kubeconfig, creator.creates, values.profile);
   } finally {
     await creator.stop();
     await server.close();
