@@ -2,7 +2,8 @@
  * The dashboard in a real Chromium against `stratus up`: a member signs in, launches a server from the wizard
  * and sees it become ACTIVE without reloading, reads its log, sees its screen drawn through the console proxy,
  * its YAML as kubectl prints it, uploads an image with progress, takes a volume's snapshot and backup and restores
- * the backup, makes a volume group, its group snapshot and a group from that, stops and deletes the server; never sees
+ * the backup, makes a volume group, its group snapshot and a group from that, a router, a floating IP and a security
+ * group rule, stops and deletes the server; never sees
  * another project's servers or the admin pages. Console tokens are single-use and expire; writes need the
  * CSRF token; names that look like markup are shown as text; every main page passes axe-core (no serious or
  * critical violations) and is saved as a screenshot.
@@ -432,6 +433,102 @@ describe('the dashboard in a browser', function () {
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await copyRow.waitFor({ state: 'detached', timeout: 180_000 });
     await eventually('the member volume gone with its group', async () => (await openstack(cloud, ['volume', 'show', memberId], member('alice', 'demo'))).code !== 0, 180_000, 1000);
+    assert.equal(await page.evaluate(() => window.__loaded), loadedAt, 'the page was never reloaded');
+  });
+
+  it('makes a router, a floating IP and a security group rule from their pages, the CLI agreeing, and takes them down again', async () => {
+    await os('network', 'create', '--external', 'dash-public');
+    await os('subnet', 'create', '--network', 'dash-public', '--subnet-range', '172.24.8.0/24', '--no-dhcp', 'dash-public-v4');
+    const loadedAt = await page.evaluate(() => window.__loaded);
+    const dialog = page.getByRole('dialog');
+    const rowOf = (text: string) => page.getByRole('row').filter({ hasText: text });
+
+    await nav('Networks');
+    await page.getByRole('button', { name: 'Create network' }).click();
+    await page.fill('#network-name', 'dash-net');
+    await page.fill('#network-cidr', '10.77.0.0/24');
+    await dialog.getByRole('button', { name: 'Create network' }).click();
+    await rowOf('dash-net').waitFor({ timeout: 60_000 });
+    const subnet = JSON.parse(await as('alice', 'demo', ['subnet', 'show', '-f', 'json', 'dash-net-subnet']));
+
+    // A router with its gateway on the external network, then the project's subnet on it.
+    await nav('Routers');
+    await page.getByRole('button', { name: 'Create router' }).click();
+    await page.fill('#router-name', 'dash-router');
+    await page.selectOption('#router-external', { label: 'dash-public' });
+    await dialog.getByRole('button', { name: 'Create router' }).click();
+    const routerRow = rowOf('dash-router');
+    await routerRow.getByText(/^dash-public 172\.24\.8\.\d+$/).waitFor({ timeout: 60_000 });
+    await routerRow.getByRole('button', { name: 'Add interface' }).click();
+    await page.selectOption('#interface-subnet', { label: 'dash-net-subnet (10.77.0.0/24)' });
+    await dialog.getByRole('button', { name: 'Add interface' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const interfaces = async () => JSON.stringify(JSON.parse(await as('alice', 'demo', ['router', 'show', '-f', 'json', 'dash-router'])).interfaces_info ?? []);
+    assert.match(await interfaces(), new RegExp(subnet.id), 'the CLI shows the subnet on the router');
+    await accessible(page, 'routers');
+
+    // A floating IP from the external network, onto a port of the project's, and off again.
+    const port = JSON.parse(await as('alice', 'demo', ['port', 'create', '--network', 'dash-net', '-f', 'json', 'dash-port']));
+    const fixed = /10\.77\.0\.\d+/.exec(JSON.stringify(port.fixed_ips))![0];
+    await nav('Floating IPs');
+    await page.getByRole('button', { name: 'Allocate IP' }).click();
+    await page.selectOption('#floating-network', { label: 'dash-public' });
+    await dialog.getByRole('button', { name: 'Allocate IP' }).click();
+    const ipRow = rowOf('172.24.8.');
+    await ipRow.getByRole('button', { name: 'Associate' }).waitFor({ timeout: 60_000 });
+    const floatingId = (await ipRow.getAttribute('data-id'))!;
+    await ipRow.getByRole('button', { name: 'Associate' }).click();
+    await page.selectOption('#floating-port', { label: `${fixed} (dash-port)` });
+    await dialog.getByRole('button', { name: 'Associate' }).click();
+    await ipRow.getByText(fixed, { exact: true }).waitFor({ timeout: 60_000 });
+    assert.equal(JSON.parse(await as('alice', 'demo', ['floating', 'ip', 'show', '-f', 'json', floatingId])).port_id, port.id, 'the CLI agrees');
+    await accessible(page, 'floating-ips');
+    await ipRow.getByRole('button', { name: 'Disassociate' }).click();
+    await dialog.getByRole('button', { name: 'Disassociate' }).click();
+    await ipRow.getByRole('button', { name: 'Associate' }).waitFor({ timeout: 60_000 });
+    await ipRow.getByRole('button', { name: 'Release' }).click();
+    await dialog.getByRole('button', { name: 'Release' }).click();
+    await ipRow.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.notEqual((await openstack(cloud, ['floating', 'ip', 'show', floatingId], member('alice', 'demo'))).code, 0, 'released for the CLI too');
+
+    // A security group and an SSH rule; a port that is not one is refused in the dialog, before any request.
+    await nav('Security groups');
+    await page.getByRole('button', { name: 'Create security group' }).click();
+    await page.fill('#security-group-name', 'dash-sg');
+    await dialog.getByRole('button', { name: 'Create security group' }).click();
+    const sgRow = rowOf('dash-sg');
+    await sgRow.getByRole('button', { name: 'Add rule' }).click();
+    await page.fill('#rule-ports', 'ssh');
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    assert.match((await dialog.getByTestId('api-error').textContent()) ?? '', /"ssh" is not a port/);
+    await page.fill('#rule-ports', '22');
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    const sshRule = sgRow.locator('li').filter({ hasText: 'ingress tcp 22 from 0.0.0.0/0' });
+    await sshRule.waitFor({ timeout: 60_000 });
+    const rules = JSON.parse(await as('alice', 'demo', ['security', 'group', 'rule', 'list', '-f', 'json', 'dash-sg']));
+    assert.ok(rules.some((r: Record<string, string>) => r['Port Range'] === '22:22' && r['IP Range'] === '0.0.0.0/0'), `the CLI lists the rule: ${JSON.stringify(rules)}`);
+    await accessible(page, 'security-groups');
+    await sshRule.getByRole('button', { name: 'Delete rule' }).click();
+    await dialog.getByRole('button', { name: 'Delete rule' }).click();
+    await sshRule.waitFor({ state: 'detached', timeout: 60_000 });
+    await sgRow.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await sgRow.waitFor({ state: 'detached', timeout: 60_000 });
+
+    await as('alice', 'demo', ['port', 'delete', 'dash-port']);
+    await nav('Routers');
+    await routerRow.getByRole('button', { name: 'Remove interface' }).click();
+    await page.selectOption('#interface-subnet', { label: 'dash-net-subnet (10.77.0.0/24)' });
+    await dialog.getByRole('button', { name: 'Remove interface' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.doesNotMatch(await interfaces(), new RegExp(subnet.id), 'the subnet off the router for the CLI too');
+    await routerRow.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await routerRow.waitFor({ state: 'detached', timeout: 60_000 });
+    await nav('Networks');
+    await rowOf('dash-net').getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await rowOf('dash-net').waitFor({ state: 'detached', timeout: 60_000 });
     assert.equal(await page.evaluate(() => window.__loaded), loadedAt, 'the page was never reloaded');
   });
 

@@ -5,14 +5,15 @@ import { parse } from 'yaml';
 import { LIVE_KINDS, SessionSealer, cookieValue, kubectlYaml, sessionCookie } from '../src/server/index.js';
 import { LiveOrder } from '../src/shared/liveOrder.js';
 import { parseSpecs } from '../src/shared/groupSpecs.js';
+import { ruleText } from '../src/shared/securityRules.js';
 
 const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
 const member = { namespace: 'acme', admin: false };
 const admin = { namespace: 'admin', admin: true };
 
 describe('dashboard decisions', () => {
-  it("shows a member their tenant's servers, volumes, snapshots, backups, groups and group snapshots only, as the APIs' policy does", () => {
-    for (const kind of ['servers', 'volumes', 'snapshots', 'backups', 'groups', 'groupsnapshots'] as const) {
+  it("shows a member their tenant's servers, volumes, snapshots, backups, groups, group snapshots, routers, floating IPs and security groups only, as the APIs' policy does", () => {
+    for (const kind of ['servers', 'volumes', 'snapshots', 'backups', 'groups', 'groupsnapshots', 'routers', 'floatingips', 'securitygroups'] as const) {
       assert.equal(LIVE_KINDS[kind].visible(obj('acme'), member), true, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), member), false, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), admin), true, kind);
@@ -39,6 +40,14 @@ describe('dashboard decisions', () => {
     assert.deepEqual(parseSpecs(''), {});
     assert.throws(() => parseSpecs('tier=gold\nfast'), /"fast" is not/);
     assert.throws(() => parseSpecs('=gold'), /"=gold" is not/);
+  });
+
+  it('says a security group rule in a few words: ports for TCP and UDP, type and code for ICMP, where from or to', () => {
+    assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' }), 'ingress tcp 22 from 0.0.0.0/0');
+    assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', port_range_min: 8000, port_range_max: 8080, remote_ip_prefix: '10.0.0.0/8' }), 'ingress udp 8000-8080 from 10.0.0.0/8');
+    assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', port_range_min: 8, port_range_max: 0, remote_ip_prefix: null }), 'ingress icmp type 8 code 0 from any IPv4');
+    assert.equal(ruleText({ direction: 'egress', ethertype: 'IPv6', protocol: null }), 'egress any to any IPv6');
+    assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: null, remote_group_id: 'g1' }, (id) => (id === 'g1' ? 'default' : id)), 'ingress any from group default IPv4');
   });
 
   it('names objects by the IDs the APIs show', () => {

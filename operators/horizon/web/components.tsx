@@ -1,5 +1,5 @@
 /** Pieces every page uses: a resource table, status labels, quota charts, errors as the API said them. */
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useLiveList } from './live';
 import { Alert, Bullseye, Button, EmptyState, EmptyStateBody, Label, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, Title } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
@@ -111,11 +111,11 @@ export function QuotaDonut({ title, used, limit, unit = '' }: { title: string; u
 }
 
 /** A button that asks before it acts, and shows the API's refusal if the action fails. */
-export function ConfirmAction({ label, question, onConfirm, isDisabled }: { label: string; question: ReactNode; onConfirm: () => Promise<unknown>; isDisabled?: boolean }) {
+export function ConfirmAction({ label, question, onConfirm, isDisabled, small }: { label: string; question: ReactNode; onConfirm: () => Promise<unknown>; isDisabled?: boolean; small?: boolean }) {
   const [open, setOpen] = useState(false);
   return (
     <>
-      <Button variant="danger" onClick={() => setOpen(true)} isDisabled={isDisabled}>
+      <Button variant="danger" size={small ? 'sm' : 'default'} onClick={() => setOpen(true)} isDisabled={isDisabled}>
         {label}
       </Button>
       {open && (
@@ -173,6 +173,19 @@ export function FormDialog({ title, submitLabel, onSubmit, onClose, isDisabled, 
       </ModalFooter>
     </Modal>
   );
+}
+
+/** What a dialog offers to choose from, read once when it opens: the value, or the API's refusal. */
+export function useLoaded<T>(load: () => Promise<T>): { value?: T; error?: string } {
+  const [state, setState] = useState<{ value?: T; error?: string }>({});
+  useEffect(() => {
+    load().then(
+      (value) => setState({ value }),
+      (e: Error) => setState({ error: e.message }),
+    );
+    // Read once per dialog: `load` is a new function on every render.
+  }, []);
+  return state;
 }
 
 /** A page listing one kind live, with a dialog to make one. */

@@ -20,6 +20,9 @@ import { VolumeGroups } from './pages/VolumeGroups';
 import { GroupSnapshots } from './pages/GroupSnapshots';
 import { GroupTypes } from './pages/GroupTypes';
 import { Networks } from './pages/Networks';
+import { Routers } from './pages/Routers';
+import { FloatingIps } from './pages/FloatingIps';
+import { SecurityGroups } from './pages/SecurityGroups';
 import { Hypervisors } from './pages/Hypervisors';
 import { Identity } from './pages/Identity';
 import { Forbidden } from './pages/Forbidden';
@@ -40,6 +43,9 @@ const PROJECT_NAV: NavEntry[] = [
   { path: '/volume-groups', title: 'Volume groups' },
   { path: '/group-snapshots', title: 'Group snapshots' },
   { path: '/networks', title: 'Networks' },
+  { path: '/routers', title: 'Routers' },
+  { path: '/floating-ips', title: 'Floating IPs' },
+  { path: '/security-groups', title: 'Security groups' },
   { path: '/keypairs', title: 'Key pairs' },
   { path: '/flavors', title: 'Flavors' },
 ];
@@ -73,6 +79,12 @@ function route(path: string, s: Session) {
       return <GroupSnapshots />;
     case '/networks':
       return <Networks />;
+    case '/routers':
+      return <Routers />;
+    case '/floating-ips':
+      return <FloatingIps />;
+    case '/security-groups':
+      return <SecurityGroups />;
     case '/keypairs':
       return <Keypairs />;
     case '/flavors':

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceRef } from '@stratus/runtime';
 
-export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'groups' | 'groupsnapshots' | 'grouptypes' | 'networks' | 'flavors' | 'hypervisors' | 'projects';
+export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'groups' | 'groupsnapshots' | 'grouptypes' | 'networks' | 'routers' | 'floatingips' | 'securitygroups' | 'flavors' | 'hypervisors' | 'projects';
 
 export interface Viewer {
   /** The tenant's namespace the session is scoped to. */
@@ -50,6 +50,9 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
   // Public group types are every project's to list (without their specs), as the Group Types API shows them.
   grouptypes: { ref: ref('blockstorage.stratus.io', 'volumegrouptypes', false), idOf: uid, visible: (o, v) => v.admin || o.spec?.isPublic !== false },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
+  routers: { ref: ref('network.stratus.io', 'routers', true), idOf: uid, visible: ownTenant },
+  floatingips: { ref: ref('network.stratus.io', 'floatingips', true), idOf: uid, visible: ownTenant },
+  securitygroups: { ref: ref('network.stratus.io', 'securitygroups', true), idOf: uid, visible: ownTenant },
   flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
   hypervisors: { ref: ref('compute.stratus.io', 'hypervisors', false), idOf: uid, visible: (_o, v) => v.admin },
   projects: { ref: ref('identity.stratus.io', 'tenants', false), idOf: (o) => uid(o).replace(/-/g, ''), visible: (o, v) => v.admin || o.metadata?.name === v.namespace },

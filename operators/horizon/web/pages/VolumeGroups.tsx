@@ -2,10 +2,10 @@
  * The project's volume groups, live (Cinder's generic groups): make one of a group type and volume types, see
  * its volumes, delete it with or without them.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Checkbox, Form, FormGroup, FormSelect, FormSelectOption, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel } from '../components';
+import { ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded } from '../components';
 import { useLiveList } from '../live';
 import { volumeName } from './volumeChoice';
 
@@ -43,24 +43,14 @@ export const groupName = (groups: Group[] | undefined, id: string | null | undef
 const loadGroupedVolumes = async (): Promise<GroupedVolume[]> => (await os('block-storage', 'GET', '/volumes/detail', undefined, GROUPS_VERSION)).volumes;
 const loadGroupedVolume = async (id: string): Promise<GroupedVolume | undefined> => (await osMaybe('block-storage', `/volumes/${encodeURIComponent(id)}`, GROUPS_VERSION))?.volume;
 
-/** What a dialog offers to choose from, read once when it opens. */
-function useChoices(path: string, key: string): { items?: Named[]; error?: string } {
-  const [state, setState] = useState<{ items?: Named[]; error?: string }>({});
-  useEffect(() => {
-    os('block-storage', 'GET', path, undefined, GROUPS_VERSION).then(
-      (body) => setState({ items: body[key] }),
-      (e: Error) => setState({ error: e.message }),
-    );
-  }, [path, key]);
-  return state;
-}
+const choices = (path: string, key: string) => async (): Promise<Named[]> => (await os('block-storage', 'GET', path, undefined, GROUPS_VERSION))[key];
 
 function CreateGroup({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [groupType, setGroupType] = useState('');
   const [volumeTypes, setVolumeTypes] = useState<string[]>([]);
-  const groupTypes = useChoices('/group_types', 'group_types');
-  const types = useChoices('/types', 'volume_types');
+  const groupTypes = useLoaded(choices('/group_types', 'group_types'));
+  const types = useLoaded(choices('/types', 'volume_types'));
   const create = () => os('block-storage', 'POST', '/groups', { group: { name: name || null, group_type: groupType, volume_types: volumeTypes } }, GROUPS_VERSION);
   return (
     <FormDialog title="Create volume group" submitLabel="Create group" isDisabled={!groupType || !volumeTypes.length} onClose={onClose} onSubmit={create}>
@@ -72,13 +62,13 @@ function CreateGroup({ onClose }: { onClose: () => void }) {
         <FormGroup label="Group type" isRequired fieldId="group-type">
           <FormSelect id="group-type" value={groupType} onChange={(_e, v) => setGroupType(v)}>
             <FormSelectOption value="" label="Choose a group type" isPlaceholder />
-            {(groupTypes.items ?? []).map((t) => (
+            {(groupTypes.value ?? []).map((t) => (
               <FormSelectOption key={t.id} value={t.id} label={t.name || t.id} />
             ))}
           </FormSelect>
         </FormGroup>
         <FormGroup label="Volume types" isRequired role="group" fieldId="group-volume-types">
-          {(types.items ?? []).map((t) => (
+          {(types.value ?? []).map((t) => (
             <Checkbox
               key={t.id}
               id={`group-volume-type-${t.id}`}
