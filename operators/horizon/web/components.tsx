@@ -1,7 +1,7 @@
 /** Pieces every page uses: a resource table, status labels, quota charts, errors as the API said them. */
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { useLiveList } from './live';
-import { Alert, Bullseye, Button, EmptyState, EmptyStateBody, Label, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, Title } from '@patternfly/react-core';
+import { Alert, Bullseye, Button, EmptyState, EmptyStateBody, FormGroup, FormSelect, FormSelectOption, Label, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, Title } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 
 export function PageTitle({ title, actions }: { title: string; actions?: ReactNode }) {
@@ -172,6 +172,29 @@ export function FormDialog({ title, submitLabel, onSubmit, onClose, isDisabled, 
         </Button>
       </ModalFooter>
     </Modal>
+  );
+}
+
+/** What the APIs list: an ID, and a name that may be empty. */
+export interface Named {
+  id: string;
+  name?: string | null;
+}
+
+/** An object by its name when it has one, else by its ID (also for one no longer there). */
+export const nameOf = (all: Named[] | undefined, id: string | null | undefined) => all?.find((x) => x.id === id)?.name || id || '—';
+
+/** A required select of some objects, each shown by `show`. */
+export function Choice<T extends Named>({ id, label, value, onChange, items, placeholder, show }: { id: string; label: string; value: string; onChange: (id: string) => void; items: T[] | undefined; placeholder: string; show: (x: T) => string }) {
+  return (
+    <FormGroup label={label} isRequired fieldId={id}>
+      <FormSelect id={id} value={value} onChange={(_e, v) => onChange(v)}>
+        <FormSelectOption value="" label={placeholder} isPlaceholder />
+        {(items ?? []).map((x) => (
+          <FormSelectOption key={x.id} value={x.id} label={show(x)} />
+        ))}
+      </FormSelect>
+    </FormGroup>
   );
 }
 

@@ -32,6 +32,8 @@ const uid = (o: Obj) => o.metadata?.uid ?? '';
  */
 const blockStorageId = (o: Obj) => o.metadata?.annotations?.['blockstorage.stratus.io/id'] ?? uid(o);
 const ownTenant = (o: Obj, v: Viewer) => v.admin || (!!v.namespace && o.metadata?.namespace === v.namespace);
+/** Flavors and group types: public ones are everyone's to list, private ones an admin's (Nova's and Cinder's policies). */
+const publicOrAdmin = (o: Obj, v: Viewer) => v.admin || o.spec?.isPublic !== false;
 
 export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
   servers: { ref: ref('compute.stratus.io', 'instances', true), idOf: uid, visible: ownTenant },
@@ -47,13 +49,12 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
   backups: { ref: ref('blockstorage.stratus.io', 'volumebackups', true), idOf: blockStorageId, visible: ownTenant },
   groups: { ref: ref('blockstorage.stratus.io', 'volumegroups', true), idOf: uid, visible: ownTenant },
   groupsnapshots: { ref: ref('blockstorage.stratus.io', 'volumegroupsnapshots', true), idOf: uid, visible: ownTenant },
-  // Public group types are every project's to list (without their specs), as the Group Types API shows them.
-  grouptypes: { ref: ref('blockstorage.stratus.io', 'volumegrouptypes', false), idOf: uid, visible: (o, v) => v.admin || o.spec?.isPublic !== false },
+  grouptypes: { ref: ref('blockstorage.stratus.io', 'volumegrouptypes', false), idOf: uid, visible: publicOrAdmin },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
   routers: { ref: ref('network.stratus.io', 'routers', true), idOf: uid, visible: ownTenant },
   floatingips: { ref: ref('network.stratus.io', 'floatingips', true), idOf: uid, visible: ownTenant },
   securitygroups: { ref: ref('network.stratus.io', 'securitygroups', true), idOf: uid, visible: ownTenant },
-  flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: (o, v) => v.admin || o.spec?.isPublic !== false },
+  flavors: { ref: ref('compute.stratus.io', 'flavors', false), idOf: (o) => o.metadata?.name ?? '', visible: publicOrAdmin },
   hypervisors: { ref: ref('compute.stratus.io', 'hypervisors', false), idOf: uid, visible: (_o, v) => v.admin },
   projects: { ref: ref('identity.stratus.io', 'tenants', false), idOf: (o) => uid(o).replace(/-/g, ''), visible: (o, v) => v.admin || o.metadata?.name === v.namespace },
 };

@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import { Button, Form } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded } from '../components';
-import { Choice, loadNetworks, type Named } from './networkChoice';
+import { Choice, ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded, type Named } from '../components';
+import { loadNetworks } from './networkChoice';
 
 interface FloatingIp {
   id: string;

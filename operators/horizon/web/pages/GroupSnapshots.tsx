@@ -1,9 +1,9 @@
 /** The project's group snapshots, live (Cinder): take one of a volume group, make a new group of one, delete one. */
 import { useState } from 'react';
-import { Button, Form, FormGroup, FormSelect, FormSelectOption, TextInput } from '@patternfly/react-core';
+import { Button, Form, FormGroup, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, FormDialog, ListPage, StatusLabel } from '../components';
-import { GROUPS_VERSION, groupName, useGroups } from './VolumeGroups';
+import { Choice, ConfirmAction, FormDialog, ListPage, StatusLabel, nameOf } from '../components';
+import { GROUPS_VERSION, useGroups } from './VolumeGroups';
 
 interface GroupSnapshot {
   id: string;
@@ -24,14 +24,7 @@ function CreateGroupSnapshot({ onClose }: { onClose: () => void }) {
   return (
     <FormDialog title="Create group snapshot" submitLabel="Create group snapshot" isDisabled={!group} onClose={onClose} onSubmit={create}>
       <Form onSubmit={(e) => e.preventDefault()}>
-        <FormGroup label="Group" isRequired fieldId="group-snapshot-group">
-          <FormSelect id="group-snapshot-group" value={group} onChange={(_e, v) => setGroup(v)}>
-            <FormSelectOption value="" label="Choose a group" isPlaceholder />
-            {groups.map((g) => (
-              <FormSelectOption key={g.id} value={g.id} label={g.name || g.id} />
-            ))}
-          </FormSelect>
-        </FormGroup>
+        <Choice id="group-snapshot-group" label="Group" value={group} onChange={setGroup} items={groups} placeholder="Choose a group" show={(g) => g.name || g.id} />
         <FormGroup label="Group snapshot name" fieldId="group-snapshot-name">
           <TextInput id="group-snapshot-name" value={name} onChange={(_e, v) => setName(v)} />
         </FormGroup>
@@ -74,7 +67,7 @@ export function GroupSnapshots() {
       columns={[
         { title: 'Name', cell: (s) => s.name || s.id },
         { title: 'Status', cell: (s) => <StatusLabel status={s.status} /> },
-        { title: 'Group', cell: (s) => groupName(groups.items, s.group_id) },
+        { title: 'Group', cell: (s) => nameOf(groups.items, s.group_id) },
         { title: 'Created', cell: (s) => s.created_at ?? '—' },
       ]}
       actions={(s) => (

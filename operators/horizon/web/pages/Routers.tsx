@@ -2,9 +2,9 @@
 import { useState } from 'react';
 import { Button, Form, FormGroup, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded } from '../components';
+import { Choice, ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, nameOf, useLoaded } from '../components';
 import { useLiveList } from '../live';
-import { Choice, loadNetworks, loadSubnets, nameOf, type SubnetRef } from './networkChoice';
+import { loadNetworks, loadSubnets, type SubnetRef } from './networkChoice';
 
 interface Router {
   id: string;

@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import { ActionList, ActionListItem, Button, Checkbox, Form, FormGroup, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, FormDialog, ListPage, StatusLabel } from '../components';
-import { VolumeSelect, useVolumes, volumeName } from './volumeChoice';
+import { ConfirmAction, FormDialog, ListPage, nameOf, StatusLabel } from '../components';
+import { VolumeSelect, useVolumes } from './volumeChoice';
 
 interface Backup {
   id: string;
@@ -69,7 +69,7 @@ export function VolumeBackups() {
         { title: 'Name', cell: (b) => b.name || b.id },
         { title: 'Status', cell: (b) => <StatusLabel status={b.status} /> },
         { title: 'Size', cell: (b) => `${b.size} GiB` },
-        { title: 'Volume', cell: (b) => volumeName(volumes.items, b.volume_id) },
+        { title: 'Volume', cell: (b) => nameOf(volumes.items, b.volume_id) },
         { title: 'Incremental', cell: (b) => (b.is_incremental ? 'Yes' : 'No') },
         { title: 'Objects', cell: (b) => String(b.object_count ?? 0) },
       ]}

@@ -3,11 +3,10 @@
  * its volumes, delete it with or without them.
  */
 import { useState } from 'react';
-import { Checkbox, Form, FormGroup, FormSelect, FormSelectOption, TextInput } from '@patternfly/react-core';
+import { Checkbox, Form, FormGroup, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded } from '../components';
+import { Choice, ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, nameOf, useLoaded, type Named } from '../components';
 import { useLiveList } from '../live';
-import { volumeName } from './volumeChoice';
 
 /** Groups came in 3.13 and group snapshots (and groups made from them) in 3.14: the group pages ask for 3.14. */
 export const GROUPS_VERSION = { 'OpenStack-API-Version': 'volume 3.14' };
@@ -21,11 +20,6 @@ export interface Group {
   created_at?: string;
 }
 
-interface Named {
-  id: string;
-  name?: string | null;
-}
-
 interface GroupedVolume extends Named {
   status: string;
   group_id?: string | null;
@@ -35,9 +29,6 @@ export const loadGroups = async (): Promise<Group[]> => (await os('block-storage
 export const loadGroup = async (id: string): Promise<Group | undefined> => (await osMaybe('block-storage', `/groups/${encodeURIComponent(id)}`, GROUPS_VERSION))?.group;
 /** The project's groups, kept live. */
 export const useGroups = () => useLiveList<Group>('groups', loadGroups, loadGroup);
-
-/** A group by its name when it has one, else by its ID (also for a group no longer there). */
-export const groupName = (groups: Group[] | undefined, id: string | null | undefined) => groups?.find((g) => g.id === id)?.name || id || '—';
 
 /** The project's volumes as 3.13 shows them, with the group each is in. */
 const loadGroupedVolumes = async (): Promise<GroupedVolume[]> => (await os('block-storage', 'GET', '/volumes/detail', undefined, GROUPS_VERSION)).volumes;
@@ -59,14 +50,7 @@ function CreateGroup({ onClose }: { onClose: () => void }) {
         <FormGroup label="Group name" fieldId="group-name">
           <TextInput id="group-name" value={name} onChange={(_e, v) => setName(v)} />
         </FormGroup>
-        <FormGroup label="Group type" isRequired fieldId="group-type">
-          <FormSelect id="group-type" value={groupType} onChange={(_e, v) => setGroupType(v)}>
-            <FormSelectOption value="" label="Choose a group type" isPlaceholder />
-            {(groupTypes.value ?? []).map((t) => (
-              <FormSelectOption key={t.id} value={t.id} label={t.name || t.id} />
-            ))}
-          </FormSelect>
-        </FormGroup>
+        <Choice id="group-type" label="Group type" value={groupType} onChange={setGroupType} items={groupTypes.value} placeholder="Choose a group type" show={(t) => t.name || t.id} />
         <FormGroup label="Volume types" isRequired role="group" fieldId="group-volume-types">
           {(types.value ?? []).map((t) => (
             <Checkbox
@@ -108,7 +92,7 @@ export function VolumeGroups() {
       columns={[
         { title: 'Name', cell: (g) => g.name || g.id },
         { title: 'Status', cell: (g) => <StatusLabel status={g.status} /> },
-        { title: 'Volumes', cell: (g) => membersOf(g).map((v) => volumeName(volumes.items, v.id)).join(', ') || '—' },
+        { title: 'Volumes', cell: (g) => membersOf(g).map((v) => nameOf(volumes.items, v.id)).join(', ') || '—' },
         { title: 'Created', cell: (g) => g.created_at ?? '—' },
       ]}
       actions={(g) => <DeleteGroup group={g} />}

@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import { Form, FormGroup, TextInput } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
-import { ConfirmAction, FormDialog, ListPage, StatusLabel } from '../components';
-import { VolumeSelect, useVolumes, volumeName } from './volumeChoice';
+import { ConfirmAction, FormDialog, ListPage, nameOf, StatusLabel } from '../components';
+import { VolumeSelect, useVolumes } from './volumeChoice';
 
 interface Snapshot {
   id: string;
@@ -43,7 +43,7 @@ export function VolumeSnapshots() {
         { title: 'Name', cell: (s) => s.name || s.id },
         { title: 'Status', cell: (s) => <StatusLabel status={s.status} /> },
         { title: 'Size', cell: (s) => `${s.size} GiB` },
-        { title: 'Volume', cell: (s) => volumeName(volumes.items, s.volume_id) },
+        { title: 'Volume', cell: (s) => nameOf(volumes.items, s.volume_id) },
         { title: 'Created', cell: (s) => s.created_at ?? '—' },
       ]}
       actions={(s) => <ConfirmAction label="Delete" question={`Delete the snapshot ${s.name || s.id}?`} onConfirm={() => os('block-storage', 'DELETE', `/snapshots/${encodeURIComponent(s.id)}`)} />}
