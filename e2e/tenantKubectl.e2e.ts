@@ -180,6 +180,14 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     for (const [kind, name] of [['volume', 'big'], ['volume', 'secret'], ['image', 'for-everyone'], ['instance', 'borrow']])
       assert.match((await kubectl(cloud.kubeconfig, 'get', kind, '-n', 'demo', name)).stderr, /NotFound/, `no ${kind} ${name} was stored`);
     assert.equal((await apply(volume('small', 1))).code, 0, 'a volume within the quota is made');
+    // Groups: Cinder's groups quota (which the openstack CLI does not set), set on the Tenant with kubectl.
+    assert.equal((await kubectl(cloud.kubeconfig, 'patch', 'tenant', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { quota: { groups: 0 } } }))).code, 0);
+    const group = JSON.stringify({ apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeGroup', metadata: { name: 'grouped', namespace: 'demo' }, spec: { groupType: 'default', volumeTypes: ['default'] } });
+    await eventually('the groups quota in effect', async () => /exceeded quota/.test((await runKubectl(kc, cloud.dir, ['create', '--dry-run=server', '-f', '-'], group)).stderr), 60_000, 500);
+    const grouped = await runKubectl(kc, cloud.dir, ['create', '-f', '-'], group);
+    assert.match(grouped.stderr, /Error from server \(Forbidden\).*admission webhook "volumes.blockstorage.stratus.io" denied the request: exceeded quota: GroupLimitExceeded: Maximum number of groups allowed \(0\) exceeded/);
+    assert.match((await kubectl(cloud.kubeconfig, 'get', 'volumegroup', '-n', 'demo', 'grouped')).stderr, /NotFound/, 'no group was stored');
+    assert.equal((await kubectl(cloud.kubeconfig, 'patch', 'tenant', 'demo', '--type=merge', '-p', JSON.stringify({ spec: { quota: { groups: null } } }))).code, 0);
   });
 
   it("refuses at once what the Networking API would: a shared network and a gateway without SNAT (policy, 403) and one network over the quota (403, Neutron's words)", async () => {

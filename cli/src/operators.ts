@@ -83,7 +83,7 @@ export const OPERATORS: OperatorProcess[] = [
     api: { prefix: '/volume', portEnv: 'CINDER_API_PORT', defaultPort: 8776 },
     takesConnections: true,
     catalog: { service: 'cinder', type: 'block-storage', description: 'Cinder Block Storage Service', path: '/v3', aliases: [{ service: 'cinderv3', type: 'volumev3' }] },
-    admission: { config: 'blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups'] },
+    admission: { config: 'blockstorage', name: 'volumes.blockstorage.stratus.io', path: BLOCK_STORAGE_ADMISSION_PATH, group: 'blockstorage.stratus.io', resources: ['volumes', 'volumesnapshots', 'volumebackups', 'volumegroups'] },
     env: async ({ dataDir, ceph }): Promise<Record<string, string>> => (ceph ? { CINDER_WORK_DIR: join(dataDir, 'cinder', 'work') } : { CINDER_POOL_DIR: join(dataDir, 'cinder', 'pool') }),
   },
   {

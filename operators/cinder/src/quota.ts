@@ -1,5 +1,5 @@
 /**
- * Block storage quotas (Cinder's volumes, gigabytes, snapshots, backups, backup_gigabytes, and volumes,
+ * Block storage quotas (Cinder's volumes, gigabytes, snapshots, backups, backup_gigabytes, groups, and volumes,
  * gigabytes and snapshots of each volume type), pure: limits from the Tenant's spec.quota where it sets one,
  * else from the default quota class (absent from both: unlimited, -1); usage counted from the tenant's objects.
  * Snapshots count toward gigabytes, and toward their volume's type, as in Cinder.
@@ -13,6 +13,7 @@ export interface BlockUsage {
   snapshots: number;
   backups: number;
   backupGigabytes: number;
+  groups: number;
 }
 
 /** Cinder's quota names, and the Tenant quota field each reads. */
@@ -22,12 +23,13 @@ export const BLOCK_QUOTAS: Array<[keyof BlockUsage, string]> = [
   ['snapshots', 'snapshots'],
   ['backups', 'backups'],
   ['backupGigabytes', 'backup_gigabytes'],
+  ['groups', 'groups'],
 ];
 
 export const limitsOf = (quota: Record<string, number> | undefined): Record<keyof BlockUsage, number> =>
   Object.fromEntries(BLOCK_QUOTAS.map(([k]) => [k, quota?.[k] ?? -1])) as Record<keyof BlockUsage, number>;
 
-export const NO_USAGE: BlockUsage = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backupGigabytes: 0 };
+export const NO_USAGE: BlockUsage = { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backupGigabytes: 0, groups: 0 };
 
 /** What a volume type's own quota limits (Cinder's volumes_<type>, gigabytes_<type>, snapshots_<type>). */
 export const TYPE_QUOTAS = ['volumes', 'gigabytes', 'snapshots'] as const;
@@ -94,5 +96,6 @@ export function quotaRefusal(quota: Record<string, number> | undefined, used: Ty
   if (over('backups')) return { reason: 'BackupLimitExceeded', message: `Maximum number of backups allowed (${limits.backups}) exceeded` };
   if (over('backupGigabytes'))
     return { reason: 'VolumeBackupSizeExceedsAvailableQuota', message: `Requested backup exceeds allowed Backup gigabytes quota. Requested ${asked.backupGigabytes}G, quota is ${limits.backupGigabytes}G and ${used.backupGigabytes}G has been consumed.` };
+  if (over('groups')) return { reason: 'GroupLimitExceeded', message: `Maximum number of groups allowed (${limits.groups}) exceeded` };
   return undefined;
 }

@@ -46,6 +46,7 @@ import {
   VOLUMES,
   VOLUME_ATTACHMENTS,
   VOLUME_BACKUPS,
+  VOLUME_GROUPS,
   VOLUME_SNAPSHOTS,
   VOLUME_TYPES,
   attachmentsOf,
@@ -138,6 +139,8 @@ export async function usageOf(client: KubeClient, namespace: string, except?: st
       u.backups++;
       u.backupGigabytes += b.status?.sizeGiB ?? volumeNamed(b.spec.volume)?.status?.sizeGiB ?? 0;
     }
+  // A group counts from its creation until it is gone, as Cinder reserves it on create and releases it on delete.
+  u.groups = (await client.list<VolumeGroup>(VOLUME_GROUPS, namespace)).items.filter((g) => g.metadata.uid !== except).length;
   return u;
 }
 

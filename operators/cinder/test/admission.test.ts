@@ -1,11 +1,11 @@
-/** What a kubectl write of a Volume or VolumeSnapshot asks of the tenant's quota, as Cinder's API counts it. */
+/** What a kubectl write of a Volume, VolumeSnapshot or VolumeGroup asks of the tenant's quota, as Cinder's API counts it. */
 import { strict as assert } from 'node:assert';
 import type { AdmissionRequest } from '@stratus/runtime';
 import { askedBy } from '../src/api/admissionRoutes.js';
-import type { Volume, VolumeSnapshot } from '../src/resources.js';
+import type { Volume, VolumeGroup, VolumeSnapshot } from '../src/resources.js';
 
 const volume = (sizeGiB: number, volumeType?: string): Volume => ({ kind: 'Volume', metadata: { name: 'v', namespace: 'demo' }, spec: { sizeGiB, ...(volumeType ? { volumeType } : {}) } });
-const request = (operation: 'CREATE' | 'UPDATE', object: Volume | VolumeSnapshot, oldObject?: Volume | VolumeSnapshot): AdmissionRequest<Volume | VolumeSnapshot> => ({ uid: 'u', operation, object, oldObject });
+const request = (operation: 'CREATE' | 'UPDATE', object: Volume | VolumeSnapshot | VolumeGroup, oldObject?: Volume | VolumeSnapshot | VolumeGroup): AdmissionRequest<Volume | VolumeSnapshot | VolumeGroup> => ({ uid: 'u', operation, object, oldObject });
 const made = { ...volume(4), status: { sizeGiB: 4, volumeType: 'fast' } };
 const sizes = (name: string) => (name === 'v' ? made : undefined);
 
@@ -22,5 +22,11 @@ describe('block storage admission: what a write asks of the quota', () => {
     assert.equal(askedBy(request('UPDATE', volume(4), volume(4)), sizes), undefined, 'a rename or metadata change');
     assert.deepEqual(askedBy(request('UPDATE', { ...made, spec: { sizeGiB: 4, volumeType: 'slow' } }, made), sizes), { volumes: 1, gigabytes: 4, volumeType: 'slow', typeOnly: true }, "a retype asks the new type's own quota only");
     assert.equal(askedBy(request('UPDATE', volume(2), volume(4)), sizes), undefined, 'a shrink asks nothing (the reconciler refuses it)');
+  });
+
+  it('asks one group of the groups quota for a new group, and nothing when a group changes', () => {
+    const group: VolumeGroup = { kind: 'VolumeGroup', metadata: { name: 'g', namespace: 'demo' }, spec: { groupType: 'gt', volumeTypes: ['default'] } };
+    assert.deepEqual(askedBy(request('CREATE', group), sizes), { groups: 1 });
+    assert.equal(askedBy(request('UPDATE', { ...group, spec: { ...group.spec, displayName: 'renamed' } }, group), sizes), undefined);
   });
 });

@@ -128,6 +128,10 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     const snap = await until('snapshots', s.body.snapshot.id, 'available');
     assert.equal(snap.volume_id, id);
     assert.equal(snap.size, 1);
+    assert.ok(!('user_id' in snap) && !('group_snapshot_id' in snap), 'neither before its microversion');
+    const at341 = (await api('GET', `/snapshots/${snap.id}`, undefined, { 'OpenStack-API-Version': 'volume 3.41' })).body.snapshot;
+    const maker = (await api('GET', `/volumes/${id}`)).body.volume.user_id;
+    assert.deepEqual([at341.user_id, at341.group_snapshot_id], [maker, null], 'from 3.41 the user who made it (the same who made the volume); from 3.14 no group snapshot');
     await writeAt(id, 4096, 'MARKER-TWO');
     const fromSnap = await newVolume({ size: 2, snapshot_id: snap.id });
     assert.equal(await readAt(fromSnap, 4096, 10), 'MARKER-ONE', 'the snapshot has the data as it was');
@@ -571,6 +575,13 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
 
     const projectId = (await api('GET', `/groups/${g}`, undefined, v(58))).body.group.project_id as string;
     assert.equal((await api('GET', `/os-quota-sets/${projectId}?usage=True`)).body.quota_set.groups.in_use, 1, 'the group counted in the quota set');
+    // Its quota holds: past a limit of one, a second group is refused with Cinder's words, and none is made.
+    assert.equal((await api('PUT', `/os-quota-sets/${projectId}`, { quota_set: { groups: 1 } })).body.quota_set.groups, 1);
+    const over = await gapi('POST', '/groups', { group: { name: 'one too many', group_type: gt.id, volume_types: [inGroups.id] } });
+    assert.equal(over.status, 413, JSON.stringify(over.body));
+    assert.equal(over.body.overLimit.message, 'GroupLimitExceeded: Maximum number of groups allowed (1) exceeded');
+    assert.deepEqual(((await gapi('GET', '/groups')).body.groups as Array<{ name: string }>).map((x) => x.name), ['first group'], 'the refused group was not made');
+    assert.equal((await api('PUT', `/os-quota-sets/${projectId}`, { quota_set: { groups: -1 } })).body.quota_set.groups, -1);
     const joined = await gapi('POST', '/volumes', { volume: { size: 1, volume_type: inGroups.id, group_id: g, name: 'member' } });
     assert.equal(joined.status, 202, JSON.stringify(joined.body));
     assert.equal(joined.body.volume.group_id, g);
@@ -666,6 +677,9 @@ describe('block storage: volumes, snapshots, backups (Block Storage API v3)', fu
     assert.ok(((await gapi('GET', '/group_snapshots/detail')).body.group_snapshots as Array<{ id: string; created_at: string }>).some((x) => x.id === gs && !!x.created_at));
     const snaps = ((await api('GET', '/snapshots/detail')).body.snapshots as Array<{ id: string; volume_id: string; status: string }>).filter((s) => vols.includes(s.volume_id));
     assert.deepEqual([snaps.length, snaps.every((s) => s.status === 'available')], [2, true], 'a snapshot of each volume, available');
+    assert.ok(snaps.every((s) => !('group_snapshot_id' in s)), 'no group_snapshot_id before 3.14, as Cinder');
+    const named = ((await gapi('GET', '/snapshots/detail')).body.snapshots as Array<{ volume_id: string; group_snapshot_id: string | null }>).filter((s) => vols.includes(s.volume_id));
+    assert.deepEqual(named.map((s) => s.group_snapshot_id), [gs, gs], 'from 3.14 each names the group snapshot it was taken for');
     assert.equal((await api('DELETE', `/snapshots/${snaps[0].id}`)).status, 400, 'not deleted by itself');
     assert.equal((await gapi('POST', `/groups/${g}/action`, { delete: { 'delete-volumes': true } })).status, 400, 'a group with group snapshots stays');
 

@@ -74,19 +74,22 @@ describe('block storage decisions', () => {
   });
 
   it("refuses past a quota with Cinder's exception names and words; unlimited is -1 or unset", () => {
-    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0 };
+    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0, groups: 3 };
     assert.deepEqual(quotaRefusal({ gigabytes: 10 }, used, { volumes: 1, gigabytes: 4 }), { reason: 'VolumeSizeExceedsAvailableQuota', message: 'Requested volume or snapshot exceeds allowed gigabytes quota. Requested 4G, quota is 10G and 7G has been consumed.' });
     assert.equal(quotaRefusal({ gigabytes: 10 }, used, { volumes: 1, gigabytes: 3 }), undefined);
     assert.equal(quotaRefusal({ volumes: 2 }, used, { volumes: 1, gigabytes: 1 })?.reason, 'VolumeLimitExceeded');
     assert.equal(quotaRefusal({ snapshots: 1 }, used, { snapshots: 1, gigabytes: 1 })?.reason, 'SnapshotLimitExceeded');
     assert.equal(quotaRefusal({ backups: 0 }, used, { backups: 1 })?.reason, 'BackupLimitExceeded');
+    assert.deepEqual(quotaRefusal({ groups: 3 }, used, { groups: 1 }), { reason: 'GroupLimitExceeded', message: 'Maximum number of groups allowed (3) exceeded' });
+    assert.equal(quotaRefusal({ groups: 4 }, used, { groups: 1 }), undefined, 'up to the limit');
+    assert.equal(quotaRefusal({ groups: 3 }, used, { volumes: 1, gigabytes: 1 }), undefined, 'a full groups quota holds back only groups');
     assert.equal(quotaRefusal(undefined, used, { volumes: 100, gigabytes: 1000 }), undefined);
     assert.deepEqual(quotaRefusal({ perVolumeGigabytes: 5, gigabytes: 1 }, used, { volumes: 1, gigabytes: 6, volumeGiB: 6 }), { reason: 'VolumeSizeExceedsLimit', message: 'Requested volume size 6G is larger than maximum allowed limit 5G.' }, 'the size of one volume first');
     assert.equal(quotaRefusal({ perVolumeGigabytes: 5 }, used, { gigabytes: 1, volumeGiB: 5 }), undefined, 'up to the limit');
   });
 
   it("refuses past a volume type's own quota, named as Cinder names it (volumes_<type>), and only for that type", () => {
-    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0, byType: { 'volumes.fast': 2, 'gigabytes.fast': 7, 'snapshots.fast': 1 } };
+    const used = { volumes: 2, gigabytes: 7, snapshots: 1, backups: 0, backupGigabytes: 0, groups: 0, byType: { 'volumes.fast': 2, 'gigabytes.fast': 7, 'snapshots.fast': 1 } };
     const quota = { 'volumes.fast': 2, 'gigabytes.fast': 9, 'snapshots.fast': 1 };
     assert.deepEqual(quotaRefusal(quota, used, { volumes: 1, gigabytes: 1, volumeType: 'fast' }), { reason: 'VolumeLimitExceeded', message: "Maximum number of volumes allowed (2) exceeded for quota 'volumes_fast'." });
     assert.deepEqual(quotaRefusal(quota, used, { gigabytes: 3, volumeType: 'fast' }), {

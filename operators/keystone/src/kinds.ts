@@ -51,6 +51,7 @@ export const TenantKind: KindDefinition = {
             ['snapshots', 'Volume snapshots.'],
             ['backups', 'Volume backups.'],
             ['backupGigabytes', "GiB of volume backups (Cinder's backup_gigabytes)."],
+            ['groups', "Volume groups (Cinder's groups)."],
             ['perVolumeGigabytes', "The largest volume, in GiB (Cinder's per_volume_gigabytes): a volume made or extended past it is refused."],
             ['images', 'Images.'],
             ['keypairs', "Keypairs of each of its users (Nova's key_pairs)."],

@@ -1,15 +1,15 @@
 /**
- * The Block Storage API's validating admission webhook (admission.k8s.io/v1): a Volume or VolumeSnapshot a
- * project member writes with kubectl is refused at once where the API would refuse it, with Cinder's words
- * (and a VolumeBackup that sets what only the API sets):
- * over the tenant's volumes, snapshots or gigabytes quota (403, as Kubernetes' ResourceQuota answers), a volume
+ * The Block Storage API's validating admission webhook (admission.k8s.io/v1): a Volume, VolumeSnapshot or
+ * VolumeGroup a project member writes with kubectl is refused at once where the API would refuse it, with
+ * Cinder's words (and a VolumeBackup that sets what only the API sets):
+ * over the tenant's volumes, snapshots, gigabytes or groups quota (403, as Kubernetes' ResourceQuota answers), a volume
  * type the project may not use (422), a group that does not take the volume's type (422), or growing a volume
  * past the gigabytes left.
  */
 import { admissionProjectId, type AdmissionDecider, type AdmissionRequest, type Refusal } from '@stratus/runtime';
 import { quotaRefusal, type BlockUsage, type QuotaAsk } from '../quota.js';
 import { encryptedTypeRefusal } from '../encryption.js';
-import { BACKUP_RESERVED_ANNOTATIONS, RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeBackup, type VolumeSnapshot } from '../resources.js';
+import { BACKUP_RESERVED_ANNOTATIONS, RESERVED_ANNOTATIONS, volumeTypeOf, type Volume, type VolumeBackup, type VolumeGroup, type VolumeSnapshot } from '../resources.js';
 import { reservedAnnotationChange } from '../transfers.js';
 import { groupTypeRefusal } from '../groups.js';
 import { quotaOf, usageOf } from '../volumes.js';
@@ -19,11 +19,12 @@ import { mayUse } from './typeRoutes.js';
 export const BLOCK_STORAGE_ADMISSION_PATH = '/v3/os-admission/volumes';
 
 /** The webhook, by the path it is served at on the admission listener. */
-export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot | VolumeBackup>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
+export const admissionWebhooks = (api: VolApi): Record<string, AdmissionDecider<Volume | VolumeSnapshot | VolumeBackup | VolumeGroup>> => ({ [BLOCK_STORAGE_ADMISSION_PATH]: (r) => blockStorageRefusal(api, r) });
 
-/** What a write asks of the quota: a new volume or snapshot and its GiB, or the GiB an extend adds. */
-export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeNamed: (name: string) => Volume | undefined): QuotaAsk | undefined {
+/** What a write asks of the quota: a new volume or snapshot and its GiB, the GiB an extend adds, or a new group. */
+export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot | VolumeGroup>, volumeNamed: (name: string) => Volume | undefined): QuotaAsk | undefined {
   const o = r.object!;
+  if (o.kind === 'VolumeGroup') return r.operation === 'CREATE' ? { groups: 1 } : undefined;
   if (o.kind === 'VolumeSnapshot') {
     const vol = volumeNamed(o.spec.volume);
     return r.operation === 'CREATE' ? { snapshots: 1, gigabytes: vol?.status?.sizeGiB ?? vol?.spec.sizeGiB ?? 0, ...(vol ? { volumeType: volumeTypeOf(vol) } : {}) } : undefined;
@@ -39,7 +40,7 @@ export function askedBy(r: AdmissionRequest<Volume | VolumeSnapshot>, volumeName
 }
 
 /** Why Cinder would refuse this write, or nothing. */
-export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot | VolumeBackup>): Promise<Refusal | undefined> {
+export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volume | VolumeSnapshot | VolumeBackup | VolumeGroup>): Promise<Refusal | undefined> {
   const o = r.object!;
   const namespace = r.namespace ?? o.metadata?.namespace ?? '';
   // A volume's ID and its transfer, a backup's ID and imported data, are the API's to write: set by a tenant,
@@ -62,7 +63,7 @@ export async function blockStorageRefusal(api: VolApi, r: AdmissionRequest<Volum
     const why = groupTypeRefusal(v, r.oldObject as Volume | undefined, v.spec.group ? api.dir.groups.get(v.spec.group, namespace) : undefined);
     if (why) return { code: 422, message: `Volume.blockstorage.stratus.io "${o.metadata?.name ?? ''}" is invalid: spec.group: ${why}` };
   }
-  const asked = askedBy(r as AdmissionRequest<Volume | VolumeSnapshot>, (volume) => api.dir.volumes.get(volume, namespace));
+  const asked = askedBy(r as AdmissionRequest<Volume | VolumeSnapshot | VolumeGroup>, (volume) => api.dir.volumes.get(volume, namespace));
   if (!asked) return undefined;
   // Counted as the API counts: what is made and what is on its way (not failed), from the control plane.
   const refused = quotaRefusal(await quotaOf(api.client, namespace), await usageOf(api.client, namespace, undefined, true), asked);

@@ -6,7 +6,7 @@
  */
 import { displayNameOf, type ApiRequest } from '@stratus/runtime';
 import { VOLUMES, VOLUME_GROUPS, idOf, volumeTypeOf, type Volume, type VolumeGroup } from '../resources.js';
-import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, owns, resetStatus, resourceBody, str, visible, type VolApi, type VolAuth, type VolRouter } from './context.js';
+import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, newObjectName, on, createCounted, owns, resetStatus, resourceBody, str, visible, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { minorOf, requireMinor } from './microversion.js';
@@ -59,8 +59,7 @@ export function groupRoutes(router: VolRouter, api: VolApi): void {
   const make = async (auth: VolAuth, spec: VolumeGroup['spec']) => {
     const ns = callerNamespace(auth);
     const body: VolumeGroup = { apiVersion: 'blockstorage.stratus.io/v1alpha1', kind: 'VolumeGroup', metadata: { name: newObjectName(api.dir.groups, ns, spec.displayName, 'group'), namespace: ns }, spec };
-    const made = await api.client.create<VolumeGroup>(VOLUME_GROUPS, body, API_FIELD_MANAGER).catch((e) => fromKubernetes(e, 'Group'));
-    await api.dir.groups.seen(made);
+    const made = await createCounted(api, ns, { groups: 1 }, VOLUME_GROUPS, api.dir.groups, body, 'Group');
     return { status: 202, body: { group: { id: idOf(made), name: displayNameOf(made) } } };
   };
   const setGroup = async (v: Volume, group: string | null) => {

@@ -6,7 +6,7 @@
  */
 import { CONFIGMAPS, TENANTS, type Tenant } from '@stratus/keystone';
 import { MERGE_PATCH, defaultQuotasOf, defaultQuotasWrite, displayNameOf, releaseNamespace } from '@stratus/runtime';
-import { BLOCK_QUOTAS, DEFAULT_QUOTAS_CONFIGMAP, TYPE_QUOTAS, limitsOf, perVolumeLimitOf, typeQuotaKey, type BlockUsage, type TypedUsage } from '../quota.js';
+import { BLOCK_QUOTAS, DEFAULT_QUOTAS_CONFIGMAP, NO_USAGE, TYPE_QUOTAS, limitsOf, perVolumeLimitOf, typeQuotaKey, type BlockUsage, type TypedUsage } from '../quota.js';
 import type { VolumeType } from '../resources.js';
 import { defaultQuotas, quotaOf, tenantLimits, usageOf } from '../volumes.js';
 import { API_FIELD_MANAGER, fromKubernetes, on, type VolApi, type VolAuth, type VolRouter } from './context.js';
@@ -30,7 +30,7 @@ export function quotaChange(body: unknown, element: string, types: VolumeType[])
   const asked = (body as Record<string, unknown> | undefined)?.[element];
   if (!asked || typeof asked !== 'object' || Array.isArray(asked)) throw badRequest(`Missing required element '${element}' in request body.`);
   const keys = new Map(quotaKeys(types));
-  const bad = Object.keys(asked).filter((k) => !keys.has(k) && !['tenant_id', 'id', 'groups'].includes(k));
+  const bad = Object.keys(asked).filter((k) => !keys.has(k) && !['tenant_id', 'id'].includes(k));
   if (bad.length) throw badRequest(`Bad key(s) in quota set: ${bad.join(',')}`);
   const change: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(asked)) {
@@ -64,21 +64,17 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
   };
   const typesFor = (auth: VolAuth) => api.dir.types.list().filter((t) => mayUse(t, auth));
   /** Limits (and with `used`, what is used) under Cinder's keys. */
-  /** `groups`: the project's groups, counted (their limit is not kept: unlimited). */
-  const shown = (limits: Record<string, number> | undefined, types: VolumeType[], used?: TypedUsage, groups = 0) => {
+  const shown = (limits: Record<string, number> | undefined, types: VolumeType[], used?: TypedUsage) => {
     const fixed = limitsOf(limits);
     const usedOf = (flat: string) => (flat in fixed ? used![flat as keyof BlockUsage] : (used!.byType?.[flat] ?? 0));
     const entry = (flat: string, limit: number) => (used ? { limit, in_use: flat === 'perVolumeGigabytes' ? 0 : usedOf(flat), reserved: 0, allocated: 0 } : limit);
-    return {
-      ...Object.fromEntries(quotaKeys(types).map(([name, flat]) => [name, entry(flat, flat === 'perVolumeGigabytes' ? perVolumeLimitOf(limits) : (limits?.[flat] ?? -1))])),
-      groups: used ? { limit: -1, in_use: groups, reserved: 0, allocated: 0 } : -1,
-    };
+    return Object.fromEntries(quotaKeys(types).map(([name, flat]) => [name, entry(flat, flat === 'perVolumeGigabytes' ? perVolumeLimitOf(limits) : (limits?.[flat] ?? -1))]));
   };
   on(router, 'GET', '/os-quota-sets/:tenant', async (req) => {
     const t = tenantOf(req.auth, req.params.tenant);
     const usage = req.query.get('usage') === 'true' || req.query.get('usage') === 'True';
     const limits = tenantLimits(t, await defaultQuotas(api.client));
-    return { status: 200, body: { quota_set: { id: req.params.tenant, ...shown(limits, typesFor(req.auth), usage ? await usageOf(api.client, t.metadata.name) : undefined, api.dir.groups.list(t.metadata.name).length) } } };
+    return { status: 200, body: { quota_set: { id: req.params.tenant, ...shown(limits, typesFor(req.auth), usage ? await usageOf(api.client, t.metadata.name) : undefined) } } };
   });
   on(router, 'GET', '/os-quota-sets/:tenant/defaults', async (req) => ({
     status: 200,
@@ -120,7 +116,7 @@ export function quotaRoutes(router: VolRouter, api: VolApi): void {
   on(router, 'GET', '/limits', async (req) => {
     const ns = req.auth.tenant;
     const limits = limitsOf(ns ? await quotaOf(api.client, ns) : undefined);
-    const used = ns ? await usageOf(api.client, ns) : { volumes: 0, gigabytes: 0, snapshots: 0, backups: 0, backupGigabytes: 0 };
+    const used = ns ? await usageOf(api.client, ns) : NO_USAGE;
     return {
       status: 200,
       body: {

@@ -1,12 +1,13 @@
 /** /v3/snapshots: create, list, show, update, delete, metadata and actions, as Cinder answers them. */
 import { isDeleting } from '@stratus/runtime';
-import { VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot, GROUP_SNAPSHOT_LABEL } from '../resources.js';
+import { USER_ID_ANNOTATION, VOLUME_SNAPSHOTS, idOf, volumeTypeOf, type VolumeSnapshot, GROUP_SNAPSHOT_LABEL } from '../resources.js';
 import { snapshotUpdateRefusal } from '../statusReset.js';
 import { API_FIELD_MANAGER, bool, callerNamespace, fromKubernetes, metadataOf, newObjectName, on, owns, resourceBody, str, visible, createCounted, refuseIfFrozen, requestStatus, resetStatus, type VolApi, type VolAuth, type VolRouter } from './context.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import { listAnswer } from './listing.js';
 import { metadataRoutes } from './metadataRoutes.js';
 import { snapshotStatus, snapshotView, volumeStatus } from './views.js';
+import { minorOf } from './microversion.js';
 
 function snapshotOf(api: VolApi, auth: VolAuth, id: string): VolumeSnapshot {
   const s = api.dir.snapshots.byId(id);
@@ -41,26 +42,26 @@ export function snapshotRoutes(router: VolRouter, api: VolApi): void {
     const body: VolumeSnapshot = {
       apiVersion: 'blockstorage.stratus.io/v1alpha1',
       kind: 'VolumeSnapshot',
-      metadata: { name: newObjectName(api.dir.snapshots, ns, display, 'snapshot'), namespace: vol.metadata.namespace },
+      metadata: { name: newObjectName(api.dir.snapshots, ns, display, 'snapshot'), namespace: vol.metadata.namespace, annotations: { [USER_ID_ANNOTATION]: req.auth.userId } },
       spec: { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}), volume: vol.metadata.name, force, ...(metadata ? { metadata } : {}) },
     };
     const made = await createCounted(api, vol.metadata.namespace!, { snapshots: 1, gigabytes: vol.status?.sizeGiB ?? vol.spec.sizeGiB, volumeType: volumeTypeOf(vol) }, VOLUME_SNAPSHOTS, api.dir.snapshots, body, 'Snapshot');
-    return { status: 202, body: { snapshot: snapshotView(api.dir, made, 'create') } };
+    return { status: 202, body: { snapshot: snapshotView(api.dir, made, minorOf(req), 'create') } };
   });
   const list = (detail: boolean) => (req: Parameters<Parameters<VolRouter['on']>[2]>[0]) => {
-    const views = visible(api, req.auth, api.dir.snapshots, req.query).map((s) => snapshotView(api.dir, s) as Record<string, unknown>);
+    const views = visible(api, req.auth, api.dir.snapshots, req.query).map((s) => snapshotView(api.dir, s, minorOf(req)) as Record<string, unknown>);
     return listAnswer(req, views, 'snapshots', `${req.base}/v3`, detail ? undefined : (v) => ({ id: v.id, name: v.name, description: v.description, status: v.status, size: v.size, volume_id: v.volume_id, metadata: v.metadata, created_at: v.created_at, updated_at: v.updated_at }), detail ? 'snapshots/detail' : 'snapshots');
   };
   on(router, 'GET', '/snapshots', list(false));
   on(router, 'GET', '/snapshots/detail', list(true));
-  on(router, 'GET', '/snapshots/:id', (req) => ({ status: 200, body: { snapshot: snapshotView(api.dir, snapshotOf(api, req.auth, req.params.id)) } }));
+  on(router, 'GET', '/snapshots/:id', (req) => ({ status: 200, body: { snapshot: snapshotView(api.dir, snapshotOf(api, req.auth, req.params.id), minorOf(req)) } }));
   on(router, 'PUT', '/snapshots/:id', async (req) => {
     const s = snapshotOf(api, req.auth, req.params.id);
     const r = resourceBody(req.body, 'snapshot');
     const display = str(r.name ?? r.display_name, 'name');
     const description = str(r.description ?? r.display_description, 'description');
     const updated = await patchSpec(api, s, { ...(display !== undefined ? { displayName: display } : {}), ...(description !== undefined ? { description } : {}) });
-    return { status: 200, body: { snapshot: snapshotView(api.dir, updated, 'create') } };
+    return { status: 200, body: { snapshot: snapshotView(api.dir, updated, minorOf(req), 'create') } };
   });
   on(router, 'DELETE', '/snapshots/:id', async (req) => {
     const s = snapshotOf(api, req.auth, req.params.id);

@@ -1,6 +1,6 @@
 /** How the Block Storage API shows each object, as Cinder's views do. Pure but for the directory lookups. */
 import { displayNameOf, isDeleting } from '@stratus/runtime';
-import { TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeGroup, type VolumeGroupSnapshot, type VolumeSnapshot, type VolumeType } from '../resources.js';
+import { GROUP_SNAPSHOT_LABEL, TRANSFER_ANNOTATION, USER_ID_ANNOTATION, idOf, isBootable, isMultiattach, volumeImageMetadata, type Volume, type VolumeAttachment, type VolumeBackup, type VolumeGroup, type VolumeGroupSnapshot, type VolumeSnapshot, type VolumeType } from '../resources.js';
 import { importedOf } from '../backupRecords.js';
 import { pendingStatus, snapshotProgress } from '../statusReset.js';
 import type { BlockStorageDirectory } from './directory.js';
@@ -108,7 +108,13 @@ export const groupSnapshotStatus = (gs: VolumeGroupSnapshot): string => statusWo
 export const snapshotStatus: (s: VolumeSnapshot) => string = statusWord;
 export const backupStatus: (b: VolumeBackup) => string = statusWord;
 
-export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shape: 'show' | 'create' = 'show') {
+/**
+ * A snapshot as Cinder shows it: the extension attributes on show and lists only; from 3.14 the group snapshot it
+ * was taken for, from 3.41 the user who made it (`minor`: 3.minor asked).
+ */
+export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, minor = 0, shape: 'show' | 'create' = 'show') {
+  const ns = s.metadata.namespace!;
+  const groupSnapshot = s.metadata.labels?.[GROUP_SNAPSHOT_LABEL];
   return {
     id: idOf(s),
     name: displayNameOf(s),
@@ -119,6 +125,8 @@ export function snapshotView(dir: BlockStorageDirectory, s: VolumeSnapshot, shap
     metadata: s.spec.metadata ?? {},
     created_at: stamp(s.metadata.creationTimestamp),
     updated_at: updatedAt(s),
+    ...(minor >= 14 ? { group_snapshot_id: groupSnapshot ? (((gs) => (gs ? idOf(gs) : null))(dir.groupSnapshots.get(groupSnapshot, ns))) : null } : {}),
+    ...(minor >= 41 ? { user_id: s.metadata.annotations?.[USER_ID_ANNOTATION] ?? null } : {}),
     ...(shape === 'show' ? { 'os-extended-snapshot-attributes:project_id': dir.projectIdOf(s.metadata.namespace), 'os-extended-snapshot-attributes:progress': snapshotProgress(s, snapshotStatus(s)) } : {}),
   };
 }
