@@ -155,7 +155,7 @@ describe('kubectl as a project member, signed in with a Keystone token', functio
     assert.equal(fits.code, 0, fits.stderr);
   });
 
-  it('refuses at once what the Image and Block Storage APIs would, in their words: a public image, another project\'s image, a volume over quota, a private volume type', async () => {
+  it('refuses at once what the Image and Block Storage APIs would, in their words: a public image, another project\'s image, a volume or a group over quota, a private volume type', async () => {
     const kc = kubeconfigWith('alice', await tokenOf('alice', 'demo'));
     const apply = (manifest: object) => runKubectl(kc, cloud.dir, ['create', '-f', '-'], JSON.stringify(manifest));
     const image = (name: string, visibility: string, namespace = 'demo') => ({ apiVersion: 'image.stratus.io/v1alpha1', kind: 'Image', metadata: { name, namespace }, spec: { diskFormat: 'raw', visibility } });
