@@ -478,7 +478,7 @@ describe('the dashboard in a browser', function () {
     await ipRow.getByRole('button', { name: 'Associate' }).waitFor({ timeout: 60_000 });
     const floatingId = (await ipRow.getAttribute('data-id'))!;
     await ipRow.getByRole('button', { name: 'Associate' }).click();
-    await page.selectOption('#floating-port', { label: `${fixed} (dash-port)` });
+    await page.selectOption('#floating-port', { label: `dash-port: ${fixed}` });
     await dialog.getByRole('button', { name: 'Associate' }).click();
     await ipRow.getByText(fixed, { exact: true }).waitFor({ timeout: 60_000 });
     assert.equal(JSON.parse(await as('alice', 'demo', ['floating', 'ip', 'show', '-f', 'json', floatingId])).port_id, port.id, 'the CLI agrees');
@@ -507,6 +507,16 @@ describe('the dashboard in a browser', function () {
     await sshRule.waitFor({ timeout: 60_000 });
     const rules = JSON.parse(await as('alice', 'demo', ['security', 'group', 'rule', 'list', '-f', 'json', 'dash-sg']));
     assert.ok(rules.some((r: Record<string, string>) => r['Port Range'] === '22:22' && r['IP Range'] === '0.0.0.0/0'), `the CLI lists the rule: ${JSON.stringify(rules)}`);
+    // A rule from another group's servers: named by that group's name, for the CLI its ID.
+    await sgRow.getByRole('button', { name: 'Add rule' }).click();
+    await page.selectOption('#rule-protocol', 'any');
+    await page.selectOption('#rule-remote-kind', 'group');
+    await page.selectOption('#rule-remote-group', { label: 'default' });
+    await dialog.getByRole('button', { name: 'Add rule' }).click();
+    await sgRow.locator('li').filter({ hasText: 'ingress any from group default IPv4' }).waitFor({ timeout: 60_000 });
+    const defaultId = JSON.parse(await as('alice', 'demo', ['security', 'group', 'show', '-f', 'json', 'default'])).id;
+    const withGroup = JSON.parse(await as('alice', 'demo', ['security', 'group', 'rule', 'list', '-f', 'json', '--long', 'dash-sg']));
+    assert.ok(withGroup.some((r: Record<string, string>) => r['Remote Security Group'] === defaultId && r.Direction === 'ingress'), `the CLI lists the group rule: ${JSON.stringify(withGroup)}`);
     await accessible(page, 'security-groups');
     await sshRule.getByRole('button', { name: 'Delete rule' }).click();
     await dialog.getByRole('button', { name: 'Delete rule' }).click();

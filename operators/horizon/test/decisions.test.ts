@@ -6,6 +6,7 @@ import { LIVE_KINDS, SessionSealer, cookieValue, kubectlYaml, sessionCookie } fr
 import { LiveOrder } from '../src/shared/liveOrder.js';
 import { parseSpecs } from '../src/shared/groupSpecs.js';
 import { ruleText } from '../src/shared/securityRules.js';
+import { portLabel } from '../src/shared/portLabel.js';
 
 const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
 const member = { namespace: 'acme', admin: false };
@@ -48,6 +49,13 @@ describe('dashboard decisions', () => {
     assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', port_range_min: 8, port_range_max: 0, remote_ip_prefix: null }), 'ingress icmp type 8 code 0 from any IPv4');
     assert.equal(ruleText({ direction: 'egress', ethertype: 'IPv6', protocol: null }), 'egress any to any IPv6');
     assert.equal(ruleText({ direction: 'ingress', ethertype: 'IPv4', protocol: null, remote_group_id: 'g1' }, (id) => (id === 'g1' ? 'default' : id)), 'ingress any from group default IPv4');
+  });
+
+  it("names a floating IP's target port by its server, else by its own name or ID, then its address", () => {
+    const servers = (id: string) => (id === 's1' ? 'web-1' : undefined);
+    assert.equal(portLabel({ id: 'p1', name: '', device_id: 's1', fixed_ips: [{ ip_address: '10.0.0.5' }] }, servers), 'web-1: 10.0.0.5');
+    assert.equal(portLabel({ id: 'p2', name: 'lb-vip', device_id: '', fixed_ips: [{ ip_address: '10.0.0.9' }] }, servers), 'lb-vip: 10.0.0.9');
+    assert.equal(portLabel({ id: 'p3', name: '', device_id: 'gone', fixed_ips: [{ ip_address: '10.0.0.7' }] }, servers), 'p3: 10.0.0.7', "a server the caller cannot see: the port's ID");
   });
 
   it('names objects by the IDs the APIs show', () => {

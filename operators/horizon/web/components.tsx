@@ -198,6 +198,19 @@ export function Choice<T extends Named>({ id, label, value, onChange, items, pla
   );
 }
 
+/** A select of fixed options, each [value, label]. */
+export function Options({ id, label, value, onChange, options }: { id: string; label: string; value: string; onChange: (value: string) => void; options: Array<[string, string]> }) {
+  return (
+    <FormGroup label={label} fieldId={id}>
+      <FormSelect id={id} value={value} onChange={(_e, v) => onChange(v)}>
+        {options.map(([v, text]) => (
+          <FormSelectOption key={v} value={v} label={text} />
+        ))}
+      </FormSelect>
+    </FormGroup>
+  );
+}
+
 /** What a dialog offers to choose from, read once when it opens: the value, or the API's refusal. */
 export function useLoaded<T>(load: () => Promise<T>): { value?: T; error?: string } {
   const [state, setState] = useState<{ value?: T; error?: string }>({});
@@ -211,8 +224,8 @@ export function useLoaded<T>(load: () => Promise<T>): { value?: T; error?: strin
   return state;
 }
 
-/** A page listing one kind live, with a dialog to make one. */
-export function ListPage<T extends { id: string }>(o: { title: string; kind: string; load: () => Promise<T[]>; loadOne: (id: string) => Promise<T | undefined>; columns: Array<Column<T>>; actions?: (row: T) => ReactNode; createLabel?: string; create?: (close: () => void) => ReactNode }) {
+/** A page listing one kind live, with a dialog to make one; `columns` may read every row (a row naming another). */
+export function ListPage<T extends { id: string }>(o: { title: string; kind: string; load: () => Promise<T[]>; loadOne: (id: string) => Promise<T | undefined>; columns: Array<Column<T>> | ((rows: T[] | undefined) => Array<Column<T>>); actions?: (row: T) => ReactNode; createLabel?: string; create?: (close: () => void) => ReactNode }) {
   const list = useLiveList<T>(o.kind, o.load, o.loadOne);
   const [creating, setCreating] = useState(false);
   return (
@@ -220,7 +233,7 @@ export function ListPage<T extends { id: string }>(o: { title: string; kind: str
       <PageTitle title={o.title} actions={o.createLabel && <Button onClick={() => setCreating(true)}>{o.createLabel}</Button>} />
       <PageSection>
         <ErrorAlert error={list.error} />
-        <ResourceTable label={o.title} rows={list.items} columns={o.columns} actions={o.actions} />
+        <ResourceTable label={o.title} rows={list.items} columns={typeof o.columns === 'function' ? o.columns(list.items) : o.columns} actions={o.actions} />
       </PageSection>
       {creating && o.create?.(() => setCreating(false))}
     </>

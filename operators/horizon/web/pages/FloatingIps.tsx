@@ -4,6 +4,7 @@ import { Button, Form } from '@patternfly/react-core';
 import { os, osMaybe } from '../api';
 import { Choice, ConfirmAction, ErrorAlert, FormDialog, ListPage, StatusLabel, useLoaded, type Named } from '../components';
 import { loadNetworks } from './networkChoice';
+import { portLabel, type PortTarget } from '../../src/shared/portLabel';
 
 interface FloatingIp {
   id: string;
@@ -14,9 +15,10 @@ interface FloatingIp {
   status: string;
 }
 
-interface PortRef extends Named {
+interface PortRef extends Named, PortTarget {
   device_owner: string;
-  fixed_ips: Array<{ ip_address: string }>;
+  /** How the dialog shows it (portLabel). */
+  label: string;
 }
 
 const update = (ip: FloatingIp, portId: string | null) => os('network', 'PUT', `/v2.0/floatingips/${encodeURIComponent(ip.id)}`, { floatingip: { port_id: portId } });
@@ -34,8 +36,16 @@ function Allocate({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** The ports a floating IP can go to: the project's own (a server's, or one made for it), not a router's or DHCP's. */
-const loadTargets = async (): Promise<PortRef[]> => ((await os('network', 'GET', '/v2.0/ports')).ports as PortRef[]).filter((p) => !p.device_owner.startsWith('network:') && p.fixed_ips.length);
+/** The ports a floating IP can go to: the project's own (a server's, or one made for it), not a router's or DHCP's; each named by its server where it has one. */
+const loadTargets = async (): Promise<PortRef[]> => {
+  const [ports, servers] = await Promise.all([
+    os('network', 'GET', '/v2.0/ports').then((r) => r.ports as PortRef[]),
+    // Without the servers (the Compute API refusing), ports are still named by their own names.
+    os('compute', 'GET', '/servers').then((r) => r.servers as Named[], () => [] as Named[]),
+  ]);
+  const serverName = (id: string) => servers.find((s) => s.id === id)?.name;
+  return ports.filter((p) => !p.device_owner.startsWith('network:') && p.fixed_ips.length).map((p) => ({ ...p, label: portLabel(p, serverName) }));
+};
 
 function Associate({ ip }: { ip: FloatingIp }) {
   const [open, setOpen] = useState(false);
@@ -60,7 +70,7 @@ function Targets({ port, setPort }: { port: string; setPort: (p: string) => void
     <>
       <ErrorAlert error={ports.error} title="The ports could not be read" />
       <Form onSubmit={(e) => e.preventDefault()}>
-        <Choice id="floating-port" label="Port" value={port} onChange={setPort} items={ports.value} placeholder="Choose a port" show={(p) => `${p.fixed_ips[0].ip_address} (${p.name || p.id})`} />
+        <Choice id="floating-port" label="Port" value={port} onChange={setPort} items={ports.value} placeholder="Choose a port" show={(p) => p.label} />
       </Form>
     </>
   );
