@@ -2,7 +2,7 @@
  * The dashboard in a real Chromium against `stratus up`: a member signs in, launches a server from the wizard
  * and sees it become ACTIVE without reloading, reads its log, sees its screen drawn through the console proxy,
  * its YAML as kubectl prints it, uploads an image with progress, takes a volume's snapshot and backup and restores
- * the backup, makes a volume group, its group snapshot and a group from that, a router, a floating IP and a security
+ * the backup, makes a volume group, its group snapshot and a group from that, a subnet, a router, a floating IP and a security
  * group rule, stops and deletes the server; never sees
  * another project's servers or the admin pages. Console tokens are single-use and expire; writes need the
  * CSRF token; names that look like markup are shown as text; every main page passes axe-core (no serious or
@@ -436,7 +436,7 @@ describe('the dashboard in a browser', function () {
     assert.equal(await page.evaluate(() => window.__loaded), loadedAt, 'the page was never reloaded');
   });
 
-  it('makes a router, a floating IP and a security group rule from their pages, the CLI agreeing, and takes them down again', async () => {
+  it('makes a subnet, a router, a floating IP and a security group rule from their pages, the CLI agreeing, and takes them down again', async () => {
     await os('network', 'create', '--external', 'dash-public');
     await os('subnet', 'create', '--network', 'dash-public', '--subnet-range', '172.24.8.0/24', '--no-dhcp', 'dash-public-v4');
     const loadedAt = await page.evaluate(() => window.__loaded);
@@ -450,6 +450,27 @@ describe('the dashboard in a browser', function () {
     await dialog.getByRole('button', { name: 'Create network' }).click();
     await rowOf('dash-net').waitFor({ timeout: 60_000 });
     const subnet = JSON.parse(await as('alice', 'demo', ['subnet', 'show', '-f', 'json', 'dash-net-subnet']));
+
+    // A second subnet on it from the Subnets page, without DHCP or a gateway; the CLI agrees; then deleted there.
+    await nav('Subnets');
+    await rowOf('dash-net-subnet').getByText('10.77.0.0/24').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Create subnet' }).click();
+    await page.fill('#subnet-name', 'dash-extra');
+    await page.selectOption('#subnet-network', { label: 'dash-net' });
+    await page.fill('#subnet-cidr', '10.78.0.0/24');
+    await page.check('#subnet-no-gateway');
+    await page.uncheck('#subnet-dhcp');
+    await dialog.getByRole('button', { name: 'Create subnet' }).click();
+    const extraRow = rowOf('dash-extra');
+    await extraRow.getByText('10.78.0.0/24').waitFor({ timeout: 60_000 });
+    assert.deepEqual(await extraRow.locator('td').allTextContents().then((cells) => cells.slice(0, 5)), ['dash-extra', 'dash-net', '10.78.0.0/24', 'none', 'No']);
+    const extra = JSON.parse(await as('alice', 'demo', ['subnet', 'show', '-f', 'json', 'dash-extra']));
+    assert.deepEqual([extra.network_id, extra.cidr, extra.gateway_ip, extra.enable_dhcp], [subnet.network_id, '10.78.0.0/24', null, false], 'the CLI sees it as made');
+    await accessible(page, 'subnets');
+    await extraRow.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await extraRow.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.notEqual((await openstack(cloud, ['subnet', 'show', 'dash-extra'], member('alice', 'demo'))).code, 0, 'deleted for the CLI too');
 
     // A router with its gateway on the external network, then the project's subnet on it.
     await nav('Routers');

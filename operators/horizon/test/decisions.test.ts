@@ -13,8 +13,8 @@ const member = { namespace: 'acme', admin: false };
 const admin = { namespace: 'admin', admin: true };
 
 describe('dashboard decisions', () => {
-  it("shows a member their tenant's servers, volumes, snapshots, backups, groups, group snapshots, routers, floating IPs and security groups only, as the APIs' policy does", () => {
-    for (const kind of ['servers', 'volumes', 'snapshots', 'backups', 'groups', 'groupsnapshots', 'routers', 'floatingips', 'securitygroups'] as const) {
+  it("shows a member their tenant's servers, volumes, snapshots, backups, groups, group snapshots, subnets, routers, floating IPs and security groups only, as the APIs' policy does", () => {
+    for (const kind of ['servers', 'volumes', 'snapshots', 'backups', 'groups', 'groupsnapshots', 'subnets', 'routers', 'floatingips', 'securitygroups'] as const) {
       assert.equal(LIVE_KINDS[kind].visible(obj('acme'), member), true, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), member), false, kind);
       assert.equal(LIVE_KINDS[kind].visible(obj('other'), admin), true, kind);

@@ -21,6 +21,7 @@ import { GroupSnapshots } from './pages/GroupSnapshots';
 import { GroupTypes } from './pages/GroupTypes';
 import { Networks } from './pages/Networks';
 import { Routers } from './pages/Routers';
+import { Subnets } from './pages/Subnets';
 import { FloatingIps } from './pages/FloatingIps';
 import { SecurityGroups } from './pages/SecurityGroups';
 import { Hypervisors } from './pages/Hypervisors';
@@ -43,6 +44,7 @@ const PROJECT_NAV: NavEntry[] = [
   { path: '/volume-groups', title: 'Volume groups' },
   { path: '/group-snapshots', title: 'Group snapshots' },
   { path: '/networks', title: 'Networks' },
+  { path: '/subnets', title: 'Subnets' },
   { path: '/routers', title: 'Routers' },
   { path: '/floating-ips', title: 'Floating IPs' },
   { path: '/security-groups', title: 'Security groups' },
@@ -79,6 +81,8 @@ function route(path: string, s: Session) {
       return <GroupSnapshots />;
     case '/networks':
       return <Networks />;
+    case '/subnets':
+      return <Subnets />;
     case '/routers':
       return <Routers />;
     case '/floating-ips':

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResourceRef } from '@stratus/runtime';
 
-export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'groups' | 'groupsnapshots' | 'grouptypes' | 'networks' | 'routers' | 'floatingips' | 'securitygroups' | 'flavors' | 'hypervisors' | 'projects';
+export type LiveKind = 'servers' | 'images' | 'volumes' | 'snapshots' | 'backups' | 'groups' | 'groupsnapshots' | 'grouptypes' | 'networks' | 'subnets' | 'routers' | 'floatingips' | 'securitygroups' | 'flavors' | 'hypervisors' | 'projects';
 
 export interface Viewer {
   /** The tenant's namespace the session is scoped to. */
@@ -51,6 +51,8 @@ export const LIVE_KINDS: Record<LiveKind, LiveKindDef> = {
   groupsnapshots: { ref: ref('blockstorage.stratus.io', 'volumegroupsnapshots', true), idOf: uid, visible: ownTenant },
   grouptypes: { ref: ref('blockstorage.stratus.io', 'volumegrouptypes', false), idOf: uid, visible: publicOrAdmin },
   networks: { ref: ref('network.stratus.io', 'networks', true), idOf: uid, visible: (o, v) => ownTenant(o, v) || !!o.spec?.shared || !!o.spec?.external },
+  // Only the project's own: a shared network's subnets are listed when the page loads, not streamed (the object does not say its network is shared).
+  subnets: { ref: ref('network.stratus.io', 'subnets', true), idOf: uid, visible: ownTenant },
   routers: { ref: ref('network.stratus.io', 'routers', true), idOf: uid, visible: ownTenant },
   floatingips: { ref: ref('network.stratus.io', 'floatingips', true), idOf: uid, visible: ownTenant },
   securitygroups: { ref: ref('network.stratus.io', 'securitygroups', true), idOf: uid, visible: ownTenant },
