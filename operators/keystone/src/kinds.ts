@@ -278,7 +278,22 @@ export const DomainKind: KindDefinition = {
   shortNames: ['dom'],
   description:
     "A Keystone domain: a namespace of names for projects and users (Tenants and Users name theirs in spec.domain). Keystone's Default domain is built in (\"default\") and has no object. A domain's OpenStack name is spec.displayName, unique.",
-  spec: { properties: { displayName: displayNameField(64, 'domain'), description, enabled } },
+  spec: {
+    properties: {
+      displayName: displayNameField(64, 'domain'),
+      description,
+      enabled,
+      config: {
+        type: 'object',
+        description:
+          "Keystone's domain-specific configuration (/v3/domains/{id}/config): options of the identity and ldap groups, as Keystone's API checks them. Kept and served; Stratus has no LDAP driver, so they take effect nowhere, as in a Keystone with domain_specific_drivers_enabled off. The sensitive ldap password is kept in a Secret, not here.",
+        properties: {
+          identity: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'The identity group: driver, list_limit.' },
+          ldap: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: "The ldap group: Keystone's whitelisted LDAP options (url, user_tree_dn, ...)." },
+        },
+      },
+    },
+  },
   status: { domainId: { type: 'string', description: 'The OpenStack domain ID.' } },
   phases: ['Active', 'Disabled'],
   columns: [DISPLAY_NAME_COLUMN, { name: 'Enabled', type: 'boolean', jsonPath: '.spec.enabled' }],

@@ -131,7 +131,8 @@ export interface Domain {
   apiVersion: string;
   kind: 'Domain';
   metadata: Meta;
-  spec: { displayName?: string; description?: string; enabled?: boolean };
+  /** config: Keystone's domain-specific configuration, its shown options (api/domainConfig.ts). */
+  spec: { displayName?: string; description?: string; enabled?: boolean; config?: Record<string, Record<string, unknown>> };
   status?: CommonStatus & { domainId?: string };
 }
 

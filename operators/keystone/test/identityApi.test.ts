@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@stratus/apiserver';
-import { FERNET_KEYS_SECRET, ROLE_BINDINGS, ROLE_ASSIGNMENTS, SECRETS, SYSTEM_NAMESPACE, TENANTS, USERS, type RoleAssignment, type Secret, type Tenant, type User } from '../src/index.js';
+import { DOMAINS, FERNET_KEYS_SECRET, ROLE_BINDINGS, ROLE_ASSIGNMENTS, SECRETS, SYSTEM_NAMESPACE, TENANTS, USERS, type Domain, type RoleAssignment, type Secret, type Tenant, type User } from '../src/index.js';
 import { fernetDecrypt } from '../src/tokens/fernet.js';
 import { call, passwordAuth, startIdentityEnv, type IdentityEnv } from './support.js';
 
@@ -266,6 +266,59 @@ describe('Identity API v3', function () {
     assert.equal((await api('PATCH', `/regions/${encodeURIComponent('Paris 1')}`, { body: { region: { description: 'Paris' } } })).body.region.description, 'Paris');
     assert.equal((await api('DELETE', '/regions/Europe-West')).status, 204, 'a region goes with its children');
     assert.equal((await api('GET', `/regions/${encodeURIComponent('Paris 1')}`)).status, 404);
+  });
+
+  it("keeps a domain's own configuration as Keystone does: identity and ldap options only, the LDAP password kept apart and never shown, updates of a group or an option, keystone.conf's defaults", async () => {
+    const domain = (await api('POST', '/domains', { body: { domain: { name: 'Directory Domain' } } })).body.domain;
+    const path = `/domains/${domain.id}/config`;
+    assert.equal((await api('GET', path)).status, 404, 'none yet');
+    const refused = await api('PUT', path, { body: { config: { identity: { driver: 'ldap' }, ldap: { colour: 'blue' } } } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.message, 'Invalid domain specific configuration: Option colour in group ldap is not supported for domain specific configurations.');
+    assert.equal((await api('PUT', path, { body: { config: { assignment: { driver: 'sql' } } } })).status, 403, 'a group Keystone does not configure per domain');
+    assert.equal((await api('GET', path)).status, 404, 'a refused config keeps nothing');
+
+    const config = { identity: { driver: 'ldap' }, ldap: { url: 'ldap://directory.example:389/', user_tree_dn: 'ou=Users,dc=example,dc=org', password: 'bind-secret' } };
+    const made = await api('PUT', path, { body: { config } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const shown = { identity: { driver: 'ldap' }, ldap: { url: 'ldap://directory.example:389/', user_tree_dn: 'ou=Users,dc=example,dc=org' } };
+    assert.deepEqual(made.body.config, shown, 'the password is never shown');
+    assert.deepEqual((await api('GET', path)).body.config, shown);
+    assert.deepEqual((await api('GET', `${path}/ldap/url`)).body.config, { url: 'ldap://directory.example:389/' });
+    assert.equal((await api('GET', `${path}/ldap/password`)).status, 404, 'not even by its own path');
+    const domainObject = (await env.client.list<Domain>(DOMAINS)).items.find((d) => d.spec.displayName === 'Directory Domain')!;
+    assert.deepEqual(domainObject.spec.config, shown, "the Domain's spec.config, as kubectl shows it");
+    const secretName = `domain-config-${domainObject.metadata.name}`;
+    const kept = await env.client.get<Secret>(SECRETS, SYSTEM_NAMESPACE, secretName);
+    assert.equal(Buffer.from(kept!.data!['ldap.password'], 'base64').toString(), '"bind-secret"', 'the password kept in a Secret of the system namespace');
+
+    const group = await api('PATCH', `${path}/identity`, { body: { config: { identity: { driver: 'sql', list_limit: 50 } } } });
+    assert.deepEqual(group.body.config.identity, { driver: 'sql', list_limit: 50 }, 'a number stays a number');
+    assert.equal((await api('PATCH', `${path}/identity`, { body: { config: { ldap: { url: 'x' } } } })).status, 403, "a group's update holds that group only");
+    const option = await api('PATCH', `${path}/ldap/url`, { body: { config: { url: 'ldaps://other.example/' } } });
+    assert.equal(option.body.config.ldap.url, 'ldaps://other.example/');
+    assert.equal((await api('PATCH', `${path}/ldap/user_filter`, { body: { config: { user_filter: '(x=1)' } } })).status, 404, 'an option not there is not updated');
+    assert.equal((await api('DELETE', `${path}/identity/driver`)).status, 204);
+    assert.equal((await api('GET', `${path}/identity/driver`)).status, 404);
+    assert.equal((await api('PUT', path, { body: { config: { identity: { driver: 'sql' } } } })).status, 200, 'a second create replaces the first: 200');
+    assert.deepEqual((await api('GET', path)).body.config, { identity: { driver: 'sql' } }, 'and keeps nothing of it');
+    assert.equal(await env.client.get(SECRETS, SYSTEM_NAMESPACE, secretName), undefined, 'nor its password');
+    assert.equal((await api('DELETE', `${path}/ldap`)).status, 404);
+    assert.equal((await api('DELETE', path)).status, 204);
+    assert.equal((await api('GET', path)).status, 404);
+
+    const defaults = (await api('GET', '/domains/config/default')).body.config;
+    assert.deepEqual([defaults.identity.driver, defaults.ldap.url, defaults.ldap.password], ['sql', 'ldap://localhost', undefined]);
+    assert.deepEqual((await api('GET', '/domains/config/ldap/page_size/default')).body.config, { page_size: 0 });
+    assert.equal((await api('GET', '/domains/config/ldap/password/default')).status, 403, "a sensitive option's default is not read");
+    assert.equal((await api('PUT', '/domains/default/config', { body: { config: { identity: { driver: 'sql' } } } })).status, 403, 'the built-in Default domain keeps none');
+
+    // The password's Secret goes with its domain.
+    assert.equal((await api('PUT', path, { body: { config: { ldap: { password: 'again' } } } })).status, 201);
+    assert.ok(await env.client.get(SECRETS, SYSTEM_NAMESPACE, secretName));
+    await api('PATCH', `/domains/${domain.id}`, { body: { domain: { enabled: false } } });
+    assert.equal((await api('DELETE', `/domains/${domain.id}`)).status, 204);
+    await eventually('the config Secret collected with its domain', async () => !(await env.client.get(SECRETS, SYSTEM_NAMESPACE, secretName)), 30_000);
   });
 
   it('keeps domains: names unique within each, sign-in by domain, disabled domains locked, deleted with their projects and users', async () => {

@@ -15,6 +15,7 @@ import { accessRuleRoutes } from './accessRuleRoutes.js';
 import { policyRoutes } from './policyRoutes.js';
 import { endpointGroupRoutes } from './endpointGroupRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
+import { domainConfigRoutes } from './domainConfigRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
 import { projectRoutes } from './projectRoutes.js';
@@ -51,6 +52,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   authRoutes(router, dir, auth);
   tokenReviewRoutes(router, dir, auth);
   projectRoutes(router, dir, client);
+  domainConfigRoutes(router, dir, client);
   domainRoutes(router, dir, client);
   groupRoutes(router, dir, client);
   credentialRoutes(router, dir, client);
