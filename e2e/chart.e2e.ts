@@ -149,6 +149,17 @@ describe('the Helm chart', function () {
     assert.match(none.stderr, /enable a volume backend/);
   });
 
+  it("gives Keystone's processes the account rules set in the values, off by default", async () => {
+    const keystoneEnv = async (...extra: string[]) => {
+      const c = (await render(...extra)).find((d) => d.kind === 'Deployment' && d.metadata.name === 'stratus-keystone').spec.template.spec.containers[0];
+      return Object.fromEntries(c.env.filter((e: any) => /^KEYSTONE_(LOCKOUT|UNIQUE)/.test(e.name)).map((e: any) => [e.name, e.value]));
+    };
+    assert.deepEqual(await keystoneEnv(), { KEYSTONE_LOCKOUT_FAILURE_ATTEMPTS: '0', KEYSTONE_LOCKOUT_DURATION_SECONDS: '1800', KEYSTONE_UNIQUE_LAST_PASSWORD_COUNT: '0' });
+    assert.deepEqual(await keystoneEnv('--set', 'keystone.securityCompliance.lockoutFailureAttempts=5,keystone.securityCompliance.uniqueLastPasswordCount=4'), { KEYSTONE_LOCKOUT_FAILURE_ATTEMPTS: '5', KEYSTONE_LOCKOUT_DURATION_SECONDS: '1800', KEYSTONE_UNIQUE_LAST_PASSWORD_COUNT: '4' });
+    const refused = await helm(['template', 'stratus', CHART, '-n', 'stratus-system', ...VALUES, '--set', 'keystone.securityCompliance.lockoutFailureAttempts=-1']);
+    assert.match(refused.stderr, /keystone.securityCompliance.lockoutFailureAttempts: Must be greater than or equal to 0/);
+  });
+
   it('ships the dashboard and the console proxy, and lets the proxy reach the guests’ displays on the nodes', async () => {
     const docs = await render('--set', 'console.baseUrl=https://cloud.example.com/console/vnc_lite.html,console.tokenTtlSeconds=120,horizon.secureCookie=true');
     const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name).spec.template.spec.containers[0];

@@ -41,6 +41,9 @@ const BROAD: Record<Area, RegExp> = {
  * What this cloud does not offer, switched off in tempest.conf: each switch makes Tempest skip the tests
  * that need it, with Tempest's own reason, which the summary prints. Nothing else is excluded.
  */
+/** Keystone's account rules for the run, as devstack sets them for Tempest's gate: lock after 2 failures for 5 s, no reuse of the last 2 passwords. */
+const ACCOUNT_RULES = { KEYSTONE_LOCKOUT_FAILURE_ATTEMPTS: '2', KEYSTONE_LOCKOUT_DURATION_SECONDS: '5', KEYSTONE_UNIQUE_LAST_PASSWORD_COUNT: '2' };
+
 const SWITCHED_OFF = `
 [identity-feature-enabled]
 api_v2 = False
@@ -49,7 +52,7 @@ trust = False
 application_credentials = True
 access_rules = True
 project_tags = True
-security_compliance = False
+security_compliance = True
 domain_specific_drivers = False
 external_idp = False
 
@@ -218,6 +221,10 @@ uri_v3 = ${authUrl}
 auth_version = v3
 region = RegionOne
 v3_endpoint_type = public
+# The cloud's account rules (ACCOUNT_RULES below), as Tempest's security compliance tests are told them.
+user_lockout_failure_attempts = ${ACCOUNT_RULES.KEYSTONE_LOCKOUT_FAILURE_ATTEMPTS}
+user_lockout_duration = ${ACCOUNT_RULES.KEYSTONE_LOCKOUT_DURATION_SECONDS}
+user_unique_last_password_count = ${ACCOUNT_RULES.KEYSTONE_UNIQUE_LAST_PASSWORD_COUNT}
 
 [compute]
 min_microversion = 2.1
@@ -322,7 +329,7 @@ function summarize(rows: Row[], results: Record<string, Record<string, Outcome &
 async function main() {
   const opts = options(process.argv.slice(2));
   mkdirSync(opts.out, { recursive: true });
-  const cloud = await startCloud(120_000);
+  const cloud = await startCloud(undefined, undefined, { env: ACCOUNT_RULES });
   const work = mkdtempSync(join(tmpdir(), 'stratus-tempest-'));
   let cleaning: Promise<void> | undefined;
   const cleanUp = () =>

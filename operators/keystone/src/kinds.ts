@@ -139,6 +139,8 @@ export const UserKind: KindDefinition = {
     userId: { type: 'string' },
     credentialSecret: { type: 'string', description: 'stratus-system Secret holding the password hash.' },
     passwordUpdatedAt: { type: 'string', format: 'date-time' },
+    failedAuthCount: { type: 'integer', minimum: 0, description: "Failed password sign-ins in a row (kept when the cloud locks accounts: Keystone's lockout_failure_attempts); enabling the user again clears it." },
+    failedAuthAt: { type: 'string', format: 'date-time', description: 'The last failed password sign-in.' },
   },
   phases: ['Active', 'Disabled', 'Error'],
   columns: [

@@ -33,16 +33,19 @@ import { reconcileGroup } from './group.js';
 import { reconcileRole } from './role.js';
 import { reconcileRoleAssignment } from './roleAssignment.js';
 import { reconcileTenant } from './tenant.js';
-import { reconcileUser, usesSecret } from './user.js';
+import { userReconciler, usesSecret } from './user.js';
+import type { SecurityCompliance } from './securityCompliance.js';
 
-export function keystoneManager(opts: Partial<ManagerOptions> = {}): Manager {
-  const m = new Manager({ name: FIELD_MANAGER, ...opts });
+/** `compliance`: the cloud's account rules (the User reconciler keeps the password history they need). */
+export function keystoneManager(opts: Partial<ManagerOptions> & { compliance?: SecurityCompliance } = {}): Manager {
+  const { compliance, ...managerOpts } = opts;
+  const m = new Manager({ name: FIELD_MANAGER, ...managerOpts });
   // A change to an owned object (say, someone deleting a tenant's namespace) re-queues its owner.
   m.add<Tenant>({ name: 'tenant', resource: TENANTS, reconcile: reconcileTenant, owns: [{ ...NAMESPACES, ownerKind: 'Tenant' }] });
   m.add<User>({
     name: 'user',
     resource: USERS,
-    reconcile: reconcileUser,
+    reconcile: userReconciler(compliance),
     // A changed password Secret re-queues the users that sign in with it.
     watches: [{ resource: SECRETS, map: (secret, users) => users.list().filter((u) => usesSecret(u, secret)).map((u) => ({ name: u.metadata.name })) }],
   });

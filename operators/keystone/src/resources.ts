@@ -80,7 +80,7 @@ export interface User {
   kind: 'User';
   metadata: Meta;
   spec: { displayName?: string; description?: string; enabled?: boolean; domain?: string; email?: string; extra?: Record<string, unknown>; defaultTenant?: string; domainRoles?: string[]; domainGrants?: Record<string, string[]>; inheritedDomainGrants?: Record<string, string[]>; systemRoles?: string[]; passwordSecretRef: { name: string; namespace?: string; key?: string } };
-  status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string };
+  status?: CommonStatus & { userId?: string; credentialSecret?: string; passwordUpdatedAt?: string; failedAuthCount?: number; failedAuthAt?: string };
 }
 
 export interface Secret {
@@ -93,6 +93,11 @@ export interface Secret {
 
 /** The stratus-system Secret that holds a user's password hash. */
 export const credentialSecretName = (user: string) => `user-${user}-credentials`;
+
+/** A credential Secret's earlier password hashes, newest first (each base64, as its `hash`); kept only where the cloud forbids reusing passwords. */
+export const passwordHistoryOf = (data: Record<string, string> | undefined): string[] => (data?.history ? (JSON.parse(Buffer.from(data.history, 'base64').toString('utf8')) as string[]) : []);
+/** The `history` data entry for those hashes (none when there are none). */
+export const passwordHistoryData = (hashes: string[]): Record<string, string> => (hashes.length ? { history: Buffer.from(JSON.stringify(hashes)).toString('base64') } : {});
 
 export interface Role {
   apiVersion: string;

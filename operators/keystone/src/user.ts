@@ -5,6 +5,7 @@
 import { markReady, markStalled, now, patchStatus, type ReconcileContext, type Request, type Result } from '@stratus/runtime';
 import { holdName } from './names.js';
 import { hashPassword } from './passwords.js';
+import { NO_SECURITY_COMPLIANCE, keptHistory, type SecurityCompliance } from './securityCompliance.js';
 import {
   CREDENTIAL_LABEL,
   FIELD_MANAGER,
@@ -14,11 +15,19 @@ import {
   USERS,
   credentialSecretName,
   openstackId,
+  passwordHistoryData,
+  passwordHistoryOf,
   type Secret,
   type User,
 } from './resources.js';
 
-export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): Promise<Result | void> {
+/** The User reconciler, keeping as many earlier password hashes as the cloud's password history rule needs. */
+export const userReconciler =
+  (compliance: SecurityCompliance = NO_SECURITY_COMPLIANCE) =>
+  (req: Request, ctx: ReconcileContext<User>) =>
+    reconcileUser(req, ctx, keptHistory(compliance));
+
+export async function reconcileUser(req: Request, ctx: ReconcileContext<User>, historyKept = 0): Promise<Result | void> {
   const { client } = ctx;
   const user = await client.get<User>(USERS, undefined, req.name);
   if (!user) return;
@@ -58,7 +67,8 @@ export async function reconcileUser(req: Request, ctx: ReconcileContext<User>): 
         ownerReferences: [{ apiVersion: user.apiVersion, kind: 'User', name: user.metadata.name, uid: user.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },
       type: 'Opaque',
-      data: { hash: Buffer.from(await hashPassword(password)).toString('base64') },
+      // The hash it replaces goes to the front of the history, which keeps no more than the rule needs.
+      data: { hash: Buffer.from(await hashPassword(password)).toString('base64'), ...passwordHistoryData([credential?.data?.hash, ...passwordHistoryOf(credential?.data)].filter((h): h is string => !!h).slice(0, historyKept)) },
     };
     await client.createOrReplace(SECRETS, credential, body, FIELD_MANAGER);
     passwordUpdatedAt = now();

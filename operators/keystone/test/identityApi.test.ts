@@ -156,7 +156,7 @@ describe('Identity API v3', function () {
       ];
       return table.find(([re]) => re.test(path))?.[1] ?? assert.fail(`no :id for ${path}`);
     };
-    const value: Record<string, string> = { user: adminUser.id, actor: adminUser.id, project: adminProject.id, domain: domain.id, role: prior.id, prior: prior.id, implied: implied.id, tag: 't', access: ec2.access };
+    const value: Record<string, string> = { user: adminUser.id, actor: adminUser.id, project: adminProject.id, domain: domain.id, role: prior.id, prior: prior.id, implied: implied.id, tag: 't', access: ec2.access, group: 'ldap', option: 'url' };
     // Readable by any signed-in user in Keystone's own policy: regions.
     const everyones = new Set(['GET /regions/:id', 'HEAD /regions/:id']);
     const routes = env.api.routes().filter((r) => !r.public && r.path.includes(':') && !everyones.has(`${r.method} ${r.path}`));
@@ -819,5 +819,58 @@ describe('Identity API v3 token expiry', function () {
     assert.equal((await call(env.v3, 'GET', '/auth/projects', { token })).status, 401);
     assert.equal((await call(env.v3, 'GET', '/auth/tokens', { token: fresh, subject: token })).status, 404);
     assert.equal((await call(env.v3, 'GET', '/auth/tokens?allow_expired=1', { token: fresh, subject: token })).status, 200);
+  });
+});
+
+describe('Identity API v3 account rules (security compliance)', function () {
+  this.timeout(120_000);
+  let env: IdentityEnv;
+  // Locked until an admin enables the user again (no duration), so that nothing here waits on a clock.
+  before(async () => {
+    env = await startIdentityEnv({ compliance: { lockoutFailureAttempts: 2, lockoutDurationSeconds: 0, uniqueLastPasswordCount: 3 } });
+  });
+  after(() => env.stop());
+
+  it('locks an account after two failed sign-ins in a row, even to the right password, until an admin enables it again', async () => {
+    let adminToken = '';
+    await eventually('admin can sign in', async () => {
+      const r = await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') });
+      adminToken = r.headers.get('x-subject-token') ?? '';
+      return r.status === 201;
+    });
+    const api = (method: string, path: string, body?: unknown) => call(env.v3, method, path, { token: adminToken, body });
+    const lee = (await api('POST', '/users', { user: { name: 'lee', password: 'right-1' } })).body.user;
+    const signIn = (password: string) => call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('lee', password) });
+    assert.equal((await signIn('right-1')).status, 201);
+    assert.equal((await signIn('wrong')).status, 401);
+    assert.equal((await signIn('right-1')).status, 201, 'a success in between starts the count again');
+    for (let n = 0; n < 2; n++) assert.equal((await signIn('wrong')).status, 401);
+    const locked = await signIn('right-1');
+    assert.equal(locked.status, 401);
+    assert.equal(locked.body.error.message, `The account is locked for user: ${lee.id}.`);
+    const user = (await env.client.list<User>(USERS)).items.find((u) => u.spec.displayName === 'lee')!;
+    assert.equal(user.status?.failedAuthCount, 2, 'kubectl shows the count on the User');
+    assert.equal((await api('PATCH', `/users/${lee.id}`, { user: { enabled: true } })).status, 200);
+    assert.equal((await signIn('right-1')).status, 201, 'enabled again, it signs in');
+  });
+
+  it("refuses a user's own change to one of its last passwords, but not an admin's reset", async () => {
+    const adminToken = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('admin', env.adminPassword, 'admin') })).headers.get('x-subject-token')!;
+    const kim = (await call(env.v3, 'POST', '/users', { token: adminToken, body: { user: { name: 'kim', password: 'pass-0' } } })).body.user;
+    const change = (from: string, to: string) => call(env.v3, 'POST', `/users/${kim.id}/password`, { body: { user: { original_password: from, password: to } } });
+    const before = (await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('kim', 'pass-0') })).headers.get('x-subject-token')!;
+    assert.equal((await change('pass-0', 'pass-1')).status, 204);
+    const exchanged = await call(env.v3, 'POST', '/auth/tokens', { body: { auth: { identity: { methods: ['token'], token: { id: before } } } } });
+    assert.equal(exchanged.status, 404, "a token from before the change is gone: Keystone's TokenNotFound when signing in with it");
+    const reused = await change('pass-1', 'pass-0');
+    assert.equal(reused.status, 400);
+    assert.equal(reused.body.error.message, 'The new password cannot be identical to a previous password. The total number which includes the new password must be unique is 3.');
+    assert.equal((await change('pass-1', 'pass-1')).status, 400, 'nor the current one');
+    assert.equal((await change('pass-1', 'pass-2')).status, 204);
+    assert.equal((await change('pass-2', 'pass-3')).status, 204);
+    assert.equal((await change('pass-3', 'pass-1')).status, 400, 'pass-1 is still one of the last three');
+    assert.equal((await change('pass-3', 'pass-0')).status, 204, 'three changes on, pass-0 may come back');
+    assert.equal((await call(env.v3, 'PATCH', `/users/${kim.id}`, { token: adminToken, body: { user: { password: 'pass-0' } } })).status, 200, "an admin's reset is not held to the history");
+    assert.equal((await call(env.v3, 'POST', '/auth/tokens', { body: passwordAuth('kim', 'pass-0') })).status, 201);
   });
 });

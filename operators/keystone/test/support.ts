@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startTestControlPlane, type TestControlPlane } from '@stratus/apiserver';
 import { KubeClient, createLogger, type Manager, type ResourceRef } from '@stratus/runtime';
-import { NAMESPACES, SYSTEM_NAMESPACE, bootstrapIdentity, keystoneManager, startIdentityApi, type IdentityApi } from '../src/index.js';
+import { NAMESPACES, SYSTEM_NAMESPACE, bootstrapIdentity, keystoneManager, startIdentityApi, type IdentityApi, type SecurityCompliance } from '../src/index.js';
 
 const CRDS: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
 const crdDir = new URL('../../../../crds/', import.meta.url);
@@ -27,8 +27,8 @@ export interface IdentityEnv extends KeystoneEnv {
 }
 
 /** The operator plus the Identity API, bootstrapped with an admin user and tenant. */
-export async function startIdentityEnv(opts: { tokenExpirationSeconds?: number } = {}): Promise<IdentityEnv> {
-  const env = await startKeystoneEnv();
+export async function startIdentityEnv(opts: { tokenExpirationSeconds?: number; compliance?: SecurityCompliance } = {}): Promise<IdentityEnv> {
+  const env = await startKeystoneEnv(opts.compliance);
   const api = await startIdentityApi({ kubeConfig: env.kubeConfig, logger: createLogger('identity-test', 'error'), port: 0, ...opts });
   const v3 = `${api.url}/v3`;
   const adminPassword = 'admin-secret-pw';
@@ -70,7 +70,7 @@ export const passwordAuth = (user: string, password: string, project?: string) =
   },
 });
 
-export async function startKeystoneEnv(): Promise<KeystoneEnv> {
+export async function startKeystoneEnv(compliance?: SecurityCompliance): Promise<KeystoneEnv> {
   const plane = await startTestControlPlane();
   const kc = new KubeConfig();
   kc.loadFromString(plane.kubeconfig());
@@ -80,7 +80,7 @@ export async function startKeystoneEnv(): Promise<KeystoneEnv> {
   await client.create(CRDS, parse(readFileSync(widgetCrd, 'utf8')), 'test');
   await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }, 'test');
   await plane.server.controllers.idle();
-  const manager = keystoneManager({ kubeConfig: kc, logger: createLogger('keystone-test', 'error') });
+  const manager = keystoneManager({ kubeConfig: kc, logger: createLogger('keystone-test', 'error'), compliance });
   await manager.start();
   return {
     plane,

@@ -4,10 +4,11 @@
  * answers, so repeated sign-ins cost microseconds without keeping any password.
  */
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
-import { displayNameOf, isConflict, type KubeClient } from '@stratus/runtime';
+import { displayNameOf, isConflict, patchStatusChanges, type KubeClient } from '@stratus/runtime';
 import { verifyPassword } from '../passwords.js';
+import { NO_SECURITY_COMPLIANCE, accountLockedMessage, afterFailure, isLocked, type FailedSignIns, type SecurityCompliance } from '../securityCompliance.js';
 import { appCredentials, isExpired, type AppCredential } from './appCredentials.js';
-import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
+import { CONFIGMAPS, FIELD_MANAGER, SECRETS, SYSTEM_NAMESPACE, USERS, credentialSecretName, openstackId, type Role, type Tenant, type User } from '../resources.js';
 import { FERNET_KEYS_SECRET, initialKeyRing, keyRingFromSecretData, keyRingToSecretData, type KeyRing } from '../tokens/keyRing.js';
 import { newAuditId, openToken, sealToken, type Scope, type Token } from '../tokens/tokenFormat.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
@@ -43,6 +44,7 @@ export class Authenticator {
     private readonly dir: IdentityDirectory,
     private readonly client: KubeClient,
     private readonly expirationSeconds: number,
+    readonly compliance: SecurityCompliance = NO_SECURITY_COMPLIANCE,
   ) {}
 
   /** Creates the Fernet key ring on first start; a ring another replica made first is kept. */
@@ -137,9 +139,26 @@ export class Authenticator {
   private async checkPassword(ref: (Ref & { password?: string }) | undefined): Promise<User> {
     if (!ref || typeof ref.password !== 'string') throw badRequest('auth.identity.password.user needs a password and an id or a name');
     const user = this.findUser(ref);
-    if (!user || user.spec.enabled === false || !(await this.passwordMatches(user, ref.password))) throw unauthorized('The request you have made requires authentication.');
+    if (!user) throw unauthorized('The request you have made requires authentication.');
+    // Keystone's order: a locked account first (not even the right password opens it), then the password.
+    const failures = user.status ?? {};
+    if (isLocked(this.compliance, failures, Date.now())) throw unauthorized(accountLockedMessage(openstackId(user.metadata.uid)));
+    if (!(await this.passwordMatches(user, ref.password))) {
+      await this.recordFailures(user, afterFailure(this.compliance, failures, Date.now()));
+      throw unauthorized('The request you have made requires authentication.');
+    }
+    if (user.spec.enabled === false) throw unauthorized('The request you have made requires authentication.');
+    if (failures.failedAuthCount) await this.recordFailures(user, { failedAuthCount: 0 });
     this.checkDomainEnabled(user.spec.domain, `user ${displayNameOf(user)}`);
     return user;
+  }
+
+  /** Keeps a user's failed sign-ins on its status (nothing when lockout is off), and waits until the cache shows them, so the next sign-in counts them. */
+  async recordFailures(user: User, failures: FailedSignIns | undefined): Promise<void> {
+    if (!failures) return;
+    const change = { failedAuthCount: failures.failedAuthCount, failedAuthAt: failures.failedAuthAt ?? null };
+    const written = await patchStatusChanges(this.client, USERS, user, change, FIELD_MANAGER, { observedGeneration: false, precondition: false });
+    if (written !== user) await this.dir.users.seen(written);
   }
 
   /** Whether `password` is the user's current one. */
@@ -212,7 +231,8 @@ export class Authenticator {
    * project and roles still stand. `as` says which header it came in, for the right error.
    */
   validate(tokenId: string, as: 'subject' | 'auth' | 'token', allowExpired = false): AuthContext {
-    const invalid = () => (as === 'subject' ? notFound('token', tokenId.slice(0, 12) + '…') : unauthorized('The request you have made requires authentication.'));
+    // Keystone's TokenNotFound (404) for a token it was asked about or asked to sign in with; a caller's own X-Auth-Token is 401.
+    const invalid = () => (as === 'auth' ? unauthorized('The request you have made requires authentication.') : notFound('token', tokenId.slice(0, 12) + '…'));
     const token = this.opened(tokenId);
     if (!token) throw invalid();
     if (!allowExpired && token.expiresAtSeconds * 1000 <= Date.now()) throw invalid();

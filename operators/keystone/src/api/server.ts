@@ -15,6 +15,7 @@ import { accessRuleRoutes } from './accessRuleRoutes.js';
 import { policyRoutes } from './policyRoutes.js';
 import { endpointGroupRoutes } from './endpointGroupRoutes.js';
 import { credentialRoutes } from './credentialRoutes.js';
+import type { SecurityCompliance } from '../securityCompliance.js';
 import { domainConfigRoutes } from './domainConfigRoutes.js';
 import { domainRoutes } from './domainRoutes.js';
 import { groupRoutes } from './groupRoutes.js';
@@ -30,6 +31,8 @@ export interface IdentityApiOptions {
   port?: number;
   /** Keystone's [token] expiration: an hour unless told. */
   tokenExpirationSeconds?: number;
+  /** Keystone's [security_compliance] account rules; off unless given. */
+  compliance?: SecurityCompliance;
 }
 
 export type IdentityApi = RunningApi<IdentityDirectory>;
@@ -45,7 +48,7 @@ export async function startIdentityApi(opts: IdentityApiOptions): Promise<Identi
   const client = new KubeClient(opts.kubeConfig);
   const dir = new IdentityDirectory(opts.kubeConfig, client, log);
   await dir.start();
-  const auth = new Authenticator(dir, client, opts.tokenExpirationSeconds ?? 3600);
+  const auth = new Authenticator(dir, client, opts.tokenExpirationSeconds ?? 3600, opts.compliance);
   await auth.ensureKeyRing();
 
   const router = new Router();

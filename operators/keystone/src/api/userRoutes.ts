@@ -14,6 +14,7 @@ import {
   USERS,
   controllerRef,
   credentialSecretName,
+  passwordHistoryOf,
   type Secret,
   type User,
 } from '../resources.js';
@@ -22,6 +23,8 @@ import { isAdmin } from './auth.js';
 import { API_FIELD_MANAGER, committed, deleteAssignments, entity, extraAttributes, freeName, fromKubernetes, gone, matches, optionalBoolean, optionalString, requireAdmin, seen, writeRenaming } from './common.js';
 import { waitUntil, type IdentityDirectory } from './directory.js';
 import { badRequest, forbidden, notFound, unauthorized } from './errors.js';
+import { verifyPassword } from '../passwords.js';
+import { keptHistory, passwordReusedMessage } from '../securityCompliance.js';
 import type { Router } from './router.js';
 import { DEFAULT_DOMAIN, findDomain, userView } from './views.js';
 
@@ -49,6 +52,15 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       const stamped = dir.users.named(user)?.status?.passwordUpdatedAt;
       return dir.secrets.named(credentialSecretName(user), SYSTEM_NAMESPACE)?.metadata.annotations?.[PASSWORD_SOURCE_ANNOTATION] === `${source.metadata.uid}/${source.metadata.resourceVersion}` && !!stamped && Date.parse(stamped) >= since;
     }, HASHED_WITHIN_MS);
+  };
+
+  /** Whether `password` is one of the user's last unique_last_password_count passwords, its current one counted (never, with the rule off). */
+  const usedRecently = async (user: User, password: string): Promise<boolean> => {
+    if (auth.compliance.uniqueLastPasswordCount <= 0) return false;
+    const data = dir.secrets.named(credentialSecretName(user.metadata.name), SYSTEM_NAMESPACE)?.data ?? {};
+    const hashes = [data.hash, ...passwordHistoryOf(data).slice(0, keptHistory(auth.compliance))].filter((h): h is string => !!h).map((h) => Buffer.from(h, 'base64').toString('utf8'));
+    for (const h of hashes) if (await verifyPassword(password, h)) return true;
+    return false;
   };
 
   const setPassword = async (user: User, password: string) => {
@@ -139,6 +151,8 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
       const write = () => committed(dir.users, client.patch<User>(USERS, undefined, user.metadata.name, { spec: patch }, API_FIELD_MANAGER), `user ${displayNameOf(user)}`);
       current = await writeRenaming(claims, rename === undefined ? undefined : userNameKey(rename, user.spec.domain), ownerOf(user), write).catch((e) => fromKubernetes(e, 'user'));
     }
+    // Enabling a user again unlocks it, as in Keystone.
+    if (patch.enabled === true && user.status?.failedAuthCount) await auth.recordFailures(user, { failedAuthCount: 0 });
     const password = optionalString(u, 'password', 'user');
     if (password !== undefined) await setPassword(current, password);
     return { status: 200, body: { user: userView(dir.users.named(user.metadata.name) ?? current, dir, req.base) } };
@@ -153,6 +167,8 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
     const password = optionalString(u, 'password', 'user');
     if (!original || !password) throw badRequest("Both 'user.original_password' and 'user.password' are required.");
     if (!(await auth.passwordMatches(user, original))) throw unauthorized('The original password is not correct.');
+    // Only the user's own change is held to the history; an admin's reset is not, as in Keystone.
+    if (await usedRecently(user, password)) throw badRequest(passwordReusedMessage(auth.compliance));
     await setPassword(user, password);
     return { status: 204 };
   });
