@@ -3,7 +3,7 @@
  * and sees it become ACTIVE without reloading, reads its log, sees its screen drawn through the console proxy,
  * its YAML as kubectl prints it, uploads an image with progress, takes a volume's snapshot and backup and restores
  * the backup, makes a volume group, its group snapshot and a group from that, a subnet, a router, a floating IP and a security
- * group rule, stops and deletes the server; never sees
+ * group rule, stops and deletes the server, changes a member's password; never sees
  * another project's servers or the admin pages. Console tokens are single-use and expire; writes need the
  * CSRF token; names that look like markup are shown as text; every main page passes axe-core (no serious or
  * critical violations) and is saved as a screenshot.
@@ -569,6 +569,33 @@ describe('the dashboard in a browser', function () {
       await page.waitForTimeout(300);
       await accessible(page, title.toLowerCase().replace(' ', '-'));
     }
+  });
+
+  it("changes a member's own password from the header: a mismatch and a wrong current password are shown, then only the new one signs in", async () => {
+    const bobContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const p = await bobContext.newPage();
+    await signIn(p, 'bob', 'bob-pw-1');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    const dialog = p.getByRole('dialog');
+    await p.fill('#password-current', 'bob-pw-1');
+    await p.fill('#password-new', 'bob-pw-2');
+    await p.fill('#password-again', 'bob-pw-3');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    assert.match((await dialog.getByTestId('api-error').textContent()) ?? '', /differ/, 'a mismatch is caught before any request');
+    await p.fill('#password-again', 'bob-pw-2');
+    await p.fill('#password-current', 'not-it');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByTestId('api-error').filter({ hasText: 'The original password is not correct.' }).waitFor();
+    assert.equal(await p.getByTestId('user-name').count(), 1, "Keystone's refusal does not sign the user out");
+    await accessible(p, 'change-password');
+    await p.fill('#password-current', 'bob-pw-1');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await p.getByTestId('login-notice').filter({ hasText: 'Your password was changed' }).waitFor();
+    assert.notEqual((await openstack(cloud, ['token', 'issue'], member('bob', 'other'))).code, 0, 'the old password no longer works for the CLI');
+    assert.equal((await openstack(cloud, ['token', 'issue'], { ...member('bob', 'other'), OS_PASSWORD: 'bob-pw-2' })).code, 0, 'the new one does');
+    await signIn(p, 'bob', 'bob-pw-2');
+    await bobContext.close();
+    await os('user', 'set', '--password', 'bob-pw-1', 'bob');
   });
 
   it('signs out by revoking the token: the old cookie no longer works', async () => {

@@ -104,6 +104,26 @@ describe('the dashboard server', function () {
     assert.equal(crossSite.setCookie, '');
   });
 
+  it("changes the user's own password with the CSRF token, passing Keystone's refusal on, and ends the session with it", async () => {
+    ids.road = (await call(identity.v3, 'POST', '/users', { token: admin, body: { user: { name: 'road', password: 'road-pw', default_project_id: ids.initech } } })).body.user.id;
+    const member = (await call(identity.v3, 'GET', '/roles?name=member', { token: admin })).body.roles[0];
+    await call(identity.v3, 'PUT', `/projects/${ids.initech}/users/${ids.road}/roles/${member.id}`, { token: admin });
+    await eventually('road can sign in', async () => (await signIn('road', 'road-pw')).status === 201);
+    const b = await signIn('road', 'road-pw');
+    const change = (original: string, password: string, csrf = true) => req(b, 'POST', '/api/session/password', { body: { originalPassword: original, password }, csrf });
+    assert.equal((await change('road-pw', 'road-pw-2', false)).status, 403, 'not without the CSRF token');
+    const wrong = await change('not-it', 'road-pw-2');
+    assert.deepEqual([wrong.status, wrong.body.error.message], [401, 'The original password is not correct.'], "Keystone's answer, as it said it");
+    assert.equal((await req(b, 'GET', '/api/session')).status, 200, 'a wrong current password does not end the session');
+    assert.equal((await change('road-pw', '')).status, 400);
+    const done = await change('road-pw', 'road-pw-2');
+    assert.equal(done.status, 204);
+    assert.match(done.headers.get('set-cookie') ?? '', /^stratus_session=;/, 'the cookie is cleared');
+    assert.equal((await req(b, 'GET', '/api/session')).status, 401, 'the session ended with the change');
+    assert.equal((await signIn('road', 'road-pw')).status, 401);
+    assert.equal((await signIn('road', 'road-pw-2')).status, 201, 'the new password signs in');
+  });
+
   it('needs a session for everything but the page, and the CSRF token for every write', async () => {
     assert.equal((await req({}, 'GET', '/api/session')).status, 401);
     assert.equal((await req({}, 'GET', '/api/os/identity/auth/projects')).status, 401);

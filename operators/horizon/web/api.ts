@@ -43,7 +43,8 @@ async function call(method: string, url: string, body?: unknown, headers: Record
   if (method !== 'GET' && method !== 'HEAD') h['X-CSRF-Token'] = csrf;
   if (body !== undefined) h['Content-Type'] = h['Content-Type'] ?? 'application/json';
   const res = await fetch(url, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), credentials: 'same-origin' });
-  if (res.status === 401 && !url.endsWith('/api/session')) window.dispatchEvent(new Event('stratus:signed-out'));
+  // The session's own calls answer for themselves (a wrong password is not the end of the session).
+  if (res.status === 401 && !/\/api\/session(\/|$)/.test(url)) window.dispatchEvent(new Event('stratus:signed-out'));
   if (!res.ok) throw new ApiError(res.status, messageOf(res.status, await res.text()));
   return res;
 }
@@ -70,6 +71,8 @@ export const session = {
   signIn: async (username: string, password: string, domain: string) => json<Session>(await call('POST', `${BASE}/api/session`, { username, password, domain })),
   switchProject: async (projectId: string) => json<Session>(await call('PUT', `${BASE}/api/session`, { projectId })),
   signOut: async () => void (await call('DELETE', `${BASE}/api/session`)),
+  /** The user's own password change; the session ends with it. */
+  changePassword: async (originalPassword: string, password: string) => void (await call('POST', `${BASE}/api/session/password`, { originalPassword, password })),
 };
 
 export const kube = {

@@ -7,6 +7,7 @@ import { session as sessions, setCsrf, type Session } from './api';
 import { closeLive, openLive } from './live';
 import { Link, navigate, usePath } from './router';
 import { Login } from './pages/Login';
+import { ChangePassword } from './pages/ChangePassword';
 import { Overview } from './pages/Overview';
 import { Instances } from './pages/Instances';
 import { InstanceDetail } from './pages/InstanceDetail';
@@ -104,7 +105,7 @@ function route(path: string, s: Session) {
   }
 }
 
-function Shell({ s, onSession }: { s: Session; onSession: (s: Session | null) => void }) {
+function Shell({ s, onSession }: { s: Session; onSession: (s: Session | null, notice?: string) => void }) {
   const path = usePath();
   const title = [...PROJECT_NAV, ...ADMIN_NAV].find((n) => n.path === path)?.title ?? (path.startsWith('/instances/') ? 'Instance' : 'Stratus');
   useEffect(() => {
@@ -136,6 +137,9 @@ function Shell({ s, onSession }: { s: Session; onSession: (s: Session | null) =>
             </ToolbarItem>
             <ToolbarItem>
               <span data-testid="user-name">{s.user.name}</span>
+            </ToolbarItem>
+            <ToolbarItem>
+              <ChangePassword onChanged={() => (closeLive(), onSession(null, 'Your password was changed: sign in with the new one.'))} />
             </ToolbarItem>
             <ToolbarItem>
               <Button variant="secondary" onClick={() => sessions.signOut().finally(() => (closeLive(), onSession(null)))}>
@@ -171,6 +175,8 @@ function Shell({ s, onSession }: { s: Session; onSession: (s: Session | null) =>
 
 function App() {
   const [s, setS] = useState<Session | null | undefined>();
+  /** What the sign-in form tells the user who comes back to it (a password just changed). */
+  const [notice, setNotice] = useState<string>();
   useEffect(() => {
     sessions.get().then(
       (got) => (setCsrf(got.csrfToken), setS(got)),
@@ -189,8 +195,8 @@ function App() {
         <Spinner aria-label="Loading the dashboard" />
       </Bullseye>
     );
-  if (s === null) return <Login onSignedIn={(got) => (setCsrf(got.csrfToken), setS(got))} />;
-  return <Shell s={s} onSession={setS} />;
+  if (s === null) return <Login notice={notice} onSignedIn={(got) => (setCsrf(got.csrfToken), setNotice(undefined), setS(got))} />;
+  return <Shell s={s} onSession={(next, why) => (setNotice(why), setS(next))} />;
 }
 
 createRoot(document.getElementById('root')!).render(

@@ -172,6 +172,20 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     throw new HttpError(405, `The method ${req.method} is not allowed on the session.`);
   }
 
+  /**
+   * The user's own password change: Keystone's answer (its refusal, in its words and status) is the answer. A
+   * change ends the user's tokens, so the session ends with it.
+   */
+  async function changePassword(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const { token, auth } = await signedIn(req);
+    const body = await readJson(req);
+    for (const f of ['originalPassword', 'password'] as const) if (typeof body[f] !== 'string' || !body[f]) throw new HttpError(400, `Invalid input for field '${f}': a non-empty string is required.`);
+    await keystone.changePassword(auth.userId, body.originalPassword, body.password);
+    revoked.set(token, Date.now());
+    res.writeHead(204, { 'Set-Cookie': cookie(''), 'Cache-Control': 'no-store' });
+    res.end();
+  }
+
   /** An OpenStack API call under the session's token, streamed both ways; the API's answer is the answer. */
   async function proxy(req: http.IncomingMessage, res: http.ServerResponse, type: string, rest: string, search: string): Promise<void> {
     const { token } = await signedIn(req);
@@ -270,6 +284,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const rest = path.slice(base.length);
     if (rest === '/healthz') return send(res, 200, { status: 'ok' });
     if (rest === '/api/session') return sessionRoutes(req, res);
+    if (rest === '/api/session/password' && req.method === 'POST') return changePassword(req, res);
     if (rest === '/api/live') return live(req, res);
     const os = /^\/api\/os\/([a-z0-9-]+)(\/.*)?$/.exec(rest);
     if (os) return proxy(req, res, os[1], os[2] ?? '', url.search);

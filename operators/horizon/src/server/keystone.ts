@@ -50,6 +50,11 @@ export class KeystoneClient {
     return { token: res.headers.get('x-subject-token') ?? '', body: json };
   }
 
+  /** A user's own password change (no token: the original password is the proof). */
+  async changePassword(userId: string, originalPassword: string, password: string): Promise<void> {
+    await this.call('POST', `/users/${encodeURIComponent(userId)}/password`, { body: { user: { original_password: originalPassword, password } } });
+  }
+
   /** The projects the token's user may scope to. */
   async projects(token: string): Promise<ProjectRef[]> {
     const { json } = await this.call('GET', '/auth/projects', { token });

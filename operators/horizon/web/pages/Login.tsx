@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ActionGroup, Alert, Button, Form, FormGroup, LoginPage, TextInput } from '@patternfly/react-core';
 import { session, type Session } from '../api';
 
-export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+export function Login({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [domain, setDomain] = useState('Default');
@@ -20,6 +20,7 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           );
         }}
       >
+        {notice && !error && <Alert variant="info" isInline title={notice} data-testid="login-notice" />}
         {error && <Alert variant="danger" isInline title={error} data-testid="login-error" />}
         <FormGroup label="User name" isRequired fieldId="username">
           <TextInput id="username" name="username" isRequired value={username} onChange={(_e, v) => setUsername(v)} autoComplete="username" />
