@@ -608,7 +608,7 @@ describe('the dashboard in a browser', function () {
     assert.equal(replay.status, 401);
   });
 
-  it('shows an admin the hypervisors, identity and group types pages, and makes and deletes a group type', async () => {
+  it('shows an admin the hypervisors, identity and group types pages: makes a project and a user with a role, disables, enables and deletes them; makes and deletes a group type', async () => {
     const adminContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const p = await adminContext.newPage();
     await signIn(p, 'admin', cloud.admin().password);
@@ -620,6 +620,48 @@ describe('the dashboard in a browser', function () {
     await accessible(p, 'admin-identity');
     await p.getByRole('tab', { name: 'Role assignments' }).click();
     await p.getByRole('grid', { name: 'Role assignments' }).getByText('alice', { exact: true }).waitFor();
+
+    // A project and a user on it with a role, made here; the CLI agrees, the user signs in until disabled; all taken down.
+    const dialogOf = p.getByRole('dialog');
+    const dashUser = (pw: string) => ({ ...member('dash-user', 'dash-made'), OS_PASSWORD: pw });
+    await p.getByRole('tab', { name: 'Projects' }).click();
+    await p.getByRole('button', { name: 'Create project' }).click();
+    await p.fill('#project-name', 'dash-made');
+    await dialogOf.getByRole('button', { name: 'Create project' }).click();
+    const projectRow = p.getByRole('grid', { name: 'Projects' }).getByRole('row').filter({ hasText: 'dash-made' });
+    await projectRow.waitFor({ timeout: 60_000 });
+    await p.getByRole('tab', { name: 'Users' }).click();
+    await p.getByRole('button', { name: 'Create user' }).click();
+    await p.fill('#user-name', 'dash-user');
+    await p.fill('#user-password', 'dash-user-pw');
+    await p.selectOption('#user-project', { label: 'dash-made' });
+    await p.selectOption('#user-role', { label: 'member' });
+    await dialogOf.getByRole('button', { name: 'Create user' }).click();
+    const userRow = p.getByRole('grid', { name: 'Users' }).getByRole('row').filter({ hasText: 'dash-user' });
+    await userRow.waitFor({ timeout: 60_000 });
+    await eventually('the new user signs in to its project with the CLI', async () => (await openstack(cloud, ['token', 'issue'], dashUser('dash-user-pw'))).code === 0, 60_000, 500);
+    await accessible(p, 'admin-identity-users');
+    await userRow.getByRole('button', { name: 'Disable' }).click();
+    await userRow.getByRole('button', { name: 'Enable' }).waitFor({ timeout: 60_000 });
+    assert.notEqual((await openstack(cloud, ['token', 'issue'], dashUser('dash-user-pw'))).code, 0, 'a disabled user does not sign in');
+    await userRow.getByRole('button', { name: 'Enable' }).click();
+    await userRow.getByRole('button', { name: 'Disable' }).waitFor({ timeout: 60_000 });
+    await p.getByRole('tab', { name: 'Role assignments' }).click();
+    const grantRow = p.getByRole('grid', { name: 'Role assignments' }).getByRole('row').filter({ hasText: 'dash-user' });
+    await grantRow.getByText('dash-made').waitFor({ timeout: 60_000 });
+    await grantRow.getByRole('button', { name: 'Remove' }).click();
+    await dialogOf.getByRole('button', { name: 'Remove' }).click();
+    await grantRow.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.equal(JSON.parse(await openstackOk(cloud, ['role', 'assignment', 'list', '--user', 'dash-user', '-f', 'json'])).length, 0, 'the CLI lists no role for the user');
+    await p.getByRole('tab', { name: 'Users' }).click();
+    await userRow.getByRole('button', { name: 'Delete' }).click();
+    await dialogOf.getByRole('button', { name: 'Delete' }).click();
+    await userRow.waitFor({ state: 'detached', timeout: 60_000 });
+    await p.getByRole('tab', { name: 'Projects' }).click();
+    await projectRow.getByRole('button', { name: 'Delete' }).click();
+    await dialogOf.getByRole('button', { name: 'Delete' }).click();
+    await projectRow.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.notEqual((await openstack(cloud, ['project', 'show', 'dash-made'])).code, 0, 'the project is gone for the CLI too');
 
     // Group types: a line that is not key=value is refused in the dialog; then made, private, with its specs; deleted.
     await p.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Group types' }).click();
