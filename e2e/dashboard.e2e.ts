@@ -689,5 +689,31 @@ describe('the dashboard in a browser', function () {
     await adminContext.close();
   });
 
+  it("lets an admin change a project's compute, volume and network quotas from one page, refusing what is not a limit", async () => {
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const p = await adminContext.newPage();
+    await signIn(p, 'admin', cloud.admin().password);
+    await p.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Quotas' }).click();
+    await p.selectOption('#quota-project', { label: 'demo' });
+    const limit = (label: string) => p.getByRole('textbox', { name: `${label} limit`, exact: true });
+    await limit('vCPUs').waitFor({ timeout: 60_000 });
+    assert.equal(await limit('vCPUs').inputValue(), '4', 'the limit set with the CLI');
+    await limit('vCPUs').fill('lots');
+    await p.getByRole('button', { name: 'Save quotas' }).click();
+    await p.getByTestId('api-error').filter({ hasText: 'vCPUs: "lots" is not a limit' }).waitFor();
+    await limit('vCPUs').fill('6');
+    await limit('Ports').fill('40');
+    await limit('Volumes').fill('-1');
+    await p.getByRole('button', { name: 'Save quotas' }).click();
+    await p.getByTestId('quota-saved').waitFor({ timeout: 60_000 });
+    assert.equal(await limit('vCPUs').inputValue(), '6', 'read back after the save');
+    assert.equal(await p.getByTestId('api-error').count(), 0, 'the refusal before is gone');
+    await accessible(p, 'admin-quotas');
+    const shown = JSON.parse(await openstackOk(cloud, ['quota', 'show', '-f', 'json', 'demo']));
+    assert.deepEqual([shown.cores, shown.ports, shown.volumes], [6, 40, -1], 'the CLI sees each service\'s new limit');
+    await openstackOk(cloud, ['quota', 'set', '--cores', '4', 'demo']);
+    await adminContext.close();
+  });
+
   itAskedNothingTheChartRefuses(() => cloud);
 });

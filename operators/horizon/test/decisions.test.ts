@@ -7,6 +7,7 @@ import { LiveOrder } from '../src/shared/liveOrder.js';
 import { parseSpecs } from '../src/shared/groupSpecs.js';
 import { ruleText } from '../src/shared/securityRules.js';
 import { portLabel } from '../src/shared/portLabel.js';
+import { changedLimits } from '../src/shared/quotaEdits.js';
 
 const obj = (namespace: string | undefined, spec: Record<string, unknown> = {}, name = 'x') => ({ metadata: { name, namespace, uid: '0f0e0d0c-0b0a-4909-8807-060504030201' }, spec });
 const member = { namespace: 'acme', admin: false };
@@ -56,6 +57,14 @@ describe('dashboard decisions', () => {
     assert.equal(portLabel({ id: 'p1', name: '', device_id: 's1', fixed_ips: [{ ip_address: '10.0.0.5' }] }, servers), 'web-1: 10.0.0.5');
     assert.equal(portLabel({ id: 'p2', name: 'lb-vip', device_id: '', fixed_ips: [{ ip_address: '10.0.0.9' }] }, servers), 'lb-vip: 10.0.0.9');
     assert.equal(portLabel({ id: 'p3', name: '', device_id: 'gone', fixed_ips: [{ ip_address: '10.0.0.7' }] }, servers), 'p3: 10.0.0.7', "a server the caller cannot see: the port's ID");
+  });
+
+  it("writes only the quota limits an admin changed, by service, and names a field that holds no limit", () => {
+    const current = { 'compute.instances': 10, 'compute.cores': 20, 'network.port': 50 };
+    assert.deepEqual(changedLimits(current, { 'compute.instances': '10', 'compute.cores': ' 40 ', 'network.port': '-1' }), { compute: { cores: 40 }, network: { port: -1 } });
+    assert.deepEqual(changedLimits(current, {}), {});
+    assert.throws(() => changedLimits(current, { 'compute.cores': 'lots' }), /vCPUs: "lots" is not a limit/);
+    assert.throws(() => changedLimits(current, { 'compute.cores': '-2' }), /vCPUs: "-2" is not a limit/);
   });
 
   it('names objects by the IDs the APIs show', () => {

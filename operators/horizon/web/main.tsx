@@ -23,6 +23,7 @@ import { GroupTypes } from './pages/GroupTypes';
 import { Networks } from './pages/Networks';
 import { Routers } from './pages/Routers';
 import { Subnets } from './pages/Subnets';
+import { Quotas } from './pages/Quotas';
 import { FloatingIps } from './pages/FloatingIps';
 import { SecurityGroups } from './pages/SecurityGroups';
 import { Hypervisors } from './pages/Hypervisors';
@@ -55,6 +56,7 @@ const PROJECT_NAV: NavEntry[] = [
 const ADMIN_NAV: NavEntry[] = [
   { path: '/admin/hypervisors', title: 'Hypervisors', admin: true },
   { path: '/admin/group-types', title: 'Group types', admin: true },
+  { path: '/admin/quotas', title: 'Quotas', admin: true },
   { path: '/identity', title: 'Identity', admin: true },
 ];
 
@@ -98,6 +100,8 @@ function route(path: string, s: Session) {
       return <Hypervisors />;
     case '/admin/group-types':
       return <GroupTypes />;
+    case '/admin/quotas':
+      return <Quotas />;
     case '/identity':
       return <Identity />;
     default:
