@@ -60,13 +60,9 @@ export async function startCloud(timeoutMs = 180_000, existingDir?: string, opts
   if (!out.includes('Stratus is up')) {
     up.kill('SIGKILL');
     if (up.exitCode === null && up.signalCode === null) await new Promise((r) => up.once('exit', r));
-    // A folder made here for a cloud that never came up is no one's to keep.
-    if (!existingDir) {
-      await removeGuestsUnder(dir).catch(() => []);
-      // Its Ceph (or its share of one) goes too: daemons of its own would outlive the folder.
-      await stopLocalCeph(dir, true).catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // A folder made here for a cloud that never came up is no one's to keep, nor its guests, its Ceph (daemons of
+    // its own would outlive the folder) or its network namespaces.
+    if (!existingDir) await removeCloudState(dir);
     throw new Error(`stratus up did not come up (exit ${up.exitCode}):\n${out}\n${err.slice(-4000)}`);
   }
   return {
