@@ -29,6 +29,7 @@ interface Assignment {
 }
 
 const enc = encodeURIComponent;
+const loadRoles = async () => (await os('identity', 'GET', '/roles')).roles as Named[];
 const assignmentPath = (a: { project: string; user: string; role: string }) => `/projects/${enc(a.project)}/users/${enc(a.user)}/roles/${enc(a.role)}`;
 
 function CreateProject({ onClose, onMade }: { onClose: () => void; onMade: () => void }) {
@@ -54,7 +55,7 @@ function CreateUser({ projects, onClose, onMade }: { projects: Entity[] | undefi
   const [password, setPassword] = useState('');
   const [project, setProject] = useState('');
   const [role, setRole] = useState('');
-  const roles = useLoaded(async () => (await os('identity', 'GET', '/roles')).roles as Named[]);
+  const roles = useLoaded(loadRoles);
   const create = async () => {
     if (project && !role) throw new Error('Choose the role the user gets on its primary project.');
     const user = (await os('identity', 'POST', '/users', { user: { name, password, ...(project ? { default_project_id: project } : {}) } })).user;
@@ -82,7 +83,7 @@ function Grant({ projects, users, onClose, onMade }: { projects: Entity[] | unde
   const [user, setUser] = useState('');
   const [project, setProject] = useState('');
   const [role, setRole] = useState('');
-  const roles = useLoaded(async () => (await os('identity', 'GET', '/roles')).roles as Named[]);
+  const roles = useLoaded(loadRoles);
   return (
     <FormDialog title="Add role assignment" submitLabel="Add role assignment" isDisabled={!user || !project || !role} onClose={onClose} onSubmit={() => os('identity', 'PUT', assignmentPath({ project, user, role })).then(onMade)}>
       <ErrorAlert error={roles.error} title="The roles could not be read" />

@@ -57,9 +57,9 @@ export function userRoutes(router: Router, dir: IdentityDirectory, client: KubeC
   /** Whether `password` is one of the user's last unique_last_password_count passwords, its current one counted (never, with the rule off). */
   const usedRecently = async (user: User, password: string): Promise<boolean> => {
     if (auth.compliance.uniqueLastPasswordCount <= 0) return false;
-    const data = dir.secrets.named(credentialSecretName(user.metadata.name), SYSTEM_NAMESPACE)?.data ?? {};
-    const hashes = [data.hash, ...passwordHistoryOf(data).slice(0, keptHistory(auth.compliance))].filter((h): h is string => !!h).map((h) => Buffer.from(h, 'base64').toString('utf8'));
-    for (const h of hashes) if (await verifyPassword(password, h)) return true;
+    if (await auth.passwordMatches(user, password)) return true;
+    const data = dir.secrets.named(credentialSecretName(user.metadata.name), SYSTEM_NAMESPACE)?.data;
+    for (const h of passwordHistoryOf(data).slice(0, keptHistory(auth.compliance))) if (await verifyPassword(password, Buffer.from(h, 'base64').toString('utf8'))) return true;
     return false;
   };
 
